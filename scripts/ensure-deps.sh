@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need on a fresh Debian 12 machine:
+# npm dependencies from the committed lockfile, and Debian's nix-bin (Nix 2.8)
+# when `nix-instantiate` is missing and we are root. Idempotent and quiet when
+# everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# npm: reinstall when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "ensure-deps: installing npm dependencies (npm ci)…"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+# better-sqlite3 is a native addon; a cached node_modules from another Node ABI
+# must be rebuilt rather than crash at the first test.
+if ! node -e "require('better-sqlite3')(':memory:').close()" 2>/dev/null; then
+  echo "ensure-deps: rebuilding better-sqlite3 for this Node.js…"
+  npm rebuild better-sqlite3 --loglevel=error
+fi
+
+if ! command -v nix-instantiate >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-deps: installing Debian's nix-bin…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq nix-bin >/dev/null
+  else
+    echo "ensure-deps: Nix is missing. Install it (Debian: 'sudo apt-get install nix-bin') and run again." >&2
+    exit 1
+  fi
+fi
+
+# Nix 2.8 from Debian runs single-user as root here; without nixpkgs the
+# sandbox buys nothing and needs user namespaces CI may not have.
+if [ "$(id -u)" = 0 ] && [ -d /etc/nix ] && ! grep -q '^sandbox' /etc/nix/nix.conf 2>/dev/null; then
+  echo 'sandbox = false' >> /etc/nix/nix.conf
+fi
