@@ -37,7 +37,10 @@ export const PURITY_RULES = {
         message: 'ts/core and ts/trust are pure: no I/O modules (ARCHITECTURE.md, purity rule).',
       })),
       patterns: [
-        { group: ['**/cp/**', '**/agent/**', '**/cli/**', '**/nix/**'], message: 'Pure layers never import the shells.' },
+        {
+          group: ['**/cp/**', '**/agent/**', '**/cli/**', '**/nix/**'],
+          message: 'Pure layers never import the shells.',
+        },
       ],
     },
   ],
@@ -64,7 +67,14 @@ export const PURITY_RULES = {
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'schemas/**', 'ts/contracts/generated/**', '.state/**'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'coverage/**',
+      'schemas/**',
+      'ts/contracts/generated/**',
+      '.state/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -90,7 +100,10 @@ export default tseslint.config(
       },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-process-exit': 'off',
     },

@@ -541,8 +541,13 @@ let
     in
     {
       inherit (r) defs;
+      # A bare `$ref`: sibling keywords would make type generators mint a
+      # second, differently named type for the same definition.
       schema =
-        r.schema
+        if r.schema ? "$ref" then
+          r.schema
+        else
+          r.schema
         // (if opt ? description then { description = opt.description; } else { })
         // (if opt ? default then { default = opt.default; } else { })
         // (if opt ? example then { examples = [ opt.example ]; } else { });

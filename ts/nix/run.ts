@@ -83,14 +83,30 @@ export function runNix(
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(failure('timeout', command, null, stderrText(), `${program} timed out after ${timeoutMs} ms`));
+      finish(
+        failure(
+          'timeout',
+          command,
+          null,
+          stderrText(),
+          `${program} timed out after ${timeoutMs} ms`,
+        ),
+      );
     }, timeoutMs);
     const stderrText = (): string => Buffer.concat(errChunks).toString('utf8');
     child.stdout.on('data', (b: Buffer) => {
       outBytes += b.length;
       if (outBytes > maxOut) {
         child.kill('SIGKILL');
-        finish(failure('output-limit', command, null, stderrText(), `${program} printed more than ${maxOut} bytes`));
+        finish(
+          failure(
+            'output-limit',
+            command,
+            null,
+            stderrText(),
+            `${program} printed more than ${maxOut} bytes`,
+          ),
+        );
         return;
       }
       out.push(b);
@@ -101,12 +117,23 @@ export function runNix(
       if (errChunks.length > 256) errChunks.splice(0, errChunks.length - 256);
     });
     child.on('error', (err) => {
-      finish(failure('spawn', command, null, stderrText(), `could not start ${program}: ${err.message}`));
+      finish(
+        failure('spawn', command, null, stderrText(), `could not start ${program}: ${err.message}`),
+      );
     });
     child.on('close', (code) => {
       const stderr = stderrText();
       if (code === 0) finish({ ok: true, value: Buffer.concat(out).toString('utf8'), stderr });
-      else finish(failure('exit', command, code, stderr, `${program} exited with ${code}: ${lastError(stderr)}`));
+      else
+        finish(
+          failure(
+            'exit',
+            command,
+            code,
+            stderr,
+            `${program} exited with ${code}: ${lastError(stderr)}`,
+          ),
+        );
     });
     child.stdin.on('error', () => undefined);
     if (options.input !== undefined) child.stdin.end(options.input);
@@ -141,7 +168,13 @@ function parseJsonResult<T>(r: NixResult<string>): NixResult<T> {
   try {
     return { ok: true, value: JSON.parse(r.value) as T, stderr: r.stderr };
   } catch (err) {
-    return failure('bad-json', ['nix-instantiate'], 0, r.stderr, `Nix printed invalid JSON: ${String(err)}`);
+    return failure(
+      'bad-json',
+      ['nix-instantiate'],
+      0,
+      r.stderr,
+      `Nix printed invalid JSON: ${String(err)}`,
+    );
   }
 }
 

@@ -1,0 +1,80 @@
+# Contract: fleet.resolved.json, schemaVersion 1 (RFC-0001 §4.1, CONTRACTS.md).
+# Produced by mkFleet + `nixfleet release`; consumed by the control plane and
+# agents after signature verification. Every key is present (null when
+# unset) except a host's `pin`, present only when a pin applies. Open:
+# consumers ignore unknown fields.
+{ lib, ... }:
+let
+  inherit (lib) types;
+  t = import ./_types.nix { inherit lib; };
+  inherit (t) opt open;
+  selector = t.selector { normalized = true; };
+  meta = import ./_meta.nix { inherit lib; };
+  strs = types.listOf types.str;
+  edge = types.submodule (open // {
+    options = {
+      before = opt types.str "Predecessor." "db-primary" { };
+      after = opt types.str "Successor." "app-01" { };
+      reason = opt (types.nullOr types.str) "Why." null { };
+    };
+  });
+in
+open
+// {
+  options = {
+    schemaVersion = opt (types.enum [ 1 ]) "Version of the fleet.resolved shape." 1 { };
+    hosts = opt (types.attrsOf (types.submodule (open // {
+      options = {
+        system = opt types.str "Platform." "x86_64-linux" { };
+        tags = opt strs "Tags." [ "web" ] { };
+        channel = opt t.channelName "Channel." "stable" { };
+        closureHash = opt (types.nullOr t.closureHash) "Basename of the host's toplevel store path; null until the release step builds it." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
+        pubkey = opt (types.nullOr types.str) "OpenSSH public host key." null { };
+        pin = opt (types.nullOr (t.pin { withDefaults = false; })) "Resolved pin (host > tag > channel); the key is present only when a pin applies." null { default = null; };
+      };
+    }))) "Hosts, by name." { } { };
+    channels = opt (types.attrsOf (types.submodule (open // {
+      options = {
+        rolloutPolicy = opt types.str "Rollout policy name." "canary" { };
+        reconcileIntervalMinutes = opt types.ints.positive "Reconcile interval (minutes)." 30 { };
+        freshnessWindow = opt types.ints.positive "Maximum artifact age (minutes)." 1440 { };
+        signingIntervalMinutes = opt types.ints.positive "Re-signing interval (minutes)." 60 { };
+        compliance = opt (types.submodule (open // {
+          options = {
+            frameworks = opt strs "Enabled frameworks." [ "anssi-bp028" ] { };
+            mode = opt t.probeMode "Default evidence-probe mode." "enforce" { };
+          };
+        })) "Compliance." { } { };
+      };
+    }))) "Channels, by name." { } { };
+    rolloutPolicies = opt (types.attrsOf (types.submodule (open // {
+      options = {
+        strategy = opt types.str "Strategy." "canary" { };
+        waves = opt (types.listOf (types.submodule (open // {
+          options = {
+            selector = opt selector "Normalised selector." { } { };
+            soakMinutes = opt types.ints.unsigned "Soak (minutes)." 30 { };
+          };
+        }))) "Waves." [ ] { };
+        healthGate = opt (types.attrsOf types.anything) "Health gate." { } { };
+        onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "Failure policy." "rollback-and-halt" { };
+      };
+    }))) "Rollout policies, by name." { } { };
+    waves = opt (types.attrsOf (types.listOf (types.submodule (open // {
+      options = {
+        hosts = opt strs "Hosts of the wave, sorted." [ "canary-01" ] { };
+        soakMinutes = opt types.ints.unsigned "Soak (minutes)." 30 { };
+      };
+    })))) "Waves resolved per channel at eval time." { } { };
+    edges = opt (types.listOf edge) "Host ordering edges." [ ] { };
+    channelEdges = opt (types.listOf edge) "Channel ordering edges." [ ] { };
+    disruptionBudgets = opt (types.listOf (types.submodule (open // {
+      options = {
+        selector = opt selector "Selector (resolved per rollout)." { } { };
+        maxInFlight = opt (types.nullOr types.ints.positive) "Absolute limit." 1 { };
+        maxInFlightPct = opt (types.nullOr (types.ints.between 1 100)) "Percentage limit." null { };
+      };
+    }))) "Disruption budgets, selectors carried through." [ ] { };
+    meta = opt meta "Signing envelope." { schemaVersion = 1; signedAt = null; ciCommit = null; } { };
+  };
+}

@@ -1,0 +1,123 @@
+// Runtime validation of every boundary shape against the JSON Schema generated
+// from its Nix contract. Owns: compiling schemas (once, lazily), and turning
+// ajv's errors into path-named issues in the same notation as the Nix
+// validator (`hosts.web-01.channel`, `waves[0].selector`). Must never: accept
+// a hand-written shape, or throw on bad input (bad input is a value).
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { CONTRACT_NAMES, type ContractTypes } from './generated/index.ts';
+import { SCHEMAS } from './generated/schemas.ts';
+
+/** Name of a contract (file name under contracts/, without `.nix`). */
+export type ContractName = (typeof CONTRACT_NAMES)[number];
+
+/** One schema violation, located by option path. */
+export interface SchemaIssue {
+  /** Path in Nix-validator notation; `(root)` for the document itself. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Outcome of {@link validateContract}. */
+export type ValidationResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly errors: readonly SchemaIssue[] };
+
+const ajv = new Ajv2020({
+  allErrors: true,
+  strict: true,
+  strictTypes: false,
+  validateFormats: false,
+});
+const compiled = new Map<ContractName, ValidateFunction>();
+
+function validatorFor(name: ContractName): ValidateFunction {
+  let fn = compiled.get(name);
+  if (!fn) {
+    fn = ajv.compile(SCHEMAS[name] as object);
+    compiled.set(name, fn);
+  }
+  return fn;
+}
+
+/** True when `name` is a known contract name. */
+export function isContractName(name: string): name is ContractName {
+  return (CONTRACT_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Validates `value` against the contract `name`. Unknown fields are accepted
+ * where the contract is open (signed artifacts, wire bodies) and refused
+ * where it is closed (mkFleet input, NixOS-side contracts).
+ *
+ * @example
+ *   const r = validateContract('rollout-manifest', JSON.parse(text));
+ *   if (!r.ok) for (const e of r.errors) console.error(`${e.path}: ${e.message}`);
+ */
+export function validateContract<N extends ContractName>(
+  name: N,
+  value: unknown,
+): ValidationResult<ContractTypes[N]> {
+  const fn = validatorFor(name);
+  if (fn(value)) return { ok: true, value: value as ContractTypes[N] };
+  return { ok: false, errors: toIssues(fn.errors ?? [], value) };
+}
+
+/** Formats issues one per line, as the CLI and logs print them. */
+export function formatIssues(issues: readonly SchemaIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join('\n');
+}
+
+function toIssues(errors: readonly ErrorObject[], value: unknown): SchemaIssue[] {
+  // anyOf reports every branch's errors plus a summary; keep the summary and
+  // the errors of branches that got furthest, to stay readable.
+  const seen = new Set<string>();
+  const out: SchemaIssue[] = [];
+  for (const e of errors) {
+    const segs = pointerSegments(e.instancePath);
+    let message = e.message ?? 'invalid';
+    if (e.keyword === 'required') {
+      segs.push(String((e.params as { missingProperty: string }).missingProperty));
+      message = 'required option is missing';
+    } else if (e.keyword === 'additionalProperties') {
+      segs.push(String((e.params as { additionalProperty: string }).additionalProperty));
+      message = 'unknown option';
+    } else if (e.keyword === 'pattern') {
+      message = `does not match the pattern ${(e.params as { pattern: string }).pattern}`;
+    } else if (e.keyword === 'enum') {
+      message = `expected one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    }
+    const issue = { path: formatPath(segs, value), message };
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(issue);
+    }
+  }
+  return out;
+}
+
+function pointerSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** Renders pointer segments as `a.b[0].c`, deciding index vs key from the data. */
+function formatPath(segs: readonly string[], value: unknown): string {
+  let out = '';
+  let cur: unknown = value;
+  for (const seg of segs) {
+    if (Array.isArray(cur)) {
+      out += `[${seg}]`;
+      cur = cur[Number(seg)];
+    } else {
+      out += out === '' ? seg : `.${seg}`;
+      cur =
+        cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out === '' ? '(root)' : out;
+}
