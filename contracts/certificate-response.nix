@@ -8,7 +8,7 @@ in
 open
 // {
   options = {
-    certPem = opt (types.strMatching "-----BEGIN CERTIFICATE-----(.|\n)*") "Issued client certificate (PEM)." "-----BEGIN CERTIFICATE-----\n…" { };
+    certPem = opt types.str "Issued client certificate (PEM)." "-----BEGIN CERTIFICATE-----\n…" { };
     notAfter = opt t.timestamp "Expiry of the certificate." "2026-05-23T01:00:00Z" { };
   };
 }

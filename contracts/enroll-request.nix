@@ -9,6 +9,6 @@ open
 // {
   options = {
     token = opt (types.attrsOf types.anything) "The bootstrap token (validated against the bootstrap-token contract)." { } { };
-    csrPem = opt (types.strMatching "-----BEGIN CERTIFICATE REQUEST-----(.|\n)*") "PKCS#10 CSR (PEM) whose key is the host's ed25519 SSH host key." "-----BEGIN CERTIFICATE REQUEST-----\n…" { };
+    csrPem = opt types.str "PKCS#10 CSR, PEM-encoded (parsed and checked by the route) whose key is the host's ed25519 SSH host key." "-----BEGIN CERTIFICATE REQUEST-----\n…" { };
   };
 }

@@ -7,5 +7,5 @@ let
 in
 open
 // {
-  options.csrPem = opt (types.strMatching "-----BEGIN CERTIFICATE REQUEST-----(.|\n)*") "PKCS#10 CSR (PEM) for the same host key." "-----BEGIN CERTIFICATE REQUEST-----\n…" { };
+  options.csrPem = opt types.str "PKCS#10 CSR, PEM-encoded (parsed and checked by the route) for the same host key." "-----BEGIN CERTIFICATE REQUEST-----\n…" { };
 }

@@ -2,7 +2,7 @@
 
 export interface EnrollRequest {
   /**
-   * PKCS#10 CSR (PEM) whose key is the host's ed25519 SSH host key.
+   * PKCS#10 CSR, PEM-encoded (parsed and checked by the route) whose key is the host's ed25519 SSH host key.
    */
   csrPem: string;
   /**

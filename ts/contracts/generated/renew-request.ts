@@ -2,7 +2,7 @@
 
 export interface RenewRequest {
   /**
-   * PKCS#10 CSR (PEM) for the same host key.
+   * PKCS#10 CSR, PEM-encoded (parsed and checked by the route) for the same host key.
    */
   csrPem: string;
   [k: string]: unknown;
