@@ -75,7 +75,10 @@ describe('RFC 8785 number serialisation (Appendix B)', () => {
     });
     // Beyond double precision the value is the nearest double (RFC 8785 §3.2.2.3).
     expect(canonicalizeText('[12345678901234567890, 1e400]')).toMatchObject({ ok: false });
-    expect(canonicalizeText('[12345678901234567890]')).toEqual({ ok: true, value: '[12345678901234567000]' });
+    expect(canonicalizeText('[12345678901234567890]')).toEqual({
+      ok: true,
+      value: '[12345678901234567000]',
+    });
   });
 });
 
@@ -137,9 +140,21 @@ describe('RFC 8785 strings and ordering', () => {
   });
 
   it('refuses values that are not JSON', () => {
-    const bad: unknown[] = [undefined, () => 1, 1n, Symbol('s'), new Date(0), new Map(), [1, undefined], { a: undefined }];
+    const bad: unknown[] = [
+      undefined,
+      () => 1,
+      1n,
+      Symbol('s'),
+      new Date(0),
+      new Map(),
+      [1, undefined],
+      { a: undefined },
+    ];
     for (const v of bad) expect(canonicalize(v).ok).toBe(false);
-    expect(canonicalize({ a: [{ b: new Date(0) }] })).toMatchObject({ ok: false, error: { path: '/a/0/b' } });
+    expect(canonicalize({ a: [{ b: new Date(0) }] })).toMatchObject({
+      ok: false,
+      error: { path: '/a/0/b' },
+    });
     const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
     expect(canonicalize(sparse).ok).toBe(false);
   });
@@ -155,7 +170,10 @@ describe('RFC 8785 strings and ordering', () => {
     o['b'] = 1;
     o['a'] = 2;
     expect(canon(o)).toBe('{"a":2,"b":1}');
-    expect(canonicalizeText('{"__proto__":{"x":1},"a":0}')).toEqual({ ok: true, value: '{"__proto__":{"x":1},"a":0}' });
+    expect(canonicalizeText('{"__proto__":{"x":1},"a":0}')).toEqual({
+      ok: true,
+      value: '{"__proto__":{"x":1},"a":0}',
+    });
   });
 });
 
@@ -190,7 +208,9 @@ describe('fast path and reference agree', () => {
 
 describe('bytes and hashes', () => {
   it('sha256Hex is lowercase hex SHA-256 of the UTF-8 bytes', () => {
-    expect(sha256Hex('{}')).toBe('44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
+    expect(sha256Hex('{}')).toBe(
+      '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+    );
     const text = mustCanonicalize({ é: '😀' });
     expect(sha256Hex(text)).toBe(encodeHex(sha256(new TextEncoder().encode(text))));
     expect(sha256Hex(new TextEncoder().encode(text))).toBe(sha256Hex(text));
