@@ -225,12 +225,21 @@ let
     let
       results = map (b: checkType path name b v) type.branches;
       kindOf = b: kindValues b;
-      discriminated = isAttrs v && v ? kind && all (b: kindOf b != null) type.branches;
+      allKinded = all (b: kindOf b != null) type.branches;
+      discriminated = isAttrs v && v ? kind && allKinded;
       byKind = filter (b: elem v.kind (kindOf b)) type.branches;
       sameShape = filter (b: shapeOf b == shapeOfValue v) type.branches;
     in
     if any (r: r == [ ]) results then
       [ ]
+    else if isAttrs v && !(v ? kind) && allKinded then
+      # A discriminated union without its discriminator: say which field is
+      # missing rather than "expected submodule or submodule …".
+      [
+        (err (path ++ [ "kind" ]) "required option is missing (one of ${
+          concatStringsSep ", " (map toJSON (concatMap kindOf type.branches))
+        })")
+      ]
     else if discriminated then
       (
         if length byKind == 1 then
