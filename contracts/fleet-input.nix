@@ -63,6 +63,7 @@ let
       rolloutPolicy = opt types.str "Name of the rollout policy (a key of rolloutPolicies)." "canary-conservative" { };
       freshnessWindow = opt types.ints.positive "Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes)." 1440 { };
       signingIntervalMinutes = opt types.ints.positive "How often CI re-signs, in minutes." 60 { default = 60; };
+      freshnessHardFloorMinutes = opt types.ints.positive "Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often." 15 { default = 60; };
       reconcileIntervalMinutes = opt types.ints.positive "Reconcile interval, in minutes." 30 { default = 30; };
       compliance = opt (types.submodule {
         options = {

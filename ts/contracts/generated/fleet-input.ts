@@ -82,6 +82,10 @@ export interface FleetInput {
        */
       description?: string;
       /**
+       * Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often.
+       */
+      freshnessHardFloorMinutes?: number;
+      /**
        * Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes).
        */
       freshnessWindow: number;
