@@ -60,7 +60,7 @@ vt_summary=$(mktemp)
 NIXFLEET_TEST_SUMMARY=$vt_summary npx --no-install vitest run
 vt_rc=$?
 if [ -s "$vt_summary" ]; then
-  eval "$(node -e 'const s=require(process.argv[1]); console.log(`vp=${s.passed} vf=${s.failed} vs=${s.skipped}`)' "$vt_summary")"
+  eval "$(node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`vp=${s.passed} vf=${s.failed} vs=${s.skipped}`)' "$vt_summary")"
   passed=$((passed + vp))
   failed=$((failed + vf))
   skipped=$((skipped + vs))
