@@ -1,0 +1,64 @@
+// Entry point of ts/core, the pure brain of the agent and the control plane:
+// host and rollout reducers, the planner and its gates, decisions, replay.
+// No I/O, no clock, deterministic; effects and actions are returned as data.
+export type { EpochMs, CoreTimings } from './time.ts';
+export { DEFAULT_TIMINGS, toRfc3339, parseRfc3339 } from './time.ts';
+export type { CoreErrorCode, TransitionError, StepResult } from './errors.ts';
+export { CoreInvariantError } from './errors.ts';
+export type {
+  WireAgentEvent,
+  WireDispatch,
+  ProbeMode,
+  ProbeStatus,
+  ProbeKind,
+  DispatchRejectReason,
+  DeferredComponent,
+} from './wire.ts';
+export type { Effect, LogLevel } from './effects.ts';
+export { AGENT_ONLY_EFFECTS, CP_ONLY_EFFECTS } from './effects.ts';
+export type {
+  HostState,
+  OnHealthFailure,
+  ProbeDecl,
+  ProbeRecord,
+  HostRolloutState,
+  HostPolicy,
+  DispatchFields,
+  LocalHostEvent,
+  RemoteHostEvent,
+  HostEvent,
+} from './host/types.ts';
+export { HOST_STATES, parseOnHealthFailure } from './host/types.ts';
+export { step, foldHost } from './host/step.ts';
+export { hostInvariantViolations } from './host/invariants.ts';
+export type { ConvergenceBlock } from './host/probes.ts';
+export { convergenceBlock, soakEndsAt } from './host/probes.ts';
+export { remoteEventFromWire } from './host/from-wire.ts';
+export type {
+  RolloutState,
+  RolloutRecord,
+  RolloutBook,
+  RolloutEvent,
+  RolloutEffect,
+  RolloutOptions,
+  HostCounts,
+} from './rollout/types.ts';
+export { ROLLOUT_STATES, EMPTY_BOOK, rolloutIdOf } from './rollout/types.ts';
+export { rolloutStep, foldRollouts } from './rollout/step.ts';
+export { rolloutInvariantViolations, bookInvariantViolations } from './rollout/derive.ts';
+export type {
+  ManifestView,
+  FleetView,
+  HostLiveness,
+  QuarantineEntry,
+  PlannerInput,
+} from './inputs.ts';
+export type { Decision, DecisionKind, DecisionCode, GateName, GateBlock } from './decisions.ts';
+export { explainHost } from './decisions.ts';
+export type { PlanAction, PlanResult } from './planner/types.ts';
+export type { PlanOptions } from './planner/plan-next.ts';
+export { planNext } from './planner/plan-next.ts';
+export { budgetLimit } from './gates/disruption-budget.ts';
+export type { LogEntry, FleetModel, ApplyResult } from './applier.ts';
+export { emptyFleetModel, applyHostEvent, applyPlanAction, applyRolloutEvent } from './applier.ts';
+export { replay } from './replay.ts';

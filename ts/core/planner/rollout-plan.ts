@@ -1,0 +1,238 @@
+// Planning of one rollout within a tick: halt handling, wave promotion,
+// dispatch of the current wave through the gates (offline → quarantine →
+// host edges → disruption budget), catch-up of returning offline hosts and
+// the explanations of every host not yet Converged. Must never mutate the
+// input; the only mutable state is the tick context.
+import {
+  budgetUsage,
+  disruptionBudgetBlock,
+  reserveBudgetSlot,
+} from '../gates/disruption-budget.ts';
+import { hostEdgeBlock, indexPredecessors, type PredecessorIndex } from '../gates/host-edges.ts';
+import { offlineBlock } from '../gates/offline.ts';
+import { quarantineBlock } from '../gates/quarantine.ts';
+import { wavePromotionBlock } from '../gates/wave-promotion.ts';
+import type { HostRolloutState } from '../host/types.ts';
+import type { ManifestView } from '../inputs.ts';
+import type { RolloutRecord } from '../rollout/types.ts';
+import {
+  decide,
+  decideBlocked,
+  explainRecord,
+  offline,
+  type Layout,
+  type TickContext,
+} from './context.ts';
+
+interface RolloutPlan {
+  readonly ctx: TickContext;
+  readonly rollout: RolloutRecord;
+  readonly manifest: ManifestView;
+  readonly layout: Layout;
+  readonly records: ReadonlyMap<string, HostRolloutState> | undefined;
+  readonly preds: PredecessorIndex;
+}
+
+/** Gates one undispatched host and dispatches it when every gate passes. */
+function tryDispatch(p: RolloutPlan, host: string, wave: number, catchUp: boolean): void {
+  const { ctx, rollout } = p;
+  const where = { channel: rollout.channel, rollout: rollout.rolloutId, wave, host };
+  const target = p.layout.targetOf.get(host) as string;
+  const block =
+    offlineBlock(host, ctx.input.liveness.get(host), ctx.now, ctx.input.timings) ??
+    quarantineBlock(ctx.input.quarantines, rollout.channel, target) ??
+    hostEdgeBlock(host, p.preds, p.records, p.layout.waveOf) ??
+    disruptionBudgetBlock(ctx.ledger, host);
+  if (block !== null) {
+    const budgets = block.gate === 'disruption-budget' ? budgetUsage(ctx.ledger, host) : null;
+    decideBlocked(ctx, block, where, budgets);
+    return;
+  }
+  reserveBudgetSlot(ctx.ledger, host);
+  const soakMinutes = p.manifest.waves[wave]?.soakMinutes ?? 0;
+  ctx.actions.push({
+    kind: 'QueueDispatch',
+    rolloutId: rollout.rolloutId,
+    hostname: host,
+    channel: rollout.channel,
+    wave,
+    targetClosure: target,
+    issuedAt: ctx.now,
+    soakDueAt: ctx.now + soakMinutes * 60_000,
+    confirmDeadline: ctx.now + ctx.input.timings.confirmWindowMs,
+    catchUp,
+  });
+  decide(ctx, {
+    decision: 'dispatch',
+    code: catchUp ? 'DISPATCHED_CATCH_UP' : 'DISPATCHED',
+    gate: null,
+    ...where,
+    transition: '(none) -> Pending',
+    reason: catchUp
+      ? `returned after its wave; dispatched to the current target ${target}`
+      : `all gates passed; dispatching ${target}`,
+    budgets: budgetUsage(ctx.ledger, host),
+  });
+}
+
+/** Dispatches or explains one wave member. */
+function planMember(p: RolloutPlan, host: string, wave: number, catchUp: boolean): void {
+  const rec = p.records?.get(host);
+  if (rec !== undefined) explainRecord(p.ctx, rec);
+  else tryDispatch(p, host, wave, catchUp);
+}
+
+function planHalted(p: RolloutPlan): void {
+  const { ctx, rollout } = p;
+  const by = rollout.haltedBy;
+  const why =
+    by === null
+      ? `rollout ${rollout.state}`
+      : by.policy === 'halt'
+        ? `host ${by.host} failed; onHealthFailure=halt froze the rollout (operator: resume or cancel)`
+        : `host ${by.host} failed and rolls back; onHealthFailure=rollback-and-halt ends the rollout Reverted`;
+  decide(ctx, {
+    decision: 'halt',
+    code: 'ROLLOUT_HALTED',
+    gate: 'health',
+    channel: rollout.channel,
+    rollout: rollout.rolloutId,
+    wave: rollout.currentWave,
+    host: null,
+    reason: why,
+  });
+  p.layout.waves.forEach((members, wave) => {
+    for (const host of members) {
+      const rec = p.records?.get(host);
+      if (rec !== undefined) explainRecord(ctx, rec);
+      else {
+        decide(ctx, {
+          decision: 'hold',
+          code: 'ROLLOUT_HALTED',
+          gate: 'health',
+          channel: rollout.channel,
+          rollout: rollout.rolloutId,
+          wave,
+          host,
+          reason: `not dispatched: ${why}`,
+        });
+      }
+    }
+  });
+}
+
+/**
+ * Plans one rollout that holds its channel (or was opened this tick).
+ *
+ * @example planRollout(ctx, record, manifest, layout)
+ */
+export function planRollout(
+  ctx: TickContext,
+  rollout: RolloutRecord,
+  manifest: ManifestView,
+  layout: Layout,
+): void {
+  const p: RolloutPlan = {
+    ctx,
+    rollout,
+    manifest,
+    layout,
+    records: ctx.input.hosts.get(rollout.rolloutId),
+    preds: indexPredecessors(ctx.input.fleet.edges, layout.waveOf),
+  };
+  if (rollout.state === 'Failed' || rollout.state === 'Reverted' || rollout.haltedBy !== null) {
+    planHalted(p);
+    return;
+  }
+  if (rollout.state === 'Terminal') {
+    // Waves are done; only returning offline hosts are caught up.
+    layout.waves.forEach((members, wave) => {
+      for (const host of members) planMember(p, host, wave, true);
+    });
+    return;
+  }
+  const waveCount = layout.waves.length;
+  let w = rollout.currentWave;
+  let terminal = waveCount === 0;
+  const isOffline = (h: string): boolean => offline(ctx, h);
+  while (!terminal) {
+    const earlier = layout.waves.slice(0, w).flat();
+    const prom = wavePromotionBlock({
+      wave: w,
+      members: layout.waves[w] ?? [],
+      earlier,
+      records: p.records,
+      offline: isOffline,
+    });
+    if (prom.block !== null) {
+      decideBlocked(ctx, prom.block, {
+        channel: rollout.channel,
+        rollout: rollout.rolloutId,
+        wave: w,
+        host: null,
+      });
+      break;
+    }
+    if (w >= waveCount - 1) {
+      ctx.actions.push({
+        kind: 'MarkRolloutTerminal',
+        rolloutId: rollout.rolloutId,
+        channel: rollout.channel,
+        skippedPending: prom.skippedPending,
+      });
+      decide(ctx, {
+        decision: 'complete',
+        code: 'ROLLOUT_COMPLETE',
+        gate: 'wave-promotion',
+        channel: rollout.channel,
+        rollout: rollout.rolloutId,
+        wave: w,
+        host: null,
+        transition: `${rollout.state} -> Terminal`,
+        reason: `every online host of every wave Converged${prom.skipped.length > 0 ? `; skipped offline: ${prom.skipped.join(', ')}` : ''}`,
+      });
+      terminal = true;
+      break;
+    }
+    ctx.actions.push({
+      kind: 'PromoteWave',
+      rolloutId: rollout.rolloutId,
+      fromWave: w,
+      toWave: w + 1,
+      skipped: prom.skipped,
+      skippedPending: prom.skippedPending,
+    });
+    decide(ctx, {
+      decision: 'promote',
+      code: 'WAVE_PROMOTED',
+      gate: 'wave-promotion',
+      channel: rollout.channel,
+      rollout: rollout.rolloutId,
+      wave: w,
+      host: null,
+      transition: `wave ${w} -> wave ${w + 1}`,
+      reason: `wave ${w} soaked with enforce probes passing${prom.skipped.length > 0 ? `; skipped offline: ${prom.skipped.join(', ')}` : ''}`,
+    });
+    w += 1;
+  }
+  layout.waves.forEach((members, wave) => {
+    if (wave < w || terminal) {
+      for (const host of members) planMember(p, host, wave, true);
+    } else if (wave === w) {
+      for (const host of members) planMember(p, host, wave, false);
+    } else {
+      for (const host of members) {
+        decide(ctx, {
+          decision: 'hold',
+          code: 'WAVE_NOT_ACTIVE',
+          gate: 'wave-promotion',
+          channel: rollout.channel,
+          rollout: rollout.rolloutId,
+          wave,
+          host,
+          reason: `wave ${wave} waits for wave ${w} to be promoted`,
+        });
+      }
+    }
+  });
+}
