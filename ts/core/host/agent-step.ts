@@ -220,7 +220,9 @@ export function agentStep(
       };
     }
     case 'LocalActivationFailed': {
-      if (state.state !== 'Activating') return illegal(state, event.kind);
+      if (state.state !== 'Activating' && state.state !== 'Deferred') {
+        return illegal(state, event.kind);
+      }
       const s1 = emit(state, effects, {
         kind: 'ActivationFailed',
         failed_at: toRfc3339(event.at),

@@ -145,7 +145,9 @@ export function cpStep(
         failingSince: null,
       });
     case 'RemoteActivationFailed':
-      if (s.state !== 'Activating') return illegal(state, event.kind);
+      // From Deferred too: the host rebooted onto something else than the
+      // staged target (bootloader fallback), which is a failed activation.
+      if (s.state !== 'Activating' && s.state !== 'Deferred') return illegal(state, event.kind);
       return moved(s, effects, 'Failed', event.at, {
         activationFailedAt: event.at,
         failedAt: event.at,

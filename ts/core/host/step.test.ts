@@ -157,7 +157,7 @@ const TABLE: Record<HostState, Partial<Record<keyof typeof EVENTS, Expect>>> = {
     RemoteActivationFailed: 'Failed',
     RemoteActivationDeferred: 'Deferred',
   },
-  Deferred: { RemoteActivationComplete: 'Soaking' },
+  Deferred: { RemoteActivationComplete: 'Soaking', RemoteActivationFailed: 'Failed' },
   Soaking: {
     RemoteActivationComplete: 'Soaking', // duplicate completion: idempotent
     RemoteProbeObservedFirst: 'Soaking',
