@@ -62,3 +62,5 @@ export { budgetLimit } from './gates/disruption-budget.ts';
 export type { LogEntry, FleetModel, ApplyResult } from './applier.ts';
 export { emptyFleetModel, applyHostEvent, applyPlanAction, applyRolloutEvent } from './applier.ts';
 export { replay } from './replay.ts';
+export type { PlannerSession } from './planner/incremental.ts';
+export { openPlannerSession, planHostChange } from './planner/incremental.ts';

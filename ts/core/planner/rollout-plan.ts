@@ -236,3 +236,32 @@ export function planRollout(
     }
   });
 }
+
+/**
+ * Plans a single member of a rollout (dispatch through the gates, or explain
+ * its record): the unit the incremental path re-evaluates.
+ */
+export function planSingleMember(
+  ctx: TickContext,
+  rollout: RolloutRecord,
+  manifest: ManifestView,
+  layout: Layout,
+  host: string,
+): void {
+  const wave = layout.waveOf.get(host);
+  if (wave === undefined) return;
+  const p: RolloutPlan = {
+    ctx,
+    rollout,
+    manifest,
+    layout,
+    records: ctx.input.hosts.get(rollout.rolloutId),
+    preds: indexPredecessors(ctx.input.fleet.edges, layout.waveOf),
+  };
+  if (rollout.state === 'Failed' || rollout.state === 'Reverted' || rollout.haltedBy !== null) {
+    const rec = p.records?.get(host);
+    if (rec !== undefined) explainRecord(ctx, rec);
+    return;
+  }
+  planMember(p, host, wave, wave < rollout.currentWave || rollout.state === 'Terminal');
+}
