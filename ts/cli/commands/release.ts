@@ -1,0 +1,227 @@
+// `nixfleet release`: argv → ReleaseOptions → runRelease → summary and exit
+// code (0 released or unchanged, 1 aborted with a typed reason, 2 bad
+// arguments). The pipeline itself lives in ts/cli/release/.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  parseTimestamp,
+  parseTrustConfig,
+  parseTrustConfigBytes,
+  type TrustConfig,
+} from '../../trust/index.ts';
+import type { CliIo } from '../io.ts';
+import { ReleaseError } from '../release/errors.ts';
+import {
+  parseHostSelection,
+  runRelease,
+  type ReleaseOptions,
+  type ReleaseSummary,
+} from '../release/pipeline.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+
+/** Raw flags of `nixfleet release`. */
+export interface ReleaseFlags {
+  fleetFile?: string;
+  flake?: string;
+  hosts: string;
+  signCmd?: string;
+  pushCmd?: string;
+  signatureAlgorithm: string;
+  releaseDir: string;
+  ciCommit?: string;
+  pinSourceUrl?: string;
+  trustFile?: string;
+  publicKey?: string;
+  now?: string;
+  forceResign: boolean;
+  gitCommit: boolean;
+  gitPush: boolean;
+  json: boolean;
+}
+
+type Parsed = { ok: true; options: ReleaseOptions } | { ok: false; message: string };
+
+function loadTrust(flags: ReleaseFlags, algorithm: 'ed25519' | 'ecdsa-p256'): TrustConfig | string {
+  if (flags.trustFile && flags.publicKey) return '--trust-file and --public-key are exclusive';
+  if (flags.trustFile) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(flags.trustFile));
+    } catch (e) {
+      return `cannot read --trust-file: ${(e as Error).message}`;
+    }
+    const t = parseTrustConfigBytes(bytes);
+    return t.ok ? t.value : `--trust-file ${flags.trustFile}: ${t.error.message}`;
+  }
+  if (flags.publicKey) {
+    const slot = {
+      current: { algorithm, public: flags.publicKey },
+      previous: null,
+      rejectBefore: null,
+      successor: null,
+      retireAt: null,
+    };
+    const t = parseTrustConfig({
+      schemaVersion: 1,
+      ciReleaseKey: slot,
+      cacheKeys: [],
+      orgRootKey: null,
+    });
+    return t.ok ? t.value : `--public-key: ${t.error.message}`;
+  }
+  return 'the smoke verify needs the CI public key: pass --trust-file (trust.json) or --public-key (base64 raw key)';
+}
+
+function gitHead(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Validates flags into options; every problem is an argument error (exit 2). */
+export function parseReleaseFlags(
+  flags: ReleaseFlags,
+  io: CliIo,
+  log: (l: string) => void,
+): Parsed {
+  const fail = (message: string): Parsed => ({ ok: false, message });
+  if (!!flags.fleetFile === !!flags.flake)
+    return fail('pass exactly one of --fleet-file FILE or --flake DIR');
+  if (!flags.signCmd)
+    return fail('--sign-cmd is required (e.g. --sign-cmd "nixfleet sign --key ci.key")');
+  const algorithm = flags.signatureAlgorithm;
+  if (algorithm !== 'ed25519' && algorithm !== 'ecdsa-p256')
+    return fail('--signature-algorithm must be ed25519 or ecdsa-p256');
+  const hosts = parseHostSelection(flags.hosts);
+  if (!hosts)
+    return fail(
+      `--hosts must be auto, auto:exclude=a,b or a comma-separated list, got ${JSON.stringify(flags.hosts)}`,
+    );
+  const trust = loadTrust(flags, algorithm);
+  if (typeof trust === 'string') return fail(trust);
+  const ciCommit = flags.ciCommit ?? gitHead();
+  if (!ciCommit) return fail('--ci-commit not given and git HEAD is unavailable here');
+  let now = io.now();
+  if (flags.now) {
+    const ms = parseTimestamp(flags.now);
+    if (ms === null)
+      return fail(`--now must be an RFC 3339 UTC timestamp, got ${JSON.stringify(flags.now)}`);
+    now = new Date(ms);
+  }
+  if (flags.gitPush && !flags.gitCommit) return fail('--git-push needs --git-commit');
+  return {
+    ok: true,
+    options: {
+      source: flags.fleetFile
+        ? { kind: 'fleet-file', file: resolve(flags.fleetFile) }
+        : { kind: 'flake', dir: resolve(flags.flake!) },
+      hosts,
+      signCmd: flags.signCmd,
+      pushCmd: flags.pushCmd ?? null,
+      signatureAlgorithm: algorithm,
+      releaseDir: resolve(flags.releaseDir),
+      ciCommit,
+      pinSourceUrl: flags.pinSourceUrl ?? null,
+      trust,
+      now,
+      forceResign: flags.forceResign,
+      gitCommit: flags.gitCommit,
+      gitPush: flags.gitPush,
+      log,
+    },
+  };
+}
+
+function formatSummary(s: ReleaseSummary, releaseDir: string): string {
+  const lines = [
+    s.reused
+      ? `release unchanged (${s.reason}): ${releaseDir}`
+      : `released ${s.ciCommit.slice(0, 12)} at ${s.signedAt} to ${releaseDir}`,
+    ...Object.entries(s.closures)
+      .sort()
+      .map(([h, c]) => `  ${h.padEnd(24)} ${c}`),
+  ];
+  if (s.rollouts.length > 0) lines.push(`rollouts: ${s.rollouts.join(', ')}`);
+  if (s.unwavedHosts.length > 0)
+    lines.push(`not in any wave (no rollout): ${s.unwavedHosts.join(', ')}`);
+  if (s.droppedPins.length > 0) lines.push(`expired pins dropped: ${s.droppedPins.join(', ')}`);
+  if (s.prunedNonces > 0) lines.push(`expired bootstrap nonces pruned: ${s.prunedNonces}`);
+  for (const w of s.warnings) lines.push(`warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs `nixfleet release` with parsed flags. */
+export async function releaseCommand(io: CliIo, flags: ReleaseFlags): Promise<ExitCode> {
+  const log = (line: string): void => io.stderr(`release: ${line}`);
+  const parsed = parseReleaseFlags(flags, io, log);
+  if (!parsed.ok) {
+    io.stderr(`nixfleet release: ${parsed.message}`);
+    return EXIT.error;
+  }
+  try {
+    const summary = await runRelease(parsed.options);
+    io.stdout(
+      flags.json
+        ? `${JSON.stringify(summary, null, 2)}\n`
+        : formatSummary(summary, parsed.options.releaseDir),
+    );
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof ReleaseError) {
+      io.stderr(
+        `nixfleet release: ${e.code}: ${e.message}\nnothing was written; the previous release is unchanged.`,
+      );
+      return e.code === 'RELEASE_ERR_ARGS' ? EXIT.error : EXIT.rejected;
+    }
+    throw e;
+  }
+}
+
+/** Adds `release`. */
+export function registerRelease(
+  program: Command,
+  ctx: { readonly io: CliIo; readonly setExit: (c: ExitCode) => void },
+): void {
+  program
+    .command('release')
+    .description('evaluate, build, push, sign and write a release directory (all or nothing)')
+    .option(
+      '--fleet-file <file>',
+      'a fleet file: mkFleet result, or { mkFleet, mergeFleets, ... }: result (builtins only)',
+    )
+    .option('--flake <dir>', 'a flake exposing `fleet` (needs nixpkgs)')
+    .option('--hosts <selection>', 'auto | auto:exclude=a,b | a,b,c', 'auto')
+    .option(
+      '--sign-cmd <cmd>',
+      'hook signing $NIXFLEET_INPUT into $NIXFLEET_OUTPUT (raw signature)',
+    )
+    .option(
+      '--push-cmd <cmd>',
+      'hook run per closure with $NIXFLEET_HOST, $NIXFLEET_PATH, $NIXFLEET_CLOSURE_HASH',
+    )
+    .option('--signature-algorithm <alg>', 'ed25519 | ecdsa-p256', 'ed25519')
+    .option('--release-dir <dir>', 'where the release is written', 'releases')
+    .option('--ci-commit <sha>', 'commit being released (default: git HEAD)')
+    .option('--pin-source-url <url>', 'flake URL hosts pinned to other commits are built from')
+    .option(
+      '--trust-file <file>',
+      'trust.json whose ciReleaseKey verifies the signatures (smoke verify)',
+    )
+    .option(
+      '--public-key <base64>',
+      'CI public key (raw, base64) for the smoke verify, instead of --trust-file',
+    )
+    .option('--now <timestamp>', 'signing time (RFC 3339 UTC), default the clock')
+    .option('--force-resign', 're-sign even when nothing changed', false)
+    .option('--git-commit', 'commit the release directory', false)
+    .option('--git-push', 'push after committing', false)
+    .option('--json', 'print the summary as JSON', false)
+    .action(async (flags: ReleaseFlags) => ctx.setExit(await releaseCommand(ctx.io, flags)));
+}

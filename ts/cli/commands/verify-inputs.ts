@@ -1,0 +1,126 @@
+// Turning `nixfleet verify` flags into verifier inputs: read files, parse the
+// trust file, the host key, `--now` and the numeric windows. Every failure is
+// a CliError (exit 2): nothing was verified. ts/trust never sees a path.
+import {
+  decodeBase64Strict,
+  decodeUtf8Strict,
+  err,
+  ok,
+  parseTimestamp,
+  parseTrustConfigBytes,
+  publicKeyFromOpenSsh,
+  type PublicKey,
+  type Result,
+  type TrustConfig,
+} from '../../trust/index.ts';
+import type { CliIo } from '../io.ts';
+
+/** Why the CLI could not even start verifying (exit 2). */
+export interface CliError {
+  readonly code: 'CLI_ERR_USAGE' | 'CLI_ERR_IO' | 'CLI_ERR_TRUST_FILE' | 'CLI_ERR_KEY';
+  readonly message: string;
+}
+
+/** Builds a CliError. */
+export function cliError(code: CliError['code'], message: string): CliError {
+  return { code, message };
+}
+
+/**
+ * Reads a file named by a flag.
+ *
+ * @example
+ *   await readInput(io, '--artifact', path)
+ */
+export async function readInput(
+  io: CliIo,
+  flag: string,
+  path: string,
+): Promise<Result<Uint8Array, CliError>> {
+  try {
+    return ok(await io.readFile(path));
+  } catch (e) {
+    return err(cliError('CLI_ERR_IO', `cannot read ${flag} ${path}: ${(e as Error).message}`));
+  }
+}
+
+/**
+ * Reads and parses a trust.json; an unknown schemaVersion is an argument error.
+ *
+ * @example
+ *   await readTrust(io, '/etc/nixfleet/cp/trust.json')
+ */
+export async function readTrust(io: CliIo, path: string): Promise<Result<TrustConfig, CliError>> {
+  const bytes = await readInput(io, '--trust-file', path);
+  if (!bytes.ok) return bytes;
+  const trust = parseTrustConfigBytes(bytes.value);
+  if (trust.ok) return trust;
+  const detail = trust.error.issues.map((i) => `\n  ${i.path}: ${i.message}`).join('');
+  return err(
+    cliError('CLI_ERR_TRUST_FILE', `${path}: ${trust.error.code}: ${trust.error.message}${detail}`),
+  );
+}
+
+/**
+ * Reads an OpenSSH `ssh-ed25519 …` public key file (a host key).
+ *
+ * @example
+ *   await readHostKey(io, 'ssh_host_ed25519_key.pub')
+ */
+export async function readHostKey(io: CliIo, path: string): Promise<Result<PublicKey, CliError>> {
+  const bytes = await readInput(io, '--pubkey', path);
+  if (!bytes.ok) return bytes;
+  const text = decodeUtf8Strict(bytes.value);
+  const key = text === null ? null : publicKeyFromOpenSsh(text);
+  if (key?.ok) return ok(key.value);
+  return err(cliError('CLI_ERR_KEY', `${path}: ${key ? key.error.message : 'not UTF-8 text'}`));
+}
+
+/**
+ * A signature file: raw 64 bytes as the contracts require; a base64 text
+ * file (how host evidence signatures travel in JSON) is also accepted.
+ * Any other length is passed through so the verifier reports it.
+ *
+ * @example
+ *   decodeSignatureFile(readFileSync('fleet.resolved.json.sig'))
+ */
+export function decodeSignatureFile(bytes: Uint8Array): Uint8Array {
+  if (bytes.length === 64) return bytes;
+  const text = decodeUtf8Strict(bytes)?.trim();
+  const decoded = text ? decodeBase64Strict(text) : null;
+  return decoded && decoded.length === 64 ? decoded : bytes;
+}
+
+const OFFSET_TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?[+-]\d{2}:\d{2}$/;
+
+/**
+ * `--now`: RFC 3339 (UTC `Z`, or with an offset); absent means the clock.
+ *
+ * @example
+ *   parseNow('2026-01-15T13:00:00Z', io)
+ */
+export function parseNow(text: string | undefined, io: CliIo): Result<Date, CliError> {
+  if (text === undefined) return ok(io.now());
+  const utc = parseTimestamp(text);
+  if (utc !== null) return ok(new Date(utc));
+  const offset = OFFSET_TS_RE.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isNaN(offset)) return ok(new Date(offset));
+  return err(
+    cliError('CLI_ERR_USAGE', `--now ${JSON.stringify(text)} is not an RFC 3339 timestamp`),
+  );
+}
+
+/**
+ * A non-negative whole number of seconds from a flag.
+ *
+ * @example
+ *   parseSeconds('--freshness-window-secs', '86400')
+ */
+export function parseSeconds(flag: string, text: string): Result<number, CliError> {
+  if (!/^\d{1,12}$/.test(text)) {
+    return err(
+      cliError('CLI_ERR_USAGE', `${flag} ${JSON.stringify(text)} is not a whole number of seconds`),
+    );
+  }
+  return ok(Number(text));
+}

@@ -1,0 +1,275 @@
+// `nixfleet verify …` — the offline auditor (book: nixfleet-verify-artifact).
+// Given signed artifacts, their raw signatures and a trust.json, it answers
+// one question: does this artifact carry a valid signature from a currently
+// trusted key, signed inside the freshness window? No network, no CP.
+// Exit codes (stable): 0 verified, 1 verification failed (typed reason
+// printed), 2 argument / I/O / trust-file / key error. See docs/auditor.md.
+import type { Command } from 'commander';
+import {
+  ok,
+  sha256Hex,
+  verifyArtifact,
+  verifyBootstrapNonces,
+  verifyBootstrapToken,
+  verifyRevocations,
+  verifyRolloutManifest,
+  verifySignedPayload,
+  type Result,
+} from '../../trust/index.ts';
+import type { CliIo } from '../io.ts';
+import type { ExitCode } from './exit-codes.ts';
+import {
+  decodeSignatureFile,
+  parseNow,
+  parseSeconds,
+  readHostKey,
+  readInput,
+  readTrust,
+  type CliError,
+} from './verify-inputs.ts';
+import { report, signedFacts, type Outcome } from './verify-output.ts';
+
+/** What the verify subcommands need from main. */
+export interface VerifyContext {
+  readonly io: CliIo;
+  readonly setExit: (code: ExitCode) => void;
+}
+
+/** Flags shared by the CI-signed artifact subcommands. */
+interface SignedFlags {
+  readonly signature: string;
+  readonly trustFile: string;
+  readonly now?: string;
+  readonly freshnessWindowSecs: string;
+  readonly clockSkewSlackSecs: string;
+  readonly json?: boolean;
+}
+
+type Step<T> = Promise<Result<T, CliError>> | Result<T, CliError>;
+
+// Runs input steps in order and stops at the first failure.
+async function gather<T>(steps: { [K in keyof T]: () => Step<T[K]> }): Promise<
+  Result<T, CliError>
+> {
+  const out = {} as T;
+  for (const key of Object.keys(steps) as (keyof T)[]) {
+    const r = await steps[key]();
+    if (!r.ok) return r;
+    out[key] = r.value;
+  }
+  return ok(out);
+}
+
+function signedInputs(io: CliIo, artifactPath: string, flags: SignedFlags) {
+  return gather({
+    bytes: () => readInput(io, '--artifact', artifactPath),
+    signature: async (): Promise<Result<Uint8Array, CliError>> => {
+      const r = await readInput(io, '--signature', flags.signature);
+      return r.ok ? ok(decodeSignatureFile(r.value)) : r;
+    },
+    trust: () => readTrust(io, flags.trustFile),
+    now: () => parseNow(flags.now, io),
+    freshnessWindowSecs: () => parseSeconds('--freshness-window-secs', flags.freshnessWindowSecs),
+    clockSkewSlackSecs: () => parseSeconds('--clock-skew-slack-secs', flags.clockSkewSlackSecs),
+  });
+}
+
+function withSignedFlags(cmd: Command): Command {
+  return cmd
+    .requiredOption('--signature <path>', 'raw 64-byte signature file (.sig)')
+    .requiredOption('--trust-file <path>', 'trust.json holding the ciReleaseKey slot')
+    .requiredOption('--freshness-window-secs <secs>', 'maximum accepted age of meta.signedAt')
+    .option('--now <rfc3339>', 'verify as of this instant (default: the current time)')
+    .option('--clock-skew-slack-secs <secs>', 'how far in the future signedAt may lie', '60')
+    .option('--json', 'print the outcome as one JSON object on stdout');
+}
+
+type SignedVerifier =
+  typeof verifyArtifact | typeof verifyRevocations | typeof verifyBootstrapNonces;
+
+async function runSigned(
+  io: CliIo,
+  flags: SignedFlags & { readonly artifact: string },
+  spec: { readonly what: string; readonly verifier: SignedVerifier },
+): Promise<Outcome> {
+  const inputs = await signedInputs(io, flags.artifact, flags);
+  if (!inputs.ok) return { kind: 'error', error: inputs.error };
+  const { bytes, signature, ...options } = inputs.value;
+  const r = spec.verifier(bytes, signature, options);
+  if (!r.ok) return { kind: 'rejected', error: r.error };
+  return { kind: 'verified', success: { subject: spec.what, facts: signedFacts(r.value) } };
+}
+
+type ManifestFlags = SignedFlags & {
+  readonly manifest?: string;
+  readonly artifact?: string;
+  readonly rolloutId: string;
+  readonly fleetResolved?: string;
+};
+
+async function runRolloutManifest(io: CliIo, flags: ManifestFlags): Promise<Outcome> {
+  const path = flags.manifest ?? flags.artifact;
+  if (path === undefined) {
+    return {
+      kind: 'error',
+      error: { code: 'CLI_ERR_USAGE', message: '--manifest <path> is required' },
+    };
+  }
+  const inputs = await signedInputs(io, path, flags);
+  if (!inputs.ok) return { kind: 'error', error: inputs.error };
+  let fleetResolvedHash: string | undefined;
+  if (flags.fleetResolved !== undefined) {
+    const fleet = await readInput(io, '--fleet-resolved', flags.fleetResolved);
+    if (!fleet.ok) return { kind: 'error', error: fleet.error };
+    fleetResolvedHash = sha256Hex(fleet.value);
+  }
+  const { bytes, signature, ...options } = inputs.value;
+  const r = verifyRolloutManifest(bytes, signature, {
+    ...options,
+    expectedRolloutId: flags.rolloutId,
+    fleetResolvedHash,
+  });
+  if (!r.ok) return { kind: 'rejected', error: r.error };
+  const facts = signedFacts(r.value);
+  if (fleetResolvedHash)
+    facts['fleetResolvedHash'] = `${fleetResolvedHash} (matches --fleet-resolved)`;
+  return { kind: 'verified', success: { subject: `rollout manifest ${flags.rolloutId}`, facts } };
+}
+
+interface TokenFlags {
+  readonly token: string;
+  readonly trustFile: string;
+  readonly now?: string;
+  readonly hostname?: string;
+  readonly clockSkewSlackSecs: string;
+}
+
+async function runBootstrapToken(io: CliIo, flags: TokenFlags): Promise<Outcome> {
+  const inputs = await gather({
+    token: () => readInput(io, '--token', flags.token),
+    trust: () => readTrust(io, flags.trustFile),
+    now: () => parseNow(flags.now, io),
+    clockSkewSlackSecs: () => parseSeconds('--clock-skew-slack-secs', flags.clockSkewSlackSecs),
+  });
+  if (!inputs.ok) return { kind: 'error', error: inputs.error };
+  const { token, ...options } = inputs.value;
+  const r = verifyBootstrapToken(token, { ...options, expectedHostname: flags.hostname });
+  if (!r.ok) return { kind: 'rejected', error: r.error };
+  const { claims } = r.value.token;
+  return {
+    kind: 'verified',
+    success: {
+      subject: `bootstrap token for ${claims.hostname}`,
+      facts: {
+        issuedAt: claims.issuedAt,
+        expiresAt: claims.expiresAt,
+        expectedPubkeyFingerprint: claims.expectedPubkeyFingerprint,
+        signer: `orgRootKey.${r.value.signer.role}`,
+        signerFingerprint: r.value.signer.fingerprint,
+      },
+    },
+  };
+}
+
+interface ProbeFlags {
+  readonly payload: string;
+  readonly signature: string;
+  readonly pubkey: string;
+  readonly hostname?: string;
+  readonly schema: boolean;
+}
+
+async function runProbe(io: CliIo, flags: ProbeFlags): Promise<Outcome> {
+  const inputs = await gather({
+    payload: () => readInput(io, '--payload', flags.payload),
+    signature: () => readInput(io, '--signature', flags.signature),
+    publicKey: () => readHostKey(io, flags.pubkey),
+  });
+  if (!inputs.ok) return { kind: 'error', error: inputs.error };
+  const { payload, signature, publicKey } = inputs.value;
+  const r = verifySignedPayload(payload, decodeSignatureFile(signature), {
+    publicKey,
+    expectedHostname: flags.hostname,
+    ...(flags.schema ? { contract: 'probe-payload' as const } : {}),
+  });
+  if (!r.ok) return { kind: 'rejected', error: r.error };
+  const host = r.value.value['hostname'];
+  return {
+    kind: 'verified',
+    success: {
+      subject: typeof host === 'string' ? `probe payload from ${host}` : 'signed payload',
+      facts: { signerFingerprint: r.value.signerFingerprint, sha256: r.value.sha256 },
+    },
+  };
+}
+
+/**
+ * Adds `verify artifact | rollout-manifest | revocations | bootstrap-nonces |
+ * bootstrap-token | probe` to the program.
+ *
+ * @example
+ *   registerVerify(program, { io, setExit });
+ */
+export function registerVerify(program: Command, ctx: VerifyContext): void {
+  const { io, setExit } = ctx;
+  const done = (json: boolean | undefined) => (outcome: Outcome) =>
+    setExit(report(io, outcome, { json: !!json }));
+  const verify = program
+    .command('verify')
+    .description('verify signed artifacts offline (exit 0 verified, 1 rejected, 2 usage/I/O)');
+
+  for (const [name, what, verifier] of [
+    ['artifact', 'fleet.resolved.json', verifyArtifact],
+    ['revocations', 'revocations.json', verifyRevocations],
+    ['bootstrap-nonces', 'bootstrap-nonces.json', verifyBootstrapNonces],
+  ] as const) {
+    withSignedFlags(
+      verify
+        .command(name)
+        .description(`verify a signed ${what}`)
+        .requiredOption('--artifact <path>', `${what}, exactly the bytes that were signed`),
+    ).action(async (flags: SignedFlags & { artifact: string }) =>
+      done(flags.json)(await runSigned(io, flags, { what, verifier })),
+    );
+  }
+
+  withSignedFlags(
+    verify
+      .command('rollout-manifest')
+      .description('verify a signed rollout manifest and that it is the one for --rollout-id')
+      .option(
+        '--manifest <path>',
+        'rollout manifest, exactly the bytes that were signed (required)',
+      )
+      .option('--artifact <path>', 'alias of --manifest'),
+  )
+    .requiredOption('--rollout-id <id>', 'the <channel>@<channelRef> it was fetched under')
+    .option('--fleet-resolved <path>', 'also check fleetResolvedHash against this file')
+    .action(async (flags: ManifestFlags) => done(flags.json)(await runRolloutManifest(io, flags)));
+
+  verify
+    .command('bootstrap-token')
+    .description('verify a bootstrap token against the orgRootKey slot')
+    .requiredOption('--token <path>', 'bootstrap token JSON file')
+    .requiredOption('--trust-file <path>', 'trust.json holding the orgRootKey slot')
+    .option('--now <rfc3339>', 'verify as of this instant (default: the current time)')
+    .option('--hostname <name>', 'require claims.hostname to be this host')
+    .option('--clock-skew-slack-secs <secs>', 'how far in the future issuedAt may lie', '60')
+    .option('--json', 'print the outcome as one JSON object on stdout')
+    .action(async (flags: TokenFlags & { json?: boolean }) =>
+      done(flags.json)(await runBootstrapToken(io, flags)),
+    );
+
+  verify
+    .command('probe')
+    .description("verify a host-signed probe payload against the host's OpenSSH key")
+    .requiredOption('--payload <path>', 'probe payload, exactly the bytes that were signed')
+    .requiredOption('--signature <path>', 'signature: raw 64 bytes or base64 text')
+    .requiredOption('--pubkey <path>', 'host public key file (ssh-ed25519 AAAA…)')
+    .option('--hostname <name>', 'require the payload hostname to be this host')
+    .option('--no-schema', 'skip validation against the probe-payload contract')
+    .option('--json', 'print the outcome as one JSON object on stdout')
+    .action(async (flags: ProbeFlags & { json?: boolean }) =>
+      done(flags.json)(await runProbe(io, flags)),
+    );
+}

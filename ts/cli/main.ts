@@ -1,0 +1,70 @@
+// The `nixfleet` program. Owns argv, the exit code and the process (STYLE.md
+// rule 2); every command lives in ts/cli/commands/ and reports an exit code
+// instead of exiting. Run through bin/nixfleet.mjs, or `npx tsx ts/cli/main.ts`.
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { registerCanonicalize } from './commands/canonicalize.ts';
+import { EXIT, type ExitCode } from './commands/exit-codes.ts';
+import { registerVerify } from './commands/verify.ts';
+import { processIo, type CliIo } from './io.ts';
+
+/**
+ * Runs the CLI on arguments (without `node` and the script path) and returns
+ * the exit code. Usage errors — unknown command, missing flag — are exit 2.
+ *
+ * @example
+ *   const code = await runCli(['verify', 'artifact', '--artifact', 'f.json', …], processIo());
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  let code: ExitCode = EXIT.ok;
+  const setExit = (c: ExitCode): void => {
+    code = c;
+  };
+  const program = new Command('nixfleet')
+    .description('NixFleet: declarative NixOS fleet management')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .exitOverride();
+  registerCanonicalize(program, { io, setExit });
+  registerVerify(program, { io, setExit });
+  // exitOverride applies to the subcommands created so far, recursively.
+  const override = (cmd: Command): void => {
+    cmd
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  if (args.length === 0) {
+    program.outputHelp();
+    return EXIT.error;
+  }
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through the same path with exit code 0.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.error;
+    }
+    throw e;
+  }
+  return code;
+}
+
+/**
+ * Process entry: runs the CLI on process.argv and sets the exit code (not
+ * process.exit, so buffered stdout is flushed first).
+ *
+ * @example
+ *   await main();
+ */
+export async function main(): Promise<void> {
+  try {
+    process.exitCode = await runCli(process.argv.slice(2), processIo());
+  } catch (e) {
+    process.stderr.write(`nixfleet: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 70; // EX_SOFTWARE: a broken invariant, not a verdict
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

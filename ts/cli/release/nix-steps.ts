@@ -1,0 +1,127 @@
+// The Nix half of the release: evaluate the fleet, build each host's
+// toplevel (pin-aware). Everything goes through ts/nix (argv, never a shell
+// string); host names and paths travel as --argstr values.
+import { fileURLToPath } from 'node:url';
+import { validateContract, formatIssues } from '../../contracts/index.ts';
+import { nixEvalJson, runNix } from '../../nix/index.ts';
+import { ReleaseError } from './errors.ts';
+import type { EvaluatedFleet } from './project.ts';
+
+const EVAL_NIX = fileURLToPath(new URL('../../../lib/release/eval.nix', import.meta.url));
+
+/** Where the fleet comes from. */
+export type FleetSource =
+  | { readonly kind: 'fleet-file'; readonly file: string }
+  | { readonly kind: 'flake'; readonly dir: string };
+
+/** Evaluates the fleet into what the release projects; eval errors carry Nix's message and the fleet path. */
+export async function evaluateFleet(
+  source: FleetSource,
+  timeoutMs = 600_000,
+): Promise<EvaluatedFleet> {
+  const r =
+    source.kind === 'fleet-file'
+      ? await nixEvalJson<EvaluatedFleet>(EVAL_NIX, {
+          attr: 'summary',
+          extraArgs: ['--argstr', 'fleetFile', source.file],
+          timeoutMs,
+        })
+      : await runFlakeEval(source.dir, timeoutMs);
+  const where = source.kind === 'fleet-file' ? source.file : `${source.dir}#fleet`;
+  if (!r.ok) {
+    throw new ReleaseError(
+      'RELEASE_ERR_EVAL',
+      `evaluating ${where} failed:\n${r.stderr.trim() || r.message}`,
+      { context: { where } },
+    );
+  }
+  const check = validateContract('fleet-resolved', r.value.resolved);
+  if (!check.ok) {
+    throw new ReleaseError(
+      'RELEASE_ERR_INVALID_FLEET',
+      `${where}: resolved is not a valid fleet.resolved:\n${formatIssues(check.errors)}`,
+    );
+  }
+  return r.value;
+}
+
+async function runFlakeEval(
+  dir: string,
+  timeoutMs: number,
+): ReturnType<typeof nixEvalJson<EvaluatedFleet>> {
+  // --impure: the projection imports this project's selector algebra by path.
+  const selectors = fileURLToPath(new URL('../../../lib/mk-fleet/selectors.nix', import.meta.url));
+  const apply = `fleet: let s = import ${selectors}; r = fleet.resolved; i = s.mkIndex r.hosts; in { resolved = r; revocations = fleet.revocations.revocations or fleet.revocations; bootstrapNonces = fleet.bootstrapNonces.bootstrapNonces or fleet.bootstrapNonces; budgetHosts = map (b: builtins.attrNames (s.resolve i b.selector)) r.disruptionBudgets; warnings = fleet.warnings or [ ]; }`;
+  const r = await runNix('nix', ['eval', '--json', '--impure', `${dir}#fleet`, '--apply', apply], {
+    timeoutMs,
+  });
+  if (!r.ok) return r;
+  return { ok: true, value: JSON.parse(r.value) as EvaluatedFleet, stderr: r.stderr };
+}
+
+/** Builds one host's toplevel; returns its store path. */
+export async function buildHost(
+  source: FleetSource,
+  host: string,
+  options: { readonly outLink: string; readonly pinRef?: string; readonly timeoutMs?: number },
+): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? 3_600_000;
+  let r;
+  if (options.pinRef) {
+    // A pinned host builds from its pinned commit of the fleet's source.
+    r = await runNix(
+      'nix',
+      [
+        'build',
+        '--json',
+        '--out-link',
+        options.outLink,
+        `${options.pinRef}#nixosConfigurations."${host}".config.system.build.toplevel`,
+      ],
+      { timeoutMs },
+    );
+    if (r.ok) {
+      const out = (JSON.parse(r.value) as { outputs: { out: string } }[])[0]?.outputs.out;
+      if (out) return out;
+    }
+  } else if (source.kind === 'fleet-file') {
+    r = await runNix(
+      'nix-build',
+      [
+        EVAL_NIX,
+        '--argstr',
+        'fleetFile',
+        source.file,
+        '--argstr',
+        'host',
+        host,
+        '-A',
+        'toplevel',
+        '--out-link',
+        options.outLink,
+      ],
+      { timeoutMs },
+    );
+    if (r.ok) return r.value.trim().split('\n').pop()!;
+  } else {
+    r = await runNix(
+      'nix',
+      [
+        'build',
+        '--json',
+        '--out-link',
+        options.outLink,
+        `${source.dir}#nixosConfigurations."${host}".config.system.build.toplevel`,
+      ],
+      { timeoutMs },
+    );
+    if (r.ok) {
+      const out = (JSON.parse(r.value) as { outputs: { out: string } }[])[0]?.outputs.out;
+      if (out) return out;
+    }
+  }
+  const detail = r.ok ? 'nix printed no output path' : r.stderr.trim() || r.message;
+  throw new ReleaseError('RELEASE_ERR_BUILD', `building host ${host} failed:\n${detail}`, {
+    context: { host },
+  });
+}

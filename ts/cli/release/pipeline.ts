@@ -1,0 +1,288 @@
+// `nixfleet release`, the CI side of the trust flow: evaluate → drop expired
+// pins → build each host's toplevel (pin-aware) → push hook per closure →
+// inject closureHash → stamp meta → canonicalise → sign hook → smoke verify →
+// one rollout manifest per channel, signed → revocations and bootstrap-nonces
+// sidecars, signed → write the release directory atomically → summary.
+// Any failure aborts before the write: the previous release stays as it was.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  canonicalBytes,
+  sha256Hex,
+  verifyArtifact,
+  verifyBootstrapNonces,
+  verifyRevocations,
+  verifyRolloutManifest,
+  type TrustConfig,
+  type VerifyResult,
+} from '../../trust/index.ts';
+import { ReleaseError } from './errors.ts';
+import { pushClosure, signWithHook } from './hooks.ts';
+import { buildHost, evaluateFleet, type FleetSource } from './nix-steps.ts';
+import {
+  anchorManifest,
+  canReuse,
+  dropExpiredPins,
+  foreignPins,
+  planRelease,
+  sameCommit,
+  smokeWindowSecs,
+  stampTime,
+} from './project.ts';
+import { readPreviousRelease, writeReleaseAtomically, type ReleaseFile } from './write.ts';
+
+/** Which hosts to build: every host, every host but some, or a list. */
+export type HostSelection =
+  | { readonly kind: 'auto'; readonly exclude: readonly string[] }
+  | { readonly kind: 'list'; readonly hosts: readonly string[] };
+
+/** Parses `auto`, `auto:exclude=a,b` or `a,b,c`. */
+export function parseHostSelection(text: string): HostSelection | null {
+  if (text === 'auto') return { kind: 'auto', exclude: [] };
+  const m = /^auto:exclude=(.+)$/.exec(text);
+  if (m) return { kind: 'auto', exclude: m[1]!.split(',').filter(Boolean) };
+  const hosts = text.split(',').filter(Boolean);
+  return hosts.length > 0 ? { kind: 'list', hosts } : null;
+}
+
+/** Inputs of {@link runRelease}, parsed and validated by the CLI. */
+export interface ReleaseOptions {
+  readonly source: FleetSource;
+  readonly hosts: HostSelection;
+  readonly signCmd: string;
+  readonly pushCmd: string | null;
+  readonly signatureAlgorithm: 'ed25519' | 'ecdsa-p256';
+  readonly releaseDir: string;
+  readonly ciCommit: string;
+  readonly pinSourceUrl: string | null;
+  /** Trust configuration whose ciReleaseKey verifies what the sign hook produced. */
+  readonly trust: TrustConfig;
+  readonly now: Date;
+  /** Re-sign even when nothing changed. */
+  readonly forceResign: boolean;
+  readonly gitCommit: boolean;
+  readonly gitPush: boolean;
+  /** Progress lines (plain text). */
+  readonly log: (line: string) => void;
+}
+
+/** What a release did. */
+export interface ReleaseSummary {
+  readonly reused: boolean;
+  readonly reason: string;
+  readonly signedAt: string;
+  readonly ciCommit: string;
+  readonly closures: Readonly<Record<string, string>>;
+  readonly rollouts: readonly string[];
+  readonly unwavedHosts: readonly string[];
+  readonly droppedPins: readonly string[];
+  readonly prunedNonces: number;
+  readonly warnings: readonly string[];
+  readonly files: readonly string[];
+}
+
+function selectHosts(all: readonly string[], selection: HostSelection): string[] {
+  if (selection.kind === 'auto') return all.filter((h) => !selection.exclude.includes(h));
+  const unknown = selection.hosts.filter((h) => !all.includes(h));
+  if (unknown.length > 0) {
+    throw new ReleaseError(
+      'RELEASE_ERR_ARGS',
+      `--hosts names hosts the fleet does not declare: ${unknown.join(', ')}`,
+    );
+  }
+  return [...selection.hosts].sort();
+}
+
+function expectVerified<T>(r: VerifyResult<T>, artifact: string): void {
+  if (!r.ok) {
+    throw new ReleaseError(
+      'RELEASE_ERR_SMOKE_VERIFY',
+      `smoke verify of ${artifact} failed (${r.error.code}): ${r.error.message}. The sign hook's signature does not verify against the trusted CI key for the bytes it was given.`,
+      { context: { artifact, code: r.error.code } },
+    );
+  }
+}
+
+/** Runs the whole release; throws {@link ReleaseError} without writing anything on failure. */
+export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> {
+  const { log } = opts;
+  if (!/^[0-9a-f]{7,64}$/.test(opts.ciCommit)) {
+    throw new ReleaseError(
+      'RELEASE_ERR_ARGS',
+      `--ci-commit must be a hex commit id (it becomes the channel ref of rollout ids), got ${JSON.stringify(opts.ciCommit)}`,
+    );
+  }
+  log(
+    `evaluating ${opts.source.kind === 'fleet-file' ? opts.source.file : `${opts.source.dir}#fleet`}`,
+  );
+  const fleet = await evaluateFleet(opts.source);
+  const { resolved, dropped } = dropExpiredPins(fleet.resolved, opts.now);
+  for (const h of dropped) log(`pin of ${h} expired: building from the release commit`);
+
+  const allHosts = Object.keys(resolved.hosts).sort();
+  const selected = selectHosts(allHosts, opts.hosts);
+  const pinned = foreignPins(resolved, opts.ciCommit).filter((p) => selected.includes(p.host));
+  if (pinned.length > 0 && !opts.pinSourceUrl) {
+    throw new ReleaseError(
+      'RELEASE_ERR_PIN_SOURCE',
+      `hosts pinned to another commit need --pin-source-url: ${pinned.map((p) => `${p.host} (pin ${p.commit})`).join(', ')}`,
+      { context: { hosts: pinned.map((p) => p.host) } },
+    );
+  }
+
+  // Unselected hosts keep the closure of the previous release, so building a
+  // subset never drops the rest of the fleet from its rollouts.
+  const previous = readPreviousRelease(opts.releaseDir);
+  const closures: Record<string, string> = {};
+  for (const h of allHosts) {
+    const prev = previous?.fleetResolved.hosts?.[h]?.closureHash;
+    if (!selected.includes(h) && prev) closures[h] = prev;
+  }
+
+  const work = mkdtempSync(join(tmpdir(), 'nixfleet-release-'));
+  try {
+    for (const host of selected) {
+      const pin = resolved.hosts[host]?.pin;
+      const pinRef =
+        pin && !sameCommit(pin.commit, opts.ciCommit)
+          ? `${opts.pinSourceUrl}?rev=${pin.commit}`
+          : undefined;
+      log(`building ${host}${pinRef ? ` from pinned commit ${pin!.commit}` : ''}`);
+      const path = await buildHost(opts.source, host, {
+        outLink: join(work, `result-${host}`),
+        ...(pinRef ? { pinRef } : {}),
+      });
+      closures[host] = path.slice(path.lastIndexOf('/') + 1);
+      if (opts.pushCmd) {
+        log(`pushing ${closures[host]}`);
+        await pushClosure(opts.pushCmd, host, path);
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const signedAt = stampTime(opts.now);
+  const plan = planRelease(
+    { ...fleet, resolved },
+    {
+      closures,
+      stamp: { signedAt, ciCommit: opts.ciCommit, signatureAlgorithm: opts.signatureAlgorithm },
+    },
+  );
+  const base = {
+    closures,
+    unwavedHosts: plan.unwavedHosts,
+    droppedPins: dropped,
+    prunedNonces: plan.prunedNonces,
+    warnings: fleet.warnings,
+  };
+
+  if (previous && !opts.forceResign) {
+    const decision = canReuse(previous, plan, opts.now);
+    if (decision.reuse) {
+      log(`unchanged: keeping the previous release (${decision.reason})`);
+      return {
+        ...base,
+        reused: true,
+        reason: decision.reason,
+        signedAt: previous.fleetResolved.meta.signedAt ?? signedAt,
+        ciCommit: previous.fleetResolved.meta.ciCommit ?? opts.ciCommit,
+        rollouts: [],
+        files: [],
+      };
+    }
+    log(decision.reason);
+  }
+
+  const verifyOpts = {
+    trust: opts.trust,
+    now: opts.now,
+    freshnessWindowSecs: smokeWindowSecs(plan.fleetResolved),
+  };
+  const files: ReleaseFile[] = [];
+  const sign = async (
+    path: string,
+    value: unknown,
+  ): Promise<{ bytes: Uint8Array; sig: Uint8Array }> => {
+    const bytes = canonicalBytes(value);
+    if (!bytes.ok)
+      throw new ReleaseError(
+        'RELEASE_ERR_INVALID_FLEET',
+        `${path}: cannot canonicalise: ${bytes.error.message}`,
+      );
+    log(`signing ${path}`);
+    const sig = await signWithHook(opts.signCmd, path, bytes.value);
+    files.push({ path, bytes: bytes.value }, { path: `${path}.sig`, bytes: sig });
+    return { bytes: bytes.value, sig };
+  };
+
+  const fr = await sign('fleet.resolved.json', plan.fleetResolved);
+  expectVerified(verifyArtifact(fr.bytes, fr.sig, verifyOpts), 'fleet.resolved.json');
+  const fleetResolvedHash = sha256Hex(fr.bytes);
+
+  for (const [id, manifest] of plan.manifests) {
+    const m = await sign(`rollouts/${id}.json`, anchorManifest(manifest, fleetResolvedHash));
+    expectVerified(
+      verifyRolloutManifest(m.bytes, m.sig, {
+        ...verifyOpts,
+        expectedRolloutId: id,
+        fleetResolvedHash,
+      }),
+      `rollouts/${id}.json`,
+    );
+  }
+  const rv = await sign('revocations.json', plan.revocations);
+  expectVerified(verifyRevocations(rv.bytes, rv.sig, verifyOpts), 'revocations.json');
+  const bn = await sign('bootstrap-nonces.json', plan.bootstrapNonces);
+  expectVerified(verifyBootstrapNonces(bn.bytes, bn.sig, verifyOpts), 'bootstrap-nonces.json');
+
+  writeReleaseAtomically(opts.releaseDir, files);
+  log(`wrote ${files.length} files to ${opts.releaseDir}`);
+  if (opts.gitCommit) await commitRelease(opts.releaseDir, opts.ciCommit, opts.gitPush);
+
+  return {
+    ...base,
+    reused: false,
+    reason: previous ? 'fleet content changed or re-signing due' : 'first release',
+    signedAt,
+    ciCommit: opts.ciCommit,
+    rollouts: [...plan.manifests.keys()],
+    files: files.map((f) => f.path),
+  };
+}
+
+const run = promisify(execFile);
+
+async function commitRelease(releaseDir: string, ciCommit: string, push: boolean): Promise<void> {
+  try {
+    const { stdout } = await run('git', ['-C', releaseDir, 'rev-parse', '--show-toplevel']);
+    const top = stdout.trim();
+    const rel = relative(top, releaseDir) || '.';
+    await run('git', ['-C', top, 'add', '-A', '--', rel]);
+    const staged = await run('git', ['-C', top, 'diff', '--cached', '--quiet', '--', rel]).then(
+      () => false,
+      () => true,
+    );
+    if (staged)
+      await run('git', [
+        '-C',
+        top,
+        'commit',
+        '-m',
+        `release: ${ciCommit.slice(0, 12)} [skip ci]`,
+        '--',
+        rel,
+      ]);
+    if (push) await run('git', ['-C', top, 'push']);
+  } catch (e) {
+    throw new ReleaseError(
+      'RELEASE_ERR_GIT',
+      `the release was written, but committing it failed: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+}

@@ -1,0 +1,251 @@
+// Pure planning half of `nixfleet release` (book: nixfleet-release; Boundary
+// contracts §I.1 producer pipeline, §I.8 rollout manifests). Owns: stamping
+// meta, dropping expired pins, injecting closure hashes, projecting one rollout
+// manifest per channel, the sidecars, and deciding whether a previous release
+// can be reused byte for byte. Never: I/O, clocks, signing — `now` and every
+// input arrive as values (changesets' assemble-release-plan, not apply).
+import type {
+  ArtifactMeta,
+  BootstrapNonces,
+  FleetResolved,
+  Revocations,
+  RolloutManifest,
+} from '../../contracts/index.ts';
+import { formatTimestamp, parseTimestamp } from '../../trust/index.ts';
+
+/** What the Nix evaluation of a fleet hands the release step. */
+export interface EvaluatedFleet {
+  readonly resolved: FleetResolved;
+  readonly revocations: Revocations['revocations'];
+  readonly bootstrapNonces: BootstrapNonces['bootstrapNonces'];
+  /** Covered hosts of `resolved.disruptionBudgets[i]`, sorted. */
+  readonly budgetHosts: readonly (readonly string[])[];
+  readonly warnings: readonly string[];
+}
+
+/** The signing envelope every artifact of one release shares. */
+export interface ReleaseStamp {
+  readonly signedAt: string;
+  readonly ciCommit: string;
+  readonly signatureAlgorithm: 'ed25519' | 'ecdsa-p256';
+}
+
+/** The unsigned artifacts of a release, by file name relative to the release directory. */
+export interface ReleasePlan {
+  readonly fleetResolved: FleetResolved;
+  readonly manifests: ReadonlyMap<string, RolloutManifest>;
+  readonly revocations: Revocations;
+  readonly bootstrapNonces: BootstrapNonces;
+  /** Hosts left out of every manifest (not selected by any wave). */
+  readonly unwavedHosts: readonly string[];
+  /** Nonces dropped because they expired before signedAt. */
+  readonly prunedNonces: number;
+}
+
+/** A host whose resolved pin names another commit than the release commit. */
+export interface ForeignPin {
+  readonly host: string;
+  readonly commit: string;
+}
+
+/** `now` as the RFC 3339 second-precision UTC timestamp artifacts carry. */
+export function stampTime(now: Date): string {
+  return formatTimestamp(Math.floor(now.getTime() / 1000) * 1000);
+}
+
+/**
+ * fleet.resolved without the pins whose `expiresAt` lies before `now` (they
+ * no longer apply and must not drive the build).
+ */
+export function dropExpiredPins(
+  resolved: FleetResolved,
+  now: Date,
+): { resolved: FleetResolved; dropped: string[] } {
+  const dropped: string[] = [];
+  const hosts: FleetResolved['hosts'] = {};
+  for (const [name, host] of Object.entries(resolved.hosts)) {
+    const expires = host.pin?.expiresAt ? parseTimestamp(host.pin.expiresAt) : null;
+    if (host.pin && expires !== null && expires < now.getTime()) {
+      const { pin: _pin, ...rest } = host;
+      hosts[name] = rest;
+      dropped.push(name);
+    } else hosts[name] = host;
+  }
+  return { resolved: { ...resolved, hosts }, dropped };
+}
+
+/** Hosts pinned to a commit other than `ciCommit` (they need --pin-source-url). */
+export function foreignPins(resolved: FleetResolved, ciCommit: string): ForeignPin[] {
+  return Object.entries(resolved.hosts)
+    .filter(([, h]) => h.pin && !sameCommit(h.pin.commit, ciCommit))
+    .map(([host, h]) => ({ host, commit: h.pin!.commit }))
+    .sort((a, b) => (a.host < b.host ? -1 : 1));
+}
+
+/** Two commit ids name the same commit when one is a prefix of the other (short and full SHAs). */
+export function sameCommit(a: string, b: string): boolean {
+  return a.length <= b.length ? b.startsWith(a) : a.startsWith(b);
+}
+
+/**
+ * Assembles every unsigned artifact of a release from the evaluated fleet,
+ * the built closures (host → store-path basename) and the stamp.
+ */
+export function planRelease(
+  fleet: EvaluatedFleet,
+  options: {
+    readonly closures: Readonly<Record<string, string>>;
+    readonly stamp: ReleaseStamp;
+  },
+): ReleasePlan {
+  const { closures, stamp } = options;
+  const meta: ArtifactMeta = { schemaVersion: 1, ...stamp };
+  const hosts: FleetResolved['hosts'] = {};
+  for (const [name, host] of Object.entries(fleet.resolved.hosts)) {
+    hosts[name] = { ...host, closureHash: closures[name] ?? null };
+  }
+  const fleetResolved: FleetResolved = { ...fleet.resolved, hosts, meta };
+
+  const manifests = new Map<string, RolloutManifest>();
+  const waved = new Set<string>();
+  for (const channel of Object.keys(fleetResolved.channels).sort()) {
+    const manifest = projectManifest(fleetResolved, channel, fleet.budgetHosts, meta);
+    if (!manifest) continue;
+    manifest.hostSet.forEach((h) => waved.add(h.hostname));
+    manifests.set(`${channel}@${stamp.ciCommit}`, manifest);
+  }
+  const unwavedHosts = Object.keys(hosts)
+    .filter((h) => !waved.has(h))
+    .sort();
+
+  const signedAtMs = parseTimestamp(stamp.signedAt) ?? 0;
+  const nonces = fleet.bootstrapNonces.filter(
+    (n) => (parseTimestamp(n.expiresAt) ?? 0) >= signedAtMs,
+  );
+  return {
+    fleetResolved,
+    manifests,
+    revocations: { schemaVersion: 1, revocations: [...fleet.revocations], meta },
+    bootstrapNonces: { schemaVersion: 1, bootstrapNonces: nonces, meta },
+    unwavedHosts,
+    prunedNonces: fleet.bootstrapNonces.length - nonces.length,
+  };
+}
+
+/** The sentinel fleetResolvedHash until the signed fleet.resolved's hash is known. */
+export const PENDING_HASH = '0'.repeat(64);
+
+/**
+ * One channel's rollout manifest: hosts sorted by name with their wave and
+ * target, the policy's gate and failure policy, the channel's freshness
+ * window and frameworks, and the budgets that cover any of its hosts. Hosts
+ * without a closure or outside every wave are left out. `fleetResolvedHash`
+ * is {@link PENDING_HASH} until {@link anchorManifest} sets it.
+ */
+export function projectManifest(
+  resolved: FleetResolved,
+  channel: string,
+  budgetHosts: readonly (readonly string[])[],
+  meta: ArtifactMeta,
+): RolloutManifest | null {
+  const ch = resolved.channels[channel];
+  if (!ch) return null;
+  const policy = resolved.rolloutPolicies[ch.rolloutPolicy];
+  const waves = resolved.waves[channel] ?? [];
+  const hostSet: RolloutManifest['hostSet'] = [];
+  waves.forEach((wave, waveIndex) => {
+    for (const hostname of wave.hosts) {
+      const target = resolved.hosts[hostname]?.closureHash;
+      if (target) hostSet.push({ hostname, waveIndex, targetClosure: target });
+    }
+  });
+  hostSet.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+  if (hostSet.length === 0) return null;
+  const members = new Set(hostSet.map((h) => h.hostname));
+  const disruptionBudgets: RolloutManifest['disruptionBudgets'] = [];
+  resolved.disruptionBudgets.forEach((b, i) => {
+    const covered = [...(budgetHosts[i] ?? [])].sort();
+    if (!covered.some((h) => members.has(h))) return;
+    disruptionBudgets.push({
+      selector: b.selector,
+      hosts: covered,
+      maxInFlight: b.maxInFlight,
+      maxInFlightPct: b.maxInFlightPct,
+    });
+  });
+  return {
+    schemaVersion: 1,
+    displayName: `${channel}@${(meta.ciCommit ?? '').slice(0, 7)}`,
+    channel,
+    channelRef: meta.ciCommit ?? '',
+    fleetResolvedHash: PENDING_HASH,
+    hostSet,
+    waves: waves.map((w) => ({ soakMinutes: w.soakMinutes })),
+    healthGate: policy?.healthGate ?? {},
+    onHealthFailure: policy?.onHealthFailure ?? 'rollback-and-halt',
+    freshnessWindow: ch.freshnessWindow,
+    complianceFrameworks: [...ch.compliance.frameworks],
+    disruptionBudgets,
+    meta,
+  };
+}
+
+/** The manifest anchored to the signed fleet.resolved it was projected from. */
+export function anchorManifest(
+  manifest: RolloutManifest,
+  fleetResolvedHash: string,
+): RolloutManifest {
+  return { ...manifest, fleetResolvedHash };
+}
+
+/** A previous release as read back from disk (parsed artifacts). */
+export interface PreviousRelease {
+  readonly fleetResolved: FleetResolved;
+  readonly revocations: Revocations | null;
+  readonly bootstrapNonces: BootstrapNonces | null;
+}
+
+const withoutMeta = (v: { meta?: unknown }): unknown => ({ ...v, meta: null });
+
+/**
+ * Whether the previous release can be kept byte for byte: nothing but meta
+ * differs, and it is younger than the shortest signing interval (older
+ * artifacts must be re-signed before consumers' freshness windows close).
+ */
+export function canReuse(
+  previous: PreviousRelease,
+  plan: ReleasePlan,
+  now: Date,
+): { reuse: boolean; reason: string } {
+  const same =
+    JSON.stringify(withoutMeta(previous.fleetResolved)) ===
+      JSON.stringify(withoutMeta(plan.fleetResolved)) &&
+    JSON.stringify(previous.revocations?.revocations ?? null) ===
+      JSON.stringify(plan.revocations.revocations) &&
+    JSON.stringify(previous.bootstrapNonces?.bootstrapNonces ?? null) ===
+      JSON.stringify(plan.bootstrapNonces.bootstrapNonces);
+  if (!same) return { reuse: false, reason: 'fleet content changed' };
+  const signedAt = previous.fleetResolved.meta.signedAt
+    ? parseTimestamp(previous.fleetResolved.meta.signedAt)
+    : null;
+  if (signedAt === null) return { reuse: false, reason: 'previous release is unsigned' };
+  const intervals = Object.values(plan.fleetResolved.channels).map((c) => c.signingIntervalMinutes);
+  const minInterval = intervals.length > 0 ? Math.min(...intervals) : 60;
+  const ageMin = (now.getTime() - signedAt) / 60_000;
+  if (ageMin >= minInterval) {
+    return {
+      reuse: false,
+      reason: `previous signature is ${Math.floor(ageMin)} min old (signing interval ${minInterval} min): re-signing`,
+    };
+  }
+  return { reuse: true, reason: 'nothing changed since the previous release' };
+}
+
+/** The tightest freshness window of the fleet, in seconds (for the smoke verify). */
+export function smokeWindowSecs(resolved: FleetResolved): number {
+  const windows = Object.values(resolved.channels).map((c) => c.freshnessWindow);
+  return (windows.length > 0 ? Math.min(...windows) : 60) * 60;
+}
+
+/** Re-exported for callers that stamp times. */
+export { formatTimestamp };
