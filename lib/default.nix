@@ -19,6 +19,7 @@ in
     mkFleet
     mkFleetWith
     mergeFleets
+    mergeFleetsWith
     withSignature
     ;
 

@@ -264,7 +264,17 @@ let
 
     Example: mergeFleets [ (import ./fleet-paris.nix) (import ./fleet-lyon.nix) ]
   */
-  mergeFleets = fleets: mkFleet (merge.mergeInputs fleets);
+  mergeFleets = mergeFleetsWith { };
+
+  /**
+    mergeFleets with mkFleetWith's options (e.g. `{ mkHost = …; }`): the
+    merged input is evaluated by `mkFleetWith options`.
+
+    Type: mergeFleetsWith :: { mkHost ? function } -> [ (fleet | attrset) ] -> fleet
+
+    Example: mergeFleetsWith { mkHost = nixfleet.lib.mkHost; } [ paris lyon ]
+  */
+  mergeFleetsWith = options: fleets: mkFleetWith options (merge.mergeInputs fleets);
 
   /**
     Stamps the signing envelope on a fleet's signed artifacts (`resolved`,
@@ -311,6 +321,7 @@ in
     mkFleet
     mkFleetWith
     mergeFleets
+    mergeFleetsWith
     withSignature
     ;
 }

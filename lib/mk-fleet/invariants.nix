@@ -23,6 +23,7 @@ let
     isAttrs
     length
     listToAttrs
+    match
     toJSON
     ;
 
@@ -34,6 +35,14 @@ let
 
   knownFrameworks = concatStringsSep ", " (attrNames frameworks);
 
+  # Same patterns as contracts/_types.nix `hostname` and `channelName`.
+  hostnamePattern = "[a-z0-9][a-z0-9._-]{0,62}";
+  channelPattern = "[a-z0-9_-]+";
+
+  lowerCase = builtins.replaceStrings upper lower;
+  upper = builtins.genList (i: builtins.substring i 1 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") 26;
+  lower = builtins.genList (i: builtins.substring i 1 "abcdefghijklmnopqrstuvwxyz") 26;
+
   indexed = f: list: concatLists (genList (i: f i (elemAt list i)) (length list));
 
   names = set: concatStringsSep ", " (attrNames set);
@@ -43,6 +52,8 @@ let
     `config.system.build.toplevel` (checked without evaluating the toplevel).
 
     Type: hasToplevel :: any -> bool
+
+    Example: hasToplevel { config.system.build = { }; } => false
   */
   hasToplevel =
     c:
@@ -280,9 +291,22 @@ let
           "fleet: bootstrapNonces: nonce ${n} is listed ${toString (length groups.${n})} times (${toJSON (map (x: x.hostname) groups.${n})}). Fix: keep one entry per nonce."
         ) (filter (n: length groups.${n} > 1) (attrNames groups));
 
+      # Host names become certificate CNs, URL segments and health-checks.json
+      # `hostname`; channel names appear in rollout ids (`<channel>@<ref>`).
+      nameErrors =
+        map (
+          n:
+          "fleet: hosts.${n}: host name does not match ${hostnamePattern} (it becomes the agent certificate's CN and a URL segment). Fix: rename the host, e.g. ${toJSON (builtins.replaceStrings [ "_" ] [ "-" ] (lowerCase n))}."
+        ) (filter (n: match hostnamePattern n == null) hostNames)
+        ++ map (
+          n:
+          "fleet: channels.${n}: channel name does not match ${channelPattern} (it appears in rollout ids <channel>@<ref>). Fix: rename the channel, e.g. ${toJSON (builtins.replaceStrings [ "_" ] [ "-" ] (lowerCase n))}."
+        ) (filter (n: match channelPattern n == null) channelNames);
+
       structural = unknownChannels ++ unknownPolicies;
     in
-    structural
+    nameErrors
+    ++ structural
     ++ configurationErrors
     ++ channelErrors
     ++ complianceErrors

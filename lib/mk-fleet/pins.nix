@@ -71,6 +71,9 @@ let
     "Tag pins disagree" errors, one per affected host.
 
     Type: errors :: { tags, channels } -> attrsOf host -> [ string ]
+
+    Example: errors { inherit tags channels; } { gpu-01 = { pin = null; tags = [ "gpu" "rocm" ]; channel = "stable"; }; }
+      => [ "fleet: hosts.gpu-01: the tag pins of this host disagree (…). Fix: …" ]
   */
   errors =
     ctx: hosts:

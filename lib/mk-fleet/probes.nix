@@ -58,6 +58,8 @@ let
     to broader scopes (RFC-0007 §3.7).
 
     Type: frameworkEntry :: (string | attrset) -> { name, mode, reason }
+
+    Example: frameworkEntry "nis2-essential" => { name = "nis2-essential"; mode = null; reason = null; }
   */
   frameworkEntry =
     e:
@@ -84,6 +86,10 @@ let
     replaces the whole entry.
 
     Type: evidenceProbe :: { framework :: string, defaultMode :: string, scopes :: [ attrset ] } -> probe
+
+    Example: (evidenceProbe { framework = "nis2-essential"; defaultMode = "enforce";
+               scopes = [ { mode = "observe"; reason = "Q2"; controlOverrides = { }; } { mode = null; reason = null; } ]; }).mode
+      => "observe"
   */
   evidenceProbe =
     {

@@ -152,6 +152,9 @@ let
     usually a typo.
 
     Type: unknownRefs :: { hosts :: attrset, channels :: attrset } -> string -> selector -> [ string ]
+
+    Example: unknownRefs { inherit hosts channels; } "disruptionBudgets[0].selector" (normalize { channel = "stabel"; })
+      => [ "fleet: disruptionBudgets[0].selector.channel: unknown channel \"stabel\" selects nothing." ]
   */
   unknownRefs =
     known: path: sel:
@@ -183,6 +186,8 @@ let
     `name -> true`. Linear in the number of (host, tag) memberships.
 
     Type: mkIndex :: attrsOf { tags :: [ string ], channel :: string, … } -> { all, byTag, byChannel }
+
+    Example: (mkIndex { a = { tags = [ "web" ]; channel = "stable"; }; }).byTag.web => { a = true; }
   */
   mkIndex =
     hosts:
@@ -238,6 +243,8 @@ let
     readable on large fleets.
 
     Type: showNames :: int -> [ string ] -> string
+
+    Example: showNames 2 [ "a" "b" "c" ] => "a, b … and 1 more"
   */
   showNames =
     n: names:

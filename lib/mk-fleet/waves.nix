@@ -125,6 +125,9 @@ let
     with a minimum of 1).
 
     Type: resolveBudgets :: index -> [ budget ] -> { budgets :: [ budget ], warnings :: [ string ] }
+
+    Example: (resolveBudgets index [ { selector = normalize { tags = [ "worker" ]; }; maxInFlight = 1; maxInFlightPct = null; } ]).warnings
+      => [ "fleet: disruptionBudgets[0]: maxInFlight = 1 over 120 covered hosts needs 120 sequential batches … Fix: …" ]
   */
   resolveBudgets =
     index: budgets:
