@@ -1,0 +1,253 @@
+// Configuration of the control plane: the flag table (each flag mirrored by a
+// `NIXFLEET_CP_*` environment variable), and the one parse into a frozen,
+// typed `CpConfig`. Owns defaults and validation of values. Must never read
+// secrets: key material arrives as file paths and is read by its consumer.
+import { dirname, join } from 'node:path';
+import { CpError } from './errors.ts';
+
+/** Timing knobs of the runtime, all in milliseconds (tests shrink them). */
+export interface CpTimings {
+  /** Periodic reconcile tick (default 30 s). */
+  readonly reconcileIntervalMs: number;
+  /** Debounce after a relevant event: events within it collapse into one tick (500 ms). */
+  readonly reconcileDebounceMs: number;
+  /** Expected agent heartbeat interval (60 s); 3 missed → unreachable. */
+  readonly heartbeatIntervalMs: number;
+  /** Default long-poll hold on `/v1/agent/dispatch` (60 s). */
+  readonly longPollMs: number;
+  /** Artifact poll interval (60 s). */
+  readonly pollIntervalMs: number;
+  /** Confirm window written into dispatches (360 s). */
+  readonly confirmWindowMs: number;
+  /** Agent-side sustained-failure threshold mirrored in host policy (60 s). */
+  readonly sustainedFailureMs: number;
+  /** Clock-skew slack for agent timestamps (60 s). */
+  readonly clockSkewSlackMs: number;
+  /** Quarantine window (24 h). */
+  readonly quarantineWindowMs: number;
+  /** Retention of superseded rollouts (7 d). */
+  readonly rolloutRetentionMs: number;
+  /** Event log rows older than this are pruned (accepted loss, 30 d). */
+  readonly eventRetentionMs: number;
+  /** Graceful shutdown deadline (10 s). */
+  readonly shutdownDeadlineMs: number;
+  /** Group-commit window of the mutator (2 ms). */
+  readonly groupCommitMs: number;
+}
+
+/** The validated configuration; frozen, passed down, never re-read. */
+export interface CpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tlsCert: string | null;
+  readonly tlsKey: string | null;
+  readonly clientCa: string | null;
+  readonly fleetCaCert: string | null;
+  readonly fleetCaKey: string | null;
+  readonly trustFile: string | null;
+  readonly dbPath: string;
+  readonly issuanceLog: string;
+  readonly releaseDir: string | null;
+  readonly artifactUrl: string | null;
+  readonly artifactTokenFile: string | null;
+  readonly bodyLimitBytes: number;
+  readonly certValidityMs: number;
+  /** Max age of signed artifacts the CP adopts (minutes × 60 000). */
+  readonly artifactFreshnessMs: number;
+  readonly strict: boolean;
+  readonly logLevel: string;
+  readonly timings: CpTimings;
+}
+
+/** One flag: name, env mirror, description and default (as a string, like argv). */
+export interface FlagSpec {
+  readonly flag: string;
+  readonly key: string;
+  readonly env: string;
+  readonly description: string;
+  readonly default?: string;
+  readonly boolean?: boolean;
+}
+
+const f = (
+  flag: string,
+  key: string,
+  description: string,
+  extra: { default?: string; boolean?: boolean } = {},
+): FlagSpec => ({
+  flag,
+  key,
+  env: `NIXFLEET_CP_${key.replace(/([A-Z])/g, '_$1').toUpperCase()}`,
+  description,
+  ...extra,
+});
+
+/** Every flag of `serve` and `tick`; `main.ts` registers them with commander. */
+export const FLAGS: readonly FlagSpec[] = [
+  f('--listen <addr>', 'listen', 'host:port to bind (loopback or a specific address)', {
+    default: '127.0.0.1:8443',
+  }),
+  f('--tls-cert <file>', 'tlsCert', 'server certificate (PEM)'),
+  f('--tls-key <file>', 'tlsKey', 'server private key (PEM)'),
+  f(
+    '--client-ca <file>',
+    'clientCa',
+    'CA bundle verifying client certificates (default: --fleet-ca-cert)',
+  ),
+  f('--fleet-ca-cert <file>', 'fleetCaCert', 'fleet CA certificate that issues agent certificates'),
+  f('--fleet-ca-key <file>', 'fleetCaKey', 'fleet CA private key (PKCS#8 PEM)'),
+  f('--trust-file <file>', 'trustFile', 'trust.json (CI release key, org root key)'),
+  f('--db <file>', 'db', 'SQLite database', { default: '/var/lib/nixfleet-cp/state.db' }),
+  f(
+    '--issuance-log <file>',
+    'issuanceLog',
+    'append-only certificate issuance log (default: next to --db)',
+  ),
+  f('--release-dir <dir>', 'releaseDir', 'directory of signed release artifacts'),
+  f('--artifact-url <url>', 'artifactUrl', 'base URL of signed release artifacts'),
+  f('--artifact-token-file <file>', 'artifactTokenFile', 'bearer token for --artifact-url'),
+  f('--body-limit <bytes>', 'bodyLimit', 'maximum request body', { default: '262144' }),
+  f('--cert-validity-days <n>', 'certValidityDays', 'lifetime of issued client certificates', {
+    default: '30',
+  }),
+  f(
+    '--artifact-freshness-minutes <n>',
+    'artifactFreshnessMinutes',
+    'max age of adopted artifacts',
+    {
+      default: '10080',
+    },
+  ),
+  f('--reconcile-interval-secs <n>', 'reconcileIntervalSecs', 'periodic reconcile tick', {
+    default: '30',
+  }),
+  f(
+    '--reconcile-debounce-ms <n>',
+    'reconcileDebounceMs',
+    'events within this collapse into one tick',
+    {
+      default: '500',
+    },
+  ),
+  f('--heartbeat-interval-secs <n>', 'heartbeatIntervalSecs', 'expected agent heartbeat interval', {
+    default: '60',
+  }),
+  f('--long-poll-secs <n>', 'longPollSecs', 'dispatch long-poll hold', { default: '60' }),
+  f('--poll-interval-secs <n>', 'pollIntervalSecs', 'artifact poll interval', { default: '60' }),
+  f('--confirm-window-secs <n>', 'confirmWindowSecs', 'confirm window written into dispatches', {
+    default: '360',
+  }),
+  f('--shutdown-deadline-secs <n>', 'shutdownDeadlineSecs', 'graceful shutdown deadline', {
+    default: '10',
+  }),
+  f('--group-commit-ms <n>', 'groupCommitMs', 'mutator group-commit window', { default: '2' }),
+  f('--strict', 'strict', 'refuse to start without client CA, revocations and nonce sources', {
+    boolean: true,
+  }),
+  f('--log-level <level>', 'logLevel', 'pino log level', { default: 'info' }),
+];
+
+function num(raw: Record<string, unknown>, key: string, min: number, max: number): number {
+  const text = String(raw[key]);
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new CpError(
+      'CP_ERR_CONFIG',
+      `--${kebab(key)}: ${text} is not a number in [${min}, ${max}]`,
+      {
+        flag: kebab(key),
+      },
+    );
+  }
+  return n;
+}
+
+function kebab(key: string): string {
+  return key.replace(/([A-Z])/g, '-$1').toLowerCase();
+}
+
+function str(raw: Record<string, unknown>, key: string): string | null {
+  const v = raw[key];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/** Splits `host:port` (IPv6 in brackets). */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new CpError('CP_ERR_CONFIG', `--listen: ${text} is not host:port`, { flag: 'listen' });
+  }
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/**
+ * Parses the raw option values (commander output, env already merged) into a
+ * frozen {@link CpConfig}. Throws `CP_ERR_CONFIG` naming the flag.
+ *
+ * @example const config = parseConfig({ listen: '127.0.0.1:0', db: '/tmp/x.db', ... });
+ */
+export function parseConfig(raw: Record<string, unknown>): CpConfig {
+  const withDefaults: Record<string, unknown> = {};
+  for (const spec of FLAGS) withDefaults[spec.key] = raw[spec.key] ?? spec.default;
+  const r = withDefaults;
+  const { host, port } = parseListen(String(r['listen']));
+  const dbPath = str(r, 'db') as string;
+  const fleetCaCert = str(r, 'fleetCaCert');
+  const sec = 1000;
+  const config: CpConfig = {
+    host,
+    port,
+    tlsCert: str(r, 'tlsCert'),
+    tlsKey: str(r, 'tlsKey'),
+    clientCa: str(r, 'clientCa') ?? fleetCaCert,
+    fleetCaCert,
+    fleetCaKey: str(r, 'fleetCaKey'),
+    trustFile: str(r, 'trustFile'),
+    dbPath,
+    issuanceLog: str(r, 'issuanceLog') ?? join(dirname(dbPath), 'issuance.log'),
+    releaseDir: str(r, 'releaseDir'),
+    artifactUrl: str(r, 'artifactUrl'),
+    artifactTokenFile: str(r, 'artifactTokenFile'),
+    bodyLimitBytes: num(r, 'bodyLimit', 256, 64 * 1024 * 1024),
+    certValidityMs: num(r, 'certValidityDays', 1 / 24, 3650) * 86_400 * sec,
+    artifactFreshnessMs: num(r, 'artifactFreshnessMinutes', 1, 10 * 525_600) * 60 * sec,
+    strict: r['strict'] === true || r['strict'] === '1' || r['strict'] === 'true',
+    logLevel: String(r['logLevel']),
+    timings: Object.freeze({
+      reconcileIntervalMs: num(r, 'reconcileIntervalSecs', 0.01, 86_400) * sec,
+      reconcileDebounceMs: num(r, 'reconcileDebounceMs', 0, 1_000),
+      heartbeatIntervalMs: num(r, 'heartbeatIntervalSecs', 0.01, 86_400) * sec,
+      longPollMs: num(r, 'longPollSecs', 0.01, 3_600) * sec,
+      pollIntervalMs: num(r, 'pollIntervalSecs', 0.01, 86_400) * sec,
+      confirmWindowMs: num(r, 'confirmWindowSecs', 1, 86_400) * sec,
+      sustainedFailureMs: 60 * sec,
+      clockSkewSlackMs: 60 * sec,
+      quarantineWindowMs: 24 * 3_600 * sec,
+      rolloutRetentionMs: 7 * 86_400 * sec,
+      eventRetentionMs: 30 * 86_400 * sec,
+      shutdownDeadlineMs: num(r, 'shutdownDeadlineSecs', 0, 3_600) * sec,
+      groupCommitMs: num(r, 'groupCommitMs', 0, 100),
+    }),
+  };
+  if (config.artifactUrl !== null && !/^https?:\/\//.test(config.artifactUrl)) {
+    throw new CpError('CP_ERR_CONFIG', '--artifact-url must be http(s)', { flag: 'artifact-url' });
+  }
+  return Object.freeze(config);
+}
+
+/**
+ * `--strict` (RFC-0003 operational note): the CP refuses to start unless
+ * client certificates are verified, and the signed revocations and
+ * bootstrap-nonce sidecars have a source. Returns the missing inputs.
+ */
+export function strictViolations(config: CpConfig): string[] {
+  const missing: string[] = [];
+  if (config.clientCa === null) missing.push('--client-ca (or --fleet-ca-cert)');
+  if (config.trustFile === null) missing.push('--trust-file');
+  if (config.releaseDir === null && config.artifactUrl === null) {
+    missing.push('--release-dir or --artifact-url (revocations and bootstrap-nonces source)');
+  }
+  if (config.tlsCert === null || config.tlsKey === null) missing.push('--tls-cert/--tls-key');
+  return missing;
+}

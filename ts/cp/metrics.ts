@@ -1,0 +1,213 @@
+// A small Prometheus registry (text exposition format 0.0.4): counters,
+// gauges and histograms with labels. Owns naming and rendering only; must
+// never take a hostname as a label (cardinality grows with the fleet).
+
+type Labels = Readonly<Record<string, string>>;
+
+const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+function key(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map(
+      (k) =>
+        `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+    )
+    .join(',');
+}
+
+interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  render(): string[];
+}
+
+/** A monotonically increasing counter. */
+export class Counter implements Family {
+  readonly type = 'counter' as const;
+  private readonly values = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = key(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(key(labels)) ?? 0;
+  }
+  render(): string[] {
+    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
+  }
+}
+
+/** A value that goes up and down, or is computed at scrape time. */
+export class Gauge implements Family {
+  readonly type = 'gauge' as const;
+  private readonly values = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly collect?: () => number,
+  ) {}
+  set(value: number, labels: Labels = {}): void {
+    this.values.set(key(labels), value);
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(key(labels)) ?? 0;
+  }
+  render(): string[] {
+    if (this.collect) return [`${this.name} ${this.collect()}`];
+    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
+  }
+}
+
+/** Latency distribution in seconds, cumulative buckets. */
+export class Histogram implements Family {
+  readonly type = 'histogram' as const;
+  private readonly series = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[] = DEFAULT_BUCKETS,
+  ) {}
+  observe(seconds: number, labels: Labels = {}): void {
+    const k = key(labels);
+    let s = this.series.get(k);
+    if (!s) {
+      s = { buckets: this.bounds.map(() => 0), sum: 0, count: 0 };
+      this.series.set(k, s);
+    }
+    for (let i = 0; i < this.bounds.length; i++)
+      if (seconds <= (this.bounds[i] as number)) s.buckets[i]! += 1;
+    s.sum += seconds;
+    s.count += 1;
+  }
+  count(labels: Labels = {}): number {
+    return this.series.get(key(labels))?.count ?? 0;
+  }
+  render(): string[] {
+    const out: string[] = [];
+    for (const [k, s] of this.series) {
+      const pre = k ? `${k},` : '';
+      this.bounds.forEach((b, i) =>
+        out.push(`${this.name}_bucket{${pre}le="${b}"} ${s.buckets[i]}`),
+      );
+      out.push(`${this.name}_bucket{${pre}le="+Inf"} ${s.count}`);
+      out.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
+      out.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
+    }
+    return out;
+  }
+}
+
+/** Every metric the CP exports (documented in docs/control-plane.md). */
+export class CpMetrics {
+  private readonly families: Family[] = [];
+  readonly httpRequests = this.add(
+    new Counter('nixfleet_cp_http_requests_total', 'HTTP requests by route and status.'),
+  );
+  readonly eventsIngested = this.add(
+    new Counter('nixfleet_cp_events_total', 'Agent events by kind and outcome.'),
+  );
+  readonly eventIngestSeconds = this.add(
+    new Histogram('nixfleet_cp_event_ingest_seconds', 'Event ingest latency until durable commit.'),
+  );
+  readonly heartbeatSeconds = this.add(
+    new Histogram(
+      'nixfleet_cp_heartbeat_seconds',
+      'Heartbeat handling latency until durable commit.',
+    ),
+  );
+  readonly commitSeconds = this.add(
+    new Histogram('nixfleet_cp_commit_seconds', 'Duration of one group commit.'),
+  );
+  readonly batchSize = this.add(
+    new Histogram(
+      'nixfleet_cp_commit_batch_size',
+      'Commands per group commit.',
+      [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    ),
+  );
+  readonly tickSeconds = this.add(
+    new Histogram(
+      'nixfleet_cp_reconcile_tick_seconds',
+      'Reconcile tick duration (plan + apply + commit).',
+    ),
+  );
+  readonly ticks = this.add(
+    new Counter('nixfleet_cp_reconcile_ticks_total', 'Reconcile ticks by trigger.'),
+  );
+  readonly planActions = this.add(
+    new Counter('nixfleet_cp_plan_actions_total', 'Plan actions applied, by kind and outcome.'),
+  );
+  readonly coreRejections = this.add(
+    new Counter('nixfleet_cp_core_rejections_total', 'Reducer rejections by code.'),
+  );
+  readonly hostTransitions = this.add(
+    new Counter('nixfleet_cp_host_transitions_total', 'Host state transitions by target state.'),
+  );
+  readonly artifactFailures = this.add(
+    new Counter(
+      'nixfleet_cp_artifact_verify_failures_total',
+      'Artifact verification failures by artifact and code.',
+    ),
+  );
+  readonly artifactVerifiedAt = this.add(
+    new Gauge(
+      'nixfleet_cp_artifact_last_verified_timestamp_seconds',
+      'Last successful verification by artifact.',
+    ),
+  );
+  readonly artifactAlert = this.add(
+    new Gauge(
+      'nixfleet_cp_artifact_alert',
+      '1 while the latest verification of an artifact failed.',
+    ),
+  );
+  readonly hostsUnreachable = this.add(
+    new Gauge('nixfleet_cp_hosts_unreachable', 'Hosts that missed 3 heartbeats.'),
+  );
+  readonly hostsKnown = this.add(
+    new Gauge('nixfleet_cp_hosts_seen', 'Hosts that have sent a heartbeat.'),
+  );
+  readonly dispatchWaiters = this.add(
+    new Gauge('nixfleet_cp_dispatch_waiters', 'Open dispatch long-polls.'),
+  );
+  readonly queueDepth = this.add(
+    new Gauge('nixfleet_cp_mutator_queue_depth', 'Commands waiting for the mutator.'),
+  );
+  readonly certsIssued = this.add(
+    new Counter('nixfleet_cp_certs_issued_total', 'Client certificates issued, by route.'),
+  );
+  readonly enrollRefused = this.add(
+    new Counter('nixfleet_cp_enroll_refused_total', 'Enrollments refused, by code.'),
+  );
+  readonly authRefused = this.add(
+    new Counter('nixfleet_cp_auth_refused_total', 'Requests refused for identity, by code.'),
+  );
+  readonly metricsFromCore = this.add(
+    new Counter('nixfleet_cp_core_metric_total', 'Metrics emitted by core effects, by name.'),
+  );
+
+  private add<T extends Family>(f: T): T {
+    this.families.push(f);
+    return f;
+  }
+
+  /** Registers a gauge computed at scrape time. */
+  gauge(name: string, help: string, collect: () => number): void {
+    this.add(new Gauge(name, help, collect));
+  }
+
+  /** The Prometheus text exposition. */
+  render(): string {
+    const lines: string[] = [];
+    for (const f of this.families) {
+      lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.render());
+    }
+    return lines.join('\n') + '\n';
+  }
+}

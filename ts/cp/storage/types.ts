@@ -1,0 +1,150 @@
+// The storage seam of the control plane. Routes, the mutator and the planner
+// glue talk to this interface only, so a PostgreSQL backend can be added
+// without touching them. Writes are data (a batch of operations applied in
+// one transaction); event_log rows are referenced inside a batch by local id
+// so derived rows carry the seq of their event_log row in the same commit.
+// Must never expose driver types.
+import type { HostRolloutState, RolloutRecord } from '../../core/index.ts';
+import type { Dispatch } from '../../contracts/index.ts';
+
+/** Event-log streams: reducer inputs (host, rollout) and audit-only rows. */
+export type EventStream = 'host' | 'rollout' | 'bootstrap' | 'agent' | 'cp';
+
+/** One event_log row as written. */
+export interface EventRow {
+  /** Assigned by the store (AUTOINCREMENT); absent on write. */
+  readonly seq?: number;
+  /** CP clock when the row was recorded (epoch ms). */
+  readonly recordedAt: number;
+  readonly stream: EventStream;
+  readonly rolloutId: string | null;
+  readonly hostname: string | null;
+  /** The agent's seq for agent events (dedupe key with host and rollout). */
+  readonly agentSeq: number | null;
+  readonly kind: string;
+  /** JSON body: the core log entry for reducer streams, the wire body otherwise. */
+  readonly body: unknown;
+}
+
+/** Liveness row of one host (`hosts` table). */
+export interface HostRow {
+  readonly hostname: string;
+  readonly lastHeartbeatAt: number;
+  readonly currentClosure: string | null;
+  readonly agentVersion: string | null;
+  readonly uptimeSecs: number | null;
+}
+
+/** A quarantined closure (`quarantined_closures` view). */
+export interface QuarantineRow {
+  readonly channel: string;
+  readonly closure: string;
+  readonly quarantinedAt: number;
+}
+
+/** A signed revocation entry, replayed from the verified sidecar. */
+export interface RevocationRow {
+  readonly hostname: string;
+  readonly notBefore: number;
+  readonly reason: string | null;
+  readonly revokedBy: string | null;
+}
+
+/** A consumed bootstrap nonce (`token_replay`). */
+export interface TokenUseRow {
+  readonly nonce: string;
+  readonly hostname: string;
+  readonly usedAt: number;
+  readonly expiresAt: number;
+}
+
+/** One write of a batch. `eventRef` names an `appendEvent` op of the same batch. */
+export type WriteOp =
+  | { readonly op: 'appendEvent'; readonly id: number; readonly row: EventRow }
+  | {
+      readonly op: 'upsertHostRecord';
+      readonly record: HostRolloutState;
+      readonly eventRef: number | null;
+    }
+  | {
+      readonly op: 'upsertRollout';
+      readonly record: RolloutRecord;
+      readonly holdsChannel: boolean;
+      readonly eventRef: number | null;
+    }
+  | {
+      readonly op: 'insertQuarantine';
+      readonly row: QuarantineRow;
+      readonly eventRef: number | null;
+    }
+  | { readonly op: 'deleteQuarantine'; readonly channel: string; readonly closure: string }
+  | {
+      readonly op: 'putDispatch';
+      readonly hostname: string;
+      readonly payload: Dispatch;
+      readonly eventRef: number | null;
+    }
+  | { readonly op: 'deleteDispatch'; readonly hostname: string; readonly rolloutId: string }
+  | { readonly op: 'upsertHost'; readonly row: HostRow }
+  | {
+      readonly op: 'insertProbeFailure';
+      readonly rolloutId: string;
+      readonly hostname: string;
+      readonly probe: string;
+      readonly controlId: string | null;
+      readonly framework: string | null;
+      readonly observedAt: number;
+      readonly eventRef: number | null;
+    }
+  | { readonly op: 'insertTokenUse'; readonly row: TokenUseRow }
+  | { readonly op: 'replaceRevocations'; readonly rows: readonly RevocationRow[] }
+  | { readonly op: 'pruneEvents'; readonly before: number }
+  | { readonly op: 'pruneTokens'; readonly before: number };
+
+/** Everything the mutator loads at start. */
+export interface StoredState {
+  readonly hostRecords: readonly HostRolloutState[];
+  readonly rollouts: readonly { readonly record: RolloutRecord; readonly holdsChannel: boolean }[];
+  readonly quarantines: readonly QuarantineRow[];
+  readonly hosts: readonly HostRow[];
+  readonly dispatches: readonly { readonly hostname: string; readonly payload: Dispatch }[];
+  readonly revocations: readonly RevocationRow[];
+  readonly tokens: readonly TokenUseRow[];
+}
+
+/** A probe_failures row, for the operator views. */
+export interface ProbeFailureRow {
+  readonly rolloutId: string;
+  readonly hostname: string;
+  readonly probe: string;
+  readonly controlId: string | null;
+  readonly framework: string | null;
+  readonly observedAt: number;
+  readonly eventLogSeq: number | null;
+}
+
+/**
+ * The storage backend. Every method may be asynchronous; the SQLite backend
+ * answers synchronously inside a resolved promise.
+ */
+export interface Storage {
+  /** Applies pending migrations; returns the schema version. */
+  migrate(): Promise<number>;
+  /** Loads the state the mutator keeps in memory. */
+  load(): Promise<StoredState>;
+  /** Applies a batch in one durable transaction; returns event seqs by local id. */
+  commit(ops: readonly WriteOp[]): Promise<ReadonlyMap<number, number>>;
+  /** event_log rows of one rollout, ascending, after `afterSeq`. */
+  rolloutEvents(
+    rolloutId: string,
+    options: { readonly afterSeq: number; readonly limit: number },
+  ): Promise<EventRow[]>;
+  /** The whole event log (replay checks, audits), ascending. */
+  allEvents(options?: { readonly streams?: readonly EventStream[] }): Promise<EventRow[]>;
+  /** probe_failures rows of one rollout. */
+  probeFailures(rolloutId: string): Promise<ProbeFailureRow[]>;
+  /** `PRAGMA integrity_check` (or the backend's equivalent): `"ok"` when sound. */
+  integrityCheck(): Promise<string>;
+  /** Closes the backend. */
+  close(): Promise<void>;
+}
