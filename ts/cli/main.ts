@@ -5,6 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCanonicalize } from './commands/canonicalize.ts';
 import { EXIT, type ExitCode } from './commands/exit-codes.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerRelease } from './commands/release.ts';
 import { registerVerify } from './commands/verify.ts';
 import { processIo, type CliIo } from './io.ts';
 
@@ -27,6 +29,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<ExitCo
     .exitOverride();
   registerCanonicalize(program, { io, setExit });
   registerVerify(program, { io, setExit });
+  registerRelease(program, { io, setExit });
+  registerKeys(program, { io, setExit, env: process.env });
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {
     cmd
