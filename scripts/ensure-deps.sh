@@ -25,14 +25,23 @@ if ! node -e "require('better-sqlite3')(':memory:').close()" 2>/dev/null; then
   npm rebuild better-sqlite3 --loglevel=error
 fi
 
-if ! command -v nix-instantiate >/dev/null 2>&1; then
+# Debian tools the tests use for real: Nix itself, ssh-keygen (OpenSSH key
+# interop), openssl (an external sign hook), tmux (driving the TUI), age
+# (secret-hygiene scenario). Missing ones are installed when we are root.
+need=()
+command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v age >/dev/null 2>&1 || need+=(age)
+if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-deps: installing Debian's nix-bin…"
+    echo "ensure-deps: installing Debian packages: ${need[*]}…"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq nix-bin >/dev/null
+    apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "ensure-deps: Nix is missing. Install it (Debian: 'sudo apt-get install nix-bin') and run again." >&2
+    echo "ensure-deps: missing Debian packages: ${need[*]}. Install them (sudo apt-get install ${need[*]}) and run again." >&2
     exit 1
   fi
 fi
