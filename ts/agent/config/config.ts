@@ -1,0 +1,233 @@
+// The agent's configuration: every flag of docs/agent.md, mirrored by a
+// NIXFLEET_AGENT_* environment variable, parsed and validated once into a
+// frozen typed object (STYLE.md rule 6). Flag beats environment beats
+// default. Secrets arrive as file paths only. Must never read files, argv or
+// process.env itself: main.ts passes both in.
+import { isAbsolute, join } from 'node:path';
+import { AgentError } from '../errors.ts';
+import { parseDuration } from './duration.ts';
+
+/** Activation backends (docs/agent.md "Activation backends"). */
+export type ActivationBackendName = 'nixos' | 'sandbox';
+
+/** Every timing constant; tests shrink them (CONTRACTS.md "Timing constants"). */
+export interface AgentTimings {
+  /** Pause between long-polls when the CP answered without a dispatch quickly. */
+  readonly pollIntervalMs: number;
+  /** Long-poll request timeout (the CP holds the request up to this). */
+  readonly longPollTimeoutMs: number;
+  /** Heartbeat cadence. */
+  readonly heartbeatIntervalMs: number;
+  /** How long activation polls the current-system link (POLL_BUDGET). */
+  readonly pollBudgetMs: number;
+  /** Interval between current-system polls during activation. */
+  readonly activationPollMs: number;
+  /** Tolerance for agent/CP/CI clock drift (CLOCK_SKEW_SLACK). */
+  readonly clockSkewSlackMs: number;
+  /** Local quarantine of a closure that failed to switch (QUARANTINE_WINDOW). */
+  readonly quarantineWindowMs: number;
+  /** At most one ClosureQuarantined report per closure per this interval. */
+  readonly quarantineRepostThrottleMs: number;
+  /** Sustained enforce-probe failure threshold. */
+  readonly sustainedFailureMs: number;
+  /** Warn when the CP has been unreachable this long (RFC-0003 §8). */
+  readonly offlineGraceMs: number;
+  /** Reducer timer tick (sustained failure, soak). */
+  readonly tickMs: number;
+  /** First retry delay of the outbound queue and the workers. */
+  readonly backoffBaseMs: number;
+  /** Retry delay cap. */
+  readonly backoffMaxMs: number;
+  /** Per-request timeout for non-long-poll requests. */
+  readonly requestTimeoutMs: number;
+  /** Time budget of one `nix copy` from a binary cache. */
+  readonly realiseTimeoutMs: number;
+}
+
+/** The validated, frozen configuration. */
+export interface AgentConfig {
+  readonly controlPlaneUrl: string;
+  /** Host name; must equal the client certificate CN. */
+  readonly machineId: string;
+  readonly trustFile: string;
+  readonly caCert: string | null;
+  /** Where the client certificate is read from (and written to by enrollment). */
+  readonly clientCert: string;
+  /** Client key file; `null`: the SSH host key is the TLS key. */
+  readonly clientKey: string | null;
+  readonly bootstrapTokenFile: string | null;
+  readonly stateDir: string;
+  readonly sshHostKeyFile: string;
+  /** health-checks.json; `null`: the backend's default (docs/agent.md). */
+  readonly healthChecksConfig: string | null;
+  readonly activationBackend: ActivationBackendName;
+  /** Binary caches, tried in order. */
+  readonly cacheUrls: readonly string[];
+  /** Sandbox backend: the simulated `/` holding profiles, run/ and the store. */
+  readonly sandboxRoot: string;
+  /** Nix store URI closures are copied into; `null`: the local default store. */
+  readonly storeUri: string | null;
+  readonly agentVersion: string;
+  readonly logLevel: string;
+  readonly timings: AgentTimings;
+}
+
+/** Raw option values as collected from argv (commander camelCase keys). */
+export type RawOptions = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** Default timings (CONTRACTS.md, RFC-0003 §5, §8). */
+export const DEFAULT_AGENT_TIMINGS: AgentTimings = Object.freeze({
+  pollIntervalMs: 60_000,
+  longPollTimeoutMs: 60_000,
+  heartbeatIntervalMs: 60_000,
+  pollBudgetMs: 300_000,
+  activationPollMs: 2_000,
+  clockSkewSlackMs: 60_000,
+  quarantineWindowMs: 24 * 3_600_000,
+  quarantineRepostThrottleMs: 3_600_000,
+  sustainedFailureMs: 60_000,
+  offlineGraceMs: 7 * 86_400_000,
+  tickMs: 1_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 300_000,
+  requestTimeoutMs: 30_000,
+  realiseTimeoutMs: 1_800_000,
+});
+
+/** Option name (camelCase) → environment variable suffix. */
+function envName(option: string): string {
+  return `NIXFLEET_AGENT_${option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** Duration options and the timing they set. */
+const DURATION_OPTIONS: Readonly<Record<string, keyof AgentTimings>> = {
+  pollInterval: 'pollIntervalMs',
+  longPollTimeout: 'longPollTimeoutMs',
+  heartbeatInterval: 'heartbeatIntervalMs',
+  pollBudget: 'pollBudgetMs',
+  activationPollInterval: 'activationPollMs',
+  clockSkewSlack: 'clockSkewSlackMs',
+  quarantineWindow: 'quarantineWindowMs',
+  quarantineRepostThrottle: 'quarantineRepostThrottleMs',
+  sustainedFailureThreshold: 'sustainedFailureMs',
+  offlineGrace: 'offlineGraceMs',
+  tickInterval: 'tickMs',
+  backoffBase: 'backoffBaseMs',
+  backoffMax: 'backoffMaxMs',
+  requestTimeout: 'requestTimeoutMs',
+  realiseTimeout: 'realiseTimeoutMs',
+};
+
+/** Every option name, in documentation order (for --help and docs). */
+export const OPTION_NAMES: readonly string[] = [
+  'controlPlaneUrl',
+  'machineId',
+  'trustFile',
+  'caCert',
+  'clientCert',
+  'clientKey',
+  'bootstrapTokenFile',
+  'stateDir',
+  'sshHostKeyFile',
+  'healthChecksConfig',
+  'activationBackend',
+  'cacheUrl',
+  'sandboxRoot',
+  'store',
+  'logLevel',
+  ...Object.keys(DURATION_OPTIONS),
+];
+
+/** The environment variable that mirrors a flag. */
+export function environmentVariableFor(option: string): string {
+  return envName(option);
+}
+
+const HOSTNAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/**
+ * Parses flags (commander camelCase keys) and environment into a frozen
+ * {@link AgentConfig}; throws `AGENT_ERR_CONFIG` naming the flag and its
+ * variable on the first problem.
+ *
+ * @example
+ *   const cfg = parseAgentConfig({ controlPlaneUrl: 'https://cp:8443', machineId: 'web-01' }, process.env);
+ */
+export function parseAgentConfig(
+  options: RawOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  defaults: { readonly agentVersion?: string } = {},
+): AgentConfig {
+  const pick = (name: string): string | undefined => {
+    const v = options[name];
+    if (typeof v === 'string' && v !== '') return v;
+    if (Array.isArray(v) && v.length > 0) return v.join(',');
+    const e = env[envName(name)];
+    return e !== undefined && e !== '' ? e : undefined;
+  };
+  const fail = (name: string, why: string): never => {
+    const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new AgentError('AGENT_ERR_CONFIG', `${flag} (${envName(name)}): ${why}`, {
+      context: { option: name },
+    });
+  };
+  const required = (name: string): string => pick(name) ?? fail(name, 'is required');
+  const path = (name: string, fallback: string | null): string | null => {
+    const v = pick(name) ?? fallback;
+    if (v !== null && !isAbsolute(v)) fail(name, `must be an absolute path, got ${v}`);
+    return v;
+  };
+
+  const controlPlaneUrl = required('controlPlaneUrl');
+  let url: URL;
+  try {
+    url = new URL(controlPlaneUrl);
+  } catch {
+    return fail('controlPlaneUrl', `not a URL: ${controlPlaneUrl}`);
+  }
+  if (url.protocol !== 'https:') fail('controlPlaneUrl', 'must be an https:// URL (mTLS only)');
+  const machineId = required('machineId');
+  if (!HOSTNAME_RE.test(machineId)) {
+    fail('machineId', `not a valid host name: ${machineId}`);
+  }
+  const backend = pick('activationBackend') ?? 'nixos';
+  if (backend !== 'nixos' && backend !== 'sandbox') {
+    fail('activationBackend', `must be nixos or sandbox, got ${backend}`);
+  }
+  const stateDir = path('stateDir', '/var/lib/nixfleet-agent') as string;
+  const cacheUrls = (pick('cacheUrl') ?? '').split(/[,\s]+/).filter((s) => s !== '');
+  for (const c of cacheUrls) {
+    if (!/^(https?|file|s3):\/\//.test(c)) fail('cacheUrl', `not a binary cache URL: ${c}`);
+  }
+  const timings: Record<string, number> = { ...DEFAULT_AGENT_TIMINGS };
+  for (const [name, key] of Object.entries(DURATION_OPTIONS)) {
+    const v = pick(name);
+    if (v === undefined) continue;
+    const ms = parseDuration(v);
+    if (ms === null || (ms === 0 && key !== 'clockSkewSlackMs')) {
+      fail(name, `not a positive duration (e.g. 30s, 5m): ${v}`);
+    }
+    timings[key] = ms as number;
+  }
+  const sandboxRoot = path('sandboxRoot', join(stateDir, 'sandbox')) as string;
+  const store = pick('store') ?? (backend === 'sandbox' ? `local?root=${sandboxRoot}` : null);
+  return Object.freeze({
+    controlPlaneUrl: url.origin,
+    machineId,
+    trustFile: path('trustFile', '/etc/nixfleet/agent/trust.json') as string,
+    caCert: path('caCert', null),
+    clientCert: path('clientCert', join(stateDir, 'tls', 'client.crt')) as string,
+    clientKey: path('clientKey', null),
+    bootstrapTokenFile: path('bootstrapTokenFile', null),
+    stateDir,
+    sshHostKeyFile: path('sshHostKeyFile', '/etc/ssh/ssh_host_ed25519_key') as string,
+    healthChecksConfig: path('healthChecksConfig', null),
+    activationBackend: backend as ActivationBackendName,
+    cacheUrls: Object.freeze(cacheUrls),
+    sandboxRoot,
+    storeUri: store,
+    agentVersion: defaults.agentVersion ?? '0.2.0',
+    logLevel: pick('logLevel') ?? 'info',
+    timings: Object.freeze(timings as unknown as AgentTimings),
+  });
+}
