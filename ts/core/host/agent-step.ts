@@ -126,12 +126,19 @@ export function agentStep(
           ? ('TargetMismatch' as const)
           : event.locallyQuarantined
             ? ('Quarantined' as const)
-            : null;
+            : // Past its confirm deadline the CP no longer reserves this
+              // host's disruption-budget slot; activating now could exceed
+              // the budget. Refuse; the planner re-dispatches.
+              event.at > d.confirmDeadline
+              ? ('Stale' as const)
+              : null;
     if (refusal !== null) {
       const detail =
         refusal === 'TargetMismatch'
           ? `dispatch names ${d.targetClosure}, manifest says ${event.manifestTarget}`
-          : null;
+          : refusal === 'Stale'
+            ? `received ${toRfc3339(event.at)}, after the confirm deadline ${toRfc3339(d.confirmDeadline)}`
+            : null;
       const s1 = emit(s0, effects, {
         kind: 'DispatchReject',
         rejected_at: toRfc3339(event.at),
