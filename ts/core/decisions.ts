@@ -3,59 +3,20 @@
 // "why didn't this host upgrade yet?" is answerable from decisions alone.
 // Owns the shape and the stable reason codes; must never carry behaviour.
 
-/** The planner's gates, one module each under ts/core/gates/. */
-export type GateName =
-  | 'channel-edges'
-  | 'supersession'
-  | 'wave-promotion'
-  | 'host-edges'
-  | 'disruption-budget'
-  | 'quarantine'
-  | 'offline'
-  | 'health';
+import type { Decision as ContractDecision } from '../contracts/index.ts';
 
-/** What the planner decided. */
-export type DecisionKind =
-  | 'open'
-  | 'dispatch'
-  | 'hold'
-  | 'skip'
-  | 'promote'
-  | 'complete'
-  | 'halt'
-  | 'prune'
-  | 'clear-quarantine';
+/** The planner's gates, one module each under ts/core/gates/ (enum declared in contracts/_api.nix). */
+export type GateName = NonNullable<ContractDecision['gate']>;
+
+/** What the planner decided (enum declared in contracts/_api.nix). */
+export type DecisionKind = ContractDecision['decision'];
 
 /**
- * Stable reason codes (documented for operators in docs/rollouts.md).
- * Callers and dashboards branch on these, never on `reason` text.
+ * Stable reason codes (declared in contracts/_api.nix, documented for
+ * operators in docs/rollouts.md). Callers and dashboards branch on these,
+ * never on `reason` text.
  */
-export type DecisionCode =
-  | 'ROLLOUT_OPENED'
-  | 'SUPERSESSION_QUEUED'
-  | 'MANIFEST_MISSING'
-  | 'CHANNEL_EDGE_PREDECESSOR_ACTIVE'
-  | 'CHANNEL_EDGE_PREDECESSOR_HALTED'
-  | 'CHANNEL_EDGE_PREDECESSOR_PENDING'
-  | 'DISPATCHED'
-  | 'DISPATCHED_CATCH_UP'
-  | 'WAVE_NOT_ACTIVE'
-  | 'WAVE_PROMOTED'
-  | 'WAVE_HELD'
-  | 'ROLLOUT_COMPLETE'
-  | 'HOST_EDGE_PREDECESSOR'
-  | 'BUDGET_SATURATED'
-  | 'QUARANTINED'
-  | 'OFFLINE'
-  | 'ROLLOUT_HALTED'
-  | 'AWAITING_ACK'
-  | 'ACTIVATING'
-  | 'DEFERRED_AWAITING_REBOOT'
-  | 'SOAKING'
-  | 'HOST_FAILED'
-  | 'HOST_REVERTED'
-  | 'RETENTION_EXPIRED'
-  | 'QUARANTINE_STALE';
+export type DecisionCode = ContractDecision['code'];
 
 /**
  * One decision, in the RFC-0002 §7 shape (`ts`, `rollout`, `wave`, `host`,
@@ -95,3 +56,11 @@ export interface GateBlock {
   readonly code: DecisionCode;
   readonly reason: string;
 }
+
+// The decision record crosses the CP → CLI boundary (GET /v1/rollouts/{id}/trace,
+// contract api-rollout-trace): it must stay assignable to the generated type,
+// and the generated type to it (minus the open index signature).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Closed<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+const decisionMatchesContract: Same<Decision, Readonly<Closed<ContractDecision>>> = true;
+void decisionMatchesContract;

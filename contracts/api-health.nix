@@ -1,0 +1,23 @@
+# Contract: GET /healthz — liveness plus the alerts an operator must see
+# (e.g. a refused artifact while the last verified snapshot is kept).
+{ lib, ... }:
+let
+  inherit (lib) types;
+  t = import ./_types.nix { inherit lib; };
+  inherit (t) opt open;
+in
+open
+// {
+  options = {
+    status = opt (types.enum [ "ok" "degraded" "starting" ]) "ok; degraded: serving with alerts; starting: no verified fleet yet." "ok" { };
+    version = opt types.str "CP version." "0.2.0" { };
+    fleetSignedAt = opt (types.nullOr t.timestamp) "signedAt of the verified fleet.resolved in use." null { };
+    alerts = opt (types.listOf (types.submodule (open // {
+      options = {
+        code = opt types.str "Stable code." "CP_ERR_ARTIFACT_REJECTED" { };
+        message = opt types.str "What is wrong." "fleet.resolved refused: BadSignature; keeping the snapshot signed 2026-05-16T01:00:00Z" { };
+        since = opt t.timestamp "Since when." "2026-05-16T01:10:00Z" { };
+      };
+    }))) "Active alerts." [ ] { };
+  };
+}

@@ -1,0 +1,15 @@
+# Contract: GET /v1/whoami — the identity the CP derived from the client certificate.
+{ lib, ... }:
+let
+  inherit (lib) types;
+  t = import ./_types.nix { inherit lib; };
+  inherit (t) opt open;
+in
+open
+// {
+  options = {
+    cn = opt types.str "Certificate common name." "web-01" { };
+    role = opt (types.enum [ "agent" "operator" ]) "agent: CN names a fleet host; operator: any other client certificate the fleet CA issued." "agent" { };
+    notAfter = opt t.timestamp "Certificate expiry." "2026-05-23T01:00:00Z" { };
+  };
+}
