@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keygenCommand, signCommand } from '../../ts/cli/commands/keys.ts';
 import { releaseCommand, type ReleaseFlags } from '../../ts/cli/commands/release.ts';
+import { runBinary, runInProcess } from '../../ts/cli/cli-test-kit.ts';
 import type { CliIo } from '../../ts/cli/io.ts';
 import {
   canonicalBytes,
@@ -228,6 +229,47 @@ describe('nixfleet release (end to end)', () => {
     first = snapshot(releaseDir);
   }, 180_000);
 
+  it('`nixfleet verify` (the auditor CLI) accepts every artifact and refuses a flipped byte', async () => {
+    const common = [
+      '--trust-file',
+      trustFile,
+      '--freshness-window-secs',
+      String(1440 * 60),
+      '--now',
+      NOW,
+    ];
+    const id = `stable@${COMMIT}`;
+    const checks: [string, string[]][] = [
+      ['fleet.resolved.json', ['verify', 'artifact', '--artifact']],
+      ['revocations.json', ['verify', 'revocations', '--artifact']],
+      ['bootstrap-nonces.json', ['verify', 'bootstrap-nonces', '--artifact']],
+      [
+        `rollouts/${id}.json`,
+        [
+          'verify',
+          'rollout-manifest',
+          '--rollout-id',
+          id,
+          '--fleet-resolved',
+          join(releaseDir, 'fleet.resolved.json'),
+          '--manifest',
+        ],
+      ],
+    ];
+    for (const [file, args] of checks) {
+      const path = join(releaseDir, file);
+      const ok = await runInProcess([...args, path, '--signature', `${path}.sig`, ...common]);
+      expect(ok.code, `${file}: ${ok.stderr}`).toBe(0);
+      const bytes = readFileSync(path);
+      const tampered = join(tmp, 'tampered.json');
+      const copy = Buffer.from(bytes);
+      copy[copy.length - 3]! ^= 0x04;
+      writeFileSync(tampered, copy);
+      const bad = await runInProcess([...args, tampered, '--signature', `${path}.sig`, ...common]);
+      expect(bad.code, file).toBe(1);
+    }
+  });
+
   it('refuses every artifact with one flipped byte', () => {
     const files = [
       'fleet.resolved.json',
@@ -306,6 +348,90 @@ describe('nixfleet release (end to end)', () => {
     expect(
       verifyArtifact(read('fleet.resolved.json'), read('fleet.resolved.json.sig'), verifyOpts()).ok,
     ).toBe(true);
+  }, 180_000);
+
+  it('releases with an ecdsa-p256 CI key through `nixfleet sign`', async () => {
+    const dir = join(tmp, 'releases-p256');
+    const key = join(tmp, 'ci-p256.pem');
+    const k = io();
+    expect(keygenCommand(k, { out: key, algorithm: 'ecdsa-p256', force: false })).toBe(0);
+    const pub = JSON.parse(k.out.join('')) as { algorithm: string; public: string };
+    const tf = join(tmp, 'trust-p256.json');
+    writeFileSync(
+      tf,
+      JSON.stringify({
+        schemaVersion: 1,
+        ciReleaseKey: {
+          current: pub,
+          previous: null,
+          rejectBefore: null,
+          successor: null,
+          retireAt: null,
+        },
+        cacheKeys: [],
+        orgRootKey: null,
+      }),
+    );
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'nixfleet.mjs');
+    const c = io();
+    const code = await releaseCommand(
+      c,
+      flags({
+        fleetFile: fleetFile('fleet', { gen: 'g1' }),
+        releaseDir: dir,
+        trustFile: tf,
+        signatureAlgorithm: 'ecdsa-p256',
+        signCmd: `node ${bin} sign --key ${key}`,
+      }),
+    );
+    expect(code, c.err.join('\n')).toBe(0);
+    const fr = JSON.parse(readFileSync(join(dir, 'fleet.resolved.json'), 'utf8')) as {
+      meta: { signatureAlgorithm: string };
+    };
+    expect(fr.meta.signatureAlgorithm).toBe('ecdsa-p256');
+    const v = runBinary([
+      'verify',
+      'artifact',
+      '--artifact',
+      join(dir, 'fleet.resolved.json'),
+      '--signature',
+      join(dir, 'fleet.resolved.json.sig'),
+      '--trust-file',
+      tf,
+      '--freshness-window-secs',
+      '86400',
+      '--now',
+      NOW,
+    ]);
+    expect(v.code, v.stderr).toBe(0);
+  }, 180_000);
+
+  it('commits the release with --git-commit', async () => {
+    const repo = join(tmp, 'fleet-repo');
+    mkdirSync(repo, { recursive: true });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
+    git('init', '-q');
+    git('config', 'user.email', 'ci@example.com');
+    git('config', 'user.name', 'CI');
+    writeFileSync(join(repo, 'README'), 'fleet\n');
+    git('add', 'README');
+    git('commit', '-qm', 'init');
+    const c = io();
+    const code = await releaseCommand(
+      c,
+      flags({
+        fleetFile: fleetFile('fleet', { gen: 'g1' }),
+        releaseDir: join(repo, 'releases'),
+        gitCommit: true,
+      }),
+    );
+    expect(code, c.err.join('\n')).toBe(0);
+    expect(git('log', '--format=%s', '-1').trim()).toBe(
+      `release: ${COMMIT.slice(0, 12)} [skip ci]`,
+    );
+    expect(git('status', '--porcelain').trim()).toBe('');
+    expect(git('ls-files', 'releases').split('\n')).toContain('releases/fleet.resolved.json.sig');
   }, 180_000);
 
   describe('failures write nothing and keep the previous release', () => {
