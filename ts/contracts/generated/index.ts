@@ -18,6 +18,7 @@ export type { Dispatch } from './dispatch.ts';
 export type { EnrollRequest } from './enroll-request.ts';
 export type { FleetInput, HttpProbe, TcpProbe, ExecProbe, EvidenceProbe, PinInput, Selector } from './fleet-input.ts';
 export type { FleetResolved, NormalizedSelector } from './fleet-resolved.ts';
+export type { HarnessScenario } from './harness-scenario.ts';
 export type { HealthChecks, HttpProbeResolved, TcpProbeResolved, ExecProbeResolved, EvidenceProbeResolved } from './health-checks.ts';
 export type { Heartbeat } from './heartbeat.ts';
 export type { HostSpec } from './host-spec.ts';
@@ -51,6 +52,7 @@ export const CONTRACT_NAMES = [
   'enroll-request',
   'fleet-input',
   'fleet-resolved',
+  'harness-scenario',
   'health-checks',
   'heartbeat',
   'host-spec',
@@ -83,6 +85,7 @@ export interface ContractTypes {
   'enroll-request': T.EnrollRequest;
   'fleet-input': T.FleetInput;
   'fleet-resolved': T.FleetResolved;
+  'harness-scenario': T.HarnessScenario;
   'health-checks': T.HealthChecks;
   'heartbeat': T.Heartbeat;
   'host-spec': T.HostSpec;

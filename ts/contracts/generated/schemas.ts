@@ -18,16 +18,17 @@ import s14 from '../../../schemas/dispatch.schema.json' with { type: 'json' };
 import s15 from '../../../schemas/enroll-request.schema.json' with { type: 'json' };
 import s16 from '../../../schemas/fleet-input.schema.json' with { type: 'json' };
 import s17 from '../../../schemas/fleet-resolved.schema.json' with { type: 'json' };
-import s18 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
-import s19 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
-import s20 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
-import s21 from '../../../schemas/persistence.schema.json' with { type: 'json' };
-import s22 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
-import s23 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
-import s24 from '../../../schemas/revocations.schema.json' with { type: 'json' };
-import s25 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
-import s26 from '../../../schemas/trust.schema.json' with { type: 'json' };
-import s27 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
+import s18 from '../../../schemas/harness-scenario.schema.json' with { type: 'json' };
+import s19 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
+import s20 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
+import s21 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
+import s22 from '../../../schemas/persistence.schema.json' with { type: 'json' };
+import s23 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
+import s24 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
+import s25 from '../../../schemas/revocations.schema.json' with { type: 'json' };
+import s26 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
+import s27 from '../../../schemas/trust.schema.json' with { type: 'json' };
+import s28 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
 
 /** The JSON Schema of each contract, by name. */
 export const SCHEMAS = {
@@ -49,14 +50,15 @@ export const SCHEMAS = {
   'enroll-request': s15,
   'fleet-input': s16,
   'fleet-resolved': s17,
-  'health-checks': s18,
-  'heartbeat': s19,
-  'host-spec': s20,
-  'persistence': s21,
-  'probe-payload': s22,
-  'renew-request': s23,
-  'revocations': s24,
-  'rollout-manifest': s25,
-  'trust': s26,
-  'trust-json': s27,
+  'harness-scenario': s18,
+  'health-checks': s19,
+  'heartbeat': s20,
+  'host-spec': s21,
+  'persistence': s22,
+  'probe-payload': s23,
+  'renew-request': s24,
+  'revocations': s25,
+  'rollout-manifest': s26,
+  'trust': s27,
+  'trust-json': s28,
 } as const;

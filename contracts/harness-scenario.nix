@@ -1,0 +1,79 @@
+# Contract: a harness scenario (tests/harness/scenarios/<name>.nix evaluates
+# to this). Data only — fleet, per-generation host behaviour, a timeline of
+# steps and the properties that must hold — so the local runner and the
+# microVM runner read the same files. No runner details (ports, paths, pids).
+{ lib, ... }:
+let
+  inherit (lib) types;
+  t = import ./_types.nix { inherit lib; };
+  inherit (t) opt;
+  secs = types.ints.positive;
+
+  behaviour = types.submodule {
+    options = {
+      switch = opt (types.enum [ "ok" "fail" "inhibit-kernel" "inhibit-dbus" ]) "What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live." "ok" { default = "ok"; };
+      probe = opt (types.enum [ "pass" "fail" ]) "Whether the host's enforce probe (an exec probe rendered into the closure) passes." "pass" { default = "pass"; };
+      signed = opt types.bool "Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing)." true { default = true; };
+    };
+  };
+
+  condition = types.submodule {
+    options = {
+      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" ]) "What to wait for." "hostsConverged" { };
+      hosts = opt (types.listOf types.str) "Hosts the condition is about (empty: every host of the fleet)." [ ] { default = [ ]; };
+      channel = opt (types.nullOr types.str) "Channel, for rollout conditions." null { default = null; };
+      state = opt (types.nullOr types.str) "Host or rollout state expected." null { default = null; };
+      generation = opt (types.nullOr types.str) "Generation whose closure the hosts must run (hostCurrent)." null { default = null; };
+      code = opt (types.nullOr types.str) "Alert or rejection code expected (cpAlert, agentRejected)." null { default = null; };
+    };
+  };
+
+  fault = types.submodule {
+    options = {
+      kind = opt (types.enum [
+        "killCp" "restartCp" "wipeCpDb" "killAgent" "restartAgent" "cutNetwork" "restoreNetwork"
+        "tamperArtifact" "skewClock"
+      ]) "Fault to inject." "killAgent" { };
+      hosts = opt (types.listOf types.str) "Hosts affected (agent and network faults)." [ ] { default = [ ]; };
+      artifact = opt (types.nullOr (types.enum [ "fleet.resolved" "rollout-manifest" "revocations" ])) "Artifact to tamper (one byte flipped after signing)." null { default = null; };
+      seconds = opt (types.nullOr types.int) "Clock offset for skewClock (negative: behind)." null { default = null; };
+      duringActivation = opt types.bool "Inject while the host is Activating (agent faults)." false { default = false; };
+    };
+  };
+
+  step = types.submodule {
+    options = {
+      release = opt (types.nullOr types.str) "Release this generation (evaluate, build, push, sign, publish)." null { default = null; };
+      wait = opt (types.nullOr condition) "Wait until the condition holds." null { default = null; };
+      timeoutSecs = opt secs "Bound of a wait." 60 { default = 60; };
+      fault = opt (types.nullOr fault) "Inject a fault." null { default = null; };
+      sleepSecs = opt (types.nullOr secs) "Let time pass (soak, offline windows)." null { default = null; };
+    };
+  };
+in
+{
+  options = {
+    name = opt (types.strMatching "[a-z0-9-]+") "Scenario name (file name without .nix)." "smoke" { };
+    description = opt types.str "What property the scenario proves." "Two agents converge on the first release." { };
+    fast = opt types.bool "Part of the README test command (fast); otherwise only with --all." false { default = false; };
+    timing = opt (types.submodule {
+      options = {
+        heartbeatSecs = opt secs "Agent heartbeat interval (hosts are unreachable after 3 missed)." 1 { default = 1; };
+        longPollSecs = opt secs "Dispatch long-poll hold." 2 { default = 2; };
+        reconcileSecs = opt secs "CP reconcile interval." 1 { default = 1; };
+        confirmWindowSecs = opt secs "Confirm window written into dispatches." 60 { default = 60; };
+        sustainedFailureSecs = opt secs "Agent sustained-failure threshold." 3 { default = 3; };
+        probeIntervalSecs = opt secs "Interval of the rendered probes." 1 { default = 1; };
+      };
+    }) "Shrunk time constants." { } { default = { }; };
+    fleet = opt (types.attrsOf types.anything) "mkFleet input without host configurations (the runner adds a toplevel per generation)." { } { };
+    generations = opt (types.attrsOf (types.submodule {
+      options = {
+        default = opt behaviour "Behaviour of every host not listed." { } { default = { }; };
+        hosts = opt (types.attrsOf behaviour) "Per-host behaviour." { } { default = { }; };
+      };
+    })) "Generations, by name: what each host's closure does." { g1 = { }; } { };
+    steps = opt (types.listOf step) "The timeline." [ { release = "g1"; } ] { };
+    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
+  };
+}

@@ -1,0 +1,99 @@
+# Turns a harness scenario generation into a fleet file for `nixfleet release
+# --fleet-file`: the scenario's mkFleet input, with each host's configuration a
+# tiny builtins.derivation toplevel whose behaviour the generation controls.
+# The closure carries etc/nixfleet/agent/health-checks.json rendered from
+# mkFleet's own effective probe set (RFC-0007 §5: the closure hash signs the
+# probe topology), plus an exec probe script that passes or fails.
+#
+#   nixfleet release --fleet-file <(this, via --argstr)…
+{
+  scenarioFile,
+  generation,
+}:
+let
+  schema = import ../../../lib/schema;
+  scenario = schema.check "scenario ${scenarioFile}" (schema.loadContract ../../../contracts/harness-scenario.nix) (import (/. + scenarioFile));
+  gen =
+    scenario.generations.${generation}
+      or (throw "scenario ${scenario.name}: unknown generation ${generation}; known: ${builtins.concatStringsSep ", " (builtins.attrNames scenario.generations)}");
+  behaviourOf = host: gen.hosts.${host} or gen.default;
+
+  # Every host runs one enforce exec probe whose script the generation
+  # controls; scenarios may declare more probes in their fleet.
+  probeName = "harness-health";
+  withProbe =
+    fleet:
+    fleet
+    // {
+      healthChecks = (fleet.healthChecks or { }) // {
+        ${probeName} = {
+          kind = "exec";
+          # @out@ becomes the toplevel's own store path at build time, so the
+          # probe runs the script of the generation that declared it.
+          command = "@out@/bin/harness-probe";
+          intervalSeconds = scenario.timing.probeIntervalSecs;
+          mode = "enforce";
+          timeoutSecs = 5;
+        };
+      };
+    };
+
+  # First pass: mkFleet without configurations gives the effective probe
+  # sets; the second pass adds toplevels that carry them.
+  probesOnly = (import ../../../lib).mkFleet (
+    withProbe scenario.fleet
+    // {
+      hosts = builtins.mapAttrs (_: h: h // { configuration = null; }) scenario.fleet.hosts;
+    }
+  );
+
+  switchScript =
+    b:
+    if b.switch == "fail" then
+      "#!/bin/sh\necho 'activation failed: harness generation ${generation}' >&2\nexit 1\n"
+    else
+      "#!/bin/sh\nexit 0\n";
+
+  toplevel =
+    host:
+    let
+      b = behaviourOf host;
+      # inhibit-*: this generation differs from every other in that component,
+      # so the agent's switch-inhibitor check defers instead of switching.
+      component = if b.switch == "inhibit-kernel" then "kernel" else if b.switch == "inhibit-dbus" then "dbus" else null;
+    in
+    builtins.derivation {
+      name = "nixos-system-${host}-${generation}";
+      system = builtins.currentSystem;
+      builder = "/bin/sh";
+      PATH = "/bin:/usr/bin";
+      switch = switchScript b;
+      probe = if b.probe == "pass" then "#!/bin/sh\nexit 0\n" else "#!/bin/sh\necho 'harness probe failing' >&2\nexit 1\n";
+      checks = builtins.toJSON probesOnly.healthChecks.${host};
+      kernelMark = if component == "kernel" then "kernel-${generation}" else "kernel-stable";
+      dbusMark = if component == "dbus" then "dbus-${generation}" else "dbus-stable";
+      args = [
+        "-c"
+        ''
+          mkdir -p $out/bin $out/etc/nixfleet/agent $out/etc/systemd/system $out/sw/lib/systemd
+          printf '%s' "$switch" > $out/bin/switch-to-configuration
+          printf '%s' "$probe" > $out/bin/harness-probe
+          chmod +x $out/bin/switch-to-configuration $out/bin/harness-probe
+          printf '%s' "$checks" | sed "s|@out@|$out|g" > $out/etc/nixfleet/agent/health-checks.json
+          printf '%s' "$kernelMark" > $out/kernel
+          printf '%s' "$dbusMark" > $out/etc/systemd/system/dbus.service
+          printf 'systemd' > $out/sw/lib/systemd/systemd
+          printf 'init' > $out/init
+        ''
+      ];
+    };
+in
+{ mkFleet, ... }:
+mkFleet (
+  withProbe scenario.fleet
+  // {
+    hosts = builtins.mapAttrs (
+      name: h: h // { configuration.config.system.build.toplevel = toplevel name; }
+    ) scenario.fleet.hosts;
+  }
+)
