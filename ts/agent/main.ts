@@ -1,0 +1,92 @@
+// Program entry of `nixfleet-agent`: the only place that reads argv and the
+// environment, installs signal handlers and chooses exit codes (STYLE.md
+// rule 2). Exit codes: 0 clean shutdown, 2 configuration / trust / host-key
+// error, 1 anything else.
+import { Command, Option } from 'commander';
+import { parseAgentConfig, environmentVariableFor } from './config/config.ts';
+import { isAgentError } from './errors.ts';
+import { startAgent } from './runtime/agent.ts';
+
+const FLAGS: readonly (readonly [string, string])[] = [
+  ['--control-plane-url <url>', 'control plane origin (https://…)'],
+  ['--machine-id <hostname>', 'this host’s name; must equal the client certificate CN'],
+  [
+    '--poll-interval <duration>',
+    'pause between dispatch polls when the CP does not hold (default 60s)',
+  ],
+  ['--trust-file <path>', 'trust.json (default /etc/nixfleet/agent/trust.json)'],
+  ['--ca-cert <path>', 'CA certificate of the control plane'],
+  [
+    '--client-cert <path>',
+    'client certificate (written by enrollment; default <state-dir>/tls/client.crt)',
+  ],
+  ['--client-key <path>', 'client key (default: the SSH host key)'],
+  ['--bootstrap-token-file <path>', 'bootstrap token used to enroll when no certificate exists'],
+  ['--state-dir <path>', 'state directory (default /var/lib/nixfleet-agent)'],
+  ['--ssh-host-key-file <path>', 'SSH host ed25519 key (default /etc/ssh/ssh_host_ed25519_key)'],
+  ['--health-checks-config <path>', 'health-checks.json (default depends on the backend)'],
+  ['--activation-backend <name>', 'nixos | sandbox (default nixos)'],
+  ['--cache-url <url...>', 'binary cache(s) to fetch closures from, in order'],
+  ['--sandbox-root <path>', 'sandbox backend root (default <state-dir>/sandbox)'],
+  [
+    '--store <uri>',
+    'Nix store closures are copied into (sandbox default local?root=<sandbox-root>)',
+  ],
+  ['--log-level <level>', 'pino level (default info)'],
+  ['--long-poll-timeout <duration>', 'dispatch long-poll timeout (default 60s)'],
+  ['--heartbeat-interval <duration>', 'heartbeat cadence (default 60s)'],
+  ['--poll-budget <duration>', 'POLL_BUDGET for the current-system poll (default 300s)'],
+  ['--activation-poll-interval <duration>', 'current-system poll interval (default 2s)'],
+  ['--clock-skew-slack <duration>', 'CLOCK_SKEW_SLACK (default 60s)'],
+  ['--quarantine-window <duration>', 'local closure quarantine (default 24h)'],
+  ['--quarantine-repost-throttle <duration>', 'ClosureQuarantined throttle (default 1h)'],
+  ['--sustained-failure-threshold <duration>', 'enforce-probe sustained failure (default 60s)'],
+  ['--offline-grace <duration>', 'warn when the CP is unreachable this long (default 7d)'],
+  ['--tick-interval <duration>', 'reducer timer tick (default 1s)'],
+  ['--backoff-base <duration>', 'first retry delay (default 1s)'],
+  ['--backoff-max <duration>', 'retry delay cap (default 300s)'],
+  ['--request-timeout <duration>', 'per-request timeout (default 30s)'],
+  ['--realise-timeout <duration>', 'nix copy timeout (default 30m)'],
+];
+
+async function main(): Promise<number> {
+  const program = new Command('nixfleet-agent')
+    .description('NixFleet agent: the last line of defence on every host')
+    .version('0.2.0');
+  for (const [flag, help] of FLAGS) {
+    const opt = new Option(flag, help);
+    const name = opt.attributeName();
+    program.addOption(opt.env(environmentVariableFor(name)));
+  }
+  program.parse(process.argv);
+  let config;
+  try {
+    config = parseAgentConfig(program.opts(), process.env);
+  } catch (e) {
+    process.stderr.write(`nixfleet-agent: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const controller = new AbortController();
+  let agent;
+  const stop = (): void => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    agent = await startAgent(config, {}, controller.signal);
+  } catch (e) {
+    process.stderr.write(`nixfleet-agent: ${(e as Error).message}\n`);
+    const code = isAgentError(e) ? e.code : '';
+    return ['AGENT_ERR_CONFIG', 'AGENT_ERR_TRUST', 'AGENT_ERR_HOST_KEY', 'AGENT_ERR_TLS'].includes(
+      code,
+    )
+      ? 2
+      : 1;
+  }
+  await new Promise<void>((resolve) =>
+    controller.signal.addEventListener('abort', () => resolve()),
+  );
+  await agent.stop();
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,249 @@
+// Assembles a running agent from a frozen config: trust, host key, state
+// directory, enrollment, the mTLS client, the activation backend, the
+// reducer loop and its workers (dispatch long-poll, heartbeat, probes,
+// activation, outbox delivery, timer tick, renewal). Owns start-up order and
+// shutdown. Must never touch argv, env, signals or exit codes (main.ts does).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { parseTrustConfigBytes, type TrustConfig } from '../../trust/index.ts';
+import type { ActivationBackend } from '../activation/backend.ts';
+import { createNixosBackend } from '../activation/nixos.ts';
+import { createSandboxBackend } from '../activation/sandbox.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { AgentConfig } from '../config/config.ts';
+import { ensureEnrolled, runRenewal } from '../enroll/enroll.ts';
+import { loadHostKey, type HostKey } from '../enroll/host-key.ts';
+import { AgentError } from '../errors.ts';
+import { CpApi } from '../http/cp-api.ts';
+import { H2Client, type TlsMaterial } from '../http/h2-client.ts';
+import { createLogger } from '../log.ts';
+import { readBootId } from '../probes/evidence.ts';
+import { ProbeScheduler } from '../probes/scheduler.ts';
+import { Outbox } from '../queue/outbox.ts';
+import { StateStore } from '../state/store.ts';
+import { ActivationWorker } from '../workers/activation.ts';
+import { DispatchWorker } from '../workers/dispatch.ts';
+import { runHeartbeat } from '../workers/heartbeat.ts';
+import { HostLoop } from './host-loop.ts';
+
+/** Injectable collaborators (tests). */
+export interface AgentDeps {
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  readonly backend?: ActivationBackend;
+  readonly random?: () => number;
+}
+
+/** A running agent. */
+export interface RunningAgent {
+  readonly loop: HostLoop;
+  readonly outbox: Outbox;
+  readonly api: CpApi;
+  readonly store: StateStore;
+  readonly backend: ActivationBackend;
+  /** Resolves when every worker has stopped after {@link RunningAgent.stop}. */
+  stop(): Promise<void>;
+}
+
+/** Reads and decodes trust.json; throws AGENT_ERR_TRUST. */
+export function loadTrust(path: string): TrustConfig {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new AgentError('AGENT_ERR_TRUST', `cannot read trust file ${path}`, { cause: e });
+  }
+  const t = parseTrustConfigBytes(bytes);
+  if (!t.ok) throw new AgentError('AGENT_ERR_TRUST', `${path}: ${t.error.message}`);
+  return t.value;
+}
+
+function readPem(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new AgentError('AGENT_ERR_TLS', `cannot read ${what} ${path}`, { cause: e });
+  }
+}
+
+function tlsMaterial(config: AgentConfig, host: HostKey, ca: string | null): TlsMaterial {
+  return {
+    ca,
+    cert: readPem(config.clientCert, 'client certificate'),
+    key: config.clientKey === null ? host.pkcs8Pem : readPem(config.clientKey, 'client key'),
+  };
+}
+
+/**
+ * Starts the agent. Enrollment (if needed) completes before this resolves;
+ * enrollment failures are retried, not thrown, unless `signal` aborts.
+ *
+ * @example const agent = await startAgent(config); await agent.stop();
+ */
+export async function startAgent(
+  config: AgentConfig,
+  deps: AgentDeps = {},
+  signal: AbortSignal = new AbortController().signal,
+): Promise<RunningAgent> {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? createLogger({ level: config.logLevel, hostname: config.machineId });
+  const startedAt = clock.now();
+  const trust = loadTrust(config.trustFile);
+  const hostKey = loadHostKey(config.sshHostKeyFile);
+  const store = new StateStore(config.stateDir, {
+    onCorrupt: (e) => log.warn({ code: e.code, ...e.context }, e.message),
+  });
+  const ca = config.caCert === null ? null : readPem(config.caCert, 'CA certificate');
+  const stopper = new AbortController();
+  const stopSignal = AbortSignal.any ? AbortSignal.any([signal, stopper.signal]) : stopper.signal;
+  const { timings } = config;
+
+  const bootstrapClient = new H2Client({
+    origin: config.controlPlaneUrl,
+    tls: { ca, cert: null, key: null },
+    agentVersion: config.agentVersion,
+    timeoutMs: timings.requestTimeoutMs,
+  });
+  const common = {
+    hostname: config.machineId,
+    hostKey,
+    certPath: config.clientCert,
+    clock,
+    log,
+    agentVersion: config.agentVersion,
+    backoffBaseMs: timings.backoffBaseMs,
+    backoffMaxMs: timings.backoffMaxMs,
+    signal: stopSignal,
+  };
+  try {
+    await ensureEnrolled({
+      ...common,
+      bootstrapTokenFile: config.bootstrapTokenFile,
+      api: new CpApi(bootstrapClient, config.machineId, timings.longPollTimeoutMs),
+    });
+  } finally {
+    bootstrapClient.close();
+  }
+
+  const http = new H2Client({
+    origin: config.controlPlaneUrl,
+    tls: tlsMaterial(config, hostKey, ca),
+    agentVersion: config.agentVersion,
+    timeoutMs: timings.requestTimeoutMs,
+  });
+  const api = new CpApi(http, config.machineId, timings.longPollTimeoutMs);
+  const backend =
+    deps.backend ??
+    (config.activationBackend === 'sandbox'
+      ? createSandboxBackend({ root: config.sandboxRoot, storeUri: config.storeUri ?? undefined })
+      : createNixosBackend({ storeUri: config.storeUri }));
+  const outbox = new Outbox({
+    dir: config.stateDir,
+    clock,
+    log: log.child({ worker: 'outbox' }),
+    backoffBaseMs: timings.backoffBaseMs,
+    backoffMaxMs: timings.backoffMaxMs,
+    random: deps.random,
+  });
+
+  // The loop and its workers reference each other; the closures resolve late.
+  let loop: HostLoop | null = null;
+  const post = (e: Parameters<HostLoop['postHost']>[0]): void => loop?.postHost(e);
+  const probes = new ProbeScheduler({
+    hostname: config.machineId,
+    hostKey: hostKey.key,
+    clock,
+    log: log.child({ worker: 'probes' }),
+    configPath: async () => config.healthChecksConfig ?? (await backend.defaultHealthChecksPath()),
+    evidenceDir: join(config.stateDir, 'evidence'),
+    bootId: readBootId(),
+    context: () => ({
+      rolloutId: loop?.snapshot.record?.rolloutId ?? null,
+      generation: loop?.snapshot.record?.currentClosure ?? null,
+    }),
+    post,
+  });
+  const activation = new ActivationWorker({
+    backend,
+    clock,
+    log: log.child({ worker: 'activation' }),
+    store,
+    timings,
+    post,
+    signal: stopSignal,
+  });
+  loop = new HostLoop({
+    hostname: config.machineId,
+    clock,
+    log: log.child({ worker: 'reducer' }),
+    store,
+    outbox,
+    backend,
+    timings,
+    probes,
+    activation,
+  });
+  const hostLoop = loop;
+  await hostLoop.recover();
+
+  const dispatch = new DispatchWorker({
+    config,
+    trust,
+    api,
+    loop: hostLoop,
+    store,
+    clock,
+    log: log.child({ worker: 'dispatch' }),
+  });
+  const tick = async (): Promise<void> => {
+    while (!stopSignal.aborted) {
+      await clock.sleep(timings.tickMs, stopSignal);
+      if (hostLoop.snapshot.record?.state === 'Soaking') {
+        hostLoop.postHost({ kind: 'LocalTick', at: clock.now() });
+      }
+    }
+  };
+  const workers = [
+    hostLoop.run(stopSignal),
+    outbox.run((ev, s) => api.postEvent(ev, s), stopSignal),
+    dispatch.run(stopSignal),
+    runHeartbeat(
+      {
+        config,
+        api,
+        loop: hostLoop,
+        outbox,
+        backend,
+        clock,
+        log: log.child({ worker: 'heartbeat' }),
+        startedAt,
+      },
+      stopSignal,
+    ),
+    tick(),
+    runRenewal({
+      ...common,
+      api,
+      onRenewed: (certPem) => http.setTls({ ...tlsMaterial(config, hostKey, ca), cert: certPem }),
+    }),
+  ].map((p) => p.catch((e: unknown) => log.error({ err: e }, 'worker crashed')));
+  log.info(
+    { backend: backend.name, stateDir: config.stateDir, cp: config.controlPlaneUrl },
+    'agent started',
+  );
+
+  return {
+    loop: hostLoop,
+    outbox,
+    api,
+    store,
+    backend,
+    async stop() {
+      stopper.abort();
+      probes.stop();
+      http.close();
+      await Promise.all(workers);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// What workers feed the reducer loop. Owns only data shapes.
+import type { Dispatch } from '../../contracts/index.ts';
+import type { DispatchRejectReason, LocalHostEvent, OnHealthFailure } from '../../core/index.ts';
+
+/** A message to the reducer loop. */
+export type LoopMessage =
+  /** A local observation for the current record (activation, probes, timer). */
+  | { readonly kind: 'host'; readonly event: LocalHostEvent }
+  /** A dispatch whose manifest verified (membership resolved, closure realised if in it). */
+  | {
+      readonly kind: 'dispatch';
+      readonly dispatch: Dispatch;
+      readonly receivedAt: number;
+      readonly manifestTarget: string | null;
+      readonly onHealthFailure: OnHealthFailure;
+    }
+  /** A dispatch refused before the reducer (manifest or closure problem). */
+  | {
+      readonly kind: 'refuse';
+      readonly dispatch: Dispatch;
+      readonly receivedAt: number;
+      readonly reason: DispatchRejectReason;
+      readonly detail: string;
+    };
+
+/** A single-consumer FIFO the loop drains. */
+export class Inbox<T> {
+  private readonly items: T[] = [];
+  private waiter: (() => void) | null = null;
+
+  /** Appends a message and wakes the consumer. */
+  post(item: T): void {
+    this.items.push(item);
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  /** Next message, or `null` when `signal` aborts while waiting. */
+  async take(signal: AbortSignal): Promise<T | null> {
+    while (this.items.length === 0) {
+      if (signal.aborted) return null;
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+    return this.items.shift() as T;
+  }
+
+  /** Messages waiting. */
+  get size(): number {
+    return this.items.length;
+  }
+}
