@@ -1,0 +1,306 @@
+// Assembly of the control plane: storage, state, mutator, workers, routes
+// and the HTTP/2 server, plus the start and graceful-stop sequences. Start:
+// migrate → load state → read trust.json and the CA → first artifact poll →
+// first tick → listen. Stop: refuse new work → release long-polls → drain
+// in-flight requests → stop workers → drain the mutator → close storage,
+// all within the shutdown deadline. Must never touch argv, env or exit codes
+// (main.ts does).
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { parseTrustConfigBytes, type TrustConfig } from '../trust/index.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { strictViolations, type CpConfig } from './config.ts';
+import { CpError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { CpMetrics } from './metrics.ts';
+import { loadFleetCa, type FleetCa } from './pki/ca.ts';
+import { agentRoutes } from './routes/agent.ts';
+import { enrollRoutes } from './routes/enroll.ts';
+import { healthRoutes } from './routes/health.ts';
+import { operatorRoutes } from './routes/operator.ts';
+import { coreTimingsOf, type RuntimeDeps } from './runtime/deps.ts';
+import { DispatchHub } from './runtime/dispatch-hub.ts';
+import { Mutator } from './runtime/mutator.ts';
+import {
+  adoptArtifacts,
+  prune,
+  runTick,
+  sweepLiveness,
+  type TickSummary,
+} from './runtime/reconcile.ts';
+import type { CpRuntime } from './runtime/runtime.ts';
+import { CpState } from './runtime/state.ts';
+import { createCpServer, type CpServer } from './server/http.ts';
+import { openSqliteStorage } from './storage/sqlite.ts';
+import type { Storage } from './storage/types.ts';
+import { ArtifactPoller } from './workers/artifact-poller.ts';
+import { dirSource, httpSource, type ArtifactSource } from './workers/artifact-source.ts';
+import { PeriodicWorker, ReconcileLoop } from './workers/reconcile-loop.ts';
+
+/** Injectable collaborators (tests pass a manual clock or a storage). */
+export interface ControlPlaneDeps {
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly storage?: Storage;
+}
+
+/** A control plane instance. */
+export interface ControlPlane {
+  readonly runtime: CpRuntime;
+  /** Starts workers and (unless `listen: false`) the server; resolves with the bound port. */
+  start(options?: { readonly listen?: boolean }): Promise<{ readonly port: number }>;
+  /** One reconcile tick through the mutator. */
+  tick(trigger?: string): Promise<TickSummary>;
+  /** One artifact poll. */
+  poll(): Promise<void>;
+  /** Heartbeat sweep now. */
+  sweep(): Promise<string[]>;
+  /** Graceful shutdown within the configured deadline. */
+  stop(): Promise<void>;
+}
+
+function readTrust(config: CpConfig): TrustConfig | null {
+  if (config.trustFile === null) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(config.trustFile));
+  } catch (e) {
+    throw new CpError('CP_ERR_CONFIG', `--trust-file: ${(e as Error).message}`, {}, { cause: e });
+  }
+  const r = parseTrustConfigBytes(bytes);
+  if (!r.ok) {
+    throw new CpError('CP_ERR_CONFIG', `--trust-file: ${r.error.message}`, {
+      file: config.trustFile,
+    });
+  }
+  return r.value;
+}
+
+/**
+ * Builds a control plane from a validated config.
+ *
+ * @example const cp = await createControlPlane(config, { log }); await cp.start();
+ */
+export async function createControlPlane(
+  config: CpConfig,
+  d: ControlPlaneDeps,
+): Promise<ControlPlane> {
+  const clock = d.clock ?? systemClock;
+  const log = d.log;
+  if (config.strict) {
+    const missing = strictViolations(config);
+    if (missing.length > 0) {
+      throw new CpError('CP_ERR_STRICT_MODE', `--strict: missing ${missing.join(', ')}`, {
+        missing,
+      });
+    }
+  }
+  const metrics = new CpMetrics();
+  const storage = d.storage ?? openSqliteStorage(config.dbPath);
+  await storage.migrate();
+  const state = new CpState(config.timings.rolloutRetentionMs);
+  await state.loadFrom(storage);
+  const trust = readTrust(config);
+  let ca: FleetCa | null = null;
+  if (config.fleetCaCert !== null && config.fleetCaKey !== null) {
+    ca = await loadFleetCa({
+      certFile: config.fleetCaCert,
+      keyFile: config.fleetCaKey,
+      issuanceLog: config.issuanceLog,
+    });
+  }
+  const mutator = new Mutator({
+    state,
+    storage,
+    log,
+    metrics,
+    groupCommitMs: config.timings.groupCommitMs,
+  });
+  const hub = new DispatchHub(state, metrics);
+  let loop: ReconcileLoop | null = null;
+  const deps: RuntimeDeps = {
+    state,
+    log,
+    metrics,
+    timings: config.timings,
+    coreTimings: coreTimingsOf(config.timings),
+    requestTick: (reason) => loop?.request(reason),
+    notifyDispatch: (host) => hub.notify(host),
+  };
+  const sources: ArtifactSource[] = [];
+  if (config.releaseDir !== null) sources.push(dirSource(config.releaseDir));
+  if (config.artifactUrl !== null)
+    sources.push(httpSource(config.artifactUrl, config.artifactTokenFile));
+  const poller =
+    sources.length === 0
+      ? null
+      : new ArtifactPoller({
+          sources,
+          trust,
+          clock,
+          freshnessMs: config.artifactFreshnessMs,
+          log,
+          metrics,
+          current: () => state.artifacts,
+          adopt: (snapshot) =>
+            mutator.submit((b) => adoptArtifacts(deps, b, { snapshot, now: clock.now() })),
+        });
+  if (poller === null) log.warn('no artifact source configured: the CP will not plan rollouts');
+  const runtime: CpRuntime = {
+    config,
+    clock,
+    log,
+    metrics,
+    state,
+    storage,
+    mutator,
+    deps,
+    hub,
+    poller,
+    ca,
+    trust,
+    startedAt: clock.now(),
+  };
+  metrics.gauge(
+    'nixfleet_cp_rollouts',
+    'Rollouts in the book.',
+    () => Object.keys(state.model.book.rollouts).length,
+  );
+  metrics.gauge('nixfleet_cp_process_resident_memory_bytes', 'Resident set size.', () =>
+    process.memoryUsage.rss(),
+  );
+
+  const tick = (trigger = 'manual'): Promise<TickSummary> =>
+    mutator.submit((b) => runTick(deps, b, { now: clock.now(), trigger }));
+  loop = new ReconcileLoop({
+    intervalMs: config.timings.reconcileIntervalMs,
+    debounceMs: config.timings.reconcileDebounceMs,
+    log,
+    tick,
+  });
+  const workers = [
+    ...(poller
+      ? [
+          new PeriodicWorker(
+            'artifact-poller',
+            config.timings.pollIntervalMs,
+            () => poller.pollOnce(),
+            log,
+          ),
+        ]
+      : []),
+    new PeriodicWorker(
+      'heartbeat-watcher',
+      Math.max(10, Math.min(config.timings.heartbeatIntervalMs, 60_000)),
+      () => mutator.submit(() => sweepLiveness(deps, { now: clock.now() })),
+      log,
+    ),
+    new PeriodicWorker(
+      'housekeeping',
+      3_600_000,
+      () => mutator.submit((b) => prune(deps, b, { now: clock.now() })),
+      log,
+    ),
+  ];
+
+  let server: CpServer | null = null;
+  let shuttingDown = false;
+  let stopped: Promise<void> | null = null;
+
+  async function start(options: { readonly listen?: boolean } = {}): Promise<{ port: number }> {
+    if (poller) {
+      await poller.pollOnce();
+      if (
+        config.strict &&
+        (state.artifacts.revocations === null || state.artifacts.nonces === null)
+      ) {
+        throw new CpError(
+          'CP_ERR_STRICT_MODE',
+          '--strict: signed revocations and bootstrap-nonces sidecars must verify before start',
+          {
+            revocations: state.artifacts.revocations !== null,
+            nonces: state.artifacts.nonces !== null,
+          },
+        );
+      }
+    }
+    await tick('startup');
+    loop?.start();
+    for (const w of workers) w.start();
+    if (options.listen === false) return { port: 0 };
+    if (config.tlsCert === null || config.tlsKey === null) {
+      throw new CpError('CP_ERR_CONFIG', 'serve needs --tls-cert and --tls-key');
+    }
+    let cert: Buffer, key: Buffer, clientCa: Buffer | null;
+    try {
+      cert = readFileSync(config.tlsCert);
+      key = readFileSync(config.tlsKey);
+      clientCa = config.clientCa === null ? null : readFileSync(config.clientCa);
+    } catch (e) {
+      throw new CpError('CP_ERR_CONFIG', `TLS files: ${(e as Error).message}`, {}, { cause: e });
+    }
+    if (clientCa === null) log.warn('no client CA: every mTLS route will answer 401');
+    server = createCpServer({
+      cert,
+      key,
+      clientCa,
+      routes: [
+        ...healthRoutes(runtime),
+        ...agentRoutes(runtime),
+        ...enrollRoutes(runtime),
+        ...operatorRoutes(runtime),
+      ],
+      bodyLimitBytes: config.bodyLimitBytes,
+      clock,
+      log,
+      metrics,
+      revocations: () => state.revocations,
+      shuttingDown: () => shuttingDown,
+    });
+    const s = server.server;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(config.port, config.host, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (s.address() as AddressInfo).port;
+    log.info({ host: config.host, port, strict: config.strict }, 'control plane listening');
+    return { port };
+  }
+
+  async function stopInner(): Promise<void> {
+    shuttingDown = true;
+    const deadline = Date.now() + config.timings.shutdownDeadlineMs;
+    const srv = server;
+    const closed = srv ? new Promise<void>((r) => srv.server.close(() => r())) : Promise.resolve();
+    hub.releaseAll();
+    while (srv && srv.inFlight() > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (srv && srv.inFlight() > 0) {
+      log.warn({ inFlight: srv.inFlight() }, 'shutdown deadline reached; aborting requests');
+      srv.abortAll();
+    }
+    loop?.stop();
+    for (const w of workers) w.stop();
+    await Promise.race([
+      mutator.stop(),
+      new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
+    ]);
+    srv?.destroySessions();
+    await closed;
+    await storage.close();
+    log.info('control plane stopped');
+  }
+
+  return {
+    runtime,
+    start,
+    tick,
+    poll: () => (poller ? poller.pollOnce() : Promise.resolve()),
+    sweep: () => mutator.submit(() => sweepLiveness(deps, { now: clock.now() })),
+    stop: () => (stopped ??= stopInner()),
+  };
+}

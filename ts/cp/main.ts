@@ -1,0 +1,115 @@
+// The `nixfleet-control-plane` program: `serve` runs the daemon, `tick` runs
+// one reconcile against the database and the signed artifacts and prints the
+// plan as JSON lines. Owns argv, environment mirrors (NIXFLEET_CP_*),
+// signals and exit codes (0 ok, 1 runtime failure, 2 configuration or
+// usage error); nothing else in ts/cp touches them.
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { parseConfig, FLAGS } from './config.ts';
+import { createControlPlane } from './cp.ts';
+import { isCpError } from './errors.ts';
+import { createLogger } from './log.ts';
+
+function withFlags(cmd: Command): Command {
+  for (const spec of FLAGS) {
+    const opt = new Option(spec.flag, spec.description).env(spec.env);
+    if (spec.default !== undefined) opt.default(spec.default);
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+function exitCodeOf(e: unknown): number {
+  if (isCpError(e) && (e.code === 'CP_ERR_CONFIG' || e.code === 'CP_ERR_STRICT_MODE')) return 2;
+  return 1;
+}
+
+async function serve(opts: Record<string, unknown>): Promise<number> {
+  const config = parseConfig(opts);
+  const log = createLogger({ level: config.logLevel });
+  try {
+    const cp = await createControlPlane(config, { log });
+    await cp.start();
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        log.info({ signal }, 'shutting down');
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        void cp.stop().then(resolve, (e: unknown) => {
+          log.error({ err: e }, 'shutdown failed');
+          resolve();
+        });
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+    return 0;
+  } catch (e) {
+    log.fatal({ err: e, code: isCpError(e) ? e.code : undefined }, 'control plane failed');
+    return exitCodeOf(e);
+  }
+}
+
+async function tickOnce(opts: Record<string, unknown>): Promise<number> {
+  const config = parseConfig(opts);
+  const log = createLogger({ level: config.logLevel, destination: process.stderr as never });
+  const cp = await createControlPlane(config, { log });
+  try {
+    await cp.poll();
+    const summary = await cp.tick('cli');
+    const out: string[] = [
+      JSON.stringify({
+        type: 'tick',
+        at: summary.at,
+        actions: summary.actions.length,
+        applied: summary.applied,
+        failed: summary.failed,
+        decisions: summary.decisions,
+      }),
+      ...summary.actions.map((a) => JSON.stringify({ type: 'action', ...a })),
+      ...cp.runtime.state.lastDecisions.map((d) => JSON.stringify({ type: 'decision', ...d })),
+    ];
+    process.stdout.write(out.join('\n') + '\n');
+    return summary.failed > 0 ? 1 : 0;
+  } finally {
+    await cp.stop();
+  }
+}
+
+/**
+ * Runs the program on `argv` (as `process.argv`) and returns the exit code.
+ *
+ * @example process.exitCode = await run(process.argv);
+ */
+export async function run(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('nixfleet-control-plane')
+    .description('NixFleet control plane: mTLS router, SQLite state, single-mutator runtime')
+    .exitOverride()
+    .showHelpAfterError();
+  withFlags(program.command('serve').description('run the control plane daemon')).action(
+    async (opts: Record<string, unknown>) => {
+      code = await serve(opts);
+    },
+  );
+  withFlags(
+    program.command('tick').description('run one reconcile tick and print the plan (JSON lines)'),
+  ).action(async (opts: Record<string, unknown>) => {
+    code = await tickOnce(opts);
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`nixfleet-control-plane: ${(e as Error).message}\n`);
+    return exitCodeOf(e);
+  }
+  return code;
+}
+
+/** Program entry: runs and sets the exit code. */
+export async function main(): Promise<void> {
+  process.exitCode = await run(process.argv);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

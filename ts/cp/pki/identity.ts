@@ -1,0 +1,55 @@
+// Client identity on an mTLS connection: the verified peer certificate's CN,
+// serial and notBefore, cached per TLS socket, and the revocation rule
+// (RFC-0003 §2: certificates issued before the host's signed `notBefore` are
+// refused). Must never trust a certificate the TLS layer did not verify.
+import type { TLSSocket } from 'node:tls';
+import type { RevocationRow } from '../storage/types.ts';
+
+/** Who is calling, from the verified client certificate. */
+export interface PeerIdentity {
+  readonly cn: string;
+  readonly serial: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  /** DER of the certificate (renewal compares keys). */
+  readonly raw: Buffer;
+}
+
+const cache = new WeakMap<TLSSocket, PeerIdentity | null>();
+
+/**
+ * The verified identity of the peer, or `null` when the client sent no
+ * certificate or one the client CA does not vouch for.
+ */
+export function peerIdentity(socket: TLSSocket): PeerIdentity | null {
+  if (cache.has(socket)) return cache.get(socket) ?? null;
+  let id: PeerIdentity | null = null;
+  if (socket.authorized) {
+    const pc = socket.getPeerCertificate();
+    const cn = pc?.subject?.CN;
+    if (typeof cn === 'string' && cn !== '') {
+      id = {
+        cn,
+        serial: pc.serialNumber,
+        notBefore: Date.parse(pc.valid_from),
+        notAfter: Date.parse(pc.valid_to),
+        raw: pc.raw,
+      };
+    }
+  }
+  cache.set(socket, id);
+  return id;
+}
+
+/**
+ * The revocation that refuses this certificate, or `null`.
+ *
+ * @example revocationOf(id, revocations) !== null // → 403 CP_ERR_CERT_REVOKED
+ */
+export function revocationOf(
+  id: PeerIdentity,
+  revocations: ReadonlyMap<string, RevocationRow>,
+): RevocationRow | null {
+  const r = revocations.get(id.cn);
+  return r !== undefined && id.notBefore < r.notBefore ? r : null;
+}

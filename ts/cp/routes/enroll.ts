@@ -1,0 +1,205 @@
+// Enrollment routes (RFC-0003 §4.3): `/v1/enroll` turns a bootstrap token
+// plus a CSR signed by the host key into a short-lived client certificate;
+// `/v1/agent/renew` re-issues for the same key over mTLS;
+// `/v1/agent/bootstrap-report` records pre-certificate failures. The token is
+// verified by ts/trust (org root key, claims, expiry), its nonce must be in
+// the signed bootstrap-nonces allowlist and is burned durably before the
+// certificate is issued.
+import type { BootstrapReport, EnrollRequest, RenewRequest } from '../../contracts/index.ts';
+import {
+  bytesEqual,
+  parseOpenSshPublicKey,
+  verifyBootstrapToken,
+  type VerifyError,
+} from '../../trust/index.ts';
+import { CpError } from '../errors.ts';
+import { verifyCsr } from '../pki/csr.ts';
+import { rawEd25519FromSpki, x509 } from '../pki/x509.ts';
+import { consumeNonce, recordBootstrapReport } from '../runtime/reconcile.ts';
+import type { CpRuntime } from '../runtime/runtime.ts';
+import type { Route } from '../server/types.ts';
+import { callerCn } from './agent.ts';
+
+function tokenError(e: VerifyError): CpError {
+  const details = { trustCode: e.code, kind: e.kind };
+  if (e.kind === 'Expired') return new CpError('CP_ERR_TOKEN_EXPIRED', e.message, details);
+  if (e.kind === 'ClaimMismatch') {
+    return new CpError('CP_ERR_TOKEN_CLAIM_MISMATCH', e.message, { ...details, claim: e.claim });
+  }
+  return new CpError('CP_ERR_TOKEN_INVALID', e.message, details);
+}
+
+function refuse(rt: CpRuntime, e: CpError): never {
+  rt.metrics.enrollRefused.inc({ code: e.code });
+  rt.log.warn({ code: e.code, reason: e.message }, 'enrollment refused');
+  throw e;
+}
+
+/** The enrollment routes. */
+export function enrollRoutes(rt: CpRuntime): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v1/enroll',
+      auth: 'bootstrap',
+      protocol: true,
+      contract: 'enroll-request',
+      async handle(ctx) {
+        const body = ctx.body as EnrollRequest;
+        if (rt.ca === null || rt.trust === null) {
+          throw new CpError(
+            'CP_ERR_ENROLLMENT_DISABLED',
+            'enrollment needs the fleet CA and trust.json',
+          );
+        }
+        const now = rt.clock.now();
+        const csr = await verifyCsr(body.csrPem).catch((e: unknown) => refuse(rt, e as CpError));
+        const verified = verifyBootstrapToken(body.token, {
+          trust: rt.trust,
+          now: new Date(now),
+          expectedHostname: csr.commonName,
+          expectedPubkeyFingerprint: csr.fingerprint,
+        });
+        if (!verified.ok) refuse(rt, tokenError(verified.error));
+        const claims = verified.value.token.claims;
+        const declared = rt.state.artifacts.fleet?.value.hosts[claims.hostname]?.pubkey ?? null;
+        if (declared !== null) {
+          const k = parseOpenSshPublicKey(declared);
+          if (!k.ok || !bytesEqual(k.value.raw, csr.publicKeyRaw)) {
+            refuse(
+              rt,
+              new CpError(
+                'CP_ERR_KEY_MISMATCH',
+                `CSR key is not the declared host key of ${claims.hostname}`,
+              ),
+            );
+          }
+        }
+        const allow = rt.state.artifacts.nonces;
+        const entry = allow?.value.bootstrapNonces.find((n) => n.nonce === claims.nonce);
+        if (entry === undefined || entry.hostname !== claims.hostname) {
+          refuse(
+            rt,
+            new CpError(
+              'CP_ERR_NONCE_NOT_ALLOWED',
+              'token nonce is not in the signed bootstrap-nonces allowlist',
+              {
+                allowlist: allow === null ? 'unavailable' : 'verified',
+              },
+            ),
+          );
+        }
+        const expiresAt = Date.parse(entry.expiresAt);
+        if (!(expiresAt > now)) {
+          refuse(
+            rt,
+            new CpError('CP_ERR_TOKEN_EXPIRED', `allowlist entry expired at ${entry.expiresAt}`),
+          );
+        }
+        const fresh = await rt.mutator.submit((b) =>
+          consumeNonce(rt.deps, b, {
+            nonce: claims.nonce,
+            hostname: claims.hostname,
+            expiresAt,
+            now,
+          }),
+        );
+        if (!fresh)
+          refuse(rt, new CpError('CP_ERR_TOKEN_REPLAYED', 'bootstrap token already used'));
+        const cert = await rt.ca.issue({
+          hostname: claims.hostname,
+          publicKeyRaw: csr.publicKeyRaw,
+          fingerprint: csr.fingerprint,
+          now,
+          validityMs: rt.config.certValidityMs,
+          via: 'enroll',
+          nonce: claims.nonce,
+        });
+        rt.metrics.certsIssued.inc({ via: 'enroll' });
+        rt.log.info(
+          { host: claims.hostname, serial: cert.serial },
+          'client certificate issued (enroll)',
+        );
+        return {
+          status: 200,
+          json: { certPem: cert.certPem, notAfter: new Date(cert.notAfter).toISOString() },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/agent/renew',
+      auth: 'mtls',
+      protocol: true,
+      contract: 'renew-request',
+      async handle(ctx) {
+        const body = ctx.body as RenewRequest;
+        if (rt.ca === null)
+          throw new CpError('CP_ERR_ENROLLMENT_DISABLED', 'renewal needs the fleet CA');
+        const cn = callerCn(ctx);
+        const csr = await verifyCsr(body.csrPem);
+        if (csr.commonName !== cn) {
+          throw new CpError(
+            'CP_ERR_CN_MISMATCH',
+            `CSR is for ${csr.commonName}, certificate for ${cn}`,
+          );
+        }
+        const current = new x509.X509Certificate(new Uint8Array(ctx.identity?.raw ?? []));
+        const raw = rawEd25519FromSpki(current.publicKey.rawData);
+        if (raw === null || !bytesEqual(raw, csr.publicKeyRaw)) {
+          throw new CpError(
+            'CP_ERR_KEY_MISMATCH',
+            'renewal must use the certified host key; a new key re-enrolls',
+          );
+        }
+        const now = rt.clock.now();
+        const cert = await rt.ca.issue({
+          hostname: cn,
+          publicKeyRaw: csr.publicKeyRaw,
+          fingerprint: csr.fingerprint,
+          now,
+          validityMs: rt.config.certValidityMs,
+          via: 'renew',
+          nonce: null,
+        });
+        rt.metrics.certsIssued.inc({ via: 'renew' });
+        rt.log.info({ host: cn, serial: cert.serial }, 'client certificate issued (renew)');
+        return {
+          status: 200,
+          json: { certPem: cert.certPem, notAfter: new Date(cert.notAfter).toISOString() },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/agent/bootstrap-report',
+      auth: 'bootstrap',
+      protocol: true,
+      contract: 'bootstrap-report',
+      async handle(ctx) {
+        const report = ctx.body as BootstrapReport;
+        if (rt.trust === null) throw new CpError('CP_ERR_ENROLLMENT_DISABLED', 'no trust.json');
+        if (report.event.kind !== 'TrustError' && report.event.kind !== 'EnrollmentFailed') {
+          throw new CpError(
+            'CP_ERR_EVENT_NOT_ALLOWED',
+            'only TrustError and EnrollmentFailed are accepted',
+          );
+        }
+        const verified = verifyBootstrapToken(report.token, {
+          trust: rt.trust,
+          now: new Date(rt.clock.now()),
+        });
+        if (!verified.ok) throw tokenError(verified.error);
+        const hostname = verified.value.token.claims.hostname;
+        await rt.mutator.submit((b) =>
+          recordBootstrapReport(b, { report, hostname, now: rt.clock.now() }),
+        );
+        rt.log.warn(
+          { host: hostname, kind: report.event.kind, code: report.event.code },
+          'bootstrap report',
+        );
+        return { status: 204 };
+      },
+    },
+  ];
+}

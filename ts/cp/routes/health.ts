@@ -1,0 +1,64 @@
+// Health and metrics: `/healthz` (no client certificate; liveness plus the
+// artifact alerts and the last tick) and `/metrics` (Prometheus text).
+import { toRfc3339 } from '../../core/index.ts';
+import type { CpRuntime } from '../runtime/runtime.ts';
+import type { Route } from '../server/types.ts';
+
+/** The health routes. */
+export function healthRoutes(rt: CpRuntime): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/healthz',
+      auth: 'none',
+      protocol: false,
+      async handle() {
+        const alerting = rt.poller?.alerting() ?? false;
+        const primed = rt.state.artifacts.fleet !== null;
+        const artifacts = rt.poller
+          ? Object.fromEntries(
+              Object.entries(rt.poller.health).map(([k, h]) => [
+                k,
+                {
+                  ok: h.ok,
+                  present: h.present,
+                  signedAt: h.signedAt,
+                  lastVerifiedAt: h.lastVerifiedAt === null ? null : toRfc3339(h.lastVerifiedAt),
+                  lastError:
+                    h.lastError === null ? null : { ...h.lastError, at: toRfc3339(h.lastError.at) },
+                },
+              ]),
+            )
+          : {};
+        return {
+          status: 200,
+          json: {
+            status: alerting ? 'degraded' : primed ? 'ok' : 'starting',
+            last_tick_at: rt.state.lastTickAt === null ? null : toRfc3339(rt.state.lastTickAt),
+            last_tick_ms: rt.state.lastTickMs,
+            artifacts,
+            hosts: rt.state.liveness.size,
+            unreachable: rt.state.unreachable.size,
+            rollouts: Object.keys(rt.state.model.book.rollouts).length,
+            mutator_queue: rt.mutator.depth(),
+            dispatch_waiters: rt.hub.size(),
+            uptime_secs: Math.round((rt.clock.now() - rt.startedAt) / 1000),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      auth: 'none',
+      protocol: false,
+      async handle() {
+        return {
+          status: 200,
+          raw: rt.metrics.render(),
+          contentType: 'text/plain; version=0.0.4; charset=utf-8',
+        };
+      },
+    },
+  ];
+}

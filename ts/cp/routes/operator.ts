@@ -1,0 +1,291 @@
+// Read-side routes for agents and operators: rollout manifests (served
+// byte-for-byte, or their raw signature), the fleet, channel and rollout
+// views, the event stream and trace of a rollout, deferrals and whoami. Every
+// view reads the mutator's committed memory or storage; none writes.
+import { toRfc3339, type HostRolloutState, type RolloutRecord } from '../../core/index.ts';
+import { ROLLOUT_ID_PATTERN, encodeBase64 } from '../../trust/index.ts';
+import { CpError } from '../errors.ts';
+import type { CpRuntime } from '../runtime/runtime.ts';
+import type { Route } from '../server/types.ts';
+import { callerCn } from './agent.ts';
+
+const ts = (ms: number | null): string | null => (ms === null ? null : toRfc3339(ms));
+
+function checkRolloutId(id: string): void {
+  if (!ROLLOUT_ID_PATTERN.test(id) || id.length > 200) {
+    throw new CpError('CP_ERR_INVALID_ROLLOUT_ID', 'rollout id must match [a-z0-9_-]+@[0-9a-f]+');
+  }
+}
+
+function rolloutView(r: RolloutRecord): Record<string, unknown> {
+  return {
+    rolloutId: r.rolloutId,
+    channel: r.channel,
+    targetRef: r.targetRef,
+    state: r.state,
+    currentWave: r.currentWave,
+    waveCount: r.waveCount,
+    counts: r.counts,
+    skipped: r.skipped,
+    catchUpHosts: r.catchUpHosts,
+    haltedBy: r.haltedBy,
+    openedAt: ts(r.openedAt),
+    lastTransitionAt: ts(r.lastTransitionAt),
+    terminalAt: ts(r.terminalAt),
+    supersededAt: ts(r.supersededAt),
+    supersededBy: r.supersededBy,
+  };
+}
+
+function recordView(r: HostRolloutState): Record<string, unknown> {
+  return {
+    hostname: r.hostname,
+    rolloutId: r.rolloutId,
+    channel: r.channel,
+    wave: r.wave,
+    state: r.state,
+    targetClosure: r.targetClosure,
+    currentClosure: r.currentClosure,
+    currentClosureAtDispatch: r.currentClosureAtDispatch,
+    dispatchedAt: ts(r.dispatchedAt),
+    dispatchAckedAt: ts(r.dispatchAckedAt),
+    activationCompletedAt: ts(r.activationCompletedAt),
+    soakDueAt: ts(r.soakDueAt),
+    convergedAt: ts(r.convergedAt),
+    failedAt: ts(r.failedAt),
+    failureReason: r.failureReason,
+    deferredAt: ts(r.deferredAt),
+    deferredComponent: r.deferredComponent,
+    revertedAt: ts(r.revertedAt),
+    revertedTo: r.revertedTo,
+    lastEventSeq: r.lastEventSeq,
+    probes: r.probes,
+    outstandingFailures: r.outstandingFailures,
+  };
+}
+
+function int(q: URLSearchParams, name: string, def: number, max: number): number {
+  const v = q.get(name);
+  if (v === null) return def;
+  if (!/^\d{1,15}$/.test(v))
+    throw new CpError('CP_ERR_BAD_QUERY', `${name} must be a whole number`, { param: name });
+  return Math.min(Number(v), max);
+}
+
+/** The read-side routes. */
+export function operatorRoutes(rt: CpRuntime): Route[] {
+  const { state } = rt;
+  const knownRollout = (id: string): boolean =>
+    state.model.book.rollouts[id] !== undefined || state.artifacts.manifests.has(id);
+  return [
+    {
+      method: 'GET',
+      path: '/v1/rollouts/:id',
+      auth: 'mtls',
+      protocol: true,
+      async handle(ctx, p) {
+        const id = p['id'] as string;
+        checkRolloutId(id);
+        const m = state.artifacts.manifests.get(id);
+        if (m === undefined) {
+          if (state.artifacts.fleet === null) {
+            throw new CpError('CP_ERR_NOT_READY', 'signed artifacts are not loaded yet; retry', {
+              retryAfterSecs: 5,
+            });
+          }
+          throw new CpError('CP_ERR_UNKNOWN_ROLLOUT', `rollout ${id} is not known`, {
+            rolloutId: id,
+          });
+        }
+        const accept = String(ctx.headers['accept'] ?? '');
+        if (/application\/octet-stream/i.test(accept) && !/application\/json/i.test(accept)) {
+          return { status: 200, raw: m.signature, contentType: 'application/octet-stream' };
+        }
+        return {
+          status: 200,
+          raw: m.bytes,
+          contentType: 'application/json',
+          headers: { 'x-nixfleet-signature': encodeBase64(m.signature) },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/rollouts',
+      auth: 'mtls',
+      protocol: true,
+      async handle() {
+        const rollouts = Object.values(state.model.book.rollouts)
+          .sort((a, b) => b.openedAt - a.openedAt || (a.rolloutId < b.rolloutId ? -1 : 1))
+          .map(rolloutView);
+        return { status: 200, json: { rollouts } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/rollouts/:id/events',
+      auth: 'mtls',
+      protocol: true,
+      async handle(ctx, p) {
+        const id = p['id'] as string;
+        checkRolloutId(id);
+        if (!knownRollout(id))
+          throw new CpError('CP_ERR_UNKNOWN_ROLLOUT', `rollout ${id} is not known`);
+        const after = int(ctx.query, 'after', 0, Number.MAX_SAFE_INTEGER);
+        const limit = int(ctx.query, 'limit', 500, 5_000);
+        const rows = await rt.storage.rolloutEvents(id, { afterSeq: after, limit });
+        const events = rows.map((r) => ({
+          seq: r.seq,
+          recordedAt: toRfc3339(r.recordedAt),
+          stream: r.stream,
+          hostname: r.hostname,
+          agentSeq: r.agentSeq,
+          kind: r.kind,
+          body: r.body,
+        }));
+        return { status: 200, json: { rolloutId: id, events, next: events.at(-1)?.seq ?? after } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/rollouts/:id/trace',
+      auth: 'mtls',
+      protocol: true,
+      async handle(_ctx, p) {
+        const id = p['id'] as string;
+        checkRolloutId(id);
+        if (!knownRollout(id))
+          throw new CpError('CP_ERR_UNKNOWN_ROLLOUT', `rollout ${id} is not known`);
+        const record = state.model.book.rollouts[id];
+        const hosts = [...(state.model.hosts.get(id)?.values() ?? [])]
+          .sort((a, b) => (a.hostname < b.hostname ? -1 : 1))
+          .map(recordView);
+        const decisions = state.lastDecisions.filter((d) => d.rollout === id);
+        const probeFailures = await rt.storage.probeFailures(id);
+        return {
+          status: 200,
+          json: {
+            rolloutId: id,
+            rollout: record === undefined ? null : rolloutView(record),
+            hosts,
+            decisions,
+            decisionsAt: ts(state.lastTickAt),
+            probeFailures: probeFailures.map((f) => ({
+              ...f,
+              observedAt: toRfc3339(f.observedAt),
+            })),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/hosts',
+      auth: 'mtls',
+      protocol: true,
+      async handle() {
+        const fleet = state.artifacts.fleet?.value ?? null;
+        const names = new Set<string>([
+          ...Object.keys(fleet?.hosts ?? {}),
+          ...state.liveness.keys(),
+        ]);
+        const hosts = [...names].sort().map((name) => {
+          const decl = fleet?.hosts[name];
+          const live = state.liveness.get(name);
+          const latest = state.latestRecordOf(name);
+          return {
+            hostname: name,
+            declared: decl !== undefined,
+            channel: decl?.channel ?? null,
+            tags: decl?.tags ?? [],
+            declaredClosure: decl?.closureHash ?? null,
+            pin: decl?.pin ?? null,
+            currentClosure: live?.currentClosure ?? null,
+            agentVersion: live?.agentVersion ?? null,
+            lastHeartbeatAt: ts(live?.lastHeartbeatAt ?? null),
+            reachable: live !== undefined && !state.unreachable.has(name),
+            rollout:
+              latest === undefined
+                ? null
+                : { rolloutId: latest.rolloutId, state: latest.state, wave: latest.wave },
+          };
+        });
+        return {
+          status: 200,
+          json: { hosts, fleetSignedAt: rt.state.artifacts.fleet?.signedAt ?? null },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/channels/:name',
+      auth: 'mtls',
+      protocol: true,
+      async handle(_ctx, p) {
+        const name = p['name'] as string;
+        const fleet = state.artifacts.fleet?.value ?? null;
+        const channel = fleet?.channels[name];
+        if (fleet === null || channel === undefined || !/^[a-z0-9_-]+$/.test(name)) {
+          throw new CpError(
+            'CP_ERR_UNKNOWN_CHANNEL',
+            `channel ${name.slice(0, 64)} is not in the verified fleet`,
+          );
+        }
+        const active = state.model.book.activeByChannel[name] ?? null;
+        const rec = active === null ? undefined : state.model.book.rollouts[active];
+        const quarantined = [
+          ...(state.quarantines.get(name) ?? new Map<string, { quarantinedAt: number }>()),
+        ].map(([closure, q]) => ({ closure, quarantinedAt: toRfc3339(q.quarantinedAt) }));
+        return {
+          status: 200,
+          json: {
+            name,
+            config: channel,
+            currentRef: fleet.meta.ciCommit,
+            fleetSignedAt: state.artifacts.fleet?.signedAt ?? null,
+            hosts: Object.entries(fleet.hosts)
+              .filter(([, h]) => h.channel === name)
+              .map(([h]) => h)
+              .sort(),
+            activeRollout: rec === undefined ? null : rolloutView(rec),
+            quarantined,
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/deferrals',
+      auth: 'mtls',
+      protocol: true,
+      async handle() {
+        const deferrals: Record<string, unknown>[] = [];
+        for (const m of state.model.hosts.values()) {
+          for (const r of m.values()) if (r.state === 'Deferred') deferrals.push(recordView(r));
+        }
+        return { status: 200, json: { deferrals } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/whoami',
+      auth: 'mtls',
+      protocol: true,
+      async handle(ctx) {
+        const cn = callerCn(ctx);
+        const id = ctx.identity;
+        const declared = state.artifacts.fleet?.value.hosts[cn] !== undefined;
+        return {
+          status: 200,
+          json: {
+            cn,
+            role: declared ? 'agent' : 'operator',
+            serial: id?.serial ?? null,
+            notBefore: id ? toRfc3339(id.notBefore) : null,
+            notAfter: id ? toRfc3339(id.notAfter) : null,
+          },
+        };
+      },
+    },
+  ];
+}

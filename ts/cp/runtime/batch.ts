@@ -1,0 +1,151 @@
+// One group commit in the making: the write ops of every command the mutator
+// ran since the last commit, the callbacks to run once they are durable, and
+// the bridge from the core's reference applier to those ops. `applyCore`
+// runs one core application against the model and turns the log entries it
+// appended into event_log rows and the records it touched into derived-view
+// upserts that reference those rows — all in the same batch, hence the same
+// transaction. On a core rejection it restores the model exactly.
+import type { ApplyResult, HostRolloutState, LogEntry, RolloutEvent } from '../../core/index.ts';
+import type { EventRow, WriteOp } from '../storage/types.ts';
+import type { CpState } from './state.ts';
+
+/** Write ops and post-commit callbacks of one group commit. */
+export class Batch {
+  readonly ops: WriteOp[] = [];
+  readonly after: (() => void)[] = [];
+  private nextId = 1;
+
+  /** Appends an event_log row; returns its local id for back-references. */
+  appendEvent(row: EventRow): number {
+    const id = this.nextId++;
+    this.ops.push({ op: 'appendEvent', id, row });
+    return id;
+  }
+
+  push(op: WriteOp): void {
+    this.ops.push(op);
+  }
+
+  /** Runs `fn` after the batch is durable. */
+  afterCommit(fn: () => void): void {
+    this.after.push(fn);
+  }
+
+  /** A mark to roll back to if a command fails half-way. */
+  mark(): { ops: number; after: number } {
+    return { ops: this.ops.length, after: this.after.length };
+  }
+
+  rollback(m: { ops: number; after: number }): void {
+    this.ops.length = m.ops;
+    this.after.length = m.after;
+  }
+}
+
+/** Event-log refs produced by one core application. */
+export interface CoreRefs {
+  /** Ref of the last host-stream row, by `rolloutId\0hostname`. */
+  readonly host: Map<string, number>;
+  /** Ref of the last rollout-stream row, by rolloutId. */
+  readonly rollout: Map<string, number>;
+}
+
+function rolloutIdOfEvent(e: RolloutEvent): string {
+  return e.kind === 'SuccessorOpened' ? e.supersededRolloutId : e.rolloutId;
+}
+
+function agentSeqOf(entry: LogEntry): number | null {
+  if (entry.stream !== 'host') return null;
+  const e = entry.event as { seq?: number | null };
+  return entry.event.kind === 'RemoteDispatchIssued' ? null : (e.seq ?? null);
+}
+
+/** Key of a host record in {@link CoreRefs.host}. */
+export function hostKey(rolloutId: string, hostname: string): string {
+  return `${rolloutId}\u0000${hostname}`;
+}
+
+/**
+ * Runs one core application (`applyHostEvent` / `applyPlanAction`) with
+ * exact rollback on rejection, and records its log entries and touched
+ * records in the batch.
+ *
+ * @example const r = applyCore(state, batch, { rolloutId, hostname }, () => applyHostEvent(...));
+ */
+export function applyCore(
+  state: CpState,
+  batch: Batch,
+  touches: { readonly rolloutId: string; readonly hostname: string } | null,
+  run: () => ApplyResult,
+  recordedAt: number,
+): { result: ApplyResult; refs: CoreRefs } {
+  const model = state.model;
+  const book = model.book;
+  const logStart = model.log.length;
+  const prev: HostRolloutState | undefined =
+    touches === null ? undefined : state.record(touches.rolloutId, touches.hostname);
+  const refs: CoreRefs = { host: new Map(), rollout: new Map() };
+  const result = run();
+  if (!result.ok) {
+    model.book = book;
+    model.log.length = logStart;
+    if (touches !== null) {
+      const m = model.hosts.get(touches.rolloutId);
+      if (prev === undefined) m?.delete(touches.hostname);
+      else m?.set(touches.hostname, prev);
+    }
+    return { result, refs };
+  }
+  const entries = model.log.splice(logStart);
+  const hostTouched = new Set<string>();
+  for (const entry of entries) {
+    if (entry.stream === 'host') {
+      const id = batch.appendEvent({
+        recordedAt,
+        stream: 'host',
+        rolloutId: entry.rolloutId,
+        hostname: entry.hostname,
+        agentSeq: agentSeqOf(entry),
+        kind: entry.event.kind,
+        body: entry,
+      });
+      const k = hostKey(entry.rolloutId, entry.hostname);
+      refs.host.set(k, id);
+      hostTouched.add(k);
+    } else {
+      const rid = rolloutIdOfEvent(entry.event);
+      const id = batch.appendEvent({
+        recordedAt,
+        stream: 'rollout',
+        rolloutId: rid,
+        hostname:
+          entry.event.kind === 'HostJoined' || entry.event.kind === 'HostStateChanged'
+            ? entry.event.hostname
+            : null,
+        agentSeq: null,
+        kind: entry.event.kind,
+        body: entry,
+      });
+      refs.rollout.set(rid, id);
+      if (entry.event.kind === 'RolloutOpened') refs.rollout.set(entry.event.rolloutId, id);
+    }
+  }
+  for (const k of hostTouched) {
+    const [rolloutId, hostname] = k.split('\u0000') as [string, string];
+    const rec = state.record(rolloutId, hostname);
+    if (rec !== undefined) {
+      batch.push({ op: 'upsertHostRecord', record: rec, eventRef: refs.host.get(k) ?? null });
+    }
+  }
+  for (const [rid, ref] of refs.rollout) {
+    const rec = model.book.rollouts[rid];
+    if (rec === undefined) continue;
+    batch.push({
+      op: 'upsertRollout',
+      record: rec,
+      holdsChannel: model.book.activeByChannel[rec.channel] === rid,
+      eventRef: ref,
+    });
+  }
+  return { result, refs };
+}

@@ -1,0 +1,306 @@
+// Mutator commands fed by the agent routes: one agent event (RFC-0005 §4.2),
+// one heartbeat (§4.3: liveness, drift detection → replay request, Deferred →
+// Soaking synthesis) and the adoption of a host record the CP lost (a wiped
+// database) from the agent's own replay. Handlers run inside the mutator and
+// return outcomes; they never throw after writing to the batch.
+import {
+  applyHostEvent,
+  applyPlanAction,
+  parseRfc3339,
+  remoteEventFromWire,
+  type RemoteHostEvent,
+  type TransitionError,
+} from '../../core/index.ts';
+import type { AgentEvent, Heartbeat } from '../../contracts/index.ts';
+import { ROLLOUT_ID_PATTERN } from '../../trust/index.ts';
+import { CpError } from '../errors.ts';
+import { applyCore, hostKey, type Batch } from './batch.ts';
+import { policyOf, type RuntimeDeps } from './deps.ts';
+import { applyEffects } from './effects.ts';
+
+/** Outcome of one agent event: accepted (204), duplicate (204) or refused. */
+export type EventOutcome =
+  | { readonly kind: 'accepted' | 'duplicate' }
+  | { readonly kind: 'refused'; readonly error: CpError };
+
+function refusal(r: TransitionError): CpError {
+  const details = { from: r.from, event: r.event, reason: r.message };
+  switch (r.code) {
+    case 'CORE_ERR_INVARIANT_REJECTED':
+      return new CpError('CP_ERR_INVARIANT_REJECTED', r.message, details);
+    case 'CORE_ERR_MISMATCHED_EVENT':
+      return new CpError('CP_ERR_MISMATCHED_EVENT', r.message, details);
+    default:
+      return new CpError('CP_ERR_ILLEGAL_TRANSITION', r.message, details);
+  }
+}
+
+/**
+ * Re-creates the host record of a rollout the CP lost (database wiped) when
+ * the agent replays its events: the dispatch is reconstructed from the
+ * signed manifest, dated at the first replayed event so the soak window is
+ * measured from the agent's own activation. No dispatch is queued: the agent
+ * already has it. Returns false when the manifest or rollout cannot host it.
+ */
+export function adoptHost(
+  deps: RuntimeDeps,
+  batch: Batch,
+  args: {
+    readonly rolloutId: string;
+    readonly hostname: string;
+    readonly at: number;
+    readonly now: number;
+  },
+): boolean {
+  const { state } = deps;
+  const manifest = state.manifestValues.get(args.rolloutId);
+  const rollout = state.model.book.rollouts[args.rolloutId];
+  const member = manifest?.hostSet.find((h) => h.hostname === args.hostname);
+  if (manifest === undefined || rollout === undefined || member === undefined) return false;
+  const soakMs = (manifest.waves[member.waveIndex]?.soakMinutes ?? 0) * 60_000;
+  const catchUp = rollout.state === 'Terminal' || member.waveIndex !== rollout.currentWave;
+  const { result, refs } = applyCore(
+    state,
+    batch,
+    { rolloutId: args.rolloutId, hostname: args.hostname },
+    () =>
+      applyPlanAction(
+        state.model,
+        {
+          kind: 'QueueDispatch',
+          rolloutId: args.rolloutId,
+          hostname: args.hostname,
+          channel: manifest.channel,
+          wave: member.waveIndex,
+          targetClosure: member.targetClosure,
+          issuedAt: args.at,
+          soakDueAt: args.at + soakMs,
+          confirmDeadline: args.at + deps.timings.confirmWindowMs,
+          catchUp,
+        },
+        args.now,
+        (id) => policyOf(deps, id),
+      ),
+    args.now,
+  );
+  if (!result.ok) {
+    deps.log.warn(
+      { rolloutId: args.rolloutId, host: args.hostname, code: result.code, reason: result.message },
+      'could not adopt host record from agent replay',
+    );
+    return false;
+  }
+  applyEffects(deps, batch, result.effects, refs, { skipOutbox: true, now: args.now });
+  deps.log.info(
+    { rolloutId: args.rolloutId, host: args.hostname, wave: member.waveIndex, catchUp },
+    'host record adopted from agent replay',
+  );
+  return true;
+}
+
+/**
+ * Ingests one validated agent event for `hostname` (already checked equal to
+ * the certificate CN).
+ */
+export function ingestEvent(
+  deps: RuntimeDeps,
+  batch: Batch,
+  args: { readonly event: AgentEvent; readonly now: number },
+): EventOutcome {
+  const { state, metrics } = deps;
+  const wire = args.event;
+  const rid = wire.rollout_id;
+  const host = wire.hostname;
+  if (!ROLLOUT_ID_PATTERN.test(rid)) {
+    return {
+      kind: 'refused',
+      error: new CpError(
+        'CP_ERR_INVALID_ROLLOUT_ID',
+        'rollout_id must match [a-z0-9_-]+@[0-9a-f]+',
+      ),
+    };
+  }
+  const known = state.record(rid, host) !== undefined;
+  if (!known && !state.manifestValues.has(rid) && state.model.book.rollouts[rid] === undefined) {
+    return {
+      kind: 'refused',
+      error: new CpError('CP_ERR_UNKNOWN_ROLLOUT', `rollout ${rid} is not known`, {
+        rolloutId: rid,
+      }),
+    };
+  }
+  if (wire.kind === 'ClosureQuarantined') {
+    batch.appendEvent({
+      recordedAt: args.now,
+      stream: 'agent',
+      rolloutId: rid,
+      hostname: host,
+      agentSeq: wire.seq,
+      kind: wire.kind,
+      body: wire,
+    });
+    return { kind: 'accepted' };
+  }
+  const event: RemoteHostEvent | null = remoteEventFromWire(wire);
+  if (event === null) {
+    return {
+      kind: 'refused',
+      error: new CpError('CP_ERR_TIMESTAMP_INVALID', 'an event timestamp is not RFC 3339', {
+        kind: wire.kind,
+      }),
+    };
+  }
+  if (!known) {
+    const at = 'at' in event ? event.at : args.now;
+    if (!adoptHost(deps, batch, { rolloutId: rid, hostname: host, at, now: args.now })) {
+      return {
+        kind: 'refused',
+        error: new CpError(
+          'CP_ERR_ILLEGAL_TRANSITION',
+          `no dispatch recorded for ${host} in ${rid}`,
+          { rolloutId: rid, hostname: host },
+        ),
+      };
+    }
+  }
+  const { result, refs } = applyCore(
+    state,
+    batch,
+    { rolloutId: rid, hostname: host },
+    () =>
+      applyHostEvent(
+        state.model,
+        { rolloutId: rid, hostname: host, event, policy: policyOf(deps, rid) },
+        args.now,
+      ),
+    args.now,
+  );
+  if (!result.ok) {
+    if (result.code === 'CORE_ERR_DUPLICATE_SEQ') {
+      metrics.eventsIngested.inc({ kind: wire.kind, outcome: 'duplicate' });
+      return { kind: 'duplicate' };
+    }
+    metrics.coreRejections.inc({ code: result.code });
+    metrics.eventsIngested.inc({ kind: wire.kind, outcome: 'refused' });
+    return { kind: 'refused', error: refusal(result) };
+  }
+  const moved = applyEffects(deps, batch, result.effects, refs, { now: args.now });
+  if (wire.kind === 'ProbeResult' && wire.status === 'Fail') {
+    const ref = refs.host.get(hostKey(rid, host)) ?? null;
+    const failing = (wire.sub_results ?? []).filter((s) => s.status === 'Fail');
+    const rows = failing.length > 0 ? failing : [null];
+    for (const s of rows) {
+      batch.push({
+        op: 'insertProbeFailure',
+        rolloutId: rid,
+        hostname: host,
+        probe: wire.probe_name,
+        controlId: s?.control_id ?? null,
+        framework: s?.framework ?? null,
+        observedAt: parseRfc3339(wire.observed_at) ?? args.now,
+        eventRef: ref,
+      });
+    }
+  }
+  metrics.eventsIngested.inc({ kind: wire.kind, outcome: 'accepted' });
+  if (moved) deps.requestTick(`event ${wire.kind}`);
+  return { kind: 'accepted' };
+}
+
+/** Outcome of a heartbeat: the replay request for the agent, if any. */
+export interface HeartbeatOutcome {
+  /** Value of `X-Nixfleet-Replay-From` (`<rolloutId>=<seq>` pairs), or null. */
+  readonly replayFrom: string | null;
+}
+
+/** Ingests one validated heartbeat. Never advances state except Deferred → Soaking. */
+export function ingestHeartbeat(
+  deps: RuntimeDeps,
+  batch: Batch,
+  args: { readonly heartbeat: Heartbeat; readonly now: number },
+): HeartbeatOutcome {
+  const { state, log } = deps;
+  const hb = args.heartbeat;
+  const host = hb.hostname;
+  const prev = state.liveness.get(host);
+  const row = {
+    hostname: host,
+    lastHeartbeatAt: args.now,
+    currentClosure: hb.current_closure,
+    agentVersion: hb.agent_version,
+    uptimeSecs: Number.isSafeInteger(hb.uptime_secs) ? hb.uptime_secs : null,
+  };
+  state.liveness.set(host, row);
+  batch.push({ op: 'upsertHost', row });
+  const wasOffline =
+    prev === undefined ||
+    state.unreachable.delete(host) ||
+    args.now - prev.lastHeartbeatAt > deps.coreTimings.heartbeatIntervalMs * 3;
+  if (wasOffline) {
+    if (prev !== undefined) log.info({ host }, 'host reachable again');
+    deps.requestTick('host online');
+  }
+
+  // Deferred → Soaking: the host rebooted into the staged generation.
+  for (const rec of state.recordsOf(host)) {
+    if (rec.state !== 'Deferred' || hb.current_closure !== rec.targetClosure) continue;
+    const at = parseRfc3339(hb.at) ?? args.now;
+    const { result, refs } = applyCore(
+      state,
+      batch,
+      { rolloutId: rec.rolloutId, hostname: host },
+      () =>
+        applyHostEvent(
+          state.model,
+          {
+            rolloutId: rec.rolloutId,
+            hostname: host,
+            event: {
+              kind: 'RemoteActivationComplete',
+              seq: null,
+              observed: hb.current_closure as string,
+              exitCode: 0,
+              at,
+            },
+            policy: policyOf(deps, rec.rolloutId),
+          },
+          args.now,
+        ),
+      args.now,
+    );
+    if (result.ok) {
+      applyEffects(deps, batch, result.effects, refs, { now: args.now });
+      log.info({ host, rolloutId: rec.rolloutId }, 'deferred activation completed after reboot');
+      deps.requestTick('deferred completed');
+    }
+  }
+
+  // Drift detection: the agent has sent events the CP does not hold.
+  const replay: string[] = [];
+  for (const [rid, agentSeq] of Object.entries(hb.last_event_seq_by_rollout)) {
+    if (!ROLLOUT_ID_PATTERN.test(rid) || !Number.isSafeInteger(agentSeq)) continue;
+    const rec = state.record(rid, host);
+    let cpSeq: number;
+    if (rec !== undefined) cpSeq = rec.lastEventSeq;
+    else if (state.manifestValues.get(rid)?.hostSet.some((h) => h.hostname === host)) cpSeq = 1;
+    else continue;
+    if (agentSeq > cpSeq) replay.push(`${rid}=${cpSeq}`);
+  }
+  const latest = state.latestRecordOf(host);
+  if (
+    latest !== undefined &&
+    latest.currentClosure !== null &&
+    latest.currentClosure !== hb.current_closure
+  ) {
+    log.debug(
+      {
+        host,
+        rolloutId: latest.rolloutId,
+        recorded: latest.currentClosure,
+        reported: hb.current_closure,
+      },
+      'heartbeat closure differs from the recorded one',
+    );
+  }
+  return { replayFrom: replay.length > 0 ? replay.join(', ') : null };
+}

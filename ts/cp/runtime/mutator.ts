@@ -1,0 +1,148 @@
+// The single mutator (RFC-0006 §7.2): one queue fed by every worker and
+// route; commands run one at a time against the in-memory state, and every
+// command that arrived within the group-commit window shares one durable
+// transaction. A command's promise settles only after its writes are
+// durable. If a commit fails the state is reloaded from storage and every
+// command of the batch fails with CP_ERR_STORAGE. Must never run two
+// commands concurrently or acknowledge before the commit.
+import { CpError, isCpError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { CpMetrics } from '../metrics.ts';
+import type { Storage } from '../storage/types.ts';
+import { Batch } from './batch.ts';
+import type { CpState } from './state.ts';
+
+/** A unit of work for the mutator. */
+export type Command<T> = (batch: Batch) => T;
+
+interface Job {
+  readonly run: Command<unknown>;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Largest number of commands in one group commit. */
+const MAX_BATCH = 2_000;
+
+/** The single-writer queue. */
+export class Mutator {
+  private readonly queue: Job[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly deps: {
+      readonly state: CpState;
+      readonly storage: Storage;
+      readonly log: Logger;
+      readonly metrics: CpMetrics;
+      readonly groupCommitMs: number;
+    },
+  ) {}
+
+  /**
+   * Queues a command; resolves with its result once its writes are durable.
+   *
+   * @example const outcome = await mutator.submit((b) => ingestEvent(deps, b, { event, now }));
+   */
+  submit<T>(run: Command<T>): Promise<T> {
+    if (this.stopped) {
+      return Promise.reject(new CpError('CP_ERR_SHUTTING_DOWN', 'the mutator is stopped'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.deps.metrics.queueDepth.set(this.queue.length);
+      this.schedule();
+    });
+  }
+
+  /** Commands waiting. */
+  depth(): number {
+    return this.queue.length;
+  }
+
+  /** Stops accepting commands and resolves once the queue is drained. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
+  }
+
+  /** Resolves when the queue is empty and no batch is running. */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0 && this.timer === null) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private schedule(): void {
+    if (this.running || this.timer !== null) return;
+    const go = (): void => {
+      this.timer = null;
+      void this.drain();
+    };
+    this.timer =
+      this.deps.groupCommitMs > 0 ? setTimeout(go, this.deps.groupCommitMs) : setTimeout(go, 0);
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    const jobs = this.queue.splice(0, MAX_BATCH);
+    this.deps.metrics.queueDepth.set(this.queue.length);
+    const batch = new Batch();
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    for (const job of jobs) {
+      const mark = batch.mark();
+      try {
+        results.push({ ok: true, value: job.run(batch) });
+      } catch (e) {
+        batch.rollback(mark);
+        if (!isCpError(e)) this.deps.log.error({ err: e }, 'mutator command failed');
+        results.push({ ok: false, error: e });
+      }
+    }
+    const started = performance.now();
+    let commitError: unknown = null;
+    try {
+      if (batch.ops.length > 0) await this.deps.storage.commit(batch.ops);
+    } catch (e) {
+      commitError = e;
+    }
+    this.deps.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+    this.deps.metrics.batchSize.observe(jobs.length);
+    if (commitError !== null) {
+      this.deps.log.error(
+        { err: commitError, commands: jobs.length },
+        'group commit failed; reloading state',
+      );
+      try {
+        await this.deps.state.loadFrom(this.deps.storage);
+      } catch (e) {
+        this.deps.log.fatal({ err: e }, 'state reload after a failed commit failed');
+      }
+      const err = isCpError(commitError)
+        ? commitError
+        : new CpError('CP_ERR_STORAGE', 'commit failed', {}, { cause: commitError });
+      for (const job of jobs) job.reject(err);
+    } else {
+      for (const fn of batch.after) {
+        try {
+          fn();
+        } catch (e) {
+          this.deps.log.error({ err: e }, 'post-commit callback failed');
+        }
+      }
+      jobs.forEach((job, i) => {
+        const r = results[i];
+        if (r?.ok) job.resolve(r.value);
+        else job.reject(r?.error);
+      });
+    }
+    this.running = false;
+    if (this.queue.length > 0) this.schedule();
+    else if (this.timer === null) {
+      const waiters = this.idleWaiters.splice(0);
+      for (const w of waiters) w();
+    }
+  }
+}

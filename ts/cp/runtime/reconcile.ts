@@ -1,0 +1,228 @@
+// Mutator commands that are not agent traffic: the reconcile tick (assemble
+// the planner input from memory, run the core's planNext, apply each action
+// through the core applier), the heartbeat sweep (3 missed → unreachable),
+// artifact adoption, bootstrap-token consumption and bootstrap reports.
+// Must never take a planning decision itself: planNext decides.
+import {
+  applyPlanAction,
+  planNext,
+  toRfc3339,
+  type PlanAction,
+  type PlannerInput,
+} from '../../core/index.ts';
+import type { BootstrapReport } from '../../contracts/index.ts';
+import type { RevocationRow } from '../storage/types.ts';
+import type { ArtifactSnapshot } from './artifacts.ts';
+import { applyCore, type Batch } from './batch.ts';
+import { policyOf, type RuntimeDeps } from './deps.ts';
+import { applyEffects } from './effects.ts';
+
+/** Summary of one tick (also the `tick` subcommand's first JSONL line). */
+export interface TickSummary {
+  readonly at: string;
+  readonly trigger: string;
+  readonly actions: readonly PlanAction[];
+  readonly applied: number;
+  readonly failed: number;
+  readonly decisions: number;
+  readonly planMs: number;
+}
+
+/** The planner input, assembled from the mutator's memory. */
+export function plannerInput(deps: RuntimeDeps): PlannerInput {
+  const { state } = deps;
+  const fleet = state.artifacts.fleet?.value ?? null;
+  const channelRefs = new Map<string, string | null>();
+  if (fleet !== null) {
+    for (const channel of Object.keys(fleet.channels))
+      channelRefs.set(channel, fleet.meta.ciCommit);
+  }
+  return {
+    channelRefs,
+    manifests: state.manifestValues,
+    fleet: { edges: fleet?.edges ?? [], channelEdges: fleet?.channelEdges ?? [] },
+    rollouts: state.model.book,
+    hosts: state.model.hosts,
+    liveness: state.liveness,
+    quarantines: state.quarantines,
+    timings: deps.coreTimings,
+  };
+}
+
+/** One reconcile tick. */
+export function runTick(
+  deps: RuntimeDeps,
+  batch: Batch,
+  args: { readonly now: number; readonly trigger: string },
+): TickSummary {
+  const { state, log, metrics } = deps;
+  const started = performance.now();
+  const plan = planNext(plannerInput(deps), args.now, { layouts: state.layouts });
+  const planMs = performance.now() - started;
+  let applied = 0;
+  let failed = 0;
+  for (const action of plan.actions) {
+    if (action.kind === 'ClearStaleQuarantine') {
+      state.quarantines.get(action.channel)?.delete(action.closure);
+      batch.appendEvent({
+        recordedAt: args.now,
+        stream: 'cp',
+        rolloutId: null,
+        hostname: null,
+        agentSeq: null,
+        kind: 'QuarantineCleared',
+        body: action,
+      });
+      batch.push({ op: 'deleteQuarantine', channel: action.channel, closure: action.closure });
+      applied += 1;
+      metrics.planActions.inc({ kind: action.kind, outcome: 'applied' });
+      continue;
+    }
+    const touches =
+      action.kind === 'QueueDispatch'
+        ? { rolloutId: action.rolloutId, hostname: action.hostname }
+        : null;
+    const { result, refs } = applyCore(
+      state,
+      batch,
+      touches,
+      () => applyPlanAction(state.model, action, args.now, (id) => policyOf(deps, id)),
+      args.now,
+    );
+    if (!result.ok) {
+      failed += 1;
+      metrics.planActions.inc({ kind: action.kind, outcome: 'rejected' });
+      log.error(
+        { action, code: result.code, reason: result.message },
+        'core rejected a plan action',
+      );
+      continue;
+    }
+    applied += 1;
+    metrics.planActions.inc({ kind: action.kind, outcome: 'applied' });
+    applyEffects(deps, batch, result.effects, refs, { now: args.now });
+  }
+  state.lastDecisions = plan.decisions;
+  state.lastTickAt = args.now;
+  state.lastTickMs = performance.now() - started;
+  metrics.ticks.inc({ trigger: args.trigger });
+  if (plan.actions.length > 0) {
+    log.info(
+      {
+        trigger: args.trigger,
+        actions: plan.actions.length,
+        applied,
+        failed,
+        ms: Math.round(planMs),
+      },
+      'reconcile tick',
+    );
+  }
+  return {
+    at: toRfc3339(args.now),
+    trigger: args.trigger,
+    actions: plan.actions,
+    applied,
+    failed,
+    decisions: plan.decisions.length,
+    planMs,
+  };
+}
+
+/** Heartbeat sweep: hosts silent for 3 intervals become unreachable (alert). */
+export function sweepLiveness(deps: RuntimeDeps, args: { readonly now: number }): string[] {
+  const { state, log, metrics } = deps;
+  const limit = deps.coreTimings.heartbeatIntervalMs * 3;
+  const newly: string[] = [];
+  for (const [host, row] of state.liveness) {
+    if (args.now - row.lastHeartbeatAt > limit && !state.unreachable.has(host)) {
+      state.unreachable.add(host);
+      newly.push(host);
+      log.warn(
+        { host, lastHeartbeatAt: toRfc3339(row.lastHeartbeatAt), alert: 'HostUnreachable' },
+        'host unreachable: missed 3 heartbeats',
+      );
+    }
+  }
+  metrics.hostsUnreachable.set(state.unreachable.size);
+  metrics.hostsKnown.set(state.liveness.size);
+  if (newly.length > 0) deps.requestTick('hosts unreachable');
+  return newly;
+}
+
+/** Installs a verified artifact snapshot; replays the signed revocations. */
+export function adoptArtifacts(
+  deps: RuntimeDeps,
+  batch: Batch,
+  args: { readonly snapshot: ArtifactSnapshot; readonly now: number },
+): void {
+  const { state } = deps;
+  const before = state.artifacts;
+  state.setArtifacts(args.snapshot);
+  const rev = args.snapshot.revocations;
+  if (rev !== null && rev !== before.revocations) {
+    const rows: RevocationRow[] = rev.value.revocations.map((r) => ({
+      hostname: r.hostname,
+      notBefore: Date.parse(r.notBefore),
+      reason: r.reason,
+      revokedBy: r.revokedBy,
+    }));
+    const next = new Map(rows.map((r) => [r.hostname, r]));
+    batch.push({ op: 'replaceRevocations', rows });
+    batch.afterCommit(() => {
+      state.revocations = next;
+    });
+  }
+  if (args.snapshot.fleet !== before.fleet || args.snapshot.manifests !== before.manifests) {
+    deps.requestTick('artifacts adopted');
+  }
+}
+
+/** Burns a bootstrap nonce; `false` when it was already used (replay). */
+export function consumeNonce(
+  deps: RuntimeDeps,
+  batch: Batch,
+  args: {
+    readonly nonce: string;
+    readonly hostname: string;
+    readonly expiresAt: number;
+    readonly now: number;
+  },
+): boolean {
+  const { state } = deps;
+  if (state.tokens.has(args.nonce)) return false;
+  const row = {
+    nonce: args.nonce,
+    hostname: args.hostname,
+    usedAt: args.now,
+    expiresAt: args.expiresAt,
+  };
+  state.tokens.set(args.nonce, row);
+  batch.push({ op: 'insertTokenUse', row });
+  return true;
+}
+
+/** Records a pre-certificate failure report in the event log. */
+export function recordBootstrapReport(
+  batch: Batch,
+  args: { readonly report: BootstrapReport; readonly hostname: string; readonly now: number },
+): void {
+  const { token: _token, ...rest } = args.report as BootstrapReport & { token?: unknown };
+  batch.appendEvent({
+    recordedAt: args.now,
+    stream: 'bootstrap',
+    rolloutId: null,
+    hostname: args.hostname,
+    agentSeq: null,
+    kind: 'BootstrapReport',
+    body: rest,
+  });
+}
+
+/** Housekeeping: prunes event_log rows past retention and expired nonces. */
+export function prune(deps: RuntimeDeps, batch: Batch, args: { readonly now: number }): void {
+  batch.push({ op: 'pruneEvents', before: args.now - deps.timings.eventRetentionMs });
+  batch.push({ op: 'pruneTokens', before: args.now });
+  for (const [nonce, t] of deps.state.tokens)
+    if (t.expiresAt < args.now) deps.state.tokens.delete(nonce);
+}

@@ -1,0 +1,81 @@
+// Where signed release artifacts come from: a release directory on disk or
+// an HTTP(S) base URL (optionally with a bearer token read from a file on
+// every fetch, so rotation needs no restart). Both expose the same layout:
+// fleet.resolved.json(.sig), rollouts/<rolloutId>.json(.sig),
+// revocations.json(.sig), bootstrap-nonces.json(.sig). Owns fetching only;
+// nothing fetched here is trusted before ts/trust verifies it.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { request } from 'undici';
+
+/** A source of artifact bytes by relative path; `null` when absent. */
+export interface ArtifactSource {
+  readonly describe: string;
+  read(relPath: string): Promise<Uint8Array | null>;
+}
+
+const SAFE_REL = /^[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*$/;
+
+function checkRel(rel: string): void {
+  if (!SAFE_REL.test(rel) || rel.split('/').some((s) => s === '..' || s === '.')) {
+    throw new Error(`refusing artifact path ${JSON.stringify(rel)}`);
+  }
+}
+
+/** A release directory. */
+export function dirSource(dir: string): ArtifactSource {
+  return {
+    describe: `dir:${dir}`,
+    async read(rel) {
+      checkRel(rel);
+      try {
+        return new Uint8Array(await readFile(join(dir, rel)));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+    },
+  };
+}
+
+/** Largest artifact accepted from HTTP (64 MiB). */
+const MAX_HTTP_BYTES = 64 * 1024 * 1024;
+
+/** An HTTP(S) base URL, with an optional bearer token file. */
+export function httpSource(baseUrl: string, tokenFile: string | null): ArtifactSource {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  return {
+    describe: `http:${base}`,
+    async read(rel) {
+      checkRel(rel);
+      const headers: Record<string, string> = {};
+      if (tokenFile !== null) {
+        const token = (await readFile(tokenFile, 'utf8')).trim();
+        headers['authorization'] = `Bearer ${token}`;
+      }
+      const res = await request(new URL(rel, base), {
+        method: 'GET',
+        headers,
+        headersTimeout: 30_000,
+        bodyTimeout: 60_000,
+      });
+      if (res.statusCode === 404) {
+        await res.body.dump();
+        return null;
+      }
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        await res.body.dump();
+        throw new Error(`GET ${rel}: HTTP ${res.statusCode}`);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const c of res.body) {
+        size += (c as Buffer).length;
+        if (size > MAX_HTTP_BYTES)
+          throw new Error(`GET ${rel}: larger than ${MAX_HTTP_BYTES} bytes`);
+        chunks.push(c as Buffer);
+      }
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// The reconcile loop worker: a periodic tick (default 30 s) plus a debounced
+// tick after relevant events — events within the debounce window (500 ms)
+// collapse into one tick, so a tick follows any event within ≤ 1 s. Owns
+// timers only; the tick itself runs in the mutator.
+import type { Logger } from '../log.ts';
+
+/** Schedules reconcile ticks. */
+export class ReconcileLoop {
+  private interval: NodeJS.Timeout | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private pendingReason: string | null = null;
+  private running = false;
+
+  constructor(
+    private readonly o: {
+      readonly intervalMs: number;
+      readonly debounceMs: number;
+      readonly log: Logger;
+      /** Runs one tick (submits it to the mutator). */
+      readonly tick: (trigger: string) => Promise<unknown>;
+    },
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.interval = setInterval(() => void this.fire('interval'), this.o.intervalMs);
+    this.interval.unref();
+  }
+
+  /** Asks for a tick soon; repeated requests within the window collapse. */
+  request(reason: string): void {
+    if (!this.running || this.debounce !== null) return;
+    this.pendingReason = reason;
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      void this.fire(this.pendingReason ?? 'event');
+    }, this.o.debounceMs);
+  }
+
+  private async fire(trigger: string): Promise<void> {
+    try {
+      await this.o.tick(trigger);
+    } catch (e) {
+      this.o.log.error({ err: e, trigger }, 'reconcile tick failed');
+    }
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.interval) clearInterval(this.interval);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.interval = null;
+    this.debounce = null;
+  }
+}
+
+/** Runs `fn` every `ms` until stopped; errors are logged, never thrown. */
+export class PeriodicWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly ms: number,
+    private readonly fn: () => Promise<unknown>,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.run(), this.ms);
+    this.timer.unref();
+  }
+
+  async run(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.fn();
+    } catch (e) {
+      this.log.error({ err: e, worker: this.name }, 'worker run failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
