@@ -143,9 +143,16 @@ export class Outbox {
         this.opts.log.warn({ code: r.error.code, path, movedTo: r.movedTo }, r.error.message);
       }
     }
+    // Per rollout, seq order; rollouts in the order they first appeared.
+    const first = new Map<string, number>();
+    for (const { entry } of out) {
+      const r = entry.event.rollout_id;
+      first.set(r, Math.min(first.get(r) ?? Infinity, entry.enqueuedAt));
+    }
+    const firstOf = (e: OutboxEntry): number => first.get(e.event.rollout_id) ?? 0;
     return out.sort(
       (a, b) =>
-        a.entry.enqueuedAt - b.entry.enqueuedAt ||
+        firstOf(a.entry) - firstOf(b.entry) ||
         a.entry.event.rollout_id.localeCompare(b.entry.event.rollout_id) ||
         a.entry.event.seq - b.entry.event.seq,
     );

@@ -1,0 +1,110 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../../contracts/index.ts';
+import { systemClock } from '../clock.ts';
+import { backoffDelay } from './backoff.ts';
+import { Outbox, type DeliveryOutcome } from './outbox.ts';
+
+const log = pino({ level: 'silent' });
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function ev(seq: number, rollout = 'stable@abc'): AgentEvent {
+  return {
+    kind: 'DispatchAck',
+    rollout_id: rollout,
+    hostname: 'web-01',
+    seq,
+    received_at: '2026-01-01T00:00:00Z',
+    current_closure_at_dispatch: null,
+  };
+}
+
+function outbox(dir?: string): { box: Outbox; dir: string } {
+  const d = dir ?? mkdtempSync(join(tmpdir(), 'nixfleet-outbox-'));
+  if (!dir) dirs.push(d);
+  return {
+    dir: d,
+    box: new Outbox({ dir: d, clock: systemClock, log, backoffBaseMs: 5, backoffMaxMs: 20 }),
+  };
+}
+
+async function until(pred: () => boolean): Promise<void> {
+  const end = Date.now() + 3_000;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timeout');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('durable outbox', () => {
+  it('survives a restart and delivers in seq order', async () => {
+    const { box, dir } = outbox();
+    box.enqueue([ev(3), ev(2)]);
+    box.enqueue([ev(2)]); // idempotent
+    const again = outbox(dir).box;
+    expect(again.pending().map((e) => e.seq)).toEqual([2, 3]);
+    const seen: number[] = [];
+    const c = new AbortController();
+    void again.run(async (e) => {
+      seen.push(e.seq);
+      return { kind: 'delivered' };
+    }, c.signal);
+    await until(() => seen.length === 2);
+    c.abort();
+    expect(seen).toEqual([2, 3]);
+    expect(again.pending()).toEqual([]);
+    // Delivered events are journaled and not enqueued twice.
+    again.enqueue([ev(2)]);
+    expect(again.pending()).toEqual([]);
+  });
+
+  it('retries 5xx and network failures with the same seq, never 4xx', async () => {
+    const { box } = outbox();
+    box.enqueue([ev(1), ev(2)]);
+    const script: DeliveryOutcome[] = [
+      { kind: 'retry', detail: 'HTTP 503' },
+      { kind: 'retry', detail: 'ECONNREFUSED' },
+      { kind: 'delivered' },
+      { kind: 'rejected', status: 400, detail: 'bad' },
+    ];
+    const calls: number[] = [];
+    const c = new AbortController();
+    void box.run(async (e) => {
+      calls.push(e.seq);
+      return script.shift() ?? { kind: 'delivered' };
+    }, c.signal);
+    await until(() => box.pending().length === 0);
+    c.abort();
+    expect(calls).toEqual([1, 1, 1, 2]);
+    expect(box.stats).toEqual({ delivered: 1, rejected: 1, retries: 2 });
+  });
+
+  it('replays journaled events above a seq on request', async () => {
+    const { box } = outbox();
+    box.enqueue([ev(1), ev(2), ev(3)]);
+    const c = new AbortController();
+    void box.run(async () => ({ kind: 'delivered' }), c.signal);
+    await until(() => box.pending().length === 0);
+    c.abort();
+    expect(box.replay('stable@abc', 1)).toBe(2);
+    expect(box.pending().map((e) => e.seq)).toEqual([2, 3]);
+  });
+
+  it('moves a corrupt entry aside', () => {
+    const { box, dir } = outbox();
+    writeFileSync(join(dir, 'outbox', 'x__0000000001.json'), 'not json');
+    expect(box.pending()).toEqual([]);
+    expect(readdirSync(join(dir, 'outbox')).some((f) => f.includes('.corrupt-'))).toBe(true);
+  });
+
+  it('backs off exponentially with jitter and a cap', () => {
+    const o = { baseMs: 1000, maxMs: 10_000 };
+    expect(backoffDelay(0, { ...o, random: () => 0 })).toBe(500);
+    expect(backoffDelay(3, { ...o, random: () => 0.999 })).toBeLessThanOrEqual(8000);
+    expect(backoffDelay(20, { ...o, random: () => 0.999 })).toBeLessThanOrEqual(10_000);
+  });
+});
