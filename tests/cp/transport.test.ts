@@ -39,6 +39,7 @@ afterAll(async () => {
 
 describe('transport and identity', () => {
   it('serves /healthz without a client certificate', async () => {
+    await t.cp.tick('test');
     const c = await t.anonymous();
     const r = await c.request('/healthz', { noProtocol: true });
     expect(r.status).toBe(200);

@@ -33,6 +33,12 @@ export interface CpTimings {
   readonly shutdownDeadlineMs: number;
   /** Group-commit window of the mutator (2 ms). */
   readonly groupCommitMs: number;
+  /**
+   * After start, automatic ticks do not plan until this has elapsed (default
+   * 1.5 heartbeat intervals): until every live agent has heartbeated, the
+   * offline gate would skip hosts that are merely not heard from yet.
+   */
+  readonly planningWarmupMs: number;
 }
 
 /** The validated configuration; frozen, passed down, never re-read. */
@@ -141,6 +147,11 @@ export const FLAGS: readonly FlagSpec[] = [
     default: '10',
   }),
   f('--group-commit-ms <n>', 'groupCommitMs', 'mutator group-commit window', { default: '2' }),
+  f(
+    '--planning-warmup-secs <n>',
+    'planningWarmupSecs',
+    'no automatic planning this long after start (default 1.5 heartbeat intervals)',
+  ),
   f('--strict', 'strict', 'refuse to start without client CA, revocations and nonce sources', {
     boolean: true,
   }),
@@ -228,6 +239,10 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
       eventRetentionMs: 30 * 86_400 * sec,
       shutdownDeadlineMs: num(r, 'shutdownDeadlineSecs', 0, 3_600) * sec,
       groupCommitMs: num(r, 'groupCommitMs', 0, 100),
+      planningWarmupMs:
+        r['planningWarmupSecs'] === undefined
+          ? num(r, 'heartbeatIntervalSecs', 0.01, 86_400) * 1.5 * sec
+          : num(r, 'planningWarmupSecs', 0, 86_400) * sec,
     }),
   };
   if (config.artifactUrl !== null && !/^https?:\/\//.test(config.artifactUrl)) {

@@ -49,8 +49,11 @@ export interface ControlPlane {
   readonly runtime: CpRuntime;
   /** Starts workers and (unless `listen: false`) the server; resolves with the bound port. */
   start(options?: { readonly listen?: boolean }): Promise<{ readonly port: number }>;
-  /** One reconcile tick through the mutator. */
-  tick(trigger?: string): Promise<TickSummary>;
+  /**
+   * One reconcile tick through the mutator. Explicit ticks plan at once;
+   * automatic ones (`automatic: true`) wait out the planning warm-up.
+   */
+  tick(trigger?: string, options?: { readonly automatic?: boolean }): Promise<TickSummary | null>;
   /** One artifact poll. */
   poll(): Promise<void>;
   /** Heartbeat sweep now. */
@@ -170,13 +173,30 @@ export async function createControlPlane(
     process.memoryUsage.rss(),
   );
 
-  const tick = (trigger = 'manual'): Promise<TickSummary> =>
-    mutator.submit((b) => runTick(deps, b, { now: clock.now(), trigger }));
+  let warmupLogged = false;
+  const tick = (
+    trigger = 'manual',
+    options: { readonly automatic?: boolean } = {},
+  ): Promise<TickSummary | null> =>
+    mutator.submit((b) => {
+      const now = clock.now();
+      if (options.automatic && now < runtime.startedAt + config.timings.planningWarmupMs) {
+        if (!warmupLogged) {
+          warmupLogged = true;
+          log.info(
+            { warmupMs: config.timings.planningWarmupMs },
+            'planning held until agents have heartbeated',
+          );
+        }
+        return null;
+      }
+      return runTick(deps, b, { now, trigger });
+    });
   loop = new ReconcileLoop({
     intervalMs: config.timings.reconcileIntervalMs,
     debounceMs: config.timings.reconcileDebounceMs,
     log,
-    tick,
+    tick: (trigger) => tick(trigger, { automatic: true }),
   });
   const workers = [
     ...(poller
@@ -224,7 +244,7 @@ export async function createControlPlane(
         );
       }
     }
-    await tick('startup');
+    await tick('startup', { automatic: true });
     loop?.start();
     for (const w of workers) w.start();
     if (options.listen === false) return { port: 0 };

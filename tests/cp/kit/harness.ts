@@ -71,6 +71,7 @@ export async function startTestCp(options: TestCpOptions = {}): Promise<TestCp> 
     artifactFreshnessMinutes: '5256000',
     shutdownDeadlineSecs: '2',
     groupCommitMs: '1',
+    planningWarmupSecs: '86400',
     ...options.flags,
   });
   const log = options.log ?? silentLogger();

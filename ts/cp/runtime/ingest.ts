@@ -151,8 +151,11 @@ export function ingestEvent(
     };
   }
   if (!known) {
+    // Only the first event of a host's rollout (its answer to the dispatch)
+    // can re-create a lost record; anything else without a record is refused.
+    const first = event.kind === 'RemoteDispatchAck' || event.kind === 'RemoteDispatchReject';
     const at = 'at' in event ? event.at : args.now;
-    if (!adoptHost(deps, batch, { rolloutId: rid, hostname: host, at, now: args.now })) {
+    if (!first || !adoptHost(deps, batch, { rolloutId: rid, hostname: host, at, now: args.now })) {
       return {
         kind: 'refused',
         error: new CpError(
