@@ -30,7 +30,9 @@ afterAll(async () => {
 
 describe('a two-wave rollout', () => {
   it('dispatches wave 0 after heartbeats, over a parked long-poll', async () => {
-    expect(t.cp.runtime.state.model.book.rollouts[RID]).toBeUndefined();
+    // The startup tick ran in warm-up: the rollout is open, nothing dispatched.
+    expect(t.cp.runtime.state.model.book.rollouts[RID]?.state).toBe('Opening');
+    expect(t.cp.runtime.state.outbox.size).toBe(0);
     const a0 = await agent('h-000');
     const parked = a0.poll(20);
     for (const h of ['h-000', 'h-001', 'h-002'])

@@ -26,6 +26,7 @@ import {
   prune,
   runTick,
   sweepLiveness,
+  WARMUP_ACTIONS,
   type TickSummary,
 } from './runtime/reconcile.ts';
 import type { CpRuntime } from './runtime/runtime.ts';
@@ -53,7 +54,7 @@ export interface ControlPlane {
    * One reconcile tick through the mutator. Explicit ticks plan at once;
    * automatic ones (`automatic: true`) wait out the planning warm-up.
    */
-  tick(trigger?: string, options?: { readonly automatic?: boolean }): Promise<TickSummary | null>;
+  tick(trigger?: string, options?: { readonly automatic?: boolean }): Promise<TickSummary>;
   /** One artifact poll. */
   poll(): Promise<void>;
   /** Heartbeat sweep now. */
@@ -177,7 +178,7 @@ export async function createControlPlane(
   const tick = (
     trigger = 'manual',
     options: { readonly automatic?: boolean } = {},
-  ): Promise<TickSummary | null> =>
+  ): Promise<TickSummary> =>
     mutator.submit((b) => {
       const now = clock.now();
       if (options.automatic && now < runtime.startedAt + config.timings.planningWarmupMs) {
@@ -185,10 +186,10 @@ export async function createControlPlane(
           warmupLogged = true;
           log.info(
             { warmupMs: config.timings.planningWarmupMs },
-            'planning held until agents have heartbeated',
+            'dispatch and wave promotion held until agents have heartbeated',
           );
         }
-        return null;
+        return runTick(deps, b, { now, trigger: `${trigger} (warm-up)`, only: WARMUP_ACTIONS });
       }
       return runTick(deps, b, { now, trigger });
     });

@@ -18,6 +18,8 @@ type EventBody<K extends AgentEvent['kind']> = Omit<
 /** One simulated agent. */
 export class SimAgent {
   readonly seqs = new Map<string, number>();
+  /** Every event sent, by rollout, for heartbeat-driven replay. */
+  readonly sent = new Map<string, Record<string, unknown>[]>();
   current: string | null;
 
   constructor(
@@ -60,7 +62,26 @@ export class SimAgent {
     const seq = options.seq ?? (this.seqs.get(rolloutId) ?? 1) + 1;
     if (options.seq === undefined) this.seqs.set(rolloutId, seq);
     const event = { kind, rollout_id: rolloutId, hostname: this.hostname, seq, ...body };
+    if (options.seq === undefined) {
+      const list = this.sent.get(rolloutId) ?? [];
+      list.push(event);
+      this.sent.set(rolloutId, list);
+    }
     return this.client.request('/v1/agent/events', { body: event });
+  }
+
+  /** Re-sends events after the seqs named by `X-Nixfleet-Replay-From`; returns the statuses. */
+  async replay(header: string | undefined): Promise<number[]> {
+    const statuses: number[] = [];
+    for (const part of (header ?? '').split(',')) {
+      const m = /^\s*([^=\s]+)=(\d+)\s*$/.exec(part);
+      if (!m) continue;
+      for (const e of this.sent.get(m[1] as string) ?? []) {
+        if ((e['seq'] as number) <= Number(m[2])) continue;
+        statuses.push((await this.client.request('/v1/agent/events', { body: e })).status);
+      }
+    }
+    return statuses;
   }
 
   /** A clean activation of a dispatch: ack → started → complete → topology → converged. */

@@ -285,8 +285,13 @@ export function ingestHeartbeat(
     const rec = state.record(rid, host);
     let cpSeq: number;
     if (rec !== undefined) cpSeq = rec.lastEventSeq;
-    else if (state.manifestValues.get(rid)?.hostSet.some((h) => h.hostname === host)) cpSeq = 1;
-    else continue;
+    else if (
+      // A lost record can be re-created only inside an open rollout (adoptHost).
+      state.model.book.rollouts[rid] !== undefined &&
+      state.manifestValues.get(rid)?.hostSet.some((h) => h.hostname === host)
+    ) {
+      cpSeq = 1;
+    } else continue;
     if (agentSeq > cpSeq) replay.push(`${rid}=${cpSeq}`);
   }
   const latest = state.latestRecordOf(host);

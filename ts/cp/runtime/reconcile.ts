@@ -50,10 +50,26 @@ export function plannerInput(deps: RuntimeDeps): PlannerInput {
 }
 
 /** One reconcile tick. */
+/**
+ * Actions a tick may apply while the CP's liveness picture is still
+ * incomplete (planning warm-up after start): opening and pruning rollouts
+ * depend on signed artifacts only; dispatch and wave progress wait, because
+ * the offline gate would skip hosts that simply have not heartbeated yet.
+ */
+export const WARMUP_ACTIONS: ReadonlySet<PlanAction['kind']> = new Set([
+  'OpenRollout',
+  'PruneRollout',
+]);
+
+/** One reconcile tick; `only` restricts which planned actions are applied. */
 export function runTick(
   deps: RuntimeDeps,
   batch: Batch,
-  args: { readonly now: number; readonly trigger: string },
+  args: {
+    readonly now: number;
+    readonly trigger: string;
+    readonly only?: ReadonlySet<PlanAction['kind']>;
+  },
 ): TickSummary {
   const { state, log, metrics } = deps;
   const started = performance.now();
@@ -61,7 +77,8 @@ export function runTick(
   const planMs = performance.now() - started;
   let applied = 0;
   let failed = 0;
-  for (const action of plan.actions) {
+  const actions = args.only ? plan.actions.filter((a) => args.only?.has(a.kind)) : plan.actions;
+  for (const action of actions) {
     if (action.kind === 'ClearStaleQuarantine') {
       state.quarantines.get(action.channel)?.delete(action.closure);
       batch.appendEvent({
@@ -121,7 +138,7 @@ export function runTick(
   return {
     at: toRfc3339(args.now),
     trigger: args.trigger,
-    actions: plan.actions,
+    actions,
     applied,
     failed,
     decisions: plan.decisions.length,
