@@ -68,7 +68,8 @@ let
   /**
     mkFleet with options. `mkHost` (from a nixpkgs-enabled flake, e.g.
     `nixfleet.lib.mkHost`) is called as
-    `mkHost ({ hostName = <name>; platform = <system>; } // nixosArgs)` for
+    `mkHost ({ hostName = <name>; platform = <system>; fleetHealthChecks =
+    healthChecks.<name>; } // nixosArgs)` for
     hosts that give `nixosArgs` instead of `configuration`; without it such
     hosts are an error.
 
@@ -108,6 +109,12 @@ let
             {
               hostName = name;
               platform = h.system;
+              # RFC-0007 §5: the effective probe set flows back into the
+              # host's closure (rendered by the agent module), so the
+              # signed closure hash covers it. Unguarded: the invariants
+              # inspect the configurations themselves; every signed
+              # projection is still guarded.
+              fleetHealthChecks = probeSets.healthChecks.${name};
             }
             // h.nixosArgs
           )

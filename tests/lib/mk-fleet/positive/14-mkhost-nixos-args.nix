@@ -1,11 +1,16 @@
 # Hosts may give `nixosArgs` instead of `configuration` when mkFleet is
 # given mkHost (which needs nixpkgs; here a builtins-only stub): mkHost is
-# called with { hostName, platform } // nixosArgs, and nixosConfigurations
-# passes its result through (asserted below).
+# called with { hostName, platform, fleetHealthChecks } // nixosArgs (the
+# host's resolved probe set flows back into its closure, RFC-0007 §5), and
+# nixosConfigurations passes its result through (asserted below).
 { mkFleetWith, ... }:
 let
   s = import ../support.nix;
-  mkHost = args: s.configuration "${args.hostName}-${args.platform}-${args.stateVersion}";
+  mkHost =
+    args:
+    assert args.fleetHealthChecks.hostname == args.hostName;
+    assert args.fleetHealthChecks.schemaVersion == 1;
+    s.configuration "${args.hostName}-${args.platform}-${args.stateVersion}";
   fleet = mkFleetWith { inherit mkHost; } {
     hosts = {
       built-01 = {

@@ -1,0 +1,227 @@
+# The framework's NixOS modules without nixpkgs (stub.nix): option style
+# (type, full-sentence description, example that type-checks, default that
+# type-checks unless computed), and wiring (the unit, files and persistence
+# a module defines are the lib/render outputs for its options).
+# Run: bash tests/lib/modules/run.sh
+let
+  inherit (builtins)
+    attrNames
+    concatMap
+    elem
+    fromJSON
+    isAttrs
+    isString
+    match
+    ;
+  schema = import ../../../lib/schema;
+  render = import ../../../lib/render;
+  stub = import ./stub.nix;
+  s = import ../render/samples.nix;
+  t = import ../support/cases.nix;
+  inherit (t)
+    eq
+    mentions
+    none
+    truthy
+    failing
+    ;
+
+  scopes = ../../../modules/scopes/nixfleet;
+  isOption = v: isAttrs v && (v._type or null) == "option";
+  isLiteral = v: isAttrs v && elem (v._type or null) [ "literalExpression" "literalMD" ];
+
+  # Style problems of an option tree, each "path: problem".
+  styleProblems =
+    path: tree:
+    concatMap (
+      k:
+      let
+        o = tree.${k};
+        p = "${path}.${k}";
+        checks = [
+          {
+            bad = !(o ? type);
+            msg = "no type";
+          }
+          {
+            bad = !(o ? description) || match "[A-Z`].*[.]" (o.description or "") == null;
+            msg = "description must be a full sentence (capital letter, final period)";
+          }
+          {
+            bad = !(o ? example);
+            msg = "no example";
+          }
+          {
+            bad = o ? example && !(isLiteral o.example) && (o.type.name or "") != "package" && schema.validate o.type o.example != [ ];
+            msg = "example does not type-check: ${toString (schema.validate o.type (o.example or null))}";
+          }
+          {
+            bad = o ? default && !(o ? defaultText) && schema.validate o.type o.default != [ ];
+            msg = "default does not type-check";
+          }
+        ];
+      in
+      if isOption o then
+        map (c: "${p}: ${c.msg}") (builtins.filter (c: c.bad) checks)
+      else if isAttrs o then
+        styleProblems p o
+      else
+        [ "${p}: not an option" ]
+    ) (attrNames tree);
+
+  key = {
+    algorithm = "ed25519";
+    public = "Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY=";
+  };
+  trust =
+    (schema.check "t" (schema.loadContract ../../../contracts/trust.nix) {
+      nixfleet.trust.ciReleaseKey.current = key;
+    }).nixfleet.trust;
+  trustJson = render.trustJson.render trust;
+
+  baseConfig = {
+    networking.hostName = "web-01";
+    nixfleet = {
+      inherit trust trustJson;
+    };
+    nix.package = "/nix/store/nix";
+    systemd.package = "/nix/store/systemd";
+    services.nixfleet-cache = {
+      enable = true;
+      cacheUrl = "https://cache.example.com";
+      publicKey = null;
+    };
+  };
+
+  agentCfg = s.agent.full // {
+    package = "/nix/store/fake-nixfleet-agent";
+    cacheUrls = [ ];
+    healthChecks.nginx = {
+      kind = "http";
+      url = "http://localhost/";
+    };
+    fleetHealthChecks = null;
+  };
+  agent = stub.call (scopes + "/_agent.nix") {
+    config = baseConfig // {
+      services = baseConfig.services // {
+        nixfleet-agent = agentCfg;
+      };
+    };
+  };
+  agentUnit = agent.config.systemd.services.nixfleet-agent;
+
+  cpCfg = s.cp.strict // {
+    package = "/nix/store/fake-nixfleet-cp";
+  };
+  cp = stub.call (scopes + "/_control-plane.nix") {
+    config = baseConfig // {
+      services.nixfleet-control-plane = cpCfg;
+    };
+  };
+  cpUnit = cp.config.systemd.services.nixfleet-control-plane;
+
+  core = stub.call ../../../modules/core/_nixos.nix {
+    config.hostSpec = {
+      hostName = "db-01.paris";
+      timeZone = "Europe/Paris";
+      locale = "fr_FR.UTF-8";
+      keyboardLayout = "fr";
+      rootSshKeys = [ "ssh-ed25519 AAAA ops" ];
+      rootHashedPasswordFile = null;
+      userName = "root";
+      home = null;
+    };
+  };
+
+  cache = stub.call (scopes + "/_cache.nix") {
+    config = baseConfig // {
+      nixfleet.trust = trust // {
+        cacheKeys = [ "k-1:abc=" ];
+      };
+    };
+  };
+  cacheNoKey = stub.call (scopes + "/_cache.nix") { config = baseConfig; };
+  operator = stub.call (scopes + "/_operator.nix") {
+    config.nixfleet.operator = {
+      enable = true;
+      package = "/nix/store/fake-nixfleet";
+      orgRootKeyFile = "/run/agenix/org-root-key";
+    };
+  };
+  trustModule = stub.call (scopes + "/_trust-json.nix") { config = baseConfig; };
+
+  optionTrees = {
+    "services.nixfleet-agent" = agent.options.services.nixfleet-agent;
+    "services.nixfleet-control-plane" = cp.options.services.nixfleet-control-plane;
+    "services.nixfleet-cache" = cache.options.services.nixfleet-cache;
+    "nixfleet.operator" = operator.options.nixfleet.operator;
+    "nixfleet.trustJson" = {
+      inherit (trustModule.options.nixfleet) trustJson;
+    };
+  };
+in
+{
+  options-style = none (concatMap (n: styleProblems n optionTrees.${n}) (attrNames optionTrees));
+  options-agent-package = truthy (agent.options.services.nixfleet-agent ? package) "services.nixfleet-agent.package must be declared";
+
+  agent-execstart = eq agentUnit.serviceConfig.ExecStart (
+    render.systemd.execStart "/nix/store/fake-nixfleet-agent/bin/nixfleet-agent" (render.agent.args agentCfg)
+  );
+  agent-unit-hardening = eq {
+    inherit (agentUnit.serviceConfig) Restart NoNewPrivileges;
+  } {
+    Restart = "always";
+    NoNewPrivileges = true;
+  };
+  agent-unit-path = eq agentUnit.path [ "/nix/store/nix" "/nix/store/systemd" ];
+  agent-trust-file = eq (fromJSON agent.config.environment.etc."nixfleet/agent/trust.json".text) trustJson;
+  agent-health-file = eq (fromJSON agent.config.environment.etc."nixfleet/agent/health-checks.json".text).probes.nginx.expectStatus 200;
+  agent-assertions-pass = none (failing agent.config.assertions);
+  agent-persistence = eq agent.config.nixfleet.persistence.directories [
+    {
+      directory = "/persist/nixfleet-agent";
+      mode = "0700";
+    }
+  ];
+  agent-cache-default = eq agent.config.services.nixfleet-agent.cacheUrls [ "https://cache.example.com" ];
+  agent-imports-contracts = truthy (elem ../../../contracts/persistence.nix agent.imports) "the agent module must import the persistence contract it writes to";
+
+  cp-execstart = eq cpUnit.serviceConfig.ExecStart (
+    render.systemd.execStart "/nix/store/fake-nixfleet-cp/bin/nixfleet-control-plane" (render.controlPlane.args cpCfg)
+  );
+  cp-user = eq {
+    inherit (cpUnit.serviceConfig) User Group;
+    system = cp.config.users.users.nixfleet-cp.isSystemUser;
+  } {
+    User = "nixfleet-cp";
+    Group = "nixfleet-cp";
+    system = true;
+  };
+  cp-firewall = eq cp.config.networking.firewall.allowedTCPPorts [ 8443 ];
+  cp-trust-file = eq (fromJSON cp.config.environment.etc."nixfleet/cp/trust.json".text).schemaVersion 1;
+  cp-assertions-pass = none (failing cp.config.assertions);
+  cp-no-warnings-strict = none cp.config.warnings;
+
+  core-hostname = eq {
+    inherit (core.config.networking) hostName domain;
+    tz = core.config.time.timeZone;
+  } {
+    hostName = "db-01";
+    domain = "paris";
+    tz = "Europe/Paris";
+  };
+  core-root-keys = eq core.config.users.users.root.openssh.authorizedKeys.keys [ "ssh-ed25519 AAAA ops" ];
+  core-persistence-baseline = truthy (elem "/var/lib/nixos" core.config.nixfleet.persistence.directories) "the persistence baseline must keep /var/lib/nixos";
+
+  cache-settings = eq cache.config.nix.settings {
+    substituters = [ "https://cache.example.com" ];
+    trusted-public-keys = [ "k-1:abc=" ];
+  };
+  cache-no-key-asserts = mentions (failing cacheNoKey.config.assertions) [ "services.nixfleet-cache" "publicKey" ];
+  operator-env = eq operator.config.environment.variables.NIXFLEET_OPERATOR_ORG_ROOT_KEY "/run/agenix/org-root-key";
+  trust-json-option-default = eq trustModule.options.nixfleet.trustJson.default trustJson;
+  trust-json-no-problems = none (failing trustModule.config.assertions);
+
+  files-are-strings = truthy (isString agent.config.environment.etc."nixfleet/agent/trust.json".text) "trust.json must be rendered as text";
+}
