@@ -8,6 +8,8 @@ import { EXIT, type ExitCode } from './commands/exit-codes.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerVerify } from './commands/verify.ts';
+import { processOperatorEnvironment, type OperatorCtx } from './commands/operator-context.ts';
+import { registerConfig } from './commands/config.ts';
 import { processIo, type CliIo } from './io.ts';
 
 /**
@@ -17,7 +19,11 @@ import { processIo, type CliIo } from './io.ts';
  * @example
  *   const code = await runCli(['verify', 'artifact', '--artifact', 'f.json', …], processIo());
  */
-export async function runCli(args: readonly string[], io: CliIo): Promise<ExitCode> {
+export async function runCli(
+  args: readonly string[],
+  io: CliIo,
+  options: Partial<Pick<OperatorCtx, 'env' | 'cwd' | 'terminal'>> = {},
+): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
   const setExit = (c: ExitCode): void => {
     code = c;
@@ -31,6 +37,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<ExitCo
   registerVerify(program, { io, setExit });
   registerRelease(program, { io, setExit });
   registerKeys(program, { io, setExit, env: process.env });
+  const op: OperatorCtx = { io, setExit, ...processOperatorEnvironment(), ...options };
+  registerConfig(program, op);
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {
     cmd

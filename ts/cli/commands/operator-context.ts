@@ -1,0 +1,180 @@
+// What the operator commands (status, rollout, watch, config, tokens, certs)
+// receive from main.ts, and the plumbing they share: the client flags, the
+// config → client path, error reporting, and printing a view as text. Only
+// main.ts builds the context from the process; commands never read
+// process.env, process.stdout or the working directory themselves.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { renderToString } from 'ink';
+import type { ReactElement } from 'react';
+import { CpClient } from '../client/cp-client.ts';
+import { H2Transport } from '../client/h2-transport.ts';
+import { resolveClientConfig, type ResolvedClientConfig } from '../config/resolve.ts';
+import { parseDuration } from '../duration.ts';
+import { exitCodeFor, formatCliError, isCliError } from '../errors.ts';
+import type { CliIo } from '../io.ts';
+import type { ExitCode } from './exit-codes.ts';
+
+/** The interactive terminal, present only when stdout is a TTY. */
+export interface Terminal {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stdin: NodeJS.ReadStream;
+  readonly stderr: NodeJS.WriteStream;
+  /** Width in columns. */
+  readonly columns: number;
+  /** Whether stdin is a TTY too (keyboard input for the live views). */
+  readonly stdinIsTTY: boolean;
+}
+
+/** Context of an operator command. */
+export interface OperatorCtx {
+  readonly io: CliIo;
+  readonly setExit: (code: ExitCode) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Base of relative paths given as flags or env. */
+  readonly cwd: string;
+  /** Null when stdout is not a TTY: commands then print plain text. */
+  readonly terminal: Terminal | null;
+}
+
+/** The process's environment, directory and terminal (main.ts only). */
+export function processOperatorEnvironment(): Pick<OperatorCtx, 'env' | 'cwd' | 'terminal'> {
+  const out = process.stdout;
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    terminal: out.isTTY
+      ? {
+          stdout: out,
+          stdin: process.stdin,
+          stderr: process.stderr,
+          columns: out.columns > 0 ? out.columns : 80,
+          stdinIsTTY: process.stdin.isTTY === true,
+        }
+      : null,
+  };
+}
+
+/** Version of this CLI (sent to the CP as X-Nixfleet-Cli-Version). */
+export const CLI_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/** Flags every CP-facing command takes. */
+export interface ClientFlags {
+  readonly config?: string;
+  readonly cpUrl?: string;
+  readonly caCert?: string;
+  readonly clientCert?: string;
+  readonly clientKey?: string;
+  readonly timeout?: string;
+}
+
+/**
+ * Adds --config, --cp-url, --ca-cert, --client-cert, --client-key and
+ * --timeout to a command.
+ *
+ * @example addClientOptions(program.command('status'))
+ */
+export function addClientOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--config <path>',
+      'config file (default: $NIXFLEET_CONFIG, else ~/.config/nixfleet/config.toml)',
+    )
+    .option('--cp-url <url>', 'control plane https://host:port (env NIXFLEET_CP_URL)')
+    .option('--ca-cert <path>', 'fleet CA certificate (env NIXFLEET_CA_CERT)')
+    .option('--client-cert <path>', 'operator client certificate (env NIXFLEET_CLIENT_CERT)')
+    .option('--client-key <path>', 'operator client key (env NIXFLEET_CLIENT_KEY)')
+    .option('--timeout <duration>', 'per-request timeout', '10s');
+}
+
+/**
+ * Resolves the client settings from flags, env and the config file.
+ *
+ * @example const cfg = resolveFromFlags(ctx, opts);
+ */
+export function resolveFromFlags(ctx: OperatorCtx, flags: ClientFlags): ResolvedClientConfig {
+  return resolveClientConfig({
+    flags: {
+      cpUrl: flags.cpUrl,
+      caCert: flags.caCert,
+      clientCert: flags.clientCert,
+      clientKey: flags.clientKey,
+    },
+    configFlag: flags.config,
+    env: ctx.env,
+    cwd: ctx.cwd,
+  });
+}
+
+/**
+ * Runs `fn` with a connected client; config problems, transport failures and
+ * off-contract answers become their exit codes with a message on stderr.
+ *
+ * @example return runWithClient(ctx, 'status', opts, async (client) => …);
+ */
+export async function runWithClient(
+  ctx: OperatorCtx,
+  command: string,
+  flags: ClientFlags,
+  fn: (client: CpClient, config: ResolvedClientConfig) => Promise<ExitCode>,
+): Promise<ExitCode> {
+  let client: CpClient | null = null;
+  try {
+    const config = resolveFromFlags(ctx, flags);
+    const timeoutMs = parseDuration(flags.timeout ?? '10s', '--timeout');
+    client = new CpClient(new H2Transport({ ...config, timeoutMs, version: CLI_VERSION }));
+    return await fn(client, config);
+  } catch (e) {
+    return reportError(ctx, command, e);
+  } finally {
+    client?.close();
+  }
+}
+
+/**
+ * Prints a CliError and returns its exit code; anything else is a bug and
+ * is rethrown (main.ts reports it as an internal error).
+ *
+ * @example catch (e) { return reportError(ctx, 'mint-token', e); }
+ */
+export function reportError(ctx: OperatorCtx, command: string, e: unknown): ExitCode {
+  if (isCliError(e)) {
+    ctx.io.stderr(formatCliError(command, e));
+    return exitCodeFor(e);
+  }
+  throw e;
+}
+
+/** Whether views use colour: a TTY, no --no-color, no NO_COLOR. */
+export function wantsColor(ctx: OperatorCtx, flag: boolean | undefined): boolean {
+  return ctx.terminal !== null && flag !== false && (ctx.env['NO_COLOR'] ?? '') === '';
+}
+
+/**
+ * Width to lay out for: the terminal's, else $COLUMNS, else 200 (plain text
+ * for pipes should not be cut).
+ */
+export function viewWidth(ctx: OperatorCtx): number {
+  if (ctx.terminal !== null) return ctx.terminal.columns;
+  const cols = Number(ctx.env['COLUMNS']);
+  return Number.isInteger(cols) && cols >= 20 ? cols : 200;
+}
+
+/**
+ * Prints a view once as text (the same components as the live views).
+ *
+ * @example printView(ctx, <StatusView snapshot={snap} width={w} color={false} />, w)
+ */
+export function printView(ctx: OperatorCtx, element: ReactElement, width: number): void {
+  const text = renderToString(element, { columns: width });
+  ctx.io.stdout(`${text.replace(/[ \t]+$/gm, '')}\n`);
+}
+
+/** Prints a value as pretty JSON (for `--json`). */
+export function printJson(ctx: OperatorCtx, value: unknown): void {
+  ctx.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
