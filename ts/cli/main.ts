@@ -10,6 +10,7 @@ import { registerRelease } from './commands/release.ts';
 import { registerVerify } from './commands/verify.ts';
 import { processOperatorEnvironment, type OperatorCtx } from './commands/operator-context.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerStatus } from './commands/status.tsx';
 import { processIo, type CliIo } from './io.ts';
 
 /**
@@ -39,6 +40,7 @@ export async function runCli(
   registerKeys(program, { io, setExit, env: process.env });
   const op: OperatorCtx = { io, setExit, ...processOperatorEnvironment(), ...options };
   registerConfig(program, op);
+  registerStatus(program, op);
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {
     cmd

@@ -1,0 +1,133 @@
+// `nixfleet status [--json] [--no-color] [--watch]`: one row per host with
+// its status label (Failed > Quarantined > PendingReboot > Converged > Stale
+// > InFlight > Queued), under a header of channels with their rollout, wave
+// progress and artifact age. Exit 0 healthy, 1 when a host is Failed or
+// quarantined or a channel's rollout failed, 3/4/5 when the CP could not
+// answer (docs/operators.md).
+import type { Command } from 'commander';
+import { channelFreshness, isFailureLabel } from '../status/labels.ts';
+import { FAILED_ROLLOUT_STATES, loadFleet, type FleetSnapshot } from '../status/snapshot.ts';
+import { parseDuration } from '../duration.ts';
+import { runLive } from '../views/run-live.tsx';
+import { classifyHosts, StatusView } from '../views/StatusView.tsx';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import {
+  addClientOptions,
+  printJson,
+  printView,
+  runWithClient,
+  viewWidth,
+  wantsColor,
+  type ClientFlags,
+  type OperatorCtx,
+} from './operator-context.ts';
+
+/** Options of {@link statusCommand}. */
+export interface StatusOptions extends ClientFlags {
+  readonly json?: boolean;
+  /** false with --no-color. */
+  readonly color?: boolean;
+  readonly watch?: boolean;
+  readonly interval?: string;
+}
+
+/**
+ * The exit code a fleet snapshot stands for: 1 when any host is Failed or
+ * quarantined, or any channel's active rollout is Failed/Reverted.
+ *
+ * @example fleetExitCode(snapshot) // 0
+ */
+export function fleetExitCode(snapshot: FleetSnapshot): ExitCode {
+  if (classifyHosts(snapshot).some((c) => isFailureLabel(c.status.label))) return EXIT.rejected;
+  const active = new Set(snapshot.channels.map((c) => c.activeRollout).filter((r) => r !== null));
+  const failed = snapshot.rollouts.rollouts.some(
+    (r) => active.has(r.rolloutId) && FAILED_ROLLOUT_STATES.has(r.state),
+  );
+  return failed ? EXIT.rejected : EXIT.ok;
+}
+
+/**
+ * `status --json`: the /v1/hosts document (still a valid api-hosts value)
+ * with each host's `status` added, plus the channels with their freshness
+ * and the rollouts.
+ *
+ * @example JSON.stringify(statusJson(snapshot))
+ */
+export function statusJson(snapshot: FleetSnapshot): unknown {
+  return {
+    ...snapshot.hosts,
+    cpUrl: snapshot.cpUrl,
+    hosts: classifyHosts(snapshot).map((c) => ({ ...c.host, status: c.status })),
+    channels: snapshot.channels.map((c) => {
+      const f = channelFreshness(c, snapshot.now);
+      return {
+        ...c,
+        freshness: {
+          ageSeconds: f.ageMs === null ? null : Math.floor(f.ageMs / 1000),
+          stale: f.stale,
+        },
+      };
+    }),
+    rollouts: snapshot.rollouts.rollouts,
+  };
+}
+
+/**
+ * Runs `nixfleet status`.
+ *
+ * @example await statusCommand(ctx, { json: true })
+ */
+export async function statusCommand(ctx: OperatorCtx, opts: StatusOptions): Promise<ExitCode> {
+  return runWithClient(ctx, 'status', opts, async (client) => {
+    const intervalMs = parseDuration(opts.interval ?? '2s', '--interval');
+    const now = ctx.io.now;
+    const first = await loadFleet(client, { now });
+    if (opts.json) {
+      printJson(ctx, statusJson(first));
+      return fleetExitCode(first);
+    }
+    const color = wantsColor(ctx, opts.color);
+    const width = viewWidth(ctx);
+    if (!opts.watch || ctx.terminal === null) {
+      printView(ctx, <StatusView snapshot={first} width={width} color={color} />, width);
+      return fleetExitCode(first);
+    }
+    const terminal = ctx.terminal;
+    const out = await runLive(terminal, {
+      initial: first,
+      load: (signal) => loadFleet(client, { now, signal }),
+      view: (snapshot, chrome) => (
+        <StatusView
+          snapshot={snapshot}
+          width={terminal.columns}
+          color={color}
+          footer={chrome.error !== null ? `✗ ${chrome.error}` : chrome.footer}
+        />
+      ),
+      intervalMs,
+      now,
+    });
+    // A CP that stopped answering is the truth of the session, not the last good frame.
+    if (out.lastError !== null) throw out.lastError;
+    return fleetExitCode(out.last);
+  });
+}
+
+/**
+ * Adds `status`.
+ *
+ * @example registerStatus(program, ctx)
+ */
+export function registerStatus(program: Command, ctx: OperatorCtx): void {
+  addClientOptions(
+    program
+      .command('status')
+      .description(
+        'fleet table: status label per host, channels with rollout, wave progress and artifact age (exit 1 when a host or rollout failed)',
+      )
+      .option('--json', 'print the hosts document with labels, channels and rollouts as JSON')
+      .option('--no-color', 'no colour (also: NO_COLOR)')
+      .option('--watch', 'keep the table on screen, refreshed (TTY only; q quits)')
+      .option('--interval <duration>', 'refresh interval of --watch', '2s'),
+  ).action(async (o: StatusOptions) => ctx.setExit(await statusCommand(ctx, o)));
+}

@@ -1,0 +1,169 @@
+// The status label of a host and the freshness of a channel's signed
+// artifact: the classification `nixfleet status` and the watch view print.
+// Pure (now is a parameter). The precedence is explicit and locked by tests:
+// Failed > Quarantined > PendingReboot > Converged > Stale > InFlight > Queued.
+import type { ApiChannel, ApiHosts } from '../../contracts/index.ts';
+import { parseTimestamp } from '../../trust/index.ts';
+import { formatAge, formatMinutes } from '../duration.ts';
+
+/** One row of GET /v1/hosts. */
+export type HostRow = ApiHosts['hosts'][number];
+
+/** The seven labels, highest precedence first. */
+export const STATUS_LABELS = [
+  'Failed',
+  'Quarantined',
+  'PendingReboot',
+  'Converged',
+  'Stale',
+  'InFlight',
+  'Queued',
+] as const;
+
+/** A host's status label. */
+export type StatusLabel = (typeof STATUS_LABELS)[number];
+
+/** The label plus a short reason (`reverted`, `offline 2h04m`, `Soaking`). */
+export interface HostStatus {
+  readonly label: StatusLabel;
+  readonly detail: string;
+}
+
+/** How the label prints: symbol and words (design book: `⟳ pending reboot`). */
+export const LABEL_TEXT: Readonly<Record<StatusLabel, string>> = {
+  Failed: '✗ failed',
+  Quarantined: '✗ quarantined',
+  PendingReboot: '⟳ pending reboot',
+  Converged: '✓ converged',
+  Stale: '! stale',
+  InFlight: '▶ in flight',
+  Queued: '· queued',
+};
+
+/** Terminal colour of each label (Ink colour names). */
+export const LABEL_COLOR: Readonly<Record<StatusLabel, string>> = {
+  Failed: 'red',
+  Quarantined: 'red',
+  PendingReboot: 'yellow',
+  Converged: 'green',
+  Stale: 'magenta',
+  InFlight: 'cyan',
+  Queued: 'gray',
+};
+
+/** Freshness of a channel's verified fleet.resolved. */
+export interface Freshness {
+  /** Age of `artifactSignedAt` at `now` (ms), null when none verified yet. */
+  readonly ageMs: number | null;
+  readonly windowMinutes: number;
+  /** True when there is no verified artifact or it is older than the window. */
+  readonly stale: boolean;
+}
+
+/**
+ * Freshness of a channel at `now`.
+ *
+ * @example channelFreshness(channel, Date.parse('2026-05-16T01:30:00Z')).stale
+ */
+export function channelFreshness(channel: ApiChannel, now: number): Freshness {
+  const signed =
+    channel.artifactSignedAt === null ? null : parseTimestamp(channel.artifactSignedAt);
+  const ageMs = signed === null ? null : Math.max(0, now - signed);
+  return {
+    ageMs,
+    windowMinutes: channel.freshnessWindow,
+    stale: ageMs === null || ageMs > channel.freshnessWindow * 60_000,
+  };
+}
+
+/**
+ * `12m old (window 24h)` or `STALE 26h00m old (window 24h)`.
+ *
+ * @example formatFreshness({ ageMs: 720_000, windowMinutes: 1440, stale: false }) // '12m old (window 24h)'
+ */
+export function formatFreshness(f: Freshness): string {
+  if (f.ageMs === null) return 'no verified artifact';
+  const text = `${formatAge(f.ageMs)} old (window ${formatMinutes(f.windowMinutes)})`;
+  return f.stale ? `STALE ${text}` : text;
+}
+
+/** Context of {@link hostStatus}. */
+export interface StatusContext {
+  readonly now: number;
+  /** Whether the host's channel artifact is past its freshness window. */
+  readonly channelStale: boolean;
+}
+
+/**
+ * Classifies a host. Rules, first match wins:
+ * Failed (state Failed or Reverted) > Quarantined (quarantinedClosure set) >
+ * PendingReboot (pendingReboot or state Deferred) > Converged (running the
+ * declared closure) > Stale (offline, or its channel's artifact is past the
+ * freshness window) > InFlight (Pending, Activating or Soaking) > Queued.
+ *
+ * @example hostStatus(row, { now, channelStale: false }) // { label: 'InFlight', detail: 'Soaking 3m12s' }
+ */
+export function hostStatus(host: HostRow, ctx: StatusContext): HostStatus {
+  const since = host.stateSince === null ? null : parseTimestamp(host.stateSince);
+  const inState = since === null ? '' : ` ${formatAge(ctx.now - since)}`;
+  if (host.state === 'Failed') return { label: 'Failed', detail: `failed${inState}` };
+  if (host.state === 'Reverted') return { label: 'Failed', detail: `reverted${inState}` };
+  if (host.quarantinedClosure !== null) {
+    return { label: 'Quarantined', detail: `refuses ${shortClosure(host.quarantinedClosure)}` };
+  }
+  if (host.pendingReboot || host.state === 'Deferred') {
+    return { label: 'PendingReboot', detail: `staged${inState}` };
+  }
+  if (host.declaredClosure !== null && host.currentClosure === host.declaredClosure) {
+    return { label: 'Converged', detail: host.state === 'Soaking' ? `soaking${inState}` : '' };
+  }
+  if (!host.reachable) {
+    const seen = host.lastSeenAt === null ? null : parseTimestamp(host.lastSeenAt);
+    return {
+      label: 'Stale',
+      detail: seen === null ? 'never seen' : `offline ${formatAge(ctx.now - seen)}`,
+    };
+  }
+  if (ctx.channelStale) return { label: 'Stale', detail: 'channel artifact stale' };
+  if (host.state === 'Pending' || host.state === 'Activating' || host.state === 'Soaking') {
+    return { label: 'InFlight', detail: `${host.state}${inState}` };
+  }
+  return {
+    label: 'Queued',
+    detail: host.declaredClosure === null ? 'no declared closure' : 'awaiting dispatch',
+  };
+}
+
+/**
+ * The first 7 characters of a closure's store hash (`0c5p6k9`), or `—`.
+ *
+ * @example shortClosure('0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01') // '0c5p6k9'
+ */
+export function shortClosure(closure: string | null): string {
+  return closure === null ? '—' : closure.slice(0, 7);
+}
+
+/**
+ * Current vs declared closure: `0c5p6k9` when equal, `1ab2c3d→0c5p6k9`
+ * while the host is behind, `—→0c5p6k9` before the first report.
+ *
+ * @example closurePair(host) // '1ab2c3d→0c5p6k9'
+ */
+export function closurePair(host: HostRow): string {
+  if (host.currentClosure === host.declaredClosure) return shortClosure(host.currentClosure);
+  return `${shortClosure(host.currentClosure)}→${shortClosure(host.declaredClosure)}`;
+}
+
+/**
+ * The pin marker `🔒<short commit>` (health stays the primary signal), or ''.
+ *
+ * @example pinMarker(host) // '🔒a1b2c3d'
+ */
+export function pinMarker(host: HostRow): string {
+  return host.pin === null ? '' : `🔒${host.pin.commit.slice(0, 7)}`;
+}
+
+/** True for labels that make `status` exit non-zero. */
+export function isFailureLabel(label: StatusLabel): boolean {
+  return label === 'Failed' || label === 'Quarantined';
+}
