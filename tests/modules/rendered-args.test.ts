@@ -1,0 +1,284 @@
+// The NixOS modules' rendered command lines, fed to the real programs: every
+// argv lib/render produces (tests/modules/rendered.nix evaluates the
+// modules' own option declarations) must be accepted by the agent's and the
+// control plane's flag parsers, and an agent and a control plane started
+// with rendered arguments (and the rendered trust.json) must come up.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPTION_NAMES, parseAgentConfig } from '../../ts/agent/config/config.ts';
+import { FLAGS, parseConfig, strictViolations } from '../../ts/cp/config.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+interface Rendered {
+  readonly argv: {
+    readonly agent: Readonly<Record<string, string[]>>;
+    readonly cp: Readonly<Record<string, string[]>>;
+  };
+  readonly trustJson: unknown;
+  readonly runnable: { readonly agent: string[]; readonly cp: string[] };
+}
+
+let tmp = '';
+let rendered: Rendered;
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'nixfleet-rendered-'));
+  const out = execFileSync(
+    'nix-instantiate',
+    [
+      '--eval',
+      '--strict',
+      '--json',
+      join(root, 'tests/modules/rendered.nix'),
+      '--argstr',
+      'tmp',
+      tmp,
+    ],
+    { encoding: 'utf8' },
+  );
+  rendered = JSON.parse(out) as Rendered;
+});
+
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The agent's flag table, read from its program entry (not exported there). */
+function agentFlagSpecs(): string[] {
+  const src = readFileSync(join(root, 'ts/agent/main.ts'), 'utf8');
+  return [...src.matchAll(/\[\s*'(--[a-z-]+ <[^>]+>)'/g)].map((m) => m[1] as string);
+}
+
+/** argv → commander option values, exactly as ts/agent/main.ts registers them. */
+function parseAgentArgv(argv: readonly string[]): Record<string, unknown> {
+  const program = new Command('nixfleet-agent').exitOverride().allowExcessArguments(false);
+  for (const spec of agentFlagSpecs()) program.addOption(new Option(spec));
+  program.parse([...argv], { from: 'user' });
+  return program.opts();
+}
+
+/** argv of `serve` → option values, exactly as ts/cp/main.ts registers them. */
+function parseCpArgv(argv: readonly string[]): Record<string, unknown> {
+  let opts: Record<string, unknown> = {};
+  const program = new Command('nixfleet-control-plane').exitOverride();
+  const serve = program.command('serve').exitOverride();
+  for (const spec of FLAGS) {
+    const opt = new Option(spec.flag, spec.description);
+    if (spec.default !== undefined) opt.default(spec.default);
+    serve.addOption(opt);
+  }
+  serve.action((o: Record<string, unknown>) => {
+    opts = o;
+  });
+  program.parse([...argv], { from: 'user' });
+  return opts;
+}
+
+describe('agent flags rendered by services.nixfleet-agent', () => {
+  it('the flag table read from ts/agent/main.ts is the one config.ts parses', () => {
+    const fromMain = agentFlagSpecs().map((s) => s.split(' ')[0]);
+    expect(fromMain.sort()).toEqual(OPTION_NAMES.map((n) => `--${kebab(n)}`).sort());
+  });
+
+  it.each(['minimal', 'full', 'sandbox'])('sample %s is accepted by parseAgentConfig', (name) => {
+    const argv = rendered.argv.agent[name] as string[];
+    const config = parseAgentConfig(parseAgentArgv(argv) as never, {});
+    expect(config.trustFile).toBe('/etc/nixfleet/agent/trust.json');
+    expect(config.healthChecksConfig).toBe('/etc/nixfleet/agent/health-checks.json');
+  });
+
+  it('carries every value of the full sample through', () => {
+    const config = parseAgentConfig(
+      parseAgentArgv(rendered.argv.agent['full'] as string[]) as never,
+      {},
+    );
+    expect(config).toMatchObject({
+      controlPlaneUrl: 'https://cp.example.com:8443',
+      machineId: 'db-01.paris',
+      caCert: '/etc/nixfleet/fleet-ca.pem',
+      clientCert: '/run/agenix/db-01-cert',
+      clientKey: '/run/agenix/db-01-key',
+      bootstrapTokenFile: '/var/lib/nixfleet/bootstrap-token-db-01.json',
+      stateDir: '/persist/nixfleet-agent',
+      sshHostKeyFile: '/persist/etc/ssh/ssh_host_ed25519_key',
+      activationBackend: 'nixos',
+      cacheUrls: ['https://cache.example.com', 'file:///srv/cache'],
+      logLevel: 'debug',
+    });
+    expect(config.timings.pollIntervalMs).toBe(15_000);
+    expect(config.timings.heartbeatIntervalMs).toBe(30_000);
+  });
+
+  it('a flag the agent does not know is refused (the check has teeth)', () => {
+    expect(() =>
+      parseAgentArgv(['--control-plane-url', 'https://cp', '--no-such-flag', 'x']),
+    ).toThrow(/unknown option/);
+  });
+});
+
+describe('control-plane flags rendered by services.nixfleet-control-plane', () => {
+  it.each(['minimal', 'strict', 'releaseDir'])('sample %s is accepted by parseConfig', (name) => {
+    const argv = rendered.argv.cp[name] as string[];
+    expect(argv[0]).toBe('serve');
+    const config = parseConfig(parseCpArgv(argv));
+    expect(config.trustFile).toBe('/etc/nixfleet/cp/trust.json');
+  });
+
+  it('the strict sample satisfies --strict on the binary side', () => {
+    const config = parseConfig(parseCpArgv(rendered.argv.cp['strict'] as string[]));
+    expect(config.strict).toBe(true);
+    expect(strictViolations(config)).toEqual([]);
+    expect(config).toMatchObject({
+      host: '::',
+      port: 8443,
+      artifactUrl: 'https://git.example.com/ops/fleet/raw/branch/main/releases/',
+      artifactTokenFile: '/run/agenix/forge-token',
+      fleetCaKey: '/run/agenix/fleet-ca-key',
+      artifactFreshnessMs: 2880 * 60_000,
+      certValidityMs: 7 * 86_400_000,
+    });
+    expect(config.timings.confirmWindowMs).toBe(600_000);
+    expect(config.timings.reconcileIntervalMs).toBe(10_000);
+  });
+
+  it('the defaults match the module defaults', () => {
+    const config = parseConfig(parseCpArgv(rendered.argv.cp['minimal'] as string[]));
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8443,
+      dbPath: '/var/lib/nixfleet-cp/state.db',
+      issuanceLog: '/var/lib/nixfleet-cp/issuance.log',
+      strict: false,
+      artifactFreshnessMs: 1440 * 60_000,
+    });
+  });
+});
+
+/** Starts a program, resolves with its output once `ready` matches or it exits. */
+function runUntil(
+  script: string,
+  args: readonly string[],
+  ready: (out: string) => boolean,
+  timeoutMs: number,
+): Promise<{ exited: number | null; out: string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [join(root, script), ...args], {
+    cwd: root,
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
+  let out = '';
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      exited = code;
+      resolve(code);
+    }),
+  );
+  const stop = async (): Promise<number | null> => {
+    if (exited === undefined) child.kill('SIGTERM');
+    return exit;
+  };
+  return new Promise((resolve) => {
+    const done = (): void => resolve({ exited: exited ?? null, out, stop });
+    const timer = setTimeout(done, timeoutMs);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (ready(out)) {
+        clearTimeout(timer);
+        done();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exit.then(() => {
+      clearTimeout(timer);
+      done();
+    });
+  });
+}
+
+describe('programs started with rendered arguments', () => {
+  it('the agent starts with rendered argv and trust.json and keeps running', async () => {
+    mkdirSync(join(tmp, 'agent/state'), { recursive: true });
+    writeFileSync(join(tmp, 'agent/trust.json'), JSON.stringify(rendered.trustJson));
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-f',
+      join(tmp, 'agent/ssh_host_ed25519_key'),
+    ]);
+    // A well-formed token; enrollment against the unreachable control plane
+    // is retried, so the agent must stay up.
+    const now = Date.now();
+    writeFileSync(
+      join(tmp, 'agent/bootstrap-token.json'),
+      JSON.stringify({
+        version: 1,
+        claims: {
+          hostname: 'web-01',
+          expectedPubkeyFingerprint: Buffer.alloc(32, 1).toString('base64'),
+          issuedAt: new Date(now).toISOString().replace(/\.\d+Z$/, 'Z'),
+          expiresAt: new Date(now + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+          nonce: '0123456789abcdef0123456789abcdef',
+        },
+        signature: Buffer.alloc(64, 2).toString('base64'),
+      }),
+    );
+    const run = await runUntil(
+      'bin/nixfleet-agent.mjs',
+      rendered.runnable.agent,
+      () => false,
+      4_000,
+    );
+    expect(run.out).not.toMatch(
+      /AGENT_ERR_CONFIG|AGENT_ERR_TRUST|AGENT_ERR_HOST_KEY|unknown option/,
+    );
+    expect(run.exited, run.out).toBeNull();
+    // Exit 2 is the agent's configuration/trust/host-key failure.
+    expect(await run.stop()).not.toBe(2);
+  }, 30_000);
+
+  it('the control plane serves with rendered argv and trust.json', async () => {
+    mkdirSync(join(tmp, 'cp/releases'), { recursive: true });
+    writeFileSync(join(tmp, 'cp/trust.json'), JSON.stringify(rendered.trustJson));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(tmp, 'cp/tls.key'),
+        '-out',
+        join(tmp, 'cp/tls.crt'),
+        '-subj',
+        '/CN=cp',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const run = await runUntil(
+      'bin/nixfleet-control-plane.mjs',
+      rendered.runnable.cp,
+      (out) => out.includes('control plane listening'),
+      20_000,
+    );
+    expect(run.out).toContain('control plane listening');
+    expect(run.exited, run.out).toBeNull();
+    expect(await run.stop()).toBe(0);
+  }, 40_000);
+});
