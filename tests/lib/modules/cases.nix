@@ -9,9 +9,7 @@ let
     concatMap
     elem
     fromJSON
-    isAttrs
     isString
-    match
     ;
   schema = import ../../../lib/schema;
   render = import ../../../lib/render;
@@ -27,47 +25,7 @@ let
     ;
 
   scopes = ../../../modules/scopes/nixfleet;
-  isOption = v: isAttrs v && (v._type or null) == "option";
-  isLiteral = v: isAttrs v && elem (v._type or null) [ "literalExpression" "literalMD" ];
-
-  # Style problems of an option tree, each "path: problem".
-  styleProblems =
-    path: tree:
-    concatMap (
-      k:
-      let
-        o = tree.${k};
-        p = "${path}.${k}";
-        checks = [
-          {
-            bad = !(o ? type);
-            msg = "no type";
-          }
-          {
-            bad = !(o ? description) || match "[A-Z`].*[.]" (o.description or "") == null;
-            msg = "description must be a full sentence (capital letter, final period)";
-          }
-          {
-            bad = !(o ? example);
-            msg = "no example";
-          }
-          {
-            bad = o ? example && !(isLiteral o.example) && (o.type.name or "") != "package" && schema.validate o.type o.example != [ ];
-            msg = "example does not type-check: ${toString (schema.validate o.type (o.example or null))}";
-          }
-          {
-            bad = o ? default && !(o ? defaultText) && schema.validate o.type o.default != [ ];
-            msg = "default does not type-check";
-          }
-        ];
-      in
-      if isOption o then
-        map (c: "${p}: ${c.msg}") (builtins.filter (c: c.bad) checks)
-      else if isAttrs o then
-        styleProblems p o
-      else
-        [ "${p}: not an option" ]
-    ) (attrNames tree);
+  styleProblems = (import ./style.nix).problems;
 
   key = {
     algorithm = "ed25519";

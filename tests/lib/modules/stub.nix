@@ -36,6 +36,9 @@ let
       inherit text;
     };
     optional = c: v: if c then [ v ] else [ ];
+    optionalAttrs = c: v: if c then v else { };
+    escapeShellArg = v: "'${v}'";
+    mkAfter = v: v;
     getExe' = pkg: name: "${pkg}/bin/${name}";
     inherit mapAttrs;
   };
