@@ -20,6 +20,8 @@ export const CLI_ERROR_CODES = {
   CLI_ERR_KEY_UNTRUSTED: EXIT.rejected,
   /** Connection refused, DNS, TLS handshake, timeout: the CP was not reached. */
   CLI_ERR_CP_UNREACHABLE: EXIT.unreachable,
+  /** The CP does not know the rollout named on the command line. */
+  CLI_ERR_ROLLOUT_UNKNOWN: EXIT.refused,
   /** The CP answered 4xx/5xx with its typed error body. */
   CLI_ERR_CP_REFUSED: EXIT.refused,
   /** The CP answered something that is not the contract. */

@@ -10,7 +10,9 @@ import { registerRelease } from './commands/release.ts';
 import { registerVerify } from './commands/verify.ts';
 import { processOperatorEnvironment, type OperatorCtx } from './commands/operator-context.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerRollout } from './commands/rollout.tsx';
 import { registerStatus } from './commands/status.tsx';
+import { registerWatch } from './commands/watch.tsx';
 import { processIo, type CliIo } from './io.ts';
 
 /**
@@ -41,6 +43,8 @@ export async function runCli(
   const op: OperatorCtx = { io, setExit, ...processOperatorEnvironment(), ...options };
   registerConfig(program, op);
   registerStatus(program, op);
+  registerRollout(program, op);
+  registerWatch(program, op);
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {
     cmd

@@ -66,17 +66,17 @@ export class CpClient {
     o: CallOptions & { readonly after?: number } = {},
   ): Promise<ApiRolloutEvents> {
     const q = o.after !== undefined ? `?after=${o.after}` : '';
-    return this.call(`/v1/rollouts/${encodeURIComponent(id)}/events${q}`, 'api-rollout-events', o);
+    return this.call(`/v1/rollouts/${segment(id)}/events${q}`, 'api-rollout-events', o);
   }
 
   /** GET /v1/rollouts/{id}/trace. */
   rolloutTrace(id: string, o: CallOptions = {}): Promise<ApiRolloutTrace> {
-    return this.call(`/v1/rollouts/${encodeURIComponent(id)}/trace`, 'api-rollout-trace', o);
+    return this.call(`/v1/rollouts/${segment(id)}/trace`, 'api-rollout-trace', o);
   }
 
   /** GET /v1/channels/{name}. */
   channel(name: string, o: CallOptions = {}): Promise<ApiChannel> {
-    return this.call(`/v1/channels/${encodeURIComponent(name)}`, 'api-channel', o);
+    return this.call(`/v1/channels/${segment(name)}`, 'api-channel', o);
   }
 
   /** GET /v1/deferrals. */
@@ -166,6 +166,18 @@ export function decodeAnswer<N extends ContractName>(
     );
   }
   return v.value;
+}
+
+/**
+ * A path segment as the CP's router takes it: ids and names are plain
+ * `[a-z0-9@._-]` (the CP refuses any percent-encoding), so anything else is
+ * refused here rather than sent.
+ */
+function segment(value: string): string {
+  if (!/^[A-Za-z0-9@._-]+$/.test(value) || value === '.' || value === '..') {
+    throw new CliError('CLI_ERR_USAGE', `${JSON.stringify(value)} cannot be part of a CP path`);
+  }
+  return value;
 }
 
 function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {

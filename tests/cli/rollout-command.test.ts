@@ -1,0 +1,201 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiRolloutEvents } from '../../ts/contracts/index.ts';
+import { startFakeCp, type FakeCp, type Routes } from './support/fake-cp.ts';
+import {
+  ago,
+  failedRollout,
+  midRollout,
+  RID,
+  rollout,
+  rolloutsDoc,
+} from './support/fleet-fixtures.ts';
+import { makeTestPki, type TestPki } from './support/pki.ts';
+import { runOp } from './support/run.ts';
+
+let pki: TestPki;
+let cp: FakeCp;
+
+const events: ApiRolloutEvents = {
+  rolloutId: RID,
+  events: [
+    { seq: 3, at: ago(9), hostname: null, kind: 'WavePromoted', payload: { from: 0, to: 1 } },
+    { seq: 7, at: ago(3.5), hostname: 'etcd-1', kind: 'DispatchAck', payload: {} },
+    {
+      seq: 8,
+      at: ago(3.2),
+      hostname: 'etcd-1',
+      kind: 'ActivationComplete',
+      payload: { closure: 'x' },
+    },
+  ],
+};
+
+function routesOf(s: ReturnType<typeof midRollout>, extra: Routes = {}): Routes {
+  return {
+    '/v1/hosts': { json: s.hosts },
+    '/v1/rollouts': { json: s.rollouts },
+    '/v1/channels/stable': { json: s.channel },
+    [`/v1/rollouts/${RID}/trace`]: { json: s.trace },
+    [`/v1/rollouts/${RID}/events`]: (q) => ({
+      json: { ...events, events: events.events.filter((e) => e.seq > Number(q.get('after') ?? 0)) },
+    }),
+    ...extra,
+  };
+}
+
+const flags = (): string[] => [
+  '--cp-url',
+  cp.url,
+  '--ca-cert',
+  pki.caCert,
+  '--client-cert',
+  pki.clientCert,
+  '--client-key',
+  pki.clientKey,
+];
+
+beforeAll(async () => {
+  pki = await makeTestPki(mkdtempSync(join(tmpdir(), 'nixfleet-rollout-')));
+  cp = await startFakeCp(pki, routesOf(midRollout()));
+});
+afterAll(async () => cp.close());
+
+describe('nixfleet rollout', () => {
+  it('list: table, --json, exit 1 when one failed', async () => {
+    cp.setRoutes(routesOf(midRollout()));
+    const r = await runOp(['rollout', 'list', ...flags()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ROLLOUT\s+CHANNEL\s+STATE\s+WAVE\s+PROGRESS\s+OPENED/);
+    expect(r.stdout).toMatch(/stable@3f2a9c1d\s+stable\s+Active\s+2\/2\s+2\/4 converged\s+14m ago/);
+    const j = await runOp(['rollout', 'list', '--json', ...flags()]);
+    expect(JSON.parse(j.stdout)).toEqual(midRollout().rollouts);
+    cp.setRoutes(routesOf(failedRollout()));
+    expect((await runOp(['rollout', 'list', ...flags()])).code).toBe(1);
+  });
+
+  it('hosts: one row per host with the reason it waits', async () => {
+    cp.setRoutes(routesOf(midRollout()));
+    const r = await runOp(['rollout', 'hosts', RID, ...flags()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/etcd-2\s+Queued\s+—\s+\S+\s+held: budget tags=etcd 1\/1 in flight/);
+    expect(r.stdout).toMatch(/etcd-1\s+Soaking\s+3m12s/);
+    const j = JSON.parse((await runOp(['rollout', 'hosts', RID, '--json', ...flags()])).stdout) as {
+      hosts: { hostname: string; state: string }[];
+    };
+    expect(j.hosts.map((h) => h.state)).toEqual(['Converged', 'Soaking', 'Queued', 'Pending']);
+    cp.setRoutes(routesOf(failedRollout()));
+    const f = await runOp(['rollout', 'hosts', RID, ...flags()]);
+    expect(f.code).toBe(1);
+    expect(f.stdout).toContain('rollout halted: web-2 reverted');
+  });
+
+  it('hosts: unknown rollout is exit 4, malformed id exit 2', async () => {
+    const r = await runOp(['rollout', 'hosts', 'stable@ffff', ...flags()]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('CLI_ERR_ROLLOUT_UNKNOWN');
+    const bad = await runOp(['rollout', 'hosts', 'Stable/../x', ...flags()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('is not a rollout id');
+  });
+
+  it('events: oldest first, --after, --json', async () => {
+    cp.setRoutes(routesOf(midRollout()));
+    const r = await runOp(['rollout', 'events', RID, ...flags()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      '#3  2026-05-16T01:21:00Z  -  WavePromoted  {"from":0,"to":1}',
+      '#7  2026-05-16T01:26:30Z  etcd-1  DispatchAck',
+      '#8  2026-05-16T01:26:48Z  etcd-1  ActivationComplete  {"closure":"x"}',
+      '',
+    ]);
+    const after = await runOp(['rollout', 'events', RID, '--after', '7', ...flags()]);
+    expect(after.stdout.trim().split('\n')).toHaveLength(1);
+    expect(cp.requests).toContain(`/v1/rollouts/${RID}/events?after=7`);
+    expect(
+      JSON.parse((await runOp(['rollout', 'events', RID, '--json', ...flags()])).stdout),
+    ).toEqual(events);
+    expect((await runOp(['rollout', 'events', RID, '--after', '-1', ...flags()])).code).toBe(2);
+  });
+
+  it('events --follow streams new events and ends with the rollout (exit 1 when it reverted)', async () => {
+    let polls = 0;
+    const s = midRollout();
+    cp.setRoutes(
+      routesOf(s, {
+        '/v1/rollouts': () => {
+          polls++;
+          return { json: polls < 2 ? s.rollouts : rolloutsDoc([rollout({ state: 'Reverted' })]) };
+        },
+      }),
+    );
+    const r = await runOp(['rollout', 'events', RID, '--follow', '--interval', '50ms', ...flags()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    expect(r.stderr).toContain(`${RID} ended: Reverted`);
+  });
+
+  it('trace: decisions with codes and reasons', async () => {
+    cp.setRoutes(routesOf(midRollout()));
+    const r = await runOp(['rollout', 'trace', RID, ...flags()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'hold      BUDGET_SATURATED          etcd-2  held: budget tags=etcd 1/1 in flight',
+    );
+  });
+});
+
+describe('nixfleet watch without a TTY', () => {
+  it('--once prints one frame of the current rollout', async () => {
+    cp.setRoutes(routesOf(midRollout()));
+    const r = await runOp(['watch', '--once', ...flags()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('stable@3f2a9c1d  Active');
+    expect(r.stdout).toContain('▸ wave 1');
+    expect(r.stdout).toContain('tags=etcd  1/1 in flight  (saturated)');
+    expect(r.stdout).toMatch(
+      /etcd-2\s+hold\s+|01:29:30\s+hold\s+etcd-2\s+held: budget tags=etcd 1\/1 in flight/,
+    );
+  });
+
+  it('prints a frame per change and exits with the rollout (1 on Reverted)', async () => {
+    let polls = 0;
+    const s = midRollout();
+    const f = failedRollout();
+    cp.setRoutes(
+      routesOf(s, {
+        '/v1/rollouts': () => {
+          polls++;
+          return { json: polls < 3 ? s.rollouts : f.rollouts };
+        },
+      }),
+    );
+    const r = await runOp(['watch', RID, '--interval', '50ms', ...flags()]);
+    expect(r.code).toBe(1);
+    const frames = r.stdout.split(/\n\n(?=stable@3f2a9c1d)/);
+    expect(frames.length).toBe(2);
+    expect(frames[0]).toContain('stable@3f2a9c1d  Active');
+    expect(frames[1]).toContain('stable@3f2a9c1d  Reverted');
+  });
+
+  it('exits 0 once a rollout reached Terminal, 4 for an unknown id, 3 when the CP goes away', async () => {
+    cp.setRoutes(
+      routesOf(midRollout(), {
+        '/v1/rollouts': {
+          json: rolloutsDoc([
+            rollout({ state: 'Terminal', currentWave: null, terminalAt: ago(1) }),
+          ]),
+        },
+      }),
+    );
+    expect((await runOp(['watch', RID, ...flags()])).code).toBe(0);
+    const unknown = await runOp(['watch', 'stable@ffff', '--once', ...flags()]);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stdout).toContain('Rollout stable@ffff is not known');
+    const args = flags();
+    args[1] = 'https://127.0.0.1:1';
+    expect((await runOp(['watch', ...args])).code).toBe(3);
+  });
+});

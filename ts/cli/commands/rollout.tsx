@@ -1,0 +1,301 @@
+// `nixfleet rollout list | hosts <id> | events <id> [--follow] | trace <id>`:
+// the rollouts the CP knows, one rollout's hosts with the latest decision
+// naming each, its event log (followed until the rollout ends), and the
+// planner's decisions with reasons. Exit 1 when the rollout failed or
+// reverted (docs/operators.md).
+import type { Command } from 'commander';
+import type { ApiRolloutEvents } from '../../contracts/index.ts';
+import type { CpClient } from '../client/cp-client.ts';
+import { formatAge, parseDuration } from '../duration.ts';
+import { CliError } from '../errors.ts';
+import {
+  ENDED_ROLLOUT_STATES,
+  FAILED_ROLLOUT_STATES,
+  loadRollout,
+  type RolloutRow,
+  type RolloutSnapshot,
+} from '../status/snapshot.ts';
+import { parseTimestamp } from '../../trust/index.ts';
+import { rolloutHostLines } from '../views/RolloutView.tsx';
+import { progressText, waveText } from '../views/StatusView.tsx';
+import { Table, type TableColumn } from '../views/Table.tsx';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import {
+  addClientOptions,
+  printJson,
+  printView,
+  runWithClient,
+  viewWidth,
+  wantsColor,
+  type ClientFlags,
+  type OperatorCtx,
+} from './operator-context.ts';
+
+const ROLLOUT_ID = /^[a-z0-9_-]+@[0-9a-f]+$/;
+
+/** Refuses a malformed rollout id before asking the CP. */
+export function checkRolloutId(id: string): string {
+  if (!ROLLOUT_ID.test(id)) {
+    throw new CliError('CLI_ERR_USAGE', `${JSON.stringify(id)} is not a rollout id`, {
+      hint: 'rollout ids look like <channel>@<channelRef>, e.g. stable@3f2a9c1d (`nixfleet rollout list`)',
+    });
+  }
+  return id;
+}
+
+/** Exit code of a rollout state: 1 for Failed/Reverted. */
+export function rolloutExitCode(state: string | null | undefined): ExitCode {
+  return state !== null && state !== undefined && FAILED_ROLLOUT_STATES.has(state)
+    ? EXIT.rejected
+    : EXIT.ok;
+}
+
+async function requireRollout(
+  client: CpClient,
+  id: string,
+  now: () => Date,
+): Promise<RolloutSnapshot> {
+  const snap = await loadRollout(client, checkRolloutId(id), { now });
+  if (snap.rollout === null) {
+    throw new CliError('CLI_ERR_ROLLOUT_UNKNOWN', `${client.origin} knows no rollout ${id}`, {
+      hint: '`nixfleet rollout list` shows the rollouts it knows',
+      context: { rolloutId: id },
+    });
+  }
+  return snap;
+}
+
+function listColumns(now: number): TableColumn<RolloutRow>[] {
+  return [
+    { header: 'ROLLOUT', cell: (r) => r.rolloutId, min: 12, priority: 0 },
+    { header: 'CHANNEL', cell: (r) => r.channel, min: 7, priority: 2 },
+    {
+      header: 'STATE',
+      cell: (r) => r.state,
+      min: 8,
+      priority: 0,
+      color: (r) =>
+        FAILED_ROLLOUT_STATES.has(r.state) ? 'red' : r.state === 'Terminal' ? 'green' : undefined,
+    },
+    { header: 'WAVE', cell: waveText, min: 4, priority: 1 },
+    { header: 'PROGRESS', cell: progressText, min: 8, priority: 1 },
+    {
+      header: 'OPENED',
+      cell: (r) => {
+        const at = r.openedAt === null ? null : parseTimestamp(r.openedAt);
+        return at === null ? '—' : `${formatAge(now - at)} ago`;
+      },
+      min: 6,
+      priority: 3,
+    },
+  ];
+}
+
+/** `rollout list`. */
+async function listCommand(
+  ctx: OperatorCtx,
+  opts: ClientFlags & { json?: boolean; color?: boolean },
+): Promise<ExitCode> {
+  return runWithClient(ctx, 'rollout list', opts, async (client) => {
+    const doc = await client.rollouts();
+    const code = doc.rollouts.some((r) => FAILED_ROLLOUT_STATES.has(r.state))
+      ? EXIT.rejected
+      : EXIT.ok;
+    if (opts.json) {
+      printJson(ctx, doc);
+      return code;
+    }
+    if (doc.rollouts.length === 0) {
+      ctx.io.stdout(`No rollouts on ${client.origin} yet.\n`);
+      return code;
+    }
+    const width = viewWidth(ctx);
+    const now = ctx.io.now().getTime();
+    printView(
+      ctx,
+      <Table
+        columns={listColumns(now)}
+        rows={doc.rollouts}
+        rowKey={(r) => r.rolloutId}
+        width={width}
+        color={wantsColor(ctx, opts.color)}
+      />,
+      width,
+    );
+    return code;
+  });
+}
+
+/** `rollout hosts <id>`. */
+async function hostsCommand(
+  ctx: OperatorCtx,
+  id: string,
+  opts: ClientFlags & { json?: boolean; color?: boolean },
+): Promise<ExitCode> {
+  return runWithClient(ctx, 'rollout hosts', opts, async (client) => {
+    const snap = await requireRollout(client, id, ctx.io.now);
+    const lines = rolloutHostLines(snap);
+    const code = rolloutExitCode(snap.rollout?.state);
+    if (opts.json) {
+      printJson(ctx, { rolloutId: id, state: snap.rollout?.state, hosts: lines });
+      return code;
+    }
+    const width = viewWidth(ctx);
+    const cols: TableColumn<(typeof lines)[number]>[] = [
+      { header: 'HOST', cell: (l) => l.hostname, min: 6, priority: 0 },
+      { header: 'STATE', cell: (l) => l.state, min: 10, priority: 0 },
+      { header: 'FOR', cell: (l) => formatAge(l.forMs), min: 5, priority: 1 },
+      { header: 'CLOSURE', cell: (l) => l.closure, min: 7, priority: 3 },
+      { header: 'NOTE', cell: (l) => l.note, min: 12, priority: 2 },
+    ];
+    ctx.io.stdout(`${id}  ${snap.rollout?.state ?? ''}\n`);
+    printView(
+      ctx,
+      <Table
+        columns={cols}
+        rows={lines}
+        rowKey={(l) => l.hostname}
+        width={width}
+        color={wantsColor(ctx, opts.color)}
+      />,
+      width,
+    );
+    return code;
+  });
+}
+
+/** `rollout trace <id>`. */
+async function traceCommand(
+  ctx: OperatorCtx,
+  id: string,
+  opts: ClientFlags & { json?: boolean },
+): Promise<ExitCode> {
+  return runWithClient(ctx, 'rollout trace', opts, async (client) => {
+    const trace = await client.rolloutTrace(checkRolloutId(id));
+    if (opts.json) {
+      printJson(ctx, trace);
+      return EXIT.ok;
+    }
+    for (const d of trace.decisions) {
+      const subject = d.host ?? (d.wave !== null ? `wave ${d.wave}` : d.channel);
+      ctx.io.stdout(
+        `${d.ts}  ${d.decision.padEnd(8)}  ${d.code.padEnd(24)}  ${subject}  ${d.reason}\n`,
+      );
+    }
+    if (trace.decisions.length === 0) ctx.io.stdout('(no decisions recorded)\n');
+    return EXIT.ok;
+  });
+}
+
+type RolloutEvent = ApiRolloutEvents['events'][number];
+
+/**
+ * One event as a line: `#42  2026-05-16T01:27:05Z  web-01  ActivationComplete  {…}`.
+ *
+ * @example formatEvent(e)
+ */
+export function formatEvent(e: RolloutEvent): string {
+  const payload = JSON.stringify(e.payload);
+  const body = payload === '{}' || payload === undefined ? '' : `  ${payload}`;
+  return `#${e.seq}  ${e.at}  ${e.hostname ?? '-'}  ${e.kind}${body}`;
+}
+
+interface EventsOptions extends ClientFlags {
+  readonly json?: boolean;
+  readonly follow?: boolean;
+  readonly after?: string;
+  readonly interval?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `rollout events <id> [--follow]`. */
+async function eventsCommand(ctx: OperatorCtx, id: string, opts: EventsOptions): Promise<ExitCode> {
+  return runWithClient(ctx, 'rollout events', opts, async (client) => {
+    checkRolloutId(id);
+    let after = opts.after === undefined ? undefined : Number(opts.after);
+    if (after !== undefined && (!Number.isSafeInteger(after) || after < 0)) {
+      throw new CliError(
+        'CLI_ERR_USAGE',
+        `--after: ${JSON.stringify(opts.after)} is not a sequence number`,
+      );
+    }
+    const intervalMs = parseDuration(opts.interval ?? '2s', '--interval');
+    const print = (events: readonly RolloutEvent[]): void => {
+      for (const e of events) {
+        ctx.io.stdout(opts.json && opts.follow ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
+        after = Math.max(after ?? 0, e.seq);
+      }
+    };
+    const first = await client.rolloutEvents(id, after === undefined ? {} : { after });
+    if (!opts.follow) {
+      if (opts.json) printJson(ctx, first);
+      else print(first.events);
+      return EXIT.ok;
+    }
+    print(first.events);
+    // Follow until the rollout has ended, then report how it ended.
+    for (;;) {
+      const rollout = (await client.rollouts()).rollouts.find((r) => r.rolloutId === id);
+      if (rollout === undefined) {
+        throw new CliError('CLI_ERR_ROLLOUT_UNKNOWN', `${client.origin} knows no rollout ${id}`);
+      }
+      const ended = ENDED_ROLLOUT_STATES.has(rollout.state);
+      print((await client.rolloutEvents(id, after === undefined ? {} : { after })).events);
+      if (ended) {
+        ctx.io.stderr(`nixfleet rollout events: ${id} ended: ${rollout.state}`);
+        return rolloutExitCode(rollout.state);
+      }
+      await sleep(intervalMs);
+    }
+  });
+}
+
+/**
+ * Adds `rollout list|hosts|events|trace`.
+ *
+ * @example registerRollout(program, ctx)
+ */
+export function registerRollout(program: Command, ctx: OperatorCtx): void {
+  const rollout = program.command('rollout').description('rollouts: list, hosts, events, trace');
+  addClientOptions(
+    rollout
+      .command('list')
+      .description('rollouts the CP knows, newest first (exit 1 when one failed or reverted)')
+      .option('--json', 'the /v1/rollouts document')
+      .option('--no-color', 'no colour'),
+  ).action(async (o: ClientFlags & { json?: boolean; color?: boolean }) =>
+    ctx.setExit(await listCommand(ctx, o)),
+  );
+  addClientOptions(
+    rollout
+      .command('hosts')
+      .description(
+        'one row per host of the rollout channel: state, time in state, why (exit 1 when the rollout failed)',
+      )
+      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d')
+      .option('--json', 'as JSON')
+      .option('--no-color', 'no colour'),
+  ).action(async (id: string, o: ClientFlags & { json?: boolean; color?: boolean }) =>
+    ctx.setExit(await hostsCommand(ctx, id, o)),
+  );
+  addClientOptions(
+    rollout
+      .command('events')
+      .description('the rollout event log, oldest first; --follow streams until the rollout ends')
+      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d')
+      .option('--json', 'the events document (JSON lines with --follow)')
+      .option('--follow', 'keep printing new events until the rollout ends (exit 1 if it failed)')
+      .option('--after <seq>', 'only events after this sequence number')
+      .option('--interval <duration>', 'poll interval of --follow', '2s'),
+  ).action(async (id: string, o: EventsOptions) => ctx.setExit(await eventsCommand(ctx, id, o)));
+  addClientOptions(
+    rollout
+      .command('trace')
+      .description("the planner's recent decisions for the rollout, with reasons, newest first")
+      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d')
+      .option('--json', 'the trace document'),
+  ).action(async (id: string, o: ClientFlags & { json?: boolean }) =>
+    ctx.setExit(await traceCommand(ctx, id, o)),
+  );
+}

@@ -1,0 +1,128 @@
+// `nixfleet watch [<rollout-id>]`: the live rollout view — waves as progress,
+// per-host state with time in state, budgets in flight, recent decisions
+// with reasons. On a TTY it is an Ink app (q or Ctrl-C quits); otherwise it
+// prints a plain frame whenever the rollout changes. Either way it ends by
+// itself once the rollout has ended: exit 0 Terminal/Superseded, 1
+// Failed/Reverted, 3/4/5 when the CP stopped answering.
+import type { Command } from 'commander';
+import { isDeepStrictEqual } from 'node:util';
+import { parseDuration } from '../duration.ts';
+import { ENDED_ROLLOUT_STATES, loadRollout, type RolloutSnapshot } from '../status/snapshot.ts';
+import { runLive } from '../views/run-live.tsx';
+import { RolloutView } from '../views/RolloutView.tsx';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import {
+  addClientOptions,
+  printView,
+  runWithClient,
+  viewWidth,
+  wantsColor,
+  type ClientFlags,
+  type OperatorCtx,
+} from './operator-context.ts';
+import { checkRolloutId, rolloutExitCode } from './rollout.tsx';
+
+/** Options of {@link watchCommand}. */
+export interface WatchOptions extends ClientFlags {
+  readonly interval?: string;
+  readonly color?: boolean;
+  /** Keep watching after the rollout ended. */
+  readonly keepOpen?: boolean;
+  /** Print one frame and exit. */
+  readonly once?: boolean;
+}
+
+/** True when the snapshot's rollout has ended (nothing will move). */
+export function rolloutEnded(s: RolloutSnapshot): boolean {
+  return s.rollout !== null && ENDED_ROLLOUT_STATES.has(s.rollout.state);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What changed between two frames, ignoring the clock. */
+function sameContent(a: RolloutSnapshot, b: RolloutSnapshot): boolean {
+  return isDeepStrictEqual({ ...a, now: 0 }, { ...b, now: 0 });
+}
+
+/**
+ * Runs `nixfleet watch`.
+ *
+ * @example await watchCommand(ctx, 'stable@3f2a9c1d', { once: true })
+ */
+export async function watchCommand(
+  ctx: OperatorCtx,
+  id: string | undefined,
+  opts: WatchOptions,
+): Promise<ExitCode> {
+  return runWithClient(ctx, 'watch', opts, async (client) => {
+    const requested = id === undefined ? null : checkRolloutId(id);
+    const intervalMs = parseDuration(opts.interval ?? '2s', '--interval');
+    const now = ctx.io.now;
+    const color = wantsColor(ctx, opts.color);
+    const load = (signal?: AbortSignal): Promise<RolloutSnapshot> =>
+      loadRollout(client, requested, signal ? { now, signal } : { now });
+    const done = (s: RolloutSnapshot): boolean => !opts.keepOpen && rolloutEnded(s);
+    const codeOf = (s: RolloutSnapshot): ExitCode =>
+      s.rollout === null && requested !== null ? EXIT.refused : rolloutExitCode(s.rollout?.state);
+    let snap = await load();
+    if (ctx.terminal !== null && !opts.once) {
+      const terminal = ctx.terminal;
+      const out = await runLive(terminal, {
+        initial: snap,
+        load,
+        view: (s, chrome) => (
+          <RolloutView
+            snapshot={s}
+            width={terminal.columns}
+            color={color}
+            error={chrome.error}
+            footer={chrome.footer}
+          />
+        ),
+        intervalMs,
+        isDone: done,
+        now,
+      });
+      if (out.lastError !== null) throw out.lastError;
+      return codeOf(out.last);
+    }
+    // Plain text: a frame now and whenever the rollout changes.
+    const width = viewWidth(ctx);
+    const frame = (s: RolloutSnapshot): void =>
+      printView(ctx, <RolloutView snapshot={s} width={width} color={false} />, width);
+    frame(snap);
+    if (opts.once) return codeOf(snap);
+    while (!done(snap)) {
+      await sleep(intervalMs);
+      const next = await load();
+      if (!sameContent(next, snap)) {
+        ctx.io.stdout('\n');
+        frame(next);
+      }
+      snap = next;
+    }
+    return codeOf(snap);
+  });
+}
+
+/**
+ * Adds `watch`.
+ *
+ * @example registerWatch(program, ctx)
+ */
+export function registerWatch(program: Command, ctx: OperatorCtx): void {
+  addClientOptions(
+    program
+      .command('watch')
+      .description(
+        'live view of a rollout (default: the one in progress): waves, hosts, budgets, decisions; ends with the rollout (exit 1 if it failed)',
+      )
+      .argument('[rollout-id]', 'e.g. stable@3f2a9c1d')
+      .option('--interval <duration>', 'refresh interval', '2s')
+      .option('--no-color', 'no colour (also: NO_COLOR)')
+      .option('--keep-open', 'keep watching after the rollout ended')
+      .option('--once', 'print one frame and exit'),
+  ).action(async (id: string | undefined, o: WatchOptions) =>
+    ctx.setExit(await watchCommand(ctx, id, o)),
+  );
+}
