@@ -95,7 +95,7 @@ export class CpApi {
   async pollDispatch(signal?: AbortSignal): Promise<DispatchPoll> {
     const res = await this.http.request({
       method: 'GET',
-      path: `/v1/agent/dispatch?hostname=${encodeURIComponent(this.hostname)}`,
+      path: `/v1/agent/dispatch?hostname=${encodeURIComponent(this.hostname)}&wait=${Math.max(1, Math.round(this.longPollTimeoutMs / 1000))}`,
       timeoutMs: this.longPollTimeoutMs + 15_000,
       signal,
     });
@@ -153,7 +153,12 @@ export class CpApi {
 
   /** Fetches a rollout manifest and its raw signature (two negotiated GETs). */
   async fetchManifest(rolloutId: string, signal?: AbortSignal): Promise<ManifestFetch> {
-    const path = `/v1/rollouts/${encodeURIComponent(rolloutId)}`;
+    // Rollout ids are `[a-z0-9_-]+@[0-9a-f]+` (the CP's route filter): sent
+    // verbatim; anything else is refused here rather than smuggled in a path.
+    if (!/^[a-z0-9_-]+@[0-9a-f]+$/.test(rolloutId)) {
+      return { kind: 'not-found' };
+    }
+    const path = `/v1/rollouts/${rolloutId}`;
     try {
       const json = await this.http.request({ method: 'GET', path, signal });
       if (json.status === 404) return { kind: 'not-found' };

@@ -81,7 +81,7 @@ export class Outbox {
     mkdirSync(this.queueDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.journalDir, { recursive: true, mode: 0o700 });
     for (const f of readdirSync(this.journalDir)) {
-      if (!f.endsWith('.jsonl')) continue;
+      if (!f.endsWith('.jsonl') && !f.endsWith('.rejected')) continue;
       for (const ev of this.readJournalFile(join(this.journalDir, f))) this.markJournaled(ev);
     }
   }
@@ -173,8 +173,13 @@ export class Outbox {
     return unique.size;
   }
 
-  private finish(file: string, event: AgentEvent): void {
-    const journal = join(this.journalDir, `${safeName(event.rollout_id)}.jsonl`);
+  private finish(file: string, event: AgentEvent, rejected = false): void {
+    // Refused events go to their own file: heartbeat replay re-sends only
+    // what the CP accepted once (a 4xx is never retried, replay included).
+    const name = rejected
+      ? `${safeName(event.rollout_id)}.rejected`
+      : `${safeName(event.rollout_id)}.jsonl`;
+    const journal = join(this.journalDir, name);
     appendFileSync(journal, `${JSON.stringify(event)}\n`, { mode: 0o600 });
     this.markJournaled(event);
     rmSync(file, { force: true });
@@ -183,7 +188,7 @@ export class Outbox {
   private pruneJournals(): void {
     const keep = this.opts.keepJournals ?? 8;
     const files = readdirSync(this.journalDir)
-      .filter((f) => f.endsWith('.jsonl'))
+      .filter((f) => f.endsWith('.jsonl') || f.endsWith('.rejected'))
       .map((f) => ({ f, m: statSync(join(this.journalDir, f)).mtimeMs }))
       .sort((a, b) => b.m - a.m);
     for (const { f } of files.slice(keep)) rmSync(join(this.journalDir, f), { force: true });
@@ -223,7 +228,7 @@ export class Outbox {
       } else if (outcome.kind === 'rejected') {
         this.attempt = 0;
         this.stats.rejected++;
-        this.finish(head.file, event);
+        this.finish(head.file, event, true);
         log.warn(
           { ...ctx, status: outcome.status, code: 'AGENT_ERR_CP_STATUS', detail: outcome.detail },
           'control plane refused event; dropped (4xx is never retried)',

@@ -88,9 +88,15 @@ export class HostLoop {
     );
   }
 
-  /** Whether the loop already holds a record for this rollout. */
+  /**
+   * Whether the loop already acted on this rollout: it holds its record, or
+   * it refused it (a re-delivered dispatch is not refused twice).
+   */
   handled(rolloutId: string): boolean {
-    return this.snap.record?.rolloutId === rolloutId;
+    return (
+      this.snap.record?.rolloutId === rolloutId ||
+      this.snap.lastSeqByRollout[rolloutId] !== undefined
+    );
   }
 
   /** Posts a message (workers call this). */
@@ -153,6 +159,7 @@ export class HostLoop {
 
   private handleRefuse(msg: Extract<LoopMessage, { kind: 'refuse' }>): void {
     const d = msg.dispatch;
+    if (this.handled(d.rollout_id)) return;
     const ev = dispatchReject({
       dispatch: d,
       hostname: this.o.hostname,
