@@ -1,44 +1,30 @@
-# Every harness scenario validates against contracts/harness-scenario.nix, and
-# every generation of every scenario evaluates to a valid fleet whose closures
-# carry a health-checks.json in the contract's shape.
+# The microVM runner's pure plan (lib/harness/plan.nix): nodes, the service
+# options they get (type-checked against the modules' own declarations), and
+# the test script. Run: bash tests/lib/harness/run.sh
 let
+  inherit (builtins) attrNames mapAttrs;
   schema = import ../../../lib/schema;
-  scenarioType = schema.loadContract ../../../contracts/harness-scenario.nix;
-  healthType = schema.loadContract ../../../contracts/health-checks.nix;
-  resolvedType = schema.loadContract ../../../contracts/fleet-resolved.nix;
-  fleetLib = import ../../../lib;
-  dir = ../../harness/scenarios;
-  files = builtins.filter (f: builtins.match ".*\\.nix" f != null) (builtins.attrNames (builtins.readDir dir));
-  one =
-    f:
-    let
-      path = toString (dir + "/${f}");
-      raw = import (dir + "/${f}");
-      errs = schema.validate scenarioType raw;
-      scenario = schema.applyDefaults scenarioType raw;
-      gens = if errs == [ ] then builtins.attrNames scenario.generations else [ ];
-      genErrors = builtins.concatMap (
-        g:
-        let
-          fleet = (import ../../harness/nix/generation.nix { scenarioFile = path; generation = g; }) fleetLib;
-          hostErrs = builtins.concatMap (h: schema.validate healthType fleet.healthChecks.${h}) (builtins.attrNames fleet.healthChecks);
-          tops = builtins.attrValues (builtins.mapAttrs (_: c: c.config.system.build.toplevel.name) fleet.nixosConfigurations);
-        in
-        map (e: "${g}: ${e}") (schema.validate resolvedType fleet.resolved ++ hostErrs)
-        ++ (if builtins.length tops == builtins.length (builtins.attrNames fleet.resolved.hosts) then [ ] else [ "${g}: missing toplevels" ])
-      ) gens;
-      stepErrors = builtins.concatMap (
-        s: if s.release != null && !(scenario.generations ? ${s.release}) then [ "step releases unknown generation ${s.release}" ] else [ ]
-      ) (if errs == [ ] then scenario.steps else [ ]);
-      nameErr = if errs == [ ] && "${scenario.name}.nix" != f then [ "name ${scenario.name} does not match file ${f}" ] else [ ];
-      all = errs ++ genErrors ++ stepErrors ++ nameErr;
-    in
-    {
-      name = f;
-      value = {
-        ok = all == [ ];
-        detail = builtins.concatStringsSep "; " all;
-      };
-    };
+  samples = import ../render/samples.nix;
+  render = import ../../../lib/render;
+  h = import ../../../lib/harness/plan.nix;
+  t = import ../support/cases.nix;
+  inherit (t) eq throws none truthy;
+
+  p = h.plan (import ./fixtures/smoke.nix);
+  agentErrors = builtins.concatLists (builtins.attrValues (mapAttrs (_: a: schema.validate samples.agentOptions a) p.agents));
 in
-builtins.listToAttrs (map one files)
+{
+  hosts = eq p.hosts [ "db-01" "web-01" ];
+  agents = eq (attrNames p.agents) [ "db-01" "web-01" ];
+  agent-options-valid = none agentErrors;
+  cp-options-valid = none (schema.validate samples.cpOptions p.cp);
+  agent-identity = eq p.agents.web-01.machineId "web-01";
+  agent-argv-renders = truthy (builtins.elem "https://cp:8443" (render.agent.args (schema.applyDefaults samples.agentOptions p.agents.web-01))) "agent argv must point at the cp node";
+  cp-warns-exposed = eq (builtins.length (render.controlPlane.warnings (schema.applyDefaults samples.cpOptions p.cp))) 1;
+  script-waits-for-agents = truthy (t.hasInfix "nixfleet-agent.service" p.testScript && t.hasInfix ''["db-01","web-01"]'' p.testScript) "the test script must wait for every agent";
+  script-timeout = truthy (t.hasInfix "timeout=120" p.testScript) "the scenario timeout must reach the script";
+  uninterpreted = eq p.uninterpreted [ "faults" ];
+  memory = eq p.memoryMiB 4096;
+  rejects-cp-name = throws (h.plan { name = "x"; hosts.cp = { }; });
+  rejects-empty = throws (h.plan { name = "x"; });
+}

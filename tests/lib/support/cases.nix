@@ -45,7 +45,9 @@ rec {
     infix: s:
     isString s && builtins.match ".*${escapeRegex infix}.*" (builtins.replaceStrings [ "\n" ] [ " " ] s) != null;
 
-  escapeRegex = builtins.replaceStrings [ "\\" "." "*" "+" "?" "(" ")" "[" "]" "{" "}" "|" "^" "$" ] [
+  # `]` and `}` stay as they are: unescaped they are literal in POSIX ERE,
+  # escaped they are an error for Nix's regex engine.
+  escapeRegex = builtins.replaceStrings [ "\\" "." "*" "+" "?" "(" ")" "[" "{" "|" "^" "$" ] [
     "\\\\"
     "\\."
     "\\*"
@@ -54,9 +56,7 @@ rec {
     "\\("
     "\\)"
     "\\["
-    "\\]"
     "\\{"
-    "\\}"
     "\\|"
     "\\^"
     "\\$"
