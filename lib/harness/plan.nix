@@ -4,11 +4,13 @@
 # data from the scenario file (builtins only, tested in tests/lib/harness/);
 # nix/harness/microvm.nix turns it into pkgs.testers.runNixOSTest.
 #
-# Scenario shape read here (tests/harness/scenarios/<name>.nix, data only):
-#   { name; description ? ""; hosts.<host> = { … }; timeoutSeconds ? 300;
-#     expect ? { … }; … }
-# Keys this runner does not interpret (faults, fleet, other expectations)
-# are for the local runner; the plan lists them under `uninterpreted`.
+# Scenario shape (contracts/harness-scenario.nix, tests/harness/scenarios/):
+# this runner reads `name`, the hosts of `fleet.hosts`, `timing` (passed to
+# the daemons' flags) and the steps' `timeoutSecs` (its wait bound). It
+# proves the deployment surface (real CP and agents from the service
+# modules, mTLS between them, no crash loop); releasing generations, faults
+# and the steps' conditions are the local runner's (tests/harness/runner/),
+# and the plan lists such keys under `uninterpreted`.
 let
   inherit (builtins)
     attrNames
@@ -22,10 +24,11 @@ let
   interpreted = [
     "name"
     "description"
-    "hosts"
-    "timeoutSeconds"
-    "expect"
+    "fast"
+    "fleet"
+    "timing"
   ];
+  max = a: b: if a > b then a else b;
   cpPort = 8443;
 in
 {
@@ -38,8 +41,18 @@ in
     scenario:
     let
       name = scenario.name or (throw "harness: a scenario needs `name`");
-      hosts = attrNames (scenario.hosts or { });
-      timeout = scenario.timeoutSeconds or 300;
+      hosts = attrNames ((scenario.fleet or { }).hosts or { });
+      timeout = builtins.foldl' max 120 (map (st: st.timeoutSecs or 60) (scenario.steps or [ ]));
+      timing = scenario.timing or { };
+      secs = n: "${toString n}s";
+      agentTiming =
+        (if timing ? heartbeatSecs then [ "--heartbeat-interval" (secs timing.heartbeatSecs) ] else [ ])
+        ++ (if timing ? longPollSecs then [ "--long-poll-timeout" (secs timing.longPollSecs) ] else [ ])
+        ++ (if timing ? sustainedFailureSecs then [ "--sustained-failure-threshold" (secs timing.sustainedFailureSecs) ] else [ ]);
+      cpTiming =
+        (if timing ? heartbeatSecs then [ "--heartbeat-interval-secs" (toString timing.heartbeatSecs) ] else [ ])
+        ++ (if timing ? longPollSecs then [ "--long-poll-secs" (toString timing.longPollSecs) ] else [ ])
+        ++ (if timing ? reconcileSecs then [ "--reconcile-interval-secs" (toString timing.reconcileSecs) ] else [ ]);
       badHosts = filter (h: match "[a-z0-9][a-z0-9-]{0,62}" h == null || h == "cp") hosts;
       agent = host: {
         enable = true;
@@ -54,6 +67,7 @@ in
         # derivations, activated by the sandbox backend like the local runner.
         activationBackend = "sandbox";
         pollInterval = 5;
+        extraArgs = agentTiming;
       };
       script = ''
         start_all()
@@ -77,7 +91,7 @@ in
       '';
     in
     if hosts == [ ] then
-      throw "harness ${name}: `hosts` is empty"
+      throw "harness ${name}: `fleet.hosts` is empty"
     else if badHosts != [ ] then
       throw "harness ${name}: host names ${concatStringsSep ", " badHosts} are not usable as VM names (lowercase, no dots, not \"cp\")"
     else
@@ -93,7 +107,9 @@ in
             clientCa = "/etc/nixfleet-test/ca.crt";
           };
           releaseDir = "/var/lib/nixfleet-cp/releases";
-        };
+          extraArgs = cpTiming;
+        }
+        // (if timing ? confirmWindowSecs then { confirmDeadlineSecs = timing.confirmWindowSecs; } else { });
         agents = listToAttrs (
           map (h: {
             name = h;

@@ -22,9 +22,24 @@ in
   agent-argv-renders = truthy (builtins.elem "https://cp:8443" (render.agent.args (schema.applyDefaults samples.agentOptions p.agents.web-01))) "agent argv must point at the cp node";
   cp-warns-exposed = eq (builtins.length (render.controlPlane.warnings (schema.applyDefaults samples.cpOptions p.cp))) 1;
   script-waits-for-agents = truthy (t.hasInfix "nixfleet-agent.service" p.testScript && t.hasInfix ''["db-01","web-01"]'' p.testScript) "the test script must wait for every agent";
-  script-timeout = truthy (t.hasInfix "timeout=120" p.testScript) "the scenario timeout must reach the script";
-  uninterpreted = eq p.uninterpreted [ "faults" ];
+  script-timeout = truthy (t.hasInfix "timeout=150" p.testScript) "the longest step bound must reach the script";
+  uninterpreted = eq p.uninterpreted [ "generations" "steps" ];
+  timing-agent = eq p.agents.web-01.extraArgs [ "--heartbeat-interval" "2s" ];
+  timing-cp = eq {
+    inherit (p.cp) extraArgs confirmDeadlineSecs;
+  } {
+    extraArgs = [ "--heartbeat-interval-secs" "2" "--reconcile-interval-secs" "1" ];
+    confirmDeadlineSecs = 600;
+  };
   memory = eq p.memoryMiB 4096;
-  rejects-cp-name = throws (h.plan { name = "x"; hosts.cp = { }; });
+  rejects-cp-name = throws (h.plan { name = "x"; fleet.hosts.cp = { }; });
+  # Every scenario the harness ships plans (nodes, options, script).
+  real-scenarios =
+    let
+      dir = ../../harness/scenarios;
+      files = if builtins.pathExists dir then builtins.filter (n: builtins.match ".*[.]nix" n != null) (attrNames (builtins.readDir dir)) else [ ];
+      planned = map (f: builtins.deepSeq (h.plan (import (dir + "/${f}"))) "${(import (dir + "/${f}")).name}.nix") files;
+    in
+    eq planned files;
   rejects-empty = throws (h.plan { name = "x"; });
 }
