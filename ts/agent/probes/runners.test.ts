@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  encodeBase64,
+  generatePrivateKey,
+  signCanonical,
+  verifySignedPayload,
+} from '../../trust/index.ts';
+import { splitCommand } from './argv.ts';
+import type { ProbeSpec } from './config.ts';
+import { loadProbeSet } from './config.ts';
+import { signProbeResult } from './evidence.ts';
+import { runProbe, type RunnerContext } from './runners.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nixfleet-probes-'));
+const key = generatePrivateKey('ed25519');
+const ctx = (): RunnerContext => ({
+  hostname: 'web-01',
+  hostPublicKey: key.publicKey,
+  memo: new Map(),
+});
+let server: Server;
+let port: number;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    res.writeHead(req.url === '/ok' ? 200 : 500).end('version 1.2.3');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const base = { intervalSeconds: 1, mode: 'enforce' as const };
+
+describe('probe runners', () => {
+  it('http: status and body', async () => {
+    const http = (path: string, bodyContains: string | null): ProbeSpec => ({
+      ...base,
+      name: 'h',
+      kind: 'http',
+      url: `http://127.0.0.1:${port}${path}`,
+      expectStatus: 200,
+      bodyContains,
+      timeoutSecs: 2,
+    });
+    expect((await runProbe(http('/ok', '1.2.3'), ctx())).status).toBe('Pass');
+    expect((await runProbe(http('/ok', '9.9'), ctx())).status).toBe('Fail');
+    expect((await runProbe(http('/bad', null), ctx())).failureReason).toMatch(/HTTP 500/);
+  });
+
+  it('tcp: connect or fail', async () => {
+    const tcp = (p: number): ProbeSpec => ({
+      ...base,
+      name: 't',
+      kind: 'tcp',
+      host: '127.0.0.1',
+      port: p,
+      connectTimeoutSecs: 2,
+    });
+    expect((await runProbe(tcp(port), ctx())).status).toBe('Pass');
+    expect((await runProbe(tcp(1), ctx())).status).toBe('Fail');
+  });
+
+  it('exec: exit code, no shell', async () => {
+    const exec = (command: string): ProbeSpec => ({
+      ...base,
+      name: 'e',
+      kind: 'exec',
+      command,
+      expectExitCode: 0,
+      timeoutSecs: 2,
+    });
+    expect((await runProbe(exec('/bin/true'), ctx())).status).toBe('Pass');
+    expect((await runProbe(exec('/bin/false'), ctx())).status).toBe('Fail');
+    expect((await runProbe(exec('/bin/true; /bin/false'), ctx())).status).toBe('Fail');
+    expect((await runProbe(exec('/nonexistent/x'), ctx())).failureReason).toMatch(/ENOENT/);
+    expect(splitCommand(`a 'b c' "d \\" e"`)).toEqual(['a', 'b c', 'd " e']);
+  });
+
+  it('evidence: host-signed payload, framework controls, overrides, foreign key refused', async () => {
+    const payload = (status: 'Pass' | 'Fail') => ({
+      schemaVersion: 1,
+      hostname: 'web-01',
+      probe: 'collector',
+      kind: 'evidence',
+      mode: 'enforce',
+      status,
+      ts: '2026-01-01T00:00:00Z',
+      bootId: 'b',
+      generationHash: null,
+      rolloutId: null,
+      schema: 'nis2',
+      controls: [
+        { controlId: 'a', status: 'Pass', framework: 'nis2', article: null },
+        { controlId: 'b', status, framework: 'nis2', article: 'art.21' },
+      ],
+      output: {},
+    });
+    const write = (status: 'Pass' | 'Fail', signer = key): string => {
+      const p = join(dir, `evidence-${status}-${signer === key ? 'own' : 'foreign'}.json`);
+      const s = signCanonical(payload(status), signer);
+      if (!s.ok) throw new Error('sign');
+      writeFileSync(
+        p,
+        JSON.stringify({ payload: payload(status), signature: encodeBase64(s.value.signature) }),
+      );
+      return p;
+    };
+    const ev = (evidencePath: string, overrides = {}): ProbeSpec => ({
+      ...base,
+      name: 'evidence-nis2',
+      kind: 'evidence',
+      framework: 'nis2',
+      evidencePath,
+      controlOverrides: overrides,
+      reason: null,
+    });
+    const pass = await runProbe(ev(write('Pass')), ctx());
+    expect(pass.status).toBe('Pass');
+    expect(pass.subResults).toHaveLength(2);
+    expect((await runProbe(ev(write('Fail')), ctx())).status).toBe('Fail');
+    const observed = await runProbe(
+      ev(write('Fail'), { b: { mode: 'observe', reason: null } }),
+      ctx(),
+    );
+    expect(observed.status).toBe('Pass');
+    const foreign = await runProbe(ev(write('Pass', generatePrivateKey('ed25519'))), ctx());
+    expect(foreign.failureReason).toMatch(/BadSignature|does not verify/);
+    expect((await runProbe(ev(join(dir, 'missing.json')), ctx())).status).toBe('Fail');
+  });
+
+  it('signs result payloads an auditor can verify with the host key', () => {
+    const spec: ProbeSpec = {
+      ...base,
+      name: 'e',
+      kind: 'exec',
+      command: '/bin/true',
+      expectExitCode: 0,
+      timeoutSecs: 1,
+    };
+    const s = signProbeResult({
+      spec,
+      outcome: { status: 'Pass', failureReason: null, subResults: null, output: { exitCode: 0 } },
+      at: 1_767_225_600_000,
+      hostname: 'web-01',
+      bootId: 'boot',
+      generation: null,
+      rolloutId: 'stable@abc',
+      key,
+    });
+    const v = verifySignedPayload(s.bytes, s.signature, {
+      publicKey: key.publicKey,
+      contract: 'probe-payload',
+      expectedHostname: 'web-01',
+    });
+    expect(v.ok).toBe(true);
+  });
+
+  it('loads health-checks.json and refuses another host’s file', () => {
+    const p = join(dir, 'hc.json');
+    writeFileSync(p, JSON.stringify({ schemaVersion: 1, hostname: 'web-01', probes: {} }));
+    expect(loadProbeSet(p, 'web-01')).toMatchObject({ present: true, probes: [] });
+    expect(() => loadProbeSet(p, 'db-01')).toThrow(/rendered for web-01/);
+    expect(loadProbeSet(join(dir, 'none.json'), 'web-01')).toMatchObject({ present: false });
+    writeFileSync(p, '{"schemaVersion":1');
+    expect(() => loadProbeSet(p, 'web-01')).toThrow(/not JSON/);
+  });
+});
