@@ -10,6 +10,8 @@ import { registerRelease } from './commands/release.ts';
 import { registerVerify } from './commands/verify.ts';
 import { processOperatorEnvironment, type OperatorCtx } from './commands/operator-context.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerMintToken } from './commands/mint-token.ts';
+import { registerOperatorKeys } from './commands/operator-keys.ts';
 import { registerRollout } from './commands/rollout.tsx';
 import { registerStatus } from './commands/status.tsx';
 import { registerWatch } from './commands/watch.tsx';
@@ -45,6 +47,8 @@ export async function runCli(
   registerStatus(program, op);
   registerRollout(program, op);
   registerWatch(program, op);
+  registerMintToken(program, op);
+  registerOperatorKeys(program, op);
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {
     cmd
