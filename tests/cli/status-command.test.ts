@@ -117,7 +117,7 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     cp.setRoutes({ ...routesOf(midRollout()), '/v1/hosts': { status: 502, raw: 'bad gateway' } });
     r = await runOp(['status', ...flags()]);
     expect(r.code).toBe(5);
-    expect(r.stderr).toContain('502 without the error contract body');
+    expect(r.stderr).toContain('502 without the api-error contract body ("bad gateway")');
   });
 
   it('a typed CP error is exit 4 with the CP code and a hint', async () => {

@@ -15,6 +15,7 @@ import { registerOperatorKeys } from './commands/operator-keys.ts';
 import { registerRollout } from './commands/rollout.tsx';
 import { registerStatus } from './commands/status.tsx';
 import { registerWatch } from './commands/watch.tsx';
+import { registerWhoami } from './commands/whoami.ts';
 import { processIo, type CliIo } from './io.ts';
 
 /**
@@ -49,6 +50,7 @@ export async function runCli(
   registerWatch(program, op);
   registerMintToken(program, op);
   registerOperatorKeys(program, op);
+  registerWhoami(program, op);
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {
     cmd

@@ -130,9 +130,12 @@ export function decodeAnswer<N extends ContractName>(
         },
       );
     }
+    // Off-contract, but name what the CP meant when it said so.
+    const loose = parsed.ok ? looseError(parsed.value) : null;
+    const said = loose === null ? snippet(res.body) : `it said ${loose}`;
     throw new CliError(
       'CLI_ERR_CP_BAD_RESPONSE',
-      `GET ${path}: ${res.status} without the error contract body (${snippet(res.body)})`,
+      `GET ${path}: ${res.status} without the api-error contract body (${said})`,
       {
         hint: 'is cp_url the NixFleet control plane (and not a proxy or another service)?',
         context: { path, status: res.status },
@@ -178,6 +181,12 @@ function segment(value: string): string {
     throw new CliError('CLI_ERR_USAGE', `${JSON.stringify(value)} cannot be part of a CP path`);
   }
   return value;
+}
+
+function looseError(value: unknown): string | null {
+  const e = (value as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  if (typeof e?.code !== 'string') return null;
+  return `${e.code}: ${typeof e.message === 'string' ? e.message : ''}`;
 }
 
 function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
