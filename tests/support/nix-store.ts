@@ -104,8 +104,8 @@ export interface ServedCache {
   close(): Promise<void>;
 }
 
-/** Serves a binary cache directory (narinfo + nar files) over HTTP on 127.0.0.1. */
-export async function serveCache(cacheDir: string): Promise<ServedCache> {
+/** Serves a binary cache directory (narinfo + nar files) over HTTP on `address` (default 127.0.0.1). */
+export async function serveCache(cacheDir: string, address = '127.0.0.1'): Promise<ServedCache> {
   const root = resolve(cacheDir);
   const server: Server = createServer((req, res) => {
     const rel = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!));
@@ -123,10 +123,10 @@ export async function serveCache(cacheDir: string): Promise<ServedCache> {
     res.writeHead(200);
     createReadStream(file).pipe(res);
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok) => server.listen(0, address, ok));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${address}:${port}`,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }

@@ -9,6 +9,8 @@
 {
   scenarioFile,
   generation,
+  # JSON written by the runner: { pubkeys = { <host> = "ssh-ed25519 …"; }; bootstrapNonces = [ … ]; }
+  runnerFile ? null,
 }:
 let
   schema = import ../../../lib/schema;
@@ -17,6 +19,14 @@ let
     scenario.generations.${generation}
       or (throw "scenario ${scenario.name}: unknown generation ${generation}; known: ${builtins.concatStringsSep ", " (builtins.attrNames scenario.generations)}");
   behaviourOf = host: gen.hosts.${host} or gen.default;
+  runner = if runnerFile == null then { } else builtins.fromJSON (builtins.readFile (/. + runnerFile));
+  withRunner =
+    fleet:
+    fleet
+    // {
+      hosts = builtins.mapAttrs (n: h: h // { pubkey = (runner.pubkeys or { }).${n} or (h.pubkey or null); }) fleet.hosts;
+      bootstrapNonces = (fleet.bootstrapNonces or [ ]) ++ (runner.bootstrapNonces or [ ]);
+    };
 
   # Every host runs one enforce exec probe whose script the generation
   # controls; scenarios may declare more probes in their fleet.
@@ -90,7 +100,7 @@ let
 in
 { mkFleet, ... }:
 mkFleet (
-  withProbe scenario.fleet
+  withRunner (withProbe scenario.fleet)
   // {
     hosts = builtins.mapAttrs (
       name: h: h // { configuration.config.system.build.toplevel = toplevel name; }

@@ -1,0 +1,259 @@
+// What the harness sees of a run: only the control plane's operator API (the
+// same contract-validated client `nixfleet status` uses) and the signed
+// manifests in the release directory. Owns evaluating a scenario's wait
+// conditions and its invariants; never reaches into a process's memory.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CpClient } from '../../../ts/cli/client/cp-client.ts';
+import { H2Transport } from '../../../ts/cli/client/h2-transport.ts';
+import type {
+  ApiRolloutEvents,
+  HarnessScenario,
+  RolloutManifest,
+} from '../../../ts/contracts/index.ts';
+import type { Published } from './publish.ts';
+
+type Condition = NonNullable<HarnessScenario['steps'][number]['wait']>;
+
+/** Outcome of one evaluation of a condition. */
+export interface Verdict {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** A read-only view of the CP, plus what the run published. */
+export class Observer {
+  private client: CpClient | null = null;
+
+  constructor(
+    private readonly options: {
+      readonly cpUrl: string;
+      readonly caCert: string;
+      readonly clientCert: string;
+      readonly clientKey: string;
+      readonly releaseDir: string;
+      readonly hosts: readonly string[];
+      readonly published: () => readonly Published[];
+    },
+  ) {}
+
+  /** A fresh client per call after a failure: the CP may have been restarted. */
+  private cp(): CpClient {
+    if (!this.client) {
+      this.client = new CpClient(
+        new H2Transport({
+          cpUrl: this.options.cpUrl,
+          caCert: this.options.caCert,
+          clientCert: this.options.clientCert,
+          clientKey: this.options.clientKey,
+          timeoutMs: 5_000,
+          version: 'harness',
+        }),
+      );
+    }
+    return this.client;
+  }
+
+  private async safely<T>(f: (c: CpClient) => Promise<T>): Promise<T | Error> {
+    try {
+      return await f(this.cp());
+    } catch (e) {
+      this.client?.close();
+      this.client = null;
+      return e as Error;
+    }
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = null;
+  }
+
+  private closureOf(generation: string, host: string): string | null {
+    const p = [...this.options.published()].reverse().find((x) => x.generation === generation);
+    return p?.closures[host] ?? null;
+  }
+
+  /** Evaluates a wait condition once. */
+  async check(c: Condition): Promise<Verdict> {
+    const targets: readonly string[] = c.hosts && c.hosts.length > 0 ? c.hosts : this.options.hosts;
+    if (c.kind === 'rolloutState') {
+      const r = await this.safely((cp) => cp.rollouts());
+      if (r instanceof Error) return { ok: false, detail: `CP unreachable: ${r.message}` };
+      const latest = r.rollouts.find((x) => x.channel === c.channel);
+      return {
+        ok: latest?.state === c.state,
+        detail: `rollout of ${c.channel}: ${latest ? `${latest.rolloutId} ${latest.state}` : 'none'}`,
+      };
+    }
+    if (c.kind === 'hostQuarantined') {
+      const ch = await this.safely((cp) => cp.channel(c.channel ?? ''));
+      if (ch instanceof Error) return { ok: false, detail: `CP unreachable: ${ch.message}` };
+      const want = new Set(
+        this.options.hosts
+          .map((h) => this.closureOf(c.generation ?? '', h))
+          .filter((x): x is string => !!x),
+      );
+      const have = ch.quarantinedClosures.map((q) => q.closure);
+      return {
+        ok: have.some((q) => want.has(q)),
+        detail: `quarantined on ${c.channel}: [${have.join(', ')}]`,
+      };
+    }
+    if (c.kind === 'cpAlert') {
+      const h = await this.safely((cp) => cp.health());
+      if (h instanceof Error) return { ok: false, detail: `CP unreachable: ${h.message}` };
+      return {
+        ok: h.alerts.some((a) => a.code === c.code),
+        detail: `alerts: [${h.alerts.map((a) => a.code).join(', ')}]`,
+      };
+    }
+    if (c.kind === 'agentRejected') {
+      const events = await this.latestEvents();
+      const rejected = events
+        .filter(
+          (e) =>
+            e.kind === 'DispatchReject' &&
+            (!c.code || (e.payload as { reason?: string } | null)?.reason === c.code),
+        )
+        .map((e) => e.hostname);
+      return {
+        ok: targets.every((h) => rejected.includes(h)),
+        detail: `DispatchReject(${c.code ?? '*'}) from [${rejected.join(', ')}]`,
+      };
+    }
+    const hosts = await this.safely((cp) => cp.hosts());
+    if (hosts instanceof Error) return { ok: false, detail: `CP unreachable: ${hosts.message}` };
+    const rows = new Map(hosts.hosts.map((h) => [h.hostname, h]));
+    const bad: string[] = [];
+    for (const name of targets) {
+      const h = rows.get(name);
+      const show = h
+        ? `${name}=${h.state ?? '-'}(${h.currentClosure?.slice(33) ?? 'none'})`
+        : `${name}=absent`;
+      if (c.kind === 'hostsConverged') {
+        if (
+          !h ||
+          h.state !== 'Converged' ||
+          h.currentClosure === null ||
+          h.currentClosure !== h.declaredClosure
+        )
+          bad.push(show);
+      } else if (c.kind === 'hostState') {
+        if (!h || h.state !== c.state) bad.push(show);
+      } else if (c.kind === 'hostCurrent') {
+        if (!h || h.currentClosure !== this.closureOf(c.generation ?? '', name)) bad.push(show);
+      }
+    }
+    return {
+      ok: bad.length === 0,
+      detail: bad.length === 0 ? 'all hosts match' : `not yet: ${bad.join(' ')}`,
+    };
+  }
+
+  /** Events of the newest rollout of every channel (oldest first). */
+  async latestEvents(): Promise<ApiRolloutEvents['events']> {
+    const r = await this.safely((cp) => cp.rollouts());
+    if (r instanceof Error) return [];
+    const out: ApiRolloutEvents['events'] = [];
+    for (const ro of r.rollouts) {
+      const ev = await this.safely((cp) => cp.rolloutEvents(ro.rolloutId, {}));
+      if (!(ev instanceof Error)) out.push(...ev.events);
+    }
+    return out;
+  }
+
+  /** A human summary for failure reports: hosts, rollouts, recent decisions. */
+  async report(): Promise<string> {
+    const lines: string[] = [];
+    const hosts = await this.safely((cp) => cp.hosts());
+    if (hosts instanceof Error) lines.push(`hosts: CP unreachable (${hosts.message})`);
+    else
+      for (const h of hosts.hosts)
+        lines.push(
+          `  ${h.hostname.padEnd(14)} ${String(h.state).padEnd(10)} current=${h.currentClosure?.slice(0, 12) ?? '-'} declared=${h.declaredClosure?.slice(0, 12) ?? '-'} reachable=${h.reachable}`,
+        );
+    const ro = await this.safely((cp) => cp.rollouts());
+    if (!(ro instanceof Error)) {
+      for (const r of ro.rollouts.slice(0, 3)) {
+        lines.push(`rollout ${r.rolloutId} ${r.state} wave=${r.currentWave ?? '-'}`);
+        const tr = await this.safely((cp) => cp.rolloutTrace(r.rolloutId));
+        if (!(tr instanceof Error))
+          for (const d of tr.decisions.slice(0, 8))
+            lines.push(`  ${d.ts} ${d.decision} ${d.code} ${d.host ?? ''} ${d.reason}`);
+      }
+    }
+    return lines.join('\n');
+  }
+
+  /** Signed manifests in the release directory, by rollout id. */
+  manifests(): Map<string, RolloutManifest> {
+    const dir = join(this.options.releaseDir, 'rollouts');
+    const out = new Map<string, RolloutManifest>();
+    try {
+      for (const f of readdirSync(dir)) {
+        if (f.endsWith('.json'))
+          out.set(
+            f.slice(0, -5),
+            JSON.parse(readFileSync(join(dir, f), 'utf8')) as RolloutManifest,
+          );
+      }
+    } catch {
+      /* no release yet */
+    }
+    return out;
+  }
+}
+
+/** Milliseconds of an RFC 3339 timestamp. */
+const ms = (t: string): number => Date.parse(t);
+
+/**
+ * Invariant: no host of wave N+1 acknowledged a dispatch before every host of
+ * wave N that converged had converged. Computed from the CP's event log and
+ * the signed manifest's wave layout.
+ */
+export function checkWavesInOrder(
+  events: ApiRolloutEvents['events'],
+  manifest: RolloutManifest,
+  rolloutId: string,
+): string[] {
+  const waveOf = new Map(manifest.hostSet.map((h) => [h.hostname, h.waveIndex]));
+  const mine = events.filter(
+    (e) => (e.payload as { rollout_id?: string } | null)?.rollout_id === rolloutId,
+  );
+  const acks = new Map<number, number>();
+  const converged = new Map<number, number>();
+  for (const e of mine) {
+    const w = e.hostname ? waveOf.get(e.hostname) : undefined;
+    if (w === undefined) continue;
+    if (e.kind === 'DispatchAck') acks.set(w, Math.min(acks.get(w) ?? Infinity, ms(e.at)));
+    if (e.kind === 'Converged') converged.set(w, Math.max(converged.get(w) ?? 0, ms(e.at)));
+  }
+  const violations: string[] = [];
+  for (const [w, firstAck] of acks) {
+    if (w === 0) continue;
+    const prev = converged.get(w - 1);
+    if (prev === undefined || firstAck < prev) {
+      violations.push(
+        `wave ${w} acked a dispatch at ${new Date(firstAck).toISOString()} before wave ${w - 1} converged (${prev === undefined ? 'never' : new Date(prev).toISOString()})`,
+      );
+    }
+  }
+  return violations;
+}
+
+/** Hosts of `hosts` whose events show they were dispatched at all in `rolloutId`. */
+export function dispatchedHosts(events: ApiRolloutEvents['events'], rolloutId: string): string[] {
+  return [
+    ...new Set(
+      events
+        .filter(
+          (e) =>
+            e.kind === 'DispatchAck' &&
+            (e.payload as { rollout_id?: string } | null)?.rollout_id === rolloutId,
+        )
+        .map((e) => e.hostname ?? ''),
+    ),
+  ];
+}

@@ -1,0 +1,386 @@
+// Runs one harness scenario for real: keys and certificates, a signed binary
+// cache served over HTTP, `nixfleet release` per generation, a control plane
+// process (SQLite), one agent process per host (sandbox activation, its own
+// `local?root=` store, its own network namespace when the machine allows),
+// the scenario's timeline of releases, waits and faults, then its
+// invariants. On failure: the timeline, the CP's view with the last decisions
+// and their reasons, and log tails. Always cleans up its processes and
+// namespaces; leaves the work directory for inspection.
+import { createServer } from 'node:net';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { HarnessScenario } from '../../../ts/contracts/index.ts';
+import { nixEvalExprJson } from '../../../ts/nix/index.ts';
+import { serveCache, type ServedCache } from '../../support/nix-store.ts';
+import { makeFixtures, type RunFixtures } from './fixtures.ts';
+import { NetworkLab, namespacesAvailable } from './netns.ts';
+import { Observer, checkWavesInOrder, dispatchedHosts } from './observe.ts';
+import { REPO, publishGeneration, type Published } from './publish.ts';
+import { Supervisor } from './supervisor.ts';
+
+type Step = HarnessScenario['steps'][number];
+
+/** How to run. */
+export interface RunOptions {
+  /** Scenario name (tests/harness/scenarios/<name>.nix) or a path. */
+  readonly scenario: string;
+  /** Where run directories go (default .state/harness). */
+  readonly workRoot?: string;
+  /** Use network namespaces when available (default true). */
+  readonly namespaces?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/** What a run established. */
+export interface ScenarioResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly network: 'netns' | 'loopback';
+  readonly workDir: string;
+  readonly timeline: readonly string[];
+  readonly failure: string | null;
+}
+
+export const SCENARIO_DIR = join(REPO, 'tests/harness/scenarios');
+
+/** The scenario with its defaults filled, validated by the Nix side of its contract. */
+export async function loadScenario(file: string): Promise<HarnessScenario> {
+  const expr = `let s = import ${REPO}/lib/schema; in s.check "scenario ${basename(file)}" (s.loadContract ${REPO}/contracts/harness-scenario.nix) (import ${file})`;
+  const r = await nixEvalExprJson<HarnessScenario>(expr, { timeoutMs: 60_000 });
+  if (!r.ok) throw new Error(`loading ${file}: ${r.stderr.trim() || r.message}`);
+  return r.value;
+}
+
+async function freePort(address: string): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, address, () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => ok(p));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+class StepFailure extends Error {}
+
+/** Runs a scenario end to end. Never throws for a scenario failure: see `ok` and `failure`. */
+export async function runScenario(options: RunOptions): Promise<ScenarioResult> {
+  const started = Date.now();
+  const file = options.scenario.includes('/')
+    ? resolve(options.scenario)
+    : join(SCENARIO_DIR, `${options.scenario}.nix`);
+  const scenario = await loadScenario(file);
+  const workDir = join(
+    options.workRoot ?? join(REPO, '.state/harness'),
+    `${scenario.name}-${new Date(started).toISOString().replace(/[:.]/g, '-')}`,
+  );
+  mkdirSync(workDir, { recursive: true });
+  const timeline: string[] = [];
+  const note = (line: string): void => {
+    const entry = `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${line}`;
+    timeline.push(entry);
+    options.log?.(entry);
+  };
+  const t = scenario.timing!;
+  const hosts = Object.keys(scenario.fleet['hosts'] as Record<string, unknown>).sort();
+  const useNetns = (options.namespaces ?? true) && namespacesAvailable();
+  const lab = new NetworkLab({ useNamespaces: useNetns, subnet: 2 + (process.pid % 250) });
+  const sup = new Supervisor();
+  const published: Published[] = [];
+  let served: ServedCache | null = null;
+  let observer: Observer | null = null;
+  let failure: string | null = null;
+  try {
+    note(
+      `scenario ${scenario.name}: ${scenario.description} (${hosts.length} hosts, network ${lab.mode})`,
+    );
+    for (const h of hosts) lab.addHost(h);
+    const fx: RunFixtures = await makeFixtures({
+      dir: workDir,
+      hosts,
+      cpAddresses: [lab.cpAddress, 'localhost'],
+      now: Date.now(),
+    });
+    const cacheDir = join(workDir, 'cache');
+    mkdirSync(cacheDir, { recursive: true });
+    served = await serveCache(cacheDir, lab.cpAddress);
+    const releaseDir = join(workDir, 'releases');
+    const dbDir = join(workDir, 'cp');
+    mkdirSync(dbDir, { recursive: true });
+    const port = await freePort(lab.cpAddress);
+    const cpUrl = `https://${lab.cpAddress}:${port}`;
+    const cpSpec = {
+      name: 'cp',
+      logFile: join(workDir, 'cp.log'),
+      argv: [
+        process.execPath,
+        join(REPO, 'bin/nixfleet-control-plane.mjs'),
+        'serve',
+        '--listen',
+        `${lab.cpAddress}:${port}`,
+        '--tls-cert',
+        fx.pki.serverCertFile,
+        '--tls-key',
+        fx.pki.serverKeyFile,
+        '--fleet-ca-cert',
+        fx.pki.caCertFile,
+        '--fleet-ca-key',
+        fx.pki.caKeyFile,
+        '--trust-file',
+        fx.trustFile,
+        '--db',
+        join(dbDir, 'state.db'),
+        '--release-dir',
+        releaseDir,
+        '--poll-interval-secs',
+        '1',
+        '--reconcile-interval-secs',
+        String(t.reconcileSecs),
+        '--heartbeat-interval-secs',
+        String(t.heartbeatSecs),
+        '--long-poll-secs',
+        String(t.longPollSecs),
+        '--confirm-window-secs',
+        String(t.confirmWindowSecs),
+      ],
+    };
+    const agentSpec = (h: string) => ({
+      name: `agent-${h}`,
+      logFile: join(workDir, `agent-${h}.log`),
+      argv: lab.wrap(h, [
+        process.execPath,
+        join(REPO, 'bin/nixfleet-agent.mjs'),
+        '--control-plane-url',
+        cpUrl,
+        '--machine-id',
+        h,
+        '--trust-file',
+        fx.trustFile,
+        '--ca-cert',
+        fx.pki.caCertFile,
+        '--bootstrap-token-file',
+        fx.hosts.get(h)!.tokenFile,
+        '--state-dir',
+        join(workDir, 'hosts', h),
+        '--ssh-host-key-file',
+        fx.hosts.get(h)!.sshKeyFile,
+        '--activation-backend',
+        'sandbox',
+        '--cache-url',
+        served!.url,
+        '--poll-interval',
+        '1s',
+        '--long-poll-timeout',
+        `${t.longPollSecs}s`,
+        '--heartbeat-interval',
+        `${t.heartbeatSecs}s`,
+        '--sustained-failure-threshold',
+        `${t.sustainedFailureSecs}s`,
+        '--tick-interval',
+        '250ms',
+        '--activation-poll-interval',
+        '250ms',
+        '--backoff-base',
+        '200ms',
+        '--backoff-max',
+        '2s',
+      ]),
+    });
+    observer = new Observer({
+      cpUrl,
+      caCert: fx.pki.caCertFile,
+      clientCert: fx.operator.certFile,
+      clientKey: fx.operator.keyFile,
+      releaseDir,
+      hosts,
+      published: () => published,
+    });
+    const obs = observer;
+
+    const startCp = async (): Promise<void> => {
+      sup.start(cpSpec);
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const v = await obs.check({ kind: 'cpAlert', code: '__none__' });
+        if (!v.detail.startsWith('CP unreachable')) break;
+        if (!sup.running('cp'))
+          throw new StepFailure(`control plane exited at start:\n${sup.tail('cp')}`);
+        if (Date.now() > deadline)
+          throw new StepFailure(`control plane not answering after 60 s: ${v.detail}`);
+        await sleep(200);
+      }
+      note(`control plane up at ${cpUrl}`);
+    };
+    await startCp();
+    for (const h of hosts) sup.start(agentSpec(h));
+    note(`${hosts.length} agents started`);
+
+    const waitFor = async (cond: NonNullable<Step['wait']>, timeoutSecs: number): Promise<void> => {
+      const deadline = Date.now() + timeoutSecs * 1000;
+      let last = '';
+      for (;;) {
+        const v = await obs.check(cond);
+        if (v.ok) {
+          note(`ok: ${cond.kind} — ${v.detail}`);
+          return;
+        }
+        last = v.detail;
+        if (Date.now() > deadline)
+          throw new StepFailure(
+            `timed out after ${timeoutSecs} s waiting for ${JSON.stringify(cond)}: ${last}`,
+          );
+        await sleep(250);
+      }
+    };
+
+    let sequence = 0;
+    for (const [i, step] of scenario.steps.entries()) {
+      if (step.release) {
+        note(`release ${step.release}`);
+        const p = await publishGeneration({
+          scenario,
+          scenarioFile: file,
+          generation: step.release,
+          fixtures: fx,
+          workDir,
+          releaseDir,
+          cacheDir,
+          sequence: sequence++,
+        });
+        published.push(p);
+        note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
+      }
+      if (step.fault)
+        await inject(step.fault, {
+          sup,
+          lab,
+          agentSpec,
+          startCp,
+          releaseDir,
+          dbDir,
+          waitFor,
+          note,
+        });
+      if (step.sleepSecs) {
+        note(`sleep ${step.sleepSecs} s`);
+        await sleep(step.sleepSecs * 1000);
+      }
+      if (step.wait) {
+        note(
+          `step ${i}: wait for ${step.wait.kind} ${JSON.stringify({ ...step.wait, kind: undefined })}`,
+        );
+        await waitFor(step.wait, step.timeoutSecs ?? 60);
+      }
+    }
+
+    // Invariants, from the CP's own event log and the signed manifests.
+    const events = await obs.latestEvents();
+    const violations: string[] = [];
+    for (const inv of scenario.invariants ?? []) {
+      if (inv === 'wavesInOrder') {
+        for (const [id, m] of obs.manifests()) violations.push(...checkWavesInOrder(events, m, id));
+      }
+      if (inv === 'noQuarantinedDispatch') {
+        // A rollout that reverted must not have dispatched its later waves.
+        for (const [id, m] of obs.manifests()) {
+          const reverted = events.some(
+            (e) =>
+              e.kind === 'RollbackComplete' &&
+              (e.payload as { rollout_id?: string } | null)?.rollout_id === id,
+          );
+          if (!reverted) continue;
+          const later = m.hostSet.filter((h) => h.waveIndex > 0).map((h) => h.hostname);
+          const leaked = dispatchedHosts(events, id).filter((h) => later.includes(h));
+          if (leaked.length > 0)
+            violations.push(
+              `rollout ${id} reverted in wave 0 but dispatched later-wave hosts: ${leaked.join(', ')}`,
+            );
+        }
+      }
+    }
+    if (violations.length > 0)
+      throw new StepFailure(`invariants violated:\n  ${violations.join('\n  ')}`);
+    note(`invariants hold: ${(scenario.invariants ?? []).join(', ') || '(none declared)'}`);
+  } catch (e) {
+    failure = e instanceof StepFailure ? e.message : `${(e as Error).stack ?? String(e)}`;
+    note(`FAILED: ${failure.split('\n')[0]}`);
+    if (observer)
+      failure += `\n\nCP view:\n${await observer.report().catch((x: Error) => x.message)}`;
+    for (const name of sup.names()) failure += `\n\n--- ${name} log tail\n${sup.tail(name, 15)}`;
+  } finally {
+    observer?.close();
+    await sup.stopAll();
+    await served?.close();
+    lab.destroy();
+  }
+  const result: ScenarioResult = {
+    name: scenario.name,
+    ok: failure === null,
+    durationMs: Date.now() - started,
+    network: lab.mode,
+    workDir,
+    timeline,
+    failure,
+  };
+  writeFileSync(join(workDir, 'result.json'), JSON.stringify(result, null, 2));
+  return result;
+}
+
+interface FaultContext {
+  readonly sup: Supervisor;
+  readonly lab: NetworkLab;
+  readonly agentSpec: (h: string) => { name: string; logFile: string; argv: string[] };
+  readonly startCp: () => Promise<void>;
+  readonly releaseDir: string;
+  readonly dbDir: string;
+  readonly waitFor: (c: NonNullable<Step['wait']>, timeoutSecs: number) => Promise<void>;
+  readonly note: (line: string) => void;
+}
+
+async function inject(fault: NonNullable<Step['fault']>, ctx: FaultContext): Promise<void> {
+  const targets = fault.hosts ?? [];
+  if (fault.duringActivation)
+    await ctx.waitFor({ kind: 'hostState', hosts: targets, state: 'Activating' }, 120);
+  ctx.note(`fault ${fault.kind}${targets.length ? ` on ${targets.join(', ')}` : ''}`);
+  switch (fault.kind) {
+    case 'killCp':
+      return ctx.sup.kill('cp', 'SIGKILL');
+    case 'restartCp':
+      await ctx.sup.kill('cp', 'SIGTERM');
+      return ctx.startCp();
+    case 'wipeCpDb':
+      await ctx.sup.kill('cp', 'SIGKILL');
+      rmSync(ctx.dbDir, { recursive: true, force: true });
+      mkdirSync(ctx.dbDir, { recursive: true });
+      return ctx.startCp();
+    case 'killAgent':
+      for (const h of targets) await ctx.sup.kill(`agent-${h}`, 'SIGKILL');
+      return;
+    case 'restartAgent':
+      for (const h of targets) {
+        await ctx.sup.kill(`agent-${h}`, 'SIGTERM');
+        ctx.sup.start(ctx.agentSpec(h));
+      }
+      return;
+    case 'cutNetwork':
+      for (const h of targets) ctx.lab.cut(h);
+      return;
+    case 'restoreNetwork':
+      for (const h of targets) ctx.lab.restore(h);
+      return;
+    case 'tamperArtifact': {
+      const name = fault.artifact === 'revocations' ? 'revocations.json' : 'fleet.resolved.json';
+      const path = join(ctx.releaseDir, name);
+      const bytes = readFileSync(path);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+      writeFileSync(path, bytes);
+      return;
+    }
+    default:
+      throw new StepFailure(`fault ${fault.kind} is not supported by the local runner yet`);
+  }
+}
