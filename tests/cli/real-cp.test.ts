@@ -10,12 +10,9 @@
 // paths — the tests below pin that, and flip (fail) once the CP conforms,
 // which is the signal to replace them with the positive screen checks of
 // watch-tmux.test.ts.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimAgent, rfc3339 } from '../cp/kit/agent-sim.ts';
-import { hostsIn, startTestCp, type TestCp } from '../cp/kit/harness.ts';
+import type { TestCp } from '../cp/kit/harness.ts';
+import { startRolloutCp } from './support/real-cp.ts';
 import { runOp } from './support/run.ts';
 
 const COMMIT = 'c1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
@@ -24,51 +21,9 @@ let t: TestCp;
 let flags: string[];
 
 beforeAll(async () => {
-  t = await startTestCp({
-    release: {
-      hosts: hostsIn([1, 2]),
-      soakMinutes: [30, 0],
-      ciCommit: COMMIT,
-      signedAt: rfc3339(),
-    },
-  });
-  const out = mkdtempSync(join(tmpdir(), 'nixfleet-realcp-'));
-  const minted = await runOp(
-    [
-      'mint-operator-cert',
-      '--ca-cert',
-      t.pki.caCertFile,
-      '--ca-key',
-      t.pki.caKeyFile,
-      '--name',
-      'alice',
-      '--out-cert',
-      join(out, 'op.pem'),
-      '--out-key',
-      join(out, 'op.key'),
-    ],
-    { now: new Date() },
-  );
-  if (minted.code !== 0) throw new Error(minted.stderr);
-  flags = [
-    '--cp-url',
-    `https://127.0.0.1:${t.port}`,
-    '--ca-cert',
-    t.pki.caCertFile,
-    '--client-cert',
-    join(out, 'op.pem'),
-    '--client-key',
-    join(out, 'op.key'),
-  ];
-  // A rollout in progress: h-000 (wave 0) dispatched and activated.
-  const agents = await Promise.all(
-    ['h-000', 'h-001', 'h-002'].map(async (h) => new SimAgent(h, await t.client(h))),
-  );
-  for (const a of agents) await a.heartbeat();
-  await t.cp.tick('test');
-  const d = await agents[0]?.poll(0);
-  if (!d) throw new Error('no dispatch for h-000');
-  await agents[0]?.activate(d, { converge: false });
+  const cp = await startRolloutCp(COMMIT);
+  t = cp.t;
+  flags = [...cp.flags];
 });
 afterAll(async () => t?.close());
 
