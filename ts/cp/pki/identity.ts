@@ -15,14 +15,14 @@ export interface PeerIdentity {
   readonly raw: Buffer;
 }
 
-const cache = new WeakMap<TLSSocket, PeerIdentity | null>();
+const cache = new WeakMap<object, PeerIdentity | null>();
 
 /**
  * The verified identity of the peer, or `null` when the client sent no
  * certificate or one the client CA does not vouch for.
  */
-export function peerIdentity(socket: TLSSocket): PeerIdentity | null {
-  if (cache.has(socket)) return cache.get(socket) ?? null;
+export function peerIdentity(socket: TLSSocket, cacheKey: object = socket): PeerIdentity | null {
+  if (cache.has(cacheKey)) return cache.get(cacheKey) ?? null;
   let id: PeerIdentity | null = null;
   if (socket.authorized) {
     const pc = socket.getPeerCertificate();
@@ -37,7 +37,7 @@ export function peerIdentity(socket: TLSSocket): PeerIdentity | null {
       };
     }
   }
-  cache.set(socket, id);
+  cache.set(cacheKey, id);
   return id;
 }
 

@@ -21,8 +21,11 @@ interface Job {
   readonly reject: (e: unknown) => void;
 }
 
-/** Largest number of commands in one group commit. */
-const MAX_BATCH = 2_000;
+/**
+ * Largest number of commands in one group commit: big enough to amortise the
+ * fsync, small enough that one batch does not hold the event loop for long.
+ */
+const MAX_BATCH = 256;
 
 /** The single-writer queue. */
 export class Mutator {

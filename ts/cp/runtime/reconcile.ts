@@ -123,6 +123,7 @@ export function runTick(
   state.lastTickAt = args.now;
   state.lastTickMs = performance.now() - started;
   metrics.ticks.inc({ trigger: args.trigger });
+  metrics.tickSeconds.observe(state.lastTickMs / 1000);
   if (plan.actions.length > 0) {
     log.info(
       {

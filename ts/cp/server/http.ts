@@ -216,11 +216,16 @@ export function createCpServer(options: ServerOptions): CpServer {
     const ac = new AbortController();
     controllers.add(ac);
     let routeName = 'unmatched';
+    let settled = false;
+    let bodyUnread = false;
     const finish = (reply: Reply): void => {
       send(res, reply);
       metrics.httpRequests.inc({ route: routeName, status: String(reply.status) });
     };
-    req.on('close', () => ac.abort());
+    // Abort only handlers still running (abort() is not free: it builds a DOMException).
+    req.on('close', () => {
+      if (!settled) ac.abort();
+    });
     handle()
       .then(finish, (e: unknown) => {
         if (isCpError(e)) {
@@ -235,14 +240,14 @@ export function createCpServer(options: ServerOptions): CpServer {
         }
       })
       .finally(() => {
+        settled = true;
         controllers.delete(ac);
         const ms = performance.now() - started;
         if (ms > 5_000 && routeName !== 'GET /v1/agent/dispatch') {
           log.warn({ route: routeName, ms }, 'slow request');
         }
         // An oversize body left unread: reset the stream instead of draining it.
-        if (!req.readableEnded && !res.stream.destroyed)
-          res.stream.close(http2.constants.NGHTTP2_CANCEL);
+        if (bodyUnread && !res.stream.destroyed) res.stream.close(http2.constants.NGHTTP2_CANCEL);
       });
 
     async function handle(): Promise<Reply> {
@@ -271,7 +276,11 @@ export function createCpServer(options: ServerOptions): CpServer {
 
       let identity: PeerIdentity | null = null;
       if (route.auth === 'mtls') {
-        identity = peerIdentity(req.socket as unknown as TLSSocket);
+        // Cached per HTTP/2 session: one TLS connection, one verified peer.
+        identity = peerIdentity(
+          req.socket as unknown as TLSSocket,
+          req.stream.session ?? req.socket,
+        );
         if (identity === null) {
           metrics.authRefused.inc({ code: 'CP_ERR_CLIENT_CERT_REQUIRED' });
           throw new CpError(
@@ -300,7 +309,9 @@ export function createCpServer(options: ServerOptions): CpServer {
             { received: ct.slice(0, 64) },
           );
         }
+        bodyUnread = true;
         const buf = await readBody(req, options.bodyLimitBytes);
+        bodyUnread = false;
         body = parseJson(buf);
         if (route.contract !== undefined) {
           let result;

@@ -1,0 +1,353 @@
+// Load benchmark of the control plane over real mTLS: N simulated agents,
+// each with its own ed25519 client certificate and HTTP/2 session, heartbeat
+// every 60 s and hold dispatch long-polls while a 3-wave rollout (1 % / 9 % /
+// 90 %) runs; each dispatched agent walks the RFC-0005 event sequence. The
+// CP runs as a separate process (the real binary), so its RSS and CPU are
+// measured alone. Reports p50/p99/p99.9 of event ingest and heartbeat
+// (client round trip; a 204 means durably committed), reconcile tick time
+// (from the CP's own histogram), the reconnect storm (every agent reconnects
+// at once) and CP RSS/CPU.
+//
+// Run: npx tsx bench/cp-load.bench.ts --hosts 1000 [--steady-secs 90]
+//      [--activation-jitter-ms 5000] [--profile <dir>]
+//
+// Measured on the 2-core / 24 GiB build machine (CP and load generator share
+// both cores), waves 1 % / 9 % / 90 %, soak 0, activation jitter 5 s:
+//
+// | hosts | event ingest p50/p99/p99.9 | heartbeat p50/p99/p99.9 (steady) | tick mean | reconnect storm | CP RSS peak | CP CPU |
+// |---|---|---|---|---|---|---|
+// | 1,000 | 4.6 / 184 / 203 ms | 5.0 / 11.0 / 13.3 ms | 2.9 ms | 3.5 s | 230 MiB | 5.5 s / 78 s |
+// | 10,000 | 1518 / 1955 / 2038 ms | 4.4 / 210 / 381 ms | 11.4 ms | 124 s | 1296 MiB | 26.4 s / 94 s |
+//
+// The 10,000-host target (p99 event ingest < 50 ms) is missed: the final
+// wave dispatches 9,000 hosts in one tick (a ~3 s event-loop stall while the
+// tick and its commit run as one mutator command), then ~45,000 events
+// arrive within seconds and the CP is CPU-bound (~0.4 ms per event across
+// TLS, HTTP/2, JSON, ajv, reducer and SQLite) on the core it shares with
+// the load generator. Steady-state heartbeats and the RSS target hold.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dispatch } from '../ts/contracts/index.ts';
+import { SimAgent, rfc3339 } from '../tests/cp/kit/agent-sim.ts';
+import { connect, type H2Client } from '../tests/cp/kit/client.ts';
+import { makePki, type TestPki } from '../tests/cp/kit/pki.ts';
+import { makeTrust, writeRelease, type HostSpec } from '../tests/cp/kit/release.ts';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(String(process.argv[i]).replace(/^--/, ''), String(process.argv[i + 1]));
+const N = Number(args.get('hosts') ?? 1000);
+const STEADY_SECS = Number(args.get('steady-secs') ?? 90);
+const HEARTBEAT_SECS = 60;
+/** Spread of activation time per host (a real switch takes seconds to minutes). */
+const JITTER_MS = Number(args.get('activation-jitter-ms') ?? 5000);
+const COMMIT = 'abcdef0123456789abcdef0123456789abcdef01';
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+const fmt = (xs: number[]): string =>
+  `n=${xs.length} p50=${pct(xs, 50).toFixed(1)} ms p99=${pct(xs, 99).toFixed(1)} ms p99.9=${pct(xs, 99.9).toFixed(1)} ms max=${Math.max(...xs).toFixed(1)} ms`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function procStats(pid: number): { rss: number; cpuSecs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const cpuSecs = (Number(stat[11]) + Number(stat[12])) / 100;
+  return { rss, cpuSecs };
+}
+
+async function metric(port: number, ca: string, name: string): Promise<number> {
+  const c = await connect(port, { ca });
+  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
+  c.close();
+  let total = 0;
+  for (const m of body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm')))
+    total += Number(m[1]);
+  return total;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cp-bench-'));
+  const release = join(dir, 'release');
+  mkdirSync(release);
+  const pki: TestPki = await makePki(dir);
+  const trust = makeTrust(dir);
+  const port = await freePort();
+  const w0 = Math.max(1, Math.round(N * 0.01));
+  const w1 = Math.max(1, Math.round(N * 0.09));
+  const hosts: HostSpec[] = Array.from({ length: N }, (_, i) => ({
+    name: `host-${String(i).padStart(5, '0')}`,
+    channel: 'stable',
+    wave: i < w0 ? 0 : i < w0 + w1 ? 1 : 2,
+  }));
+  const cp: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...(args.has('profile')
+        ? ['--cpu-prof', `--cpu-prof-dir=${String(args.get('profile'))}`]
+        : []),
+      'bin/nixfleet-control-plane.mjs',
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-cert',
+      pki.serverCertFile,
+      '--tls-key',
+      pki.serverKeyFile,
+      '--fleet-ca-cert',
+      pki.caCertFile,
+      '--fleet-ca-key',
+      pki.caKeyFile,
+      '--trust-file',
+      trust.trustFile,
+      '--db',
+      join(dir, 'state', 'state.db'),
+      '--release-dir',
+      release,
+      '--poll-interval-secs',
+      '2',
+      '--heartbeat-interval-secs',
+      String(HEARTBEAT_SECS),
+      '--planning-warmup-secs',
+      '0',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const pid = cp.pid as number;
+  for (let i = 0; ; i++) {
+    try {
+      const c = await connect(port, { ca: pki.caPem });
+      c.close();
+      break;
+    } catch {
+      if (i > 100) throw new Error('CP did not start');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const idle = procStats(pid);
+  console.log(
+    `# cp-load: ${N} hosts, waves ${w0}/${w1}/${N - w0 - w1}, activation jitter ${JITTER_MS} ms, CP pid ${pid}, idle RSS ${(idle.rss / 2 ** 20).toFixed(0)} MiB`,
+  );
+
+  // Certificates: one per agent, issued by the fleet CA.
+  let t0 = performance.now();
+  const creds: { cert: string; key: string }[] = [];
+  for (const h of hosts) creds.push(await pki.client(h.name));
+  console.log(`certificates: ${N} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // Connect every agent (bounded concurrency) and send a first heartbeat.
+  let heartbeatMs: number[] = [];
+  const eventMs: number[] = [];
+  const agents: SimAgent[] = new Array(N);
+  const connectAll = async (concurrency: number): Promise<number> => {
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= N) return;
+          const h = hosts[i] as HostSpec;
+          const cred = creds[i] as { cert: string; key: string };
+          let client: H2Client | null = null;
+          for (let attempt = 0; client === null; attempt++) {
+            try {
+              client = await connect(port, { ca: pki.caPem, ...cred });
+            } catch (e) {
+              if (attempt > 20) throw e;
+              await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+            }
+          }
+          const a = agents[i] ?? new SimAgent(h.name, client);
+          a.client = client;
+          agents[i] = a;
+          const s = performance.now();
+          const r = await a.heartbeat();
+          if (r.status !== 200) throw new Error(`heartbeat ${r.status}`);
+          heartbeatMs.push(performance.now() - s);
+        }
+      }),
+    );
+    return performance.now() - started;
+  };
+  const connectMs = await connectAll(200);
+  console.log(`connect + first heartbeat: ${N} agents in ${(connectMs / 1000).toFixed(1)} s`);
+
+  // Steady behaviour: heartbeat every 60 s (jittered), hold a long-poll, run the dispatch.
+  let stopping = false;
+  let converged = 0;
+  const timed = async <T>(into: number[], f: () => Promise<T>): Promise<T> => {
+    const s = performance.now();
+    const r = await f();
+    into.push(performance.now() - s);
+    return r;
+  };
+  const runAgent = async (a: SimAgent, i: number): Promise<void> => {
+    const hb = async (): Promise<void> => {
+      while (!stopping) {
+        await new Promise((r) => setTimeout(r, HEARTBEAT_SECS * 1000));
+        if (stopping) return;
+        await timed(heartbeatMs, () => a.heartbeat()).catch(() => undefined);
+      }
+    };
+    const poll = async (): Promise<void> => {
+      await new Promise((r) => setTimeout(r, (i / N) * 2000));
+      while (!stopping) {
+        let d: Dispatch | null = null;
+        try {
+          d = await a.poll(60);
+        } catch {
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+        if (d === null || a.seqs.has(d.rollout_id)) continue;
+        const now = rfc3339();
+        const jitter = (): Promise<unknown> =>
+          new Promise((r) => setTimeout(r, Math.random() * (JITTER_MS / 4)));
+        const send = (k: Parameters<SimAgent['send']>[0], body: Record<string, unknown>) =>
+          timed(eventMs, () => a.send(k, d.rollout_id, body as never));
+        const statuses = [
+          (await send('DispatchAck', { received_at: now, current_closure_at_dispatch: null }))
+            .status,
+          (await jitter(),
+          await send('ActivationStarted', { started_at: now, switch_method: 'sandbox' })).status,
+          (await jitter(),
+          await send('ActivationComplete', {
+            completed_at: now,
+            observed_current_closure: d.target_closure,
+            switch_exit_code: 0,
+          })).status,
+          (await jitter(), await send('ProbeTopologyDeclared', { declared_at: now, probes: [] }))
+            .status,
+          (await jitter(),
+          await send('Converged', { converged_at: rfc3339(), current_closure: d.target_closure }))
+            .status,
+        ];
+        if (statuses.every((s) => s === 204)) converged += 1;
+        else console.error(`${a.hostname}: statuses ${statuses.join(',')}`);
+      }
+    };
+    await Promise.all([
+      new Promise((r) => setTimeout(r, Math.random() * HEARTBEAT_SECS * 1000)).then(hb),
+      poll(),
+    ]);
+  };
+  heartbeatMs.length = 0;
+  const probe: [number, number][] = [];
+  const probeAgent = agents[N - 1] as SimAgent;
+  const probeLoop = (async () => {
+    while (!stopping) {
+      await new Promise((r) => setTimeout(r, 250));
+      const s = performance.now();
+      await probeAgent.client.request('/v1/whoami').catch(() => undefined);
+      probe.push([s, performance.now() - s]);
+    }
+  })();
+  const cpuStart = procStats(pid).cpuSecs;
+  const genCpuStart = process.cpuUsage();
+  const running = agents.map((a, i) => runAgent(a, i));
+  await new Promise((r) => setTimeout(r, 3000));
+
+  // Release: the CP polls it within 2 s and the rollout starts.
+  t0 = performance.now();
+  writeRelease(release, trust, {
+    hosts,
+    soakMinutes: [0, 0, 0],
+    ciCommit: COMMIT,
+    signedAt: rfc3339(),
+  });
+  let peakRss = 0;
+  let rolloutSecs = NaN;
+  const deadline = Date.now() + Math.max(STEADY_SECS, 30) * 1000 + 300_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1000));
+    peakRss = Math.max(peakRss, procStats(pid).rss);
+    if (converged >= N && Number.isNaN(rolloutSecs)) {
+      rolloutSecs = (performance.now() - t0) / 1000;
+      console.log(`rollout: all ${N} hosts converged ${rolloutSecs.toFixed(1)} s after release`);
+    }
+    if (!Number.isNaN(rolloutSecs) && (performance.now() - t0) / 1000 >= STEADY_SECS) break;
+  }
+  const cpuUsed = procStats(pid).cpuSecs - cpuStart;
+  const gen = process.cpuUsage(genCpuStart);
+  console.log(`load generator CPU: ${((gen.user + gen.system) / 1e6).toFixed(1)} s`);
+  const wall = (performance.now() - t0) / 1000 + 3;
+  const tickCount = await metric(port, pki.caPem, 'nixfleet_cp_reconcile_tick_seconds_count');
+  const tickSum = await metric(port, pki.caPem, 'nixfleet_cp_reconcile_tick_seconds_sum');
+  const commitCount = await metric(port, pki.caPem, 'nixfleet_cp_commit_seconds_count');
+  const commitSum = await metric(port, pki.caPem, 'nixfleet_cp_commit_seconds_sum');
+  const srv = async (n: string): Promise<string> =>
+    `${((1000 * (await metric(port, pki.caPem, `${n}_sum`))) / (await metric(port, pki.caPem, `${n}_count`))).toFixed(2)} ms`;
+  console.log(
+    `server-side means: event ingest ${await srv('nixfleet_cp_event_ingest_seconds')}, heartbeat ${await srv('nixfleet_cp_heartbeat_seconds')}`,
+  );
+  const hz = await (async () => {
+    const c = await connect(port, { ca: pki.caPem });
+    const j = (await c.request('/healthz', { noProtocol: true })).json<Record<string, unknown>>();
+    c.close();
+    return j;
+  })();
+
+  // Reconnect storm: drop every session at once, reconnect all concurrently.
+  stopping = true;
+  for (const a of agents) a.client.session.destroy();
+  await Promise.allSettled(running);
+  const steadyHeartbeatMs = heartbeatMs;
+  heartbeatMs = [];
+  const stormBefore = procStats(pid).cpuSecs;
+  const stormMs = await connectAll(N);
+  const stormCpu = procStats(pid).cpuSecs - stormBefore;
+  peakRss = Math.max(peakRss, procStats(pid).rss);
+
+  await probeLoop;
+  const windows = new Map<number, number[]>();
+  for (const [at, ms] of probe) {
+    const w = Math.floor((at - t0) / 5000);
+    windows.set(w, [...(windows.get(w) ?? []), ms]);
+  }
+  console.log(
+    `whoami probe by 5 s window (max ms): ${[...windows].map(([w, xs]) => `${w * 5}s:${Math.max(...xs).toFixed(0)}`).join(' ')}`,
+  );
+  console.log(
+    `converged: ${converged}/${N}${Number.isNaN(rolloutSecs) ? ' (rollout did not finish)' : ''}`,
+  );
+  console.log(`event ingest (204 after durable commit): ${fmt(eventMs)}`);
+  console.log(`heartbeat (steady, 60 s cadence): ${fmt(steadyHeartbeatMs)}`);
+  console.log(`heartbeat (during the reconnect storm): ${fmt(heartbeatMs)}`);
+  console.log(
+    `reconcile tick (plan + apply, before commit): ${tickCount} ticks, mean ${((tickSum / tickCount) * 1000).toFixed(1)} ms, last ${Number(hz['last_tick_ms']).toFixed(1)} ms`,
+  );
+  console.log(
+    `group commit: ${commitCount} commits, mean ${((commitSum / commitCount) * 1000).toFixed(2)} ms`,
+  );
+  console.log(
+    `reconnect storm: ${N} agents reconnected + heartbeat in ${(stormMs / 1000).toFixed(1)} s (CP CPU ${stormCpu.toFixed(1)} s)`,
+  );
+  console.log(
+    `CP RSS: peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; CP CPU: ${cpuUsed.toFixed(1)} s over ${wall.toFixed(0)} s (${((cpuUsed / wall) * 100).toFixed(0)} % of one core)`,
+  );
+  for (const a of agents) a.client.session.destroy();
+  cp.kill('SIGTERM');
+  await new Promise((r) => cp.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await main();
