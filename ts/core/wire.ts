@@ -128,6 +128,13 @@ export type WireAgentEvent = WireEventBase &
         readonly converged_at: string;
         readonly current_closure: string;
       }
+    | {
+        readonly kind: 'ClosureQuarantined';
+        readonly closure: string;
+        readonly quarantined_at: string;
+        readonly failure_count: number;
+        readonly last_failure_at: string;
+      }
   );
 
 /** The Dispatch message queued for the agent's long-poll (RFC-0005 §4.1). */

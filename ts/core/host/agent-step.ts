@@ -25,6 +25,9 @@ import {
 import type { HostPolicy, HostRolloutState, LocalHostEvent } from './types.ts';
 
 type Result = StepResult<HostRolloutState, Effect>;
+
+/** Longest DispatchReject `detail` put on the wire. */
+const MAX_DETAIL = 1000;
 type Body = WireAgentEvent extends infer E
   ? E extends WireAgentEvent
     ? Omit<E, 'rollout_id' | 'hostname' | 'seq'>
@@ -120,7 +123,8 @@ export function agentStep(
     const s0 = pendingRecord(d);
     effects.push(transitionEffect(s0, null, 'Pending', event.at));
     const refusal =
-      event.manifestTarget === null
+      event.refusal?.reason ??
+      (event.manifestTarget === null
         ? ('NotInManifest' as const)
         : event.manifestTarget !== d.targetClosure
           ? ('TargetMismatch' as const)
@@ -131,14 +135,16 @@ export function agentStep(
               // the budget. Refuse; the planner re-dispatches.
               event.at > d.confirmDeadline
               ? ('Stale' as const)
-              : null;
+              : null);
     if (refusal !== null) {
       const detail =
-        refusal === 'TargetMismatch'
-          ? `dispatch names ${d.targetClosure}, manifest says ${event.manifestTarget}`
-          : refusal === 'Stale'
-            ? `received ${toRfc3339(event.at)}, after the confirm deadline ${toRfc3339(d.confirmDeadline)}`
-            : null;
+        event.refusal != null
+          ? event.refusal.detail.slice(0, MAX_DETAIL)
+          : refusal === 'TargetMismatch'
+            ? `dispatch names ${d.targetClosure}, manifest says ${event.manifestTarget}`
+            : refusal === 'Stale'
+              ? `received ${toRfc3339(event.at)}, after the confirm deadline ${toRfc3339(d.confirmDeadline)}`
+              : null;
       const s1 = emit(s0, effects, {
         kind: 'DispatchReject',
         rejected_at: toRfc3339(event.at),
@@ -335,6 +341,28 @@ export function agentStep(
         },
         effects,
       };
+    }
+    case 'LocalClosureQuarantined': {
+      // Only a rollout that failed on (or refused) the closure reports it.
+      if (state.state !== 'Failed' && state.state !== 'Reverted') {
+        return illegal(state, event.kind);
+      }
+      if (event.closure !== state.targetClosure) {
+        return reject(
+          'CORE_ERR_MISMATCHED_EVENT',
+          state.state,
+          event.kind,
+          `quarantined closure ${event.closure} is not the target ${state.targetClosure} of ${state.rolloutId}`,
+        );
+      }
+      const s1 = emit(state, effects, {
+        kind: 'ClosureQuarantined',
+        closure: event.closure,
+        quarantined_at: toRfc3339(event.quarantinedAt),
+        failure_count: event.failureCount,
+        last_failure_at: toRfc3339(event.lastFailureAt),
+      });
+      return { ok: true, state: s1, effects };
     }
     case 'LocalTick':
       return { ok: true, state: evaluateSoaking(state, effects, now, policy), effects };

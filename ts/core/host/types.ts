@@ -120,6 +120,23 @@ export interface DispatchFields {
   readonly seq: number;
 }
 
+/**
+ * Refusals the agent decides before the reducer can judge a dispatch: the
+ * signed manifest could not be had or did not verify, or the closure could
+ * not be realised with a trusted signature. The reducer turns them into the
+ * DispatchReject (RFC-0005 §4.1) like its own refusals.
+ */
+export type AgentRefusalReason = Extract<
+  DispatchRejectReason,
+  'ManifestUnavailable' | 'ManifestInvalid' | 'Stale' | 'ClosureUnavailable' | 'ClosureUntrusted'
+>;
+
+/** A pre-reducer refusal and its human-readable detail. */
+export interface AgentRefusal {
+  readonly reason: AgentRefusalReason;
+  readonly detail: string;
+}
+
 /** Agent side: events the agent runtime synthesises from local activity. */
 export type LocalHostEvent =
   | {
@@ -131,6 +148,25 @@ export type LocalHostEvent =
       readonly currentClosure: string | null;
       /** Whether the agent's own quarantine holds the target. */
       readonly locallyQuarantined: boolean;
+      /**
+       * A refusal the agent already decided (manifest or closure problem);
+       * absent or `null` when the manifest verified and the closure is
+       * realised. It takes precedence over the reducer's own checks.
+       */
+      readonly refusal?: AgentRefusal | null;
+      readonly at: EpochMs;
+    }
+  /**
+   * The agent's local quarantine holds this record's target (book §I.7):
+   * reported as ClosureQuarantined; no state change.
+   */
+  | {
+      readonly kind: 'LocalClosureQuarantined';
+      readonly closure: string;
+      /** First failure of the closure inside the current quarantine window. */
+      readonly quarantinedAt: EpochMs;
+      readonly failureCount: number;
+      readonly lastFailureAt: EpochMs;
       readonly at: EpochMs;
     }
   | { readonly kind: 'LocalActivationStarted'; readonly switchMethod: string; readonly at: EpochMs }
