@@ -21,7 +21,7 @@ open
       options = {
         closure = opt t.closureHash "Closure." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
         since = opt t.timestamp "Quarantined since." "2026-05-16T01:28:40Z" { };
-        rolloutId = opt t.rolloutId "Rollout that reverted it." "stable@3f2a9c1d" { };
+        rolloutId = opt (types.nullOr t.rolloutId) "Rollout that reverted it, when the CP still knows (null after a rebuild from empty state)." "stable@3f2a9c1d" { };
       };
     }))) "Closures the channel will not dispatch." [ ] { };
   };

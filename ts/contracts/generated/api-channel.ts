@@ -34,9 +34,9 @@ export interface ApiChannel {
      */
     closure: string;
     /**
-     * Rollout that reverted it.
+     * Rollout that reverted it, when the CP still knows (null after a rebuild from empty state).
      */
-    rolloutId: string;
+    rolloutId: null | string;
     /**
      * Quarantined since.
      */
