@@ -4,6 +4,7 @@
 // Checks the event_log ↔ derived-view back-references and that replaying
 // the event log through ts/core reproduces the CP's state.
 import Database from 'better-sqlite3';
+import { validateContract } from '../../ts/contracts/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay, type LogEntry } from '../../ts/core/index.ts';
 import { SimAgent, rfc3339 } from './kit/agent-sim.ts';
@@ -113,24 +114,36 @@ describe('a two-wave rollout', () => {
 
   it('serves the operator views', async () => {
     const op = await t.client('operator');
-    const hosts = (await op.request('/v1/hosts')).json<{
-      hosts: { hostname: string; rollout: { state: string } | null }[];
-    }>();
-    expect(hosts.hosts.map((h) => h.rollout?.state)).toEqual([
-      'Converged',
-      'Converged',
-      'Converged',
-    ]);
+    const hostsDoc = (await op.request('/v1/hosts')).json<unknown>();
+    // Every operator view answers its api-* contract.
+    expect(validateContract('api-hosts', hostsDoc).ok).toBe(true);
+    const hosts = hostsDoc as {
+      hosts: { hostname: string; state: string | null; rolloutId: string | null }[];
+    };
+    expect(hosts.hosts.map((h) => h.rolloutId)).toEqual([RID, RID, RID]);
+    expect(hosts.hosts.map((h) => h.state)).toEqual(['Converged', 'Converged', 'Converged']);
     const ch = await op.request('/v1/channels/stable');
     expect(ch.status).toBe(200);
+    expect(validateContract('api-channel', ch.json<unknown>()).ok).toBe(true);
+    const rollouts = (await op.request('/v1/rollouts')).json<unknown>();
+    expect(validateContract('api-rollouts', rollouts).ok).toBe(true);
+    expect(
+      (rollouts as { rollouts: { waves: { converged: number }[] }[] }).rollouts[0]!.waves.reduce(
+        (n, w) => n + w.converged,
+        0,
+      ),
+    ).toBe(3);
     expect((await op.request('/v1/channels/nope')).status).toBe(404);
-    const ev = (await op.request(`/v1/rollouts/${RID}/events?limit=1000`)).json<{
-      events: { kind: string }[];
-    }>();
+    const evDoc = (await op.request(`/v1/rollouts/${RID}/events?limit=1000`)).json<unknown>();
+    expect(validateContract('api-rollout-events', evDoc).ok).toBe(true);
+    const ev = evDoc as { events: { kind: string }[] };
     expect(ev.events.map((e) => e.kind)).toContain('RemoteConverged');
     const trace = (await op.request(`/v1/rollouts/${RID}/trace`)).json<{ hosts: unknown[] }>();
     expect(trace.hosts).toHaveLength(3);
     expect((await op.request('/v1/deferrals')).json()).toEqual({ deferrals: [] });
+    const missing = await op.request('/v1/rollouts/stable@ffff/trace');
+    expect(missing.status).toBe(404);
+    expect(validateContract('api-error', missing.json<unknown>()).ok).toBe(true);
     const metrics = await (await t.anonymous()).request('/metrics', { noProtocol: true });
     expect(metrics.body.toString()).toContain(
       'nixfleet_cp_events_total{kind="Converged",outcome="accepted"} 3',

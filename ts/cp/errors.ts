@@ -3,6 +3,8 @@
 // wire. Callers branch on `code`, never on message text. Must never carry
 // secrets or raw request bodies in `details`.
 
+import type { ApiError } from '../contracts/index.ts';
+
 /** Every control-plane error code with its HTTP status (one table, one truth). */
 export const CP_ERROR_STATUS = {
   /** The `X-Nixfleet-Protocol` header is absent. */
@@ -81,10 +83,9 @@ export const CP_ERROR_STATUS = {
 export type CpErrorCode = keyof typeof CP_ERROR_STATUS;
 
 /** The JSON body of every error response. */
-export interface CpErrorBody {
-  readonly error: {
+export interface CpErrorBody extends ApiError {
+  readonly error: ApiError['error'] & {
     readonly code: CpErrorCode;
-    readonly message: string;
     readonly details: Readonly<Record<string, unknown>>;
   };
 }
@@ -115,7 +116,20 @@ export class CpError extends Error {
 
   /** The wire body of this error. */
   toBody(): CpErrorBody {
-    return { error: { code: this.code, message: this.message, details: this.details } };
+    // The api-error contract: code, message, status, and schema issues when
+    // the request body failed validation.
+    const issues = Array.isArray(this.details['issues'])
+      ? (this.details['issues'] as { path: string; message: string }[])
+      : [];
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        status: this.status,
+        issues,
+        details: this.details,
+      },
+    };
   }
 }
 

@@ -3,6 +3,10 @@
 import { toRfc3339 } from '../../core/index.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 import type { Route } from '../server/types.ts';
+import { healthAlerts } from './views.ts';
+
+/** Version reported by /healthz (the package version). */
+export const CP_VERSION = '0.2.0';
 
 /** The health routes. */
 export function healthRoutes(rt: CpRuntime): Route[] {
@@ -34,6 +38,8 @@ export function healthRoutes(rt: CpRuntime): Route[] {
           status: 200,
           json: {
             status: alerting ? 'degraded' : primed ? 'ok' : 'starting',
+            version: CP_VERSION,
+            ...healthAlerts(rt),
             last_tick_at: rt.state.lastTickAt === null ? null : toRfc3339(rt.state.lastTickAt),
             last_tick_ms: rt.state.lastTickMs,
             artifacts,

@@ -8,6 +8,7 @@ import { CpError } from '../errors.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 import type { Route } from '../server/types.ts';
 import { callerCn } from './agent.ts';
+import { channelView, deferralsView, hostsView, rolloutsView } from './views.ts';
 
 const ts = (ms: number | null): string | null => (ms === null ? null : toRfc3339(ms));
 
@@ -115,10 +116,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       auth: 'mtls',
       protocol: true,
       async handle() {
-        const rollouts = Object.values(state.model.book.rollouts)
-          .sort((a, b) => b.openedAt - a.openedAt || (a.rolloutId < b.rolloutId ? -1 : 1))
-          .map(rolloutView);
-        return { status: 200, json: { rollouts } };
+        return { status: 200, json: rolloutsView(state, rt.clock.now()) };
       },
     },
     {
@@ -136,6 +134,8 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
         const rows = await rt.storage.rolloutEvents(id, { afterSeq: after, limit });
         const events = rows.map((r) => ({
           seq: r.seq,
+          at: toRfc3339(r.recordedAt),
+          payload: r.body,
           recordedAt: toRfc3339(r.recordedAt),
           stream: r.stream,
           hostname: r.hostname,
@@ -184,36 +184,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       auth: 'mtls',
       protocol: true,
       async handle() {
-        const fleet = state.artifacts.fleet?.value ?? null;
-        const names = new Set<string>([
-          ...Object.keys(fleet?.hosts ?? {}),
-          ...state.liveness.keys(),
-        ]);
-        const hosts = [...names].sort().map((name) => {
-          const decl = fleet?.hosts[name];
-          const live = state.liveness.get(name);
-          const latest = state.latestRecordOf(name);
-          return {
-            hostname: name,
-            declared: decl !== undefined,
-            channel: decl?.channel ?? null,
-            tags: decl?.tags ?? [],
-            declaredClosure: decl?.closureHash ?? null,
-            pin: decl?.pin ?? null,
-            currentClosure: live?.currentClosure ?? null,
-            agentVersion: live?.agentVersion ?? null,
-            lastHeartbeatAt: ts(live?.lastHeartbeatAt ?? null),
-            reachable: live !== undefined && !state.unreachable.has(name),
-            rollout:
-              latest === undefined
-                ? null
-                : { rolloutId: latest.rolloutId, state: latest.state, wave: latest.wave },
-          };
-        });
-        return {
-          status: 200,
-          json: { hosts, fleetSignedAt: rt.state.artifacts.fleet?.signedAt ?? null },
-        };
+        return { status: 200, json: hostsView(state, rt.clock.now()) };
       },
     },
     {
@@ -223,34 +194,14 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       protocol: true,
       async handle(_ctx, p) {
         const name = p['name'] as string;
-        const fleet = state.artifacts.fleet?.value ?? null;
-        const channel = fleet?.channels[name];
-        if (fleet === null || channel === undefined || !/^[a-z0-9_-]+$/.test(name)) {
+        const view = /^[a-z0-9_-]+$/.test(name) ? channelView(state, name) : null;
+        if (view === null) {
           throw new CpError(
             'CP_ERR_UNKNOWN_CHANNEL',
             `channel ${name.slice(0, 64)} is not in the verified fleet`,
           );
         }
-        const active = state.model.book.activeByChannel[name] ?? null;
-        const rec = active === null ? undefined : state.model.book.rollouts[active];
-        const quarantined = [
-          ...(state.quarantines.get(name) ?? new Map<string, { quarantinedAt: number }>()),
-        ].map(([closure, q]) => ({ closure, quarantinedAt: toRfc3339(q.quarantinedAt) }));
-        return {
-          status: 200,
-          json: {
-            name,
-            config: channel,
-            currentRef: fleet.meta.ciCommit,
-            fleetSignedAt: state.artifacts.fleet?.signedAt ?? null,
-            hosts: Object.entries(fleet.hosts)
-              .filter(([, h]) => h.channel === name)
-              .map(([h]) => h)
-              .sort(),
-            activeRollout: rec === undefined ? null : rolloutView(rec),
-            quarantined,
-          },
-        };
+        return { status: 200, json: view };
       },
     },
     {
@@ -259,11 +210,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       auth: 'mtls',
       protocol: true,
       async handle() {
-        const deferrals: Record<string, unknown>[] = [];
-        for (const m of state.model.hosts.values()) {
-          for (const r of m.values()) if (r.state === 'Deferred') deferrals.push(recordView(r));
-        }
-        return { status: 200, json: { deferrals } };
+        return { status: 200, json: deferralsView(state) };
       },
     },
     {
@@ -282,7 +229,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
             role: declared ? 'agent' : 'operator',
             serial: id?.serial ?? null,
             notBefore: id ? toRfc3339(id.notBefore) : null,
-            notAfter: id ? toRfc3339(id.notAfter) : null,
+            notAfter: toRfc3339(id?.notAfter ?? rt.clock.now()),
           },
         };
       },
