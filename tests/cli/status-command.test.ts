@@ -52,7 +52,7 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     const r = await runOp(['status', ...flags()]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`NixFleet ${cp.url} · 4 hosts: 2 converged, 1 in flight, 1 queued`);
+    expect(r.stdout).toContain(`NixFleet ${cp.url} · 4 hosts: 1 converged, 2 in flight, 1 queued`);
     expect(r.stdout).toMatch(/web-1\s+▶ in flight\s+Pending 12s/);
     expect(r.stdout.includes('\u001b[')).toBe(false);
     expect(cp.requests).toEqual(
@@ -70,7 +70,7 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     expect(validateContract('api-hosts', doc).ok).toBe(true);
     expect(doc.hosts.map((h) => [h.hostname, h.status.label])).toEqual([
       ['canary-1', 'Converged'],
-      ['etcd-1', 'Converged'],
+      ['etcd-1', 'InFlight'], // soaking on the declared closure: still in flight
       ['etcd-2', 'Queued'],
       ['web-1', 'InFlight'],
     ]);

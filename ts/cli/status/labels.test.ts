@@ -53,8 +53,11 @@ describe('status label precedence', () => {
     expect(label(h, true)).toBe('Quarantined');
     h = { ...h, quarantinedClosure: null };
     expect(label(h, true)).toBe('PendingReboot');
-    h = { ...h, pendingReboot: false, state: 'Soaking', currentClosure: h.declaredClosure };
+    h = { ...h, pendingReboot: false, state: 'Converged', currentClosure: h.declaredClosure };
     expect(label(h, true)).toBe('Converged');
+    // Soaking on the declared closure is still in flight, never Converged.
+    expect(label({ ...h, state: 'Soaking', reachable: true }, false)).toBe('InFlight');
+    h = { ...h, state: 'Soaking' };
     h = { ...h, currentClosure: closure('old', 'web-1') };
     expect(label(h, true)).toBe('Stale'); // unreachable
     h = { ...h, reachable: true };

@@ -98,7 +98,7 @@ export interface StatusContext {
  * Classifies a host. Rules, first match wins:
  * Failed (state Failed or Reverted) > Quarantined (quarantinedClosure set) >
  * PendingReboot (pendingReboot or state Deferred) > Converged (running the
- * declared closure) > Stale (offline, or its channel's artifact is past the
+ * declared closure, not Pending/Activating/Soaking) > Stale (offline, or its channel's artifact is past the
  * freshness window) > InFlight (Pending, Activating or Soaking) > Queued.
  *
  * @example hostStatus(row, { now, channelStale: false }) // { label: 'InFlight', detail: 'Soaking 3m12s' }
@@ -114,8 +114,13 @@ export function hostStatus(host: HostRow, ctx: StatusContext): HostStatus {
   if (host.pendingReboot || host.state === 'Deferred') {
     return { label: 'PendingReboot', detail: `staged${inState}` };
   }
-  if (host.declaredClosure !== null && host.currentClosure === host.declaredClosure) {
-    return { label: 'Converged', detail: host.state === 'Soaking' ? `soaking${inState}` : '' };
+  // Running the declared closure is not enough: a host still Pending,
+  // Activating or Soaking has not passed its soak and probe gate and holds a
+  // disruption-budget slot, so it is in flight (RFC-0005: one label per state).
+  const settling =
+    host.state === 'Pending' || host.state === 'Activating' || host.state === 'Soaking';
+  if (!settling && host.declaredClosure !== null && host.currentClosure === host.declaredClosure) {
+    return { label: 'Converged', detail: '' };
   }
   if (!host.reachable) {
     const seen = host.lastSeenAt === null ? null : parseTimestamp(host.lastSeenAt);

@@ -37,14 +37,14 @@ describe('StatusView screens', () => {
     const s = midRollout();
     const snap = fleetSnapshot({ hosts: s.hosts, channels: [s.channel], rollouts: s.rollouts });
     expect(frame(<StatusView snapshot={snap} width={120} color={false} />)).toMatchInlineSnapshot(`
-      "NixFleet https://cp.test:8443 · 4 hosts: 2 converged, 1 in flight, 1 queued
+      "NixFleet https://cp.test:8443 · 4 hosts: 1 converged, 2 in flight, 1 queued
 
       CHANNEL  ROLLOUT         STATE   WAVE  PROGRESS       ARTIFACT              QUEUED
       stable   stable@3f2a9c1  Active  2/2   2/4 converged  12m old (window 24h)
 
       HOST      STATUS       DETAIL             CHANNEL  CLOSURE          PROBES  PIN   SEEN
       canary-1  ✓ converged                     stable   n2n2n2n                        30s ago
-      etcd-1    ✓ converged  soaking 3m12s      stable   n2n2n2n                        30s ago
+      etcd-1    ▶ in flight  Soaking 3m12s      stable   n2n2n2n                        30s ago
       etcd-2    · queued     awaiting dispatch  stable   01d01d0→n2n2n2n                30s ago
       web-1     ▶ in flight  Pending 12s        stable   01d01d0→n2n2n2n                30s ago"
     `);
