@@ -53,7 +53,9 @@ let
   probesOnly = (import ../../../lib).mkFleet (
     withProbe scenario.fleet
     // {
-      hosts = builtins.mapAttrs (_: h: h // { configuration = null; }) scenario.fleet.hosts;
+      # Only the probe sets are read from this pass; a placeholder toplevel
+      # satisfies the configuration invariant without building anything.
+      hosts = builtins.mapAttrs (_: h: h // { configuration.config.system.build.toplevel = "placeholder"; }) scenario.fleet.hosts;
     }
   );
 
@@ -64,13 +66,25 @@ let
     else
       "#!/bin/sh\nexit 0\n";
 
+  # The four switch-inhibiting components (contracts §I.7) are symlinks into
+  # their own store paths, as on NixOS: generations share them unless the
+  # generation changes one (inhibit-*), which the agent must defer on.
+  component =
+    name: version:
+    builtins.derivation {
+      name = "harness-${name}-${version}";
+      system = builtins.currentSystem;
+      builder = "/bin/sh";
+      PATH = "/bin:/usr/bin";
+      args = [ "-c" "echo ${name}-${version} > $out" ];
+    };
+
   toplevel =
     host:
     let
       b = behaviourOf host;
-      # inhibit-*: this generation differs from every other in that component,
-      # so the agent's switch-inhibitor check defers instead of switching.
-      component = if b.switch == "inhibit-kernel" then "kernel" else if b.switch == "inhibit-dbus" then "dbus" else null;
+      changed = if b.switch == "inhibit-kernel" then "kernel" else if b.switch == "inhibit-dbus" then "dbus" else null;
+      version = c: if changed == c then generation else "stable";
     in
     builtins.derivation {
       name = "nixos-system-${host}-${generation}";
@@ -80,8 +94,10 @@ let
       switch = switchScript b;
       probe = if b.probe == "pass" then "#!/bin/sh\nexit 0\n" else "#!/bin/sh\necho 'harness probe failing' >&2\nexit 1\n";
       checks = builtins.toJSON probesOnly.healthChecks.${host};
-      kernelMark = if component == "kernel" then "kernel-${generation}" else "kernel-stable";
-      dbusMark = if component == "dbus" then "dbus-${generation}" else "dbus-stable";
+      kernel = component "kernel" (version "kernel");
+      dbus = component "dbus" (version "dbus");
+      systemd = component "systemd" "stable";
+      init = component "init" "stable";
       args = [
         "-c"
         ''
@@ -90,10 +106,10 @@ let
           printf '%s' "$probe" > $out/bin/harness-probe
           chmod +x $out/bin/switch-to-configuration $out/bin/harness-probe
           printf '%s' "$checks" | sed "s|@out@|$out|g" > $out/etc/nixfleet/agent/health-checks.json
-          printf '%s' "$kernelMark" > $out/kernel
-          printf '%s' "$dbusMark" > $out/etc/systemd/system/dbus.service
-          printf 'systemd' > $out/sw/lib/systemd/systemd
-          printf 'init' > $out/init
+          ln -s $kernel $out/kernel
+          ln -s $dbus $out/etc/systemd/system/dbus.service
+          ln -s $systemd $out/sw/lib/systemd/systemd
+          ln -s $init $out/init
         ''
       ];
     };
