@@ -74,6 +74,11 @@ export async function realiseClosure(options: RealiseOptions): Promise<RealiseOu
       '--option',
       'substituters',
       '',
+      // A closure CI has not pushed yet is retried until the confirm
+      // deadline; a cached "not in this cache" answer must not outlive it.
+      '--option',
+      'narinfo-cache-negative-ttl',
+      '0',
       path,
     ];
     const r = await runNix('nix', args, { timeoutMs: options.timeoutMs });

@@ -5,7 +5,6 @@
 // in the Dispatch is trusted beyond naming the rollout. Must never act on the
 // dispatch; it only says whether and why not.
 import type { Dispatch, RolloutManifest } from '../../contracts/index.ts';
-import type { DispatchRejectReason } from '../../core/index.ts';
 import {
   parseJsonBytes,
   verifyRolloutManifest,
@@ -29,7 +28,7 @@ export interface ManifestVerdict {
 /** Why the agent refuses before the reducer sees the dispatch. */
 export interface ManifestRefusal {
   readonly ok: false;
-  readonly reason: DispatchRejectReason;
+  readonly reason: 'ManifestUnavailable' | 'ManifestInvalid' | 'Stale';
   readonly detail: string;
   /** The CP may serve it later (503, network): retry before refusing. */
   readonly transient: boolean;
@@ -73,7 +72,7 @@ function verify(
 }
 
 function refusalOf(e: VerifyError): ManifestRefusal {
-  const reason: DispatchRejectReason =
+  const reason: ManifestRefusal['reason'] =
     e.kind === 'Stale' || e.kind === 'FutureDated' ? 'Stale' : 'ManifestInvalid';
   return { ok: false, reason, detail: `${e.code}: ${e.message}`, transient: false, verifyError: e };
 }

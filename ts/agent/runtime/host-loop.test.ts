@@ -242,6 +242,7 @@ describe('reducer loop', () => {
       receivedAt: Date.now(),
       reason: 'ManifestInvalid',
       detail: 'TRUST_ERR_BAD_SIGNATURE: nope',
+      retryable: false,
     });
     await waitFor(() => kinds(h).length > 0);
     expect(h.events()[0]).toMatchObject({
@@ -251,6 +252,55 @@ describe('reducer loop', () => {
     });
     expect(h.loop.snapshot.record).toBeNull();
     expectContract(h.events());
+  });
+
+  it('keeps a rollout refused as unavailable open for a re-dispatch', async () => {
+    const h = harness();
+    const first = dispatch({ issued_at: '2026-05-16T00:00:00Z' });
+    h.loop.post({
+      kind: 'refuse',
+      dispatch: first,
+      receivedAt: Date.now(),
+      reason: 'ManifestUnavailable',
+      detail: 'manifest: HTTP 503 (4 attempts until the confirm deadline)',
+      retryable: true,
+    });
+    await waitFor(() => kinds(h).length > 0);
+    expect(h.events()[0]).toMatchObject({ reason: 'ManifestUnavailable', seq: 2 });
+    expect(h.loop.handled(first)).toBe(true);
+    const again = dispatch({ issued_at: '2026-05-16T00:10:00Z' });
+    expect(h.loop.handled(again)).toBe(false);
+    send(h, again);
+    await waitFor(() => kinds(h).includes('ActivationComplete'));
+    expect(h.events()[1]).toMatchObject({ kind: 'DispatchAck', seq: 3 });
+    expect(h.loop.snapshot.retryableRefusals).toEqual({});
+    expect(h.backend.launched).toEqual([NEW]);
+    expectContract(h.events());
+  });
+
+  it('ignores a re-dispatch of a rollout refused for good', async () => {
+    const h = harness();
+    h.loop.post({
+      kind: 'refuse',
+      dispatch: dispatch({ issued_at: '2026-05-16T00:00:00Z' }),
+      receivedAt: Date.now(),
+      reason: 'ClosureUntrusted',
+      detail: 'lacks a valid signature',
+      retryable: false,
+    });
+    await waitFor(() => kinds(h).length > 0);
+    expect(h.loop.handled(dispatch({ issued_at: '2026-05-16T00:10:00Z' }))).toBe(true);
+  });
+
+  it('keeps the running record when a later rollout is refused', async () => {
+    const h = harness();
+    send(h, dispatch());
+    await waitFor(() => kinds(h).includes('ProbeTopologyDeclared'));
+    send(h, dispatch({ rollout_id: 'stable@abc999' }), null);
+    await waitFor(() => kinds(h).includes('DispatchReject'));
+    expect(h.loop.snapshot.record?.rolloutId).toBe('stable@abc123');
+    expect(h.loop.snapshot.record?.state).toBe('Soaking');
+    expect(h.loop.snapshot.lastSeqByRollout['stable@abc999']).toBe(2);
   });
 
   it('quarantines a closure whose switch failed, rolls back, and refuses it next time', async () => {

@@ -2,9 +2,9 @@
 // Workers post messages; the loop feeds them to core's pure `step`, commits
 // the result (snapshot + durable outbox: the snapshot write is the commit
 // point, its `pendingEmits` are re-enqueued after a crash), then applies the
-// effects. Owns the local quarantine and the seq of events emitted outside
-// the reducer (refusals, ClosureQuarantined). Must never perform a
-// transition itself: core decides, the loop records and applies.
+// effects. Owns the local quarantine file. Must never perform a transition
+// or build a wire event itself: core decides and emits (with the seq), the
+// loop records and applies.
 import type { Logger } from 'pino';
 import type { AgentEvent, Dispatch } from '../../contracts/index.ts';
 import {
@@ -22,7 +22,6 @@ import type { AgentTimings } from '../config/config.ts';
 import type { Outbox } from '../queue/outbox.ts';
 import type { AgentSnapshot, QuarantineFile, StateStore } from '../state/store.ts';
 import type { ActivationWorker } from '../workers/activation.ts';
-import { closureQuarantined, dispatchReject } from './events.ts';
 import { Inbox, type LoopMessage } from './messages.ts';
 import { isQuarantined, markReported, recordFailure, reportDue } from './quarantine.ts';
 
@@ -52,8 +51,10 @@ interface Commit {
   readonly onHealthFailure: OnHealthFailure | null;
   readonly lastDispatch: Dispatch | null;
   readonly effects: readonly Effect[];
-  readonly extra: readonly AgentEvent[];
+  readonly retryableRefusals?: Readonly<Record<string, string>>;
 }
+
+type DispatchMessage = Extract<LoopMessage, { kind: 'dispatch' | 'refuse' }>;
 
 /** The single mutator. */
 export class HostLoop {
@@ -61,7 +62,7 @@ export class HostLoop {
   private readonly o: HostLoopOptions;
   private snap: AgentSnapshot;
   private quarantine: QuarantineFile;
-  private parked: Extract<LoopMessage, { kind: 'dispatch' | 'refuse' }> | null = null;
+  private parked: DispatchMessage | null = null;
 
   constructor(options: HostLoopOptions) {
     this.o = options;
@@ -89,14 +90,18 @@ export class HostLoop {
   }
 
   /**
-   * Whether the loop already acted on this rollout: it holds its record, or
-   * it refused it (a re-delivered dispatch is not refused twice).
+   * Whether the loop already acted on this dispatch: it holds the rollout's
+   * record, or it refused the rollout for good (a re-delivered dispatch is
+   * not refused twice). A retryable refusal (manifest or closure
+   * unavailable) only covers the very dispatch it refused: a re-dispatch of
+   * the rollout is processed again.
    */
-  handled(rolloutId: string): boolean {
-    return (
-      this.snap.record?.rolloutId === rolloutId ||
-      this.snap.lastSeqByRollout[rolloutId] !== undefined
-    );
+  handled(dispatch: Pick<Dispatch, 'rollout_id' | 'issued_at'>): boolean {
+    const id = dispatch.rollout_id;
+    if (this.snap.record?.rolloutId === id) return true;
+    if (this.snap.lastSeqByRollout[id] === undefined) return false;
+    const retryable = this.snap.retryableRefusals[id];
+    return retryable === undefined || retryable === dispatch.issued_at;
   }
 
   /** Posts a message (workers call this). */
@@ -149,47 +154,25 @@ export class HostLoop {
       );
       return;
     }
-    if (msg.kind === 'refuse') return this.handleRefuse(msg);
     return this.handleDispatch(msg);
   }
 
-  private nextSeq(rolloutId: string, floor: number): number {
-    return Math.max(floor, this.snap.lastSeqByRollout[rolloutId] ?? 0) + 1;
-  }
-
-  private handleRefuse(msg: Extract<LoopMessage, { kind: 'refuse' }>): void {
+  /**
+   * Feeds a dispatch (accepted by the worker's checks or refused by them) to
+   * core. An accepted dispatch becomes the current record; a refused one
+   * only emits its DispatchReject (and ClosureQuarantined): the host keeps
+   * its generation, so the current record keeps describing it.
+   */
+  private async handleDispatch(msg: DispatchMessage): Promise<void> {
     const d = msg.dispatch;
-    if (this.handled(d.rollout_id)) return;
-    const ev = dispatchReject({
-      dispatch: d,
-      hostname: this.o.hostname,
-      reason: msg.reason,
-      detail: msg.detail,
-      seq: this.nextSeq(d.rollout_id, d.seq),
-      at: msg.receivedAt,
-    });
-    this.o.log.warn(
-      { rolloutId: d.rollout_id, reason: msg.reason, detail: msg.detail },
-      'dispatch refused; keeping the current generation',
-    );
-    this.commit({
-      record: this.snap.record,
-      onHealthFailure: this.snap.onHealthFailure,
-      lastDispatch: this.snap.lastDispatch,
-      effects: [],
-      extra: [ev],
-    });
-  }
-
-  private async handleDispatch(msg: Extract<LoopMessage, { kind: 'dispatch' }>): Promise<void> {
-    const d = msg.dispatch;
-    if (this.handled(d.rollout_id)) {
+    if (this.handled(d)) {
       this.o.log.debug({ rolloutId: d.rollout_id }, 'dispatch already handled');
       return;
     }
     const now = this.o.clock.now();
     const at = (s: string): number => parseRfc3339(s) ?? msg.receivedAt;
-    const quarantined = msg.manifestTarget !== null && this.quarantined(msg.manifestTarget);
+    const manifestTarget = msg.kind === 'dispatch' ? msg.manifestTarget : null;
+    const quarantined = manifestTarget !== null && this.quarantined(manifestTarget);
     const current = await this.o.backend.currentSystem();
     const r = step(
       null,
@@ -204,15 +187,18 @@ export class HostLoop {
           soakDueAt: at(d.soak_due_at),
           confirmDeadline: at(d.confirm_deadline),
           issuedAt: at(d.issued_at),
-          seq: d.seq,
+          // A re-dispatch after a retryable refusal continues the rollout's
+          // seq space above the events already sent.
+          seq: Math.max(d.seq, this.snap.lastSeqByRollout[d.rollout_id] ?? 0),
         },
-        manifestTarget: msg.manifestTarget,
+        manifestTarget,
         currentClosure: current,
         locallyQuarantined: quarantined,
+        refusal: msg.kind === 'refuse' ? { reason: msg.reason, detail: msg.detail } : null,
         at: msg.receivedAt,
       },
       now,
-      this.policy(msg.onHealthFailure),
+      this.policy(msg.kind === 'dispatch' ? msg.onHealthFailure : null),
     );
     if (!r.ok) {
       this.o.log.warn(
@@ -221,48 +207,71 @@ export class HostLoop {
       );
       return;
     }
-    if (this.snap.record !== null) this.o.probes.stop();
-    let record = r.state;
-    const extra: AgentEvent[] = [];
-    if (quarantined && msg.manifestTarget !== null) {
-      const q = this.quarantineReport(record, msg.manifestTarget, now);
-      if (q) {
-        extra.push(q.event);
-        record = q.record;
+    const retryableRefusals: Record<string, string> = { ...this.snap.retryableRefusals };
+    delete retryableRefusals[d.rollout_id];
+    if (r.state.state === 'Failed') {
+      let effects: readonly Effect[] = r.effects;
+      if (r.state.rejectReason === 'Quarantined' && manifestTarget !== null) {
+        effects = [...effects, ...this.quarantineReport(r.state, manifestTarget, now).effects];
       }
+      if (msg.kind === 'refuse' && msg.retryable) retryableRefusals[d.rollout_id] = d.issued_at;
+      this.o.log.warn(
+        { rolloutId: d.rollout_id, reason: r.state.rejectReason },
+        'dispatch refused; keeping the current generation',
+      );
+      this.commit({
+        record: this.snap.record,
+        onHealthFailure: this.snap.onHealthFailure,
+        lastDispatch: this.snap.lastDispatch,
+        effects,
+        retryableRefusals,
+      });
+      return;
     }
+    if (this.snap.record !== null) this.o.probes.stop();
     this.commit({
-      record,
-      onHealthFailure: msg.onHealthFailure,
+      record: r.state,
+      onHealthFailure: msg.kind === 'dispatch' ? msg.onHealthFailure : null,
       lastDispatch: d,
       effects: r.effects,
-      extra,
+      retryableRefusals,
     });
   }
 
-  /** ClosureQuarantined for `record`'s rollout if the throttle allows. */
+  /**
+   * ClosureQuarantined for `record`'s rollout through core, if the repost
+   * throttle allows; returns the record with its seq advanced.
+   */
   private quarantineReport(
     record: HostRolloutState,
     closure: string,
     now: number,
-  ): { event: AgentEvent; record: HostRolloutState } | null {
-    if (!reportDue(this.quarantine, closure, now, this.o.timings.quarantineRepostThrottleMs)) {
-      return null;
-    }
+  ): { record: HostRolloutState; effects: readonly Effect[] } {
     const entry = this.quarantine.closures[closure];
-    if (!entry) return null;
+    const throttleMs = this.o.timings.quarantineRepostThrottleMs;
+    if (!entry || !reportDue(this.quarantine, closure, now, throttleMs)) {
+      return { record, effects: [] };
+    }
+    const r = step(
+      record,
+      {
+        kind: 'LocalClosureQuarantined',
+        closure,
+        quarantinedAt: entry.firstFailureAt,
+        failureCount: entry.failureCount,
+        lastFailureAt: entry.lastFailureAt,
+        at: now,
+      },
+      now,
+      this.policy(this.snap.onHealthFailure),
+    );
+    if (!r.ok) {
+      this.o.log.warn({ code: r.code, why: r.message }, 'quarantine report not applicable');
+      return { record, effects: [] };
+    }
     this.quarantine = markReported(this.quarantine, closure, now);
     this.o.store.saveQuarantine(this.quarantine);
-    const seq = record.lastEventSeq + 1;
-    const event = closureQuarantined({
-      rolloutId: record.rolloutId,
-      hostname: this.o.hostname,
-      closure,
-      entry,
-      seq,
-      at: now,
-    });
-    return { event, record: { ...record, lastEventSeq: seq } };
+    return { record: r.state, effects: r.effects };
   }
 
   private async handleHost(event: LocalHostEvent): Promise<void> {
@@ -276,7 +285,7 @@ export class HostLoop {
     }
     if (r.state === before && r.effects.length === 0) return;
     let record = r.state;
-    const extra: AgentEvent[] = [];
+    let effects: readonly Effect[] = r.effects;
     const forwardFailure =
       before.state === 'Activating' &&
       (event.kind === 'LocalActivationFailed' ||
@@ -291,10 +300,8 @@ export class HostLoop {
       );
       this.o.store.saveQuarantine(this.quarantine);
       const q = this.quarantineReport(record, before.targetClosure, now);
-      if (q) {
-        extra.push(q.event);
-        record = q.record;
-      }
+      record = q.record;
+      effects = [...effects, ...q.effects];
     }
     if (event.kind === 'LocalActivationCompleted' && event.observed === before.targetClosure) {
       const sentinel = this.o.store.loadDeferred(now);
@@ -304,8 +311,7 @@ export class HostLoop {
       record,
       onHealthFailure: this.snap.onHealthFailure,
       lastDispatch: this.snap.lastDispatch,
-      effects: r.effects,
-      extra,
+      effects,
     });
     const settled =
       event.kind === 'LocalActivationCompleted' ||
@@ -332,7 +338,6 @@ export class HostLoop {
       }
       emits.push(ev);
     }
-    emits.push(...c.extra);
     const lastSeq: Record<string, number> = { ...this.snap.lastSeqByRollout };
     for (const ev of emits) lastSeq[ev.rollout_id] = Math.max(lastSeq[ev.rollout_id] ?? 0, ev.seq);
     const keys = Object.keys(lastSeq);
@@ -343,6 +348,7 @@ export class HostLoop {
       onHealthFailure: c.onHealthFailure,
       lastDispatch: c.lastDispatch,
       lastSeqByRollout: lastSeq,
+      retryableRefusals: c.retryableRefusals ?? this.snap.retryableRefusals,
       pendingEmits: emits,
     };
     this.o.store.saveSnapshot(this.snap);

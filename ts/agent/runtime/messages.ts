@@ -1,6 +1,11 @@
 // What workers feed the reducer loop. Owns only data shapes.
 import type { Dispatch } from '../../contracts/index.ts';
-import type { DispatchRejectReason, LocalHostEvent, OnHealthFailure } from '../../core/index.ts';
+import type { LocalHostEvent, OnHealthFailure } from '../../core/index.ts';
+
+/** A refusal the dispatch worker decided before the reducer (manifest or closure problem). */
+export type AgentRefusal = NonNullable<
+  Extract<LocalHostEvent, { readonly kind: 'DispatchReceived' }>['refusal']
+>;
 
 /** A message to the reducer loop. */
 export type LoopMessage =
@@ -19,8 +24,14 @@ export type LoopMessage =
       readonly kind: 'refuse';
       readonly dispatch: Dispatch;
       readonly receivedAt: number;
-      readonly reason: DispatchRejectReason;
+      readonly reason: AgentRefusal['reason'];
       readonly detail: string;
+      /**
+       * The cause may go away (manifest or closure unavailable): a later
+       * re-dispatch of the same rollout is processed again instead of being
+       * ignored as already handled.
+       */
+      readonly retryable: boolean;
     };
 
 /** A single-consumer FIFO the loop drains. */

@@ -32,6 +32,12 @@ export interface AgentSnapshot {
   readonly lastSeqByRollout: Readonly<Record<string, number>>;
   /** Last time the CP answered any request (epoch ms), for the offline warning. */
   readonly lastCpContactAt: number | null;
+  /**
+   * Rollouts whose last refusal was retryable (manifest or closure
+   * unavailable), with the `issued_at` of the refused dispatch: that very
+   * dispatch is not refused twice, but a re-dispatch is processed again.
+   */
+  readonly retryableRefusals: Readonly<Record<string, string>>;
 }
 
 /** One locally quarantined closure (book §I.7 `last_failed_closure`). */
@@ -73,6 +79,7 @@ export function emptySnapshot(): AgentSnapshot {
     pendingEmits: [],
     lastSeqByRollout: {},
     lastCpContactAt: null,
+    retryableRefusals: {},
   };
 }
 
@@ -89,6 +96,8 @@ function checkSnapshot(v: unknown): string | null {
   }
   if (!Array.isArray(v['pendingEmits'])) return 'bad pendingEmits';
   if (!isObject(v['lastSeqByRollout'])) return 'bad lastSeqByRollout';
+  const retryable = v['retryableRefusals'];
+  if (retryable !== undefined && !isObject(retryable)) return 'bad retryableRefusals';
   return null;
 }
 
@@ -140,7 +149,8 @@ export class StateStore {
   /** The persisted snapshot, or a fresh one (missing or corrupt). */
   loadSnapshot(now: number): AgentSnapshot {
     const s = this.read<AgentSnapshot>('agent-state.json', checkSnapshot, now);
-    return s ?? emptySnapshot();
+    // Fields added after a snapshot was written take their empty value.
+    return s === null ? emptySnapshot() : { ...emptySnapshot(), ...s };
   }
 
   /** Persists the snapshot atomically: the commit point of a reducer step. */

@@ -1,12 +1,14 @@
 // The dispatch worker: long-polls GET /v1/agent/dispatch and takes every
 // Dispatch through the agent's own checks before the reducer sees it —
-// manifest fetch and verification (retrying a transient 503 a few times),
+// manifest fetch and verification (a 503 or a missing closure is retried on
+// the CP's re-deliveries until the confirm deadline),
 // wave membership and target equality, local quarantine, then realisation of
 // the closure from the binary caches with cacheKeys only. A Dispatch is only
 // "your target is closure X": nothing in it is executed. Must never mutate
 // state: it posts messages to the reducer loop.
 import type { Logger } from 'pino';
 import type { Dispatch } from '../../contracts/index.ts';
+import { parseRfc3339 } from '../../core/index.ts';
 import type { TrustConfig } from '../../trust/index.ts';
 import { realiseClosure } from '../activation/realise.ts';
 import type { Clock } from '../clock.ts';
@@ -16,6 +18,7 @@ import type { CpApi } from '../http/cp-api.ts';
 import { verifyDispatchManifest } from '../manifest/verify-dispatch.ts';
 import { backoffDelay } from '../queue/backoff.ts';
 import type { HostLoop } from '../runtime/host-loop.ts';
+import type { AgentRefusal, LoopMessage } from '../runtime/messages.ts';
 import type { StateStore } from '../state/store.ts';
 
 /** Options of {@link DispatchWorker}. */
@@ -27,13 +30,19 @@ export interface DispatchWorkerOptions {
   readonly store: StateStore;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Attempts at fetching a manifest the CP cannot serve yet (503, network). */
-  readonly manifestAttempts?: number;
 }
+
+/** Refusals whose cause may go away: never a reason to ignore the rollout later. */
+const RETRYABLE: ReadonlySet<AgentRefusal['reason']> = new Set([
+  'ManifestUnavailable',
+  'ClosureUnavailable',
+]);
 
 /** Long-poll loop plus the pre-reducer checks. */
 export class DispatchWorker {
   private readonly o: DispatchWorkerOptions;
+  /** Attempts per dispatch (`rollout|issued_at`) still being retried. */
+  private readonly attempts = new Map<string, number>();
 
   constructor(options: DispatchWorkerOptions) {
     this.o = options;
@@ -69,50 +78,37 @@ export class DispatchWorker {
     }
   }
 
-  /** Takes one dispatch through the checks and posts the verdict. */
+  /**
+   * Takes one dispatch through the checks and posts the verdict. A manifest
+   * the CP cannot serve yet (503, network) or a closure no cache has yet is
+   * not refused: the worker backs off and the CP hands the same dispatch out
+   * again on the next poll, until its confirm deadline. Only then is it
+   * refused, and even that refusal does not stop a re-dispatch.
+   */
   async process(dispatch: Dispatch, receivedAt: number, signal?: AbortSignal): Promise<void> {
-    const { loop, log, clock, config } = this.o;
+    const { loop, log, config } = this.o;
     const ctx = {
       rolloutId: dispatch.rollout_id,
       target: dispatch.target_closure,
       seq: dispatch.seq,
     };
-    if (loop.handled(dispatch.rollout_id)) {
+    if (loop.handled(dispatch)) {
       log.debug(ctx, 'dispatch for the current rollout; already handled');
       return;
     }
     log.info(ctx, 'dispatch received');
-    const attempts = this.o.manifestAttempts ?? 3;
-    let verdict;
-    for (let i = 0; ; i++) {
-      verdict = await verifyDispatchManifest({
-        dispatch,
-        hostname: config.machineId,
-        trust: this.o.trust,
-        now: clock.now(),
-        clockSkewSlackMs: config.timings.clockSkewSlackMs,
-        store: this.o.store,
-        fetch: (id) => this.o.api.fetchManifest(id, signal),
-      });
-      if (verdict.ok || !verdict.transient || i + 1 >= attempts || signal?.aborted) break;
-      await clock.sleep(
-        backoffDelay(i, {
-          baseMs: config.timings.backoffBaseMs,
-          maxMs: config.timings.pollIntervalMs,
-        }),
-        signal,
-      );
-    }
+    const verdict = await verifyDispatchManifest({
+      dispatch,
+      hostname: config.machineId,
+      trust: this.o.trust,
+      now: this.o.clock.now(),
+      clockSkewSlackMs: config.timings.clockSkewSlackMs,
+      store: this.o.store,
+      fetch: (id) => this.o.api.fetchManifest(id, signal),
+    });
     if (!verdict.ok) {
       log.warn({ ...ctx, reason: verdict.reason, detail: verdict.detail }, 'manifest check failed');
-      loop.post({
-        kind: 'refuse',
-        dispatch,
-        receivedAt,
-        reason: verdict.reason,
-        detail: verdict.detail,
-      });
-      return;
+      return this.refuse(dispatch, receivedAt, verdict, signal);
     }
     const { manifest, manifestTarget } = verdict;
     const base = {
@@ -127,13 +123,9 @@ export class DispatchWorker {
         { ...ctx, manifestTarget, detail: verdict.membershipDetail },
         'dispatch disagrees with the signed manifest',
       );
-      loop.post({ ...base, manifestTarget });
-      return;
+      return this.accept({ ...base, manifestTarget });
     }
-    if (loop.quarantined(manifestTarget)) {
-      loop.post({ ...base, manifestTarget });
-      return;
-    }
+    if (loop.quarantined(manifestTarget)) return this.accept({ ...base, manifestTarget });
     const realised = await realiseClosure({
       closure: manifestTarget,
       cacheUrls: config.cacheUrls,
@@ -143,16 +135,70 @@ export class DispatchWorker {
     });
     if (!realised.ok) {
       log.warn({ ...ctx, reason: realised.reason, detail: realised.detail }, 'closure refused');
-      loop.post({
-        kind: 'refuse',
-        dispatch,
-        receivedAt,
-        reason: realised.reason === 'untrusted' ? 'ClosureUntrusted' : 'ClosureUnavailable',
-        detail: realised.detail,
-      });
-      return;
+      const reason = realised.reason === 'untrusted' ? 'ClosureUntrusted' : 'ClosureUnavailable';
+      return this.refuse(dispatch, receivedAt, { reason, detail: realised.detail }, signal);
     }
     log.info({ ...ctx, source: realised.source }, 'closure realised');
-    loop.post({ ...base, manifestTarget });
+    return this.accept({ ...base, manifestTarget });
   }
+
+  private accept(message: Extract<LoopMessage, { kind: 'dispatch' }>): void {
+    this.attempts.delete(attemptKey(message.dispatch));
+    this.o.loop.post(message);
+  }
+
+  /**
+   * Backs off on an unavailable manifest or closure inside the confirm
+   * window (the CP re-delivers the dispatch); refuses otherwise.
+   */
+  private async refuse(
+    dispatch: Dispatch,
+    receivedAt: number,
+    why: { readonly reason: AgentRefusal['reason']; readonly detail: string },
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { clock, log, config } = this.o;
+    const key = attemptKey(dispatch);
+    const deadline = parseRfc3339(dispatch.confirm_deadline);
+    const now = clock.now();
+    if (RETRYABLE.has(why.reason) && deadline !== null && now <= deadline) {
+      const attempt = this.attempts.get(key) ?? 0;
+      this.attempts.set(key, attempt + 1);
+      const delay = Math.min(
+        backoffDelay(attempt, {
+          baseMs: config.timings.backoffBaseMs,
+          maxMs: Math.min(config.timings.backoffMaxMs, config.timings.pollIntervalMs),
+        }),
+        Math.max(0, deadline - now) + 1,
+      );
+      log.warn(
+        {
+          rolloutId: dispatch.rollout_id,
+          reason: why.reason,
+          attempt: attempt + 1,
+          retryInMs: delay,
+        },
+        'dispatch not actionable yet; retrying until its confirm deadline',
+      );
+      await clock.sleep(delay, signal);
+      return;
+    }
+    const attempts = this.attempts.get(key);
+    this.attempts.delete(key);
+    this.o.loop.post({
+      kind: 'refuse',
+      dispatch,
+      receivedAt,
+      reason: why.reason,
+      detail:
+        attempts === undefined
+          ? why.detail
+          : `${why.detail} (${attempts + 1} attempts until the confirm deadline ${dispatch.confirm_deadline})`,
+      retryable: RETRYABLE.has(why.reason),
+    });
+  }
+}
+
+function attemptKey(d: Dispatch): string {
+  return `${d.rollout_id}|${d.issued_at}`;
 }
