@@ -1,7 +1,7 @@
 // Program entry of `nixfleet-agent`: the only place that reads argv and the
 // environment, installs signal handlers and chooses exit codes (STYLE.md
-// rule 2). Exit codes: 0 clean shutdown, 2 configuration / trust / host-key
-// error, 1 anything else.
+// rule 2). Exit codes: 0 clean shutdown (also when stopped before enrollment
+// completed), 2 configuration / trust / host-key error, 1 anything else.
 import { Command, Option } from 'commander';
 import { parseAgentConfig, environmentVariableFor } from './config/config.ts';
 import { isAgentError } from './errors.ts';
@@ -74,6 +74,8 @@ async function main(): Promise<number> {
   try {
     agent = await startAgent(config, {}, controller.signal);
   } catch (e) {
+    // Stopped while still enrolling: a requested shutdown, not a failure.
+    if (controller.signal.aborted) return 0;
     process.stderr.write(`nixfleet-agent: ${(e as Error).message}\n`);
     const code = isAgentError(e) ? e.code : '';
     return ['AGENT_ERR_CONFIG', 'AGENT_ERR_TRUST', 'AGENT_ERR_HOST_KEY', 'AGENT_ERR_TLS'].includes(
