@@ -35,6 +35,7 @@ export const execRunner: CommandRunner = (program, args) =>
 export interface NixosBackendOptions {
   /** Filesystem root (default `/`; tests point it elsewhere). */
   readonly root?: string;
+  /** Runs nix-env, systemd-run, systemctl and journalctl (default: execFile / runNix). */
   readonly run?: CommandRunner;
   /** Store URI for nix-env (default: the local store). */
   readonly storeUri?: string | null;
@@ -58,6 +59,16 @@ export function parseSystemctlShow(text: string): Map<string, string> {
 export function createNixosBackend(options: NixosBackendOptions = {}): ActivationBackend {
   const root = options.root ?? '/';
   const run = options.run ?? execRunner;
+  // nix-env goes through runNix by default (its timeout and output limits);
+  // an injected runner sees it like every other command.
+  const runNixEnv = (args: readonly string[]): Promise<CommandResult> =>
+    options.run
+      ? options.run('nix-env', args)
+      : runNix('nix-env', args, { timeoutMs: 120_000 }).then((r) => ({
+          exitCode: r.ok ? 0 : r.exitCode === 0 ? null : r.exitCode,
+          stdout: r.ok ? r.value : '',
+          stderr: r.ok ? r.stderr : r.stderr || r.message,
+        }));
   const profile = join(root, 'nix/var/nix/profiles/system');
   const currentLink = join(root, 'run/current-system');
   const unitOf = (h: SwitchHandle): string => `nixfleet-switch-${h.id}`;
@@ -76,11 +87,13 @@ export function createNixosBackend(options: NixosBackendOptions = {}): Activatio
     async setProfile(closure) {
       const args = ['--profile', profile, '--set', join('/nix/store', closure)];
       if (options.storeUri) args.unshift('--store', options.storeUri);
-      const r = await runNix('nix-env', args, { timeoutMs: 120_000 });
-      if (!r.ok) {
-        throw new AgentError('AGENT_ERR_ACTIVATION', `profile set failed: ${r.message}`, {
-          context: { closure },
-        });
+      const r = await runNixEnv(args);
+      if (r.exitCode !== 0) {
+        throw new AgentError(
+          'AGENT_ERR_ACTIVATION',
+          `profile set failed (exit ${String(r.exitCode)}): ${r.stderr.trim().slice(-500)}`,
+          { context: { closure } },
+        );
       }
     },
     async launchSwitch(closure, now) {
