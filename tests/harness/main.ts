@@ -2,7 +2,7 @@
 // the local runner and prints each timeline; on failure the CP's view, the
 // last decisions and log tails. Exit 0 when every scenario passed.
 import { readdirSync } from 'node:fs';
-import { SCENARIO_DIR, loadScenario, runScenario } from './runner/run.ts';
+import { SCENARIO_DIR, loadScenario, runScenario } from '../../ts/harness/index.ts';
 import { join } from 'node:path';
 
 async function main(): Promise<number> {

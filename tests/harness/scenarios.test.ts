@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SCENARIO_DIR, loadScenario, runScenario } from './runner/run.ts';
+import { SCENARIO_DIR, loadScenario, runScenario } from '../../ts/harness/index.ts';
 
 const names = readdirSync(SCENARIO_DIR)
   .filter((f) => f.endsWith('.nix'))

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCanonicalize } from './commands/canonicalize.ts';
 import { EXIT, type ExitCode } from './commands/exit-codes.ts';
+import { registerDemo } from './commands/demo.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -42,6 +43,7 @@ export async function runCli(
   registerCanonicalize(program, { io, setExit });
   registerVerify(program, { io, setExit });
   registerRelease(program, { io, setExit });
+  registerDemo(program, { io, setExit });
   registerKeys(program, { io, setExit, env: process.env });
   const op: OperatorCtx = { io, setExit, ...processOperatorEnvironment(), ...options };
   registerConfig(program, op);

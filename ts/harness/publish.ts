@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { HarnessScenario } from '../../../ts/contracts/index.ts';
+import type { HarnessScenario } from '../contracts/index.ts';
 import type { RunFixtures } from './fixtures.ts';
 
 const run = promisify(execFile);
-export const REPO = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
+export const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
 /** What a release produced. */
 export interface Published {

@@ -5,7 +5,7 @@
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { x509 } from '../../ts/cp/pki/x509.ts';
+import { x509 } from '../cp/pki/x509.ts';
 
 const ED = { name: 'Ed25519' } as const;
 type KeyPair = webcrypto.CryptoKeyPair;

@@ -12,9 +12,9 @@ import {
   formatOpenSshPublicKey,
   generatePrivateKey,
   mintBootstrapToken,
-} from '../../../ts/trust/index.ts';
-import { makeCacheKey, type CacheKey } from '../../support/nix-store.ts';
-import { makeFleetPki, type FleetPki } from '../../support/pki.ts';
+} from '../trust/index.ts';
+import { makeCacheKey, type CacheKey } from './cache.ts';
+import { makeFleetPki, type FleetPki } from './pki.ts';
 
 /** Per-host identity material. */
 export interface HostFixture {

@@ -4,13 +4,9 @@
 // conditions and its invariants; never reaches into a process's memory.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CpClient } from '../../../ts/cli/client/cp-client.ts';
-import { H2Transport } from '../../../ts/cli/client/h2-transport.ts';
-import type {
-  ApiRolloutEvents,
-  HarnessScenario,
-  RolloutManifest,
-} from '../../../ts/contracts/index.ts';
+import { CpClient } from '../cli/client/cp-client.ts';
+import { H2Transport } from '../cli/client/h2-transport.ts';
+import type { ApiRolloutEvents, HarnessScenario, RolloutManifest } from '../contracts/index.ts';
 import type { Published } from './publish.ts';
 
 type Condition = NonNullable<HarnessScenario['steps'][number]['wait']>;

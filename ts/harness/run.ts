@@ -9,9 +9,9 @@
 import { createServer } from 'node:net';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { HarnessScenario } from '../../../ts/contracts/index.ts';
-import { nixEvalExprJson } from '../../../ts/nix/index.ts';
-import { serveCache, type ServedCache } from '../../support/nix-store.ts';
+import type { HarnessScenario } from '../contracts/index.ts';
+import { nixEvalExprJson } from '../nix/index.ts';
+import { serveCache, type ServedCache } from './cache.ts';
 import { makeFixtures, type RunFixtures } from './fixtures.ts';
 import { NetworkLab, namespacesAvailable } from './netns.ts';
 import { Observer, checkWavesInOrder, dispatchedHosts } from './observe.ts';
@@ -29,6 +29,17 @@ export interface RunOptions {
   /** Use network namespaces when available (default true). */
   readonly namespaces?: boolean;
   readonly log?: (line: string) => void;
+  /** Called after each release, with what an operator client needs to watch it. */
+  readonly onRelease?: (release: ReleaseEvent) => void | Promise<void>;
+}
+
+/** A published generation and how to reach the CP that rolls it out. */
+export interface ReleaseEvent {
+  readonly published: Published;
+  readonly cpUrl: string;
+  readonly caCert: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
 }
 
 /** What a run established. */
@@ -253,6 +264,13 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         });
         published.push(p);
         note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
+        await options.onRelease?.({
+          published: p,
+          cpUrl,
+          caCert: fx.pki.caCertFile,
+          clientCert: fx.operator.certFile,
+          clientKey: fx.operator.keyFile,
+        });
       }
       if (step.fault)
         await inject(step.fault, {
