@@ -152,6 +152,16 @@ export async function runRenewal(
       options.onRenewed(res.certPem);
       attempt = 0;
       log.info({ notAfter: res.notAfter }, 'client certificate renewed');
+      const renewed = certificateInfo(res.certPem);
+      if (renewed.renewAt <= clock.now()) {
+        // A certificate that is already half-spent (CP clock behind ours, or
+        // a very short lifetime) must not turn renewal into a tight loop.
+        log.warn(
+          { code: 'AGENT_ERR_ENROLL', notBefore: toRfc3339(renewed.notBefore) },
+          'renewed certificate is already due for renewal; check the clocks',
+        );
+        await clock.sleep(options.backoffMaxMs, signal);
+      }
     } catch (e) {
       const delay = backoffDelay(attempt++, {
         baseMs: options.backoffBaseMs,
