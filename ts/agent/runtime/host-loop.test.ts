@@ -425,6 +425,20 @@ describe('boot recovery and durability', () => {
     expect(kinds(h2)).toEqual(['DispatchReject']);
   });
 
+  it('persists the last CP contact promptly, at most once per heartbeat interval', async () => {
+    const h = harness({ timings: { heartbeatIntervalMs: 1_000 } });
+    const t0 = Date.now();
+    h.loop.touchCp(t0);
+    expect(h.store.loadSnapshot(t0).lastCpContactAt).toBe(t0);
+    h.loop.touchCp(t0 + 500);
+    expect(h.store.loadSnapshot(t0).lastCpContactAt).toBe(t0);
+    expect(h.loop.snapshot.lastCpContactAt).toBe(t0 + 500);
+    h.loop.touchCp(t0 + 1_000);
+    for (const c of controllers.splice(0)) c.abort();
+    const h2 = harness({ dir: h.dir });
+    expect(h2.loop.snapshot.lastCpContactAt).toBe(t0 + 1_000);
+  });
+
   it('moves a corrupt state file aside and starts fresh, keeping the generation', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nixfleet-loop-'));
     dirs.push(dir);

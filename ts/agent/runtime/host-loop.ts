@@ -63,12 +63,15 @@ export class HostLoop {
   private snap: AgentSnapshot;
   private quarantine: QuarantineFile;
   private parked: DispatchMessage | null = null;
+  /** `lastCpContactAt` as last written to disk. */
+  private cpContactSavedAt: number | null;
 
   constructor(options: HostLoopOptions) {
     this.o = options;
     const now = options.clock.now();
     this.snap = options.store.loadSnapshot(now);
     this.quarantine = options.store.loadQuarantine(now);
+    this.cpContactSavedAt = this.snap.lastCpContactAt;
     // Crash between the snapshot commit and the outbox write: enqueue again
     // (idempotent by rollout and seq).
     options.outbox.enqueue(this.snap.pendingEmits);
@@ -114,9 +117,18 @@ export class HostLoop {
     this.inbox.post({ kind: 'host', event });
   }
 
-  /** Records that the CP answered (offline bookkeeping). */
+  /**
+   * Records that the CP answered (offline bookkeeping). Persisted at most
+   * once per heartbeat interval, so the offline clock survives a restart
+   * without a state write per request.
+   */
   touchCp(at: number): void {
     this.snap = { ...this.snap, lastCpContactAt: at };
+    const saved = this.cpContactSavedAt;
+    if (saved === null || at - saved >= this.o.timings.heartbeatIntervalMs) {
+      this.o.store.saveSnapshot(this.snap);
+      this.cpContactSavedAt = at;
+    }
   }
 
   private policy(onHealthFailure: OnHealthFailure | null): HostPolicy {
@@ -352,6 +364,7 @@ export class HostLoop {
       pendingEmits: emits,
     };
     this.o.store.saveSnapshot(this.snap);
+    this.cpContactSavedAt = this.snap.lastCpContactAt;
     this.o.outbox.enqueue(emits);
     for (const e of c.effects) this.apply(e);
   }
