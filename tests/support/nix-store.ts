@@ -61,4 +61,10 @@ export async function buildToplevel(opts: ToplevelOptions): Promise<BuiltTopleve
   return { path, closureHash: path.slice(path.lastIndexOf('/') + 1) };
 }
 
-export { makeCacheKey, pushToCache, serveCache, type CacheKey, type ServedCache } from '../../ts/harness/cache.ts';
+export {
+  makeCacheKey,
+  pushToCache,
+  serveCache,
+  type CacheKey,
+  type ServedCache,
+} from '../../ts/harness/cache.ts';
