@@ -88,6 +88,21 @@ types.oneOf [
       };
     })))) "Per-control results (evidence probes only)." null { };
     signature = opt (types.nullOr t.base64) "Base64 ed25519 signature by the host key over the canonical probe payload, when the agent signs evidence." null { default = null; };
+    payload = opt (types.nullOr (types.attrsOf types.anything)) "The probe-payload object the signature covers (contract probe-payload; its JCS bytes are what was signed), so an auditor can verify the evidence from control-plane data alone with the host's public key." {
+      schemaVersion = 1;
+      hostname = "web-01";
+      ts = "2026-05-16T01:27:20Z";
+      bootId = "0f4c7c1e-7d0a-4a53-9b1b-5e2d8c3f6a10";
+      generationHash = null;
+      rolloutId = "stable@3f2a9c1d";
+      probe = "nginx-version";
+      kind = "exec";
+      mode = "enforce";
+      status = "Pass";
+      schema = null;
+      controls = [ ];
+      output = { exitCode = 0; failureReason = null; };
+    } { default = null; };
   })
   (event "ProbeFailureFirst" "First Pass → Fail of a declared probe: the sustained-failure timer starts." {
     probe_name = opt str "Probe." "nginx-version" { };

@@ -497,6 +497,33 @@ const corpora: Corpus[] = [
         }),
       ],
       [
+        'ProbeResult with signature and signed payload',
+        ev('ProbeResult', {
+          probe_name: 'nginx',
+          status: 'Pass',
+          observed_at: TS,
+          failure_reason: null,
+          mode: 'enforce',
+          sub_results: null,
+          signature: `${'A'.repeat(86)}==`,
+          payload: {
+            schemaVersion: 1,
+            hostname: 'web-01',
+            probe: 'nginx',
+            kind: 'http',
+            mode: 'enforce',
+            status: 'Pass',
+            ts: TS,
+            bootId: '0f4c7c1e-7d0a-4a53-9b1b-5e2d8c3f6a10',
+            generationHash: CLOSURE,
+            rolloutId: RID,
+            schema: null,
+            controls: [],
+            output: { httpStatus: 200, failureReason: null },
+          },
+        }),
+      ],
+      [
         'Failed',
         ev('Failed', {
           failed_at: TS,

@@ -296,6 +296,12 @@ export interface ProbeResultEvent {
    */
   observed_at: string;
   /**
+   * The probe-payload object the signature covers (contract probe-payload; its JCS bytes are what was signed), so an auditor can verify the evidence from control-plane data alone with the host's public key.
+   */
+  payload?: null | {
+    [k: string]: unknown;
+  };
+  /**
    * Probe.
    */
   probe_name: string;
