@@ -1,8 +1,9 @@
 // Host-signed probe evidence (book §1.6, RFC-0007 §7): every probe result is
 // turned into a canonical `probe-payload`, signed by the SSH host key, kept
 // as `<stateDir>/evidence/<probe>.json` + `.sig` (exact bytes an auditor
-// checks with `nixfleet verify probe`), and its signature rides on the
-// ProbeResult event. Must never sign anything but a probe-payload.
+// checks with `nixfleet verify probe`), and the payload with its signature
+// rides on the ProbeResult event. Must never sign anything but a
+// probe-payload.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProbePayload } from '../../contracts/index.ts';
@@ -20,6 +21,14 @@ export interface SignedEvidence {
   readonly signature: Uint8Array;
   /** base64 of `signature`, as carried by ProbeResult. */
   readonly signatureBase64: string;
+}
+
+/** What a ProbeResult carries so an auditor can verify it from CP data alone. */
+export interface ProbeEvidence {
+  /** base64 ed25519 signature by the host key. */
+  readonly signature: string;
+  /** The probe-payload object; its JCS bytes are what was signed. */
+  readonly payload: ProbePayload;
 }
 
 /** The kernel boot id (Linux), `unknown` elsewhere. */

@@ -10,7 +10,7 @@ import type { PrivateKey } from '../../trust/index.ts';
 import type { Clock } from '../clock.ts';
 import { isAgentError } from '../errors.ts';
 import { loadProbeSet, topologyOf, type ProbeSpec } from './config.ts';
-import { signProbeResult, storeEvidence } from './evidence.ts';
+import { signProbeResult, storeEvidence, type ProbeEvidence } from './evidence.ts';
 import { runProbe, type RunnerContext } from './runners.ts';
 
 /** Options of {@link ProbeScheduler}. */
@@ -33,15 +33,18 @@ export interface ProbeSchedulerOptions {
 export class ProbeScheduler {
   private readonly opts: ProbeSchedulerOptions;
   private controller = new AbortController();
-  private readonly signatures = new Map<string, string>();
+  private readonly signatures = new Map<string, ProbeEvidence>();
   private readonly memo: RunnerContext['memo'] = new Map();
 
   constructor(options: ProbeSchedulerOptions) {
     this.opts = options;
   }
 
-  /** Signature of the payload observed for `probe` at `at` (ProbeResult.signature). */
-  signatureFor(probe: string, at: number): string | undefined {
+  /**
+   * The signed payload observed for `probe` at `at` and its base64
+   * signature (ProbeResult.payload and .signature).
+   */
+  evidenceFor(probe: string, at: number): ProbeEvidence | undefined {
     return this.signatures.get(`${probe}@${at}`);
   }
 
@@ -113,7 +116,10 @@ export class ProbeScheduler {
           key: this.opts.hostKey,
         });
         storeEvidence(this.opts.evidenceDir, signed);
-        this.signatures.set(`${spec.name}@${at}`, signed.signatureBase64);
+        this.signatures.set(`${spec.name}@${at}`, {
+          signature: signed.signatureBase64,
+          payload: signed.payload,
+        });
         if (this.signatures.size > 512) {
           const first = this.signatures.keys().next().value;
           if (first !== undefined) this.signatures.delete(first);

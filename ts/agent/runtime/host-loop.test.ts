@@ -78,8 +78,25 @@ class FakeProbes implements ProbeControl {
     }
   }
   stop() {}
-  signatureFor() {
-    return 'c2lnbmF0dXJl';
+  evidenceFor(probe: string, at: number) {
+    return {
+      signature: 'c2lnbmF0dXJl',
+      payload: {
+        schemaVersion: 1 as const,
+        hostname: 'web-01',
+        probe,
+        kind: 'http' as const,
+        mode: 'enforce' as const,
+        status: 'Pass' as const,
+        ts: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        bootId: 'boot',
+        generationHash: null,
+        rolloutId: 'stable@abc123',
+        schema: null,
+        controls: [],
+        output: { httpStatus: 200 },
+      },
+    };
   }
 }
 
@@ -212,6 +229,7 @@ describe('reducer loop', () => {
     expect(ack).toMatchObject({ current_closure_at_dispatch: OLD, hostname: 'web-01' });
     const result = h.events().find((e) => e.kind === 'ProbeResult');
     expect(result?.['signature']).toBe('c2lnbmF0dXJl');
+    expect(result?.['payload']).toMatchObject({ probe: 'web', hostname: 'web-01' });
     expectContract(h.events());
     expect(h.loop.snapshot.record?.state).toBe('Converged');
   });

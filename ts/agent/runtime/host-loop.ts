@@ -19,6 +19,7 @@ import {
 import type { ActivationBackend } from '../activation/backend.ts';
 import type { Clock } from '../clock.ts';
 import type { AgentTimings } from '../config/config.ts';
+import type { ProbeEvidence } from '../probes/evidence.ts';
 import type { Outbox } from '../queue/outbox.ts';
 import type { AgentSnapshot, QuarantineFile, StateStore } from '../state/store.ts';
 import type { ActivationWorker } from '../workers/activation.ts';
@@ -29,7 +30,7 @@ import { isQuarantined, markReported, recordFailure, reportDue } from './quarant
 export interface ProbeControl {
   reset(options: { readonly declare: boolean }): Promise<void>;
   stop(): void;
-  signatureFor(probe: string, at: number): string | undefined;
+  evidenceFor(probe: string, at: number): ProbeEvidence | undefined;
 }
 
 /** Options of {@link HostLoop}. */
@@ -344,9 +345,13 @@ export class HostLoop {
       if (e.kind !== 'LocalEmitEvent') continue;
       let ev = e.payload as AgentEvent;
       if (ev.kind === 'ProbeResult') {
+        // The signed payload travels with its signature: an auditor verifies
+        // it from the CP's event log alone (`nixfleet verify probe`).
         const at = parseRfc3339(ev.observed_at);
-        const sig = at === null ? undefined : this.o.probes.signatureFor(ev.probe_name, at);
-        if (sig !== undefined) ev = { ...ev, signature: sig };
+        const evidence = at === null ? undefined : this.o.probes.evidenceFor(ev.probe_name, at);
+        if (evidence !== undefined) {
+          ev = { ...ev, signature: evidence.signature, payload: { ...evidence.payload } };
+        }
       }
       emits.push(ev);
     }
