@@ -3,7 +3,8 @@
 // Converged (so soak elapsed on each host), probe topology declared, every
 // enforce probe passing since activation, and no outstanding enforce failure
 // on any host of this or an earlier wave. Offline members that were never
-// dispatched (or never acked) are skipped and do not hold the wave.
+// dispatched (or never acked) are skipped and do not hold the wave, as long
+// as at least one member of the wave has converged.
 // Must never dispatch or promote: it only answers "may this wave end?".
 import type { GateBlock } from '../decisions.ts';
 import { convergenceBlock, probeGateBlock } from '../host/probes.ts';
@@ -67,6 +68,18 @@ export function wavePromotionBlock(args: {
         skippedPending,
       };
     }
+  }
+  // Skipping offline hosts must not skip the evidence: a wave advances only
+  // once at least one of its hosts has converged. Otherwise an all-offline
+  // canary tier would promote the rollout straight to production.
+  if (args.members.length > 0 && skipped.length === args.members.length) {
+    return {
+      block: held(
+        `wave ${w} held: no host of the wave is online (${skipped.join(', ')}); a wave advances only once one of its hosts has converged`,
+      ),
+      skipped,
+      skippedPending,
+    };
   }
   for (const host of args.earlier) {
     const rec = args.records?.get(host);

@@ -217,6 +217,39 @@ describe('scenario: offline host', () => {
   });
 });
 
+describe('scenario: every canary offline', () => {
+  it('holds the canary wave instead of promoting past it, and proceeds once a canary converges', () => {
+    const sim = new Sim();
+    sim.heartbeat(['b'], T0); // neither canary has heartbeated yet
+    const id = sim.release(
+      manifestOf({ channel: 'stable', ref: 'g1', waves: [['c1', 'c2'], ['b']] }),
+    );
+    let plan = sim.tick(T0);
+    expect(dispatched(plan)).toEqual([]);
+    expect(plan.actions.some((a) => a.kind === 'PromoteWave')).toBe(false);
+    expect(plan.decisions).toContainEqual(
+      expect.objectContaining({
+        decision: 'hold',
+        code: 'WAVE_HELD',
+        wave: 0,
+        reason: expect.stringMatching(/no host of the wave is online/),
+      }),
+    );
+    expect(explainHost(plan.decisions, 'b')[0]).toMatchObject({ code: 'WAVE_NOT_ACTIVE' });
+    // One canary comes online: it is dispatched, converges, and only then wave 1 opens.
+    sim.heartbeat(['b', 'c1'], T0 + MIN);
+    plan = sim.tick(T0 + MIN);
+    expect(dispatched(plan)).toEqual(['c1']);
+    sim.happy(id, 'c1', T0 + 2 * MIN);
+    sim.heartbeat(['b', 'c1'], T0 + 3 * MIN);
+    plan = sim.tick(T0 + 3 * MIN);
+    expect(plan.actions).toContainEqual(
+      expect.objectContaining({ kind: 'PromoteWave', skipped: ['c2'] }),
+    );
+    expect(dispatched(plan)).toEqual(['b']);
+  });
+});
+
 describe('scenario: supersession mid-rollout', () => {
   it('queues newer refs (latest wins) and opens the latest after the active one ends', () => {
     const sim = new Sim();
