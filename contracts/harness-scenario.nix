@@ -24,7 +24,7 @@ let
       channel = opt (types.nullOr types.str) "Channel, for rollout conditions." null { default = null; };
       state = opt (types.nullOr types.str) "Host or rollout state expected." null { default = null; };
       generation = opt (types.nullOr types.str) "Generation whose closure the hosts must run (hostCurrent)." null { default = null; };
-      code = opt (types.nullOr types.str) "Alert or rejection code expected (cpAlert, agentRejected)." null { default = null; };
+      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert) or DispatchReject reason (agentRejected) expected." null { default = null; };
     };
   };
 

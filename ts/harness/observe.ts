@@ -100,17 +100,19 @@ export class Observer {
       const h = await this.safely((cp) => cp.health());
       if (h instanceof Error) return { ok: false, detail: `CP unreachable: ${h.message}` };
       return {
-        ok: h.alerts.some((a) => a.code === c.code),
+        // A prefix: a flipped byte surfaces as BadSignature, NotCanonical or
+        // Malformed depending on where it lands.
+        ok: h.alerts.some((a) => c.code != null && a.code.startsWith(c.code)),
         detail: `alerts: [${h.alerts.map((a) => a.code).join(', ')}]`,
       };
     }
     if (c.kind === 'agentRejected') {
-      const events = await this.latestEvents();
+      const events = await this.eventsOrEmpty();
+      if (events instanceof Error) return { ok: false, detail: events.message };
       const rejected = events
         .filter(
           (e) =>
-            e.kind === 'DispatchReject' &&
-            (!c.code || (e.payload as { reason?: string } | null)?.reason === c.code),
+            agentKind(e) === 'DispatchReject' && (!c.code || eventBody(e)['reason'] === c.code),
         )
         .map((e) => e.hostname);
       return {
@@ -147,16 +149,35 @@ export class Observer {
     };
   }
 
-  /** Events of the newest rollout of every channel (oldest first). */
+  /**
+   * Every rollout's events, oldest first. Throws when the CP cannot be read:
+   * an invariant must never pass because its evidence was unavailable.
+   */
   async latestEvents(): Promise<ApiRolloutEvents['events']> {
     const r = await this.safely((cp) => cp.rollouts());
-    if (r instanceof Error) return [];
+    if (r instanceof Error) throw new Error(`reading rollouts for the invariants: ${r.message}`);
     const out: ApiRolloutEvents['events'] = [];
     for (const ro of r.rollouts) {
-      const ev = await this.safely((cp) => cp.rolloutEvents(ro.rolloutId, {}));
-      if (!(ev instanceof Error)) out.push(...ev.events);
+      let after = 0;
+      for (;;) {
+        const ev = await this.safely((cp) => cp.rolloutEvents(ro.rolloutId, { after }));
+        if (ev instanceof Error)
+          throw new Error(`reading events of ${ro.rolloutId}: ${ev.message}`);
+        out.push(...ev.events);
+        if (ev.events.length === 0) break;
+        after = ev.events[ev.events.length - 1]!.seq;
+      }
     }
     return out;
+  }
+
+  /** Like {@link latestEvents}, but an unreadable CP is "not yet" for a wait condition. */
+  private async eventsOrEmpty(): Promise<ApiRolloutEvents['events'] | Error> {
+    try {
+      return await this.latestEvents();
+    } catch (e) {
+      return e as Error;
+    }
   }
 
   /** A human summary for failure reports: hosts, rollouts, recent decisions. */
@@ -204,6 +225,28 @@ export class Observer {
 /** Milliseconds of an RFC 3339 timestamp. */
 const ms = (t: string): number => Date.parse(t);
 
+type LogEvent = ApiRolloutEvents['events'][number];
+
+/**
+ * The agent event kind of a CP event-log row: the CP records agent events as
+ * `Remote<Kind>` with a body `{ rolloutId, hostname, event: { kind, … } }`.
+ */
+export function agentKind(e: LogEvent): string {
+  return e.kind.replace(/^Remote/, '');
+}
+
+/** The rollout a CP event-log row belongs to. */
+export function rolloutOf(e: LogEvent): string | null {
+  const p = e.payload as { rolloutId?: string; rollout_id?: string } | null;
+  return p?.rolloutId ?? p?.rollout_id ?? null;
+}
+
+/** The agent event inside a CP event-log row. */
+export function eventBody(e: LogEvent): Record<string, unknown> {
+  const p = e.payload as { event?: Record<string, unknown> } | null;
+  return p?.event ?? (e.payload as Record<string, unknown> | null) ?? {};
+}
+
 /**
  * Invariant: no host of wave N+1 acknowledged a dispatch before every host of
  * wave N that converged had converged. Computed from the CP's event log and
@@ -215,18 +258,23 @@ export function checkWavesInOrder(
   rolloutId: string,
 ): string[] {
   const waveOf = new Map(manifest.hostSet.map((h) => [h.hostname, h.waveIndex]));
-  const mine = events.filter(
-    (e) => (e.payload as { rollout_id?: string } | null)?.rollout_id === rolloutId,
-  );
+  const mine = events.filter((e) => rolloutOf(e) === rolloutId);
   const acks = new Map<number, number>();
   const converged = new Map<number, number>();
   for (const e of mine) {
     const w = e.hostname ? waveOf.get(e.hostname) : undefined;
     if (w === undefined) continue;
-    if (e.kind === 'DispatchAck') acks.set(w, Math.min(acks.get(w) ?? Infinity, ms(e.at)));
-    if (e.kind === 'Converged') converged.set(w, Math.max(converged.get(w) ?? 0, ms(e.at)));
+    const kind = agentKind(e);
+    if (kind === 'DispatchAck') acks.set(w, Math.min(acks.get(w) ?? Infinity, ms(e.at)));
+    if (kind === 'Converged') converged.set(w, Math.max(converged.get(w) ?? 0, ms(e.at)));
   }
   const violations: string[] = [];
+  // An invariant that finds nothing to check must not pass silently.
+  if (converged.size > 0 && acks.size === 0) {
+    violations.push(
+      `rollout ${rolloutId}: hosts converged but no DispatchAck was found in the event log — cannot check wave order`,
+    );
+  }
   for (const [w, firstAck] of acks) {
     if (w === 0) continue;
     const prev = converged.get(w - 1);
@@ -244,11 +292,7 @@ export function dispatchedHosts(events: ApiRolloutEvents['events'], rolloutId: s
   return [
     ...new Set(
       events
-        .filter(
-          (e) =>
-            e.kind === 'DispatchAck' &&
-            (e.payload as { rollout_id?: string } | null)?.rollout_id === rolloutId,
-        )
+        .filter((e) => agentKind(e) === 'DispatchAck' && rolloutOf(e) === rolloutId)
         .map((e) => e.hostname ?? ''),
     ),
   ];

@@ -14,7 +14,7 @@ import { nixEvalExprJson } from '../nix/index.ts';
 import { serveCache, type ServedCache } from './cache.ts';
 import { makeFixtures, type RunFixtures } from './fixtures.ts';
 import { NetworkLab, namespacesAvailable } from './netns.ts';
-import { Observer, checkWavesInOrder, dispatchedHosts } from './observe.ts';
+import { Observer, agentKind, checkWavesInOrder, dispatchedHosts, rolloutOf } from './observe.ts';
 import { REPO, publishGeneration, type Published } from './publish.ts';
 import { Supervisor } from './supervisor.ts';
 
@@ -306,9 +306,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         // A rollout that reverted must not have dispatched its later waves.
         for (const [id, m] of obs.manifests()) {
           const reverted = events.some(
-            (e) =>
-              e.kind === 'RollbackComplete' &&
-              (e.payload as { rollout_id?: string } | null)?.rollout_id === id,
+            (e) => agentKind(e) === 'RollbackComplete' && rolloutOf(e) === id,
           );
           if (!reverted) continue;
           const later = m.hostSet.filter((h) => h.waveIndex > 0).map((h) => h.hostname);

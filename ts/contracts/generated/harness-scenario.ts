@@ -125,7 +125,7 @@ export interface HarnessScenario {
        */
       channel?: null | string;
       /**
-       * Alert or rejection code expected (cpAlert, agentRejected).
+       * Alert code prefix (cpAlert) or DispatchReject reason (agentRejected) expected.
        */
       code?: null | string;
       /**
