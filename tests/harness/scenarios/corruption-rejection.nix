@@ -5,6 +5,7 @@
 {
   name = "corruption-rejection";
   description = "Unsigned closures are refused by every agent; a tampered fleet.resolved is refused by the CP, which keeps its last verified snapshot.";
+  fast = true;
   fleet = {
     hosts = {
       web-01 = { system = "x86_64-linux"; channel = "stable"; tags = [ "web" ]; };
