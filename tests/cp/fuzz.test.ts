@@ -190,12 +190,14 @@ describe('fuzz', () => {
     const samples = fc.sample(request, { numRuns: 3000, seed: 20261122 });
     const statuses = new Map<number, number>();
     let next = 0;
-    const worker = async (w: number): Promise<void> => {
+    const worker = async (): Promise<void> => {
       for (;;) {
         const i = next++;
         const s = samples[i];
         if (s === undefined) return;
-        const c = clients[(i + w) % clients.length] as H2Client;
+        // The client depends on the sample only, never on which worker won
+        // the race for it, so the run is the same every time.
+        const c = clients[i % clients.length] as H2Client;
         const raw =
           s.body !== undefined &&
           typeof s.body === 'object' &&
@@ -221,10 +223,18 @@ describe('fuzz', () => {
           expect(r.json<{ error: { code: string } }>().error.code).toMatch(/^CP_ERR_/);
       }
     };
-    await Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)));
+    await Promise.all(Array.from({ length: 16 }, () => worker()));
     expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(3000);
-    expect(statuses.get(204) ?? 0).toBeGreaterThan(0);
-    expect(statuses.get(409) ?? 0).toBeGreaterThan(0);
+    // Both outcomes were exercised (which valid bodies land first is a race
+    // between the 16 workers, so no exact code count is asserted).
+    const accepted = [...statuses].filter(([code]) => code < 300).reduce((n, [, c]) => n + c, 0);
+    const refused = [...statuses].filter(([code]) => code >= 400).reduce((n, [, c]) => n + c, 0);
+    expect(accepted).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    // After the storm the CP still accepts valid input: a heartbeat from a
+    // host the fuzz never impersonated.
+    const hb = await new SimAgent('h-003', await t.client('h-003')).heartbeat();
+    expect(hb.status).toBe(200);
     const health = await (await t.anonymous()).request('/healthz', { noProtocol: true });
     expect(health.status).toBe(200);
     const who = await (await t.client('h-001')).request('/v1/whoami');
