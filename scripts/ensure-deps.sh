@@ -27,13 +27,15 @@ fi
 
 # Debian tools the tests use for real: Nix itself, ssh-keygen (OpenSSH key
 # interop), openssl (an external sign hook), tmux (driving the TUI), age
-# (secret-hygiene scenario). Missing ones are installed when we are root.
+# (secret-hygiene scenario), ip (network namespaces for the harness).
+# Missing ones are installed when we are root.
 need=()
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v age >/dev/null 2>&1 || need+=(age)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure-deps: installing Debian packages: ${need[*]}…"
