@@ -4,30 +4,12 @@
 deps:
 let
   inherit (builtins)
-    all
     any
     attrNames
-    concatLists
-    concatMap
-    concatStringsSep
     elem
-    elemAt
     filter
     foldl'
-    genList
-    isAttrs
-    isBool
-    isFloat
-    isFunction
-    isInt
-    isList
-    isString
-    length
     listToAttrs
-    mapAttrs
-    match
-    toJSON
-    typeOf
     ;
   inherit (deps) evalModule isOption;
   # ---------------------------------------------------------------- JSON Schema

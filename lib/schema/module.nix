@@ -5,30 +5,8 @@
 deps:
 let
   inherit (builtins)
-    all
-    any
-    attrNames
-    concatLists
-    concatMap
-    concatStringsSep
-    elem
-    elemAt
-    filter
-    foldl'
-    genList
     isAttrs
-    isBool
-    isFloat
     isFunction
-    isInt
-    isList
-    isString
-    length
-    listToAttrs
-    mapAttrs
-    match
-    toJSON
-    typeOf
     ;
 
   types = import ./types.nix;

@@ -18,13 +18,10 @@ let
     isAttrs
     isBool
     isFloat
-    isFunction
     isInt
     isList
     isString
     length
-    listToAttrs
-    mapAttrs
     match
     toJSON
     typeOf
