@@ -18,6 +18,12 @@ import { join } from 'node:path';
 const COMMIT = 'e1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
 const SESSION = `nixfleet-watch-e2e-${process.pid}`;
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+/**
+ * An operator's terminal, not a CI log: Ink (via is-in-ci) paints only the final frame when
+ * CI or CONTINUOUS_INTEGRATION is set, which is what CI runners export. The watch process
+ * under test gets the environment a person at a terminal has.
+ */
+const OPERATOR_SHELL = 'env -u CI -u CONTINUOUS_INTEGRATION';
 let cp: RolloutCp | null = null;
 let conforms = false;
 
@@ -62,7 +68,7 @@ function startWatch(c: Pick<RolloutCp, 'rolloutId' | 'flags'>): void {
     '120',
     '-y',
     '45',
-    `${cmd}; echo "EXIT=$?"; sleep 120`,
+    `${OPERATOR_SHELL} ${cmd}; echo "EXIT=$?"; sleep 120`,
   );
 }
 
@@ -129,7 +135,7 @@ describe.skipIf(!hasTmux)('nixfleet watch in tmux against a contract-following s
         '120',
         '-y',
         '45',
-        `${cmd}; echo "EXIT=$?"; sleep 120`,
+        `${OPERATOR_SHELL} ${cmd}; echo "EXIT=$?"; sleep 120`,
       );
       const cap = (): string => tmux('capture-pane', '-p', '-t', session);
       const until = async (pred: (x: string) => boolean): Promise<string> => {
@@ -160,6 +166,47 @@ describe.skipIf(!hasTmux)('nixfleet watch in tmux against a contract-following s
       await until((x) => !x.includes('CLI_ERR_CP_REFUSED'));
       tmux('send-keys', '-t', session, 'q');
       expect(await until((x) => x.includes('EXIT='))).toContain('EXIT=0');
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', session]);
+      await fake.close();
+    }
+  });
+  it('in a terminal of a CI job (CI=1) prints plain frames instead of a live view Ink would not paint', async () => {
+    const pki = await makeTestPki(mkdtempSync(join(tmpdir(), 'nixfleet-tmux-ci-')));
+    const s = midRollout();
+    const fake = await startFakeCp(pki, {
+      '/v1/hosts': { json: s.hosts },
+      '/v1/rollouts': { json: s.rollouts },
+      '/v1/channels/stable': { json: s.channel },
+      [`/v1/rollouts/${RID}/trace`]: { json: s.trace },
+    });
+    const session = `${SESSION}-ci`;
+    try {
+      const args = [process.execPath, NIXFLEET_BIN, 'watch', RID, '--interval', '300ms']
+        .concat(['--cp-url', fake.url, '--ca-cert', pki.caCert])
+        .concat(['--client-cert', pki.clientCert, '--client-key', pki.clientKey]);
+      const cmd = args.map((x) => `'${x}'`).join(' ');
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-x',
+        '120',
+        '-y',
+        '45',
+        `env CI=1 ${cmd}; sleep 120`,
+      );
+      const end = Date.now() + 20_000;
+      let screen = '';
+      while (Date.now() < end && !screen.includes(`${RID}  Active`)) {
+        await new Promise((r) => setTimeout(r, 200));
+        screen = tmux('capture-pane', '-p', '-t', session);
+      }
+      expect(screen).toContain(`${RID}  Active`);
+      expect(screen).toMatch(/etcd-2\s+Queued/);
+      // The plain form: no key bindings, no refresh footer.
+      expect(screen).not.toContain('q to quit');
     } finally {
       spawnSync('tmux', ['kill-session', '-t', session]);
       await fake.close();

@@ -3,7 +3,9 @@
 // config → client path, error reporting, and printing a view as text. Only
 // main.ts builds the context from the process; commands never read
 // process.env, process.stdout or the working directory themselves.
+import isInCi from 'is-in-ci';
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { renderToString } from 'ink';
 import type { ReactElement } from 'react';
@@ -33,7 +35,11 @@ export interface OperatorCtx {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Base of relative paths given as flags or env. */
   readonly cwd: string;
-  /** Null when stdout is not a TTY: commands then print plain text. */
+  /**
+   * Null when stdout is not a TTY, or when the environment says it is a CI job (CI /
+   * CONTINUOUS_INTEGRATION): commands then print plain text. Ink paints only the final frame
+   * under CI, so a live view there would show nothing until it ends; plain text follows.
+   */
   readonly terminal: Terminal | null;
 }
 
@@ -43,15 +49,16 @@ export function processOperatorEnvironment(): Pick<OperatorCtx, 'env' | 'cwd' | 
   return {
     env: process.env,
     cwd: process.cwd(),
-    terminal: out.isTTY
-      ? {
-          stdout: out,
-          stdin: process.stdin,
-          stderr: process.stderr,
-          columns: out.columns > 0 ? out.columns : 80,
-          stdinIsTTY: process.stdin.isTTY === true,
-        }
-      : null,
+    terminal:
+      out.isTTY && !isInCi
+        ? {
+            stdout: out,
+            stdin: process.stdin,
+            stderr: process.stderr,
+            columns: out.columns > 0 ? out.columns : 80,
+            stdinIsTTY: process.stdin.isTTY === true,
+          }
+        : null,
   };
 }
 
@@ -172,6 +179,42 @@ export function viewWidth(ctx: OperatorCtx): number {
 export function printView(ctx: OperatorCtx, element: ReactElement, width: number): void {
   const text = renderToString(element, { columns: width });
   ctx.io.stdout(`${text.replace(/[ \t]+$/gm, '')}\n`);
+}
+
+/** What {@link followPlain} needs: a first snapshot, how to load the next, how to print one. */
+export interface PlainFollow<S extends { readonly now: number }> {
+  readonly initial: S;
+  readonly load: () => Promise<S>;
+  readonly frame: (s: S) => void;
+  readonly intervalMs: number;
+  /** Stop once this holds (never, when absent: the caller is interrupted instead). */
+  readonly isDone?: (s: S) => boolean;
+}
+
+/**
+ * The non-TTY form of a live view (pipes, CI logs): prints a frame now and again whenever
+ * the content changes — ages computed from `now` alone are not a change, so a quiet fleet
+ * prints nothing. Returns the last snapshot once `isDone` holds; a failed load throws.
+ *
+ * @example await followPlain(ctx, { initial, load, frame, intervalMs: 2000, isDone })
+ */
+export async function followPlain<S extends { readonly now: number }>(
+  ctx: OperatorCtx,
+  f: PlainFollow<S>,
+): Promise<S> {
+  const done = f.isDone ?? ((): boolean => false);
+  let snap = f.initial;
+  f.frame(snap);
+  while (!done(snap)) {
+    await new Promise((r) => setTimeout(r, f.intervalMs));
+    const next = await f.load();
+    if (!isDeepStrictEqual({ ...next, now: 0 }, { ...snap, now: 0 })) {
+      ctx.io.stdout('\n');
+      f.frame(next);
+    }
+    snap = next;
+  }
+  return snap;
 }
 
 /** Prints a value as pretty JSON (for `--json`). */

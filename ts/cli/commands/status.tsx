@@ -13,6 +13,7 @@ import { classifyHosts, StatusView } from '../views/StatusView.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
   addClientOptions,
+  followPlain,
   printJson,
   printView,
   runWithClient,
@@ -88,9 +89,21 @@ export async function statusCommand(ctx: OperatorCtx, opts: StatusOptions): Prom
     }
     const color = wantsColor(ctx, opts.color);
     const width = viewWidth(ctx);
-    if (!opts.watch || ctx.terminal === null) {
+    if (!opts.watch) {
       printView(ctx, <StatusView snapshot={first} width={width} color={color} />, width);
       return fleetExitCode(first);
+    }
+    if (ctx.terminal === null) {
+      // Not a terminal (a pipe, a CI log): the table again whenever the fleet changes, until
+      // interrupted or the CP stops answering (then exit 3/4/5 like any other command).
+      const last = await followPlain(ctx, {
+        initial: first,
+        load: () => loadFleet(client, { now }),
+        frame: (s) =>
+          printView(ctx, <StatusView snapshot={s} width={width} color={color} />, width),
+        intervalMs,
+      });
+      return fleetExitCode(last);
     }
     const terminal = ctx.terminal;
     const out = await runLive(terminal, {
@@ -127,7 +140,10 @@ export function registerStatus(program: Command, ctx: OperatorCtx): void {
       )
       .option('--json', 'print the hosts document with labels, channels and rollouts as JSON')
       .option('--no-color', 'no colour (also: NO_COLOR)')
-      .option('--watch', 'keep the table on screen, refreshed (TTY only; q quits)')
+      .option(
+        '--watch',
+        'keep the table on screen, refreshed (q quits); without a terminal, print it again whenever it changes',
+      )
       .option('--interval <duration>', 'refresh interval of --watch', '2s'),
   ).action(async (o: StatusOptions) => ctx.setExit(await statusCommand(ctx, o)));
 }

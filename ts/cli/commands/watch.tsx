@@ -5,7 +5,6 @@
 // itself once the rollout has ended: exit 0 Terminal/Superseded, 1
 // Failed/Reverted, 3/4/5 when the CP stopped answering.
 import type { Command } from 'commander';
-import { isDeepStrictEqual } from 'node:util';
 import { parseDuration } from '../duration.ts';
 import { ENDED_ROLLOUT_STATES, loadRollout, type RolloutSnapshot } from '../status/snapshot.ts';
 import { runLive } from '../views/run-live.tsx';
@@ -13,6 +12,7 @@ import { RolloutView } from '../views/RolloutView.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
   addClientOptions,
+  followPlain,
   printView,
   runWithClient,
   viewWidth,
@@ -35,13 +35,6 @@ export interface WatchOptions extends ClientFlags {
 /** True when the snapshot's rollout has ended (nothing will move). */
 export function rolloutEnded(s: RolloutSnapshot): boolean {
   return s.rollout !== null && ENDED_ROLLOUT_STATES.has(s.rollout.state);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** What changed between two frames, ignoring the clock. */
-function sameContent(a: RolloutSnapshot, b: RolloutSnapshot): boolean {
-  return isDeepStrictEqual({ ...a, now: 0 }, { ...b, now: 0 });
 }
 
 /**
@@ -90,17 +83,17 @@ export async function watchCommand(
     const width = viewWidth(ctx);
     const frame = (s: RolloutSnapshot): void =>
       printView(ctx, <RolloutView snapshot={s} width={width} color={false} />, width);
-    frame(snap);
-    if (opts.once) return codeOf(snap);
-    while (!done(snap)) {
-      await sleep(intervalMs);
-      const next = await load();
-      if (!sameContent(next, snap)) {
-        ctx.io.stdout('\n');
-        frame(next);
-      }
-      snap = next;
+    if (opts.once) {
+      frame(snap);
+      return codeOf(snap);
     }
+    snap = await followPlain(ctx, {
+      initial: snap,
+      load: () => load(),
+      frame,
+      intervalMs,
+      isDone: done,
+    });
     return codeOf(snap);
   });
 }

@@ -1,8 +1,16 @@
 import { Text } from 'ink';
 import { render } from 'ink-testing-library';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CliError } from '../errors.ts';
 import { LiveView, type LiveResult } from './LiveView.tsx';
+
+// Ink reads is-in-ci once, at import, and then paints only the final frame; this test is about
+// live repainting in an operator's terminal, so the CI markers go before any import runs
+// (vi.hoisted is lifted above the imports; each test file runs in its own process).
+vi.hoisted(() => {
+  delete process.env['CI'];
+  delete process.env['CONTINUOUS_INTEGRATION'];
+});
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const clock = (): Date => new Date('2026-05-16T01:30:00Z');
