@@ -194,10 +194,40 @@ type RolloutEvent = ApiRolloutEvents['events'][number];
  *
  * @example formatEvent(e)
  */
-export function formatEvent(e: RolloutEvent): string {
+export function formatEvent(e: RolloutEvent, open = false): string {
   const payload = JSON.stringify(e.payload);
   const body = payload === '{}' || payload === undefined ? '' : `  ${payload}`;
-  return `#${e.seq}  ${e.at}  ${e.hostname ?? '-'}  ${e.kind}${body}`;
+  return `#${e.seq}  ${e.at}  ${e.hostname ?? '-'}  ${e.kind}${body}${open ? '  <open>' : ''}`;
+}
+
+/** A host's dispatch is resolved by one of these (the CP logs them as `Remote<Kind>`). */
+const RESOLVES_DISPATCH = new Set([
+  'Converged',
+  'Failed',
+  'RollbackComplete',
+  'DispatchReject',
+  'ActivationFailed',
+]);
+/** What opens a dispatch in the log: the CP issuing it, or the agent acknowledging it. */
+const OPENS_DISPATCH = new Set(['DispatchIssued', 'DispatchAck']);
+
+/**
+ * Sequence numbers of the dispatch events still unresolved at the end of `events` (the
+ * `<open>` markers): per host, the first issue/ack after its last resolution, when no
+ * resolution follows it. A deferred activation (pending reboot) stays open.
+ *
+ * @example openDispatches(doc.events).has(42)
+ */
+export function openDispatches(events: readonly RolloutEvent[]): ReadonlySet<number> {
+  const openOf = new Map<string, number>();
+  for (const e of events) {
+    if (e.hostname === null) continue;
+    const kind = e.kind.startsWith('Remote') ? e.kind.slice('Remote'.length) : e.kind;
+    if (OPENS_DISPATCH.has(kind)) {
+      if (!openOf.has(e.hostname)) openOf.set(e.hostname, e.seq);
+    } else if (RESOLVES_DISPATCH.has(kind)) openOf.delete(e.hostname);
+  }
+  return new Set(openOf.values());
 }
 
 interface EventsOptions extends ClientFlags {
@@ -230,7 +260,10 @@ async function eventsCommand(ctx: OperatorCtx, id: string, opts: EventsOptions):
     const first = await client.rolloutEvents(id, after === undefined ? {} : { after });
     if (!opts.follow) {
       if (opts.json) printJson(ctx, first);
-      else print(first.events);
+      else {
+        const open = openDispatches(first.events);
+        for (const e of first.events) ctx.io.stdout(`${formatEvent(e, open.has(e.seq))}\n`);
+      }
       return EXIT.ok;
     }
     print(first.events);
