@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NIXFLEET_BIN } from '../../ts/cli/cli-test-kit.ts';
 import { startFakeCp } from './support/fake-cp.ts';
-import { midRollout, RID } from './support/fleet-fixtures.ts';
+import { failedRollout, midRollout, RID } from './support/fleet-fixtures.ts';
 import { makeTestPki } from './support/pki.ts';
 import { startRolloutCp, type RolloutCp } from './support/real-cp.ts';
 import { mkdtempSync } from 'node:fs';
@@ -101,7 +101,7 @@ describe.skipIf(!hasTmux)('nixfleet watch in tmux against the real CP', () => {
 });
 
 describe.skipIf(!hasTmux)('nixfleet watch in tmux against a contract-following stand-in CP', () => {
-  it('renders the live Ink view in a real terminal, follows changes, quits on q with exit 0', async () => {
+  it('renders the live Ink view in a real terminal, follows changes, paints the final Reverted frame and exits 1', async () => {
     const pki = await makeTestPki(mkdtempSync(join(tmpdir(), 'nixfleet-tmux-')));
     const s = midRollout();
     const fake = await startFakeCp(pki, {
@@ -164,8 +164,17 @@ describe.skipIf(!hasTmux)('nixfleet watch in tmux against a contract-following s
         [`/v1/rollouts/${RID}/trace`]: { json: s.trace },
       });
       await until((x) => !x.includes('CLI_ERR_CP_REFUSED'));
-      tmux('send-keys', '-t', session, 'q');
-      expect(await until((x) => x.includes('EXIT='))).toContain('EXIT=0');
+      // The rollout reverts: the view paints that final frame, then ends by itself (exit 1).
+      const f = failedRollout();
+      fake.setRoutes({
+        '/v1/hosts': { json: f.hosts },
+        '/v1/rollouts': { json: f.rollouts },
+        '/v1/channels/stable': { json: f.channel },
+        [`/v1/rollouts/${RID}/trace`]: { json: f.trace },
+      });
+      const last = await until((x) => x.includes('EXIT='));
+      expect(last).toContain(`${RID}  Reverted`);
+      expect(last).toContain('EXIT=1');
     } finally {
       spawnSync('tmux', ['kill-session', '-t', session]);
       await fake.close();
