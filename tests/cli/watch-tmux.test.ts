@@ -180,6 +180,63 @@ describe.skipIf(!hasTmux)('nixfleet watch in tmux against a contract-following s
       await fake.close();
     }
   });
+  it('status --watch keeps the fleet table on screen, refreshed, and q quits with exit 0', async () => {
+    const pki = await makeTestPki(mkdtempSync(join(tmpdir(), 'nixfleet-tmux-status-')));
+    const s = midRollout();
+    const fake = await startFakeCp(pki, {
+      '/v1/hosts': { json: s.hosts },
+      '/v1/rollouts': { json: s.rollouts },
+      '/v1/channels/stable': { json: s.channel },
+    });
+    const session = `${SESSION}-status`;
+    try {
+      const args = [process.execPath, NIXFLEET_BIN, 'status', '--watch', '--interval', '300ms']
+        .concat(['--cp-url', fake.url, '--ca-cert', pki.caCert])
+        .concat(['--client-cert', pki.clientCert, '--client-key', pki.clientKey]);
+      const cmd = args.map((x) => `'${x}'`).join(' ');
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-x',
+        '120',
+        '-y',
+        '45',
+        `${OPERATOR_SHELL} ${cmd}; echo "EXIT=$?"; sleep 120`,
+      );
+      const screenOf = async (pred: (x: string) => boolean): Promise<string> => {
+        const end = Date.now() + 20_000;
+        let x = '';
+        while (Date.now() < end) {
+          x = tmux('capture-pane', '-p', '-t', session);
+          if (pred(x)) return x;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        throw new Error(`screen never matched; last screen:\n${x}`);
+      };
+      const screen = await screenOf((x) => x.includes('q to quit'));
+      // (Ages come from the real clock here, so the fixture's hosts read as stale.)
+      expect(screen).toMatch(/NixFleet https:\/\/127\.0\.0\.1:\d+ · 4 hosts/);
+      expect(screen).toMatch(/stable\s+stable@3f2a9c1\s+Active/);
+      // A later poll sees a failed fleet: the table changes in place.
+      const f = failedRollout();
+      fake.setRoutes({
+        '/v1/hosts': { json: f.hosts },
+        '/v1/rollouts': { json: f.rollouts },
+        '/v1/channels/stable': { json: f.channel },
+      });
+      const changed = await screenOf((x) => /stable@3f2a9c1\s+Reverted/.test(x));
+      expect(changed).toContain('q to quit');
+      tmux('send-keys', '-t', session, 'q');
+      // Exit 1: the fleet it last showed has a failed rollout.
+      expect(await screenOf((x) => x.includes('EXIT='))).toContain('EXIT=1');
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', session]);
+      await fake.close();
+    }
+  });
+
   it('in a terminal of a CI job (CI=1) prints plain frames instead of a live view Ink would not paint', async () => {
     const pki = await makeTestPki(mkdtempSync(join(tmpdir(), 'nixfleet-tmux-ci-')));
     const s = midRollout();
