@@ -218,6 +218,42 @@ describe('nixfleet watch without a TTY', () => {
     expect(frames[1]).toContain('stable@3f2a9c1d  Reverted');
   });
 
+  it('--json: one document with --once, else a JSON line per change ending with the rollout', async () => {
+    cp.setRoutes(routesOf(midRollout()));
+    const once = await runOp(['watch', RID, '--once', '--json', ...flags()]);
+    expect(once.code).toBe(0);
+    const doc = JSON.parse(once.stdout) as {
+      rolloutId: string;
+      rollout: { state: string };
+      hosts: { hostname: string; state: string; note: string }[];
+      decisions: unknown[];
+    };
+    expect(doc.rolloutId).toBe(RID);
+    expect(doc.rollout.state).toBe('Active');
+    expect(doc.hosts.find((h) => h.hostname === 'etcd-2')).toMatchObject({
+      state: 'Queued',
+      note: 'held: budget tags=etcd 1/1 in flight',
+    });
+    let polls = 0;
+    const s = midRollout();
+    const f = failedRollout();
+    cp.setRoutes(
+      routesOf(s, {
+        '/v1/rollouts': () => {
+          polls++;
+          return { json: polls < 3 ? s.rollouts : f.rollouts };
+        },
+      }),
+    );
+    const r = await runOp(['watch', RID, '--json', '--interval', '20ms', ...flags()]);
+    expect(r.code).toBe(1);
+    const states = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { rollout: { state: string } }).rollout.state);
+    expect(states).toEqual(['Active', 'Reverted']);
+  });
+
   it('exits 0 once a rollout reached Terminal, 4 for an unknown id, 3 when the CP goes away', async () => {
     cp.setRoutes(
       routesOf(midRollout(), {

@@ -232,6 +232,29 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     expect(r.stderr).toContain('CLI_ERR_CP_REFUSED: GET /v1/hosts: 503 CP_ERR_NOT_READY');
   });
 
+  it('--watch --json prints a JSON line per change (each a valid api-hosts value)', async () => {
+    let polls = 0;
+    const mid = midRollout();
+    const failed = failedRollout();
+    cp.setRoutes({
+      ...routesOf(mid),
+      '/v1/hosts': () => {
+        polls++;
+        if (polls <= 2) return { json: mid.hosts };
+        if (polls <= 3) return { json: failed.hosts };
+        return {
+          status: 503,
+          json: { error: { code: 'CP_ERR_NOT_READY', message: 'x', status: 503, issues: [] } },
+        };
+      },
+    });
+    const r = await runOp(['status', '--watch', '--json', '--interval', '20ms', ...flags()]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(validateContract('api-hosts', JSON.parse(l)).ok).toBe(true);
+    expect(r.code).toBe(4);
+  });
+
   it('bad flags are exit 2', async () => {
     expect((await runOp(['status', '--no-such-flag'])).code).toBe(2);
     const r = await runOp(['status', '--timeout', 'soon', ...flags()]);

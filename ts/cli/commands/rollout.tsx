@@ -16,7 +16,7 @@ import {
   type RolloutSnapshot,
 } from '../status/snapshot.ts';
 import { parseTimestamp } from '../../trust/index.ts';
-import { rolloutHostLines } from '../views/RolloutView.tsx';
+import { ROLLOUT_HOST_COLUMNS, rolloutHostLines } from '../views/RolloutView.tsx';
 import { progressText, waveText } from '../views/StatusView.tsx';
 import { Table, type TableColumn } from '../views/Table.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -141,18 +141,11 @@ async function hostsCommand(
       return code;
     }
     const width = viewWidth(ctx);
-    const cols: TableColumn<(typeof lines)[number]>[] = [
-      { header: 'HOST', cell: (l) => l.hostname, min: 6, priority: 0 },
-      { header: 'STATE', cell: (l) => l.state, min: 10, priority: 0 },
-      { header: 'FOR', cell: (l) => formatAge(l.forMs), min: 5, priority: 1 },
-      { header: 'CLOSURE', cell: (l) => l.closure, min: 7, priority: 3 },
-      { header: 'NOTE', cell: (l) => l.note, min: 12, priority: 2 },
-    ];
     ctx.io.stdout(`${id}  ${snap.rollout?.state ?? ''}\n`);
     printView(
       ctx,
       <Table
-        columns={cols}
+        columns={ROLLOUT_HOST_COLUMNS}
         rows={lines}
         rowKey={(l) => l.hostname}
         width={width}
