@@ -115,11 +115,16 @@ let
     };
 in
 { mkFleet, ... }:
+let
+  # The runner's host pubkeys ride on the hosts, so map over those (mapping
+  # over scenario.fleet.hosts would drop them from the signed fleet.resolved).
+  fleet = withRunner (withProbe scenario.fleet);
+in
 mkFleet (
-  withRunner (withProbe scenario.fleet)
+  fleet
   // {
     hosts = builtins.mapAttrs (
       name: h: h // { configuration.config.system.build.toplevel = toplevel name; }
-    ) scenario.fleet.hosts;
+    ) fleet.hosts;
   }
 )
