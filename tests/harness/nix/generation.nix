@@ -63,6 +63,8 @@ let
     b:
     if b.switch == "fail" then
       "#!/bin/sh\necho 'activation failed: harness generation ${generation}' >&2\nexit 1\n"
+    else if b.switch == "slow" then
+      "#!/bin/sh\nsleep 2\nexit 0\n"
     else
       "#!/bin/sh\nexit 0\n";
 
