@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ApiRolloutEvents, FleetResolved, RolloutManifest } from '../contracts/index.ts';
 import { safeName } from '../agent/state/store.ts';
+import { canonicalBytes } from '../trust/index.ts';
 import { eventBody, rolloutOf } from './observe.ts';
 import { REPO, type Published } from './publish.ts';
 
@@ -247,13 +248,34 @@ export async function checkSignedRoundtrip(i: RoundtripInputs): Promise<string[]
       }
       const pubFile = join(i.auditDir, `${h}.pub`);
       writeFileSync(pubFile, `${pubkey}\n`);
+      // The evidence as the CP's event log (the canonical store) carries it:
+      // the latest signed ProbeResult of this host in this rollout, written
+      // out as the exact bytes that were signed.
+      const fromCp = mine
+        .map(
+          (e) => (eventBody(e) as { evidence?: { payload: unknown; signature: string } }).evidence,
+        )
+        .filter((x) => x !== undefined)
+        .pop();
+      const files: string[] = [];
+      if (!fromCp) v.push(`${h}: the CP's event log carries no signed probe evidence for ${id}`);
+      else {
+        const bytes = canonicalBytes(fromCp.payload);
+        if (!bytes.ok) v.push(`${h}: the CP's evidence payload is not canonicalisable`);
+        else {
+          const f = join(i.auditDir, `${h}.cp-evidence.json`);
+          writeFileSync(f, bytes.value);
+          writeFileSync(`${f}.sig`, fromCp.signature);
+          files.push(f);
+        }
+      }
+      // And as the host keeps it on its own disk.
       const evDir = join(i.hostStateDir(h), 'evidence');
-      const payloads = existsSync(evDir)
-        ? readdirSync(evDir).filter((f) => f.endsWith('.json'))
-        : [];
-      if (payloads.length === 0) v.push(`${h}: no signed probe evidence on the host`);
-      for (const p of payloads) {
-        const payloadFile = join(evDir, p);
+      const onHost = existsSync(evDir) ? readdirSync(evDir).filter((f) => f.endsWith('.json')) : [];
+      if (onHost.length === 0) v.push(`${h}: no signed probe evidence on the host`);
+      files.push(...onHost.map((f) => join(evDir, f)));
+      for (const payloadFile of files) {
+        const p = payloadFile.slice(payloadFile.lastIndexOf('/') + 1);
         const er = await auditor([
           'probe',
           '--payload',
