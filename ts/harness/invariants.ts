@@ -157,6 +157,23 @@ async function auditor(args: string[]): Promise<string | null> {
   }
 }
 
+/** Copies a payload and its `.sig` to `dest` (and `dest.sig`); returns `dest`. */
+function snapshotPair(source: string, dest: string): string {
+  if (source === dest) return dest;
+  writeFileSync(dest, readFileSync(source));
+  writeFileSync(`${dest}.sig`, readFileSync(`${source}.sig`));
+  return dest;
+}
+
+/** Whether the pair at `source` differs from the copy at `copy`. */
+function pairChanged(source: string, copy: string): boolean {
+  if (source === copy) return false;
+  return (
+    !readFileSync(source).equals(readFileSync(copy)) ||
+    !readFileSync(`${source}.sig`).equals(readFileSync(`${copy}.sig`))
+  );
+}
+
 /** What the signed-roundtrip invariant reads. */
 export interface RoundtripInputs {
   readonly events: readonly LogEvent[];
@@ -180,40 +197,53 @@ export interface RoundtripInputs {
 export async function checkSignedRoundtrip(i: RoundtripInputs): Promise<string[]> {
   if (!i.release || i.release.rolloutIds.length === 0)
     return ['signedRoundtrip: no release opened a rollout — nothing to check'];
-  const v: string[] = [];
   const fleetFile = join(i.releaseDir, 'fleet.resolved.json');
   const fleet = JSON.parse(readFileSync(fleetFile, 'utf8')) as FleetResolved;
   mkdirSync(i.auditDir, { recursive: true });
-  const windowOf = (channel: string): string =>
-    String((fleet.channels[channel]?.freshnessWindow ?? 0) * 60);
   const anyWindow = String(
     Math.max(...Object.values(fleet.channels).map((c) => c.freshnessWindow)) * 60,
   );
-  const fr = await auditor([
-    'artifact',
-    '--artifact',
-    fleetFile,
-    '--signature',
-    `${fleetFile}.sig`,
-    '--trust-file',
-    i.trustFile,
-    '--freshness-window-secs',
-    anyWindow,
-  ]);
-  if (fr) v.push(`auditor refused fleet.resolved: ${fr}`);
-  for (const id of i.release.rolloutIds) {
-    const file = join(i.releaseDir, 'rollouts', `${id}.json`);
-    const ciBytes = readFileSync(file);
-    const ciSig = readFileSync(`${file}.sig`);
-    const manifest = JSON.parse(ciBytes.toString('utf8')) as RolloutManifest;
-    const served = await cpGet(i.cp, `/v1/rollouts/${id}`, 'application/json');
-    if (served.status !== 200) v.push(`CP served ${id} with HTTP ${served.status}`);
-    else if (!served.body.equals(ciBytes))
-      v.push(`CP serves manifest ${id} bytes that differ from what CI signed`);
-    const servedSig = await cpGet(i.cp, `/v1/rollouts/${id}`, 'application/octet-stream');
-    if (!servedSig.body.equals(ciSig) || served.signature !== ciSig.toString('base64'))
-      v.push(`CP serves a signature for ${id} that differs from CI's`);
-    const mr = await auditor([
+  // Auditor processes run concurrently (each is a cold `nixfleet` start);
+  // violations are reported in a fixed order.
+  const jobs: Promise<string[]>[] = [
+    auditor([
+      'artifact',
+      '--artifact',
+      fleetFile,
+      '--signature',
+      `${fleetFile}.sig`,
+      '--trust-file',
+      i.trustFile,
+      '--freshness-window-secs',
+      anyWindow,
+    ]).then((r) => (r ? [`auditor refused fleet.resolved: ${r}`] : [])),
+  ];
+  for (const id of i.release.rolloutIds) jobs.push(checkRollout(i, fleet, fleetFile, id));
+  return (await Promise.all(jobs)).flat();
+}
+
+/** One rollout of the signed-roundtrip invariant. */
+async function checkRollout(
+  i: RoundtripInputs,
+  fleet: FleetResolved,
+  fleetFile: string,
+  id: string,
+): Promise<string[]> {
+  const v: string[] = [];
+  const file = join(i.releaseDir, 'rollouts', `${id}.json`);
+  const ciBytes = readFileSync(file);
+  const ciSig = readFileSync(`${file}.sig`);
+  const manifest = JSON.parse(ciBytes.toString('utf8')) as RolloutManifest;
+  const served = await cpGet(i.cp, `/v1/rollouts/${id}`, 'application/json');
+  if (served.status !== 200) v.push(`CP served ${id} with HTTP ${served.status}`);
+  else if (!served.body.equals(ciBytes))
+    v.push(`CP serves manifest ${id} bytes that differ from what CI signed`);
+  const servedSig = await cpGet(i.cp, `/v1/rollouts/${id}`, 'application/octet-stream');
+  if (!servedSig.body.equals(ciSig) || served.signature !== ciSig.toString('base64'))
+    v.push(`CP serves a signature for ${id} that differs from CI's`);
+  if (manifest.hostSet.length === 0) v.push(`manifest ${id} names no host — no evidence`);
+  const jobs: Promise<string[]>[] = [
+    auditor([
       'rollout-manifest',
       '--manifest',
       file,
@@ -226,79 +256,94 @@ export async function checkSignedRoundtrip(i: RoundtripInputs): Promise<string[]
       '--trust-file',
       i.trustFile,
       '--freshness-window-secs',
-      windowOf(manifest.channel),
-    ]);
-    if (mr) v.push(`auditor refused manifest ${id}: ${mr}`);
-    if (manifest.hostSet.length === 0) v.push(`manifest ${id} names no host — no evidence`);
-    for (const { hostname: h, targetClosure } of manifest.hostSet) {
-      const mine = i.events.filter((e) => rolloutOf(e) === id && e.hostname === h);
-      for (const k of ['RemoteDispatchAck', 'RemoteConverged'])
-        if (!mine.some((e) => e.kind === k)) v.push(`${h}: no ${k} for ${id} in the CP's log`);
-      const cached = join(i.hostStateDir(h), 'manifests', safeName(id));
-      if (!existsSync(`${cached}.json`)) v.push(`${h}: no verified manifest cached for ${id}`);
-      else if (
-        !readFileSync(`${cached}.json`).equals(ciBytes) ||
-        !readFileSync(`${cached}.sig`).equals(ciSig)
-      )
-        v.push(`${h}: the manifest it verified for ${id} differs from what CI signed`);
-      const pubkey = fleet.hosts[h]?.pubkey;
-      if (!pubkey) {
-        v.push(`${h}: fleet.resolved carries no pubkey to verify its evidence with`);
-        continue;
-      }
-      const pubFile = join(i.auditDir, `${h}.pub`);
-      writeFileSync(pubFile, `${pubkey}\n`);
-      // The evidence as the CP's event log (the canonical store) carries it:
-      // the latest signed ProbeResult of this host in this rollout, written
-      // out as the exact bytes that were signed.
-      const fromCp = mine
-        .map(
-          (e) => (eventBody(e) as { evidence?: { payload: unknown; signature: string } }).evidence,
-        )
-        .filter((x) => x !== undefined)
-        .pop();
-      const files: string[] = [];
-      if (!fromCp) v.push(`${h}: the CP's event log carries no signed probe evidence for ${id}`);
-      else {
-        const bytes = canonicalBytes(fromCp.payload);
-        if (!bytes.ok) v.push(`${h}: the CP's evidence payload is not canonicalisable`);
-        else {
-          const f = join(i.auditDir, `${h}.cp-evidence.json`);
-          writeFileSync(f, bytes.value);
-          writeFileSync(`${f}.sig`, fromCp.signature);
-          files.push(f);
-        }
-      }
-      // And as the host keeps it on its own disk.
-      const evDir = join(i.hostStateDir(h), 'evidence');
-      const onHost = existsSync(evDir) ? readdirSync(evDir).filter((f) => f.endsWith('.json')) : [];
-      if (onHost.length === 0) v.push(`${h}: no signed probe evidence on the host`);
-      files.push(...onHost.map((f) => join(evDir, f)));
-      for (const payloadFile of files) {
-        const p = payloadFile.slice(payloadFile.lastIndexOf('/') + 1);
-        const er = await auditor([
-          'probe',
-          '--payload',
-          payloadFile,
-          '--signature',
-          `${payloadFile}.sig`,
-          '--pubkey',
-          pubFile,
-          '--hostname',
-          h,
-        ]);
-        if (er) v.push(`${h}: auditor refused probe evidence ${p}: ${er}`);
-        const payload = JSON.parse(readFileSync(payloadFile, 'utf8')) as {
-          rolloutId: string | null;
-          generationHash: string | null;
-          status: string;
-        };
-        if (payload.rolloutId !== id || payload.generationHash !== targetClosure)
-          v.push(
-            `${h}: evidence ${p} is for ${payload.rolloutId} on ${payload.generationHash}, not ${id} on ${targetClosure}`,
-          );
-      }
+      String((fleet.channels[manifest.channel]?.freshnessWindow ?? 0) * 60),
+    ]).then((r) => (r ? [`auditor refused manifest ${id}: ${r}`] : [])),
+    ...manifest.hostSet.map((entry) =>
+      checkHost(i, fleet, id, entry.hostname, entry.targetClosure, { ciBytes, ciSig }),
+    ),
+  ];
+  return [...v, ...(await Promise.all(jobs)).flat()];
+}
+
+/** One host of a rollout: its acks, its cached manifest, its signed evidence. */
+async function checkHost(
+  i: RoundtripInputs,
+  fleet: FleetResolved,
+  id: string,
+  h: string,
+  targetClosure: string,
+  ci: { readonly ciBytes: Buffer; readonly ciSig: Buffer },
+): Promise<string[]> {
+  const v: string[] = [];
+  const mine = i.events.filter((e) => rolloutOf(e) === id && e.hostname === h);
+  for (const k of ['RemoteDispatchAck', 'RemoteConverged'])
+    if (!mine.some((e) => e.kind === k)) v.push(`${h}: no ${k} for ${id} in the CP's log`);
+  const cached = join(i.hostStateDir(h), 'manifests', safeName(id));
+  if (!existsSync(`${cached}.json`)) v.push(`${h}: no verified manifest cached for ${id}`);
+  else if (
+    !readFileSync(`${cached}.json`).equals(ci.ciBytes) ||
+    !readFileSync(`${cached}.sig`).equals(ci.ciSig)
+  )
+    v.push(`${h}: the manifest it verified for ${id} differs from what CI signed`);
+  const pubkey = fleet.hosts[h]?.pubkey;
+  if (!pubkey) return [...v, `${h}: fleet.resolved carries no pubkey to verify its evidence with`];
+  const pubFile = join(i.auditDir, `${h}.pub`);
+  writeFileSync(pubFile, `${pubkey}\n`);
+  // The evidence as the CP's event log (the canonical store) carries it:
+  // the latest signed ProbeResult of this host in this rollout, written out
+  // as the exact bytes that were signed.
+  const fromCp = mine
+    .map((e) => (eventBody(e) as { evidence?: { payload: unknown; signature: string } }).evidence)
+    .filter((x) => x !== undefined)
+    .pop();
+  const files: string[] = [];
+  if (!fromCp) v.push(`${h}: the CP's event log carries no signed probe evidence for ${id}`);
+  else {
+    const bytes = canonicalBytes(fromCp.payload);
+    if (!bytes.ok) v.push(`${h}: the CP's evidence payload is not canonicalisable`);
+    else {
+      const f = join(i.auditDir, `${h}.cp-evidence.json`);
+      writeFileSync(f, bytes.value);
+      writeFileSync(`${f}.sig`, fromCp.signature);
+      files.push(f);
     }
+  }
+  // And as the host keeps it on its own disk.
+  const evDir = join(i.hostStateDir(h), 'evidence');
+  const onHost = existsSync(evDir) ? readdirSync(evDir).filter((f) => f.endsWith('.json')) : [];
+  if (onHost.length === 0) v.push(`${h}: no signed probe evidence on the host`);
+  files.push(...onHost.map((f) => join(evDir, f)));
+  for (const source of files) {
+    const p = source.slice(source.lastIndexOf('/') + 1);
+    // The running agent rewrites its evidence every probe interval, the
+    // payload and its .sig as two files: audit a copy, and re-copy when the
+    // host rewrote the pair while it was being copied.
+    let payloadFile = source;
+    let er: string | null = null;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      payloadFile = snapshotPair(source, join(i.auditDir, `${h}.${attempt}.${p}`));
+      er = await auditor([
+        'probe',
+        '--payload',
+        payloadFile,
+        '--signature',
+        `${payloadFile}.sig`,
+        '--pubkey',
+        pubFile,
+        '--hostname',
+        h,
+      ]);
+      if (er === null || !pairChanged(source, payloadFile)) break;
+    }
+    if (er) v.push(`${h}: auditor refused probe evidence ${p}: ${er}`);
+    const payload = JSON.parse(readFileSync(payloadFile, 'utf8')) as {
+      rolloutId: string | null;
+      generationHash: string | null;
+    };
+    if (payload.rolloutId !== id || payload.generationHash !== targetClosure)
+      v.push(
+        `${h}: evidence ${p} is for ${payload.rolloutId} on ${payload.generationHash}, not ${id} on ${targetClosure}`,
+      );
   }
   return v;
 }
