@@ -1,7 +1,8 @@
 // Host-signed probe evidence (book §1.6, RFC-0007 §7): every probe result is
 // turned into a canonical `probe-payload`, signed by the SSH host key, kept
-// as `<stateDir>/evidence/<probe>.json` + `.sig` (exact bytes an auditor
-// checks with `nixfleet verify probe`), and the payload with its signature
+// as `<stateDir>/evidence/<probe>.evidence.json` (payload and signature in
+// one atomic file) and `<probe>.json` + `.sig` (the exact bytes), which an
+// auditor checks with `nixfleet verify probe`, and the payload with its signature
 // rides on the ProbeResult event. Must never sign anything but a
 // probe-payload.
 import { readFileSync } from 'node:fs';
@@ -82,9 +83,18 @@ export function signProbeResult(input: {
   return { payload, bytes: bytes.value, signature, signatureBase64: encodeBase64(signature) };
 }
 
-/** Writes the latest signed payload of a probe under `dir`. */
+/**
+ * Writes the latest signed payload of a probe under `dir`, twice:
+ * `<probe>.evidence.json` — `{ payload, signature }` as a ProbeResult carries them, in one
+ * atomic file, so a copy taken while the agent runs is always a matching pair (what auditors
+ * should collect) — and `<probe>.json` + `.json.sig`, the exact signed bytes and the raw
+ * signature. The latter are two files: each is atomic, but a reader between the two renames
+ * can see a new payload with the old signature.
+ */
 export function storeEvidence(dir: string, e: SignedEvidence): void {
   const base = join(dir, safeName(e.payload.probe));
+  const pair = JSON.stringify({ payload: e.payload, signature: e.signatureBase64 });
+  writeFileAtomic(`${base}.evidence.json`, new TextEncoder().encode(pair), { mode: 0o644 });
   writeFileAtomic(`${base}.json`, e.bytes, { mode: 0o644 });
   writeFileAtomic(`${base}.json.sig`, e.signature, { mode: 0o644 });
 }

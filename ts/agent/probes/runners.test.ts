@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  canonicalBytes,
   encodeBase64,
   generatePrivateKey,
   signCanonical,
@@ -13,7 +14,7 @@ import {
 import { splitCommand } from './argv.ts';
 import type { ProbeSpec } from './config.ts';
 import { loadProbeSet } from './config.ts';
-import { signProbeResult } from './evidence.ts';
+import { signProbeResult, storeEvidence } from './evidence.ts';
 import { runProbe, type RunnerContext } from './runners.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nixfleet-probes-'));
@@ -162,6 +163,23 @@ describe('probe runners', () => {
       expectedHostname: 'web-01',
     });
     expect(v.ok).toBe(true);
+    // Stored: the one-file pair re-canonicalises to exactly the signed bytes, and the
+    // two-file form holds those bytes and the raw signature.
+    const dir = mkdtempSync(join(tmpdir(), 'nixfleet-evidence-'));
+    try {
+      storeEvidence(dir, s);
+      const pair = JSON.parse(readFileSync(join(dir, 'e.evidence.json'), 'utf8')) as {
+        payload: unknown;
+        signature: string;
+      };
+      const bytes = canonicalBytes(pair.payload);
+      expect(bytes.ok && Buffer.from(bytes.value).equals(Buffer.from(s.bytes))).toBe(true);
+      expect(pair.signature).toBe(s.signatureBase64);
+      expect(readFileSync(join(dir, 'e.json')).equals(Buffer.from(s.bytes))).toBe(true);
+      expect(readFileSync(join(dir, 'e.json.sig')).equals(Buffer.from(s.signature))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('loads health-checks.json and refuses another host’s file', () => {

@@ -2,6 +2,7 @@
 // trust file, the host key, `--now` and the numeric windows. Every failure is
 // a CliError (exit 2): nothing was verified. ts/trust never sees a path.
 import {
+  canonicalBytes,
   decodeBase64Strict,
   decodeUtf8Strict,
   err,
@@ -89,6 +90,42 @@ export function decodeSignatureFile(bytes: Uint8Array): Uint8Array {
   const text = decodeUtf8Strict(bytes)?.trim();
   const decoded = text ? decodeBase64Strict(text) : null;
   return decoded && decoded.length === 64 ? decoded : bytes;
+}
+
+/**
+ * Reads a `{ payload, signature }` evidence pair (the agent's `<probe>.evidence.json`, or a
+ * ProbeResult's fields): the signed bytes are the RFC 8785 form of `payload` — what the agent
+ * signed — and `signature` is base64 of the raw 64 bytes.
+ *
+ * @example readEvidencePair(bytes, '--evidence web-01.evidence.json')
+ */
+export function readEvidencePair(
+  bytes: Uint8Array,
+  what: string,
+): Result<{ payload: Uint8Array; signature: Uint8Array }, CliError> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(decodeUtf8Strict(bytes) ?? '\u0000');
+  } catch (e) {
+    return err(cliError('CLI_ERR_USAGE', `${what}: not JSON (${(e as Error).message})`));
+  }
+  const pair = doc as { payload?: unknown; signature?: unknown } | null;
+  if (typeof pair !== 'object' || pair === null || Array.isArray(pair))
+    return err(cliError('CLI_ERR_USAGE', `${what}: expected an object { payload, signature }`));
+  if (typeof pair.payload !== 'object' || pair.payload === null || Array.isArray(pair.payload))
+    return err(cliError('CLI_ERR_USAGE', `${what}: payload must be an object`));
+  const signature = typeof pair.signature === 'string' ? decodeBase64Strict(pair.signature) : null;
+  if (signature === null || signature.length !== 64)
+    return err(cliError('CLI_ERR_USAGE', `${what}: signature must be base64 of 64 bytes`));
+  const payload = canonicalBytes(pair.payload);
+  if (!payload.ok)
+    return err(
+      cliError(
+        'CLI_ERR_USAGE',
+        `${what}: payload is not canonicalisable: ${payload.error.message}`,
+      ),
+    );
+  return ok({ payload: payload.value, signature });
 }
 
 const OFFSET_TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?[+-]\d{2}:\d{2}$/;

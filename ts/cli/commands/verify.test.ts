@@ -237,6 +237,48 @@ describe('nixfleet verify subcommands', () => {
     );
   });
 
+  it("probe --evidence: the agent's one-file pair verifies; tampered is 1, malformed or mixed flags 2", async () => {
+    const payload = JSON.parse(
+      Buffer.from(fixtureBytes(`probe/${FIXTURE_HOST}.json`)).toString('utf8'),
+    ) as Record<string, unknown>;
+    const signature = Buffer.from(fixtureBytes(`probe/${FIXTURE_HOST}.json.sig`)).toString(
+      'base64',
+    );
+    const write = (name: string, body: string): string => {
+      const p = join(tmp, name);
+      writeFileSync(p, body);
+      return p;
+    };
+    const pub = ['--pubkey', f(`keys/${FIXTURE_HOST}_ed25519_key.pub`)];
+    const run = (file: string, extra: string[] = []) =>
+      runInProcess(['verify', 'probe', '--evidence', file, ...pub, ...extra]);
+    // Key order and spacing of the file do not matter: the signed bytes are the JCS form.
+    const good = write('good.evidence.json', JSON.stringify({ signature, payload }, null, 2));
+    expect((await run(good, ['--hostname', FIXTURE_HOST])).code).toBe(0);
+    const tampered = write(
+      'tampered.evidence.json',
+      JSON.stringify({ payload: { ...payload, status: 'fail' }, signature }),
+    );
+    expect((await run(tampered)).code).toBe(1);
+    for (const [name, body] of [
+      ['notjson', '{"payload":'],
+      ['array', '[]'],
+      ['nopayload', JSON.stringify({ signature })],
+      ['shortsig', JSON.stringify({ payload, signature: 'AAAA' })],
+      ['nosig', JSON.stringify({ payload })],
+    ] as const) {
+      const r = await run(write(`${name}.evidence.json`, body));
+      expect(r.code, name).toBe(2);
+      expect(r.stderr, name).toContain('--evidence');
+    }
+    const mixed = await run(good, ['--payload', f(`probe/${FIXTURE_HOST}.json`)]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('--evidence replaces --payload and --signature');
+    const neither = await runInProcess(['verify', 'probe', ...pub]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('give --evidence, or both --payload and --signature');
+  });
+
   it('bootstrap-token: valid now, expired later, wrong host', async () => {
     const args = [
       'verify',

@@ -6,6 +6,7 @@
 // printed), 2 argument / I/O / trust-file / key error. See docs/auditor.md.
 import type { Command } from 'commander';
 import {
+  err,
   ok,
   sha256Hex,
   verifyArtifact,
@@ -19,8 +20,10 @@ import {
 import type { CliIo } from '../io.ts';
 import type { ExitCode } from './exit-codes.ts';
 import {
+  cliError,
   decodeSignatureFile,
   parseNow,
+  readEvidencePair,
   parseSeconds,
   readHostKey,
   readInput,
@@ -172,22 +175,43 @@ async function runBootstrapToken(io: CliIo, flags: TokenFlags): Promise<Outcome>
 }
 
 interface ProbeFlags {
-  readonly payload: string;
-  readonly signature: string;
+  readonly evidence?: string;
+  readonly payload?: string;
+  readonly signature?: string;
   readonly pubkey: string;
   readonly hostname?: string;
   readonly schema: boolean;
 }
 
+/** The payload bytes and signature to check: from `--evidence`, or `--payload` + `--signature`. */
+async function probeInputs(
+  io: CliIo,
+  flags: ProbeFlags,
+): Promise<Result<{ payload: Uint8Array; signature: Uint8Array }, CliError>> {
+  if (flags.evidence !== undefined) {
+    if (flags.payload !== undefined || flags.signature !== undefined)
+      return err(cliError('CLI_ERR_USAGE', '--evidence replaces --payload and --signature'));
+    const file = await readInput(io, '--evidence', flags.evidence);
+    if (!file.ok) return file;
+    return readEvidencePair(file.value, `--evidence ${flags.evidence}`);
+  }
+  if (flags.payload === undefined || flags.signature === undefined)
+    return err(cliError('CLI_ERR_USAGE', 'give --evidence, or both --payload and --signature'));
+  const payload = await readInput(io, '--payload', flags.payload);
+  if (!payload.ok) return payload;
+  const signature = await readInput(io, '--signature', flags.signature);
+  if (!signature.ok) return signature;
+  return ok({ payload: payload.value, signature: decodeSignatureFile(signature.value) });
+}
+
 async function runProbe(io: CliIo, flags: ProbeFlags): Promise<Outcome> {
   const inputs = await gather({
-    payload: () => readInput(io, '--payload', flags.payload),
-    signature: () => readInput(io, '--signature', flags.signature),
+    pair: () => probeInputs(io, flags),
     publicKey: () => readHostKey(io, flags.pubkey),
   });
   if (!inputs.ok) return { kind: 'error', error: inputs.error };
-  const { payload, signature, publicKey } = inputs.value;
-  const r = verifySignedPayload(payload, decodeSignatureFile(signature), {
+  const { pair, publicKey } = inputs.value;
+  const r = verifySignedPayload(pair.payload, pair.signature, {
     publicKey,
     expectedHostname: flags.hostname,
     ...(flags.schema ? { contract: 'probe-payload' as const } : {}),
@@ -263,8 +287,12 @@ export function registerVerify(program: Command, ctx: VerifyContext): void {
   verify
     .command('probe')
     .description("verify a host-signed probe payload against the host's OpenSSH key")
-    .requiredOption('--payload <path>', 'probe payload, exactly the bytes that were signed')
-    .requiredOption('--signature <path>', 'signature: raw 64 bytes or base64 text')
+    .option(
+      '--evidence <path>',
+      '<probe>.evidence.json from the host ({ payload, signature }, one atomic file), or a ProbeResult body',
+    )
+    .option('--payload <path>', 'probe payload, exactly the bytes that were signed')
+    .option('--signature <path>', 'signature of --payload: raw 64 bytes or base64 text')
     .requiredOption('--pubkey <path>', 'host public key file (ssh-ed25519 AAAA…)')
     .option('--hostname <name>', 'require the payload hostname to be this host')
     .option('--no-schema', 'skip validation against the probe-payload contract')
