@@ -29,6 +29,10 @@ export interface HarnessScenario {
          */
         probe?: 'pass' | 'fail';
         /**
+         * Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).
+         */
+        secrets?: string[];
+        /**
          * Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).
          */
         signed?: boolean;
@@ -36,6 +40,10 @@ export interface HarnessScenario {
          * What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live.
          */
         switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus';
+        /**
+         * Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation.
+         */
+        switchSecs?: number;
       };
       /**
        * Per-host behaviour.
@@ -47,6 +55,10 @@ export interface HarnessScenario {
            */
           probe?: 'pass' | 'fail';
           /**
+           * Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).
+           */
+          secrets?: string[];
+          /**
            * Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).
            */
           signed?: boolean;
@@ -54,6 +66,10 @@ export interface HarnessScenario {
            * What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live.
            */
           switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus';
+          /**
+           * Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation.
+           */
+          switchSecs?: number;
         };
       };
     };
@@ -61,7 +77,9 @@ export interface HarnessScenario {
   /**
    * Properties checked continuously while the scenario runs.
    */
-  invariants?: ('wavesInOrder' | 'budgetsRespected' | 'noQuarantinedDispatch')[];
+  invariants?: (
+    'wavesInOrder' | 'budgetsRespected' | 'noQuarantinedDispatch' | 'secretsConfined'
+  )[];
   /**
    * Scenario name (file name without .nix).
    */
@@ -98,7 +116,8 @@ export interface HarnessScenario {
         | 'cutNetwork'
         | 'restoreNetwork'
         | 'tamperArtifact'
-        | 'skewClock';
+        | 'skewClock'
+        | 'replayEnrollToken';
       /**
        * Clock offset for skewClock (negative: behind).
        */
@@ -146,7 +165,9 @@ export interface HarnessScenario {
         | 'hostCurrent'
         | 'hostQuarantined'
         | 'cpAlert'
-        | 'agentRejected';
+        | 'agentRejected'
+        | 'enrollRefused'
+        | 'hostRecovered';
       /**
        * Host or rollout state expected.
        */
