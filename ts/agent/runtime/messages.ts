@@ -52,8 +52,14 @@ export class Inbox<T> {
     while (this.items.length === 0) {
       if (signal.aborted) return null;
       await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        // The stop signal lives as long as the agent: remove the listener
+        // on every wake-up, or each wait leaks one.
+        const onAbort = (): void => resolve();
+        this.waiter = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
       });
     }
     return this.items.shift() as T;
