@@ -171,6 +171,9 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     const agentSpec = (h: string) => ({
       name: `agent-${h}`,
       logFile: join(workDir, `agent-${h}.log`),
+      // Hosts are separate machines: no Nix narinfo cache (~/.cache/nix)
+      // shared between them or with the runner's own nix processes.
+      env: { XDG_CACHE_HOME: join(workDir, 'hosts', h, 'xdg-cache') },
       argv: lab.wrap(h, [
         process.execPath,
         join(REPO, 'bin/nixfleet-agent.mjs'),
