@@ -11,15 +11,17 @@ let
 
   behaviour = types.submodule {
     options = {
-      switch = opt (types.enum [ "ok" "fail" "inhibit-kernel" "inhibit-dbus" "slow" ]) "What bin/switch-to-configuration does: succeed, exit 1, (inhibit-*) change a component that cannot be swapped live, or (slow) succeed after 2 s, so a host stays observably in flight." "ok" { default = "ok"; };
+      switch = opt (types.enum [ "ok" "fail" "inhibit-kernel" "inhibit-dbus" ]) "What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs)." "ok" { default = "ok"; };
       probe = opt (types.enum [ "pass" "fail" ]) "Whether the host's enforce probe (an exec probe rendered into the closure) passes." "pass" { default = "pass"; };
       signed = opt types.bool "Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing)." true { default = true; };
+      switchSecs = opt types.ints.unsigned "Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight." 0 { default = 0; };
+      secrets = opt (types.listOf (types.strMatching "[a-z0-9-]+")) "Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>)." [ ] { default = [ ]; };
     };
   };
 
   condition = types.submodule {
     options = {
-      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" ]) "What to wait for." "hostsConverged" { };
+      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" ]) "What to wait for." "hostsConverged" { };
       hosts = opt (types.listOf types.str) "Hosts the condition is about (empty: every host of the fleet)." [ ] { default = [ ]; };
       channel = opt (types.nullOr types.str) "Channel, for rollout conditions." null { default = null; };
       state = opt (types.nullOr types.str) "Host or rollout state expected." null { default = null; };
@@ -32,7 +34,7 @@ let
     options = {
       kind = opt (types.enum [
         "killCp" "restartCp" "wipeCpDb" "killAgent" "restartAgent" "cutNetwork" "restoreNetwork"
-        "tamperArtifact" "skewClock"
+        "tamperArtifact" "skewClock" "replayEnrollToken"
       ]) "Fault to inject." "killAgent" { };
       hosts = opt (types.listOf types.str) "Hosts affected (agent and network faults)." [ ] { default = [ ]; };
       artifact = opt (types.nullOr (types.enum [ "fleet.resolved" "rollout-manifest" "revocations" ])) "Artifact to tamper (one byte flipped after signing)." null { default = null; };
@@ -75,6 +77,6 @@ in
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };
     steps = opt (types.listOf step) "The timeline." [ { release = "g1"; } ] { };
-    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
+    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" "secretsConfined" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
   };
 }

@@ -271,7 +271,15 @@ export function checkWavesInOrder(
     if (w === undefined) continue;
     const kind = agentKind(e);
     if (kind === 'DispatchAck') acks.set(w, Math.min(acks.get(w) ?? Infinity, ms(e.at)));
-    if (kind === 'Converged') converged.set(w, Math.max(converged.get(w) ?? 0, ms(e.at)));
+    if (kind === 'Converged') {
+      // A Converged replayed after the CP lost its database is recorded at
+      // replay time; the agent's own time of convergence is the earlier, true
+      // one. (Acks keep the CP's time: a late record can only hide, never
+      // invent, a violation.)
+      const agentAt = eventBody(e)['at'];
+      const t = typeof agentAt === 'number' ? Math.min(ms(e.at), agentAt) : ms(e.at);
+      converged.set(w, Math.max(converged.get(w) ?? 0, t));
+    }
   }
   const violations: string[] = [];
   // An invariant that finds nothing to check must not pass silently.

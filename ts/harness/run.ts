@@ -20,6 +20,9 @@ import { NetworkLab, namespacesAvailable } from './netns.ts';
 import { Observer, agentKind, checkWavesInOrder, dispatchedHosts, rolloutOf } from './observe.ts';
 import { REPO, publishGeneration, type Published } from './publish.ts';
 import { Supervisor } from './supervisor.ts';
+import { RecoveryLedger } from './boot-recovery.ts';
+import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
+import { checkSecretsConfined, prepareSecrets } from './secrets.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -119,6 +122,12 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       cpAddresses: [lab.cpAddress, 'localhost'],
       now: Date.now(),
     });
+    const secrets = await prepareSecrets({ scenario, fixtures: fx, workDir, hosts });
+    const recovery = new RecoveryLedger(
+      (h) => join(workDir, 'hosts', h),
+      (h) => join(workDir, `agent-${h}.log`),
+    );
+    const replays = new Map<string, ReplayOutcome>();
     const cacheDir = join(workDir, 'cache');
     mkdirSync(cacheDir, { recursive: true });
     served = await serveCache(cacheDir, lab.cpAddress);
@@ -165,6 +174,9 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     const agentSpec = (h: string) => ({
       name: `agent-${h}`,
       logFile: join(workDir, `agent-${h}.log`),
+      // Hosts are separate machines: no Nix narinfo cache (~/.cache/nix)
+      // shared between them or with the runner's own nix processes.
+      env: { XDG_CACHE_HOME: join(workDir, 'hosts', h, 'xdg-cache') },
       argv: lab.wrap(h, [
         process.execPath,
         join(REPO, 'bin/nixfleet-agent.mjs'),
@@ -237,7 +249,17 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       const deadline = Date.now() + timeoutSecs * 1000;
       let last = '';
       for (;;) {
-        const v = await obs.check(cond);
+        const v =
+          cond.kind === 'enrollRefused'
+            ? checkEnrollRefused({
+                hosts: cond.hosts ?? [],
+                outcomes: replays,
+                issuanceLog: join(dbDir, 'issuance.log'),
+                nonceOf: (h) => fx.hosts.get(h)?.nonce,
+              })
+            : cond.kind === 'hostRecovered'
+              ? recovery.check(cond.hosts ?? [], await obs.latestEvents().catch(() => []))
+              : await obs.check(cond);
         if (v.ok) {
           note(`ok: ${cond.kind} — ${v.detail}`);
           return;
@@ -280,7 +302,25 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
           clientKey: fx.operator.keyFile,
         });
       }
-      if (step.fault)
+      if (step.fault?.kind === 'replayEnrollToken') {
+        for (const h of step.fault.hosts ?? []) {
+          const r = await replayEnrollToken({
+            host: h,
+            cpUrl,
+            caCertFile: fx.pki.caCertFile,
+            tokenFile: fx.hosts.get(h)!.tokenFile,
+            sshKeyFile: fx.hosts.get(h)!.sshKeyFile,
+          });
+          replays.set(h, r);
+          note(
+            `fault replayEnrollToken on ${h}: answered ${r.status ?? 'nothing'} ${r.code ?? ''}`,
+          );
+        }
+      } else if (step.fault) {
+        await recovery.before(step.fault).catch((e: Error) => {
+          throw new StepFailure(e.message);
+        });
+        recovery.beforeRestart(step.fault);
         await inject(step.fault, {
           sup,
           lab,
@@ -291,6 +331,8 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
           waitFor,
           note,
         });
+        recovery.after(step.fault);
+      }
       if (step.sleepSecs) {
         note(`sleep ${step.sleepSecs} s`);
         await sleep(step.sleepSecs * 1000);
@@ -309,6 +351,13 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     for (const inv of scenario.invariants ?? []) {
       if (inv === 'wavesInOrder') {
         for (const [id, m] of obs.manifests()) violations.push(...checkWavesInOrder(events, m, id));
+      }
+      if (inv === 'secretsConfined') {
+        const scan = checkSecretsConfined(secrets, workDir);
+        violations.push(...scan.violations);
+        note(
+          `secretsConfined: scanned ${scan.filesScanned} files (${(scan.bytesScanned / 1e6).toFixed(1)} MB, NARs decompressed), ${scan.violations.length} violation(s)`,
+        );
       }
       if (inv === 'noQuarantinedDispatch') {
         // A rollout that reverted must not have dispatched its later waves.

@@ -63,10 +63,47 @@ let
     b:
     if b.switch == "fail" then
       "#!/bin/sh\necho 'activation failed: harness generation ${generation}' >&2\nexit 1\n"
-    else if b.switch == "slow" then
-      "#!/bin/sh\nsleep 2\nexit 0\n"
     else
       "#!/bin/sh\nexit 0\n";
+
+  # Age-encrypted secrets, as with agenix: the runner encrypts each host's
+  # secret to that host's SSH host key (age accepts ssh-ed25519 recipients)
+  # and names the ciphertext file in runnerFile; the ciphertext is copied
+  # into the store and becomes part of the closure. Only the switch, on the
+  # host, decrypts it with the host key into the state root (run/agenix). On
+  # the sandbox backend the store and /etc live under NIXFLEET_SANDBOX_ROOT;
+  # on a real host that variable is empty.
+  secretFile =
+    host: name:
+    let
+      file =
+        ((runner.secrets or { }).${host} or { }).${name}
+          or (throw "scenario ${scenario.name}: host ${host} ships secret ${name} but the runner supplied no ciphertext for it");
+    in
+    builtins.path {
+      path = /. + file;
+      name = "harness-secret-${host}-${name}.age";
+    };
+  decryptSecrets =
+    host: b:
+    builtins.concatStringsSep "" (
+      map (name: ''
+        umask 077
+        mkdir -p "$NIXFLEET_SANDBOX_ROOT/run/agenix"
+        age --decrypt -i "$NIXFLEET_SANDBOX_ROOT/etc/ssh/ssh_host_ed25519_key" -o "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}.tmp" "$NIXFLEET_SANDBOX_ROOT${secretFile host name}" || exit 1
+        mv -f "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}.tmp" "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}"
+      '') b.secrets
+    );
+  # What the switch does before it exits as switchScript says: decrypt the
+  # generation's secrets, then take switchSecs (a slow activation a fault can
+  # land inside).
+  fullSwitchScript =
+    host: b:
+    let
+      base = switchScript b;
+      prelude = decryptSecrets host b + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
+    in
+    if prelude == "" then base else "#!/bin/sh\n" + prelude + builtins.substring 10 (builtins.stringLength base) base;
 
   # The four switch-inhibiting components (contracts §I.7) are symlinks into
   # their own store paths, as on NixOS: generations share them unless the
@@ -93,7 +130,7 @@ let
       system = builtins.currentSystem;
       builder = "/bin/sh";
       PATH = "/bin:/usr/bin";
-      switch = switchScript b;
+      switch = fullSwitchScript host b;
       probe = if b.probe == "pass" then "#!/bin/sh\nexit 0\n" else "#!/bin/sh\necho 'harness probe failing' >&2\nexit 1\n";
       checks = builtins.toJSON probesOnly.healthChecks.${host};
       kernel = component "kernel" (version "kernel");

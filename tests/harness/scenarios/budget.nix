@@ -17,7 +17,7 @@
     rolloutPolicies.all-at-once.strategy = "all-at-once";
     disruptionBudgets = [ { selector.tags = [ "web" ]; maxInFlight = 1; } ];
   };
-  generations.g1.default.switch = "slow";
+  generations.g1.default.switchSecs = 2;
   steps = [
     { release = "g1"; }
     { wait.kind = "hostsConverged"; timeoutSecs = 180; }

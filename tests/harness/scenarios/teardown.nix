@@ -22,6 +22,9 @@
     { release = "g1"; }
     { wait.kind = "hostsConverged"; timeoutSecs = 120; }
     { release = "g2"; }
+    # Mid-rollout: the canary runs g2 and has converged on it (a Converged
+    # state alone is still the g1 rollout's right after the release).
+    { wait = { kind = "hostCurrent"; hosts = [ "canary-01" ]; generation = "g2"; }; timeoutSecs = 120; }
     { wait = { kind = "hostState"; hosts = [ "canary-01" ]; state = "Converged"; }; timeoutSecs = 120; }
     { fault.kind = "wipeCpDb"; }
     { wait.kind = "hostsConverged"; timeoutSecs = 120; }

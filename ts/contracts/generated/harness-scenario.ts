@@ -29,13 +29,21 @@ export interface HarnessScenario {
          */
         probe?: 'pass' | 'fail';
         /**
+         * Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).
+         */
+        secrets?: string[];
+        /**
          * Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).
          */
         signed?: boolean;
         /**
-         * What bin/switch-to-configuration does: succeed, exit 1, (inhibit-*) change a component that cannot be swapped live, or (slow) succeed after 2 s, so a host stays observably in flight.
+         * What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).
          */
-        switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus' | 'slow';
+        switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus';
+        /**
+         * Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.
+         */
+        switchSecs?: number;
       };
       /**
        * Per-host behaviour.
@@ -47,13 +55,21 @@ export interface HarnessScenario {
            */
           probe?: 'pass' | 'fail';
           /**
+           * Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).
+           */
+          secrets?: string[];
+          /**
            * Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).
            */
           signed?: boolean;
           /**
-           * What bin/switch-to-configuration does: succeed, exit 1, (inhibit-*) change a component that cannot be swapped live, or (slow) succeed after 2 s, so a host stays observably in flight.
+           * What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).
            */
-          switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus' | 'slow';
+          switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus';
+          /**
+           * Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.
+           */
+          switchSecs?: number;
         };
       };
     };
@@ -62,7 +78,11 @@ export interface HarnessScenario {
    * Properties checked continuously while the scenario runs.
    */
   invariants?: (
-    'wavesInOrder' | 'budgetsRespected' | 'noQuarantinedDispatch' | 'signedRoundtrip'
+    | 'wavesInOrder'
+    | 'budgetsRespected'
+    | 'noQuarantinedDispatch'
+    | 'signedRoundtrip'
+    | 'secretsConfined'
   )[];
   /**
    * Scenario name (file name without .nix).
@@ -100,7 +120,8 @@ export interface HarnessScenario {
         | 'cutNetwork'
         | 'restoreNetwork'
         | 'tamperArtifact'
-        | 'skewClock';
+        | 'skewClock'
+        | 'replayEnrollToken';
       /**
        * Clock offset for skewClock (negative: behind).
        */
@@ -152,7 +173,9 @@ export interface HarnessScenario {
         | 'hostCurrent'
         | 'hostQuarantined'
         | 'cpAlert'
-        | 'agentRejected';
+        | 'agentRejected'
+        | 'enrollRefused'
+        | 'hostRecovered';
       /**
        * Host or rollout state expected.
        */

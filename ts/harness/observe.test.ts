@@ -1,0 +1,51 @@
+// wavesInOrder reads the CP's event log. After the CP loses its database the
+// agents replay their events, so a canary's Converged is recorded after a
+// later wave's DispatchAck even though it happened before (seen in the
+// teardown scenario): the agent's own time must decide. A real violation and
+// an absence of evidence must still fail.
+import { describe, expect, it } from 'vitest';
+import type { ApiRolloutEvents, RolloutManifest } from '../contracts/index.ts';
+import { checkWavesInOrder } from './observe.ts';
+
+const RID = 'stable@10bad3db977d';
+const manifest = {
+  hostSet: [
+    { hostname: 'canary-01', waveIndex: 0 },
+    { hostname: 'web-01', waveIndex: 1 },
+  ],
+} as unknown as RolloutManifest;
+const T = Date.parse('2026-11-22T07:07:00Z');
+let seq = 0;
+const ev = (host: string, kind: string, recordedAt: number, agentAt: number) => ({
+  seq: ++seq,
+  at: new Date(recordedAt).toISOString(),
+  hostname: host,
+  kind: `Remote${kind}`,
+  payload: { stream: 'host', rolloutId: RID, hostname: host, event: { kind, at: agentAt } },
+});
+type Events = ApiRolloutEvents['events'];
+
+describe('checkWavesInOrder', () => {
+  it('accepts a canary Converged replayed after the later wave acked, when it converged first', () => {
+    const events: Events = [
+      ev('canary-01', 'DispatchAck', T + 45_900, T + 37_800),
+      ev('web-01', 'DispatchAck', T + 46_783, T + 39_278),
+      ev('canary-01', 'Converged', T + 47_179, T + 38_812),
+    ];
+    expect(checkWavesInOrder(events, manifest, RID)).toEqual([]);
+  });
+
+  it('flags a later wave acked before the earlier wave converged', () => {
+    const events: Events = [
+      ev('canary-01', 'DispatchAck', T + 1_000, T + 1_000),
+      ev('web-01', 'DispatchAck', T + 2_000, T + 2_000),
+      ev('canary-01', 'Converged', T + 3_000, T + 3_000),
+    ];
+    expect(checkWavesInOrder(events, manifest, RID).join('\n')).toMatch(/wave 1 acked a dispatch/);
+  });
+
+  it('fails when hosts converged but no ack is in the log', () => {
+    const events: Events = [ev('canary-01', 'Converged', T, T)];
+    expect(checkWavesInOrder(events, manifest, RID).join('\n')).toMatch(/no DispatchAck/);
+  });
+});
