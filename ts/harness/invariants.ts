@@ -4,13 +4,19 @@
 // directory, the hosts' own disks — and reports a violation when it finds no
 // evidence at all, so it can never pass vacuously.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, constants } from 'node:http2';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ApiRolloutEvents, FleetResolved, RolloutManifest } from '../contracts/index.ts';
 import { safeName } from '../agent/state/store.ts';
-import { canonicalBytes } from '../trust/index.ts';
 import { eventBody, rolloutOf } from './observe.ts';
 import { REPO, type Published } from './publish.ts';
 
@@ -157,23 +163,6 @@ async function auditor(args: string[]): Promise<string | null> {
   }
 }
 
-/** Copies a payload and its `.sig` to `dest` (and `dest.sig`); returns `dest`. */
-function snapshotPair(source: string, dest: string): string {
-  if (source === dest) return dest;
-  writeFileSync(dest, readFileSync(source));
-  writeFileSync(`${dest}.sig`, readFileSync(`${source}.sig`));
-  return dest;
-}
-
-/** Whether the pair at `source` differs from the copy at `copy`. */
-function pairChanged(source: string, copy: string): boolean {
-  if (source === copy) return false;
-  return (
-    !readFileSync(source).equals(readFileSync(copy)) ||
-    !readFileSync(`${source}.sig`).equals(readFileSync(`${copy}.sig`))
-  );
-}
-
 /** What the signed-roundtrip invariant reads. */
 export interface RoundtripInputs {
   readonly events: readonly LogEvent[];
@@ -296,49 +285,32 @@ async function checkHost(
     .map((e) => (eventBody(e) as { evidence?: { payload: unknown; signature: string } }).evidence)
     .filter((x) => x !== undefined)
     .pop();
+  // Each source is a { payload, signature } file the auditor takes with --evidence.
   const files: string[] = [];
   if (!fromCp) v.push(`${h}: the CP's event log carries no signed probe evidence for ${id}`);
   else {
-    const bytes = canonicalBytes(fromCp.payload);
-    if (!bytes.ok) v.push(`${h}: the CP's evidence payload is not canonicalisable`);
-    else {
-      const f = join(i.auditDir, `${h}.cp-evidence.json`);
-      writeFileSync(f, bytes.value);
-      writeFileSync(`${f}.sig`, fromCp.signature);
-      files.push(f);
-    }
+    const f = join(i.auditDir, `${h}.cp-evidence.json`);
+    writeFileSync(f, JSON.stringify(fromCp));
+    files.push(f);
   }
-  // And as the host keeps it on its own disk.
+  // And as the host keeps it on its own disk: `<probe>.evidence.json`, which the agent
+  // replaces atomically, so a copy is always a matching pair.
   const evDir = join(i.hostStateDir(h), 'evidence');
-  const onHost = existsSync(evDir) ? readdirSync(evDir).filter((f) => f.endsWith('.json')) : [];
+  const onHost = existsSync(evDir)
+    ? readdirSync(evDir).filter((f) => f.endsWith('.evidence.json'))
+    : [];
   if (onHost.length === 0) v.push(`${h}: no signed probe evidence on the host`);
-  files.push(...onHost.map((f) => join(evDir, f)));
-  for (const source of files) {
-    const p = source.slice(source.lastIndexOf('/') + 1);
-    // The running agent rewrites its evidence every probe interval, the
-    // payload and its .sig as two files: audit a copy, and re-copy when the
-    // host rewrote the pair while it was being copied.
-    let payloadFile = source;
-    let er: string | null = null;
-    for (let attempt = 0; attempt < 4; attempt++) {
-      payloadFile = snapshotPair(source, join(i.auditDir, `${h}.${attempt}.${p}`));
-      er = await auditor([
-        'probe',
-        '--payload',
-        payloadFile,
-        '--signature',
-        `${payloadFile}.sig`,
-        '--pubkey',
-        pubFile,
-        '--hostname',
-        h,
-      ]);
-      if (er === null || !pairChanged(source, payloadFile)) break;
-    }
+  for (const f of onHost) {
+    const copy = join(i.auditDir, `${h}.${f}`);
+    copyFileSync(join(evDir, f), copy);
+    files.push(copy);
+  }
+  for (const file of files) {
+    const p = file.slice(file.lastIndexOf('/') + 1);
+    const er = await auditor(['probe', '--evidence', file, '--pubkey', pubFile, '--hostname', h]);
     if (er) v.push(`${h}: auditor refused probe evidence ${p}: ${er}`);
-    const payload = JSON.parse(readFileSync(payloadFile, 'utf8')) as {
-      rolloutId: string | null;
-      generationHash: string | null;
+    const { payload } = JSON.parse(readFileSync(file, 'utf8')) as {
+      payload: { rolloutId: string | null; generationHash: string | null };
     };
     if (payload.rolloutId !== id || payload.generationHash !== targetClosure)
       v.push(
