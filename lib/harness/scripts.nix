@@ -1,0 +1,86 @@
+# The helper programs the cp node of a microVM test carries (installed by
+# nix/harness/microvm.nix with jq, curl, openssl and nix on their PATH): the
+# CI role (`nixfleet release` of one generation, as the local runner's
+# ts/harness/publish.ts does it) and an event-log reader for conditions and
+# invariants. Texts only; builtins only. `bash -n` checks them in
+# tests/lib/harness.
+let
+  c = import ./common.nix;
+  p = c.paths;
+  inherit (c) shellArg;
+  flags = builtins.concatStringsSep " " (map shellArg c.operatorFlags);
+in
+{
+  /**
+    `nixfleet-harness-release SCENARIO GENERATION SEQUENCE [UNSIGNED_HOST…]`:
+    writes a fleet file for tests/harness/nix/generation.nix, runs
+    `nixfleet release` (every toplevel built on this node, pushed to the
+    binary cache signed — or unsigned for the listed hosts — signed by the
+    fixture CI key with openssl as the sign hook, written into the release
+    directory the CP polls) and keeps the summary (closure per host) as
+    `released/<generation>.json` for the conditions.
+
+    Type: release :: string
+  */
+  release = ''
+    set -euo pipefail
+    scenario=$1 gen=$2 seq=$3
+    shift 3
+    mkdir -p ${p.fleets} ${p.released} ${p.releases} ${p.cache}
+    fleet=${p.fleets}/$gen.nix
+    printf 'import ${p.src}/tests/harness/nix/generation.nix { scenarioFile = "${p.scenario}"; generation = "%s"; }\n' "$gen" > "$fleet"
+    commit=$(printf '%s' "$scenario/$gen/$seq" | sha256sum | cut -c1-12)
+    UNSIGNED_HOSTS="$*" nixfleet release \
+      --fleet-file "$fleet" \
+      --sign-cmd 'openssl pkeyutl -sign -inkey ${p.ciKey} -rawin -in "$NIXFLEET_INPUT" -out "$NIXFLEET_OUTPUT"' \
+      --push-cmd nixfleet-harness-push \
+      --trust-file ${p.cpTrust} \
+      --release-dir ${p.releases} \
+      --ci-commit "$commit" \
+      --force-resign \
+      --json > "${p.released}/$gen.json.tmp"
+    mv "${p.released}/$gen.json.tmp" "${p.released}/$gen.json"
+    # The CP runs as its own user: the release must stay readable.
+    chmod -R a+rX ${p.releases} ${p.cache}
+    cat "${p.released}/$gen.json"
+  '';
+
+  /**
+    `nixfleet-harness-push`, the release's push hook (NIXFLEET_HOST,
+    NIXFLEET_PATH): the closure into the file binary cache, signed with the
+    fixture cache key unless the host is in UNSIGNED_HOSTS (a closure pushed
+    bypassing signing, which agents must refuse).
+
+    Type: push :: string
+  */
+  push = ''
+    set -euo pipefail
+    case " ''${UNSIGNED_HOSTS:-} " in
+      *" $NIXFLEET_HOST "*) exec nix --extra-experimental-features nix-command copy --to "file://${p.cache}" "$NIXFLEET_PATH" ;;
+    esac
+    exec nix --extra-experimental-features nix-command copy --to "file://${p.cache}?secret-key=${p.cacheSecret}" "$NIXFLEET_PATH"
+  '';
+
+  /**
+    `nixfleet-harness-events`: every event of every rollout the CP knows,
+    one JSON object a line, paged with `--after`. Fails when the CP cannot
+    be read: a condition or invariant must never hold for lack of evidence.
+
+    Type: events :: string
+  */
+  events = ''
+    set -euo pipefail
+    # `rollout list` exits 1 when a rollout failed; its output is still the list.
+    list=$(nixfleet rollout list --json ${flags}) || [ $? -eq 1 ]
+    for id in $(printf '%s' "$list" | jq -r '.rollouts[].rolloutId'); do
+      after=0
+      while :; do
+        page=$(nixfleet rollout events "$id" --json --after "$after" ${flags})
+        n=$(printf '%s' "$page" | jq '.events | length')
+        [ "$n" -gt 0 ] || break
+        printf '%s' "$page" | jq -c '.events[]'
+        after=$(printf '%s' "$page" | jq '.events[-1].seq')
+      done
+    done
+  '';
+}
