@@ -5,7 +5,7 @@
 cd "$(dirname "$0")" || exit 1
 p=0
 f=0
-for part in "bash ../support/run-cases.sh harness-plan cases.nix" "bash checks.sh"; do
+for part in "bash ../support/run-cases.sh harness-plan cases.nix" "bash ../support/run-cases.sh harness-microvm microvm-cases.nix" "bash checks.sh"; do
   out=$($part 2>&1)
   printf '%s\n' "$out" | sed '$d'
   last=$(printf '%s\n' "$out" | tail -n 1)
