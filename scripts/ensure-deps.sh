@@ -27,7 +27,8 @@ fi
 
 # Debian tools the tests use for real: Nix itself, ssh-keygen (OpenSSH key
 # interop), openssl (an external sign hook), tmux (driving the TUI), age
-# (secret-hygiene scenario), ip (network namespaces for the harness).
+# (secret-hygiene scenario), ip (network namespaces for the harness), jq (the
+# microVM runner's conditions and invariants, run by tests/lib/harness).
 # Missing ones are installed when we are root.
 need=()
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
@@ -36,6 +37,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v age >/dev/null 2>&1 || need+=(age)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure-deps: installing Debian packages: ${need[*]}…"
