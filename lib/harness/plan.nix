@@ -76,6 +76,8 @@ in
 
     Type: helpers :: { <name> = string; }
   */
+  pkiScript = scripts.pki;
+
   helpers = {
     nixfleet-harness-release = scripts.release;
     nixfleet-harness-push = scripts.push;
@@ -112,6 +114,10 @@ in
           clientCert = "${c.paths.pki}/${host}.crt";
           clientKey = "${c.paths.pki}/${host}.key";
         };
+        # The agent always loads its OpenSSH host key (its identity for
+        # enrollment and the closure it signs events with); the fixture PKI
+        # makes one per host, as no sshd runs on the test nodes.
+        sshHostKeyFile = "${c.paths.pki}/${host}.ssh_host_ed25519_key";
         # Scenario closures are tiny test toplevels, activated by the
         # sandbox backend exactly as the local runner does.
         activationBackend = "sandbox";

@@ -46,6 +46,36 @@ in
   '';
 
   /**
+    The fixture PKI, run in an empty directory (a build, or a test's temp
+    directory): a CA, the cp server certificate (valid for `cp` and, for
+    tests/modules' loopback play, 127.0.0.1), a client certificate per host
+    and for the operator, an OpenSSH ed25519 host key per host. Needs
+    openssl and ssh-keygen.
+
+    Type: pki :: [ string ] -> string
+  */
+  pki = hosts: let
+    names = builtins.concatStringsSep " " (map shellArg hosts);
+  in ''
+    set -euo pipefail
+    gen() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1" 2>/dev/null; }
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt \
+      -subj /CN=nixfleet-harness-ca -days 3650 2>/dev/null
+    printf 'subjectAltName=DNS:cp,IP:127.0.0.1\n' > cp.ext
+    gen cp
+    openssl x509 -req -in cp.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cp.crt -days 3650 -extfile cp.ext 2>/dev/null
+    for h in ${names} operator; do
+      gen "$h"
+      openssl x509 -req -in "$h.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$h.crt" -days 3650 2>/dev/null
+    done
+    for h in ${names}; do
+      ssh-keygen -q -t ed25519 -N "" -C "root@$h" -f "$h.ssh_host_ed25519_key"
+    done
+    rm -f ./*.csr ./*.ext ./*.srl
+    chmod 0644 ./*
+  '';
+
+  /**
     `nixfleet-harness-push`, the release's push hook (NIXFLEET_HOST,
     NIXFLEET_PATH): the closure into the file binary cache, signed with the
     fixture cache key unless the host is in UNSIGNED_HOSTS (a closure pushed

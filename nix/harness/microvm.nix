@@ -23,21 +23,12 @@ let
   # Test-only PKI: fixtures in the store on purpose, never a real fleet's.
   # Agents get pre-issued certificates (enrollment tokens expire, a test
   # derivation must build the same later); the operator CLI gets its own.
-  pki = pkgs.runCommand "nixfleet-harness-pki-${p.name}" { nativeBuildInputs = [ pkgs.openssl ]; } ''
-    mkdir -p $out && cd $out
-    gen() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1" 2>/dev/null; }
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt \
-      -subj /CN=nixfleet-harness-ca -days 3650 2>/dev/null
-    printf 'subjectAltName=DNS:cp\n' > cp.ext
-    gen cp
-    openssl x509 -req -in cp.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cp.crt -days 3650 -extfile cp.ext
-    for h in ${lib.escapeShellArgs p.hosts} operator; do
-      gen "$h"
-      openssl x509 -req -in "$h.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$h.crt" -days 3650
-    done
-    rm -f ./*.csr ./*.ext ./*.srl
-    chmod 0644 ./*
-  '';
+  pki = pkgs.runCommand "nixfleet-harness-pki-${p.name}" {
+    nativeBuildInputs = [
+      pkgs.openssl
+      pkgs.openssh
+    ];
+  } "mkdir -p $out && cd $out\n${h.pkiScript p.hosts}";
 
   # What the CI role evaluates: tests/harness/nix/generation.nix (the same
   # generations as the local runner) and the library it imports.

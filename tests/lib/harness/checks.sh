@@ -18,7 +18,7 @@ bad() {
   fail=$((fail + 1))
   echo "FAIL harness-shell/$1: $2"
 }
-for tool in jq python3 openssl; do
+for tool in jq python3 openssl ssh-keygen; do
   command -v "$tool" > /dev/null || {
     echo "checks.sh needs $tool"
     echo "0 passed, 1 failed"
@@ -134,6 +134,17 @@ ci=$(openssl pkey -in nix/harness/fixtures/ci-release.key -pubout -outform DER 2
 if [ "$ci" = "$(q '.trust.ciReleaseKey.current.public')" ]; then ok; else bad "ci key" "fixture public $ci, plan $(q '.trust.ciReleaseKey.current.public')"; fi
 cache=$(nix --extra-experimental-features nix-command key convert-secret-to-public < nix/harness/fixtures/cache.secret 2>&1)
 if [ "$cache" = "$(q '.trust.cacheKeys[0]')" ]; then ok; else bad "cache key" "fixture public $cache, plan $(q '.trust.cacheKeys[0]')"; fi
+
+# The fixture PKI script, run: every certificate chains to the CA, the
+# server certificate names cp, every host has an OpenSSH ed25519 key.
+mkdir -p "$tmp/pki"
+if out=$(cd "$tmp/pki" && bash -c "$(q '.pkiScript')" 2>&1); then
+  if out=$(cd "$tmp/pki" && openssl verify -CAfile ca.crt cp.crt operator.crt web-01.crt db-01.crt 2>&1) \
+    && openssl x509 -in "$tmp/pki/cp.crt" -noout -ext subjectAltName 2>&1 | grep -q "DNS:cp" \
+    && ssh-keygen -l -f "$tmp/pki/web-01.ssh_host_ed25519_key" | grep -q ED25519; then ok; else bad "pki" "$out"; fi
+else
+  bad "pki script" "$out"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

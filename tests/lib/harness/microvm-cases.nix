@@ -81,6 +81,8 @@ in
   source-has-generations = truthy (all pathExists etc.${etcKey p.src}.source.fileset && elem ../../../tests/harness/nix etc.${etcKey p.src}.source.fileset) "the CI role needs tests/harness/nix/generation.nix and the library";
   pki-in-etc = eq (etcKey p.pki) "nixfleet-test";
   pki-operator = truthy (t.hasInfix "'db-01' 'web-01' operator" ((builtins.head cp.imports).environment.etc."nixfleet-test".source.script)) "the PKI must issue the hosts' and the operator's certificates";
+  pki-host-keys = truthy (t.hasInfix ''ssh-keygen -q -t ed25519 -N "" -C "root@$h" -f "$h.ssh_host_ed25519_key"'' ((builtins.head cp.imports).environment.etc."nixfleet-test".source.script)) "every agent needs an ed25519 OpenSSH host key";
+  agent-host-key = eq test.nodes.web-01.services.nixfleet-agent.sshHostKeyFile "/etc/nixfleet-test/web-01.ssh_host_ed25519_key";
   state-dirs = truthy (all (d: elem "d ${d} 0755 root root -" cp.systemd.tmpfiles.rules) [ p.work p.releases p.cache ]) "the CI role's directories must exist";
   cache-server = eq {
     root = cp.services.nginx.virtualHosts.nixfleet-cache.root;

@@ -229,6 +229,7 @@ in
     ++ [ (invariants.command { scenario = "all"; } [ "wavesInOrder" "noQuarantinedDispatch" ]) ];
   flipByte = faults.flipByte "@FILE@";
   invariantCommand = invariants.command { scenario = "all"; } [ "wavesInOrder" "noQuarantinedDispatch" ];
+  pkiScript = h.pkiScript [ "web-01" "db-01" ];
   inherit jqCases invCases errors;
   trust = h.trust;
 }
