@@ -98,7 +98,10 @@ describe('agent flags rendered by services.nixfleet-agent', () => {
     const argv = rendered.argv.agent[name] as string[];
     const config = parseAgentConfig(parseAgentArgv(argv) as never, {});
     expect(config.trustFile).toBe('/etc/nixfleet/agent/trust.json');
-    expect(config.healthChecksConfig).toBe('/etc/nixfleet/agent/health-checks.json');
+    // The sandbox backend reads the running closure's probe file itself.
+    expect(config.healthChecksConfig).toBe(
+      name === 'sandbox' ? null : '/etc/nixfleet/agent/health-checks.json',
+    );
   });
 
   it('carries every value of the full sample through', () => {
