@@ -85,7 +85,7 @@ in
   };
 
   /**
-    Type: plan :: scenario -> { name, hosts, cp, agents, releases, testScript, cpMemoryMiB, cliCommands }
+    Type: plan :: scenario -> { name, hosts, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
   */
   plan =
     raw:
@@ -216,7 +216,7 @@ in
     else
       {
         inherit name hosts cp testScript;
-        inherit (played) releases;
+        inherit (played) releases actions;
         agents = listToAttrs (
           map (h: {
             name = h;

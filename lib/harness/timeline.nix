@@ -39,17 +39,42 @@ let
   subtest = label: body: [ "with subtest(${py label}):" ] ++ map indent body;
   on = node: command: "${nodeVar node}.succeed(${py command})";
   describe = attrs: toJSON (removeNulls attrs);
+
+  # One action as NixOS-test Python.
+  python =
+    a:
+    if a.type == "release" || a.type == "invariants" then
+      subtest a.label [ (on "cp" a.command) ]
+    else if a.type == "wait" then
+      [ "harness_wait(${py a.label}, ${py a.command}, ${toString a.timeout})" ]
+    else if a.type == "fault" then
+      subtest a.label (
+        map (x: on x.node x.command) a.commands
+        ++ (
+          if a.cpRestarted then
+            [
+              ''cp.wait_for_unit("nixfleet-control-plane.service")''
+              "cp.wait_for_open_port(${toString c.cpPort})"
+            ]
+          else
+            [ ]
+        )
+      )
+    else
+      [ "cp.sleep(${toString a.secs})" ];
   removeNulls = a: builtins.removeAttrs a (filter (n: a.${n} == null || a.${n} == [ ] || a.${n} == false) (attrNames a));
 in
 {
   inherit stepFields;
 
   /**
-    Python lines playing `scenario.steps` (a contract-checked scenario, with
-    defaults), plus the generations released in order. `hosts` = every host
-    of the fleet.
+    The actions playing `scenario.steps` (a contract-checked scenario, with
+    defaults) and the invariants, as data (release, wait, fault, sleep,
+    invariants: shell commands with their node) and as NixOS-test Python
+    lines, plus the generations released in order. `hosts` = every host of
+    the fleet.
 
-    Type: steps :: { scenario, hosts } -> { lines :: [ string ], releases :: [ string ] }
+    Type: steps :: { scenario, hosts } -> { actions :: [ attrset ], lines :: [ string ], releases :: [ string ] }
   */
   steps =
     { scenario, hosts }:
@@ -76,7 +101,7 @@ in
             inherit where hosts released;
           };
 
-          releaseLines =
+          releaseActions =
             if release == null then
               [ ]
             else if !(elem release gens) then
@@ -84,18 +109,36 @@ in
             else if match "[A-Za-z0-9_-]+" release == null then
               c.unsupported name where "generation name ${toJSON release} (letters, digits, - and _ only)"
             else
-              subtest "${where}: release ${release}" [
-                (on "cp" (concatStringsSep " " ([ "nixfleet-harness-release" name release (toString (length acc.releases)) ] ++ unsignedOf release)))
+              [
+                {
+                  type = "release";
+                  label = "${where}: release ${release}";
+                  command = concatStringsSep " " (
+                    [
+                      "nixfleet-harness-release"
+                      name
+                      release
+                      (toString (length acc.releases))
+                    ]
+                    ++ unsignedOf release
+                  );
+                }
               ];
 
-          waitLines =
+          waitActions =
             label: cond: timeout:
             let
               chk = conditions.check ctx cond;
             in
-            [ "harness_wait(${py label}, ${py chk.command}, ${toString timeout})" ];
+            [
+              {
+                type = "wait";
+                inherit label timeout;
+                inherit (chk) command;
+              }
+            ];
 
-          faultLines =
+          faultActions =
             if (step.fault or null) == null then
               [ ]
             else
@@ -105,33 +148,37 @@ in
                   if f.waitFor == [ ] then
                     [ ]
                   else
-                    waitLines "${where}: ${f.kind} waits for Activating on ${concatStringsSep ", " f.waitFor}" {
+                    waitActions "${where}: ${f.kind} waits for Activating on ${concatStringsSep ", " f.waitFor}" {
                       kind = "hostState";
                       hosts = f.waitFor;
                       state = "Activating";
                     } 120;
               in
               pre
-              ++ subtest "${where}: fault ${describe step.fault}" (
-                map (x: on x.node x.command) f.commands
-                ++ (
-                  if f.cpRestarted then
-                    [
-                      ''cp.wait_for_unit("nixfleet-control-plane.service")''
-                      "cp.wait_for_open_port(${toString c.cpPort})"
-                    ]
-                  else
-                    [ ]
-                )
-              );
+              ++ [
+                {
+                  type = "fault";
+                  label = "${where}: fault ${describe step.fault}";
+                  inherit (f) commands cpRestarted;
+                }
+              ];
 
-          sleepLines = if (step.sleepSecs or null) == null then [ ] else [ "cp.sleep(${toString step.sleepSecs})" ];
+          sleepActions =
+            if (step.sleepSecs or null) == null then
+              [ ]
+            else
+              [
+                {
+                  type = "sleep";
+                  secs = step.sleepSecs;
+                }
+              ];
 
           waitStep =
             if (step.wait or null) == null then
               [ ]
             else
-              waitLines "${where}: wait ${describe step.wait}" step.wait (step.timeoutSecs or 60);
+              waitActions "${where}: wait ${describe step.wait}" step.wait (step.timeoutSecs or 60);
         in
         if extra != [ ] then
           c.unsupported name where "step field ${concatStringsSep ", " extra}"
@@ -139,24 +186,38 @@ in
           {
             inherit released;
             releases = acc.releases ++ (if release == null then [ ] else [ release ]);
-            lines = acc.lines ++ releaseLines ++ faultLines ++ sleepLines ++ waitStep;
+            actions = acc.actions ++ releaseActions ++ faultActions ++ sleepActions ++ waitStep;
           };
 
       played = foldl' playStep {
         released = [ ];
         releases = [ ];
-        lines = [ ];
+        actions = [ ];
       } (genList (i: i) (length scenario.steps));
 
       invariantCommand = invariants.command {
         scenario = name;
       } scenario.invariants;
+
+      actions =
+        played.actions
+        ++ (
+          if invariantCommand == null then
+            [ ]
+          else
+            [
+              {
+                type = "invariants";
+                label = "invariants";
+                command = invariantCommand;
+              }
+            ]
+        );
     in
     {
       inherit (played) releases;
-      lines =
-        played.lines
-        ++ (if invariantCommand == null then [ ] else subtest "invariants" [ (on "cp" invariantCommand) ]);
+      inherit actions;
+      lines = concatLists (map python actions);
     };
 
   # Exposed for the tests: the kinds each part plays.
