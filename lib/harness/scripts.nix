@@ -107,8 +107,11 @@ in
       while :; do
         page=$(nixfleet rollout events "$id" --json --after "$after" ${flags})
         n=$(printf '%s' "$page" | jq '.events | length')
-        [ "$n" -gt 0 ] || break
         printf '%s' "$page" | jq -c '.events[]'
+        # A short page means caught up (the CP pages by 500, ts/cp/routes/
+        # operator.ts). Waiting for an empty page would never end: probe
+        # results stream in faster than one CLI call per page.
+        [ "$n" -ge 500 ] || break
         after=$(printf '%s' "$page" | jq '.events[-1].seq')
       done
     done
