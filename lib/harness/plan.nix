@@ -170,7 +170,8 @@ in
       agentNodes = map c.nodeVar hosts;
       testScript = concatStringsSep "\n" (
         [
-          "# Harness scenario ${name} (microVM runner, lib/harness/plan.nix): ${scenario.description}"
+          # A comment line: a multi-line description must not become code.
+          "# Harness scenario ${name} (microVM runner, lib/harness/plan.nix): ${builtins.replaceStrings [ "\n" "\r" ] [ " " " " ] scenario.description}"
           ""
           "def harness_wait(label, command, timeout):"
           "    with subtest(label):"

@@ -48,6 +48,7 @@ in
   script-timeout = truthy (t.hasInfix "timeout=150" p.testScript) "the longest step bound must reach the script";
   script-releases = truthy (t.hasInfix ''cp.succeed("nixfleet-harness-release smoke g1 0")'' p.testScript) "the release step must run the CI role";
   releases = eq all.releases [ "g1" "g2" ];
+  description-stays-a-comment = truthy (t.hasInfix "two rm -rf" (builtins.head (builtins.split "\n" (h.plan ((import ./fixtures/smoke.nix) // { description = "two\nrm -rf"; })).testScript))) "a multi-line description must stay on the comment line";
   # timing: the scenario's values over the contract's defaults.
   timing-agent = eq (builtins.genList (i: builtins.elemAt p.agents.web-01.extraArgs i) 6) [
     "--heartbeat-interval"
