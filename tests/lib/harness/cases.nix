@@ -33,6 +33,11 @@ let
   top = optionsOf contract;
   step = optionsOf top.steps.type.elemType;
   sorted = builtins.sort builtins.lessThan;
+  inherit (builtins) elem filter;
+  contractConditions = (optionsOf step.wait.type.elemType).kind.type.values;
+  contractFaults = (optionsOf step.fault.type.elemType).kind.type.values;
+  contractInvariants = top.invariants.type.elemType.values;
+  missing = declared: translated: filter (k: !(elem k translated)) declared;
 in
 {
   hosts = eq p.hosts [ "db-01" "web-01" ];
@@ -72,11 +77,17 @@ in
   # Every kind the contract declares is played by this runner; a kind added
   # to the contract without a translation fails here first (and, in a
   # scenario, with "not supported by the microVM runner").
-  condition-kinds-covered = eq (sorted (optionsOf step.wait.type.elemType).kind.type.values) (sorted conditions.kinds);
-  fault-kinds-covered = eq (sorted (optionsOf step.fault.type.elemType).kind.type.values) (sorted faults.kinds);
-  step-fields-covered = eq (sorted (attrNames step)) (sorted timeline.stepFields);
-  # budgetsRespected is declared but checked by neither runner yet (docs/harness.md).
-  invariant-kinds-covered = eq (sorted top.invariants.type.elemType.values) (sorted (invariants.kinds ++ [ "budgetsRespected" ]));
+  # Against the contract's own enums: every kind translated here exists
+  # there (a rename fails), and every kind the contract declares that is not
+  # translated (one added on another branch, budgetsRespected today) fails
+  # evaluation instead of being skipped; checks.sh checks those messages.
+  condition-kinds-exist = none (filter (k: !(elem k contractConditions)) conditions.kinds);
+  fault-kinds-exist = none (filter (k: !(elem k contractFaults)) faults.kinds);
+  step-fields-exist = none (filter (k: !(elem k (attrNames step))) timeline.stepFields);
+  invariant-kinds-exist = none (filter (k: !(elem k contractInvariants)) invariants.kinds);
+  untranslated-conditions-throw = none (filter (k: (builtins.tryEval (builtins.deepSeq (conditions.check ctx { kind = k; }) true)).success) (missing contractConditions conditions.kinds));
+  untranslated-faults-throw = none (filter (k: (builtins.tryEval (builtins.deepSeq (faults.inject ctx { kind = k; hosts = [ "web-01" ]; seconds = 1; }) true)).success) (missing contractFaults faults.kinds));
+  untranslated-invariants-throw = none (filter (k: (builtins.tryEval (builtins.deepSeq (invariants.program ctx [ k ]) true)).success) (missing contractInvariants invariants.kinds));
 
   # Unknown kinds (a contract newer than this runner) throw.
   unknown-fault = throws (faults.inject ctx { kind = "frobnicate"; });
@@ -92,12 +103,20 @@ in
   fault-during-activation = eq (faults.inject ctx { kind = "restartAgent"; hosts = [ "web-01" ]; duringActivation = true; }).waitFor [ "web-01" ];
   no-invariants = eq (invariants.command ctx [ ]) null;
 
-  # Every scenario the harness ships translates (nodes, options, script).
+  # Every scenario the harness ships translates (nodes, options, script),
+  # or fails evaluation — checks.sh then requires the "not supported by the
+  # microVM runner" message. A value that is neither is a bug here.
   real-scenarios =
     let
       dir = ../../harness/scenarios;
       files = if builtins.pathExists dir then builtins.filter (n: builtins.match ".*[.]nix" n != null) (attrNames (builtins.readDir dir)) else [ ];
-      planned = map (f: builtins.deepSeq (h.plan (import (dir + "/${f}"))) "${(import (dir + "/${f}")).name}.nix") files;
+      planned = map (
+        f:
+        let
+          r = builtins.tryEval (builtins.deepSeq (h.plan (import (dir + "/${f}"))).testScript true);
+        in
+        if r.success then "${(import (dir + "/${f}")).name}.nix" else f
+      ) files;
     in
     eq planned files;
 }
