@@ -11,7 +11,7 @@ let
 
   behaviour = types.submodule {
     options = {
-      switch = opt (types.enum [ "ok" "fail" "inhibit-kernel" "inhibit-dbus" ]) "What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live." "ok" { default = "ok"; };
+      switch = opt (types.enum [ "ok" "fail" "inhibit-kernel" "inhibit-dbus" "slow" ]) "What bin/switch-to-configuration does: succeed, exit 1, (inhibit-*) change a component that cannot be swapped live, or (slow) succeed after 2 s, so a host stays observably in flight." "ok" { default = "ok"; };
       probe = opt (types.enum [ "pass" "fail" ]) "Whether the host's enforce probe (an exec probe rendered into the closure) passes." "pass" { default = "pass"; };
       signed = opt types.bool "Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing)." true { default = true; };
     };
@@ -48,6 +48,7 @@ let
       timeoutSecs = opt secs "Bound of a wait." 60 { default = 60; };
       fault = opt (types.nullOr fault) "Inject a fault." null { default = null; };
       sleepSecs = opt (types.nullOr secs) "Let time pass (soak, offline windows)." null { default = null; };
+      signedAgoSecs = opt (types.nullOr secs) "With release: CI signs the release as of this many seconds ago (a stale target a control plane replays)." null { default = null; };
     };
   };
 in
@@ -74,6 +75,6 @@ in
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };
     steps = opt (types.listOf step) "The timeline." [ { release = "g1"; } ] { };
-    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
+    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
   };
 }

@@ -18,6 +18,8 @@ import { runOp } from './support/run.ts';
 let pki: TestPki;
 let cp: FakeCp;
 
+type RolloutEvent = ApiRolloutEvents['events'][number];
+
 const events: ApiRolloutEvents = {
   rolloutId: RID,
   events: [
@@ -107,7 +109,8 @@ describe('nixfleet rollout', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')).toEqual([
       '#3  2026-05-16T01:21:00Z  -  WavePromoted  {"from":0,"to":1}',
-      '#7  2026-05-16T01:26:30Z  etcd-1  DispatchAck',
+      // Activated but not yet converged (soaking): the dispatch is still open.
+      '#7  2026-05-16T01:26:30Z  etcd-1  DispatchAck  <open>',
       '#8  2026-05-16T01:26:48Z  etcd-1  ActivationComplete  {"closure":"x"}',
       '',
     ]);
@@ -118,6 +121,41 @@ describe('nixfleet rollout', () => {
       JSON.parse((await runOp(['rollout', 'events', RID, '--json', ...flags()])).stdout),
     ).toEqual(events);
     expect((await runOp(['rollout', 'events', RID, '--after', '-1', ...flags()])).code).toBe(2);
+  });
+
+  it('events: <open> marks dispatches no outcome has resolved yet (a deferral stays open)', async () => {
+    const ev = (seq: number, hostname: string | null, kind: string): RolloutEvent => ({
+      seq,
+      at: `2026-05-16T01:2${seq % 10}:00Z`,
+      hostname,
+      kind,
+      payload: {},
+    });
+    const doc: ApiRolloutEvents = {
+      rolloutId: RID,
+      events: [
+        ev(1, 'web-1', 'RemoteDispatchIssued'),
+        ev(2, 'web-2', 'RemoteDispatchIssued'),
+        ev(3, 'web-3', 'RemoteDispatchIssued'),
+        ev(4, 'web-1', 'RemoteDispatchAck'),
+        ev(5, 'web-1', 'RemoteConverged'),
+        ev(6, 'web-2', 'RemoteActivationDeferred'),
+        ev(7, null, 'WavePromoted'),
+        ev(8, 'web-3', 'RemoteDispatchReject'),
+        ev(9, 'web-3', 'RemoteDispatchIssued'),
+      ],
+    };
+    cp.setRoutes(routesOf(midRollout(), { [`/v1/rollouts/${RID}/events`]: { json: doc } }));
+    const r = await runOp(['rollout', 'events', RID, ...flags()]);
+    expect(r.code).toBe(0);
+    const marked = r.stdout
+      .split('\n')
+      .filter((l) => l.endsWith('<open>'))
+      .map((l) => l.split('  ')[0]);
+    expect(marked).toEqual(['#2', '#9']);
+    // The JSON document stays the contract's (no markers).
+    const j = await runOp(['rollout', 'events', RID, '--json', ...flags()]);
+    expect(JSON.parse(j.stdout)).toEqual(doc);
   });
 
   it('events --follow streams new events and ends with the rollout (exit 1 when it reverted)', async () => {
@@ -178,6 +216,42 @@ describe('nixfleet watch without a TTY', () => {
     expect(frames.length).toBe(2);
     expect(frames[0]).toContain('stable@3f2a9c1d  Active');
     expect(frames[1]).toContain('stable@3f2a9c1d  Reverted');
+  });
+
+  it('--json: one document with --once, else a JSON line per change ending with the rollout', async () => {
+    cp.setRoutes(routesOf(midRollout()));
+    const once = await runOp(['watch', RID, '--once', '--json', ...flags()]);
+    expect(once.code).toBe(0);
+    const doc = JSON.parse(once.stdout) as {
+      rolloutId: string;
+      rollout: { state: string };
+      hosts: { hostname: string; state: string; note: string }[];
+      decisions: unknown[];
+    };
+    expect(doc.rolloutId).toBe(RID);
+    expect(doc.rollout.state).toBe('Active');
+    expect(doc.hosts.find((h) => h.hostname === 'etcd-2')).toMatchObject({
+      state: 'Queued',
+      note: 'held: budget tags=etcd 1/1 in flight',
+    });
+    let polls = 0;
+    const s = midRollout();
+    const f = failedRollout();
+    cp.setRoutes(
+      routesOf(s, {
+        '/v1/rollouts': () => {
+          polls++;
+          return { json: polls < 3 ? s.rollouts : f.rollouts };
+        },
+      }),
+    );
+    const r = await runOp(['watch', RID, '--json', '--interval', '20ms', ...flags()]);
+    expect(r.code).toBe(1);
+    const states = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { rollout: { state: string } }).rollout.state);
+    expect(states).toEqual(['Active', 'Reverted']);
   });
 
   it('exits 0 once a rollout reached Terminal, 4 for an unknown id, 3 when the CP goes away', async () => {

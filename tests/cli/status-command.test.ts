@@ -202,7 +202,11 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     expect(cp.requests.length).toBe(before);
   });
 
-  it('--watch without a terminal prints the table again only when it changes, and ends with the CP', async () => {
+  /**
+   * Hosts routes that serve the mid-rollout fleet for `same` polls, the failed one for
+   * `changed` polls, then a typed 503 (the CP went away): counts the polls.
+   */
+  function changingFleet(same: number, changed: number): { polls: () => number } {
     let polls = 0;
     const mid = midRollout();
     const failed = failedRollout();
@@ -210,10 +214,8 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
       ...routesOf(mid),
       '/v1/hosts': () => {
         polls++;
-        // Polls 1–3 are the same fleet (no new frame), 4–5 a failed one (one frame), then the
-        // CP stops serving hosts: the command ends the way a one-shot status would.
-        if (polls <= 3) return { json: mid.hosts };
-        if (polls <= 5) return { json: failed.hosts };
+        if (polls <= same) return { json: mid.hosts };
+        if (polls <= same + changed) return { json: failed.hosts };
         return {
           status: 503,
           json: {
@@ -222,14 +224,30 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
         };
       },
     });
+    return { polls: () => polls };
+  }
+
+  it('--watch without a terminal prints the table again only when it changes, and ends with the CP', async () => {
+    // Polls 1–3 are the same fleet (no new frame), 4–5 a failed one (one frame), then the
+    // CP stops serving hosts: the command ends the way a one-shot status would.
+    const fleet = changingFleet(3, 2);
     const r = await runOp(['status', '--watch', '--interval', '20ms', ...flags()]);
     const frames = r.stdout.split(/\n\n(?=NixFleet )/);
     expect(frames).toHaveLength(2);
     expect(frames[0]).toContain('4 hosts: 1 converged, 2 in flight, 1 queued');
     expect(frames[1]).not.toEqual(frames[0]);
-    expect(polls).toBe(6);
+    expect(fleet.polls()).toBe(6);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('CLI_ERR_CP_REFUSED: GET /v1/hosts: 503 CP_ERR_NOT_READY');
+  });
+
+  it('--watch --json prints a JSON line per change (each a valid api-hosts value)', async () => {
+    changingFleet(2, 1);
+    const r = await runOp(['status', '--watch', '--json', '--interval', '20ms', ...flags()]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(validateContract('api-hosts', JSON.parse(l)).ok).toBe(true);
+    expect(r.code).toBe(4);
   });
 
   it('bad flags are exit 2', async () => {

@@ -23,27 +23,28 @@ const FLEET = join(FIX, 'fleet.resolved.json');
 const NOW = new Date('2026-01-15T13:00:00Z');
 
 const dir = mkdtempSync(join(tmpdir(), 'nixfleet-tokens-'));
+
+/** `nixfleet mint-token` for host-00042 with the fixture's org root key, at NOW. */
+const mintForHost42 = (extra: readonly string[] = []): ReturnType<typeof runOp> =>
+  runOp(
+    [
+      'mint-token',
+      '--hostname',
+      'host-00042',
+      '--pubkey-file',
+      HOST_PUB,
+      '--org-root-key',
+      ORG_ROOT,
+      ...extra,
+    ],
+    { now: NOW },
+  );
 const trust = parseTrustConfigBytes(new Uint8Array(readFileSync(TRUST)));
 if (!trust.ok) throw new Error('fixture trust.json');
 
 describe('nixfleet mint-token', () => {
   it('prints a token the CP verifier accepts, and the bootstrapNonces snippet', async () => {
-    const r = await runOp(
-      [
-        'mint-token',
-        '--hostname',
-        'host-00042',
-        '--pubkey-file',
-        HOST_PUB,
-        '--org-root-key',
-        ORG_ROOT,
-        '--trust',
-        TRUST,
-        '--minted-by',
-        'alice',
-      ],
-      { now: NOW },
-    );
+    const r = await mintForHost42(['--trust', TRUST, '--minted-by', 'alice']);
     expect(r.code).toBe(0);
     const token = JSON.parse(r.stdout) as {
       claims: { nonce: string; expiresAt: string; issuedAt: string };
@@ -166,20 +167,7 @@ describe('nixfleet mint-token', () => {
     };
     const rotatedPath = join(dir, 'trust-rotated.json');
     writeFileSync(rotatedPath, JSON.stringify(rotated));
-    const retired = await runOp(
-      [
-        'mint-token',
-        '--hostname',
-        'host-00042',
-        '--pubkey-file',
-        HOST_PUB,
-        '--org-root-key',
-        ORG_ROOT,
-        '--trust',
-        rotatedPath,
-      ],
-      { now: NOW },
-    );
+    const retired = await mintForHost42(['--trust', rotatedPath]);
     expect(retired.code).toBe(1);
     expect(retired.stderr).toContain('retired, rotated out, or never declared');
     // rejectBefore in the future: the CP would refuse what we mint now.
@@ -189,20 +177,7 @@ describe('nixfleet mint-token', () => {
     };
     const strictPath = join(dir, 'trust-strict.json');
     writeFileSync(strictPath, JSON.stringify(strict));
-    const refused = await runOp(
-      [
-        'mint-token',
-        '--hostname',
-        'host-00042',
-        '--pubkey-file',
-        HOST_PUB,
-        '--org-root-key',
-        ORG_ROOT,
-        '--trust',
-        strictPath,
-      ],
-      { now: NOW },
-    );
+    const refused = await mintForHost42(['--trust', strictPath]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('the minted token would be refused');
   });

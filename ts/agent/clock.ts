@@ -28,6 +28,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Waits until the waker handed to `register` is called or `signal` aborts,
+ * whichever comes first. The abort listener is removed on wake-up: the
+ * agent's signal lives as long as the process, and a listener left behind
+ * per wait would pile up (MaxListenersExceededWarning after 11 waits).
+ *
+ * @example await wakeOrAbort(signal, (wake) => { this.waiter = wake; });
+ */
+export function wakeOrAbort(
+  signal: AbortSignal,
+  register: (wake: () => void) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    function done(): void {
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+    register(done);
+  });
+}
+
 /** The real clock. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),

@@ -112,7 +112,12 @@ export class Observer {
       const rejected = events
         .filter(
           (e) =>
-            agentKind(e) === 'DispatchReject' && (!c.code || eventBody(e)['reason'] === c.code),
+            agentKind(e) === 'DispatchReject' &&
+            // The reason, or the typed error code the detail starts with
+            // (`TRUST_ERR_STALE: …` vs `TRUST_ERR_FUTURE_DATED: …`, both reason Stale).
+            (!c.code ||
+              eventBody(e)['reason'] === c.code ||
+              String(eventBody(e)['detail'] ?? '').startsWith(c.code)),
         )
         .map((e) => e.hostname);
       return {

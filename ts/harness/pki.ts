@@ -64,7 +64,9 @@ export async function makeFleetPki(
       serialNumber: (serial++).toString(16).padStart(8, '0'),
       subject: `CN=${cn}`,
       issuer: ca.subject,
-      notBefore: new Date(now - 60_000),
+      // An hour back, like the CA: a host whose clock runs behind (skewClock)
+      // must still accept the CP's certificate.
+      notBefore: new Date(now - 3_600_000),
       notAfter: new Date(now + 7 * 86_400_000),
       signingKey: caKeys.privateKey,
       publicKey,

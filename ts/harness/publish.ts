@@ -33,6 +33,8 @@ export async function publishGeneration(options: {
   readonly releaseDir: string;
   readonly cacheDir: string;
   readonly sequence: number;
+  /** Signing time (RFC 3339) when CI signs as of another instant; default the clock. */
+  readonly signedAt?: string;
 }): Promise<Published> {
   const { scenario, generation, fixtures } = options;
   const gen = scenario.generations[generation];
@@ -85,6 +87,7 @@ export async function publishGeneration(options: {
     ciCommit,
     '--force-resign',
     '--json',
+    ...(options.signedAt ? ['--now', options.signedAt] : []),
   ];
   try {
     const { stdout } = await run(process.execPath, argv, {

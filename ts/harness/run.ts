@@ -12,7 +12,10 @@ import { basename, join, resolve } from 'node:path';
 import type { HarnessScenario } from '../contracts/index.ts';
 import { nixEvalExprJson } from '../nix/index.ts';
 import { serveCache, type ServedCache } from './cache.ts';
+import { ScenarioFailure } from './failure.ts';
+import { injectExtraFault, tamperRolloutManifest } from './faults.ts';
 import { makeFixtures, type RunFixtures } from './fixtures.ts';
+import { checkBudgetsRespected, checkSignedRoundtrip } from './invariants.ts';
 import { NetworkLab, namespacesAvailable } from './netns.ts';
 import { Observer, agentKind, checkWavesInOrder, dispatchedHosts, rolloutOf } from './observe.ts';
 import { REPO, publishGeneration, type Published } from './publish.ts';
@@ -76,7 +79,7 @@ async function freePort(address: string): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-class StepFailure extends Error {}
+class StepFailure extends ScenarioFailure {}
 
 /** Runs a scenario end to end. Never throws for a scenario failure: see `ok` and `failure`. */
 export async function runScenario(options: RunOptions): Promise<ScenarioResult> {
@@ -261,6 +264,11 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
           releaseDir,
           cacheDir,
           sequence: sequence++,
+          signedAt: step.signedAgoSecs
+            ? new Date(Date.now() - step.signedAgoSecs * 1000)
+                .toISOString()
+                .replace(/\.\d{3}Z$/, 'Z')
+            : undefined,
         });
         published.push(p);
         note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
@@ -317,12 +325,36 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
             );
         }
       }
+      if (inv === 'budgetsRespected')
+        violations.push(
+          ...checkBudgetsRespected(
+            events,
+            JSON.parse(readFileSync(join(releaseDir, 'fleet.resolved.json'), 'utf8')),
+          ),
+        );
+      if (inv === 'signedRoundtrip')
+        violations.push(
+          ...(await checkSignedRoundtrip({
+            events,
+            release: published[published.length - 1],
+            releaseDir,
+            trustFile: fx.trustFile,
+            hostStateDir: (h) => join(workDir, 'hosts', h),
+            auditDir: join(workDir, 'audit'),
+            cp: {
+              cpUrl,
+              caCert: fx.pki.caCertFile,
+              clientCert: fx.operator.certFile,
+              clientKey: fx.operator.keyFile,
+            },
+          })),
+        );
     }
     if (violations.length > 0)
       throw new StepFailure(`invariants violated:\n  ${violations.join('\n  ')}`);
     note(`invariants hold: ${(scenario.invariants ?? []).join(', ') || '(none declared)'}`);
   } catch (e) {
-    failure = e instanceof StepFailure ? e.message : `${(e as Error).stack ?? String(e)}`;
+    failure = e instanceof ScenarioFailure ? e.message : `${(e as Error).stack ?? String(e)}`;
     note(`FAILED: ${failure.split('\n')[0]}`);
     if (observer)
       failure += `\n\nCP view:\n${await observer.report().catch((x: Error) => x.message)}`;
@@ -389,6 +421,8 @@ async function inject(fault: NonNullable<Step['fault']>, ctx: FaultContext): Pro
       for (const h of targets) ctx.lab.restore(h);
       return;
     case 'tamperArtifact': {
+      if (fault.artifact === 'rollout-manifest')
+        return tamperRolloutManifest(ctx.releaseDir, ctx.note);
       const name = fault.artifact === 'revocations' ? 'revocations.json' : 'fleet.resolved.json';
       const path = join(ctx.releaseDir, name);
       const bytes = readFileSync(path);
@@ -397,6 +431,6 @@ async function inject(fault: NonNullable<Step['fault']>, ctx: FaultContext): Pro
       return;
     }
     default:
-      throw new StepFailure(`fault ${fault.kind} is not supported by the local runner yet`);
+      return injectExtraFault(fault, ctx);
   }
 }

@@ -63,6 +63,8 @@ let
     b:
     if b.switch == "fail" then
       "#!/bin/sh\necho 'activation failed: harness generation ${generation}' >&2\nexit 1\n"
+    else if b.switch == "slow" then
+      "#!/bin/sh\nsleep 2\nexit 0\n"
     else
       "#!/bin/sh\nexit 0\n";
 
@@ -115,11 +117,16 @@ let
     };
 in
 { mkFleet, ... }:
+let
+  # The runner's host pubkeys ride on the hosts, so map over those (mapping
+  # over scenario.fleet.hosts would drop them from the signed fleet.resolved).
+  fleet = withRunner (withProbe scenario.fleet);
+in
 mkFleet (
-  withRunner (withProbe scenario.fleet)
+  fleet
   // {
     hosts = builtins.mapAttrs (
       name: h: h // { configuration.config.system.build.toplevel = toplevel name; }
-    ) scenario.fleet.hosts;
+    ) fleet.hosts;
   }
 )

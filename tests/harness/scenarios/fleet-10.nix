@@ -22,5 +22,5 @@ in
     { release = "g1"; }
     { wait.kind = "hostsConverged"; timeoutSecs = 180; }
   ];
-  invariants = [ "wavesInOrder" ];
+  invariants = [ "wavesInOrder" "budgetsRespected" ];
 }

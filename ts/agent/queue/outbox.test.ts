@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,25 @@ describe('durable outbox', () => {
     // Delivered events are journaled and not enqueued twice.
     again.enqueue([ev(2)]);
     expect(again.pending()).toEqual([]);
+  });
+
+  it('leaves no abort listener behind on the long-lived signal after waking up', async () => {
+    // Each idle wait used to add one abort listener that was never removed:
+    // MaxListenersExceededWarning after 11 wake-ups in every agent.
+    const { box } = outbox();
+    const c = new AbortController();
+    let delivered = 0;
+    void box.run(async () => {
+      delivered++;
+      return { kind: 'delivered' };
+    }, c.signal);
+    for (let i = 1; i <= 30; i++) {
+      box.enqueue([ev(i)]);
+      await until(() => delivered === i);
+    }
+    // At most the one listener of the wait in progress.
+    expect(getEventListeners(c.signal, 'abort').length).toBeLessThanOrEqual(1);
+    c.abort();
   });
 
   it('retries 5xx and network failures with the same seq, never 4xx', async () => {

@@ -16,7 +16,7 @@ import {
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentEvent } from '../../contracts/index.ts';
-import type { Clock } from '../clock.ts';
+import { wakeOrAbort, type Clock } from '../clock.ts';
 import { readJsonFile, writeFileAtomic } from '../state/atomic-file.ts';
 import { safeName } from '../state/store.ts';
 import { backoffDelay } from './backoff.ts';
@@ -203,9 +203,8 @@ export class Outbox {
     while (!signal.aborted) {
       const head = this.entries()[0];
       if (!head) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+        await wakeOrAbort(signal, (wake) => {
+          this.wake = wake;
         });
         this.wake = null;
         continue;

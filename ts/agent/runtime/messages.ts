@@ -1,6 +1,7 @@
 // What workers feed the reducer loop. Owns only data shapes.
 import type { Dispatch } from '../../contracts/index.ts';
 import type { LocalHostEvent, OnHealthFailure } from '../../core/index.ts';
+import { wakeOrAbort } from '../clock.ts';
 
 /** A refusal the dispatch worker decided before the reducer (manifest or closure problem). */
 export type AgentRefusal = NonNullable<
@@ -51,9 +52,8 @@ export class Inbox<T> {
   async take(signal: AbortSignal): Promise<T | null> {
     while (this.items.length === 0) {
       if (signal.aborted) return null;
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
+      await wakeOrAbort(signal, (wake) => {
+        this.waiter = wake;
       });
     }
     return this.items.shift() as T;

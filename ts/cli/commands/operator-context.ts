@@ -189,6 +189,8 @@ export interface PlainFollow<S extends { readonly now: number }> {
   readonly intervalMs: number;
   /** Stop once this holds (never, when absent: the caller is interrupted instead). */
   readonly isDone?: (s: S) => boolean;
+  /** Written between frames (default: a blank line). */
+  readonly separator?: string;
 }
 
 /**
@@ -209,7 +211,8 @@ export async function followPlain<S extends { readonly now: number }>(
     await new Promise((r) => setTimeout(r, f.intervalMs));
     const next = await f.load();
     if (!isDeepStrictEqual({ ...next, now: 0 }, { ...snap, now: 0 })) {
-      ctx.io.stdout('\n');
+      const sep = f.separator ?? '\n';
+      if (sep !== '') ctx.io.stdout(sep);
       f.frame(next);
     }
     snap = next;

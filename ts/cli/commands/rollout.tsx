@@ -16,7 +16,7 @@ import {
   type RolloutSnapshot,
 } from '../status/snapshot.ts';
 import { parseTimestamp } from '../../trust/index.ts';
-import { rolloutHostLines } from '../views/RolloutView.tsx';
+import { ROLLOUT_HOST_COLUMNS, rolloutHostLines } from '../views/RolloutView.tsx';
 import { progressText, waveText } from '../views/StatusView.tsx';
 import { Table, type TableColumn } from '../views/Table.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -141,18 +141,11 @@ async function hostsCommand(
       return code;
     }
     const width = viewWidth(ctx);
-    const cols: TableColumn<(typeof lines)[number]>[] = [
-      { header: 'HOST', cell: (l) => l.hostname, min: 6, priority: 0 },
-      { header: 'STATE', cell: (l) => l.state, min: 10, priority: 0 },
-      { header: 'FOR', cell: (l) => formatAge(l.forMs), min: 5, priority: 1 },
-      { header: 'CLOSURE', cell: (l) => l.closure, min: 7, priority: 3 },
-      { header: 'NOTE', cell: (l) => l.note, min: 12, priority: 2 },
-    ];
     ctx.io.stdout(`${id}  ${snap.rollout?.state ?? ''}\n`);
     printView(
       ctx,
       <Table
-        columns={cols}
+        columns={ROLLOUT_HOST_COLUMNS}
         rows={lines}
         rowKey={(l) => l.hostname}
         width={width}
@@ -194,10 +187,40 @@ type RolloutEvent = ApiRolloutEvents['events'][number];
  *
  * @example formatEvent(e)
  */
-export function formatEvent(e: RolloutEvent): string {
+export function formatEvent(e: RolloutEvent, open = false): string {
   const payload = JSON.stringify(e.payload);
   const body = payload === '{}' || payload === undefined ? '' : `  ${payload}`;
-  return `#${e.seq}  ${e.at}  ${e.hostname ?? '-'}  ${e.kind}${body}`;
+  return `#${e.seq}  ${e.at}  ${e.hostname ?? '-'}  ${e.kind}${body}${open ? '  <open>' : ''}`;
+}
+
+/** A host's dispatch is resolved by one of these (the CP logs them as `Remote<Kind>`). */
+const RESOLVES_DISPATCH = new Set([
+  'Converged',
+  'Failed',
+  'RollbackComplete',
+  'DispatchReject',
+  'ActivationFailed',
+]);
+/** What opens a dispatch in the log: the CP issuing it, or the agent acknowledging it. */
+const OPENS_DISPATCH = new Set(['DispatchIssued', 'DispatchAck']);
+
+/**
+ * Sequence numbers of the dispatch events still unresolved at the end of `events` (the
+ * `<open>` markers): per host, the first issue/ack after its last resolution, when no
+ * resolution follows it. A deferred activation (pending reboot) stays open.
+ *
+ * @example openDispatches(doc.events).has(42)
+ */
+export function openDispatches(events: readonly RolloutEvent[]): ReadonlySet<number> {
+  const openOf = new Map<string, number>();
+  for (const e of events) {
+    if (e.hostname === null) continue;
+    const kind = e.kind.startsWith('Remote') ? e.kind.slice('Remote'.length) : e.kind;
+    if (OPENS_DISPATCH.has(kind)) {
+      if (!openOf.has(e.hostname)) openOf.set(e.hostname, e.seq);
+    } else if (RESOLVES_DISPATCH.has(kind)) openOf.delete(e.hostname);
+  }
+  return new Set(openOf.values());
 }
 
 interface EventsOptions extends ClientFlags {
@@ -230,7 +253,10 @@ async function eventsCommand(ctx: OperatorCtx, id: string, opts: EventsOptions):
     const first = await client.rolloutEvents(id, after === undefined ? {} : { after });
     if (!opts.follow) {
       if (opts.json) printJson(ctx, first);
-      else print(first.events);
+      else {
+        const open = openDispatches(first.events);
+        for (const e of first.events) ctx.io.stdout(`${formatEvent(e, open.has(e.seq))}\n`);
+      }
       return EXIT.ok;
     }
     print(first.events);

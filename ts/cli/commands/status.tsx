@@ -83,6 +83,17 @@ export async function statusCommand(ctx: OperatorCtx, opts: StatusOptions): Prom
     const intervalMs = parseDuration(opts.interval ?? '2s', '--interval');
     const now = ctx.io.now;
     const first = await loadFleet(client, { now });
+    if (opts.json && opts.watch) {
+      // A JSON line per change, until interrupted or the CP stops answering.
+      const last = await followPlain(ctx, {
+        initial: first,
+        load: () => loadFleet(client, { now }),
+        frame: (s) => ctx.io.stdout(`${JSON.stringify(statusJson(s))}\n`),
+        intervalMs,
+        separator: '',
+      });
+      return fleetExitCode(last);
+    }
     if (opts.json) {
       printJson(ctx, statusJson(first));
       return fleetExitCode(first);

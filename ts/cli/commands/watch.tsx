@@ -8,11 +8,12 @@ import type { Command } from 'commander';
 import { parseDuration } from '../duration.ts';
 import { ENDED_ROLLOUT_STATES, loadRollout, type RolloutSnapshot } from '../status/snapshot.ts';
 import { runLive } from '../views/run-live.tsx';
-import { RolloutView } from '../views/RolloutView.tsx';
+import { RolloutView, rolloutHostLines } from '../views/RolloutView.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
   addClientOptions,
   followPlain,
+  printJson,
   printView,
   runWithClient,
   viewWidth,
@@ -30,6 +31,28 @@ export interface WatchOptions extends ClientFlags {
   readonly keepOpen?: boolean;
   /** Print one frame and exit. */
   readonly once?: boolean;
+  /** JSON instead of frames: one document with --once, else a JSON line per change. */
+  readonly json?: boolean;
+}
+
+/**
+ * The watch view as data: what `--json` prints per change (the rollout row, its hosts as
+ * the host table shows them, the recent decisions).
+ *
+ * @example watchJson(snapshot).hosts[0]?.note
+ */
+export function watchJson(s: RolloutSnapshot): {
+  readonly rolloutId: string | null;
+  readonly rollout: RolloutSnapshot['rollout'];
+  readonly hosts: ReturnType<typeof rolloutHostLines>;
+  readonly decisions: RolloutSnapshot['decisions'];
+} {
+  return {
+    rolloutId: s.rollout?.rolloutId ?? s.requested,
+    rollout: s.rollout,
+    hosts: rolloutHostLines(s),
+    decisions: s.decisions,
+  };
 }
 
 /** True when the snapshot's rollout has ended (nothing will move). */
@@ -58,6 +81,23 @@ export async function watchCommand(
     const codeOf = (s: RolloutSnapshot): ExitCode =>
       s.rollout === null && requested !== null ? EXIT.refused : rolloutExitCode(s.rollout?.state);
     let snap = await load();
+    if (opts.json) {
+      if (opts.once) {
+        printJson(ctx, watchJson(snap));
+        return codeOf(snap);
+      }
+      const line = (x: RolloutSnapshot): void => ctx.io.stdout(`${JSON.stringify(watchJson(x))}\n`);
+      // JSON lines carry no blank separator: followPlain's '\n' between frames is skipped.
+      snap = await followPlain(ctx, {
+        initial: snap,
+        load: () => load(),
+        frame: line,
+        intervalMs,
+        isDone: done,
+        separator: '',
+      });
+      return codeOf(snap);
+    }
     if (ctx.terminal !== null && !opts.once) {
       const terminal = ctx.terminal;
       const out = await runLive(terminal, {
@@ -114,7 +154,8 @@ export function registerWatch(program: Command, ctx: OperatorCtx): void {
       .option('--interval <duration>', 'refresh interval', '2s')
       .option('--no-color', 'no colour (also: NO_COLOR)')
       .option('--keep-open', 'keep watching after the rollout ended')
-      .option('--once', 'print one frame and exit'),
+      .option('--once', 'print one frame and exit')
+      .option('--json', 'the view as JSON: one document with --once, else a JSON line per change'),
   ).action(async (id: string | undefined, o: WatchOptions) =>
     ctx.setExit(await watchCommand(ctx, id, o)),
   );

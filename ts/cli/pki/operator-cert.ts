@@ -1,11 +1,10 @@
 // Operator client certificates for `nixfleet mint-operator-cert`: an ed25519
-// key and a clientAuth certificate signed by the fleet CA, with the same
-// extension profile the CP's FleetCa gives agent certificates (ts/cp/pki,
-// whose x509 binding this reuses). The subject is `CN=operator:<name>`: `:`
-// cannot occur in a host name, so an operator certificate can never pass for
-// an agent's. Must never write the CA key anywhere.
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
-import { spkiFromRawEd25519, x509 } from '../../cp/pki/x509.ts';
+// key and a clientAuth certificate signed by the fleet CA through the same
+// issuer the CP uses for agent certificates (ts/cp/pki/issuer.ts). The
+// subject is `CN=operator:<name>`: `:` cannot occur in a host name, so an
+// operator certificate can never pass for an agent's. Must never write the CA
+// key anywhere.
+import { CaError, issueClientCertificate, loadCaSigner } from '../../cp/pki/issuer.ts';
 import type { PrivateKey } from '../../trust/index.ts';
 import { CliError } from '../errors.ts';
 
@@ -47,71 +46,17 @@ export async function issueOperatorCert(req: IssueOperatorCert): Promise<Operato
   }
   if (req.key.algorithm !== 'ed25519')
     throw new CliError('CLI_ERR_KEY', 'operator keys are ed25519');
-  let ca: x509.X509Certificate;
-  let signingKey: webcrypto.CryptoKey;
-  let signingAlgorithm: webcrypto.Algorithm | webcrypto.EcdsaParams;
   try {
-    ca = new x509.X509Certificate(req.caCertPem);
-    const keyObject = createPrivateKey(req.caKeyPem);
-    // The CA key must be the CA certificate's key, or every handshake fails later.
-    const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
-    if (!spki.equals(Buffer.from(ca.publicKey.rawData))) {
-      throw new Error('the CA key does not belong to the CA certificate');
-    }
-    const der = keyObject.export({ format: 'der', type: 'pkcs8' });
-    if (keyObject.asymmetricKeyType === 'ed25519') {
-      signingAlgorithm = { name: 'Ed25519' };
-      signingKey = await webcrypto.subtle.importKey('pkcs8', der, { name: 'Ed25519' }, false, [
-        'sign',
-      ]);
-    } else if (
-      keyObject.asymmetricKeyType === 'ec' &&
-      keyObject.asymmetricKeyDetails?.namedCurve === 'prime256v1'
-    ) {
-      signingAlgorithm = { name: 'ECDSA', hash: 'SHA-256' } as webcrypto.EcdsaParams;
-      signingKey = await webcrypto.subtle.importKey(
-        'pkcs8',
-        der,
-        { name: 'ECDSA', namedCurve: 'P-256' },
-        false,
-        ['sign'],
-      );
-    } else {
-      throw new Error(
-        `unsupported CA key type ${keyObject.asymmetricKeyType ?? 'unknown'} (ed25519 or P-256)`,
-      );
-    }
+    const ca = await loadCaSigner({ certPem: req.caCertPem, keyPem: req.caKeyPem });
+    const c = await issueClientCertificate(ca, {
+      commonName: `operator:${req.name}`,
+      publicKeyRaw: req.key.publicKey.raw,
+      now: req.now.getTime(),
+      validityMs: req.validityMs,
+    });
+    return { ...c, notBefore: new Date(c.notBefore), notAfter: new Date(c.notAfter) };
   } catch (e) {
-    throw new CliError('CLI_ERR_KEY', `fleet CA: ${(e as Error).message}`, { cause: e });
+    if (!(e instanceof CaError)) throw e;
+    throw new CliError('CLI_ERR_KEY', `fleet CA: ${e.message}`, { cause: e });
   }
-  const notBefore = new Date(Math.floor(req.now.getTime() / 1000) * 1000);
-  if (ca.notAfter.getTime() <= notBefore.getTime()) {
-    throw new CliError('CLI_ERR_KEY', `the fleet CA expired at ${ca.notAfter.toISOString()}`);
-  }
-  const notAfter = new Date(Math.min(notBefore.getTime() + req.validityMs, ca.notAfter.getTime()));
-  const serialBytes = randomBytes(16);
-  serialBytes[0] = (serialBytes[0] as number) & 0x7f;
-  const serial = serialBytes.toString('hex');
-  const publicKey = new x509.PublicKey(spkiFromRawEd25519(req.key.publicKey.raw));
-  const subject = `CN=operator:${req.name}`;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial,
-    subject,
-    issuer: ca.subject,
-    notBefore,
-    notAfter,
-    signingKey,
-    publicKey,
-    signingAlgorithm,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-      new x509.AuthorityKeyIdentifierExtension(
-        (await x509.SubjectKeyIdentifierExtension.create(ca.publicKey)).keyId,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(publicKey),
-    ],
-  });
-  return { certPem: cert.toString('pem'), subject, serial, notBefore, notAfter };
 }

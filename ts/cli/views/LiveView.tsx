@@ -74,12 +74,13 @@ export function LiveView<S>(props: LiveViewProps<S>): ReactElement {
     props.onEnd({ last: latest.current.snapshot, lastError: latest.current.error, reason });
     exit();
   };
+  // Leave only from an effect of the state that is done: effects run after React committed
+  // that state, so Ink has the final frame (a Reverted rollout, say) to flush on unmount.
   useEffect(() => {
-    if (props.isDone?.(props.initial)) {
-      // Let the first frame paint before leaving.
-      const t = setTimeout(() => end('done'), 0);
-      return () => clearTimeout(t);
-    }
+    if (state.error === null && props.isDone?.(state.snapshot)) end('done');
+  }, [state]);
+  useEffect(() => {
+    if (props.isDone?.(props.initial)) return undefined;
     const ctl = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async (): Promise<void> => {
@@ -93,10 +94,7 @@ export function LiveView<S>(props: LiveViewProps<S>): ReactElement {
       latest.current = next;
       props.onUpdate?.(next.snapshot, next.error);
       setState(next);
-      if (next.error === null && props.isDone?.(next.snapshot)) {
-        setTimeout(() => end('done'), 0);
-        return;
-      }
+      if (next.error === null && props.isDone?.(next.snapshot)) return;
       timer = setTimeout(() => void tick(), props.intervalMs);
     };
     timer = setTimeout(() => void tick(), props.intervalMs);

@@ -116,7 +116,8 @@ function clock(ts: string): string {
   return m?.[1] ?? ts;
 }
 
-const hostColumns: readonly TableColumn<RolloutHostLine>[] = [
+/** The host table's columns (the watch screen and `rollout hosts`). */
+export const ROLLOUT_HOST_COLUMNS: readonly TableColumn<RolloutHostLine>[] = [
   { header: 'HOST', cell: (l) => l.hostname, min: 6, max: 32, priority: 0 },
   {
     header: 'STATE',
@@ -240,7 +241,7 @@ export function RolloutView(props: RolloutViewProps): ReactElement {
         <Text>{`  (no hosts on channel ${r.channel})`}</Text>
       ) : (
         <Table
-          columns={hostColumns}
+          columns={ROLLOUT_HOST_COLUMNS}
           rows={lines}
           rowKey={(l) => l.hostname}
           width={width}

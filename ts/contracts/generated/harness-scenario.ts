@@ -33,9 +33,9 @@ export interface HarnessScenario {
          */
         signed?: boolean;
         /**
-         * What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live.
+         * What bin/switch-to-configuration does: succeed, exit 1, (inhibit-*) change a component that cannot be swapped live, or (slow) succeed after 2 s, so a host stays observably in flight.
          */
-        switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus';
+        switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus' | 'slow';
       };
       /**
        * Per-host behaviour.
@@ -51,9 +51,9 @@ export interface HarnessScenario {
            */
           signed?: boolean;
           /**
-           * What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live.
+           * What bin/switch-to-configuration does: succeed, exit 1, (inhibit-*) change a component that cannot be swapped live, or (slow) succeed after 2 s, so a host stays observably in flight.
            */
-          switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus';
+          switch?: 'ok' | 'fail' | 'inhibit-kernel' | 'inhibit-dbus' | 'slow';
         };
       };
     };
@@ -61,7 +61,9 @@ export interface HarnessScenario {
   /**
    * Properties checked continuously while the scenario runs.
    */
-  invariants?: ('wavesInOrder' | 'budgetsRespected' | 'noQuarantinedDispatch')[];
+  invariants?: (
+    'wavesInOrder' | 'budgetsRespected' | 'noQuarantinedDispatch' | 'signedRoundtrip'
+  )[];
   /**
    * Scenario name (file name without .nix).
    */
@@ -108,6 +110,10 @@ export interface HarnessScenario {
      * Release this generation (evaluate, build, push, sign, publish).
      */
     release?: null | string;
+    /**
+     * With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).
+     */
+    signedAgoSecs?: null | number;
     /**
      * Let time pass (soak, offline windows).
      */

@@ -1,13 +1,12 @@
 // The fleet CA's issuing half: loads the CA certificate and key from files
 // and issues short-lived client certificates whose key is the host's ed25519
-// key. Every issuance is appended to an append-only JSON-lines log that
+// key (the certificate itself is made by issuer.ts, shared with the CLI). Every issuance is appended to an append-only JSON-lines log that
 // lives outside the database (it survives a wipe). Must never generate or
 // hold any key other than the CA key it was given.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { dirname } from 'node:path';
 import { CpError } from '../errors.ts';
-import { spkiFromRawEd25519, x509 } from './x509.ts';
+import { issueClientCertificate, loadCaSigner, type CaSigner } from './issuer.ts';
 
 /** Parameters of one issuance. */
 export interface IssueRequest {
@@ -36,14 +35,9 @@ export interface FleetCa {
   issue(req: IssueRequest): Promise<IssuedCert>;
 }
 
-type Alg = {
-  readonly key: webcrypto.Algorithm | webcrypto.EcKeyImportParams;
-  readonly sign: webcrypto.Algorithm | webcrypto.EcdsaParams;
-};
-
 /**
  * Loads the CA from PEM files (certificate; PKCS#8 or SEC1 key, ed25519 or
- * P-256) and binds the issuance log path.
+ * P-256; the key must be the certificate's) and binds the issuance log path.
  *
  * @example const ca = await loadFleetCa({ certFile, keyFile, issuanceLog });
  */
@@ -52,26 +46,12 @@ export async function loadFleetCa(options: {
   readonly keyFile: string;
   readonly issuanceLog: string;
 }): Promise<FleetCa> {
-  let certPem: string;
-  let cert: x509.X509Certificate;
-  let key: webcrypto.CryptoKey;
-  let alg: Alg;
+  let signer: CaSigner;
   try {
-    certPem = readFileSync(options.certFile, 'utf8');
-    cert = new x509.X509Certificate(certPem);
-    const keyObject = createPrivateKey(readFileSync(options.keyFile));
-    const type = keyObject.asymmetricKeyType;
-    if (type === 'ed25519') alg = { key: { name: 'Ed25519' }, sign: { name: 'Ed25519' } };
-    else if (type === 'ec' && keyObject.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
-      alg = {
-        key: { name: 'ECDSA', namedCurve: 'P-256' },
-        sign: { name: 'ECDSA', hash: 'SHA-256' } as webcrypto.EcdsaParams,
-      };
-    } else {
-      throw new Error(`unsupported CA key type ${type ?? 'unknown'} (ed25519 or P-256)`);
-    }
-    const der = keyObject.export({ format: 'der', type: 'pkcs8' });
-    key = await webcrypto.subtle.importKey('pkcs8', der, alg.key, false, ['sign']);
+    signer = await loadCaSigner({
+      certPem: readFileSync(options.certFile, 'utf8'),
+      keyPem: readFileSync(options.keyFile),
+    });
   } catch (e) {
     throw new CpError(
       'CP_ERR_CONFIG',
@@ -81,32 +61,14 @@ export async function loadFleetCa(options: {
     );
   }
   mkdirSync(dirname(options.issuanceLog), { recursive: true });
-  const authorityKeyId = await x509.SubjectKeyIdentifierExtension.create(cert.publicKey);
   return {
-    certPem,
+    certPem: signer.certPem,
     async issue(req) {
-      const notBefore = Math.floor(req.now / 1000) * 1000;
-      const notAfter = Math.min(notBefore + req.validityMs, cert.notAfter.getTime());
-      const serialBytes = randomBytes(16);
-      serialBytes[0] = (serialBytes[0] as number) & 0x7f;
-      const serial = serialBytes.toString('hex');
-      const publicKey = new x509.PublicKey(spkiFromRawEd25519(req.publicKeyRaw));
-      const issued = await x509.X509CertificateGenerator.create({
-        serialNumber: serial,
-        subject: `CN=${req.hostname}`,
-        issuer: cert.subject,
-        notBefore: new Date(notBefore),
-        notAfter: new Date(notAfter),
-        signingKey: key,
-        publicKey,
-        signingAlgorithm: alg.sign,
-        extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-          new x509.AuthorityKeyIdentifierExtension(authorityKeyId.keyId),
-          await x509.SubjectKeyIdentifierExtension.create(publicKey),
-        ],
+      const issued = await issueClientCertificate(signer, {
+        commonName: req.hostname,
+        publicKeyRaw: req.publicKeyRaw,
+        now: req.now,
+        validityMs: req.validityMs,
       });
       // Append before answering: an issued certificate is never unlogged.
       appendFileSync(
@@ -115,15 +77,20 @@ export async function loadFleetCa(options: {
           at: new Date(req.now).toISOString(),
           via: req.via,
           hostname: req.hostname,
-          serial,
+          serial: issued.serial,
           fingerprint: req.fingerprint,
-          notBefore: new Date(notBefore).toISOString(),
-          notAfter: new Date(notAfter).toISOString(),
+          notBefore: new Date(issued.notBefore).toISOString(),
+          notAfter: new Date(issued.notAfter).toISOString(),
           nonce: req.nonce,
         }) + '\n',
         { flag: 'a' },
       );
-      return { certPem: issued.toString('pem'), serial, notBefore, notAfter };
+      return {
+        certPem: issued.certPem,
+        serial: issued.serial,
+        notBefore: issued.notBefore,
+        notAfter: issued.notAfter,
+      };
     },
   };
 }

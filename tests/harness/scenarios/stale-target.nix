@@ -1,0 +1,25 @@
+# A target whose signed artifacts are older than the channel's freshness
+# window (CI signed it 3 h ago; the window is 2 h) — what a compromised CP
+# replaying an old release would serve. The CP's own adoption window (7 days)
+# lets it through; every agent's freshness gate refuses it with a typed
+# DispatchReject and keeps its generation.
+{
+  name = "stale-target";
+  description = "A target signed longer ago than the channel freshnessWindow is refused by every agent (DispatchReject Stale, TRUST_ERR_STALE); hosts keep their generation.";
+  fast = true;
+  fleet = {
+    hosts.web-01 = { system = "x86_64-linux"; channel = "stable"; tags = [ "web" ]; };
+    hosts.web-02 = { system = "x86_64-linux"; channel = "stable"; tags = [ "web" ]; };
+    channels.stable = { rolloutPolicy = "all-at-once"; freshnessWindow = 120; };
+    rolloutPolicies.all-at-once.strategy = "all-at-once";
+  };
+  generations.current = { };
+  generations.replayed = { };
+  steps = [
+    { release = "current"; }
+    { wait.kind = "hostsConverged"; timeoutSecs = 90; }
+    { release = "replayed"; signedAgoSecs = 10800; }
+    { wait = { kind = "agentRejected"; code = "TRUST_ERR_STALE"; }; timeoutSecs = 60; }
+    { wait = { kind = "hostCurrent"; generation = "current"; }; }
+  ];
+}

@@ -1,0 +1,139 @@
+// Faults the local runner injects beyond process and network faults: an
+// agent whose host clock is skewed (skewClock) and a rollout manifest
+// tampered after signing. Owns how each is made real; never adds a knob to
+// the production agent. A skewed clock is the agent process restarted under
+// libfaketime (LD_PRELOAD), which shifts every wall-clock read of the process
+// — Node's Date.now(), OpenSSL's certificate validity checks, child
+// processes — while leaving the monotonic clock (timers, sleeps) real.
+// Before trusting it the fault measures the offset a Node process actually
+// sees inside the host's namespace, so a libfaketime that does not take
+// fails the scenario instead of silently testing an unskewed agent.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { HarnessScenario } from '../contracts/index.ts';
+import { ScenarioFailure } from './failure.ts';
+import type { NetworkLab } from './netns.ts';
+import type { ProcessSpec, Supervisor } from './supervisor.ts';
+
+const run = promisify(execFile);
+
+type Fault = NonNullable<HarnessScenario['steps'][number]['fault']>;
+
+/** What the extra faults need from the runner. */
+export interface ExtraFaultContext {
+  readonly sup: Supervisor;
+  readonly lab: NetworkLab;
+  readonly agentSpec: (h: string) => ProcessSpec;
+  readonly releaseDir: string;
+  readonly note: (line: string) => void;
+}
+
+/** Where Debian (package `faketime`) installs the multi-threaded libfaketime. */
+const LIBFAKETIME_CANDIDATES = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1',
+  '/usr/lib/faketime/libfaketimeMT.so.1',
+];
+
+/** The libfaketime shared object, or `null` when it is not installed. */
+export function libfaketimePath(): string | null {
+  return LIBFAKETIME_CANDIDATES.find((p) => existsSync(p)) ?? null;
+}
+
+/**
+ * Environment that shifts a process's wall clock by `seconds` (negative:
+ * behind). The monotonic clock stays real so timers and timeouts keep their
+ * length.
+ *
+ * @example faketimeEnv(-600) // { LD_PRELOAD: '…libfaketimeMT.so.1', FAKETIME: '-600', … }
+ */
+export function faketimeEnv(seconds: number): Record<string, string> {
+  const lib = libfaketimePath();
+  if (lib === null) {
+    throw new ScenarioFailure(
+      'skewClock needs libfaketime (Debian package faketime; scripts/ensure-deps.sh installs it)',
+    );
+  }
+  return {
+    LD_PRELOAD: lib,
+    FAKETIME: `${seconds >= 0 ? '+' : ''}${Math.trunc(seconds)}`,
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  };
+}
+
+/**
+ * The wall-clock offset, in seconds, that a Node process started with
+ * `argvPrefix` (e.g. a namespace wrapper) and `env` observes.
+ */
+export async function measureClockOffset(
+  wrap: (argv: string[]) => string[],
+  env: Record<string, string>,
+): Promise<number> {
+  const argv = wrap([process.execPath, '-e', 'process.stdout.write(String(Date.now()))']);
+  const before = Date.now();
+  const { stdout } = await run(argv[0]!, argv.slice(1), {
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  });
+  const after = Date.now();
+  const seen = Number(stdout.trim());
+  if (!Number.isFinite(seen)) throw new ScenarioFailure(`clock probe printed ${stdout.trim()}`);
+  return (seen - (before + after) / 2) / 1000;
+}
+
+/** Restarts each target agent with its wall clock skewed by `fault.seconds`. */
+async function skewClock(fault: Fault, ctx: ExtraFaultContext): Promise<void> {
+  const seconds = fault.seconds;
+  if (seconds === null || seconds === undefined)
+    throw new ScenarioFailure('skewClock needs `seconds` (negative: behind)');
+  const targets = fault.hosts ?? [];
+  if (targets.length === 0) throw new ScenarioFailure('skewClock needs `hosts`');
+  const env = seconds === 0 ? {} : faketimeEnv(seconds);
+  for (const h of targets) {
+    const seen = await measureClockOffset((argv) => ctx.lab.wrap(h, argv), env);
+    // Process start-up takes well under the tolerance; a libfaketime that did
+    // not take would report ~0.
+    if (Math.abs(seen - seconds) > 5)
+      throw new ScenarioFailure(
+        `skewClock on ${h}: asked for ${seconds} s, a Node process under libfaketime saw ${seen.toFixed(1)} s`,
+      );
+    await ctx.sup.kill(`agent-${h}`, 'SIGTERM');
+    ctx.sup.start({ ...ctx.agentSpec(h), env });
+    ctx.note(
+      `agent ${h} restarted with its clock ${seconds} s off (measured ${seen.toFixed(1)} s)`,
+    );
+  }
+}
+
+/**
+ * Flips one byte of the newest rollout manifest in the release directory
+ * (the one the last release wrote), after signing.
+ */
+export function tamperRolloutManifest(releaseDir: string, note: (line: string) => void): void {
+  const dir = join(releaseDir, 'rollouts');
+  const newest = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ f, m: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.m - a.m)[0];
+  if (!newest) throw new ScenarioFailure(`no rollout manifest under ${dir} to tamper with`);
+  const path = join(dir, newest.f);
+  const bytes = readFileSync(path);
+  bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+  writeFileSync(path, bytes);
+  note(`tampered rollout manifest ${newest.f} (one byte flipped after signing)`);
+}
+
+/**
+ * Injects the faults run.ts does not handle itself. Throws a
+ * {@link ScenarioFailure} for a fault the local runner cannot make real.
+ */
+export async function injectExtraFault(fault: Fault, ctx: ExtraFaultContext): Promise<void> {
+  switch (fault.kind) {
+    case 'skewClock':
+      return skewClock(fault, ctx);
+    default:
+      throw new ScenarioFailure(`fault ${fault.kind} is not supported by the local runner yet`);
+  }
+}
