@@ -122,8 +122,10 @@ rec {
           {
             source = eventsSource;
             slurp = true;
-            # The CP logs agent events as Remote<Kind>, the agent event in the body.
-            filter = ''[.[] | select((.kind | sub("^Remote"; "")) == "DispatchReject" and ($code == null or ((.payload.event // .payload // {}).reason == $code))) | .hostname] as $rej | all($hosts[]; . as $n | any($rej[]; . == $n))'';
+            # The CP logs agent events as Remote<Kind>, the agent event in the
+            # body. The code is the reason, or the typed error code the detail
+            # starts with (TRUST_ERR_STALE and TRUST_ERR_FUTURE_DATED share reason Stale).
+            filter = ''[.[] | select((.kind | sub("^Remote"; "")) == "DispatchReject" and ((.payload.event // .payload // {}) as $b | $code == null or $b.reason == $code or (($b.detail // "") | tostring | startswith($code)))) | .hostname] as $rej | all($hosts[]; . as $n | any($rej[]; . == $n))'';
             argjson = {
               hosts = targets;
               code = cond.code or null;

@@ -30,7 +30,12 @@ in
     fleet=${p.fleets}/$gen.nix
     printf 'import ${p.src}/tests/harness/nix/generation.nix { scenarioFile = "${p.scenario}"; generation = "%s"; }\n' "$gen" > "$fleet"
     commit=$(printf '%s' "$scenario/$gen/$seq" | sha256sum | cut -c1-12)
-    UNSIGNED_HOSTS="$*" nixfleet release \
+    # A release signed in the past (the scenario's signedAgoSecs).
+    now=()
+    if [ -n "''${NIXFLEET_HARNESS_SIGNED_AGO:-}" ]; then
+      now=(--now "$(date -u -d "@$(( $(date +%s) - NIXFLEET_HARNESS_SIGNED_AGO ))" +%Y-%m-%dT%H:%M:%SZ)")
+    fi
+    UNSIGNED_HOSTS="$*" nixfleet release "''${now[@]}" \
       --fleet-file "$fleet" \
       --sign-cmd 'openssl pkeyutl -sign -inkey ${p.ciKey} -rawin -in "$NIXFLEET_INPUT" -out "$NIXFLEET_OUTPUT"' \
       --push-cmd nixfleet-harness-push \

@@ -33,6 +33,7 @@ let
     "timeoutSecs"
     "fault"
     "sleepSecs"
+    "signedAgoSecs"
   ];
 
   indent = s: "    " + s;
@@ -101,9 +102,10 @@ in
             inherit where hosts released;
           };
 
+          signedAgo = step.signedAgoSecs or null;
           releaseActions =
             if release == null then
-              [ ]
+              (if signedAgo != null then throw "harness ${name}, ${where}: signedAgoSecs needs `release`" else [ ])
             else if !(elem release gens) then
               throw "harness ${name}, ${where}: release ${release}: unknown generation; known: ${concatStringsSep ", " gens}"
             else if match "[A-Za-z0-9_-]+" release == null then
@@ -114,7 +116,9 @@ in
                   type = "release";
                   label = "${where}: release ${release}";
                   command = concatStringsSep " " (
-                    [
+                    # CI signs as of that many seconds ago (release --now).
+                    (if signedAgo == null then [ ] else [ "NIXFLEET_HARNESS_SIGNED_AGO=${toString signedAgo}" ])
+                    ++ [
                       "nixfleet-harness-release"
                       name
                       release

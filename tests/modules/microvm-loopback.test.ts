@@ -216,6 +216,11 @@ describe('the microVM runner plan, played on loopback', () => {
     expect(log.some((l) => l.includes('cpAlert') && l.endsWith(': ok'))).toBe(true);
   }, 600_000);
 
+  it('stale-target: a release signed 3 h ago (the helper passes --now) is refused', async () => {
+    const log = await play('stale-target');
+    expect(log.some((l) => l.includes('TRUST_ERR_STALE') && l.endsWith(': ok'))).toBe(true);
+  }, 600_000);
+
   it('rollback-policy: the failing probe of the closure reverts the canary; invariants hold', async () => {
     const log = await play('rollback-policy');
     expect(log).toContain('invariants: ok');

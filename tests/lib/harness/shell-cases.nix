@@ -116,6 +116,14 @@ let
       (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "ClosureUntrusted"; })
       (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "ClosureUntrusted"; })
     ] true)
+    (jqCase "agentRejected by the typed code the detail starts with" { kind = "agentRejected"; code = "TRUST_ERR_STALE"; } [
+      (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "Stale"; detail = "TRUST_ERR_STALE: signed 3 h ago"; })
+      (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "Stale"; detail = "TRUST_ERR_STALE: signed 3 h ago"; })
+    ] true)
+    (jqCase "agentRejected another typed code" { kind = "agentRejected"; code = "TRUST_ERR_STALE"; } [
+      (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "Stale"; detail = "TRUST_ERR_FUTURE_DATED: signed in 2 h"; })
+      (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "Stale"; detail = "TRUST_ERR_STALE: signed 3 h ago"; })
+    ] false)
     (jqCase "agentRejected one host missing" { kind = "agentRejected"; code = "ClosureUntrusted"; } [
       (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "ClosureUntrusted"; })
       (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "ManifestStale"; })
