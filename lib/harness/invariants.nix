@@ -28,6 +28,27 @@ let
         + [$acks | to_entries[] | (.key | tonumber) as $w | select($w > 0) | .value as $first
            | $conv[($w - 1) | tostring] as $prev | select($prev == null or $first < $prev)
            | "wavesInOrder: rollout \($id): wave \($w) acked a dispatch at \($first) ms before wave \($w - 1) converged (\($prev // "never"))"];
+    def inFlight: . == "Activating" or . == "Soaking";
+    def budgetsRespected($events; $budgets):
+      if ($budgets | length) == 0 then ["budgetsRespected: the fleet declares no disruption budget, nothing to check"]
+      else
+        ([$events[] | select(.kind == "HostStateChanged") | (.payload.event // .payload // {}) as $b
+          | { seq: .seq, key: "\(rollout)/\($b.hostname // .hostname)", host: ($b.hostname // .hostname // ""), to: ($b.to | tostring),
+              at: (if ($b.at | type) == "number" then $b.at else (.at | ms) end) }]
+         # Half-open intervals: at the same instant, leaving flight counts first.
+         | sort_by(.at, (if (.to | inFlight) then 1 else 0 end), .seq)) as $changes
+        | [$budgets[] as $bud
+           | (reduce ($changes[] | select(.host as $h | any($bud.members[]; . == $h))) as $c
+               ({ flying: {}, entered: 0, violations: [] };
+                (if ($c.to | inFlight) then (if .flying[$c.key] == null then .entered += 1 else . end) | .flying[$c.key] = $c.host
+                 else del(.flying[$c.key]) end)
+                | ([.flying[]] | unique) as $in
+                | if $bud.limit != null and ($in | length) > $bud.limit and (.violations | length) < 5
+                  then .violations += ["budgetsRespected: \($bud.label) exceeded at \($c.at) ms: \($in | length) in flight [\($in | join(", "))]"]
+                  else . end))
+           | .violations + (if .entered == 0 then ["budgetsRespected: \($bud.label): no member host was ever in flight, no evidence to check"] else [] end)]
+        | add // []
+      end;
     def noQuarantinedDispatch($events; $id; $m):
       if any($events[]; kind == "RollbackComplete" and rollout == $id) then
         [$m.hostSet[] | select(.waveIndex > 0) | .hostname] as $later
@@ -37,9 +58,13 @@ let
       else [] end;
   '';
 
+  # Per signed rollout manifest ($x), or once for the run.
   checks = {
     wavesInOrder = "wavesInOrder($events; $x.id; $x.manifest)";
     noQuarantinedDispatch = "noQuarantinedDispatch($events; $x.id; $x.manifest)";
+  };
+  global = {
+    budgetsRespected = "budgetsRespected($events; $budgets)";
   };
 in
 rec {
@@ -49,32 +74,34 @@ rec {
 
     Type: kinds :: [ string ]
   */
-  kinds = builtins.attrNames checks;
+  kinds = builtins.attrNames checks ++ builtins.attrNames global;
 
   /**
-    The jq program over `$events` (every event) and `$manifests[0]` (a list
-    of { id, manifest }): prints each violation of `invariants` as a string.
+    The jq program over `$events` (every event), `$manifests[0]` (a list
+    of { id, manifest }) and `$budgets` (lib/harness/budgets.nix): prints
+    each violation of `invariants` as a string.
 
     Type: program :: ctx -> [ string ] -> string
   */
   program =
     ctx: invariants:
     let
-      each = map (
-        i:
-        if elem i kinds then checks.${i} else c.unsupported ctx.scenario "invariants" "invariant ${toJSON i}"
-      ) invariants;
+      known = map (i: if elem i kinds then i else c.unsupported ctx.scenario "invariants" "invariant ${toJSON i}") invariants;
+      each = map (i: checks.${i}) (builtins.filter (i: checks ? ${i}) known);
+      once = map (i: global.${i}) (builtins.filter (i: global ? ${i}) known);
     in
     ''
       ${defs}
       (if ($manifests[0] | length) == 0 then ["no signed rollout manifest to check invariants against"] else [] end)
-      + [$manifests[0][] as $x | ${concatStringsSep ", " each} | .[]]
+      + [$manifests[0][] as $x | ${if each == [ ] then "[]" else concatStringsSep ", " each} | .[]]
+      ${concatStringsSep "\n" (map (g: "+ ${g}") once)}
       | .[]
     '';
 
   /**
     The shell command (cp node) that fails, listing the violations, unless
-    every invariant holds; null when the scenario declares none.
+    every invariant holds; null when the scenario declares none. `ctx.budgets`
+    are the fleet's resolved budgets.
 
     Type: command :: ctx -> [ string ] -> string | null
   */
@@ -92,7 +119,7 @@ rec {
         shopt -s nullglob
         files=(${c.paths.releases}/rollouts/*.json)
         jq -n '[inputs | { id: (input_filename | sub(".*/"; "") | sub("[.]json$"; "")), manifest: . }]' "''${files[@]}" < /dev/null > "$man"
-        violations=$(jq -n -r --slurpfile events "$ev" --slurpfile manifests "$man" ${c.shellArg prog})
+        violations=$(jq -n -r --slurpfile events "$ev" --slurpfile manifests "$man" --argjson budgets ${c.shellArg (toJSON (ctx.budgets or [ ]))} ${c.shellArg prog})
         if [ -n "$violations" ]; then echo "invariants violated:" >&2; echo "$violations" >&2; exit 1; fi
         echo "invariants hold: ${concatStringsSep ", " invariants}"
       '';

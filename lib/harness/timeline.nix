@@ -25,6 +25,7 @@ let
   conditions = import ./conditions.nix;
   faults = import ./faults.nix;
   invariants = import ./invariants.nix;
+  budgets = import ./budgets.nix;
   inherit (c) py nodeVar;
 
   stepFields = [
@@ -201,6 +202,7 @@ in
 
       invariantCommand = invariants.command {
         scenario = name;
+        budgets = if builtins.elem "budgetsRespected" scenario.invariants then budgets.resolve scenario.fleet else [ ];
       } scenario.invariants;
 
       actions =

@@ -221,6 +221,11 @@ describe('the microVM runner plan, played on loopback', () => {
     expect(log.some((l) => l.includes('TRUST_ERR_STALE') && l.endsWith(': ok'))).toBe(true);
   }, 600_000);
 
+  it('budget: two channels at once, budgetsRespected over the CP event log holds', async () => {
+    const log = await play('budget');
+    expect(log).toContain('invariants: ok');
+  }, 600_000);
+
   it('rollback-policy: the failing probe of the closure reverts the canary; invariants hold', async () => {
     const log = await play('rollback-policy');
     expect(log).toContain('invariants: ok');

@@ -92,7 +92,7 @@ in
   # Unknown kinds (a contract newer than this runner) throw.
   unknown-fault = throws (faults.inject ctx { kind = "frobnicate"; });
   unknown-condition = throws (conditions.check ctx { kind = "frobnicate"; });
-  unknown-invariant = throws (invariants.program ctx [ "budgetsRespected" ]);
+  unknown-invariant = throws (invariants.program ctx [ "signedRoundtrip" ]);
   condition-unreleased = throws (conditions.check ctx { kind = "hostCurrent"; generation = "g9"; });
   condition-unknown-host = throws (conditions.check ctx { kind = "hostState"; hosts = [ "db-09" ]; state = "Converged"; });
   condition-needs-state = throws (conditions.check ctx { kind = "hostState"; });

@@ -86,7 +86,7 @@ for i in $(seq 0 $((n - 1))); do
   name=$(q "$c.name")
   q -c "$c.events[]" > "$tmp/events.jsonl"
   q -c "$c.manifests" > "$tmp/manifests.json"
-  got=$(jq -n -r --slurpfile events "$tmp/events.jsonl" --slurpfile manifests "$tmp/manifests.json" "$(q "$c.program")" 2>&1)
+  got=$(jq -n -r --slurpfile events "$tmp/events.jsonl" --slurpfile manifests "$tmp/manifests.json" --argjson budgets "$(jq -c "$c.budgets" "$data")" "$(q "$c.program")" 2>&1)
   want=$(q "$c.expect[]")
   if [ "$got" = "$want" ]; then ok; else bad "invariant $name" "expected [$want] got [$got]"; fi
 done
@@ -108,13 +108,13 @@ done
 # by glob and named by file, events from a stand-in for
 # nixfleet-harness-events (which reads the CP; here a fixed log).
 mkdir -p "$tmp/bin" "$tmp/rel/rollouts"
-q -c '.invCases[0].events[]' > "$tmp/ordered.jsonl"
+q -c '.invCases[] | select(.name == "waves in order") | .events[]' > "$tmp/ordered.jsonl"
 printf '#!/bin/sh\ncat %s\n' "$tmp/ordered.jsonl" > "$tmp/bin/nixfleet-harness-events"
 chmod +x "$tmp/bin/nixfleet-harness-events"
-q -c '.invCases[0].manifests[0].manifest' > "$tmp/rel/rollouts/stable@aa.json"
+q -c '.invCases[] | select(.name == "waves in order") | .manifests[0].manifest' > "$tmp/rel/rollouts/stable@aa.json"
 inv=$(q '.invariantCommand' | sed "s|/var/lib/nixfleet-harness/releases|$tmp/rel|g")
 if out=$(PATH="$tmp/bin:$PATH" bash -c "set -euo pipefail; $inv" 2>&1) && grep -q "invariants hold" <<< "$out"; then ok; else bad "invariant command holds" "$out"; fi
-q -c '.invCases[1].events[]' > "$tmp/ordered.jsonl"
+q -c '.invCases[] | select(.name | startswith("wave 1 acked")) | .events[]' > "$tmp/ordered.jsonl"
 if out=$(PATH="$tmp/bin:$PATH" bash -c "set -euo pipefail; $inv" 2>&1); then bad "invariant command fails" "passed: $out"; elif grep -q "wave 1 acked a dispatch" <<< "$out"; then ok; else bad "invariant command fails" "$out"; fi
 rm "$tmp/rel/rollouts/stable@aa.json"
 if out=$(PATH="$tmp/bin:$PATH" bash -c "set -euo pipefail; $inv" 2>&1); then bad "invariant command without manifests" "passed: $out"; elif grep -q "no signed rollout manifest" <<< "$out"; then ok; else bad "invariant command without manifests" "$out"; fi
