@@ -28,7 +28,8 @@ fi
 # Debian tools the tests use for real: Nix itself, ssh-keygen (OpenSSH key
 # interop), openssl (an external sign hook), tmux (driving the TUI), age
 # (secret-hygiene scenario), ip (network namespaces for the harness),
-# libfaketime (the harness's skewClock fault).
+# libfaketime (the harness's skewClock fault), jq (the microVM runner's
+# conditions and invariants, run by tests/lib/harness).
 # Missing ones are installed when we are root.
 need=()
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
@@ -37,6 +38,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v age >/dev/null 2>&1 || need+=(age)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 # libfaketime: the harness skewClock fault runs an agent under LD_PRELOAD.
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 if [ "${#need[@]}" -gt 0 ]; then

@@ -1,124 +1,237 @@
 # The microVM runner's plan for one harness scenario (ARCHITECTURE.md "Test
 # fabric", book §11 Tier A): which NixOS test nodes exist, how their
-# services.nixfleet-* options are set, and the Python test script. Pure
-# data from the scenario file (builtins only, tested in tests/lib/harness/);
+# services.nixfleet-* options are set, what the cp node carries for the CI
+# role, and the Python test script that plays the scenario. Pure data from
+# the scenario file (builtins only, tested in tests/lib/harness/);
 # nix/harness/microvm.nix turns it into pkgs.testers.runNixOSTest.
 #
-# Scenario shape (contracts/harness-scenario.nix, tests/harness/scenarios/):
-# this runner reads `name`, the hosts of `fleet.hosts`, `timing` (passed to
-# the daemons' flags) and the steps' `timeoutSecs` (its wait bound). It
-# proves the deployment surface (real CP and agents from the service
-# modules, mTLS between them, no crash loop); releasing generations, faults
-# and the steps' conditions are the local runner's (tests/harness/runner/),
-# and the plan lists such keys under `uninterpreted`.
+# The scenario is checked against contracts/harness-scenario.nix first
+# (defaults filled, as the local runner loads it). Nodes: `cp` (control
+# plane, operator CLI, the CI role releasing generations with `nixfleet
+# release`, the binary cache over HTTP) and one VM per fleet host (an agent
+# with the sandbox activation backend, like the local runner). The script:
+# deployment (units up, mTLS from every host), the timeline
+# (lib/harness/timeline.nix), the invariants, and no daemon restarted on its
+# own.
 let
   inherit (builtins)
     attrNames
     concatStringsSep
     filter
-    length
+    foldl'
     listToAttrs
     match
     toJSON
     ;
-  interpreted = [
+  c = import ./common.nix;
+  timeline = import ./timeline.nix;
+  scripts = import ./scripts.nix;
+  schema = import ../schema;
+  contract = schema.loadContract ../../contracts/harness-scenario.nix;
+
+  max = a: b: if a > b then a else b;
+  # Indented Python: '' strings drop their leading spaces.
+  pad = n: s: builtins.substring 0 n "            " + s;
+
+  topLevel = [
     "name"
     "description"
     "fast"
-    "fleet"
     "timing"
+    "fleet"
+    "generations"
+    "steps"
+    "invariants"
   ];
-  max = a: b: if a > b then a else b;
-  cpPort = 8443;
+  timingKeys = [
+    "heartbeatSecs"
+    "longPollSecs"
+    "reconcileSecs"
+    "confirmWindowSecs"
+    "sustainedFailureSecs"
+    "probeIntervalSecs"
+  ];
+  nonNull = a: filter (k: a.${k} != null) (attrNames a);
 in
 {
-  inherit cpPort;
+  inherit (c) cpPort cachePort paths;
 
   /**
-    Type: plan :: scenario -> { name, hosts :: [ string ], cp :: attrset, agents :: { <host> = attrset; }, testScript :: string, uninterpreted :: [ string ] }
+    Public halves of the test-only keys under nix/harness/fixtures/ (their
+    private halves sign releases and the binary cache on the cp node).
+    tests/lib/harness derives them from the private files.
+
+    Type: trust :: { ciReleaseKey, cacheKeys }
+  */
+  trust = {
+    ciReleaseKey.current = {
+      algorithm = "ed25519";
+      public = "KxdsNBMLHcGbR/bdEurrvyiM9Aqes0td53jhBc7qvAA=";
+    };
+    cacheKeys = [ "nixfleet-harness-cache-1:RD5MP/in3YdwDniqUFuW1fmCJbhNnKPSF714dzkCmY0=" ];
+  };
+
+  /**
+    Helper programs of the cp node (name → bash text without the shebang).
+
+    Type: helpers :: { <name> = string; }
+  */
+  pkiScript = scripts.pki;
+
+  helpers = {
+    nixfleet-harness-release = scripts.release;
+    nixfleet-harness-push = scripts.push;
+    nixfleet-harness-events = scripts.events;
+  };
+
+  /**
+    Type: plan :: scenario -> { name, hosts, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
   */
   plan =
-    scenario:
+    raw:
     let
-      name = scenario.name or (throw "harness: a scenario needs `name`");
-      hosts = attrNames ((scenario.fleet or { }).hosts or { });
-      timeout = builtins.foldl' max 120 (map (st: st.timeoutSecs or 60) (scenario.steps or [ ]));
-      timing = scenario.timing or { };
+      rawName = raw.name or (throw "harness: a scenario needs `name`");
+      scenario = schema.check "harness scenario ${rawName}" contract raw;
+      inherit (scenario) name timing;
+      hosts = attrNames (scenario.fleet.hosts or { });
+      badHosts = filter (h: match "[a-z][a-z0-9-]{0,62}" h == null || h == "cp") hosts;
+      extraTop = filter (k: !(builtins.elem k topLevel)) (nonNull scenario);
+      extraTiming = filter (k: !(builtins.elem k timingKeys)) (nonNull timing);
+
       secs = n: "${toString n}s";
-      agentTiming =
-        (if timing ? heartbeatSecs then [ "--heartbeat-interval" (secs timing.heartbeatSecs) ] else [ ])
-        ++ (if timing ? longPollSecs then [ "--long-poll-timeout" (secs timing.longPollSecs) ] else [ ])
-        ++ (if timing ? sustainedFailureSecs then [ "--sustained-failure-threshold" (secs timing.sustainedFailureSecs) ] else [ ]);
-      cpTiming =
-        (if timing ? heartbeatSecs then [ "--heartbeat-interval-secs" (toString timing.heartbeatSecs) ] else [ ])
-        ++ (if timing ? longPollSecs then [ "--long-poll-secs" (toString timing.longPollSecs) ] else [ ])
-        ++ (if timing ? reconcileSecs then [ "--reconcile-interval-secs" (toString timing.reconcileSecs) ] else [ ]);
-      badHosts = filter (h: match "[a-z0-9][a-z0-9-]{0,62}" h == null || h == "cp") hosts;
+      played = timeline.steps { inherit scenario hosts; };
+      # Agents must be up within the longest wait the scenario allows.
+      bound = foldl' max 120 (map (st: st.timeoutSecs) scenario.steps);
+
       agent = host: {
         enable = true;
-        controlPlane.url = "https://cp:${toString cpPort}";
+        controlPlane.url = c.cpUrl;
         machineId = host;
+        # Pre-issued by the fixture PKI: the VMs skip enrollment (tokens
+        # expire; a test derivation must build the same later).
         tls = {
-          caCert = "/etc/nixfleet-test/ca.crt";
-          clientCert = "/etc/nixfleet-test/${host}.crt";
-          clientKey = "/etc/nixfleet-test/${host}.key";
+          caCert = "${c.paths.pki}/ca.crt";
+          clientCert = "${c.paths.pki}/${host}.crt";
+          clientKey = "${c.paths.pki}/${host}.key";
         };
-        # The VM switches nothing real: closures of scenarios are tiny test
-        # derivations, activated by the sandbox backend like the local runner.
+        # The agent always loads its OpenSSH host key (its identity for
+        # enrollment and the closure it signs events with); the fixture PKI
+        # makes one per host, as no sshd runs on the test nodes.
+        sshHostKeyFile = "${c.paths.pki}/${host}.ssh_host_ed25519_key";
+        # Scenario closures are tiny test toplevels, activated by the
+        # sandbox backend exactly as the local runner does.
         activationBackend = "sandbox";
-        pollInterval = 5;
-        extraArgs = agentTiming;
+        cacheUrls = [ c.cacheUrl ];
+        pollInterval = 1;
+        # The local runner's shrunk agent timings.
+        extraArgs = [
+          "--heartbeat-interval"
+          (secs timing.heartbeatSecs)
+          "--long-poll-timeout"
+          (secs timing.longPollSecs)
+          "--sustained-failure-threshold"
+          (secs timing.sustainedFailureSecs)
+          "--tick-interval"
+          "250ms"
+          "--activation-poll-interval"
+          "250ms"
+          "--backoff-base"
+          "200ms"
+          "--backoff-max"
+          "2s"
+        ];
       };
-      script = ''
-        start_all()
-        cp.wait_for_unit("nixfleet-control-plane.service")
-        cp.wait_for_open_port(${toString cpPort})
-        hosts = ${toJSON hosts}
-        for h in hosts:
-            m = machines_by_name[h]
-            m.wait_for_unit("nixfleet-agent.service", timeout=${toString timeout})
-            # mTLS from the host to the control plane with the agent's identity.
-            m.wait_until_succeeds(
-                f"curl -sf --cacert /etc/nixfleet-test/ca.crt --cert /etc/nixfleet-test/{h}.crt"
-                f" --key /etc/nixfleet-test/{h}.key https://cp:${toString cpPort}/healthz",
-                timeout=${toString timeout},
-            )
-        # Agents that keep running (no crash loop) for a heartbeat period.
-        cp.sleep(70)
-        for h in hosts:
-            n = machines_by_name[h].succeed("systemctl show -p NRestarts --value nixfleet-agent.service").strip()
-            assert n == "0", f"{h}: nixfleet-agent restarted {n} times"
-      '';
+
+      cp = {
+        enable = true;
+        listen = "0.0.0.0:${toString c.cpPort}";
+        openFirewall = true;
+        tls = {
+          cert = "${c.paths.pki}/cp.crt";
+          key = "${c.paths.pki}/cp.key";
+          clientCa = "${c.paths.pki}/ca.crt";
+        };
+        releaseDir = c.paths.releases;
+        dbPath = c.paths.cpDb;
+        confirmDeadlineSecs = timing.confirmWindowSecs;
+        extraArgs = [
+          "--poll-interval-secs"
+          "1"
+          "--heartbeat-interval-secs"
+          (toString timing.heartbeatSecs)
+          "--long-poll-secs"
+          (toString timing.longPollSecs)
+          "--reconcile-interval-secs"
+          (toString timing.reconcileSecs)
+        ];
+      };
+
+      status = c.cli [ "status" ];
+      agentNodes = map c.nodeVar hosts;
+      testScript = concatStringsSep "\n" (
+        [
+          # A comment line: a multi-line description must not become code.
+          "# Harness scenario ${name} (microVM runner, lib/harness/plan.nix): ${builtins.replaceStrings [ "\n" "\r" ] [ " " " " ] scenario.description}"
+          ""
+          "def harness_wait(label, command, timeout):"
+          "    with subtest(label):"
+          "        try:"
+          "            cp.wait_until_succeeds(command, timeout=timeout)"
+          "        except Exception:"
+          "            print(cp.execute(${c.py "${status} || true"})[1])"
+          "            raise"
+          ""
+          "start_all()"
+          ''cp.wait_for_unit("nixfleet-control-plane.service")''
+          "cp.wait_for_open_port(${toString c.cpPort})"
+          ''cp.wait_for_unit("nginx.service")''
+          "for name, m in [${concatStringsSep ", " (map (h: "(${c.py h}, ${c.nodeVar h})") hosts)}]:"
+          (pad 4 ''m.wait_for_unit("nixfleet-agent.service", timeout=${toString bound})'')
+          "    # mTLS from the host to the control plane with the agent's identity."
+          "    m.wait_until_succeeds("
+          (pad 8 ''f"curl -sf --cacert ${c.paths.pki}/ca.crt --cert ${c.paths.pki}/{name}.crt"'')
+          (pad 8 ''f" --key ${c.paths.pki}/{name}.key ${c.cpUrl}/healthz",'')
+          "        timeout=${toString bound},"
+          "    )"
+          ""
+        ]
+        ++ played.lines
+        ++ [
+          ""
+          ''with subtest("no daemon restarted on its own"):''
+          "    for m, unit in [(cp, \"nixfleet-control-plane.service\")] + [(m, \"nixfleet-agent.service\") for m in [${concatStringsSep ", " agentNodes}]]:"
+          (pad 8 ''n = m.succeed(f"systemctl show -p NRestarts --value {unit}").strip()'')
+          (pad 8 ''assert n == "0", f"{m.name}: {unit} restarted {n} times"'')
+          ""
+        ]
+      );
     in
     if hosts == [ ] then
       throw "harness ${name}: `fleet.hosts` is empty"
     else if badHosts != [ ] then
-      throw "harness ${name}: host names ${concatStringsSep ", " badHosts} are not usable as VM names (lowercase, no dots, not \"cp\")"
+      throw "harness ${name}: host names ${concatStringsSep ", " badHosts} are not usable as VM names (a lowercase letter first, then lowercase letters, digits and dashes; not \"cp\")"
+    else if extraTop != [ ] then
+      c.unsupported name "top level" "field ${concatStringsSep ", " extraTop}"
+    else if extraTiming != [ ] then
+      c.unsupported name "timing" "field ${concatStringsSep ", " extraTiming}"
     else
       {
-        inherit name hosts;
-        cp = {
-          enable = true;
-          listen = "0.0.0.0:${toString cpPort}";
-          openFirewall = true;
-          tls = {
-            cert = "/etc/nixfleet-test/cp.crt";
-            key = "/etc/nixfleet-test/cp.key";
-            clientCa = "/etc/nixfleet-test/ca.crt";
-          };
-          releaseDir = "/var/lib/nixfleet-cp/releases";
-          extraArgs = cpTiming;
-        }
-        // (if timing ? confirmWindowSecs then { confirmDeadlineSecs = timing.confirmWindowSecs; } else { });
+        inherit name hosts cp testScript;
+        inherit (played) releases actions;
         agents = listToAttrs (
           map (h: {
             name = h;
             value = agent h;
           }) hosts
         );
-        testScript = builtins.replaceStrings [ "machines_by_name[h]" ] [ "globals()[h.replace('-', '_')]" ] script;
-        uninterpreted = filter (k: !(builtins.elem k interpreted)) (attrNames scenario);
-        memoryMiB = let n = length hosts; in if 3072 + n * 256 > 4096 then 3072 + n * 256 else 4096;
+        # The cp node evaluates and builds every release.
+        cpMemoryMiB = 2048;
+        # Every operator command the script runs, for the CLI parser test.
+        cliCommands = [
+          (c.cliArgv [ "status" "--json" ])
+          (c.cliArgv [ "status" ])
+          (c.cliArgv [ "rollout" "list" "--json" ])
+          (c.cliArgv [ "rollout" "events" "stable@0123abcd" "--json" "--after" "0" ])
+        ];
       };
-
 }

@@ -46,8 +46,13 @@ in
       cfg.stateDir
       "--ssh-host-key-file"
       cfg.sshHostKeyFile
-      "--health-checks-config"
-      healthChecks.path
+    ]
+    # The probes are those of the activated closure (RFC-0007 §5). On NixOS
+    # that closure's etc/ is /etc; the sandbox backend activates into its own
+    # root and finds the running closure's file itself — pointing it at this
+    # host's /etc would run the wrong probe set.
+    ++ (if cfg.activationBackend == "nixos" then [ "--health-checks-config" healthChecks.path ] else [ ])
+    ++ [
       "--activation-backend"
       cfg.activationBackend
       "--log-level"

@@ -14,9 +14,15 @@ in
   nixfleet-control-plane = app packages.nixfleet-control-plane "nixfleet-control-plane";
   nix-tests = app (pkgs.writeShellApplication {
     name = "nixfleet-nix-tests";
+    # What the suites call: nix-instantiate, node (the case runner),
+    # ssh-keygen, and jq/python3/openssl for tests/lib/harness.
     runtimeInputs = [
       pkgs.nix
       pkgs.nodejs_20
+      pkgs.openssh
+      pkgs.jq
+      pkgs.python3
+      pkgs.openssl
     ];
     text = ''exec bash tests/lib/run-nix-tests.sh "$@"'';
   }) "nixfleet-nix-tests";

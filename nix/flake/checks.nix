@@ -119,20 +119,46 @@ let
     }
   ];
 
+  # One microVM test per scenario. A scenario the runner cannot play (a
+  # kind newer than lib/harness) becomes a failing check naming the command
+  # that prints the reason, instead of aborting every other check's
+  # evaluation.
   scenarioDir = ../../tests/harness/scenarios;
+  harnessPlan = import ../../lib/harness/plan.nix;
   scenarios = lib.optionalAttrs (builtins.pathExists scenarioDir) (
-    lib.mapAttrs' (file: _: {
-      name = "harness-${lib.removeSuffix ".nix" file}";
-      value = import ../harness/microvm.nix { inherit pkgs packages; } (scenarioDir + "/${file}");
-    }) (lib.filterAttrs (n: t: t == "regular" && lib.hasSuffix ".nix" n) (builtins.readDir scenarioDir))
+    lib.mapAttrs' (
+      file: _:
+      let
+        name = lib.removeSuffix ".nix" file;
+        scenarioFile = scenarioDir + "/${file}";
+        playable = (builtins.tryEval (builtins.deepSeq (harnessPlan.plan (import scenarioFile)).testScript true)).success;
+      in
+      {
+        name = "harness-${name}";
+        value =
+          if playable then
+            import ../harness/microvm.nix { inherit pkgs packages; } scenarioFile
+          else
+            pkgs.runCommand "harness-${name}-unsupported" { } ''
+              echo "tests/harness/scenarios/${file} cannot be played by the microVM runner; the reason:" >&2
+              echo "  nix-instantiate --eval -E '(import ./lib/harness/plan.nix).plan (import ./tests/harness/scenarios/${file})'" >&2
+              exit 1
+            '';
+      }
+    ) (lib.filterAttrs (n: t: t == "regular" && lib.hasSuffix ".nix" n) (builtins.readDir scenarioDir))
   );
 in
 {
   nix-eval = pkgs.runCommand "nixfleet-nix-eval" {
+    # jq, python3 and openssl: tests/lib/harness runs what the microVM
+    # runner generates (filters, scripts, fixture keys).
     nativeBuildInputs = [
       pkgs.nix
       pkgs.nodejs_20
       pkgs.openssh
+      pkgs.jq
+      pkgs.python3
+      pkgs.openssl
     ];
   } ''
     ${nixEnv}

@@ -11,6 +11,7 @@ pkgs.mkShell {
     pkgs.sqlite
     pkgs.tmux
     pkgs.age
+    pkgs.jq
     pkgs.nixfmt-rfc-style
   ];
 }

@@ -1,9 +1,14 @@
 # The microVM runner (ARCHITECTURE.md "Test fabric"): one harness scenario
-# file -> one NixOS test with a real control plane and real agents, each a
-# VM configured through the service modules (the scenario surface is the
-# operator surface). The plan (nodes, options, test script) is pure and
-# tested without nixpkgs (lib/harness/plan.nix); this file adds what needs
-# nixpkgs: a throwaway test PKI and pkgs.testers.runNixOSTest.
+# file -> one NixOS test that plays it. A real control plane and real agents,
+# each a VM configured through the service modules (the scenario surface is
+# the operator surface); the cp node also plays CI (`nixfleet release` of
+# each generation, signed with a fixture key, closures pushed to a binary
+# cache it serves over HTTP) and the operator (the `nixfleet` CLI polls the
+# CP for each wait). The plan — nodes, options, helper scripts, the test
+# script translating every step, fault, condition and invariant — is pure
+# and tested without nixpkgs (lib/harness/, tests/lib/harness/); this file
+# adds what needs nixpkgs: a throwaway test PKI, the helper programs, the
+# cache server and pkgs.testers.runNixOSTest.
 #
 # Evaluated only where nixpkgs (and KVM) is available:
 #   nix build .#checks.x86_64-linux.harness-<scenario>
@@ -11,23 +16,47 @@
 scenarioFile:
 let
   inherit (pkgs) lib;
-  p = (import ../../lib/harness/plan.nix).plan (import scenarioFile);
+  h = import ../../lib/harness/plan.nix;
+  p = h.plan (import scenarioFile);
+  inherit (h) paths;
 
-  # Test-only keys: fixtures in the store on purpose, never a real fleet's.
-  pki = pkgs.runCommand "nixfleet-harness-pki-${p.name}" { nativeBuildInputs = [ pkgs.openssl ]; } ''
-    mkdir -p $out && cd $out
-    gen() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1" 2>/dev/null; }
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt \
-      -subj /CN=nixfleet-harness-ca -days 3650 2>/dev/null
-    printf 'subjectAltName=DNS:cp\n' > cp.ext
-    gen cp
-    openssl x509 -req -in cp.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cp.crt -days 3650 -extfile cp.ext
-    for h in ${lib.escapeShellArgs p.hosts}; do
-      gen "$h"
-      openssl x509 -req -in "$h.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$h.crt" -days 3650
-    done
-    rm -f ./*.csr ./*.ext ./*.srl
-  '';
+  # Test-only PKI: fixtures in the store on purpose, never a real fleet's.
+  # Agents get pre-issued certificates (enrollment tokens expire, a test
+  # derivation must build the same later); the operator CLI gets its own.
+  pki = pkgs.runCommand "nixfleet-harness-pki-${p.name}" {
+    nativeBuildInputs = [
+      pkgs.openssl
+      pkgs.openssh
+    ];
+  } "mkdir -p $out && cd $out\n${h.pkiScript p.hosts}";
+
+  # What the CI role evaluates: tests/harness/nix/generation.nix (the same
+  # generations as the local runner) and the library it imports.
+  harnessSrc = lib.fileset.toSource {
+    root = ../..;
+    fileset = lib.fileset.unions [
+      ../../lib
+      ../../contracts
+      ../../tests/harness/nix
+    ];
+  };
+
+  helpers = lib.mapAttrsToList (
+    name: text:
+    pkgs.writeShellScriptBin name ''
+      export PATH=${
+        lib.makeBinPath [
+          packages.nixfleet
+          pkgs.jq
+          pkgs.curl
+          pkgs.openssl
+          pkgs.nix
+          pkgs.coreutils
+        ]
+      }:$PATH
+      ${text}
+    ''
+  ) h.helpers;
 
   common =
     { hostName }:
@@ -35,13 +64,12 @@ let
       imports = import ../../lib/mk-host/modules.nix { };
       hostSpec.hostName = hostName;
       environment.etc."nixfleet-test".source = pki;
-      environment.systemPackages = [ pkgs.curl ];
-      # A fixture release key: the scenario's signed artifacts come from the
-      # harness, and both daemons refuse to start without one.
-      nixfleet.trust.ciReleaseKey.current = {
-        algorithm = "ed25519";
-        public = "Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY=";
-      };
+      environment.systemPackages = [
+        pkgs.curl
+        pkgs.jq
+      ];
+      # The fixture CI release key and cache key (nix/harness/fixtures/).
+      nixfleet.trust = h.trust;
     };
 in
 pkgs.testers.runNixOSTest {
@@ -53,7 +81,56 @@ pkgs.testers.runNixOSTest {
         services.nixfleet-control-plane = p.cp // {
           package = packages.nixfleet-control-plane;
         };
-        virtualisation.memorySize = 1024;
+        nixfleet.operator = {
+          enable = true;
+          package = packages.nixfleet;
+        };
+        environment.systemPackages = helpers ++ [ pkgs.openssl ];
+        environment.etc = {
+          "nixfleet-harness/src".source = harnessSrc;
+          "nixfleet-harness/scenario.nix".source = scenarioFile;
+          "nixfleet-harness/ci-release.key".source = ./fixtures/ci-release.key;
+          "nixfleet-harness/cache.secret".source = ./fixtures/cache.secret;
+        };
+        # generation.nix builds its toplevels like a CI runner would, with
+        # /bin/sh and the tools of /usr/bin: outside the build sandbox, with
+        # a /usr/bin this node provides (NixOS has none).
+        nix.settings = {
+          sandbox = false;
+          experimental-features = [ "nix-command" ];
+        };
+        systemd.tmpfiles.rules =
+          map (d: "d ${d} 0755 root root -") [
+            paths.work
+            paths.releases
+            paths.cache
+          ]
+          ++ map (t: "L+ /usr/bin/${t} - - - - ${pkgs.coreutils}/bin/${t}") [
+            "mkdir"
+            "chmod"
+            "ln"
+            "cat"
+          ]
+          ++ [ "L+ /usr/bin/sed - - - - ${pkgs.gnused}/bin/sed" ];
+        # The binary cache the agents copy closures from.
+        services.nginx = {
+          enable = true;
+          virtualHosts.nixfleet-cache = {
+            listen = [
+              {
+                addr = "0.0.0.0";
+                port = h.cachePort;
+              }
+            ];
+            root = paths.cache;
+          };
+        };
+        networking.firewall.allowedTCPPorts = [ h.cachePort ];
+        virtualisation = {
+          memorySize = p.cpMemoryMiB;
+          diskSize = 4096;
+          writableStore = true;
+        };
       };
     }
     // lib.mapAttrs (host: agent: {

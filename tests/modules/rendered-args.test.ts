@@ -11,6 +11,7 @@ import { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTION_NAMES, parseAgentConfig } from '../../ts/agent/config/config.ts';
 import { FLAGS, parseConfig, strictViolations } from '../../ts/cp/config.ts';
+import { runInProcess } from '../../ts/cli/cli-test-kit.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -21,6 +22,12 @@ interface Rendered {
   };
   readonly trustJson: unknown;
   readonly runnable: { readonly agent: string[]; readonly cp: string[] };
+  readonly harness: readonly {
+    readonly name: string;
+    readonly agents: Readonly<Record<string, string[]>>;
+    readonly cp: string[];
+    readonly cli: string[][];
+  }[];
 }
 
 let tmp = '';
@@ -91,7 +98,10 @@ describe('agent flags rendered by services.nixfleet-agent', () => {
     const argv = rendered.argv.agent[name] as string[];
     const config = parseAgentConfig(parseAgentArgv(argv) as never, {});
     expect(config.trustFile).toBe('/etc/nixfleet/agent/trust.json');
-    expect(config.healthChecksConfig).toBe('/etc/nixfleet/agent/health-checks.json');
+    // The sandbox backend reads the running closure's probe file itself.
+    expect(config.healthChecksConfig).toBe(
+      name === 'sandbox' ? null : '/etc/nixfleet/agent/health-checks.json',
+    );
   });
 
   it('carries every value of the full sample through', () => {
@@ -159,6 +169,77 @@ describe('control-plane flags rendered by services.nixfleet-control-plane', () =
       artifactFreshnessMs: 1440 * 60_000,
     });
   });
+});
+
+describe('nodes of the microVM runner (lib/harness/plan.nix)', () => {
+  it('renders nodes for every shipped scenario', () => {
+    expect(rendered.harness.map((h) => h.name)).toContain('smoke');
+    expect(rendered.harness.map((h) => h.name)).toContain('all-kinds');
+  });
+
+  it('every agent argv is accepted by parseAgentConfig, with the shrunk timings', () => {
+    for (const h of rendered.harness) {
+      for (const [host, argv] of Object.entries(h.agents)) {
+        const config = parseAgentConfig(parseAgentArgv(argv) as never, {});
+        expect(config, `${h.name}/${host}`).toMatchObject({
+          machineId: host,
+          activationBackend: 'sandbox',
+          controlPlaneUrl: 'https://cp:8443',
+          cacheUrls: ['http://cp:5000'],
+        });
+        expect(config.timings.pollIntervalMs).toBe(1_000);
+      }
+    }
+  });
+
+  it('every control-plane argv is accepted by parseConfig', () => {
+    for (const h of rendered.harness) {
+      const config = parseConfig(parseCpArgv(h.cp));
+      expect(config, h.name).toMatchObject({
+        port: 8443,
+        dbPath: '/var/lib/nixfleet-cp/state.db',
+      });
+      expect(config.timings.reconcileIntervalMs, h.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('every operator command of the test script is accepted by the CLI', async () => {
+    // The fixture PKI paths of the VMs, here as real files, and a closed
+    // port: a usage or file error is exit 2, an unreachable CP exit 3.
+    const pki = join(tmp, 'harness-pki');
+    mkdirSync(pki, { recursive: true });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(pki, 'operator.key'),
+        '-out',
+        join(pki, 'operator.crt'),
+        '-subj',
+        '/CN=operator',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
+    writeFileSync(join(pki, 'ca.crt'), readFileSync(join(pki, 'operator.crt')));
+    const commands = rendered.harness.flatMap((h) => h.cli);
+    expect(commands.length).toBeGreaterThan(0);
+    for (const argv of commands) {
+      const local = argv.map((a) =>
+        a.replace('/etc/nixfleet-test', pki).replace('https://cp:8443', 'https://127.0.0.1:9'),
+      );
+      const r = await runInProcess(local);
+      expect(r.code, `${argv.join(' ')}\n${r.stderr}`).toBe(3);
+    }
+  }, 60_000);
 });
 
 /** Starts a program, resolves with its output once `ready` matches or it exits. */

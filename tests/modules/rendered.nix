@@ -9,6 +9,16 @@ let
   schema = import ../../lib/schema;
   render = import ../../lib/render;
   samples = import ../lib/render/samples.nix;
+  harnessPlan = import ../../lib/harness/plan.nix;
+  scenarioDir = ../harness/scenarios;
+  harnessFiles =
+    map (f: scenarioDir + "/${f}") (
+      builtins.filter (n: builtins.match ".*[.]nix" n != null) (builtins.attrNames (builtins.readDir scenarioDir))
+    )
+    ++ [ ../lib/harness/fixtures/all-kinds.nix ];
+  # A scenario the runner cannot play (tests/lib/harness checks its error)
+  # has no nodes to render.
+  playable = builtins.filter (f: (builtins.tryEval (builtins.deepSeq (harnessPlan.plan (import f)).agents true)).success) harnessFiles;
 
   # The test's own ed25519 key pair (public half only here): any valid key
   # shape will do, nothing is verified before enrollment.
@@ -60,4 +70,19 @@ in
   };
   # What each strict-mode sample must satisfy on the binary's side.
   strictSamples = [ "strict" ];
+  # The microVM runner's nodes (lib/harness/plan.nix) for every scenario
+  # the harness ships: each host's agent argv and the CP argv as the
+  # modules render them, and the operator commands of the test script.
+  harness = map (
+    file:
+    let
+      p = harnessPlan.plan (import file);
+    in
+    {
+      inherit (p) name;
+      agents = builtins.mapAttrs (_: a: render.agent.args (schema.check "agent" samples.agentOptions a)) p.agents;
+      cp = render.controlPlane.args (schema.check "cp" samples.cpOptions p.cp);
+      cli = p.cliCommands;
+    }
+  ) playable;
 }

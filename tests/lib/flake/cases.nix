@@ -69,8 +69,36 @@ let
   sys = fleet.nixosConfigurations.web-01._args;
   modules = sys.modules;
   hostModule = builtins.elemAt modules (length modules - 2) { inherit (stub) lib; };
+  # nix/flake/apps.nix with stand-in packages: each program is a binary the
+  # package declares (package.json "bin"), taken from the matching package.
+  bins = attrNames (builtins.fromJSON (builtins.readFile ../../../package.json)).bin;
+  storeOf = name: "/nix/store/00000000000000000000000000000000-${name}";
+  apps = import ../../../nix/flake/apps.nix {
+    pkgs = {
+      nix = storeOf "nix";
+      nodejs_20 = storeOf "nodejs";
+      openssh = storeOf "openssh";
+      jq = storeOf "jq";
+      python3 = storeOf "python3";
+      openssl = storeOf "openssl";
+      writeShellApplication = a: storeOf a.name;
+    };
+    packages = builtins.listToAttrs (map (b: {
+      name = b;
+      value = storeOf b;
+    }) bins);
+  };
 in
 {
+  apps-programs = truthy (all (
+    n:
+    let
+      a = apps.${n};
+      bin = builtins.baseNameOf a.program;
+    in
+    a.type == "app" && (if n == "nix-tests" then bin == "nixfleet-nix-tests" else elem bin bins && a.program == "${storeOf bin}/bin/${bin}")
+  ) (attrNames apps)) "every app must run a binary its package declares";
+  apps-cover-bins = truthy (all (b: apps ? ${b}) bins) "every program of package.json must be an app";
   lib-exports = truthy (all (n: self.lib ? ${n}) [
     "mkFleet"
     "mergeFleets"

@@ -1,17 +1,43 @@
-# The microVM runner's pure plan (lib/harness/plan.nix): nodes, the service
-# options they get (type-checked against the modules' own declarations), and
-# the test script. Run: bash tests/lib/harness/run.sh
+# The microVM runner's pure plan (lib/harness/plan.nix, timeline.nix,
+# conditions.nix, faults.nix, invariants.nix): nodes, the service options
+# they get (type-checked against the modules' own declarations), and the
+# translation of a scenario's timeline. Messages of the errors and the
+# generated script itself are checked by checks.sh (golden files, Python
+# syntax, jq filters run on API documents). Run: bash tests/lib/harness/run.sh
 let
   inherit (builtins) attrNames mapAttrs;
   schema = import ../../../lib/schema;
   samples = import ../render/samples.nix;
   render = import ../../../lib/render;
   h = import ../../../lib/harness/plan.nix;
+  timeline = import ../../../lib/harness/timeline.nix;
+  faults = import ../../../lib/harness/faults.nix;
+  conditions = import ../../../lib/harness/conditions.nix;
+  invariants = import ../../../lib/harness/invariants.nix;
+  contract = schema.loadContract ../../../contracts/harness-scenario.nix;
   t = import ../support/cases.nix;
   inherit (t) eq throws none truthy;
 
   p = h.plan (import ./fixtures/smoke.nix);
+  all = h.plan (import ./fixtures/all-kinds.nix);
   agentErrors = builtins.concatLists (builtins.attrValues (mapAttrs (_: a: schema.validate samples.agentOptions a) p.agents));
+  ctx = {
+    scenario = "x";
+    where = "step 0";
+    hosts = [ "web-01" ];
+    released = [ "g1" ];
+  };
+  # The contract's own declarations (lib/schema evaluates the module).
+  m = import ../../../lib/schema/module.nix { };
+  optionsOf = type: (m.evalModule type.module "<root>" { }).options;
+  top = optionsOf contract;
+  step = optionsOf top.steps.type.elemType;
+  sorted = builtins.sort builtins.lessThan;
+  inherit (builtins) elem filter;
+  contractConditions = (optionsOf step.wait.type.elemType).kind.type.values;
+  contractFaults = (optionsOf step.fault.type.elemType).kind.type.values;
+  contractInvariants = top.invariants.type.elemType.values;
+  missing = declared: translated: filter (k: !(elem k translated)) declared;
 in
 {
   hosts = eq p.hosts [ "db-01" "web-01" ];
@@ -19,27 +45,78 @@ in
   agent-options-valid = none agentErrors;
   cp-options-valid = none (schema.validate samples.cpOptions p.cp);
   agent-identity = eq p.agents.web-01.machineId "web-01";
+  agent-cache = eq p.agents.web-01.cacheUrls [ "http://cp:5000" ];
   agent-argv-renders = truthy (builtins.elem "https://cp:8443" (render.agent.args (schema.applyDefaults samples.agentOptions p.agents.web-01))) "agent argv must point at the cp node";
   cp-warns-exposed = eq (builtins.length (render.controlPlane.warnings (schema.applyDefaults samples.cpOptions p.cp))) 1;
-  script-waits-for-agents = truthy (t.hasInfix "nixfleet-agent.service" p.testScript && t.hasInfix ''["db-01","web-01"]'' p.testScript) "the test script must wait for every agent";
+  cp-release-dir = eq p.cp.releaseDir "/var/lib/nixfleet-harness/releases";
+  script-waits-for-agents = truthy (t.hasInfix "nixfleet-agent.service" p.testScript && t.hasInfix ''("db-01", db_01), ("web-01", web_01)'' p.testScript) "the test script must wait for every agent";
   script-timeout = truthy (t.hasInfix "timeout=150" p.testScript) "the longest step bound must reach the script";
-  uninterpreted = eq p.uninterpreted [ "generations" "steps" ];
-  timing-agent = eq p.agents.web-01.extraArgs [ "--heartbeat-interval" "2s" ];
+  script-releases = truthy (t.hasInfix ''cp.succeed("nixfleet-harness-release smoke g1 0")'' p.testScript) "the release step must run the CI role";
+  releases = eq all.releases [ "g1" "g2" ];
+  description-stays-a-comment = truthy (t.hasInfix "two rm -rf" (builtins.head (builtins.split "\n" (h.plan ((import ./fixtures/smoke.nix) // { description = "two\nrm -rf"; })).testScript))) "a multi-line description must stay on the comment line";
+  # timing: the scenario's values over the contract's defaults.
+  timing-agent = eq (builtins.genList (i: builtins.elemAt p.agents.web-01.extraArgs i) 6) [
+    "--heartbeat-interval"
+    "2s"
+    "--long-poll-timeout"
+    "2s"
+    "--sustained-failure-threshold"
+    "3s"
+  ];
   timing-cp = eq {
     inherit (p.cp) extraArgs confirmDeadlineSecs;
   } {
-    extraArgs = [ "--heartbeat-interval-secs" "2" "--reconcile-interval-secs" "1" ];
+    extraArgs = [ "--poll-interval-secs" "1" "--heartbeat-interval-secs" "2" "--long-poll-secs" "2" "--reconcile-interval-secs" "1" ];
     confirmDeadlineSecs = 600;
   };
-  memory = eq p.memoryMiB 4096;
-  rejects-cp-name = throws (h.plan { name = "x"; fleet.hosts.cp = { }; });
-  # Every scenario the harness ships plans (nodes, options, script).
+  rejects-cp-name = throws (h.plan { name = "x"; description = "x"; fleet.hosts.cp = { }; generations = { }; steps = [ ]; });
+  rejects-digit-first = throws (h.plan { name = "x"; description = "x"; fleet.hosts."1web" = { }; generations = { }; steps = [ ]; });
+  rejects-empty = throws (h.plan { name = "x"; description = "x"; fleet = { }; generations = { }; steps = [ ]; });
+  rejects-off-contract = throws (h.plan ((import ./fixtures/smoke.nix) // { steps = [ { wait.kind = "noSuchKind"; } ]; }));
+
+  # Every kind the contract declares is played by this runner; a kind added
+  # to the contract without a translation fails here first (and, in a
+  # scenario, with "not supported by the microVM runner").
+  # Against the contract's own enums: every kind translated here exists
+  # there (a rename fails), and every kind the contract declares that is not
+  # translated (one added on another branch, budgetsRespected today) fails
+  # evaluation instead of being skipped; checks.sh checks those messages.
+  condition-kinds-exist = none (filter (k: !(elem k contractConditions)) conditions.kinds);
+  fault-kinds-exist = none (filter (k: !(elem k contractFaults)) faults.kinds);
+  step-fields-exist = none (filter (k: !(elem k (attrNames step))) timeline.stepFields);
+  invariant-kinds-exist = none (filter (k: !(elem k contractInvariants)) invariants.kinds);
+  untranslated-conditions-throw = none (filter (k: (builtins.tryEval (builtins.deepSeq (conditions.check ctx { kind = k; }) true)).success) (missing contractConditions conditions.kinds));
+  untranslated-faults-throw = none (filter (k: (builtins.tryEval (builtins.deepSeq (faults.inject ctx { kind = k; hosts = [ "web-01" ]; seconds = 1; }) true)).success) (missing contractFaults faults.kinds));
+  untranslated-invariants-throw = none (filter (k: (builtins.tryEval (builtins.deepSeq (invariants.program ctx [ k ]) true)).success) (missing contractInvariants invariants.kinds));
+
+  # Unknown kinds (a contract newer than this runner) throw.
+  unknown-fault = throws (faults.inject ctx { kind = "frobnicate"; });
+  unknown-condition = throws (conditions.check ctx { kind = "frobnicate"; });
+  unknown-invariant = throws (invariants.program ctx [ "signedRoundtrip" ]);
+  condition-unreleased = throws (conditions.check ctx { kind = "hostCurrent"; generation = "g9"; });
+  condition-unknown-host = throws (conditions.check ctx { kind = "hostState"; hosts = [ "db-09" ]; state = "Converged"; });
+  condition-needs-state = throws (conditions.check ctx { kind = "hostState"; });
+  fault-needs-hosts = throws (faults.inject ctx { kind = "killAgent"; });
+  fault-needs-seconds = throws (faults.inject ctx { kind = "skewClock"; });
+  fault-kill-stays-down = truthy (t.hasInfix "systemctl stop nixfleet-agent.service" (builtins.head (faults.inject ctx { kind = "killAgent"; hosts = [ "web-01" ]; }).commands).command) "a killed agent must not be restarted by systemd";
+  fault-skew-cp = eq (map (x: x.node) (faults.inject ctx { kind = "skewClock"; seconds = 5; }).commands) [ "cp" ];
+  fault-during-activation = eq (faults.inject ctx { kind = "restartAgent"; hosts = [ "web-01" ]; duringActivation = true; }).waitFor [ "web-01" ];
+  no-invariants = eq (invariants.command ctx [ ]) null;
+
+  # Every scenario the harness ships translates (nodes, options, script),
+  # or fails evaluation — checks.sh then requires the "not supported by the
+  # microVM runner" message. A value that is neither is a bug here.
   real-scenarios =
     let
       dir = ../../harness/scenarios;
       files = if builtins.pathExists dir then builtins.filter (n: builtins.match ".*[.]nix" n != null) (attrNames (builtins.readDir dir)) else [ ];
-      planned = map (f: builtins.deepSeq (h.plan (import (dir + "/${f}"))) "${(import (dir + "/${f}")).name}.nix") files;
+      planned = map (
+        f:
+        let
+          r = builtins.tryEval (builtins.deepSeq (h.plan (import (dir + "/${f}"))).testScript true);
+        in
+        if r.success then "${(import (dir + "/${f}")).name}.nix" else f
+      ) files;
     in
     eq planned files;
-  rejects-empty = throws (h.plan { name = "x"; });
 }

@@ -98,6 +98,8 @@ in
     "--log-level"
     "info"
   ];
+  # The sandbox backend reads the running closure's probe file itself.
+  agent-argv-sandbox-probes = eq (elem "--health-checks-config" s.argv.agent.sandbox) false;
   agent-argv-tls-and-token = truthy (
     let
       v = s.argv.agent.full;

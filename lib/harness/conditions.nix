@@ -1,0 +1,155 @@
+# The microVM runner's wait conditions (contracts/harness-scenario.nix
+# `steps.*.wait`): each kind becomes a shell command run on the cp node that
+# succeeds once the condition holds — the operator CLI (or /healthz) piped
+# into a `jq -e` filter — so the test script polls it with
+# `wait_until_succeeds`. Same semantics as the local runner's Observer
+# (ts/harness/observe.ts). The parts (source, filter, arguments) are exposed
+# so tests/lib/harness runs each filter against documents in the CP's API
+# shapes. Builtins only.
+let
+  inherit (builtins)
+    attrNames
+    concatStringsSep
+    elem
+    filter
+    toJSON
+    ;
+  c = import ./common.nix;
+
+  # The test driver runs commands under `set -euo pipefail`; `status` exits 1
+  # when a host failed, which some conditions wait for, so only 2+ fails.
+  statusSource = "{ ${c.cli [ "status" "--json" ]} || [ $? -eq 1 ]; }";
+  healthSource = "curl -sf --cacert ${c.paths.pki}/ca.crt ${c.cpUrl}/healthz";
+  # JSON lines of every rollout's events (nix/harness/microvm.nix installs
+  # it on the cp node; its text is `eventsScript` in lib/harness/scripts.nix).
+  eventsSource = "nixfleet-harness-events";
+
+  rows = ''[.hosts[] | select(.hostname as $n | any($hosts[]; . == $n))]'';
+  everyRow = cond: ''${rows} as $rows | ($rows | length) == ($hosts | length) and all($rows[]; ${cond})'';
+  released = gen: "${c.paths.released}/${gen}.json";
+in
+rec {
+  /**
+    Condition kinds this runner plays.
+
+    Type: kinds :: [ string ]
+  */
+  kinds = [
+    "hostState"
+    "hostsConverged"
+    "rolloutState"
+    "hostCurrent"
+    "hostQuarantined"
+    "cpAlert"
+    "agentRejected"
+  ];
+
+  /**
+    The check of one condition. `ctx` = { scenario, where, hosts (every
+    host of the fleet), released (generations released before this step) }.
+    Throws "not supported by the microVM runner" for an unknown kind, and a
+    plain error naming the step for a condition missing a field its kind
+    needs.
+
+    Type: check :: ctx -> condition -> { source, slurp :: bool, filter, argjson :: attrset, slurpfile :: attrset, command }
+  */
+  check =
+    ctx: cond:
+    let
+      kind = cond.kind or null;
+      fail = msg: throw "harness ${ctx.scenario}, ${ctx.where}: wait ${toString kind}: ${msg}";
+      need = field: if (cond.${field} or null) == null then fail "needs `${field}`" else cond.${field};
+      targets = if (cond.hosts or [ ]) == [ ] then ctx.hosts else cond.hosts;
+      unknownHosts = filter (h: !(elem h ctx.hosts)) targets;
+      generation =
+        let
+          g = need "generation";
+        in
+        if elem g ctx.released then g else fail "generation ${g} is not released before this step";
+
+      spec =
+        if kind == "hostsConverged" then
+          {
+            source = statusSource;
+            filter = everyRow ''.state == "Converged" and .currentClosure != null and .currentClosure == .declaredClosure'';
+            argjson.hosts = targets;
+          }
+        else if kind == "hostState" then
+          {
+            source = statusSource;
+            filter = everyRow ".state == $state";
+            argjson = {
+              hosts = targets;
+              state = need "state";
+            };
+          }
+        else if kind == "hostCurrent" then
+          {
+            source = statusSource;
+            # The closure each host got in the generation's latest release
+            # (the release summary `nixfleet release --json` printed).
+            filter = ''.hosts as $rows | $rel[0].closures as $c | all($hosts[]; . as $n | ($c[$n] // null) != null and ([$rows[] | select(.hostname == $n) | .currentClosure][0] // null) == $c[$n])'';
+            argjson.hosts = targets;
+            slurpfile.rel = released generation;
+          }
+        else if kind == "rolloutState" then
+          {
+            source = statusSource;
+            # Rollouts are newest first: the channel's latest one.
+            filter = ''([.rollouts[] | select(.channel == $channel)][0].state // null) == $state'';
+            argjson = {
+              channel = need "channel";
+              state = need "state";
+            };
+          }
+        else if kind == "hostQuarantined" then
+          {
+            source = statusSource;
+            # Some closure of the generation (any host) is quarantined on the channel.
+            filter = ''[$rel[0].closures[]] as $want | any(.channels[] | select(.name == $channel) | .quarantinedClosures[]; .closure as $q | any($want[]; . == $q))'';
+            argjson.channel = need "channel";
+            slurpfile.rel = released generation;
+          }
+        else if kind == "cpAlert" then
+          {
+            source = healthSource;
+            # A prefix: a flipped byte surfaces as BadSignature, NotCanonical
+            # or Malformed depending on where it lands. No code: any alert.
+            filter = ''if $code == null then (.alerts | length) > 0 else any(.alerts[]; .code | startswith($code)) end'';
+            argjson.code = cond.code or null;
+          }
+        else if kind == "agentRejected" then
+          {
+            source = eventsSource;
+            slurp = true;
+            # The CP logs agent events as Remote<Kind>, the agent event in the
+            # body. The code is the reason, or the typed error code the detail
+            # starts with (TRUST_ERR_STALE and TRUST_ERR_FUTURE_DATED share reason Stale).
+            filter = ''[.[] | select((.kind | sub("^Remote"; "")) == "DispatchReject" and ((.payload.event // .payload // {}) as $b | $code == null or $b.reason == $code or (($b.detail // "") | tostring | startswith($code)))) | .hostname] as $rej | all($hosts[]; . as $n | any($rej[]; . == $n))'';
+            argjson = {
+              hosts = targets;
+              code = cond.code or null;
+            };
+          }
+        else
+          c.unsupported ctx.scenario ctx.where "wait kind ${toJSON kind}";
+
+      full = {
+        slurp = false;
+        argjson = { };
+        slurpfile = { };
+      } // spec;
+      jqArgs =
+        (if full.slurp then [ "-s" ] else [ ])
+        ++ builtins.concatMap (n: [ "--argjson" n (toJSON full.argjson.${n}) ]) (attrNames full.argjson)
+        ++ builtins.concatMap (n: [ "--slurpfile" n full.slurpfile.${n} ]) (attrNames full.slurpfile);
+    in
+    if unknownHosts != [ ] then
+      fail "unknown hosts ${concatStringsSep ", " unknownHosts}"
+    else
+      full
+      // {
+        # stderr of the source stays visible in the test log; jq -e decides.
+        command = "${full.source} | jq -e ${concatStringsSep " " (map c.shellArg (jqArgs ++ [ full.filter ]))}";
+      };
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# What the microVM runner generates, run here for real (no nixpkgs, no VM):
+# golden test scripts, Python syntax of every scenario's script, `bash -n`
+# of every helper and command, each condition's jq filter on API documents
+# where it must hold and must not, the invariant program on event logs that
+# keep and break each invariant, the byte-flip of tamperArtifact on a real
+# file, the error messages of what the runner cannot play, and the fixture
+# keys against their public halves. Needs nix-instantiate, jq, python3,
+# openssl. UPDATE_GOLDEN=1 rewrites golden/. Ends with `N passed, N failed`.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+cd "$root"
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() {
+  fail=$((fail + 1))
+  echo "FAIL harness-shell/$1: $2"
+}
+for tool in jq python3 openssl ssh-keygen; do
+  command -v "$tool" > /dev/null || {
+    echo "checks.sh needs $tool"
+    echo "0 passed, 1 failed"
+    exit 1
+  }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+data=$tmp/data.json
+if ! nix-instantiate --eval --strict --json tests/lib/harness/shell-cases.nix > "$data" 2> "$tmp/err"; then
+  cat "$tmp/err"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+q() { jq -r "$@" "$data"; }
+
+# Golden scripts.
+for g in smoke all-kinds; do
+  q --arg g "$g" '.golden[$g]' > "$tmp/$g.py"
+  if [ "${UPDATE_GOLDEN:-}" = 1 ]; then cp "$tmp/$g.py" "$here/golden/$g.py"; fi
+  if diff -u "$here/golden/$g.py" "$tmp/$g.py" > "$tmp/diff"; then ok; else bad "golden $g" "$(head -40 "$tmp/diff")"; fi
+done
+
+# Every scenario's script is Python the NixOS test driver can load.
+n=$(q '.scripts | length')
+for i in $(seq 0 $((n - 1))); do
+  name=$(q ".scripts[$i].name")
+  q ".scripts[$i].script" > "$tmp/s.py"
+  if out=$(python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$tmp/s.py" 2>&1); then ok; else bad "python $name" "$out"; fi
+done
+
+# Helpers and commands parse as bash.
+for h in $(q '.helpers | keys[]'); do
+  q --arg h "$h" '.helpers[$h]' > "$tmp/h.sh"
+  if out=$(bash -n "$tmp/h.sh" 2>&1); then ok; else bad "bash -n $h" "$out"; fi
+done
+n=$(q '.commands | length')
+for i in $(seq 0 $((n - 1))); do
+  q ".commands[$i]" > "$tmp/c.sh"
+  if out=$(bash -n "$tmp/c.sh" 2>&1); then ok; else bad "bash -n command $i" "$out $(cat "$tmp/c.sh")"; fi
+done
+
+# Conditions: the jq part of each, on a document in the API's shape.
+n=$(q '.jqCases | length')
+for i in $(seq 0 $((n - 1))); do
+  c=".jqCases[$i]"
+  name=$(q "$c.name")
+  q "$c.doc" > "$tmp/doc.json"
+  q "$c.rel" > "$tmp/rel.json"
+  args=()
+  [ "$(q "$c.check.slurp")" = true ] && args+=(-s)
+  for k in $(q "$c.check.argjson | keys[]"); do args+=(--argjson "$k" "$(jq -c --arg k "$k" "$c.check.argjson[\$k]" "$data")"); done
+  for k in $(q "$c.check.slurpfile | keys[]"); do args+=(--slurpfile "$k" "$tmp/rel.json"); done
+  if [ "$(q "$c.check.slurp")" = true ]; then jq -c '.[]' "$tmp/doc.json" > "$tmp/doc.in"; else cp "$tmp/doc.json" "$tmp/doc.in"; fi
+  jq -e "${args[@]}" "$(q "$c.check.filter")" "$tmp/doc.in" > "$tmp/out" 2>&1
+  rc=$?
+  expect=$(q "$c.expect")
+  if { [ "$expect" = true ] && [ $rc -eq 0 ]; } || { [ "$expect" = false ] && [ $rc -eq 1 ]; }; then ok; else bad "jq $name" "expected $expect, jq exit $rc: $(cat "$tmp/out")"; fi
+done
+
+# Invariants: the program's violations, exactly.
+n=$(q '.invCases | length')
+for i in $(seq 0 $((n - 1))); do
+  c=".invCases[$i]"
+  name=$(q "$c.name")
+  q -c "$c.events[]" > "$tmp/events.jsonl"
+  q -c "$c.manifests" > "$tmp/manifests.json"
+  got=$(jq -n -r --slurpfile events "$tmp/events.jsonl" --slurpfile manifests "$tmp/manifests.json" --argjson budgets "$(jq -c "$c.budgets" "$data")" "$(q "$c.program")" 2>&1)
+  want=$(q "$c.expect[]")
+  if [ "$got" = "$want" ]; then ok; else bad "invariant $name" "expected [$want] got [$got]"; fi
+done
+
+# tamperArtifact: one byte XOR 1, in place, on bytes the shell could mangle.
+for content in 'abcdefgh$ijklmnop' 'abcdefgh%ijklmnop' 'abcdefgh\ijklmnop' 'abcdefgh ijklmnop' "$(printf 'abcdefgh\001ijklmnop')"; do
+  f=$tmp/artifact
+  printf '%s' "$content" > "$f"
+  cmd=$(q '.flipByte' | sed "s|@FILE@|$f|")
+  bash -c "set -euo pipefail; $cmd" 2> "$tmp/err"
+  before=$(printf '%s' "$content" | od -An -tu1 | tr -s ' \n' ' ')
+  after=$(od -An -tu1 "$f" | tr -s ' \n' ' ')
+  b=$(printf '%s' "$content" | od -An -tu1 -j 8 -N1 | tr -d ' \n')
+  expected=$(printf '%s' "$content" | head -c 8 | od -An -tu1 | tr -s ' \n' ' ')$((b ^ 1))$(printf '%s' "$content" | tail -c +10 | od -An -tu1 | tr -s ' \n' ' ')
+  if [ "$(echo $after)" = "$(echo $expected)" ] && [ "$(stat -c %s "$f")" = 17 ]; then ok; else bad "flipByte $(printf %q "$content")" "before $before after $after expected $expected $(cat "$tmp/err")"; fi
+done
+
+# The invariant command end to end on a release directory: manifests found
+# by glob and named by file, events from a stand-in for
+# nixfleet-harness-events (which reads the CP; here a fixed log).
+mkdir -p "$tmp/bin" "$tmp/rel/rollouts"
+q -c '.invCases[] | select(.name == "waves in order") | .events[]' > "$tmp/ordered.jsonl"
+printf '#!/bin/sh\ncat %s\n' "$tmp/ordered.jsonl" > "$tmp/bin/nixfleet-harness-events"
+chmod +x "$tmp/bin/nixfleet-harness-events"
+q -c '.invCases[] | select(.name == "waves in order") | .manifests[0].manifest' > "$tmp/rel/rollouts/stable@aa.json"
+inv=$(q '.invariantCommand' | sed "s|/var/lib/nixfleet-harness/releases|$tmp/rel|g")
+if out=$(PATH="$tmp/bin:$PATH" bash -c "set -euo pipefail; $inv" 2>&1) && grep -q "invariants hold" <<< "$out"; then ok; else bad "invariant command holds" "$out"; fi
+q -c '.invCases[] | select(.name | startswith("wave 1 acked")) | .events[]' > "$tmp/ordered.jsonl"
+if out=$(PATH="$tmp/bin:$PATH" bash -c "set -euo pipefail; $inv" 2>&1); then bad "invariant command fails" "passed: $out"; elif grep -q "wave 1 acked a dispatch" <<< "$out"; then ok; else bad "invariant command fails" "$out"; fi
+rm "$tmp/rel/rollouts/stable@aa.json"
+if out=$(PATH="$tmp/bin:$PATH" bash -c "set -euo pipefail; $inv" 2>&1); then bad "invariant command without manifests" "passed: $out"; elif grep -q "no signed rollout manifest" <<< "$out"; then ok; else bad "invariant command without manifests" "$out"; fi
+
+# What the runner cannot play fails with a message naming scenario and step.
+n=$(q '.errors | length')
+for i in $(seq 0 $((n - 1))); do
+  c=".errors[$i]"
+  name=$(q "$c.name")
+  if out=$(nix-instantiate --eval --strict -E "$(q "$c.expr")" 2>&1); then
+    bad "error $name" "evaluated instead of failing: $out"
+  elif grep -qF -- "$(q "$c.message")" <<< "$out"; then ok; else bad "error $name" "message lacks \"$(q "$c.message")\": $out"; fi
+done
+
+# Fixture keys: the public halves the plan declares are those of the files.
+ci=$(openssl pkey -in nix/harness/fixtures/ci-release.key -pubout -outform DER 2> /dev/null | tail -c 32 | base64)
+if [ "$ci" = "$(q '.trust.ciReleaseKey.current.public')" ]; then ok; else bad "ci key" "fixture public $ci, plan $(q '.trust.ciReleaseKey.current.public')"; fi
+cache=$(nix --extra-experimental-features nix-command key convert-secret-to-public < nix/harness/fixtures/cache.secret 2>&1)
+if [ "$cache" = "$(q '.trust.cacheKeys[0]')" ]; then ok; else bad "cache key" "fixture public $cache, plan $(q '.trust.cacheKeys[0]')"; fi
+
+# The fixture PKI script, run: every certificate chains to the CA, the
+# server certificate names cp, every host has an OpenSSH ed25519 key.
+mkdir -p "$tmp/pki"
+if out=$(cd "$tmp/pki" && bash -c "$(q '.pkiScript')" 2>&1); then
+  if out=$(cd "$tmp/pki" && openssl verify -CAfile ca.crt cp.crt operator.crt web-01.crt db-01.crt 2>&1) \
+    && openssl x509 -in "$tmp/pki/cp.crt" -noout -ext subjectAltName 2>&1 | grep -q "DNS:cp" \
+    && ssh-keygen -l -f "$tmp/pki/web-01.ssh_host_ed25519_key" | grep -q ED25519; then ok; else bad "pki" "$out"; fi
+else
+  bad "pki script" "$out"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

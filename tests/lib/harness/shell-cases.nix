@@ -1,0 +1,315 @@
+# Data for checks.sh: the generated test scripts, every shell command they
+# run, the jq parts of each condition with API documents on which it must
+# hold or not, and the invariant program with event logs that keep or break
+# each invariant. Builtins only.
+#
+#   nix-instantiate --eval --strict --json tests/lib/harness/shell-cases.nix
+let
+  inherit (builtins) attrNames filter listToAttrs map;
+  h = import ../../../lib/harness/plan.nix;
+  conditions = import ../../../lib/harness/conditions.nix;
+  faults = import ../../../lib/harness/faults.nix;
+  invariants = import ../../../lib/harness/invariants.nix;
+
+  dir = ../../harness/scenarios;
+  real = if builtins.pathExists dir then filter (n: builtins.match ".*[.]nix" n != null) (attrNames (builtins.readDir dir)) else [ ];
+  scenarioFiles = map (f: {
+    name = "scenario ${f}";
+    file = dir + "/${f}";
+  }) real
+  ++ [
+    {
+      name = "fixture smoke.nix";
+      file = ./fixtures/smoke.nix;
+    }
+    {
+      name = "fixture all-kinds.nix";
+      file = ./fixtures/all-kinds.nix;
+    }
+  ];
+
+  ctx = {
+    scenario = "jq";
+    where = "step 0";
+    hosts = [ "web-01" "web-02" ];
+    released = [ "g1" ];
+  };
+
+  host = name: state: current: declared: {
+    hostname = name;
+    channel = "stable";
+    inherit state;
+    currentClosure = current;
+    declaredClosure = declared;
+    reachable = true;
+  };
+  a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system-web-01-g1";
+  b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-nixos-system-web-02-g1";
+  old = "cccccccccccccccccccccccccccccccc-nixos-system-web-02-g0";
+  status =
+    { hosts, rollouts ? [ ], quarantined ? [ ] }:
+    {
+      generatedAt = "2026-05-16T01:30:00Z";
+      inherit hosts rollouts;
+      channels = [
+        {
+          name = "stable";
+          quarantinedClosures = map (q: {
+            closure = q;
+            since = "2026-05-16T01:28:40Z";
+            rolloutId = null;
+          }) quarantined;
+        }
+      ];
+    };
+  converged = status {
+    hosts = [
+      (host "web-01" "Converged" a a)
+      (host "web-02" "Converged" b b)
+    ];
+  };
+  halfway = status {
+    hosts = [
+      (host "web-01" "Converged" a a)
+      (host "web-02" "Activating" old b)
+    ];
+  };
+  released.closures = {
+    web-01 = a;
+    web-02 = b;
+  };
+  event = seq: hostname: kind: rolloutId: at: extra: {
+    inherit seq hostname at;
+    kind = "Remote${kind}";
+    payload = {
+      inherit rolloutId;
+      inherit hostname;
+      event = { inherit kind; } // extra;
+    };
+  };
+
+  # Each: condition, document, release summary, expected jq -e outcome.
+  jqCase = name: cond: doc: expect: {
+    inherit name doc expect;
+    check = conditions.check ctx cond;
+    rel = released;
+  };
+  jqCases = [
+    (jqCase "hostsConverged holds" { kind = "hostsConverged"; } converged true)
+    (jqCase "hostsConverged not yet" { kind = "hostsConverged"; } halfway false)
+    (jqCase "hostsConverged host absent" { kind = "hostsConverged"; } (status { hosts = [ (host "web-01" "Converged" a a) ]; }) false)
+    (jqCase "hostsConverged subset" { kind = "hostsConverged"; hosts = [ "web-01" ]; } halfway true)
+    (jqCase "hostState holds" { kind = "hostState"; hosts = [ "web-02" ]; state = "Activating"; } halfway true)
+    (jqCase "hostState differs" { kind = "hostState"; state = "Converged"; } halfway false)
+    (jqCase "hostCurrent holds" { kind = "hostCurrent"; generation = "g1"; } converged true)
+    (jqCase "hostCurrent old closure" { kind = "hostCurrent"; generation = "g1"; } halfway false)
+    (jqCase "hostCurrent one host" { kind = "hostCurrent"; hosts = [ "web-01" ]; generation = "g1"; } halfway true)
+    (jqCase "rolloutState newest of the channel" { kind = "rolloutState"; channel = "stable"; state = "Reverted"; } (status { hosts = [ ]; rollouts = [ { rolloutId = "stable@bb"; channel = "stable"; state = "Reverted"; } { rolloutId = "stable@aa"; channel = "stable"; state = "Converged"; } ]; }) true)
+    (jqCase "rolloutState an older rollout does not count" { kind = "rolloutState"; channel = "stable"; state = "Converged"; } (status { hosts = [ ]; rollouts = [ { rolloutId = "stable@bb"; channel = "stable"; state = "Reverted"; } { rolloutId = "stable@aa"; channel = "stable"; state = "Converged"; } ]; }) false)
+    (jqCase "rolloutState no rollout" { kind = "rolloutState"; channel = "stable"; state = "Reverted"; } converged false)
+    (jqCase "hostQuarantined holds" { kind = "hostQuarantined"; channel = "stable"; generation = "g1"; } (status { hosts = [ ]; quarantined = [ old b ]; }) true)
+    (jqCase "hostQuarantined other closure" { kind = "hostQuarantined"; channel = "stable"; generation = "g1"; } (status { hosts = [ ]; quarantined = [ old ]; }) false)
+    (jqCase "cpAlert prefix" { kind = "cpAlert"; code = "TRUST_ERR"; } { status = "degraded"; alerts = [ { code = "TRUST_ERR_BAD_SIGNATURE"; message = "x"; since = "2026-05-16T01:28:40Z"; } ]; } true)
+    (jqCase "cpAlert other code" { kind = "cpAlert"; code = "TRUST_ERR"; } { status = "degraded"; alerts = [ { code = "ARTIFACT_STALE"; message = "x"; since = "2026-05-16T01:28:40Z"; } ]; } false)
+    (jqCase "cpAlert none" { kind = "cpAlert"; } { status = "ok"; alerts = [ ]; } false)
+    (jqCase "agentRejected every host" { kind = "agentRejected"; code = "ClosureUntrusted"; } [
+      (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "ClosureUntrusted"; })
+      (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "ClosureUntrusted"; })
+    ] true)
+    (jqCase "agentRejected by the typed code the detail starts with" { kind = "agentRejected"; code = "TRUST_ERR_STALE"; } [
+      (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "Stale"; detail = "TRUST_ERR_STALE: signed 3 h ago"; })
+      (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "Stale"; detail = "TRUST_ERR_STALE: signed 3 h ago"; })
+    ] true)
+    (jqCase "agentRejected another typed code" { kind = "agentRejected"; code = "TRUST_ERR_STALE"; } [
+      (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "Stale"; detail = "TRUST_ERR_FUTURE_DATED: signed in 2 h"; })
+      (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "Stale"; detail = "TRUST_ERR_STALE: signed 3 h ago"; })
+    ] false)
+    (jqCase "agentRejected one host missing" { kind = "agentRejected"; code = "ClosureUntrusted"; } [
+      (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "ClosureUntrusted"; })
+      (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "ManifestStale"; })
+    ] false)
+  ];
+
+  manifest = id: waves: {
+    inherit id;
+    manifest.hostSet = map (x: {
+      hostname = builtins.elemAt x 0;
+      waveIndex = builtins.elemAt x 1;
+    }) waves;
+  };
+  twoWaves = [ (manifest "stable@aa" [ [ "web-01" 0 ] [ "web-02" 1 ] ]) ];
+  inOrder = [
+    (event 1 "web-01" "DispatchAck" "stable@aa" "2026-05-16T01:27:00Z" { })
+    (event 2 "web-01" "Converged" "stable@aa" "2026-05-16T01:27:10.250Z" { })
+    (event 3 "web-02" "DispatchAck" "stable@aa" "2026-05-16T01:27:10.5Z" { })
+    (event 4 "web-02" "Converged" "stable@aa" "2026-05-16T01:27:20Z" { })
+  ];
+  invCase = name: invs: events: manifests: expect: {
+    inherit name events manifests expect;
+    budgets = [ ];
+    program = invariants.program { scenario = "jq"; } invs;
+  };
+  # Budget of two over web-01..03; HostStateChanged bodies carry agent time.
+  budget = [
+    {
+      label = "budget #0 (tags=web, limit 2, 3 hosts)";
+      limit = 2;
+      members = [ "web-01" "web-02" "web-03" ];
+    }
+  ];
+  changed = seq: host: to: at: offsetMs: {
+    inherit seq at;
+    hostname = host;
+    kind = "HostStateChanged";
+    payload = {
+      rolloutId = "stable@aa";
+      hostname = host;
+      inherit to;
+      at = 1778894830000 + offsetMs;
+    };
+  };
+  budgetCase = name: events: expect: (invCase name [ "budgetsRespected" ] events twoWaves expect) // { budgets = budget; };
+  invCases = [
+    (budgetCase "budget: two in flight, one leaves before the third enters (same instant)" [
+      (changed 1 "web-01" "Activating" "2026-05-16T01:27:10Z" 0)
+      (changed 2 "web-02" "Activating" "2026-05-16T01:27:10Z" 100)
+      (changed 4 "web-03" "Activating" "2026-05-16T01:27:10Z" 500)
+      (changed 3 "web-01" "Converged" "2026-05-16T01:27:10Z" 500)
+      (changed 5 "web-02" "Soaking" "2026-05-16T01:27:10Z" 600)
+    ] [ ])
+    (budgetCase "budget: three in flight" [
+      (changed 1 "web-01" "Activating" "2026-05-16T01:27:10Z" 0)
+      (changed 2 "web-02" "Activating" "2026-05-16T01:27:10Z" 100)
+      (changed 3 "web-03" "Soaking" "2026-05-16T01:27:10Z" 200)
+    ] [ "budgetsRespected: budget #0 (tags=web, limit 2, 3 hosts) exceeded at 1778894830200 ms: 3 in flight [web-01, web-02, web-03]" ])
+    (budgetCase "budget: no member ever in flight" [ (changed 1 "web-01" "Converged" "2026-05-16T01:27:10Z" 0) ] [
+      "budgetsRespected: budget #0 (tags=web, limit 2, 3 hosts): no member host was ever in flight, no evidence to check"
+    ])
+    (invCase "waves in order" [ "wavesInOrder" ] inOrder twoWaves [ ])
+    (invCase "wave 1 acked before wave 0 converged (sub-second)" [ "wavesInOrder" ] [
+      (event 1 "web-01" "DispatchAck" "stable@aa" "2026-05-16T01:27:00Z" { })
+      (event 2 "web-02" "DispatchAck" "stable@aa" "2026-05-16T01:27:10.100Z" { })
+      (event 3 "web-01" "Converged" "stable@aa" "2026-05-16T01:27:10.250Z" { })
+    ] twoWaves [ "wavesInOrder: rollout stable@aa: wave 1 acked a dispatch at 1778894830100 ms before wave 0 converged (1778894830250)" ])
+    (invCase "converged without acks" [ "wavesInOrder" ] [
+      (event 2 "web-01" "Converged" "stable@aa" "2026-05-16T01:27:10Z" { })
+    ] twoWaves [ "wavesInOrder: rollout stable@aa: hosts converged but no DispatchAck was found in the event log, cannot check wave order" ])
+    (invCase "no manifest" [ "wavesInOrder" ] inOrder [ ] [ "no signed rollout manifest to check invariants against" ])
+    (invCase "reverted, later wave untouched" [ "noQuarantinedDispatch" ] [
+      (event 1 "web-01" "DispatchAck" "stable@aa" "2026-05-16T01:27:00Z" { })
+      (event 2 "web-01" "RollbackComplete" "stable@aa" "2026-05-16T01:27:10Z" { })
+    ] twoWaves [ ])
+    (invCase "reverted, later wave dispatched" [ "noQuarantinedDispatch" "wavesInOrder" ] [
+      (event 1 "web-01" "DispatchAck" "stable@aa" "2026-05-16T01:27:00Z" { })
+      (event 2 "web-01" "RollbackComplete" "stable@aa" "2026-05-16T01:27:10Z" { })
+      (event 3 "web-02" "DispatchAck" "stable@aa" "2026-05-16T01:27:11Z" { })
+    ] twoWaves [
+      "noQuarantinedDispatch: rollout stable@aa reverted in wave 0 but dispatched later-wave hosts: web-02"
+      "wavesInOrder: rollout stable@aa: wave 1 acked a dispatch at 1778894831000 ms before wave 0 converged (never)"
+    ])
+  ];
+
+  all = h.plan (import ./fixtures/all-kinds.nix);
+  unplayable = map (s: {
+    name = "${s.name} does not translate";
+    expr = "(import ./lib/harness/plan.nix).plan (import ${toString s.file})";
+    message = "not supported by the microVM runner";
+  }) (filter (s: !(builtins.tryEval (builtins.deepSeq (h.plan (import s.file)).testScript true)).success) scenarioFiles);
+  # Kinds the contract declares that this runner does not translate: each
+  # must fail with the documented message.
+  m = import ../../../lib/schema/module.nix { };
+  optionsOf = type: (m.evalModule type.module "<root>" { }).options;
+  top = optionsOf ((import ../../../lib/schema).loadContract ../../../contracts/harness-scenario.nix);
+  stepOpts = optionsOf top.steps.type.elemType;
+  missing = declared: translated: filter (k: !(builtins.elem k translated)) declared;
+  untranslated =
+    map (k: {
+      name = "untranslated wait kind ${k}";
+      expr = ''(import ./lib/harness/conditions.nix).check { scenario = "s"; where = "step 1"; hosts = [ "web-01" ]; released = [ ]; } { kind = ${builtins.toJSON k}; }'';
+      message = ''harness s, step 1: not supported by the microVM runner: wait kind ${builtins.toJSON k}'';
+    }) (missing (optionsOf stepOpts.wait.type.elemType).kind.type.values conditions.kinds)
+    ++ map (k: {
+      name = "untranslated fault kind ${k}";
+      expr = ''(import ./lib/harness/faults.nix).inject { scenario = "s"; where = "step 1"; hosts = [ "web-01" ]; } { kind = ${builtins.toJSON k}; hosts = [ "web-01" ]; seconds = 1; }'';
+      message = ''harness s, step 1: not supported by the microVM runner: fault kind ${builtins.toJSON k}'';
+    }) (missing (optionsOf stepOpts.fault.type.elemType).kind.type.values faults.kinds)
+    ++ map (k: {
+      name = "untranslated invariant ${k}";
+      expr = ''(import ./lib/harness/invariants.nix).program { scenario = "s"; } [ ${builtins.toJSON k} ]'';
+      message = ''harness s, invariants: not supported by the microVM runner: invariant ${builtins.toJSON k}'';
+    }) (missing top.invariants.type.elemType.values invariants.kinds);
+  # Expressions that must fail, with a fragment their message must contain.
+  errors = unplayable ++ untranslated ++ [
+    {
+      name = "unknown fault kind";
+      expr = ''(import ./lib/harness/faults.nix).inject { scenario = "s"; where = "step 4"; hosts = [ ]; } { kind = "frobnicate"; }'';
+      message = ''harness s, step 4: not supported by the microVM runner: fault kind "frobnicate"'';
+    }
+    {
+      name = "unknown condition kind";
+      expr = ''(import ./lib/harness/conditions.nix).check { scenario = "s"; where = "step 2"; hosts = [ ]; released = [ ]; } { kind = "frobnicate"; }'';
+      message = ''harness s, step 2: not supported by the microVM runner: wait kind "frobnicate"'';
+    }
+    {
+      name = "unknown step field";
+      expr = ''(import ./lib/harness/timeline.nix).steps { hosts = [ "web-01" ]; scenario = { name = "s"; generations = { }; invariants = [ ]; steps = [ { release = null; wait = null; fault = null; sleepSecs = 1; timeoutSecs = 60; } { release = null; wait = null; fault = null; sleepSecs = null; timeoutSecs = 60; reboot = [ "web-01" ]; } ]; }; }'';
+      message = "harness s, step 1: not supported by the microVM runner: step field reboot";
+    }
+    {
+      name = "unchecked invariant";
+      expr = ''(import ./lib/harness/invariants.nix).program { scenario = "s"; } [ "signedRoundtrip" ]'';
+      message = ''harness s, invariants: not supported by the microVM runner: invariant "signedRoundtrip"'';
+    }
+    {
+      name = "unreleased generation";
+      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { wait = { kind = "hostCurrent"; generation = "g1"; }; } ]; })'';
+      message = "harness smoke, step 0: wait hostCurrent: generation g1 is not released before this step";
+    }
+    {
+      name = "off-contract kind";
+      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { fault.kind = "frobnicate"; } ]; })'';
+      message = "steps";
+    }
+  ];
+in
+{
+  # Scenarios that translate, and those that do not (each must fail with
+  # the documented message, checked by checks.sh).
+  scripts = filter (s: s.script != null) (
+    map (s: {
+      inherit (s) name;
+      script =
+        let
+          r = builtins.tryEval (builtins.deepSeq (h.plan (import s.file)).testScript (h.plan (import s.file)).testScript);
+        in
+        if r.success then r.value else null;
+    }) scenarioFiles
+  );
+  golden = {
+    smoke = (h.plan (import ./fixtures/smoke.nix)).testScript;
+    all-kinds = all.testScript;
+  };
+  helpers = h.helpers;
+  cliCommands = all.cliCommands;
+  # Every shell command of the all-kinds script (cp or host), for `bash -n`.
+  commands =
+    map (cs: cs.command) (
+      builtins.concatLists (
+        map (
+          f:
+          (faults.inject {
+            scenario = "all";
+            where = "step";
+            hosts = all.hosts;
+          } f).commands
+        ) (filter (f: f != null) (map (s: s.fault or null) (import ./fixtures/all-kinds.nix).steps))
+      )
+    )
+    ++ map (x: x.check.command) jqCases
+    ++ [ (invariants.command { scenario = "all"; } [ "wavesInOrder" "noQuarantinedDispatch" ]) ];
+  flipByte = faults.flipByte "@FILE@";
+  invariantCommand = invariants.command { scenario = "all"; } [ "wavesInOrder" "noQuarantinedDispatch" ];
+  pkiScript = h.pkiScript [ "web-01" "db-01" ];
+  inherit jqCases invCases errors;
+  trust = h.trust;
+}
