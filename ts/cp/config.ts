@@ -60,6 +60,12 @@ export interface CpConfig {
   readonly certValidityMs: number;
   /** Max age of signed artifacts the CP adopts (minutes × 60 000). */
   readonly artifactFreshnessMs: number;
+  /** Dispatches handed out per second by automatic ticks (0: no rate limit). */
+  readonly dispatchRatePerSec: number;
+  /** Most dispatches one tick applies (bounds the mutator command and the wake-up burst). */
+  readonly dispatchChunk: number;
+  /** Listen backlog (accept queue) of the server socket; the kernel caps it at somaxconn. */
+  readonly listenBacklog: number;
   readonly strict: boolean;
   readonly logLevel: string;
   readonly timings: CpTimings;
@@ -152,6 +158,18 @@ export const FLAGS: readonly FlagSpec[] = [
     'planningWarmupSecs',
     'no automatic planning this long after start (default 1.5 heartbeat intervals)',
   ),
+  f(
+    '--dispatch-rate <n>',
+    'dispatchRate',
+    'new dispatches per second (thundering-herd protection for the binary cache; 0 = unlimited)',
+    { default: '500' },
+  ),
+  f('--dispatch-chunk <n>', 'dispatchChunk', 'most dispatches one reconcile tick applies', {
+    default: '250',
+  }),
+  f('--listen-backlog <n>', 'listenBacklog', 'accept queue of the listening socket', {
+    default: '4096',
+  }),
   f('--strict', 'strict', 'refuse to start without client CA, revocations and nonce sources', {
     boolean: true,
   }),
@@ -223,6 +241,9 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
     bodyLimitBytes: num(r, 'bodyLimit', 256, 64 * 1024 * 1024),
     certValidityMs: num(r, 'certValidityDays', 1 / 24, 3650) * 86_400 * sec,
     artifactFreshnessMs: num(r, 'artifactFreshnessMinutes', 1, 10 * 525_600) * 60 * sec,
+    dispatchRatePerSec: num(r, 'dispatchRate', 0, 1_000_000),
+    dispatchChunk: Math.floor(num(r, 'dispatchChunk', 1, 1_000_000)),
+    listenBacklog: Math.floor(num(r, 'listenBacklog', 1, 65_535)),
     strict: r['strict'] === true || r['strict'] === '1' || r['strict'] === 'true',
     logLevel: String(r['logLevel']),
     timings: Object.freeze({

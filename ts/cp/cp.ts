@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { coreTimingsOf, type RuntimeDeps } from './runtime/deps.ts';
 import { DispatchHub } from './runtime/dispatch-hub.ts';
+import { DispatchPacer } from './runtime/dispatch-pacer.ts';
 import { Mutator } from './runtime/mutator.ts';
 import {
   adoptArtifacts,
@@ -174,6 +175,7 @@ export async function createControlPlane(
     process.memoryUsage.rss(),
   );
 
+  const pacer = new DispatchPacer(config.dispatchRatePerSec, config.dispatchChunk);
   let warmupLogged = false;
   const tick = (
     trigger = 'manual',
@@ -191,7 +193,16 @@ export async function createControlPlane(
         }
         return runTick(deps, b, { now, trigger: `${trigger} (warm-up)`, only: WARMUP_ACTIONS });
       }
-      return runTick(deps, b, { now, trigger });
+      if (!options.automatic) return runTick(deps, b, { now, trigger });
+      // Automatic ticks are paced; what the budget held back is planned again soon.
+      const summary = runTick(deps, b, { now, trigger, maxDispatches: pacer.budget(now) });
+      const sent = summary.actions.filter((a) => a.kind === 'QueueDispatch').length;
+      pacer.take(sent);
+      metrics.dispatchesHeld.set(summary.heldDispatches);
+      if (summary.heldDispatches > 0) {
+        loop?.requestIn('paced dispatch', pacer.followUpMs(summary.heldDispatches));
+      }
+      return summary;
     });
   loop = new ReconcileLoop({
     intervalMs: config.timings.reconcileIntervalMs,
@@ -281,7 +292,9 @@ export async function createControlPlane(
     const s = server.server;
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.listen(config.port, config.host, () => {
+      // A deep accept queue: with Node's default (511) a reconnect storm overflows
+      // it and the dropped handshakes retry on TCP's 1 s, 3 s, 7 s … backoff.
+      s.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
         s.off('error', reject);
         resolve();
       });

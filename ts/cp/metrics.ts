@@ -176,6 +176,12 @@ export class CpMetrics {
   readonly dispatchWaiters = this.add(
     new Gauge('nixfleet_cp_dispatch_waiters', 'Open dispatch long-polls.'),
   );
+  readonly dispatchesHeld = this.add(
+    new Gauge(
+      'nixfleet_cp_dispatches_held',
+      'Planned dispatches the pacer held back at the last automatic tick.',
+    ),
+  );
   readonly queueDepth = this.add(
     new Gauge('nixfleet_cp_mutator_queue_depth', 'Commands waiting for the mutator.'),
   );
