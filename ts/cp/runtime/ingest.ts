@@ -17,6 +17,7 @@ import { CpError } from '../errors.ts';
 import { applyCore, hostKey, type Batch } from './batch.ts';
 import { policyOf, type RuntimeDeps } from './deps.ts';
 import { applyEffects } from './effects.ts';
+import { orphanConfirm, orphanTarget } from './orphan-confirm.ts';
 
 /** Outcome of one agent event: accepted (204), duplicate (204) or refused. */
 export type EventOutcome =
@@ -329,11 +330,14 @@ export function ingestHeartbeat(
     }
   }
 
-  // Drift detection: the agent has sent events the CP does not hold.
+  // Drift detection: the agent has sent events the CP does not hold. The
+  // first time, ask for a replay; if a later heartbeat finds the record still
+  // unconfirmed, the replay is not coming: orphan-confirm recovery.
   const replay: string[] = [];
   for (const [rid, agentSeq] of Object.entries(hb.last_event_seq_by_rollout)) {
     if (!ROLLOUT_ID_PATTERN.test(rid) || !Number.isSafeInteger(agentSeq)) continue;
     const rec = state.record(rid, host);
+    const key = hostKey(rid, host);
     let cpSeq: number;
     if (rec !== undefined) cpSeq = rec.lastEventSeq;
     else if (
@@ -343,7 +347,29 @@ export function ingestHeartbeat(
     ) {
       cpSeq = 1;
     } else continue;
-    if (agentSeq > cpSeq) replay.push(`${rid}=${cpSeq}`);
+    if (agentSeq <= cpSeq || state.orphanConfirmed.has(key)) {
+      state.replayAsked.delete(key);
+      continue;
+    }
+    const closure = orphanTarget(deps, rid, host, hb.current_closure);
+    if (
+      state.replayAsked.has(key) &&
+      (rec === undefined || rec.state === 'Pending') &&
+      closure !== null &&
+      orphanConfirm(deps, batch, {
+        rolloutId: rid,
+        hostname: host,
+        closure,
+        at: parseRfc3339(hb.at) ?? args.now,
+        now: args.now,
+      })
+    ) {
+      state.replayAsked.delete(key);
+      state.orphanConfirmed.add(key);
+      continue;
+    }
+    if (!state.replayAsked.has(key)) state.replayAsked.set(key, args.now);
+    replay.push(`${rid}=${cpSeq}`);
   }
   const latest = state.latestRecordOf(host);
   if (
