@@ -64,6 +64,8 @@ export interface CpConfig {
   readonly dispatchRatePerSec: number;
   /** Most dispatches one tick applies (bounds the mutator command and the wake-up burst). */
   readonly dispatchChunk: number;
+  /** Group commits on a dedicated thread (default) or on the event loop. */
+  readonly commitThread: boolean;
   /** Listen backlog (accept queue) of the server socket; the kernel caps it at somaxconn. */
   readonly listenBacklog: number;
   readonly strict: boolean;
@@ -167,6 +169,9 @@ export const FLAGS: readonly FlagSpec[] = [
   f('--dispatch-chunk <n>', 'dispatchChunk', 'most dispatches one reconcile tick applies', {
     default: '250',
   }),
+  f('--commit-thread <on|off>', 'commitThread', 'run SQLite group commits on a dedicated thread', {
+    default: 'on',
+  }),
   f('--listen-backlog <n>', 'listenBacklog', 'accept queue of the listening socket', {
     default: '4096',
   }),
@@ -189,6 +194,15 @@ function num(raw: Record<string, unknown>, key: string, min: number, max: number
     );
   }
   return n;
+}
+
+function onOff(raw: Record<string, unknown>, key: string): boolean {
+  const v = String(raw[key]);
+  if (v === 'on' || v === 'true' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === '0') return false;
+  throw new CpError('CP_ERR_CONFIG', `--${kebab(key)}: ${v} is not on or off`, {
+    flag: kebab(key),
+  });
 }
 
 function kebab(key: string): string {
@@ -243,6 +257,7 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
     artifactFreshnessMs: num(r, 'artifactFreshnessMinutes', 1, 10 * 525_600) * 60 * sec,
     dispatchRatePerSec: num(r, 'dispatchRate', 0, 1_000_000),
     dispatchChunk: Math.floor(num(r, 'dispatchChunk', 1, 1_000_000)),
+    commitThread: onOff(r, 'commitThread'),
     listenBacklog: Math.floor(num(r, 'listenBacklog', 1, 65_535)),
     strict: r['strict'] === true || r['strict'] === '1' || r['strict'] === 'true',
     logLevel: String(r['logLevel']),

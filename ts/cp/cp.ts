@@ -101,7 +101,8 @@ export async function createControlPlane(
     }
   }
   const metrics = new CpMetrics();
-  const storage = d.storage ?? openSqliteStorage(config.dbPath);
+  const storage =
+    d.storage ?? openSqliteStorage(config.dbPath, { commitThread: config.commitThread });
   await storage.migrate();
   const state = new CpState(config.timings.rolloutRetentionMs);
   await state.loadFrom(storage);
