@@ -75,6 +75,22 @@ function procStats(pid: number): { rss: number; cpuSecs: number } {
   return { rss, cpuSecs };
 }
 
+/**
+ * Machine-wide CPU pressure (PSI `some` total, µs): how long runnable tasks
+ * waited for a CPU. Other engineers share this machine; a run under heavy
+ * contention is not comparable with a quiet one, so every run prints it.
+ */
+function cpuPressureUs(): number {
+  try {
+    const m = /some avg10=\S+ avg60=\S+ avg300=\S+ total=(\d+)/.exec(
+      readFileSync('/proc/pressure/cpu', 'utf8'),
+    );
+    return Number(m?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 /** Kernel-wide TcpExt ListenOverflows (accept queue full: the handshake's ACK was dropped). */
 function listenOverflows(): number {
   const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
@@ -304,6 +320,7 @@ async function main(): Promise<void> {
     }
   })();
   const cpuStart = procStats(pid).cpuSecs;
+  const pressureStart = cpuPressureUs();
   const genCpuStart = process.cpuUsage();
   const running = agents.map((a, i) => runAgent(a, i));
   await new Promise((r) => setTimeout(r, 3000));
@@ -329,6 +346,7 @@ async function main(): Promise<void> {
     if (!Number.isNaN(rolloutSecs) && (performance.now() - t0) / 1000 >= STEADY_SECS) break;
   }
   const cpuUsed = procStats(pid).cpuSecs - cpuStart;
+  const pressure = (cpuPressureUs() - pressureStart) / 1e6;
   const gen = process.cpuUsage(genCpuStart);
   console.log(`load generator CPU: ${((gen.user + gen.system) / 1e6).toFixed(1)} s`);
   const wall = (performance.now() - t0) / 1000 + 3;
@@ -396,6 +414,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `CP RSS: peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; CP CPU: ${cpuUsed.toFixed(1)} s over ${wall.toFixed(0)} s (${((cpuUsed / wall) * 100).toFixed(0)} % of one core)`,
+  );
+  console.log(
+    `machine CPU pressure during the rollout phase: some-stall ${pressure.toFixed(1)} s over ${wall.toFixed(0)} s (${((pressure / wall) * 100).toFixed(0)} %; a quiet machine is near 0 %), load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   for (const a of agents) a.client.session.destroy();
   cp.kill('SIGTERM');
