@@ -64,6 +64,8 @@ export interface CpConfig {
   readonly dispatchRatePerSec: number;
   /** Most dispatches one tick applies (bounds the mutator command and the wake-up burst). */
   readonly dispatchChunk: number;
+  /** Dispatches wait while the mutator's queue wait exceeds this (0: never). */
+  readonly dispatchMaxLagMs: number;
   /** Group commits on a dedicated thread (default) or on the event loop. */
   readonly commitThread: boolean;
   /** Listen backlog (accept queue) of the server socket; the kernel caps it at somaxconn. */
@@ -169,6 +171,12 @@ export const FLAGS: readonly FlagSpec[] = [
   f('--dispatch-chunk <n>', 'dispatchChunk', 'most dispatches one reconcile tick applies', {
     default: '250',
   }),
+  f(
+    '--dispatch-max-lag-ms <n>',
+    'dispatchMaxLagMs',
+    'hold new dispatches while commands wait longer than this in the mutator queue (0 = never)',
+    { default: '20' },
+  ),
   f('--commit-thread <on|off>', 'commitThread', 'run SQLite group commits on a dedicated thread', {
     default: 'on',
   }),
@@ -257,6 +265,7 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
     artifactFreshnessMs: num(r, 'artifactFreshnessMinutes', 1, 10 * 525_600) * 60 * sec,
     dispatchRatePerSec: num(r, 'dispatchRate', 0, 1_000_000),
     dispatchChunk: Math.floor(num(r, 'dispatchChunk', 1, 1_000_000)),
+    dispatchMaxLagMs: num(r, 'dispatchMaxLagMs', 0, 60_000),
     commitThread: onOff(r, 'commitThread'),
     listenBacklog: Math.floor(num(r, 'listenBacklog', 1, 65_535)),
     strict: r['strict'] === true || r['strict'] === '1' || r['strict'] === 'true',

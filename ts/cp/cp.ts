@@ -195,13 +195,25 @@ export async function createControlPlane(
         return runTick(deps, b, { now, trigger: `${trigger} (warm-up)`, only: WARMUP_ACTIONS });
       }
       if (!options.automatic) return runTick(deps, b, { now, trigger });
-      // Automatic ticks are paced; what the budget held back is planned again soon.
-      const summary = runTick(deps, b, { now, trigger, maxDispatches: pacer.budget(now) });
+      // Automatic ticks are paced; what the budget held back is planned again
+      // soon. Admission control: while the mutator lags (agents' events wait
+      // longer than --dispatch-max-lag-ms), dispatches slow to a trickle of
+      // 1/20 of the rate (so a CP on a slow disk still makes progress) — each
+      // dispatch brings ~5 events, and the CP must absorb those first.
+      const budget = pacer.budget(now);
+      const lagging =
+        config.dispatchRatePerSec > 0 &&
+        config.dispatchMaxLagMs > 0 &&
+        mutator.lagMs() > config.dispatchMaxLagMs;
+      const trickle = Math.max(1, Math.ceil(config.dispatchRatePerSec / 80));
+      const maxDispatches = lagging ? Math.min(budget, trickle) : budget;
+      const summary = runTick(deps, b, { now, trigger, maxDispatches });
       const sent = summary.actions.filter((a) => a.kind === 'QueueDispatch').length;
       pacer.take(sent);
       metrics.dispatchesHeld.set(summary.heldDispatches);
       if (summary.heldDispatches > 0) {
-        loop?.requestIn('paced dispatch', pacer.followUpMs(summary.heldDispatches));
+        const ms = lagging ? 250 : pacer.followUpMs(summary.heldDispatches);
+        loop?.requestIn('paced dispatch', ms);
       }
       return summary;
     });
