@@ -366,6 +366,13 @@ async function main(): Promise<void> {
     return j;
   })();
 
+  // Rollout-phase figures first, so a storm that runs out of time loses nothing.
+  console.log(`[rollout phase] event ingest: ${fmt(eventMs)}`);
+  console.log(`[rollout phase] heartbeat (steady): ${fmt(heartbeatMs)}`);
+  console.log(
+    `[rollout phase] ticks ${tickCount}, mean ${((tickSum / tickCount) * 1000).toFixed(1)} ms; RSS peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; CP CPU ${cpuUsed.toFixed(1)} s`,
+  );
+
   // Reconnect storm: drop every session at once, reconnect all concurrently.
   stopping = true;
   for (const a of agents) a.client.session.destroy();
