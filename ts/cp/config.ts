@@ -169,7 +169,7 @@ export const FLAGS: readonly FlagSpec[] = [
     { default: '500' },
   ),
   f('--dispatch-chunk <n>', 'dispatchChunk', 'most dispatches one reconcile tick applies', {
-    default: '250',
+    default: '50',
   }),
   f(
     '--dispatch-max-lag-ms <n>',
