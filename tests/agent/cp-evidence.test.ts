@@ -48,8 +48,8 @@ describe('probe evidence on the wire', () => {
     await until(() => w.record(rid)?.state === 'Converged');
     await until(() => agent.outbox.pending().length === 0);
     // The bodies the CP accepted (2xx), exactly as sent: the agent's journal.
-    // (The CP's event_log keeps the reducer input, without signature and
-    // payload, so it cannot serve as the auditor's source yet.)
+    // (The CP keeps the same evidence in its event_log and serves it as
+    // events[].evidence; tests/cp/evidence.test.ts verifies that copy.)
     const journal = readFileSync(join(w.stateDir, 'journal', `${rid}.jsonl`), 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')

@@ -60,6 +60,16 @@ export interface CpConfig {
   readonly certValidityMs: number;
   /** Max age of signed artifacts the CP adopts (minutes × 60 000). */
   readonly artifactFreshnessMs: number;
+  /** Dispatches handed out per second by automatic ticks (0: no rate limit). */
+  readonly dispatchRatePerSec: number;
+  /** Most dispatches one tick applies (bounds the mutator command and the wake-up burst). */
+  readonly dispatchChunk: number;
+  /** Dispatches wait while the mutator's queue wait exceeds this (0: never). */
+  readonly dispatchMaxLagMs: number;
+  /** Group commits on a dedicated thread (default) or on the event loop. */
+  readonly commitThread: boolean;
+  /** Listen backlog (accept queue) of the server socket; the kernel caps it at somaxconn. */
+  readonly listenBacklog: number;
   readonly strict: boolean;
   readonly logLevel: string;
   readonly timings: CpTimings;
@@ -152,6 +162,27 @@ export const FLAGS: readonly FlagSpec[] = [
     'planningWarmupSecs',
     'no automatic planning this long after start (default 1.5 heartbeat intervals)',
   ),
+  f(
+    '--dispatch-rate <n>',
+    'dispatchRate',
+    'new dispatches per second (thundering-herd protection for the binary cache; 0 = unlimited)',
+    { default: '500' },
+  ),
+  f('--dispatch-chunk <n>', 'dispatchChunk', 'most dispatches one reconcile tick applies', {
+    default: '50',
+  }),
+  f(
+    '--dispatch-max-lag-ms <n>',
+    'dispatchMaxLagMs',
+    'hold new dispatches while commands wait longer than this in the mutator queue (0 = never)',
+    { default: '20' },
+  ),
+  f('--commit-thread <on|off>', 'commitThread', 'run SQLite group commits on a dedicated thread', {
+    default: 'on',
+  }),
+  f('--listen-backlog <n>', 'listenBacklog', 'accept queue of the listening socket', {
+    default: '4096',
+  }),
   f('--strict', 'strict', 'refuse to start without client CA, revocations and nonce sources', {
     boolean: true,
   }),
@@ -171,6 +202,15 @@ function num(raw: Record<string, unknown>, key: string, min: number, max: number
     );
   }
   return n;
+}
+
+function onOff(raw: Record<string, unknown>, key: string): boolean {
+  const v = String(raw[key]);
+  if (v === 'on' || v === 'true' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === '0') return false;
+  throw new CpError('CP_ERR_CONFIG', `--${kebab(key)}: ${v} is not on or off`, {
+    flag: kebab(key),
+  });
 }
 
 function kebab(key: string): string {
@@ -223,6 +263,11 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
     bodyLimitBytes: num(r, 'bodyLimit', 256, 64 * 1024 * 1024),
     certValidityMs: num(r, 'certValidityDays', 1 / 24, 3650) * 86_400 * sec,
     artifactFreshnessMs: num(r, 'artifactFreshnessMinutes', 1, 10 * 525_600) * 60 * sec,
+    dispatchRatePerSec: num(r, 'dispatchRate', 0, 1_000_000),
+    dispatchChunk: Math.floor(num(r, 'dispatchChunk', 1, 1_000_000)),
+    dispatchMaxLagMs: num(r, 'dispatchMaxLagMs', 0, 60_000),
+    commitThread: onOff(r, 'commitThread'),
+    listenBacklog: Math.floor(num(r, 'listenBacklog', 1, 65_535)),
     strict: r['strict'] === true || r['strict'] === '1' || r['strict'] === 'true',
     logLevel: String(r['logLevel']),
     timings: Object.freeze({

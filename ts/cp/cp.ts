@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { coreTimingsOf, type RuntimeDeps } from './runtime/deps.ts';
 import { DispatchHub } from './runtime/dispatch-hub.ts';
+import { DispatchPacer } from './runtime/dispatch-pacer.ts';
 import { Mutator } from './runtime/mutator.ts';
 import {
   adoptArtifacts,
@@ -100,7 +101,8 @@ export async function createControlPlane(
     }
   }
   const metrics = new CpMetrics();
-  const storage = d.storage ?? openSqliteStorage(config.dbPath);
+  const storage =
+    d.storage ?? openSqliteStorage(config.dbPath, { commitThread: config.commitThread });
   await storage.migrate();
   const state = new CpState(config.timings.rolloutRetentionMs);
   await state.loadFrom(storage);
@@ -174,6 +176,7 @@ export async function createControlPlane(
     process.memoryUsage.rss(),
   );
 
+  const pacer = new DispatchPacer(config.dispatchRatePerSec, config.dispatchChunk);
   let warmupLogged = false;
   const tick = (
     trigger = 'manual',
@@ -191,7 +194,28 @@ export async function createControlPlane(
         }
         return runTick(deps, b, { now, trigger: `${trigger} (warm-up)`, only: WARMUP_ACTIONS });
       }
-      return runTick(deps, b, { now, trigger });
+      if (!options.automatic) return runTick(deps, b, { now, trigger });
+      // Automatic ticks are paced; what the budget held back is planned again
+      // soon. Admission control: while the mutator lags (agents' events wait
+      // longer than --dispatch-max-lag-ms), dispatches slow to a trickle of
+      // 1/20 of the rate (so a CP on a slow disk still makes progress) — each
+      // dispatch brings ~5 events, and the CP must absorb those first.
+      const budget = pacer.budget(now);
+      const lagging =
+        config.dispatchRatePerSec > 0 &&
+        config.dispatchMaxLagMs > 0 &&
+        mutator.lagMs() > config.dispatchMaxLagMs;
+      const trickle = Math.max(1, Math.ceil(config.dispatchRatePerSec / 80));
+      const maxDispatches = lagging ? Math.min(budget, trickle) : budget;
+      const summary = runTick(deps, b, { now, trigger, maxDispatches });
+      const sent = summary.actions.filter((a) => a.kind === 'QueueDispatch').length;
+      pacer.take(sent);
+      metrics.dispatchesHeld.set(summary.heldDispatches);
+      if (summary.heldDispatches > 0) {
+        const ms = lagging ? 250 : pacer.followUpMs(summary.heldDispatches);
+        loop?.requestIn('paced dispatch', ms);
+      }
+      return summary;
     });
   loop = new ReconcileLoop({
     intervalMs: config.timings.reconcileIntervalMs,
@@ -281,7 +305,9 @@ export async function createControlPlane(
     const s = server.server;
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.listen(config.port, config.host, () => {
+      // A deep accept queue: with Node's default (511) a reconnect storm overflows
+      // it and the dropped handshakes retry on TCP's 1 s, 3 s, 7 s … backoff.
+      s.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
         s.off('error', reject);
         resolve();
       });

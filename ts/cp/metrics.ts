@@ -176,6 +176,18 @@ export class CpMetrics {
   readonly dispatchWaiters = this.add(
     new Gauge('nixfleet_cp_dispatch_waiters', 'Open dispatch long-polls.'),
   );
+  readonly orphanConfirms = this.add(
+    new Counter(
+      'nixfleet_cp_orphan_confirms_total',
+      'Activations the CP confirmed from a heartbeat because the agent could not replay them.',
+    ),
+  );
+  readonly dispatchesHeld = this.add(
+    new Gauge(
+      'nixfleet_cp_dispatches_held',
+      'Planned dispatches the pacer held back at the last automatic tick.',
+    ),
+  );
   readonly queueDepth = this.add(
     new Gauge('nixfleet_cp_mutator_queue_depth', 'Commands waiting for the mutator.'),
   );

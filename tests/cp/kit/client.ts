@@ -1,6 +1,7 @@
 // A real HTTP/2 client over TLS 1.3 with an optional client certificate,
 // for tests and the load generator (node:http2, one session per identity).
 import http2 from 'node:http2';
+import type { SecureContext } from 'node:tls';
 
 /** A response as tests read it. */
 export interface H2Response {
@@ -35,11 +36,18 @@ export interface H2Client {
  */
 export async function connect(
   port: number,
-  tls: { readonly ca: string; readonly cert?: string; readonly key?: string },
+  tls: {
+    readonly ca: string;
+    readonly cert?: string;
+    readonly key?: string;
+    /** A prebuilt context (the load generator reuses one per agent across reconnects). */
+    readonly secureContext?: SecureContext;
+  },
 ): Promise<H2Client> {
   const session = http2.connect(`https://127.0.0.1:${port}`, {
-    ca: tls.ca,
-    ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+    ...(tls.secureContext
+      ? { secureContext: tls.secureContext }
+      : { ca: tls.ca, ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) }),
     servername: 'localhost',
     minVersion: 'TLSv1.3',
   });

@@ -10,6 +10,20 @@ export interface ApiRolloutEvents {
      */
     at: string;
     /**
+     * Signed probe evidence a ProbeResult carried (null otherwise), kept so an auditor can verify it from control-plane data alone with the host's public key.
+     */
+    evidence?: null | {
+      /**
+       * The probe payload exactly as signed: its JCS (RFC 8785) text, UTF-8. Write it to a file for `nixfleet verify probe --payload`.
+       */
+      payloadJcs: string;
+      /**
+       * Base64 ed25519 signature by the host key, as the agent sent it.
+       */
+      signature: null | string;
+      [k: string]: unknown;
+    };
+    /**
      * Host, for host events.
      */
     hostname: null | string;

@@ -215,7 +215,8 @@ export type RemoteHostEvent =
   | { readonly kind: 'RemoteDispatchIssued'; readonly dispatch: DispatchFields }
   | {
       readonly kind: 'RemoteDispatchAck';
-      readonly seq: number;
+      /** `null` when synthesised by the CP heartbeat handler (orphan confirm). */
+      readonly seq: number | null;
       readonly currentClosureAtDispatch: string | null;
       readonly at: EpochMs;
     }

@@ -142,6 +142,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
           agentSeq: r.agentSeq,
           kind: r.kind,
           body: r.body,
+          evidence: (r.body as { evidence?: unknown } | null)?.evidence ?? null,
         }));
         return { status: 200, json: { rolloutId: id, events, next: events.at(-1)?.seq ?? after } };
       },

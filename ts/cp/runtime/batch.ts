@@ -22,6 +22,18 @@ export class Batch {
     return id;
   }
 
+  /**
+   * Replaces the body of the event_log row appended as `id` in this batch
+   * (the row is still unwritten); returns false when no such row exists.
+   */
+  amendEvent(id: number, body: (old: unknown) => unknown): boolean {
+    const i = this.ops.findLastIndex((o) => o.op === 'appendEvent' && o.id === id);
+    const o = this.ops[i];
+    if (o === undefined || o.op !== 'appendEvent') return false;
+    this.ops[i] = { ...o, row: { ...o.row, body: body(o.row.body) } };
+    return true;
+  }
+
   push(op: WriteOp): void {
     this.ops.push(op);
   }

@@ -12,11 +12,12 @@ import {
   type TransitionError,
 } from '../../core/index.ts';
 import type { AgentEvent, Heartbeat } from '../../contracts/index.ts';
-import { ROLLOUT_ID_PATTERN } from '../../trust/index.ts';
+import { canonicalize, ROLLOUT_ID_PATTERN } from '../../trust/index.ts';
 import { CpError } from '../errors.ts';
 import { applyCore, hostKey, type Batch } from './batch.ts';
 import { policyOf, type RuntimeDeps } from './deps.ts';
 import { applyEffects } from './effects.ts';
+import { orphanConfirm, orphanTarget } from './orphan-confirm.ts';
 
 /** Outcome of one agent event: accepted (204), duplicate (204) or refused. */
 export type EventOutcome =
@@ -188,6 +189,8 @@ export function ingestEvent(
     return { kind: 'refused', error: refusal(result) };
   }
   const moved = applyEffects(deps, batch, result.effects, refs, { now: args.now });
+  if (wire.kind === 'ProbeResult')
+    keepEvidence(batch, wire, refs.host.get(hostKey(rid, host)), args.now);
   if (wire.kind === 'ProbeResult' && wire.status === 'Fail') {
     const ref = refs.host.get(hostKey(rid, host)) ?? null;
     const failing = (wire.sub_results ?? []).filter((s) => s.status === 'Fail');
@@ -208,6 +211,55 @@ export function ingestEvent(
   metrics.eventsIngested.inc({ kind: wire.kind, outcome: 'accepted' });
   if (moved) deps.requestTick(`event ${wire.kind}`);
   return { kind: 'accepted' };
+}
+
+/** Signed evidence kept with a ProbeResult's event_log row (contract api-rollout-events). */
+export interface StoredEvidence {
+  /** The payload's JCS text: exactly the bytes the host signed. */
+  readonly payloadJcs: string;
+  /** Base64 signature as the agent sent it. */
+  readonly signature: string | null;
+}
+
+/**
+ * Keeps the signed evidence of a ProbeResult (payload and signature) in the
+ * body of its event_log row, so an auditor can re-verify it from CP storage
+ * with `nixfleet verify probe`. The reducer's log entry does not carry it.
+ * The payload is stored as its JCS text — the bytes the agent signed
+ * (canonicalisation of the parsed payload is deterministic) — not as the
+ * JSON the agent happened to send. Without a row of its own (the reducer
+ * logged nothing), the evidence gets an `agent` stream row.
+ */
+function keepEvidence(
+  batch: Batch,
+  wire: Extract<AgentEvent, { kind: 'ProbeResult' }>,
+  ref: number | undefined,
+  now: number,
+): void {
+  const payload = wire.payload ?? null;
+  const signature = wire.signature ?? null;
+  if (payload === null && signature === null) return;
+  const jcs = payload === null ? null : canonicalize(payload);
+  // A payload that cannot be canonicalised cannot have been signed as JCS;
+  // keep it as sent so the auditor sees what arrived (it will not verify).
+  const evidence: StoredEvidence = {
+    payloadJcs: jcs === null ? '' : jcs.ok ? jcs.value : JSON.stringify(payload),
+    signature,
+  };
+  const amended =
+    ref !== undefined &&
+    batch.amendEvent(ref, (body) => ({ ...(body as Record<string, unknown>), evidence }));
+  if (!amended) {
+    batch.appendEvent({
+      recordedAt: now,
+      stream: 'agent',
+      rolloutId: wire.rollout_id,
+      hostname: wire.hostname,
+      agentSeq: wire.seq,
+      kind: 'ProbeEvidence',
+      body: { probe_name: wire.probe_name, evidence },
+    });
+  }
 }
 
 /** Outcome of a heartbeat: the replay request for the agent, if any. */
@@ -278,11 +330,14 @@ export function ingestHeartbeat(
     }
   }
 
-  // Drift detection: the agent has sent events the CP does not hold.
+  // Drift detection: the agent has sent events the CP does not hold. The
+  // first time, ask for a replay; if a later heartbeat finds the record still
+  // unconfirmed, the replay is not coming: orphan-confirm recovery.
   const replay: string[] = [];
   for (const [rid, agentSeq] of Object.entries(hb.last_event_seq_by_rollout)) {
     if (!ROLLOUT_ID_PATTERN.test(rid) || !Number.isSafeInteger(agentSeq)) continue;
     const rec = state.record(rid, host);
+    const key = hostKey(rid, host);
     let cpSeq: number;
     if (rec !== undefined) cpSeq = rec.lastEventSeq;
     else if (
@@ -292,7 +347,29 @@ export function ingestHeartbeat(
     ) {
       cpSeq = 1;
     } else continue;
-    if (agentSeq > cpSeq) replay.push(`${rid}=${cpSeq}`);
+    if (agentSeq <= cpSeq || state.orphanConfirmed.has(key)) {
+      state.replayAsked.delete(key);
+      continue;
+    }
+    const closure = orphanTarget(deps, rid, host, hb.current_closure);
+    if (
+      state.replayAsked.has(key) &&
+      (rec === undefined || rec.state === 'Pending') &&
+      closure !== null &&
+      orphanConfirm(deps, batch, {
+        rolloutId: rid,
+        hostname: host,
+        closure,
+        at: parseRfc3339(hb.at) ?? args.now,
+        now: args.now,
+      })
+    ) {
+      state.replayAsked.delete(key);
+      state.orphanConfirmed.add(key);
+      continue;
+    }
+    if (!state.replayAsked.has(key)) state.replayAsked.set(key, args.now);
+    replay.push(`${rid}=${cpSeq}`);
   }
   const latest = state.latestRecordOf(host);
   if (

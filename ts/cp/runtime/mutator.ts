@@ -16,6 +16,8 @@ import type { CpState } from './state.ts';
 export type Command<T> = (batch: Batch) => T;
 
 interface Job {
+  /** performance.now() at submit: the queue wait feeds {@link Mutator.lagMs}. */
+  readonly at: number;
   readonly run: Command<unknown>;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
@@ -34,6 +36,7 @@ export class Mutator {
   private running = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  private lag = 0;
 
   constructor(
     private readonly deps: {
@@ -55,10 +58,24 @@ export class Mutator {
       return Promise.reject(new CpError('CP_ERR_SHUTTING_DOWN', 'the mutator is stopped'));
     }
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({
+        at: performance.now(),
+        run,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       this.deps.metrics.queueDepth.set(this.queue.length);
       this.schedule();
     });
+  }
+
+  /**
+   * Recent queue wait in ms: an exponentially weighted mean of how long the
+   * oldest command of each batch waited (commit in flight plus the batch
+   * window). The dispatch pacer holds new dispatches while it is high.
+   */
+  lagMs(): number {
+    return this.lag;
   }
 
   /** Commands waiting. */
@@ -91,6 +108,8 @@ export class Mutator {
   private async drain(): Promise<void> {
     this.running = true;
     const jobs = this.queue.splice(0, MAX_BATCH);
+    const oldest = jobs[0];
+    if (oldest !== undefined) this.lag = 0.7 * this.lag + 0.3 * (performance.now() - oldest.at);
     this.deps.metrics.queueDepth.set(this.queue.length);
     const batch = new Batch();
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];

@@ -26,6 +26,8 @@ export interface TickSummary {
   readonly failed: number;
   readonly decisions: number;
   readonly planMs: number;
+  /** Planned dispatches held back by the pacing budget (planned again on the follow-up tick). */
+  readonly heldDispatches: number;
 }
 
 /** The planner input, assembled from the mutator's memory. */
@@ -69,6 +71,8 @@ export function runTick(
     readonly now: number;
     readonly trigger: string;
     readonly only?: ReadonlySet<PlanAction['kind']>;
+    /** Most QueueDispatch actions to apply (the dispatch pacer's budget); others wait. */
+    readonly maxDispatches?: number;
   },
 ): TickSummary {
   const { state, log, metrics } = deps;
@@ -77,7 +81,20 @@ export function runTick(
   const planMs = performance.now() - started;
   let applied = 0;
   let failed = 0;
-  const actions = args.only ? plan.actions.filter((a) => args.only?.has(a.kind)) : plan.actions;
+  const allowed = args.only ? plan.actions.filter((a) => args.only?.has(a.kind)) : plan.actions;
+  // Pacing: keep the first `maxDispatches` dispatches in planner order; the
+  // rest stay unplanned state and the next tick plans them again.
+  let dispatchBudget = args.maxDispatches ?? Number.POSITIVE_INFINITY;
+  let heldDispatches = 0;
+  const actions = allowed.filter((a) => {
+    if (a.kind !== 'QueueDispatch') return true;
+    if (dispatchBudget > 0) {
+      dispatchBudget -= 1;
+      return true;
+    }
+    heldDispatches += 1;
+    return false;
+  });
   for (const action of actions) {
     if (action.kind === 'ClearStaleQuarantine') {
       state.quarantines.get(action.channel)?.delete(action.closure);
@@ -131,6 +148,7 @@ export function runTick(
         actions: plan.actions.length,
         applied,
         failed,
+        heldDispatches,
         ms: Math.round(planMs),
       },
       'reconcile tick',
@@ -144,6 +162,7 @@ export function runTick(
     failed,
     decisions: plan.decisions.length,
     planMs,
+    heldDispatches,
   };
 }
 

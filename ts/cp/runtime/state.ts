@@ -32,6 +32,13 @@ export class CpState {
   manifestValues = new Map<string, RolloutManifest>();
   /** Planner layout cache (manifests are immutable by id). */
   readonly layouts = new Map();
+  /**
+   * Replays asked of agents (hostKey → when) and hosts confirmed by
+   * orphan-confirm recovery: in memory only (accepted loss — after a restart
+   * the CP simply asks for the replay once more).
+   */
+  readonly replayAsked = new Map<string, number>();
+  readonly orphanConfirmed = new Set<string>();
   lastDecisions: readonly Decision[] = [];
   lastTickAt: number | null = null;
   lastTickMs: number | null = null;

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.ts';
+import { toStatements } from './sqlite-ops.ts';
 import { openSqliteStorage } from './sqlite.ts';
+import type { HostRolloutState } from '../../core/index.ts';
 import type { Storage } from './types.ts';
 
 const dirs: string[] = [];
@@ -105,4 +107,59 @@ describe('SQLite storage', () => {
     expect(state.tokens).toHaveLength(1);
     await s.close();
   });
+
+  it.each([
+    ['the commit thread', true],
+    ['the calling thread', false],
+  ])(
+    'coalesces upserts of one record within a batch on %s (last state, newest back-reference)',
+    async (_name, commitThread) => {
+      const path = tmpDb();
+      const s = openSqliteStorage(path, { commitThread });
+      await s.migrate();
+      const ev = (id: number, seq: number) =>
+        ({
+          op: 'appendEvent',
+          id,
+          row: {
+            recordedAt: id,
+            stream: 'host',
+            rolloutId: 'stable@ab',
+            hostname: 'web-01',
+            agentSeq: seq,
+            kind: 'RemoteDispatchAck',
+            body: { id },
+          },
+        }) as const;
+      const rec = (state: string, lastEventSeq: number) =>
+        ({
+          rolloutId: 'stable@ab',
+          hostname: 'web-01',
+          channel: 'stable',
+          state,
+          targetClosure: 'c1',
+          lastEventSeq,
+        }) as unknown as HostRolloutState;
+      const seqs = await s.commit([
+        ev(1, 1),
+        { op: 'upsertHostRecord', record: rec('Pending', 1), eventRef: 1 },
+        ev(2, 2),
+        { op: 'upsertHostRecord', record: rec('Activating', 2), eventRef: 2 },
+        { op: 'upsertHostRecord', record: rec('Soaking', 3), eventRef: null },
+      ]);
+      expect(
+        toStatements([
+          { op: 'upsertHostRecord', record: rec('Pending', 1), eventRef: 1 },
+          { op: 'upsertHostRecord', record: rec('Soaking', 3), eventRef: null },
+        ]),
+      ).toHaveLength(1);
+      await s.close();
+      const raw = new Database(path);
+      const rows = raw
+        .prepare('SELECT state, last_event_seq, event_log_seq FROM host_rollout_records')
+        .all();
+      raw.close();
+      expect(rows).toEqual([{ state: 'Soaking', last_event_seq: 3, event_log_seq: seqs.get(2) }]);
+    },
+  );
 });

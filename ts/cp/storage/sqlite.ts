@@ -1,15 +1,18 @@
 // The SQLite backend of the storage seam (better-sqlite3, WAL,
 // synchronous=FULL so a commit is durable before the caller acknowledges).
-// Owns statements, the migration runner and the translation of write ops
-// into one transaction per batch. Must never decide anything: it stores what
-// the mutator computed.
+// Owns the migration runner, the reads, and one transaction per batch. For a
+// database file, commits run on a dedicated thread (commit-thread.ts) so the
+// fsync does not stall the event loop; `:memory:` commits inline. Must never
+// decide anything: it stores what the mutator computed.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HostRolloutState, RolloutRecord } from '../../core/index.ts';
 import type { Dispatch } from '../../contracts/index.ts';
 import { CpError } from '../errors.ts';
+import { CommitThread } from './commit-thread.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
+import { toStatements, WRITE_SQL } from './sqlite-ops.ts';
 import type {
   EventRow,
   EventStream,
@@ -48,24 +51,33 @@ function toEvent(r: EventDbRow): EventRow {
 
 /**
  * Opens (creating if needed) the SQLite database at `path`; `:memory:` works
- * for unit tests.
+ * for unit tests. `commitThread: false` commits on the calling thread.
  *
  * @example const storage = openSqliteStorage('/var/lib/nixfleet-cp/state.db'); await storage.migrate();
  */
-export function openSqliteStorage(path: string): Storage {
+export function openSqliteStorage(
+  path: string,
+  options: { readonly commitThread?: boolean } = {},
+): Storage {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db: Db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
-  return new SqliteStorage(db);
+  return new SqliteStorage(db, path, options.commitThread ?? true);
 }
 
 class SqliteStorage implements Storage {
   private stmts: Record<string, Stmt> | null = null;
   private closed = false;
 
-  constructor(private readonly db: Db) {}
+  private worker: CommitThread | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly path: string,
+    private readonly commitThread: boolean,
+  ) {}
 
   async migrate(): Promise<number> {
     const db = this.db;
@@ -98,57 +110,12 @@ class SqliteStorage implements Storage {
 
   private prepare(): void {
     const db = this.db;
-    this.stmts = {
-      appendEvent: db.prepare(
-        'INSERT INTO event_log (recorded_at, stream, rollout_id, hostname, agent_seq, kind, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      upsertHostRecord: db.prepare(
-        `INSERT INTO host_rollout_records (rollout_id, hostname, channel, state, target_closure, last_event_seq, event_log_seq, record)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (rollout_id, hostname) DO UPDATE SET channel = excluded.channel, state = excluded.state,
-           target_closure = excluded.target_closure, last_event_seq = excluded.last_event_seq,
-           event_log_seq = COALESCE(excluded.event_log_seq, host_rollout_records.event_log_seq), record = excluded.record`,
-      ),
-      upsertRollout: db.prepare(
-        `INSERT INTO rollouts (rollout_id, channel, target_ref, state, current_wave, holds_channel, opened_event_log_seq,
-           last_transition_event_log_seq, opened_at, terminal_at, superseded_at, record)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (rollout_id) DO UPDATE SET state = excluded.state, current_wave = excluded.current_wave,
-           holds_channel = excluded.holds_channel,
-           last_transition_event_log_seq = COALESCE(excluded.last_transition_event_log_seq, rollouts.last_transition_event_log_seq),
-           terminal_at = excluded.terminal_at, superseded_at = excluded.superseded_at, record = excluded.record`,
-      ),
-      insertQuarantine: db.prepare(
-        'INSERT OR IGNORE INTO quarantined_closures (channel, closure_hash, quarantined_at, triggering_event_log_seq) VALUES (?, ?, ?, ?)',
-      ),
-      deleteQuarantine: db.prepare(
-        'DELETE FROM quarantined_closures WHERE channel = ? AND closure_hash = ?',
-      ),
-      putDispatch: db.prepare(
-        `INSERT INTO dispatch_queue (hostname, rollout_id, payload, event_log_seq) VALUES (?, ?, ?, ?)
-         ON CONFLICT (hostname) DO UPDATE SET rollout_id = excluded.rollout_id, payload = excluded.payload, event_log_seq = excluded.event_log_seq`,
-      ),
-      deleteDispatch: db.prepare(
-        'DELETE FROM dispatch_queue WHERE hostname = ? AND rollout_id = ?',
-      ),
-      upsertHost: db.prepare(
-        `INSERT INTO hosts (hostname, last_heartbeat_at, current_closure, agent_version, uptime_secs) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (hostname) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at,
-           current_closure = excluded.current_closure, agent_version = excluded.agent_version, uptime_secs = excluded.uptime_secs`,
-      ),
-      insertProbeFailure: db.prepare(
-        'INSERT INTO probe_failures (rollout_id, hostname, probe_name, control_id, framework, observed_at, event_log_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      insertTokenUse: db.prepare(
-        'INSERT INTO token_replay (nonce, hostname, used_at, expires_at) VALUES (?, ?, ?, ?)',
-      ),
-      clearRevocations: db.prepare('DELETE FROM cert_revocations'),
-      insertRevocation: db.prepare(
-        'INSERT OR REPLACE INTO cert_revocations (hostname, not_before, reason, revoked_by) VALUES (?, ?, ?, ?)',
-      ),
-      pruneEvents: db.prepare('DELETE FROM event_log WHERE recorded_at < ?'),
-      pruneTokens: db.prepare('DELETE FROM token_replay WHERE expires_at < ?'),
-    };
+    this.stmts = Object.fromEntries(
+      Object.entries(WRITE_SQL).map(([name, sql]) => [name, db.prepare(sql)]),
+    );
+    if (this.path !== ':memory:' && this.commitThread) {
+      this.worker = new CommitThread(this.path, WRITE_SQL);
+    }
   }
 
   private s(name: string): Stmt {
@@ -232,125 +199,22 @@ class SqliteStorage implements Storage {
   }
 
   async commit(ops: readonly WriteOp[]): Promise<ReadonlyMap<number, number>> {
-    const seqs = new Map<number, number>();
-    const ref = (id: number | null): number | null => (id === null ? null : (seqs.get(id) ?? null));
+    if (this.closed) throw new CpError('CP_ERR_STORAGE', 'storage is closed');
+    const statements = toStatements(ops);
+    if (this.worker !== null) return this.worker.commit(statements);
     const run = this.db.transaction(() => {
-      for (const o of ops) {
-        switch (o.op) {
-          case 'appendEvent': {
-            const r = o.row;
-            const info = this.s('appendEvent').run(
-              r.recordedAt,
-              r.stream,
-              r.rolloutId,
-              r.hostname,
-              r.agentSeq,
-              r.kind,
-              JSON.stringify(r.body),
-            );
-            seqs.set(o.id, Number(info.lastInsertRowid));
-            break;
-          }
-          case 'upsertHostRecord': {
-            const rec = o.record;
-            this.s('upsertHostRecord').run(
-              rec.rolloutId,
-              rec.hostname,
-              rec.channel,
-              rec.state,
-              rec.targetClosure,
-              rec.lastEventSeq,
-              ref(o.eventRef),
-              JSON.stringify(rec),
-            );
-            break;
-          }
-          case 'upsertRollout': {
-            const r = o.record;
-            const seq = ref(o.eventRef);
-            this.s('upsertRollout').run(
-              r.rolloutId,
-              r.channel,
-              r.targetRef,
-              r.state,
-              r.currentWave,
-              o.holdsChannel ? 1 : 0,
-              seq,
-              seq,
-              r.openedAt,
-              r.terminalAt,
-              r.supersededAt,
-              JSON.stringify(r),
-            );
-            break;
-          }
-          case 'insertQuarantine':
-            this.s('insertQuarantine').run(
-              o.row.channel,
-              o.row.closure,
-              o.row.quarantinedAt,
-              ref(o.eventRef),
-            );
-            break;
-          case 'deleteQuarantine':
-            this.s('deleteQuarantine').run(o.channel, o.closure);
-            break;
-          case 'putDispatch':
-            this.s('putDispatch').run(
-              o.hostname,
-              o.payload.rollout_id,
-              JSON.stringify(o.payload),
-              ref(o.eventRef),
-            );
-            break;
-          case 'deleteDispatch':
-            this.s('deleteDispatch').run(o.hostname, o.rolloutId);
-            break;
-          case 'upsertHost':
-            this.s('upsertHost').run(
-              o.row.hostname,
-              o.row.lastHeartbeatAt,
-              o.row.currentClosure,
-              o.row.agentVersion,
-              o.row.uptimeSecs,
-            );
-            break;
-          case 'insertProbeFailure':
-            this.s('insertProbeFailure').run(
-              o.rolloutId,
-              o.hostname,
-              o.probe,
-              o.controlId,
-              o.framework,
-              o.observedAt,
-              ref(o.eventRef),
-            );
-            break;
-          case 'insertTokenUse':
-            this.s('insertTokenUse').run(
-              o.row.nonce,
-              o.row.hostname,
-              o.row.usedAt,
-              o.row.expiresAt,
-            );
-            break;
-          case 'replaceRevocations':
-            this.s('clearRevocations').run();
-            for (const r of o.rows) {
-              this.s('insertRevocation').run(r.hostname, r.notBefore, r.reason, r.revokedBy);
-            }
-            break;
-          case 'pruneEvents':
-            this.s('pruneEvents').run(o.before);
-            break;
-          case 'pruneTokens':
-            this.s('pruneTokens').run(o.before);
-            break;
-        }
+      const seqs = new Map<number, number>();
+      for (const [name, params, localId] of statements) {
+        const bound = params.map((p) =>
+          p !== null && typeof p === 'object' ? (seqs.get(p.ref) ?? null) : p,
+        );
+        const info = this.s(name).run(...bound);
+        if (localId > 0) seqs.set(localId, Number(info.lastInsertRowid));
       }
+      return seqs;
     });
     try {
-      run.immediate();
+      return run.immediate();
     } catch (e) {
       throw new CpError(
         'CP_ERR_STORAGE',
@@ -359,7 +223,6 @@ class SqliteStorage implements Storage {
         { cause: e },
       );
     }
-    return seqs;
   }
 
   async rolloutEvents(
@@ -411,6 +274,7 @@ class SqliteStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.worker?.close();
     this.db.close();
   }
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 export class ReconcileLoop {
   private interval: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
+  private followUp: NodeJS.Timeout | null = null;
   private pendingReason: string | null = null;
   private running = false;
 
@@ -25,6 +26,18 @@ export class ReconcileLoop {
     this.running = true;
     this.interval = setInterval(() => void this.fire('interval'), this.o.intervalMs);
     this.interval.unref();
+  }
+
+  /**
+   * Asks for a tick in `ms` (the dispatch pacer's follow-up), bypassing the
+   * debounce window; a pending follow-up is not postponed.
+   */
+  requestIn(reason: string, ms: number): void {
+    if (!this.running || this.followUp !== null) return;
+    this.followUp = setTimeout(() => {
+      this.followUp = null;
+      void this.fire(reason);
+    }, ms);
   }
 
   /** Asks for a tick soon; repeated requests within the window collapse. */
@@ -49,8 +62,10 @@ export class ReconcileLoop {
     this.running = false;
     if (this.interval) clearInterval(this.interval);
     if (this.debounce) clearTimeout(this.debounce);
+    if (this.followUp) clearTimeout(this.followUp);
     this.interval = null;
     this.debounce = null;
+    this.followUp = null;
   }
 }
 

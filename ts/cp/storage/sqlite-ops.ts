@@ -1,0 +1,217 @@
+// Translation of the storage seam's write ops into SQLite statements: the
+// SQL text of every write, and `toStatements`, which turns one batch into
+// `[statement, params, localId]` triples that either thread can execute (the
+// commit worker, or the main thread for `:memory:` databases). Coalesces
+// upserts of the same host record or rollout within a batch: only the last
+// state is written (it carries the newest event_log back-reference), so a
+// batch of 256 events touching one rollout serialises that rollout once,
+// not 256 times. Must preserve the order of every other op.
+import type { WriteOp } from './types.ts';
+
+/** SQL of every write statement, by name. */
+export const WRITE_SQL: Readonly<Record<string, string>> = {
+  appendEvent:
+    'INSERT INTO event_log (recorded_at, stream, rollout_id, hostname, agent_seq, kind, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  upsertHostRecord: `INSERT INTO host_rollout_records (rollout_id, hostname, channel, state, target_closure, last_event_seq, event_log_seq, record)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (rollout_id, hostname) DO UPDATE SET channel = excluded.channel, state = excluded.state,
+       target_closure = excluded.target_closure, last_event_seq = excluded.last_event_seq,
+       event_log_seq = COALESCE(excluded.event_log_seq, host_rollout_records.event_log_seq), record = excluded.record`,
+  upsertRollout: `INSERT INTO rollouts (rollout_id, channel, target_ref, state, current_wave, holds_channel, opened_event_log_seq,
+       last_transition_event_log_seq, opened_at, terminal_at, superseded_at, record)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (rollout_id) DO UPDATE SET state = excluded.state, current_wave = excluded.current_wave,
+       holds_channel = excluded.holds_channel,
+       last_transition_event_log_seq = COALESCE(excluded.last_transition_event_log_seq, rollouts.last_transition_event_log_seq),
+       terminal_at = excluded.terminal_at, superseded_at = excluded.superseded_at, record = excluded.record`,
+  insertQuarantine:
+    'INSERT OR IGNORE INTO quarantined_closures (channel, closure_hash, quarantined_at, triggering_event_log_seq) VALUES (?, ?, ?, ?)',
+  deleteQuarantine: 'DELETE FROM quarantined_closures WHERE channel = ? AND closure_hash = ?',
+  putDispatch: `INSERT INTO dispatch_queue (hostname, rollout_id, payload, event_log_seq) VALUES (?, ?, ?, ?)
+     ON CONFLICT (hostname) DO UPDATE SET rollout_id = excluded.rollout_id, payload = excluded.payload, event_log_seq = excluded.event_log_seq`,
+  deleteDispatch: 'DELETE FROM dispatch_queue WHERE hostname = ? AND rollout_id = ?',
+  upsertHost: `INSERT INTO hosts (hostname, last_heartbeat_at, current_closure, agent_version, uptime_secs) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (hostname) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at,
+       current_closure = excluded.current_closure, agent_version = excluded.agent_version, uptime_secs = excluded.uptime_secs`,
+  insertProbeFailure:
+    'INSERT INTO probe_failures (rollout_id, hostname, probe_name, control_id, framework, observed_at, event_log_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  insertTokenUse:
+    'INSERT INTO token_replay (nonce, hostname, used_at, expires_at) VALUES (?, ?, ?, ?)',
+  clearRevocations: 'DELETE FROM cert_revocations',
+  insertRevocation:
+    'INSERT OR REPLACE INTO cert_revocations (hostname, not_before, reason, revoked_by) VALUES (?, ?, ?, ?)',
+  pruneEvents: 'DELETE FROM event_log WHERE recorded_at < ?',
+  pruneTokens: 'DELETE FROM token_replay WHERE expires_at < ?',
+};
+
+/** A reference to the event_log row appended by op `ref` of the same batch. */
+export interface RowRef {
+  readonly ref: number;
+}
+
+/** A bound statement parameter. */
+export type Param = string | number | null | RowRef;
+
+/** One statement: name in {@link WRITE_SQL}, parameters, local id of an appended row (0: none). */
+export type Statement = readonly [name: string, params: readonly Param[], localId: number];
+
+const refOf = (id: number | null): RowRef | null => (id === null ? null : { ref: id });
+
+/**
+ * Translates a batch into statements, coalescing repeated upserts of one
+ * host record or rollout into the last one (with the newest non-null
+ * back-reference), placed where the last one was.
+ *
+ * @example const stmts = toStatements(batch.ops); // [['appendEvent', [...], 1], ...]
+ */
+export function toStatements(ops: readonly WriteOp[]): Statement[] {
+  // Index of the last upsert per key, and the newest back-reference per key.
+  const last = new Map<string, number>();
+  const newestRef = new Map<string, number>();
+  const keyOf = (o: WriteOp): string | null =>
+    o.op === 'upsertHostRecord'
+      ? `h\u0000${o.record.rolloutId}\u0000${o.record.hostname}`
+      : o.op === 'upsertRollout'
+        ? `r\u0000${o.record.rolloutId}`
+        : null;
+  ops.forEach((o, i) => {
+    const k = keyOf(o);
+    if (k === null) return;
+    last.set(k, i);
+    const ref = (o as { eventRef: number | null }).eventRef;
+    if (ref !== null) newestRef.set(k, ref);
+  });
+  const out: Statement[] = [];
+  ops.forEach((o, i) => {
+    const k = keyOf(o);
+    if (k !== null && last.get(k) !== i) return;
+    const ref = k === null ? null : refOf(newestRef.get(k) ?? null);
+    switch (o.op) {
+      case 'appendEvent': {
+        const r = o.row;
+        out.push([
+          'appendEvent',
+          [
+            r.recordedAt,
+            r.stream,
+            r.rolloutId,
+            r.hostname,
+            r.agentSeq,
+            r.kind,
+            JSON.stringify(r.body),
+          ],
+          o.id,
+        ]);
+        break;
+      }
+      case 'upsertHostRecord': {
+        const rec = o.record;
+        out.push([
+          'upsertHostRecord',
+          [
+            rec.rolloutId,
+            rec.hostname,
+            rec.channel,
+            rec.state,
+            rec.targetClosure,
+            rec.lastEventSeq,
+            ref,
+            JSON.stringify(rec),
+          ],
+          0,
+        ]);
+        break;
+      }
+      case 'upsertRollout': {
+        const r = o.record;
+        out.push([
+          'upsertRollout',
+          [
+            r.rolloutId,
+            r.channel,
+            r.targetRef,
+            r.state,
+            r.currentWave,
+            o.holdsChannel ? 1 : 0,
+            ref,
+            ref,
+            r.openedAt,
+            r.terminalAt,
+            r.supersededAt,
+            JSON.stringify(r),
+          ],
+          0,
+        ]);
+        break;
+      }
+      case 'insertQuarantine':
+        out.push([
+          'insertQuarantine',
+          [o.row.channel, o.row.closure, o.row.quarantinedAt, refOf(o.eventRef)],
+          0,
+        ]);
+        break;
+      case 'deleteQuarantine':
+        out.push(['deleteQuarantine', [o.channel, o.closure], 0]);
+        break;
+      case 'putDispatch':
+        out.push([
+          'putDispatch',
+          [o.hostname, o.payload.rollout_id, JSON.stringify(o.payload), refOf(o.eventRef)],
+          0,
+        ]);
+        break;
+      case 'deleteDispatch':
+        out.push(['deleteDispatch', [o.hostname, o.rolloutId], 0]);
+        break;
+      case 'upsertHost':
+        out.push([
+          'upsertHost',
+          [
+            o.row.hostname,
+            o.row.lastHeartbeatAt,
+            o.row.currentClosure,
+            o.row.agentVersion,
+            o.row.uptimeSecs,
+          ],
+          0,
+        ]);
+        break;
+      case 'insertProbeFailure':
+        out.push([
+          'insertProbeFailure',
+          [
+            o.rolloutId,
+            o.hostname,
+            o.probe,
+            o.controlId,
+            o.framework,
+            o.observedAt,
+            refOf(o.eventRef),
+          ],
+          0,
+        ]);
+        break;
+      case 'insertTokenUse':
+        out.push([
+          'insertTokenUse',
+          [o.row.nonce, o.row.hostname, o.row.usedAt, o.row.expiresAt],
+          0,
+        ]);
+        break;
+      case 'replaceRevocations':
+        out.push(['clearRevocations', [], 0]);
+        for (const r of o.rows) {
+          out.push(['insertRevocation', [r.hostname, r.notBefore, r.reason, r.revokedBy], 0]);
+        }
+        break;
+      case 'pruneEvents':
+        out.push(['pruneEvents', [o.before], 0]);
+        break;
+      case 'pruneTokens':
+        out.push(['pruneTokens', [o.before], 0]);
+        break;
+    }
+  });
+  return out;
+}
