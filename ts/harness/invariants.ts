@@ -4,19 +4,13 @@
 // directory, the hosts' own disks — and reports a violation when it finds no
 // evidence at all, so it can never pass vacuously.
 import { execFile } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, constants } from 'node:http2';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ApiRolloutEvents, FleetResolved, RolloutManifest } from '../contracts/index.ts';
 import { safeName } from '../agent/state/store.ts';
+import { canonicalBytes } from '../trust/index.ts';
 import { eventBody, rolloutOf } from './observe.ts';
 import { REPO, type Published } from './publish.ts';
 
@@ -278,20 +272,21 @@ async function checkHost(
   if (!pubkey) return [...v, `${h}: fleet.resolved carries no pubkey to verify its evidence with`];
   const pubFile = join(i.auditDir, `${h}.pub`);
   writeFileSync(pubFile, `${pubkey}\n`);
-  // The evidence as the CP's event log (the canonical store) carries it:
-  // the latest signed ProbeResult of this host in this rollout, written out
-  // as the exact bytes that were signed.
+  // The evidence as the CP kept it (events[].evidence of the operator API): the latest
+  // signed ProbeResult of this host in this rollout, the payload exactly as signed.
   const fromCp = mine
-    .map((e) => (eventBody(e) as { evidence?: { payload: unknown; signature: string } }).evidence)
-    .filter((x) => x !== undefined)
+    .map((e) => e.evidence)
+    .filter((x) => x !== null && x !== undefined)
     .pop();
-  // Each source is a { payload, signature } file the auditor takes with --evidence.
-  const files: string[] = [];
-  if (!fromCp) v.push(`${h}: the CP's event log carries no signed probe evidence for ${id}`);
+  // Each source: [payload bytes file, signature file].
+  const files: [string, string][] = [];
+  if (!fromCp || fromCp.signature === null)
+    v.push(`${h}: the CP's event log carries no signed probe evidence for ${id}`);
   else {
     const f = join(i.auditDir, `${h}.cp-evidence.json`);
-    writeFileSync(f, JSON.stringify(fromCp));
-    files.push(f);
+    writeFileSync(f, fromCp.payloadJcs);
+    writeFileSync(`${f}.sig`, fromCp.signature);
+    files.push([f, `${f}.sig`]);
   }
   // And as the host keeps it on its own disk: `<probe>.evidence.json`, which the agent
   // replaces atomically, so a copy is always a matching pair.
@@ -301,16 +296,39 @@ async function checkHost(
     : [];
   if (onHost.length === 0) v.push(`${h}: no signed probe evidence on the host`);
   for (const f of onHost) {
+    // One atomic file: a copy is a matching pair; split it into the signed bytes and the
+    // signature so both sources are audited the same way.
+    const pair = JSON.parse(readFileSync(join(evDir, f), 'utf8')) as {
+      payload: unknown;
+      signature: string;
+    };
+    const bytes = canonicalBytes(pair.payload);
+    if (!bytes.ok) {
+      v.push(`${h}: evidence ${f} on the host is not canonicalisable`);
+      continue;
+    }
     const copy = join(i.auditDir, `${h}.${f}`);
-    copyFileSync(join(evDir, f), copy);
-    files.push(copy);
+    writeFileSync(copy, bytes.value);
+    writeFileSync(`${copy}.sig`, pair.signature);
+    files.push([copy, `${copy}.sig`]);
   }
-  for (const file of files) {
-    const p = file.slice(file.lastIndexOf('/') + 1);
-    const er = await auditor(['probe', '--evidence', file, '--pubkey', pubFile, '--hostname', h]);
+  for (const [payloadFile, sigFile] of files) {
+    const p = payloadFile.slice(payloadFile.lastIndexOf('/') + 1);
+    const er = await auditor([
+      'probe',
+      '--payload',
+      payloadFile,
+      '--signature',
+      sigFile,
+      '--pubkey',
+      pubFile,
+      '--hostname',
+      h,
+    ]);
     if (er) v.push(`${h}: auditor refused probe evidence ${p}: ${er}`);
-    const { payload } = JSON.parse(readFileSync(file, 'utf8')) as {
-      payload: { rolloutId: string | null; generationHash: string | null };
+    const payload = JSON.parse(readFileSync(payloadFile, 'utf8')) as {
+      rolloutId: string | null;
+      generationHash: string | null;
     };
     if (payload.rolloutId !== id || payload.generationHash !== targetClosure)
       v.push(

@@ -114,12 +114,6 @@ export function remoteEventFromWire(e: AgentEvent): RemoteHostEvent | null {
             mode: e.mode as ProbeMode,
             failureReason: e.failure_reason,
             at,
-            // The host-signed payload rides into the event log, the one
-            // canonical store, so an auditor can verify the evidence from
-            // control-plane data alone (agent-event contract, RFC-0007 §7).
-            ...(e.signature != null && e.payload != null
-              ? { evidence: { payload: e.payload, signature: e.signature } }
-              : {}),
           };
     }
     case 'ProbeFailureFirst': {

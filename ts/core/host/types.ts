@@ -275,11 +275,6 @@ export type RemoteHostEvent =
       readonly mode: ProbeMode;
       readonly failureReason: string | null;
       readonly at: EpochMs;
-      /** The host-signed probe payload and its base64 signature, when the agent signs evidence. */
-      readonly evidence?: {
-        readonly payload: Readonly<Record<string, unknown>>;
-        readonly signature: string;
-      };
     }
   | {
       readonly kind: 'RemoteProbeFailureFirst';
