@@ -93,9 +93,10 @@ export function decodeSignatureFile(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Reads a `{ payload, signature }` evidence pair (the agent's `<probe>.evidence.json`, or a
- * ProbeResult's fields): the signed bytes are the RFC 8785 form of `payload` — what the agent
- * signed — and `signature` is base64 of the raw 64 bytes.
+ * Reads an evidence pair: the agent's `<probe>.evidence.json` or a ProbeResult's fields
+ * (`{ payload, signature }`, the signed bytes being the RFC 8785 form of `payload` — what the
+ * agent signed), or the control plane's `events[].evidence` (`{ payloadJcs, signature }`, the
+ * signed bytes themselves). `signature` is base64 of the raw 64 bytes.
  *
  * @example readEvidencePair(bytes, '--evidence web-01.evidence.json')
  */
@@ -109,14 +110,18 @@ export function readEvidencePair(
   } catch (e) {
     return err(cliError('CLI_ERR_USAGE', `${what}: not JSON (${(e as Error).message})`));
   }
-  const pair = doc as { payload?: unknown; signature?: unknown } | null;
+  const pair = doc as { payload?: unknown; payloadJcs?: unknown; signature?: unknown } | null;
   if (typeof pair !== 'object' || pair === null || Array.isArray(pair))
     return err(cliError('CLI_ERR_USAGE', `${what}: expected an object { payload, signature }`));
-  if (typeof pair.payload !== 'object' || pair.payload === null || Array.isArray(pair.payload))
-    return err(cliError('CLI_ERR_USAGE', `${what}: payload must be an object`));
   const signature = typeof pair.signature === 'string' ? decodeBase64Strict(pair.signature) : null;
   if (signature === null || signature.length !== 64)
     return err(cliError('CLI_ERR_USAGE', `${what}: signature must be base64 of 64 bytes`));
+  if (typeof pair.payloadJcs === 'string')
+    return ok({ payload: new TextEncoder().encode(pair.payloadJcs), signature });
+  if (typeof pair.payload !== 'object' || pair.payload === null || Array.isArray(pair.payload))
+    return err(
+      cliError('CLI_ERR_USAGE', `${what}: payload must be an object (or payloadJcs a string)`),
+    );
   const payload = canonicalBytes(pair.payload);
   if (!payload.ok)
     return err(

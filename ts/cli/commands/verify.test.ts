@@ -255,6 +255,15 @@ describe('nixfleet verify subcommands', () => {
     // Key order and spacing of the file do not matter: the signed bytes are the JCS form.
     const good = write('good.evidence.json', JSON.stringify({ signature, payload }, null, 2));
     expect((await run(good, ['--hostname', FIXTURE_HOST])).code).toBe(0);
+    // The control plane's events[].evidence: the exact signed bytes as text.
+    const jcs = Buffer.from(fixtureBytes(`probe/${FIXTURE_HOST}.json`)).toString('utf8');
+    const fromCp = write('cp.evidence.json', JSON.stringify({ payloadJcs: jcs, signature }));
+    expect((await run(fromCp, ['--hostname', FIXTURE_HOST])).code).toBe(0);
+    const cpFlipped = write(
+      'cp-flipped.evidence.json',
+      JSON.stringify({ payloadJcs: jcs.replace('"', "'"), signature }),
+    );
+    expect((await run(cpFlipped)).code).toBe(1);
     const tampered = write(
       'tampered.evidence.json',
       JSON.stringify({ payload: { ...payload, status: 'fail' }, signature }),

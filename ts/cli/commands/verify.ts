@@ -289,7 +289,7 @@ export function registerVerify(program: Command, ctx: VerifyContext): void {
     .description("verify a host-signed probe payload against the host's OpenSSH key")
     .option(
       '--evidence <path>',
-      '<probe>.evidence.json from the host ({ payload, signature }, one atomic file), or a ProbeResult body',
+      "<probe>.evidence.json from the host ({ payload, signature }), or an event's evidence from the CP ({ payloadJcs, signature })",
     )
     .option('--payload <path>', 'probe payload, exactly the bytes that were signed')
     .option('--signature <path>', 'signature of --payload: raw 64 bytes or base64 text')
