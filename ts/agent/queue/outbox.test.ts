@@ -114,6 +114,33 @@ describe('durable outbox', () => {
     expect(box.pending().map((e) => e.seq)).toEqual([2, 3]);
   });
 
+  it('a replay request re-sends refused events too (a wiped CP refuses what it has no record for)', async () => {
+    const { box } = outbox();
+    box.enqueue([ev(1), ev(2), ev(3), ev(4)]);
+    // 1–2 accepted; then the CP loses its database: 3–4 are refused (409 no dispatch
+    // recorded) and dropped — never retried on their own.
+    const script: DeliveryOutcome[] = [
+      { kind: 'delivered' },
+      { kind: 'delivered' },
+      { kind: 'rejected', status: 409, detail: 'no dispatch recorded' },
+      { kind: 'rejected', status: 409, detail: 'no dispatch recorded' },
+    ];
+    const sent: number[] = [];
+    const c = new AbortController();
+    void box.run(async (e) => {
+      sent.push(e.seq);
+      return script.shift() ?? { kind: 'delivered' };
+    }, c.signal);
+    await until(() => box.pending().length === 0);
+    expect(sent).toEqual([1, 2, 3, 4]);
+    // The rebuilt CP holds seq 2 and asks for the rest: 3 and 4 go again, in order.
+    expect(box.replay('stable@abc', 2)).toBe(2);
+    await until(() => box.pending().length === 0);
+    c.abort();
+    expect(sent).toEqual([1, 2, 3, 4, 3, 4]);
+    expect(box.stats.delivered).toBe(4);
+  });
+
   it('moves a corrupt entry aside', () => {
     const { box, dir } = outbox();
     writeFileSync(join(dir, 'outbox', 'x__0000000001.json'), 'not json');

@@ -2,8 +2,8 @@
 // every agent event to POST /v1/agent/events: one file per event under
 // `outbox/`, named by rollout and seq so enqueueing is idempotent; in-order
 // delivery per rollout; retries of 5xx and network failures with exponential
-// backoff and jitter, never of 4xx; a per-rollout journal of delivered events
-// for heartbeat replay. Must never change an event's seq or content.
+// backoff and jitter, never of 4xx; a per-rollout journal of sent events
+// (delivered and refused) for heartbeat replay. Must never change an event's seq or content.
 import {
   appendFileSync,
   existsSync,
@@ -158,11 +158,22 @@ export class Outbox {
     );
   }
 
-  /** Delivered (or refused) events of a rollout with seq above `afterSeq`. */
+  /**
+   * Every event of a rollout the CP was sent, delivered or refused, with seq above
+   * `afterSeq`, in seq order. Refused ones count: a replay request is the CP saying which
+   * seq it holds, and an event it refused earlier may be one it lacked the state for — after
+   * a database wipe the first events a host sends are refused ("no dispatch recorded") until
+   * replay rebuilds the record, and without them the record never gets past the gap.
+   */
   journal(rolloutId: string, afterSeq: number): AgentEvent[] {
-    return this.readJournalFile(join(this.journalDir, `${safeName(rolloutId)}.jsonl`))
-      .filter((e) => e.seq > afterSeq)
-      .sort((a, b) => a.seq - b.seq);
+    const base = join(this.journalDir, safeName(rolloutId));
+    const bySeq = new Map<number, AgentEvent>();
+    for (const e of [
+      ...this.readJournalFile(`${base}.rejected`),
+      ...this.readJournalFile(`${base}.jsonl`),
+    ])
+      if (e.seq > afterSeq) bySeq.set(e.seq, e);
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
   /** Re-queues journaled events of a rollout with seq above `afterSeq` (heartbeat replay). */
@@ -174,8 +185,8 @@ export class Outbox {
   }
 
   private finish(file: string, event: AgentEvent, rejected = false): void {
-    // Refused events go to their own file: heartbeat replay re-sends only
-    // what the CP accepted once (a 4xx is never retried, replay included).
+    // Refused events go to their own file: they are never retried on their own
+    // (a 4xx is final), but a heartbeat replay request re-sends them with the rest.
     const name = rejected
       ? `${safeName(event.rollout_id)}.rejected`
       : `${safeName(event.rollout_id)}.jsonl`;
