@@ -1,0 +1,272 @@
+// Corpus of the operator API (the CP read routes the CLI validates).
+import { CLOSURE, CLOSURE2, corpus, RID, TS, type Corpus } from './kit.ts';
+
+const hostRow = {
+  hostname: 'web-01',
+  channel: 'stable',
+  declaredClosure: CLOSURE,
+  currentClosure: CLOSURE2,
+  rolloutId: RID,
+  state: 'Soaking',
+  stateSince: TS,
+  lastSeenAt: TS,
+  reachable: true,
+  pendingReboot: false,
+  quarantinedClosure: null,
+  failingEnforceProbes: [],
+  pin: null,
+  agentVersion: '0.2.0',
+};
+const rolloutRow = {
+  rolloutId: RID,
+  displayName: 'stable@3f2a9c1',
+  channel: 'stable',
+  state: 'Active',
+  openedAt: TS,
+  terminalAt: null,
+  currentWave: 1,
+  waves: [
+    {
+      index: 0,
+      soakMinutes: 30,
+      hosts: 1,
+      pending: 0,
+      inFlight: 0,
+      converged: 1,
+      failed: 0,
+      deferred: 0,
+    },
+  ],
+  budgets: [{ label: 'tags=etcd', inFlight: 1, limit: 1 }],
+};
+const decision = {
+  ts: TS,
+  decision: 'hold',
+  code: 'BUDGET_SATURATED',
+  gate: 'disruption-budget',
+  channel: 'stable',
+  rollout: RID,
+  wave: 1,
+  host: 'etcd-2',
+  transition: null,
+  reason: 'held: budget tags=etcd 1/1 in flight',
+  budgets: { 'tags=etcd': '1/1 in flight' },
+};
+
+export const operatorApi: Corpus[] = [
+  corpus(
+    'api-hosts',
+    [
+      ['one soaking host', { generatedAt: TS, hosts: [hostRow] }],
+      [
+        'never-seen host',
+        {
+          generatedAt: TS,
+          hosts: [
+            {
+              ...hostRow,
+              currentClosure: null,
+              rolloutId: null,
+              state: null,
+              stateSince: null,
+              lastSeenAt: null,
+              reachable: false,
+              agentVersion: null,
+            },
+          ],
+        },
+      ],
+    ],
+    [
+      ['wrong type: reachable string', ['hosts', 0, 'reachable'], 'yes'],
+      ['missing required: pendingReboot', ['hosts', 0, 'pendingReboot'], undefined],
+      ['unknown host state', ['hosts', 0, 'state'], 'Healthy'],
+      ['bad timestamp: lastSeenAt', ['hosts', 0, 'lastSeenAt'], 'now'],
+      ['bad closure pattern', ['hosts', 0, 'currentClosure'], 'abc'],
+      ['nested: failing probes not strings', ['hosts', 0, 'failingEnforceProbes'], [1]],
+    ],
+  ),
+  corpus(
+    'api-rollouts',
+    [
+      ['one active rollout', { generatedAt: TS, rollouts: [rolloutRow] }],
+      ['none', { generatedAt: TS, rollouts: [] }],
+    ],
+    [
+      ['wrong type: waves object', ['rollouts', 0, 'waves'], {}],
+      ['missing required: state', ['rollouts', 0, 'state'], undefined],
+      ['unknown rollout state', ['rollouts', 0, 'state'], 'Soaked'],
+      ['bad timestamp: openedAt', ['rollouts', 0, 'openedAt'], '2026-05-16'],
+      ['nested: negative inFlight', ['rollouts', 0, 'waves', 0, 'inFlight'], -1],
+      ['nested: budget limit zero', ['rollouts', 0, 'budgets', 0, 'limit'], 0],
+    ],
+  ),
+  corpus(
+    'api-rollout-events',
+    [
+      [
+        'events',
+        {
+          rolloutId: RID,
+          events: [
+            { seq: 1, at: TS, hostname: 'web-01', kind: 'DispatchAck', payload: { seq: 2 } },
+            { seq: 2, at: TS, hostname: null, kind: 'WavePromoted', payload: null },
+          ],
+        },
+      ],
+    ],
+    [
+      ['wrong type: events object', ['events'], {}],
+      ['missing required: kind', ['events', 0, 'kind'], undefined],
+      ['seq zero', ['events', 0, 'seq'], 0],
+      ['bad timestamp', ['events', 0, 'at'], 'yesterday'],
+      ['bad rollout id', ['rolloutId'], 'stable'],
+    ],
+  ),
+  corpus(
+    'api-rollout-trace',
+    [
+      [
+        'a budget hold',
+        {
+          rolloutId: RID,
+          decisions: [
+            decision,
+            {
+              ...decision,
+              decision: 'promote',
+              code: 'WAVE_PROMOTED',
+              gate: 'wave-promotion',
+              host: null,
+              transition: 'wave 0 -> wave 1',
+              budgets: null,
+            },
+          ],
+        },
+      ],
+    ],
+    [
+      ['wrong type: decisions object', ['decisions'], {}],
+      ['missing required: reason', ['decisions', 0, 'reason'], undefined],
+      ['unknown decision code', ['decisions', 0, 'code'], 'BUDGET_FULL'],
+      ['bad timestamp', ['decisions', 0, 'ts'], '01:27'],
+      ['unknown gate', ['decisions', 0, 'gate'], 'budget'],
+      ['nested: budget usage not a string', ['decisions', 0, 'budgets', 'tags=etcd'], 1],
+    ],
+  ),
+  corpus(
+    'api-channel',
+    [
+      [
+        'channel',
+        {
+          name: 'stable',
+          rolloutPolicy: 'canary',
+          freshnessWindow: 1440,
+          artifactSignedAt: TS,
+          artifactCiCommit: '3f2a9c1d',
+          activeRollout: RID,
+          queuedRollout: null,
+          hosts: ['web-01'],
+          quarantinedClosures: [{ closure: CLOSURE, since: TS, rolloutId: RID }],
+        },
+      ],
+    ],
+    [
+      ['wrong type: hosts string', ['hosts'], 'web-01'],
+      ['missing required: freshnessWindow', ['freshnessWindow'], undefined],
+      ['bad channel name', ['name'], 'Stable!'],
+      ['bad timestamp', ['artifactSignedAt'], '2026'],
+      ['nested: quarantined closure pattern', ['quarantinedClosures', 0, 'closure'], 'bad'],
+    ],
+  ),
+  corpus(
+    'api-deferrals',
+    [
+      [
+        'one deferral',
+        {
+          deferrals: [
+            {
+              hostname: 'web-01',
+              rolloutId: RID,
+              component: 'kernel',
+              deferredAt: TS,
+              targetClosure: CLOSURE,
+            },
+          ],
+        },
+      ],
+    ],
+    [
+      ['wrong type: deferrals object', ['deferrals'], {}],
+      ['missing required: component', ['deferrals', 0, 'component'], undefined],
+      ['unknown component', ['deferrals', 0, 'component'], 'glibc'],
+      ['bad timestamp', ['deferrals', 0, 'deferredAt'], 'soon'],
+      ['bad hostname', ['deferrals', 0, 'hostname'], 'WEB'],
+    ],
+  ),
+  corpus(
+    'api-whoami',
+    [
+      ['agent', { cn: 'web-01', role: 'agent', notAfter: TS }],
+      ['operator', { cn: 'alice', role: 'operator', notAfter: TS }],
+    ],
+    [
+      ['wrong type: cn number', ['cn'], 1],
+      ['missing required: role', ['role'], undefined],
+      ['unknown role', ['role'], 'admin'],
+      ['bad timestamp', ['notAfter'], 'never'],
+      ['missing required: notAfter', ['notAfter'], undefined],
+    ],
+  ),
+  corpus(
+    'api-health',
+    [
+      [
+        'degraded',
+        {
+          status: 'degraded',
+          version: '0.2.0',
+          fleetSignedAt: TS,
+          alerts: [{ code: 'CP_ERR_ARTIFACT_REJECTED', message: 'refused', since: TS }],
+        },
+      ],
+      ['starting', { status: 'starting', version: '0.2.0', fleetSignedAt: null, alerts: [] }],
+    ],
+    [
+      ['wrong type: alerts object', ['alerts'], {}],
+      ['missing required: status', ['status'], undefined],
+      ['unknown status', ['status'], 'red'],
+      ['bad timestamp', ['alerts', 0, 'since'], 'now'],
+      ['nested: alert code missing', ['alerts', 0, 'code'], undefined],
+    ],
+  ),
+  corpus(
+    'api-error',
+    [
+      [
+        'schema error',
+        {
+          error: {
+            code: 'CP_ERR_SCHEMA',
+            message: 'body invalid',
+            status: 400,
+            issues: [{ path: 'seq', message: 'must be >= 1' }],
+          },
+        },
+      ],
+      [
+        'no issues key',
+        { error: { code: 'CP_ERR_CN_MISMATCH', message: 'CN mismatch', status: 403 } },
+      ],
+    ],
+    [
+      ['wrong type: status string', ['error', 'status'], '403'],
+      ['missing required: code', ['error', 'code'], undefined],
+      ['status out of range', ['error', 'status'], 200],
+      ['bad code pattern', ['error', 'code'], 'cn mismatch'],
+      ['nested: issue path missing', ['error', 'issues', 0, 'path'], undefined],
+    ],
+  ),
+];

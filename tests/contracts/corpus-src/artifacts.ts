@@ -1,0 +1,308 @@
+// Corpus of the signed artifacts and what hosts sign: fleet.resolved, rollout manifests,
+// revocations, bootstrap nonces and tokens, trust.json, health checks, probe payloads.
+import {
+  CLOSURE,
+  corpus,
+  edit,
+  fleetResolved,
+  KEY,
+  manifest,
+  meta,
+  NONCE,
+  RID,
+  slot,
+  TS,
+  type Corpus,
+} from './kit.ts';
+
+export const artifacts: Corpus[] = [
+  corpus(
+    'fleet-resolved',
+    [
+      ['two hosts, pin on one, signed', fleetResolved],
+      [
+        'unsigned output of mkFleet (nulls), unknown extra field ignored',
+        edit(
+          edit(fleetResolved, ['meta'], { schemaVersion: 1, signedAt: null, ciCommit: null }),
+          ['futureField'],
+          { x: 1 },
+        ),
+      ],
+    ],
+    [
+      ['wrong type: tags is a string', ['hosts', 'web-01', 'tags'], 'web'],
+      ['missing required: channels', ['channels'], undefined],
+      ['unknown enum: onHealthFailure', ['rolloutPolicies', 'canary', 'onHealthFailure'], 'retry'],
+      ['bad timestamp: signedAt without Z', ['meta', 'signedAt'], '2026-05-16T01:27:00+02:00'],
+      [
+        'bad pattern: closureHash is a bare 32-char hash',
+        ['hosts', 'web-01', 'closureHash'],
+        '0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j',
+      ],
+      [
+        'nested: selector not normalised (missing tagsAny)',
+        ['rolloutPolicies', 'canary', 'waves', 0, 'selector', 'tagsAny'],
+        undefined,
+      ],
+      ['nested: pin expiresAt invalid', ['hosts', 'db-01', 'pin', 'expiresAt'], 'tomorrow'],
+      ['unknown schemaVersion', ['schemaVersion'], 2],
+      ['float where integer', ['channels', 'stable', 'freshnessWindow'], 1440.5],
+    ],
+  ),
+  corpus(
+    'rollout-manifest',
+    [
+      ['two waves, one budget', manifest],
+      [
+        'ecdsa signature algorithm, no budgets',
+        edit(
+          edit(manifest, ['disruptionBudgets'], []),
+          ['meta', 'signatureAlgorithm'],
+          'ecdsa-p256',
+        ),
+      ],
+    ],
+    [
+      ['wrong type: waveIndex string', ['hostSet', 0, 'waveIndex'], '1'],
+      ['missing required: fleetResolvedHash', ['fleetResolvedHash'], undefined],
+      ['unknown enum: signature algorithm', ['meta', 'signatureAlgorithm'], 'rsa'],
+      [
+        'bad pattern: uppercase hash',
+        ['fleetResolvedHash'],
+        '9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08',
+      ],
+      ['bad pattern: channelRef not hex', ['channelRef'], 'main'],
+      ['bad timestamp: month 13', ['meta', 'signedAt'], '2026-13-16T01:27:00Z'],
+      [
+        'nested: budget selector hosts not a list',
+        ['disruptionBudgets', 0, 'selector', 'hosts'],
+        'web-01',
+      ],
+      ['negative waveIndex', ['hostSet', 1, 'waveIndex'], -1],
+    ],
+  ),
+  corpus(
+    'revocations',
+    [
+      [
+        'one revocation',
+        {
+          schemaVersion: 1,
+          revocations: [
+            { hostname: 'web-01', notBefore: TS, reason: 'decommissioned', revokedBy: 'ops' },
+          ],
+          meta,
+        },
+      ],
+      ['empty list', { schemaVersion: 1, revocations: [], meta }],
+    ],
+    [
+      ['wrong type: revocations object', ['revocations'], {}],
+      ['missing required: notBefore', ['revocations', 0, 'notBefore'], undefined],
+      ['unknown enum: schemaVersion 2', ['schemaVersion'], 2],
+      ['bad timestamp', ['revocations', 0, 'notBefore'], '2026-05-16 01:27:00'],
+      ['bad hostname pattern', ['revocations', 0, 'hostname'], '../etc'],
+      ['nested meta error', ['meta', 'ciCommit'], 42],
+    ],
+  ),
+  corpus(
+    'bootstrap-nonces',
+    [
+      [
+        'one nonce',
+        {
+          schemaVersion: 1,
+          bootstrapNonces: [
+            { nonce: NONCE, hostname: 'web-01', expiresAt: TS, mintedAt: null, mintedBy: null },
+          ],
+          meta,
+        },
+      ],
+      [
+        'minted fields set',
+        {
+          schemaVersion: 1,
+          bootstrapNonces: [
+            { nonce: NONCE, hostname: 'web-01', expiresAt: TS, mintedAt: TS, mintedBy: 'alice' },
+          ],
+          meta,
+        },
+      ],
+    ],
+    [
+      ['wrong type: mintedBy number', ['bootstrapNonces', 0, 'mintedBy'], 1],
+      ['missing required: expiresAt', ['bootstrapNonces', 0, 'expiresAt'], undefined],
+      ['unknown enum: schemaVersion', ['schemaVersion'], 0],
+      ['bad pattern: nonce too short', ['bootstrapNonces', 0, 'nonce'], '0123'],
+      ['bad timestamp: expiresAt date only', ['bootstrapNonces', 0, 'expiresAt'], '2026-05-16'],
+      ['missing meta', ['meta'], undefined],
+    ],
+  ),
+  corpus(
+    'bootstrap-token',
+    [
+      [
+        'token',
+        {
+          version: 1,
+          claims: {
+            hostname: 'web-01',
+            expectedPubkeyFingerprint: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+            issuedAt: TS,
+            expiresAt: '2026-05-17T01:27:00Z',
+            nonce: NONCE,
+          },
+          signature: 'c2lnbmF0dXJlLWJ5dGVzLWhlcmU=',
+        },
+      ],
+    ],
+    [
+      ['wrong type: claims string', ['claims'], 'x'],
+      ['missing required: signature', ['signature'], undefined],
+      ['unknown enum: version 2', ['version'], 2],
+      [
+        'bad pattern: fingerprint unpadded',
+        ['claims', 'expectedPubkeyFingerprint'],
+        '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU',
+      ],
+      ['bad timestamp: issuedAt', ['claims', 'issuedAt'], 'yesterday'],
+      ['nested: nonce uppercase', ['claims', 'nonce'], '0123456789ABCDEF0123456789ABCDEF'],
+    ],
+  ),
+  corpus(
+    'trust-json',
+    [
+      [
+        'ed25519 CI key, org root, one cache key',
+        {
+          schemaVersion: 1,
+          ciReleaseKey: slot,
+          cacheKeys: ['cache-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY='],
+          orgRootKey: slot,
+        },
+      ],
+      [
+        'rotation in progress, no org root',
+        {
+          schemaVersion: 1,
+          ciReleaseKey: {
+            ...slot,
+            previous: { algorithm: 'ecdsa-p256', public: KEY },
+            retireAt: TS,
+          },
+          cacheKeys: [],
+          orgRootKey: null,
+        },
+      ],
+    ],
+    [
+      ['wrong type: cacheKeys string', ['cacheKeys'], 'cache-1:abc'],
+      ['missing required: ciReleaseKey', ['ciReleaseKey'], undefined],
+      ['unknown enum: algorithm', ['ciReleaseKey', 'current', 'algorithm'], 'ed448'],
+      ['bad timestamp: rejectBefore', ['ciReleaseKey', 'rejectBefore'], '2026-05-16T25:00:00Z'],
+      ['bad pattern: public key not base64', ['ciReleaseKey', 'current', 'public'], 'not base64!'],
+      ['nested: key slot missing previous', ['orgRootKey', 'previous'], undefined],
+      ['unknown schemaVersion', ['schemaVersion'], 2],
+    ],
+  ),
+  corpus(
+    'health-checks',
+    [
+      [
+        'all four kinds',
+        {
+          schemaVersion: 1,
+          hostname: 'web-01',
+          probes: {
+            heartbeat: {
+              kind: 'http',
+              intervalSeconds: 30,
+              mode: 'observe',
+              url: 'http://localhost/health',
+              expectStatus: 200,
+              bodyContains: null,
+              timeoutSecs: 3,
+            },
+            pg: {
+              kind: 'tcp',
+              intervalSeconds: 10,
+              mode: 'enforce',
+              host: '127.0.0.1',
+              port: 5432,
+              connectTimeoutSecs: 3,
+            },
+            disk: {
+              kind: 'exec',
+              intervalSeconds: 300,
+              mode: 'enforce',
+              command: '/run/current-system/sw/bin/check-disk',
+              expectExitCode: 0,
+              timeoutSecs: 10,
+            },
+            'evidence-nis2': {
+              kind: 'evidence',
+              intervalSeconds: 60,
+              mode: 'disabled',
+              framework: 'nis2-essential',
+              evidencePath: '/var/lib/nixfleet-compliance/evidence.json',
+              reason: 'Darwin host',
+              controlOverrides: { 'access-control': { mode: 'enforce', reason: null } },
+            },
+          },
+        },
+      ],
+      ['no probes', { schemaVersion: 1, hostname: 'web-01', probes: {} }],
+    ],
+    [
+      ['wrong type: port string', ['probes', 'pg', 'port'], '5432'],
+      ['missing required: url (kind-specific)', ['probes', 'heartbeat', 'url'], undefined],
+      ['unknown enum: mode', ['probes', 'disk', 'mode'], 'warn'],
+      ['unknown probe kind', ['probes', 'pg', 'kind'], 'icmp', ['probes', 'pg']],
+      ['intervalSeconds zero', ['probes', 'disk', 'intervalSeconds'], 0],
+      ['bad hostname', ['hostname'], 'Web 01'],
+      [
+        'nested: control override mode',
+        ['probes', 'evidence-nis2', 'controlOverrides', 'access-control', 'mode'],
+        'always',
+      ],
+    ],
+  ),
+  corpus(
+    'probe-payload',
+    [
+      [
+        'evidence with controls',
+        {
+          schemaVersion: 1,
+          hostname: 'web-01',
+          bootId: '5f1c1a9e-8c0e-4d0c-9b8e-2a7d5b2f1c3e',
+          generationHash: CLOSURE,
+          ts: TS,
+          rolloutId: RID,
+          probe: 'evidence-nis2',
+          kind: 'evidence',
+          mode: 'enforce',
+          status: 'Fail',
+          schema: 'nis2-essential/v1',
+          controls: [
+            {
+              controlId: 'nis2.art21.a',
+              status: 'Fail',
+              framework: 'nis2-essential',
+              article: 'art.21.a',
+            },
+          ],
+          output: { collector: 'v1', findings: 3 },
+        },
+      ],
+    ],
+    [
+      ['wrong type: controls object', ['controls'], {}],
+      ['missing required: bootId', ['bootId'], undefined],
+      ['unknown enum: status Unknown', ['status'], 'Unknown'],
+      ['bad timestamp', ['ts'], '2026-05-16T01:27Z'],
+      ['bad rolloutId pattern', ['rolloutId'], 'Stable@main'],
+      ['nested: control status', ['controls', 0, 'status'], 'pass'],
+    ],
+  ),
+];

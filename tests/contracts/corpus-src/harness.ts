@@ -1,0 +1,87 @@
+// Corpus of the harness scenario contract.
+import { corpus, type Corpus } from './kit.ts';
+
+const scenario = {
+  name: 'smoke',
+  description: 'two agents converge',
+  fast: true,
+  timing: {
+    heartbeatSecs: 1,
+    longPollSecs: 2,
+    reconcileSecs: 1,
+    confirmWindowSecs: 60,
+    sustainedFailureSecs: 3,
+    probeIntervalSecs: 1,
+  },
+  fleet: { hosts: { 'web-01': { system: 'x86_64-linux', channel: 'stable' } } },
+  generations: {
+    g1: {
+      default: { switch: 'ok', probe: 'pass', signed: true },
+      hosts: { 'web-01': { switch: 'fail', probe: 'pass', signed: true } },
+    },
+  },
+  steps: [
+    { release: 'g1', wait: null, timeoutSecs: 60, fault: null, sleepSecs: null },
+    {
+      release: null,
+      wait: {
+        kind: 'hostsConverged',
+        hosts: [],
+        channel: null,
+        state: null,
+        generation: null,
+        code: null,
+      },
+      timeoutSecs: 90,
+      fault: null,
+      sleepSecs: null,
+    },
+    {
+      release: null,
+      wait: null,
+      timeoutSecs: 60,
+      fault: {
+        kind: 'killAgent',
+        hosts: ['web-01'],
+        artifact: null,
+        seconds: null,
+        duringActivation: true,
+      },
+      sleepSecs: null,
+    },
+  ],
+  invariants: ['wavesInOrder'],
+};
+
+export const harness: Corpus[] = [
+  corpus(
+    'harness-scenario',
+    [
+      ['full', scenario],
+      [
+        'minimal (defaults)',
+        {
+          name: 'x',
+          description: 'd',
+          fleet: {},
+          generations: { g1: {} },
+          steps: [{ release: 'g1' }],
+        },
+      ],
+    ],
+    [
+      ['wrong type: fast string', ['fast'], 'yes'],
+      ['missing required: steps', ['steps'], undefined],
+      ['unknown fault kind', ['steps', 2, 'fault', 'kind'], 'reboot'],
+      ['bad name pattern', ['name'], 'Smoke Test'],
+      [
+        'nested: unknown switch behaviour',
+        ['generations', 'g1', 'hosts', 'web-01', 'switch'],
+        'explode',
+      ],
+      ['timeout zero', ['steps', 1, 'timeoutSecs'], 0],
+      ['unknown invariant', ['invariants'], ['fast']],
+      ['unknown key (closed contract)', ['steps', 0, 'relase'], 'g1'],
+    ],
+  ),
+];

@@ -1,0 +1,187 @@
+// Corpus of the NixOS-side contracts: fleet input, host spec, persistence, trust options.
+import { corpus, KEY, NONCE, TS, type Corpus } from './kit.ts';
+
+export const nixosSide: Corpus[] = [
+  corpus(
+    'fleet-input',
+    [
+      [
+        'small canary fleet with probes, pins and budgets',
+        {
+          hosts: {
+            'web-01': {
+              system: 'x86_64-linux',
+              channel: 'stable',
+              tags: ['canary', 'web'],
+              healthChecks: { nginx: { kind: 'http', url: 'http://localhost/' } },
+            },
+            'db-01': {
+              system: 'x86_64-linux',
+              channel: 'stable',
+              pin: { commit: '3f2a9c1d', reason: 'hold' },
+            },
+          },
+          tags: { web: { description: 'web servers' } },
+          channels: {
+            stable: {
+              rolloutPolicy: 'canary',
+              freshnessWindow: 1440,
+              compliance: {
+                frameworks: ['anssi-bp028', { name: 'nis2-essential', mode: 'observe' }],
+              },
+            },
+          },
+          rolloutPolicies: {
+            canary: {
+              strategy: 'canary',
+              waves: [
+                { selector: { tags: ['canary'] }, soakMinutes: 30 },
+                { selector: { and: [{ all: true }, { not: { hosts: ['web-01'] } }] } },
+              ],
+            },
+          },
+          edges: [{ before: 'db-01', after: 'web-01' }],
+          disruptionBudgets: [{ selector: { tagsAny: ['web', 'db'] }, maxInFlightPct: 50 }],
+          healthChecks: {
+            heartbeat: { kind: 'tcp', host: '127.0.0.1', port: 22, mode: 'observe' },
+          },
+          compliance: {
+            frameworks: {
+              'nis2-essential': { mode: 'observe', controlOverrides: { ac: { mode: 'enforce' } } },
+            },
+          },
+          revocations: [{ hostname: 'old-01', notBefore: TS }],
+          bootstrapNonces: [{ nonce: NONCE, hostname: 'web-01', expiresAt: TS }],
+        },
+      ],
+      ['empty fleet', {}],
+    ],
+    [
+      ['wrong type: tags string', ['hosts', 'web-01', 'tags'], 'canary'],
+      ['missing required: freshnessWindow', ['channels', 'stable', 'freshnessWindow'], undefined],
+      ['unknown enum: strategy', ['rolloutPolicies', 'canary', 'strategy'], 'blue-green'],
+      ['bad timestamp: revocation notBefore', ['revocations', 0, 'notBefore'], '2026-05-16'],
+      [
+        'nested: unknown probe kind',
+        ['hosts', 'web-01', 'healthChecks', 'nginx', 'kind'],
+        'icmp',
+        ['hosts', 'web-01', 'healthChecks', 'nginx'],
+      ],
+      [
+        'unknown option (typo) is an error: closed contract',
+        ['hosts', 'db-01', 'chanel'],
+        'stable',
+      ],
+      ['maxInFlightPct above 100', ['disruptionBudgets', 0, 'maxInFlightPct'], 150],
+      [
+        'nested selector: not is a list',
+        ['rolloutPolicies', 'canary', 'waves', 1, 'selector', 'and', 1, 'not'],
+        [],
+      ],
+      ['probe interval zero', ['healthChecks', 'heartbeat', 'intervalSeconds'], 0],
+    ],
+  ),
+  corpus(
+    'host-spec',
+    [
+      ['minimal', { hostSpec: { hostName: 'web-01' } }],
+      [
+        'full',
+        {
+          hostSpec: {
+            hostName: 'web-01',
+            userName: 'deploy',
+            home: '/home/deploy',
+            timeZone: 'Europe/Paris',
+            locale: 'fr_FR.UTF-8',
+            keyboardLayout: 'fr',
+            rootHashedPasswordFile: null,
+            rootSshKeys: ['ssh-ed25519 AAAA ops'],
+            networking: { primaryInterface: 'eth0' },
+            secretsBackend: 'agenix',
+            isDarwin: false,
+          },
+        },
+      ],
+    ],
+    [
+      ['wrong type: isDarwin string', ['hostSpec', 'isDarwin'], 'no'],
+      ['missing required: hostName', ['hostSpec', 'hostName'], undefined],
+      ['bad pattern: hostName uppercase', ['hostSpec', 'hostName'], 'WEB-01'],
+      ['unknown option in closed contract', ['hostSpec', 'hostname'], 'web-01'],
+      ['nested: rootSshKeys element', ['hostSpec', 'rootSshKeys'], [1]],
+      ['missing hostSpec entirely', ['hostSpec'], undefined],
+    ],
+  ),
+  corpus(
+    'persistence',
+    [
+      ['defaults', { nixfleet: { persistence: {} } }],
+      [
+        'entries',
+        {
+          nixfleet: {
+            persistence: {
+              enable: true,
+              persistRoot: '/persist',
+              directories: ['/var/lib/nixfleet', { directory: '/var/lib/x', mode: '0700' }],
+              files: [],
+            },
+          },
+        },
+      ],
+    ],
+    [
+      ['wrong type: enable string', ['nixfleet', 'persistence', 'enable'], 'yes'],
+      ['wrong type: directories string', ['nixfleet', 'persistence', 'directories'], '/var/lib'],
+      ['nested: entry number', ['nixfleet', 'persistence', 'files'], [1]],
+      ['unknown option', ['nixfleet', 'persistence', 'dirs'], []],
+      ['wrong type: persistRoot null', ['nixfleet', 'persistence', 'persistRoot'], null],
+    ],
+  ),
+  corpus(
+    'trust',
+    [
+      ['defaults', { nixfleet: { trust: {} } }],
+      [
+        'keys',
+        {
+          nixfleet: {
+            trust: {
+              ciReleaseKey: { current: { algorithm: 'ecdsa-p256', public: KEY } },
+              cacheKeys: ['c:1'],
+              orgRootKey: { current: { algorithm: 'ed25519', public: KEY } },
+            },
+          },
+        },
+      ],
+    ],
+    [
+      ['wrong type: cacheKeys string', ['nixfleet', 'trust', 'cacheKeys'], 'c:1'],
+      [
+        'unknown enum: algorithm',
+        ['nixfleet', 'trust', 'ciReleaseKey'],
+        { current: { algorithm: 'rsa', public: KEY } },
+        ['nixfleet', 'trust', 'ciReleaseKey', 'current', 'algorithm'],
+      ],
+      [
+        'missing required: public',
+        ['nixfleet', 'trust', 'ciReleaseKey'],
+        { current: { algorithm: 'ed25519' } },
+        ['nixfleet', 'trust', 'ciReleaseKey', 'current', 'public'],
+      ],
+      [
+        'bad timestamp: retireAt',
+        ['nixfleet', 'trust', 'ciReleaseKey'],
+        { retireAt: 'soon' },
+        ['nixfleet', 'trust', 'ciReleaseKey', 'retireAt'],
+      ],
+      [
+        'unknown option in slot',
+        ['nixfleet', 'trust', 'orgRootKey'],
+        { currnet: null },
+        ['nixfleet', 'trust', 'orgRootKey', 'currnet'],
+      ],
+    ],
+  ),
+];
