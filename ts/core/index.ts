@@ -65,3 +65,5 @@ export { emptyFleetModel, applyHostEvent, applyPlanAction, applyRolloutEvent } f
 export { replay } from './replay.ts';
 export type { PlannerSession } from './planner/incremental.ts';
 export { openPlannerSession, planHostChange } from './planner/incremental.ts';
+export type { DispatchAction, HeldDispatches, ReleaseResult } from './planner/held.ts';
+export { holdDispatches, releaseHeld } from './planner/held.ts';

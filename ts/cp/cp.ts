@@ -25,6 +25,7 @@ import { Mutator } from './runtime/mutator.ts';
 import {
   adoptArtifacts,
   prune,
+  runHeldStep,
   runTick,
   sweepLiveness,
   WARMUP_ACTIONS,
@@ -176,6 +177,7 @@ export async function createControlPlane(
     process.memoryUsage.rss(),
   );
 
+  const PACED_TRIGGER = 'paced dispatch';
   const pacer = new DispatchPacer(config.dispatchRatePerSec, config.dispatchChunk);
   let warmupLogged = false;
   const tick = (
@@ -207,13 +209,18 @@ export async function createControlPlane(
         mutator.lagMs() > config.dispatchMaxLagMs;
       const trickle = Math.max(1, Math.ceil(config.dispatchRatePerSec / 80));
       const maxDispatches = lagging ? Math.min(budget, trickle) : budget;
-      const summary = runTick(deps, b, { now, trigger, maxDispatches });
+      // A paced follow-up first releases what the last full plan held back
+      // (O(step), not O(hosts)); a stale or empty held plan means replanning.
+      const summary =
+        (trigger === PACED_TRIGGER
+          ? runHeldStep(deps, b, { now, trigger, maxDispatches })
+          : null) ?? runTick(deps, b, { now, trigger, maxDispatches, holdRest: true });
       const sent = summary.actions.filter((a) => a.kind === 'QueueDispatch').length;
       pacer.take(sent);
       metrics.dispatchesHeld.set(summary.heldDispatches);
       if (summary.heldDispatches > 0) {
         const ms = lagging ? 250 : pacer.followUpMs(summary.heldDispatches);
-        loop?.requestIn('paced dispatch', ms);
+        loop?.requestIn(PACED_TRIGGER, ms);
       }
       return summary;
     });

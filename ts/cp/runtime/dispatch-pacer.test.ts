@@ -15,13 +15,13 @@ describe('DispatchPacer', () => {
     expect(p.budget(0)).toBe(250); // a full burst at first
     p.take(250);
     expect(p.budget(0)).toBe(0);
-    // A quarter second's worth (50 hosts) is due in 250 ms.
-    expect(p.followUpMs(8_750)).toBe(250);
-    expect(p.budget(250)).toBe(50);
-    p.take(50);
+    // A twentieth of a second's worth (10 hosts) is due in 50 ms.
+    expect(p.followUpMs(8_750)).toBe(50);
+    expect(p.budget(50)).toBe(10);
+    p.take(10);
     expect(p.budget(10_000)).toBe(250); // capped at the chunk
     // Fewer hosts left than a step: wait only for those.
     p.take(250);
-    expect(p.followUpMs(10)).toBe(50);
+    expect(p.followUpMs(4)).toBe(20);
   });
 });

@@ -5,7 +5,10 @@
 // Must never take a planning decision itself: planNext decides.
 import {
   applyPlanAction,
+  holdDispatches,
   planNext,
+  releaseHeld,
+  type DispatchAction,
   toRfc3339,
   type PlanAction,
   type PlannerInput,
@@ -73,69 +76,32 @@ export function runTick(
     readonly only?: ReadonlySet<PlanAction['kind']>;
     /** Most QueueDispatch actions to apply (the dispatch pacer's budget); others wait. */
     readonly maxDispatches?: number;
+    /** Keep the dispatches over budget for {@link runHeldStep} (paced automatic ticks). */
+    readonly holdRest?: boolean;
   },
 ): TickSummary {
   const { state, log, metrics } = deps;
   const started = performance.now();
   const plan = planNext(plannerInput(deps), args.now, { layouts: state.layouts });
   const planMs = performance.now() - started;
-  let applied = 0;
-  let failed = 0;
   const allowed = args.only ? plan.actions.filter((a) => args.only?.has(a.kind)) : plan.actions;
-  // Pacing: keep the first `maxDispatches` dispatches in planner order; the
-  // rest stay unplanned state and the next tick plans them again.
+  // Pacing: apply the first `maxDispatches` dispatches in planner order;
+  // the rest are held for paced steps (`holdRest`) or planned again by the
+  // next tick.
   let dispatchBudget = args.maxDispatches ?? Number.POSITIVE_INFINITY;
-  let heldDispatches = 0;
+  const held: DispatchAction[] = [];
   const actions = allowed.filter((a) => {
     if (a.kind !== 'QueueDispatch') return true;
     if (dispatchBudget > 0) {
       dispatchBudget -= 1;
       return true;
     }
-    heldDispatches += 1;
+    held.push(a);
     return false;
   });
-  for (const action of actions) {
-    if (action.kind === 'ClearStaleQuarantine') {
-      state.quarantines.get(action.channel)?.delete(action.closure);
-      batch.appendEvent({
-        recordedAt: args.now,
-        stream: 'cp',
-        rolloutId: null,
-        hostname: null,
-        agentSeq: null,
-        kind: 'QuarantineCleared',
-        body: action,
-      });
-      batch.push({ op: 'deleteQuarantine', channel: action.channel, closure: action.closure });
-      applied += 1;
-      metrics.planActions.inc({ kind: action.kind, outcome: 'applied' });
-      continue;
-    }
-    const touches =
-      action.kind === 'QueueDispatch'
-        ? { rolloutId: action.rolloutId, hostname: action.hostname }
-        : null;
-    const { result, refs } = applyCore(
-      state,
-      batch,
-      touches,
-      () => applyPlanAction(state.model, action, args.now, (id) => policyOf(deps, id)),
-      args.now,
-    );
-    if (!result.ok) {
-      failed += 1;
-      metrics.planActions.inc({ kind: action.kind, outcome: 'rejected' });
-      log.error(
-        { action, code: result.code, reason: result.message },
-        'core rejected a plan action',
-      );
-      continue;
-    }
-    applied += 1;
-    metrics.planActions.inc({ kind: action.kind, outcome: 'applied' });
-    applyEffects(deps, batch, result.effects, refs, { now: args.now });
-  }
+  const heldDispatches = held.length;
+  const { applied, failed } = applyActions(deps, batch, actions, args.now);
+  state.heldDispatches = args.holdRest ? holdDispatches(plannerInput(deps), held, args.now) : null;
   state.lastDecisions = plan.decisions;
   state.lastTickAt = args.now;
   state.lastTickMs = performance.now() - started;
@@ -165,6 +131,109 @@ export function runTick(
     heldDispatches,
   };
 }
+
+/**
+ * Applies plan actions through the core applier (QueueDispatch,
+ * PromoteWave, …) or directly (ClearStaleQuarantine), with their effects.
+ */
+function applyActions(
+  deps: RuntimeDeps,
+  batch: Batch,
+  actions: readonly PlanAction[],
+  now: number,
+): { applied: number; failed: number } {
+  const { state, log, metrics } = deps;
+  let applied = 0;
+  let failed = 0;
+  for (const action of actions) {
+    if (action.kind === 'ClearStaleQuarantine') {
+      state.quarantines.get(action.channel)?.delete(action.closure);
+      batch.appendEvent({
+        recordedAt: now,
+        stream: 'cp',
+        rolloutId: null,
+        hostname: null,
+        agentSeq: null,
+        kind: 'QuarantineCleared',
+        body: action,
+      });
+      batch.push({ op: 'deleteQuarantine', channel: action.channel, closure: action.closure });
+      applied += 1;
+      metrics.planActions.inc({ kind: action.kind, outcome: 'applied' });
+      continue;
+    }
+    const touches =
+      action.kind === 'QueueDispatch'
+        ? { rolloutId: action.rolloutId, hostname: action.hostname }
+        : null;
+    const { result, refs } = applyCore(
+      state,
+      batch,
+      touches,
+      () => applyPlanAction(state.model, action, now, (id) => policyOf(deps, id)),
+      now,
+    );
+    if (!result.ok) {
+      failed += 1;
+      metrics.planActions.inc({ kind: action.kind, outcome: 'rejected' });
+      log.error(
+        { action, code: result.code, reason: result.message },
+        'core rejected a plan action',
+      );
+      continue;
+    }
+    applied += 1;
+    metrics.planActions.inc({ kind: action.kind, outcome: 'applied' });
+    applyEffects(deps, batch, result.effects, refs, { now });
+  }
+  return { applied, failed };
+}
+
+/**
+ * A paced step that releases dispatches the last full tick planned and held
+ * back (core `releaseHeld`), instead of replanning every host; `null` when
+ * the held plan went stale (something that may tighten a gate happened) and
+ * the caller must run a full tick.
+ */
+export function runHeldStep(
+  deps: RuntimeDeps,
+  batch: Batch,
+  args: { readonly now: number; readonly trigger: string; readonly maxDispatches: number },
+): TickSummary | null {
+  const { state, log, metrics } = deps;
+  const held = state.heldDispatches;
+  if (held === null) return null;
+  const started = performance.now();
+  const r = releaseHeld(plannerInput(deps), held, args.now, args.maxDispatches, HELD_MAX_AGE_MS);
+  const planMs = performance.now() - started;
+  if (r.stale) {
+    state.heldDispatches = null;
+    log.debug({ reason: r.reason }, 'held dispatches stale; replanning');
+    return null;
+  }
+  const { applied, failed } = applyActions(deps, batch, r.actions, args.now);
+  state.heldDispatches = r.rest;
+  const heldDispatches = r.rest?.actions.length ?? 0;
+  state.lastTickMs = performance.now() - started;
+  metrics.ticks.inc({ trigger: 'paced step' });
+  return {
+    at: toRfc3339(args.now),
+    trigger: args.trigger,
+    actions: r.actions,
+    applied,
+    failed,
+    decisions: 0,
+    planMs,
+    heldDispatches,
+  };
+}
+
+/**
+ * Oldest a held plan may be when a paced step releases from it: full ticks
+ * (every event burst, every interval) replace it long before, this only
+ * bounds how stale a liveness or budget picture a quiet CP may act on.
+ */
+const HELD_MAX_AGE_MS = 5_000;
 
 /** Heartbeat sweep: hosts silent for 3 intervals become unreachable (alert). */
 export function sweepLiveness(deps: RuntimeDeps, args: { readonly now: number }): string[] {

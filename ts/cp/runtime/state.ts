@@ -7,6 +7,7 @@ import {
   emptyFleetModel,
   type Decision,
   type FleetModel,
+  type HeldDispatches,
   type HostRolloutState,
   type RolloutRecord,
 } from '../../core/index.ts';
@@ -40,6 +41,12 @@ export class CpState {
   readonly replayAsked = new Map<string, number>();
   readonly orphanConfirmed = new Set<string>();
   lastDecisions: readonly Decision[] = [];
+  /**
+   * Dispatches the last full tick planned but the pacer held back; paced
+   * steps release them without replanning (in memory only: derivable — the
+   * next full tick plans them again).
+   */
+  heldDispatches: HeldDispatches | null = null;
   lastTickAt: number | null = null;
   lastTickMs: number | null = null;
 
@@ -50,6 +57,7 @@ export class CpState {
   /** Replaces the state with what storage holds (start, or after a failed commit). */
   async loadFrom(storage: Storage): Promise<void> {
     const s = await storage.load();
+    this.heldDispatches = null;
     this.model = emptyFleetModel({ retentionMs: this.retentionMs });
     const rollouts: Record<string, RolloutRecord> = {};
     const active: Record<string, string | null> = {};
