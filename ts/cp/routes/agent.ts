@@ -26,6 +26,9 @@ export function requireSameHost(ctx: RequestContext, hostname: string): void {
   }
 }
 
+/** Largest share of a long-poll hold cut at random (desynchronises re-polls). */
+const HOLD_JITTER = 0.2;
+
 /** The agent routes. */
 export function agentRoutes(rt: CpRuntime): Route[] {
   return [
@@ -47,6 +50,11 @@ export function agentRoutes(rt: CpRuntime): Route[] {
           }
           hold = Math.min(hold, secs * 1000);
         }
+        // Holds end up to 20 % early, at random: agents re-poll as soon as a
+        // hold ends, so without jitter a fleet that connected together (every
+        // CP restart) keeps expiring its 204s in one burst each minute —
+        // 10,000 at once stalled the event loop for ~100–200 ms per burst.
+        hold = Math.round(hold * (1 - HOLD_JITTER * Math.random()));
         const d = await rt.hub.wait(cn, hold, ctx.signal);
         return d === null ? { status: 204 } : { status: 200, json: d };
       },
