@@ -2,9 +2,15 @@
 // route; commands run one at a time against the in-memory state, and every
 // command that arrived within the group-commit window shares one durable
 // transaction. A command's promise settles only after its writes are
-// durable. If a commit fails the state is reloaded from storage and every
-// command of the batch fails with CP_ERR_STORAGE. Must never run two
-// commands concurrently or acknowledge before the commit.
+// durable. Commits are pipelined one deep: while batch N's transaction waits
+// for its fsync on the commit thread, batch N+1 already runs in memory (on
+// top of N's effects), and is sent to storage only once N is durable — so
+// the event loop never idles on an fsync while commands queue, and commits
+// stay strictly ordered. If a commit fails the state is reloaded from
+// storage, every command of that batch fails with CP_ERR_STORAGE, and so
+// does every batch that already ran on top of it (it saw writes that never
+// became durable). Must never run two commands concurrently, acknowledge
+// before the commit, or commit out of order.
 import { CpError, isCpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
@@ -29,6 +35,9 @@ interface Job {
  */
 const MAX_BATCH = 256;
 
+/** Batches ahead of storage: the one committing and the one that ran during its fsync. */
+const MAX_UNCOMMITTED = 2;
+
 /** The single-writer queue. */
 export class Mutator {
   private readonly queue: Job[] = [];
@@ -37,6 +46,14 @@ export class Mutator {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   private lag = 0;
+  /** Batches run in memory whose commit has not settled (≤ {@link MAX_UNCOMMITTED}). */
+  private uncommitted = 0;
+  /** Settles when every batch sent so far has committed (never rejects). */
+  private commitChain: Promise<void> = Promise.resolve();
+  /** Bumped by a failed commit: batches run before the reload are refused. */
+  private epoch = 0;
+  /** A failed commit's state reload is in progress: no batch may run. */
+  private reloading = false;
 
   constructor(
     private readonly deps: {
@@ -91,21 +108,33 @@ export class Mutator {
 
   /** Resolves when the queue is empty and no batch is running. */
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0 && this.timer === null) return Promise.resolve();
+    if (!this.running && this.queue.length === 0 && this.timer === null && this.uncommitted === 0) {
+      return Promise.resolve();
+    }
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   private schedule(): void {
-    if (this.running || this.timer !== null) return;
+    if (
+      this.running ||
+      this.reloading ||
+      this.timer !== null ||
+      this.uncommitted >= MAX_UNCOMMITTED
+    ) {
+      return;
+    }
     const go = (): void => {
       this.timer = null;
-      void this.drain();
+      // Re-checked at fire time: a reload after a failed commit may have
+      // started since, and no batch may run on the state it replaces.
+      if (this.reloading || this.uncommitted >= MAX_UNCOMMITTED) return;
+      this.drain();
     };
     this.timer =
       this.deps.groupCommitMs > 0 ? setTimeout(go, this.deps.groupCommitMs) : setTimeout(go, 0);
   }
 
-  private async drain(): Promise<void> {
+  private drain(): void {
     this.running = true;
     const jobs = this.queue.splice(0, MAX_BATCH);
     const oldest = jobs[0];
@@ -123,30 +152,61 @@ export class Mutator {
         results.push({ ok: false, error: e });
       }
     }
-    const started = performance.now();
-    let commitError: unknown = null;
+    const epoch = this.epoch;
+    this.uncommitted += 1;
+    const previous = this.commitChain;
+    this.commitChain = previous.then(() => this.commitBatch(batch, jobs, results, epoch));
+    this.running = false;
+    // Run the next batch now (it overlaps this one's fsync) unless one is
+    // already waiting on a commit: at most two batches ahead of storage.
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  /** Commits one executed batch (after every earlier one) and settles its commands. */
+  private async commitBatch(
+    batch: Batch,
+    jobs: readonly Job[],
+    results: readonly ({ ok: true; value: unknown } | { ok: false; error: unknown })[],
+    epoch: number,
+  ): Promise<void> {
     try {
-      if (batch.ops.length > 0) await this.deps.storage.commit(batch.ops);
-    } catch (e) {
-      commitError = e;
-    }
-    this.deps.metrics.commitSeconds.observe((performance.now() - started) / 1000);
-    this.deps.metrics.batchSize.observe(jobs.length);
-    if (commitError !== null) {
-      this.deps.log.error(
-        { err: commitError, commands: jobs.length },
-        'group commit failed; reloading state',
-      );
-      try {
-        await this.deps.state.loadFrom(this.deps.storage);
-      } catch (e) {
-        this.deps.log.fatal({ err: e }, 'state reload after a failed commit failed');
+      if (epoch !== this.epoch) {
+        // Ran on top of a batch whose commit failed: its reads were never durable.
+        const err = new CpError('CP_ERR_STORAGE', 'an earlier group commit failed');
+        for (const job of jobs) job.reject(err);
+        return;
       }
-      const err = isCpError(commitError)
-        ? commitError
-        : new CpError('CP_ERR_STORAGE', 'commit failed', {}, { cause: commitError });
-      for (const job of jobs) job.reject(err);
-    } else {
+      const started = performance.now();
+      let commitError: unknown = null;
+      try {
+        if (batch.ops.length > 0) await this.deps.storage.commit(batch.ops);
+      } catch (e) {
+        commitError = e;
+      }
+      this.deps.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+      this.deps.metrics.batchSize.observe(jobs.length);
+      if (commitError !== null) {
+        this.deps.log.error(
+          { err: commitError, commands: jobs.length },
+          'group commit failed; reloading state',
+        );
+        // Batches already run on top of this one are refused (epoch); the
+        // reload happens before any later batch runs (it waits for a slot).
+        this.epoch += 1;
+        this.reloading = true;
+        try {
+          await this.deps.state.loadFrom(this.deps.storage);
+        } catch (e) {
+          this.deps.log.fatal({ err: e }, 'state reload after a failed commit failed');
+        } finally {
+          this.reloading = false;
+        }
+        const err = isCpError(commitError)
+          ? commitError
+          : new CpError('CP_ERR_STORAGE', 'commit failed', {}, { cause: commitError });
+        for (const job of jobs) job.reject(err);
+        return;
+      }
       for (const fn of batch.after) {
         try {
           fn();
@@ -159,12 +219,13 @@ export class Mutator {
         if (r?.ok) job.resolve(r.value);
         else job.reject(r?.error);
       });
-    }
-    this.running = false;
-    if (this.queue.length > 0) this.schedule();
-    else if (this.timer === null) {
-      const waiters = this.idleWaiters.splice(0);
-      for (const w of waiters) w();
+    } finally {
+      this.uncommitted -= 1;
+      if (this.queue.length > 0) this.schedule();
+      else if (!this.running && this.timer === null && this.uncommitted === 0) {
+        const waiters = this.idleWaiters.splice(0);
+        for (const w of waiters) w();
+      }
     }
   }
 }

@@ -1,0 +1,164 @@
+// The mutator against real SQLite storage (commit thread): acknowledgement
+// only after durability, one-deep commit pipelining in order, and a failed
+// commit refusing the batch that ran on top of it. Commits are held at a
+// gate (a decorator around the real storage) so the overlap is deterministic.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../log.ts';
+import { CpMetrics } from '../metrics.ts';
+import { openSqliteStorage } from '../storage/sqlite.ts';
+import type { Storage, WriteOp } from '../storage/types.ts';
+import type { Batch } from './batch.ts';
+import { Mutator } from './mutator.ts';
+import { CpState } from './state.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Real storage whose commits wait until released, in order. */
+function gated(inner: Storage): { storage: Storage; release: () => void; started: () => number } {
+  const waiting: (() => void)[] = [];
+  let started = 0;
+  const storage: Storage = Object.create(inner) as Storage;
+  storage.commit = async (ops: readonly WriteOp[]) => {
+    started += 1;
+    await new Promise<void>((r) => waiting.push(r));
+    return inner.commit(ops);
+  };
+  return {
+    storage,
+    release: () => waiting.shift()?.(),
+    started: () => started,
+  };
+}
+
+async function setup(): Promise<{
+  mutator: Mutator;
+  state: CpState;
+  gate: ReturnType<typeof gated>;
+  rows: () => string[];
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'cp-mutator-'));
+  const path = join(dir, 'state.db');
+  const real = openSqliteStorage(path);
+  await real.migrate();
+  const gate = gated(real);
+  const state = new CpState(3_600_000);
+  await state.loadFrom(real);
+  const mutator = new Mutator({
+    state,
+    storage: gate.storage,
+    log: silentLogger(),
+    metrics: new CpMetrics(),
+    groupCommitMs: 0,
+  });
+  const reader = new Database(path, { readonly: true });
+  cleanups.push(async () => {
+    reader.close();
+    await real.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const rows = (): string[] =>
+    (reader.prepare('SELECT kind FROM event_log ORDER BY seq').all() as { kind: string }[]).map(
+      (r) => r.kind,
+    );
+  return { mutator, state, gate, rows };
+}
+
+const append =
+  (kind: string) =>
+  (b: Batch): string => {
+    b.appendEvent({
+      recordedAt: 0,
+      stream: 'cp',
+      rolloutId: null,
+      hostname: null,
+      agentSeq: null,
+      kind,
+      body: {},
+    });
+    return kind;
+  };
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await tick();
+  expect(cond()).toBe(true);
+}
+
+describe('Mutator', () => {
+  it('acknowledges a command only once its writes are durable', async () => {
+    const { mutator, gate, rows } = await setup();
+    let settled = false;
+    const p = mutator.submit(append('A')).then((v) => ((settled = true), v));
+    await until(() => gate.started() === 1);
+    await tick();
+    expect(settled).toBe(false);
+    expect(rows()).toEqual([]);
+    gate.release();
+    expect(await p).toBe('A');
+    expect(rows()).toEqual(['A']);
+  });
+
+  it('runs the next batch during a commit, commits in order, and holds a third until one settles', async () => {
+    const { mutator, gate, rows } = await setup();
+    const ran: string[] = [];
+    const cmd = (k: string) => (b: Batch) => (ran.push(k), append(k)(b));
+    const a = mutator.submit(cmd('A'));
+    await until(() => gate.started() === 1);
+    const b = mutator.submit(cmd('B'));
+    await until(() => ran.includes('B')); // B ran while A's commit was in flight…
+    const c = mutator.submit(cmd('C'));
+    await tick();
+    await tick();
+    expect(ran).toEqual(['A', 'B']); // …but C waits: two batches ahead of storage at most.
+    expect(gate.started()).toBe(1); // B is sent only after A is durable.
+    gate.release();
+    await a;
+    await until(() => gate.started() === 2 && ran.includes('C'));
+    gate.release();
+    await b;
+    await until(() => gate.started() === 3);
+    gate.release();
+    await c;
+    expect(rows()).toEqual(['A', 'B', 'C']);
+    await mutator.idle();
+  });
+
+  it('refuses the batch that ran on top of a failed commit, reloads, then carries on', async () => {
+    const { mutator, state, gate, rows } = await setup();
+    // A: one nonce burnt twice in one transaction → PRIMARY KEY violation at commit.
+    const a = mutator.submit((b) => {
+      append('A')(b);
+      const row = { nonce: 'n1', hostname: 'h', usedAt: 0, expiresAt: 1 };
+      state.tokens.set('n1', row);
+      b.push({ op: 'insertTokenUse', row });
+      b.push({ op: 'insertTokenUse', row });
+    });
+    await until(() => gate.started() === 1);
+    // B runs on top of A's in-memory state (it sees the nonce A burnt).
+    let bSaw: boolean | null = null;
+    const b = mutator.submit((bt) => (append('B')(bt), (bSaw = state.tokens.has('n1'))));
+    await until(() => bSaw !== null);
+    expect(bSaw).toBe(true);
+    gate.release();
+    await expect(a).rejects.toMatchObject({ code: 'CP_ERR_STORAGE' });
+    await expect(b).rejects.toMatchObject({
+      code: 'CP_ERR_STORAGE',
+      message: expect.stringContaining('earlier group commit failed') as unknown,
+    });
+    expect(gate.started()).toBe(1); // B never reached storage
+    // The reload dropped A's in-memory write; the next command sees durable state only.
+    const c = mutator.submit((bt) => (append('C')(bt), state.tokens.has('n1')));
+    await until(() => gate.started() === 2);
+    gate.release();
+    expect(await c).toBe(false);
+    expect(rows()).toEqual(['C']);
+  });
+});
