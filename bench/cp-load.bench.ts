@@ -10,6 +10,7 @@
 //
 // Run: npx tsx bench/cp-load.bench.ts --hosts 1000 [--steady-secs 90]
 //      [--activation-jitter-ms 5000] [--profile <dir>] [--cp-flags "<flags>"]
+//      [--cp-node-flags "<node flags>"] [--cp-stdout <file>]
 //
 // Every run prints its figures against a baseline measured in the same run
 // (300 sequential heartbeats of one idle agent, before any load) and the
@@ -50,7 +51,7 @@
 // alone reaches 7.6–96 ms).
 // See docs/control-plane.md "Benchmark" for the analysis.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -72,6 +73,8 @@ const JITTER_MS = Number(args.get('activation-jitter-ms') ?? 5000);
 const COMMIT = 'abcdef0123456789abcdef0123456789abcdef01';
 /** Extra CP flags, e.g. `--cp-flags "--dispatch-rate 0"` (the unpaced configuration). */
 const CP_FLAGS = (args.get('cp-flags') ?? '').split(/\s+/).filter((x) => x !== '');
+/** Node/V8 flags for the CP process, e.g. `--cp-node-flags "--trace-gc"`. */
+const CP_NODE_FLAGS = (args.get('cp-node-flags') ?? '').split(/\s+/).filter((x) => x !== '');
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
   const cp: ChildProcess = spawn(
     process.execPath,
     [
+      ...CP_NODE_FLAGS,
       ...(args.has('profile')
         ? ['--cpu-prof', `--cpu-prof-dir=${String(args.get('profile'))}`]
         : []),
@@ -181,7 +185,13 @@ async function main(): Promise<void> {
       'warn',
       ...CP_FLAGS,
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    {
+      stdio: [
+        'ignore',
+        args.has('cp-stdout') ? openSync(String(args.get('cp-stdout')), 'w') : 'ignore',
+        'inherit',
+      ],
+    },
   );
   const pid = cp.pid as number;
   // Never leave the CP behind if the generator dies.
