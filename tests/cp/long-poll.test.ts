@@ -43,4 +43,21 @@ describe('long-poll holds', () => {
     // 12 uniform draws over 600 ms all within 30 ms of each other: p < 1e-9.
     expect(Math.max(...ends) - Math.min(...ends)).toBeGreaterThan(30);
   });
+
+  it('a client that gives up on its long-poll frees the parked waiter at once', async () => {
+    const c = await t.client('h-000');
+    const hub = t.cp.runtime.hub;
+    const before = hub.size();
+    // The client cancels (RST_STREAM) after 300 ms of a 30 s hold.
+    await expect(c.request('/v1/agent/dispatch?wait=30', { timeoutMs: 300 })).rejects.toThrow(
+      /timeout/,
+    );
+    for (let i = 0; i < 100 && hub.size() > before; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(hub.size()).toBe(before);
+    // The CP still serves the same session.
+    expect((await c.request('/v1/whoami')).status).toBe(200);
+    c.close();
+  });
 });
