@@ -87,9 +87,11 @@ export class Mutator {
   }
 
   /**
-   * Recent queue wait in ms: an exponentially weighted mean of how long the
-   * oldest command of each batch waited (commit in flight plus the batch
-   * window). The dispatch pacer holds new dispatches while it is high.
+   * Recent acknowledgement latency in ms: an exponentially weighted mean,
+   * per batch, of how long its oldest command took from submit to durable
+   * (queue wait, batch window, run, and the commit — with pipelining the
+   * queue wait alone no longer includes the fsync). The dispatch pacer
+   * holds new dispatches while it is high.
    */
   lagMs(): number {
     return this.lag;
@@ -137,8 +139,6 @@ export class Mutator {
   private drain(): void {
     this.running = true;
     const jobs = this.queue.splice(0, MAX_BATCH);
-    const oldest = jobs[0];
-    if (oldest !== undefined) this.lag = 0.7 * this.lag + 0.3 * (performance.now() - oldest.at);
     this.deps.metrics.queueDepth.set(this.queue.length);
     const batch = new Batch();
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
@@ -213,6 +213,10 @@ export class Mutator {
         } catch (e) {
           this.deps.log.error({ err: e }, 'post-commit callback failed');
         }
+      }
+      const oldest = jobs[0];
+      if (oldest !== undefined) {
+        this.lag = 0.7 * this.lag + 0.3 * (performance.now() - oldest.at);
       }
       jobs.forEach((job, i) => {
         const r = results[i];
