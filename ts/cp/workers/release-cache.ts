@@ -29,7 +29,9 @@ export interface ReleaseCache {
    * Replaces the cached release: manifests first, fleet.resolved last, each
    * file atomically; manifests of earlier releases are removed. A torn write
    * leaves a pair that fails verification (refused on restore), never a
-   * wrong one.
+   * wrong one. A failed save removes the whole copy (best effort) and
+   * throws: an older release left behind must never be restored over the
+   * one the CP actually ran.
    */
   save(fleet: SignedFile, manifests: readonly SignedFile[]): void;
 }
@@ -38,6 +40,23 @@ function writeAtomic(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, bytes, { mode: 0o644 });
   renameSync(tmp, path);
+}
+
+function writeRelease(dir: string, fleet: SignedFile, manifests: readonly SignedFile[]): void {
+  const rollouts = join(dir, 'rollouts');
+  mkdirSync(rollouts, { recursive: true });
+  const keep = new Set<string>();
+  for (const m of manifests) {
+    writeAtomic(join(dir, m.rel), m.bytes);
+    writeAtomic(join(dir, `${m.rel}.sig`), m.signature);
+    const name = m.rel.slice('rollouts/'.length);
+    keep.add(name).add(`${name}.sig`);
+  }
+  writeAtomic(join(dir, `${fleet.rel}.sig`), fleet.signature);
+  writeAtomic(join(dir, fleet.rel), fleet.bytes);
+  for (const f of readdirSync(rollouts)) {
+    if (!keep.has(f)) rmSync(join(rollouts, f), { force: true });
+  }
 }
 
 /**
@@ -50,19 +69,15 @@ export function releaseCache(dir: string): ReleaseCache {
     dir,
     source: dirSource(dir),
     save(fleet, manifests) {
-      const rollouts = join(dir, 'rollouts');
-      mkdirSync(rollouts, { recursive: true });
-      const keep = new Set<string>();
-      for (const m of manifests) {
-        writeAtomic(join(dir, m.rel), m.bytes);
-        writeAtomic(join(dir, `${m.rel}.sig`), m.signature);
-        keep.add(m.rel.slice('rollouts/'.length));
-        keep.add(`${m.rel.slice('rollouts/'.length)}.sig`);
-      }
-      writeAtomic(join(dir, `${fleet.rel}.sig`), fleet.signature);
-      writeAtomic(join(dir, fleet.rel), fleet.bytes);
-      for (const f of readdirSync(rollouts)) {
-        if (!keep.has(f)) rmSync(join(rollouts, f), { force: true });
+      try {
+        writeRelease(dir, fleet, manifests);
+      } catch (e) {
+        try {
+          rmSync(dir, { recursive: true, force: true });
+        } catch {
+          /* the original failure is what the caller logs */
+        }
+        throw e;
       }
     },
   };
