@@ -136,6 +136,20 @@ describe('a release whose rollout manifest is refused', () => {
     expect(rolloutState(`stable@${C2}`)).toBeUndefined();
   });
 
+  it('clears the alerts when the source is back to the release the CP runs', async () => {
+    const saved = t.cp.runtime.state.artifacts.fleet;
+    if (!saved) throw new Error('no adopted release');
+    // CI re-publishes C1 byte for byte (the held C2 withdrawn).
+    writeFileSync(join(t.releaseDir, 'fleet.resolved.json'), saved.bytes);
+    writeFileSync(join(t.releaseDir, 'fleet.resolved.json.sig'), saved.signature);
+    await t.cp.poll();
+    expect(adoptedCommit()).toBe(C1);
+    expect(await health()).toMatchObject({ status: 'ok', alerts: [] });
+    publishTampered(C2);
+    await t.cp.poll();
+    expect((await health()).status).toBe('degraded');
+  });
+
   it('survives a database wipe too (the release copy lives next to the database)', async () => {
     await t.restart({ wipe: true });
     expect(adoptedCommit()).toBe(C1);

@@ -252,6 +252,11 @@ export class ArtifactPoller {
       verifyArtifact(b, s, this.verifyOptions()),
     );
     const unchanged = { release: { fleet, manifests: cur.manifests }, held: null };
+    if (fleet !== null && fleet === cur.fleet && !this.health['rollout-manifest'].ok) {
+      // The source is back to the adopted release (e.g. CI re-published it):
+      // its manifests all verified, so no manifest alert is current any more.
+      this.succeed('rollout-manifest', this.health['rollout-manifest'].signedAt ?? fleet.signedAt);
+    }
     if (fleet === null || fleet === cur.fleet) return unchanged;
     const { manifests, refused } = await this.manifestsOf(fleet, cur.manifests, { track: true });
     if (refused.length === 0) return { release: { fleet, manifests }, held: null };
