@@ -17,6 +17,8 @@ open
         code = opt types.str "Stable code." "CP_ERR_ARTIFACT_REJECTED" { };
         message = opt types.str "What is wrong." "fleet.resolved refused: BadSignature; keeping the snapshot signed 2026-05-16T01:00:00Z" { };
         since = opt t.timestamp "Since when." "2026-05-16T01:10:00Z" { };
+        artifact = opt (types.nullOr types.str) "Kind of the artifact the alert is about (fleet.resolved, rollout-manifest, revocations, bootstrap-nonces)." "rollout-manifest" { default = null; };
+        path = opt (types.nullOr types.str) "The artifact's path in the release layout." "rollouts/stable@0123abc.json" { default = null; };
       };
     }))) "Active alerts." [ ] { };
   };

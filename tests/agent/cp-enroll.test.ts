@@ -5,12 +5,16 @@
 // and keeps working with it. Bootstrap report: a token naming another key
 // is refused at /v1/enroll; the agent reports it once on
 // /v1/agent/bootstrap-report (recorded in the CP's event_log), keeps
-// retrying instead of crash-looping, and stops when asked.
+// retrying instead of crash-looping, and stops when asked. Lost answer: the
+// CP burned the token on an enrollment whose answer never reached the host;
+// the agent's retry (same key, same token) gets a re-issued certificate.
 import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateInfo, isAgentError, startAgent } from '../../ts/agent/index.ts';
+import { createCsr } from '../../ts/agent/enroll/csr.ts';
+import { loadHostKey } from '../../ts/agent/enroll/host-key.ts';
 import { mintToken } from '../cp/kit/release.ts';
 import { agentConfig, makeHost } from './support/fleet.ts';
 import {
@@ -122,5 +126,49 @@ describe('certificate renewal and bootstrap reports against the real CP', () => 
       db.close();
     }
     expect(isAgentError(await started, 'AGENT_ERR_ENROLL')).toBe(true);
+  }, 60_000);
+
+  it('enrolls although the CP burned its token on an answer the agent never got', async () => {
+    // The first answer is lost (the CP committed and issued; the host never
+    // saw the certificate): the token is burned.
+    const token = JSON.parse(readFileSync(w.tokenFile, 'utf8')) as Record<string, unknown>;
+    const c = await w.t.anonymous();
+    const lost = await c.request('/v1/enroll', {
+      body: { token, csrPem: await createCsr(loadHostKey(w.host.keyFile).key, w.host.name) },
+    });
+    c.close();
+    expect(lost.status).toBe(200);
+    const lostAt = Date.now();
+    // The agent, starting without a certificate, retries with the same key and token.
+    const stateDir = join(w.work, 'state-lost-answer');
+    const agent = await startAgent(
+      agentConfig({
+        port: w.port,
+        host: w.host,
+        stateDir,
+        trustFile: w.trustFile,
+        caFile: w.t.pki.caCertFile,
+        cacheUrl: w.cache.url,
+        tokenFile: w.tokenFile,
+      }),
+      {},
+    );
+    try {
+      const got = certificateInfo(readFileSync(join(stateDir, 'tls/client.crt'), 'utf8'));
+      expect(got.subject).toContain(`CN=${w.host.name}`);
+      const log = readFileSync(join(w.t.dir, 'state', 'issuance.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((e) => e['nonce'] === NONCE);
+      expect(log.map((e) => e['via'])).toEqual(['enroll', 'enroll-reissue']);
+      // The re-issued certificate works: the CP hears the host's heartbeats.
+      await until(
+        () => (w.t.cp.runtime.state.liveness.get(w.host.name)?.lastHeartbeatAt ?? 0) > lostAt,
+        30_000,
+      );
+    } finally {
+      await agent.stop();
+    }
   }, 60_000);
 });

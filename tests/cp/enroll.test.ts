@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintRaw, formatOpenSshPublicKey } from '../../ts/trust/index.ts';
-import { rfc3339 } from './kit/agent-sim.ts';
+import { MAX_TOKEN_REISSUES } from '../../ts/cp/runtime/enroll-tokens.ts';
+import { SimAgent, rfc3339 } from './kit/agent-sim.ts';
 import { connect } from './kit/client.ts';
 import { startTestCp, type TestCp } from './kit/harness.ts';
 import { csrFor, hostKey, type HostKey } from './kit/pki.ts';
@@ -17,6 +18,14 @@ let t: TestCp;
 let key: HostKey;
 const nonce = randomBytes(16).toString('hex');
 const nonce2 = randomBytes(16).toString('hex');
+const nonce3 = randomBytes(16).toString('hex');
+const nonce4 = randomBytes(16).toString('hex');
+const issuance = (): Record<string, unknown>[] =>
+  readFileSync(join(t.dir, 'state', 'issuance.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const later = (ms: number) => rfc3339(Date.now() + ms);
 const code = (r: { json: <T>() => T }) => r.json<{ error: { code: string } }>().error.code;
 
@@ -27,6 +36,8 @@ beforeAll(async () => {
       hosts: [
         { name: 'web-01', channel: 'stable', wave: 0, pubkey: formatOpenSshPublicKey(key.raw) },
         { name: 'web-02', channel: 'stable', wave: 0 },
+        { name: 'web-03', channel: 'stable', wave: 0 },
+        { name: 'web-04', channel: 'stable', wave: 0 },
       ],
       soakMinutes: [0],
       ciCommit: COMMIT,
@@ -37,6 +48,20 @@ beforeAll(async () => {
           nonce: nonce2,
           hostname: 'web-02',
           expiresAt: later(-1000),
+          mintedAt: null,
+          mintedBy: null,
+        },
+        {
+          nonce: nonce3,
+          hostname: 'web-03',
+          expiresAt: later(3_600_000),
+          mintedAt: null,
+          mintedBy: null,
+        },
+        {
+          nonce: nonce4,
+          hostname: 'web-04',
+          expiresAt: later(3_600_000),
           mintedAt: null,
           mintedBy: null,
         },
@@ -111,41 +136,116 @@ describe('enrollment', () => {
     c.close();
   });
 
-  it('issues a certificate for the host key, usable for mTLS, logged; a replay is 409', async () => {
-    const c = await t.anonymous();
+  it('issues a certificate for the host key, usable for mTLS, logged; a lost response is retried', async () => {
+    let c = await t.anonymous();
     const body = { token: token(), csrPem: await csrFor('web-01', key) };
     const r = await c.request('/v1/enroll', { body });
     expect(r.status).toBe(200);
-    const { certPem, notAfter } = r.json<{ certPem: string; notAfter: string }>();
+    const { notAfter } = r.json<{ certPem: string; notAfter: string }>();
     expect(Date.parse(notAfter)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
-    const agent = await connect(t.port, { ca: t.pki.caPem, cert: certPem, key: key.keyPem });
+    expect(issuance().at(-1)).toMatchObject({ hostname: 'web-01', via: 'enroll', nonce });
+    // The response is lost (the agent never saw `r`): the same key retries with
+    // the same token and gets a certificate again, logged as a re-issue.
+    const retry = await c.request('/v1/enroll', { body });
+    expect(retry.status).toBe(200);
+    expect(issuance().at(-1)).toMatchObject({
+      hostname: 'web-01',
+      via: 'enroll-reissue',
+      nonce,
+      issue: 2,
+      fingerprint: fingerprintRaw(key.raw),
+    });
+    // So is a CP crash after the commit: the burned token and its key survive a restart.
+    c.close();
+    await t.restart();
+    c = await t.anonymous();
+    const afterCrash = await c.request('/v1/enroll', {
+      body: { token: token(), csrPem: await csrFor('web-01', key) },
+    });
+    expect(afterCrash.status).toBe(200);
+    expect(issuance().at(-1)).toMatchObject({ via: 'enroll-reissue', issue: 3 });
+    const serials = issuance()
+      .filter((e) => e['nonce'] === nonce)
+      .map((e) => e['serial']);
+    expect(new Set(serials).size).toBe(3);
+    const count = issuance().length;
+    // Another key holding a copy of the token gets nothing: the token names the key.
+    const thief = await hostKey();
+    const stolen = await c.request('/v1/enroll', {
+      body: { token: token(), csrPem: await csrFor('web-01', thief) },
+    });
+    expect(stolen.status).toBe(403);
+    expect(code(stolen)).toBe('CP_ERR_TOKEN_CLAIM_MISMATCH');
+    expect(issuance()).toHaveLength(count);
+    const agent = await connect(t.port, {
+      ca: t.pki.caPem,
+      cert: afterCrash.json<{ certPem: string }>().certPem,
+      key: key.keyPem,
+    });
     const who = await agent.request('/v1/whoami');
     expect(who.json()).toMatchObject({ cn: 'web-01', role: 'agent' });
+    // Once the host heartbeated with a certificate nothing was lost: a replay is 409.
+    const hb = await new SimAgent('web-01', agent).heartbeat();
+    expect(hb.status).toBe(200);
     const replay = await c.request('/v1/enroll', { body });
     expect(replay.status).toBe(409);
     expect(code(replay)).toBe('CP_ERR_TOKEN_REPLAYED');
-    const log = readFileSync(join(t.dir, 'state', 'issuance.log'), 'utf8')
-      .trim()
-      .split('\n');
-    expect(JSON.parse(log.at(-1) as string)).toMatchObject({
-      hostname: 'web-01',
-      via: 'enroll',
-      nonce,
-    });
+    expect(replay.json<{ error: { details: { reason: string } } }>().error.details.reason).toBe(
+      'certificate-in-use',
+    );
+    expect(issuance()).toHaveLength(count);
     // Renewal: same key, new certificate; a different key is refused.
     const renewed = await agent.request('/v1/agent/renew', {
       body: { csrPem: await csrFor('web-01', key) },
     });
     expect(renewed.status).toBe(200);
-    const stolen = await agent.request('/v1/agent/renew', {
+    const otherKey = await agent.request('/v1/agent/renew', {
       body: { csrPem: await csrFor('web-01', await hostKey()) },
     });
-    expect(code(stolen)).toBe('CP_ERR_KEY_MISMATCH');
+    expect(code(otherKey)).toBe('CP_ERR_KEY_MISMATCH');
     const otherCn = await agent.request('/v1/agent/renew', {
       body: { csrPem: await csrFor('web-02', key) },
     });
     expect(code(otherCn)).toBe('CP_ERR_CN_MISMATCH');
     agent.close();
+    c.close();
+  });
+
+  it('stops re-issuing after the limit, and once the token expired', async () => {
+    const c = await t.anonymous();
+    const k3 = await hostKey();
+    const body = {
+      token: token({ hostname: 'web-03', nonce: nonce3 }, k3),
+      csrPem: await csrFor('web-03', k3),
+    };
+    for (let i = 0; i <= MAX_TOKEN_REISSUES; i++) {
+      expect((await c.request('/v1/enroll', { body })).status).toBe(200);
+    }
+    const over = await c.request('/v1/enroll', { body });
+    expect(over.status).toBe(409);
+    expect(over.json<{ error: { details: { reason: string } } }>().error.details.reason).toBe(
+      'reissue-limit',
+    );
+    const mine = issuance().filter((e) => e['nonce'] === nonce3);
+    expect(mine.map((e) => e['via'])).toEqual([
+      'enroll',
+      ...Array<string>(MAX_TOKEN_REISSUES).fill('enroll-reissue'),
+    ]);
+    // A token that expires: used, its response lost, retried after expiry → typed 401.
+    const k4 = await hostKey();
+    const short = {
+      token: token(
+        { hostname: 'web-04', nonce: nonce4, expiresAt: rfc3339(Date.now() + 1500) },
+        k4,
+      ),
+      csrPem: await csrFor('web-04', k4),
+    };
+    expect((await c.request('/v1/enroll', { body: short })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2000));
+    const late = await c.request('/v1/enroll', { body: short });
+    expect(late.status).toBe(401);
+    expect(code(late)).toBe('CP_ERR_TOKEN_EXPIRED');
+    expect(issuance().filter((e) => e['nonce'] === nonce4)).toHaveLength(1);
     c.close();
   });
 

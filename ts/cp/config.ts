@@ -53,6 +53,12 @@ export interface CpConfig {
   readonly trustFile: string | null;
   readonly dbPath: string;
   readonly issuanceLog: string;
+  /**
+   * Copy of the last adopted release (`last-release/` next to the database;
+   * null for `:memory:`): the fallback of a start whose source release
+   * cannot be adopted.
+   */
+  readonly releaseCacheDir: string | null;
   readonly releaseDir: string | null;
   readonly artifactUrl: string | null;
   readonly artifactTokenFile: string | null;
@@ -257,6 +263,7 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
     trustFile: str(r, 'trustFile'),
     dbPath,
     issuanceLog: str(r, 'issuanceLog') ?? join(dirname(dbPath), 'issuance.log'),
+    releaseCacheDir: dbPath === ':memory:' ? null : join(dirname(dbPath), 'last-release'),
     releaseDir: str(r, 'releaseDir'),
     artifactUrl: str(r, 'artifactUrl'),
     artifactTokenFile: str(r, 'artifactTokenFile'),

@@ -37,6 +37,7 @@ import { createCpServer, type CpServer } from './server/http.ts';
 import { openSqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/types.ts';
 import { ArtifactPoller } from './workers/artifact-poller.ts';
+import { releaseCache } from './workers/release-cache.ts';
 import { dirSource, httpSource, type ArtifactSource } from './workers/artifact-source.ts';
 import { PeriodicWorker, ReconcileLoop } from './workers/reconcile-loop.ts';
 
@@ -149,6 +150,7 @@ export async function createControlPlane(
           log,
           metrics,
           current: () => state.artifacts,
+          cache: config.releaseCacheDir === null ? null : releaseCache(config.releaseCacheDir),
           adopt: (snapshot) =>
             mutator.submit((b) => adoptArtifacts(deps, b, { snapshot, now: clock.now() })),
         });

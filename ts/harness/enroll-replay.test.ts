@@ -55,6 +55,13 @@ describe('checkEnrollRefused', () => {
     expect(r.detail).toMatch(/2 enrollment certificate\(s\)/);
   });
 
+  it('fails when a certificate was re-issued for the token at or after the replay', () => {
+    const log = logWith(line(T0, 'aa'), line(T0 + 60_000, 'dd', 'enroll-reissue'));
+    const r = check(new Map([['web-01', refused]]), log);
+    expect(r.ok).toBe(false);
+    expect(r.detail).toMatch(/1 at or after the replay/);
+  });
+
   it('fails when the only certificate is not the token nonce', () => {
     const r = check(new Map([['web-01', refused]]), logWith(line(T0, 'aa', 'enroll', 'other')));
     expect(r.ok).toBe(false);

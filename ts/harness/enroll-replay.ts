@@ -2,7 +2,9 @@
 // `replayEnrollToken` presents a host's bootstrap token a second time, after
 // the host's own agent has enrolled with it, with a fresh CSR signed by the
 // host's key — the strongest replay, so only the single-use nonce stands
-// between it and a certificate. It is a direct `POST /v1/enroll` from outside
+// between it and a certificate (the CP re-issues for the same key only while
+// the host was never heard from, i.e. its first response may have been lost;
+// this host has converged, so its certificate arrived). It is a direct `POST /v1/enroll` from outside
 // the agent (an attacker holding a copy of the token), over the same TLS the
 // agents use. The condition `enrollRefused` then judges from outside the CP:
 // the replay was answered 409 CP_ERR_TOKEN_REPLAYED without a certificate,
@@ -135,7 +137,8 @@ export function checkEnrollRefused(options: {
     const mine = log.filter((e) => e.hostname === h);
     const enrolled = mine.filter((e) => e.via === 'enroll');
     const nonce = options.nonceOf(h);
-    const sinceReplay = mine.filter((e) => Date.parse(e.at) >= r.at && e.via === 'enroll');
+    // A re-issue (`enroll-reissue`) after the replay is as bad as a new enrollment.
+    const sinceReplay = mine.filter((e) => Date.parse(e.at) >= r.at && e.via.startsWith('enroll'));
     if (enrolled.length !== 1 || enrolled[0]!.nonce !== nonce || sinceReplay.length > 0) {
       bad.push(
         `${h}: issuance log has ${enrolled.length} enrollment certificate(s) (serials ${enrolled.map((e) => e.serial).join(', ') || 'none'}), ${sinceReplay.length} at or after the replay; want exactly one, the host's own, issued before`,

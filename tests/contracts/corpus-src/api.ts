@@ -233,9 +233,27 @@ export const operatorApi: Corpus[] = [
         },
       ],
       ['starting', { status: 'starting', version: '0.2.0', fleetSignedAt: null, alerts: [] }],
+      [
+        'alert naming its artifact',
+        {
+          status: 'degraded',
+          version: '0.2.0',
+          fleetSignedAt: TS,
+          alerts: [
+            {
+              code: 'TRUST_ERR_BAD_SIGNATURE',
+              message: 'rollout-manifest rollouts/stable@0123abc.json: signature does not verify',
+              since: TS,
+              artifact: 'rollout-manifest',
+              path: 'rollouts/stable@0123abc.json',
+            },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: alerts object', ['alerts'], {}],
+      ['wrong type: alert path', ['alerts', 0, 'path'], 7],
       ['missing required: status', ['status'], undefined],
       ['unknown status', ['status'], 'red'],
       ['bad timestamp', ['alerts', 0, 'since'], 'now'],

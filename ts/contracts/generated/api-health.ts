@@ -6,6 +6,10 @@ export interface ApiHealth {
    */
   alerts: {
     /**
+     * Kind of the artifact the alert is about (fleet.resolved, rollout-manifest, revocations, bootstrap-nonces).
+     */
+    artifact?: null | string;
+    /**
      * Stable code.
      */
     code: string;
@@ -13,6 +17,10 @@ export interface ApiHealth {
      * What is wrong.
      */
     message: string;
+    /**
+     * The artifact's path in the release layout.
+     */
+    path?: null | string;
     /**
      * Since when.
      */

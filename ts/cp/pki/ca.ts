@@ -15,10 +15,12 @@ export interface IssueRequest {
   readonly fingerprint: string;
   readonly now: number;
   readonly validityMs: number;
-  /** Why: `enroll` or `renew`. */
-  readonly via: 'enroll' | 'renew';
+  /** Why: `enroll`, `enroll-reissue` (a lost-response retry of an enrollment) or `renew`. */
+  readonly via: 'enroll' | 'enroll-reissue' | 'renew';
   /** Token nonce for enrollments. */
   readonly nonce: string | null;
+  /** For `enroll-reissue`: which certificate of the token this is (2, 3, …). */
+  readonly issue?: number;
 }
 
 /** An issued certificate. */
@@ -82,6 +84,7 @@ export async function loadFleetCa(options: {
           notBefore: new Date(issued.notBefore).toISOString(),
           notAfter: new Date(issued.notAfter).toISOString(),
           nonce: req.nonce,
+          ...(req.issue === undefined ? {} : { issue: req.issue }),
         }) + '\n',
         { flag: 'a' },
       );

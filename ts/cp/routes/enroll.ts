@@ -4,7 +4,9 @@
 // `/v1/agent/bootstrap-report` records pre-certificate failures. The token is
 // verified by ts/trust (org root key, claims, expiry), its nonce must be in
 // the signed bootstrap-nonces allowlist and is burned durably before the
-// certificate is issued.
+// certificate is issued. The same key presenting it again before its host was
+// heard from is a lost-response retry and gets a re-issue
+// (runtime/enroll-tokens.ts); anything else is a 409 replay.
 import type { BootstrapReport, EnrollRequest, RenewRequest } from '../../contracts/index.ts';
 import {
   bytesEqual,
@@ -15,7 +17,8 @@ import {
 import { CpError } from '../errors.ts';
 import { verifyCsr } from '../pki/csr.ts';
 import { rawEd25519FromSpki, x509 } from '../pki/x509.ts';
-import { consumeNonce, recordBootstrapReport } from '../runtime/reconcile.ts';
+import { claimToken } from '../runtime/enroll-tokens.ts';
+import { recordBootstrapReport } from '../runtime/reconcile.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 import type { Route } from '../server/types.ts';
 import { callerCn } from './agent.ts';
@@ -96,29 +99,47 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
             new CpError('CP_ERR_TOKEN_EXPIRED', `allowlist entry expired at ${entry.expiresAt}`),
           );
         }
-        const fresh = await rt.mutator.submit((b) =>
-          consumeNonce(rt.deps, b, {
+        const use = await rt.mutator.submit((b) =>
+          claimToken(rt.deps, b, {
             nonce: claims.nonce,
             hostname: claims.hostname,
+            fingerprint: csr.fingerprint,
             expiresAt,
             now,
           }),
         );
-        if (!fresh)
-          refuse(rt, new CpError('CP_ERR_TOKEN_REPLAYED', 'bootstrap token already used'));
+        if (use.kind === 'replay') {
+          refuse(
+            rt,
+            new CpError('CP_ERR_TOKEN_REPLAYED', `bootstrap token already used (${use.reason})`, {
+              reason: use.reason,
+              firstUsedAt: new Date(use.firstUsedAt).toISOString(),
+            }),
+          );
+        }
+        // A re-issue answers a retry whose first response was lost (see
+        // runtime/enroll-tokens.ts); the issuance log says so.
+        const via = use.kind === 'reissue' ? 'enroll-reissue' : 'enroll';
         const cert = await rt.ca.issue({
           hostname: claims.hostname,
           publicKeyRaw: csr.publicKeyRaw,
           fingerprint: csr.fingerprint,
           now,
           validityMs: rt.config.certValidityMs,
-          via: 'enroll',
+          via,
           nonce: claims.nonce,
+          ...(use.kind === 'reissue' ? { issue: use.issue } : {}),
         });
-        rt.metrics.certsIssued.inc({ via: 'enroll' });
+        rt.metrics.certsIssued.inc({ via });
         rt.log.info(
-          { host: claims.hostname, serial: cert.serial },
-          'client certificate issued (enroll)',
+          {
+            host: claims.hostname,
+            serial: cert.serial,
+            ...(use.kind === 'reissue' ? { issue: use.issue } : {}),
+          },
+          use.kind === 'reissue'
+            ? 'client certificate re-issued (enroll retry by the same key)'
+            : 'client certificate issued (enroll)',
         );
         return {
           status: 200,

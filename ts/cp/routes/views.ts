@@ -252,8 +252,10 @@ export function healthAlerts(rt: CpRuntime): Pick<ApiHealth, 'alerts' | 'fleetSi
     if (h.ok || h.lastError === null) continue;
     alerts.push({
       code: h.lastError.code,
-      message: `${artifact}: ${h.lastError.message}${h.signedAt ? `; keeping the snapshot signed ${h.signedAt}` : ''}`,
+      message: `${artifact} ${h.lastError.path}: ${h.lastError.message}${h.signedAt ? `; keeping the snapshot signed ${h.signedAt}` : ''}`,
       since: toRfc3339(h.lastError.at),
+      artifact,
+      path: h.lastError.path,
     });
   }
   return { alerts, fleetSignedAt: rt.state.artifacts.fleet?.signedAt ?? null };

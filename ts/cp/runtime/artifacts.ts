@@ -51,5 +51,6 @@ export interface ArtifactHealth {
   present: boolean;
   lastVerifiedAt: number | null;
   signedAt: string | null;
-  lastError: { code: string; message: string; at: number } | null;
+  /** The latest failure; `path` names the file (e.g. `rollouts/stable@<commit>.json`). */
+  lastError: { code: string; message: string; at: number; path: string } | null;
 }

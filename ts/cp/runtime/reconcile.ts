@@ -284,30 +284,6 @@ export function adoptArtifacts(
   }
 }
 
-/** Burns a bootstrap nonce; `false` when it was already used (replay). */
-export function consumeNonce(
-  deps: RuntimeDeps,
-  batch: Batch,
-  args: {
-    readonly nonce: string;
-    readonly hostname: string;
-    readonly expiresAt: number;
-    readonly now: number;
-  },
-): boolean {
-  const { state } = deps;
-  if (state.tokens.has(args.nonce)) return false;
-  const row = {
-    nonce: args.nonce,
-    hostname: args.hostname,
-    usedAt: args.now,
-    expiresAt: args.expiresAt,
-  };
-  state.tokens.set(args.nonce, row);
-  batch.push({ op: 'insertTokenUse', row });
-  return true;
-}
-
 /** Records a pre-certificate failure report in the event log. */
 export function recordBootstrapReport(
   batch: Batch,

@@ -119,6 +119,14 @@ CREATE TABLE cert_revocations (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'token_replay binds the enrolled key and counts re-issues (lost enroll responses)',
+    sql: `
+ALTER TABLE token_replay ADD COLUMN pubkey_fingerprint TEXT; -- security lookup (accepted loss, same bound): key the token was first used with; only it may retry
+ALTER TABLE token_replay ADD COLUMN issued_count INTEGER NOT NULL DEFAULT 1; -- security lookup (accepted loss, same bound): certificates issued for the token (1 + re-issues)
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

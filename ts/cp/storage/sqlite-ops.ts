@@ -35,8 +35,8 @@ export const WRITE_SQL: Readonly<Record<string, string>> = {
        current_closure = excluded.current_closure, agent_version = excluded.agent_version, uptime_secs = excluded.uptime_secs`,
   insertProbeFailure:
     'INSERT INTO probe_failures (rollout_id, hostname, probe_name, control_id, framework, observed_at, event_log_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  insertTokenUse:
-    'INSERT INTO token_replay (nonce, hostname, used_at, expires_at) VALUES (?, ?, ?, ?)',
+  putTokenUse: `INSERT INTO token_replay (nonce, hostname, used_at, expires_at, pubkey_fingerprint, issued_count)
+     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO UPDATE SET issued_count = excluded.issued_count`,
   clearRevocations: 'DELETE FROM cert_revocations',
   insertRevocation:
     'INSERT OR REPLACE INTO cert_revocations (hostname, not_before, reason, revoked_by) VALUES (?, ?, ?, ?)',
@@ -192,10 +192,17 @@ export function toStatements(ops: readonly WriteOp[]): Statement[] {
           0,
         ]);
         break;
-      case 'insertTokenUse':
+      case 'putTokenUse':
         out.push([
-          'insertTokenUse',
-          [o.row.nonce, o.row.hostname, o.row.usedAt, o.row.expiresAt],
+          'putTokenUse',
+          [
+            o.row.nonce,
+            o.row.hostname,
+            o.row.usedAt,
+            o.row.expiresAt,
+            o.row.fingerprint,
+            o.row.issued,
+          ],
           0,
         ]);
         break;

@@ -23,17 +23,39 @@ describe('SQLite storage', () => {
   it('migrates idempotently and runs in WAL mode', async () => {
     const path = tmpDb();
     const s = openSqliteStorage(path);
-    expect(await s.migrate()).toBe(1);
+    expect(await s.migrate()).toBe(2);
     await s.close();
     const again = openSqliteStorage(path);
-    expect(await again.migrate()).toBe(1);
+    expect(await again.migrate()).toBe(2);
     expect(await again.integrityCheck()).toBe('ok');
     await again.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const versions = raw.prepare('SELECT version FROM schema_migrations').all();
-    expect(versions).toEqual([{ version: 1 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
     raw.close();
+  });
+
+  it('upgrades a version-1 database: old token_replay rows are unbound, issued once', async () => {
+    const path = tmpDb();
+    const raw = new Database(path);
+    raw.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    raw.exec(MIGRATIONS[0]?.sql ?? '');
+    raw.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run('v1');
+    raw
+      .prepare(
+        'INSERT INTO token_replay (nonce, hostname, used_at, expires_at) VALUES (?, ?, ?, ?)',
+      )
+      .run('n0', 'web-01', 5, 9);
+    raw.close();
+    const s = openSqliteStorage(path);
+    expect(await s.migrate()).toBe(2);
+    expect((await s.load()).tokens).toEqual([
+      { nonce: 'n0', hostname: 'web-01', usedAt: 5, expiresAt: 9, fingerprint: null, issued: 1 },
+    ]);
+    await s.close();
   });
 
   it('annotates every column as derivable or accepted loss (contracts §IV)', () => {
@@ -85,8 +107,15 @@ describe('SQLite storage', () => {
   it('rolls back the whole batch when one write fails', async () => {
     const s = openSqliteStorage(tmpDb());
     await s.migrate();
-    const use = { nonce: 'n1', hostname: 'h', usedAt: 1, expiresAt: 2 };
-    await s.commit([{ op: 'insertTokenUse', row: use }]);
+    const use = {
+      nonce: 'n1',
+      hostname: 'h',
+      usedAt: 1,
+      expiresAt: 2,
+      fingerprint: 'fp',
+      issued: 1,
+    };
+    await s.commit([{ op: 'putTokenUse', row: use }]);
     await expect(
       s.commit([
         {
@@ -99,12 +128,26 @@ describe('SQLite storage', () => {
             uptimeSecs: null,
           },
         },
-        { op: 'insertTokenUse', row: use },
+        { op: 'putTokenUse', row: { ...use, issued: 2 } },
+        {
+          op: 'appendEvent',
+          id: 1,
+          // violates the stream CHECK constraint: the whole batch must roll back
+          row: {
+            recordedAt: 1,
+            stream: 'nope' as 'cp',
+            rolloutId: null,
+            hostname: null,
+            agentSeq: null,
+            kind: 'X',
+            body: {},
+          },
+        },
       ]),
     ).rejects.toMatchObject({ code: 'CP_ERR_STORAGE' });
     const state = await s.load();
     expect(state.hosts).toEqual([]);
-    expect(state.tokens).toHaveLength(1);
+    expect(state.tokens).toEqual([use]);
     await s.close();
   });
 

@@ -188,12 +188,16 @@ class SqliteStorage implements Storage {
         hostname: string;
         used_at: number;
         expires_at: number;
+        pubkey_fingerprint: string | null;
+        issued_count: number;
       }[]
     ).map((r) => ({
       nonce: r.nonce,
       hostname: r.hostname,
       usedAt: r.used_at,
       expiresAt: r.expires_at,
+      fingerprint: r.pubkey_fingerprint,
+      issued: r.issued_count,
     }));
     return { hostRecords, rollouts, quarantines, hosts, dispatches, revocations, tokens };
   }

@@ -56,6 +56,13 @@ export interface TokenUseRow {
   readonly hostname: string;
   readonly usedAt: number;
   readonly expiresAt: number;
+  /**
+   * Fingerprint of the key the token was first used with (null on rows
+   * written before schema version 2: such a token is never re-issued).
+   */
+  readonly fingerprint: string | null;
+  /** Certificates issued for the token: 1, plus one per lost-response retry. */
+  readonly issued: number;
 }
 
 /** One write of a batch. `eventRef` names an `appendEvent` op of the same batch. */
@@ -96,7 +103,7 @@ export type WriteOp =
       readonly observedAt: number;
       readonly eventRef: number | null;
     }
-  | { readonly op: 'insertTokenUse'; readonly row: TokenUseRow }
+  | { readonly op: 'putTokenUse'; readonly row: TokenUseRow }
   | { readonly op: 'replaceRevocations'; readonly rows: readonly RevocationRow[] }
   | { readonly op: 'pruneEvents'; readonly before: number }
   | { readonly op: 'pruneTokens'; readonly before: number };

@@ -2,9 +2,14 @@
 // sources, verifies each with ts/trust (fleet.resolved; rollout manifests
 // against the fleetResolvedHash anchor of the verified fleet; revocations;
 // bootstrap nonces) and hands a new snapshot to the mutator. A failed
-// verification keeps the last verified artifact and raises an alert (error
-// log, `nixfleet_cp_artifact_alert` metric, `/healthz` detail). Must never
-// adopt bytes that did not verify.
+// verification keeps the last verified artifact and raises an alert naming
+// the artifact and its path (error log, `nixfleet_cp_artifact_alert` metric,
+// `/healthz` detail). A release is adopted whole: a new fleet.resolved only
+// together with every channel manifest it implies, otherwise it is held back
+// and the last adopted release stays (docs/control-plane.md, "Artifacts").
+// The last adopted release is kept on disk (release-cache.ts) as the fallback
+// of a fresh start whose source release cannot be adopted. Must never adopt
+// bytes that did not verify.
 import {
   bytesEqual,
   verifyArtifact,
@@ -12,9 +17,8 @@ import {
   verifyRevocations,
   verifyRolloutManifest,
   type TrustConfig,
-  type VerifyResult,
 } from '../../trust/index.ts';
-import type { RolloutManifest } from '../../contracts/index.ts';
+import type { FleetResolved, RolloutManifest } from '../../contracts/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
@@ -25,6 +29,17 @@ import type {
   VerifiedArtifact,
 } from '../runtime/artifacts.ts';
 import type { ArtifactSource } from './artifact-source.ts';
+import type { ReleaseCache } from './release-cache.ts';
+import {
+  fetchVerified,
+  manifestExpected,
+  readPair,
+  verifyPair,
+  type Fetched,
+  type Read,
+  type SignedPair,
+  type Verify,
+} from './signed-pair.ts';
 
 /** Options of {@link ArtifactPoller}. */
 export interface PollerOptions {
@@ -37,6 +52,8 @@ export interface PollerOptions {
   readonly current: () => ArtifactSnapshot;
   /** Installs a changed snapshot (through the mutator). */
   readonly adopt: (snapshot: ArtifactSnapshot) => Promise<void>;
+  /** On-disk copy of the last adopted release; null: no fallback (in-memory database). */
+  readonly cache?: ReleaseCache | null;
 }
 
 const NAMES: readonly ArtifactName[] = [
@@ -45,6 +62,14 @@ const NAMES: readonly ArtifactName[] = [
   'revocations',
   'bootstrap-nonces',
 ];
+
+const ROLLOUT_ID = /^[a-z0-9_-]+@[0-9a-f]+$/;
+
+/** A fleet.resolved and the manifests adopted with it. */
+interface Release {
+  readonly fleet: VerifiedArtifact<FleetResolved> | null;
+  readonly manifests: ReadonlyMap<string, VerifiedArtifact<RolloutManifest>>;
+}
 
 function freshHealth(): ArtifactHealth {
   return { ok: true, present: false, lastVerifiedAt: null, signedAt: null, lastError: null };
@@ -56,6 +81,7 @@ export class ArtifactPoller {
     NAMES.map((n) => [n, freshHealth()]),
   ) as Record<ArtifactName, ArtifactHealth>;
   private polling: Promise<void> | null = null;
+  private restoreTried = false;
 
   constructor(private readonly o: PollerOptions) {}
 
@@ -88,23 +114,15 @@ export class ArtifactPoller {
     return null;
   }
 
-  private async pair(rel: string): Promise<{ bytes: Uint8Array; sig: Uint8Array } | null> {
-    const bytes = await this.read(rel);
-    if (bytes === null) return null;
-    const sig = await this.read(`${rel}.sig`);
-    if (sig === null) throw new Error(`${rel}.sig is missing`);
-    return { bytes, sig };
-  }
-
-  private fail(name: ArtifactName, code: string, message: string): void {
+  private fail(name: ArtifactName, code: string, message: string, path: string): void {
     const at = this.o.clock.now();
     const h = this.health[name];
     h.ok = false;
-    h.lastError = { code, message, at };
+    h.lastError = { code, message, at, path };
     this.o.metrics.artifactFailures.inc({ artifact: name, code });
     this.o.metrics.artifactAlert.set(1, { artifact: name });
     this.o.log.error(
-      { artifact: name, code, reason: message, alert: 'ArtifactVerificationFailed' },
+      { artifact: name, path, code, reason: message, alert: 'ArtifactVerificationFailed' },
       'artifact verification failed; keeping the last verified snapshot',
     );
   }
@@ -121,6 +139,12 @@ export class ArtifactPoller {
     this.o.metrics.artifactAlert.set(0, { artifact: name });
   }
 
+  private fetchVerified<T>(rel: string, verify: Verify<T>, read?: Read): Promise<Fetched<T>> {
+    return fetchVerified(read ?? ((r) => this.read(r)), rel, this.o.trust, verify, () =>
+      this.o.clock.now(),
+    );
+  }
+
   /**
    * Fetches and verifies one artifact; returns the new verified artifact, the
    * previous one (unchanged bytes or failure) or null (absent).
@@ -129,13 +153,13 @@ export class ArtifactPoller {
     name: ArtifactName,
     rel: string,
     prev: VerifiedArtifact<T> | null,
-    verify: (bytes: Uint8Array, sig: Uint8Array) => VerifyResult<T>,
+    verify: Verify<T>,
   ): Promise<VerifiedArtifact<T> | null> {
-    let got: { bytes: Uint8Array; sig: Uint8Array } | null;
+    let got: SignedPair | null;
     try {
-      got = await this.pair(rel);
+      got = await readPair((r) => this.read(r), rel);
     } catch (e) {
-      this.fail(name, 'CP_ERR_ARTIFACT_FETCH', (e as Error).message);
+      this.fail(name, 'CP_ERR_ARTIFACT_FETCH', (e as Error).message, rel);
       return prev;
     }
     if (got === null) {
@@ -146,64 +170,199 @@ export class ArtifactPoller {
       this.succeed(name, prev.signedAt);
       return prev;
     }
-    if (this.o.trust === null) {
-      this.fail(name, 'CP_ERR_NO_TRUST', 'no --trust-file: signed artifacts cannot be verified');
+    const r = verifyPair(got, this.o.trust, verify, this.o.clock.now());
+    if (r.kind !== 'ok') {
+      if (r.kind === 'error') this.fail(name, r.code, r.message, rel);
       return prev;
     }
-    const r = verify(got.bytes, got.sig);
-    if (!r.ok) {
-      this.fail(name, r.error.code, r.error.message);
-      return prev;
+    this.succeed(name, r.artifact.signedAt);
+    return r.artifact;
+  }
+
+  /**
+   * The manifests a fleet implies (`<channel>@<ciCommit>`), verified against
+   * its hash, added to `known`. `refused` lists every one that is present
+   * but does not verify, or is missing although the release must carry it.
+   * With `track`, failures raise alerts and a full success clears them.
+   */
+  private async manifestsOf(
+    fleet: VerifiedArtifact<FleetResolved>,
+    known: ReadonlyMap<string, VerifiedArtifact<RolloutManifest>>,
+    options: { readonly read?: Read; readonly track: boolean },
+  ): Promise<{
+    manifests: ReadonlyMap<string, VerifiedArtifact<RolloutManifest>>;
+    refused: string[];
+  }> {
+    const ref = fleet.value.meta.ciCommit;
+    const refused: string[] = [];
+    if (ref === null) return { manifests: known, refused };
+    const next = new Map(known);
+    let signedAt: string | null = null;
+    for (const channel of Object.keys(fleet.value.channels).sort()) {
+      const id = `${channel}@${ref}`;
+      if (next.has(id) || !ROLLOUT_ID.test(id)) continue;
+      const rel = `rollouts/${id}.json`;
+      const r = await this.fetchVerified<RolloutManifest>(
+        rel,
+        (b, s) =>
+          verifyRolloutManifest(b, s, {
+            ...this.verifyOptions(),
+            expectedRolloutId: id,
+            fleetResolvedHash: fleet.sha256,
+          }),
+        options.read,
+      );
+      if (r.kind === 'ok') {
+        next.set(id, r.artifact);
+        signedAt = r.artifact.signedAt;
+        continue;
+      }
+      if (r.kind === 'absent' && !manifestExpected(fleet.value, channel)) continue;
+      const code = r.kind === 'absent' ? 'CP_ERR_ARTIFACT_MISSING' : r.code;
+      const message =
+        r.kind === 'absent'
+          ? `${rel} is not published although channel ${channel} has hosts`
+          : r.message;
+      refused.push(`${rel} (${code})`);
+      if (options.track) this.fail('rollout-manifest', code, message, rel);
     }
-    this.succeed(name, r.value.signedAt);
+    if (options.track && refused.length === 0 && signedAt !== null) {
+      this.succeed('rollout-manifest', signedAt);
+    }
+    return { manifests: next.size === known.size ? known : next, refused };
+  }
+
+  private verifyOptions(): { trust: TrustConfig; now: Date; freshnessWindowSecs: number } {
     return {
-      value: r.value.value,
-      bytes: got.bytes,
-      signature: got.sig,
-      sha256: r.value.sha256,
-      signedAt: r.value.signedAt,
-      adoptedAt: this.o.clock.now(),
+      trust: this.o.trust as TrustConfig,
+      now: new Date(this.o.clock.now()),
+      freshnessWindowSecs: Math.floor(this.o.freshnessMs / 1000),
     };
+  }
+
+  /**
+   * The source's release: its fleet.resolved with every manifest it implies,
+   * or — when a manifest is refused — the current release unchanged (held
+   * back, with an alert on fleet.resolved naming what held it).
+   */
+  private async sourceRelease(
+    cur: ArtifactSnapshot,
+  ): Promise<{ release: Release; held: string | null }> {
+    const fleet = await this.one('fleet.resolved', 'fleet.resolved.json', cur.fleet, (b, s) =>
+      verifyArtifact(b, s, this.verifyOptions()),
+    );
+    const unchanged = { release: { fleet, manifests: cur.manifests }, held: null };
+    if (fleet !== null && fleet === cur.fleet && !this.health['rollout-manifest'].ok) {
+      // The source is back to the adopted release (e.g. CI re-published it):
+      // its manifests all verified, so no manifest alert is current any more.
+      this.succeed('rollout-manifest', this.health['rollout-manifest'].signedAt ?? fleet.signedAt);
+    }
+    if (fleet === null || fleet === cur.fleet) return unchanged;
+    const { manifests, refused } = await this.manifestsOf(fleet, cur.manifests, { track: true });
+    if (refused.length === 0) return { release: { fleet, manifests }, held: null };
+    return {
+      release: { fleet: cur.fleet, manifests: cur.manifests },
+      held: `release ${fleet.value.meta.ciCommit ?? ''} signed ${fleet.signedAt} held back: ${refused.join(', ')} refused`,
+    };
+  }
+
+  /** The cached last adopted release, verified like a source; null if none verifies. */
+  private async restore(): Promise<Release | null> {
+    const cache = this.o.cache ?? null;
+    if (cache === null || this.o.trust === null) return null;
+    const read: Read = (rel) => cache.source.read(rel);
+    const f = await this.fetchVerified(
+      'fleet.resolved.json',
+      (b, s) => verifyArtifact(b, s, this.verifyOptions()),
+      read,
+    );
+    if (f.kind !== 'ok') {
+      if (f.kind === 'error') {
+        this.o.log.warn(
+          { dir: cache.dir, code: f.code, reason: f.message },
+          'cached release refused',
+        );
+      }
+      return null;
+    }
+    const { manifests, refused } = await this.manifestsOf(f.artifact, new Map(), {
+      read,
+      track: false,
+    });
+    if (refused.length > 0) {
+      this.o.log.warn({ dir: cache.dir, refused }, 'cached release refused');
+      return null;
+    }
+    this.o.log.warn(
+      {
+        dir: cache.dir,
+        ciCommit: f.artifact.value.meta.ciCommit,
+        signedAt: f.artifact.signedAt,
+        alert: 'ReleaseRestoredFromCache',
+      },
+      'the source release cannot be adopted: restored the last release this CP adopted',
+    );
+    return { fleet: f.artifact, manifests };
+  }
+
+  private saveToCache(release: Release): void {
+    const cache = this.o.cache ?? null;
+    const fleet = release.fleet;
+    if (cache === null || fleet === null) return;
+    const ref = fleet.value.meta.ciCommit;
+    const mine = [...release.manifests].filter(
+      ([id]) => ref !== null && id.endsWith(`@${ref}`) && id.split('@')[0]! in fleet.value.channels,
+    );
+    try {
+      cache.save(
+        { rel: 'fleet.resolved.json', bytes: fleet.bytes, signature: fleet.signature },
+        mine.map(([id, m]) => ({
+          rel: `rollouts/${id}.json`,
+          bytes: m.bytes,
+          signature: m.signature,
+        })),
+      );
+    } catch (e) {
+      this.o.log.warn(
+        { err: e, dir: cache.dir, code: 'CP_ERR_ARTIFACT_CACHE' },
+        'cannot keep a copy of the adopted release; a restart will depend on the source',
+      );
+    }
   }
 
   private async poll(): Promise<void> {
     const cur = this.o.current();
-    const trust = this.o.trust as TrustConfig;
-    const opts = () => ({
-      trust,
-      now: new Date(this.o.clock.now()),
-      freshnessWindowSecs: Math.floor(this.o.freshnessMs / 1000),
-    });
-    const fleet = await this.one('fleet.resolved', 'fleet.resolved.json', cur.fleet, (b, s) =>
-      verifyArtifact(b, s, opts()),
-    );
-    let manifests = cur.manifests;
-    if (fleet !== null && fleet.value.meta.ciCommit !== null) {
-      const ref = fleet.value.meta.ciCommit;
-      const next = new Map(manifests);
-      for (const channel of Object.keys(fleet.value.channels).sort()) {
-        const id = `${channel}@${ref}`;
-        if (next.has(id) || !/^[a-z0-9_-]+@[0-9a-f]+$/.test(id)) continue;
-        const m = await this.one<RolloutManifest>(
-          'rollout-manifest',
-          `rollouts/${id}.json`,
-          null,
-          (b, s) =>
-            verifyRolloutManifest(b, s, {
-              ...opts(),
-              expectedRolloutId: id,
-              fleetResolvedHash: fleet.sha256,
-            }),
-        );
-        if (m !== null) next.set(id, m);
+    const source = await this.sourceRelease(cur);
+    let release = source.release;
+    let fromSource = true;
+    if (release.fleet === null && cur.fleet === null && !this.restoreTried) {
+      // A fresh start whose source release cannot be adopted: fall back once
+      // to the last release this CP adopted (its rollouts need their manifests).
+      this.restoreTried = true;
+      const restored = await this.restore();
+      if (restored !== null) {
+        release = restored;
+        fromSource = false;
       }
-      if (next.size !== manifests.size) manifests = next;
+    }
+    const { fleet, manifests } = release;
+    if (source.held !== null) {
+      const kept =
+        fleet === null
+          ? 'no release adopted'
+          : `keeping ${fleet.value.meta.ciCommit ?? 'the release'} signed ${fleet.signedAt}${fromSource ? '' : " (restored from the CP's copy)"}`;
+      this.fail(
+        'fleet.resolved',
+        'CP_ERR_RELEASE_HELD',
+        `${source.held}; ${kept}`,
+        'fleet.resolved.json',
+      );
     }
     const revocations = await this.one('revocations', 'revocations.json', cur.revocations, (b, s) =>
-      verifyRevocations(b, s, opts()),
+      verifyRevocations(b, s, this.verifyOptions()),
     );
     const nonces = await this.one('bootstrap-nonces', 'bootstrap-nonces.json', cur.nonces, (b, s) =>
-      verifyBootstrapNonces(b, s, opts()),
+      verifyBootstrapNonces(b, s, this.verifyOptions()),
     );
     if (
       fleet !== cur.fleet ||
@@ -217,11 +376,15 @@ export class ArtifactPoller {
             ciCommit: fleet.value.meta.ciCommit,
             signedAt: fleet.signedAt,
             hosts: Object.keys(fleet.value.hosts).length,
+            rollouts: [...manifests.keys()].filter((id) =>
+              id.endsWith(`@${fleet.value.meta.ciCommit ?? ''}`),
+            ),
           },
           'fleet.resolved adopted',
         );
       }
       await this.o.adopt({ fleet, manifests, revocations, nonces });
+      if (fromSource && fleet !== cur.fleet) this.saveToCache(release);
     }
   }
 }
