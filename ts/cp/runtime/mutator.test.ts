@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.ts';
 import { CpMetrics } from '../metrics.ts';
 import { openSqliteStorage } from '../storage/sqlite.ts';
-import type { Storage, WriteOp } from '../storage/types.ts';
+import type { EventStream, Storage, WriteOp } from '../storage/types.ts';
 import type { Batch } from './batch.ts';
 import { Mutator } from './mutator.ts';
 import { CpState } from './state.ts';
@@ -133,18 +133,30 @@ describe('Mutator', () => {
 
   it('refuses the batch that ran on top of a failed commit, reloads, then carries on', async () => {
     const { mutator, state, gate, rows } = await setup();
-    // A: one nonce burnt twice in one transaction → PRIMARY KEY violation at commit.
+    // A: an in-memory change, and a row the schema refuses (stream CHECK) → the commit fails.
     const a = mutator.submit((b) => {
       append('A')(b);
-      const row = { nonce: 'n1', hostname: 'h', usedAt: 0, expiresAt: 1 };
-      state.tokens.set('n1', row);
-      b.push({ op: 'insertTokenUse', row });
-      b.push({ op: 'insertTokenUse', row });
+      state.liveness.set('h1', {
+        hostname: 'h1',
+        lastHeartbeatAt: 0,
+        currentClosure: null,
+        agentVersion: null,
+        uptimeSecs: null,
+      });
+      b.appendEvent({
+        recordedAt: 0,
+        stream: 'no-such-stream' as EventStream,
+        rolloutId: null,
+        hostname: null,
+        agentSeq: null,
+        kind: 'Bad',
+        body: {},
+      });
     });
     await until(() => gate.started() === 1);
-    // B runs on top of A's in-memory state (it sees the nonce A burnt).
+    // B runs on top of A's in-memory state (it sees A's change).
     let bSaw: boolean | null = null;
-    const b = mutator.submit((bt) => (append('B')(bt), (bSaw = state.tokens.has('n1'))));
+    const b = mutator.submit((bt) => (append('B')(bt), (bSaw = state.liveness.has('h1'))));
     await until(() => bSaw !== null);
     expect(bSaw).toBe(true);
     gate.release();
@@ -155,7 +167,7 @@ describe('Mutator', () => {
     });
     expect(gate.started()).toBe(1); // B never reached storage
     // The reload dropped A's in-memory write; the next command sees durable state only.
-    const c = mutator.submit((bt) => (append('C')(bt), state.tokens.has('n1')));
+    const c = mutator.submit((bt) => (append('C')(bt), state.liveness.has('h1')));
     await until(() => gate.started() === 2);
     gate.release();
     expect(await c).toBe(false);
