@@ -180,7 +180,11 @@ export async function createControlPlane(
   );
 
   const PACED_TRIGGER = 'paced dispatch';
-  const pacer = new DispatchPacer(config.dispatchRatePerSec, config.dispatchChunk);
+  const pacer = new DispatchPacer(
+    config.dispatchRatePerSec,
+    config.dispatchChunk,
+    config.dispatchMaxLagMs,
+  );
   let warmupLogged = false;
   const tick = (
     trigger = 'manual',
@@ -199,18 +203,13 @@ export async function createControlPlane(
         return runTick(deps, b, { now, trigger: `${trigger} (warm-up)`, only: WARMUP_ACTIONS });
       }
       if (!options.automatic) return runTick(deps, b, { now, trigger });
-      // Automatic ticks are paced; what the budget held back is planned again
-      // soon. Admission control: while the mutator lags (agents' events wait
-      // longer than --dispatch-max-lag-ms), dispatches slow to a trickle of
-      // 1/20 of the rate (so a CP on a slow disk still makes progress) — each
+      // Automatic ticks are paced; what the budget held back is released by
+      // paced steps. Admission control: the pacer's rate adapts to the
+      // acknowledgement latency (AIMD around --dispatch-max-lag-ms) — each
       // dispatch brings ~5 events, and the CP must absorb those first.
-      const budget = pacer.budget(now);
-      const lagging =
-        config.dispatchRatePerSec > 0 &&
-        config.dispatchMaxLagMs > 0 &&
-        mutator.lagMs() > config.dispatchMaxLagMs;
-      const trickle = Math.max(1, Math.ceil(config.dispatchRatePerSec / 80));
-      const maxDispatches = lagging ? Math.min(budget, trickle) : budget;
+      pacer.observe(mutator.lagMs(), now);
+      const maxDispatches = pacer.budget(now);
+      metrics.dispatchRate.set(pacer.rate());
       // A paced follow-up first releases what the last full plan held back
       // (O(step), not O(hosts)); a stale or empty held plan means replanning.
       const summary =
@@ -221,7 +220,7 @@ export async function createControlPlane(
       pacer.take(sent);
       metrics.dispatchesHeld.set(summary.heldDispatches);
       if (summary.heldDispatches > 0) {
-        const ms = lagging ? 250 : pacer.followUpMs(summary.heldDispatches);
+        const ms = pacer.followUpMs(summary.heldDispatches);
         loop?.requestIn(PACED_TRIGGER, ms);
       }
       return summary;

@@ -182,6 +182,12 @@ export class CpMetrics {
       'Activations the CP confirmed from a heartbeat because the agent could not replay them.',
     ),
   );
+  readonly dispatchRate = this.add(
+    new Gauge(
+      'nixfleet_cp_dispatch_rate',
+      'Dispatches per second the pacer allows now (adapted to the acknowledgement latency).',
+    ),
+  );
   readonly dispatchesHeld = this.add(
     new Gauge(
       'nixfleet_cp_dispatches_held',
