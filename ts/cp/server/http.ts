@@ -6,7 +6,7 @@
 // answer an mTLS route for an unverified peer.
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { validateContract } from '../../contracts/index.ts';
+import { precompileContracts, validateContract } from '../../contracts/index.ts';
 import type { Clock } from '../clock.ts';
 import { CpError, isCpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -189,6 +189,10 @@ function send(res: http2.Http2ServerResponse, reply: Reply): void {
  */
 export function createCpServer(options: ServerOptions): CpServer {
   const table = compile(options.routes);
+  // Before the first request, not during it (see precompileContracts).
+  precompileContracts(
+    options.routes.flatMap((r) => (r.contract === undefined ? [] : [r.contract])),
+  );
   const { log, metrics } = options;
   const controllers = new Set<AbortController>();
   let inFlight = 0;
