@@ -53,6 +53,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
@@ -134,6 +135,20 @@ async function metric(port: number, ca: string, name: string): Promise<number> {
   for (const m of body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm')))
     total += Number(m[1]);
   return total;
+}
+
+/**
+ * Share of a CP histogram's observations at or below `le` seconds (exact at
+ * bucket bounds): the CP-side view of a latency target, free of the load
+ * generator's own event-loop delay.
+ */
+async function shareWithin(port: number, ca: string, name: string, le: string): Promise<number> {
+  const c = await connect(port, { ca });
+  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
+  c.close();
+  const within = new RegExp(`^${name}_bucket\\{[^}]*le="${le}"[^}]*\\} ([0-9.e+-]+)$`, 'm');
+  const count = new RegExp(`^${name}_count(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm');
+  return Number(within.exec(body)?.[1] ?? NaN) / Number(count.exec(body)?.[1] ?? NaN);
 }
 
 async function main(): Promise<void> {
@@ -353,6 +368,10 @@ async function main(): Promise<void> {
       probe.push([s, performance.now() - s]);
     }
   })();
+  // The generator's own event-loop delay: one process drives every agent,
+  // and its delays inflate the client-side latencies it measures.
+  const genLoop = monitorEventLoopDelay({ resolution: 10 });
+  genLoop.enable();
   const cpuStart = procStats(pid).cpuSecs;
   const pressureStart = cpuPressureUs();
   const genCpuStart = process.cpuUsage();
@@ -382,7 +401,10 @@ async function main(): Promise<void> {
   const cpuUsed = procStats(pid).cpuSecs - cpuStart;
   const pressure = (cpuPressureUs() - pressureStart) / 1e6;
   const gen = process.cpuUsage(genCpuStart);
-  console.log(`load generator CPU: ${((gen.user + gen.system) / 1e6).toFixed(1)} s`);
+  genLoop.disable();
+  console.log(
+    `load generator CPU: ${((gen.user + gen.system) / 1e6).toFixed(1)} s; its event-loop delay p50/p99/max ${(genLoop.percentile(50) / 1e6).toFixed(1)} / ${(genLoop.percentile(99) / 1e6).toFixed(1)} / ${(genLoop.max / 1e6).toFixed(1)} ms`,
+  );
   const wall = (performance.now() - t0) / 1000 + 3;
   const tickCount = await metric(port, pki.caPem, 'nixfleet_cp_reconcile_tick_seconds_count');
   const tickSum = await metric(port, pki.caPem, 'nixfleet_cp_reconcile_tick_seconds_sum');
@@ -390,6 +412,11 @@ async function main(): Promise<void> {
   const commitSum = await metric(port, pki.caPem, 'nixfleet_cp_commit_seconds_sum');
   const srv = async (n: string): Promise<string> =>
     `${((1000 * (await metric(port, pki.caPem, `${n}_sum`))) / (await metric(port, pki.caPem, `${n}_count`))).toFixed(2)} ms`;
+  const within = async (n: string, le: string): Promise<string> =>
+    `${(100 * (await shareWithin(port, pki.caPem, n, le))).toFixed(2)} %`;
+  console.log(
+    `server-side (submit to durable): event ingest within 25 / 50 / 100 ms: ${await within('nixfleet_cp_event_ingest_seconds', '0.025')} / ${await within('nixfleet_cp_event_ingest_seconds', '0.05')} / ${await within('nixfleet_cp_event_ingest_seconds', '0.1')}`,
+  );
   console.log(
     `server-side means: event ingest ${await srv('nixfleet_cp_event_ingest_seconds')}, heartbeat ${await srv('nixfleet_cp_heartbeat_seconds')}`,
   );
