@@ -180,6 +180,7 @@ export async function createControlPlane(
   );
 
   const PACED_TRIGGER = 'paced dispatch';
+  const EXPLAIN_EVERY_MS = 2_000;
   const pacer = new DispatchPacer(
     config.dispatchRatePerSec,
     config.dispatchChunk,
@@ -215,7 +216,21 @@ export async function createControlPlane(
       const summary =
         (trigger === PACED_TRIGGER
           ? runHeldStep(deps, b, { now, trigger, maxDispatches })
-          : null) ?? runTick(deps, b, { now, trigger, maxDispatches, holdRest: true });
+          : null) ??
+        runTick(deps, b, {
+          now,
+          trigger,
+          maxDispatches,
+          holdRest: true,
+          // Explanations at most every 2 s (and on every interval tick): a
+          // busy CP replans several times a second, and 10,000 decisions kept
+          // per tick were most of its old-space garbage. The trace says when
+          // its decisions were planned (decisionsAt).
+          explain:
+            trigger === 'interval' ||
+            state.lastDecisionsAt === null ||
+            now - state.lastDecisionsAt >= EXPLAIN_EVERY_MS,
+        });
       const sent = summary.actions.filter((a) => a.kind === 'QueueDispatch').length;
       pacer.take(sent);
       metrics.dispatchesHeld.set(summary.heldDispatches);

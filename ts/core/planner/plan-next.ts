@@ -170,6 +170,8 @@ function planChannel(
 export interface PlanOptions {
   /** Layouts by rolloutId, reused across ticks (manifests are immutable). */
   readonly layouts?: Map<string, Layout>;
+  /** Record decisions (default); `false` plans the same actions without them. */
+  readonly explain?: boolean;
 }
 
 /**
@@ -180,7 +182,7 @@ export interface PlanOptions {
  */
 export function planNext(input: PlannerInput, now: EpochMs, options: PlanOptions = {}): PlanResult {
   const latest = latestRecords(input);
-  const ctx = newContext(input, now, emptyBudgetLedger(), latest);
+  const ctx = newContext(input, now, emptyBudgetLedger(), latest, options.explain ?? true);
   const book = input.rollouts;
   for (const id of Object.values(book.activeByChannel)) {
     const m = id === null ? undefined : input.manifests.get(id);

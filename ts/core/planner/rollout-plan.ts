@@ -44,8 +44,10 @@ function tryDispatch(p: RolloutPlan, host: string, wave: number, catchUp: boolea
     hostEdgeBlock(host, p.preds, p.records, p.layout.waveOf) ??
     disruptionBudgetBlock(ctx.ledger, host);
   if (block !== null) {
-    const budgets = block.gate === 'disruption-budget' ? budgetUsage(ctx.ledger, host) : null;
-    decideBlocked(ctx, block, where, budgets);
+    if (ctx.explain) {
+      const budgets = block.gate === 'disruption-budget' ? budgetUsage(ctx.ledger, host) : null;
+      decideBlocked(ctx, block, where, budgets);
+    }
     return;
   }
   reserveBudgetSlot(ctx.ledger, host);
@@ -62,6 +64,7 @@ function tryDispatch(p: RolloutPlan, host: string, wave: number, catchUp: boolea
     confirmDeadline: ctx.now + ctx.input.timings.confirmWindowMs,
     catchUp,
   });
+  if (!ctx.explain) return;
   decide(ctx, {
     decision: 'dispatch',
     code: catchUp ? 'DISPATCHED_CATCH_UP' : 'DISPATCHED',

@@ -170,7 +170,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
             rollout: record === undefined ? null : rolloutView(record),
             hosts,
             decisions,
-            decisionsAt: ts(state.lastTickAt),
+            decisionsAt: ts(state.lastDecisionsAt),
             probeFailures: probeFailures.map((f) => ({
               ...f,
               observedAt: toRfc3339(f.observedAt),

@@ -78,11 +78,14 @@ export function runTick(
     readonly maxDispatches?: number;
     /** Keep the dispatches over budget for {@link runHeldStep} (paced automatic ticks). */
     readonly holdRest?: boolean;
+    /** Record the planner's decisions (default); `false` keeps the previous ones. */
+    readonly explain?: boolean;
   },
 ): TickSummary {
   const { state, log, metrics } = deps;
   const started = performance.now();
-  const plan = planNext(plannerInput(deps), args.now, { layouts: state.layouts });
+  const explain = args.explain ?? true;
+  const plan = planNext(plannerInput(deps), args.now, { layouts: state.layouts, explain });
   const planMs = performance.now() - started;
   const allowed = args.only ? plan.actions.filter((a) => args.only?.has(a.kind)) : plan.actions;
   // Pacing: apply the first `maxDispatches` dispatches in planner order;
@@ -102,7 +105,10 @@ export function runTick(
   const heldDispatches = held.length;
   const { applied, failed } = applyActions(deps, batch, actions, args.now);
   state.heldDispatches = args.holdRest ? holdDispatches(plannerInput(deps), held, args.now) : null;
-  state.lastDecisions = plan.decisions;
+  if (explain) {
+    state.lastDecisions = plan.decisions;
+    state.lastDecisionsAt = args.now;
+  }
   state.lastTickAt = args.now;
   state.lastTickMs = performance.now() - started;
   metrics.ticks.inc({ trigger: args.trigger });

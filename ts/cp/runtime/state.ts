@@ -48,6 +48,8 @@ export class CpState {
    */
   heldDispatches: HeldDispatches | null = null;
   lastTickAt: number | null = null;
+  /** When `lastDecisions` were planned (busy CPs explain at most every 2 s). */
+  lastDecisionsAt: number | null = null;
   lastTickMs: number | null = null;
 
   constructor(readonly retentionMs: number) {
