@@ -173,4 +173,41 @@ describe('Mutator', () => {
     expect(await c).toBe(false);
     expect(rows()).toEqual(['C']);
   });
+
+  it('a command that throws half-way: its memory changes are undone by a reload, later commands wait for it', async () => {
+    const { mutator, state, gate, rows } = await setup();
+    const liveness = (h: string) => ({
+      hostname: h,
+      lastHeartbeatAt: 0,
+      currentClosure: null,
+      agentVersion: null,
+      uptimeSecs: null,
+    });
+    // One batch: A is fine and durable; X changes memory, then hits a bug;
+    // Y (queued behind X) must not see X's half-done change.
+    let ySaw: boolean | null = null;
+    const a = mutator.submit((b) => {
+      append('A')(b);
+      state.liveness.set('a', liveness('a'));
+      b.push({ op: 'upsertHost', row: liveness('a') });
+    });
+    const x = mutator.submit((b) => {
+      append('X')(b);
+      state.liveness.set('x', liveness('x'));
+      throw new TypeError('a bug half-way through a command');
+    });
+    const y = mutator.submit((b) => (append('Y')(b), (ySaw = state.liveness.has('x'))));
+    await until(() => gate.started() === 1);
+    expect(ySaw).toBeNull(); // Y was put back: it waits for the reload
+    gate.release();
+    await a;
+    await expect(x).rejects.toThrow(TypeError);
+    await until(() => gate.started() === 2);
+    gate.release();
+    await y;
+    expect(ySaw).toBe(false);
+    expect(state.liveness.has('x')).toBe(false); // undone by the reload
+    expect(state.liveness.has('a')).toBe(true); // durable, so reloaded
+    expect(rows()).toEqual(['A', 'Y']);
+  });
 });

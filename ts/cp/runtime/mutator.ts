@@ -142,20 +142,31 @@ export class Mutator {
     this.deps.metrics.queueDepth.set(this.queue.length);
     const batch = new Batch();
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    for (const job of jobs) {
+    let broken = false;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i] as Job;
       const mark = batch.mark();
       try {
         results.push({ ok: true, value: job.run(batch) });
       } catch (e) {
         batch.rollback(mark);
-        if (!isCpError(e)) this.deps.log.error({ err: e }, 'mutator command failed');
         results.push({ ok: false, error: e });
+        if (isCpError(e)) continue;
+        // An unexpected throw may have changed memory half-way: its writes
+        // are rolled back, but the state it touched is not. The commands
+        // after it must not build on that, so they go back to the queue,
+        // and no batch runs until memory is reloaded from storage.
+        this.deps.log.error({ err: e }, 'mutator command failed; reloading state after commit');
+        this.queue.unshift(...jobs.splice(i + 1));
+        broken = true;
+        this.reloading = true;
+        break;
       }
     }
     const epoch = this.epoch;
     this.uncommitted += 1;
     const previous = this.commitChain;
-    this.commitChain = previous.then(() => this.commitBatch(batch, jobs, results, epoch));
+    this.commitChain = previous.then(() => this.commitBatch(batch, jobs, results, epoch, broken));
     this.running = false;
     // Run the next batch now (it overlaps this one's fsync) unless one is
     // already waiting on a commit: at most two batches ahead of storage.
@@ -168,6 +179,7 @@ export class Mutator {
     jobs: readonly Job[],
     results: readonly ({ ok: true; value: unknown } | { ok: false; error: unknown })[],
     epoch: number,
+    reload: boolean,
   ): Promise<void> {
     try {
       if (epoch !== this.epoch) {
@@ -206,6 +218,18 @@ export class Mutator {
           : new CpError('CP_ERR_STORAGE', 'commit failed', {}, { cause: commitError });
         for (const job of jobs) job.reject(err);
         return;
+      }
+      if (reload) {
+        // A command of this batch threw half-way (see drain): replace memory
+        // with what is now durable before anything else runs.
+        this.epoch += 1;
+        try {
+          await this.deps.state.loadFrom(this.deps.storage);
+        } catch (e) {
+          this.deps.log.fatal({ err: e }, 'state reload after a failed command failed');
+        } finally {
+          this.reloading = false;
+        }
       }
       for (const fn of batch.after) {
         try {
