@@ -2,20 +2,14 @@
 // server certificate whose SANs the caller chooses (loopback, or a harness
 // bridge address), and client certificates — real X.509 from @peculiar/x509
 // over node's WebCrypto, the library the control plane issues with.
-import { createPrivateKey, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { x509 } from '../cp/pki/x509.ts';
+import { createTestCa, pkcs8Pem } from './test-ca.ts';
 
 const ED = { name: 'Ed25519' } as const;
 type KeyPair = webcrypto.CryptoKeyPair;
-
-async function pemOf(key: webcrypto.CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
-    .export({ format: 'pem', type: 'pkcs8' })
-    .toString();
-}
 
 /** Files of a fleet CA and a CP server certificate, plus a client-certificate issuer. */
 export interface FleetPki {
@@ -35,22 +29,10 @@ export async function makeFleetPki(
   serverAddresses: readonly string[],
 ): Promise<FleetPki> {
   mkdirSync(dir, { recursive: true });
-  const caKeys = (await webcrypto.subtle.generateKey(ED, true, ['sign', 'verify'])) as KeyPair;
   const now = Date.now();
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=nixfleet harness fleet CA',
-    notBefore: new Date(now - 3_600_000),
-    notAfter: new Date(now + 30 * 86_400_000),
-    keys: caKeys,
-    signingAlgorithm: ED,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
-    ],
+  const { keys: caKeys, cert: ca } = await createTestCa({
+    cn: 'nixfleet harness fleet CA',
+    algorithm: 'ed25519',
   });
   const issue = async (
     cn: string,
@@ -90,12 +72,12 @@ export async function makeFleetPki(
     serverKeyFile: join(dir, 'cp-server.key'),
   };
   writeFileSync(files.caCertFile, ca.toString('pem'));
-  writeFileSync(files.caKeyFile, await pemOf(caKeys.privateKey), { mode: 0o600 });
+  writeFileSync(files.caKeyFile, await pkcs8Pem(caKeys.privateKey), { mode: 0o600 });
   writeFileSync(
     files.serverCertFile,
     await issue(serverAddresses[0] ?? 'localhost', server.publicKey, true),
   );
-  writeFileSync(files.serverKeyFile, await pemOf(server.privateKey), { mode: 0o600 });
+  writeFileSync(files.serverKeyFile, await pkcs8Pem(server.privateKey), { mode: 0o600 });
   return {
     ...files,
     async client(cn, name) {
@@ -103,7 +85,7 @@ export async function makeFleetPki(
       const certFile = join(dir, `${name}.pem`);
       const keyFile = join(dir, `${name}.key`);
       writeFileSync(certFile, await issue(cn, k.publicKey, false));
-      writeFileSync(keyFile, await pemOf(k.privateKey), { mode: 0o600 });
+      writeFileSync(keyFile, await pkcs8Pem(k.privateKey), { mode: 0o600 });
       return { certFile, keyFile };
     },
   };

@@ -5,9 +5,8 @@
 import { webcrypto } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import { x509 } from '../../../ts/cp/pki/x509.ts';
+import { createTestCa, pkcs8Pem } from '../../../ts/harness/test-ca.ts';
 
 const P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -19,11 +18,6 @@ export interface TestPki {
   readonly serverKey: string;
   readonly clientCert: string;
   readonly clientKey: string;
-}
-
-async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
 }
 
 /**
@@ -38,25 +32,11 @@ export async function makeTestPki(
   const now = Date.now();
   const notBefore = new Date(now - 3_600_000);
   const notAfter = new Date(now + 86_400_000);
-  const caKeys = (await webcrypto.subtle.generateKey(P256, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: `CN=${options.caCn ?? 'nixfleet test fleet CA'}`,
+  const { keys: caKeys, cert: ca } = await createTestCa({
+    cn: options.caCn ?? 'nixfleet test fleet CA',
+    algorithm: 'p256',
     notBefore,
     notAfter,
-    keys: caKeys,
-    signingAlgorithm: P256,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
   });
   const leaf = async (
     cn: string,

@@ -1,10 +1,11 @@
 // Test PKI: a fleet CA (ed25519), a server certificate for the loopback
 // listener and ed25519 client certificates per host — real X.509 made with
 // @peculiar/x509 over node's WebCrypto, the same library the CP issues with.
-import { createPrivateKey, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rawEd25519FromSpki, x509 } from '../../../ts/cp/pki/x509.ts';
+import { createTestCa, pkcs8Pem } from '../../../ts/harness/test-ca.ts';
 
 const ED = { name: 'Ed25519' } as const;
 type KeyPair = webcrypto.CryptoKeyPair;
@@ -16,20 +17,13 @@ export interface HostKey {
   readonly raw: Uint8Array;
 }
 
-async function pemOf(key: webcrypto.CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
-    .export({ format: 'pem', type: 'pkcs8' })
-    .toString();
-}
-
 /** A fresh ed25519 host key. */
 export async function hostKey(): Promise<HostKey> {
   const pair = (await webcrypto.subtle.generateKey(ED, true, ['sign', 'verify'])) as KeyPair;
   const spki = await webcrypto.subtle.exportKey('spki', pair.publicKey);
   return {
     pair,
-    keyPem: await pemOf(pair.privateKey),
+    keyPem: await pkcs8Pem(pair.privateKey),
     raw: rawEd25519FromSpki(spki) as Uint8Array,
   };
 }
@@ -62,23 +56,10 @@ let serial = 1;
 
 /** Creates the CA and the server certificate under `dir`. */
 export async function makePki(dir: string): Promise<TestPki> {
-  const caKeys = (await webcrypto.subtle.generateKey(ED, true, ['sign', 'verify'])) as KeyPair;
   const now = Date.now();
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=nixfleet test fleet CA',
-    notBefore: new Date(now - 3_600_000),
-    notAfter: new Date(now + 30 * 86_400_000),
-    keys: caKeys,
-    signingAlgorithm: ED,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
+  const { keys: caKeys, cert: ca } = await createTestCa({
+    cn: 'nixfleet test fleet CA',
+    algorithm: 'ed25519',
   });
   const caPem = ca.toString('pem');
   const issue = async (
@@ -118,7 +99,7 @@ export async function makePki(dir: string): Promise<TestPki> {
     serverKeyFile: join(dir, 'server.key'),
   };
   writeFileSync(files.caCertFile, caPem);
-  writeFileSync(files.caKeyFile, await pemOf(caKeys.privateKey), { mode: 0o600 });
+  writeFileSync(files.caKeyFile, await pkcs8Pem(caKeys.privateKey), { mode: 0o600 });
   writeFileSync(files.serverCertFile, serverPem);
   writeFileSync(files.serverKeyFile, serverKey.keyPem, { mode: 0o600 });
   return {
