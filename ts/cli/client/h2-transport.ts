@@ -3,7 +3,8 @@
 // on every request, per-request timeouts. Owns transport failures only (they
 // become CLI_ERR_CP_UNREACHABLE); never interprets bodies — cp-client.ts does.
 import { readFileSync } from 'node:fs';
-import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { constants } from 'node:http2';
+import { H2Session, H2TransportError } from '../../net/h2.ts';
 import { CliError } from '../errors.ts';
 
 /** Protocol major version sent on every request (CONTRACTS.md). */
@@ -49,148 +50,74 @@ function readPem(path: string, what: string, flag: string): string {
 export class H2Transport {
   readonly origin: string;
   private readonly options: TransportOptions;
-  private readonly tls: { ca: string; cert: string; key: string };
-  private session: ClientHttp2Session | null = null;
+  private readonly session: H2Session;
 
   /** Reads the TLS material now, so a missing file fails before any network I/O. */
   constructor(options: TransportOptions) {
     this.options = options;
     this.origin = options.cpUrl;
-    this.tls = {
+    this.session = new H2Session(options.cpUrl, {
       ca: readPem(options.caCert, 'CA certificate', '--ca-cert'),
       cert: readPem(options.clientCert, 'client certificate', '--client-cert'),
       key: readPem(options.clientKey, 'client key', '--client-key'),
-    };
-  }
-
-  private open(): ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const s = connect(this.origin, {
-      ...this.tls,
-      minVersion: 'TLSv1.3',
-      maxVersion: 'TLSv1.3',
     });
-    const forget = (): void => {
-      if (this.session === s) this.session = null;
-    };
-    s.on('error', forget);
-    s.on('goaway', forget);
-    s.on('close', forget);
-    // The CLI must exit when its work is done, even with the session open.
-    s.unref();
-    this.session = s;
-    return s;
   }
 
-  /** Closes the session. */
+  /** Closes the session (in-flight requests finish). */
   close(): void {
-    const s = this.session;
-    this.session = null;
-    if (s && !s.destroyed) s.close();
+    this.session.close(true);
   }
 
   /**
    * GETs a path and buffers the answer. Transport failures throw
-   * CLI_ERR_CP_UNREACHABLE; any HTTP status is a value.
+   * CLI_ERR_CP_UNREACHABLE (an oversized answer CLI_ERR_CP_BAD_RESPONSE);
+   * any HTTP status is a value.
    *
    * @example const r = await t.get('/v1/hosts');
    */
-  get(path: string, options: { readonly signal?: AbortSignal } = {}): Promise<HttpResponse> {
-    const timeoutMs = this.options.timeoutMs;
-    return new Promise<HttpResponse>((resolvePromise, reject) => {
-      const unreachable = (why: string, cause?: unknown): void =>
-        reject(
-          new CliError('CLI_ERR_CP_UNREACHABLE', `GET ${this.origin}${path}: ${why}`, {
-            hint: hintFor(why),
-            context: { cpUrl: this.origin, path },
-            cause,
-          }),
-        );
-      if (options.signal?.aborted) return unreachable('aborted');
-      let session: ClientHttp2Session;
-      try {
-        session = this.open();
-      } catch (e) {
-        return unreachable((e as Error).message, e);
-      }
-      let stream: ReturnType<ClientHttp2Session['request']>;
-      try {
-        stream = session.request(
+  async get(path: string, options: { readonly signal?: AbortSignal } = {}): Promise<HttpResponse> {
+    try {
+      const r = await this.session.request(
+        {
+          [constants.HTTP2_HEADER_METHOD]: 'GET',
+          [constants.HTTP2_HEADER_PATH]: path,
+          'x-nixfleet-protocol': PROTOCOL_VERSION,
+          'x-nixfleet-cli-version': this.options.version,
+          accept: 'application/json',
+        },
+        null,
+        {
+          timeoutMs: this.options.timeoutMs,
+          maxBytes: MAX_BODY_BYTES,
+          // An operator's stalled session is not worth keeping.
+          dropSessionOnTimeout: true,
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        },
+      );
+      const ct = r.headers['content-type'];
+      return { status: r.status, contentType: typeof ct === 'string' ? ct : null, body: r.body };
+    } catch (e) {
+      if (e instanceof H2TransportError && e.reason === 'too-large') {
+        throw new CliError(
+          'CLI_ERR_CP_BAD_RESPONSE',
+          `GET ${path}: answer larger than ${MAX_BODY_BYTES} bytes`,
           {
-            [constants.HTTP2_HEADER_METHOD]: 'GET',
-            [constants.HTTP2_HEADER_PATH]: path,
-            'x-nixfleet-protocol': PROTOCOL_VERSION,
-            'x-nixfleet-cli-version': this.options.version,
-            accept: 'application/json',
+            context: { path },
           },
-          { endStream: true },
         );
-      } catch (e) {
-        this.close();
-        return unreachable((e as Error).message, e);
       }
-      let settled = false;
-      let status = 0;
-      let contentType: string | null = null;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const finish = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const timer = setTimeout(() => {
-        stream.close(constants.NGHTTP2_CANCEL);
-        this.close();
-        finish(() => unreachable(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onAbort = (): void => {
-        stream.close(constants.NGHTTP2_CANCEL);
-        finish(() => unreachable('aborted'));
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      // A session-level failure (refused connection, TLS alert) reaches the
-      // stream as an error too; the session's message is the informative one.
-      const onSessionError = (e: Error): void => finish(() => unreachable(e.message, e));
-      session.once('error', onSessionError);
-      stream.on('response', (h) => {
-        status = Number(h[constants.HTTP2_HEADER_STATUS] ?? 0);
-        const ct = h['content-type'];
-        contentType = typeof ct === 'string' ? ct : null;
+      const why =
+        e instanceof H2TransportError && e.reason === 'timeout'
+          ? `no answer within ${this.options.timeoutMs} ms`
+          : e instanceof Error
+            ? e.message
+            : String(e);
+      throw new CliError('CLI_ERR_CP_UNREACHABLE', `GET ${this.origin}${path}: ${why}`, {
+        hint: hintFor(why),
+        context: { cpUrl: this.origin, path },
+        cause: e,
       });
-      stream.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY_BYTES) {
-          stream.close(constants.NGHTTP2_CANCEL);
-          finish(() =>
-            reject(
-              new CliError(
-                'CLI_ERR_CP_BAD_RESPONSE',
-                `GET ${path}: answer larger than ${MAX_BODY_BYTES} bytes`,
-                {
-                  context: { path },
-                },
-              ),
-            ),
-          );
-          return;
-        }
-        chunks.push(c);
-      });
-      const done = (): void => {
-        session.off('error', onSessionError);
-        if (status === 0) finish(() => unreachable('the stream closed before an answer'));
-        else finish(() => resolvePromise({ status, contentType, body: Buffer.concat(chunks) }));
-      };
-      stream.on('end', done);
-      stream.on('close', done);
-      stream.on('error', (e) => {
-        session.off('error', onSessionError);
-        finish(() => unreachable(e.message, e));
-      });
-    });
+    }
   }
 }
 
