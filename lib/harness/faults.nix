@@ -6,6 +6,7 @@
 # rebuilt from the signed artifacts and agent replays. Builtins only.
 let
   inherit (builtins)
+    concatMap
     concatStringsSep
     elem
     filter
@@ -50,6 +51,7 @@ in
     "restoreNetwork"
     "tamperArtifact"
     "skewClock"
+    "replayEnrollToken"
   ];
 
   inherit flipByte;
@@ -57,10 +59,11 @@ in
   /**
     One fault as commands on nodes. `ctx` = { scenario, where, hosts }.
     `waitFor` lists hosts that must be Activating first
-    (`duringActivation`); `cpRestarted` says the cp's port must be awaited
-    afterwards.
+    (`duringActivation`); `hostWaits` are commands polled on hosts until
+    they succeed before the fault (a switch in flight); `cpRestarted` says
+    the cp's port must be awaited afterwards.
 
-    Type: inject :: ctx -> fault -> { kind, waitFor :: [ string ], commands :: [ { node, command } ], cpRestarted :: bool }
+    Type: inject :: ctx -> fault -> { kind, waitFor :: [ string ], hostWaits :: [ { node, command } ], commands :: [ { node, command } ], cpRestarted :: bool }
   */
   inject =
     ctx: fault:
@@ -86,7 +89,49 @@ in
       ];
       seconds = if (fault.seconds or null) == null then fail "needs `seconds`" else fault.seconds;
       spec =
-        if kind == "killCp" then
+        if kind == "killAgent" && (fault.duringActivation or false) then
+          {
+            # ts/harness/boot-recovery.ts: the kill lands inside the switch
+            # itself, and what it hit is recorded on the host.
+            hostWaits = map (h: {
+              node = h;
+              command = "nixfleet-harness-recovery await-switch";
+            }) hosts;
+            commands = concatMap (h: [
+              {
+                node = h;
+                command = kill agentUnit;
+              }
+              {
+                node = h;
+                command = "nixfleet-harness-recovery killed";
+              }
+            ]) hosts;
+          }
+        else if kind == "restartAgent" then
+          {
+            commands = concatMap (h: [
+              {
+                node = h;
+                command = "systemctl restart ${agentUnit}";
+              }
+              {
+                # A no-op unless the host was killed inside a switch.
+                node = h;
+                command = "nixfleet-harness-recovery restarted";
+              }
+            ]) (if hosts == [ ] then fail "needs `hosts`" else hosts);
+          }
+        else if kind == "replayEnrollToken" then
+          {
+            # The replay comes from outside the host's agent (an attacker
+            # holding a copy of the token and the host key): the cp node.
+            commands = map (h: {
+              node = "cp";
+              command = "nixfleet-harness-replay-token ${h}";
+            }) (if hosts == [ ] then fail "needs `hosts`" else hosts);
+          }
+        else if kind == "killCp" then
           { commands = onCp (kill cpUnit); }
         else if kind == "restartCp" then
           {
@@ -100,8 +145,6 @@ in
           }
         else if kind == "killAgent" then
           { commands = onHosts (kill agentUnit); }
-        else if kind == "restartAgent" then
-          { commands = onHosts "systemctl restart ${agentUnit}"; }
         else if kind == "cutNetwork" then
           # eth1 is the test network (eth0 is QEMU's user network, unused).
           { commands = onHosts "ip link set eth1 down"; }
@@ -133,6 +176,7 @@ in
         inherit kind;
         waitFor = if fault.duringActivation or false then (if hosts == [ ] then fail "duringActivation needs `hosts`" else hosts) else [ ];
         cpRestarted = false;
+        hostWaits = [ ];
       }
       // spec;
 }

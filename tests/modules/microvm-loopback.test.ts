@@ -9,7 +9,7 @@
 // (SUBSTITUTIONS), and host faults (systemctl, ip, date) are refused since
 // they need a VM. Real processes, real TLS, real Nix store paths.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +17,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
+interface Gather {
+  node: string;
+  command: string;
+  file: string;
+}
+
 type Action =
-  | { type: 'release'; label: string; command: string }
-  | { type: 'invariants'; label: string; command: string }
-  | { type: 'wait'; label: string; command: string; timeout: number }
+  | { type: 'release' | 'invariants' | 'setup'; label: string; command: string; gather?: Gather[] }
+  | { type: 'wait'; label: string; command: string; timeout: number; gather: Gather[] }
+  | { type: 'hostWait'; label: string; node: string; command: string; timeout: number }
+  | { type: 'enroll'; label: string; host: string; mint: string; install: string; start: string }
+  | { type: 'secret'; label: string; host: string; name: string; command: string; install: string }
+  | { type: 'scan'; label: string; checks: { node: string; command: string }[] }
   | {
       type: 'fault';
       label: string;
@@ -32,7 +41,9 @@ type Action =
 interface Played {
   name: string;
   hosts: string[];
+  enrolling: string[];
   actions: Action[];
+  hostHelpers: Record<string, string>;
   cp: string[];
   agents: Record<string, string[]>;
   trustJson: unknown;
@@ -61,7 +72,7 @@ afterEach(async () => {
   await sleep(500);
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   children = [];
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (tmp && !process.env['KEEP_TMP']) rmSync(tmp, { recursive: true, force: true });
 });
 
 /** Plays one scenario file; returns the log of what ran. */
@@ -91,6 +102,9 @@ async function play(scenario: string): Promise<string[]> {
     ['/etc/nixfleet-harness/scenario.nix', file],
     ['/etc/nixfleet-harness/ci-release.key', join(root, 'nix/harness/fixtures/ci-release.key')],
     ['/etc/nixfleet-harness/cache.secret', join(root, 'nix/harness/fixtures/cache.secret')],
+    ['/etc/nixfleet-harness/org-root.key', join(root, 'nix/harness/fixtures/org-root.key')],
+    // The daemons' logs stand in for the journal (the secret scan reads it).
+    ['journalctl -o cat --no-pager', `cat ${join(tmp, 'logs')}/*.log`],
     ['/var/lib/nixfleet-harness', join(tmp, 'work')],
     ['/var/lib/nixfleet-cp', join(tmp, 'cp')],
     ['/etc/nixfleet/cp/trust.json', join(tmp, 'trust.json')],
@@ -102,9 +116,14 @@ async function play(scenario: string): Promise<string[]> {
   const local = (s: string, host?: string): string => {
     let out = s;
     for (const [from, to] of substitutions) out = out.replaceAll(from, to);
-    return host ? out.replaceAll('/var/lib/nixfleet-agent', join(tmp, `agent-${host}`)) : out;
+    if (!host) return out;
+    return out
+      .replaceAll('/var/lib/nixfleet-agent', join(tmp, `agent-${host}`))
+      .replaceAll('/var/lib/nixfleet-bootstrap', join(tmp, `bootstrap-${host}`))
+      .replaceAll('/var/lib/nixfleet-harness-host', join(tmp, `records-${host}`));
   };
-  for (const d of ['pki', 'cp', 'work', 'bin']) mkdirSync(join(tmp, d), { recursive: true });
+  for (const d of ['pki', 'cp', 'work', 'bin', 'logs'])
+    mkdirSync(join(tmp, d), { recursive: true });
   execFileSync('bash', ['-c', plan.pki], { cwd: join(tmp, 'pki'), stdio: 'ignore' });
   writeFileSync(join(tmp, 'trust.json'), JSON.stringify(plan.trustJson));
   // The cp node's programs: the CLI and the helpers, with local paths.
@@ -116,6 +135,15 @@ async function play(scenario: string): Promise<string[]> {
   for (const [name, text] of Object.entries(plan.helpers))
     writeFileSync(join(bin, name), `#!/usr/bin/env bash\n${local(text)}`);
   for (const name of ['nixfleet', ...Object.keys(plan.helpers)]) chmodSync(join(bin, name), 0o755);
+  // Each host's programs, with that host's paths.
+  for (const h of plan.hosts) {
+    const dir = join(tmp, `bin-${h}`);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of Object.entries(plan.hostHelpers)) {
+      writeFileSync(join(dir, name), `#!/usr/bin/env bash\n${local(text, h)}`);
+      chmodSync(join(dir, name), 0o755);
+    }
+  }
   const env = {
     ...process.env,
     PATH: `${bin}:${process.env['PATH'] ?? ''}`,
@@ -126,22 +154,64 @@ async function play(scenario: string): Promise<string[]> {
   const start = (name: string, script: string, argv: string[]): void => {
     const child = spawn(process.execPath, [join(root, script), ...argv], { env });
     let tail = '';
+    const logFile = join(tmp, 'logs', `${name}.log`);
     const keep = (d: Buffer): void => {
       tail = (tail + d.toString()).slice(-4000);
+      // Output after the test's directory is gone (a dying daemon) is dropped.
+      try {
+        appendFileSync(logFile, d);
+      } catch {
+        /* the directory is gone */
+      }
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('exit', (code) => log.push(`${name} exited ${code}: ${tail}`));
     children.push(child);
   };
-  const sh = (command: string, timeoutMs: number): { ok: boolean; out: string } => {
-    const r = spawnSync('bash', ['-c', `set -euo pipefail; ${local(command)}`], {
-      env,
+  /** A command on a node: the cp node's programs, or a host's with its paths. */
+  const sh = (
+    command: string,
+    timeoutMs: number,
+    node = 'cp',
+    input?: string,
+  ): { ok: boolean; out: string; stdout: string } => {
+    const host = node === 'cp' ? undefined : node;
+    const r = spawnSync('bash', ['-c', `set -euo pipefail; ${local(command, host)}`], {
+      env: host ? { ...env, PATH: `${join(tmp, `bin-${host}`)}:${env.PATH}` } : env,
       encoding: 'utf8',
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
+      input,
     });
-    return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-3000) };
+    return {
+      ok: r.status === 0,
+      out: `${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-3000),
+      stdout: r.stdout ?? '',
+    };
+  };
+  // What harness_gather does: host output, through the driver, into a cp file.
+  const gather = (list: Gather[] | undefined): void => {
+    for (const g of list ?? []) {
+      const r = sh(`${g.command} | base64 -w0`, 60_000, g.node);
+      if (!r.ok) throw new Error(`gather ${g.command} on ${g.node} failed:\n${r.out}`);
+      const put = sh(
+        `mkdir -p "$(dirname ${g.file})" && base64 -d > ${g.file}`,
+        60_000,
+        'cp',
+        r.stdout,
+      );
+      if (!put.ok) throw new Error(`gather into ${g.file} failed:\n${put.out}`);
+    }
+  };
+  const secrets: string[] = [];
+  const startAgent = (h: string): void => {
+    mkdirSync(join(tmp, `agent-${h}`), { recursive: true });
+    start(
+      `agent-${h}`,
+      'bin/nixfleet-agent.mjs',
+      (plan.agents[h] ?? []).map((a) => local(a, h)),
+    );
   };
 
   start(
@@ -149,14 +219,8 @@ async function play(scenario: string): Promise<string[]> {
     'bin/nixfleet-control-plane.mjs',
     plan.cp.map((a) => local(a)),
   );
-  for (const h of plan.hosts) {
-    mkdirSync(join(tmp, `agent-${h}`), { recursive: true });
-    start(
-      `agent-${h}`,
-      'bin/nixfleet-agent.mjs',
-      (plan.agents[h] ?? []).map((a) => local(a, h)),
-    );
-  }
+  // Enrolling hosts' units start once their token is on the host.
+  for (const h of plan.hosts) if (!plan.enrolling.includes(h)) startAgent(h);
   // What the script's deployment part checks: the CP answers /healthz.
   const up = Date.now() + 60_000;
   while (!sh(`curl -sf --cacert /etc/nixfleet-test/ca.crt https://cp:8443/healthz`, 10_000).ok) {
@@ -167,10 +231,39 @@ async function play(scenario: string): Promise<string[]> {
   for (const a of plan.actions) {
     if (a.type === 'sleep') {
       await sleep(a.secs * 1000);
-    } else if (a.type === 'release' || a.type === 'invariants') {
+    } else if (a.type === 'release' || a.type === 'invariants' || a.type === 'setup') {
+      gather(a.gather);
       const r = sh(a.command, 600_000);
       log.push(`${a.label}: ${r.ok ? 'ok' : 'FAILED'}`);
       if (!r.ok) throw new Error(`${a.label} failed:\n${r.out}\n${log.join('\n')}`);
+    } else if (a.type === 'enroll') {
+      const token = sh(a.mint, 60_000);
+      if (!token.ok) throw new Error(`${a.label}: minting failed:\n${token.out}`);
+      const put = sh(a.install, 60_000, a.host, token.stdout);
+      if (!put.ok) throw new Error(`${a.label}: installing the token failed:\n${put.out}`);
+      expect(a.start).toBe('systemctl start nixfleet-agent.service');
+      startAgent(a.host);
+      log.push(`${a.label}: ok`);
+    } else if (a.type === 'secret') {
+      const r = sh(a.command, 60_000);
+      if (!r.ok) throw new Error(`${a.label} failed:\n${r.out}`);
+      secrets.push(`${a.host} ${a.name} ${r.stdout.trim()}`);
+      const put = sh(a.install, 60_000, a.host);
+      if (!put.ok) throw new Error(`${a.label}: ${put.out}`);
+      log.push(`${a.label}: ok`);
+    } else if (a.type === 'scan') {
+      for (const c of a.checks) {
+        const r = sh(c.command, 300_000, c.node, secrets.map((x) => `${x}\n`).join(''));
+        log.push(`${a.label} on ${c.node}: ${r.ok ? 'ok' : 'FAILED'}`);
+        if (!r.ok) throw new Error(`${a.label} on ${c.node} failed:\n${r.out}`);
+      }
+    } else if (a.type === 'hostWait') {
+      const deadline = Date.now() + Math.max(a.timeout, 120) * 1000;
+      while (!sh(a.command, 60_000, a.node).ok) {
+        if (Date.now() > deadline) throw new Error(`${a.label} timed out`);
+        await sleep(200);
+      }
+      log.push(`${a.label}: ok`);
     } else if (a.type === 'fault') {
       for (const c of a.commands) {
         if (c.node !== 'cp') throw new Error(`${a.label}: host faults need a VM`);
@@ -178,12 +271,14 @@ async function play(scenario: string): Promise<string[]> {
         if (!r.ok) throw new Error(`${a.label} failed:\n${r.out}`);
       }
       log.push(`${a.label}: ok`);
-    } else {
+    } else if (a.type === 'wait') {
       // A loaded machine: at least two minutes, like the local runner's bounds.
       const deadline = Date.now() + Math.max(a.timeout, 120) * 1000;
+      gather(a.gather);
       let last = sh(a.command, 60_000);
       while (!last.ok && Date.now() < deadline) {
         await sleep(1000);
+        gather(a.gather);
         last = sh(a.command, 60_000);
       }
       log.push(`${a.label}: ${last.ok ? 'ok' : 'TIMED OUT'}`);
@@ -224,6 +319,24 @@ describe('the microVM runner plan, played on loopback', () => {
   it('budget: two channels at once, budgetsRespected over the CP event log holds', async () => {
     const log = await play('budget');
     expect(log).toContain('invariants: ok');
+  }, 600_000);
+
+  it('enroll-replay: a host enrolls with a token minted at run time; its replay gets 409', async () => {
+    const log = await play('enroll-replay');
+    expect(log).toContain('web-01 enrolls with a bootstrap token minted now: ok');
+    expect(log.filter((l) => l.includes('enrollRefused') && l.endsWith(': ok')).length).toBe(2);
+  }, 600_000);
+
+  it('signed-roundtrip: CI = CP-served = host-cached bytes; the auditor verifies all', async () => {
+    const log = await play('signed-roundtrip');
+    expect(log).toContain('invariant signedRoundtrip: ok');
+  }, 600_000);
+
+  it('secret-hygiene: decrypted on the host only; no plaintext on any node', async () => {
+    const log = await play('secret-hygiene');
+    expect(
+      log.filter((l) => l.startsWith('invariant secretsConfined on ') && l.endsWith(': ok')).length,
+    ).toBe(3);
   }, 600_000);
 
   it('rollback-policy: the failing probe of the closure reverts the canary; invariants hold', async () => {

@@ -132,6 +132,8 @@ done
 # Fixture keys: the public halves the plan declares are those of the files.
 ci=$(openssl pkey -in nix/harness/fixtures/ci-release.key -pubout -outform DER 2> /dev/null | tail -c 32 | base64)
 if [ "$ci" = "$(q '.trust.ciReleaseKey.current.public')" ]; then ok; else bad "ci key" "fixture public $ci, plan $(q '.trust.ciReleaseKey.current.public')"; fi
+org=$(openssl pkey -in nix/harness/fixtures/org-root.key -pubout -outform DER 2> /dev/null | tail -c 32 | base64)
+if [ "$org" = "$(q '.trust.orgRootKey.current.public')" ]; then ok; else bad "org root key" "fixture public $org, plan $(q '.trust.orgRootKey.current.public')"; fi
 cache=$(nix --extra-experimental-features nix-command key convert-secret-to-public < nix/harness/fixtures/cache.secret 2>&1)
 if [ "$cache" = "$(q '.trust.cacheKeys[0]')" ]; then ok; else bad "cache key" "fixture public $cache, plan $(q '.trust.cacheKeys[0]')"; fi
 
@@ -141,7 +143,8 @@ mkdir -p "$tmp/pki"
 if out=$(cd "$tmp/pki" && bash -c "$(q '.pkiScript')" 2>&1); then
   if out=$(cd "$tmp/pki" && openssl verify -CAfile ca.crt cp.crt operator.crt web-01.crt db-01.crt 2>&1) \
     && openssl x509 -in "$tmp/pki/cp.crt" -noout -ext subjectAltName 2>&1 | grep -q "DNS:cp" \
-    && ssh-keygen -l -f "$tmp/pki/web-01.ssh_host_ed25519_key" | grep -q ED25519; then ok; else bad "pki" "$out"; fi
+    && ssh-keygen -l -f "$tmp/pki/web-01.ssh_host_ed25519_key.pub" | grep -q ED25519 \
+    && [ "$(openssl pkey -in "$tmp/pki/web-01.ssh_host_ed25519_key" -pubout -outform DER | tail -c 32 | base64)" = "$(cut -d' ' -f2 "$tmp/pki/web-01.ssh_host_ed25519_key.pub" | base64 -d | tail -c 32 | base64)" ]; then ok; else bad "pki" "$out"; fi
 else
   bad "pki script" "$out"
 fi
