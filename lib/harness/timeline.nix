@@ -183,13 +183,15 @@ in
                       state = "Activating";
                     } 120;
               in
-              map (w: {
+              # Activating (the CP's view, from DispatchAck on) first, then
+              # the switch itself on the host, right before the fault.
+              pre
+              ++ map (w: {
                 type = "hostWait";
                 label = "${where}: ${f.kind} waits for a switch in flight on ${w.node}";
                 inherit (w) node command;
                 timeout = 120;
               }) f.hostWaits
-              ++ pre
               ++ [
                 {
                   type = "fault";
