@@ -33,12 +33,25 @@ in
     fleet=${p.releases}/fleet.resolved.json
     d=${p.work}/audit
     rm -rf "$d" && mkdir -p "$d"
-    verify() { nixfleet verify "$@" --json > "$d/verify.out" 2>&1 || { echo "nixfleet verify $1 exited $?: $(head -c 400 "$d/verify.out")"; return 1; }; }
+    # The auditor (`nixfleet verify`, a separate process each) runs in the
+    # background, as the local runner runs its auditors concurrently; its
+    # refusals are collected at the end.
+    n=0
+    verify() {
+      local what=$1
+      shift
+      n=$((n + 1))
+      (
+        if nixfleet verify "$@" --json > "$d/v$n.out" 2>&1; then :; else
+          printf '%s: nixfleet verify %s exited %s: %s' "$what" "$1" "$?" "$(head -c 400 "$d/v$n.out")" > "$d/v$n.bad"
+        fi
+      ) &
+    }
     ids=$(jq -r '.rollouts[]?' "$rel" 2> /dev/null)
     if [ -z "$ids" ]; then echo "signedRoundtrip: no release of $gen opened a rollout, nothing to check" >&2; exit 1; fi
     nixfleet-harness-events > "$d/events.jsonl" || { echo "signedRoundtrip: the CP's event log is unreadable" >&2; exit 1; }
     window=$(jq '[.channels[].freshnessWindow] | max * 60' "$fleet")
-    r=$(verify artifact --artifact "$fleet" --signature "$fleet.sig" --trust-file ${p.cpTrust} --freshness-window-secs "$window") || bad "auditor refused fleet.resolved: $r"
+    verify "auditor refused fleet.resolved" artifact --artifact "$fleet" --signature "$fleet.sig" --trust-file ${p.cpTrust} --freshness-window-secs "$window"
     for id in $ids; do
       file=${p.releases}/rollouts/$id.json
       code=$(${curlOperator} -H 'accept: application/json' -D "$d/served.hdr" -o "$d/served.json" -w '%{http_code}' "${c.cpUrl}/v1/rollouts/$id")
@@ -49,8 +62,8 @@ in
       if ! cmp -s "$d/served.sig" "$file.sig" || [ "$header" != "$(base64 -w0 < "$file.sig")" ]; then bad "CP serves a signature for $id that differs from CI's"; fi
       [ "$(jq '.hostSet | length' "$file")" -gt 0 ] || bad "manifest $id names no host, no evidence"
       channel=$(jq -r .channel "$file")
-      r=$(verify rollout-manifest --manifest "$file" --signature "$file.sig" --rollout-id "$id" --fleet-resolved "$fleet" --trust-file ${p.cpTrust} \
-        --freshness-window-secs "$(jq --arg c "$channel" '(.channels[$c].freshnessWindow // 0) * 60' "$fleet")") || bad "auditor refused manifest $id: $r"
+      verify "auditor refused manifest $id" rollout-manifest --manifest "$file" --signature "$file.sig" --rollout-id "$id" --fleet-resolved "$fleet" --trust-file ${p.cpTrust} \
+        --freshness-window-secs "$(jq --arg c "$channel" '(.channels[$c].freshnessWindow // 0) * 60' "$fleet")"
       safe=$(printf '%s' "$id" | sed 's/[^A-Za-z0-9._@-]/_/g')
       while read -r h target; do
         [ -n "$h" ] || continue
@@ -85,12 +98,14 @@ in
         done
         [ "$n" -gt 0 ] || bad "$h: no signed probe evidence on the host"
         for e in "''${pairs[@]}"; do
-          r=$(verify probe --payload "$e" --signature "$e.sig" --pubkey "$d/$h.pub" --hostname "$h") || bad "$h: auditor refused probe evidence $(basename "$e"): $r"
+          verify "$h: auditor refused probe evidence $(basename "$e")" probe --payload "$e" --signature "$e.sig" --pubkey "$d/$h.pub" --hostname "$h"
           got=$(jq -r '"\(.rolloutId) \(.generationHash)"' "$e")
           [ "$got" = "$id $target" ] || bad "$h: evidence $(basename "$e") is for $got, not $id $target"
         done
       done < <(jq -r '.hostSet[] | "\(.hostname) \(.targetClosure)"' "$file")
     done
+    wait
+    for f in "$d"/v*.bad; do [ -f "$f" ] && v+=("$(cat "$f")"); done
     if [ "''${#v[@]}" -gt 0 ]; then
       echo "signedRoundtrip violated:" >&2
       printf '  %s\n' "''${v[@]}" >&2
