@@ -33,6 +33,24 @@ let
 in
 rec {
   /**
+    The fields each kind reads (besides `kind`). A field set on a kind
+    that does not read it fails evaluation instead of being ignored.
+
+    Type: reads :: { <kind> = [ string ]; }
+  */
+  reads = {
+    hostsConverged = [ "hosts" ];
+    hostState = [ "hosts" "state" ];
+    hostCurrent = [ "hosts" "generation" ];
+    rolloutState = [ "channel" "state" ];
+    hostQuarantined = [ "channel" "generation" ];
+    cpAlert = [ "code" ];
+    agentRejected = [ "hosts" "code" ];
+    enrollRefused = [ "hosts" ];
+    hostRecovered = [ "hosts" ];
+  };
+
+  /**
     Condition kinds this runner plays.
 
     Type: kinds :: [ string ]
@@ -72,6 +90,8 @@ rec {
       # which fails them when they name none).
       named = if (cond.hosts or [ ]) == [ ] then fail "needs `hosts`" else cond.hosts;
       unknownHosts = filter (h: !(elem h ctx.hosts)) targets;
+      # Fields set (not null, not empty) that this kind would not read.
+      ignored = filter (f: f != "kind" && !(elem f (reads.${kind} or [ ])) && cond.${f} != null && cond.${f} != [ ]) (attrNames cond);
       generation =
         let
           g = need "generation";
@@ -192,6 +212,8 @@ rec {
     in
     if unknownHosts != [ ] then
       fail "unknown hosts ${concatStringsSep ", " unknownHosts}"
+    else if reads ? ${kind} && ignored != [ ] then
+      fail "does not read ${concatStringsSep ", " (map (f: "`${f}`") ignored)} (it reads ${concatStringsSep ", " (reads.${kind} or [ ])})"
     else
       full
       // {

@@ -35,7 +35,30 @@ let
     "rollout-manifest" = "$(ls -t ${c.paths.releases}/rollouts/*.json | head -n 1)";
   };
 in
-{
+rec {
+  /**
+    The fields each kind reads (besides `kind`). A field set on a kind
+    that does not read it fails evaluation instead of being ignored.
+
+    Type: reads :: { <kind> = [ string ]; }
+  */
+  reads =
+    let
+      onHosts = [ "hosts" "duringActivation" ];
+    in
+    {
+      killCp = [ ];
+      restartCp = [ ];
+      wipeCpDb = [ ];
+      killAgent = onHosts;
+      restartAgent = onHosts;
+      cutNetwork = onHosts;
+      restoreNetwork = onHosts;
+      tamperArtifact = [ "artifact" ];
+      skewClock = [ "hosts" "seconds" ];
+      replayEnrollToken = [ "hosts" ];
+    };
+
   /**
     Fault kinds this runner plays.
 
@@ -72,6 +95,10 @@ in
       fail = msg: throw "harness ${ctx.scenario}, ${ctx.where}: fault ${toString kind}: ${msg}";
       hosts = fault.hosts or [ ];
       unknownHosts = filter (h: !(elem h ctx.hosts)) hosts;
+      # Fields set (not null, not empty, not false) this kind would not read.
+      ignored = builtins.filter (
+        f: f != "kind" && !(elem f (reads.${kind} or [ ])) && fault.${f} != null && fault.${f} != [ ] && fault.${f} != false
+      ) (builtins.attrNames fault);
       onHosts =
         command:
         if hosts == [ ] then
@@ -171,6 +198,8 @@ in
     in
     if unknownHosts != [ ] then
       fail "unknown hosts ${concatStringsSep ", " unknownHosts}"
+    else if reads ? ${kind} && ignored != [ ] then
+      fail "does not read ${concatStringsSep ", " (map (f: "`${f}`") ignored)} (it reads ${concatStringsSep ", " (reads.${kind} or [ ])})"
     else
       {
         inherit kind;

@@ -119,6 +119,12 @@ in
   enroll-refused-needs-hosts = throws (conditions.check ctx { kind = "enrollRefused"; });
   host-recovered-needs-hosts = throws (conditions.check ctx { kind = "hostRecovered"; });
   replay-needs-hosts = throws (faults.inject ctx { kind = "replayEnrollToken"; });
+  # A field the kind would not read fails instead of being ignored.
+  condition-unread-field = throws (conditions.check ctx { kind = "cpAlert"; hosts = [ "web-01" ]; });
+  fault-unread-field = throws (faults.inject ctx { kind = "killCp"; seconds = 3; });
+  fault-unread-false-is-unset = eq (faults.inject ctx { kind = "killCp"; duringActivation = false; hosts = [ ]; }).kind "killCp";
+  every-kind-reads = eq (sorted (attrNames conditions.reads)) (sorted conditions.kinds);
+  every-fault-reads = eq (sorted (attrNames faults.reads)) (sorted faults.kinds);
   condition-unreleased = throws (conditions.check ctx { kind = "hostCurrent"; generation = "g9"; });
   condition-unknown-host = throws (conditions.check ctx { kind = "hostState"; hosts = [ "db-09" ]; state = "Converged"; });
   condition-needs-state = throws (conditions.check ctx { kind = "hostState"; });

@@ -342,6 +342,16 @@ let
       message = ''harness s, invariants: not supported by the microVM runner: invariant "frobnicate"'';
     }
     {
+      name = "a field the condition does not read";
+      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { wait = { kind = "hostQuarantined"; channel = "stable"; generation = "g1"; hosts = [ "web-01" ]; }; release = "g1"; } ]; })'';
+      message = "harness smoke, step 0: wait hostQuarantined: does not read `hosts` (it reads channel, generation)";
+    }
+    {
+      name = "a field the fault does not read";
+      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { fault = { kind = "tamperArtifact"; artifact = "revocations"; hosts = [ "web-01" ]; }; } ]; })'';
+      message = "harness smoke, step 0: fault tamperArtifact: does not read `hosts` (it reads artifact)";
+    }
+    {
       name = "unreleased generation";
       expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { wait = { kind = "hostCurrent"; generation = "g1"; }; } ]; })'';
       message = "harness smoke, step 0: wait hostCurrent: generation g1 is not released before this step";
