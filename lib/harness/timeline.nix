@@ -27,6 +27,7 @@ let
   invariants = import ./invariants.nix;
   budgets = import ./budgets.nix;
   scriptsAudit = import ./scripts-audit.nix;
+  setupOf = import ./setup.nix;
   inherit (c) py nodeVar;
 
   stepFields = [
@@ -238,6 +239,7 @@ in
       } scenario.invariants;
 
       has = i: elem i scenario.invariants;
+      setupPlan = setupOf { inherit scenario hosts; };
       lastRelease =
         if played.releases == [ ] then
           throw "harness ${name}, invariants: signedRoundtrip needs a release"
@@ -306,74 +308,8 @@ in
             [ ]
         );
 
-      # Before the timeline: the runner file, the secrets' ciphertexts (the
-      # host key installed where the switch decrypts with it), and the
-      # enrollment of the hosts whose token the scenario replays.
-      # (host, secret) pairs any generation ships (ts/harness/secrets.ts declaredSecrets).
-      secretsOf =
-        h:
-        builtins.attrNames (
-          builtins.listToAttrs (
-            concatLists (
-              map (
-                gen:
-                map (n: {
-                  name = n;
-                  value = true;
-                }) ((gen.hosts.${h} or gen.default).secrets or [ ])
-              ) (builtins.attrValues scenario.generations)
-            )
-          )
-        );
-      secretPairs = concatLists (
-        map (
-          h:
-          map (n: {
-            host = h;
-            name = n;
-          }) (secretsOf h)
-        ) hosts
-      );
-      # Hosts whose bootstrap token the scenario replays enroll for real.
-      enrolling = builtins.attrNames (
-        builtins.listToAttrs (
-          concatLists (
-            map (
-              st:
-              if (st.fault or null) != null && st.fault.kind == "replayEnrollToken" then
-                map (h: {
-                  name = h;
-                  value = true;
-                }) (st.fault.hosts or [ ])
-              else
-                [ ]
-            ) scenario.steps
-          )
-        )
-      );
-      setup =
-        [
-          {
-            type = "setup";
-            label = "runner file (host pubkeys)";
-            command = "nixfleet-harness-init ${concatStringsSep " " hosts}";
-          }
-        ]
-        ++ map (x: {
-          type = "secret";
-          label = "secret ${x.name} of ${x.host}: encrypted to its host key";
-          inherit (x) host name;
-          command = "nixfleet-harness-secret ${x.host} ${x.name}";
-          install = "install -D -m 0600 ${c.paths.pki}/${x.host}.ssh_host_ed25519_key ${c.paths.agentState}/sandbox/etc/ssh/ssh_host_ed25519_key";
-        }) secretPairs
-        ++ map (h: {
-          type = "enroll";
-          label = "${h} enrolls with a bootstrap token minted now";
-          host = h;
-          mint = "nixfleet-harness-mint-token ${h}";
-          install = "(umask 077 && mkdir -p ${dirOf c.paths.bootstrapToken} && cat > ${c.paths.bootstrapToken})";
-          start = "systemctl start nixfleet-agent.service";
-        }) enrolling;
+      inherit (setupPlan) enrolling;
+      setup = setupPlan.actions;
     in
     {
       inherit (played) releases;
