@@ -51,6 +51,11 @@ for i in $(seq 0 $((n - 1))); do
   if out=$(python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$tmp/s.py" 2>&1); then ok; else bad "python $name" "$out"; fi
 done
 
+# All of them: every shipped scenario translates (none is left unsupported).
+shipped=$(find tests/harness/scenarios -maxdepth 1 -name '*.nix' | wc -l)
+translated=$(q '[.scripts[] | select(.name | startswith("scenario "))] | length')
+if [ "$shipped" -gt 0 ] && [ "$translated" = "$shipped" ]; then ok; else bad "every scenario translates" "$translated of $shipped scenarios translate: $(q '[.errors[] | select(.name | endswith(" does not translate")) | .name] | join(", ")')"; fi
+
 # Helpers and commands parse as bash.
 for h in $(q '.helpers | keys[]'); do
   q --arg h "$h" '.helpers[$h]' > "$tmp/h.sh"
