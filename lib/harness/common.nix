@@ -51,7 +51,7 @@ rec {
     # bootstrap token an enrolling host gets, the harness's own records.
     agentState = "/var/lib/nixfleet-agent";
     bootstrapToken = "/var/lib/nixfleet-bootstrap/token.json";
-    hostRecords = "/var/lib/nixfleet-harness-host";
+    hostRecords = "/var/lib/nixfleet-recovery";
   };
 
   cpPort = 8443;

@@ -165,7 +165,7 @@ mkdir -p "$sw" "$tmp/recbin"
 printf '#!/bin/sh\necho inv-1\n' > "$tmp/recbin/systemctl"
 printf '#!/bin/sh\necho "agent started"\necho %s\n' "'{\"level\":30,\"msg\":\"boot recovery\",\"state\":\"Activating\",\"rolloutId\":\"stable@aa\"}'" > "$tmp/recbin/journalctl"
 chmod +x "$tmp/recbin"/*
-rec=$(q '.recovery' | sed "s|/var/lib/nixfleet-agent|$h/agent|g; s|/var/lib/nixfleet-harness-host|$h/records|g")
+rec=$(q '.recovery' | sed "s|/var/lib/nixfleet-agent|$h/agent|g; s|/var/lib/nixfleet-recovery|$h/records|g")
 recovery() { PATH="$tmp/recbin:$PATH" bash -c "$rec" recovery "$@" 2>&1; }
 if out=$(recovery await-switch); then bad "recovery await-switch" "succeeded without a switch: $out"; else ok; fi
 t0=$(date +%s%3N)
