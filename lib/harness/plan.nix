@@ -10,6 +10,7 @@
 # plane, operator CLI, the CI role releasing generations with `nixfleet
 # release`, the binary cache over HTTP) and one VM per fleet host (an agent
 # with the sandbox activation backend, like the local runner). The script:
+# setup (runner file, secrets, real enrollments; lib/harness/setup.nix),
 # deployment (units up, mTLS from every host), the timeline
 # (lib/harness/timeline.nix), the invariants, and no daemon restarted on its
 # own.
@@ -109,7 +110,11 @@ in
   };
 
   /**
-    Type: plan :: scenario -> { name, hosts, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
+    `enrolling` = hosts that enroll with a token minted at test run time
+    (their agent unit is started by the script); `actions` = the setup
+    (lib/harness/setup.nix) then the timeline, as data.
+
+    Type: plan :: scenario -> { name, hosts, enrolling, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
   */
   plan =
     raw:
