@@ -34,6 +34,24 @@ rec {
     cache = "${work}/cache";
     cpDb = "/var/lib/nixfleet-cp/state.db";
     cpTrust = "/etc/nixfleet/cp/trust.json";
+    # The module's default auditLogPath: every certificate the CP issued.
+    cpIssuanceLog = "/var/lib/nixfleet-cp/issuance.log";
+    # The test-only org root key that signs bootstrap tokens (cp node).
+    orgRootKey = "${inputs}/org-root.key";
+    # What generation.nix's runnerFile carries (host pubkeys, the nonces of
+    # tokens minted in this run, secret ciphertexts), written at run time.
+    runnerFile = "${work}/runner.json";
+    # Tokens minted in this run (the copy an attacker would replay), the
+    # replays' outcomes, host files gathered for a condition or invariant.
+    tokens = "${work}/tokens";
+    replays = "${work}/replays";
+    gathered = "${work}/gathered";
+    secrets = "${work}/secrets";
+    # On the hosts: the agent's state (the module's default stateDir), the
+    # bootstrap token an enrolling host gets, the harness's own records.
+    agentState = "/var/lib/nixfleet-agent";
+    bootstrapToken = "/var/lib/nixfleet-bootstrap/token.json";
+    hostRecords = "/var/lib/nixfleet-recovery";
   };
 
   cpPort = 8443;

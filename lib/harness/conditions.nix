@@ -27,8 +27,29 @@ let
   rows = ''[.hosts[] | select(.hostname as $n | any($hosts[]; . == $n))]'';
   everyRow = cond: ''${rows} as $rows | ($rows | length) == ($hosts | length) and all($rows[]; ${cond})'';
   released = gen: "${c.paths.released}/${gen}.json";
+  # jq 1.6: an RFC 3339 instant (the CP's, with milliseconds) in ms.
+  msDef = ''def ms: capture("^(?<s>[^.Z]+)([.](?<f>[0-9]+))?Z$") | ((.s + "Z") | fromdateiso8601) * 1000 + (((.f // "") + "000")[0:3] | tonumber);'';
+  recoveryFile = h: "${c.paths.gathered}/${h}.recovery.json";
 in
 rec {
+  /**
+    The fields each kind reads (besides `kind`). A field set on a kind
+    that does not read it fails evaluation instead of being ignored.
+
+    Type: reads :: { <kind> = [ string ]; }
+  */
+  reads = {
+    hostsConverged = [ "hosts" ];
+    hostState = [ "hosts" "state" ];
+    hostCurrent = [ "hosts" "generation" ];
+    rolloutState = [ "channel" "state" ];
+    hostQuarantined = [ "channel" "generation" ];
+    cpAlert = [ "code" ];
+    agentRejected = [ "hosts" "code" ];
+    enrollRefused = [ "hosts" ];
+    hostRecovered = [ "hosts" ];
+  };
+
   /**
     Condition kinds this runner plays.
 
@@ -42,6 +63,8 @@ rec {
     "hostQuarantined"
     "cpAlert"
     "agentRejected"
+    "enrollRefused"
+    "hostRecovered"
   ];
 
   /**
@@ -51,7 +74,10 @@ rec {
     plain error naming the step for a condition missing a field its kind
     needs.
 
-    Type: check :: ctx -> condition -> { source, slurp :: bool, filter, argjson :: attrset, slurpfile :: attrset, command }
+    `gather` lists host commands whose output the test driver copies to a
+    file on the cp node before each attempt (hostRecovered).
+
+    Type: check :: ctx -> condition -> { source, slurp :: bool, filter, argjson :: attrset, slurpfile :: attrset, gather :: [ { node, command, file } ], command }
   */
   check =
     ctx: cond:
@@ -60,7 +86,12 @@ rec {
       fail = msg: throw "harness ${ctx.scenario}, ${ctx.where}: wait ${toString kind}: ${msg}";
       need = field: if (cond.${field} or null) == null then fail "needs `${field}`" else cond.${field};
       targets = if (cond.hosts or [ ]) == [ ] then ctx.hosts else cond.hosts;
+      # Conditions about what happened to named hosts (as the local runner,
+      # which fails them when they name none).
+      named = if (cond.hosts or [ ]) == [ ] then fail "needs `hosts`" else cond.hosts;
       unknownHosts = filter (h: !(elem h ctx.hosts)) targets;
+      # Fields set (not null, not empty) that this kind would not read.
+      ignored = filter (f: f != "kind" && !(elem f (reads.${kind} or [ ])) && cond.${f} != null && cond.${f} != [ ]) (attrNames cond);
       generation =
         let
           g = need "generation";
@@ -131,10 +162,45 @@ rec {
               code = cond.code or null;
             };
           }
+        else if kind == "enrollRefused" then
+          {
+            # nixfleet-harness-enroll-state: replays, minted nonces, issuance log.
+            source = "nixfleet-harness-enroll-state";
+            # ts/harness/enroll-replay.ts checkEnrollRefused: each host's
+            # token was replayed and answered 409 CP_ERR_TOKEN_REPLAYED
+            # without a certificate; the issuance log holds exactly one
+            # enrollment certificate for the host, with its token's nonce,
+            # and nothing issued at or after the replay. No replay recorded
+            # is a failure.
+            filter = ''${msDef} . as $d | ($hosts | length) > 0 and all($hosts[]; . as $h | ($d.replays[$h] // null) as $r | [$d.issuance[] | select(.hostname == $h and .via == "enroll")] as $e | $r != null and $r.status == 409 and $r.code == "CP_ERR_TOKEN_REPLAYED" and ($r.issuedCertificate | not) and ($e | length) == 1 and $e[0].nonce == ($d.nonces[$h] // null) and ([$e[] | select((.at | ms) >= $r.at)] | length) == 0)'';
+            argjson.hosts = named;
+          }
+        else if kind == "hostRecovered" then
+          {
+            # The CP's events, then what each host recorded
+            # (nixfleet-harness-recovery state, gathered from the hosts by
+            # the test driver before each attempt).
+            source = "{ nixfleet-harness-events | jq -cs '{ events: . }'; cat ${concatStringsSep " " (map recoveryFile (named))}; }";
+            slurp = true;
+            # ts/harness/boot-recovery.ts RecoveryLedger.check: killed while
+            # its switch ran (and the switch outlived the agent), restarted,
+            # the new process logged boot recovery of an Activating record,
+            # the CP got ActivationComplete and Converged for that rollout
+            # after the restart, and the interrupted switch exited 0 with no
+            # switch launched between the restart and ActivationComplete.
+            filter = ''${msDef} def rollout: (.payload // {}) | if type == "object" then (.rolloutId // .rollout_id // null) else null end; .[0].events as $ev | .[1:] as $hd | ($hosts | length) > 0 and all($hosts[]; . as $h | ([$hd[] | select(.host == $h)][0] // null) as $d | $d != null and $d.record != null and $d.record.switchId != null and $d.record.inFlightAfterKill == true and $d.record.restartedAt != null and $d.recovery != null and $d.recovery.state == "Activating" and ($d.recovery.rolloutId | type) == "string" and ($d.recovery.rolloutId as $rid | [$ev[] | select(.hostname == $h and rollout == $rid and (.at | ms) >= $d.record.restartedAt)] as $mine | ([$mine[] | select((.kind | sub("^Remote"; "")) == "ActivationComplete")][0] // null) as $done | $done != null and any($mine[]; (.kind | sub("^Remote"; "")) == "Converged") and ([$d.switches[] | select(.id == $d.record.switchId)][0].exitCode // null) == "0" and ([$d.switches[] | select(.launchedAt >= $d.record.restartedAt and .launchedAt <= ($done.at | ms))] | length) == 0))'';
+            argjson.hosts = named;
+            gather = map (h: {
+              node = h;
+              command = "nixfleet-harness-recovery state ${h}";
+              file = recoveryFile h;
+            }) (named);
+          }
         else
           c.unsupported ctx.scenario ctx.where "wait kind ${toJSON kind}";
 
       full = {
+        gather = [ ];
         slurp = false;
         argjson = { };
         slurpfile = { };
@@ -146,6 +212,8 @@ rec {
     in
     if unknownHosts != [ ] then
       fail "unknown hosts ${concatStringsSep ", " unknownHosts}"
+    else if reads ? ${kind} && ignored != [ ] then
+      fail "does not read ${concatStringsSep ", " (map (f: "`${f}`") ignored)} (it reads ${concatStringsSep ", " (reads.${kind} or [ ])})"
     else
       full
       // {

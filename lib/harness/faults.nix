@@ -6,6 +6,7 @@
 # rebuilt from the signed artifacts and agent replays. Builtins only.
 let
   inherit (builtins)
+    concatMap
     concatStringsSep
     elem
     filter
@@ -34,7 +35,30 @@ let
     "rollout-manifest" = "$(ls -t ${c.paths.releases}/rollouts/*.json | head -n 1)";
   };
 in
-{
+rec {
+  /**
+    The fields each kind reads (besides `kind`). A field set on a kind
+    that does not read it fails evaluation instead of being ignored.
+
+    Type: reads :: { <kind> = [ string ]; }
+  */
+  reads =
+    let
+      onHosts = [ "hosts" "duringActivation" ];
+    in
+    {
+      killCp = [ ];
+      restartCp = [ ];
+      wipeCpDb = [ ];
+      killAgent = onHosts;
+      restartAgent = onHosts;
+      cutNetwork = onHosts;
+      restoreNetwork = onHosts;
+      tamperArtifact = [ "artifact" ];
+      skewClock = [ "hosts" "seconds" ];
+      replayEnrollToken = [ "hosts" ];
+    };
+
   /**
     Fault kinds this runner plays.
 
@@ -50,6 +74,7 @@ in
     "restoreNetwork"
     "tamperArtifact"
     "skewClock"
+    "replayEnrollToken"
   ];
 
   inherit flipByte;
@@ -57,10 +82,11 @@ in
   /**
     One fault as commands on nodes. `ctx` = { scenario, where, hosts }.
     `waitFor` lists hosts that must be Activating first
-    (`duringActivation`); `cpRestarted` says the cp's port must be awaited
-    afterwards.
+    (`duringActivation`); `hostWaits` are commands polled on hosts until
+    they succeed before the fault (a switch in flight); `cpRestarted` says
+    the cp's port must be awaited afterwards.
 
-    Type: inject :: ctx -> fault -> { kind, waitFor :: [ string ], commands :: [ { node, command } ], cpRestarted :: bool }
+    Type: inject :: ctx -> fault -> { kind, waitFor :: [ string ], hostWaits :: [ { node, command } ], commands :: [ { node, command } ], cpRestarted :: bool }
   */
   inject =
     ctx: fault:
@@ -69,6 +95,10 @@ in
       fail = msg: throw "harness ${ctx.scenario}, ${ctx.where}: fault ${toString kind}: ${msg}";
       hosts = fault.hosts or [ ];
       unknownHosts = filter (h: !(elem h ctx.hosts)) hosts;
+      # Fields set (not null, not empty, not false) this kind would not read.
+      ignored = builtins.filter (
+        f: f != "kind" && !(elem f (reads.${kind} or [ ])) && fault.${f} != null && fault.${f} != [ ] && fault.${f} != false
+      ) (builtins.attrNames fault);
       onHosts =
         command:
         if hosts == [ ] then
@@ -86,7 +116,49 @@ in
       ];
       seconds = if (fault.seconds or null) == null then fail "needs `seconds`" else fault.seconds;
       spec =
-        if kind == "killCp" then
+        if kind == "killAgent" && (fault.duringActivation or false) then
+          {
+            # ts/harness/boot-recovery.ts: the kill lands inside the switch
+            # itself, and what it hit is recorded on the host.
+            hostWaits = map (h: {
+              node = h;
+              command = "nixfleet-harness-recovery await-switch";
+            }) hosts;
+            commands = concatMap (h: [
+              {
+                node = h;
+                command = kill agentUnit;
+              }
+              {
+                node = h;
+                command = "nixfleet-harness-recovery killed";
+              }
+            ]) hosts;
+          }
+        else if kind == "restartAgent" then
+          {
+            commands = concatMap (h: [
+              {
+                node = h;
+                command = "systemctl restart ${agentUnit}";
+              }
+              {
+                # A no-op unless the host was killed inside a switch.
+                node = h;
+                command = "nixfleet-harness-recovery restarted";
+              }
+            ]) (if hosts == [ ] then fail "needs `hosts`" else hosts);
+          }
+        else if kind == "replayEnrollToken" then
+          {
+            # The replay comes from outside the host's agent (an attacker
+            # holding a copy of the token and the host key): the cp node.
+            commands = map (h: {
+              node = "cp";
+              command = "nixfleet-harness-replay-token ${h}";
+            }) (if hosts == [ ] then fail "needs `hosts`" else hosts);
+          }
+        else if kind == "killCp" then
           { commands = onCp (kill cpUnit); }
         else if kind == "restartCp" then
           {
@@ -100,8 +172,6 @@ in
           }
         else if kind == "killAgent" then
           { commands = onHosts (kill agentUnit); }
-        else if kind == "restartAgent" then
-          { commands = onHosts "systemctl restart ${agentUnit}"; }
         else if kind == "cutNetwork" then
           # eth1 is the test network (eth0 is QEMU's user network, unused).
           { commands = onHosts "ip link set eth1 down"; }
@@ -128,11 +198,14 @@ in
     in
     if unknownHosts != [ ] then
       fail "unknown hosts ${concatStringsSep ", " unknownHosts}"
+    else if reads ? ${kind} && ignored != [ ] then
+      fail "does not read ${concatStringsSep ", " (map (f: "`${f}`") ignored)} (it reads ${concatStringsSep ", " (reads.${kind} or [ ])})"
     else
       {
         inherit kind;
         waitFor = if fault.duringActivation or false then (if hosts == [ ] then fail "duringActivation needs `hosts`" else hosts) else [ ];
         cpRestarted = false;
+        hostWaits = [ ];
       }
       // spec;
 }

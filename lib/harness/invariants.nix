@@ -69,12 +69,25 @@ let
 in
 rec {
   /**
-    Invariants this runner checks (the contract also declares
-    `budgetsRespected`, which neither runner checks yet).
+    Invariants this runner checks: by the jq program, or by a helper
+    (`others`).
 
     Type: kinds :: [ string ]
   */
-  kinds = builtins.attrNames checks ++ builtins.attrNames global;
+  kinds = builtins.attrNames checks ++ builtins.attrNames global ++ others;
+
+  /**
+    Invariants checked by their own helper rather than the jq program:
+    `signedRoundtrip` (nixfleet-harness-roundtrip on the cp node, with each
+    host's manifest cache and evidence gathered by the test driver) and
+    `secretsConfined` (nixfleet-harness-scan on every node).
+
+    Type: others :: [ string ]
+  */
+  others = [
+    "signedRoundtrip"
+    "secretsConfined"
+  ];
 
   /**
     The jq program over `$events` (every event), `$manifests[0]` (a list
@@ -100,19 +113,22 @@ rec {
 
   /**
     The shell command (cp node) that fails, listing the violations, unless
-    every invariant holds; null when the scenario declares none. `ctx.budgets`
+    every invariant the jq program checks holds; null when the scenario
+    declares none of those (`others` have their own helpers). `ctx.budgets`
     are the fleet's resolved budgets.
 
     Type: command :: ctx -> [ string ] -> string | null
   */
   command =
     ctx: invariants:
-    if invariants == [ ] then
+    let
+      # Unknown invariants throw here (program checks every one).
+      viaJq = builtins.filter (i: checks ? ${i} || global ? ${i}) (builtins.deepSeq (program ctx invariants) invariants);
+      prog = program ctx viaJq;
+    in
+    if viaJq == [ ] then
       null
     else
-      let
-        prog = program ctx invariants;
-      in
       ''
         ev=$(mktemp) man=$(mktemp)
         nixfleet-harness-events > "$ev"
@@ -121,6 +137,6 @@ rec {
         jq -n '[inputs | { id: (input_filename | sub(".*/"; "") | sub("[.]json$"; "")), manifest: . }]' "''${files[@]}" < /dev/null > "$man"
         violations=$(jq -n -r --slurpfile events "$ev" --slurpfile manifests "$man" --argjson budgets ${c.shellArg (toJSON (ctx.budgets or [ ]))} ${c.shellArg prog})
         if [ -n "$violations" ]; then echo "invariants violated:" >&2; echo "$violations" >&2; exit 1; fi
-        echo "invariants hold: ${concatStringsSep ", " invariants}"
+        echo "invariants hold: ${concatStringsSep ", " viaJq}"
       '';
 }

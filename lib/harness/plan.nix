@@ -10,6 +10,7 @@
 # plane, operator CLI, the CI role releasing generations with `nixfleet
 # release`, the binary cache over HTTP) and one VM per fleet host (an agent
 # with the sandbox activation backend, like the local runner). The script:
+# setup (runner file, secrets, real enrollments; lib/harness/setup.nix),
 # deployment (units up, mTLS from every host), the timeline
 # (lib/harness/timeline.nix), the invariants, and no daemon restarted on its
 # own.
@@ -26,12 +27,14 @@ let
   c = import ./common.nix;
   timeline = import ./timeline.nix;
   scripts = import ./scripts.nix;
+  enrollScripts = import ./scripts-enroll.nix;
+  auditScripts = import ./scripts-audit.nix;
   schema = import ../schema;
   contract = schema.loadContract ../../contracts/harness-scenario.nix;
 
   max = a: b: if a > b then a else b;
   # Indented Python: '' strings drop their leading spaces.
-  pad = n: s: builtins.substring 0 n "            " + s;
+  pad = n: s: builtins.substring 0 n "                        " + s;
 
   topLevel = [
     "name"
@@ -69,6 +72,11 @@ in
       public = "KxdsNBMLHcGbR/bdEurrvyiM9Aqes0td53jhBc7qvAA=";
     };
     cacheKeys = [ "nixfleet-harness-cache-1:RD5MP/in3YdwDniqUFuW1fmCJbhNnKPSF714dzkCmY0=" ];
+    # Verifies the bootstrap tokens the cp node mints at test run time.
+    orgRootKey.current = {
+      algorithm = "ed25519";
+      public = "f/wJcQHymmFL9XZUpLUUcEFxG/u1iEkO9bssZZ/7N6o=";
+    };
   };
 
   /**
@@ -82,10 +90,31 @@ in
     nixfleet-harness-release = scripts.release;
     nixfleet-harness-push = scripts.push;
     nixfleet-harness-events = scripts.events;
+    nixfleet-harness-init = enrollScripts.init;
+    nixfleet-harness-mint-token = enrollScripts.mintToken;
+    nixfleet-harness-replay-token = enrollScripts.replayToken;
+    nixfleet-harness-enroll-state = enrollScripts.enrollState;
+    nixfleet-harness-secret = enrollScripts.secret;
+    nixfleet-harness-roundtrip = auditScripts.roundtrip;
+    nixfleet-harness-scan = auditScripts.scan;
   };
 
   /**
-    Type: plan :: scenario -> { name, hosts, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
+    Helper programs of every host node (name → bash text).
+
+    Type: hostHelpers :: { <name> = string; }
+  */
+  hostHelpers = {
+    nixfleet-harness-scan = auditScripts.scan;
+    nixfleet-harness-recovery = auditScripts.recovery;
+  };
+
+  /**
+    `enrolling` = hosts that enroll with a token minted at test run time
+    (their agent unit is started by the script); `actions` = the setup
+    (lib/harness/setup.nix) then the timeline, as data.
+
+    Type: plan :: scenario -> { name, hosts, enrolling, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
   */
   plan =
     raw:
@@ -103,17 +132,30 @@ in
       # Agents must be up within the longest wait the scenario allows.
       bound = foldl' max 120 (map (st: st.timeoutSecs) scenario.steps);
 
+      enrolls = host: builtins.elem host played.enrolling;
       agent = host: {
         enable = true;
         controlPlane.url = c.cpUrl;
         machineId = host;
-        # Pre-issued by the fixture PKI: the VMs skip enrollment (tokens
-        # expire; a test derivation must build the same later).
-        tls = {
-          caCert = "${c.paths.pki}/ca.crt";
-          clientCert = "${c.paths.pki}/${host}.crt";
-          clientKey = "${c.paths.pki}/${host}.key";
-        };
+        # Hosts whose token the scenario replays enroll for real, with a
+        # token the cp node mints when the test runs (a token made at build
+        # time would have expired when the test is built later); their unit
+        # starts once the token is on the host. The others use a client
+        # certificate pre-issued by the fixture PKI.
+        tls =
+          if enrolls host then
+            {
+              caCert = "${c.paths.pki}/ca.crt";
+              clientCert = null;
+              clientKey = null;
+            }
+          else
+            {
+              caCert = "${c.paths.pki}/ca.crt";
+              clientCert = "${c.paths.pki}/${host}.crt";
+              clientKey = "${c.paths.pki}/${host}.key";
+            };
+        bootstrapTokenFile = if enrolls host then c.paths.bootstrapToken else null;
         # The agent always loads its OpenSSH host key (its identity for
         # enrollment and the closure it signs events with); the fixture PKI
         # makes one per host, as no sshd runs on the test nodes.
@@ -151,6 +193,9 @@ in
           key = "${c.paths.pki}/cp.key";
           clientCa = "${c.paths.pki}/ca.crt";
         };
+        # The fixture CA also issues enrolling hosts' certificates.
+        fleetCaCert = "${c.paths.pki}/ca.crt";
+        fleetCaKey = "${c.paths.pki}/ca.key";
         releaseDir = c.paths.releases;
         dbPath = c.paths.cpDb;
         confirmDeadlineSecs = timing.confirmWindowSecs;
@@ -173,18 +218,48 @@ in
           # A comment line: a multi-line description must not become code.
           "# Harness scenario ${name} (microVM runner, lib/harness/plan.nix): ${builtins.replaceStrings [ "\n" "\r" ] [ " " " " ] scenario.description}"
           ""
-          "def harness_wait(label, command, timeout):"
+          "import base64"
+          "import time"
+          ""
+          "# Secrets' plaintexts (host name plaintext), kept by the driver only."
+          "harness_secrets = []"
+          ""
+          ""
+          "def harness_gather(gather):"
+          "    # Host outputs copied to files on the cp node, through the driver."
+          "    for m, command, path in gather:"
+          (pad 8 ''data = m.succeed(command + " | base64 -w0").strip()'')
+          (pad 8 ''cp.succeed(f"mkdir -p $(dirname {path}) && printf %s {data} | base64 -d > {path}")'')
+          ""
+          ""
+          "def harness_wait(label, command, timeout, gather=[]):"
           "    with subtest(label):"
           "        try:"
-          "            cp.wait_until_succeeds(command, timeout=timeout)"
+          "            if not gather:"
+          "                cp.wait_until_succeeds(command, timeout=timeout)"
+          "                return"
+          "            deadline = time.monotonic() + timeout"
+          "            while True:"
+          "                harness_gather(gather)"
+          "                rc, out = cp.execute(command)"
+          "                if rc == 0:"
+          "                    return"
+          "                if time.monotonic() > deadline:"
+          (pad 20 ''raise Exception(f"{label}: timed out after {timeout} s: {out}")'')
+          "                time.sleep(1)"
           "        except Exception:"
           "            print(cp.execute(${c.py "${status} || true"})[1])"
           "            raise"
+          ""
           ""
           "start_all()"
           ''cp.wait_for_unit("nixfleet-control-plane.service")''
           "cp.wait_for_open_port(${toString c.cpPort})"
           ''cp.wait_for_unit("nginx.service")''
+          ""
+        ]
+        ++ played.setupLines
+        ++ [
           "for name, m in [${concatStringsSep ", " (map (h: "(${c.py h}, ${c.nodeVar h})") hosts)}]:"
           (pad 4 ''m.wait_for_unit("nixfleet-agent.service", timeout=${toString bound})'')
           "    # mTLS from the host to the control plane with the agent's identity."
@@ -217,7 +292,9 @@ in
     else
       {
         inherit name hosts cp testScript;
-        inherit (played) releases actions;
+        inherit (played) releases enrolling;
+        # Setup (runner file, secrets, enrollments), then the timeline.
+        actions = played.setup ++ played.actions;
         agents = listToAttrs (
           map (h: {
             name = h;

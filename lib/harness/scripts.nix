@@ -28,7 +28,10 @@ in
     shift 3
     mkdir -p ${p.fleets} ${p.released} ${p.releases} ${p.cache}
     fleet=${p.fleets}/$gen.nix
-    printf 'import ${p.src}/tests/harness/nix/generation.nix { scenarioFile = "${p.scenario}"; generation = "%s"; }\n' "$gen" > "$fleet"
+    # The runner file: host pubkeys, nonces of the tokens minted so far,
+    # secret ciphertexts (nixfleet-harness-init, -mint-token, -secret).
+    [ -f ${p.runnerFile} ] || { echo "nixfleet-harness-release: ${p.runnerFile} is missing (nixfleet-harness-init first)" >&2; exit 1; }
+    printf 'import ${p.src}/tests/harness/nix/generation.nix { scenarioFile = "${p.scenario}"; generation = "%s"; runnerFile = "${p.runnerFile}"; }\n' "$gen" > "$fleet"
     commit=$(printf '%s' "$scenario/$gen/$seq" | sha256sum | cut -c1-12)
     # A release signed in the past (the scenario's signedAgoSecs).
     now=()
@@ -54,8 +57,9 @@ in
     The fixture PKI, run in an empty directory (a build, or a test's temp
     directory): a CA, the cp server certificate (valid for `cp` and, for
     tests/modules' loopback play, 127.0.0.1), a client certificate per host
-    and for the operator, an OpenSSH ed25519 host key per host. Needs
-    openssl and ssh-keygen.
+    and for the operator, an ed25519 host key per host (PKCS#8, with its
+    OpenSSH public line). The CA also issues enrolled hosts' certificates
+    (the control plane's fleet CA). Needs openssl.
 
     Type: pki :: [ string ] -> string
   */
@@ -73,8 +77,14 @@ in
       gen "$h"
       openssl x509 -req -in "$h.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$h.crt" -days 3650 2>/dev/null
     done
+    # Host keys as PKCS#8 PEM: a format the agent loads (like OpenSSH's),
+    # that openssl signs a replayed enrollment's CSR with and age decrypts
+    # with; the OpenSSH public line is assembled from the raw key
+    # (string "ssh-ed25519", string key), as ssh-keygen cannot read PKCS#8.
     for h in ${names}; do
-      ssh-keygen -q -t ed25519 -N "" -C "root@$h" -f "$h.ssh_host_ed25519_key"
+      openssl genpkey -algorithm ed25519 -out "$h.ssh_host_ed25519_key"
+      raw=$({ printf '\000\000\000\013ssh-ed25519\000\000\000\040'; openssl pkey -in "$h.ssh_host_ed25519_key" -pubout -outform DER | tail -c 32; } | base64 -w0)
+      printf 'ssh-ed25519 %s root@%s\n' "$raw" "$h" > "$h.ssh_host_ed25519_key.pub"
     done
     rm -f ./*.csr ./*.ext ./*.srl
     chmod 0644 ./*

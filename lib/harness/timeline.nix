@@ -26,6 +26,8 @@ let
   faults = import ./faults.nix;
   invariants = import ./invariants.nix;
   budgets = import ./budgets.nix;
+  scriptsAudit = import ./scripts-audit.nix;
+  setupOf = import ./setup.nix;
   inherit (c) py nodeVar;
 
   stepFields = [
@@ -41,14 +43,37 @@ let
   subtest = label: body: [ "with subtest(${py label}):" ] ++ map indent body;
   on = node: command: "${nodeVar node}.succeed(${py command})";
   describe = attrs: toJSON (removeNulls attrs);
+  # Host outputs the test driver copies to files on the cp node.
+  gatherPy = g: "[${concatStringsSep ", " (map (x: "(${nodeVar x.node}, ${py x.command}, ${py x.file})") g)}]";
 
   # One action as NixOS-test Python.
   python =
     a:
-    if a.type == "release" || a.type == "invariants" then
-      subtest a.label [ (on "cp" a.command) ]
+    if a.type == "release" || a.type == "invariants" || a.type == "setup" then
+      subtest a.label ((if (a.gather or [ ]) == [ ] then [ ] else [ "harness_gather(${gatherPy a.gather})" ]) ++ [ (on "cp" a.command) ])
     else if a.type == "wait" then
-      [ "harness_wait(${py a.label}, ${py a.command}, ${toString a.timeout})" ]
+      [ "harness_wait(${py a.label}, ${py a.command}, ${toString a.timeout}${if a.gather == [ ] then "" else ", ${gatherPy a.gather}"})" ]
+    else if a.type == "hostWait" then
+      subtest a.label [ "${nodeVar a.node}.wait_until_succeeds(${py a.command}, timeout=${toString a.timeout})" ]
+    else if a.type == "enroll" then
+      # The token travels from the cp node to the host through the driver.
+      subtest a.label [
+        "token = cp.succeed(${py "${a.mint} | base64 -w0"}).strip()"
+        "${nodeVar a.host}.succeed(\"printf %s \" + token + ${py " | base64 -d | ${a.install}"})"
+        (on a.host a.start)
+      ]
+    else if a.type == "secret" then
+      # The plaintext stays with the driver, outside every VM.
+      subtest a.label [
+        "harness_secrets.append(${py "${a.host} ${a.name} "} + cp.succeed(${py a.command}).strip())"
+        (on a.host a.install)
+      ]
+    else if a.type == "scan" then
+      subtest a.label [
+        "lines = base64.b64encode(\"\".join(s + \"\\n\" for s in harness_secrets).encode()).decode()"
+        "for m, command in [${concatStringsSep ", " (map (x: "(${nodeVar x.node}, ${py x.command})") a.checks)}]:"
+        "    m.succeed(\"printf %s \" + lines + \" | base64 -d | \" + command)"
+      ]
     else if a.type == "fault" then
       subtest a.label (
         map (x: on x.node x.command) a.commands
@@ -139,7 +164,7 @@ in
               {
                 type = "wait";
                 inherit label timeout;
-                inherit (chk) command;
+                inherit (chk) command gather;
               }
             ];
 
@@ -159,7 +184,15 @@ in
                       state = "Activating";
                     } 120;
               in
+              # Activating (the CP's view, from DispatchAck on) first, then
+              # the switch itself on the host, right before the fault.
               pre
+              ++ map (w: {
+                type = "hostWait";
+                label = "${where}: ${f.kind} waits for a switch in flight on ${w.node}";
+                inherit (w) node command;
+                timeout = 120;
+              }) f.hostWaits
               ++ [
                 {
                   type = "fault";
@@ -205,6 +238,15 @@ in
         budgets = if builtins.elem "budgetsRespected" scenario.invariants then budgets.resolve scenario.fleet else [ ];
       } scenario.invariants;
 
+      has = i: elem i scenario.invariants;
+      setupPlan = setupOf { inherit scenario hosts; };
+      lastRelease =
+        if played.releases == [ ] then
+          throw "harness ${name}, invariants: signedRoundtrip needs a release"
+        else
+          elemAt played.releases (length played.releases - 1);
+      evidenceTar = h: "${c.paths.gathered}/${h}.evidence.tar";
+
       actions =
         played.actions
         ++ (
@@ -218,12 +260,62 @@ in
                 command = invariantCommand;
               }
             ]
+        )
+        ++ (
+          if has "signedRoundtrip" then
+            [
+              {
+                type = "invariants";
+                label = "invariant signedRoundtrip";
+                # Each host's manifest cache and evidence, as the host keeps them.
+                gather = map (h: {
+                  node = h;
+                  command = scriptsAudit.hostEvidence;
+                  file = evidenceTar h;
+                }) hosts;
+                command = concatStringsSep " && " (
+                  map (h: "rm -rf ${c.paths.gathered}/${h} && mkdir -p ${c.paths.gathered}/${h} && tar -xf ${evidenceTar h} -C ${c.paths.gathered}/${h}") hosts
+                  ++ [ "nixfleet-harness-roundtrip ${lastRelease}" ]
+                );
+              }
+            ]
+          else
+            [ ]
+        )
+        ++ (
+          if has "secretsConfined" then
+            [
+              {
+                type = "scan";
+                label = "invariant secretsConfined";
+                checks = [
+                  {
+                    node = "cp";
+                    # The CP's state (database, WAL, issuance log), the CI
+                    # role's work (release directory, binary cache, runner
+                    # file), every released closure in the store, the journal.
+                    command = "nixfleet-harness-scan ${dirOf c.paths.cpDb} ${c.paths.work} $(jq -r '.closures[]' ${c.paths.released}/*.json | sed 's|^|/nix/store/|' | xargs -r nix-store -qR)";
+                  }
+                ]
+                ++ map (h: {
+                  node = h;
+                  # The agent's state: its sandbox store and root, records, evidence.
+                  command = "nixfleet-harness-scan --host ${h} ${c.paths.agentState}";
+                }) hosts;
+              }
+            ]
+          else
+            [ ]
         );
+
+      inherit (setupPlan) enrolling;
+      setup = setupPlan.actions;
     in
     {
       inherit (played) releases;
-      inherit actions;
+      inherit actions setup enrolling;
       lines = concatLists (map python actions);
+      setupLines = concatLists (map python setup);
     };
 
   # Exposed for the tests: the kinds each part plays.

@@ -21,13 +21,11 @@ let
   inherit (h) paths;
 
   # Test-only PKI: fixtures in the store on purpose, never a real fleet's.
-  # Agents get pre-issued certificates (enrollment tokens expire, a test
+  # Agents get pre-issued certificates, except those the scenario enrolls
+  # with a token minted when the test runs (tokens expire, a test
   # derivation must build the same later); the operator CLI gets its own.
   pki = pkgs.runCommand "nixfleet-harness-pki-${p.name}" {
-    nativeBuildInputs = [
-      pkgs.openssl
-      pkgs.openssh
-    ];
+    nativeBuildInputs = [ pkgs.openssl ];
   } "mkdir -p $out && cd $out\n${h.pkiScript p.hosts}";
 
   # What the CI role evaluates: tests/harness/nix/generation.nix (the same
@@ -41,7 +39,9 @@ let
     ];
   };
 
-  helpers = lib.mapAttrsToList (
+  # The helpers' tools: the CLI, jq, curl (HTTP/2), openssl, age, nix, the
+  # decompressors of the secret scan, tar, find, sed, cmp.
+  helpersOf = lib.mapAttrsToList (
     name: text:
     pkgs.writeShellScriptBin name ''
       export PATH=${
@@ -50,13 +50,25 @@ let
           pkgs.jq
           pkgs.curl
           pkgs.openssl
+          pkgs.age
           pkgs.nix
           pkgs.coreutils
+          pkgs.findutils
+          pkgs.gnugrep
+          pkgs.gnused
+          pkgs.gnutar
+          pkgs.diffutils
+          pkgs.xz
+          pkgs.bzip2
+          pkgs.zstd
+          pkgs.gzip
         ]
       }:$PATH
       ${text}
     ''
-  ) h.helpers;
+  );
+  helpers = helpersOf h.helpers;
+  hostHelpers = helpersOf h.hostHelpers;
 
   common =
     { hostName }:
@@ -91,6 +103,7 @@ pkgs.testers.runNixOSTest {
           "nixfleet-harness/scenario.nix".source = scenarioFile;
           "nixfleet-harness/ci-release.key".source = ./fixtures/ci-release.key;
           "nixfleet-harness/cache.secret".source = ./fixtures/cache.secret;
+          "nixfleet-harness/org-root.key".source = ./fixtures/org-root.key;
         };
         # generation.nix builds its toplevels like a CI runner would, with
         # /bin/sh and the tools of /usr/bin: outside the build sandbox, with
@@ -137,6 +150,19 @@ pkgs.testers.runNixOSTest {
       imports = [ (common { hostName = host; }) ];
       services.nixfleet-agent = agent // {
         package = packages.nixfleet-agent;
+      };
+      environment.systemPackages = hostHelpers;
+      systemd.services.nixfleet-agent = {
+        # The switch of a generation shipping secrets decrypts them with age.
+        path = [ pkgs.age ];
+        # The sandbox backend's detached switch stands in for the transient
+        # systemd-run unit of the nixos backend: it must outlive the agent's
+        # process (killAgent inside an activation, boot-recovery), so
+        # stopping the agent stops only its main process.
+        serviceConfig.KillMode = "process";
+        # An enrolling host's agent starts once its token is on the host
+        # (the test script mints and copies it, then starts the unit).
+        wantedBy = lib.mkIf (builtins.elem host p.enrolling) (lib.mkForce [ ]);
       };
     }) p.agents;
   inherit (p) testScript;

@@ -17,7 +17,8 @@ let
     }).nixfleet.trust;
 in
 {
-  inherit (p) name hosts actions;
+  inherit (p) name hosts actions enrolling;
+  hostHelpers = h.hostHelpers;
   cp = render.controlPlane.args (schema.check "cp" samples.cpOptions p.cp);
   agents = builtins.mapAttrs (_: a: render.agent.args (schema.check "agent" samples.agentOptions a)) p.agents;
   trustJson = render.trustJson.render trust;

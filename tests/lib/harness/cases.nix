@@ -92,7 +92,39 @@ in
   # Unknown kinds (a contract newer than this runner) throw.
   unknown-fault = throws (faults.inject ctx { kind = "frobnicate"; });
   unknown-condition = throws (conditions.check ctx { kind = "frobnicate"; });
-  unknown-invariant = throws (invariants.program ctx [ "signedRoundtrip" ]);
+  unknown-invariant = throws (invariants.program ctx [ "frobnicate" ]);
+  # The kinds this change added, on the all-kinds fixture.
+  enrolls-replayed-host = eq all.enrolling [ "db-01" ];
+  enrolling-agent = eq {
+    inherit (all.agents.db-01) bootstrapTokenFile;
+    inherit (all.agents.db-01.tls) clientCert clientKey;
+  } {
+    bootstrapTokenFile = "/var/lib/nixfleet-bootstrap/token.json";
+    clientCert = null;
+    clientKey = null;
+  };
+  pre-issued-agent = eq all.agents.web-01.bootstrapTokenFile null;
+  cp-fleet-ca = eq { inherit (all.cp) fleetCaCert fleetCaKey; } {
+    fleetCaCert = "/etc/nixfleet-test/ca.crt";
+    fleetCaKey = "/etc/nixfleet-test/ca.key";
+  };
+  trust-org-root = eq h.trust.orgRootKey.current.algorithm "ed25519";
+  setup-order = eq (map (a: a.type) (builtins.filter (a: builtins.elem a.type [ "setup" "secret" "enroll" ]) all.actions)) [ "setup" "secret" "enroll" ];
+  secret-pairs = eq (map (a: "${a.host}/${a.name}") (builtins.filter (a: a.type == "secret") all.actions)) [ "db-01/db-password" ];
+  kill-during-activation-awaits-switch = eq (map (a: a.node) (builtins.filter (a: a.type == "hostWait") all.actions)) [ "web-01" ];
+  recovered-gathers = eq (map (g: g.node) (builtins.head (builtins.filter (a: a.type == "wait" && a.gather != [ ]) all.actions)).gather) [ "web-01" ];
+  roundtrip-last-release = truthy (builtins.any (a: a.type == "invariants" && t.hasInfix "nixfleet-harness-roundtrip g2" a.command) all.actions) "signedRoundtrip audits the last release";
+  scan-every-node = eq (map (c: c.node) (builtins.head (builtins.filter (a: a.type == "scan") all.actions)).checks) [ "cp" "db-01" "web-01" ];
+  roundtrip-needs-release = throws (h.plan ((import ./fixtures/smoke.nix) // { steps = [ { sleepSecs = 1; } ]; invariants = [ "signedRoundtrip" ]; }));
+  enroll-refused-needs-hosts = throws (conditions.check ctx { kind = "enrollRefused"; });
+  host-recovered-needs-hosts = throws (conditions.check ctx { kind = "hostRecovered"; });
+  replay-needs-hosts = throws (faults.inject ctx { kind = "replayEnrollToken"; });
+  # A field the kind would not read fails instead of being ignored.
+  condition-unread-field = throws (conditions.check ctx { kind = "cpAlert"; hosts = [ "web-01" ]; });
+  fault-unread-field = throws (faults.inject ctx { kind = "killCp"; seconds = 3; });
+  fault-unread-false-is-unset = eq (faults.inject ctx { kind = "killCp"; duringActivation = false; hosts = [ ]; }).kind "killCp";
+  every-kind-reads = eq (sorted (attrNames conditions.reads)) (sorted conditions.kinds);
+  every-fault-reads = eq (sorted (attrNames faults.reads)) (sorted faults.kinds);
   condition-unreleased = throws (conditions.check ctx { kind = "hostCurrent"; generation = "g9"; });
   condition-unknown-host = throws (conditions.check ctx { kind = "hostState"; hosts = [ "db-09" ]; state = "Converged"; });
   condition-needs-state = throws (conditions.check ctx { kind = "hostState"; });

@@ -4,9 +4,10 @@
 # of every helper and command, each condition's jq filter on API documents
 # where it must hold and must not, the invariant program on event logs that
 # keep and break each invariant, the byte-flip of tamperArtifact on a real
-# file, the error messages of what the runner cannot play, and the fixture
-# keys against their public halves. Needs nix-instantiate, jq, python3,
-# openssl. UPDATE_GOLDEN=1 rewrites golden/. Ends with `N passed, N failed`.
+# file, the secret scan and the boot-recovery records on nodes made here
+# (with stand-in journalctl/systemctl), the error messages of what the
+# runner cannot play, and the fixture keys against their public halves.
+# Needs nix-instantiate, jq, python3, openssl, xz. UPDATE_GOLDEN=1 rewrites golden/. Ends with `N passed, N failed`.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -18,7 +19,7 @@ bad() {
   fail=$((fail + 1))
   echo "FAIL harness-shell/$1: $2"
 }
-for tool in jq python3 openssl ssh-keygen; do
+for tool in jq python3 openssl ssh-keygen xz; do
   command -v "$tool" > /dev/null || {
     echo "checks.sh needs $tool"
     echo "0 passed, 1 failed"
@@ -49,6 +50,11 @@ for i in $(seq 0 $((n - 1))); do
   q ".scripts[$i].script" > "$tmp/s.py"
   if out=$(python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$tmp/s.py" 2>&1); then ok; else bad "python $name" "$out"; fi
 done
+
+# All of them: every shipped scenario translates (none is left unsupported).
+shipped=$(find tests/harness/scenarios -maxdepth 1 -name '*.nix' | wc -l)
+translated=$(q '[.scripts[] | select(.name | startswith("scenario "))] | length')
+if [ "$shipped" -gt 0 ] && [ "$translated" = "$shipped" ]; then ok; else bad "every scenario translates" "$translated of $shipped scenarios translate: $(q '[.errors[] | select(.name | endswith(" does not translate")) | .name] | join(", ")')"; fi
 
 # Helpers and commands parse as bash.
 for h in $(q '.helpers | keys[]'); do
@@ -119,6 +125,69 @@ if out=$(PATH="$tmp/bin:$PATH" bash -c "set -euo pipefail; $inv" 2>&1); then bad
 rm "$tmp/rel/rollouts/stable@aa.json"
 if out=$(PATH="$tmp/bin:$PATH" bash -c "set -euo pipefail; $inv" 2>&1); then bad "invariant command without manifests" "passed: $out"; elif grep -q "no signed rollout manifest" <<< "$out"; then ok; else bad "invariant command without manifests" "$out"; fi
 
+# secretsConfined: nixfleet-harness-scan on a node made here (agent state
+# mapped, a stand-in journalctl), on evidence that keeps and breaks it.
+n=$tmp/node
+mkdir -p "$n/agent/sandbox/run/agenix" "$n/state" "$n/empty" "$tmp/fakebin"
+printf '#!/bin/sh\ncat %s\n' "$n/journal" > "$tmp/fakebin/journalctl"
+chmod +x "$tmp/fakebin/journalctl"
+scan=$(q '.scan' | sed "s|/var/lib/nixfleet-agent|$n/agent|g")
+mine=nfsecret-web-01-db-password-0123456789abcdef0123456789abcdef0123456789abcdef
+theirs=nfsecret-web-02-db-password-fedcba9876543210fedcba9876543210fedcba9876543210
+secrets=$(printf 'web-01 db-password %s\nweb-02 db-password %s\n' "$mine" "$theirs")
+reset_node() {
+  rm -rf "$n/state"/* && printf '%s' "$mine" > "$n/agent/sandbox/run/agenix/db-password"
+  echo "agent started" > "$n/journal" && echo "no secret here" > "$n/state/a"
+}
+scan_case() { # name, expected fragment ("holds" or a violation), dirs…
+  local name=$1 want=$2 out rc
+  shift 2
+  out=$(printf '%s\n' "$secrets" | PATH="$tmp/fakebin:$PATH" bash -c "$scan" scan --host web-01 "$@" 2>&1)
+  rc=$?
+  if { [ "$want" = holds ] && [ $rc -eq 0 ] && grep -q "secretsConfined holds: 2 secret" <<< "$out"; } \
+    || { [ "$want" != holds ] && [ $rc -ne 0 ] && grep -qF -- "$want" <<< "$out"; }; then ok; else bad "scan $name" "rc $rc: $out"; fi
+}
+reset_node && scan_case "holds" holds "$n/agent" "$n/state"
+reset_node && printf 'x%s' "$mine" | base64 -w0 > "$n/state/b" && scan_case "base64 at an offset" "PLAINTEXT of secret web-01 db-password found in $n/state/b" "$n/agent" "$n/state"
+reset_node && printf '%s' "$theirs" | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F > "$n/state/c" && scan_case "upper-case hex of another host's" "PLAINTEXT of secret web-02 db-password found in $n/state/c" "$n/agent" "$n/state"
+reset_node && printf 'nar %s nar' "$mine" | xz > "$n/state/x.nar.xz" && scan_case "inside a compressed NAR" "found in $n/state/x.nar.xz" "$n/agent" "$n/state"
+reset_node && printf '%s\n%s' "$mine" "$theirs" > "$n/agent/sandbox/run/agenix/db-password" && scan_case "another secret in the allowed file" "PLAINTEXT of secret web-02 db-password found in $n/agent/sandbox/run/agenix/db-password" "$n/agent"
+reset_node && printf 'logged %s' "$theirs" >> "$n/journal" && scan_case "in the journal" "found in the journal" "$n/agent" "$n/state"
+reset_node && rm "$n/agent/sandbox/run/agenix/db-password" && scan_case "not decrypted on the host" "is not decrypted on the host" "$n/state"
+reset_node && scan_case "no file scanned" "no file scanned" "$n/empty"
+reset_node && secrets="" scan_case "no secret" "ships no secret" "$n/agent" "$n/state"
+
+# hostRecovered: nixfleet-harness-recovery's records on a host made here
+# (stand-in systemctl and journalctl), judged by the condition's filter.
+h=$tmp/host
+sw=$h/agent/sandbox/run/nixfleet-switch
+mkdir -p "$sw" "$tmp/recbin"
+printf '#!/bin/sh\necho inv-1\n' > "$tmp/recbin/systemctl"
+printf '#!/bin/sh\necho "agent started"\necho %s\n' "'{\"level\":30,\"msg\":\"boot recovery\",\"state\":\"Activating\",\"rolloutId\":\"stable@aa\"}'" > "$tmp/recbin/journalctl"
+chmod +x "$tmp/recbin"/*
+rec=$(q '.recovery' | sed "s|/var/lib/nixfleet-agent|$h/agent|g; s|/var/lib/nixfleet-recovery|$h/records|g")
+recovery() { PATH="$tmp/recbin:$PATH" bash -c "$rec" recovery "$@" 2>&1; }
+if out=$(recovery await-switch); then bad "recovery await-switch" "succeeded without a switch: $out"; else ok; fi
+t0=$(date +%s%3N)
+id="$((t0 - 3000))-aa"
+echo '{"kind":"switch","handle":{"id":"'"$id"'","closure":"c"}}' > "$h/agent/activation.json"
+: > "$sw/$id.log"
+if out=$(recovery await-switch) && out=$(recovery killed); then ok; else bad "recovery record" "$out"; fi
+echo 0 > "$sw/$id.status"
+out=$(recovery restarted) || bad "recovery restarted" "$out"
+sleep 0.01
+after=$(date -u -d "@$(($(date +%s) + 2))" +%Y-%m-%dT%H:%M:%S.000Z)
+recovered() {
+  { jq -n -c --arg at "$after" '{ events: [
+      { seq: 1, hostname: "web-01", kind: "RemoteActivationComplete", at: $at, payload: { rolloutId: "stable@aa" } },
+      { seq: 2, hostname: "web-01", kind: "RemoteConverged", at: $at, payload: { rolloutId: "stable@aa" } } ] }'
+    recovery state web-01; } | jq -e -s --argjson hosts '["web-01"]' "$(q '.jqCases[] | select(.name == "hostRecovered holds") | .check.filter')" > /dev/null
+}
+if recovered; then ok; else bad "recovery state holds" "$(recovery state web-01)"; fi
+: > "$sw/$(date +%s%3N)-bb.log"
+if recovered; then bad "recovery state: a re-fired switch" "held: $(recovery state web-01)"; else ok; fi
+if out=$(recovery frobnicate); then bad "recovery unknown phase" "$out"; else ok; fi
+
 # What the runner cannot play fails with a message naming scenario and step.
 n=$(q '.errors | length')
 for i in $(seq 0 $((n - 1))); do
@@ -132,6 +201,8 @@ done
 # Fixture keys: the public halves the plan declares are those of the files.
 ci=$(openssl pkey -in nix/harness/fixtures/ci-release.key -pubout -outform DER 2> /dev/null | tail -c 32 | base64)
 if [ "$ci" = "$(q '.trust.ciReleaseKey.current.public')" ]; then ok; else bad "ci key" "fixture public $ci, plan $(q '.trust.ciReleaseKey.current.public')"; fi
+org=$(openssl pkey -in nix/harness/fixtures/org-root.key -pubout -outform DER 2> /dev/null | tail -c 32 | base64)
+if [ "$org" = "$(q '.trust.orgRootKey.current.public')" ]; then ok; else bad "org root key" "fixture public $org, plan $(q '.trust.orgRootKey.current.public')"; fi
 cache=$(nix --extra-experimental-features nix-command key convert-secret-to-public < nix/harness/fixtures/cache.secret 2>&1)
 if [ "$cache" = "$(q '.trust.cacheKeys[0]')" ]; then ok; else bad "cache key" "fixture public $cache, plan $(q '.trust.cacheKeys[0]')"; fi
 
@@ -141,7 +212,8 @@ mkdir -p "$tmp/pki"
 if out=$(cd "$tmp/pki" && bash -c "$(q '.pkiScript')" 2>&1); then
   if out=$(cd "$tmp/pki" && openssl verify -CAfile ca.crt cp.crt operator.crt web-01.crt db-01.crt 2>&1) \
     && openssl x509 -in "$tmp/pki/cp.crt" -noout -ext subjectAltName 2>&1 | grep -q "DNS:cp" \
-    && ssh-keygen -l -f "$tmp/pki/web-01.ssh_host_ed25519_key" | grep -q ED25519; then ok; else bad "pki" "$out"; fi
+    && ssh-keygen -l -f "$tmp/pki/web-01.ssh_host_ed25519_key.pub" | grep -q ED25519 \
+    && [ "$(openssl pkey -in "$tmp/pki/web-01.ssh_host_ed25519_key" -pubout -outform DER | tail -c 32 | base64)" = "$(cut -d' ' -f2 "$tmp/pki/web-01.ssh_host_ed25519_key.pub" | base64 -d | tail -c 32 | base64)" ]; then ok; else bad "pki" "$out"; fi
 else
   bad "pki script" "$out"
 fi

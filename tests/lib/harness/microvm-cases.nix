@@ -29,6 +29,8 @@ let
       mapAttrsToList = f: a: map (n: f n a.${n}) (attrNames a);
       makeBinPath = l: concatStringsSep ":" (map (p: "${p}/bin") l);
       inherit (builtins) mapAttrs;
+      mkIf = cond: value: { _if = cond; inherit value; };
+      mkForce = value: { _force = value; };
     };
     runCommand = name: env: script: { inherit name script; };
     writeShellScriptBin = name: text: { inherit name text; };
@@ -39,6 +41,15 @@ let
     nix = pkg "nix";
     coreutils = pkg "coreutils";
     gnused = pkg "gnused";
+    age = pkg "age";
+    findutils = pkg "findutils";
+    gnugrep = pkg "gnugrep";
+    gnutar = pkg "gnutar";
+    diffutils = pkg "diffutils";
+    xz = pkg "xz";
+    bzip2 = pkg "bzip2";
+    zstd = pkg "zstd";
+    gzip = pkg "gzip";
   };
   packages = {
     nixfleet = pkg "nixfleet";
@@ -74,14 +85,20 @@ in
   ) helperBins) "each helper program must carry the plan's text";
   # Every input the helpers and the script read is on the cp node.
   etc-inputs = eq (builtins.sort builtins.lessThan (attrNames etc)) (
-    builtins.sort builtins.lessThan (map etcKey [ p.src p.scenario p.ciKey p.cacheSecret ])
+    builtins.sort builtins.lessThan (map etcKey [ p.src p.scenario p.ciKey p.cacheSecret p.orgRootKey ])
   );
   etc-files-exist = truthy (all (k: k == etcKey p.src || pathExists etc.${k}.source) (attrNames etc)) "fixture files must exist";
   etc-scenario = eq etc.${etcKey p.scenario}.source scenario;
   source-has-generations = truthy (all pathExists etc.${etcKey p.src}.source.fileset && elem ../../../tests/harness/nix etc.${etcKey p.src}.source.fileset) "the CI role needs tests/harness/nix/generation.nix and the library";
   pki-in-etc = eq (etcKey p.pki) "nixfleet-test";
   pki-operator = truthy (t.hasInfix "'db-01' 'web-01' operator" ((builtins.head cp.imports).environment.etc."nixfleet-test".source.script)) "the PKI must issue the hosts' and the operator's certificates";
-  pki-host-keys = truthy (t.hasInfix ''ssh-keygen -q -t ed25519 -N "" -C "root@$h" -f "$h.ssh_host_ed25519_key"'' ((builtins.head cp.imports).environment.etc."nixfleet-test".source.script)) "every agent needs an ed25519 OpenSSH host key";
+  pki-host-keys = truthy (t.hasInfix ''openssl genpkey -algorithm ed25519 -out "$h.ssh_host_ed25519_key"'' ((builtins.head cp.imports).environment.etc."nixfleet-test".source.script)) "every agent needs an ed25519 host key";
+  host-helpers = eq (map (b: b.name) (builtins.filter (x: x ? text) test.nodes.web-01.environment.systemPackages)) (attrNames h.hostHelpers);
+  # The detached sandbox switch must outlive a killed agent (boot-recovery).
+  agent-kill-mode = eq test.nodes.web-01.systemd.services.nixfleet-agent.serviceConfig.KillMode "process";
+  agent-age = eq test.nodes.web-01.systemd.services.nixfleet-agent.path [ pkgs.age ];
+  # Only the enrolling host's unit waits for its token.
+  enrolling-unit-waits = eq (map (n: test.nodes.${n}.systemd.services.nixfleet-agent.wantedBy._if) [ "db-01" "web-01" ]) [ true false ];
   agent-host-key = eq test.nodes.web-01.services.nixfleet-agent.sshHostKeyFile "/etc/nixfleet-test/web-01.ssh_host_ed25519_key";
   state-dirs = truthy (all (d: elem "d ${d} 0755 root root -" cp.systemd.tmpfiles.rules) [ p.work p.releases p.cache ]) "the CI role's directories must exist";
   cache-server = eq {

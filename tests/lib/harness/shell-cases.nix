@@ -128,6 +128,87 @@ let
       (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "ClosureUntrusted"; })
       (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "ManifestStale"; })
     ] false)
+  ]
+  ++ map (x: jqCase "enrollRefused ${x.name}" { kind = "enrollRefused"; hosts = [ "web-01" ]; } (enrollDoc x.doc) x.expect) enrollCases
+  ++ map (x: jqCase "hostRecovered ${x.name}" { kind = "hostRecovered"; hosts = [ "web-01" ]; } ([ { events = x.events or recoveredEvents; } ] ++ x.hosts) x.expect) recoveryCases;
+
+  # nixfleet-harness-enroll-state documents: the replay at 01:27:00.500 (ms).
+  replayAt = 1778894820500;
+  replay = status: code: cert: {
+    host = "web-01";
+    at = replayAt;
+    inherit status code;
+    issuedCertificate = cert;
+    detail = "";
+  };
+  issued = at: nonce: {
+    inherit at nonce;
+    via = "enroll";
+    hostname = "web-01";
+    serial = "0a";
+  };
+  enrollDoc = d: {
+    replays = d.replays or { web-01 = replay 409 "CP_ERR_TOKEN_REPLAYED" false; };
+    nonces = d.nonces or { web-01 = "n1"; };
+    issuance = d.issuance or [ (issued "2026-05-16T01:26:50.000Z" "n1") ];
+  };
+  enrollCases = [
+    { name = "holds"; doc = { }; expect = true; }
+    { name = "a renewal afterwards is not an enrollment"; doc.issuance = [ (issued "2026-05-16T01:26:50.000Z" "n1") ((issued "2026-05-16T01:27:30.000Z" null) // { via = "renew"; }) ]; expect = true; }
+    { name = "no replay recorded"; doc.replays = { }; expect = false; }
+    { name = "replay answered 200 with a certificate"; doc.replays.web-01 = replay 200 null true; expect = false; }
+    { name = "replay answered 409 for another reason"; doc.replays.web-01 = replay 409 "CP_ERR_NONCE_NOT_ALLOWED" false; expect = false; }
+    { name = "no response"; doc.replays.web-01 = replay null null false; expect = false; }
+    { name = "never enrolled"; doc.issuance = [ ]; expect = false; }
+    { name = "enrolled with another nonce"; doc.issuance = [ (issued "2026-05-16T01:26:50.000Z" "n2") ]; expect = false; }
+    { name = "a second enrollment certificate"; doc.issuance = [ (issued "2026-05-16T01:26:50.000Z" "n1") (issued "2026-05-16T01:26:55.000Z" "n1") ]; expect = false; }
+    { name = "the only certificate issued after the replay (same ms)"; doc.issuance = [ (issued "2026-05-16T01:27:00.500Z" "n1") ]; expect = false; }
+  ];
+
+  # hostRecovered: killed at 01:27:00 inside switch 1778894818000-aa, restarted at 01:27:02.
+  restartedAt = 1778894822000;
+  record = {
+    switchId = "1778894818000-aa";
+    inFlightAfterKill = true;
+    killedAt = 1778894820000;
+    inherit restartedAt;
+    invocation = "0123";
+  };
+  hostData = over: {
+    host = "web-01";
+    record = record // (over.record or { });
+    recovery = over.recovery or {
+      msg = "boot recovery";
+      state = "Activating";
+      rolloutId = "stable@aa";
+    };
+    switches = over.switches or [
+      {
+        id = "1778894818000-aa";
+        launchedAt = 1778894818000;
+        exitCode = "0";
+      }
+    ];
+  };
+  recoveredEvents = [
+    (event 1 "web-01" "DispatchAck" "stable@aa" "2026-05-16T01:26:57Z" { })
+    (event 2 "web-01" "ActivationComplete" "stable@aa" "2026-05-16T01:27:03.100Z" { })
+    (event 3 "web-01" "Converged" "stable@aa" "2026-05-16T01:27:04Z" { })
+  ];
+  recoveryCases = [
+    { name = "holds"; hosts = [ (hostData { }) (hostData { } // { host = "web-02"; record = null; }) ]; expect = true; }
+    { name = "no data from the host"; hosts = [ ]; expect = false; }
+    { name = "no kill recorded"; hosts = [ ((hostData { }) // { record = null; }) ]; expect = false; }
+    { name = "the switch had exited when the agent died"; hosts = [ (hostData { record.inFlightAfterKill = false; }) ]; expect = false; }
+    { name = "never restarted"; hosts = [ (hostData { record.restartedAt = null; }) ]; expect = false; }
+    { name = "no boot recovery logged"; hosts = [ (hostData { recovery = null; }) ]; expect = false; }
+    { name = "recovered a Converged record"; hosts = [ (hostData { recovery = { msg = "boot recovery"; state = "Converged"; rolloutId = "stable@aa"; }; }) ]; expect = false; }
+    { name = "ActivationComplete before the restart only"; events = [ (event 2 "web-01" "ActivationComplete" "stable@aa" "2026-05-16T01:27:01Z" { }) (event 3 "web-01" "Converged" "stable@aa" "2026-05-16T01:27:04Z" { }) ]; hosts = [ (hostData { }) ]; expect = false; }
+    { name = "no Converged after the restart"; events = [ (event 2 "web-01" "ActivationComplete" "stable@aa" "2026-05-16T01:27:03Z" { }) ]; hosts = [ (hostData { }) ]; expect = false; }
+    { name = "events of another rollout"; events = map (e: e // { payload = e.payload // { rolloutId = "stable@bb"; }; }) recoveredEvents; hosts = [ (hostData { }) ]; expect = false; }
+    { name = "the interrupted switch failed"; hosts = [ (hostData { switches = [ { id = "1778894818000-aa"; launchedAt = 1778894818000; exitCode = "1"; } ]; }) ]; expect = false; }
+    { name = "the interrupted switch never exited"; hosts = [ (hostData { switches = [ { id = "1778894818000-aa"; launchedAt = 1778894818000; exitCode = null; } ]; }) ]; expect = false; }
+    { name = "a switch re-fired after the restart"; hosts = [ (hostData { switches = [ { id = "1778894818000-aa"; launchedAt = 1778894818000; exitCode = "0"; } { id = "1778894822500-bb"; launchedAt = 1778894822500; exitCode = "0"; } ]; }) ]; expect = false; }
   ];
 
   manifest = id: waves: {
@@ -257,8 +338,18 @@ let
     }
     {
       name = "unchecked invariant";
-      expr = ''(import ./lib/harness/invariants.nix).program { scenario = "s"; } [ "signedRoundtrip" ]'';
-      message = ''harness s, invariants: not supported by the microVM runner: invariant "signedRoundtrip"'';
+      expr = ''(import ./lib/harness/invariants.nix).program { scenario = "s"; } [ "frobnicate" ]'';
+      message = ''harness s, invariants: not supported by the microVM runner: invariant "frobnicate"'';
+    }
+    {
+      name = "a field the condition does not read";
+      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { wait = { kind = "hostQuarantined"; channel = "stable"; generation = "g1"; hosts = [ "web-01" ]; }; release = "g1"; } ]; })'';
+      message = "harness smoke, step 0: wait hostQuarantined: does not read `hosts` (it reads channel, generation)";
+    }
+    {
+      name = "a field the fault does not read";
+      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { fault = { kind = "tamperArtifact"; artifact = "revocations"; hosts = [ "web-01" ]; }; } ]; })'';
+      message = "harness smoke, step 0: fault tamperArtifact: does not read `hosts` (it reads artifact)";
     }
     {
       name = "unreleased generation";
@@ -308,6 +399,8 @@ in
     ++ map (x: x.check.command) jqCases
     ++ [ (invariants.command { scenario = "all"; } [ "wavesInOrder" "noQuarantinedDispatch" ]) ];
   flipByte = faults.flipByte "@FILE@";
+  scan = (import ../../../lib/harness/scripts-audit.nix).scan;
+  recovery = (import ../../../lib/harness/scripts-audit.nix).recovery;
   invariantCommand = invariants.command { scenario = "all"; } [ "wavesInOrder" "noQuarantinedDispatch" ];
   pkiScript = h.pkiScript [ "web-01" "db-01" ];
   inherit jqCases invCases errors;

@@ -1,17 +1,46 @@
 # Harness scenario smoke (microVM runner, lib/harness/plan.nix): One control plane, two agents reach it over mTLS and stay up.
 
-def harness_wait(label, command, timeout):
+import base64
+import time
+
+# Secrets' plaintexts (host name plaintext), kept by the driver only.
+harness_secrets = []
+
+
+def harness_gather(gather):
+    # Host outputs copied to files on the cp node, through the driver.
+    for m, command, path in gather:
+        data = m.succeed(command + " | base64 -w0").strip()
+        cp.succeed(f"mkdir -p $(dirname {path}) && printf %s {data} | base64 -d > {path}")
+
+
+def harness_wait(label, command, timeout, gather=[]):
     with subtest(label):
         try:
-            cp.wait_until_succeeds(command, timeout=timeout)
+            if not gather:
+                cp.wait_until_succeeds(command, timeout=timeout)
+                return
+            deadline = time.monotonic() + timeout
+            while True:
+                harness_gather(gather)
+                rc, out = cp.execute(command)
+                if rc == 0:
+                    return
+                if time.monotonic() > deadline:
+                    raise Exception(f"{label}: timed out after {timeout} s: {out}")
+                time.sleep(1)
         except Exception:
             print(cp.execute("'nixfleet' 'status' '--cp-url' 'https://cp:8443' '--ca-cert' '/etc/nixfleet-test/ca.crt' '--client-cert' '/etc/nixfleet-test/operator.crt' '--client-key' '/etc/nixfleet-test/operator.key' || true")[1])
             raise
+
 
 start_all()
 cp.wait_for_unit("nixfleet-control-plane.service")
 cp.wait_for_open_port(8443)
 cp.wait_for_unit("nginx.service")
+
+with subtest("runner file (host pubkeys)"):
+    cp.succeed("nixfleet-harness-init db-01 web-01")
 for name, m in [("db-01", db_01), ("web-01", web_01)]:
     m.wait_for_unit("nixfleet-agent.service", timeout=150)
     # mTLS from the host to the control plane with the agent's identity.
