@@ -249,6 +249,8 @@ async function main(): Promise<void> {
   // Connect every agent (bounded concurrency) and send a first heartbeat.
   let heartbeatMs: number[] = [];
   const eventMs: number[] = [];
+  /** By wave: the canary wave's events meet a cold CP (first use of every code path). */
+  const eventMsByWave: number[][] = [];
   const agents: SimAgent[] = new Array(N);
   let failedHeartbeats = 0;
   const connectAll = async (concurrency: number): Promise<number> => {
@@ -329,8 +331,13 @@ async function main(): Promise<void> {
         const now = rfc3339();
         const jitter = (): Promise<unknown> =>
           new Promise((r) => setTimeout(r, Math.random() * (JITTER_MS / 4)));
-        const send = (k: Parameters<SimAgent['send']>[0], body: Record<string, unknown>) =>
-          timed(eventMs, () => a.send(k, d.rollout_id, body as never));
+        const byWave = eventMsByWave[d.wave] ?? (eventMsByWave[d.wave] = []);
+        const send = async (k: Parameters<SimAgent['send']>[0], body: Record<string, unknown>) => {
+          const s0 = performance.now();
+          const r = await timed(eventMs, () => a.send(k, d.rollout_id, body as never));
+          byWave.push(performance.now() - s0);
+          return r;
+        };
         const statuses = [
           (await send('DispatchAck', { received_at: now, current_closure_at_dispatch: null }))
             .status,
@@ -429,6 +436,9 @@ async function main(): Promise<void> {
 
   // Rollout-phase figures first, so a storm that runs out of time loses nothing.
   console.log(`[rollout phase] event ingest: ${fmt(eventMs)}`);
+  eventMsByWave.forEach((xs, w) =>
+    console.log(`[rollout phase] event ingest, wave ${w}: ${fmt(xs)}`),
+  );
   console.log(`[rollout phase] heartbeat (steady): ${fmt(heartbeatMs)}`);
   console.log(
     `[rollout phase] ticks ${tickCount}, mean ${((tickSum / tickCount) * 1000).toFixed(1)} ms; RSS peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; CP CPU ${cpuUsed.toFixed(1)} s`,
