@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compiledContracts } from '../../ts/contracts/index.ts';
 import { connect } from './kit/client.ts';
 import { hostsIn, startTestCp, type TestCp } from './kit/harness.ts';
 
@@ -39,12 +38,6 @@ afterAll(async () => {
 });
 
 describe('transport and identity', () => {
-  it('compiles every route contract before the first request (no compile stall under load)', () => {
-    expect(compiledContracts()).toEqual(
-      expect.arrayContaining(['agent-event', 'heartbeat', 'enroll-request']),
-    );
-  });
-
   it('serves /healthz without a client certificate', async () => {
     await t.cp.tick('test');
     const c = await t.anonymous();

@@ -6,7 +6,6 @@
 // all within the shutdown deadline. Must never touch argv, env or exit codes
 // (main.ts does).
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { parseTrustConfigBytes, type TrustConfig } from '../trust/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { strictViolations, type CpConfig } from './config.ts';
@@ -325,18 +324,11 @@ export async function createControlPlane(
       revocations: () => state.revocations,
       shuttingDown: () => shuttingDown,
     });
-    const s = server.server;
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      // A deep accept queue: with Node's default (511) a reconnect storm overflows
-      // it and the dropped handshakes retry on TCP's 1 s, 3 s, 7 s … backoff.
-      s.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
-        s.off('error', reject);
-        resolve();
-      });
-    });
-    const port = (s.address() as AddressInfo).port;
-    log.info({ host: config.host, port, strict: config.strict }, 'control plane listening');
+    const { port, contracts } = await server.listen(config.port, config.host, config.listenBacklog);
+    log.info(
+      { host: config.host, port, strict: config.strict, edgeContracts: contracts },
+      'control plane listening',
+    );
     return { port };
   }
 
@@ -344,7 +336,7 @@ export async function createControlPlane(
     shuttingDown = true;
     const deadline = Date.now() + config.timings.shutdownDeadlineMs;
     const srv = server;
-    const closed = srv ? new Promise<void>((r) => srv.server.close(() => r())) : Promise.resolve();
+    const closed = srv ? srv.close() : Promise.resolve();
     hub.releaseAll();
     while (srv && srv.inFlight() > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));

@@ -206,6 +206,12 @@ export class CpMetrics {
   readonly authRefused = this.add(
     new Counter('nixfleet_cp_auth_refused_total', 'Requests refused for identity, by code.'),
   );
+  readonly edgeRestarts = this.add(
+    new Counter(
+      'nixfleet_cp_edge_restarts_total',
+      'Edge threads (TLS + HTTP/2) restarted after dying, by reason.',
+    ),
+  );
   readonly metricsFromCore = this.add(
     new Counter('nixfleet_cp_core_metric_total', 'Metrics emitted by core effects, by name.'),
   );

@@ -1,22 +1,22 @@
-// The HTTP/2 + TLS 1.3 front door. Owns the request pipeline every route goes
-// through: path hygiene → route match → client-certificate identity and
-// revocation → protocol header → content type, body limit, JSON parse and
-// contract validation → handler → typed JSON errors. Must never let a
-// handler exception escape (a bad request never crashes the CP), and never
-// answer an mTLS route for an unverified peer.
-import http2 from 'node:http2';
-import type { TLSSocket } from 'node:tls';
-import { precompileContracts, validateContract } from '../../contracts/index.ts';
+// The main-thread side of the front door. The edge thread (edge.ts) owns
+// TLS, HTTP/2 and every request check that needs no fleet state; this side
+// starts it, hands each request that passed to its route's handler, re-checks
+// the caller's revocation against live state (the edge's copy may be one
+// adoption behind), and posts the reply back serialised. Must never let a
+// handler exception escape (a bad request never crashes the CP), and keeps
+// the CP serving if the edge thread dies: pending handlers are aborted and a
+// new edge listens on the same port.
+import { Worker } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import { CpError, isCpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
-import { peerIdentity, revocationOf, type PeerIdentity } from '../pki/identity.ts';
+import { revocationOf, type PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
+import type { EdgeInit, EdgeRequest, EdgeToMain, MainToEdge, RouteMeta } from './edge-protocol.ts';
 import type { Reply, RequestContext, Route } from './types.ts';
 
-/** The protocol major this CP speaks. */
-export const PROTOCOL_MAJOR = 1;
+export { PROTOCOL_MAJOR } from './edge.ts';
 
 /** Options of {@link createCpServer}. */
 export interface ServerOptions {
@@ -35,196 +35,156 @@ export interface ServerOptions {
 
 /** A running server with its drain hooks. */
 export interface CpServer {
-  readonly server: http2.Http2SecureServer;
+  /** Starts the edge listening; resolves with the bound port and the contracts it compiled. */
+  listen(
+    port: number,
+    host: string,
+    backlog: number,
+  ): Promise<{ readonly port: number; readonly contracts: readonly string[] }>;
+  /** Refuses new requests (503) and stops accepting; resolves once every session ended and the edge stopped. */
+  close(): Promise<void>;
   /** Requests currently being handled. */
   inFlight(): number;
   /** Aborts every in-flight handler (long-polls end with 204). */
   abortAll(): void;
   /** Destroys every open session. */
   destroySessions(): void;
+  /** Ends the edge thread as a crash would (tests of the restart path). */
+  killEdge(): Promise<void>;
 }
 
-interface CompiledRoute {
-  readonly route: Route;
-  readonly segments: readonly string[];
-  readonly name: string;
-}
+/** Pause before a dead edge is replaced (a crash loop must not spin). */
+const EDGE_RESTART_MS = 250;
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-const BAD_PATH = /(^|\/)\.\.?(\/|$)|\/\/|\\|%|[\u0000-\u001f\u007f]/;
-
-function compile(routes: readonly Route[]): CompiledRoute[] {
-  return routes.map((route) => ({
-    route,
-    segments: route.path.split('/').filter((s) => s !== ''),
-    name: `${route.method} ${route.path}`,
-  }));
-}
-
-function match(
-  table: readonly CompiledRoute[],
-  path: string,
-): { routes: CompiledRoute[]; params: Record<string, string>[] } {
-  const parts = path.split('/').filter((s) => s !== '');
-  const routes: CompiledRoute[] = [];
-  const params: Record<string, string>[] = [];
-  for (const c of table) {
-    if (c.segments.length !== parts.length) continue;
-    const p: Record<string, string> = {};
-    let ok = true;
-    for (let i = 0; i < parts.length; i++) {
-      const seg = c.segments[i] as string;
-      const part = parts[i] as string;
-      if (seg.startsWith(':')) p[seg.slice(1)] = part;
-      else if (seg !== part) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) {
-      routes.push(c);
-      params.push(p);
-    }
-  }
-  return { routes, params };
-}
-
-function checkProtocol(headers: http2.IncomingHttpHeaders): void {
-  const v = headers['x-nixfleet-protocol'];
-  if (v === undefined || v === '') {
-    throw new CpError('CP_ERR_PROTOCOL_MISSING', 'X-Nixfleet-Protocol header is required', {
-      expected: String(PROTOCOL_MAJOR),
-    });
-  }
-  const text = Array.isArray(v) ? v.join(',') : v;
-  const m = /^\s*(\d+)(\.\d+)*\s*$/.exec(text);
-  if (!m || Number(m[1]) !== PROTOCOL_MAJOR) {
-    throw new CpError('CP_ERR_PROTOCOL_UNSUPPORTED', `protocol ${text} is not supported`, {
-      received: text.slice(0, 32),
-      supported: [String(PROTOCOL_MAJOR)],
-    });
-  }
-}
-
-function readBody(req: http2.Http2ServerRequest, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(
-      new CpError('CP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`, { limit }),
-    );
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > limit) {
-        done = true;
-        reject(new CpError('CP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`, { limit }));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!done) {
-        done = true;
-        resolve(Buffer.concat(chunks, size));
-      }
-    });
-    req.on('error', (e) => {
-      if (!done) {
-        done = true;
-        reject(e);
-      }
-    });
-    req.on('aborted', () => {
-      if (!done) {
-        done = true;
-        reject(new Error('client aborted'));
-      }
-    });
-  });
-}
-
-function parseJson(buf: Buffer): unknown {
-  try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
-  } catch (e) {
-    throw new CpError(
-      'CP_ERR_MALFORMED_JSON',
-      'body is not valid JSON',
-      { detail: (e as Error).message.slice(0, 200) },
-      { cause: e },
-    );
-  }
-}
-
-function send(res: http2.Http2ServerResponse, reply: Reply): void {
-  if (res.headersSent || res.writableEnded || res.stream.destroyed) return;
-  const headers: Record<string, string | number> = { ...reply.headers };
-  let body: Uint8Array | string | undefined;
+function serialise(reply: Reply): { headers: Record<string, string>; body?: string | Uint8Array } {
+  const headers: Record<string, string> = { ...reply.headers };
   if (reply.json !== undefined) {
-    body = JSON.stringify(reply.json);
     headers['content-type'] = 'application/json';
-  } else if (reply.raw !== undefined) {
-    body = reply.raw;
+    return { headers, body: JSON.stringify(reply.json) };
+  }
+  if (reply.raw !== undefined) {
     headers['content-type'] = reply.contentType ?? 'application/octet-stream';
+    return { headers, body: reply.raw };
   }
-  try {
-    res.writeHead(reply.status, headers);
-    if (body === undefined) res.end();
-    else res.end(body);
-  } catch {
-    // The stream closed under us; nothing to answer.
-  }
+  return { headers };
+}
+
+/** A structured-cloned identity carries its DER as a Uint8Array; handlers expect a Buffer. */
+function revive(id: PeerIdentity | null): PeerIdentity | null {
+  if (id === null || Buffer.isBuffer(id.raw)) return id;
+  const raw = id.raw as Uint8Array;
+  return { ...id, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) };
 }
 
 /**
- * Creates the secure HTTP/2 server (TLS 1.3 only; client certificates
- * requested on every connection, required per route).
+ * Creates the server: an edge thread (TLS 1.3 only; client certificates
+ * requested on every connection, required per route) feeding the handlers
+ * on this thread.
  *
- * @example const s = createCpServer({ cert, key, clientCa, routes, ... }); s.server.listen(8443, '127.0.0.1');
+ * @example const s = createCpServer({ cert, key, clientCa, routes, ... }); const port = await s.listen(8443, '127.0.0.1', 4096);
  */
 export function createCpServer(options: ServerOptions): CpServer {
-  const table = compile(options.routes);
-  // Before the first request, not during it (see precompileContracts).
-  precompileContracts(
-    options.routes.flatMap((r) => (r.contract === undefined ? [] : [r.contract])),
-  );
-  const { log, metrics } = options;
+  const { log, metrics, routes } = options;
+  const meta: RouteMeta[] = routes.map((r) => ({
+    method: r.method,
+    path: r.path,
+    auth: r.auth,
+    protocol: r.protocol,
+    ...(r.contract !== undefined ? { contract: r.contract } : {}),
+  }));
+  const names = routes.map((r) => `${r.method} ${r.path}`);
+  /** Abort hooks of requests being handled, by edge request id. */
+  const running = new Map<number, () => void>();
   const controllers = new Set<AbortController>();
   let inFlight = 0;
   /** Set by abortAll (shutdown): signals created later start aborted. */
   let abortingAll = false;
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const server = http2.createSecureServer({
-    cert: options.cert,
-    key: options.key,
-    ...(options.clientCa !== null ? { ca: options.clientCa } : {}),
-    requestCert: options.clientCa !== null,
-    rejectUnauthorized: false,
-    minVersion: 'TLSv1.3',
-    allowHTTP1: false,
-    settings: { maxConcurrentStreams: 128 },
-    maxSessionMemory: 16,
-  });
-  server.on('session', (s) => {
-    sessions.add(s);
-    s.on('close', () => sessions.delete(s));
-    s.on('error', () => undefined);
-  });
-  server.on('sessionError', () => undefined);
-  server.on('tlsClientError', () => undefined);
+  let closing = false;
+  let edge: Worker | null = null;
+  let bound: { port: number; host: string; backlog: number } | null = null;
+  let sentRevocations: ReadonlyMap<string, RevocationRow> | null = null;
+  let onListening: ((m: Extract<EdgeToMain, { t: 'listening' | 'listen-error' }>) => void) | null =
+    null;
+  let onClosed: (() => void) | null = null;
 
-  server.on('request', (req, res) => {
+  const toEdge = (w: Worker, m: MainToEdge): void => w.postMessage(m);
+
+  function spawn(listen: { port: number; host: string; backlog: number }): Worker {
+    sentRevocations = options.revocations();
+    const init: EdgeInit = {
+      cert: options.cert,
+      key: options.key,
+      clientCa: options.clientCa,
+      routes: meta,
+      bodyLimitBytes: options.bodyLimitBytes,
+      revocations: sentRevocations,
+      listen,
+    };
+    const w = new Worker(new URL('./edge-worker.mjs', import.meta.url), { workerData: init });
+    w.on('message', (m: EdgeToMain) => onMessage(w, m));
+    w.on('error', (e) => log.error({ err: e }, 'edge thread failed'));
+    w.on('exit', (code) => {
+      if (edge !== w) return;
+      edge = null;
+      // Whatever the edge held is gone with it: its streams can no longer be
+      // answered, so the handlers still running are told their client left.
+      for (const abort of running.values()) abort();
+      running.clear();
+      if (closing) {
+        onClosed?.();
+        return;
+      }
+      if (onListening !== null) {
+        onListening({ t: 'listen-error', code: 'EEDGE', message: `edge exited (${code})` });
+        return;
+      }
+      metrics.edgeRestarts.inc({ reason: `exit ${code}` });
+      log.error({ code }, 'edge thread died; starting a new one');
+      setTimeout(() => {
+        if (!closing && edge === null && bound !== null) edge = spawn(bound);
+      }, EDGE_RESTART_MS).unref();
+    });
+    return w;
+  }
+
+  function onMessage(w: Worker, m: EdgeToMain): void {
+    switch (m.t) {
+      case 'req':
+        handle(w, m);
+        break;
+      case 'abort':
+        running.get(m.id)?.();
+        break;
+      case 'refused':
+        metrics.httpRequests.inc({ route: m.route, status: String(m.status) });
+        if (m.code === 'CP_ERR_CLIENT_CERT_REQUIRED' || m.code === 'CP_ERR_CERT_REVOKED') {
+          metrics.authRefused.inc({ code: m.code });
+        }
+        break;
+      case 'log':
+        if (m.level === 'error') log.error(m.fields, m.msg);
+        else log.warn(m.fields, m.msg);
+        break;
+      case 'listening':
+      case 'listen-error':
+        onListening?.(m);
+        break;
+      case 'closed':
+        onClosed?.();
+        break;
+    }
+  }
+
+  function handle(w: Worker, m: EdgeRequest): void {
     const started = performance.now();
+    const route = routes[m.route] as Route;
+    const routeName = names[m.route] as string;
     inFlight += 1;
     // Created on first use: only long-polls read the signal, and an
     // AbortController per request cost ~2 % of the CP's CPU under load.
     let ac: AbortController | null = null;
     let closed = false;
+    let settled = false;
     const signal = (): AbortSignal => {
       if (ac === null) {
         ac = new AbortController();
@@ -233,19 +193,19 @@ export function createCpServer(options: ServerOptions): CpServer {
       }
       return ac.signal;
     };
-    let routeName = 'unmatched';
-    let settled = false;
-    let bodyUnread = false;
-    const finish = (reply: Reply): void => {
-      send(res, reply);
-      metrics.httpRequests.inc({ route: routeName, status: String(reply.status) });
-    };
     // Abort only handlers still running (abort() is not free: it builds a DOMException).
-    req.on('close', () => {
+    running.set(m.id, () => {
       closed = true;
       if (!settled) ac?.abort();
     });
-    handle()
+    const finish = (reply: Reply): void => {
+      running.delete(m.id);
+      metrics.httpRequests.inc({ route: routeName, status: String(reply.status) });
+      if (edge !== w) return;
+      const s = serialise(reply);
+      toEdge(w, { t: 'res', id: m.id, status: reply.status, ...s });
+    };
+    run()
       .then(finish, (e: unknown) => {
         if (isCpError(e)) {
           if (e.status >= 500) log.error({ err: e, route: routeName }, 'request failed');
@@ -266,117 +226,94 @@ export function createCpServer(options: ServerOptions): CpServer {
         if (ms > 5_000 && routeName !== 'GET /v1/agent/dispatch') {
           log.warn({ route: routeName, ms }, 'slow request');
         }
-        // An oversize body left unread: reset the stream instead of draining it.
-        if (bodyUnread && !res.stream.destroyed) res.stream.close(http2.constants.NGHTTP2_CANCEL);
       });
 
-    async function handle(): Promise<Reply> {
-      const rawPath = req.headers[':path'] ?? '/';
-      const q = rawPath.indexOf('?');
-      const path = q === -1 ? rawPath : rawPath.slice(0, q);
-      const query = new URLSearchParams(q === -1 ? '' : rawPath.slice(q + 1));
-      if (!path.startsWith('/') || BAD_PATH.test(path) || path.length > 512) {
-        throw new CpError('CP_ERR_BAD_PATH', 'malformed request path');
-      }
+    async function run(): Promise<Reply> {
       if (options.shuttingDown()) {
         throw new CpError('CP_ERR_SHUTTING_DOWN', 'the control plane is shutting down');
       }
-      const found = match(table, path);
-      if (found.routes.length === 0) throw new CpError('CP_ERR_NOT_FOUND', 'no such route');
-      const idx = found.routes.findIndex((c) => c.route.method === req.method);
-      if (idx === -1) {
-        throw new CpError('CP_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed here`, {
-          allowed: found.routes.map((c) => c.route.method),
-        });
-      }
-      const compiled = found.routes[idx] as CompiledRoute;
-      const params = found.params[idx] as Record<string, string>;
-      const route = compiled.route;
-      routeName = compiled.name;
-
-      let identity: PeerIdentity | null = null;
+      const identity = revive(m.identity);
       if (route.auth === 'mtls') {
-        // Cached per HTTP/2 session: one TLS connection, one verified peer.
-        identity = peerIdentity(
-          req.socket as unknown as TLSSocket,
-          req.stream.session ?? req.socket,
-        );
-        if (identity === null) {
-          metrics.authRefused.inc({ code: 'CP_ERR_CLIENT_CERT_REQUIRED' });
-          throw new CpError(
-            'CP_ERR_CLIENT_CERT_REQUIRED',
-            'a client certificate issued by the fleet CA is required',
-          );
+        // The edge checked against the revocations it was last sent; live
+        // state decides (a revocation adopted a moment ago applies now).
+        const current = options.revocations();
+        if (current !== sentRevocations) {
+          sentRevocations = current;
+          toEdge(w, { t: 'revocations', rows: current });
         }
-        const revoked = revocationOf(identity, options.revocations());
-        if (revoked !== null) {
-          metrics.authRefused.inc({ code: 'CP_ERR_CERT_REVOKED' });
-          throw new CpError('CP_ERR_CERT_REVOKED', `certificate for ${identity.cn} is revoked`, {
-            cn: identity.cn,
-            revokedBefore: new Date(revoked.notBefore).toISOString(),
-          });
-        }
-      }
-      if (route.protocol) checkProtocol(req.headers);
-
-      let body: unknown = undefined;
-      if (req.method === 'POST') {
-        const ct = String(req.headers['content-type'] ?? '');
-        if (!/^application\/json\s*(;|$)/i.test(ct)) {
-          throw new CpError(
-            'CP_ERR_UNSUPPORTED_MEDIA_TYPE',
-            'Content-Type must be application/json',
-            { received: ct.slice(0, 64) },
-          );
-        }
-        bodyUnread = true;
-        const buf = await readBody(req, options.bodyLimitBytes);
-        bodyUnread = false;
-        body = parseJson(buf);
-        if (route.contract !== undefined) {
-          let result;
-          try {
-            result = validateContract(route.contract, body);
-          } catch (e) {
-            throw new CpError('CP_ERR_SCHEMA_INVALID', 'body could not be validated', {
-              contract: route.contract,
-              issues: [{ path: '(root)', message: (e as Error).message.slice(0, 200) }],
-            });
-          }
-          if (!result.ok) {
-            throw new CpError(
-              'CP_ERR_SCHEMA_INVALID',
-              `body does not match the ${route.contract} contract`,
-              { contract: route.contract, issues: result.errors.slice(0, 20) },
-            );
-          }
+        const revoked = identity === null ? null : revocationOf(identity, current);
+        if (identity === null || revoked !== null) {
+          const code = identity === null ? 'CP_ERR_CLIENT_CERT_REQUIRED' : 'CP_ERR_CERT_REVOKED';
+          metrics.authRefused.inc({ code });
+          throw identity === null || revoked === null
+            ? new CpError(code, 'a client certificate issued by the fleet CA is required')
+            : new CpError(code, `certificate for ${identity.cn} is revoked`, {
+                cn: identity.cn,
+                revokedBefore: new Date(revoked.notBefore).toISOString(),
+              });
         }
       }
       const ctx: RequestContext = {
-        method: req.method,
-        path,
-        query,
-        headers: req.headers,
+        method: m.method,
+        path: m.path,
+        query: new URLSearchParams(m.query),
+        headers: m.headers,
         identity,
-        body,
+        body: m.body,
         get signal() {
           return signal();
         },
         receivedAt: options.clock.now(),
       };
-      return route.handle(ctx, params);
+      return route.handle(ctx, m.params);
     }
-  });
+  }
 
   return {
-    server,
+    listen(port, host, backlog) {
+      return new Promise((resolve, reject) => {
+        const w = spawn({ port, host, backlog });
+        edge = w;
+        onListening = (m) => {
+          onListening = null;
+          if (m.t === 'listening') {
+            bound = { port: m.port, host, backlog };
+            resolve({ port: m.port, contracts: m.contracts });
+          } else {
+            edge = null;
+            void w.terminate();
+            reject(
+              new CpError('CP_ERR_CONFIG', `cannot listen on ${host}:${port}: ${m.message}`, {
+                code: m.code,
+              }),
+            );
+          }
+        };
+      });
+    },
+    close() {
+      closing = true;
+      const w = edge;
+      if (w === null) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        onClosed = () => {
+          onClosed = null;
+          void w.terminate().then(() => resolve());
+        };
+        toEdge(w, { t: 'shutting-down' });
+        toEdge(w, { t: 'close' });
+      });
+    },
     inFlight: () => inFlight,
     abortAll: () => {
       abortingAll = true;
       for (const c of controllers) c.abort();
     },
     destroySessions: () => {
-      for (const s of sessions) s.destroy();
+      if (edge !== null) toEdge(edge, { t: 'destroy-sessions' });
+    },
+    async killEdge() {
+      await edge?.terminate();
     },
   };
 }

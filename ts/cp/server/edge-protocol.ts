@@ -1,0 +1,94 @@
+// The messages between the control plane's main thread and its edge thread
+// (edge.ts). The edge terminates TLS, speaks HTTP/2 and runs every check
+// that needs no fleet state; the main thread owns state, the mutator and
+// every handler. Messages are structured-cloned, so they hold plain data
+// only: a request's parsed body crosses once, a reply's body crosses as the
+// already serialised string or bytes. Owns no behaviour.
+import type { ContractName } from '../../contracts/index.ts';
+import type { PeerIdentity } from '../pki/identity.ts';
+import type { RevocationRow } from '../storage/types.ts';
+import type { RouteAuth } from './types.ts';
+
+/** What the edge knows of a route: everything but its handler. */
+export interface RouteMeta {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly auth: RouteAuth;
+  readonly protocol: boolean;
+  readonly contract?: ContractName;
+}
+
+/** `workerData` of the edge thread. */
+export interface EdgeInit {
+  readonly cert: string | Uint8Array;
+  readonly key: string | Uint8Array;
+  /** Client CA bundle; `null` disables client certificates (mTLS routes then answer 401). */
+  readonly clientCa: string | Uint8Array | null;
+  readonly routes: readonly RouteMeta[];
+  readonly bodyLimitBytes: number;
+  readonly revocations: ReadonlyMap<string, RevocationRow>;
+  readonly listen: { readonly port: number; readonly host: string; readonly backlog: number };
+}
+
+/** A request that passed every edge check, for the main thread to handle. */
+export interface EdgeRequest {
+  readonly t: 'req';
+  readonly id: number;
+  /** Index into {@link EdgeInit.routes}. */
+  readonly route: number;
+  readonly params: Readonly<Record<string, string>>;
+  readonly method: string;
+  readonly path: string;
+  /** The raw query string (without `?`). */
+  readonly query: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly identity: PeerIdentity | null;
+  /** Parsed and contract-validated JSON body (`undefined` on GET). */
+  readonly body: unknown;
+}
+
+/** Edge → main. */
+export type EdgeToMain =
+  | {
+      readonly t: 'listening';
+      readonly port: number;
+      /** Contracts the edge compiled before accepting (no compile stall under load). */
+      readonly contracts: readonly string[];
+    }
+  | { readonly t: 'listen-error'; readonly code: string; readonly message: string }
+  | EdgeRequest
+  /** The client went away before the reply (the handler's signal aborts). */
+  | { readonly t: 'abort'; readonly id: number }
+  /** A request the edge answered itself (refused before any handler). */
+  | {
+      readonly t: 'refused';
+      readonly route: string;
+      readonly status: number;
+      readonly code: string;
+    }
+  | {
+      readonly t: 'log';
+      readonly level: 'warn' | 'error';
+      readonly msg: string;
+      readonly fields: Readonly<Record<string, unknown>>;
+    }
+  | { readonly t: 'closed' };
+
+/** A handler's reply, body already serialised. */
+export interface EdgeReply {
+  readonly t: 'res';
+  readonly id: number;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string | Uint8Array;
+}
+
+/** Main → edge. */
+export type MainToEdge =
+  | EdgeReply
+  | { readonly t: 'revocations'; readonly rows: ReadonlyMap<string, RevocationRow> }
+  /** Refuse new requests with 503 (shutdown has begun). */
+  | { readonly t: 'shutting-down' }
+  /** Stop accepting connections; answers `closed` once every session ended. */
+  | { readonly t: 'close' }
+  | { readonly t: 'destroy-sessions' };

@@ -1,0 +1,395 @@
+// The edge thread of the control plane: the HTTP/2 + TLS 1.3 front door,
+// run in a worker thread so that TLS, HTTP/2 framing, body reads, JSON
+// parsing and contract validation — most of a request's CPU and most of its
+// garbage — stay off the thread that runs the mutator (measured at 10,000
+// hosts: the event-ingest tail was that thread's GC and the TLS work of
+// agents woken together). Owns the request pipeline every route goes
+// through: path hygiene → route match → client-certificate identity and
+// revocation → protocol header → content type, body limit, JSON parse and
+// contract validation; a request that passes is posted to the main thread
+// (http.ts), which re-checks revocation against live state and runs the
+// handler. Must never let an exception escape (a bad request never crashes
+// the CP), and never forward an mTLS route for an unverified peer.
+import http2 from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { MessagePort } from 'node:worker_threads';
+import { compiledContracts, precompileContracts, validateContract } from '../../contracts/index.ts';
+import { CpError, isCpError } from '../errors.ts';
+import { peerIdentity, revocationOf, type PeerIdentity } from '../pki/identity.ts';
+import type { RevocationRow } from '../storage/types.ts';
+import type { EdgeInit, EdgeReply, EdgeToMain, MainToEdge, RouteMeta } from './edge-protocol.ts';
+
+/** The protocol major this CP speaks. */
+export const PROTOCOL_MAJOR = 1;
+
+interface CompiledRoute {
+  readonly index: number;
+  readonly route: RouteMeta;
+  readonly segments: readonly string[];
+  readonly name: string;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+const BAD_PATH = /(^|\/)\.\.?(\/|$)|\/\/|\\|%|[\u0000-\u001f\u007f]/;
+
+function compile(routes: readonly RouteMeta[]): CompiledRoute[] {
+  return routes.map((route, index) => ({
+    index,
+    route,
+    segments: route.path.split('/').filter((s) => s !== ''),
+    name: `${route.method} ${route.path}`,
+  }));
+}
+
+function match(
+  table: readonly CompiledRoute[],
+  path: string,
+): { routes: CompiledRoute[]; params: Record<string, string>[] } {
+  const parts = path.split('/').filter((s) => s !== '');
+  const routes: CompiledRoute[] = [];
+  const params: Record<string, string>[] = [];
+  for (const c of table) {
+    if (c.segments.length !== parts.length) continue;
+    const p: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < parts.length; i++) {
+      const seg = c.segments[i] as string;
+      const part = parts[i] as string;
+      if (seg.startsWith(':')) p[seg.slice(1)] = part;
+      else if (seg !== part) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      routes.push(c);
+      params.push(p);
+    }
+  }
+  return { routes, params };
+}
+
+function checkProtocol(headers: http2.IncomingHttpHeaders): void {
+  const v = headers['x-nixfleet-protocol'];
+  if (v === undefined || v === '') {
+    throw new CpError('CP_ERR_PROTOCOL_MISSING', 'X-Nixfleet-Protocol header is required', {
+      expected: String(PROTOCOL_MAJOR),
+    });
+  }
+  const text = Array.isArray(v) ? v.join(',') : v;
+  const m = /^\s*(\d+)(\.\d+)*\s*$/.exec(text);
+  if (!m || Number(m[1]) !== PROTOCOL_MAJOR) {
+    throw new CpError('CP_ERR_PROTOCOL_UNSUPPORTED', `protocol ${text} is not supported`, {
+      received: text.slice(0, 32),
+      supported: [String(PROTOCOL_MAJOR)],
+    });
+  }
+}
+
+function readBody(
+  stream: http2.ServerHttp2Stream,
+  declared: number,
+  limit: number,
+): Promise<Buffer> {
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(
+      new CpError('CP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`, { limit }),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const fail = (e: unknown): void => {
+      if (done) return;
+      done = true;
+      reject(e);
+    };
+    stream.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        fail(new CpError('CP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`, { limit }));
+        return;
+      }
+      chunks.push(c);
+    });
+    stream.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks, size));
+    });
+    stream.on('error', fail);
+    stream.on('aborted', () => fail(new Error('client aborted')));
+    stream.on('close', () => fail(new Error('stream closed')));
+  });
+}
+
+function parseJson(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch (e) {
+    throw new CpError(
+      'CP_ERR_MALFORMED_JSON',
+      'body is not valid JSON',
+      { detail: (e as Error).message.slice(0, 200) },
+      { cause: e },
+    );
+  }
+}
+
+function respond(
+  stream: http2.ServerHttp2Stream,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: string | Uint8Array | undefined,
+): void {
+  if (stream.destroyed || stream.headersSent || stream.closed) return;
+  try {
+    stream.respond({ ...headers, ':status': status }, { endStream: body === undefined });
+    if (body !== undefined) stream.end(body);
+  } catch {
+    // The stream closed under us; nothing to answer.
+  }
+}
+
+/**
+ * Runs the edge on `port` (the worker's parentPort): listens as `init` says
+ * and reports `listening` or `listen-error`.
+ */
+export function runEdge(port: MessagePort, init: EdgeInit): void {
+  const post = (m: EdgeToMain): void => port.postMessage(m);
+  const table = compile(init.routes);
+  // Before the first request, not during it (see precompileContracts).
+  precompileContracts(init.routes.flatMap((r) => (r.contract === undefined ? [] : [r.contract])));
+  let revocations: ReadonlyMap<string, RevocationRow> = init.revocations;
+  let shuttingDown = false;
+  let nextId = 1;
+  /** Requests posted to the main thread and not yet answered. */
+  const pending = new Map<number, http2.ServerHttp2Stream>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+
+  // Buffers arrive structured-cloned as Uint8Arrays; TLS wants Buffers.
+  const pem = (x: string | Uint8Array): string | Buffer =>
+    typeof x === 'string' ? x : Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  const server = http2.createSecureServer({
+    cert: pem(init.cert),
+    key: pem(init.key),
+    ...(init.clientCa !== null ? { ca: pem(init.clientCa) } : {}),
+    requestCert: init.clientCa !== null,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.3',
+    allowHTTP1: false,
+    settings: { maxConcurrentStreams: 128 },
+    maxSessionMemory: 16,
+  });
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+    s.on('error', () => undefined);
+  });
+  server.on('sessionError', () => undefined);
+  server.on('tlsClientError', () => undefined);
+  // A client certificate that fails verification (another CA, bad signature)
+  // leaves OpenSSL's error on this thread's error queue, and the next read of
+  // a TLS socket on this thread then fails with it: the session dies with
+  // "EVP lib" before its 401 is sent (measured: 25 of 40 foreign-CA
+  // requests). On the main thread other crypto calls happened to clear the
+  // queue; the edge thread does nothing but TLS. Reading the peer certificate
+  // clears it, right after the handshake and before any other socket reads.
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (!socket.authorized) socket.getPeerCertificate();
+  });
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => undefined);
+    let routeName = 'unmatched';
+    let bodyUnread = false;
+    front(
+      stream,
+      headers,
+      (name) => (routeName = name),
+      (v) => (bodyUnread = v),
+    ).catch((e: unknown) => {
+      if (stream.closed || stream.destroyed) {
+        // The client went away mid-request (reset, or closed during the
+        // body): nobody to answer, nothing to log. 499 as nginx counts it.
+        post({ t: 'refused', route: routeName, status: 499, code: 'CLIENT_CLOSED' });
+        return;
+      }
+      const err = isCpError(e)
+        ? e
+        : new CpError('CP_ERR_INTERNAL', 'internal error', {}, { cause: e });
+      if (!isCpError(e)) {
+        post({
+          t: 'log',
+          level: 'error',
+          msg: 'unhandled error in the edge',
+          fields: { route: routeName, err: String((e as Error)?.stack ?? e) },
+        });
+      }
+      respond(
+        stream,
+        err.status,
+        { 'content-type': 'application/json' },
+        JSON.stringify(err.toBody()),
+      );
+      post({ t: 'refused', route: routeName, status: err.status, code: err.code });
+      // An oversize body left unread: reset the stream instead of draining it.
+      if (bodyUnread && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    });
+  });
+
+  async function front(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    named: (name: string) => void,
+    unread: (v: boolean) => void,
+  ): Promise<void> {
+    const rawPath = headers[':path'] ?? '/';
+    const method = headers[':method'] ?? 'GET';
+    const q = rawPath.indexOf('?');
+    const path = q === -1 ? rawPath : rawPath.slice(0, q);
+    if (!path.startsWith('/') || BAD_PATH.test(path) || path.length > 512) {
+      throw new CpError('CP_ERR_BAD_PATH', 'malformed request path');
+    }
+    if (shuttingDown) {
+      throw new CpError('CP_ERR_SHUTTING_DOWN', 'the control plane is shutting down');
+    }
+    const found = match(table, path);
+    if (found.routes.length === 0) throw new CpError('CP_ERR_NOT_FOUND', 'no such route');
+    const idx = found.routes.findIndex((c) => c.route.method === method);
+    if (idx === -1) {
+      throw new CpError('CP_ERR_METHOD_NOT_ALLOWED', `${method} is not allowed here`, {
+        allowed: found.routes.map((c) => c.route.method),
+      });
+    }
+    const compiled = found.routes[idx] as CompiledRoute;
+    const params = found.params[idx] as Record<string, string>;
+    const route = compiled.route;
+    named(compiled.name);
+
+    let identity: PeerIdentity | null = null;
+    if (route.auth === 'mtls') {
+      // Cached per HTTP/2 session: one TLS connection, one verified peer.
+      identity = peerIdentity(stream.session?.socket as TLSSocket, stream.session ?? stream);
+      if (identity === null) {
+        throw new CpError(
+          'CP_ERR_CLIENT_CERT_REQUIRED',
+          'a client certificate issued by the fleet CA is required',
+        );
+      }
+      const revoked = revocationOf(identity, revocations);
+      if (revoked !== null) {
+        throw new CpError('CP_ERR_CERT_REVOKED', `certificate for ${identity.cn} is revoked`, {
+          cn: identity.cn,
+          revokedBefore: new Date(revoked.notBefore).toISOString(),
+        });
+      }
+    }
+    if (route.protocol) checkProtocol(headers);
+
+    let body: unknown = undefined;
+    if (method === 'POST') {
+      const ct = String(headers['content-type'] ?? '');
+      if (!/^application\/json\s*(;|$)/i.test(ct)) {
+        throw new CpError(
+          'CP_ERR_UNSUPPORTED_MEDIA_TYPE',
+          'Content-Type must be application/json',
+          {
+            received: ct.slice(0, 64),
+          },
+        );
+      }
+      unread(true);
+      const buf = await readBody(
+        stream,
+        Number(headers['content-length'] ?? NaN),
+        init.bodyLimitBytes,
+      );
+      unread(false);
+      body = parseJson(buf);
+      if (route.contract !== undefined) {
+        let result;
+        try {
+          result = validateContract(route.contract, body);
+        } catch (e) {
+          throw new CpError('CP_ERR_SCHEMA_INVALID', 'body could not be validated', {
+            contract: route.contract,
+            issues: [{ path: '(root)', message: (e as Error).message.slice(0, 200) }],
+          });
+        }
+        if (!result.ok) {
+          throw new CpError(
+            'CP_ERR_SCHEMA_INVALID',
+            `body does not match the ${route.contract} contract`,
+            { contract: route.contract, issues: result.errors.slice(0, 20) },
+          );
+        }
+      }
+    }
+    if (stream.closed || stream.destroyed) return;
+    const id = nextId++;
+    pending.set(id, stream);
+    stream.on('close', () => {
+      if (pending.delete(id)) post({ t: 'abort', id });
+    });
+    const plain: Record<string, string | string[] | undefined> = {};
+    for (const k of Object.keys(headers)) if (!k.startsWith(':')) plain[k] = headers[k];
+    post({
+      t: 'req',
+      id,
+      route: compiled.index,
+      params,
+      method,
+      path,
+      query: q === -1 ? '' : rawPath.slice(q + 1),
+      headers: plain,
+      identity,
+      body,
+    });
+  }
+
+  function answer(m: EdgeReply): void {
+    const stream = pending.get(m.id);
+    if (stream === undefined) return;
+    pending.delete(m.id);
+    respond(stream, m.status, m.headers, m.body);
+  }
+
+  port.on('message', (m: MainToEdge) => {
+    switch (m.t) {
+      case 'res':
+        answer(m);
+        break;
+      case 'revocations':
+        revocations = m.rows;
+        break;
+      case 'shutting-down':
+        shuttingDown = true;
+        break;
+      case 'close':
+        server.close(() => post({ t: 'closed' }));
+        break;
+      case 'destroy-sessions':
+        for (const s of sessions) s.destroy();
+        break;
+    }
+  });
+
+  server.once('error', (e: NodeJS.ErrnoException) => {
+    post({ t: 'listen-error', code: e.code ?? 'EUNKNOWN', message: e.message });
+  });
+  // A deep accept queue: with Node's default (511) a reconnect storm overflows
+  // it and the dropped handshakes retry on TCP's 1 s, 3 s, 7 s … backoff.
+  server.listen(
+    { port: init.listen.port, host: init.listen.host, backlog: init.listen.backlog },
+    () => {
+      const address = server.address();
+      post({
+        t: 'listening',
+        port: typeof address === 'object' && address !== null ? address.port : 0,
+        contracts: compiledContracts(),
+      });
+    },
+  );
+}
