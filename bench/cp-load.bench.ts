@@ -125,12 +125,25 @@ async function metric(port: number, ca: string, name: string): Promise<number> {
  * bucket bounds): the CP-side view of a latency target, free of the load
  * generator's own event-loop delay.
  */
-async function shareWithin(port: number, ca: string, name: string, le: string): Promise<number> {
+async function shareWithin(
+  port: number,
+  ca: string,
+  name: string,
+  le: string,
+  /** A series' labels, e.g. `route="POST /v1/agent/events"` (first series if omitted). */
+  series = '',
+): Promise<number> {
   const c = await connect(port, { ca });
   const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
   c.close();
-  const within = new RegExp(`^${name}_bucket\\{[^}]*le="${le}"[^}]*\\} ([0-9.e+-]+)$`, 'm');
-  const count = new RegExp(`^${name}_count(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm');
+  const pre = series === '' ? '' : `${series},`;
+  const within = new RegExp(`^${name}_bucket\\{${pre}[^}]*le="${le}"[^}]*\\} ([0-9.e+-]+)$`, 'm');
+  const count = new RegExp(
+    series === ''
+      ? `^${name}_count(?:\\{[^}]*\\})? ([0-9.e+-]+)$`
+      : `^${name}_count\\{${series}\\} ([0-9.e+-]+)$`,
+    'm',
+  );
   return Number(within.exec(body)?.[1] ?? NaN) / Number(count.exec(body)?.[1] ?? NaN);
 }
 
@@ -402,8 +415,16 @@ async function main(): Promise<void> {
   const commitSum = await metric(port, pki.caPem, 'nixfleet_cp_commit_seconds_sum');
   const srv = async (n: string): Promise<string> =>
     `${((1000 * (await metric(port, pki.caPem, `${n}_sum`))) / (await metric(port, pki.caPem, `${n}_count`))).toFixed(2)} ms`;
-  const within = async (n: string, le: string): Promise<string> =>
-    `${(100 * (await shareWithin(port, pki.caPem, n, le))).toFixed(2)} %`;
+  const within = async (n: string, le: string, series = ''): Promise<string> =>
+    `${(100 * (await shareWithin(port, pki.caPem, n, le, series))).toFixed(2)} %`;
+  // The edge's view: from the request's headers at the CP's edge thread to
+  // the reply handed to TLS, i.e. everything the CP does (TLS and HTTP/2
+  // excepted) and nothing the load generator does.
+  const EVENTS = 'route="POST /v1/agent/events"';
+  const edge = 'nixfleet_cp_request_seconds';
+  console.log(
+    `CP edge (headers in to reply out): event ingest within 25 / 50 / 100 ms: ${await within(edge, '0.025', EVENTS)} / ${await within(edge, '0.05', EVENTS)} / ${await within(edge, '0.1', EVENTS)}`,
+  );
   console.log(
     `server-side (submit to durable): event ingest within 25 / 50 / 100 ms: ${await within('nixfleet_cp_event_ingest_seconds', '0.025')} / ${await within('nixfleet_cp_event_ingest_seconds', '0.05')} / ${await within('nixfleet_cp_event_ingest_seconds', '0.1')}`,
   );

@@ -166,6 +166,20 @@ describe('edge thread', () => {
     c.close();
   });
 
+  it('reports the latency of each answered request as measured at the edge, by route', async () => {
+    const c = await client('h-001');
+    for (let i = 0; i < 3; i++) expect((await c.request('/v1/t/who')).status).toBe(200);
+    c.close();
+    const line = 'nixfleet_cp_request_seconds_count{route="GET /v1/t/who"}';
+    for (let i = 0; i < 60 && metric(line).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const [count] = metric(line);
+    expect(Number(count?.split(' ').at(-1))).toBeGreaterThanOrEqual(3);
+    // Refused requests never reached a handler and are not timed.
+    expect(metric('nixfleet_cp_request_seconds_count{route="GET /v1/t/nope"}')).toEqual([]);
+  });
+
   it('refuses bad input at the edge, with typed errors, before any handler', async () => {
     const c = await client('h-001');
     const before = calledTimes('/v1/t/heartbeat') + calledTimes('/v1/t/echo');

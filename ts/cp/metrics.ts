@@ -115,6 +115,12 @@ export class CpMetrics {
   readonly eventIngestSeconds = this.add(
     new Histogram('nixfleet_cp_event_ingest_seconds', 'Event ingest latency until durable commit.'),
   );
+  readonly requestSeconds = this.add(
+    new Histogram(
+      'nixfleet_cp_request_seconds',
+      'Request latency at the edge, by route: headers received to reply handed to TLS (parsing, validation, handler, durable commit; long-polls include their hold).',
+    ),
+  );
   readonly heartbeatSeconds = this.add(
     new Histogram(
       'nixfleet_cp_heartbeat_seconds',

@@ -72,6 +72,12 @@ export type EdgeToMain =
       readonly msg: string;
       readonly fields: Readonly<Record<string, unknown>>;
     }
+  /**
+   * Latencies of answered requests as flat pairs [route index, ms from the
+   * request's headers at the edge to its reply handed to TLS], batched (about
+   * once a second) so that timing costs no message per request.
+   */
+  | { readonly t: 'timings'; readonly samples: readonly number[] }
   | { readonly t: 'closed' };
 
 /** A handler's reply, body already serialised. */

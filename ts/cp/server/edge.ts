@@ -22,6 +22,9 @@ import type { EdgeInit, EdgeReply, EdgeToMain, MainToEdge, RouteMeta } from './e
 /** The protocol major this CP speaks. */
 export const PROTOCOL_MAJOR = 1;
 
+/** How often answered requests' latencies are sent to the main thread. */
+const TIMINGS_FLUSH_MS = 1_000;
+
 interface CompiledRoute {
   readonly index: number;
   readonly route: RouteMeta;
@@ -166,7 +169,18 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   let shuttingDown = false;
   let nextId = 1;
   /** Requests posted to the main thread and not yet answered. */
-  const pending = new Map<number, http2.ServerHttp2Stream>();
+  const pending = new Map<
+    number,
+    { readonly stream: http2.ServerHttp2Stream; readonly route: number; readonly t0: number }
+  >();
+  /** Flat [route, ms] pairs not yet sent (see the `timings` message). */
+  let samples: number[] = [];
+  const flush = (): void => {
+    if (samples.length === 0) return;
+    post({ t: 'timings', samples });
+    samples = [];
+  };
+  setInterval(flush, TIMINGS_FLUSH_MS).unref();
   const sessions = new Set<http2.ServerHttp2Session>();
 
   // Buffers arrive structured-cloned as Uint8Arrays; TLS wants Buffers.
@@ -201,12 +215,14 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     if (!socket.authorized) socket.getPeerCertificate();
   });
   server.on('stream', (stream, headers) => {
+    const t0 = performance.now();
     stream.on('error', () => undefined);
     let routeName = 'unmatched';
     let bodyUnread = false;
     front(
       stream,
       headers,
+      t0,
       (name) => (routeName = name),
       (v) => (bodyUnread = v),
     ).catch((e: unknown) => {
@@ -242,6 +258,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   async function front(
     stream: http2.ServerHttp2Stream,
     headers: http2.IncomingHttpHeaders,
+    t0: number,
     named: (name: string) => void,
     unread: (v: boolean) => void,
   ): Promise<void> {
@@ -329,7 +346,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     }
     if (stream.closed || stream.destroyed) return;
     const id = nextId++;
-    pending.set(id, stream);
+    pending.set(id, { stream, route: compiled.index, t0 });
     stream.on('close', () => {
       if (pending.delete(id)) post({ t: 'abort', id });
     });
@@ -350,10 +367,11 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   }
 
   function answer(m: EdgeReply): void {
-    const stream = pending.get(m.id);
-    if (stream === undefined) return;
+    const p = pending.get(m.id);
+    if (p === undefined) return;
     pending.delete(m.id);
-    respond(stream, m.status, m.headers, m.body);
+    respond(p.stream, m.status, m.headers, m.body);
+    samples.push(p.route, performance.now() - p.t0);
   }
 
   port.on('message', (m: MainToEdge) => {
@@ -368,7 +386,10 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
         shuttingDown = true;
         break;
       case 'close':
-        server.close(() => post({ t: 'closed' }));
+        server.close(() => {
+          flush();
+          post({ t: 'closed' });
+        });
         break;
       case 'destroy-sessions':
         for (const s of sessions) s.destroy();

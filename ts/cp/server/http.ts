@@ -165,6 +165,14 @@ export function createCpServer(options: ServerOptions): CpServer {
         if (m.level === 'error') log.error(m.fields, m.msg);
         else log.warn(m.fields, m.msg);
         break;
+      case 'timings':
+        for (let i = 0; i + 1 < m.samples.length; i += 2) {
+          const name = names[m.samples[i] as number];
+          if (name !== undefined) {
+            metrics.requestSeconds.observe((m.samples[i + 1] as number) / 1000, { route: name });
+          }
+        }
+        break;
       case 'listening':
       case 'listen-error':
         onListening?.(m);
