@@ -112,6 +112,22 @@ async function client(cn: string): Promise<H2Client> {
   return connect(port, { ca: pki.caPem, cert, key });
 }
 
+/** A server over the test routes (the suite's own, or another on the same PKI). */
+function server(m: CpMetrics): CpServer {
+  return createCpServer({
+    cert: readFileSync(pki.serverCertFile),
+    key: readFileSync(pki.serverKeyFile),
+    clientCa: pki.caPem,
+    routes,
+    bodyLimitBytes: 1024,
+    clock: systemClock,
+    log: silentLogger(),
+    metrics: m,
+    revocations: () => revocations,
+    shuttingDown: () => false,
+  });
+}
+
 /** Resolves once `port` accepts a TLS + HTTP/2 session again. */
 async function serving(): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -129,18 +145,7 @@ async function serving(): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nixfleet-edge-'));
   pki = await makePki(dir);
-  srv = createCpServer({
-    cert: readFileSync(pki.serverCertFile),
-    key: readFileSync(pki.serverKeyFile),
-    clientCa: pki.caPem,
-    routes,
-    bodyLimitBytes: 1024,
-    clock: systemClock,
-    log: silentLogger(),
-    metrics,
-    revocations: () => revocations,
-    shuttingDown: () => false,
-  });
+  srv = server(metrics);
   ({ port, contracts } = await srv.listen(0, '127.0.0.1', 64));
 });
 afterAll(async () => {
@@ -290,18 +295,7 @@ describe('edge thread', () => {
   });
 
   it('refuses to listen on a port in use, with a typed error', async () => {
-    const other = createCpServer({
-      cert: readFileSync(pki.serverCertFile),
-      key: readFileSync(pki.serverKeyFile),
-      clientCa: pki.caPem,
-      routes,
-      bodyLimitBytes: 1024,
-      clock: systemClock,
-      log: silentLogger(),
-      metrics: new CpMetrics(),
-      revocations: () => revocations,
-      shuttingDown: () => false,
-    });
+    const other = server(new CpMetrics());
     await expect(other.listen(port, '127.0.0.1', 64)).rejects.toMatchObject({
       code: 'CP_ERR_CONFIG',
       details: { code: 'EADDRINUSE' },
@@ -310,18 +304,7 @@ describe('edge thread', () => {
   });
 
   it('stops accepting once closed', async () => {
-    const s = createCpServer({
-      cert: readFileSync(pki.serverCertFile),
-      key: readFileSync(pki.serverKeyFile),
-      clientCa: pki.caPem,
-      routes,
-      bodyLimitBytes: 1024,
-      clock: systemClock,
-      log: silentLogger(),
-      metrics: new CpMetrics(),
-      revocations: () => revocations,
-      shuttingDown: () => false,
-    });
+    const s = server(new CpMetrics());
     const { port: p } = await s.listen(0, '127.0.0.1', 64);
     const { cert, key } = await pki.client('h-001');
     const c = await connect(p, { ca: pki.caPem, cert, key });

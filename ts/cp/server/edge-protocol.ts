@@ -18,12 +18,16 @@ export interface RouteMeta {
   readonly contract?: ContractName;
 }
 
-/** `workerData` of the edge thread. */
-export interface EdgeInit {
+/** The server's TLS material (PEM text or bytes). */
+export interface EdgeTls {
   readonly cert: string | Uint8Array;
   readonly key: string | Uint8Array;
   /** Client CA bundle; `null` disables client certificates (mTLS routes then answer 401). */
   readonly clientCa: string | Uint8Array | null;
+}
+
+/** `workerData` of the edge thread. */
+export interface EdgeInit extends EdgeTls {
   readonly routes: readonly RouteMeta[];
   readonly bodyLimitBytes: number;
   readonly revocations: ReadonlyMap<string, RevocationRow>;

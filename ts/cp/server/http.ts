@@ -13,17 +13,20 @@ import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
 import { revocationOf, type PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
-import type { EdgeInit, EdgeRequest, EdgeToMain, MainToEdge, RouteMeta } from './edge-protocol.ts';
+import type {
+  EdgeInit,
+  EdgeRequest,
+  EdgeTls,
+  EdgeToMain,
+  MainToEdge,
+  RouteMeta,
+} from './edge-protocol.ts';
 import type { Reply, RequestContext, Route } from './types.ts';
 
 export { PROTOCOL_MAJOR } from './edge.ts';
 
 /** Options of {@link createCpServer}. */
-export interface ServerOptions {
-  readonly cert: string | Buffer;
-  readonly key: string | Buffer;
-  /** Client CA bundle; `null` disables client certificates (mTLS routes then answer 401). */
-  readonly clientCa: string | Buffer | null;
+export interface ServerOptions extends EdgeTls {
   readonly routes: readonly Route[];
   readonly bodyLimitBytes: number;
   readonly clock: Clock;
