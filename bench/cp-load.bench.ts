@@ -22,15 +22,15 @@
 // The process fd limit here is 20,000 (hard, not raisable), so 19,900 hosts
 // is the largest run one CP process (and one generator) can hold.
 //
-// Figures (quiet machine, PSI 3-27 %, default flags; full tables and the
-// history of each change in docs/control-plane.md "Benchmark"):
-//   10,000 hosts: event ingest p50/p99/p99.9 15.4 / 132 / 290 ms (client
-//     side; 17.5 / 379 / 530 ms in a second run), 95.8-98.3 % acknowledged
-//     within 50 ms CP-side, converged 35-37 s after release, tick mean
-//     9.4 ms, reconnect storm 21.6-27.4 s, RSS peak 1,270-1,407 MiB.
-//   1,000 hosts: 4.6-4.8 / 64-89 / 93-112 ms, 99.4-100 % within 50 ms.
-//   19,900 hosts: 8.1 / 355 / 601 ms, 97.7 % within 50 ms, converged 57.3 s,
-//     storm 50.4 s, RSS peak 2,406 MiB.
+// Figures (quiet machine, PSI 3-17 %, default flags; full tables and the
+// history of each change in docs/control-plane.md "Benchmark"), with the
+// edge thread (TLS and HTTP/2 off the mutator's thread):
+//   10,000 hosts: event ingest p99 78-153 ms client side over three runs
+//     (before the edge thread, same hour: 154 ms); 98.1 % acknowledged
+//     within 50 ms at the CP's edge, 99.66-99.95 % on the mutator's thread
+//     (was 95.7 %); converged 34-36 s after release; reconnect storm
+//     17.6-23.7 s; RSS peak 1,316-1,357 MiB.
+//   1,000 hosts: 4.7 / 37.3 / 49.1 ms, 100 % within 50 ms at the edge.
 // The target (10,000 hosts, p99 < 50 ms) is not met; see the docs for what
 // the remaining tail is made of.
 import { spawn, type ChildProcess } from 'node:child_process';
