@@ -5,6 +5,7 @@
 // edge is replaced on the same port.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -292,6 +293,41 @@ describe('edge thread', () => {
     again.close();
     expect(metric('nixfleet_cp_edge_restarts_total')).toHaveLength(1);
     expect(srv.inFlight()).toBe(0);
+  });
+
+  it('retries a replacement edge that cannot listen, and counts it', async () => {
+    const m = new CpMetrics();
+    const s = server(m);
+    const { port: p } = await s.listen(0, '127.0.0.1', 64);
+    await s.killEdge();
+    // The port is taken while the edge is down (the 250 ms pause).
+    const squatter = createNetServer();
+    await new Promise<void>((resolve, reject) => {
+      squatter.once('error', reject);
+      squatter.listen(p, '127.0.0.1', () => resolve());
+    });
+    const refused = (): string[] =>
+      m
+        .render()
+        .split('\n')
+        .filter((l) =>
+          l.startsWith('nixfleet_cp_edge_restarts_total{reason="listen-error EADDRINUSE"}'),
+        );
+    for (let i = 0; i < 100 && refused().length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(refused()).toHaveLength(1);
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    const { cert, key } = await pki.client('h-001');
+    let c: H2Client | null = null;
+    for (let i = 0; i < 100 && c === null; i++) {
+      c = await connect(p, { ca: pki.caPem, cert, key }).catch(() => null);
+      if (c === null) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(c).not.toBeNull();
+    expect((await c!.request('/v1/t/who')).status).toBe(200);
+    c!.close();
+    await s.close();
   });
 
   it('refuses to listen on a port in use, with a typed error', async () => {

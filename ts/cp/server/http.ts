@@ -58,6 +58,8 @@ export interface CpServer {
 
 /** Pause before a dead edge is replaced (a crash loop must not spin). */
 const EDGE_RESTART_MS = 250;
+/** Ceiling of the doubling pause between replacements that keep failing. */
+const EDGE_RESTART_MAX_MS = 30_000;
 
 function serialise(reply: Reply): { headers: Record<string, string>; body?: string | Uint8Array } {
   const headers: Record<string, string> = { ...reply.headers };
@@ -109,6 +111,9 @@ export function createCpServer(options: ServerOptions): CpServer {
   let onListening: ((m: Extract<EdgeToMain, { t: 'listening' | 'listen-error' }>) => void) | null =
     null;
   let onClosed: (() => void) | null = null;
+  /** Replacements in a row that failed to listen or died before listening. */
+  let failedRestarts = 0;
+  const listened = new WeakSet<Worker>();
 
   const toEdge = (w: Worker, m: MainToEdge): void => w.postMessage(m);
 
@@ -141,13 +146,52 @@ export function createCpServer(options: ServerOptions): CpServer {
         onListening({ t: 'listen-error', code: 'EEDGE', message: `edge exited (${code})` });
         return;
       }
+      // An edge that died before it listened counts as a failed replacement.
+      if (!listened.has(w)) failedRestarts += 1;
       metrics.edgeRestarts.inc({ reason: `exit ${code}` });
       log.error({ code }, 'edge thread died; starting a new one');
-      setTimeout(() => {
-        if (!closing && edge === null && bound !== null) edge = spawn(bound);
-      }, EDGE_RESTART_MS).unref();
+      replaceEdge();
     });
     return w;
+  }
+
+  /**
+   * Starts a replacement edge after a pause that doubles with each
+   * replacement failing in a row (250 ms up to 30 s), so a port taken
+   * meanwhile or an edge that dies at start is retried without spinning.
+   */
+  function replaceEdge(): void {
+    const pause = Math.min(EDGE_RESTART_MS * 2 ** failedRestarts, EDGE_RESTART_MAX_MS);
+    setTimeout(() => {
+      if (!closing && edge === null && bound !== null) edge = spawn(bound);
+    }, pause).unref();
+  }
+
+  /**
+   * A replacement edge (the first listen is the caller's to handle) that
+   * cannot bind its port leaves a CP that looks alive and accepts nothing:
+   * say so, count it, and try again.
+   */
+  function replacementListened(
+    w: Worker,
+    m: Extract<EdgeToMain, { t: 'listening' | 'listen-error' }>,
+  ): void {
+    if (edge !== w) return;
+    if (m.t === 'listening') {
+      listened.add(w);
+      if (failedRestarts > 0) log.warn({ after: failedRestarts }, 'edge thread listening again');
+      failedRestarts = 0;
+      return;
+    }
+    failedRestarts += 1;
+    edge = null;
+    void w.terminate();
+    metrics.edgeRestarts.inc({ reason: `listen-error ${m.code}` });
+    log.error(
+      { code: m.code, message: m.message, attempt: failedRestarts },
+      'replacement edge thread cannot listen; retrying',
+    );
+    replaceEdge();
   }
 
   function onMessage(w: Worker, m: EdgeToMain): void {
@@ -178,7 +222,8 @@ export function createCpServer(options: ServerOptions): CpServer {
         break;
       case 'listening':
       case 'listen-error':
-        onListening?.(m);
+        if (onListening !== null) onListening(m);
+        else replacementListened(w, m);
         break;
       case 'closed':
         onClosed?.();
@@ -288,6 +333,7 @@ export function createCpServer(options: ServerOptions): CpServer {
         onListening = (m) => {
           onListening = null;
           if (m.t === 'listening') {
+            listened.add(w);
             bound = { port: m.port, host, backlog };
             resolve({ port: m.port, contracts: m.contracts });
           } else {
