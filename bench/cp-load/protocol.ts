@@ -1,0 +1,62 @@
+// Messages between the cp-load benchmark (bench/cp-load.bench.ts, the
+// parent) and its generator processes (bench/cp-load/generator.ts), each of
+// which drives a share of the simulated agents. Over Node's IPC channel.
+
+/** One simulated agent handed to a generator: its global index and credentials. */
+export interface AgentSpec {
+  /** Position in the fleet (0 … N-1): staggers its first long-poll. */
+  readonly index: number;
+  readonly hostname: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** A generator's own event-loop delay over the rollout phase (ms). */
+export interface LoopDelay {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export type ToGenerator =
+  | {
+      readonly t: 'init';
+      readonly port: number;
+      readonly caPem: string;
+      /** Fleet size (the stagger of first long-polls spans the whole fleet). */
+      readonly fleetSize: number;
+      readonly heartbeatSecs: number;
+      readonly jitterMs: number;
+      readonly agents: readonly AgentSpec[];
+    }
+  /** Connect every agent (at most `concurrency` at once) and send a first heartbeat. */
+  | { readonly t: 'connect'; readonly concurrency: number }
+  /** Start heartbeating every `heartbeatSecs` and long-polling; run dispatches. */
+  | { readonly t: 'run' }
+  /** Stop the agents, drop every session, report the rollout phase. */
+  | { readonly t: 'stop' }
+  | { readonly t: 'exit' };
+
+export type FromGenerator =
+  | { readonly t: 'ready' }
+  | {
+      readonly t: 'connected';
+      /** Latency of each first heartbeat answered 200 (ms). */
+      readonly heartbeatMs: number[];
+      readonly failed: number;
+      /** This process's CPU over the connect (s). */
+      readonly cpuSecs: number;
+    }
+  /** Sent every second while running. */
+  | { readonly t: 'progress'; readonly converged: number }
+  | {
+      readonly t: 'stopped';
+      readonly eventMs: number[];
+      /** Event latencies by wave (index = wave). */
+      readonly eventMsByWave: number[][];
+      readonly heartbeatMs: number[];
+      readonly converged: number;
+      readonly loop: LoopDelay;
+      readonly cpuSecs: number;
+    }
+  | { readonly t: 'error'; readonly message: string };
