@@ -25,6 +25,8 @@ let port: number;
 let contracts: readonly string[];
 const metrics = new CpMetrics();
 let revocations: ReadonlyMap<string, RevocationRow> = new Map();
+/** Every [route, ms] the servers reported through onTimed. */
+const timed: [string, number][] = [];
 /** Handler calls by route path. */
 const calls = new Map<string, number>();
 /** Resolves when a held handler's signal aborts. */
@@ -126,6 +128,7 @@ function server(m: CpMetrics): CpServer {
     metrics: m,
     revocations: () => revocations,
     shuttingDown: () => false,
+    onTimed: (route, ms) => void timed.push([route, ms]),
   });
 }
 
@@ -184,6 +187,10 @@ describe('edge thread', () => {
     expect(Number(count?.split(' ').at(-1))).toBeGreaterThanOrEqual(3);
     // Refused requests never reached a handler and are not timed.
     expect(metric('nixfleet_cp_request_seconds_count{route="GET /v1/t/nope"}')).toEqual([]);
+    // The same samples reach onTimed (the dispatch pacer's ingest signal), within ~100 ms.
+    const mine = timed.filter(([route]) => route === 'GET /v1/t/who');
+    expect(mine.length).toBeGreaterThanOrEqual(3);
+    for (const [, ms] of mine) expect(ms).toBeGreaterThan(0);
   });
 
   it('refuses bad input at the edge, with typed errors, before any handler', async () => {

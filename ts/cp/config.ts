@@ -72,6 +72,8 @@ export interface CpConfig {
   readonly dispatchChunk: number;
   /** Dispatches wait while the mutator's queue wait exceeds this (0: never). */
   readonly dispatchMaxLagMs: number;
+  /** Dispatches wait while the edge-measured event-ingest p90 exceeds this (0: never). */
+  readonly dispatchMaxIngestMs: number;
   /** Group commits on a dedicated thread (default) or on the event loop. */
   readonly commitThread: boolean;
   /** Listen backlog (accept queue) of the server socket; the kernel caps it at somaxconn. */
@@ -172,7 +174,7 @@ export const FLAGS: readonly FlagSpec[] = [
     '--dispatch-rate <n>',
     'dispatchRate',
     'new dispatches per second (thundering-herd protection for the binary cache; 0 = unlimited)',
-    { default: '500' },
+    { default: '300' },
   ),
   f('--dispatch-chunk <n>', 'dispatchChunk', 'most dispatches one reconcile tick applies', {
     default: '50',
@@ -182,6 +184,12 @@ export const FLAGS: readonly FlagSpec[] = [
     'dispatchMaxLagMs',
     'hold new dispatches while commands wait longer than this in the mutator queue (0 = never)',
     { default: '20' },
+  ),
+  f(
+    '--dispatch-max-ingest-ms <n>',
+    'dispatchMaxIngestMs',
+    'hold new dispatches while the 90th percentile of event-ingest latency at the edge exceeds this (0 = never)',
+    { default: '25' },
   ),
   f('--commit-thread <on|off>', 'commitThread', 'run SQLite group commits on a dedicated thread', {
     default: 'on',
@@ -273,6 +281,7 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
     dispatchRatePerSec: num(r, 'dispatchRate', 0, 1_000_000),
     dispatchChunk: Math.floor(num(r, 'dispatchChunk', 1, 1_000_000)),
     dispatchMaxLagMs: num(r, 'dispatchMaxLagMs', 0, 60_000),
+    dispatchMaxIngestMs: num(r, 'dispatchMaxIngestMs', 0, 60_000),
     commitThread: onOff(r, 'commitThread'),
     listenBacklog: Math.floor(num(r, 'listenBacklog', 1, 65_535)),
     strict: r['strict'] === true || r['strict'] === '1' || r['strict'] === 'true',

@@ -13,13 +13,13 @@ import { CpError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { CpMetrics } from './metrics.ts';
 import { loadFleetCa, type FleetCa } from './pki/ca.ts';
-import { agentRoutes } from './routes/agent.ts';
+import { agentRoutes, EVENTS_PATH } from './routes/agent.ts';
 import { enrollRoutes } from './routes/enroll.ts';
 import { healthRoutes } from './routes/health.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { coreTimingsOf, type RuntimeDeps } from './runtime/deps.ts';
 import { DispatchHub } from './runtime/dispatch-hub.ts';
-import { DispatchPacer } from './runtime/dispatch-pacer.ts';
+import { DispatchPacer, IngestWindow } from './runtime/dispatch-pacer.ts';
 import { Mutator } from './runtime/mutator.ts';
 import {
   adoptArtifacts,
@@ -184,7 +184,11 @@ export async function createControlPlane(
     config.dispatchRatePerSec,
     config.dispatchChunk,
     config.dispatchMaxLagMs,
+    config.dispatchMaxIngestMs,
   );
+  const EVENTS_ROUTE = `POST ${EVENTS_PATH}`;
+  /** Event-ingest latencies as the edge measured them, since the pacer last looked. */
+  const ingestWindow = new IngestWindow();
   let warmupLogged = false;
   const tick = (
     trigger = 'manual',
@@ -205,9 +209,11 @@ export async function createControlPlane(
       if (!options.automatic) return runTick(deps, b, { now, trigger });
       // Automatic ticks are paced; what the budget held back is released by
       // paced steps. Admission control: the pacer's rate adapts to the
-      // acknowledgement latency (AIMD around --dispatch-max-lag-ms) — each
-      // dispatch brings ~5 events, and the CP must absorb those first.
-      pacer.observe(mutator.lagMs(), now);
+      // acknowledgement latency (AIMD around --dispatch-max-lag-ms on the
+      // mutator's queue wait and --dispatch-max-ingest-ms on the edge's
+      // end-to-end event latency) — each dispatch brings ~5 events, and the
+      // CP must absorb those first.
+      pacer.observe(mutator.lagMs(), now, ingestWindow.take());
       const maxDispatches = pacer.budget(now);
       metrics.dispatchRate.set(pacer.rate());
       // A paced follow-up first releases what the last full plan held back
@@ -322,6 +328,9 @@ export async function createControlPlane(
       log,
       metrics,
       revocations: () => state.revocations,
+      onTimed: (route, ms) => {
+        if (route === EVENTS_ROUTE) ingestWindow.add(ms);
+      },
       shuttingDown: () => shuttingDown,
     });
     const { port, contracts } = await server.listen(config.port, config.host, config.listenBacklog);

@@ -29,6 +29,9 @@ export function requireSameHost(ctx: RequestContext, hostname: string): void {
 /** Largest share of a long-poll hold cut at random (desynchronises re-polls). */
 const HOLD_JITTER = 0.2;
 
+/** The event-ingest route (its edge latency feeds the dispatch pacer). */
+export const EVENTS_PATH = '/v1/agent/events';
+
 /** The agent routes. */
 export function agentRoutes(rt: CpRuntime): Route[] {
   return [
@@ -61,7 +64,7 @@ export function agentRoutes(rt: CpRuntime): Route[] {
     },
     {
       method: 'POST',
-      path: '/v1/agent/events',
+      path: EVENTS_PATH,
       auth: 'mtls',
       protocol: true,
       contract: 'agent-event',
