@@ -205,7 +205,8 @@ export const FLAGS: readonly FlagSpec[] = [
 
 function num(raw: Record<string, unknown>, key: string, min: number, max: number): number {
   const text = String(raw[key]);
-  const n = Number(text);
+  // Number('') and Number(' ') are 0: an empty value must not mean "0 = off".
+  const n = text.trim() === '' ? NaN : Number(text);
   if (!Number.isFinite(n) || n < min || n > max) {
     throw new CpError(
       'CP_ERR_CONFIG',
