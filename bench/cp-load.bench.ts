@@ -11,6 +11,7 @@
 // Run: npx tsx bench/cp-load.bench.ts --hosts 1000 [--steady-secs 90]
 //      [--activation-jitter-ms 5000] [--profile <dir>] [--cp-flags "<flags>"]
 //      [--cp-node-flags "<node flags>"] [--cp-stdout <file>] [--generators K]
+//      [--gen-node-flags "<node flags>"]
 //
 // The agents are driven by K generator processes (bench/cp-load/generator.ts;
 // default one per 2,500 agents, at most 8), agent i by process i mod K; this
@@ -65,6 +66,8 @@ const COMMIT = 'abcdef0123456789abcdef0123456789abcdef01';
 const CP_FLAGS = (args.get('cp-flags') ?? '').split(/\s+/).filter((x) => x !== '');
 /** Node/V8 flags for the CP process, e.g. `--cp-node-flags "--trace-gc"`. */
 const CP_NODE_FLAGS = (args.get('cp-node-flags') ?? '').split(/\s+/).filter((x) => x !== '');
+/** Node/V8 flags for the generator processes, e.g. `--gen-node-flags "--trace-gc"`. */
+const GEN_NODE_FLAGS = (args.get('gen-node-flags') ?? '').split(/\s+/).filter((x) => x !== '');
 /** Load-generator processes (bench/cp-load/generator.ts): one per 2,500 agents, at most 8. */
 const GENERATORS = Number(args.get('generators') ?? Math.min(8, Math.max(1, Math.ceil(N / 2500))));
 /** Set once the run is over: a generator exiting then is expected. */
@@ -85,7 +88,7 @@ interface Generator {
 /** Forks one generator process; any failure of it ends the benchmark (a partial fleet measures nothing). */
 function startGenerator(): Generator {
   const proc = fork(fileURLToPath(new URL('./cp-load/generator.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...GEN_NODE_FLAGS, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const waiting = new Map<string, ((m: FromGenerator) => void)[]>();
@@ -385,15 +388,23 @@ async function main(): Promise<void> {
   let rolloutSecs = NaN;
   const converged = (): number => gens.reduce((n, g) => n + g.converged, 0);
   const deadline = Date.now() + Math.max(STEADY_SECS, 30) * 1000 + 300_000;
+  /** The pacer's rate in use, each second of the rollout (admission control at work). */
+  const rates: number[] = [];
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 1000));
     peakRss = Math.max(peakRss, procStats(pid).rss);
+    if (Number.isNaN(rolloutSecs)) {
+      rates.push(await metric(port, pki.caPem, 'nixfleet_cp_dispatch_rate').catch(() => NaN));
+    }
     if (converged() >= N && Number.isNaN(rolloutSecs)) {
       rolloutSecs = (performance.now() - t0) / 1000;
       console.log(`rollout: all ${N} hosts converged ${rolloutSecs.toFixed(1)} s after release`);
     }
     if (!Number.isNaN(rolloutSecs) && (performance.now() - t0) / 1000 >= STEADY_SECS) break;
   }
+  console.log(
+    `dispatch rate in use, by second after release (hosts/s): ${rates.map((r) => r.toFixed(0)).join(' ')}`,
+  );
   const cpuUsed = procStats(pid).cpuSecs - cpuStart;
   const pressure = (cpuPressureUs() - pressureStart) / 1e6;
   const wall = (performance.now() - t0) / 1000 + 3;
