@@ -30,17 +30,19 @@
 // The process fd limit here is 20,000 (hard, not raisable), so 19,900 hosts
 // is the largest run one CP process can hold.
 //
-// Figures (quiet machine, PSI 3-17 %, default flags; full tables and the
-// history of each change in docs/control-plane.md "Benchmark"), with the
-// edge thread (TLS and HTTP/2 off the mutator's thread):
-//   10,000 hosts: event ingest p99 78-153 ms client side over three runs
-//     (before the edge thread, same hour: 154 ms); 98.1 % acknowledged
-//     within 50 ms at the CP's edge, 99.66-99.95 % on the mutator's thread
-//     (was 95.7 %); converged 34-36 s after release; reconnect storm
-//     17.6-23.7 s; RSS peak 1,316-1,357 MiB.
-//   1,000 hosts: 4.7 / 37.3 / 49.1 ms, 100 % within 50 ms at the edge.
-// The target (10,000 hosts, p99 < 50 ms) is not met; see the docs for what
-// the remaining tail is made of.
+// Figures (PSI 21-22 %, default flags: --dispatch-rate 300 with admission
+// control on the edge-measured ingest latency, 4 generator processes; full
+// tables and the history of each change in docs/control-plane.md
+// "Benchmark"):
+//   10,000 hosts: event ingest p99 41.8 and 63.1 ms client side over two
+//     runs, 51.6 ms with a message-batching variant not adopted (one
+//     generator process and 500/s, same hour: 283 ms);
+//     99.61-99.68 % acknowledged within 50 ms at the CP's edge; converged
+//     60-69 s after release (admission control's price; was 36 s); RSS
+//     peak 1,192-1,313 MiB.
+//   1,000 hosts: 4.3 / 34.4 / 47.9 ms, 100 % within 50 ms at the edge.
+//   19,900 hosts: 4.8 / 116 / 409 ms, 98.1 % within 50 ms at the edge,
+//     converged 231 s after release, RSS 2,374 MiB.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
