@@ -43,17 +43,26 @@
 //   1,000 hosts: 4.3 / 34.4 / 47.9 ms, 100 % within 50 ms at the edge.
 //   19,900 hosts: 4.8 / 116 / 409 ms, 98.1 % within 50 ms at the edge,
 //     converged 231 s after release, RSS 2,374 MiB.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SimAgent, rfc3339 } from '../tests/cp/kit/agent-sim.ts';
 import { connect } from '../tests/cp/kit/client.ts';
 import { makePki, type TestPki } from '../tests/cp/kit/pki.ts';
 import { makeTrust, writeRelease, type HostSpec } from '../tests/cp/kit/release.ts';
-import type { AgentSpec, FromGenerator, ToGenerator } from './cp-load/protocol.ts';
+import { startGenerator } from './cp-load/generator-process.ts';
+import {
+  cpuPressureUs,
+  fmt,
+  freePort,
+  listenOverflows,
+  metric,
+  pct,
+  procStats,
+  shareWithin,
+} from './cp-load/measure.ts';
+import type { AgentSpec } from './cp-load/protocol.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)
@@ -74,143 +83,6 @@ const GEN_NODE_FLAGS = (args.get('gen-node-flags') ?? '').split(/\s+/).filter((x
 const GENERATORS = Number(args.get('generators') ?? Math.min(8, Math.max(1, Math.ceil(N / 2500))));
 /** Set once the run is over: a generator exiting then is expected. */
 let closing = false;
-
-interface Generator {
-  readonly proc: ChildProcess;
-  /** Agents of this generator that converged so far (its last progress report). */
-  converged: number;
-  send(m: ToGenerator): void;
-  /** Sends `m` and resolves with the generator's next `reply` message. */
-  ask<T extends FromGenerator['t']>(
-    m: ToGenerator,
-    reply: T,
-  ): Promise<Extract<FromGenerator, { t: T }>>;
-}
-
-/** Forks one generator process; any failure of it ends the benchmark (a partial fleet measures nothing). */
-function startGenerator(): Generator {
-  const proc = fork(fileURLToPath(new URL('./cp-load/generator.ts', import.meta.url)), [], {
-    execArgv: [...GEN_NODE_FLAGS, '--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiting = new Map<string, ((m: FromGenerator) => void)[]>();
-  const g: Generator = {
-    proc,
-    converged: 0,
-    send: (m) => void proc.send(m),
-    ask(m, reply) {
-      return new Promise((resolve) => {
-        const q = waiting.get(reply) ?? [];
-        q.push(resolve as (m: FromGenerator) => void);
-        waiting.set(reply, q);
-        proc.send(m);
-      });
-    },
-  };
-  proc.on('message', (m: FromGenerator) => {
-    if (m.t === 'progress') {
-      g.converged = m.converged;
-    } else if (m.t === 'error') {
-      console.error(`generator ${proc.pid}: ${m.message}`);
-      process.exit(1);
-    } else {
-      waiting.get(m.t)?.shift()?.(m);
-    }
-  });
-  proc.on('exit', (code, signal) => {
-    if (closing) return;
-    console.error(`generator ${proc.pid} exited (${code ?? signal}) mid-run`);
-    process.exit(1);
-  });
-  return g;
-}
-
-function pct(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
-const fmt = (xs: number[]): string =>
-  `n=${xs.length} p50=${pct(xs, 50).toFixed(1)} ms p99=${pct(xs, 99).toFixed(1)} ms p99.9=${pct(xs, 99.9).toFixed(1)} ms max=${Math.max(...xs).toFixed(1)} ms`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function procStats(pid: number): { rss: number; cpuSecs: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const cpuSecs = (Number(stat[11]) + Number(stat[12])) / 100;
-  return { rss, cpuSecs };
-}
-
-/**
- * Machine-wide CPU pressure (PSI `some` total, µs): how long runnable tasks
- * waited for a CPU. Other engineers share this machine; a run under heavy
- * contention is not comparable with a quiet one, so every run prints it.
- */
-function cpuPressureUs(): number {
-  try {
-    const m = /some avg10=\S+ avg60=\S+ avg300=\S+ total=(\d+)/.exec(
-      readFileSync('/proc/pressure/cpu', 'utf8'),
-    );
-    return Number(m?.[1] ?? NaN);
-  } catch {
-    return NaN;
-  }
-}
-
-/** Kernel-wide TcpExt ListenOverflows (accept queue full: the handshake's ACK was dropped). */
-function listenOverflows(): number {
-  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
-  const head = lines[0]?.split(' ') ?? [];
-  const vals = lines[1]?.split(' ') ?? [];
-  return Number(vals[head.indexOf('ListenOverflows')] ?? NaN);
-}
-
-async function metric(port: number, ca: string, name: string): Promise<number> {
-  const c = await connect(port, { ca });
-  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
-  c.close();
-  let total = 0;
-  for (const m of body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm')))
-    total += Number(m[1]);
-  return total;
-}
-
-/**
- * Share of a CP histogram's observations at or below `le` seconds (exact at
- * bucket bounds): the CP-side view of a latency target, free of the load
- * generator's own event-loop delay.
- */
-async function shareWithin(
-  port: number,
-  ca: string,
-  name: string,
-  le: string,
-  /** A series' labels, e.g. `route="POST /v1/agent/events"` (first series if omitted). */
-  series = '',
-): Promise<number> {
-  const c = await connect(port, { ca });
-  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
-  c.close();
-  const pre = series === '' ? '' : `${series},`;
-  const within = new RegExp(`^${name}_bucket\\{${pre}[^}]*le="${le}"[^}]*\\} ([0-9.e+-]+)$`, 'm');
-  const count = new RegExp(
-    series === ''
-      ? `^${name}_count(?:\\{[^}]*\\})? ([0-9.e+-]+)$`
-      : `^${name}_count\\{${series}\\} ([0-9.e+-]+)$`,
-    'm',
-  );
-  return Number(within.exec(body)?.[1] ?? NaN) / Number(count.exec(body)?.[1] ?? NaN);
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cp-bench-'));
@@ -298,7 +170,9 @@ async function main(): Promise<void> {
 
   // The generator processes: agent i belongs to generator i mod K, so every
   // wave is spread over all of them.
-  const gens = Array.from({ length: GENERATORS }, () => startGenerator());
+  const gens = Array.from({ length: GENERATORS }, () =>
+    startGenerator(GEN_NODE_FLAGS, () => closing),
+  );
   process.on('exit', () => gens.forEach((g) => g.proc.kill('SIGKILL')));
   await Promise.all(
     gens.map((g, k) =>

@@ -1,0 +1,93 @@
+// What the cp-load benchmark measures outside its agents: percentiles, the
+// CP process's RSS and CPU from /proc, the machine's CPU pressure and
+// accept-queue overflows, and the CP's own metrics over /metrics.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { connect } from '../../tests/cp/kit/client.ts';
+
+export function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+export const fmt = (xs: number[]): string =>
+  `n=${xs.length} p50=${pct(xs, 50).toFixed(1)} ms p99=${pct(xs, 99).toFixed(1)} ms p99.9=${pct(xs, 99.9).toFixed(1)} ms max=${Math.max(...xs).toFixed(1)} ms`;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function procStats(pid: number): { rss: number; cpuSecs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const cpuSecs = (Number(stat[11]) + Number(stat[12])) / 100;
+  return { rss, cpuSecs };
+}
+
+/**
+ * Machine-wide CPU pressure (PSI `some` total, µs): how long runnable tasks
+ * waited for a CPU. Other engineers share this machine; a run under heavy
+ * contention is not comparable with a quiet one, so every run prints it.
+ */
+export function cpuPressureUs(): number {
+  try {
+    const m = /some avg10=\S+ avg60=\S+ avg300=\S+ total=(\d+)/.exec(
+      readFileSync('/proc/pressure/cpu', 'utf8'),
+    );
+    return Number(m?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Kernel-wide TcpExt ListenOverflows (accept queue full: the handshake's ACK was dropped). */
+export function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const head = lines[0]?.split(' ') ?? [];
+  const vals = lines[1]?.split(' ') ?? [];
+  return Number(vals[head.indexOf('ListenOverflows')] ?? NaN);
+}
+
+export async function metric(port: number, ca: string, name: string): Promise<number> {
+  const c = await connect(port, { ca });
+  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
+  c.close();
+  let total = 0;
+  for (const m of body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm')))
+    total += Number(m[1]);
+  return total;
+}
+
+/**
+ * Share of a CP histogram's observations at or below `le` seconds (exact at
+ * bucket bounds): the CP-side view of a latency target, free of the load
+ * generator's own event-loop delay.
+ */
+export async function shareWithin(
+  port: number,
+  ca: string,
+  name: string,
+  le: string,
+  /** A series' labels, e.g. `route="POST /v1/agent/events"` (first series if omitted). */
+  series = '',
+): Promise<number> {
+  const c = await connect(port, { ca });
+  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
+  c.close();
+  const pre = series === '' ? '' : `${series},`;
+  const within = new RegExp(`^${name}_bucket\\{${pre}[^}]*le="${le}"[^}]*\\} ([0-9.e+-]+)$`, 'm');
+  const count = new RegExp(
+    series === ''
+      ? `^${name}_count(?:\\{[^}]*\\})? ([0-9.e+-]+)$`
+      : `^${name}_count\\{${series}\\} ([0-9.e+-]+)$`,
+    'm',
+  );
+  return Number(within.exec(body)?.[1] ?? NaN) / Number(count.exec(body)?.[1] ?? NaN);
+}
