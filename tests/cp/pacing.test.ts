@@ -36,3 +36,46 @@ describe('dispatch pacing', () => {
     expect(t.cp.runtime.metrics.dispatchesHeld.get()).toBe(0);
   });
 });
+
+describe('host events of a rollout mid-release', () => {
+  let u: TestCp;
+  beforeAll(async () => {
+    u = await startTestCp({
+      release: { hosts: hostsIn([6]), soakMinutes: [0], ciCommit: COMMIT, signedAt: rfc3339() },
+      // 1 host/s: the held plan outlives the test's own ticks.
+      flags: { dispatchChunk: '2', dispatchRate: '1', planningWarmupSecs: '0' },
+    });
+  });
+  afterAll(async () => {
+    await u.close();
+  });
+
+  it('release held dispatches without replanning; other rollouts and unnamed causes replan in full', async () => {
+    for (let i = 0; i < 6; i++) {
+      const h = `h-00${i}`;
+      expect((await new SimAgent(h, await u.client(h)).heartbeat()).status).toBe(200);
+    }
+    const ticks = u.cp.runtime.metrics.ticks;
+    const first = await u.cp.tick('test', { automatic: true });
+    expect(first.heldDispatches).toBeGreaterThan(0);
+    const rid = Object.keys(u.cp.runtime.state.model.book.rollouts)[0] as string;
+
+    // Events of the rollout whose dispatches are held: a paced step, not a replan.
+    const steps = ticks.get({ trigger: 'paced step' });
+    await u.cp.tick('event DispatchAck', { automatic: true, rollouts: new Set([rid]) });
+    expect(ticks.get({ trigger: 'event DispatchAck' })).toBe(0);
+    // (≥: the pacer's own follow-up may also have stepped meanwhile.)
+    expect(ticks.get({ trigger: 'paced step' })).toBeGreaterThanOrEqual(steps + 1);
+
+    // A rollout with nothing held (its wave may have just completed): full replan.
+    await u.cp.tick('event Converged', {
+      automatic: true,
+      rollouts: new Set([rid, 'other@0123abcd']),
+    });
+    expect(ticks.get({ trigger: 'event Converged' })).toBe(1);
+
+    // A cause that names no rollout (a host came online): full replan.
+    await u.cp.tick('host online', { automatic: true });
+    expect(ticks.get({ trigger: 'host online' })).toBe(1);
+  });
+});

@@ -14,8 +14,12 @@ export interface RuntimeDeps {
   readonly metrics: CpMetrics;
   readonly timings: CpTimings;
   readonly coreTimings: CoreTimings;
-  /** Asks for a reconcile tick soon (debounced). */
-  requestTick(reason: string): void;
+  /**
+   * Asks for a reconcile tick soon (debounced). `rolloutId`: only that
+   * rollout's picture may have changed (a host event); without it, anything
+   * may have.
+   */
+  requestTick(reason: string, rolloutId?: string): void;
   /** Wakes the long-polls of a host (called after a commit). */
   notifyDispatch(hostname: string): void;
 }

@@ -209,7 +209,7 @@ export function ingestEvent(
     }
   }
   metrics.eventsIngested.inc({ kind: wire.kind, outcome: 'accepted' });
-  if (moved) deps.requestTick(`event ${wire.kind}`);
+  if (moved) deps.requestTick(`event ${wire.kind}`, rid);
   return { kind: 'accepted' };
 }
 

@@ -235,9 +235,10 @@ export function runHeldStep(
 }
 
 /**
- * Oldest a held plan may be when a paced step releases from it: full ticks
- * (every event burst, every interval) replace it long before, this only
- * bounds how stale a liveness or budget picture a quiet CP may act on.
+ * Oldest a held plan may be when a paced step releases from it. During a
+ * paced wave whose own events only step (see cp.ts), this is how often the
+ * full planner still runs: it bounds how stale a liveness or budget picture
+ * the steps act on, and how late hosts a freed budget slot admits are seen.
  */
 const HELD_MAX_AGE_MS = 5_000;
 

@@ -10,6 +10,8 @@ export class ReconcileLoop {
   private debounce: NodeJS.Timeout | null = null;
   private followUp: NodeJS.Timeout | null = null;
   private pendingReason: string | null = null;
+  /** Rollouts whose host events asked for the pending tick; `null`: a request named none. */
+  private pendingRollouts: Set<string> | null = new Set();
   private running = false;
 
   constructor(
@@ -17,8 +19,12 @@ export class ReconcileLoop {
       readonly intervalMs: number;
       readonly debounceMs: number;
       readonly log: Logger;
-      /** Runs one tick (submits it to the mutator). */
-      readonly tick: (trigger: string) => Promise<unknown>;
+      /**
+       * Runs one tick (submits it to the mutator). `rollouts`: the only
+       * rollouts whose picture changed since the last debounced tick (host
+       * events), or undefined when anything may have.
+       */
+      readonly tick: (trigger: string, rollouts?: ReadonlySet<string>) => Promise<unknown>;
     },
   ) {}
 
@@ -40,19 +46,28 @@ export class ReconcileLoop {
     }, ms);
   }
 
-  /** Asks for a tick soon; repeated requests within the window collapse. */
-  request(reason: string): void {
-    if (!this.running || this.debounce !== null) return;
+  /**
+   * Asks for a tick soon; repeated requests within the window collapse (and
+   * so do the rollouts they name: a request without one widens the tick to
+   * everything).
+   */
+  request(reason: string, rolloutId?: string): void {
+    if (!this.running) return;
+    if (rolloutId === undefined) this.pendingRollouts = null;
+    else this.pendingRollouts?.add(rolloutId);
+    if (this.debounce !== null) return;
     this.pendingReason = reason;
     this.debounce = setTimeout(() => {
       this.debounce = null;
-      void this.fire(this.pendingReason ?? 'event');
+      const rollouts = this.pendingRollouts ?? undefined;
+      this.pendingRollouts = new Set();
+      void this.fire(this.pendingReason ?? 'event', rollouts);
     }, this.o.debounceMs);
   }
 
-  private async fire(trigger: string): Promise<void> {
+  private async fire(trigger: string, rollouts?: ReadonlySet<string>): Promise<void> {
     try {
-      await this.o.tick(trigger);
+      await this.o.tick(trigger, rollouts);
     } catch (e) {
       this.o.log.error({ err: e, trigger }, 'reconcile tick failed');
     }
