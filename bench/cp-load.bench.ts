@@ -35,10 +35,11 @@
 // tables and the history of each change in docs/control-plane.md
 // "Benchmark"):
 //   10,000 hosts: event ingest p99 41.8, 47.5 and 63.1 ms client side over
-//     three runs, 51.6 ms with a message-batching variant not adopted (one
-//     generator process and 500/s, same hour: 283 ms);
+//     three runs, 45.5 ms with host events stepping the held plan (the
+//     final build), 51.6 ms with a message-batching variant not adopted
+//     (one generator process and 500/s, same hour: 283 ms);
 //     99.61-99.74 % acknowledged within 50 ms at the CP's edge; converged
-//     58-69 s after release (admission control's price; was 36 s); RSS
+//     55-69 s after release (admission control's price; was 36 s); RSS
 //     peak 1,192-1,313 MiB.
 //   1,000 hosts: 4.3 / 34.4 / 47.9 ms, 100 % within 50 ms at the edge.
 //   19,900 hosts: 4.8 / 116 / 409 ms, 98.1 % within 50 ms at the edge,
