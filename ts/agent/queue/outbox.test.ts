@@ -103,6 +103,35 @@ describe('durable outbox', () => {
     expect(box.stats).toEqual({ delivered: 1, rejected: 1, retries: 2 });
   });
 
+  it('a reachable CP cuts a long backoff pause short and leaves no listener behind', async () => {
+    // A backoff that grew while the CP was down must not hold back the
+    // events a heartbeat asks to replay (orphan-confirm would act first).
+    const d = mkdtempSync(join(tmpdir(), 'nixfleet-outbox-'));
+    dirs.push(d);
+    const box = new Outbox({
+      dir: d,
+      clock: systemClock,
+      log,
+      backoffBaseMs: 60_000,
+      backoffMaxMs: 60_000,
+      random: () => 0.5,
+    });
+    box.enqueue([ev(1)]);
+    let attempts = 0;
+    const c = new AbortController();
+    void box.run(async () => {
+      attempts++;
+      return attempts === 1 ? { kind: 'retry', detail: 'ECONNREFUSED' } : { kind: 'delivered' };
+    }, c.signal);
+    await until(() => box.stats.retries === 1);
+    box.cpReachable();
+    await until(() => box.pending().length === 0);
+    expect(attempts).toBe(2);
+    expect(getEventListeners(c.signal, 'abort').length).toBeLessThanOrEqual(1);
+    box.cpReachable(); // not pausing: a no-op
+    c.abort();
+  });
+
   it('replays journaled events above a seq on request', async () => {
     const { box } = outbox();
     box.enqueue([ev(1), ev(2), ev(3)]);

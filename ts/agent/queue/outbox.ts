@@ -70,6 +70,8 @@ export class Outbox {
   private readonly journaled = new Map<string, Set<number>>();
   private order = 0;
   private wake: (() => void) | null = null;
+  /** Cuts the current backoff pause short (set only while pausing). */
+  private cutBackoff: (() => void) | null = null;
   private attempt = 0;
   /** Counters for observability and tests. */
   readonly stats = { delivered: 0, rejected: 0, retries: 0 };
@@ -254,8 +256,27 @@ export class Outbox {
           { ...ctx, code: 'AGENT_ERR_CP_UNREACHABLE', detail: outcome.detail, retryInMs: delay },
           'event delivery failed; retrying',
         );
-        await clock.sleep(delay, signal);
+        const pause = new AbortController();
+        const stop = (): void => pause.abort();
+        signal.addEventListener('abort', stop, { once: true });
+        this.cutBackoff = stop;
+        await clock.sleep(delay, pause.signal);
+        this.cutBackoff = null;
+        signal.removeEventListener('abort', stop);
       }
     }
+  }
+
+  /**
+   * The control plane answered another request (a heartbeat), so it is
+   * reachable again: retry the head now instead of finishing a backoff pause
+   * that may have grown to minutes while it was down. Without this, the
+   * events a heartbeat asks the agent to replay wait behind that pause, and
+   * the CP may give up on them and infer the host's state instead.
+   */
+  cpReachable(): void {
+    if (this.cutBackoff === null) return;
+    this.attempt = 0;
+    this.cutBackoff();
   }
 }

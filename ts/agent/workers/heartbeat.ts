@@ -41,6 +41,7 @@ export async function heartbeatOnce(o: HeartbeatOptions, signal?: AbortSignal): 
       signal,
     );
     loop.touchCp(clock.now());
+    o.outbox.cpReachable();
     if (replay) {
       for (const [rollout, seq] of replay) {
         const id = rollout ?? snap.record?.rolloutId ?? null;
