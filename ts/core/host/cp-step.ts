@@ -129,8 +129,18 @@ export function cpStep(
       return ok({ ...s, activationStartedAt: event.at }, effects);
     case 'RemoteActivationComplete':
       if (s.state === 'Soaking' && s.currentClosure === event.observed) {
-        // The synthesised completion (heartbeat after reboot) and the agent's
-        // own boot-time completion describe the same fact; keep the first.
+        // The synthesised completion (heartbeat after reboot, orphan confirm)
+        // and the agent's own completion describe the same fact. The CP's
+        // inference is stamped with the heartbeat that revealed it, which is
+        // later than the activation itself; the agent's own time wins when
+        // earlier, or the probe passes it replays next would predate the
+        // inferred activation, never count, and its Converged be refused.
+        if (
+          event.seq !== null &&
+          s.activationCompletedAt !== null &&
+          event.at < s.activationCompletedAt
+        )
+          return ok({ ...s, activationCompletedAt: event.at }, effects);
         return ok(s, effects);
       }
       if (s.state !== 'Activating' && s.state !== 'Deferred') return illegal(state, event.kind);

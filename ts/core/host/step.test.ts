@@ -222,6 +222,57 @@ describe('host reducer (CP mirror): every state × every event', () => {
     expect(again.probeTopology).toBeNull();
   });
 
+  it("the agent's own completion corrects a later inferred one, so its replayed probe passes count", () => {
+    // Orphan confirm after a CP wipe: the CP infers the activation from a
+    // heartbeat 10 s after it happened, then the agent's replay arrives.
+    const inferredAt = T0 + 10_000;
+    const orphan = run([
+      issued,
+      { kind: 'RemoteDispatchAck', seq: null, currentClosureAtDispatch: null, at: inferredAt },
+      { ...complete, seq: null, at: inferredAt } as RemoteHostEvent,
+    ]);
+    expect(orphan.activationCompletedAt).toBe(inferredAt);
+    const corrected = run([
+      issued,
+      { kind: 'RemoteDispatchAck', seq: null, currentClosureAtDispatch: null, at: inferredAt },
+      { ...complete, seq: null, at: inferredAt } as RemoteHostEvent,
+      complete,
+      topology,
+      pass,
+      converged,
+    ]);
+    expect(corrected.state).toBe('Converged');
+    expect(corrected.activationCompletedAt).toBe(T0 + 2);
+    // Without the correction the same replay is refused: the pass predates
+    // the inferred activation.
+    const stale = run([
+      issued,
+      { kind: 'RemoteDispatchAck', seq: null, currentClosureAtDispatch: null, at: inferredAt },
+      { ...complete, seq: null, at: inferredAt } as RemoteHostEvent,
+      topology,
+      pass,
+    ]);
+    const refused = step(stale, converged, T0 + 200_000, POLICY);
+    expect(!refused.ok && refused.message).toContain('awaiting first pass of enforce probe');
+    // A later completion never moves the activation forward, and an inferred
+    // one (no seq) never overrides the agent's.
+    const later = step(
+      FIXTURES.Soaking,
+      { ...complete, seq: 40, at: T0 + 50_000 } as RemoteHostEvent,
+      T0,
+      POLICY,
+    );
+    expect(later.ok && later.state.activationCompletedAt).toBe(T0 + 2);
+    const fresh = run([issued, ack, complete]);
+    const inferredEarlier = step(
+      fresh,
+      { ...complete, seq: null, at: T0 } as RemoteHostEvent,
+      T0,
+      POLICY,
+    );
+    expect(inferredEarlier.ok && inferredEarlier.state.activationCompletedAt).toBe(T0 + 2);
+  });
+
   it('inserts the bad closure into quarantine on RollbackComplete', () => {
     const r = step(FIXTURES.Failed, rolledBack, T0, POLICY);
     expect(r.ok && r.effects).toContainEqual({
