@@ -11,6 +11,9 @@ import { hostsIn, startTestCp, type TestCp } from './kit/harness.ts';
 const COMMIT = 'f1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
 const RID = `stable@${COMMIT}`;
 const HOSTS = ['h-000', 'h-001', 'h-002'];
+/** Real time plus a skip, so the test can jump past the replay grace. */
+let skipMs = 0;
+const clock = { now: (): number => Date.now() + skipMs };
 let t: TestCp;
 const agents = new Map<string, SimAgent>();
 const agent = (h: string): SimAgent => agents.get(h) as SimAgent;
@@ -28,6 +31,7 @@ async function reconnect(): Promise<void> {
 beforeAll(async () => {
   t = await startTestCp({
     release: { hosts: hostsIn([3]), soakMinutes: [0], ciCommit: COMMIT, signedAt: rfc3339() },
+    clock,
   });
   await reconnect();
 });
@@ -65,8 +69,16 @@ describe('orphan-confirm recovery', () => {
     await t.cp.tick('test');
     expect(HOSTS.map(stateOf)).toEqual(['Soaking', 'Pending', 'Pending']);
 
-    // Heartbeat 2: the replay never came. h-001 runs its verified target:
-    // orphan confirm. h-002 does not: it stays Pending and is asked again.
+    // A heartbeat within the replay grace (half the 60 s heartbeat interval) asks again: the replay may
+    // still be on its way behind the agent's backoff.
+    const soon = await agent('h-001').heartbeat();
+    expect(soon.headers['x-nixfleet-replay-from']).toBe(`${RID}=1`);
+    expect(stateOf('h-001')).toBe('Pending');
+
+    // Heartbeat 2, past the grace: the replay never came. h-001 runs its
+    // verified target: orphan confirm. h-002 does not: it stays Pending and
+    // is asked again.
+    skipMs += 31_000;
     const r1 = await agent('h-001').heartbeat();
     expect(r1.headers['x-nixfleet-replay-from']).toBeUndefined();
     expect(stateOf('h-001')).toBe('Soaking');

@@ -331,8 +331,12 @@ export function ingestHeartbeat(
   }
 
   // Drift detection: the agent has sent events the CP does not hold. The
-  // first time, ask for a replay; if a later heartbeat finds the record still
-  // unconfirmed, the replay is not coming: orphan-confirm recovery.
+  // first time, ask for a replay; if a heartbeat at least REPLAY_GRACE later
+  // finds the record still unconfirmed, the replay is not coming:
+  // orphan-confirm recovery. Acting sooner would infer an activation time
+  // (the heartbeat's) later than the real one while the agent's own events
+  // are still on their way.
+  const replayGraceMs = Math.max(5_000, deps.coreTimings.heartbeatIntervalMs / 2);
   const replay: string[] = [];
   for (const [rid, agentSeq] of Object.entries(hb.last_event_seq_by_rollout)) {
     if (!ROLLOUT_ID_PATTERN.test(rid) || !Number.isSafeInteger(agentSeq)) continue;
@@ -352,8 +356,10 @@ export function ingestHeartbeat(
       continue;
     }
     const closure = orphanTarget(deps, rid, host, hb.current_closure);
+    const askedAt = state.replayAsked.get(key);
     if (
-      state.replayAsked.has(key) &&
+      askedAt !== undefined &&
+      args.now - askedAt >= replayGraceMs &&
       (rec === undefined || rec.state === 'Pending') &&
       closure !== null &&
       orphanConfirm(deps, batch, {
@@ -368,7 +374,7 @@ export function ingestHeartbeat(
       state.orphanConfirmed.add(key);
       continue;
     }
-    if (!state.replayAsked.has(key)) state.replayAsked.set(key, args.now);
+    if (askedAt === undefined) state.replayAsked.set(key, args.now);
     replay.push(`${rid}=${cpSeq}`);
   }
   const latest = state.latestRecordOf(host);
