@@ -22,9 +22,9 @@ in
           "DISPATCHED" "DISPATCHED_CATCH_UP" "WAVE_NOT_ACTIVE" "WAVE_PROMOTED" "WAVE_HELD" "ROLLOUT_COMPLETE"
           "HOST_EDGE_PREDECESSOR" "BUDGET_SATURATED" "QUARANTINED" "OFFLINE" "ROLLOUT_HALTED" "AWAITING_ACK"
           "ACTIVATING" "DEFERRED_AWAITING_REBOOT" "SOAKING" "HOST_FAILED" "HOST_REVERTED" "RETENTION_EXPIRED"
-          "QUARANTINE_STALE"
+          "QUARANTINE_STALE" "DISPATCH_PACED"
         ]) "Stable reason code (docs/rollouts.md); branch on it, never on `reason`." "BUDGET_SATURATED" { };
-        gate = opt (types.nullOr (types.enum [ "channel-edges" "supersession" "wave-promotion" "host-edges" "disruption-budget" "quarantine" "offline" "health" ])) "Gate that produced it (null: host progress, not a gate)." "disruption-budget" { };
+        gate = opt (types.nullOr (types.enum [ "channel-edges" "supersession" "wave-promotion" "host-edges" "disruption-budget" "quarantine" "offline" "health" "admission-control" ])) "Gate that produced it (null: host progress, not a gate)." "disruption-budget" { };
         channel = opt types.str "Channel." "stable" { };
         rollout = opt (types.nullOr types.str) "Rollout id." "stable@3f2a9c1d" { };
         wave = opt (types.nullOr types.ints.unsigned) "Wave index." 1 { };

@@ -2,6 +2,7 @@
 // dispatches; the rest are planned again on follow-up ticks until every host
 // of the wave is dispatched. Explicit ticks are not paced.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateContract, type ApiRolloutTrace } from '../../ts/contracts/index.ts';
 import { SimAgent, rfc3339 } from './kit/agent-sim.ts';
 import { hostsIn, startTestCp, type TestCp } from './kit/harness.ts';
 
@@ -56,9 +57,24 @@ describe('host events of a rollout mid-release', () => {
       expect((await new SimAgent(h, await u.client(h)).heartbeat()).status).toBe(200);
     }
     const ticks = u.cp.runtime.metrics.ticks;
-    const first = await u.cp.tick('test', { automatic: true });
+    // (An interval tick: it always records its decisions; event ticks do at most every 2 s.)
+    const first = await u.cp.tick('interval', { automatic: true });
     expect(first.heldDispatches).toBeGreaterThan(0);
     const rid = Object.keys(u.cp.runtime.state.model.book.rollouts)[0] as string;
+
+    // The operator sees the held hosts as held by admission control, not as
+    // dispatched, and the trace says how many are queued at what rate.
+    const op = await u.client('operator');
+    const trace = (await op.request(`/v1/rollouts/${rid}/trace`)).json<ApiRolloutTrace>();
+    expect(validateContract('api-rollout-trace', trace).ok).toBe(true);
+    expect(trace.pacing).toEqual({ heldDispatches: first.heldDispatches, dispatchRatePerSec: 1 });
+    const paced = trace.decisions.filter((d) => d.code === 'DISPATCH_PACED');
+    expect(paced).toHaveLength(first.heldDispatches);
+    expect(paced.every((d) => d.decision === 'hold' && d.gate === 'admission-control')).toBe(true);
+    expect(paced[0]?.reason).toMatch(
+      /^cleared by every gate; held by admission control \(1 of \d+ queued/,
+    );
+    expect(trace.decisions.filter((d) => d.code === 'DISPATCHED')).toHaveLength(2);
 
     // Events of the rollout whose dispatches are held: a paced step, not a replan.
     const steps = ticks.get({ trigger: 'paced step' });

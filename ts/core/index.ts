@@ -59,6 +59,7 @@ export type { PlanAction, PlanResult } from './planner/types.ts';
 export type { PlanOptions } from './planner/plan-next.ts';
 export { planNext } from './planner/plan-next.ts';
 export { budgetLimit } from './gates/disruption-budget.ts';
+export { markPaced, pacedBlock } from './gates/admission-control.ts';
 export { selectorLabel } from './selectors.ts';
 export type { LogEntry, FleetModel, ApplyResult } from './applier.ts';
 export { emptyFleetModel, applyHostEvent, applyPlanAction, applyRolloutEvent } from './applier.ts';

@@ -238,6 +238,7 @@ export async function createControlPlane(
       pacer.observe(mutator.lagMs(), now, ingestWindow.take());
       const maxDispatches = pacer.budget(now);
       metrics.dispatchRate.set(pacer.rate());
+      state.dispatchRate = pacer.rate();
       // A paced follow-up first releases what the last full plan held back
       // (O(step), not O(hosts)); a stale or empty held plan means replanning.
       // Host events of rollouts mid-release take the same path: replanning
@@ -253,6 +254,7 @@ export async function createControlPlane(
           trigger,
           maxDispatches,
           holdRest: true,
+          dispatchRate: pacer.rate(),
           // Explanations at most every 2 s (and on every interval tick): a
           // busy CP replans several times a second, and 10,000 decisions kept
           // per tick were most of its old-space garbage. The trace says when

@@ -152,8 +152,12 @@ export function rolloutsDoc(rollouts: ApiRollouts['rollouts']): ApiRollouts {
 }
 
 /** GET /v1/rollouts/{id}/trace document. */
-export function traceDoc(decisions: Decision[], rolloutId = RID): ApiRolloutTrace {
-  return { rolloutId, decisions };
+export function traceDoc(
+  decisions: Decision[],
+  rolloutId = RID,
+  pacing: ApiRolloutTrace['pacing'] = null,
+): ApiRolloutTrace {
+  return { rolloutId, decisions, pacing };
 }
 
 /** Mid-rollout: wave 0 done, wave 1 with one soaking, one pending, one held by the etcd budget. */
@@ -319,5 +323,6 @@ export function rolloutSnapshot(parts: {
     channel: parts.channel,
     hosts: parts.hosts.hosts.filter((h) => r !== null && h.channel === r.channel),
     decisions: parts.trace.decisions,
+    pacing: parts.trace.pacing,
   };
 }

@@ -46,12 +46,14 @@ export function watchJson(s: RolloutSnapshot): {
   readonly rollout: RolloutSnapshot['rollout'];
   readonly hosts: ReturnType<typeof rolloutHostLines>;
   readonly decisions: RolloutSnapshot['decisions'];
+  readonly pacing: RolloutSnapshot['pacing'];
 } {
   return {
     rolloutId: s.rollout?.rolloutId ?? s.requested,
     rollout: s.rollout,
     hosts: rolloutHostLines(s),
     decisions: s.decisions,
+    pacing: s.pacing,
   };
 }
 

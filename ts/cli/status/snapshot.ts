@@ -2,7 +2,13 @@
 // rollouts) for `status`, one rollout with its hosts and decisions for
 // `watch`. Owns which routes are called and how answers are joined; the
 // views only read these objects.
-import type { ApiChannel, ApiHosts, ApiRollouts, Decision } from '../../contracts/index.ts';
+import type {
+  ApiChannel,
+  ApiHosts,
+  ApiRollouts,
+  ApiRolloutTrace,
+  Decision,
+} from '../../contracts/index.ts';
 import type { CpClient } from '../client/cp-client.ts';
 
 /** One rollout of GET /v1/rollouts. */
@@ -61,6 +67,8 @@ export interface RolloutSnapshot {
   readonly hosts: ApiHosts['hosts'];
   /** Decisions, newest first. */
   readonly decisions: readonly Decision[];
+  /** Dispatches of the rollout the CP's admission control holds back; null when none. */
+  readonly pacing: ApiRolloutTrace['pacing'];
 }
 
 /**
@@ -98,6 +106,7 @@ export async function loadRollout(
       channel: null,
       hosts: [],
       decisions: [],
+      pacing: null,
     };
   }
   const [channel, hosts, trace] = await Promise.all([
@@ -112,5 +121,6 @@ export async function loadRollout(
     channel,
     hosts: hosts.hosts.filter((h) => h.channel === rollout.channel),
     decisions: trace.decisions,
+    pacing: trace.pacing,
   };
 }

@@ -111,6 +111,37 @@ describe('RolloutView screens', () => {
     expect(out).toContain('rollout halted: web-2 reverted (probe http-health failing for 60s)');
   });
 
+  it('a rollout held by admission control says so, and why each host waits', () => {
+    const parts = midRollout();
+    const snap = rolloutSnapshot({
+      ...parts,
+      trace: traceDoc(
+        [
+          decision({
+            host: 'etcd-2',
+            code: 'DISPATCH_PACED',
+            gate: 'admission-control',
+            reason:
+              'cleared by every gate; held by admission control (1 of 6543 queued, released at 150 hosts/s, due in about 1 s)',
+            budgets: null,
+          }),
+        ],
+        undefined,
+        { heldDispatches: 6543, dispatchRatePerSec: 150 },
+      ),
+    });
+    const out = frame(<RolloutView snapshot={snap} width={140} color={false} />);
+    expect(out).toContain(
+      'pacing: 6543 dispatches held by admission control, released at 150 hosts/s (fleet-wide)',
+    );
+    expect(out).toMatch(
+      /etcd-2\s+Queued\s+—\s+\S+\s+cleared by every gate; held by admission control \(1 of 6543/,
+    );
+    expect(
+      frame(<RolloutView snapshot={rolloutSnapshot(parts)} width={140} color={false} />),
+    ).not.toContain('pacing:');
+  });
+
   it('pending reboot and quarantined closure', () => {
     const hosts = hostsDoc([
       behind('db-1', { pendingReboot: true, state: 'Deferred', stateSince: ago(7) }),

@@ -218,6 +218,11 @@ export function RolloutView(props: RolloutViewProps): ReactElement {
         {r.displayName !== r.rolloutId ? `  (${r.displayName})` : ''}
       </Text>
       <Text wrap="wrap">{info.join(' · ')}</Text>
+      {snapshot.pacing === null ? null : (
+        <Text wrap="wrap" color={color ? 'yellow' : undefined}>
+          {`pacing: ${snapshot.pacing.heldDispatches} dispatches held by admission control, released at ${snapshot.pacing.dispatchRatePerSec} hosts/s (fleet-wide)`}
+        </Text>
+      )}
       <Section title="Waves" color={color} />
       {r.waves.length === 0 ? <Text>{'  (no waves)'}</Text> : null}
       {r.waves.map((w) => (

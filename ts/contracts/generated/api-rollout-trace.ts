@@ -6,6 +6,20 @@ export interface ApiRolloutTrace {
    */
   decisions: Decision[];
   /**
+   * Admission control (docs/control-plane.md, Dispatch pacing): the CP releases planned dispatches no faster than it can absorb the events they bring. Null when none of this rollout's dispatches are held.
+   */
+  pacing: null | {
+    /**
+     * Rate at which the CP releases held dispatches, fleet-wide (hosts per second).
+     */
+    dispatchRatePerSec: number;
+    /**
+     * Dispatches of this rollout the planner cleared but admission control holds back.
+     */
+    heldDispatches: number;
+    [k: string]: unknown;
+  };
+  /**
    * Rollout.
    */
   rolloutId: string;
@@ -50,7 +64,8 @@ export interface Decision {
     | 'HOST_FAILED'
     | 'HOST_REVERTED'
     | 'RETENTION_EXPIRED'
-    | 'QUARANTINE_STALE';
+    | 'QUARANTINE_STALE'
+    | 'DISPATCH_PACED';
   /**
    * What the planner decided.
    */
@@ -78,6 +93,7 @@ export interface Decision {
         | 'quarantine'
         | 'offline'
         | 'health'
+        | 'admission-control'
       );
   /**
    * Host.

@@ -162,6 +162,8 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
           .sort((a, b) => (a.hostname < b.hostname ? -1 : 1))
           .map(recordView);
         const decisions = state.lastDecisions.filter((d) => d.rollout === id);
+        const heldDispatches =
+          state.heldDispatches?.actions.filter((a) => a.rolloutId === id).length ?? 0;
         const probeFailures = await rt.storage.probeFailures(id);
         return {
           status: 200,
@@ -171,6 +173,13 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
             hosts,
             decisions,
             decisionsAt: ts(state.lastDecisionsAt),
+            pacing:
+              heldDispatches === 0
+                ? null
+                : {
+                    heldDispatches,
+                    dispatchRatePerSec: Math.max(0, Math.round(state.dispatchRate ?? 0)),
+                  },
             probeFailures: probeFailures.map((f) => ({
               ...f,
               observedAt: toRfc3339(f.observedAt),

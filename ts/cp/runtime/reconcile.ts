@@ -6,6 +6,7 @@
 import {
   applyPlanAction,
   holdDispatches,
+  markPaced,
   planNext,
   releaseHeld,
   type DispatchAction,
@@ -80,6 +81,8 @@ export function runTick(
     readonly holdRest?: boolean;
     /** Record the planner's decisions (default); `false` keeps the previous ones. */
     readonly explain?: boolean;
+    /** The pacer's rate (hosts/s), stated in the decisions of held dispatches. */
+    readonly dispatchRate?: number;
   },
 ): TickSummary {
   const { state, log, metrics } = deps;
@@ -106,7 +109,10 @@ export function runTick(
   const { applied, failed } = applyActions(deps, batch, actions, args.now);
   state.heldDispatches = args.holdRest ? holdDispatches(plannerInput(deps), held, args.now) : null;
   if (explain) {
-    state.lastDecisions = plan.decisions;
+    // A held dispatch is not dispatched: its decision says admission
+    // control holds it, with its place in the queue.
+    state.lastDecisions =
+      held.length > 0 ? markPaced(plan.decisions, held, args.dispatchRate ?? 0) : plan.decisions;
     state.lastDecisionsAt = args.now;
   }
   state.lastTickAt = args.now;

@@ -47,6 +47,12 @@ export class CpState {
    * next full tick plans them again).
    */
   heldDispatches: HeldDispatches | null = null;
+  /**
+   * The dispatch pacer's rate (hosts/s) as of the last automatic tick, for
+   * the trace's `pacing` (in memory only: derivable, the pacer restarts at
+   * its configured rate).
+   */
+  dispatchRate: number | null = null;
   lastTickAt: number | null = null;
   /** When `lastDecisions` were planned (busy CPs explain at most every 2 s). */
   lastDecisionsAt: number | null = null;
