@@ -226,32 +226,18 @@ describe('host reducer (CP mirror): every state × every event', () => {
     // Orphan confirm after a CP wipe: the CP infers the activation from a
     // heartbeat 10 s after it happened, then the agent's replay arrives.
     const inferredAt = T0 + 10_000;
-    const orphan = run([
+    const inferred: RemoteHostEvent[] = [
       issued,
       { kind: 'RemoteDispatchAck', seq: null, currentClosureAtDispatch: null, at: inferredAt },
       { ...complete, seq: null, at: inferredAt } as RemoteHostEvent,
-    ]);
-    expect(orphan.activationCompletedAt).toBe(inferredAt);
-    const corrected = run([
-      issued,
-      { kind: 'RemoteDispatchAck', seq: null, currentClosureAtDispatch: null, at: inferredAt },
-      { ...complete, seq: null, at: inferredAt } as RemoteHostEvent,
-      complete,
-      topology,
-      pass,
-      converged,
-    ]);
+    ];
+    expect(run(inferred).activationCompletedAt).toBe(inferredAt);
+    const corrected = run([...inferred, complete, topology, pass, converged]);
     expect(corrected.state).toBe('Converged');
     expect(corrected.activationCompletedAt).toBe(T0 + 2);
     // Without the correction the same replay is refused: the pass predates
     // the inferred activation.
-    const stale = run([
-      issued,
-      { kind: 'RemoteDispatchAck', seq: null, currentClosureAtDispatch: null, at: inferredAt },
-      { ...complete, seq: null, at: inferredAt } as RemoteHostEvent,
-      topology,
-      pass,
-    ]);
+    const stale = run([...inferred, topology, pass]);
     const refused = step(stale, converged, T0 + 200_000, POLICY);
     expect(!refused.ok && refused.message).toContain('awaiting first pass of enforce probe');
     // A later completion never moves the activation forward, and an inferred
