@@ -62,6 +62,7 @@ import {
   pct,
   procStats,
   shareWithin,
+  stalls,
 } from './cp-load/measure.ts';
 import type { AgentSpec } from './cp-load/protocol.ts';
 
@@ -254,6 +255,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 3000));
 
   // Release: the CP polls it within 2 s and the rollout starts.
+  const stallsStart = await stalls(port, pki.caPem);
   t0 = performance.now();
   writeRelease(release, trust, {
     hosts,
@@ -305,6 +307,9 @@ async function main(): Promise<void> {
   console.log(
     `load generators (${GENERATORS} processes) CPU: ${stopped.reduce((n, r) => n + r.cpuSecs, 0).toFixed(1)} s; their event-loop delay p50/p99/max (worst process) ${worst('p50')} / ${worst('p99')} / ${worst('max')} ms`,
   );
+  const stallsEnd = await stalls(port, pki.caPem);
+  const stallLine = (t: 'main' | 'edge'): string =>
+    `${t} ${stallsEnd[t].n - stallsStart[t].n} (${(1000 * (stallsEnd[t].secs - stallsStart[t].secs)).toFixed(0)} ms in all)`;
   const tickCount = await metric(port, pki.caPem, 'nixfleet_cp_reconcile_tick_seconds_count');
   const tickSum = await metric(port, pki.caPem, 'nixfleet_cp_reconcile_tick_seconds_sum');
   const commitCount = await metric(port, pki.caPem, 'nixfleet_cp_commit_seconds_count');
@@ -340,6 +345,9 @@ async function main(): Promise<void> {
     console.log(`[rollout phase] event ingest, wave ${w}: ${fmt(xs)}`),
   );
   console.log(`[rollout phase] heartbeat (steady): ${fmt(steadyHeartbeatMs)}`);
+  console.log(
+    `[rollout phase] CP event-loop stalls of 100 ms or more: ${stallLine('main')}, ${stallLine('edge')}`,
+  );
   console.log(
     `[rollout phase] ticks ${tickCount}, mean ${((tickSum / tickCount) * 1000).toFixed(1)} ms; RSS peak ${(peakRss / 2 ** 20).toFixed(0)} MiB; CP CPU ${cpuUsed.toFixed(1)} s`,
   );

@@ -65,6 +65,30 @@ export async function metric(port: number, ca: string, name: string): Promise<nu
   return total;
 }
 
+/** Event-loop stalls (≥ 100 ms) of the CP's threads so far: count and total seconds. */
+export interface Stalls {
+  readonly main: { readonly n: number; readonly secs: number };
+  readonly edge: { readonly n: number; readonly secs: number };
+}
+
+export async function stalls(port: number, ca: string): Promise<Stalls> {
+  const c = await connect(port, { ca });
+  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
+  c.close();
+  const read = (suffix: string, thread: string): number =>
+    Number(
+      new RegExp(
+        `^nixfleet_cp_event_loop_stall_seconds_${suffix}\\{thread="${thread}"\\} ([0-9.e+-]+)$`,
+        'm',
+      ).exec(body)?.[1] ?? 0,
+    );
+  const of = (thread: string): Stalls['main'] => ({
+    n: read('count', thread),
+    secs: read('sum', thread),
+  });
+  return { main: of('main'), edge: of('edge') };
+}
+
 /**
  * Share of a CP histogram's observations at or below `le` seconds (exact at
  * bucket bounds): the CP-side view of a latency target, free of the load

@@ -13,6 +13,7 @@ import { systemClock } from '../../ts/cp/clock.ts';
 import { silentLogger } from '../../ts/cp/log.ts';
 import { CpMetrics } from '../../ts/cp/metrics.ts';
 import { createCpServer, type CpServer } from '../../ts/cp/server/http.ts';
+import type { LoopDelayWindow } from '../../ts/cp/server/loop-delay.ts';
 import type { Route } from '../../ts/cp/server/types.ts';
 import type { RevocationRow } from '../../ts/cp/storage/types.ts';
 import { connect, type H2Client } from './kit/client.ts';
@@ -27,6 +28,8 @@ const metrics = new CpMetrics();
 let revocations: ReadonlyMap<string, RevocationRow> = new Map();
 /** Every [route, ms] the servers reported through onTimed. */
 const timed: [string, number][] = [];
+/** Event-loop delay windows the edge reported. */
+const edgeLoop: LoopDelayWindow[] = [];
 /** Handler calls by route path. */
 const calls = new Map<string, number>();
 /** Resolves when a held handler's signal aborts. */
@@ -129,6 +132,10 @@ function server(m: CpMetrics): CpServer {
     revocations: () => revocations,
     shuttingDown: () => false,
     onTimed: (route, ms) => void timed.push([route, ms]),
+    loopWindowMs: 100,
+    onLoopDelay: (thread, w) => {
+      if (thread === 'edge') edgeLoop.push(w);
+    },
   });
 }
 
@@ -191,6 +198,17 @@ describe('edge thread', () => {
     const mine = timed.filter(([route]) => route === 'GET /v1/t/who');
     expect(mine.length).toBeGreaterThanOrEqual(3);
     for (const [, ms] of mine) expect(ms).toBeGreaterThan(0);
+  });
+
+  it("reports the edge thread's event-loop delay every window", async () => {
+    const before = edgeLoop.length;
+    for (let i = 0; i < 50 && edgeLoop.length < before + 2; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(edgeLoop.length).toBeGreaterThanOrEqual(before + 2);
+    const w = edgeLoop.at(-1) as LoopDelayWindow;
+    expect(w.p50).toBeGreaterThanOrEqual(0);
+    expect(w.p50).toBeLessThanOrEqual(w.p99);
+    expect(w.p99).toBeLessThanOrEqual(w.max);
   });
 
   it('refuses bad input at the edge, with typed errors, before any handler', async () => {

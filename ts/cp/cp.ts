@@ -39,6 +39,12 @@ import { ArtifactPoller } from './workers/artifact-poller.ts';
 import { releaseCache } from './workers/release-cache.ts';
 import { dirSource, httpSource, type ArtifactSource } from './workers/artifact-source.ts';
 import { PeriodicWorker, ReconcileLoop } from './workers/reconcile-loop.ts';
+import {
+  LOOP_STALL_MS,
+  LOOP_WINDOW_MS,
+  watchLoopDelay,
+  type LoopDelayWindow,
+} from './server/loop-delay.ts';
 
 /** Injectable collaborators (tests pass a manual clock or a storage). */
 export interface ControlPlaneDeps {
@@ -212,6 +218,27 @@ export async function createControlPlane(
     for (const r of rollouts) if (!ids.has(r)) return false;
     return true;
   };
+  /** Event-loop delay of a CP thread: gauges per window, and every stall logged and counted. */
+  const loopDelayed = (thread: 'main' | 'edge', w: LoopDelayWindow): void => {
+    metrics.loopDelay.set(w.p50 / 1000, { thread, quantile: '0.5' });
+    metrics.loopDelay.set(w.p99 / 1000, { thread, quantile: '0.99' });
+    metrics.loopDelay.set(w.max / 1000, { thread, quantile: '1' });
+  };
+  const stalled = (thread: 'main' | 'edge', ms: number): void => {
+    metrics.loopStalls.observe(ms / 1000, { thread });
+    // What the main thread last did is the usual suspect; the edge's stalls
+    // are handshakes, GC, or the machine itself.
+    log.warn(
+      {
+        thread,
+        ms,
+        lastTickMs: state.lastTickMs === null ? null : Math.round(state.lastTickMs),
+        mutatorQueue: mutator.depth(),
+      },
+      'event loop blocked',
+    );
+  };
+  let stopLoopWatch: (() => void) | null = null;
   const tick = (
     trigger = 'manual',
     options: { readonly automatic?: boolean; readonly rollouts?: ReadonlySet<string> } = {},
@@ -329,6 +356,12 @@ export async function createControlPlane(
     await tick('startup', { automatic: true });
     loop?.start();
     for (const w of workers) w.start();
+    stopLoopWatch = watchLoopDelay({
+      windowMs: LOOP_WINDOW_MS,
+      stallMs: LOOP_STALL_MS,
+      onWindow: (w) => loopDelayed('main', w),
+      onStall: (ms) => stalled('main', ms),
+    });
     if (options.listen === false) return { port: 0 };
     if (config.tlsCert === null || config.tlsKey === null) {
       throw new CpError('CP_ERR_CONFIG', 'serve needs --tls-cert and --tls-key');
@@ -360,6 +393,8 @@ export async function createControlPlane(
       onTimed: (route, ms) => {
         if (route === EVENTS_ROUTE) ingestWindow.add(ms);
       },
+      onLoopDelay: loopDelayed,
+      onStall: stalled,
       shuttingDown: () => shuttingDown,
     });
     const { port, contracts } = await server.listen(config.port, config.host, config.listenBacklog);
@@ -385,6 +420,7 @@ export async function createControlPlane(
     }
     loop?.stop();
     for (const w of workers) w.stop();
+    stopLoopWatch?.();
     await Promise.race([
       mutator.stop(),
       new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),

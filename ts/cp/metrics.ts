@@ -218,6 +218,19 @@ export class CpMetrics {
       'Edge threads (TLS + HTTP/2) restarted after dying, by reason.',
     ),
   );
+  readonly loopDelay = this.add(
+    new Gauge(
+      'nixfleet_cp_event_loop_delay_seconds',
+      'Event-loop delay of a CP thread over the last 10 s, by thread (main, edge) and quantile (0.5, 0.99, 1 = max).',
+    ),
+  );
+  readonly loopStalls = this.add(
+    new Histogram(
+      'nixfleet_cp_event_loop_stall_seconds',
+      'Times a CP thread was blocked for 100 ms or more, and for how long, by thread.',
+      [0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
+  );
   readonly metricsFromCore = this.add(
     new Counter('nixfleet_cp_core_metric_total', 'Metrics emitted by core effects, by name.'),
   );

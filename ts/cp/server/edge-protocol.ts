@@ -32,6 +32,8 @@ export interface EdgeInit extends EdgeTls {
   readonly bodyLimitBytes: number;
   readonly revocations: ReadonlyMap<string, RevocationRow>;
   readonly listen: { readonly port: number; readonly host: string; readonly backlog: number };
+  /** Window of the edge's event-loop delay reports (ms). */
+  readonly loopWindowMs: number;
 }
 
 /** A request that passed every edge check, for the main thread to handle. */
@@ -82,6 +84,10 @@ export type EdgeToMain =
    * once a second) so that timing costs no message per request.
    */
   | { readonly t: 'timings'; readonly samples: readonly number[] }
+  /** The edge thread's event-loop delay over a window (ms; see loop-delay.ts). */
+  | { readonly t: 'loop'; readonly p50: number; readonly p99: number; readonly max: number }
+  /** The edge thread was blocked for `ms`. */
+  | { readonly t: 'stall'; readonly ms: number }
   | { readonly t: 'closed' };
 
 /** A handler's reply, body already serialised. */

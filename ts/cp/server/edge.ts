@@ -18,6 +18,7 @@ import { CpError, isCpError } from '../errors.ts';
 import { peerIdentity, revocationOf, type PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
 import type { EdgeInit, EdgeReply, EdgeToMain, MainToEdge, RouteMeta } from './edge-protocol.ts';
+import { LOOP_STALL_MS, watchLoopDelay } from './loop-delay.ts';
 
 /** The protocol major this CP speaks. */
 export const PROTOCOL_MAJOR = 1;
@@ -185,6 +186,12 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     samples = [];
   };
   setInterval(flush, TIMINGS_FLUSH_MS).unref();
+  watchLoopDelay({
+    windowMs: init.loopWindowMs,
+    stallMs: LOOP_STALL_MS,
+    onWindow: (w) => post({ t: 'loop', ...w }),
+    onStall: (ms) => post({ t: 'stall', ms }),
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
 
   // Buffers arrive structured-cloned as Uint8Arrays; TLS wants Buffers.

@@ -22,6 +22,7 @@ import type {
   RouteMeta,
 } from './edge-protocol.ts';
 import type { Reply, RequestContext, Route } from './types.ts';
+import { LOOP_WINDOW_MS, type LoopDelayWindow } from './loop-delay.ts';
 
 export { PROTOCOL_MAJOR } from './edge.ts';
 
@@ -36,6 +37,12 @@ export interface ServerOptions extends EdgeTls {
   readonly shuttingDown: () => boolean;
   /** Each answered request's latency at the edge (ms), by route name ("POST /v1/agent/events"), within ~100 ms of the answer. */
   readonly onTimed?: (route: string, ms: number) => void;
+  /** Window of the edge's event-loop delay reports (ms; tests shorten it). */
+  readonly loopWindowMs?: number;
+  /** The edge thread's event-loop delay over a window (ms). */
+  readonly onLoopDelay?: (thread: 'edge', w: LoopDelayWindow) => void;
+  /** The edge thread was blocked for `ms`. */
+  readonly onStall?: (thread: 'edge', ms: number) => void;
 }
 
 /** A running server with its drain hooks. */
@@ -129,6 +136,7 @@ export function createCpServer(options: ServerOptions): CpServer {
       bodyLimitBytes: options.bodyLimitBytes,
       revocations: sentRevocations,
       listen,
+      loopWindowMs: options.loopWindowMs ?? LOOP_WINDOW_MS,
     };
     const w = new Worker(new URL('./edge-worker.mjs', import.meta.url), { workerData: init });
     w.on('message', (m: EdgeToMain) => onMessage(w, m));
@@ -223,6 +231,12 @@ export function createCpServer(options: ServerOptions): CpServer {
             options.onTimed?.(name, ms);
           }
         }
+        break;
+      case 'loop':
+        options.onLoopDelay?.('edge', m);
+        break;
+      case 'stall':
+        options.onStall?.('edge', m.ms);
         break;
       case 'listening':
       case 'listen-error':
