@@ -252,7 +252,21 @@ async function main(): Promise<void> {
   const cpuStart = procStats(pid).cpuSecs;
   const pressureStart = cpuPressureUs();
   gens.forEach((g) => g.send({ t: 'run' }));
-  await new Promise((r) => setTimeout(r, 3000));
+  // Release only once the agents' long-polls are in: all 10,000 open at once
+  // here, which kept the edge busy for 2-3 s (one stall of 2.2 s measured)
+  // and used to overlap the first wave.
+  const settleStart = performance.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const waiting = await metric(port, pki.caPem, 'nixfleet_cp_dispatch_waiters').catch(() => 0);
+    if (waiting >= N * 0.99 || performance.now() - settleStart > 30_000) {
+      console.log(
+        `steady: ${waiting} long-polls open ${((performance.now() - settleStart) / 1000).toFixed(1)} s after the agents started`,
+      );
+      break;
+    }
+  }
+  await new Promise((r) => setTimeout(r, 2000));
 
   // Release: the CP polls it within 2 s and the rollout starts.
   const stallsStart = await stalls(port, pki.caPem);
@@ -287,6 +301,9 @@ async function main(): Promise<void> {
   const cpuUsed = procStats(pid).cpuSecs - cpuStart;
   const pressure = (cpuPressureUs() - pressureStart) / 1e6;
   const wall = (performance.now() - t0) / 1000 + 3;
+  // Before the generators drop their sessions: 10,000 closing at once keep
+  // the edge busy for 0.5-2.5 s, which is not the rollout's doing.
+  const stallsEnd = await stalls(port, pki.caPem);
 
   // Rollout phase over: the generators stop their agents, drop every
   // session and report.
@@ -307,7 +324,6 @@ async function main(): Promise<void> {
   console.log(
     `load generators (${GENERATORS} processes) CPU: ${stopped.reduce((n, r) => n + r.cpuSecs, 0).toFixed(1)} s; their event-loop delay p50/p99/max (worst process) ${worst('p50')} / ${worst('p99')} / ${worst('max')} ms`,
   );
-  const stallsEnd = await stalls(port, pki.caPem);
   const stallLine = (t: 'main' | 'edge'): string =>
     `${t} ${stallsEnd[t].n - stallsStart[t].n} (${(1000 * (stallsEnd[t].secs - stallsStart[t].secs)).toFixed(0)} ms in all)`;
   const tickCount = await metric(port, pki.caPem, 'nixfleet_cp_reconcile_tick_seconds_count');
