@@ -43,7 +43,11 @@
 //     peak 1,192-1,313 MiB.
 //   1,000 hosts: 4.3 / 34.4 / 47.9 ms, 100 % within 50 ms at the edge.
 //   19,900 hosts: 4.8 / 116 / 409 ms, 98.1 % within 50 ms at the edge,
-//     converged 231 s after release, RSS 2,374 MiB.
+//     converged 231 s after release, RSS 2,374 MiB; with host events
+//     stepping the held plan (PSI 45 %): 7.3 / 165 / 365 ms, 97.7 %,
+//     converged 144 s, RSS 2,319 MiB.
+//   Session 6, the same build at PSI 26-37 %: 10,000 hosts p99 58.5-119.7
+//     ms client side, 98.24-99.35 % within 50 ms at the edge (7 runs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
