@@ -20,12 +20,22 @@ import type { HostPolicy, HostRolloutState, HostState, RemoteHostEvent } from '.
 
 type Result = StepResult<HostRolloutState, Effect>;
 
+/**
+ * The wire kind of a mirrored agent event (`RemoteDispatchAck` →
+ * `DispatchAck`): refusals reach the agent's log and the operator, who know
+ * the protocol's names, not the mirror's.
+ */
+function wireKind(kind: string): string {
+  return kind.startsWith('Remote') ? kind.slice('Remote'.length) : kind;
+}
+
 function illegal(s: HostRolloutState | null, kind: string): Result {
+  const wire = wireKind(kind);
   return reject(
     'CORE_ERR_ILLEGAL_TRANSITION',
     s?.state ?? null,
-    kind,
-    `${kind} is not legal in state ${s?.state ?? '(no record)'}`,
+    wire,
+    `${wire} is not legal in state ${s?.state ?? '(no record)'}`,
   );
 }
 
@@ -89,7 +99,7 @@ export function cpStep(
       return reject(
         'CORE_ERR_DUPLICATE_SEQ',
         state.state,
-        event.kind,
+        wireKind(event.kind),
         `seq ${event.seq} is not above ${state.lastEventSeq}`,
       );
     }
@@ -200,7 +210,7 @@ export function cpStep(
         return reject(
           'CORE_ERR_INVARIANT_REJECTED',
           s.state,
-          event.kind,
+          wireKind(event.kind),
           'Reverted requires current != declared, but the reverted-to closure is the target',
         );
       }
@@ -221,7 +231,7 @@ export function cpStep(
           ? `reported closure ${event.currentClosure} is not the target ${s.targetClosure}`
           : convergenceBlock(s, event.at, policy.clockSkewSlackMs)?.detail;
       if (block !== undefined) {
-        return reject('CORE_ERR_INVARIANT_REJECTED', s.state, event.kind, block);
+        return reject('CORE_ERR_INVARIANT_REJECTED', s.state, wireKind(event.kind), block);
       }
       return moved(s, effects, 'Converged', event.at, { convergedAt: event.at });
     }

@@ -198,6 +198,24 @@ describe('host reducer (CP mirror): every state × every event', () => {
     ]);
   });
 
+  it('names the event by its wire kind in refusals (what the agent logs and the operator reads)', () => {
+    const r = step(FIXTURES.Soaking, { ...ack, seq: 40 } as RemoteHostEvent, T0, POLICY);
+    expect(!r.ok && [r.event, r.message]).toEqual([
+      'DispatchAck',
+      'DispatchAck is not legal in state Soaking',
+    ]);
+    const early = step(
+      FIXTURES.Soaking,
+      { ...converged, seq: 40, at: T0 + 10 } as RemoteHostEvent,
+      T0,
+      {
+        ...POLICY,
+        clockSkewSlackMs: 0,
+      },
+    );
+    expect(!early.ok && early.event).toBe('Converged');
+  });
+
   it('drops duplicate and out-of-order seqs', () => {
     const r = step(FIXTURES.Activating, { ...ack, seq: 2 } as RemoteHostEvent, T0, POLICY);
     expect(!r.ok && r.code).toBe('CORE_ERR_DUPLICATE_SEQ');
