@@ -142,11 +142,31 @@ export const operatorApi: Corpus[] = [
               budgets: null,
             },
           ],
+          pacing: null,
+        },
+      ],
+      [
+        'a wave held by admission control',
+        {
+          rolloutId: RID,
+          decisions: [
+            {
+              ...decision,
+              code: 'DISPATCH_PACED',
+              gate: 'admission-control',
+              reason:
+                'cleared by every gate; held by admission control (1 of 6543 queued, released at 150 hosts/s, due in about 1 s)',
+              budgets: null,
+            },
+          ],
+          pacing: { heldDispatches: 6543, dispatchRatePerSec: 150 },
         },
       ],
     ],
     [
       ['wrong type: decisions object', ['decisions'], {}],
+      ['missing required: pacing', ['pacing'], undefined],
+      ['negative held count', ['pacing'], { heldDispatches: -1, dispatchRatePerSec: 150 }],
       ['missing required: reason', ['decisions', 0, 'reason'], undefined],
       ['unknown decision code', ['decisions', 0, 'code'], 'BUDGET_FULL'],
       ['bad timestamp', ['decisions', 0, 'ts'], '01:27'],
