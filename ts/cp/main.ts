@@ -27,24 +27,29 @@ function exitCodeOf(e: unknown): number {
 async function serve(opts: Record<string, unknown>): Promise<number> {
   const config = parseConfig(opts);
   const log = createLogger({ level: config.logLevel });
+  // The handlers go in before anything starts: a stop requested while the
+  // CP is still starting (systemd, a supervisor, a test that saw "listening"
+  // a moment before start() returned) must shut down gracefully once it is
+  // up, not kill the process with the signal's default action.
+  let signalled: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => (signalled = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    signalled(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     const cp = await createControlPlane(config, { log });
     await cp.start();
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        log.info({ signal }, 'shutting down');
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        void cp.stop().then(resolve, (e: unknown) => {
-          log.error({ err: e }, 'shutdown failed');
-          resolve();
-        });
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
+    const signal = await stopRequested;
+    log.info({ signal }, 'shutting down');
+    await cp.stop().catch((e: unknown) => log.error({ err: e }, 'shutdown failed'));
     return 0;
   } catch (e) {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     log.fatal({ err: e, code: isCpError(e) ? e.code : undefined }, 'control plane failed');
     return exitCodeOf(e);
   }
