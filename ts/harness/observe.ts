@@ -255,14 +255,26 @@ export function eventBody(e: LogEvent): Record<string, unknown> {
 /**
  * Invariant: no host of wave N+1 acknowledged a dispatch before every host of
  * wave N that converged had converged. Computed from the CP's event log and
- * the signed manifest's wave layout.
+ * the signed manifest's wave layout. Hosts the planner dispatched as catch-up
+ * (offline when their wave was promoted, so skipped by design, and sent the
+ * target when they came back; rollout event HostJoined with `catchUp`) are
+ * outside the wave order and not counted.
  */
 export function checkWavesInOrder(
   events: ApiRolloutEvents['events'],
   manifest: RolloutManifest,
   rolloutId: string,
 ): string[] {
-  const waveOf = new Map(manifest.hostSet.map((h) => [h.hostname, h.waveIndex]));
+  const catchUp = new Set<string>();
+  for (const e of events) {
+    if (e.kind !== 'HostJoined') continue;
+    const b = eventBody(e) as { rolloutId?: unknown; hostname?: unknown; catchUp?: unknown };
+    if (b.rolloutId === rolloutId && b.catchUp === true && typeof b.hostname === 'string')
+      catchUp.add(b.hostname);
+  }
+  const waveOf = new Map(
+    manifest.hostSet.filter((h) => !catchUp.has(h.hostname)).map((h) => [h.hostname, h.waveIndex]),
+  );
   const mine = events.filter((e) => rolloutOf(e) === rolloutId);
   const acks = new Map<number, number>();
   const converged = new Map<number, number>();
