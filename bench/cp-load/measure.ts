@@ -55,10 +55,18 @@ export function listenOverflows(): number {
   return Number(vals[head.indexOf('ListenOverflows')] ?? NaN);
 }
 
-export async function metric(port: number, ca: string, name: string): Promise<number> {
+/** The CP's /metrics text, over a session of its own. */
+async function scrape(port: number, ca: string): Promise<string> {
   const c = await connect(port, { ca });
-  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
-  c.close();
+  try {
+    return (await c.request('/metrics', { noProtocol: true })).body.toString();
+  } finally {
+    c.close();
+  }
+}
+
+export async function metric(port: number, ca: string, name: string): Promise<number> {
+  const body = await scrape(port, ca);
   let total = 0;
   for (const m of body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm')))
     total += Number(m[1]);
@@ -72,9 +80,7 @@ export interface Stalls {
 }
 
 export async function stalls(port: number, ca: string): Promise<Stalls> {
-  const c = await connect(port, { ca });
-  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
-  c.close();
+  const body = await scrape(port, ca);
   const read = (suffix: string, thread: string): number =>
     Number(
       new RegExp(
@@ -102,9 +108,7 @@ export async function shareWithin(
   /** A series' labels, e.g. `route="POST /v1/agent/events"` (first series if omitted). */
   series = '',
 ): Promise<number> {
-  const c = await connect(port, { ca });
-  const body = (await c.request('/metrics', { noProtocol: true })).body.toString();
-  c.close();
+  const body = await scrape(port, ca);
   const pre = series === '' ? '' : `${series},`;
   const within = new RegExp(`^${name}_bucket\\{${pre}[^}]*le="${le}"[^}]*\\} ([0-9.e+-]+)$`, 'm');
   const count = new RegExp(
