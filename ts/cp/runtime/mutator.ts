@@ -191,7 +191,8 @@ export class Mutator {
       const started = performance.now();
       let commitError: unknown = null;
       try {
-        if (batch.ops.length > 0) await this.deps.storage.commit(batch.ops);
+        if (batch.replies.length > 0) await this.deps.storage.commit(batch.ops, batch.replies);
+        else if (batch.ops.length > 0) await this.deps.storage.commit(batch.ops);
       } catch (e) {
         commitError = e;
       }
