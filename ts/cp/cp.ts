@@ -396,7 +396,6 @@ export async function createControlPlane(
       onLoopDelay: loopDelayed,
       onStall: stalled,
       shuttingDown: () => shuttingDown,
-      replyPort: (port) => storage.attachReplyPort?.(port) ?? false,
     });
     const { port, contracts } = await server.listen(config.port, config.host, config.listenBacklog);
     log.info(

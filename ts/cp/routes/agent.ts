@@ -1,13 +1,12 @@
 // Agent routes of RFC-0005: the dispatch long-poll, the event stream and the
 // heartbeat. Identity is the client certificate CN and every body naming a
-// host must name the caller. Events and heartbeats are acknowledged only
-// after the mutator's durable commit — by the commit thread itself when the
-// storage offers a reply port (one thread hop fewer), else from here.
+// host must name the caller. Events are acknowledged (204) only after the
+// mutator's durable commit.
 import type { AgentEvent, Heartbeat } from '../../contracts/index.ts';
 import { CpError } from '../errors.ts';
 import { ingestEvent, ingestHeartbeat } from '../runtime/ingest.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
-import type { Reply, RequestContext, Route } from '../server/types.ts';
+import type { RequestContext, Route } from '../server/types.ts';
 
 /** The CN of the caller (mTLS routes always have one). */
 export function callerCn(ctx: RequestContext): string {
@@ -73,21 +72,12 @@ export function agentRoutes(rt: CpRuntime): Route[] {
         const event = ctx.body as AgentEvent;
         requireSameHost(ctx, event.hostname);
         const started = performance.now();
-        const reply: Reply = { status: 204 };
-        let sent = false;
-        const outcome = await rt.mutator.submit((b) => {
-          const o = ingestEvent(rt.deps, b, { event, now: rt.clock.now() });
-          // Acknowledged by the commit thread the moment the batch is durable
-          // (refusals are rare and keep the usual path with their error body).
-          if (o.kind !== 'refused' && ctx.direct !== null) {
-            b.replyOnCommit(ctx.direct.seal(reply));
-            sent = true;
-          }
-          return o;
-        });
+        const outcome = await rt.mutator.submit((b) =>
+          ingestEvent(rt.deps, b, { event, now: rt.clock.now() }),
+        );
         rt.metrics.eventIngestSeconds.observe((performance.now() - started) / 1000);
         if (outcome.kind === 'refused') throw outcome.error;
-        return sent ? { ...reply, sent: true } : reply;
+        return { status: 204 };
       },
     },
     {
@@ -100,27 +90,20 @@ export function agentRoutes(rt: CpRuntime): Route[] {
         const heartbeat = ctx.body as Heartbeat;
         requireSameHost(ctx, heartbeat.hostname);
         const started = performance.now();
-        let sent = false;
-        const reply = await rt.mutator.submit((b) => {
-          const outcome = ingestHeartbeat(rt.deps, b, { heartbeat, now: rt.clock.now() });
-          const headers: Record<string, string> = {};
-          if (outcome.replayFrom !== null) headers['x-nixfleet-replay-from'] = outcome.replayFrom;
-          const r: Reply = {
-            status: 200,
-            headers,
-            json: {
-              replayFrom: outcome.replayFrom,
-              nextHeartbeatSecs: Math.round(rt.config.timings.heartbeatIntervalMs / 1000),
-            },
-          };
-          if (ctx.direct !== null) {
-            b.replyOnCommit(ctx.direct.seal(r));
-            sent = true;
-          }
-          return r;
-        });
+        const outcome = await rt.mutator.submit((b) =>
+          ingestHeartbeat(rt.deps, b, { heartbeat, now: rt.clock.now() }),
+        );
         rt.metrics.heartbeatSeconds.observe((performance.now() - started) / 1000);
-        return sent ? { ...reply, sent: true } : reply;
+        const headers: Record<string, string> = {};
+        if (outcome.replayFrom !== null) headers['x-nixfleet-replay-from'] = outcome.replayFrom;
+        return {
+          status: 200,
+          headers,
+          json: {
+            replayFrom: outcome.replayFrom,
+            nextHeartbeatSecs: Math.round(rt.config.timings.heartbeatIntervalMs / 1000),
+          },
+        };
       },
     },
   ];

@@ -6,22 +6,13 @@
 // upserts that reference those rows — all in the same batch, hence the same
 // transaction. On a core rejection it restores the model exactly.
 import type { ApplyResult, HostRolloutState, LogEntry, RolloutEvent } from '../../core/index.ts';
-import type { DurableReply, EventRow, WriteOp } from '../storage/types.ts';
+import type { EventRow, WriteOp } from '../storage/types.ts';
 import type { CpState } from './state.ts';
 
-/** Where a batch stood before a command ran (see {@link Batch.rollback}). */
-export interface BatchMark {
-  readonly ops: number;
-  readonly after: number;
-  readonly replies: number;
-}
-
-/** Write ops, post-commit callbacks and committed replies of one group commit. */
+/** Write ops and post-commit callbacks of one group commit. */
 export class Batch {
   readonly ops: WriteOp[] = [];
   readonly after: (() => void)[] = [];
-  /** Replies the storage posts straight to the edge once the batch is durable. */
-  readonly replies: DurableReply[] = [];
   private nextId = 1;
 
   /** Appends an event_log row; returns its local id for back-references. */
@@ -52,24 +43,14 @@ export class Batch {
     this.after.push(fn);
   }
 
-  /**
-   * Sends `reply` (sealed by the request context's `direct`) to its client
-   * as soon as the batch is durable, from the thread that committed it;
-   * never if the commit fails.
-   */
-  replyOnCommit(reply: DurableReply): void {
-    this.replies.push(reply);
-  }
-
   /** A mark to roll back to if a command fails half-way. */
-  mark(): BatchMark {
-    return { ops: this.ops.length, after: this.after.length, replies: this.replies.length };
+  mark(): { ops: number; after: number } {
+    return { ops: this.ops.length, after: this.after.length };
   }
 
-  rollback(m: BatchMark): void {
+  rollback(m: { ops: number; after: number }): void {
     this.ops.length = m.ops;
     this.after.length = m.after;
-    this.replies.length = m.replies;
   }
 }
 

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CpError } from '../errors.ts';
 import { silentLogger } from '../log.ts';
 import { CpMetrics } from '../metrics.ts';
 import { openSqliteStorage } from '../storage/sqlite.ts';
@@ -22,20 +21,12 @@ afterEach(async () => {
 });
 
 /** Real storage whose commits wait until released, in order. */
-function gated(inner: Storage): {
-  storage: Storage;
-  release: () => void;
-  started: () => number;
-  replies: unknown[][];
-} {
+function gated(inner: Storage): { storage: Storage; release: () => void; started: () => number } {
   const waiting: (() => void)[] = [];
   let started = 0;
-  /** The committed replies handed over with each commit (the port is not wired here). */
-  const replies: unknown[][] = [];
   const storage: Storage = Object.create(inner) as Storage;
-  storage.commit = async (ops: readonly WriteOp[], r?: readonly unknown[]) => {
+  storage.commit = async (ops: readonly WriteOp[]) => {
     started += 1;
-    replies.push([...(r ?? [])]);
     await new Promise<void>((r) => waiting.push(r));
     return inner.commit(ops);
   };
@@ -43,7 +34,6 @@ function gated(inner: Storage): {
     storage,
     release: () => waiting.shift()?.(),
     started: () => started,
-    replies,
   };
 }
 
@@ -219,23 +209,5 @@ describe('Mutator', () => {
     expect(state.liveness.has('x')).toBe(false); // undone by the reload
     expect(state.liveness.has('a')).toBe(true); // durable, so reloaded
     expect(rows()).toEqual(['A', 'Y']);
-  });
-
-  it("hands storage the replies of the commands that stood, in order, and drops a refused one's", async () => {
-    const { mutator, gate } = await setup();
-    const a = mutator.submit((b) => (append('A')(b), b.replyOnCommit('reply-A')));
-    const refused = mutator.submit((b) => {
-      append('R')(b);
-      b.replyOnCommit('reply-R');
-      throw new CpError('CP_ERR_INVARIANT_REJECTED', 'refused after sealing its reply');
-    });
-    // Nothing to write (a duplicate): the reply still travels with the batch.
-    const dup = mutator.submit((b) => b.replyOnCommit('reply-D'));
-    await until(() => gate.started() === 1);
-    gate.release();
-    await a;
-    await expect(refused).rejects.toMatchObject({ code: 'CP_ERR_INVARIANT_REJECTED' });
-    await dup;
-    expect(gate.replies).toEqual([['reply-A', 'reply-D']]);
   });
 });

@@ -191,8 +191,7 @@ export class Mutator {
       const started = performance.now();
       let commitError: unknown = null;
       try {
-        if (batch.replies.length > 0) await this.deps.storage.commit(batch.ops, batch.replies);
-        else if (batch.ops.length > 0) await this.deps.storage.commit(batch.ops);
+        if (batch.ops.length > 0) await this.deps.storage.commit(batch.ops);
       } catch (e) {
         commitError = e;
       }

@@ -4,7 +4,6 @@
 // every handler. Messages are structured-cloned, so they hold plain data
 // only: a request's parsed body crosses once, a reply's body crosses as the
 // already serialised string or bytes. Owns no behaviour.
-import type { MessagePort } from 'node:worker_threads';
 import type { ContractName } from '../../contracts/index.ts';
 import type { PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
@@ -35,16 +34,6 @@ export interface EdgeInit extends EdgeTls {
   readonly listen: { readonly port: number; readonly host: string; readonly backlog: number };
   /** Window of the edge's event-loop delay reports (ms). */
   readonly loopWindowMs: number;
-  /**
-   * First request id: ids stay unique across edge restarts, so a reply
-   * addressed to a dead edge's request never answers a new edge's one.
-   */
-  readonly idBase: number;
-  /**
-   * Where the commit thread posts batches of {@link EdgeReply} once their
-   * group commit is durable (`null`: every reply comes from the main thread).
-   */
-  readonly replies: MessagePort | null;
 }
 
 /** A request that passed every edge check, for the main thread to handle. */

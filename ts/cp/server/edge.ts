@@ -172,7 +172,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   precompileContracts(init.routes.flatMap((r) => (r.contract === undefined ? [] : [r.contract])));
   let revocations: ReadonlyMap<string, RevocationRow> = init.revocations;
   let shuttingDown = false;
-  let nextId = init.idBase + 1;
+  let nextId = 1;
   /** Requests posted to the main thread and not yet answered. */
   const pending = new Map<
     number,
@@ -384,12 +384,6 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     respond(p.stream, m.status, m.headers, m.body);
     samples.push(p.route, performance.now() - p.t0);
   }
-
-  // Replies of committed batches, straight from the commit thread: one
-  // message per group commit instead of one per request from the main thread.
-  init.replies?.on('message', (batch: readonly EdgeReply[]) => {
-    for (const m of batch) answer(m);
-  });
 
   port.on('message', (m: MainToEdge) => {
     switch (m.t) {

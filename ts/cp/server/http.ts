@@ -2,14 +2,11 @@
 // TLS, HTTP/2 and every request check that needs no fleet state; this side
 // starts it, hands each request that passed to its route's handler, re-checks
 // the caller's revocation against live state (the edge's copy may be one
-// adoption behind), and posts the reply back serialised — unless the handler
-// sealed it into its mutator command (RequestContext.direct), in which case
-// the commit thread sends it to the edge the moment the batch is durable and
-// this side only counts it. Must never let a
+// adoption behind), and posts the reply back serialised. Must never let a
 // handler exception escape (a bad request never crashes the CP), and keeps
 // the CP serving if the edge thread dies: pending handlers are aborted and a
 // new edge listens on the same port.
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import { CpError, isCpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -18,7 +15,6 @@ import { revocationOf, type PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
 import type {
   EdgeInit,
-  EdgeReply,
   EdgeRequest,
   EdgeTls,
   EdgeToMain,
@@ -47,12 +43,6 @@ export interface ServerOptions extends EdgeTls {
   readonly onLoopDelay?: (thread: 'edge', w: LoopDelayWindow) => void;
   /** The edge thread was blocked for `ms`. */
   readonly onStall?: (thread: 'edge', ms: number) => void;
-  /**
-   * Offers the storage a port to each new edge thread (Storage.attachReplyPort):
-   * when it accepts, handlers may answer from inside their mutator command
-   * (RequestContext.direct) and the commit thread sends those replies.
-   */
-  readonly replyPort?: (port: MessagePort) => boolean;
 }
 
 /** A running server with its drain hooks. */
@@ -133,24 +123,11 @@ export function createCpServer(options: ServerOptions): CpServer {
   /** Replacements in a row that failed to listen or died before listening. */
   let failedRestarts = 0;
   const listened = new WeakSet<Worker>();
-  /** Edges whose reply port the storage accepted (direct replies offered). */
-  const direct = new WeakSet<Worker>();
-  /** Edges spawned so far: each numbers its requests from its own base. */
-  let generation = 0;
 
   const toEdge = (w: Worker, m: MainToEdge): void => w.postMessage(m);
 
   function spawn(listen: { port: number; host: string; backlog: number }): Worker {
     sentRevocations = options.revocations();
-    let replies: MessagePort | null = null;
-    if (options.replyPort !== undefined) {
-      const channel = new MessageChannel();
-      if (options.replyPort(channel.port2)) replies = channel.port1;
-      else {
-        channel.port1.close();
-        channel.port2.close();
-      }
-    }
     const init: EdgeInit = {
       cert: options.cert,
       key: options.key,
@@ -160,15 +137,8 @@ export function createCpServer(options: ServerOptions): CpServer {
       revocations: sentRevocations,
       listen,
       loopWindowMs: options.loopWindowMs ?? LOOP_WINDOW_MS,
-      // 2^32 ids per edge: more requests than one edge serves in its life.
-      idBase: generation++ * 2 ** 32,
-      replies,
     };
-    const w = new Worker(new URL('./edge-worker.mjs', import.meta.url), {
-      workerData: init,
-      transferList: replies === null ? [] : [replies],
-    });
-    if (replies !== null) direct.add(w);
+    const w = new Worker(new URL('./edge-worker.mjs', import.meta.url), { workerData: init });
     w.on('message', (m: EdgeToMain) => onMessage(w, m));
     w.on('error', (e) => log.error({ err: e }, 'edge thread failed'));
     w.on('exit', (code) => {
@@ -302,18 +272,10 @@ export function createCpServer(options: ServerOptions): CpServer {
       closed = true;
       if (!settled) ac?.abort();
     });
-    const sealer = {
-      seal: (reply: Reply): EdgeReply => ({
-        t: 'res',
-        id: m.id,
-        status: reply.status,
-        ...serialise(reply),
-      }),
-    };
     const finish = (reply: Reply): void => {
       running.delete(m.id);
       metrics.httpRequests.inc({ route: routeName, status: String(reply.status) });
-      if (reply.sent === true || edge !== w) return;
+      if (edge !== w) return;
       const s = serialise(reply);
       toEdge(w, { t: 'res', id: m.id, status: reply.status, ...s });
     };
@@ -376,7 +338,6 @@ export function createCpServer(options: ServerOptions): CpServer {
           return signal();
         },
         receivedAt: options.clock.now(),
-        direct: direct.has(w) ? sealer : null,
       };
       return route.handle(ctx, m.params);
     }

@@ -18,22 +18,6 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** CP clock at receipt (epoch ms). */
   readonly receivedAt: number;
-  /**
-   * Present when the storage can post this request's reply straight to the
-   * edge once a group commit is durable (see Batch.replyOnCommit); `null`
-   * when replies must come back through this thread.
-   */
-  readonly direct: DirectReply | null;
-}
-
-/**
- * Lets a handler answer from inside a mutator command: it seals the reply
- * there, the batch carries it, and the commit thread sends it the moment the
- * batch is durable. The handler then returns a reply with `sent: true`.
- */
-export interface DirectReply {
-  /** Serialises `reply` for the edge (plain data, for Batch.replyOnCommit). */
-  seal(reply: Reply): unknown;
 }
 
 /** What a handler returns. */
@@ -45,12 +29,6 @@ export interface Reply {
   /** Raw bytes or text with `contentType`. */
   readonly raw?: Uint8Array | string;
   readonly contentType?: string;
-  /**
-   * Already delivered by the storage on commit (sealed with
-   * {@link RequestContext.direct}): counted, not sent again. Must be the
-   * reply that was sealed.
-   */
-  readonly sent?: true;
 }
 
 /** How a route authenticates. */

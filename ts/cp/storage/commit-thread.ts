@@ -5,10 +5,8 @@
 // disk contention); on the main thread that wait blocks TLS handshakes,
 // HTTP/2 framing and every other request. Must never have two batches in
 // flight (the mutator awaits each commit) and must fail every pending commit
-// if the worker dies. Committed replies may go straight from the worker to
-// the edge thread (attachReplyPort): the fsync's end is the moment an
-// acknowledgement may leave, and the main thread need not relay it.
-import { Worker, type MessagePort } from 'node:worker_threads';
+// if the worker dies.
+import { Worker } from 'node:worker_threads';
 import { CpError } from '../errors.ts';
 import type { Statement } from './sqlite-ops.ts';
 
@@ -51,28 +49,8 @@ export class CommitThread {
     });
   }
 
-  /**
-   * Hands the worker the port it posts committed replies on (replacing the
-   * previous one). Sent in order with the batches: a batch sent after this
-   * call posts its replies on the new port.
-   */
-  attachReplyPort(port: MessagePort): void {
-    if (this.dead !== null) {
-      port.close();
-      return;
-    }
-    this.worker.postMessage({ replyPort: port }, [port]);
-  }
-
-  /**
-   * Runs the statements in one durable transaction; resolves with event seqs
-   * by local id. The worker posts `replies` on its reply port right after the
-   * transaction is durable, before it answers this thread.
-   */
-  commit(
-    ops: readonly Statement[],
-    replies: readonly unknown[] = [],
-  ): Promise<ReadonlyMap<number, number>> {
+  /** Runs the statements in one durable transaction; resolves with event seqs by local id. */
+  commit(ops: readonly Statement[]): Promise<ReadonlyMap<number, number>> {
     if (this.dead !== null) {
       return Promise.reject(
         new CpError(
@@ -86,7 +64,7 @@ export class CommitThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(replies.length > 0 ? { id, ops, replies } : { id, ops });
+      this.worker.postMessage({ id, ops });
     });
   }
 

@@ -7,15 +7,11 @@
 //
 // Protocol (structured clone): the main thread starts the worker with
 // workerData = { path, sql: { name: sqlText } }; then posts
-// { id, ops: [[name, params, localId]], replies? } where a param that is an
-// object { ref: n } names the event_log row appended by the op with localId n
-// in the same batch. Replies { id, ok: true, seqs: [[localId, seq]] } or
-// { id, ok: false, message }. `replies` (the edge's serialised answers to the
-// batch's requests) are posted as one message on the reply port, which the
-// main thread sends as { replyPort }, once the transaction is durable and
-// before the main thread hears of it; never when it failed (the main thread
-// then answers with the error). Must never reorder or merge batches: the
-// main thread sends the next batch only after this one answered.
+// { id, ops: [[name, params, localId]] } where a param that is an object
+// { ref: n } names the event_log row appended by the op with localId n in the
+// same batch. Replies { id, ok: true, seqs: [[localId, seq]] } or
+// { id, ok: false, message }. Must never reorder or merge batches: the main
+// thread sends the next batch only after this one answered.
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -42,26 +38,15 @@ const run = db.transaction((ops) => {
   return seqs;
 });
 
-/** @type {import('node:worker_threads').MessagePort | null} */
-let replyPort = null;
-
 parentPort.on('message', (msg) => {
-  if (msg.replyPort) {
-    replyPort?.close();
-    replyPort = msg.replyPort;
-    return;
-  }
   if (msg.close) {
-    replyPort?.close();
     db.close();
     parentPort.postMessage({ id: msg.id, ok: true, seqs: [] });
     parentPort.close();
     return;
   }
   try {
-    // A batch of reads-only outcomes (duplicates) has nothing to make durable.
-    const seqs = msg.ops.length > 0 ? run.immediate(msg.ops) : new Map();
-    if (msg.replies !== undefined && replyPort !== null) replyPort.postMessage(msg.replies);
+    const seqs = run.immediate(msg.ops);
     parentPort.postMessage({ id: msg.id, ok: true, seqs: [...seqs] });
   } catch (e) {
     parentPort.postMessage({ id: msg.id, ok: false, message: String(e?.message ?? e) });

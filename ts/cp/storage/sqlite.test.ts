@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.ts';
@@ -149,74 +148,6 @@ describe('SQLite storage', () => {
     const state = await s.load();
     expect(state.hosts).toEqual([]);
     expect(state.tokens).toEqual([use]);
-    await s.close();
-  });
-
-  it("posts a batch's replies on the reply port once it is durable, and none for a failed batch", async () => {
-    const path = tmpDb();
-    const s = openSqliteStorage(path);
-    await s.migrate();
-    const { port1, port2 } = new MessageChannel();
-    expect(s.attachReplyPort?.(port2)).toBe(true);
-    const reader = new Database(path, { readonly: true });
-    const got: { replies: unknown; rows: number }[] = [];
-    const arrived = (n: number): Promise<void> =>
-      new Promise((resolve) => {
-        const check = (): void => void (got.length >= n ? resolve() : setTimeout(check, 5));
-        check();
-      });
-    port1.on('message', (replies: unknown) => {
-      // Read at the moment the reply arrives: the batch's row must be there.
-      const { n } = reader.prepare('SELECT count(*) AS n FROM event_log').get() as { n: number };
-      got.push({ replies, rows: n });
-    });
-    const event = (kind: string, stream = 'cp') =>
-      ({
-        op: 'appendEvent',
-        id: 1,
-        row: {
-          recordedAt: 1,
-          stream: stream as 'cp',
-          rolloutId: null,
-          hostname: null,
-          agentSeq: null,
-          kind,
-          body: {},
-        },
-      }) as const;
-    await s.commit([event('A')], [{ id: 1 }, { id: 2 }]);
-    await arrived(1);
-    expect(got[0]).toEqual({ replies: [{ id: 1 }, { id: 2 }], rows: 1 });
-    // The stream CHECK fails: no row, no reply.
-    await expect(s.commit([event('B', 'nope')], [{ id: 3 }])).rejects.toMatchObject({
-      code: 'CP_ERR_STORAGE',
-    });
-    // A batch with nothing to write (duplicates only) still answers, in order.
-    await s.commit([], [{ id: 4 }]);
-    await arrived(2);
-    expect(got).toHaveLength(2);
-    expect(got[1]).toEqual({ replies: [{ id: 4 }], rows: 1 });
-    // A new port replaces the old one (the edge was restarted).
-    const next = new MessageChannel();
-    expect(s.attachReplyPort?.(next.port2)).toBe(true);
-    const onNew = new Promise((r) => next.port1.once('message', r));
-    await s.commit([event('C')], [{ id: 5 }]);
-    expect(await onNew).toEqual([{ id: 5 }]);
-    expect(got).toHaveLength(2);
-    port1.close();
-    next.port1.close();
-    reader.close();
-    await s.close();
-  });
-
-  it('refuses a reply port where it commits on the calling thread', async () => {
-    const s = openSqliteStorage(tmpDb(), { commitThread: false });
-    await s.migrate();
-    const { port1, port2 } = new MessageChannel();
-    expect(s.attachReplyPort?.(port2)).toBe(false);
-    await expect(s.commit([], [{ id: 1 }])).rejects.toMatchObject({ code: 'CP_ERR_STORAGE' });
-    port1.close();
-    port2.close();
     await s.close();
   });
 

@@ -7,7 +7,6 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MessagePort } from 'node:worker_threads';
 import type { HostRolloutState, RolloutRecord } from '../../core/index.ts';
 import type { Dispatch } from '../../contracts/index.ts';
 import { CpError } from '../errors.ts';
@@ -15,7 +14,6 @@ import { CommitThread } from './commit-thread.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { toStatements, WRITE_SQL } from './sqlite-ops.ts';
 import type {
-  DurableReply,
   EventRow,
   EventStream,
   ProbeFailureRow,
@@ -204,23 +202,10 @@ class SqliteStorage implements Storage {
     return { hostRecords, rollouts, quarantines, hosts, dispatches, revocations, tokens };
   }
 
-  attachReplyPort(port: MessagePort): boolean {
-    if (this.worker === null || this.closed) return false;
-    this.worker.attachReplyPort(port);
-    return true;
-  }
-
-  async commit(
-    ops: readonly WriteOp[],
-    replies: readonly DurableReply[] = [],
-  ): Promise<ReadonlyMap<number, number>> {
+  async commit(ops: readonly WriteOp[]): Promise<ReadonlyMap<number, number>> {
     if (this.closed) throw new CpError('CP_ERR_STORAGE', 'storage is closed');
     const statements = toStatements(ops);
-    if (this.worker !== null) return this.worker.commit(statements, replies);
-    if (replies.length > 0) {
-      // attachReplyPort refused without a worker: a caller passing replies anyway is a bug.
-      throw new CpError('CP_ERR_STORAGE', 'replies given to a storage without a reply port');
-    }
+    if (this.worker !== null) return this.worker.commit(statements);
     const run = this.db.transaction(() => {
       const seqs = new Map<number, number>();
       for (const [name, params, localId] of statements) {

@@ -5,7 +5,6 @@
 // so derived rows carry the seq of their event_log row in the same commit.
 // Must never expose driver types.
 import type { HostRolloutState, RolloutRecord } from '../../core/index.ts';
-import type { MessagePort } from 'node:worker_threads';
 import type { Dispatch } from '../../contracts/index.ts';
 
 /** Event-log streams: reducer inputs (host, rollout) and audit-only rows. */
@@ -109,13 +108,6 @@ export type WriteOp =
   | { readonly op: 'pruneEvents'; readonly before: number }
   | { readonly op: 'pruneTokens'; readonly before: number };
 
-/**
- * A reply to send once the batch that carries it is durable. Opaque to the
- * storage (the edge's reply message, already serialised); plain data, as it
- * crosses threads by structured clone.
- */
-export type DurableReply = unknown;
-
 /** Everything the mutator loads at start. */
 export interface StoredState {
   readonly hostRecords: readonly HostRolloutState[];
@@ -147,25 +139,8 @@ export interface Storage {
   migrate(): Promise<number>;
   /** Loads the state the mutator keeps in memory. */
   load(): Promise<StoredState>;
-  /**
-   * Applies a batch in one durable transaction; returns event seqs by local
-   * id. `replies` are only ever given after {@link attachReplyPort} returned
-   * true: the backend posts them, as one message, on the attached port once
-   * the transaction is durable, and never if it fails (the caller then
-   * answers those requests with the error itself).
-   */
-  commit(
-    ops: readonly WriteOp[],
-    replies?: readonly DurableReply[],
-  ): Promise<ReadonlyMap<number, number>>;
-  /**
-   * Offers a port on which committed batches' replies are posted straight to
-   * the CP's edge thread, one thread hop shorter than through the mutator's
-   * thread. Returns false (and leaves the port alone) when the backend cannot
-   * post from where it commits; replies then take the mutator's path. A new
-   * port replaces the previous one (the edge was restarted).
-   */
-  attachReplyPort?(port: MessagePort): boolean;
+  /** Applies a batch in one durable transaction; returns event seqs by local id. */
+  commit(ops: readonly WriteOp[]): Promise<ReadonlyMap<number, number>>;
   /** event_log rows of one rollout, ascending, after `afterSeq`. */
   rolloutEvents(
     rolloutId: string,
