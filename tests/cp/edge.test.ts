@@ -187,7 +187,9 @@ describe('edge thread', () => {
     for (let i = 0; i < 3; i++) expect((await c.request('/v1/t/who')).status).toBe(200);
     c.close();
     const line = 'nixfleet_cp_request_seconds_count{route="GET /v1/t/who"}';
-    for (let i = 0; i < 60 && metric(line).length === 0; i++) {
+    // Wait for all three: an earlier test's sample may already have made the line exist.
+    const seen = (): number => Number(metric(line)[0]?.split(' ').at(-1) ?? 0);
+    for (let i = 0; i < 60 && seen() < 3; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const [count] = metric(line);
