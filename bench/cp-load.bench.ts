@@ -11,7 +11,7 @@
 // Run: npx tsx bench/cp-load.bench.ts --hosts 1000 [--steady-secs 90]
 //      [--activation-jitter-ms 5000] [--profile <dir>] [--cp-flags "<flags>"]
 //      [--cp-node-flags "<node flags>"] [--cp-stdout <file>] [--generators K]
-//      [--gen-node-flags "<node flags>"]
+//      [--gen-node-flags "<node flags>"] [--generator-nice 10]
 //
 // The agents are driven by K generator processes (bench/cp-load/generator.ts;
 // default one per 2,500 agents, at most 8), agent i by process i mod K; this
@@ -48,6 +48,9 @@
 //     converged 144 s, RSS 2,319 MiB.
 //   Session 6, the same build at PSI 26-37 %: 10,000 hosts p99 58.5-119.7
 //     ms client side, 98.24-99.35 % within 50 ms at the edge (7 runs).
+//   Session 7, PSI 19-30 %: 40.0-72.1 ms client side, 99.06-99.94 % at the
+//     edge (5 runs); with the generators at nice 10 (now the default) and
+//     PSI 27-30 %: 49.5-72.6 ms, 99.55-99.90 % (3 runs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,6 +90,17 @@ const CP_NODE_FLAGS = (args.get('cp-node-flags') ?? '').split(/\s+/).filter((x) 
 const GEN_NODE_FLAGS = (args.get('gen-node-flags') ?? '').split(/\s+/).filter((x) => x !== '');
 /** Load-generator processes (bench/cp-load/generator.ts): one per 2,500 agents, at most 8. */
 const GENERATORS = Number(args.get('generators') ?? Math.min(8, Math.max(1, Math.ceil(N / 2500))));
+/**
+ * Niceness of the generator processes (0: the CP's own priority). They stand
+ * in for 10,000 agents that run on other machines; on the CP's two cores
+ * they took 30–39 s of CPU per rollout phase, and each time the scheduler
+ * ran one of them instead of a runnable CP thread that delay landed on the
+ * CP's ingest latency. Measured: see docs/control-plane.md, "Session 7".
+ */
+const GENERATOR_NICE = Number(args.get('generator-nice') ?? 10);
+if (!Number.isInteger(GENERATOR_NICE) || GENERATOR_NICE < 0 || GENERATOR_NICE > 19) {
+  throw new Error('--generator-nice must be an integer 0..19');
+}
 /** Set once the run is over: a generator exiting then is expected. */
 let closing = false;
 
@@ -177,7 +191,7 @@ async function main(): Promise<void> {
   // The generator processes: agent i belongs to generator i mod K, so every
   // wave is spread over all of them.
   const gens = Array.from({ length: GENERATORS }, () =>
-    startGenerator(GEN_NODE_FLAGS, () => closing),
+    startGenerator(GEN_NODE_FLAGS, () => closing, GENERATOR_NICE),
   );
   process.on('exit', () => gens.forEach((g) => g.proc.kill('SIGKILL')));
   await Promise.all(
@@ -217,7 +231,7 @@ async function main(): Promise<void> {
   };
   const connected = await connectAll(200);
   console.log(
-    `connect + first heartbeat: ${N} agents in ${(connected.ms / 1000).toFixed(1)} s (${GENERATORS} generator processes)`,
+    `connect + first heartbeat: ${N} agents in ${(connected.ms / 1000).toFixed(1)} s (${GENERATORS} generator processes at nice ${GENERATOR_NICE})`,
   );
 
   // Baseline, measured in this run before any load: one agent's sequential

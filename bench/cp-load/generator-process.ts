@@ -18,13 +18,23 @@ export interface Generator {
 }
 
 /**
- * Forks one generator process (with `nodeFlags`); any failure of it ends the
- * benchmark (a partial fleet measures nothing) unless `closing()` says the
- * run is over.
+ * Forks one generator process (with `nodeFlags`) at niceness `nice`; any
+ * failure of it ends the benchmark (a partial fleet measures nothing) unless
+ * `closing()` says the run is over. A positive `nice` starts it under
+ * coreutils' `nice`, so every thread of the process (V8's GC helpers too,
+ * which a later setpriority on the pid would miss: on Linux it is per
+ * thread) yields the CPU to the CP, as agents on other machines would.
  */
-export function startGenerator(nodeFlags: readonly string[], closing: () => boolean): Generator {
+export function startGenerator(
+  nodeFlags: readonly string[],
+  closing: () => boolean,
+  nice = 0,
+): Generator {
+  const execArgv = [...nodeFlags, '--import', 'tsx'];
   const proc = fork(fileURLToPath(new URL('./generator.ts', import.meta.url)), [], {
-    execArgv: [...nodeFlags, '--import', 'tsx'],
+    ...(nice > 0
+      ? { execPath: 'nice', execArgv: ['-n', String(nice), process.execPath, ...execArgv] }
+      : { execArgv }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const waiting = new Map<string, ((m: FromGenerator) => void)[]>();
