@@ -93,7 +93,7 @@ const GENERATORS = Number(args.get('generators') ?? Math.min(8, Math.max(1, Math
 /**
  * Niceness of the generator processes (0: the CP's own priority). They stand
  * in for 10,000 agents that run on other machines; on the CP's two cores
- * they took 30–39 s of CPU per rollout phase, and each time the scheduler
+ * they took 30–41 s of CPU per rollout phase, and each time the scheduler
  * ran one of them instead of a runnable CP thread that delay landed on the
  * CP's ingest latency. Measured: see docs/control-plane.md, "Session 7".
  */
