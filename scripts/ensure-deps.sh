@@ -9,14 +9,10 @@ cd "$(dirname "$0")/.."
 # npm: reinstall when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "ensure-deps: installing npm dependencies (npm ci)…"
-  if ! npm ci --no-audit --no-fund --loglevel=error; then
-    # npm 11 refuses its own lockfile when a dependency (rollup, via vitest)
-    # lists platform-specific optional packages that `npm install` did not
-    # record (npm/cli#4828). `npm install` against the same lockfile installs
-    # the locked versions and leaves the lockfile unchanged.
-    echo "ensure-deps: npm ci refused the lockfile (npm/cli#4828); installing from it with npm install…"
-    npm install --no-audit --no-fund --loglevel=error
-  fi
+  # The lockfile records every platform's optional packages (rollup's native
+  # builds among them), so `npm ci` installs it as committed on any machine.
+  # A refusal is a broken lockfile: fail here rather than rewrite it.
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 # better-sqlite3 is a native addon; a cached node_modules from another Node ABI
 # must be rebuilt rather than crash at the first test.
