@@ -124,7 +124,12 @@ let
 
       normalizeWave = w: {
         selector = selectors.normalize w.selector;
-        inherit (w) soakMinutes;
+        inherit (w)
+          soakMinutes
+          minSoaked
+          waitForNeverSeenMinutes
+          allowNoEnforceProbes
+          ;
       };
       policies = mapAttrs (
         _: p: {

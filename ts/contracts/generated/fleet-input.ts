@@ -304,11 +304,23 @@ export interface FleetInput {
        * Waves, in order.
        */
       waves?: {
+        /**
+         * Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak).
+         */
+        allowNoEnforceProbes?: boolean;
+        /**
+         * Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.
+         */
+        minSoaked?: number;
         selector: Selector;
         /**
          * Minutes a wave soaks before the next one starts.
          */
         soakMinutes?: number;
+        /**
+         * Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely.
+         */
+        waitForNeverSeenMinutes?: null | number;
       }[];
     };
   };

@@ -52,6 +52,10 @@ mkFleet {
       {
         selector.tags = [ "canary" ];
         soakMinutes = 30;
+        # Evidence knobs flow unchanged into both wave projections.
+        minSoaked = 2;
+        waitForNeverSeenMinutes = 45;
+        allowNoEnforceProbes = true;
       }
       {
         selector.tagsAny = [ "non-critical" ];
