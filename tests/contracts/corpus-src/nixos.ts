@@ -34,6 +34,7 @@ export const nixosSide: Corpus[] = [
           rolloutPolicies: {
             canary: {
               strategy: 'canary',
+              allowNoEnforceProbes: false,
               waves: [
                 {
                   selector: { tags: ['canary'] },
@@ -80,6 +81,11 @@ export const nixosSide: Corpus[] = [
       ],
       ['maxInFlightPct above 100', ['disruptionBudgets', 0, 'maxInFlightPct'], 150],
       ['wave minSoaked zero', ['rolloutPolicies', 'canary', 'waves', 0, 'minSoaked'], 0],
+      [
+        'policy allowNoEnforceProbes null (only a wave may inherit)',
+        ['rolloutPolicies', 'canary', 'allowNoEnforceProbes'],
+        null,
+      ],
       [
         'wave allowNoEnforceProbes not a bool',
         ['rolloutPolicies', 'canary', 'waves', 0, 'allowNoEnforceProbes'],

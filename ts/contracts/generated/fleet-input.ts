@@ -287,6 +287,10 @@ export interface FleetInput {
   rolloutPolicies?: {
     [k: string]: {
       /**
+       * Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.
+       */
+      allowNoEnforceProbes?: boolean;
+      /**
        * Health gate settings carried into the manifest.
        */
       healthGate?: {
@@ -305,9 +309,9 @@ export interface FleetInput {
        */
       waves?: {
         /**
-         * Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak).
+         * Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.
          */
-        allowNoEnforceProbes?: boolean;
+        allowNoEnforceProbes?: null | boolean;
         /**
          * Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.
          */
