@@ -188,7 +188,7 @@ export function wavePromotionBlock(args: {
     if (rec !== undefined && rec.outstandingFailures.length > 0) {
       return result(
         'WAVE_HELD',
-        `wave ${w} held: ${host} (wave ${rec.wave}) has outstanding enforce failures: ${rec.outstandingFailures.join(', ')}`,
+        `wave ${w} held: ${host} (wave ${rec.wave}) has outstanding enforce failures: ${rec.outstandingFailures.join(', ')}${names}`,
       );
     }
   }
@@ -197,7 +197,8 @@ export function wavePromotionBlock(args: {
   let evidence = `wave ${w} soaked ${pol.soakMinutes}m, ${plural(probes, 'enforce probe')} passing on ${plural(withProbes, 'host')}`;
   if (withProbes < c.soaked.length) {
     const bare = c.soaked.filter((s) => s.enforce === 0).map((s) => s.host);
-    evidence += `; soaked with no enforce probe declared: ${bare.join(', ')}`;
+    const allowed = pol.allowNoEnforceProbes ? ' (allowNoEnforceProbes)' : '';
+    evidence += `; soaked with no enforce probe declared${allowed}: ${bare.join(', ')}`;
   }
   if (c.offline.length > 0) evidence += `; skipped offline: ${c.offline.join(', ')}`;
   if (c.neverSeen.length > 0) {

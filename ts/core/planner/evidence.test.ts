@@ -128,7 +128,31 @@ const ROWS: readonly Row[] = [
     atMin: 2,
     promoted: true,
     code: 'WAVE_PROMOTED',
-    reason: /0 enforce probes passing on 0 hosts; soaked with no enforce probe declared: c1/,
+    reason:
+      /^wave 0 soaked 0m, 0 enforce probes passing on 0 hosts; soaked with no enforce probe declared \(allowNoEnforceProbes\): c1$/,
+  },
+  {
+    name: 'a soaked host without enforce probes is named but does not count',
+    canaries: ['c1', 'c2'],
+    online: ['c1', 'c2', 'b'],
+    converge: { c1: [ENFORCE], c2: [] },
+    atMin: 2,
+    promoted: true,
+    code: 'WAVE_PROMOTED',
+    reason:
+      /^wave 0 soaked 0m, 1 enforce probe passing on 1 host; soaked with no enforce probe declared: c2$/,
+  },
+  {
+    name: 'minSoaked = 2 is not met when one of two soaked hosts ran no enforce probe',
+    canaries: ['c1', 'c2'],
+    online: ['c1', 'c2', 'b'],
+    converge: { c1: [ENFORCE], c2: [] },
+    minSoaked: 2,
+    atMin: 2,
+    promoted: false,
+    code: 'WAVE_NO_ENFORCE_PROBES',
+    reason:
+      /2 hosts soaked but 1 of them ran an enforce probe \(minSoaked = 2\); no enforce probe declared on: c2/,
   },
   {
     name: 'the promote message counts probes and hosts',
