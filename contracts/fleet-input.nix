@@ -83,8 +83,12 @@ let
         options = {
           selector = opt selector "Hosts of this wave (a host belongs to the first wave that selects it)." { tags = [ "canary" ]; } { };
           soakMinutes = opt types.ints.unsigned "Minutes a wave soaks before the next one starts." 30 { default = 0; };
+          minSoaked = opt types.ints.positive "Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well." 2 { default = 1; };
+          waitForNeverSeenMinutes = opt (types.nullOr types.ints.unsigned) "Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely." 60 { default = null; };
+          allowNoEnforceProbes = opt (types.nullOr types.bool) "Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes." true { default = null; };
         };
       })) "Waves, in order." [ { selector.all = true; soakMinutes = 0; } ] { default = [ { selector.all = true; soakMinutes = 0; } ]; };
+      allowNoEnforceProbes = opt types.bool "Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe." false { default = false; };
       healthGate = opt (types.attrsOf types.anything) "Health gate settings carried into the manifest." { systemdFailedUnits.max = 0; } { default = { }; };
       onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "What agents do on sustained enforce-probe failure." "rollback-and-halt" { default = "rollback-and-halt"; };
     };

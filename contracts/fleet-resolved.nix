@@ -54,6 +54,9 @@ open
           options = {
             selector = opt selector "Normalised selector." { } { };
             soakMinutes = opt types.ints.unsigned "Soak (minutes)." 30 { };
+            minSoaked = opt types.ints.positive "Members that must have soaked before promotion (1 when absent)." 1 { default = 1; };
+            waitForNeverSeenMinutes = opt (types.nullOr types.ints.unsigned) "Minutes a never-seen member holds the wave (null: indefinitely)." null { default = null; };
+            allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted with no enforce probe declared (false when absent)." false { default = false; };
           };
         }))) "Waves." [ ] { };
         healthGate = opt (types.attrsOf types.anything) "Health gate." { } { };
@@ -64,6 +67,9 @@ open
       options = {
         hosts = opt strs "Hosts of the wave, sorted." [ "canary-01" ] { };
         soakMinutes = opt types.ints.unsigned "Soak (minutes)." 30 { };
+        minSoaked = opt types.ints.positive "Members that must have soaked before promotion (1 when absent)." 1 { default = 1; };
+        waitForNeverSeenMinutes = opt (types.nullOr types.ints.unsigned) "Minutes a never-seen member holds the wave (null: indefinitely)." null { default = null; };
+        allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted with no enforce probe declared (false when absent)." false { default = false; };
       };
     })))) "Waves resolved per channel at eval time." { } { };
     edges = opt (types.listOf edge) "Host ordering edges." [ ] { };

@@ -21,12 +21,12 @@ let
 
   condition = types.submodule {
     options = {
-      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" ]) "What to wait for." "hostsConverged" { };
+      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" "decision" "notDispatched" ]) "What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`)." "hostsConverged" { };
       hosts = opt (types.listOf types.str) "Hosts the condition is about (empty: every host of the fleet)." [ ] { default = [ ]; };
       channel = opt (types.nullOr types.str) "Channel, for rollout conditions." null { default = null; };
       state = opt (types.nullOr types.str) "Host or rollout state expected." null { default = null; };
       generation = opt (types.nullOr types.str) "Generation whose closure the hosts must run (hostCurrent)." null { default = null; };
-      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert) or DispatchReject reason (agentRejected) expected." null { default = null; };
+      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert), DispatchReject reason (agentRejected) or decision code (decision) expected." null { default = null; };
     };
   };
 
@@ -34,8 +34,8 @@ let
     options = {
       kind = opt (types.enum [
         "killCp" "restartCp" "wipeCpDb" "killAgent" "restartAgent" "cutNetwork" "restoreNetwork"
-        "tamperArtifact" "skewClock" "replayEnrollToken"
-      ]) "Fault to inject." "killAgent" { };
+        "tamperArtifact" "skewClock" "replayEnrollToken" "startAgent"
+      ]) "Fault to inject (startAgent: first start of a host listed in notStarted)." "killAgent" { };
       hosts = opt (types.listOf types.str) "Hosts affected (agent and network faults)." [ ] { default = [ ]; };
       artifact = opt (types.nullOr (types.enum [ "fleet.resolved" "rollout-manifest" "revocations" ])) "Artifact to tamper (one byte flipped after signing)." null { default = null; };
       seconds = opt (types.nullOr types.int) "Clock offset for skewClock (negative: behind)." null { default = null; };
@@ -70,6 +70,7 @@ in
       };
     }) "Shrunk time constants." { } { default = { }; };
     fleet = opt (types.attrsOf types.anything) "mkFleet input without host configurations (the runner adds a toplevel per generation)." { } { };
+    notStarted = opt (types.listOf types.str) "Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them." [ "canary-02" ] { default = [ ]; };
     generations = opt (types.attrsOf (types.submodule {
       options = {
         default = opt behaviour "Behaviour of every host not listed." { } { default = { }; };

@@ -28,8 +28,15 @@ open
       };
     }))) "Hosts of the rollout, sorted by hostname." [ ] { };
     waves = opt (types.listOf (types.submodule (open // {
-      options.soakMinutes = opt types.ints.unsigned "Soak of the wave (minutes)." 30 { };
-    }))) "Wave layout, indexed by waveIndex." [ { soakMinutes = 30; } ] { };
+      options = {
+        soakMinutes = opt types.ints.unsigned "Soak of the wave (minutes)." 30 { };
+        # Defaults, not required keys: a manifest signed without them still
+        # verifies, and the defaults are the fail-closed values.
+        minSoaked = opt types.ints.positive "Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent)." 1 { default = 1; };
+        waitForNeverSeenMinutes = opt (types.nullOr types.ints.unsigned) "Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely)." null { default = null; };
+        allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent)." false { default = false; };
+      };
+    }))) "Wave layout, indexed by waveIndex." [ { soakMinutes = 30; minSoaked = 1; waitForNeverSeenMinutes = null; allowNoEnforceProbes = false; } ] { };
     healthGate = opt (types.attrsOf types.anything) "Health gate of the channel's policy." { } { };
     onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "What an agent does on sustained enforce-probe failure." "rollback-and-halt" { };
     freshnessWindow = opt types.ints.positive "Maximum age of this manifest, in minutes (the channel's window)." 1440 { };

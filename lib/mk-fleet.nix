@@ -122,14 +122,18 @@ let
           null
       ) cfg.hosts;
 
-      normalizeWave = w: {
+      # A wave's allowNoEnforceProbes falls back to its policy's: the signed
+      # waves carry the effective value, so readers never look further.
+      normalizeWave = p: w: {
         selector = selectors.normalize w.selector;
-        inherit (w) soakMinutes;
+        inherit (w) soakMinutes minSoaked waitForNeverSeenMinutes;
+        allowNoEnforceProbes =
+          if w.allowNoEnforceProbes == null then p.allowNoEnforceProbes else w.allowNoEnforceProbes;
       };
       policies = mapAttrs (
         _: p: {
           inherit (p) strategy healthGate onHealthFailure;
-          waves = map normalizeWave p.waves;
+          waves = map (normalizeWave p) p.waves;
         }
       ) cfg.rolloutPolicies;
       budgets = map (b: b // { selector = selectors.normalize b.selector; }) cfg.disruptionBudgets;

@@ -48,6 +48,8 @@ rec {
     agentRejected = [ "hosts" "code" ];
     enrollRefused = [ "hosts" ];
     hostRecovered = [ "hosts" ];
+    decision = [ "channel" "code" "hosts" ];
+    notDispatched = [ "hosts" ];
   };
 
   /**
@@ -65,6 +67,8 @@ rec {
     "agentRejected"
     "enrollRefused"
     "hostRecovered"
+    "decision"
+    "notDispatched"
   ];
 
   /**
@@ -195,6 +199,26 @@ rec {
               command = "nixfleet-harness-recovery state ${h}";
               file = recoveryFile h;
             }) (named);
+          }
+        else if kind == "decision" then
+          {
+            # The latest trace of the channel's newest rollout (status lists
+            # rollouts newest first), as ts/harness/observe.ts checkDecision.
+            source = "id=$(${statusSource} | jq -r --arg ch ${c.shellArg (need "channel")} '[.rollouts[] | select(.channel == $ch)][0].rolloutId // empty') && [ -n \"$id\" ] && ${c.cli [ "rollout" "trace" ]} \"$id\" --json";
+            # The reason names each host as a whole word.
+            filter = ''any(.decisions[]; .code == $code and (.reason as $r | all($hosts[]; . as $h | $r | test("(^|[^a-z0-9._-])" + $h + "($|[^a-z0-9_-])"))))'';
+            argjson = {
+              hosts = named;
+              code = need "code";
+            };
+          }
+        else if kind == "notDispatched" then
+          {
+            source = eventsSource;
+            slurp = true;
+            # No HostJoined (CP) nor DispatchAck (agent) for any named host.
+            filter = ''[.[] | select(((.kind | sub("^Remote"; "")) == "DispatchAck" or .kind == "HostJoined") and ((.hostname // (.payload.event // .payload // {}).hostname // null) as $n | any($hosts[]; . == $n)))] | length == 0'';
+            argjson.hosts = named;
           }
         else
           c.unsupported ctx.scenario ctx.where "wait kind ${toJSON kind}";

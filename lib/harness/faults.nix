@@ -57,6 +57,7 @@ rec {
       tamperArtifact = [ "artifact" ];
       skewClock = [ "hosts" "seconds" ];
       replayEnrollToken = [ "hosts" ];
+      startAgent = [ "hosts" ];
     };
 
   /**
@@ -75,6 +76,7 @@ rec {
     "tamperArtifact"
     "skewClock"
     "replayEnrollToken"
+    "startAgent"
   ];
 
   inherit flipByte;
@@ -148,6 +150,11 @@ rec {
                 command = "nixfleet-harness-recovery restarted";
               }
             ]) (if hosts == [ ] then fail "needs `hosts`" else hosts);
+          }
+        else if kind == "startAgent" then
+          {
+            # First start of a host in notStarted (its unit is not wanted at boot).
+            commands = onHosts "systemctl start ${agentUnit}";
           }
         else if kind == "replayEnrollToken" then
           {

@@ -45,6 +45,7 @@ let
     "generations"
     "steps"
     "invariants"
+    "notStarted"
   ];
   timingKeys = [
     "heartbeatSecs"
@@ -114,7 +115,7 @@ in
     (their agent unit is started by the script); `actions` = the setup
     (lib/harness/setup.nix) then the timeline, as data.
 
-    Type: plan :: scenario -> { name, hosts, enrolling, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
+    Type: plan :: scenario -> { name, hosts, enrolling, notStarted, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
   */
   plan =
     raw:
@@ -125,6 +126,8 @@ in
       hosts = attrNames (scenario.fleet.hosts or { });
       badHosts = filter (h: match "[a-z][a-z0-9-]{0,62}" h == null || h == "cp") hosts;
       extraTop = filter (k: !(builtins.elem k topLevel)) (nonNull scenario);
+      # Hosts whose agent unit is not wanted at boot: a startAgent fault starts it.
+      notStarted = scenario.notStarted or [ ];
       extraTiming = filter (k: !(builtins.elem k timingKeys)) (nonNull timing);
 
       secs = n: "${toString n}s";
@@ -293,6 +296,7 @@ in
       {
         inherit name hosts cp testScript;
         inherit (played) releases enrolling;
+        inherit notStarted;
         # Setup (runner file, secrets, enrollments), then the timeline.
         actions = played.setup ++ played.actions;
         agents = listToAttrs (

@@ -63,7 +63,12 @@ let
               waves = acc.waves ++ [
                 {
                   hosts = picked;
-                  inherit ((elemAt policy.waves i)) soakMinutes;
+                  inherit ((elemAt policy.waves i))
+                    soakMinutes
+                    minSoaked
+                    waitForNeverSeenMinutes
+                    allowNoEnforceProbes
+                    ;
                 }
               ];
             };

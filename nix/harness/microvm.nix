@@ -162,7 +162,8 @@ pkgs.testers.runNixOSTest {
         serviceConfig.KillMode = "process";
         # An enrolling host's agent starts once its token is on the host
         # (the test script mints and copies it, then starts the unit).
-        wantedBy = lib.mkIf (builtins.elem host p.enrolling) (lib.mkForce [ ]);
+        # A host in the scenario's notStarted waits for its startAgent fault.
+        wantedBy = lib.mkIf (builtins.elem host (p.enrolling ++ p.notStarted)) (lib.mkForce [ ]);
       };
     }) p.agents;
   inherit (p) testScript;

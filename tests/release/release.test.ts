@@ -81,7 +81,12 @@ describe('nixfleet release (end to end)', () => {
       ['web-02', 1],
     ]);
     expect(m.value.value.onHealthFailure).toBe('halt');
-    expect(m.value.value.waves).toEqual([{ soakMinutes: 5 }, { soakMinutes: 0 }]);
+    // The evidence knobs reach the signed manifest; unset ones as their
+    // fail-closed defaults.
+    expect(m.value.value.waves).toEqual([
+      { soakMinutes: 5, minSoaked: 1, waitForNeverSeenMinutes: 60, allowNoEnforceProbes: false },
+      { soakMinutes: 0, minSoaked: 1, waitForNeverSeenMinutes: null, allowNoEnforceProbes: false },
+    ]);
     expect(m.value.value.disruptionBudgets[0]!.hosts).toEqual(['db-01']);
     expect(
       verifyRevocations(read('revocations.json'), read('revocations.json.sig'), verifyOpts()).ok,

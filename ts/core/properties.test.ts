@@ -13,6 +13,8 @@ import type {
   LocalHostEvent,
   RemoteHostEvent,
 } from './host/types.ts';
+import { enforceProbeNames } from './host/probes.ts';
+import type { PlannerInput } from './inputs.ts';
 import { planNext } from './planner/plan-next.ts';
 import { replay } from './replay.ts';
 import { ENFORCE, Sim, closureOf, manifestOf, sel } from './testing/sim.ts';
@@ -178,6 +180,8 @@ const fleetArb = fc.record({
   maxInFlight: fc.integer({ min: 1, max: 3 }),
   onHealthFailure: fc.constantFrom('halt' as const, 'rollback-and-halt' as const),
   edges: fc.boolean(),
+  /** 0: the host never heartbeats (never seen) in the whole run. */
+  presence: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 10, maxLength: 10 }),
   ticks: fc.array(
     fc.record({
       moves: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 10, maxLength: 10 }),
@@ -187,6 +191,30 @@ const fleetArb = fc.record({
     { minLength: 1, maxLength: 25 },
   ),
 });
+
+/**
+ * No promotion without evidence (default knobs): a promoted non-empty wave
+ * has a member Converged with an enforce probe, and no member that was never
+ * seen and never dispatched.
+ */
+function expectEvidence(input: PlannerInput, rolloutId: string, wave: number): void {
+  const members = (input.manifests.get(rolloutId)?.hostSet ?? [])
+    .filter((h) => h.waveIndex === wave)
+    .map((h) => h.hostname);
+  if (members.length === 0) return;
+  const records = input.hosts.get(rolloutId);
+  const soaked = members.filter((h) => {
+    const r = records?.get(h);
+    return r?.state === 'Converged' && enforceProbeNames(r).length > 0;
+  });
+  const neverSeen = members.filter((h) => !input.liveness.has(h) && !records?.has(h));
+  expect({ rolloutId, wave, soaked: soaked.length > 0, neverSeen }).toEqual({
+    rolloutId,
+    wave,
+    soaked: true,
+    neverSeen: [],
+  });
+}
 
 describe('properties: planner over random fleets', () => {
   it('budgets never exceeded, no quarantined closure dispatched, deterministic, replay = live', () => {
@@ -229,7 +257,7 @@ describe('properties: planner over random fleets', () => {
         f.ticks.forEach((t, k) => {
           const now = T0 + k * 60_000;
           sim.heartbeat(
-            names.filter((_, i) => !t.offline[i]),
+            names.filter((_, i) => !t.offline[i] && f.presence[i] !== 0),
             now,
           );
           if (t.release !== null) release(t.release);
@@ -240,6 +268,7 @@ describe('properties: planner over random fleets', () => {
             if (a.kind === 'QueueDispatch') {
               expect(sim.quarantines.get(a.channel)?.has(a.targetClosure) ?? false).toBe(false);
             }
+            if (a.kind === 'PromoteWave') expectEvidence(input, a.rolloutId, a.fromWave);
           }
           sim.tick(now);
           // Agents move.

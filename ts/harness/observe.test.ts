@@ -5,7 +5,7 @@
 // an absence of evidence must still fail.
 import { describe, expect, it } from 'vitest';
 import type { ApiRolloutEvents, RolloutManifest } from '../contracts/index.ts';
-import { checkWavesInOrder } from './observe.ts';
+import { checkWavesInOrder, namesHost } from './observe.ts';
 
 const RID = 'stable@10bad3db977d';
 const manifest = {
@@ -78,5 +78,18 @@ describe('checkWavesInOrder', () => {
   it('fails when hosts converged but no ack is in the log', () => {
     const events: Events = [ev('canary-01', 'Converged', T, T)];
     expect(checkWavesInOrder(events, manifest, RID).join('\n')).toMatch(/no DispatchAck/);
+  });
+});
+
+describe('namesHost (the decision condition)', () => {
+  it.each([
+    ['never seen (no heartbeat ever): canary-02; the wave waits', 'canary-02', true],
+    ['offline: web-01, web-02', 'web-01', true],
+    ['offline: web-01b', 'web-01', false],
+    ['offline: xweb-01', 'web-01', false],
+    ['offline: db.01', 'db.01', true],
+    ['offline: dbx01', 'db.01', false],
+  ])('%s names %s: %s', (text, host, expected) => {
+    expect(namesHost(text, host)).toBe(expected);
   });
 });

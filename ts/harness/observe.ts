@@ -125,6 +125,8 @@ export class Observer {
         detail: `DispatchReject(${c.code ?? '*'}) from [${rejected.join(', ')}]`,
       };
     }
+    if (c.kind === 'decision') return this.checkDecision(c);
+    if (c.kind === 'notDispatched') return this.checkNotDispatched(c);
     const hosts = await this.safely((cp) => cp.hosts());
     if (hosts instanceof Error) return { ok: false, detail: `CP unreachable: ${hosts.message}` };
     const rows = new Map(hosts.hosts.map((h) => [h.hostname, h]));
@@ -185,6 +187,57 @@ export class Observer {
     }
   }
 
+  /**
+   * Condition `decision`: the latest trace of the channel's newest rollout
+   * holds a decision with `code` whose reason names every one of `hosts`.
+   * Naming no host is a failure: the condition is about who is named.
+   */
+  private async checkDecision(c: Condition): Promise<Verdict> {
+    const named = c.hosts ?? [];
+    if (named.length === 0 || !c.code)
+      return { ok: false, detail: 'decision needs code and hosts' };
+    const r = await this.safely((cp) => cp.rollouts());
+    if (r instanceof Error) return { ok: false, detail: `CP unreachable: ${r.message}` };
+    const latest = r.rollouts.find((x) => x.channel === c.channel);
+    if (!latest) return { ok: false, detail: `no rollout of ${c.channel}` };
+    const tr = await this.safely((cp) => cp.rolloutTrace(latest.rolloutId));
+    if (tr instanceof Error) return { ok: false, detail: `CP unreachable: ${tr.message}` };
+    const hit = tr.decisions.find(
+      (d) => d.code === c.code && named.every((h) => namesHost(d.reason, h)),
+    );
+    const codes = [...new Set(tr.decisions.map((d) => d.code))].join(', ');
+    return {
+      ok: hit !== undefined,
+      detail: hit
+        ? `${latest.rolloutId}: ${hit.code} ${hit.reason}`
+        : `${latest.rolloutId}: [${codes}]`,
+    };
+  }
+
+  /** Condition `notDispatched`: no rollout ever dispatched any of `hosts`. */
+  private async checkNotDispatched(c: Condition): Promise<Verdict> {
+    const named = c.hosts ?? [];
+    if (named.length === 0) return { ok: false, detail: 'notDispatched names no host' };
+    const events = await this.eventsOrEmpty();
+    if (events instanceof Error) return { ok: false, detail: events.message };
+    const joined = events.filter((e) => {
+      const host = e.kind === 'HostJoined' ? eventBody(e)['hostname'] : e.hostname;
+      return (
+        (e.kind === 'HostJoined' || agentKind(e) === 'DispatchAck') &&
+        typeof host === 'string' &&
+        named.includes(host)
+      );
+    });
+    const who = [...new Set(joined.map((e) => e.hostname ?? String(eventBody(e)['hostname'])))];
+    return {
+      ok: joined.length === 0,
+      detail:
+        joined.length === 0
+          ? `none of [${named.join(', ')}] dispatched (${events.length} events read)`
+          : `dispatched: [${who.join(', ')}]`,
+    };
+  }
+
   /** A human summary for failure reports: hosts, rollouts, recent decisions. */
   async report(): Promise<string> {
     const lines: string[] = [];
@@ -238,6 +291,12 @@ type LogEvent = ApiRolloutEvents['events'][number];
  */
 export function agentKind(e: LogEvent): string {
   return e.kind.replace(/^Remote/, '');
+}
+
+/** Whether `text` names `host` as a whole word (not as a prefix of another name). */
+export function namesHost(text: string, host: string): boolean {
+  const esc = host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^a-z0-9._-])${esc}($|[^a-z0-9_-])`).test(text);
 }
 
 /** The rollout a CP event-log row belongs to. */

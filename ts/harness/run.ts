@@ -242,8 +242,12 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       note(`control plane up at ${cpUrl}`);
     };
     await startCp();
-    for (const h of hosts) sup.start(agentSpec(h));
-    note(`${hosts.length} agents started`);
+    // Hosts in notStarted never enroll nor heartbeat until a startAgent fault.
+    const notStarted = new Set(scenario.notStarted ?? []);
+    for (const h of hosts) if (!notStarted.has(h)) sup.start(agentSpec(h));
+    note(
+      `${hosts.length - notStarted.size} agents started${notStarted.size > 0 ? `; not started: ${[...notStarted].join(', ')}` : ''}`,
+    );
 
     const waitFor = async (cond: NonNullable<Step['wait']>, timeoutSecs: number): Promise<void> => {
       const deadline = Date.now() + timeoutSecs * 1000;
@@ -456,6 +460,12 @@ async function inject(fault: NonNullable<Step['fault']>, ctx: FaultContext): Pro
       return ctx.startCp();
     case 'killAgent':
       for (const h of targets) await ctx.sup.kill(`agent-${h}`, 'SIGKILL');
+      return;
+    case 'startAgent':
+      for (const h of targets) {
+        if (ctx.sup.running(`agent-${h}`)) throw new StepFailure(`startAgent: ${h} already runs`);
+        ctx.sup.start(ctx.agentSpec(h));
+      }
       return;
     case 'restartAgent':
       for (const h of targets) {

@@ -47,6 +47,12 @@ export const artifacts: Corpus[] = [
       ['nested: pin expiresAt invalid', ['hosts', 'db-01', 'pin', 'expiresAt'], 'tomorrow'],
       ['unknown schemaVersion', ['schemaVersion'], 2],
       ['float where integer', ['channels', 'stable', 'freshnessWindow'], 1440.5],
+      ['policy wave minSoaked zero', ['rolloutPolicies', 'canary', 'waves', 0, 'minSoaked'], 0],
+      [
+        'resolved wave waitForNeverSeenMinutes string',
+        ['waves', 'stable', 0, 'waitForNeverSeenMinutes'],
+        'forever',
+      ],
     ],
   ),
   corpus(
@@ -79,6 +85,9 @@ export const artifacts: Corpus[] = [
         'web-01',
       ],
       ['negative waveIndex', ['hostSet', 1, 'waveIndex'], -1],
+      ['minSoaked zero: a wave promoted on no evidence', ['waves', 0, 'minSoaked'], 0],
+      ['wrong type: allowNoEnforceProbes string', ['waves', 0, 'allowNoEnforceProbes'], 'yes'],
+      ['negative waitForNeverSeenMinutes', ['waves', 1, 'waitForNeverSeenMinutes'], -5],
     ],
   ),
   corpus(

@@ -1,5 +1,5 @@
 // Corpus of the harness scenario contract.
-import { corpus, type Corpus } from './kit.ts';
+import { corpus, type Corpus, type Json } from './kit.ts';
 
 const scenario = {
   name: 'smoke',
@@ -53,6 +53,28 @@ const scenario = {
   invariants: ['wavesInOrder'],
 };
 
+/** A late canary: not started, the hold named, then started. */
+const lateCanary: Json = {
+  name: 'late-canary',
+  description: 'a canary that never enrolls holds its wave',
+  fleet: {},
+  notStarted: ['canary-02'],
+  generations: { g1: {} },
+  steps: [
+    { release: 'g1' },
+    {
+      wait: {
+        kind: 'decision',
+        channel: 'stable',
+        code: 'WAVE_AWAITING_NEVER_SEEN',
+        hosts: ['canary-02'],
+      },
+    },
+    { wait: { kind: 'notDispatched', hosts: ['web-01'] }, timeoutSecs: 1 },
+    { fault: { kind: 'startAgent', hosts: ['canary-02'] } },
+  ],
+};
+
 export const harness: Corpus[] = [
   corpus(
     'harness-scenario',
@@ -68,6 +90,7 @@ export const harness: Corpus[] = [
           steps: [{ release: 'g1' }],
         },
       ],
+      ['late canary: notStarted, decision, notDispatched, startAgent', lateCanary],
     ],
     [
       ['wrong type: fast string', ['fast'], 'yes'],
@@ -82,6 +105,7 @@ export const harness: Corpus[] = [
       ['timeout zero', ['steps', 1, 'timeoutSecs'], 0],
       ['unknown invariant', ['invariants'], ['fast']],
       ['unknown key (closed contract)', ['steps', 0, 'relase'], 'g1'],
+      ['wrong type: notStarted a string', ['notStarted'], 'canary-02'],
     ],
   ),
 ];

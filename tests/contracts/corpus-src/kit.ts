@@ -112,7 +112,13 @@ export const fleetResolved: Json = {
     canary: {
       strategy: 'canary',
       waves: [
-        { selector: nsel, soakMinutes: 30 },
+        {
+          selector: nsel,
+          soakMinutes: 30,
+          minSoaked: 1,
+          waitForNeverSeenMinutes: 60,
+          allowNoEnforceProbes: false,
+        },
         { selector: { ...nsel, tags: [], all: true }, soakMinutes: 0 },
       ],
       healthGate: {},
@@ -121,7 +127,13 @@ export const fleetResolved: Json = {
   },
   waves: {
     stable: [
-      { hosts: ['web-01'], soakMinutes: 30 },
+      {
+        hosts: ['web-01'],
+        soakMinutes: 30,
+        minSoaked: 1,
+        waitForNeverSeenMinutes: 60,
+        allowNoEnforceProbes: false,
+      },
       { hosts: ['db-01'], soakMinutes: 0 },
     ],
   },
@@ -143,7 +155,12 @@ export const manifest: Json = {
     { hostname: 'db-01', waveIndex: 1, targetClosure: CLOSURE2 },
     { hostname: 'web-01', waveIndex: 0, targetClosure: CLOSURE },
   ],
-  waves: [{ soakMinutes: 30 }, { soakMinutes: 0 }],
+  // The second wave omits the evidence knobs: absent keys verify and read as
+  // the fail-closed defaults.
+  waves: [
+    { soakMinutes: 30, minSoaked: 2, waitForNeverSeenMinutes: null, allowNoEnforceProbes: true },
+    { soakMinutes: 0 },
+  ],
   healthGate: {},
   onHealthFailure: 'rollback-and-halt',
   freshnessWindow: 1440,

@@ -34,8 +34,15 @@ export const nixosSide: Corpus[] = [
           rolloutPolicies: {
             canary: {
               strategy: 'canary',
+              allowNoEnforceProbes: false,
               waves: [
-                { selector: { tags: ['canary'] }, soakMinutes: 30 },
+                {
+                  selector: { tags: ['canary'] },
+                  soakMinutes: 30,
+                  minSoaked: 1,
+                  waitForNeverSeenMinutes: 120,
+                  allowNoEnforceProbes: false,
+                },
                 { selector: { and: [{ all: true }, { not: { hosts: ['web-01'] } }] } },
               ],
             },
@@ -73,6 +80,22 @@ export const nixosSide: Corpus[] = [
         'stable',
       ],
       ['maxInFlightPct above 100', ['disruptionBudgets', 0, 'maxInFlightPct'], 150],
+      ['wave minSoaked zero', ['rolloutPolicies', 'canary', 'waves', 0, 'minSoaked'], 0],
+      [
+        'policy allowNoEnforceProbes null (only a wave may inherit)',
+        ['rolloutPolicies', 'canary', 'allowNoEnforceProbes'],
+        null,
+      ],
+      [
+        'wave allowNoEnforceProbes not a bool',
+        ['rolloutPolicies', 'canary', 'waves', 0, 'allowNoEnforceProbes'],
+        1,
+      ],
+      [
+        'wave waitForNeverSeenMinutes negative',
+        ['rolloutPolicies', 'canary', 'waves', 1, 'waitForNeverSeenMinutes'],
+        -1,
+      ],
       [
         'nested selector: not is a list',
         ['rolloutPolicies', 'canary', 'waves', 1, 'selector', 'and', 1, 'not'],

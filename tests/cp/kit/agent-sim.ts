@@ -85,7 +85,15 @@ export class SimAgent {
   }
 
   /** A clean activation of a dispatch: ack → started → complete → topology → converged. */
-  async activate(d: Dispatch, options: { readonly converge?: boolean } = {}): Promise<number[]> {
+  async activate(
+    d: Dispatch,
+    options: {
+      readonly converge?: boolean;
+      /** Enforce probes (exec) to declare and report passing before converging. */
+      readonly enforceProbes?: readonly string[];
+    } = {},
+  ): Promise<number[]> {
+    const probes = options.enforceProbes ?? [];
     const now = rfc3339();
     const statuses: number[] = [];
     const prior = this.current;
@@ -116,9 +124,27 @@ export class SimAgent {
       ).status,
     );
     statuses.push(
-      (await this.send('ProbeTopologyDeclared', d.rollout_id, { declared_at: now, probes: [] }))
-        .status,
+      (
+        await this.send('ProbeTopologyDeclared', d.rollout_id, {
+          declared_at: now,
+          probes: probes.map((name) => ({ name, kind: 'exec', mode: 'enforce' })),
+        })
+      ).status,
     );
+    for (const name of probes) {
+      statuses.push(
+        (
+          await this.send('ProbeResult', d.rollout_id, {
+            probe_name: name,
+            status: 'Pass',
+            observed_at: now,
+            failure_reason: null,
+            mode: 'enforce',
+            sub_results: null,
+          })
+        ).status,
+      );
+    }
     if (options.converge !== false) {
       statuses.push(
         (

@@ -86,6 +86,29 @@ export interface ReleaseSpec {
   readonly nonces?: BootstrapNonces['bootstrapNonces'];
   /** Closure suffix, so a new commit gives new targets. */
   readonly closureTag?: string;
+  /**
+   * Evidence knobs per wave. Absent: the simulated agents declare no probe,
+   * so each wave's signed policy opts out explicitly
+   * (`allowNoEnforceProbes: true`) and keeps the other defaults.
+   */
+  readonly evidence?: readonly WaveEvidence[];
+}
+
+/** The signed per-wave evidence knobs of a release. */
+export interface WaveEvidence {
+  readonly minSoaked: number;
+  readonly waitForNeverSeenMinutes: number | null;
+  readonly allowNoEnforceProbes: boolean;
+}
+
+const NO_PROBES_DECLARED: WaveEvidence = {
+  minSoaked: 1,
+  waitForNeverSeenMinutes: null,
+  allowNoEnforceProbes: true,
+};
+
+function evidenceOf(spec: ReleaseSpec, wave: number): WaveEvidence {
+  return spec.evidence?.[wave] ?? NO_PROBES_DECLARED;
 }
 
 /** The closure a host runs in a release. */
@@ -124,6 +147,7 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
         .map((h) => h.name)
         .sort(),
       soakMinutes,
+      ...evidenceOf(spec, i),
     }));
   }
   const hosts: FleetResolved['hosts'] = {};
@@ -159,6 +183,7 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
         waves: spec.soakMinutes.map((soakMinutes, i) => ({
           selector: sel({ tags: [`wave-${i}`] }),
           soakMinutes,
+          ...evidenceOf(spec, i),
         })),
       },
     },
@@ -189,7 +214,7 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
       meta,
       onHealthFailure: spec.onHealthFailure ?? 'rollback-and-halt',
       schemaVersion: 1,
-      waves: spec.soakMinutes.map((soakMinutes) => ({ soakMinutes })),
+      waves: spec.soakMinutes.map((soakMinutes, i) => ({ soakMinutes, ...evidenceOf(spec, i) })),
     };
     const id = `${c}@${spec.ciCommit}`;
     write(dir, `rollouts/${id}.json`, m, trust.ci);

@@ -88,6 +88,26 @@ let
     };
   };
 
+  # A rollout trace whose one decision is a wave hold with `reason`.
+  trace = reason: {
+    rolloutId = "stable@aa";
+    decisions = [
+      {
+        ts = "2026-05-16T01:27:00Z";
+        decision = "hold";
+        code = "WAVE_AWAITING_NEVER_SEEN";
+        gate = "wave-promotion";
+        channel = "stable";
+        rollout = "stable@aa";
+        wave = 0;
+        host = null;
+        transition = null;
+        inherit reason;
+        budgets = null;
+      }
+    ];
+  };
+
   # Each: condition, document, release summary, expected jq -e outcome.
   jqCase = name: cond: doc: expect: {
     inherit name doc expect;
@@ -127,6 +147,24 @@ let
     (jqCase "agentRejected one host missing" { kind = "agentRejected"; code = "ClosureUntrusted"; } [
       (event 3 "web-01" "DispatchReject" "stable@aa" "2026-05-16T01:27:05Z" { reason = "ClosureUntrusted"; })
       (event 4 "web-02" "DispatchReject" "stable@aa" "2026-05-16T01:27:06Z" { reason = "ManifestStale"; })
+    ] false)
+    (jqCase "decision names the host" { kind = "decision"; channel = "stable"; code = "WAVE_AWAITING_NEVER_SEEN"; hosts = [ "web-02" ]; } (trace "wave 0 held: 1 member never seen (no heartbeat ever): web-02; the wave waits") true)
+    (jqCase "decision names a host only as part of a longer name" { kind = "decision"; channel = "stable"; code = "WAVE_AWAITING_NEVER_SEEN"; hosts = [ "web-01" ]; } (trace "wave 0 held: 1 member never seen (no heartbeat ever): web-01b; the wave waits") false)
+    (jqCase "decision other code" { kind = "decision"; channel = "stable"; code = "WAVE_TOO_FEW_SOAKED"; hosts = [ "web-02" ]; } (trace "wave 0 held: 1 member never seen (no heartbeat ever): web-02; the wave waits") false)
+    (jqCase "notDispatched holds" { kind = "notDispatched"; hosts = [ "web-02" ]; } [
+      (event 3 "web-01" "DispatchAck" "stable@aa" "2026-05-16T01:27:05Z" { })
+    ] true)
+    (jqCase "notDispatched a HostJoined" { kind = "notDispatched"; hosts = [ "web-02" ]; } [
+      {
+        seq = 4;
+        hostname = null;
+        kind = "HostJoined";
+        at = "2026-05-16T01:27:06Z";
+        payload = { rolloutId = "stable@aa"; hostname = "web-02"; wave = 1; catchUp = false; };
+      }
+    ] false)
+    (jqCase "notDispatched an ack" { kind = "notDispatched"; hosts = [ "web-01" ]; } [
+      (event 3 "web-01" "DispatchAck" "stable@aa" "2026-05-16T01:27:05Z" { })
     ] false)
   ]
   ++ map (x: jqCase "enrollRefused ${x.name}" { kind = "enrollRefused"; hosts = [ "web-01" ]; } (enrollDoc x.doc) x.expect) enrollCases

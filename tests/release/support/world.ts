@@ -60,7 +60,7 @@ mkFleet {
   channels.stable = { rolloutPolicy = "canary"; freshnessWindow = 1440; };
   rolloutPolicies.canary = {
     strategy = "canary";
-    waves = [ { selector.tags = [ "canary" ]; soakMinutes = 5; } { selector.all = true; } ];
+    waves = [ { selector.tags = [ "canary" ]; soakMinutes = 5; waitForNeverSeenMinutes = 60; } { selector.all = true; } ];
     onHealthFailure = "halt";
   };
   disruptionBudgets = [ { selector.tags = [ "db" ]; maxInFlight = 1; } ];

@@ -180,7 +180,12 @@ export function projectManifest(
     channelRef: meta.ciCommit ?? '',
     fleetResolvedHash: PENDING_HASH,
     hostSet,
-    waves: waves.map((w) => ({ soakMinutes: w.soakMinutes })),
+    waves: waves.map((w) => ({
+      soakMinutes: w.soakMinutes,
+      minSoaked: w.minSoaked ?? 1,
+      waitForNeverSeenMinutes: w.waitForNeverSeenMinutes ?? null,
+      allowNoEnforceProbes: w.allowNoEnforceProbes ?? false,
+    })),
     healthGate: policy?.healthGate ?? {},
     onHealthFailure: policy?.onHealthFailure ?? 'rollback-and-halt',
     freshnessWindow: ch.freshnessWindow,

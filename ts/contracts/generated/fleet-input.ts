@@ -287,6 +287,10 @@ export interface FleetInput {
   rolloutPolicies?: {
     [k: string]: {
       /**
+       * Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.
+       */
+      allowNoEnforceProbes?: boolean;
+      /**
        * Health gate settings carried into the manifest.
        */
       healthGate?: {
@@ -304,11 +308,23 @@ export interface FleetInput {
        * Waves, in order.
        */
       waves?: {
+        /**
+         * Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.
+         */
+        allowNoEnforceProbes?: null | boolean;
+        /**
+         * Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.
+         */
+        minSoaked?: number;
         selector: Selector;
         /**
          * Minutes a wave soaks before the next one starts.
          */
         soakMinutes?: number;
+        /**
+         * Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely.
+         */
+        waitForNeverSeenMinutes?: null | number;
       }[];
     };
   };

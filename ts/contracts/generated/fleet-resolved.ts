@@ -146,11 +146,23 @@ export interface FleetResolved {
        * Waves.
        */
       waves: {
+        /**
+         * Whether the wave may be promoted with no enforce probe declared (false when absent).
+         */
+        allowNoEnforceProbes?: boolean;
+        /**
+         * Members that must have soaked before promotion (1 when absent).
+         */
+        minSoaked?: number;
         selector: NormalizedSelector;
         /**
          * Soak (minutes).
          */
         soakMinutes: number;
+        /**
+         * Minutes a never-seen member holds the wave (null: indefinitely).
+         */
+        waitForNeverSeenMinutes?: null | number;
         [k: string]: unknown;
       }[];
       [k: string]: unknown;
@@ -166,13 +178,25 @@ export interface FleetResolved {
   waves: {
     [k: string]: {
       /**
+       * Whether the wave may be promoted with no enforce probe declared (false when absent).
+       */
+      allowNoEnforceProbes?: boolean;
+      /**
        * Hosts of the wave, sorted.
        */
       hosts: string[];
       /**
+       * Members that must have soaked before promotion (1 when absent).
+       */
+      minSoaked?: number;
+      /**
        * Soak (minutes).
        */
       soakMinutes: number;
+      /**
+       * Minutes a never-seen member holds the wave (null: indefinitely).
+       */
+      waitForNeverSeenMinutes?: null | number;
       [k: string]: unknown;
     }[];
   };

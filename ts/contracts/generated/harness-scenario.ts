@@ -89,6 +89,10 @@ export interface HarnessScenario {
    */
   name: string;
   /**
+   * Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.
+   */
+  notStarted?: string[];
+  /**
    * The timeline.
    */
   steps: {
@@ -109,7 +113,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * Fault to inject.
+       * Fault to inject (startAgent: first start of a host listed in notStarted).
        */
       kind:
         | 'killCp'
@@ -121,7 +125,8 @@ export interface HarnessScenario {
         | 'restoreNetwork'
         | 'tamperArtifact'
         | 'skewClock'
-        | 'replayEnrollToken';
+        | 'replayEnrollToken'
+        | 'startAgent';
       /**
        * Clock offset for skewClock (negative: behind).
        */
@@ -152,7 +157,7 @@ export interface HarnessScenario {
        */
       channel?: null | string;
       /**
-       * Alert code prefix (cpAlert) or DispatchReject reason (agentRejected) expected.
+       * Alert code prefix (cpAlert), DispatchReject reason (agentRejected) or decision code (decision) expected.
        */
       code?: null | string;
       /**
@@ -164,7 +169,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * What to wait for.
+       * What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`).
        */
       kind:
         | 'hostState'
@@ -175,7 +180,9 @@ export interface HarnessScenario {
         | 'cpAlert'
         | 'agentRejected'
         | 'enrollRefused'
-        | 'hostRecovered';
+        | 'hostRecovered'
+        | 'decision'
+        | 'notDispatched';
       /**
        * Host or rollout state expected.
        */

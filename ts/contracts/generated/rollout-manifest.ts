@@ -82,9 +82,21 @@ export interface RolloutManifest {
    */
   waves: {
     /**
+     * Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent).
+     */
+    allowNoEnforceProbes?: boolean;
+    /**
+     * Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent).
+     */
+    minSoaked?: number;
+    /**
      * Soak of the wave (minutes).
      */
     soakMinutes: number;
+    /**
+     * Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely).
+     */
+    waitForNeverSeenMinutes?: null | number;
     [k: string]: unknown;
   }[];
   [k: string]: unknown;

@@ -59,6 +59,7 @@ function openingRecord(
     catchUpHosts: [],
     skipped: [],
     openedAt: now,
+    waveStartedAt: now,
     lastTransitionAt: now,
     terminalAt: null,
     supersededAt: null,

@@ -11,7 +11,7 @@ import {
 import { hostEdgeBlock, indexPredecessors, type PredecessorIndex } from '../gates/host-edges.ts';
 import { offlineBlock } from '../gates/offline.ts';
 import { quarantineBlock } from '../gates/quarantine.ts';
-import { wavePromotionBlock } from '../gates/wave-promotion.ts';
+import { wavePolicyOf, wavePromotionBlock } from '../gates/wave-promotion.ts';
 import type { HostRolloutState } from '../host/types.ts';
 import type { ManifestView } from '../inputs.ts';
 import type { RolloutRecord } from '../rollout/types.ts';
@@ -158,6 +158,9 @@ export function planRollout(
   let w = rollout.currentWave;
   let terminal = waveCount === 0;
   const isOffline = (h: string): boolean => offline(ctx, h);
+  const isSeen = (h: string): boolean => ctx.input.liveness.has(h);
+  // A wave promoted in this tick starts now.
+  let waveStartedAt = rollout.waveStartedAt ?? rollout.openedAt;
   while (!terminal) {
     const earlier = layout.waves.slice(0, w).flat();
     const prom = wavePromotionBlock({
@@ -166,6 +169,10 @@ export function planRollout(
       earlier,
       records: p.records,
       offline: isOffline,
+      seen: isSeen,
+      policy: wavePolicyOf(manifest, w),
+      waveStartedAt,
+      now: ctx.now,
     });
     if (prom.block !== null) {
       decideBlocked(ctx, prom.block, {
@@ -192,7 +199,7 @@ export function planRollout(
         wave: w,
         host: null,
         transition: `${rollout.state} -> Terminal`,
-        reason: `every online host of every wave Converged${prom.skipped.length > 0 ? `; skipped offline: ${prom.skipped.join(', ')}` : ''}`,
+        reason: `every online host of every wave Converged; ${prom.evidence}`,
       });
       terminal = true;
       break;
@@ -214,9 +221,10 @@ export function planRollout(
       wave: w,
       host: null,
       transition: `wave ${w} -> wave ${w + 1}`,
-      reason: `wave ${w} soaked with enforce probes passing${prom.skipped.length > 0 ? `; skipped offline: ${prom.skipped.join(', ')}` : ''}`,
+      reason: prom.evidence,
     });
     w += 1;
+    waveStartedAt = ctx.now;
   }
   layout.waves.forEach((members, wave) => {
     if (wave < w || terminal) {

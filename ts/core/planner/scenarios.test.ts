@@ -181,7 +181,8 @@ describe('scenario: edges', () => {
 describe('scenario: offline host', () => {
   it('does not block the wave and is caught up on return to the current target', () => {
     const sim = new Sim();
-    sim.heartbeat(['a', 'b'], T0); // laptop never heartbeats
+    sim.heartbeat(['laptop'], T0 - 24 * 60 * MIN); // seen once, offline since
+    sim.heartbeat(['a', 'b'], T0);
     const id = sim.release(
       manifestOf({ channel: 'stable', ref: 'g1', waves: [['a', 'laptop'], ['b']] }),
     );
@@ -220,7 +221,8 @@ describe('scenario: offline host', () => {
 describe('scenario: every canary offline', () => {
   it('holds the canary wave instead of promoting past it, and proceeds once a canary converges', () => {
     const sim = new Sim();
-    sim.heartbeat(['b'], T0); // neither canary has heartbeated yet
+    sim.heartbeat(['c1', 'c2'], T0 - 24 * 60 * MIN); // both canaries seen, offline since
+    sim.heartbeat(['b'], T0);
     const id = sim.release(
       manifestOf({ channel: 'stable', ref: 'g1', waves: [['c1', 'c2'], ['b']] }),
     );
@@ -230,9 +232,9 @@ describe('scenario: every canary offline', () => {
     expect(plan.decisions).toContainEqual(
       expect.objectContaining({
         decision: 'hold',
-        code: 'WAVE_HELD',
+        code: 'WAVE_TOO_FEW_SOAKED',
         wave: 0,
-        reason: expect.stringMatching(/no host of the wave is online/),
+        reason: expect.stringMatching(/0 of 2 members soaked.*; offline: c1, c2/),
       }),
     );
     expect(explainHost(plan.decisions, 'b')[0]).toMatchObject({ code: 'WAVE_NOT_ACTIVE' });

@@ -117,6 +117,7 @@ function stepInner(
       catchUpHosts: [],
       skipped: [],
       openedAt: event.at,
+      waveStartedAt: event.at,
       lastTransitionAt: event.at,
       terminalAt: null,
       supersededAt: null,
@@ -224,6 +225,7 @@ function stepInner(
         ...r,
         counts,
         currentWave: event.toWave,
+        waveStartedAt: event.at,
         skipped: [...r.skipped, ...event.skipped],
         catchUpHosts: [...r.catchUpHosts, ...event.skippedPending],
       };

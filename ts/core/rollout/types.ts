@@ -61,6 +61,13 @@ export interface RolloutRecord {
   /** Hosts skipped while offline when their wave was promoted. */
   readonly skipped: readonly string[];
   readonly openedAt: EpochMs;
+  /**
+   * When the current wave started (opening, or its promotion): the wave's
+   * wait for never-seen members is measured from here. Optional because
+   * records persisted without it stay loadable; readers fall back to
+   * `openedAt`.
+   */
+  readonly waveStartedAt?: EpochMs;
   readonly lastTransitionAt: EpochMs;
   readonly terminalAt: EpochMs | null;
   readonly supersededAt: EpochMs | null;

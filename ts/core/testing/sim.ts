@@ -51,6 +51,10 @@ export function manifestOf(args: {
   readonly ref: string;
   readonly waves: readonly (readonly string[])[];
   readonly soakMinutes?: readonly number[];
+  /** Per-wave evidence knobs; absent: the manifest's fail-closed defaults. */
+  readonly minSoaked?: readonly number[];
+  readonly waitForNeverSeenMinutes?: readonly (number | null)[];
+  readonly allowNoEnforceProbes?: readonly boolean[];
   readonly budgets?: readonly BudgetSpec[];
   readonly onHealthFailure?: 'halt' | 'rollback-and-halt';
 }): ManifestView {
@@ -67,7 +71,12 @@ export function manifestOf(args: {
     channel: args.channel,
     channelRef: args.ref,
     hostSet,
-    waves: args.waves.map((_, i) => ({ soakMinutes: args.soakMinutes?.[i] ?? 0 })),
+    waves: args.waves.map((_, i) => ({
+      soakMinutes: args.soakMinutes?.[i] ?? 0,
+      minSoaked: args.minSoaked?.[i] ?? 1,
+      waitForNeverSeenMinutes: args.waitForNeverSeenMinutes?.[i] ?? null,
+      allowNoEnforceProbes: args.allowNoEnforceProbes?.[i] ?? false,
+    })),
     onHealthFailure: args.onHealthFailure ?? 'rollback-and-halt',
     disruptionBudgets: (args.budgets ?? []).map((b) => ({
       selector: b.selector,

@@ -52,6 +52,11 @@ mkFleet {
       {
         selector.tags = [ "canary" ];
         soakMinutes = 30;
+        # Evidence knobs flow unchanged into both wave projections; the
+        # wave's allowNoEnforceProbes overrides the policy's.
+        minSoaked = 2;
+        waitForNeverSeenMinutes = 45;
+        allowNoEnforceProbes = false;
       }
       {
         selector.tagsAny = [ "non-critical" ];
@@ -62,6 +67,7 @@ mkFleet {
         soakMinutes = 0;
       }
     ];
+    allowNoEnforceProbes = true;
     healthGate.systemdFailedUnits.max = 0;
     onHealthFailure = "rollback-and-halt";
   };
