@@ -122,6 +122,7 @@ in
     edges = opt (types.listOf edge) "Host ordering constraints within a rollout." [ ] { default = [ ]; };
     channelEdges = opt (types.listOf edge) "Channel ordering: `before` converges before a rollout opens on `after`." [ ] { default = [ ]; };
     disruptionBudgets = opt (types.listOf budget) "Limits on hosts in flight." [ ] { default = [ ]; };
+    acceptWarnings = opt (types.attrsOf types.str) "Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings)." { "empty-wave:waves.edge[0]" = "edge has no canary yet; its hosts soak on stable first"; } { default = { }; };
     healthChecks = probeOpt "fleet";
     compliance = complianceOpt "fleet";
     revocations = opt (types.listOf (types.submodule {

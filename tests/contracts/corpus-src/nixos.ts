@@ -52,6 +52,7 @@ export const nixosSide: Corpus[] = [
           },
           revocations: [{ hostname: 'old-01', notBefore: TS }],
           bootstrapNonces: [{ nonce: NONCE, hostname: 'web-01', expiresAt: TS }],
+          acceptWarnings: { 'empty-budget:disruptionBudgets[0]': 'db hosts join next quarter' },
         },
       ],
       ['empty fleet', {}],
@@ -73,6 +74,11 @@ export const nixosSide: Corpus[] = [
         'stable',
       ],
       ['maxInFlightPct above 100', ['disruptionBudgets', 0, 'maxInFlightPct'], 150],
+      [
+        'acceptWarnings reason is not a string',
+        ['acceptWarnings', 'empty-budget:disruptionBudgets[0]'],
+        true,
+      ],
       [
         'nested selector: not is a list',
         ['rolloutPolicies', 'canary', 'waves', 1, 'selector', 'and', 1, 'not'],

@@ -2,6 +2,12 @@
 
 export interface FleetInput {
   /**
+   * Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings).
+   */
+  acceptWarnings?: {
+    [k: string]: string;
+  };
+  /**
    * Allowlist of bootstrap-token nonces (signed sidecar).
    */
   bootstrapNonces?: {
