@@ -30,7 +30,7 @@ open
     waves = opt (types.listOf (types.submodule (open // {
       options.soakMinutes = opt types.ints.unsigned "Soak of the wave (minutes)." 30 { };
     }))) "Wave layout, indexed by waveIndex." [ { soakMinutes = 30; } ] { };
-    healthGate = opt (types.attrsOf types.anything) "Health gate of the channel's policy." { } { };
+    healthGate = opt (t.healthGate { input = false; }) "Health gate of the channel's policy; the agent enforces each condition as an enforce probe." { systemdFailedUnits = null; } { };
     onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "What an agent does on sustained enforce-probe failure." "rollback-and-halt" { };
     freshnessWindow = opt types.ints.positive "Maximum age of this manifest, in minutes (the channel's window)." 1440 { };
     complianceFrameworks = opt (types.listOf types.str) "Frameworks enabled on the channel." [ ] { };

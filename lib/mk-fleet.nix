@@ -216,7 +216,6 @@ let
         channels = mapAttrs (_: ch: {
           inherit (ch)
             rolloutPolicy
-            reconcileIntervalMinutes
             freshnessWindow
             signingIntervalMinutes
             ;

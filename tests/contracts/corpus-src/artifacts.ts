@@ -47,6 +47,11 @@ export const artifacts: Corpus[] = [
       ['nested: pin expiresAt invalid', ['hosts', 'db-01', 'pin', 'expiresAt'], 'tomorrow'],
       ['unknown schemaVersion', ['schemaVersion'], 2],
       ['float where integer', ['channels', 'stable', 'freshnessWindow'], 1440.5],
+      [
+        'health gate: negative failed-units max',
+        ['rolloutPolicies', 'canary', 'healthGate', 'systemdFailedUnits', 'max'],
+        -1,
+      ],
     ],
   ),
   corpus(
@@ -79,6 +84,12 @@ export const artifacts: Corpus[] = [
         'web-01',
       ],
       ['negative waveIndex', ['hostSet', 1, 'waveIndex'], -1],
+      [
+        'health gate: failed-units gate without max',
+        ['healthGate', 'systemdFailedUnits'],
+        {},
+        ['healthGate', 'systemdFailedUnits', 'max'],
+      ],
     ],
   ),
   corpus(

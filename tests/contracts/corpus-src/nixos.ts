@@ -34,6 +34,7 @@ export const nixosSide: Corpus[] = [
           rolloutPolicies: {
             canary: {
               strategy: 'canary',
+              healthGate: { systemdFailedUnits: { max: 0 } },
               waves: [
                 { selector: { tags: ['canary'] }, soakMinutes: 30 },
                 { selector: { and: [{ all: true }, { not: { hosts: ['web-01'] } }] } },
@@ -74,6 +75,11 @@ export const nixosSide: Corpus[] = [
         'stable',
       ],
       ['maxInFlightPct above 100', ['disruptionBudgets', 0, 'maxInFlightPct'], 150],
+      [
+        'health gate: a condition the agent cannot measure is an error (closed)',
+        ['rolloutPolicies', 'canary', 'healthGate', 'cpuLoad'],
+        { max: 2 },
+      ],
       [
         'acceptWarnings reason is not a string',
         ['acceptWarnings', 'empty-budget:disruptionBudgets[0]'],

@@ -106,10 +106,6 @@ export interface FleetInput {
        */
       pin?: null | PinInput;
       /**
-       * Reconcile interval, in minutes.
-       */
-      reconcileIntervalMinutes?: number;
-      /**
        * Name of the rollout policy (a key of rolloutPolicies).
        */
       rolloutPolicy: string;
@@ -292,12 +288,7 @@ export interface FleetInput {
    */
   rolloutPolicies?: {
     [k: string]: {
-      /**
-       * Health gate settings carried into the manifest.
-       */
-      healthGate?: {
-        [k: string]: unknown;
-      };
+      healthGate?: HealthGateInput;
       /**
        * What agents do on sustained enforce-probe failure.
        */
@@ -541,4 +532,15 @@ export interface Selector {
    * Selects hosts carrying any of these tags.
    */
   tagsAny?: string[];
+}
+export interface HealthGateInput {
+  /**
+   * Failed-units gate; null or absent: no such gate.
+   */
+  systemdFailedUnits?: null | {
+    /**
+     * Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).
+     */
+    max: number;
+  };
 }
