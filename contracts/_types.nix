@@ -155,6 +155,33 @@ let
     };
 
   /**
+    The health gate of a rollout policy: conditions every host of the rollout
+    checks after activation, each run by the agent as an enforce probe
+    (`health-gate-<field>`, kind `health-gate`), so a breach holds the wave
+    and applies onHealthFailure like any enforce-probe failure. Input gates
+    are closed (a key the agent cannot measure is an error); signed ones
+    carry every key, and an agent refuses (a failing gate probe) a key it
+    does not know.
+
+    Type: healthGate :: { input :: bool } -> type
+  */
+  healthGate =
+    { input }:
+    types.submodule (
+      (if input then { } else open)
+      // {
+        options = {
+          systemdFailedUnits = opt (types.nullOr (types.submodule {
+            options.max = opt types.ints.unsigned "Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units)." 0 { };
+          })) "Failed-units gate; null or absent: no such gate." { max = 0; } { default = null; };
+        };
+      }
+    )
+    // {
+      schemaName = if input then "HealthGateInput" else "HealthGate";
+    };
+
+  /**
     Health-probe declarations of RFC-0007 §3.2, discriminated by `kind`.
     `resolved = true` is the rendered health-checks.json shape (every field
     present); otherwise the declaration shape of fleet.nix, with defaults.
@@ -229,6 +256,7 @@ in
     trustedPubkey
     keySlot
     pin
+    healthGate
     probe
     ;
 }

@@ -63,7 +63,7 @@ types.oneOf [
     probes = opt (types.listOf (types.submodule (open // {
       options = {
         name = opt str "Probe name." "nginx-version" { };
-        kind = opt (types.enum [ "http" "tcp" "exec" "evidence" ]) "Probe kind." "http" { };
+        kind = opt (types.enum [ "http" "tcp" "exec" "evidence" "health-gate" ]) "Probe kind." "http" { };
         mode = opt t.probeMode "Probe mode." "enforce" { };
       };
     }))) "Declared probes." [ ] { };

@@ -64,7 +64,6 @@ let
       freshnessWindow = opt types.ints.positive "Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes)." 1440 { };
       signingIntervalMinutes = opt types.ints.positive "How often CI re-signs, in minutes." 60 { default = 60; };
       freshnessHardFloorMinutes = opt types.ints.positive "Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often." 15 { default = 60; };
-      reconcileIntervalMinutes = opt types.ints.positive "Reconcile interval, in minutes." 30 { default = 30; };
       compliance = opt (types.submodule {
         options = {
           frameworks = opt (types.listOf frameworkEntry) "Frameworks whose evidence probes every host of the channel runs (names, or { name, mode, reason })." [ "anssi-bp028" ] { default = [ ]; };
@@ -89,7 +88,7 @@ let
         };
       })) "Waves, in order." [ { selector.all = true; soakMinutes = 0; } ] { default = [ { selector.all = true; soakMinutes = 0; } ]; };
       allowNoEnforceProbes = opt types.bool "Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe." false { default = false; };
-      healthGate = opt (types.attrsOf types.anything) "Health gate settings carried into the manifest." { systemdFailedUnits.max = 0; } { default = { }; };
+      healthGate = opt (t.healthGate { input = true; }) "Conditions every host checks after activation, as enforce probes (a breach holds the wave and applies onHealthFailure)." { systemdFailedUnits.max = 0; } { default = { }; };
       onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "What agents do on sustained enforce-probe failure." "rollback-and-halt" { default = "rollback-and-halt"; };
     };
   };
@@ -126,6 +125,7 @@ in
     edges = opt (types.listOf edge) "Host ordering constraints within a rollout." [ ] { default = [ ]; };
     channelEdges = opt (types.listOf edge) "Channel ordering: `before` converges before a rollout opens on `after`." [ ] { default = [ ]; };
     disruptionBudgets = opt (types.listOf budget) "Limits on hosts in flight." [ ] { default = [ ]; };
+    acceptWarnings = opt (types.attrsOf types.str) "Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings)." { "empty-wave:waves.edge[0]" = "edge has no canary yet; its hosts soak on stable first"; } { default = { }; };
     healthChecks = probeOpt "fleet";
     compliance = complianceOpt "fleet";
     revocations = opt (types.listOf (types.submodule {

@@ -36,7 +36,6 @@ open
     channels = opt (types.attrsOf (types.submodule (open // {
       options = {
         rolloutPolicy = opt types.str "Rollout policy name." "canary" { };
-        reconcileIntervalMinutes = opt types.ints.positive "Reconcile interval (minutes)." 30 { };
         freshnessWindow = opt types.ints.positive "Maximum artifact age (minutes)." 1440 { };
         signingIntervalMinutes = opt types.ints.positive "Re-signing interval (minutes)." 60 { };
         compliance = opt (types.submodule (open // {
@@ -59,7 +58,7 @@ open
             allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted with no enforce probe declared (false when absent)." false { default = false; };
           };
         }))) "Waves." [ ] { };
-        healthGate = opt (types.attrsOf types.anything) "Health gate." { } { };
+        healthGate = opt (t.healthGate { input = false; }) "Health gate (contracts/_types.nix)." { systemdFailedUnits = null; } { };
         onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "Failure policy." "rollback-and-halt" { };
       };
     }))) "Rollout policies, by name." { } { };

@@ -15,6 +15,7 @@ let
       probe = opt (types.enum [ "pass" "fail" ]) "Whether the host's enforce probe (an exec probe rendered into the closure) passes." "pass" { default = "pass"; };
       signed = opt types.bool "Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing)." true { default = true; };
       switchSecs = opt types.ints.unsigned "Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight." 0 { default = 0; };
+      failedUnits = opt (types.listOf (types.strMatching "[A-Za-z0-9@._:-]+")) "Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left." [ "nginx.service" ] { default = [ ]; };
       secrets = opt (types.listOf (types.strMatching "[a-z0-9-]+")) "Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>)." [ ] { default = [ ]; };
     };
   };

@@ -18,7 +18,7 @@ open
     ts = opt t.timestamp "When the probe ran." "2026-05-16T01:27:20Z" { };
     rolloutId = opt (types.nullOr t.rolloutId) "Rollout the result belongs to, if any." "stable@3f2a9c1d" { };
     probe = opt types.str "Probe name." "evidence-nis2" { };
-    kind = opt (types.enum [ "http" "tcp" "exec" "evidence" ]) "Probe kind." "evidence" { };
+    kind = opt (types.enum [ "http" "tcp" "exec" "evidence" "health-gate" ]) "Probe kind." "evidence" { };
     mode = opt t.probeMode "Probe mode." "enforce" { };
     status = opt status "Aggregate result (Pass iff every control passed)." "Pass" { };
     schema = opt (types.nullOr types.str) "Control schema `<framework>/<version>` for evidence." "nis2-essential/v1" { };

@@ -37,7 +37,7 @@ open
         allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent)." false { default = false; };
       };
     }))) "Wave layout, indexed by waveIndex." [ { soakMinutes = 30; minSoaked = 1; waitForNeverSeenMinutes = null; allowNoEnforceProbes = false; } ] { };
-    healthGate = opt (types.attrsOf types.anything) "Health gate of the channel's policy." { } { };
+    healthGate = opt (t.healthGate { input = false; }) "Health gate of the channel's policy; the agent enforces each condition as an enforce probe." { systemdFailedUnits = null; } { };
     onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "What an agent does on sustained enforce-probe failure." "rollback-and-halt" { };
     freshnessWindow = opt types.ints.positive "Maximum age of this manifest, in minutes (the channel's window)." 1440 { };
     complianceFrameworks = opt (types.listOf types.str) "Frameworks enabled on the channel." [ ] { };

@@ -35,6 +35,7 @@ let
   probes = import ./mk-fleet/probes.nix;
   invariants = import ./mk-fleet/invariants.nix;
   merge = import ./mk-fleet/merge.nix;
+  diagnostics = import ./mk-fleet/diagnostics.nix;
 
   # The nullable envelope mkFleet leaves for the release step to fill.
   unsignedMeta = {
@@ -82,10 +83,15 @@ let
     - `healthChecks.<host>`: the effective probe set, health-checks.json v1;
     - `revocations`, `bootstrapNonces`: the signed-sidecar projections
       (sorted by hostname then notBefore, and by nonce), meta nulls;
-    - `warnings`: list of strings, also printed with builtins.trace;
+    - `warnings`: list of strings (each ending in its stable id), also
+      printed with builtins.trace;
+    - `diagnostics`: the same warnings as `{ id, severity, accepted, message }`
+      (lib/mk-fleet/diagnostics.nix); unlike every other projection it does
+      not throw for unaccepted safety warnings, so tools can report them;
     - `input`: the description as given (mergeFleets composes these).
     Every projection but `nixosConfigurations` and `input` throws when an
-    invariant is violated.
+    invariant is violated; every projection but those and `diagnostics`
+    throws when a safety-relevant warning is not accepted in `acceptWarnings`.
 
     Type: mkFleetWith :: { mkHost ? (attrset -> nixosConfiguration) } -> attrset -> fleet
 
@@ -170,13 +176,21 @@ let
           i: selectors.unknownRefs known "disruptionBudgets[${toString i}].selector" (builtins.elemAt budgets i).selector
         ) (builtins.genList (i: i) (length budgets));
 
-      warnings = selectorWarnings ++ wavesOut.warnings ++ budgetsOut.warnings ++ probeSets.warnings;
+      diags = diagnostics.classify {
+        warnings = selectorWarnings ++ wavesOut.warnings ++ budgetsOut.warnings ++ probeSets.warnings;
+        accept = cfg.acceptWarnings;
+      };
+      blocked = diagnostics.blocking diags;
+      warnings = map diagnostics.format diags;
 
-      # Shared thunk: invariants are checked and warnings traced once, when
-      # the first guarded projection is forced.
+      invariantsHold = if errors != [ ] then failInvariants errors else true;
+      # Shared thunk: invariants and safety warnings are checked, and the
+      # warnings traced, once, when the first guarded projection is forced.
       checked =
-        if errors != [ ] then
-          failInvariants errors
+        if !invariantsHold then
+          false
+        else if blocked != [ ] then
+          throw (diagnostics.refusal blocked)
         else
           foldl' (acc: w: trace "warning: ${w}" acc) true warnings;
       guard = v: seq checked v;
@@ -206,7 +220,6 @@ let
         channels = mapAttrs (_: ch: {
           inherit (ch)
             rolloutPolicy
-            reconcileIntervalMinutes
             freshnessWindow
             signingIntervalMinutes
             ;
@@ -241,6 +254,7 @@ let
         meta = unsignedMeta;
       };
       warnings = guard warnings;
+      diagnostics = seq invariantsHold diags;
       # Per host, so building one host never evaluates the others.
       nixosConfigurations = mapAttrs (
         name: c:

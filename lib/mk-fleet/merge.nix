@@ -8,6 +8,8 @@
 #                                one documented override, RFC-0001 §5)
 #   healthChecks                 union; the same probe name twice at fleet
 #                                scope is an error unless equal
+#   acceptWarnings               union; the same id twice is an error unless
+#                                both reasons are equal
 #   compliance.frameworks        union; the same framework twice is an error
 #                                unless equal
 #   edges, channelEdges,
@@ -138,7 +140,7 @@ let
         in
         if key == "hosts" then
           unionBy onlyOnce "hosts" xs
-        else if key == "channels" || key == "tags" || key == "healthChecks" then
+        else if key == "channels" || key == "tags" || key == "healthChecks" || key == "acceptWarnings" then
           unionBy equalOrThrow key xs
         else if key == "rolloutPolicies" then
           unionBy laterWins key xs

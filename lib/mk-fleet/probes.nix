@@ -112,7 +112,7 @@ let
     (shadowing, aggregated per probe and scope pair, naming the hosts) and
     `errors` (duplicate probe names in one scope).
 
-    Type: resolveProbes :: cfg -> { healthChecks, warnings :: [ string ], errors :: [ string ] }
+    Type: resolveProbes :: cfg -> { healthChecks, warnings :: [ { id, safety, message } ], errors :: [ string ] }
 
     Example: (resolveProbes cfg).healthChecks.web-01.probes.heartbeat.mode => "observe"
   */
@@ -280,8 +280,14 @@ let
           probe = builtins.elemAt parts 0;
           winner = builtins.elemAt parts 2;
           shadowed = builtins.elemAt parts 4;
+          winnerPath = builtins.head (builtins.match ".*[(](.*)[)]" winner);
         in
-        "fleet: probe \"${probe}\" at ${winner} shadows ${shadowed} on ${toString (length hosts)} host(s): ${showNames 10 hosts}. Fix: rename one of them if both should run; otherwise remove the broader declaration for these hosts."
+        {
+          # Deliberate by construction (the narrower scope wins): not safety-relevant.
+          id = "probe-shadow:${probe}:${winnerPath}";
+          safety = false;
+          message = "fleet: probe \"${probe}\" at ${winner} shadows ${shadowed} on ${toString (length hosts)} host(s): ${showNames 10 hosts}. Fix: rename one of them if both should run; otherwise remove the broader declaration for these hosts.";
+        }
       ) (attrNames shadowGroups);
     in
     {

@@ -149,21 +149,31 @@ let
   /**
     Warnings for host and channel names a selector (nested ones included)
     refers to but the fleet does not declare: they select nothing, which is
-    usually a typo.
+    usually a typo. Safety-relevant (diagnostics.nix): the host a typo meant
+    to name is rolled out with some other wave, or not covered by a budget.
+    Ids: `unknown-host:<path>.hosts:<name>`, `unknown-channel:<path>.channel:<name>`.
 
-    Type: unknownRefs :: { hosts :: attrset, channels :: attrset } -> string -> selector -> [ string ]
+    Type: unknownRefs :: { hosts :: attrset, channels :: attrset } -> string -> selector -> [ { id, safety, message } ]
 
-    Example: unknownRefs { inherit hosts channels; } "disruptionBudgets[0].selector" (normalize { channel = "stabel"; })
-      => [ "fleet: disruptionBudgets[0].selector.channel: unknown channel \"stabel\" selects nothing." ]
+    Example: map (w: w.id) (unknownRefs { inherit hosts channels; } "disruptionBudgets[0].selector" (normalize { channel = "stabel"; }))
+      => [ "unknown-channel:disruptionBudgets[0].selector.channel:stabel" ]
   */
   unknownRefs =
     known: path: sel:
-    (map (h: "fleet: ${path}.hosts: unknown host \"${h}\" selects nothing.") (
-      filter (h: !(known.hosts ? ${h})) sel.hosts
-    ))
+    (map (h: {
+      id = "unknown-host:${path}.hosts:${h}";
+      safety = true;
+      message = "fleet: ${path}.hosts: unknown host \"${h}\" selects nothing.";
+    }) (filter (h: !(known.hosts ? ${h})) sel.hosts))
     ++ (
       if sel.channel != null && !(known.channels ? ${sel.channel}) then
-        [ "fleet: ${path}.channel: unknown channel \"${sel.channel}\" selects nothing." ]
+        [
+          {
+            id = "unknown-channel:${path}.channel:${sel.channel}";
+            safety = true;
+            message = "fleet: ${path}.channel: unknown channel \"${sel.channel}\" selects nothing.";
+          }
+        ]
       else
         [ ]
     )

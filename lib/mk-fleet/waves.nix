@@ -1,6 +1,7 @@
 # Wave resolution (RFC-0001 §4.1): each channel's rollout-policy waves
 # resolved, at eval time, to sorted host lists, plus the rollout-related
-# warnings (empty waves, hosts no wave selects, slow disruption budgets).
+# warnings (empty waves, hosts no wave selects, empty and slow disruption
+# budgets), each `{ id, safety, message }` (diagnostics.nix classifies).
 #
 # Owns: `waves.<channel>` and `disruptionBudgets` of fleet.resolved. Never:
 # validation of the names it is given (invariants.nix runs first).
@@ -31,7 +32,14 @@ let
     (`attrNames` order). Each wave selector is resolved once per policy, then
     intersected with each channel's remaining hosts: O(waves × hosts).
 
-    Type: resolveWaves :: { index, channels, rolloutPolicies } -> { waves :: attrsOf [ { hosts, soakMinutes } ], warnings :: [ string ] }
+    Warnings: an empty wave followed by a non-empty one is safety-relevant
+    (`empty-wave:waves.<channel>[<i>]`): the hosts it was meant to stage go
+    out with a later wave, without the soak the author asked for. Trailing
+    empty waves only warn (every host was placed earlier). Hosts no wave
+    selects (`unwaved-hosts:channels.<channel>`) are safety-relevant: they
+    silently never receive a rollout.
+
+    Type: resolveWaves :: { index, channels, rolloutPolicies } -> { waves :: attrsOf [ { hosts, soakMinutes } ], warnings :: [ { id, safety, message } ] }
 
     Example: (resolveWaves { inherit index channels rolloutPolicies; }).waves.stable
       => [ { hosts = [ "agent-01" ]; soakMinutes = 30; } { hosts = [ "agent-02" "matrix-01" ]; soakMinutes = 0; } ]
@@ -77,12 +85,27 @@ let
             waves = [ ];
           } (genList (i: i) (length policy.waves));
           unassigned = attrNames r.remaining;
+          # Waves with hosts after index i: an empty wave i only matters
+          # when something still rolls out after it.
+          laterHosts = i: builtins.any (j: (elemAt r.waves j).hosts != [ ]) (genList (j: i + 1 + j) (length r.waves - i - 1));
           emptyWaves = concatLists (
             genList (
               i:
+              let
+                staged = laterHosts i;
+                sel = show (elemAt policy.waves i).selector;
+              in
               if (elemAt r.waves i).hosts == [ ] then
                 [
-                  "fleet: rolloutPolicies.${pname}.waves[${toString i}].selector ${show (elemAt policy.waves i).selector} selects no host of channel ${cname} (an empty selector; the wave will be empty)."
+                  {
+                    id = "empty-wave:waves.${cname}[${toString i}]";
+                    safety = staged;
+                    message =
+                      if staged then
+                        "fleet: rolloutPolicies.${pname}.waves[${toString i}].selector ${sel} selects no host of channel ${cname}: wave ${toString i} is empty and the hosts after it roll out without that stage (a typo in a tag or host name?). Fix: correct the selector."
+                      else
+                        "fleet: rolloutPolicies.${pname}.waves[${toString i}].selector ${sel} selects no host of channel ${cname} (an empty trailing wave; every host is placed by an earlier wave).";
+                  }
                 ]
               else
                 [ ]
@@ -98,7 +121,11 @@ let
                 [ ]
               else
                 [
-                  "fleet: channels.${cname}: ${toString (length unassigned)} host(s) are selected by no wave of rollout policy ${pname} and will never receive a rollout: ${showNames 10 unassigned}. Fix: end rolloutPolicies.${pname}.waves with { selector.all = true; }."
+                  {
+                    id = "unwaved-hosts:channels.${cname}";
+                    safety = true;
+                    message = "fleet: channels.${cname}: ${toString (length unassigned)} host(s) are selected by no wave of rollout policy ${pname} and will never receive a rollout: ${showNames 10 unassigned}. Fix: end rolloutPolicies.${pname}.waves with { selector.all = true; }.";
+                  }
                 ]
             );
         }
@@ -127,12 +154,14 @@ let
     whose selector covers no host, and a budget that needs more than
     `maxBatches` sequential batches to let every covered host through
     (covered hosts / effective maxInFlight, where maxInFlightPct rounds down
-    with a minimum of 1).
+    with a minimum of 1). An empty budget (`empty-budget:disruptionBudgets[<i>]`)
+    is safety-relevant: the limit it states protects nothing. A slow budget
+    (`slow-budget:disruptionBudgets[<i>]`) only warns: it errs on the safe side.
 
-    Type: resolveBudgets :: index -> [ budget ] -> { budgets :: [ budget ], warnings :: [ string ] }
+    Type: resolveBudgets :: index -> [ budget ] -> { budgets :: [ budget ], warnings :: [ { id, safety, message } ] }
 
     Example: (resolveBudgets index [ { selector = normalize { tags = [ "worker" ]; }; maxInFlight = 1; maxInFlightPct = null; } ]).warnings
-      => [ "fleet: disruptionBudgets[0]: maxInFlight = 1 over 120 covered hosts needs 120 sequential batches … Fix: …" ]
+      => [ { id = "slow-budget:disruptionBudgets[0]"; safety = false; message = "fleet: disruptionBudgets[0]: maxInFlight = 1 over 120 covered hosts needs 120 sequential batches … Fix: …"; } ]
   */
   resolveBudgets =
     index: budgets:
@@ -158,10 +187,20 @@ let
               "maxInFlightPct = ${toString b.maxInFlightPct} (${toString limit} host(s))";
         in
         if covered == 0 then
-          [ "fleet: ${path}.selector ${show b.selector} selects no host (an empty selector; the budget has no effect)." ]
+          [
+            {
+              id = "empty-budget:${path}";
+              safety = true;
+              message = "fleet: ${path}.selector ${show b.selector} selects no host: the budget limits nothing (a typo in a tag or host name?). Fix: correct the selector, or remove the budget.";
+            }
+          ]
         else if batches > maxBatches then
           [
-            "fleet: ${path}: ${setting} over ${toString covered} covered hosts needs ${toString batches} sequential batches (more than ${toString maxBatches}, hours of rollout). Fix: raise ${path}.maxInFlight or maxInFlightPct, or narrow its selector."
+            {
+              id = "slow-budget:${path}";
+              safety = false;
+              message = "fleet: ${path}: ${setting} over ${toString covered} covered hosts needs ${toString batches} sequential batches (more than ${toString maxBatches}, hours of rollout). Fix: raise ${path}.maxInFlight or maxInFlightPct, or narrow its selector.";
+            }
           ]
         else
           [ ];

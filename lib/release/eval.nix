@@ -12,22 +12,11 @@
 }:
 let
   fleetLib = import ../default.nix;
-  selectors = import ../mk-fleet/selectors.nix;
   raw = import (/. + fleetFile);
   fleet = if builtins.isFunction raw then raw fleetLib else raw;
-  resolved = fleet.resolved;
-  index = selectors.mkIndex resolved.hosts;
 in
 {
-  summary = {
-    inherit resolved;
-    revocations = fleet.revocations.revocations or fleet.revocations;
-    bootstrapNonces = fleet.bootstrapNonces.bootstrapNonces or fleet.bootstrapNonces;
-    # Each budget's covered hosts, resolved with mkFleet's own selector
-    # algebra at projection time (rollout topology is frozen in the manifest).
-    budgetHosts = map (b: builtins.attrNames (selectors.resolve index b.selector)) resolved.disruptionBudgets;
-    warnings = fleet.warnings or [ ];
-  };
+  summary = import ./project.nix fleet;
 
   toplevel =
     let

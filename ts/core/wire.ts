@@ -13,7 +13,7 @@ export type ProbeMode = 'enforce' | 'observe' | 'disabled';
 /** Probe result status; `Unknown` is never reported on the wire. */
 export type ProbeStatus = 'Pass' | 'Fail';
 /** Probe kind (RFC-0007). */
-export type ProbeKind = 'http' | 'tcp' | 'exec' | 'evidence';
+export type ProbeKind = 'http' | 'tcp' | 'exec' | 'evidence' | 'health-gate';
 /** Reasons an agent refuses a dispatch (contracts/agent-event.nix). */
 export type DispatchRejectReason =
   | 'ManifestUnavailable'

@@ -53,6 +53,11 @@ export const artifacts: Corpus[] = [
         ['waves', 'stable', 0, 'waitForNeverSeenMinutes'],
         'forever',
       ],
+      [
+        'health gate: negative failed-units max',
+        ['rolloutPolicies', 'canary', 'healthGate', 'systemdFailedUnits', 'max'],
+        -1,
+      ],
     ],
   ),
   corpus(
@@ -88,6 +93,12 @@ export const artifacts: Corpus[] = [
       ['minSoaked zero: a wave promoted on no evidence', ['waves', 0, 'minSoaked'], 0],
       ['wrong type: allowNoEnforceProbes string', ['waves', 0, 'allowNoEnforceProbes'], 'yes'],
       ['negative waitForNeverSeenMinutes', ['waves', 1, 'waitForNeverSeenMinutes'], -5],
+      [
+        'health gate: failed-units gate without max',
+        ['healthGate', 'systemdFailedUnits'],
+        {},
+        ['healthGate', 'systemdFailedUnits', 'max'],
+      ],
     ],
   ),
   corpus(

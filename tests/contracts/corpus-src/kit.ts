@@ -102,7 +102,6 @@ export const fleetResolved: Json = {
   channels: {
     stable: {
       rolloutPolicy: 'canary',
-      reconcileIntervalMinutes: 30,
       freshnessWindow: 1440,
       signingIntervalMinutes: 60,
       compliance: { frameworks: ['anssi-bp028'], mode: 'enforce' },
@@ -121,7 +120,7 @@ export const fleetResolved: Json = {
         },
         { selector: { ...nsel, tags: [], all: true }, soakMinutes: 0 },
       ],
-      healthGate: {},
+      healthGate: { systemdFailedUnits: { max: 0 } },
       onHealthFailure: 'rollback-and-halt',
     },
   },

@@ -35,6 +35,7 @@ export const nixosSide: Corpus[] = [
             canary: {
               strategy: 'canary',
               allowNoEnforceProbes: false,
+              healthGate: { systemdFailedUnits: { max: 0 } },
               waves: [
                 {
                   selector: { tags: ['canary'] },
@@ -59,6 +60,7 @@ export const nixosSide: Corpus[] = [
           },
           revocations: [{ hostname: 'old-01', notBefore: TS }],
           bootstrapNonces: [{ nonce: NONCE, hostname: 'web-01', expiresAt: TS }],
+          acceptWarnings: { 'empty-budget:disruptionBudgets[0]': 'db hosts join next quarter' },
         },
       ],
       ['empty fleet', {}],
@@ -95,6 +97,16 @@ export const nixosSide: Corpus[] = [
         'wave waitForNeverSeenMinutes negative',
         ['rolloutPolicies', 'canary', 'waves', 1, 'waitForNeverSeenMinutes'],
         -1,
+      ],
+      [
+        'health gate: a condition the agent cannot measure is an error (closed)',
+        ['rolloutPolicies', 'canary', 'healthGate', 'cpuLoad'],
+        { max: 2 },
+      ],
+      [
+        'acceptWarnings reason is not a string',
+        ['acceptWarnings', 'empty-budget:disruptionBudgets[0]'],
+        true,
       ],
       [
         'nested selector: not is a list',

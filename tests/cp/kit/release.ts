@@ -164,7 +164,6 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
   const channelConfig = {
     compliance: { frameworks: [], mode: 'enforce' as const },
     freshnessWindow: 1440,
-    reconcileIntervalMinutes: 30,
     rolloutPolicy: 'staged',
     signingIntervalMinutes: 60,
   };

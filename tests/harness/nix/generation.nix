@@ -94,14 +94,30 @@ let
         mv -f "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}.tmp" "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}"
       '') b.secrets
     );
+  # The sandbox's failed systemd units (what the health gate's
+  # systemdFailedUnits measures): every switch of a scenario that uses them
+  # rewrites the file, so switching back clears what a bad generation left.
+  usesFailedUnits = builtins.any (
+    g: builtins.any (b: b.failedUnits != [ ]) ([ g.default ] ++ builtins.attrValues g.hosts)
+  ) (builtins.attrValues scenario.generations);
+  writeFailedUnits =
+    b:
+    if !usesFailedUnits then
+      ""
+    else
+      ''
+        mkdir -p "$NIXFLEET_SANDBOX_ROOT/run/nixfleet-sandbox"
+        printf '${builtins.concatStringsSep "" (map (u: "${u}\\n") b.failedUnits)}' > "$NIXFLEET_SANDBOX_ROOT/run/nixfleet-sandbox/failed-units"
+      '';
+
   # What the switch does before it exits as switchScript says: decrypt the
-  # generation's secrets, then take switchSecs (a slow activation a fault can
-  # land inside).
+  # generation's secrets, record its failed units, then take switchSecs (a
+  # slow activation a fault can land inside).
   fullSwitchScript =
     host: b:
     let
       base = switchScript b;
-      prelude = decryptSecrets host b + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
+      prelude = decryptSecrets host b + writeFailedUnits b + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
     in
     if prelude == "" then base else "#!/bin/sh\n" + prelude + builtins.substring 10 (builtins.stringLength base) base;
 

@@ -34,10 +34,13 @@ export function io(): CliIo & { out: string[]; err: string[] } {
   };
 }
 
-/** A fleet file; `gen` changes every closure, `broken` makes one host's build fail. */
+/**
+ * A fleet file; `gen` changes every closure, `broken` makes one host's build
+ * fail, `canaryTag` is the tag the canary wave selects (web-01 carries "canary").
+ */
 export function fleetFile(
   name: string,
-  opts: { gen: string; broken?: string; pinDb?: string; extra?: string },
+  opts: { gen: string; broken?: string; pinDb?: string; extra?: string; canaryTag?: string },
 ): string {
   const file = join(tmp, `${name}.nix`);
   writeFileSync(
@@ -60,7 +63,7 @@ mkFleet {
   channels.stable = { rolloutPolicy = "canary"; freshnessWindow = 1440; };
   rolloutPolicies.canary = {
     strategy = "canary";
-    waves = [ { selector.tags = [ "canary" ]; soakMinutes = 5; waitForNeverSeenMinutes = 60; } { selector.all = true; } ];
+    waves = [ { selector.tags = [ "${opts.canaryTag ?? 'canary'}" ]; soakMinutes = 5; waitForNeverSeenMinutes = 60; } { selector.all = true; } ];
     onHealthFailure = "halt";
   };
   disruptionBudgets = [ { selector.tags = [ "db" ]; maxInFlight = 1; } ];

@@ -44,4 +44,10 @@ export interface ActivationBackend {
   switchStatus(handle: SwitchHandle): Promise<SwitchStatus>;
   /** Default health-checks.json location (docs/agent.md "Probes"). */
   defaultHealthChecksPath(): Promise<string>;
+  /**
+   * Names of the failed systemd units (the health gate's systemdFailedUnits
+   * measure), this agent's own switch units excluded; throws when it cannot
+   * tell (the gate probe then fails).
+   */
+  failedUnits(): Promise<string[]>;
 }

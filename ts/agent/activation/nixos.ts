@@ -41,6 +41,19 @@ export interface NixosBackendOptions {
   readonly storeUri?: string | null;
 }
 
+/**
+ * Unit names of `systemctl list-units --state=failed --no-legend --plain`,
+ * without this agent's transient switch units (a failed switch is judged by
+ * the activation, and its unit lingers until reset).
+ */
+export function parseFailedUnits(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((u) => u !== '' && !u.startsWith('nixfleet-switch-'))
+    .sort();
+}
+
 /** Parses `systemctl show -p …` output into a map. */
 export function parseSystemctlShow(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -75,6 +88,22 @@ export function createNixosBackend(options: NixosBackendOptions = {}): Activatio
   return {
     name: 'nixos',
     switchMethod: 'systemd-run-detached',
+    async failedUnits() {
+      const r = await run('systemctl', [
+        'list-units',
+        '--state=failed',
+        '--all',
+        '--no-legend',
+        '--plain',
+        '--full',
+      ]);
+      if (r.exitCode !== 0) {
+        throw new Error(
+          `systemctl list-units exited ${r.exitCode}: ${r.stderr.trim().slice(-200)}`,
+        );
+      }
+      return parseFailedUnits(r.stdout);
+    },
     async currentSystem() {
       try {
         return basename(readlinkSync(currentLink));

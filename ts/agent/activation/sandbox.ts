@@ -5,7 +5,9 @@
 // /bin/sh program (arguments passed positionally, never interpolated) that,
 // like NixOS's activation script, points the current-system link at the new
 // system, runs its bin/switch-to-configuration, and records the exit code.
-// Must never touch anything outside its root.
+// Its failed systemd units are the lines of <root>/run/nixfleet-sandbox/failed-units
+// (absent: none), which a generation's switch-to-configuration or a test
+// writes. Must never touch anything outside its root.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -61,6 +63,20 @@ export function createSandboxBackend(options: SandboxBackendOptions): Activation
   return {
     name: 'sandbox',
     switchMethod: 'sandbox-detached',
+    async failedUnits() {
+      let text: string;
+      try {
+        text = readFileSync(join(root, 'run/nixfleet-sandbox/failed-units'), 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw e;
+      }
+      return text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .sort();
+    },
     async currentSystem() {
       try {
         return basename(readlinkSync(currentLink));

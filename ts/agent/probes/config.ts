@@ -14,11 +14,14 @@ import {
 } from '../../contracts/index.ts';
 import type { ProbeDecl } from '../../core/index.ts';
 import { AgentError } from '../errors.ts';
+import type { HealthGateProbe } from './health-gate.ts';
 
-/** One declared probe with its name. */
-export type ProbeSpec = { readonly name: string } & (
-  HttpProbeResolved | TcpProbeResolved | ExecProbeResolved | EvidenceProbeResolved
-);
+/** One declared probe with its name: from health-checks.json, or the signed health gate. */
+export type ProbeSpec =
+  | ({ readonly name: string } & (
+      HttpProbeResolved | TcpProbeResolved | ExecProbeResolved | EvidenceProbeResolved
+    ))
+  | HealthGateProbe;
 
 /** The loaded probe set. */
 export interface ProbeSet {

@@ -15,14 +15,16 @@ import { splitCommand } from './argv.ts';
 import type { ProbeSpec } from './config.ts';
 import { loadProbeSet } from './config.ts';
 import { signProbeResult, storeEvidence } from './evidence.ts';
+import { gateProbes } from './health-gate.ts';
 import { runProbe, type RunnerContext } from './runners.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nixfleet-probes-'));
 const key = generatePrivateKey('ed25519');
-const ctx = (): RunnerContext => ({
+const ctx = (failed: readonly string[] = []): RunnerContext => ({
   hostname: 'web-01',
   hostPublicKey: key.publicKey,
   memo: new Map(),
+  failedUnits: async () => failed,
 });
 let server: Server;
 let port: number;
@@ -190,5 +192,29 @@ describe('probe runners', () => {
     expect(loadProbeSet(join(dir, 'none.json'), 'web-01')).toMatchObject({ present: false });
     writeFileSync(p, '{"schemaVersion":1');
     expect(() => loadProbeSet(p, 'web-01')).toThrow(/not JSON/);
+  });
+
+  it('health gate: failed units within max pass, above max fail naming them, unknown fails closed', async () => {
+    const [units] = gateProbes({ kind: 'gate', gate: { systemdFailedUnits: { max: 1 } } });
+    expect(units).toMatchObject({ name: 'health-gate-systemd-failed-units', mode: 'enforce' });
+    expect((await runProbe(units!, ctx(['a.service']))).status).toBe('Pass');
+    const over = await runProbe(units!, ctx(['a.service', 'b.service']));
+    expect(over.status).toBe('Fail');
+    expect(over.failureReason).toBe('2 failed systemd unit(s) (max 1): a.service, b.service');
+    const blind = await runProbe(units!, {
+      ...ctx(),
+      failedUnits: () => Promise.reject(new Error('no systemd')),
+    });
+    expect(blind).toMatchObject({ status: 'Fail' });
+    expect(blind.failureReason).toMatch(/cannot list failed systemd units: no systemd/);
+    // A signed condition this agent cannot measure, or an unreadable
+    // manifest, is a probe that always fails, never an absent one.
+    const [unknown] = gateProbes({ kind: 'gate', gate: { systemdFailedUnits: null, cpuLoad: 2 } });
+    expect(unknown?.name).toBe('health-gate-cpu-load');
+    expect((await runProbe(unknown!, ctx())).failureReason).toMatch(/cannot measure it/);
+    const [lost] = gateProbes({ kind: 'unreadable', rolloutId: 'stable@abc1234', reason: 'x' });
+    expect((await runProbe(lost!, ctx())).status).toBe('Fail');
+    expect(gateProbes({ kind: 'gate', gate: {} })).toEqual([]);
+    expect(gateProbes({ kind: 'none' })).toEqual([]);
   });
 });

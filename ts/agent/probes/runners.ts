@@ -1,4 +1,5 @@
-// Probe runners (RFC-0007 §3.2, §6, §7): http, tcp, exec, evidence. Each run
+// Probe runners (RFC-0007 §3.2, §6, §7): http, tcp, exec, evidence, and the
+// signed health gate's conditions (health-gate.ts). Each run
 // yields Pass or Fail; a probe that cannot run (timeout, refused, malformed
 // output) is a Fail with its reason — there is no "error" status. Must never
 // throw and never run a command that is not in health-checks.json.
@@ -14,6 +15,7 @@ import {
 } from '../../trust/index.ts';
 import { splitCommand } from './argv.ts';
 import type { ProbeSpec } from './config.ts';
+import { judgeFailedUnits, type HealthGateProbe } from './health-gate.ts';
 
 /** Result of one probe run. */
 export interface ProbeOutcome {
@@ -31,6 +33,8 @@ export interface RunnerContext {
   readonly hostPublicKey: PublicKey;
   /** Per-probe memory (evidence mtime cache). */
   readonly memo: Map<string, { mtimeMs: number; outcome: ProbeOutcome }>;
+  /** Names of the host's failed systemd units (the backend's measure); throws when it cannot tell. */
+  readonly failedUnits: () => Promise<readonly string[]>;
 }
 
 const pass = (output: Record<string, unknown>): ProbeOutcome => ({
@@ -108,6 +112,20 @@ function runExec(p: Extract<ProbeSpec, { kind: 'exec' }>): Promise<ProbeOutcome>
       },
     );
   });
+}
+
+async function runHealthGate(p: HealthGateProbe, ctx: RunnerContext): Promise<ProbeOutcome> {
+  const c = p.condition;
+  if ('unmeasurable' in c) return fail(c.unmeasurable, { field: c.field });
+  let units: readonly string[];
+  try {
+    units = await ctx.failedUnits();
+  } catch (e) {
+    return fail(`cannot list failed systemd units: ${(e as Error).message}`, { field: c.field });
+  }
+  const verdict = judgeFailedUnits(units, c.max);
+  const output = { field: c.field, max: c.max, failedUnits: units.slice(0, 20) };
+  return verdict.ok ? pass(output) : fail(verdict.reason, output);
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -196,6 +214,8 @@ export async function runProbe(p: ProbeSpec, ctx: RunnerContext): Promise<ProbeO
         return await runExec(p);
       case 'evidence':
         return runEvidence(p, ctx);
+      case 'health-gate':
+        return await runHealthGate(p, ctx);
     }
   } catch (e) {
     return fail(`probe crashed: ${(e as Error).message}`);

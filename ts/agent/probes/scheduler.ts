@@ -10,6 +10,7 @@ import type { PrivateKey } from '../../trust/index.ts';
 import type { Clock } from '../clock.ts';
 import { isAgentError } from '../errors.ts';
 import { loadProbeSet, topologyOf, type ProbeSpec } from './config.ts';
+import { gateProbes, type GateSource } from './health-gate.ts';
 import { signProbeResult, storeEvidence, type ProbeEvidence } from './evidence.ts';
 import { runProbe, type RunnerContext } from './runners.ts';
 
@@ -27,6 +28,10 @@ export interface ProbeSchedulerOptions {
   readonly context: () => { readonly rolloutId: string | null; readonly generation: string | null };
   /** Feeds the reducer. */
   readonly post: (event: LocalHostEvent) => void;
+  /** The signed health gate of the current rollout (its conditions run as enforce probes). */
+  readonly healthGate: () => GateSource;
+  /** The backend's failed systemd units (the gate's measure). */
+  readonly failedUnits: () => Promise<readonly string[]>;
 }
 
 /** Runs the declared probes and signs what they observe. */
@@ -66,8 +71,13 @@ export class ProbeScheduler {
     const path = await this.opts.configPath();
     let probes: readonly ProbeSpec[];
     try {
-      const set = loadProbeSet(path, this.opts.hostname);
-      if (!set.present) log.warn({ path }, 'no health-checks file: declaring an empty probe set');
+      const loaded = loadProbeSet(path, this.opts.hostname);
+      if (!loaded.present)
+        log.warn({ path }, 'no health-checks file: declaring an empty probe set');
+      // The signed gate's conditions join the declared set: the CP sees them
+      // in the topology, and they fail the wave like any enforce probe.
+      const gate = gateProbes(this.opts.healthGate());
+      const set = { ...loaded, probes: [...loaded.probes, ...gate] };
       probes = set.probes;
       if (options.declare) {
         this.opts.post({
@@ -98,6 +108,7 @@ export class ProbeScheduler {
       hostname: this.opts.hostname,
       hostPublicKey: this.opts.hostKey.publicKey,
       memo: this.memo,
+      failedUnits: this.opts.failedUnits,
     };
     while (!signal.aborted) {
       const outcome = await runProbe(spec, ctx);

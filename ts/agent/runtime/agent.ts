@@ -19,6 +19,7 @@ import { CpApi } from '../http/cp-api.ts';
 import { H2Client, type TlsMaterial } from '../http/h2-client.ts';
 import { createLogger } from '../log.ts';
 import { readBootId } from '../probes/evidence.ts';
+import { gateOfRollout } from '../probes/health-gate.ts';
 import { ProbeScheduler } from '../probes/scheduler.ts';
 import { Outbox } from '../queue/outbox.ts';
 import { StateStore } from '../state/store.ts';
@@ -163,6 +164,8 @@ export async function startAgent(
       generation: loop?.snapshot.record?.currentClosure ?? null,
     }),
     post,
+    healthGate: () => gateOfRollout(store, loop?.snapshot.record?.rolloutId ?? null),
+    failedUnits: () => backend.failedUnits(),
   });
   const activation = new ActivationWorker({
     backend,

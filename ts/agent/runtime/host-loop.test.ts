@@ -65,6 +65,9 @@ class FakeBackend implements ActivationBackend {
   async defaultHealthChecksPath() {
     return '/nonexistent/health-checks.json';
   }
+  async failedUnits(): Promise<string[]> {
+    return [];
+  }
 }
 
 class FakeProbes implements ProbeControl {

@@ -153,7 +153,6 @@ function formatSummary(s: ReleaseSummary, releaseDir: string): string {
     lines.push(`not in any wave (no rollout): ${s.unwavedHosts.join(', ')}`);
   if (s.droppedPins.length > 0) lines.push(`expired pins dropped: ${s.droppedPins.join(', ')}`);
   if (s.prunedNonces > 0) lines.push(`expired bootstrap nonces pruned: ${s.prunedNonces}`);
-  for (const w of s.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -5,23 +5,28 @@ import { fileURLToPath } from 'node:url';
 import { validateContract, formatIssues } from '../../contracts/index.ts';
 import { nixEvalJson, runNix } from '../../nix/index.ts';
 import { ReleaseError } from './errors.ts';
-import type { EvaluatedFleet } from './project.ts';
+import type { FleetProjection } from './project.ts';
 
 const EVAL_NIX = fileURLToPath(new URL('../../../lib/release/eval.nix', import.meta.url));
+const PROJECT_NIX = fileURLToPath(new URL('../../../lib/release/project.nix', import.meta.url));
 
 /** Where the fleet comes from. */
 export type FleetSource =
   | { readonly kind: 'fleet-file'; readonly file: string }
   | { readonly kind: 'flake'; readonly dir: string };
 
-/** Evaluates the fleet into what the release projects; eval errors carry Nix's message and the fleet path. */
+/**
+ * Evaluates the fleet into what the release projects (or only its
+ * diagnostics, when a safety-relevant warning refuses it); eval errors carry
+ * Nix's message and the fleet path.
+ */
 export async function evaluateFleet(
   source: FleetSource,
   timeoutMs = 600_000,
-): Promise<EvaluatedFleet> {
+): Promise<FleetProjection> {
   const r =
     source.kind === 'fleet-file'
-      ? await nixEvalJson<EvaluatedFleet>(EVAL_NIX, {
+      ? await nixEvalJson<FleetProjection>(EVAL_NIX, {
           attr: 'summary',
           extraArgs: ['--argstr', 'fleetFile', source.file],
           timeoutMs,
@@ -35,6 +40,7 @@ export async function evaluateFleet(
       { context: { where } },
     );
   }
+  if (r.value.blocked) return r.value;
   const check = validateContract('fleet-resolved', r.value.resolved);
   if (!check.ok) {
     throw new ReleaseError(
@@ -48,15 +54,14 @@ export async function evaluateFleet(
 async function runFlakeEval(
   dir: string,
   timeoutMs: number,
-): ReturnType<typeof nixEvalJson<EvaluatedFleet>> {
-  // --impure: the projection imports this project's selector algebra by path.
-  const selectors = fileURLToPath(new URL('../../../lib/mk-fleet/selectors.nix', import.meta.url));
-  const apply = `fleet: let s = import ${selectors}; r = fleet.resolved; i = s.mkIndex r.hosts; in { resolved = r; revocations = fleet.revocations.revocations or fleet.revocations; bootstrapNonces = fleet.bootstrapNonces.bootstrapNonces or fleet.bootstrapNonces; budgetHosts = map (b: builtins.attrNames (s.resolve i b.selector)) r.disruptionBudgets; warnings = fleet.warnings or [ ]; }`;
+): ReturnType<typeof nixEvalJson<FleetProjection>> {
+  // --impure: the projection is this project's lib/release/project.nix, by path.
+  const apply = `fleet: import ${PROJECT_NIX} fleet`;
   const r = await runNix('nix', ['eval', '--json', '--impure', `${dir}#fleet`, '--apply', apply], {
     timeoutMs,
   });
   if (!r.ok) return r;
-  return { ok: true, value: JSON.parse(r.value) as EvaluatedFleet, stderr: r.stderr };
+  return { ok: true, value: JSON.parse(r.value) as FleetProjection, stderr: r.stderr };
 }
 
 /** Builds one host's toplevel; returns its store path. */

@@ -1,4 +1,5 @@
-// `nixfleet release`, the CI side of the trust flow: evaluate → drop expired
+// `nixfleet release`, the CI side of the trust flow: evaluate → print the
+// fleet's warnings, refuse unaccepted safety-relevant ones → drop expired
 // pins → build each host's toplevel (pin-aware) → push hook per closure →
 // inject closureHash → stamp meta → canonicalise → sign hook → smoke verify →
 // one rollout manifest per channel, signed → revocations and bootstrap-nonces
@@ -19,6 +20,7 @@ import {
   type TrustConfig,
   type VerifyResult,
 } from '../../trust/index.ts';
+import { checkDiagnostics } from './diagnostics.ts';
 import { ReleaseError } from './errors.ts';
 import { pushClosure, signWithHook } from './hooks.ts';
 import { buildHost, evaluateFleet, type FleetSource } from './nix-steps.ts';
@@ -118,7 +120,18 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
   log(
     `evaluating ${opts.source.kind === 'fleet-file' ? opts.source.file : `${opts.source.dir}#fleet`}`,
   );
-  const fleet = await evaluateFleet(opts.source);
+  const evaluated = await evaluateFleet(opts.source);
+  // Before any build: warnings print here, and unaccepted safety ones refuse.
+  checkDiagnostics(evaluated.diagnostics, log);
+  if (evaluated.blocked) {
+    // mkFleet and the release classify alike; this only guards a fleet built
+    // by another library version that blocks without saying why.
+    throw new ReleaseError(
+      'RELEASE_ERR_UNACCEPTED_WARNING',
+      'mkFleet refused the fleet for a safety-relevant warning. Fix: run nix-instantiate --eval -A resolved on the fleet to see it.',
+    );
+  }
+  const fleet = evaluated;
   const { resolved, dropped } = dropExpiredPins(fleet.resolved, opts.now);
   for (const h of dropped) log(`pin of ${h} expired: building from the release commit`);
 

@@ -12,6 +12,7 @@ import type {
   RolloutManifest,
 } from '../../contracts/index.ts';
 import { formatTimestamp, parseTimestamp } from '../../trust/index.ts';
+import type { FleetDiagnostic } from './diagnostics.ts';
 
 /** What the Nix evaluation of a fleet hands the release step. */
 export interface EvaluatedFleet {
@@ -21,7 +22,16 @@ export interface EvaluatedFleet {
   /** Covered hosts of `resolved.disruptionBudgets[i]`, sorted. */
   readonly budgetHosts: readonly (readonly string[])[];
   readonly warnings: readonly string[];
+  readonly diagnostics: readonly FleetDiagnostic[];
 }
+
+/**
+ * What lib/release/project.nix yields: the fleet, or only its diagnostics
+ * when an unaccepted safety-relevant warning refuses it.
+ */
+export type FleetProjection =
+  | ({ readonly blocked: false } & EvaluatedFleet)
+  | { readonly blocked: true; readonly diagnostics: readonly FleetDiagnostic[] };
 
 /** The signing envelope every artifact of one release shares. */
 export interface ReleaseStamp {

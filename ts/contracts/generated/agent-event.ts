@@ -222,7 +222,7 @@ export interface ProbeTopologyDeclaredEvent {
     /**
      * Probe kind.
      */
-    kind: 'http' | 'tcp' | 'exec' | 'evidence';
+    kind: 'http' | 'tcp' | 'exec' | 'evidence' | 'health-gate';
     /**
      * Probe mode.
      */

@@ -2,6 +2,12 @@
 
 export interface FleetInput {
   /**
+   * Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings).
+   */
+  acceptWarnings?: {
+    [k: string]: string;
+  };
+  /**
    * Allowlist of bootstrap-token nonces (signed sidecar).
    */
   bootstrapNonces?: {
@@ -99,10 +105,6 @@ export interface FleetInput {
        * Commit pin for every host of the channel (host and tag pins win).
        */
       pin?: null | PinInput;
-      /**
-       * Reconcile interval, in minutes.
-       */
-      reconcileIntervalMinutes?: number;
       /**
        * Name of the rollout policy (a key of rolloutPolicies).
        */
@@ -290,12 +292,7 @@ export interface FleetInput {
        * Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.
        */
       allowNoEnforceProbes?: boolean;
-      /**
-       * Health gate settings carried into the manifest.
-       */
-      healthGate?: {
-        [k: string]: unknown;
-      };
+      healthGate?: HealthGateInput;
       /**
        * What agents do on sustained enforce-probe failure.
        */
@@ -551,4 +548,15 @@ export interface Selector {
    * Selects hosts carrying any of these tags.
    */
   tagsAny?: string[];
+}
+export interface HealthGateInput {
+  /**
+   * Failed-units gate; null or absent: no such gate.
+   */
+  systemdFailedUnits?: null | {
+    /**
+     * Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).
+     */
+    max: number;
+  };
 }

@@ -43,10 +43,6 @@ export interface FleetResolved {
        */
       freshnessWindow: number;
       /**
-       * Reconcile interval (minutes).
-       */
-      reconcileIntervalMinutes: number;
-      /**
        * Rollout policy name.
        */
       rolloutPolicy: string;
@@ -128,12 +124,7 @@ export interface FleetResolved {
    */
   rolloutPolicies: {
     [k: string]: {
-      /**
-       * Health gate.
-       */
-      healthGate: {
-        [k: string]: unknown;
-      };
+      healthGate: HealthGate;
       /**
        * Failure policy.
        */
@@ -263,5 +254,17 @@ export interface ArtifactMeta {
    * When CI signed the artifact (freshness is measured from it).
    */
   signedAt: null | string;
+  [k: string]: unknown;
+}
+export interface HealthGate {
+  /**
+   * Failed-units gate; null or absent: no such gate.
+   */
+  systemdFailedUnits?: null | {
+    /**
+     * Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).
+     */
+    max: number;
+  };
   [k: string]: unknown;
 }

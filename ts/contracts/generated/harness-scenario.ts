@@ -25,6 +25,10 @@ export interface HarnessScenario {
        */
       default?: {
         /**
+         * Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.
+         */
+        failedUnits?: string[];
+        /**
          * Whether the host's enforce probe (an exec probe rendered into the closure) passes.
          */
         probe?: 'pass' | 'fail';
@@ -50,6 +54,10 @@ export interface HarnessScenario {
        */
       hosts?: {
         [k: string]: {
+          /**
+           * Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.
+           */
+          failedUnits?: string[];
           /**
            * Whether the host's enforce probe (an exec probe rendered into the closure) passes.
            */

@@ -38,7 +38,7 @@ export interface ProbePayload {
   /**
    * Probe kind.
    */
-  kind: 'http' | 'tcp' | 'exec' | 'evidence';
+  kind: 'http' | 'tcp' | 'exec' | 'evidence' | 'health-gate';
   /**
    * Probe mode.
    */

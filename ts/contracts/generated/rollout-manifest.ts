@@ -44,12 +44,7 @@ export interface RolloutManifest {
    * Maximum age of this manifest, in minutes (the channel's window).
    */
   freshnessWindow: number;
-  /**
-   * Health gate of the channel's policy.
-   */
-  healthGate: {
-    [k: string]: unknown;
-  };
+  healthGate: HealthGate;
   /**
    * Hosts of the rollout, sorted by hostname.
    */
@@ -130,6 +125,18 @@ export interface NormalizedSelector {
    * Selects hosts carrying any of these tags.
    */
   tagsAny: string[];
+}
+export interface HealthGate {
+  /**
+   * Failed-units gate; null or absent: no such gate.
+   */
+  systemdFailedUnits?: null | {
+    /**
+     * Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).
+     */
+    max: number;
+  };
+  [k: string]: unknown;
 }
 export interface ArtifactMeta {
   /**

@@ -38,7 +38,6 @@ mkFleet {
       rolloutPolicy = "one-by-one";
       freshnessWindow = 2880;
       signingIntervalMinutes = 120;
-      reconcileIntervalMinutes = 15;
     };
     agents = {
       rolloutPolicy = "canary";
@@ -47,7 +46,6 @@ mkFleet {
     edge = {
       rolloutPolicy = "all-at-once";
       freshnessWindow = 20160;
-      reconcileIntervalMinutes = 10080;
     };
   };
   rolloutPolicies = {

@@ -1,7 +1,8 @@
 # Disruption budgets: selectors carried through normalised (resolved later,
 # per rollout), maxInFlight xor maxInFlightPct, and the two budget warnings:
-# a selector covering no host, and a budget needing more than 50 sequential
-# batches (117 non-etcd workers, maxInFlight = 2 -> 59 batches).
+# a selector covering no host (safety-relevant, accepted here), and a budget
+# needing more than 50 sequential batches (117 non-etcd workers,
+# maxInFlight = 2 -> 59 batches; advisory).
 { mkFleet, ... }:
 let
   s = import ../support.nix;
@@ -23,6 +24,7 @@ mkFleet {
     freshnessWindow = 1440;
   };
   rolloutPolicies.all-at-once.strategy = "all-at-once";
+  acceptWarnings."empty-budget:disruptionBudgets[3]" = "gpu hosts join next quarter";
   disruptionBudgets = [
     {
       selector.tags = [ "etcd" ];
