@@ -11,6 +11,7 @@ import {
   RID,
   rollout,
   rolloutsDoc,
+  wave,
 } from './support/fleet-fixtures.ts';
 import { makeTestPki, type TestPki } from './support/pki.ts';
 import { runOp } from './support/run.ts';
@@ -186,10 +187,11 @@ describe('nixfleet rollout', () => {
 });
 
 describe('nixfleet watch without a TTY', () => {
-  it('--once prints one frame of the current rollout', async () => {
+  it('--once prints one frame of the current rollout (exit 1: not every host converged yet)', async () => {
     cp.setRoutes(routesOf(midRollout()));
     const r = await runOp(['watch', '--once', ...flags()]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('— stable@3f2a9c1d Active, 2/4 targeted hosts converged');
     expect(r.stdout).toContain('stable@3f2a9c1d  Active');
     expect(r.stdout).toContain('▸ wave 1');
     expect(r.stdout).toContain('tags=etcd  1/1 in flight  (saturated)');
@@ -221,7 +223,7 @@ describe('nixfleet watch without a TTY', () => {
   it('--json: one document with --once, else a JSON line per change ending with the rollout', async () => {
     cp.setRoutes(routesOf(midRollout()));
     const once = await runOp(['watch', RID, '--once', '--json', ...flags()]);
-    expect(once.code).toBe(0);
+    expect(once.code).toBe(1);
     const doc = JSON.parse(once.stdout) as {
       rolloutId: string;
       rollout: { state: string };
@@ -254,17 +256,25 @@ describe('nixfleet watch without a TTY', () => {
     expect(states).toEqual(['Active', 'Reverted']);
   });
 
-  it('exits 0 once a rollout reached Terminal, 4 for an unknown id, 3 when the CP goes away', async () => {
-    cp.setRoutes(
+  it('exits 0 once a rollout reached Terminal with every host converged, 4 for an unknown id, 3 when the CP goes away', async () => {
+    const terminal = (converged: number): Routes =>
       routesOf(midRollout(), {
         '/v1/rollouts': {
           json: rolloutsDoc([
-            rollout({ state: 'Terminal', currentWave: null, terminalAt: ago(1) }),
+            rollout({
+              state: 'Terminal',
+              currentWave: null,
+              terminalAt: ago(1),
+              waves: [wave(0, { hosts: 1, converged: 1 }), wave(1, { hosts: 3, converged })],
+            }),
           ]),
         },
-      }),
-    );
+      });
+    cp.setRoutes(terminal(3));
     expect((await runOp(['watch', RID, ...flags()])).code).toBe(0);
+    // Terminal with a member skipped (never seen, offline): not every targeted host converged.
+    cp.setRoutes(terminal(2));
+    expect((await runOp(['watch', RID, ...flags()])).code).toBe(1);
     const unknown = await runOp(['watch', 'stable@ffff', '--once', ...flags()]);
     expect(unknown.code).toBe(4);
     expect(unknown.stdout).toContain('Rollout stable@ffff is not known');

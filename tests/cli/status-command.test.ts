@@ -85,14 +85,15 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     expect((await runOp(['status', '--json', ...flags()])).code).toBe(1);
   });
 
-  it('empty fleet exits 0', async () => {
+  it('an empty fleet checked nothing: exit 1', async () => {
     cp.setRoutes({
       '/v1/hosts': { json: hostsDoc([]) },
       '/v1/rollouts': { json: rolloutsDoc([]) },
     });
     const r = await runOp(['status', ...flags()]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain('No hosts');
+    expect(r.stdout).toContain('✗ needs attention: 1 no hosts');
   });
 
   it('a contract-violating body is exit 5 with the offending path', async () => {
@@ -273,8 +274,10 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
       },
     });
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    // No verified artifact: nothing the hosts run can be judged current, so exit 1.
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain('no verified artifact');
     expect(r.stdout).toMatch(/etcd-2\s+! stale\s+channel artifact stale/);
+    expect(r.stdout).toContain('1 artifact stale (stable)');
   });
 });

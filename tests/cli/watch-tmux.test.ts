@@ -87,7 +87,7 @@ describe.skipIf(!hasTmux)('nixfleet watch in tmux against the real CP', () => {
   });
   afterAll(async () => cp?.t.close());
 
-  it('the live view shows waves, hosts and decisions, and q quits with exit 0', async () => {
+  it('the live view shows waves, hosts and decisions, and q mid-rollout quits with exit 1', async () => {
     const c = cp as RolloutCp;
     // The CP's read routes answer the api-* contracts; if that ever regresses this fails.
     expect(await c.conforms()).toBe(true);
@@ -100,7 +100,10 @@ describe.skipIf(!hasTmux)('nixfleet watch in tmux against the real CP', () => {
       expect(screen).toMatch(/h-001\s+Queued/);
       expect(screen).toContain('q to quit');
       term.keys('q');
-      expect(await term.until((s) => s.includes('EXIT='))).toContain('EXIT=0');
+      // Quit before every targeted host converged: the verdict line says so, exit 1.
+      const last = await term.until((s) => s.includes('EXIT='));
+      expect(last).toContain('0/3 targeted hosts converged');
+      expect(last).toContain('EXIT=1');
     } finally {
       term.close();
     }

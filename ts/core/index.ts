@@ -30,6 +30,8 @@ export type {
 } from './host/types.ts';
 export { HOST_STATES, parseOnHealthFailure } from './host/types.ts';
 export { step, foldHost } from './host/step.ts';
+export type { ReplayAsk } from './host/reannounce.ts';
+export { reannounceDue } from './host/reannounce.ts';
 export { hostInvariantViolations } from './host/invariants.ts';
 export type { ConvergenceBlock } from './host/probes.ts';
 export { convergenceBlock, soakEndsAt } from './host/probes.ts';

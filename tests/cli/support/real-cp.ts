@@ -21,21 +21,12 @@ export interface RolloutCp {
 }
 
 /**
- * Starts the CP with three hosts in two waves and puts h-000 (wave 0) in
- * flight: heartbeats, a planner tick, the dispatch, DispatchAck,
- * ActivationStarted and ActivationComplete — the wire events a real agent sends.
+ * Client flags for an operator certificate (`alice`) minted by `nixfleet
+ * mint-operator-cert` from the test CP's own fleet CA.
  *
- * @example const cp = await startRolloutCp(); … await cp.t.close();
+ * @example const flags = await operatorFlags(t); await runOp(['status', ...flags]);
  */
-export async function startRolloutCp(commit: string): Promise<RolloutCp> {
-  const t = await startTestCp({
-    release: {
-      hosts: hostsIn([1, 2]),
-      soakMinutes: [30, 0],
-      ciCommit: commit,
-      signedAt: rfc3339(),
-    },
-  });
+export async function operatorFlags(t: TestCp): Promise<string[]> {
   const out = mkdtempSync(join(tmpdir(), 'nixfleet-realcp-'));
   const cert = join(out, 'op.pem');
   const key = join(out, 'op.key');
@@ -66,6 +57,26 @@ export async function startRolloutCp(commit: string): Promise<RolloutCp> {
     '--client-key',
     key,
   ];
+  return flags;
+}
+
+/**
+ * Starts the CP with three hosts in two waves and puts h-000 (wave 0) in
+ * flight: heartbeats, a planner tick, the dispatch, DispatchAck,
+ * ActivationStarted and ActivationComplete — the wire events a real agent sends.
+ *
+ * @example const cp = await startRolloutCp(); … await cp.t.close();
+ */
+export async function startRolloutCp(commit: string): Promise<RolloutCp> {
+  const t = await startTestCp({
+    release: {
+      hosts: hostsIn([1, 2]),
+      soakMinutes: [30, 0],
+      ciCommit: commit,
+      signedAt: rfc3339(),
+    },
+  });
+  const flags = await operatorFlags(t);
   const agents = await Promise.all(
     ['h-000', 'h-001', 'h-002'].map(async (h) => new SimAgent(h, await t.client(h))),
   );

@@ -293,7 +293,12 @@ export class HostLoop {
     const now = this.o.clock.now();
     const r = step(before, event, now, this.policy(this.snap.onHealthFailure));
     if (!r.ok) {
-      this.o.log.debug({ event: event.kind, code: r.code, why: r.message }, 'event not applicable');
+      // A refused re-announcement leaves the CP without this host's state: say so.
+      const loud = event.kind === 'LocalReannounce' && r.code !== 'CORE_ERR_DUPLICATE_SEQ';
+      this.o.log[loud ? 'warn' : 'debug'](
+        { event: event.kind, code: r.code, why: r.message },
+        'event not applicable',
+      );
       return;
     }
     if (r.state === before && r.effects.length === 0) return;

@@ -1,9 +1,10 @@
 // The heartbeat worker (RFC-0005 §4.3): every interval posts liveness and
 // drift-detection data; answers the CP's X-Nixfleet-Replay-From by re-queuing
-// journaled events; warns (and only warns) when the CP has been unreachable
+// journaled events, or, with none left, by asking the reducer to re-announce
+// (core host/reannounce.ts); warns (and only warns) when the CP has been unreachable
 // past the offline grace period (RFC-0003 §8). Must never change state.
 import type { Logger } from 'pino';
-import { toRfc3339 } from '../../core/index.ts';
+import { reannounceDue, toRfc3339 } from '../../core/index.ts';
 import type { ActivationBackend } from '../activation/backend.ts';
 import type { Clock } from '../clock.ts';
 import type { AgentConfig } from '../config/config.ts';
@@ -29,11 +30,12 @@ export async function heartbeatOnce(o: HeartbeatOptions, signal?: AbortSignal): 
   const now = clock.now();
   const snap = loop.snapshot;
   try {
+    const current = await o.backend.currentSystem();
     const replay = await o.api.postHeartbeat(
       {
         hostname: o.config.machineId,
         agent_version: o.config.agentVersion,
-        current_closure: await o.backend.currentSystem(),
+        current_closure: current,
         uptime_secs: Math.max(0, Math.floor((now - o.startedAt) / 1000)),
         last_event_seq_by_rollout: { ...snap.lastSeqByRollout },
         at: toRfc3339(now),
@@ -46,8 +48,22 @@ export async function heartbeatOnce(o: HeartbeatOptions, signal?: AbortSignal): 
       for (const [rollout, seq] of replay) {
         const id = rollout ?? snap.record?.rolloutId ?? null;
         if (id === null) continue;
+        const journaled = o.outbox.journal(id, seq);
         const n = o.outbox.replay(id, seq);
         log.info({ rolloutId: id, afterSeq: seq, events: n }, 'replaying events on CP request');
+        const queued = o.outbox.pending().filter((e) => e.rollout_id === id && e.seq > seq);
+        const replayable = [...journaled, ...queued].map((e) => ({ seq: e.seq, kind: e.kind }));
+        const record = loop.snapshot.record;
+        const ask = { record, rolloutId: id, afterSeq: seq, replayable };
+        if (record !== null && reannounceDue(ask)) {
+          // Nothing left to replay: the reducer decides what can be re-announced.
+          loop.postHost({
+            kind: 'LocalReannounce',
+            observed: current,
+            basisSeq: record.lastEventSeq,
+            at: clock.now(),
+          });
+        }
       }
     }
     return true;

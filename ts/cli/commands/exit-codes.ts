@@ -4,8 +4,9 @@
 /**
  * `ok` 0: verified / done / the fleet is healthy.
  * `rejected` 1: a verification failed, the input is not JSON (canonicalize),
- * or — for the operator views — a rollout failed or reverted, or a host is
- * Failed or quarantined.
+ * or — for the operator views — the verdict needs attention (status/verdict.ts):
+ * a host never seen, offline or failed, a stale artifact, a failed rollout, or
+ * (watch) a targeted host that did not converge.
  * `error` 2: bad arguments, missing or malformed config, unreadable files,
  * unusable trust file or key — nothing was checked.
  * `unreachable` 3: the control plane could not be reached (connection,

@@ -5,8 +5,9 @@
 // quarantined or a channel's rollout failed, 3/4/5 when the CP could not
 // answer (docs/operators.md).
 import type { Command } from 'commander';
-import { channelFreshness, isFailureLabel } from '../status/labels.ts';
-import { FAILED_ROLLOUT_STATES, loadFleet, type FleetSnapshot } from '../status/snapshot.ts';
+import { channelFreshness } from '../status/labels.ts';
+import { loadFleet, type FleetSnapshot } from '../status/snapshot.ts';
+import { fleetVerdict } from '../status/verdict.ts';
 import { parseDuration } from '../duration.ts';
 import { runLive } from '../views/run-live.tsx';
 import { classifyHosts, StatusView } from '../views/StatusView.tsx';
@@ -33,18 +34,13 @@ export interface StatusOptions extends ClientFlags {
 }
 
 /**
- * The exit code a fleet snapshot stands for: 1 when any host is Failed or
- * quarantined, or any channel's active rollout is Failed/Reverted.
+ * The exit code a fleet snapshot stands for: 0 when {@link fleetVerdict} is
+ * healthy, 1 when it needs attention.
  *
  * @example fleetExitCode(snapshot) // 0
  */
 export function fleetExitCode(snapshot: FleetSnapshot): ExitCode {
-  if (classifyHosts(snapshot).some((c) => isFailureLabel(c.status.label))) return EXIT.rejected;
-  const active = new Set(snapshot.channels.map((c) => c.activeRollout).filter((r) => r !== null));
-  const failed = snapshot.rollouts.rollouts.some(
-    (r) => active.has(r.rolloutId) && FAILED_ROLLOUT_STATES.has(r.state),
-  );
-  return failed ? EXIT.rejected : EXIT.ok;
+  return fleetVerdict(snapshot).healthy ? EXIT.ok : EXIT.rejected;
 }
 
 /**
@@ -70,6 +66,7 @@ export function statusJson(snapshot: FleetSnapshot): unknown {
       };
     }),
     rollouts: snapshot.rollouts.rollouts,
+    verdict: fleetVerdict(snapshot),
   };
 }
 
@@ -147,7 +144,7 @@ export function registerStatus(program: Command, ctx: OperatorCtx): void {
     program
       .command('status')
       .description(
-        'fleet table: status label per host, channels with rollout, wave progress and artifact age (exit 1 when a host or rollout failed)',
+        'fleet table: status label per host, channels with rollout, wave progress and artifact age (exit 1 when a host is never seen, offline or failed, or a rollout failed)',
       )
       .option('--json', 'print the hosts document with labels, channels and rollouts as JSON')
       .option('--no-color', 'no colour (also: NO_COLOR)')

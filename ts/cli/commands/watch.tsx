@@ -2,11 +2,14 @@
 // per-host state with time in state, budgets in flight, recent decisions
 // with reasons. On a TTY it is an Ink app (q or Ctrl-C quits); otherwise it
 // prints a plain frame whenever the rollout changes. Either way it ends by
-// itself once the rollout has ended: exit 0 Terminal/Superseded, 1
-// Failed/Reverted, 3/4/5 when the CP stopped answering.
+// itself once the rollout has ended, with the verdict line: exit 0 only when
+// every host the rollout targets converged in it (status/verdict.ts), 1
+// otherwise (failed, reverted, hosts skipped, or still in progress when the
+// view was quit), 4 for an unknown id, 3/4/5 when the CP stopped answering.
 import type { Command } from 'commander';
 import { parseDuration } from '../duration.ts';
 import { ENDED_ROLLOUT_STATES, loadRollout, type RolloutSnapshot } from '../status/snapshot.ts';
+import { rolloutVerdict, type Verdict } from '../status/verdict.ts';
 import { runLive } from '../views/run-live.tsx';
 import { RolloutView, rolloutHostLines } from '../views/RolloutView.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -21,7 +24,7 @@ import {
   type ClientFlags,
   type OperatorCtx,
 } from './operator-context.ts';
-import { checkRolloutId, rolloutExitCode } from './rollout.tsx';
+import { checkRolloutId } from './rollout.tsx';
 
 /** Options of {@link watchCommand}. */
 export interface WatchOptions extends ClientFlags {
@@ -47,6 +50,7 @@ export function watchJson(s: RolloutSnapshot): {
   readonly hosts: ReturnType<typeof rolloutHostLines>;
   readonly decisions: RolloutSnapshot['decisions'];
   readonly pacing: RolloutSnapshot['pacing'];
+  readonly verdict: Verdict;
 } {
   return {
     rolloutId: s.rollout?.rolloutId ?? s.requested,
@@ -54,6 +58,7 @@ export function watchJson(s: RolloutSnapshot): {
     hosts: rolloutHostLines(s),
     decisions: s.decisions,
     pacing: s.pacing,
+    verdict: rolloutVerdict(s),
   };
 }
 
@@ -81,7 +86,16 @@ export async function watchCommand(
       loadRollout(client, requested, signal ? { now, signal } : { now });
     const done = (s: RolloutSnapshot): boolean => !opts.keepOpen && rolloutEnded(s);
     const codeOf = (s: RolloutSnapshot): ExitCode =>
-      s.rollout === null && requested !== null ? EXIT.refused : rolloutExitCode(s.rollout?.state);
+      s.rollout === null && requested !== null
+        ? EXIT.refused
+        : rolloutVerdict(s).healthy
+          ? EXIT.ok
+          : EXIT.rejected;
+    // The text views end with the verdict, so the exit code is never a surprise.
+    const closing = (s: RolloutSnapshot): ExitCode => {
+      if (s.rollout !== null) ctx.io.stdout(`${rolloutVerdict(s).summary}\n`);
+      return codeOf(s);
+    };
     let snap = await load();
     if (opts.json) {
       if (opts.once) {
@@ -119,7 +133,7 @@ export async function watchCommand(
         now,
       });
       if (out.lastError !== null) throw out.lastError;
-      return codeOf(out.last);
+      return closing(out.last);
     }
     // Plain text: a frame now and whenever the rollout changes.
     const width = viewWidth(ctx);
@@ -127,7 +141,7 @@ export async function watchCommand(
       printView(ctx, <RolloutView snapshot={s} width={width} color={false} />, width);
     if (opts.once) {
       frame(snap);
-      return codeOf(snap);
+      return closing(snap);
     }
     snap = await followPlain(ctx, {
       initial: snap,
@@ -136,7 +150,7 @@ export async function watchCommand(
       intervalMs,
       isDone: done,
     });
-    return codeOf(snap);
+    return closing(snap);
   });
 }
 
@@ -150,7 +164,7 @@ export function registerWatch(program: Command, ctx: OperatorCtx): void {
     program
       .command('watch')
       .description(
-        'live view of a rollout (default: the one in progress): waves, hosts, budgets, decisions; ends with the rollout (exit 1 if it failed)',
+        'live view of a rollout (default: the one in progress): waves, hosts, budgets, decisions; ends with the rollout (exit 0 only when every targeted host converged)',
       )
       .argument('[rollout-id]', 'e.g. stable@3f2a9c1d')
       .option('--interval <duration>', 'refresh interval', '2s')

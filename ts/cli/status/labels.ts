@@ -5,6 +5,7 @@
 import type { ApiChannel, ApiHosts } from '../../contracts/index.ts';
 import { parseTimestamp } from '../../trust/index.ts';
 import { formatAge, formatMinutes } from '../duration.ts';
+import type { FleetSnapshot } from './snapshot.ts';
 
 /** One row of GET /v1/hosts. */
 export type HostRow = ApiHosts['hosts'][number];
@@ -171,4 +172,26 @@ export function pinMarker(host: HostRow): string {
 /** True for labels that make `status` exit non-zero. */
 export function isFailureLabel(label: StatusLabel): boolean {
   return label === 'Failed' || label === 'Quarantined';
+}
+
+/** A host with its classification. */
+export interface ClassifiedHost {
+  readonly host: HostRow;
+  readonly status: HostStatus;
+}
+
+/**
+ * Classifies every host of a snapshot (shared by the table, `status --json`
+ * and the exit code, so the printed and the returned labels are the same).
+ *
+ * @example classifyHosts(snapshot).filter((c) => c.status.label === 'Failed')
+ */
+export function classifyHosts(snapshot: FleetSnapshot): ClassifiedHost[] {
+  const stale = new Map(
+    snapshot.channels.map((c) => [c.name, channelFreshness(c, snapshot.now).stale]),
+  );
+  return snapshot.hosts.hosts.map((host) => ({
+    host,
+    status: hostStatus(host, { now: snapshot.now, channelStale: stale.get(host.channel) ?? false }),
+  }));
 }

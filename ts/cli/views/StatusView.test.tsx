@@ -29,7 +29,9 @@ describe('StatusView screens', () => {
     expect(frame(<StatusView snapshot={snap} width={100} color={false} />)).toMatchInlineSnapshot(`
       "NixFleet https://cp.test:8443 · 0 hosts
       No hosts: the control plane has no verified fleet.resolved with hosts yet (check \`nixfleet release\`
-      and the CP log)."
+      and the CP log).
+
+      ✗ needs attention: 1 no hosts (https://cp.test:8443)"
     `);
   });
 
@@ -46,7 +48,9 @@ describe('StatusView screens', () => {
       canary-1  ✓ converged                     stable   n2n2n2n                        30s ago
       etcd-1    ▶ in flight  Soaking 3m12s      stable   n2n2n2n                        30s ago
       etcd-2    · queued     awaiting dispatch  stable   01d01d0→n2n2n2n                30s ago
-      web-1     ▶ in flight  Pending 12s        stable   01d01d0→n2n2n2n                30s ago"
+      web-1     ▶ in flight  Pending 12s        stable   01d01d0→n2n2n2n                30s ago
+
+      ✓ healthy: 4 hosts seen and reachable, none failed"
     `);
   });
 
@@ -62,7 +66,9 @@ describe('StatusView screens', () => {
       HOST    STATUS       DETAIL             CHANNEL  CLOSURE          PROBES         PIN   SEEN
       web-1   ✓ converged                     stable   n2n2n2n                               30s ago
       web-2   ✗ failed     reverted 4m        stable   01d01d0→n2n2n2n  ✗ http-health        30s ago
-      web-3   · queued     awaiting dispatch  stable   01d01d0→n2n2n2n                       30s ago"
+      web-3   · queued     awaiting dispatch  stable   01d01d0→n2n2n2n                       30s ago
+
+      ✗ needs attention: 1 rollout failed (stable@3f2a9c1d); 1 failed (web-2)"
     `);
   });
 
@@ -108,7 +114,9 @@ describe('StatusView screens', () => {
       db-3    ✗ quarantined     refuses q7q7q7q         stable   01d01d0→n1n1n1n                     30s ago
       edge-1  ! stale           channel artifact stale  edge     01d01d0→n1n1n1n                     30s ago
       edge-2  ! stale           offline 3h10m           edge     01d01d0→n1n1n1n                     3h10m ago
-      mon-1   ✓ converged                               stable   n1n1n1n                  🔒a1b2c3d  30s ago"
+      mon-1   ✓ converged                               stable   n1n1n1n                  🔒a1b2c3d  30s ago
+
+      ✗ needs attention: 2 failed (db-2, db-3); 1 offline (edge-2); 1 artifact stale (edge)"
     `);
     expect(out).toMatch(/db-1\s+⟳ pending reboot/);
     expect(out).toMatch(/db-3\s+✗ quarantined/);
@@ -131,7 +139,10 @@ describe('StatusView screens', () => {
       HOST    STATUS       DETAIL    PROBES
       web-1   ✓ converged
       web-2   ✗ failed     reverte…  ✗ http-h…
-      web-3   · queued     awaitin…"
+      web-3   · queued     awaitin…
+
+      ✗ needs attention: 1 rollout failed
+      (stable@3f2a9c1d); 1 failed (web-2)"
     `);
     for (const line of out.split('\n')) expect([...line].length).toBeLessThanOrEqual(40);
     expect(out).toMatch(/web-2\s+✗ failed/);

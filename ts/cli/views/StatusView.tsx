@@ -9,20 +9,22 @@ import type { ApiChannel } from '../../contracts/index.ts';
 import { formatAge } from '../duration.ts';
 import {
   channelFreshness,
+  classifyHosts,
   closurePair,
   formatFreshness,
-  hostStatus,
   LABEL_COLOR,
   LABEL_TEXT,
   pinMarker,
   STATUS_LABELS,
-  type HostRow,
-  type HostStatus,
+  type ClassifiedHost,
   type StatusLabel,
 } from '../status/labels.ts';
 import { FAILED_ROLLOUT_STATES, type FleetSnapshot, type RolloutRow } from '../status/snapshot.ts';
 import { parseTimestamp } from '../../trust/index.ts';
+import { fleetVerdict } from '../status/verdict.ts';
 import { Table, type TableColumn } from './Table.tsx';
+
+export { classifyHosts, type ClassifiedHost } from '../status/labels.ts';
 
 /** Props of {@link StatusView}. */
 export interface StatusViewProps {
@@ -36,33 +38,11 @@ export interface StatusViewProps {
   readonly footer?: string | undefined;
 }
 
-/** A host with its classification. */
-export interface ClassifiedHost {
-  readonly host: HostRow;
-  readonly status: HostStatus;
-}
-
 interface ChannelLine {
   readonly channel: ApiChannel;
   readonly rollout: RolloutRow | null;
   readonly artifact: string;
   readonly stale: boolean;
-}
-
-/**
- * Classifies every host of a snapshot (exported for `status --json` and the
- * exit code, so the printed and the returned labels are the same).
- *
- * @example classifyHosts(snapshot).filter((c) => c.status.label === 'Failed')
- */
-export function classifyHosts(snapshot: FleetSnapshot): ClassifiedHost[] {
-  const stale = new Map(
-    snapshot.channels.map((c) => [c.name, channelFreshness(c, snapshot.now).stale]),
-  );
-  return snapshot.hosts.hosts.map((host) => ({
-    host,
-    status: hostStatus(host, { now: snapshot.now, channelStale: stale.get(host.channel) ?? false }),
-  }));
 }
 
 /** `wave 2/3` of a rollout, `done` once it ended, `—` without waves. */
@@ -180,6 +160,7 @@ export function StatusView(props: StatusViewProps): ReactElement {
     };
   });
   const hosts = classifyHosts(snapshot);
+  const verdict = fleetVerdict(snapshot);
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end" bold={color}>
@@ -210,6 +191,11 @@ export function StatusView(props: StatusViewProps): ReactElement {
           />
         </Box>
       )}
+      <Box marginTop={1}>
+        <Text wrap="wrap" color={color ? (verdict.healthy ? 'green' : 'red') : undefined}>
+          {verdict.summary}
+        </Text>
+      </Box>
       {props.footer !== undefined ? (
         <Box marginTop={1}>
           <Text wrap="truncate-end" dimColor={color}>

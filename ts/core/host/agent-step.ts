@@ -7,7 +7,7 @@
 import type { Effect } from '../effects.ts';
 import { reject, type StepResult } from '../errors.ts';
 import { toRfc3339, type EpochMs } from '../time.ts';
-import type { WireAgentEvent } from '../wire.ts';
+import { emit } from './emit.ts';
 import {
   applyOutstandingResult,
   applyProbeResult,
@@ -22,25 +22,13 @@ import {
   sustainedFailureReason,
   transitionEffect,
 } from './record.ts';
+import { reannounce } from './reannounce.ts';
 import type { HostPolicy, HostRolloutState, LocalHostEvent } from './types.ts';
 
 type Result = StepResult<HostRolloutState, Effect>;
 
 /** Longest DispatchReject `detail` put on the wire. */
 const MAX_DETAIL = 1000;
-type Body = WireAgentEvent extends infer E
-  ? E extends WireAgentEvent
-    ? Omit<E, 'rollout_id' | 'hostname' | 'seq'>
-    : never
-  : never;
-
-/** Appends one outbound wire event with the next seq; durable by default. */
-function emit(s: HostRolloutState, effects: Effect[], body: Body): HostRolloutState {
-  const seq = s.lastEventSeq + 1;
-  const payload = { ...body, rollout_id: s.rolloutId, hostname: s.hostname, seq } as WireAgentEvent;
-  effects.push({ kind: 'LocalEmitEvent', payload, durable: true });
-  return { ...s, lastEventSeq: seq };
-}
 
 function illegal(s: HostRolloutState | null, kind: string): Result {
   return reject(
@@ -366,6 +354,8 @@ export function agentStep(
     }
     case 'LocalTick':
       return { ok: true, state: evaluateSoaking(state, effects, now, policy), effects };
+    case 'LocalReannounce':
+      return reannounce(state, event);
   }
 }
 

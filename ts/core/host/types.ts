@@ -208,7 +208,19 @@ export type LocalHostEvent =
       readonly at: EpochMs;
     }
   /** The agent's own timer: re-evaluates sustained failure and soak. */
-  | { readonly kind: 'LocalTick'; readonly at: EpochMs };
+  | { readonly kind: 'LocalTick'; readonly at: EpochMs }
+  /**
+   * The CP asked for a replay of this record's rollout and the agent has no
+   * event left to send (its journal is gone; the CP lost its database): see
+   * host/reannounce.ts. `observed` is what /run/current-system points at now.
+   */
+  | {
+      readonly kind: 'LocalReannounce';
+      readonly observed: string | null;
+      /** The record's `lastEventSeq` when the ask was judged: a stale ask is refused. */
+      readonly basisSeq: number;
+      readonly at: EpochMs;
+    };
 
 /** CP side: the mirror of RFC-0005 §4.2 wire events (plus the dispatch). */
 export type RemoteHostEvent =
