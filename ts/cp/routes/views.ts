@@ -250,9 +250,11 @@ export function healthAlerts(rt: CpRuntime): Pick<ApiHealth, 'alerts' | 'fleetSi
   const alerts: ApiHealth['alerts'] = [];
   for (const [artifact, h] of Object.entries(rt.poller?.health ?? {})) {
     if (h.ok || h.lastError === null) continue;
+    // An absent artifact's message already says what is served instead.
+    const kept = h.signedAt && h.present ? `; keeping the snapshot signed ${h.signedAt}` : '';
     alerts.push({
       code: h.lastError.code,
-      message: `${artifact} ${h.lastError.path}: ${h.lastError.message}${h.signedAt ? `; keeping the snapshot signed ${h.signedAt}` : ''}`,
+      message: `${artifact} ${h.lastError.path}: ${h.lastError.message}${kept}`,
       since: toRfc3339(h.lastError.at),
       artifact,
       path: h.lastError.path,

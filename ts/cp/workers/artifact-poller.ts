@@ -82,6 +82,8 @@ export class ArtifactPoller {
   ) as Record<ArtifactName, ArtifactHealth>;
   private polling: Promise<void> | null = null;
   private restoreTried = false;
+  /** The fleet.resolved restored from the CP's copy, while it is the one in use. */
+  private restoredFleet: VerifiedArtifact<FleetResolved> | null = null;
 
   constructor(private readonly o: PollerOptions) {}
 
@@ -154,6 +156,7 @@ export class ArtifactPoller {
     rel: string,
     prev: VerifiedArtifact<T> | null,
     verify: Verify<T>,
+    options: { readonly required?: boolean } = {},
   ): Promise<VerifiedArtifact<T> | null> {
     let got: SignedPair | null;
     try {
@@ -163,7 +166,11 @@ export class ArtifactPoller {
       return prev;
     }
     if (got === null) {
-      if (prev === null) this.health[name].present = false;
+      this.health[name].present = false;
+      if (options.required) {
+        const { code, message } = await this.absence(rel, prev as VerifiedArtifact<unknown>);
+        this.fail(name, code, message, rel);
+      }
       return prev;
     }
     if (prev !== null && bytesEqual(prev.bytes, got.bytes) && bytesEqual(prev.signature, got.sig)) {
@@ -177,6 +184,33 @@ export class ArtifactPoller {
     }
     this.succeed(name, r.artifact.signedAt);
     return r.artifact;
+  }
+
+  /**
+   * The alert for an artifact every release has (fleet.resolved) that no
+   * source holds: the source itself is missing (a mistyped --release-dir)
+   * or holds nothing signed; and what the CP serves meanwhile.
+   */
+  private async absence(
+    rel: string,
+    serving: VerifiedArtifact<unknown> | null,
+  ): Promise<{ code: string; message: string }> {
+    let gone: string | null = null;
+    for (const s of this.o.sources) gone ??= (await s.missing?.()) ?? null;
+    const what =
+      gone !== null
+        ? `${gone}; fix --release-dir (or publish a release there)`
+        : `no signed ${rel} in ${this.o.sources.map((s) => s.describe).join(', ')}; publish a release (nixfleet release) or fix --release-dir / --artifact-url`;
+    const kept =
+      serving === null
+        ? 'no release to serve'
+        : serving === this.restoredFleet
+          ? `serving the release signed ${serving.signedAt} restored from the CP's copy (stale)`
+          : `serving the release signed ${serving.signedAt} adopted before the source went missing (stale)`;
+    return {
+      code: gone !== null ? 'CP_ERR_RELEASE_SOURCE_MISSING' : 'CP_ERR_ARTIFACT_MISSING',
+      message: `${what}; ${kept}`,
+    };
   }
 
   /**
@@ -248,8 +282,12 @@ export class ArtifactPoller {
   private async sourceRelease(
     cur: ArtifactSnapshot,
   ): Promise<{ release: Release; held: string | null }> {
-    const fleet = await this.one('fleet.resolved', 'fleet.resolved.json', cur.fleet, (b, s) =>
-      verifyArtifact(b, s, this.verifyOptions()),
+    const fleet = await this.one(
+      'fleet.resolved',
+      'fleet.resolved.json',
+      cur.fleet,
+      (b, s) => verifyArtifact(b, s, this.verifyOptions()),
+      { required: true },
     );
     const unchanged = { release: { fleet, manifests: cur.manifests }, held: null };
     if (fleet !== null && fleet === cur.fleet && !this.health['rollout-manifest'].ok) {
@@ -343,8 +381,15 @@ export class ArtifactPoller {
       if (restored !== null) {
         release = restored;
         fromSource = false;
+        this.restoredFleet = restored.fleet;
+        const h = this.health['fleet.resolved'];
+        if (!h.present && h.lastError !== null) {
+          const { code, message } = await this.absence('fleet.resolved.json', restored.fleet);
+          this.fail('fleet.resolved', code, message, 'fleet.resolved.json');
+        }
       }
     }
+    if (fromSource && release.fleet !== this.restoredFleet) this.restoredFleet = null;
     const { fleet, manifests } = release;
     if (source.held !== null) {
       const kept =

@@ -4,7 +4,7 @@
 // fleet.resolved.json(.sig), rollouts/<rolloutId>.json(.sig),
 // revocations.json(.sig), bootstrap-nonces.json(.sig). Owns fetching only;
 // nothing fetched here is trusted before ts/trust verifies it.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 
@@ -12,6 +12,12 @@ import { request } from 'undici';
 export interface ArtifactSource {
   readonly describe: string;
   read(relPath: string): Promise<Uint8Array | null>;
+  /**
+   * Why the source as a whole is not there (a release directory that does
+   * not exist), or null. Asked when an artifact every release has is absent,
+   * so the alert can name a mistyped flag rather than a missing file.
+   */
+  missing?(): Promise<string | null>;
 }
 
 const SAFE_REL = /^[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*$/;
@@ -33,6 +39,17 @@ export function dirSource(dir: string): ArtifactSource {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;
+      }
+    },
+    async missing() {
+      try {
+        const st = await stat(dir);
+        return st.isDirectory() ? null : `release directory ${dir} is not a directory`;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+        return code === 'ENOENT'
+          ? `release directory ${dir} does not exist`
+          : `release directory ${dir} cannot be read (${code})`;
       }
     },
   };
