@@ -45,6 +45,19 @@ export function stateSince(r: HostRolloutState): number | null {
 
 const IN_FLIGHT = new Set(['Activating', 'Soaking']);
 
+/** The host row's latest refused enrollment, or null. */
+function refusalOf(state: State, host: string): ApiHosts['hosts'][number]['enrollRefusal'] {
+  const r = state.enrollRefusals.get(host);
+  if (r === undefined) return null;
+  return {
+    code: r.code,
+    message: r.message,
+    at: toRfc3339(r.at),
+    firstAt: toRfc3339(r.firstAt),
+    count: r.count,
+  };
+}
+
 /** GET /v1/hosts: declared hosts with their latest rollout record and liveness. */
 export function hostsView(state: State, now: number): ApiHosts & Record<string, unknown> {
   const fleet = state.artifacts.fleet?.value ?? null;
@@ -78,6 +91,7 @@ export function hostsView(state: State, now: number): ApiHosts & Record<string, 
       failingEnforceProbes: failing,
       pin: decl.pin ?? null,
       agentVersion: live?.agentVersion ?? null,
+      enrollRefusal: refusalOf(state, name),
     };
   });
   // Hosts heartbeating without being declared: visible, but not host rows.
