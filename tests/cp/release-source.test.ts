@@ -55,6 +55,16 @@ describe('/healthz and the release source', () => {
     expect(alert?.message).toContain('--release-dir');
   });
 
+  it('no artifact source at all degrades /healthz: the CP can never plan', async () => {
+    t = await startTestCp({ flags: { releaseDir: undefined } });
+    const h = await health(t);
+    expect(h.status).toBe('degraded');
+    expect(h.alerts).toEqual([
+      expect.objectContaining({ code: 'CP_ERR_NO_ARTIFACT_SOURCE', artifact: 'fleet.resolved' }),
+    ]);
+    expect(h.alerts[0]?.message).toContain('--release-dir');
+  });
+
   it('a release directory holding nothing signed degrades /healthz', async () => {
     scratch = mkdtempSync(join(tmpdir(), 'nixfleet-empty-'));
     const empty = join(scratch, 'release');

@@ -262,6 +262,16 @@ export function deferralsView(state: State): ApiDeferrals {
 /** The contract fields of /healthz: alerts from artifacts that failed verification. */
 export function healthAlerts(rt: CpRuntime): Pick<ApiHealth, 'alerts' | 'fleetSignedAt'> {
   const alerts: ApiHealth['alerts'] = [];
+  if (rt.poller === null) {
+    alerts.push({
+      code: 'CP_ERR_NO_ARTIFACT_SOURCE',
+      message:
+        'no --release-dir or --artifact-url: this CP has no release to serve and never plans a rollout',
+      since: toRfc3339(rt.startedAt),
+      artifact: 'fleet.resolved',
+      path: null,
+    });
+  }
   for (const [artifact, h] of Object.entries(rt.poller?.health ?? {})) {
     if (h.ok || h.lastError === null) continue;
     // An absent artifact's message already says what is served instead.
