@@ -132,6 +132,10 @@ export async function run(argv: readonly string[]): Promise<number> {
 export async function main(): Promise<void> {
   const code = await run(process.argv);
   process.exitCode = code;
+  // Output written so far (a tick's plan on a slow pipe) is flushed first.
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write('', () => r()))),
+  );
   // Everything is closed by now and the process ends on its own; a handle
   // something left open must not keep a finished CP alive (under systemd it
   // would read "active" with nothing listening), so it gets one second.
