@@ -99,4 +99,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+const code = await main();
+process.exitCode = code;
+await Promise.all(
+  [process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write('', () => r()))),
+);
+// The agent has stopped (or never started); a handle something left open
+// must not keep it alive for its supervisor, so it gets one second.
+setTimeout(() => process.exit(code), 1_000).unref();
