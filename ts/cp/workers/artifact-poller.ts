@@ -4,7 +4,9 @@
 // bootstrap nonces) and hands a new snapshot to the mutator. A failed
 // verification keeps the last verified artifact and raises an alert naming
 // the artifact and its path (error log, `nixfleet_cp_artifact_alert` metric,
-// `/healthz` detail). A release is adopted whole: a new fleet.resolved only
+// `/healthz` detail); so does a source with no fleet.resolved at all (a
+// mistyped --release-dir), naming the stale release served meanwhile. A
+// release is adopted whole: a new fleet.resolved only
 // together with every channel manifest it implies, otherwise it is held back
 // and the last adopted release stays (docs/control-plane.md, "Artifacts").
 // The last adopted release is kept on disk (release-cache.ts) as the fallback
@@ -28,7 +30,7 @@ import type {
   ArtifactSnapshot,
   VerifiedArtifact,
 } from '../runtime/artifacts.ts';
-import type { ArtifactSource } from './artifact-source.ts';
+import { describeAbsence, type ArtifactSource } from './artifact-source.ts';
 import type { ReleaseCache } from './release-cache.ts';
 import {
   fetchVerified,
@@ -186,31 +188,14 @@ export class ArtifactPoller {
     return r.artifact;
   }
 
-  /**
-   * The alert for an artifact every release has (fleet.resolved) that no
-   * source holds: the source itself is missing (a mistyped --release-dir)
-   * or holds nothing signed; and what the CP serves meanwhile.
-   */
-  private async absence(
+  private absence(
     rel: string,
     serving: VerifiedArtifact<unknown> | null,
   ): Promise<{ code: string; message: string }> {
-    let gone: string | null = null;
-    for (const s of this.o.sources) gone ??= (await s.missing?.()) ?? null;
-    const what =
-      gone !== null
-        ? `${gone}; fix --release-dir (or publish a release there)`
-        : `no signed ${rel} in ${this.o.sources.map((s) => s.describe).join(', ')}; publish a release (nixfleet release) or fix --release-dir / --artifact-url`;
-    const kept =
-      serving === null
-        ? 'no release to serve'
-        : serving === this.restoredFleet
-          ? `serving the release signed ${serving.signedAt} restored from the CP's copy (stale)`
-          : `serving the release signed ${serving.signedAt} adopted before the source went missing (stale)`;
-    return {
-      code: gone !== null ? 'CP_ERR_RELEASE_SOURCE_MISSING' : 'CP_ERR_ARTIFACT_MISSING',
-      message: `${what}; ${kept}`,
-    };
+    return describeAbsence(this.o.sources, rel, {
+      serving,
+      restored: serving !== null && serving === this.restoredFleet,
+    });
   }
 
   /**
