@@ -30,6 +30,15 @@ open
         failingEnforceProbes = opt (types.listOf types.str) "Enforce-mode probes currently failing." [ ] { };
         pin = opt (types.nullOr (t.pin { withDefaults = false; })) "Resolved pin, if any." null { };
         agentVersion = opt (types.nullOr types.str) "Agent version from the last heartbeat." "0.2.0" { };
+        enrollRefusal = opt (types.nullOr (types.submodule (open // {
+          options = {
+            code = opt types.str "CP_ERR_* code of the latest refused enrollment claiming this hostname." "CP_ERR_NONCE_NOT_ALLOWED" { };
+            message = opt types.str "Why it was refused (at most 200 characters)." "token nonce is not in the signed bootstrap-nonces allowlist" { };
+            at = opt t.timestamp "When the latest refusal happened (CP time)." "2026-05-16T01:27:00Z" { };
+            firstAt = opt t.timestamp "When the first refusal since the CP started, or since the host last enrolled, happened." "2026-05-16T01:02:00Z" { };
+            count = opt types.ints.positive "Refusals since firstAt." 12 { };
+          };
+        }))) "The latest refused enrollment claiming this hostname since the CP started, cleared when the host enrolls; null when none." null { default = null; };
       };
     }))) "Hosts, sorted by hostname." [ ] { };
   };

@@ -360,7 +360,7 @@ describe('edge thread', () => {
   it('refuses to listen on a port in use, with a typed error', async () => {
     const other = server(new CpMetrics());
     await expect(other.listen(port, '127.0.0.1', 64)).rejects.toMatchObject({
-      code: 'CP_ERR_CONFIG',
+      code: 'CP_ERR_START_FAILED',
       details: { code: 'EADDRINUSE' },
     });
     await other.close();

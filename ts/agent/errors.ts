@@ -20,6 +20,9 @@
  * - `AGENT_ERR_PROBES_CONFIG`: health-checks.json is missing or invalid.
  * - `AGENT_ERR_ENROLL`: enrollment or renewal failed.
  * - `AGENT_ERR_TLS`: client certificate or key cannot be loaded.
+ * - `AGENT_ERR_START_FAILED`: a file the configuration names exists but
+ *   cannot be read (exit 1; a path that does not exist is a configuration
+ *   error under the file's own code, exit 2).
  */
 export type AgentErrorCode =
   | 'AGENT_ERR_CONFIG'
@@ -35,7 +38,8 @@ export type AgentErrorCode =
   | 'AGENT_ERR_ACTIVATION'
   | 'AGENT_ERR_PROBES_CONFIG'
   | 'AGENT_ERR_ENROLL'
-  | 'AGENT_ERR_TLS';
+  | 'AGENT_ERR_TLS'
+  | 'AGENT_ERR_START_FAILED';
 
 /** Base error of the agent: a stable `code`, typed context, `cause` chaining. */
 export class AgentError extends Error {

@@ -1,7 +1,9 @@
 // Program entry of `nixfleet-agent`: the only place that reads argv and the
 // environment, installs signal handlers and chooses exit codes (STYLE.md
 // rule 2). Exit codes: 0 clean shutdown (also when stopped before enrollment
-// completed), 2 configuration / trust / host-key error, 1 anything else.
+// completed), 2 configuration / trust / host-key error (a flag missing or
+// invalid, a file that does not exist or does not parse), 1 anything else
+// (AGENT_ERR_START_FAILED: a named file exists but cannot be read).
 import { Command, Option } from 'commander';
 import { parseAgentConfig, environmentVariableFor } from './config/config.ts';
 import { isAgentError } from './errors.ts';
@@ -49,6 +51,12 @@ const FLAGS: readonly (readonly [string, string])[] = [
   ['--realise-timeout <duration>', 'nix copy timeout (default 30m)'],
 ];
 
+/** The one plain line an operator reads in `systemctl status` or a terminal. */
+function fatalLine(e: unknown): string {
+  const what = isAgentError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+  return `nixfleet-agent: ${what}\n`;
+}
+
 async function main(): Promise<number> {
   const program = new Command('nixfleet-agent')
     .description('NixFleet agent: the last line of defence on every host')
@@ -63,7 +71,7 @@ async function main(): Promise<number> {
   try {
     config = parseAgentConfig(program.opts(), process.env);
   } catch (e) {
-    process.stderr.write(`nixfleet-agent: ${(e as Error).message}\n`);
+    process.stderr.write(fatalLine(e));
     return 2;
   }
   const controller = new AbortController();
@@ -76,7 +84,7 @@ async function main(): Promise<number> {
   } catch (e) {
     // Stopped while still enrolling: a requested shutdown, not a failure.
     if (controller.signal.aborted) return 0;
-    process.stderr.write(`nixfleet-agent: ${(e as Error).message}\n`);
+    process.stderr.write(fatalLine(e));
     const code = isAgentError(e) ? e.code : '';
     return ['AGENT_ERR_CONFIG', 'AGENT_ERR_TRUST', 'AGENT_ERR_HOST_KEY', 'AGENT_ERR_TLS'].includes(
       code,
@@ -91,4 +99,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+const code = await main();
+process.exitCode = code;
+await Promise.all(
+  [process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write('', () => r()))),
+);
+// The agent has stopped (or never started); a handle something left open
+// must not keep it alive for its supervisor, so it gets one second.
+setTimeout(() => process.exit(code), 1_000).unref();

@@ -70,3 +70,5 @@ export type { PlannerSession } from './planner/incremental.ts';
 export { openPlannerSession, planHostChange } from './planner/incremental.ts';
 export type { DispatchAction, HeldDispatches, ReleaseResult } from './planner/held.ts';
 export { holdDispatches, releaseHeld } from './planner/held.ts';
+export type { EnrollRefusal, RefusalBook, RefusalLimits, RefusalNoted } from './enroll/refusals.ts';
+export { REFUSAL_LIMITS, clearEnrollRefusal, noteEnrollRefusal } from './enroll/refusals.ts';

@@ -35,6 +35,7 @@ import { CpState } from './runtime/state.ts';
 import { createCpServer, type CpServer } from './server/http.ts';
 import { openSqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/types.ts';
+import { readTlsMaterial } from './server/listener-setup.ts';
 import { ArtifactPoller } from './workers/artifact-poller.ts';
 import { releaseCache } from './workers/release-cache.ts';
 import { dirSource, httpSource, type ArtifactSource } from './workers/artifact-source.ts';
@@ -114,12 +115,8 @@ export async function createControlPlane(
       });
     }
   }
-  const metrics = new CpMetrics();
-  const storage =
-    d.storage ?? openSqliteStorage(config.dbPath, { commitThread: config.commitThread });
-  await storage.migrate();
-  const state = new CpState(config.timings.rolloutRetentionMs);
-  await state.loadFrom(storage);
+  // Files first, storage last: a configuration error must not leave the
+  // commit thread running (it would keep a failed process alive).
   const trust = readTrust(config);
   let ca: FleetCa | null = null;
   if (config.fleetCaCert !== null && config.fleetCaKey !== null) {
@@ -128,6 +125,17 @@ export async function createControlPlane(
       keyFile: config.fleetCaKey,
       issuanceLog: config.issuanceLog,
     });
+  }
+  const metrics = new CpMetrics();
+  const storage =
+    d.storage ?? openSqliteStorage(config.dbPath, { commitThread: config.commitThread });
+  const state = new CpState(config.timings.rolloutRetentionMs);
+  try {
+    await storage.migrate();
+    await state.loadFrom(storage);
+  } catch (e) {
+    await storage.close().catch(() => undefined);
+    throw e;
   }
   const mutator = new Mutator({
     state,
@@ -337,6 +345,9 @@ export async function createControlPlane(
   let stopped: Promise<void> | null = null;
 
   async function start(options: { readonly listen?: boolean } = {}): Promise<{ port: number }> {
+    // TLS material is checked before anything starts: a CP that cannot
+    // listen must say so at once, not after its first poll and tick.
+    const tls = options.listen === false ? null : readTlsMaterial(config);
     if (poller) {
       await poller.pollOnce();
       if (
@@ -362,18 +373,8 @@ export async function createControlPlane(
       onWindow: (w) => loopDelayed('main', w),
       onStall: (ms) => stalled('main', ms),
     });
-    if (options.listen === false) return { port: 0 };
-    if (config.tlsCert === null || config.tlsKey === null) {
-      throw new CpError('CP_ERR_CONFIG', 'serve needs --tls-cert and --tls-key');
-    }
-    let cert: Buffer, key: Buffer, clientCa: Buffer | null;
-    try {
-      cert = readFileSync(config.tlsCert);
-      key = readFileSync(config.tlsKey);
-      clientCa = config.clientCa === null ? null : readFileSync(config.clientCa);
-    } catch (e) {
-      throw new CpError('CP_ERR_CONFIG', `TLS files: ${(e as Error).message}`, {}, { cause: e });
-    }
+    if (tls === null) return { port: 0 };
+    const { cert, key, clientCa } = tls;
     if (clientCa === null) log.warn('no client CA: every mTLS route will answer 401');
     server = createCpServer({
       cert,
@@ -421,10 +422,14 @@ export async function createControlPlane(
     loop?.stop();
     for (const w of workers) w.stop();
     stopLoopWatch?.();
+    // The deadline timer is cleared once the mutator drains: left armed it
+    // kept the process alive for the whole deadline after "stopped".
+    let deadlineTimer: NodeJS.Timeout | undefined;
     await Promise.race([
       mutator.stop(),
-      new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
+      new Promise((r) => (deadlineTimer = setTimeout(r, Math.max(0, deadline - Date.now())))),
     ]);
+    clearTimeout(deadlineTimer);
     srv?.destroySessions();
     await closed;
     await storage.close();

@@ -77,6 +77,11 @@ export const CP_ERROR_STATUS = {
   CP_ERR_CONFIG: 500,
   /** `--strict` refused to start: a required trust input is missing. */
   CP_ERR_STRICT_MODE: 500,
+  /**
+   * The configuration is valid but the CP cannot start with it: the listen
+   * address is in use, a key file exists but cannot be read.
+   */
+  CP_ERR_START_FAILED: 500,
 } as const;
 
 /** A stable control-plane error code. */

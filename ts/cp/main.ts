@@ -24,6 +24,12 @@ function exitCodeOf(e: unknown): number {
   return 1;
 }
 
+/** The one plain line an operator reads in `systemctl status` or a terminal. */
+function fatalLine(e: unknown): string {
+  const what = isCpError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+  return `nixfleet-control-plane: ${what}\n`;
+}
+
 async function serve(opts: Record<string, unknown>): Promise<number> {
   const config = parseConfig(opts);
   const log = createLogger({ level: config.logLevel });
@@ -40,8 +46,9 @@ async function serve(opts: Record<string, unknown>): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  let cp: Awaited<ReturnType<typeof createControlPlane>> | null = null;
   try {
-    const cp = await createControlPlane(config, { log });
+    cp = await createControlPlane(config, { log });
     await cp.start();
     const signal = await stopRequested;
     log.info({ signal }, 'shutting down');
@@ -50,7 +57,16 @@ async function serve(opts: Record<string, unknown>): Promise<number> {
   } catch (e) {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    log.fatal({ err: e, code: isCpError(e) ? e.code : undefined }, 'control plane failed');
+    // Expected failures carry their fix in the message; only bugs need a stack.
+    if (isCpError(e) && e.code !== 'CP_ERR_INTERNAL') {
+      log.fatal({ code: e.code, details: e.details }, e.message);
+    } else {
+      log.fatal({ err: e }, 'control plane failed');
+    }
+    process.stderr.write(fatalLine(e));
+    // A half-started CP holds workers, timers and the commit thread; they
+    // are released so the process ends instead of idling without a listener.
+    await cp?.stop().catch(() => undefined);
     return exitCodeOf(e);
   }
 }
@@ -106,7 +122,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    process.stderr.write(`nixfleet-control-plane: ${(e as Error).message}\n`);
+    process.stderr.write(fatalLine(e));
     return exitCodeOf(e);
   }
   return code;
@@ -114,7 +130,16 @@ export async function run(argv: readonly string[]): Promise<number> {
 
 /** Program entry: runs and sets the exit code. */
 export async function main(): Promise<void> {
-  process.exitCode = await run(process.argv);
+  const code = await run(process.argv);
+  process.exitCode = code;
+  // Output written so far (a tick's plan on a slow pipe) is flushed first.
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write('', () => r()))),
+  );
+  // Everything is closed by now and the process ends on its own; a handle
+  // something left open must not keep a finished CP alive (under systemd it
+  // would read "active" with nothing listening), so it gets one second.
+  setTimeout(() => process.exit(code), 1_000).unref();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -76,6 +76,31 @@ export const operatorApi: Corpus[] = [
           ],
         },
       ],
+      [
+        'never-seen host whose enrollment was refused',
+        {
+          generatedAt: TS,
+          hosts: [
+            {
+              ...hostRow,
+              currentClosure: null,
+              rolloutId: null,
+              state: null,
+              stateSince: null,
+              lastSeenAt: null,
+              reachable: false,
+              agentVersion: null,
+              enrollRefusal: {
+                code: 'CP_ERR_NONCE_NOT_ALLOWED',
+                message: 'token nonce is not in the signed bootstrap-nonces allowlist',
+                at: TS,
+                firstAt: TS,
+                count: 3,
+              },
+            },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: reachable string', ['hosts', 0, 'reachable'], 'yes'],
@@ -84,6 +109,16 @@ export const operatorApi: Corpus[] = [
       ['bad timestamp: lastSeenAt', ['hosts', 0, 'lastSeenAt'], 'now'],
       ['bad closure pattern', ['hosts', 0, 'currentClosure'], 'abc'],
       ['nested: failing probes not strings', ['hosts', 0, 'failingEnforceProbes'], [1]],
+      [
+        'enroll refusal without a code',
+        ['hosts', 0, 'enrollRefusal'],
+        { message: 'refused', at: TS, firstAt: TS, count: 1 },
+      ],
+      [
+        'enroll refusal count zero',
+        ['hosts', 0, 'enrollRefusal'],
+        { code: 'CP_ERR_TOKEN_EXPIRED', message: 'expired', at: TS, firstAt: TS, count: 0 },
+      ],
     ],
   ),
   corpus(

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../state/atomic-file.ts';
 import { certificateInfo, readCertificate } from './certificate.ts';
 import { createCsr } from './csr.ts';
 import type { HostKey } from './host-key.ts';
+import { enrollFix } from './refusal-fix.ts';
 
 /** Options shared by enrollment and renewal. */
 export interface EnrollOptions {
@@ -98,7 +99,11 @@ export async function ensureEnrolled(
           'enrollment: control plane not ready; retrying',
         );
       } else {
-        log.error({ err: e, code, retryInMs: delay }, 'enrollment refused');
+        // Refusals need an operator (a token, a release): the line says
+        // which, and the retries back off up to --backoff-max meanwhile.
+        const cpCode = isAgentError(e) ? ((e.context['cpCode'] as string | null) ?? null) : null;
+        const fix = enrollFix(cpCode, options.hostname);
+        log.error({ err: e, code, cpCode, fix, retryInMs: delay }, 'enrollment refused');
         const message = (e as Error).message;
         if (reported !== message) {
           reported = message;

@@ -31,10 +31,20 @@ export type ManifestFetch =
 /** Replay request from a heartbeat answer: rollout → last seq the CP holds. */
 export type ReplayRequest = ReadonlyMap<string | null, number>;
 
+/** The CP's `error.code` (`CP_ERR_…`) of an error body, or null. */
+function cpCodeOf(body: Buffer): string | null {
+  try {
+    const code = (JSON.parse(body.toString('utf8')) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' && /^CP_ERR_[A-Z_]{1,60}$/.test(code) ? code : null;
+  } catch {
+    return null;
+  }
+}
+
 function statusError(res: HttpResponse, what: string): AgentError {
   const text = res.body.toString('utf8').slice(0, 300);
   return new AgentError('AGENT_ERR_CP_STATUS', `${what}: HTTP ${res.status} ${text}`, {
-    context: { status: res.status },
+    context: { status: res.status, cpCode: cpCodeOf(res.body) },
   });
 }
 

@@ -3,7 +3,6 @@
 // reducer loop and its workers (dispatch long-poll, heartbeat, probes,
 // activation, outbox delivery, timer tick, renewal). Owns start-up order and
 // shutdown. Must never touch argv, env, signals or exit codes (main.ts does).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseTrustConfigBytes, type TrustConfig } from '../../trust/index.ts';
@@ -12,6 +11,7 @@ import { createNixosBackend } from '../activation/nixos.ts';
 import { createSandboxBackend } from '../activation/sandbox.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { AgentConfig } from '../config/config.ts';
+import { readConfiguredFile } from '../config/configured-file.ts';
 import { ensureEnrolled, runRenewal } from '../enroll/enroll.ts';
 import { loadHostKey, type HostKey } from '../enroll/host-key.ts';
 import { AgentError } from '../errors.ts';
@@ -49,30 +49,32 @@ export interface RunningAgent {
 
 /** Reads and decodes trust.json; throws AGENT_ERR_TRUST. */
 export function loadTrust(path: string): TrustConfig {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new AgentError('AGENT_ERR_TRUST', `cannot read trust file ${path}`, { cause: e });
-  }
+  const bytes = readConfiguredFile(path, {
+    code: 'AGENT_ERR_TRUST',
+    what: 'trust file',
+    fix: "set --trust-file to the fleet's trust.json (the NixOS module installs /etc/nixfleet/agent/trust.json)",
+  });
   const t = parseTrustConfigBytes(bytes);
   if (!t.ok) throw new AgentError('AGENT_ERR_TRUST', `${path}: ${t.error.message}`);
   return t.value;
 }
 
-function readPem(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new AgentError('AGENT_ERR_TLS', `cannot read ${what} ${path}`, { cause: e });
-  }
+function readPem(path: string, what: string, flag: string): string {
+  return readConfiguredFile(path, {
+    code: 'AGENT_ERR_TLS',
+    what,
+    fix: `fix ${flag} (or remove it to use the default)`,
+  }).toString('utf8');
 }
 
 function tlsMaterial(config: AgentConfig, host: HostKey, ca: string | null): TlsMaterial {
   return {
     ca,
-    cert: readPem(config.clientCert, 'client certificate'),
-    key: config.clientKey === null ? host.pkcs8Pem : readPem(config.clientKey, 'client key'),
+    cert: readPem(config.clientCert, 'client certificate', '--client-cert'),
+    key:
+      config.clientKey === null
+        ? host.pkcs8Pem
+        : readPem(config.clientKey, 'client key', '--client-key'),
   };
 }
 
@@ -95,7 +97,7 @@ export async function startAgent(
   const store = new StateStore(config.stateDir, {
     onCorrupt: (e) => log.warn({ code: e.code, ...e.context }, e.message),
   });
-  const ca = config.caCert === null ? null : readPem(config.caCert, 'CA certificate');
+  const ca = config.caCert === null ? null : readPem(config.caCert, 'CA certificate', '--ca-cert');
   const stopper = new AbortController();
   const stopSignal = AbortSignal.any ? AbortSignal.any([signal, stopper.signal]) : stopper.signal;
   const { timings } = config;

@@ -99,6 +99,36 @@ describe('status label precedence', () => {
       'never seen',
     );
   });
+
+  it('an unreachable host whose enrollment the CP refused says so, with the code and its age', () => {
+    const refusal = (code: string, minutes: number) => ({
+      code,
+      message: 'refused',
+      at: ago(minutes),
+      firstAt: ago(40),
+      count: 7,
+    });
+    const never = behind('a', {
+      reachable: false,
+      lastSeenAt: null,
+      enrollRefusal: refusal('CP_ERR_NONCE_NOT_ALLOWED', 3),
+    });
+    expect(hostStatus(never, ctx)).toEqual({
+      label: 'Stale',
+      detail: 'enroll refused: CP_ERR_NONCE_NOT_ALLOWED 3m ago',
+    });
+    const offline = behind('a', {
+      reachable: false,
+      lastSeenAt: ago(125),
+      enrollRefusal: refusal('CP_ERR_TOKEN_EXPIRED', 12),
+    });
+    expect(hostStatus(offline, ctx).detail).toBe(
+      'offline 2h05m, enroll refused: CP_ERR_TOKEN_EXPIRED 12m ago',
+    );
+    // A reachable host is talking to the CP: an old refusal is not its status.
+    const up = behind('a', { enrollRefusal: refusal('CP_ERR_TOKEN_EXPIRED', 12) });
+    expect(hostStatus(up, ctx).detail).not.toContain('enroll refused');
+  });
 });
 
 describe('freshness, closures and pins', () => {

@@ -100,7 +100,8 @@ export interface StatusContext {
  * Failed (state Failed or Reverted) > Quarantined (quarantinedClosure set) >
  * PendingReboot (pendingReboot or state Deferred) > Converged (running the
  * declared closure, not Pending/Activating/Soaking) > Stale (offline, or its channel's artifact is past the
- * freshness window) > InFlight (Pending, Activating or Soaking) > Queued.
+ * freshness window; an offline host's latest refused enrollment is in the
+ * detail) > InFlight (Pending, Activating or Soaking) > Queued.
  *
  * @example hostStatus(row, { now, channelStale: false }) // { label: 'InFlight', detail: 'Soaking 3m12s' }
  */
@@ -125,9 +126,16 @@ export function hostStatus(host: HostRow, ctx: StatusContext): HostStatus {
   }
   if (!host.reachable) {
     const seen = host.lastSeenAt === null ? null : parseTimestamp(host.lastSeenAt);
+    const refused = enrollRefusalText(host, ctx.now);
+    const offline = seen === null ? null : `offline ${formatAge(ctx.now - seen)}`;
     return {
       label: 'Stale',
-      detail: seen === null ? 'never seen' : `offline ${formatAge(ctx.now - seen)}`,
+      detail:
+        refused === null
+          ? (offline ?? 'never seen')
+          : offline === null
+            ? refused
+            : `${offline}, ${refused}`,
     };
   }
   if (ctx.channelStale) return { label: 'Stale', detail: 'channel artifact stale' };
@@ -138,6 +146,20 @@ export function hostStatus(host: HostRow, ctx: StatusContext): HostStatus {
     label: 'Queued',
     detail: host.declaredClosure === null ? 'no declared closure' : 'awaiting dispatch',
   };
+}
+
+/**
+ * `enroll refused: CP_ERR_NONCE_NOT_ALLOWED 3m ago` for a host whose latest
+ * enrollment the CP refused, or null. Why a host never shows up is usually
+ * this: its token or nonce (docs/operators.md, "Refused enrollments").
+ *
+ * @example enrollRefusalText(host, now) // 'enroll refused: CP_ERR_TOKEN_EXPIRED 12m ago'
+ */
+export function enrollRefusalText(host: HostRow, now: number): string | null {
+  const r = host.enrollRefusal ?? null;
+  if (r === null) return null;
+  const at = parseTimestamp(r.at);
+  return `enroll refused: ${r.code}${at === null ? '' : ` ${formatAge(Math.max(0, now - at))} ago`}`;
 }
 
 /**

@@ -105,7 +105,9 @@ function hostColumns(now: number, hosts: readonly ClassifiedHost[]): TableColumn
       priority: 0,
       color: (c) => LABEL_COLOR[c.status.label],
     },
-    { header: 'DETAIL', cell: (c) => c.status.detail, min: 8, max: 28, priority: 2 },
+    // Wide enough for `offline 2h05m, enroll refused: CP_ERR_NONCE_NOT_ALLOWED 3m ago`:
+    // the refusal code is what tells the operator what to fix.
+    { header: 'DETAIL', cell: (c) => c.status.detail, min: 8, max: 64, priority: 2 },
     { header: 'CHANNEL', cell: (c) => c.host.channel, min: 6, max: 16, priority: 4 },
     { header: 'CLOSURE', cell: (c) => closurePair(c.host), min: 7, priority: 3 },
     {

@@ -26,6 +26,32 @@ export interface ApiHosts {
      */
     declaredClosure: null | string;
     /**
+     * The latest refused enrollment claiming this hostname since the CP started, cleared when the host enrolls; null when none.
+     */
+    enrollRefusal?: null | {
+      /**
+       * When the latest refusal happened (CP time).
+       */
+      at: string;
+      /**
+       * CP_ERR_* code of the latest refused enrollment claiming this hostname.
+       */
+      code: string;
+      /**
+       * Refusals since firstAt.
+       */
+      count: number;
+      /**
+       * When the first refusal since the CP started, or since the host last enrolled, happened.
+       */
+      firstAt: string;
+      /**
+       * Why it was refused (at most 200 characters).
+       */
+      message: string;
+      [k: string]: unknown;
+    };
+    /**
      * Enforce-mode probes currently failing.
      */
     failingEnforceProbes: string[];

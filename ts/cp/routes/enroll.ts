@@ -14,6 +14,7 @@ import {
   verifyBootstrapToken,
   type VerifyError,
 } from '../../trust/index.ts';
+import { clearEnrollRefusal, noteEnrollRefusal } from '../../core/index.ts';
 import { CpError } from '../errors.ts';
 import { verifyCsr } from '../pki/csr.ts';
 import { rawEd25519FromSpki, x509 } from '../pki/x509.ts';
@@ -32,9 +33,40 @@ function tokenError(e: VerifyError): CpError {
   return new CpError('CP_ERR_TOKEN_INVALID', e.message, details);
 }
 
-function refuse(rt: CpRuntime, e: CpError): never {
+/**
+ * Refuses an enrollment claiming `claimed` (the CSR's CN; null before the
+ * CSR parsed): counted, logged with the claimed name and kept for the
+ * operator's host view (core bounds the book and how often a name is
+ * logged). Only a claim from a token the org root key signed is kept: an
+ * unsigned or forged one could otherwise paint any host's row.
+ */
+function refuse(
+  rt: CpRuntime,
+  e: CpError,
+  claimed: string | null,
+  options: { readonly signedClaim: boolean } = { signedClaim: true },
+): never {
   rt.metrics.enrollRefused.inc({ code: e.code });
-  rt.log.warn({ code: e.code, reason: e.message }, 'enrollment refused');
+  // Not through the mutator: the book is in-memory view state only, never
+  // persisted and read by no reducer (see CpState.enrollRefusals).
+  const noted = noteEnrollRefusal(rt.state.enrollRefusals, {
+    hostname: options.signedClaim ? claimed : null,
+    code: e.code,
+    message: e.message,
+    now: rt.clock.now(),
+  });
+  rt.state.enrollRefusals = noted.book;
+  if (noted.log) {
+    rt.log.warn(
+      {
+        host: claimed === null ? null : claimed.slice(0, 64),
+        code: e.code,
+        reason: e.message,
+        ...(noted.repeats > 0 ? { repeatsSinceLastLine: noted.repeats } : {}),
+      },
+      'enrollment refused',
+    );
+  }
   throw e;
 }
 
@@ -56,14 +88,23 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
           );
         }
         const now = rt.clock.now();
-        const csr = await verifyCsr(body.csrPem).catch((e: unknown) => refuse(rt, e as CpError));
+        const csr = await verifyCsr(body.csrPem).catch((e: unknown) =>
+          refuse(rt, e as CpError, null),
+        );
         const verified = verifyBootstrapToken(body.token, {
           trust: rt.trust,
           now: new Date(now),
           expectedHostname: csr.commonName,
           expectedPubkeyFingerprint: csr.fingerprint,
         });
-        if (!verified.ok) refuse(rt, tokenError(verified.error));
+        if (!verified.ok) {
+          // The signature is checked first: an expired or mismatched token
+          // was signed by the org root key, anything else may be forged.
+          const kind = verified.error.kind;
+          refuse(rt, tokenError(verified.error), csr.commonName, {
+            signedClaim: kind === 'Expired' || kind === 'ClaimMismatch',
+          });
+        }
         const claims = verified.value.token.claims;
         const declared = rt.state.artifacts.fleet?.value.hosts[claims.hostname]?.pubkey ?? null;
         if (declared !== null) {
@@ -75,6 +116,7 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
                 'CP_ERR_KEY_MISMATCH',
                 `CSR key is not the declared host key of ${claims.hostname}`,
               ),
+              claims.hostname,
             );
           }
         }
@@ -90,6 +132,7 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
                 allowlist: allow === null ? 'unavailable' : 'verified',
               },
             ),
+            claims.hostname,
           );
         }
         const expiresAt = Date.parse(entry.expiresAt);
@@ -97,6 +140,7 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
           refuse(
             rt,
             new CpError('CP_ERR_TOKEN_EXPIRED', `allowlist entry expired at ${entry.expiresAt}`),
+            claims.hostname,
           );
         }
         const use = await rt.mutator.submit((b) =>
@@ -115,6 +159,7 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
               reason: use.reason,
               firstUsedAt: new Date(use.firstUsedAt).toISOString(),
             }),
+            claims.hostname,
           );
         }
         // A re-issue answers a retry whose first response was lost (see
@@ -131,6 +176,7 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
           ...(use.kind === 'reissue' ? { issue: use.issue } : {}),
         });
         rt.metrics.certsIssued.inc({ via });
+        rt.state.enrollRefusals = clearEnrollRefusal(rt.state.enrollRefusals, claims.hostname);
         rt.log.info(
           {
             host: claims.hostname,

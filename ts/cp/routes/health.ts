@@ -17,7 +17,8 @@ export function healthRoutes(rt: CpRuntime): Route[] {
       auth: 'none',
       protocol: false,
       async handle() {
-        const alerting = rt.poller?.alerting() ?? false;
+        const alerts = healthAlerts(rt);
+        const alerting = alerts.alerts.length > 0;
         const primed = rt.state.artifacts.fleet !== null;
         const artifacts = rt.poller
           ? Object.fromEntries(
@@ -39,7 +40,7 @@ export function healthRoutes(rt: CpRuntime): Route[] {
           json: {
             status: alerting ? 'degraded' : primed ? 'ok' : 'starting',
             version: CP_VERSION,
-            ...healthAlerts(rt),
+            ...alerts,
             last_tick_at: rt.state.lastTickAt === null ? null : toRfc3339(rt.state.lastTickAt),
             last_tick_ms: rt.state.lastTickMs,
             artifacts,

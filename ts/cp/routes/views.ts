@@ -45,6 +45,19 @@ export function stateSince(r: HostRolloutState): number | null {
 
 const IN_FLIGHT = new Set(['Activating', 'Soaking']);
 
+/** The host row's latest refused enrollment, or null. */
+function refusalOf(state: State, host: string): ApiHosts['hosts'][number]['enrollRefusal'] {
+  const r = state.enrollRefusals.get(host);
+  if (r === undefined) return null;
+  return {
+    code: r.code,
+    message: r.message,
+    at: toRfc3339(r.at),
+    firstAt: toRfc3339(r.firstAt),
+    count: r.count,
+  };
+}
+
 /** GET /v1/hosts: declared hosts with their latest rollout record and liveness. */
 export function hostsView(state: State, now: number): ApiHosts & Record<string, unknown> {
   const fleet = state.artifacts.fleet?.value ?? null;
@@ -78,6 +91,7 @@ export function hostsView(state: State, now: number): ApiHosts & Record<string, 
       failingEnforceProbes: failing,
       pin: decl.pin ?? null,
       agentVersion: live?.agentVersion ?? null,
+      enrollRefusal: refusalOf(state, name),
     };
   });
   // Hosts heartbeating without being declared: visible, but not host rows.
@@ -248,11 +262,23 @@ export function deferralsView(state: State): ApiDeferrals {
 /** The contract fields of /healthz: alerts from artifacts that failed verification. */
 export function healthAlerts(rt: CpRuntime): Pick<ApiHealth, 'alerts' | 'fleetSignedAt'> {
   const alerts: ApiHealth['alerts'] = [];
+  if (rt.poller === null) {
+    alerts.push({
+      code: 'CP_ERR_NO_ARTIFACT_SOURCE',
+      message:
+        'no --release-dir or --artifact-url: this CP has no release to serve and never plans a rollout',
+      since: toRfc3339(rt.startedAt),
+      artifact: 'fleet.resolved',
+      path: null,
+    });
+  }
   for (const [artifact, h] of Object.entries(rt.poller?.health ?? {})) {
     if (h.ok || h.lastError === null) continue;
+    // An absent artifact's message already says what is served instead.
+    const kept = h.signedAt && h.present ? `; keeping the snapshot signed ${h.signedAt}` : '';
     alerts.push({
       code: h.lastError.code,
-      message: `${artifact} ${h.lastError.path}: ${h.lastError.message}${h.signedAt ? `; keeping the snapshot signed ${h.signedAt}` : ''}`,
+      message: `${artifact} ${h.lastError.path}: ${h.lastError.message}${kept}`,
       since: toRfc3339(h.lastError.at),
       artifact,
       path: h.lastError.path,

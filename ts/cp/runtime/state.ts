@@ -9,6 +9,7 @@ import {
   type FleetModel,
   type HeldDispatches,
   type HostRolloutState,
+  type RefusalBook,
   type RolloutRecord,
 } from '../../core/index.ts';
 import type { Dispatch } from '../../contracts/index.ts';
@@ -53,6 +54,13 @@ export class CpState {
    * its configured rate).
    */
   dispatchRate: number | null = null;
+  /**
+   * The latest refused enrollment per claimed hostname (core's bounded
+   * book), for the operator's host view. In memory only, deliberately: the
+   * claims come from unauthenticated requests, which must cost no disk
+   * writes; after a restart the refused agent's next retry records it again.
+   */
+  enrollRefusals: RefusalBook = new Map();
   lastTickAt: number | null = null;
   /** When `lastDecisions` were planned (busy CPs explain at most every 2 s). */
   lastDecisionsAt: number | null = null;

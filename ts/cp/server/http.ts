@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import { CpError, isCpError } from '../errors.ts';
+import { listenFailure } from './listener-setup.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
 import { revocationOf, type PeerIdentity } from '../pki/identity.ts';
@@ -357,11 +358,7 @@ export function createCpServer(options: ServerOptions): CpServer {
           } else {
             edge = null;
             void w.terminate();
-            reject(
-              new CpError('CP_ERR_CONFIG', `cannot listen on ${host}:${port}: ${m.message}`, {
-                code: m.code,
-              }),
-            );
+            reject(listenFailure(host, port, m.code, m.message));
           }
         };
       });

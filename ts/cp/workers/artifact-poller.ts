@@ -4,7 +4,9 @@
 // bootstrap nonces) and hands a new snapshot to the mutator. A failed
 // verification keeps the last verified artifact and raises an alert naming
 // the artifact and its path (error log, `nixfleet_cp_artifact_alert` metric,
-// `/healthz` detail). A release is adopted whole: a new fleet.resolved only
+// `/healthz` detail); so does a source with no fleet.resolved at all (a
+// mistyped --release-dir), naming the stale release served meanwhile. A
+// release is adopted whole: a new fleet.resolved only
 // together with every channel manifest it implies, otherwise it is held back
 // and the last adopted release stays (docs/control-plane.md, "Artifacts").
 // The last adopted release is kept on disk (release-cache.ts) as the fallback
@@ -28,7 +30,7 @@ import type {
   ArtifactSnapshot,
   VerifiedArtifact,
 } from '../runtime/artifacts.ts';
-import type { ArtifactSource } from './artifact-source.ts';
+import { describeAbsence, type ArtifactSource } from './artifact-source.ts';
 import type { ReleaseCache } from './release-cache.ts';
 import {
   fetchVerified,
@@ -82,6 +84,8 @@ export class ArtifactPoller {
   ) as Record<ArtifactName, ArtifactHealth>;
   private polling: Promise<void> | null = null;
   private restoreTried = false;
+  /** The fleet.resolved restored from the CP's copy, while it is the one in use. */
+  private restoredFleet: VerifiedArtifact<FleetResolved> | null = null;
 
   constructor(private readonly o: PollerOptions) {}
 
@@ -154,6 +158,7 @@ export class ArtifactPoller {
     rel: string,
     prev: VerifiedArtifact<T> | null,
     verify: Verify<T>,
+    options: { readonly required?: boolean } = {},
   ): Promise<VerifiedArtifact<T> | null> {
     let got: SignedPair | null;
     try {
@@ -163,7 +168,11 @@ export class ArtifactPoller {
       return prev;
     }
     if (got === null) {
-      if (prev === null) this.health[name].present = false;
+      this.health[name].present = false;
+      if (options.required) {
+        const { code, message } = await this.absence(rel, prev as VerifiedArtifact<unknown>);
+        this.fail(name, code, message, rel);
+      }
       return prev;
     }
     if (prev !== null && bytesEqual(prev.bytes, got.bytes) && bytesEqual(prev.signature, got.sig)) {
@@ -177,6 +186,16 @@ export class ArtifactPoller {
     }
     this.succeed(name, r.artifact.signedAt);
     return r.artifact;
+  }
+
+  private absence(
+    rel: string,
+    serving: VerifiedArtifact<unknown> | null,
+  ): Promise<{ code: string; message: string }> {
+    return describeAbsence(this.o.sources, rel, {
+      serving,
+      restored: serving !== null && serving === this.restoredFleet,
+    });
   }
 
   /**
@@ -248,8 +267,12 @@ export class ArtifactPoller {
   private async sourceRelease(
     cur: ArtifactSnapshot,
   ): Promise<{ release: Release; held: string | null }> {
-    const fleet = await this.one('fleet.resolved', 'fleet.resolved.json', cur.fleet, (b, s) =>
-      verifyArtifact(b, s, this.verifyOptions()),
+    const fleet = await this.one(
+      'fleet.resolved',
+      'fleet.resolved.json',
+      cur.fleet,
+      (b, s) => verifyArtifact(b, s, this.verifyOptions()),
+      { required: true },
     );
     const unchanged = { release: { fleet, manifests: cur.manifests }, held: null };
     if (fleet !== null && fleet === cur.fleet && !this.health['rollout-manifest'].ok) {
@@ -343,8 +366,15 @@ export class ArtifactPoller {
       if (restored !== null) {
         release = restored;
         fromSource = false;
+        this.restoredFleet = restored.fleet;
+        const h = this.health['fleet.resolved'];
+        if (!h.present && h.lastError !== null) {
+          const { code, message } = await this.absence('fleet.resolved.json', restored.fleet);
+          this.fail('fleet.resolved', code, message, 'fleet.resolved.json');
+        }
       }
     }
+    if (fromSource && release.fleet !== this.restoredFleet) this.restoredFleet = null;
     const { fleet, manifests } = release;
     if (source.held !== null) {
       const kept =

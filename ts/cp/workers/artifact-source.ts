@@ -2,9 +2,10 @@
 // an HTTP(S) base URL (optionally with a bearer token read from a file on
 // every fetch, so rotation needs no restart). Both expose the same layout:
 // fleet.resolved.json(.sig), rollouts/<rolloutId>.json(.sig),
-// revocations.json(.sig), bootstrap-nonces.json(.sig). Owns fetching only;
-// nothing fetched here is trusted before ts/trust verifies it.
-import { readFile } from 'node:fs/promises';
+// revocations.json(.sig), bootstrap-nonces.json(.sig). Owns fetching, and
+// saying why a source has nothing (the alert text); nothing fetched here is
+// trusted before ts/trust verifies it.
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 
@@ -12,6 +13,12 @@ import { request } from 'undici';
 export interface ArtifactSource {
   readonly describe: string;
   read(relPath: string): Promise<Uint8Array | null>;
+  /**
+   * Why the source as a whole is not there (a release directory that does
+   * not exist), or null. Asked when an artifact every release has is absent,
+   * so the alert can name a mistyped flag rather than a missing file.
+   */
+  missing?(): Promise<string | null>;
 }
 
 const SAFE_REL = /^[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*$/;
@@ -33,6 +40,17 @@ export function dirSource(dir: string): ArtifactSource {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;
+      }
+    },
+    async missing() {
+      try {
+        const st = await stat(dir);
+        return st.isDirectory() ? null : `release directory ${dir} is not a directory`;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+        return code === 'ENOENT'
+          ? `release directory ${dir} does not exist`
+          : `release directory ${dir} cannot be read (${code})`;
       }
     },
   };
@@ -77,5 +95,36 @@ export function httpSource(baseUrl: string, tokenFile: string | null): ArtifactS
       }
       return new Uint8Array(Buffer.concat(chunks));
     },
+  };
+}
+
+/**
+ * The alert for an artifact every release has (fleet.resolved) that no
+ * source holds: the source itself is missing (a mistyped --release-dir:
+ * CP_ERR_RELEASE_SOURCE_MISSING) or holds nothing signed
+ * (CP_ERR_ARTIFACT_MISSING); and what the CP serves meanwhile.
+ *
+ * @example await describeAbsence(sources, 'fleet.resolved.json', { serving: null, restored: false })
+ */
+export async function describeAbsence(
+  sources: readonly ArtifactSource[],
+  rel: string,
+  now: { readonly serving: { readonly signedAt: string } | null; readonly restored: boolean },
+): Promise<{ code: string; message: string }> {
+  let gone: string | null = null;
+  for (const s of sources) gone ??= (await s.missing?.()) ?? null;
+  const what =
+    gone !== null
+      ? `${gone}; fix --release-dir (or publish a release there)`
+      : `no signed ${rel} in ${sources.map((s) => s.describe).join(', ')}; publish a release (nixfleet release) or fix --release-dir / --artifact-url`;
+  const kept =
+    now.serving === null
+      ? 'no release to serve'
+      : now.restored
+        ? `serving the release signed ${now.serving.signedAt} restored from the CP's copy (stale)`
+        : `serving the release signed ${now.serving.signedAt} adopted before the source went missing (stale)`;
+  return {
+    code: gone !== null ? 'CP_ERR_RELEASE_SOURCE_MISSING' : 'CP_ERR_ARTIFACT_MISSING',
+    message: `${what}; ${kept}`,
   };
 }
