@@ -14,7 +14,6 @@ export function healthRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/healthz',
-      auth: 'none',
       protocol: false,
       async handle() {
         const alerting = rt.poller?.alerting() ?? false;
@@ -56,7 +55,6 @@ export function healthRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/metrics',
-      auth: 'none',
       protocol: false,
       async handle() {
         return {
