@@ -36,7 +36,7 @@ describe('contract drift check', () => {
     const file = join(dir, 'heartbeat.nix');
     const text = readFileSync(file, 'utf8');
     const changed = text.replace(
-      'uptime_secs = opt types.ints.unsigned',
+      'uptime_secs = opt t.unsigned',
       'uptime_secs = opt types.str',
     );
     expect(changed).not.toBe(text);
