@@ -79,3 +79,40 @@ describe('idempotent ingest', () => {
     expect(await rowsOf(3)).toBe(1);
   });
 });
+
+describe('bounded numbers', () => {
+  // Sent as text: 2^53+1 and 2^63 are not representable in a JS number.
+  it.each(['9007199254740993', '9223372036854775808', '1e300', '-1', '2.5'])(
+    'refuses an event with seq %s (400) and stores nothing',
+    async (seq) => {
+      const before = await rowsOf(2);
+      const body = `{"kind":"DispatchAck","rollout_id":"${RID}","hostname":"h-000","seq":${seq},"received_at":"${rfc3339()}","current_closure_at_dispatch":null}`;
+      const r = await a.client.request('/v1/agent/events', {
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(r.status, r.body.toString()).toBe(400);
+      expect(r.json<{ error: { code: string } }>().error.code).toBe('CP_ERR_SCHEMA_INVALID');
+      await t.cp.runtime.mutator.idle();
+      const db = new Database(t.dbPath, { readonly: true });
+      try {
+        const big = db
+          .prepare('SELECT COUNT(*) AS n FROM event_log WHERE agent_seq > 9007199254740991')
+          .get() as { n: number };
+        expect(big.n).toBe(0);
+      } finally {
+        db.close();
+      }
+      expect(await rowsOf(2)).toBe(before);
+    },
+  );
+
+  it('refuses a heartbeat whose seq map holds 1e300', async () => {
+    const body = `{"hostname":"h-000","agent_version":"0.2.0","current_closure":null,"uptime_secs":1,"last_event_seq_by_rollout":{"${RID}":1e300},"at":"${rfc3339()}"}`;
+    const r = await a.client.request('/v1/agent/heartbeat', {
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r.status).toBe(400);
+  });
+});
