@@ -178,6 +178,16 @@ describe('the authorization table', () => {
     },
   );
 
+  it('counts refusals by code', async () => {
+    const text = (await anon.request('/metrics')).body.toString();
+    for (const code of [
+      'CP_ERR_FORBIDDEN',
+      'CP_ERR_CLIENT_CERT_USAGE',
+      'CP_ERR_CLIENT_CERT_REQUIRED',
+    ])
+      expect(text).toMatch(new RegExp(`nixfleet_cp_auth_refused_total\\{code="${code}"\\} [1-9]`));
+  });
+
   it('whoami names the kind of the certificate', async () => {
     const a = await agent.request('/v1/whoami');
     const o = await operator.request('/v1/whoami');

@@ -66,6 +66,14 @@ export const ACCESS_TABLE: readonly AccessRow[] = [
   { route: 'GET /v1/whoami', none: 'deny', agent: 'allow', operator: 'allow' },
 ];
 
+/** Refusals counted by `nixfleet_cp_auth_refused_total{code}`. */
+export const AUTH_REFUSALS: ReadonlySet<string> = new Set([
+  'CP_ERR_CLIENT_CERT_REQUIRED',
+  'CP_ERR_CLIENT_CERT_USAGE',
+  'CP_ERR_CERT_REVOKED',
+  'CP_ERR_FORBIDDEN',
+]);
+
 /** The CN prefix of operator certificates (`:` cannot occur in a host name). */
 export const OPERATOR_CN_PREFIX = 'operator:';
 

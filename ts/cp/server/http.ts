@@ -12,7 +12,13 @@ import { CpError, isCpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
 import { revocationOf, type PeerIdentity } from '../pki/identity.ts';
-import { accessRow, authorize, routeAuth, type AccessTable } from '../routes/access.ts';
+import {
+  accessRow,
+  AUTH_REFUSALS,
+  authorize,
+  routeAuth,
+  type AccessTable,
+} from '../routes/access.ts';
 import type { RevocationRow } from '../storage/types.ts';
 import type {
   EdgeInit,
@@ -67,14 +73,6 @@ export interface CpServer {
   /** Ends the edge thread as a crash would (tests of the restart path). */
   killEdge(): Promise<void>;
 }
-
-/** Refusals counted by `nixfleet_cp_auth_refused_total`. */
-const AUTH_CODES: ReadonlySet<string> = new Set([
-  'CP_ERR_CLIENT_CERT_REQUIRED',
-  'CP_ERR_CLIENT_CERT_USAGE',
-  'CP_ERR_CERT_REVOKED',
-  'CP_ERR_FORBIDDEN',
-]);
 
 /** Pause before a dead edge is replaced (a crash loop must not spin). */
 const EDGE_RESTART_MS = 250;
@@ -229,7 +227,7 @@ export function createCpServer(options: ServerOptions): CpServer {
         break;
       case 'refused':
         metrics.httpRequests.inc({ route: m.route, status: String(m.status) });
-        if (AUTH_CODES.has(m.code)) {
+        if (AUTH_REFUSALS.has(m.code)) {
           metrics.authRefused.inc({ code: m.code });
         }
         break;
