@@ -62,6 +62,12 @@ describe('idempotent ingest', () => {
     );
     expect(s).toEqual(Array(20).fill(204));
     expect(await rowsOf(2)).toBe(1);
+    // The reducer stepped once: 19 retries counted as duplicates, the record at seq 2.
+    const metrics = (await (await t.anonymous()).request('/metrics')).body.toString();
+    expect(metrics).toMatch(
+      /nixfleet_cp_events_total\{kind="DispatchAck",outcome="duplicate"\} 19\b/,
+    );
+    expect(t.cp.runtime.state.record(RID, 'h-000')?.lastEventSeq).toBe(2);
   });
 
   it('stores a ClosureQuarantined posted 20 times once', async () => {
