@@ -120,6 +120,35 @@ describe('SQLite storage', () => {
     after.close();
   });
 
+  it.each([true, false])(
+    'stores one row per agent event, references resolving to it (commit thread: %s)',
+    async (commitThread) => {
+      const s = openSqliteStorage(tmpDb(), { commitThread });
+      await s.migrate();
+      const row = {
+        recordedAt: 1,
+        stream: 'agent' as const,
+        rolloutId: 'stable@ab',
+        hostname: 'web-01',
+        agentSeq: 7,
+        kind: 'ClosureQuarantined',
+        body: {},
+      };
+      const first = await s.commit([{ op: 'appendEvent', id: 1, row }]);
+      const again = await s.commit([
+        { op: 'appendEvent', id: 1, row: { ...row, recordedAt: 2 } },
+        { op: 'appendEvent', id: 2, row: { ...row, agentSeq: 8 } },
+      ]);
+      expect(again.get(1)).toBe(first.get(1));
+      expect(again.get(2)).toBeGreaterThan(first.get(1) as number);
+      expect((await s.allEvents()).map((e) => [e.agentSeq, e.recordedAt])).toEqual([
+        [7, 1],
+        [8, 1],
+      ]);
+      await s.close();
+    },
+  );
+
   it('annotates every column as derivable or accepted loss (contracts §IV)', () => {
     for (const m of MIGRATIONS) {
       const body = m.sql.split('\n');
