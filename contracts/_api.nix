@@ -28,7 +28,7 @@ in
         gate = opt (types.nullOr (types.enum [ "channel-edges" "supersession" "wave-promotion" "host-edges" "disruption-budget" "quarantine" "offline" "health" "admission-control" ])) "Gate that produced it (null: host progress, not a gate)." "disruption-budget" { };
         channel = opt types.str "Channel." "stable" { };
         rollout = opt (types.nullOr types.str) "Rollout id." "stable@3f2a9c1d" { };
-        wave = opt (types.nullOr types.ints.unsigned) "Wave index." 1 { };
+        wave = opt (types.nullOr t.unsigned) "Wave index." 1 { };
         host = opt (types.nullOr types.str) "Host." "etcd-2" { };
         transition = opt (types.nullOr types.str) "e.g. `(none) -> Pending`, `wave 0 -> wave 1`; null for holds." null { };
         reason = opt types.str "Human-readable explanation." "held: budget tags=etcd 1/1 in flight" { };

@@ -24,6 +24,25 @@ let
     freeformType = types.attrsOf types.anything;
   };
 
+  # Every integer of a contract is bounded: JSON numbers are IEEE doubles in
+  # the TypeScript consumers, exact only up to 2^53-1 (Nix ints are 64-bit, so
+  # the bound is representable). 2^53+1, 2^63 or 1e300 would otherwise be
+  # accepted and silently rounded.
+  maxSafeInt = 9007199254740991;
+  bounded =
+    lo: description:
+    types.ints.between lo maxSafeInt
+    // {
+      description = "${description}, at most 2^53-1";
+    };
+  unsigned = bounded 0 "unsigned integer, meaning >=0";
+  positive = bounded 1 "positive integer, meaning >0";
+  int =
+    types.ints.between (-maxSafeInt) maxSafeInt
+    // {
+      description = "integer between -(2^53-1) and 2^53-1";
+    };
+
   timestamp = types.strMatching "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z";
 
   # Host names double as certificate CNs and URL segments: keep them tame.
@@ -172,7 +191,7 @@ let
       // {
         options = {
           systemdFailedUnits = opt (types.nullOr (types.submodule {
-            options.max = opt types.ints.unsigned "Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units)." 0 { };
+            options.max = opt unsigned "Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units)." 0 { };
           })) "Failed-units gate; null or absent: no such gate." { max = 0; } { default = null; };
         };
       }
@@ -194,7 +213,7 @@ let
       d = v: if resolved then { } else { default = v; };
       common = kind: {
         kind = opt (types.enum [ kind ]) "Probe kind (discriminator)." kind { };
-        intervalSeconds = opt types.ints.positive "Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe)." 30 (d 30);
+        intervalSeconds = opt positive "Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe)." 30 (d 30);
         mode = opt probeMode "enforce: gates wave promotion; observe: reported only; disabled: declared but not run." "enforce" (d "enforce");
       };
       variant =
@@ -215,17 +234,17 @@ let
         url = opt types.str "URL to GET." "http://localhost/health" { };
         expectStatus = opt (types.ints.between 100 599) "Expected HTTP status." 200 (d 200);
         bodyContains = opt (types.nullOr types.str) "Substring the body must contain; null skips the check." "ok" (d null);
-        timeoutSecs = opt types.ints.positive "Request timeout in seconds." 3 (d 3);
+        timeoutSecs = opt positive "Request timeout in seconds." 3 (d 3);
       })
       (variant "tcp" "TcpProbe" {
         host = opt types.str "Host to connect to." "127.0.0.1" { };
         port = opt (types.ints.between 1 65535) "TCP port." 5432 { };
-        connectTimeoutSecs = opt types.ints.positive "Connect timeout in seconds." 3 (d 3);
+        connectTimeoutSecs = opt positive "Connect timeout in seconds." 3 (d 3);
       })
       (variant "exec" "ExecProbe" {
         command = opt types.str "Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure." "/run/current-system/sw/bin/check-disk /var/lib/attic" { };
-        expectExitCode = opt types.int "Expected exit code." 0 (d 0);
-        timeoutSecs = opt types.ints.positive "Timeout in seconds." 10 (d 10);
+        expectExitCode = opt int "Expected exit code." 0 (d 0);
+        timeoutSecs = opt positive "Timeout in seconds." 10 (d 10);
       })
       (variant "evidence" "EvidenceProbe" {
         framework = opt types.str "Compliance framework whose evidence is read." "nis2-essential" { };
@@ -241,6 +260,10 @@ in
   inherit
     opt
     open
+    maxSafeInt
+    unsigned
+    positive
+    int
     timestamp
     hostname
     channelName

@@ -22,7 +22,7 @@ let
         kind = opt (types.enum [ kind ]) description kind { };
         rollout_id = opt t.rolloutId "Rollout the event belongs to." "stable@3f2a9c1d" { };
         hostname = opt t.hostname "Reporting host (must equal the client certificate CN)." "web-01" { };
-        seq = opt types.ints.positive "Sequence number, monotonic per (hostname, rollout_id)." 2 { };
+        seq = opt t.positive "Sequence number, monotonic per (hostname, rollout_id)." 2 { };
       } // fields;
     })
     // {
@@ -47,11 +47,11 @@ types.oneOf [
   (event "ActivationComplete" "Activating → Soaking." {
     completed_at = opt ts "When the new generation became current." "2026-05-16T01:27:05Z" { };
     observed_current_closure = opt t.closureHash "Basename of the current-system link after the switch." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
-    switch_exit_code = opt types.int "Exit code of switch-to-configuration." 0 { };
+    switch_exit_code = opt t.int "Exit code of switch-to-configuration." 0 { };
   })
   (event "ActivationFailed" "Activating → Failed." {
     failed_at = opt ts "When." "2026-05-16T01:27:05Z" { };
-    switch_exit_code = opt (types.nullOr types.int) "Exit code, null when the switch never reported one (timeout, verify mismatch)." 1 { };
+    switch_exit_code = opt (types.nullOr t.int) "Exit code, null when the switch never reported one (timeout, verify mismatch)." 1 { };
     stderr_tail = opt str "Truncated stderr of the switch." "" { };
   })
   (event "ActivationDeferred" "Activating → Deferred: profile staged, live switch skipped." {
@@ -110,14 +110,14 @@ types.oneOf [
   })
   (event "Failed" "Soaking → Failed: sustained failure; the agent applies the manifest's onHealthFailure." {
     failed_at = opt ts "When." "2026-05-16T01:28:35Z" { };
-    sustained_duration_secs = opt types.ints.unsigned "How long the failure lasted." 60 { };
+    sustained_duration_secs = opt t.unsigned "How long the failure lasted." 60 { };
     failing_probes = opt (types.listOf str) "Failing enforce probes." [ "nginx-version" ] { };
     policy_applied = opt (types.enum [ "halt" "rollback-and-halt" ]) "Branch of onHealthFailure the agent follows." "rollback-and-halt" { };
   })
   (event "RollbackComplete" "Failed → Reverted." {
     completed_at = opt ts "When." "2026-05-16T01:28:40Z" { };
     reverted_to_closure = opt t.closureHash "Closure restored." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
-    switch_exit_code = opt types.int "Exit code of the rollback switch." 0 { };
+    switch_exit_code = opt t.int "Exit code of the rollback switch." 0 { };
   })
   (event "Converged" "Soaking → Converged." {
     converged_at = opt ts "When." "2026-05-16T01:30:05Z" { };
@@ -126,7 +126,7 @@ types.oneOf [
   (event "ClosureQuarantined" "The agent skipped a closure that failed within the quarantine window." {
     closure = opt t.closureHash "Quarantined closure." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
     quarantined_at = opt ts "When." "2026-05-16T01:30:05Z" { };
-    failure_count = opt types.ints.positive "Failures recorded for the closure." 1 { };
+    failure_count = opt t.positive "Failures recorded for the closure." 1 { };
     last_failure_at = opt ts "Last failure." "2026-05-16T01:28:35Z" { };
   })
 ]

@@ -11,7 +11,7 @@ open
   options = {
     name = opt t.channelName "Channel." "stable" { };
     rolloutPolicy = opt types.str "Rollout policy." "canary" { };
-    freshnessWindow = opt types.ints.positive "Freshness window (minutes)." 1440 { };
+    freshnessWindow = opt t.positive "Freshness window (minutes)." 1440 { };
     artifactSignedAt = opt (types.nullOr t.timestamp) "signedAt of the verified fleet.resolved." null { };
     artifactCiCommit = opt (types.nullOr types.str) "ciCommit of the verified fleet.resolved." null { };
     activeRollout = opt (types.nullOr t.rolloutId) "Active rollout." null { };

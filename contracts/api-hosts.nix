@@ -36,7 +36,7 @@ open
             message = opt types.str "Why it was refused (at most 200 characters)." "token nonce is not in the signed bootstrap-nonces allowlist" { };
             at = opt t.timestamp "When the latest refusal happened (CP time)." "2026-05-16T01:27:00Z" { };
             firstAt = opt t.timestamp "When the first refusal since the CP started, or since the host last enrolled, happened." "2026-05-16T01:02:00Z" { };
-            count = opt types.ints.positive "Refusals since firstAt." 12 { };
+            count = opt t.positive "Refusals since firstAt." 12 { };
           };
         }))) "The latest refused enrollment claiming this hostname since the CP started, cleared when the host enrolls; null when none." null { default = null; };
       };

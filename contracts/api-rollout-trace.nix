@@ -14,8 +14,8 @@ open
     decisions = opt (types.listOf a.decision) "Decisions, newest first." [ ] { };
     pacing = opt (types.nullOr (types.submodule (open // {
       options = {
-        heldDispatches = opt types.ints.unsigned "Dispatches of this rollout the planner cleared but admission control holds back." 6543 { };
-        dispatchRatePerSec = opt types.ints.unsigned "Rate at which the CP releases held dispatches, fleet-wide (hosts per second)." 150 { };
+        heldDispatches = opt t.unsigned "Dispatches of this rollout the planner cleared but admission control holds back." 6543 { };
+        dispatchRatePerSec = opt t.unsigned "Rate at which the CP releases held dispatches, fleet-wide (hosts per second)." 150 { };
       };
     }))) "Admission control (docs/control-plane.md, Dispatch pacing): the CP releases planned dispatches no faster than it can absorb the events they bring. Null when none of this rollout's dispatches are held." null { };
   };

@@ -6,7 +6,7 @@ let
   t = import ./_types.nix { inherit lib; };
   a = import ./_api.nix { inherit lib; };
   inherit (t) opt open;
-  n = types.ints.unsigned;
+  n = t.unsigned;
 in
 open
 // {
@@ -37,7 +37,7 @@ open
           options = {
             label = opt types.str "Budget label (its selector)." "tags=etcd" { };
             inFlight = opt n "Covered hosts in flight across active rollouts." 1 { };
-            limit = opt types.ints.positive "Effective limit." 1 { };
+            limit = opt t.positive "Effective limit." 1 { };
           };
         }))) "Disruption budgets covering the rollout." [ ] { };
       };

@@ -9,7 +9,7 @@ open
 // {
   options = {
     cn = opt types.str "Certificate common name." "web-01" { };
-    role = opt (types.enum [ "agent" "operator" ]) "agent: CN names a fleet host; operator: any other client certificate the fleet CA issued." "agent" { };
+    role = opt (types.enum [ "agent" "operator" ]) "operator: the CN is operator:<name> (nixfleet mint-operator-cert); agent: any other CN, which names the host it speaks for." "agent" { };
     notAfter = opt t.timestamp "Certificate expiry." "2026-05-23T01:00:00Z" { };
   };
 }

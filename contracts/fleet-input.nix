@@ -61,9 +61,9 @@ let
     options = {
       description = opt types.str "What channel ${name} is for." "Main production channel." { default = ""; };
       rolloutPolicy = opt types.str "Name of the rollout policy (a key of rolloutPolicies)." "canary-conservative" { };
-      freshnessWindow = opt types.ints.positive "Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes)." 1440 { };
-      signingIntervalMinutes = opt types.ints.positive "How often CI re-signs, in minutes." 60 { default = 60; };
-      freshnessHardFloorMinutes = opt types.ints.positive "Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often." 15 { default = 60; };
+      freshnessWindow = opt t.positive "Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes)." 1440 { };
+      signingIntervalMinutes = opt t.positive "How often CI re-signs, in minutes." 60 { default = 60; };
+      freshnessHardFloorMinutes = opt t.positive "Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often." 15 { default = 60; };
       compliance = opt (types.submodule {
         options = {
           frameworks = opt (types.listOf frameworkEntry) "Frameworks whose evidence probes every host of the channel runs (names, or { name, mode, reason })." [ "anssi-bp028" ] { default = [ ]; };
@@ -81,9 +81,9 @@ let
       waves = opt (types.listOf (types.submodule {
         options = {
           selector = opt selector "Hosts of this wave (a host belongs to the first wave that selects it)." { tags = [ "canary" ]; } { };
-          soakMinutes = opt types.ints.unsigned "Minutes a wave soaks before the next one starts." 30 { default = 0; };
-          minSoaked = opt types.ints.positive "Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well." 2 { default = 1; };
-          waitForNeverSeenMinutes = opt (types.nullOr types.ints.unsigned) "Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely." 60 { default = null; };
+          soakMinutes = opt t.unsigned "Minutes a wave soaks before the next one starts." 30 { default = 0; };
+          minSoaked = opt t.positive "Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well." 2 { default = 1; };
+          waitForNeverSeenMinutes = opt (types.nullOr t.unsigned) "Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely." 60 { default = null; };
           allowNoEnforceProbes = opt (types.nullOr types.bool) "Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes." true { default = null; };
         };
       })) "Waves, in order." [ { selector.all = true; soakMinutes = 0; } ] { default = [ { selector.all = true; soakMinutes = 0; } ]; };
@@ -104,7 +104,7 @@ let
   budget = types.submodule {
     options = {
       selector = opt selector "Hosts the budget covers." { tags = [ "etcd" ]; } { };
-      maxInFlight = opt (types.nullOr types.ints.positive) "At most this many covered hosts in flight at once (set exactly one of maxInFlight, maxInFlightPct)." 1 { default = null; };
+      maxInFlight = opt (types.nullOr t.positive) "At most this many covered hosts in flight at once (set exactly one of maxInFlight, maxInFlightPct)." 1 { default = null; };
       maxInFlightPct = opt (types.nullOr (types.ints.between 1 100)) "At most this percentage of covered hosts in flight." 50 { default = null; };
     };
   };

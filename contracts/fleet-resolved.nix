@@ -36,8 +36,8 @@ open
     channels = opt (types.attrsOf (types.submodule (open // {
       options = {
         rolloutPolicy = opt types.str "Rollout policy name." "canary" { };
-        freshnessWindow = opt types.ints.positive "Maximum artifact age (minutes)." 1440 { };
-        signingIntervalMinutes = opt types.ints.positive "Re-signing interval (minutes)." 60 { };
+        freshnessWindow = opt t.positive "Maximum artifact age (minutes)." 1440 { };
+        signingIntervalMinutes = opt t.positive "Re-signing interval (minutes)." 60 { };
         compliance = opt (types.submodule (open // {
           options = {
             frameworks = opt strs "Enabled frameworks." [ "anssi-bp028" ] { };
@@ -52,9 +52,9 @@ open
         waves = opt (types.listOf (types.submodule (open // {
           options = {
             selector = opt selector "Normalised selector." { } { };
-            soakMinutes = opt types.ints.unsigned "Soak (minutes)." 30 { };
-            minSoaked = opt types.ints.positive "Members that must have soaked before promotion (1 when absent)." 1 { default = 1; };
-            waitForNeverSeenMinutes = opt (types.nullOr types.ints.unsigned) "Minutes a never-seen member holds the wave (null: indefinitely)." null { default = null; };
+            soakMinutes = opt t.unsigned "Soak (minutes)." 30 { };
+            minSoaked = opt t.positive "Members that must have soaked before promotion (1 when absent)." 1 { default = 1; };
+            waitForNeverSeenMinutes = opt (types.nullOr t.unsigned) "Minutes a never-seen member holds the wave (null: indefinitely)." null { default = null; };
             allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted with no enforce probe declared (false when absent)." false { default = false; };
           };
         }))) "Waves." [ ] { };
@@ -65,9 +65,9 @@ open
     waves = opt (types.attrsOf (types.listOf (types.submodule (open // {
       options = {
         hosts = opt strs "Hosts of the wave, sorted." [ "canary-01" ] { };
-        soakMinutes = opt types.ints.unsigned "Soak (minutes)." 30 { };
-        minSoaked = opt types.ints.positive "Members that must have soaked before promotion (1 when absent)." 1 { default = 1; };
-        waitForNeverSeenMinutes = opt (types.nullOr types.ints.unsigned) "Minutes a never-seen member holds the wave (null: indefinitely)." null { default = null; };
+        soakMinutes = opt t.unsigned "Soak (minutes)." 30 { };
+        minSoaked = opt t.positive "Members that must have soaked before promotion (1 when absent)." 1 { default = 1; };
+        waitForNeverSeenMinutes = opt (types.nullOr t.unsigned) "Minutes a never-seen member holds the wave (null: indefinitely)." null { default = null; };
         allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted with no enforce probe declared (false when absent)." false { default = false; };
       };
     })))) "Waves resolved per channel at eval time." { } { };
@@ -76,7 +76,7 @@ open
     disruptionBudgets = opt (types.listOf (types.submodule (open // {
       options = {
         selector = opt selector "Selector (resolved per rollout)." { } { };
-        maxInFlight = opt (types.nullOr types.ints.positive) "Absolute limit." 1 { };
+        maxInFlight = opt (types.nullOr t.positive) "Absolute limit." 1 { };
         maxInFlightPct = opt (types.nullOr (types.ints.between 1 100)) "Percentage limit." null { };
       };
     }))) "Disruption budgets, selectors carried through." [ ] { };

@@ -7,14 +7,14 @@ let
   inherit (lib) types;
   t = import ./_types.nix { inherit lib; };
   inherit (t) opt;
-  secs = types.ints.positive;
+  secs = t.positive;
 
   behaviour = types.submodule {
     options = {
       switch = opt (types.enum [ "ok" "fail" "inhibit-kernel" "inhibit-dbus" ]) "What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs)." "ok" { default = "ok"; };
       probe = opt (types.enum [ "pass" "fail" ]) "Whether the host's enforce probe (an exec probe rendered into the closure) passes." "pass" { default = "pass"; };
       signed = opt types.bool "Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing)." true { default = true; };
-      switchSecs = opt types.ints.unsigned "Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight." 0 { default = 0; };
+      switchSecs = opt t.unsigned "Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight." 0 { default = 0; };
       failedUnits = opt (types.listOf (types.strMatching "[A-Za-z0-9@._:-]+")) "Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left." [ "nginx.service" ] { default = [ ]; };
       secrets = opt (types.listOf (types.strMatching "[a-z0-9-]+")) "Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>)." [ ] { default = [ ]; };
     };
@@ -39,7 +39,7 @@ let
       ]) "Fault to inject (startAgent: first start of a host listed in notStarted)." "killAgent" { };
       hosts = opt (types.listOf types.str) "Hosts affected (agent and network faults)." [ ] { default = [ ]; };
       artifact = opt (types.nullOr (types.enum [ "fleet.resolved" "rollout-manifest" "revocations" ])) "Artifact to tamper (one byte flipped after signing)." null { default = null; };
-      seconds = opt (types.nullOr types.int) "Clock offset for skewClock (negative: behind)." null { default = null; };
+      seconds = opt (types.nullOr t.int) "Clock offset for skewClock (negative: behind)." null { default = null; };
       duringActivation = opt types.bool "Inject while the host is Activating (agent faults)." false { default = false; };
     };
   };

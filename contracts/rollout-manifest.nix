@@ -23,29 +23,29 @@ open
     hostSet = opt (types.listOf (types.submodule (open // {
       options = {
         hostname = opt t.hostname "Host." "web-01" { };
-        waveIndex = opt types.ints.unsigned "Wave the host belongs to." 0 { };
+        waveIndex = opt t.unsigned "Wave the host belongs to." 0 { };
         targetClosure = opt t.closureHash "Closure the host must activate." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
       };
     }))) "Hosts of the rollout, sorted by hostname." [ ] { };
     waves = opt (types.listOf (types.submodule (open // {
       options = {
-        soakMinutes = opt types.ints.unsigned "Soak of the wave (minutes)." 30 { };
+        soakMinutes = opt t.unsigned "Soak of the wave (minutes)." 30 { };
         # Defaults, not required keys: a manifest signed without them still
         # verifies, and the defaults are the fail-closed values.
-        minSoaked = opt types.ints.positive "Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent)." 1 { default = 1; };
-        waitForNeverSeenMinutes = opt (types.nullOr types.ints.unsigned) "Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely)." null { default = null; };
+        minSoaked = opt t.positive "Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent)." 1 { default = 1; };
+        waitForNeverSeenMinutes = opt (types.nullOr t.unsigned) "Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely)." null { default = null; };
         allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent)." false { default = false; };
       };
     }))) "Wave layout, indexed by waveIndex." [ { soakMinutes = 30; minSoaked = 1; waitForNeverSeenMinutes = null; allowNoEnforceProbes = false; } ] { };
     healthGate = opt (t.healthGate { input = false; }) "Health gate of the channel's policy; the agent enforces each condition as an enforce probe." { systemdFailedUnits = null; } { };
     onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "What an agent does on sustained enforce-probe failure." "rollback-and-halt" { };
-    freshnessWindow = opt types.ints.positive "Maximum age of this manifest, in minutes (the channel's window)." 1440 { };
+    freshnessWindow = opt t.positive "Maximum age of this manifest, in minutes (the channel's window)." 1440 { };
     complianceFrameworks = opt (types.listOf types.str) "Frameworks enabled on the channel." [ ] { };
     disruptionBudgets = opt (types.listOf (types.submodule (open // {
       options = {
         selector = opt selector "Operator intent (matched across rollouts by equality)." { } { };
         hosts = opt (types.listOf types.str) "Covered hosts, resolved at projection time, sorted." [ ] { };
-        maxInFlight = opt (types.nullOr types.ints.positive) "Absolute limit." 1 { };
+        maxInFlight = opt (types.nullOr t.positive) "Absolute limit." 1 { };
         maxInFlightPct = opt (types.nullOr (types.ints.between 1 100)) "Percentage limit." null { };
       };
     }))) "Budgets resolved for this rollout." [ ] { };

@@ -123,7 +123,7 @@ describe('bin/nixfleet-agent.mjs against the real CP', () => {
     expect(String(first?.['fix'])).toContain('bootstrapNonces');
     expect(String(first?.['fix'])).toContain('nixfleet release');
     expect(Number(third?.['retryInMs'])).toBeGreaterThan(Number(first?.['retryInMs']));
-    const op = await w.t.client('operator');
+    const op = await w.t.client('operator:test');
     const hosts = (await op.request('/v1/hosts')).json<{
       hosts: { hostname: string; enrollRefusal?: { code: string; count: number } | null }[];
     }>();

@@ -35,10 +35,7 @@ describe('contract drift check', () => {
     cpSync(join(root, 'contracts'), dir, { recursive: true });
     const file = join(dir, 'heartbeat.nix');
     const text = readFileSync(file, 'utf8');
-    const changed = text.replace(
-      'uptime_secs = opt types.ints.unsigned',
-      'uptime_secs = opt types.str',
-    );
+    const changed = text.replace('uptime_secs = opt t.unsigned', 'uptime_secs = opt types.str');
     expect(changed).not.toBe(text);
     writeFileSync(file, changed);
     const r = check(dir);

@@ -14,6 +14,7 @@ import { silentLogger } from '../../ts/cp/log.ts';
 import { CpMetrics } from '../../ts/cp/metrics.ts';
 import { createCpServer, type CpServer } from '../../ts/cp/server/http.ts';
 import type { LoopDelayWindow } from '../../ts/cp/server/loop-delay.ts';
+import type { AccessTable } from '../../ts/cp/routes/access.ts';
 import type { Route } from '../../ts/cp/server/types.ts';
 import type { RevocationRow } from '../../ts/cp/storage/types.ts';
 import { connect, type H2Client } from './kit/client.ts';
@@ -48,7 +49,6 @@ const routes: Route[] = [
   {
     method: 'GET',
     path: '/v1/t/who',
-    auth: 'mtls',
     protocol: true,
     async handle(ctx) {
       count('/v1/t/who');
@@ -66,7 +66,6 @@ const routes: Route[] = [
   {
     method: 'GET',
     path: '/v1/t/hold',
-    auth: 'mtls',
     protocol: true,
     async handle(ctx) {
       count('/v1/t/hold');
@@ -83,7 +82,6 @@ const routes: Route[] = [
   {
     method: 'POST',
     path: '/v1/t/echo',
-    auth: 'mtls',
     protocol: true,
     async handle(ctx) {
       count('/v1/t/echo');
@@ -93,7 +91,6 @@ const routes: Route[] = [
   {
     method: 'POST',
     path: '/v1/t/heartbeat',
-    auth: 'mtls',
     protocol: true,
     contract: 'heartbeat',
     async handle() {
@@ -104,7 +101,6 @@ const routes: Route[] = [
   {
     method: 'GET',
     path: '/t/raw',
-    auth: 'none',
     protocol: false,
     async handle() {
       count('/t/raw');
@@ -112,6 +108,17 @@ const routes: Route[] = [
     },
   },
 ];
+
+/** The suite's authorization table: any certificate on the /v1/t routes, anyone on /t/raw. */
+const access: AccessTable = new Map(
+  routes.map((r) => {
+    const route = `${r.method} ${r.path}`;
+    const row = r.path.startsWith('/v1/')
+      ? ({ route, none: 'deny', agent: 'allow', operator: 'allow' } as const)
+      : ({ route, none: 'allow', agent: 'allow', operator: 'allow' } as const);
+    return [route, row];
+  }),
+);
 
 async function client(cn: string): Promise<H2Client> {
   const { cert, key } = await pki.client(cn);
@@ -125,6 +132,7 @@ function server(m: CpMetrics): CpServer {
     key: readFileSync(pki.serverKeyFile),
     clientCa: pki.caPem,
     routes,
+    access,
     bodyLimitBytes: 1024,
     clock: systemClock,
     log: silentLogger(),

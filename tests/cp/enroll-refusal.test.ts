@@ -37,7 +37,7 @@ interface Row {
 }
 
 async function rowOf(host: string): Promise<Row | undefined> {
-  const op = await t.client('operator');
+  const op = await t.client('operator:test');
   const r = await op.request('/v1/hosts');
   expect(r.status).toBe(200);
   return r.json<{ hosts: Row[] }>().hosts.find((h) => h.hostname === host);

@@ -136,7 +136,7 @@ describe('probe evidence kept by the CP', () => {
     ).toBe(204);
 
     // 1. The operator API (contract api-rollout-events).
-    const r = await (await t.client('operator')).request(`/v1/rollouts/${RID}/events`);
+    const r = await (await t.client('operator:test')).request(`/v1/rollouts/${RID}/events`);
     expect(r.status).toBe(200);
     const view = r.json<ApiRolloutEvents>();
     expect(validateContract('api-rollout-events', view).ok).toBe(true);

@@ -103,7 +103,7 @@ describe('a release whose rollout manifest is refused', () => {
     expect(held).toMatchObject({ code: 'CP_ERR_RELEASE_HELD', path: 'fleet.resolved.json' });
     expect(held?.message).toContain(`rollouts/stable@${C2}.json (TRUST_ERR_BAD_SIGNATURE)`);
     expect(held?.message).toContain(`keeping ${C1}`);
-    const c = await t.client('h-000');
+    const c = await t.client('operator:test');
     const ch = await c.request('/v1/channels/stable');
     expect(ch.json<{ artifactCiCommit: string }>().artifactCiCommit).toBe(C1);
   });

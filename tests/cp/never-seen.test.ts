@@ -20,7 +20,7 @@ const agent = async (h: string): Promise<SimAgent> => {
 };
 
 async function trace(): Promise<ApiRolloutTrace> {
-  const op = await t.client('operator');
+  const op = await t.client('operator:test');
   const body = (await op.request(`/v1/rollouts/${RID}/trace`)).json<ApiRolloutTrace>();
   expect(validateContract('api-rollout-trace', body).ok).toBe(true);
   return body;

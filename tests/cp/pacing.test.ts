@@ -64,7 +64,7 @@ describe('host events of a rollout mid-release', () => {
 
     // The operator sees the held hosts as held by admission control, not as
     // dispatched, and the trace says how many are queued at what rate.
-    const op = await u.client('operator');
+    const op = await u.client('operator:test');
     const trace = (await op.request(`/v1/rollouts/${rid}/trace`)).json<ApiRolloutTrace>();
     expect(validateContract('api-rollout-trace', trace).ok).toBe(true);
     expect(trace.pacing).toEqual({ heldDispatches: first.heldDispatches, dispatchRatePerSec: 1 });

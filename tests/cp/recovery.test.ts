@@ -102,7 +102,7 @@ describe('wipe the database and restart', () => {
     // One reconcile cycle: the planner picks up where the rollout was.
     await t.cp.tick('test');
     expect(t.cp.runtime.state.model.book.rollouts[RID]?.currentWave).toBe(1);
-    const ops = await t.client('operator');
+    const ops = await t.client('operator:test');
     const hosts = (await ops.request('/v1/hosts')).json<{
       hosts: { hostname: string; reachable: boolean }[];
     }>();

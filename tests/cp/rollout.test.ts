@@ -106,14 +106,14 @@ describe('a two-wave rollout', () => {
       if (d) expect(await a.activate(d)).toEqual([204, 204, 204, 204, 204]);
     }
     await t.cp.tick('test');
-    const r = await (await t.client('operator')).request('/v1/rollouts');
+    const r = await (await t.client('operator:test')).request('/v1/rollouts');
     expect(
       r.json<{ rollouts: { rolloutId: string; state: string }[] }>().rollouts[0],
     ).toMatchObject({ rolloutId: RID, state: 'Terminal' });
   });
 
   it('serves the operator views', async () => {
-    const op = await t.client('operator');
+    const op = await t.client('operator:test');
     const hostsDoc = (await op.request('/v1/hosts')).json<unknown>();
     // Every operator view answers its api-* contract.
     expect(validateContract('api-hosts', hostsDoc).ok).toBe(true);

@@ -93,7 +93,7 @@ describe('transport and identity', () => {
   });
 
   it('refuses missing and foreign protocol headers (400)', async () => {
-    const c = await t.client('h-000');
+    const c = await t.client('operator:test');
     const missing = await c.request('/v1/hosts', { noProtocol: true });
     expect(missing.status).toBe(400);
     expect(errorOf(missing).code).toBe('CP_ERR_PROTOCOL_MISSING');
@@ -112,7 +112,11 @@ describe('transport and identity', () => {
 
   it('refuses a revoked certificate on every route (403)', async () => {
     const c = await t.client('h-002');
-    for (const path of ['/v1/whoami', '/v1/agent/dispatch?wait=0', '/v1/hosts']) {
+    for (const path of [
+      '/v1/whoami',
+      '/v1/agent/dispatch?wait=0',
+      `/v1/rollouts/stable@${COMMIT}`,
+    ]) {
       const r = await c.request(path);
       expect(r.status, path).toBe(403);
       expect(errorOf(r).code).toBe('CP_ERR_CERT_REVOKED');

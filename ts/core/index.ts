@@ -5,6 +5,7 @@ export type { EpochMs, CoreTimings } from './time.ts';
 export { DEFAULT_TIMINGS, toRfc3339, parseRfc3339 } from './time.ts';
 export type { CoreErrorCode, TransitionError, StepResult } from './errors.ts';
 export { CoreInvariantError } from './errors.ts';
+export { ownValue } from './own.ts';
 export type {
   WireAgentEvent,
   WireDispatch,

@@ -32,6 +32,7 @@ import {
 } from './runtime/reconcile.ts';
 import type { CpRuntime } from './runtime/runtime.ts';
 import { CpState } from './runtime/state.ts';
+import { CP_ACCESS } from './routes/access.ts';
 import { createCpServer, type CpServer } from './server/http.ts';
 import { openSqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/types.ts';
@@ -386,6 +387,7 @@ export async function createControlPlane(
         ...enrollRoutes(runtime),
         ...operatorRoutes(runtime),
       ],
+      access: CP_ACCESS,
       bodyLimitBytes: config.bodyLimitBytes,
       clock,
       log,

@@ -31,6 +31,8 @@ export const CP_ERROR_STATUS = {
   CP_ERR_MISMATCHED_EVENT: 400,
   /** No (valid) client certificate on an mTLS route. */
   CP_ERR_CLIENT_CERT_REQUIRED: 401,
+  /** A fleet-CA certificate without the clientAuth extended key usage. */
+  CP_ERR_CLIENT_CERT_USAGE: 401,
   /** Bootstrap token: bad signature, malformed, unknown version, no org root key. */
   CP_ERR_TOKEN_INVALID: 401,
   /** Bootstrap token past its expiry (token claim or allowlist entry). */
@@ -39,6 +41,8 @@ export const CP_ERROR_STATUS = {
   CP_ERR_CN_MISMATCH: 403,
   /** The certificate was issued before the host's signed revocation. */
   CP_ERR_CERT_REVOKED: 403,
+  /** The caller's kind (agent, operator) may not use this route, or not on this resource. */
+  CP_ERR_FORBIDDEN: 403,
   /** Token claims name another host or key than the CSR. */
   CP_ERR_TOKEN_CLAIM_MISMATCH: 403,
   /** The token nonce is not in the signed bootstrap-nonces allowlist. */

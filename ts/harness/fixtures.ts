@@ -76,7 +76,7 @@ export async function makeFixtures(options: {
     ),
   );
   const pki = await makeFleetPki(join(dir, 'pki'), options.cpAddresses);
-  const operator = await pki.client('harness-operator', 'operator');
+  const operator = await pki.client('operator:harness', 'operator');
 
   const hosts = new Map<string, HostFixture>();
   const nonces: unknown[] = [];

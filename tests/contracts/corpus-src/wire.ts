@@ -1,5 +1,8 @@
 // Corpus of the agent wire: events, dispatches, heartbeats, enrollment and renewal.
-import { CLOSURE, CLOSURE2, corpus, ev, RID, TS, type Corpus } from './kit.ts';
+import { CLOSURE, CLOSURE2, corpus, ev, RID, TS, type Corpus, type Json } from './kit.ts';
+
+/** The largest integer a contract accepts (exact as an IEEE double). */
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 export const wire: Corpus[] = [
   corpus(
@@ -83,6 +86,20 @@ export const wire: Corpus[] = [
           last_failure_at: TS,
         }),
       ],
+      [
+        'largest seq: 2^53-1',
+        {
+          ...(ev('DispatchAck', { received_at: TS, current_closure_at_dispatch: null }) as Record<
+            string,
+            Json
+          >),
+          seq: MAX_SAFE,
+        },
+      ],
+      [
+        'most negative exit code: -(2^53-1)',
+        ev('ActivationFailed', { failed_at: TS, switch_exit_code: -MAX_SAFE, stderr_tail: '' }),
+      ],
     ],
     [
       ['wrong type: seq string', ['seq'], '3'],
@@ -91,6 +108,10 @@ export const wire: Corpus[] = [
       ['bad timestamp', ['received_at'], '1715822820'],
       ['bad rollout id', ['rollout_id'], 'stable'],
       ['seq zero', ['seq'], 0],
+      ['seq 2^53, not exact as a double', ['seq'], MAX_SAFE + 1],
+      ['seq 2^63', ['seq'], 2 ** 63],
+      ['seq 1e300', ['seq'], 1e300],
+      ['seq 2^53-1 plus a fraction', ['seq'], 4503599627370495.5],
       ['nested: closure not a store basename', ['current_closure_at_dispatch'], '/nix/store/abc'],
     ],
   ),
@@ -119,6 +140,7 @@ export const wire: Corpus[] = [
       ['bad timestamp: issued_at', ['issued_at'], '2026-05-16T01:27:00.Z'],
       ['bad pattern: channel uppercase', ['channel'], 'Stable'],
       ['negative wave', ['wave'], -1],
+      ['seq above 2^53-1', ['seq'], MAX_SAFE + 1],
     ],
   ),
   corpus(
@@ -153,6 +175,8 @@ export const wire: Corpus[] = [
       ['bad timestamp: at', ['at'], '2026-02-30'],
       ['bad pattern: hostname', ['hostname'], '-web'],
       ['nested: seq negative', ['last_event_seq_by_rollout', RID], -1],
+      ['nested: seq above 2^53-1', ['last_event_seq_by_rollout', RID], MAX_SAFE + 1],
+      ['uptime 1e300', ['uptime_secs'], 1e300],
       ['wrong type: seq map is a list', ['last_event_seq_by_rollout'], [14]],
     ],
   ),

@@ -48,7 +48,13 @@ export interface TestPki {
   /** Issues a client certificate for `cn` (new key unless given). */
   client(
     cn: string,
-    options?: { readonly key?: HostKey; readonly notBefore?: Date; readonly notAfter?: Date },
+    options?: {
+      readonly key?: HostKey;
+      readonly notBefore?: Date;
+      readonly notAfter?: Date;
+      /** Extended key usage: clientAuth (default) or none at all (OpenSSL accepts it for clients). */
+      readonly eku?: 'clientAuth' | 'none';
+    },
   ): Promise<{ cert: string; key: string; hostKey: HostKey }>;
 }
 
@@ -68,6 +74,7 @@ export async function makePki(dir: string): Promise<TestPki> {
     server: boolean,
     notBefore = new Date(now - 60_000),
     notAfter = new Date(now + 7 * 86_400_000),
+    eku: 'clientAuth' | 'none' = 'clientAuth',
   ): Promise<string> => {
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: (serial++).toString(16).padStart(8, '0'),
@@ -86,7 +93,9 @@ export async function makePki(dir: string): Promise<TestPki> {
             ]),
             new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
           ]
-        : [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
+        : eku === 'none'
+          ? []
+          : [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
     });
     return cert.toString('pem');
   };
@@ -107,7 +116,14 @@ export async function makePki(dir: string): Promise<TestPki> {
     ...files,
     async client(cn, options = {}) {
       const k = options.key ?? (await hostKey());
-      const cert = await issue(cn, k.pair.publicKey, false, options.notBefore, options.notAfter);
+      const cert = await issue(
+        cn,
+        k.pair.publicKey,
+        false,
+        options.notBefore,
+        options.notAfter,
+        options.eku,
+      );
       return { cert, key: k.keyPem, hostKey: k };
     },
   };

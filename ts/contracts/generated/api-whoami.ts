@@ -10,7 +10,7 @@ export interface ApiWhoami {
    */
   notAfter: string;
   /**
-   * agent: CN names a fleet host; operator: any other client certificate the fleet CA issued.
+   * operator: the CN is operator:<name> (nixfleet mint-operator-cert); agent: any other CN, which names the host it speaks for.
    */
   role: 'agent' | 'operator';
   [k: string]: unknown;

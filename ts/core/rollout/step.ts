@@ -3,6 +3,7 @@
 // channel; RolloutOpened requires SuccessorOpened first), wave progress,
 // halting and retention. Must never decide *when* to advance or supersede:
 // the planner decides, this reducer only checks legality and records.
+import { ownValue } from '../own.ts';
 import { CoreInvariantError, reject, type StepResult } from '../errors.ts';
 import type { HostState } from '../host/types.ts';
 import type { EpochMs } from '../time.ts';
@@ -92,10 +93,11 @@ function stepInner(
 ): Result {
   const effects: RolloutEffect[] = [];
   if (event.kind === 'RolloutOpened') {
-    if (book.rollouts[event.rolloutId] !== undefined) {
-      return illegal(book.rollouts[event.rolloutId], event.kind, 'rollout already exists');
+    const existing = ownValue(book.rollouts, event.rolloutId);
+    if (existing !== undefined) {
+      return illegal(existing, event.kind, 'rollout already exists');
     }
-    const holder = book.activeByChannel[event.channel];
+    const holder = ownValue(book.activeByChannel, event.channel);
     if (holder !== undefined && holder !== null) {
       return reject(
         'CORE_ERR_SUPERSESSION_EXPECTED',
@@ -132,7 +134,7 @@ function stepInner(
   }
 
   const id = event.kind === 'SuccessorOpened' ? event.supersededRolloutId : event.rolloutId;
-  const r = book.rollouts[id];
+  const r = ownValue(book.rollouts, id);
   if (r === undefined) {
     return reject('CORE_ERR_UNKNOWN_ROLLOUT', null, event.kind, `unknown rollout ${id}`);
   }

@@ -11,9 +11,14 @@ export interface PeerIdentity {
   readonly serial: string;
   readonly notBefore: number;
   readonly notAfter: number;
+  /** Whether the certificate carries the clientAuth extended key usage (required on every mTLS route). */
+  readonly clientAuth: boolean;
   /** DER of the certificate (renewal compares keys). */
   readonly raw: Buffer;
 }
+
+/** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 
 const cache = new WeakMap<object, PeerIdentity | null>();
 
@@ -33,6 +38,9 @@ export function peerIdentity(socket: TLSSocket, cacheKey: object = socket): Peer
         serial: pc.serialNumber,
         notBefore: Date.parse(pc.valid_from),
         notAfter: Date.parse(pc.valid_to),
+        // OpenSSL accepts a certificate without any extended key usage as a
+        // client certificate; the CP does not (fail closed).
+        clientAuth: Array.isArray(pc.ext_key_usage) && pc.ext_key_usage.includes(CLIENT_AUTH_OID),
         raw: pc.raw,
       };
     }

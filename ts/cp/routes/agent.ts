@@ -38,7 +38,6 @@ export function agentRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/v1/agent/dispatch',
-      auth: 'mtls',
       protocol: true,
       async handle(ctx) {
         const cn = callerCn(ctx);
@@ -65,7 +64,6 @@ export function agentRoutes(rt: CpRuntime): Route[] {
     {
       method: 'POST',
       path: EVENTS_PATH,
-      auth: 'mtls',
       protocol: true,
       contract: 'agent-event',
       async handle(ctx) {
@@ -83,7 +81,6 @@ export function agentRoutes(rt: CpRuntime): Route[] {
     {
       method: 'POST',
       path: '/v1/agent/heartbeat',
-      auth: 'mtls',
       protocol: true,
       contract: 'heartbeat',
       async handle(ctx) {

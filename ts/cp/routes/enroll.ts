@@ -7,6 +7,7 @@
 // certificate is issued. The same key presenting it again before its host was
 // heard from is a lost-response retry and gets a re-issue
 // (runtime/enroll-tokens.ts); anything else is a 409 replay.
+import { ownValue } from '../../core/index.ts';
 import type { BootstrapReport, EnrollRequest, RenewRequest } from '../../contracts/index.ts';
 import {
   bytesEqual,
@@ -76,7 +77,6 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
     {
       method: 'POST',
       path: '/v1/enroll',
-      auth: 'bootstrap',
       protocol: true,
       contract: 'enroll-request',
       async handle(ctx) {
@@ -106,7 +106,8 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
           });
         }
         const claims = verified.value.token.claims;
-        const declared = rt.state.artifacts.fleet?.value.hosts[claims.hostname]?.pubkey ?? null;
+        const fleetHosts = rt.state.artifacts.fleet?.value.hosts;
+        const declared = (fleetHosts && ownValue(fleetHosts, claims.hostname)?.pubkey) ?? null;
         if (declared !== null) {
           const k = parseOpenSshPublicKey(declared);
           if (!k.ok || !bytesEqual(k.value.raw, csr.publicKeyRaw)) {
@@ -196,7 +197,6 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
     {
       method: 'POST',
       path: '/v1/agent/renew',
-      auth: 'mtls',
       protocol: true,
       contract: 'renew-request',
       async handle(ctx) {
@@ -240,7 +240,6 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
     {
       method: 'POST',
       path: '/v1/agent/bootstrap-report',
-      auth: 'bootstrap',
       protocol: true,
       contract: 'bootstrap-report',
       async handle(ctx) {

@@ -14,7 +14,6 @@ export function healthRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/healthz',
-      auth: 'none',
       protocol: false,
       async handle() {
         const alerts = healthAlerts(rt);
@@ -57,7 +56,6 @@ export function healthRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/metrics',
-      auth: 'none',
       protocol: false,
       async handle() {
         return {

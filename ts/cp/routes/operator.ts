@@ -2,11 +2,17 @@
 // byte-for-byte, or their raw signature), the fleet, channel and rollout
 // views, the event stream and trace of a rollout, deferrals and whoami. Every
 // view reads the mutator's committed memory or storage; none writes.
-import { toRfc3339, type HostRolloutState, type RolloutRecord } from '../../core/index.ts';
+import {
+  ownValue,
+  toRfc3339,
+  type HostRolloutState,
+  type RolloutRecord,
+} from '../../core/index.ts';
 import { ROLLOUT_ID_PATTERN, encodeBase64 } from '../../trust/index.ts';
 import { CpError } from '../errors.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 import type { Route } from '../server/types.ts';
+import { callerOf } from './access.ts';
 import { callerCn } from './agent.ts';
 import { channelView, deferralsView, hostsView, rolloutsView } from './views.ts';
 
@@ -77,12 +83,11 @@ function int(q: URLSearchParams, name: string, def: number, max: number): number
 export function operatorRoutes(rt: CpRuntime): Route[] {
   const { state } = rt;
   const knownRollout = (id: string): boolean =>
-    state.model.book.rollouts[id] !== undefined || state.artifacts.manifests.has(id);
+    ownValue(state.model.book.rollouts, id) !== undefined || state.artifacts.manifests.has(id);
   return [
     {
       method: 'GET',
       path: '/v1/rollouts/:id',
-      auth: 'mtls',
       protocol: true,
       async handle(ctx, p) {
         const id = p['id'] as string;
@@ -97,6 +102,15 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
           throw new CpError('CP_ERR_UNKNOWN_ROLLOUT', `rollout ${id} is not known`, {
             rolloutId: id,
           });
+        }
+        const caller = callerOf(ctx.identity);
+        // An agent reads only the manifests of rollouts its host is part of.
+        if (caller.kind === 'agent' && !m.value.hostSet.some((h) => h.hostname === caller.host)) {
+          throw new CpError(
+            'CP_ERR_FORBIDDEN',
+            `host ${caller.host.slice(0, 64)} is not part of rollout ${id}`,
+            { route: 'GET /v1/rollouts/:id', caller: 'agent' },
+          );
         }
         const accept = String(ctx.headers['accept'] ?? '');
         if (/application\/octet-stream/i.test(accept) && !/application\/json/i.test(accept)) {
@@ -113,7 +127,6 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/v1/rollouts',
-      auth: 'mtls',
       protocol: true,
       async handle() {
         return { status: 200, json: rolloutsView(state, rt.clock.now()) };
@@ -122,7 +135,6 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/v1/rollouts/:id/events',
-      auth: 'mtls',
       protocol: true,
       async handle(ctx, p) {
         const id = p['id'] as string;
@@ -150,14 +162,13 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/v1/rollouts/:id/trace',
-      auth: 'mtls',
       protocol: true,
       async handle(_ctx, p) {
         const id = p['id'] as string;
         checkRolloutId(id);
         if (!knownRollout(id))
           throw new CpError('CP_ERR_UNKNOWN_ROLLOUT', `rollout ${id} is not known`);
-        const record = state.model.book.rollouts[id];
+        const record = ownValue(state.model.book.rollouts, id);
         const hosts = [...(state.model.hosts.get(id)?.values() ?? [])]
           .sort((a, b) => (a.hostname < b.hostname ? -1 : 1))
           .map(recordView);
@@ -191,7 +202,6 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/v1/hosts',
-      auth: 'mtls',
       protocol: true,
       async handle() {
         return { status: 200, json: hostsView(state, rt.clock.now()) };
@@ -200,7 +210,6 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/v1/channels/:name',
-      auth: 'mtls',
       protocol: true,
       async handle(_ctx, p) {
         const name = p['name'] as string;
@@ -217,7 +226,6 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/v1/deferrals',
-      auth: 'mtls',
       protocol: true,
       async handle() {
         return { status: 200, json: deferralsView(state) };
@@ -226,17 +234,15 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
     {
       method: 'GET',
       path: '/v1/whoami',
-      auth: 'mtls',
       protocol: true,
       async handle(ctx) {
         const cn = callerCn(ctx);
         const id = ctx.identity;
-        const declared = state.artifacts.fleet?.value.hosts[cn] !== undefined;
         return {
           status: 200,
           json: {
             cn,
-            role: declared ? 'agent' : 'operator',
+            role: callerOf(id).kind === 'operator' ? 'operator' : 'agent',
             serial: id?.serial ?? null,
             notBefore: id ? toRfc3339(id.notBefore) : null,
             notAfter: toRfc3339(id?.notAfter ?? rt.clock.now()),

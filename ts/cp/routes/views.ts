@@ -3,6 +3,7 @@
 // `satisfies` its contract, so a view that drifts from the contract does not
 // compile. Contracts are open: extra fields the CP already served are kept.
 // Pure over the runtime's committed state; never writes.
+import { ownValue } from '../../core/index.ts';
 import type {
   ApiChannel,
   ApiDeferrals,
@@ -95,7 +96,9 @@ export function hostsView(state: State, now: number): ApiHosts & Record<string, 
     };
   });
   // Hosts heartbeating without being declared: visible, but not host rows.
-  const undeclared = [...state.liveness.keys()].filter((h) => !fleet?.hosts[h]).sort();
+  const undeclared = [...state.liveness.keys()]
+    .filter((h) => !fleet || ownValue(fleet.hosts, h) === undefined)
+    .sort();
   return {
     generatedAt: toRfc3339(now),
     hosts,
@@ -130,7 +133,7 @@ function waveProgress(
 function budgetUsage(state: State): Map<string, number> {
   const inFlight = new Set<string>();
   for (const [id, recs] of state.model.hosts) {
-    const r = state.model.book.rollouts[id];
+    const r = ownValue(state.model.book.rollouts, id);
     if (!r || !['Opening', 'Active', 'Converging'].includes(r.state)) continue;
     for (const rec of recs.values()) if (IN_FLIGHT.has(rec.state)) inFlight.add(rec.hostname);
   }
@@ -192,10 +195,10 @@ export function channelView(
   name: string,
 ): (ApiChannel & Record<string, unknown>) | null {
   const fleet = state.artifacts.fleet?.value ?? null;
-  const channel = fleet?.channels[name];
+  const channel = fleet ? ownValue(fleet.channels, name) : undefined;
   if (!fleet || !channel) return null;
-  const active = state.model.book.activeByChannel[name] ?? null;
-  const rec = active === null ? undefined : state.model.book.rollouts[active];
+  const active = ownValue(state.model.book.activeByChannel, name) ?? null;
+  const rec = active === null ? undefined : ownValue(state.model.book.rollouts, active);
   const reverter = (closure: string): string | null => {
     for (const [id, recs] of state.model.hosts) {
       for (const r of recs.values())
@@ -211,7 +214,7 @@ export function channelView(
   const queued =
     newestId !== null &&
     newestId !== active &&
-    state.model.book.rollouts[newestId] === undefined &&
+    ownValue(state.model.book.rollouts, newestId) === undefined &&
     active !== null
       ? newestId
       : null;

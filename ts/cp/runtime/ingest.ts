@@ -4,6 +4,7 @@
 // database) from the agent's own replay. Handlers run inside the mutator and
 // return outcomes; they never throw after writing to the batch.
 import {
+  ownValue,
   applyHostEvent,
   applyPlanAction,
   parseRfc3339,
@@ -55,7 +56,7 @@ export function adoptHost(
 ): boolean {
   const { state } = deps;
   const manifest = state.manifestValues.get(args.rolloutId);
-  const rollout = state.model.book.rollouts[args.rolloutId];
+  const rollout = ownValue(state.model.book.rollouts, args.rolloutId);
   const member = manifest?.hostSet.find((h) => h.hostname === args.hostname);
   if (manifest === undefined || rollout === undefined || member === undefined) return false;
   const soakMs = (manifest.waves[member.waveIndex]?.soakMinutes ?? 0) * 60_000;
@@ -122,7 +123,11 @@ export function ingestEvent(
     };
   }
   const known = state.record(rid, host) !== undefined;
-  if (!known && !state.manifestValues.has(rid) && state.model.book.rollouts[rid] === undefined) {
+  if (
+    !known &&
+    !state.manifestValues.has(rid) &&
+    ownValue(state.model.book.rollouts, rid) === undefined
+  ) {
     return {
       kind: 'refused',
       error: new CpError('CP_ERR_UNKNOWN_ROLLOUT', `rollout ${rid} is not known`, {
@@ -346,7 +351,7 @@ export function ingestHeartbeat(
     if (rec !== undefined) cpSeq = rec.lastEventSeq;
     else if (
       // A lost record can be re-created only inside an open rollout (adoptHost).
-      state.model.book.rollouts[rid] !== undefined &&
+      ownValue(state.model.book.rollouts, rid) !== undefined &&
       state.manifestValues.get(rid)?.hostSet.some((h) => h.hostname === host)
     ) {
       cpSeq = 1;

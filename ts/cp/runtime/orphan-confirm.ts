@@ -12,7 +12,7 @@
 // where the agent's own probes and Converged event take over. Must never
 // confirm a closure other than the verified target, nor a host outside the
 // manifest, nor act while a replay may still be on its way.
-import { applyHostEvent, type HostRolloutState } from '../../core/index.ts';
+import { applyHostEvent, ownValue, type HostRolloutState } from '../../core/index.ts';
 import { applyCore, type Batch } from './batch.ts';
 import { policyOf, type RuntimeDeps } from './deps.ts';
 import { applyEffects } from './effects.ts';
@@ -30,7 +30,7 @@ export function orphanTarget(
   currentClosure: string | null,
 ): string | null {
   if (currentClosure === null) return null;
-  const rollout = deps.state.model.book.rollouts[rolloutId];
+  const rollout = ownValue(deps.state.model.book.rollouts, rolloutId);
   if (rollout === undefined || rollout.supersededAt !== null || rollout.prunedAt !== null)
     return null;
   const member = deps.state.manifestValues

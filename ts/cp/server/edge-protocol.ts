@@ -7,6 +7,7 @@
 import type { ContractName } from '../../contracts/index.ts';
 import type { PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
+import type { AccessRow } from '../routes/access.ts';
 import type { RouteAuth } from './types.ts';
 
 /** What the edge knows of a route: everything but its handler. */
@@ -14,6 +15,8 @@ export interface RouteMeta {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly auth: RouteAuth;
+  /** The route's row of the authorization table. */
+  readonly access: AccessRow;
   readonly protocol: boolean;
   readonly contract?: ContractName;
 }

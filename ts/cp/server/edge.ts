@@ -16,6 +16,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { compiledContracts, precompileContracts, validateContract } from '../../contracts/index.ts';
 import { CpError, isCpError } from '../errors.ts';
 import { peerIdentity, revocationOf, type PeerIdentity } from '../pki/identity.ts';
+import { authorize } from '../routes/access.ts';
 import type { RevocationRow } from '../storage/types.ts';
 import type { EdgeInit, EdgeReply, EdgeToMain, MainToEdge, RouteMeta } from './edge-protocol.ts';
 import { LOOP_STALL_MS, watchLoopDelay } from './loop-delay.ts';
@@ -300,14 +301,11 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     if (route.auth === 'mtls') {
       // Cached per HTTP/2 session: one TLS connection, one verified peer.
       identity = peerIdentity(stream.session?.socket as TLSSocket, stream.session ?? stream);
-      if (identity === null) {
-        throw new CpError(
-          'CP_ERR_CLIENT_CERT_REQUIRED',
-          'a client certificate issued by the fleet CA is required',
-        );
-      }
-      const revoked = revocationOf(identity, revocations);
-      if (revoked !== null) {
+      // The authorization table's cell for this caller kind, before the body is read.
+      const verdict = authorize(route.access, identity);
+      if (verdict instanceof CpError) throw verdict;
+      const revoked = identity === null ? null : revocationOf(identity, revocations);
+      if (identity !== null && revoked !== null) {
         throw new CpError('CP_ERR_CERT_REVOKED', `certificate for ${identity.cn} is revoked`, {
           cn: identity.cn,
           revokedBefore: new Date(revoked.notBefore).toISOString(),

@@ -13,6 +13,13 @@ import { listenFailure } from './listener-setup.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
 import { revocationOf, type PeerIdentity } from '../pki/identity.ts';
+import {
+  accessRow,
+  AUTH_REFUSALS,
+  authorize,
+  routeAuth,
+  type AccessTable,
+} from '../routes/access.ts';
 import type { RevocationRow } from '../storage/types.ts';
 import type {
   EdgeInit,
@@ -30,6 +37,8 @@ export { PROTOCOL_MAJOR } from './edge.ts';
 /** Options of {@link createCpServer}. */
 export interface ServerOptions extends EdgeTls {
   readonly routes: readonly Route[];
+  /** Who may call which route; every route needs a row (routes/access.ts). */
+  readonly access: AccessTable;
   readonly bodyLimitBytes: number;
   readonly clock: Clock;
   readonly log: Logger;
@@ -100,13 +109,17 @@ function revive(id: PeerIdentity | null): PeerIdentity | null {
  */
 export function createCpServer(options: ServerOptions): CpServer {
   const { log, metrics, routes } = options;
-  const meta: RouteMeta[] = routes.map((r) => ({
-    method: r.method,
-    path: r.path,
-    auth: r.auth,
-    protocol: r.protocol,
-    ...(r.contract !== undefined ? { contract: r.contract } : {}),
-  }));
+  const meta: RouteMeta[] = routes.map((r) => {
+    const access = accessRow(options.access, `${r.method} ${r.path}`);
+    return {
+      method: r.method,
+      path: r.path,
+      auth: routeAuth(access),
+      access,
+      protocol: r.protocol,
+      ...(r.contract !== undefined ? { contract: r.contract } : {}),
+    };
+  });
   const names = routes.map((r) => `${r.method} ${r.path}`);
   /** Abort hooks of requests being handled, by edge request id. */
   const running = new Map<number, () => void>();
@@ -215,7 +228,7 @@ export function createCpServer(options: ServerOptions): CpServer {
         break;
       case 'refused':
         metrics.httpRequests.inc({ route: m.route, status: String(m.status) });
-        if (m.code === 'CP_ERR_CLIENT_CERT_REQUIRED' || m.code === 'CP_ERR_CERT_REVOKED') {
+        if (AUTH_REFUSALS.has(m.code)) {
           metrics.authRefused.inc({ code: m.code });
         }
         break;
@@ -308,7 +321,15 @@ export function createCpServer(options: ServerOptions): CpServer {
         throw new CpError('CP_ERR_SHUTTING_DOWN', 'the control plane is shutting down');
       }
       const identity = revive(m.identity);
-      if (route.auth === 'mtls') {
+      const routeMeta = meta[m.route] as RouteMeta;
+      if (routeMeta.auth === 'mtls') {
+        // The edge decided already; deciding again here keeps a handler
+        // unreachable for a denied caller whatever the edge did.
+        const verdict = authorize(routeMeta.access, identity);
+        if (verdict instanceof CpError) {
+          metrics.authRefused.inc({ code: verdict.code });
+          throw verdict;
+        }
         // The edge checked against the revocations it was last sent; live
         // state decides (a revocation adopted a moment ago applies now).
         const current = options.revocations();

@@ -31,7 +31,7 @@ export interface Reply {
   readonly contentType?: string;
 }
 
-/** How a route authenticates. */
+/** How a route authenticates (derived from its row of the authorization table, routes/access.ts). */
 export type RouteAuth =
   /** No client certificate needed (health, metrics). */
   | 'none'
@@ -45,7 +45,6 @@ export interface Route {
   readonly method: 'GET' | 'POST';
   /** Path segments; `:name` captures one segment. */
   readonly path: string;
-  readonly auth: RouteAuth;
   /** Whether `X-Nixfleet-Protocol: 1` is required (every /v1 route). */
   readonly protocol: boolean;
   /** Contract the JSON body must satisfy (POST only). */

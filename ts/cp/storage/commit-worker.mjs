@@ -33,7 +33,12 @@ const run = db.transaction((ops) => {
       p !== null && typeof p === 'object' && 'ref' in p ? (seqs.get(p.ref) ?? null) : p,
     );
     const info = st.run(...bound);
-    if (localId > 0) seqs.set(localId, Number(info.lastInsertRowid));
+    if (localId > 0 && info.changes === 0 && name === 'appendEvent') {
+      // A second row of one agent event: the unique key kept the first, and
+      // references resolve to it (sqlite-ops.ts duplicateOf, same parameters).
+      const row = stmts.get('storedAgentEvent').get(bound[2], bound[3], bound[4]);
+      if (row !== undefined) seqs.set(localId, row.seq);
+    } else if (localId > 0) seqs.set(localId, Number(info.lastInsertRowid));
   }
   return seqs;
 });

@@ -127,6 +127,38 @@ ALTER TABLE token_replay ADD COLUMN pubkey_fingerprint TEXT; -- security lookup 
 ALTER TABLE token_replay ADD COLUMN issued_count INTEGER NOT NULL DEFAULT 1; -- security lookup (accepted loss, same bound): certificates issued for the token (1 + re-issues)
 `,
   },
+  {
+    version: 3,
+    name: 'one event_log row per agent event: unique (hostname, rollout_id, agent_seq) on every stream',
+    // Rows an agent retried before this key existed (events the host reducer
+    // does not fold, such as ClosureQuarantined, were stored once per retry)
+    // collapse onto the first one; references to a dropped row move to it.
+    sql: `
+CREATE TEMP TABLE event_log_dupes AS
+  SELECT seq AS dup, keep FROM (
+    SELECT seq, MIN(seq) OVER (PARTITION BY hostname, rollout_id, agent_seq) AS keep
+    FROM event_log
+    WHERE agent_seq IS NOT NULL AND hostname IS NOT NULL AND rollout_id IS NOT NULL
+  ) WHERE seq <> keep;
+UPDATE host_rollout_records SET event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = event_log_seq)
+  WHERE event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE rollouts SET opened_event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = opened_event_log_seq)
+  WHERE opened_event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE rollouts SET last_transition_event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = last_transition_event_log_seq)
+  WHERE last_transition_event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE quarantined_closures SET triggering_event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = triggering_event_log_seq)
+  WHERE triggering_event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE probe_failures SET event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = event_log_seq)
+  WHERE event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE dispatch_queue SET event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = event_log_seq)
+  WHERE event_log_seq IN (SELECT dup FROM event_log_dupes);
+DELETE FROM event_log WHERE seq IN (SELECT dup FROM event_log_dupes);
+DROP TABLE event_log_dupes;
+DROP INDEX event_log_agent_dedupe;
+CREATE UNIQUE INDEX event_log_agent_event ON event_log(hostname, rollout_id, agent_seq)
+  WHERE agent_seq IS NOT NULL;
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -11,7 +11,10 @@ import type { WriteOp } from './types.ts';
 /** SQL of every write statement, by name. */
 export const WRITE_SQL: Readonly<Record<string, string>> = {
   appendEvent:
-    'INSERT INTO event_log (recorded_at, stream, rollout_id, hostname, agent_seq, kind, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO event_log (recorded_at, stream, rollout_id, hostname, agent_seq, kind, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  /** The stored row of an agent event whose append was a duplicate (see {@link duplicateOf}). */
+  storedAgentEvent:
+    'SELECT seq FROM event_log WHERE rollout_id = ? AND hostname = ? AND agent_seq = ?',
   upsertHostRecord: `INSERT INTO host_rollout_records (rollout_id, hostname, channel, state, target_closure, last_event_seq, event_log_seq, record)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (rollout_id, hostname) DO UPDATE SET channel = excluded.channel, state = excluded.state,
@@ -43,6 +46,15 @@ export const WRITE_SQL: Readonly<Record<string, string>> = {
   pruneEvents: 'DELETE FROM event_log WHERE recorded_at < ?',
   pruneTokens: 'DELETE FROM token_replay WHERE expires_at < ?',
 };
+
+/**
+ * The parameters of `storedAgentEvent` for an `appendEvent` that stored
+ * nothing (a second row of one agent event, which the unique key refuses):
+ * references to it resolve to the row already stored.
+ */
+export function duplicateOf(params: readonly unknown[]): [unknown, unknown, unknown] {
+  return [params[2], params[3], params[4]];
+}
 
 /** A reference to the event_log row appended by op `ref` of the same batch. */
 export interface RowRef {

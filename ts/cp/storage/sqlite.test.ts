@@ -23,16 +23,16 @@ describe('SQLite storage', () => {
   it('migrates idempotently and runs in WAL mode', async () => {
     const path = tmpDb();
     const s = openSqliteStorage(path);
-    expect(await s.migrate()).toBe(2);
+    expect(await s.migrate()).toBe(3);
     await s.close();
     const again = openSqliteStorage(path);
-    expect(await again.migrate()).toBe(2);
+    expect(await again.migrate()).toBe(3);
     expect(await again.integrityCheck()).toBe('ok');
     await again.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const versions = raw.prepare('SELECT version FROM schema_migrations').all();
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     raw.close();
   });
 
@@ -51,12 +51,103 @@ describe('SQLite storage', () => {
       .run('n0', 'web-01', 5, 9);
     raw.close();
     const s = openSqliteStorage(path);
-    expect(await s.migrate()).toBe(2);
+    expect(await s.migrate()).toBe(3);
     expect((await s.load()).tokens).toEqual([
       { nonce: 'n0', hostname: 'web-01', usedAt: 5, expiresAt: 9, fingerprint: null, issued: 1 },
     ]);
     await s.close();
   });
+
+  it('upgrades a version-2 database holding retried agent events: one row each, references moved', async () => {
+    const path = tmpDb();
+    const raw = new Database(path);
+    raw.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    raw.exec(MIGRATIONS[0]?.sql ?? '');
+    raw.exec(MIGRATIONS[1]?.sql ?? '');
+    raw.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0), (2, ?, 0)').run('v1', 'v2');
+    const add = raw.prepare(
+      'INSERT INTO event_log (recorded_at, stream, rollout_id, hostname, agent_seq, kind, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    // seq 1: a host event; 2-4: one ClosureQuarantined retried three times;
+    // 5: another host's event with the same agent seq; 6: a rollout row.
+    add.run(1, 'host', 'stable@ab', 'web-01', 2, 'RemoteDispatchAck', '{}');
+    for (let i = 0; i < 3; i++)
+      add.run(2 + i, 'agent', 'stable@ab', 'web-01', 3, 'ClosureQuarantined', '{}');
+    add.run(5, 'host', 'stable@ab', 'web-02', 3, 'RemoteDispatchAck', '{}');
+    add.run(6, 'rollout', 'stable@ab', null, null, 'RolloutOpened', '{}');
+    raw
+      .prepare(
+        'INSERT INTO quarantined_closures (channel, closure_hash, quarantined_at, triggering_event_log_seq) VALUES (?, ?, ?, ?)',
+      )
+      .run('stable', 'c', 1, 4);
+    raw.close();
+    const s = openSqliteStorage(path);
+    expect(await s.migrate()).toBe(3);
+    const rows = await s.allEvents();
+    expect(rows.map((r) => [r.seq, r.hostname, r.agentSeq])).toEqual([
+      [1, 'web-01', 2],
+      [2, 'web-01', 3],
+      [5, 'web-02', 3],
+      [6, null, null],
+    ]);
+    // The key holds from now on, across streams, and a duplicate append
+    // resolves to the stored row.
+    const seqs = await s.commit([
+      {
+        op: 'appendEvent',
+        id: 1,
+        row: {
+          recordedAt: 9,
+          stream: 'agent',
+          rolloutId: 'stable@ab',
+          hostname: 'web-01',
+          agentSeq: 2,
+          kind: 'ClosureQuarantined',
+          body: {},
+        },
+      },
+    ]);
+    expect(seqs.get(1)).toBe(1);
+    expect((await s.allEvents()).length).toBe(4);
+    expect(await s.integrityCheck()).toBe('ok');
+    await s.close();
+    const after = new Database(path, { readonly: true });
+    expect(
+      after.prepare('SELECT triggering_event_log_seq AS s FROM quarantined_closures').all(),
+    ).toEqual([{ s: 2 }]);
+    after.close();
+  });
+
+  it.each([true, false])(
+    'stores one row per agent event, references resolving to it (commit thread: %s)',
+    async (commitThread) => {
+      const s = openSqliteStorage(tmpDb(), { commitThread });
+      await s.migrate();
+      const row = {
+        recordedAt: 1,
+        stream: 'agent' as const,
+        rolloutId: 'stable@ab',
+        hostname: 'web-01',
+        agentSeq: 7,
+        kind: 'ClosureQuarantined',
+        body: {},
+      };
+      const first = await s.commit([{ op: 'appendEvent', id: 1, row }]);
+      const again = await s.commit([
+        { op: 'appendEvent', id: 1, row: { ...row, recordedAt: 2 } },
+        { op: 'appendEvent', id: 2, row: { ...row, agentSeq: 8 } },
+      ]);
+      expect(again.get(1)).toBe(first.get(1));
+      expect(again.get(2)).toBeGreaterThan(first.get(1) as number);
+      expect((await s.allEvents()).map((e) => [e.agentSeq, e.recordedAt])).toEqual([
+        [7, 1],
+        [8, 1],
+      ]);
+      await s.close();
+    },
+  );
 
   it('annotates every column as derivable or accepted loss (contracts §IV)', () => {
     for (const m of MIGRATIONS) {

@@ -12,7 +12,7 @@ import type { Dispatch } from '../../contracts/index.ts';
 import { CpError } from '../errors.ts';
 import { CommitThread } from './commit-thread.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
-import { toStatements, WRITE_SQL } from './sqlite-ops.ts';
+import { duplicateOf, toStatements, WRITE_SQL } from './sqlite-ops.ts';
 import type {
   EventRow,
   EventStream,
@@ -213,7 +213,11 @@ class SqliteStorage implements Storage {
           p !== null && typeof p === 'object' ? (seqs.get(p.ref) ?? null) : p,
         );
         const info = this.s(name).run(...bound);
-        if (localId > 0) seqs.set(localId, Number(info.lastInsertRowid));
+        if (localId > 0 && info.changes === 0 && name === 'appendEvent') {
+          const row = this.s('storedAgentEvent').get(...duplicateOf(bound)) as
+            { seq: number } | undefined;
+          if (row !== undefined) seqs.set(localId, row.seq);
+        } else if (localId > 0) seqs.set(localId, Number(info.lastInsertRowid));
       }
       return seqs;
     });

@@ -19,7 +19,12 @@ export interface EventRow {
   readonly stream: EventStream;
   readonly rolloutId: string | null;
   readonly hostname: string | null;
-  /** The agent's seq for agent events (dedupe key with host and rollout). */
+  /**
+   * The agent's seq for agent events. `(hostname, rolloutId, agentSeq)` is
+   * unique across every stream: a second row with the same key is not
+   * stored, and references to it within the batch resolve to the stored one
+   * (idempotent ingest; every backend enforces it in its schema).
+   */
   readonly agentSeq: number | null;
   readonly kind: string;
   /** JSON body: the core log entry for reducer streams, the wire body otherwise. */

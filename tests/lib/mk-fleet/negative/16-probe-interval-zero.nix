@@ -1,5 +1,5 @@
 # intervalSeconds <= 0 (use mode = "disabled" to suppress a probe).
-# expect: - hosts.web-01.healthChecks.heartbeat.intervalSeconds: expected positive integer, meaning >0, got integer 0
+# expect: - hosts.web-01.healthChecks.heartbeat.intervalSeconds: expected positive integer, meaning >0, at most 2^53-1, got integer 0
 { mkFleet, ... }:
 let
   s = import ../support.nix;
