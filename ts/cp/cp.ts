@@ -386,6 +386,7 @@ export async function createControlPlane(
         ...operatorRoutes(runtime),
       ],
       bodyLimitBytes: config.bodyLimitBytes,
+      limits: config.limits,
       clock,
       log,
       metrics,

@@ -14,10 +14,20 @@ import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
 import { compiledContracts, precompileContracts, validateContract } from '../../contracts/index.ts';
+import { takeBudget, type BudgetState } from '../../core/budget.ts';
 import { CpError, isCpError } from '../errors.ts';
 import { peerIdentity, revocationOf, type PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
-import type { EdgeInit, EdgeReply, EdgeToMain, MainToEdge, RouteMeta } from './edge-protocol.ts';
+import { STORED_CONTRACTS, bodyLimitFor, dropUnknown, parseJson, readBody } from './body-guard.ts';
+import { guardConnections } from './conn-guard.ts';
+import type {
+  EdgeInit,
+  EdgeReply,
+  EdgeToMain,
+  LimitReport,
+  MainToEdge,
+  RouteMeta,
+} from './edge-protocol.ts';
 import { LOOP_STALL_MS, watchLoopDelay } from './loop-delay.ts';
 
 /** The protocol major this CP speaks. */
@@ -94,58 +104,6 @@ function checkProtocol(headers: http2.IncomingHttpHeaders): void {
   }
 }
 
-function readBody(
-  stream: http2.ServerHttp2Stream,
-  declared: number,
-  limit: number,
-): Promise<Buffer> {
-  if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(
-      new CpError('CP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`, { limit }),
-    );
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const fail = (e: unknown): void => {
-      if (done) return;
-      done = true;
-      reject(e);
-    };
-    stream.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > limit) {
-        fail(new CpError('CP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`, { limit }));
-        return;
-      }
-      chunks.push(c);
-    });
-    stream.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(Buffer.concat(chunks, size));
-    });
-    stream.on('error', fail);
-    stream.on('aborted', () => fail(new Error('client aborted')));
-    stream.on('close', () => fail(new Error('stream closed')));
-  });
-}
-
-function parseJson(buf: Buffer): unknown {
-  try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
-  } catch (e) {
-    throw new CpError(
-      'CP_ERR_MALFORMED_JSON',
-      'body is not valid JSON',
-      { detail: (e as Error).message.slice(0, 200) },
-      { cause: e },
-    );
-  }
-}
-
 function respond(
   stream: http2.ServerHttp2Stream,
   status: number,
@@ -168,6 +126,7 @@ function respond(
 export function runEdge(port: MessagePort, init: EdgeInit): void {
   const post = (m: EdgeToMain): void => port.postMessage(m);
   const table = compile(init.routes);
+  const limits = init.limits;
   // Before the first request, not during it (see precompileContracts).
   precompileContracts(init.routes.flatMap((r) => (r.contract === undefined ? [] : [r.contract])));
   let revocations: ReadonlyMap<string, RevocationRow> = init.revocations;
@@ -207,7 +166,13 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     allowHTTP1: false,
     settings: { maxConcurrentStreams: 128 },
     maxSessionMemory: 16,
+    handshakeTimeout: limits.handshakeTimeoutMs,
+    unknownProtocolTimeout: limits.prefaceTimeoutMs,
   });
+  const report = (r: LimitReport): void => post({ t: 'limit', ...r });
+  const guard = guardConnections(server, limits, report);
+  /** Per-host event budgets: count and bytes (core/budget.ts). */
+  const eventBudgets = new Map<string, { n: BudgetState; bytes: BudgetState }>();
   server.on('session', (s) => {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
@@ -228,6 +193,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   server.on('stream', (stream, headers) => {
     const t0 = performance.now();
     stream.on('error', () => undefined);
+    if (!guard.admit(stream)) return;
     let routeName = 'unmatched';
     let bodyUnread = false;
     front(
@@ -254,10 +220,14 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
           fields: { route: routeName, err: String((e as Error)?.stack ?? e) },
         });
       }
+      const retry = err.details['retryAfterSecs'];
       respond(
         stream,
         err.status,
-        { 'content-type': 'application/json' },
+        {
+          'content-type': 'application/json',
+          ...(typeof retry === 'number' ? { 'retry-after': String(retry) } : {}),
+        },
         JSON.stringify(err.toBody()),
       );
       post({ t: 'refused', route: routeName, status: err.status, code: err.code });
@@ -329,13 +299,25 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
         );
       }
       unread(true);
-      const buf = await readBody(
-        stream,
-        Number(headers['content-length'] ?? NaN),
-        init.bodyLimitBytes,
-      );
+      const buf = await readBody(stream, Number(headers['content-length'] ?? NaN), {
+        limit: bodyLimitFor(route.contract, init.bodyLimitBytes),
+        idleMs: limits.bodyIdleTimeoutMs,
+        totalMs: limits.bodyTimeoutMs,
+        onTimeout: (reason) => {
+          const socket = stream.session?.socket;
+          report({
+            scope: 'stream',
+            reason,
+            peer: `${socket?.remoteAddress ?? '?'}:${socket?.remotePort ?? '?'}`,
+            identity: identity === null ? null : `cn:${identity.cn}`,
+          });
+        },
+      });
       unread(false);
-      body = parseJson(buf);
+      if (route.contract === 'agent-event' && identity !== null) {
+        chargeEvent(identity.cn, buf.length);
+      }
+      body = parseJson(buf, limits.jsonMaxDepth);
       if (route.contract !== undefined) {
         let result;
         try {
@@ -353,6 +335,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
             { contract: route.contract, issues: result.errors.slice(0, 20) },
           );
         }
+        if (STORED_CONTRACTS.has(route.contract)) body = dropUnknown(route.contract, body);
       }
     }
     if (stream.closed || stream.destroyed) return;
@@ -374,6 +357,27 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
       headers: plain,
       identity,
       body,
+    });
+  }
+
+  /**
+   * Takes one event and its bytes from the host's budgets; refuses with a
+   * typed 429 and the seconds to wait (agents retry it like a 5xx).
+   */
+  function chargeEvent(cn: string, bytes: number): void {
+    const now = Date.now();
+    const cur = eventBudgets.get(cn);
+    const n = takeBudget(cur?.n, limits.eventRate, 1, now);
+    const b = takeBudget(cur?.bytes, limits.eventBytes, bytes, now);
+    if (n.ok && b.ok) {
+      eventBudgets.set(cn, { n: n.state, bytes: b.state });
+      return;
+    }
+    // A refused event costs nothing: the budgets stay as they were.
+    const waitMs = Math.max(n.ok ? 0 : n.retryAfterMs, b.ok ? 0 : b.retryAfterMs);
+    throw new CpError('CP_ERR_RATE_LIMITED', `event budget of ${cn} exhausted`, {
+      budget: n.ok ? 'bytes' : 'events',
+      retryAfterSecs: Number.isFinite(waitMs) ? Math.max(1, Math.ceil(waitMs / 1000)) : 60,
     });
   }
 

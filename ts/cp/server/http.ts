@@ -13,13 +13,15 @@ import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
 import { revocationOf, type PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
-import type {
-  EdgeInit,
-  EdgeRequest,
-  EdgeTls,
-  EdgeToMain,
-  MainToEdge,
-  RouteMeta,
+import {
+  DEFAULT_EDGE_LIMITS,
+  type EdgeInit,
+  type EdgeLimits,
+  type EdgeRequest,
+  type EdgeTls,
+  type EdgeToMain,
+  type MainToEdge,
+  type RouteMeta,
 } from './edge-protocol.ts';
 import type { Reply, RequestContext, Route } from './types.ts';
 import { LOOP_WINDOW_MS, type LoopDelayWindow } from './loop-delay.ts';
@@ -30,6 +32,8 @@ export { PROTOCOL_MAJOR } from './edge.ts';
 export interface ServerOptions extends EdgeTls {
   readonly routes: readonly Route[];
   readonly bodyLimitBytes: number;
+  /** Timeouts, caps and budgets of the edge (default: {@link DEFAULT_EDGE_LIMITS}). */
+  readonly limits?: EdgeLimits;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: CpMetrics;
@@ -134,6 +138,7 @@ export function createCpServer(options: ServerOptions): CpServer {
       clientCa: options.clientCa,
       routes: meta,
       bodyLimitBytes: options.bodyLimitBytes,
+      limits: options.limits ?? DEFAULT_EDGE_LIMITS,
       revocations: sentRevocations,
       listen,
       loopWindowMs: options.loopWindowMs ?? LOOP_WINDOW_MS,
@@ -238,6 +243,14 @@ export function createCpServer(options: ServerOptions): CpServer {
       case 'stall':
         options.onStall?.('edge', m.ms);
         break;
+      case 'limit':
+        if (m.scope === 'connection') metrics.connectionsClosed.inc({ reason: m.reason });
+        else metrics.streamsRefused.inc({ reason: m.reason });
+        log.warn(
+          { reason: m.reason, peer: m.peer, identity: m.identity },
+          m.scope === 'connection' ? 'connection closed by a limit' : 'request cut by a limit',
+        );
+        break;
       case 'listening':
       case 'listen-error':
         if (onListening !== null) onListening(m);
@@ -283,7 +296,12 @@ export function createCpServer(options: ServerOptions): CpServer {
       .then(finish, (e: unknown) => {
         if (isCpError(e)) {
           if (e.status >= 500) log.error({ err: e, route: routeName }, 'request failed');
-          finish({ status: e.status, json: e.toBody() });
+          const retry = e.details['retryAfterSecs'];
+          finish({
+            status: e.status,
+            json: e.toBody(),
+            ...(typeof retry === 'number' ? { headers: { 'retry-after': String(retry) } } : {}),
+          });
         } else {
           log.error({ err: e, route: routeName }, 'unhandled error in route');
           finish({
