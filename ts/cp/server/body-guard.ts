@@ -8,7 +8,9 @@
 // beyond the buffer it is given or throw on any input.
 import type http2 from 'node:http2';
 import { SCHEMAS, type ContractName } from '../../contracts/index.ts';
+import { takeBudget, type BudgetState } from '../../core/budget.ts';
 import { CpError } from '../errors.ts';
+import type { EdgeLimits } from './edge-protocol.ts';
 
 /**
  * The largest body each contract needs, in bytes (the global
@@ -252,4 +254,32 @@ export function parseJson(buf: Buffer, maxDepth: number): unknown {
       { cause: e },
     );
   }
+}
+
+/**
+ * The per-host event budgets (count and bytes, core/budget.ts): the
+ * returned function takes one event of `bytes` from host `cn`'s budgets or
+ * throws a typed 429 with the seconds to wait (agents retry it like a 5xx).
+ * A refused event costs nothing.
+ */
+export function eventBudgets(
+  limits: Pick<EdgeLimits, 'eventRate' | 'eventBytes'>,
+  now: () => number = Date.now,
+): (cn: string, bytes: number) => void {
+  const budgets = new Map<string, { n: BudgetState; bytes: BudgetState }>();
+  return (cn, bytes) => {
+    const at = now();
+    const cur = budgets.get(cn);
+    const n = takeBudget(cur?.n, limits.eventRate, 1, at);
+    const b = takeBudget(cur?.bytes, limits.eventBytes, bytes, at);
+    if (n.ok && b.ok) {
+      budgets.set(cn, { n: n.state, bytes: b.state });
+      return;
+    }
+    const waitMs = Math.max(n.ok ? 0 : n.retryAfterMs, b.ok ? 0 : b.retryAfterMs);
+    throw new CpError('CP_ERR_RATE_LIMITED', `event budget of ${cn} exhausted`, {
+      budget: n.ok ? 'bytes' : 'events',
+      retryAfterSecs: Number.isFinite(waitMs) ? Math.max(1, Math.ceil(waitMs / 1000)) : 60,
+    });
+  };
 }

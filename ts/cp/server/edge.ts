@@ -14,11 +14,17 @@ import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
 import { compiledContracts, precompileContracts, validateContract } from '../../contracts/index.ts';
-import { takeBudget, type BudgetState } from '../../core/budget.ts';
 import { CpError, isCpError } from '../errors.ts';
 import { peerIdentity, revocationOf, type PeerIdentity } from '../pki/identity.ts';
 import type { RevocationRow } from '../storage/types.ts';
-import { STORED_CONTRACTS, bodyLimitFor, dropUnknown, parseJson, readBody } from './body-guard.ts';
+import {
+  STORED_CONTRACTS,
+  bodyLimitFor,
+  dropUnknown,
+  eventBudgets,
+  parseJson,
+  readBody,
+} from './body-guard.ts';
 import { guardConnections } from './conn-guard.ts';
 import type {
   EdgeInit,
@@ -171,8 +177,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   });
   const report = (r: LimitReport): void => post({ t: 'limit', ...r });
   const guard = guardConnections(server, limits, report);
-  /** Per-host event budgets: count and bytes (core/budget.ts). */
-  const eventBudgets = new Map<string, { n: BudgetState; bytes: BudgetState }>();
+  const chargeEvent = eventBudgets(limits);
   server.on('session', (s) => {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
@@ -357,27 +362,6 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
       headers: plain,
       identity,
       body,
-    });
-  }
-
-  /**
-   * Takes one event and its bytes from the host's budgets; refuses with a
-   * typed 429 and the seconds to wait (agents retry it like a 5xx).
-   */
-  function chargeEvent(cn: string, bytes: number): void {
-    const now = Date.now();
-    const cur = eventBudgets.get(cn);
-    const n = takeBudget(cur?.n, limits.eventRate, 1, now);
-    const b = takeBudget(cur?.bytes, limits.eventBytes, bytes, now);
-    if (n.ok && b.ok) {
-      eventBudgets.set(cn, { n: n.state, bytes: b.state });
-      return;
-    }
-    // A refused event costs nothing: the budgets stay as they were.
-    const waitMs = Math.max(n.ok ? 0 : n.retryAfterMs, b.ok ? 0 : b.retryAfterMs);
-    throw new CpError('CP_ERR_RATE_LIMITED', `event budget of ${cn} exhausted`, {
-      budget: n.ok ? 'bytes' : 'events',
-      retryAfterSecs: Number.isFinite(waitMs) ? Math.max(1, Math.ceil(waitMs / 1000)) : 60,
     });
   }
 
