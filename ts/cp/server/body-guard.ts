@@ -23,7 +23,7 @@ export const CONTRACT_BODY_LIMITS: ReadonlyMap<ContractName, number> = new Map<
   number
 >([
   ['agent-event', 64 * 1024],
-  ['heartbeat', 16 * 1024],
+  ['heartbeat', 64 * 1024],
   ['enroll-request', 16 * 1024],
   ['renew-request', 16 * 1024],
   ['bootstrap-report', 8 * 1024],
