@@ -68,6 +68,14 @@ const nested = (n: number): string => {
 };
 
 describe('CPU and connection exhaustion', () => {
+  it('measures the legitimate heartbeat latency without abuse (baseline)', async () => {
+    const probe = await heartbeatProbe(t, 'h-003');
+    await new Promise((r) => setTimeout(r, 1000));
+    const { latencies, failures } = await probe.stop('baseline');
+    expect(failures).toEqual([]);
+    expect(latencies.length).toBeGreaterThan(3);
+  });
+
   it('refuses deeply nested JSON before parsing it, quickly, 800 times over', async () => {
     const probe = await heartbeatProbe(t, 'h-003');
     const c = await t.client('h-000');
