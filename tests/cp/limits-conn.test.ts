@@ -170,12 +170,16 @@ describe('CPU and connection exhaustion', () => {
     noAlpn.on('error', () => undefined);
     noAlpn.resume();
     const noAlpnMs = await timeUntil(noAlpn, 'close', 3000, 'TLS without h2');
+    // The preface and SETTINGS, then no request.
+    const silent = await session('h-000');
+    const silentMs = await timeUntil(silent, 'close', 3000, 'HTTP/2 without a request');
     console.log(
-      `bare TCP closed after ${bareMs.toFixed(0)} ms, TLS without preface after ${quietMs.toFixed(0)} ms, TLS without h2 after ${noAlpnMs.toFixed(0)} ms`,
+      `bare TCP closed after ${bareMs.toFixed(0)} ms, TLS without preface after ${quietMs.toFixed(0)} ms, TLS without h2 after ${noAlpnMs.toFixed(0)} ms, HTTP/2 without a request after ${silentMs.toFixed(0)} ms`,
     );
+    expect(silentMs).toBeLessThan(2000);
     expect(bareMs).toBeLessThan(2000);
     expect(quietMs).toBeLessThan(2000);
-    for (const reason of ['tls-handshake-timeout', 'preface-timeout', 'no-h2']) {
+    for (const reason of ['tls-handshake-timeout', 'preface-timeout', 'headers-timeout', 'no-h2']) {
       expect(
         await counter(t, `nixfleet_cp_connections_closed_total{reason="${reason}"}`),
       ).toBeGreaterThanOrEqual(1);
