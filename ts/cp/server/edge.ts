@@ -4,9 +4,11 @@
 // garbage — stay off the thread that runs the mutator (measured at 10,000
 // hosts: the event-ingest tail was that thread's GC and the TLS work of
 // agents woken together). Owns the request pipeline every route goes
-// through: path hygiene → route match → client-certificate identity and
-// revocation → protocol header → content type, body limit, JSON parse and
-// contract validation; a request that passes is posted to the main thread
+// through: connection and stream limits (conn-guard.ts) → path hygiene →
+// route match → client-certificate identity and revocation → protocol
+// header → content type, body bounds (body-guard.ts: size, timeouts, event
+// budget, JSON depth), JSON parse, contract validation and the drop of
+// undeclared properties; a request that passes is posted to the main thread
 // (http.ts), which re-checks revocation against live state and runs the
 // handler. Must never let an exception escape (a bad request never crashes
 // the CP), and never forward an mTLS route for an unverified peer.
