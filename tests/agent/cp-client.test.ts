@@ -104,7 +104,7 @@ describe('HTTP/2 mTLS client against a broken CP', () => {
     expect(await code(api.pollDispatch())).toBe('AGENT_ERR_CP_UNREACHABLE');
   }, 30_000);
 
-  it('classifies event delivery: 2xx delivered, 5xx retried, 4xx dropped', async () => {
+  it('classifies event delivery: 2xx delivered, 5xx and 429 retried, other 4xx dropped', async () => {
     const ev = {
       kind: 'DispatchAck' as const,
       rollout_id: 'stable@abc',
@@ -116,6 +116,9 @@ describe('HTTP/2 mTLS client against a broken CP', () => {
     answer = reply(204, '');
     expect(await api.postEvent(ev)).toEqual({ kind: 'delivered' });
     answer = reply(503, 'later');
+    expect((await api.postEvent(ev)).kind).toBe('retry');
+    // Over the host's event budget: the event is sound, it must not be dropped.
+    answer = reply(429, 'slow down', { 'retry-after': '2' });
     expect((await api.postEvent(ev)).kind).toBe('retry');
     answer = reply(409, 'no');
     expect(await api.postEvent(ev)).toMatchObject({ kind: 'rejected', status: 409 });

@@ -77,9 +77,11 @@ describe('certificate renewal and bootstrap reports against the real CP', () => 
   }, 120_000);
 
   it('reports a refused enrollment once on bootstrap-report and keeps retrying', async () => {
+    // A host the CP never heard from (it refuses reports for enrolled hosts),
+    // holding a validly signed token whose nonce is not in the allowlist.
     const impostor = makeHost(join(w.work, 'impostor'), 'impostor');
     const token = mintToken(w.t.trust, {
-      hostname: w.host.name,
+      hostname: impostor.name,
       expectedPubkeyFingerprint: impostor.key.publicKey.fingerprint,
       issuedAt: rfc3339(Date.now() - 60_000),
       expiresAt: rfc3339(Date.now() + 3_600_000),
@@ -91,7 +93,7 @@ describe('certificate renewal and bootstrap reports against the real CP', () => 
     const started = startAgent(
       agentConfig({
         port: w.port,
-        host: w.host,
+        host: impostor,
         stateDir: join(w.work, 'state-refused'),
         trustFile: w.trustFile,
         caFile: w.t.pki.caCertFile,
@@ -117,7 +119,7 @@ describe('certificate renewal and bootstrap reports against the real CP', () => 
       await new Promise((r) => setTimeout(r, 2_500));
       const rows = reports();
       expect(rows).toHaveLength(1);
-      expect(rows[0]?.hostname).toBe(w.host.name);
+      expect(rows[0]?.hostname).toBe(impostor.name);
       const body = JSON.parse(rows[0]!.body) as { event: Record<string, unknown> };
       expect(body.event).toMatchObject({ kind: 'EnrollmentFailed', code: 'AGENT_ERR_CP_STATUS' });
       expect(String(body.event['message'])).toMatch(/\/v1\/enroll: HTTP 4\d\d/);

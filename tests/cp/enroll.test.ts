@@ -263,7 +263,7 @@ describe('enrollment', () => {
     c.close();
   });
 
-  it('records bootstrap reports without consuming the token; other kinds are 400', async () => {
+  it('refuses bootstrap reports once the token was used (409); other kinds are 400', async () => {
     const c = await t.anonymous();
     const report = {
       token: token(),
@@ -271,15 +271,20 @@ describe('enrollment', () => {
       occurredAt: rfc3339(),
       event: { kind: 'TrustError', code: 'X', message: 'clock skew' },
     };
+    // web-01 enrolled with this token above: a report can only be noise now
+    // (tests/cp/limits-body.test.ts covers the accepted case).
     const r = await c.request('/v1/agent/bootstrap-report', { body: report });
-    expect(r.status).toBe(204);
+    expect(r.status).toBe(409);
+    expect(r.json<{ error: { code: string; details: { reason: string } } }>().error).toMatchObject({
+      code: 'CP_ERR_TOKEN_REPLAYED',
+      details: { reason: 'token-used' },
+    });
     const bad = await c.request('/v1/agent/bootstrap-report', {
       body: { ...report, event: { ...report.event, kind: 'Converged' } },
     });
     expect(bad.status).toBe(400);
     const rows = await t.cp.runtime.storage.allEvents({ streams: ['bootstrap'] });
-    expect(rows).toHaveLength(1);
-    expect(JSON.stringify(rows[0]?.body)).not.toContain('signature');
+    expect(rows).toHaveLength(0);
     c.close();
   });
 });

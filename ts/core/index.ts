@@ -3,6 +3,8 @@
 // No I/O, no clock, deterministic; effects and actions are returned as data.
 export type { EpochMs, CoreTimings } from './time.ts';
 export { DEFAULT_TIMINGS, toRfc3339, parseRfc3339 } from './time.ts';
+export type { BudgetRule, BudgetState, BudgetDecision } from './budget.ts';
+export { takeBudget, budgetIdle } from './budget.ts';
 export type { CoreErrorCode, TransitionError, StepResult } from './errors.ts';
 export { CoreInvariantError } from './errors.ts';
 export { ownValue } from './own.ts';

@@ -3,7 +3,10 @@
 // typed `CpConfig`. Owns defaults and validation of values. Must never read
 // secrets: key material arrives as file paths and is read by its consumer.
 import { dirname, join } from 'node:path';
+import type { BudgetRule } from '../core/budget.ts';
 import { CpError } from './errors.ts';
+import { bodyLimitFor } from './server/body-guard.ts';
+import { DEFAULT_EDGE_LIMITS as D, type EdgeLimits } from './server/edge-protocol.ts';
 
 /** Timing knobs of the runtime, all in milliseconds (tests shrink them). */
 export interface CpTimings {
@@ -81,6 +84,10 @@ export interface CpConfig {
   readonly strict: boolean;
   readonly logLevel: string;
   readonly timings: CpTimings;
+  /** Timeouts, caps and budgets the edge applies to peers (docs/control-plane.md "Limits"). */
+  readonly limits: EdgeLimits;
+  /** Bootstrap reports per claimed host: refill per second and burst. */
+  readonly bootstrapReportRate: BudgetRule;
 }
 
 /** One flag: name, env mirror, description and default (as a string, like argv). */
@@ -197,6 +204,63 @@ export const FLAGS: readonly FlagSpec[] = [
   f('--listen-backlog <n>', 'listenBacklog', 'accept queue of the listening socket', {
     default: '4096',
   }),
+  f('--json-max-depth <n>', 'jsonMaxDepth', 'deepest JSON nesting of a request body', {
+    default: String(D.jsonMaxDepth),
+  }),
+  f('--tls-handshake-timeout-secs <n>', 'tlsHandshakeTimeoutSecs', 'TLS handshake deadline', {
+    default: String(D.handshakeTimeoutMs / 1000),
+  }),
+  f(
+    '--preface-timeout-secs <n>',
+    'prefaceTimeoutSecs',
+    'deadline from TLS to the first complete request headers (HTTP/2 preface included)',
+    { default: String(D.prefaceTimeoutMs / 1000) },
+  ),
+  f('--idle-timeout-secs <n>', 'idleTimeoutSecs', 'close connections with no open request', {
+    default: String(D.idleTimeoutMs / 1000),
+  }),
+  f('--body-idle-timeout-secs <n>', 'bodyIdleTimeoutSecs', 'longest pause within a request body', {
+    default: String(D.bodyIdleTimeoutMs / 1000),
+  }),
+  f('--body-timeout-secs <n>', 'bodyTimeoutSecs', 'longest a request body may take', {
+    default: String(D.bodyTimeoutMs / 1000),
+  }),
+  f(
+    '--max-conns-per-identity <n>',
+    'maxConnsPerIdentity',
+    'connections one certificate CN may hold',
+    { default: String(D.connsPerIdentity) },
+  ),
+  f(
+    '--max-conns-per-address <n>',
+    'maxConnsPerAddress',
+    'connections one address may hold without a verified certificate',
+    { default: String(D.connsPerAddress) },
+  ),
+  f(
+    '--max-streams-per-identity <n>',
+    'maxStreamsPerIdentity',
+    'concurrent requests of one identity',
+    { default: String(D.streamsPerIdentity) },
+  ),
+  f('--event-rate <n>', 'eventRate', 'agent events per second per host (sustained)', {
+    default: String(D.eventRate.perSec),
+  }),
+  f('--event-burst <n>', 'eventBurst', 'agent events per host in a burst', {
+    default: String(D.eventRate.burst),
+  }),
+  f('--event-bytes-rate <n>', 'eventBytesRate', 'agent event bytes per second per host', {
+    default: String(D.eventBytes.perSec),
+  }),
+  f('--event-bytes-burst <n>', 'eventBytesBurst', 'agent event bytes per host in a burst', {
+    default: String(D.eventBytes.burst),
+  }),
+  f(
+    '--bootstrap-reports-per-hour <n>',
+    'bootstrapReportsPerHour',
+    'bootstrap reports accepted per claimed host per hour',
+    { default: '6' },
+  ),
   f('--strict', 'strict', 'refuse to start without client CA, revocations and nonce sources', {
     boolean: true,
   }),
@@ -306,7 +370,34 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
           ? num(r, 'heartbeatIntervalSecs', 0.01, 86_400) * 1.5 * sec
           : num(r, 'planningWarmupSecs', 0, 86_400) * sec,
     }),
+    limits: Object.freeze({
+      jsonMaxDepth: Math.floor(num(r, 'jsonMaxDepth', 2, 1_000)),
+      handshakeTimeoutMs: num(r, 'tlsHandshakeTimeoutSecs', 0.05, 3_600) * sec,
+      prefaceTimeoutMs: num(r, 'prefaceTimeoutSecs', 0.05, 3_600) * sec,
+      idleTimeoutMs: num(r, 'idleTimeoutSecs', 0.05, 86_400) * sec,
+      bodyIdleTimeoutMs: num(r, 'bodyIdleTimeoutSecs', 0.05, 3_600) * sec,
+      bodyTimeoutMs: num(r, 'bodyTimeoutSecs', 0.05, 3_600) * sec,
+      connsPerIdentity: Math.floor(num(r, 'maxConnsPerIdentity', 1, 1_000_000)),
+      connsPerAddress: Math.floor(num(r, 'maxConnsPerAddress', 1, 1_000_000)),
+      streamsPerIdentity: Math.floor(num(r, 'maxStreamsPerIdentity', 1, 1_000_000)),
+      eventRate: { perSec: num(r, 'eventRate', 0.01, 1e6), burst: num(r, 'eventBurst', 1, 1e9) },
+      eventBytes: {
+        perSec: num(r, 'eventBytesRate', 1, 1e10),
+        burst: num(r, 'eventBytesBurst', 1, 1e10),
+      },
+    }),
+    bootstrapReportRate: Object.freeze({
+      perSec: num(r, 'bootstrapReportsPerHour', 0, 1e6) / 3_600,
+      burst: Math.max(1, num(r, 'bootstrapReportsPerHour', 0, 1e6)),
+    }),
   };
+  if (config.limits.eventBytes.burst < bodyLimitFor('agent-event', config.bodyLimitBytes)) {
+    throw new CpError(
+      'CP_ERR_CONFIG',
+      '--event-bytes-burst must hold one event of the largest allowed size',
+      { flag: 'event-bytes-burst' },
+    );
+  }
   if (config.artifactUrl !== null && !/^https?:\/\//.test(config.artifactUrl)) {
     throw new CpError('CP_ERR_CONFIG', '--artifact-url must be http(s)', { flag: 'artifact-url' });
   }

@@ -389,6 +389,7 @@ export async function createControlPlane(
       ],
       access: CP_ACCESS,
       bodyLimitBytes: config.bodyLimitBytes,
+      limits: config.limits,
       clock,
       log,
       metrics,

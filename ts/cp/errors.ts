@@ -21,6 +21,8 @@ export const CP_ERROR_STATUS = {
   CP_ERR_INVALID_ROLLOUT_ID: 400,
   /** A wire timestamp that is not RFC 3339. */
   CP_ERR_TIMESTAMP_INVALID: 400,
+  /** The body nests deeper than `--json-max-depth`; refused before parsing. */
+  CP_ERR_JSON_TOO_DEEP: 400,
   /** A query parameter with a wrong value. */
   CP_ERR_BAD_QUERY: 400,
   /** The CSR does not parse, is not self-signed correctly or is not ed25519. */
@@ -57,6 +59,8 @@ export const CP_ERROR_STATUS = {
   CP_ERR_UNKNOWN_CHANNEL: 404,
   /** Method not served on this route. */
   CP_ERR_METHOD_NOT_ALLOWED: 405,
+  /** The request body stalled or took too long (`--body-idle-timeout-secs`, `--body-timeout-secs`). */
+  CP_ERR_REQUEST_TIMEOUT: 408,
   /** A bootstrap token whose nonce was already used. */
   CP_ERR_TOKEN_REPLAYED: 409,
   /** A Converged (or Reverted) event whose invariants do not hold on the CP side. */
@@ -67,6 +71,8 @@ export const CP_ERROR_STATUS = {
   CP_ERR_BODY_TOO_LARGE: 413,
   /** POST without `Content-Type: application/json`. */
   CP_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  /** Over a per-host budget (events, bootstrap reports); retry after `Retry-After` seconds. */
+  CP_ERR_RATE_LIMITED: 429,
   /** Any failure that is a bug; details are logged, not returned. */
   CP_ERR_INTERNAL: 500,
   /** The database refused a write; the request had no effect. */

@@ -209,6 +209,18 @@ export class CpMetrics {
   readonly enrollRefused = this.add(
     new Counter('nixfleet_cp_enroll_refused_total', 'Enrollments refused, by code.'),
   );
+  readonly connectionsClosed = this.add(
+    new Counter(
+      'nixfleet_cp_connections_closed_total',
+      'Connections the edge closed by a limit, by reason (timeouts, caps).',
+    ),
+  );
+  readonly streamsRefused = this.add(
+    new Counter(
+      'nixfleet_cp_streams_refused_total',
+      'Requests the edge cut by a limit, by reason (stream cap, body timeouts).',
+    ),
+  );
   readonly authRefused = this.add(
     new Counter('nixfleet_cp_auth_refused_total', 'Requests refused for identity, by code.'),
   );

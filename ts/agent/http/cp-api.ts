@@ -144,6 +144,8 @@ export class CpApi {
     }
     if (res.status >= 200 && res.status < 300) return { kind: 'delivered' };
     const detail = res.body.toString('utf8').slice(0, 300);
+    // Over the host's event budget: the event is fine, later is fine too.
+    if (res.status === 429) return { kind: 'retry', detail: `HTTP 429 ${detail}` };
     if (res.status >= 400 && res.status < 500)
       return { kind: 'rejected', status: res.status, detail };
     return { kind: 'retry', detail: `HTTP ${res.status} ${detail}` };

@@ -15,7 +15,12 @@ import {
   verifyBootstrapToken,
   type VerifyError,
 } from '../../trust/index.ts';
-import { clearEnrollRefusal, noteEnrollRefusal } from '../../core/index.ts';
+import {
+  clearEnrollRefusal,
+  noteEnrollRefusal,
+  takeBudget,
+  type BudgetState,
+} from '../../core/index.ts';
 import { CpError } from '../errors.ts';
 import { verifyCsr } from '../pki/csr.ts';
 import { rawEd25519FromSpki, x509 } from '../pki/x509.ts';
@@ -71,8 +76,41 @@ function refuse(
   throw e;
 }
 
+/**
+ * A bootstrap report is stored without a certificate, so it is bounded: not
+ * once its token was used or its host was heard from (a host with a
+ * certificate reports as events), and at most the per-host budget.
+ */
+function refuseBootstrapReport(
+  rt: CpRuntime,
+  budgets: Map<string, BudgetState>,
+  hostname: string,
+  nonce: string,
+): void {
+  const reason = rt.state.tokens.has(nonce)
+    ? 'token-used'
+    : rt.state.liveness.has(hostname)
+      ? 'host-enrolled'
+      : null;
+  if (reason !== null) {
+    throw new CpError('CP_ERR_TOKEN_REPLAYED', `bootstrap report refused (${reason})`, { reason });
+  }
+  const now = rt.clock.now();
+  const take = takeBudget(budgets.get(hostname), rt.config.bootstrapReportRate, 1, now);
+  if (!take.ok) {
+    const secs = Number.isFinite(take.retryAfterMs) ? Math.ceil(take.retryAfterMs / 1000) : 3_600;
+    throw new CpError('CP_ERR_RATE_LIMITED', `too many bootstrap reports for ${hostname}`, {
+      budget: 'bootstrap-reports',
+      retryAfterSecs: Math.max(1, secs),
+    });
+  }
+  budgets.set(hostname, take.state);
+}
+
 /** The enrollment routes. */
 export function enrollRoutes(rt: CpRuntime): Route[] {
+  /** Bootstrap-report budgets per claimed host (only hosts with a validly signed token). */
+  const reportBudgets = new Map<string, BudgetState>();
   return [
     {
       method: 'POST',
@@ -256,7 +294,8 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
           now: new Date(rt.clock.now()),
         });
         if (!verified.ok) throw tokenError(verified.error);
-        const hostname = verified.value.token.claims.hostname;
+        const { hostname, nonce } = verified.value.token.claims;
+        refuseBootstrapReport(rt, reportBudgets, hostname, nonce);
         await rt.mutator.submit((b) =>
           recordBootstrapReport(b, { report, hostname, now: rt.clock.now() }),
         );

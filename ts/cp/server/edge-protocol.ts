@@ -29,10 +29,65 @@ export interface EdgeTls {
   readonly clientCa: string | Uint8Array | null;
 }
 
+/**
+ * The edge's bounds on peers (docs/control-plane.md "Limits"): every
+ * timeout in ms, caps per identity (certificate CN) or, without a verified
+ * certificate, per remote address.
+ */
+export interface EdgeLimits {
+  /** Deepest JSON nesting a body may have (checked before parsing). */
+  readonly jsonMaxDepth: number;
+  readonly handshakeTimeoutMs: number;
+  /** TLS up to the first complete request headers (HTTP/2 preface, SETTINGS, HEADERS). */
+  readonly prefaceTimeoutMs: number;
+  /** A connection with no open stream is closed (GOAWAY) after this. */
+  readonly idleTimeoutMs: number;
+  /** Longest pause between two chunks of a request body. */
+  readonly bodyIdleTimeoutMs: number;
+  /** Longest a request body may take from its headers to its end. */
+  readonly bodyTimeoutMs: number;
+  readonly connsPerIdentity: number;
+  readonly connsPerAddress: number;
+  readonly streamsPerIdentity: number;
+  /** Agent events per host: count bucket and byte bucket (refill per second, burst). */
+  readonly eventRate: { readonly perSec: number; readonly burst: number };
+  readonly eventBytes: { readonly perSec: number; readonly burst: number };
+}
+
+/**
+ * Production-sized defaults (the CP's flags default to these). The handshake
+ * deadline leaves room for a reconnect storm: a 4,096-deep accept queue at
+ * 2–3 ms of edge CPU per handshake is 8–12 s of queueing.
+ */
+export const DEFAULT_EDGE_LIMITS: EdgeLimits = Object.freeze({
+  jsonMaxDepth: 32,
+  handshakeTimeoutMs: 20_000,
+  prefaceTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+  bodyIdleTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  connsPerIdentity: 16,
+  connsPerAddress: 256,
+  streamsPerIdentity: 64,
+  eventRate: Object.freeze({ perSec: 20, burst: 500 }),
+  eventBytes: Object.freeze({ perSec: 256 * 1024, burst: 4 * 1024 * 1024 }),
+});
+
+/** A connection or stream the edge cut off by a limit. */
+export interface LimitReport {
+  readonly scope: 'connection' | 'stream';
+  readonly reason: string;
+  /** Remote address:port. */
+  readonly peer: string;
+  /** `cn:<CN>` or `addr:<address>`; null before TLS completed. */
+  readonly identity: string | null;
+}
+
 /** `workerData` of the edge thread. */
 export interface EdgeInit extends EdgeTls {
   readonly routes: readonly RouteMeta[];
   readonly bodyLimitBytes: number;
+  readonly limits: EdgeLimits;
   readonly revocations: ReadonlyMap<string, RevocationRow>;
   readonly listen: { readonly port: number; readonly host: string; readonly backlog: number };
   /** Window of the edge's event-loop delay reports (ms). */
@@ -91,6 +146,7 @@ export type EdgeToMain =
   | { readonly t: 'loop'; readonly p50: number; readonly p99: number; readonly max: number }
   /** The edge thread was blocked for `ms`. */
   | { readonly t: 'stall'; readonly ms: number }
+  | ({ readonly t: 'limit' } & LimitReport)
   | { readonly t: 'closed' };
 
 /** A handler's reply, body already serialised. */

@@ -4,9 +4,11 @@
 // garbage — stay off the thread that runs the mutator (measured at 10,000
 // hosts: the event-ingest tail was that thread's GC and the TLS work of
 // agents woken together). Owns the request pipeline every route goes
-// through: path hygiene → route match → client-certificate identity and
-// revocation → protocol header → content type, body limit, JSON parse and
-// contract validation; a request that passes is posted to the main thread
+// through: connection and stream limits (conn-guard.ts) → path hygiene →
+// route match → client-certificate identity and revocation → protocol
+// header → content type, body bounds (body-guard.ts: size, timeouts, event
+// budget, JSON depth), JSON parse, contract validation and the drop of
+// undeclared properties; a request that passes is posted to the main thread
 // (http.ts), which re-checks revocation against live state and runs the
 // handler. Must never let an exception escape (a bad request never crashes
 // the CP), and never forward an mTLS route for an unverified peer.
@@ -18,7 +20,23 @@ import { CpError, isCpError } from '../errors.ts';
 import { peerIdentity, revocationOf, type PeerIdentity } from '../pki/identity.ts';
 import { authorize } from '../routes/access.ts';
 import type { RevocationRow } from '../storage/types.ts';
-import type { EdgeInit, EdgeReply, EdgeToMain, MainToEdge, RouteMeta } from './edge-protocol.ts';
+import {
+  STORED_CONTRACTS,
+  bodyLimitFor,
+  dropUnknown,
+  eventBudgets,
+  parseJson,
+  readBody,
+} from './body-guard.ts';
+import { guardConnections } from './conn-guard.ts';
+import type {
+  EdgeInit,
+  EdgeReply,
+  EdgeToMain,
+  LimitReport,
+  MainToEdge,
+  RouteMeta,
+} from './edge-protocol.ts';
 import { LOOP_STALL_MS, watchLoopDelay } from './loop-delay.ts';
 
 /** The protocol major this CP speaks. */
@@ -95,58 +113,6 @@ function checkProtocol(headers: http2.IncomingHttpHeaders): void {
   }
 }
 
-function readBody(
-  stream: http2.ServerHttp2Stream,
-  declared: number,
-  limit: number,
-): Promise<Buffer> {
-  if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(
-      new CpError('CP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`, { limit }),
-    );
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const fail = (e: unknown): void => {
-      if (done) return;
-      done = true;
-      reject(e);
-    };
-    stream.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > limit) {
-        fail(new CpError('CP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`, { limit }));
-        return;
-      }
-      chunks.push(c);
-    });
-    stream.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(Buffer.concat(chunks, size));
-    });
-    stream.on('error', fail);
-    stream.on('aborted', () => fail(new Error('client aborted')));
-    stream.on('close', () => fail(new Error('stream closed')));
-  });
-}
-
-function parseJson(buf: Buffer): unknown {
-  try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
-  } catch (e) {
-    throw new CpError(
-      'CP_ERR_MALFORMED_JSON',
-      'body is not valid JSON',
-      { detail: (e as Error).message.slice(0, 200) },
-      { cause: e },
-    );
-  }
-}
-
 function respond(
   stream: http2.ServerHttp2Stream,
   status: number,
@@ -169,6 +135,7 @@ function respond(
 export function runEdge(port: MessagePort, init: EdgeInit): void {
   const post = (m: EdgeToMain): void => port.postMessage(m);
   const table = compile(init.routes);
+  const limits = init.limits;
   // Before the first request, not during it (see precompileContracts).
   precompileContracts(init.routes.flatMap((r) => (r.contract === undefined ? [] : [r.contract])));
   let revocations: ReadonlyMap<string, RevocationRow> = init.revocations;
@@ -208,7 +175,12 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     allowHTTP1: false,
     settings: { maxConcurrentStreams: 128 },
     maxSessionMemory: 16,
+    handshakeTimeout: limits.handshakeTimeoutMs,
+    unknownProtocolTimeout: limits.prefaceTimeoutMs,
   });
+  const report = (r: LimitReport): void => post({ t: 'limit', ...r });
+  const guard = guardConnections(server, limits, report);
+  const chargeEvent = eventBudgets(limits);
   server.on('session', (s) => {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
@@ -229,6 +201,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   server.on('stream', (stream, headers) => {
     const t0 = performance.now();
     stream.on('error', () => undefined);
+    if (!guard.admit(stream)) return;
     let routeName = 'unmatched';
     let bodyUnread = false;
     front(
@@ -255,10 +228,14 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
           fields: { route: routeName, err: String((e as Error)?.stack ?? e) },
         });
       }
+      const retry = err.details['retryAfterSecs'];
       respond(
         stream,
         err.status,
-        { 'content-type': 'application/json' },
+        {
+          'content-type': 'application/json',
+          ...(typeof retry === 'number' ? { 'retry-after': String(retry) } : {}),
+        },
         JSON.stringify(err.toBody()),
       );
       post({ t: 'refused', route: routeName, status: err.status, code: err.code });
@@ -327,13 +304,25 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
         );
       }
       unread(true);
-      const buf = await readBody(
-        stream,
-        Number(headers['content-length'] ?? NaN),
-        init.bodyLimitBytes,
-      );
+      const buf = await readBody(stream, Number(headers['content-length'] ?? NaN), {
+        limit: bodyLimitFor(route.contract, init.bodyLimitBytes),
+        idleMs: limits.bodyIdleTimeoutMs,
+        totalMs: limits.bodyTimeoutMs,
+        onTimeout: (reason) => {
+          const socket = stream.session?.socket;
+          report({
+            scope: 'stream',
+            reason,
+            peer: `${socket?.remoteAddress ?? '?'}:${socket?.remotePort ?? '?'}`,
+            identity: identity === null ? null : `cn:${identity.cn}`,
+          });
+        },
+      });
       unread(false);
-      body = parseJson(buf);
+      if (route.contract === 'agent-event' && identity !== null) {
+        chargeEvent(identity.cn, buf.length);
+      }
+      body = parseJson(buf, limits.jsonMaxDepth);
       if (route.contract !== undefined) {
         let result;
         try {
@@ -351,6 +340,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
             { contract: route.contract, issues: result.errors.slice(0, 20) },
           );
         }
+        if (STORED_CONTRACTS.has(route.contract)) body = dropUnknown(route.contract, body);
       }
     }
     if (stream.closed || stream.destroyed) return;

@@ -21,13 +21,15 @@ import {
   type AccessTable,
 } from '../routes/access.ts';
 import type { RevocationRow } from '../storage/types.ts';
-import type {
-  EdgeInit,
-  EdgeRequest,
-  EdgeTls,
-  EdgeToMain,
-  MainToEdge,
-  RouteMeta,
+import {
+  DEFAULT_EDGE_LIMITS,
+  type EdgeInit,
+  type EdgeLimits,
+  type EdgeRequest,
+  type EdgeTls,
+  type EdgeToMain,
+  type MainToEdge,
+  type RouteMeta,
 } from './edge-protocol.ts';
 import type { Reply, RequestContext, Route } from './types.ts';
 import { LOOP_WINDOW_MS, type LoopDelayWindow } from './loop-delay.ts';
@@ -40,6 +42,8 @@ export interface ServerOptions extends EdgeTls {
   /** Who may call which route; every route needs a row (routes/access.ts). */
   readonly access: AccessTable;
   readonly bodyLimitBytes: number;
+  /** Timeouts, caps and budgets of the edge (default: {@link DEFAULT_EDGE_LIMITS}). */
+  readonly limits?: EdgeLimits;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: CpMetrics;
@@ -148,6 +152,7 @@ export function createCpServer(options: ServerOptions): CpServer {
       clientCa: options.clientCa,
       routes: meta,
       bodyLimitBytes: options.bodyLimitBytes,
+      limits: options.limits ?? DEFAULT_EDGE_LIMITS,
       revocations: sentRevocations,
       listen,
       loopWindowMs: options.loopWindowMs ?? LOOP_WINDOW_MS,
@@ -252,6 +257,14 @@ export function createCpServer(options: ServerOptions): CpServer {
       case 'stall':
         options.onStall?.('edge', m.ms);
         break;
+      case 'limit':
+        if (m.scope === 'connection') metrics.connectionsClosed.inc({ reason: m.reason });
+        else metrics.streamsRefused.inc({ reason: m.reason });
+        log.warn(
+          { reason: m.reason, peer: m.peer, identity: m.identity },
+          m.scope === 'connection' ? 'connection closed by a limit' : 'request cut by a limit',
+        );
+        break;
       case 'listening':
       case 'listen-error':
         if (onListening !== null) onListening(m);
@@ -297,7 +310,12 @@ export function createCpServer(options: ServerOptions): CpServer {
       .then(finish, (e: unknown) => {
         if (isCpError(e)) {
           if (e.status >= 500) log.error({ err: e, route: routeName }, 'request failed');
-          finish({ status: e.status, json: e.toBody() });
+          const retry = e.details['retryAfterSecs'];
+          finish({
+            status: e.status,
+            json: e.toBody(),
+            ...(typeof retry === 'number' ? { headers: { 'retry-after': String(retry) } } : {}),
+          });
         } else {
           log.error({ err: e, route: routeName }, 'unhandled error in route');
           finish({
