@@ -35,6 +35,12 @@ export async function evaluateFleet(
       { context: { where } },
     );
   }
+  if (r.value.healthChecks === null || typeof r.value.healthChecks !== 'object') {
+    throw new ReleaseError(
+      'RELEASE_ERR_INVALID_FLEET',
+      `${where}: the fleet has no \`healthChecks\` projection, so the probes each host must run cannot be checked. Fix: make the fleet file evaluate to mkFleet's (or mergeFleets') result.`,
+    );
+  }
   const check = validateContract('fleet-resolved', r.value.resolved);
   if (!check.ok) {
     throw new ReleaseError(
@@ -51,7 +57,7 @@ async function runFlakeEval(
 ): ReturnType<typeof nixEvalJson<EvaluatedFleet>> {
   // --impure: the projection imports this project's selector algebra by path.
   const selectors = fileURLToPath(new URL('../../../lib/mk-fleet/selectors.nix', import.meta.url));
-  const apply = `fleet: let s = import ${selectors}; r = fleet.resolved; i = s.mkIndex r.hosts; in { resolved = r; revocations = fleet.revocations.revocations or fleet.revocations; bootstrapNonces = fleet.bootstrapNonces.bootstrapNonces or fleet.bootstrapNonces; budgetHosts = map (b: builtins.attrNames (s.resolve i b.selector)) r.disruptionBudgets; warnings = fleet.warnings or [ ]; }`;
+  const apply = `fleet: let s = import ${selectors}; r = fleet.resolved; i = s.mkIndex r.hosts; in { resolved = r; revocations = fleet.revocations.revocations or fleet.revocations; bootstrapNonces = fleet.bootstrapNonces.bootstrapNonces or fleet.bootstrapNonces; budgetHosts = map (b: builtins.attrNames (s.resolve i b.selector)) r.disruptionBudgets; warnings = fleet.warnings or [ ]; healthChecks = fleet.healthChecks or null; }`;
   const r = await runNix('nix', ['eval', '--json', '--impure', `${dir}#fleet`, '--apply', apply], {
     timeoutMs,
   });
