@@ -19,6 +19,7 @@ import { CpApi } from '../http/cp-api.ts';
 import { H2Client, type TlsMaterial } from '../http/h2-client.ts';
 import { createLogger } from '../log.ts';
 import { readBootId } from '../probes/evidence.ts';
+import { signedProbeSetFor } from '../probes/declaration.ts';
 import { ProbeScheduler } from '../probes/scheduler.ts';
 import { Outbox } from '../queue/outbox.ts';
 import { StateStore } from '../state/store.ts';
@@ -162,6 +163,8 @@ export async function startAgent(
       rolloutId: loop?.snapshot.record?.rolloutId ?? null,
       generation: loop?.snapshot.record?.currentClosure ?? null,
     }),
+    signedProbes: () =>
+      signedProbeSetFor(store, loop?.snapshot.record?.rolloutId ?? null, config.machineId),
     post,
   });
   const activation = new ActivationWorker({
