@@ -21,12 +21,12 @@ let
 
   condition = types.submodule {
     options = {
-      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" ]) "What to wait for." "hostsConverged" { };
+      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" "probeFailed" ]) "What to wait for (probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`)." "hostsConverged" { };
       hosts = opt (types.listOf types.str) "Hosts the condition is about (empty: every host of the fleet)." [ ] { default = [ ]; };
       channel = opt (types.nullOr types.str) "Channel, for rollout conditions." null { default = null; };
       state = opt (types.nullOr types.str) "Host or rollout state expected." null { default = null; };
       generation = opt (types.nullOr types.str) "Generation whose closure the hosts must run (hostCurrent)." null { default = null; };
-      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert) or DispatchReject reason (agentRejected) expected." null { default = null; };
+      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert), DispatchReject reason (agentRejected) or failure-reason prefix (probeFailed) expected." null { default = null; };
     };
   };
 
@@ -34,8 +34,8 @@ let
     options = {
       kind = opt (types.enum [
         "killCp" "restartCp" "wipeCpDb" "killAgent" "restartAgent" "cutNetwork" "restoreNetwork"
-        "tamperArtifact" "skewClock" "replayEnrollToken"
-      ]) "Fault to inject." "killAgent" { };
+        "tamperArtifact" "skewClock" "replayEnrollToken" "removeProbeFile"
+      ]) "Fault to inject (removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent)." "killAgent" { };
       hosts = opt (types.listOf types.str) "Hosts affected (agent and network faults)." [ ] { default = [ ]; };
       artifact = opt (types.nullOr (types.enum [ "fleet.resolved" "rollout-manifest" "revocations" ])) "Artifact to tamper (one byte flipped after signing)." null { default = null; };
       seconds = opt (types.nullOr types.int) "Clock offset for skewClock (negative: behind)." null { default = null; };

@@ -109,7 +109,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * Fault to inject.
+       * Fault to inject (removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).
        */
       kind:
         | 'killCp'
@@ -121,7 +121,8 @@ export interface HarnessScenario {
         | 'restoreNetwork'
         | 'tamperArtifact'
         | 'skewClock'
-        | 'replayEnrollToken';
+        | 'replayEnrollToken'
+        | 'removeProbeFile';
       /**
        * Clock offset for skewClock (negative: behind).
        */
@@ -152,7 +153,7 @@ export interface HarnessScenario {
        */
       channel?: null | string;
       /**
-       * Alert code prefix (cpAlert) or DispatchReject reason (agentRejected) expected.
+       * Alert code prefix (cpAlert), DispatchReject reason (agentRejected) or failure-reason prefix (probeFailed) expected.
        */
       code?: null | string;
       /**
@@ -164,7 +165,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * What to wait for.
+       * What to wait for (probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).
        */
       kind:
         | 'hostState'
@@ -175,7 +176,8 @@ export interface HarnessScenario {
         | 'cpAlert'
         | 'agentRejected'
         | 'enrollRefused'
-        | 'hostRecovered';
+        | 'hostRecovered'
+        | 'probeFailed';
       /**
        * Host or rollout state expected.
        */
