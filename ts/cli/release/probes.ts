@@ -82,7 +82,7 @@ export function probesNotRendered(lines: readonly string[]): ReleaseError {
   const hosts = lines.map((l) => l.slice(0, l.indexOf(':')));
   return new ReleaseError(
     'RELEASE_ERR_PROBES_NOT_RENDERED',
-    `the built closure of ${hosts.length === 1 ? 'this host does' : 'these hosts do'} not carry the probes fleet.nix declares for ${hosts.length === 1 ? 'it' : 'them'}, rendered identically at ${CLOSURE_PROBE_FILE}:\n${lines.map((l) => `  ${l}`).join('\n')}\nFix: build the host with mkHost (nixosArgs) or import the nixfleet agent module and set services.nixfleet-agent.fleetHealthChecks = fleet.healthChecks.<host> in its configuration; a host-local probe must not reuse a fleet probe's name with another declaration. Nothing was written or signed.`,
+    `the built ${hosts.length === 1 ? 'closure of this host does' : 'closures of these hosts do'} not carry the probes fleet.nix declares for ${hosts.length === 1 ? 'it' : 'them'}, rendered identically at ${CLOSURE_PROBE_FILE}:\n${lines.map((l) => `  ${l}`).join('\n')}\nFix: build the host with mkHost (nixosArgs) or import the nixfleet agent module and set services.nixfleet-agent.fleetHealthChecks = fleet.healthChecks.<host> in its configuration; a host-local probe must not reuse a fleet probe's name with another declaration. Nothing was written or signed.`,
     { context: { hosts } },
   );
 }
