@@ -22,12 +22,12 @@ let
 
   condition = types.submodule {
     options = {
-      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" "decision" "notDispatched" ]) "What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`)." "hostsConverged" { };
+      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" "decision" "notDispatched" "probeFailed" ]) "What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`)." "hostsConverged" { };
       hosts = opt (types.listOf types.str) "Hosts the condition is about (empty: every host of the fleet)." [ ] { default = [ ]; };
       channel = opt (types.nullOr types.str) "Channel, for rollout conditions." null { default = null; };
       state = opt (types.nullOr types.str) "Host or rollout state expected." null { default = null; };
       generation = opt (types.nullOr types.str) "Generation whose closure the hosts must run (hostCurrent)." null { default = null; };
-      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert), DispatchReject reason (agentRejected) or decision code (decision) expected." null { default = null; };
+      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision) or failure-reason prefix (probeFailed) expected." null { default = null; };
     };
   };
 
@@ -35,8 +35,8 @@ let
     options = {
       kind = opt (types.enum [
         "killCp" "restartCp" "wipeCpDb" "killAgent" "restartAgent" "cutNetwork" "restoreNetwork"
-        "tamperArtifact" "skewClock" "replayEnrollToken" "startAgent"
-      ]) "Fault to inject (startAgent: first start of a host listed in notStarted)." "killAgent" { };
+        "tamperArtifact" "skewClock" "replayEnrollToken" "startAgent" "removeProbeFile"
+      ]) "Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent)." "killAgent" { };
       hosts = opt (types.listOf types.str) "Hosts affected (agent and network faults)." [ ] { default = [ ]; };
       artifact = opt (types.nullOr (types.enum [ "fleet.resolved" "rollout-manifest" "revocations" ])) "Artifact to tamper (one byte flipped after signing)." null { default = null; };
       seconds = opt (types.nullOr t.int) "Clock offset for skewClock (negative: behind)." null { default = null; };

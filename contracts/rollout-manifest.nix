@@ -25,6 +25,17 @@ open
         hostname = opt t.hostname "Host." "web-01" { };
         waveIndex = opt t.unsigned "Wave the host belongs to." 0 { };
         targetClosure = opt t.closureHash "Closure the host must activate." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
+        probes = opt (types.nullOr (types.attrsOf (t.probe { resolved = true; }))) "The probe set the release read from the target closure's etc/nixfleet/agent/health-checks.json after checking it renders every probe fleet.nix declares for the host ({} when the closure has no file and the fleet declares none). The agent runs the closure's file only when it equals this set; null (a manifest without a signed probe declaration) is an enforce probe failure on the agent." {
+          nginx = {
+            kind = "http";
+            url = "http://127.0.0.1/health";
+            expectStatus = 200;
+            bodyContains = null;
+            timeoutSecs = 3;
+            intervalSeconds = 30;
+            mode = "enforce";
+          };
+        } { default = null; };
       };
     }))) "Hosts of the rollout, sorted by hostname." [ ] { };
     waves = opt (types.listOf (types.submodule (open // {

@@ -16,15 +16,20 @@
 let
   inherit (builtins) genList listToAttrs;
 
-  # Stand-in for an evaluated NixOS configuration.
+  # Stand-in for an evaluated NixOS configuration. Like a real one with the
+  # nixfleet agent module (services.nixfleet-agent.fleetHealthChecks =
+  # fleet.healthChecks.<host>), it renders the probes this fleet declares
+  # for the host into etc/nixfleet/agent/health-checks.json: `nixfleet
+  # release` refuses a host whose closure does not (docs/release.md).
   configuration = name: {
     config.system.build.toplevel = builtins.derivation {
       name = "nixos-system-${name}";
       system = builtins.currentSystem;
       builder = "/bin/sh";
+      checks = builtins.toJSON fleet.healthChecks.${name};
       args = [
         "-c"
-        "mkdir -p $out/bin && printf '#!/bin/sh\\nexit 0\\n' > $out/bin/switch-to-configuration && chmod +x $out/bin/switch-to-configuration"
+        "mkdir -p $out/bin $out/etc/nixfleet/agent && printf '#!/bin/sh\\nexit 0\\n' > $out/bin/switch-to-configuration && chmod +x $out/bin/switch-to-configuration && printf '%s' \"$checks\" > $out/etc/nixfleet/agent/health-checks.json"
       ];
       PATH = "/bin:/usr/bin";
     };
@@ -45,8 +50,7 @@ let
         ++ (if i > 2 && i <= 8 then [ "non-critical" ] else [ ]);
     };
   };
-in
-mkFleet {
+  fleet = mkFleet {
   hosts = listToAttrs (genList (i: agent (i + 1)) 16) // {
     # Allegro VPS: nats-server, bare metal, NKey auth, JetStream.
     nats-01 = {
@@ -202,4 +206,6 @@ mkFleet {
       reason = "phantom agent with a bad token";
     }
   ];
-}
+};
+in
+fleet

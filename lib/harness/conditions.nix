@@ -50,6 +50,7 @@ rec {
     hostRecovered = [ "hosts" ];
     decision = [ "channel" "code" "hosts" ];
     notDispatched = [ "hosts" ];
+    probeFailed = [ "hosts" "code" ];
   };
 
   /**
@@ -69,6 +70,7 @@ rec {
     "hostRecovered"
     "decision"
     "notDispatched"
+    "probeFailed"
   ];
 
   /**
@@ -161,6 +163,19 @@ rec {
             # body. The code is the reason, or the typed error code the detail
             # starts with (TRUST_ERR_STALE and TRUST_ERR_FUTURE_DATED share reason Stale).
             filter = ''[.[] | select((.kind | sub("^Remote"; "")) == "DispatchReject" and ((.payload.event // .payload // {}) as $b | $code == null or $b.reason == $code or (($b.detail // "") | tostring | startswith($code)))) | .hostname] as $rej | all($hosts[]; . as $n | any($rej[]; . == $n))'';
+            argjson = {
+              hosts = targets;
+              code = cond.code or null;
+            };
+          }
+        else if kind == "probeFailed" then
+          {
+            source = eventsSource;
+            slurp = true;
+            # ts/harness/observe.ts: a failing enforce RemoteProbeResult from
+            # each host, in the core's field names, whose failureReason starts
+            # with the code. None logged is a failure.
+            filter = ''[.[] | select((.kind | sub("^Remote"; "")) == "ProbeResult" and ((.payload.event // .payload // {}) as $b | $b.status == "Fail" and $b.mode == "enforce" and ($code == null or (($b.failureReason // "") | tostring | startswith($code))))) | .hostname] as $f | all($hosts[]; . as $n | any($f[]; . == $n))'';
             argjson = {
               hosts = targets;
               code = cond.code or null;

@@ -58,6 +58,7 @@ rec {
       skewClock = [ "hosts" "seconds" ];
       replayEnrollToken = [ "hosts" ];
       startAgent = [ "hosts" ];
+      removeProbeFile = [ "hosts" ];
     };
 
   /**
@@ -77,6 +78,7 @@ rec {
     "skewClock"
     "replayEnrollToken"
     "startAgent"
+    "removeProbeFile"
   ];
 
   inherit flipByte;
@@ -165,6 +167,14 @@ rec {
               command = "nixfleet-harness-replay-token ${h}";
             }) (if hosts == [ ] then fail "needs `hosts`" else hosts);
           }
+        else if kind == "removeProbeFile" then
+          let
+            # The sandbox backend's store and current-system live under the
+            # agent's state directory, as in the local runner.
+            root = "${c.paths.agentState}/sandbox";
+            cmd = ''c=$(basename "$(readlink ${root}/run/current-system)"); f="${root}/nix/store/$c/etc/nixfleet/agent/health-checks.json"; test -e "$f" || { echo "removeProbeFile: $c has no probe file to remove" >&2; exit 1; }; chmod u+w "$(dirname "$f")"; rm "$f"; systemctl restart ${agentUnit}'';
+          in
+          { commands = if hosts == [ ] then fail "needs `hosts`" else onHosts cmd; }
         else if kind == "killCp" then
           { commands = onCp (kill cpUnit); }
         else if kind == "restartCp" then

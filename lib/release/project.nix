@@ -28,4 +28,7 @@ else
     # algebra at projection time (rollout topology is frozen in the manifest).
     budgetHosts = map (b: builtins.attrNames (selectors.resolve index b.selector)) resolved.disruptionBudgets;
     warnings = fleet.warnings;
+    # Per host, what fleet.nix declares must be rendered into its closure
+    # (health-checks.json v1); the release checks each built toplevel.
+    healthChecks = fleet.healthChecks or null;
   }

@@ -18,6 +18,11 @@
  * - `AGENT_ERR_REALISE`: a closure could not be fetched from the binary caches.
  * - `AGENT_ERR_ACTIVATION`: profile set, switch launch or poll failed.
  * - `AGENT_ERR_PROBES_CONFIG`: health-checks.json is missing or invalid.
+ * - `AGENT_ERR_PROBES_MISMATCH`: health-checks.json is absent or differs from
+ *   the probe set the rollout manifest signs for this host (reported as a
+ *   failing enforce probe).
+ * - `AGENT_ERR_PROBES_UNSIGNED`: the rollout manifest signs no probe set for
+ *   this host, or is not cached (reported as a failing enforce probe).
  * - `AGENT_ERR_ENROLL`: enrollment or renewal failed.
  * - `AGENT_ERR_TLS`: client certificate or key cannot be loaded.
  * - `AGENT_ERR_START_FAILED`: a file the configuration names exists but
@@ -37,6 +42,8 @@ export type AgentErrorCode =
   | 'AGENT_ERR_REALISE'
   | 'AGENT_ERR_ACTIVATION'
   | 'AGENT_ERR_PROBES_CONFIG'
+  | 'AGENT_ERR_PROBES_MISMATCH'
+  | 'AGENT_ERR_PROBES_UNSIGNED'
   | 'AGENT_ERR_ENROLL'
   | 'AGENT_ERR_TLS'
   | 'AGENT_ERR_START_FAILED';

@@ -38,6 +38,13 @@ export { reannounceDue } from './host/reannounce.ts';
 export { hostInvariantViolations } from './host/invariants.ts';
 export type { ConvergenceBlock } from './host/probes.ts';
 export { convergenceBlock, soakEndsAt } from './host/probes.ts';
+export type { ProbeSetByName, ProbeSetDiff, ProbeSetRefusal } from './host/probe-declaration.ts';
+export {
+  closureProbeGap,
+  describeProbeSetDiff,
+  diffProbeSets,
+  judgeProbeSet,
+} from './host/probe-declaration.ts';
 export { remoteEventFromWire } from './host/from-wire.ts';
 export type {
   RolloutState,

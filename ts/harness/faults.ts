@@ -9,8 +9,17 @@
 // sees inside the host's namespace, so a libfaketime that does not take
 // fails the scenario instead of silently testing an unskewed agent.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HarnessScenario } from '../contracts/index.ts';
 import { ScenarioFailure } from './failure.ts';
@@ -26,6 +35,8 @@ export interface ExtraFaultContext {
   readonly sup: Supervisor;
   readonly lab: NetworkLab;
   readonly agentSpec: (h: string) => ProcessSpec;
+  /** The host's sandbox root (its store under nix/store, run/current-system). */
+  readonly hostRoot: (h: string) => string;
   readonly releaseDir: string;
   readonly note: (line: string) => void;
 }
@@ -126,6 +137,31 @@ export function tamperRolloutManifest(releaseDir: string, note: (line: string) =
 }
 
 /**
+ * Deletes etc/nixfleet/agent/health-checks.json from the closure each host
+ * runs (its sandbox store copy), then restarts the agent so it reloads its
+ * probe set: a probe the signed manifest declares is now missing from the
+ * closure the agent reads. A host whose closure had no file fails the
+ * scenario (the fault would prove nothing).
+ */
+async function removeProbeFile(fault: Fault, ctx: ExtraFaultContext): Promise<void> {
+  const targets = fault.hosts ?? [];
+  if (targets.length === 0) throw new ScenarioFailure('removeProbeFile needs `hosts`');
+  for (const h of targets) {
+    const root = ctx.hostRoot(h);
+    const closure = basename(readlinkSync(join(root, 'run/current-system')));
+    const file = join(root, 'nix/store', closure, 'etc/nixfleet/agent/health-checks.json');
+    if (!existsSync(file))
+      throw new ScenarioFailure(`removeProbeFile on ${h}: ${closure} has no probe file to remove`);
+    // Store directories are read-only; the sandbox store belongs to the runner.
+    chmodSync(dirname(file), 0o755);
+    rmSync(file);
+    await ctx.sup.kill(`agent-${h}`, 'SIGTERM');
+    ctx.sup.start(ctx.agentSpec(h));
+    ctx.note(`removed the probe file of ${closure} on ${h} and restarted its agent`);
+  }
+}
+
+/**
  * Injects the faults run.ts does not handle itself. Throws a
  * {@link ScenarioFailure} for a fault the local runner cannot make real.
  */
@@ -133,6 +169,8 @@ export async function injectExtraFault(fault: Fault, ctx: ExtraFaultContext): Pr
   switch (fault.kind) {
     case 'skewClock':
       return skewClock(fault, ctx);
+    case 'removeProbeFile':
+      return removeProbeFile(fault, ctx);
     default:
       throw new ScenarioFailure(`fault ${fault.kind} is not supported by the local runner yet`);
   }

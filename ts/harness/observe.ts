@@ -127,6 +127,27 @@ export class Observer {
     }
     if (c.kind === 'decision') return this.checkDecision(c);
     if (c.kind === 'notDispatched') return this.checkNotDispatched(c);
+    if (c.kind === 'probeFailed') {
+      const events = await this.eventsOrEmpty();
+      if (events instanceof Error) return { ok: false, detail: events.message };
+      // What the CP logged from the host (RemoteProbeResult, the core's
+      // field names), not what the agent logged locally.
+      const failed = events
+        .filter((e) => {
+          const b = eventBody(e);
+          return (
+            agentKind(e) === 'ProbeResult' &&
+            b['status'] === 'Fail' &&
+            b['mode'] === 'enforce' &&
+            (!c.code || String(b['failureReason'] ?? '').startsWith(c.code))
+          );
+        })
+        .map((e) => e.hostname);
+      return {
+        ok: targets.every((h) => failed.includes(h)),
+        detail: `failing enforce ProbeResult(${c.code ?? '*'}) from [${[...new Set(failed)].join(', ')}]`,
+      };
+    }
     const hosts = await this.safely((cp) => cp.hosts());
     if (hosts instanceof Error) return { ok: false, detail: `CP unreachable: ${hosts.message}` };
     const rows = new Map(hosts.hosts.map((h) => [h.hostname, h]));

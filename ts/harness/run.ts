@@ -329,6 +329,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
           sup,
           lab,
           agentSpec,
+          hostRoot: (h: string) => join(workDir, 'hosts', h, 'sandbox'),
           startCp,
           releaseDir,
           dbDir,
@@ -435,6 +436,7 @@ interface FaultContext {
   readonly sup: Supervisor;
   readonly lab: NetworkLab;
   readonly agentSpec: (h: string) => { name: string; logFile: string; argv: string[] };
+  readonly hostRoot: (h: string) => string;
   readonly startCp: () => Promise<void>;
   readonly releaseDir: string;
   readonly dbDir: string;

@@ -2,7 +2,7 @@
 // whose targets are real store paths, a host with an OpenSSH host-key file,
 // a bootstrap token for it, the agent's own trust.json (the CI key of the
 // release plus the binary-cache key) and an agent config for the sandbox.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetResolved, RolloutManifest } from '../../../ts/contracts/index.ts';
 import {
@@ -43,16 +43,37 @@ function rewrite(dir: string, rel: string, value: unknown, key: PrivateKey): Uin
   return s.value.canonical;
 }
 
+type SignedProbes = RolloutManifest['hostSet'][number]['probes'];
+
+/**
+ * The probe set `nixfleet release` signs for a closure: its
+ * etc/nixfleet/agent/health-checks.json `probes`, `{}` when it has none.
+ */
+export function closureProbes(closureHash: string): SignedProbes {
+  try {
+    const text = readFileSync(
+      join('/nix/store', closureHash, 'etc/nixfleet/agent/health-checks.json'),
+      'utf8',
+    );
+    return (JSON.parse(text) as { probes: NonNullable<SignedProbes> }).probes;
+  } catch {
+    return {};
+  }
+}
+
 /**
  * Writes a release with the CP kit, then replaces each host's closure with
  * the real store basename from `closures` and re-signs fleet and manifests
- * (the manifest anchor follows the new fleet hash).
+ * (the manifest anchor follows the new fleet hash). Each host's entry signs
+ * its closure's probe set, as `nixfleet release` does, unless `probes`
+ * overrides it (`null`: none signed).
  */
 export function writeRealRelease(
   dir: string,
   trust: TestTrust,
   spec: ReleaseSpec,
   closures: Readonly<Record<string, string>>,
+  probes: Readonly<Record<string, SignedProbes>> = {},
 ): { rolloutIds: string[]; manifests: Map<string, RolloutManifest> } {
   const r = writeRelease(dir, trust, spec);
   const fleet: FleetResolved = structuredClone(r.fleet);
@@ -66,10 +87,16 @@ export function writeRealRelease(
     const m: RolloutManifest = {
       ...m0,
       fleetResolvedHash: hash,
-      hostSet: m0.hostSet.map((h) => ({
-        ...h,
-        targetClosure: closures[h.hostname] ?? h.targetClosure,
-      })),
+      hostSet: m0.hostSet.map((h) => {
+        const targetClosure = closures[h.hostname] ?? h.targetClosure;
+        return {
+          ...h,
+          targetClosure,
+          probes: Object.hasOwn(probes, h.hostname)
+            ? (probes[h.hostname] ?? null)
+            : closureProbes(targetClosure),
+        };
+      }),
     };
     rewrite(dir, `rollouts/${id}.json`, m, trust.ci);
     manifests.set(id, m);

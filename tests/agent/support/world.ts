@@ -16,6 +16,7 @@ import {
   type RunningAgent,
 } from '../../../ts/agent/index.ts';
 import { stageProfile } from '../../../ts/agent/activation/activate.ts';
+import type { RolloutManifest } from '../../../ts/contracts/index.ts';
 import type { HostRolloutState } from '../../../ts/core/index.ts';
 import { createLogger } from '../../../ts/cp/index.ts';
 import { startTestCp, type TestCp } from '../../cp/kit/harness.ts';
@@ -115,6 +116,8 @@ export interface World {
 export interface PublishOptions {
   readonly onHealthFailure?: 'halt' | 'rollback-and-halt';
   readonly soakMinutes?: number;
+  /** The host's signed probe set instead of the target closure's (`null`: none signed). */
+  readonly probes?: Record<string, unknown> | null;
 }
 
 /** Starts a CP, builds generation 1, fills the cache and stages gen 1 as running. */
@@ -206,6 +209,9 @@ export async function startWorld(options: {
           ],
         },
         { [hostname]: target.closureHash },
+        o.probes === undefined
+          ? {}
+          : { [hostname]: o.probes as RolloutManifest['hostSet'][number]['probes'] },
       );
       await t.cp.poll();
       return r.rolloutIds[0] as string;

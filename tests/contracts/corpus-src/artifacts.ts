@@ -15,6 +15,22 @@ import {
   type Corpus,
 } from './kit.ts';
 
+// A manifest as `nixfleet release` writes it: each host's probe set read from its closure.
+const manifestWithProbes = edit(
+  edit(manifest, ['hostSet', 0, 'probes'], {}),
+  ['hostSet', 1, 'probes'],
+  {
+    alive: {
+      kind: 'exec',
+      intervalSeconds: 30,
+      mode: 'enforce',
+      command: '/run/current-system/sw/bin/check-alive',
+      expectExitCode: 0,
+      timeoutSecs: 10,
+    },
+  },
+);
+
 export const artifacts: Corpus[] = [
   corpus(
     'fleet-resolved',
@@ -63,7 +79,8 @@ export const artifacts: Corpus[] = [
   corpus(
     'rollout-manifest',
     [
-      ['two waves, one budget', manifest],
+      ['two waves, one budget, signed probe sets', manifestWithProbes],
+      ['hostSet without probes (null: no signed probe declaration)', manifest],
       [
         'ecdsa signature algorithm, no budgets',
         edit(
@@ -99,6 +116,19 @@ export const artifacts: Corpus[] = [
         {},
         ['healthGate', 'systemdFailedUnits', 'max'],
       ],
+      [
+        'missing required: signed exec probe command',
+        ['hostSet', 1, 'probes', 'alive', 'command'],
+        undefined,
+        ['hostSet', 1, 'probes', 'alive'],
+      ],
+      [
+        'unknown enum: signed probe kind',
+        ['hostSet', 1, 'probes', 'alive', 'kind'],
+        'ping',
+        ['hostSet', 1, 'probes', 'alive'],
+      ],
+      ['wrong type: probes a list', ['hostSet', 0, 'probes'], []],
     ],
   ),
   corpus(

@@ -91,6 +91,22 @@ export const harness: Corpus[] = [
         },
       ],
       ['late canary: notStarted, decision, notDispatched, startAgent', lateCanary],
+      [
+        'a probe file removed, its typed failure awaited',
+        {
+          name: 'probe-missing',
+          description: 'd',
+          fleet: {},
+          generations: { g1: {} },
+          steps: [
+            { release: 'g1' },
+            { fault: { kind: 'removeProbeFile', hosts: ['web-01'] } },
+            {
+              wait: { kind: 'probeFailed', hosts: ['web-01'], code: 'AGENT_ERR_PROBES_MISMATCH' },
+            },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: fast string', ['fast'], 'yes'],

@@ -3,7 +3,9 @@
 # tiny builtins.derivation toplevel whose behaviour the generation controls.
 # The closure carries etc/nixfleet/agent/health-checks.json rendered from
 # mkFleet's own effective probe set (RFC-0007 §5: the closure hash signs the
-# probe topology), plus an exec probe script that passes or fails.
+# probe topology; `nixfleet release` checks the file renders every declared
+# probe, identically), and depends on the exec probe script it names, which
+# passes or fails.
 #
 #   nixfleet release --fleet-file <(this, via --argstr)…
 {
@@ -29,35 +31,58 @@ let
     };
 
   # Every host runs one enforce exec probe whose script the generation
-  # controls; scenarios may declare more probes in their fleet.
+  # controls; scenarios may declare more probes in their fleet. The script
+  # is its own store path, named in the host's declaration, so fleet.nix and
+  # the rendered file say the same thing and the toplevel depends on it.
   probeName = "harness-health";
+  probeScript =
+    host:
+    builtins.derivation {
+      name = "harness-probe-${host}-${generation}";
+      system = builtins.currentSystem;
+      builder = "/bin/sh";
+      PATH = "/bin:/usr/bin";
+      probe = if (behaviourOf host).probe == "pass" then "#!/bin/sh\nexit 0\n" else "#!/bin/sh\necho 'harness probe failing' >&2\nexit 1\n";
+      args = [
+        "-c"
+        "mkdir -p $out/bin && printf '%s' \"$probe\" > $out/bin/harness-probe && chmod +x $out/bin/harness-probe"
+      ];
+    };
   withProbe =
     fleet:
     fleet
     // {
-      healthChecks = (fleet.healthChecks or { }) // {
-        ${probeName} = {
-          kind = "exec";
-          # @out@ becomes the toplevel's own store path at build time, so the
-          # probe runs the script of the generation that declared it.
-          command = "@out@/bin/harness-probe";
-          intervalSeconds = scenario.timing.probeIntervalSecs;
-          mode = "enforce";
-          timeoutSecs = 5;
-        };
-      };
+      hosts = builtins.mapAttrs (
+        name: h:
+        h
+        // {
+          healthChecks = (h.healthChecks or { }) // {
+            ${probeName} = {
+              kind = "exec";
+              command = "${probeScript name}/bin/harness-probe";
+              intervalSeconds = scenario.timing.probeIntervalSecs;
+              mode = "enforce";
+              timeoutSecs = 5;
+            };
+          };
+        }
+      ) fleet.hosts;
     };
 
   # First pass: mkFleet without configurations gives the effective probe
   # sets; the second pass adds toplevels that carry them.
-  probesOnly = (import ../../../lib).mkFleet (
-    withProbe scenario.fleet
-    // {
-      # Only the probe sets are read from this pass; a placeholder toplevel
-      # satisfies the configuration invariant without building anything.
-      hosts = builtins.mapAttrs (_: h: h // { configuration.config.system.build.toplevel = "placeholder"; }) scenario.fleet.hosts;
-    }
-  );
+  probesOnly =
+    let
+      probed = withProbe scenario.fleet;
+    in
+    (import ../../../lib).mkFleet (
+      probed
+      // {
+        # Only the probe sets are read from this pass; a placeholder toplevel
+        # satisfies the configuration invariant without building anything.
+        hosts = builtins.mapAttrs (_: h: h // { configuration.config.system.build.toplevel = "placeholder"; }) probed.hosts;
+      }
+    );
 
   switchScript =
     b:
@@ -147,7 +172,7 @@ let
       builder = "/bin/sh";
       PATH = "/bin:/usr/bin";
       switch = fullSwitchScript host b;
-      probe = if b.probe == "pass" then "#!/bin/sh\nexit 0\n" else "#!/bin/sh\necho 'harness probe failing' >&2\nexit 1\n";
+      # Carries the probe script's store path (and so the dependency on it).
       checks = builtins.toJSON probesOnly.healthChecks.${host};
       kernel = component "kernel" (version "kernel");
       dbus = component "dbus" (version "dbus");
@@ -158,9 +183,8 @@ let
         ''
           mkdir -p $out/bin $out/etc/nixfleet/agent $out/etc/systemd/system $out/sw/lib/systemd
           printf '%s' "$switch" > $out/bin/switch-to-configuration
-          printf '%s' "$probe" > $out/bin/harness-probe
-          chmod +x $out/bin/switch-to-configuration $out/bin/harness-probe
-          printf '%s' "$checks" | sed "s|@out@|$out|g" > $out/etc/nixfleet/agent/health-checks.json
+          chmod +x $out/bin/switch-to-configuration
+          printf '%s' "$checks" > $out/etc/nixfleet/agent/health-checks.json
           ln -s $kernel $out/kernel
           ln -s $dbus $out/etc/systemd/system/dbus.service
           ln -s $systemd $out/sw/lib/systemd/systemd

@@ -1,8 +1,10 @@
 // health-checks.json (RFC-0007 §5): the probe set rendered into the closure.
 // Owns reading and validating the file against the `health-checks` contract
-// and deriving the declared topology. A missing file is an empty probe set;
-// an invalid one is an error (the runtime then declares nothing, which holds
-// the wave on "awaiting probe topology" rather than passing unprobed).
+// and deriving the declared topology. A missing file is reported as absent
+// (the scheduler checks it against the signed probe set: absent is an empty
+// set only when nothing is signed); an invalid one is an error (the runtime
+// then declares nothing, which holds the wave on "awaiting probe topology"
+// rather than passing unprobed).
 import { readFileSync } from 'node:fs';
 import {
   formatIssues,
@@ -30,6 +32,8 @@ export interface ProbeSet {
   readonly present: boolean;
   /** Sorted by name. */
   readonly probes: readonly ProbeSpec[];
+  /** The file's `probes` as written (compared with the signed set); `{}` when absent. */
+  readonly byName: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -43,7 +47,8 @@ export function loadProbeSet(path: string, hostname: string): ProbeSet {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { path, present: false, probes: [] };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      return { path, present: false, probes: [], byName: {} };
     throw new AgentError(
       'AGENT_ERR_PROBES_CONFIG',
       `cannot read ${path}: ${(e as Error).message}`,
@@ -74,7 +79,7 @@ export function loadProbeSet(path: string, hostname: string): ProbeSet {
   const probes = Object.entries(v.value.probes)
     .map(([name, p]) => ({ name, ...p }) as ProbeSpec)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { path, present: true, probes };
+  return { path, present: true, probes, byName: v.value.probes };
 }
 
 /** The topology the agent commits to (RFC-0007 §8.1), every declared probe. */

@@ -1,16 +1,20 @@
 // The probe worker (RFC-0006 ledger #2, RFC-0007 §8.1). Owns the probe
 // loops: on LocalResetProbeCache it forgets every result, re-reads
-// health-checks.json, declares the topology and starts one loop per
+// health-checks.json, checks it against the probe set the rollout manifest
+// signs for the host, declares the topology and starts one loop per
 // non-disabled probe (first run immediately, then every intervalSeconds).
 // Every observation is signed and fed to the reducer as LocalProbeObserved.
+// A file that is absent or differs from the signed set is never run as "no
+// probes": the reserved enforce probe PROBE_SET_PROBE fails in its place.
 // Must never decide health: the reducer times sustained failure.
 import type { Logger } from 'pino';
-import type { LocalHostEvent } from '../../core/index.ts';
+import { judgeProbeSet, type LocalHostEvent, type ProbeSetRefusal } from '../../core/index.ts';
 import type { PrivateKey } from '../../trust/index.ts';
 import type { Clock } from '../clock.ts';
 import { isAgentError } from '../errors.ts';
 import { loadProbeSet, topologyOf, type ProbeSpec } from './config.ts';
 import { gateProbes, type GateSource } from './health-gate.ts';
+import { PROBE_SET_PROBE, type SignedProbeSet } from './declaration.ts';
 import { signProbeResult, storeEvidence, type ProbeEvidence } from './evidence.ts';
 import { runProbe, type RunnerContext } from './runners.ts';
 
@@ -26,6 +30,8 @@ export interface ProbeSchedulerOptions {
   readonly bootId: string;
   /** Rollout and generation the results belong to. */
   readonly context: () => { readonly rolloutId: string | null; readonly generation: string | null };
+  /** The probe set the current rollout's manifest signs for this host. */
+  readonly signedProbes: () => SignedProbeSet;
   /** Feeds the reducer. */
   readonly post: (event: LocalHostEvent) => void;
   /** The signed health gate of the current rollout (its conditions run as enforce probes). */
@@ -33,6 +39,9 @@ export interface ProbeSchedulerOptions {
   /** The backend's failed systemd units (the gate's measure). */
   readonly failedUnits: () => Promise<readonly string[]>;
 }
+
+/** How often the refused-probe-set failure is re-reported when no probe says. */
+const REFUSAL_INTERVAL_SECS = 30;
 
 /** Runs the declared probes and signs what they observe. */
 export class ProbeScheduler {
@@ -70,19 +79,33 @@ export class ProbeScheduler {
     const { log, clock } = this.opts;
     const path = await this.opts.configPath();
     let probes: readonly ProbeSpec[];
+    let refusal: ProbeSetRefusal | null;
     try {
       const loaded = loadProbeSet(path, this.opts.hostname);
-      if (!loaded.present)
-        log.warn({ path }, 'no health-checks file: declaring an empty probe set');
+      const signed = this.opts.signedProbes();
+      refusal = judgeProbeSet(signed.probes, loaded.present ? loaded.byName : null, {
+        path,
+        rolloutId: signed.rolloutId,
+        ...(signed.why === null ? {} : { unsignedWhy: signed.why }),
+      });
+      if (refusal !== null) {
+        log.error(
+          { code: codeOf(refusal), path, probes: refusal.probes, rolloutId: signed.rolloutId },
+          `probe set refused: ${refusal.detail}`,
+        );
+      } else if (!loaded.present) {
+        log.info({ path }, 'no health-checks file, and the signed probe set is empty');
+      }
       // The signed gate's conditions join the declared set: the CP sees them
       // in the topology, and they fail the wave like any enforce probe.
       const gate = gateProbes(this.opts.healthGate());
       const set = { ...loaded, probes: [...loaded.probes, ...gate] };
       probes = set.probes;
       if (options.declare) {
+        const topology = topologyOf(set).filter((p) => p.name !== PROBE_SET_PROBE.name);
         this.opts.post({
           kind: 'LocalProbeTopologyDeclared',
-          probes: topologyOf(set),
+          probes: refusal === null ? topology : [...topology, PROBE_SET_PROBE],
           at: clock.now(),
         });
       }
@@ -97,8 +120,33 @@ export class ProbeScheduler {
     }
     const signal = this.controller.signal;
     for (const spec of probes) {
-      if (spec.mode === 'disabled') continue;
+      if (spec.mode === 'disabled' || spec.name === PROBE_SET_PROBE.name) continue;
       void this.loop(spec, signal);
+    }
+    if (refusal !== null) {
+      const every = Math.min(REFUSAL_INTERVAL_SECS, ...probes.map((p) => p.intervalSeconds));
+      void this.refusalLoop(refusal, every, signal);
+    }
+  }
+
+  /** Reports the refused probe set as a failing enforce probe until the next reset. */
+  private async refusalLoop(
+    refusal: ProbeSetRefusal,
+    everySecs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const reason = `${codeOf(refusal)}: ${refusal.detail}`;
+    while (!signal.aborted) {
+      this.opts.post({
+        kind: 'LocalProbeObserved',
+        name: PROBE_SET_PROBE.name,
+        status: 'Fail',
+        mode: PROBE_SET_PROBE.mode,
+        failureReason: reason,
+        subResults: null,
+        at: this.opts.clock.now(),
+      });
+      await this.opts.clock.sleep(everySecs * 1000, signal);
     }
   }
 
@@ -150,4 +198,8 @@ export class ProbeScheduler {
       await clock.sleep(spec.intervalSeconds * 1000, signal);
     }
   }
+}
+
+function codeOf(r: ProbeSetRefusal): 'AGENT_ERR_PROBES_MISMATCH' | 'AGENT_ERR_PROBES_UNSIGNED' {
+  return r.kind === 'Mismatch' ? 'AGENT_ERR_PROBES_MISMATCH' : 'AGENT_ERR_PROBES_UNSIGNED';
 }

@@ -20,6 +20,7 @@ import { H2Client, type TlsMaterial } from '../http/h2-client.ts';
 import { createLogger } from '../log.ts';
 import { readBootId } from '../probes/evidence.ts';
 import { gateOfRollout } from '../probes/health-gate.ts';
+import { signedProbeSetFor } from '../probes/declaration.ts';
 import { ProbeScheduler } from '../probes/scheduler.ts';
 import { Outbox } from '../queue/outbox.ts';
 import { StateStore } from '../state/store.ts';
@@ -165,6 +166,8 @@ export async function startAgent(
       rolloutId: loop?.snapshot.record?.rolloutId ?? null,
       generation: loop?.snapshot.record?.currentClosure ?? null,
     }),
+    signedProbes: () =>
+      signedProbeSetFor(store, loop?.snapshot.record?.rolloutId ?? null, config.machineId),
     post,
     healthGate: () => gateOfRollout(store, loop?.snapshot.record?.rolloutId ?? null),
     failedUnits: () => backend.failedUnits(),

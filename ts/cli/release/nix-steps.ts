@@ -41,6 +41,12 @@ export async function evaluateFleet(
     );
   }
   if (r.value.blocked) return r.value;
+  if (r.value.healthChecks === null || typeof r.value.healthChecks !== 'object') {
+    throw new ReleaseError(
+      'RELEASE_ERR_INVALID_FLEET',
+      `${where}: the fleet has no \`healthChecks\` projection, so the probes each host must run cannot be checked. Fix: make the fleet file evaluate to mkFleet's (or mergeFleets') result.`,
+    );
+  }
   const check = validateContract('fleet-resolved', r.value.resolved);
   if (!check.ok) {
     throw new ReleaseError(

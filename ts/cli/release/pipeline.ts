@@ -24,6 +24,7 @@ import { checkDiagnostics } from './diagnostics.ts';
 import { ReleaseError } from './errors.ts';
 import { pushClosure, signWithHook } from './hooks.ts';
 import { buildHost, evaluateFleet, type FleetSource } from './nix-steps.ts';
+import { probesNotRendered, probesToSign, readRenderedProbes } from './probes.ts';
 import {
   anchorManifest,
   canReuse,
@@ -33,6 +34,7 @@ import {
   sameCommit,
   smokeWindowSecs,
   stampTime,
+  type SignedProbes,
 } from './project.ts';
 import { readPreviousRelease, writeReleaseAtomically, type ReleaseFile } from './write.ts';
 
@@ -149,10 +151,28 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
   // Unselected hosts keep the closure of the previous release, so building a
   // subset never drops the rest of the fleet from its rollouts.
   const previous = readPreviousRelease(opts.releaseDir);
+  // Their probe sets are what the previous release signed, checked against
+  // today's declaration like a fresh build.
   const closures: Record<string, string> = {};
+  const probes: Record<string, SignedProbes> = {};
+  const notRendered: string[] = [];
   for (const h of allHosts) {
     const prev = previous?.fleetResolved.hosts?.[h]?.closureHash;
-    if (!selected.includes(h) && prev) closures[h] = prev;
+    if (selected.includes(h) || !prev) continue;
+    closures[h] = prev;
+    const signed = previous?.probes[h];
+    const p = probesToSign(
+      h,
+      fleet.healthChecks[h],
+      signed === undefined || signed === null
+        ? {
+            ok: false,
+            problem: `not built, and the previous release signed no probe set for it (build it: --hosts)`,
+          }
+        : { ok: true, probes: signed },
+    );
+    if (p.ok) probes[h] = p.probes;
+    else notRendered.push(p.line);
   }
 
   const work = mkdtempSync(join(tmpdir(), 'nixfleet-release-'));
@@ -169,6 +189,13 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
         ...(pinRef ? { pinRef } : {}),
       });
       closures[host] = path.slice(path.lastIndexOf('/') + 1);
+      const p = probesToSign(host, fleet.healthChecks[host], readRenderedProbes(path, host));
+      if (!p.ok) {
+        // Keep building: one refusal names every host that falls short.
+        notRendered.push(p.line);
+        continue;
+      }
+      probes[host] = p.probes;
       if (opts.pushCmd) {
         log(`pushing ${closures[host]}`);
         await pushClosure(opts.pushCmd, host, path);
@@ -177,12 +204,14 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  if (notRendered.length > 0) throw probesNotRendered(notRendered.sort());
 
   const signedAt = stampTime(opts.now);
   const plan = planRelease(
     { ...fleet, resolved },
     {
       closures,
+      probes,
       stamp: { signedAt, ciCommit: opts.ciCommit, signatureAlgorithm: opts.signatureAlgorithm },
     },
   );

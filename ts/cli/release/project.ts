@@ -8,9 +8,11 @@ import type {
   ArtifactMeta,
   BootstrapNonces,
   FleetResolved,
+  HealthChecks,
   Revocations,
   RolloutManifest,
 } from '../../contracts/index.ts';
+import { diffProbeSets, type ProbeSetByName } from '../../core/index.ts';
 import { formatTimestamp, parseTimestamp } from '../../trust/index.ts';
 import type { FleetDiagnostic } from './diagnostics.ts';
 
@@ -23,6 +25,8 @@ export interface EvaluatedFleet {
   readonly budgetHosts: readonly (readonly string[])[];
   readonly warnings: readonly string[];
   readonly diagnostics: readonly FleetDiagnostic[];
+  /** mkFleet's `healthChecks.<host>`: the probes fleet.nix declares for each host. */
+  readonly healthChecks: Readonly<Record<string, HealthChecks>>;
 }
 
 /**
@@ -32,6 +36,9 @@ export interface EvaluatedFleet {
 export type FleetProjection =
   | ({ readonly blocked: false } & EvaluatedFleet)
   | { readonly blocked: true; readonly diagnostics: readonly FleetDiagnostic[] };
+
+/** A manifest hostSet entry's signed probe set. */
+export type SignedProbes = NonNullable<RolloutManifest['hostSet'][number]['probes']>;
 
 /** The signing envelope every artifact of one release shares. */
 export interface ReleaseStamp {
@@ -105,10 +112,12 @@ export function planRelease(
   fleet: EvaluatedFleet,
   options: {
     readonly closures: Readonly<Record<string, string>>;
+    /** Per host, the probe set read from its closure (signed into its manifest entry). */
+    readonly probes: Readonly<Record<string, SignedProbes>>;
     readonly stamp: ReleaseStamp;
   },
 ): ReleasePlan {
-  const { closures, stamp } = options;
+  const { closures, probes, stamp } = options;
   const meta: ArtifactMeta = { schemaVersion: 1, ...stamp };
   const hosts: FleetResolved['hosts'] = {};
   for (const [name, host] of Object.entries(fleet.resolved.hosts)) {
@@ -119,7 +128,7 @@ export function planRelease(
   const manifests = new Map<string, RolloutManifest>();
   const waved = new Set<string>();
   for (const channel of Object.keys(fleetResolved.channels).sort()) {
-    const manifest = projectManifest(fleetResolved, channel, fleet.budgetHosts, meta);
+    const manifest = projectManifest(fleetResolved, channel, fleet.budgetHosts, meta, probes);
     if (!manifest) continue;
     manifest.hostSet.forEach((h) => waved.add(h.hostname));
     manifests.set(`${channel}@${stamp.ciCommit}`, manifest);
@@ -157,6 +166,7 @@ export function projectManifest(
   channel: string,
   budgetHosts: readonly (readonly string[])[],
   meta: ArtifactMeta,
+  probes: Readonly<Record<string, SignedProbes>> = {},
 ): RolloutManifest | null {
   const ch = resolved.channels[channel];
   if (!ch) return null;
@@ -166,7 +176,15 @@ export function projectManifest(
   waves.forEach((wave, waveIndex) => {
     for (const hostname of wave.hosts) {
       const target = resolved.hosts[hostname]?.closureHash;
-      if (target) hostSet.push({ hostname, waveIndex, targetClosure: target });
+      // null only for a host the release has no probe set for; the agent
+      // refuses that (AGENT_ERR_PROBES_UNSIGNED), so the pipeline never signs it.
+      if (target)
+        hostSet.push({
+          hostname,
+          waveIndex,
+          targetClosure: target,
+          probes: probes[hostname] ?? null,
+        });
     }
   });
   hostSet.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
@@ -218,6 +236,17 @@ export interface PreviousRelease {
   readonly fleetResolved: FleetResolved;
   readonly revocations: Revocations | null;
   readonly bootstrapNonces: BootstrapNonces | null;
+  /** Per host, the probe set its latest manifest entry signed (null: none signed). */
+  readonly probes: Readonly<Record<string, SignedProbes | null>>;
+}
+
+function sameProbes(
+  a: ProbeSetByName | null | undefined,
+  b: ProbeSetByName | null | undefined,
+): boolean {
+  if (!a || !b) return (a ?? null) === (b ?? null);
+  const d = diffProbeSets(a, b);
+  return d.missing.length + d.different.length + d.extra.length === 0;
 }
 
 const withoutMeta = (v: { meta?: unknown }): unknown => ({ ...v, meta: null });
@@ -240,6 +269,13 @@ export function canReuse(
     JSON.stringify(previous.bootstrapNonces?.bootstrapNonces ?? null) ===
       JSON.stringify(plan.bootstrapNonces.bootstrapNonces);
   if (!same) return { reuse: false, reason: 'fleet content changed' };
+  for (const m of plan.manifests.values()) {
+    for (const h of m.hostSet) {
+      if (!sameProbes(previous.probes[h.hostname], h.probes)) {
+        return { reuse: false, reason: `signed probe set of ${h.hostname} changed` };
+      }
+    }
+  }
   const signedAt = previous.fleetResolved.meta.signedAt
     ? parseTimestamp(previous.fleetResolved.meta.signedAt)
     : null;

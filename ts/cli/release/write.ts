@@ -4,6 +4,7 @@
 import {
   closeSync,
   existsSync,
+  readdirSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -14,7 +15,12 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import type { BootstrapNonces, FleetResolved, Revocations } from '../../contracts/index.ts';
+import type {
+  BootstrapNonces,
+  FleetResolved,
+  Revocations,
+  RolloutManifest,
+} from '../../contracts/index.ts';
 import { ReleaseError } from './errors.ts';
 import type { PreviousRelease } from './project.ts';
 
@@ -97,8 +103,22 @@ function readJson<T>(path: string): T | null {
 export function readPreviousRelease(releaseDir: string): PreviousRelease | null {
   const fleetResolved = readJson<FleetResolved>(join(releaseDir, 'fleet.resolved.json'));
   if (!fleetResolved || typeof fleetResolved !== 'object' || !fleetResolved.meta) return null;
+  // One release holds one manifest per channel; a host sits in one channel.
+  const probes: Record<string, PreviousRelease['probes'][string]> = {};
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(releaseDir, 'rollouts')).filter((f) => f.endsWith('.json'));
+  } catch {
+    names = [];
+  }
+  for (const f of names) {
+    const m = readJson<RolloutManifest>(join(releaseDir, 'rollouts', f));
+    for (const h of Array.isArray(m?.hostSet) ? m.hostSet : [])
+      probes[h.hostname] = h.probes ?? null;
+  }
   return {
     fleetResolved,
+    probes,
     revocations: readJson<Revocations>(join(releaseDir, 'revocations.json')),
     bootstrapNonces: readJson<BootstrapNonces>(join(releaseDir, 'bootstrap-nonces.json')),
   };

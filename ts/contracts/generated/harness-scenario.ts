@@ -121,7 +121,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * Fault to inject (startAgent: first start of a host listed in notStarted).
+       * Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).
        */
       kind:
         | 'killCp'
@@ -134,7 +134,8 @@ export interface HarnessScenario {
         | 'tamperArtifact'
         | 'skewClock'
         | 'replayEnrollToken'
-        | 'startAgent';
+        | 'startAgent'
+        | 'removeProbeFile';
       /**
        * Clock offset for skewClock (negative: behind).
        */
@@ -165,7 +166,7 @@ export interface HarnessScenario {
        */
       channel?: null | string;
       /**
-       * Alert code prefix (cpAlert), DispatchReject reason (agentRejected) or decision code (decision) expected.
+       * Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision) or failure-reason prefix (probeFailed) expected.
        */
       code?: null | string;
       /**
@@ -177,7 +178,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`).
+       * What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).
        */
       kind:
         | 'hostState'
@@ -190,7 +191,8 @@ export interface HarnessScenario {
         | 'enrollRefused'
         | 'hostRecovered'
         | 'decision'
-        | 'notDispatched';
+        | 'notDispatched'
+        | 'probeFailed';
       /**
        * Host or rollout state expected.
        */

@@ -54,6 +54,12 @@ export interface RolloutManifest {
      */
     hostname: string;
     /**
+     * The probe set the release read from the target closure's etc/nixfleet/agent/health-checks.json after checking it renders every probe fleet.nix declares for the host ({} when the closure has no file and the fleet declares none). The agent runs the closure's file only when it equals this set; null (a manifest without a signed probe declaration) is an enforce probe failure on the agent.
+     */
+    probes?: null | {
+      [k: string]: HttpProbeResolved | TcpProbeResolved | ExecProbeResolved | EvidenceProbeResolved;
+    };
+    /**
      * Closure the host must activate.
      */
     targetClosure: string;
@@ -137,6 +143,129 @@ export interface HealthGate {
     max: number;
   };
   [k: string]: unknown;
+}
+export interface HttpProbeResolved {
+  /**
+   * Substring the body must contain; null skips the check.
+   */
+  bodyContains: null | string;
+  /**
+   * Expected HTTP status.
+   */
+  expectStatus: number;
+  /**
+   * Seconds between runs (must be > 0; use mode = "disabled" to suppress a probe).
+   */
+  intervalSeconds: number;
+  /**
+   * Probe kind (discriminator).
+   */
+  kind: 'http';
+  /**
+   * enforce: gates wave promotion; observe: reported only; disabled: declared but not run.
+   */
+  mode: 'enforce' | 'observe' | 'disabled';
+  /**
+   * Request timeout in seconds.
+   */
+  timeoutSecs: number;
+  /**
+   * URL to GET.
+   */
+  url: string;
+}
+export interface TcpProbeResolved {
+  /**
+   * Connect timeout in seconds.
+   */
+  connectTimeoutSecs: number;
+  /**
+   * Host to connect to.
+   */
+  host: string;
+  /**
+   * Seconds between runs (must be > 0; use mode = "disabled" to suppress a probe).
+   */
+  intervalSeconds: number;
+  /**
+   * Probe kind (discriminator).
+   */
+  kind: 'tcp';
+  /**
+   * enforce: gates wave promotion; observe: reported only; disabled: declared but not run.
+   */
+  mode: 'enforce' | 'observe' | 'disabled';
+  /**
+   * TCP port.
+   */
+  port: number;
+}
+export interface ExecProbeResolved {
+  /**
+   * Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.
+   */
+  command: string;
+  /**
+   * Expected exit code.
+   */
+  expectExitCode: number;
+  /**
+   * Seconds between runs (must be > 0; use mode = "disabled" to suppress a probe).
+   */
+  intervalSeconds: number;
+  /**
+   * Probe kind (discriminator).
+   */
+  kind: 'exec';
+  /**
+   * enforce: gates wave promotion; observe: reported only; disabled: declared but not run.
+   */
+  mode: 'enforce' | 'observe' | 'disabled';
+  /**
+   * Timeout in seconds.
+   */
+  timeoutSecs: number;
+}
+export interface EvidenceProbeResolved {
+  /**
+   * Per-control mode overrides, keyed by control id.
+   */
+  controlOverrides: {
+    [k: string]: {
+      /**
+       * Mode for this control; null defers to the framework's mode.
+       */
+      mode: null | ('enforce' | 'observe' | 'disabled');
+      /**
+       * Why this control is overridden (audit annotation).
+       */
+      reason: null | string;
+    };
+  };
+  /**
+   * Evidence file written by the collector unit.
+   */
+  evidencePath: string;
+  /**
+   * Compliance framework whose evidence is read.
+   */
+  framework: string;
+  /**
+   * Seconds between runs (must be > 0; use mode = "disabled" to suppress a probe).
+   */
+  intervalSeconds: number;
+  /**
+   * Probe kind (discriminator).
+   */
+  kind: 'evidence';
+  /**
+   * enforce: gates wave promotion; observe: reported only; disabled: declared but not run.
+   */
+  mode: 'enforce' | 'observe' | 'disabled';
+  /**
+   * Most specific compliance refinement reason (audit annotation).
+   */
+  reason: null | string;
 }
 export interface ArtifactMeta {
   /**
