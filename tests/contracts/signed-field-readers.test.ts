@@ -44,6 +44,19 @@ type Entry =
 /** A selector is one value to its readers: they must reference every key. */
 const UNITS = new Set(['NormalizedSelector']);
 
+/**
+ * Compared whole: the agent runs its closure's health-checks.json only when
+ * each probe equals the signed one field for field (core/host/probe-declaration.ts,
+ * structural equality), so every key of a signed probe is read by that
+ * comparison and then by the runner of the equal local probe.
+ */
+const WHOLE = new Set([
+  'HttpProbeResolved',
+  'TcpProbeResolved',
+  'ExecProbeResolved',
+  'EvidenceProbeResolved',
+]);
+
 const R = (read: string, token: string): Entry => ({ read, token });
 const V = (to: string, token: string): Entry => ({ via: 'ts/cli/release/project.ts', to, token });
 const A = (audit: string, token: string, derives: string | null, why: string): Entry => ({
@@ -197,6 +210,7 @@ export const READERS: Record<string, Record<string, Entry>> = {
     '.hostSet[].waveIndex': R('ts/agent/manifest/verify-dispatch.ts', 'waveIndex'),
     '.waves': R('ts/core/planner/rollout-plan.ts', 'waves'),
     '.waves[].soakMinutes': R('ts/core/planner/rollout-plan.ts', 'soakMinutes'),
+    '.hostSet[].probes': R('ts/agent/probes/declaration.ts', 'probes'),
     '.waves[].minSoaked': R('ts/core/gates/wave-promotion.ts', 'minSoaked'),
     '.waves[].waitForNeverSeenMinutes': R(
       'ts/core/gates/wave-promotion.ts',
@@ -238,7 +252,7 @@ export function schemaPaths(root: Schema): { paths: string[]; units: Map<string,
         units.set(p, Object.keys(def.properties ?? {}));
         return;
       }
-      if (seen.has(name)) return;
+      if (WHOLE.has(name) || seen.has(name)) return;
       walk(def, p, new Set([...seen, name]));
       return;
     }
