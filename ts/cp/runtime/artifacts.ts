@@ -52,5 +52,12 @@ export interface ArtifactHealth {
   lastVerifiedAt: number | null;
   signedAt: string | null;
   /** The latest failure; `path` names the file (e.g. `rollouts/stable@<commit>.json`). */
-  lastError: { code: string; message: string; at: number; path: string } | null;
+  lastError: {
+    code: string;
+    message: string;
+    at: number;
+    path: string;
+    /** Set on CP_ERR_ARTIFACT_ROLLBACK: the channel and both signing times. */
+    rollback?: { channel: string; refusedSignedAt: string; adoptedSignedAt: string };
+  } | null;
 }

@@ -15,6 +15,7 @@ import {
   type PlannerInput,
 } from '../../core/index.ts';
 import type { BootstrapReport } from '../../contracts/index.ts';
+import { fleetMarkCandidates, parseTimestamp, raiseMarks } from '../../trust/index.ts';
 import type { RevocationRow } from '../storage/types.ts';
 import type { ArtifactSnapshot } from './artifacts.ts';
 import { applyCore, type Batch } from './batch.ts';
@@ -269,7 +270,10 @@ export function sweepLiveness(deps: RuntimeDeps, args: { readonly now: number })
   return newly;
 }
 
-/** Installs a verified artifact snapshot; replays the signed revocations. */
+/**
+ * Installs a verified artifact snapshot; replays the signed revocations;
+ * raises the per-channel high-water marks of the adopted fleet.resolved.
+ */
 export function adoptArtifacts(
   deps: RuntimeDeps,
   batch: Batch,
@@ -291,6 +295,23 @@ export function adoptArtifacts(
     batch.afterCommit(() => {
       state.revocations = next;
     });
+  }
+  const fleet = args.snapshot.fleet;
+  if (fleet !== null && fleet !== before.fleet) {
+    const marks = raiseMarks(state.highWater, fleetMarkCandidates(fleet.value));
+    for (const [channel, m] of marks) {
+      const signedAtMs = parseTimestamp(m.signedAt);
+      if (state.highWater.get(channel) === m || signedAtMs === null) continue;
+      batch.push({
+        op: 'raiseHighWater',
+        row: { channel, signedAt: m.signedAt, signedAtMs, release: m.release },
+      });
+    }
+    if (marks !== state.highWater) {
+      batch.afterCommit(() => {
+        state.highWater = marks;
+      });
+    }
   }
   if (args.snapshot.fleet !== before.fleet || args.snapshot.manifests !== before.manifests) {
     deps.requestTick('artifacts adopted');

@@ -9,7 +9,7 @@
 // reducer cache; rollouts, quarantined_closures, probe_failures derived views
 // with event_log_seq back-references written in the same transaction as the
 // event_log row; dispatch_queue outbound work; token_replay and
-// cert_revocations the security-lookup exceptions; hosts liveness cache.
+// cert_revocations and artifact_high_water the security-lookup exceptions; hosts liveness cache.
 
 /** One migration: its version and the statements that bring the schema there. */
 export interface Migration {
@@ -125,6 +125,18 @@ CREATE TABLE cert_revocations (
     sql: `
 ALTER TABLE token_replay ADD COLUMN pubkey_fingerprint TEXT; -- security lookup (accepted loss, same bound): key the token was first used with; only it may retry
 ALTER TABLE token_replay ADD COLUMN issued_count INTEGER NOT NULL DEFAULT 1; -- security lookup (accepted loss, same bound): certificates issued for the token (1 + re-issues)
+`,
+  },
+  {
+    version: 3,
+    name: 'artifact_high_water: newest adopted signedAt per channel (rollback refusal)',
+    sql: `
+CREATE TABLE artifact_high_water (
+  channel      TEXT PRIMARY KEY,  -- security lookup (re-learned after a wipe from the newest verified release: the CP's release copy, else the source)
+  signed_at    TEXT NOT NULL,     -- derivable: meta.signedAt of the newest adopted signed fleet.resolved naming the channel
+  signed_at_ms INTEGER NOT NULL,  -- derivable: signed_at as epoch ms (ordering)
+  release      TEXT NOT NULL      -- derivable: meta.ciCommit of that fleet.resolved
+);
 `,
   },
 ];
