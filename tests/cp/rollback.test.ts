@@ -141,3 +141,41 @@ describe('an older, validly signed release put in the release source', () => {
     expect(d?.target_closure).toBe(closureOf(HOST, NEWER.slice(0, 8)));
   });
 });
+
+describe('an older, validly signed revocations sidecar', () => {
+  it('is refused: a revoked host stays revoked; the newer sidecar back clears the alert', async () => {
+    const at = Date.now();
+    const revoked = {
+      hostname: 'h-009',
+      notBefore: rfc3339(at - 10 * 60_000),
+      reason: null,
+      revokedBy: null,
+    };
+    writeRelease(join(stash, 'rev-old'), t.trust, {
+      ...spec(NEWER, rfc3339(at - 90 * 60_000)),
+      revocations: [],
+    });
+    await t.publish({ ...spec(NEWER, rfc3339(at)), revocations: [revoked] });
+    expect(t.cp.runtime.state.revocations.has('h-009')).toBe(true);
+    cpSync(join(t.releaseDir, 'revocations.json'), join(stash, 'rev-new.json'));
+    cpSync(join(t.releaseDir, 'revocations.json.sig'), join(stash, 'rev-new.json.sig'));
+    for (const f of ['revocations.json', 'revocations.json.sig']) {
+      cpSync(join(stash, 'rev-old', f), join(t.releaseDir, f));
+    }
+    await t.cp.poll();
+    expect(t.cp.runtime.state.revocations.has('h-009')).toBe(true);
+    const h = await health();
+    expect(h.status).toBe('degraded');
+    expect(h.alerts.find((x) => x.code === 'CP_ERR_ARTIFACT_ROLLBACK')).toMatchObject({
+      artifact: 'revocations',
+      path: 'revocations.json',
+      channel: null,
+      refusedSignedAt: rfc3339(at - 90 * 60_000),
+      adoptedSignedAt: rfc3339(at),
+    });
+    cpSync(join(stash, 'rev-new.json'), join(t.releaseDir, 'revocations.json'));
+    cpSync(join(stash, 'rev-new.json.sig'), join(t.releaseDir, 'revocations.json.sig'));
+    await t.cp.poll();
+    expect(await health()).toMatchObject({ status: 'ok', alerts: [] });
+  });
+});

@@ -58,6 +58,15 @@ export interface ArtifactHealth {
     at: number;
     path: string;
     /** Set on CP_ERR_ARTIFACT_ROLLBACK: the channel and both signing times. */
-    rollback?: { channel: string; refusedSignedAt: string; adoptedSignedAt: string };
+    /** `channel` null: a sidecar (revocations, bootstrap nonces). */
+    rollback?: { channel: string | null; refusedSignedAt: string; adoptedSignedAt: string };
   } | null;
+}
+
+/**
+ * The key of a sidecar's mark among the per-channel high-water marks: `@`
+ * never occurs in a channel name (rollout ids are `<channel>@<ref>`).
+ */
+export function sidecarMark(name: 'revocations' | 'bootstrap-nonces'): string {
+  return `@${name}`;
 }

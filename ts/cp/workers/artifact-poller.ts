@@ -30,11 +30,12 @@ import type { FleetResolved, RolloutManifest } from '../../contracts/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
-import type {
-  ArtifactHealth,
-  ArtifactName,
-  ArtifactSnapshot,
-  VerifiedArtifact,
+import {
+  sidecarMark,
+  type ArtifactHealth,
+  type ArtifactName,
+  type ArtifactSnapshot,
+  type VerifiedArtifact,
 } from '../runtime/artifacts.ts';
 import type { ArtifactSource } from './artifact-source.ts';
 import { saveAdopted, type ReleaseCache } from './release-cache.ts';
@@ -139,7 +140,7 @@ export class ArtifactPoller {
     h.lastError = { code, message, at, path };
     if (rollback !== undefined) {
       h.lastError.rollback = {
-        channel: rollback.channel,
+        channel: rollback.channel.startsWith('@') ? null : rollback.channel,
         refusedSignedAt: rollback.refused.signedAt,
         adoptedSignedAt: rollback.adopted.signedAt,
       };
@@ -272,6 +273,26 @@ export class ArtifactPoller {
     };
   }
 
+  /**
+   * A new sidecar, unless signed before the one adopted (an older
+   * revocations list would lift a revocation): then the adopted one stays.
+   */
+  private notOlder<T>(
+    name: 'revocations' | 'bootstrap-nonces',
+    prev: VerifiedArtifact<T> | null,
+    next: VerifiedArtifact<T> | null,
+  ): VerifiedArtifact<T> | null {
+    if (next === null || next === prev) return next;
+    const release = `${name}.json`;
+    const rolled = checkNotRolledBack(this.marks(), [
+      { channel: sidecarMark(name), signedAt: next.signedAt, release },
+    ]);
+    if (rolled.ok) return next;
+    this.fail(name, 'CP_ERR_ARTIFACT_ROLLBACK', rolled.error.message, release, rolled.error);
+    this.health[name].signedAt = prev?.signedAt ?? null;
+    return prev;
+  }
+
   /** Storage's marks, raised by the CP's release copy (which survives a database wipe). */
   private marks(): HighWaterMarks {
     return raiseMarks(this.o.marks?.() ?? new Map(), this.learned);
@@ -377,11 +398,19 @@ export class ArtifactPoller {
       // The refused fleet verified before it was refused: health names the one kept.
       this.health['fleet.resolved'].signedAt = fleet?.signedAt ?? null;
     }
-    const revocations = await this.one('revocations', 'revocations.json', cur.revocations, (b, s) =>
-      verifyRevocations(b, s, this.verifyOptions()),
+    const revocations = this.notOlder(
+      'revocations',
+      cur.revocations,
+      await this.one('revocations', 'revocations.json', cur.revocations, (b, s) =>
+        verifyRevocations(b, s, this.verifyOptions()),
+      ),
     );
-    const nonces = await this.one('bootstrap-nonces', 'bootstrap-nonces.json', cur.nonces, (b, s) =>
-      verifyBootstrapNonces(b, s, this.verifyOptions()),
+    const nonces = this.notOlder(
+      'bootstrap-nonces',
+      cur.nonces,
+      await this.one('bootstrap-nonces', 'bootstrap-nonces.json', cur.nonces, (b, s) =>
+        verifyBootstrapNonces(b, s, this.verifyOptions()),
+      ),
     );
     if (
       fleet !== cur.fleet ||
