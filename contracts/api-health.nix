@@ -19,6 +19,9 @@ open
         since = opt t.timestamp "Since when." "2026-05-16T01:10:00Z" { };
         artifact = opt (types.nullOr types.str) "Kind of the artifact the alert is about (fleet.resolved, rollout-manifest, revocations, bootstrap-nonces)." "rollout-manifest" { default = null; };
         path = opt (types.nullOr types.str) "The artifact's path in the release layout." "rollouts/stable@0123abc.json" { default = null; };
+        channel = opt (types.nullOr types.str) "CP_ERR_ARTIFACT_ROLLBACK: the channel whose adopted release is newer than the refused one." "stable" { default = null; };
+        refusedSignedAt = opt (types.nullOr t.timestamp) "CP_ERR_ARTIFACT_ROLLBACK: meta.signedAt of the refused (older) release." "2026-05-16T00:00:00Z" { default = null; };
+        adoptedSignedAt = opt (types.nullOr t.timestamp) "CP_ERR_ARTIFACT_ROLLBACK: meta.signedAt of the newest release adopted on the channel (kept)." "2026-05-16T01:00:00Z" { default = null; };
       };
     }))) "Active alerts." [ ] { };
   };

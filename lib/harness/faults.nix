@@ -184,7 +184,9 @@ rec {
           }
         else if kind == "wipeCpDb" then
           {
-            commands = onCp "${kill cpUnit}; rm -f ${c.paths.cpDb} ${c.paths.cpDb}-wal ${c.paths.cpDb}-shm ${c.paths.cpDb}-journal; systemctl start ${cpUnit}";
+            # The whole CP state as the loopback runner wipes it: the database
+            # and the CP's copy of the last adopted release next to it.
+            commands = onCp "${kill cpUnit}; rm -rf ${c.paths.cpDb} ${c.paths.cpDb}-wal ${c.paths.cpDb}-shm ${c.paths.cpDb}-journal ${dirOf c.paths.cpDb}/last-release; systemctl start ${cpUnit}";
             cpRestarted = true;
           }
         else if kind == "killAgent" then

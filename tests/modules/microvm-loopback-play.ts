@@ -10,8 +10,9 @@
 // paths; the agent faults act on the agent process (SIGKILL leaves its
 // detached sandbox switch running, as KillMode=process does on the VM; a
 // restart is a new process, with its own log standing in for its systemd
-// invocation's journal), and the other host faults (ip, date) are refused
-// since they need a VM. Real processes, real TLS, real Nix store paths.
+// invocation's journal; the CP unit's faults act on the CP process the same
+// way), and the other host faults (ip, date) are refused since they need a
+// VM. Real processes, real TLS, real Nix store paths.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -276,11 +277,35 @@ export async function play(
     if (!r.ok) throw new Error(`${command} on ${h} failed:\n${r.out}`);
   };
 
-  start(
-    'cp',
-    'bin/nixfleet-control-plane.mjs',
-    plan.cp.map((a) => local(a)),
-  );
+  const startCp = (): ChildProcess =>
+    start(
+      'cp',
+      'bin/nixfleet-control-plane.mjs',
+      plan.cp.map((a) => local(a)),
+    );
+  let cp = startCp();
+  // The CP unit's faults (wipeCpDb): each systemctl part acts on the CP
+  // process, every other part (rm) runs with the cp node's paths.
+  const cpFault = async (command: string): Promise<void> => {
+    for (const part of command.split('; ')) {
+      if (
+        part.startsWith('systemctl kill --kill-who=main --signal=SIGKILL nixfleet-control-plane')
+      ) {
+        if (cp.exitCode === null && cp.signalCode === null) {
+          const exited = new Promise((ok) => cp.once('exit', ok));
+          cp.kill('SIGKILL');
+          await exited;
+        }
+      } else if (part === 'systemctl stop nixfleet-control-plane.service') {
+        continue;
+      } else if (part === 'systemctl start nixfleet-control-plane.service') {
+        cp = startCp();
+      } else {
+        const r = sh(part, 60_000);
+        if (!r.ok) throw new Error(`${part} failed:\n${r.out}`);
+      }
+    }
+  };
   // Enrolling hosts' units start once their token is on the host.
   for (const h of plan.hosts) if (!plan.enrolling.includes(h)) startAgent(h);
   // What the script's deployment part checks: the CP answers /healthz.
@@ -330,6 +355,10 @@ export async function play(
       for (const c of a.commands) {
         if (c.node !== 'cp') {
           await hostFault(c.node, c.command);
+          continue;
+        }
+        if (c.command.includes('nixfleet-control-plane.service')) {
+          await cpFault(c.command);
           continue;
         }
         const r = sh(c.command, 60_000);

@@ -31,6 +31,10 @@ describe('the microVM runner plan, played on loopback', () => {
 
   it('stale-target: a release signed 3 h ago (the helper passes --now) is refused', async () => {
     const log = await play('stale-target');
+    // By the CP as a rollback, then (its state wiped) by every agent as stale.
+    expect(log.some((l) => l.includes('CP_ERR_ARTIFACT_ROLLBACK') && l.endsWith(': ok'))).toBe(
+      true,
+    );
     expect(log.some((l) => l.includes('TRUST_ERR_STALE') && l.endsWith(': ok'))).toBe(true);
   }, 600_000);
 

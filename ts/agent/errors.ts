@@ -15,6 +15,9 @@
  * - `AGENT_ERR_CP_STATUS`: the CP answered with an unexpected HTTP status.
  * - `AGENT_ERR_CP_PROTOCOL`: the CP answered with a body that is not the contract.
  * - `AGENT_ERR_MANIFEST`: a rollout manifest could not be fetched or verified.
+ * - `AGENT_ERR_MANIFEST_ROLLBACK`: a verified rollout manifest was signed before
+ *   the newest one this host adopted on its channel (rollback refused; the
+ *   dispatch is rejected, the running closure stays).
  * - `AGENT_ERR_REALISE`: a closure could not be fetched from the binary caches.
  * - `AGENT_ERR_ACTIVATION`: profile set, switch launch or poll failed.
  * - `AGENT_ERR_PROBES_CONFIG`: health-checks.json is missing or invalid.
@@ -39,6 +42,7 @@ export type AgentErrorCode =
   | 'AGENT_ERR_CP_STATUS'
   | 'AGENT_ERR_CP_PROTOCOL'
   | 'AGENT_ERR_MANIFEST'
+  | 'AGENT_ERR_MANIFEST_ROLLBACK'
   | 'AGENT_ERR_REALISE'
   | 'AGENT_ERR_ACTIVATION'
   | 'AGENT_ERR_PROBES_CONFIG'

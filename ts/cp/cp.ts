@@ -171,6 +171,7 @@ export async function createControlPlane(
           log,
           metrics,
           current: () => state.artifacts,
+          marks: () => state.highWater,
           cache: config.releaseCacheDir === null ? null : releaseCache(config.releaseCacheDir),
           adopt: (snapshot) =>
             mutator.submit((b) => adoptArtifacts(deps, b, { snapshot, now: clock.now() })),

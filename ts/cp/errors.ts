@@ -83,6 +83,12 @@ export const CP_ERROR_STATUS = {
   CP_ERR_ENROLLMENT_DISABLED: 503,
   /** The CP is shutting down. */
   CP_ERR_SHUTTING_DOWN: 503,
+  /**
+   * A verified release signed before the one already adopted on a channel
+   * (rollback refused; an alert, never a response): the CP keeps the newer
+   * release. Fix the release source; a newer release clears it.
+   */
+  CP_ERR_ARTIFACT_ROLLBACK: 500,
   /** Startup configuration is invalid (flags, files). */
   CP_ERR_CONFIG: 500,
   /** `--strict` refused to start: a required trust input is missing. */

@@ -5,6 +5,7 @@ export * from './canonical.ts';
 export * from './encoding.ts';
 export * from './errors.ts';
 export * from './keys.ts';
+export * from './monotonic.ts';
 export * from './openssh.ts';
 export * from './private-keys.ts';
 export * from './result.ts';

@@ -305,9 +305,31 @@ export const operatorApi: Corpus[] = [
           ],
         },
       ],
+      [
+        'rollback alert naming the channel and both signing times',
+        {
+          status: 'degraded',
+          version: '0.2.0',
+          fleetSignedAt: TS,
+          alerts: [
+            {
+              code: 'CP_ERR_ARTIFACT_ROLLBACK',
+              message: 'channel stable: 0123abc signed 2026-05-16T00:00:00Z is older than 4567def',
+              since: TS,
+              artifact: 'fleet.resolved',
+              path: 'fleet.resolved.json',
+              channel: 'stable',
+              refusedSignedAt: '2026-05-16T00:00:00Z',
+              adoptedSignedAt: TS,
+            },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: alerts object', ['alerts'], {}],
+      ['wrong type: alert channel', ['alerts', 0, 'channel'], 7],
+      ['bad timestamp: refusedSignedAt', ['alerts', 0, 'refusedSignedAt'], 'an hour ago'],
       ['wrong type: alert path', ['alerts', 0, 'path'], 7],
       ['missing required: status', ['status'], undefined],
       ['unknown status', ['status'], 'red'],

@@ -81,14 +81,17 @@ const dispatch = (o: Partial<Dispatch> = {}): Dispatch => ({
 });
 
 let n = 0;
-function check(fetched: ManifestFetch, o: { d?: Partial<Dispatch>; now?: number } = {}) {
+function check(
+  fetched: ManifestFetch,
+  o: { d?: Partial<Dispatch>; now?: number; store?: StateStore } = {},
+) {
   return verifyDispatchManifest({
     dispatch: dispatch(o.d),
     hostname: 'web-01',
     trust: trust(ci),
     now: o.now ?? NOW,
     clockSkewSlackMs: 60_000,
-    store: new StateStore(join(dir, `s${n++}`)),
+    store: o.store ?? new StateStore(join(dir, `s${n++}`)),
     fetch: async () => fetched,
   });
 }
@@ -152,5 +155,44 @@ describe('dispatch ↔ signed manifest', () => {
       signature: new Uint8Array(64),
     });
     expect(v).toMatchObject({ ok: false, reason: 'ManifestInvalid' });
+  });
+
+  it('refuses a manifest signed before the newest adopted on its channel (rollback)', async () => {
+    const REF2 = 'abc4560000000000000000000000000000000000';
+    const stateDir = join(dir, 'marks');
+    const adopted = await check(signed(manifest({ channelRef: REF2, signedAt: NOW - 60_000 })), {
+      d: { rollout_id: `stable@${REF2}` },
+      store: new StateStore(stateDir),
+    });
+    if (!adopted.ok) throw new Error(adopted.detail);
+    new StateStore(stateDir).raiseHighWater([adopted.mark], NOW);
+    // A fresh store on the same directory: the mark is durable (an agent restart).
+    const cases: { name: string; signedAt: number; channel: string; refused: boolean }[] = [
+      { name: '50 min older', signedAt: NOW - 50 * 60_000, channel: 'stable', refused: true },
+      { name: 'one second older', signedAt: NOW - 61_000, channel: 'stable', refused: true },
+      { name: 'same instant', signedAt: NOW - 60_000, channel: 'stable', refused: false },
+      { name: 'newer', signedAt: NOW - 1_000, channel: 'stable', refused: false },
+      {
+        name: 'older, other channel',
+        signedAt: NOW - 50 * 60_000,
+        channel: 'edge',
+        refused: false,
+      },
+    ];
+    for (const [i, k] of cases.entries()) {
+      // One rollout id per case: manifests are immutable by id (and cached by it).
+      const ref = `abc${i}`.padEnd(40, '0');
+      const m = { ...manifest({ signedAt: k.signedAt, channelRef: ref }), channel: k.channel };
+      const v = await check(signed(m), {
+        d: { rollout_id: `${k.channel}@${ref}`, channel: k.channel },
+        store: new StateStore(stateDir),
+      });
+      expect(v.ok, k.name).toBe(!k.refused);
+      if (!v.ok) {
+        expect(v).toMatchObject({ reason: 'ManifestInvalid', code: 'AGENT_ERR_MANIFEST_ROLLBACK' });
+        expect(v.detail).toContain(ts(NOW - 60_000));
+        expect(v.detail).toContain(`stable@${REF2}`);
+      }
+    }
   });
 });

@@ -1,12 +1,17 @@
 // The agent's cross-check of a Dispatch against the signed rollout manifest
 // (RFC-0003 §4.4, RFC-0005 §2.1): fetch the manifest (or use the cached
 // copy), verify it against ciReleaseKey, recompute the rollout id, check
-// freshness with clock-skew slack, then look the host up in hostSet. Nothing
+// freshness with clock-skew slack, refuse it when it was signed before the
+// newest manifest this host adopted on its channel (rollback: the marks in
+// the state directory, ts/trust/monotonic.ts), then look the host up in
+// hostSet. Nothing
 // in the Dispatch is trusted beyond naming the rollout. Must never act on the
 // dispatch; it only says whether and why not.
 import type { Dispatch, RolloutManifest } from '../../contracts/index.ts';
 import {
+  checkNotRolledBack,
   parseJsonBytes,
+  type MarkCandidate,
   verifyRolloutManifest,
   type TrustConfig,
   type VerifyError,
@@ -23,6 +28,8 @@ export interface ManifestVerdict {
   /** Why `manifestTarget` is null, for logs. */
   readonly membershipDetail: string | null;
   readonly fromCache: boolean;
+  /** The channel mark this manifest sets once adopted (the caller persists it). */
+  readonly mark: MarkCandidate;
 }
 
 /** Why the agent refuses before the reducer sees the dispatch. */
@@ -33,6 +40,8 @@ export interface ManifestRefusal {
   /** The CP may serve it later (503, network): retry before refusing. */
   readonly transient: boolean;
   readonly verifyError?: VerifyError;
+  /** Set for a rollback: `AGENT_ERR_MANIFEST_ROLLBACK`. */
+  readonly code?: 'AGENT_ERR_MANIFEST_ROLLBACK';
 }
 
 /** Options of {@link verifyDispatchManifest}. */
@@ -122,6 +131,17 @@ export async function verifyDispatchManifest(
   }
   if (!verified.ok) throw new Error('unreachable');
   const manifest = verified.value.value;
+  const mark = { channel: manifest.channel, signedAt: verified.value.signedAt, release: id };
+  const rolled = checkNotRolledBack(o.store.loadHighWater(o.now), [mark]);
+  if (!rolled.ok) {
+    return {
+      ok: false,
+      reason: 'ManifestInvalid',
+      code: 'AGENT_ERR_MANIFEST_ROLLBACK',
+      detail: `AGENT_ERR_MANIFEST_ROLLBACK: ${rolled.error.message}`,
+      transient: false,
+    };
+  }
   const entry = manifest.hostSet.find((h) => h.hostname === o.hostname);
   let manifestTarget: string | null = null;
   let membershipDetail: string | null = null;
@@ -129,5 +149,5 @@ export async function verifyDispatchManifest(
   else if (entry.waveIndex !== o.dispatch.wave) {
     membershipDetail = `${o.hostname} is in wave ${entry.waveIndex}, dispatched as wave ${o.dispatch.wave}`;
   } else manifestTarget = entry.targetClosure;
-  return { ok: true, manifest, manifestTarget, membershipDetail, fromCache };
+  return { ok: true, manifest, manifestTarget, membershipDetail, fromCache, mark };
 }

@@ -1,13 +1,15 @@
 // The agent's state directory (layout in docs/agent.md). Owns the typed,
 // validated files the runtime persists between restarts: the reducer
-// snapshot, the local closure quarantine, the deferred-activation sentinel
-// and the manifest cache. Every write is atomic; every unreadable file is
+// snapshot, the local closure quarantine, the deferred-activation sentinel,
+// the manifest cache and the per-channel high-water marks of adopted
+// manifests (rollback refusal). Every write is atomic; every unreadable file is
 // moved aside, reported, and replaced by a fresh value. Must never decide
 // what a value means: the runtime does.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostRolloutState, OnHealthFailure } from '../../core/index.ts';
 import type { AgentEvent, Dispatch } from '../../contracts/index.ts';
+import { raiseMarks, type HighWaterMarks, type MarkCandidate } from '../../trust/index.ts';
 import type { AgentError } from '../errors.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 
@@ -63,6 +65,14 @@ export interface DeferredSentinel {
   readonly at: number;
 }
 
+/** The high-water file: newest adopted manifest signedAt per channel. */
+export interface HighWaterFile {
+  readonly schemaVersion: typeof STATE_SCHEMA_VERSION;
+  readonly channels: Readonly<
+    Record<string, { readonly signedAt: string; readonly release: string }>
+  >;
+}
+
 /** A cached signed manifest: exact bytes and raw signature. */
 export interface CachedManifest {
   readonly bytes: Uint8Array;
@@ -114,6 +124,17 @@ function checkQuarantine(v: unknown): string | null {
 function checkDeferred(v: unknown): string | null {
   if (!isObject(v) || v['schemaVersion'] !== STATE_SCHEMA_VERSION) return 'not a sentinel';
   if (typeof v['closure'] !== 'string' || typeof v['at'] !== 'number') return 'bad sentinel';
+  return null;
+}
+
+function checkHighWater(v: unknown): string | null {
+  if (!isObject(v) || v['schemaVersion'] !== STATE_SCHEMA_VERSION) return 'not a high-water file';
+  if (!isObject(v['channels'])) return 'bad channels';
+  for (const e of Object.values(v['channels'])) {
+    if (!isObject(e) || typeof e['signedAt'] !== 'string' || typeof e['release'] !== 'string') {
+      return 'bad entry';
+    }
+  }
   return null;
 }
 
@@ -182,6 +203,24 @@ export class StateStore {
   saveDeferred(s: DeferredSentinel | null): void {
     if (s === null) rmSync(this.path('deferred.json'), { force: true });
     else writeFileAtomic(this.path('deferred.json'), JSON.stringify(s));
+  }
+
+  /** The per-channel marks of adopted manifests (empty when missing or corrupt). */
+  loadHighWater(now: number): HighWaterMarks {
+    const f = this.read<HighWaterFile>('high-water.json', checkHighWater, now);
+    return new Map(Object.entries(f?.channels ?? {}));
+  }
+
+  /** Raises the marks by `candidates` (never lowers one); writes only on change. */
+  raiseHighWater(candidates: readonly MarkCandidate[], now: number): void {
+    const before = this.loadHighWater(now);
+    const next = raiseMarks(before, candidates);
+    if (next === before) return;
+    const file: HighWaterFile = {
+      schemaVersion: STATE_SCHEMA_VERSION,
+      channels: Object.fromEntries(next),
+    };
+    writeFileAtomic(this.path('high-water.json'), JSON.stringify(file));
   }
 
   /** A cached manifest's bytes, `null` when not cached. Verified by the caller. */

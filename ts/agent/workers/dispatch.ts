@@ -107,8 +107,25 @@ export class DispatchWorker {
       fetch: (id) => this.o.api.fetchManifest(id, signal),
     });
     if (!verdict.ok) {
-      log.warn({ ...ctx, reason: verdict.reason, detail: verdict.detail }, 'manifest check failed');
+      if (verdict.code === 'AGENT_ERR_MANIFEST_ROLLBACK') {
+        log.error(
+          { ...ctx, code: verdict.code, detail: verdict.detail, alert: 'ManifestRollbackRefused' },
+          'dispatch refused: its manifest is older than the one this host adopted',
+        );
+      } else {
+        log.warn(
+          { ...ctx, reason: verdict.reason, detail: verdict.detail },
+          'manifest check failed',
+        );
+      }
       return this.refuse(dispatch, receivedAt, verdict, signal);
+    }
+    // The newest verified manifest per channel is the mark an older one is refused against.
+    try {
+      this.o.store.raiseHighWater([verdict.mark], this.o.clock.now());
+    } catch (e) {
+      // Not a reason to refuse a verified dispatch: only the older-manifest check weakens.
+      log.warn({ ...ctx, err: e, code: 'AGENT_ERR_STATE_IO' }, 'cannot persist the manifest mark');
     }
     const { manifest, manifestTarget } = verdict;
     const base = {

@@ -6,9 +6,17 @@ export interface ApiHealth {
    */
   alerts: {
     /**
+     * CP_ERR_ARTIFACT_ROLLBACK: meta.signedAt of the newest release adopted on the channel (kept).
+     */
+    adoptedSignedAt?: null | string;
+    /**
      * Kind of the artifact the alert is about (fleet.resolved, rollout-manifest, revocations, bootstrap-nonces).
      */
     artifact?: null | string;
+    /**
+     * CP_ERR_ARTIFACT_ROLLBACK: the channel whose adopted release is newer than the refused one.
+     */
+    channel?: null | string;
     /**
      * Stable code.
      */
@@ -21,6 +29,10 @@ export interface ApiHealth {
      * The artifact's path in the release layout.
      */
     path?: null | string;
+    /**
+     * CP_ERR_ARTIFACT_ROLLBACK: meta.signedAt of the refused (older) release.
+     */
+    refusedSignedAt?: null | string;
     /**
      * Since when.
      */

@@ -285,6 +285,7 @@ export function healthAlerts(rt: CpRuntime): Pick<ApiHealth, 'alerts' | 'fleetSi
       since: toRfc3339(h.lastError.at),
       artifact,
       path: h.lastError.path,
+      ...(h.lastError.rollback ?? {}),
     });
   }
   return { alerts, fleetSignedAt: rt.state.artifacts.fleet?.signedAt ?? null };

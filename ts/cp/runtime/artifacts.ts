@@ -52,5 +52,21 @@ export interface ArtifactHealth {
   lastVerifiedAt: number | null;
   signedAt: string | null;
   /** The latest failure; `path` names the file (e.g. `rollouts/stable@<commit>.json`). */
-  lastError: { code: string; message: string; at: number; path: string } | null;
+  lastError: {
+    code: string;
+    message: string;
+    at: number;
+    path: string;
+    /** Set on CP_ERR_ARTIFACT_ROLLBACK: the channel and both signing times. */
+    /** `channel` null: a sidecar (revocations, bootstrap nonces). */
+    rollback?: { channel: string | null; refusedSignedAt: string; adoptedSignedAt: string };
+  } | null;
+}
+
+/**
+ * The key of a sidecar's mark among the per-channel high-water marks: `@`
+ * never occurs in a channel name (rollout ids are `<channel>@<ref>`).
+ */
+export function sidecarMark(name: 'revocations' | 'bootstrap-nonces'): string {
+  return `@${name}`;
 }

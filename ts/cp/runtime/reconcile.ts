@@ -15,8 +15,14 @@ import {
   type PlannerInput,
 } from '../../core/index.ts';
 import type { BootstrapReport } from '../../contracts/index.ts';
+import {
+  fleetMarkCandidates,
+  parseTimestamp,
+  raiseMarks,
+  type MarkCandidate,
+} from '../../trust/index.ts';
 import type { RevocationRow } from '../storage/types.ts';
-import type { ArtifactSnapshot } from './artifacts.ts';
+import { sidecarMark, type ArtifactSnapshot } from './artifacts.ts';
 import { applyCore, type Batch } from './batch.ts';
 import { policyOf, type RuntimeDeps } from './deps.ts';
 import { applyEffects } from './effects.ts';
@@ -269,7 +275,11 @@ export function sweepLiveness(deps: RuntimeDeps, args: { readonly now: number })
   return newly;
 }
 
-/** Installs a verified artifact snapshot; replays the signed revocations. */
+/**
+ * Installs a verified artifact snapshot; replays the signed revocations;
+ * raises the high-water marks: per channel of the adopted fleet.resolved,
+ * and of each adopted sidecar.
+ */
 export function adoptArtifacts(
   deps: RuntimeDeps,
   batch: Batch,
@@ -291,6 +301,37 @@ export function adoptArtifacts(
     batch.afterCommit(() => {
       state.revocations = next;
     });
+  }
+  const fleet = args.snapshot.fleet;
+  const candidates: MarkCandidate[] =
+    fleet !== null && fleet !== before.fleet ? fleetMarkCandidates(fleet.value) : [];
+  for (const [name, a, b] of [
+    ['revocations', args.snapshot.revocations, before.revocations],
+    ['bootstrap-nonces', args.snapshot.nonces, before.nonces],
+  ] as const) {
+    if (a !== null && a !== b) {
+      candidates.push({
+        channel: sidecarMark(name),
+        signedAt: a.signedAt,
+        release: `${name}.json`,
+      });
+    }
+  }
+  if (candidates.length > 0) {
+    const marks = raiseMarks(state.highWater, candidates);
+    for (const [channel, m] of marks) {
+      const signedAtMs = parseTimestamp(m.signedAt);
+      if (state.highWater.get(channel) === m || signedAtMs === null) continue;
+      batch.push({
+        op: 'raiseHighWater',
+        row: { channel, signedAt: m.signedAt, signedAtMs, release: m.release },
+      });
+    }
+    if (marks !== state.highWater) {
+      batch.afterCommit(() => {
+        state.highWater = marks;
+      });
+    }
   }
   if (args.snapshot.fleet !== before.fleet || args.snapshot.manifests !== before.manifests) {
     deps.requestTick('artifacts adopted');

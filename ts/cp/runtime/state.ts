@@ -14,6 +14,7 @@ import {
 } from '../../core/index.ts';
 import type { Dispatch } from '../../contracts/index.ts';
 import type { RolloutManifest } from '../../contracts/index.ts';
+import type { HighWaterMarks } from '../../trust/index.ts';
 import type { Storage, HostRow, RevocationRow, TokenUseRow } from '../storage/types.ts';
 import { EMPTY_SNAPSHOT, type ArtifactSnapshot } from './artifacts.ts';
 
@@ -30,6 +31,8 @@ export class CpState {
   revocations = new Map<string, RevocationRow>();
   readonly tokens = new Map<string, TokenUseRow>();
   artifacts: ArtifactSnapshot = EMPTY_SNAPSHOT;
+  /** Newest adopted signedAt per channel (rollback refusal; `artifact_high_water`). */
+  highWater: HighWaterMarks = new Map();
   /** Manifests by rollout id as the planner reads them. */
   manifestValues = new Map<string, RolloutManifest>();
   /** Planner layout cache (manifests are immutable by id). */
@@ -100,6 +103,9 @@ export class CpState {
     this.revocations = new Map(s.revocations.map((r) => [r.hostname, r]));
     this.tokens.clear();
     for (const t of s.tokens) this.tokens.set(t.nonce, t);
+    this.highWater = new Map(
+      s.highWater.map((h) => [h.channel, { signedAt: h.signedAt, release: h.release }]),
+    );
   }
 
   /** A host record, if any. */

@@ -9,7 +9,7 @@
 // reducer cache; rollouts, quarantined_closures, probe_failures derived views
 // with event_log_seq back-references written in the same transaction as the
 // event_log row; dispatch_queue outbound work; token_replay and
-// cert_revocations the security-lookup exceptions; hosts liveness cache.
+// cert_revocations and artifact_high_water the security-lookup exceptions; hosts liveness cache.
 
 /** One migration: its version and the statements that bring the schema there. */
 export interface Migration {
@@ -157,6 +157,18 @@ DROP TABLE event_log_dupes;
 DROP INDEX event_log_agent_dedupe;
 CREATE UNIQUE INDEX event_log_agent_event ON event_log(hostname, rollout_id, agent_seq)
   WHERE agent_seq IS NOT NULL;
+`,
+  },
+  {
+    version: 4,
+    name: 'artifact_high_water: newest adopted signedAt per channel (rollback refusal)',
+    sql: `
+CREATE TABLE artifact_high_water (
+  channel      TEXT PRIMARY KEY,  -- security lookup (re-learned after a wipe from the newest verified release: the CP's release copy, else the source)
+  signed_at    TEXT NOT NULL,     -- derivable: meta.signedAt of the newest adopted signed fleet.resolved naming the channel
+  signed_at_ms INTEGER NOT NULL,  -- derivable: signed_at as epoch ms (ordering)
+  release      TEXT NOT NULL      -- derivable: meta.ciCommit of that fleet.resolved
+);
 `,
   },
 ];

@@ -43,6 +43,10 @@ export const WRITE_SQL: Readonly<Record<string, string>> = {
   clearRevocations: 'DELETE FROM cert_revocations',
   insertRevocation:
     'INSERT OR REPLACE INTO cert_revocations (hostname, not_before, reason, revoked_by) VALUES (?, ?, ?, ?)',
+  // Only ever forward: a stale batch cannot lower the mark.
+  raiseHighWater: `INSERT INTO artifact_high_water (channel, signed_at, signed_at_ms, release) VALUES (?, ?, ?, ?)
+     ON CONFLICT (channel) DO UPDATE SET signed_at = excluded.signed_at, signed_at_ms = excluded.signed_at_ms,
+       release = excluded.release WHERE excluded.signed_at_ms > artifact_high_water.signed_at_ms`,
   pruneEvents: 'DELETE FROM event_log WHERE recorded_at < ?',
   pruneTokens: 'DELETE FROM token_replay WHERE expires_at < ?',
 };
@@ -223,6 +227,13 @@ export function toStatements(ops: readonly WriteOp[]): Statement[] {
         for (const r of o.rows) {
           out.push(['insertRevocation', [r.hostname, r.notBefore, r.reason, r.revokedBy], 0]);
         }
+        break;
+      case 'raiseHighWater':
+        out.push([
+          'raiseHighWater',
+          [o.row.channel, o.row.signedAt, o.row.signedAtMs, o.row.release],
+          0,
+        ]);
         break;
       case 'pruneEvents':
         out.push(['pruneEvents', [o.before], 0]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from './migrations.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { toStatements } from './sqlite-ops.ts';
 import { openSqliteStorage } from './sqlite.ts';
 import type { HostRolloutState } from '../../core/index.ts';
@@ -23,16 +23,16 @@ describe('SQLite storage', () => {
   it('migrates idempotently and runs in WAL mode', async () => {
     const path = tmpDb();
     const s = openSqliteStorage(path);
-    expect(await s.migrate()).toBe(3);
+    expect(await s.migrate()).toBe(SCHEMA_VERSION);
     await s.close();
     const again = openSqliteStorage(path);
-    expect(await again.migrate()).toBe(3);
+    expect(await again.migrate()).toBe(SCHEMA_VERSION);
     expect(await again.integrityCheck()).toBe('ok');
     await again.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const versions = raw.prepare('SELECT version FROM schema_migrations').all();
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     raw.close();
   });
 
@@ -51,7 +51,7 @@ describe('SQLite storage', () => {
       .run('n0', 'web-01', 5, 9);
     raw.close();
     const s = openSqliteStorage(path);
-    expect(await s.migrate()).toBe(3);
+    expect(await s.migrate()).toBe(SCHEMA_VERSION);
     expect((await s.load()).tokens).toEqual([
       { nonce: 'n0', hostname: 'web-01', usedAt: 5, expiresAt: 9, fingerprint: null, issued: 1 },
     ]);
@@ -84,7 +84,7 @@ describe('SQLite storage', () => {
       .run('stable', 'c', 1, 4);
     raw.close();
     const s = openSqliteStorage(path);
-    expect(await s.migrate()).toBe(3);
+    expect(await s.migrate()).toBe(SCHEMA_VERSION);
     const rows = await s.allEvents();
     expect(rows.map((r) => [r.seq, r.hostname, r.agentSeq])).toEqual([
       [1, 'web-01', 2],
@@ -148,6 +148,27 @@ describe('SQLite storage', () => {
       await s.close();
     },
   );
+
+  it('keeps the newest signedAt per channel: a write never lowers the mark', async () => {
+    const path = tmpDb();
+    const s: Storage = openSqliteStorage(path);
+    await s.migrate();
+    const row = (signedAt: string, release: string) => ({
+      channel: 'stable',
+      signedAt,
+      signedAtMs: Date.parse(signedAt),
+      release,
+    });
+    await s.commit([{ op: 'raiseHighWater', row: row('2026-06-01T11:00:00Z', 'new') }]);
+    await s.commit([{ op: 'raiseHighWater', row: row('2026-06-01T10:00:00Z', 'old') }]);
+    expect((await s.load()).highWater).toEqual([row('2026-06-01T11:00:00Z', 'new')]);
+    await s.commit([{ op: 'raiseHighWater', row: row('2026-06-01T12:00:00Z', 'newer') }]);
+    await s.close();
+    const again = openSqliteStorage(path);
+    await again.migrate();
+    expect((await again.load()).highWater).toEqual([row('2026-06-01T12:00:00Z', 'newer')]);
+    await again.close();
+  });
 
   it('annotates every column as derivable or accepted loss (contracts §IV)', () => {
     for (const m of MIGRATIONS) {

@@ -199,7 +199,29 @@ class SqliteStorage implements Storage {
       fingerprint: r.pubkey_fingerprint,
       issued: r.issued_count,
     }));
-    return { hostRecords, rollouts, quarantines, hosts, dispatches, revocations, tokens };
+    const highWater = (
+      db.prepare('SELECT * FROM artifact_high_water').all() as {
+        channel: string;
+        signed_at: string;
+        signed_at_ms: number;
+        release: string;
+      }[]
+    ).map((r) => ({
+      channel: r.channel,
+      signedAt: r.signed_at,
+      signedAtMs: r.signed_at_ms,
+      release: r.release,
+    }));
+    return {
+      hostRecords,
+      rollouts,
+      quarantines,
+      hosts,
+      dispatches,
+      revocations,
+      tokens,
+      highWater,
+    };
   }
 
   async commit(ops: readonly WriteOp[]): Promise<ReadonlyMap<number, number>> {

@@ -55,6 +55,15 @@ export interface RevocationRow {
   readonly revokedBy: string | null;
 }
 
+/** The newest adopted signedAt of one channel (`artifact_high_water`). */
+export interface HighWaterRow {
+  readonly channel: string;
+  readonly signedAt: string;
+  /** `signedAt` as epoch ms; a write never lowers it. */
+  readonly signedAtMs: number;
+  readonly release: string;
+}
+
 /** A consumed bootstrap nonce (`token_replay`). */
 export interface TokenUseRow {
   readonly nonce: string;
@@ -110,6 +119,7 @@ export type WriteOp =
     }
   | { readonly op: 'putTokenUse'; readonly row: TokenUseRow }
   | { readonly op: 'replaceRevocations'; readonly rows: readonly RevocationRow[] }
+  | { readonly op: 'raiseHighWater'; readonly row: HighWaterRow }
   | { readonly op: 'pruneEvents'; readonly before: number }
   | { readonly op: 'pruneTokens'; readonly before: number };
 
@@ -122,6 +132,7 @@ export interface StoredState {
   readonly dispatches: readonly { readonly hostname: string; readonly payload: Dispatch }[];
   readonly revocations: readonly RevocationRow[];
   readonly tokens: readonly TokenUseRow[];
+  readonly highWater: readonly HighWaterRow[];
 }
 
 /** A probe_failures row, for the operator views. */

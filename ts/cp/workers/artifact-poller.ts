@@ -10,31 +10,40 @@
 // together with every channel manifest it implies, otherwise it is held back
 // and the last adopted release stays (docs/control-plane.md, "Artifacts").
 // The last adopted release is kept on disk (release-cache.ts) as the fallback
-// of a fresh start whose source release cannot be adopted. Must never adopt
-// bytes that did not verify.
+// of a fresh start whose source release cannot be adopted. A release signed
+// before what the CP already adopted on one of its channels (the high-water
+// marks in storage, and the CP's own copy after a wipe) is refused as a
+// rollback (ts/trust/monotonic.ts). Must never adopt bytes that did not
+// verify, nor an older release over a newer one.
 import {
   bytesEqual,
+  checkNotRolledBack,
+  fleetMarkCandidates,
+  raiseMarks,
   verifyArtifact,
   verifyBootstrapNonces,
   verifyRevocations,
-  verifyRolloutManifest,
+  type HighWaterMarks,
+  type MarkCandidate,
+  type RollbackRefusal,
   type TrustConfig,
 } from '../../trust/index.ts';
 import type { FleetResolved, RolloutManifest } from '../../contracts/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
-import type {
-  ArtifactHealth,
-  ArtifactName,
-  ArtifactSnapshot,
-  VerifiedArtifact,
+import {
+  sidecarMark,
+  type ArtifactHealth,
+  type ArtifactName,
+  type ArtifactSnapshot,
+  type VerifiedArtifact,
 } from '../runtime/artifacts.ts';
 import { describeAbsence, type ArtifactSource } from './artifact-source.ts';
-import type { ReleaseCache } from './release-cache.ts';
+import { saveAdopted, type ReleaseCache } from './release-cache.ts';
+import { releaseManifests } from './release-manifests.ts';
 import {
   fetchVerified,
-  manifestExpected,
   readPair,
   verifyPair,
   type Fetched,
@@ -56,6 +65,8 @@ export interface PollerOptions {
   readonly adopt: (snapshot: ArtifactSnapshot) => Promise<void>;
   /** On-disk copy of the last adopted release; null: no fallback (in-memory database). */
   readonly cache?: ReleaseCache | null;
+  /** The per-channel high-water marks of adopted releases (storage); absent: none. */
+  readonly marks?: () => HighWaterMarks;
 }
 
 const NAMES: readonly ArtifactName[] = [
@@ -64,8 +75,6 @@ const NAMES: readonly ArtifactName[] = [
   'revocations',
   'bootstrap-nonces',
 ];
-
-const ROLLOUT_ID = /^[a-z0-9_-]+@[0-9a-f]+$/;
 
 /** A fleet.resolved and the manifests adopted with it. */
 interface Release {
@@ -86,6 +95,10 @@ export class ArtifactPoller {
   private restoreTried = false;
   /** The fleet.resolved restored from the CP's copy, while it is the one in use. */
   private restoredFleet: VerifiedArtifact<FleetResolved> | null = null;
+  /** The CP's verified release copy, read once at the first poll. */
+  private cached: Release | null = null;
+  /** Marks of that copy: after a database wipe, the newest release this CP is known to have run. */
+  private learned: readonly MarkCandidate[] = [];
 
   constructor(private readonly o: PollerOptions) {}
 
@@ -118,11 +131,24 @@ export class ArtifactPoller {
     return null;
   }
 
-  private fail(name: ArtifactName, code: string, message: string, path: string): void {
+  private fail(
+    name: ArtifactName,
+    code: string,
+    message: string,
+    path: string,
+    rollback?: RollbackRefusal,
+  ): void {
     const at = this.o.clock.now();
     const h = this.health[name];
     h.ok = false;
     h.lastError = { code, message, at, path };
+    if (rollback !== undefined) {
+      h.lastError.rollback = {
+        channel: rollback.channel.startsWith('@') ? null : rollback.channel,
+        refusedSignedAt: rollback.refused.signedAt,
+        adoptedSignedAt: rollback.adopted.signedAt,
+      };
+    }
     this.o.metrics.artifactFailures.inc({ artifact: name, code });
     this.o.metrics.artifactAlert.set(1, { artifact: name });
     this.o.log.error(
@@ -141,6 +167,16 @@ export class ArtifactPoller {
     h.lastError = null;
     this.o.metrics.artifactVerifiedAt.set(now / 1000, { artifact: name });
     this.o.metrics.artifactAlert.set(0, { artifact: name });
+  }
+
+  private absence(
+    rel: string,
+    serving: VerifiedArtifact<unknown> | null,
+  ): Promise<{ code: string; message: string }> {
+    return describeAbsence(this.o.sources, rel, {
+      serving,
+      restored: serving !== null && serving === this.restoredFleet,
+    });
   }
 
   private fetchVerified<T>(rel: string, verify: Verify<T>, read?: Read): Promise<Fetched<T>> {
@@ -188,21 +224,10 @@ export class ArtifactPoller {
     return r.artifact;
   }
 
-  private absence(
-    rel: string,
-    serving: VerifiedArtifact<unknown> | null,
-  ): Promise<{ code: string; message: string }> {
-    return describeAbsence(this.o.sources, rel, {
-      serving,
-      restored: serving !== null && serving === this.restoredFleet,
-    });
-  }
-
   /**
-   * The manifests a fleet implies (`<channel>@<ciCommit>`), verified against
-   * its hash, added to `known`. `refused` lists every one that is present
-   * but does not verify, or is missing although the release must carry it.
-   * With `track`, failures raise alerts and a full success clears them.
+   * The manifests a fleet implies, added to `known`; `refused` names each
+   * one that is missing or does not verify. With `track`, failures raise
+   * alerts and a full success clears them.
    */
   private async manifestsOf(
     fleet: VerifiedArtifact<FleetResolved>,
@@ -212,43 +237,19 @@ export class ArtifactPoller {
     manifests: ReadonlyMap<string, VerifiedArtifact<RolloutManifest>>;
     refused: string[];
   }> {
-    const ref = fleet.value.meta.ciCommit;
-    const refused: string[] = [];
-    if (ref === null) return { manifests: known, refused };
-    const next = new Map(known);
-    let signedAt: string | null = null;
-    for (const channel of Object.keys(fleet.value.channels).sort()) {
-      const id = `${channel}@${ref}`;
-      if (next.has(id) || !ROLLOUT_ID.test(id)) continue;
-      const rel = `rollouts/${id}.json`;
-      const r = await this.fetchVerified<RolloutManifest>(
-        rel,
-        (b, s) =>
-          verifyRolloutManifest(b, s, {
-            ...this.verifyOptions(),
-            expectedRolloutId: id,
-            fleetResolvedHash: fleet.sha256,
-          }),
-        options.read,
-      );
-      if (r.kind === 'ok') {
-        next.set(id, r.artifact);
-        signedAt = r.artifact.signedAt;
-        continue;
+    const r = await releaseManifests(fleet, known, {
+      read: options.read ?? ((rel) => this.read(rel)),
+      trust: this.o.trust,
+      verifyOptions: () => this.verifyOptions(),
+      now: () => this.o.clock.now(),
+    });
+    if (options.track) {
+      for (const f of r.failures) this.fail('rollout-manifest', f.code, f.message, f.rel);
+      if (r.failures.length === 0 && r.signedAt !== null) {
+        this.succeed('rollout-manifest', r.signedAt);
       }
-      if (r.kind === 'absent' && !manifestExpected(fleet.value, channel)) continue;
-      const code = r.kind === 'absent' ? 'CP_ERR_ARTIFACT_MISSING' : r.code;
-      const message =
-        r.kind === 'absent'
-          ? `${rel} is not published although channel ${channel} has hosts`
-          : r.message;
-      refused.push(`${rel} (${code})`);
-      if (options.track) this.fail('rollout-manifest', code, message, rel);
     }
-    if (options.track && refused.length === 0 && signedAt !== null) {
-      this.succeed('rollout-manifest', signedAt);
-    }
-    return { manifests: next.size === known.size ? known : next, refused };
+    return { manifests: r.manifests, refused: r.failures.map((f) => `${f.rel} (${f.code})`) };
   }
 
   private verifyOptions(): { trust: TrustConfig; now: Date; freshnessWindowSecs: number } {
@@ -264,9 +265,11 @@ export class ArtifactPoller {
    * or — when a manifest is refused — the current release unchanged (held
    * back, with an alert on fleet.resolved naming what held it).
    */
-  private async sourceRelease(
-    cur: ArtifactSnapshot,
-  ): Promise<{ release: Release; held: string | null }> {
+  private async sourceRelease(cur: ArtifactSnapshot): Promise<{
+    release: Release;
+    held: string | null;
+    rollback: RollbackRefusal | null;
+  }> {
     const fleet = await this.one(
       'fleet.resolved',
       'fleet.resolved.json',
@@ -274,23 +277,52 @@ export class ArtifactPoller {
       (b, s) => verifyArtifact(b, s, this.verifyOptions()),
       { required: true },
     );
-    const unchanged = { release: { fleet, manifests: cur.manifests }, held: null };
+    const unchanged = { release: { fleet, manifests: cur.manifests }, held: null, rollback: null };
     if (fleet !== null && fleet === cur.fleet && !this.health['rollout-manifest'].ok) {
       // The source is back to the adopted release (e.g. CI re-published it):
       // its manifests all verified, so no manifest alert is current any more.
       this.succeed('rollout-manifest', this.health['rollout-manifest'].signedAt ?? fleet.signedAt);
     }
     if (fleet === null || fleet === cur.fleet) return unchanged;
+    const kept = { fleet: cur.fleet, manifests: cur.manifests };
+    const rolled = checkNotRolledBack(this.marks(), fleetMarkCandidates(fleet.value));
+    if (!rolled.ok) return { release: kept, held: null, rollback: rolled.error };
     const { manifests, refused } = await this.manifestsOf(fleet, cur.manifests, { track: true });
-    if (refused.length === 0) return { release: { fleet, manifests }, held: null };
+    if (refused.length === 0) return { release: { fleet, manifests }, held: null, rollback: null };
     return {
-      release: { fleet: cur.fleet, manifests: cur.manifests },
+      release: kept,
       held: `release ${fleet.value.meta.ciCommit ?? ''} signed ${fleet.signedAt} held back: ${refused.join(', ')} refused`,
+      rollback: null,
     };
   }
 
+  /**
+   * A new sidecar, unless signed before the one adopted (an older
+   * revocations list would lift a revocation): then the adopted one stays.
+   */
+  private notOlder<T>(
+    name: 'revocations' | 'bootstrap-nonces',
+    prev: VerifiedArtifact<T> | null,
+    next: VerifiedArtifact<T> | null,
+  ): VerifiedArtifact<T> | null {
+    if (next === null || next === prev) return next;
+    const release = `${name}.json`;
+    const rolled = checkNotRolledBack(this.marks(), [
+      { channel: sidecarMark(name), signedAt: next.signedAt, release },
+    ]);
+    if (rolled.ok) return next;
+    this.fail(name, 'CP_ERR_ARTIFACT_ROLLBACK', rolled.error.message, release, rolled.error);
+    this.health[name].signedAt = prev?.signedAt ?? null;
+    return prev;
+  }
+
+  /** Storage's marks, raised by the CP's release copy (which survives a database wipe). */
+  private marks(): HighWaterMarks {
+    return raiseMarks(this.o.marks?.() ?? new Map(), this.learned);
+  }
+
   /** The cached last adopted release, verified like a source; null if none verifies. */
-  private async restore(): Promise<Release | null> {
+  private async readCache(): Promise<Release | null> {
     const cache = this.o.cache ?? null;
     if (cache === null || this.o.trust === null) return null;
     const read: Read = (rel) => cache.source.read(rel);
@@ -316,45 +348,39 @@ export class ArtifactPoller {
       this.o.log.warn({ dir: cache.dir, refused }, 'cached release refused');
       return null;
     }
+    return { fleet: f.artifact, manifests };
+  }
+
+  /** The cached release, unless older than a mark in storage. */
+  private restore(): Release | null {
+    const fleet = this.cached?.fleet ?? null;
+    if (this.cached === null || fleet === null) return null;
+    const rolled = checkNotRolledBack(
+      this.o.marks?.() ?? new Map(),
+      fleetMarkCandidates(fleet.value),
+    );
+    if (!rolled.ok) {
+      this.o.log.warn({ reason: rolled.error.message }, 'cached release refused');
+      return null;
+    }
     this.o.log.warn(
       {
-        dir: cache.dir,
-        ciCommit: f.artifact.value.meta.ciCommit,
-        signedAt: f.artifact.signedAt,
+        dir: this.o.cache?.dir,
+        ciCommit: fleet.value.meta.ciCommit,
+        signedAt: fleet.signedAt,
         alert: 'ReleaseRestoredFromCache',
       },
       'the source release cannot be adopted: restored the last release this CP adopted',
     );
-    return { fleet: f.artifact, manifests };
-  }
-
-  private saveToCache(release: Release): void {
-    const cache = this.o.cache ?? null;
-    const fleet = release.fleet;
-    if (cache === null || fleet === null) return;
-    const ref = fleet.value.meta.ciCommit;
-    const mine = [...release.manifests].filter(
-      ([id]) => ref !== null && id.endsWith(`@${ref}`) && id.split('@')[0]! in fleet.value.channels,
-    );
-    try {
-      cache.save(
-        { rel: 'fleet.resolved.json', bytes: fleet.bytes, signature: fleet.signature },
-        mine.map(([id, m]) => ({
-          rel: `rollouts/${id}.json`,
-          bytes: m.bytes,
-          signature: m.signature,
-        })),
-      );
-    } catch (e) {
-      this.o.log.warn(
-        { err: e, dir: cache.dir, code: 'CP_ERR_ARTIFACT_CACHE' },
-        'cannot keep a copy of the adopted release; a restart will depend on the source',
-      );
-    }
+    return this.cached;
   }
 
   private async poll(): Promise<void> {
     const cur = this.o.current();
+    if (!this.restoreTried && cur.fleet === null) {
+      this.cached = await this.readCache();
+      if (this.cached?.fleet) this.learned = fleetMarkCandidates(this.cached.fleet.value);
+    }
     const source = await this.sourceRelease(cur);
     let release = source.release;
     let fromSource = true;
@@ -362,7 +388,7 @@ export class ArtifactPoller {
       // A fresh start whose source release cannot be adopted: fall back once
       // to the last release this CP adopted (its rollouts need their manifests).
       this.restoreTried = true;
-      const restored = await this.restore();
+      const restored = this.restore();
       if (restored !== null) {
         release = restored;
         fromSource = false;
@@ -374,13 +400,23 @@ export class ArtifactPoller {
         }
       }
     }
+    this.restoreTried = true;
     if (fromSource && release.fleet !== this.restoredFleet) this.restoredFleet = null;
     const { fleet, manifests } = release;
+    const kept =
+      fleet === null
+        ? 'no release adopted'
+        : `keeping ${fleet.value.meta.ciCommit ?? 'the release'} signed ${fleet.signedAt}${fromSource ? '' : " (restored from the CP's copy)"}`;
+    if (source.rollback !== null) {
+      this.fail(
+        'fleet.resolved',
+        'CP_ERR_ARTIFACT_ROLLBACK',
+        `${source.rollback.message}; ${kept}`,
+        'fleet.resolved.json',
+        source.rollback,
+      );
+    }
     if (source.held !== null) {
-      const kept =
-        fleet === null
-          ? 'no release adopted'
-          : `keeping ${fleet.value.meta.ciCommit ?? 'the release'} signed ${fleet.signedAt}${fromSource ? '' : " (restored from the CP's copy)"}`;
       this.fail(
         'fleet.resolved',
         'CP_ERR_RELEASE_HELD',
@@ -388,11 +424,23 @@ export class ArtifactPoller {
         'fleet.resolved.json',
       );
     }
-    const revocations = await this.one('revocations', 'revocations.json', cur.revocations, (b, s) =>
-      verifyRevocations(b, s, this.verifyOptions()),
+    if (source.rollback !== null || source.held !== null) {
+      // The refused fleet verified before it was refused: health names the one kept.
+      this.health['fleet.resolved'].signedAt = fleet?.signedAt ?? null;
+    }
+    const revocations = this.notOlder(
+      'revocations',
+      cur.revocations,
+      await this.one('revocations', 'revocations.json', cur.revocations, (b, s) =>
+        verifyRevocations(b, s, this.verifyOptions()),
+      ),
     );
-    const nonces = await this.one('bootstrap-nonces', 'bootstrap-nonces.json', cur.nonces, (b, s) =>
-      verifyBootstrapNonces(b, s, this.verifyOptions()),
+    const nonces = this.notOlder(
+      'bootstrap-nonces',
+      cur.nonces,
+      await this.one('bootstrap-nonces', 'bootstrap-nonces.json', cur.nonces, (b, s) =>
+        verifyBootstrapNonces(b, s, this.verifyOptions()),
+      ),
     );
     if (
       fleet !== cur.fleet ||
@@ -414,7 +462,9 @@ export class ArtifactPoller {
         );
       }
       await this.o.adopt({ fleet, manifests, revocations, nonces });
-      if (fromSource && fleet !== cur.fleet) this.saveToCache(release);
+      if (fromSource && fleet !== cur.fleet && fleet !== null && this.o.cache) {
+        saveAdopted(this.o.cache, { fleet, manifests }, this.o.log);
+      }
     }
   }
 }

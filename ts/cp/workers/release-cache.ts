@@ -10,6 +10,9 @@
 // issuance log); deleting it only loses the fallback.
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FleetResolved, RolloutManifest } from '../../contracts/index.ts';
+import type { Logger } from '../log.ts';
+import type { VerifiedArtifact } from '../runtime/artifacts.ts';
 import { dirSource, type ArtifactSource } from './artifact-source.ts';
 
 /** One signed file pair. */
@@ -81,4 +84,40 @@ export function releaseCache(dir: string): ReleaseCache {
       }
     },
   };
+}
+
+/**
+ * Copies an adopted release (its fleet.resolved and the manifests of its own
+ * channels at its ciCommit) into the cache; a failure is logged, not thrown.
+ *
+ * @example saveAdopted(cache, { fleet, manifests }, log);
+ */
+export function saveAdopted(
+  cache: ReleaseCache,
+  release: {
+    readonly fleet: VerifiedArtifact<FleetResolved>;
+    readonly manifests: ReadonlyMap<string, VerifiedArtifact<RolloutManifest>>;
+  },
+  log: Logger,
+): void {
+  const { fleet } = release;
+  const ref = fleet.value.meta.ciCommit;
+  const mine = [...release.manifests].filter(
+    ([id]) => ref !== null && id.endsWith(`@${ref}`) && id.split('@')[0]! in fleet.value.channels,
+  );
+  try {
+    cache.save(
+      { rel: 'fleet.resolved.json', bytes: fleet.bytes, signature: fleet.signature },
+      mine.map(([id, m]) => ({
+        rel: `rollouts/${id}.json`,
+        bytes: m.bytes,
+        signature: m.signature,
+      })),
+    );
+  } catch (e) {
+    log.warn(
+      { err: e, dir: cache.dir, code: 'CP_ERR_ARTIFACT_CACHE' },
+      'cannot keep a copy of the adopted release; a restart will depend on the source',
+    );
+  }
 }

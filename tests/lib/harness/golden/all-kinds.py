@@ -92,7 +92,7 @@ with subtest("step 13: fault {\"kind\":\"restartCp\"}"):
     cp.wait_for_unit("nixfleet-control-plane.service")
     cp.wait_for_open_port(8443)
 with subtest("step 14: fault {\"kind\":\"wipeCpDb\"}"):
-    cp.succeed("systemctl kill --kill-who=main --signal=SIGKILL nixfleet-control-plane.service; systemctl stop nixfleet-control-plane.service; rm -f /var/lib/nixfleet-cp/state.db /var/lib/nixfleet-cp/state.db-wal /var/lib/nixfleet-cp/state.db-shm /var/lib/nixfleet-cp/state.db-journal; systemctl start nixfleet-control-plane.service")
+    cp.succeed("systemctl kill --kill-who=main --signal=SIGKILL nixfleet-control-plane.service; systemctl stop nixfleet-control-plane.service; rm -rf /var/lib/nixfleet-cp/state.db /var/lib/nixfleet-cp/state.db-wal /var/lib/nixfleet-cp/state.db-shm /var/lib/nixfleet-cp/state.db-journal /var/lib/nixfleet-cp/last-release; systemctl start nixfleet-control-plane.service")
     cp.wait_for_unit("nixfleet-control-plane.service")
     cp.wait_for_open_port(8443)
 with subtest("step 15: fault {\"hosts\":[\"web-01\"],\"kind\":\"cutNetwork\"}"):
