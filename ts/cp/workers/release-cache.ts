@@ -11,6 +11,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetResolved, RolloutManifest } from '../../contracts/index.ts';
+import { ownValue } from '../../core/index.ts';
 import type { Logger } from '../log.ts';
 import type { VerifiedArtifact } from '../runtime/artifacts.ts';
 import { dirSource, type ArtifactSource } from './artifact-source.ts';
@@ -103,7 +104,10 @@ export function saveAdopted(
   const { fleet } = release;
   const ref = fleet.value.meta.ciCommit;
   const mine = [...release.manifests].filter(
-    ([id]) => ref !== null && id.endsWith(`@${ref}`) && id.split('@')[0]! in fleet.value.channels,
+    ([id]) =>
+      ref !== null &&
+      id.endsWith(`@${ref}`) &&
+      ownValue(fleet.value.channels, id.split('@')[0]!) !== undefined,
   );
   try {
     cache.save(

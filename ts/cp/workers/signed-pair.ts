@@ -3,6 +3,7 @@
 // touching health or alerts: the poller decides what a failure means. Also
 // the rule for which channels a release must carry a manifest for.
 import type { FleetResolved } from '../../contracts/index.ts';
+import { ownValue } from '../../core/index.ts';
 import type { TrustConfig, VerifyResult } from '../../trust/index.ts';
 import type { VerifiedArtifact } from '../runtime/artifacts.ts';
 
@@ -85,7 +86,7 @@ export async function fetchVerified<T>(
  * none), so a missing one is a hole in the release, not an empty channel.
  */
 export function manifestExpected(fleet: FleetResolved, channel: string): boolean {
-  return (fleet.waves[channel] ?? []).some((w) =>
-    w.hosts.some((h) => (fleet.hosts[h]?.closureHash ?? null) !== null),
+  return (ownValue(fleet.waves, channel) ?? []).some((w) =>
+    w.hosts.some((h) => (ownValue(fleet.hosts, h)?.closureHash ?? null) !== null),
   );
 }
