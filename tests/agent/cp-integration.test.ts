@@ -4,9 +4,9 @@
 // from the health-checks.json rendered into the closure. Then: a closure
 // with a bad signature is refused and reported; the CP goes away in the
 // middle of an activation and the agent's queued events reach it later.
-import { createServer } from 'node:net';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, until } from './support/world.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSandboxBackend,
@@ -62,24 +62,6 @@ const execProbe = (command: string) => ({
   intervalSeconds: 1,
   mode: 'enforce',
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function until(pred: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function cpRecord(rid: string) {
   return t.cp.runtime.state.model.hosts.get(rid)?.get(HOST) ?? null;

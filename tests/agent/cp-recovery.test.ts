@@ -7,9 +7,9 @@
 // it verifies now (the current closure is the target) and soaks again on fresh
 // probe results, and the host reaches Converged again with the CP's own soak
 // and probe checks, not by inference.
-import { createServer } from 'node:net';
 import { mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from './support/world.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSandboxBackend,
@@ -52,16 +52,6 @@ let gen2: BuiltToplevel;
 let config: AgentConfig;
 let stateDir: string;
 let rid: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;

@@ -6,9 +6,9 @@
 // The agent — restarted in between, so its mark comes from its state
 // directory — must refuse to activate it, report DispatchReject with
 // AGENT_ERR_MANIFEST_ROLLBACK, and keep running the newer closure.
-import { createServer } from 'node:net';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, until } from './support/world.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSandboxBackend,
@@ -51,24 +51,6 @@ let genNew: BuiltToplevel;
 let trustFile: string;
 let port: number;
 let work: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function until(pred: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const cpRecord = (rid: string) => t.cp.runtime.state.model.hosts.get(rid)?.get(HOST) ?? null;
 
