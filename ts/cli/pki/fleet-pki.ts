@@ -36,10 +36,18 @@ export interface OutFile {
 export function refuseExisting(paths: readonly string[], force: boolean): void {
   const present = paths.filter((p) => existsSync(p));
   if (present.length > 0 && !force) {
-    throw new CliError('CLI_ERR_EXISTS', `${present.join(', ')} exists; not overwriting it`, {
-      hint: 'pass --force to replace it, or choose other output paths',
-      context: { paths: present },
-    });
+    const shown =
+      present.length > 3
+        ? `${present.slice(0, 3).join(', ')} and ${present.length - 3} more files`
+        : present.join(', ');
+    throw new CliError(
+      'CLI_ERR_EXISTS',
+      `${shown} exist${present.length > 1 ? '' : 's'}; not overwriting`,
+      {
+        hint: 'pass --force to replace it, or choose other output paths',
+        context: { paths: present },
+      },
+    );
   }
 }
 
