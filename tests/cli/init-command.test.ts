@@ -4,7 +4,7 @@
 // trust.json, CA and server certificate and answers the operator
 // certificate through the written CLI config. A second init refuses;
 // --force replaces every file and refuses files it did not make.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -26,6 +26,7 @@ import {
   silentLogger,
   type ControlPlane,
 } from '../../ts/cp/index.ts';
+import { NIXFLEET_BIN } from '../../ts/cli/cli-test-kit.ts';
 import { runOp } from './support/run.ts';
 
 process.env['NIX_CONFIG'] ??= 'experimental-features = nix-command\nsandbox = false';
@@ -141,6 +142,26 @@ describe('nixfleet init', () => {
     expect(w.stderr).toBe('');
     expect(w.stdout).toContain('operator:alice (operator)');
     expect(w.code).toBe(0);
+    // The third printed command, run as a process from the fleet directory
+    // (outside this repository): the views render, no internal error.
+    // spawn, not spawnSync: the CP answers from this process's event loop.
+    const child = spawn(
+      process.execPath,
+      [NIXFLEET_BIN, 'status', '--cp-url', `https://localhost:${port}`],
+      {
+        cwd: dir,
+        env: { ...process.env, NIXFLEET_CONFIG: at(LAYOUT.config) },
+      },
+    );
+    const status = { stdout: '', stderr: '', status: -1 };
+    child.stdout.on('data', (c: Buffer) => (status.stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (status.stderr += c.toString()));
+    status.status = await new Promise<number>((resolve) =>
+      child.on('close', (c) => resolve(c ?? -1)),
+    );
+    expect(status.stderr).not.toContain('internal error');
+    expect(status.stdout).toContain(`NixFleet https://localhost:${port}`);
+    expect(status.status).toBe(1); // no hosts yet: needs attention
   });
 
   it('init on an existing fleet directory refuses and changes nothing', async () => {
