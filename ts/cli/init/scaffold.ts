@@ -5,6 +5,7 @@
 // init is replaced (new keys, new CA), and a file in keys/ or pki/ that init
 // did not make is refused rather than deleted or left behind.
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
 import { validateContract, formatIssues } from '../../contracts/index.ts';
 import { runNix } from '../../nix/index.ts';
@@ -122,7 +123,7 @@ export async function scaffoldFleet(plan: InitPlan): Promise<string[]> {
     force: true,
   });
   const host = plan.cpUrl.hostname.replace(/^\[(.*)\]$/, '$1');
-  const isIp = /^[0-9.]+$/.test(host) || host.includes(':');
+  const isIp = isIP(host) !== 0;
   await issueServerFiles({
     caCert: pathIn(plan, 'caCert'),
     caKey: pathIn(plan, 'caKey'),
