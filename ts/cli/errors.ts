@@ -14,6 +14,8 @@ export const CLI_ERROR_CODES = {
   CLI_ERR_CONFIG_IO: EXIT.error,
   /** A flag value is invalid (duration, URL, mutually exclusive flags). */
   CLI_ERR_USAGE: EXIT.error,
+  /** An output file exists and --force was not given (nothing was written). */
+  CLI_ERR_EXISTS: EXIT.error,
   /** A key or certificate file is unreadable or not a usable key. */
   CLI_ERR_KEY: EXIT.error,
   /** A key is not trusted (not an active slot of trust.json, retired, mismatched). */

@@ -13,6 +13,8 @@ import { processOperatorEnvironment, type OperatorCtx } from './commands/operato
 import { registerConfig } from './commands/config.ts';
 import { registerMintToken } from './commands/mint-token.ts';
 import { registerOperatorKeys } from './commands/operator-keys.ts';
+import { registerPki } from './commands/pki.ts';
+import { registerInit } from './commands/init.ts';
 import { registerRollout } from './commands/rollout.tsx';
 import { registerStatus } from './commands/status.tsx';
 import { registerWatch } from './commands/watch.tsx';
@@ -52,6 +54,8 @@ export async function runCli(
   registerWatch(program, op);
   registerMintToken(program, op);
   registerOperatorKeys(program, op);
+  registerPki(program, op);
+  registerInit(program, op);
   registerWhoami(program, op);
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {

@@ -3,7 +3,7 @@
 // arguments). The pipeline itself lives in ts/cli/release/.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   parseTimestamp,
@@ -74,15 +74,26 @@ function loadTrust(flags: ReleaseFlags, algorithm: 'ed25519' | 'ecdsa-p256'): Tr
   return 'the smoke verify needs the CI public key: pass --trust-file (trust.json) or --public-key (base64 raw key)';
 }
 
-function gitHead(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return null;
-  }
+/** The commit checked out at `dir`, or why there is none. */
+function gitHead(dir: string): { sha: string } | { problem: string } {
+  const git = (args: string[]): string | null => {
+    try {
+      return execFileSync('git', ['-C', dir, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const sha = git(['rev-parse', '--verify', 'HEAD']);
+  if (sha) return { sha };
+  return {
+    problem:
+      git(['rev-parse', '--is-inside-work-tree']) === 'true'
+        ? `${dir} is a git checkout without a commit yet`
+        : `${dir} is not in a git checkout`,
+  };
 }
 
 /** Validates flags into options; every problem is an argument error (exit 2). */
@@ -106,8 +117,18 @@ export function parseReleaseFlags(
     );
   const trust = loadTrust(flags, algorithm);
   if (typeof trust === 'string') return fail(trust);
-  const ciCommit = flags.ciCommit ?? gitHead();
-  if (!ciCommit) return fail('--ci-commit not given and git HEAD is unavailable here');
+  let ciCommit = flags.ciCommit;
+  if (ciCommit === undefined) {
+    // The fleet source's checkout, wherever the command runs from.
+    const head = gitHead(
+      flags.fleetFile ? dirname(resolve(flags.fleetFile)) : resolve(flags.flake!),
+    );
+    if ('problem' in head)
+      return fail(
+        `no --ci-commit and ${head.problem}: pass --ci-commit <sha> (the commit of the fleet source being released), or commit the fleet repository first (git init && git add -A && git commit)`,
+      );
+    ciCommit = head.sha;
+  }
   let now = io.now();
   if (flags.now) {
     const ms = parseTimestamp(flags.now);

@@ -62,6 +62,19 @@ export async function loadCaSigner(pems: {
   }
 }
 
+/**
+ * A certificate serial: 16 random bytes, hex. Positive (high bit clear) and
+ * minimal: a leading 0x00 byte would be dropped by the DER encoding, and a
+ * logged serial would no longer be the certificate's.
+ *
+ * @example randomSerial() // '5f0c…' (32 hex digits)
+ */
+export function randomSerial(): string {
+  const serialBytes = randomBytes(16);
+  serialBytes[0] = 0x01 + ((serialBytes[0] as number) % 0x7f);
+  return serialBytes.toString('hex');
+}
+
 /** One client certificate to issue. */
 export interface ClientCertRequest {
   /** The whole subject CN: a hostname for agents, `operator:<name>` for operators. */
@@ -100,11 +113,7 @@ export async function issueClientCertificate(
     throw new CaError(`the fleet CA expired at ${new Date(caExpiry).toISOString()}`);
   }
   const notAfter = Math.min(notBefore + req.validityMs, caExpiry);
-  // Positive (high bit clear) and minimal: a leading 0x00 byte would be dropped by the DER
-  // encoding, and the logged serial would no longer be the certificate's.
-  const serialBytes = randomBytes(16);
-  serialBytes[0] = 0x01 + ((serialBytes[0] as number) % 0x7f);
-  const serial = serialBytes.toString('hex');
+  const serial = randomSerial();
   const publicKey = new x509.PublicKey(spkiFromRawEd25519(req.publicKeyRaw));
   const subject = `CN=${req.commonName}`;
   const cert = await x509.X509CertificateGenerator.create({
