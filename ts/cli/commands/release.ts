@@ -38,6 +38,7 @@ export interface ReleaseFlags {
   forceResign: boolean;
   gitCommit: boolean;
   gitPush: boolean;
+  jobs?: string;
   json: boolean;
 }
 
@@ -116,6 +117,12 @@ export function parseReleaseFlags(
     now = new Date(ms);
   }
   if (flags.gitPush && !flags.gitCommit) return fail('--git-push needs --git-commit');
+  let jobs: number | null = null;
+  if (flags.jobs !== undefined) {
+    if (!/^\d{1,4}$/.test(flags.jobs) || Number(flags.jobs) < 1)
+      return fail(`--jobs must be a whole number of at least 1, got ${JSON.stringify(flags.jobs)}`);
+    jobs = Number(flags.jobs);
+  }
   return {
     ok: true,
     options: {
@@ -134,6 +141,7 @@ export function parseReleaseFlags(
       forceResign: flags.forceResign,
       gitCommit: flags.gitCommit,
       gitPush: flags.gitPush,
+      jobs,
       log,
     },
   };
@@ -221,6 +229,10 @@ export function registerRelease(
     .option('--force-resign', 're-sign even when nothing changed', false)
     .option('--git-commit', 'commit the release directory', false)
     .option('--git-push', 'push after committing', false)
+    .option(
+      '--jobs <n>',
+      "Nix's --max-jobs for the batched build, and how many push hooks run at once (default: Nix's setting, 4 pushes)",
+    )
     .option('--json', 'print the summary as JSON', false)
     .action(async (flags: ReleaseFlags) => ctx.setExit(await releaseCommand(ctx.io, flags)));
 }

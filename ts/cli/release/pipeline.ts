@@ -1,6 +1,7 @@
 // `nixfleet release`, the CI side of the trust flow: evaluate → print the
 // fleet's warnings, refuse unaccepted safety-relevant ones → drop expired
-// pins → build each host's toplevel (pin-aware) → push hook per closure →
+// pins → build every selected toplevel in one batch (pin-aware, build.ts) →
+// push hook per closure, concurrently with a bound →
 // inject closureHash → stamp meta → canonicalise → sign hook → smoke verify →
 // one rollout manifest per channel, signed → revocations and bootstrap-nonces
 // sidecars, signed → write the release directory atomically → summary.
@@ -22,8 +23,10 @@ import {
 } from '../../trust/index.ts';
 import { checkDiagnostics } from './diagnostics.ts';
 import { ReleaseError } from './errors.ts';
-import { pushClosure, signWithHook } from './hooks.ts';
-import { buildHost, evaluateFleet, type FleetSource } from './nix-steps.ts';
+import { signWithHook } from './hooks.ts';
+import { buildHosts, type BuildTarget } from './build.ts';
+import { evaluateFleet, type FleetSource } from './nix-steps.ts';
+import { pushAll } from './push.ts';
 import { probesNotRendered, probesToSign, readRenderedProbes } from './probes.ts';
 import {
   anchorManifest,
@@ -69,6 +72,8 @@ export interface ReleaseOptions {
   readonly forceResign: boolean;
   readonly gitCommit: boolean;
   readonly gitPush: boolean;
+  /** Nix's --max-jobs and the bound on concurrent push hooks; null = Nix's default, pushes 4 at a time. */
+  readonly jobs: number | null;
   /** Progress lines (plain text). */
   readonly log: (line: string) => void;
 }
@@ -177,35 +182,34 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
 
   const work = mkdtempSync(join(tmpdir(), 'nixfleet-release-'));
   try {
-    for (const host of selected) {
+    const targets: BuildTarget[] = selected.map((host) => {
       const pin = resolved.hosts[host]?.pin;
-      const pinRef =
-        pin && !sameCommit(pin.commit, opts.ciCommit)
-          ? `${opts.pinSourceUrl}?rev=${pin.commit}`
-          : undefined;
-      log(`building ${host}${pinRef ? ` from pinned commit ${pin!.commit}` : ''}`);
-      const path = await buildHost(opts.source, host, {
-        outLink: join(work, `result-${host}`),
-        ...(pinRef ? { pinRef } : {}),
-      });
+      if (!pin || sameCommit(pin.commit, opts.ciCommit)) return { host };
+      log(`${host} builds from pinned commit ${pin.commit}`);
+      return { host, pinRef: `${opts.pinSourceUrl}?rev=${pin.commit}` };
+    });
+    const built = await buildHosts(opts.source, targets, {
+      jobs: opts.jobs,
+      gcRoot: join(work, 'result'),
+      log,
+    });
+    const toPush: string[] = [];
+    for (const host of selected) {
+      const path = built[host]!;
       closures[host] = path.slice(path.lastIndexOf('/') + 1);
       const p = probesToSign(host, fleet.healthChecks[host], readRenderedProbes(path, host));
-      if (!p.ok) {
-        // Keep building: one refusal names every host that falls short.
-        notRendered.push(p.line);
-        continue;
-      }
-      probes[host] = p.probes;
-      if (opts.pushCmd) {
-        log(`pushing ${closures[host]}`);
-        await pushClosure(opts.pushCmd, host, path);
+      // One refusal names every host that falls short.
+      if (!p.ok) notRendered.push(p.line);
+      else {
+        probes[host] = p.probes;
+        toPush.push(host);
       }
     }
+    if (notRendered.length > 0) throw probesNotRendered(notRendered.sort());
+    if (opts.pushCmd) await pushAll(opts.pushCmd, toPush, built, opts.jobs, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  if (notRendered.length > 0) throw probesNotRendered(notRendered.sort());
-
   const signedAt = stampTime(opts.now);
   const plan = planRelease(
     { ...fleet, resolved },
