@@ -13,8 +13,10 @@ import {
 } from '../../trust/index.ts';
 import type { CliIo } from '../io.ts';
 import { ReleaseError } from '../release/errors.ts';
+import { formatDryRun } from '../release/dry-run.ts';
 import {
   parseHostSelection,
+  planDryRun,
   runRelease,
   type ReleaseOptions,
   type ReleaseSummary,
@@ -39,6 +41,7 @@ export interface ReleaseFlags {
   gitCommit: boolean;
   gitPush: boolean;
   jobs?: string;
+  dryRun?: boolean;
   json: boolean;
 }
 
@@ -142,6 +145,7 @@ export function parseReleaseFlags(
       gitCommit: flags.gitCommit,
       gitPush: flags.gitPush,
       jobs,
+      dryRun: flags.dryRun ?? false,
       log,
     },
   };
@@ -173,6 +177,11 @@ export async function releaseCommand(io: CliIo, flags: ReleaseFlags): Promise<Ex
     return EXIT.error;
   }
   try {
+    if (parsed.options.dryRun) {
+      const plan = await planDryRun(parsed.options);
+      io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : formatDryRun(plan));
+      return EXIT.ok;
+    }
     const summary = await runRelease(parsed.options);
     io.stdout(
       flags.json
@@ -232,6 +241,11 @@ export function registerRelease(
     .option(
       '--jobs <n>',
       "Nix's --max-jobs for the batched build, and how many push hooks run at once (default: Nix's setting, 4 pushes)",
+    )
+    .option(
+      '--dry-run',
+      'evaluate only: print per channel which hosts change closure against the previous release (nothing built, signed or written)',
+      false,
     )
     .option('--json', 'print the summary as JSON', false)
     .action(async (flags: ReleaseFlags) => ctx.setExit(await releaseCommand(ctx.io, flags)));

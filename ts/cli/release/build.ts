@@ -39,7 +39,11 @@ export interface BuildOptions {
   readonly log: (line: string) => void;
 }
 
-interface Instantiated {
+/** What evaluating toplevels needs of {@link BuildOptions}. */
+export type EvalOptions = Omit<BuildOptions, 'gcRoot'>;
+
+/** A host's toplevel derivation and the store path it builds. */
+export interface Instantiated {
   readonly drv: string;
   readonly out: string;
 }
@@ -152,7 +156,7 @@ function originLabel(origin: Origin): string {
 async function evaluateGroup(
   origin: Origin,
   hosts: readonly string[],
-  opts: BuildOptions,
+  opts: EvalOptions,
   timeoutMs: number,
 ): Promise<Record<string, Instantiated>> {
   const batch = await instantiate(origin, hosts, timeoutMs);
@@ -189,16 +193,14 @@ function realiseArgs(drvs: readonly string[], jobs: number | null, gcRoot: strin
 }
 
 /**
- * Builds every target's toplevel with one evaluation per origin and one
- * `nix-store --realise`; returns host → store path, or throws a
- * {@link ReleaseError} naming each failing host with Nix's message for it.
+ * Evaluates every target's toplevel (one evaluation per origin) without
+ * building: host → { drv, out }. Throws RELEASE_ERR_EVAL naming failing hosts.
  */
-export async function buildHosts(
+export async function instantiateHosts(
   source: FleetSource,
   targets: readonly BuildTarget[],
-  opts: BuildOptions,
-): Promise<Record<string, string>> {
-  if (targets.length === 0) return {};
+  opts: EvalOptions,
+): Promise<Record<string, Instantiated>> {
   const timeoutMs = opts.timeoutMs ?? 3_600_000;
   const groups = new Map<string, { origin: Origin; hosts: string[] }>();
   for (const t of targets) {
@@ -213,7 +215,22 @@ export async function buildHosts(
     opts.log(`evaluating ${hosts.length} toplevel(s) from ${originLabel(origin)}`);
     Object.assign(instantiated, await evaluateGroup(origin, hosts, opts, timeoutMs));
   }
+  return instantiated;
+}
 
+/**
+ * Builds every target's toplevel with one evaluation per origin and one
+ * `nix-store --realise`; returns host → store path, or throws a
+ * {@link ReleaseError} naming each failing host with Nix's message for it.
+ */
+export async function buildHosts(
+  source: FleetSource,
+  targets: readonly BuildTarget[],
+  opts: BuildOptions,
+): Promise<Record<string, string>> {
+  if (targets.length === 0) return {};
+  const timeoutMs = opts.timeoutMs ?? 3_600_000;
+  const instantiated = await instantiateHosts(source, targets, opts);
   const hosts = targets.map((t) => t.host);
   opts.log(
     `building ${hosts.length} toplevel(s)${opts.jobs === null ? '' : ` (--max-jobs ${opts.jobs})`}`,

@@ -21,10 +21,12 @@ import {
   type TrustConfig,
   type VerifyResult,
 } from '../../trust/index.ts';
+import type { FleetResolved } from '../../contracts/index.ts';
 import { checkDiagnostics } from './diagnostics.ts';
 import { ReleaseError } from './errors.ts';
 import { signWithHook } from './hooks.ts';
-import { buildHosts, type BuildTarget } from './build.ts';
+import { buildHosts, instantiateHosts, type BuildTarget } from './build.ts';
+import { dryRunPlan, type DryRunPlan } from './dry-run.ts';
 import { evaluateFleet, type FleetSource } from './nix-steps.ts';
 import { pushAll } from './push.ts';
 import { probesNotRendered, probesToSign, readRenderedProbes } from './probes.ts';
@@ -37,6 +39,7 @@ import {
   sameCommit,
   smokeWindowSecs,
   stampTime,
+  type EvaluatedFleet,
   type SignedProbes,
 } from './project.ts';
 import { readPreviousRelease, writeReleaseAtomically, type ReleaseFile } from './write.ts';
@@ -74,6 +77,8 @@ export interface ReleaseOptions {
   readonly gitPush: boolean;
   /** Nix's --max-jobs and the bound on concurrent push hooks; null = Nix's default, pushes 4 at a time. */
   readonly jobs: number | null;
+  /** Evaluate and print the plan only ({@link planDryRun}). */
+  readonly dryRun: boolean;
   /** Progress lines (plain text). */
   readonly log: (line: string) => void;
 }
@@ -115,8 +120,18 @@ function expectVerified<T>(r: VerifyResult<T>, artifact: string): void {
   }
 }
 
-/** Runs the whole release; throws {@link ReleaseError} without writing anything on failure. */
-export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> {
+/** What a release and a dry run share: the evaluated fleet, the selection, the previous release. */
+interface Prepared {
+  readonly fleet: EvaluatedFleet;
+  readonly resolved: FleetResolved;
+  readonly dropped: readonly string[];
+  readonly allHosts: readonly string[];
+  readonly selected: readonly string[];
+  readonly targets: readonly BuildTarget[];
+  readonly previous: ReturnType<typeof readPreviousRelease>;
+}
+
+async function prepare(opts: ReleaseOptions): Promise<Prepared> {
   const { log } = opts;
   if (!/^[0-9a-f]{7,64}$/.test(opts.ciCommit)) {
     throw new ReleaseError(
@@ -152,10 +167,42 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
       { context: { hosts: pinned.map((p) => p.host) } },
     );
   }
+  const targets: BuildTarget[] = selected.map((host) => {
+    const pin = resolved.hosts[host]?.pin;
+    if (!pin || sameCommit(pin.commit, opts.ciCommit)) return { host };
+    log(`${host} builds from pinned commit ${pin.commit}`);
+    return { host, pinRef: `${opts.pinSourceUrl}?rev=${pin.commit}` };
+  });
+  return {
+    fleet,
+    resolved,
+    dropped,
+    allHosts,
+    selected,
+    targets,
+    previous: readPreviousRelease(opts.releaseDir),
+  };
+}
 
+/**
+ * `--dry-run`: evaluates the selected toplevels (no build, push, signature or
+ * write) and says, per channel, which hosts change closure against the
+ * previous release.
+ */
+export async function planDryRun(opts: ReleaseOptions): Promise<DryRunPlan> {
+  const p = await prepare(opts);
+  const inst = await instantiateHosts(opts.source, p.targets, { jobs: opts.jobs, log: opts.log });
+  const next: Record<string, string> = {};
+  for (const [h, v] of Object.entries(inst)) next[h] = v.out.slice(v.out.lastIndexOf('/') + 1);
+  return dryRunPlan(p.resolved, p.selected, next, p.previous?.fleetResolved ?? null);
+}
+
+/** Runs the whole release; throws {@link ReleaseError} without writing anything on failure. */
+export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> {
+  const { log } = opts;
+  const { fleet, resolved, dropped, allHosts, selected, targets, previous } = await prepare(opts);
   // Unselected hosts keep the closure of the previous release, so building a
   // subset never drops the rest of the fleet from its rollouts.
-  const previous = readPreviousRelease(opts.releaseDir);
   // Their probe sets are what the previous release signed, checked against
   // today's declaration like a fresh build.
   const closures: Record<string, string> = {};
@@ -182,12 +229,6 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
 
   const work = mkdtempSync(join(tmpdir(), 'nixfleet-release-'));
   try {
-    const targets: BuildTarget[] = selected.map((host) => {
-      const pin = resolved.hosts[host]?.pin;
-      if (!pin || sameCommit(pin.commit, opts.ciCommit)) return { host };
-      log(`${host} builds from pinned commit ${pin.commit}`);
-      return { host, pinRef: `${opts.pinSourceUrl}?rev=${pin.commit}` };
-    });
     const built = await buildHosts(opts.source, targets, {
       jobs: opts.jobs,
       gcRoot: join(work, 'result'),
