@@ -88,6 +88,12 @@ describe('one host of many fails: the error names it, nothing is written', () =>
     const closures = (JSON.parse(c.out.join('')) as { closures: Record<string, string> }).closures;
     expect(closures['db-01']).toMatch(/-nixos-system-db-01-pin-ok$/);
     expect(closures['web-01']).toMatch(/-nixos-system-web-01-h4$/);
+    // One log line per host and step (what CI shows).
+    const log = c.err.join('\n');
+    for (const h of ['db-01', 'web-01', 'web-02']) {
+      expect(log).toContain(`release: built ${h} ${closures[h]} (`);
+      expect(log).toMatch(new RegExp(`release: pushed ${h} \\([1-3]/3\\)`));
+    }
   }, 180_000);
 
   it('a pinned host whose pinned commit fails to build is named', async () => {

@@ -235,9 +235,11 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
       log,
     });
     const toPush: string[] = [];
-    for (const host of selected) {
+    for (const [i, host] of selected.entries()) {
       const path = built[host]!;
       closures[host] = path.slice(path.lastIndexOf('/') + 1);
+      // One line per host and step: CI logs show what was built for whom.
+      log(`built ${host} ${closures[host]} (${i + 1}/${selected.length})`);
       const p = probesToSign(host, fleet.healthChecks[host], readRenderedProbes(path, host));
       // One refusal names every host that falls short.
       if (!p.ok) notRendered.push(p.line);

@@ -16,10 +16,11 @@ export async function pushAll(
   jobs: number | null,
   log: (line: string) => void,
 ): Promise<void> {
+  let done = 0;
   const results = await boundedAll(hosts, jobs ?? DEFAULT_PUSH_JOBS, async (host) => {
-    const path = paths[host]!;
-    log(`pushing ${host} ${path.slice(path.lastIndexOf('/') + 1)}`);
-    await pushClosure(command, host, path);
+    await pushClosure(command, host, paths[host]!);
+    done += 1;
+    log(`pushed ${host} (${done}/${hosts.length})`);
   });
   const failed = results.flatMap((r, i) =>
     r.status === 'rejected' ? [{ host: hosts[i]!, reason: r.reason as unknown }] : [],
