@@ -7,7 +7,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { releaseCommand } from '../../ts/cli/commands/release.ts';
-import { fleetFile, flags, io, snapshot, tmp, useReleaseWorld } from './support/world.ts';
+import {
+  fleetFile,
+  flags,
+  io,
+  opensslSign,
+  snapshot,
+  tmp,
+  useReleaseWorld,
+} from './support/world.ts';
 
 useReleaseWorld();
 const releaseDir = join(tmp, 'releases');
@@ -39,6 +47,27 @@ function pinSource(name: string, script: string): { url: string; commit: string 
   git('-c', 'user.email=ci@example.com', '-c', 'user.name=CI', 'commit', '-qm', 'pinned');
   return { url: `git+file://${dir}`, commit: git('rev-parse', 'HEAD') };
 }
+
+describe('hook invocations', () => {
+  it('the sign hook runs once per signed artifact, whatever the number of hosts', async () => {
+    const counter = join(tmp, 'sign-calls');
+    const dir = join(tmp, 'releases-count');
+    const c = io();
+    const code = await releaseCommand(
+      c,
+      flags({
+        fleetFile: fleetFile('count', { gen: 'h7' }),
+        signCmd: `echo "$NIXFLEET_INPUT" >> ${counter}; ${opensslSign}`,
+        releaseDir: dir,
+      }),
+    );
+    expect(code, c.err.join('\n')).toBe(0);
+    const sigs = Object.keys(snapshot(dir)).filter((f) => f.endsWith('.sig'));
+    // fleet.resolved, one rollout (one channel), revocations, bootstrap-nonces.
+    expect(sigs).toHaveLength(4);
+    expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(sigs.length);
+  }, 180_000);
+});
 
 describe('one host of many fails: the error names it, nothing is written', () => {
   it('a host whose evaluation throws (a NixOS assertion failure)', async () => {
