@@ -11,6 +11,7 @@ const quick: readonly (readonly string[])[] = [
   ['tsx', 'bench/trust.bench.ts'],
   ['tsx', 'bench/planner.bench.ts'],
   ['bash', 'bench/mk-fleet.bench.sh'],
+  ['tsx', 'bench/release.bench.ts'],
 ];
 const long: readonly (readonly string[])[] = [['tsx', 'bench/cp-load.bench.ts', '--hosts', '1000']];
 

@@ -111,6 +111,8 @@ describe('argument errors (exit 2)', () => {
     ['non-hex commit', { ciCommit: 'main' }, /--ci-commit must be a hex commit id/],
     ['bad --now', { now: 'tomorrow' }, /--now must be/],
     ['unknown host in list', { hosts: 'web-01,ghost' }, /ghost/],
+    ['zero --jobs', { jobs: '0' }, /--jobs must be a whole number of at least 1/],
+    ['non-numeric --jobs', { jobs: 'many' }, /--jobs must be/],
   ];
   for (const [name, over, message] of cases) {
     it(

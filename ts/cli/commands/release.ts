@@ -13,8 +13,10 @@ import {
 } from '../../trust/index.ts';
 import type { CliIo } from '../io.ts';
 import { ReleaseError } from '../release/errors.ts';
+import { formatDryRun } from '../release/dry-run.ts';
 import {
   parseHostSelection,
+  planDryRun,
   runRelease,
   type ReleaseOptions,
   type ReleaseSummary,
@@ -38,6 +40,8 @@ export interface ReleaseFlags {
   forceResign: boolean;
   gitCommit: boolean;
   gitPush: boolean;
+  jobs?: string;
+  dryRun?: boolean;
   json: boolean;
 }
 
@@ -137,6 +141,12 @@ export function parseReleaseFlags(
     now = new Date(ms);
   }
   if (flags.gitPush && !flags.gitCommit) return fail('--git-push needs --git-commit');
+  let jobs: number | null = null;
+  if (flags.jobs !== undefined) {
+    if (!/^\d{1,4}$/.test(flags.jobs) || Number(flags.jobs) < 1)
+      return fail(`--jobs must be a whole number of at least 1, got ${JSON.stringify(flags.jobs)}`);
+    jobs = Number(flags.jobs);
+  }
   return {
     ok: true,
     options: {
@@ -155,6 +165,8 @@ export function parseReleaseFlags(
       forceResign: flags.forceResign,
       gitCommit: flags.gitCommit,
       gitPush: flags.gitPush,
+      jobs,
+      dryRun: flags.dryRun ?? false,
       log,
     },
   };
@@ -186,6 +198,11 @@ export async function releaseCommand(io: CliIo, flags: ReleaseFlags): Promise<Ex
     return EXIT.error;
   }
   try {
+    if (parsed.options.dryRun) {
+      const plan = await planDryRun(parsed.options);
+      io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : formatDryRun(plan));
+      return EXIT.ok;
+    }
     const summary = await runRelease(parsed.options);
     io.stdout(
       flags.json
@@ -242,6 +259,15 @@ export function registerRelease(
     .option('--force-resign', 're-sign even when nothing changed', false)
     .option('--git-commit', 'commit the release directory', false)
     .option('--git-push', 'push after committing', false)
+    .option(
+      '--jobs <n>',
+      "Nix's --max-jobs for the batched build, and how many push hooks run at once (default: Nix's setting, 4 pushes)",
+    )
+    .option(
+      '--dry-run',
+      'evaluate only: print per channel which hosts change closure against the previous release (nothing built, signed or written)',
+      false,
+    )
     .option('--json', 'print the summary as JSON', false)
     .action(async (flags: ReleaseFlags) => ctx.setExit(await releaseCommand(ctx.io, flags)));
 }

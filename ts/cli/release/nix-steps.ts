@@ -1,6 +1,6 @@
-// The Nix half of the release: evaluate the fleet, build each host's
-// toplevel (pin-aware). Everything goes through ts/nix (argv, never a shell
-// string); host names and paths travel as --argstr values.
+// The Nix half of the release: evaluate the fleet (building is build.ts).
+// Everything goes through ts/nix (argv, never a shell string); paths travel
+// as --argstr values.
 import { fileURLToPath } from 'node:url';
 import { validateContract, formatIssues } from '../../contracts/index.ts';
 import { nixEvalJson, runNix } from '../../nix/index.ts';
@@ -68,71 +68,4 @@ async function runFlakeEval(
   });
   if (!r.ok) return r;
   return { ok: true, value: JSON.parse(r.value) as FleetProjection, stderr: r.stderr };
-}
-
-/** Builds one host's toplevel; returns its store path. */
-export async function buildHost(
-  source: FleetSource,
-  host: string,
-  options: { readonly outLink: string; readonly pinRef?: string; readonly timeoutMs?: number },
-): Promise<string> {
-  const timeoutMs = options.timeoutMs ?? 3_600_000;
-  let r;
-  if (options.pinRef) {
-    // A pinned host builds from its pinned commit of the fleet's source.
-    r = await runNix(
-      'nix',
-      [
-        'build',
-        '--json',
-        '--out-link',
-        options.outLink,
-        `${options.pinRef}#nixosConfigurations."${host}".config.system.build.toplevel`,
-      ],
-      { timeoutMs },
-    );
-    if (r.ok) {
-      const out = (JSON.parse(r.value) as { outputs: { out: string } }[])[0]?.outputs.out;
-      if (out) return out;
-    }
-  } else if (source.kind === 'fleet-file') {
-    r = await runNix(
-      'nix-build',
-      [
-        EVAL_NIX,
-        '--argstr',
-        'fleetFile',
-        source.file,
-        '--argstr',
-        'host',
-        host,
-        '-A',
-        'toplevel',
-        '--out-link',
-        options.outLink,
-      ],
-      { timeoutMs },
-    );
-    if (r.ok) return r.value.trim().split('\n').pop()!;
-  } else {
-    r = await runNix(
-      'nix',
-      [
-        'build',
-        '--json',
-        '--out-link',
-        options.outLink,
-        `${source.dir}#nixosConfigurations."${host}".config.system.build.toplevel`,
-      ],
-      { timeoutMs },
-    );
-    if (r.ok) {
-      const out = (JSON.parse(r.value) as { outputs: { out: string } }[])[0]?.outputs.out;
-      if (out) return out;
-    }
-  }
-  const detail = r.ok ? 'nix printed no output path' : r.stderr.trim() || r.message;
-  throw new ReleaseError('RELEASE_ERR_BUILD', `building host ${host} failed:\n${detail}`, {
-    context: { host },
-  });
 }

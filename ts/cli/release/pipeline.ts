@@ -1,6 +1,7 @@
 // `nixfleet release`, the CI side of the trust flow: evaluate → print the
 // fleet's warnings, refuse unaccepted safety-relevant ones → drop expired
-// pins → build each host's toplevel (pin-aware) → push hook per closure →
+// pins → build every selected toplevel in one batch (pin-aware, build.ts) →
+// push hook per closure, concurrently with a bound →
 // inject closureHash → stamp meta → canonicalise → sign hook → smoke verify →
 // one rollout manifest per channel, signed → revocations and bootstrap-nonces
 // sidecars, signed → write the release directory atomically → summary.
@@ -20,10 +21,14 @@ import {
   type TrustConfig,
   type VerifyResult,
 } from '../../trust/index.ts';
+import type { FleetResolved } from '../../contracts/index.ts';
 import { checkDiagnostics } from './diagnostics.ts';
 import { ReleaseError } from './errors.ts';
-import { pushClosure, signWithHook } from './hooks.ts';
-import { buildHost, evaluateFleet, type FleetSource } from './nix-steps.ts';
+import { signWithHook } from './hooks.ts';
+import { buildHosts, instantiateHosts, type BuildTarget } from './build.ts';
+import { dryRunPlan, type DryRunPlan } from './dry-run.ts';
+import { evaluateFleet, type FleetSource } from './nix-steps.ts';
+import { pushAll } from './push.ts';
 import { probesNotRendered, probesToSign, readRenderedProbes } from './probes.ts';
 import {
   anchorManifest,
@@ -34,6 +39,7 @@ import {
   sameCommit,
   smokeWindowSecs,
   stampTime,
+  type EvaluatedFleet,
   type SignedProbes,
 } from './project.ts';
 import { readPreviousRelease, writeReleaseAtomically, type ReleaseFile } from './write.ts';
@@ -69,6 +75,10 @@ export interface ReleaseOptions {
   readonly forceResign: boolean;
   readonly gitCommit: boolean;
   readonly gitPush: boolean;
+  /** Nix's --max-jobs and the bound on concurrent push hooks; null = Nix's default, pushes 4 at a time. */
+  readonly jobs: number | null;
+  /** Evaluate and print the plan only ({@link planDryRun}). */
+  readonly dryRun: boolean;
   /** Progress lines (plain text). */
   readonly log: (line: string) => void;
 }
@@ -110,8 +120,18 @@ function expectVerified<T>(r: VerifyResult<T>, artifact: string): void {
   }
 }
 
-/** Runs the whole release; throws {@link ReleaseError} without writing anything on failure. */
-export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> {
+/** What a release and a dry run share: the evaluated fleet, the selection, the previous release. */
+interface Prepared {
+  readonly fleet: EvaluatedFleet;
+  readonly resolved: FleetResolved;
+  readonly dropped: readonly string[];
+  readonly allHosts: readonly string[];
+  readonly selected: readonly string[];
+  readonly targets: readonly BuildTarget[];
+  readonly previous: ReturnType<typeof readPreviousRelease>;
+}
+
+async function prepare(opts: ReleaseOptions): Promise<Prepared> {
   const { log } = opts;
   if (!/^[0-9a-f]{7,64}$/.test(opts.ciCommit)) {
     throw new ReleaseError(
@@ -147,10 +167,42 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
       { context: { hosts: pinned.map((p) => p.host) } },
     );
   }
+  const targets: BuildTarget[] = selected.map((host) => {
+    const pin = resolved.hosts[host]?.pin;
+    if (!pin || sameCommit(pin.commit, opts.ciCommit)) return { host };
+    log(`${host} builds from pinned commit ${pin.commit}`);
+    return { host, pinRef: `${opts.pinSourceUrl}?rev=${pin.commit}` };
+  });
+  return {
+    fleet,
+    resolved,
+    dropped,
+    allHosts,
+    selected,
+    targets,
+    previous: readPreviousRelease(opts.releaseDir),
+  };
+}
 
+/**
+ * `--dry-run`: evaluates the selected toplevels (no build, push, signature or
+ * write) and says, per channel, which hosts change closure against the
+ * previous release.
+ */
+export async function planDryRun(opts: ReleaseOptions): Promise<DryRunPlan> {
+  const p = await prepare(opts);
+  const inst = await instantiateHosts(opts.source, p.targets, { jobs: opts.jobs, log: opts.log });
+  const next: Record<string, string> = {};
+  for (const [h, v] of Object.entries(inst)) next[h] = v.out.slice(v.out.lastIndexOf('/') + 1);
+  return dryRunPlan(p.resolved, p.selected, next, p.previous?.fleetResolved ?? null);
+}
+
+/** Runs the whole release; throws {@link ReleaseError} without writing anything on failure. */
+export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> {
+  const { log } = opts;
+  const { fleet, resolved, dropped, allHosts, selected, targets, previous } = await prepare(opts);
   // Unselected hosts keep the closure of the previous release, so building a
   // subset never drops the rest of the fleet from its rollouts.
-  const previous = readPreviousRelease(opts.releaseDir);
   // Their probe sets are what the previous release signed, checked against
   // today's declaration like a fresh build.
   const closures: Record<string, string> = {};
@@ -177,35 +229,30 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
 
   const work = mkdtempSync(join(tmpdir(), 'nixfleet-release-'));
   try {
-    for (const host of selected) {
-      const pin = resolved.hosts[host]?.pin;
-      const pinRef =
-        pin && !sameCommit(pin.commit, opts.ciCommit)
-          ? `${opts.pinSourceUrl}?rev=${pin.commit}`
-          : undefined;
-      log(`building ${host}${pinRef ? ` from pinned commit ${pin!.commit}` : ''}`);
-      const path = await buildHost(opts.source, host, {
-        outLink: join(work, `result-${host}`),
-        ...(pinRef ? { pinRef } : {}),
-      });
+    const built = await buildHosts(opts.source, targets, {
+      jobs: opts.jobs,
+      gcRoot: join(work, 'result'),
+      log,
+    });
+    const toPush: string[] = [];
+    for (const [i, host] of selected.entries()) {
+      const path = built[host]!;
       closures[host] = path.slice(path.lastIndexOf('/') + 1);
+      // One line per host and step: CI logs show what was built for whom.
+      log(`built ${host} ${closures[host]} (${i + 1}/${selected.length})`);
       const p = probesToSign(host, fleet.healthChecks[host], readRenderedProbes(path, host));
-      if (!p.ok) {
-        // Keep building: one refusal names every host that falls short.
-        notRendered.push(p.line);
-        continue;
-      }
-      probes[host] = p.probes;
-      if (opts.pushCmd) {
-        log(`pushing ${closures[host]}`);
-        await pushClosure(opts.pushCmd, host, path);
+      // One refusal names every host that falls short.
+      if (!p.ok) notRendered.push(p.line);
+      else {
+        probes[host] = p.probes;
+        toPush.push(host);
       }
     }
+    if (notRendered.length > 0) throw probesNotRendered(notRendered.sort());
+    if (opts.pushCmd) await pushAll(opts.pushCmd, toPush, built, opts.jobs, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  if (notRendered.length > 0) throw probesNotRendered(notRendered.sort());
-
   const signedAt = stampTime(opts.now);
   const plan = planRelease(
     { ...fleet, resolved },
