@@ -73,10 +73,15 @@ in
     printf 'subjectAltName=DNS:cp,IP:127.0.0.1\n' > cp.ext
     gen cp
     openssl x509 -req -in cp.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cp.crt -days 3650 -extfile cp.ext 2>/dev/null
-    for h in ${names} operator; do
+    # Client certificates carry the clientAuth EKU the CP requires; the
+    # operator's CN is `operator:<name>`, what mint-operator-cert issues.
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext
+    for h in ${names}; do
       gen "$h"
-      openssl x509 -req -in "$h.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$h.crt" -days 3650 2>/dev/null
+      openssl x509 -req -in "$h.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$h.crt" -days 3650 -extfile client.ext 2>/dev/null
     done
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout operator.key -out operator.csr -subj "/CN=operator:harness" 2>/dev/null
+    openssl x509 -req -in operator.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out operator.crt -days 3650 -extfile client.ext 2>/dev/null
     # Host keys as PKCS#8 PEM: a format the agent loads (like OpenSSH's),
     # that openssl signs a replayed enrollment's CSR with and age decrypts
     # with; the OpenSSH public line is assembled from the raw key

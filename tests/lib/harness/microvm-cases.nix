@@ -91,7 +91,12 @@ in
   etc-scenario = eq etc.${etcKey p.scenario}.source scenario;
   source-has-generations = truthy (all pathExists etc.${etcKey p.src}.source.fileset && elem ../../../tests/harness/nix etc.${etcKey p.src}.source.fileset) "the CI role needs tests/harness/nix/generation.nix and the library";
   pki-in-etc = eq (etcKey p.pki) "nixfleet-test";
-  pki-operator = truthy (t.hasInfix "'db-01' 'web-01' operator" ((builtins.head cp.imports).environment.etc."nixfleet-test".source.script)) "the PKI must issue the hosts' and the operator's certificates";
+  pki-operator = truthy (
+    let
+      script = (builtins.head cp.imports).environment.etc."nixfleet-test".source.script;
+    in
+    t.hasInfix "for h in 'db-01' 'web-01'; do" script && t.hasInfix ''-subj "/CN=operator:harness"'' script && t.hasInfix "extendedKeyUsage=clientAuth" script
+  ) "the PKI must issue the hosts' and the operator's (CN operator:<name>) certificates, with the clientAuth EKU";
   pki-host-keys = truthy (t.hasInfix ''openssl genpkey -algorithm ed25519 -out "$h.ssh_host_ed25519_key"'' ((builtins.head cp.imports).environment.etc."nixfleet-test".source.script)) "every agent needs an ed25519 host key";
   host-helpers = eq (map (b: b.name) (builtins.filter (x: x ? text) test.nodes.web-01.environment.systemPackages)) (attrNames h.hostHelpers);
   # The detached sandbox switch must outlive a killed agent (boot-recovery).
