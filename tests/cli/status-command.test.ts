@@ -255,7 +255,10 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     expect((await runOp(['status', '--no-such-flag'])).code).toBe(2);
     const r = await runOp(['status', '--timeout', 'soon', ...flags()]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--timeout: "soon" is not a positive duration');
+    expect(r.stderr).toContain('--timeout: "soon" is not a duration; write e.g. 90s, 1m30s');
+    const neg = await runOp(['status', '--timeout', '-1s', ...flags()]);
+    expect(neg.code).toBe(2);
+    expect(neg.stderr).toContain('--timeout: "-1s" is negative');
   });
 
   it('config from NIXFLEET_* env works in a real process, and the channel header shows staleness', async () => {
