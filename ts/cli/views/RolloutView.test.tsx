@@ -42,6 +42,19 @@ describe('RolloutView screens', () => {
     );
   });
 
+  it('a wave without a soak reads soak —, not soak 0h', () => {
+    const doc = midRollout();
+    const [first] = doc.rollouts.rollouts;
+    const waves = (first?.waves ?? []).map((w) => ({ ...w, soakMinutes: 0 }));
+    const snap = rolloutSnapshot({
+      ...doc,
+      rollouts: { ...doc.rollouts, rollouts: [{ ...(first as NonNullable<typeof first>), waves }] },
+    });
+    const out = frame(<RolloutView snapshot={snap} width={110} color={false} />);
+    expect(out).toMatch(/wave 0 .* soak —/);
+    expect(out).not.toContain('soak 0h');
+  });
+
   it('mid-rollout: waves, budgets, hosts with time in state, decisions with reasons', () => {
     const snap = rolloutSnapshot(midRollout());
     const out = frame(

@@ -107,7 +107,8 @@ function waveLine(r: RolloutRow, w: RolloutRow['waves'][number], bar: number): s
   if (w.pending > 0) parts.push(`${w.pending} pending`);
   if (w.deferred > 0) parts.push(`${w.deferred} awaiting reboot`);
   if (w.failed > 0) parts.push(`${w.failed} failed`);
-  parts.push(`soak ${formatMinutes(w.soakMinutes)}`);
+  // A wave without a soak reads as none, not as a zero-hour window.
+  parts.push(`soak ${w.soakMinutes > 0 ? formatMinutes(w.soakMinutes) : '—'}`);
   return `${marker} wave ${w.index}  ${progressBar(w.converged, w.hosts, bar)}  ${parts.join('  ')}`;
 }
 
