@@ -78,8 +78,13 @@ export function rolloutHostLines(snapshot: RolloutSnapshot): RolloutHostLine[] {
     if (h.quarantinedClosure !== null)
       notes.push(`quarantined ${h.quarantinedClosure.slice(0, 7)}`);
     if (h.failingEnforceProbes.length > 0) notes.push(`✗ ${h.failingEnforceProbes.join(',')}`);
+    // A decision older than the host's present state described an earlier
+    // one (a Converged host's "dispatching …"); it is not shown as current.
     const d = latest.get(h.hostname);
-    if (d !== undefined) notes.push(d.reason);
+    const decidedAt = d === undefined ? null : parseTimestamp(d.ts);
+    if (d !== undefined && (since === null || decidedAt === null || decidedAt >= since)) {
+      notes.push(d.reason);
+    }
     return {
       hostname: h.hostname,
       state,
