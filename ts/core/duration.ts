@@ -11,7 +11,8 @@
 /** A unit of the grammar; also the unit a flag gives a plain number. */
 export type DurationUnit = 'd' | 'h' | 'm' | 's' | 'ms';
 
-const UNIT_MS: Readonly<Record<DurationUnit, number>> = {
+/** Milliseconds in one of each unit. */
+export const UNIT_MS: Readonly<Record<DurationUnit, number>> = {
   d: 86_400_000,
   h: 3_600_000,
   m: 60_000,

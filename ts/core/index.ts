@@ -10,7 +10,7 @@ export type {
   DurationResult,
   DurationSpec,
 } from './duration.ts';
-export { parseDuration, formatDuration, DURATION_EXAMPLES } from './duration.ts';
+export { parseDuration, formatDuration, DURATION_EXAMPLES, UNIT_MS } from './duration.ts';
 export type { BudgetRule, BudgetState, BudgetDecision } from './budget.ts';
 export { takeBudget, budgetIdle } from './budget.ts';
 export type { CoreErrorCode, TransitionError, StepResult } from './errors.ts';

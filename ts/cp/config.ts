@@ -4,7 +4,7 @@
 // secrets: key material arrives as file paths and is read by its consumer.
 import { dirname, join } from 'node:path';
 import type { BudgetRule } from '../core/budget.ts';
-import { parseDuration, type DurationUnit } from '../core/duration.ts';
+import { parseDuration, UNIT_MS, type DurationUnit } from '../core/duration.ts';
 import { CpError } from './errors.ts';
 import { bodyLimitFor } from './server/body-guard.ts';
 import { DEFAULT_EDGE_LIMITS as D, type EdgeLimits } from './server/edge-protocol.ts';
@@ -325,7 +325,7 @@ function dur(
   min: number,
   max: number,
 ): number {
-  const scale = UNIT_SCALE[unit];
+  const scale = UNIT_MS[unit];
   const r = parseDuration(String(raw[key]), {
     bareUnit: unit,
     minMs: Math.ceil(min * scale),
@@ -339,14 +339,6 @@ function dur(
   }
   return r.ms;
 }
-
-const UNIT_SCALE: Readonly<Record<DurationUnit, number>> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
 
 function onOff(raw: Record<string, unknown>, key: string): boolean {
   const v = String(raw[key]);
