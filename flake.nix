@@ -42,7 +42,11 @@
       packages = forSystems systems (
         _: pkgs:
         let
-          p = import ./nix/packages { inherit pkgs; };
+          p = import ./nix/packages {
+            inherit pkgs;
+            # `--version` prints it (ts/version/version.ts reads COMMIT).
+            commit = self.shortRev or self.dirtyShortRev or null;
+          };
         in
         p // { default = p.nixfleet; }
       );

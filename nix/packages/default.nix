@@ -13,6 +13,8 @@
 {
   pkgs,
   nodejs ? pkgs.nodejs_20,
+  # Short git revision `--version` prints; null: "unknown" (no .git in the store).
+  commit ? null,
 }:
 let
   inherit (pkgs) lib;
@@ -60,10 +62,15 @@ let
     # No build step: the shims register tsx and run the TypeScript sources.
     dontNpmBuild = true;
 
+    postInstall = lib.optionalString (commit != null) ''
+      echo ${lib.escapeShellArg commit} > $out/lib/node_modules/nixfleet/COMMIT
+    '';
+
     doInstallCheck = true;
     installCheckPhase = ''
       runHook preInstallCheck
       $out/bin/nixfleet --help > /dev/null
+      $out/bin/nixfleet --version
       ${nodejs}/bin/node -e "require('$out/lib/node_modules/nixfleet/node_modules/better-sqlite3')(':memory:').close()"
       runHook postInstallCheck
     '';

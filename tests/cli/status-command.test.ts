@@ -149,7 +149,8 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     const r = await runOp(['status', '--timeout', '300ms', ...flags()]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('CLI_ERR_CP_UNREACHABLE');
-    expect(r.stderr).toContain('no answer within 300 ms');
+    expect(r.stderr).toContain('control plane at https://127.0.0.1:');
+    expect(r.stderr).toMatch(/gave no answer within 300ms \(GET \/v1\/hosts\)/);
   });
 
   it('an unreachable CP is exit 3 with a hint', async () => {
@@ -158,7 +159,7 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     const r = await runOp(['status', ...args]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /CLI_ERR_CP_UNREACHABLE: GET https:\/\/127\.0\.0\.1:1\/v1\/hosts: .*ECONNREFUSED/,
+      /CLI_ERR_CP_UNREACHABLE: control plane not reachable at https:\/\/127\.0\.0\.1:1: connection refused \(GET \/v1\/hosts\)\n/,
     );
     expect(r.stderr).toContain('hint: is the control plane running');
   });
@@ -171,7 +172,8 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     args[3] = other.caCert;
     const r = await runOp(['status', ...args]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('hint: TLS failed');
+    expect(r.stderr).toMatch(/control plane not reachable at https:\/\/\S+: TLS failed: /);
+    expect(r.stderr).toContain('hint: ca_cert must be the fleet CA');
   });
 
   it('missing config fails closed with the config init hint (exit 2)', async () => {
@@ -255,7 +257,10 @@ describe('nixfleet status against an mTLS HTTP/2 CP', () => {
     expect((await runOp(['status', '--no-such-flag'])).code).toBe(2);
     const r = await runOp(['status', '--timeout', 'soon', ...flags()]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--timeout: "soon" is not a positive duration');
+    expect(r.stderr).toContain('--timeout: "soon" is not a duration; write e.g. 90s, 1m30s');
+    const neg = await runOp(['status', '--timeout', '-1s', ...flags()]);
+    expect(neg.code).toBe(2);
+    expect(neg.stderr).toContain('--timeout: "-1s" is negative');
   });
 
   it('config from NIXFLEET_* env works in a real process, and the channel header shows staleness', async () => {

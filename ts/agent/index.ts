@@ -14,7 +14,7 @@ export {
   type ActivationBackendName,
   type RawOptions,
 } from './config/config.ts';
-export { parseDuration } from './config/duration.ts';
+export { parseDuration } from '../core/duration.ts';
 export { StateStore, emptySnapshot, type AgentSnapshot } from './state/store.ts';
 export { writeFileAtomic, readJsonFile } from './state/atomic-file.ts';
 export { Outbox, type DeliveryOutcome, type EventSender } from './queue/outbox.ts';

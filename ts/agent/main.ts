@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { parseAgentConfig, environmentVariableFor } from './config/config.ts';
 import { isAgentError } from './errors.ts';
 import { startAgent } from './runtime/agent.ts';
+import { formatVersion, versionInfo } from '../version/version.ts';
 
 const FLAGS: readonly (readonly [string, string])[] = [
   ['--control-plane-url <url>', 'control plane origin (https://…)'],
@@ -60,13 +61,18 @@ function fatalLine(e: unknown): string {
 async function main(): Promise<number> {
   const program = new Command('nixfleet-agent')
     .description('NixFleet agent: the last line of defence on every host')
-    .version('0.2.0');
+    .option('-V, --version', 'print the version, commit and Node version');
   for (const [flag, help] of FLAGS) {
     const opt = new Option(flag, help);
     const name = opt.attributeName();
     program.addOption(opt.env(environmentVariableFor(name)));
   }
   program.parse(process.argv);
+  // Anywhere on the line, as commander's -V was: the agent has no subcommands.
+  if (program.opts()['version'] === true) {
+    process.stdout.write(`${formatVersion('nixfleet-agent', versionInfo(process.env))}\n`);
+    return 0;
+  }
   let config;
   try {
     config = parseAgentConfig(program.opts(), process.env);

@@ -1,39 +1,26 @@
 // Durations on the command line (`--validity 24h`, `--interval 2s`) and how
-// the views print ages (`12m`, `3h04m`). Pure.
+// the views print ages (`12m`, `3h04m`). Pure. The grammar itself is the
+// shared one of ts/core/duration.ts (docs/operators.md "Durations").
+import { parseDuration as parseCoreDuration, type DurationSpec } from '../core/duration.ts';
 import { CliError } from './errors.ts';
 
-const UNITS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
 /**
- * Parses `90s`, `30m`, `24h`, `7d`, `1h30m` or a bare number of seconds into
- * milliseconds; throws CLI_ERR_USAGE naming the flag.
+ * Parses a positive duration flag (`90s`, `1m30s`, `1.5m`, `2h`, `7d`, or a
+ * bare number of seconds) into milliseconds; throws CLI_ERR_USAGE naming the
+ * flag, with the refusal's reason in its context.
  *
  * @example parseDuration('1h30m', '--validity') // 5_400_000
  */
-export function parseDuration(text: string, flag: string): number {
-  const t = text.trim();
-  let ms = 0;
-  if (/^\d+$/.test(t)) ms = Number(t) * 1000;
-  else if (/^(\d+(ms|s|m|h|d))+$/.test(t)) {
-    for (const m of t.matchAll(/(\d+)(ms|s|m|h|d)/g))
-      ms += Number(m[1]) * (UNITS[m[2] as string] ?? 0);
-  } else ms = Number.NaN;
-  if (!Number.isSafeInteger(ms) || ms <= 0) {
-    throw new CliError(
-      'CLI_ERR_USAGE',
-      `${flag}: ${JSON.stringify(text)} is not a positive duration`,
-      {
-        hint: 'write e.g. 90s, 30m, 24h, 7d or 1h30m',
-      },
-    );
-  }
-  return ms;
+export function parseDuration(
+  text: string,
+  flag: string,
+  spec: DurationSpec = { bareUnit: 's', minMs: 1 },
+): number {
+  const r = parseCoreDuration(text, spec);
+  if (r.ok) return r.ms;
+  throw new CliError('CLI_ERR_USAGE', `${flag}: ${r.message}`, {
+    context: { flag, reason: r.reason },
+  });
 }
 
 /**

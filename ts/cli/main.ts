@@ -20,6 +20,7 @@ import { registerStatus } from './commands/status.tsx';
 import { registerWatch } from './commands/watch.tsx';
 import { registerWhoami } from './commands/whoami.ts';
 import { processIo, type CliIo } from './io.ts';
+import { formatVersion, versionInfo, wantsVersion } from '../version/version.ts';
 
 /**
  * Runs the CLI on arguments (without `node` and the script path) and returns
@@ -33,6 +34,10 @@ export async function runCli(
   io: CliIo,
   options: Partial<Pick<OperatorCtx, 'env' | 'cwd' | 'terminal'>> = {},
 ): Promise<ExitCode> {
+  if (wantsVersion(args)) {
+    io.stdout(`${formatVersion('nixfleet', versionInfo(options.env ?? process.env))}\n`);
+    return EXIT.ok;
+  }
   let code: ExitCode = EXIT.ok;
   const setExit = (c: ExitCode): void => {
     code = c;
@@ -40,6 +45,8 @@ export async function runCli(
   const program = new Command('nixfleet')
     .description('NixFleet: declarative NixOS fleet management')
     .showHelpAfterError()
+    // Answered before parsing (wantsVersion); registered for --help.
+    .option('-V, --version', 'print the version, commit and Node version')
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();
   registerCanonicalize(program, { io, setExit });

@@ -3,6 +3,14 @@
 // No I/O, no clock, deterministic; effects and actions are returned as data.
 export type { EpochMs, CoreTimings } from './time.ts';
 export { DEFAULT_TIMINGS, toRfc3339, parseRfc3339 } from './time.ts';
+export type {
+  DurationUnit,
+  DurationErrorReason,
+  DurationError,
+  DurationResult,
+  DurationSpec,
+} from './duration.ts';
+export { parseDuration, formatDuration, DURATION_EXAMPLES, UNIT_MS } from './duration.ts';
 export type { BudgetRule, BudgetState, BudgetDecision } from './budget.ts';
 export { takeBudget, budgetIdle } from './budget.ts';
 export type { CoreErrorCode, TransitionError, StepResult } from './errors.ts';

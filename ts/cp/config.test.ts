@@ -20,7 +20,9 @@ describe('CP flags', () => {
   });
 
   for (const spec of numeric) {
-    for (const bad of ['abc', '', '  ', '-1', '1e12', 'NaN', 'Infinity', '12ms']) {
+    const isDuration = spec.flag.includes('<duration>');
+    const bads = ['abc', '', '  ', '-1', '1e12', 'NaN', 'Infinity', '1,5'];
+    for (const bad of isDuration ? [...bads, '30m1h', '1h 30m', '99999999d'] : [...bads, '12ms']) {
       it(`${spec.flag.split(' ')[0]} refuses ${JSON.stringify(bad)}`, () => {
         let err: unknown = null;
         try {
@@ -32,6 +34,43 @@ describe('CP flags', () => {
       });
     }
   }
+
+  it('duration flags read the shared grammar; a bare number keeps the unit of the name', () => {
+    const c = parseConfig({
+      db: ':memory:',
+      longPollSecs: '1m30s',
+      reconcileIntervalSecs: '1.5s',
+      reconcileDebounceMs: '0.25s',
+      confirmWindowSecs: '360',
+      dispatchMaxLagMs: '20',
+      artifactFreshnessMinutes: '2h',
+      certValidityDays: '12h',
+    });
+    expect(c.timings.longPollMs).toBe(90_000);
+    expect(c.timings.reconcileIntervalMs).toBe(1_500);
+    expect(c.timings.reconcileDebounceMs).toBe(250);
+    expect(c.timings.confirmWindowMs).toBe(360_000);
+    expect(c.dispatchMaxLagMs).toBe(20);
+    expect(c.artifactFreshnessMs).toBe(7_200_000);
+    expect(c.certValidityMs).toBe(43_200_000);
+  });
+
+  it.each([
+    ['longPollSecs', '2h', 'above-maximum'],
+    ['confirmWindowSecs', '500ms', 'below-minimum'],
+    ['longPollSecs', '-30s', 'negative'],
+    ['longPollSecs', '', 'empty'],
+    ['longPollSecs', '30m1h', 'malformed'],
+    ['longPollSecs', '1e400', 'malformed'],
+    ['longPollSecs', '9'.repeat(400), 'overflow'],
+  ])('refuses %s %j as %s', (key, text, reason) => {
+    expect(() => parseConfig({ db: ':memory:', [key]: text })).toThrow(
+      expect.objectContaining({
+        code: 'CP_ERR_CONFIG',
+        details: expect.objectContaining({ reason }),
+      }),
+    );
+  });
 
   it('every flag has a NIXFLEET_CP_* env mirror derived from its name', () => {
     for (const spec of FLAGS) {

@@ -4,6 +4,7 @@
 // secrets: key material arrives as file paths and is read by its consumer.
 import { dirname, join } from 'node:path';
 import type { BudgetRule } from '../core/budget.ts';
+import { parseDuration, UNIT_MS, type DurationUnit } from '../core/duration.ts';
 import { CpError } from './errors.ts';
 import { bodyLimitFor } from './server/body-guard.ts';
 import { DEFAULT_EDGE_LIMITS as D, type EdgeLimits } from './server/edge-protocol.ts';
@@ -138,42 +139,61 @@ export const FLAGS: readonly FlagSpec[] = [
   f('--artifact-url <url>', 'artifactUrl', 'base URL of signed release artifacts'),
   f('--artifact-token-file <file>', 'artifactTokenFile', 'bearer token for --artifact-url'),
   f('--body-limit <bytes>', 'bodyLimit', 'maximum request body', { default: '262144' }),
-  f('--cert-validity-days <n>', 'certValidityDays', 'lifetime of issued client certificates', {
-    default: '30',
-  }),
   f(
-    '--artifact-freshness-minutes <n>',
+    '--cert-validity-days <duration>',
+    'certValidityDays',
+    'lifetime of issued client certificates',
+    {
+      default: '30',
+    },
+  ),
+  f(
+    '--artifact-freshness-minutes <duration>',
     'artifactFreshnessMinutes',
     'max age of adopted artifacts',
     {
       default: '10080',
     },
   ),
-  f('--reconcile-interval-secs <n>', 'reconcileIntervalSecs', 'periodic reconcile tick', {
+  f('--reconcile-interval-secs <duration>', 'reconcileIntervalSecs', 'periodic reconcile tick', {
     default: '30',
   }),
   f(
-    '--reconcile-debounce-ms <n>',
+    '--reconcile-debounce-ms <duration>',
     'reconcileDebounceMs',
     'events within this collapse into one tick',
     {
       default: '500',
     },
   ),
-  f('--heartbeat-interval-secs <n>', 'heartbeatIntervalSecs', 'expected agent heartbeat interval', {
+  f(
+    '--heartbeat-interval-secs <duration>',
+    'heartbeatIntervalSecs',
+    'expected agent heartbeat interval',
+    {
+      default: '60',
+    },
+  ),
+  f('--long-poll-secs <duration>', 'longPollSecs', 'dispatch long-poll hold', { default: '60' }),
+  f('--poll-interval-secs <duration>', 'pollIntervalSecs', 'artifact poll interval', {
     default: '60',
   }),
-  f('--long-poll-secs <n>', 'longPollSecs', 'dispatch long-poll hold', { default: '60' }),
-  f('--poll-interval-secs <n>', 'pollIntervalSecs', 'artifact poll interval', { default: '60' }),
-  f('--confirm-window-secs <n>', 'confirmWindowSecs', 'confirm window written into dispatches', {
-    default: '360',
-  }),
-  f('--shutdown-deadline-secs <n>', 'shutdownDeadlineSecs', 'graceful shutdown deadline', {
+  f(
+    '--confirm-window-secs <duration>',
+    'confirmWindowSecs',
+    'confirm window written into dispatches',
+    {
+      default: '360',
+    },
+  ),
+  f('--shutdown-deadline-secs <duration>', 'shutdownDeadlineSecs', 'graceful shutdown deadline', {
     default: '10',
   }),
-  f('--group-commit-ms <n>', 'groupCommitMs', 'mutator group-commit window', { default: '2' }),
+  f('--group-commit-ms <duration>', 'groupCommitMs', 'mutator group-commit window', {
+    default: '2',
+  }),
   f(
-    '--planning-warmup-secs <n>',
+    '--planning-warmup-secs <duration>',
     'planningWarmupSecs',
     'no automatic planning this long after start (default 1.5 heartbeat intervals)',
   ),
@@ -187,13 +207,13 @@ export const FLAGS: readonly FlagSpec[] = [
     default: '50',
   }),
   f(
-    '--dispatch-max-lag-ms <n>',
+    '--dispatch-max-lag-ms <duration>',
     'dispatchMaxLagMs',
     'hold new dispatches while commands wait longer than this in the mutator queue (0 = never)',
     { default: '20' },
   ),
   f(
-    '--dispatch-max-ingest-ms <n>',
+    '--dispatch-max-ingest-ms <duration>',
     'dispatchMaxIngestMs',
     'hold new dispatches while the 90th percentile of event-ingest latency at the edge exceeds this (0 = never)',
     { default: '25' },
@@ -207,22 +227,32 @@ export const FLAGS: readonly FlagSpec[] = [
   f('--json-max-depth <n>', 'jsonMaxDepth', 'deepest JSON nesting of a request body', {
     default: String(D.jsonMaxDepth),
   }),
-  f('--tls-handshake-timeout-secs <n>', 'tlsHandshakeTimeoutSecs', 'TLS handshake deadline', {
-    default: String(D.handshakeTimeoutMs / 1000),
-  }),
   f(
-    '--preface-timeout-secs <n>',
+    '--tls-handshake-timeout-secs <duration>',
+    'tlsHandshakeTimeoutSecs',
+    'TLS handshake deadline',
+    {
+      default: String(D.handshakeTimeoutMs / 1000),
+    },
+  ),
+  f(
+    '--preface-timeout-secs <duration>',
     'prefaceTimeoutSecs',
     'deadline from TLS to the first complete request headers (HTTP/2 preface included)',
     { default: String(D.prefaceTimeoutMs / 1000) },
   ),
-  f('--idle-timeout-secs <n>', 'idleTimeoutSecs', 'close connections with no open request', {
+  f('--idle-timeout-secs <duration>', 'idleTimeoutSecs', 'close connections with no open request', {
     default: String(D.idleTimeoutMs / 1000),
   }),
-  f('--body-idle-timeout-secs <n>', 'bodyIdleTimeoutSecs', 'longest pause within a request body', {
-    default: String(D.bodyIdleTimeoutMs / 1000),
-  }),
-  f('--body-timeout-secs <n>', 'bodyTimeoutSecs', 'longest a request body may take', {
+  f(
+    '--body-idle-timeout-secs <duration>',
+    'bodyIdleTimeoutSecs',
+    'longest pause within a request body',
+    {
+      default: String(D.bodyIdleTimeoutMs / 1000),
+    },
+  ),
+  f('--body-timeout-secs <duration>', 'bodyTimeoutSecs', 'longest a request body may take', {
     default: String(D.bodyTimeoutMs / 1000),
   }),
   f(
@@ -283,6 +313,33 @@ function num(raw: Record<string, unknown>, key: string, min: number, max: number
   return n;
 }
 
+/**
+ * A duration flag (docs/operators.md "Durations"): `90s`, `1m30s`, `1.5m`; a
+ * bare number is in the unit the flag's name carries (`--long-poll-secs 30`).
+ * Bounds are in that unit too, as the flag table documents them.
+ */
+function dur(
+  raw: Record<string, unknown>,
+  key: string,
+  unit: DurationUnit,
+  min: number,
+  max: number,
+): number {
+  const scale = UNIT_MS[unit];
+  const r = parseDuration(String(raw[key]), {
+    bareUnit: unit,
+    minMs: Math.ceil(min * scale),
+    maxMs: max * scale,
+  });
+  if (!r.ok) {
+    throw new CpError('CP_ERR_CONFIG', `--${kebab(key)}: ${r.message}`, {
+      flag: kebab(key),
+      reason: r.reason,
+    });
+  }
+  return r.ms;
+}
+
 function onOff(raw: Record<string, unknown>, key: string): boolean {
   const v = String(raw[key]);
   if (v === 'on' || v === 'true' || v === '1') return true;
@@ -341,42 +398,42 @@ export function parseConfig(raw: Record<string, unknown>): CpConfig {
     artifactUrl: str(r, 'artifactUrl'),
     artifactTokenFile: str(r, 'artifactTokenFile'),
     bodyLimitBytes: num(r, 'bodyLimit', 256, 64 * 1024 * 1024),
-    certValidityMs: num(r, 'certValidityDays', 1 / 24, 3650) * 86_400 * sec,
-    artifactFreshnessMs: num(r, 'artifactFreshnessMinutes', 1, 10 * 525_600) * 60 * sec,
+    certValidityMs: dur(r, 'certValidityDays', 'd', 1 / 24, 3650),
+    artifactFreshnessMs: dur(r, 'artifactFreshnessMinutes', 'm', 1, 10 * 525_600),
     dispatchRatePerSec: num(r, 'dispatchRate', 0, 1_000_000),
     dispatchChunk: Math.floor(num(r, 'dispatchChunk', 1, 1_000_000)),
-    dispatchMaxLagMs: num(r, 'dispatchMaxLagMs', 0, 60_000),
-    dispatchMaxIngestMs: num(r, 'dispatchMaxIngestMs', 0, 60_000),
+    dispatchMaxLagMs: dur(r, 'dispatchMaxLagMs', 'ms', 0, 60_000),
+    dispatchMaxIngestMs: dur(r, 'dispatchMaxIngestMs', 'ms', 0, 60_000),
     commitThread: onOff(r, 'commitThread'),
     listenBacklog: Math.floor(num(r, 'listenBacklog', 1, 65_535)),
     strict: r['strict'] === true || r['strict'] === '1' || r['strict'] === 'true',
     logLevel: String(r['logLevel']),
     timings: Object.freeze({
-      reconcileIntervalMs: num(r, 'reconcileIntervalSecs', 0.01, 86_400) * sec,
-      reconcileDebounceMs: num(r, 'reconcileDebounceMs', 0, 1_000),
-      heartbeatIntervalMs: num(r, 'heartbeatIntervalSecs', 0.01, 86_400) * sec,
-      longPollMs: num(r, 'longPollSecs', 0.01, 3_600) * sec,
-      pollIntervalMs: num(r, 'pollIntervalSecs', 0.01, 86_400) * sec,
-      confirmWindowMs: num(r, 'confirmWindowSecs', 1, 86_400) * sec,
+      reconcileIntervalMs: dur(r, 'reconcileIntervalSecs', 's', 0.01, 86_400),
+      reconcileDebounceMs: dur(r, 'reconcileDebounceMs', 'ms', 0, 1_000),
+      heartbeatIntervalMs: dur(r, 'heartbeatIntervalSecs', 's', 0.01, 86_400),
+      longPollMs: dur(r, 'longPollSecs', 's', 0.01, 3_600),
+      pollIntervalMs: dur(r, 'pollIntervalSecs', 's', 0.01, 86_400),
+      confirmWindowMs: dur(r, 'confirmWindowSecs', 's', 1, 86_400),
       sustainedFailureMs: 60 * sec,
       clockSkewSlackMs: 60 * sec,
       quarantineWindowMs: 24 * 3_600 * sec,
       rolloutRetentionMs: 7 * 86_400 * sec,
       eventRetentionMs: 30 * 86_400 * sec,
-      shutdownDeadlineMs: num(r, 'shutdownDeadlineSecs', 0, 3_600) * sec,
-      groupCommitMs: num(r, 'groupCommitMs', 0, 100),
+      shutdownDeadlineMs: dur(r, 'shutdownDeadlineSecs', 's', 0, 3_600),
+      groupCommitMs: dur(r, 'groupCommitMs', 'ms', 0, 100),
       planningWarmupMs:
         r['planningWarmupSecs'] === undefined
-          ? num(r, 'heartbeatIntervalSecs', 0.01, 86_400) * 1.5 * sec
-          : num(r, 'planningWarmupSecs', 0, 86_400) * sec,
+          ? dur(r, 'heartbeatIntervalSecs', 's', 0.01, 86_400) * 1.5
+          : dur(r, 'planningWarmupSecs', 's', 0, 86_400),
     }),
     limits: Object.freeze({
       jsonMaxDepth: Math.floor(num(r, 'jsonMaxDepth', 2, 1_000)),
-      handshakeTimeoutMs: num(r, 'tlsHandshakeTimeoutSecs', 0.05, 3_600) * sec,
-      prefaceTimeoutMs: num(r, 'prefaceTimeoutSecs', 0.05, 3_600) * sec,
-      idleTimeoutMs: num(r, 'idleTimeoutSecs', 0.05, 86_400) * sec,
-      bodyIdleTimeoutMs: num(r, 'bodyIdleTimeoutSecs', 0.05, 3_600) * sec,
-      bodyTimeoutMs: num(r, 'bodyTimeoutSecs', 0.05, 3_600) * sec,
+      handshakeTimeoutMs: dur(r, 'tlsHandshakeTimeoutSecs', 's', 0.05, 3_600),
+      prefaceTimeoutMs: dur(r, 'prefaceTimeoutSecs', 's', 0.05, 3_600),
+      idleTimeoutMs: dur(r, 'idleTimeoutSecs', 's', 0.05, 86_400),
+      bodyIdleTimeoutMs: dur(r, 'bodyIdleTimeoutSecs', 's', 0.05, 3_600),
+      bodyTimeoutMs: dur(r, 'bodyTimeoutSecs', 's', 0.05, 3_600),
       connsPerIdentity: Math.floor(num(r, 'maxConnsPerIdentity', 1, 1_000_000)),
       connsPerAddress: Math.floor(num(r, 'maxConnsPerAddress', 1, 1_000_000)),
       streamsPerIdentity: Math.floor(num(r, 'maxStreamsPerIdentity', 1, 1_000_000)),

@@ -9,6 +9,7 @@ import { parseConfig, FLAGS } from './config.ts';
 import { createControlPlane } from './cp.ts';
 import { isCpError } from './errors.ts';
 import { createLogger } from './log.ts';
+import { formatVersion, versionInfo, wantsVersion } from '../version/version.ts';
 
 function withFlags(cmd: Command): Command {
   for (const spec of FLAGS) {
@@ -103,9 +104,15 @@ async function tickOnce(opts: Record<string, unknown>): Promise<number> {
  * @example process.exitCode = await run(process.argv);
  */
 export async function run(argv: readonly string[]): Promise<number> {
+  if (wantsVersion(argv.slice(2))) {
+    process.stdout.write(`${formatVersion('nixfleet-control-plane', versionInfo(process.env))}\n`);
+    return 0;
+  }
   let code = 0;
   const program = new Command('nixfleet-control-plane')
     .description('NixFleet control plane: mTLS router, SQLite state, single-mutator runtime')
+    // Answered before parsing (wantsVersion); registered for --help.
+    .option('-V, --version', 'print the version, commit and Node version')
     .exitOverride()
     .showHelpAfterError();
   withFlags(program.command('serve').description('run the control plane daemon')).action(

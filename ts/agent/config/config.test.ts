@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isAgentError } from '../errors.ts';
 import { parseAgentConfig } from './config.ts';
-import { parseDuration } from './duration.ts';
 
 const base = { controlPlaneUrl: 'https://cp.example:8443', machineId: 'web-01' };
 
@@ -50,10 +49,38 @@ describe('agent config', () => {
     }
   });
 
-  it('parses durations', () => {
-    expect(parseDuration('250ms')).toBe(250);
-    expect(parseDuration('60')).toBe(60_000);
-    expect(parseDuration('2h')).toBe(7_200_000);
-    expect(parseDuration('-1s')).toBeNull();
+  it.each([
+    ['250ms', 250],
+    ['60', 60_000],
+    ['1.5s', 1_500],
+    ['1h30m', 5_400_000],
+    ['1.5m', 90_000],
+  ])('reads the shared duration grammar: %s', (text, ms) => {
+    expect(parseAgentConfig({ ...base, pollBudget: text }, {}).timings.pollBudgetMs).toBe(ms);
+  });
+
+  it.each([
+    ['pollBudget', '-1s', 'negative'],
+    ['pollBudget', '', 'empty'],
+    ['pollBudget', '0', 'below-minimum'],
+    ['pollBudget', '30m1h', 'malformed'],
+    ['pollBudget', '99999999999d', 'overflow'],
+  ])('refuses --%s %j (%s) with AGENT_ERR_CONFIG', (name, text, reason) => {
+    try {
+      // An empty flag falls back to the variable, so the variable carries it.
+      parseAgentConfig(text === '' ? base : { ...base, [name]: text }, {
+        NIXFLEET_AGENT_POLL_BUDGET: text === '' ? ' ' : undefined,
+      });
+      expect.unreachable();
+    } catch (e) {
+      expect(isAgentError(e, 'AGENT_ERR_CONFIG')).toBe(true);
+      expect((e as { context?: unknown }).context).toEqual({ option: name, reason });
+    }
+  });
+
+  it('accepts a zero clock-skew slack only', () => {
+    expect(parseAgentConfig({ ...base, clockSkewSlack: '0s' }, {}).timings.clockSkewSlackMs).toBe(
+      0,
+    );
   });
 });

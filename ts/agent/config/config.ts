@@ -5,7 +5,7 @@
 // process.env itself: main.ts passes both in.
 import { isAbsolute, join } from 'node:path';
 import { AgentError } from '../errors.ts';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../../core/duration.ts';
 
 /** Activation backends (docs/agent.md "Activation backends"). */
 export type ActivationBackendName = 'nixos' | 'sandbox';
@@ -165,10 +165,10 @@ export function parseAgentConfig(
     const e = env[envName(name)];
     return e !== undefined && e !== '' ? e : undefined;
   };
-  const fail = (name: string, why: string): never => {
+  const fail = (name: string, why: string, reason?: string): never => {
     const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     throw new AgentError('AGENT_ERR_CONFIG', `${flag} (${envName(name)}): ${why}`, {
-      context: { option: name },
+      context: reason === undefined ? { option: name } : { option: name, reason },
     });
   };
   const required = (name: string): string => pick(name) ?? fail(name, 'is required');
@@ -203,11 +203,10 @@ export function parseAgentConfig(
   for (const [name, key] of Object.entries(DURATION_OPTIONS)) {
     const v = pick(name);
     if (v === undefined) continue;
-    const ms = parseDuration(v);
-    if (ms === null || (ms === 0 && key !== 'clockSkewSlackMs')) {
-      fail(name, `not a positive duration (e.g. 30s, 5m): ${v}`);
-    }
-    timings[key] = ms as number;
+    // Bare numbers are seconds (docs/agent.md); only the slack may be zero.
+    const r = parseDuration(v, { bareUnit: 's', minMs: key === 'clockSkewSlackMs' ? 0 : 1 });
+    if (!r.ok) return fail(name, r.message, r.reason);
+    timings[key] = r.ms;
   }
   const sandboxRoot = path('sandboxRoot', join(stateDir, 'sandbox')) as string;
   const store = pick('store') ?? (backend === 'sandbox' ? `local?root=${sandboxRoot}` : null);

@@ -4,7 +4,9 @@
 // become CLI_ERR_CP_UNREACHABLE); never interprets bodies — cp-client.ts does.
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:http2';
+import { formatDuration } from '../../core/duration.ts';
 import { H2Session, H2TransportError } from '../../net/h2.ts';
+import { transportReason } from './transport-reason.ts';
 import { CliError } from '../errors.ts';
 
 /** Protocol major version sent on every request (CONTRACTS.md). */
@@ -106,27 +108,23 @@ export class H2Transport {
           },
         );
       }
-      const why =
-        e instanceof H2TransportError && e.reason === 'timeout'
-          ? `no answer within ${this.options.timeoutMs} ms`
-          : e instanceof Error
-            ? e.message
-            : String(e);
-      throw new CliError('CLI_ERR_CP_UNREACHABLE', `GET ${this.origin}${path}: ${why}`, {
-        hint: hintFor(why),
-        context: { cpUrl: this.origin, path },
-        cause: e,
-      });
+      if (e instanceof H2TransportError && e.reason === 'timeout') {
+        throw new CliError(
+          'CLI_ERR_CP_UNREACHABLE',
+          `control plane at ${this.origin} gave no answer within ${formatDuration(this.options.timeoutMs)} (GET ${path})`,
+          {
+            hint: 'the control plane is overloaded or the network drops packets; retry, or raise --timeout',
+            context: { cpUrl: this.origin, path },
+            cause: e,
+          },
+        );
+      }
+      const { why, hint } = transportReason(e);
+      throw new CliError(
+        'CLI_ERR_CP_UNREACHABLE',
+        `control plane not reachable at ${this.origin}: ${why} (GET ${path})`,
+        { hint, context: { cpUrl: this.origin, path }, cause: e },
+      );
     }
   }
-}
-
-function hintFor(why: string): string {
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(why)) {
-    return 'is the control plane running, and is cp_url right? (`nixfleet config show`)';
-  }
-  if (/certificate|self.signed|unable to verify|alert|handshake|SSL|TLS/i.test(why)) {
-    return 'TLS failed: ca_cert must be the fleet CA that signed the CP certificate, and client_cert/client_key an operator certificate from it (`nixfleet mint-operator-cert`)';
-  }
-  return 'check that the control plane is up and reachable from here';
 }

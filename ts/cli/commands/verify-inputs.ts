@@ -14,6 +14,7 @@ import {
   type Result,
   type TrustConfig,
 } from '../../trust/index.ts';
+import { parseDuration } from '../../core/duration.ts';
 import type { CliIo } from '../io.ts';
 
 /** Why the CLI could not even start verifying (exit 2). */
@@ -153,16 +154,16 @@ export function parseNow(text: string | undefined, io: CliIo): Result<Date, CliE
 }
 
 /**
- * A non-negative whole number of seconds from a flag.
+ * A non-negative duration flag in seconds (`86400`, `24h`, `90m`); bare
+ * numbers are seconds (docs/operators.md "Durations").
  *
  * @example
- *   parseSeconds('--freshness-window-secs', '86400')
+ *   parseSeconds('--freshness-window-secs', '24h') // ok(86400)
  */
 export function parseSeconds(flag: string, text: string): Result<number, CliError> {
-  if (!/^\d{1,12}$/.test(text)) {
-    return err(
-      cliError('CLI_ERR_USAGE', `${flag} ${JSON.stringify(text)} is not a whole number of seconds`),
-    );
+  const r = parseDuration(text, { bareUnit: 's' });
+  if (!r.ok) {
+    return err(cliError('CLI_ERR_USAGE', `${flag}: ${r.message}`));
   }
-  return ok(Number(text));
+  return ok(r.ms / 1000);
 }

@@ -74,6 +74,24 @@ describe('nixfleet verify (real process, exit codes)', () => {
     });
   });
 
+  it('the freshness window is a duration: 1m and 60 are the same window', () => {
+    const r = runBinary([...artifactArgs(), '--freshness-window-secs', '1m', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      error: { code: 'TRUST_ERR_STALE', windowSecs: 60 },
+    });
+    expect(runBinary([...artifactArgs(), '--freshness-window-secs', '24h']).code).toBe(0);
+  });
+
+  it.each([['1d2x'], ['-1h'], ['30m1h'], ['']])(
+    '2: --freshness-window-secs %j is a usage error naming the flag',
+    (bad) => {
+      const r = runBinary([...artifactArgs(), '--freshness-window-secs', bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--freshness-window-secs: .*write e\.g\. 90s/);
+    },
+  );
+
   it('2: a missing flag, an unreadable file, a bad --now', () => {
     expect(runBinary(['verify', 'artifact', '--artifact', f('fleet.resolved.json')]).code).toBe(2);
     const missing = runBinary(artifactArgs('does-not-exist.json', 'fleet.resolved.json.sig'));

@@ -81,9 +81,12 @@ function withSignedFlags(cmd: Command): Command {
   return cmd
     .requiredOption('--signature <path>', 'raw 64-byte signature file (.sig)')
     .requiredOption('--trust-file <path>', 'trust.json holding the ciReleaseKey slot')
-    .requiredOption('--freshness-window-secs <secs>', 'maximum accepted age of meta.signedAt')
+    .requiredOption(
+      '--freshness-window-secs <duration>',
+      'maximum accepted age of meta.signedAt (a duration; bare numbers are seconds)',
+    )
     .option('--now <rfc3339>', 'verify as of this instant (default: the current time)')
-    .option('--clock-skew-slack-secs <secs>', 'how far in the future signedAt may lie', '60')
+    .option('--clock-skew-slack-secs <duration>', 'how far in the future signedAt may lie', '60')
     .option('--json', 'print the outcome as one JSON object on stdout');
 }
 
@@ -278,7 +281,7 @@ export function registerVerify(program: Command, ctx: VerifyContext): void {
     .requiredOption('--trust-file <path>', 'trust.json holding the orgRootKey slot')
     .option('--now <rfc3339>', 'verify as of this instant (default: the current time)')
     .option('--hostname <name>', 'require claims.hostname to be this host')
-    .option('--clock-skew-slack-secs <secs>', 'how far in the future issuedAt may lie', '60')
+    .option('--clock-skew-slack-secs <duration>', 'how far in the future issuedAt may lie', '60')
     .option('--json', 'print the outcome as one JSON object on stdout')
     .action(async (flags: TokenFlags & { json?: boolean }) =>
       done(flags.json)(await runBootstrapToken(io, flags)),

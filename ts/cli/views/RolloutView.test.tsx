@@ -42,6 +42,37 @@ describe('RolloutView screens', () => {
     );
   });
 
+  it('a host that converged after its last decision shows no stale dispatch reason', () => {
+    const doc = midRollout();
+    const stale = decision({
+      ts: ago(20),
+      decision: 'dispatch',
+      code: 'DISPATCHED',
+      host: 'canary-1',
+      reason: 'all gates passed; dispatching n2n2n2n',
+    });
+    const snap = rolloutSnapshot({
+      ...doc,
+      trace: { ...doc.trace, decisions: [...doc.trace.decisions, stale] },
+    });
+    const line = rolloutHostLines(snap).find((l) => l.hostname === 'canary-1');
+    expect(line?.state).toBe('Converged');
+    expect(line?.note).not.toContain('dispatching');
+  });
+
+  it('a wave without a soak reads soak —, not soak 0h', () => {
+    const doc = midRollout();
+    const [first] = doc.rollouts.rollouts;
+    const waves = (first?.waves ?? []).map((w) => ({ ...w, soakMinutes: 0 }));
+    const snap = rolloutSnapshot({
+      ...doc,
+      rollouts: { ...doc.rollouts, rollouts: [{ ...(first as NonNullable<typeof first>), waves }] },
+    });
+    const out = frame(<RolloutView snapshot={snap} width={110} color={false} />);
+    expect(out).toMatch(/wave 0 .* soak —/);
+    expect(out).not.toContain('soak 0h');
+  });
+
   it('mid-rollout: waves, budgets, hosts with time in state, decisions with reasons', () => {
     const snap = rolloutSnapshot(midRollout());
     const out = frame(

@@ -78,8 +78,13 @@ export function rolloutHostLines(snapshot: RolloutSnapshot): RolloutHostLine[] {
     if (h.quarantinedClosure !== null)
       notes.push(`quarantined ${h.quarantinedClosure.slice(0, 7)}`);
     if (h.failingEnforceProbes.length > 0) notes.push(`✗ ${h.failingEnforceProbes.join(',')}`);
+    // A decision older than the host's present state described an earlier
+    // one (a Converged host's "dispatching …"); it is not shown as current.
     const d = latest.get(h.hostname);
-    if (d !== undefined) notes.push(d.reason);
+    const decidedAt = d === undefined ? null : parseTimestamp(d.ts);
+    if (d !== undefined && (since === null || decidedAt === null || decidedAt >= since)) {
+      notes.push(d.reason);
+    }
     return {
       hostname: h.hostname,
       state,
@@ -107,7 +112,8 @@ function waveLine(r: RolloutRow, w: RolloutRow['waves'][number], bar: number): s
   if (w.pending > 0) parts.push(`${w.pending} pending`);
   if (w.deferred > 0) parts.push(`${w.deferred} awaiting reboot`);
   if (w.failed > 0) parts.push(`${w.failed} failed`);
-  parts.push(`soak ${formatMinutes(w.soakMinutes)}`);
+  // A wave without a soak reads as none, not as a zero-hour window.
+  parts.push(`soak ${w.soakMinutes > 0 ? formatMinutes(w.soakMinutes) : '—'}`);
   return `${marker} wave ${w.index}  ${progressBar(w.converged, w.hosts, bar)}  ${parts.join('  ')}`;
 }
 

@@ -2,6 +2,7 @@
 // §8.3), shared by the agent reducer, the CP mirror and the planner's
 // wave-promotion gate so all three read "passing since activation" the same
 // way. Must never decide transitions itself; it only reports.
+import { formatDuration } from '../duration.ts';
 import type { EpochMs } from '../time.ts';
 import type { ProbeMode, ProbeStatus } from '../wire.ts';
 import type { HostRolloutState, ProbeRecord } from './types.ts';
@@ -107,9 +108,16 @@ export function convergenceBlock(
   if (probes !== null) return probes;
   const end = soakEndsAt(s);
   if (now + slackMs < end) {
-    return { code: 'SOAK_NOT_ELAPSED', detail: `soaking until ${end}`, probes: [] };
+    return { code: 'SOAK_NOT_ELAPSED', detail: soakLeft(end - now, s.soakMs), probes: [] };
   }
   return null;
+}
+
+// What an operator reads in a hold reason: time left and the whole window,
+// in seconds (`26m48s of 30m left`), never an instant in epoch ms.
+function soakLeft(leftMs: number, soakMs: number): string {
+  const left = formatDuration(Math.ceil(Math.max(0, leftMs) / 1000) * 1000);
+  return soakMs > 0 ? `${left} of ${formatDuration(soakMs)} left` : `${left} left`;
 }
 
 /** Outcome of folding one probe result into a record. */

@@ -306,7 +306,7 @@ describe('the CP mirror fed the re-announcement accepts Converged only on fresh 
       'before the soak measured from the re-announced activation',
       sent.filter((w) => w.kind !== 'Converged'),
       { ...converge, converged_at: '2026-05-17T01:10:00Z' } as WireAgentEvent,
-      /soaking until/,
+      /^20m of 30m left$/,
     ],
   ];
   for (const [name, first, last, why] of cases) {
