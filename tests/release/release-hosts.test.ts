@@ -69,6 +69,26 @@ describe('hook invocations', () => {
   }, 180_000);
 });
 
+describe('progress', () => {
+  it('on a terminal, one status line counts built and pushed hosts instead of a line each', async () => {
+    const c = io();
+    const status: (string | null)[] = [];
+    const code = await releaseCommand(
+      { ...c, statusLine: (t) => void status.push(t) },
+      flags({ fleetFile: fleetFile('tty', { gen: 'h8' }), releaseDir: join(tmp, 'releases-tty') }),
+    );
+    expect(code, c.err.join('\n')).toBe(0);
+    const log = c.err.join('\n');
+    expect(log).not.toMatch(/release: (built|pushed) /);
+    expect(log).toContain('release: signing');
+    const lines = status.filter((t): t is string => t !== null);
+    expect(lines).toContain('built 3/3 · pushed 0/3 · 00:00');
+    expect(lines.at(-1)).toBe('built 3/3 · pushed 3/3 · 00:00');
+    // The line is cleared before the summary goes to stdout.
+    expect(status.at(-1)).toBeNull();
+  }, 180_000);
+});
+
 describe('one host of many fails: the error names it, nothing is written', () => {
   it('a host whose evaluation throws (a NixOS assertion failure)', async () => {
     const f = fleetFile('assert', { gen: 'h2' });

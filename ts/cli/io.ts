@@ -9,6 +9,11 @@ export interface CliIo {
   readonly stdout: (chunk: string | Uint8Array) => void;
   /** Writes a human message to standard error. */
   readonly stderr: (text: string) => void;
+  /**
+   * Redraws one transient status line on standard error (`null` clears it);
+   * present only when standard error is a terminal.
+   */
+  readonly statusLine?: ((text: string | null) => void) | undefined;
   /** Reads all of standard input. */
   readonly readStdin: () => Promise<Uint8Array>;
   /** Reads a whole file. */
@@ -34,6 +39,10 @@ export function processIo(): CliIo {
   return {
     stdout: (chunk) => void process.stdout.write(chunk),
     stderr: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    // \r and "erase line" (ESC [2K) redraw in place; only on a terminal.
+    statusLine: process.stderr.isTTY
+      ? (text) => void process.stderr.write(text === null ? '\r\x1b[2K' : `\r\x1b[2K${text}`)
+      : undefined,
     readStdin: () => readAll(process.stdin),
     readFile: async (path) => new Uint8Array(await readFile(path)),
     now: () => new Date(),

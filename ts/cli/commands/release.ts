@@ -11,6 +11,7 @@ import {
   parseTrustConfigBytes,
   type TrustConfig,
 } from '../../trust/index.ts';
+import { progressReporter, type ProgressReporter } from '../release/progress.ts';
 import type { CliIo } from '../io.ts';
 import { ReleaseError } from '../release/errors.ts';
 import { formatDryRun } from '../release/dry-run.ts';
@@ -104,7 +105,7 @@ function gitHead(dir: string): { sha: string } | { problem: string } {
 export function parseReleaseFlags(
   flags: ReleaseFlags,
   io: CliIo,
-  log: (l: string) => void,
+  report: Pick<ProgressReporter, 'log' | 'progress'>,
 ): Parsed {
   const fail = (message: string): Parsed => ({ ok: false, message });
   if (!!flags.fleetFile === !!flags.flake)
@@ -167,7 +168,8 @@ export function parseReleaseFlags(
       gitPush: flags.gitPush,
       jobs,
       dryRun: flags.dryRun ?? false,
-      log,
+      log: report.log,
+      progress: report.progress,
     },
   };
 }
@@ -191,19 +193,26 @@ function formatSummary(s: ReleaseSummary, releaseDir: string): string {
 
 /** Runs `nixfleet release` with parsed flags. */
 export async function releaseCommand(io: CliIo, flags: ReleaseFlags): Promise<ExitCode> {
-  const log = (line: string): void => io.stderr(`release: ${line}`);
-  const parsed = parseReleaseFlags(flags, io, log);
+  const report = progressReporter({
+    writeLine: (line) => io.stderr(line),
+    statusLine: io.statusLine,
+    now: () => io.now().getTime(),
+  });
+  const parsed = parseReleaseFlags(flags, io, report);
   if (!parsed.ok) {
+    report.stop();
     io.stderr(`nixfleet release: ${parsed.message}`);
     return EXIT.error;
   }
   try {
     if (parsed.options.dryRun) {
       const plan = await planDryRun(parsed.options);
+      report.stop();
       io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : formatDryRun(plan));
       return EXIT.ok;
     }
     const summary = await runRelease(parsed.options);
+    report.stop();
     io.stdout(
       flags.json
         ? `${JSON.stringify(summary, null, 2)}\n`
@@ -211,6 +220,7 @@ export async function releaseCommand(io: CliIo, flags: ReleaseFlags): Promise<Ex
     );
     return EXIT.ok;
   } catch (e) {
+    report.stop();
     if (e instanceof ReleaseError) {
       io.stderr(
         `nixfleet release: ${e.code}: ${e.message}\nnothing was written; the previous release is unchanged.`,

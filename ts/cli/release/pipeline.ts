@@ -28,6 +28,7 @@ import { signWithHook } from './hooks.ts';
 import { buildHosts, instantiateHosts, type BuildTarget } from './build.ts';
 import { dryRunPlan, type DryRunPlan } from './dry-run.ts';
 import { evaluateFleet, type FleetSource } from './nix-steps.ts';
+import type { ReleaseProgress } from './progress.ts';
 import { pushAll } from './push.ts';
 import { probesNotRendered, probesToSign, readRenderedProbes } from './probes.ts';
 import {
@@ -79,8 +80,10 @@ export interface ReleaseOptions {
   readonly jobs: number | null;
   /** Evaluate and print the plan only ({@link planDryRun}). */
   readonly dryRun: boolean;
-  /** Progress lines (plain text). */
+  /** Messages (plain text). */
   readonly log: (line: string) => void;
+  /** Each host's finished steps (built, pushed). */
+  readonly progress: (p: ReleaseProgress) => void;
 }
 
 /** What a release did. */
@@ -238,8 +241,14 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
     for (const [i, host] of selected.entries()) {
       const path = built[host]!;
       closures[host] = path.slice(path.lastIndexOf('/') + 1);
-      // One line per host and step: CI logs show what was built for whom.
-      log(`built ${host} ${closures[host]} (${i + 1}/${selected.length})`);
+      // One event per host and step: CI logs show what was built for whom.
+      opts.progress({
+        step: 'built',
+        host,
+        detail: closures[host]!,
+        done: i + 1,
+        total: selected.length,
+      });
       const p = probesToSign(host, fleet.healthChecks[host], readRenderedProbes(path, host));
       // One refusal names every host that falls short.
       if (!p.ok) notRendered.push(p.line);
@@ -249,7 +258,7 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
       }
     }
     if (notRendered.length > 0) throw probesNotRendered(notRendered.sort());
-    if (opts.pushCmd) await pushAll(opts.pushCmd, toPush, built, opts.jobs, log);
+    if (opts.pushCmd) await pushAll(opts.pushCmd, toPush, built, opts.jobs, opts.progress);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 import { boundedAll } from './build.ts';
 import { ReleaseError } from './errors.ts';
 import { pushClosure } from './hooks.ts';
+import type { ReleaseProgress } from './progress.ts';
 
 /** Concurrent push hooks when --jobs is not given. */
 export const DEFAULT_PUSH_JOBS = 4;
@@ -14,13 +15,13 @@ export async function pushAll(
   hosts: readonly string[],
   paths: Readonly<Record<string, string>>,
   jobs: number | null,
-  log: (line: string) => void,
+  progress: (p: ReleaseProgress) => void,
 ): Promise<void> {
   let done = 0;
   const results = await boundedAll(hosts, jobs ?? DEFAULT_PUSH_JOBS, async (host) => {
     await pushClosure(command, host, paths[host]!);
     done += 1;
-    log(`pushed ${host} (${done}/${hosts.length})`);
+    progress({ step: 'pushed', host, detail: null, done, total: hosts.length });
   });
   const failed = results.flatMap((r, i) =>
     r.status === 'rejected' ? [{ host: hosts[i]!, reason: r.reason as unknown }] : [],
