@@ -138,8 +138,11 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   server.on('secureConnection', (socket: TLSSocket) => {
     if (!socket.authorized) socket.getPeerCertificate();
   });
-  // The compatibility layer also emits HTTP/2 requests here; the stream
-  // listener serves those.
+  // Adding a 'request' listener makes Node's compatibility layer hook
+  // 'stream' and wrap every HTTP/2 stream in request/response objects that
+  // nothing here uses (a cost on every agent request); that hook is removed
+  // below. HTTP/1.1 requests reach 'request' without it.
+  const streamListeners = new Set(server.listeners('stream'));
   server.on('request', (request: unknown, response: unknown) => {
     const req = request as IncomingMessage;
     const res = response as ServerResponse;
@@ -187,6 +190,9 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
         }),
     });
   });
+  for (const l of server.listeners('stream')) {
+    if (!streamListeners.has(l)) server.removeListener('stream', l as (...a: unknown[]) => void);
+  }
   server.on('stream', (stream, headers) => {
     const t0 = performance.now();
     stream.on('error', () => undefined);
