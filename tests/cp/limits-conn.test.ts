@@ -253,6 +253,22 @@ describe('CPU and connection exhaustion', () => {
     r.end();
     const idleMs = await timeUntil(idle, 'close', 5000);
     expect(idleMs).toBeGreaterThan(1500);
+    // An HTTP/1.1 keep-alive connection after its scrape: the same idle deadline.
+    const scrape = tls.connect({
+      port: t.port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      ca: t.pki.caPem,
+      ALPNProtocols: ['http/1.1'],
+    });
+    scrape.on('error', () => undefined);
+    await timeUntil(scrape, 'secureConnect', 3000);
+    let answer = '';
+    scrape.on('data', (c: Buffer) => (answer += c.toString()));
+    scrape.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const scrapeMs = await timeUntil(scrape, 'close', 5000, 'HTTP/1.1 idle after a scrape');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(scrapeMs).toBeGreaterThan(1500);
     const agent = new SimAgent('h-001', await t.client('h-001'));
     const t0 = performance.now();
     expect(await agent.poll(4)).toBeNull();
