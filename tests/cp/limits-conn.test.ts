@@ -142,7 +142,7 @@ describe('CPU and connection exhaustion', () => {
     expect(String(line?.['peer'])).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
-  it('closes a bare TCP connection and TLS without the HTTP/2 preface', async () => {
+  it('closes a bare TCP connection, TLS without the HTTP/2 preface, and HTTP/1.1 without a request', async () => {
     const probe = await heartbeatProbe(t, 'h-003');
     const bare = net.connect(t.port, '127.0.0.1');
     bare.on('error', () => undefined);
@@ -169,17 +169,33 @@ describe('CPU and connection exhaustion', () => {
     });
     noAlpn.on('error', () => undefined);
     noAlpn.resume();
-    const noAlpnMs = await timeUntil(noAlpn, 'close', 3000, 'TLS without h2');
+    // No ALPN is HTTP/1.1 (GET /metrics for a stock scraper): same deadline.
+    const noAlpnMs = await timeUntil(noAlpn, 'close', 3000, 'HTTP/1.1 without a request');
+    // HTTP/1.1 request headers that never complete (slowloris on the scrape port).
+    const trickle = tls.connect({
+      port: t.port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      ca: t.pki.caPem,
+      ALPNProtocols: ['http/1.1'],
+    });
+    trickle.on('error', () => undefined);
+    trickle.resume();
+    await timeUntil(trickle, 'secureConnect', 3000);
+    trickle.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n');
+    const trickleMs = await timeUntil(trickle, 'close', 3000, 'HTTP/1.1 headers never complete');
+    expect(trickleMs).toBeLessThan(2000);
     // The preface and SETTINGS, then no request.
     const silent = await session('h-000');
     const silentMs = await timeUntil(silent, 'close', 3000, 'HTTP/2 without a request');
     console.log(
-      `bare TCP closed after ${bareMs.toFixed(0)} ms, TLS without preface after ${quietMs.toFixed(0)} ms, TLS without h2 after ${noAlpnMs.toFixed(0)} ms, HTTP/2 without a request after ${silentMs.toFixed(0)} ms`,
+      `bare TCP closed after ${bareMs.toFixed(0)} ms, TLS without preface after ${quietMs.toFixed(0)} ms, HTTP/1.1 without a request after ${noAlpnMs.toFixed(0)} ms, HTTP/2 without a request after ${silentMs.toFixed(0)} ms`,
     );
     expect(silentMs).toBeLessThan(2000);
     expect(bareMs).toBeLessThan(2000);
     expect(quietMs).toBeLessThan(2000);
-    for (const reason of ['tls-handshake-timeout', 'preface-timeout', 'headers-timeout', 'no-h2']) {
+    expect(noAlpnMs).toBeLessThan(2000);
+    for (const reason of ['tls-handshake-timeout', 'preface-timeout', 'headers-timeout']) {
       expect(
         await counter(t, `nixfleet_cp_connections_closed_total{reason="${reason}"}`),
       ).toBeGreaterThanOrEqual(1);
@@ -237,6 +253,22 @@ describe('CPU and connection exhaustion', () => {
     r.end();
     const idleMs = await timeUntil(idle, 'close', 5000);
     expect(idleMs).toBeGreaterThan(1500);
+    // An HTTP/1.1 keep-alive connection after its scrape: the same idle deadline.
+    const scrape = tls.connect({
+      port: t.port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      ca: t.pki.caPem,
+      ALPNProtocols: ['http/1.1'],
+    });
+    scrape.on('error', () => undefined);
+    await timeUntil(scrape, 'secureConnect', 3000);
+    let answer = '';
+    scrape.on('data', (c: Buffer) => (answer += c.toString()));
+    scrape.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const scrapeMs = await timeUntil(scrape, 'close', 5000, 'HTTP/1.1 idle after a scrape');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(scrapeMs).toBeGreaterThan(1500);
     const agent = new SimAgent('h-001', await t.client('h-001'));
     const t0 = performance.now();
     expect(await agent.poll(4)).toBeNull();

@@ -1,7 +1,7 @@
 // Event-loop stalls of the CP's main thread (mutator, reconcile) are logged
 // as they happen, with what the mutator last did, and exported as
-// nixfleet_cp_event_loop_stall_seconds{thread}; the window quantiles as
-// nixfleet_cp_event_loop_delay_seconds. Every request waits out a stall, so
+// nixfleet_cp_event_loop_stall_seconds{thread}; the window statistics as
+// nixfleet_cp_event_loop_delay_window_seconds. Every request waits out a stall, so
 // this is where an operator starts when ingest latency rises.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../ts/cp/log.ts';
@@ -42,6 +42,6 @@ describe('CP event-loop stalls', () => {
     ).body.toString();
     const count = /^nixfleet_cp_event_loop_stall_seconds_count\{thread="main"\} (\d+)$/m.exec(body);
     expect(Number(count?.[1])).toBeGreaterThanOrEqual(1);
-    expect(body).toContain('# TYPE nixfleet_cp_event_loop_delay_seconds gauge');
+    expect(body).toContain('# TYPE nixfleet_cp_event_loop_delay_window_seconds gauge');
   });
 });

@@ -12,6 +12,8 @@ import { strictViolations, type CpConfig } from './config.ts';
 import { CpError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { CpMetrics } from './metrics.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
+import { ROLLOUT_STATES } from '../core/index.ts';
 import { loadFleetCa, type FleetCa } from './pki/ca.ts';
 import { agentRoutes, EVENTS_PATH } from './routes/agent.ts';
 import { enrollRoutes } from './routes/enroll.ts';
@@ -192,14 +194,14 @@ export async function createControlPlane(
     trust,
     startedAt: clock.now(),
   };
-  metrics.gauge(
-    'nixfleet_cp_rollouts',
-    'Rollouts in the book.',
-    () => Object.keys(state.model.book.rollouts).length,
-  );
-  metrics.gauge('nixfleet_cp_process_resident_memory_bytes', 'Resident set size.', () =>
-    process.memoryUsage.rss(),
-  );
+  metrics.collect('nixfleet_cp_rollouts', 'gauge', 'Rollouts in the book, by state.', () => {
+    const by = new Map<string, number>(ROLLOUT_STATES.map((s) => [s, 0]));
+    for (const r of Object.values(state.model.book.rollouts)) {
+      by.set(r.state, (by.get(r.state) ?? 0) + 1);
+    }
+    return [...by].map(([s, n]) => [{ state: s }, n] as const);
+  });
+  registerProcessMetrics(metrics, process.env);
 
   const PACED_TRIGGER = 'paced dispatch';
   const EXPLAIN_EVERY_MS = 2_000;
@@ -230,9 +232,9 @@ export async function createControlPlane(
   };
   /** Event-loop delay of a CP thread: gauges per window, and every stall logged and counted. */
   const loopDelayed = (thread: 'main' | 'edge', w: LoopDelayWindow): void => {
-    metrics.loopDelay.set(w.p50 / 1000, { thread, quantile: '0.5' });
-    metrics.loopDelay.set(w.p99 / 1000, { thread, quantile: '0.99' });
-    metrics.loopDelay.set(w.max / 1000, { thread, quantile: '1' });
+    metrics.loopDelay.set(w.p50 / 1000, { thread, stat: 'p50' });
+    metrics.loopDelay.set(w.p99 / 1000, { thread, stat: 'p99' });
+    metrics.loopDelay.set(w.max / 1000, { thread, stat: 'max' });
   };
   const stalled = (thread: 'main' | 'edge', ms: number): void => {
     metrics.loopStalls.observe(ms / 1000, { thread });

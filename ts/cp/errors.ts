@@ -71,6 +71,8 @@ export const CP_ERROR_STATUS = {
   CP_ERR_BODY_TOO_LARGE: 413,
   /** POST without `Content-Type: application/json`. */
   CP_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  /** An HTTP/1.1 request to a route served over HTTP/2 only (HTTP/1.1 serves GET /metrics). */
+  CP_ERR_HTTP2_REQUIRED: 426,
   /** Over a per-host budget (events, bootstrap reports); retry after `Retry-After` seconds. */
   CP_ERR_RATE_LIMITED: 429,
   /** Any failure that is a bug; details are logged, not returned. */

@@ -23,6 +23,27 @@ interface Family {
   render(): string[];
 }
 
+/** What a collected family reads at scrape time: one value, or one per label set. */
+export type Collected = number | ReadonlyArray<readonly [Labels, number]>;
+
+/** A counter or gauge read at scrape time (process state, the rollout book). */
+class CollectedFamily implements Family {
+  constructor(
+    readonly name: string,
+    readonly type: 'counter' | 'gauge',
+    readonly help: string,
+    private readonly collect: () => Collected,
+  ) {}
+  render(): string[] {
+    const v = this.collect();
+    if (typeof v === 'number') return [`${this.name} ${v}`];
+    return v.map(([labels, n]) => {
+      const k = key(labels);
+      return `${this.name}${k ? `{${k}}` : ''} ${n}`;
+    });
+  }
+}
+
 /** A monotonically increasing counter. */
 export class Counter implements Family {
   readonly type = 'counter' as const;
@@ -43,14 +64,13 @@ export class Counter implements Family {
   }
 }
 
-/** A value that goes up and down, or is computed at scrape time. */
+/** A value that goes up and down. */
 export class Gauge implements Family {
   readonly type = 'gauge' as const;
   private readonly values = new Map<string, number>();
   constructor(
     readonly name: string,
     readonly help: string,
-    private readonly collect?: () => number,
   ) {}
   set(value: number, labels: Labels = {}): void {
     this.values.set(key(labels), value);
@@ -59,7 +79,6 @@ export class Gauge implements Family {
     return this.values.get(key(labels)) ?? 0;
   }
   render(): string[] {
-    if (this.collect) return [`${this.name} ${this.collect()}`];
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
   }
 }
@@ -232,8 +251,8 @@ export class CpMetrics {
   );
   readonly loopDelay = this.add(
     new Gauge(
-      'nixfleet_cp_event_loop_delay_seconds',
-      'Event-loop delay of a CP thread over the last 10 s, by thread (main, edge) and quantile (0.5, 0.99, 1 = max).',
+      'nixfleet_cp_event_loop_delay_window_seconds',
+      'Event-loop delay of a CP thread over the last 10 s window, by thread (main, edge) and stat (p50, p99, max).',
     ),
   );
   readonly loopStalls = this.add(
@@ -252,9 +271,9 @@ export class CpMetrics {
     return f;
   }
 
-  /** Registers a gauge computed at scrape time. */
-  gauge(name: string, help: string, collect: () => number): void {
-    this.add(new Gauge(name, help, collect));
+  /** Registers a counter or gauge read at scrape time. */
+  collect(name: string, type: 'counter' | 'gauge', help: string, collect: () => Collected): void {
+    this.add(new CollectedFamily(name, type, help, collect));
   }
 
   /** The Prometheus text exposition. */

@@ -5,6 +5,10 @@
 // verified certificate, the remote address). Each cut is reported with its
 // reason and the peer, so the main thread counts and logs it. A connection
 // with an open stream is never idle: a dispatch long-poll keeps its hold.
+// HTTP/1.1 connections (GET /metrics only, http1.ts) get the same deadlines
+// and caps: TLS to the first complete request headers, idle between
+// requests, connections and concurrent requests per identity.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { peerIdentity } from '../pki/identity.ts';
@@ -14,6 +18,8 @@ import type { EdgeLimits, LimitReport } from './edge-protocol.ts';
 export interface ConnGuard {
   /** False when the stream was refused (per-identity stream cap); it is already reset. */
   admit(stream: http2.ServerHttp2Stream): boolean;
+  /** The same for an HTTP/1.1 request; false when refused (the connection is already closed). */
+  admitHttp1(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
 interface Peer {
@@ -57,7 +63,52 @@ export function guardConnections(
     });
   });
 
-  // TLS without h2 in ALPN: nothing here speaks anything else.
+  /** HTTP/1.1 connections: their peer and the hook that starts a request. */
+  const http1 = new WeakMap<TLSSocket, { readonly peer: Peer; start(res: ServerResponse): void }>();
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') return;
+    const id = peerIdentity(socket);
+    const peer: Peer = {
+      key: id !== null ? `cn:${id.cn}` : `addr:${socket.remoteAddress ?? '?'}`,
+      address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+    };
+    const cut = (reason: string): void => {
+      report({ scope: 'connection', reason, peer: peer.address, identity: peer.key });
+      socket.destroy();
+    };
+    const cap = peer.key.startsWith('cn:') ? limits.connsPerIdentity : limits.connsPerAddress;
+    socket.once('close', () => bump(sessionsBy, peer.key, -1));
+    if (bump(sessionsBy, peer.key, 1) > cap) {
+      cut('connection-cap');
+      return;
+    }
+    let open = 0;
+    // Until the first complete request headers, and between requests: a
+    // request trickling its headers in is still "not started".
+    let timer: NodeJS.Timeout | null = setTimeout(
+      () => cut('headers-timeout'),
+      limits.prefaceTimeoutMs,
+    );
+    socket.once('close', () => {
+      if (timer !== null) clearTimeout(timer);
+    });
+    http1.set(socket, {
+      peer,
+      start(res) {
+        open += 1;
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        res.once('close', () => {
+          open -= 1;
+          if (open > 0 || socket.destroyed) return;
+          timer = setTimeout(() => cut('idle'), limits.idleTimeoutMs);
+        });
+      },
+    });
+  });
+
+  // TLS with an ALPN the server did not offer fails the handshake; this is
+  // left for a protocol Node negotiates and the edge does not serve.
   server.on('unknownProtocol', (socket: TLSSocket) => {
     report({
       scope: 'connection',
@@ -127,6 +178,23 @@ export function guardConnections(
         return false;
       }
       stream.once('close', () => bump(streamsBy, peer.key, -1));
+      return true;
+    },
+    admitHttp1(req, res) {
+      const conn = http1.get(req.socket as TLSSocket);
+      if (conn === undefined) {
+        req.socket.destroy();
+        return false;
+      }
+      conn.start(res);
+      const { peer } = conn;
+      if (bump(streamsBy, peer.key, 1) > limits.streamsPerIdentity) {
+        bump(streamsBy, peer.key, -1);
+        report({ scope: 'stream', reason: 'stream-cap', peer: peer.address, identity: peer.key });
+        req.socket.destroy();
+        return false;
+      }
+      res.once('close', () => bump(streamsBy, peer.key, -1));
       return true;
     },
   };

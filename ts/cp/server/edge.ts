@@ -10,8 +10,9 @@
 // budget, JSON depth), JSON parse, contract validation and the drop of
 // undeclared properties; a request that passes is posted to the main thread
 // (http.ts), which re-checks revocation against live state and runs the
-// handler. Must never let an exception escape (a bad request never crashes
+// handler. HTTP/1.1 is negotiated for GET /metrics only (http1.ts). Must never let an exception escape (a bad request never crashes
 // the CP), and never forward an mTLS route for an unverified peer.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
@@ -29,18 +30,12 @@ import {
   readBody,
 } from './body-guard.ts';
 import { guardConnections } from './conn-guard.ts';
-import type {
-  EdgeInit,
-  EdgeReply,
-  EdgeToMain,
-  LimitReport,
-  MainToEdge,
-  RouteMeta,
-} from './edge-protocol.ts';
+import { serveHttp1 } from './http1.ts';
+import { BAD_PATH, checkProtocol, compile, match, type CompiledRoute } from './routing.ts';
+import type { EdgeInit, EdgeReply, EdgeToMain, LimitReport, MainToEdge } from './edge-protocol.ts';
 import { LOOP_STALL_MS, watchLoopDelay } from './loop-delay.ts';
 
-/** The protocol major this CP speaks. */
-export const PROTOCOL_MAJOR = 1;
+export { PROTOCOL_MAJOR } from './routing.ts';
 
 /**
  * How often answered requests' latencies are sent to the main thread: they
@@ -48,70 +43,6 @@ export const PROTOCOL_MAJOR = 1;
  * often enough for a 250 ms control step (about ten small messages a second).
  */
 const TIMINGS_FLUSH_MS = 100;
-
-interface CompiledRoute {
-  readonly index: number;
-  readonly route: RouteMeta;
-  readonly segments: readonly string[];
-  readonly name: string;
-}
-
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-const BAD_PATH = /(^|\/)\.\.?(\/|$)|\/\/|\\|%|[\u0000-\u001f\u007f]/;
-
-function compile(routes: readonly RouteMeta[]): CompiledRoute[] {
-  return routes.map((route, index) => ({
-    index,
-    route,
-    segments: route.path.split('/').filter((s) => s !== ''),
-    name: `${route.method} ${route.path}`,
-  }));
-}
-
-function match(
-  table: readonly CompiledRoute[],
-  path: string,
-): { routes: CompiledRoute[]; params: Record<string, string>[] } {
-  const parts = path.split('/').filter((s) => s !== '');
-  const routes: CompiledRoute[] = [];
-  const params: Record<string, string>[] = [];
-  for (const c of table) {
-    if (c.segments.length !== parts.length) continue;
-    const p: Record<string, string> = {};
-    let ok = true;
-    for (let i = 0; i < parts.length; i++) {
-      const seg = c.segments[i] as string;
-      const part = parts[i] as string;
-      if (seg.startsWith(':')) p[seg.slice(1)] = part;
-      else if (seg !== part) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) {
-      routes.push(c);
-      params.push(p);
-    }
-  }
-  return { routes, params };
-}
-
-function checkProtocol(headers: http2.IncomingHttpHeaders): void {
-  const v = headers['x-nixfleet-protocol'];
-  if (v === undefined || v === '') {
-    throw new CpError('CP_ERR_PROTOCOL_MISSING', 'X-Nixfleet-Protocol header is required', {
-      expected: String(PROTOCOL_MAJOR),
-    });
-  }
-  const text = Array.isArray(v) ? v.join(',') : v;
-  const m = /^\s*(\d+)(\.\d+)*\s*$/.exec(text);
-  if (!m || Number(m[1]) !== PROTOCOL_MAJOR) {
-    throw new CpError('CP_ERR_PROTOCOL_UNSUPPORTED', `protocol ${text} is not supported`, {
-      received: text.slice(0, 32),
-      supported: [String(PROTOCOL_MAJOR)],
-    });
-  }
-}
 
 function respond(
   stream: http2.ServerHttp2Stream,
@@ -144,7 +75,15 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   /** Requests posted to the main thread and not yet answered. */
   const pending = new Map<
     number,
-    { readonly stream: http2.ServerHttp2Stream; readonly route: number; readonly t0: number }
+    {
+      readonly reply: (
+        status: number,
+        headers: Readonly<Record<string, string>>,
+        body: string | Uint8Array | undefined,
+      ) => void;
+      readonly route: number;
+      readonly t0: number;
+    }
   >();
   /** Flat [route, ms] pairs not yet sent (see the `timings` message). */
   let samples: number[] = [];
@@ -172,7 +111,8 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     requestCert: init.clientCa !== null,
     rejectUnauthorized: false,
     minVersion: 'TLSv1.3',
-    allowHTTP1: false,
+    // For GET /metrics only (http1.ts); a stock scraper speaks HTTP/1.1.
+    allowHTTP1: true,
     settings: { maxConcurrentStreams: 128 },
     maxSessionMemory: 16,
     handshakeTimeout: limits.handshakeTimeoutMs,
@@ -198,6 +138,61 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   server.on('secureConnection', (socket: TLSSocket) => {
     if (!socket.authorized) socket.getPeerCertificate();
   });
+  // Adding a 'request' listener makes Node's compatibility layer hook
+  // 'stream' and wrap every HTTP/2 stream in request/response objects that
+  // nothing here uses (a cost on every agent request); that hook is removed
+  // below. HTTP/1.1 requests reach 'request' without it.
+  const streamListeners = new Set(server.listeners('stream'));
+  server.on('request', (request: unknown, response: unknown) => {
+    const req = request as IncomingMessage;
+    const res = response as ServerResponse;
+    if (req.httpVersionMajor >= 2) return;
+    const t0 = performance.now();
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    if (!guard.admitHttp1(req, res)) return;
+    serveHttp1(req, res, {
+      forward(method, rawPath, r, reply) {
+        const socket = r.socket as TLSSocket;
+        const { compiled, params, identity, path, query } = resolve(
+          method,
+          rawPath,
+          socket,
+          socket,
+        );
+        if (compiled.route.protocol) checkProtocol(r.headers);
+        const id = nextId++;
+        pending.set(id, { reply, route: compiled.index, t0 });
+        res.on('close', () => {
+          if (pending.delete(id)) post({ t: 'abort', id });
+        });
+        const plain: Record<string, string | string[] | undefined> = { ...r.headers };
+        post({
+          t: 'req',
+          id,
+          route: compiled.index,
+          params,
+          method,
+          path,
+          query,
+          headers: plain,
+          identity,
+          body: undefined,
+        });
+      },
+      refused: (route, status, code) => post({ t: 'refused', route, status, code }),
+      internal: (route, e) =>
+        post({
+          t: 'log',
+          level: 'error',
+          msg: 'unhandled error in the edge',
+          fields: { route, err: String((e as Error)?.stack ?? e) },
+        }),
+    });
+  });
+  for (const l of server.listeners('stream')) {
+    if (!streamListeners.has(l)) server.removeListener('stream', l as (...a: unknown[]) => void);
+  }
   server.on('stream', (stream, headers) => {
     const t0 = performance.now();
     stream.on('error', () => undefined);
@@ -244,15 +239,23 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     });
   });
 
-  async function front(
-    stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
-    t0: number,
-    named: (name: string) => void,
-    unread: (v: boolean) => void,
-  ): Promise<void> {
-    const rawPath = headers[':path'] ?? '/';
-    const method = headers[':method'] ?? 'GET';
+  /**
+   * Path hygiene, route match and the authorization table's cell and
+   * revocation, shared by HTTP/2 and HTTP/1.1; throws the refusal.
+   */
+  function resolve(
+    method: string,
+    rawPath: string,
+    socket: TLSSocket | undefined,
+    cacheKey: object,
+    named: (name: string) => void = () => undefined,
+  ): {
+    compiled: CompiledRoute;
+    params: Record<string, string>;
+    identity: PeerIdentity | null;
+    path: string;
+    query: string;
+  } {
     const q = rawPath.indexOf('?');
     const path = q === -1 ? rawPath : rawPath.slice(0, q);
     if (!path.startsWith('/') || BAD_PATH.test(path) || path.length > 512) {
@@ -273,11 +276,10 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     const params = found.params[idx] as Record<string, string>;
     const route = compiled.route;
     named(compiled.name);
-
     let identity: PeerIdentity | null = null;
     if (route.auth === 'mtls') {
-      // Cached per HTTP/2 session: one TLS connection, one verified peer.
-      identity = peerIdentity(stream.session?.socket as TLSSocket, stream.session ?? stream);
+      // Cached per connection: one TLS connection, one verified peer.
+      identity = socket === undefined ? null : peerIdentity(socket, cacheKey);
       // The authorization table's cell for this caller kind, before the body is read.
       const verdict = authorize(route.access, identity);
       if (verdict instanceof CpError) throw verdict;
@@ -289,6 +291,26 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
         });
       }
     }
+    return { compiled, params, identity, path, query: q === -1 ? '' : rawPath.slice(q + 1) };
+  }
+
+  async function front(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    t0: number,
+    named: (name: string) => void,
+    unread: (v: boolean) => void,
+  ): Promise<void> {
+    const rawPath = headers[':path'] ?? '/';
+    const method = headers[':method'] ?? 'GET';
+    const { compiled, params, identity, path, query } = resolve(
+      method,
+      rawPath,
+      stream.session?.socket as TLSSocket | undefined,
+      stream.session ?? stream,
+      named,
+    );
+    const route = compiled.route;
     if (route.protocol) checkProtocol(headers);
 
     let body: unknown = undefined;
@@ -345,7 +367,11 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     }
     if (stream.closed || stream.destroyed) return;
     const id = nextId++;
-    pending.set(id, { stream, route: compiled.index, t0 });
+    pending.set(id, {
+      reply: (status, h, b) => respond(stream, status, h, b),
+      route: compiled.index,
+      t0,
+    });
     stream.on('close', () => {
       if (pending.delete(id)) post({ t: 'abort', id });
     });
@@ -358,7 +384,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
       params,
       method,
       path,
-      query: q === -1 ? '' : rawPath.slice(q + 1),
+      query,
       headers: plain,
       identity,
       body,
@@ -369,7 +395,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     const p = pending.get(m.id);
     if (p === undefined) return;
     pending.delete(m.id);
-    respond(p.stream, m.status, m.headers, m.body);
+    p.reply(m.status, m.headers, m.body);
     samples.push(p.route, performance.now() - p.t0);
   }
 

@@ -26,7 +26,7 @@ export interface LoopDelayOptions {
   readonly onStall: (ms: number) => void;
 }
 
-/** Window of the exported quantiles (ms): what `nixfleet_cp_event_loop_delay_seconds` covers. */
+/** Window of the exported quantiles (ms): what `nixfleet_cp_event_loop_delay_window_seconds` covers. */
 export const LOOP_WINDOW_MS = 10_000;
 /** Blocked this long (ms) counts as a stall: logged and counted. */
 export const LOOP_STALL_MS = 100;
