@@ -289,13 +289,28 @@ let
           message = "fleet: probe \"${probe}\" at ${winner} shadows ${shadowed} on ${toString (length hosts)} host(s): ${showNames 10 hosts}. Fix: rename one of them if both should run; otherwise remove the broader declaration for these hosts.";
         }
       ) (attrNames shadowGroups);
+
+      # Names the agent gives its own checks (the signed-probe-set check and
+      # the health gate's conditions): a fleet probe of such a name would be
+      # taken for the agent's own and never run, so it is refused.
+      reserved = n: n == "nixfleet-probe-set" || builtins.substring 0 12 n == "health-gate-";
+      reservedUses = groupBy (x: x.probe) (
+        concatMap (
+          h: map (n: { probe = n; host = h; }) (filter reserved (attrNames perHost.${h}.healthChecks.probes))
+        ) hostNames
+      );
+      reservedErrors = map (
+        n:
+        "fleet: probe \"${n}\" (on ${showNames 10 (map (x: x.host) reservedUses.${n})}) uses a name the agent reserves for its own checks (nixfleet-probe-set, health-gate-*); such a probe would never run. Fix: rename it."
+      ) (attrNames reservedUses);
     in
     {
       healthChecks = mapAttrs (_: r: r.healthChecks) perHost;
       warnings = shadowWarnings;
       errors =
         concatMap (c: channelScopes.${c}.errors) (attrNames channelScopes)
-        ++ concatLists (map (h: perHost.${h}.errors) hostNames);
+        ++ concatLists (map (h: perHost.${h}.errors) hostNames)
+        ++ reservedErrors;
     };
 in
 {
