@@ -9,12 +9,15 @@ import type { WireAgentEvent, WireDispatch } from './wire.ts';
 /** Log level of an {@link Effect} `EmitLog`. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** Effects of the host reducer: 4 agent-only, 5 CP-only, 3 shared. */
+/** Effects of the host reducer: 5 agent-only, 5 CP-only, 3 shared. */
 export type Effect =
   // Agent-only.
   | { readonly kind: 'LocalFireSwitch'; readonly target: string }
   | { readonly kind: 'LocalFireRollbackTo'; readonly closure: string }
-  | { readonly kind: 'LocalResetProbeCache' }
+  /** Forget probe results and restart the probes; `declare`: announce the topology. */
+  | { readonly kind: 'LocalResetProbeCache'; readonly declare: boolean }
+  /** Keep polling the switch the previous agent process launched (boot recovery). */
+  | { readonly kind: 'LocalResumeActivation' }
   | { readonly kind: 'LocalEmitEvent'; readonly payload: WireAgentEvent; readonly durable: boolean }
   // CP-only.
   | { readonly kind: 'RemoteQueueDispatch'; readonly host: string; readonly payload: WireDispatch }
@@ -60,6 +63,7 @@ export const AGENT_ONLY_EFFECTS: ReadonlySet<Effect['kind']> = new Set([
   'LocalFireSwitch',
   'LocalFireRollbackTo',
   'LocalResetProbeCache',
+  'LocalResumeActivation',
   'LocalEmitEvent',
 ]);
 

@@ -22,6 +22,7 @@ import {
   sustainedFailureReason,
   transitionEffect,
 } from './record.ts';
+import { bootPlan } from './boot.ts';
 import { reannounce } from './reannounce.ts';
 import type { HostPolicy, HostRolloutState, LocalHostEvent } from './types.ts';
 
@@ -202,7 +203,7 @@ export function agentStep(
         observed_current_closure: event.observed,
         switch_exit_code: event.exitCode,
       });
-      effects.push({ kind: 'LocalResetProbeCache' });
+      effects.push({ kind: 'LocalResetProbeCache', declare: true });
       effects.push(transitionEffect(s1, state.state, 'Soaking', event.at));
       return {
         ok: true,
@@ -356,6 +357,18 @@ export function agentStep(
       return { ok: true, state: evaluateSoaking(state, effects, now, policy), effects };
     case 'LocalReannounce':
       return reannounce(state, event);
+    case 'LocalBootObserved': {
+      const plan = bootPlan(state, event);
+      let s = state;
+      for (const e of plan.events) {
+        const r = agentStep(s, e, now, policy);
+        if (!r.ok) return r;
+        s = r.state;
+        effects.push(...r.effects);
+      }
+      effects.push(...plan.effects);
+      return { ok: true, state: s, effects };
+    }
   }
 }
 

@@ -111,7 +111,7 @@ export function reannounce(
     fields: { rollout: s.rolloutId, closure: s.targetClosure, from: s.state },
   });
   if (s.state === 'Converged') effects.push(transitionEffect(s2, 'Converged', 'Soaking', at));
-  effects.push({ kind: 'LocalResetProbeCache' });
+  effects.push({ kind: 'LocalResetProbeCache', declare: true });
   return {
     ok: true,
     state: {

@@ -207,6 +207,24 @@ export type LocalHostEvent =
       readonly exitCode: number;
       readonly at: EpochMs;
     }
+  /**
+   * The agent (re)started: what it observes of the running system, judged
+   * against the persisted record (boot recovery, host/boot.ts).
+   */
+  | {
+      readonly kind: 'LocalBootObserved';
+      /** What /run/current-system points at now. */
+      readonly current: string | null;
+      /** The detached switch the previous process launched and persisted, if any. */
+      readonly inFlight: {
+        readonly kind: 'switch' | 'rollback';
+        readonly closure: string;
+        readonly startedAt: EpochMs;
+      } | null;
+      /** The backend's `switch_method`, for an ActivationStarted the CP never got. */
+      readonly switchMethod: string;
+      readonly at: EpochMs;
+    }
   /** The agent's own timer: re-evaluates sustained failure and soak. */
   | { readonly kind: 'LocalTick'; readonly at: EpochMs }
   /**
