@@ -188,7 +188,7 @@ in
     `nixfleet-harness-recovery PHASE`, on a host: the local runner's
     RecoveryLedger (ts/harness/boot-recovery.ts) kept on the host's disk.
     `await-switch` succeeds once the agent's persisted switch handle
-    (activation.json) names a sandbox switch that is still running, and
+    (`activation` in agent-state.json) names a sandbox switch that is still running, and
     records it; `killed` (after the kill) records whether that switch
     outlived the agent; `restarted` (after a restart) records when, and the
     new process's systemd invocation; `state HOST` prints the record, the first
@@ -205,7 +205,7 @@ in
     status() { if [ -f "$sw/$1.status" ]; then tr -d ' \n' < "$sw/$1.status"; else echo null; fi; }
     case "$1" in
       await-switch)
-        id=$(jq -r 'if .kind == "switch" then .handle.id // empty else empty end' ${p.agentState}/activation.json 2> /dev/null) || id=
+        id=$(jq -r '.activation // {} | if .kind == "switch" then .handle.id // empty else empty end' ${p.agentState}/agent-state.json 2> /dev/null) || id=
         [ -n "$id" ] && [ -f "$sw/$id.log" ] && [ ! -f "$sw/$id.status" ] || { echo "no switch in flight" >&2; exit 1; }
         jq -n --arg id "$id" '{ switchId: $id, inFlightAfterKill: false, killedAt: null, restartedAt: null, invocation: null }' > "$rec"
         ;;

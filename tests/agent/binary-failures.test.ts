@@ -2,13 +2,16 @@
 // configuration names that does not exist exits 2, a file that is there but
 // cannot be read exits 1 — promptly, with one plain stderr line naming the
 // code, the file and what to change. (Enrollment refusals and an unreachable
-// CP are not exit reasons; binary.test.ts covers those.)
+// CP are not exit reasons; binary.test.ts covers those.) An unusable
+// durable snapshot stops it too, and stays in place: starting fresh would
+// drop the host's quarantine, deferral and rollback protection.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTrust, type TestTrust } from '../cp/kit/release.ts';
+import { makeHost } from './support/fleet.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/nixfleet-agent.mjs');
 /** Allowed on top of the measured start-up cost of the program (tsx, imports). */
@@ -132,5 +135,24 @@ describe('bin/nixfleet-agent.mjs fails loudly at start', () => {
     expect(lines, o.stderr).toHaveLength(1);
     expect(lines[0]).toContain('AGENT_ERR_TRUST');
     expect(lines[0]).toContain('--trust-file');
+  });
+
+  it('a corrupt agent-state.json: exit 1, the line names the file and the way out; the file stays', async () => {
+    const host = makeHost(join(dir, 'keys'), 'web-01');
+    const stateDir = join(dir, 'corrupt-state');
+    mkdirSync(stateDir, { recursive: true });
+    const snapshot = join(stateDir, 'agent-state.json');
+    writeFileSync(snapshot, '{"schemaVersion": 2, "record": [tru');
+    const baseline = await startupMs();
+    const o = await runAgent(args({ 'ssh-host-key-file': host.keyFile, 'state-dir': stateDir }));
+    expect(o.code, o.stderr).toBe(1);
+    await expectPrompt(o, baseline);
+    const lines = plainLines(o);
+    expect(lines, o.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^nixfleet-agent: AGENT_ERR_STATE_UNUSABLE: /);
+    expect(lines[0]).toContain(snapshot);
+    expect(lines[0]).toContain('restore the file from a backup, or move it aside');
+    expect(existsSync(snapshot)).toBe(true);
+    expect(readdirSync(stateDir).filter((f) => f.includes('.corrupt-'))).toEqual([]);
   });
 });

@@ -91,6 +91,6 @@ describe('agent decisions against the real CP', () => {
     const rec = w.record(r2)!;
     expect(rec.activationCompletedAt).toBeGreaterThan(rec.deferredAt!);
     expect(w.record(r2)?.currentClosure).toBe(k2.closureHash);
-    expect(agent.store.loadDeferred(Date.now())).toBeNull();
+    expect(agent.store.loadSnapshot().deferred).toBeNull();
   }, 120_000);
 });

@@ -8,8 +8,13 @@
  * - `AGENT_ERR_CONFIG`: a flag or environment variable is missing or invalid.
  * - `AGENT_ERR_TRUST`: trust.json is missing, unreadable or invalid.
  * - `AGENT_ERR_HOST_KEY`: the SSH host key cannot be read or is not ed25519.
- * - `AGENT_ERR_STATE_CORRUPT`: a state file could not be parsed (it is moved
- *   aside and the agent continues with a fresh value).
+ * - `AGENT_ERR_STATE_CORRUPT`: a queued outbox event could not be parsed (it
+ *   is moved aside and the agent continues without it).
+ * - `AGENT_ERR_STATE_UNUSABLE`: the durable snapshot (`agent-state.json`),
+ *   the rollback marks (`high-water.json`) or a state file of an older agent
+ *   being migrated does not parse or validate: the agent does not start and
+ *   leaves the file in place (starting fresh would drop the host's quarantine,
+ *   deferral, switch in flight and rollback protection).
  * - `AGENT_ERR_STATE_IO`: a state file could not be written.
  * - `AGENT_ERR_CP_UNREACHABLE`: network failure or timeout talking to the CP.
  * - `AGENT_ERR_CP_STATUS`: the CP answered with an unexpected HTTP status.
@@ -37,6 +42,7 @@ export type AgentErrorCode =
   | 'AGENT_ERR_TRUST'
   | 'AGENT_ERR_HOST_KEY'
   | 'AGENT_ERR_STATE_CORRUPT'
+  | 'AGENT_ERR_STATE_UNUSABLE'
   | 'AGENT_ERR_STATE_IO'
   | 'AGENT_ERR_CP_UNREACHABLE'
   | 'AGENT_ERR_CP_STATUS'

@@ -56,14 +56,18 @@ export function switchesOf(hostDir: string): SwitchRecord[] {
     });
 }
 
-/** The persisted switch handle (activation.json) of a launched, unfinished switch, or null. */
+/** The persisted switch handle (agent-state.json `activation`) of a launched, unfinished switch, or null. */
 export function switchInFlight(hostDir: string): string | null {
-  let saved: { kind?: string; handle?: { id?: string } };
+  let saved: { kind?: string; handle?: { id?: string } } | null | undefined;
   try {
-    saved = JSON.parse(readFileSync(join(hostDir, 'activation.json'), 'utf8')) as typeof saved;
+    const snap = JSON.parse(readFileSync(join(hostDir, 'agent-state.json'), 'utf8')) as {
+      activation?: typeof saved;
+    };
+    saved = snap.activation;
   } catch {
     return null;
   }
+  if (!saved) return null;
   const id = saved.kind === 'switch' ? saved.handle?.id : undefined;
   if (!id) return null;
   const s = switchesOf(hostDir).find((x) => x.id === id);

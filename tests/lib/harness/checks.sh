@@ -170,7 +170,7 @@ recovery() { PATH="$tmp/recbin:$PATH" bash -c "$rec" recovery "$@" 2>&1; }
 if out=$(recovery await-switch); then bad "recovery await-switch" "succeeded without a switch: $out"; else ok; fi
 t0=$(date +%s%3N)
 id="$((t0 - 3000))-aa"
-echo '{"kind":"switch","handle":{"id":"'"$id"'","closure":"c"}}' > "$h/agent/activation.json"
+echo '{"schemaVersion":2,"activation":{"kind":"switch","handle":{"id":"'"$id"'","closure":"c"}}}' > "$h/agent/agent-state.json"
 : > "$sw/$id.log"
 if out=$(recovery await-switch) && out=$(recovery killed); then ok; else bad "recovery record" "$out"; fi
 echo 0 > "$sw/$id.status"

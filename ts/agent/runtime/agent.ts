@@ -95,9 +95,12 @@ export async function startAgent(
   const startedAt = clock.now();
   const trust = loadTrust(config.trustFile);
   const hostKey = loadHostKey(config.sshHostKeyFile);
-  const store = new StateStore(config.stateDir, {
-    onCorrupt: (e) => log.warn({ code: e.code, ...e.context }, e.message),
-  });
+  const store = new StateStore(config.stateDir);
+  // Fail closed before enrolling: an unusable snapshot or mark file stops the
+  // agent here (AGENT_ERR_STATE_UNUSABLE, exit 1), and an older agent's
+  // files are migrated into the snapshot once.
+  store.loadSnapshot();
+  store.loadHighWater();
   const ca = config.caCert === null ? null : readPem(config.caCert, 'CA certificate', '--ca-cert');
   const stopper = new AbortController();
   const stopSignal = AbortSignal.any ? AbortSignal.any([signal, stopper.signal]) : stopper.signal;
@@ -176,9 +179,9 @@ export async function startAgent(
     backend,
     clock,
     log: log.child({ worker: 'activation' }),
-    store,
     timings,
     post,
+    persist: (saved) => loop?.persistActivation(saved),
     signal: stopSignal,
   });
   loop = new HostLoop({
@@ -187,7 +190,6 @@ export async function startAgent(
     log: log.child({ worker: 'reducer' }),
     store,
     outbox,
-    backend,
     timings,
     probes,
     activation,

@@ -1,7 +1,7 @@
 // Unit tests through the reducer: the real core `step`, the real state
 // directory and outbox, a scripted in-memory activation backend and a fake
 // probe worker. Every emitted event must satisfy the agent-event contract.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -12,7 +12,7 @@ import type { ActivationBackend, SwitchHandle, SwitchStatus } from '../activatio
 import { systemClock } from '../clock.ts';
 import { DEFAULT_AGENT_TIMINGS, type AgentTimings } from '../config/config.ts';
 import { Outbox } from '../queue/outbox.ts';
-import { StateStore } from '../state/store.ts';
+import { emptySnapshot, StateStore } from '../state/store.ts';
 import { ActivationWorker } from '../workers/activation.ts';
 import { HostLoop, type ProbeControl } from './host-loop.ts';
 
@@ -136,9 +136,9 @@ function harness(
     backend,
     clock: systemClock,
     log,
-    store,
     timings,
     post: (e) => loop?.postHost(e),
+    persist: (saved) => loop?.persistActivation(saved),
     signal: c.signal,
   });
   loop = new HostLoop({
@@ -147,7 +147,6 @@ function harness(
     log,
     store,
     outbox,
-    backend,
     timings,
     probes,
     activation,
@@ -391,8 +390,12 @@ describe('reducer loop', () => {
 
   it('defers on a switch inhibitor without rolling back, and completes after the reboot', async () => {
     const backend = new FakeBackend();
-    const h = harness({ backend });
-    h.store.saveDeferred({ schemaVersion: 1, closure: NEW, component: 'kernel', at: Date.now() });
+    const dir = mkdtempSync(join(tmpdir(), 'nixfleet-loop-'));
+    dirs.push(dir);
+    // An earlier rollout deferred this closure (the fake backend has no inhibitors).
+    const deferred = { closure: NEW, component: 'kernel' as const, at: Date.now() };
+    new StateStore(dir).saveSnapshot({ ...emptySnapshot(), deferred });
+    const h = harness({ dir, backend });
     send(h, dispatch());
     await waitFor(() => kinds(h).includes('ActivationDeferred'));
     expect(backend.launched).toEqual([]);
@@ -402,7 +405,7 @@ describe('reducer loop', () => {
     const h2 = harness({ dir: h.dir, backend });
     await h2.loop.recover();
     await waitFor(() => kinds(h2).includes('ActivationComplete'));
-    expect(h2.store.loadDeferred(Date.now())).toBeNull();
+    expect(h2.store.loadSnapshot().deferred).toBeNull();
   });
 });
 
@@ -419,11 +422,11 @@ describe('boot recovery and durability', () => {
       ...snap,
       record: { ...snap.record!, state: 'Activating' as const, lastEventSeq: 2 },
       pendingEmits: [],
+      quarantine: {},
     };
     for (const c of controllers.splice(0)) c.abort();
     rmSync(join(h.dir, 'outbox'), { recursive: true, force: true });
     rmSync(join(h.dir, 'journal'), { recursive: true, force: true });
-    rmSync(join(h.dir, 'quarantine.json'), { force: true });
     h.store.saveSnapshot(activating);
     backend.current = NEW; // the detached switch finished while we were down
     const h2 = harness({ dir: h.dir, backend });
@@ -450,9 +453,9 @@ describe('boot recovery and durability', () => {
     const h = harness({ timings: { heartbeatIntervalMs: 1_000 } });
     const t0 = Date.now();
     h.loop.touchCp(t0);
-    expect(h.store.loadSnapshot(t0).lastCpContactAt).toBe(t0);
+    expect(h.store.loadSnapshot().lastCpContactAt).toBe(t0);
     h.loop.touchCp(t0 + 500);
-    expect(h.store.loadSnapshot(t0).lastCpContactAt).toBe(t0);
+    expect(h.store.loadSnapshot().lastCpContactAt).toBe(t0);
     expect(h.loop.snapshot.lastCpContactAt).toBe(t0 + 500);
     h.loop.touchCp(t0 + 1_000);
     for (const c of controllers.splice(0)) c.abort();
@@ -460,18 +463,86 @@ describe('boot recovery and durability', () => {
     expect(h2.loop.snapshot.lastCpContactAt).toBe(t0 + 1_000);
   });
 
-  it('moves a corrupt state file aside and starts fresh, keeping the generation', async () => {
+  it('refuses to start on a corrupt snapshot and leaves it in place (fail closed)', async () => {
+    const backend = new FakeBackend();
+    backend.switchResult = (c) => (c === NEW ? { exit: 3, current: NEW } : { exit: 0, current: c });
+    const h = harness({ backend });
+    send(h, dispatch());
+    await waitFor(() => kinds(h).includes('ClosureQuarantined'));
+    for (const c of controllers.splice(0)) c.abort();
+    const path = join(h.dir, 'agent-state.json');
+    const good = readFileSync(path, 'utf8');
+    writeFileSync(path, good.slice(0, good.length / 2));
+    expect(() => harness({ dir: h.dir })).toThrow(
+      expect.objectContaining({ code: 'AGENT_ERR_STATE_UNUSABLE' }),
+    );
+    // A snapshot of a layout this agent does not know is not a fresh start either.
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(good), schemaVersion: 99 }));
+    expect(() => harness({ dir: h.dir })).toThrow(/unknown schemaVersion 99/);
+    expect(readdirSync(h.dir).filter((f) => f.includes('.corrupt-'))).toEqual([]);
+    // Restored, the quarantine is still there.
+    writeFileSync(path, good);
+    expect(harness({ dir: h.dir }).loop.quarantined(NEW)).toBe(true);
+  });
+});
+
+describe('upgrade from the layout of separate state files', () => {
+  it('folds quarantine, deferral and the switch in flight into the snapshot once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nixfleet-loop-'));
     dirs.push(dir);
-    writeFileSync(join(dir, 'agent-state.json'), '{"schemaVersion": 1, "record": [tru');
-    writeFileSync(join(dir, 'quarantine.json'), 'garbage');
-    const h = harness({ dir });
-    expect(h.loop.snapshot.record).toBeNull();
-    expect(readdirSync(dir).some((f) => f.startsWith('agent-state.json.corrupt-'))).toBe(true);
-    expect(readdirSync(dir).some((f) => f.startsWith('quarantine.json.corrupt-'))).toBe(true);
-    await h.loop.recover();
-    expect(h.backend.launched).toEqual([]);
+    const now = Date.now();
+    const QUARANTINED = '0000000000000000000000000000000c-nixos-system-web-01-3';
+    // What an older agent left: a schemaVersion 1 snapshot and three side files.
+    const v1 = { ...emptySnapshot(), schemaVersion: 1, lastSeqByRollout: { 'stable@old': 7 } };
+    for (const k of ['quarantine', 'deferred', 'activation'])
+      delete (v1 as Record<string, unknown>)[k];
+    writeFileSync(join(dir, 'agent-state.json'), JSON.stringify(v1));
+    writeFileSync(
+      join(dir, 'quarantine.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        closures: {
+          [QUARANTINED]: {
+            firstFailureAt: now - 1_000,
+            lastFailureAt: now - 1_000,
+            failureCount: 1,
+            lastReportedAt: now - 1_000,
+          },
+        },
+      }),
+    );
+    writeFileSync(
+      join(dir, 'deferred.json'),
+      JSON.stringify({ schemaVersion: 1, closure: NEW, component: 'kernel', at: now - 500 }),
+    );
+    const handle = { id: 'gone', closure: OLD, startedAt: now - 2_000 };
+    writeFileSync(join(dir, 'activation.json'), JSON.stringify({ kind: 'switch', handle }));
+
+    const backend = new FakeBackend();
+    const h = harness({ dir, backend });
+    expect(
+      readdirSync(dir).filter((f) => /^(quarantine|deferred|activation)\.json$/.test(f)),
+    ).toEqual([]);
+    const snap = h.store.loadSnapshot();
+    expect(snap).toMatchObject({
+      schemaVersion: 2,
+      lastSeqByRollout: { 'stable@old': 7 },
+      deferred: { closure: NEW, component: 'kernel' },
+      activation: { kind: 'switch', handle },
+    });
+    expect(Object.keys(snap.quarantine)).toEqual([QUARANTINED]);
+    // The quarantine still refuses its closure...
+    send(h, dispatch({ rollout_id: 'stable@q', target_closure: QUARANTINED }), QUARANTINED);
+    await waitFor(() => kinds(h).includes('DispatchReject'));
+    expect(h.events()[0]).toMatchObject({ kind: 'DispatchReject', reason: 'Quarantined' });
+    // ...and the deferral still keeps the staged closure from a second live switch.
     send(h, dispatch());
-    await waitFor(() => kinds(h).includes('ActivationComplete'));
+    await waitFor(() => kinds(h).includes('ActivationDeferred'));
+    expect(backend.launched).toEqual([]);
+    // A second start reads the migrated snapshot as it is.
+    for (const c of controllers.splice(0)) c.abort();
+    expect(harness({ dir, backend }).store.loadSnapshot().quarantine).toEqual(
+      h.loop.snapshot.quarantine,
+    );
   });
 });

@@ -1,37 +1,35 @@
 // The reducer loop (RFC-0006 §7.1): the single mutator of the agent's state.
-// Workers post messages; the loop feeds them to core's pure `step`, commits
-// the result (snapshot + durable outbox: the snapshot write is the commit
-// point, its `pendingEmits` are re-enqueued after a crash), then applies the
-// effects. Owns the local quarantine file. Must never perform a transition
-// or build a wire event itself: core decides and emits (with the seq), the
-// loop records and applies.
+// Workers post messages; the loop feeds them to core's pure `step` as host
+// events (dispatches, activation and probe outcomes, timer ticks, the boot
+// observation), commits the result in one durable snapshot (record,
+// quarantine, deferral; the snapshot write is the commit point, its
+// `pendingEmits` are re-enqueued after a crash), then applies the effects
+// through the activation and probe ports. Every step goes the one way:
+// `transition` (core) then `commit` (snapshot, outbox, effects). Must never
+// perform a transition or build a wire event itself.
 import type { Logger } from 'pino';
-import type { AgentEvent, Dispatch } from '../../contracts/index.ts';
+import type { Dispatch } from '../../contracts/index.ts';
 import {
   parseRfc3339,
   step,
   type Effect,
+  type HostEvent,
   type HostPolicy,
   type HostRolloutState,
   type LocalHostEvent,
   type OnHealthFailure,
 } from '../../core/index.ts';
-import type { ActivationBackend } from '../activation/backend.ts';
+import type { ActivationPort, SavedActivation } from '../activation/port.ts';
 import type { Clock } from '../clock.ts';
 import type { AgentTimings } from '../config/config.ts';
-import type { ProbeEvidence } from '../probes/evidence.ts';
 import type { Outbox } from '../queue/outbox.ts';
-import type { AgentSnapshot, QuarantineFile, StateStore } from '../state/store.ts';
-import type { ActivationWorker } from '../workers/activation.ts';
+import type { AgentSnapshot, StateStore } from '../state/store.ts';
+import { deferral } from './deferral.ts';
+import { applyEffect, emitsOf, type ProbeControl } from './effects.ts';
 import { Inbox, type LoopMessage } from './messages.ts';
 import { isQuarantined, markReported, recordFailure, reportDue } from './quarantine.ts';
 
-/** What the loop needs from the probe worker. */
-export interface ProbeControl {
-  reset(options: { readonly declare: boolean }): Promise<void>;
-  stop(): void;
-  evidenceFor(probe: string, at: number): ProbeEvidence | undefined;
-}
+export type { ProbeControl } from './effects.ts';
 
 /** Options of {@link HostLoop}. */
 export interface HostLoopOptions {
@@ -40,38 +38,37 @@ export interface HostLoopOptions {
   readonly log: Logger;
   readonly store: StateStore;
   readonly outbox: Outbox;
-  readonly backend: ActivationBackend;
   readonly timings: AgentTimings;
   readonly probes: ProbeControl;
-  readonly activation: ActivationWorker;
+  readonly activation: ActivationPort;
 }
 
-/** A step outcome the loop commits. */
-interface Commit {
-  readonly record: HostRolloutState | null;
-  readonly onHealthFailure: OnHealthFailure | null;
-  readonly lastDispatch: Dispatch | null;
-  readonly effects: readonly Effect[];
-  readonly retryableRefusals?: Readonly<Record<string, string>>;
-}
+/** A step outcome the loop commits; fields left out keep their snapshot value. */
+type Commit = Partial<
+  Pick<
+    AgentSnapshot,
+    'record' | 'onHealthFailure' | 'lastDispatch' | 'retryableRefusals' | 'quarantine' | 'deferred'
+  >
+> & { readonly effects: readonly Effect[] };
 
 type DispatchMessage = Extract<LoopMessage, { kind: 'dispatch' | 'refuse' }>;
+
+/** Most rollouts whose last seq the snapshot keeps (heartbeat field). */
+const SEQ_ROLLOUTS_KEPT = 16;
 
 /** The single mutator. */
 export class HostLoop {
   readonly inbox = new Inbox<LoopMessage>();
   private readonly o: HostLoopOptions;
   private snap: AgentSnapshot;
-  private quarantine: QuarantineFile;
   private parked: DispatchMessage | null = null;
   /** `lastCpContactAt` as last written to disk. */
   private cpContactSavedAt: number | null;
 
+  /** Loads (or migrates) the snapshot; throws AGENT_ERR_STATE_UNUSABLE on an unusable one. */
   constructor(options: HostLoopOptions) {
     this.o = options;
-    const now = options.clock.now();
-    this.snap = options.store.loadSnapshot(now);
-    this.quarantine = options.store.loadQuarantine(now);
+    this.snap = options.store.loadSnapshot();
     this.cpContactSavedAt = this.snap.lastCpContactAt;
     // Crash between the snapshot commit and the outbox write: enqueue again
     // (idempotent by rollout and seq).
@@ -85,12 +82,8 @@ export class HostLoop {
 
   /** Whether a closure is locally quarantined now. */
   quarantined(closure: string): boolean {
-    return isQuarantined(
-      this.quarantine,
-      closure,
-      this.o.clock.now(),
-      this.o.timings.quarantineWindowMs,
-    );
+    const { clock, timings } = this.o;
+    return isQuarantined(this.snap.quarantine, closure, clock.now(), timings.quarantineWindowMs);
   }
 
   /**
@@ -126,10 +119,22 @@ export class HostLoop {
   touchCp(at: number): void {
     this.snap = { ...this.snap, lastCpContactAt: at };
     const saved = this.cpContactSavedAt;
-    if (saved === null || at - saved >= this.o.timings.heartbeatIntervalMs) {
-      this.o.store.saveSnapshot(this.snap);
-      this.cpContactSavedAt = at;
-    }
+    if (saved === null || at - saved >= this.o.timings.heartbeatIntervalMs) this.save();
+  }
+
+  /**
+   * Makes a launched switch durable (the activation port's `persist`), or
+   * forgets it once it settled: written at once, before the switch's outcome
+   * reaches the loop, so a restart resumes it instead of firing it again.
+   */
+  persistActivation(saved: SavedActivation | null): void {
+    this.snap = { ...this.snap, activation: saved };
+    this.save();
+  }
+
+  private save(): void {
+    this.o.store.saveSnapshot(this.snap);
+    this.cpContactSavedAt = this.snap.lastCpContactAt;
   }
 
   private policy(onHealthFailure: OnHealthFailure | null): HostPolicy {
@@ -171,6 +176,37 @@ export class HostLoop {
   }
 
   /**
+   * The one way into core: `step` with the manifest's policy. A refusal is
+   * logged (loud where it leaves the CP or the host without what it needs)
+   * and yields `null`: nothing is committed.
+   */
+  private transition(
+    record: HostRolloutState | null,
+    event: HostEvent,
+    onHealthFailure: OnHealthFailure | null,
+  ): { readonly state: HostRolloutState; readonly effects: readonly Effect[] } | null {
+    const r = step(record, event, this.o.clock.now(), this.policy(onHealthFailure));
+    if (r.ok) return r;
+    // A refused re-announcement leaves the CP without this host's state.
+    const loud =
+      event.kind === 'LocalReannounce'
+        ? r.code !== 'CORE_ERR_DUPLICATE_SEQ'
+        : event.kind === 'DispatchReceived' ||
+          event.kind === 'LocalBootObserved' ||
+          event.kind === 'LocalClosureQuarantined';
+    this.o.log[loud ? 'warn' : 'debug'](
+      {
+        event: event.kind,
+        rolloutId: record?.rolloutId ?? ('dispatch' in event ? event.dispatch.rolloutId : null),
+        code: r.code,
+        why: r.message,
+      },
+      'event not applicable',
+    );
+    return null;
+  }
+
+  /**
    * Feeds a dispatch (accepted by the worker's checks or refused by them) to
    * core. An accepted dispatch becomes the current record; a refused one
    * only emits its DispatchReject (and ClosureQuarantined): the host keeps
@@ -182,12 +218,11 @@ export class HostLoop {
       this.o.log.debug({ rolloutId: d.rollout_id }, 'dispatch already handled');
       return;
     }
-    const now = this.o.clock.now();
     const at = (s: string): number => parseRfc3339(s) ?? msg.receivedAt;
     const manifestTarget = msg.kind === 'dispatch' ? msg.manifestTarget : null;
-    const quarantined = manifestTarget !== null && this.quarantined(manifestTarget);
-    const current = await this.o.backend.currentSystem();
-    const r = step(
+    const onHealthFailure = msg.kind === 'dispatch' ? msg.onHealthFailure : null;
+    const current = await this.o.activation.currentSystem();
+    const r = this.transition(
       null,
       {
         kind: 'DispatchReceived',
@@ -206,66 +241,58 @@ export class HostLoop {
         },
         manifestTarget,
         currentClosure: current,
-        locallyQuarantined: quarantined,
+        locallyQuarantined: manifestTarget !== null && this.quarantined(manifestTarget),
         refusal: msg.kind === 'refuse' ? { reason: msg.reason, detail: msg.detail } : null,
         at: msg.receivedAt,
       },
-      now,
-      this.policy(msg.kind === 'dispatch' ? msg.onHealthFailure : null),
+      onHealthFailure,
     );
-    if (!r.ok) {
-      this.o.log.warn(
-        { rolloutId: d.rollout_id, code: r.code, why: r.message },
-        'dispatch not accepted',
-      );
-      return;
-    }
+    if (r === null) return;
     const retryableRefusals: Record<string, string> = { ...this.snap.retryableRefusals };
     delete retryableRefusals[d.rollout_id];
-    if (r.state.state === 'Failed') {
-      let effects: readonly Effect[] = r.effects;
-      if (r.state.rejectReason === 'Quarantined' && manifestTarget !== null) {
-        effects = [...effects, ...this.quarantineReport(r.state, manifestTarget, now).effects];
-      }
-      if (msg.kind === 'refuse' && msg.retryable) retryableRefusals[d.rollout_id] = d.issued_at;
-      this.o.log.warn(
-        { rolloutId: d.rollout_id, reason: r.state.rejectReason },
-        'dispatch refused; keeping the current generation',
-      );
-      this.commit({
-        record: this.snap.record,
-        onHealthFailure: this.snap.onHealthFailure,
-        lastDispatch: this.snap.lastDispatch,
-        effects,
+    if (r.state.state !== 'Failed') {
+      if (this.snap.record !== null) this.o.probes.stop();
+      void this.commit({
+        record: r.state,
+        onHealthFailure,
+        lastDispatch: d,
+        effects: r.effects,
         retryableRefusals,
       });
       return;
     }
-    if (this.snap.record !== null) this.o.probes.stop();
-    this.commit({
-      record: r.state,
-      onHealthFailure: msg.kind === 'dispatch' ? msg.onHealthFailure : null,
-      lastDispatch: d,
-      effects: r.effects,
-      retryableRefusals,
-    });
+    let effects = r.effects;
+    let quarantine = this.snap.quarantine;
+    if (r.state.rejectReason === 'Quarantined' && manifestTarget !== null) {
+      const q = this.quarantineReport(r.state, manifestTarget);
+      effects = [...effects, ...q.effects];
+      quarantine = q.quarantine;
+    }
+    if (msg.kind === 'refuse' && msg.retryable) retryableRefusals[d.rollout_id] = d.issued_at;
+    this.o.log.warn(
+      { rolloutId: d.rollout_id, reason: r.state.rejectReason },
+      'dispatch refused; keeping the current generation',
+    );
+    void this.commit({ effects, retryableRefusals, quarantine });
   }
 
   /**
    * ClosureQuarantined for `record`'s rollout through core, if the repost
-   * throttle allows; returns the record with its seq advanced.
+   * throttle allows; returns the record with its seq advanced and the
+   * quarantine with the report stamped.
    */
   private quarantineReport(
     record: HostRolloutState,
     closure: string,
-    now: number,
-  ): { record: HostRolloutState; effects: readonly Effect[] } {
-    const entry = this.quarantine.closures[closure];
+    quarantine = this.snap.quarantine,
+  ): { record: HostRolloutState; effects: readonly Effect[]; quarantine: typeof quarantine } {
+    const now = this.o.clock.now();
+    const entry = quarantine[closure];
     const throttleMs = this.o.timings.quarantineRepostThrottleMs;
-    if (!entry || !reportDue(this.quarantine, closure, now, throttleMs)) {
-      return { record, effects: [] };
+    if (!entry || !reportDue(quarantine, closure, now, throttleMs)) {
+      return { record, effects: [], quarantine };
     }
-    const r = step(
+    const r = this.transition(
       record,
       {
         kind: 'LocalClosureQuarantined',
@@ -275,61 +302,47 @@ export class HostLoop {
         lastFailureAt: entry.lastFailureAt,
         at: now,
       },
-      now,
-      this.policy(this.snap.onHealthFailure),
+      this.snap.onHealthFailure,
     );
-    if (!r.ok) {
-      this.o.log.warn({ code: r.code, why: r.message }, 'quarantine report not applicable');
-      return { record, effects: [] };
-    }
-    this.quarantine = markReported(this.quarantine, closure, now);
-    this.o.store.saveQuarantine(this.quarantine);
-    return { record: r.state, effects: r.effects };
+    if (r === null) return { record, effects: [], quarantine };
+    return {
+      record: r.state,
+      effects: r.effects,
+      quarantine: markReported(quarantine, closure, now),
+    };
   }
 
+  /**
+   * A local event for the current record. Returns the effects' completion
+   * (probe restarts), which only boot recovery waits for.
+   */
   private async handleHost(event: LocalHostEvent): Promise<void> {
     const before = this.snap.record;
     if (before === null) return;
-    const now = this.o.clock.now();
-    const r = step(before, event, now, this.policy(this.snap.onHealthFailure));
-    if (!r.ok) {
-      // A refused re-announcement leaves the CP without this host's state: say so.
-      const loud = event.kind === 'LocalReannounce' && r.code !== 'CORE_ERR_DUPLICATE_SEQ';
-      this.o.log[loud ? 'warn' : 'debug'](
-        { event: event.kind, code: r.code, why: r.message },
-        'event not applicable',
-      );
-      return;
-    }
-    if (r.state === before && r.effects.length === 0) return;
+    const r = this.transition(before, event, this.snap.onHealthFailure);
+    if (r === null || (r.state === before && r.effects.length === 0)) return;
     let record = r.state;
-    let effects: readonly Effect[] = r.effects;
-    const forwardFailure =
-      before.state === 'Activating' &&
-      (event.kind === 'LocalActivationFailed' ||
-        (event.kind === 'LocalActivationCompleted' && event.observed !== before.targetClosure));
-    if (forwardFailure) {
+    let effects = r.effects;
+    let quarantine = this.snap.quarantine;
+    if (before.state === 'Activating' && record.state === 'Failed') {
       // SwitchFailed / VerifyMismatch: quarantine the closure locally (§I.7).
-      this.quarantine = recordFailure(
-        this.quarantine,
+      const { clock, timings } = this.o;
+      quarantine = recordFailure(
+        quarantine,
         before.targetClosure,
-        now,
-        this.o.timings.quarantineWindowMs,
+        clock.now(),
+        timings.quarantineWindowMs,
       );
-      this.o.store.saveQuarantine(this.quarantine);
-      const q = this.quarantineReport(record, before.targetClosure, now);
+      const q = this.quarantineReport(record, before.targetClosure, quarantine);
       record = q.record;
       effects = [...effects, ...q.effects];
+      quarantine = q.quarantine;
     }
-    if (event.kind === 'LocalActivationCompleted' && event.observed === before.targetClosure) {
-      const sentinel = this.o.store.loadDeferred(now);
-      if (sentinel?.closure === event.observed) this.o.store.saveDeferred(null);
-    }
-    this.commit({
+    const done = this.commit({
       record,
-      onHealthFailure: this.snap.onHealthFailure,
-      lastDispatch: this.snap.lastDispatch,
       effects,
+      quarantine,
+      deferred: deferral(before, record, this.snap.deferred),
     });
     const settled =
       event.kind === 'LocalActivationCompleted' ||
@@ -341,136 +354,44 @@ export class HostLoop {
       this.parked = null;
       this.inbox.post(parked);
     }
+    if (event.kind === 'LocalBootObserved') await done;
   }
 
   /** Commit point: snapshot (with pending emits), outbox, then effects. */
-  private commit(c: Commit): void {
-    const emits: AgentEvent[] = [];
-    for (const e of c.effects) {
-      if (e.kind !== 'LocalEmitEvent') continue;
-      let ev = e.payload as AgentEvent;
-      if (ev.kind === 'ProbeResult') {
-        // The signed payload travels with its signature: an auditor verifies
-        // it from the CP's event log alone (`nixfleet verify probe`).
-        const at = parseRfc3339(ev.observed_at);
-        const evidence = at === null ? undefined : this.o.probes.evidenceFor(ev.probe_name, at);
-        if (evidence !== undefined) {
-          ev = { ...ev, signature: evidence.signature, payload: { ...evidence.payload } };
-        }
-      }
-      emits.push(ev);
-    }
+  private commit(c: Commit): Promise<void> {
+    const emits = emitsOf(c.effects, this.o.probes);
     const lastSeq: Record<string, number> = { ...this.snap.lastSeqByRollout };
     for (const ev of emits) lastSeq[ev.rollout_id] = Math.max(lastSeq[ev.rollout_id] ?? 0, ev.seq);
     const keys = Object.keys(lastSeq);
-    for (const k of keys.slice(0, Math.max(0, keys.length - 16))) delete lastSeq[k];
-    this.snap = {
-      ...this.snap,
-      record: c.record,
-      onHealthFailure: c.onHealthFailure,
-      lastDispatch: c.lastDispatch,
-      lastSeqByRollout: lastSeq,
-      retryableRefusals: c.retryableRefusals ?? this.snap.retryableRefusals,
-      pendingEmits: emits,
-    };
-    this.o.store.saveSnapshot(this.snap);
-    this.cpContactSavedAt = this.snap.lastCpContactAt;
+    for (const k of keys.slice(0, Math.max(0, keys.length - SEQ_ROLLOUTS_KEPT))) delete lastSeq[k];
+    const { effects, ...fields } = c;
+    this.snap = { ...this.snap, ...fields, lastSeqByRollout: lastSeq, pendingEmits: emits };
+    this.save();
     this.o.outbox.enqueue(emits);
-    for (const e of c.effects) this.apply(e);
-  }
-
-  private apply(e: Effect): void {
-    const { log } = this.o;
-    switch (e.kind) {
-      case 'LocalEmitEvent':
-        return;
-      case 'LocalFireSwitch':
-        return this.o.activation.fireSwitch(e.target);
-      case 'LocalFireRollbackTo':
-        return this.o.activation.fireRollback(e.closure);
-      case 'LocalResetProbeCache':
-        void this.o.probes.reset({ declare: true });
-        return;
-      case 'RecordTransition':
-        log.info({ rolloutId: e.rollout, from: e.from, to: e.to }, 'host state transition');
-        return;
-      case 'EmitLog':
-        log[e.level]({ target: e.target, ...e.fields }, e.message);
-        return;
-      case 'EmitMetric':
-        log.debug({ metric: e.name, labels: e.labels, value: e.value }, 'metric');
-        return;
-      default:
-        log.error({ effect: e.kind }, 'control-plane effect reached the agent; ignored');
-    }
+    const ports = { log: this.o.log, activation: this.o.activation, probes: this.o.probes };
+    return Promise.all(effects.map((e) => applyEffect(e, this.snap, ports))).then(() => undefined);
   }
 
   /**
-   * Boot recovery (RFC-0006 ledger #9): reconcile the persisted record with
-   * the active generation and emit what the CP missed.
+   * Boot recovery (RFC-0006 ledger #9): what the restarted agent observes
+   * goes to core as `LocalBootObserved`; core emits what the CP missed and
+   * says what to pick up again (host/boot.ts).
    */
   async recover(): Promise<void> {
     const rec = this.snap.record;
     if (rec === null) return;
-    const { log, clock, activation } = this.o;
-    const current = await this.o.backend.currentSystem();
-    const saved = activation.loadSaved();
-    const now = clock.now();
-    log.info({ rolloutId: rec.rolloutId, state: rec.state, current }, 'boot recovery');
-    switch (rec.state) {
-      case 'Activating':
-        if (saved?.kind === 'switch' && saved.handle.closure === rec.targetClosure) {
-          if (rec.activationStartedAt === null) {
-            this.postHost({
-              kind: 'LocalActivationStarted',
-              switchMethod: this.o.backend.switchMethod,
-              at: saved.handle.startedAt,
-            });
-          }
-          activation.resume(saved);
-        } else if (current === rec.targetClosure) {
-          this.postHost({
-            kind: 'LocalActivationCompleted',
-            observed: current,
-            exitCode: 0,
-            at: now,
-          });
-        } else {
-          activation.fireSwitch(rec.targetClosure);
-        }
-        return;
-      case 'Deferred':
-        if (current === rec.targetClosure) {
-          // Rebooted into the staged generation: activation completed.
-          this.postHost({
-            kind: 'LocalActivationCompleted',
-            observed: current,
-            exitCode: 0,
-            at: now,
-          });
-        }
-        return;
-      case 'Failed':
-        if (rec.policyApplied === 'rollback-and-halt' && rec.currentClosureAtDispatch !== null) {
-          if (saved?.kind === 'rollback') activation.resume(saved);
-          else if (current === rec.currentClosureAtDispatch) {
-            this.postHost({
-              kind: 'LocalRollbackCompleted',
-              revertedTo: current,
-              exitCode: 0,
-              at: now,
-            });
-          } else activation.fireRollback(rec.currentClosureAtDispatch);
-        }
-        return;
-      case 'Soaking':
-        await this.o.probes.reset({ declare: rec.probeTopology === null });
-        return;
-      case 'Converged':
-        await this.o.probes.reset({ declare: false });
-        return;
-      default:
-        return;
-    }
+    const current = await this.o.activation.currentSystem();
+    const saved = this.snap.activation;
+    this.o.log.info({ rolloutId: rec.rolloutId, state: rec.state, current }, 'boot recovery');
+    await this.handleHost({
+      kind: 'LocalBootObserved',
+      current,
+      inFlight:
+        saved === null
+          ? null
+          : { kind: saved.kind, closure: saved.handle.closure, startedAt: saved.handle.startedAt },
+      switchMethod: this.o.activation.switchMethod,
+      at: this.o.clock.now(),
+    });
   }
 }

@@ -2,28 +2,28 @@
 // closure whose switch failed or whose activation did not verify is skipped
 // for QUARANTINE_WINDOW on later dispatches; ClosureQuarantined is reported
 // at most once per repost throttle. The window runs from the last failure.
-import type { QuarantineEntry, QuarantineFile } from '../state/store.ts';
+import type { Quarantine, QuarantineEntry } from '../state/store.ts';
 
 /** True when `closure` is quarantined at `now`. */
 export function isQuarantined(
-  q: QuarantineFile,
+  q: Quarantine,
   closure: string,
   now: number,
   windowMs: number,
 ): boolean {
-  const e = q.closures[closure];
+  const e = q[closure];
   return e !== undefined && now - e.lastFailureAt < windowMs;
 }
 
 /** Records one more failure of `closure`; expired entries are dropped. */
 export function recordFailure(
-  q: QuarantineFile,
+  q: Quarantine,
   closure: string,
   now: number,
   windowMs: number,
-): QuarantineFile {
+): Quarantine {
   const closures: Record<string, QuarantineEntry> = {};
-  for (const [k, v] of Object.entries(q.closures)) {
+  for (const [k, v] of Object.entries(q)) {
     if (now - v.lastFailureAt < windowMs) closures[k] = v;
   }
   const prev = closures[closure];
@@ -33,23 +33,23 @@ export function recordFailure(
     failureCount: (prev?.failureCount ?? 0) + 1,
     lastReportedAt: prev?.lastReportedAt ?? null,
   };
-  return { ...q, closures };
+  return closures;
 }
 
 /** Whether a ClosureQuarantined report is due (throttle). */
 export function reportDue(
-  q: QuarantineFile,
+  q: Quarantine,
   closure: string,
   now: number,
   throttleMs: number,
 ): boolean {
-  const e = q.closures[closure];
+  const e = q[closure];
   return e !== undefined && (e.lastReportedAt === null || now - e.lastReportedAt >= throttleMs);
 }
 
 /** Stamps a ClosureQuarantined report. */
-export function markReported(q: QuarantineFile, closure: string, now: number): QuarantineFile {
-  const e = q.closures[closure];
+export function markReported(q: Quarantine, closure: string, now: number): Quarantine {
+  const e = q[closure];
   if (!e) return q;
-  return { ...q, closures: { ...q.closures, [closure]: { ...e, lastReportedAt: now } } };
+  return { ...q, [closure]: { ...e, lastReportedAt: now } };
 }

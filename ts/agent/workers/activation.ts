@@ -1,45 +1,37 @@
-// The activation worker: executes LocalFireSwitch and LocalFireRollbackTo
-// effects off the reducer loop and feeds the outcome back as Local* events.
-// Owns the persisted switch handle (`activation.json`) that lets a restarted
-// agent resume polling a detached switch instead of firing it twice, and the
-// deferred-activation sentinel check. Must never decide what an outcome
-// means for the rollout: the reducer does.
-import { rmSync } from 'node:fs';
+// The activation worker: implements the loop's activation port over a
+// backend (nixos, sandbox). Executes LocalFireSwitch, LocalFireRollbackTo and
+// LocalResumeActivation off the reducer loop and feeds the outcome back as
+// Local* events. The handle of a launched switch goes to the loop's snapshot
+// (`persist`) so a restarted agent resumes polling it instead of firing it
+// twice. Must never decide what an outcome means for the rollout: the
+// reducer does; and never write the state directory itself.
 import type { Logger } from 'pino';
-import type { LocalHostEvent } from '../../core/index.ts';
+import type { DeferredComponent, LocalHostEvent } from '../../core/index.ts';
 import {
   activate,
   pollSwitch,
   stageProfile,
   type ActivationOutcome,
 } from '../activation/activate.ts';
-import type { ActivationBackend, SwitchHandle } from '../activation/backend.ts';
+import type { ActivationBackend } from '../activation/backend.ts';
+import type { ActivationPort, SavedActivation } from '../activation/port.ts';
 import type { Clock } from '../clock.ts';
 import type { AgentTimings } from '../config/config.ts';
-import { readJsonFile, writeFileAtomic } from '../state/atomic-file.ts';
-import type { StateStore } from '../state/store.ts';
-
-/** A launched switch persisted across restarts. */
-export interface SavedActivation {
-  readonly kind: 'switch' | 'rollback';
-  readonly handle: SwitchHandle;
-}
 
 /** Options of {@link ActivationWorker}. */
 export interface ActivationWorkerOptions {
   readonly backend: ActivationBackend;
   readonly clock: Clock;
   readonly log: Logger;
-  readonly store: StateStore;
   readonly timings: AgentTimings;
   readonly post: (event: LocalHostEvent) => void;
+  /** Makes a launched switch durable (`null`: it settled) before its outcome is posted. */
+  readonly persist: (saved: SavedActivation | null) => void;
   readonly signal: AbortSignal;
 }
 
-const FILE = 'activation.json';
-
 /** Runs activations one at a time. */
-export class ActivationWorker {
+export class ActivationWorker implements ActivationPort {
   private readonly o: ActivationWorkerOptions;
   private current: 'switch' | 'rollback' | null = null;
 
@@ -47,29 +39,17 @@ export class ActivationWorker {
     this.o = options;
   }
 
+  get switchMethod(): string {
+    return this.o.backend.switchMethod;
+  }
+
   /** What is in flight, if anything. */
   get inFlight(): 'switch' | 'rollback' | null {
     return this.current;
   }
 
-  /** The persisted handle of a switch launched before a restart. */
-  loadSaved(): SavedActivation | null {
-    const r = readJsonFile<SavedActivation>(
-      this.o.store.path(FILE),
-      (v) =>
-        typeof v === 'object' && v !== null && 'handle' in v && 'kind' in v ? null : 'bad handle',
-      this.o.clock.now(),
-    );
-    if (r.kind === 'corrupt') this.o.log.warn({ code: r.error.code }, r.error.message);
-    return r.kind === 'ok' ? r.value : null;
-  }
-
-  private save(kind: SavedActivation['kind'], handle: SwitchHandle): void {
-    writeFileAtomic(this.o.store.path(FILE), JSON.stringify({ kind, handle }));
-  }
-
-  private clear(): void {
-    rmSync(this.o.store.path(FILE), { force: true });
+  currentSystem(): Promise<string | null> {
+    return this.o.backend.currentSystem();
   }
 
   private pollOptions() {
@@ -92,10 +72,10 @@ export class ActivationWorker {
       });
   }
 
-  private forwardOutcome(target: string, out: ActivationOutcome): void {
+  private forwardOutcome(out: ActivationOutcome): void {
     if (this.o.signal.aborted) return; // shutting down: boot recovery resumes
     const at = this.o.clock.now();
-    this.clear();
+    this.o.persist(null);
     switch (out.kind) {
       case 'complete':
         return this.o.post({
@@ -128,19 +108,13 @@ export class ActivationWorker {
           at,
         });
       case 'deferred':
-        this.o.store.saveDeferred({
-          schemaVersion: 1,
-          closure: target,
-          component: out.component,
-          at,
-        });
         return this.o.post({ kind: 'LocalActivationDeferred', component: out.component, at });
     }
   }
 
   private rollbackOutcome(closure: string, out: ActivationOutcome): void {
     if (this.o.signal.aborted) return;
-    this.clear();
+    this.o.persist(null);
     const at = this.o.clock.now();
     const exitCode =
       out.kind === 'failed' ? (out.exitCode ?? 1) : out.kind === 'deferred' ? 1 : out.exitCode;
@@ -152,23 +126,22 @@ export class ActivationWorker {
     this.o.post({ kind: 'LocalRollbackCompleted', revertedTo: observed ?? closure, exitCode, at });
   }
 
-  /** LocalFireSwitch: forward activation (deferred sentinel first). */
-  fireSwitch(target: string): void {
+  /** LocalFireSwitch: forward activation (a deferral of this closure first). */
+  fireSwitch(target: string, deferred: DeferredComponent | null): void {
     this.run('switch', async () => {
-      const sentinel = this.o.store.loadDeferred(this.o.clock.now());
-      if (sentinel !== null && sentinel.closure === target) {
+      if (deferred !== null) {
         // Already staged and deferred for this closure: do not re-run the
         // profile set and pre-check (book §I.7 last_deferred suppression).
         await stageProfile(this.o.backend, target, { checkInhibitors: false }).catch(
           () => undefined,
         );
-        return this.forwardOutcome(target, { kind: 'deferred', component: sentinel.component });
+        return this.forwardOutcome({ kind: 'deferred', component: deferred });
       }
       const out = await activate(this.o.backend, target, {
         ...this.pollOptions(),
         checkInhibitors: true,
         onLaunched: (handle) => {
-          this.save('switch', handle);
+          this.o.persist({ kind: 'switch', handle });
           this.o.post({
             kind: 'LocalActivationStarted',
             switchMethod: this.o.backend.switchMethod,
@@ -176,7 +149,7 @@ export class ActivationWorker {
           });
         },
       });
-      this.forwardOutcome(target, out);
+      this.forwardOutcome(out);
     });
   }
 
@@ -187,7 +160,7 @@ export class ActivationWorker {
       try {
         await stageProfile(this.o.backend, closure, { checkInhibitors: false });
         const handle = await this.o.backend.launchSwitch(closure, this.o.clock.now());
-        this.save('rollback', handle);
+        this.o.persist({ kind: 'rollback', handle });
         out = await pollSwitch(this.o.backend, handle, this.pollOptions());
       } catch (e) {
         out = { kind: 'failed', exitCode: null, stderrTail: (e as Error).message };
@@ -196,11 +169,11 @@ export class ActivationWorker {
     });
   }
 
-  /** Boot recovery: keep polling a switch launched before the restart. */
+  /** LocalResumeActivation: keep polling a switch launched before the restart. */
   resume(saved: SavedActivation): void {
     this.run(saved.kind, async () => {
       const out = await pollSwitch(this.o.backend, saved.handle, this.pollOptions());
-      if (saved.kind === 'switch') this.forwardOutcome(saved.handle.closure, out);
+      if (saved.kind === 'switch') this.forwardOutcome(out);
       else this.rollbackOutcome(saved.handle.closure, out);
     });
   }

@@ -71,7 +71,9 @@ export class DispatchWorker {
           baseMs: config.timings.backoffBaseMs,
           maxMs: Math.min(config.timings.backoffMaxMs, config.timings.pollIntervalMs * 5),
         });
-        const level = code === 'AGENT_ERR_CP_PROTOCOL' ? 'error' : 'warn';
+        // An unusable high-water file holds every dispatch until an operator acts.
+        const loud = code === 'AGENT_ERR_CP_PROTOCOL' || code === 'AGENT_ERR_STATE_UNUSABLE';
+        const level = loud ? 'error' : 'warn';
         log[level]({ err: e, code, retryInMs: delay }, 'dispatch long-poll failed');
         await clock.sleep(delay, signal);
       }
@@ -122,7 +124,7 @@ export class DispatchWorker {
     }
     // The newest verified manifest per channel is the mark an older one is refused against.
     try {
-      this.o.store.raiseHighWater([verdict.mark], this.o.clock.now());
+      this.o.store.raiseHighWater([verdict.mark]);
     } catch (e) {
       // Not a reason to refuse a verified dispatch: only the older-manifest check weakens.
       log.warn({ ...ctx, err: e, code: 'AGENT_ERR_STATE_IO' }, 'cannot persist the manifest mark');
