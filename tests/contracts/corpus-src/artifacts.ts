@@ -49,6 +49,7 @@ const acceptance = {
   ciCommit: '3f2a9c1d0e4b',
   acceptedAt: TS,
 };
+const { acceptedBy: _by, ...withoutAcceptedBy } = acceptance;
 const fleetResolvedIrrevocable = edit(
   edit(fleetResolved, ['hosts', 'web-01', 'irrevocable'], irrevocableValues),
   ['irrevocableAcceptances'],
@@ -119,7 +120,7 @@ export const artifacts: Corpus[] = [
       [
         'acceptance without acceptedBy',
         ['irrevocableAcceptances'],
-        [{ ...acceptance, acceptedBy: undefined }],
+        [withoutAcceptedBy],
         ['irrevocableAcceptances', 0, 'acceptedBy'],
       ],
       [

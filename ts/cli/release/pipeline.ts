@@ -31,6 +31,8 @@ import { evaluateFleet, type FleetSource } from './nix-steps.ts';
 import type { ReleaseProgress } from './progress.ts';
 import { pushAll } from './push.ts';
 import { probesNotRendered, probesToSign, readRenderedProbes } from './probes.ts';
+import { checkIrrevocable, signDeclared, type IrrevocableAccept } from './irrevocable.ts';
+import type { IrrevocableAcceptance, IrrevocableSet } from '../../core/index.ts';
 import {
   anchorManifest,
   canReuse,
@@ -78,6 +80,10 @@ export interface ReleaseOptions {
   readonly gitPush: boolean;
   /** Nix's --max-jobs and the bound on concurrent push hooks; null = Nix's default, pushes 4 at a time. */
   readonly jobs: number | null;
+  /** `--accept-irrevocable-change host:name`, each recorded in the signed release. */
+  readonly acceptIrrevocable: readonly IrrevocableAccept[];
+  /** Who accepts them (`--accepted-by`, or NIXFLEET_ACCEPTED_BY). */
+  readonly acceptedBy: string | null;
   /** Evaluate and print the plan only ({@link planDryRun}). */
   readonly dryRun: boolean;
   /** Messages (plain text). */
@@ -132,6 +138,10 @@ interface Prepared {
   readonly selected: readonly string[];
   readonly targets: readonly BuildTarget[];
   readonly previous: ReturnType<typeof readPreviousRelease>;
+  /** Each host's signed irrevocable values. */
+  readonly irrevocable: Readonly<Record<string, IrrevocableSet>>;
+  /** Acceptances this release signs (new and kept). */
+  readonly acceptances: readonly IrrevocableAcceptance[];
 }
 
 async function prepare(opts: ReleaseOptions): Promise<Prepared> {
@@ -176,6 +186,27 @@ async function prepare(opts: ReleaseOptions): Promise<Prepared> {
     log(`${host} builds from pinned commit ${pin.commit}`);
     return { host, pinRef: `${opts.pinSourceUrl}?rev=${pin.commit}` };
   });
+  const previous = readPreviousRelease(opts.releaseDir);
+  // Before any build: a changed irrevocable value refuses here.
+  const declared = signDeclared(fleet.irrevocable ?? {});
+  const irrevocable: Record<string, IrrevocableSet> = {};
+  for (const h of allHosts) {
+    const prev = previous?.fleetResolved.hosts[h];
+    // A host not rebuilt keeps its previous closure, and the values signed with it.
+    irrevocable[h] =
+      !selected.includes(h) && prev?.closureHash ? (prev.irrevocable ?? {}) : (declared[h] ?? {});
+  }
+  const acceptances = checkIrrevocable({
+    previous: previous?.fleetResolved ?? null,
+    next: irrevocable,
+    accept: opts.acceptIrrevocable,
+    acceptedBy: opts.acceptedBy,
+    ciCommit: opts.ciCommit,
+    signedAt: stampTime(opts.now),
+  });
+  for (const a of acceptances.filter((x) => x.ciCommit === opts.ciCommit)) {
+    log(`accepted change of irrevocable ${a.host}:${a.name} (by ${a.acceptedBy})`);
+  }
   return {
     fleet,
     resolved,
@@ -183,7 +214,9 @@ async function prepare(opts: ReleaseOptions): Promise<Prepared> {
     allHosts,
     selected,
     targets,
-    previous: readPreviousRelease(opts.releaseDir),
+    previous,
+    irrevocable,
+    acceptances,
   };
 }
 
@@ -203,7 +236,17 @@ export async function planDryRun(opts: ReleaseOptions): Promise<DryRunPlan> {
 /** Runs the whole release; throws {@link ReleaseError} without writing anything on failure. */
 export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> {
   const { log } = opts;
-  const { fleet, resolved, dropped, allHosts, selected, targets, previous } = await prepare(opts);
+  const {
+    fleet,
+    resolved,
+    dropped,
+    allHosts,
+    selected,
+    targets,
+    previous,
+    irrevocable,
+    acceptances,
+  } = await prepare(opts);
   // Unselected hosts keep the closure of the previous release, so building a
   // subset never drops the rest of the fleet from its rollouts.
   // Their probe sets are what the previous release signed, checked against
@@ -268,6 +311,8 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
     {
       closures,
       probes,
+      irrevocable,
+      acceptances,
       stamp: { signedAt, ciCommit: opts.ciCommit, signatureAlgorithm: opts.signatureAlgorithm },
     },
   );
