@@ -111,8 +111,12 @@ let
             in
             length ds > 1 && !(all (d: d.decl == (head ds).decl) ds) && !(hostScope ? ${n})
           ) (attrNames tagDecls);
+          # fleet.nix values are checked by the input contract; a
+          # configuration's are checked here.
+          scalar = v: builtins.isString v || builtins.isInt v || builtins.isBool v;
+          badConfig = filter (n: !(scalar fromConfig.${n}.value)) (attrNames fromConfig);
           configConflicts = filter (
-            n: fleetScope ? ${n} && (fleetScope.${n}.value != fromConfig.${n}.value)
+            n: scalar fromConfig.${n}.value && fleetScope ? ${n} && (fleetScope.${n}.value != fromConfig.${n}.value)
           ) (attrNames fromConfig);
         in
         {
@@ -132,6 +136,10 @@ let
                 concatStringsSep ", " (map (d: "tags.${d.tag}.irrevocable.${n} = ${show d.decl}") tagDecls.${n})
               }); a host's tags form one scope. Fix: make them equal, or declare hosts.${hname}.irrevocable.${n} to decide."
             ) tagConflicts
+            ++ map (
+              n:
+              "fleet: hosts.${hname}: ${fromConfig.${n}.source} is a ${builtins.typeOf fromConfig.${n}.value}; an irrevocable value is a string, an integer or a boolean. Fix: declare it only once it has a value (e.g. lib.optionalAttrs (v != null) { … })."
+            ) badConfig
             ++ map (
               n:
               "fleet: hosts.${hname}: irrevocable value \"${n}\" is ${show fleetScope.${n}} at ${fleetScope.${n}.source} but ${show fromConfig.${n}} at ${fromConfig.${n}.source}. Fix: make the two declarations equal (a value that must never change has one source of truth)."
