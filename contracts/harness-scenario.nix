@@ -52,6 +52,9 @@ let
       fault = opt (types.nullOr fault) "Inject a fault." null { default = null; };
       sleepSecs = opt (types.nullOr secs) "Let time pass (soak, offline windows)." null { default = null; };
       signedAgoSecs = opt (types.nullOr secs) "With release: CI signs the release as of this many seconds ago (a stale target a control plane replays)." null { default = null; };
+      # Irrevocable values (docs/fleet-authors.md, "Values that must never change").
+      acceptIrrevocable = opt (types.listOf (types.strMatching "[a-z0-9][a-z0-9._-]{0,62}:.+")) "With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance." [ "hive-01:serverName" ] { default = [ ]; };
+      expectRefused = opt (types.nullOr (types.strMatching "RELEASE_ERR_[A-Z_]+")) "With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario." "RELEASE_ERR_IRREVOCABLE_CHANGE" { default = null; };
     };
   };
 in
@@ -76,6 +79,7 @@ in
       options = {
         default = opt behaviour "Behaviour of every host not listed." { } { default = { }; };
         hosts = opt (types.attrsOf behaviour) "Per-host behaviour." { } { default = { }; };
+        irrevocable = opt (types.attrsOf (types.attrsOf (types.oneOf [ types.str t.int types.bool ]))) "Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip)." { hive-01.serverName = "example.com"; } { default = { }; };
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };
     steps = opt (types.listOf step) "The timeline." [ { release = "g1"; } ] { };

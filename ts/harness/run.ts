@@ -18,7 +18,7 @@ import { makeFixtures, type RunFixtures } from './fixtures.ts';
 import { checkBudgetsRespected, checkSignedRoundtrip } from './invariants.ts';
 import { NetworkLab, namespacesAvailable } from './netns.ts';
 import { Observer, agentKind, checkWavesInOrder, dispatchedHosts, rolloutOf } from './observe.ts';
-import { REPO, publishGeneration, type Published } from './publish.ts';
+import { REPO, checkAcceptancesAudited, publishGeneration, type Published } from './publish.ts';
 import { Supervisor } from './supervisor.ts';
 import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
@@ -295,7 +295,17 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
                 .toISOString()
                 .replace(/\.\d{3}Z$/, 'Z')
             : undefined,
+          acceptIrrevocable: step.acceptIrrevocable ?? [],
+          expectRefused: step.expectRefused ?? null,
         });
+        if (p === null) {
+          note(`release of ${step.release} refused with ${step.expectRefused}, as expected`);
+          continue;
+        }
+        if ((step.acceptIrrevocable ?? []).length > 0) {
+          await checkAcceptancesAudited(releaseDir, fx.trustFile, step.acceptIrrevocable ?? []);
+          note(`nixfleet verify shows the acceptance of ${step.acceptIrrevocable?.join(', ')}`);
+        }
         published.push(p);
         note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
         await options.onRelease?.({

@@ -107,9 +107,34 @@ export const harness: Corpus[] = [
           ],
         },
       ],
+      [
+        'irrevocable values per generation, a refused and an accepted release',
+        {
+          name: 'hive-matrix',
+          description: 'd',
+          fleet: {},
+          generations: {
+            g1: { irrevocable: { 'hive-01': { serverName: 'matrix.example.com' } } },
+            g2: { irrevocable: { 'hive-01': { serverName: 'example.com', federation: true } } },
+          },
+          steps: [
+            { release: 'g1' },
+            { release: 'g2', expectRefused: 'RELEASE_ERR_IRREVOCABLE_CHANGE' },
+            { release: 'g2', acceptIrrevocable: ['hive-01:serverName'] },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: fast string', ['fast'], 'yes'],
+      [
+        'irrevocable value is a list',
+        ['generations', 'g1', 'irrevocable'],
+        { 'web-01': { serverName: ['a'] } },
+        ['generations', 'g1', 'irrevocable', 'web-01', 'serverName'],
+      ],
+      ['acceptIrrevocable without a name', ['steps', 0, 'acceptIrrevocable'], ['web-01']],
+      ['expectRefused not a release code', ['steps', 0, 'expectRefused'], 'AGENT_ERR_X'],
       ['missing required: steps', ['steps'], undefined],
       ['unknown fault kind', ['steps', 2, 'fault', 'kind'], 'reboot'],
       ['bad name pattern', ['name'], 'Smoke Test'],

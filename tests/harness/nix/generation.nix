@@ -203,7 +203,16 @@ mkFleet (
   fleet
   // {
     hosts = builtins.mapAttrs (
-      name: h: h // { configuration.config.system.build.toplevel = toplevel name; }
+      name: h:
+      h
+      // {
+        configuration.config = {
+          system.build.toplevel = toplevel name;
+          # What the host's modules declare irrevocable in this generation
+          # (mkFleet reads it like a NixOS configuration's nixfleet.irrevocable).
+          nixfleet.irrevocable = gen.irrevocable.${name} or { };
+        };
+      }
     ) fleet.hosts;
   }
 )

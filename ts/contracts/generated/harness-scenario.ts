@@ -80,6 +80,14 @@ export interface HarnessScenario {
           switchSecs?: number;
         };
       };
+      /**
+       * Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).
+       */
+      irrevocable?: {
+        [k: string]: {
+          [k: string]: string | number | boolean;
+        };
+      };
     };
   };
   /**
@@ -104,6 +112,14 @@ export interface HarnessScenario {
    * The timeline.
    */
   steps: {
+    /**
+     * With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by "harness"); the runner then checks `nixfleet verify` shows each acceptance.
+     */
+    acceptIrrevocable?: string[];
+    /**
+     * With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.
+     */
+    expectRefused?: null | string;
     /**
      * Inject a fault.
      */
