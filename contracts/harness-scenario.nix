@@ -17,6 +17,7 @@ let
       switchSecs = opt t.unsigned "Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight." 0 { default = 0; };
       failedUnits = opt (types.listOf (types.strMatching "[A-Za-z0-9@._:-]+")) "Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left." [ "nginx.service" ] { default = [ ]; };
       secrets = opt (types.listOf (types.strMatching "[a-z0-9-]+")) "Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>)." [ ] { default = [ ]; };
+      activationTokens = opt (types.listOf (types.strMatching "/[A-Za-z0-9._/-]+")) "Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there." [ "/var/lib/hyperhive/matrix-register-token" ] { default = [ ]; };
     };
   };
 

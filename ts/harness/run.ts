@@ -22,7 +22,7 @@ import { REPO, checkAcceptancesAudited, publishGeneration, type Published } from
 import { Supervisor } from './supervisor.ts';
 import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
-import { checkSecretsConfined, prepareSecrets } from './secrets.ts';
+import { activationTokens, checkSecretsConfined, prepareSecrets } from './secrets.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -368,7 +368,9 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         for (const [id, m] of obs.manifests()) violations.push(...checkWavesInOrder(events, m, id));
       }
       if (inv === 'secretsConfined') {
-        const scan = checkSecretsConfined(secrets, workDir);
+        const tokens = activationTokens(scenario, hosts, workDir);
+        const scan = checkSecretsConfined([...secrets, ...tokens.secrets], workDir);
+        scan.violations.push(...tokens.violations);
         violations.push(...scan.violations);
         note(
           `secretsConfined: scanned ${scan.filesScanned} files (${(scan.bytesScanned / 1e6).toFixed(1)} MB, NARs decompressed), ${scan.violations.length} violation(s)`,

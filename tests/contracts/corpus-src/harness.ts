@@ -114,7 +114,12 @@ export const harness: Corpus[] = [
           description: 'd',
           fleet: {},
           generations: {
-            g1: { irrevocable: { 'hive-01': { serverName: 'matrix.example.com' } } },
+            g1: {
+              irrevocable: { 'hive-01': { serverName: 'matrix.example.com' } },
+              hosts: {
+                'hive-01': { activationTokens: ['/var/lib/hyperhive/matrix-register-token'] },
+              },
+            },
             g2: { irrevocable: { 'hive-01': { serverName: 'example.com', federation: true } } },
           },
           steps: [
@@ -132,6 +137,12 @@ export const harness: Corpus[] = [
         ['generations', 'g1', 'irrevocable'],
         { 'web-01': { serverName: ['a'] } },
         ['generations', 'g1', 'irrevocable', 'web-01', 'serverName'],
+      ],
+      [
+        'activation token path not absolute',
+        ['generations', 'g1', 'hosts', 'web-01', 'activationTokens'],
+        ['var/lib/token'],
+        ['generations', 'g1', 'hosts', 'web-01', 'activationTokens', 0],
       ],
       ['acceptIrrevocable without a name', ['steps', 0, 'acceptIrrevocable'], ['web-01']],
       ['expectRefused not a release code', ['steps', 0, 'expectRefused'], 'AGENT_ERR_X'],

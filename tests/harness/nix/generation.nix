@@ -119,6 +119,19 @@ let
         mv -f "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}.tmp" "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}"
       '') b.secrets
     );
+  # Tokens created on the host at activation, with the hive-matrix module's
+  # own snippet (examples/hive/settings.nix): random, 0600, never in the
+  # store (secretsConfined scans for them everywhere else).
+  writeTokens =
+    b:
+    builtins.concatStringsSep "" (
+      map (
+        path:
+        "ROOT=\"$NIXFLEET_SANDBOX_ROOT\"\n"
+        + (import ../../../examples/hive/settings.nix { matrix.registrationTokenFile = path; }).tokenActivation
+      ) b.activationTokens
+    );
+
   # The sandbox's failed systemd units (what the health gate's
   # systemdFailedUnits measures): every switch of a scenario that uses them
   # rewrites the file, so switching back clears what a bad generation left.
@@ -142,7 +155,7 @@ let
     host: b:
     let
       base = switchScript b;
-      prelude = decryptSecrets host b + writeFailedUnits b + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
+      prelude = decryptSecrets host b + writeTokens b + writeFailedUnits b + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
     in
     if prelude == "" then base else "#!/bin/sh\n" + prelude + builtins.substring 10 (builtins.stringLength base) base;
 

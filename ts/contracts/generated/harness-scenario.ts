@@ -25,6 +25,10 @@ export interface HarnessScenario {
        */
       default?: {
         /**
+         * Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.
+         */
+        activationTokens?: string[];
+        /**
          * Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.
          */
         failedUnits?: string[];
@@ -54,6 +58,10 @@ export interface HarnessScenario {
        */
       hosts?: {
         [k: string]: {
+          /**
+           * Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.
+           */
+          activationTokens?: string[];
           /**
            * Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.
            */
