@@ -56,6 +56,7 @@ let
       # Irrevocable values (docs/fleet-authors.md, "Values that must never change").
       acceptIrrevocable = opt (types.listOf (types.strMatching "[a-z0-9][a-z0-9._-]{0,62}:.+")) "With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance." [ "hive-01:serverName" ] { default = [ ]; };
       expectRefused = opt (types.nullOr (types.strMatching "RELEASE_ERR_[A-Z_]+")) "With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario." "RELEASE_ERR_IRREVOCABLE_CHANGE" { default = null; };
+      expectMessage = opt (types.listOf types.str) "With expectRefused: text the refusal must contain (e.g. the host and the failed assertion)." [ "evaluating host hive-01" ] { default = [ ]; };
     };
   };
 in
@@ -80,6 +81,13 @@ in
       options = {
         default = opt behaviour "Behaviour of every host not listed." { } { default = { }; };
         hosts = opt (types.attrsOf behaviour) "Per-host behaviour." { } { default = { }; };
+        hive = opt (types.attrsOf (types.submodule {
+          options = {
+            defaults = opt (types.enum [ "v1" "v2" ]) "Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>." "v2" { default = "v2"; };
+            domain = opt (types.nullOr types.str) "services.hyperhive.domain." "example.com" { default = null; };
+            matrix = opt (types.attrsOf types.anything) "services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …)." { serverName = "matrix.example.com"; } { default = { }; };
+          };
+        })) "Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS." { hive-01 = { defaults = "v1"; domain = "example.com"; }; } { default = { }; };
         irrevocable = opt (types.attrsOf (types.attrsOf (types.oneOf [ types.str t.int types.bool ]))) "Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip)." { hive-01.serverName = "example.com"; } { default = { }; };
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };

@@ -39,6 +39,8 @@ export async function publishGeneration(options: {
   readonly acceptIrrevocable?: readonly string[];
   /** The release must be refused with this code; resolves null when it is. */
   readonly expectRefused?: string | null;
+  /** Text the expected refusal must contain. */
+  readonly expectMessage?: readonly string[];
 }): Promise<Published | null> {
   const { scenario, generation, fixtures } = options;
   const gen = scenario.generations[generation];
@@ -120,7 +122,11 @@ export async function publishGeneration(options: {
       options.expectRefused &&
       err.stderr?.includes(`nixfleet release: ${options.expectRefused}:`)
     ) {
-      return null;
+      const missing = (options.expectMessage ?? []).filter((m) => !err.stderr!.includes(m));
+      if (missing.length === 0) return null;
+      throw new Error(
+        `releasing generation ${generation} was refused with ${options.expectRefused}, but without ${missing.map((m) => JSON.stringify(m)).join(', ')}:\n${err.stderr.trim()}`,
+      );
     }
     throw new Error(
       `releasing generation ${generation} failed: ${err.stderr?.trim() || err.message}`,

@@ -297,6 +297,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
             : undefined,
           acceptIrrevocable: step.acceptIrrevocable ?? [],
           expectRefused: step.expectRefused ?? null,
+          expectMessage: step.expectMessage ?? [],
         });
         if (p === null) {
           note(`release of ${step.release} refused with ${step.expectRefused}, as expected`);

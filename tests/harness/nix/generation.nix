@@ -119,6 +119,17 @@ let
         mv -f "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}.tmp" "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}"
       '') b.secrets
     );
+  # The hive-matrix module's decisions for a host of this generation
+  # (examples/hive/settings.nix), or null.
+  hiveOf =
+    host:
+    if gen.hive ? ${host} then
+      import ../../../examples/hive/settings.nix {
+        inherit (gen.hive.${host}) defaults domain matrix;
+      }
+    else
+      null;
+
   # Tokens created on the host at activation, with the hive-matrix module's
   # own snippet (examples/hive/settings.nix): random, 0600, never in the
   # store (secretsConfined scans for them everywhere else).
@@ -220,10 +231,26 @@ mkFleet (
       h
       // {
         configuration.config = {
-          system.build.toplevel = toplevel name;
+          # A failed hive-matrix assertion aborts the system's evaluation, as on NixOS.
+          system.build.toplevel =
+            let
+              failed = (hiveOf name).failed or [ ];
+            in
+            if failed != [ ] then
+              throw "\nFailed assertions:\n${builtins.concatStringsSep "\n" (map (m: "- ${m}") failed)}"
+            else
+              toplevel name;
           # What the host's modules declare irrevocable in this generation
-          # (mkFleet reads it like a NixOS configuration's nixfleet.irrevocable).
-          nixfleet.irrevocable = gen.irrevocable.${name} or { };
+          # (mkFleet reads it like a NixOS configuration's nixfleet.irrevocable):
+          # the hive-matrix module's effective serverName, and any other value.
+          nixfleet.irrevocable =
+            (
+              let
+                h = hiveOf name;
+              in
+              if h == null || h.cfg.serverName == null then { } else { inherit (h.cfg) serverName; }
+            )
+            // (gen.irrevocable.${name} or { });
         };
       }
     ) fleet.hosts;

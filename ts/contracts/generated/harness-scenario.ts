@@ -54,6 +54,27 @@ export interface HarnessScenario {
         switchSecs?: number;
       };
       /**
+       * Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.
+       */
+      hive?: {
+        [k: string]: {
+          /**
+           * Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.
+           */
+          defaults?: 'v1' | 'v2';
+          /**
+           * services.hyperhive.domain.
+           */
+          domain?: null | string;
+          /**
+           * services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).
+           */
+          matrix?: {
+            [k: string]: unknown;
+          };
+        };
+      };
+      /**
        * Per-host behaviour.
        */
       hosts?: {
@@ -124,6 +145,10 @@ export interface HarnessScenario {
      * With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by "harness"); the runner then checks `nixfleet verify` shows each acceptance.
      */
     acceptIrrevocable?: string[];
+    /**
+     * With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).
+     */
+    expectMessage?: string[];
     /**
      * With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.
      */
