@@ -88,7 +88,10 @@ const line = (c: IrrevocableChange): string =>
  * unaccepted changes, RELEASE_ERR_ARGS for an acceptance that matches no
  * change or has no `--accepted-by`.
  */
-export function checkIrrevocable(c: IrrevocableCheck): IrrevocableAcceptance[] {
+export function checkIrrevocable(c: IrrevocableCheck): {
+  readonly fresh: IrrevocableAcceptance[];
+  readonly kept: IrrevocableAcceptance[];
+} {
   const changes: IrrevocableChange[] = [];
   for (const host of Object.keys(c.next).sort()) {
     const prev = c.previous?.hosts[host];
@@ -145,5 +148,38 @@ export function checkIrrevocable(c: IrrevocableCheck): IrrevocableAcceptance[] {
     const cur = Object.hasOwn(set, a.name) ? set[a.name]! : null;
     return acceptanceCovers([a], a.host, a.name, cur) !== null;
   });
-  return [...fresh, ...kept];
+  return { fresh, kept };
+}
+
+/**
+ * What a release signs about irrevocable values: each host's set (a host
+ * not rebuilt keeps its previous closure, and the values signed with it)
+ * and the acceptances, after {@link checkIrrevocable} refused any
+ * unaccepted change. Logs each new acceptance.
+ */
+export function guardIrrevocable(o: {
+  readonly declared: Readonly<Record<string, Readonly<Record<string, DeclaredIrrevocable>>>>;
+  readonly previous: FleetResolved | null;
+  readonly allHosts: readonly string[];
+  readonly selected: readonly string[];
+  readonly accept: readonly IrrevocableAccept[];
+  readonly acceptedBy: string | null;
+  readonly ciCommit: string;
+  readonly signedAt: string;
+  readonly log: (line: string) => void;
+}): {
+  readonly irrevocable: Record<string, IrrevocableSet>;
+  readonly acceptances: IrrevocableAcceptance[];
+} {
+  const declared = signDeclared(o.declared);
+  const irrevocable: Record<string, IrrevocableSet> = {};
+  for (const h of o.allHosts) {
+    const prev = o.previous?.hosts[h];
+    irrevocable[h] =
+      !o.selected.includes(h) && prev?.closureHash ? (prev.irrevocable ?? {}) : (declared[h] ?? {});
+  }
+  const { fresh, kept } = checkIrrevocable({ ...o, next: irrevocable });
+  for (const a of fresh)
+    o.log(`accepted change of irrevocable ${a.host}:${a.name} (by ${a.acceptedBy})`);
+  return { irrevocable, acceptances: [...fresh, ...kept] };
 }

@@ -1,16 +1,14 @@
 // `nixfleet release`, the CI side of the trust flow: evaluate → print the
-// fleet's warnings, refuse unaccepted safety-relevant ones → drop expired
-// pins → build every selected toplevel in one batch (pin-aware, build.ts) →
+// fleet's warnings, refuse unaccepted safety-relevant ones → refuse changed
+// irrevocable values (irrevocable.ts) → drop expired pins → build every selected toplevel in one batch (pin-aware, build.ts) →
 // push hook per closure, concurrently with a bound →
 // inject closureHash → stamp meta → canonicalise → sign hook → smoke verify →
 // one rollout manifest per channel, signed → revocations and bootstrap-nonces
 // sidecars, signed → write the release directory atomically → summary.
 // Any failure aborts before the write: the previous release stays as it was.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import {
   canonicalBytes,
   sha256Hex,
@@ -24,6 +22,7 @@ import {
 import type { FleetResolved } from '../../contracts/index.ts';
 import { checkDiagnostics } from './diagnostics.ts';
 import { ReleaseError } from './errors.ts';
+import { commitRelease } from './git.ts';
 import { signWithHook } from './hooks.ts';
 import { buildHosts, instantiateHosts, type BuildTarget } from './build.ts';
 import { dryRunPlan, type DryRunPlan } from './dry-run.ts';
@@ -31,7 +30,7 @@ import { evaluateFleet, type FleetSource } from './nix-steps.ts';
 import type { ReleaseProgress } from './progress.ts';
 import { pushAll } from './push.ts';
 import { probesNotRendered, probesToSign, readRenderedProbes } from './probes.ts';
-import { checkIrrevocable, signDeclared, type IrrevocableAccept } from './irrevocable.ts';
+import { guardIrrevocable, type IrrevocableAccept } from './irrevocable.ts';
 import type { IrrevocableAcceptance, IrrevocableSet } from '../../core/index.ts';
 import {
   anchorManifest,
@@ -188,25 +187,17 @@ async function prepare(opts: ReleaseOptions): Promise<Prepared> {
   });
   const previous = readPreviousRelease(opts.releaseDir);
   // Before any build: a changed irrevocable value refuses here.
-  const declared = signDeclared(fleet.irrevocable ?? {});
-  const irrevocable: Record<string, IrrevocableSet> = {};
-  for (const h of allHosts) {
-    const prev = previous?.fleetResolved.hosts[h];
-    // A host not rebuilt keeps its previous closure, and the values signed with it.
-    irrevocable[h] =
-      !selected.includes(h) && prev?.closureHash ? (prev.irrevocable ?? {}) : (declared[h] ?? {});
-  }
-  const acceptances = checkIrrevocable({
+  const { irrevocable, acceptances } = guardIrrevocable({
+    declared: fleet.irrevocable ?? {},
     previous: previous?.fleetResolved ?? null,
-    next: irrevocable,
+    allHosts,
+    selected,
     accept: opts.acceptIrrevocable,
     acceptedBy: opts.acceptedBy,
     ciCommit: opts.ciCommit,
     signedAt: stampTime(opts.now),
+    log,
   });
-  for (const a of acceptances.filter((x) => x.ciCommit === opts.ciCommit)) {
-    log(`accepted change of irrevocable ${a.host}:${a.name} (by ${a.acceptedBy})`);
-  }
   return {
     fleet,
     resolved,
@@ -396,36 +387,4 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
     rollouts: [...plan.manifests.keys()],
     files: files.map((f) => f.path),
   };
-}
-
-const run = promisify(execFile);
-
-async function commitRelease(releaseDir: string, ciCommit: string, push: boolean): Promise<void> {
-  try {
-    const { stdout } = await run('git', ['-C', releaseDir, 'rev-parse', '--show-toplevel']);
-    const top = stdout.trim();
-    const rel = relative(top, releaseDir) || '.';
-    await run('git', ['-C', top, 'add', '-A', '--', rel]);
-    const staged = await run('git', ['-C', top, 'diff', '--cached', '--quiet', '--', rel]).then(
-      () => false,
-      () => true,
-    );
-    if (staged)
-      await run('git', [
-        '-C',
-        top,
-        'commit',
-        '-m',
-        `release: ${ciCommit.slice(0, 12)} [skip ci]`,
-        '--',
-        rel,
-      ]);
-    if (push) await run('git', ['-C', top, 'push']);
-  } catch (e) {
-    throw new ReleaseError(
-      'RELEASE_ERR_GIT',
-      `the release was written, but committing it failed: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
 }
