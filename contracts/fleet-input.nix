@@ -32,6 +32,9 @@ let
     options.frameworks = opt (types.attrsOf refinement) "Per-framework refinements at ${scope} scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables." { } { default = { }; };
   }) "Compliance refinements at ${scope} scope." { } { default = { }; };
 
+  # Irrevocable values (docs/fleet-authors.md, "Values that must never change").
+  irrevocableOpt = (import ./_irrevocable.nix { inherit lib; }).declOpt;
+
   host = types.submodule ({ name, ... }: {
     options = {
       system = opt types.str "Platform of the host." "x86_64-linux" { };
@@ -43,6 +46,7 @@ let
       pin = opt pin "Commit pin for this host (wins over tag and channel pins)." null { default = null; };
       healthChecks = probeOpt "host";
       compliance = complianceOpt "host";
+      irrevocable = irrevocableOpt "host";
     };
   });
 
@@ -118,6 +122,7 @@ in
         pin = opt pin "Commit pin for hosts carrying the tag." null { default = null; };
         healthChecks = probeOpt "tag";
         compliance = complianceOpt "tag";
+        irrevocable = irrevocableOpt "tag";
       };
     }))) "Tags, by name (descriptive; hosts reference them freely)." { } { default = { }; };
     channels = opt (types.attrsOf channel) "Channels (release trains), by name." { } { default = { }; };

@@ -18,6 +18,9 @@ let
       reason = opt (types.nullOr types.str) "Why." null { };
     };
   });
+  # Irrevocable values (docs/fleet-authors.md, docs/auditor.md): additive,
+  # absent in releases signed before they existed.
+  irrevocable = import ./_irrevocable.nix { inherit lib; };
 in
 open
 // {
@@ -31,6 +34,7 @@ open
         closureHash = opt (types.nullOr t.closureHash) "Basename of the host's toplevel store path; null until the release step builds it." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
         pubkey = opt (types.nullOr types.str) "OpenSSH public host key." null { };
         pin = opt (types.nullOr (t.pin { withDefaults = false; })) "Resolved pin (host > tag > channel); the key is present only when a pin applies." null { default = null; };
+        irrevocable = irrevocable.valuesOpt;
       };
     }))) "Hosts, by name." { } { };
     channels = opt (types.attrsOf (types.submodule (open // {
@@ -80,6 +84,7 @@ open
         maxInFlightPct = opt (types.nullOr (types.ints.between 1 100)) "Percentage limit." null { };
       };
     }))) "Disruption budgets, selectors carried through." [ ] { };
+    irrevocableAcceptances = opt (types.listOf irrevocable.acceptance) "Accepted changes of irrevocable values (`nixfleet release --accept-irrevocable-change host:name`), each kept in every later release while the host's value is still the accepted one." [ ] { default = [ ]; };
     meta = opt meta "Signing envelope." { schemaVersion = 1; signedAt = null; ciCommit = null; } { };
   };
 }

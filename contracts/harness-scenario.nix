@@ -17,6 +17,7 @@ let
       switchSecs = opt t.unsigned "Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight." 0 { default = 0; };
       failedUnits = opt (types.listOf (types.strMatching "[A-Za-z0-9@._:-]+")) "Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left." [ "nginx.service" ] { default = [ ]; };
       secrets = opt (types.listOf (types.strMatching "[a-z0-9-]+")) "Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>)." [ ] { default = [ ]; };
+      activationTokens = opt (types.listOf (types.strMatching "/[A-Za-z0-9._/-]+")) "Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there." [ "/var/lib/hyperhive/matrix-register-token" ] { default = [ ]; };
     };
   };
 
@@ -52,6 +53,10 @@ let
       fault = opt (types.nullOr fault) "Inject a fault." null { default = null; };
       sleepSecs = opt (types.nullOr secs) "Let time pass (soak, offline windows)." null { default = null; };
       signedAgoSecs = opt (types.nullOr secs) "With release: CI signs the release as of this many seconds ago (a stale target a control plane replays)." null { default = null; };
+      # Irrevocable values (docs/fleet-authors.md, "Values that must never change").
+      acceptIrrevocable = opt (types.listOf (types.strMatching "[a-z0-9][a-z0-9._-]{0,62}:.+")) "With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance." [ "hive-01:serverName" ] { default = [ ]; };
+      expectRefused = opt (types.nullOr (types.strMatching "RELEASE_ERR_[A-Z_]+")) "With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario." "RELEASE_ERR_IRREVOCABLE_CHANGE" { default = null; };
+      expectMessage = opt (types.listOf types.str) "With expectRefused: text the refusal must contain (e.g. the host and the failed assertion)." [ "evaluating host hive-01" ] { default = [ ]; };
     };
   };
 in
@@ -76,6 +81,14 @@ in
       options = {
         default = opt behaviour "Behaviour of every host not listed." { } { default = { }; };
         hosts = opt (types.attrsOf behaviour) "Per-host behaviour." { } { default = { }; };
+        hive = opt (types.attrsOf (types.submodule {
+          options = {
+            defaults = opt (types.enum [ "v1" "v2" ]) "Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>." "v2" { default = "v2"; };
+            domain = opt (types.nullOr types.str) "services.hyperhive.domain." "example.com" { default = null; };
+            matrix = opt (types.attrsOf types.anything) "services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …)." { serverName = "matrix.example.com"; } { default = { }; };
+          };
+        })) "Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS." { hive-01 = { defaults = "v1"; domain = "example.com"; }; } { default = { }; };
+        irrevocable = opt (types.attrsOf (types.attrsOf (types.oneOf [ types.str t.int types.bool ]))) "Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip)." { hive-01.serverName = "example.com"; } { default = { }; };
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };
     steps = opt (types.listOf step) "The timeline." [ { release = "g1"; } ] { };

@@ -11,6 +11,7 @@ let
   inherit (t) opt open;
   selector = t.selector { normalized = true; };
   meta = import ./_meta.nix { inherit lib; };
+  irrevocable = import ./_irrevocable.nix { inherit lib; };
 in
 open
 // {
@@ -36,6 +37,8 @@ open
             mode = "enforce";
           };
         } { default = null; };
+        irrevocable = irrevocable.valuesOpt;
+        irrevocableAcceptances = opt (types.listOf irrevocable.acceptance) "The accepted changes of this host's irrevocable values (fleet.resolved's irrevocableAcceptances for the host); the agent refuses a target whose values differ from its current generation's unless the change is listed here." [ ] { default = [ ]; };
       };
     }))) "Hosts of the rollout, sorted by hostname." [ ] { };
     waves = opt (types.listOf (types.submodule (open // {

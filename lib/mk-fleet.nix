@@ -36,6 +36,7 @@ let
   invariants = import ./mk-fleet/invariants.nix;
   merge = import ./mk-fleet/merge.nix;
   diagnostics = import ./mk-fleet/diagnostics.nix;
+  irrevocable = import ./mk-fleet/irrevocable.nix;
 
   # The nullable envelope mkFleet leaves for the release step to fill.
   unsignedMeta = {
@@ -81,6 +82,10 @@ let
     - `resolved`: fleet.resolved v1 (contracts/fleet-resolved.nix), meta nulls;
     - `nixosConfigurations.<host>`: the hosts' configurations, passed through;
     - `healthChecks.<host>`: the effective probe set, health-checks.json v1;
+    - `irrevocable.<host>.<name>`: `{ value; sensitive; source; }`, the
+      values fleet.nix and the host's configuration (`nixfleet.irrevocable`)
+      declare must never change (lib/mk-fleet/irrevocable.nix); forcing it
+      evaluates the hosts' configurations;
     - `revocations`, `bootstrapNonces`: the signed-sidecar projections
       (sorted by hostname then notBefore, and by nonce), meta nulls;
     - `warnings`: list of strings (each ending in its stable id), also
@@ -236,6 +241,12 @@ let
         meta = unsignedMeta;
       };
 
+      # Its own projection, not an invariant: reading `nixfleet.irrevocable`
+      # evaluates each host's configuration, which only the release needs.
+      irrevocableOut = irrevocable.resolveIrrevocable { inherit cfg configurations; };
+      irrevocableValues =
+        if irrevocableOut.errors == [ ] then irrevocableOut.values else failInvariants irrevocableOut.errors;
+
       byHostThen = a: b: if a.hostname != b.hostname then a.hostname < b.hostname else a.notBefore < b.notBefore;
     in
     {
@@ -243,6 +254,7 @@ let
       inherit input;
       resolved = guard resolved;
       healthChecks = guard probeSets.healthChecks;
+      irrevocable = guard irrevocableValues;
       revocations = guard {
         schemaVersion = 1;
         revocations = sort byHostThen cfg.revocations;

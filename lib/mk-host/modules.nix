@@ -11,6 +11,7 @@
   ../../contracts/trust.nix
   ../../modules/core/_nixos.nix
   ../../modules/scopes/nixfleet/_trust-json.nix
+  ../../modules/scopes/nixfleet/_irrevocable.nix
   ../../modules/scopes/nixfleet/_agent.nix
   ../../modules/scopes/nixfleet/_control-plane.nix
   ../../modules/scopes/nixfleet/_cache.nix

@@ -31,4 +31,7 @@ else
     # Per host, what fleet.nix declares must be rendered into its closure
     # (health-checks.json v1); the release checks each built toplevel.
     healthChecks = fleet.healthChecks or null;
+    # Per host, the values that must never change (the release compares them
+    # with the previous signed release before building).
+    irrevocable = fleet.irrevocable or { };
   }

@@ -8,6 +8,7 @@
   cache = ../../modules/scopes/nixfleet/_cache.nix;
   operator = ../../modules/scopes/nixfleet/_operator.nix;
   trust-json = ../../modules/scopes/nixfleet/_trust-json.nix;
+  irrevocable = ../../modules/scopes/nixfleet/_irrevocable.nix;
   default = {
     imports = import ../../lib/mk-host/modules.nix { };
   };

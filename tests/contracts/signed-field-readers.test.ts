@@ -72,6 +72,16 @@ const PROJECT = 'ts/cli/release/project.ts';
 const HG = 'ts/agent/probes/health-gate.ts';
 const SEL = 'ts/core/selectors.ts';
 const M = 'rollout-manifest:';
+const IRR = 'ts/core/irrevocable.ts';
+const IRR_RELEASE = 'ts/cli/release/irrevocable.ts';
+const VERIFY_OUT = 'ts/cli/commands/verify-output.ts';
+const AUDIT_ACCEPT = (token: string): Entry =>
+  A(
+    VERIFY_OUT,
+    token,
+    null,
+    'audit record of an accepted irrevocable change (who, when, which values); the agent matches host, name and newSha256 only',
+  );
 
 const meta = {
   '.meta': R(VERIFY, 'meta'),
@@ -97,6 +107,20 @@ export const READERS: Record<string, Record<string, Entry>> = {
       'the platform the signed closure was built for',
     ),
     '.hosts.*.pin': R(VIEWS, 'pin'),
+    '.hosts.*.irrevocable': R(IRR_RELEASE, 'irrevocable'),
+    '.hosts.*.irrevocable.*.sha256': R(IRR, 'sha256'),
+    '.hosts.*.irrevocable.*.value': R(IRR, 'value'),
+    '.hosts.*.irrevocable.*.sensitive': R(IRR, 'sensitive'),
+    '.irrevocableAcceptances': R(IRR_RELEASE, 'irrevocableAcceptances'),
+    '.irrevocableAcceptances[].host': R(IRR, 'host'),
+    '.irrevocableAcceptances[].name': R(IRR, 'name'),
+    '.irrevocableAcceptances[].newSha256': R(IRR, 'newSha256'),
+    '.irrevocableAcceptances[].oldSha256': R(VERIFY_OUT, 'oldSha256'),
+    '.irrevocableAcceptances[].oldValue': R(VERIFY_OUT, 'oldValue'),
+    '.irrevocableAcceptances[].newValue': R(VERIFY_OUT, 'newValue'),
+    '.irrevocableAcceptances[].acceptedBy': R(VERIFY_OUT, 'acceptedBy'),
+    '.irrevocableAcceptances[].ciCommit': R(VERIFY_OUT, 'ciCommit'),
+    '.irrevocableAcceptances[].acceptedAt': R(VERIFY_OUT, 'acceptedAt'),
     '.hosts.*.pin.commit': R('ts/cli/status/labels.ts', 'commit'),
     '.hosts.*.pin.expiresAt': R(PROJECT, 'expiresAt'),
     '.hosts.*.pin.reason': A(VIEWS, 'pin', null, 'operator annotation served with the pin'),
@@ -211,6 +235,23 @@ export const READERS: Record<string, Record<string, Entry>> = {
     '.waves': R('ts/core/planner/rollout-plan.ts', 'waves'),
     '.waves[].soakMinutes': R('ts/core/planner/rollout-plan.ts', 'soakMinutes'),
     '.hostSet[].probes': R('ts/agent/probes/declaration.ts', 'probes'),
+    '.hostSet[].irrevocable': R('ts/agent/manifest/verify-dispatch.ts', 'irrevocable'),
+    '.hostSet[].irrevocable.*.sha256': R(IRR, 'sha256'),
+    '.hostSet[].irrevocable.*.value': R(IRR, 'value'),
+    '.hostSet[].irrevocable.*.sensitive': R(IRR, 'sensitive'),
+    '.hostSet[].irrevocableAcceptances': R(
+      'ts/agent/manifest/verify-dispatch.ts',
+      'irrevocableAcceptances',
+    ),
+    '.hostSet[].irrevocableAcceptances[].host': R(IRR, 'host'),
+    '.hostSet[].irrevocableAcceptances[].name': R(IRR, 'name'),
+    '.hostSet[].irrevocableAcceptances[].newSha256': R(IRR, 'newSha256'),
+    '.hostSet[].irrevocableAcceptances[].oldSha256': AUDIT_ACCEPT('oldSha256'),
+    '.hostSet[].irrevocableAcceptances[].oldValue': AUDIT_ACCEPT('oldValue'),
+    '.hostSet[].irrevocableAcceptances[].newValue': AUDIT_ACCEPT('newValue'),
+    '.hostSet[].irrevocableAcceptances[].acceptedBy': AUDIT_ACCEPT('acceptedBy'),
+    '.hostSet[].irrevocableAcceptances[].ciCommit': AUDIT_ACCEPT('ciCommit'),
+    '.hostSet[].irrevocableAcceptances[].acceptedAt': AUDIT_ACCEPT('acceptedAt'),
     '.waves[].minSoaked': R('ts/core/gates/wave-promotion.ts', 'minSoaked'),
     '.waves[].waitForNeverSeenMinutes': R(
       'ts/core/gates/wave-promotion.ts',

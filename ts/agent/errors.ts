@@ -23,6 +23,10 @@
  * - `AGENT_ERR_MANIFEST_ROLLBACK`: a verified rollout manifest was signed before
  *   the newest one this host adopted on its channel (rollback refused; the
  *   dispatch is rejected, the running closure stays).
+ * - `AGENT_ERR_IRREVOCABLE_CHANGE`: the dispatch's target changes or removes
+ *   an irrevocable value signed with the generation the host runs, and the
+ *   signed manifest records no acceptance of that change for this host (the
+ *   dispatch is rejected, the running closure stays).
  * - `AGENT_ERR_REALISE`: a closure could not be fetched from the binary caches.
  * - `AGENT_ERR_ACTIVATION`: profile set, switch launch or poll failed.
  * - `AGENT_ERR_PROBES_CONFIG`: health-checks.json is missing or invalid.
@@ -49,6 +53,7 @@ export type AgentErrorCode =
   | 'AGENT_ERR_CP_PROTOCOL'
   | 'AGENT_ERR_MANIFEST'
   | 'AGENT_ERR_MANIFEST_ROLLBACK'
+  | 'AGENT_ERR_IRREVOCABLE_CHANGE'
   | 'AGENT_ERR_REALISE'
   | 'AGENT_ERR_ACTIVATION'
   | 'AGENT_ERR_PROBES_CONFIG'

@@ -90,3 +90,16 @@ export type { DispatchAction, HeldDispatches, ReleaseResult } from './planner/he
 export { holdDispatches, releaseHeld } from './planner/held.ts';
 export type { EnrollRefusal, RefusalBook, RefusalLimits, RefusalNoted } from './enroll/refusals.ts';
 export { REFUSAL_LIMITS, clearEnrollRefusal, noteEnrollRefusal } from './enroll/refusals.ts';
+export type {
+  IrrevocableAcceptance,
+  IrrevocableChange,
+  IrrevocableSet,
+  IrrevocableValue,
+  IrrevocableVerdict,
+} from './irrevocable.ts';
+export {
+  acceptanceCovers,
+  diffIrrevocable,
+  judgeIrrevocable,
+  showIrrevocable,
+} from './irrevocable.ts';

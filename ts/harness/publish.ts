@@ -35,7 +35,13 @@ export async function publishGeneration(options: {
   readonly sequence: number;
   /** Signing time (RFC 3339) when CI signs as of another instant; default the clock. */
   readonly signedAt?: string;
-}): Promise<Published> {
+  /** `host:name` irrevocable changes the release accepts (accepted by "harness"). */
+  readonly acceptIrrevocable?: readonly string[];
+  /** The release must be refused with this code; resolves null when it is. */
+  readonly expectRefused?: string | null;
+  /** Text the expected refusal must contain. */
+  readonly expectMessage?: readonly string[];
+}): Promise<Published | null> {
   const { scenario, generation, fixtures } = options;
   const gen = scenario.generations[generation];
   if (!gen) throw new Error(`scenario ${scenario.name}: unknown generation ${generation}`);
@@ -88,6 +94,8 @@ export async function publishGeneration(options: {
     '--force-resign',
     '--json',
     ...(options.signedAt ? ['--now', options.signedAt] : []),
+    ...(options.acceptIrrevocable ?? []).flatMap((a) => ['--accept-irrevocable-change', a]),
+    ...((options.acceptIrrevocable ?? []).length > 0 ? ['--accepted-by', 'harness'] : []),
   ];
   try {
     const { stdout } = await run(process.execPath, argv, {
@@ -101,12 +109,61 @@ export async function publishGeneration(options: {
       maxBuffer: 64 * 1024 * 1024,
       timeout: 600_000,
     });
+    if (options.expectRefused) {
+      throw new Error(
+        `releasing generation ${generation} succeeded, but the scenario expects it refused with ${options.expectRefused}`,
+      );
+    }
     const summary = JSON.parse(stdout) as { closures: Record<string, string>; rollouts: string[] };
     return { generation, ciCommit, closures: summary.closures, rolloutIds: summary.rollouts };
   } catch (e) {
     const err = e as { stderr?: string; message: string };
+    if (
+      options.expectRefused &&
+      err.stderr?.includes(`nixfleet release: ${options.expectRefused}:`)
+    ) {
+      const missing = (options.expectMessage ?? []).filter((m) => !err.stderr!.includes(m));
+      if (missing.length === 0) return null;
+      throw new Error(
+        `releasing generation ${generation} was refused with ${options.expectRefused}, but without ${missing.map((m) => JSON.stringify(m)).join(', ')}:\n${err.stderr.trim()}`,
+      );
+    }
     throw new Error(
       `releasing generation ${generation} failed: ${err.stderr?.trim() || err.message}`,
     );
+  }
+}
+
+/**
+ * The audit trail of accepted irrevocable changes: `nixfleet verify artifact`
+ * on the published fleet.resolved must show each `host:name` as accepted.
+ */
+export async function checkAcceptancesAudited(
+  releaseDir: string,
+  trustFile: string,
+  accepted: readonly string[],
+): Promise<void> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      join(REPO, 'bin/nixfleet.mjs'),
+      'verify',
+      'artifact',
+      '--artifact',
+      join(releaseDir, 'fleet.resolved.json'),
+      '--signature',
+      join(releaseDir, 'fleet.resolved.json.sig'),
+      '--trust-file',
+      trustFile,
+      '--freshness-window-secs',
+      '24h',
+    ],
+    { cwd: REPO, timeout: 60_000 },
+  );
+  for (const a of accepted) {
+    const [host, name] = [a.slice(0, a.indexOf(':')), a.slice(a.indexOf(':') + 1)];
+    if (!stdout.includes(`accepted irrevocable change: ${host} ${name} `)) {
+      throw new Error(`nixfleet verify does not show the acceptance of ${a}:\n${stdout}`);
+    }
   }
 }

@@ -18,11 +18,11 @@ import { makeFixtures, type RunFixtures } from './fixtures.ts';
 import { checkBudgetsRespected, checkSignedRoundtrip } from './invariants.ts';
 import { NetworkLab, namespacesAvailable } from './netns.ts';
 import { Observer, agentKind, checkWavesInOrder, dispatchedHosts, rolloutOf } from './observe.ts';
-import { REPO, publishGeneration, type Published } from './publish.ts';
+import { REPO, checkAcceptancesAudited, publishGeneration, type Published } from './publish.ts';
 import { Supervisor } from './supervisor.ts';
 import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
-import { checkSecretsConfined, prepareSecrets } from './secrets.ts';
+import { activationTokens, checkSecretsConfined, prepareSecrets } from './secrets.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -295,7 +295,18 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
                 .toISOString()
                 .replace(/\.\d{3}Z$/, 'Z')
             : undefined,
+          acceptIrrevocable: step.acceptIrrevocable ?? [],
+          expectRefused: step.expectRefused ?? null,
+          expectMessage: step.expectMessage ?? [],
         });
+        if (p === null) {
+          note(`release of ${step.release} refused with ${step.expectRefused}, as expected`);
+          continue;
+        }
+        if ((step.acceptIrrevocable ?? []).length > 0) {
+          await checkAcceptancesAudited(releaseDir, fx.trustFile, step.acceptIrrevocable ?? []);
+          note(`nixfleet verify shows the acceptance of ${step.acceptIrrevocable?.join(', ')}`);
+        }
         published.push(p);
         note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
         await options.onRelease?.({
@@ -358,7 +369,9 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         for (const [id, m] of obs.manifests()) violations.push(...checkWavesInOrder(events, m, id));
       }
       if (inv === 'secretsConfined') {
-        const scan = checkSecretsConfined(secrets, workDir);
+        const tokens = activationTokens(scenario, hosts, workDir);
+        const scan = checkSecretsConfined([...secrets, ...tokens.secrets], workDir);
+        scan.violations.push(...tokens.violations);
         violations.push(...scan.violations);
         note(
           `secretsConfined: scanned ${scan.filesScanned} files (${(scan.bytesScanned / 1e6).toFixed(1)} MB, NARs decompressed), ${scan.violations.length} violation(s)`,

@@ -28,6 +28,8 @@ export interface HostSecret {
   readonly name: string;
   readonly plaintext: string;
   readonly ciphertextFile: string;
+  /** Where the host holds it, relative to its state directory (default AGENIX_DIR/name). */
+  readonly onHost?: string;
 }
 
 /** Where a host decrypts its secrets, relative to the host's state directory. */
@@ -164,7 +166,7 @@ export function checkSecretsConfined(secrets: readonly HostSecret[], workDir: st
   }
   const allowed = new Map<string, HostSecret>();
   for (const s of secrets) {
-    const where = join(workDir, 'hosts', s.host, AGENIX_DIR, s.name);
+    const where = join(workDir, 'hosts', s.host, s.onHost ?? join(AGENIX_DIR, s.name));
     allowed.set(where, s);
     let held: string | null = null;
     try {
@@ -203,4 +205,44 @@ export function checkSecretsConfined(secrets: readonly HostSecret[], workDir: st
   }
   if (files === 0) violations.push(`secretsConfined: no file scanned under ${workDir}`);
   return { filesScanned: files, bytesScanned: bytes, violations };
+}
+
+/**
+ * The tokens hosts created at activation (`activationTokens`), read back
+ * from each host's sandbox after the run: the plaintext the scan then
+ * requires nowhere else. A token that is missing, not 64 hex characters or
+ * not mode 0600 is reported as a violation.
+ */
+export function activationTokens(
+  scenario: HarnessScenario,
+  hosts: readonly string[],
+  workDir: string,
+): { readonly secrets: HostSecret[]; readonly violations: string[] } {
+  const secrets: HostSecret[] = [];
+  const violations: string[] = [];
+  const seen = new Set<string>();
+  for (const gen of Object.values(scenario.generations)) {
+    for (const h of hosts) {
+      for (const path of (gen.hosts?.[h] ?? gen.default)?.activationTokens ?? []) {
+        if (seen.has(`${h}${path}`)) continue;
+        seen.add(`${h}${path}`);
+        const onHost = join('sandbox', path);
+        const file = join(workDir, 'hosts', h, onHost);
+        try {
+          const token = readFileSync(file, 'utf8');
+          const mode = lstatSync(file).mode & 0o777;
+          if (!/^[0-9a-f]{64}$/.test(token))
+            violations.push(`token ${path} of ${h} is not 64 hex characters`);
+          if (mode !== 0o600)
+            violations.push(`token ${path} of ${h} has mode ${mode.toString(8)}, not 600`);
+          secrets.push({ host: h, name: path, plaintext: token, ciphertextFile: '', onHost });
+        } catch {
+          violations.push(
+            `token ${path} of ${h} was not created on the host (${relative(workDir, file)})`,
+          );
+        }
+      }
+    }
+  }
+  return { secrets, violations };
 }

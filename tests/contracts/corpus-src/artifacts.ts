@@ -31,6 +31,36 @@ const manifestWithProbes = edit(
   },
 );
 
+// Signed irrevocable values (contracts/_irrevocable.nix): one plain, one sensitive, and an acceptance.
+const SHA_NEW = '6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e';
+const SHA_OLD = '9b48aaa90cfbe60fb53223544bd57b8f3c8a2e30ba527e9f7f7919b3a8a8d564';
+const irrevocableValues = {
+  serverName: { sha256: SHA_NEW, value: 'example.com', sensitive: false },
+  signingSeed: { sha256: SHA_OLD, value: null, sensitive: true },
+};
+const acceptance = {
+  host: 'web-01',
+  name: 'serverName',
+  oldSha256: SHA_OLD,
+  newSha256: SHA_NEW,
+  oldValue: 'matrix.example.com',
+  newValue: 'example.com',
+  acceptedBy: 'ci@github:example/fleet',
+  ciCommit: '3f2a9c1d0e4b',
+  acceptedAt: TS,
+};
+const { acceptedBy: _by, ...withoutAcceptedBy } = acceptance;
+const fleetResolvedIrrevocable = edit(
+  edit(fleetResolved, ['hosts', 'web-01', 'irrevocable'], irrevocableValues),
+  ['irrevocableAcceptances'],
+  [acceptance],
+);
+const manifestIrrevocable = edit(
+  edit(manifest, ['hostSet', 0, 'irrevocable'], irrevocableValues),
+  ['hostSet', 0, 'irrevocableAcceptances'],
+  [{ ...acceptance, host: 'db-01' }],
+);
+
 export const artifacts: Corpus[] = [
   corpus(
     'fleet-resolved',
@@ -44,6 +74,7 @@ export const artifacts: Corpus[] = [
           { x: 1 },
         ),
       ],
+      ['irrevocable values (one sensitive) and an accepted change', fleetResolvedIrrevocable],
     ],
     [
       ['wrong type: tags is a string', ['hosts', 'web-01', 'tags'], 'web'],
@@ -74,6 +105,30 @@ export const artifacts: Corpus[] = [
         ['rolloutPolicies', 'canary', 'healthGate', 'systemdFailedUnits', 'max'],
         -1,
       ],
+      [
+        'irrevocable digest not hex',
+        ['hosts', 'web-01', 'irrevocable'],
+        { serverName: { sha256: 'sha256:abc', value: 'example.com', sensitive: false } },
+        ['hosts', 'web-01', 'irrevocable', 'serverName', 'sha256'],
+      ],
+      [
+        'irrevocable value without its sensitive flag',
+        ['hosts', 'web-01', 'irrevocable'],
+        { serverName: { sha256: SHA_NEW, value: 'example.com' } },
+        ['hosts', 'web-01', 'irrevocable', 'serverName', 'sensitive'],
+      ],
+      [
+        'acceptance without acceptedBy',
+        ['irrevocableAcceptances'],
+        [withoutAcceptedBy],
+        ['irrevocableAcceptances', 0, 'acceptedBy'],
+      ],
+      [
+        'acceptance acceptedAt not a timestamp',
+        ['irrevocableAcceptances'],
+        [{ ...acceptance, acceptedAt: 'yesterday' }],
+        ['irrevocableAcceptances', 0, 'acceptedAt'],
+      ],
     ],
   ),
   corpus(
@@ -81,6 +136,7 @@ export const artifacts: Corpus[] = [
     [
       ['two waves, one budget, signed probe sets', manifestWithProbes],
       ['hostSet without probes (null: no signed probe declaration)', manifest],
+      ['signed irrevocable values and an accepted change for one host', manifestIrrevocable],
       [
         'ecdsa signature algorithm, no budgets',
         edit(
@@ -129,6 +185,18 @@ export const artifacts: Corpus[] = [
         ['hostSet', 1, 'probes', 'alive'],
       ],
       ['wrong type: probes a list', ['hostSet', 0, 'probes'], []],
+      [
+        'irrevocable value is an object',
+        ['hostSet', 0, 'irrevocable'],
+        { serverName: { sha256: SHA_NEW, value: { x: 1 }, sensitive: false } },
+        ['hostSet', 0, 'irrevocable', 'serverName', 'value'],
+      ],
+      [
+        'acceptance newSha256 uppercase',
+        ['hostSet', 0, 'irrevocableAcceptances'],
+        [{ ...acceptance, newSha256: SHA_NEW.toUpperCase() }],
+        ['hostSet', 0, 'irrevocableAcceptances', 0, 'newSha256'],
+      ],
     ],
   ),
   corpus(

@@ -107,9 +107,56 @@ export const harness: Corpus[] = [
           ],
         },
       ],
+      [
+        'irrevocable values per generation, a refused and an accepted release',
+        {
+          name: 'hive-matrix',
+          description: 'd',
+          fleet: {},
+          generations: {
+            g1: {
+              irrevocable: { 'hive-01': { serverName: 'matrix.example.com' } },
+              hosts: {
+                'hive-01': { activationTokens: ['/var/lib/hyperhive/matrix-register-token'] },
+              },
+            },
+            g2: { irrevocable: { 'hive-01': { serverName: 'example.com', federation: true } } },
+            g3: { hive: { 'hive-01': { defaults: 'v1', domain: 'example.com', matrix: {} } } },
+          },
+          steps: [
+            { release: 'g1' },
+            {
+              release: 'g2',
+              expectRefused: 'RELEASE_ERR_IRREVOCABLE_CHANGE',
+              expectMessage: ['hive-01: serverName'],
+            },
+            { release: 'g2', acceptIrrevocable: ['hive-01:serverName'] },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: fast string', ['fast'], 'yes'],
+      [
+        'irrevocable value is a list',
+        ['generations', 'g1', 'irrevocable'],
+        { 'web-01': { serverName: ['a'] } },
+        ['generations', 'g1', 'irrevocable', 'web-01', 'serverName'],
+      ],
+      [
+        'activation token path not absolute',
+        ['generations', 'g1', 'hosts', 'web-01', 'activationTokens'],
+        ['var/lib/token'],
+        ['generations', 'g1', 'hosts', 'web-01', 'activationTokens', 0],
+      ],
+      [
+        'hive module release unknown',
+        ['generations', 'g1', 'hive'],
+        { 'web-01': { defaults: 'v3' } },
+        ['generations', 'g1', 'hive', 'web-01', 'defaults'],
+      ],
+      ['acceptIrrevocable without a name', ['steps', 0, 'acceptIrrevocable'], ['web-01']],
+      ['expectRefused not a release code', ['steps', 0, 'expectRefused'], 'AGENT_ERR_X'],
       ['missing required: steps', ['steps'], undefined],
       ['unknown fault kind', ['steps', 2, 'fault', 'kind'], 'reboot'],
       ['bad name pattern', ['name'], 'Smoke Test'],

@@ -64,6 +64,27 @@ export const nixosSide: Corpus[] = [
         },
       ],
       ['empty fleet', {}],
+      [
+        'irrevocable values at tag and host scope, one sensitive',
+        {
+          hosts: {
+            'hive-01': {
+              system: 'x86_64-linux',
+              channel: 'stable',
+              tags: ['matrix'],
+              irrevocable: {
+                serverName: 'example.com',
+                maxUsers: 100,
+                federation: false,
+                signingSeed: { value: 's3cr3t', sensitive: true },
+              },
+            },
+          },
+          tags: { matrix: { irrevocable: { region: 'eu-west', legacyId: { value: 'x' } } } },
+          channels: { stable: { rolloutPolicy: 'all', freshnessWindow: 1440 } },
+          rolloutPolicies: { all: { strategy: 'all-at-once' } },
+        },
+      ],
     ],
     [
       ['wrong type: tags string', ['hosts', 'web-01', 'tags'], 'canary'],
@@ -114,6 +135,24 @@ export const nixosSide: Corpus[] = [
         [],
       ],
       ['probe interval zero', ['healthChecks', 'heartbeat', 'intervalSeconds'], 0],
+      [
+        'irrevocable value is a list',
+        ['hosts', 'web-01', 'irrevocable'],
+        { region: ['eu-west'] },
+        ['hosts', 'web-01', 'irrevocable', 'region'],
+      ],
+      [
+        'irrevocable value is a float',
+        ['tags', 'web', 'irrevocable'],
+        { ratio: 1.5 },
+        ['tags', 'web', 'irrevocable', 'ratio'],
+      ],
+      [
+        'irrevocable declaration without value',
+        ['hosts', 'db-01', 'irrevocable'],
+        { clusterId: { sensitive: true } },
+        ['hosts', 'db-01', 'irrevocable', 'clusterId'],
+      ],
     ],
   ),
   corpus(

@@ -119,6 +119,30 @@ let
         mv -f "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}.tmp" "$NIXFLEET_SANDBOX_ROOT/run/agenix/${name}"
       '') b.secrets
     );
+  # The hive-matrix module's decisions for a host of this generation
+  # (examples/hive/settings.nix), or null.
+  hiveOf =
+    host:
+    if gen.hive ? ${host} then
+      import ../../../examples/hive/settings.nix {
+        inherit (gen.hive.${host}) defaults domain matrix;
+      }
+    else
+      null;
+
+  # Tokens created on the host at activation, with the hive-matrix module's
+  # own snippet (examples/hive/settings.nix): random, 0600, never in the
+  # store (secretsConfined scans for them everywhere else).
+  writeTokens =
+    b:
+    builtins.concatStringsSep "" (
+      map (
+        path:
+        "ROOT=\"$NIXFLEET_SANDBOX_ROOT\"\n"
+        + (import ../../../examples/hive/settings.nix { matrix.registrationTokenFile = path; }).tokenActivation
+      ) b.activationTokens
+    );
+
   # The sandbox's failed systemd units (what the health gate's
   # systemdFailedUnits measures): every switch of a scenario that uses them
   # rewrites the file, so switching back clears what a bad generation left.
@@ -142,7 +166,7 @@ let
     host: b:
     let
       base = switchScript b;
-      prelude = decryptSecrets host b + writeFailedUnits b + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
+      prelude = decryptSecrets host b + writeTokens b + writeFailedUnits b + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
     in
     if prelude == "" then base else "#!/bin/sh\n" + prelude + builtins.substring 10 (builtins.stringLength base) base;
 
@@ -203,7 +227,32 @@ mkFleet (
   fleet
   // {
     hosts = builtins.mapAttrs (
-      name: h: h // { configuration.config.system.build.toplevel = toplevel name; }
+      name: h:
+      h
+      // {
+        configuration.config = {
+          # A failed hive-matrix assertion aborts the system's evaluation, as on NixOS.
+          system.build.toplevel =
+            let
+              failed = (hiveOf name).failed or [ ];
+            in
+            if failed != [ ] then
+              throw "\nFailed assertions:\n${builtins.concatStringsSep "\n" (map (m: "- ${m}") failed)}"
+            else
+              toplevel name;
+          # What the host's modules declare irrevocable in this generation
+          # (mkFleet reads it like a NixOS configuration's nixfleet.irrevocable):
+          # the hive-matrix module's effective serverName, and any other value.
+          nixfleet.irrevocable =
+            (
+              let
+                h = hiveOf name;
+              in
+              if h == null || h.cfg.serverName == null then { } else { inherit (h.cfg) serverName; }
+            )
+            // (gen.irrevocable.${name} or { });
+        };
+      }
     ) fleet.hosts;
   }
 )

@@ -12,6 +12,8 @@
 #   bootstrapNonces      bootstrap-nonces.json        (contracts/bootstrap-nonces.nix)
 #   warnings             mkFleet's warnings
 #   nixosConfigurations  the host names it passes through
+#   irrevocable.<host>   the declared irrevocable values (only in fixtures
+#                        that declare any)
 { fixture }:
 let
   inherit (builtins)
@@ -48,3 +50,9 @@ else
       ;
     nixosConfigurations = attrNames fleet.nixosConfigurations;
   }
+  // (
+    if builtins.any (v: v != { }) (builtins.attrValues fleet.irrevocable) then
+      { inherit (fleet) irrevocable; }
+    else
+      { }
+  )

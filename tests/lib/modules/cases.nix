@@ -25,6 +25,26 @@ let
     ;
 
   scopes = ../../../modules/scopes/nixfleet;
+
+  # examples/hive/module.nix with the given matrix settings (domain example.com).
+  hive =
+    o:
+    stub.call ../../../examples/hive/module.nix {
+      config.services.hyperhive = {
+        domain = o.domain or "example.com";
+        matrix = {
+          enable = true;
+          defaults = o.defaults or "v2";
+          serverName = o.serverName or null;
+          gatewayHost = o.gatewayHost or null;
+          openFirewall = null;
+          trustedServers = [ ];
+          maxRequestSize = 20000000;
+          registrationTokenFile = "/var/lib/hyperhive/matrix-register-token";
+          httpPort = 6167;
+        };
+      };
+    };
   styleProblems = (import ./style.nix).problems;
 
   key = {
@@ -182,4 +202,19 @@ in
   trust-json-no-problems = none (failing trustModule.config.assertions);
 
   files-are-strings = truthy (isString agent.config.environment.etc."nixfleet/agent/trust.json".text) "trust.json must be rendered as text";
+
+  # examples/hive/module.nix (seed 000's homeserver): the serverName default
+  # flips between module releases, so the module declares the effective
+  # value irrevocable; its two assertions; state in the persistence contract.
+  hive-v1-default = eq (hive { defaults = "v1"; }).config.nixfleet.irrevocable { serverName = "matrix.example.com"; };
+  hive-v2-default = eq (hive { }).config.nixfleet.irrevocable { serverName = "example.com"; };
+  hive-explicit = eq (hive { serverName = "matrix.example.com"; }).config.nixfleet.irrevocable { serverName = "matrix.example.com"; };
+  hive-v1-firewall = eq (hive { defaults = "v1"; }).config.networking.firewall.allowedTCPPorts [ 6167 ];
+  hive-v2-firewall = eq (hive { }).config.networking.firewall.allowedTCPPorts [ ];
+  hive-assertions-pass = none (failing (hive { }).config.assertions);
+  hive-empty-gateway = mentions (failing (hive { gatewayHost = ""; }).config.assertions) [ "gatewayHost" "empty string" ];
+  hive-no-name = mentions (failing (hive { domain = null; }).config.assertions) [ "serverName" "irrevocably" ];
+  hive-no-name-not-declared = eq (hive { domain = null; }).config.nixfleet.irrevocable { };
+  hive-state-persisted = truthy (elem "/var/lib/nixos-containers/hive-matrix/var/lib/matrix-tuwunel" (hive { }).config.nixfleet.persistence.directories) "the homeserver's state must be persisted";
+  hive-token-at-activation = mentions [ (hive { }).config.system.activationScripts.hive-matrix-token.text ] [ "chmod 0600" "/dev/urandom" ];
 }

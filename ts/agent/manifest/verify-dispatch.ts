@@ -8,6 +8,8 @@
 // in the Dispatch is trusted beyond naming the rollout. Must never act on the
 // dispatch; it only says whether and why not.
 import type { Dispatch, RolloutManifest } from '../../contracts/index.ts';
+import { judgeIrrevocable } from '../../core/index.ts';
+import { currentIrrevocable } from './irrevocable.ts';
 import {
   checkNotRolledBack,
   parseJsonBytes,
@@ -40,8 +42,12 @@ export interface ManifestRefusal {
   /** The CP may serve it later (503, network): retry before refusing. */
   readonly transient: boolean;
   readonly verifyError?: VerifyError;
-  /** Set for a rollback: `AGENT_ERR_MANIFEST_ROLLBACK`. */
-  readonly code?: 'AGENT_ERR_MANIFEST_ROLLBACK';
+  /**
+   * Set for a rollback (`AGENT_ERR_MANIFEST_ROLLBACK`) and for a target that
+   * changes an irrevocable value without a signed acceptance
+   * (`AGENT_ERR_IRREVOCABLE_CHANGE`).
+   */
+  readonly code?: 'AGENT_ERR_MANIFEST_ROLLBACK' | 'AGENT_ERR_IRREVOCABLE_CHANGE';
 }
 
 /** Options of {@link verifyDispatchManifest}. */
@@ -53,6 +59,8 @@ export interface VerifyDispatchOptions {
   readonly clockSkewSlackMs: number;
   readonly store: StateStore;
   readonly fetch: (rolloutId: string) => Promise<ManifestFetch>;
+  /** The closure the host runs (its values are the baseline); null or absent: unknown. */
+  readonly currentClosure?: string | null;
 }
 
 function freshnessWindowSecs(bytes: Uint8Array): number {
@@ -149,5 +157,24 @@ export async function verifyDispatchManifest(
   else if (entry.waveIndex !== o.dispatch.wave) {
     membershipDetail = `${o.hostname} is in wave ${entry.waveIndex}, dispatched as wave ${o.dispatch.wave}`;
   } else manifestTarget = entry.targetClosure;
+  if (entry && manifestTarget !== null && manifestTarget !== (o.currentClosure ?? null)) {
+    // Last line of defence: the target's signed values against the running generation's.
+    const current = currentIrrevocable(o.store, o.hostname, o.currentClosure ?? null);
+    const verdict = judgeIrrevocable(
+      o.hostname,
+      current?.values ?? null,
+      entry.irrevocable ?? {},
+      entry.irrevocableAcceptances ?? [],
+    );
+    if (!verdict.ok) {
+      return {
+        ok: false,
+        reason: 'ManifestInvalid',
+        code: 'AGENT_ERR_IRREVOCABLE_CHANGE',
+        detail: `AGENT_ERR_IRREVOCABLE_CHANGE: ${id} changes irrevocable values of ${o.hostname} signed with its current generation (${current?.rolloutId ?? '?'}) and records no acceptance for them: ${verdict.detail}. Fix: release with --accept-irrevocable-change ${verdict.unaccepted.map((c) => `${o.hostname}:${c.name}`).join(' ')}, or restore the values.`,
+        transient: false,
+      };
+    }
+  }
   return { ok: true, manifest, manifestTarget, membershipDetail, fromCache, mark };
 }

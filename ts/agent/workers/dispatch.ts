@@ -107,9 +107,15 @@ export class DispatchWorker {
       clockSkewSlackMs: config.timings.clockSkewSlackMs,
       store: this.o.store,
       fetch: (id) => this.o.api.fetchManifest(id, signal),
+      currentClosure: loop.snapshot.record?.currentClosure ?? null,
     });
     if (!verdict.ok) {
-      if (verdict.code === 'AGENT_ERR_MANIFEST_ROLLBACK') {
+      if (verdict.code === 'AGENT_ERR_IRREVOCABLE_CHANGE') {
+        log.error(
+          { ...ctx, code: verdict.code, detail: verdict.detail, alert: 'IrrevocableChangeRefused' },
+          'dispatch refused: its target changes an irrevocable value without a signed acceptance',
+        );
+      } else if (verdict.code === 'AGENT_ERR_MANIFEST_ROLLBACK') {
         log.error(
           { ...ctx, code: verdict.code, detail: verdict.detail, alert: 'ManifestRollbackRefused' },
           'dispatch refused: its manifest is older than the one this host adopted',

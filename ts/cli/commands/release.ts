@@ -23,6 +23,7 @@ import {
   type ReleaseSummary,
 } from '../release/pipeline.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { parseAccept, type IrrevocableAccept } from '../release/irrevocable.ts';
 
 /** Raw flags of `nixfleet release`. */
 export interface ReleaseFlags {
@@ -44,6 +45,8 @@ export interface ReleaseFlags {
   jobs?: string;
   dryRun?: boolean;
   json: boolean;
+  acceptIrrevocableChange?: string[];
+  acceptedBy?: string;
 }
 
 type Parsed = { ok: true; options: ReleaseOptions } | { ok: false; message: string };
@@ -148,9 +151,19 @@ export function parseReleaseFlags(
       return fail(`--jobs must be a whole number of at least 1, got ${JSON.stringify(flags.jobs)}`);
     jobs = Number(flags.jobs);
   }
+  const acceptIrrevocable: IrrevocableAccept[] = [];
+  for (const text of flags.acceptIrrevocableChange ?? []) {
+    const a = parseAccept(text);
+    if (!a)
+      return fail(`--accept-irrevocable-change must be <host>:<name>, got ${JSON.stringify(text)}`);
+    acceptIrrevocable.push(a);
+  }
+  const acceptedBy = flags.acceptedBy ?? process.env['NIXFLEET_ACCEPTED_BY'] ?? null;
   return {
     ok: true,
     options: {
+      acceptIrrevocable,
+      acceptedBy,
       source: flags.fleetFile
         ? { kind: 'fleet-file', file: resolve(flags.fleetFile) }
         : { kind: 'flake', dir: resolve(flags.flake!) },
@@ -277,6 +290,15 @@ export function registerRelease(
       '--dry-run',
       'evaluate only: print per channel which hosts change closure against the previous release (nothing built, signed or written)',
       false,
+    )
+    .option(
+      '--accept-irrevocable-change <host:name>',
+      'accept the change of one irrevocable value (repeatable); recorded in the signed release',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
+    .option(
+      '--accepted-by <who>',
+      'who accepts (the CI identity), recorded with each acceptance (default: $NIXFLEET_ACCEPTED_BY)',
     )
     .option('--json', 'print the summary as JSON', false)
     .action(async (flags: ReleaseFlags) => ctx.setExit(await releaseCommand(ctx.io, flags)));

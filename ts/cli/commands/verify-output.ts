@@ -1,6 +1,8 @@
 // How `nixfleet verify` reports: plain text for people (verdict on stdout,
 // failures on stderr) or one JSON object on stdout with --json. The exit code
 // is decided here, from the kind of outcome, and nowhere else.
+import type { FleetResolved } from '../../contracts/index.ts';
+import { showIrrevocable } from '../../core/index.ts';
 import type { VerifyError } from '../../trust/index.ts';
 import type { CliIo } from '../io.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -70,4 +72,23 @@ export function signedFacts(v: {
     signerFingerprint: v.signer.fingerprint,
     sha256: v.sha256,
   };
+}
+
+/**
+ * The accepted changes of irrevocable values a verified fleet.resolved
+ * records (docs/auditor.md): who accepted what, when, in which commit.
+ *
+ * @example
+ *   acceptanceFacts(fleet) // { irrevocableAcceptances: '1', 'acceptance[0]': 'accepted irrevocable change: web-01 serverName …' }
+ */
+export function acceptanceFacts(fleet: FleetResolved): Record<string, string> {
+  const list = fleet.irrevocableAcceptances ?? [];
+  const out: Record<string, string> = { irrevocableAcceptances: String(list.length) };
+  const show = (sha: string | null, value: string | number | boolean | null): string =>
+    sha === null ? '(removed)' : showIrrevocable({ sha256: sha, value, sensitive: value === null });
+  list.forEach((a, i) => {
+    out[`acceptance[${i}]`] =
+      `accepted irrevocable change: ${a.host} ${a.name} ${show(a.oldSha256, a.oldValue)} -> ${show(a.newSha256, a.newValue)} by ${a.acceptedBy} in ${a.ciCommit} at ${a.acceptedAt}`;
+  });
+  return out;
 }

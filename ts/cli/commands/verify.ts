@@ -30,7 +30,8 @@ import {
   readTrust,
   type CliError,
 } from './verify-inputs.ts';
-import { report, signedFacts, type Outcome } from './verify-output.ts';
+import { acceptanceFacts, report, signedFacts, type Outcome } from './verify-output.ts';
+import type { FleetResolved } from '../../contracts/index.ts';
 
 /** What the verify subcommands need from main. */
 export interface VerifyContext {
@@ -103,7 +104,12 @@ async function runSigned(
   const { bytes, signature, ...options } = inputs.value;
   const r = spec.verifier(bytes, signature, options);
   if (!r.ok) return { kind: 'rejected', error: r.error };
-  return { kind: 'verified', success: { subject: spec.what, facts: signedFacts(r.value) } };
+  const facts = signedFacts(r.value);
+  // An auditor sees every accepted change of an irrevocable value the signed release records.
+  if (spec.verifier === verifyArtifact) {
+    Object.assign(facts, acceptanceFacts(r.value.value as FleetResolved));
+  }
+  return { kind: 'verified', success: { subject: spec.what, facts } };
 }
 
 type ManifestFlags = SignedFlags & {

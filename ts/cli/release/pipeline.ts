@@ -1,16 +1,14 @@
 // `nixfleet release`, the CI side of the trust flow: evaluate → print the
-// fleet's warnings, refuse unaccepted safety-relevant ones → drop expired
-// pins → build every selected toplevel in one batch (pin-aware, build.ts) →
+// fleet's warnings, refuse unaccepted safety-relevant ones → refuse changed
+// irrevocable values (irrevocable.ts) → drop expired pins → build every selected toplevel in one batch (pin-aware, build.ts) →
 // push hook per closure, concurrently with a bound →
 // inject closureHash → stamp meta → canonicalise → sign hook → smoke verify →
 // one rollout manifest per channel, signed → revocations and bootstrap-nonces
 // sidecars, signed → write the release directory atomically → summary.
 // Any failure aborts before the write: the previous release stays as it was.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import {
   canonicalBytes,
   sha256Hex,
@@ -24,6 +22,7 @@ import {
 import type { FleetResolved } from '../../contracts/index.ts';
 import { checkDiagnostics } from './diagnostics.ts';
 import { ReleaseError } from './errors.ts';
+import { commitRelease } from './git.ts';
 import { signWithHook } from './hooks.ts';
 import { buildHosts, instantiateHosts, type BuildTarget } from './build.ts';
 import { dryRunPlan, type DryRunPlan } from './dry-run.ts';
@@ -31,6 +30,8 @@ import { evaluateFleet, type FleetSource } from './nix-steps.ts';
 import type { ReleaseProgress } from './progress.ts';
 import { pushAll } from './push.ts';
 import { probesNotRendered, probesToSign, readRenderedProbes } from './probes.ts';
+import { guardIrrevocable, type IrrevocableAccept } from './irrevocable.ts';
+import type { IrrevocableAcceptance, IrrevocableSet } from '../../core/index.ts';
 import {
   anchorManifest,
   canReuse,
@@ -78,6 +79,10 @@ export interface ReleaseOptions {
   readonly gitPush: boolean;
   /** Nix's --max-jobs and the bound on concurrent push hooks; null = Nix's default, pushes 4 at a time. */
   readonly jobs: number | null;
+  /** `--accept-irrevocable-change host:name`, each recorded in the signed release. */
+  readonly acceptIrrevocable: readonly IrrevocableAccept[];
+  /** Who accepts them (`--accepted-by`, or NIXFLEET_ACCEPTED_BY). */
+  readonly acceptedBy: string | null;
   /** Evaluate and print the plan only ({@link planDryRun}). */
   readonly dryRun: boolean;
   /** Messages (plain text). */
@@ -132,6 +137,10 @@ interface Prepared {
   readonly selected: readonly string[];
   readonly targets: readonly BuildTarget[];
   readonly previous: ReturnType<typeof readPreviousRelease>;
+  /** Each host's signed irrevocable values. */
+  readonly irrevocable: Readonly<Record<string, IrrevocableSet>>;
+  /** Acceptances this release signs (new and kept). */
+  readonly acceptances: readonly IrrevocableAcceptance[];
 }
 
 async function prepare(opts: ReleaseOptions): Promise<Prepared> {
@@ -176,6 +185,19 @@ async function prepare(opts: ReleaseOptions): Promise<Prepared> {
     log(`${host} builds from pinned commit ${pin.commit}`);
     return { host, pinRef: `${opts.pinSourceUrl}?rev=${pin.commit}` };
   });
+  const previous = readPreviousRelease(opts.releaseDir);
+  // Before any build: a changed irrevocable value refuses here.
+  const { irrevocable, acceptances } = guardIrrevocable({
+    declared: fleet.irrevocable ?? {},
+    previous: previous?.fleetResolved ?? null,
+    allHosts,
+    selected,
+    accept: opts.acceptIrrevocable,
+    acceptedBy: opts.acceptedBy,
+    ciCommit: opts.ciCommit,
+    signedAt: stampTime(opts.now),
+    log,
+  });
   return {
     fleet,
     resolved,
@@ -183,7 +205,9 @@ async function prepare(opts: ReleaseOptions): Promise<Prepared> {
     allHosts,
     selected,
     targets,
-    previous: readPreviousRelease(opts.releaseDir),
+    previous,
+    irrevocable,
+    acceptances,
   };
 }
 
@@ -203,7 +227,17 @@ export async function planDryRun(opts: ReleaseOptions): Promise<DryRunPlan> {
 /** Runs the whole release; throws {@link ReleaseError} without writing anything on failure. */
 export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> {
   const { log } = opts;
-  const { fleet, resolved, dropped, allHosts, selected, targets, previous } = await prepare(opts);
+  const {
+    fleet,
+    resolved,
+    dropped,
+    allHosts,
+    selected,
+    targets,
+    previous,
+    irrevocable,
+    acceptances,
+  } = await prepare(opts);
   // Unselected hosts keep the closure of the previous release, so building a
   // subset never drops the rest of the fleet from its rollouts.
   // Their probe sets are what the previous release signed, checked against
@@ -268,6 +302,8 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
     {
       closures,
       probes,
+      irrevocable,
+      acceptances,
       stamp: { signedAt, ciCommit: opts.ciCommit, signatureAlgorithm: opts.signatureAlgorithm },
     },
   );
@@ -351,36 +387,4 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseSummary> 
     rollouts: [...plan.manifests.keys()],
     files: files.map((f) => f.path),
   };
-}
-
-const run = promisify(execFile);
-
-async function commitRelease(releaseDir: string, ciCommit: string, push: boolean): Promise<void> {
-  try {
-    const { stdout } = await run('git', ['-C', releaseDir, 'rev-parse', '--show-toplevel']);
-    const top = stdout.trim();
-    const rel = relative(top, releaseDir) || '.';
-    await run('git', ['-C', top, 'add', '-A', '--', rel]);
-    const staged = await run('git', ['-C', top, 'diff', '--cached', '--quiet', '--', rel]).then(
-      () => false,
-      () => true,
-    );
-    if (staged)
-      await run('git', [
-        '-C',
-        top,
-        'commit',
-        '-m',
-        `release: ${ciCommit.slice(0, 12)} [skip ci]`,
-        '--',
-        rel,
-      ]);
-    if (push) await run('git', ['-C', top, 'push']);
-  } catch (e) {
-    throw new ReleaseError(
-      'RELEASE_ERR_GIT',
-      `the release was written, but committing it failed: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
 }

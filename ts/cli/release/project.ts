@@ -12,7 +12,12 @@ import type {
   Revocations,
   RolloutManifest,
 } from '../../contracts/index.ts';
-import { diffProbeSets, type ProbeSetByName } from '../../core/index.ts';
+import {
+  diffProbeSets,
+  type IrrevocableAcceptance,
+  type IrrevocableSet,
+  type ProbeSetByName,
+} from '../../core/index.ts';
 import { formatTimestamp, parseTimestamp } from '../../trust/index.ts';
 import type { FleetDiagnostic } from './diagnostics.ts';
 
@@ -27,6 +32,15 @@ export interface EvaluatedFleet {
   readonly diagnostics: readonly FleetDiagnostic[];
   /** mkFleet's `healthChecks.<host>`: the probes fleet.nix declares for each host. */
   readonly healthChecks: Readonly<Record<string, HealthChecks>>;
+  /** mkFleet's `irrevocable.<host>.<name>`: the values that must never change (absent from older libraries). */
+  readonly irrevocable?: Readonly<
+    Record<
+      string,
+      Readonly<
+        Record<string, { value: string | number | boolean; sensitive: boolean; source: string }>
+      >
+    >
+  >;
 }
 
 /**
@@ -114,16 +128,33 @@ export function planRelease(
     readonly closures: Readonly<Record<string, string>>;
     /** Per host, the probe set read from its closure (signed into its manifest entry). */
     readonly probes: Readonly<Record<string, SignedProbes>>;
+    /** Per host, the signed irrevocable values (left out when a host has none). */
+    readonly irrevocable?: Readonly<Record<string, IrrevocableSet>>;
+    /** Accepted changes of irrevocable values (left out when there are none). */
+    readonly acceptances?: readonly IrrevocableAcceptance[];
     readonly stamp: ReleaseStamp;
   },
 ): ReleasePlan {
   const { closures, probes, stamp } = options;
+  const irrevocable = options.irrevocable ?? {};
+  const acceptances = options.acceptances ?? [];
   const meta: ArtifactMeta = { schemaVersion: 1, ...stamp };
   const hosts: FleetResolved['hosts'] = {};
   for (const [name, host] of Object.entries(fleet.resolved.hosts)) {
-    hosts[name] = { ...host, closureHash: closures[name] ?? null };
+    const values = irrevocable[name] ?? {};
+    hosts[name] = {
+      ...host,
+      closureHash: closures[name] ?? null,
+      // Only when declared: a fleet without irrevocable values signs the same bytes as before they existed.
+      ...(Object.keys(values).length > 0 ? { irrevocable: values } : {}),
+    };
   }
-  const fleetResolved: FleetResolved = { ...fleet.resolved, hosts, meta };
+  const fleetResolved: FleetResolved = {
+    ...fleet.resolved,
+    hosts,
+    ...(acceptances.length > 0 ? { irrevocableAcceptances: [...acceptances] } : {}),
+    meta,
+  };
 
   const manifests = new Map<string, RolloutManifest>();
   const waved = new Set<string>();
@@ -178,13 +209,18 @@ export function projectManifest(
       const target = resolved.hosts[hostname]?.closureHash;
       // null only for a host the release has no probe set for; the agent
       // refuses that (AGENT_ERR_PROBES_UNSIGNED), so the pipeline never signs it.
-      if (target)
-        hostSet.push({
-          hostname,
-          waveIndex,
-          targetClosure: target,
-          probes: probes[hostname] ?? null,
-        });
+      if (!target) continue;
+      // The agent judges a target's irrevocable values from these signed bytes only.
+      const values = resolved.hosts[hostname]?.irrevocable ?? {};
+      const accepted = (resolved.irrevocableAcceptances ?? []).filter((a) => a.host === hostname);
+      hostSet.push({
+        hostname,
+        waveIndex,
+        targetClosure: target,
+        probes: probes[hostname] ?? null,
+        ...(Object.keys(values).length > 0 ? { irrevocable: values } : {}),
+        ...(accepted.length > 0 ? { irrevocableAcceptances: accepted } : {}),
+      });
     }
   });
   hostSet.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));

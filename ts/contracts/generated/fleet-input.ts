@@ -243,6 +243,23 @@ export interface FleetInput {
       healthChecks?: {
         [k: string]: HttpProbe | TcpProbe | ExecProbe | EvidenceProbe;
       };
+      /**
+       * Values declared at host scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, "Values that must never change").
+       */
+      irrevocable?: {
+        [k: string]:
+          | (string | number | boolean)
+          | {
+              /**
+               * Sign only the value's SHA-256, never the value itself.
+               */
+              sensitive?: boolean;
+              /**
+               * The value.
+               */
+              value: string | number | boolean;
+            };
+      };
       nixosArgs?: unknown;
       /**
        * Commit pin for this host (wins over tag and channel pins).
@@ -374,6 +391,23 @@ export interface FleetInput {
        */
       healthChecks?: {
         [k: string]: HttpProbe | TcpProbe | ExecProbe | EvidenceProbe;
+      };
+      /**
+       * Values declared at tag scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, "Values that must never change").
+       */
+      irrevocable?: {
+        [k: string]:
+          | (string | number | boolean)
+          | {
+              /**
+               * Sign only the value's SHA-256, never the value itself.
+               */
+              sensitive?: boolean;
+              /**
+               * The value.
+               */
+              value: string | number | boolean;
+            };
       };
       /**
        * Commit pin for hosts carrying the tag.

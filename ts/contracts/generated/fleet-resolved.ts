@@ -100,6 +100,26 @@ export interface FleetResolved {
        */
       closureHash: null | string;
       /**
+       * Irrevocable values of the host, by name (docs/fleet-authors.md); absent in artifacts signed before they existed.
+       */
+      irrevocable?: {
+        [k: string]: {
+          /**
+           * Whether only the digest is signed.
+           */
+          sensitive: boolean;
+          /**
+           * Lowercase hex SHA-256 of the canonical JSON of the value.
+           */
+          sha256: string;
+          /**
+           * The value; null when declared sensitive.
+           */
+          value: null | (string | number | boolean);
+          [k: string]: unknown;
+        };
+      };
+      /**
        * Resolved pin (host > tag > channel); the key is present only when a pin applies.
        */
       pin?: null | Pin;
@@ -118,6 +138,48 @@ export interface FleetResolved {
       [k: string]: unknown;
     };
   };
+  /**
+   * Accepted changes of irrevocable values (`nixfleet release --accept-irrevocable-change host:name`), each kept in every later release while the host's value is still the accepted one.
+   */
+  irrevocableAcceptances?: {
+    /**
+     * signedAt of the release that accepted it.
+     */
+    acceptedAt: string;
+    /**
+     * Who accepted it: the CI identity the release ran as (`--accepted-by`).
+     */
+    acceptedBy: string;
+    /**
+     * Commit of the release that accepted it.
+     */
+    ciCommit: string;
+    /**
+     * Host whose value changed.
+     */
+    host: string;
+    /**
+     * Name of the irrevocable value.
+     */
+    name: string;
+    /**
+     * Digest of the accepted value (null: the value was removed).
+     */
+    newSha256: null | string;
+    /**
+     * The accepted value; null when sensitive or removed.
+     */
+    newValue: null | (string | number | boolean);
+    /**
+     * Digest of the value before the change (null: none was signed).
+     */
+    oldSha256: null | string;
+    /**
+     * The value before the change; null when sensitive or absent.
+     */
+    oldValue: null | (string | number | boolean);
+    [k: string]: unknown;
+  }[];
   meta: ArtifactMeta;
   /**
    * Rollout policies, by name.

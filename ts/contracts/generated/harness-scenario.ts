@@ -25,6 +25,10 @@ export interface HarnessScenario {
        */
       default?: {
         /**
+         * Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.
+         */
+        activationTokens?: string[];
+        /**
          * Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.
          */
         failedUnits?: string[];
@@ -50,10 +54,35 @@ export interface HarnessScenario {
         switchSecs?: number;
       };
       /**
+       * Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.
+       */
+      hive?: {
+        [k: string]: {
+          /**
+           * Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.
+           */
+          defaults?: 'v1' | 'v2';
+          /**
+           * services.hyperhive.domain.
+           */
+          domain?: null | string;
+          /**
+           * services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).
+           */
+          matrix?: {
+            [k: string]: unknown;
+          };
+        };
+      };
+      /**
        * Per-host behaviour.
        */
       hosts?: {
         [k: string]: {
+          /**
+           * Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.
+           */
+          activationTokens?: string[];
           /**
            * Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.
            */
@@ -80,6 +109,14 @@ export interface HarnessScenario {
           switchSecs?: number;
         };
       };
+      /**
+       * Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).
+       */
+      irrevocable?: {
+        [k: string]: {
+          [k: string]: string | number | boolean;
+        };
+      };
     };
   };
   /**
@@ -104,6 +141,18 @@ export interface HarnessScenario {
    * The timeline.
    */
   steps: {
+    /**
+     * With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by "harness"); the runner then checks `nixfleet verify` shows each acceptance.
+     */
+    acceptIrrevocable?: string[];
+    /**
+     * With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).
+     */
+    expectMessage?: string[];
+    /**
+     * With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.
+     */
+    expectRefused?: null | string;
     /**
      * Inject a fault.
      */

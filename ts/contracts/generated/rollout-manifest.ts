@@ -54,6 +54,68 @@ export interface RolloutManifest {
      */
     hostname: string;
     /**
+     * Irrevocable values of the host, by name (docs/fleet-authors.md); absent in artifacts signed before they existed.
+     */
+    irrevocable?: {
+      [k: string]: {
+        /**
+         * Whether only the digest is signed.
+         */
+        sensitive: boolean;
+        /**
+         * Lowercase hex SHA-256 of the canonical JSON of the value.
+         */
+        sha256: string;
+        /**
+         * The value; null when declared sensitive.
+         */
+        value: null | (string | number | boolean);
+        [k: string]: unknown;
+      };
+    };
+    /**
+     * The accepted changes of this host's irrevocable values (fleet.resolved's irrevocableAcceptances for the host); the agent refuses a target whose values differ from its current generation's unless the change is listed here.
+     */
+    irrevocableAcceptances?: {
+      /**
+       * signedAt of the release that accepted it.
+       */
+      acceptedAt: string;
+      /**
+       * Who accepted it: the CI identity the release ran as (`--accepted-by`).
+       */
+      acceptedBy: string;
+      /**
+       * Commit of the release that accepted it.
+       */
+      ciCommit: string;
+      /**
+       * Host whose value changed.
+       */
+      host: string;
+      /**
+       * Name of the irrevocable value.
+       */
+      name: string;
+      /**
+       * Digest of the accepted value (null: the value was removed).
+       */
+      newSha256: null | string;
+      /**
+       * The accepted value; null when sensitive or removed.
+       */
+      newValue: null | (string | number | boolean);
+      /**
+       * Digest of the value before the change (null: none was signed).
+       */
+      oldSha256: null | string;
+      /**
+       * The value before the change; null when sensitive or absent.
+       */
+      oldValue: null | (string | number | boolean);
+      [k: string]: unknown;
+    }[];
+    /**
      * The probe set the release read from the target closure's etc/nixfleet/agent/health-checks.json after checking it renders every probe fleet.nix declares for the host ({} when the closure has no file and the fleet declares none). The agent runs the closure's file only when it equals this set; null (a manifest without a signed probe declaration) is an enforce probe failure on the agent.
      */
     probes?: null | {
