@@ -14,6 +14,7 @@ import type {
 } from '../../contracts/index.ts';
 import { diffProbeSets, type ProbeSetByName } from '../../core/index.ts';
 import { formatTimestamp, parseTimestamp } from '../../trust/index.ts';
+import type { ComplianceFailure } from './compliance.ts';
 import type { FleetDiagnostic } from './diagnostics.ts';
 
 /** What the Nix evaluation of a fleet hands the release step. */
@@ -27,15 +28,25 @@ export interface EvaluatedFleet {
   readonly diagnostics: readonly FleetDiagnostic[];
   /** mkFleet's `healthChecks.<host>`: the probes fleet.nix declares for each host. */
   readonly healthChecks: Readonly<Record<string, HealthChecks>>;
+  /** Always empty here: a failing enforce-mode control blocks the projection. */
+  readonly complianceFailures: readonly ComplianceFailure[];
+  /** Whether the fleet's library evaluated the static compliance gate. */
+  readonly complianceGate: boolean;
 }
 
 /**
- * What lib/release/project.nix yields: the fleet, or only its diagnostics
- * when an unaccepted safety-relevant warning refuses it.
+ * What lib/release/project.nix yields: the fleet, or only its diagnostics and
+ * compliance failures when an unaccepted safety-relevant warning or a failing
+ * enforce-mode control refuses it.
  */
 export type FleetProjection =
   | ({ readonly blocked: false } & EvaluatedFleet)
-  | { readonly blocked: true; readonly diagnostics: readonly FleetDiagnostic[] };
+  | {
+      readonly blocked: true;
+      readonly diagnostics: readonly FleetDiagnostic[];
+      /** Absent from the projection of an older library. */
+      readonly complianceFailures?: readonly ComplianceFailure[];
+    };
 
 /** A manifest hostSet entry's signed probe set. */
 export type SignedProbes = NonNullable<RolloutManifest['hostSet'][number]['probes']>;
