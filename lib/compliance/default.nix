@@ -76,7 +76,7 @@ let
 
     Type: controlsOf :: string -> [ string ]
   */
-  controlsOf = f: map (c: c.id) (filter (c: (c.frameworks or { }) ? ${f}) entries);
+  controlsOf = f: builtins.sort builtins.lessThan (map (c: c.id) (filter (c: (c.frameworks or { }) ? ${f}) entries));
 
   /**
     Runs one control's static evaluation on a configuration's `config`. An

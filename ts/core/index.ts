@@ -90,3 +90,5 @@ export type { DispatchAction, HeldDispatches, ReleaseResult } from './planner/he
 export { holdDispatches, releaseHeld } from './planner/held.ts';
 export type { EnrollRefusal, RefusalBook, RefusalLimits, RefusalNoted } from './enroll/refusals.ts';
 export { REFUSAL_LIMITS, clearEnrollRefusal, noteEnrollRefusal } from './enroll/refusals.ts';
+export type { ProbeRun, ControlVerdict } from './compliance/judge.ts';
+export { normaliseOutput, judgeControl, evidencePayload } from './compliance/judge.ts';
