@@ -63,7 +63,7 @@ let
   etcPath = [ "environment" "etc" ];
 
   secretName = n: match ".*(secret|password|passwd|token|private|[.]key|[.]pem).*" n != null;
-  passwordOptions = [ "password" "initialPassword" "hashedPassword" ];
+  passwordOptions = [ "password" "initialPassword" "hashedPassword" "initialHashedPassword" ];
 in
 [
   {

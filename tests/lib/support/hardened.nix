@@ -62,6 +62,7 @@
     password = null;
     initialPassword = null;
     hashedPassword = null;
+    initialHashedPassword = null;
   };
   system.autoUpgrade.enable = false;
 }
