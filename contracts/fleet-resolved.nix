@@ -85,6 +85,26 @@ open
       };
     }))) "Disruption budgets, selectors carried through." [ ] { };
     irrevocableAcceptances = opt (types.listOf irrevocable.acceptance) "Accepted changes of irrevocable values (`nixfleet release --accept-irrevocable-change host:name`), each kept in every later release while the host's value is still the accepted one." [ ] { default = [ ]; };
+    # Static compliance gate record (book §1.6; lib/compliance/gate.nix).
+    complianceFindings = opt (types.attrsOf (types.submodule (open // {
+      options = {
+        passed = opt strs "Ids of the controls whose static evaluation passed, sorted." [ "firewall-enabled" "ssh-root-login-disabled" ] { };
+        failed = opt (types.attrsOf (types.submodule (open // {
+          options = {
+            mode = opt t.probeMode "Effective mode of the control: the strictest of its enabled frameworks' modes after per-control overrides (always observe: an enforce failure refuses the release)." "observe" { };
+            frameworks = opt (types.attrsOf strs) "Enabled frameworks the control belongs to, with its articles in each." { anssi-bp028 = [ "R33" ]; } { };
+            evidence = opt (types.attrsOf types.anything) "Option values the verdict rests on, by option path (secrets are never copied: names only)." { "services.openssh.settings.PermitRootLogin" = "yes"; } { };
+            reason = opt (types.nullOr types.str) "Reason of the refinement or override that set the mode (audit annotation)." "Q2 audit window" { };
+          };
+        }))) "Controls that failed and were released (observe mode), by id." { } { };
+        disabled = opt (types.attrsOf (types.submodule (open // {
+          options = {
+            frameworks = opt (types.attrsOf strs) "Enabled frameworks the control belongs to, with its articles in each." { nis2-essential = [ "art.21(2)(h)" ]; } { };
+            reason = opt (types.nullOr types.str) "Reason of the override that disabled it." "no disk on this VM" { };
+          };
+        }))) "Controls not evaluated (mode disabled by an override), by id." { } { };
+      };
+    }))) "Static compliance gate record (lib/compliance/gate.nix), by host: every control of every framework the host's channel enables. Hosts whose channel enables none have no entry." { } { default = { }; };
     meta = opt meta "Signing envelope." { schemaVersion = 1; signedAt = null; ciCommit = null; } { };
   };
 }

@@ -21,8 +21,64 @@ let
   # fleet.healthChecks.<host>), it renders the probes this fleet declares
   # for the host into etc/nixfleet/agent/health-checks.json: `nixfleet
   # release` refuses a host whose closure does not (docs/release.md).
+  #
+  # The option values below are what the compliance controls of the
+  # channels' frameworks read (docs/compliance.md): a real configuration
+  # gets them from its NixOS modules; the release refuses a host whose
+  # enforce-mode controls fail.
+  hardening = {
+    services = {
+      openssh = {
+        enable = true;
+        settings = {
+          PasswordAuthentication = false;
+          KbdInteractiveAuthentication = false;
+          PermitRootLogin = "no";
+        };
+      };
+      timesyncd.enable = true;
+      journald.storage = "persistent";
+      nixfleet-agent.enable = true;
+    };
+    security = {
+      sudo = {
+        enable = true;
+        wheelNeedsPassword = true;
+      };
+      auditd.enable = true;
+      audit.enable = true;
+    };
+    networking.firewall.enable = true;
+    boot = {
+      kernelParams = [ ];
+      initrd.luks.devices.cryptroot.device = "/dev/disk/by-partlabel/cryptroot";
+      kernel.sysctl = {
+        "kernel.dmesg_restrict" = 1;
+        "kernel.kptr_restrict" = 2;
+        "kernel.unprivileged_bpf_disabled" = 1;
+        "kernel.yama.ptrace_scope" = 1;
+        "kernel.perf_event_paranoid" = 3;
+        "net.ipv4.conf.all.rp_filter" = 1;
+        "net.ipv4.conf.all.accept_redirects" = 0;
+        "net.ipv4.conf.all.send_redirects" = 0;
+        "net.ipv4.conf.all.accept_source_route" = 0;
+        "net.ipv4.tcp_syncookies" = 1;
+        "fs.protected_symlinks" = 1;
+        "fs.protected_hardlinks" = 1;
+        "fs.protected_fifos" = 2;
+        "fs.protected_regular" = 2;
+        "fs.suid_dumpable" = 0;
+      };
+    };
+    systemd.tmpfiles.rules = [ ];
+    environment.etc = { };
+    users.users = { };
+  };
+
   configuration = name: {
-    config.system.build.toplevel = builtins.derivation {
+    config = hardening // {
+      system.autoUpgrade.enable = false;
+      system.build.toplevel = builtins.derivation {
       name = "nixos-system-${name}";
       system = builtins.currentSystem;
       builder = "/bin/sh";
@@ -32,6 +88,7 @@ let
         "mkdir -p $out/bin $out/etc/nixfleet/agent && printf '#!/bin/sh\\nexit 0\\n' > $out/bin/switch-to-configuration && chmod +x $out/bin/switch-to-configuration && printf '%s' \"$checks\" > $out/etc/nixfleet/agent/health-checks.json"
       ];
       PATH = "/bin:/usr/bin";
+    };
     };
   };
 

@@ -37,6 +37,7 @@ let
   merge = import ./mk-fleet/merge.nix;
   diagnostics = import ./mk-fleet/diagnostics.nix;
   irrevocable = import ./mk-fleet/irrevocable.nix;
+  complianceGate = import ./compliance/gate.nix;
 
   # The nullable envelope mkFleet leaves for the release step to fill.
   unsignedMeta = {
@@ -44,6 +45,15 @@ let
     signedAt = null;
     ciCommit = null;
   };
+
+  filterAttrs =
+    pred: set:
+    builtins.listToAttrs (
+      map (n: {
+        name = n;
+        value = set.${n};
+      }) (builtins.filter (n: pred n set.${n}) (attrNames set))
+    );
 
   bullet = msgs: concatStringsSep "\n" (map (m: "  - ${m}") msgs);
 
@@ -93,10 +103,14 @@ let
     - `diagnostics`: the same warnings as `{ id, severity, accepted, message }`
       (lib/mk-fleet/diagnostics.nix); unlike every other projection it does
       not throw for unaccepted safety warnings, so tools can report them;
+    - `compliance`: `{ findings, failures }` of the static compliance gate
+      (lib/compliance/gate.nix); like `diagnostics` it does not throw for a
+      failing control;
     - `input`: the description as given (mergeFleets composes these).
     Every projection but `nixosConfigurations` and `input` throws when an
-    invariant is violated; every projection but those and `diagnostics`
-    throws when a safety-relevant warning is not accepted in `acceptWarnings`.
+    invariant is violated; every projection but those, `diagnostics` and
+    `compliance` throws when an enforce-mode compliance control fails, or a
+    safety-relevant warning is not accepted in `acceptWarnings`.
 
     Type: mkFleetWith :: { mkHost ? (attrset -> nixosConfiguration) } -> attrset -> fleet
 
@@ -158,11 +172,25 @@ let
       };
       budgetsOut = waves.resolveBudgets index budgets;
 
-      errors = invariants.errors {
-        inherit cfg configurations;
-        hasMkHost = mkHost != null;
-        probeErrors = probeSets.errors;
-      };
+      errors =
+        invariants.errors {
+          inherit cfg configurations;
+          hasMkHost = mkHost != null;
+          probeErrors = probeSets.errors;
+        }
+        ++ complianceGate.overrideErrors cfg;
+
+      # The static compliance gate: per host, every control of every
+      # framework its channel enables, over the host's configuration.
+      # Hosts whose channel enables no framework have no entry.
+      complianceFindings = mapAttrs (
+        name: _:
+        complianceGate.hostFindings {
+          config = if configurations.${name} == null then { } else configurations.${name}.config or { };
+          settings = probeSets.complianceSettings.${name};
+        }
+      ) (filterAttrs (_: s: s != { }) probeSets.complianceSettings);
+      complianceFailures = complianceGate.failures complianceFindings;
 
       known = {
         inherit (cfg) hosts channels;
@@ -194,6 +222,8 @@ let
       checked =
         if !invariantsHold then
           false
+        else if complianceFailures != [ ] then
+          throw (complianceGate.refusal complianceFailures)
         else if blocked != [ ] then
           throw (diagnostics.refusal blocked)
         else
@@ -238,6 +268,9 @@ let
         edges = map (e: { inherit (e) before after reason; }) cfg.edges;
         channelEdges = map (e: { inherit (e) before after reason; }) cfg.channelEdges;
         disruptionBudgets = budgetsOut.budgets;
+        # Recorded in the signed artifact: passes by id, observe-mode
+        # failures and disabled controls in full.
+        complianceFindings = mapAttrs (_: complianceGate.record) complianceFindings;
         meta = unsignedMeta;
       };
 
@@ -267,6 +300,12 @@ let
       };
       warnings = guard warnings;
       diagnostics = seq invariantsHold diags;
+      # Like diagnostics, never throws for a failing control, so the release
+      # can refuse with a typed code naming each one.
+      compliance = seq invariantsHold {
+        findings = complianceFindings;
+        failures = complianceFailures;
+      };
       # Per host, so building one host never evaluates the others.
       nixosConfigurations = mapAttrs (
         name: c:

@@ -108,11 +108,13 @@ let
 
   /**
     Everything probe-related for a validated fleet input `cfg`:
-    `healthChecks.<host>` (health-checks.json, schemaVersion 1), `warnings`
+    `healthChecks.<host>` (health-checks.json, schemaVersion 1),
+    `complianceSettings.<host>.<framework>` (`{ mode, reason,
+    controlOverrides }`, what the evidence probe of that framework carries), `warnings`
     (shadowing, aggregated per probe and scope pair, naming the hosts) and
     `errors` (duplicate probe names in one scope).
 
-    Type: resolveProbes :: cfg -> { healthChecks, warnings :: [ { id, safety, message } ], errors :: [ string ] }
+    Type: resolveProbes :: cfg -> { healthChecks, complianceSettings, warnings :: [ { id, safety, message } ], errors :: [ string ] }
 
     Example: (resolveProbes cfg).healthChecks.web-01.probes.heartbeat.mode => "observe"
   */
@@ -260,6 +262,16 @@ let
             inherit probes;
           };
           inherit shadows;
+          # The same refinement per framework, for the static gate
+          # (lib/compliance/gate.nix): one resolution for both sides.
+          compliance = listToAttrs (
+            map (n: {
+              name = synthesised.${n}.framework;
+              value = {
+                inherit (synthesised.${n}) mode reason controlOverrides;
+              };
+            }) (attrNames synthesised)
+          );
           errors = map (
             n:
             "fleet: hosts.${hname}: probe \"${n}\" is declared twice at tag scope with different definitions (${
@@ -306,6 +318,7 @@ let
     in
     {
       healthChecks = mapAttrs (_: r: r.healthChecks) perHost;
+      complianceSettings = mapAttrs (_: r: r.compliance) perHost;
       warnings = shadowWarnings;
       errors =
         concatMap (c: channelScopes.${c}.errors) (attrNames channelScopes)

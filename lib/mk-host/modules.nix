@@ -16,5 +16,6 @@
   ../../modules/scopes/nixfleet/_control-plane.nix
   ../../modules/scopes/nixfleet/_cache.nix
   ../../modules/scopes/nixfleet/_operator.nix
+  ../../modules/scopes/nixfleet/_compliance.nix
 ]
 ++ (if isVm then [ ../../modules/core/_vm.nix ] else [ ])

@@ -7,21 +7,35 @@
 # every warning and refuse with a typed code before building anything.
 #
 #   (import lib/release/project.nix) fleet
+#
+# The static compliance gate's failures come first too: a fleet with a
+# failing enforce-mode control yields `{ blocked = true; complianceFailures;
+# … }` (its `resolved` would throw), so the release refuses with
+# RELEASE_ERR_COMPLIANCE naming each. `complianceGate` says whether the
+# fleet's library evaluates the gate at all (mkFleet's `compliance`).
 fleet:
 let
   selectors = import ../mk-fleet/selectors.nix;
   diagnostics = fleet.diagnostics;
-  blocked = builtins.any (d: d.severity == "safety" && !d.accepted) diagnostics;
+  complianceGate = fleet ? compliance;
+  complianceFailures = if complianceGate then fleet.compliance.failures else [ ];
+  blocked = builtins.any (d: d.severity == "safety" && !d.accepted) diagnostics || complianceFailures != [ ];
   resolved = fleet.resolved;
   index = selectors.mkIndex resolved.hosts;
 in
 if blocked then
   {
-    inherit blocked diagnostics;
+    inherit blocked diagnostics complianceFailures;
   }
 else
   {
-    inherit blocked diagnostics resolved;
+    inherit
+      blocked
+      diagnostics
+      resolved
+      complianceFailures
+      complianceGate
+      ;
     revocations = fleet.revocations.revocations or fleet.revocations;
     bootstrapNonces = fleet.bootstrapNonces.bootstrapNonces or fleet.bootstrapNonces;
     # Each budget's covered hosts, resolved with mkFleet's own selector

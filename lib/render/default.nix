@@ -12,4 +12,5 @@
   systemd = import ./systemd.nix;
   host = import ./host.nix;
   common = import ./common.nix;
+  compliance = import ./compliance.nix;
 }

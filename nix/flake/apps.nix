@@ -1,4 +1,4 @@
-# flake.apps: the three programs, plus `nix-tests` (the builtins-only eval
+# flake.apps: the programs of package.json, plus `nix-tests` (the builtins-only eval
 # suites, runnable anywhere a Nix binary and Node.js exist).
 { pkgs, packages }:
 let
@@ -12,6 +12,7 @@ in
   nixfleet = app packages.nixfleet "nixfleet";
   nixfleet-agent = app packages.nixfleet-agent "nixfleet-agent";
   nixfleet-control-plane = app packages.nixfleet-control-plane "nixfleet-control-plane";
+  nixfleet-compliance-collect = app packages.nixfleet-compliance-collect "nixfleet-compliance-collect";
   nix-tests = app (pkgs.writeShellApplication {
     name = "nixfleet-nix-tests";
     # What the suites call: nix-instantiate, node (the case runner),

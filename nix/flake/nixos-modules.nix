@@ -7,6 +7,7 @@
   control-plane = ../../modules/scopes/nixfleet/_control-plane.nix;
   cache = ../../modules/scopes/nixfleet/_cache.nix;
   operator = ../../modules/scopes/nixfleet/_operator.nix;
+  compliance = ../../modules/scopes/nixfleet/_compliance.nix;
   trust-json = ../../modules/scopes/nixfleet/_trust-json.nix;
   irrevocable = ../../modules/scopes/nixfleet/_irrevocable.nix;
   default = {

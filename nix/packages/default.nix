@@ -105,4 +105,5 @@ in
   inherit nixfleet;
   nixfleet-agent = program "nixfleet-agent";
   nixfleet-control-plane = program "nixfleet-control-plane";
+  nixfleet-compliance-collect = program "nixfleet-compliance-collect";
 }

@@ -25,7 +25,12 @@ function run(bin: string, args: readonly string[], env: Record<string, string> =
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const BINARIES = ['nixfleet', 'nixfleet-control-plane', 'nixfleet-agent'] as const;
+const BINARIES = [
+  'nixfleet',
+  'nixfleet-control-plane',
+  'nixfleet-agent',
+  'nixfleet-compliance-collect',
+] as const;
 
 describe('--version on every binary', () => {
   it.each(BINARIES)('%s --version prints version, commit and Node version', (bin) => {

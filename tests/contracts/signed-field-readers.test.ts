@@ -91,6 +91,35 @@ const meta = {
   '.meta.ciCommit': R(VIEWS, 'ciCommit'),
 };
 
+// The static compliance gate's record (docs/compliance.md): what the release
+// checked, for auditors. No consumer gates on it: an enforce-mode failure
+// refuses the release before anything is signed.
+const GATE = 'lib/compliance/gate.nix';
+const AUDIT_ONLY =
+  'static compliance record for auditors; enforce failures never reach a signed artifact';
+const complianceRecord = {
+  '.complianceFindings': A('lib/mk-fleet.nix', 'complianceFindings', null, AUDIT_ONLY),
+  '.complianceFindings.*.passed': A(GATE, 'passed', null, AUDIT_ONLY),
+  '.complianceFindings.*.failed': A(GATE, 'failed', null, AUDIT_ONLY),
+  '.complianceFindings.*.failed.*.mode': A(GATE, 'mode', null, AUDIT_ONLY),
+  '.complianceFindings.*.failed.*.frameworks': A(GATE, 'frameworks', null, AUDIT_ONLY),
+  '.complianceFindings.*.failed.*.evidence': A(GATE, 'evidence', null, AUDIT_ONLY),
+  '.complianceFindings.*.failed.*.reason': A(
+    GATE,
+    'reason',
+    null,
+    'operator annotation of the exception',
+  ),
+  '.complianceFindings.*.disabled': A(GATE, 'disabled', null, AUDIT_ONLY),
+  '.complianceFindings.*.disabled.*.frameworks': A(GATE, 'frameworks', null, AUDIT_ONLY),
+  '.complianceFindings.*.disabled.*.reason': A(
+    GATE,
+    'reason',
+    null,
+    'operator annotation of the exception',
+  ),
+};
+
 export const READERS: Record<string, Record<string, Entry>> = {
   'fleet-resolved': {
     '.schemaVersion': R(VERIFY, 'schemaVersion'),
@@ -146,6 +175,7 @@ export const READERS: Record<string, Record<string, Entry>> = {
       '.hosts.*.closureHash',
       'evidence-probe modes are rendered into each closure (health-checks.json)',
     ),
+    ...complianceRecord,
     '.rolloutPolicies': R(PROJECT, 'rolloutPolicies'),
     '.rolloutPolicies.*.strategy': A(
       'lib/mk-fleet.nix',

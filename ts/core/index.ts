@@ -103,3 +103,5 @@ export {
   judgeIrrevocable,
   showIrrevocable,
 } from './irrevocable.ts';
+export type { ProbeRun, ControlVerdict } from './compliance/judge.ts';
+export { normaliseOutput, judgeControl, evidencePayload } from './compliance/judge.ts';

@@ -75,6 +75,28 @@ export const artifacts: Corpus[] = [
         ),
       ],
       ['irrevocable values (one sensitive) and an accepted change', fleetResolvedIrrevocable],
+      [
+        'static compliance record: passes by id, an observe failure and a disabled control in full',
+        edit(fleetResolved, ['complianceFindings'], {
+          'web-01': {
+            passed: ['firewall-enabled', 'ssh-root-login-disabled'],
+            failed: {
+              'journal-persistent': {
+                mode: 'observe',
+                frameworks: { 'nis2-essential': ['art.21(2)(b)'] },
+                evidence: { 'services.journald.storage': 'volatile' },
+                reason: 'nis2-essential: lab hosts hold no production data',
+              },
+            },
+            disabled: {
+              'disk-encryption-declared': {
+                frameworks: { iso27001: ['A.8.24'] },
+                reason: null,
+              },
+            },
+          },
+        }),
+      ],
     ],
     [
       ['wrong type: tags is a string', ['hosts', 'web-01', 'tags'], 'web'],
@@ -93,6 +115,36 @@ export const artifacts: Corpus[] = [
       ],
       ['nested: pin expiresAt invalid', ['hosts', 'db-01', 'pin', 'expiresAt'], 'tomorrow'],
       ['unknown schemaVersion', ['schemaVersion'], 2],
+      [
+        'compliance record: passed is not a list of ids',
+        ['complianceFindings'],
+        { 'web-01': { passed: 'all', failed: {}, disabled: {} } },
+        ['complianceFindings', 'web-01', 'passed'],
+      ],
+      [
+        'compliance record: failed control with an unknown mode',
+        ['complianceFindings'],
+        {
+          'web-01': {
+            passed: [],
+            failed: { x: { mode: 'warn', frameworks: {}, evidence: {}, reason: null } },
+            disabled: {},
+          },
+        },
+        ['complianceFindings', 'web-01', 'failed', 'x', 'mode'],
+      ],
+      [
+        'compliance record: failed control without evidence',
+        ['complianceFindings'],
+        {
+          'web-01': {
+            passed: [],
+            failed: { x: { mode: 'observe', frameworks: {}, reason: null } },
+            disabled: {},
+          },
+        },
+        ['complianceFindings', 'web-01', 'failed', 'x', 'evidence'],
+      ],
       ['float where integer', ['channels', 'stable', 'freshnessWindow'], 1440.5],
       ['policy wave minSoaked zero', ['rolloutPolicies', 'canary', 'waves', 0, 'minSoaked'], 0],
       [

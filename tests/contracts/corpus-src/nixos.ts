@@ -156,6 +156,68 @@ export const nixosSide: Corpus[] = [
     ],
   ),
   corpus(
+    'compliance-control',
+    [
+      [
+        'ssh root login, as lib/compliance/catalogue declares it',
+        {
+          id: 'ssh-root-login-disabled',
+          title: 'SSH refuses logins as root.',
+          rationale: 'A root login names no person.',
+          frameworks: { 'anssi-bp028': ['R33'], iso27001: ['A.8.2'] },
+          static: {
+            optionPaths: [
+              ['services', 'openssh', 'enable'],
+              ['services', 'openssh', 'settings', 'PermitRootLogin'],
+            ],
+          },
+          probe: {
+            command: ['sshd', '-T'],
+            output: 'key-value',
+            expectedShape: { permitrootlogin: 'string' },
+            expect: { permitrootlogin: ['no'], exitCode: [0] },
+            schemaVersion: 1,
+          },
+        },
+      ],
+      [
+        'sysctl control, a dotted sysctl name is one path segment',
+        {
+          id: 'fs-sysctl-hardening',
+          title: 'fs protections on.',
+          rationale: 'races.',
+          frameworks: { 'anssi-bp028': ['R14'] },
+          static: { optionPaths: [['boot', 'kernel', 'sysctl', 'fs.suid_dumpable']] },
+          probe: {
+            command: ['sysctl', 'fs.suid_dumpable'],
+            output: 'sysctl',
+            expectedShape: { 'fs.suid_dumpable': 'string' },
+            expect: { 'fs.suid_dumpable': ['0'], exitCode: [0], strict: [true] },
+            schemaVersion: 2,
+          },
+        },
+      ],
+    ],
+    [
+      ['id with an upper-case letter', ['id'], 'SSH-root'],
+      ['missing title', ['title'], undefined],
+      ['unknown output format', ['probe', 'output'], 'xml'],
+      [
+        'expected shape names an unknown JSON type',
+        ['probe', 'expectedShape', 'permitrootlogin'],
+        'text',
+      ],
+      ['schemaVersion zero', ['probe', 'schemaVersion'], 0],
+      [
+        'option path is a string, not segments',
+        ['static', 'optionPaths', 0],
+        'services.openssh.enable',
+      ],
+      ['unknown key (closed contract)', ['probe', 'parse'], 'awk'],
+      ['expected value is an object', ['probe', 'expect', 'permitrootlogin', 0], { no: true }],
+    ],
+  ),
+  corpus(
     'host-spec',
     [
       ['minimal', { hostSpec: { hostName: 'web-01' } }],

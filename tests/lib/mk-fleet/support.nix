@@ -21,9 +21,31 @@ let
     Type: configuration :: string -> { config.system.build.toplevel :: derivation }
   */
   configuration = name: { config.system.build.toplevel = toplevel name; };
+
+  hardenedConfig = import ../support/hardened.nix;
+
+  /**
+    A stand-in configuration whose option values pass every compliance
+    control (tests/lib/support/hardened.nix), merged with `extra` at the
+    top level of `config` (override whole option subtrees).
+
+    Type: hardened :: string -> attrset -> { config :: attrset }
+  */
+  hardened =
+    name: extra:
+    {
+      config =
+        hardenedConfig
+        // {
+          system = hardenedConfig.system // {
+            build.toplevel = toplevel name;
+          };
+        }
+        // extra;
+    };
 in
 {
-  inherit configuration;
+  inherit configuration hardened;
 
   /**
     A host declaration with system x86_64-linux and a stand-in configuration;

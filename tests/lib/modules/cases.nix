@@ -129,11 +129,37 @@ let
   };
   trustModule = stub.call (scopes + "/_trust-json.nix") { config = baseConfig; };
 
+  complianceCfg = {
+    enable = true;
+    frameworks = [ "dora" ];
+    interval = "1h";
+    evidencePath = "/var/lib/nixfleet-compliance/evidence.json";
+    sshHostKeyFile = "/etc/ssh/ssh_host_ed25519_key";
+    timeoutSecs = 120;
+    package = "/nix/store/fake-nixfleet";
+    probePackages = [ "/nix/store/openssh" ];
+  };
+  compliance = stub.call (scopes + "/_compliance.nix") {
+    config = baseConfig // {
+      services.nixfleet-compliance = complianceCfg;
+    };
+  };
+  complianceNone = stub.call (scopes + "/_compliance.nix") {
+    config = baseConfig // {
+      services.nixfleet-compliance = complianceCfg // {
+        frameworks = [ ];
+      };
+    };
+  };
+  complianceUnit = compliance.config.systemd.services.nixfleet-compliance;
+  complianceControls = fromJSON compliance.config.environment.etc."nixfleet/compliance/controls.json".text;
+
   optionTrees = {
     "services.nixfleet-agent" = agent.options.services.nixfleet-agent;
     "services.nixfleet-control-plane" = cp.options.services.nixfleet-control-plane;
     "services.nixfleet-cache" = cache.options.services.nixfleet-cache;
     "nixfleet.operator" = operator.options.nixfleet.operator;
+    "services.nixfleet-compliance" = compliance.options.services.nixfleet-compliance;
     "nixfleet.trustJson" = {
       inherit (trustModule.options.nixfleet) trustJson;
     };
@@ -200,6 +226,30 @@ in
   operator-env = eq operator.config.environment.variables.NIXFLEET_OPERATOR_ORG_ROOT_KEY "/run/agenix/org-root-key";
   trust-json-option-default = eq trustModule.options.nixfleet.trustJson.default trustJson;
   trust-json-no-problems = none (failing trustModule.config.assertions);
+
+  # The collector checks exactly the controls of the enabled frameworks,
+  # each restricted to them, as contracts/compliance-control.nix documents.
+  compliance-controls-file = eq (map (c: c.id) complianceControls) (import ../../../lib/compliance).byFramework.dora;
+  compliance-controls-framework-only = none (builtins.filter (c: attrNames c.frameworks != [ "dora" ]) complianceControls);
+  compliance-controls-valid = none (
+    concatMap (schema.validate (schema.loadContract ../../../contracts/compliance-control.nix)) complianceControls
+  );
+  compliance-execstart = eq complianceUnit.serviceConfig.ExecStart (
+    render.systemd.execStart "/nix/store/fake-nixfleet/bin/nixfleet-compliance-collect" [
+      "--controls"
+      "/etc/nixfleet/compliance/controls.json"
+      "--host-key"
+      "/etc/ssh/ssh_host_ed25519_key"
+      "--out"
+      "/var/lib/nixfleet-compliance/evidence.json"
+      "--timeout-secs"
+      "120"
+    ]
+  );
+  compliance-timer = eq compliance.config.systemd.timers.nixfleet-compliance.timerConfig.OnUnitActiveSec "1h";
+  compliance-path = eq complianceUnit.path [ "/nix/store/openssh" ];
+  compliance-assertions-pass = none (failing compliance.config.assertions);
+  compliance-no-frameworks-asserts = mentions (failing complianceNone.config.assertions) [ "services.nixfleet-compliance.frameworks is empty" ];
 
   files-are-strings = truthy (isString agent.config.environment.etc."nixfleet/agent/trust.json".text) "trust.json must be rendered as text";
 

@@ -20,6 +20,7 @@ import {
   type VerifyResult,
 } from '../../trust/index.ts';
 import type { FleetResolved } from '../../contracts/index.ts';
+import { checkComplianceFailures, observedLines, requireGate } from './compliance.ts';
 import { checkDiagnostics } from './diagnostics.ts';
 import { ReleaseError } from './errors.ts';
 import { commitRelease } from './git.ts';
@@ -157,6 +158,7 @@ async function prepare(opts: ReleaseOptions): Promise<Prepared> {
   const evaluated = await evaluateFleet(opts.source);
   // Before any build: warnings print here, and unaccepted safety ones refuse.
   checkDiagnostics(evaluated.diagnostics, log);
+  checkComplianceFailures(evaluated.complianceFailures ?? [], log);
   if (evaluated.blocked) {
     // mkFleet and the release classify alike; this only guards a fleet built
     // by another library version that blocks without saying why.
@@ -166,6 +168,12 @@ async function prepare(opts: ReleaseOptions): Promise<Prepared> {
     );
   }
   const fleet = evaluated;
+  requireGate(
+    fleet.resolved,
+    fleet.complianceGate,
+    opts.source.kind === 'fleet-file' ? opts.source.file : `${opts.source.dir}#fleet`,
+  );
+  for (const l of observedLines(fleet.resolved)) log(l);
   const { resolved, dropped } = dropExpiredPins(fleet.resolved, opts.now);
   for (const h of dropped) log(`pin of ${h} expired: building from the release commit`);
 

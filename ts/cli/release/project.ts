@@ -19,6 +19,7 @@ import {
   type ProbeSetByName,
 } from '../../core/index.ts';
 import { formatTimestamp, parseTimestamp } from '../../trust/index.ts';
+import type { ComplianceFailure } from './compliance.ts';
 import type { FleetDiagnostic } from './diagnostics.ts';
 
 /** What the Nix evaluation of a fleet hands the release step. */
@@ -41,15 +42,25 @@ export interface EvaluatedFleet {
       >
     >
   >;
+  /** Always empty here: a failing enforce-mode control blocks the projection. */
+  readonly complianceFailures: readonly ComplianceFailure[];
+  /** Whether the fleet's library evaluated the static compliance gate. */
+  readonly complianceGate: boolean;
 }
 
 /**
- * What lib/release/project.nix yields: the fleet, or only its diagnostics
- * when an unaccepted safety-relevant warning refuses it.
+ * What lib/release/project.nix yields: the fleet, or only its diagnostics and
+ * compliance failures when an unaccepted safety-relevant warning or a failing
+ * enforce-mode control refuses it.
  */
 export type FleetProjection =
   | ({ readonly blocked: false } & EvaluatedFleet)
-  | { readonly blocked: true; readonly diagnostics: readonly FleetDiagnostic[] };
+  | {
+      readonly blocked: true;
+      readonly diagnostics: readonly FleetDiagnostic[];
+      /** Absent from the projection of an older library. */
+      readonly complianceFailures?: readonly ComplianceFailure[];
+    };
 
 /** A manifest hostSet entry's signed probe set. */
 export type SignedProbes = NonNullable<RolloutManifest['hostSet'][number]['probes']>;

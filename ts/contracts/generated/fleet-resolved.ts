@@ -54,6 +54,64 @@ export interface FleetResolved {
     };
   };
   /**
+   * Static compliance gate record (lib/compliance/gate.nix), by host: every control of every framework the host's channel enables. Hosts whose channel enables none have no entry.
+   */
+  complianceFindings?: {
+    [k: string]: {
+      /**
+       * Controls not evaluated (mode disabled by an override), by id.
+       */
+      disabled: {
+        [k: string]: {
+          /**
+           * Enabled frameworks the control belongs to, with its articles in each.
+           */
+          frameworks: {
+            [k: string]: string[];
+          };
+          /**
+           * Reason of the override that disabled it.
+           */
+          reason: null | string;
+          [k: string]: unknown;
+        };
+      };
+      /**
+       * Controls that failed and were released (observe mode), by id.
+       */
+      failed: {
+        [k: string]: {
+          /**
+           * Option values the verdict rests on, by option path (secrets are never copied: names only).
+           */
+          evidence: {
+            [k: string]: unknown;
+          };
+          /**
+           * Enabled frameworks the control belongs to, with its articles in each.
+           */
+          frameworks: {
+            [k: string]: string[];
+          };
+          /**
+           * Effective mode of the control: the strictest of its enabled frameworks' modes after per-control overrides (always observe: an enforce failure refuses the release).
+           */
+          mode: 'enforce' | 'observe' | 'disabled';
+          /**
+           * Reason of the refinement or override that set the mode (audit annotation).
+           */
+          reason: null | string;
+          [k: string]: unknown;
+        };
+      };
+      /**
+       * Ids of the controls whose static evaluation passed, sorted.
+       */
+      passed: string[];
+      [k: string]: unknown;
+    };
+  };
+  /**
    * Disruption budgets, selectors carried through.
    */
   disruptionBudgets: {

@@ -14,6 +14,7 @@ export type { BootstrapNonces, ArtifactMeta } from './bootstrap-nonces.ts';
 export type { BootstrapReport } from './bootstrap-report.ts';
 export type { BootstrapToken } from './bootstrap-token.ts';
 export type { CertificateResponse } from './certificate-response.ts';
+export type { ComplianceControl } from './compliance-control.ts';
 export type { Dispatch } from './dispatch.ts';
 export type { EnrollRequest } from './enroll-request.ts';
 export type { FleetInput, HttpProbe, TcpProbe, ExecProbe, EvidenceProbe, PinInput, Selector, HealthGateInput } from './fleet-input.ts';
@@ -48,6 +49,7 @@ export const CONTRACT_NAMES = [
   'bootstrap-report',
   'bootstrap-token',
   'certificate-response',
+  'compliance-control',
   'dispatch',
   'enroll-request',
   'fleet-input',
@@ -81,6 +83,7 @@ export interface ContractTypes {
   'bootstrap-report': T.BootstrapReport;
   'bootstrap-token': T.BootstrapToken;
   'certificate-response': T.CertificateResponse;
+  'compliance-control': T.ComplianceControl;
   'dispatch': T.Dispatch;
   'enroll-request': T.EnrollRequest;
   'fleet-input': T.FleetInput;

@@ -14,21 +14,22 @@ import s10 from '../../../schemas/bootstrap-nonces.schema.json' with { type: 'js
 import s11 from '../../../schemas/bootstrap-report.schema.json' with { type: 'json' };
 import s12 from '../../../schemas/bootstrap-token.schema.json' with { type: 'json' };
 import s13 from '../../../schemas/certificate-response.schema.json' with { type: 'json' };
-import s14 from '../../../schemas/dispatch.schema.json' with { type: 'json' };
-import s15 from '../../../schemas/enroll-request.schema.json' with { type: 'json' };
-import s16 from '../../../schemas/fleet-input.schema.json' with { type: 'json' };
-import s17 from '../../../schemas/fleet-resolved.schema.json' with { type: 'json' };
-import s18 from '../../../schemas/harness-scenario.schema.json' with { type: 'json' };
-import s19 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
-import s20 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
-import s21 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
-import s22 from '../../../schemas/persistence.schema.json' with { type: 'json' };
-import s23 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
-import s24 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
-import s25 from '../../../schemas/revocations.schema.json' with { type: 'json' };
-import s26 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
-import s27 from '../../../schemas/trust.schema.json' with { type: 'json' };
-import s28 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
+import s14 from '../../../schemas/compliance-control.schema.json' with { type: 'json' };
+import s15 from '../../../schemas/dispatch.schema.json' with { type: 'json' };
+import s16 from '../../../schemas/enroll-request.schema.json' with { type: 'json' };
+import s17 from '../../../schemas/fleet-input.schema.json' with { type: 'json' };
+import s18 from '../../../schemas/fleet-resolved.schema.json' with { type: 'json' };
+import s19 from '../../../schemas/harness-scenario.schema.json' with { type: 'json' };
+import s20 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
+import s21 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
+import s22 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
+import s23 from '../../../schemas/persistence.schema.json' with { type: 'json' };
+import s24 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
+import s25 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
+import s26 from '../../../schemas/revocations.schema.json' with { type: 'json' };
+import s27 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
+import s28 from '../../../schemas/trust.schema.json' with { type: 'json' };
+import s29 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
 
 /** The JSON Schema of each contract, by name. */
 export const SCHEMAS = {
@@ -46,19 +47,20 @@ export const SCHEMAS = {
   'bootstrap-report': s11,
   'bootstrap-token': s12,
   'certificate-response': s13,
-  'dispatch': s14,
-  'enroll-request': s15,
-  'fleet-input': s16,
-  'fleet-resolved': s17,
-  'harness-scenario': s18,
-  'health-checks': s19,
-  'heartbeat': s20,
-  'host-spec': s21,
-  'persistence': s22,
-  'probe-payload': s23,
-  'renew-request': s24,
-  'revocations': s25,
-  'rollout-manifest': s26,
-  'trust': s27,
-  'trust-json': s28,
+  'compliance-control': s14,
+  'dispatch': s15,
+  'enroll-request': s16,
+  'fleet-input': s17,
+  'fleet-resolved': s18,
+  'harness-scenario': s19,
+  'health-checks': s20,
+  'heartbeat': s21,
+  'host-spec': s22,
+  'persistence': s23,
+  'probe-payload': s24,
+  'renew-request': s25,
+  'revocations': s26,
+  'rollout-manifest': s27,
+  'trust': s28,
+  'trust-json': s29,
 } as const;

@@ -1,6 +1,6 @@
 # A compliance framework name that is not in lib/compliance-frameworks.nix,
 # in the channel list and in a tag refinement.
-# expect: fleet: channels.stable.compliance.frameworks[1]: unknown compliance framework "nis2"; known frameworks: anssi-bp028, cis-level1, iso27001, nis2-essential (declared in lib/compliance-frameworks.nix). Fix:
+# expect: fleet: channels.stable.compliance.frameworks[1]: unknown compliance framework "nis2"; known frameworks: anssi-bp028, cis-level1, dora, iso27001, nis2-essential (declared in lib/compliance-frameworks.nix). Fix:
 # expect: fleet: tags.audit.compliance.frameworks.iso-27001: unknown compliance framework "iso-27001"
 # expect: fleet: 2 invariant violations:
 { mkFleet, ... }:

@@ -1,7 +1,10 @@
 # The compliance shorthand and its refinements (RFC-0007 §3.6–§3.7), with
 # the book's own example: a fleet-wide observe window for nis2-essential
 # with an always-enforced control, audit-tagged hosts back to enforce, and a
-# Darwin host (aether) exempted at host scope.
+# Darwin host (aether) exempted at host scope. The static gate evaluates
+# every enabled control: hosts with an enforce-mode framework carry a
+# hardened configuration; lab-01 (cis-level1 in observe) does not, and its
+# failures are recorded in complianceFindings without refusing.
 #   mode              most specific non-null: host > channel entry > tag > fleet,
 #                     else the channel's compliance.mode
 #   reason            most specific non-empty
@@ -19,14 +22,17 @@ in
 mkFleet {
   hosts = {
     web-01 = s.host "web-01" {
+      configuration = s.hardened "web-01" { };
       channel = "stable";
       tags = [ "web" ];
     };
     audit-01 = s.host "audit-01" {
+      configuration = s.hardened "audit-01" { };
       channel = "stable";
       tags = [ "audit" ];
     };
     aether = s.host "aether" {
+      configuration = s.hardened "aether" { };
       system = "aarch64-darwin";
       channel = "stable";
       tags = [ "audit" ];
@@ -44,11 +50,14 @@ mkFleet {
     nis2-essential = {
       mode = "observe";
       reason = "Q2 audit window: observe mode while collectors stabilise";
-      controlOverrides.access-control = {
+      controlOverrides.ssh-root-login-disabled = {
         mode = "enforce";
         reason = "Always-enforce, even during observe window";
       };
-      controlOverrides.logging.mode = "observe";
+      controlOverrides.audit-logging = {
+        mode = "observe";
+        reason = "auditd rules being rolled out";
+      };
     };
     iso27001.mode = "enforce";
   };
@@ -56,7 +65,7 @@ mkFleet {
     nis2-essential = {
       mode = "enforce";
       reason = "Audit-tagged hosts: always-enforce";
-      controlOverrides.logging = {
+      controlOverrides.audit-logging = {
         mode = "enforce";
         reason = "auditors read the logs";
       };

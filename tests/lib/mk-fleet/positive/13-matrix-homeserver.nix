@@ -10,6 +10,8 @@ let
 in
 mkFleet {
   hosts.hive-01 = s.host "hive-01" {
+    # anssi-bp028 in enforce: the host's configuration passes its controls.
+    configuration = s.hardened "hive-01" { };
     channel = "stable";
     tags = [ "matrix" ];
     pubkey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiveMatrixHomeserverHostKeyExample00000 root@hive-01";
