@@ -16,6 +16,7 @@ import { registerOperatorKeys } from './commands/operator-keys.ts';
 import { registerPki } from './commands/pki.ts';
 import { registerInit } from './commands/init.ts';
 import { registerHost } from './commands/host.ts';
+import { registerTrust } from './commands/trust.ts';
 import { registerRollout } from './commands/rollout.tsx';
 import { registerStatus } from './commands/status.tsx';
 import { registerWatch } from './commands/watch.tsx';
@@ -65,6 +66,7 @@ export async function runCli(
   registerPki(program, op);
   registerInit(program, op);
   registerHost(program, op);
+  registerTrust(program, op);
   registerWhoami(program, op);
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {

@@ -37,9 +37,14 @@ export function readJsonList(path: string, flag: string): Record<string, unknown
 
 /** Writes the list (two-space JSON, one trailing newline) through a rename. */
 export function writeJsonList(path: string, list: readonly Record<string, unknown>[]): void {
+  writeJsonFile(path, list);
+}
+
+/** Writes a JSON document (two-space JSON, one trailing newline) through a rename. */
+export function writeJsonFile(path: string, doc: unknown): void {
   const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(list, null, 2)}\n`);
+    writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`);
     renameSync(tmp, path);
   } catch (e) {
     throw new CliError('CLI_ERR_CONFIG_IO', `writing ${path}: ${(e as Error).message}`, {
