@@ -127,6 +127,7 @@ describe('docs/getting-started.md', () => {
       .split('\n')
       .filter((l) => l.includes('web-03'));
     expect(issued.length).toBeGreaterThanOrEqual(2);
-    console.log(`getting-started walk: ${seconds.toFixed(1)} s`);
+    const marks = r.stderr.split('\n').filter((l) => l.startsWith('### '));
+    console.log(`getting-started walk: ${seconds.toFixed(1)} s\n${marks.join('\n')}`);
   }, 450_000);
 });
