@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
-    config = parseAgentConfig(program.opts(), process.env);
+    config = parseAgentConfig(program.opts(), process.env, { cwd: process.cwd() });
   } catch (e) {
     process.stderr.write(fatalLine(e));
     return 2;

@@ -15,6 +15,8 @@ import { registerMintToken } from './commands/mint-token.ts';
 import { registerOperatorKeys } from './commands/operator-keys.ts';
 import { registerPki } from './commands/pki.ts';
 import { registerInit } from './commands/init.ts';
+import { registerHost } from './commands/host.ts';
+import { registerTrust } from './commands/trust.ts';
 import { registerRollout } from './commands/rollout.tsx';
 import { registerStatus } from './commands/status.tsx';
 import { registerWatch } from './commands/watch.tsx';
@@ -63,6 +65,8 @@ export async function runCli(
   registerOperatorKeys(program, op);
   registerPki(program, op);
   registerInit(program, op);
+  registerHost(program, op);
+  registerTrust(program, op);
   registerWhoami(program, op);
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {

@@ -15,6 +15,36 @@ describe('CP flags', () => {
     expect(c.dispatchRatePerSec).toBe(300);
   });
 
+  it('resolves every relative path flag against the working directory', () => {
+    const c = parseConfig(
+      {
+        db: 'state/cp.db',
+        tlsCert: 'pki/cp-server.pem',
+        tlsKey: './pki/cp-server.key',
+        fleetCaCert: 'pki/fleet-ca.pem',
+        fleetCaKey: 'pki/fleet-ca.key',
+        trustFile: 'trust.json',
+        releaseDir: 'releases',
+        artifactTokenFile: '../token',
+      },
+      { cwd: '/srv/acme' },
+    );
+    expect(c.dbPath).toBe('/srv/acme/state/cp.db');
+    expect(c.issuanceLog).toBe('/srv/acme/state/issuance.log');
+    expect(c.releaseCacheDir).toBe('/srv/acme/state/last-release');
+    expect(c.tlsCert).toBe('/srv/acme/pki/cp-server.pem');
+    expect(c.tlsKey).toBe('/srv/acme/pki/cp-server.key');
+    expect(c.fleetCaCert).toBe('/srv/acme/pki/fleet-ca.pem');
+    expect(c.clientCa).toBe('/srv/acme/pki/fleet-ca.pem');
+    expect(c.fleetCaKey).toBe('/srv/acme/pki/fleet-ca.key');
+    expect(c.trustFile).toBe('/srv/acme/trust.json');
+    expect(c.releaseDir).toBe('/srv/acme/releases');
+    expect(c.artifactTokenFile).toBe('/srv/token');
+    const d = parseConfig({ db: ':memory:', issuanceLog: 'log/issuance' }, { cwd: '/srv' });
+    expect(d.dbPath).toBe(':memory:');
+    expect(d.issuanceLog).toBe('/srv/log/issuance');
+  });
+
   it('has numeric flags to check (the table is read, not empty)', () => {
     expect(numeric.length).toBeGreaterThan(15);
   });

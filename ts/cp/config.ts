@@ -2,7 +2,7 @@
 // (flags.ts, each flag mirrored by a `NIXFLEET_CP_*` environment variable)
 // collected into a frozen, typed `CpConfig`. Owns validation of values. Must never read
 // secrets: key material arrives as file paths and is read by its consumer.
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BudgetRule } from '../core/budget.ts';
 import { parseDuration, UNIT_MS, type DurationUnit } from '../core/duration.ts';
 import { CpError } from './errors.ts';
@@ -169,31 +169,42 @@ export function parseListen(text: string): { host: string; port: number } {
  * Parses the raw option values (commander output, env already merged) into a
  * frozen {@link CpConfig}. Throws `CP_ERR_CONFIG` naming the flag.
  *
- * @example const config = parseConfig({ listen: '127.0.0.1:0', db: '/tmp/x.db', ... });
+ * Relative paths are resolved against `options.cwd` (main.ts passes the
+ * process's), once: what the CP logs and hands its workers is absolute.
+ *
+ * @example const config = parseConfig({ listen: '127.0.0.1:0', db: '/tmp/x.db', ... }, { cwd: '/srv' });
  */
-export function parseConfig(raw: Record<string, unknown>): CpConfig {
+export function parseConfig(
+  raw: Record<string, unknown>,
+  options: { readonly cwd?: string } = {},
+): CpConfig {
   const withDefaults: Record<string, unknown> = {};
   for (const spec of FLAGS) withDefaults[spec.key] = raw[spec.key] ?? spec.default;
   const r = withDefaults;
   const { host, port } = parseListen(String(r['listen']));
-  const dbPath = str(r, 'db') as string;
-  const fleetCaCert = str(r, 'fleetCaCert');
+  const path = (key: string): string | null => {
+    const v = str(r, key);
+    return v === null || options.cwd === undefined ? v : resolve(options.cwd, v);
+  };
+  const dbRaw = str(r, 'db') as string;
+  const dbPath = dbRaw === ':memory:' ? dbRaw : (path('db') as string);
+  const fleetCaCert = path('fleetCaCert');
   const sec = 1000;
   const config: CpConfig = {
     host,
     port,
-    tlsCert: str(r, 'tlsCert'),
-    tlsKey: str(r, 'tlsKey'),
-    clientCa: str(r, 'clientCa') ?? fleetCaCert,
+    tlsCert: path('tlsCert'),
+    tlsKey: path('tlsKey'),
+    clientCa: path('clientCa') ?? fleetCaCert,
     fleetCaCert,
-    fleetCaKey: str(r, 'fleetCaKey'),
-    trustFile: str(r, 'trustFile'),
+    fleetCaKey: path('fleetCaKey'),
+    trustFile: path('trustFile'),
     dbPath,
-    issuanceLog: str(r, 'issuanceLog') ?? join(dirname(dbPath), 'issuance.log'),
+    issuanceLog: path('issuanceLog') ?? join(dirname(dbPath), 'issuance.log'),
     releaseCacheDir: dbPath === ':memory:' ? null : join(dirname(dbPath), 'last-release'),
-    releaseDir: str(r, 'releaseDir'),
+    releaseDir: path('releaseDir'),
     artifactUrl: str(r, 'artifactUrl'),
-    artifactTokenFile: str(r, 'artifactTokenFile'),
+    artifactTokenFile: path('artifactTokenFile'),
     bodyLimitBytes: num(r, 'bodyLimit', 256, 64 * 1024 * 1024),
     certValidityMs: dur(r, 'certValidityDays', 'd', 1 / 24, 3650),
     artifactFreshnessMs: dur(r, 'artifactFreshnessMinutes', 'm', 1, 10 * 525_600),

@@ -32,7 +32,7 @@ function fatalLine(e: unknown): string {
 }
 
 async function serve(opts: Record<string, unknown>): Promise<number> {
-  const config = parseConfig(opts);
+  const config = parseConfig(opts, { cwd: process.cwd() });
   const log = createLogger({ level: config.logLevel });
   // The handlers go in before anything starts: a stop requested while the
   // CP is still starting (systemd, a supervisor, a test that saw "listening"
@@ -73,7 +73,7 @@ async function serve(opts: Record<string, unknown>): Promise<number> {
 }
 
 async function tickOnce(opts: Record<string, unknown>): Promise<number> {
-  const config = parseConfig(opts);
+  const config = parseConfig(opts, { cwd: process.cwd() });
   const log = createLogger({ level: config.logLevel, destination: process.stderr as never });
   const cp = await createControlPlane(config, { log });
   try {

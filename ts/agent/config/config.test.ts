@@ -36,7 +36,7 @@ describe('agent config', () => {
     [{ machineId: 'web-01' }, /control-plane-url.*required/],
     [{ ...base, controlPlaneUrl: 'http://cp' }, /https/],
     [{ ...base, machineId: 'Web_01!' }, /host name/],
-    [{ ...base, stateDir: 'relative' }, /absolute/],
+    [{ ...base, stateDir: 'relative' }, /relative path.*working directory/],
     [{ ...base, activationBackend: 'docker' }, /nixos or sandbox/],
     [{ ...base, pollBudget: 'soon' }, /duration/],
   ])('refuses %j', (opts, re) => {
@@ -47,6 +47,38 @@ describe('agent config', () => {
       expect(isAgentError(e, 'AGENT_ERR_CONFIG')).toBe(true);
       expect((e as Error).message).toMatch(re);
     }
+  });
+
+  it('resolves every relative path flag and variable against the working directory', () => {
+    const rel = {
+      trustFile: 'trust.json',
+      caCert: './pki/fleet-ca.pem',
+      clientCert: 'tls/client.crt',
+      clientKey: 'tls/client.key',
+      bootstrapTokenFile: 'token.json',
+      sshHostKeyFile: 'ssh_host_ed25519_key',
+      healthChecksConfig: '../checks.json',
+      sandboxRoot: 'root',
+    };
+    const c = parseAgentConfig(
+      { ...base, ...rel, activationBackend: 'sandbox' },
+      { NIXFLEET_AGENT_STATE_DIR: 'hosts/web-01' },
+      { cwd: '/srv/fleet' },
+    );
+    expect(c.stateDir).toBe('/srv/fleet/hosts/web-01');
+    expect(c.trustFile).toBe('/srv/fleet/trust.json');
+    expect(c.caCert).toBe('/srv/fleet/pki/fleet-ca.pem');
+    expect(c.clientCert).toBe('/srv/fleet/tls/client.crt');
+    expect(c.clientKey).toBe('/srv/fleet/tls/client.key');
+    expect(c.bootstrapTokenFile).toBe('/srv/fleet/token.json');
+    expect(c.sshHostKeyFile).toBe('/srv/fleet/ssh_host_ed25519_key');
+    expect(c.healthChecksConfig).toBe('/srv/checks.json');
+    expect(c.sandboxRoot).toBe('/srv/fleet/root');
+    expect(c.storeUri).toBe('local?root=/srv/fleet/root');
+    // Defaults derived from a relative state directory are absolute too.
+    const d = parseAgentConfig({ ...base, stateDir: 'st' }, {}, { cwd: '/srv' });
+    expect(d.clientCert).toBe('/srv/st/tls/client.crt');
+    expect(d.sandboxRoot).toBe('/srv/st/sandbox');
   });
 
   it.each([

@@ -1,9 +1,11 @@
 // The agent's configuration: every flag of docs/agent.md, mirrored by a
 // NIXFLEET_AGENT_* environment variable, parsed and validated once into a
 // frozen typed object (STYLE.md rule 6). Flag beats environment beats
-// default. Secrets arrive as file paths only. Must never read files, argv or
-// process.env itself: main.ts passes both in.
-import { isAbsolute, join } from 'node:path';
+// default. Secrets arrive as file paths only; relative ones are resolved
+// against the working directory main.ts passes in, once, so a later chdir or
+// a child process never sees them differently. Must never read files, argv,
+// process.env or the working directory itself: main.ts passes them in.
+import { isAbsolute, join, resolve } from 'node:path';
 import { AgentError } from '../errors.ts';
 import { parseDuration } from '../../core/duration.ts';
 
@@ -156,7 +158,11 @@ const HOSTNAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export function parseAgentConfig(
   options: RawOptions,
   env: Readonly<Record<string, string | undefined>>,
-  defaults: { readonly agentVersion?: string } = {},
+  defaults: {
+    readonly agentVersion?: string;
+    /** Base of relative paths; without it a relative path is refused. */
+    readonly cwd?: string;
+  } = {},
 ): AgentConfig {
   const pick = (name: string): string | undefined => {
     const v = options[name];
@@ -174,8 +180,10 @@ export function parseAgentConfig(
   const required = (name: string): string => pick(name) ?? fail(name, 'is required');
   const path = (name: string, fallback: string | null): string | null => {
     const v = pick(name) ?? fallback;
-    if (v !== null && !isAbsolute(v)) fail(name, `must be an absolute path, got ${v}`);
-    return v;
+    if (v === null || isAbsolute(v)) return v;
+    if (defaults.cwd === undefined)
+      fail(name, `relative path ${v} and no working directory to resolve it against`);
+    return resolve(defaults.cwd as string, v);
   };
 
   const controlPlaneUrl = required('controlPlaneUrl');

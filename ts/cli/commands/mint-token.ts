@@ -24,6 +24,7 @@ import {
 } from '../../trust/index.ts';
 import { absolutePath } from '../config/config-file.ts';
 import { parseDuration } from '../duration.ts';
+import { readJsonList, writeJsonList } from '../fleet/json-list.ts';
 import { CliError } from '../errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { reportError, type OperatorCtx } from './operator-context.ts';
@@ -38,6 +39,8 @@ export interface MintTokenOptions {
   readonly fleetResolved?: string;
   readonly trust?: string;
   readonly mintedBy?: string;
+  /** JSON list of bootstrapNonces entries fleet.nix reads; the new entry is appended. */
+  readonly noncesFile?: string;
 }
 
 const HOSTNAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -171,6 +174,21 @@ function checkTrusted(
   return trust.value;
 }
 
+/** The `bootstrapNonces` entry of a token, as data. */
+export function nonceEntry(
+  token: BootstrapToken,
+  mintedBy: string | null,
+): Record<string, unknown> {
+  const c = token.claims;
+  return {
+    nonce: c.nonce,
+    hostname: c.hostname,
+    expiresAt: c.expiresAt,
+    mintedAt: c.issuedAt,
+    mintedBy,
+  };
+}
+
 /** The fleet.nix entry to paste under `bootstrapNonces`. */
 export function nonceSnippet(token: BootstrapToken, mintedBy: string | null): string {
   const c = token.claims;
@@ -211,6 +229,10 @@ export function mintTokenCommand(ctx: OperatorCtx, o: MintTokenOptions): ExitCod
         `--validity ${o.validity}: at most 30d for a one-shot enrolment credential`,
       );
     }
+    const noncesFile =
+      o.noncesFile === undefined ? null : absolutePath(o.noncesFile, ctx.cwd, ctx.env['HOME']);
+    // Read before minting: a malformed list refuses with nothing printed.
+    const nonces = noncesFile === null ? null : readJsonList(noncesFile, '--nonces-file');
     const fingerprint = expectedFingerprint(ctx, o);
     const key = parsePrivateKey(readBytes(ctx, keyPath, '--org-root-key'));
     if (!key.ok)
@@ -245,14 +267,21 @@ export function mintTokenCommand(ctx: OperatorCtx, o: MintTokenOptions): ExitCod
       }
     }
     const mintedBy = o.mintedBy ?? ctx.env['USER'] ?? null;
+    if (noncesFile !== null && nonces !== null) {
+      writeJsonList(noncesFile, [...nonces, nonceEntry(minted.value, mintedBy)]);
+    }
     ctx.io.stdout(`${JSON.stringify(minted.value, null, 2)}\n`);
     ctx.io.stderr(
       [
         `nonce: ${minted.value.claims.nonce}`,
         `expiresAt: ${minted.value.claims.expiresAt}`,
         '',
-        'Add to fleet.nix `bootstrapNonces`, commit, and push:',
-        nonceSnippet(minted.value, mintedBy),
+        ...(noncesFile !== null
+          ? [`Added to ${noncesFile} (fleet.nix bootstrapNonces): commit, push, release.`]
+          : [
+              'Add to fleet.nix `bootstrapNonces`, commit, and push:',
+              nonceSnippet(minted.value, mintedBy),
+            ]),
       ].join('\n'),
     );
     return EXIT.ok;
@@ -289,5 +318,9 @@ export function registerMintToken(program: Command, ctx: OperatorCtx): void {
       'trust.json: refuse a key that is not an active orgRootKey, verify the minted token',
     )
     .option('--minted-by <name>', 'recorded in the bootstrapNonces entry (default: $USER)')
+    .option(
+      '--nonces-file <file>',
+      'append the bootstrapNonces entry to this JSON list (fleet.nix reads it with builtins.fromJSON)',
+    )
     .action((o: MintTokenOptions) => ctx.setExit(mintTokenCommand(ctx, o)));
 }
