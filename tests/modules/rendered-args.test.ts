@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTION_NAMES, parseAgentConfig } from '../../ts/agent/config/config.ts';
 import { FLAGS, parseConfig, strictViolations } from '../../ts/cp/config.ts';
-import { runInProcess } from '../../ts/cli/cli-test-kit.ts';
+import { runInProcess } from '../cli/support/cli-kit.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
