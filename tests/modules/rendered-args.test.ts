@@ -171,7 +171,7 @@ describe('control-plane flags rendered by services.nixfleet-control-plane', () =
   });
 });
 
-describe('nodes of the microVM runner (lib/harness/plan.nix)', () => {
+describe('nodes of the microVM runner (nix/harness/plan.nix)', () => {
   it('renders nodes for every shipped scenario', () => {
     expect(rendered.harness.map((h) => h.name)).toContain('smoke');
     expect(rendered.harness.map((h) => h.name)).toContain('all-kinds');

@@ -9,13 +9,13 @@ let
   schema = import ../../lib/schema;
   render = import ../../lib/render;
   samples = import ../lib/render/samples.nix;
-  harnessPlan = import ../../lib/harness/plan.nix;
+  harnessPlan = import ../../nix/harness/plan.nix;
   scenarioDir = ../harness/scenarios;
   harnessFiles =
     map (f: scenarioDir + "/${f}") (
       builtins.filter (n: builtins.match ".*[.]nix" n != null) (builtins.attrNames (builtins.readDir scenarioDir))
     )
-    ++ [ ../lib/harness/fixtures/all-kinds.nix ];
+    ++ [ ../nix/harness/fixtures/all-kinds.nix ];
   # A scenario the runner cannot play (tests/lib/harness checks its error)
   # has no nodes to render.
   playable = builtins.filter (f: (builtins.tryEval (builtins.deepSeq (harnessPlan.plan (import f)).agents true)).success) harnessFiles;
@@ -70,7 +70,7 @@ in
   };
   # What each strict-mode sample must satisfy on the binary's side.
   strictSamples = [ "strict" ];
-  # The microVM runner's nodes (lib/harness/plan.nix) for every scenario
+  # The microVM runner's nodes (nix/harness/plan.nix) for every scenario
   # the harness ships: each host's agent argv and the CP argv as the
   # modules render them, and the operator commands of the test script.
   harness = map (
