@@ -9,7 +9,7 @@
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiRolloutEvents, HarnessScenario } from '../contracts/index.ts';
-import { agentKind, rolloutOf } from './observe.ts';
+import { agentKind, rolloutOf } from './event-log.ts';
 
 type Fault = NonNullable<HarnessScenario['steps'][number]['fault']>;
 
