@@ -1,3 +1,5 @@
+// long-file: one property per describe over the same event generators; the
+// core's invariants read as one specification.
 // Property tests (fast-check) over random event sequences: reducer
 // invariants, agent/CP mirror agreement, budgets, quarantine, determinism and
 // replay = live state.

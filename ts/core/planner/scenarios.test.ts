@@ -1,3 +1,5 @@
+// long-file: the planner's end-to-end scenarios over the shared simulator,
+// each a few lines; together they read as the rollout specification.
 import { describe, expect, it } from 'vitest';
 import { explainHost } from '../decisions.ts';
 import { replay } from '../replay.ts';
