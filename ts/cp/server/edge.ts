@@ -124,10 +124,10 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   // A client certificate that fails verification (another CA, bad signature)
   // leaves OpenSSL's error on this thread's error queue, and the next read of
   // a TLS socket on this thread then fails with it: the session dies with
-  // "EVP lib" before its 401 is sent (measured: 25 of 40 foreign-CA
-  // requests). On the main thread other crypto calls happened to clear the
-  // queue; the edge thread does nothing but TLS. Reading the peer certificate
-  // clears it, right after the handshake and before any other socket reads.
+  // "EVP lib" before its 401 is sent (25 of 40 foreign-CA requests in a
+  // test). The edge thread does nothing but TLS, so no other crypto call
+  // clears the queue; reading the peer certificate does, right after the
+  // handshake and before any other socket reads.
   server.on('secureConnection', (socket: TLSSocket) => {
     if (!socket.authorized) socket.getPeerCertificate();
   });
