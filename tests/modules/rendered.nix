@@ -15,7 +15,7 @@ let
     map (f: scenarioDir + "/${f}") (
       builtins.filter (n: builtins.match ".*[.]nix" n != null) (builtins.attrNames (builtins.readDir scenarioDir))
     )
-    ++ [ ../nix/harness/fixtures/all-kinds.nix ];
+    ++ [ ../lib/harness/fixtures/all-kinds.nix ];
   # A scenario the runner cannot play (tests/lib/harness checks its error)
   # has no nodes to render.
   playable = builtins.filter (f: (builtins.tryEval (builtins.deepSeq (harnessPlan.plan (import f)).agents true)).success) harnessFiles;
