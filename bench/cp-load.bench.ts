@@ -30,27 +30,7 @@
 // The process fd limit here is 20,000 (hard, not raisable), so 19,900 hosts
 // is the largest run one CP process can hold.
 //
-// Figures (PSI 21-22 %, default flags: --dispatch-rate 300 with admission
-// control on the edge-measured ingest latency, 4 generator processes; full
-// tables and the history of each change in docs/control-plane.md
-// "Benchmark"):
-//   10,000 hosts: event ingest p99 41.8, 47.5 and 63.1 ms client side over
-//     three runs, 45.5 ms with host events stepping the held plan (the
-//     final build), 51.6 ms with a message-batching variant not adopted
-//     (one generator process and 500/s, same hour: 283 ms);
-//     99.61-99.74 % acknowledged within 50 ms at the CP's edge; converged
-//     55-69 s after release (admission control's price; was 36 s); RSS
-//     peak 1,192-1,313 MiB.
-//   1,000 hosts: 4.3 / 34.4 / 47.9 ms, 100 % within 50 ms at the edge.
-//   19,900 hosts: 4.8 / 116 / 409 ms, 98.1 % within 50 ms at the edge,
-//     converged 231 s after release, RSS 2,374 MiB; with host events
-//     stepping the held plan (PSI 45 %): 7.3 / 165 / 365 ms, 97.7 %,
-//     converged 144 s, RSS 2,319 MiB.
-//   Session 6, the same build at PSI 26-37 %: 10,000 hosts p99 58.5-119.7
-//     ms client side, 98.24-99.35 % within 50 ms at the edge (7 runs).
-//   Session 7, PSI 19-30 %: 40.0-72.1 ms client side, 99.06-99.94 % at the
-//     edge (5 runs); with the generators at nice 10 (now the default) and
-//     PSI 27-30 %: 49.5-72.6 ms, 99.55-99.90 % (3 runs).
+// Figures, dated, one file per campaign: bench/results/cp-load-*.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,7 +75,7 @@ const GENERATORS = Number(args.get('generators') ?? Math.min(8, Math.max(1, Math
  * in for 10,000 agents that run on other machines; on the CP's two cores
  * they took 30–41 s of CPU per rollout phase, and each time the scheduler
  * ran one of them instead of a runnable CP thread that delay landed on the
- * CP's ingest latency. Measured: see docs/control-plane.md, "Session 7".
+ * CP's ingest latency (bench/results/cp-load-2026-11-22.md).
  */
 const GENERATOR_NICE = Number(args.get('generator-nice') ?? 10);
 if (!Number.isInteger(GENERATOR_NICE) || GENERATOR_NICE < 0 || GENERATOR_NICE > 19) {
@@ -271,8 +251,8 @@ async function main(): Promise<void> {
   const pressureStart = cpuPressureUs();
   gens.forEach((g) => g.send({ t: 'run' }));
   // Release only once the agents' long-polls are in: all 10,000 open at once
-  // here, which kept the edge busy for 2-3 s (one stall of 2.2 s measured)
-  // and used to overlap the first wave.
+  // here, which keeps the edge busy for 2-3 s; released earlier, that burst
+  // overlaps the first wave and is measured as its ingest latency.
   const settleStart = performance.now();
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));

@@ -10,7 +10,7 @@ import type {
   RolloutRecord,
   ManifestView,
 } from '../ts/core/index.ts';
-import { closureOf, sel } from '../ts/core/testing/sim.ts';
+import { closureOf, sel } from '../tests/support/core-sim.ts';
 import { DEFAULT_TIMINGS } from '../ts/core/time.ts';
 
 const NOW = Date.UTC(2026, 4, 16, 12);

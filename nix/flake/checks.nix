@@ -120,11 +120,11 @@ let
   ];
 
   # One microVM test per scenario. A scenario the runner cannot play (a
-  # kind newer than lib/harness) becomes a failing check naming the command
+  # kind newer than nix/harness/plan.nix) becomes a failing check naming the command
   # that prints the reason, instead of aborting every other check's
   # evaluation.
   scenarioDir = ../../tests/harness/scenarios;
-  harnessPlan = import ../../lib/harness/plan.nix;
+  harnessPlan = import ../harness/plan.nix;
   scenarios = lib.optionalAttrs (builtins.pathExists scenarioDir) (
     lib.mapAttrs' (
       file: _:
@@ -141,7 +141,7 @@ let
           else
             pkgs.runCommand "harness-${name}-unsupported" { } ''
               echo "tests/harness/scenarios/${file} cannot be played by the microVM runner; the reason:" >&2
-              echo "  nix-instantiate --eval -E '(import ./lib/harness/plan.nix).plan (import ./tests/harness/scenarios/${file})'" >&2
+              echo "  nix-instantiate --eval -E '(import ./nix/harness/plan.nix).plan (import ./tests/harness/scenarios/${file})'" >&2
               exit 1
             '';
       }

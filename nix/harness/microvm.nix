@@ -6,7 +6,7 @@
 # cache it serves over HTTP) and the operator (the `nixfleet` CLI polls the
 # CP for each wait). The plan — nodes, options, helper scripts, the test
 # script translating every step, fault, condition and invariant — is pure
-# and tested without nixpkgs (lib/harness/, tests/lib/harness/); this file
+# and tested without nixpkgs (nix/harness/*.nix besides this file, tests/lib/harness/); this file
 # adds what needs nixpkgs: a throwaway test PKI, the helper programs, the
 # cache server and pkgs.testers.runNixOSTest.
 #
@@ -16,7 +16,7 @@
 scenarioFile:
 let
   inherit (pkgs) lib;
-  h = import ../../lib/harness/plan.nix;
+  h = import ./plan.nix;
   p = h.plan (import scenarioFile);
   inherit (h) paths;
 

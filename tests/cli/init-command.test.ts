@@ -26,7 +26,7 @@ import {
   silentLogger,
   type ControlPlane,
 } from '../../ts/cp/index.ts';
-import { NIXFLEET_BIN } from '../../ts/cli/cli-test-kit.ts';
+import { NIXFLEET_BIN } from './support/cli-kit.ts';
 import { runOp } from './support/run.ts';
 
 process.env['NIX_CONFIG'] ??= 'experimental-features = nix-command\nsandbox = false';

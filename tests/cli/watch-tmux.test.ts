@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NIXFLEET_BIN } from '../../ts/cli/cli-test-kit.ts';
+import { NIXFLEET_BIN } from './support/cli-kit.ts';
 import { startFakeCp, type FakeCp, type Routes } from './support/fake-cp.ts';
 import { failedRollout, midRollout, RID } from './support/fleet-fixtures.ts';
 import { makeTestPki } from './support/pki.ts';

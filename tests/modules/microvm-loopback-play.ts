@@ -1,4 +1,4 @@
-// The microVM runner's plan (lib/harness/plan.nix) played on loopback, where
+// The microVM runner's plan (nix/harness/plan.nix) played on loopback, where
 // there is no nixpkgs and no KVM: the fixture PKI script, a control plane and
 // one agent per host started with the argv the service modules render for
 // the VM nodes, the cp node's helper programs (the CI role's

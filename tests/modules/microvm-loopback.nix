@@ -9,7 +9,7 @@ let
   schema = import ../../lib/schema;
   render = import ../../lib/render;
   samples = import ../lib/render/samples.nix;
-  h = import ../../lib/harness/plan.nix;
+  h = import ../../nix/harness/plan.nix;
   p = h.plan (import (/. + scenario));
   trust =
     (schema.check "nixfleet.trust" (schema.loadContract ../../contracts/trust.nix) {

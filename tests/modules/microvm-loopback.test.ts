@@ -1,4 +1,4 @@
-// The microVM runner's plan (lib/harness/plan.nix) played on loopback, where
+// The microVM runner's plan (nix/harness/plan.nix) played on loopback, where
 // there is no nixpkgs and no KVM (how: microvm-loopback-play.ts). Every
 // scenario with a translated kind of its own is played (each ~15-45 s on
 // this machine): a skipped play proves nothing.

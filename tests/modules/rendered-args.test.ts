@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTION_NAMES, parseAgentConfig } from '../../ts/agent/config/config.ts';
 import { FLAGS, parseConfig, strictViolations } from '../../ts/cp/config.ts';
-import { runInProcess } from '../../ts/cli/cli-test-kit.ts';
+import { runInProcess } from '../cli/support/cli-kit.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -171,7 +171,7 @@ describe('control-plane flags rendered by services.nixfleet-control-plane', () =
   });
 });
 
-describe('nodes of the microVM runner (lib/harness/plan.nix)', () => {
+describe('nodes of the microVM runner (nix/harness/plan.nix)', () => {
   it('renders nodes for every shipped scenario', () => {
     expect(rendered.harness.map((h) => h.name)).toContain('smoke');
     expect(rendered.harness.map((h) => h.name)).toContain('all-kinds');

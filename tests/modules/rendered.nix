@@ -9,7 +9,7 @@ let
   schema = import ../../lib/schema;
   render = import ../../lib/render;
   samples = import ../lib/render/samples.nix;
-  harnessPlan = import ../../lib/harness/plan.nix;
+  harnessPlan = import ../../nix/harness/plan.nix;
   scenarioDir = ../harness/scenarios;
   harnessFiles =
     map (f: scenarioDir + "/${f}") (
@@ -70,7 +70,7 @@ in
   };
   # What each strict-mode sample must satisfy on the binary's side.
   strictSamples = [ "strict" ];
-  # The microVM runner's nodes (lib/harness/plan.nix) for every scenario
+  # The microVM runner's nodes (nix/harness/plan.nix) for every scenario
   # the harness ships: each host's agent argv and the CP argv as the
   # modules render them, and the operator commands of the test script.
   harness = map (

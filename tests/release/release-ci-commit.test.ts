@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NIXFLEET_BIN } from '../../ts/cli/cli-test-kit.ts';
+import { NIXFLEET_BIN } from '../cli/support/cli-kit.ts';
 import { fleetNixText } from '../../ts/cli/init/templates.ts';
 import { makeTrust } from '../cp/kit/release.ts';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { keygenCommand } from '../../ts/cli/commands/keys.ts';
 import { releaseCommand } from '../../ts/cli/commands/release.ts';
-import { runBinary, runInProcess } from '../../ts/cli/cli-test-kit.ts';
+import { runBinary, runInProcess } from '../cli/support/cli-kit.ts';
 import {
   verifyArtifact,
   verifyBootstrapNonces,

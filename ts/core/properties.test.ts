@@ -1,3 +1,5 @@
+// long-file: one property per describe over the same event generators; the
+// core's invariants read as one specification.
 // Property tests (fast-check) over random event sequences: reducer
 // invariants, agent/CP mirror agreement, budgets, quarantine, determinism and
 // replay = live state.
@@ -17,7 +19,7 @@ import { enforceProbeNames } from './host/probes.ts';
 import type { PlannerInput } from './inputs.ts';
 import { planNext } from './planner/plan-next.ts';
 import { replay } from './replay.ts';
-import { ENFORCE, Sim, closureOf, manifestOf, sel } from './testing/sim.ts';
+import { ENFORCE, Sim, closureOf, manifestOf, sel } from '../../tests/support/core-sim.ts';
 
 const T0 = Date.UTC(2026, 4, 16, 0, 0, 0);
 const TARGET = closureOf('h', 'aa');

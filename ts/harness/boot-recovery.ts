@@ -1,5 +1,5 @@
-// Boot recovery for the harness (issue 9, boot-recovery; issue 8 "Boot
-// recovery"): makes `killAgent` with `duringActivation` land inside the
+// Boot recovery for the harness (scenario boot-recovery; docs/agent.md,
+// "Boot recovery"): makes `killAgent` with `duringActivation` land inside the
 // detached switch itself (not merely while the CP says Activating, which
 // starts at DispatchAck), records what the host's disk showed at the kill
 // and at the restart, and judges the condition `hostRecovered` from the
@@ -9,7 +9,7 @@
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiRolloutEvents, HarnessScenario } from '../contracts/index.ts';
-import { agentKind, rolloutOf } from './observe.ts';
+import { agentKind, rolloutOf } from './event-log.ts';
 
 type Fault = NonNullable<HarnessScenario['steps'][number]['fault']>;
 

@@ -1,4 +1,4 @@
-// Enroll replay for the harness (issue 9, enroll-replay): the fault
+// Enroll replay for the harness (scenario enroll-replay): the fault
 // `replayEnrollToken` presents a host's bootstrap token a second time, after
 // the host's own agent has enrolled with it, with a fresh CSR signed by the
 // host's key — the strongest replay, so only the single-use nonce stands

@@ -1,7 +1,8 @@
-// Faults the local runner injects beyond process and network faults: an
-// agent whose host clock is skewed (skewClock) and a rollout manifest
-// tampered after signing. Owns how each is made real; never adds a knob to
-// the production agent. A skewed clock is the agent process restarted under
+// The faults the local runner injects into a scenario: process faults
+// (kill, restart, start an agent, wipe the CP's database), network cuts,
+// artifacts tampered after signing, an agent whose host clock is skewed
+// (skewClock) and a removed probe file. Owns how each is made real; never
+// adds a knob to the production agent. A skewed clock is the agent process restarted under
 // libfaketime (LD_PRELOAD), which shifts every wall-clock read of the process
 // — Node's Date.now(), OpenSSL's certificate validity checks, child
 // processes — while leaving the monotonic clock (timers, sleeps) real.
@@ -11,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
+  mkdirSync,
   existsSync,
   readFileSync,
   readdirSync,
@@ -29,6 +31,7 @@ import type { ProcessSpec, Supervisor } from './supervisor.ts';
 const run = promisify(execFile);
 
 type Fault = NonNullable<HarnessScenario['steps'][number]['fault']>;
+type Wait = NonNullable<HarnessScenario['steps'][number]['wait']>;
 
 /** What the extra faults need from the runner. */
 export interface ExtraFaultContext {
@@ -173,5 +176,66 @@ export async function injectExtraFault(fault: Fault, ctx: ExtraFaultContext): Pr
       return removeProbeFile(fault, ctx);
     default:
       throw new ScenarioFailure(`fault ${fault.kind} is not supported by the local runner yet`);
+  }
+}
+
+/** What every fault needs from the runner. */
+export interface FaultContext extends ExtraFaultContext {
+  readonly startCp: () => Promise<void>;
+  readonly dbDir: string;
+  readonly waitFor: (c: Wait, timeoutSecs: number) => Promise<void>;
+}
+
+/** Injects one step's fault; a fault that cannot be made real fails the step. */
+export async function injectFault(fault: Fault, ctx: FaultContext): Promise<void> {
+  const targets = fault.hosts ?? [];
+  if (fault.duringActivation)
+    await ctx.waitFor({ kind: 'hostState', hosts: targets, state: 'Activating' }, 120);
+  ctx.note(`fault ${fault.kind}${targets.length ? ` on ${targets.join(', ')}` : ''}`);
+  switch (fault.kind) {
+    case 'killCp':
+      return ctx.sup.kill('cp', 'SIGKILL');
+    case 'restartCp':
+      await ctx.sup.kill('cp', 'SIGTERM');
+      return ctx.startCp();
+    case 'wipeCpDb':
+      await ctx.sup.kill('cp', 'SIGKILL');
+      rmSync(ctx.dbDir, { recursive: true, force: true });
+      mkdirSync(ctx.dbDir, { recursive: true });
+      return ctx.startCp();
+    case 'killAgent':
+      for (const h of targets) await ctx.sup.kill(`agent-${h}`, 'SIGKILL');
+      return;
+    case 'startAgent':
+      for (const h of targets) {
+        if (ctx.sup.running(`agent-${h}`))
+          throw new ScenarioFailure(`startAgent: ${h} already runs`);
+        ctx.sup.start(ctx.agentSpec(h));
+      }
+      return;
+    case 'restartAgent':
+      for (const h of targets) {
+        await ctx.sup.kill(`agent-${h}`, 'SIGTERM');
+        ctx.sup.start(ctx.agentSpec(h));
+      }
+      return;
+    case 'cutNetwork':
+      for (const h of targets) ctx.lab.cut(h);
+      return;
+    case 'restoreNetwork':
+      for (const h of targets) ctx.lab.restore(h);
+      return;
+    case 'tamperArtifact': {
+      if (fault.artifact === 'rollout-manifest')
+        return tamperRolloutManifest(ctx.releaseDir, ctx.note);
+      const name = fault.artifact === 'revocations' ? 'revocations.json' : 'fleet.resolved.json';
+      const path = join(ctx.releaseDir, name);
+      const bytes = readFileSync(path);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+      writeFileSync(path, bytes);
+      return;
+    }
+    default:
+      return injectExtraFault(fault, ctx);
   }
 }

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { ApiRolloutEvents, FleetResolved, RolloutManifest } from '../contracts/index.ts';
 import { safeName } from '../agent/state/store.ts';
 import { canonicalBytes } from '../trust/index.ts';
-import { eventBody, rolloutOf } from './observe.ts';
+import { eventBody, rolloutOf } from './event-log.ts';
 import { REPO, type Published } from './publish.ts';
 
 const run = promisify(execFile);

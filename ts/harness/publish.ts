@@ -167,3 +167,37 @@ export async function checkAcceptancesAudited(
     }
   }
 }
+
+/**
+ * A scenario's release step: signs as of `signedAgoSecs` back when the step
+ * says so, expects the refusal it names, and checks that `nixfleet verify`
+ * shows every irrevocable change it accepts. Null when refused as expected.
+ */
+export async function publishStep(
+  step: HarnessScenario['steps'][number],
+  base: Omit<
+    Parameters<typeof publishGeneration>[0],
+    'signedAt' | 'acceptIrrevocable' | 'expectRefused' | 'expectMessage'
+  >,
+  note: (line: string) => void,
+): Promise<Published | null> {
+  const accept = step.acceptIrrevocable ?? [];
+  const p = await publishGeneration({
+    ...base,
+    signedAt: step.signedAgoSecs
+      ? new Date(Date.now() - step.signedAgoSecs * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+      : undefined,
+    acceptIrrevocable: accept,
+    expectRefused: step.expectRefused ?? null,
+    expectMessage: step.expectMessage ?? [],
+  });
+  if (p === null) {
+    note(`release of ${base.generation} refused with ${step.expectRefused}, as expected`);
+    return null;
+  }
+  if (accept.length > 0) {
+    await checkAcceptancesAudited(base.releaseDir, base.fixtures.trustFile, accept);
+    note(`nixfleet verify shows the acceptance of ${accept.join(', ')}`);
+  }
+  return p;
+}

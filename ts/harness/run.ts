@@ -7,22 +7,22 @@
 // and their reasons, and log tails. Always cleans up its processes and
 // namespaces; leaves the work directory for inspection.
 import { createServer } from 'node:net';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { HarnessScenario } from '../contracts/index.ts';
 import { nixEvalExprJson } from '../nix/index.ts';
 import { serveCache, type ServedCache } from './cache.ts';
 import { ScenarioFailure } from './failure.ts';
-import { injectExtraFault, tamperRolloutManifest } from './faults.ts';
+import { injectFault } from './faults.ts';
 import { makeFixtures, type RunFixtures } from './fixtures.ts';
-import { checkBudgetsRespected, checkSignedRoundtrip } from './invariants.ts';
 import { NetworkLab, namespacesAvailable } from './netns.ts';
-import { Observer, agentKind, checkWavesInOrder, dispatchedHosts, rolloutOf } from './observe.ts';
-import { REPO, checkAcceptancesAudited, publishGeneration, type Published } from './publish.ts';
+import { Observer } from './observe.ts';
+import { checkInvariants } from './scenario-invariants.ts';
+import { REPO, publishStep, type Published } from './publish.ts';
 import { Supervisor } from './supervisor.ts';
 import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
-import { activationTokens, checkSecretsConfined, prepareSecrets } from './secrets.ts';
+import { prepareSecrets } from './secrets.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -281,32 +281,21 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     for (const [i, step] of scenario.steps.entries()) {
       if (step.release) {
         note(`release ${step.release}`);
-        const p = await publishGeneration({
-          scenario,
-          scenarioFile: file,
-          generation: step.release,
-          fixtures: fx,
-          workDir,
-          releaseDir,
-          cacheDir,
-          sequence: sequence++,
-          signedAt: step.signedAgoSecs
-            ? new Date(Date.now() - step.signedAgoSecs * 1000)
-                .toISOString()
-                .replace(/\.\d{3}Z$/, 'Z')
-            : undefined,
-          acceptIrrevocable: step.acceptIrrevocable ?? [],
-          expectRefused: step.expectRefused ?? null,
-          expectMessage: step.expectMessage ?? [],
-        });
-        if (p === null) {
-          note(`release of ${step.release} refused with ${step.expectRefused}, as expected`);
-          continue;
-        }
-        if ((step.acceptIrrevocable ?? []).length > 0) {
-          await checkAcceptancesAudited(releaseDir, fx.trustFile, step.acceptIrrevocable ?? []);
-          note(`nixfleet verify shows the acceptance of ${step.acceptIrrevocable?.join(', ')}`);
-        }
+        const p = await publishStep(
+          step,
+          {
+            scenario,
+            scenarioFile: file,
+            generation: step.release,
+            fixtures: fx,
+            workDir,
+            releaseDir,
+            cacheDir,
+            sequence: sequence++,
+          },
+          note,
+        );
+        if (p === null) continue;
         published.push(p);
         note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
         await options.onRelease?.({
@@ -336,7 +325,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
           throw new StepFailure(e.message);
         });
         recovery.beforeRestart(step.fault);
-        await inject(step.fault, {
+        await injectFault(step.fault, {
           sup,
           lab,
           agentSpec,
@@ -362,61 +351,23 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     }
 
     // Invariants, from the CP's own event log and the signed manifests.
-    const events = await obs.latestEvents();
-    const violations: string[] = [];
-    for (const inv of scenario.invariants ?? []) {
-      if (inv === 'wavesInOrder') {
-        for (const [id, m] of obs.manifests()) violations.push(...checkWavesInOrder(events, m, id));
-      }
-      if (inv === 'secretsConfined') {
-        const tokens = activationTokens(scenario, hosts, workDir);
-        const scan = checkSecretsConfined([...secrets, ...tokens.secrets], workDir);
-        scan.violations.push(...tokens.violations);
-        violations.push(...scan.violations);
-        note(
-          `secretsConfined: scanned ${scan.filesScanned} files (${(scan.bytesScanned / 1e6).toFixed(1)} MB, NARs decompressed), ${scan.violations.length} violation(s)`,
-        );
-      }
-      if (inv === 'noQuarantinedDispatch') {
-        // A rollout that reverted must not have dispatched its later waves.
-        for (const [id, m] of obs.manifests()) {
-          const reverted = events.some(
-            (e) => agentKind(e) === 'RollbackComplete' && rolloutOf(e) === id,
-          );
-          if (!reverted) continue;
-          const later = m.hostSet.filter((h) => h.waveIndex > 0).map((h) => h.hostname);
-          const leaked = dispatchedHosts(events, id).filter((h) => later.includes(h));
-          if (leaked.length > 0)
-            violations.push(
-              `rollout ${id} reverted in wave 0 but dispatched later-wave hosts: ${leaked.join(', ')}`,
-            );
-        }
-      }
-      if (inv === 'budgetsRespected')
-        violations.push(
-          ...checkBudgetsRespected(
-            events,
-            JSON.parse(readFileSync(join(releaseDir, 'fleet.resolved.json'), 'utf8')),
-          ),
-        );
-      if (inv === 'signedRoundtrip')
-        violations.push(
-          ...(await checkSignedRoundtrip({
-            events,
-            release: published[published.length - 1],
-            releaseDir,
-            trustFile: fx.trustFile,
-            hostStateDir: (h) => join(workDir, 'hosts', h),
-            auditDir: join(workDir, 'audit'),
-            cp: {
-              cpUrl,
-              caCert: fx.pki.caCertFile,
-              clientCert: fx.operator.certFile,
-              clientKey: fx.operator.keyFile,
-            },
-          })),
-        );
-    }
+    const violations = await checkInvariants(scenario.invariants ?? [], {
+      observer: obs,
+      secrets,
+      scenario,
+      hosts,
+      workDir,
+      releaseDir,
+      release: published[published.length - 1],
+      trustFile: fx.trustFile,
+      cp: {
+        cpUrl,
+        caCert: fx.pki.caCertFile,
+        clientCert: fx.operator.certFile,
+        clientKey: fx.operator.keyFile,
+      },
+      note,
+    });
     if (violations.length > 0)
       throw new StepFailure(`invariants violated:\n  ${violations.join('\n  ')}`);
     note(`invariants hold: ${(scenario.invariants ?? []).join(', ') || '(none declared)'}`);
@@ -443,68 +394,4 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
   };
   writeFileSync(join(workDir, 'result.json'), JSON.stringify(result, null, 2));
   return result;
-}
-
-interface FaultContext {
-  readonly sup: Supervisor;
-  readonly lab: NetworkLab;
-  readonly agentSpec: (h: string) => { name: string; logFile: string; argv: string[] };
-  readonly hostRoot: (h: string) => string;
-  readonly startCp: () => Promise<void>;
-  readonly releaseDir: string;
-  readonly dbDir: string;
-  readonly waitFor: (c: NonNullable<Step['wait']>, timeoutSecs: number) => Promise<void>;
-  readonly note: (line: string) => void;
-}
-
-async function inject(fault: NonNullable<Step['fault']>, ctx: FaultContext): Promise<void> {
-  const targets = fault.hosts ?? [];
-  if (fault.duringActivation)
-    await ctx.waitFor({ kind: 'hostState', hosts: targets, state: 'Activating' }, 120);
-  ctx.note(`fault ${fault.kind}${targets.length ? ` on ${targets.join(', ')}` : ''}`);
-  switch (fault.kind) {
-    case 'killCp':
-      return ctx.sup.kill('cp', 'SIGKILL');
-    case 'restartCp':
-      await ctx.sup.kill('cp', 'SIGTERM');
-      return ctx.startCp();
-    case 'wipeCpDb':
-      await ctx.sup.kill('cp', 'SIGKILL');
-      rmSync(ctx.dbDir, { recursive: true, force: true });
-      mkdirSync(ctx.dbDir, { recursive: true });
-      return ctx.startCp();
-    case 'killAgent':
-      for (const h of targets) await ctx.sup.kill(`agent-${h}`, 'SIGKILL');
-      return;
-    case 'startAgent':
-      for (const h of targets) {
-        if (ctx.sup.running(`agent-${h}`)) throw new StepFailure(`startAgent: ${h} already runs`);
-        ctx.sup.start(ctx.agentSpec(h));
-      }
-      return;
-    case 'restartAgent':
-      for (const h of targets) {
-        await ctx.sup.kill(`agent-${h}`, 'SIGTERM');
-        ctx.sup.start(ctx.agentSpec(h));
-      }
-      return;
-    case 'cutNetwork':
-      for (const h of targets) ctx.lab.cut(h);
-      return;
-    case 'restoreNetwork':
-      for (const h of targets) ctx.lab.restore(h);
-      return;
-    case 'tamperArtifact': {
-      if (fault.artifact === 'rollout-manifest')
-        return tamperRolloutManifest(ctx.releaseDir, ctx.note);
-      const name = fault.artifact === 'revocations' ? 'revocations.json' : 'fleet.resolved.json';
-      const path = join(ctx.releaseDir, name);
-      const bytes = readFileSync(path);
-      bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
-      writeFileSync(path, bytes);
-      return;
-    }
-    default:
-      return injectExtraFault(fault, ctx);
-  }
 }

@@ -1,4 +1,4 @@
-// Secret hygiene for the harness (issue 9, secret-hygiene): the runner plays
+// Secret hygiene for the harness (scenario secret-hygiene): the runner plays
 // the secret author — it makes one random plaintext per (host, secret),
 // encrypts it with `age` to the host's OpenSSH ed25519 host key (as agenix
 // does) and hands only the ciphertext to the generation, which ships it in

@@ -1,3 +1,5 @@
+// long-file: the refusal table of every signed artifact kind over shared
+// fixtures; split by kind it would repeat the fixture setup in each file.
 import { describe, expect, it } from 'vitest';
 import type { Revocations } from '../contracts/index.ts';
 import {

@@ -2,7 +2,7 @@
 // (no terminal: plain text) or as a subprocess, for the operator command tests.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { NIXFLEET_BIN } from '../../../ts/cli/cli-test-kit.ts';
+import { NIXFLEET_BIN } from './cli-kit.ts';
 import type { CliIo } from '../../../ts/cli/io.ts';
 import { runCli } from '../../../ts/cli/main.ts';
 

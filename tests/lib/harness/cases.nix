@@ -1,4 +1,4 @@
-# The microVM runner's pure plan (lib/harness/plan.nix, timeline.nix,
+# The microVM runner's pure plan (nix/harness/plan.nix, timeline.nix,
 # conditions.nix, faults.nix, invariants.nix): nodes, the service options
 # they get (type-checked against the modules' own declarations), and the
 # translation of a scenario's timeline. Messages of the errors and the
@@ -9,11 +9,11 @@ let
   schema = import ../../../lib/schema;
   samples = import ../render/samples.nix;
   render = import ../../../lib/render;
-  h = import ../../../lib/harness/plan.nix;
-  timeline = import ../../../lib/harness/timeline.nix;
-  faults = import ../../../lib/harness/faults.nix;
-  conditions = import ../../../lib/harness/conditions.nix;
-  invariants = import ../../../lib/harness/invariants.nix;
+  h = import ../../../nix/harness/plan.nix;
+  timeline = import ../../../nix/harness/timeline.nix;
+  faults = import ../../../nix/harness/faults.nix;
+  conditions = import ../../../nix/harness/conditions.nix;
+  invariants = import ../../../nix/harness/invariants.nix;
   contract = schema.loadContract ../../../contracts/harness-scenario.nix;
   t = import ../support/cases.nix;
   inherit (t) eq throws none truthy;

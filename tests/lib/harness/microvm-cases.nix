@@ -16,7 +16,7 @@ let
     ;
   t = import ../support/cases.nix;
   inherit (t) eq truthy;
-  h = import ../../../lib/harness/plan.nix;
+  h = import ../../../nix/harness/plan.nix;
 
   pkg = name: "/nix/store/00000000000000000000000000000000-${name}";
   pkgs = {

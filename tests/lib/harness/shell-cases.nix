@@ -6,10 +6,10 @@
 #   nix-instantiate --eval --strict --json tests/lib/harness/shell-cases.nix
 let
   inherit (builtins) attrNames filter listToAttrs map;
-  h = import ../../../lib/harness/plan.nix;
-  conditions = import ../../../lib/harness/conditions.nix;
-  faults = import ../../../lib/harness/faults.nix;
-  invariants = import ../../../lib/harness/invariants.nix;
+  h = import ../../../nix/harness/plan.nix;
+  conditions = import ../../../nix/harness/conditions.nix;
+  faults = import ../../../nix/harness/faults.nix;
+  invariants = import ../../../nix/harness/invariants.nix;
 
   dir = ../../harness/scenarios;
   real = if builtins.pathExists dir then filter (n: builtins.match ".*[.]nix" n != null) (attrNames (builtins.readDir dir)) else [ ];
@@ -331,7 +331,7 @@ let
   all = h.plan (import ./fixtures/all-kinds.nix);
   unplayable = map (s: {
     name = "${s.name} does not translate";
-    expr = "(import ./lib/harness/plan.nix).plan (import ${toString s.file})";
+    expr = "(import ./nix/harness/plan.nix).plan (import ${toString s.file})";
     message = "not supported by the microVM runner";
   }) (filter (s: !(builtins.tryEval (builtins.deepSeq (h.plan (import s.file)).testScript true)).success) scenarioFiles);
   # Kinds the contract declares that this runner does not translate: each
@@ -344,59 +344,59 @@ let
   untranslated =
     map (k: {
       name = "untranslated wait kind ${k}";
-      expr = ''(import ./lib/harness/conditions.nix).check { scenario = "s"; where = "step 1"; hosts = [ "web-01" ]; released = [ ]; } { kind = ${builtins.toJSON k}; }'';
+      expr = ''(import ./nix/harness/conditions.nix).check { scenario = "s"; where = "step 1"; hosts = [ "web-01" ]; released = [ ]; } { kind = ${builtins.toJSON k}; }'';
       message = ''harness s, step 1: not supported by the microVM runner: wait kind ${builtins.toJSON k}'';
     }) (missing (optionsOf stepOpts.wait.type.elemType).kind.type.values conditions.kinds)
     ++ map (k: {
       name = "untranslated fault kind ${k}";
-      expr = ''(import ./lib/harness/faults.nix).inject { scenario = "s"; where = "step 1"; hosts = [ "web-01" ]; } { kind = ${builtins.toJSON k}; hosts = [ "web-01" ]; seconds = 1; }'';
+      expr = ''(import ./nix/harness/faults.nix).inject { scenario = "s"; where = "step 1"; hosts = [ "web-01" ]; } { kind = ${builtins.toJSON k}; hosts = [ "web-01" ]; seconds = 1; }'';
       message = ''harness s, step 1: not supported by the microVM runner: fault kind ${builtins.toJSON k}'';
     }) (missing (optionsOf stepOpts.fault.type.elemType).kind.type.values faults.kinds)
     ++ map (k: {
       name = "untranslated invariant ${k}";
-      expr = ''(import ./lib/harness/invariants.nix).program { scenario = "s"; } [ ${builtins.toJSON k} ]'';
+      expr = ''(import ./nix/harness/invariants.nix).program { scenario = "s"; } [ ${builtins.toJSON k} ]'';
       message = ''harness s, invariants: not supported by the microVM runner: invariant ${builtins.toJSON k}'';
     }) (missing top.invariants.type.elemType.values invariants.kinds);
   # Expressions that must fail, with a fragment their message must contain.
   errors = unplayable ++ untranslated ++ [
     {
       name = "unknown fault kind";
-      expr = ''(import ./lib/harness/faults.nix).inject { scenario = "s"; where = "step 4"; hosts = [ ]; } { kind = "frobnicate"; }'';
+      expr = ''(import ./nix/harness/faults.nix).inject { scenario = "s"; where = "step 4"; hosts = [ ]; } { kind = "frobnicate"; }'';
       message = ''harness s, step 4: not supported by the microVM runner: fault kind "frobnicate"'';
     }
     {
       name = "unknown condition kind";
-      expr = ''(import ./lib/harness/conditions.nix).check { scenario = "s"; where = "step 2"; hosts = [ ]; released = [ ]; } { kind = "frobnicate"; }'';
+      expr = ''(import ./nix/harness/conditions.nix).check { scenario = "s"; where = "step 2"; hosts = [ ]; released = [ ]; } { kind = "frobnicate"; }'';
       message = ''harness s, step 2: not supported by the microVM runner: wait kind "frobnicate"'';
     }
     {
       name = "unknown step field";
-      expr = ''(import ./lib/harness/timeline.nix).steps { hosts = [ "web-01" ]; scenario = { name = "s"; generations = { }; invariants = [ ]; steps = [ { release = null; wait = null; fault = null; sleepSecs = 1; timeoutSecs = 60; } { release = null; wait = null; fault = null; sleepSecs = null; timeoutSecs = 60; reboot = [ "web-01" ]; } ]; }; }'';
+      expr = ''(import ./nix/harness/timeline.nix).steps { hosts = [ "web-01" ]; scenario = { name = "s"; generations = { }; invariants = [ ]; steps = [ { release = null; wait = null; fault = null; sleepSecs = 1; timeoutSecs = 60; } { release = null; wait = null; fault = null; sleepSecs = null; timeoutSecs = 60; reboot = [ "web-01" ]; } ]; }; }'';
       message = "harness s, step 1: not supported by the microVM runner: step field reboot";
     }
     {
       name = "unchecked invariant";
-      expr = ''(import ./lib/harness/invariants.nix).program { scenario = "s"; } [ "frobnicate" ]'';
+      expr = ''(import ./nix/harness/invariants.nix).program { scenario = "s"; } [ "frobnicate" ]'';
       message = ''harness s, invariants: not supported by the microVM runner: invariant "frobnicate"'';
     }
     {
       name = "a field the condition does not read";
-      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { wait = { kind = "hostQuarantined"; channel = "stable"; generation = "g1"; hosts = [ "web-01" ]; }; release = "g1"; } ]; })'';
+      expr = ''(import ./nix/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { wait = { kind = "hostQuarantined"; channel = "stable"; generation = "g1"; hosts = [ "web-01" ]; }; release = "g1"; } ]; })'';
       message = "harness smoke, step 0: wait hostQuarantined: does not read `hosts` (it reads channel, generation)";
     }
     {
       name = "a field the fault does not read";
-      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { fault = { kind = "tamperArtifact"; artifact = "revocations"; hosts = [ "web-01" ]; }; } ]; })'';
+      expr = ''(import ./nix/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { fault = { kind = "tamperArtifact"; artifact = "revocations"; hosts = [ "web-01" ]; }; } ]; })'';
       message = "harness smoke, step 0: fault tamperArtifact: does not read `hosts` (it reads artifact)";
     }
     {
       name = "unreleased generation";
-      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { wait = { kind = "hostCurrent"; generation = "g1"; }; } ]; })'';
+      expr = ''(import ./nix/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { wait = { kind = "hostCurrent"; generation = "g1"; }; } ]; })'';
       message = "harness smoke, step 0: wait hostCurrent: generation g1 is not released before this step";
     }
     {
       name = "off-contract kind";
-      expr = ''(import ./lib/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { fault.kind = "frobnicate"; } ]; })'';
+      expr = ''(import ./nix/harness/plan.nix).plan ((import ./tests/lib/harness/fixtures/smoke.nix) // { steps = [ { fault.kind = "frobnicate"; } ]; })'';
       message = "steps";
     }
   ];
@@ -437,8 +437,8 @@ in
     ++ map (x: x.check.command) jqCases
     ++ [ (invariants.command { scenario = "all"; } [ "wavesInOrder" "noQuarantinedDispatch" ]) ];
   flipByte = faults.flipByte "@FILE@";
-  scan = (import ../../../lib/harness/scripts-audit.nix).scan;
-  recovery = (import ../../../lib/harness/scripts-audit.nix).recovery;
+  scan = (import ../../../nix/harness/scripts-audit.nix).scan;
+  recovery = (import ../../../nix/harness/scripts-audit.nix).recovery;
   invariantCommand = invariants.command { scenario = "all"; } [ "wavesInOrder" "noQuarantinedDispatch" ];
   pkiScript = h.pkiScript [ "web-01" "db-01" ];
   inherit jqCases invCases errors;

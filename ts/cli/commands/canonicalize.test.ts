@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runBinary, runInProcess } from '../cli-test-kit.ts';
+import { runBinary, runInProcess } from '../../../tests/cli/support/cli-kit.ts';
 
 describe('nixfleet canonicalize', () => {
   it('writes RFC 8785 bytes, no trailing newline (real process)', () => {

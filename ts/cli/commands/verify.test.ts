@@ -8,7 +8,7 @@ import {
   FIXTURE_HOST,
   fixtureBytes,
 } from '../../../tests/fixtures/trust/helpers.ts';
-import { runBinary, runInProcess } from '../cli-test-kit.ts';
+import { runBinary, runInProcess } from '../../../tests/cli/support/cli-kit.ts';
 
 const f = (p: string): string => join(FIXTURE_DIR, p);
 const NOW = ['--now', '2026-01-15T13:00:00Z'];

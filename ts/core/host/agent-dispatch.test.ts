@@ -6,7 +6,7 @@
 // and so does the ClosureQuarantined report of the local quarantine.
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../effects.ts';
-import { closureOf } from '../testing/sim.ts';
+import { closureOf } from '../../../tests/support/core-sim.ts';
 import { step } from './step.ts';
 import type { HostPolicy, LocalHostEvent } from './types.ts';
 

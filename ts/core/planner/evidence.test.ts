@@ -3,7 +3,7 @@
 // played through the planner and the reference applier.
 import { describe, expect, it } from 'vitest';
 import type { ProbeDecl } from '../host/types.ts';
-import { ENFORCE, Sim, manifestOf } from '../testing/sim.ts';
+import { ENFORCE, Sim, manifestOf } from '../../../tests/support/core-sim.ts';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;

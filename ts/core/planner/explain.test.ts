@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Sim, manifestOf, sel } from '../testing/sim.ts';
+import { Sim, manifestOf, sel } from '../../../tests/support/core-sim.ts';
 import { planNext } from './plan-next.ts';
 
 const T0 = Date.UTC(2026, 10, 22);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyPlanAction } from '../applier.ts';
-import { Sim, manifestOf, sel } from '../testing/sim.ts';
+import { Sim, manifestOf, sel } from '../../../tests/support/core-sim.ts';
 import { holdDispatches, releaseHeld, type DispatchAction, type HeldDispatches } from './held.ts';
 import { planNext } from './plan-next.ts';
 

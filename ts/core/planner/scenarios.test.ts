@@ -1,7 +1,9 @@
+// long-file: the planner's end-to-end scenarios over the shared simulator,
+// each a few lines; together they read as the rollout specification.
 import { describe, expect, it } from 'vitest';
 import { explainHost } from '../decisions.ts';
 import { replay } from '../replay.ts';
-import { ENFORCE, Sim, closureOf, manifestOf, sel } from '../testing/sim.ts';
+import { ENFORCE, Sim, closureOf, manifestOf, sel } from '../../../tests/support/core-sim.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 4, 16, 1, 0, 0);

@@ -101,8 +101,8 @@ describe('issueClientCertificate', () => {
     const ca = await loadCaSigner(await makeCa('ed25519'));
     const key = holderKey();
     const serials = new Set<string>();
-    // 300 issuances: a 1/128 chance per issuance of a 0x00 first byte made the DER serial
-    // shorter than the returned one before the fix; this catches it with p > 0.9.
+    // 300 issuances: each has a 1/128 chance of a 0x00 first byte, which DER
+    // drops from the serial; 300 reach such a serial with p > 0.9.
     for (let i = 0; i < 300; i++) {
       const c = await issueClientCertificate(ca, {
         commonName: 'h',

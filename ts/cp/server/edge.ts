@@ -4,34 +4,27 @@
 // garbage — stay off the thread that runs the mutator (measured at 10,000
 // hosts: the event-ingest tail was that thread's GC and the TLS work of
 // agents woken together). Owns the request pipeline every route goes
-// through: connection and stream limits (conn-guard.ts) → path hygiene →
-// route match → client-certificate identity and revocation → protocol
-// header → content type, body bounds (body-guard.ts: size, timeouts, event
-// budget, JSON depth), JSON parse, contract validation and the drop of
-// undeclared properties; a request that passes is posted to the main thread
+// through: connection and stream limits (conn-guard.ts) → path hygiene,
+// route match, client-certificate identity and revocation (edge-checks.ts)
+// → protocol header → content type, body bounds, event budget, JSON parse,
+// contract validation and the drop of undeclared properties (edge-checks.ts,
+// body-guard.ts); a request that passes is posted to the main thread
 // (http.ts), which re-checks revocation against live state and runs the
-// handler. HTTP/1.1 is negotiated for GET /metrics only (http1.ts). Must never let an exception escape (a bad request never crashes
-// the CP), and never forward an mTLS route for an unverified peer.
+// handler. HTTP/1.1 is negotiated for GET /metrics only (http1.ts). Must
+// never let an exception escape (a bad request never crashes the CP), and
+// never forward an mTLS route for an unverified peer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
-import { compiledContracts, precompileContracts, validateContract } from '../../contracts/index.ts';
+import { compiledContracts, precompileContracts } from '../../contracts/index.ts';
 import { CpError, isCpError } from '../errors.ts';
-import { peerIdentity, revocationOf, type PeerIdentity } from '../pki/identity.ts';
-import { authorize } from '../routes/access.ts';
 import type { RevocationRow } from '../storage/types.ts';
-import {
-  STORED_CONTRACTS,
-  bodyLimitFor,
-  dropUnknown,
-  eventBudgets,
-  parseJson,
-  readBody,
-} from './body-guard.ts';
+import { eventBudgets } from './body-guard.ts';
 import { guardConnections } from './conn-guard.ts';
+import { readCheckedBody, resolveRequest, type Resolved } from './edge-checks.ts';
 import { serveHttp1 } from './http1.ts';
-import { BAD_PATH, checkProtocol, compile, match, type CompiledRoute } from './routing.ts';
+import { checkProtocol, compile } from './routing.ts';
 import type { EdgeInit, EdgeReply, EdgeToMain, LimitReport, MainToEdge } from './edge-protocol.ts';
 import { LOOP_STALL_MS, watchLoopDelay } from './loop-delay.ts';
 
@@ -131,10 +124,10 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   // A client certificate that fails verification (another CA, bad signature)
   // leaves OpenSSL's error on this thread's error queue, and the next read of
   // a TLS socket on this thread then fails with it: the session dies with
-  // "EVP lib" before its 401 is sent (measured: 25 of 40 foreign-CA
-  // requests). On the main thread other crypto calls happened to clear the
-  // queue; the edge thread does nothing but TLS. Reading the peer certificate
-  // clears it, right after the handshake and before any other socket reads.
+  // "EVP lib" before its 401 is sent (25 of 40 foreign-CA requests in a
+  // test). The edge thread does nothing but TLS, so no other crypto call
+  // clears the queue; reading the peer certificate does, right after the
+  // handshake and before any other socket reads.
   server.on('secureConnection', (socket: TLSSocket) => {
     if (!socket.authorized) socket.getPeerCertificate();
   });
@@ -239,60 +232,17 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     });
   });
 
-  /**
-   * Path hygiene, route match and the authorization table's cell and
-   * revocation, shared by HTTP/2 and HTTP/1.1; throws the refusal.
-   */
-  function resolve(
+  const resolve = (
     method: string,
     rawPath: string,
     socket: TLSSocket | undefined,
     cacheKey: object,
-    named: (name: string) => void = () => undefined,
-  ): {
-    compiled: CompiledRoute;
-    params: Record<string, string>;
-    identity: PeerIdentity | null;
-    path: string;
-    query: string;
-  } {
-    const q = rawPath.indexOf('?');
-    const path = q === -1 ? rawPath : rawPath.slice(0, q);
-    if (!path.startsWith('/') || BAD_PATH.test(path) || path.length > 512) {
-      throw new CpError('CP_ERR_BAD_PATH', 'malformed request path');
-    }
-    if (shuttingDown) {
-      throw new CpError('CP_ERR_SHUTTING_DOWN', 'the control plane is shutting down');
-    }
-    const found = match(table, path);
-    if (found.routes.length === 0) throw new CpError('CP_ERR_NOT_FOUND', 'no such route');
-    const idx = found.routes.findIndex((c) => c.route.method === method);
-    if (idx === -1) {
-      throw new CpError('CP_ERR_METHOD_NOT_ALLOWED', `${method} is not allowed here`, {
-        allowed: found.routes.map((c) => c.route.method),
-      });
-    }
-    const compiled = found.routes[idx] as CompiledRoute;
-    const params = found.params[idx] as Record<string, string>;
-    const route = compiled.route;
-    named(compiled.name);
-    let identity: PeerIdentity | null = null;
-    if (route.auth === 'mtls') {
-      // Cached per connection: one TLS connection, one verified peer.
-      identity = socket === undefined ? null : peerIdentity(socket, cacheKey);
-      // The authorization table's cell for this caller kind, before the body is read.
-      const verdict = authorize(route.access, identity);
-      if (verdict instanceof CpError) throw verdict;
-      const revoked = identity === null ? null : revocationOf(identity, revocations);
-      if (identity !== null && revoked !== null) {
-        throw new CpError('CP_ERR_CERT_REVOKED', `certificate for ${identity.cn} is revoked`, {
-          cn: identity.cn,
-          revokedBefore: new Date(revoked.notBefore).toISOString(),
-        });
-      }
-    }
-    return { compiled, params, identity, path, query: q === -1 ? '' : rawPath.slice(q + 1) };
-  }
+    named?: (name: string) => void,
+  ): Resolved =>
+    resolveRequest(
+      { table, revocations, shuttingDown },
+      { method, rawPath, socket, cacheKey, ...(named ? { named } : {}) },
+    );
 
   async function front(
     stream: http2.ServerHttp2Stream,
@@ -313,58 +263,16 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     const route = compiled.route;
     if (route.protocol) checkProtocol(headers);
 
-    let body: unknown = undefined;
-    if (method === 'POST') {
-      const ct = String(headers['content-type'] ?? '');
-      if (!/^application\/json\s*(;|$)/i.test(ct)) {
-        throw new CpError(
-          'CP_ERR_UNSUPPORTED_MEDIA_TYPE',
-          'Content-Type must be application/json',
-          {
-            received: ct.slice(0, 64),
-          },
-        );
-      }
-      unread(true);
-      const buf = await readBody(stream, Number(headers['content-length'] ?? NaN), {
-        limit: bodyLimitFor(route.contract, init.bodyLimitBytes),
-        idleMs: limits.bodyIdleTimeoutMs,
-        totalMs: limits.bodyTimeoutMs,
-        onTimeout: (reason) => {
-          const socket = stream.session?.socket;
-          report({
-            scope: 'stream',
-            reason,
-            peer: `${socket?.remoteAddress ?? '?'}:${socket?.remotePort ?? '?'}`,
-            identity: identity === null ? null : `cn:${identity.cn}`,
-          });
-        },
-      });
-      unread(false);
-      if (route.contract === 'agent-event' && identity !== null) {
-        chargeEvent(identity.cn, buf.length);
-      }
-      body = parseJson(buf, limits.jsonMaxDepth);
-      if (route.contract !== undefined) {
-        let result;
-        try {
-          result = validateContract(route.contract, body);
-        } catch (e) {
-          throw new CpError('CP_ERR_SCHEMA_INVALID', 'body could not be validated', {
-            contract: route.contract,
-            issues: [{ path: '(root)', message: (e as Error).message.slice(0, 200) }],
-          });
-        }
-        if (!result.ok) {
-          throw new CpError(
-            'CP_ERR_SCHEMA_INVALID',
-            `body does not match the ${route.contract} contract`,
-            { contract: route.contract, issues: result.errors.slice(0, 20) },
-          );
-        }
-        if (STORED_CONTRACTS.has(route.contract)) body = dropUnknown(route.contract, body);
-      }
-    }
+    const body =
+      method === 'POST'
+        ? await readCheckedBody(stream, headers, route.contract, identity, {
+            bodyLimitBytes: init.bodyLimitBytes,
+            limits,
+            report,
+            chargeEvent,
+            unread,
+          })
+        : undefined;
     if (stream.closed || stream.destroyed) return;
     const id = nextId++;
     pending.set(id, {

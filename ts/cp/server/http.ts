@@ -12,14 +12,7 @@ import { CpError, isCpError } from '../errors.ts';
 import { listenFailure } from './listener-setup.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
-import { revocationOf, type PeerIdentity } from '../pki/identity.ts';
-import {
-  accessRow,
-  AUTH_REFUSALS,
-  authorize,
-  routeAuth,
-  type AccessTable,
-} from '../routes/access.ts';
+import { accessRow, AUTH_REFUSALS, routeAuth, type AccessTable } from '../routes/access.ts';
 import type { RevocationRow } from '../storage/types.ts';
 import {
   DEFAULT_EDGE_LIMITS,
@@ -31,6 +24,7 @@ import {
   type MainToEdge,
   type RouteMeta,
 } from './edge-protocol.ts';
+import { errorReply, recheckCaller, revive, serialise } from './http-request.ts';
 import type { Reply, RequestContext, Route } from './types.ts';
 import { LOOP_WINDOW_MS, type LoopDelayWindow } from './loop-delay.ts';
 
@@ -83,26 +77,6 @@ export interface CpServer {
 const EDGE_RESTART_MS = 250;
 /** Ceiling of the doubling pause between replacements that keep failing. */
 const EDGE_RESTART_MAX_MS = 30_000;
-
-function serialise(reply: Reply): { headers: Record<string, string>; body?: string | Uint8Array } {
-  const headers: Record<string, string> = { ...reply.headers };
-  if (reply.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    return { headers, body: JSON.stringify(reply.json) };
-  }
-  if (reply.raw !== undefined) {
-    headers['content-type'] = reply.contentType ?? 'application/octet-stream';
-    return { headers, body: reply.raw };
-  }
-  return { headers };
-}
-
-/** A structured-cloned identity carries its DER as a Uint8Array; handlers expect a Buffer. */
-function revive(id: PeerIdentity | null): PeerIdentity | null {
-  if (id === null || Buffer.isBuffer(id.raw)) return id;
-  const raw = id.raw as Uint8Array;
-  return { ...id, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) };
-}
 
 /**
  * Creates the server: an edge thread (TLS 1.3 only; client certificates
@@ -308,21 +282,9 @@ export function createCpServer(options: ServerOptions): CpServer {
     };
     run()
       .then(finish, (e: unknown) => {
-        if (isCpError(e)) {
-          if (e.status >= 500) log.error({ err: e, route: routeName }, 'request failed');
-          const retry = e.details['retryAfterSecs'];
-          finish({
-            status: e.status,
-            json: e.toBody(),
-            ...(typeof retry === 'number' ? { headers: { 'retry-after': String(retry) } } : {}),
-          });
-        } else {
-          log.error({ err: e, route: routeName }, 'unhandled error in route');
-          finish({
-            status: 500,
-            json: new CpError('CP_ERR_INTERNAL', 'internal error').toBody(),
-          });
-        }
+        if (!isCpError(e)) log.error({ err: e, route: routeName }, 'unhandled error in route');
+        else if (e.status >= 500) log.error({ err: e, route: routeName }, 'request failed');
+        finish(errorReply(e));
       })
       .finally(() => {
         settled = true;
@@ -343,11 +305,6 @@ export function createCpServer(options: ServerOptions): CpServer {
       if (routeMeta.auth === 'mtls') {
         // The edge decided already; deciding again here keeps a handler
         // unreachable for a denied caller whatever the edge did.
-        const verdict = authorize(routeMeta.access, identity);
-        if (verdict instanceof CpError) {
-          metrics.authRefused.inc({ code: verdict.code });
-          throw verdict;
-        }
         // The edge checked against the revocations it was last sent; live
         // state decides (a revocation adopted a moment ago applies now).
         const current = options.revocations();
@@ -355,16 +312,10 @@ export function createCpServer(options: ServerOptions): CpServer {
           sentRevocations = current;
           toEdge(w, { t: 'revocations', rows: current });
         }
-        const revoked = identity === null ? null : revocationOf(identity, current);
-        if (identity === null || revoked !== null) {
-          const code = identity === null ? 'CP_ERR_CLIENT_CERT_REQUIRED' : 'CP_ERR_CERT_REVOKED';
-          metrics.authRefused.inc({ code });
-          throw identity === null || revoked === null
-            ? new CpError(code, 'a client certificate issued by the fleet CA is required')
-            : new CpError(code, `certificate for ${identity.cn} is revoked`, {
-                cn: identity.cn,
-                revokedBefore: new Date(revoked.notBefore).toISOString(),
-              });
+        const refusal = recheckCaller(routeMeta, identity, current);
+        if (refusal !== null) {
+          metrics.authRefused.inc({ code: refusal.code });
+          throw refusal;
         }
       }
       const ctx: RequestContext = {

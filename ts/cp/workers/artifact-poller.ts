@@ -1,3 +1,6 @@
+// long-file: one poll is one state machine over the poller's memory (the source
+// release, the CP's own copy, the restored fleet, the learned marks); its
+// steps share that state, the health book and verification live beside it.
 // Artifact poller: fetches the signed release artifacts from the configured
 // sources, verifies each with ts/trust (fleet.resolved; rollout manifests
 // against the fleetResolvedHash anchor of the verified fleet; revocations;
@@ -39,7 +42,8 @@ import {
   type ArtifactSnapshot,
   type VerifiedArtifact,
 } from '../runtime/artifacts.ts';
-import { describeAbsence, type ArtifactSource } from './artifact-source.ts';
+import { HealthBook } from './artifact-health.ts';
+import { describeAbsence, readFirst, type ArtifactSource } from './artifact-source.ts';
 import { saveAdopted, type ReleaseCache } from './release-cache.ts';
 import { releaseManifests } from './release-manifests.ts';
 import {
@@ -69,28 +73,17 @@ export interface PollerOptions {
   readonly marks?: () => HighWaterMarks;
 }
 
-const NAMES: readonly ArtifactName[] = [
-  'fleet.resolved',
-  'rollout-manifest',
-  'revocations',
-  'bootstrap-nonces',
-];
-
 /** A fleet.resolved and the manifests adopted with it. */
 interface Release {
   readonly fleet: VerifiedArtifact<FleetResolved> | null;
   readonly manifests: ReadonlyMap<string, VerifiedArtifact<RolloutManifest>>;
 }
 
-function freshHealth(): ArtifactHealth {
-  return { ok: true, present: false, lastVerifiedAt: null, signedAt: null, lastError: null };
-}
-
 /** Polls and verifies signed artifacts; keeps per-artifact health. */
 export class ArtifactPoller {
-  readonly health: Record<ArtifactName, ArtifactHealth> = Object.fromEntries(
-    NAMES.map((n) => [n, freshHealth()]),
-  ) as Record<ArtifactName, ArtifactHealth>;
+  /** Per-artifact health (`/healthz`, the alert metric). */
+  readonly health: Record<ArtifactName, ArtifactHealth>;
+  private readonly book: HealthBook;
   private polling: Promise<void> | null = null;
   private restoreTried = false;
   /** The fleet.resolved restored from the CP's copy, while it is the one in use. */
@@ -100,11 +93,14 @@ export class ArtifactPoller {
   /** Marks of that copy: after a database wipe, the newest release this CP is known to have run. */
   private learned: readonly MarkCandidate[] = [];
 
-  constructor(private readonly o: PollerOptions) {}
+  constructor(private readonly o: PollerOptions) {
+    this.book = new HealthBook(o);
+    this.health = this.book.health;
+  }
 
   /** True when any artifact's latest verification failed. */
   alerting(): boolean {
-    return NAMES.some((n) => !this.health[n].ok);
+    return this.book.alerting();
   }
 
   /** One poll (concurrent calls share the in-flight poll). */
@@ -115,58 +111,6 @@ export class ArtifactPoller {
       });
     }
     return this.polling;
-  }
-
-  private async read(rel: string): Promise<Uint8Array | null> {
-    let lastError: unknown = null;
-    for (const s of this.o.sources) {
-      try {
-        const b = await s.read(rel);
-        if (b !== null) return b;
-      } catch (e) {
-        lastError = e;
-      }
-    }
-    if (lastError !== null) throw lastError;
-    return null;
-  }
-
-  private fail(
-    name: ArtifactName,
-    code: string,
-    message: string,
-    path: string,
-    rollback?: RollbackRefusal,
-  ): void {
-    const at = this.o.clock.now();
-    const h = this.health[name];
-    h.ok = false;
-    h.lastError = { code, message, at, path };
-    if (rollback !== undefined) {
-      h.lastError.rollback = {
-        channel: rollback.channel.startsWith('@') ? null : rollback.channel,
-        refusedSignedAt: rollback.refused.signedAt,
-        adoptedSignedAt: rollback.adopted.signedAt,
-      };
-    }
-    this.o.metrics.artifactFailures.inc({ artifact: name, code });
-    this.o.metrics.artifactAlert.set(1, { artifact: name });
-    this.o.log.error(
-      { artifact: name, path, code, reason: message, alert: 'ArtifactVerificationFailed' },
-      'artifact verification failed; keeping the last verified snapshot',
-    );
-  }
-
-  private succeed(name: ArtifactName, signedAt: string): void {
-    const h = this.health[name];
-    const now = this.o.clock.now();
-    h.ok = true;
-    h.present = true;
-    h.lastVerifiedAt = now;
-    h.signedAt = signedAt;
-    h.lastError = null;
-    this.o.metrics.artifactVerifiedAt.set(now / 1000, { artifact: name });
-    this.o.metrics.artifactAlert.set(0, { artifact: name });
   }
 
   private absence(
@@ -180,8 +124,12 @@ export class ArtifactPoller {
   }
 
   private fetchVerified<T>(rel: string, verify: Verify<T>, read?: Read): Promise<Fetched<T>> {
-    return fetchVerified(read ?? ((r) => this.read(r)), rel, this.o.trust, verify, () =>
-      this.o.clock.now(),
+    return fetchVerified(
+      read ?? ((r) => readFirst(this.o.sources, r)),
+      rel,
+      this.o.trust,
+      verify,
+      () => this.o.clock.now(),
     );
   }
 
@@ -198,29 +146,29 @@ export class ArtifactPoller {
   ): Promise<VerifiedArtifact<T> | null> {
     let got: SignedPair | null;
     try {
-      got = await readPair((r) => this.read(r), rel);
+      got = await readPair((r) => readFirst(this.o.sources, r), rel);
     } catch (e) {
-      this.fail(name, 'CP_ERR_ARTIFACT_FETCH', (e as Error).message, rel);
+      this.book.fail(name, 'CP_ERR_ARTIFACT_FETCH', (e as Error).message, rel);
       return prev;
     }
     if (got === null) {
       this.health[name].present = false;
       if (options.required) {
         const { code, message } = await this.absence(rel, prev as VerifiedArtifact<unknown>);
-        this.fail(name, code, message, rel);
+        this.book.fail(name, code, message, rel);
       }
       return prev;
     }
     if (prev !== null && bytesEqual(prev.bytes, got.bytes) && bytesEqual(prev.signature, got.sig)) {
-      this.succeed(name, prev.signedAt);
+      this.book.succeed(name, prev.signedAt);
       return prev;
     }
     const r = verifyPair(got, this.o.trust, verify, this.o.clock.now());
     if (r.kind !== 'ok') {
-      if (r.kind === 'error') this.fail(name, r.code, r.message, rel);
+      if (r.kind === 'error') this.book.fail(name, r.code, r.message, rel);
       return prev;
     }
-    this.succeed(name, r.artifact.signedAt);
+    this.book.succeed(name, r.artifact.signedAt);
     return r.artifact;
   }
 
@@ -238,15 +186,15 @@ export class ArtifactPoller {
     refused: string[];
   }> {
     const r = await releaseManifests(fleet, known, {
-      read: options.read ?? ((rel) => this.read(rel)),
+      read: options.read ?? ((rel) => readFirst(this.o.sources, rel)),
       trust: this.o.trust,
       verifyOptions: () => this.verifyOptions(),
       now: () => this.o.clock.now(),
     });
     if (options.track) {
-      for (const f of r.failures) this.fail('rollout-manifest', f.code, f.message, f.rel);
+      for (const f of r.failures) this.book.fail('rollout-manifest', f.code, f.message, f.rel);
       if (r.failures.length === 0 && r.signedAt !== null) {
-        this.succeed('rollout-manifest', r.signedAt);
+        this.book.succeed('rollout-manifest', r.signedAt);
       }
     }
     return { manifests: r.manifests, refused: r.failures.map((f) => `${f.rel} (${f.code})`) };
@@ -281,7 +229,10 @@ export class ArtifactPoller {
     if (fleet !== null && fleet === cur.fleet && !this.health['rollout-manifest'].ok) {
       // The source is back to the adopted release (e.g. CI re-published it):
       // its manifests all verified, so no manifest alert is current any more.
-      this.succeed('rollout-manifest', this.health['rollout-manifest'].signedAt ?? fleet.signedAt);
+      this.book.succeed(
+        'rollout-manifest',
+        this.health['rollout-manifest'].signedAt ?? fleet.signedAt,
+      );
     }
     if (fleet === null || fleet === cur.fleet) return unchanged;
     const kept = { fleet: cur.fleet, manifests: cur.manifests };
@@ -311,7 +262,7 @@ export class ArtifactPoller {
       { channel: sidecarMark(name), signedAt: next.signedAt, release },
     ]);
     if (rolled.ok) return next;
-    this.fail(name, 'CP_ERR_ARTIFACT_ROLLBACK', rolled.error.message, release, rolled.error);
+    this.book.fail(name, 'CP_ERR_ARTIFACT_ROLLBACK', rolled.error.message, release, rolled.error);
     this.health[name].signedAt = prev?.signedAt ?? null;
     return prev;
   }
@@ -396,7 +347,7 @@ export class ArtifactPoller {
         const h = this.health['fleet.resolved'];
         if (!h.present && h.lastError !== null) {
           const { code, message } = await this.absence('fleet.resolved.json', restored.fleet);
-          this.fail('fleet.resolved', code, message, 'fleet.resolved.json');
+          this.book.fail('fleet.resolved', code, message, 'fleet.resolved.json');
         }
       }
     }
@@ -408,7 +359,7 @@ export class ArtifactPoller {
         ? 'no release adopted'
         : `keeping ${fleet.value.meta.ciCommit ?? 'the release'} signed ${fleet.signedAt}${fromSource ? '' : " (restored from the CP's copy)"}`;
     if (source.rollback !== null) {
-      this.fail(
+      this.book.fail(
         'fleet.resolved',
         'CP_ERR_ARTIFACT_ROLLBACK',
         `${source.rollback.message}; ${kept}`,
@@ -417,7 +368,7 @@ export class ArtifactPoller {
       );
     }
     if (source.held !== null) {
-      this.fail(
+      this.book.fail(
         'fleet.resolved',
         'CP_ERR_RELEASE_HELD',
         `${source.held}; ${kept}`,

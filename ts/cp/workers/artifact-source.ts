@@ -128,3 +128,21 @@ export async function describeAbsence(
     message: `${what}; ${kept}`,
   };
 }
+
+/** `rel` from the first source that has it; null when none has; the last error when all failed. */
+export async function readFirst(
+  sources: readonly ArtifactSource[],
+  rel: string,
+): Promise<Uint8Array | null> {
+  let lastError: unknown = null;
+  for (const s of sources) {
+    try {
+      const b = await s.read(rel);
+      if (b !== null) return b;
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  if (lastError !== null) throw lastError;
+  return null;
+}

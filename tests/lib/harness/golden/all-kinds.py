@@ -1,4 +1,4 @@
-# Harness scenario all-kinds (microVM runner, lib/harness/plan.nix): Every step, condition, fault and invariant kind the microVM runner plays.
+# Harness scenario all-kinds (microVM runner, nix/harness/plan.nix): Every step, condition, fault and invariant kind the microVM runner plays.
 
 import base64
 import time

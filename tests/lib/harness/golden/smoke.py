@@ -1,4 +1,4 @@
-# Harness scenario smoke (microVM runner, lib/harness/plan.nix): One control plane, two agents reach it over mTLS and stay up.
+# Harness scenario smoke (microVM runner, nix/harness/plan.nix): One control plane, two agents reach it over mTLS and stay up.
 
 import base64
 import time

@@ -10,9 +10,9 @@
 # plane, operator CLI, the CI role releasing generations with `nixfleet
 # release`, the binary cache over HTTP) and one VM per fleet host (an agent
 # with the sandbox activation backend, like the local runner). The script:
-# setup (runner file, secrets, real enrollments; lib/harness/setup.nix),
+# setup (runner file, secrets, real enrollments; nix/harness/setup.nix),
 # deployment (units up, mTLS from every host), the timeline
-# (lib/harness/timeline.nix), the invariants, and no daemon restarted on its
+# (nix/harness/timeline.nix), the invariants, and no daemon restarted on its
 # own.
 let
   inherit (builtins)
@@ -29,7 +29,7 @@ let
   scripts = import ./scripts.nix;
   enrollScripts = import ./scripts-enroll.nix;
   auditScripts = import ./scripts-audit.nix;
-  schema = import ../schema;
+  schema = import ../../lib/schema;
   contract = schema.loadContract ../../contracts/harness-scenario.nix;
 
   max = a: b: if a > b then a else b;
@@ -113,7 +113,7 @@ in
   /**
     `enrolling` = hosts that enroll with a token minted at test run time
     (their agent unit is started by the script); `actions` = the setup
-    (lib/harness/setup.nix) then the timeline, as data.
+    (nix/harness/setup.nix) then the timeline, as data.
 
     Type: plan :: scenario -> { name, hosts, enrolling, notStarted, cp, agents, releases, actions, testScript, cpMemoryMiB, cliCommands }
   */
@@ -219,7 +219,7 @@ in
       testScript = concatStringsSep "\n" (
         [
           # A comment line: a multi-line description must not become code.
-          "# Harness scenario ${name} (microVM runner, lib/harness/plan.nix): ${builtins.replaceStrings [ "\n" "\r" ] [ " " " " ] scenario.description}"
+          "# Harness scenario ${name} (microVM runner, nix/harness/plan.nix): ${builtins.replaceStrings [ "\n" "\r" ] [ " " " " ] scenario.description}"
           ""
           "import base64"
           "import time"

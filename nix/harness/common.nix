@@ -1,4 +1,4 @@
-# What the microVM runner's pieces share (lib/harness/*.nix): where things
+# What the microVM runner's pieces share (nix/harness/*.nix): where things
 # live on the test nodes, shell and Python quoting, the operator CLI
 # invocation, and the "not supported" error. Builtins only.
 let

@@ -3,11 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { CliIo } from './io.ts';
-import { runCli } from './main.ts';
+import type { CliIo } from '../../../ts/cli/io.ts';
+import { runCli } from '../../../ts/cli/main.ts';
 
 /** Absolute path of the `nixfleet` executable. */
-export const NIXFLEET_BIN = fileURLToPath(new URL('../../bin/nixfleet.mjs', import.meta.url));
+export const NIXFLEET_BIN = fileURLToPath(new URL('../../../bin/nixfleet.mjs', import.meta.url));
 
 /** What a CLI run produced. */
 export interface CliRun {

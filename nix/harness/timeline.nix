@@ -1,8 +1,8 @@
 # A harness scenario's timeline as NixOS-test Python (the microVM runner):
 # releases (`nixfleet-harness-release` on the cp node, the CI role), faults
-# (lib/harness/faults.nix), sleeps, waits polled with `wait_until_succeeds`
-# (lib/harness/conditions.nix), then the invariants
-# (lib/harness/invariants.nix). Order within a step is the local runner's:
+# (nix/harness/faults.nix), sleeps, waits polled with `wait_until_succeeds`
+# (nix/harness/conditions.nix), then the invariants
+# (nix/harness/invariants.nix). Order within a step is the local runner's:
 # release, fault, sleep, wait. Anything this runner cannot play — a step
 # field, condition, fault or invariant it does not know, e.g. one added to
 # the contract later — throws "not supported by the microVM runner: <what>"

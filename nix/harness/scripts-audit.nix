@@ -4,6 +4,13 @@
 # Each mirrors a check of the local runner (ts/harness/invariants.ts,
 # secrets.ts, boot-recovery.ts) and reports a violation when it finds no
 # evidence at all: it can never pass vacuously. Texts only; builtins only.
+#
+# Why a second implementation: the local runner's checks read one machine's
+# state directories from the runner process; in the microVM runner the
+# evidence is spread over VMs that carry only the service closures, the CLI
+# and these helpers, and the test driver can run commands on a node, not
+# TypeScript in it. tests/lib/harness/checks.sh runs each script on
+# evidence that keeps and breaks its check, as the local checks' tests do.
 let
   c = import ./common.nix;
   p = c.paths;

@@ -5,7 +5,7 @@
 // an absence of evidence must still fail.
 import { describe, expect, it } from 'vitest';
 import type { ApiRolloutEvents, RolloutManifest } from '../contracts/index.ts';
-import { checkWavesInOrder, namesHost } from './observe.ts';
+import { checkWavesInOrder, namesHost } from './event-log.ts';
 
 const RID = 'stable@10bad3db977d';
 const manifest = {

@@ -4,8 +4,8 @@
 # invariant, which counts member hosts in flight in the CP's event log.
 # Builtins only.
 let
-  fleetLib = import ../default.nix;
-  selectors = import ../mk-fleet/selectors.nix;
+  fleetLib = import ../../lib/default.nix;
+  selectors = import ../../lib/mk-fleet/selectors.nix;
   min = a: b: if a == null then b else if b == null then a else if a < b then a else b;
   max = a: b: if a > b then a else b;
 in

@@ -10,7 +10,7 @@ let
 in
 /**
   The setup actions (types setup, secret, enroll; played by
-  lib/harness/timeline.nix's Python and by tests/modules' loopback play) and
+  nix/harness/timeline.nix's Python and by tests/modules' loopback play) and
   the hosts that enroll.
 
   Type: setup :: { scenario, hosts } -> { actions :: [ attrset ], enrolling :: [ string ] }

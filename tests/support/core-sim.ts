@@ -2,20 +2,20 @@
 // reference applier + quarantine view) and scripted agents that report
 // through the CP-mirror events. Used by the scenario, property and benchmark
 // code; not part of the public API. Pure: time is always passed in.
-import type { NormalizedSelector } from '../../contracts/index.ts';
+import type { NormalizedSelector } from '../../ts/contracts/index.ts';
 import {
   applyHostEvent,
   applyPlanAction,
   emptyFleetModel,
   type ApplyResult,
   type FleetModel,
-} from '../applier.ts';
-import type { HostPolicy, ProbeDecl, RemoteHostEvent } from '../host/types.ts';
-import type { FleetView, HostLiveness, ManifestView, PlannerInput } from '../inputs.ts';
-import { planNext } from '../planner/plan-next.ts';
-import type { PlanResult } from '../planner/types.ts';
-import { rolloutIdOf } from '../rollout/types.ts';
-import { DEFAULT_TIMINGS, type CoreTimings, type EpochMs } from '../time.ts';
+} from '../../ts/core/applier.ts';
+import type { HostPolicy, ProbeDecl, RemoteHostEvent } from '../../ts/core/host/types.ts';
+import type { FleetView, HostLiveness, ManifestView, PlannerInput } from '../../ts/core/inputs.ts';
+import { planNext } from '../../ts/core/planner/plan-next.ts';
+import type { PlanResult } from '../../ts/core/planner/types.ts';
+import { rolloutIdOf } from '../../ts/core/rollout/types.ts';
+import { DEFAULT_TIMINGS, type CoreTimings, type EpochMs } from '../../ts/core/time.ts';
 
 /** A normalised selector with the given keys set. */
 export function sel(partial: Partial<NormalizedSelector>): NormalizedSelector {

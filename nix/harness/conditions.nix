@@ -21,7 +21,7 @@ let
   statusSource = "{ ${c.cli [ "status" "--json" ]} || [ $? -eq 1 ]; }";
   healthSource = "curl -sf --cacert ${c.paths.pki}/ca.crt ${c.cpUrl}/healthz";
   # JSON lines of every rollout's events (nix/harness/microvm.nix installs
-  # it on the cp node; its text is `eventsScript` in lib/harness/scripts.nix).
+  # it on the cp node; its text is `eventsScript` in nix/harness/scripts.nix).
   eventsSource = "nixfleet-harness-events";
 
   rows = ''[.hosts[] | select(.hostname as $n | any($hosts[]; . == $n))]'';

@@ -91,7 +91,7 @@ rec {
 
   /**
     The jq program over `$events` (every event), `$manifests[0]` (a list
-    of { id, manifest }) and `$budgets` (lib/harness/budgets.nix): prints
+    of { id, manifest }) and `$budgets` (nix/harness/budgets.nix): prints
     each violation of `invariants` as a string.
 
     Type: program :: ctx -> [ string ] -> string
