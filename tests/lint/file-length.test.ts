@@ -19,8 +19,6 @@ const GENERATED = ['ts/contracts/generated/'];
 const PENDING_SPLIT = new Set([
   'ts/cp/cp.ts',
   'ts/cp/runtime/ingest.ts',
-  'ts/agent/runtime/host-loop.ts',
-  'ts/agent/runtime/host-loop.test.ts',
 ]);
 
 function sources(dir: string): string[] {

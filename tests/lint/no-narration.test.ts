@@ -41,8 +41,6 @@ const DATED_HEADING = /^#+ .*\b20\d\d-[01]\d-[0-3]\d\b/;
  */
 const PENDING_REWRITE = new Set([
   'ts/cp/runtime/dispatch-pacer.ts',
-  'ts/core/host/step.ts',
-  'ts/agent/queue/outbox.test.ts',
 ]);
 
 function files(dir: string): string[] {

@@ -64,7 +64,7 @@ describe('durable outbox', () => {
   });
 
   it('leaves no abort listener behind on the long-lived signal after waking up', async () => {
-    // Each idle wait used to add one abort listener that was never removed:
+    // An idle wait that left its abort listener behind would trip
     // MaxListenersExceededWarning after 11 wake-ups in every agent.
     const { box } = outbox();
     const c = new AbortController();

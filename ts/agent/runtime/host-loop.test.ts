@@ -1,3 +1,5 @@
+// long-file: every case drives the same scripted loop harness defined at the top;
+// splitting the cases would mean exporting that harness from a test file.
 // Unit tests through the reducer: the real core `step`, the real state
 // directory and outbox, a scripted in-memory activation backend and a fake
 // probe worker. Every emitted event must satisfy the agent-event contract.

@@ -19,8 +19,8 @@ function isRemote(e: HostEvent): e is RemoteHostEvent {
  * host has a record for this rollout; only a dispatch event creates one.
  * Pure and deterministic: same arguments, same result. Local* events (and
  * `DispatchReceived`, `LocalTick`) are the agent side; Remote* the CP mirror.
- * The four positional parameters are the house-style exception named in the
- * issue: they mirror the book's signature one to one.
+ * The four positional parameters are a deliberate exception to the house
+ * style's options-object rule: they mirror the book's signature one to one.
  *
  * @example
  * const r = step(null, { kind: 'RemoteDispatchIssued', dispatch }, now, policy);
