@@ -79,6 +79,7 @@ export type { PlanAction, PlanResult } from './planner/types.ts';
 export type { PlanOptions } from './planner/plan-next.ts';
 export { planNext } from './planner/plan-next.ts';
 export { budgetLimit } from './gates/disruption-budget.ts';
+export { isOffline } from './gates/offline.ts';
 export { markPaced, pacedBlock } from './gates/admission-control.ts';
 export { selectorLabel } from './selectors.ts';
 export type { LogEntry, FleetModel, ApplyResult } from './applier.ts';
@@ -90,3 +91,12 @@ export type { DispatchAction, HeldDispatches, ReleaseResult } from './planner/he
 export { holdDispatches, releaseHeld } from './planner/held.ts';
 export type { EnrollRefusal, RefusalBook, RefusalLimits, RefusalNoted } from './enroll/refusals.ts';
 export { REFUSAL_LIMITS, clearEnrollRefusal, noteEnrollRefusal } from './enroll/refusals.ts';
+export type { AdoptDispatch, EventAdoption, FleetRead } from './observe/adopt.ts';
+export { adoption, eventAdoption, orphanConfirmEvents, orphanTarget } from './observe/adopt.ts';
+export type {
+  DriftStep,
+  HeartbeatDecision,
+  HeartbeatObserved,
+  HostMemory,
+} from './observe/heartbeat.ts';
+export { observeHeartbeat, replayGraceMs } from './observe/heartbeat.ts';
