@@ -30,10 +30,10 @@ describe('dispatch pacing', () => {
     expect(first.heldDispatches).toBe(3);
     // Follow-up ticks (scheduled by the pacer, not by this test) dispatch the rest.
     const deadline = Date.now() + 10_000;
-    while (t.cp.runtime.state.committedOutbox.size < 5 && Date.now() < deadline) {
+    while (t.cp.runtime.state.committed.outbox.size < 5 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(t.cp.runtime.state.committedOutbox.size).toBe(5);
+    expect(t.cp.runtime.state.committed.outbox.size).toBe(5);
     expect(t.cp.runtime.metrics.dispatchesHeld.get()).toBe(0);
   });
 });

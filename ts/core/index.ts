@@ -79,6 +79,7 @@ export type { PlanAction, PlanResult } from './planner/types.ts';
 export type { PlanOptions } from './planner/plan-next.ts';
 export { planNext } from './planner/plan-next.ts';
 export { budgetLimit } from './gates/disruption-budget.ts';
+export { isOffline } from './gates/offline.ts';
 export { markPaced, pacedBlock } from './gates/admission-control.ts';
 export { selectorLabel } from './selectors.ts';
 export type { LogEntry, FleetModel, ApplyResult } from './applier.ts';
@@ -105,3 +106,12 @@ export {
 } from './irrevocable.ts';
 export type { ProbeRun, ControlVerdict } from './compliance/judge.ts';
 export { normaliseOutput, judgeControl, evidencePayload } from './compliance/judge.ts';
+export type { AdoptDispatch, EventAdoption, FleetRead } from './observe/adopt.ts';
+export { adoption, eventAdoption, orphanConfirmEvents, orphanTarget } from './observe/adopt.ts';
+export type {
+  DriftStep,
+  HeartbeatDecision,
+  HeartbeatObserved,
+  HostMemory,
+} from './observe/heartbeat.ts';
+export { observeHeartbeat, replayGraceMs } from './observe/heartbeat.ts';

@@ -196,7 +196,7 @@ export async function createControlPlane(
   };
   metrics.collect('nixfleet_cp_rollouts', 'gauge', 'Rollouts in the book, by state.', () => {
     const by = new Map<string, number>(ROLLOUT_STATES.map((s) => [s, 0]));
-    for (const r of Object.values(state.model.book.rollouts)) {
+    for (const r of Object.values(state.committed.book.rollouts)) {
       by.set(r.state, (by.get(r.state) ?? 0) + 1);
     }
     return [...by].map(([s, n]) => [{ state: s }, n] as const);
@@ -224,7 +224,7 @@ export async function createControlPlane(
    * have just completed) needs the full planner at once.
    */
   const heldCovers = (rollouts: ReadonlySet<string>): boolean => {
-    const held = state.heldDispatches;
+    const held = state.tick.heldDispatches;
     if (held === null || rollouts.size === 0) return false;
     const ids = new Set(held.actions.map((a) => a.rolloutId));
     for (const r of rollouts) if (!ids.has(r)) return false;
@@ -244,7 +244,7 @@ export async function createControlPlane(
       {
         thread,
         ms,
-        lastTickMs: state.lastTickMs === null ? null : Math.round(state.lastTickMs),
+        lastTickMs: state.tick.lastTickMs === null ? null : Math.round(state.tick.lastTickMs),
         mutatorQueue: mutator.depth(),
       },
       'event loop blocked',
@@ -277,7 +277,7 @@ export async function createControlPlane(
       pacer.observe(mutator.lagMs(), now, ingestWindow.take());
       const maxDispatches = pacer.budget(now);
       metrics.dispatchRate.set(pacer.rate());
-      state.dispatchRate = pacer.rate();
+      state.noteTick({ dispatchRate: pacer.rate() });
       // A paced follow-up first releases what the last full plan held back
       // (O(step), not O(hosts)); a stale or empty held plan means replanning.
       // Host events of rollouts mid-release take the same path: replanning
@@ -300,8 +300,8 @@ export async function createControlPlane(
           // its decisions were planned (decisionsAt).
           explain:
             trigger === 'interval' ||
-            state.lastDecisionsAt === null ||
-            now - state.lastDecisionsAt >= EXPLAIN_EVERY_MS,
+            state.tick.lastDecisionsAt === null ||
+            now - state.tick.lastDecisionsAt >= EXPLAIN_EVERY_MS,
         });
       const sent = summary.actions.filter((a) => a.kind === 'QueueDispatch').length;
       pacer.take(sent);

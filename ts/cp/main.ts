@@ -89,7 +89,7 @@ async function tickOnce(opts: Record<string, unknown>): Promise<number> {
         decisions: summary.decisions,
       }),
       ...summary.actions.map((a) => JSON.stringify({ type: 'action', ...a })),
-      ...cp.runtime.state.lastDecisions.map((d) => JSON.stringify({ type: 'decision', ...d })),
+      ...cp.runtime.state.tick.lastDecisions.map((d) => JSON.stringify({ type: 'decision', ...d })),
     ];
     process.stdout.write(out.join('\n') + '\n');
     return summary.failed > 0 ? 1 : 0;

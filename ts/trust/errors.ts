@@ -2,7 +2,7 @@
 // (documented in docs/auditor.md) and a `kind` named after the book's
 // VerifyError variants; callers branch on `kind` or `code`, never on `message`.
 import type { SchemaIssue } from '../contracts/index.ts';
-import type { SignatureAlgorithm } from './keys.ts';
+import type { SignatureAlgorithm } from './algorithms.ts';
 
 export type { SchemaIssue };
 

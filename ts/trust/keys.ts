@@ -8,9 +8,9 @@ import { decodeBase64Strict, encodeBase64 } from './encoding.ts';
 import { parseOpenSshPublicKey } from './openssh.ts';
 import { keyError, type KeyError } from './errors.ts';
 import { err, ok, type Result } from './result.ts';
+import type { SignatureAlgorithm } from './algorithms.ts';
 
-/** Signature algorithms of the trust contracts. */
-export type SignatureAlgorithm = 'ed25519' | 'ecdsa-p256';
+export type { SignatureAlgorithm } from './algorithms.ts';
 
 /** Every algorithm this implementation verifies. */
 export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = ['ed25519', 'ecdsa-p256'];

@@ -270,7 +270,7 @@ describe('the CP mirror fed the re-announcement accepts Converged only on fresh 
     return e;
   };
   // What the CP re-creates after the wipe: a Pending record from the signed manifest,
-  // dated at the DispatchAck the agent re-announced (ts/cp/runtime/ingest.ts adoptHost).
+  // dated at the DispatchAck the agent re-announced (core/observe/adopt.ts `adoption`).
   const adopted = fold(null, [
     {
       event: {

@@ -4,7 +4,8 @@
 // mutator's durable commit.
 import type { AgentEvent, Heartbeat } from '../../contracts/index.ts';
 import { CpError } from '../errors.ts';
-import { ingestEvent, ingestHeartbeat } from '../runtime/ingest.ts';
+import { ingestHeartbeat } from '../runtime/heartbeat.ts';
+import { ingestEvent } from '../runtime/ingest.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 import type { RequestContext, Route } from '../server/types.ts';
 

@@ -54,14 +54,14 @@ function refuse(
 ): never {
   rt.metrics.enrollRefused.inc({ code: e.code });
   // Not through the mutator: the book is in-memory view state only, never
-  // persisted and read by no reducer (see CpState.enrollRefusals).
+  // persisted and read by no reducer (see CpState.recordEnrollRefusals).
   const noted = noteEnrollRefusal(rt.state.enrollRefusals, {
     hostname: options.signedClaim ? claimed : null,
     code: e.code,
     message: e.message,
     now: rt.clock.now(),
   });
-  rt.state.enrollRefusals = noted.book;
+  rt.state.recordEnrollRefusals(noted.book);
   if (noted.log) {
     rt.log.warn(
       {
@@ -87,9 +87,9 @@ function refuseBootstrapReport(
   hostname: string,
   nonce: string,
 ): void {
-  const reason = rt.state.tokens.has(nonce)
+  const reason = rt.state.committed.tokens.has(nonce)
     ? 'token-used'
-    : rt.state.liveness.has(hostname)
+    : rt.state.committed.liveness.has(hostname)
       ? 'host-enrolled'
       : null;
   if (reason !== null) {
@@ -144,7 +144,7 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
           });
         }
         const claims = verified.value.token.claims;
-        const fleetHosts = rt.state.artifacts.fleet?.value.hosts;
+        const fleetHosts = rt.state.committed.artifacts.fleet?.value.hosts;
         const declared = (fleetHosts && ownValue(fleetHosts, claims.hostname)?.pubkey) ?? null;
         if (declared !== null) {
           const k = parseOpenSshPublicKey(declared);
@@ -159,7 +159,7 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
             );
           }
         }
-        const allow = rt.state.artifacts.nonces;
+        const allow = rt.state.committed.artifacts.nonces;
         const entry = allow?.value.bootstrapNonces.find((n) => n.nonce === claims.nonce);
         if (entry === undefined || entry.hostname !== claims.hostname) {
           refuse(
@@ -215,7 +215,7 @@ export function enrollRoutes(rt: CpRuntime): Route[] {
           ...(use.kind === 'reissue' ? { issue: use.issue } : {}),
         });
         rt.metrics.certsIssued.inc({ via });
-        rt.state.enrollRefusals = clearEnrollRefusal(rt.state.enrollRefusals, claims.hostname);
+        rt.state.recordEnrollRefusals(clearEnrollRefusal(rt.state.enrollRefusals, claims.hostname));
         rt.log.info(
           {
             host: claims.hostname,

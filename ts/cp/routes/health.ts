@@ -18,7 +18,9 @@ export function healthRoutes(rt: CpRuntime): Route[] {
       async handle() {
         const alerts = healthAlerts(rt);
         const alerting = alerts.alerts.length > 0;
-        const primed = rt.state.artifacts.fleet !== null;
+        const view = rt.state.committed;
+        const { tick } = view;
+        const primed = view.artifacts.fleet !== null;
         const artifacts = rt.poller
           ? Object.fromEntries(
               Object.entries(rt.poller.health).map(([k, h]) => [
@@ -40,12 +42,12 @@ export function healthRoutes(rt: CpRuntime): Route[] {
             status: alerting ? 'degraded' : primed ? 'ok' : 'starting',
             version: CP_VERSION,
             ...alerts,
-            last_tick_at: rt.state.lastTickAt === null ? null : toRfc3339(rt.state.lastTickAt),
-            last_tick_ms: rt.state.lastTickMs,
+            last_tick_at: tick.lastTickAt === null ? null : toRfc3339(tick.lastTickAt),
+            last_tick_ms: tick.lastTickMs,
             artifacts,
-            hosts: rt.state.liveness.size,
-            unreachable: rt.state.unreachable.size,
-            rollouts: Object.keys(rt.state.model.book.rollouts).length,
+            hosts: view.liveness.size,
+            unreachable: view.unreachable.size,
+            rollouts: Object.keys(view.book.rollouts).length,
             mutator_queue: rt.mutator.depth(),
             dispatch_waiters: rt.hub.size(),
             uptime_secs: Math.round((rt.clock.now() - rt.startedAt) / 1000),

@@ -10,6 +10,7 @@ import {
 } from '../../core/index.ts';
 import { ROLLOUT_ID_PATTERN, encodeBase64 } from '../../trust/index.ts';
 import { CpError } from '../errors.ts';
+import type { CommittedView } from '../runtime/committed.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 import type { Route } from '../server/types.ts';
 import { callerOf } from './access.ts';
@@ -81,9 +82,10 @@ function int(q: URLSearchParams, name: string, def: number, max: number): number
 
 /** The read-side routes. */
 export function operatorRoutes(rt: CpRuntime): Route[] {
-  const { state } = rt;
+  // Read per request: a failed commit replaces the committed view.
+  const view = (): CommittedView => rt.state.committed;
   const knownRollout = (id: string): boolean =>
-    ownValue(state.model.book.rollouts, id) !== undefined || state.artifacts.manifests.has(id);
+    ownValue(view().book.rollouts, id) !== undefined || view().artifacts.manifests.has(id);
   return [
     {
       method: 'GET',
@@ -92,9 +94,10 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       async handle(ctx, p) {
         const id = p['id'] as string;
         checkRolloutId(id);
-        const m = state.artifacts.manifests.get(id);
+        const { artifacts } = view();
+        const m = artifacts.manifests.get(id);
         if (m === undefined) {
-          if (state.artifacts.fleet === null) {
+          if (artifacts.fleet === null) {
             throw new CpError('CP_ERR_NOT_READY', 'signed artifacts are not loaded yet; retry', {
               retryAfterSecs: 5,
             });
@@ -129,7 +132,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       path: '/v1/rollouts',
       protocol: true,
       async handle() {
-        return { status: 200, json: rolloutsView(state, rt.clock.now()) };
+        return { status: 200, json: rolloutsView(view(), rt.clock.now()) };
       },
     },
     {
@@ -168,13 +171,14 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
         checkRolloutId(id);
         if (!knownRollout(id))
           throw new CpError('CP_ERR_UNKNOWN_ROLLOUT', `rollout ${id} is not known`);
-        const record = ownValue(state.model.book.rollouts, id);
-        const hosts = [...(state.model.hosts.get(id)?.values() ?? [])]
+        const state = view();
+        const record = ownValue(state.book.rollouts, id);
+        const hosts = [...(state.hosts.get(id)?.values() ?? [])]
           .sort((a, b) => (a.hostname < b.hostname ? -1 : 1))
           .map(recordView);
-        const decisions = state.lastDecisions.filter((d) => d.rollout === id);
+        const decisions = state.tick.lastDecisions.filter((d) => d.rollout === id);
         const heldDispatches =
-          state.heldDispatches?.actions.filter((a) => a.rolloutId === id).length ?? 0;
+          state.tick.heldDispatches?.actions.filter((a) => a.rolloutId === id).length ?? 0;
         const probeFailures = await rt.storage.probeFailures(id);
         return {
           status: 200,
@@ -183,13 +187,13 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
             rollout: record === undefined ? null : rolloutView(record),
             hosts,
             decisions,
-            decisionsAt: ts(state.lastDecisionsAt),
+            decisionsAt: ts(state.tick.lastDecisionsAt),
             pacing:
               heldDispatches === 0
                 ? null
                 : {
                     heldDispatches,
-                    dispatchRatePerSec: Math.max(0, Math.round(state.dispatchRate ?? 0)),
+                    dispatchRatePerSec: Math.max(0, Math.round(state.tick.dispatchRate ?? 0)),
                   },
             probeFailures: probeFailures.map((f) => ({
               ...f,
@@ -204,7 +208,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       path: '/v1/hosts',
       protocol: true,
       async handle() {
-        return { status: 200, json: hostsView(state, rt.clock.now()) };
+        return { status: 200, json: hostsView(view(), rt.clock.now()) };
       },
     },
     {
@@ -213,14 +217,14 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       protocol: true,
       async handle(_ctx, p) {
         const name = p['name'] as string;
-        const view = /^[a-z0-9_-]+$/.test(name) ? channelView(state, name) : null;
-        if (view === null) {
+        const channel = /^[a-z0-9_-]+$/.test(name) ? channelView(view(), name) : null;
+        if (channel === null) {
           throw new CpError(
             'CP_ERR_UNKNOWN_CHANNEL',
             `channel ${name.slice(0, 64)} is not in the verified fleet`,
           );
         }
-        return { status: 200, json: view };
+        return { status: 200, json: channel };
       },
     },
     {
@@ -228,7 +232,7 @@ export function operatorRoutes(rt: CpRuntime): Route[] {
       path: '/v1/deferrals',
       protocol: true,
       async handle() {
-        return { status: 200, json: deferralsView(state) };
+        return { status: 200, json: deferralsView(view()) };
       },
     },
     {

@@ -19,9 +19,10 @@ import {
   type HostRolloutState,
   type RolloutRecord,
 } from '../../core/index.ts';
+import { latestRecordOf, type CommittedView } from '../runtime/committed.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 
-type State = CpRuntime['state'];
+type State = CommittedView;
 const ts = (ms: number | null | undefined): string | null => (ms == null ? null : toRfc3339(ms));
 
 /** When the host entered its current state, from the record's own timestamps. */
@@ -66,7 +67,7 @@ export function hostsView(state: State, now: number): ApiHosts & Record<string, 
   const hosts = declared.map((name) => {
     const decl = fleet!.hosts[name]!;
     const live = state.liveness.get(name);
-    const latest = state.latestRecordOf(name);
+    const latest = latestRecordOf(state, name);
     const quarantine = state.quarantines.get(decl.channel);
     const failing = latest
       ? Object.entries(latest.probes)
@@ -132,8 +133,8 @@ function waveProgress(
 /** Covered hosts in flight across every active rollout, per budget selector label. */
 function budgetUsage(state: State): Map<string, number> {
   const inFlight = new Set<string>();
-  for (const [id, recs] of state.model.hosts) {
-    const r = ownValue(state.model.book.rollouts, id);
+  for (const [id, recs] of state.hosts) {
+    const r = ownValue(state.book.rollouts, id);
     if (!r || !['Opening', 'Active', 'Converging'].includes(r.state)) continue;
     for (const rec of recs.values()) if (IN_FLIGHT.has(rec.state)) inFlight.add(rec.hostname);
   }
@@ -158,7 +159,7 @@ export function rolloutRow(state: State, r: RolloutRecord, usage = budgetUsage(s
     openedAt: ts(r.openedAt),
     terminalAt: ts(r.terminalAt),
     currentWave: terminal ? null : r.currentWave,
-    waves: waveProgress(manifest, state.model.hosts.get(r.rolloutId)),
+    waves: waveProgress(manifest, state.hosts.get(r.rolloutId)),
     budgets: (manifest?.disruptionBudgets ?? []).map((b) => ({
       label: selectorLabel(b.selector),
       inFlight: usage.get(selectorLabel(b.selector)) ?? 0,
@@ -183,7 +184,7 @@ export function rolloutRow(state: State, r: RolloutRecord, usage = budgetUsage(s
 /** GET /v1/rollouts: newest first. */
 export function rolloutsView(state: State, now: number): ApiRollouts {
   const usage = budgetUsage(state);
-  const rollouts = Object.values(state.model.book.rollouts)
+  const rollouts = Object.values(state.book.rollouts)
     .sort((a, b) => b.openedAt - a.openedAt || (a.rolloutId < b.rolloutId ? -1 : 1))
     .map((r) => rolloutRow(state, r, usage));
   return { generatedAt: toRfc3339(now), rollouts } satisfies ApiRollouts;
@@ -197,10 +198,10 @@ export function channelView(
   const fleet = state.artifacts.fleet?.value ?? null;
   const channel = fleet ? ownValue(fleet.channels, name) : undefined;
   if (!fleet || !channel) return null;
-  const active = ownValue(state.model.book.activeByChannel, name) ?? null;
-  const rec = active === null ? undefined : ownValue(state.model.book.rollouts, active);
+  const active = ownValue(state.book.activeByChannel, name) ?? null;
+  const rec = active === null ? undefined : ownValue(state.book.rollouts, active);
   const reverter = (closure: string): string | null => {
-    for (const [id, recs] of state.model.hosts) {
+    for (const [id, recs] of state.hosts) {
       for (const r of recs.values())
         if (r.channel === name && r.targetClosure === closure && r.state === 'Reverted') return id;
     }
@@ -214,7 +215,7 @@ export function channelView(
   const queued =
     newestId !== null &&
     newestId !== active &&
-    ownValue(state.model.book.rollouts, newestId) === undefined &&
+    ownValue(state.book.rollouts, newestId) === undefined &&
     active !== null
       ? newestId
       : null;
@@ -245,7 +246,7 @@ export function channelView(
 /** GET /v1/deferrals. */
 export function deferralsView(state: State): ApiDeferrals {
   const deferrals: ApiDeferrals['deferrals'] = [];
-  for (const m of state.model.hosts.values()) {
+  for (const m of state.hosts.values()) {
     for (const r of m.values()) {
       if (r.state !== 'Deferred' || r.deferredComponent === null || r.deferredAt === null) continue;
       deferrals.push({
@@ -288,5 +289,5 @@ export function healthAlerts(rt: CpRuntime): Pick<ApiHealth, 'alerts' | 'fleetSi
       ...(h.lastError.rollback ?? {}),
     });
   }
-  return { alerts, fleetSignedAt: rt.state.artifacts.fleet?.signedAt ?? null };
+  return { alerts, fleetSignedAt: rt.state.committed.artifacts.fleet?.signedAt ?? null };
 }

@@ -1,18 +1,23 @@
 // One group commit in the making: the write ops of every command the mutator
-// ran since the last commit, the callbacks to run once they are durable, and
+// ran since the last commit, the callbacks to run once they are durable, the
+// state changes to publish to the committed view then (sealed by the
+// mutator), and
 // the bridge from the core's reference applier to those ops. `applyCore`
 // runs one core application against the model and turns the log entries it
 // appended into event_log rows and the records it touched into derived-view
 // upserts that reference those rows — all in the same batch, hence the same
 // transaction. On a core rejection it restores the model exactly.
-import type { ApplyResult, HostRolloutState, LogEntry, RolloutEvent } from '../../core/index.ts';
+import type { ApplyResult, FleetModel, LogEntry, RolloutEvent } from '../../core/index.ts';
 import type { EventRow, WriteOp } from '../storage/types.ts';
+import type { Change } from './committed.ts';
 import type { CpState } from './state.ts';
 
 /** Write ops and post-commit callbacks of one group commit. */
 export class Batch {
   readonly ops: WriteOp[] = [];
   readonly after: (() => void)[] = [];
+  /** The state's recorded changes, sealed once every command of the batch ran. */
+  changes: readonly Change[] = [];
   private nextId = 1;
 
   /** Appends an event_log row; returns its local id for back-references. */
@@ -78,37 +83,22 @@ export function hostKey(rolloutId: string, hostname: string): string {
 }
 
 /**
- * Runs one core application (`applyHostEvent` / `applyPlanAction`) with
- * exact rollback on rejection, and records its log entries and touched
- * records in the batch.
+ * Runs one core application (`applyHostEvent` / `applyPlanAction`) on the
+ * state's model, with exact rollback on rejection, and records its log
+ * entries and touched records in the batch.
  *
- * @example const r = applyCore(state, batch, { rolloutId, hostname }, () => applyHostEvent(...));
+ * @example const r = applyCore(state, batch, { rolloutId, hostname }, (m) => applyHostEvent(m, ...), now);
  */
 export function applyCore(
   state: CpState,
   batch: Batch,
   touches: { readonly rolloutId: string; readonly hostname: string } | null,
-  run: () => ApplyResult,
+  run: (model: FleetModel) => ApplyResult,
   recordedAt: number,
 ): { result: ApplyResult; refs: CoreRefs } {
-  const model = state.model;
-  const book = model.book;
-  const logStart = model.log.length;
-  const prev: HostRolloutState | undefined =
-    touches === null ? undefined : state.record(touches.rolloutId, touches.hostname);
   const refs: CoreRefs = { host: new Map(), rollout: new Map() };
-  const result = run();
-  if (!result.ok) {
-    model.book = book;
-    model.log.length = logStart;
-    if (touches !== null) {
-      const m = model.hosts.get(touches.rolloutId);
-      if (prev === undefined) m?.delete(touches.hostname);
-      else m?.set(touches.hostname, prev);
-    }
-    return { result, refs };
-  }
-  const entries = model.log.splice(logStart);
+  const { result, entries } = state.applyCore(touches, run);
+  if (!result.ok) return { result, refs };
   const hostTouched = new Set<string>();
   for (const entry of entries) {
     if (entry.stream === 'host') {
@@ -149,13 +139,14 @@ export function applyCore(
       batch.push({ op: 'upsertHostRecord', record: rec, eventRef: refs.host.get(k) ?? null });
     }
   }
+  const book = state.book;
   for (const [rid, ref] of refs.rollout) {
-    const rec = model.book.rollouts[rid];
+    const rec = book.rollouts[rid];
     if (rec === undefined) continue;
     batch.push({
       op: 'upsertRollout',
       record: rec,
-      holdsChannel: model.book.activeByChannel[rec.channel] === rid,
+      holdsChannel: book.activeByChannel[rec.channel] === rid,
       eventRef: ref,
     });
   }

@@ -28,7 +28,7 @@ export class DispatchHub {
    * @example const d = await hub.wait('web-01', 60_000, ctx.signal); // null → 204
    */
   wait(hostname: string, holdMs: number, signal: AbortSignal): Promise<Dispatch | null> {
-    const ready = this.state.committedOutbox.get(hostname);
+    const ready = this.state.committed.outbox.get(hostname);
     if (ready !== undefined) return Promise.resolve(ready);
     if (signal.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -58,7 +58,7 @@ export class DispatchHub {
 
   /** Wakes the waiters of a host with its committed dispatch. */
   notify(hostname: string): void {
-    const d = this.state.committedOutbox.get(hostname);
+    const d = this.state.committed.outbox.get(hostname);
     const set = this.waiters.get(hostname);
     if (d === undefined || set === undefined) return;
     for (const w of [...set]) w.done(d);

@@ -32,22 +32,16 @@ export function applyEffects(
       case 'RemoteQueueDispatch': {
         if (options.skipOutbox) break;
         const ref = refs.host.get(hostKey(e.payload.rollout_id, e.host)) ?? null;
-        state.outbox.set(e.host, e.payload);
+        state.queueDispatch(e.host, e.payload);
         batch.push({ op: 'putDispatch', hostname: e.host, payload: e.payload, eventRef: ref });
-        batch.afterCommit(() => {
-          state.committedOutbox.set(e.host, e.payload);
-          deps.notifyDispatch(e.host);
-        });
+        batch.afterCommit(() => deps.notifyDispatch(e.host));
         break;
       }
       case 'RemoteInsertQuarantine':
       case 'InsertQuarantineFromRollout': {
         const channel = e.channel;
         const closure = e.kind === 'RemoteInsertQuarantine' ? e.closure : e.closureHash;
-        let m = state.quarantines.get(channel);
-        if (!m) state.quarantines.set(channel, (m = new Map()));
-        if (m.has(closure)) break;
-        m.set(closure, { quarantinedAt: options.now });
+        if (!state.quarantine(channel, closure, options.now)) break;
         const ref =
           e.kind === 'RemoteInsertQuarantine'
             ? ([...refs.host.values()].at(-1) ?? null)
@@ -63,17 +57,8 @@ export function applyEffects(
       case 'RecordTransition': {
         moved = true;
         metrics.hostTransitions.inc({ to: e.to });
-        if (e.from === 'Pending') {
-          const queued = state.outbox.get(e.host);
-          if (queued !== undefined && queued.rollout_id === e.rollout) {
-            state.outbox.delete(e.host);
-            batch.push({ op: 'deleteDispatch', hostname: e.host, rolloutId: e.rollout });
-            batch.afterCommit(() => {
-              const c = state.committedOutbox.get(e.host);
-              if (c !== undefined && c.rollout_id === e.rollout)
-                state.committedOutbox.delete(e.host);
-            });
-          }
+        if (e.from === 'Pending' && state.dropDispatch(e.host, e.rollout)) {
+          batch.push({ op: 'deleteDispatch', hostname: e.host, rolloutId: e.rollout });
         }
         break;
       }

@@ -101,7 +101,7 @@ export function claimToken(
           issued: 1,
         }
       : { ...row, issued: use.issue };
-  state.tokens.set(args.nonce, next);
+  state.noteTokenUse(next);
   batch.push({ op: 'putTokenUse', row: next });
   return use;
 }

@@ -11,6 +11,7 @@ import { silentLogger } from '../log.ts';
 import { CpMetrics } from '../metrics.ts';
 import { openSqliteStorage } from '../storage/sqlite.ts';
 import type { EventStream, Storage, WriteOp } from '../storage/types.ts';
+import { hostsView } from '../routes/views.ts';
 import type { Batch } from './batch.ts';
 import { Mutator } from './mutator.ts';
 import { CpState } from './state.ts';
@@ -136,7 +137,7 @@ describe('Mutator', () => {
     // A: an in-memory change, and a row the schema refuses (stream CHECK) → the commit fails.
     const a = mutator.submit((b) => {
       append('A')(b);
-      state.liveness.set('h1', {
+      state.noteHeartbeat(b, {
         hostname: 'h1',
         lastHeartbeatAt: 0,
         currentClosure: null,
@@ -188,12 +189,11 @@ describe('Mutator', () => {
     let ySaw: boolean | null = null;
     const a = mutator.submit((b) => {
       append('A')(b);
-      state.liveness.set('a', liveness('a'));
-      b.push({ op: 'upsertHost', row: liveness('a') });
+      state.noteHeartbeat(b, liveness('a'));
     });
     const x = mutator.submit((b) => {
       append('X')(b);
-      state.liveness.set('x', liveness('x'));
+      state.noteHeartbeat(b, liveness('x'));
       throw new TypeError('a bug half-way through a command');
     });
     const y = mutator.submit((b) => (append('Y')(b), (ySaw = state.liveness.has('x'))));
@@ -209,5 +209,43 @@ describe('Mutator', () => {
     expect(state.liveness.has('x')).toBe(false); // undone by the reload
     expect(state.liveness.has('a')).toBe(true); // durable, so reloaded
     expect(rows()).toEqual(['A', 'Y']);
+  });
+
+  it('an operator view shows a write only once its commit is durable, never one a failed commit discards', async () => {
+    const { mutator, state, gate } = await setup();
+    const row = (h: string) => ({
+      hostname: h,
+      lastHeartbeatAt: 0,
+      currentClosure: null,
+      agentVersion: null,
+      uptimeSecs: null,
+    });
+    const listed = (): unknown => hostsView(state.committed, 0).undeclared;
+    // A: a heartbeat, and a row the schema refuses (stream CHECK) → the commit fails.
+    const a = mutator.submit((b) => {
+      state.noteHeartbeat(b, row('lost'));
+      b.appendEvent({
+        recordedAt: 0,
+        stream: 'no-such-stream' as EventStream,
+        rolloutId: null,
+        hostname: null,
+        agentSeq: null,
+        kind: 'Bad',
+        body: {},
+      });
+    });
+    await until(() => gate.started() === 1);
+    expect(state.liveness.has('lost')).toBe(true); // the mutator runs ahead of the disk…
+    expect(listed()).toEqual([]); // …the operator does not
+    gate.release();
+    await expect(a).rejects.toMatchObject({ code: 'CP_ERR_STORAGE' });
+    expect(listed()).toEqual([]);
+    // A write that does become durable is shown once it is, not before.
+    const b = mutator.submit((bt) => state.noteHeartbeat(bt, row('kept')));
+    await until(() => gate.started() === 2);
+    expect(listed()).toEqual([]);
+    gate.release();
+    await b;
+    expect(listed()).toEqual(['kept']);
   });
 });

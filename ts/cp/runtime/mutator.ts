@@ -9,8 +9,11 @@
 // stay strictly ordered. If a commit fails the state is reloaded from
 // storage, every command of that batch fails with CP_ERR_STORAGE, and so
 // does every batch that already ran on top of it (it saw writes that never
-// became durable). Must never run two commands concurrently, acknowledge
-// before the commit, or commit out of order.
+// became durable). A batch's state changes reach the committed view
+// (committed.ts) only once it is durable: readers outside the mutator never
+// see a write a failed commit discards. Must never run two commands
+// concurrently, acknowledge or publish before the commit, or commit out of
+// order.
 import { CpError, isCpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
@@ -146,10 +149,12 @@ export class Mutator {
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i] as Job;
       const mark = batch.mark();
+      const changes = this.deps.state.changeMark();
       try {
         results.push({ ok: true, value: job.run(batch) });
       } catch (e) {
         batch.rollback(mark);
+        this.deps.state.dropChanges(changes);
         results.push({ ok: false, error: e });
         if (isCpError(e)) continue;
         // An unexpected throw may have changed memory half-way: its writes
@@ -163,6 +168,7 @@ export class Mutator {
         break;
       }
     }
+    batch.changes = this.deps.state.takeChanges();
     const epoch = this.epoch;
     this.uncommitted += 1;
     const previous = this.commitChain;
@@ -219,9 +225,11 @@ export class Mutator {
         for (const job of jobs) job.reject(err);
         return;
       }
-      if (reload) {
+      if (!reload) this.deps.state.publish(batch.changes);
+      else {
         // A command of this batch threw half-way (see drain): replace memory
-        // with what is now durable before anything else runs.
+        // (and the committed view) with what is now durable before anything
+        // else runs.
         this.epoch += 1;
         try {
           await this.deps.state.loadFrom(this.deps.storage);

@@ -1,11 +1,13 @@
 // Mutator commands that are not agent traffic: the reconcile tick (assemble
 // the planner input from memory, run the core's planNext, apply each action
-// through the core applier), the heartbeat sweep (3 missed → unreachable),
+// through the core applier), the heartbeat sweep (core's offline rule →
+// unreachable),
 // artifact adoption, bootstrap-token consumption and bootstrap reports.
 // Must never take a planning decision itself: planNext decides.
 import {
   applyPlanAction,
   holdDispatches,
+  isOffline,
   markPaced,
   planNext,
   releaseHeld,
@@ -53,8 +55,8 @@ export function plannerInput(deps: RuntimeDeps): PlannerInput {
     channelRefs,
     manifests: state.manifestValues,
     fleet: { edges: fleet?.edges ?? [], channelEdges: fleet?.channelEdges ?? [] },
-    rollouts: state.model.book,
-    hosts: state.model.hosts,
+    rollouts: state.book,
+    hosts: state.hosts,
     liveness: state.liveness,
     quarantines: state.quarantines,
     timings: deps.coreTimings,
@@ -113,18 +115,26 @@ export function runTick(
   });
   const heldDispatches = held.length;
   const { applied, failed } = applyActions(deps, batch, actions, args.now);
-  state.heldDispatches = args.holdRest ? holdDispatches(plannerInput(deps), held, args.now) : null;
-  if (explain) {
+  const heldPlan = args.holdRest ? holdDispatches(plannerInput(deps), held, args.now) : null;
+  const lastTickMs = performance.now() - started;
+  state.noteTick({
+    heldDispatches: heldPlan,
     // A held dispatch is not dispatched: its decision says admission
     // control holds it, with its place in the queue.
-    state.lastDecisions =
-      held.length > 0 ? markPaced(plan.decisions, held, args.dispatchRate ?? 0) : plan.decisions;
-    state.lastDecisionsAt = args.now;
-  }
-  state.lastTickAt = args.now;
-  state.lastTickMs = performance.now() - started;
+    ...(explain
+      ? {
+          lastDecisions:
+            held.length > 0
+              ? markPaced(plan.decisions, held, args.dispatchRate ?? 0)
+              : plan.decisions,
+          lastDecisionsAt: args.now,
+        }
+      : {}),
+    lastTickAt: args.now,
+    lastTickMs,
+  });
   metrics.ticks.inc({ trigger: args.trigger });
-  metrics.tickSeconds.observe(state.lastTickMs / 1000);
+  metrics.tickSeconds.observe(lastTickMs / 1000);
   if (plan.actions.length > 0) {
     log.info(
       {
@@ -165,7 +175,7 @@ function applyActions(
   let failed = 0;
   for (const action of actions) {
     if (action.kind === 'ClearStaleQuarantine') {
-      state.quarantines.get(action.channel)?.delete(action.closure);
+      state.clearQuarantine(action.channel, action.closure);
       batch.appendEvent({
         recordedAt: now,
         stream: 'cp',
@@ -188,7 +198,7 @@ function applyActions(
       state,
       batch,
       touches,
-      () => applyPlanAction(state.model, action, now, (id) => policyOf(deps, id)),
+      (model) => applyPlanAction(model, action, now, (id) => policyOf(deps, id)),
       now,
     );
     if (!result.ok) {
@@ -219,20 +229,19 @@ export function runHeldStep(
   args: { readonly now: number; readonly trigger: string; readonly maxDispatches: number },
 ): TickSummary | null {
   const { state, log, metrics } = deps;
-  const held = state.heldDispatches;
+  const held = state.tick.heldDispatches;
   if (held === null) return null;
   const started = performance.now();
   const r = releaseHeld(plannerInput(deps), held, args.now, args.maxDispatches, HELD_MAX_AGE_MS);
   const planMs = performance.now() - started;
   if (r.stale) {
-    state.heldDispatches = null;
+    state.noteTick({ heldDispatches: null });
     log.debug({ reason: r.reason }, 'held dispatches stale; replanning');
     return null;
   }
   const { applied, failed } = applyActions(deps, batch, r.actions, args.now);
-  state.heldDispatches = r.rest;
   const heldDispatches = r.rest?.actions.length ?? 0;
-  state.lastTickMs = performance.now() - started;
+  state.noteTick({ heldDispatches: r.rest, lastTickMs: performance.now() - started });
   metrics.ticks.inc({ trigger: 'paced step' });
   return {
     at: toRfc3339(args.now),
@@ -254,18 +263,17 @@ export function runHeldStep(
  */
 const HELD_MAX_AGE_MS = 5_000;
 
-/** Heartbeat sweep: hosts silent for 3 intervals become unreachable (alert). */
+/** Heartbeat sweep: hosts the core counts offline become unreachable (alert). */
 export function sweepLiveness(deps: RuntimeDeps, args: { readonly now: number }): string[] {
   const { state, log, metrics } = deps;
-  const limit = deps.coreTimings.heartbeatIntervalMs * 3;
   const newly: string[] = [];
   for (const [host, row] of state.liveness) {
-    if (args.now - row.lastHeartbeatAt > limit && !state.unreachable.has(host)) {
-      state.unreachable.add(host);
+    if (isOffline(row, args.now, deps.coreTimings) && !state.unreachable.has(host)) {
+      state.markUnreachable(host);
       newly.push(host);
       log.warn(
         { host, lastHeartbeatAt: toRfc3339(row.lastHeartbeatAt), alert: 'HostUnreachable' },
-        'host unreachable: missed 3 heartbeats',
+        `host unreachable: missed ${deps.coreTimings.missedHeartbeatsOffline} heartbeats`,
       );
     }
   }
@@ -298,9 +306,7 @@ export function adoptArtifacts(
     }));
     const next = new Map(rows.map((r) => [r.hostname, r]));
     batch.push({ op: 'replaceRevocations', rows });
-    batch.afterCommit(() => {
-      state.revocations = next;
-    });
+    batch.afterCommit(() => state.setRevocations(next));
   }
   const fleet = args.snapshot.fleet;
   const candidates: MarkCandidate[] =
@@ -328,9 +334,7 @@ export function adoptArtifacts(
       });
     }
     if (marks !== state.highWater) {
-      batch.afterCommit(() => {
-        state.highWater = marks;
-      });
+      batch.afterCommit(() => state.setHighWater(marks));
     }
   }
   if (args.snapshot.fleet !== before.fleet || args.snapshot.manifests !== before.manifests) {
@@ -359,6 +363,5 @@ export function recordBootstrapReport(
 export function prune(deps: RuntimeDeps, batch: Batch, args: { readonly now: number }): void {
   batch.push({ op: 'pruneEvents', before: args.now - deps.timings.eventRetentionMs });
   batch.push({ op: 'pruneTokens', before: args.now });
-  for (const [nonce, t] of deps.state.tokens)
-    if (t.expiresAt < args.now) deps.state.tokens.delete(nonce);
+  deps.state.pruneTokens(args.now);
 }
