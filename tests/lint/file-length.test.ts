@@ -18,7 +18,6 @@ const GENERATED = ['ts/contracts/generated/'];
  */
 const PENDING_SPLIT = new Set([
   'ts/cp/cp.ts',
-  'ts/cp/runtime/ingest.ts',
 ]);
 
 function sources(dir: string): string[] {

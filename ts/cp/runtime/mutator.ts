@@ -93,7 +93,7 @@ export class Mutator {
    * Recent acknowledgement latency in ms: an exponentially weighted mean,
    * per batch, of how long its oldest command took from submit to durable
    * (queue wait, batch window, run, and the commit — with pipelining the
-   * queue wait alone no longer includes the fsync). The dispatch pacer
+   * queue wait alone does not include the fsync). The dispatch pacer
    * holds new dispatches while it is high.
    */
   lagMs(): number {
