@@ -25,6 +25,14 @@ import { build } from 'esbuild';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(root, 'dist');
 const SHEBANG = '#!/usr/bin/env node\n';
+/**
+ * The agent's Node flags: an idle agent allocates little, and the young
+ * generation Node sizes for a busy server (16 MB semi-spaces) and V8's
+ * background GC and compiler threads were most of the difference to its
+ * memory budget (bench/startup.bench.ts; docs/development.md, "Production
+ * build"). `env -S` splits them (GNU coreutils ≥ 8.30, BSD, Nix's patchShebangs).
+ */
+const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded'];
 
 /**
  * Output name (dist/<name>.js) → its entry source. The programs call their
@@ -37,7 +45,7 @@ const SHEBANG = '#!/usr/bin/env node\n';
 const ENTRIES = {
   nixfleet: `${SHEBANG}import { main } from './ts/cli/main.ts';\nawait main();\n`,
   'nixfleet-control-plane': `${SHEBANG}import { main } from './ts/cp/main.ts';\nawait main();\n`,
-  'nixfleet-agent': `${SHEBANG}import './ts/agent/main.ts';\n`,
+  'nixfleet-agent': `#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(' ')}\nimport './ts/agent/main.ts';\n`,
   'edge-worker':
     "import { parentPort, workerData } from 'node:worker_threads';\n" +
     "import { runEdge } from './ts/cp/server/edge.ts';\n" +

@@ -221,10 +221,10 @@ describe('the built binaries on a clean checkout, production dependencies only',
   }, 60_000);
 
   it('nixfleet-agent asks the control plane for enrollment and logs its refusal', async () => {
+    // Executed as a service manager would: through its `#!` line and the Node flags it carries.
     const agent = spawn(
-      process.execPath,
+      join(checkout, pkg.bin['nixfleet-agent'] ?? ''),
       [
-        join(checkout, pkg.bin['nixfleet-agent'] ?? ''),
         `--control-plane-url=${cpUrl}`,
         `--machine-id=${host.name}`,
         `--trust-file=${writeAgentTrust(dir, trust, 'cache-1:' + 'A'.repeat(43) + '=')}`,
@@ -247,6 +247,8 @@ describe('the built binaries on a clean checkout, production dependencies only',
       30_000,
     ).catch(() => undefined);
     expect(out).toContain('"cpCode":"CP_ERR_NONCE_NOT_ALLOWED"');
+    const node = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
+    expect(node).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--single-threaded']));
     const exit = new Promise<number | null>((r) => agent.on('exit', (code) => r(code)));
     agent.kill('SIGTERM');
     expect(await exit).toBe(0);
