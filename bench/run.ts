@@ -4,7 +4,7 @@
 // against a baseline measured in the same run; this only sequences them.
 //
 // Run: npm run bench [-- --all]   (--all adds the control-plane load
-// benchmark at 1,000 hosts, ~2 minutes more)
+// benchmark at 1,000 hosts and the start-up/memory budgets, ~10 minutes more)
 import { spawnSync } from 'node:child_process';
 
 const quick: readonly (readonly string[])[] = [
@@ -13,7 +13,10 @@ const quick: readonly (readonly string[])[] = [
   ['bash', 'bench/mk-fleet.bench.sh'],
   ['tsx', 'bench/release.bench.ts'],
 ];
-const long: readonly (readonly string[])[] = [['tsx', 'bench/cp-load.bench.ts', '--hosts', '1000']];
+const long: readonly (readonly string[])[] = [
+  ['tsx', 'bench/cp-load.bench.ts', '--hosts', '1000'],
+  ['tsx', 'bench/startup.bench.ts'],
+];
 
 const all = process.argv.includes('--all');
 let failed = 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `nixfleet` executable: registers tsx's ESM loader so the TypeScript
-// sources run directly (no build step), then hands over to ts/cli/main.ts,
-// which owns argv and the exit code.
+// `nixfleet` from the sources, for development: registers tsx's ESM loader
+// and hands over to ts/cli/main.ts. The tests, the harness and `npm run demo`
+// run it; the installed binary (package.json "bin", the Nix package) is the
+// build, dist/nixfleet.js (`npm run build`), which needs no loader.
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README: `npm test`). Installs what it needs, then runs
-# every check: typecheck, lint, format, contract drift, Nix eval tests, vitest.
+# every check: typecheck, lint, format, contract drift, the production build
+# (dist/), Nix eval tests, vitest.
 # Ends with the `N passed, N failed` line CI reads (ENVIRONMENT.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,9 @@ step typecheck npx --no-install tsc --noEmit -p tsconfig.json
 step lint npx --no-install eslint --max-warnings 0 .
 step format npx --no-install prettier --check --log-level warn .
 step 'contract drift' npx --no-install tsx scripts/gen-contracts.ts --check
+# dist/ is not committed: build it from the sources under test (the built
+# binaries' test, tests/build/built-binaries.test.ts, builds its own checkout).
+step 'build (dist/)' node scripts/build.mjs
 step 'nix parse' bash scripts/nix-parse-all.sh
 
 # --- 3. Nix eval tests (tier C) -------------------------------------------

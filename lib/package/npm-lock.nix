@@ -8,9 +8,13 @@ let
   inherit (builtins)
     attrNames
     concatMap
+    elem
     filter
     foldl'
+    genericClosure
     genList
+    head
+    intersectAttrs
     length
     listToAttrs
     removeAttrs
@@ -48,28 +52,73 @@ let
       prefix = i: foldl' (acc: s: "${acc}node_modules/${s}/") "" (genList (j: builtins.elemAt segs j) i);
     in
     genList (i: "${prefix (n - i)}node_modules/${dep}") (n + 1);
+
+  # The lock entry Node would load for `dep` required from `key`, or null.
+  resolve =
+    lock: key: dep:
+    let
+      found = filter (c: lock.packages ? ${c}) (candidates key dep);
+    in
+    if found == [ ] then null else head found;
+
+  # Lock keys of the named top-level packages and everything they need,
+  # optional dependencies included (esbuild's binary is one).
+  closureOf =
+    lock: names:
+    map (x: x.key) (genericClosure {
+      startSet = map (n: { key = "node_modules/${n}"; }) (filter (n: lock.packages ? "node_modules/${n}") names);
+      operator =
+        item:
+        let
+          p = lock.packages.${item.key};
+        in
+        concatMap (
+          dep:
+          let
+            r = resolve lock item.key dep;
+          in
+          if r == null then [ ] else [ { key = r; } ]
+        ) (attrNames ((p.dependencies or { }) // (p.optionalDependencies or { })));
+    });
 in
 rec {
   /**
     The production-only package.json and lock: `dev = true` entries and
-    devDependencies removed. Entries marked `devOptional` stay (npm uses it
-    for packages that are optional in production too).
+    devDependencies removed, except the development dependencies named in
+    `buildTools` and their closure (what the package's build step runs;
+    `npm prune --omit=dev` drops them again after the build). Entries marked
+    `devOptional` stay (npm uses it for packages that are optional in
+    production too).
 
-    Type: prodOnly :: { package :: attrset, lock :: attrset } -> { package :: attrset, lock :: attrset }
+    Type: prodOnly :: { package :: attrset, lock :: attrset, buildTools :: [ string ] ? [ ] } -> { package :: attrset, lock :: attrset }
 
-    Example: (prodOnly { package = importJSON ./package.json; lock = importJSON ./package-lock.json; }).lock.packages ? "node_modules/vitest"
+    Example: (prodOnly { package = importJSON ./package.json; lock = importJSON ./package-lock.json; buildTools = [ "esbuild" ]; }).lock.packages ? "node_modules/vitest"
       => false
   */
   prodOnly =
-    { package, lock }:
+    {
+      package,
+      lock,
+      buildTools ? [ ],
+    }:
     let
-      kept = filterAttrs (k: v: k != "" && !(v.dev or false)) lock.packages;
+      tools = closureOf lock buildTools;
+      kept = filterAttrs (k: v: k != "" && (!(v.dev or false) || elem k tools)) lock.packages;
+      # Only the named tools stay declared, so package.json and the lock agree (npm ci checks).
+      keepDev =
+        attrs:
+        let
+          dev = intersectAttrs (listToAttrs (map (name: { inherit name; value = null; }) buildTools)) (
+            attrs.devDependencies or { }
+          );
+        in
+        removeAttrs attrs [ "devDependencies" ] // (if dev == { } then { } else { devDependencies = dev; });
     in
     {
-      package = removeAttrs package [ "devDependencies" ];
+      package = keepDev package;
       lock = lock // {
         packages = kept // {
-          "" = removeAttrs lock.packages."" [ "devDependencies" ];
+          "" = keepDev lock.packages."";
         };
       };
     };
@@ -97,5 +146,5 @@ rec {
       ) deps
     ) (attrNames lock.packages);
 
-  inherit candidates;
+  inherit candidates closureOf;
 }

@@ -1,9 +1,11 @@
 # The NixFleet programs, built from this repository's package-lock.json with
 # nixpkgs' importNpmLock: every dependency is fetched by the integrity hash
 # the lockfile already records, so there is no hand-maintained npmDepsHash to
-# bump. One npm build (`nixfleet`) holds the TypeScript sources run by tsx
-# and node_modules; `nixfleet-agent` and `nixfleet-control-plane` are thin
-# links to its binaries, so a host's closure carries one copy.
+# bump. One npm build (`nixfleet`) runs `npm run build` (esbuild, the only
+# development dependency fetched) and installs the plain JavaScript of dist/
+# with the runtime node_modules: no TypeScript sources, no loader.
+# `nixfleet-agent` and `nixfleet-control-plane` are thin links to its
+# binaries, so a host's closure carries one copy.
 #
 # Needs nixpkgs (evaluated only where it is available; see
 # docs/nixos-modules.md). The lockfile transform it relies on is pure and
@@ -21,14 +23,16 @@ let
   npmLock = import ../../lib/package/npm-lock.nix;
 
   root = ../..;
-  # Only what runs: the shims, the sources, the JSON Schemas the validators
-  # import, and the Nix library `nixfleet release` evaluates.
+  # What the build reads (the sources, the build script) and what the
+  # package ships ("files" in package.json: dist/, the Nix library
+  # `nixfleet release` evaluates, the contracts and schemas it imports).
   src = lib.fileset.toSource {
     inherit root;
     fileset = lib.fileset.unions [
       (root + "/package.json")
       (root + "/package-lock.json")
-      (root + "/bin")
+      (root + "/tsconfig.json")
+      (root + "/scripts/build.mjs")
       (root + "/ts")
       (root + "/schemas")
       (root + "/lib")
@@ -39,6 +43,7 @@ let
   prod = npmLock.prodOnly {
     package = lib.importJSON (root + "/package.json");
     lock = lib.importJSON (root + "/package-lock.json");
+    buildTools = [ "esbuild" ];
   };
 
   nixfleet = pkgs.buildNpmPackage {
@@ -59,8 +64,9 @@ let
     nativeBuildInputs = [ pkgs.python3 ] ++ lib.optional pkgs.stdenv.hostPlatform.isDarwin pkgs.cctools;
     env.npm_config_build_from_source = "true";
 
-    # No build step: the shims register tsx and run the TypeScript sources.
-    dontNpmBuild = true;
+    # `npm run build` (scripts/build.mjs) writes dist/; the install hook's
+    # `npm prune --omit=dev` then drops esbuild again.
+    npmBuildScript = "build";
 
     postInstall = lib.optionalString (commit != null) ''
       echo ${lib.escapeShellArg commit} > $out/lib/node_modules/nixfleet/COMMIT
@@ -71,6 +77,15 @@ let
       runHook preInstallCheck
       $out/bin/nixfleet --help > /dev/null
       $out/bin/nixfleet --version
+      $out/bin/nixfleet-agent --version
+      $out/bin/nixfleet-control-plane --version
+      # Built JavaScript only: no loader, no sources, no build tool in the closure.
+      for gone in node_modules/tsx node_modules/esbuild ts bin; do
+        if [ -e "$out/lib/node_modules/nixfleet/$gone" ]; then
+          echo "$gone must not be installed" >&2
+          exit 1
+        fi
+      done
       ${nodejs}/bin/node -e "require('$out/lib/node_modules/nixfleet/node_modules/better-sqlite3')(':memory:').close()"
       runHook postInstallCheck
     '';

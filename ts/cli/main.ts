@@ -1,26 +1,10 @@
 // The `nixfleet` program. Owns argv, the exit code and the process (STYLE.md
 // rule 2); every command lives in ts/cli/commands/ and reports an exit code
-// instead of exiting. Run through bin/nixfleet.mjs, or `npx tsx ts/cli/main.ts`.
-import { pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import { registerCanonicalize } from './commands/canonicalize.ts';
+// instead of exiting. Run through bin/nixfleet.mjs (sources) or dist/nixfleet.js (the build).
+import { Command, CommanderError, Help } from 'commander';
+import { COMMANDS } from './commands/index.ts';
 import { EXIT, type ExitCode } from './commands/exit-codes.ts';
-import { registerDemo } from './commands/demo.ts';
-import { registerKeys } from './commands/keys.ts';
-import { registerRelease } from './commands/release.ts';
-import { registerVerify } from './commands/verify.ts';
-import { processOperatorEnvironment, type OperatorCtx } from './commands/operator-context.ts';
-import { registerConfig } from './commands/config.ts';
-import { registerMintToken } from './commands/mint-token.ts';
-import { registerOperatorKeys } from './commands/operator-keys.ts';
-import { registerPki } from './commands/pki.ts';
-import { registerInit } from './commands/init.ts';
-import { registerHost } from './commands/host.ts';
-import { registerTrust } from './commands/trust.ts';
-import { registerRollout } from './commands/rollout.tsx';
-import { registerStatus } from './commands/status.tsx';
-import { registerWatch } from './commands/watch.tsx';
-import { registerWhoami } from './commands/whoami.ts';
+import type { OperatorCtx } from './commands/operator-context.ts';
 import { processIo, type CliIo } from './io.ts';
 import { formatVersion, versionInfo, wantsVersion } from '../version/version.ts';
 
@@ -51,23 +35,25 @@ export async function runCli(
     .option('-V, --version', 'print the version, commit and Node version')
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();
-  registerCanonicalize(program, { io, setExit });
-  registerVerify(program, { io, setExit });
-  registerRelease(program, { io, setExit });
-  registerDemo(program, { io, setExit });
-  registerKeys(program, { io, setExit, env: process.env });
-  const op: OperatorCtx = { io, setExit, ...processOperatorEnvironment(), ...options };
-  registerConfig(program, op);
-  registerStatus(program, op);
-  registerRollout(program, op);
-  registerWatch(program, op);
-  registerMintToken(program, op);
-  registerOperatorKeys(program, op);
-  registerPki(program, op);
-  registerInit(program, op);
-  registerHost(program, op);
-  registerTrust(program, op);
-  registerWhoami(program, op);
+  // Only the module of the command asked for is loaded (`help <command>` too);
+  // every other command is a stub carrying its root-help line.
+  const asked = args[0] === 'help' ? args[1] : args[0];
+  const wanted = COMMANDS.find((c) => asked !== undefined && Object.hasOwn(c.help, asked));
+  for (const entry of COMMANDS) {
+    if (entry === wanted) {
+      const { processOperatorEnvironment } = await import('./commands/operator-context.ts');
+      const op: OperatorCtx = { io, setExit, ...processOperatorEnvironment(), ...options };
+      (await entry.load())(program, op);
+    } else {
+      for (const [name, [, description]] of Object.entries(entry.help))
+        program.command(name).description(description);
+    }
+  }
+  const terms = new Map(COMMANDS.flatMap((c) => Object.entries(c.help).map(([n, [t]]) => [n, t])));
+  const help = new Help();
+  program.configureHelp({
+    subcommandTerm: (cmd) => terms.get(cmd.name()) ?? help.subcommandTerm(cmd),
+  });
   // exitOverride applies to the subcommands created so far, recursively.
   const override = (cmd: Command): void => {
     cmd
@@ -107,5 +93,3 @@ export async function main(): Promise<void> {
     process.exitCode = 70; // EX_SOFTWARE: a broken invariant, not a verdict
   }
 }
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

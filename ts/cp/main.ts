@@ -3,7 +3,6 @@
 // plan as JSON lines. Owns argv, environment mirrors (NIXFLEET_CP_*),
 // signals and exit codes (0 ok, 1 runtime failure, 2 configuration or
 // usage error); nothing else in ts/cp touches them.
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { parseConfig, FLAGS } from './config.ts';
 import { createControlPlane } from './cp.ts';
@@ -148,5 +147,3 @@ export async function main(): Promise<void> {
   // would read "active" with nothing listening), so it gets one second.
   setTimeout(() => process.exit(code), 1_000).unref();
 }
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

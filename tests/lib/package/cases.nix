@@ -17,6 +17,12 @@ let
   lock = fromJSON (readFile ../../../package-lock.json);
   prod = npmLock.prodOnly { inherit package lock; };
   names = attrNames prod.lock.packages;
+  # What nix/packages fetches: the runtime tree plus the bundler its build runs.
+  build = npmLock.prodOnly {
+    inherit package lock;
+    buildTools = [ "esbuild" ];
+  };
+  buildDev = filter (n: build.lock.packages.${n}.dev or false) (attrNames build.lock.packages);
   synthetic = {
     packages = {
       "" = {
@@ -45,9 +51,19 @@ in
   ] [ false false ];
   prod-keeps-runtime = truthy (
     prod.lock.packages ? "node_modules/better-sqlite3"
-    && prod.lock.packages ? "node_modules/tsx"
+    && prod.lock.packages ? "node_modules/pino"
     && prod.lock.packages ? "node_modules/undici"
-  ) "better-sqlite3, tsx and undici are runtime dependencies";
+  ) "better-sqlite3, pino and undici are runtime dependencies";
+  # The built programs run without a TypeScript loader: tsx is a development tool.
+  prod-no-loader = eq (prod.lock.packages ? "node_modules/tsx") false;
+  build-closed = none (npmLock.unresolved build.lock);
+  build-keeps-esbuild = truthy (
+    build.lock.packages ? "node_modules/esbuild"
+    && build.lock.packages ? "node_modules/@esbuild/linux-x64"
+    && build.package.devDependencies == { inherit (package.devDependencies) esbuild; }
+    && build.lock.packages."".devDependencies == build.package.devDependencies
+  ) "the build's lock keeps esbuild, its platform binaries and only that devDependency";
+  build-dev-is-esbuild = eq (filter (n: builtins.match "node_modules/(@esbuild/[^/]+|esbuild)" n == null) buildDev) [ ];
   prod-drops-test-tools = eq [
     (prod.lock.packages ? "node_modules/vitest")
     (prod.lock.packages ? "node_modules/rollup")

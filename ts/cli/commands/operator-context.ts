@@ -1,14 +1,13 @@
 // What the operator commands (status, rollout, watch, config, tokens, certs)
 // receive from main.ts, and the plumbing they share: the client flags, the
-// config → client path, error reporting, and printing a view as text. Only
+// config → client path, error reporting (views/print-view.ts prints a view as
+// text; Ink loads only for the commands that draw one). Only
 // main.ts builds the context from the process; commands never read
 // process.env, process.stdout or the working directory themselves.
 import isInCi from 'is-in-ci';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
-import { renderToString } from 'ink';
-import type { ReactElement } from 'react';
 import { CpClient } from '../client/cp-client.ts';
 import { H2Transport } from '../client/h2-transport.ts';
 import { resolveClientConfig, type ResolvedClientConfig } from '../config/resolve.ts';
@@ -169,16 +168,6 @@ export function viewWidth(ctx: OperatorCtx): number {
   if (ctx.terminal !== null) return ctx.terminal.columns;
   const cols = Number(ctx.env['COLUMNS']);
   return Number.isInteger(cols) && cols >= 20 ? cols : 200;
-}
-
-/**
- * Prints a view once as text (the same components as the live views).
- *
- * @example printView(ctx, <StatusView snapshot={snap} width={w} color={false} />, w)
- */
-export function printView(ctx: OperatorCtx, element: ReactElement, width: number): void {
-  const text = renderToString(element, { columns: width });
-  ctx.io.stdout(`${text.replace(/[ \t]+$/gm, '')}\n`);
 }
 
 /** What {@link followPlain} needs: a first snapshot, how to load the next, how to print one. */

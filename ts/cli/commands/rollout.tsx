@@ -23,13 +23,13 @@ import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
   addClientOptions,
   printJson,
-  printView,
   runWithClient,
   viewWidth,
   wantsColor,
   type ClientFlags,
   type OperatorCtx,
 } from './operator-context.ts';
+import { printView } from '../views/print-view.ts';
 
 const ROLLOUT_ID = /^[a-z0-9_-]+@[0-9a-f]+$/;
 

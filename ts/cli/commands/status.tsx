@@ -3,23 +3,19 @@
 // > InFlight > Queued), under a header of channels with their rollout, wave
 // progress and artifact age. Exit 0 healthy, 1 when a host is Failed or
 // quarantined or a channel's rollout failed, 3/4/5 when the CP could not
-// answer (docs/operators.md).
+// answer (docs/operators.md). `--json` never loads the views
+// (status-view.tsx).
 import type { Command } from 'commander';
-import { channelFreshness } from '../status/labels.ts';
+import { channelFreshness, classifyHosts } from '../status/labels.ts';
 import { loadFleet, type FleetSnapshot } from '../status/snapshot.ts';
 import { fleetVerdict } from '../status/verdict.ts';
 import { parseDuration } from '../duration.ts';
-import { runLive } from '../views/run-live.tsx';
-import { classifyHosts, StatusView } from '../views/StatusView.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
   addClientOptions,
   followPlain,
   printJson,
-  printView,
   runWithClient,
-  viewWidth,
-  wantsColor,
   type ClientFlags,
   type OperatorCtx,
 } from './operator-context.ts';
@@ -95,42 +91,9 @@ export async function statusCommand(ctx: OperatorCtx, opts: StatusOptions): Prom
       printJson(ctx, statusJson(first));
       return fleetExitCode(first);
     }
-    const color = wantsColor(ctx, opts.color);
-    const width = viewWidth(ctx);
-    if (!opts.watch) {
-      printView(ctx, <StatusView snapshot={first} width={width} color={color} />, width);
-      return fleetExitCode(first);
-    }
-    if (ctx.terminal === null) {
-      // Not a terminal (a pipe, a CI log): the table again whenever the fleet changes, until
-      // interrupted or the CP stops answering (then exit 3/4/5 like any other command).
-      const last = await followPlain(ctx, {
-        initial: first,
-        load: () => loadFleet(client, { now }),
-        frame: (s) =>
-          printView(ctx, <StatusView snapshot={s} width={width} color={color} />, width),
-        intervalMs,
-      });
-      return fleetExitCode(last);
-    }
-    const terminal = ctx.terminal;
-    const out = await runLive(terminal, {
-      initial: first,
-      load: (signal) => loadFleet(client, { now, signal }),
-      view: (snapshot, chrome) => (
-        <StatusView
-          snapshot={snapshot}
-          width={terminal.columns}
-          color={color}
-          footer={chrome.error !== null ? `✗ ${chrome.error}` : chrome.footer}
-        />
-      ),
-      intervalMs,
-      now,
-    });
-    // A CP that stopped answering is the truth of the session, not the last good frame.
-    if (out.lastError !== null) throw out.lastError;
-    return fleetExitCode(out.last);
+    // The table and the live view: Ink and React load only here.
+    const { statusView } = await import('./status-view.tsx');
+    return statusView(ctx, opts, client, first, intervalMs);
   });
 }
 

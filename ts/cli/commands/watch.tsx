@@ -17,13 +17,13 @@ import {
   addClientOptions,
   followPlain,
   printJson,
-  printView,
   runWithClient,
   viewWidth,
   wantsColor,
   type ClientFlags,
   type OperatorCtx,
 } from './operator-context.ts';
+import { printView } from '../views/print-view.ts';
 import { checkRolloutId } from './rollout.tsx';
 
 /** Options of {@link watchCommand}. */

@@ -7,7 +7,6 @@
 // trusted before ts/trust verifies it.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { request } from 'undici';
 
 /** A source of artifact bytes by relative path; `null` when absent. */
 export interface ArtifactSource {
@@ -71,6 +70,8 @@ export function httpSource(baseUrl: string, tokenFile: string | null): ArtifactS
         const token = (await readFile(tokenFile, 'utf8')).trim();
         headers['authorization'] = `Bearer ${token}`;
       }
+      // undici loads with the first fetch: a CP serving --release-dir never pays its ~15 MB.
+      const { request } = await import('undici');
       const res = await request(new URL(rel, base), {
         method: 'GET',
         headers,
