@@ -17,7 +17,7 @@
 // Run: npx tsx bench/startup.bench.ts [--runs 3] [--duration 2m] [--skip-agent]
 //        [--cp-node-flags 'A|B'] [--agent-node-flags 'A|B']
 //   --duration: how long the CP and each agent variant idle before their RSS
-//   is read (the issue's budget is after 10 minutes: --duration 10m).
+//   is read (the budget is set for 10 minutes: --duration 10m).
 //   --*-node-flags: Node flag sets compared one after the other, `|`
 //   between sets (default: none for the CP; none, then the flags the built
 //   agent's `#!` line passes, for the agent).
