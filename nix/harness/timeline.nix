@@ -120,7 +120,8 @@ in
         let
           step = elemAt scenario.steps i;
           where = "step ${toString i}";
-          extra = filter (k: !(elem k stepFields) && step.${k} != null) (attrNames step);
+          # An empty list is the contract's default for a field the step does not use.
+          extra = filter (k: !(elem k stepFields) && step.${k} != null && step.${k} != [ ]) (attrNames step);
           release = step.release or null;
           released = acc.released ++ (if release == null then [ ] else [ release ]);
           ctx = {
