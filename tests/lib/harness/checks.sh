@@ -51,10 +51,17 @@ for i in $(seq 0 $((n - 1))); do
   if out=$(python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$tmp/s.py" 2>&1); then ok; else bad "python $name" "$out"; fi
 done
 
-# All of them: every shipped scenario translates (none is left unsupported).
+# All of them: every shipped scenario translates, except those the local
+# runner alone can play. hive-matrix releases generations that must be
+# refused (expectRefused) or accepted with acceptIrrevocable; the microVM
+# runner's CI helper releases only what succeeds, and refuses such a step by
+# name rather than skip it.
+local_only='["scenario hive-matrix.nix does not translate"]'
 shipped=$(find tests/harness/scenarios -maxdepth 1 -name '*.nix' | wc -l)
 translated=$(q '[.scripts[] | select(.name | startswith("scenario "))] | length')
-if [ "$shipped" -gt 0 ] && [ "$translated" = "$shipped" ]; then ok; else bad "every scenario translates" "$translated of $shipped scenarios translate: $(q '[.errors[] | select(.name | endswith(" does not translate")) | .name] | join(", ")')"; fi
+untranslated=$(q -c '[.errors[] | select(.name | endswith(" does not translate")) | .name] | sort')
+expected=$((shipped - $(jq 'length' <<< "$local_only")))
+if [ "$shipped" -gt 0 ] && [ "$translated" = "$expected" ] && [ "$untranslated" = "$local_only" ]; then ok; else bad "every scenario translates" "$translated of $shipped scenarios translate; untranslated: $untranslated (expected only $local_only)"; fi
 
 # Helpers and commands parse as bash.
 for h in $(q '.helpers | keys[]'); do
