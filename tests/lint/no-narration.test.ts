@@ -39,9 +39,7 @@ const DATED_HEADING = /^#+ .*\b20\d\d-[01]\d-[0-3]\d\b/;
  * branches of issue 21 (the lead removes each once those land and the
  * phrase is gone).
  */
-const PENDING_REWRITE = new Set([
-  'ts/cp/runtime/dispatch-pacer.ts',
-]);
+const PENDING_REWRITE = new Set(['ts/cp/runtime/dispatch-pacer.ts']);
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
