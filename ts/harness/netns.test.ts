@@ -54,7 +54,13 @@ describe('harness network lab', () => {
         /^(TIMEOUT|ENETUNREACH|EHOSTUNREACH)$/,
       );
       lab.restore('web-01');
-      expect(await connectFrom(lab, 'web-01', lab.cpAddress, port)).toBe('hello');
+      // The veth comes up asynchronously: reachable again within a few tries.
+      let back = '';
+      for (let i = 0; i < 5 && back !== 'hello'; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 500));
+        back = await connectFrom(lab, 'web-01', lab.cpAddress, port);
+      }
+      expect(back).toBe('hello');
     } finally {
       server.close();
       lab.destroy();

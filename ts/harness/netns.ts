@@ -97,6 +97,11 @@ export class NetworkLab {
   /** Heals a partition. */
   restore(host: string): void {
     this.setLink(host, 'up');
+    // Addresses the host failed to resolve while cut stay FAILED in its
+    // neighbour table for a while (EHOSTUNREACH after the link is back);
+    // a healed cable resolves afresh.
+    const ns = this.hosts.get(host)?.netns;
+    if (ns) ip(['-n', ns, 'neigh', 'flush', 'all']);
   }
 
   private setLink(host: string, state: 'up' | 'down'): void {
