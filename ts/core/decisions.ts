@@ -5,7 +5,10 @@
 
 import type { Decision as ContractDecision } from '../contracts/index.ts';
 
-/** The planner's gates, one module each under ts/core/gates/ (enum declared in contracts/_api.nix). */
+/**
+ * The planner's gates, one module each under ts/core/gates/ (admission control:
+ * ts/core/pacing/; enum declared in contracts/_api.nix).
+ */
 export type GateName = NonNullable<ContractDecision['gate']>;
 
 /** What the planner decided (enum declared in contracts/_api.nix). */

@@ -80,15 +80,34 @@ export type { PlanOptions } from './planner/plan-next.ts';
 export { planNext } from './planner/plan-next.ts';
 export { budgetLimit } from './gates/disruption-budget.ts';
 export { isOffline } from './gates/offline.ts';
-export { markPaced, pacedBlock } from './gates/admission-control.ts';
+export { markPaced, pacedBlock } from './pacing/admission-control.ts';
 export { selectorLabel } from './selectors.ts';
 export type { LogEntry, FleetModel, ApplyResult } from './applier.ts';
 export { emptyFleetModel, applyHostEvent, applyPlanAction, applyRolloutEvent } from './applier.ts';
 export { replay } from './replay.ts';
 export type { PlannerSession } from './planner/incremental.ts';
 export { openPlannerSession, planHostChange } from './planner/incremental.ts';
-export type { DispatchAction, HeldDispatches, ReleaseResult } from './planner/held.ts';
-export { holdDispatches, releaseHeld } from './planner/held.ts';
+export type { DispatchAction, HeldDispatches, ReleaseResult } from './pacing/held.ts';
+export { holdDispatches, releaseHeld } from './pacing/held.ts';
+export type { PacerConfig, PacerState } from './pacing/pacer.ts';
+export { initialPacer } from './pacing/pacer.ts';
+export type {
+  TickDecision,
+  TickMode,
+  TickObservation,
+  TickPolicyConfig,
+  TickRequest,
+  TickSettlement,
+} from './pacing/tick-policy.ts';
+export {
+  admitActions,
+  decideTick,
+  EXPLAIN_EVERY_MS,
+  HELD_MAX_AGE_MS,
+  PACED_TRIGGER,
+  settleTick,
+  WARMUP_ACTIONS,
+} from './pacing/tick-policy.ts';
 export type { EnrollRefusal, RefusalBook, RefusalLimits, RefusalNoted } from './enroll/refusals.ts';
 export { REFUSAL_LIMITS, clearEnrollRefusal, noteEnrollRefusal } from './enroll/refusals.ts';
 export type {

@@ -5,13 +5,14 @@
 // artifact adoption, bootstrap-token consumption and bootstrap reports.
 // Must never take a planning decision itself: planNext decides.
 import {
+  admitActions,
   applyPlanAction,
+  HELD_MAX_AGE_MS,
   holdDispatches,
   isOffline,
   markPaced,
   planNext,
   releaseHeld,
-  type DispatchAction,
   toRfc3339,
   type PlanAction,
   type PlannerInput,
@@ -63,27 +64,20 @@ export function plannerInput(deps: RuntimeDeps): PlannerInput {
   };
 }
 
-/** One reconcile tick. */
 /**
- * Actions a tick may apply while the CP's liveness picture is still
- * incomplete (planning warm-up after start): opening and pruning rollouts
- * depend on signed artifacts only; dispatch and wave progress wait, because
- * the offline gate would skip hosts that simply have not heartbeated yet.
+ * One full reconcile tick: plans every host, applies what the tick policy
+ * admits (`only`, `maxDispatches`: core `admitActions`) and keeps the rest
+ * as the held plan when told to.
  */
-export const WARMUP_ACTIONS: ReadonlySet<PlanAction['kind']> = new Set([
-  'OpenRollout',
-  'PruneRollout',
-]);
-
-/** One reconcile tick; `only` restricts which planned actions are applied. */
 export function runTick(
   deps: RuntimeDeps,
   batch: Batch,
   args: {
     readonly now: number;
     readonly trigger: string;
-    readonly only?: ReadonlySet<PlanAction['kind']>;
-    /** Most QueueDispatch actions to apply (the dispatch pacer's budget); others wait. */
+    /** Plan action kinds to apply (default: all). */
+    readonly only?: ReadonlySet<PlanAction['kind']> | null;
+    /** Most QueueDispatch actions to apply (the pacer's budget); others wait. */
     readonly maxDispatches?: number;
     /** Keep the dispatches over budget for {@link runHeldStep} (paced automatic ticks). */
     readonly holdRest?: boolean;
@@ -98,21 +92,13 @@ export function runTick(
   const explain = args.explain ?? true;
   const plan = planNext(plannerInput(deps), args.now, { layouts: state.layouts, explain });
   const planMs = performance.now() - started;
-  const allowed = args.only ? plan.actions.filter((a) => args.only?.has(a.kind)) : plan.actions;
-  // Pacing: apply the first `maxDispatches` dispatches in planner order;
-  // the rest are held for paced steps (`holdRest`) or planned again by the
-  // next tick.
-  let dispatchBudget = args.maxDispatches ?? Number.POSITIVE_INFINITY;
-  const held: DispatchAction[] = [];
-  const actions = allowed.filter((a) => {
-    if (a.kind !== 'QueueDispatch') return true;
-    if (dispatchBudget > 0) {
-      dispatchBudget -= 1;
-      return true;
-    }
-    held.push(a);
-    return false;
-  });
+  // Dispatches over budget are held for paced steps (`holdRest`) or
+  // planned again by the next tick.
+  const { apply: actions, held } = admitActions(
+    plan.actions,
+    args.only ?? null,
+    args.maxDispatches ?? Number.POSITIVE_INFINITY,
+  );
   const heldDispatches = held.length;
   const { applied, failed } = applyActions(deps, batch, actions, args.now);
   const heldPlan = args.holdRest ? holdDispatches(plannerInput(deps), held, args.now) : null;
@@ -254,14 +240,6 @@ export function runHeldStep(
     heldDispatches,
   };
 }
-
-/**
- * Oldest a held plan may be when a paced step releases from it. During a
- * paced wave whose own events only step (see cp.ts), this is how often the
- * full planner still runs: it bounds how stale a liveness or budget picture
- * the steps act on, and how late hosts a freed budget slot admits are seen.
- */
-const HELD_MAX_AGE_MS = 5_000;
 
 /** Heartbeat sweep: hosts the core counts offline become unreachable (alert). */
 export function sweepLiveness(deps: RuntimeDeps, args: { readonly now: number }): string[] {

@@ -1,8 +1,8 @@
-// Dispatches a full plan decided but the CP's pacing held back, released in
-// small steps without replanning every host. A full `planNext` pass at
-// 10,000 hosts costs 15–30 ms; a paced wave hands out ~50 dispatches per
-// step, ten steps a second, so replanning per step spent most of the CP's
-// tick time re-deciding what the last plan already decided. Owns the rule
+// Dispatches a full plan decided but the tick policy held back over its
+// budget, released in small steps without replanning every host. A full
+// `planNext` pass at 10,000 hosts costs 15–30 ms; a paced wave hands out ~50
+// dispatches per step, ten steps a second, so replanning per step would
+// spend most of the CP's tick time re-deciding what the last plan decided. Owns the rule
 // for when the held part of a plan is still the planner's decision: only
 // while nothing that could tighten a gate has happened since. Anything that
 // could (a rollout's state, wave, failure or revert counts, halt, its
@@ -17,7 +17,7 @@ import { quarantineBlock } from '../gates/quarantine.ts';
 import type { ManifestView, PlannerInput } from '../inputs.ts';
 import type { RolloutRecord } from '../rollout/types.ts';
 import type { EpochMs } from '../time.ts';
-import type { PlanAction } from './types.ts';
+import type { PlanAction } from '../planner/types.ts';
 
 /** A QueueDispatch plan action. */
 export type DispatchAction = Extract<PlanAction, { readonly kind: 'QueueDispatch' }>;

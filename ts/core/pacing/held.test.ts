@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyPlanAction } from '../applier.ts';
 import { Sim, manifestOf, sel } from '../../../tests/support/core-sim.ts';
 import { holdDispatches, releaseHeld, type DispatchAction, type HeldDispatches } from './held.ts';
-import { planNext } from './plan-next.ts';
+import { planNext } from '../planner/plan-next.ts';
 
 const T0 = Date.UTC(2026, 10, 22);
 const SEC = 1_000;

@@ -3,8 +3,8 @@
 // events it brings (~5 per host) do not outrun event ingest. Owns how such a
 // held dispatch reads in the decision log, so "why didn't this host upgrade
 // yet?" is not answered "dispatched" for a host that has received nothing.
-// Must never decide what is held or at what rate: the CP's pacer does; this
-// only rewrites the planner's decisions to say so.
+// Must never decide what is held or at what rate (tick-policy.ts and
+// pacer.ts do); this only rewrites the planner's decisions to say so.
 import type { Decision, GateBlock } from '../decisions.ts';
 
 /**
