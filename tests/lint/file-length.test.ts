@@ -12,12 +12,6 @@ const HEADER_WINDOW = 10;
 const SOURCE = /\.(ts|tsx|mts|mjs|js)$/;
 const GENERATED = ['ts/contracts/generated/'];
 
-/**
- * Temporary: files being split on their own branches (issue 21, points 1, 2
- * and 4). The lead empties this list when those branches land.
- */
-const PENDING_SPLIT = new Set(['ts/cp/cp.ts']);
-
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -37,11 +31,11 @@ function longFileReason(text: string): string | null {
 }
 
 /** Files of `root` over MAX_LINES lines without a long-file header, relative to the repo. */
-function unexplainedLongFiles(root: string, skip: ReadonlySet<string>): string[] {
+function unexplainedLongFiles(root: string): string[] {
   const out: string[] = [];
   for (const file of sources(root)) {
     const rel = relative(REPO, file);
-    if (skip.has(rel) || GENERATED.some((g) => rel.startsWith(g))) continue;
+    if (GENERATED.some((g) => rel.startsWith(g))) continue;
     const text = readFileSync(file, 'utf8');
     const lines = text.endsWith('\n') ? text.split('\n').length - 1 : text.split('\n').length;
     if (lines > MAX_LINES && longFileReason(text) === null) out.push(`${rel} (${lines} lines)`);
@@ -51,7 +45,7 @@ function unexplainedLongFiles(root: string, skip: ReadonlySet<string>): string[]
 
 describe('file length', () => {
   it(`no file in ts/ is over ${MAX_LINES} lines without a "// long-file: <reason>" header`, () => {
-    expect(unexplainedLongFiles(join(REPO, 'ts'), PENDING_SPLIT)).toEqual([]);
+    expect(unexplainedLongFiles(join(REPO, 'ts'))).toEqual([]);
   });
 
   it('reads the header only at the top, and only with a reason', () => {
@@ -60,20 +54,5 @@ describe('file length', () => {
     );
     expect(longFileReason('// long-file:\nexport {};\n')).toBeNull();
     expect(longFileReason(`${'\n'.repeat(HEADER_WINDOW)}// long-file: late\n`)).toBeNull();
-  });
-
-  it('the pending-split list names only files that exist and are still long', () => {
-    for (const rel of PENDING_SPLIT) {
-      let text: string;
-      try {
-        text = readFileSync(join(REPO, rel), 'utf8');
-      } catch {
-        throw new Error(`${rel} is in PENDING_SPLIT but does not exist: remove it from the list`);
-      }
-      expect(
-        text.split('\n').length - 1,
-        `${rel} is short now: remove it from PENDING_SPLIT`,
-      ).toBeGreaterThan(MAX_LINES);
-    }
   });
 });

@@ -34,13 +34,6 @@ const NARRATION: readonly RegExp[] = [
 /** A dated heading is a diary entry. */
 const DATED_HEADING = /^#+ .*\b20\d\d-[01]\d-[0-3]\d\b/;
 
-/**
- * Temporary: files with narration that are being rewritten on other
- * branches of issue 21 (the lead removes each once those land and the
- * phrase is gone).
- */
-const PENDING_REWRITE = new Set(['ts/cp/runtime/dispatch-pacer.ts']);
-
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -84,9 +77,7 @@ describe('no narration', () => {
   const hits = scan();
 
   it('no doc or comment in ts/, lib/, docs/, scripts/, bench/, nix/ narrates history', () => {
-    const report = [...hits]
-      .filter(([rel]) => !PENDING_REWRITE.has(rel))
-      .flatMap(([rel, lines]) => lines.map((l) => `${rel}:${l}`));
+    const report = [...hits].flatMap(([rel, lines]) => lines.map((l) => `${rel}:${l}`));
     expect(report).toEqual([]);
   });
 
@@ -100,11 +91,5 @@ describe('no narration', () => {
     expect(narration('A host reverted; the rollout is Reverted.', true)).toEqual([]);
     expect(narration('// the key used to sign the release', false)).toEqual([]);
     expect(narration('// one HTTP/2 session per agent', false)).toEqual([]);
-  });
-
-  it('the pending-rewrite list names only files that still narrate', () => {
-    for (const rel of PENDING_REWRITE) {
-      expect(hits.has(rel), `${rel} no longer narrates: remove it from PENDING_REWRITE`).toBe(true);
-    }
   });
 });
