@@ -1,8 +1,8 @@
 // The `--version` line of nixfleet, nixfleet-control-plane and
 // nixfleet-agent: package version, commit, Node version. Read only when
-// asked (a daemon's log lines read the package version alone, never
-// `git`) and never fatal: anything it
-// cannot find reads "unknown". The commit comes from, in order,
+// asked (a daemon's log lines read the package version alone, never `git`)
+// and never fatal: anything it cannot find reads "unknown". The commit
+// comes from, in order,
 // NIXFLEET_COMMIT (CI, wrappers), a COMMIT file next to package.json (the
 // Nix package writes it from the flake's revision), `git rev-parse` in a
 // source checkout.
