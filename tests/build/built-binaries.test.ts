@@ -247,6 +247,14 @@ describe('the built binaries on a clean checkout, production dependencies only',
       30_000,
     ).catch(() => undefined);
     expect(out).toContain('"cpCode":"CP_ERR_NONCE_NOT_ALLOWED"');
+    // The shared log shape, with the package version read from the built tree.
+    for (const [text, service] of [
+      [out, 'nixfleet-agent'],
+      [cpOut, 'nixfleet-control-plane'],
+    ] as const) {
+      expect(text).toContain(`"service":"${service}"`);
+      expect(text).toContain(`"version":"${pkg.version}"`);
+    }
     const node = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
     expect(node).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--single-threaded']));
     const exit = new Promise<number | null>((r) => agent.on('exit', (code) => r(code)));

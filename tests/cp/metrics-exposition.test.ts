@@ -62,6 +62,11 @@ describe('the /metrics exposition', () => {
         'process_start_time_seconds',
         'process_open_fds',
         'nixfleet_cp_rollouts',
+        'nixfleet_cp_hosts',
+        'nodejs_heap_size_used_bytes',
+        'nodejs_heap_space_size_used_bytes',
+        'nodejs_eventloop_lag_p99_seconds',
+        'nodejs_version_info',
       ]) {
         expect(by.get(name)?.samples.length, name).toBeGreaterThan(0);
       }

@@ -1,6 +1,8 @@
-// The agent's logger: pino JSON lines (STYLE.md rule 7), object first,
-// errors under `err`. Must never log secrets.
-import { pino, type DestinationStream, type Logger } from 'pino';
+// The agent's logger: the shared daemon log shape of ts/log (service
+// `nixfleet-agent`, hostname = the fleet host name), object first, errors
+// under `err`. Must never log secrets.
+import type { DestinationStream } from 'pino';
+import { createLogger as createDaemonLogger, type Logger } from '../log/log.ts';
 
 /**
  * Creates the daemon logger.
@@ -12,8 +14,5 @@ export function createLogger(options: {
   readonly hostname: string;
   readonly destination?: DestinationStream;
 }): Logger {
-  const base = { service: 'nixfleet-agent', host: options.hostname };
-  return options.destination
-    ? pino({ level: options.level, base }, options.destination)
-    : pino({ level: options.level, base });
+  return createDaemonLogger({ service: 'nixfleet-agent', ...options });
 }

@@ -1,11 +1,13 @@
-// Structured logging for the control-plane daemon: pino JSON lines, object
-// first, errors under `err`. Owns logger construction only.
-import { pino, type Logger, type DestinationStream } from 'pino';
+// The control plane's logger: the shared daemon log shape of ts/log
+// (service `nixfleet-control-plane`, the machine's hostname), object first,
+// errors under `err`, typed errors' codes under `code`.
+import { createLogger as createDaemonLogger, type Logger } from '../log/log.ts';
+import type { DestinationStream } from 'pino';
 
-export type { Logger };
+export { silentLogger, type Logger } from '../log/log.ts';
 
 /**
- * Builds the CP logger (`name: nixfleet-control-plane`).
+ * Builds the CP logger.
  *
  * @example const log = createLogger({ level: 'info' }); log.info({ host }, 'dispatched');
  */
@@ -13,11 +15,5 @@ export function createLogger(options: {
   readonly level: string;
   readonly destination?: DestinationStream;
 }): Logger {
-  const base = { name: 'nixfleet-control-plane', level: options.level };
-  return options.destination ? pino(base, options.destination) : pino(base);
-}
-
-/** A logger that drops everything (tests that do not assert on logs). */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return createDaemonLogger({ service: 'nixfleet-control-plane', ...options });
 }

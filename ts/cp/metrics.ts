@@ -276,6 +276,11 @@ export class CpMetrics {
     this.add(new CollectedFamily(name, type, help, collect));
   }
 
+  /** Registers a histogram fed from outside the CP (the process-wide gc pauses). */
+  register(h: Histogram): void {
+    this.add(h);
+  }
+
   /** The Prometheus text exposition. */
   render(): string {
     const lines: string[] = [];

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { CpMetrics } from './metrics.ts';
 import { versionInfo } from '../version/version.ts';
+import { registerNodeMetrics } from './node-metrics.ts';
 
 const startSeconds = Date.now() / 1000 - process.uptime();
 
@@ -39,7 +40,10 @@ function maxFds(): number | null {
   }
 }
 
-/** Registers the process_* defaults and nixfleet_build_info on `metrics`. */
+/**
+ * Registers the process_* and nodejs_* defaults and nixfleet_build_info on
+ * `metrics`.
+ */
 export function registerProcessMetrics(
   metrics: CpMetrics,
   env: Readonly<Record<string, string | undefined>>,
@@ -98,4 +102,5 @@ export function registerProcessMetrics(
     const n = maxFds();
     return n === null ? [] : n;
   });
+  registerNodeMetrics(metrics);
 }

@@ -1,7 +1,8 @@
 // The `--version` line of nixfleet, nixfleet-control-plane and
 // nixfleet-agent: package version, commit, Node version. Read only when
-// asked (a daemon's start never pays for it) and never fatal: anything it
-// cannot find reads "unknown". The commit comes from, in order,
+// asked (a daemon's log lines read the package version alone, never `git`)
+// and never fatal: anything it cannot find reads "unknown". The commit
+// comes from, in order,
 // NIXFLEET_COMMIT (CI, wrappers), a COMMIT file next to package.json (the
 // Nix package writes it from the flake's revision), `git rev-parse` in a
 // source checkout.
@@ -41,7 +42,13 @@ export function formatVersion(program: string, info: VersionInfo): string {
   return `${program} ${info.version} (commit ${info.commit}, node ${info.node})`;
 }
 
-function packageVersion(root: string): string {
+/**
+ * The package version alone: what every log line carries (no `git`, so a
+ * daemon's start pays one small file read).
+ *
+ * @example packageVersion() // '0.2.0'
+ */
+export function packageVersion(root: string = ROOT): string {
   try {
     const v = (
       JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown }
