@@ -20,7 +20,6 @@ import {
   periodicWorkers,
   readCa,
   readTrust,
-  registerRolloutGauge,
   untilDeadline,
 } from './parts.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
@@ -35,6 +34,7 @@ import type { Storage } from './storage/types.ts';
 import { readTlsMaterial } from './server/listener-setup.ts';
 import { ReconcileLoop } from './workers/reconcile-loop.ts';
 import { LOOP_STALL_MS, LOOP_WINDOW_MS, watchLoopDelay } from './server/loop-delay.ts';
+import { registerStateMetrics } from './state-metrics.ts';
 
 /** Injectable collaborators (tests pass a manual clock or a storage). */
 export interface ControlPlaneDeps {
@@ -114,7 +114,7 @@ export async function createControlPlane(
     trust,
     startedAt,
   };
-  registerRolloutGauge(metrics, state);
+  registerStateMetrics(metrics, () => state.committed);
   registerProcessMetrics(metrics, process.env);
   const ticker = new Ticker({
     deps,

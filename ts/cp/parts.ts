@@ -4,7 +4,6 @@
 // built from the validated config and the shared runtime pieces; none starts
 // anything (cp.ts does).
 import { readFileSync } from 'node:fs';
-import { ROLLOUT_STATES } from '../core/index.ts';
 import { parseTrustConfigBytes, type TrustConfig } from '../trust/index.ts';
 import type { Clock } from './clock.ts';
 import { strictViolations, type CpConfig } from './config.ts';
@@ -148,17 +147,6 @@ export function periodicWorkers(
       deps.log,
     ),
   ];
-}
-
-/** The `nixfleet_cp_rollouts` gauge: rollouts in the book, by state. */
-export function registerRolloutGauge(metrics: CpMetrics, state: CpState): void {
-  metrics.collect('nixfleet_cp_rollouts', 'gauge', 'Rollouts in the book, by state.', () => {
-    const by = new Map<string, number>(ROLLOUT_STATES.map((s) => [s, 0]));
-    for (const r of Object.values(state.committed.book.rollouts)) {
-      by.set(r.state, (by.get(r.state) ?? 0) + 1);
-    }
-    return [...by].map(([s, n]) => [{ state: s }, n] as const);
-  });
 }
 
 /** Reports the event-loop delay of a CP thread: gauges per window, every stall logged and counted. */

@@ -2,15 +2,22 @@
 // the mutator's working state, which may hold a batch that is not durable).
 // Every state is exported, 0 included, so an alert on a state reads 0 rather
 // than "no data" while nothing is in it.
-import { HOST_STATES, type HostRolloutState } from '../core/index.ts';
+import { HOST_STATES, ROLLOUT_STATES, type HostRolloutState } from '../core/index.ts';
 import type { CpMetrics } from './metrics.ts';
 import type { CommittedView } from './runtime/committed.ts';
 
 /**
- * Registers `nixfleet_cp_hosts{state}`: each host that has a rollout record,
- * counted once, by the state of its latest record (the one dispatched last).
+ * Registers `nixfleet_cp_rollouts{state}` (rollouts in the book) and
+ * `nixfleet_cp_hosts{state}`: each host that has a rollout record, counted
+ * once, by the state of its latest record (the one dispatched last).
  */
 export function registerStateMetrics(metrics: CpMetrics, view: () => CommittedView): void {
+  metrics.collect('nixfleet_cp_rollouts', 'gauge', 'Rollouts in the book, by state.', () => {
+    const by = new Map<string, number>(ROLLOUT_STATES.map((s) => [s, 0]));
+    for (const r of Object.values(view().book.rollouts))
+      by.set(r.state, (by.get(r.state) ?? 0) + 1);
+    return [...by].map(([state, n]) => [{ state }, n] as const);
+  });
   metrics.collect(
     'nixfleet_cp_hosts',
     'gauge',

@@ -3,7 +3,6 @@
 import { toRfc3339 } from '../../core/index.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 import type { Route } from '../server/types.ts';
-import { registerStateMetrics } from '../state-metrics.ts';
 import { healthAlerts } from './views.ts';
 
 /** Version reported by /healthz (the package version). */
@@ -11,9 +10,6 @@ export const CP_VERSION = '0.2.0';
 
 /** The health routes. */
 export function healthRoutes(rt: CpRuntime): Route[] {
-  // The gauges /metrics reads from the committed view, registered with the
-  // route that renders them (once per runtime, as the routes are built).
-  registerStateMetrics(rt.metrics, () => rt.state.committed);
   return [
     {
       method: 'GET',
