@@ -3,13 +3,13 @@
 import { toRfc3339 } from '../../core/index.ts';
 import type { CpRuntime } from '../runtime/runtime.ts';
 import type { Route } from '../server/types.ts';
+import { packageVersion } from '../../version/version.ts';
 import { healthAlerts } from './views.ts';
-
-/** Version reported by /healthz (the package version). */
-export const CP_VERSION = '0.2.0';
 
 /** The health routes. */
 export function healthRoutes(rt: CpRuntime): Route[] {
+  // /healthz reports the package version the logs carry too.
+  const version = packageVersion();
   return [
     {
       method: 'GET',
@@ -40,7 +40,7 @@ export function healthRoutes(rt: CpRuntime): Route[] {
           status: 200,
           json: {
             status: alerting ? 'degraded' : primed ? 'ok' : 'starting',
-            version: CP_VERSION,
+            version,
             ...alerts,
             last_tick_at: tick.lastTickAt === null ? null : toRfc3339(tick.lastTickAt),
             last_tick_ms: tick.lastTickMs,
