@@ -20,7 +20,7 @@ import {
   periodicWorkers,
   readCa,
   readTrust,
-  registerRolloutGauge,
+  registerFleetGauges,
   untilDeadline,
 } from './parts.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
@@ -114,7 +114,7 @@ export async function createControlPlane(
     trust,
     startedAt,
   };
-  registerRolloutGauge(metrics, state);
+  registerFleetGauges(metrics, state);
   registerProcessMetrics(metrics, process.env);
   const ticker = new Ticker({
     deps,

@@ -150,8 +150,11 @@ export function periodicWorkers(
   ];
 }
 
-/** The `nixfleet_cp_rollouts` gauge: rollouts in the book, by state. */
-export function registerRolloutGauge(metrics: CpMetrics, state: CpState): void {
+/**
+ * The gauges of fleet state, read from the committed view at scrape time:
+ * rollouts in the book by state, hosts seen and hosts unreachable.
+ */
+export function registerFleetGauges(metrics: CpMetrics, state: CpState): void {
   metrics.collect('nixfleet_cp_rollouts', 'gauge', 'Rollouts in the book, by state.', () => {
     const by = new Map<string, number>(ROLLOUT_STATES.map((s) => [s, 0]));
     for (const r of Object.values(state.committed.book.rollouts)) {
@@ -159,6 +162,18 @@ export function registerRolloutGauge(metrics: CpMetrics, state: CpState): void {
     }
     return [...by].map(([s, n]) => [{ state: s }, n] as const);
   });
+  metrics.collect(
+    'nixfleet_cp_hosts_unreachable',
+    'gauge',
+    'Hosts that missed --missed-heartbeats-offline heartbeats.',
+    () => state.committed.unreachable.size,
+  );
+  metrics.collect(
+    'nixfleet_cp_hosts_seen',
+    'gauge',
+    'Hosts that have sent a heartbeat.',
+    () => state.committed.liveness.size,
+  );
 }
 
 /** Reports the event-loop delay of a CP thread: gauges per window, every stall logged and counted. */
