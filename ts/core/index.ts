@@ -44,6 +44,14 @@ export { step, foldHost } from './host/step.ts';
 export type { ReplayAsk } from './host/reannounce.ts';
 export { reannounceDue } from './host/reannounce.ts';
 export { hostInvariantViolations } from './host/invariants.ts';
+export type { LocalQuarantine, LocalQuarantineEntry } from './host/quarantine.ts';
+export {
+  failureQuarantines,
+  isQuarantined,
+  markReported,
+  quarantineReport,
+  recordFailure,
+} from './host/quarantine.ts';
 export type { ConvergenceBlock } from './host/probes.ts';
 export { convergenceBlock, soakEndsAt } from './host/probes.ts';
 export type { ProbeSetByName, ProbeSetDiff, ProbeSetRefusal } from './host/probe-declaration.ts';

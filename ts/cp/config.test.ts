@@ -3,6 +3,7 @@
 // typed CP_ERR_CONFIG naming the flag; every flag has its env mirror.
 import { describe, expect, it } from 'vitest';
 import { FLAGS, parseConfig } from './config.ts';
+import { coreTimingsOf } from './runtime/deps.ts';
 
 const numeric = FLAGS.filter((f) => f.default !== undefined && Number.isFinite(Number(f.default)));
 const kebab = (flag: string): string => (/^--([a-z0-9-]+)/.exec(flag)?.[1] ?? flag) as string;
@@ -113,4 +114,22 @@ describe('CP flags', () => {
     expect(() => parseConfig({ db: ':memory:', listen: '127.0.0.1:70000' })).toThrow(/--listen/);
     expect(() => parseConfig({ db: ':memory:', commitThread: 'maybe' })).toThrow(/--commit-thread/);
   });
+
+  it('--missed-heartbeats-offline sets the offline rule (default 3)', () => {
+    expect(coreTimingsOf(parseConfig({ db: ':memory:' }).timings).missedHeartbeatsOffline).toBe(3);
+    const c = parseConfig({ db: ':memory:', missedHeartbeatsOffline: '5' });
+    expect(coreTimingsOf(c.timings).missedHeartbeatsOffline).toBe(5);
+  });
+
+  it.each(['0', '-3', '2.5', '0.9', '1e3x', 'three', ''])(
+    '--missed-heartbeats-offline refuses %j (a positive integer)',
+    (bad) => {
+      expect(() => parseConfig({ db: ':memory:', missedHeartbeatsOffline: bad })).toThrow(
+        expect.objectContaining({
+          code: 'CP_ERR_CONFIG',
+          details: { flag: 'missed-heartbeats-offline' },
+        }),
+      );
+    },
+  );
 });

@@ -16,8 +16,10 @@ export interface CpTimings {
   readonly reconcileIntervalMs: number;
   /** Debounce after a relevant event: events within it collapse into one tick (500 ms). */
   readonly reconcileDebounceMs: number;
-  /** Expected agent heartbeat interval (60 s); 3 missed → unreachable. */
+  /** Expected agent heartbeat interval (60 s). */
   readonly heartbeatIntervalMs: number;
+  /** A host is offline after this many heartbeat intervals without one (3); a count, not ms. */
+  readonly missedHeartbeatsOffline: number;
   /** Default long-poll hold on `/v1/agent/dispatch` (60 s). */
   readonly longPollMs: number;
   /** Artifact poll interval (60 s). */
@@ -106,6 +108,17 @@ function num(raw: Record<string, unknown>, key: string, min: number, max: number
         flag: kebab(key),
       },
     );
+  }
+  return n;
+}
+
+/** An integer flag: a fraction is refused, not rounded. */
+function int(raw: Record<string, unknown>, key: string, min: number, max: number): number {
+  const n = num(raw, key, min, max);
+  if (!Number.isInteger(n)) {
+    throw new CpError('CP_ERR_CONFIG', `--${kebab(key)}: ${String(raw[key])} is not an integer`, {
+      flag: kebab(key),
+    });
   }
   return n;
 }
@@ -220,6 +233,7 @@ export function parseConfig(
       reconcileIntervalMs: dur(r, 'reconcileIntervalSecs', 's', 0.01, 86_400),
       reconcileDebounceMs: dur(r, 'reconcileDebounceMs', 'ms', 0, 1_000),
       heartbeatIntervalMs: dur(r, 'heartbeatIntervalSecs', 's', 0.01, 86_400),
+      missedHeartbeatsOffline: int(r, 'missedHeartbeatsOffline', 1, 1_000),
       longPollMs: dur(r, 'longPollSecs', 's', 0.01, 3_600),
       pollIntervalMs: dur(r, 'pollIntervalSecs', 's', 0.01, 86_400),
       confirmWindowMs: dur(r, 'confirmWindowSecs', 's', 1, 86_400),

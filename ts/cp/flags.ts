@@ -87,6 +87,12 @@ export const FLAGS: readonly FlagSpec[] = [
       default: '60',
     },
   ),
+  f(
+    '--missed-heartbeats-offline <n>',
+    'missedHeartbeatsOffline',
+    'a host is offline (unreachable) after this many heartbeat intervals without one',
+    { default: '3' },
+  ),
   f('--long-poll-secs <duration>', 'longPollSecs', 'dispatch long-poll hold', { default: '60' }),
   f('--poll-interval-secs <duration>', 'pollIntervalSecs', 'artifact poll interval', {
     default: '60',

@@ -192,12 +192,6 @@ export class CpMetrics {
       '1 while the latest verification of an artifact failed.',
     ),
   );
-  readonly hostsUnreachable = this.add(
-    new Gauge('nixfleet_cp_hosts_unreachable', 'Hosts that missed 3 heartbeats.'),
-  );
-  readonly hostsKnown = this.add(
-    new Gauge('nixfleet_cp_hosts_seen', 'Hosts that have sent a heartbeat.'),
-  );
   readonly dispatchWaiters = this.add(
     new Gauge('nixfleet_cp_dispatch_waiters', 'Open dispatch long-polls.'),
   );

@@ -7,8 +7,8 @@ import type { CpMetrics } from './metrics.ts';
 import type { CommittedView } from './runtime/committed.ts';
 
 /**
- * Registers `nixfleet_cp_rollouts{state}` (rollouts in the book) and
- * `nixfleet_cp_hosts{state}`: each host that has a rollout record, counted
+ * Registers `nixfleet_cp_rollouts{state}` (rollouts in the book), hosts seen
+ * and unreachable, and `nixfleet_cp_hosts{state}`: each host that has a rollout record, counted
  * once, by the state of its latest record (the one dispatched last).
  */
 export function registerStateMetrics(metrics: CpMetrics, view: () => CommittedView): void {
@@ -18,6 +18,18 @@ export function registerStateMetrics(metrics: CpMetrics, view: () => CommittedVi
       by.set(r.state, (by.get(r.state) ?? 0) + 1);
     return [...by].map(([state, n]) => [{ state }, n] as const);
   });
+  metrics.collect(
+    'nixfleet_cp_hosts_unreachable',
+    'gauge',
+    'Hosts that missed --missed-heartbeats-offline heartbeats.',
+    () => view().unreachable.size,
+  );
+  metrics.collect(
+    'nixfleet_cp_hosts_seen',
+    'gauge',
+    'Hosts that have sent a heartbeat.',
+    () => view().liveness.size,
+  );
   metrics.collect(
     'nixfleet_cp_hosts',
     'gauge',

@@ -10,7 +10,12 @@
 import type { Logger } from 'pino';
 import type { Dispatch } from '../../contracts/index.ts';
 import {
+  failureQuarantines,
+  isQuarantined,
+  markReported,
   parseRfc3339,
+  quarantineReport,
+  recordFailure,
   step,
   type Effect,
   type HostEvent,
@@ -27,7 +32,6 @@ import type { AgentSnapshot, StateStore } from '../state/store.ts';
 import { deferral } from './deferral.ts';
 import { applyEffect, emitsOf, type ProbeControl } from './effects.ts';
 import { Inbox, type LoopMessage } from './messages.ts';
-import { isQuarantined, markReported, recordFailure, reportDue } from './quarantine.ts';
 
 export type { ProbeControl } from './effects.ts';
 
@@ -264,7 +268,7 @@ export class HostLoop {
     let effects = r.effects;
     let quarantine = this.snap.quarantine;
     if (r.state.rejectReason === 'Quarantined' && manifestTarget !== null) {
-      const q = this.quarantineReport(r.state, manifestTarget);
+      const q = this.reportQuarantine(r.state, manifestTarget);
       effects = [...effects, ...q.effects];
       quarantine = q.quarantine;
     }
@@ -281,29 +285,20 @@ export class HostLoop {
    * throttle allows; returns the record with its seq advanced and the
    * quarantine with the report stamped.
    */
-  private quarantineReport(
+  private reportQuarantine(
     record: HostRolloutState,
     closure: string,
     quarantine = this.snap.quarantine,
   ): { record: HostRolloutState; effects: readonly Effect[]; quarantine: typeof quarantine } {
     const now = this.o.clock.now();
-    const entry = quarantine[closure];
-    const throttleMs = this.o.timings.quarantineRepostThrottleMs;
-    if (!entry || !reportDue(quarantine, closure, now, throttleMs)) {
-      return { record, effects: [], quarantine };
-    }
-    const r = this.transition(
-      record,
-      {
-        kind: 'LocalClosureQuarantined',
-        closure,
-        quarantinedAt: entry.firstFailureAt,
-        failureCount: entry.failureCount,
-        lastFailureAt: entry.lastFailureAt,
-        at: now,
-      },
-      this.snap.onHealthFailure,
+    const report = quarantineReport(
+      quarantine,
+      closure,
+      now,
+      this.o.timings.quarantineRepostThrottleMs,
     );
+    if (report === null) return { record, effects: [], quarantine };
+    const r = this.transition(record, report, this.snap.onHealthFailure);
     if (r === null) return { record, effects: [], quarantine };
     return {
       record: r.state,
@@ -324,8 +319,7 @@ export class HostLoop {
     let record = r.state;
     let effects = r.effects;
     let quarantine = this.snap.quarantine;
-    if (before.state === 'Activating' && record.state === 'Failed') {
-      // SwitchFailed / VerifyMismatch: quarantine the closure locally (§I.7).
+    if (failureQuarantines(before, record)) {
       const { clock, timings } = this.o;
       quarantine = recordFailure(
         quarantine,
@@ -333,7 +327,7 @@ export class HostLoop {
         clock.now(),
         timings.quarantineWindowMs,
       );
-      const q = this.quarantineReport(record, before.targetClosure, quarantine);
+      const q = this.reportQuarantine(record, before.targetClosure, quarantine);
       record = q.record;
       effects = [...effects, ...q.effects];
       quarantine = q.quarantine;

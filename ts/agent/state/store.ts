@@ -16,7 +16,12 @@
 // a commit and the enqueue.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DeferredComponent, HostRolloutState, OnHealthFailure } from '../../core/index.ts';
+import type {
+  DeferredComponent,
+  HostRolloutState,
+  OnHealthFailure,
+  LocalQuarantine,
+} from '../../core/index.ts';
 import type { AgentEvent, Dispatch } from '../../contracts/index.ts';
 import { raiseMarks, type HighWaterMarks, type MarkCandidate } from '../../trust/index.ts';
 import type { SavedActivation } from '../activation/port.ts';
@@ -28,18 +33,6 @@ export const STATE_SCHEMA_VERSION = 1;
 
 /** Schema version of the agent snapshot; 1 is the layout {@link migrate} reads. */
 export const SNAPSHOT_SCHEMA_VERSION = 2;
-
-/** One locally quarantined closure (book §I.7 `last_failed_closure`). */
-export interface QuarantineEntry {
-  readonly firstFailureAt: number;
-  readonly lastFailureAt: number;
-  readonly failureCount: number;
-  /** Last ClosureQuarantined report (throttle), `null`: never reported. */
-  readonly lastReportedAt: number | null;
-}
-
-/** The local closure quarantine, by closure basename. */
-export type Quarantine = Readonly<Record<string, QuarantineEntry>>;
 
 /** A deferred activation (book §I.7 `last_deferred`): staged, waiting for a boot. */
 export interface DeferredActivation {
@@ -73,7 +66,7 @@ export interface AgentSnapshot {
    */
   readonly retryableRefusals: Readonly<Record<string, string>>;
   /** Closures whose switch failed or did not verify, skipped for the quarantine window. */
-  readonly quarantine: Quarantine;
+  readonly quarantine: LocalQuarantine;
   /** The closure staged but not switched to because a component inhibited the switch. */
   readonly deferred: DeferredActivation | null;
   /** The detached switch in flight, resumed (not fired again) after a restart. */
@@ -260,7 +253,7 @@ export class StateStore {
 
   private migrate(legacy: Record<string, unknown> | null): AgentSnapshot {
     const q = this.readDurable(LEGACY.quarantine, checkLegacyQuarantine) as {
-      closures: Quarantine;
+      closures: LocalQuarantine;
     } | null;
     const d = this.readDurable(LEGACY.deferred, checkLegacyDeferred) as DeferredActivation | null;
     const a = this.readDurable(LEGACY.activation, checkActivationValue) as SavedActivation | null;

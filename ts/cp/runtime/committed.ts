@@ -8,7 +8,7 @@
 // view is rebuilt from storage with the working state. Readers get read-only
 // maps; the view changes only between two synchronous turns of the event
 // loop (at a commit), so a handler that reads it without awaiting sees one
-// consistent committed state.
+// consistent committed state (docs/design/committed-view.md).
 import type {
   Decision,
   HeldDispatches,

@@ -30,7 +30,7 @@ export function coreTimingsOf(t: CpTimings): CoreTimings {
     sustainedFailureMs: t.sustainedFailureMs,
     quarantineWindowMs: t.quarantineWindowMs,
     heartbeatIntervalMs: t.heartbeatIntervalMs,
-    missedHeartbeatsOffline: 3,
+    missedHeartbeatsOffline: t.missedHeartbeatsOffline,
     clockSkewSlackMs: t.clockSkewSlackMs,
     confirmWindowMs: t.confirmWindowMs,
     rolloutRetentionMs: t.rolloutRetentionMs,

@@ -13,7 +13,11 @@ import { openSqliteStorage } from '../storage/sqlite.ts';
 import type { EventStream, Storage, WriteOp } from '../storage/types.ts';
 import { hostsView } from '../routes/views.ts';
 import type { Batch } from './batch.ts';
+import { parseConfig } from '../config.ts';
+import { registerStateMetrics } from '../state-metrics.ts';
+import { coreTimingsOf, type RuntimeDeps } from './deps.ts';
 import { Mutator } from './mutator.ts';
+import { sweepLiveness } from './reconcile.ts';
 import { CpState } from './state.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -247,5 +251,46 @@ describe('Mutator', () => {
     gate.release();
     await b;
     expect(listed()).toEqual(['kept']);
+  });
+
+  it('the host gauges read the committed view: a sweep shows once its batch is durable', async () => {
+    const { mutator, state, gate } = await setup();
+    const metrics = new CpMetrics();
+    registerStateMetrics(metrics, () => state.committed);
+    const timings = parseConfig({ db: ':memory:' }).timings;
+    const deps: RuntimeDeps = {
+      state,
+      log: silentLogger(),
+      metrics,
+      timings,
+      coreTimings: coreTimingsOf(timings),
+      requestTick: () => undefined,
+      notifyDispatch: () => undefined,
+    };
+    const gauge = (name: string): string | undefined =>
+      metrics
+        .render()
+        .split('\n')
+        .find((l) => l.startsWith(`${name} `));
+    const hb = mutator.submit((b) =>
+      state.noteHeartbeat(b, {
+        hostname: 'web-01',
+        lastHeartbeatAt: 0,
+        currentClosure: null,
+        agentVersion: null,
+        uptimeSecs: null,
+      }),
+    );
+    await until(() => gate.started() === 1);
+    // The sweep runs on top of the heartbeat whose commit is in flight.
+    const sweep = mutator.submit(() => sweepLiveness(deps, { now: 86_400_000 }));
+    await until(() => state.unreachable.has('web-01'));
+    expect(gauge('nixfleet_cp_hosts_seen')).toBe('nixfleet_cp_hosts_seen 0');
+    expect(gauge('nixfleet_cp_hosts_unreachable')).toBe('nixfleet_cp_hosts_unreachable 0');
+    gate.release();
+    await hb;
+    expect(await sweep).toEqual(['web-01']);
+    expect(gauge('nixfleet_cp_hosts_seen')).toBe('nixfleet_cp_hosts_seen 1');
+    expect(gauge('nixfleet_cp_hosts_unreachable')).toBe('nixfleet_cp_hosts_unreachable 1');
   });
 });

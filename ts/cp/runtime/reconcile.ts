@@ -243,7 +243,7 @@ export function runHeldStep(
 
 /** Heartbeat sweep: hosts the core counts offline become unreachable (alert). */
 export function sweepLiveness(deps: RuntimeDeps, args: { readonly now: number }): string[] {
-  const { state, log, metrics } = deps;
+  const { state, log } = deps;
   const newly: string[] = [];
   for (const [host, row] of state.liveness) {
     if (isOffline(row, args.now, deps.coreTimings) && !state.unreachable.has(host)) {
@@ -255,8 +255,6 @@ export function sweepLiveness(deps: RuntimeDeps, args: { readonly now: number })
       );
     }
   }
-  metrics.hostsUnreachable.set(state.unreachable.size);
-  metrics.hostsKnown.set(state.liveness.size);
   if (newly.length > 0) deps.requestTick('hosts unreachable');
   return newly;
 }
