@@ -2,12 +2,15 @@
 // host-signed evidence ProbeResult whose sub_results fail two of three
 // controls; its probe_failures view keeps one row per failing control, and
 // `/v1/rollouts/{id}/trace` names each control with its framework, article
-// and the probe's failure text.
+// and the probe's failure text; the real CLI (`status`, `status --json`,
+// `watch --once`) names the failing control ids.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signProbeResult } from '../../ts/agent/probes/evidence.ts';
 import type { ProbeSpec } from '../../ts/agent/probes/config.ts';
 import { validateContract, type ApiRolloutTrace } from '../../ts/contracts/index.ts';
 import { generatePrivateKey } from '../../ts/trust/index.ts';
+import { operatorFlags } from '../cli/support/real-cp.ts';
+import { runOp } from '../cli/support/run.ts';
 import { SimAgent, rfc3339 } from './kit/agent-sim.ts';
 import { hostsIn, startTestCp, type TestCp } from './kit/harness.ts';
 
@@ -111,5 +114,37 @@ describe('failing compliance controls in the CP views', () => {
     expect(new Set(rows.map((f) => f.eventLogSeq)).size).toBe(1);
     expect(rows[0]?.eventLogSeq).not.toBeNull();
     expect(rows[0]?.observedAt).toBe(observedAt);
+  });
+
+  it('status, status --json and watch name the failing controls by id', async () => {
+    const flags = await operatorFlags(t);
+    const text = await runOp(['status', '--no-color', ...flags], { now: new Date() });
+    expect(text.stderr).toBe('');
+    const controlLines = text.stdout.split('\n').filter((l) => l.includes('✗ '));
+    expect(controlLines.some((l) => /h-000\s+✗ audit-logging\s+nis2/.test(l))).toBe(true);
+    expect(
+      controlLines.some((l) => /h-000\s+✗ ssh-no-password\s+nis2\s+art\. 21\(2\)\(j\)/.test(l)),
+    ).toBe(true);
+    expect(text.stdout).not.toContain('firewall-enabled');
+
+    const json = await runOp(['status', '--json', ...flags], { now: new Date() });
+    const doc = JSON.parse(json.stdout) as {
+      hosts: { hostname: string; failingControls: string[] }[];
+      failingControls: { controlId: string; framework: string; reason: string }[];
+    };
+    expect(doc.hosts.find((h) => h.hostname === HOST)?.failingControls).toEqual([
+      'audit-logging',
+      'ssh-no-password',
+    ]);
+    expect(doc.failingControls.map((c) => [c.controlId, c.framework, c.reason])).toEqual([
+      ['audit-logging', 'nis2', REASON],
+      ['ssh-no-password', 'nis2', REASON],
+    ]);
+
+    const watch = await runOp(['watch', RID, '--once', '--no-color', ...flags], {
+      now: new Date(),
+    });
+    expect(watch.stdout).toContain('Failing controls (2)');
+    expect(watch.stdout).toMatch(/h-000\s+✗ ssh-no-password\s+nis2/);
   });
 });

@@ -1,6 +1,7 @@
 // The live rollout screen of `nixfleet watch` and `nixfleet rollout hosts`:
 // waves as progress bars, budgets in flight, per-host state with time in
-// state and the latest decision naming the host, and the planner's most
+// state and the latest decision naming the host, the failing compliance
+// controls by id, and the planner's most
 // recent decisions with their reasons ("held: budget etcd 1/1 in flight").
 // Presentational only: the container (WatchApp) polls and passes snapshots.
 import { Box, Text } from 'ink';
@@ -14,6 +15,7 @@ import {
   type RolloutRow,
   type RolloutSnapshot,
 } from '../status/snapshot.ts';
+import { FailingControlsTable } from './ControlsTable.tsx';
 import { Table, type TableColumn } from './Table.tsx';
 
 /** Props of {@link RolloutView}. */
@@ -258,6 +260,12 @@ export function RolloutView(props: RolloutViewProps): ReactElement {
           width={width}
           color={color}
         />
+      )}
+      {snapshot.failingControls.length === 0 ? null : (
+        <Box flexDirection="column">
+          <Section title={`Failing controls (${snapshot.failingControls.length})`} color={color} />
+          <FailingControlsTable controls={snapshot.failingControls} width={width} color={color} />
+        </Box>
       )}
       <Section title="Recent decisions" color={color} />
       {decisions.length === 0 ? (
