@@ -3,7 +3,7 @@
 // controls; its probe_failures view keeps one row per failing control, and
 // `/v1/rollouts/{id}/trace` names each control with its framework, article
 // and the probe's failure text; the real CLI (`status`, `status --json`,
-// `watch --once`, `rollout trace`) names the failing control ids.
+// `watch --once`, `rollout hosts`, `rollout trace`) names the failing control ids.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signProbeResult } from '../../ts/agent/probes/evidence.ts';
 import type { ProbeSpec } from '../../ts/agent/probes/config.ts';
@@ -116,7 +116,7 @@ describe('failing compliance controls in the CP views', () => {
     expect(rows[0]?.observedAt).toBe(observedAt);
   });
 
-  it('status, status --json, watch and rollout trace name the failing controls by id', async () => {
+  it('status, status --json, watch, rollout hosts and rollout trace name the failing controls by id', async () => {
     const flags = await operatorFlags(t);
     const text = await runOp(['status', '--no-color', ...flags], { now: new Date() });
     expect(text.stderr).toBe('');
@@ -146,6 +146,9 @@ describe('failing compliance controls in the CP views', () => {
     });
     expect(watch.stdout).toContain('Failing controls (2)');
     expect(watch.stdout).toMatch(/h-000\s+✗ ssh-no-password\s+nis2/);
+
+    const hostsOut = await runOp(['rollout', 'hosts', RID, ...flags], { now: new Date() });
+    expect(hostsOut.stdout).toContain(`✗ ${SPEC.name}[audit-logging,ssh-no-password]`);
 
     const trace = await runOp(['rollout', 'trace', RID, ...flags], { now: new Date() });
     expect(trace.stdout).toContain(

@@ -79,7 +79,16 @@ export function rolloutHostLines(snapshot: RolloutSnapshot): RolloutHostLine[] {
     if (h.pendingReboot) notes.push('⟳ pending reboot');
     if (h.quarantinedClosure !== null)
       notes.push(`quarantined ${h.quarantinedClosure.slice(0, 7)}`);
-    if (h.failingEnforceProbes.length > 0) notes.push(`✗ ${h.failingEnforceProbes.join(',')}`);
+    if (h.failingEnforceProbes.length > 0) {
+      // An evidence probe names its failing controls: `✗ evidence-nis2[audit-logging,ssh-no-password]`.
+      const named = h.failingEnforceProbes.map((p) => {
+        const ids = snapshot.failingControls
+          .filter((c) => c.hostname === h.hostname && c.probe === p)
+          .map((c) => c.controlId);
+        return ids.length === 0 ? p : `${p}[${ids.join(',')}]`;
+      });
+      notes.push(`✗ ${named.join(',')}`);
+    }
     // A decision older than the host's present state described an earlier
     // one (a Converged host's "dispatching …"); it is not shown as current.
     const d = latest.get(h.hostname);
