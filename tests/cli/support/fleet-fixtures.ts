@@ -10,6 +10,7 @@ import type {
   ApiRolloutTrace,
   Decision,
 } from '../../../ts/contracts/index.ts';
+import { failingControls } from '../../../ts/cli/status/controls.ts';
 import type { FleetSnapshot, RolloutSnapshot } from '../../../ts/cli/status/snapshot.ts';
 
 /** The instant every scenario is rendered at. */
@@ -296,6 +297,7 @@ export function fleetSnapshot(parts: {
   hosts: ApiHosts;
   channels?: ApiChannel[];
   rollouts?: ApiRollouts;
+  trace?: ApiRolloutTrace;
 }): FleetSnapshot {
   return {
     now: NOW_MS,
@@ -303,6 +305,7 @@ export function fleetSnapshot(parts: {
     hosts: parts.hosts,
     channels: parts.channels ?? [],
     rollouts: parts.rollouts ?? rolloutsDoc([]),
+    failingControls: failingControls(parts.hosts.hosts, parts.trace?.probeFailures ?? []),
   };
 }
 
@@ -315,14 +318,16 @@ export function rolloutSnapshot(parts: {
   requested?: string | null;
 }): RolloutSnapshot {
   const r = parts.rollouts.rollouts[0] ?? null;
+  const hosts = parts.hosts.hosts.filter((h) => r !== null && h.channel === r.channel);
   return {
     now: NOW_MS,
     cpUrl: 'https://cp.test:8443',
     requested: parts.requested ?? null,
     rollout: r,
     channel: parts.channel,
-    hosts: parts.hosts.hosts.filter((h) => r !== null && h.channel === r.channel),
+    hosts,
     decisions: parts.trace.decisions,
     pacing: parts.trace.pacing,
+    failingControls: failingControls(hosts, parts.trace.probeFailures ?? []),
   };
 }

@@ -176,6 +176,16 @@ async function traceCommand(
       );
     }
     if (trace.decisions.length === 0) ctx.io.stdout('(no decisions recorded)\n');
+    // The probe_failures view, history included: what each failing evidence probe named.
+    const failures = trace.probeFailures ?? [];
+    if (failures.length > 0) ctx.io.stdout('\nprobe failures, oldest first:\n');
+    for (const f of failures) {
+      const where = [f.framework, f.article].filter((x) => x !== null).join(' ');
+      const control = f.controlId === null ? '—' : `${f.controlId}${where ? ` (${where})` : ''}`;
+      ctx.io.stdout(
+        `${f.observedAt}  ${f.hostname}  ${f.probe}  ${control}${f.reason ? `  ${f.reason}` : ''}\n`,
+      );
+    }
     return EXIT.ok;
   });
 }

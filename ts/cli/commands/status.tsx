@@ -41,8 +41,8 @@ export function fleetExitCode(snapshot: FleetSnapshot): ExitCode {
 
 /**
  * `status --json`: the /v1/hosts document (still a valid api-hosts value)
- * with each host's `status` added, plus the channels with their freshness
- * and the rollouts.
+ * with each host's `status` and failing control ids added, plus the channels
+ * with their freshness, the rollouts and the failing controls in full.
  *
  * @example JSON.stringify(statusJson(snapshot))
  */
@@ -50,7 +50,13 @@ export function statusJson(snapshot: FleetSnapshot): unknown {
   return {
     ...snapshot.hosts,
     cpUrl: snapshot.cpUrl,
-    hosts: classifyHosts(snapshot).map((c) => ({ ...c.host, status: c.status })),
+    hosts: classifyHosts(snapshot).map((c) => ({
+      ...c.host,
+      status: c.status,
+      failingControls: snapshot.failingControls
+        .filter((f) => f.hostname === c.host.hostname)
+        .map((f) => f.controlId),
+    })),
     channels: snapshot.channels.map((c) => {
       const f = channelFreshness(c, snapshot.now);
       return {
@@ -62,6 +68,7 @@ export function statusJson(snapshot: FleetSnapshot): unknown {
       };
     }),
     rollouts: snapshot.rollouts.rollouts,
+    failingControls: snapshot.failingControls,
     verdict: fleetVerdict(snapshot),
   };
 }

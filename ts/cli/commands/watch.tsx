@@ -40,7 +40,7 @@ export interface WatchOptions extends ClientFlags {
 
 /**
  * The watch view as data: what `--json` prints per change (the rollout row, its hosts as
- * the host table shows them, the recent decisions).
+ * the host table shows them, the failing compliance controls, the recent decisions).
  *
  * @example watchJson(snapshot).hosts[0]?.note
  */
@@ -50,6 +50,7 @@ export function watchJson(s: RolloutSnapshot): {
   readonly hosts: ReturnType<typeof rolloutHostLines>;
   readonly decisions: RolloutSnapshot['decisions'];
   readonly pacing: RolloutSnapshot['pacing'];
+  readonly failingControls: RolloutSnapshot['failingControls'];
   readonly verdict: Verdict;
 } {
   return {
@@ -58,6 +59,7 @@ export function watchJson(s: RolloutSnapshot): {
     hosts: rolloutHostLines(s),
     decisions: s.decisions,
     pacing: s.pacing,
+    failingControls: s.failingControls,
     verdict: rolloutVerdict(s),
   };
 }

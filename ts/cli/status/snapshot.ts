@@ -10,6 +10,7 @@ import type {
   Decision,
 } from '../../contracts/index.ts';
 import type { CpClient } from '../client/cp-client.ts';
+import { failingControls, rolloutsToTrace, type FailingControl } from './controls.ts';
 
 /** One rollout of GET /v1/rollouts. */
 export type RolloutRow = ApiRollouts['rollouts'][number];
@@ -35,11 +36,14 @@ export interface FleetSnapshot {
   /** One per channel named by a host, sorted by name. */
   readonly channels: readonly ApiChannel[];
   readonly rollouts: ApiRollouts;
+  /** Compliance controls failing now (docs/compliance.md), by host. */
+  readonly failingControls: readonly FailingControl[];
 }
 
 /**
- * Fetches hosts and rollouts, then every channel the hosts name (in
- * parallel: one HTTP/2 session multiplexes them).
+ * Fetches hosts and rollouts, then every channel the hosts name and the
+ * trace of every rollout in which a host has a failing enforce probe (its
+ * failing controls), in parallel: one HTTP/2 session multiplexes them.
  *
  * @example const snap = await loadFleet(client, { now: () => new Date() });
  */
@@ -50,8 +54,22 @@ export async function loadFleet(
   const o = options.signal ? { signal: options.signal } : {};
   const [hosts, rollouts] = await Promise.all([client.hosts(o), client.rollouts(o)]);
   const names = [...new Set(hosts.hosts.map((h) => h.channel))].sort();
-  const channels = await Promise.all(names.map((n) => client.channel(n, o)));
-  return { now: options.now().getTime(), cpUrl: client.origin, hosts, channels, rollouts };
+  const [channels, traces] = await Promise.all([
+    Promise.all(names.map((n) => client.channel(n, o))),
+    Promise.all(rolloutsToTrace(hosts.hosts).map((id) => client.rolloutTrace(id, o))),
+  ]);
+  const failing = failingControls(
+    hosts.hosts,
+    traces.flatMap((t) => t.probeFailures ?? []),
+  );
+  return {
+    now: options.now().getTime(),
+    cpUrl: client.origin,
+    hosts,
+    channels,
+    rollouts,
+    failingControls: failing,
+  };
 }
 
 /** One rollout as the watch view shows it. */
@@ -69,6 +87,8 @@ export interface RolloutSnapshot {
   readonly decisions: readonly Decision[];
   /** Dispatches of the rollout the CP's admission control holds back; null when none. */
   readonly pacing: ApiRolloutTrace['pacing'];
+  /** Compliance controls failing now on the rollout's hosts. */
+  readonly failingControls: readonly FailingControl[];
 }
 
 /**
@@ -107,6 +127,7 @@ export async function loadRollout(
       hosts: [],
       decisions: [],
       pacing: null,
+      failingControls: [],
     };
   }
   const [channel, hosts, trace] = await Promise.all([
@@ -114,13 +135,15 @@ export async function loadRollout(
     client.hosts(o),
     client.rolloutTrace(rollout.rolloutId, o),
   ]);
+  const mine = hosts.hosts.filter((h) => h.channel === rollout.channel);
   return {
     ...base,
     now: options.now().getTime(),
     rollout,
     channel,
-    hosts: hosts.hosts.filter((h) => h.channel === rollout.channel),
+    hosts: mine,
     decisions: trace.decisions,
     pacing: trace.pacing,
+    failingControls: failingControls(mine, trace.probeFailures ?? []),
   };
 }

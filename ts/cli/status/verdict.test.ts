@@ -33,6 +33,7 @@ function fleet(
       }),
     ],
     rollouts: rolloutsDoc([rollout(over.rollout ?? {})]),
+    failingControls: [],
   };
 }
 
@@ -146,6 +147,7 @@ function watched(hosts: readonly HostRow[], over: Partial<RolloutRow> | null): R
     hosts: [...hosts],
     decisions: [],
     pacing: null,
+    failingControls: [],
   };
 }
 

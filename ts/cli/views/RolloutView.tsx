@@ -1,6 +1,7 @@
 // The live rollout screen of `nixfleet watch` and `nixfleet rollout hosts`:
 // waves as progress bars, budgets in flight, per-host state with time in
-// state and the latest decision naming the host, and the planner's most
+// state and the latest decision naming the host, the failing compliance
+// controls by id, and the planner's most
 // recent decisions with their reasons ("held: budget etcd 1/1 in flight").
 // Presentational only: the container (WatchApp) polls and passes snapshots.
 import { Box, Text } from 'ink';
@@ -14,6 +15,7 @@ import {
   type RolloutRow,
   type RolloutSnapshot,
 } from '../status/snapshot.ts';
+import { FailingControlsTable } from './ControlsTable.tsx';
 import { Table, type TableColumn } from './Table.tsx';
 
 /** Props of {@link RolloutView}. */
@@ -77,7 +79,16 @@ export function rolloutHostLines(snapshot: RolloutSnapshot): RolloutHostLine[] {
     if (h.pendingReboot) notes.push('⟳ pending reboot');
     if (h.quarantinedClosure !== null)
       notes.push(`quarantined ${h.quarantinedClosure.slice(0, 7)}`);
-    if (h.failingEnforceProbes.length > 0) notes.push(`✗ ${h.failingEnforceProbes.join(',')}`);
+    if (h.failingEnforceProbes.length > 0) {
+      // An evidence probe names its failing controls: `✗ evidence-nis2[audit-logging,ssh-no-password]`.
+      const named = h.failingEnforceProbes.map((p) => {
+        const ids = snapshot.failingControls
+          .filter((c) => c.hostname === h.hostname && c.probe === p)
+          .map((c) => c.controlId);
+        return ids.length === 0 ? p : `${p}[${ids.join(',')}]`;
+      });
+      notes.push(`✗ ${named.join(',')}`);
+    }
     // A decision older than the host's present state described an earlier
     // one (a Converged host's "dispatching …"); it is not shown as current.
     const d = latest.get(h.hostname);
@@ -258,6 +269,12 @@ export function RolloutView(props: RolloutViewProps): ReactElement {
           width={width}
           color={color}
         />
+      )}
+      {snapshot.failingControls.length === 0 ? null : (
+        <Box flexDirection="column">
+          <Section title={`Failing controls (${snapshot.failingControls.length})`} color={color} />
+          <FailingControlsTable controls={snapshot.failingControls} width={width} color={color} />
+        </Box>
       )}
       <Section title="Recent decisions" color={color} />
       {decisions.length === 0 ? (

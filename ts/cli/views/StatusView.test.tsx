@@ -154,4 +154,38 @@ describe('StatusView screens', () => {
     const plain = frame(<StatusView snapshot={snap} width={120} color={false} />);
     expect(plain.includes('\u001b[')).toBe(false);
   });
+
+  it('names failing compliance controls by id, with framework and article, under the hosts', () => {
+    const s = failedRollout();
+    const hosts = hostsDoc(
+      s.hosts.hosts.map((h) =>
+        h.hostname === 'web-2' ? { ...h, failingEnforceProbes: ['compliance-nis2'] } : h,
+      ),
+    );
+    const at = ago(2);
+    const probeFailures = ['ssh-no-password', 'audit-logging'].map((controlId, i) => ({
+      rolloutId: 'stable@3f2a9c1d',
+      hostname: 'web-2',
+      probe: 'compliance-nis2',
+      controlId,
+      framework: 'nis2',
+      article: i === 0 ? 'art. 21(2)(j)' : null,
+      reason: '2 control(s) failing for nis2',
+      observedAt: at,
+      eventLogSeq: 7,
+    }));
+    const snap = fleetSnapshot({
+      hosts,
+      channels: [s.channel],
+      rollouts: s.rollouts,
+      trace: { ...s.trace, probeFailures },
+    });
+    const out = frame(<StatusView snapshot={snap} width={140} color={false} />);
+    const lines = out.split('\n');
+    const header = lines.findIndex((l) => /^HOST\s+CONTROL\s+FRAMEWORK\s+ARTICLE/.test(l));
+    expect(header).toBeGreaterThan(0);
+    expect(lines[header + 1]).toMatch(/^web-2\s+✗ audit-logging\s+nis2\s+—\s+compliance-nis2/);
+    expect(lines[header + 2]).toMatch(/^web-2\s+✗ ssh-no-password\s+nis2\s+art\. 21\(2\)\(j\)/);
+    expect(out).toContain('2 control(s) failing for nis2');
+  });
 });

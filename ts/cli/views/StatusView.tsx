@@ -1,7 +1,7 @@
 // The fleet table of `nixfleet status`: a header with one line per channel
 // (its rollout, wave progress, artifact age) and one row per host (status
 // label by precedence, closure current→declared, failing enforce probes,
-// pin marker). The same component renders the live Ink view, the one-shot
+// pin marker), then the failing compliance controls by id. The same component renders the live Ink view, the one-shot
 // TTY print and — through renderToString — the plain text for pipes.
 import { Box, Text } from 'ink';
 import type { ReactElement } from 'react';
@@ -22,6 +22,7 @@ import {
 import { FAILED_ROLLOUT_STATES, type FleetSnapshot, type RolloutRow } from '../status/snapshot.ts';
 import { parseTimestamp } from '../../trust/index.ts';
 import { fleetVerdict } from '../status/verdict.ts';
+import { FailingControlsTable } from './ControlsTable.tsx';
 import { Table, type TableColumn } from './Table.tsx';
 
 export { classifyHosts, type ClassifiedHost } from '../status/labels.ts';
@@ -191,6 +192,16 @@ export function StatusView(props: StatusViewProps): ReactElement {
             width={width}
             color={color}
           />
+          {snapshot.failingControls.length === 0 ? null : (
+            <Box flexDirection="column">
+              <Text> </Text>
+              <FailingControlsTable
+                controls={snapshot.failingControls}
+                width={width}
+                color={color}
+              />
+            </Box>
+          )}
         </Box>
       )}
       <Box marginTop={1}>

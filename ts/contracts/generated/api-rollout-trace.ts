@@ -20,6 +20,48 @@ export interface ApiRolloutTrace {
     [k: string]: unknown;
   };
   /**
+   * Probe failures of this rollout, oldest first: the CP's probe_failures view, one row per failing control of an evidence probe (docs/compliance.md).
+   */
+  probeFailures?: {
+    /**
+     * The control's article in that framework, when the agent named one.
+     */
+    article: null | string;
+    /**
+     * Failing control of an evidence probe (one row per failing control); null for a probe without per-control results.
+     */
+    controlId: null | string;
+    /**
+     * event_log row of the signed ProbeResult (verify with /v1/rollouts/{id}/events).
+     */
+    eventLogSeq: null | number;
+    /**
+     * Framework of the failing control; null when controlId is null.
+     */
+    framework: null | string;
+    /**
+     * Host whose probe failed.
+     */
+    hostname: string;
+    /**
+     * When the agent observed the failure.
+     */
+    observedAt: string;
+    /**
+     * Probe name.
+     */
+    probe: string;
+    /**
+     * The probe's failure text (failure_reason), when the agent gave one.
+     */
+    reason: null | string;
+    /**
+     * Rollout.
+     */
+    rolloutId: string;
+    [k: string]: unknown;
+  }[];
+  /**
    * Rollout.
    */
   rolloutId: string;

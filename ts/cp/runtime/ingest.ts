@@ -143,6 +143,8 @@ export function ingestEvent(
         probe: wire.probe_name,
         controlId: s?.control_id ?? null,
         framework: s?.framework ?? null,
+        article: s?.article ?? null,
+        reason: wire.failure_reason,
         observedAt: parseRfc3339(wire.observed_at) ?? args.now,
         eventRef: ref,
       });

@@ -171,6 +171,14 @@ CREATE TABLE artifact_high_water (
 );
 `,
   },
+  {
+    version: 5,
+    name: "probe_failures: the failing control's article and the probe's failure text (operator views)",
+    sql: `
+ALTER TABLE probe_failures ADD COLUMN article TEXT; -- derivable: ProbeResult sub_results
+ALTER TABLE probe_failures ADD COLUMN reason TEXT;  -- derivable: ProbeResult failure_reason
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -37,7 +37,7 @@ export const WRITE_SQL: Readonly<Record<string, string>> = {
      ON CONFLICT (hostname) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at,
        current_closure = excluded.current_closure, agent_version = excluded.agent_version, uptime_secs = excluded.uptime_secs`,
   insertProbeFailure:
-    'INSERT INTO probe_failures (rollout_id, hostname, probe_name, control_id, framework, observed_at, event_log_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO probe_failures (rollout_id, hostname, probe_name, control_id, framework, article, reason, observed_at, event_log_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   putTokenUse: `INSERT INTO token_replay (nonce, hostname, used_at, expires_at, pubkey_fingerprint, issued_count)
      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO UPDATE SET issued_count = excluded.issued_count`,
   clearRevocations: 'DELETE FROM cert_revocations',
@@ -202,6 +202,8 @@ export function toStatements(ops: readonly WriteOp[]): Statement[] {
             o.probe,
             o.controlId,
             o.framework,
+            o.article,
+            o.reason,
             o.observedAt,
             refOf(o.eventRef),
           ],

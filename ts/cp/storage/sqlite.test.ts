@@ -170,6 +170,64 @@ describe('SQLite storage', () => {
     await again.close();
   });
 
+  it('upgrades a version-4 probe_failures view: old rows kept, new rows carry article and failure text', async () => {
+    const path = tmpDb();
+    const raw = new Database(path);
+    raw.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    for (const m of MIGRATIONS.filter((x) => x.version <= 4)) {
+      raw.exec(m.sql);
+      raw.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    raw
+      .prepare(
+        'INSERT INTO event_log (recorded_at, stream, rollout_id, hostname, agent_seq, kind, body) VALUES (1, ?, ?, ?, 1, ?, ?)',
+      )
+      .run('host', 'stable@ab', 'web-01', 'ProbeResult', '{}');
+    raw
+      .prepare(
+        'INSERT INTO probe_failures (rollout_id, hostname, probe_name, control_id, framework, observed_at, event_log_seq) VALUES (?, ?, ?, ?, ?, 1, 1)',
+      )
+      .run('stable@ab', 'web-01', 'compliance', 'sshd-no-root', 'anssi-bp028');
+    raw.close();
+    const s = openSqliteStorage(path);
+    expect(await s.migrate()).toBe(SCHEMA_VERSION);
+    await s.commit([
+      {
+        op: 'appendEvent',
+        id: 1,
+        row: {
+          recordedAt: 2,
+          stream: 'host',
+          rolloutId: 'stable@ab',
+          hostname: 'web-02',
+          agentSeq: 1,
+          kind: 'ProbeResult',
+          body: {},
+        },
+      },
+      {
+        op: 'insertProbeFailure',
+        rolloutId: 'stable@ab',
+        hostname: 'web-02',
+        probe: 'compliance',
+        controlId: 'firewall-enabled',
+        framework: 'nis2',
+        article: 'art. 21(2)(e)',
+        reason: '1 control(s) failing for nis2',
+        observedAt: 2,
+        eventRef: 1,
+      },
+    ]);
+    const rows = await s.probeFailures('stable@ab');
+    expect(rows.map((r) => [r.hostname, r.controlId, r.framework, r.article, r.reason])).toEqual([
+      ['web-01', 'sshd-no-root', 'anssi-bp028', null, null],
+      ['web-02', 'firewall-enabled', 'nis2', 'art. 21(2)(e)', '1 control(s) failing for nis2'],
+    ]);
+    await s.close();
+  });
+
   it('annotates every column as derivable or accepted loss (contracts §IV)', () => {
     for (const m of MIGRATIONS) {
       const body = m.sql.split('\n');

@@ -282,6 +282,8 @@ class SqliteStorage implements Storage {
       probe_name: string;
       control_id: string | null;
       framework: string | null;
+      article: string | null;
+      reason: string | null;
       observed_at: number;
       event_log_seq: number | null;
     }[];
@@ -291,6 +293,8 @@ class SqliteStorage implements Storage {
       probe: r.probe_name,
       controlId: r.control_id,
       framework: r.framework,
+      article: r.article,
+      reason: r.reason,
       observedAt: r.observed_at,
       eventLogSeq: r.event_log_seq,
     }));

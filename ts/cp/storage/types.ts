@@ -114,6 +114,8 @@ export type WriteOp =
       readonly probe: string;
       readonly controlId: string | null;
       readonly framework: string | null;
+      readonly article: string | null;
+      readonly reason: string | null;
       readonly observedAt: number;
       readonly eventRef: number | null;
     }
@@ -142,6 +144,10 @@ export interface ProbeFailureRow {
   readonly probe: string;
   readonly controlId: string | null;
   readonly framework: string | null;
+  /** The control's article in its framework; null when not a control or none given. */
+  readonly article: string | null;
+  /** The probe's failure text (failure_reason); null when the agent gave none. */
+  readonly reason: string | null;
   readonly observedAt: number;
   readonly eventLogSeq: number | null;
 }
