@@ -13,12 +13,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { AJV_OPTIONS } from '../../ts/contracts/ajv-options.ts';
-import {
-  CONTRACT_NAMES,
-  SCHEMAS,
-  validateContract,
-  type ContractName,
-} from '../../ts/contracts/index.ts';
+import { SCHEMAS } from '../../ts/contracts/generated/schemas.ts';
+import { CONTRACT_NAMES, validateContract, type ContractName } from '../../ts/contracts/index.ts';
 
 interface Corpus {
   contract: ContractName;
