@@ -185,6 +185,16 @@ describe('the built binaries on a clean checkout, production dependencies only',
     expect(new Set(sources)).toEqual(new Set(['node_modules/commander']));
   });
 
+  it('nixfleet-agent starts without the X.509 library (loaded only to make a CSR)', () => {
+    const sources = graph(pkg.bin['nixfleet-agent'] ?? '', false).flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/^\/\/ \S*?(node_modules\/(?:@[^/]+\/)?[^/\s]+)/gm)].map(
+        (m) => m[1],
+      ),
+    );
+    expect(sources).not.toContain('node_modules/@peculiar/x509');
+    expect(sources).not.toContain('node_modules/ajv');
+  });
+
   it('validation is the generated standalone code: no program bundles ajv, only the control plane the schemas', () => {
     const validators = readdirSync(join(checkout, 'dist/validators'));
     expect(validators.length).toBeGreaterThan(0);
