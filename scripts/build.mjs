@@ -16,7 +16,7 @@
 // lib/release/*.nix, a worker entry) is rewritten here to the same target as
 // seen from dist/. A target under ts/ or missing from disk fails the build:
 // the built programs must never reach back into the sources.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,16 @@ const WORKERS = {
 };
 
 /**
+ * Generated directories under ts/ the programs load files from at run time
+ * (not bundled: each file is loaded on first use) → where the build copies
+ * each, under dist/. The contract validators: ts/contracts/validate.ts.
+ */
+/** @type {Readonly<Record<string, string>>} */
+const COPIED = {
+  'ts/contracts/generated/validators': 'validators',
+};
+
+/**
  * Packages left in node_modules instead of the bundle: better-sqlite3 loads
  * a native addon by path, pino starts transport threads by file name, and
  * Ink imports react-devtools-core (not installed) only when DEV=true.
@@ -86,6 +96,8 @@ function relocateUrls() {
           const fromRoot = relative(root, target).split(sep).join('/');
           const worker = WORKERS[fromRoot];
           if (worker !== undefined) return `new URL(${q}./${worker}.js${q}, import.meta.url)`;
+          const copied = COPIED[fromRoot];
+          if (copied !== undefined) return `new URL(${q}./${copied}/${q}, import.meta.url)`;
           if (fromRoot === 'ts' || fromRoot.startsWith('ts/') || !existsSync(target))
             errors.push(`${relative(root, args.path)}: ${whole} names ${fromRoot}, not shipped`);
           const trail = rel.endsWith('/') || rel.endsWith('.') ? '/' : '';
@@ -141,6 +153,8 @@ async function buildInto(outdir) {
     logLevel: 'warning',
     plugins: [virtualEntries(), relocateUrls()],
   });
+  for (const [from, to] of Object.entries(COPIED))
+    cpSync(join(root, from), join(outdir, to), { recursive: true });
 }
 
 /** Relative path → content of every file under `dir`. */

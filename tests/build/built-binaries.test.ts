@@ -13,6 +13,7 @@ import {
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -77,6 +78,29 @@ function productionModules(into: string): void {
     mkdirSync(dirname(join(into, name)), { recursive: true });
     symlinkSync(join(repo, key), join(into, name));
   }
+}
+
+/**
+ * The files of dist/ a program loads: its entry's static import graph
+ * (esbuild marks each bundled source with a `// path` line), plus what it
+ * may `import()` when `dynamic`.
+ */
+function graph(entry: string, dynamic: boolean): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(
+      /^(?:import|export)\s[^;]*?from\s*"(\.\/[^"]+)"|^import\s*"(\.\/[^"]+)"/gms,
+    ))
+      visit(join(dirname(file), m[1] ?? m[2] ?? ''));
+    if (dynamic)
+      for (const m of text.matchAll(/\bimport\(\s*"(\.\/[^"]+)"\s*\)/g))
+        visit(join(dirname(file), m[1]!));
+  };
+  visit(join(checkout, entry));
+  return [...seen];
 }
 
 beforeAll(async () => {
@@ -153,24 +177,38 @@ describe('the built binaries on a clean checkout, production dependencies only',
   });
 
   it('nixfleet starts without the modules its commands load: no Ink, React, ajv, X.509 or undici', () => {
-    // The static import graph of dist/nixfleet.js (esbuild marks each bundled source with a `// path` line).
-    const seen = new Set<string>();
-    const visit = (file: string): void => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(
-        /^(?:import|export)\s[^;]*?from\s*"(\.\/[^"]+)"|^import\s*"(\.\/[^"]+)"/gms,
-      ))
-        visit(join(dirname(file), m[1] ?? m[2] ?? ''));
-    };
-    visit(join(checkout, pkg.bin['nixfleet'] ?? ''));
-    const sources = [...seen].flatMap((f) =>
+    const sources = graph(pkg.bin['nixfleet'] ?? '', false).flatMap((f) =>
       [...readFileSync(f, 'utf8').matchAll(/^\/\/ \S*?(node_modules\/(?:@[^/]+\/)?[^/\s]+)/gm)].map(
         (m) => m[1],
       ),
     );
     expect(new Set(sources)).toEqual(new Set(['node_modules/commander']));
+  });
+
+  it('nixfleet-agent starts without the X.509 library (loaded only to make a CSR)', () => {
+    const sources = graph(pkg.bin['nixfleet-agent'] ?? '', false).flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/^\/\/ \S*?(node_modules\/(?:@[^/]+\/)?[^/\s]+)/gm)].map(
+        (m) => m[1],
+      ),
+    );
+    expect(sources).not.toContain('node_modules/@peculiar/x509');
+    expect(sources).not.toContain('node_modules/ajv');
+  });
+
+  it('validation is the generated standalone code: no program bundles ajv, only the control plane the schemas', () => {
+    const validators = readdirSync(join(checkout, 'dist/validators'));
+    expect(validators.length).toBeGreaterThan(0);
+    for (const [name, file] of Object.entries(pkg.bin)) {
+      const marks = graph(file, true).flatMap((f) =>
+        [...readFileSync(f, 'utf8').matchAll(/^\/\/ (\S*?node_modules\/ajv\/|schemas\/)/gm)].map(
+          (m) => (m[1]!.startsWith('schemas/') ? 'schemas' : 'ajv'),
+        ),
+      );
+      expect([name, [...new Set(marks)]]).toEqual([
+        name,
+        name === 'nixfleet-control-plane' ? ['schemas'] : [],
+      ]);
+    }
   });
 
   it.each(['nixfleet', 'nixfleet-agent', 'nixfleet-control-plane'])(

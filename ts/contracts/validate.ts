@@ -1,12 +1,12 @@
 // Runtime validation of every boundary shape against the JSON Schema generated
-// from its Nix contract. Owns: compiling schemas (once, lazily), and turning
-// ajv's errors into path-named issues in the same notation as the Nix
+// from its Nix contract. Owns: loading each contract's validator (once, on
+// first use), and turning ajv's errors into path-named issues in the same notation as the Nix
 // validator (`hosts.web-01.channel`, `waves[0].selector`). Must never: accept
 // a hand-written shape, or throw on bad input (bad input is a value).
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { CONTRACT_NAMES, type ContractTypes } from './generated/index.ts';
-import { SCHEMAS } from './generated/schemas.ts';
 
 /** Name of a contract (file name under contracts/, without `.nix`). */
 export type ContractName = (typeof CONTRACT_NAMES)[number];
@@ -23,32 +23,29 @@ export type ValidationResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly errors: readonly SchemaIssue[] };
 
-const ajv = new Ajv2020({
-  allErrors: true,
-  strict: true,
-  strictTypes: false,
-  validateFormats: false,
-  // The schemas are generated and each is checked against the JSON Schema
-  // meta-schema by tests/contracts/meta-schema.test.ts; checking them again in
-  // every process compiled the meta-schema first, a third of a CLI command's
-  // start (bench/startup.bench.ts).
-  validateSchema: false,
-});
-const compiled = new Map<ContractName, ValidateFunction>();
+// The validators are ajv's standalone code, generated with the schemas by
+// `npm run gen` (one CommonJS module per contract): a program loads the few
+// it uses and never ajv's compiler, which was most of a CLI command's start
+// (bench/startup.bench.ts). The production build copies the directory next
+// to dist/ (scripts/build.mjs rewrites this URL).
+const VALIDATORS = new URL('./generated/validators/', import.meta.url);
+const load = createRequire(import.meta.url);
+const loaded = new Map<ContractName, ValidateFunction>();
 
 function validatorFor(name: ContractName): ValidateFunction {
-  let fn = compiled.get(name);
+  let fn = loaded.get(name);
   if (!fn) {
-    fn = ajv.compile(SCHEMAS[name] as object);
-    compiled.set(name, fn);
+    // The name picks a file: never let anything but a contract's reach the path.
+    if (!isContractName(name)) throw new Error(`no contract named ${JSON.stringify(name)}`);
+    fn = load(fileURLToPath(new URL(`${name}.cjs`, VALIDATORS))) as ValidateFunction;
+    loaded.set(name, fn);
   }
   return fn;
 }
 
 /**
- * Compiles the validators of `names` now. Compilation is lazy otherwise, and
- * compiling the agent-event schema takes 100–240 ms: a server that meets its
- * first event under load would stall every request behind it.
+ * Loads the validators of `names` now rather than on first use, so a server
+ * does not meet the load (agent-event's is ~170 kB of code) inside a request.
  *
  * @example precompileContracts(['agent-event', 'heartbeat']);
  */
@@ -56,9 +53,9 @@ export function precompileContracts(names: Iterable<ContractName>): void {
   for (const name of names) validatorFor(name);
 }
 
-/** Contracts whose validator is compiled (for tests and diagnostics). */
+/** Contracts whose validator is loaded (for tests and diagnostics). */
 export function compiledContracts(): ContractName[] {
-  return [...compiled.keys()];
+  return [...loaded.keys()];
 }
 
 /** True when `name` is a known contract name. */

@@ -7,7 +7,8 @@
 // accepts unknown fields; the CP must not store them). Must never read
 // beyond the buffer it is given or throw on any input.
 import type http2 from 'node:http2';
-import { SCHEMAS, type ContractName } from '../../contracts/index.ts';
+import type { ContractName } from '../../contracts/index.ts';
+import { SCHEMAS } from '../../contracts/generated/schemas.ts';
 import { takeBudget, type BudgetState } from '../../core/budget.ts';
 import { CpError } from '../errors.ts';
 import type { EdgeLimits } from './edge-protocol.ts';
