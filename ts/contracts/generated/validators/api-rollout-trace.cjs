@@ -2,10 +2,11 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/api-rollout-trace.schema.json","title":"ApiRolloutTrace","$defs":{"Decision":{"additionalProperties":{},"properties":{"budgets":{"anyOf":[{"type":"null"},{"additionalProperties":{"type":"string"},"type":"object"}],"description":"Budget usage by budget label.","examples":[{"tags=etcd":"1/1 in flight"}]},"channel":{"description":"Channel.","examples":["stable"],"type":"string"},"code":{"description":"Stable reason code (docs/rollouts.md); branch on it, never on `reason`.","enum":["ROLLOUT_OPENED","SUPERSESSION_QUEUED","MANIFEST_MISSING","CHANNEL_EDGE_PREDECESSOR_ACTIVE","CHANNEL_EDGE_PREDECESSOR_HALTED","CHANNEL_EDGE_PREDECESSOR_PENDING","DISPATCHED","DISPATCHED_CATCH_UP","WAVE_NOT_ACTIVE","WAVE_PROMOTED","WAVE_HELD","ROLLOUT_COMPLETE","WAVE_TOO_FEW_SOAKED","WAVE_AWAITING_NEVER_SEEN","WAVE_NO_ENFORCE_PROBES","HOST_EDGE_PREDECESSOR","BUDGET_SATURATED","QUARANTINED","OFFLINE","ROLLOUT_HALTED","AWAITING_ACK","ACTIVATING","DEFERRED_AWAITING_REBOOT","SOAKING","HOST_FAILED","HOST_REVERTED","RETENTION_EXPIRED","QUARANTINE_STALE","DISPATCH_PACED"],"examples":["BUDGET_SATURATED"]},"decision":{"description":"What the planner decided.","enum":["open","dispatch","hold","skip","promote","complete","halt","prune","clear-quarantine"],"examples":["hold"]},"gate":{"anyOf":[{"type":"null"},{"enum":["channel-edges","supersession","wave-promotion","host-edges","disruption-budget","quarantine","offline","health","admission-control"]}],"description":"Gate that produced it (null: host progress, not a gate).","examples":["disruption-budget"]},"host":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Host.","examples":["etcd-2"]},"reason":{"description":"Human-readable explanation.","examples":["held: budget tags=etcd 1/1 in flight"],"type":"string"},"rollout":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Rollout id.","examples":["stable@3f2a9c1d"]},"transition":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"e.g. `(none) -> Pending`, `wave 0 -> wave 1`; null for holds.","examples":[null]},"ts":{"description":"Time of the tick that took the decision.","examples":["2026-05-16T01:27:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"wave":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"description":"Wave index.","examples":[1]}},"required":["budgets","channel","code","decision","gate","host","reason","rollout","transition","ts","wave"],"title":"Decision","type":"object"}},"additionalProperties":{},"properties":{"decisions":{"description":"Decisions, newest first.","examples":[[]],"items":{"$ref":"#/$defs/Decision"},"type":"array"},"pacing":{"anyOf":[{"type":"null"},{"additionalProperties":{},"properties":{"dispatchRatePerSec":{"description":"Rate at which the CP releases held dispatches, fleet-wide (hosts per second).","examples":[150],"maximum":9007199254740991,"minimum":0,"type":"integer"},"heldDispatches":{"description":"Dispatches of this rollout the planner cleared but admission control holds back.","examples":[6543],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["dispatchRatePerSec","heldDispatches"],"type":"object"}],"description":"Admission control (docs/control-plane.md, Dispatch pacing): the CP releases planned dispatches no faster than it can absorb the events they bring. Null when none of this rollout's dispatches are held.","examples":[null]},"rolloutId":{"description":"Rollout.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"}},"required":["decisions","pacing","rolloutId"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/api-rollout-trace.schema.json","title":"ApiRolloutTrace","$defs":{"Decision":{"additionalProperties":{},"properties":{"budgets":{"anyOf":[{"type":"null"},{"additionalProperties":{"type":"string"},"type":"object"}],"description":"Budget usage by budget label.","examples":[{"tags=etcd":"1/1 in flight"}]},"channel":{"description":"Channel.","examples":["stable"],"type":"string"},"code":{"description":"Stable reason code (docs/rollouts.md); branch on it, never on `reason`.","enum":["ROLLOUT_OPENED","SUPERSESSION_QUEUED","MANIFEST_MISSING","CHANNEL_EDGE_PREDECESSOR_ACTIVE","CHANNEL_EDGE_PREDECESSOR_HALTED","CHANNEL_EDGE_PREDECESSOR_PENDING","DISPATCHED","DISPATCHED_CATCH_UP","WAVE_NOT_ACTIVE","WAVE_PROMOTED","WAVE_HELD","ROLLOUT_COMPLETE","WAVE_TOO_FEW_SOAKED","WAVE_AWAITING_NEVER_SEEN","WAVE_NO_ENFORCE_PROBES","HOST_EDGE_PREDECESSOR","BUDGET_SATURATED","QUARANTINED","OFFLINE","ROLLOUT_HALTED","AWAITING_ACK","ACTIVATING","DEFERRED_AWAITING_REBOOT","SOAKING","HOST_FAILED","HOST_REVERTED","RETENTION_EXPIRED","QUARANTINE_STALE","DISPATCH_PACED"],"examples":["BUDGET_SATURATED"]},"decision":{"description":"What the planner decided.","enum":["open","dispatch","hold","skip","promote","complete","halt","prune","clear-quarantine"],"examples":["hold"]},"gate":{"anyOf":[{"type":"null"},{"enum":["channel-edges","supersession","wave-promotion","host-edges","disruption-budget","quarantine","offline","health","admission-control"]}],"description":"Gate that produced it (null: host progress, not a gate).","examples":["disruption-budget"]},"host":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Host.","examples":["etcd-2"]},"reason":{"description":"Human-readable explanation.","examples":["held: budget tags=etcd 1/1 in flight"],"type":"string"},"rollout":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Rollout id.","examples":["stable@3f2a9c1d"]},"transition":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"e.g. `(none) -> Pending`, `wave 0 -> wave 1`; null for holds.","examples":[null]},"ts":{"description":"Time of the tick that took the decision.","examples":["2026-05-16T01:27:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"wave":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"description":"Wave index.","examples":[1]}},"required":["budgets","channel","code","decision","gate","host","reason","rollout","transition","ts","wave"],"title":"Decision","type":"object"}},"additionalProperties":{},"properties":{"decisions":{"description":"Decisions, newest first.","examples":[[]],"items":{"$ref":"#/$defs/Decision"},"type":"array"},"pacing":{"anyOf":[{"type":"null"},{"additionalProperties":{},"properties":{"dispatchRatePerSec":{"description":"Rate at which the CP releases held dispatches, fleet-wide (hosts per second).","examples":[150],"maximum":9007199254740991,"minimum":0,"type":"integer"},"heldDispatches":{"description":"Dispatches of this rollout the planner cleared but admission control holds back.","examples":[6543],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["dispatchRatePerSec","heldDispatches"],"type":"object"}],"description":"Admission control (docs/control-plane.md, Dispatch pacing): the CP releases planned dispatches no faster than it can absorb the events they bring. Null when none of this rollout's dispatches are held.","examples":[null]},"probeFailures":{"default":[],"description":"Probe failures of this rollout, oldest first: the CP's probe_failures view, one row per failing control of an evidence probe (docs/compliance.md).","examples":[[]],"items":{"additionalProperties":{},"properties":{"article":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"The control's article in that framework, when the agent named one.","examples":["art. 21(2)(j)"]},"controlId":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Failing control of an evidence probe (one row per failing control); null for a probe without per-control results.","examples":["ssh-no-password"]},"eventLogSeq":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"description":"event_log row of the signed ProbeResult (verify with /v1/rollouts/{id}/events).","examples":[42]},"framework":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Framework of the failing control; null when controlId is null.","examples":["nis2"]},"hostname":{"description":"Host whose probe failed.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"observedAt":{"description":"When the agent observed the failure.","examples":["2026-05-16T01:27:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"probe":{"description":"Probe name.","examples":["compliance-nis2"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"The probe's failure text (failure_reason), when the agent gave one.","examples":["1 control(s) failing for nis2"]},"rolloutId":{"description":"Rollout.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"}},"required":["article","controlId","eventLogSeq","framework","hostname","observedAt","probe","reason","rolloutId"],"type":"object"},"type":"array"},"rolloutId":{"description":"Rollout.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"}},"required":["decisions","pacing","rolloutId"],"type":"object"};
 const schema1 = {"additionalProperties":{},"properties":{"budgets":{"anyOf":[{"type":"null"},{"additionalProperties":{"type":"string"},"type":"object"}],"description":"Budget usage by budget label.","examples":[{"tags=etcd":"1/1 in flight"}]},"channel":{"description":"Channel.","examples":["stable"],"type":"string"},"code":{"description":"Stable reason code (docs/rollouts.md); branch on it, never on `reason`.","enum":["ROLLOUT_OPENED","SUPERSESSION_QUEUED","MANIFEST_MISSING","CHANNEL_EDGE_PREDECESSOR_ACTIVE","CHANNEL_EDGE_PREDECESSOR_HALTED","CHANNEL_EDGE_PREDECESSOR_PENDING","DISPATCHED","DISPATCHED_CATCH_UP","WAVE_NOT_ACTIVE","WAVE_PROMOTED","WAVE_HELD","ROLLOUT_COMPLETE","WAVE_TOO_FEW_SOAKED","WAVE_AWAITING_NEVER_SEEN","WAVE_NO_ENFORCE_PROBES","HOST_EDGE_PREDECESSOR","BUDGET_SATURATED","QUARANTINED","OFFLINE","ROLLOUT_HALTED","AWAITING_ACK","ACTIVATING","DEFERRED_AWAITING_REBOOT","SOAKING","HOST_FAILED","HOST_REVERTED","RETENTION_EXPIRED","QUARANTINE_STALE","DISPATCH_PACED"],"examples":["BUDGET_SATURATED"]},"decision":{"description":"What the planner decided.","enum":["open","dispatch","hold","skip","promote","complete","halt","prune","clear-quarantine"],"examples":["hold"]},"gate":{"anyOf":[{"type":"null"},{"enum":["channel-edges","supersession","wave-promotion","host-edges","disruption-budget","quarantine","offline","health","admission-control"]}],"description":"Gate that produced it (null: host progress, not a gate).","examples":["disruption-budget"]},"host":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Host.","examples":["etcd-2"]},"reason":{"description":"Human-readable explanation.","examples":["held: budget tags=etcd 1/1 in flight"],"type":"string"},"rollout":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Rollout id.","examples":["stable@3f2a9c1d"]},"transition":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"e.g. `(none) -> Pending`, `wave 0 -> wave 1`; null for holds.","examples":[null]},"ts":{"description":"Time of the tick that took the decision.","examples":["2026-05-16T01:27:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"wave":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"description":"Wave index.","examples":[1]}},"required":["budgets","channel","code","decision","gate","host","reason","rollout","transition","ts","wave"],"title":"Decision","type":"object"};
 const pattern0 = new RegExp("^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$", "u");
-const pattern1 = new RegExp("^([a-z0-9_-]+@[0-9a-f]+)$", "u");
+const pattern1 = new RegExp("^([a-z0-9][a-z0-9._-]{0,62})$", "u");
+const pattern3 = new RegExp("^([a-z0-9_-]+@[0-9a-f]+)$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://nixfleet.dev/schemas/api-rollout-trace.schema.json" */;
@@ -757,11 +758,15 @@ vErrors = null;
 }
 }
 }
-if(data.rolloutId !== undefined){
-let data17 = data.rolloutId;
-if(typeof data17 === "string"){
-if(!pattern1.test(data17)){
-const err54 = {instancePath:instancePath+"/rolloutId",schemaPath:"#/properties/rolloutId/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
+if(data.probeFailures !== undefined){
+let data17 = data.probeFailures;
+if(Array.isArray(data17)){
+const len1 = data17.length;
+for(let i1=0; i1<len1; i1++){
+let data18 = data17[i1];
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.article === undefined){
+const err54 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "article"},message:"must have required property '"+"article"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -770,9 +775,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-else {
-const err55 = {instancePath:instancePath+"/rolloutId",schemaPath:"#/properties/rolloutId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data18.controlId === undefined){
+const err55 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "controlId"},message:"must have required property '"+"controlId"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -781,15 +785,502 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-else {
-const err56 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data18.eventLogSeq === undefined){
+const err56 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "eventLogSeq"},message:"must have required property '"+"eventLogSeq"+"'"};
 if(vErrors === null){
 vErrors = [err56];
 }
 else {
 vErrors.push(err56);
+}
+errors++;
+}
+if(data18.framework === undefined){
+const err57 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+if(data18.hostname === undefined){
+const err58 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+if(data18.observedAt === undefined){
+const err59 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "observedAt"},message:"must have required property '"+"observedAt"+"'"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+if(data18.probe === undefined){
+const err60 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "probe"},message:"must have required property '"+"probe"+"'"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+if(data18.reason === undefined){
+const err61 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+if(data18.rolloutId === undefined){
+const err62 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/required",keyword:"required",params:{missingProperty: "rolloutId"},message:"must have required property '"+"rolloutId"+"'"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+if(data18.article !== undefined){
+let data19 = data18.article;
+const _errs71 = errors;
+let valid17 = false;
+const _errs72 = errors;
+if(data19 !== null){
+const err63 = {instancePath:instancePath+"/probeFailures/" + i1+"/article",schemaPath:"#/properties/probeFailures/items/properties/article/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+var _valid7 = _errs72 === errors;
+valid17 = valid17 || _valid7;
+const _errs74 = errors;
+if(typeof data19 !== "string"){
+const err64 = {instancePath:instancePath+"/probeFailures/" + i1+"/article",schemaPath:"#/properties/probeFailures/items/properties/article/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+var _valid7 = _errs74 === errors;
+valid17 = valid17 || _valid7;
+if(!valid17){
+const err65 = {instancePath:instancePath+"/probeFailures/" + i1+"/article",schemaPath:"#/properties/probeFailures/items/properties/article/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+else {
+errors = _errs71;
+if(vErrors !== null){
+if(_errs71){
+vErrors.length = _errs71;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data18.controlId !== undefined){
+let data20 = data18.controlId;
+const _errs77 = errors;
+let valid18 = false;
+const _errs78 = errors;
+if(data20 !== null){
+const err66 = {instancePath:instancePath+"/probeFailures/" + i1+"/controlId",schemaPath:"#/properties/probeFailures/items/properties/controlId/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+var _valid8 = _errs78 === errors;
+valid18 = valid18 || _valid8;
+const _errs80 = errors;
+if(typeof data20 !== "string"){
+const err67 = {instancePath:instancePath+"/probeFailures/" + i1+"/controlId",schemaPath:"#/properties/probeFailures/items/properties/controlId/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+var _valid8 = _errs80 === errors;
+valid18 = valid18 || _valid8;
+if(!valid18){
+const err68 = {instancePath:instancePath+"/probeFailures/" + i1+"/controlId",schemaPath:"#/properties/probeFailures/items/properties/controlId/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+else {
+errors = _errs77;
+if(vErrors !== null){
+if(_errs77){
+vErrors.length = _errs77;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data18.eventLogSeq !== undefined){
+let data21 = data18.eventLogSeq;
+const _errs83 = errors;
+let valid19 = false;
+const _errs84 = errors;
+if(data21 !== null){
+const err69 = {instancePath:instancePath+"/probeFailures/" + i1+"/eventLogSeq",schemaPath:"#/properties/probeFailures/items/properties/eventLogSeq/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+var _valid9 = _errs84 === errors;
+valid19 = valid19 || _valid9;
+const _errs86 = errors;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err70 = {instancePath:instancePath+"/probeFailures/" + i1+"/eventLogSeq",schemaPath:"#/properties/probeFailures/items/properties/eventLogSeq/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 9007199254740991 || isNaN(data21)){
+const err71 = {instancePath:instancePath+"/probeFailures/" + i1+"/eventLogSeq",schemaPath:"#/properties/probeFailures/items/properties/eventLogSeq/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if(data21 < 0 || isNaN(data21)){
+const err72 = {instancePath:instancePath+"/probeFailures/" + i1+"/eventLogSeq",schemaPath:"#/properties/probeFailures/items/properties/eventLogSeq/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+var _valid9 = _errs86 === errors;
+valid19 = valid19 || _valid9;
+if(!valid19){
+const err73 = {instancePath:instancePath+"/probeFailures/" + i1+"/eventLogSeq",schemaPath:"#/properties/probeFailures/items/properties/eventLogSeq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+else {
+errors = _errs83;
+if(vErrors !== null){
+if(_errs83){
+vErrors.length = _errs83;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data18.framework !== undefined){
+let data22 = data18.framework;
+const _errs89 = errors;
+let valid20 = false;
+const _errs90 = errors;
+if(data22 !== null){
+const err74 = {instancePath:instancePath+"/probeFailures/" + i1+"/framework",schemaPath:"#/properties/probeFailures/items/properties/framework/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+var _valid10 = _errs90 === errors;
+valid20 = valid20 || _valid10;
+const _errs92 = errors;
+if(typeof data22 !== "string"){
+const err75 = {instancePath:instancePath+"/probeFailures/" + i1+"/framework",schemaPath:"#/properties/probeFailures/items/properties/framework/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+var _valid10 = _errs92 === errors;
+valid20 = valid20 || _valid10;
+if(!valid20){
+const err76 = {instancePath:instancePath+"/probeFailures/" + i1+"/framework",schemaPath:"#/properties/probeFailures/items/properties/framework/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+else {
+errors = _errs89;
+if(vErrors !== null){
+if(_errs89){
+vErrors.length = _errs89;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data18.hostname !== undefined){
+let data23 = data18.hostname;
+if(typeof data23 === "string"){
+if(!pattern1.test(data23)){
+const err77 = {instancePath:instancePath+"/probeFailures/" + i1+"/hostname",schemaPath:"#/properties/probeFailures/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/probeFailures/" + i1+"/hostname",schemaPath:"#/properties/probeFailures/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+if(data18.observedAt !== undefined){
+let data24 = data18.observedAt;
+if(typeof data24 === "string"){
+if(!pattern0.test(data24)){
+const err79 = {instancePath:instancePath+"/probeFailures/" + i1+"/observedAt",schemaPath:"#/properties/probeFailures/items/properties/observedAt/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/probeFailures/" + i1+"/observedAt",schemaPath:"#/properties/probeFailures/items/properties/observedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+if(data18.probe !== undefined){
+if(typeof data18.probe !== "string"){
+const err81 = {instancePath:instancePath+"/probeFailures/" + i1+"/probe",schemaPath:"#/properties/probeFailures/items/properties/probe/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+if(data18.reason !== undefined){
+let data26 = data18.reason;
+const _errs101 = errors;
+let valid21 = false;
+const _errs102 = errors;
+if(data26 !== null){
+const err82 = {instancePath:instancePath+"/probeFailures/" + i1+"/reason",schemaPath:"#/properties/probeFailures/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+var _valid11 = _errs102 === errors;
+valid21 = valid21 || _valid11;
+const _errs104 = errors;
+if(typeof data26 !== "string"){
+const err83 = {instancePath:instancePath+"/probeFailures/" + i1+"/reason",schemaPath:"#/properties/probeFailures/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+var _valid11 = _errs104 === errors;
+valid21 = valid21 || _valid11;
+if(!valid21){
+const err84 = {instancePath:instancePath+"/probeFailures/" + i1+"/reason",schemaPath:"#/properties/probeFailures/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+else {
+errors = _errs101;
+if(vErrors !== null){
+if(_errs101){
+vErrors.length = _errs101;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data18.rolloutId !== undefined){
+let data27 = data18.rolloutId;
+if(typeof data27 === "string"){
+if(!pattern3.test(data27)){
+const err85 = {instancePath:instancePath+"/probeFailures/" + i1+"/rolloutId",schemaPath:"#/properties/probeFailures/items/properties/rolloutId/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/probeFailures/" + i1+"/rolloutId",schemaPath:"#/properties/probeFailures/items/properties/rolloutId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+}
+else {
+const err87 = {instancePath:instancePath+"/probeFailures/" + i1,schemaPath:"#/properties/probeFailures/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/probeFailures",schemaPath:"#/properties/probeFailures/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+if(data.rolloutId !== undefined){
+let data28 = data.rolloutId;
+if(typeof data28 === "string"){
+if(!pattern3.test(data28)){
+const err89 = {instancePath:instancePath+"/rolloutId",schemaPath:"#/properties/rolloutId/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/rolloutId",schemaPath:"#/properties/rolloutId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+else {
+const err91 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
 }
 errors++;
 }
