@@ -132,4 +132,19 @@ describe('CP flags', () => {
       );
     },
   );
+
+  // A count is a whole number: `--dispatch-chunk 2.5` is a typo, not 2.
+  it.each([
+    ['dispatch-chunk', 'dispatchChunk'],
+    ['listen-backlog', 'listenBacklog'],
+    ['json-max-depth', 'jsonMaxDepth'],
+    ['max-conns-per-identity', 'maxConnsPerIdentity'],
+    ['max-conns-per-address', 'maxConnsPerAddress'],
+    ['max-streams-per-identity', 'maxStreamsPerIdentity'],
+  ])('--%s refuses a fraction instead of rounding it down', (flag, key) => {
+    expect(() => parseConfig({ db: ':memory:', [key]: '2.5' })).toThrow(
+      expect.objectContaining({ code: 'CP_ERR_CONFIG', details: { flag } }),
+    );
+    expect(() => parseConfig({ db: ':memory:', [key]: '4' })).not.toThrow();
+  });
 });
