@@ -47,7 +47,18 @@ export const WRITE_SQL: Readonly<Record<string, string>> = {
   raiseHighWater: `INSERT INTO artifact_high_water (channel, signed_at, signed_at_ms, release) VALUES (?, ?, ?, ?)
      ON CONFLICT (channel) DO UPDATE SET signed_at = excluded.signed_at, signed_at_ms = excluded.signed_at_ms,
        release = excluded.release WHERE excluded.signed_at_ms > artifact_high_water.signed_at_ms`,
-  pruneEvents: 'DELETE FROM event_log WHERE recorded_at < ?',
+  // Retention prunes history, never the evidence behind current state: a
+  // probe failure (history) goes with its event; an event that a host
+  // record, a rollout, a quarantine or a queued dispatch still points at is
+  // kept (deleting it would also break the foreign key and fail the commit).
+  pruneProbeFailures:
+    'DELETE FROM probe_failures WHERE event_log_seq IN (SELECT seq FROM event_log WHERE recorded_at < ?)',
+  pruneEvents: `DELETE FROM event_log WHERE recorded_at < ?
+     AND seq NOT IN (SELECT event_log_seq FROM host_rollout_records WHERE event_log_seq IS NOT NULL)
+     AND seq NOT IN (SELECT opened_event_log_seq FROM rollouts WHERE opened_event_log_seq IS NOT NULL)
+     AND seq NOT IN (SELECT last_transition_event_log_seq FROM rollouts WHERE last_transition_event_log_seq IS NOT NULL)
+     AND seq NOT IN (SELECT triggering_event_log_seq FROM quarantined_closures WHERE triggering_event_log_seq IS NOT NULL)
+     AND seq NOT IN (SELECT event_log_seq FROM dispatch_queue WHERE event_log_seq IS NOT NULL)`,
   pruneTokens: 'DELETE FROM token_replay WHERE expires_at < ?',
 };
 
@@ -238,6 +249,7 @@ export function toStatements(ops: readonly WriteOp[]): Statement[] {
         ]);
         break;
       case 'pruneEvents':
+        out.push(['pruneProbeFailures', [o.before], 0]);
         out.push(['pruneEvents', [o.before], 0]);
         break;
       case 'pruneTokens':
