@@ -113,6 +113,7 @@ const ctx = (publicKey = key.publicKey): RunnerContext => ({
   hostPublicKey: publicKey,
   memo: new Map(),
   failedUnits: async () => [],
+  hostFile: (p) => p,
 });
 
 describe('nixfleet-compliance-collect → the agent evidence probe', () => {

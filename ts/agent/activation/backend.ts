@@ -36,6 +36,12 @@ export interface ActivationBackend {
    * read on this backend (the sandbox store lives under its root).
    */
   resolveAbsolute(target: string): string;
+  /**
+   * Where a host file a probe names (an absolute path, e.g. the compliance
+   * evidence file) is read: itself on NixOS, under the root in the sandbox,
+   * whose hosts each have their own `/var`.
+   */
+  hostFile(path: string): string;
   /** Binds the closure to the system profile (`nix-env --set`); throws AGENT_ERR_ACTIVATION. */
   setProfile(closure: string): Promise<void>;
   /** Launches `switch-to-configuration switch` detached; throws AGENT_ERR_ACTIVATION. */

@@ -113,6 +113,7 @@ export function createNixosBackend(options: NixosBackendOptions = {}): Activatio
     },
     storePath: (closure) => join('/nix/store', closure),
     resolveAbsolute: (p) => p,
+    hostFile: (p) => p,
     async setProfile(closure) {
       const args = ['--profile', profile, '--set', join('/nix/store', closure)];
       if (options.storeUri) args.unshift('--store', options.storeUri);

@@ -7,7 +7,8 @@
 // system, runs its bin/switch-to-configuration, and records the exit code.
 // Its failed systemd units are the lines of <root>/run/nixfleet-sandbox/failed-units
 // (absent: none), which a generation's switch-to-configuration or a test
-// writes. Must never touch anything outside its root.
+// writes; host files a probe names (the compliance evidence file) are read
+// under the root as well. Must never touch anything outside its root.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -86,6 +87,7 @@ export function createSandboxBackend(options: SandboxBackendOptions): Activation
     },
     storePath: (closure) => join(root, STORE_DIR, closure),
     resolveAbsolute,
+    hostFile: (p) => join(root, p),
     async setProfile(closure) {
       const r = await runNix(
         'nix-env',

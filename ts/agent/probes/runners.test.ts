@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ const ctx = (failed: readonly string[] = []): RunnerContext => ({
   hostPublicKey: key.publicKey,
   memo: new Map(),
   failedUnits: async () => failed,
+  hostFile: (p) => p,
 });
 let server: Server;
 let port: number;
@@ -138,6 +139,13 @@ describe('probe runners', () => {
     const foreign = await runProbe(ev(write('Pass', generatePrivateKey('ed25519'))), ctx());
     expect(foreign.failureReason).toMatch(/BadSignature|does not verify/);
     expect((await runProbe(ev(join(dir, 'missing.json')), ctx())).status).toBe('Fail');
+    // The declared path is read where the backend says: a sandbox host's own `/`.
+    const root = mkdtempSync(join(tmpdir(), 'nixfleet-root-'));
+    mkdirSync(join(root, 'var/lib/nixfleet-compliance'), { recursive: true });
+    renameSync(write('Fail'), join(root, 'var/lib/nixfleet-compliance/evidence.json'));
+    const rooted = { ...ctx(), hostFile: (p: string) => join(root, p) };
+    const inRoot = await runProbe(ev('/var/lib/nixfleet-compliance/evidence.json'), rooted);
+    expect(inRoot.failureReason).toBe('1 control(s) failing for nis2');
   });
 
   it('signs result payloads an auditor can verify with the host key', () => {

@@ -35,6 +35,8 @@ export interface RunnerContext {
   readonly memo: Map<string, { mtimeMs: number; outcome: ProbeOutcome }>;
   /** Names of the host's failed systemd units (the backend's measure); throws when it cannot tell. */
   readonly failedUnits: () => Promise<readonly string[]>;
+  /** Where a host file a probe names is read (the backend's; the sandbox has its own `/`). */
+  readonly hostFile: (path: string) => string;
 }
 
 const pass = (output: Record<string, unknown>): ProbeOutcome => ({
@@ -137,7 +139,7 @@ function runEvidence(
 ): ProbeOutcome {
   let mtimeMs: number;
   try {
-    mtimeMs = statSync(p.evidencePath).mtimeMs;
+    mtimeMs = statSync(ctx.hostFile(p.evidencePath)).mtimeMs;
   } catch {
     return fail(`evidence file ${p.evidencePath} is missing`);
   }
@@ -159,7 +161,7 @@ export function evaluateEvidence(
 ): ProbeOutcome {
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(p.evidencePath, 'utf8'));
+    doc = JSON.parse(readFileSync(ctx.hostFile(p.evidencePath), 'utf8'));
   } catch (e) {
     return fail(`evidence file is not JSON: ${(e as Error).message}`);
   }

@@ -38,6 +38,8 @@ export interface ProbeSchedulerOptions {
   readonly healthGate: () => GateSource;
   /** The backend's failed systemd units (the gate's measure). */
   readonly failedUnits: () => Promise<readonly string[]>;
+  /** Where the backend reads a host file a probe names (the evidence file). */
+  readonly hostFile: (path: string) => string;
 }
 
 /** How often the refused-probe-set failure is re-reported when no probe says. */
@@ -157,6 +159,7 @@ export class ProbeScheduler {
       hostPublicKey: this.opts.hostKey.publicKey,
       memo: this.memo,
       failedUnits: this.opts.failedUnits,
+      hostFile: this.opts.hostFile,
     };
     while (!signal.aborted) {
       const outcome = await runProbe(spec, ctx);

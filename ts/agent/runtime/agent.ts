@@ -174,6 +174,7 @@ export async function startAgent(
     post,
     healthGate: () => gateOfRollout(store, loop?.snapshot.record?.rolloutId ?? null),
     failedUnits: () => backend.failedUnits(),
+    hostFile: (p) => backend.hostFile(p),
   });
   const activation = new ActivationWorker({
     backend,

@@ -50,6 +50,9 @@ class FakeBackend implements ActivationBackend {
   resolveAbsolute(p: string) {
     return p;
   }
+  hostFile(p: string) {
+    return p;
+  }
   async setProfile(c: string) {
     this.profile.push(c);
   }
