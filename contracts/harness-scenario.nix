@@ -17,18 +17,19 @@ let
       switchSecs = opt t.unsigned "Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight." 0 { default = 0; };
       failedUnits = opt (types.listOf (types.strMatching "[A-Za-z0-9@._:-]+")) "Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left." [ "nginx.service" ] { default = [ ]; };
       secrets = opt (types.listOf (types.strMatching "[a-z0-9-]+")) "Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>)." [ ] { default = [ ]; };
+      failingControls = opt (types.listOf (types.strMatching "[a-z0-9][a-z0-9-]{0,62}")) "Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control." [ "firewall-enabled" ] { default = [ ]; };
       activationTokens = opt (types.listOf (types.strMatching "/[A-Za-z0-9._/-]+")) "Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there." [ "/var/lib/hyperhive/matrix-register-token" ] { default = [ ]; };
     };
   };
 
   condition = types.submodule {
     options = {
-      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" "decision" "notDispatched" "probeFailed" ]) "What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`)." "hostsConverged" { };
+      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" "decision" "notDispatched" "probeFailed" "controlFailed" ]) "What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`)." "hostsConverged" { };
       hosts = opt (types.listOf types.str) "Hosts the condition is about (empty: every host of the fleet)." [ ] { default = [ ]; };
       channel = opt (types.nullOr types.str) "Channel, for rollout conditions." null { default = null; };
       state = opt (types.nullOr types.str) "Host or rollout state expected." null { default = null; };
       generation = opt (types.nullOr types.str) "Generation whose closure the hosts must run (hostCurrent)." null { default = null; };
-      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision) or failure-reason prefix (probeFailed) expected." null { default = null; };
+      code = opt (types.nullOr types.str) "Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected." null { default = null; };
     };
   };
 
@@ -88,6 +89,7 @@ in
             matrix = opt (types.attrsOf types.anything) "services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …)." { serverName = "matrix.example.com"; } { default = { }; };
           };
         })) "Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS." { hive-01 = { defaults = "v1"; domain = "example.com"; }; } { default = { }; };
+        nixos = opt (types.attrsOf (types.attrsOf types.anything)) "Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release." { canary-01.services.openssh.settings.PermitRootLogin = "yes"; } { default = { }; };
         irrevocable = opt (types.attrsOf (types.attrsOf (types.oneOf [ types.str t.int types.bool ]))) "Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip)." { hive-01.serverName = "example.com"; } { default = { }; };
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };

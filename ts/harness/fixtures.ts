@@ -88,6 +88,11 @@ export async function makeFixtures(options: {
     if (!sshKey.ok) throw new Error(`host key for ${name}: ${sshKey.error.message}`);
     writeFileSync(sshKeyFile, sshKey.value, { mode: 0o600 });
     writeFileSync(`${sshKeyFile}.pub`, `${pubkeyLine}\n`);
+    // Also where the host's own `/` (its sandbox root) keeps it: what the
+    // switch's compliance collector signs with and age decrypts with.
+    const etcSsh = join(options.dir, 'hosts', name, 'sandbox/etc/ssh');
+    mkdirSync(etcSsh, { recursive: true });
+    writeFileSync(join(etcSsh, 'ssh_host_ed25519_key'), sshKey.value, { mode: 0o600 });
     const nonce = randomBytes(16).toString('hex');
     const token = mintBootstrapToken(
       {
@@ -118,6 +123,11 @@ export async function makeFixtures(options: {
       {
         pubkeys: Object.fromEntries([...hosts].map(([n, h]) => [n, h.pubkeyLine])),
         bootstrapNonces: nonces,
+        // What a compliance-enabled closure's switch runs (tests/harness/nix/compliance.nix).
+        collector: [
+          process.execPath,
+          new URL('../../bin/nixfleet-compliance-collect.mjs', import.meta.url).pathname,
+        ],
       },
       null,
       2,

@@ -128,6 +128,7 @@ export class Observer {
     }
     if (c.kind === 'decision') return this.checkDecision(c);
     if (c.kind === 'notDispatched') return this.checkNotDispatched(c);
+    if (c.kind === 'controlFailed') return this.checkControlFailed(c);
     if (c.kind === 'probeFailed') {
       const events = await this.eventsOrEmpty();
       if (events instanceof Error) return { ok: false, detail: events.message };
@@ -233,6 +234,32 @@ export class Observer {
       detail: hit
         ? `${latest.rolloutId}: ${hit.code} ${hit.reason}`
         : `${latest.rolloutId}: [${codes}]`,
+    };
+  }
+
+  /**
+   * Condition `controlFailed`: the trace of the channel's newest rollout (the
+   * CP's probe_failures view, what `status` and `watch` read) has a row naming
+   * control `code` failing on each of `hosts`.
+   */
+  private async checkControlFailed(c: Condition): Promise<Verdict> {
+    const named = c.hosts ?? [];
+    if (named.length === 0 || !c.code)
+      return { ok: false, detail: 'controlFailed needs code and hosts' };
+    const r = await this.safely((cp) => cp.rollouts());
+    if (r instanceof Error) return { ok: false, detail: `CP unreachable: ${r.message}` };
+    const latest = r.rollouts.find((x) => x.channel === c.channel);
+    if (!latest) return { ok: false, detail: `no rollout of ${c.channel}` };
+    const tr = await this.safely((cp) => cp.rolloutTrace(latest.rolloutId));
+    if (tr instanceof Error) return { ok: false, detail: `CP unreachable: ${tr.message}` };
+    const failures = tr.probeFailures ?? [];
+    const rows = failures.filter((f) => f.controlId === c.code);
+    const rowsText = failures.map(
+      (f) => `${f.hostname}:${f.probe}/${f.controlId ?? '-'}(${f.framework ?? '-'})`,
+    );
+    return {
+      ok: named.every((h) => rows.some((f) => f.hostname === h)),
+      detail: `${latest.rolloutId} probeFailures: [${rowsText.join(', ')}]`,
     };
   }
 

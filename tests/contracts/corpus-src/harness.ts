@@ -134,9 +134,51 @@ export const harness: Corpus[] = [
           ],
         },
       ],
+      [
+        'compliance: option values over the hardened stand-in, a failing runtime control, a control awaited',
+        {
+          name: 'compliance-gate',
+          description: 'd',
+          fleet: {},
+          generations: {
+            g1: {},
+            g2: {
+              nixos: {
+                'canary-01': { services: { openssh: { settings: { PermitRootLogin: 'yes' } } } },
+              },
+            },
+            g3: { default: { failingControls: ['firewall-enabled'] } },
+          },
+          steps: [
+            { release: 'g1' },
+            { release: 'g2', expectRefused: 'RELEASE_ERR_COMPLIANCE' },
+            { release: 'g3' },
+            {
+              wait: {
+                kind: 'controlFailed',
+                channel: 'stable',
+                hosts: ['canary-01'],
+                code: 'firewall-enabled',
+              },
+            },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: fast string', ['fast'], 'yes'],
+      [
+        'failing control id not a control id',
+        ['generations', 'g1', 'default'],
+        { failingControls: ['Firewall Enabled'] },
+        ['generations', 'g1', 'default', 'failingControls', 0],
+      ],
+      [
+        'nixos options of a host not an attrset',
+        ['generations', 'g1', 'nixos'],
+        { 'canary-01': 'PermitRootLogin yes' },
+        ['generations', 'g1', 'nixos', 'canary-01'],
+      ],
       [
         'irrevocable value is a list',
         ['generations', 'g1', 'irrevocable'],

@@ -21,6 +21,14 @@ let
     scenario.generations.${generation}
       or (throw "scenario ${scenario.name}: unknown generation ${generation}; known: ${builtins.concatStringsSep ", " (builtins.attrNames scenario.generations)}");
   behaviourOf = host: gen.hosts.${host} or gen.default;
+  recursiveUpdate =
+    a: b:
+    a // builtins.mapAttrs (k: v: if builtins.isAttrs v && builtins.isAttrs (a.${k} or null) then recursiveUpdate a.${k} v else v) b;
+  # The option values a host's configuration has in this generation (what
+  # the static compliance gate reads): the hardened stand-in, which passes
+  # every control, with what the generation sets over it.
+  hardened = import ../../lib/support/hardened.nix;
+  optionsOf = host: recursiveUpdate hardened (gen.nixos.${host} or { });
   runner = if runnerFile == null then { } else builtins.fromJSON (builtins.readFile (/. + runnerFile));
   withRunner =
     fleet:
@@ -80,7 +88,9 @@ let
       // {
         # Only the probe sets are read from this pass; a placeholder toplevel
         # satisfies the configuration invariant without building anything.
-        hosts = builtins.mapAttrs (_: h: h // { configuration.config.system.build.toplevel = "placeholder"; }) probed.hosts;
+        # The hardened stand-in keeps the compliance gate quiet here: the
+        # release itself evaluates the generation's options (second pass).
+        hosts = builtins.mapAttrs (_: h: h // { configuration.config = recursiveUpdate hardened { system.build.toplevel = "placeholder"; }; }) probed.hosts;
       }
     );
 
@@ -166,9 +176,27 @@ let
     host: b:
     let
       base = switchScript b;
-      prelude = decryptSecrets host b + writeTokens b + writeFailedUnits b + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
+      prelude = decryptSecrets host b + writeTokens b + writeFailedUnits b + (complianceOf host).collect + (if b.switchSecs > 0 then "sleep ${toString b.switchSecs}\n" else "");
     in
     if prelude == "" then base else "#!/bin/sh\n" + prelude + builtins.substring 10 (builtins.stringLength base) base;
+
+  # Compliance (docs/compliance.md): a host whose channel enables frameworks
+  # carries, like services.nixfleet-compliance renders it, the controls file
+  # of those frameworks, and its switch runs the real collector over it (as
+  # activation starts the collector's unit), writing host-signed evidence
+  # under the sandbox's /var. The catalogue's probe commands (sshd -T,
+  # sysctl, auditctl, …) need a NixOS host, so the closure carries stand-ins
+  # under their own names, on the collector's PATH only: each prints what a
+  # compliant host prints for exactly the argv a control runs, or, for the
+  # generation's failingControls, a value the control does not accept.
+  complianceOf = import ./compliance.nix {
+    inherit scenario generation;
+    frameworksOf = host: map (p: p.framework) (
+      builtins.filter (p: p.kind == "evidence") (builtins.attrValues probesOnly.healthChecks.${host}.probes)
+    );
+    failingOf = host: (behaviourOf host).failingControls;
+    collector = runner.collector or null;
+  };
 
   # The four switch-inhibiting components (contracts §I.7) are symlinks into
   # their own store paths, as on NixOS: generations share them unless the
@@ -202,6 +230,7 @@ let
       dbus = component "dbus" (version "dbus");
       systemd = component "systemd" "stable";
       init = component "init" "stable";
+      compliance = (complianceOf host).build;
       args = [
         "-c"
         ''
@@ -213,6 +242,7 @@ let
           ln -s $dbus $out/etc/systemd/system/dbus.service
           ln -s $systemd $out/sw/lib/systemd/systemd
           ln -s $init $out/init
+          eval "$compliance"
         ''
       ];
     };
@@ -230,7 +260,7 @@ mkFleet (
       name: h:
       h
       // {
-        configuration.config = {
+        configuration.config = recursiveUpdate (optionsOf name) {
           # A failed hive-matrix assertion aborts the system's evaluation, as on NixOS.
           system.build.toplevel =
             let

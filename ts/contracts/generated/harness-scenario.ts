@@ -33,6 +33,10 @@ export interface HarnessScenario {
          */
         failedUnits?: string[];
         /**
+         * Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.
+         */
+        failingControls?: string[];
+        /**
          * Whether the host's enforce probe (an exec probe rendered into the closure) passes.
          */
         probe?: 'pass' | 'fail';
@@ -88,6 +92,10 @@ export interface HarnessScenario {
            */
           failedUnits?: string[];
           /**
+           * Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.
+           */
+          failingControls?: string[];
+          /**
            * Whether the host's enforce probe (an exec probe rendered into the closure) passes.
            */
           probe?: 'pass' | 'fail';
@@ -115,6 +123,14 @@ export interface HarnessScenario {
       irrevocable?: {
         [k: string]: {
           [k: string]: string | number | boolean;
+        };
+      };
+      /**
+       * Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.
+       */
+      nixos?: {
+        [k: string]: {
+          [k: string]: unknown;
         };
       };
     };
@@ -215,7 +231,7 @@ export interface HarnessScenario {
        */
       channel?: null | string;
       /**
-       * Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision) or failure-reason prefix (probeFailed) expected.
+       * Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.
        */
       code?: null | string;
       /**
@@ -227,7 +243,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).
+       * What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).
        */
       kind:
         | 'hostState'
@@ -241,7 +257,8 @@ export interface HarnessScenario {
         | 'hostRecovered'
         | 'decision'
         | 'notDispatched'
-        | 'probeFailed';
+        | 'probeFailed'
+        | 'controlFailed';
       /**
        * Host or rollout state expected.
        */

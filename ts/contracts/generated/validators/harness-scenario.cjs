@@ -2,13 +2,14 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision) or failure-reason prefix (probeFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
 const func0 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(/[A-Za-z0-9._/-]+)$", "u");
 const pattern1 = new RegExp("^([A-Za-z0-9@._:-]+)$", "u");
-const pattern2 = new RegExp("^([a-z0-9-]+)$", "u");
-const pattern7 = new RegExp("^([a-z0-9][a-z0-9._-]{0,62}:.+)$", "u");
-const pattern8 = new RegExp("^(RELEASE_ERR_[A-Z_]+)$", "u");
+const pattern2 = new RegExp("^([a-z0-9][a-z0-9-]{0,62})$", "u");
+const pattern3 = new RegExp("^([a-z0-9-]+)$", "u");
+const pattern9 = new RegExp("^([a-z0-9][a-z0-9._-]{0,62}:.+)$", "u");
+const pattern10 = new RegExp("^(RELEASE_ERR_[A-Z_]+)$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://nixfleet.dev/schemas/harness-scenario.schema.json" */;
@@ -130,7 +131,7 @@ for(const key1 in data3){
 let data4 = data3[key1];
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 for(const key2 in data4){
-if(!((((key2 === "default") || (key2 === "hive")) || (key2 === "hosts")) || (key2 === "irrevocable"))){
+if(!(((((key2 === "default") || (key2 === "hive")) || (key2 === "hosts")) || (key2 === "irrevocable")) || (key2 === "nixos"))){
 const err9 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -145,7 +146,7 @@ if(data4.default !== undefined){
 let data5 = data4.default;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key3 in data5){
-if(!(((((((key3 === "activationTokens") || (key3 === "failedUnits")) || (key3 === "probe")) || (key3 === "secrets")) || (key3 === "signed")) || (key3 === "switch")) || (key3 === "switchSecs"))){
+if(!((((((((key3 === "activationTokens") || (key3 === "failedUnits")) || (key3 === "failingControls")) || (key3 === "probe")) || (key3 === "secrets")) || (key3 === "signed")) || (key3 === "switch")) || (key3 === "switchSecs"))){
 const err10 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -238,10 +239,15 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data5.probe !== undefined){
-let data10 = data5.probe;
-if(!((data10 === "pass") || (data10 === "fail"))){
-const err17 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/probe",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.probe.enum},message:"must be equal to one of the allowed values"};
+if(data5.failingControls !== undefined){
+let data10 = data5.failingControls;
+if(Array.isArray(data10)){
+const len2 = data10.length;
+for(let i2=0; i2<len2; i2++){
+let data11 = data10[i2];
+if(typeof data11 === "string"){
+if(!pattern2.test(data11)){
+const err17 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -251,15 +257,8 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data5.secrets !== undefined){
-let data11 = data5.secrets;
-if(Array.isArray(data11)){
-const len2 = data11.length;
-for(let i2=0; i2<len2; i2++){
-let data12 = data11[i2];
-if(typeof data12 === "string"){
-if(!pattern2.test(data12)){
-const err18 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+else {
+const err18 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -269,8 +268,9 @@ vErrors.push(err18);
 errors++;
 }
 }
+}
 else {
-const err19 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err19 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -280,9 +280,10 @@ vErrors.push(err19);
 errors++;
 }
 }
-}
-else {
-const err20 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data5.probe !== undefined){
+let data12 = data5.probe;
+if(!((data12 === "pass") || (data12 === "fail"))){
+const err20 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/probe",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.probe.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -292,9 +293,15 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data5.signed !== undefined){
-if(typeof data5.signed !== "boolean"){
-const err21 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/signed",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data5.secrets !== undefined){
+let data13 = data5.secrets;
+if(Array.isArray(data13)){
+const len3 = data13.length;
+for(let i3=0; i3<len3; i3++){
+let data14 = data13[i3];
+if(typeof data14 === "string"){
+if(!pattern3.test(data14)){
+const err21 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -304,10 +311,8 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data5.switch !== undefined){
-let data14 = data5.switch;
-if(!((((data14 === "ok") || (data14 === "fail")) || (data14 === "inhibit-kernel")) || (data14 === "inhibit-dbus"))){
-const err22 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switch",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.switch.enum},message:"must be equal to one of the allowed values"};
+else {
+const err22 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -317,10 +322,9 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data5.switchSecs !== undefined){
-let data15 = data5.switchSecs;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err23 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err23 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -329,9 +333,10 @@ vErrors.push(err23);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 9007199254740991 || isNaN(data15)){
-const err24 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data5.signed !== undefined){
+if(typeof data5.signed !== "boolean"){
+const err24 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/signed",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -340,8 +345,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data15 < 0 || isNaN(data15)){
-const err25 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data5.switch !== undefined){
+let data16 = data5.switch;
+if(!((((data16 === "ok") || (data16 === "fail")) || (data16 === "inhibit-kernel")) || (data16 === "inhibit-dbus"))){
+const err25 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switch",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.switch.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -351,10 +359,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data5.switchSecs !== undefined){
+let data17 = data5.switchSecs;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err26 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -363,16 +371,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-if(data4.hive !== undefined){
-let data16 = data4.hive;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-for(const key4 in data16){
-let data17 = data16[key4];
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key5 in data17){
-if(!(((key5 === "defaults") || (key5 === "domain")) || (key5 === "matrix"))){
-const err27 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 9007199254740991 || isNaN(data17)){
+const err27 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -381,11 +382,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-if(data17.defaults !== undefined){
-let data18 = data17.defaults;
-if(!((data18 === "v1") || (data18 === "v2"))){
-const err28 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/defaults",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/defaults/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hive.additionalProperties.properties.defaults.enum},message:"must be equal to one of the allowed values"};
+if(data17 < 0 || isNaN(data17)){
+const err28 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -395,13 +393,10 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data17.domain !== undefined){
-let data19 = data17.domain;
-const _errs44 = errors;
-let valid12 = false;
-const _errs45 = errors;
-if(data19 !== null){
-const err29 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -410,11 +405,16 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid0 = _errs45 === errors;
-valid12 = valid12 || _valid0;
-const _errs47 = errors;
-if(typeof data19 !== "string"){
-const err30 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data4.hive !== undefined){
+let data18 = data4.hive;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+for(const key4 in data18){
+let data19 = data18[key4];
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key5 in data19){
+if(!(((key5 === "defaults") || (key5 === "domain")) || (key5 === "matrix"))){
+const err30 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -423,10 +423,11 @@ vErrors.push(err30);
 }
 errors++;
 }
-var _valid0 = _errs47 === errors;
-valid12 = valid12 || _valid0;
-if(!valid12){
-const err31 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data19.defaults !== undefined){
+let data20 = data19.defaults;
+if(!((data20 === "v1") || (data20 === "v2"))){
+const err31 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/defaults",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/defaults/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hive.additionalProperties.properties.defaults.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -435,24 +436,14 @@ vErrors.push(err31);
 }
 errors++;
 }
-else {
-errors = _errs44;
-if(vErrors !== null){
-if(_errs44){
-vErrors.length = _errs44;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data17.matrix !== undefined){
-let data20 = data17.matrix;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-}
-else {
-const err32 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/matrix",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/matrix/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data19.domain !== undefined){
+let data21 = data19.domain;
+const _errs48 = errors;
+let valid14 = false;
+const _errs49 = errors;
+if(data21 !== null){
+const err32 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -461,10 +452,11 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-}
-else {
-const err33 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid0 = _errs49 === errors;
+valid14 = valid14 || _valid0;
+const _errs51 = errors;
+if(typeof data21 !== "string"){
+const err33 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -473,10 +465,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive",schemaPath:"#/properties/generations/additionalProperties/properties/hive/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid0 = _errs51 === errors;
+valid14 = valid14 || _valid0;
+if(!valid14){
+const err34 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -485,16 +477,24 @@ vErrors.push(err34);
 }
 errors++;
 }
+else {
+errors = _errs48;
+if(vErrors !== null){
+if(_errs48){
+vErrors.length = _errs48;
 }
-if(data4.hosts !== undefined){
-let data21 = data4.hosts;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key6 in data21){
-let data22 = data21[key6];
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data19.matrix !== undefined){
+let data22 = data19.matrix;
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-for(const key7 in data22){
-if(!(((((((key7 === "activationTokens") || (key7 === "failedUnits")) || (key7 === "probe")) || (key7 === "secrets")) || (key7 === "signed")) || (key7 === "switch")) || (key7 === "switchSecs"))){
-const err35 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+else {
+const err35 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/matrix",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/matrix/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -504,15 +504,9 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data22.activationTokens !== undefined){
-let data23 = data22.activationTokens;
-if(Array.isArray(data23)){
-const len3 = data23.length;
-for(let i3=0; i3<len3; i3++){
-let data24 = data23[i3];
-if(typeof data24 === "string"){
-if(!pattern0.test(data24)){
-const err36 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
+}
+else {
+const err36 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -522,8 +516,9 @@ vErrors.push(err36);
 errors++;
 }
 }
+}
 else {
-const err37 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err37 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive",schemaPath:"#/properties/generations/additionalProperties/properties/hive/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -533,9 +528,15 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data4.hosts !== undefined){
+let data23 = data4.hosts;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key6 in data23){
+let data24 = data23[key6];
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key7 in data24){
+if(!((((((((key7 === "activationTokens") || (key7 === "failedUnits")) || (key7 === "failingControls")) || (key7 === "probe")) || (key7 === "secrets")) || (key7 === "signed")) || (key7 === "switch")) || (key7 === "switchSecs"))){
+const err38 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -545,15 +546,15 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data22.failedUnits !== undefined){
-let data25 = data22.failedUnits;
+if(data24.activationTokens !== undefined){
+let data25 = data24.activationTokens;
 if(Array.isArray(data25)){
 const len4 = data25.length;
 for(let i4=0; i4<len4; i4++){
 let data26 = data25[i4];
 if(typeof data26 === "string"){
-if(!pattern1.test(data26)){
-const err39 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
+if(!pattern0.test(data26)){
+const err39 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -564,7 +565,7 @@ errors++;
 }
 }
 else {
-const err40 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err40 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -576,7 +577,7 @@ errors++;
 }
 }
 else {
-const err41 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err41 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -586,10 +587,15 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data22.probe !== undefined){
-let data27 = data22.probe;
-if(!((data27 === "pass") || (data27 === "fail"))){
-const err42 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/probe",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.probe.enum},message:"must be equal to one of the allowed values"};
+if(data24.failedUnits !== undefined){
+let data27 = data24.failedUnits;
+if(Array.isArray(data27)){
+const len5 = data27.length;
+for(let i5=0; i5<len5; i5++){
+let data28 = data27[i5];
+if(typeof data28 === "string"){
+if(!pattern1.test(data28)){
+const err42 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -599,15 +605,8 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data22.secrets !== undefined){
-let data28 = data22.secrets;
-if(Array.isArray(data28)){
-const len5 = data28.length;
-for(let i5=0; i5<len5; i5++){
-let data29 = data28[i5];
-if(typeof data29 === "string"){
-if(!pattern2.test(data29)){
-const err43 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+else {
+const err43 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -617,8 +616,9 @@ vErrors.push(err43);
 errors++;
 }
 }
+}
 else {
-const err44 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err44 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -628,9 +628,15 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data24.failingControls !== undefined){
+let data29 = data24.failingControls;
+if(Array.isArray(data29)){
+const len6 = data29.length;
+for(let i6=0; i6<len6; i6++){
+let data30 = data29[i6];
+if(typeof data30 === "string"){
+if(!pattern2.test(data30)){
+const err45 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls/" + i6,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -640,9 +646,8 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data22.signed !== undefined){
-if(typeof data22.signed !== "boolean"){
-const err46 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/signed",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err46 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls/" + i6,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -652,10 +657,9 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data22.switch !== undefined){
-let data31 = data22.switch;
-if(!((((data31 === "ok") || (data31 === "fail")) || (data31 === "inhibit-kernel")) || (data31 === "inhibit-dbus"))){
-const err47 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switch",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.switch.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err47 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -665,10 +669,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data22.switchSecs !== undefined){
-let data32 = data22.switchSecs;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err48 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data24.probe !== undefined){
+let data31 = data24.probe;
+if(!((data31 === "pass") || (data31 === "fail"))){
+const err48 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/probe",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.probe.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -677,9 +681,16 @@ vErrors.push(err48);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 9007199254740991 || isNaN(data32)){
-const err49 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data24.secrets !== undefined){
+let data32 = data24.secrets;
+if(Array.isArray(data32)){
+const len7 = data32.length;
+for(let i7=0; i7<len7; i7++){
+let data33 = data32[i7];
+if(typeof data33 === "string"){
+if(!pattern3.test(data33)){
+const err49 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i7,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -688,8 +699,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data32 < 0 || isNaN(data32)){
-const err50 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err50 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i7,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -700,9 +712,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err51 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err51 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -712,9 +723,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-else {
-const err52 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data24.signed !== undefined){
+if(typeof data24.signed !== "boolean"){
+const err52 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/signed",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -724,19 +735,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data4.irrevocable !== undefined){
-let data33 = data4.irrevocable;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-for(const key8 in data33){
-let data34 = data33[key8];
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key9 in data34){
-let data35 = data34[key9];
-const _errs83 = errors;
-let valid23 = false;
-const _errs84 = errors;
-if(typeof data35 !== "string"){
-const err53 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.switch !== undefined){
+let data35 = data24.switch;
+if(!((((data35 === "ok") || (data35 === "fail")) || (data35 === "inhibit-kernel")) || (data35 === "inhibit-dbus"))){
+const err53 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switch",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.switch.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -745,11 +747,11 @@ vErrors.push(err53);
 }
 errors++;
 }
-var _valid1 = _errs84 === errors;
-valid23 = valid23 || _valid1;
-const _errs86 = errors;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err54 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data24.switchSecs !== undefined){
+let data36 = data24.switchSecs;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err54 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -758,9 +760,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 > 9007199254740991 || isNaN(data35)){
-const err55 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 9007199254740991 || isNaN(data36)){
+const err55 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -769,8 +771,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(data35 < -9007199254740991 || isNaN(data35)){
-const err56 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(data36 < 0 || isNaN(data36)){
+const err56 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -780,11 +782,10 @@ vErrors.push(err56);
 errors++;
 }
 }
-var _valid1 = _errs86 === errors;
-valid23 = valid23 || _valid1;
-const _errs88 = errors;
-if(typeof data35 !== "boolean"){
-const err57 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -793,10 +794,10 @@ vErrors.push(err57);
 }
 errors++;
 }
-var _valid1 = _errs88 === errors;
-valid23 = valid23 || _valid1;
-if(!valid23){
-const err58 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -805,21 +806,20 @@ vErrors.push(err58);
 }
 errors++;
 }
-else {
-errors = _errs83;
-if(vErrors !== null){
-if(_errs83){
-vErrors.length = _errs83;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err59 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data4.irrevocable !== undefined){
+let data37 = data4.irrevocable;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+for(const key8 in data37){
+let data38 = data37[key8];
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key9 in data38){
+let data39 = data38[key9];
+const _errs91 = errors;
+let valid27 = false;
+const _errs92 = errors;
+if(typeof data39 !== "string"){
+const err59 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -828,10 +828,11 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-}
-else {
-const err60 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid1 = _errs92 === errors;
+valid27 = valid27 || _valid1;
+const _errs94 = errors;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err60 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -840,10 +841,9 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-}
-else {
-const err61 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 > 9007199254740991 || isNaN(data39)){
+const err61 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -852,10 +852,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-}
-else {
-const err62 = {instancePath:instancePath+"/generations",schemaPath:"#/properties/generations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data39 < -9007199254740991 || isNaN(data39)){
+const err62 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -865,14 +863,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data.invariants !== undefined){
-let data36 = data.invariants;
-if(Array.isArray(data36)){
-const len6 = data36.length;
-for(let i6=0; i6<len6; i6++){
-let data37 = data36[i6];
-if(!(((((data37 === "wavesInOrder") || (data37 === "budgetsRespected")) || (data37 === "noQuarantinedDispatch")) || (data37 === "signedRoundtrip")) || (data37 === "secretsConfined"))){
-const err63 = {instancePath:instancePath+"/invariants/" + i6,schemaPath:"#/properties/invariants/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.invariants.items.enum},message:"must be equal to one of the allowed values"};
+var _valid1 = _errs94 === errors;
+valid27 = valid27 || _valid1;
+const _errs96 = errors;
+if(typeof data39 !== "boolean"){
+const err63 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -881,10 +876,10 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-}
-else {
-const err64 = {instancePath:instancePath+"/invariants",schemaPath:"#/properties/invariants/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid1 = _errs96 === errors;
+valid27 = valid27 || _valid1;
+if(!valid27){
+const err64 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -893,12 +888,21 @@ vErrors.push(err64);
 }
 errors++;
 }
+else {
+errors = _errs91;
+if(vErrors !== null){
+if(_errs91){
+vErrors.length = _errs91;
 }
-if(data.name !== undefined){
-let data38 = data.name;
-if(typeof data38 === "string"){
-if(!pattern2.test(data38)){
-const err65 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -908,8 +912,9 @@ vErrors.push(err65);
 errors++;
 }
 }
+}
 else {
-const err66 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err66 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -919,13 +924,15 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data.notStarted !== undefined){
-let data39 = data.notStarted;
-if(Array.isArray(data39)){
-const len7 = data39.length;
-for(let i7=0; i7<len7; i7++){
-if(typeof data39[i7] !== "string"){
-const err67 = {instancePath:instancePath+"/notStarted/" + i7,schemaPath:"#/properties/notStarted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data4.nixos !== undefined){
+let data40 = data4.nixos;
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+for(const key10 in data40){
+let data41 = data40[key10];
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+}
+else {
+const err67 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixos/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/nixos/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -937,7 +944,7 @@ errors++;
 }
 }
 else {
-const err68 = {instancePath:instancePath+"/notStarted",schemaPath:"#/properties/notStarted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err68 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixos",schemaPath:"#/properties/generations/additionalProperties/properties/nixos/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -947,16 +954,9 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data.steps !== undefined){
-let data41 = data.steps;
-if(Array.isArray(data41)){
-const len8 = data41.length;
-for(let i8=0; i8<len8; i8++){
-let data42 = data41[i8];
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-for(const key10 in data42){
-if(!(func0.call(schema0.properties.steps.items.properties, key10))){
-const err69 = {instancePath:instancePath+"/steps/" + i8,schemaPath:"#/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+}
+else {
+const err69 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -966,15 +966,9 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data42.acceptIrrevocable !== undefined){
-let data43 = data42.acceptIrrevocable;
-if(Array.isArray(data43)){
-const len9 = data43.length;
-for(let i9=0; i9<len9; i9++){
-let data44 = data43[i9];
-if(typeof data44 === "string"){
-if(!pattern7.test(data44)){
-const err70 = {instancePath:instancePath+"/steps/" + i8+"/acceptIrrevocable/" + i9,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62}:.+)$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62}:.+)$"+"\""};
+}
+else {
+const err70 = {instancePath:instancePath+"/generations",schemaPath:"#/properties/generations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -984,8 +978,14 @@ vErrors.push(err70);
 errors++;
 }
 }
-else {
-const err71 = {instancePath:instancePath+"/steps/" + i8+"/acceptIrrevocable/" + i9,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.invariants !== undefined){
+let data42 = data.invariants;
+if(Array.isArray(data42)){
+const len8 = data42.length;
+for(let i8=0; i8<len8; i8++){
+let data43 = data42[i8];
+if(!(((((data43 === "wavesInOrder") || (data43 === "budgetsRespected")) || (data43 === "noQuarantinedDispatch")) || (data43 === "signedRoundtrip")) || (data43 === "secretsConfined"))){
+const err71 = {instancePath:instancePath+"/invariants/" + i8,schemaPath:"#/properties/invariants/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.invariants.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -997,7 +997,7 @@ errors++;
 }
 }
 else {
-const err72 = {instancePath:instancePath+"/steps/" + i8+"/acceptIrrevocable",schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err72 = {instancePath:instancePath+"/invariants",schemaPath:"#/properties/invariants/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1007,13 +1007,11 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data42.expectMessage !== undefined){
-let data45 = data42.expectMessage;
-if(Array.isArray(data45)){
-const len10 = data45.length;
-for(let i10=0; i10<len10; i10++){
-if(typeof data45[i10] !== "string"){
-const err73 = {instancePath:instancePath+"/steps/" + i8+"/expectMessage/" + i10,schemaPath:"#/properties/steps/items/properties/expectMessage/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.name !== undefined){
+let data44 = data.name;
+if(typeof data44 === "string"){
+if(!pattern3.test(data44)){
+const err73 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1023,9 +1021,8 @@ vErrors.push(err73);
 errors++;
 }
 }
-}
 else {
-const err74 = {instancePath:instancePath+"/steps/" + i8+"/expectMessage",schemaPath:"#/properties/steps/items/properties/expectMessage/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err74 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1035,13 +1032,13 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data42.expectRefused !== undefined){
-let data47 = data42.expectRefused;
-const _errs113 = errors;
-let valid35 = false;
-const _errs114 = errors;
-if(data47 !== null){
-const err75 = {instancePath:instancePath+"/steps/" + i8+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data.notStarted !== undefined){
+let data45 = data.notStarted;
+if(Array.isArray(data45)){
+const len9 = data45.length;
+for(let i9=0; i9<len9; i9++){
+if(typeof data45[i9] !== "string"){
+const err75 = {instancePath:instancePath+"/notStarted/" + i9,schemaPath:"#/properties/notStarted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1050,12 +1047,10 @@ vErrors.push(err75);
 }
 errors++;
 }
-var _valid2 = _errs114 === errors;
-valid35 = valid35 || _valid2;
-const _errs116 = errors;
-if(typeof data47 === "string"){
-if(!pattern8.test(data47)){
-const err76 = {instancePath:instancePath+"/steps/" + i8+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(RELEASE_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(RELEASE_ERR_[A-Z_]+)$"+"\""};
+}
+}
+else {
+const err76 = {instancePath:instancePath+"/notStarted",schemaPath:"#/properties/notStarted/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1065,8 +1060,16 @@ vErrors.push(err76);
 errors++;
 }
 }
-else {
-const err77 = {instancePath:instancePath+"/steps/" + i8+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.steps !== undefined){
+let data47 = data.steps;
+if(Array.isArray(data47)){
+const len10 = data47.length;
+for(let i10=0; i10<len10; i10++){
+let data48 = data47[i10];
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+for(const key11 in data48){
+if(!(func0.call(schema0.properties.steps.items.properties, key11))){
+const err77 = {instancePath:instancePath+"/steps/" + i10,schemaPath:"#/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1075,10 +1078,16 @@ vErrors.push(err77);
 }
 errors++;
 }
-var _valid2 = _errs116 === errors;
-valid35 = valid35 || _valid2;
-if(!valid35){
-const err78 = {instancePath:instancePath+"/steps/" + i8+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data48.acceptIrrevocable !== undefined){
+let data49 = data48.acceptIrrevocable;
+if(Array.isArray(data49)){
+const len11 = data49.length;
+for(let i11=0; i11<len11; i11++){
+let data50 = data49[i11];
+if(typeof data50 === "string"){
+if(!pattern9.test(data50)){
+const err78 = {instancePath:instancePath+"/steps/" + i10+"/acceptIrrevocable/" + i11,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62}:.+)$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62}:.+)$"+"\""};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1087,25 +1096,9 @@ vErrors.push(err78);
 }
 errors++;
 }
-else {
-errors = _errs113;
-if(vErrors !== null){
-if(_errs113){
-vErrors.length = _errs113;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.fault !== undefined){
-let data48 = data42.fault;
-const _errs119 = errors;
-let valid36 = false;
-const _errs120 = errors;
-if(data48 !== null){
-const err79 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err79 = {instancePath:instancePath+"/steps/" + i10+"/acceptIrrevocable/" + i11,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1114,12 +1107,10 @@ vErrors.push(err79);
 }
 errors++;
 }
-var _valid3 = _errs120 === errors;
-valid36 = valid36 || _valid3;
-const _errs122 = errors;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.kind === undefined){
-const err80 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/steps/" + i10+"/acceptIrrevocable",schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1128,9 +1119,14 @@ vErrors.push(err80);
 }
 errors++;
 }
-for(const key11 in data48){
-if(!(((((key11 === "artifact") || (key11 === "duringActivation")) || (key11 === "hosts")) || (key11 === "kind")) || (key11 === "seconds"))){
-const err81 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+}
+if(data48.expectMessage !== undefined){
+let data51 = data48.expectMessage;
+if(Array.isArray(data51)){
+const len12 = data51.length;
+for(let i12=0; i12<len12; i12++){
+if(typeof data51[i12] !== "string"){
+const err81 = {instancePath:instancePath+"/steps/" + i10+"/expectMessage/" + i12,schemaPath:"#/properties/steps/items/properties/expectMessage/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1140,13 +1136,9 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data48.artifact !== undefined){
-let data49 = data48.artifact;
-const _errs126 = errors;
-let valid38 = false;
-const _errs127 = errors;
-if(data49 !== null){
-const err82 = {instancePath:instancePath+"/steps/" + i8+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err82 = {instancePath:instancePath+"/steps/" + i10+"/expectMessage",schemaPath:"#/properties/steps/items/properties/expectMessage/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1155,11 +1147,14 @@ vErrors.push(err82);
 }
 errors++;
 }
-var _valid4 = _errs127 === errors;
-valid38 = valid38 || _valid4;
-const _errs129 = errors;
-if(!(((data49 === "fleet.resolved") || (data49 === "rollout-manifest")) || (data49 === "revocations"))){
-const err83 = {instancePath:instancePath+"/steps/" + i8+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.artifact.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+if(data48.expectRefused !== undefined){
+let data53 = data48.expectRefused;
+const _errs127 = errors;
+let valid40 = false;
+const _errs128 = errors;
+if(data53 !== null){
+const err83 = {instancePath:instancePath+"/steps/" + i10+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1168,10 +1163,12 @@ vErrors.push(err83);
 }
 errors++;
 }
-var _valid4 = _errs129 === errors;
-valid38 = valid38 || _valid4;
-if(!valid38){
-const err84 = {instancePath:instancePath+"/steps/" + i8+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid2 = _errs128 === errors;
+valid40 = valid40 || _valid2;
+const _errs130 = errors;
+if(typeof data53 === "string"){
+if(!pattern10.test(data53)){
+const err84 = {instancePath:instancePath+"/steps/" + i10+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(RELEASE_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(RELEASE_ERR_[A-Z_]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1180,21 +1177,9 @@ vErrors.push(err84);
 }
 errors++;
 }
-else {
-errors = _errs126;
-if(vErrors !== null){
-if(_errs126){
-vErrors.length = _errs126;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.duringActivation !== undefined){
-if(typeof data48.duringActivation !== "boolean"){
-const err85 = {instancePath:instancePath+"/steps/" + i8+"/fault/duringActivation",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/duringActivation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err85 = {instancePath:instancePath+"/steps/" + i10+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1203,14 +1188,10 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-if(data48.hosts !== undefined){
-let data51 = data48.hosts;
-if(Array.isArray(data51)){
-const len11 = data51.length;
-for(let i11=0; i11<len11; i11++){
-if(typeof data51[i11] !== "string"){
-const err86 = {instancePath:instancePath+"/steps/" + i8+"/fault/hosts/" + i11,schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid2 = _errs130 === errors;
+valid40 = valid40 || _valid2;
+if(!valid40){
+const err86 = {instancePath:instancePath+"/steps/" + i10+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1219,10 +1200,25 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
+else {
+errors = _errs127;
+if(vErrors !== null){
+if(_errs127){
+vErrors.length = _errs127;
 }
 else {
-const err87 = {instancePath:instancePath+"/steps/" + i8+"/fault/hosts",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+vErrors = null;
+}
+}
+}
+}
+if(data48.fault !== undefined){
+let data54 = data48.fault;
+const _errs133 = errors;
+let valid41 = false;
+const _errs134 = errors;
+if(data54 !== null){
+const err87 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1231,11 +1227,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-if(data48.kind !== undefined){
-let data53 = data48.kind;
-if(!((((((((((((data53 === "killCp") || (data53 === "restartCp")) || (data53 === "wipeCpDb")) || (data53 === "killAgent")) || (data53 === "restartAgent")) || (data53 === "cutNetwork")) || (data53 === "restoreNetwork")) || (data53 === "tamperArtifact")) || (data53 === "skewClock")) || (data53 === "replayEnrollToken")) || (data53 === "startAgent")) || (data53 === "removeProbeFile"))){
-const err88 = {instancePath:instancePath+"/steps/" + i8+"/fault/kind",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+var _valid3 = _errs134 === errors;
+valid41 = valid41 || _valid3;
+const _errs136 = errors;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.kind === undefined){
+const err88 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1244,14 +1241,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data48.seconds !== undefined){
-let data54 = data48.seconds;
-const _errs138 = errors;
-let valid41 = false;
-const _errs139 = errors;
-if(data54 !== null){
-const err89 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+for(const key12 in data54){
+if(!(((((key12 === "artifact") || (key12 === "duringActivation")) || (key12 === "hosts")) || (key12 === "kind")) || (key12 === "seconds"))){
+const err89 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1260,11 +1252,14 @@ vErrors.push(err89);
 }
 errors++;
 }
-var _valid5 = _errs139 === errors;
-valid41 = valid41 || _valid5;
+}
+if(data54.artifact !== undefined){
+let data55 = data54.artifact;
+const _errs140 = errors;
+let valid43 = false;
 const _errs141 = errors;
-if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
-const err90 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data55 !== null){
+const err90 = {instancePath:instancePath+"/steps/" + i10+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1273,9 +1268,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-if((typeof data54 == "number") && (isFinite(data54))){
-if(data54 > 9007199254740991 || isNaN(data54)){
-const err91 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid4 = _errs141 === errors;
+valid43 = valid43 || _valid4;
+const _errs143 = errors;
+if(!(((data55 === "fleet.resolved") || (data55 === "rollout-manifest")) || (data55 === "revocations"))){
+const err91 = {instancePath:instancePath+"/steps/" + i10+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.artifact.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1284,8 +1281,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data54 < -9007199254740991 || isNaN(data54)){
-const err92 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+var _valid4 = _errs143 === errors;
+valid43 = valid43 || _valid4;
+if(!valid43){
+const err92 = {instancePath:instancePath+"/steps/" + i10+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1294,11 +1293,21 @@ vErrors.push(err92);
 }
 errors++;
 }
+else {
+errors = _errs140;
+if(vErrors !== null){
+if(_errs140){
+vErrors.length = _errs140;
 }
-var _valid5 = _errs141 === errors;
-valid41 = valid41 || _valid5;
-if(!valid41){
-const err93 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data54.duringActivation !== undefined){
+if(typeof data54.duringActivation !== "boolean"){
+const err93 = {instancePath:instancePath+"/steps/" + i10+"/fault/duringActivation",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/duringActivation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1307,21 +1316,14 @@ vErrors.push(err93);
 }
 errors++;
 }
-else {
-errors = _errs138;
-if(vErrors !== null){
-if(_errs138){
-vErrors.length = _errs138;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err94 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data54.hosts !== undefined){
+let data57 = data54.hosts;
+if(Array.isArray(data57)){
+const len13 = data57.length;
+for(let i13=0; i13<len13; i13++){
+if(typeof data57[i13] !== "string"){
+const err94 = {instancePath:instancePath+"/steps/" + i10+"/fault/hosts/" + i13,schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1330,10 +1332,10 @@ vErrors.push(err94);
 }
 errors++;
 }
-var _valid3 = _errs122 === errors;
-valid36 = valid36 || _valid3;
-if(!valid36){
-const err95 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err95 = {instancePath:instancePath+"/steps/" + i10+"/fault/hosts",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1342,25 +1344,11 @@ vErrors.push(err95);
 }
 errors++;
 }
-else {
-errors = _errs119;
-if(vErrors !== null){
-if(_errs119){
-vErrors.length = _errs119;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.release !== undefined){
-let data55 = data42.release;
-const _errs144 = errors;
-let valid42 = false;
-const _errs145 = errors;
-if(data55 !== null){
-const err96 = {instancePath:instancePath+"/steps/" + i8+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data54.kind !== undefined){
+let data59 = data54.kind;
+if(!((((((((((((data59 === "killCp") || (data59 === "restartCp")) || (data59 === "wipeCpDb")) || (data59 === "killAgent")) || (data59 === "restartAgent")) || (data59 === "cutNetwork")) || (data59 === "restoreNetwork")) || (data59 === "tamperArtifact")) || (data59 === "skewClock")) || (data59 === "replayEnrollToken")) || (data59 === "startAgent")) || (data59 === "removeProbeFile"))){
+const err96 = {instancePath:instancePath+"/steps/" + i10+"/fault/kind",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1369,11 +1357,14 @@ vErrors.push(err96);
 }
 errors++;
 }
-var _valid6 = _errs145 === errors;
-valid42 = valid42 || _valid6;
-const _errs147 = errors;
-if(typeof data55 !== "string"){
-const err97 = {instancePath:instancePath+"/steps/" + i8+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data54.seconds !== undefined){
+let data60 = data54.seconds;
+const _errs152 = errors;
+let valid46 = false;
+const _errs153 = errors;
+if(data60 !== null){
+const err97 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1382,10 +1373,11 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid6 = _errs147 === errors;
-valid42 = valid42 || _valid6;
-if(!valid42){
-const err98 = {instancePath:instancePath+"/steps/" + i8+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid5 = _errs153 === errors;
+valid46 = valid46 || _valid5;
+const _errs155 = errors;
+if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
+const err98 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1394,25 +1386,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-else {
-errors = _errs144;
-if(vErrors !== null){
-if(_errs144){
-vErrors.length = _errs144;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.signedAgoSecs !== undefined){
-let data56 = data42.signedAgoSecs;
-const _errs150 = errors;
-let valid43 = false;
-const _errs151 = errors;
-if(data56 !== null){
-const err99 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 > 9007199254740991 || isNaN(data60)){
+const err99 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1421,11 +1397,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-var _valid7 = _errs151 === errors;
-valid43 = valid43 || _valid7;
-const _errs153 = errors;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err100 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data60 < -9007199254740991 || isNaN(data60)){
+const err100 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1434,9 +1407,11 @@ vErrors.push(err100);
 }
 errors++;
 }
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 > 9007199254740991 || isNaN(data56)){
-const err101 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+var _valid5 = _errs155 === errors;
+valid46 = valid46 || _valid5;
+if(!valid46){
+const err101 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1445,8 +1420,21 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data56 < 1 || isNaN(data56)){
-const err102 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+errors = _errs152;
+if(vErrors !== null){
+if(_errs152){
+vErrors.length = _errs152;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err102 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1455,11 +1443,10 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-var _valid7 = _errs153 === errors;
-valid43 = valid43 || _valid7;
-if(!valid43){
-const err103 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid3 = _errs136 === errors;
+valid41 = valid41 || _valid3;
+if(!valid41){
+const err103 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1469,10 +1456,10 @@ vErrors.push(err103);
 errors++;
 }
 else {
-errors = _errs150;
+errors = _errs133;
 if(vErrors !== null){
-if(_errs150){
-vErrors.length = _errs150;
+if(_errs133){
+vErrors.length = _errs133;
 }
 else {
 vErrors = null;
@@ -1480,13 +1467,13 @@ vErrors = null;
 }
 }
 }
-if(data42.sleepSecs !== undefined){
-let data57 = data42.sleepSecs;
-const _errs156 = errors;
-let valid44 = false;
-const _errs157 = errors;
-if(data57 !== null){
-const err104 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data48.release !== undefined){
+let data61 = data48.release;
+const _errs158 = errors;
+let valid47 = false;
+const _errs159 = errors;
+if(data61 !== null){
+const err104 = {instancePath:instancePath+"/steps/" + i10+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1495,11 +1482,11 @@ vErrors.push(err104);
 }
 errors++;
 }
-var _valid8 = _errs157 === errors;
-valid44 = valid44 || _valid8;
-const _errs159 = errors;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err105 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid6 = _errs159 === errors;
+valid47 = valid47 || _valid6;
+const _errs161 = errors;
+if(typeof data61 !== "string"){
+const err105 = {instancePath:instancePath+"/steps/" + i10+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1508,9 +1495,10 @@ vErrors.push(err105);
 }
 errors++;
 }
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 > 9007199254740991 || isNaN(data57)){
-const err106 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid6 = _errs161 === errors;
+valid47 = valid47 || _valid6;
+if(!valid47){
+const err106 = {instancePath:instancePath+"/steps/" + i10+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1519,8 +1507,25 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(data57 < 1 || isNaN(data57)){
-const err107 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+errors = _errs158;
+if(vErrors !== null){
+if(_errs158){
+vErrors.length = _errs158;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data48.signedAgoSecs !== undefined){
+let data62 = data48.signedAgoSecs;
+const _errs164 = errors;
+let valid48 = false;
+const _errs165 = errors;
+if(data62 !== null){
+const err107 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1529,11 +1534,11 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-var _valid8 = _errs159 === errors;
-valid44 = valid44 || _valid8;
-if(!valid44){
-const err108 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid7 = _errs165 === errors;
+valid48 = valid48 || _valid7;
+const _errs167 = errors;
+if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
+const err108 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1542,22 +1547,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-else {
-errors = _errs156;
-if(vErrors !== null){
-if(_errs156){
-vErrors.length = _errs156;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.timeoutSecs !== undefined){
-let data58 = data42.timeoutSecs;
-if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
-const err109 = {instancePath:instancePath+"/steps/" + i8+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 > 9007199254740991 || isNaN(data62)){
+const err109 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1566,9 +1558,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 > 9007199254740991 || isNaN(data58)){
-const err110 = {instancePath:instancePath+"/steps/" + i8+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data62 < 1 || isNaN(data62)){
+const err110 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1577,328 +1568,16 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data58 < 1 || isNaN(data58)){
-const err111 = {instancePath:instancePath+"/steps/" + i8+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+var _valid7 = _errs167 === errors;
+valid48 = valid48 || _valid7;
+if(!valid48){
+const err111 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err111];
 }
 else {
 vErrors.push(err111);
-}
-errors++;
-}
-}
-}
-if(data42.wait !== undefined){
-let data59 = data42.wait;
-const _errs164 = errors;
-let valid45 = false;
-const _errs165 = errors;
-if(data59 !== null){
-const err112 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err112];
-}
-else {
-vErrors.push(err112);
-}
-errors++;
-}
-var _valid9 = _errs165 === errors;
-valid45 = valid45 || _valid9;
-const _errs167 = errors;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.kind === undefined){
-const err113 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err113];
-}
-else {
-vErrors.push(err113);
-}
-errors++;
-}
-for(const key12 in data59){
-if(!((((((key12 === "channel") || (key12 === "code")) || (key12 === "generation")) || (key12 === "hosts")) || (key12 === "kind")) || (key12 === "state"))){
-const err114 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
-}
-errors++;
-}
-}
-if(data59.channel !== undefined){
-let data60 = data59.channel;
-const _errs171 = errors;
-let valid47 = false;
-const _errs172 = errors;
-if(data60 !== null){
-const err115 = {instancePath:instancePath+"/steps/" + i8+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err115];
-}
-else {
-vErrors.push(err115);
-}
-errors++;
-}
-var _valid10 = _errs172 === errors;
-valid47 = valid47 || _valid10;
-const _errs174 = errors;
-if(typeof data60 !== "string"){
-const err116 = {instancePath:instancePath+"/steps/" + i8+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err116];
-}
-else {
-vErrors.push(err116);
-}
-errors++;
-}
-var _valid10 = _errs174 === errors;
-valid47 = valid47 || _valid10;
-if(!valid47){
-const err117 = {instancePath:instancePath+"/steps/" + i8+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err117];
-}
-else {
-vErrors.push(err117);
-}
-errors++;
-}
-else {
-errors = _errs171;
-if(vErrors !== null){
-if(_errs171){
-vErrors.length = _errs171;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data59.code !== undefined){
-let data61 = data59.code;
-const _errs177 = errors;
-let valid48 = false;
-const _errs178 = errors;
-if(data61 !== null){
-const err118 = {instancePath:instancePath+"/steps/" + i8+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err118];
-}
-else {
-vErrors.push(err118);
-}
-errors++;
-}
-var _valid11 = _errs178 === errors;
-valid48 = valid48 || _valid11;
-const _errs180 = errors;
-if(typeof data61 !== "string"){
-const err119 = {instancePath:instancePath+"/steps/" + i8+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err119];
-}
-else {
-vErrors.push(err119);
-}
-errors++;
-}
-var _valid11 = _errs180 === errors;
-valid48 = valid48 || _valid11;
-if(!valid48){
-const err120 = {instancePath:instancePath+"/steps/" + i8+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
-}
-errors++;
-}
-else {
-errors = _errs177;
-if(vErrors !== null){
-if(_errs177){
-vErrors.length = _errs177;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data59.generation !== undefined){
-let data62 = data59.generation;
-const _errs183 = errors;
-let valid49 = false;
-const _errs184 = errors;
-if(data62 !== null){
-const err121 = {instancePath:instancePath+"/steps/" + i8+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err121];
-}
-else {
-vErrors.push(err121);
-}
-errors++;
-}
-var _valid12 = _errs184 === errors;
-valid49 = valid49 || _valid12;
-const _errs186 = errors;
-if(typeof data62 !== "string"){
-const err122 = {instancePath:instancePath+"/steps/" + i8+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err122];
-}
-else {
-vErrors.push(err122);
-}
-errors++;
-}
-var _valid12 = _errs186 === errors;
-valid49 = valid49 || _valid12;
-if(!valid49){
-const err123 = {instancePath:instancePath+"/steps/" + i8+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err123];
-}
-else {
-vErrors.push(err123);
-}
-errors++;
-}
-else {
-errors = _errs183;
-if(vErrors !== null){
-if(_errs183){
-vErrors.length = _errs183;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data59.hosts !== undefined){
-let data63 = data59.hosts;
-if(Array.isArray(data63)){
-const len12 = data63.length;
-for(let i12=0; i12<len12; i12++){
-if(typeof data63[i12] !== "string"){
-const err124 = {instancePath:instancePath+"/steps/" + i8+"/wait/hosts/" + i12,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-}
-}
-else {
-const err125 = {instancePath:instancePath+"/steps/" + i8+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-}
-if(data59.kind !== undefined){
-let data65 = data59.kind;
-if(!((((((((((((data65 === "hostState") || (data65 === "hostsConverged")) || (data65 === "rolloutState")) || (data65 === "hostCurrent")) || (data65 === "hostQuarantined")) || (data65 === "cpAlert")) || (data65 === "agentRejected")) || (data65 === "enrollRefused")) || (data65 === "hostRecovered")) || (data65 === "decision")) || (data65 === "notDispatched")) || (data65 === "probeFailed"))){
-const err126 = {instancePath:instancePath+"/steps/" + i8+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err126];
-}
-else {
-vErrors.push(err126);
-}
-errors++;
-}
-}
-if(data59.state !== undefined){
-let data66 = data59.state;
-const _errs194 = errors;
-let valid52 = false;
-const _errs195 = errors;
-if(data66 !== null){
-const err127 = {instancePath:instancePath+"/steps/" + i8+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-var _valid13 = _errs195 === errors;
-valid52 = valid52 || _valid13;
-const _errs197 = errors;
-if(typeof data66 !== "string"){
-const err128 = {instancePath:instancePath+"/steps/" + i8+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-var _valid13 = _errs197 === errors;
-valid52 = valid52 || _valid13;
-if(!valid52){
-const err129 = {instancePath:instancePath+"/steps/" + i8+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-else {
-errors = _errs194;
-if(vErrors !== null){
-if(_errs194){
-vErrors.length = _errs194;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err130 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
-}
-errors++;
-}
-var _valid9 = _errs167 === errors;
-valid45 = valid45 || _valid9;
-if(!valid45){
-const err131 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err131];
-}
-else {
-vErrors.push(err131);
 }
 errors++;
 }
@@ -1914,9 +1593,319 @@ vErrors = null;
 }
 }
 }
+if(data48.sleepSecs !== undefined){
+let data63 = data48.sleepSecs;
+const _errs170 = errors;
+let valid49 = false;
+const _errs171 = errors;
+if(data63 !== null){
+const err112 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err112];
 }
 else {
-const err132 = {instancePath:instancePath+"/steps/" + i8,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+vErrors.push(err112);
+}
+errors++;
+}
+var _valid8 = _errs171 === errors;
+valid49 = valid49 || _valid8;
+const _errs173 = errors;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err113 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 9007199254740991 || isNaN(data63)){
+const err114 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+if(data63 < 1 || isNaN(data63)){
+const err115 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+var _valid8 = _errs173 === errors;
+valid49 = valid49 || _valid8;
+if(!valid49){
+const err116 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+else {
+errors = _errs170;
+if(vErrors !== null){
+if(_errs170){
+vErrors.length = _errs170;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data48.timeoutSecs !== undefined){
+let data64 = data48.timeoutSecs;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err117 = {instancePath:instancePath+"/steps/" + i10+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 9007199254740991 || isNaN(data64)){
+const err118 = {instancePath:instancePath+"/steps/" + i10+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+if(data64 < 1 || isNaN(data64)){
+const err119 = {instancePath:instancePath+"/steps/" + i10+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+}
+if(data48.wait !== undefined){
+let data65 = data48.wait;
+const _errs178 = errors;
+let valid50 = false;
+const _errs179 = errors;
+if(data65 !== null){
+const err120 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+var _valid9 = _errs179 === errors;
+valid50 = valid50 || _valid9;
+const _errs181 = errors;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.kind === undefined){
+const err121 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+for(const key13 in data65){
+if(!((((((key13 === "channel") || (key13 === "code")) || (key13 === "generation")) || (key13 === "hosts")) || (key13 === "kind")) || (key13 === "state"))){
+const err122 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+if(data65.channel !== undefined){
+let data66 = data65.channel;
+const _errs185 = errors;
+let valid52 = false;
+const _errs186 = errors;
+if(data66 !== null){
+const err123 = {instancePath:instancePath+"/steps/" + i10+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+var _valid10 = _errs186 === errors;
+valid52 = valid52 || _valid10;
+const _errs188 = errors;
+if(typeof data66 !== "string"){
+const err124 = {instancePath:instancePath+"/steps/" + i10+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+var _valid10 = _errs188 === errors;
+valid52 = valid52 || _valid10;
+if(!valid52){
+const err125 = {instancePath:instancePath+"/steps/" + i10+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+else {
+errors = _errs185;
+if(vErrors !== null){
+if(_errs185){
+vErrors.length = _errs185;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data65.code !== undefined){
+let data67 = data65.code;
+const _errs191 = errors;
+let valid53 = false;
+const _errs192 = errors;
+if(data67 !== null){
+const err126 = {instancePath:instancePath+"/steps/" + i10+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+var _valid11 = _errs192 === errors;
+valid53 = valid53 || _valid11;
+const _errs194 = errors;
+if(typeof data67 !== "string"){
+const err127 = {instancePath:instancePath+"/steps/" + i10+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+var _valid11 = _errs194 === errors;
+valid53 = valid53 || _valid11;
+if(!valid53){
+const err128 = {instancePath:instancePath+"/steps/" + i10+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+else {
+errors = _errs191;
+if(vErrors !== null){
+if(_errs191){
+vErrors.length = _errs191;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data65.generation !== undefined){
+let data68 = data65.generation;
+const _errs197 = errors;
+let valid54 = false;
+const _errs198 = errors;
+if(data68 !== null){
+const err129 = {instancePath:instancePath+"/steps/" + i10+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+var _valid12 = _errs198 === errors;
+valid54 = valid54 || _valid12;
+const _errs200 = errors;
+if(typeof data68 !== "string"){
+const err130 = {instancePath:instancePath+"/steps/" + i10+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+var _valid12 = _errs200 === errors;
+valid54 = valid54 || _valid12;
+if(!valid54){
+const err131 = {instancePath:instancePath+"/steps/" + i10+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+else {
+errors = _errs197;
+if(vErrors !== null){
+if(_errs197){
+vErrors.length = _errs197;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data65.hosts !== undefined){
+let data69 = data65.hosts;
+if(Array.isArray(data69)){
+const len14 = data69.length;
+for(let i14=0; i14<len14; i14++){
+if(typeof data69[i14] !== "string"){
+const err132 = {instancePath:instancePath+"/steps/" + i10+"/wait/hosts/" + i14,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1928,7 +1917,7 @@ errors++;
 }
 }
 else {
-const err133 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err133 = {instancePath:instancePath+"/steps/" + i10+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1938,12 +1927,10 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.timing !== undefined){
-let data67 = data.timing;
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-for(const key13 in data67){
-if(!((((((key13 === "confirmWindowSecs") || (key13 === "heartbeatSecs")) || (key13 === "longPollSecs")) || (key13 === "probeIntervalSecs")) || (key13 === "reconcileSecs")) || (key13 === "sustainedFailureSecs"))){
-const err134 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data65.kind !== undefined){
+let data71 = data65.kind;
+if(!(((((((((((((data71 === "hostState") || (data71 === "hostsConverged")) || (data71 === "rolloutState")) || (data71 === "hostCurrent")) || (data71 === "hostQuarantined")) || (data71 === "cpAlert")) || (data71 === "agentRejected")) || (data71 === "enrollRefused")) || (data71 === "hostRecovered")) || (data71 === "decision")) || (data71 === "notDispatched")) || (data71 === "probeFailed")) || (data71 === "controlFailed"))){
+const err134 = {instancePath:instancePath+"/steps/" + i10+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1953,10 +1940,13 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data67.confirmWindowSecs !== undefined){
-let data68 = data67.confirmWindowSecs;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err135 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data65.state !== undefined){
+let data72 = data65.state;
+const _errs208 = errors;
+let valid57 = false;
+const _errs209 = errors;
+if(data72 !== null){
+const err135 = {instancePath:instancePath+"/steps/" + i10+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1965,9 +1955,11 @@ vErrors.push(err135);
 }
 errors++;
 }
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 9007199254740991 || isNaN(data68)){
-const err136 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid13 = _errs209 === errors;
+valid57 = valid57 || _valid13;
+const _errs211 = errors;
+if(typeof data72 !== "string"){
+const err136 = {instancePath:instancePath+"/steps/" + i10+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1976,8 +1968,10 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(data68 < 1 || isNaN(data68)){
-const err137 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid13 = _errs211 === errors;
+valid57 = valid57 || _valid13;
+if(!valid57){
+const err137 = {instancePath:instancePath+"/steps/" + i10+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1986,12 +1980,21 @@ vErrors.push(err137);
 }
 errors++;
 }
+else {
+errors = _errs208;
+if(vErrors !== null){
+if(_errs208){
+vErrors.length = _errs208;
+}
+else {
+vErrors = null;
 }
 }
-if(data67.heartbeatSecs !== undefined){
-let data69 = data67.heartbeatSecs;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-const err138 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+}
+else {
+const err138 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2000,9 +2003,10 @@ vErrors.push(err138);
 }
 errors++;
 }
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 > 9007199254740991 || isNaN(data69)){
-const err139 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid9 = _errs181 === errors;
+valid50 = valid50 || _valid9;
+if(!valid50){
+const err139 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2011,8 +2015,21 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data69 < 1 || isNaN(data69)){
-const err140 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+errors = _errs178;
+if(vErrors !== null){
+if(_errs178){
+vErrors.length = _errs178;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err140 = {instancePath:instancePath+"/steps/" + i10,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2023,10 +2040,8 @@ errors++;
 }
 }
 }
-if(data67.longPollSecs !== undefined){
-let data70 = data67.longPollSecs;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-const err141 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err141 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2035,9 +2050,13 @@ vErrors.push(err141);
 }
 errors++;
 }
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 9007199254740991 || isNaN(data70)){
-const err142 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.timing !== undefined){
+let data73 = data.timing;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key14 in data73){
+if(!((((((key14 === "confirmWindowSecs") || (key14 === "heartbeatSecs")) || (key14 === "longPollSecs")) || (key14 === "probeIntervalSecs")) || (key14 === "reconcileSecs")) || (key14 === "sustainedFailureSecs"))){
+const err142 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2046,8 +2065,11 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data70 < 1 || isNaN(data70)){
-const err143 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data73.confirmWindowSecs !== undefined){
+let data74 = data73.confirmWindowSecs;
+if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
+const err143 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2056,12 +2078,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-}
-if(data67.probeIntervalSecs !== undefined){
-let data71 = data67.probeIntervalSecs;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err144 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 > 9007199254740991 || isNaN(data74)){
+const err144 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2070,9 +2089,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 9007199254740991 || isNaN(data71)){
-const err145 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data74 < 1 || isNaN(data74)){
+const err145 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2081,8 +2099,12 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data71 < 1 || isNaN(data71)){
-const err146 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data73.heartbeatSecs !== undefined){
+let data75 = data73.heartbeatSecs;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err146 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2091,12 +2113,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-}
-if(data67.reconcileSecs !== undefined){
-let data72 = data67.reconcileSecs;
-if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
-const err147 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 9007199254740991 || isNaN(data75)){
+const err147 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2105,9 +2124,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 > 9007199254740991 || isNaN(data72)){
-const err148 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data75 < 1 || isNaN(data75)){
+const err148 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2116,8 +2134,12 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data72 < 1 || isNaN(data72)){
-const err149 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data73.longPollSecs !== undefined){
+let data76 = data73.longPollSecs;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err149 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2126,12 +2148,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-}
-if(data67.sustainedFailureSecs !== undefined){
-let data73 = data67.sustainedFailureSecs;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err150 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 9007199254740991 || isNaN(data76)){
+const err150 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2140,9 +2159,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 > 9007199254740991 || isNaN(data73)){
-const err151 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data76 < 1 || isNaN(data76)){
+const err151 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2151,8 +2169,12 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data73 < 1 || isNaN(data73)){
-const err152 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data73.probeIntervalSecs !== undefined){
+let data77 = data73.probeIntervalSecs;
+if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
+const err152 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2161,11 +2183,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err153 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 > 9007199254740991 || isNaN(data77)){
+const err153 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2174,15 +2194,108 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-}
-else {
-const err154 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data77 < 1 || isNaN(data77)){
+const err154 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err154];
 }
 else {
 vErrors.push(err154);
+}
+errors++;
+}
+}
+}
+if(data73.reconcileSecs !== undefined){
+let data78 = data73.reconcileSecs;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err155 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 9007199254740991 || isNaN(data78)){
+const err156 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+if(data78 < 1 || isNaN(data78)){
+const err157 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+}
+if(data73.sustainedFailureSecs !== undefined){
+let data79 = data73.sustainedFailureSecs;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err158 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 > 9007199254740991 || isNaN(data79)){
+const err159 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+if(data79 < 1 || isNaN(data79)){
+const err160 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err161 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+}
+}
+else {
+const err162 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
 }
 errors++;
 }
