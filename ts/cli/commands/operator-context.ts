@@ -76,6 +76,12 @@ export interface ClientFlags {
   readonly clientCert?: string;
   readonly clientKey?: string;
   readonly timeout?: string;
+  /**
+   * The poll interval of a command that refreshes (`status --watch`, `watch`,
+   * `rollout events --follow`); like --timeout, checked before anything is
+   * read or connected.
+   */
+  readonly interval?: string;
 }
 
 /**
@@ -130,8 +136,9 @@ export async function runWithClient(
 ): Promise<ExitCode> {
   let client: CpClient | null = null;
   try {
-    const config = resolveFromFlags(ctx, flags);
     const timeoutMs = parseDuration(flags.timeout ?? '10s', '--timeout');
+    if (flags.interval !== undefined) parseDuration(flags.interval, '--interval');
+    const config = resolveFromFlags(ctx, flags);
     client = new CpClient(new H2Transport({ ...config, timeoutMs, version: CLI_VERSION }));
     return await fn(client, config);
   } catch (e) {
