@@ -7,6 +7,7 @@
 // CLI's are listed with the command line that reaches them. Each refusal
 // must come before anything is read or connected: the CLI runs against
 // files that do not exist and a port nothing listens on.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { FLAGS as AGENT_FLAGS } from '../../ts/agent/config/flags.ts';
 import { runCli } from '../../ts/cli/main.ts';
 import type { CliIo } from '../../ts/cli/io.ts';
 import { FLAGS as COLLECTOR_FLAGS, parseCollectorArgs } from '../../ts/compliance/flags.ts';
-import { formatDuration, UNIT_MS } from '../../ts/core/duration.ts';
+import { formatDuration, parseDuration, UNIT_MS } from '../../ts/core/duration.ts';
 import { parseConfig } from '../../ts/cp/config.ts';
 import { FLAGS as CP_FLAGS } from '../../ts/cp/flags.ts';
 import { flagName, type FlagSpec } from '../../ts/flags/spec.ts';
@@ -206,6 +207,29 @@ describe('nixfleet-compliance-collect: --timeout-secs', () => {
   });
   it('0 is refused (a probe needs time to run)', () => {
     expect(collector('0')).toMatchObject({ ok: false });
+  });
+});
+
+describe('services.nixfleet-compliance.interval (the collector timer)', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const texts = [
+    ...REFUSED.map(([t]) => t),
+    ...['15m', '1h30m', '1.5h', '90s', '500ms', '7d', '1d12h', '2h', '0.5m', '1m0.5s'],
+  ].filter((t) => !/^\d+d$/.test(t) || t === '7d');
+  it('accepts what the one grammar accepts (with a unit), and 15min', () => {
+    const expr = `
+      let
+        schema = import ${root}/lib/schema;
+        options = import ${root}/modules/scopes/nixfleet/_compliance-options.nix { lib = schema.lib; };
+        type = schema.lib.types.submodule { inherit options; };
+      in map (v: schema.validate type { enable = true; interval = v; } == [ ]) (builtins.fromJSON ''${JSON.stringify([...texts, '15min'])}'')`;
+    const out = execFileSync('nix-instantiate', ['--eval', '--strict', '--json', '--expr', expr], {
+      encoding: 'utf8',
+    });
+    const grammar = texts.map(
+      (t) => parseDuration(t, { bareUnit: 's' }).ok && /[a-z]$/.test(t.trim()),
+    );
+    expect(JSON.parse(out)).toEqual([...grammar, true]);
   });
 });
 
