@@ -11,10 +11,12 @@ import type { Command } from 'commander';
 import { CpClient } from '../client/cp-client.ts';
 import { H2Transport } from '../client/h2-transport.ts';
 import { resolveClientConfig, type ResolvedClientConfig } from '../config/resolve.ts';
+import { CLIENT_FLAGS } from '../config/flags.ts';
 import { parseDuration } from '../duration.ts';
 import { exitCodeFor, formatCliError, isCliError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import type { ExitCode } from './exit-codes.ts';
+import { helpText } from '../../flags/spec.ts';
 
 /** The interactive terminal, present only when stdout is a TTY. */
 export interface Terminal {
@@ -91,16 +93,12 @@ export interface ClientFlags {
  * @example addClientOptions(program.command('status'))
  */
 export function addClientOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--config <path>',
-      'config file (default: $NIXFLEET_CONFIG, else ~/.config/nixfleet/config.toml)',
-    )
-    .option('--cp-url <url>', 'control plane https://host:port (env NIXFLEET_CP_URL)')
-    .option('--ca-cert <path>', 'fleet CA certificate (env NIXFLEET_CA_CERT)')
-    .option('--client-cert <path>', 'operator client certificate (env NIXFLEET_CLIENT_CERT)')
-    .option('--client-key <path>', 'operator client key (env NIXFLEET_CLIENT_KEY)')
-    .option('--timeout <duration>', 'per-request timeout', '10s');
+  // Not commander's .env(): resolve.ts owns the flag > variable > file order.
+  for (const f of CLIENT_FLAGS) {
+    const env = f.env === null ? '' : ` (env ${f.env})`;
+    cmd.option(f.flag, `${helpText(f)}${env}`, f.default);
+  }
+  return cmd;
 }
 
 /**
