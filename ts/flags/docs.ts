@@ -3,6 +3,7 @@
 // fails when a page is not current). Each block sits between markers that
 // name it; the text around the markers is the page's own. Pure.
 import { FLAGS as AGENT_FLAGS } from '../agent/config/flags.ts';
+import { CLIENT_FLAGS } from '../cli/config/flags.ts';
 import { FLAGS as COMPLIANCE_FLAGS } from '../compliance/flags.ts';
 import { FLAGS as CP_FLAGS } from '../cp/flags.ts';
 import { flagName, renderFlagTable, typeText, type FlagSpec } from './spec.ts';
@@ -16,7 +17,10 @@ export interface Program {
   readonly page: string;
 }
 
-/** The three daemons' tables (the `nixfleet` CLI is documented per command in operators.md). */
+/**
+ * The daemons' tables. Of `nixfleet`, the table holds the settings every
+ * CP-facing command shares; each command's own flags are in operators.md.
+ */
 export const PROGRAMS: readonly Program[] = [
   {
     name: 'nixfleet-control-plane',
@@ -68,8 +72,16 @@ export function generatedBlocks(): { page: string; id: string; text: string }[] 
     ...PROGRAMS.map((p) => ({
       page: p.page,
       id: `flags: ${p.name}`,
-      text: renderFlagTable(p.flags, p.module),
+      text: renderFlagTable(p.flags, {
+        title: `NixOS option (\`${p.module}.\`)`,
+        cell: (f) => f.nixos,
+      }),
     })),
+    {
+      page: 'docs/operators.md',
+      id: 'flags: nixfleet (CP-facing commands)',
+      text: renderFlagTable(CLIENT_FLAGS, { title: '`config.toml` key', cell: (f) => f.configKey }),
+    },
     ...PROGRAMS.map((p) => ({
       page: MODULES_PAGE,
       id: `options: ${p.module}`,

@@ -99,26 +99,33 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
+/** A column of the reference table beyond the common ones (NixOS option, config key). */
+export interface ExtraColumn<S extends FlagSpec> {
+  readonly title: string;
+  readonly cell: (spec: S) => string | null | undefined;
+}
+
 /**
  * The reference table of a program's flags, in Markdown, as the docs embed
- * it between generated markers. `modulePrefix` names the NixOS module
- * (`services.nixfleet-agent`); a flag it renders shows that option.
+ * it between generated markers, with one extra column (the NixOS option
+ * that renders the flag, or the config file key that mirrors it).
  */
-export function renderFlagTable(specs: readonly FlagSpec[], modulePrefix: string | null): string {
+export function renderFlagTable<S extends FlagSpec>(
+  specs: readonly S[],
+  extra: ExtraColumn<S>,
+): string {
   const rows = specs.map((s) => {
     const d = defaultText(s);
+    const x = extra.cell(s);
     return [
       `\`${flagName(s)}\``,
       s.env === null ? '—' : `\`${s.env}\``,
       typeText(s),
       s.defaultText !== undefined ? cell(s.defaultText) : d === null ? '—' : `\`${d}\``,
-      modulePrefix !== null && s.nixos !== undefined ? `\`${s.nixos}\`` : '—',
+      x === null || x === undefined ? '—' : `\`${x}\``,
       cell(s.description),
     ];
   });
-  const head =
-    modulePrefix === null
-      ? ['Flag', 'Env', 'Type', 'Default', 'NixOS option', 'Meaning']
-      : ['Flag', 'Env', 'Type', 'Default', `NixOS option (\`${modulePrefix}.\`)`, 'Meaning'];
+  const head = ['Flag', 'Env', 'Type', 'Default', extra.title, 'Meaning'];
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
