@@ -5,7 +5,7 @@
 // defaults from here, scripts/gen-flag-docs.ts writes docs/agent.md's
 // reference from them. Owns names, units and defaults, never validation.
 import { envOf, type FlagSpec, type FlagType } from '../../flags/spec.ts';
-import type { AgentTimings } from './config.ts';
+import type { AgentTimings } from './timings.ts';
 
 export type { FlagSpec } from '../../flags/spec.ts';
 

@@ -6,7 +6,12 @@
 // docs/operators.md "Configuration" from them. The commands' own flags are
 // registered by each command module.
 import type { FlagSpec } from '../../flags/spec.ts';
-import type { SettingName } from './config-file.ts';
+
+/**
+ * The four settings, by their camelCase names (config-file.ts's
+ * ClientSettings has one field for each; the two must name the same).
+ */
+export type SettingName = 'cpUrl' | 'caCert' | 'clientCert' | 'clientKey';
 
 /** A client flag and, for the four settings, its name and config.toml key. */
 export interface ClientFlag extends FlagSpec {
