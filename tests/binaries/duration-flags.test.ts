@@ -19,6 +19,7 @@ import type { CliIo } from '../../ts/cli/io.ts';
 import { FLAGS as COLLECTOR_FLAGS, parseCollectorArgs } from '../../ts/compliance/flags.ts';
 import { formatDuration, parseDuration, UNIT_MS } from '../../ts/core/duration.ts';
 import { parseConfig } from '../../ts/cp/config.ts';
+import { run as runCp } from '../../ts/cp/main.ts';
 import { FLAGS as CP_FLAGS } from '../../ts/cp/flags.ts';
 import { flagName, type FlagSpec } from '../../ts/flags/spec.ts';
 
@@ -90,6 +91,29 @@ describe('nixfleet-control-plane: every duration flag', () => {
       expect(new Set(seen).size).toBe(1);
     });
   });
+
+  it.each(durations(CP_FLAGS).map((f) => [flagName(f), f] as const))(
+    '%s: the program refuses "30m1h" on argv and "-1s" in its variable (exit 2, nothing started)',
+    async (name, f) => {
+      let stderr = '';
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string) => {
+        stderr += chunk;
+        return true;
+      }) as typeof process.stderr.write;
+      try {
+        const argv = ['node', 'nixfleet-control-plane', 'tick', '--db', ':memory:'];
+        expect(await runCp([...argv, name, '30m1h'])).toBe(2);
+        process.env[f.env as string] = '-1s';
+        expect(await runCp(argv)).toBe(2);
+      } finally {
+        delete process.env[f.env as string];
+        process.stderr.write = write;
+      }
+      expect(stderr).toContain(`CP_ERR_CONFIG: ${name}: "30m1h" is not a duration`);
+      expect(stderr).toContain(`CP_ERR_CONFIG: ${name}: "-1s" is negative`);
+    },
+  );
 
   it.each([
     ['90s', 90_000],
