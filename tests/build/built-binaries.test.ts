@@ -211,7 +211,7 @@ describe('the built binaries on a clean checkout, production dependencies only',
     }
   });
 
-  it.each(['nixfleet', 'nixfleet-agent', 'nixfleet-control-plane'])(
+  it.each(['nixfleet', 'nixfleet-agent', 'nixfleet-control-plane', 'nixfleet-compliance-collect'])(
     '%s --version and --help',
     (name) => {
       const v = bin(name, ['--version']);

@@ -280,6 +280,11 @@ describe('nixfleet watch without a TTY', () => {
     expect(unknown.stdout).toContain('Rollout stable@ffff is not known');
     const args = flags();
     args[1] = 'https://127.0.0.1:1';
-    expect((await runOp(['watch', ...args])).code).toBe(3);
+    const gone = await runOp(['watch', ...args]);
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toMatch(
+      /CLI_ERR_CP_UNREACHABLE: control plane not reachable at https:\/\/127\.0\.0\.1:1: connection refused/,
+    );
+    expect(gone.stderr).not.toMatch(/ECONNREFUSED|pending stream/);
   });
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPTION_NAMES, parseAgentConfig } from '../../ts/agent/config/config.ts';
+import { parseAgentConfig } from '../../ts/agent/config/config.ts';
+import { FLAGS as AGENT_FLAGS } from '../../ts/agent/config/flags.ts';
 import { FLAGS, parseConfig, strictViolations } from '../../ts/cp/config.ts';
 import { runInProcess } from '../cli/support/cli-kit.ts';
 
@@ -55,18 +56,10 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-/** The agent's flag table, read from its program entry (not exported there). */
-function agentFlagSpecs(): string[] {
-  const src = readFileSync(join(root, 'ts/agent/main.ts'), 'utf8');
-  return [...src.matchAll(/\[\s*'(--[a-z-]+ <[^>]+>)'/g)].map((m) => m[1] as string);
-}
-
 /** argv → commander option values, exactly as ts/agent/main.ts registers them. */
 function parseAgentArgv(argv: readonly string[]): Record<string, unknown> {
   const program = new Command('nixfleet-agent').exitOverride().allowExcessArguments(false);
-  for (const spec of agentFlagSpecs()) program.addOption(new Option(spec));
+  for (const spec of AGENT_FLAGS) program.addOption(new Option(spec.flag));
   program.parse([...argv], { from: 'user' });
   return program.opts();
 }
@@ -89,11 +82,6 @@ function parseCpArgv(argv: readonly string[]): Record<string, unknown> {
 }
 
 describe('agent flags rendered by services.nixfleet-agent', () => {
-  it('the flag table read from ts/agent/main.ts is the one config.ts parses', () => {
-    const fromMain = agentFlagSpecs().map((s) => s.split(' ')[0]);
-    expect(fromMain.sort()).toEqual(OPTION_NAMES.map((n) => `--${kebab(n)}`).sort());
-  });
-
   it.each(['minimal', 'full', 'sandbox'])('sample %s is accepted by parseAgentConfig', (name) => {
     const argv = rendered.argv.agent[name] as string[];
     const config = parseAgentConfig(parseAgentArgv(argv) as never, {});

@@ -4,11 +4,11 @@
 // secrets: key material arrives as file paths and is read by its consumer.
 import { dirname, join, resolve } from 'node:path';
 import type { BudgetRule } from '../core/budget.ts';
-import { parseDuration, UNIT_MS, type DurationUnit } from '../core/duration.ts';
+import { parseDuration, UNIT_MS } from '../core/duration.ts';
 import { CpError } from './errors.ts';
 import { bodyLimitFor } from './server/body-guard.ts';
 import type { EdgeLimits } from './server/edge-protocol.ts';
-import { FLAGS } from './flags.ts';
+import { FLAGS, flagOf } from './flags.ts';
 
 /** Timing knobs of the runtime, all in milliseconds (tests shrink them). */
 export interface CpTimings {
@@ -126,15 +126,10 @@ function int(raw: Record<string, unknown>, key: string, min: number, max: number
 /**
  * A duration flag (docs/operators.md "Durations"): `90s`, `1m30s`, `1.5m`; a
  * bare number is in the unit the flag's name carries (`--long-poll-secs 30`).
- * Bounds are in that unit too, as the flag table documents them.
+ * Bounds are in that unit too; the unit is the flag table's.
  */
-function dur(
-  raw: Record<string, unknown>,
-  key: string,
-  unit: DurationUnit,
-  min: number,
-  max: number,
-): number {
+function dur(raw: Record<string, unknown>, key: string, min: number, max: number): number {
+  const unit = flagOf(key).unit ?? 's';
   const scale = UNIT_MS[unit];
   const r = parseDuration(String(raw[key]), {
     bareUnit: unit,
@@ -219,43 +214,43 @@ export function parseConfig(
     artifactUrl: str(r, 'artifactUrl'),
     artifactTokenFile: path('artifactTokenFile'),
     bodyLimitBytes: num(r, 'bodyLimit', 256, 64 * 1024 * 1024),
-    certValidityMs: dur(r, 'certValidityDays', 'd', 1 / 24, 3650),
-    artifactFreshnessMs: dur(r, 'artifactFreshnessMinutes', 'm', 1, 10 * 525_600),
+    certValidityMs: dur(r, 'certValidityDays', 1 / 24, 3650),
+    artifactFreshnessMs: dur(r, 'artifactFreshnessMinutes', 1, 10 * 525_600),
     dispatchRatePerSec: num(r, 'dispatchRate', 0, 1_000_000),
     dispatchChunk: int(r, 'dispatchChunk', 1, 1_000_000),
-    dispatchMaxLagMs: dur(r, 'dispatchMaxLagMs', 'ms', 0, 60_000),
-    dispatchMaxIngestMs: dur(r, 'dispatchMaxIngestMs', 'ms', 0, 60_000),
+    dispatchMaxLagMs: dur(r, 'dispatchMaxLagMs', 0, 60_000),
+    dispatchMaxIngestMs: dur(r, 'dispatchMaxIngestMs', 0, 60_000),
     commitThread: onOff(r, 'commitThread'),
     listenBacklog: int(r, 'listenBacklog', 1, 65_535),
     strict: r['strict'] === true || r['strict'] === '1' || r['strict'] === 'true',
     logLevel: String(r['logLevel']),
     timings: Object.freeze({
-      reconcileIntervalMs: dur(r, 'reconcileIntervalSecs', 's', 0.01, 86_400),
-      reconcileDebounceMs: dur(r, 'reconcileDebounceMs', 'ms', 0, 1_000),
-      heartbeatIntervalMs: dur(r, 'heartbeatIntervalSecs', 's', 0.01, 86_400),
+      reconcileIntervalMs: dur(r, 'reconcileIntervalSecs', 0.01, 86_400),
+      reconcileDebounceMs: dur(r, 'reconcileDebounceMs', 0, 1_000),
+      heartbeatIntervalMs: dur(r, 'heartbeatIntervalSecs', 0.01, 86_400),
       missedHeartbeatsOffline: int(r, 'missedHeartbeatsOffline', 1, 1_000),
-      longPollMs: dur(r, 'longPollSecs', 's', 0.01, 3_600),
-      pollIntervalMs: dur(r, 'pollIntervalSecs', 's', 0.01, 86_400),
-      confirmWindowMs: dur(r, 'confirmWindowSecs', 's', 1, 86_400),
+      longPollMs: dur(r, 'longPollSecs', 0.01, 3_600),
+      pollIntervalMs: dur(r, 'pollIntervalSecs', 0.01, 86_400),
+      confirmWindowMs: dur(r, 'confirmWindowSecs', 1, 86_400),
       sustainedFailureMs: 60 * sec,
       clockSkewSlackMs: 60 * sec,
       quarantineWindowMs: 24 * 3_600 * sec,
       rolloutRetentionMs: 7 * 86_400 * sec,
       eventRetentionMs: 30 * 86_400 * sec,
-      shutdownDeadlineMs: dur(r, 'shutdownDeadlineSecs', 's', 0, 3_600),
-      groupCommitMs: dur(r, 'groupCommitMs', 'ms', 0, 100),
+      shutdownDeadlineMs: dur(r, 'shutdownDeadlineSecs', 0, 3_600),
+      groupCommitMs: dur(r, 'groupCommitMs', 0, 100),
       planningWarmupMs:
         r['planningWarmupSecs'] === undefined
-          ? dur(r, 'heartbeatIntervalSecs', 's', 0.01, 86_400) * 1.5
-          : dur(r, 'planningWarmupSecs', 's', 0, 86_400),
+          ? dur(r, 'heartbeatIntervalSecs', 0.01, 86_400) * 1.5
+          : dur(r, 'planningWarmupSecs', 0, 86_400),
     }),
     limits: Object.freeze({
       jsonMaxDepth: int(r, 'jsonMaxDepth', 2, 1_000),
-      handshakeTimeoutMs: dur(r, 'tlsHandshakeTimeoutSecs', 's', 0.05, 3_600),
-      prefaceTimeoutMs: dur(r, 'prefaceTimeoutSecs', 's', 0.05, 3_600),
-      idleTimeoutMs: dur(r, 'idleTimeoutSecs', 's', 0.05, 86_400),
-      bodyIdleTimeoutMs: dur(r, 'bodyIdleTimeoutSecs', 's', 0.05, 3_600),
-      bodyTimeoutMs: dur(r, 'bodyTimeoutSecs', 's', 0.05, 3_600),
+      handshakeTimeoutMs: dur(r, 'tlsHandshakeTimeoutSecs', 0.05, 3_600),
+      prefaceTimeoutMs: dur(r, 'prefaceTimeoutSecs', 0.05, 3_600),
+      idleTimeoutMs: dur(r, 'idleTimeoutSecs', 0.05, 86_400),
+      bodyIdleTimeoutMs: dur(r, 'bodyIdleTimeoutSecs', 0.05, 3_600),
+      bodyTimeoutMs: dur(r, 'bodyTimeoutSecs', 0.05, 3_600),
       connsPerIdentity: int(r, 'maxConnsPerIdentity', 1, 1_000_000),
       connsPerAddress: int(r, 'maxConnsPerAddress', 1, 1_000_000),
       streamsPerIdentity: int(r, 'maxStreamsPerIdentity', 1, 1_000_000),

@@ -1,217 +1,295 @@
-// The control plane's flag table: every flag of `serve` and `tick`, its
-// `NIXFLEET_CP_*` environment mirror, description and default. `main.ts`
-// registers them with commander; `config.ts` parses what they collect. Owns
-// names and defaults, never validation.
+// The control plane's flag table: every flag of `serve` and `tick` with its
+// type, unit, default, `NIXFLEET_CP_*` variable, description and the
+// services.nixfleet-control-plane option that renders it. `main.ts`
+// registers them with commander (`--help`), `config.ts` parses what they
+// collect, scripts/gen-flag-docs.ts writes docs/control-plane.md's reference
+// from them. Owns names, units and defaults, never validation.
+import type { DurationUnit } from '../core/duration.ts';
+import { envOf, type FlagSpec, type FlagType } from '../flags/spec.ts';
 import { DEFAULT_EDGE_LIMITS as D } from './server/edge-protocol.ts';
 
-/** One flag: name, env mirror, description and default (as a string, like argv). */
-export interface FlagSpec {
-  readonly flag: string;
-  readonly key: string;
-  readonly env: string;
-  readonly description: string;
+export type { FlagSpec } from '../flags/spec.ts';
+
+interface Extra {
   readonly default?: string;
-  readonly boolean?: boolean;
+  readonly defaultText?: string;
+  readonly nixos?: string;
 }
 
-const f = (
+const spec = (
+  type: FlagType,
   flag: string,
   key: string,
   description: string,
-  extra: { default?: string; boolean?: boolean } = {},
-): FlagSpec => ({
-  flag,
-  key,
-  env: `NIXFLEET_CP_${key.replace(/([A-Z])/g, '_$1').toUpperCase()}`,
-  description,
-  ...extra,
-});
+  extra: Extra & { unit?: DurationUnit } = {},
+): FlagSpec => ({ flag, key, type, env: envOf('NIXFLEET_CP', key), description, ...extra });
+const str = (t: FlagType, flag: string, key: string, description: string, extra?: Extra) =>
+  spec(t, flag, key, description, extra);
+// A duration whose plain number is in `unit`, the unit the flag's name carries.
+const dur = (
+  unit: DurationUnit,
+  flag: string,
+  key: string,
+  description: string,
+  extra: Extra = {},
+): FlagSpec => spec('duration', `${flag} <duration>`, key, description, { unit, ...extra });
 
-/** Every flag of `serve` and `tick`; `main.ts` registers them with commander. */
+/** Every flag of `serve` and `tick`, in the order of `--help` and the docs. */
 export const FLAGS: readonly FlagSpec[] = [
-  f('--listen <addr>', 'listen', 'host:port to bind (loopback or a specific address)', {
+  str('string', '--listen <addr>', 'listen', 'host:port to bind (loopback or a specific address)', {
     default: '127.0.0.1:8443',
+    nixos: 'listen',
   }),
-  f('--tls-cert <file>', 'tlsCert', 'server certificate (PEM)'),
-  f('--tls-key <file>', 'tlsKey', 'server private key (PEM)'),
-  f(
-    '--client-ca <file>',
-    'clientCa',
-    'CA bundle verifying client certificates (default: --fleet-ca-cert)',
-  ),
-  f('--fleet-ca-cert <file>', 'fleetCaCert', 'fleet CA certificate that issues agent certificates'),
-  f('--fleet-ca-key <file>', 'fleetCaKey', 'fleet CA private key (PKCS#8 PEM)'),
-  f('--trust-file <file>', 'trustFile', 'trust.json (CI release key, org root key)'),
-  f('--db <file>', 'db', 'SQLite database', { default: '/var/lib/nixfleet-cp/state.db' }),
-  f(
-    '--issuance-log <file>',
-    'issuanceLog',
-    'append-only certificate issuance log (default: next to --db)',
-  ),
-  f('--release-dir <dir>', 'releaseDir', 'directory of signed release artifacts'),
-  f('--artifact-url <url>', 'artifactUrl', 'base URL of signed release artifacts'),
-  f('--artifact-token-file <file>', 'artifactTokenFile', 'bearer token for --artifact-url'),
-  f('--body-limit <bytes>', 'bodyLimit', 'maximum request body', { default: '262144' }),
-  f(
-    '--cert-validity-days <duration>',
-    'certValidityDays',
-    'lifetime of issued client certificates',
+  str('path', '--tls-cert <file>', 'tlsCert', 'server certificate (PEM)', { nixos: 'tls.cert' }),
+  str('path', '--tls-key <file>', 'tlsKey', 'server private key (PEM)', { nixos: 'tls.key' }),
+  str('path', '--client-ca <file>', 'clientCa', 'CA bundle verifying client certificates', {
+    defaultText: '--fleet-ca-cert',
+    nixos: 'tls.clientCa',
+  }),
+  str(
+    'path',
+    '--fleet-ca-cert <file>',
+    'fleetCaCert',
+    'fleet CA certificate that issues agent certificates',
     {
-      default: '30',
+      nixos: 'fleetCaCert',
     },
   ),
-  f(
-    '--artifact-freshness-minutes <duration>',
+  str('path', '--fleet-ca-key <file>', 'fleetCaKey', 'fleet CA private key (PKCS#8 PEM)', {
+    nixos: 'fleetCaKey',
+  }),
+  str('path', '--trust-file <file>', 'trustFile', 'trust.json (CI release key, org root key)', {
+    nixos: 'trustFile',
+  }),
+  str('path', '--db <file>', 'db', 'SQLite database', {
+    default: '/var/lib/nixfleet-cp/state.db',
+    nixos: 'dbPath',
+  }),
+  str('path', '--issuance-log <file>', 'issuanceLog', 'append-only certificate issuance log', {
+    defaultText: 'issuance.log next to --db',
+    nixos: 'auditLogPath',
+  }),
+  str('path', '--release-dir <dir>', 'releaseDir', 'directory of signed release artifacts', {
+    nixos: 'releaseDir',
+  }),
+  str('url', '--artifact-url <url>', 'artifactUrl', 'base URL of signed release artifacts', {
+    nixos: 'releaseSource.url',
+  }),
+  str(
+    'path',
+    '--artifact-token-file <file>',
+    'artifactTokenFile',
+    'bearer token for --artifact-url',
+    {
+      nixos: 'releaseSource.tokenFile',
+    },
+  ),
+  str('number', '--body-limit <bytes>', 'bodyLimit', 'maximum request body in bytes', {
+    default: '262144',
+  }),
+  dur('d', '--cert-validity-days', 'certValidityDays', 'lifetime of issued client certificates', {
+    default: '30',
+    nixos: 'certValidityDays',
+  }),
+  dur(
+    'm',
+    '--artifact-freshness-minutes',
     'artifactFreshnessMinutes',
     'max age of adopted artifacts',
     {
       default: '10080',
+      nixos: 'freshnessWindowMinutes',
     },
   ),
-  f('--reconcile-interval-secs <duration>', 'reconcileIntervalSecs', 'periodic reconcile tick', {
+  dur('s', '--reconcile-interval-secs', 'reconcileIntervalSecs', 'periodic reconcile tick', {
     default: '30',
   }),
-  f(
-    '--reconcile-debounce-ms <duration>',
+  dur(
+    'ms',
+    '--reconcile-debounce-ms',
     'reconcileDebounceMs',
     'events within this collapse into one tick',
     {
       default: '500',
     },
   ),
-  f(
-    '--heartbeat-interval-secs <duration>',
+  dur(
+    's',
+    '--heartbeat-interval-secs',
     'heartbeatIntervalSecs',
     'expected agent heartbeat interval',
     {
       default: '60',
     },
   ),
-  f(
+  str(
+    'count',
     '--missed-heartbeats-offline <n>',
     'missedHeartbeatsOffline',
     'a host is offline (unreachable) after this many heartbeat intervals without one',
     { default: '3' },
   ),
-  f('--long-poll-secs <duration>', 'longPollSecs', 'dispatch long-poll hold', { default: '60' }),
-  f('--poll-interval-secs <duration>', 'pollIntervalSecs', 'artifact poll interval', {
-    default: '60',
+  dur('s', '--long-poll-secs', 'longPollSecs', 'dispatch long-poll hold', { default: '60' }),
+  dur('s', '--poll-interval-secs', 'pollIntervalSecs', 'artifact poll interval', { default: '60' }),
+  dur('s', '--confirm-window-secs', 'confirmWindowSecs', 'confirm window written into dispatches', {
+    default: '360',
+    nixos: 'confirmDeadlineSecs',
   }),
-  f(
-    '--confirm-window-secs <duration>',
-    'confirmWindowSecs',
-    'confirm window written into dispatches',
-    {
-      default: '360',
-    },
-  ),
-  f('--shutdown-deadline-secs <duration>', 'shutdownDeadlineSecs', 'graceful shutdown deadline', {
+  dur('s', '--shutdown-deadline-secs', 'shutdownDeadlineSecs', 'graceful shutdown deadline', {
     default: '10',
   }),
-  f('--group-commit-ms <duration>', 'groupCommitMs', 'mutator group-commit window', {
-    default: '2',
-  }),
-  f(
-    '--planning-warmup-secs <duration>',
+  dur('ms', '--group-commit-ms', 'groupCommitMs', 'mutator group-commit window', { default: '2' }),
+  dur(
+    's',
+    '--planning-warmup-secs',
     'planningWarmupSecs',
-    'no automatic planning this long after start (default 1.5 heartbeat intervals)',
+    'no automatic planning this long after start',
+    { defaultText: '1.5 × --heartbeat-interval-secs' },
   ),
-  f(
+  str(
+    'number',
     '--dispatch-rate <n>',
     'dispatchRate',
     'new dispatches per second (thundering-herd protection for the binary cache; 0 = unlimited)',
     { default: '300' },
   ),
-  f('--dispatch-chunk <n>', 'dispatchChunk', 'most dispatches one reconcile tick applies', {
-    default: '50',
-  }),
-  f(
-    '--dispatch-max-lag-ms <duration>',
+  str(
+    'count',
+    '--dispatch-chunk <n>',
+    'dispatchChunk',
+    'most dispatches one reconcile tick applies',
+    {
+      default: '50',
+    },
+  ),
+  dur(
+    'ms',
+    '--dispatch-max-lag-ms',
     'dispatchMaxLagMs',
     'hold new dispatches while commands wait longer than this in the mutator queue (0 = never)',
     { default: '20' },
   ),
-  f(
-    '--dispatch-max-ingest-ms <duration>',
+  dur(
+    'ms',
+    '--dispatch-max-ingest-ms',
     'dispatchMaxIngestMs',
     'hold new dispatches while the 90th percentile of event-ingest latency at the edge exceeds this (0 = never)',
     { default: '25' },
   ),
-  f('--commit-thread <on|off>', 'commitThread', 'run SQLite group commits on a dedicated thread', {
-    default: 'on',
-  }),
-  f('--listen-backlog <n>', 'listenBacklog', 'accept queue of the listening socket', {
-    default: '4096',
-  }),
-  f('--json-max-depth <n>', 'jsonMaxDepth', 'deepest JSON nesting of a request body', {
-    default: String(D.jsonMaxDepth),
-  }),
-  f(
-    '--tls-handshake-timeout-secs <duration>',
-    'tlsHandshakeTimeoutSecs',
-    'TLS handshake deadline',
+  str(
+    'enum',
+    '--commit-thread <on|off>',
+    'commitThread',
+    'run SQLite group commits on a dedicated thread',
     {
-      default: String(D.handshakeTimeoutMs / 1000),
+      default: 'on',
     },
   ),
-  f(
-    '--preface-timeout-secs <duration>',
+  str('count', '--listen-backlog <n>', 'listenBacklog', 'accept queue of the listening socket', {
+    default: '4096',
+  }),
+  str('count', '--json-max-depth <n>', 'jsonMaxDepth', 'deepest JSON nesting of a request body', {
+    default: String(D.jsonMaxDepth),
+  }),
+  dur('s', '--tls-handshake-timeout-secs', 'tlsHandshakeTimeoutSecs', 'TLS handshake deadline', {
+    default: String(D.handshakeTimeoutMs / 1000),
+  }),
+  dur(
+    's',
+    '--preface-timeout-secs',
     'prefaceTimeoutSecs',
     'deadline from TLS to the first complete request headers (HTTP/2 preface included)',
     { default: String(D.prefaceTimeoutMs / 1000) },
   ),
-  f('--idle-timeout-secs <duration>', 'idleTimeoutSecs', 'close connections with no open request', {
+  dur('s', '--idle-timeout-secs', 'idleTimeoutSecs', 'close connections with no open request', {
     default: String(D.idleTimeoutMs / 1000),
   }),
-  f(
-    '--body-idle-timeout-secs <duration>',
+  dur(
+    's',
+    '--body-idle-timeout-secs',
     'bodyIdleTimeoutSecs',
     'longest pause within a request body',
     {
       default: String(D.bodyIdleTimeoutMs / 1000),
     },
   ),
-  f('--body-timeout-secs <duration>', 'bodyTimeoutSecs', 'longest a request body may take', {
+  dur('s', '--body-timeout-secs', 'bodyTimeoutSecs', 'longest a request body may take', {
     default: String(D.bodyTimeoutMs / 1000),
   }),
-  f(
+  str(
+    'count',
     '--max-conns-per-identity <n>',
     'maxConnsPerIdentity',
     'connections one certificate CN may hold',
-    { default: String(D.connsPerIdentity) },
+    {
+      default: String(D.connsPerIdentity),
+    },
   ),
-  f(
+  str(
+    'count',
     '--max-conns-per-address <n>',
     'maxConnsPerAddress',
     'connections one address may hold without a verified certificate',
     { default: String(D.connsPerAddress) },
   ),
-  f(
+  str(
+    'count',
     '--max-streams-per-identity <n>',
     'maxStreamsPerIdentity',
     'concurrent requests of one identity',
-    { default: String(D.streamsPerIdentity) },
+    {
+      default: String(D.streamsPerIdentity),
+    },
   ),
-  f('--event-rate <n>', 'eventRate', 'agent events per second per host (sustained)', {
+  str('number', '--event-rate <n>', 'eventRate', 'agent events per second per host (sustained)', {
     default: String(D.eventRate.perSec),
   }),
-  f('--event-burst <n>', 'eventBurst', 'agent events per host in a burst', {
+  str('number', '--event-burst <n>', 'eventBurst', 'agent events per host in a burst', {
     default: String(D.eventRate.burst),
   }),
-  f('--event-bytes-rate <n>', 'eventBytesRate', 'agent event bytes per second per host', {
-    default: String(D.eventBytes.perSec),
-  }),
-  f('--event-bytes-burst <n>', 'eventBytesBurst', 'agent event bytes per host in a burst', {
-    default: String(D.eventBytes.burst),
-  }),
-  f(
+  str(
+    'number',
+    '--event-bytes-rate <n>',
+    'eventBytesRate',
+    'agent event bytes per second per host',
+    {
+      default: String(D.eventBytes.perSec),
+    },
+  ),
+  str(
+    'number',
+    '--event-bytes-burst <n>',
+    'eventBytesBurst',
+    'agent event bytes per host in a burst',
+    {
+      default: String(D.eventBytes.burst),
+    },
+  ),
+  str(
+    'number',
     '--bootstrap-reports-per-hour <n>',
     'bootstrapReportsPerHour',
     'bootstrap reports accepted per claimed host per hour',
     { default: '6' },
   ),
-  f('--strict', 'strict', 'refuse to start without client CA, revocations and nonce sources', {
-    boolean: true,
+  str(
+    'switch',
+    '--strict',
+    'strict',
+    'refuse to start without client CA, revocations and nonce sources',
+    {
+      nixos: 'strict',
+    },
+  ),
+  str('enum', '--log-level <level>', 'logLevel', 'pino log level', {
+    default: 'info',
+    nixos: 'logLevel',
   }),
-  f('--log-level <level>', 'logLevel', 'pino log level', { default: 'info' }),
 ];
+
+/** The flag of `key`; throws for a key the table does not hold (a typo in config.ts). */
+export function flagOf(key: string): FlagSpec {
+  const f = FLAGS.find((s) => s.key === key);
+  if (f === undefined) throw new Error(`no control-plane flag ${key}`);
+  return f;
+}

@@ -8,11 +8,13 @@ import { parseConfig, FLAGS } from './config.ts';
 import { createControlPlane } from './cp.ts';
 import { isCpError } from './errors.ts';
 import { createLogger } from './log.ts';
+import { helpText } from '../flags/spec.ts';
 import { formatVersion, versionInfo, wantsVersion } from '../version/version.ts';
 
 function withFlags(cmd: Command): Command {
   for (const spec of FLAGS) {
-    const opt = new Option(spec.flag, spec.description).env(spec.env);
+    const opt = new Option(spec.flag, helpText(spec));
+    if (spec.env !== null) opt.env(spec.env);
     if (spec.default !== undefined) opt.default(spec.default);
     cmd.addOption(opt);
   }

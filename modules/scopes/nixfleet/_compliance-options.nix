@@ -6,6 +6,24 @@
 let
   inherit (lib) mkEnableOption mkOption types;
   frameworks = builtins.attrNames (import ../../../lib/compliance-frameworks.nix);
+  # The one duration grammar of docs/operators.md (ts/core/duration.ts):
+  # terms with units from largest to smallest, each at most once, decimals
+  # allowed; systemd reads every such value the same way. `15min` stays
+  # accepted for configurations written before.
+  units = [
+    "d"
+    "h"
+    "m"
+    "s"
+    "ms"
+  ];
+  term = u: "[0-9]+([.][0-9]+)?${u}";
+  after =
+    rest: builtins.concatStringsSep "" (map (u: "(${term u})?") rest);
+  tails = l: if l == [ ] then [ ] else [ l ] ++ tails (builtins.tail l);
+  duration = builtins.concatStringsSep "|" (
+    map (l: "${term (builtins.head l)}${after (builtins.tail l)}") (tails units)
+  );
 in
 {
   enable = mkEnableOption "the compliance collector, which runs the runtime probe of every control of `frameworks` on a timer and writes the host-signed evidence file the agent's evidence probes read";
@@ -21,9 +39,9 @@ in
   };
 
   interval = mkOption {
-    type = types.strMatching "[0-9]+(s|min|h|d)";
+    type = types.strMatching "${duration}|[0-9]+min";
     default = "15min";
-    description = "Time between two collections (systemd OnUnitActiveSec); the agent re-verifies the evidence file whenever it changes.";
+    description = "Time between two collections (systemd OnUnitActiveSec), a duration such as 15m, 1h30m or 1.5h; the agent re-verifies the evidence file whenever it changes.";
     example = "1h";
   };
 

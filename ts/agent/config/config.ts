@@ -1,4 +1,4 @@
-// The agent's configuration: every flag of docs/agent.md, mirrored by a
+// The agent's configuration: every flag of its table (flags.ts), mirrored by a
 // NIXFLEET_AGENT_* environment variable, parsed and validated once into a
 // frozen typed object (STYLE.md rule 6). Flag beats environment beats
 // default. Secrets arrive as file paths only; relative ones are resolved
@@ -8,43 +8,14 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { AgentError } from '../errors.ts';
 import { parseDuration } from '../../core/duration.ts';
+import { envOf } from '../../flags/spec.ts';
+import { FLAGS, TIMING_FLAGS } from './flags.ts';
+import type { AgentTimings } from './timings.ts';
 
 /** Activation backends (docs/agent.md "Activation backends"). */
 export type ActivationBackendName = 'nixos' | 'sandbox';
 
-/** Every timing constant; tests shrink them (CONTRACTS.md "Timing constants"). */
-export interface AgentTimings {
-  /** Pause between long-polls when the CP answered without a dispatch quickly. */
-  readonly pollIntervalMs: number;
-  /** Long-poll request timeout (the CP holds the request up to this). */
-  readonly longPollTimeoutMs: number;
-  /** Heartbeat cadence. */
-  readonly heartbeatIntervalMs: number;
-  /** How long activation polls the current-system link (POLL_BUDGET). */
-  readonly pollBudgetMs: number;
-  /** Interval between current-system polls during activation. */
-  readonly activationPollMs: number;
-  /** Tolerance for agent/CP/CI clock drift (CLOCK_SKEW_SLACK). */
-  readonly clockSkewSlackMs: number;
-  /** Local quarantine of a closure that failed to switch (QUARANTINE_WINDOW). */
-  readonly quarantineWindowMs: number;
-  /** At most one ClosureQuarantined report per closure per this interval. */
-  readonly quarantineRepostThrottleMs: number;
-  /** Sustained enforce-probe failure threshold. */
-  readonly sustainedFailureMs: number;
-  /** Warn when the CP has been unreachable this long (RFC-0003 §8). */
-  readonly offlineGraceMs: number;
-  /** Reducer timer tick (sustained failure, soak). */
-  readonly tickMs: number;
-  /** First retry delay of the outbound queue and the workers. */
-  readonly backoffBaseMs: number;
-  /** Retry delay cap. */
-  readonly backoffMaxMs: number;
-  /** Per-request timeout for non-long-poll requests. */
-  readonly requestTimeoutMs: number;
-  /** Time budget of one `nix copy` from a binary cache. */
-  readonly realiseTimeoutMs: number;
-}
+export type { AgentTimings } from './timings.ts';
 
 /** The validated, frozen configuration. */
 export interface AgentConfig {
@@ -77,72 +48,35 @@ export interface AgentConfig {
 /** Raw option values as collected from argv (commander camelCase keys). */
 export type RawOptions = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** Default timings (CONTRACTS.md, RFC-0003 §5, §8). */
-export const DEFAULT_AGENT_TIMINGS: AgentTimings = Object.freeze({
-  pollIntervalMs: 60_000,
-  longPollTimeoutMs: 60_000,
-  heartbeatIntervalMs: 60_000,
-  pollBudgetMs: 300_000,
-  activationPollMs: 2_000,
-  clockSkewSlackMs: 60_000,
-  quarantineWindowMs: 24 * 3_600_000,
-  quarantineRepostThrottleMs: 3_600_000,
-  sustainedFailureMs: 60_000,
-  offlineGraceMs: 7 * 86_400_000,
-  tickMs: 1_000,
-  backoffBaseMs: 1_000,
-  backoffMaxMs: 300_000,
-  requestTimeoutMs: 30_000,
-  realiseTimeoutMs: 1_800_000,
-});
+/** Default timings (CONTRACTS.md, RFC-0003 §5, §8), from the flag table. */
+export const DEFAULT_AGENT_TIMINGS: AgentTimings = Object.freeze(
+  Object.fromEntries(
+    TIMING_FLAGS.map((f) => {
+      const r = parseDuration(f.default as string, { bareUnit: 's' });
+      if (!r.ok) throw new Error(`${f.flag}: default ${String(f.default)} ${r.message}`);
+      return [f.timing, r.ms];
+    }),
+  ) as unknown as AgentTimings,
+);
 
-/** Option name (camelCase) → environment variable suffix. */
+/** Option name (camelCase) → environment variable. */
 function envName(option: string): string {
-  return `NIXFLEET_AGENT_${option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  return envOf('NIXFLEET_AGENT', option);
 }
 
-/** Duration options and the timing they set. */
-const DURATION_OPTIONS: Readonly<Record<string, keyof AgentTimings>> = {
-  pollInterval: 'pollIntervalMs',
-  longPollTimeout: 'longPollTimeoutMs',
-  heartbeatInterval: 'heartbeatIntervalMs',
-  pollBudget: 'pollBudgetMs',
-  activationPollInterval: 'activationPollMs',
-  clockSkewSlack: 'clockSkewSlackMs',
-  quarantineWindow: 'quarantineWindowMs',
-  quarantineRepostThrottle: 'quarantineRepostThrottleMs',
-  sustainedFailureThreshold: 'sustainedFailureMs',
-  offlineGrace: 'offlineGraceMs',
-  tickInterval: 'tickMs',
-  backoffBase: 'backoffBaseMs',
-  backoffMax: 'backoffMaxMs',
-  requestTimeout: 'requestTimeoutMs',
-  realiseTimeout: 'realiseTimeoutMs',
-};
-
 /** Every option name, in documentation order (for --help and docs). */
-export const OPTION_NAMES: readonly string[] = [
-  'controlPlaneUrl',
-  'machineId',
-  'trustFile',
-  'caCert',
-  'clientCert',
-  'clientKey',
-  'bootstrapTokenFile',
-  'stateDir',
-  'sshHostKeyFile',
-  'healthChecksConfig',
-  'activationBackend',
-  'cacheUrl',
-  'sandboxRoot',
-  'store',
-  'logLevel',
-  ...Object.keys(DURATION_OPTIONS),
-];
+export const OPTION_NAMES: readonly string[] = FLAGS.map((f) => f.key);
 
 /** The environment variable that mirrors a flag. */
 export function environmentVariableFor(option: string): string {
   return envName(option);
+}
+
+/** The table's default of a flag that has one. */
+function defaultOf(key: string): string {
+  const d = FLAGS.find((f) => f.key === key)?.default;
+  if (d === undefined) throw new Error(`agent flag ${key} has no default`);
+  return d;
 }
 
 const HOSTNAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -198,43 +132,46 @@ export function parseAgentConfig(
   if (!HOSTNAME_RE.test(machineId)) {
     fail('machineId', `not a valid host name: ${machineId}`);
   }
-  const backend = pick('activationBackend') ?? 'nixos';
+  const backend = pick('activationBackend') ?? defaultOf('activationBackend');
   if (backend !== 'nixos' && backend !== 'sandbox') {
     fail('activationBackend', `must be nixos or sandbox, got ${backend}`);
   }
-  const stateDir = path('stateDir', '/var/lib/nixfleet-agent') as string;
+  const stateDir = path('stateDir', defaultOf('stateDir')) as string;
   const cacheUrls = (pick('cacheUrl') ?? '').split(/[,\s]+/).filter((s) => s !== '');
   for (const c of cacheUrls) {
     if (!/^(https?|file|s3):\/\//.test(c)) fail('cacheUrl', `not a binary cache URL: ${c}`);
   }
   const timings: Record<string, number> = { ...DEFAULT_AGENT_TIMINGS };
-  for (const [name, key] of Object.entries(DURATION_OPTIONS)) {
-    const v = pick(name);
+  for (const f of TIMING_FLAGS) {
+    const v = pick(f.key);
     if (v === undefined) continue;
-    // Bare numbers are seconds (docs/agent.md); only the slack may be zero.
-    const r = parseDuration(v, { bareUnit: 's', minMs: key === 'clockSkewSlackMs' ? 0 : 1 });
-    if (!r.ok) return fail(name, r.message, r.reason);
-    timings[key] = r.ms;
+    // Only the slack may be zero.
+    const r = parseDuration(v, {
+      bareUnit: f.unit ?? 's',
+      minMs: f.timing === 'clockSkewSlackMs' ? 0 : 1,
+    });
+    if (!r.ok) return fail(f.key, r.message, r.reason);
+    timings[f.timing] = r.ms;
   }
   const sandboxRoot = path('sandboxRoot', join(stateDir, 'sandbox')) as string;
   const store = pick('store') ?? (backend === 'sandbox' ? `local?root=${sandboxRoot}` : null);
   return Object.freeze({
     controlPlaneUrl: url.origin,
     machineId,
-    trustFile: path('trustFile', '/etc/nixfleet/agent/trust.json') as string,
+    trustFile: path('trustFile', defaultOf('trustFile')) as string,
     caCert: path('caCert', null),
     clientCert: path('clientCert', join(stateDir, 'tls', 'client.crt')) as string,
     clientKey: path('clientKey', null),
     bootstrapTokenFile: path('bootstrapTokenFile', null),
     stateDir,
-    sshHostKeyFile: path('sshHostKeyFile', '/etc/ssh/ssh_host_ed25519_key') as string,
+    sshHostKeyFile: path('sshHostKeyFile', defaultOf('sshHostKeyFile')) as string,
     healthChecksConfig: path('healthChecksConfig', null),
     activationBackend: backend as ActivationBackendName,
     cacheUrls: Object.freeze(cacheUrls),
     sandboxRoot,
     storeUri: store,
     agentVersion: defaults.agentVersion ?? '0.2.0',
-    logLevel: pick('logLevel') ?? 'info',
+    logLevel: pick('logLevel') ?? defaultOf('logLevel'),
     timings: Object.freeze(timings as unknown as AgentTimings),
   });
 }

@@ -11,10 +11,12 @@ import type { Command } from 'commander';
 import { CpClient } from '../client/cp-client.ts';
 import { H2Transport } from '../client/h2-transport.ts';
 import { resolveClientConfig, type ResolvedClientConfig } from '../config/resolve.ts';
+import { CLIENT_FLAGS } from '../config/flags.ts';
 import { parseDuration } from '../duration.ts';
 import { exitCodeFor, formatCliError, isCliError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import type { ExitCode } from './exit-codes.ts';
+import { helpText } from '../../flags/spec.ts';
 
 /** The interactive terminal, present only when stdout is a TTY. */
 export interface Terminal {
@@ -76,6 +78,12 @@ export interface ClientFlags {
   readonly clientCert?: string;
   readonly clientKey?: string;
   readonly timeout?: string;
+  /**
+   * The poll interval of a command that refreshes (`status --watch`, `watch`,
+   * `rollout events --follow`); like --timeout, checked before anything is
+   * read or connected.
+   */
+  readonly interval?: string;
 }
 
 /**
@@ -85,16 +93,12 @@ export interface ClientFlags {
  * @example addClientOptions(program.command('status'))
  */
 export function addClientOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--config <path>',
-      'config file (default: $NIXFLEET_CONFIG, else ~/.config/nixfleet/config.toml)',
-    )
-    .option('--cp-url <url>', 'control plane https://host:port (env NIXFLEET_CP_URL)')
-    .option('--ca-cert <path>', 'fleet CA certificate (env NIXFLEET_CA_CERT)')
-    .option('--client-cert <path>', 'operator client certificate (env NIXFLEET_CLIENT_CERT)')
-    .option('--client-key <path>', 'operator client key (env NIXFLEET_CLIENT_KEY)')
-    .option('--timeout <duration>', 'per-request timeout', '10s');
+  // Not commander's .env(): resolve.ts owns the flag > variable > file order.
+  for (const f of CLIENT_FLAGS) {
+    const env = f.env === null ? '' : ` (env ${f.env})`;
+    cmd.option(f.flag, `${helpText(f)}${env}`, f.default);
+  }
+  return cmd;
 }
 
 /**
@@ -130,8 +134,9 @@ export async function runWithClient(
 ): Promise<ExitCode> {
   let client: CpClient | null = null;
   try {
-    const config = resolveFromFlags(ctx, flags);
     const timeoutMs = parseDuration(flags.timeout ?? '10s', '--timeout');
+    if (flags.interval !== undefined) parseDuration(flags.interval, '--interval');
+    const config = resolveFromFlags(ctx, flags);
     client = new CpClient(new H2Transport({ ...config, timeoutMs, version: CLI_VERSION }));
     return await fn(client, config);
   } catch (e) {

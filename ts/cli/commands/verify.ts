@@ -65,16 +65,17 @@ async function gather<T>(steps: { [K in keyof T]: () => Step<T[K]> }): Promise<
 }
 
 function signedInputs(io: CliIo, artifactPath: string, flags: SignedFlags) {
+  // Flags first: a typo is refused before any file is read.
   return gather({
+    now: () => parseNow(flags.now, io),
+    freshnessWindowSecs: () => parseSeconds('--freshness-window-secs', flags.freshnessWindowSecs),
+    clockSkewSlackSecs: () => parseSeconds('--clock-skew-slack-secs', flags.clockSkewSlackSecs),
     bytes: () => readInput(io, '--artifact', artifactPath),
     signature: async (): Promise<Result<Uint8Array, CliError>> => {
       const r = await readInput(io, '--signature', flags.signature);
       return r.ok ? ok(decodeSignatureFile(r.value)) : r;
     },
     trust: () => readTrust(io, flags.trustFile),
-    now: () => parseNow(flags.now, io),
-    freshnessWindowSecs: () => parseSeconds('--freshness-window-secs', flags.freshnessWindowSecs),
-    clockSkewSlackSecs: () => parseSeconds('--clock-skew-slack-secs', flags.clockSkewSlackSecs),
   });
 }
 
@@ -158,10 +159,10 @@ interface TokenFlags {
 
 async function runBootstrapToken(io: CliIo, flags: TokenFlags): Promise<Outcome> {
   const inputs = await gather({
-    token: () => readInput(io, '--token', flags.token),
-    trust: () => readTrust(io, flags.trustFile),
     now: () => parseNow(flags.now, io),
     clockSkewSlackSecs: () => parseSeconds('--clock-skew-slack-secs', flags.clockSkewSlackSecs),
+    token: () => readInput(io, '--token', flags.token),
+    trust: () => readTrust(io, flags.trustFile),
   });
   if (!inputs.ok) return { kind: 'error', error: inputs.error };
   const { token, ...options } = inputs.value;

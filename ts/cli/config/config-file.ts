@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse, stringify, TomlError } from 'smol-toml';
 import { CliError } from '../errors.ts';
+import { bySetting } from './flags.ts';
 
 /** The settings every CP-facing command needs, by their camelCase names. */
 export interface ClientSettings {
@@ -26,13 +27,10 @@ export type SettingName = keyof ClientSettings;
 /** The file's contents: every setting optional (missing ones fall through). */
 export type FileConfig = Readonly<Partial<ClientSettings>>;
 
-/** TOML key of each setting, as the book writes them. */
-export const TOML_KEYS: Readonly<Record<SettingName, string>> = {
-  cpUrl: 'cp_url',
-  caCert: 'ca_cert',
-  clientCert: 'client_cert',
-  clientKey: 'client_key',
-};
+/** TOML key of each setting, as the book writes them (the flag table's). */
+export const TOML_KEYS: Readonly<Record<SettingName, string>> = bySetting(
+  (f) => f.configKey as string,
+);
 
 /** Settings that are file paths (resolved relative to the config file). */
 const PATH_SETTINGS: readonly SettingName[] = ['caCert', 'clientCert', 'clientKey'];

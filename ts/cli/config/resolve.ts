@@ -13,6 +13,8 @@ import {
   type FileConfig,
   type SettingName,
 } from './config-file.ts';
+import { bySetting } from './flags.ts';
+import { flagName } from '../../flags/spec.ts';
 
 /** Where a resolved value came from. */
 export type SettingSource = 'flag' | 'env' | 'file';
@@ -25,21 +27,11 @@ export interface ResolvedClientConfig extends ClientSettings {
   readonly configPath: string | null;
 }
 
-/** Environment variable of each setting. */
-export const ENV_KEYS: Readonly<Record<SettingName, string>> = {
-  cpUrl: 'NIXFLEET_CP_URL',
-  caCert: 'NIXFLEET_CA_CERT',
-  clientCert: 'NIXFLEET_CLIENT_CERT',
-  clientKey: 'NIXFLEET_CLIENT_KEY',
-};
+/** Environment variable of each setting (the flag table's). */
+export const ENV_KEYS: Readonly<Record<SettingName, string>> = bySetting((f) => f.env as string);
 
 /** Flag of each setting. */
-export const FLAG_NAMES: Readonly<Record<SettingName, string>> = {
-  cpUrl: '--cp-url',
-  caCert: '--ca-cert',
-  clientCert: '--client-cert',
-  clientKey: '--client-key',
-};
+export const FLAG_NAMES: Readonly<Record<SettingName, string>> = bySetting(flagName);
 
 const SETTINGS: readonly SettingName[] = ['cpUrl', 'caCert', 'clientCert', 'clientKey'];
 

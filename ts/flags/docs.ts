@@ -1,0 +1,104 @@
+// The docs' flag references, generated from the programs' flag tables
+// (scripts/gen-flag-docs.ts writes them, tests/binaries/flag-tables.test.ts
+// fails when a page is not current). Each block sits between markers that
+// name it; the text around the markers is the page's own. Pure.
+import { FLAGS as AGENT_FLAGS } from '../agent/config/flags.ts';
+import { CLIENT_FLAGS } from '../cli/config/flags.ts';
+import { FLAGS as COMPLIANCE_FLAGS } from '../compliance/flags.ts';
+import { FLAGS as CP_FLAGS } from '../cp/flags.ts';
+import { flagName, renderFlagTable, typeText, type FlagSpec } from './spec.ts';
+
+/** A program's flag table and the NixOS module that renders its flags. */
+export interface Program {
+  readonly name: string;
+  readonly flags: readonly FlagSpec[];
+  readonly module: string;
+  /** The docs page holding the flag reference. */
+  readonly page: string;
+}
+
+/**
+ * The daemons' tables. Of `nixfleet`, the table holds the settings every
+ * CP-facing command shares; each command's own flags are in operators.md.
+ */
+export const PROGRAMS: readonly Program[] = [
+  {
+    name: 'nixfleet-control-plane',
+    flags: CP_FLAGS,
+    module: 'services.nixfleet-control-plane',
+    page: 'docs/control-plane.md',
+  },
+  {
+    name: 'nixfleet-agent',
+    flags: AGENT_FLAGS,
+    module: 'services.nixfleet-agent',
+    page: 'docs/agent.md',
+  },
+  {
+    name: 'nixfleet-compliance-collect',
+    flags: COMPLIANCE_FLAGS,
+    module: 'services.nixfleet-compliance',
+    page: 'docs/compliance.md',
+  },
+];
+
+/** The page holding every module's "options passed as flags" table. */
+export const MODULES_PAGE = 'docs/nixos-modules.md';
+
+const begin = (id: string): string =>
+  `<!-- BEGIN GENERATED ${id} (npm run gen:flags; edit the flag table, not this block) -->`;
+const end = (id: string): string => `<!-- END GENERATED ${id} -->`;
+
+/** The module options that render a flag, as nixos-modules.md lists them. */
+function moduleTable(p: Program): string {
+  const rows = p.flags
+    .filter((f) => f.nixos !== undefined)
+    .map(
+      (f) =>
+        `| \`${f.nixos}\` | \`${flagName(f)}\` | ${typeText(f)} | ${f.description.replace(/\|/g, '\\|')} |`,
+    );
+  return [
+    `Options of \`${p.module}\` passed to \`${p.name}\` as flags (from its flag table):`,
+    '',
+    '| Option | Flag | Type | Meaning |',
+    '|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** Every generated block: its page, id and content. */
+export function generatedBlocks(): { page: string; id: string; text: string }[] {
+  return [
+    ...PROGRAMS.map((p) => ({
+      page: p.page,
+      id: `flags: ${p.name}`,
+      text: renderFlagTable(p.flags, {
+        title: `NixOS option (\`${p.module}.\`)`,
+        cell: (f) => f.nixos,
+      }),
+    })),
+    {
+      page: 'docs/operators.md',
+      id: 'flags: nixfleet (CP-facing commands)',
+      text: renderFlagTable(CLIENT_FLAGS, { title: '`config.toml` key', cell: (f) => f.configKey }),
+    },
+    ...PROGRAMS.map((p) => ({
+      page: MODULES_PAGE,
+      id: `options: ${p.module}`,
+      text: moduleTable(p),
+    })),
+  ];
+}
+
+/**
+ * `page` with the block `id` replaced by `text`; throws when the page lacks
+ * the markers (a block is placed by hand once, then kept by the generator).
+ */
+export function replaceBlock(page: string, id: string, text: string): string {
+  const b = begin(id);
+  const e = end(id);
+  const i = page.indexOf(b);
+  const j = page.indexOf(e);
+  if (i < 0 || j < i) throw new Error(`no generated block "${id}" (markers ${b} … ${e})`);
+  return `${page.slice(0, i)}${b}\n${text}\n${page.slice(j)}`;
+}
