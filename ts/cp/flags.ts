@@ -2,6 +2,7 @@
 // `NIXFLEET_CP_*` environment mirror, description and default. `main.ts`
 // registers them with commander; `config.ts` parses what they collect. Owns
 // names and defaults, never validation.
+import { NOTIFY_FLAGS } from './notify/flags.ts';
 import { DEFAULT_EDGE_LIMITS as D } from './server/edge-protocol.ts';
 
 /** One flag: name, env mirror, description and default (as a string, like argv). */
@@ -214,4 +215,5 @@ export const FLAGS: readonly FlagSpec[] = [
     boolean: true,
   }),
   f('--log-level <level>', 'logLevel', 'pino log level', { default: 'info' }),
+  ...NOTIFY_FLAGS,
 ];
