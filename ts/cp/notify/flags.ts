@@ -2,7 +2,15 @@
 // one group per sink kind, secrets only as file paths, plus the delivery
 // policy. Spread into the CP's flag table (flags.ts); parsed by
 // notify/config.ts.
-import type { FlagSpec } from '../flags.ts';
+
+/** One flag, in the shape of the CP's FlagSpec (flags.ts imports this file). */
+interface FlagSpec {
+  readonly flag: string;
+  readonly key: string;
+  readonly env: string;
+  readonly description: string;
+  readonly default?: string;
+}
 
 const f = (
   flag: string,
