@@ -78,6 +78,30 @@ describe('rolloutNotifications', () => {
     expect(again.map((n) => n.kind)).toEqual(['rollout_reverted']);
   });
 
+  it('opening and convergence are rollout-level, info', () => {
+    const made = rolloutNotifications({
+      rolloutId: RID,
+      events: [
+        {
+          kind: 'RolloutOpened',
+          rolloutId: RID,
+          channel: 'stable',
+          targetRef: '3f2a9c1d',
+          waveCount: 2,
+          at: T,
+        },
+        { kind: 'RolloutTerminal', rolloutId: RID, skippedPending: [], at: T + 1 },
+      ],
+      before: undefined,
+      after: rec({ state: 'Terminal', currentWave: 1 }),
+      recordedAt: T + 1,
+    });
+    expect(made.map((n) => [n.kind, n.id, n.severity])).toEqual([
+      ['rollout_opened', `rollout_opened:${RID}`, 'info'],
+      ['rollout_converged', `rollout_converged:${RID}`, 'info'],
+    ]);
+  });
+
   it('derives the dedupe id from the event: the same input gives the same id', () => {
     const args = {
       rolloutId: RID,
