@@ -100,8 +100,39 @@ rec {
     ++ flag "--release-dir" cfg.releaseDir
     ++ flag "--artifact-url" cfg.releaseSource.url
     ++ flag "--artifact-token-file" cfg.releaseSource.tokenFile
+    ++ notifyArgs (cfg.notifications or null)
     ++ (if cfg.strict then [ "--strict" ] else [ ])
     ++ cfg.extraArgs;
+
+  /**
+    The notification flags (docs/control-plane.md "Notifications"); none
+    when no sink is configured.
+
+    Type: notifyArgs :: attrset | null -> [ string ]
+  */
+  notifyArgs =
+    n:
+    let
+      any = n != null && (n.nats.url != null || n.matrix.homeserverUrl != null || n.webhook.url != null);
+    in
+    if !any then
+      [ ]
+    else
+      flag "--notify-nats-url" n.nats.url
+      ++ (if n.nats.url != null then [ "--notify-nats-subject-prefix" n.nats.subjectPrefix ] else [ ])
+      ++ flag "--notify-nats-creds-file" n.nats.credsFile
+      ++ flag "--notify-nats-nkey-seed-file" n.nats.nkeySeedFile
+      ++ flag "--notify-matrix-url" n.matrix.homeserverUrl
+      ++ flag "--notify-matrix-room" n.matrix.roomId
+      ++ flag "--notify-matrix-token-file" n.matrix.accessTokenFile
+      ++ flag "--notify-webhook-url" n.webhook.url
+      ++ flag "--notify-webhook-secret-file" n.webhook.secretFile
+      ++ [
+        "--notify-held-after-mins"
+        (toString n.heldAfterMinutes)
+        "--notify-max-attempts"
+        (toString n.maxAttempts)
+      ];
 
   /**
     Directories outside the state directory the unit must be able to write
@@ -206,6 +237,30 @@ rec {
         message = "${opt}.releaseSource.tokenFile is set but releaseSource.url is null. Fix: set ${opt}.releaseSource.url, or remove the token file.";
       }
       {
+        assertion =
+          let
+            m = (cfg.notifications or null).matrix or null;
+          in
+          m == null || m.homeserverUrl == null || (m.roomId != null && m.accessTokenFile != null);
+        message = "${opt}.notifications.matrix.homeserverUrl is set without roomId and accessTokenFile. Fix: set both (the control plane refuses to start otherwise), or set homeserverUrl = null.";
+      }
+      {
+        assertion =
+          let
+            w = (cfg.notifications or null).webhook or null;
+          in
+          w == null || w.url == null || w.secretFile != null;
+        message = "${opt}.notifications.webhook.url is set without secretFile: webhook bodies are always signed. Fix: set ${opt}.notifications.webhook.secretFile.";
+      }
+      {
+        assertion =
+          let
+            n = (cfg.notifications or null).nats or null;
+          in
+          n == null || n.credsFile == null || n.nkeySeedFile == null;
+        message = "${opt}.notifications.nats: credsFile and nkeySeedFile are alternatives. Fix: set one of them.";
+      }
+      {
         assertion = ((trust.ciReleaseKey or { }).current or null) != null;
         message = "${opt}: nixfleet.trust.ciReleaseKey.current is null, so the control plane would adopt no signed release. Fix: declare the CI release public key in nixfleet.trust.ciReleaseKey.current.";
       }
@@ -218,7 +273,21 @@ rec {
       "${opt}.tls.key" = cfg.tls.key;
       "${opt}.fleetCaKey" = cfg.fleetCaKey;
       "${opt}.releaseSource.tokenFile" = cfg.releaseSource.tokenFile;
-    };
+    }
+    ++ (
+      let
+        n = cfg.notifications or null;
+      in
+      if n == null then
+        [ ]
+      else
+        common.secretsOutsideStore {
+          "${opt}.notifications.nats.credsFile" = n.nats.credsFile;
+          "${opt}.notifications.nats.nkeySeedFile" = n.nats.nkeySeedFile;
+          "${opt}.notifications.matrix.accessTokenFile" = n.matrix.accessTokenFile;
+          "${opt}.notifications.webhook.secretFile" = n.webhook.secretFile;
+        }
+    );
 
   /**
     What strict mode needs and is unset (mirrors strictViolations in

@@ -98,11 +98,13 @@ const MODULE_UNITS: Readonly<Record<string, DurationUnit>> = {
   freshnessWindowMinutes: 'm',
   certValidityDays: 'd',
   timeoutSecs: 's',
+  'notifications.heldAfterMinutes': 'm',
 };
 
 /** The option's example as the flag should carry it. */
 function expected(spec: FlagSpec, example: unknown): unknown {
-  if (spec.type !== 'duration') return example;
+  // argv carries text: a numeric option's example is rendered with toString.
+  if (spec.type !== 'duration') return typeof example === 'number' ? String(example) : example;
   const unit = MODULE_UNITS[spec.nixos as string];
   if (unit === undefined) return `no MODULE_UNITS entry for ${String(spec.nixos)}`;
   const r = parseDuration(String(example), { bareUnit: unit });

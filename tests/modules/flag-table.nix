@@ -83,7 +83,22 @@ in
   };
   cp = module {
     file = ../../modules/scopes/nixfleet/_control-plane-options.nix;
-    base.enable = true;
+    # Every sink configured, so each notification option renders its flag.
+    base = {
+      enable = true;
+      notifications = {
+        nats.url = "nats://127.0.0.1:4222";
+        matrix = {
+          homeserverUrl = "https://matrix.example.org";
+          roomId = "!ops:example.org";
+          accessTokenFile = "/run/secrets/matrix-token";
+        };
+        webhook = {
+          url = "https://hooks.example.org/nixfleet";
+          secretFile = "/run/secrets/webhook";
+        };
+      };
+    };
     argv = render.controlPlane.args;
   };
   compliance = module {

@@ -122,12 +122,15 @@ describe('agent flags rendered by services.nixfleet-agent', () => {
 });
 
 describe('control-plane flags rendered by services.nixfleet-control-plane', () => {
-  it.each(['minimal', 'strict', 'releaseDir'])('sample %s is accepted by parseConfig', (name) => {
-    const argv = rendered.argv.cp[name] as string[];
-    expect(argv[0]).toBe('serve');
-    const config = parseConfig(parseCpArgv(argv));
-    expect(config.trustFile).toBe('/etc/nixfleet/cp/trust.json');
-  });
+  it.each(['minimal', 'strict', 'releaseDir', 'notify'])(
+    'sample %s is accepted by parseConfig',
+    (name) => {
+      const argv = rendered.argv.cp[name] as string[];
+      expect(argv[0]).toBe('serve');
+      const config = parseConfig(parseCpArgv(argv));
+      expect(config.trustFile).toBe('/etc/nixfleet/cp/trust.json');
+    },
+  );
 
   it('the strict sample satisfies --strict on the binary side', () => {
     const config = parseConfig(parseCpArgv(rendered.argv.cp['strict'] as string[]));
@@ -144,6 +147,28 @@ describe('control-plane flags rendered by services.nixfleet-control-plane', () =
     });
     expect(config.timings.confirmWindowMs).toBe(600_000);
     expect(config.timings.reconcileIntervalMs).toBe(10_000);
+  });
+
+  it('the notification options become the sinks and the delivery policy', () => {
+    const config = parseConfig(parseCpArgv(rendered.argv.cp['notify'] as string[]));
+    expect(config.notify).toMatchObject({
+      nats: {
+        url: 'nats://nats-01:4222',
+        subjectPrefix: 'nixfleet.events',
+        nkeySeedFile: '/run/agenix/nats-cp.nk',
+      },
+      matrix: { room: '!fleetops:example.org', tokenFile: '/run/agenix/matrix-cp-token' },
+      webhook: { secretFile: '/run/agenix/nixfleet-webhook-secret' },
+      heldAfterMs: 45 * 60_000,
+      maxAttempts: 12,
+    });
+    expect(parseConfig(parseCpArgv(rendered.argv.cp['minimal'] as string[])).notify).toMatchObject({
+      nats: null,
+      matrix: null,
+      webhook: null,
+      heldAfterMs: 30 * 60_000,
+      maxAttempts: 12,
+    });
   });
 
   it('the defaults match the module defaults', () => {

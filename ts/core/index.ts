@@ -142,3 +142,16 @@ export type {
   HostMemory,
 } from './observe/heartbeat.ts';
 export { observeHeartbeat, replayGraceMs } from './observe/heartbeat.ts';
+export type { NotificationKind, NotificationSeverity } from './notify/notify.ts';
+export {
+  NOTIFICATION_KINDS,
+  FLEET_SUBJECT_TOKEN,
+  rolloutNotifications,
+  enrolledNotification,
+  bootstrapNotification,
+  heldNotifications,
+  natsSubject,
+  isSubjectPrefix,
+  backoffMs,
+  notificationText,
+} from './notify/notify.ts';

@@ -9,6 +9,7 @@ import { CpError } from './errors.ts';
 import { bodyLimitFor } from './server/body-guard.ts';
 import type { EdgeLimits } from './server/edge-protocol.ts';
 import { FLAGS, flagOf } from './flags.ts';
+import { parseNotifyConfig, type NotifyConfig } from './notify/config.ts';
 
 /** Timing knobs of the runtime, all in milliseconds (tests shrink them). */
 export interface CpTimings {
@@ -92,6 +93,8 @@ export interface CpConfig {
   readonly limits: EdgeLimits;
   /** Bootstrap reports per claimed host: refill per second and burst. */
   readonly bootstrapReportRate: BudgetRule;
+  /** Notification sinks and delivery policy (docs/control-plane.md "Notifications"). */
+  readonly notify: NotifyConfig;
 }
 
 export { FLAGS, type FlagSpec } from './flags.ts';
@@ -263,6 +266,12 @@ export function parseConfig(
     bootstrapReportRate: Object.freeze({
       perSec: num(r, 'bootstrapReportsPerHour', 0, 1e6) / 3_600,
       burst: Math.max(1, num(r, 'bootstrapReportsPerHour', 0, 1e6)),
+    }),
+    notify: parseNotifyConfig({
+      str: (k) => str(r, k),
+      path,
+      int: (k, min, max) => int(r, k, min, max),
+      dur: (k, min, max) => dur(r, k, min, max),
     }),
   };
   if (config.limits.eventBytes.burst < bodyLimitFor('agent-event', config.bodyLimitBytes)) {

@@ -22,6 +22,8 @@ import {
   readTrust,
   untilDeadline,
 } from './parts.ts';
+import { NotificationOutbox } from './notify/outbox.ts';
+import { openSinks } from './notify/sinks.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { coreTimingsOf, type RuntimeDeps } from './runtime/deps.ts';
 import { DispatchHub } from './runtime/dispatch-hub.ts';
@@ -77,6 +79,7 @@ export async function createControlPlane(
   // commit thread running (it would keep a failed process alive).
   const trust = readTrust(config);
   const ca = await readCa(config);
+  const sinks = openSinks(config.notify, () => clock.now());
   const metrics = new CpMetrics();
   const { storage, state } = await openState(config, d.storage);
   const mutator = new Mutator({
@@ -87,6 +90,19 @@ export async function createControlPlane(
     groupCommitMs: config.timings.groupCommitMs,
   });
   const hub = new DispatchHub(state, metrics);
+  const outbox =
+    sinks.length === 0
+      ? null
+      : new NotificationOutbox({
+          sinks,
+          storage,
+          mutator,
+          log,
+          metrics,
+          clock,
+          config: config.notify,
+        });
+  if (outbox !== null) mutator.onBatch((b) => outbox.stage(b));
   let loop: ReconcileLoop | null = null;
   const deps: RuntimeDeps = {
     state,
@@ -96,6 +112,7 @@ export async function createControlPlane(
     coreTimings: coreTimingsOf(config.timings),
     requestTick: (reason, rolloutId) => loop?.request(reason, rolloutId),
     notifyDispatch: (host) => hub.notify(host),
+    notifyHeldAfterMs: outbox === null ? null : config.notify.heldAfterMs,
   };
   const poller = artifactPoller(config, { trust, clock, deps, mutator });
   const startedAt = clock.now();
@@ -110,6 +127,7 @@ export async function createControlPlane(
     deps,
     hub,
     poller,
+    outbox,
     ca,
     trust,
     startedAt,
@@ -147,6 +165,8 @@ export async function createControlPlane(
       await poller.pollOnce();
       checkStrictSidecars(config, state);
     }
+    // Delivers what a previous run left pending, before anything new.
+    outbox?.start();
     await ticker.tick('startup', { automatic: true });
     loop?.start();
     for (const w of workers) w.start();
@@ -180,6 +200,9 @@ export async function createControlPlane(
     loop?.stop();
     for (const w of workers) w.stop();
     stopLoopWatch?.();
+    // Sends in flight end within --notify-timeout-secs; what is not recorded
+    // stays pending and is sent again after the restart.
+    if (outbox !== null) await untilDeadline(outbox.stop(), deadline);
     await untilDeadline(mutator.stop(), deadline);
     srv?.destroySessions();
     await closed;

@@ -91,6 +91,17 @@ export const CP_ERROR_STATUS = {
    * release. Fix the release source; a newer release clears it.
    */
   CP_ERR_ARTIFACT_ROLLBACK: 500,
+  /**
+   * A notification sink's last delivery attempt failed (a /healthz alert,
+   * never a response): its notifications wait in the outbox and are retried.
+   * Fix the sink (reachable, credentials); the next delivery clears it.
+   */
+  CP_ERR_NOTIFY_SINK: 500,
+  /**
+   * A notification was given up after `--notify-max-attempts` (a log entry,
+   * never a response). The outbox row stays, state `failed`, for audit.
+   */
+  CP_ERR_NOTIFY_GAVE_UP: 500,
   /** Startup configuration is invalid (flags, files). */
   CP_ERR_CONFIG: 500,
   /** `--strict` refused to start: a required trust input is missing. */

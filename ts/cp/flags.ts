@@ -6,6 +6,7 @@
 // from them. Owns names, units and defaults, never validation.
 import type { DurationUnit } from '../core/duration.ts';
 import { envOf, type FlagSpec, type FlagType } from '../flags/spec.ts';
+import { NOTIFY_FLAGS } from './notify/flags.ts';
 import { DEFAULT_EDGE_LIMITS as D } from './server/edge-protocol.ts';
 
 export type { FlagSpec } from '../flags/spec.ts';
@@ -285,6 +286,7 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'info',
     nixos: 'logLevel',
   }),
+  ...NOTIFY_FLAGS,
 ];
 
 /** The flag of `key`; throws for a key the table does not hold (a typo in config.ts). */

@@ -117,6 +117,61 @@ in
     tokenFile = secretPath "Bearer token sent with every releaseSource request, re-read on each fetch so it can rotate without a restart." "/run/agenix/forge-read-token";
   };
 
+  notifications = {
+    nats = {
+      url = mkOption {
+        type = types.nullOr (types.strMatching "(nats|tls)://.+");
+        default = null;
+        description = "NATS server the control plane publishes rollout and host events to, on `<subjectPrefix>.<channel>.<kind>` (docs/control-plane.md \"Notifications\"). null: no NATS sink.";
+        example = "nats://nats-01:4222";
+      };
+      subjectPrefix = mkOption {
+        type = types.strMatching "[A-Za-z0-9_-]+([.][A-Za-z0-9_-]+)*";
+        default = "nixfleet.events";
+        description = "Subject prefix of the NATS sink (no wildcards).";
+        example = "ops.nixfleet";
+      };
+      credsFile = secretPath "NATS credentials file (JWT and NKey seed) of the NATS sink." "/run/agenix/nats-cp.creds";
+      nkeySeedFile = secretPath "NKey seed file of the NATS sink (NKey auth; instead of credsFile)." "/run/agenix/nats-cp.nk";
+    };
+    matrix = {
+      homeserverUrl = mkOption {
+        type = types.nullOr (types.strMatching "https?://.+");
+        default = null;
+        description = "Matrix homeserver the control plane posts to (client-server API). null: no Matrix sink.";
+        example = "https://matrix.example.org";
+      };
+      roomId = mkOption {
+        type = types.nullOr (types.strMatching "![^:]+:.+");
+        default = null;
+        description = "Room id (not an alias) the notifications are posted to; the access token's user must have joined it.";
+        example = "!fleetops:example.org";
+      };
+      accessTokenFile = secretPath "Access token of the Matrix user that posts." "/run/agenix/matrix-cp-token";
+    };
+    webhook = {
+      url = mkOption {
+        type = types.nullOr (types.strMatching "https?://.+");
+        default = null;
+        description = "URL notifications are POSTed to as JSON signed with HMAC-SHA256 (docs/control-plane.md \"Webhook signature\"). null: no webhook sink.";
+        example = "https://hooks.example.org/nixfleet";
+      };
+      secretFile = secretPath "Shared HMAC secret of the webhook." "/run/agenix/nixfleet-webhook-secret";
+    };
+    heldAfterMinutes = mkOption {
+      type = types.ints.unsigned;
+      default = 30;
+      description = "Notify `rollout_held` when a rollout wave has not been promoted for this long (0: never).";
+      example = 60;
+    };
+    maxAttempts = mkOption {
+      type = types.ints.positive;
+      default = 12;
+      description = "Delivery attempts per notification and sink before it is given up (CP_ERR_NOTIFY_GAVE_UP in the log).";
+      example = 20;
+    };
+  };
+
   strict = mkOption {
     type = types.bool;
     default = false;

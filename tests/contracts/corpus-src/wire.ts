@@ -258,4 +258,47 @@ export const wire: Corpus[] = [
       ['nested: event code missing', ['event', 'code'], undefined],
     ],
   ),
+  corpus(
+    'notification',
+    [
+      [
+        'host failed',
+        {
+          schemaVersion: 1,
+          id: `host_failed:${RID}:agent-01:1779000000000`,
+          kind: 'host_failed',
+          severity: 'critical',
+          channel: 'stable',
+          rolloutId: RID,
+          hostname: 'agent-01',
+          occurredAt: TS,
+          summary: `host agent-01 failed on ${RID} (rollback-and-halt)`,
+          details: { policy: 'rollback-and-halt' },
+        },
+      ],
+      [
+        'fleet-wide enrollment',
+        {
+          schemaVersion: 1,
+          id: 'host_enrolled:agent-17:0123456789abcdef0123456789abcdef',
+          kind: 'host_enrolled',
+          severity: 'info',
+          channel: null,
+          rolloutId: null,
+          hostname: 'agent-17',
+          occurredAt: TS,
+          summary: 'host agent-17 enrolled',
+          details: {},
+        },
+      ],
+    ],
+    [
+      ['unknown enum: kind', ['kind'], 'rollout_paused'],
+      ['bad id: space', ['id'], 'a b'],
+      ['wrong schemaVersion', ['schemaVersion'], 2],
+      ['bad channel: dot (NATS subject token)', ['channel'], 'stable.eu'],
+      ['missing required: summary', ['summary'], undefined],
+      ['bad timestamp: occurredAt', ['occurredAt'], '2026-05-16 01:27:00'],
+    ],
+  ),
 ];

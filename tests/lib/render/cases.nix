@@ -382,6 +382,54 @@ in
     cfg = s.cp.minimal;
     trust = nixosTrust { };
   })) [ "ciReleaseKey.current" ];
+  cp-notify-none = eq (cp.notifyArgs s.cp.minimal.notifications) [ ];
+  cp-notify-args = eq (cp.notifyArgs s.cp.notify.notifications) [
+    "--notify-nats-url"
+    "nats://nats-01:4222"
+    "--notify-nats-subject-prefix"
+    "nixfleet.events"
+    "--notify-nats-nkey-seed-file"
+    "/run/agenix/nats-cp.nk"
+    "--notify-matrix-url"
+    "https://matrix.example.org"
+    "--notify-matrix-room"
+    "!fleetops:example.org"
+    "--notify-matrix-token-file"
+    "/run/agenix/matrix-cp-token"
+    "--notify-webhook-url"
+    "https://hooks.example.org/nixfleet"
+    "--notify-webhook-secret-file"
+    "/run/agenix/nixfleet-webhook-secret"
+    "--notify-held-after-mins"
+    "45"
+    "--notify-max-attempts"
+    "12"
+  ];
+  cp-assert-webhook-without-secret = mentions (failing (cp.assertions {
+    cfg = s.cp.notify // {
+      notifications = s.cp.notify.notifications // {
+        webhook = s.cp.notify.notifications.webhook // { secretFile = null; };
+      };
+    };
+    trust = withKey;
+  })) [ "notifications.webhook.secretFile" ];
+  cp-assert-matrix-without-room = mentions (failing (cp.assertions {
+    cfg = s.cp.notify // {
+      notifications = s.cp.notify.notifications // {
+        matrix = s.cp.notify.notifications.matrix // { roomId = null; };
+      };
+    };
+    trust = withKey;
+  })) [ "notifications.matrix.homeserverUrl" ];
+  cp-assert-notify-secret-in-store = mentions (failing (cp.assertions {
+    cfg = s.cp.notify // {
+      notifications = s.cp.notify.notifications // {
+        webhook = s.cp.notify.notifications.webhook // { secretFile = "/nix/store/abc-secret"; };
+      };
+    };
+    trust = withKey;
+  })) [ "notifications.webhook.secretFile" ];
+  cp-notify-sample-passes = eq (failing (cp.assertions { cfg = s.cp.notify; trust = withKey; })) [ ];
   cp-assert-token-without-url = mentions (failing (cp.assertions {
     cfg = s.cp.minimal // {
       releaseSource = {

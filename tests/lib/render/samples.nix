@@ -86,6 +86,25 @@ let
         "10"
       ];
     };
+    notify = cpCfg {
+      enable = true;
+      notifications = {
+        nats = {
+          url = "nats://nats-01:4222";
+          nkeySeedFile = "/run/agenix/nats-cp.nk";
+        };
+        matrix = {
+          homeserverUrl = "https://matrix.example.org";
+          roomId = "!fleetops:example.org";
+          accessTokenFile = "/run/agenix/matrix-cp-token";
+        };
+        webhook = {
+          url = "https://hooks.example.org/nixfleet";
+          secretFile = "/run/agenix/nixfleet-webhook-secret";
+        };
+        heldAfterMinutes = 45;
+      };
+    };
     releaseDir = cpCfg {
       enable = true;
       listen = "10.0.0.1:443";

@@ -23,6 +23,7 @@ export type { HarnessScenario } from './harness-scenario.ts';
 export type { HealthChecks, HttpProbeResolved, TcpProbeResolved, ExecProbeResolved, EvidenceProbeResolved } from './health-checks.ts';
 export type { Heartbeat } from './heartbeat.ts';
 export type { HostSpec } from './host-spec.ts';
+export type { Notification } from './notification.ts';
 export type { Persistence } from './persistence.ts';
 export type { ProbePayload } from './probe-payload.ts';
 export type { RenewRequest } from './renew-request.ts';
@@ -58,6 +59,7 @@ export const CONTRACT_NAMES = [
   'health-checks',
   'heartbeat',
   'host-spec',
+  'notification',
   'persistence',
   'probe-payload',
   'renew-request',
@@ -92,6 +94,7 @@ export interface ContractTypes {
   'health-checks': T.HealthChecks;
   'heartbeat': T.Heartbeat;
   'host-spec': T.HostSpec;
+  'notification': T.Notification;
   'persistence': T.Persistence;
   'probe-payload': T.ProbePayload;
   'renew-request': T.RenewRequest;

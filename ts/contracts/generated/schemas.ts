@@ -23,13 +23,14 @@ import s19 from '../../../schemas/harness-scenario.schema.json' with { type: 'js
 import s20 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
 import s21 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
 import s22 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
-import s23 from '../../../schemas/persistence.schema.json' with { type: 'json' };
-import s24 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
-import s25 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
-import s26 from '../../../schemas/revocations.schema.json' with { type: 'json' };
-import s27 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
-import s28 from '../../../schemas/trust.schema.json' with { type: 'json' };
-import s29 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
+import s23 from '../../../schemas/notification.schema.json' with { type: 'json' };
+import s24 from '../../../schemas/persistence.schema.json' with { type: 'json' };
+import s25 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
+import s26 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
+import s27 from '../../../schemas/revocations.schema.json' with { type: 'json' };
+import s28 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
+import s29 from '../../../schemas/trust.schema.json' with { type: 'json' };
+import s30 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
 
 /** The JSON Schema of each contract, by name. */
 export const SCHEMAS = {
@@ -56,11 +57,12 @@ export const SCHEMAS = {
   'health-checks': s20,
   'heartbeat': s21,
   'host-spec': s22,
-  'persistence': s23,
-  'probe-payload': s24,
-  'renew-request': s25,
-  'revocations': s26,
-  'rollout-manifest': s27,
-  'trust': s28,
-  'trust-json': s29,
+  'notification': s23,
+  'persistence': s24,
+  'probe-payload': s25,
+  'renew-request': s26,
+  'revocations': s27,
+  'rollout-manifest': s28,
+  'trust': s29,
+  'trust-json': s30,
 } as const;

@@ -45,6 +45,7 @@ export function healthRoutes(rt: CpRuntime): Route[] {
             last_tick_at: tick.lastTickAt === null ? null : toRfc3339(tick.lastTickAt),
             last_tick_ms: tick.lastTickMs,
             artifacts,
+            notifications: rt.outbox?.health() ?? {},
             hosts: view.liveness.size,
             unreachable: view.unreachable.size,
             rollouts: Object.keys(view.book.rollouts).length,

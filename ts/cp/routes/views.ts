@@ -289,5 +289,17 @@ export function healthAlerts(rt: CpRuntime): Pick<ApiHealth, 'alerts' | 'fleetSi
       ...(h.lastError.rollback ?? {}),
     });
   }
+  // A failing notification sink degrades the CP, never takes it down:
+  // rollouts go on, and its notifications wait in the outbox.
+  for (const [sink, h] of Object.entries(rt.outbox?.health() ?? {})) {
+    if (h.status !== 'failing' || h.lastError === null) continue;
+    alerts.push({
+      code: 'CP_ERR_NOTIFY_SINK',
+      message: `notification sink ${sink} failing (${h.consecutiveFailures} attempts in a row): ${h.lastError.message}; ${h.pending} pending`,
+      since: h.lastError.at,
+      artifact: null,
+      path: null,
+    });
+  }
   return { alerts, fleetSignedAt: rt.state.committed.artifacts.fleet?.signedAt ?? null };
 }

@@ -7,15 +7,34 @@
 // appended into event_log rows and the records it touched into derived-view
 // upserts that reference those rows — all in the same batch, hence the same
 // transaction. On a core rejection it restores the model exactly.
-import type { ApplyResult, FleetModel, LogEntry, RolloutEvent } from '../../core/index.ts';
+import {
+  rolloutNotifications,
+  type ApplyResult,
+  type FleetModel,
+  type LogEntry,
+  type RolloutEvent,
+} from '../../core/index.ts';
+import type { Notification } from '../../contracts/index.ts';
 import type { EventRow, WriteOp } from '../storage/types.ts';
 import type { Change } from './committed.ts';
 import type { CpState } from './state.ts';
+
+/** A notification staged by a command, with the event_log row that caused it. */
+export interface StagedNotification {
+  readonly notification: Notification;
+  readonly eventRef: number | null;
+  readonly recordedAt: number;
+}
 
 /** Write ops and post-commit callbacks of one group commit. */
 export class Batch {
   readonly ops: WriteOp[] = [];
   readonly after: (() => void)[] = [];
+  /**
+   * Notifications the batch's events produce; the mutator turns them into
+   * outbox rows of the same transaction (runtime/notify-stage.ts).
+   */
+  readonly notifications: StagedNotification[] = [];
   /** The state's recorded changes, sealed once every command of the batch ran. */
   changes: readonly Change[] = [];
   private nextId = 1;
@@ -48,14 +67,24 @@ export class Batch {
     this.after.push(fn);
   }
 
-  /** A mark to roll back to if a command fails half-way. */
-  mark(): { ops: number; after: number } {
-    return { ops: this.ops.length, after: this.after.length };
+  /** Stages a notification caused by the event_log row `eventRef` of this batch. */
+  notify(notification: Notification, eventRef: number | null, recordedAt: number): void {
+    this.notifications.push({ notification, eventRef, recordedAt });
   }
 
-  rollback(m: { ops: number; after: number }): void {
+  /** A mark to roll back to if a command fails half-way. */
+  mark(): { ops: number; after: number; notifications: number } {
+    return {
+      ops: this.ops.length,
+      after: this.after.length,
+      notifications: this.notifications.length,
+    };
+  }
+
+  rollback(m: { ops: number; after: number; notifications: number }): void {
     this.ops.length = m.ops;
     this.after.length = m.after;
+    this.notifications.length = m.notifications;
   }
 }
 
@@ -97,9 +126,12 @@ export function applyCore(
   recordedAt: number,
 ): { result: ApplyResult; refs: CoreRefs } {
   const refs: CoreRefs = { host: new Map(), rollout: new Map() };
+  // The book is replaced, never mutated, by the core: this is the "before".
+  const bookBefore = state.book;
   const { result, entries } = state.applyCore(touches, run);
   if (!result.ok) return { result, refs };
   const hostTouched = new Set<string>();
+  const rolloutEvents = new Map<string, RolloutEvent[]>();
   for (const entry of entries) {
     if (entry.stream === 'host') {
       const id = batch.appendEvent({
@@ -130,6 +162,12 @@ export function applyCore(
       });
       refs.rollout.set(rid, id);
       if (entry.event.kind === 'RolloutOpened') refs.rollout.set(entry.event.rolloutId, id);
+      const own = entry.event.kind === 'SuccessorOpened' ? null : entry.event.rolloutId;
+      if (own !== null) {
+        const list = rolloutEvents.get(own) ?? [];
+        list.push(entry.event);
+        rolloutEvents.set(own, list);
+      }
     }
   }
   for (const k of hostTouched) {
@@ -149,6 +187,16 @@ export function applyCore(
       holdsChannel: book.activeByChannel[rec.channel] === rid,
       eventRef: ref,
     });
+  }
+  for (const [rid, events] of rolloutEvents) {
+    const made = rolloutNotifications({
+      rolloutId: rid,
+      events,
+      before: bookBefore.rollouts[rid],
+      after: book.rollouts[rid],
+      recordedAt,
+    });
+    for (const n of made) batch.notify(n, refs.rollout.get(rid) ?? null, recordedAt);
   }
   return { result, refs };
 }

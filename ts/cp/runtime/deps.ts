@@ -22,6 +22,11 @@ export interface RuntimeDeps {
   requestTick(reason: string, rolloutId?: string): void;
   /** Wakes the long-polls of a host (called after a commit). */
   notifyDispatch(hostname: string): void;
+  /**
+   * `--notify-held-after`: a tick stages a `rollout_held` notification for
+   * a wave older than this (absent or null: never).
+   */
+  readonly notifyHeldAfterMs?: number | null;
 }
 
 /** The core's timing constants from the CP configuration. */

@@ -11,6 +11,7 @@
 // Everything else stays a replay (409): another key, a host that has already
 // heartbeated since the token was used (its response arrived), certificates
 // revoked since the token was used, or more than MAX_TOKEN_REISSUES retries.
+import { enrolledNotification } from '../../core/index.ts';
 import type { TokenUseRow } from '../storage/types.ts';
 import type { Batch } from './batch.ts';
 import type { RuntimeDeps } from './deps.ts';
@@ -103,5 +104,12 @@ export function claimToken(
       : { ...row, issued: use.issue };
   state.noteTokenUse(next);
   batch.push({ op: 'putTokenUse', row: next });
+  if (use.kind === 'first') {
+    batch.notify(
+      enrolledNotification({ hostname: args.hostname, nonce: args.nonce, at: args.now }),
+      null,
+      args.now,
+    );
+  }
   return use;
 }

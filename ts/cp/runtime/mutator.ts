@@ -57,6 +57,8 @@ export class Mutator {
   private epoch = 0;
   /** A failed commit's state reload is in progress: no batch may run. */
   private reloading = false;
+  /** Adds a batch's derived rows (the notification outbox) once its commands ran. */
+  private stager: ((batch: Batch) => void) | null = null;
 
   constructor(
     private readonly deps: {
@@ -87,6 +89,14 @@ export class Mutator {
       this.deps.metrics.queueDepth.set(this.queue.length);
       this.schedule();
     });
+  }
+
+  /**
+   * Registers what turns a batch's staged notifications into rows of the
+   * same transaction (notify/outbox.ts); without one they are dropped.
+   */
+  onBatch(stage: (batch: Batch) => void): void {
+    this.stager = stage;
   }
 
   /**
@@ -166,6 +176,14 @@ export class Mutator {
         broken = true;
         this.reloading = true;
         break;
+      }
+    }
+    if (this.stager !== null) {
+      try {
+        this.stager(batch);
+      } catch (e) {
+        // Notifications are never worth a batch: log and commit without them.
+        this.deps.log.error({ err: e }, 'notification staging failed');
       }
     }
     batch.changes = this.deps.state.takeChanges();

@@ -5,6 +5,8 @@
 // artifact adoption, bootstrap-token consumption and bootstrap reports.
 // Must never take a planning decision itself: planNext decides.
 import {
+  bootstrapNotification,
+  heldNotifications,
   admitActions,
   applyPlanAction,
   HELD_MAX_AGE_MS,
@@ -101,6 +103,11 @@ export function runTick(
   );
   const heldDispatches = held.length;
   const { applied, failed } = applyActions(deps, batch, actions, args.now);
+  if (deps.notifyHeldAfterMs != null) {
+    for (const n of heldNotifications(state.book, args.now, deps.notifyHeldAfterMs)) {
+      batch.notify(n, null, args.now);
+    }
+  }
   const heldPlan = args.holdRest ? holdDispatches(plannerInput(deps), held, args.now) : null;
   const lastTickMs = performance.now() - started;
   state.noteTick({
@@ -324,7 +331,7 @@ export function recordBootstrapReport(
   args: { readonly report: BootstrapReport; readonly hostname: string; readonly now: number },
 ): void {
   const { token: _token, ...rest } = args.report as BootstrapReport & { token?: unknown };
-  batch.appendEvent({
+  const ref = batch.appendEvent({
     recordedAt: args.now,
     stream: 'bootstrap',
     rolloutId: null,
@@ -333,6 +340,12 @@ export function recordBootstrapReport(
     kind: 'BootstrapReport',
     body: rest,
   });
+  const alert = bootstrapNotification({
+    hostname: args.hostname,
+    event: args.report.event,
+    at: args.now,
+  });
+  if (alert !== null) batch.notify(alert, ref, args.now);
 }
 
 /** Housekeeping: prunes event_log rows past retention and expired nonces. */

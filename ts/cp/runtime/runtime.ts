@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { CpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
+import type { NotificationOutbox } from '../notify/outbox.ts';
 import type { FleetCa } from '../pki/ca.ts';
 import type { Storage } from '../storage/types.ts';
 import type { ArtifactPoller } from '../workers/artifact-poller.ts';
@@ -26,6 +27,8 @@ export interface CpRuntime {
   readonly deps: RuntimeDeps;
   readonly hub: DispatchHub;
   readonly poller: ArtifactPoller | null;
+  /** Notification delivery (null: no sink configured). */
+  readonly outbox: NotificationOutbox | null;
   readonly ca: FleetCa | null;
   readonly trust: TrustConfig | null;
   /** CP start time (epoch ms). */

@@ -8,7 +8,7 @@
 // Table classes (RFC-0008 §6.2): event_log canonical; host_rollout_records
 // reducer cache; rollouts, quarantined_closures, probe_failures derived views
 // with event_log_seq back-references written in the same transaction as the
-// event_log row; dispatch_queue outbound work; token_replay and
+// event_log row; dispatch_queue and notification_outbox outbound work; token_replay and
 // cert_revocations and artifact_high_water the security-lookup exceptions; hosts liveness cache.
 
 /** One migration: its version and the statements that bring the schema there. */
@@ -177,6 +177,26 @@ CREATE TABLE artifact_high_water (
     sql: `
 ALTER TABLE probe_failures ADD COLUMN article TEXT; -- derivable: ProbeResult sub_results
 ALTER TABLE probe_failures ADD COLUMN reason TEXT;  -- derivable: ProbeResult failure_reason
+`,
+  },
+  {
+    version: 6,
+    name: 'notification_outbox: notifications to deliver, written with the event that causes them',
+    sql: `
+CREATE TABLE notification_outbox (
+  dedupe_id       TEXT NOT NULL,     -- derivable: from the event_log row that caused it (contracts/notification.nix id)
+  sink            TEXT NOT NULL,     -- derivable: the configured sink (--notify-* flags)
+  payload         TEXT NOT NULL,     -- derivable: the core's notification of the event_log row
+  created_at      INTEGER NOT NULL,  -- derivable: event_log recorded_at of the cause
+  state           TEXT NOT NULL CHECK (state IN ('pending','delivered','failed')), -- derivable: delivery progress; a lost value re-sends with the same dedupe id (at-least-once)
+  attempts        INTEGER NOT NULL DEFAULT 0, -- derivable: delivery progress (as state)
+  next_attempt_at INTEGER NOT NULL,  -- derivable: delivery progress (backoff; as state)
+  last_error      TEXT,              -- derivable: delivery progress (as state)
+  finished_at     INTEGER,           -- derivable: delivery progress (as state)
+  event_log_seq   INTEGER REFERENCES event_log(seq), -- derivable: the event_log row that caused it, same transaction
+  PRIMARY KEY (dedupe_id, sink)
+);
+CREATE INDEX notification_outbox_pending ON notification_outbox(state, next_attempt_at);
 `,
   },
 ];

@@ -51,6 +51,14 @@ export const WRITE_SQL: Readonly<Record<string, string>> = {
   // probe failure (history) goes with its event; an event that a host
   // record, a rollout, a quarantine or a queued dispatch still points at is
   // kept (deleting it would also break the foreign key and fail the commit).
+  enqueueNotification: `INSERT INTO notification_outbox (dedupe_id, sink, payload, created_at, state, attempts, next_attempt_at, last_error, event_log_seq)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_id, sink) DO NOTHING`,
+  notificationAttempted:
+    "UPDATE notification_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE dedupe_id = ? AND sink = ? AND state = 'pending'",
+  notificationFinished:
+    "UPDATE notification_outbox SET state = ?, attempts = ?, last_error = ?, finished_at = ? WHERE dedupe_id = ? AND sink = ? AND state = 'pending'",
+  // Finished notifications are history; a pending one keeps its event.
+  pruneNotifications: "DELETE FROM notification_outbox WHERE state <> 'pending' AND created_at < ?",
   pruneProbeFailures:
     'DELETE FROM probe_failures WHERE event_log_seq IN (SELECT seq FROM event_log WHERE recorded_at < ?)',
   pruneEvents: `DELETE FROM event_log WHERE recorded_at < ?
@@ -58,7 +66,8 @@ export const WRITE_SQL: Readonly<Record<string, string>> = {
      AND seq NOT IN (SELECT opened_event_log_seq FROM rollouts WHERE opened_event_log_seq IS NOT NULL)
      AND seq NOT IN (SELECT last_transition_event_log_seq FROM rollouts WHERE last_transition_event_log_seq IS NOT NULL)
      AND seq NOT IN (SELECT triggering_event_log_seq FROM quarantined_closures WHERE triggering_event_log_seq IS NOT NULL)
-     AND seq NOT IN (SELECT event_log_seq FROM dispatch_queue WHERE event_log_seq IS NOT NULL)`,
+     AND seq NOT IN (SELECT event_log_seq FROM dispatch_queue WHERE event_log_seq IS NOT NULL)
+     AND seq NOT IN (SELECT event_log_seq FROM notification_outbox WHERE event_log_seq IS NOT NULL)`,
   pruneTokens: 'DELETE FROM token_replay WHERE expires_at < ?',
 };
 
@@ -248,7 +257,41 @@ export function toStatements(ops: readonly WriteOp[]): Statement[] {
           0,
         ]);
         break;
+      case 'enqueueNotification': {
+        const r = o.row;
+        out.push([
+          'enqueueNotification',
+          [
+            r.dedupeId,
+            r.sink,
+            JSON.stringify(r.payload),
+            r.createdAt,
+            r.state,
+            r.attempts,
+            r.nextAttemptAt,
+            r.lastError,
+            refOf(o.eventRef),
+          ],
+          0,
+        ]);
+        break;
+      }
+      case 'notificationAttempted':
+        out.push([
+          'notificationAttempted',
+          [o.attempts, o.nextAttemptAt, o.lastError, o.dedupeId, o.sink],
+          0,
+        ]);
+        break;
+      case 'notificationFinished':
+        out.push([
+          'notificationFinished',
+          [o.state, o.attempts, o.lastError, o.finishedAt, o.dedupeId, o.sink],
+          0,
+        ]);
+        break;
       case 'pruneEvents':
+        out.push(['pruneNotifications', [o.before], 0]);
         out.push(['pruneProbeFailures', [o.before], 0]);
         out.push(['pruneEvents', [o.before], 0]);
         break;

@@ -16,6 +16,8 @@ import { duplicateOf, toStatements, WRITE_SQL } from './sqlite-ops.ts';
 import type {
   EventRow,
   EventStream,
+  OutboxRow,
+  OutboxState,
   ProbeFailureRow,
   Storage,
   StoredState,
@@ -271,6 +273,33 @@ class SqliteStorage implements Storage {
     const rows = this.db.prepare('SELECT * FROM event_log ORDER BY seq ASC').all() as EventDbRow[];
     const keep = options.streams ? new Set(options.streams) : null;
     return rows.filter((r) => keep === null || keep.has(r.stream)).map(toEvent);
+  }
+
+  async pendingNotifications(options: { readonly limit: number }): Promise<OutboxRow[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM notification_outbox WHERE state = 'pending' ORDER BY next_attempt_at ASC LIMIT ?",
+      )
+      .all(options.limit) as {
+      dedupe_id: string;
+      sink: string;
+      payload: string;
+      created_at: number;
+      state: OutboxState;
+      attempts: number;
+      next_attempt_at: number;
+      last_error: string | null;
+    }[];
+    return rows.map((r) => ({
+      dedupeId: r.dedupe_id,
+      sink: r.sink,
+      payload: JSON.parse(r.payload) as OutboxRow['payload'],
+      createdAt: r.created_at,
+      state: r.state,
+      attempts: r.attempts,
+      nextAttemptAt: r.next_attempt_at,
+      lastError: r.last_error,
+    }));
   }
 
   async probeFailures(rolloutId: string): Promise<ProbeFailureRow[]> {

@@ -5,7 +5,7 @@
 // so derived rows carry the seq of their event_log row in the same commit.
 // Must never expose driver types.
 import type { HostRolloutState, RolloutRecord } from '../../core/index.ts';
-import type { Dispatch } from '../../contracts/index.ts';
+import type { Dispatch, Notification } from '../../contracts/index.ts';
 
 /** Event-log streams: reducer inputs (host, rollout) and audit-only rows. */
 export type EventStream = 'host' | 'rollout' | 'bootstrap' | 'agent' | 'cp';
@@ -79,6 +79,23 @@ export interface TokenUseRow {
   readonly issued: number;
 }
 
+/** Delivery state of one outbox row. */
+export type OutboxState = 'pending' | 'delivered' | 'failed';
+
+/** One notification for one sink (`notification_outbox`). */
+export interface OutboxRow {
+  /** The notification's dedupe id (payload `id`). */
+  readonly dedupeId: string;
+  /** The configured sink's name (`nats`, `matrix`, `webhook`). */
+  readonly sink: string;
+  readonly payload: Notification;
+  readonly createdAt: number;
+  readonly state: OutboxState;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+}
+
 /** One write of a batch. `eventRef` names an `appendEvent` op of the same batch. */
 export type WriteOp =
   | { readonly op: 'appendEvent'; readonly id: number; readonly row: EventRow }
@@ -122,6 +139,29 @@ export type WriteOp =
   | { readonly op: 'putTokenUse'; readonly row: TokenUseRow }
   | { readonly op: 'replaceRevocations'; readonly rows: readonly RevocationRow[] }
   | { readonly op: 'raiseHighWater'; readonly row: HighWaterRow }
+  | {
+      /** Stored once per (dedupeId, sink): a second enqueue of the same notification is a no-op. */
+      readonly op: 'enqueueNotification';
+      readonly row: OutboxRow;
+      readonly eventRef: number | null;
+    }
+  | {
+      readonly op: 'notificationAttempted';
+      readonly dedupeId: string;
+      readonly sink: string;
+      readonly attempts: number;
+      readonly nextAttemptAt: number;
+      readonly lastError: string | null;
+    }
+  | {
+      readonly op: 'notificationFinished';
+      readonly dedupeId: string;
+      readonly sink: string;
+      readonly state: 'delivered' | 'failed';
+      readonly attempts: number;
+      readonly lastError: string | null;
+      readonly finishedAt: number;
+    }
   | { readonly op: 'pruneEvents'; readonly before: number }
   | { readonly op: 'pruneTokens'; readonly before: number };
 
@@ -170,6 +210,8 @@ export interface Storage {
   ): Promise<EventRow[]>;
   /** The whole event log (replay checks, audits), ascending. */
   allEvents(options?: { readonly streams?: readonly EventStream[] }): Promise<EventRow[]>;
+  /** Pending notification_outbox rows, soonest due first. */
+  pendingNotifications(options: { readonly limit: number }): Promise<OutboxRow[]>;
   /** probe_failures rows of one rollout. */
   probeFailures(rolloutId: string): Promise<ProbeFailureRow[]>;
   /** `PRAGMA integrity_check` (or the backend's equivalent): `"ok"` when sound. */
