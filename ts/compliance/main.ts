@@ -1,7 +1,7 @@
 // Entry point of nixfleet-compliance-collect (docs/compliance.md, Collector):
 //   nixfleet-compliance-collect [-V|--version]
 //   nixfleet-compliance-collect --controls FILE [--host-key FILE] [--hostname NAME]
-//     [--out FILE] [--timeout-secs N]
+//     [--out FILE] [--timeout-secs N] [--current-system LINK]
 // Exit 0 when the evidence file was written (whatever the verdicts: failing
 // controls are evidence too), 2 on a typed error (nothing written).
 import { readFileSync, readlinkSync } from 'node:fs';
@@ -19,9 +19,9 @@ function read(path: string, fallback: string): string {
   }
 }
 
-function generation(): string | null {
+function generation(link: string): string | null {
   try {
-    return basename(readlinkSync('/run/current-system'));
+    return basename(readlinkSync(link));
   } catch {
     return null;
   }
@@ -43,6 +43,8 @@ async function main(): Promise<number> {
         hostname: { type: 'string' },
         out: { type: 'string', default: '/var/lib/nixfleet-compliance/evidence.json' },
         'timeout-secs': { type: 'string', default: '60' },
+        // The link naming the running closure; a sandboxed host keeps it elsewhere.
+        'current-system': { type: 'string', default: '/run/current-system' },
       },
       strict: true,
     }));
@@ -67,7 +69,7 @@ async function main(): Promise<number> {
       out: values.out,
       timeoutMs: timeout * 1000,
       now: () => Date.now(),
-      generationHash: generation(),
+      generationHash: generation(values['current-system']),
       bootId: read('/proc/sys/kernel/random/boot_id', 'unknown'),
     });
     const failing = [...verdicts].filter(([, v]) => v.status !== 'Pass');
