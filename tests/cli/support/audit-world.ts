@@ -1,0 +1,243 @@
+// The world of the auditor's statement tests: a fleet of web-01 and web-02
+// with declared host keys, a release history of two real releases made by
+// `nixfleet release` and committed with --git-commit, real host-signed
+// evidence (the nixfleet-compliance-collect binary, and the agent's own
+// evidence probe and signing code), and an export of rollout events in the
+// shape `nixfleet rollout events <id> --json` prints. Days are relative to
+// the real clock, because the collector stamps its evidence with it.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'vitest';
+import { storeEvidence, signProbeResult } from '../../../ts/agent/probes/evidence.ts';
+import type { ProbeSpec } from '../../../ts/agent/probes/config.ts';
+import { runProbe } from '../../../ts/agent/probes/runners.ts';
+import { releaseCommand } from '../../../ts/cli/commands/release.ts';
+import { validateContract, type ComplianceControl } from '../../../ts/contracts/index.ts';
+import { toRfc3339 } from '../../../ts/core/index.ts';
+import {
+  exportPkcs8Pem,
+  formatOpenSshPublicKey,
+  generatePrivateKey,
+  type PrivateKey,
+} from '../../../ts/trust/index.ts';
+import { flags, io, tmp } from '../../release/support/world.ts';
+
+export const DAY = 86_400_000;
+const midnight = (ms: number): number => Math.floor(ms / DAY) * DAY;
+/** Today (UTC midnight) when the world was built; D0 = two days before. */
+export const TODAY = midnight(Date.now());
+export const D0 = TODAY - 2 * DAY;
+export const D1 = TODAY - DAY;
+export const day = (ms: number): string => toRfc3339(ms).slice(0, 10);
+export const at = (ms: number): string => toRfc3339(ms);
+
+export const repo = join(tmp, 'fleet-repo');
+export const releases = join(repo, 'releases');
+export const evidenceDir = join(tmp, 'evidence');
+export const web01 = generatePrivateKey('ed25519');
+export const web02 = generatePrivateKey('ed25519');
+
+export interface AuditWorld {
+  /** web-01's closure in release 1 (signed D0 00:30) and release 2 (D1 06:00). */
+  readonly c1: string;
+  readonly c2: string;
+  /** Signed evidence files of web-01 (real collector today; agent on D0, and 5 days ago). */
+  readonly collector: string;
+  readonly agentD0: string;
+  readonly agentOld: string;
+  /** The events export (ProbeResults of web-01 and web-02 with their evidence). */
+  readonly events: string;
+  /** web-02's own collector evidence. */
+  readonly web02Evidence: string;
+}
+
+const git = (...args: string[]): string =>
+  execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
+
+function fleet(gen: string): string {
+  const file = join(tmp, `audit-${gen}.nix`);
+  const pk = (k: PrivateKey, h: string) => formatOpenSshPublicKey(k.publicKey.raw, `root@${h}`);
+  writeFileSync(
+    file,
+    `{ mkFleet, ... }:
+let
+  top = host: builtins.derivation {
+    name = "nixos-system-\${host}-${gen}";
+    system = builtins.currentSystem;
+    builder = "/bin/sh";
+    PATH = "/bin:/usr/bin";
+    args = [ "-c" "mkdir -p $out/bin; printf '#!/bin/sh\\\\nexit 0\\\\n' > $out/bin/switch-to-configuration; chmod +x $out/bin/switch-to-configuration" ];
+  };
+  host = name: key: { system = builtins.currentSystem; channel = "stable"; pubkey = key; configuration.config.system.build.toplevel = top name; };
+in
+mkFleet {
+  hosts.web-01 = host "web-01" "${pk(web01, 'web-01')}";
+  hosts.web-02 = host "web-02" "${pk(web02, 'web-02')}";
+  channels.stable = { rolloutPolicy = "all"; freshnessWindow = 1440; };
+  rolloutPolicies.all = { strategy = "all-at-once"; allowNoEnforceProbes = true; };
+}
+`,
+  );
+  return file;
+}
+
+async function release(gen: string, now: number, commit: string): Promise<string> {
+  const c = io();
+  const code = await releaseCommand(
+    c,
+    flags({
+      fleetFile: fleet(gen),
+      releaseDir: releases,
+      gitCommit: true,
+      now: at(now),
+      ciCommit: commit,
+    }),
+  );
+  expect(code, c.err.join('\n')).toBe(0);
+  const resolved = JSON.parse(readFileSync(join(releases, 'fleet.resolved.json'), 'utf8')) as {
+    hosts: Record<string, { closureHash: string }>;
+  };
+  return resolved.hosts['web-01']!.closureHash;
+}
+
+const controls: ComplianceControl[] = [
+  ['ssh-root-login-disabled', 'echo "PermitRootLogin yes"', 'permitrootlogin', 'no'],
+  [
+    'ssh-password-auth-disabled',
+    'echo "PasswordAuthentication no"',
+    'passwordauthentication',
+    'no',
+  ],
+].map(([id, script, field, want]) => ({
+  id: id!,
+  title: `${id} holds.`,
+  rationale: 'test',
+  frameworks: { 'nis2-essential': ['art.21(2)(i)'] },
+  static: { optionPaths: [] },
+  probe: {
+    command: ['sh', '-c', script!],
+    output: 'key-value',
+    expectedShape: { [field!]: 'string' },
+    expect: { [field!]: [want!], exitCode: [0] },
+    schemaVersion: 1,
+  },
+}));
+
+/** Runs the real collector as `host` with its key; the running closure is `closure`. */
+async function collect(host: string, key: PrivateKey, closure: string, out: string): Promise<void> {
+  const dir = join(tmp, `collect-${host}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'controls.json'), JSON.stringify(controls));
+  writeFileSync(join(dir, 'key'), exportPkcs8Pem(key), { mode: 0o600 });
+  symlinkSync(`/nix/store/${closure}`, join(dir, 'current-system'));
+  const bin = join(import.meta.dirname, '../../../bin/nixfleet-compliance-collect.mjs');
+  await promisify(execFile)(process.execPath, [
+    bin,
+    ...['--controls', join(dir, 'controls.json'), '--host-key', join(dir, 'key')],
+    ...['--hostname', host, '--out', out, '--current-system', join(dir, 'current-system')],
+  ]);
+}
+
+/** The agent's evidence probe over `file`, signed at `atMs` as the agent does. */
+async function agentEvidence(file: string, atMs: number, generation: string, key = web01) {
+  const spec: ProbeSpec = {
+    name: 'evidence-nis2-essential',
+    kind: 'evidence',
+    intervalSeconds: 60,
+    mode: 'enforce',
+    framework: 'nis2-essential',
+    evidencePath: file,
+    reason: null,
+    controlOverrides: {},
+  };
+  const hostname = key === web01 ? 'web-01' : 'web-02';
+  const outcome = await runProbe(spec, {
+    hostname,
+    hostPublicKey: key.publicKey,
+    memo: new Map(),
+    failedUnits: async () => [],
+  });
+  expect(outcome.subResults?.length).toBe(2);
+  return signProbeResult({
+    spec,
+    outcome,
+    at: atMs,
+    hostname,
+    bootId: 'boot-1',
+    generation,
+    rolloutId: 'stable@3f2a9c1d0e4b5a6c',
+    key,
+  });
+}
+
+/** Builds the world once per test file (two releases take a minute on a shared machine). */
+export async function buildAuditWorld(): Promise<AuditWorld> {
+  mkdirSync(repo, { recursive: true });
+  git('init', '-q');
+  git('config', 'user.email', 'ci@example.com');
+  git('config', 'user.name', 'CI');
+  writeFileSync(join(repo, 'README'), 'fleet\n');
+  git('add', 'README');
+  git('commit', '-qm', 'init');
+  const c1 = await release('g1', D0 + 30 * 60_000, '1111111111aaaaaa');
+  const c2 = await release('g2', D1 + 6 * 3_600_000, '2222222222bbbbbb');
+
+  mkdirSync(evidenceDir, { recursive: true });
+  const collector = join(evidenceDir, 'web-01', 'evidence.json');
+  await collect('web-01', web01, c2, collector);
+  const web02Evidence = join(tmp, 'web-02-evidence.json');
+  await collect('web-02', web02, c2.replace('web-01', 'web-02'), web02Evidence);
+
+  const agentDir = join(evidenceDir, 'web-01', 'agent-d0');
+  const e0 = await agentEvidence(collector, D0 + 10 * 3_600_000, c1);
+  storeEvidence(agentDir, e0);
+  const agentD0 = join(agentDir, 'evidence-nis2-essential.evidence.json');
+  const oldDir = join(tmp, 'agent-old');
+  storeEvidence(oldDir, await agentEvidence(collector, D0 - 3 * DAY, c1));
+  const agentOld = join(oldDir, 'evidence-nis2-essential.evidence.json');
+
+  // What `nixfleet rollout events <id> --json` prints: ProbeResults with the evidence the CP kept.
+  const e1 = await agentEvidence(collector, D0 + 14 * 3_600_000, c1);
+  const e2 = await agentEvidence(
+    web02Evidence,
+    D0 + 14 * 3_600_000,
+    c1.replace('web-01', 'web-02'),
+    web02,
+  );
+  // As the CP's route serves it: the stored body (with its evidence) as `payload` and `body`.
+  const event = (seq: number, e: typeof e1) => {
+    const evidence = {
+      payloadJcs: new TextDecoder().decode(e.bytes),
+      signature: e.signatureBase64,
+    };
+    const body = {
+      kind: 'ProbeResult',
+      probe_name: e.payload.probe,
+      status: e.payload.status,
+      evidence,
+    };
+    return {
+      seq,
+      at: e.payload.ts,
+      hostname: e.payload.hostname,
+      kind: 'ProbeResult',
+      payload: body,
+      body,
+      evidence,
+    };
+  };
+  const doc = {
+    rolloutId: 'stable@3f2a9c1d0e4b5a6c',
+    events: [
+      event(1, e1),
+      event(2, e2),
+      { seq: 3, at: at(D0), hostname: 'web-01', kind: 'Converged', payload: {}, evidence: null },
+    ],
+  };
+  expect(validateContract('api-rollout-events', doc).ok).toBe(true);
+  const events = join(tmp, 'events-stable.json');
+  writeFileSync(events, JSON.stringify(doc, null, 2));
+  return { c1, c2, collector, agentD0, agentOld, events, web02Evidence };
+}
