@@ -6,7 +6,7 @@
 // shape `nixfleet rollout events <id> --json` prints. Days are relative to
 // the real clock, because the collector stamps its evidence with it.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
@@ -22,7 +22,8 @@ import {
   generatePrivateKey,
   type PrivateKey,
 } from '../../../ts/trust/index.ts';
-import { flags, io, tmp } from '../../release/support/world.ts';
+import { flags, io, tmp, trustFile } from '../../release/support/world.ts';
+import { runOp, type Run } from './run.ts';
 
 export const DAY = 86_400_000;
 const midnight = (ms: number): number => Math.floor(ms / DAY) * DAY;
@@ -56,7 +57,7 @@ export interface AuditWorld {
 const git = (...args: string[]): string =>
   execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
 
-function fleet(gen: string): string {
+function fleet(gen: string, key01: PrivateKey): string {
   const file = join(tmp, `audit-${gen}.nix`);
   const pk = (k: PrivateKey, h: string) => formatOpenSshPublicKey(k.publicKey.raw, `root@${h}`);
   writeFileSync(
@@ -73,7 +74,7 @@ let
   host = name: key: { system = builtins.currentSystem; channel = "stable"; pubkey = key; configuration.config.system.build.toplevel = top name; };
 in
 mkFleet {
-  hosts.web-01 = host "web-01" "${pk(web01, 'web-01')}";
+  hosts.web-01 = host "web-01" "${pk(key01, 'web-01')}";
   hosts.web-02 = host "web-02" "${pk(web02, 'web-02')}";
   channels.stable = { rolloutPolicy = "all"; freshnessWindow = 1440; };
   rolloutPolicies.all = { strategy = "all-at-once"; allowNoEnforceProbes = true; };
@@ -83,20 +84,32 @@ mkFleet {
   return file;
 }
 
-async function release(gen: string, now: number, commit: string): Promise<string> {
+/**
+ * One real `nixfleet release --git-commit` into `dir` (a git checkout), signed at `now`;
+ * web-01 declares `key01`. Returns web-01's closure.
+ *
+ * @example await releaseInto(releases, 'g3', D1 + 18 * 3_600_000, '3333333333cccccc', newKey)
+ */
+export async function releaseInto(
+  dir: string,
+  gen: string,
+  now: number,
+  commit: string,
+  key01: PrivateKey = web01,
+): Promise<string> {
   const c = io();
   const code = await releaseCommand(
     c,
     flags({
-      fleetFile: fleet(gen),
-      releaseDir: releases,
+      fleetFile: fleet(gen, key01),
+      releaseDir: dir,
       gitCommit: true,
       now: at(now),
       ciCommit: commit,
     }),
   );
   expect(code, c.err.join('\n')).toBe(0);
-  const resolved = JSON.parse(readFileSync(join(releases, 'fleet.resolved.json'), 'utf8')) as {
+  const resolved = JSON.parse(readFileSync(join(dir, 'fleet.resolved.json'), 'utf8')) as {
     hosts: Record<string, { closureHash: string }>;
   };
   return resolved.hosts['web-01']!.closureHash;
@@ -181,8 +194,8 @@ export async function buildAuditWorld(): Promise<AuditWorld> {
   writeFileSync(join(repo, 'README'), 'fleet\n');
   git('add', 'README');
   git('commit', '-qm', 'init');
-  const c1 = await release('g1', D0 + 30 * 60_000, '1111111111aaaaaa');
-  const c2 = await release('g2', D1 + 6 * 3_600_000, '2222222222bbbbbb');
+  const c1 = await releaseInto(releases, 'g1', D0 + 30 * 60_000, '1111111111aaaaaa');
+  const c2 = await releaseInto(releases, 'g2', D1 + 6 * 3_600_000, '2222222222bbbbbb');
 
   mkdirSync(evidenceDir, { recursive: true });
   const collector = join(evidenceDir, 'web-01', 'evidence.json');
@@ -240,4 +253,52 @@ export async function buildAuditWorld(): Promise<AuditWorld> {
   const events = join(tmp, 'events-stable.json');
   writeFileSync(events, JSON.stringify(doc, null, 2));
   return { c1, c2, collector, agentD0, agentOld, events, web02Evidence };
+}
+
+/** `nixfleet audit web-01` over the world: D0..today, the git history, all evidence. */
+export function auditArgs(
+  w: AuditWorld,
+  over: { from?: number; trust?: string; evidence?: string[] } = {},
+): string[] {
+  return [
+    'audit',
+    'web-01',
+    ...['--from', day(over.from ?? D0), '--to', day(TODAY)],
+    ...['--trust', over.trust ?? trustFile, '--release-git', releases],
+    ...(over.evidence ?? [evidenceDir, w.events]).flatMap((e) => ['--evidence', e]),
+  ];
+}
+
+/** Runs the real CLI in-process at the real clock (the collector's evidence is of now). */
+export const audit = (args: string[]): Promise<Run> => runOp(args, { now: new Date() });
+
+/** A copy of `file` with bit `bit` of byte `offset` flipped. */
+export function flipped(file: string, offset: number, bit = 0): string {
+  const bytes = new Uint8Array(readFileSync(file));
+  bytes[offset]! ^= 1 << bit;
+  const out = join(tmp, `flipped-${Math.random().toString(36).slice(2)}-${file.split('/').pop()}`);
+  writeFileSync(out, bytes);
+  return out;
+}
+
+/** Byte offset of `needle` in `file` (which must hold it). */
+export function offsetOf(file: string, needle: string): number {
+  const i = readFileSync(file, 'latin1').indexOf(needle);
+  expect(i, `${needle} in ${file}`).toBeGreaterThanOrEqual(0);
+  return i;
+}
+
+/** A copy of the working tree's release directory whose `name` went through `tamper`. */
+export function tamperedReleaseDir(name: string, tamper: (file: string) => string): string {
+  const dir = join(tmp, `rel-${Math.random().toString(36).slice(2)}`);
+  cpSync(releases, dir, { recursive: true });
+  writeFileSync(join(dir, name), readFileSync(tamper(join(dir, name))));
+  return dir;
+}
+
+/** `args` reading the release history from the directory `dir` instead of git. */
+export function withReleaseDir(args: string[], dir: string): string[] {
+  const a = [...args];
+  a.splice(a.indexOf('--release-git'), 2, '--release-dir', dir);
+  return a;
 }
