@@ -207,7 +207,7 @@ export function auditStatement(
       host: input.host,
       from: input.from,
       to: input.to,
-      generatedAt: toRfc3339(now.getTime()),
+      generatedAt: toRfc3339(Math.floor(now.getTime() / 1000) * 1000),
       trust: {
         sha256: trustSha,
         ciReleaseKeys: (['current', 'previous', 'successor'] as const).flatMap((role) => {
