@@ -200,6 +200,31 @@ describe('nixfleet audit: the statement', () => {
       /AUDIT_ERR_EVIDENCE_KEY: .*evidence\.json: signed at .* by host key .* but the release in force then declares/,
     );
   }, 120_000);
+
+  it('refuses a range that is not one before reading any input', async () => {
+    for (const [from, to] of [
+      ['2026-05-17', '2026-05-16'],
+      ['2026-02-30', '2026-03-01'],
+      [day(D0), '2999-01-01'],
+    ]) {
+      const r = await audit([
+        'audit',
+        'web-01',
+        '--from',
+        from!,
+        '--to',
+        to!,
+        '--trust',
+        '/nonexistent',
+        '--release-dir',
+        '/nonexistent',
+        '--evidence',
+        '/nonexistent',
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('nixfleet audit: AUDIT_ERR_USAGE');
+    }
+  });
 });
 
 it('the world holds what the tests assume', () => {

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { validateContract } from '../../contracts/index.ts';
-import { auditStatement, type AuditRelease } from '../../core/audit/index.ts';
+import { auditStatement, checkRange, type AuditRelease } from '../../core/audit/index.ts';
 import { parseTimestamp } from '../../trust/index.ts';
 import { evidenceFrom, releasesFromDir, releasesFromGit, trustFrom } from '../audit/read.ts';
 import { renderHtml, renderText } from '../audit/render.ts';
@@ -52,6 +52,9 @@ export async function auditCommand(
         `--now ${o.now} is not an RFC 3339 UTC timestamp`,
         'e.g. --now 2026-05-18T00:00:00Z',
       );
+    const at = typeof now === 'number' ? new Date(now) : now;
+    const range = checkRange(o.from, o.to, at);
+    if ('code' in range) throw new CliError(range.code, range.message, { hint: range.fix });
     if ((o.releaseGit ?? []).length + (o.releaseDir ?? []).length === 0)
       throw usage(
         'no release history given',
@@ -76,7 +79,7 @@ export async function auditCommand(
         releases,
         evidence,
       },
-      typeof now === 'number' ? new Date(now) : now,
+      at,
     );
     if (!r.ok) {
       throw new CliError(r.error.code, `${r.error.input}: ${r.error.message}`, {

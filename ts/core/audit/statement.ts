@@ -35,6 +35,29 @@ const usage = (message: string): AuditError =>
     'give --from and --to as UTC days, YYYY-MM-DD, from ≤ to',
   );
 
+/**
+ * The range's first and last midnight (UTC), or why it is not a range
+ * (checked before any input is read).
+ *
+ * @example checkRange('2026-05-16', '2026-05-17', now) // { from: 1778889600000, to: 1778976000000 }
+ */
+export function checkRange(
+  fromText: string,
+  toText: string,
+  now: Date,
+): { from: number; to: number } | AuditError {
+  const from = parseDay(fromText);
+  const to = parseDay(toText);
+  if (from === null || to === null)
+    return usage(`not a UTC day: ${from === null ? fromText : toText}`);
+  if (to < from) return usage(`--to ${toText} is before --from ${fromText}`);
+  const days = (to - from) / DAY_MS + 1;
+  if (days > AUDIT_MAX_DAYS) return usage(`${days} days: at most ${AUDIT_MAX_DAYS} per statement`);
+  if (to > now.getTime())
+    return usage(`--to ${toText} is after the verification instant ${toRfc3339(now.getTime())}`);
+  return { from, to };
+}
+
 /** Facts of one day's payloads: closures by first appearance, controls by id. */
 function dayOf(
   date: string,
@@ -127,22 +150,10 @@ export function auditStatement(
   input: AuditInput,
   now: Date,
 ): { ok: true; value: AuditStatement } | { ok: false; error: AuditError } {
-  const from = parseDay(input.from);
-  const to = parseDay(input.to);
-  if (from === null || to === null)
-    return { ok: false, error: usage(`not a UTC day: ${from === null ? input.from : input.to}`) };
-  if (to < from)
-    return { ok: false, error: usage(`--to ${input.to} is before --from ${input.from}`) };
-  const days = (to - from) / DAY_MS + 1;
-  if (days > AUDIT_MAX_DAYS)
-    return { ok: false, error: usage(`${days} days: at most ${AUDIT_MAX_DAYS} per statement`) };
-  if (to > now.getTime())
-    return {
-      ok: false,
-      error: usage(
-        `--to ${input.to} is after the verification instant ${toRfc3339(now.getTime())}`,
-      ),
-    };
+  const range = checkRange(input.from, input.to, now);
+  if ('code' in range) return { ok: false, error: range };
+  const { from, to } = range;
+  const end = to + DAY_MS;
 
   const trustSha = sha256Hex(input.trust.bytes);
   if (input.trustSha256 !== undefined && input.trustSha256.toLowerCase() !== trustSha) {
@@ -185,7 +196,6 @@ export function auditStatement(
   const evidence = verifyEvidence(input.evidence, input.host, keys, now);
   if (!evidence.ok) return evidence;
 
-  const end = to + DAY_MS;
   const inRange = evidence.value.items.filter((e) => e.tsMs >= from && e.tsMs < end);
   const out: Day[] = [];
   for (let at = from; at < end; at += DAY_MS) {
