@@ -43,7 +43,8 @@ open
     })) "Every release verified, oldest first." [ ] { };
     days = opt (types.listOf (sub {
       date = opt date "The UTC day." "2026-05-16" { };
-      verdict = opt (types.enum [ "passed" "failed" "no-evidence" "no-control-evidence" ]) "passed: host-signed evidence that day and every control observed passed every time; failed: a control failed at least once; no-evidence: no host-signed evidence that day (never a pass); no-control-evidence: signed evidence, but no compliance control was observed." "passed" { };
+      verdict = opt (types.enum [ "passed" "failed" "incomplete" "no-evidence" "no-control-evidence" ]) "passed: host-signed evidence that day, every control observed passed every time, and every control the releases of the day's closures evaluated for the host was observed; failed: a control failed at least once; incomplete: none failed but some of those controls have no signed observation that day (missingControls); no-evidence: no host-signed evidence that day (never a pass); no-control-evidence: signed evidence, but no compliance control was observed." "passed" { };
+      missingControls = opt (types.listOf types.str) "Controls the signed complianceFindings of the releases that built the day's closures evaluated for the host (passed or failed, not disabled) with no signed observation that day." [ ] { };
       closures = opt (types.listOf (sub {
         closureHash = opt (types.nullOr t.closureHash) "The closure the host signed it was running (null: the payload named none)." "0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11" { };
         ciCommit = opt (types.nullOr types.str) "Commit of the earliest verified release that built this closure for the host (null: no verified release did)." "3f2a9c1d0e4b5a6c" { };

@@ -40,6 +40,7 @@ const statement = {
     {
       date: '2026-05-16',
       verdict: 'failed',
+      missingControls: [],
       closures: [
         {
           closureHash: CLOSURE,
@@ -62,7 +63,14 @@ const statement = {
         },
       ],
     },
-    { date: '2026-05-17', verdict: 'no-evidence', closures: [], controls: [], evidence: [] },
+    {
+      date: '2026-05-17',
+      verdict: 'no-evidence',
+      missingControls: [],
+      closures: [],
+      controls: [],
+      evidence: [],
+    },
   ],
   ignored: { outsideRange: 0, otherHosts: 1, beforeHistory: 0, unsigned: 0 },
 };
@@ -79,7 +87,8 @@ export const audit: Corpus[] = [
           days: [
             {
               ...statement.days[0]!,
-              verdict: 'passed',
+              verdict: 'incomplete',
+              missingControls: ['firewall-enabled'],
               closures: [
                 {
                   ...statement.days[0]!.closures[0]!,
@@ -96,6 +105,7 @@ export const audit: Corpus[] = [
     ],
     [
       ['unknown verdict', ['days', 0, 'verdict'], 'probably-fine'],
+      ['missingControls not a list', ['days', 0, 'missingControls'], 'firewall-enabled'],
       ['day is a timestamp', ['days', 1, 'date'], TS],
       ['from is not a date', ['from'], '16/05/2026'],
       ['release sha256 not hex', ['releases', 0, 'sha256'], 'not-a-hash'],

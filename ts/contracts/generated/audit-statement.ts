@@ -120,9 +120,13 @@ export interface AuditStatement {
       [k: string]: unknown;
     }[];
     /**
-     * passed: host-signed evidence that day and every control observed passed every time; failed: a control failed at least once; no-evidence: no host-signed evidence that day (never a pass); no-control-evidence: signed evidence, but no compliance control was observed.
+     * Controls the signed complianceFindings of the releases that built the day's closures evaluated for the host (passed or failed, not disabled) with no signed observation that day.
      */
-    verdict: 'passed' | 'failed' | 'no-evidence' | 'no-control-evidence';
+    missingControls: string[];
+    /**
+     * passed: host-signed evidence that day, every control observed passed every time, and every control the releases of the day's closures evaluated for the host was observed; failed: a control failed at least once; incomplete: none failed but some of those controls have no signed observation that day (missingControls); no-evidence: no host-signed evidence that day (never a pass); no-control-evidence: signed evidence, but no compliance control was observed.
+     */
+    verdict: 'passed' | 'failed' | 'incomplete' | 'no-evidence' | 'no-control-evidence';
     [k: string]: unknown;
   }[];
   /**

@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/audit-statement.schema.json","title":"AuditStatement","additionalProperties":{},"properties":{"days":{"description":"One entry per UTC day of the range, in order.","examples":[[]],"items":{"additionalProperties":{},"properties":{"closures":{"description":"Closures the host ran that day, by first appearance.","examples":[[]],"items":{"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit of the earliest verified release that built this closure for the host (null: no verified release did).","examples":["3f2a9c1d0e4b5a6c"]},"closureHash":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"The closure the host signed it was running (null: the payload named none).","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"]},"firstSeen":{"description":"First signed payload of the day naming it.","examples":["2026-05-16T01:10:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"lastSeen":{"description":"Last one.","examples":["2026-05-16T23:10:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"releaseSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"That release's fleet.resolved SHA-256.","examples":[null]},"releaseSignedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"That release's signedAt.","examples":[null]}},"required":["ciCommit","closureHash","firstSeen","lastSeen","releaseSha256","releaseSignedAt"],"type":"object"},"type":"array"},"controls":{"description":"Compliance controls observed that day, by id.","examples":[[]],"items":{"additionalProperties":{},"properties":{"controlId":{"description":"Control id.","examples":["ssh-root-login-disabled"],"type":"string"},"evidenceSha256":{"description":"SHA-256 of the canonical payload bytes of the decisive observation.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"failure":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"The signed failure reason, when there is one.","examples":[null]},"frameworks":{"description":"Frameworks the observations name.","examples":[[]],"items":{"additionalProperties":{},"properties":{"article":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Articles.","examples":["art.21(2)(i)"]},"framework":{"description":"Framework.","examples":["nis2-essential"],"type":"string"}},"required":["article","framework"],"type":"object"},"type":"array"},"lastObservedAt":{"description":"Time of the decisive observation (the last failing one, else the last).","examples":["2026-05-16T23:10:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"observations":{"description":"Signed observations of the control that day.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"output":{"description":"The decisive observation's signed probe output (collector evidence), or null when the payload carried only the status.","examples":[null]},"status":{"description":"Fail if any signed observation of the day failed.","enum":["Pass","Fail"],"examples":["Pass"]}},"required":["controlId","evidenceSha256","failure","frameworks","lastObservedAt","observations","output","status"],"type":"object"},"type":"array"},"date":{"description":"The UTC day.","examples":["2026-05-16"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$","type":"string"},"evidence":{"description":"The verified payloads of the day, by time.","examples":[[]],"items":{"additionalProperties":{},"properties":{"probe":{"description":"Probe name.","examples":["nixfleet-compliance"],"type":"string"},"sha256":{"description":"SHA-256 of the canonical payload bytes that were signed.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"signerFingerprint":{"description":"Host key that verified.","examples":["Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY="],"type":"string"},"source":{"description":"Input it came from.","examples":["evidence/2026-05-16.json"],"type":"string"},"status":{"description":"Payload status.","enum":["Pass","Fail"],"examples":["Pass"]},"ts":{"description":"Payload ts.","examples":["2026-05-16T01:10:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}},"required":["probe","sha256","signerFingerprint","source","status","ts"],"type":"object"},"type":"array"},"verdict":{"description":"passed: host-signed evidence that day and every control observed passed every time; failed: a control failed at least once; no-evidence: no host-signed evidence that day (never a pass); no-control-evidence: signed evidence, but no compliance control was observed.","enum":["passed","failed","no-evidence","no-control-evidence"],"examples":["passed"]}},"required":["closures","controls","date","evidence","verdict"],"type":"object"},"type":"array"},"from":{"description":"First UTC day of the range.","examples":["2026-05-16"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$","type":"string"},"generatedAt":{"description":"When the statement was computed (the verification instant).","examples":["2026-05-18T09:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"host":{"description":"The host the statement is about.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"ignored":{"additionalProperties":{},"description":"Inputs that make no statement about the range.","examples":[{"beforeHistory":0,"otherHosts":0,"outsideRange":0,"unsigned":0}],"properties":{"beforeHistory":{"description":"Verified payloads of the host older than the first release declaring its key: not attributable, not used.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"otherHosts":{"description":"Signed payloads of other hosts in the inputs (verified against their own declared keys when declared).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"outsideRange":{"description":"Verified payloads of the host outside the range.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"unsigned":{"description":"Exported events whose evidence carries no signature: they state nothing.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["beforeHistory","otherHosts","outsideRange","unsigned"],"type":"object"},"releases":{"description":"Every release verified, oldest first.","examples":[[]],"items":{"additionalProperties":{},"properties":{"artifacts":{"description":"Signed files of the release verified (fleet.resolved, rollout manifests, sidecars).","examples":[4],"maximum":9007199254740991,"minimum":1,"type":"integer"},"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"meta.ciCommit: the fleet commit the release was built from.","examples":["3f2a9c1d0e4b5a6c"]},"closureHash":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"The host's closure in this release (null: not declared).","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"]},"hostKeyFingerprint":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Fingerprint of the host key this release declares (null: none).","examples":["Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY="]},"sha256":{"description":"SHA-256 of the signed fleet.resolved bytes.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"signedAt":{"description":"meta.signedAt of the release.","examples":["2026-05-16T01:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"signer":{"additionalProperties":{},"description":"The key that verified the signature.","examples":[{"fingerprint":"Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY=","role":"current"}],"properties":{"fingerprint":{"description":"Its fingerprint.","examples":["Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY="],"type":"string"},"role":{"description":"Which key of the ciReleaseKey slot verified, at signedAt.","enum":["current","previous","successor"],"examples":["current"]}},"required":["fingerprint","role"],"type":"object"},"source":{"description":"Where the release was read (`git:<commit>:<dir>` or a directory).","examples":["git:5d41402abc4b2a76b9719d911017c592:releases"],"type":"string"}},"required":["artifacts","ciCommit","closureHash","hostKeyFingerprint","sha256","signedAt","signer","source"],"type":"object"},"type":"array"},"schemaVersion":{"description":"Version of the statement shape.","enum":[1],"examples":[1]},"to":{"description":"Last UTC day of the range (inclusive).","examples":["2026-05-17"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$","type":"string"},"trust":{"additionalProperties":{},"description":"The root of trust the releases were verified against.","examples":[{"ciReleaseKeys":[],"sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}],"properties":{"ciReleaseKeys":{"description":"The ciReleaseKey slot's keys.","examples":[[]],"items":{"additionalProperties":{},"properties":{"fingerprint":{"description":"Key fingerprint (base64 SHA-256 of the raw key).","examples":["Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY="],"type":"string"},"role":{"description":"Slot role.","enum":["current","previous","successor"],"examples":["current"]}},"required":["fingerprint","role"],"type":"object"},"type":"array"},"sha256":{"description":"SHA-256 of the trust.json bytes used: compare it with the copy the organisation gave you.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"}},"required":["ciReleaseKeys","sha256"],"type":"object"}},"required":["days","from","generatedAt","host","ignored","releases","schemaVersion","to","trust"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/audit-statement.schema.json","title":"AuditStatement","additionalProperties":{},"properties":{"days":{"description":"One entry per UTC day of the range, in order.","examples":[[]],"items":{"additionalProperties":{},"properties":{"closures":{"description":"Closures the host ran that day, by first appearance.","examples":[[]],"items":{"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit of the earliest verified release that built this closure for the host (null: no verified release did).","examples":["3f2a9c1d0e4b5a6c"]},"closureHash":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"The closure the host signed it was running (null: the payload named none).","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"]},"firstSeen":{"description":"First signed payload of the day naming it.","examples":["2026-05-16T01:10:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"lastSeen":{"description":"Last one.","examples":["2026-05-16T23:10:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"releaseSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"That release's fleet.resolved SHA-256.","examples":[null]},"releaseSignedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"That release's signedAt.","examples":[null]}},"required":["ciCommit","closureHash","firstSeen","lastSeen","releaseSha256","releaseSignedAt"],"type":"object"},"type":"array"},"controls":{"description":"Compliance controls observed that day, by id.","examples":[[]],"items":{"additionalProperties":{},"properties":{"controlId":{"description":"Control id.","examples":["ssh-root-login-disabled"],"type":"string"},"evidenceSha256":{"description":"SHA-256 of the canonical payload bytes of the decisive observation.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"failure":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"The signed failure reason, when there is one.","examples":[null]},"frameworks":{"description":"Frameworks the observations name.","examples":[[]],"items":{"additionalProperties":{},"properties":{"article":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Articles.","examples":["art.21(2)(i)"]},"framework":{"description":"Framework.","examples":["nis2-essential"],"type":"string"}},"required":["article","framework"],"type":"object"},"type":"array"},"lastObservedAt":{"description":"Time of the decisive observation (the last failing one, else the last).","examples":["2026-05-16T23:10:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"observations":{"description":"Signed observations of the control that day.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"output":{"description":"The decisive observation's signed probe output (collector evidence), or null when the payload carried only the status.","examples":[null]},"status":{"description":"Fail if any signed observation of the day failed.","enum":["Pass","Fail"],"examples":["Pass"]}},"required":["controlId","evidenceSha256","failure","frameworks","lastObservedAt","observations","output","status"],"type":"object"},"type":"array"},"date":{"description":"The UTC day.","examples":["2026-05-16"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$","type":"string"},"evidence":{"description":"The verified payloads of the day, by time.","examples":[[]],"items":{"additionalProperties":{},"properties":{"probe":{"description":"Probe name.","examples":["nixfleet-compliance"],"type":"string"},"sha256":{"description":"SHA-256 of the canonical payload bytes that were signed.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"signerFingerprint":{"description":"Host key that verified.","examples":["Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY="],"type":"string"},"source":{"description":"Input it came from.","examples":["evidence/2026-05-16.json"],"type":"string"},"status":{"description":"Payload status.","enum":["Pass","Fail"],"examples":["Pass"]},"ts":{"description":"Payload ts.","examples":["2026-05-16T01:10:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}},"required":["probe","sha256","signerFingerprint","source","status","ts"],"type":"object"},"type":"array"},"missingControls":{"description":"Controls the signed complianceFindings of the releases that built the day's closures evaluated for the host (passed or failed, not disabled) with no signed observation that day.","examples":[[]],"items":{"type":"string"},"type":"array"},"verdict":{"description":"passed: host-signed evidence that day, every control observed passed every time, and every control the releases of the day's closures evaluated for the host was observed; failed: a control failed at least once; incomplete: none failed but some of those controls have no signed observation that day (missingControls); no-evidence: no host-signed evidence that day (never a pass); no-control-evidence: signed evidence, but no compliance control was observed.","enum":["passed","failed","incomplete","no-evidence","no-control-evidence"],"examples":["passed"]}},"required":["closures","controls","date","evidence","missingControls","verdict"],"type":"object"},"type":"array"},"from":{"description":"First UTC day of the range.","examples":["2026-05-16"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$","type":"string"},"generatedAt":{"description":"When the statement was computed (the verification instant).","examples":["2026-05-18T09:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"host":{"description":"The host the statement is about.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"ignored":{"additionalProperties":{},"description":"Inputs that make no statement about the range.","examples":[{"beforeHistory":0,"otherHosts":0,"outsideRange":0,"unsigned":0}],"properties":{"beforeHistory":{"description":"Verified payloads of the host older than the first release declaring its key: not attributable, not used.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"otherHosts":{"description":"Signed payloads of other hosts in the inputs (verified against their own declared keys when declared).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"outsideRange":{"description":"Verified payloads of the host outside the range.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"unsigned":{"description":"Exported events whose evidence carries no signature: they state nothing.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["beforeHistory","otherHosts","outsideRange","unsigned"],"type":"object"},"releases":{"description":"Every release verified, oldest first.","examples":[[]],"items":{"additionalProperties":{},"properties":{"artifacts":{"description":"Signed files of the release verified (fleet.resolved, rollout manifests, sidecars).","examples":[4],"maximum":9007199254740991,"minimum":1,"type":"integer"},"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"meta.ciCommit: the fleet commit the release was built from.","examples":["3f2a9c1d0e4b5a6c"]},"closureHash":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"The host's closure in this release (null: not declared).","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"]},"hostKeyFingerprint":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Fingerprint of the host key this release declares (null: none).","examples":["Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY="]},"sha256":{"description":"SHA-256 of the signed fleet.resolved bytes.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"signedAt":{"description":"meta.signedAt of the release.","examples":["2026-05-16T01:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"signer":{"additionalProperties":{},"description":"The key that verified the signature.","examples":[{"fingerprint":"Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY=","role":"current"}],"properties":{"fingerprint":{"description":"Its fingerprint.","examples":["Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY="],"type":"string"},"role":{"description":"Which key of the ciReleaseKey slot verified, at signedAt.","enum":["current","previous","successor"],"examples":["current"]}},"required":["fingerprint","role"],"type":"object"},"source":{"description":"Where the release was read (`git:<commit>:<dir>` or a directory).","examples":["git:5d41402abc4b2a76b9719d911017c592:releases"],"type":"string"}},"required":["artifacts","ciCommit","closureHash","hostKeyFingerprint","sha256","signedAt","signer","source"],"type":"object"},"type":"array"},"schemaVersion":{"description":"Version of the statement shape.","enum":[1],"examples":[1]},"to":{"description":"Last UTC day of the range (inclusive).","examples":["2026-05-17"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$","type":"string"},"trust":{"additionalProperties":{},"description":"The root of trust the releases were verified against.","examples":[{"ciReleaseKeys":[],"sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}],"properties":{"ciReleaseKeys":{"description":"The ciReleaseKey slot's keys.","examples":[[]],"items":{"additionalProperties":{},"properties":{"fingerprint":{"description":"Key fingerprint (base64 SHA-256 of the raw key).","examples":["Vh0bFq3cBzbXzkl1tLhdM5Y8IuZqTOLQ6jyMeYRvvEY="],"type":"string"},"role":{"description":"Slot role.","enum":["current","previous","successor"],"examples":["current"]}},"required":["fingerprint","role"],"type":"object"},"type":"array"},"sha256":{"description":"SHA-256 of the trust.json bytes used: compare it with the copy the organisation gave you.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"}},"required":["ciReleaseKeys","sha256"],"type":"object"}},"required":["days","from","generatedAt","host","ignored","releases","schemaVersion","to","trust"],"type":"object"};
 const pattern0 = new RegExp("^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$", "u");
 const pattern1 = new RegExp("^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$", "u");
 const pattern3 = new RegExp("^([0-9a-f]{64})$", "u");
@@ -158,13 +158,23 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(data1.verdict === undefined){
-const err13 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/properties/days/items/required",keyword:"required",params:{missingProperty: "verdict"},message:"must have required property '"+"verdict"+"'"};
+if(data1.missingControls === undefined){
+const err13 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/properties/days/items/required",keyword:"required",params:{missingProperty: "missingControls"},message:"must have required property '"+"missingControls"+"'"};
 if(vErrors === null){
 vErrors = [err13];
 }
 else {
 vErrors.push(err13);
+}
+errors++;
+}
+if(data1.verdict === undefined){
+const err14 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/properties/days/items/required",keyword:"required",params:{missingProperty: "verdict"},message:"must have required property '"+"verdict"+"'"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
 }
 errors++;
 }
@@ -176,17 +186,7 @@ for(let i1=0; i1<len1; i1++){
 let data3 = data2[i1];
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if(data3.ciCommit === undefined){
-const err14 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "ciCommit"},message:"must have required property '"+"ciCommit"+"'"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-if(data3.closureHash === undefined){
-const err15 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "closureHash"},message:"must have required property '"+"closureHash"+"'"};
+const err15 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "ciCommit"},message:"must have required property '"+"ciCommit"+"'"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -195,8 +195,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data3.firstSeen === undefined){
-const err16 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "firstSeen"},message:"must have required property '"+"firstSeen"+"'"};
+if(data3.closureHash === undefined){
+const err16 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "closureHash"},message:"must have required property '"+"closureHash"+"'"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -205,8 +205,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(data3.lastSeen === undefined){
-const err17 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "lastSeen"},message:"must have required property '"+"lastSeen"+"'"};
+if(data3.firstSeen === undefined){
+const err17 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "firstSeen"},message:"must have required property '"+"firstSeen"+"'"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -215,8 +215,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data3.releaseSha256 === undefined){
-const err18 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "releaseSha256"},message:"must have required property '"+"releaseSha256"+"'"};
+if(data3.lastSeen === undefined){
+const err18 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "lastSeen"},message:"must have required property '"+"lastSeen"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -225,13 +225,23 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data3.releaseSignedAt === undefined){
-const err19 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "releaseSignedAt"},message:"must have required property '"+"releaseSignedAt"+"'"};
+if(data3.releaseSha256 === undefined){
+const err19 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "releaseSha256"},message:"must have required property '"+"releaseSha256"+"'"};
 if(vErrors === null){
 vErrors = [err19];
 }
 else {
 vErrors.push(err19);
+}
+errors++;
+}
+if(data3.releaseSignedAt === undefined){
+const err20 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/required",keyword:"required",params:{missingProperty: "releaseSignedAt"},message:"must have required property '"+"releaseSignedAt"+"'"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }
@@ -241,20 +251,7 @@ const _errs13 = errors;
 let valid7 = false;
 const _errs14 = errors;
 if(data4 !== null){
-const err20 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/ciCommit",schemaPath:"#/properties/days/items/properties/closures/items/properties/ciCommit/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-var _valid0 = _errs14 === errors;
-valid7 = valid7 || _valid0;
-const _errs16 = errors;
-if(typeof data4 !== "string"){
-const err21 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/ciCommit",schemaPath:"#/properties/days/items/properties/closures/items/properties/ciCommit/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err21 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/ciCommit",schemaPath:"#/properties/days/items/properties/closures/items/properties/ciCommit/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -263,15 +260,28 @@ vErrors.push(err21);
 }
 errors++;
 }
-var _valid0 = _errs16 === errors;
+var _valid0 = _errs14 === errors;
 valid7 = valid7 || _valid0;
-if(!valid7){
-const err22 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/ciCommit",schemaPath:"#/properties/days/items/properties/closures/items/properties/ciCommit/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const _errs16 = errors;
+if(typeof data4 !== "string"){
+const err22 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/ciCommit",schemaPath:"#/properties/days/items/properties/closures/items/properties/ciCommit/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
 else {
 vErrors.push(err22);
+}
+errors++;
+}
+var _valid0 = _errs16 === errors;
+valid7 = valid7 || _valid0;
+if(!valid7){
+const err23 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/ciCommit",schemaPath:"#/properties/days/items/properties/closures/items/properties/ciCommit/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
 }
 errors++;
 }
@@ -293,21 +303,7 @@ const _errs19 = errors;
 let valid8 = false;
 const _errs20 = errors;
 if(data5 !== null){
-const err23 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/closureHash",schemaPath:"#/properties/days/items/properties/closures/items/properties/closureHash/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-var _valid1 = _errs20 === errors;
-valid8 = valid8 || _valid1;
-const _errs22 = errors;
-if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-const err24 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/closureHash",schemaPath:"#/properties/days/items/properties/closures/items/properties/closureHash/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
+const err24 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/closureHash",schemaPath:"#/properties/days/items/properties/closures/items/properties/closureHash/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -316,9 +312,12 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-else {
-const err25 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/closureHash",schemaPath:"#/properties/days/items/properties/closures/items/properties/closureHash/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid1 = _errs20 === errors;
+valid8 = valid8 || _valid1;
+const _errs22 = errors;
+if(typeof data5 === "string"){
+if(!pattern0.test(data5)){
+const err25 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/closureHash",schemaPath:"#/properties/days/items/properties/closures/items/properties/closureHash/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -327,15 +326,26 @@ vErrors.push(err25);
 }
 errors++;
 }
-var _valid1 = _errs22 === errors;
-valid8 = valid8 || _valid1;
-if(!valid8){
-const err26 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/closureHash",schemaPath:"#/properties/days/items/properties/closures/items/properties/closureHash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err26 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/closureHash",schemaPath:"#/properties/days/items/properties/closures/items/properties/closureHash/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err26];
 }
 else {
 vErrors.push(err26);
+}
+errors++;
+}
+var _valid1 = _errs22 === errors;
+valid8 = valid8 || _valid1;
+if(!valid8){
+const err27 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/closureHash",schemaPath:"#/properties/days/items/properties/closures/items/properties/closureHash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
 }
 errors++;
 }
@@ -355,18 +365,7 @@ if(data3.firstSeen !== undefined){
 let data6 = data3.firstSeen;
 if(typeof data6 === "string"){
 if(!pattern1.test(data6)){
-const err27 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/firstSeen",schemaPath:"#/properties/days/items/properties/closures/items/properties/firstSeen/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/firstSeen",schemaPath:"#/properties/days/items/properties/closures/items/properties/firstSeen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err28 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/firstSeen",schemaPath:"#/properties/days/items/properties/closures/items/properties/firstSeen/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -376,11 +375,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data3.lastSeen !== undefined){
-let data7 = data3.lastSeen;
-if(typeof data7 === "string"){
-if(!pattern1.test(data7)){
-const err29 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/lastSeen",schemaPath:"#/properties/days/items/properties/closures/items/properties/lastSeen/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+else {
+const err29 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/firstSeen",schemaPath:"#/properties/days/items/properties/closures/items/properties/firstSeen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -390,13 +386,27 @@ vErrors.push(err29);
 errors++;
 }
 }
-else {
-const err30 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/lastSeen",schemaPath:"#/properties/days/items/properties/closures/items/properties/lastSeen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data3.lastSeen !== undefined){
+let data7 = data3.lastSeen;
+if(typeof data7 === "string"){
+if(!pattern1.test(data7)){
+const err30 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/lastSeen",schemaPath:"#/properties/days/items/properties/closures/items/properties/lastSeen/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err30];
 }
 else {
 vErrors.push(err30);
+}
+errors++;
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/lastSeen",schemaPath:"#/properties/days/items/properties/closures/items/properties/lastSeen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
 }
 errors++;
 }
@@ -407,21 +417,7 @@ const _errs29 = errors;
 let valid9 = false;
 const _errs30 = errors;
 if(data8 !== null){
-const err31 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSha256",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSha256/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-var _valid2 = _errs30 === errors;
-valid9 = valid9 || _valid2;
-const _errs32 = errors;
-if(typeof data8 === "string"){
-if(!pattern3.test(data8)){
-const err32 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSha256",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSha256/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
+const err32 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSha256",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSha256/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -430,9 +426,12 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-else {
-const err33 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSha256",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSha256/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid2 = _errs30 === errors;
+valid9 = valid9 || _valid2;
+const _errs32 = errors;
+if(typeof data8 === "string"){
+if(!pattern3.test(data8)){
+const err33 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSha256",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSha256/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -441,15 +440,26 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid2 = _errs32 === errors;
-valid9 = valid9 || _valid2;
-if(!valid9){
-const err34 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSha256",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSha256/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err34 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSha256",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSha256/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
 else {
 vErrors.push(err34);
+}
+errors++;
+}
+var _valid2 = _errs32 === errors;
+valid9 = valid9 || _valid2;
+if(!valid9){
+const err35 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSha256",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSha256/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
 }
 errors++;
 }
@@ -471,21 +481,7 @@ const _errs35 = errors;
 let valid10 = false;
 const _errs36 = errors;
 if(data9 !== null){
-const err35 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSignedAt",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSignedAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-var _valid3 = _errs36 === errors;
-valid10 = valid10 || _valid3;
-const _errs38 = errors;
-if(typeof data9 === "string"){
-if(!pattern1.test(data9)){
-const err36 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSignedAt",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSignedAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+const err36 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSignedAt",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSignedAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -494,9 +490,12 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSignedAt",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSignedAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid3 = _errs36 === errors;
+valid10 = valid10 || _valid3;
+const _errs38 = errors;
+if(typeof data9 === "string"){
+if(!pattern1.test(data9)){
+const err37 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSignedAt",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSignedAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -505,15 +504,26 @@ vErrors.push(err37);
 }
 errors++;
 }
-var _valid3 = _errs38 === errors;
-valid10 = valid10 || _valid3;
-if(!valid10){
-const err38 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSignedAt",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSignedAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err38 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSignedAt",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSignedAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err38];
 }
 else {
 vErrors.push(err38);
+}
+errors++;
+}
+var _valid3 = _errs38 === errors;
+valid10 = valid10 || _valid3;
+if(!valid10){
+const err39 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1+"/releaseSignedAt",schemaPath:"#/properties/days/items/properties/closures/items/properties/releaseSignedAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
 }
 errors++;
 }
@@ -531,24 +541,24 @@ vErrors = null;
 }
 }
 else {
-const err39 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err40 = {instancePath:instancePath+"/days/" + i0+"/closures/" + i1,schemaPath:"#/properties/days/items/properties/closures/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err39];
+vErrors = [err40];
 }
 else {
-vErrors.push(err39);
+vErrors.push(err40);
 }
 errors++;
 }
 }
 }
 else {
-const err40 = {instancePath:instancePath+"/days/" + i0+"/closures",schemaPath:"#/properties/days/items/properties/closures/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err41 = {instancePath:instancePath+"/days/" + i0+"/closures",schemaPath:"#/properties/days/items/properties/closures/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err40];
+vErrors = [err41];
 }
 else {
-vErrors.push(err40);
+vErrors.push(err41);
 }
 errors++;
 }
@@ -561,17 +571,7 @@ for(let i2=0; i2<len2; i2++){
 let data11 = data10[i2];
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 if(data11.controlId === undefined){
-const err41 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "controlId"},message:"must have required property '"+"controlId"+"'"};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-if(data11.evidenceSha256 === undefined){
-const err42 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "evidenceSha256"},message:"must have required property '"+"evidenceSha256"+"'"};
+const err42 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "controlId"},message:"must have required property '"+"controlId"+"'"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -580,8 +580,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data11.failure === undefined){
-const err43 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "failure"},message:"must have required property '"+"failure"+"'"};
+if(data11.evidenceSha256 === undefined){
+const err43 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "evidenceSha256"},message:"must have required property '"+"evidenceSha256"+"'"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -590,8 +590,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data11.frameworks === undefined){
-const err44 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "frameworks"},message:"must have required property '"+"frameworks"+"'"};
+if(data11.failure === undefined){
+const err44 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "failure"},message:"must have required property '"+"failure"+"'"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -600,8 +600,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data11.lastObservedAt === undefined){
-const err45 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "lastObservedAt"},message:"must have required property '"+"lastObservedAt"+"'"};
+if(data11.frameworks === undefined){
+const err45 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "frameworks"},message:"must have required property '"+"frameworks"+"'"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -610,8 +610,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data11.observations === undefined){
-const err46 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "observations"},message:"must have required property '"+"observations"+"'"};
+if(data11.lastObservedAt === undefined){
+const err46 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "lastObservedAt"},message:"must have required property '"+"lastObservedAt"+"'"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -620,8 +620,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data11.output === undefined){
-const err47 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'"};
+if(data11.observations === undefined){
+const err47 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "observations"},message:"must have required property '"+"observations"+"'"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -630,8 +630,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(data11.status === undefined){
-const err48 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data11.output === undefined){
+const err48 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -640,9 +640,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data11.controlId !== undefined){
-if(typeof data11.controlId !== "string"){
-const err49 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/controlId",schemaPath:"#/properties/days/items/properties/controls/items/properties/controlId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data11.status === undefined){
+const err49 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -651,12 +650,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-if(data11.evidenceSha256 !== undefined){
-let data13 = data11.evidenceSha256;
-if(typeof data13 === "string"){
-if(!pattern3.test(data13)){
-const err50 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/evidenceSha256",schemaPath:"#/properties/days/items/properties/controls/items/properties/evidenceSha256/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
+if(data11.controlId !== undefined){
+if(typeof data11.controlId !== "string"){
+const err50 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/controlId",schemaPath:"#/properties/days/items/properties/controls/items/properties/controlId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -666,13 +662,27 @@ vErrors.push(err50);
 errors++;
 }
 }
-else {
-const err51 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/evidenceSha256",schemaPath:"#/properties/days/items/properties/controls/items/properties/evidenceSha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data11.evidenceSha256 !== undefined){
+let data13 = data11.evidenceSha256;
+if(typeof data13 === "string"){
+if(!pattern3.test(data13)){
+const err51 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/evidenceSha256",schemaPath:"#/properties/days/items/properties/controls/items/properties/evidenceSha256/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
 if(vErrors === null){
 vErrors = [err51];
 }
 else {
 vErrors.push(err51);
+}
+errors++;
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/evidenceSha256",schemaPath:"#/properties/days/items/properties/controls/items/properties/evidenceSha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
 }
 errors++;
 }
@@ -683,20 +693,7 @@ const _errs50 = errors;
 let valid14 = false;
 const _errs51 = errors;
 if(data14 !== null){
-const err52 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/failure",schemaPath:"#/properties/days/items/properties/controls/items/properties/failure/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-var _valid4 = _errs51 === errors;
-valid14 = valid14 || _valid4;
-const _errs53 = errors;
-if(typeof data14 !== "string"){
-const err53 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/failure",schemaPath:"#/properties/days/items/properties/controls/items/properties/failure/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err53 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/failure",schemaPath:"#/properties/days/items/properties/controls/items/properties/failure/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -705,15 +702,28 @@ vErrors.push(err53);
 }
 errors++;
 }
-var _valid4 = _errs53 === errors;
+var _valid4 = _errs51 === errors;
 valid14 = valid14 || _valid4;
-if(!valid14){
-const err54 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/failure",schemaPath:"#/properties/days/items/properties/controls/items/properties/failure/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const _errs53 = errors;
+if(typeof data14 !== "string"){
+const err54 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/failure",schemaPath:"#/properties/days/items/properties/controls/items/properties/failure/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
 else {
 vErrors.push(err54);
+}
+errors++;
+}
+var _valid4 = _errs53 === errors;
+valid14 = valid14 || _valid4;
+if(!valid14){
+const err55 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/failure",schemaPath:"#/properties/days/items/properties/controls/items/properties/failure/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
 }
 errors++;
 }
@@ -737,22 +747,22 @@ for(let i3=0; i3<len3; i3++){
 let data16 = data15[i3];
 if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(data16.article === undefined){
-const err55 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3,schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/required",keyword:"required",params:{missingProperty: "article"},message:"must have required property '"+"article"+"'"};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
-}
-errors++;
-}
-if(data16.framework === undefined){
-const err56 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3,schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+const err56 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3,schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/required",keyword:"required",params:{missingProperty: "article"},message:"must have required property '"+"article"+"'"};
 if(vErrors === null){
 vErrors = [err56];
 }
 else {
 vErrors.push(err56);
+}
+errors++;
+}
+if(data16.framework === undefined){
+const err57 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3,schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
 }
 errors++;
 }
@@ -762,20 +772,7 @@ const _errs61 = errors;
 let valid18 = false;
 const _errs62 = errors;
 if(data17 !== null){
-const err57 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3+"/article",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/properties/article/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
-errors++;
-}
-var _valid5 = _errs62 === errors;
-valid18 = valid18 || _valid5;
-const _errs64 = errors;
-if(typeof data17 !== "string"){
-const err58 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3+"/article",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/properties/article/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err58 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3+"/article",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/properties/article/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -784,15 +781,28 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid5 = _errs64 === errors;
+var _valid5 = _errs62 === errors;
 valid18 = valid18 || _valid5;
-if(!valid18){
-const err59 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3+"/article",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/properties/article/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const _errs64 = errors;
+if(typeof data17 !== "string"){
+const err59 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3+"/article",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/properties/article/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
 else {
 vErrors.push(err59);
+}
+errors++;
+}
+var _valid5 = _errs64 === errors;
+valid18 = valid18 || _valid5;
+if(!valid18){
+const err60 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3+"/article",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/properties/article/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
 }
 errors++;
 }
@@ -810,19 +820,7 @@ vErrors = null;
 }
 if(data16.framework !== undefined){
 if(typeof data16.framework !== "string"){
-const err60 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3+"/framework",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
-}
-errors++;
-}
-}
-}
-else {
-const err61 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3,schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err61 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3+"/framework",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -834,7 +832,7 @@ errors++;
 }
 }
 else {
-const err62 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err62 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks/" + i3,schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -844,11 +842,9 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data11.lastObservedAt !== undefined){
-let data19 = data11.lastObservedAt;
-if(typeof data19 === "string"){
-if(!pattern1.test(data19)){
-const err63 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/lastObservedAt",schemaPath:"#/properties/days/items/properties/controls/items/properties/lastObservedAt/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+}
+else {
+const err63 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/frameworks",schemaPath:"#/properties/days/items/properties/controls/items/properties/frameworks/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -858,8 +854,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-else {
-const err64 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/lastObservedAt",schemaPath:"#/properties/days/items/properties/controls/items/properties/lastObservedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data11.lastObservedAt !== undefined){
+let data19 = data11.lastObservedAt;
+if(typeof data19 === "string"){
+if(!pattern1.test(data19)){
+const err64 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/lastObservedAt",schemaPath:"#/properties/days/items/properties/controls/items/properties/lastObservedAt/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -869,10 +868,8 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data11.observations !== undefined){
-let data20 = data11.observations;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err65 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/observations",schemaPath:"#/properties/days/items/properties/controls/items/properties/observations/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err65 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/lastObservedAt",schemaPath:"#/properties/days/items/properties/controls/items/properties/lastObservedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -881,9 +878,11 @@ vErrors.push(err65);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 > 9007199254740991 || isNaN(data20)){
-const err66 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/observations",schemaPath:"#/properties/days/items/properties/controls/items/properties/observations/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data11.observations !== undefined){
+let data20 = data11.observations;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err66 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/observations",schemaPath:"#/properties/days/items/properties/controls/items/properties/observations/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -892,8 +891,9 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data20 < 1 || isNaN(data20)){
-const err67 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/observations",schemaPath:"#/properties/days/items/properties/controls/items/properties/observations/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 > 9007199254740991 || isNaN(data20)){
+const err67 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/observations",schemaPath:"#/properties/days/items/properties/controls/items/properties/observations/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -902,12 +902,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-}
-if(data11.status !== undefined){
-let data21 = data11.status;
-if(!((data21 === "Pass") || (data21 === "Fail"))){
-const err68 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/status",schemaPath:"#/properties/days/items/properties/controls/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema0.properties.days.items.properties.controls.items.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data20 < 1 || isNaN(data20)){
+const err68 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/observations",schemaPath:"#/properties/days/items/properties/controls/items/properties/observations/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -918,8 +914,10 @@ errors++;
 }
 }
 }
-else {
-const err69 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data11.status !== undefined){
+let data21 = data11.status;
+if(!((data21 === "Pass") || (data21 === "Fail"))){
+const err69 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2+"/status",schemaPath:"#/properties/days/items/properties/controls/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema0.properties.days.items.properties.controls.items.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -931,7 +929,7 @@ errors++;
 }
 }
 else {
-const err70 = {instancePath:instancePath+"/days/" + i0+"/controls",schemaPath:"#/properties/days/items/properties/controls/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err70 = {instancePath:instancePath+"/days/" + i0+"/controls/" + i2,schemaPath:"#/properties/days/items/properties/controls/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -941,11 +939,9 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data1.date !== undefined){
-let data22 = data1.date;
-if(typeof data22 === "string"){
-if(!pattern7.test(data22)){
-const err71 = {instancePath:instancePath+"/days/" + i0+"/date",schemaPath:"#/properties/days/items/properties/date/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"+"\""};
+}
+else {
+const err71 = {instancePath:instancePath+"/days/" + i0+"/controls",schemaPath:"#/properties/days/items/properties/controls/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -955,13 +951,27 @@ vErrors.push(err71);
 errors++;
 }
 }
-else {
-const err72 = {instancePath:instancePath+"/days/" + i0+"/date",schemaPath:"#/properties/days/items/properties/date/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data1.date !== undefined){
+let data22 = data1.date;
+if(typeof data22 === "string"){
+if(!pattern7.test(data22)){
+const err72 = {instancePath:instancePath+"/days/" + i0+"/date",schemaPath:"#/properties/days/items/properties/date/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"+"\""};
 if(vErrors === null){
 vErrors = [err72];
 }
 else {
 vErrors.push(err72);
+}
+errors++;
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/days/" + i0+"/date",schemaPath:"#/properties/days/items/properties/date/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
 }
 errors++;
 }
@@ -974,17 +984,7 @@ for(let i4=0; i4<len4; i4++){
 let data24 = data23[i4];
 if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
 if(data24.probe === undefined){
-const err73 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "probe"},message:"must have required property '"+"probe"+"'"};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-if(data24.sha256 === undefined){
-const err74 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'"};
+const err74 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "probe"},message:"must have required property '"+"probe"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -993,8 +993,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data24.signerFingerprint === undefined){
-const err75 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "signerFingerprint"},message:"must have required property '"+"signerFingerprint"+"'"};
+if(data24.sha256 === undefined){
+const err75 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1003,8 +1003,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data24.source === undefined){
-const err76 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data24.signerFingerprint === undefined){
+const err76 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "signerFingerprint"},message:"must have required property '"+"signerFingerprint"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1013,8 +1013,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data24.status === undefined){
-const err77 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data24.source === undefined){
+const err77 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1023,8 +1023,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data24.ts === undefined){
-const err78 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "ts"},message:"must have required property '"+"ts"+"'"};
+if(data24.status === undefined){
+const err78 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1033,9 +1033,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(data24.probe !== undefined){
-if(typeof data24.probe !== "string"){
-const err79 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/probe",schemaPath:"#/properties/days/items/properties/evidence/items/properties/probe/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.ts === undefined){
+const err79 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/required",keyword:"required",params:{missingProperty: "ts"},message:"must have required property '"+"ts"+"'"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1044,12 +1043,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-if(data24.sha256 !== undefined){
-let data26 = data24.sha256;
-if(typeof data26 === "string"){
-if(!pattern3.test(data26)){
-const err80 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/sha256",schemaPath:"#/properties/days/items/properties/evidence/items/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
+if(data24.probe !== undefined){
+if(typeof data24.probe !== "string"){
+const err80 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/probe",schemaPath:"#/properties/days/items/properties/evidence/items/properties/probe/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1059,8 +1055,11 @@ vErrors.push(err80);
 errors++;
 }
 }
-else {
-const err81 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/sha256",schemaPath:"#/properties/days/items/properties/evidence/items/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.sha256 !== undefined){
+let data26 = data24.sha256;
+if(typeof data26 === "string"){
+if(!pattern3.test(data26)){
+const err81 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/sha256",schemaPath:"#/properties/days/items/properties/evidence/items/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1070,9 +1069,8 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data24.signerFingerprint !== undefined){
-if(typeof data24.signerFingerprint !== "string"){
-const err82 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/signerFingerprint",schemaPath:"#/properties/days/items/properties/evidence/items/properties/signerFingerprint/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err82 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/sha256",schemaPath:"#/properties/days/items/properties/evidence/items/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1082,9 +1080,9 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data24.source !== undefined){
-if(typeof data24.source !== "string"){
-const err83 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/source",schemaPath:"#/properties/days/items/properties/evidence/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.signerFingerprint !== undefined){
+if(typeof data24.signerFingerprint !== "string"){
+const err83 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/signerFingerprint",schemaPath:"#/properties/days/items/properties/evidence/items/properties/signerFingerprint/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1094,10 +1092,9 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data24.status !== undefined){
-let data29 = data24.status;
-if(!((data29 === "Pass") || (data29 === "Fail"))){
-const err84 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/status",schemaPath:"#/properties/days/items/properties/evidence/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema0.properties.days.items.properties.evidence.items.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data24.source !== undefined){
+if(typeof data24.source !== "string"){
+const err84 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/source",schemaPath:"#/properties/days/items/properties/evidence/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1107,11 +1104,10 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data24.ts !== undefined){
-let data30 = data24.ts;
-if(typeof data30 === "string"){
-if(!pattern1.test(data30)){
-const err85 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/ts",schemaPath:"#/properties/days/items/properties/evidence/items/properties/ts/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data24.status !== undefined){
+let data29 = data24.status;
+if(!((data29 === "Pass") || (data29 === "Fail"))){
+const err85 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/status",schemaPath:"#/properties/days/items/properties/evidence/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema0.properties.days.items.properties.evidence.items.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1121,8 +1117,11 @@ vErrors.push(err85);
 errors++;
 }
 }
-else {
-const err86 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/ts",schemaPath:"#/properties/days/items/properties/evidence/items/properties/ts/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.ts !== undefined){
+let data30 = data24.ts;
+if(typeof data30 === "string"){
+if(!pattern1.test(data30)){
+const err86 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/ts",schemaPath:"#/properties/days/items/properties/evidence/items/properties/ts/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1132,9 +1131,8 @@ vErrors.push(err86);
 errors++;
 }
 }
-}
 else {
-const err87 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err87 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4+"/ts",schemaPath:"#/properties/days/items/properties/evidence/items/properties/ts/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1146,7 +1144,7 @@ errors++;
 }
 }
 else {
-const err88 = {instancePath:instancePath+"/days/" + i0+"/evidence",schemaPath:"#/properties/days/items/properties/evidence/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err88 = {instancePath:instancePath+"/days/" + i0+"/evidence/" + i4,schemaPath:"#/properties/days/items/properties/evidence/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1156,10 +1154,9 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data1.verdict !== undefined){
-let data31 = data1.verdict;
-if(!((((data31 === "passed") || (data31 === "failed")) || (data31 === "no-evidence")) || (data31 === "no-control-evidence"))){
-const err89 = {instancePath:instancePath+"/days/" + i0+"/verdict",schemaPath:"#/properties/days/items/properties/verdict/enum",keyword:"enum",params:{allowedValues: schema0.properties.days.items.properties.verdict.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err89 = {instancePath:instancePath+"/days/" + i0+"/evidence",schemaPath:"#/properties/days/items/properties/evidence/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1169,9 +1166,13 @@ vErrors.push(err89);
 errors++;
 }
 }
-}
-else {
-const err90 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/properties/days/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data1.missingControls !== undefined){
+let data31 = data1.missingControls;
+if(Array.isArray(data31)){
+const len5 = data31.length;
+for(let i5=0; i5<len5; i5++){
+if(typeof data31[i5] !== "string"){
+const err90 = {instancePath:instancePath+"/days/" + i0+"/missingControls/" + i5,schemaPath:"#/properties/days/items/properties/missingControls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1183,7 +1184,7 @@ errors++;
 }
 }
 else {
-const err91 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err91 = {instancePath:instancePath+"/days/" + i0+"/missingControls",schemaPath:"#/properties/days/items/properties/missingControls/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1193,11 +1194,10 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data.from !== undefined){
-let data32 = data.from;
-if(typeof data32 === "string"){
-if(!pattern7.test(data32)){
-const err92 = {instancePath:instancePath+"/from",schemaPath:"#/properties/from/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"+"\""};
+if(data1.verdict !== undefined){
+let data33 = data1.verdict;
+if(!(((((data33 === "passed") || (data33 === "failed")) || (data33 === "incomplete")) || (data33 === "no-evidence")) || (data33 === "no-control-evidence"))){
+const err92 = {instancePath:instancePath+"/days/" + i0+"/verdict",schemaPath:"#/properties/days/items/properties/verdict/enum",keyword:"enum",params:{allowedValues: schema0.properties.days.items.properties.verdict.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1207,8 +1207,9 @@ vErrors.push(err92);
 errors++;
 }
 }
+}
 else {
-const err93 = {instancePath:instancePath+"/from",schemaPath:"#/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err93 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/properties/days/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1218,11 +1219,9 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data.generatedAt !== undefined){
-let data33 = data.generatedAt;
-if(typeof data33 === "string"){
-if(!pattern1.test(data33)){
-const err94 = {instancePath:instancePath+"/generatedAt",schemaPath:"#/properties/generatedAt/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+}
+else {
+const err94 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1232,8 +1231,11 @@ vErrors.push(err94);
 errors++;
 }
 }
-else {
-const err95 = {instancePath:instancePath+"/generatedAt",schemaPath:"#/properties/generatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.from !== undefined){
+let data34 = data.from;
+if(typeof data34 === "string"){
+if(!pattern7.test(data34)){
+const err95 = {instancePath:instancePath+"/from",schemaPath:"#/properties/from/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"+"\""};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1243,11 +1245,8 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data.host !== undefined){
-let data34 = data.host;
-if(typeof data34 === "string"){
-if(!pattern12.test(data34)){
-const err96 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+else {
+const err96 = {instancePath:instancePath+"/from",schemaPath:"#/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1257,8 +1256,11 @@ vErrors.push(err96);
 errors++;
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.generatedAt !== undefined){
+let data35 = data.generatedAt;
+if(typeof data35 === "string"){
+if(!pattern1.test(data35)){
+const err97 = {instancePath:instancePath+"/generatedAt",schemaPath:"#/properties/generatedAt/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1268,11 +1270,8 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data.ignored !== undefined){
-let data35 = data.ignored;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-if(data35.beforeHistory === undefined){
-const err98 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/required",keyword:"required",params:{missingProperty: "beforeHistory"},message:"must have required property '"+"beforeHistory"+"'"};
+else {
+const err98 = {instancePath:instancePath+"/generatedAt",schemaPath:"#/properties/generatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1281,8 +1280,12 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data35.otherHosts === undefined){
-const err99 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/required",keyword:"required",params:{missingProperty: "otherHosts"},message:"must have required property '"+"otherHosts"+"'"};
+}
+if(data.host !== undefined){
+let data36 = data.host;
+if(typeof data36 === "string"){
+if(!pattern12.test(data36)){
+const err99 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1291,8 +1294,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data35.outsideRange === undefined){
-const err100 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/required",keyword:"required",params:{missingProperty: "outsideRange"},message:"must have required property '"+"outsideRange"+"'"};
+}
+else {
+const err100 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1301,8 +1305,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data35.unsigned === undefined){
-const err101 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/required",keyword:"required",params:{missingProperty: "unsigned"},message:"must have required property '"+"unsigned"+"'"};
+}
+if(data.ignored !== undefined){
+let data37 = data.ignored;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.beforeHistory === undefined){
+const err101 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/required",keyword:"required",params:{missingProperty: "beforeHistory"},message:"must have required property '"+"beforeHistory"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1311,10 +1319,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data35.beforeHistory !== undefined){
-let data36 = data35.beforeHistory;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err102 = {instancePath:instancePath+"/ignored/beforeHistory",schemaPath:"#/properties/ignored/properties/beforeHistory/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37.otherHosts === undefined){
+const err102 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/required",keyword:"required",params:{missingProperty: "otherHosts"},message:"must have required property '"+"otherHosts"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1323,9 +1329,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 9007199254740991 || isNaN(data36)){
-const err103 = {instancePath:instancePath+"/ignored/beforeHistory",schemaPath:"#/properties/ignored/properties/beforeHistory/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data37.outsideRange === undefined){
+const err103 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/required",keyword:"required",params:{missingProperty: "outsideRange"},message:"must have required property '"+"outsideRange"+"'"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1334,8 +1339,8 @@ vErrors.push(err103);
 }
 errors++;
 }
-if(data36 < 0 || isNaN(data36)){
-const err104 = {instancePath:instancePath+"/ignored/beforeHistory",schemaPath:"#/properties/ignored/properties/beforeHistory/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data37.unsigned === undefined){
+const err104 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/required",keyword:"required",params:{missingProperty: "unsigned"},message:"must have required property '"+"unsigned"+"'"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1344,12 +1349,10 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-}
-if(data35.otherHosts !== undefined){
-let data37 = data35.otherHosts;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err105 = {instancePath:instancePath+"/ignored/otherHosts",schemaPath:"#/properties/ignored/properties/otherHosts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37.beforeHistory !== undefined){
+let data38 = data37.beforeHistory;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err105 = {instancePath:instancePath+"/ignored/beforeHistory",schemaPath:"#/properties/ignored/properties/beforeHistory/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1358,9 +1361,9 @@ vErrors.push(err105);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 > 9007199254740991 || isNaN(data37)){
-const err106 = {instancePath:instancePath+"/ignored/otherHosts",schemaPath:"#/properties/ignored/properties/otherHosts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 > 9007199254740991 || isNaN(data38)){
+const err106 = {instancePath:instancePath+"/ignored/beforeHistory",schemaPath:"#/properties/ignored/properties/beforeHistory/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1369,8 +1372,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(data37 < 0 || isNaN(data37)){
-const err107 = {instancePath:instancePath+"/ignored/otherHosts",schemaPath:"#/properties/ignored/properties/otherHosts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data38 < 0 || isNaN(data38)){
+const err107 = {instancePath:instancePath+"/ignored/beforeHistory",schemaPath:"#/properties/ignored/properties/beforeHistory/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1381,10 +1384,10 @@ errors++;
 }
 }
 }
-if(data35.outsideRange !== undefined){
-let data38 = data35.outsideRange;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err108 = {instancePath:instancePath+"/ignored/outsideRange",schemaPath:"#/properties/ignored/properties/outsideRange/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37.otherHosts !== undefined){
+let data39 = data37.otherHosts;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err108 = {instancePath:instancePath+"/ignored/otherHosts",schemaPath:"#/properties/ignored/properties/otherHosts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1393,9 +1396,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 > 9007199254740991 || isNaN(data38)){
-const err109 = {instancePath:instancePath+"/ignored/outsideRange",schemaPath:"#/properties/ignored/properties/outsideRange/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 > 9007199254740991 || isNaN(data39)){
+const err109 = {instancePath:instancePath+"/ignored/otherHosts",schemaPath:"#/properties/ignored/properties/otherHosts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1404,8 +1407,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(data38 < 0 || isNaN(data38)){
-const err110 = {instancePath:instancePath+"/ignored/outsideRange",schemaPath:"#/properties/ignored/properties/outsideRange/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data39 < 0 || isNaN(data39)){
+const err110 = {instancePath:instancePath+"/ignored/otherHosts",schemaPath:"#/properties/ignored/properties/otherHosts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1416,10 +1419,10 @@ errors++;
 }
 }
 }
-if(data35.unsigned !== undefined){
-let data39 = data35.unsigned;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err111 = {instancePath:instancePath+"/ignored/unsigned",schemaPath:"#/properties/ignored/properties/unsigned/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37.outsideRange !== undefined){
+let data40 = data37.outsideRange;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err111 = {instancePath:instancePath+"/ignored/outsideRange",schemaPath:"#/properties/ignored/properties/outsideRange/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1428,9 +1431,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 > 9007199254740991 || isNaN(data39)){
-const err112 = {instancePath:instancePath+"/ignored/unsigned",schemaPath:"#/properties/ignored/properties/unsigned/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 9007199254740991 || isNaN(data40)){
+const err112 = {instancePath:instancePath+"/ignored/outsideRange",schemaPath:"#/properties/ignored/properties/outsideRange/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1439,8 +1442,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data39 < 0 || isNaN(data39)){
-const err113 = {instancePath:instancePath+"/ignored/unsigned",schemaPath:"#/properties/ignored/properties/unsigned/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data40 < 0 || isNaN(data40)){
+const err113 = {instancePath:instancePath+"/ignored/outsideRange",schemaPath:"#/properties/ignored/properties/outsideRange/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1451,9 +1454,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err114 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data37.unsigned !== undefined){
+let data41 = data37.unsigned;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err114 = {instancePath:instancePath+"/ignored/unsigned",schemaPath:"#/properties/ignored/properties/unsigned/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1462,16 +1466,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data.releases !== undefined){
-let data40 = data.releases;
-if(Array.isArray(data40)){
-const len5 = data40.length;
-for(let i5=0; i5<len5; i5++){
-let data41 = data40[i5];
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.artifacts === undefined){
-const err115 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "artifacts"},message:"must have required property '"+"artifacts"+"'"};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 9007199254740991 || isNaN(data41)){
+const err115 = {instancePath:instancePath+"/ignored/unsigned",schemaPath:"#/properties/ignored/properties/unsigned/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1480,8 +1477,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-if(data41.ciCommit === undefined){
-const err116 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "ciCommit"},message:"must have required property '"+"ciCommit"+"'"};
+if(data41 < 0 || isNaN(data41)){
+const err116 = {instancePath:instancePath+"/ignored/unsigned",schemaPath:"#/properties/ignored/properties/unsigned/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1490,8 +1487,11 @@ vErrors.push(err116);
 }
 errors++;
 }
-if(data41.closureHash === undefined){
-const err117 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "closureHash"},message:"must have required property '"+"closureHash"+"'"};
+}
+}
+}
+else {
+const err117 = {instancePath:instancePath+"/ignored",schemaPath:"#/properties/ignored/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1500,8 +1500,16 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(data41.hostKeyFingerprint === undefined){
-const err118 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "hostKeyFingerprint"},message:"must have required property '"+"hostKeyFingerprint"+"'"};
+}
+if(data.releases !== undefined){
+let data42 = data.releases;
+if(Array.isArray(data42)){
+const len6 = data42.length;
+for(let i6=0; i6<len6; i6++){
+let data43 = data42[i6];
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+if(data43.artifacts === undefined){
+const err118 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "artifacts"},message:"must have required property '"+"artifacts"+"'"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1510,8 +1518,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-if(data41.sha256 === undefined){
-const err119 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'"};
+if(data43.ciCommit === undefined){
+const err119 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "ciCommit"},message:"must have required property '"+"ciCommit"+"'"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1520,8 +1528,8 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(data41.signedAt === undefined){
-const err120 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "signedAt"},message:"must have required property '"+"signedAt"+"'"};
+if(data43.closureHash === undefined){
+const err120 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "closureHash"},message:"must have required property '"+"closureHash"+"'"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1530,8 +1538,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(data41.signer === undefined){
-const err121 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "signer"},message:"must have required property '"+"signer"+"'"};
+if(data43.hostKeyFingerprint === undefined){
+const err121 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "hostKeyFingerprint"},message:"must have required property '"+"hostKeyFingerprint"+"'"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1540,8 +1548,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-if(data41.source === undefined){
-const err122 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data43.sha256 === undefined){
+const err122 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1550,10 +1558,8 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(data41.artifacts !== undefined){
-let data42 = data41.artifacts;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err123 = {instancePath:instancePath+"/releases/" + i5+"/artifacts",schemaPath:"#/properties/releases/items/properties/artifacts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data43.signedAt === undefined){
+const err123 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "signedAt"},message:"must have required property '"+"signedAt"+"'"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1562,9 +1568,8 @@ vErrors.push(err123);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 9007199254740991 || isNaN(data42)){
-const err124 = {instancePath:instancePath+"/releases/" + i5+"/artifacts",schemaPath:"#/properties/releases/items/properties/artifacts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data43.signer === undefined){
+const err124 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "signer"},message:"must have required property '"+"signer"+"'"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1573,8 +1578,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(data42 < 1 || isNaN(data42)){
-const err125 = {instancePath:instancePath+"/releases/" + i5+"/artifacts",schemaPath:"#/properties/releases/items/properties/artifacts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data43.source === undefined){
+const err125 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1583,15 +1588,10 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-}
-if(data41.ciCommit !== undefined){
-let data43 = data41.ciCommit;
-const _errs117 = errors;
-let valid26 = false;
-const _errs118 = errors;
-if(data43 !== null){
-const err126 = {instancePath:instancePath+"/releases/" + i5+"/ciCommit",schemaPath:"#/properties/releases/items/properties/ciCommit/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data43.artifacts !== undefined){
+let data44 = data43.artifacts;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err126 = {instancePath:instancePath+"/releases/" + i6+"/artifacts",schemaPath:"#/properties/releases/items/properties/artifacts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1600,11 +1600,9 @@ vErrors.push(err126);
 }
 errors++;
 }
-var _valid6 = _errs118 === errors;
-valid26 = valid26 || _valid6;
-const _errs120 = errors;
-if(typeof data43 !== "string"){
-const err127 = {instancePath:instancePath+"/releases/" + i5+"/ciCommit",schemaPath:"#/properties/releases/items/properties/ciCommit/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 9007199254740991 || isNaN(data44)){
+const err127 = {instancePath:instancePath+"/releases/" + i6+"/artifacts",schemaPath:"#/properties/releases/items/properties/artifacts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1613,10 +1611,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-var _valid6 = _errs120 === errors;
-valid26 = valid26 || _valid6;
-if(!valid26){
-const err128 = {instancePath:instancePath+"/releases/" + i5+"/ciCommit",schemaPath:"#/properties/releases/items/properties/ciCommit/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data44 < 1 || isNaN(data44)){
+const err128 = {instancePath:instancePath+"/releases/" + i6+"/artifacts",schemaPath:"#/properties/releases/items/properties/artifacts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1625,25 +1621,15 @@ vErrors.push(err128);
 }
 errors++;
 }
-else {
-errors = _errs117;
-if(vErrors !== null){
-if(_errs117){
-vErrors.length = _errs117;
-}
-else {
-vErrors = null;
 }
 }
-}
-}
-if(data41.closureHash !== undefined){
-let data44 = data41.closureHash;
-const _errs123 = errors;
-let valid27 = false;
-const _errs124 = errors;
-if(data44 !== null){
-const err129 = {instancePath:instancePath+"/releases/" + i5+"/closureHash",schemaPath:"#/properties/releases/items/properties/closureHash/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data43.ciCommit !== undefined){
+let data45 = data43.ciCommit;
+const _errs121 = errors;
+let valid28 = false;
+const _errs122 = errors;
+if(data45 !== null){
+const err129 = {instancePath:instancePath+"/releases/" + i6+"/ciCommit",schemaPath:"#/properties/releases/items/properties/ciCommit/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1652,12 +1638,11 @@ vErrors.push(err129);
 }
 errors++;
 }
-var _valid7 = _errs124 === errors;
-valid27 = valid27 || _valid7;
-const _errs126 = errors;
-if(typeof data44 === "string"){
-if(!pattern0.test(data44)){
-const err130 = {instancePath:instancePath+"/releases/" + i5+"/closureHash",schemaPath:"#/properties/releases/items/properties/closureHash/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
+var _valid6 = _errs122 === errors;
+valid28 = valid28 || _valid6;
+const _errs124 = errors;
+if(typeof data45 !== "string"){
+const err130 = {instancePath:instancePath+"/releases/" + i6+"/ciCommit",schemaPath:"#/properties/releases/items/properties/ciCommit/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1666,9 +1651,10 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-else {
-const err131 = {instancePath:instancePath+"/releases/" + i5+"/closureHash",schemaPath:"#/properties/releases/items/properties/closureHash/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid6 = _errs124 === errors;
+valid28 = valid28 || _valid6;
+if(!valid28){
+const err131 = {instancePath:instancePath+"/releases/" + i6+"/ciCommit",schemaPath:"#/properties/releases/items/properties/ciCommit/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1677,10 +1663,25 @@ vErrors.push(err131);
 }
 errors++;
 }
-var _valid7 = _errs126 === errors;
-valid27 = valid27 || _valid7;
-if(!valid27){
-const err132 = {instancePath:instancePath+"/releases/" + i5+"/closureHash",schemaPath:"#/properties/releases/items/properties/closureHash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs121;
+if(vErrors !== null){
+if(_errs121){
+vErrors.length = _errs121;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data43.closureHash !== undefined){
+let data46 = data43.closureHash;
+const _errs127 = errors;
+let valid29 = false;
+const _errs128 = errors;
+if(data46 !== null){
+const err132 = {instancePath:instancePath+"/releases/" + i6+"/closureHash",schemaPath:"#/properties/releases/items/properties/closureHash/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1689,25 +1690,12 @@ vErrors.push(err132);
 }
 errors++;
 }
-else {
-errors = _errs123;
-if(vErrors !== null){
-if(_errs123){
-vErrors.length = _errs123;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data41.hostKeyFingerprint !== undefined){
-let data45 = data41.hostKeyFingerprint;
-const _errs129 = errors;
-let valid28 = false;
+var _valid7 = _errs128 === errors;
+valid29 = valid29 || _valid7;
 const _errs130 = errors;
-if(data45 !== null){
-const err133 = {instancePath:instancePath+"/releases/" + i5+"/hostKeyFingerprint",schemaPath:"#/properties/releases/items/properties/hostKeyFingerprint/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(typeof data46 === "string"){
+if(!pattern0.test(data46)){
+const err133 = {instancePath:instancePath+"/releases/" + i6+"/closureHash",schemaPath:"#/properties/releases/items/properties/closureHash/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1716,11 +1704,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-var _valid8 = _errs130 === errors;
-valid28 = valid28 || _valid8;
-const _errs132 = errors;
-if(typeof data45 !== "string"){
-const err134 = {instancePath:instancePath+"/releases/" + i5+"/hostKeyFingerprint",schemaPath:"#/properties/releases/items/properties/hostKeyFingerprint/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err134 = {instancePath:instancePath+"/releases/" + i6+"/closureHash",schemaPath:"#/properties/releases/items/properties/closureHash/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1729,10 +1715,10 @@ vErrors.push(err134);
 }
 errors++;
 }
-var _valid8 = _errs132 === errors;
-valid28 = valid28 || _valid8;
-if(!valid28){
-const err135 = {instancePath:instancePath+"/releases/" + i5+"/hostKeyFingerprint",schemaPath:"#/properties/releases/items/properties/hostKeyFingerprint/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid7 = _errs130 === errors;
+valid29 = valid29 || _valid7;
+if(!valid29){
+const err135 = {instancePath:instancePath+"/releases/" + i6+"/closureHash",schemaPath:"#/properties/releases/items/properties/closureHash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1742,10 +1728,10 @@ vErrors.push(err135);
 errors++;
 }
 else {
-errors = _errs129;
+errors = _errs127;
 if(vErrors !== null){
-if(_errs129){
-vErrors.length = _errs129;
+if(_errs127){
+vErrors.length = _errs127;
 }
 else {
 vErrors = null;
@@ -1753,11 +1739,13 @@ vErrors = null;
 }
 }
 }
-if(data41.sha256 !== undefined){
-let data46 = data41.sha256;
-if(typeof data46 === "string"){
-if(!pattern3.test(data46)){
-const err136 = {instancePath:instancePath+"/releases/" + i5+"/sha256",schemaPath:"#/properties/releases/items/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
+if(data43.hostKeyFingerprint !== undefined){
+let data47 = data43.hostKeyFingerprint;
+const _errs133 = errors;
+let valid30 = false;
+const _errs134 = errors;
+if(data47 !== null){
+const err136 = {instancePath:instancePath+"/releases/" + i6+"/hostKeyFingerprint",schemaPath:"#/properties/releases/items/properties/hostKeyFingerprint/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1766,9 +1754,11 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-else {
-const err137 = {instancePath:instancePath+"/releases/" + i5+"/sha256",schemaPath:"#/properties/releases/items/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid8 = _errs134 === errors;
+valid30 = valid30 || _valid8;
+const _errs136 = errors;
+if(typeof data47 !== "string"){
+const err137 = {instancePath:instancePath+"/releases/" + i6+"/hostKeyFingerprint",schemaPath:"#/properties/releases/items/properties/hostKeyFingerprint/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1777,12 +1767,10 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data41.signedAt !== undefined){
-let data47 = data41.signedAt;
-if(typeof data47 === "string"){
-if(!pattern1.test(data47)){
-const err138 = {instancePath:instancePath+"/releases/" + i5+"/signedAt",schemaPath:"#/properties/releases/items/properties/signedAt/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+var _valid8 = _errs136 === errors;
+valid30 = valid30 || _valid8;
+if(!valid30){
+const err138 = {instancePath:instancePath+"/releases/" + i6+"/hostKeyFingerprint",schemaPath:"#/properties/releases/items/properties/hostKeyFingerprint/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1791,9 +1779,23 @@ vErrors.push(err138);
 }
 errors++;
 }
+else {
+errors = _errs133;
+if(vErrors !== null){
+if(_errs133){
+vErrors.length = _errs133;
 }
 else {
-const err139 = {instancePath:instancePath+"/releases/" + i5+"/signedAt",schemaPath:"#/properties/releases/items/properties/signedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+if(data43.sha256 !== undefined){
+let data48 = data43.sha256;
+if(typeof data48 === "string"){
+if(!pattern3.test(data48)){
+const err139 = {instancePath:instancePath+"/releases/" + i6+"/sha256",schemaPath:"#/properties/releases/items/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1803,11 +1805,8 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data41.signer !== undefined){
-let data48 = data41.signer;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.fingerprint === undefined){
-const err140 = {instancePath:instancePath+"/releases/" + i5+"/signer",schemaPath:"#/properties/releases/items/properties/signer/required",keyword:"required",params:{missingProperty: "fingerprint"},message:"must have required property '"+"fingerprint"+"'"};
+else {
+const err140 = {instancePath:instancePath+"/releases/" + i6+"/sha256",schemaPath:"#/properties/releases/items/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1816,8 +1815,12 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(data48.role === undefined){
-const err141 = {instancePath:instancePath+"/releases/" + i5+"/signer",schemaPath:"#/properties/releases/items/properties/signer/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
+}
+if(data43.signedAt !== undefined){
+let data49 = data43.signedAt;
+if(typeof data49 === "string"){
+if(!pattern1.test(data49)){
+const err141 = {instancePath:instancePath+"/releases/" + i6+"/signedAt",schemaPath:"#/properties/releases/items/properties/signedAt/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1826,9 +1829,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data48.fingerprint !== undefined){
-if(typeof data48.fingerprint !== "string"){
-const err142 = {instancePath:instancePath+"/releases/" + i5+"/signer/fingerprint",schemaPath:"#/properties/releases/items/properties/signer/properties/fingerprint/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err142 = {instancePath:instancePath+"/releases/" + i6+"/signedAt",schemaPath:"#/properties/releases/items/properties/signedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1838,10 +1841,11 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data48.role !== undefined){
-let data50 = data48.role;
-if(!(((data50 === "current") || (data50 === "previous")) || (data50 === "successor"))){
-const err143 = {instancePath:instancePath+"/releases/" + i5+"/signer/role",schemaPath:"#/properties/releases/items/properties/signer/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.releases.items.properties.signer.properties.role.enum},message:"must be equal to one of the allowed values"};
+if(data43.signer !== undefined){
+let data50 = data43.signer;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+if(data50.fingerprint === undefined){
+const err143 = {instancePath:instancePath+"/releases/" + i6+"/signer",schemaPath:"#/properties/releases/items/properties/signer/required",keyword:"required",params:{missingProperty: "fingerprint"},message:"must have required property '"+"fingerprint"+"'"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1850,10 +1854,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-}
-else {
-const err144 = {instancePath:instancePath+"/releases/" + i5+"/signer",schemaPath:"#/properties/releases/items/properties/signer/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data50.role === undefined){
+const err144 = {instancePath:instancePath+"/releases/" + i6+"/signer",schemaPath:"#/properties/releases/items/properties/signer/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1862,10 +1864,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-if(data41.source !== undefined){
-if(typeof data41.source !== "string"){
-const err145 = {instancePath:instancePath+"/releases/" + i5+"/source",schemaPath:"#/properties/releases/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data50.fingerprint !== undefined){
+if(typeof data50.fingerprint !== "string"){
+const err145 = {instancePath:instancePath+"/releases/" + i6+"/signer/fingerprint",schemaPath:"#/properties/releases/items/properties/signer/properties/fingerprint/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1875,9 +1876,10 @@ vErrors.push(err145);
 errors++;
 }
 }
-}
-else {
-const err146 = {instancePath:instancePath+"/releases/" + i5,schemaPath:"#/properties/releases/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data50.role !== undefined){
+let data52 = data50.role;
+if(!(((data52 === "current") || (data52 === "previous")) || (data52 === "successor"))){
+const err146 = {instancePath:instancePath+"/releases/" + i6+"/signer/role",schemaPath:"#/properties/releases/items/properties/signer/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.releases.items.properties.signer.properties.role.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1889,7 +1891,7 @@ errors++;
 }
 }
 else {
-const err147 = {instancePath:instancePath+"/releases",schemaPath:"#/properties/releases/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err147 = {instancePath:instancePath+"/releases/" + i6+"/signer",schemaPath:"#/properties/releases/items/properties/signer/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1899,9 +1901,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data.schemaVersion !== undefined){
-if(!(data.schemaVersion === 1)){
-const err148 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
+if(data43.source !== undefined){
+if(typeof data43.source !== "string"){
+const err148 = {instancePath:instancePath+"/releases/" + i6+"/source",schemaPath:"#/properties/releases/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1911,11 +1913,9 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data.to !== undefined){
-let data53 = data.to;
-if(typeof data53 === "string"){
-if(!pattern7.test(data53)){
-const err149 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"+"\""};
+}
+else {
+const err149 = {instancePath:instancePath+"/releases/" + i6,schemaPath:"#/properties/releases/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1925,8 +1925,9 @@ vErrors.push(err149);
 errors++;
 }
 }
+}
 else {
-const err150 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err150 = {instancePath:instancePath+"/releases",schemaPath:"#/properties/releases/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1936,11 +1937,9 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data.trust !== undefined){
-let data54 = data.trust;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.ciReleaseKeys === undefined){
-const err151 = {instancePath:instancePath+"/trust",schemaPath:"#/properties/trust/required",keyword:"required",params:{missingProperty: "ciReleaseKeys"},message:"must have required property '"+"ciReleaseKeys"+"'"};
+if(data.schemaVersion !== undefined){
+if(!(data.schemaVersion === 1)){
+const err151 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1949,8 +1948,12 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data54.sha256 === undefined){
-const err152 = {instancePath:instancePath+"/trust",schemaPath:"#/properties/trust/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'"};
+}
+if(data.to !== undefined){
+let data55 = data.to;
+if(typeof data55 === "string"){
+if(!pattern7.test(data55)){
+const err152 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"+"\""};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1959,15 +1962,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-if(data54.ciReleaseKeys !== undefined){
-let data55 = data54.ciReleaseKeys;
-if(Array.isArray(data55)){
-const len6 = data55.length;
-for(let i6=0; i6<len6; i6++){
-let data56 = data55[i6];
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.fingerprint === undefined){
-const err153 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i6,schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/required",keyword:"required",params:{missingProperty: "fingerprint"},message:"must have required property '"+"fingerprint"+"'"};
+}
+else {
+const err153 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1976,8 +1973,12 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data56.role === undefined){
-const err154 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i6,schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
+}
+if(data.trust !== undefined){
+let data56 = data.trust;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.ciReleaseKeys === undefined){
+const err154 = {instancePath:instancePath+"/trust",schemaPath:"#/properties/trust/required",keyword:"required",params:{missingProperty: "ciReleaseKeys"},message:"must have required property '"+"ciReleaseKeys"+"'"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1986,9 +1987,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(data56.fingerprint !== undefined){
-if(typeof data56.fingerprint !== "string"){
-const err155 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i6+"/fingerprint",schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/properties/fingerprint/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data56.sha256 === undefined){
+const err155 = {instancePath:instancePath+"/trust",schemaPath:"#/properties/trust/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1997,11 +1997,15 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data56.role !== undefined){
-let data58 = data56.role;
-if(!(((data58 === "current") || (data58 === "previous")) || (data58 === "successor"))){
-const err156 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i6+"/role",schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.trust.properties.ciReleaseKeys.items.properties.role.enum},message:"must be equal to one of the allowed values"};
+if(data56.ciReleaseKeys !== undefined){
+let data57 = data56.ciReleaseKeys;
+if(Array.isArray(data57)){
+const len7 = data57.length;
+for(let i7=0; i7<len7; i7++){
+let data58 = data57[i7];
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.fingerprint === undefined){
+const err156 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i7,schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/required",keyword:"required",params:{missingProperty: "fingerprint"},message:"must have required property '"+"fingerprint"+"'"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2010,10 +2014,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-else {
-const err157 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i6,schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data58.role === undefined){
+const err157 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i7,schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2022,10 +2024,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-}
-else {
-const err158 = {instancePath:instancePath+"/trust/ciReleaseKeys",schemaPath:"#/properties/trust/properties/ciReleaseKeys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data58.fingerprint !== undefined){
+if(typeof data58.fingerprint !== "string"){
+const err158 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i7+"/fingerprint",schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/properties/fingerprint/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2035,11 +2036,10 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data54.sha256 !== undefined){
-let data59 = data54.sha256;
-if(typeof data59 === "string"){
-if(!pattern3.test(data59)){
-const err159 = {instancePath:instancePath+"/trust/sha256",schemaPath:"#/properties/trust/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
+if(data58.role !== undefined){
+let data60 = data58.role;
+if(!(((data60 === "current") || (data60 === "previous")) || (data60 === "successor"))){
+const err159 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i7+"/role",schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.trust.properties.ciReleaseKeys.items.properties.role.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2049,8 +2049,9 @@ vErrors.push(err159);
 errors++;
 }
 }
+}
 else {
-const err160 = {instancePath:instancePath+"/trust/sha256",schemaPath:"#/properties/trust/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err160 = {instancePath:instancePath+"/trust/ciReleaseKeys/" + i7,schemaPath:"#/properties/trust/properties/ciReleaseKeys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2062,7 +2063,7 @@ errors++;
 }
 }
 else {
-const err161 = {instancePath:instancePath+"/trust",schemaPath:"#/properties/trust/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err161 = {instancePath:instancePath+"/trust/ciReleaseKeys",schemaPath:"#/properties/trust/properties/ciReleaseKeys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2072,14 +2073,51 @@ vErrors.push(err161);
 errors++;
 }
 }
-}
-else {
-const err162 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data56.sha256 !== undefined){
+let data61 = data56.sha256;
+if(typeof data61 === "string"){
+if(!pattern3.test(data61)){
+const err162 = {instancePath:instancePath+"/trust/sha256",schemaPath:"#/properties/trust/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{64})$"},message:"must match pattern \""+"^([0-9a-f]{64})$"+"\""};
 if(vErrors === null){
 vErrors = [err162];
 }
 else {
 vErrors.push(err162);
+}
+errors++;
+}
+}
+else {
+const err163 = {instancePath:instancePath+"/trust/sha256",schemaPath:"#/properties/trust/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+}
+}
+else {
+const err164 = {instancePath:instancePath+"/trust",schemaPath:"#/properties/trust/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+}
+}
+else {
+const err165 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
 }
 errors++;
 }
