@@ -19,12 +19,15 @@ import {
   audit,
   auditArgs,
   buildAuditWorld,
+  collect,
   D0,
   D1,
   day,
   releases,
   releaseInto,
   repo,
+  TODAY,
+  web01,
   withReleaseDir,
   type AuditWorld,
 } from './support/audit-world.ts';
@@ -225,6 +228,35 @@ describe('nixfleet audit: the statement', () => {
       expect(r.stderr).toContain('nixfleet audit: AUDIT_ERR_USAGE');
     }
   });
+
+  it('a day is incomplete, not passed, when controls the release checked have no signed observation', async () => {
+    const clone = join(tmp, 'clone-compliance');
+    execFileSync('git', ['clone', '-q', repo, clone]);
+    execFileSync('git', ['-C', clone, 'config', 'user.email', 'ci@example.com']);
+    execFileSync('git', ['-C', clone, 'config', 'user.name', 'CI']);
+    // A release whose channel enables nis2-essential: its signed findings name every control.
+    const c4 = await releaseInto(
+      join(clone, 'releases'),
+      'g4',
+      D1 + 18 * 3_600_000,
+      '4444444444dddddd',
+      undefined,
+      true,
+    );
+    const evidence = join(tmp, 'only-password.json');
+    await collect('web-01', web01, c4, evidence, 'ssh-password-auth-disabled');
+    const a = [...auditArgs(w, { from: TODAY, evidence: [evidence] }), '--json'];
+    a[a.indexOf('--release-git') + 1] = join(clone, 'releases');
+    const r = await audit(a);
+    expect(r.code, r.stderr).toBe(0);
+    const [today] = (JSON.parse(r.stdout) as AuditStatement).days;
+    expect(today!.controls.map((c) => [c.controlId, c.status])).toEqual([
+      ['ssh-password-auth-disabled', 'Pass'],
+    ]);
+    expect(today!.verdict).toBe('incomplete');
+    expect(today!.missingControls).toContain('ssh-root-login-disabled');
+    expect(today!.missingControls).toHaveLength(13);
+  }, 120_000);
 });
 
 it('the world holds what the tests assume', () => {

@@ -57,7 +57,7 @@ export interface AuditWorld {
 const git = (...args: string[]): string =>
   execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
 
-function fleet(gen: string, key01: PrivateKey): string {
+function fleet(gen: string, key01: PrivateKey, compliance: boolean): string {
   const file = join(tmp, `audit-${gen}.nix`);
   const pk = (k: PrivateKey, h: string) => formatOpenSshPublicKey(k.publicKey.raw, `root@${h}`);
   writeFileSync(
@@ -69,16 +69,18 @@ let
     system = builtins.currentSystem;
     builder = "/bin/sh";
     PATH = "/bin:/usr/bin";
-    args = [ "-c" "mkdir -p $out/bin; printf '#!/bin/sh\\\\nexit 0\\\\n' > $out/bin/switch-to-configuration; chmod +x $out/bin/switch-to-configuration" ];
+    checks = ${compliance ? 'builtins.toJSON fleet.healthChecks.' + '${host}' : '""'};
+    args = [ "-c" "mkdir -p $out/bin $out/etc/nixfleet/agent; printf '#!/bin/sh\\\\nexit 0\\\\n' > $out/bin/switch-to-configuration; chmod +x $out/bin/switch-to-configuration; [ -z \\"$checks\\" ] || printf '%s' \\"$checks\\" > $out/etc/nixfleet/agent/health-checks.json" ];
   };
   host = name: key: { system = builtins.currentSystem; channel = "stable"; pubkey = key; configuration.config.system.build.toplevel = top name; };
-in
-mkFleet {
+  fleet = mkFleet {
   hosts.web-01 = host "web-01" "${pk(key01, 'web-01')}";
   hosts.web-02 = host "web-02" "${pk(web02, 'web-02')}";
-  channels.stable = { rolloutPolicy = "all"; freshnessWindow = 1440; };
+  channels.stable = { rolloutPolicy = "all"; freshnessWindow = 1440; ${compliance ? 'compliance = { frameworks = [ "nis2-essential" ]; mode = "observe"; };' : ''} };
   rolloutPolicies.all = { strategy = "all-at-once"; allowNoEnforceProbes = true; };
-}
+  };
+in
+fleet
 `,
   );
   return file;
@@ -96,12 +98,13 @@ export async function releaseInto(
   now: number,
   commit: string,
   key01: PrivateKey = web01,
+  compliance = false,
 ): Promise<string> {
   const c = io();
   const code = await releaseCommand(
     c,
     flags({
-      fleetFile: fleet(gen, key01),
+      fleetFile: fleet(gen, key01, compliance),
       releaseDir: dir,
       gitCommit: true,
       now: at(now),
@@ -138,11 +141,20 @@ const controls: ComplianceControl[] = [
   },
 }));
 
-/** Runs the real collector as `host` with its key; the running closure is `closure`. */
-async function collect(host: string, key: PrivateKey, closure: string, out: string): Promise<void> {
-  const dir = join(tmp, `collect-${host}`);
+/** Runs the real collector as `host` with its key over `only` (default all) of the test controls; the running closure is `closure`. */
+export async function collect(
+  host: string,
+  key: PrivateKey,
+  closure: string,
+  out: string,
+  only?: string,
+): Promise<void> {
+  const dir = join(tmp, `collect-${host}-${Math.random().toString(36).slice(2)}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'controls.json'), JSON.stringify(controls));
+  writeFileSync(
+    join(dir, 'controls.json'),
+    JSON.stringify(controls.filter((c) => only === undefined || c.id === only)),
+  );
   writeFileSync(join(dir, 'key'), exportPkcs8Pem(key), { mode: 0o600 });
   symlinkSync(`/nix/store/${closure}`, join(dir, 'current-system'));
   const bin = join(import.meta.dirname, '../../../bin/nixfleet-compliance-collect.mjs');

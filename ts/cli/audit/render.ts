@@ -48,6 +48,10 @@ export function renderText(s: AuditStatement): string {
       continue;
     }
     for (const c of d.closures) out.push(`  ${closureLine(c)}`);
+    if (d.missingControls.length > 0)
+      out.push(
+        `  NO SIGNED OBSERVATION of controls the release checked: ${d.missingControls.join(', ')}`,
+      );
     for (const c of d.controls) {
       out.push(
         `  ${c.status === 'Pass' ? 'PASS' : 'FAIL'} ${c.controlId} [${frameworks(c)}] ${c.observations} signed observation(s), decisive at ${time(c.lastObservedAt)}, payload sha256 ${short(c.evidenceSha256, 16)}`,
@@ -68,7 +72,7 @@ const esc = (v: unknown): string =>
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#111}
 table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
 code,pre{font:12px ui-monospace,monospace}pre{white-space:pre-wrap;margin:0}
-.passed,.Pass{background:#e6f4ea}.failed,.Fail{background:#fce8e6}.no-evidence,.no-control-evidence{background:#fef7e0}
+.passed,.Pass{background:#e6f4ea}.failed,.Fail{background:#fce8e6}.incomplete,.no-evidence,.no-control-evidence{background:#fef7e0}
 h2{margin-top:1.5em;border-bottom:1px solid #999}`;
 
 /** The statement as one HTML document with nothing external (style inline, no script). */
@@ -132,6 +136,10 @@ export function renderHtml(s: AuditStatement): string {
       continue;
     }
     h.push(`<ul>${d.closures.map((c) => `<li>${esc(closureLine(c))}</li>`).join('')}</ul>`);
+    if (d.missingControls.length > 0)
+      h.push(
+        `<p class="incomplete">No signed observation of controls the release checked: ${esc(d.missingControls.join(', '))}</p>`,
+      );
     if (d.controls.length > 0) {
       h.push(
         `<table><tr><th>control</th><th>status</th><th>frameworks</th><th>observations</th><th>signed output</th><th>payload SHA-256</th></tr>`,

@@ -113,6 +113,14 @@ function dayOf(
     }
   }
   const list = [...controls.values()].sort((a, b) => (a.controlId < b.controlId ? -1 : 1));
+  // What the releases of the day's closures checked statically must also be observed at run time.
+  const expected = new Set<string>();
+  for (const c of closures.values()) {
+    const built = releases.find((r) => r.sha256 === c.releaseSha256);
+    const f = built?.fleet.complianceFindings?.[host];
+    if (f) for (const id of [...f.passed, ...Object.keys(f.failed)]) expected.add(id);
+  }
+  const missingControls = [...expected].filter((id) => !controls.has(id)).sort();
   const verdict: Day['verdict'] =
     items.length === 0
       ? 'no-evidence'
@@ -120,10 +128,13 @@ function dayOf(
         ? 'no-control-evidence'
         : list.some((c) => c.status === 'Fail')
           ? 'failed'
-          : 'passed';
+          : missingControls.length > 0
+            ? 'incomplete'
+            : 'passed';
   return {
     date,
     verdict,
+    missingControls,
     closures: [...closures.values()],
     controls: list,
     evidence: items.map((e) => ({
