@@ -10,11 +10,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { operatorApi } from './corpus-src/api.ts';
 import { artifacts } from './corpus-src/artifacts.ts';
+import { audit } from './corpus-src/audit.ts';
 import { harness } from './corpus-src/harness.ts';
 import { nixosSide } from './corpus-src/nixos.ts';
 import { wire } from './corpus-src/wire.ts';
 
-const corpora = [...artifacts, ...wire, ...nixosSide, ...operatorApi, ...harness];
+const corpora = [...artifacts, ...wire, ...nixosSide, ...operatorApi, ...harness, ...audit];
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'corpus');
 mkdirSync(outDir, { recursive: true });

@@ -28,6 +28,24 @@ export const CLI_ERROR_CODES = {
   CLI_ERR_CP_REFUSED: EXIT.refused,
   /** The CP answered something that is not the contract. */
   CLI_ERR_CP_BAD_RESPONSE: EXIT.badResponse,
+  /** `audit`: --from/--to are not UTC days in order, or the range is too long. */
+  AUDIT_ERR_USAGE: EXIT.error,
+  /** `audit`: an input path is unreadable, or holds no release / no evidence file. */
+  AUDIT_ERR_INPUT: EXIT.error,
+  /** `audit`: trust.json is unusable or differs from --trust-sha256. */
+  AUDIT_ERR_TRUST: EXIT.rejected,
+  /** `audit`: a signed file of a release fails verification at its signedAt. */
+  AUDIT_ERR_RELEASE: EXIT.rejected,
+  /** `audit`: a release is signed by a key of the slot that was not valid at its signedAt. */
+  AUDIT_ERR_RELEASE_KEY: EXIT.rejected,
+  /** `audit`: no verified release declares the host with a public key. */
+  AUDIT_ERR_HOST_UNKNOWN: EXIT.rejected,
+  /** `audit`: evidence is malformed or its host signature does not verify. */
+  AUDIT_ERR_EVIDENCE: EXIT.rejected,
+  /** `audit`: evidence of another host given (or filed) as this host's: a replay. */
+  AUDIT_ERR_EVIDENCE_HOST: EXIT.rejected,
+  /** `audit`: evidence signed by a host key other than the one declared at its time. */
+  AUDIT_ERR_EVIDENCE_KEY: EXIT.rejected,
 } as const satisfies Record<string, ExitCode>;
 
 /** One of {@link CLI_ERROR_CODES}' keys. */

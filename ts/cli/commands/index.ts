@@ -37,6 +37,15 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     help: {
+      audit: [
+        'audit [options] <host>',
+        "the auditor's statement: per UTC day, the closure a host ran, its commit and its controls, from signed material only (exit 0 verified, 1 refused, 2 usage/I/O)",
+      ],
+    },
+    load: async () => (await import('./audit.ts')).registerAudit,
+  },
+  {
+    help: {
       release: [
         'release [options]',
         'evaluate, build, push, sign and write a release directory (all or nothing)',

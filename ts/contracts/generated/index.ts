@@ -10,6 +10,7 @@ export type { ApiRolloutEvents } from './api-rollout-events.ts';
 export type { ApiRolloutTrace, Decision } from './api-rollout-trace.ts';
 export type { ApiRollouts } from './api-rollouts.ts';
 export type { ApiWhoami } from './api-whoami.ts';
+export type { AuditStatement } from './audit-statement.ts';
 export type { BootstrapNonces, ArtifactMeta } from './bootstrap-nonces.ts';
 export type { BootstrapReport } from './bootstrap-report.ts';
 export type { BootstrapToken } from './bootstrap-token.ts';
@@ -46,6 +47,7 @@ export const CONTRACT_NAMES = [
   'api-rollout-trace',
   'api-rollouts',
   'api-whoami',
+  'audit-statement',
   'bootstrap-nonces',
   'bootstrap-report',
   'bootstrap-token',
@@ -81,6 +83,7 @@ export interface ContractTypes {
   'api-rollout-trace': T.ApiRolloutTrace;
   'api-rollouts': T.ApiRollouts;
   'api-whoami': T.ApiWhoami;
+  'audit-statement': T.AuditStatement;
   'bootstrap-nonces': T.BootstrapNonces;
   'bootstrap-report': T.BootstrapReport;
   'bootstrap-token': T.BootstrapToken;
