@@ -19,6 +19,7 @@ interface OptionLeaf {
   readonly path: readonly string[];
   readonly example: unknown;
   readonly argv: readonly string[] | null;
+  readonly defaultArgv: readonly string[];
 }
 type Modules = Record<'agent' | 'cp' | 'compliance', readonly OptionLeaf[]>;
 
@@ -136,5 +137,17 @@ describe.each(['agent', 'cp', 'compliance'] as const)('services module of %s', (
     expect(l, `${program?.module}.${path} is not an option of the module`).toBeDefined();
     expect(l?.argv, `${path} has no example the module renders`).not.toBeNull();
     expect(flagValue(spec, l?.argv ?? [])).toEqual(expected(spec, l?.example));
+  });
+
+  // A host configured through the module and one started by hand must not
+  // differ: where the module renders a default, it is the flag's default.
+  it.each(
+    flags
+      .filter((f) => f.nixos !== undefined && f.default !== undefined)
+      .map((f) => [f.nixos as string, flagName(f), f] as const),
+  )('%s defaults to the default of %s', (path, name, spec) => {
+    const rendered = leaf(path)?.defaultArgv ?? [];
+    if (!rendered.includes(name)) return;
+    expect(flagValue(spec, rendered)).toEqual(flagValue(spec, [name, spec.default as string]));
   });
 });

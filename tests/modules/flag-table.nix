@@ -2,7 +2,8 @@
 # tests/binaries/flag-tables.test.ts: every option of each module (its leaf
 # paths, evaluated from the real declarations through lib/schema), and the
 # argv lib/render produces with that one option set to its declared example
-# on top of a minimal configuration (null when the example does not apply).
+# on top of a minimal configuration (null when the example does not apply),
+# and the argv of that minimal configuration (the module's defaults).
 #
 #   nix-instantiate --eval --strict --json tests/modules/flag-table.nix
 let
@@ -64,9 +65,11 @@ let
           );
         in
         if o ? example && r.success then r.value else null;
+      # What the module renders when only the base is set: its defaults.
+      defaultArgv = argv (schema.check "flag-table" type base);
     in
     map (path: {
-      inherit path;
+      inherit path defaultArgv;
       example = (at path options).example or null;
       argv = withExample path;
     }) paths;

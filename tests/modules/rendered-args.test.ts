@@ -179,7 +179,7 @@ describe('control-plane flags rendered by services.nixfleet-control-plane', () =
       dbPath: '/var/lib/nixfleet-cp/state.db',
       issuanceLog: '/var/lib/nixfleet-cp/issuance.log',
       strict: false,
-      artifactFreshnessMs: 1440 * 60_000,
+      artifactFreshnessMs: 10080 * 60_000,
     });
   });
 });

@@ -48,7 +48,7 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'timeoutSecs',
     type: 'duration',
     unit: 's',
-    default: '60',
+    default: '120',
     env: null,
     description: 'how long one control’s probe may run before it is killed and the control fails',
     nixos: 'timeoutSecs',

@@ -58,7 +58,7 @@ in
 
   freshnessWindowMinutes = mkOption {
     type = types.ints.positive;
-    default = 1440;
+    default = 10080;
     description = "Maximum age, in minutes, of meta.signedAt on artifacts the control plane adopts (defends against replay of stale signed intent).";
     example = 2880;
   };

@@ -306,7 +306,7 @@ in
     "--trust-file"
     "/etc/nixfleet/cp/trust.json"
     "--artifact-freshness-minutes"
-    "1440"
+    "10080"
     "--confirm-window-secs"
     "360"
     "--cert-validity-days"
