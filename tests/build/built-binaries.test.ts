@@ -295,7 +295,9 @@ describe('the built binaries on a clean checkout, production dependencies only',
       expect(text).toContain(`"version":"${pkg.version}"`);
     }
     const node = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
-    expect(node).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--single-threaded']));
+    expect(node).toEqual(
+      expect.arrayContaining(['--max-semi-space-size=1', '--single-threaded', '--no-opt']),
+    );
     const exit = new Promise<number | null>((r) => agent.on('exit', (code) => r(code)));
     agent.kill('SIGTERM');
     expect(await exit).toBe(0);
