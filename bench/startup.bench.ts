@@ -282,9 +282,9 @@ try {
       console.log(
         `\nagent idle: enrolled, converged on a probed closure, heartbeating and long-polling`,
       );
-      console.log(`${'run'.padEnd(62)} RSS MB at end  peak  budget`);
-      // The first run enrolls and converges in its own process (the X.509 library is loaded
-      // for its CSR and stays); each variant then restarts enrolled and converged, as an
+      console.log(`${'run'.padEnd(62)} RSS MB at end  peak  budget  CPU s to converge, idle  psi`);
+      // The first run enrolls and converges in its own process (what it loads and
+      // compiles for that work stays resident); each variant then restarts enrolled and converged, as an
       // agent runs after its first start, so the variants differ only by their flags.
       const shipped = variants(shippedAgentFlags())[0] ?? [];
       for (const [label, flags] of [
@@ -310,9 +310,15 @@ try {
         await until(() => w.record(rid)?.state === 'Converged', 120_000).catch(() => {
           throw new Error(`the agent did not converge:\n${agent.out()}`);
         });
+        const converged = procStats(agent.pid!).cpuSecs;
+        const p0 = cpuPressureUs();
+        const t0 = Date.now();
         const r = await idleRss(agent.pid!, SETTLE_MS);
+        const idleCpu = procStats(agent.pid!).cpuSecs - converged;
+        const psi = (cpuPressureUs() - p0) / 1e3 / (Date.now() - t0);
         console.log(
-          `${label.padEnd(62)} ${(r.end / MB).toFixed(1).padStart(13)}  ${(r.peak / MB).toFixed(1).padStart(4)}  ≤ 60`,
+          `${label.padEnd(62)} ${(r.end / MB).toFixed(1).padStart(13)}  ${(r.peak / MB).toFixed(1).padStart(4)}  ≤ 60` +
+            `  ${converged.toFixed(2).padStart(17)}  ${idleCpu.toFixed(2).padStart(5)}  ${psi.toFixed(2)}`,
         );
         await stop(agent);
       }
