@@ -296,7 +296,12 @@ describe('the built binaries on a clean checkout, production dependencies only',
     }
     const node = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
     expect(node).toEqual(
-      expect.arrayContaining(['--max-semi-space-size=1', '--single-threaded', '--no-opt']),
+      expect.arrayContaining([
+        '--max-semi-space-size=1',
+        '--single-threaded',
+        '--no-opt',
+        '--optimize-for-size',
+      ]),
     );
     const exit = new Promise<number | null>((r) => agent.on('exit', (code) => r(code)));
     agent.kill('SIGTERM');
