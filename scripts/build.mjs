@@ -30,9 +30,20 @@ const SHEBANG = '#!/usr/bin/env node\n';
  * generation Node sizes for a busy server (16 MB semi-spaces) and V8's
  * background GC and compiler threads were most of the difference to its
  * memory budget (bench/startup.bench.ts; docs/development.md, "Production
- * build"). `env -S` splits them (GNU coreutils ≥ 8.30, BSD, Nix's patchShebangs).
+ * build"). `--no-opt` keeps V8's optimizing compiler out: the agent's work is
+ * I/O and subprocesses, and the compiler's own code pages (resident once
+ * used) and optimized code were ~4 MB of an agent that had converged.
+ * `--optimize-for-size` makes V8 grow the old generation in smaller steps:
+ * without it an idle agent's heap grew by ~1 MB a minute between full
+ * collections, past the budget within 10 minutes.
+ * `env -S` splits them (GNU coreutils ≥ 8.30, BSD, Nix's patchShebangs).
  */
-const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded'];
+const AGENT_NODE_FLAGS = [
+  '--max-semi-space-size=1',
+  '--single-threaded',
+  '--no-opt',
+  '--optimize-for-size',
+];
 
 /**
  * Output name (dist/<name>.js) → its entry source. The programs call their

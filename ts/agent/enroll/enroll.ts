@@ -14,19 +14,9 @@ import type { CpApi } from '../http/cp-api.ts';
 import { backoffDelay } from '../queue/backoff.ts';
 import { writeFileAtomic } from '../state/atomic-file.ts';
 import { certificateInfo, readCertificate } from './certificate.ts';
-import type { createCsr } from './csr.ts';
+import { createCsr } from './csr.ts';
 import type { HostKey } from './host-key.ts';
 import { enrollFix } from './refusal-fix.ts';
-
-/**
- * A CSR for the host key. The X.509 library loads only when a certificate is
- * requested (enrollment, renewal): an enrolled agent's steady state never
- * pays its ~15 MB.
- */
-async function csrFor(...args: Parameters<typeof createCsr>): Promise<string> {
-  const csr = await import('./csr.ts');
-  return csr.createCsr(...args);
-}
 
 /** Options shared by enrollment and renewal. */
 export interface EnrollOptions {
@@ -92,7 +82,7 @@ export async function ensureEnrolled(
   let reported: string | null = null;
   while (!options.signal.aborted) {
     try {
-      const csrPem = await csrFor(options.hostKey.key, options.hostname);
+      const csrPem = await createCsr(options.hostKey.key, options.hostname);
       const res = await options.api.enroll({ token, csrPem }, options.signal);
       saveCertificate(options.certPath, res);
       log.info({ notAfter: res.notAfter }, 'enrolled');
@@ -161,7 +151,7 @@ export async function runRenewal(
       continue;
     }
     try {
-      const csrPem = await csrFor(options.hostKey.key, options.hostname);
+      const csrPem = await createCsr(options.hostKey.key, options.hostname);
       const res = await options.api.renew({ csrPem }, signal);
       saveCertificate(options.certPath, res);
       options.onRenewed(res.certPem);

@@ -3,7 +3,7 @@
 // Pure (now is a parameter). The precedence is explicit and locked by tests:
 // Failed > Quarantined > PendingReboot > Converged > Stale > InFlight > Queued.
 import type { ApiChannel, ApiHosts } from '../../contracts/index.ts';
-import { parseTimestamp } from '../../trust/index.ts';
+import { parseTimestamp } from '../../trust/time.ts';
 import { formatAge, formatMinutes } from '../duration.ts';
 import type { FleetSnapshot } from './snapshot.ts';
 

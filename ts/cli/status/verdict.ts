@@ -7,7 +7,7 @@
 import { formatAge } from '../duration.ts';
 import { channelFreshness, classifyHosts, isFailureLabel, type ClassifiedHost } from './labels.ts';
 import { FAILED_ROLLOUT_STATES, type FleetSnapshot, type RolloutSnapshot } from './snapshot.ts';
-import { parseTimestamp } from '../../trust/index.ts';
+import { parseTimestamp } from '../../trust/time.ts';
 
 /** Why a fleet or rollout needs attention, one kind per line of the summary. */
 export type AttentionKind =
