@@ -25,7 +25,8 @@ fi
 # interop), openssl (an external sign hook), tmux (driving the TUI), age
 # (secret-hygiene scenario), ip (network namespaces for the harness),
 # libfaketime (the harness's skewClock fault), jq (the microVM runner's
-# conditions and invariants, run by tests/lib/harness).
+# conditions and invariants, run by tests/lib/harness), nats-server (the
+# broker the comms-* harness scenarios run, Debian's 2.9.10).
 # Missing ones are installed when we are root.
 need=()
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
@@ -35,6 +36,7 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v age >/dev/null 2>&1 || need+=(age)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v jq >/dev/null 2>&1 || need+=(jq)
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 # libfaketime: the harness skewClock fault runs an agent under LD_PRELOAD.
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 if [ "${#need[@]}" -gt 0 ]; then
