@@ -23,6 +23,7 @@ import { Supervisor } from './supervisor.ts';
 import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
 import { prepareSecrets } from './secrets.ts';
+import { prepareServices, stopServices } from './services.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -123,6 +124,12 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       now: Date.now(),
     });
     const secrets = await prepareSecrets({ scenario, fixtures: fx, workDir, hosts });
+    prepareServices({
+      scenario,
+      runnerFile: fx.runnerFile,
+      network: lab.mode,
+      addresses: Object.fromEntries(hosts.map((h) => [h, lab.addHost(h).address])),
+    });
     const recovery = new RecoveryLedger(
       (h) => join(workDir, 'hosts', h),
       (h) => join(workDir, `agent-${h}.log`),
@@ -380,6 +387,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
   } finally {
     observer?.close();
     await sup.stopAll();
+    for (const h of hosts) stopServices(join(workDir, 'hosts', h, 'sandbox'));
     await served?.close();
     lab.destroy();
   }

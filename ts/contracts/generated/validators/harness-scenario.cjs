@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision) or failure-reason prefix (probeFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"comms":{"additionalProperties":{"additionalProperties":false,"properties":{"broker":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.","examples":["nats://127.0.0.1:4223"]},"nkeyUsers":{"default":[],"description":"nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.","examples":[["UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"]],"items":{"type":"string"},"type":"array"},"revision":{"default":"r1","description":"Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.","examples":["r1"],"type":"string"},"role":{"description":"What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.","enum":["nats","matrix","agent"],"examples":["agent"]}},"required":["role"],"type":"object"},"default":{},"description":"Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).","examples":[{"nats-01":{"role":"nats"}}],"type":"object"},"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision) or failure-reason prefix (probeFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
 const func0 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(/[A-Za-z0-9._/-]+)$", "u");
 const pattern1 = new RegExp("^([A-Za-z0-9@._:-]+)$", "u");
@@ -130,7 +130,7 @@ for(const key1 in data3){
 let data4 = data3[key1];
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 for(const key2 in data4){
-if(!((((key2 === "default") || (key2 === "hive")) || (key2 === "hosts")) || (key2 === "irrevocable"))){
+if(!(((((key2 === "comms") || (key2 === "default")) || (key2 === "hive")) || (key2 === "hosts")) || (key2 === "irrevocable"))){
 const err9 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -141,12 +141,14 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data4.default !== undefined){
-let data5 = data4.default;
+if(data4.comms !== undefined){
+let data5 = data4.comms;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key3 in data5){
-if(!(((((((key3 === "activationTokens") || (key3 === "failedUnits")) || (key3 === "probe")) || (key3 === "secrets")) || (key3 === "signed")) || (key3 === "switch")) || (key3 === "switchSecs"))){
-const err10 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+let data6 = data5[key3];
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6.role === undefined){
+const err10 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -155,16 +157,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data5.activationTokens !== undefined){
-let data6 = data5.activationTokens;
-if(Array.isArray(data6)){
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-let data7 = data6[i0];
-if(typeof data7 === "string"){
-if(!pattern0.test(data7)){
-const err11 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens/" + i0,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
+for(const key4 in data6){
+if(!((((key4 === "broker") || (key4 === "nkeyUsers")) || (key4 === "revision")) || (key4 === "role"))){
+const err11 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -174,8 +169,13 @@ vErrors.push(err11);
 errors++;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens/" + i0,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data6.broker !== undefined){
+let data7 = data6.broker;
+const _errs22 = errors;
+let valid5 = false;
+const _errs23 = errors;
+if(data7 !== null){
+const err12 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/broker",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/broker/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -184,10 +184,11 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-}
-else {
-const err13 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid0 = _errs23 === errors;
+valid5 = valid5 || _valid0;
+const _errs25 = errors;
+if(typeof data7 !== "string"){
+const err13 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/broker",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/broker/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -196,16 +197,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-if(data5.failedUnits !== undefined){
-let data8 = data5.failedUnits;
-if(Array.isArray(data8)){
-const len1 = data8.length;
-for(let i1=0; i1<len1; i1++){
-let data9 = data8[i1];
-if(typeof data9 === "string"){
-if(!pattern1.test(data9)){
-const err14 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits/" + i1,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
+var _valid0 = _errs25 === errors;
+valid5 = valid5 || _valid0;
+if(!valid5){
+const err14 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/broker",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/broker/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -214,9 +209,25 @@ vErrors.push(err14);
 }
 errors++;
 }
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
 }
 else {
-const err15 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits/" + i1,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+if(data6.nkeyUsers !== undefined){
+let data8 = data6.nkeyUsers;
+if(Array.isArray(data8)){
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data8[i0] !== "string"){
+const err15 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nkeyUsers/" + i0,schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/nkeyUsers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -228,7 +239,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err16 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nkeyUsers",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/nkeyUsers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -238,10 +249,9 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data5.probe !== undefined){
-let data10 = data5.probe;
-if(!((data10 === "pass") || (data10 === "fail"))){
-const err17 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/probe",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.probe.enum},message:"must be equal to one of the allowed values"};
+if(data6.revision !== undefined){
+if(typeof data6.revision !== "string"){
+const err17 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/revision",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -251,15 +261,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data5.secrets !== undefined){
-let data11 = data5.secrets;
-if(Array.isArray(data11)){
-const len2 = data11.length;
-for(let i2=0; i2<len2; i2++){
-let data12 = data11[i2];
-if(typeof data12 === "string"){
-if(!pattern2.test(data12)){
-const err18 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+if(data6.role !== undefined){
+let data11 = data6.role;
+if(!(((data11 === "nats") || (data11 === "matrix")) || (data11 === "agent"))){
+const err18 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/role",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.comms.additionalProperties.properties.role.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -269,8 +274,9 @@ vErrors.push(err18);
 errors++;
 }
 }
+}
 else {
-const err19 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err19 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -282,7 +288,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err20 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms",schemaPath:"#/properties/generations/additionalProperties/properties/comms/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -292,9 +298,12 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data5.signed !== undefined){
-if(typeof data5.signed !== "boolean"){
-const err21 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/signed",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data4.default !== undefined){
+let data12 = data4.default;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key5 in data12){
+if(!(((((((key5 === "activationTokens") || (key5 === "failedUnits")) || (key5 === "probe")) || (key5 === "secrets")) || (key5 === "signed")) || (key5 === "switch")) || (key5 === "switchSecs"))){
+const err21 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -304,10 +313,15 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data5.switch !== undefined){
-let data14 = data5.switch;
-if(!((((data14 === "ok") || (data14 === "fail")) || (data14 === "inhibit-kernel")) || (data14 === "inhibit-dbus"))){
-const err22 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switch",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.switch.enum},message:"must be equal to one of the allowed values"};
+if(data12.activationTokens !== undefined){
+let data13 = data12.activationTokens;
+if(Array.isArray(data13)){
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+if(typeof data14 === "string"){
+if(!pattern0.test(data14)){
+const err22 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens/" + i1,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -317,10 +331,8 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data5.switchSecs !== undefined){
-let data15 = data5.switchSecs;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err23 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err23 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens/" + i1,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -329,9 +341,10 @@ vErrors.push(err23);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 9007199254740991 || isNaN(data15)){
-const err24 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -340,8 +353,16 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data15 < 0 || isNaN(data15)){
-const err25 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data12.failedUnits !== undefined){
+let data15 = data12.failedUnits;
+if(Array.isArray(data15)){
+const len2 = data15.length;
+for(let i2=0; i2<len2; i2++){
+let data16 = data15[i2];
+if(typeof data16 === "string"){
+if(!pattern1.test(data16)){
+const err25 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -351,10 +372,8 @@ vErrors.push(err25);
 errors++;
 }
 }
-}
-}
 else {
-const err26 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err26 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -364,15 +383,9 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data4.hive !== undefined){
-let data16 = data4.hive;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-for(const key4 in data16){
-let data17 = data16[key4];
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key5 in data17){
-if(!(((key5 === "defaults") || (key5 === "domain")) || (key5 === "matrix"))){
-const err27 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+else {
+const err27 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -382,10 +395,10 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data17.defaults !== undefined){
-let data18 = data17.defaults;
-if(!((data18 === "v1") || (data18 === "v2"))){
-const err28 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/defaults",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/defaults/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hive.additionalProperties.properties.defaults.enum},message:"must be equal to one of the allowed values"};
+if(data12.probe !== undefined){
+let data17 = data12.probe;
+if(!((data17 === "pass") || (data17 === "fail"))){
+const err28 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/probe",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.probe.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -395,13 +408,15 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data17.domain !== undefined){
-let data19 = data17.domain;
-const _errs44 = errors;
-let valid12 = false;
-const _errs45 = errors;
-if(data19 !== null){
-const err29 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data12.secrets !== undefined){
+let data18 = data12.secrets;
+if(Array.isArray(data18)){
+const len3 = data18.length;
+for(let i3=0; i3<len3; i3++){
+let data19 = data18[i3];
+if(typeof data19 === "string"){
+if(!pattern2.test(data19)){
+const err29 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -410,11 +425,9 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid0 = _errs45 === errors;
-valid12 = valid12 || _valid0;
-const _errs47 = errors;
-if(typeof data19 !== "string"){
-const err30 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err30 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -423,10 +436,10 @@ vErrors.push(err30);
 }
 errors++;
 }
-var _valid0 = _errs47 === errors;
-valid12 = valid12 || _valid0;
-if(!valid12){
-const err31 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -435,24 +448,10 @@ vErrors.push(err31);
 }
 errors++;
 }
-else {
-errors = _errs44;
-if(vErrors !== null){
-if(_errs44){
-vErrors.length = _errs44;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data17.matrix !== undefined){
-let data20 = data17.matrix;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-}
-else {
-const err32 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/matrix",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/matrix/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12.signed !== undefined){
+if(typeof data12.signed !== "boolean"){
+const err32 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/signed",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -462,9 +461,10 @@ vErrors.push(err32);
 errors++;
 }
 }
-}
-else {
-const err33 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12.switch !== undefined){
+let data21 = data12.switch;
+if(!((((data21 === "ok") || (data21 === "fail")) || (data21 === "inhibit-kernel")) || (data21 === "inhibit-dbus"))){
+const err33 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switch",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.switch.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -474,9 +474,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-}
-else {
-const err34 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive",schemaPath:"#/properties/generations/additionalProperties/properties/hive/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12.switchSecs !== undefined){
+let data22 = data12.switchSecs;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err34 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -485,16 +486,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-if(data4.hosts !== undefined){
-let data21 = data4.hosts;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key6 in data21){
-let data22 = data21[key6];
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-for(const key7 in data22){
-if(!(((((((key7 === "activationTokens") || (key7 === "failedUnits")) || (key7 === "probe")) || (key7 === "secrets")) || (key7 === "signed")) || (key7 === "switch")) || (key7 === "switchSecs"))){
-const err35 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 > 9007199254740991 || isNaN(data22)){
+const err35 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -503,16 +497,8 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-if(data22.activationTokens !== undefined){
-let data23 = data22.activationTokens;
-if(Array.isArray(data23)){
-const len3 = data23.length;
-for(let i3=0; i3<len3; i3++){
-let data24 = data23[i3];
-if(typeof data24 === "string"){
-if(!pattern0.test(data24)){
-const err36 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
+if(data22 < 0 || isNaN(data22)){
+const err36 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -522,8 +508,10 @@ vErrors.push(err36);
 errors++;
 }
 }
+}
+}
 else {
-const err37 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err37 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -533,9 +521,15 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data4.hive !== undefined){
+let data23 = data4.hive;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key6 in data23){
+let data24 = data23[key6];
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key7 in data24){
+if(!(((key7 === "defaults") || (key7 === "domain")) || (key7 === "matrix"))){
+const err38 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -545,15 +539,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data22.failedUnits !== undefined){
-let data25 = data22.failedUnits;
-if(Array.isArray(data25)){
-const len4 = data25.length;
-for(let i4=0; i4<len4; i4++){
-let data26 = data25[i4];
-if(typeof data26 === "string"){
-if(!pattern1.test(data26)){
-const err39 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
+if(data24.defaults !== undefined){
+let data25 = data24.defaults;
+if(!((data25 === "v1") || (data25 === "v2"))){
+const err39 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/defaults",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/defaults/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hive.additionalProperties.properties.defaults.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -563,8 +552,13 @@ vErrors.push(err39);
 errors++;
 }
 }
-else {
-const err40 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.domain !== undefined){
+let data26 = data24.domain;
+const _errs63 = errors;
+let valid17 = false;
+const _errs64 = errors;
+if(data26 !== null){
+const err40 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -573,10 +567,11 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-}
-else {
-const err41 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid1 = _errs64 === errors;
+valid17 = valid17 || _valid1;
+const _errs66 = errors;
+if(typeof data26 !== "string"){
+const err41 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -585,11 +580,10 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data22.probe !== undefined){
-let data27 = data22.probe;
-if(!((data27 === "pass") || (data27 === "fail"))){
-const err42 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/probe",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.probe.enum},message:"must be equal to one of the allowed values"};
+var _valid1 = _errs66 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const err42 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -598,16 +592,24 @@ vErrors.push(err42);
 }
 errors++;
 }
+else {
+errors = _errs63;
+if(vErrors !== null){
+if(_errs63){
+vErrors.length = _errs63;
 }
-if(data22.secrets !== undefined){
-let data28 = data22.secrets;
-if(Array.isArray(data28)){
-const len5 = data28.length;
-for(let i5=0; i5<len5; i5++){
-let data29 = data28[i5];
-if(typeof data29 === "string"){
-if(!pattern2.test(data29)){
-const err43 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data24.matrix !== undefined){
+let data27 = data24.matrix;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+}
+else {
+const err43 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/matrix",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/matrix/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -617,8 +619,9 @@ vErrors.push(err43);
 errors++;
 }
 }
+}
 else {
-const err44 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err44 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -630,7 +633,7 @@ errors++;
 }
 }
 else {
-const err45 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err45 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive",schemaPath:"#/properties/generations/additionalProperties/properties/hive/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -640,9 +643,15 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data22.signed !== undefined){
-if(typeof data22.signed !== "boolean"){
-const err46 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/signed",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data4.hosts !== undefined){
+let data28 = data4.hosts;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+for(const key8 in data28){
+let data29 = data28[key8];
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key9 in data29){
+if(!(((((((key9 === "activationTokens") || (key9 === "failedUnits")) || (key9 === "probe")) || (key9 === "secrets")) || (key9 === "signed")) || (key9 === "switch")) || (key9 === "switchSecs"))){
+const err46 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -652,10 +661,15 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data22.switch !== undefined){
-let data31 = data22.switch;
-if(!((((data31 === "ok") || (data31 === "fail")) || (data31 === "inhibit-kernel")) || (data31 === "inhibit-dbus"))){
-const err47 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switch",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.switch.enum},message:"must be equal to one of the allowed values"};
+if(data29.activationTokens !== undefined){
+let data30 = data29.activationTokens;
+if(Array.isArray(data30)){
+const len4 = data30.length;
+for(let i4=0; i4<len4; i4++){
+let data31 = data30[i4];
+if(typeof data31 === "string"){
+if(!pattern0.test(data31)){
+const err47 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -665,10 +679,8 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data22.switchSecs !== undefined){
-let data32 = data22.switchSecs;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err48 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err48 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -677,9 +689,10 @@ vErrors.push(err48);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 9007199254740991 || isNaN(data32)){
-const err49 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -688,8 +701,16 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data32 < 0 || isNaN(data32)){
-const err50 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data29.failedUnits !== undefined){
+let data32 = data29.failedUnits;
+if(Array.isArray(data32)){
+const len5 = data32.length;
+for(let i5=0; i5<len5; i5++){
+let data33 = data32[i5];
+if(typeof data33 === "string"){
+if(!pattern1.test(data33)){
+const err50 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -699,10 +720,8 @@ vErrors.push(err50);
 errors++;
 }
 }
-}
-}
 else {
-const err51 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err51 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -714,7 +733,7 @@ errors++;
 }
 }
 else {
-const err52 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err52 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -724,19 +743,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data4.irrevocable !== undefined){
-let data33 = data4.irrevocable;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-for(const key8 in data33){
-let data34 = data33[key8];
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key9 in data34){
-let data35 = data34[key9];
-const _errs83 = errors;
-let valid23 = false;
-const _errs84 = errors;
-if(typeof data35 !== "string"){
-const err53 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data29.probe !== undefined){
+let data34 = data29.probe;
+if(!((data34 === "pass") || (data34 === "fail"))){
+const err53 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/probe",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.probe.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -745,11 +755,16 @@ vErrors.push(err53);
 }
 errors++;
 }
-var _valid1 = _errs84 === errors;
-valid23 = valid23 || _valid1;
-const _errs86 = errors;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err54 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data29.secrets !== undefined){
+let data35 = data29.secrets;
+if(Array.isArray(data35)){
+const len6 = data35.length;
+for(let i6=0; i6<len6; i6++){
+let data36 = data35[i6];
+if(typeof data36 === "string"){
+if(!pattern2.test(data36)){
+const err54 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i6,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -758,9 +773,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 > 9007199254740991 || isNaN(data35)){
-const err55 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+else {
+const err55 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i6,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -769,8 +784,10 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(data35 < -9007199254740991 || isNaN(data35)){
-const err56 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+}
+else {
+const err56 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -780,11 +797,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-var _valid1 = _errs86 === errors;
-valid23 = valid23 || _valid1;
-const _errs88 = errors;
-if(typeof data35 !== "boolean"){
-const err57 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data29.signed !== undefined){
+if(typeof data29.signed !== "boolean"){
+const err57 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/signed",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -793,10 +808,11 @@ vErrors.push(err57);
 }
 errors++;
 }
-var _valid1 = _errs88 === errors;
-valid23 = valid23 || _valid1;
-if(!valid23){
-const err58 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data29.switch !== undefined){
+let data38 = data29.switch;
+if(!((((data38 === "ok") || (data38 === "fail")) || (data38 === "inhibit-kernel")) || (data38 === "inhibit-dbus"))){
+const err58 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/switch",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.switch.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -805,21 +821,11 @@ vErrors.push(err58);
 }
 errors++;
 }
-else {
-errors = _errs83;
-if(vErrors !== null){
-if(_errs83){
-vErrors.length = _errs83;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err59 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data29.switchSecs !== undefined){
+let data39 = data29.switchSecs;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err59 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -828,10 +834,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-}
-else {
-const err60 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 > 9007199254740991 || isNaN(data39)){
+const err60 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -840,10 +845,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-}
-else {
-const err61 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data39 < 0 || isNaN(data39)){
+const err61 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -854,8 +857,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err62 = {instancePath:instancePath+"/generations",schemaPath:"#/properties/generations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err62 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -865,14 +869,9 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data.invariants !== undefined){
-let data36 = data.invariants;
-if(Array.isArray(data36)){
-const len6 = data36.length;
-for(let i6=0; i6<len6; i6++){
-let data37 = data36[i6];
-if(!(((((data37 === "wavesInOrder") || (data37 === "budgetsRespected")) || (data37 === "noQuarantinedDispatch")) || (data37 === "signedRoundtrip")) || (data37 === "secretsConfined"))){
-const err63 = {instancePath:instancePath+"/invariants/" + i6,schemaPath:"#/properties/invariants/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.invariants.items.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err63 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -882,9 +881,19 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/invariants",schemaPath:"#/properties/invariants/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data4.irrevocable !== undefined){
+let data40 = data4.irrevocable;
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+for(const key10 in data40){
+let data41 = data40[key10];
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+for(const key11 in data41){
+let data42 = data41[key11];
+const _errs102 = errors;
+let valid28 = false;
+const _errs103 = errors;
+if(typeof data42 !== "string"){
+const err64 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -893,12 +902,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-let data38 = data.name;
-if(typeof data38 === "string"){
-if(!pattern2.test(data38)){
-const err65 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+var _valid2 = _errs103 === errors;
+valid28 = valid28 || _valid2;
+const _errs105 = errors;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err65 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -907,9 +915,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-else {
-const err66 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 9007199254740991 || isNaN(data42)){
+const err66 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -918,14 +926,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data.notStarted !== undefined){
-let data39 = data.notStarted;
-if(Array.isArray(data39)){
-const len7 = data39.length;
-for(let i7=0; i7<len7; i7++){
-if(typeof data39[i7] !== "string"){
-const err67 = {instancePath:instancePath+"/notStarted/" + i7,schemaPath:"#/properties/notStarted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data42 < -9007199254740991 || isNaN(data42)){
+const err67 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -935,9 +937,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-}
-else {
-const err68 = {instancePath:instancePath+"/notStarted",schemaPath:"#/properties/notStarted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid2 = _errs105 === errors;
+valid28 = valid28 || _valid2;
+const _errs107 = errors;
+if(typeof data42 !== "boolean"){
+const err68 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -946,17 +950,10 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(data.steps !== undefined){
-let data41 = data.steps;
-if(Array.isArray(data41)){
-const len8 = data41.length;
-for(let i8=0; i8<len8; i8++){
-let data42 = data41[i8];
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-for(const key10 in data42){
-if(!(func0.call(schema0.properties.steps.items.properties, key10))){
-const err69 = {instancePath:instancePath+"/steps/" + i8,schemaPath:"#/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+var _valid2 = _errs107 === errors;
+valid28 = valid28 || _valid2;
+if(!valid28){
+const err69 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -965,16 +962,21 @@ vErrors.push(err69);
 }
 errors++;
 }
+else {
+errors = _errs102;
+if(vErrors !== null){
+if(_errs102){
+vErrors.length = _errs102;
 }
-if(data42.acceptIrrevocable !== undefined){
-let data43 = data42.acceptIrrevocable;
-if(Array.isArray(data43)){
-const len9 = data43.length;
-for(let i9=0; i9<len9; i9++){
-let data44 = data43[i9];
-if(typeof data44 === "string"){
-if(!pattern7.test(data44)){
-const err70 = {instancePath:instancePath+"/steps/" + i8+"/acceptIrrevocable/" + i9,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62}:.+)$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62}:.+)$"+"\""};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -984,8 +986,9 @@ vErrors.push(err70);
 errors++;
 }
 }
+}
 else {
-const err71 = {instancePath:instancePath+"/steps/" + i8+"/acceptIrrevocable/" + i9,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err71 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -997,7 +1000,7 @@ errors++;
 }
 }
 else {
-const err72 = {instancePath:instancePath+"/steps/" + i8+"/acceptIrrevocable",schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err72 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1007,13 +1010,9 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data42.expectMessage !== undefined){
-let data45 = data42.expectMessage;
-if(Array.isArray(data45)){
-const len10 = data45.length;
-for(let i10=0; i10<len10; i10++){
-if(typeof data45[i10] !== "string"){
-const err73 = {instancePath:instancePath+"/steps/" + i8+"/expectMessage/" + i10,schemaPath:"#/properties/steps/items/properties/expectMessage/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err73 = {instancePath:instancePath+"/generations",schemaPath:"#/properties/generations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1023,9 +1022,14 @@ vErrors.push(err73);
 errors++;
 }
 }
-}
-else {
-const err74 = {instancePath:instancePath+"/steps/" + i8+"/expectMessage",schemaPath:"#/properties/steps/items/properties/expectMessage/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.invariants !== undefined){
+let data43 = data.invariants;
+if(Array.isArray(data43)){
+const len7 = data43.length;
+for(let i7=0; i7<len7; i7++){
+let data44 = data43[i7];
+if(!(((((data44 === "wavesInOrder") || (data44 === "budgetsRespected")) || (data44 === "noQuarantinedDispatch")) || (data44 === "signedRoundtrip")) || (data44 === "secretsConfined"))){
+const err74 = {instancePath:instancePath+"/invariants/" + i7,schemaPath:"#/properties/invariants/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.invariants.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1035,13 +1039,9 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data42.expectRefused !== undefined){
-let data47 = data42.expectRefused;
-const _errs113 = errors;
-let valid35 = false;
-const _errs114 = errors;
-if(data47 !== null){
-const err75 = {instancePath:instancePath+"/steps/" + i8+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err75 = {instancePath:instancePath+"/invariants",schemaPath:"#/properties/invariants/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1050,12 +1050,12 @@ vErrors.push(err75);
 }
 errors++;
 }
-var _valid2 = _errs114 === errors;
-valid35 = valid35 || _valid2;
-const _errs116 = errors;
-if(typeof data47 === "string"){
-if(!pattern8.test(data47)){
-const err76 = {instancePath:instancePath+"/steps/" + i8+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(RELEASE_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(RELEASE_ERR_[A-Z_]+)$"+"\""};
+}
+if(data.name !== undefined){
+let data45 = data.name;
+if(typeof data45 === "string"){
+if(!pattern2.test(data45)){
+const err76 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1066,7 +1066,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/steps/" + i8+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err77 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1075,10 +1075,14 @@ vErrors.push(err77);
 }
 errors++;
 }
-var _valid2 = _errs116 === errors;
-valid35 = valid35 || _valid2;
-if(!valid35){
-const err78 = {instancePath:instancePath+"/steps/" + i8+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data.notStarted !== undefined){
+let data46 = data.notStarted;
+if(Array.isArray(data46)){
+const len8 = data46.length;
+for(let i8=0; i8<len8; i8++){
+if(typeof data46[i8] !== "string"){
+const err78 = {instancePath:instancePath+"/notStarted/" + i8,schemaPath:"#/properties/notStarted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1087,25 +1091,10 @@ vErrors.push(err78);
 }
 errors++;
 }
-else {
-errors = _errs113;
-if(vErrors !== null){
-if(_errs113){
-vErrors.length = _errs113;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.fault !== undefined){
-let data48 = data42.fault;
-const _errs119 = errors;
-let valid36 = false;
-const _errs120 = errors;
-if(data48 !== null){
-const err79 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err79 = {instancePath:instancePath+"/notStarted",schemaPath:"#/properties/notStarted/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1114,12 +1103,17 @@ vErrors.push(err79);
 }
 errors++;
 }
-var _valid3 = _errs120 === errors;
-valid36 = valid36 || _valid3;
-const _errs122 = errors;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.kind === undefined){
-const err80 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data.steps !== undefined){
+let data48 = data.steps;
+if(Array.isArray(data48)){
+const len9 = data48.length;
+for(let i9=0; i9<len9; i9++){
+let data49 = data48[i9];
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+for(const key12 in data49){
+if(!(func0.call(schema0.properties.steps.items.properties, key12))){
+const err80 = {instancePath:instancePath+"/steps/" + i9,schemaPath:"#/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1128,9 +1122,16 @@ vErrors.push(err80);
 }
 errors++;
 }
-for(const key11 in data48){
-if(!(((((key11 === "artifact") || (key11 === "duringActivation")) || (key11 === "hosts")) || (key11 === "kind")) || (key11 === "seconds"))){
-const err81 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+}
+if(data49.acceptIrrevocable !== undefined){
+let data50 = data49.acceptIrrevocable;
+if(Array.isArray(data50)){
+const len10 = data50.length;
+for(let i10=0; i10<len10; i10++){
+let data51 = data50[i10];
+if(typeof data51 === "string"){
+if(!pattern7.test(data51)){
+const err81 = {instancePath:instancePath+"/steps/" + i9+"/acceptIrrevocable/" + i10,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62}:.+)$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62}:.+)$"+"\""};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1140,13 +1141,8 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data48.artifact !== undefined){
-let data49 = data48.artifact;
-const _errs126 = errors;
-let valid38 = false;
-const _errs127 = errors;
-if(data49 !== null){
-const err82 = {instancePath:instancePath+"/steps/" + i8+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+const err82 = {instancePath:instancePath+"/steps/" + i9+"/acceptIrrevocable/" + i10,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1155,11 +1151,10 @@ vErrors.push(err82);
 }
 errors++;
 }
-var _valid4 = _errs127 === errors;
-valid38 = valid38 || _valid4;
-const _errs129 = errors;
-if(!(((data49 === "fleet.resolved") || (data49 === "rollout-manifest")) || (data49 === "revocations"))){
-const err83 = {instancePath:instancePath+"/steps/" + i8+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.artifact.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err83 = {instancePath:instancePath+"/steps/" + i9+"/acceptIrrevocable",schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1168,10 +1163,14 @@ vErrors.push(err83);
 }
 errors++;
 }
-var _valid4 = _errs129 === errors;
-valid38 = valid38 || _valid4;
-if(!valid38){
-const err84 = {instancePath:instancePath+"/steps/" + i8+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data49.expectMessage !== undefined){
+let data52 = data49.expectMessage;
+if(Array.isArray(data52)){
+const len11 = data52.length;
+for(let i11=0; i11<len11; i11++){
+if(typeof data52[i11] !== "string"){
+const err84 = {instancePath:instancePath+"/steps/" + i9+"/expectMessage/" + i11,schemaPath:"#/properties/steps/items/properties/expectMessage/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1180,21 +1179,10 @@ vErrors.push(err84);
 }
 errors++;
 }
-else {
-errors = _errs126;
-if(vErrors !== null){
-if(_errs126){
-vErrors.length = _errs126;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.duringActivation !== undefined){
-if(typeof data48.duringActivation !== "boolean"){
-const err85 = {instancePath:instancePath+"/steps/" + i8+"/fault/duringActivation",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/duringActivation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err85 = {instancePath:instancePath+"/steps/" + i9+"/expectMessage",schemaPath:"#/properties/steps/items/properties/expectMessage/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1204,13 +1192,13 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data48.hosts !== undefined){
-let data51 = data48.hosts;
-if(Array.isArray(data51)){
-const len11 = data51.length;
-for(let i11=0; i11<len11; i11++){
-if(typeof data51[i11] !== "string"){
-const err86 = {instancePath:instancePath+"/steps/" + i8+"/fault/hosts/" + i11,schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data49.expectRefused !== undefined){
+let data54 = data49.expectRefused;
+const _errs132 = errors;
+let valid40 = false;
+const _errs133 = errors;
+if(data54 !== null){
+const err86 = {instancePath:instancePath+"/steps/" + i9+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1219,10 +1207,12 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/steps/" + i8+"/fault/hosts",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid3 = _errs133 === errors;
+valid40 = valid40 || _valid3;
+const _errs135 = errors;
+if(typeof data54 === "string"){
+if(!pattern8.test(data54)){
+const err87 = {instancePath:instancePath+"/steps/" + i9+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(RELEASE_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(RELEASE_ERR_[A-Z_]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1232,10 +1222,8 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data48.kind !== undefined){
-let data53 = data48.kind;
-if(!((((((((((((data53 === "killCp") || (data53 === "restartCp")) || (data53 === "wipeCpDb")) || (data53 === "killAgent")) || (data53 === "restartAgent")) || (data53 === "cutNetwork")) || (data53 === "restoreNetwork")) || (data53 === "tamperArtifact")) || (data53 === "skewClock")) || (data53 === "replayEnrollToken")) || (data53 === "startAgent")) || (data53 === "removeProbeFile"))){
-const err88 = {instancePath:instancePath+"/steps/" + i8+"/fault/kind",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+else {
+const err88 = {instancePath:instancePath+"/steps/" + i9+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1244,14 +1232,10 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data48.seconds !== undefined){
-let data54 = data48.seconds;
-const _errs138 = errors;
-let valid41 = false;
-const _errs139 = errors;
-if(data54 !== null){
-const err89 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid3 = _errs135 === errors;
+valid40 = valid40 || _valid3;
+if(!valid40){
+const err89 = {instancePath:instancePath+"/steps/" + i9+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1260,11 +1244,25 @@ vErrors.push(err89);
 }
 errors++;
 }
-var _valid5 = _errs139 === errors;
-valid41 = valid41 || _valid5;
-const _errs141 = errors;
-if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
-const err90 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+errors = _errs132;
+if(vErrors !== null){
+if(_errs132){
+vErrors.length = _errs132;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data49.fault !== undefined){
+let data55 = data49.fault;
+const _errs138 = errors;
+let valid41 = false;
+const _errs139 = errors;
+if(data55 !== null){
+const err90 = {instancePath:instancePath+"/steps/" + i9+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1273,9 +1271,12 @@ vErrors.push(err90);
 }
 errors++;
 }
-if((typeof data54 == "number") && (isFinite(data54))){
-if(data54 > 9007199254740991 || isNaN(data54)){
-const err91 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid4 = _errs139 === errors;
+valid41 = valid41 || _valid4;
+const _errs141 = errors;
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+if(data55.kind === undefined){
+const err91 = {instancePath:instancePath+"/steps/" + i9+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1284,8 +1285,9 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data54 < -9007199254740991 || isNaN(data54)){
-const err92 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+for(const key13 in data55){
+if(!(((((key13 === "artifact") || (key13 === "duringActivation")) || (key13 === "hosts")) || (key13 === "kind")) || (key13 === "seconds"))){
+const err92 = {instancePath:instancePath+"/steps/" + i9+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1295,15 +1297,205 @@ vErrors.push(err92);
 errors++;
 }
 }
-var _valid5 = _errs141 === errors;
-valid41 = valid41 || _valid5;
-if(!valid41){
-const err93 = {instancePath:instancePath+"/steps/" + i8+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data55.artifact !== undefined){
+let data56 = data55.artifact;
+const _errs145 = errors;
+let valid43 = false;
+const _errs146 = errors;
+if(data56 !== null){
+const err93 = {instancePath:instancePath+"/steps/" + i9+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err93];
 }
 else {
 vErrors.push(err93);
+}
+errors++;
+}
+var _valid5 = _errs146 === errors;
+valid43 = valid43 || _valid5;
+const _errs148 = errors;
+if(!(((data56 === "fleet.resolved") || (data56 === "rollout-manifest")) || (data56 === "revocations"))){
+const err94 = {instancePath:instancePath+"/steps/" + i9+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.artifact.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+var _valid5 = _errs148 === errors;
+valid43 = valid43 || _valid5;
+if(!valid43){
+const err95 = {instancePath:instancePath+"/steps/" + i9+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+else {
+errors = _errs145;
+if(vErrors !== null){
+if(_errs145){
+vErrors.length = _errs145;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.duringActivation !== undefined){
+if(typeof data55.duringActivation !== "boolean"){
+const err96 = {instancePath:instancePath+"/steps/" + i9+"/fault/duringActivation",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/duringActivation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+if(data55.hosts !== undefined){
+let data58 = data55.hosts;
+if(Array.isArray(data58)){
+const len12 = data58.length;
+for(let i12=0; i12<len12; i12++){
+if(typeof data58[i12] !== "string"){
+const err97 = {instancePath:instancePath+"/steps/" + i9+"/fault/hosts/" + i12,schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/steps/" + i9+"/fault/hosts",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+if(data55.kind !== undefined){
+let data60 = data55.kind;
+if(!((((((((((((data60 === "killCp") || (data60 === "restartCp")) || (data60 === "wipeCpDb")) || (data60 === "killAgent")) || (data60 === "restartAgent")) || (data60 === "cutNetwork")) || (data60 === "restoreNetwork")) || (data60 === "tamperArtifact")) || (data60 === "skewClock")) || (data60 === "replayEnrollToken")) || (data60 === "startAgent")) || (data60 === "removeProbeFile"))){
+const err99 = {instancePath:instancePath+"/steps/" + i9+"/fault/kind",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+if(data55.seconds !== undefined){
+let data61 = data55.seconds;
+const _errs157 = errors;
+let valid46 = false;
+const _errs158 = errors;
+if(data61 !== null){
+const err100 = {instancePath:instancePath+"/steps/" + i9+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+var _valid6 = _errs158 === errors;
+valid46 = valid46 || _valid6;
+const _errs160 = errors;
+if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
+const err101 = {instancePath:instancePath+"/steps/" + i9+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 > 9007199254740991 || isNaN(data61)){
+const err102 = {instancePath:instancePath+"/steps/" + i9+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+if(data61 < -9007199254740991 || isNaN(data61)){
+const err103 = {instancePath:instancePath+"/steps/" + i9+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+var _valid6 = _errs160 === errors;
+valid46 = valid46 || _valid6;
+if(!valid46){
+const err104 = {instancePath:instancePath+"/steps/" + i9+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+else {
+errors = _errs157;
+if(vErrors !== null){
+if(_errs157){
+vErrors.length = _errs157;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err105 = {instancePath:instancePath+"/steps/" + i9+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+var _valid4 = _errs141 === errors;
+valid41 = valid41 || _valid4;
+if(!valid41){
+const err106 = {instancePath:instancePath+"/steps/" + i9+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
 }
 errors++;
 }
@@ -1319,208 +1511,13 @@ vErrors = null;
 }
 }
 }
-}
-else {
-const err94 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err94];
-}
-else {
-vErrors.push(err94);
-}
-errors++;
-}
-var _valid3 = _errs122 === errors;
-valid36 = valid36 || _valid3;
-if(!valid36){
-const err95 = {instancePath:instancePath+"/steps/" + i8+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err95];
-}
-else {
-vErrors.push(err95);
-}
-errors++;
-}
-else {
-errors = _errs119;
-if(vErrors !== null){
-if(_errs119){
-vErrors.length = _errs119;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.release !== undefined){
-let data55 = data42.release;
-const _errs144 = errors;
-let valid42 = false;
-const _errs145 = errors;
-if(data55 !== null){
-const err96 = {instancePath:instancePath+"/steps/" + i8+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err96];
-}
-else {
-vErrors.push(err96);
-}
-errors++;
-}
-var _valid6 = _errs145 === errors;
-valid42 = valid42 || _valid6;
-const _errs147 = errors;
-if(typeof data55 !== "string"){
-const err97 = {instancePath:instancePath+"/steps/" + i8+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err97];
-}
-else {
-vErrors.push(err97);
-}
-errors++;
-}
-var _valid6 = _errs147 === errors;
-valid42 = valid42 || _valid6;
-if(!valid42){
-const err98 = {instancePath:instancePath+"/steps/" + i8+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err98];
-}
-else {
-vErrors.push(err98);
-}
-errors++;
-}
-else {
-errors = _errs144;
-if(vErrors !== null){
-if(_errs144){
-vErrors.length = _errs144;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.signedAgoSecs !== undefined){
-let data56 = data42.signedAgoSecs;
-const _errs150 = errors;
-let valid43 = false;
-const _errs151 = errors;
-if(data56 !== null){
-const err99 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err99];
-}
-else {
-vErrors.push(err99);
-}
-errors++;
-}
-var _valid7 = _errs151 === errors;
-valid43 = valid43 || _valid7;
-const _errs153 = errors;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err100 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err100];
-}
-else {
-vErrors.push(err100);
-}
-errors++;
-}
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 > 9007199254740991 || isNaN(data56)){
-const err101 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err101];
-}
-else {
-vErrors.push(err101);
-}
-errors++;
-}
-if(data56 < 1 || isNaN(data56)){
-const err102 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err102];
-}
-else {
-vErrors.push(err102);
-}
-errors++;
-}
-}
-var _valid7 = _errs153 === errors;
-valid43 = valid43 || _valid7;
-if(!valid43){
-const err103 = {instancePath:instancePath+"/steps/" + i8+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err103];
-}
-else {
-vErrors.push(err103);
-}
-errors++;
-}
-else {
-errors = _errs150;
-if(vErrors !== null){
-if(_errs150){
-vErrors.length = _errs150;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.sleepSecs !== undefined){
-let data57 = data42.sleepSecs;
-const _errs156 = errors;
-let valid44 = false;
-const _errs157 = errors;
-if(data57 !== null){
-const err104 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err104];
-}
-else {
-vErrors.push(err104);
-}
-errors++;
-}
-var _valid8 = _errs157 === errors;
-valid44 = valid44 || _valid8;
-const _errs159 = errors;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err105 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err105];
-}
-else {
-vErrors.push(err105);
-}
-errors++;
-}
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 > 9007199254740991 || isNaN(data57)){
-const err106 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err106];
-}
-else {
-vErrors.push(err106);
-}
-errors++;
-}
-if(data57 < 1 || isNaN(data57)){
-const err107 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data49.release !== undefined){
+let data62 = data49.release;
+const _errs163 = errors;
+let valid47 = false;
+const _errs164 = errors;
+if(data62 !== null){
+const err107 = {instancePath:instancePath+"/steps/" + i9+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1529,11 +1526,11 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-var _valid8 = _errs159 === errors;
-valid44 = valid44 || _valid8;
-if(!valid44){
-const err108 = {instancePath:instancePath+"/steps/" + i8+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid7 = _errs164 === errors;
+valid47 = valid47 || _valid7;
+const _errs166 = errors;
+if(typeof data62 !== "string"){
+const err108 = {instancePath:instancePath+"/steps/" + i9+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1542,22 +1539,10 @@ vErrors.push(err108);
 }
 errors++;
 }
-else {
-errors = _errs156;
-if(vErrors !== null){
-if(_errs156){
-vErrors.length = _errs156;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data42.timeoutSecs !== undefined){
-let data58 = data42.timeoutSecs;
-if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
-const err109 = {instancePath:instancePath+"/steps/" + i8+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid7 = _errs166 === errors;
+valid47 = valid47 || _valid7;
+if(!valid47){
+const err109 = {instancePath:instancePath+"/steps/" + i9+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1566,9 +1551,25 @@ vErrors.push(err109);
 }
 errors++;
 }
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 > 9007199254740991 || isNaN(data58)){
-const err110 = {instancePath:instancePath+"/steps/" + i8+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs163;
+if(vErrors !== null){
+if(_errs163){
+vErrors.length = _errs163;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data49.signedAgoSecs !== undefined){
+let data63 = data49.signedAgoSecs;
+const _errs169 = errors;
+let valid48 = false;
+const _errs170 = errors;
+if(data63 !== null){
+const err110 = {instancePath:instancePath+"/steps/" + i9+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1577,8 +1578,11 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data58 < 1 || isNaN(data58)){
-const err111 = {instancePath:instancePath+"/steps/" + i8+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid8 = _errs170 === errors;
+valid48 = valid48 || _valid8;
+const _errs172 = errors;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err111 = {instancePath:instancePath+"/steps/" + i9+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1587,15 +1591,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-}
-if(data42.wait !== undefined){
-let data59 = data42.wait;
-const _errs164 = errors;
-let valid45 = false;
-const _errs165 = errors;
-if(data59 !== null){
-const err112 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 9007199254740991 || isNaN(data63)){
+const err112 = {instancePath:instancePath+"/steps/" + i9+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1604,12 +1602,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-var _valid9 = _errs165 === errors;
-valid45 = valid45 || _valid9;
-const _errs167 = errors;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.kind === undefined){
-const err113 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data63 < 1 || isNaN(data63)){
+const err113 = {instancePath:instancePath+"/steps/" + i9+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1618,9 +1612,11 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key12 in data59){
-if(!((((((key12 === "channel") || (key12 === "code")) || (key12 === "generation")) || (key12 === "hosts")) || (key12 === "kind")) || (key12 === "state"))){
-const err114 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+}
+var _valid8 = _errs172 === errors;
+valid48 = valid48 || _valid8;
+if(!valid48){
+const err114 = {instancePath:instancePath+"/steps/" + i9+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1629,14 +1625,25 @@ vErrors.push(err114);
 }
 errors++;
 }
+else {
+errors = _errs169;
+if(vErrors !== null){
+if(_errs169){
+vErrors.length = _errs169;
 }
-if(data59.channel !== undefined){
-let data60 = data59.channel;
-const _errs171 = errors;
-let valid47 = false;
-const _errs172 = errors;
-if(data60 !== null){
-const err115 = {instancePath:instancePath+"/steps/" + i8+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data49.sleepSecs !== undefined){
+let data64 = data49.sleepSecs;
+const _errs175 = errors;
+let valid49 = false;
+const _errs176 = errors;
+if(data64 !== null){
+const err115 = {instancePath:instancePath+"/steps/" + i9+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1645,11 +1652,11 @@ vErrors.push(err115);
 }
 errors++;
 }
-var _valid10 = _errs172 === errors;
-valid47 = valid47 || _valid10;
-const _errs174 = errors;
-if(typeof data60 !== "string"){
-const err116 = {instancePath:instancePath+"/steps/" + i8+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid9 = _errs176 === errors;
+valid49 = valid49 || _valid9;
+const _errs178 = errors;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err116 = {instancePath:instancePath+"/steps/" + i9+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1658,10 +1665,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-var _valid10 = _errs174 === errors;
-valid47 = valid47 || _valid10;
-if(!valid47){
-const err117 = {instancePath:instancePath+"/steps/" + i8+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 9007199254740991 || isNaN(data64)){
+const err117 = {instancePath:instancePath+"/steps/" + i9+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1670,25 +1676,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-else {
-errors = _errs171;
-if(vErrors !== null){
-if(_errs171){
-vErrors.length = _errs171;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data59.code !== undefined){
-let data61 = data59.code;
-const _errs177 = errors;
-let valid48 = false;
-const _errs178 = errors;
-if(data61 !== null){
-const err118 = {instancePath:instancePath+"/steps/" + i8+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data64 < 1 || isNaN(data64)){
+const err118 = {instancePath:instancePath+"/steps/" + i9+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1697,11 +1686,11 @@ vErrors.push(err118);
 }
 errors++;
 }
-var _valid11 = _errs178 === errors;
-valid48 = valid48 || _valid11;
-const _errs180 = errors;
-if(typeof data61 !== "string"){
-const err119 = {instancePath:instancePath+"/steps/" + i8+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+var _valid9 = _errs178 === errors;
+valid49 = valid49 || _valid9;
+if(!valid49){
+const err119 = {instancePath:instancePath+"/steps/" + i9+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1710,10 +1699,22 @@ vErrors.push(err119);
 }
 errors++;
 }
-var _valid11 = _errs180 === errors;
-valid48 = valid48 || _valid11;
-if(!valid48){
-const err120 = {instancePath:instancePath+"/steps/" + i8+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs175;
+if(vErrors !== null){
+if(_errs175){
+vErrors.length = _errs175;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data49.timeoutSecs !== undefined){
+let data65 = data49.timeoutSecs;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+const err120 = {instancePath:instancePath+"/steps/" + i9+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1722,25 +1723,9 @@ vErrors.push(err120);
 }
 errors++;
 }
-else {
-errors = _errs177;
-if(vErrors !== null){
-if(_errs177){
-vErrors.length = _errs177;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data59.generation !== undefined){
-let data62 = data59.generation;
-const _errs183 = errors;
-let valid49 = false;
-const _errs184 = errors;
-if(data62 !== null){
-const err121 = {instancePath:instancePath+"/steps/" + i8+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 > 9007199254740991 || isNaN(data65)){
+const err121 = {instancePath:instancePath+"/steps/" + i9+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1749,11 +1734,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-var _valid12 = _errs184 === errors;
-valid49 = valid49 || _valid12;
-const _errs186 = errors;
-if(typeof data62 !== "string"){
-const err122 = {instancePath:instancePath+"/steps/" + i8+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data65 < 1 || isNaN(data65)){
+const err122 = {instancePath:instancePath+"/steps/" + i9+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1762,15 +1744,318 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid12 = _errs186 === errors;
-valid49 = valid49 || _valid12;
-if(!valid49){
-const err123 = {instancePath:instancePath+"/steps/" + i8+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(data49.wait !== undefined){
+let data66 = data49.wait;
+const _errs183 = errors;
+let valid50 = false;
+const _errs184 = errors;
+if(data66 !== null){
+const err123 = {instancePath:instancePath+"/steps/" + i9+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err123];
 }
 else {
 vErrors.push(err123);
+}
+errors++;
+}
+var _valid10 = _errs184 === errors;
+valid50 = valid50 || _valid10;
+const _errs186 = errors;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+if(data66.kind === undefined){
+const err124 = {instancePath:instancePath+"/steps/" + i9+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+for(const key14 in data66){
+if(!((((((key14 === "channel") || (key14 === "code")) || (key14 === "generation")) || (key14 === "hosts")) || (key14 === "kind")) || (key14 === "state"))){
+const err125 = {instancePath:instancePath+"/steps/" + i9+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+}
+if(data66.channel !== undefined){
+let data67 = data66.channel;
+const _errs190 = errors;
+let valid52 = false;
+const _errs191 = errors;
+if(data67 !== null){
+const err126 = {instancePath:instancePath+"/steps/" + i9+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+var _valid11 = _errs191 === errors;
+valid52 = valid52 || _valid11;
+const _errs193 = errors;
+if(typeof data67 !== "string"){
+const err127 = {instancePath:instancePath+"/steps/" + i9+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+var _valid11 = _errs193 === errors;
+valid52 = valid52 || _valid11;
+if(!valid52){
+const err128 = {instancePath:instancePath+"/steps/" + i9+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+else {
+errors = _errs190;
+if(vErrors !== null){
+if(_errs190){
+vErrors.length = _errs190;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data66.code !== undefined){
+let data68 = data66.code;
+const _errs196 = errors;
+let valid53 = false;
+const _errs197 = errors;
+if(data68 !== null){
+const err129 = {instancePath:instancePath+"/steps/" + i9+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+var _valid12 = _errs197 === errors;
+valid53 = valid53 || _valid12;
+const _errs199 = errors;
+if(typeof data68 !== "string"){
+const err130 = {instancePath:instancePath+"/steps/" + i9+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+var _valid12 = _errs199 === errors;
+valid53 = valid53 || _valid12;
+if(!valid53){
+const err131 = {instancePath:instancePath+"/steps/" + i9+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+else {
+errors = _errs196;
+if(vErrors !== null){
+if(_errs196){
+vErrors.length = _errs196;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data66.generation !== undefined){
+let data69 = data66.generation;
+const _errs202 = errors;
+let valid54 = false;
+const _errs203 = errors;
+if(data69 !== null){
+const err132 = {instancePath:instancePath+"/steps/" + i9+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+var _valid13 = _errs203 === errors;
+valid54 = valid54 || _valid13;
+const _errs205 = errors;
+if(typeof data69 !== "string"){
+const err133 = {instancePath:instancePath+"/steps/" + i9+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+var _valid13 = _errs205 === errors;
+valid54 = valid54 || _valid13;
+if(!valid54){
+const err134 = {instancePath:instancePath+"/steps/" + i9+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+else {
+errors = _errs202;
+if(vErrors !== null){
+if(_errs202){
+vErrors.length = _errs202;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data66.hosts !== undefined){
+let data70 = data66.hosts;
+if(Array.isArray(data70)){
+const len13 = data70.length;
+for(let i13=0; i13<len13; i13++){
+if(typeof data70[i13] !== "string"){
+const err135 = {instancePath:instancePath+"/steps/" + i9+"/wait/hosts/" + i13,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+}
+else {
+const err136 = {instancePath:instancePath+"/steps/" + i9+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+}
+if(data66.kind !== undefined){
+let data72 = data66.kind;
+if(!((((((((((((data72 === "hostState") || (data72 === "hostsConverged")) || (data72 === "rolloutState")) || (data72 === "hostCurrent")) || (data72 === "hostQuarantined")) || (data72 === "cpAlert")) || (data72 === "agentRejected")) || (data72 === "enrollRefused")) || (data72 === "hostRecovered")) || (data72 === "decision")) || (data72 === "notDispatched")) || (data72 === "probeFailed"))){
+const err137 = {instancePath:instancePath+"/steps/" + i9+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+if(data66.state !== undefined){
+let data73 = data66.state;
+const _errs213 = errors;
+let valid57 = false;
+const _errs214 = errors;
+if(data73 !== null){
+const err138 = {instancePath:instancePath+"/steps/" + i9+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+var _valid14 = _errs214 === errors;
+valid57 = valid57 || _valid14;
+const _errs216 = errors;
+if(typeof data73 !== "string"){
+const err139 = {instancePath:instancePath+"/steps/" + i9+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+var _valid14 = _errs216 === errors;
+valid57 = valid57 || _valid14;
+if(!valid57){
+const err140 = {instancePath:instancePath+"/steps/" + i9+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+else {
+errors = _errs213;
+if(vErrors !== null){
+if(_errs213){
+vErrors.length = _errs213;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/steps/" + i9+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+var _valid10 = _errs186 === errors;
+valid50 = valid50 || _valid10;
+if(!valid50){
+const err142 = {instancePath:instancePath+"/steps/" + i9+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
 }
 errors++;
 }
@@ -1786,268 +2071,9 @@ vErrors = null;
 }
 }
 }
-if(data59.hosts !== undefined){
-let data63 = data59.hosts;
-if(Array.isArray(data63)){
-const len12 = data63.length;
-for(let i12=0; i12<len12; i12++){
-if(typeof data63[i12] !== "string"){
-const err124 = {instancePath:instancePath+"/steps/" + i8+"/wait/hosts/" + i12,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err124];
 }
 else {
-vErrors.push(err124);
-}
-errors++;
-}
-}
-}
-else {
-const err125 = {instancePath:instancePath+"/steps/" + i8+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-}
-if(data59.kind !== undefined){
-let data65 = data59.kind;
-if(!((((((((((((data65 === "hostState") || (data65 === "hostsConverged")) || (data65 === "rolloutState")) || (data65 === "hostCurrent")) || (data65 === "hostQuarantined")) || (data65 === "cpAlert")) || (data65 === "agentRejected")) || (data65 === "enrollRefused")) || (data65 === "hostRecovered")) || (data65 === "decision")) || (data65 === "notDispatched")) || (data65 === "probeFailed"))){
-const err126 = {instancePath:instancePath+"/steps/" + i8+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err126];
-}
-else {
-vErrors.push(err126);
-}
-errors++;
-}
-}
-if(data59.state !== undefined){
-let data66 = data59.state;
-const _errs194 = errors;
-let valid52 = false;
-const _errs195 = errors;
-if(data66 !== null){
-const err127 = {instancePath:instancePath+"/steps/" + i8+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-var _valid13 = _errs195 === errors;
-valid52 = valid52 || _valid13;
-const _errs197 = errors;
-if(typeof data66 !== "string"){
-const err128 = {instancePath:instancePath+"/steps/" + i8+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-var _valid13 = _errs197 === errors;
-valid52 = valid52 || _valid13;
-if(!valid52){
-const err129 = {instancePath:instancePath+"/steps/" + i8+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-else {
-errors = _errs194;
-if(vErrors !== null){
-if(_errs194){
-vErrors.length = _errs194;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err130 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
-}
-errors++;
-}
-var _valid9 = _errs167 === errors;
-valid45 = valid45 || _valid9;
-if(!valid45){
-const err131 = {instancePath:instancePath+"/steps/" + i8+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err131];
-}
-else {
-vErrors.push(err131);
-}
-errors++;
-}
-else {
-errors = _errs164;
-if(vErrors !== null){
-if(_errs164){
-vErrors.length = _errs164;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err132 = {instancePath:instancePath+"/steps/" + i8,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err132];
-}
-else {
-vErrors.push(err132);
-}
-errors++;
-}
-}
-}
-else {
-const err133 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-}
-if(data.timing !== undefined){
-let data67 = data.timing;
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-for(const key13 in data67){
-if(!((((((key13 === "confirmWindowSecs") || (key13 === "heartbeatSecs")) || (key13 === "longPollSecs")) || (key13 === "probeIntervalSecs")) || (key13 === "reconcileSecs")) || (key13 === "sustainedFailureSecs"))){
-const err134 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-}
-if(data67.confirmWindowSecs !== undefined){
-let data68 = data67.confirmWindowSecs;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err135 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 9007199254740991 || isNaN(data68)){
-const err136 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err136];
-}
-else {
-vErrors.push(err136);
-}
-errors++;
-}
-if(data68 < 1 || isNaN(data68)){
-const err137 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err137];
-}
-else {
-vErrors.push(err137);
-}
-errors++;
-}
-}
-}
-if(data67.heartbeatSecs !== undefined){
-let data69 = data67.heartbeatSecs;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-const err138 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err138];
-}
-else {
-vErrors.push(err138);
-}
-errors++;
-}
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 > 9007199254740991 || isNaN(data69)){
-const err139 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err139];
-}
-else {
-vErrors.push(err139);
-}
-errors++;
-}
-if(data69 < 1 || isNaN(data69)){
-const err140 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-}
-}
-if(data67.longPollSecs !== undefined){
-let data70 = data67.longPollSecs;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-const err141 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 9007199254740991 || isNaN(data70)){
-const err142 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err142];
-}
-else {
-vErrors.push(err142);
-}
-errors++;
-}
-if(data70 < 1 || isNaN(data70)){
-const err143 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err143 = {instancePath:instancePath+"/steps/" + i9,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2058,10 +2084,8 @@ errors++;
 }
 }
 }
-if(data67.probeIntervalSecs !== undefined){
-let data71 = data67.probeIntervalSecs;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err144 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err144 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2070,9 +2094,13 @@ vErrors.push(err144);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 9007199254740991 || isNaN(data71)){
-const err145 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.timing !== undefined){
+let data74 = data.timing;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key15 in data74){
+if(!((((((key15 === "confirmWindowSecs") || (key15 === "heartbeatSecs")) || (key15 === "longPollSecs")) || (key15 === "probeIntervalSecs")) || (key15 === "reconcileSecs")) || (key15 === "sustainedFailureSecs"))){
+const err145 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2081,8 +2109,11 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data71 < 1 || isNaN(data71)){
-const err146 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data74.confirmWindowSecs !== undefined){
+let data75 = data74.confirmWindowSecs;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err146 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2091,12 +2122,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-}
-if(data67.reconcileSecs !== undefined){
-let data72 = data67.reconcileSecs;
-if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
-const err147 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 9007199254740991 || isNaN(data75)){
+const err147 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2105,9 +2133,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 > 9007199254740991 || isNaN(data72)){
-const err148 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data75 < 1 || isNaN(data75)){
+const err148 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2116,8 +2143,12 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data72 < 1 || isNaN(data72)){
-const err149 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data74.heartbeatSecs !== undefined){
+let data76 = data74.heartbeatSecs;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err149 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2126,12 +2157,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-}
-if(data67.sustainedFailureSecs !== undefined){
-let data73 = data67.sustainedFailureSecs;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err150 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 9007199254740991 || isNaN(data76)){
+const err150 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2140,9 +2168,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 > 9007199254740991 || isNaN(data73)){
-const err151 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data76 < 1 || isNaN(data76)){
+const err151 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2151,8 +2178,12 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data73 < 1 || isNaN(data73)){
-const err152 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data74.longPollSecs !== undefined){
+let data77 = data74.longPollSecs;
+if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
+const err152 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2161,11 +2192,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err153 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 > 9007199254740991 || isNaN(data77)){
+const err153 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2174,15 +2203,143 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-}
-else {
-const err154 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data77 < 1 || isNaN(data77)){
+const err154 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err154];
 }
 else {
 vErrors.push(err154);
+}
+errors++;
+}
+}
+}
+if(data74.probeIntervalSecs !== undefined){
+let data78 = data74.probeIntervalSecs;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err155 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 9007199254740991 || isNaN(data78)){
+const err156 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+if(data78 < 1 || isNaN(data78)){
+const err157 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+}
+if(data74.reconcileSecs !== undefined){
+let data79 = data74.reconcileSecs;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err158 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 > 9007199254740991 || isNaN(data79)){
+const err159 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+if(data79 < 1 || isNaN(data79)){
+const err160 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+}
+}
+if(data74.sustainedFailureSecs !== undefined){
+let data80 = data74.sustainedFailureSecs;
+if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+const err161 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 > 9007199254740991 || isNaN(data80)){
+const err162 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+if(data80 < 1 || isNaN(data80)){
+const err163 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err164 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+}
+}
+else {
+const err165 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
 }
 errors++;
 }
