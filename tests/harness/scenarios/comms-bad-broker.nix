@@ -9,7 +9,7 @@ let
 in
 {
   name = "comms-bad-broker";
-  description = "A broker configuration nats-server refuses: the broker's JetStream health probe fails, nats-01 rolls back, no agent is touched, heartbeats resume.";
+  description = "A broker configuration nats-server refuses: the broker's JetStream health probe fails, nats-01 rolls back (the old nats-server started again), the rollout halts before any agent.";
   inherit (c) fleet;
   generations = {
     g1 = c.generation "r1" { };
