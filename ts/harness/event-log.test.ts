@@ -112,12 +112,13 @@ describe('checkNoQuarantinedDispatch', () => {
     expect(checkNoQuarantinedDispatch(events, m3, RID)).toEqual([]);
   });
 
-  it('fails when a later wave was dispatched, and judges from the first rollback', () => {
+  it('fails when a later wave was dispatched, judged from the earliest wave that rolled back', () => {
     const events: Events = [
       ev('agent-01', 'DispatchAck', T + 2_000, T + 2_000),
       ev('agent-02', 'DispatchAck', T + 2_500, T + 2_500),
-      ev('agent-01', 'RollbackComplete', T + 3_000, T + 3_000),
-      ev('agent-02', 'RollbackComplete', T + 3_500, T + 3_500),
+      // The later wave's host rolled back first: the canary's wave still judges.
+      ev('agent-02', 'RollbackComplete', T + 3_000, T + 3_000),
+      ev('agent-01', 'RollbackComplete', T + 3_500, T + 3_500),
     ];
     expect(checkNoQuarantinedDispatch(events, m3, RID)).toEqual([
       `rollout ${RID} reverted in wave 1 (agent-01) but dispatched later-wave hosts: agent-02`,
