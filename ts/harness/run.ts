@@ -23,7 +23,7 @@ import { Supervisor } from './supervisor.ts';
 import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
 import { prepareSecrets } from './secrets.ts';
-import { prepareServices, stopServices } from './services.ts';
+import { prepareServices, stopServices, usesServices } from './services.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -124,12 +124,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       now: Date.now(),
     });
     const secrets = await prepareSecrets({ scenario, fixtures: fx, workDir, hosts });
-    prepareServices({
-      scenario,
-      runnerFile: fx.runnerFile,
-      network: lab.mode,
-      addresses: Object.fromEntries(hosts.map((h) => [h, lab.addHost(h).address])),
-    });
+    prepareServices({ scenario, runnerFile: fx.runnerFile, lab, hosts });
     const recovery = new RecoveryLedger(
       (h) => join(workDir, 'hosts', h),
       (h) => join(workDir, `agent-${h}.log`),
@@ -387,7 +382,8 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
   } finally {
     observer?.close();
     await sup.stopAll();
-    for (const h of hosts) stopServices(join(workDir, 'hosts', h, 'sandbox'));
+    if (usesServices(scenario))
+      for (const h of hosts) await stopServices(join(workDir, 'hosts', h, 'sandbox'));
     await served?.close();
     lab.destroy();
   }

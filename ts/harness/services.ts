@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { HarnessScenario } from '../contracts/index.ts';
 import { REPO } from './publish.ts';
 import { ScenarioFailure } from './failure.ts';
+import type { NetworkLab } from './netns.ts';
 
 /** Whether any generation of the scenario runs comms services. */
 export function usesServices(scenario: HarnessScenario): boolean {
@@ -34,8 +35,8 @@ function which(cmd: string): string | null {
 export function prepareServices(options: {
   readonly scenario: HarnessScenario;
   readonly runnerFile: string;
-  readonly network: 'netns' | 'loopback';
-  readonly addresses: Readonly<Record<string, string>>;
+  readonly lab: NetworkLab;
+  readonly hosts: readonly string[];
 }): void {
   if (!usesServices(options.scenario)) return;
   const natsServer = which('nats-server');
@@ -44,7 +45,7 @@ export function prepareServices(options: {
       `scenario ${options.scenario.name} runs the real nats-server, which is not installed: run scripts/ensure-deps.sh as root (Debian package nats-server)`,
     );
   }
-  if (options.network !== 'netns') {
+  if (options.lab.mode !== 'netns') {
     throw new ScenarioFailure(
       `scenario ${options.scenario.name} runs services on fixed ports (4222, 8222, 6167, 9464), one host per network namespace: run it as root without --loopback`,
     );
@@ -59,7 +60,9 @@ export function prepareServices(options: {
           natsServer,
           node: process.execPath,
           natsClient: join(REPO, 'node_modules/nats'),
-          addresses: options.addresses,
+          addresses: Object.fromEntries(
+            options.hosts.map((h) => [h, options.lab.addHost(h).address]),
+          ),
         },
       },
       null,
@@ -68,22 +71,49 @@ export function prepareServices(options: {
   );
 }
 
-/** Stops every unit a host's switches started (SIGKILL: the run is over). */
-export function stopServices(sandboxRoot: string): void {
+/**
+ * Stops every unit a host's switches started, and any switch still running
+ * (SIGKILL: the run is over). A switch the agent launched detached may still
+ * be starting a unit after its pid file was read, so the process table is
+ * searched as well: every unit and switch names a path under the host's
+ * sandbox root on its command line. Two passes, 300 ms apart.
+ */
+export async function stopServices(sandboxRoot: string): Promise<void> {
+  for (let pass = 0; pass < 2; pass++) {
+    for (const pid of [...pidFiles(sandboxRoot), ...processesUnder(sandboxRoot)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function pidFiles(sandboxRoot: string): number[] {
   const dir = join(sandboxRoot, 'run/nixfleet-sandbox/units');
   let names: string[];
   try {
     names = readdirSync(dir).filter((f) => f.endsWith('.pid'));
   } catch {
-    return;
+    return [];
   }
-  for (const f of names) {
-    const pid = Number(readFileSync(join(dir, f), 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 1) continue;
+  return names
+    .map((f) => Number(readFileSync(join(dir, f), 'utf8').trim()))
+    .filter((pid) => Number.isInteger(pid) && pid > 1);
+}
+
+function processesUnder(sandboxRoot: string): number[] {
+  const needle = `${sandboxRoot}/`;
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      process.kill(pid, 'SIGKILL');
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) out.push(Number(entry));
     } catch {
-      /* already gone */
+      /* exited meanwhile */
     }
   }
+  return out;
 }
