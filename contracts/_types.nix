@@ -234,6 +234,7 @@ let
         url = opt types.str "URL to GET." "http://localhost/health" { };
         expectStatus = opt (types.ints.between 100 599) "Expected HTTP status." 200 (d 200);
         bodyContains = opt (types.nullOr types.str) "Substring the body must contain; null skips the check." "ok" (d null);
+        jsonKey = opt (types.nullOr types.str) "Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid." "versions" { default = null; };
         timeoutSecs = opt positive "Request timeout in seconds." 3 (d 3);
       })
       (variant "tcp" "TcpProbe" {

@@ -90,6 +90,14 @@ in
           };
         })) "Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS." { hive-01 = { defaults = "v1"; domain = "example.com"; }; } { default = { }; };
         nixos = opt (types.attrsOf (types.attrsOf types.anything)) "Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release." { canary-01.services.openssh.settings.PermitRootLogin = "yes"; } { default = { }; };
+        comms = opt (types.attrsOf (types.submodule {
+          options = {
+            role = opt (types.enum [ "nats" "matrix" "agent" ]) "What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library." "agent" { };
+            revision = opt types.str "Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit." "r1" { default = "r1"; };
+            broker = opt (types.nullOr types.str) "agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222." "nats://127.0.0.1:4223" { default = null; };
+            nkeyUsers = opt (types.listOf types.str) "nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits." [ "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4" ] { default = [ ]; };
+          };
+        })) "Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix)." { nats-01.role = "nats"; } { default = { }; };
         irrevocable = opt (types.attrsOf (types.attrsOf (types.oneOf [ types.str t.int types.bool ]))) "Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip)." { hive-01.serverName = "example.com"; } { default = { }; };
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };

@@ -26,7 +26,8 @@ fi
 # (secret-hygiene scenario), ip (network namespaces for the harness),
 # libfaketime (the harness's skewClock fault), jq (the microVM runner's
 # conditions and invariants, run by tests/lib/harness), nats-server (the
-# control plane's NATS notification sink is tested against the real broker).
+# control plane's NATS notification sink is tested against the real broker;
+# the comms-* harness scenarios run it as the fleet's broker, Debian's 2.9.10).
 # Missing ones are installed when we are root.
 need=()
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)

@@ -129,6 +129,9 @@ in
       # Hosts whose agent unit is not wanted at boot: a startAgent fault starts it.
       notStarted = scenario.notStarted or [ ];
       extraTiming = filter (k: !(builtins.elem k timingKeys)) (nonNull timing);
+      # The comms fleet's services run as units of the local runner's sandbox
+      # (tests/harness/nix/comms.nix), not as NixOS services of a VM.
+      withComms = filter (g: (scenario.generations.${g}.comms or { }) != { }) (attrNames (scenario.generations or { }));
 
       secs = n: "${toString n}s";
       played = timeline.steps { inherit scenario hosts; };
@@ -292,6 +295,8 @@ in
       c.unsupported name "top level" "field ${concatStringsSep ", " extraTop}"
     else if extraTiming != [ ] then
       c.unsupported name "timing" "field ${concatStringsSep ", " extraTiming}"
+    else if withComms != [ ] then
+      c.unsupported name "generations" "field comms (generations ${concatStringsSep ", " withComms}: the comms fleet's services run only in the local runner's sandbox)"
     else
       {
         inherit name hosts cp testScript;

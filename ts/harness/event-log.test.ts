@@ -5,7 +5,7 @@
 // an absence of evidence must still fail.
 import { describe, expect, it } from 'vitest';
 import type { ApiRolloutEvents, RolloutManifest } from '../contracts/index.ts';
-import { checkWavesInOrder, namesHost } from './event-log.ts';
+import { checkNoQuarantinedDispatch, checkWavesInOrder, namesHost } from './event-log.ts';
 
 const RID = 'stable@10bad3db977d';
 const manifest = {
@@ -91,5 +91,42 @@ describe('namesHost (the decision condition)', () => {
     ['offline: dbx01', 'db.01', false],
   ])('%s names %s: %s', (text, host, expected) => {
     expect(namesHost(text, host)).toBe(expected);
+  });
+});
+
+describe('checkNoQuarantinedDispatch', () => {
+  const m3 = {
+    hostSet: [
+      { hostname: 'nats-01', waveIndex: 0 },
+      { hostname: 'agent-01', waveIndex: 1 },
+      { hostname: 'agent-02', waveIndex: 2 },
+    ],
+  } as unknown as RolloutManifest;
+
+  it('holds when the canary of wave 1 reverted and wave 2 was never dispatched', () => {
+    const events: Events = [
+      ev('nats-01', 'DispatchAck', T + 1_000, T + 1_000),
+      ev('agent-01', 'DispatchAck', T + 2_000, T + 2_000),
+      ev('agent-01', 'RollbackComplete', T + 3_000, T + 3_000),
+    ];
+    expect(checkNoQuarantinedDispatch(events, m3, RID)).toEqual([]);
+  });
+
+  it('fails when a later wave was dispatched, judged from the earliest wave that rolled back', () => {
+    const events: Events = [
+      ev('agent-01', 'DispatchAck', T + 2_000, T + 2_000),
+      ev('agent-02', 'DispatchAck', T + 2_500, T + 2_500),
+      // The later wave's host rolled back first: the canary's wave still judges.
+      ev('agent-02', 'RollbackComplete', T + 3_000, T + 3_000),
+      ev('agent-01', 'RollbackComplete', T + 3_500, T + 3_500),
+    ];
+    expect(checkNoQuarantinedDispatch(events, m3, RID)).toEqual([
+      `rollout ${RID} reverted in wave 1 (agent-01) but dispatched later-wave hosts: agent-02`,
+    ]);
+  });
+
+  it('says nothing of a rollout that did not revert', () => {
+    const events: Events = [ev('agent-02', 'DispatchAck', T + 2_500, T + 2_500)];
+    expect(checkNoQuarantinedDispatch(events, m3, RID)).toEqual([]);
   });
 });

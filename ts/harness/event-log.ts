@@ -105,3 +105,38 @@ export function dispatchedHosts(events: ApiRolloutEvents['events'], rolloutId: s
     ),
   ];
 }
+
+/**
+ * Invariant noQuarantinedDispatch: a rollout that reverted dispatched no
+ * host of a wave after the earliest wave a rollback came from (the canary's
+ * wave: wave 0, or a later one when earlier waves hold other tiers, as the
+ * comms fleet's infra wave). Nothing to say about a rollout that did not
+ * revert.
+ */
+export function checkNoQuarantinedDispatch(
+  events: ApiRolloutEvents['events'],
+  manifest: Pick<RolloutManifest, 'hostSet'>,
+  rolloutId: string,
+): string[] {
+  const waveOf = new Map(manifest.hostSet.map((h) => [h.hostname, h.waveIndex]));
+  const rolledBack = [
+    ...new Set(
+      events
+        .filter((e) => agentKind(e) === 'RollbackComplete' && rolloutOf(e) === rolloutId)
+        .map((e) => e.hostname ?? ''),
+    ),
+  ];
+  if (rolledBack.length === 0) return [];
+  const outside = rolledBack.filter((h) => !waveOf.has(h));
+  if (outside.length > 0)
+    return [`rollout ${rolloutId}: ${outside.join(', ')} rolled back but not in its host set`];
+  const first = rolledBack.reduce((a, b) => (waveOf.get(b)! < waveOf.get(a)! ? b : a));
+  const wave = waveOf.get(first)!;
+  const later = new Set(manifest.hostSet.filter((h) => h.waveIndex > wave).map((h) => h.hostname));
+  const leaked = dispatchedHosts(events, rolloutId).filter((h) => later.has(h));
+  return leaked.length > 0
+    ? [
+        `rollout ${rolloutId} reverted in wave ${wave} (${first}) but dispatched later-wave hosts: ${leaked.join(', ')}`,
+      ]
+    : [];
+}

@@ -81,3 +81,32 @@ describe('budgetsRespected', () => {
     expect(selects({ ...none, all: true, not: { ...none, hosts: ['x'] } }, 'x', h)).toBe(false);
   });
 });
+
+describe('budgetsRespected: a host whose transitions arrive out of order', () => {
+  it('leaves flight when it converged before the instant the CP first saw it activating', () => {
+    // The CP learns web-01's activation from a heartbeat (stamped 2500)
+    // before the agent's delayed Converged (stamped 2400, when it happened);
+    // web-02 is dispatched only after.
+    const events = [
+      change('stable@a1', 'web-01', 'Activating', 2500),
+      change('stable@a1', 'web-01', 'Soaking', 2500),
+      change('stable@a1', 'web-01', 'Converged', 2400),
+      change('edge@a1', 'web-02', 'Activating', 4000),
+      change('edge@a1', 'web-02', 'Converged', 5000),
+    ];
+    expect(checkBudgetsRespected(events, fleet)).toEqual([]);
+  });
+
+  it('still fails when the out-of-order host overlaps another in flight', () => {
+    const events = [
+      change('stable@a1', 'web-01', 'Activating', 2000),
+      change('stable@a1', 'web-01', 'Soaking', 1900),
+      change('edge@a1', 'web-02', 'Activating', 2600),
+      change('stable@a1', 'web-01', 'Converged', 3000),
+      change('edge@a1', 'web-02', 'Converged', 3500),
+    ];
+    const v = checkBudgetsRespected(events, fleet);
+    expect(v).toHaveLength(1);
+    expect(v[0]).toMatch(/2 in flight \[web-01, web-02\]/);
+  });
+});

@@ -41,7 +41,8 @@ const IN_FLIGHT = new Set(['Activating', 'Soaking']);
  * (Activating or Soaking, RFC-0002 §4.2) than its limit, across every rollout
  * and channel. Budgets come from the signed fleet.resolved and are matched
  * to hosts by their selectors; host states from the CP's HostStateChanged
- * log entries, ordered by the agent-reported instant of each transition.
+ * log entries, ordered by the agent-reported instant of each transition
+ * (never before the host's previous logged transition).
  */
 export function checkBudgetsRespected(events: readonly LogEvent[], fleet: FleetResolved): string[] {
   if (fleet.disruptionBudgets.length === 0)
@@ -58,11 +59,25 @@ export function checkBudgetsRespected(events: readonly LogEvent[], fleet: FleetR
         at: typeof b.at === 'number' ? b.at : Date.parse(e.at),
       };
     })
-    // Half-open intervals: at the same instant, leaving flight counts first.
-    .sort(
-      (x, y) =>
-        x.at - y.at || Number(IN_FLIGHT.has(x.to)) - Number(IN_FLIGHT.has(y.to)) || x.seq - y.seq,
-    );
+    .sort((x, y) => x.seq - y.seq);
+  // A host's transitions happen in the order the CP logged them. The CP may
+  // learn of an activation from a heartbeat (stamped when it arrived) before
+  // the agent's delayed events (stamped when they happened, possibly
+  // earlier): a transition's instant is never before the one logged before
+  // it for the same host, or the host would stay in flight after it left.
+  const lastAt = new Map<string, number>();
+  for (const c of changes) {
+    c.at = Math.max(c.at, lastAt.get(c.key) ?? -Infinity);
+    lastAt.set(c.key, c.at);
+  }
+  // Half-open intervals: at the same instant, leaving flight counts first
+  // across hosts; one host's own transitions keep their logged order.
+  changes.sort(
+    (x, y) =>
+      x.at - y.at ||
+      (x.key === y.key ? 0 : Number(IN_FLIGHT.has(x.to)) - Number(IN_FLIGHT.has(y.to))) ||
+      x.seq - y.seq,
+  );
   const violations: string[] = [];
   for (const [i, b] of fleet.disruptionBudgets.entries()) {
     const members = new Set(

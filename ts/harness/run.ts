@@ -23,6 +23,7 @@ import { Supervisor } from './supervisor.ts';
 import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
 import { prepareSecrets } from './secrets.ts';
+import { prepareServices, stopScenarioServices } from './services.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -123,6 +124,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       now: Date.now(),
     });
     const secrets = await prepareSecrets({ scenario, fixtures: fx, workDir, hosts });
+    prepareServices({ scenario, runnerFile: fx.runnerFile, lab, hosts });
     const recovery = new RecoveryLedger(
       (h) => join(workDir, 'hosts', h),
       (h) => join(workDir, `agent-${h}.log`),
@@ -380,6 +382,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
   } finally {
     observer?.close();
     await sup.stopAll();
+    await stopScenarioServices(scenario, workDir, hosts);
     await served?.close();
     lab.destroy();
   }

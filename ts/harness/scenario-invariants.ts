@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HarnessScenario } from '../contracts/index.ts';
-import { agentKind, checkWavesInOrder, dispatchedHosts, rolloutOf } from './event-log.ts';
+import { checkNoQuarantinedDispatch, checkWavesInOrder } from './event-log.ts';
 import { checkBudgetsRespected, checkSignedRoundtrip, type CpAccess } from './invariants.ts';
 import type { Observer } from './observe.ts';
 import type { Published } from './publish.ts';
@@ -52,18 +52,8 @@ export async function checkInvariants(
     }
     if (inv === 'noQuarantinedDispatch') {
       // A rollout that reverted must not have dispatched its later waves.
-      for (const [id, m] of c.observer.manifests()) {
-        const reverted = events.some(
-          (e) => agentKind(e) === 'RollbackComplete' && rolloutOf(e) === id,
-        );
-        if (!reverted) continue;
-        const later = m.hostSet.filter((h) => h.waveIndex > 0).map((h) => h.hostname);
-        const leaked = dispatchedHosts(events, id).filter((h) => later.includes(h));
-        if (leaked.length > 0)
-          violations.push(
-            `rollout ${id} reverted in wave 0 but dispatched later-wave hosts: ${leaked.join(', ')}`,
-          );
-      }
+      for (const [id, m] of c.observer.manifests())
+        violations.push(...checkNoQuarantinedDispatch(events, m, id));
     }
     if (inv === 'budgetsRespected')
       violations.push(

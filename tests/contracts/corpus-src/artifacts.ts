@@ -422,9 +422,34 @@ export const artifacts: Corpus[] = [
         },
       ],
       ['no probes', { schemaVersion: 1, hostname: 'web-01', probes: {} }],
+      [
+        'http probe with jsonKey',
+        {
+          schemaVersion: 1,
+          hostname: 'matrix-01',
+          probes: {
+            'matrix-client-api': {
+              kind: 'http',
+              intervalSeconds: 10,
+              mode: 'enforce',
+              url: 'http://127.0.0.1:6167/_matrix/client/versions',
+              expectStatus: 200,
+              bodyContains: null,
+              jsonKey: 'versions',
+              timeoutSecs: 3,
+            },
+          },
+        },
+      ],
     ],
     [
       ['wrong type: port string', ['probes', 'pg', 'port'], '5432'],
+      [
+        'wrong type: jsonKey number',
+        ['probes', 'heartbeat', 'jsonKey'],
+        1,
+        ['probes', 'heartbeat'],
+      ],
       ['missing required: url (kind-specific)', ['probes', 'heartbeat', 'url'], undefined],
       ['unknown enum: mode', ['probes', 'disk', 'mode'], 'warn'],
       ['unknown probe kind', ['probes', 'pg', 'kind'], 'icmp', ['probes', 'pg']],

@@ -198,6 +198,14 @@ let
     collector = runner.collector or null;
   };
 
+  # The comms fleet's services (scenarios comms-*): units the switch starts
+  # and replaces as systemd would (comms.nix).
+  comms = import ./comms.nix { inherit runner; };
+  unitsOf = host: if gen.comms ? ${host} then comms.units host gen.comms.${host} else { };
+  withUnits =
+    host: script:
+    if unitsOf host == { } then script else "#!/bin/sh\n" + comms.unitSwitch + builtins.substring 10 (builtins.stringLength script) script;
+
   # The four switch-inhibiting components (contracts §I.7) are symlinks into
   # their own store paths, as on NixOS: generations share them unless the
   # generation changes one (inhibit-*), which the agent must defer on.
@@ -218,12 +226,22 @@ let
       changed = if b.switch == "inhibit-kernel" then "kernel" else if b.switch == "inhibit-dbus" then "dbus" else null;
       version = c: if changed == c then generation else "stable";
     in
-    builtins.derivation {
+    builtins.derivation (
+      {
       name = "nixos-system-${host}-${generation}";
       system = builtins.currentSystem;
       builder = "/bin/sh";
       PATH = "/bin:/usr/bin";
-      switch = fullSwitchScript host b;
+      switch = withUnits host (fullSwitchScript host b);
+      unitsScript = builtins.concatStringsSep "\n" (
+        builtins.genList (
+          i:
+          let
+            n = builtins.elemAt (builtins.attrNames (unitsOf host)) i;
+          in
+          "printf '%s' \"$unit${toString i}\" > $out/etc/sandbox-units/${n} && chmod +x $out/etc/sandbox-units/${n}"
+        ) (builtins.length (builtins.attrNames (unitsOf host)))
+      );
       # Carries the probe script's store path (and so the dependency on it).
       checks = builtins.toJSON probesOnly.healthChecks.${host};
       kernel = component "kernel" (version "kernel");
@@ -231,6 +249,15 @@ let
       systemd = component "systemd" "stable";
       init = component "init" "stable";
       compliance = (complianceOf host).build;
+    }
+    # One variable per unit, its text (names in unitsScript).
+    // builtins.listToAttrs (
+      builtins.genList (i: {
+        name = "unit${toString i}";
+        value = builtins.elemAt (builtins.attrValues (unitsOf host)) i;
+      }) (builtins.length (builtins.attrNames (unitsOf host)))
+    )
+    // {
       args = [
         "-c"
         ''
@@ -238,6 +265,10 @@ let
           printf '%s' "$switch" > $out/bin/switch-to-configuration
           chmod +x $out/bin/switch-to-configuration
           printf '%s' "$checks" > $out/etc/nixfleet/agent/health-checks.json
+          if [ -n "$unitsScript" ]; then
+            mkdir -p $out/etc/sandbox-units
+            eval "$unitsScript"
+          fi
           ln -s $kernel $out/kernel
           ln -s $dbus $out/etc/systemd/system/dbus.service
           ln -s $systemd $out/sw/lib/systemd/systemd
@@ -245,7 +276,8 @@ let
           eval "$compliance"
         ''
       ];
-    };
+    }
+    );
 in
 { mkFleet, ... }:
 let

@@ -187,6 +187,7 @@ in
       url = "http://localhost/";
       expectStatus = 200;
       bodyContains = null;
+      jsonKey = null;
       timeoutSecs = 3;
       intervalSeconds = 30;
       mode = "enforce";

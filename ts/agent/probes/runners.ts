@@ -52,13 +52,30 @@ const fail = (reason: string, output: Record<string, unknown> = {}): ProbeOutcom
   output,
 });
 
+/** Why `body` is not a JSON object with top-level `key`, or null when it is. */
+function missingJsonKey(body: string, key: string): string | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return `body is not JSON (expected an object with key ${JSON.stringify(key)})`;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    return `body is not a JSON object (expected key ${JSON.stringify(key)})`;
+  }
+  return Object.prototype.hasOwnProperty.call(doc, key)
+    ? null
+    : `body has no key ${JSON.stringify(key)}`;
+}
+
 async function runHttp(p: Extract<ProbeSpec, { kind: 'http' }>): Promise<ProbeOutcome> {
   try {
     const res = await fetch(p.url, {
       signal: AbortSignal.timeout(p.timeoutSecs * 1000),
       redirect: 'manual',
     });
-    const body = p.bodyContains === null ? '' : await res.text();
+    const jsonKey = p.jsonKey ?? null;
+    const body = p.bodyContains === null && jsonKey === null ? '' : await res.text();
     if (res.status !== p.expectStatus) {
       return fail(`HTTP ${res.status}, expected ${p.expectStatus}`, { status: res.status });
     }
@@ -66,6 +83,10 @@ async function runHttp(p: Extract<ProbeSpec, { kind: 'http' }>): Promise<ProbeOu
       return fail(`body does not contain ${JSON.stringify(p.bodyContains)}`, {
         status: res.status,
       });
+    }
+    if (jsonKey !== null) {
+      const problem = missingJsonKey(body, jsonKey);
+      if (problem !== null) return fail(problem, { status: res.status });
     }
     return pass({ status: res.status });
   } catch (e) {

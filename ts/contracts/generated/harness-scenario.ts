@@ -21,6 +21,29 @@ export interface HarnessScenario {
   generations: {
     [k: string]: {
       /**
+       * Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).
+       */
+      comms?: {
+        [k: string]: {
+          /**
+           * agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.
+           */
+          broker?: null | string;
+          /**
+           * nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.
+           */
+          nkeyUsers?: string[];
+          /**
+           * Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.
+           */
+          revision?: string;
+          /**
+           * What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.
+           */
+          role: 'nats' | 'matrix' | 'agent';
+        };
+      };
+      /**
        * Behaviour of every host not listed.
        */
       default?: {

@@ -31,6 +31,10 @@ export interface HttpProbeResolved {
    */
   intervalSeconds: number;
   /**
+   * Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.
+   */
+  jsonKey?: null | string;
+  /**
    * Probe kind (discriminator).
    */
   kind: 'http';

@@ -2,8 +2,8 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/fleet-input.schema.json","title":"FleetInput","$defs":{"EvidenceProbe":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":[],"type":"object"},"default":{},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"default":"/var/lib/nixfleet-compliance/evidence.json","description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["framework","kind"],"title":"EvidenceProbe","type":"object"},"ExecProbe":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"},"HealthGateInput":{"additionalProperties":false,"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGateInput","type":"object"},"HttpProbe":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"},"PinInput":{"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","reason"],"title":"PinInput","type":"object"},"Selector":{"additionalProperties":false,"properties":{"all":{"default":false,"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"default":[],"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/Selector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"default":null,"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"default":[],"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/Selector"}],"default":null,"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"default":[],"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"default":[],"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":[],"title":"Selector","type":"object"},"TcpProbe":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"}},"additionalProperties":false,"properties":{"acceptWarnings":{"additionalProperties":{"type":"string"},"default":{},"description":"Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings).","examples":[{"empty-wave:waves.edge[0]":"edge has no canary yet; its hosts soak on stable first"}],"type":"object"},"bootstrapNonces":{"default":[],"description":"Allowlist of bootstrap-token nonces (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"expiresAt":{"description":"When the nonce stops being accepted.","examples":["2026-06-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Host the token was minted for.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"mintedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the token was minted.","examples":[null]},"mintedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who minted it.","examples":[null]},"nonce":{"description":"Bootstrap-token nonce (32 hex characters).","examples":["0123456789abcdef0123456789abcdef"],"pattern":"^([0-9a-f]{32})$","type":"string"}},"required":["expiresAt","hostname","nonce"],"type":"object"},"type":"array"},"channelEdges":{"default":[],"description":"Channel ordering: `before` converges before a rollout opens on `after`.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"channels":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance frameworks of the channel.","examples":[{}],"properties":{"frameworks":{"default":[],"description":"Frameworks whose evidence probes every host of the channel runs (names, or { name, mode, reason }).","examples":[["anssi-bp028"]],"items":{"anyOf":[{"type":"string"},{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Definitive mode at channel scope.","examples":["enforce"]},"name":{"description":"Framework name.","examples":["nis2-essential"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":[null]}},"required":["name"],"type":"object"}]},"type":"array"},"mode":{"default":"enforce","description":"Default mode of the channel's evidence probes when no scope sets one.","enum":["enforce","observe","disabled"],"examples":["enforce"]}},"required":[],"type":"object"},"description":{"default":"","description":"What channel <name> is for.","examples":["Main production channel."],"type":"string"},"freshnessHardFloorMinutes":{"default":60,"description":"Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often.","examples":[15],"maximum":9007199254740991,"minimum":1,"type":"integer"},"freshnessWindow":{"description":"Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at channel scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for every host of the channel (host and tag pins win).","examples":[null]},"rolloutPolicy":{"description":"Name of the rollout policy (a key of rolloutPolicies).","examples":["canary-conservative"],"type":"string"},"signingIntervalMinutes":{"default":60,"description":"How often CI re-signs, in minutes.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["freshnessWindow","rolloutPolicy"],"type":"object"},"default":{},"description":"Channels (release trains), by name.","examples":[{}],"type":"object"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at fleet scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at fleet scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"disruptionBudgets":{"default":[],"description":"Limits on hosts in flight.","examples":[[]],"items":{"additionalProperties":false,"properties":{"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"At most this many covered hosts in flight at once (set exactly one of maxInFlight, maxInFlightPct).","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"default":null,"description":"At most this percentage of covered hosts in flight.","examples":[50]},"selector":{"$ref":"#/$defs/Selector"}},"required":["selector"],"type":"object"},"type":"array"},"edges":{"default":[],"description":"Host ordering constraints within a rollout.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at fleet scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"channel":{"description":"Release channel of <name>.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at host scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at host scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"configuration":{"default":null,"description":"The host's evaluated NixOS configuration (must have config.system.build.toplevel); or use nixosArgs.","examples":[null]},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at host scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at host scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"nixosArgs":{"anyOf":[{"type":"null"},{}],"default":null,"description":"Arguments for mkHost, called for this host when `configuration` is null (needs nixpkgs).","examples":[null]},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for this host (wins over tag and channel pins).","examples":[null]},"pubkey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"OpenSSH ed25519 public key of the host (enrollment, signed evidence).","examples":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA… root@<name>"]},"system":{"description":"Platform of the host.","examples":["x86_64-linux"],"type":"string"},"tags":{"default":[],"description":"Tags of <name>.","examples":[["web","eu-fr"]],"items":{"type":"string"},"type":"array"}},"required":["channel","system"],"type":"object"},"default":{},"description":"Hosts, by name.","examples":[{}],"type":"object"},"revocations":{"default":[],"description":"Agent-certificate revocations (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"hostname":{"description":"Host whose certificates are revoked.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"notBefore":{"description":"Certificates issued before this instant are refused.","examples":["2026-05-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":["host decommissioned"]},"revokedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who.","examples":["ops@example.com"]}},"required":["hostname","notBefore"],"type":"object"},"type":"array"},"rolloutPolicies":{"additionalProperties":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"default":false,"description":"Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.","examples":[false],"type":"boolean"},"healthGate":{"$ref":"#/$defs/HealthGateInput"},"onHealthFailure":{"default":"rollback-and-halt","description":"What agents do on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"strategy":{"description":"Rollout strategy.","enum":["canary","all-at-once"],"examples":["canary"]},"waves":{"default":[{"selector":{"all":true},"soakMinutes":0}],"description":"Waves, in order.","examples":[[{"selector":{"all":true},"soakMinutes":0}]],"items":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.","examples":[true]},"minSoaked":{"default":1,"description":"Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"selector":{"$ref":"#/$defs/Selector"},"soakMinutes":{"default":0,"description":"Minutes a wave soaks before the next one starts.","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely.","examples":[60]}},"required":["selector"],"type":"object"},"type":"array"}},"required":["strategy"],"type":"object"},"default":{},"description":"Rollout policies, by name.","examples":[{}],"type":"object"},"tags":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at tag scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at tag scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"description":{"default":"","description":"What tag <name> means.","examples":["Expected to be reachable 24/7."],"type":"string"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at tag scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at tag scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for hosts carrying the tag.","examples":[null]}},"required":[],"type":"object"},"default":{},"description":"Tags, by name (descriptive; hosts reference them freely).","examples":[{}],"type":"object"}},"required":[],"type":"object"};
-const schema1 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/fleet-input.schema.json","title":"FleetInput","$defs":{"EvidenceProbe":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":[],"type":"object"},"default":{},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"default":"/var/lib/nixfleet-compliance/evidence.json","description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["framework","kind"],"title":"EvidenceProbe","type":"object"},"ExecProbe":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"},"HealthGateInput":{"additionalProperties":false,"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGateInput","type":"object"},"HttpProbe":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"},"PinInput":{"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","reason"],"title":"PinInput","type":"object"},"Selector":{"additionalProperties":false,"properties":{"all":{"default":false,"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"default":[],"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/Selector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"default":null,"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"default":[],"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/Selector"}],"default":null,"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"default":[],"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"default":[],"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":[],"title":"Selector","type":"object"},"TcpProbe":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"}},"additionalProperties":false,"properties":{"acceptWarnings":{"additionalProperties":{"type":"string"},"default":{},"description":"Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings).","examples":[{"empty-wave:waves.edge[0]":"edge has no canary yet; its hosts soak on stable first"}],"type":"object"},"bootstrapNonces":{"default":[],"description":"Allowlist of bootstrap-token nonces (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"expiresAt":{"description":"When the nonce stops being accepted.","examples":["2026-06-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Host the token was minted for.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"mintedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the token was minted.","examples":[null]},"mintedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who minted it.","examples":[null]},"nonce":{"description":"Bootstrap-token nonce (32 hex characters).","examples":["0123456789abcdef0123456789abcdef"],"pattern":"^([0-9a-f]{32})$","type":"string"}},"required":["expiresAt","hostname","nonce"],"type":"object"},"type":"array"},"channelEdges":{"default":[],"description":"Channel ordering: `before` converges before a rollout opens on `after`.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"channels":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance frameworks of the channel.","examples":[{}],"properties":{"frameworks":{"default":[],"description":"Frameworks whose evidence probes every host of the channel runs (names, or { name, mode, reason }).","examples":[["anssi-bp028"]],"items":{"anyOf":[{"type":"string"},{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Definitive mode at channel scope.","examples":["enforce"]},"name":{"description":"Framework name.","examples":["nis2-essential"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":[null]}},"required":["name"],"type":"object"}]},"type":"array"},"mode":{"default":"enforce","description":"Default mode of the channel's evidence probes when no scope sets one.","enum":["enforce","observe","disabled"],"examples":["enforce"]}},"required":[],"type":"object"},"description":{"default":"","description":"What channel <name> is for.","examples":["Main production channel."],"type":"string"},"freshnessHardFloorMinutes":{"default":60,"description":"Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often.","examples":[15],"maximum":9007199254740991,"minimum":1,"type":"integer"},"freshnessWindow":{"description":"Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at channel scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for every host of the channel (host and tag pins win).","examples":[null]},"rolloutPolicy":{"description":"Name of the rollout policy (a key of rolloutPolicies).","examples":["canary-conservative"],"type":"string"},"signingIntervalMinutes":{"default":60,"description":"How often CI re-signs, in minutes.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["freshnessWindow","rolloutPolicy"],"type":"object"},"default":{},"description":"Channels (release trains), by name.","examples":[{}],"type":"object"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at fleet scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at fleet scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"disruptionBudgets":{"default":[],"description":"Limits on hosts in flight.","examples":[[]],"items":{"additionalProperties":false,"properties":{"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"At most this many covered hosts in flight at once (set exactly one of maxInFlight, maxInFlightPct).","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"default":null,"description":"At most this percentage of covered hosts in flight.","examples":[50]},"selector":{"$ref":"#/$defs/Selector"}},"required":["selector"],"type":"object"},"type":"array"},"edges":{"default":[],"description":"Host ordering constraints within a rollout.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at fleet scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"channel":{"description":"Release channel of <name>.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at host scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at host scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"configuration":{"default":null,"description":"The host's evaluated NixOS configuration (must have config.system.build.toplevel); or use nixosArgs.","examples":[null]},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at host scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at host scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"nixosArgs":{"anyOf":[{"type":"null"},{}],"default":null,"description":"Arguments for mkHost, called for this host when `configuration` is null (needs nixpkgs).","examples":[null]},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for this host (wins over tag and channel pins).","examples":[null]},"pubkey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"OpenSSH ed25519 public key of the host (enrollment, signed evidence).","examples":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA… root@<name>"]},"system":{"description":"Platform of the host.","examples":["x86_64-linux"],"type":"string"},"tags":{"default":[],"description":"Tags of <name>.","examples":[["web","eu-fr"]],"items":{"type":"string"},"type":"array"}},"required":["channel","system"],"type":"object"},"default":{},"description":"Hosts, by name.","examples":[{}],"type":"object"},"revocations":{"default":[],"description":"Agent-certificate revocations (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"hostname":{"description":"Host whose certificates are revoked.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"notBefore":{"description":"Certificates issued before this instant are refused.","examples":["2026-05-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":["host decommissioned"]},"revokedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who.","examples":["ops@example.com"]}},"required":["hostname","notBefore"],"type":"object"},"type":"array"},"rolloutPolicies":{"additionalProperties":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"default":false,"description":"Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.","examples":[false],"type":"boolean"},"healthGate":{"$ref":"#/$defs/HealthGateInput"},"onHealthFailure":{"default":"rollback-and-halt","description":"What agents do on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"strategy":{"description":"Rollout strategy.","enum":["canary","all-at-once"],"examples":["canary"]},"waves":{"default":[{"selector":{"all":true},"soakMinutes":0}],"description":"Waves, in order.","examples":[[{"selector":{"all":true},"soakMinutes":0}]],"items":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.","examples":[true]},"minSoaked":{"default":1,"description":"Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"selector":{"$ref":"#/$defs/Selector"},"soakMinutes":{"default":0,"description":"Minutes a wave soaks before the next one starts.","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely.","examples":[60]}},"required":["selector"],"type":"object"},"type":"array"}},"required":["strategy"],"type":"object"},"default":{},"description":"Rollout policies, by name.","examples":[{}],"type":"object"},"tags":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at tag scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at tag scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"description":{"default":"","description":"What tag <name> means.","examples":["Expected to be reachable 24/7."],"type":"string"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at tag scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at tag scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for hosts carrying the tag.","examples":[null]}},"required":[],"type":"object"},"default":{},"description":"Tags, by name (descriptive; hosts reference them freely).","examples":[{}],"type":"object"}},"required":[],"type":"object"};
+const schema1 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"};
 const schema2 = {"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"};
 const schema3 = {"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"};
 const schema4 = {"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":[],"type":"object"},"default":{},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"default":"/var/lib/nixfleet-compliance/evidence.json","description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["framework","kind"],"title":"EvidenceProbe","type":"object"};
@@ -1138,7 +1138,7 @@ vErrors.push(err59);
 errors++;
 }
 for(const key9 in data27){
-if(!(((((((key9 === "bodyContains") || (key9 === "expectStatus")) || (key9 === "intervalSeconds")) || (key9 === "kind")) || (key9 === "mode")) || (key9 === "timeoutSecs")) || (key9 === "url"))){
+if(!((((((((key9 === "bodyContains") || (key9 === "expectStatus")) || (key9 === "intervalSeconds")) || (key9 === "jsonKey")) || (key9 === "kind")) || (key9 === "mode")) || (key9 === "timeoutSecs")) || (key9 === "url"))){
 const err60 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err60];
@@ -1271,9 +1271,13 @@ errors++;
 }
 }
 }
-if(data27.kind !== undefined){
-if(!(data27.kind === "http")){
-const err70 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data27.jsonKey !== undefined){
+let data31 = data27.jsonKey;
+const _errs103 = errors;
+let valid25 = false;
+const _errs104 = errors;
+if(data31 !== null){
+const err70 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1282,11 +1286,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data27.mode !== undefined){
-let data32 = data27.mode;
-if(!(((data32 === "enforce") || (data32 === "observe")) || (data32 === "disabled"))){
-const err71 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
+var _valid8 = _errs104 === errors;
+valid25 = valid25 || _valid8;
+const _errs106 = errors;
+if(typeof data31 !== "string"){
+const err71 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1295,11 +1299,10 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data27.timeoutSecs !== undefined){
-let data33 = data27.timeoutSecs;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err72 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid8 = _errs106 === errors;
+valid25 = valid25 || _valid8;
+if(!valid25){
+const err72 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1308,9 +1311,21 @@ vErrors.push(err72);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 > 9007199254740991 || isNaN(data33)){
-const err73 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs103;
+if(vErrors !== null){
+if(_errs103){
+vErrors.length = _errs103;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data27.kind !== undefined){
+if(!(data27.kind === "http")){
+const err73 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1319,8 +1334,11 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data33 < 1 || isNaN(data33)){
-const err74 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data27.mode !== undefined){
+let data33 = data27.mode;
+if(!(((data33 === "enforce") || (data33 === "observe")) || (data33 === "disabled"))){
+const err74 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1330,10 +1348,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-}
-if(data27.url !== undefined){
-if(typeof data27.url !== "string"){
-const err75 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.timeoutSecs !== undefined){
+let data34 = data27.timeoutSecs;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err75 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1342,10 +1360,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-}
-else {
-const err76 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 9007199254740991 || isNaN(data34)){
+const err76 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1354,15 +1371,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-var _valid6 = _errs88 === errors;
-valid21 = valid21 || _valid6;
-if(_valid6){
-var props1 = true;
-}
-const _errs108 = errors;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.host === undefined){
-const err77 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(data34 < 1 || isNaN(data34)){
+const err77 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1371,8 +1381,11 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data27.kind === undefined){
-const err78 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+if(data27.url !== undefined){
+if(typeof data27.url !== "string"){
+const err78 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1381,8 +1394,10 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(data27.port === undefined){
-const err79 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
+}
+}
+else {
+const err79 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1391,9 +1406,15 @@ vErrors.push(err79);
 }
 errors++;
 }
-for(const key10 in data27){
-if(!((((((key10 === "connectTimeoutSecs") || (key10 === "host")) || (key10 === "intervalSeconds")) || (key10 === "kind")) || (key10 === "mode")) || (key10 === "port"))){
-const err80 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+var _valid6 = _errs88 === errors;
+valid21 = valid21 || _valid6;
+if(_valid6){
+var props1 = true;
+}
+const _errs114 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.host === undefined){
+const err80 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1402,11 +1423,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-if(data27.connectTimeoutSecs !== undefined){
-let data35 = data27.connectTimeoutSecs;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err81 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data27.kind === undefined){
+const err81 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1415,9 +1433,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 > 9007199254740991 || isNaN(data35)){
-const err82 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data27.port === undefined){
+const err82 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1426,8 +1443,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data35 < 1 || isNaN(data35)){
-const err83 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key10 in data27){
+if(!((((((key10 === "connectTimeoutSecs") || (key10 === "host")) || (key10 === "intervalSeconds")) || (key10 === "kind")) || (key10 === "mode")) || (key10 === "port"))){
+const err83 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1437,10 +1455,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-if(data27.host !== undefined){
-if(typeof data27.host !== "string"){
-const err84 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.connectTimeoutSecs !== undefined){
+let data36 = data27.connectTimeoutSecs;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err84 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1449,11 +1467,9 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-if(data27.intervalSeconds !== undefined){
-let data37 = data27.intervalSeconds;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err85 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 9007199254740991 || isNaN(data36)){
+const err85 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1462,9 +1478,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 > 9007199254740991 || isNaN(data37)){
-const err86 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data36 < 1 || isNaN(data36)){
+const err86 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1473,8 +1488,11 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data37 < 1 || isNaN(data37)){
-const err87 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data27.host !== undefined){
+if(typeof data27.host !== "string"){
+const err87 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1484,10 +1502,10 @@ vErrors.push(err87);
 errors++;
 }
 }
-}
-if(data27.kind !== undefined){
-if(!(data27.kind === "tcp")){
-const err88 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data27.intervalSeconds !== undefined){
+let data38 = data27.intervalSeconds;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err88 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1496,11 +1514,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data27.mode !== undefined){
-let data39 = data27.mode;
-if(!(((data39 === "enforce") || (data39 === "observe")) || (data39 === "disabled"))){
-const err89 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 > 9007199254740991 || isNaN(data38)){
+const err89 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1509,11 +1525,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data27.port !== undefined){
-let data40 = data27.port;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err90 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data38 < 1 || isNaN(data38)){
+const err90 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1522,9 +1535,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 65535 || isNaN(data40)){
-const err91 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+}
+if(data27.kind !== undefined){
+if(!(data27.kind === "tcp")){
+const err91 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1533,8 +1548,11 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data40 < 1 || isNaN(data40)){
-const err92 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data27.mode !== undefined){
+let data40 = data27.mode;
+if(!(((data40 === "enforce") || (data40 === "observe")) || (data40 === "disabled"))){
+const err92 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1544,10 +1562,10 @@ vErrors.push(err92);
 errors++;
 }
 }
-}
-}
-else {
-const err93 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.port !== undefined){
+let data41 = data27.port;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err93 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1556,17 +1574,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-var _valid6 = _errs108 === errors;
-valid21 = valid21 || _valid6;
-if(_valid6){
-if(props1 !== true){
-props1 = true;
-}
-}
-const _errs122 = errors;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.command === undefined){
-const err94 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 65535 || isNaN(data41)){
+const err94 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1575,8 +1585,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data27.kind === undefined){
-const err95 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data41 < 1 || isNaN(data41)){
+const err95 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1585,9 +1595,11 @@ vErrors.push(err95);
 }
 errors++;
 }
-for(const key11 in data27){
-if(!((((((key11 === "command") || (key11 === "expectExitCode")) || (key11 === "intervalSeconds")) || (key11 === "kind")) || (key11 === "mode")) || (key11 === "timeoutSecs"))){
-const err96 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+}
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1596,10 +1608,17 @@ vErrors.push(err96);
 }
 errors++;
 }
+var _valid6 = _errs114 === errors;
+valid21 = valid21 || _valid6;
+if(_valid6){
+if(props1 !== true){
+props1 = true;
 }
-if(data27.command !== undefined){
-if(typeof data27.command !== "string"){
-const err97 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+const _errs128 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.command === undefined){
+const err97 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1608,11 +1627,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-if(data27.expectExitCode !== undefined){
-let data42 = data27.expectExitCode;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err98 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data27.kind === undefined){
+const err98 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1621,9 +1637,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 9007199254740991 || isNaN(data42)){
-const err99 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+for(const key11 in data27){
+if(!((((((key11 === "command") || (key11 === "expectExitCode")) || (key11 === "intervalSeconds")) || (key11 === "kind")) || (key11 === "mode")) || (key11 === "timeoutSecs"))){
+const err99 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1632,8 +1648,10 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data42 < -9007199254740991 || isNaN(data42)){
-const err100 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+if(data27.command !== undefined){
+if(typeof data27.command !== "string"){
+const err100 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1643,11 +1661,10 @@ vErrors.push(err100);
 errors++;
 }
 }
-}
-if(data27.intervalSeconds !== undefined){
-let data43 = data27.intervalSeconds;
+if(data27.expectExitCode !== undefined){
+let data43 = data27.expectExitCode;
 if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-const err101 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err101 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1658,7 +1675,7 @@ errors++;
 }
 if((typeof data43 == "number") && (isFinite(data43))){
 if(data43 > 9007199254740991 || isNaN(data43)){
-const err102 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err102 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1667,8 +1684,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data43 < 1 || isNaN(data43)){
-const err103 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data43 < -9007199254740991 || isNaN(data43)){
+const err103 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1679,9 +1696,10 @@ errors++;
 }
 }
 }
-if(data27.kind !== undefined){
-if(!(data27.kind === "exec")){
-const err104 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data27.intervalSeconds !== undefined){
+let data44 = data27.intervalSeconds;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err104 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1690,11 +1708,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-if(data27.mode !== undefined){
-let data45 = data27.mode;
-if(!(((data45 === "enforce") || (data45 === "observe")) || (data45 === "disabled"))){
-const err105 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 9007199254740991 || isNaN(data44)){
+const err105 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1703,11 +1719,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-if(data27.timeoutSecs !== undefined){
-let data46 = data27.timeoutSecs;
-if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
-const err106 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data44 < 1 || isNaN(data44)){
+const err106 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1716,9 +1729,11 @@ vErrors.push(err106);
 }
 errors++;
 }
-if((typeof data46 == "number") && (isFinite(data46))){
-if(data46 > 9007199254740991 || isNaN(data46)){
-const err107 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data27.kind !== undefined){
+if(!(data27.kind === "exec")){
+const err107 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1727,8 +1742,11 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(data46 < 1 || isNaN(data46)){
-const err108 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data27.mode !== undefined){
+let data46 = data27.mode;
+if(!(((data46 === "enforce") || (data46 === "observe")) || (data46 === "disabled"))){
+const err108 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1738,10 +1756,10 @@ vErrors.push(err108);
 errors++;
 }
 }
-}
-}
-else {
-const err109 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.timeoutSecs !== undefined){
+let data47 = data27.timeoutSecs;
+if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
+const err109 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1750,17 +1768,9 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid6 = _errs122 === errors;
-valid21 = valid21 || _valid6;
-if(_valid6){
-if(props1 !== true){
-props1 = true;
-}
-}
-const _errs136 = errors;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.framework === undefined){
-const err110 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 > 9007199254740991 || isNaN(data47)){
+const err110 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1769,8 +1779,8 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data27.kind === undefined){
-const err111 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data47 < 1 || isNaN(data47)){
+const err111 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1779,9 +1789,11 @@ vErrors.push(err111);
 }
 errors++;
 }
-for(const key12 in data27){
-if(!(((((((key12 === "controlOverrides") || (key12 === "evidencePath")) || (key12 === "framework")) || (key12 === "intervalSeconds")) || (key12 === "kind")) || (key12 === "mode")) || (key12 === "reason"))){
-const err112 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+}
+}
+}
+else {
+const err112 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1790,16 +1802,17 @@ vErrors.push(err112);
 }
 errors++;
 }
+var _valid6 = _errs128 === errors;
+valid21 = valid21 || _valid6;
+if(_valid6){
+if(props1 !== true){
+props1 = true;
 }
-if(data27.controlOverrides !== undefined){
-let data47 = data27.controlOverrides;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key13 in data47){
-let data48 = data47[key13];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-for(const key14 in data48){
-if(!((key14 === "mode") || (key14 === "reason"))){
-const err113 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+}
+const _errs142 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.framework === undefined){
+const err113 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1808,14 +1821,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-if(data48.mode !== undefined){
-let data49 = data48.mode;
-const _errs147 = errors;
-let valid33 = false;
-const _errs148 = errors;
-if(data49 !== null){
-const err114 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data27.kind === undefined){
+const err114 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1824,11 +1831,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-var _valid8 = _errs148 === errors;
-valid33 = valid33 || _valid8;
-const _errs150 = errors;
-if(!(((data49 === "enforce") || (data49 === "observe")) || (data49 === "disabled"))){
-const err115 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+for(const key12 in data27){
+if(!(((((((key12 === "controlOverrides") || (key12 === "evidencePath")) || (key12 === "framework")) || (key12 === "intervalSeconds")) || (key12 === "kind")) || (key12 === "mode")) || (key12 === "reason"))){
+const err115 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1837,10 +1842,16 @@ vErrors.push(err115);
 }
 errors++;
 }
-var _valid8 = _errs150 === errors;
-valid33 = valid33 || _valid8;
-if(!valid33){
-const err116 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data27.controlOverrides !== undefined){
+let data48 = data27.controlOverrides;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+for(const key13 in data48){
+let data49 = data48[key13];
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+for(const key14 in data49){
+if(!((key14 === "mode") || (key14 === "reason"))){
+const err116 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1849,25 +1860,14 @@ vErrors.push(err116);
 }
 errors++;
 }
-else {
-errors = _errs147;
-if(vErrors !== null){
-if(_errs147){
-vErrors.length = _errs147;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.reason !== undefined){
-let data50 = data48.reason;
-const _errs152 = errors;
-let valid34 = false;
+if(data49.mode !== undefined){
+let data50 = data49.mode;
 const _errs153 = errors;
+let valid34 = false;
+const _errs154 = errors;
 if(data50 !== null){
-const err117 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err117 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1876,11 +1876,11 @@ vErrors.push(err117);
 }
 errors++;
 }
-var _valid9 = _errs153 === errors;
+var _valid9 = _errs154 === errors;
 valid34 = valid34 || _valid9;
-const _errs155 = errors;
-if(typeof data50 !== "string"){
-const err118 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs156 = errors;
+if(!(((data50 === "enforce") || (data50 === "observe")) || (data50 === "disabled"))){
+const err118 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1889,10 +1889,10 @@ vErrors.push(err118);
 }
 errors++;
 }
-var _valid9 = _errs155 === errors;
+var _valid9 = _errs156 === errors;
 valid34 = valid34 || _valid9;
 if(!valid34){
-const err119 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err119 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1902,10 +1902,62 @@ vErrors.push(err119);
 errors++;
 }
 else {
-errors = _errs152;
+errors = _errs153;
 if(vErrors !== null){
-if(_errs152){
-vErrors.length = _errs152;
+if(_errs153){
+vErrors.length = _errs153;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data49.reason !== undefined){
+let data51 = data49.reason;
+const _errs158 = errors;
+let valid35 = false;
+const _errs159 = errors;
+if(data51 !== null){
+const err120 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+var _valid10 = _errs159 === errors;
+valid35 = valid35 || _valid10;
+const _errs161 = errors;
+if(typeof data51 !== "string"){
+const err121 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+var _valid10 = _errs161 === errors;
+valid35 = valid35 || _valid10;
+if(!valid35){
+const err122 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+else {
+errors = _errs158;
+if(vErrors !== null){
+if(_errs158){
+vErrors.length = _errs158;
 }
 else {
 vErrors = null;
@@ -1915,43 +1967,7 @@ vErrors = null;
 }
 }
 else {
-const err120 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
-}
-errors++;
-}
-}
-}
-else {
-const err121 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err121];
-}
-else {
-vErrors.push(err121);
-}
-errors++;
-}
-}
-if(data27.evidencePath !== undefined){
-if(typeof data27.evidencePath !== "string"){
-const err122 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err122];
-}
-else {
-vErrors.push(err122);
-}
-errors++;
-}
-}
-if(data27.framework !== undefined){
-if(typeof data27.framework !== "string"){
-const err123 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err123 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1961,10 +1977,9 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data27.intervalSeconds !== undefined){
-let data53 = data27.intervalSeconds;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err124 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err124 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1973,9 +1988,10 @@ vErrors.push(err124);
 }
 errors++;
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 > 9007199254740991 || isNaN(data53)){
-const err125 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data27.evidencePath !== undefined){
+if(typeof data27.evidencePath !== "string"){
+const err125 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1984,8 +2000,10 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data53 < 1 || isNaN(data53)){
-const err126 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data27.framework !== undefined){
+if(typeof data27.framework !== "string"){
+const err126 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1995,10 +2013,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
-if(data27.kind !== undefined){
-if(!(data27.kind === "evidence")){
-const err127 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data27.intervalSeconds !== undefined){
+let data54 = data27.intervalSeconds;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err127 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -2007,11 +2025,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-if(data27.mode !== undefined){
-let data55 = data27.mode;
-if(!(((data55 === "enforce") || (data55 === "observe")) || (data55 === "disabled"))){
-const err128 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 > 9007199254740991 || isNaN(data54)){
+const err128 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -2020,14 +2036,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-if(data27.reason !== undefined){
-let data56 = data27.reason;
-const _errs166 = errors;
-let valid35 = false;
-const _errs167 = errors;
-if(data56 !== null){
-const err129 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data54 < 1 || isNaN(data54)){
+const err129 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -2036,11 +2046,11 @@ vErrors.push(err129);
 }
 errors++;
 }
-var _valid10 = _errs167 === errors;
-valid35 = valid35 || _valid10;
-const _errs169 = errors;
-if(typeof data56 !== "string"){
-const err130 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(data27.kind !== undefined){
+if(!(data27.kind === "evidence")){
+const err130 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -2049,10 +2059,11 @@ vErrors.push(err130);
 }
 errors++;
 }
-var _valid10 = _errs169 === errors;
-valid35 = valid35 || _valid10;
-if(!valid35){
-const err131 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data27.mode !== undefined){
+let data56 = data27.mode;
+if(!(((data56 === "enforce") || (data56 === "observe")) || (data56 === "disabled"))){
+const err131 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -2061,11 +2072,52 @@ vErrors.push(err131);
 }
 errors++;
 }
+}
+if(data27.reason !== undefined){
+let data57 = data27.reason;
+const _errs172 = errors;
+let valid36 = false;
+const _errs173 = errors;
+if(data57 !== null){
+const err132 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err132];
+}
 else {
-errors = _errs166;
+vErrors.push(err132);
+}
+errors++;
+}
+var _valid11 = _errs173 === errors;
+valid36 = valid36 || _valid11;
+const _errs175 = errors;
+if(typeof data57 !== "string"){
+const err133 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+var _valid11 = _errs175 === errors;
+valid36 = valid36 || _valid11;
+if(!valid36){
+const err134 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+else {
+errors = _errs172;
 if(vErrors !== null){
-if(_errs166){
-vErrors.length = _errs166;
+if(_errs172){
+vErrors.length = _errs172;
 }
 else {
 vErrors = null;
@@ -2075,16 +2127,16 @@ vErrors = null;
 }
 }
 else {
-const err132 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err135 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err132];
+vErrors = [err135];
 }
 else {
-vErrors.push(err132);
+vErrors.push(err135);
 }
 errors++;
 }
-var _valid6 = _errs136 === errors;
+var _valid6 = _errs142 === errors;
 valid21 = valid21 || _valid6;
 if(_valid6){
 if(props1 !== true){
@@ -2092,12 +2144,12 @@ props1 = true;
 }
 }
 if(!valid21){
-const err133 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/channels/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err136 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/channels/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err133];
+vErrors = [err136];
 }
 else {
-vErrors.push(err133);
+vErrors.push(err136);
 }
 errors++;
 }
@@ -2115,47 +2167,7 @@ vErrors = null;
 }
 }
 else {
-const err134 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/channels/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-}
-if(data15.pin !== undefined){
-let data57 = data15.pin;
-const _errs172 = errors;
-let valid36 = false;
-const _errs173 = errors;
-if(data57 !== null){
-const err135 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/channels/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-var _valid11 = _errs173 === errors;
-valid36 = valid36 || _valid11;
-const _errs175 = errors;
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-if(data57.commit === undefined){
-const err136 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
-if(vErrors === null){
-vErrors = [err136];
-}
-else {
-vErrors.push(err136);
-}
-errors++;
-}
-if(data57.reason === undefined){
-const err137 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+const err137 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/channels/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2164,9 +2176,14 @@ vErrors.push(err137);
 }
 errors++;
 }
-for(const key15 in data57){
-if(!(((key15 === "commit") || (key15 === "expiresAt")) || (key15 === "reason"))){
-const err138 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+}
+if(data15.pin !== undefined){
+let data58 = data15.pin;
+const _errs178 = errors;
+let valid37 = false;
+const _errs179 = errors;
+if(data58 !== null){
+const err138 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/channels/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2175,12 +2192,12 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-if(data57.commit !== undefined){
-let data58 = data57.commit;
-if(typeof data58 === "string"){
-if(!pattern4.test(data58)){
-const err139 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
+var _valid12 = _errs179 === errors;
+valid37 = valid37 || _valid12;
+const _errs181 = errors;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.commit === undefined){
+const err139 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2189,9 +2206,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-else {
-const err140 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data58.reason === undefined){
+const err140 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2200,14 +2216,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-if(data57.expiresAt !== undefined){
-let data59 = data57.expiresAt;
-const _errs182 = errors;
-let valid39 = false;
-const _errs183 = errors;
-if(data59 !== null){
-const err141 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+for(const key15 in data58){
+if(!(((key15 === "commit") || (key15 === "expiresAt")) || (key15 === "reason"))){
+const err141 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2216,12 +2227,12 @@ vErrors.push(err141);
 }
 errors++;
 }
-var _valid12 = _errs183 === errors;
-valid39 = valid39 || _valid12;
-const _errs185 = errors;
+}
+if(data58.commit !== undefined){
+let data59 = data58.commit;
 if(typeof data59 === "string"){
-if(!pattern0.test(data59)){
-const err142 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(!pattern4.test(data59)){
+const err142 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2232,7 +2243,7 @@ errors++;
 }
 }
 else {
-const err143 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err143 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2241,10 +2252,14 @@ vErrors.push(err143);
 }
 errors++;
 }
-var _valid12 = _errs185 === errors;
-valid39 = valid39 || _valid12;
-if(!valid39){
-const err144 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data58.expiresAt !== undefined){
+let data60 = data58.expiresAt;
+const _errs188 = errors;
+let valid40 = false;
+const _errs189 = errors;
+if(data60 !== null){
+const err144 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2253,21 +2268,12 @@ vErrors.push(err144);
 }
 errors++;
 }
-else {
-errors = _errs182;
-if(vErrors !== null){
-if(_errs182){
-vErrors.length = _errs182;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data57.reason !== undefined){
-if(typeof data57.reason !== "string"){
-const err145 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid13 = _errs189 === errors;
+valid40 = valid40 || _valid13;
+const _errs191 = errors;
+if(typeof data60 === "string"){
+if(!pattern0.test(data60)){
+const err145 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2277,9 +2283,8 @@ vErrors.push(err145);
 errors++;
 }
 }
-}
 else {
-const err146 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err146 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2288,10 +2293,10 @@ vErrors.push(err146);
 }
 errors++;
 }
-var _valid11 = _errs175 === errors;
-valid36 = valid36 || _valid11;
-if(!valid36){
-const err147 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/channels/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid13 = _errs191 === errors;
+valid40 = valid40 || _valid13;
+if(!valid40){
+const err147 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2301,10 +2306,10 @@ vErrors.push(err147);
 errors++;
 }
 else {
-errors = _errs172;
+errors = _errs188;
 if(vErrors !== null){
-if(_errs172){
-vErrors.length = _errs172;
+if(_errs188){
+vErrors.length = _errs188;
 }
 else {
 vErrors = null;
@@ -2312,9 +2317,9 @@ vErrors = null;
 }
 }
 }
-if(data15.rolloutPolicy !== undefined){
-if(typeof data15.rolloutPolicy !== "string"){
-const err148 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/rolloutPolicy",schemaPath:"#/properties/channels/additionalProperties/properties/rolloutPolicy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data58.reason !== undefined){
+if(typeof data58.reason !== "string"){
+const err148 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2324,10 +2329,9 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data15.signingIntervalMinutes !== undefined){
-let data62 = data15.signingIntervalMinutes;
-if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
-const err149 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/signingIntervalMinutes",schemaPath:"#/properties/channels/additionalProperties/properties/signingIntervalMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err149 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2336,9 +2340,10 @@ vErrors.push(err149);
 }
 errors++;
 }
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 > 9007199254740991 || isNaN(data62)){
-const err150 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/signingIntervalMinutes",schemaPath:"#/properties/channels/additionalProperties/properties/signingIntervalMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid12 = _errs181 === errors;
+valid37 = valid37 || _valid12;
+if(!valid37){
+const err150 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/channels/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2347,8 +2352,21 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data62 < 1 || isNaN(data62)){
-const err151 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/signingIntervalMinutes",schemaPath:"#/properties/channels/additionalProperties/properties/signingIntervalMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+errors = _errs178;
+if(vErrors !== null){
+if(_errs178){
+vErrors.length = _errs178;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data15.rolloutPolicy !== undefined){
+if(typeof data15.rolloutPolicy !== "string"){
+const err151 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/rolloutPolicy",schemaPath:"#/properties/channels/additionalProperties/properties/rolloutPolicy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2358,10 +2376,10 @@ vErrors.push(err151);
 errors++;
 }
 }
-}
-}
-else {
-const err152 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/channels/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data15.signingIntervalMinutes !== undefined){
+let data63 = data15.signingIntervalMinutes;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err152 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/signingIntervalMinutes",schemaPath:"#/properties/channels/additionalProperties/properties/signingIntervalMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2370,10 +2388,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-else {
-const err153 = {instancePath:instancePath+"/channels",schemaPath:"#/properties/channels/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 9007199254740991 || isNaN(data63)){
+const err153 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/signingIntervalMinutes",schemaPath:"#/properties/channels/additionalProperties/properties/signingIntervalMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2382,13 +2399,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-if(data.compliance !== undefined){
-let data63 = data.compliance;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-for(const key16 in data63){
-if(!(key16 === "frameworks")){
-const err154 = {instancePath:instancePath+"/compliance",schemaPath:"#/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(data63 < 1 || isNaN(data63)){
+const err154 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/signingIntervalMinutes",schemaPath:"#/properties/channels/additionalProperties/properties/signingIntervalMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2398,15 +2410,10 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data63.frameworks !== undefined){
-let data64 = data63.frameworks;
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-for(const key17 in data64){
-let data65 = data64[key17];
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-for(const key18 in data65){
-if(!(((key18 === "controlOverrides") || (key18 === "mode")) || (key18 === "reason"))){
-const err155 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+}
+}
+else {
+const err155 = {instancePath:instancePath+"/channels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/channels/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2416,15 +2423,9 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data65.controlOverrides !== undefined){
-let data66 = data65.controlOverrides;
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-for(const key19 in data66){
-let data67 = data66[key19];
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-for(const key20 in data67){
-if(!((key20 === "mode") || (key20 === "reason"))){
-const err156 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
+}
+else {
+const err156 = {instancePath:instancePath+"/channels",schemaPath:"#/properties/channels/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2434,13 +2435,12 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data67.mode !== undefined){
-let data68 = data67.mode;
-const _errs209 = errors;
-let valid45 = false;
-const _errs210 = errors;
-if(data68 !== null){
-const err157 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data.compliance !== undefined){
+let data64 = data.compliance;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+for(const key16 in data64){
+if(!(key16 === "frameworks")){
+const err157 = {instancePath:instancePath+"/compliance",schemaPath:"#/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2449,11 +2449,16 @@ vErrors.push(err157);
 }
 errors++;
 }
-var _valid13 = _errs210 === errors;
-valid45 = valid45 || _valid13;
-const _errs212 = errors;
-if(!(((data68 === "enforce") || (data68 === "observe")) || (data68 === "disabled"))){
-const err158 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+if(data64.frameworks !== undefined){
+let data65 = data64.frameworks;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+for(const key17 in data65){
+let data66 = data65[key17];
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+for(const key18 in data66){
+if(!(((key18 === "controlOverrides") || (key18 === "mode")) || (key18 === "reason"))){
+const err158 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2462,10 +2467,16 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid13 = _errs212 === errors;
-valid45 = valid45 || _valid13;
-if(!valid45){
-const err159 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data66.controlOverrides !== undefined){
+let data67 = data66.controlOverrides;
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+for(const key19 in data67){
+let data68 = data67[key19];
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key20 in data68){
+if(!((key20 === "mode") || (key20 === "reason"))){
+const err159 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2474,25 +2485,14 @@ vErrors.push(err159);
 }
 errors++;
 }
-else {
-errors = _errs209;
-if(vErrors !== null){
-if(_errs209){
-vErrors.length = _errs209;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data67.reason !== undefined){
-let data69 = data67.reason;
-const _errs214 = errors;
-let valid46 = false;
+if(data68.mode !== undefined){
+let data69 = data68.mode;
 const _errs215 = errors;
+let valid46 = false;
+const _errs216 = errors;
 if(data69 !== null){
-const err160 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err160 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2501,11 +2501,11 @@ vErrors.push(err160);
 }
 errors++;
 }
-var _valid14 = _errs215 === errors;
+var _valid14 = _errs216 === errors;
 valid46 = valid46 || _valid14;
-const _errs217 = errors;
-if(typeof data69 !== "string"){
-const err161 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs218 = errors;
+if(!(((data69 === "enforce") || (data69 === "observe")) || (data69 === "disabled"))){
+const err161 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2514,10 +2514,10 @@ vErrors.push(err161);
 }
 errors++;
 }
-var _valid14 = _errs217 === errors;
+var _valid14 = _errs218 === errors;
 valid46 = valid46 || _valid14;
 if(!valid46){
-const err162 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err162 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2527,10 +2527,10 @@ vErrors.push(err162);
 errors++;
 }
 else {
-errors = _errs214;
+errors = _errs215;
 if(vErrors !== null){
-if(_errs214){
-vErrors.length = _errs214;
+if(_errs215){
+vErrors.length = _errs215;
 }
 else {
 vErrors = null;
@@ -2538,9 +2538,13 @@ vErrors = null;
 }
 }
 }
-}
-else {
-const err163 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data68.reason !== undefined){
+let data70 = data68.reason;
+const _errs220 = errors;
+let valid47 = false;
+const _errs221 = errors;
+if(data70 !== null){
+const err163 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2549,10 +2553,11 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-}
-else {
-const err164 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid15 = _errs221 === errors;
+valid47 = valid47 || _valid15;
+const _errs223 = errors;
+if(typeof data70 !== "string"){
+const err164 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2561,44 +2566,15 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data65.mode !== undefined){
-let data70 = data65.mode;
-const _errs220 = errors;
-let valid47 = false;
-const _errs221 = errors;
-if(data70 !== null){
-const err165 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid15 = _errs223 === errors;
+valid47 = valid47 || _valid15;
+if(!valid47){
+const err165 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err165];
 }
 else {
 vErrors.push(err165);
-}
-errors++;
-}
-var _valid15 = _errs221 === errors;
-valid47 = valid47 || _valid15;
-const _errs223 = errors;
-if(!(((data70 === "enforce") || (data70 === "observe")) || (data70 === "disabled"))){
-const err166 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err166];
-}
-else {
-vErrors.push(err166);
-}
-errors++;
-}
-var _valid15 = _errs223 === errors;
-valid47 = valid47 || _valid15;
-if(!valid47){
-const err167 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err167];
-}
-else {
-vErrors.push(err167);
 }
 errors++;
 }
@@ -2614,13 +2590,37 @@ vErrors = null;
 }
 }
 }
-if(data65.reason !== undefined){
-let data71 = data65.reason;
-const _errs225 = errors;
-let valid48 = false;
+}
+else {
+const err166 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+}
+if(data66.mode !== undefined){
+let data71 = data66.mode;
 const _errs226 = errors;
+let valid48 = false;
+const _errs227 = errors;
 if(data71 !== null){
-const err168 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err168 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2629,11 +2629,11 @@ vErrors.push(err168);
 }
 errors++;
 }
-var _valid16 = _errs226 === errors;
+var _valid16 = _errs227 === errors;
 valid48 = valid48 || _valid16;
-const _errs228 = errors;
-if(typeof data71 !== "string"){
-const err169 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs229 = errors;
+if(!(((data71 === "enforce") || (data71 === "observe")) || (data71 === "disabled"))){
+const err169 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2642,10 +2642,10 @@ vErrors.push(err169);
 }
 errors++;
 }
-var _valid16 = _errs228 === errors;
+var _valid16 = _errs229 === errors;
 valid48 = valid48 || _valid16;
 if(!valid48){
-const err170 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err170 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2655,10 +2655,62 @@ vErrors.push(err170);
 errors++;
 }
 else {
-errors = _errs225;
+errors = _errs226;
 if(vErrors !== null){
-if(_errs225){
-vErrors.length = _errs225;
+if(_errs226){
+vErrors.length = _errs226;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data66.reason !== undefined){
+let data72 = data66.reason;
+const _errs231 = errors;
+let valid49 = false;
+const _errs232 = errors;
+if(data72 !== null){
+const err171 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+var _valid17 = _errs232 === errors;
+valid49 = valid49 || _valid17;
+const _errs234 = errors;
+if(typeof data72 !== "string"){
+const err172 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+var _valid17 = _errs234 === errors;
+valid49 = valid49 || _valid17;
+if(!valid49){
+const err173 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+else {
+errors = _errs231;
+if(vErrors !== null){
+if(_errs231){
+vErrors.length = _errs231;
 }
 else {
 vErrors = null;
@@ -2668,49 +2720,7 @@ vErrors = null;
 }
 }
 else {
-const err171 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err171];
-}
-else {
-vErrors.push(err171);
-}
-errors++;
-}
-}
-}
-else {
-const err172 = {instancePath:instancePath+"/compliance/frameworks",schemaPath:"#/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err172];
-}
-else {
-vErrors.push(err172);
-}
-errors++;
-}
-}
-}
-else {
-const err173 = {instancePath:instancePath+"/compliance",schemaPath:"#/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err173];
-}
-else {
-vErrors.push(err173);
-}
-errors++;
-}
-}
-if(data.disruptionBudgets !== undefined){
-let data72 = data.disruptionBudgets;
-if(Array.isArray(data72)){
-const len3 = data72.length;
-for(let i3=0; i3<len3; i3++){
-let data73 = data72[i3];
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-if(data73.selector === undefined){
-const err174 = {instancePath:instancePath+"/disruptionBudgets/" + i3,schemaPath:"#/properties/disruptionBudgets/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
+const err174 = {instancePath:instancePath+"/compliance/frameworks/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2719,9 +2729,10 @@ vErrors.push(err174);
 }
 errors++;
 }
-for(const key21 in data73){
-if(!(((key21 === "maxInFlight") || (key21 === "maxInFlightPct")) || (key21 === "selector"))){
-const err175 = {instancePath:instancePath+"/disruptionBudgets/" + i3,schemaPath:"#/properties/disruptionBudgets/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
+}
+}
+else {
+const err175 = {instancePath:instancePath+"/compliance/frameworks",schemaPath:"#/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2731,13 +2742,9 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data73.maxInFlight !== undefined){
-let data74 = data73.maxInFlight;
-const _errs236 = errors;
-let valid52 = false;
-const _errs237 = errors;
-if(data74 !== null){
-const err176 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err176 = {instancePath:instancePath+"/compliance",schemaPath:"#/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2746,11 +2753,16 @@ vErrors.push(err176);
 }
 errors++;
 }
-var _valid17 = _errs237 === errors;
-valid52 = valid52 || _valid17;
-const _errs239 = errors;
-if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-const err177 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data.disruptionBudgets !== undefined){
+let data73 = data.disruptionBudgets;
+if(Array.isArray(data73)){
+const len3 = data73.length;
+for(let i3=0; i3<len3; i3++){
+let data74 = data73[i3];
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+if(data74.selector === undefined){
+const err177 = {instancePath:instancePath+"/disruptionBudgets/" + i3,schemaPath:"#/properties/disruptionBudgets/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2759,9 +2771,9 @@ vErrors.push(err177);
 }
 errors++;
 }
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 > 9007199254740991 || isNaN(data74)){
-const err178 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+for(const key21 in data74){
+if(!(((key21 === "maxInFlight") || (key21 === "maxInFlightPct")) || (key21 === "selector"))){
+const err178 = {instancePath:instancePath+"/disruptionBudgets/" + i3,schemaPath:"#/properties/disruptionBudgets/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2770,8 +2782,14 @@ vErrors.push(err178);
 }
 errors++;
 }
-if(data74 < 1 || isNaN(data74)){
-const err179 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data74.maxInFlight !== undefined){
+let data75 = data74.maxInFlight;
+const _errs242 = errors;
+let valid53 = false;
+const _errs243 = errors;
+if(data75 !== null){
+const err179 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2780,11 +2798,11 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-var _valid17 = _errs239 === errors;
-valid52 = valid52 || _valid17;
-if(!valid52){
-const err180 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid18 = _errs243 === errors;
+valid53 = valid53 || _valid18;
+const _errs245 = errors;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err180 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2793,25 +2811,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-else {
-errors = _errs236;
-if(vErrors !== null){
-if(_errs236){
-vErrors.length = _errs236;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data73.maxInFlightPct !== undefined){
-let data75 = data73.maxInFlightPct;
-const _errs242 = errors;
-let valid53 = false;
-const _errs243 = errors;
-if(data75 !== null){
-const err181 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 9007199254740991 || isNaN(data75)){
+const err181 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2820,11 +2822,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-var _valid18 = _errs243 === errors;
-valid53 = valid53 || _valid18;
-const _errs245 = errors;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err182 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data75 < 1 || isNaN(data75)){
+const err182 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2833,37 +2832,16 @@ vErrors.push(err182);
 }
 errors++;
 }
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 100 || isNaN(data75)){
-const err183 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+}
+var _valid18 = _errs245 === errors;
+valid53 = valid53 || _valid18;
+if(!valid53){
+const err183 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlight",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlight/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err183];
 }
 else {
 vErrors.push(err183);
-}
-errors++;
-}
-if(data75 < 1 || isNaN(data75)){
-const err184 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err184];
-}
-else {
-vErrors.push(err184);
-}
-errors++;
-}
-}
-var _valid18 = _errs245 === errors;
-valid53 = valid53 || _valid18;
-if(!valid53){
-const err185 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err185];
-}
-else {
-vErrors.push(err185);
 }
 errors++;
 }
@@ -2879,15 +2857,37 @@ vErrors = null;
 }
 }
 }
-if(data73.selector !== undefined){
-if(!(validate1(data73.selector, {instancePath:instancePath+"/disruptionBudgets/" + i3+"/selector",parentData:data73,parentDataProperty:"selector",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
-errors = vErrors.length;
-}
-}
+if(data74.maxInFlightPct !== undefined){
+let data76 = data74.maxInFlightPct;
+const _errs248 = errors;
+let valid54 = false;
+const _errs249 = errors;
+if(data76 !== null){
+const err184 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err184];
 }
 else {
-const err186 = {instancePath:instancePath+"/disruptionBudgets/" + i3,schemaPath:"#/properties/disruptionBudgets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+vErrors.push(err184);
+}
+errors++;
+}
+var _valid19 = _errs249 === errors;
+valid54 = valid54 || _valid19;
+const _errs251 = errors;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err185 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 100 || isNaN(data76)){
+const err186 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2896,10 +2896,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-}
-}
-else {
-const err187 = {instancePath:instancePath+"/disruptionBudgets",schemaPath:"#/properties/disruptionBudgets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data76 < 1 || isNaN(data76)){
+const err187 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2909,15 +2907,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data.edges !== undefined){
-let data77 = data.edges;
-if(Array.isArray(data77)){
-const len4 = data77.length;
-for(let i4=0; i4<len4; i4++){
-let data78 = data77[i4];
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-if(data78.after === undefined){
-const err188 = {instancePath:instancePath+"/edges/" + i4,schemaPath:"#/properties/edges/items/required",keyword:"required",params:{missingProperty: "after"},message:"must have required property '"+"after"+"'"};
+var _valid19 = _errs251 === errors;
+valid54 = valid54 || _valid19;
+if(!valid54){
+const err188 = {instancePath:instancePath+"/disruptionBudgets/" + i3+"/maxInFlightPct",schemaPath:"#/properties/disruptionBudgets/items/properties/maxInFlightPct/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2926,8 +2919,27 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(data78.before === undefined){
-const err189 = {instancePath:instancePath+"/edges/" + i4,schemaPath:"#/properties/edges/items/required",keyword:"required",params:{missingProperty: "before"},message:"must have required property '"+"before"+"'"};
+else {
+errors = _errs248;
+if(vErrors !== null){
+if(_errs248){
+vErrors.length = _errs248;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data74.selector !== undefined){
+if(!(validate1(data74.selector, {instancePath:instancePath+"/disruptionBudgets/" + i3+"/selector",parentData:data74,parentDataProperty:"selector",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/disruptionBudgets/" + i3,schemaPath:"#/properties/disruptionBudgets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2936,9 +2948,10 @@ vErrors.push(err189);
 }
 errors++;
 }
-for(const key22 in data78){
-if(!(((key22 === "after") || (key22 === "before")) || (key22 === "reason"))){
-const err190 = {instancePath:instancePath+"/edges/" + i4,schemaPath:"#/properties/edges/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+}
+}
+else {
+const err190 = {instancePath:instancePath+"/disruptionBudgets",schemaPath:"#/properties/disruptionBudgets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2948,9 +2961,15 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data78.after !== undefined){
-if(typeof data78.after !== "string"){
-const err191 = {instancePath:instancePath+"/edges/" + i4+"/after",schemaPath:"#/properties/edges/items/properties/after/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.edges !== undefined){
+let data78 = data.edges;
+if(Array.isArray(data78)){
+const len4 = data78.length;
+for(let i4=0; i4<len4; i4++){
+let data79 = data78[i4];
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+if(data79.after === undefined){
+const err191 = {instancePath:instancePath+"/edges/" + i4,schemaPath:"#/properties/edges/items/required",keyword:"required",params:{missingProperty: "after"},message:"must have required property '"+"after"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2959,10 +2978,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-if(data78.before !== undefined){
-if(typeof data78.before !== "string"){
-const err192 = {instancePath:instancePath+"/edges/" + i4+"/before",schemaPath:"#/properties/edges/items/properties/before/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data79.before === undefined){
+const err192 = {instancePath:instancePath+"/edges/" + i4,schemaPath:"#/properties/edges/items/required",keyword:"required",params:{missingProperty: "before"},message:"must have required property '"+"before"+"'"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2971,14 +2988,9 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-if(data78.reason !== undefined){
-let data81 = data78.reason;
-const _errs258 = errors;
-let valid57 = false;
-const _errs259 = errors;
-if(data81 !== null){
-const err193 = {instancePath:instancePath+"/edges/" + i4+"/reason",schemaPath:"#/properties/edges/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+for(const key22 in data79){
+if(!(((key22 === "after") || (key22 === "before")) || (key22 === "reason"))){
+const err193 = {instancePath:instancePath+"/edges/" + i4,schemaPath:"#/properties/edges/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2987,11 +2999,10 @@ vErrors.push(err193);
 }
 errors++;
 }
-var _valid19 = _errs259 === errors;
-valid57 = valid57 || _valid19;
-const _errs261 = errors;
-if(typeof data81 !== "string"){
-const err194 = {instancePath:instancePath+"/edges/" + i4+"/reason",schemaPath:"#/properties/edges/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data79.after !== undefined){
+if(typeof data79.after !== "string"){
+const err194 = {instancePath:instancePath+"/edges/" + i4+"/after",schemaPath:"#/properties/edges/items/properties/after/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -3000,10 +3011,10 @@ vErrors.push(err194);
 }
 errors++;
 }
-var _valid19 = _errs261 === errors;
-valid57 = valid57 || _valid19;
-if(!valid57){
-const err195 = {instancePath:instancePath+"/edges/" + i4+"/reason",schemaPath:"#/properties/edges/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data79.before !== undefined){
+if(typeof data79.before !== "string"){
+const err195 = {instancePath:instancePath+"/edges/" + i4+"/before",schemaPath:"#/properties/edges/items/properties/before/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -3012,11 +3023,52 @@ vErrors.push(err195);
 }
 errors++;
 }
+}
+if(data79.reason !== undefined){
+let data82 = data79.reason;
+const _errs264 = errors;
+let valid58 = false;
+const _errs265 = errors;
+if(data82 !== null){
+const err196 = {instancePath:instancePath+"/edges/" + i4+"/reason",schemaPath:"#/properties/edges/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err196];
+}
 else {
-errors = _errs258;
+vErrors.push(err196);
+}
+errors++;
+}
+var _valid20 = _errs265 === errors;
+valid58 = valid58 || _valid20;
+const _errs267 = errors;
+if(typeof data82 !== "string"){
+const err197 = {instancePath:instancePath+"/edges/" + i4+"/reason",schemaPath:"#/properties/edges/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+var _valid20 = _errs267 === errors;
+valid58 = valid58 || _valid20;
+if(!valid58){
+const err198 = {instancePath:instancePath+"/edges/" + i4+"/reason",schemaPath:"#/properties/edges/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+else {
+errors = _errs264;
 if(vErrors !== null){
-if(_errs258){
-vErrors.length = _errs258;
+if(_errs264){
+vErrors.length = _errs264;
 }
 else {
 vErrors = null;
@@ -3026,49 +3078,7 @@ vErrors = null;
 }
 }
 else {
-const err196 = {instancePath:instancePath+"/edges/" + i4,schemaPath:"#/properties/edges/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err196];
-}
-else {
-vErrors.push(err196);
-}
-errors++;
-}
-}
-}
-else {
-const err197 = {instancePath:instancePath+"/edges",schemaPath:"#/properties/edges/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err197];
-}
-else {
-vErrors.push(err197);
-}
-errors++;
-}
-}
-if(data.healthChecks !== undefined){
-let data82 = data.healthChecks;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-for(const key23 in data82){
-let data83 = data82[key23];
-const _errs267 = errors;
-let valid59 = false;
-const _errs268 = errors;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.kind === undefined){
-const err198 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err198];
-}
-else {
-vErrors.push(err198);
-}
-errors++;
-}
-if(data83.url === undefined){
-const err199 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+const err199 = {instancePath:instancePath+"/edges/" + i4,schemaPath:"#/properties/edges/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -3077,9 +3087,10 @@ vErrors.push(err199);
 }
 errors++;
 }
-for(const key24 in data83){
-if(!(((((((key24 === "bodyContains") || (key24 === "expectStatus")) || (key24 === "intervalSeconds")) || (key24 === "kind")) || (key24 === "mode")) || (key24 === "timeoutSecs")) || (key24 === "url"))){
-const err200 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
+}
+}
+else {
+const err200 = {instancePath:instancePath+"/edges",schemaPath:"#/properties/edges/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -3089,13 +3100,17 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data83.bodyContains !== undefined){
-let data84 = data83.bodyContains;
+if(data.healthChecks !== undefined){
+let data83 = data.healthChecks;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+for(const key23 in data83){
+let data84 = data83[key23];
 const _errs273 = errors;
-let valid62 = false;
+let valid60 = false;
 const _errs274 = errors;
-if(data84 !== null){
-const err201 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+if(data84.kind === undefined){
+const err201 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -3104,11 +3119,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-var _valid21 = _errs274 === errors;
-valid62 = valid62 || _valid21;
-const _errs276 = errors;
-if(typeof data84 !== "string"){
-const err202 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data84.url === undefined){
+const err202 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -3117,15 +3129,1019 @@ vErrors.push(err202);
 }
 errors++;
 }
-var _valid21 = _errs276 === errors;
-valid62 = valid62 || _valid21;
-if(!valid62){
-const err203 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key24 in data84){
+if(!((((((((key24 === "bodyContains") || (key24 === "expectStatus")) || (key24 === "intervalSeconds")) || (key24 === "jsonKey")) || (key24 === "kind")) || (key24 === "mode")) || (key24 === "timeoutSecs")) || (key24 === "url"))){
+const err203 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err203];
 }
 else {
 vErrors.push(err203);
+}
+errors++;
+}
+}
+if(data84.bodyContains !== undefined){
+let data85 = data84.bodyContains;
+const _errs279 = errors;
+let valid63 = false;
+const _errs280 = errors;
+if(data85 !== null){
+const err204 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+var _valid22 = _errs280 === errors;
+valid63 = valid63 || _valid22;
+const _errs282 = errors;
+if(typeof data85 !== "string"){
+const err205 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+var _valid22 = _errs282 === errors;
+valid63 = valid63 || _valid22;
+if(!valid63){
+const err206 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+else {
+errors = _errs279;
+if(vErrors !== null){
+if(_errs279){
+vErrors.length = _errs279;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data84.expectStatus !== undefined){
+let data86 = data84.expectStatus;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err207 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err207];
+}
+else {
+vErrors.push(err207);
+}
+errors++;
+}
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 599 || isNaN(data86)){
+const err208 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
+if(vErrors === null){
+vErrors = [err208];
+}
+else {
+vErrors.push(err208);
+}
+errors++;
+}
+if(data86 < 100 || isNaN(data86)){
+const err209 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(vErrors === null){
+vErrors = [err209];
+}
+else {
+vErrors.push(err209);
+}
+errors++;
+}
+}
+}
+if(data84.intervalSeconds !== undefined){
+let data87 = data84.intervalSeconds;
+if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
+const err210 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 > 9007199254740991 || isNaN(data87)){
+const err211 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+if(data87 < 1 || isNaN(data87)){
+const err212 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+}
+}
+if(data84.jsonKey !== undefined){
+let data88 = data84.jsonKey;
+const _errs289 = errors;
+let valid64 = false;
+const _errs290 = errors;
+if(data88 !== null){
+const err213 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+var _valid23 = _errs290 === errors;
+valid64 = valid64 || _valid23;
+const _errs292 = errors;
+if(typeof data88 !== "string"){
+const err214 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+var _valid23 = _errs292 === errors;
+valid64 = valid64 || _valid23;
+if(!valid64){
+const err215 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+else {
+errors = _errs289;
+if(vErrors !== null){
+if(_errs289){
+vErrors.length = _errs289;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data84.kind !== undefined){
+if(!(data84.kind === "http")){
+const err216 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+}
+if(data84.mode !== undefined){
+let data90 = data84.mode;
+if(!(((data90 === "enforce") || (data90 === "observe")) || (data90 === "disabled"))){
+const err217 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+}
+if(data84.timeoutSecs !== undefined){
+let data91 = data84.timeoutSecs;
+if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
+const err218 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 > 9007199254740991 || isNaN(data91)){
+const err219 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+if(data91 < 1 || isNaN(data91)){
+const err220 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+}
+}
+if(data84.url !== undefined){
+if(typeof data84.url !== "string"){
+const err221 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+}
+}
+else {
+const err222 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+var _valid21 = _errs274 === errors;
+valid60 = valid60 || _valid21;
+if(_valid21){
+var props3 = true;
+}
+const _errs300 = errors;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+if(data84.host === undefined){
+const err223 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
+}
+errors++;
+}
+if(data84.kind === undefined){
+const err224 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err224];
+}
+else {
+vErrors.push(err224);
+}
+errors++;
+}
+if(data84.port === undefined){
+const err225 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
+if(vErrors === null){
+vErrors = [err225];
+}
+else {
+vErrors.push(err225);
+}
+errors++;
+}
+for(const key25 in data84){
+if(!((((((key25 === "connectTimeoutSecs") || (key25 === "host")) || (key25 === "intervalSeconds")) || (key25 === "kind")) || (key25 === "mode")) || (key25 === "port"))){
+const err226 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err226];
+}
+else {
+vErrors.push(err226);
+}
+errors++;
+}
+}
+if(data84.connectTimeoutSecs !== undefined){
+let data93 = data84.connectTimeoutSecs;
+if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
+const err227 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err227];
+}
+else {
+vErrors.push(err227);
+}
+errors++;
+}
+if((typeof data93 == "number") && (isFinite(data93))){
+if(data93 > 9007199254740991 || isNaN(data93)){
+const err228 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err228];
+}
+else {
+vErrors.push(err228);
+}
+errors++;
+}
+if(data93 < 1 || isNaN(data93)){
+const err229 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err229];
+}
+else {
+vErrors.push(err229);
+}
+errors++;
+}
+}
+}
+if(data84.host !== undefined){
+if(typeof data84.host !== "string"){
+const err230 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err230];
+}
+else {
+vErrors.push(err230);
+}
+errors++;
+}
+}
+if(data84.intervalSeconds !== undefined){
+let data95 = data84.intervalSeconds;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err231 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err231];
+}
+else {
+vErrors.push(err231);
+}
+errors++;
+}
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 > 9007199254740991 || isNaN(data95)){
+const err232 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err232];
+}
+else {
+vErrors.push(err232);
+}
+errors++;
+}
+if(data95 < 1 || isNaN(data95)){
+const err233 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
+}
+errors++;
+}
+}
+}
+if(data84.kind !== undefined){
+if(!(data84.kind === "tcp")){
+const err234 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err234];
+}
+else {
+vErrors.push(err234);
+}
+errors++;
+}
+}
+if(data84.mode !== undefined){
+let data97 = data84.mode;
+if(!(((data97 === "enforce") || (data97 === "observe")) || (data97 === "disabled"))){
+const err235 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err235];
+}
+else {
+vErrors.push(err235);
+}
+errors++;
+}
+}
+if(data84.port !== undefined){
+let data98 = data84.port;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err236 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err236];
+}
+else {
+vErrors.push(err236);
+}
+errors++;
+}
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 > 65535 || isNaN(data98)){
+const err237 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err237];
+}
+else {
+vErrors.push(err237);
+}
+errors++;
+}
+if(data98 < 1 || isNaN(data98)){
+const err238 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err238];
+}
+else {
+vErrors.push(err238);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err239 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err239];
+}
+else {
+vErrors.push(err239);
+}
+errors++;
+}
+var _valid21 = _errs300 === errors;
+valid60 = valid60 || _valid21;
+if(_valid21){
+if(props3 !== true){
+props3 = true;
+}
+}
+const _errs314 = errors;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+if(data84.command === undefined){
+const err240 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err240];
+}
+else {
+vErrors.push(err240);
+}
+errors++;
+}
+if(data84.kind === undefined){
+const err241 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err241];
+}
+else {
+vErrors.push(err241);
+}
+errors++;
+}
+for(const key26 in data84){
+if(!((((((key26 === "command") || (key26 === "expectExitCode")) || (key26 === "intervalSeconds")) || (key26 === "kind")) || (key26 === "mode")) || (key26 === "timeoutSecs"))){
+const err242 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
+}
+errors++;
+}
+}
+if(data84.command !== undefined){
+if(typeof data84.command !== "string"){
+const err243 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
+}
+errors++;
+}
+}
+if(data84.expectExitCode !== undefined){
+let data100 = data84.expectExitCode;
+if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
+const err244 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err244];
+}
+else {
+vErrors.push(err244);
+}
+errors++;
+}
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 > 9007199254740991 || isNaN(data100)){
+const err245 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err245];
+}
+else {
+vErrors.push(err245);
+}
+errors++;
+}
+if(data100 < -9007199254740991 || isNaN(data100)){
+const err246 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(vErrors === null){
+vErrors = [err246];
+}
+else {
+vErrors.push(err246);
+}
+errors++;
+}
+}
+}
+if(data84.intervalSeconds !== undefined){
+let data101 = data84.intervalSeconds;
+if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
+const err247 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
+}
+errors++;
+}
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 > 9007199254740991 || isNaN(data101)){
+const err248 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+if(data101 < 1 || isNaN(data101)){
+const err249 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+}
+}
+if(data84.kind !== undefined){
+if(!(data84.kind === "exec")){
+const err250 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+}
+if(data84.mode !== undefined){
+let data103 = data84.mode;
+if(!(((data103 === "enforce") || (data103 === "observe")) || (data103 === "disabled"))){
+const err251 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+}
+if(data84.timeoutSecs !== undefined){
+let data104 = data84.timeoutSecs;
+if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
+const err252 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+if((typeof data104 == "number") && (isFinite(data104))){
+if(data104 > 9007199254740991 || isNaN(data104)){
+const err253 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+if(data104 < 1 || isNaN(data104)){
+const err254 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err255 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+var _valid21 = _errs314 === errors;
+valid60 = valid60 || _valid21;
+if(_valid21){
+if(props3 !== true){
+props3 = true;
+}
+}
+const _errs328 = errors;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+if(data84.framework === undefined){
+const err256 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+if(data84.kind === undefined){
+const err257 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+for(const key27 in data84){
+if(!(((((((key27 === "controlOverrides") || (key27 === "evidencePath")) || (key27 === "framework")) || (key27 === "intervalSeconds")) || (key27 === "kind")) || (key27 === "mode")) || (key27 === "reason"))){
+const err258 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+if(data84.controlOverrides !== undefined){
+let data105 = data84.controlOverrides;
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+for(const key28 in data105){
+let data106 = data105[key28];
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key29 in data106){
+if(!((key29 === "mode") || (key29 === "reason"))){
+const err259 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+}
+if(data106.mode !== undefined){
+let data107 = data106.mode;
+const _errs339 = errors;
+let valid73 = false;
+const _errs340 = errors;
+if(data107 !== null){
+const err260 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+var _valid24 = _errs340 === errors;
+valid73 = valid73 || _valid24;
+const _errs342 = errors;
+if(!(((data107 === "enforce") || (data107 === "observe")) || (data107 === "disabled"))){
+const err261 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+var _valid24 = _errs342 === errors;
+valid73 = valid73 || _valid24;
+if(!valid73){
+const err262 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+else {
+errors = _errs339;
+if(vErrors !== null){
+if(_errs339){
+vErrors.length = _errs339;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data106.reason !== undefined){
+let data108 = data106.reason;
+const _errs344 = errors;
+let valid74 = false;
+const _errs345 = errors;
+if(data108 !== null){
+const err263 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+var _valid25 = _errs345 === errors;
+valid74 = valid74 || _valid25;
+const _errs347 = errors;
+if(typeof data108 !== "string"){
+const err264 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+var _valid25 = _errs347 === errors;
+valid74 = valid74 || _valid25;
+if(!valid74){
+const err265 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+else {
+errors = _errs344;
+if(vErrors !== null){
+if(_errs344){
+vErrors.length = _errs344;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err266 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+}
+else {
+const err267 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+}
+if(data84.evidencePath !== undefined){
+if(typeof data84.evidencePath !== "string"){
+const err268 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+if(data84.framework !== undefined){
+if(typeof data84.framework !== "string"){
+const err269 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+}
+if(data84.intervalSeconds !== undefined){
+let data111 = data84.intervalSeconds;
+if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
+const err270 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 > 9007199254740991 || isNaN(data111)){
+const err271 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+if(data111 < 1 || isNaN(data111)){
+const err272 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+}
+}
+if(data84.kind !== undefined){
+if(!(data84.kind === "evidence")){
+const err273 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+}
+if(data84.mode !== undefined){
+let data113 = data84.mode;
+if(!(((data113 === "enforce") || (data113 === "observe")) || (data113 === "disabled"))){
+const err274 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+}
+if(data84.reason !== undefined){
+let data114 = data84.reason;
+const _errs358 = errors;
+let valid75 = false;
+const _errs359 = errors;
+if(data114 !== null){
+const err275 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+var _valid26 = _errs359 === errors;
+valid75 = valid75 || _valid26;
+const _errs361 = errors;
+if(typeof data114 !== "string"){
+const err276 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+var _valid26 = _errs361 === errors;
+valid75 = valid75 || _valid26;
+if(!valid75){
+const err277 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+else {
+errors = _errs358;
+if(vErrors !== null){
+if(_errs358){
+vErrors.length = _errs358;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err278 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+var _valid21 = _errs328 === errors;
+valid60 = valid60 || _valid21;
+if(_valid21){
+if(props3 !== true){
+props3 = true;
+}
+}
+if(!valid60){
+const err279 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
 }
 errors++;
 }
@@ -3141,999 +4157,9 @@ vErrors = null;
 }
 }
 }
-if(data83.expectStatus !== undefined){
-let data85 = data83.expectStatus;
-if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
-const err204 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err204];
 }
 else {
-vErrors.push(err204);
-}
-errors++;
-}
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 > 599 || isNaN(data85)){
-const err205 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
-if(vErrors === null){
-vErrors = [err205];
-}
-else {
-vErrors.push(err205);
-}
-errors++;
-}
-if(data85 < 100 || isNaN(data85)){
-const err206 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
-if(vErrors === null){
-vErrors = [err206];
-}
-else {
-vErrors.push(err206);
-}
-errors++;
-}
-}
-}
-if(data83.intervalSeconds !== undefined){
-let data86 = data83.intervalSeconds;
-if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
-const err207 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err207];
-}
-else {
-vErrors.push(err207);
-}
-errors++;
-}
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 > 9007199254740991 || isNaN(data86)){
-const err208 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err208];
-}
-else {
-vErrors.push(err208);
-}
-errors++;
-}
-if(data86 < 1 || isNaN(data86)){
-const err209 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err209];
-}
-else {
-vErrors.push(err209);
-}
-errors++;
-}
-}
-}
-if(data83.kind !== undefined){
-if(!(data83.kind === "http")){
-const err210 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err210];
-}
-else {
-vErrors.push(err210);
-}
-errors++;
-}
-}
-if(data83.mode !== undefined){
-let data88 = data83.mode;
-if(!(((data88 === "enforce") || (data88 === "observe")) || (data88 === "disabled"))){
-const err211 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err211];
-}
-else {
-vErrors.push(err211);
-}
-errors++;
-}
-}
-if(data83.timeoutSecs !== undefined){
-let data89 = data83.timeoutSecs;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err212 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err212];
-}
-else {
-vErrors.push(err212);
-}
-errors++;
-}
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 9007199254740991 || isNaN(data89)){
-const err213 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err213];
-}
-else {
-vErrors.push(err213);
-}
-errors++;
-}
-if(data89 < 1 || isNaN(data89)){
-const err214 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err214];
-}
-else {
-vErrors.push(err214);
-}
-errors++;
-}
-}
-}
-if(data83.url !== undefined){
-if(typeof data83.url !== "string"){
-const err215 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err215];
-}
-else {
-vErrors.push(err215);
-}
-errors++;
-}
-}
-}
-else {
-const err216 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err216];
-}
-else {
-vErrors.push(err216);
-}
-errors++;
-}
-var _valid20 = _errs268 === errors;
-valid59 = valid59 || _valid20;
-if(_valid20){
-var props3 = true;
-}
-const _errs288 = errors;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.host === undefined){
-const err217 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
-if(vErrors === null){
-vErrors = [err217];
-}
-else {
-vErrors.push(err217);
-}
-errors++;
-}
-if(data83.kind === undefined){
-const err218 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err218];
-}
-else {
-vErrors.push(err218);
-}
-errors++;
-}
-if(data83.port === undefined){
-const err219 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
-if(vErrors === null){
-vErrors = [err219];
-}
-else {
-vErrors.push(err219);
-}
-errors++;
-}
-for(const key25 in data83){
-if(!((((((key25 === "connectTimeoutSecs") || (key25 === "host")) || (key25 === "intervalSeconds")) || (key25 === "kind")) || (key25 === "mode")) || (key25 === "port"))){
-const err220 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err220];
-}
-else {
-vErrors.push(err220);
-}
-errors++;
-}
-}
-if(data83.connectTimeoutSecs !== undefined){
-let data91 = data83.connectTimeoutSecs;
-if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
-const err221 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err221];
-}
-else {
-vErrors.push(err221);
-}
-errors++;
-}
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 > 9007199254740991 || isNaN(data91)){
-const err222 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err222];
-}
-else {
-vErrors.push(err222);
-}
-errors++;
-}
-if(data91 < 1 || isNaN(data91)){
-const err223 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err223];
-}
-else {
-vErrors.push(err223);
-}
-errors++;
-}
-}
-}
-if(data83.host !== undefined){
-if(typeof data83.host !== "string"){
-const err224 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err224];
-}
-else {
-vErrors.push(err224);
-}
-errors++;
-}
-}
-if(data83.intervalSeconds !== undefined){
-let data93 = data83.intervalSeconds;
-if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
-const err225 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err225];
-}
-else {
-vErrors.push(err225);
-}
-errors++;
-}
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 > 9007199254740991 || isNaN(data93)){
-const err226 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err226];
-}
-else {
-vErrors.push(err226);
-}
-errors++;
-}
-if(data93 < 1 || isNaN(data93)){
-const err227 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err227];
-}
-else {
-vErrors.push(err227);
-}
-errors++;
-}
-}
-}
-if(data83.kind !== undefined){
-if(!(data83.kind === "tcp")){
-const err228 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err228];
-}
-else {
-vErrors.push(err228);
-}
-errors++;
-}
-}
-if(data83.mode !== undefined){
-let data95 = data83.mode;
-if(!(((data95 === "enforce") || (data95 === "observe")) || (data95 === "disabled"))){
-const err229 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err229];
-}
-else {
-vErrors.push(err229);
-}
-errors++;
-}
-}
-if(data83.port !== undefined){
-let data96 = data83.port;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err230 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err230];
-}
-else {
-vErrors.push(err230);
-}
-errors++;
-}
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 65535 || isNaN(data96)){
-const err231 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
-if(vErrors === null){
-vErrors = [err231];
-}
-else {
-vErrors.push(err231);
-}
-errors++;
-}
-if(data96 < 1 || isNaN(data96)){
-const err232 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err232];
-}
-else {
-vErrors.push(err232);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err233 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err233];
-}
-else {
-vErrors.push(err233);
-}
-errors++;
-}
-var _valid20 = _errs288 === errors;
-valid59 = valid59 || _valid20;
-if(_valid20){
-if(props3 !== true){
-props3 = true;
-}
-}
-const _errs302 = errors;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.command === undefined){
-const err234 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
-if(vErrors === null){
-vErrors = [err234];
-}
-else {
-vErrors.push(err234);
-}
-errors++;
-}
-if(data83.kind === undefined){
-const err235 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err235];
-}
-else {
-vErrors.push(err235);
-}
-errors++;
-}
-for(const key26 in data83){
-if(!((((((key26 === "command") || (key26 === "expectExitCode")) || (key26 === "intervalSeconds")) || (key26 === "kind")) || (key26 === "mode")) || (key26 === "timeoutSecs"))){
-const err236 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err236];
-}
-else {
-vErrors.push(err236);
-}
-errors++;
-}
-}
-if(data83.command !== undefined){
-if(typeof data83.command !== "string"){
-const err237 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err237];
-}
-else {
-vErrors.push(err237);
-}
-errors++;
-}
-}
-if(data83.expectExitCode !== undefined){
-let data98 = data83.expectExitCode;
-if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-const err238 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err238];
-}
-else {
-vErrors.push(err238);
-}
-errors++;
-}
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 > 9007199254740991 || isNaN(data98)){
-const err239 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err239];
-}
-else {
-vErrors.push(err239);
-}
-errors++;
-}
-if(data98 < -9007199254740991 || isNaN(data98)){
-const err240 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
-if(vErrors === null){
-vErrors = [err240];
-}
-else {
-vErrors.push(err240);
-}
-errors++;
-}
-}
-}
-if(data83.intervalSeconds !== undefined){
-let data99 = data83.intervalSeconds;
-if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
-const err241 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err241];
-}
-else {
-vErrors.push(err241);
-}
-errors++;
-}
-if((typeof data99 == "number") && (isFinite(data99))){
-if(data99 > 9007199254740991 || isNaN(data99)){
-const err242 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err242];
-}
-else {
-vErrors.push(err242);
-}
-errors++;
-}
-if(data99 < 1 || isNaN(data99)){
-const err243 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err243];
-}
-else {
-vErrors.push(err243);
-}
-errors++;
-}
-}
-}
-if(data83.kind !== undefined){
-if(!(data83.kind === "exec")){
-const err244 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err244];
-}
-else {
-vErrors.push(err244);
-}
-errors++;
-}
-}
-if(data83.mode !== undefined){
-let data101 = data83.mode;
-if(!(((data101 === "enforce") || (data101 === "observe")) || (data101 === "disabled"))){
-const err245 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err245];
-}
-else {
-vErrors.push(err245);
-}
-errors++;
-}
-}
-if(data83.timeoutSecs !== undefined){
-let data102 = data83.timeoutSecs;
-if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
-const err246 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err246];
-}
-else {
-vErrors.push(err246);
-}
-errors++;
-}
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 > 9007199254740991 || isNaN(data102)){
-const err247 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err247];
-}
-else {
-vErrors.push(err247);
-}
-errors++;
-}
-if(data102 < 1 || isNaN(data102)){
-const err248 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err248];
-}
-else {
-vErrors.push(err248);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err249 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err249];
-}
-else {
-vErrors.push(err249);
-}
-errors++;
-}
-var _valid20 = _errs302 === errors;
-valid59 = valid59 || _valid20;
-if(_valid20){
-if(props3 !== true){
-props3 = true;
-}
-}
-const _errs316 = errors;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.framework === undefined){
-const err250 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
-if(vErrors === null){
-vErrors = [err250];
-}
-else {
-vErrors.push(err250);
-}
-errors++;
-}
-if(data83.kind === undefined){
-const err251 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err251];
-}
-else {
-vErrors.push(err251);
-}
-errors++;
-}
-for(const key27 in data83){
-if(!(((((((key27 === "controlOverrides") || (key27 === "evidencePath")) || (key27 === "framework")) || (key27 === "intervalSeconds")) || (key27 === "kind")) || (key27 === "mode")) || (key27 === "reason"))){
-const err252 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err252];
-}
-else {
-vErrors.push(err252);
-}
-errors++;
-}
-}
-if(data83.controlOverrides !== undefined){
-let data103 = data83.controlOverrides;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-for(const key28 in data103){
-let data104 = data103[key28];
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-for(const key29 in data104){
-if(!((key29 === "mode") || (key29 === "reason"))){
-const err253 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err253];
-}
-else {
-vErrors.push(err253);
-}
-errors++;
-}
-}
-if(data104.mode !== undefined){
-let data105 = data104.mode;
-const _errs327 = errors;
-let valid71 = false;
-const _errs328 = errors;
-if(data105 !== null){
-const err254 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err254];
-}
-else {
-vErrors.push(err254);
-}
-errors++;
-}
-var _valid22 = _errs328 === errors;
-valid71 = valid71 || _valid22;
-const _errs330 = errors;
-if(!(((data105 === "enforce") || (data105 === "observe")) || (data105 === "disabled"))){
-const err255 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err255];
-}
-else {
-vErrors.push(err255);
-}
-errors++;
-}
-var _valid22 = _errs330 === errors;
-valid71 = valid71 || _valid22;
-if(!valid71){
-const err256 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err256];
-}
-else {
-vErrors.push(err256);
-}
-errors++;
-}
-else {
-errors = _errs327;
-if(vErrors !== null){
-if(_errs327){
-vErrors.length = _errs327;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data104.reason !== undefined){
-let data106 = data104.reason;
-const _errs332 = errors;
-let valid72 = false;
-const _errs333 = errors;
-if(data106 !== null){
-const err257 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err257];
-}
-else {
-vErrors.push(err257);
-}
-errors++;
-}
-var _valid23 = _errs333 === errors;
-valid72 = valid72 || _valid23;
-const _errs335 = errors;
-if(typeof data106 !== "string"){
-const err258 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err258];
-}
-else {
-vErrors.push(err258);
-}
-errors++;
-}
-var _valid23 = _errs335 === errors;
-valid72 = valid72 || _valid23;
-if(!valid72){
-const err259 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err259];
-}
-else {
-vErrors.push(err259);
-}
-errors++;
-}
-else {
-errors = _errs332;
-if(vErrors !== null){
-if(_errs332){
-vErrors.length = _errs332;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err260 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err260];
-}
-else {
-vErrors.push(err260);
-}
-errors++;
-}
-}
-}
-else {
-const err261 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err261];
-}
-else {
-vErrors.push(err261);
-}
-errors++;
-}
-}
-if(data83.evidencePath !== undefined){
-if(typeof data83.evidencePath !== "string"){
-const err262 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err262];
-}
-else {
-vErrors.push(err262);
-}
-errors++;
-}
-}
-if(data83.framework !== undefined){
-if(typeof data83.framework !== "string"){
-const err263 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err263];
-}
-else {
-vErrors.push(err263);
-}
-errors++;
-}
-}
-if(data83.intervalSeconds !== undefined){
-let data109 = data83.intervalSeconds;
-if(!(((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109))) && (isFinite(data109)))){
-const err264 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err264];
-}
-else {
-vErrors.push(err264);
-}
-errors++;
-}
-if((typeof data109 == "number") && (isFinite(data109))){
-if(data109 > 9007199254740991 || isNaN(data109)){
-const err265 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err265];
-}
-else {
-vErrors.push(err265);
-}
-errors++;
-}
-if(data109 < 1 || isNaN(data109)){
-const err266 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err266];
-}
-else {
-vErrors.push(err266);
-}
-errors++;
-}
-}
-}
-if(data83.kind !== undefined){
-if(!(data83.kind === "evidence")){
-const err267 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err267];
-}
-else {
-vErrors.push(err267);
-}
-errors++;
-}
-}
-if(data83.mode !== undefined){
-let data111 = data83.mode;
-if(!(((data111 === "enforce") || (data111 === "observe")) || (data111 === "disabled"))){
-const err268 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err268];
-}
-else {
-vErrors.push(err268);
-}
-errors++;
-}
-}
-if(data83.reason !== undefined){
-let data112 = data83.reason;
-const _errs346 = errors;
-let valid73 = false;
-const _errs347 = errors;
-if(data112 !== null){
-const err269 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err269];
-}
-else {
-vErrors.push(err269);
-}
-errors++;
-}
-var _valid24 = _errs347 === errors;
-valid73 = valid73 || _valid24;
-const _errs349 = errors;
-if(typeof data112 !== "string"){
-const err270 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err270];
-}
-else {
-vErrors.push(err270);
-}
-errors++;
-}
-var _valid24 = _errs349 === errors;
-valid73 = valid73 || _valid24;
-if(!valid73){
-const err271 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err271];
-}
-else {
-vErrors.push(err271);
-}
-errors++;
-}
-else {
-errors = _errs346;
-if(vErrors !== null){
-if(_errs346){
-vErrors.length = _errs346;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err272 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err272];
-}
-else {
-vErrors.push(err272);
-}
-errors++;
-}
-var _valid20 = _errs316 === errors;
-valid59 = valid59 || _valid20;
-if(_valid20){
-if(props3 !== true){
-props3 = true;
-}
-}
-if(!valid59){
-const err273 = {instancePath:instancePath+"/healthChecks/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err273];
-}
-else {
-vErrors.push(err273);
-}
-errors++;
-}
-else {
-errors = _errs267;
-if(vErrors !== null){
-if(_errs267){
-vErrors.length = _errs267;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err274 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err274];
-}
-else {
-vErrors.push(err274);
-}
-errors++;
-}
-}
-if(data.hosts !== undefined){
-let data113 = data.hosts;
-if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
-for(const key30 in data113){
-let data114 = data113[key30];
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-if(data114.channel === undefined){
-const err275 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'"};
-if(vErrors === null){
-vErrors = [err275];
-}
-else {
-vErrors.push(err275);
-}
-errors++;
-}
-if(data114.system === undefined){
-const err276 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/required",keyword:"required",params:{missingProperty: "system"},message:"must have required property '"+"system"+"'"};
-if(vErrors === null){
-vErrors = [err276];
-}
-else {
-vErrors.push(err276);
-}
-errors++;
-}
-for(const key31 in data114){
-if(!(func0.call(schema0.properties.hosts.additionalProperties.properties, key31))){
-const err277 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err277];
-}
-else {
-vErrors.push(err277);
-}
-errors++;
-}
-}
-if(data114.channel !== undefined){
-let data115 = data114.channel;
-if(typeof data115 === "string"){
-if(!pattern6.test(data115)){
-const err278 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/channel",schemaPath:"#/properties/hosts/additionalProperties/properties/channel/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+)$"+"\""};
-if(vErrors === null){
-vErrors = [err278];
-}
-else {
-vErrors.push(err278);
-}
-errors++;
-}
-}
-else {
-const err279 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/channel",schemaPath:"#/properties/hosts/additionalProperties/properties/channel/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err279];
-}
-else {
-vErrors.push(err279);
-}
-errors++;
-}
-}
-if(data114.compliance !== undefined){
-let data116 = data114.compliance;
-if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
-for(const key32 in data116){
-if(!(key32 === "frameworks")){
-const err280 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+const err280 = {instancePath:instancePath+"/healthChecks",schemaPath:"#/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -4143,15 +4169,14 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data116.frameworks !== undefined){
-let data117 = data116.frameworks;
-if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
-for(const key33 in data117){
-let data118 = data117[key33];
-if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
-for(const key34 in data118){
-if(!(((key34 === "controlOverrides") || (key34 === "mode")) || (key34 === "reason"))){
-const err281 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+if(data.hosts !== undefined){
+let data115 = data.hosts;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key30 in data115){
+let data116 = data115[key30];
+if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
+if(data116.channel === undefined){
+const err281 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -4160,16 +4185,8 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-if(data118.controlOverrides !== undefined){
-let data119 = data118.controlOverrides;
-if(data119 && typeof data119 == "object" && !Array.isArray(data119)){
-for(const key35 in data119){
-let data120 = data119[key35];
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-for(const key36 in data120){
-if(!((key36 === "mode") || (key36 === "reason"))){
-const err282 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+if(data116.system === undefined){
+const err282 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/required",keyword:"required",params:{missingProperty: "system"},message:"must have required property '"+"system"+"'"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -4178,14 +4195,9 @@ vErrors.push(err282);
 }
 errors++;
 }
-}
-if(data120.mode !== undefined){
-let data121 = data120.mode;
-const _errs375 = errors;
-let valid81 = false;
-const _errs376 = errors;
-if(data121 !== null){
-const err283 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+for(const key31 in data116){
+if(!(func0.call(schema0.properties.hosts.additionalProperties.properties, key31))){
+const err283 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -4194,11 +4206,12 @@ vErrors.push(err283);
 }
 errors++;
 }
-var _valid25 = _errs376 === errors;
-valid81 = valid81 || _valid25;
-const _errs378 = errors;
-if(!(((data121 === "enforce") || (data121 === "observe")) || (data121 === "disabled"))){
-const err284 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.hosts.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+if(data116.channel !== undefined){
+let data117 = data116.channel;
+if(typeof data117 === "string"){
+if(!pattern6.test(data117)){
+const err284 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/channel",schemaPath:"#/properties/hosts/additionalProperties/properties/channel/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -4207,10 +4220,9 @@ vErrors.push(err284);
 }
 errors++;
 }
-var _valid25 = _errs378 === errors;
-valid81 = valid81 || _valid25;
-if(!valid81){
-const err285 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err285 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/channel",schemaPath:"#/properties/hosts/additionalProperties/properties/channel/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -4219,25 +4231,13 @@ vErrors.push(err285);
 }
 errors++;
 }
-else {
-errors = _errs375;
-if(vErrors !== null){
-if(_errs375){
-vErrors.length = _errs375;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data120.reason !== undefined){
-let data122 = data120.reason;
-const _errs380 = errors;
-let valid82 = false;
-const _errs381 = errors;
-if(data122 !== null){
-const err286 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data116.compliance !== undefined){
+let data118 = data116.compliance;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key32 in data118){
+if(!(key32 === "frameworks")){
+const err286 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -4246,11 +4246,16 @@ vErrors.push(err286);
 }
 errors++;
 }
-var _valid26 = _errs381 === errors;
-valid82 = valid82 || _valid26;
-const _errs383 = errors;
-if(typeof data122 !== "string"){
-const err287 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data118.frameworks !== undefined){
+let data119 = data118.frameworks;
+if(data119 && typeof data119 == "object" && !Array.isArray(data119)){
+for(const key33 in data119){
+let data120 = data119[key33];
+if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
+for(const key34 in data120){
+if(!(((key34 === "controlOverrides") || (key34 === "mode")) || (key34 === "reason"))){
+const err287 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -4259,10 +4264,16 @@ vErrors.push(err287);
 }
 errors++;
 }
-var _valid26 = _errs383 === errors;
-valid82 = valid82 || _valid26;
-if(!valid82){
-const err288 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data120.controlOverrides !== undefined){
+let data121 = data120.controlOverrides;
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+for(const key35 in data121){
+let data122 = data121[key35];
+if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
+for(const key36 in data122){
+if(!((key36 === "mode") || (key36 === "reason"))){
+const err288 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -4271,21 +4282,14 @@ vErrors.push(err288);
 }
 errors++;
 }
-else {
-errors = _errs380;
-if(vErrors !== null){
-if(_errs380){
-vErrors.length = _errs380;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err289 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data122.mode !== undefined){
+let data123 = data122.mode;
+const _errs387 = errors;
+let valid83 = false;
+const _errs388 = errors;
+if(data123 !== null){
+const err289 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -4294,10 +4298,11 @@ vErrors.push(err289);
 }
 errors++;
 }
-}
-}
-else {
-const err290 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid27 = _errs388 === errors;
+valid83 = valid83 || _valid27;
+const _errs390 = errors;
+if(!(((data123 === "enforce") || (data123 === "observe")) || (data123 === "disabled"))){
+const err290 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.hosts.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -4306,14 +4311,10 @@ vErrors.push(err290);
 }
 errors++;
 }
-}
-if(data118.mode !== undefined){
-let data123 = data118.mode;
-const _errs386 = errors;
-let valid83 = false;
-const _errs387 = errors;
-if(data123 !== null){
-const err291 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid27 = _errs390 === errors;
+valid83 = valid83 || _valid27;
+if(!valid83){
+const err291 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -4322,11 +4323,25 @@ vErrors.push(err291);
 }
 errors++;
 }
-var _valid27 = _errs387 === errors;
-valid83 = valid83 || _valid27;
-const _errs389 = errors;
-if(!(((data123 === "enforce") || (data123 === "observe")) || (data123 === "disabled"))){
-const err292 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.hosts.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+else {
+errors = _errs387;
+if(vErrors !== null){
+if(_errs387){
+vErrors.length = _errs387;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data122.reason !== undefined){
+let data124 = data122.reason;
+const _errs392 = errors;
+let valid84 = false;
+const _errs393 = errors;
+if(data124 !== null){
+const err292 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -4335,10 +4350,11 @@ vErrors.push(err292);
 }
 errors++;
 }
-var _valid27 = _errs389 === errors;
-valid83 = valid83 || _valid27;
-if(!valid83){
-const err293 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid28 = _errs393 === errors;
+valid84 = valid84 || _valid28;
+const _errs395 = errors;
+if(typeof data124 !== "string"){
+const err293 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -4347,25 +4363,10 @@ vErrors.push(err293);
 }
 errors++;
 }
-else {
-errors = _errs386;
-if(vErrors !== null){
-if(_errs386){
-vErrors.length = _errs386;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data118.reason !== undefined){
-let data124 = data118.reason;
-const _errs391 = errors;
-let valid84 = false;
-const _errs392 = errors;
-if(data124 !== null){
-const err294 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid28 = _errs395 === errors;
+valid84 = valid84 || _valid28;
+if(!valid84){
+const err294 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -4374,11 +4375,21 @@ vErrors.push(err294);
 }
 errors++;
 }
-var _valid28 = _errs392 === errors;
-valid84 = valid84 || _valid28;
-const _errs394 = errors;
-if(typeof data124 !== "string"){
-const err295 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+errors = _errs392;
+if(vErrors !== null){
+if(_errs392){
+vErrors.length = _errs392;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err295 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -4387,10 +4398,10 @@ vErrors.push(err295);
 }
 errors++;
 }
-var _valid28 = _errs394 === errors;
-valid84 = valid84 || _valid28;
-if(!valid84){
-const err296 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err296 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -4399,21 +4410,14 @@ vErrors.push(err296);
 }
 errors++;
 }
-else {
-errors = _errs391;
-if(vErrors !== null){
-if(_errs391){
-vErrors.length = _errs391;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err297 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data120.mode !== undefined){
+let data125 = data120.mode;
+const _errs398 = errors;
+let valid85 = false;
+const _errs399 = errors;
+if(data125 !== null){
+const err297 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -4422,10 +4426,11 @@ vErrors.push(err297);
 }
 errors++;
 }
-}
-}
-else {
-const err298 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid29 = _errs399 === errors;
+valid85 = valid85 || _valid29;
+const _errs401 = errors;
+if(!(((data125 === "enforce") || (data125 === "observe")) || (data125 === "disabled"))){
+const err298 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.hosts.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -4434,10 +4439,10 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-}
-else {
-const err299 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid29 = _errs401 === errors;
+valid85 = valid85 || _valid29;
+if(!valid85){
+const err299 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -4446,18 +4451,25 @@ vErrors.push(err299);
 }
 errors++;
 }
+else {
+errors = _errs398;
+if(vErrors !== null){
+if(_errs398){
+vErrors.length = _errs398;
 }
-if(data114.healthChecks !== undefined){
-let data125 = data114.healthChecks;
-if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
-for(const key37 in data125){
-let data126 = data125[key37];
-const _errs400 = errors;
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data120.reason !== undefined){
+let data126 = data120.reason;
+const _errs403 = errors;
 let valid86 = false;
-const _errs401 = errors;
-if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
-if(data126.kind === undefined){
-const err300 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+const _errs404 = errors;
+if(data126 !== null){
+const err300 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -4466,8 +4478,11 @@ vErrors.push(err300);
 }
 errors++;
 }
-if(data126.url === undefined){
-const err301 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+var _valid30 = _errs404 === errors;
+valid86 = valid86 || _valid30;
+const _errs406 = errors;
+if(typeof data126 !== "string"){
+const err301 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -4476,9 +4491,10 @@ vErrors.push(err301);
 }
 errors++;
 }
-for(const key38 in data126){
-if(!(((((((key38 === "bodyContains") || (key38 === "expectStatus")) || (key38 === "intervalSeconds")) || (key38 === "kind")) || (key38 === "mode")) || (key38 === "timeoutSecs")) || (key38 === "url"))){
-const err302 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
+var _valid30 = _errs406 === errors;
+valid86 = valid86 || _valid30;
+if(!valid86){
+const err302 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -4487,14 +4503,21 @@ vErrors.push(err302);
 }
 errors++;
 }
+else {
+errors = _errs403;
+if(vErrors !== null){
+if(_errs403){
+vErrors.length = _errs403;
 }
-if(data126.bodyContains !== undefined){
-let data127 = data126.bodyContains;
-const _errs406 = errors;
-let valid89 = false;
-const _errs407 = errors;
-if(data127 !== null){
-const err303 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err303 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -4503,11 +4526,10 @@ vErrors.push(err303);
 }
 errors++;
 }
-var _valid30 = _errs407 === errors;
-valid89 = valid89 || _valid30;
-const _errs409 = errors;
-if(typeof data127 !== "string"){
-const err304 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err304 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -4516,10 +4538,10 @@ vErrors.push(err304);
 }
 errors++;
 }
-var _valid30 = _errs409 === errors;
-valid89 = valid89 || _valid30;
-if(!valid89){
-const err305 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err305 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/hosts/additionalProperties/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -4528,22 +4550,18 @@ vErrors.push(err305);
 }
 errors++;
 }
-else {
-errors = _errs406;
-if(vErrors !== null){
-if(_errs406){
-vErrors.length = _errs406;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data126.expectStatus !== undefined){
-let data128 = data126.expectStatus;
-if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
-const err306 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data116.healthChecks !== undefined){
+let data127 = data116.healthChecks;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+for(const key37 in data127){
+let data128 = data127[key37];
+const _errs412 = errors;
+let valid88 = false;
+const _errs413 = errors;
+if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
+if(data128.kind === undefined){
+const err306 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -4552,9 +4570,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-if((typeof data128 == "number") && (isFinite(data128))){
-if(data128 > 599 || isNaN(data128)){
-const err307 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
+if(data128.url === undefined){
+const err307 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4563,8 +4580,9 @@ vErrors.push(err307);
 }
 errors++;
 }
-if(data128 < 100 || isNaN(data128)){
-const err308 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+for(const key38 in data128){
+if(!((((((((key38 === "bodyContains") || (key38 === "expectStatus")) || (key38 === "intervalSeconds")) || (key38 === "jsonKey")) || (key38 === "kind")) || (key38 === "mode")) || (key38 === "timeoutSecs")) || (key38 === "url"))){
+const err308 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4574,11 +4592,13 @@ vErrors.push(err308);
 errors++;
 }
 }
-}
-if(data126.intervalSeconds !== undefined){
-let data129 = data126.intervalSeconds;
-if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
-const err309 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data128.bodyContains !== undefined){
+let data129 = data128.bodyContains;
+const _errs418 = errors;
+let valid91 = false;
+const _errs419 = errors;
+if(data129 !== null){
+const err309 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4587,9 +4607,11 @@ vErrors.push(err309);
 }
 errors++;
 }
-if((typeof data129 == "number") && (isFinite(data129))){
-if(data129 > 9007199254740991 || isNaN(data129)){
-const err310 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid32 = _errs419 === errors;
+valid91 = valid91 || _valid32;
+const _errs421 = errors;
+if(typeof data129 !== "string"){
+const err310 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4598,8 +4620,10 @@ vErrors.push(err310);
 }
 errors++;
 }
-if(data129 < 1 || isNaN(data129)){
-const err311 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid32 = _errs421 === errors;
+valid91 = valid91 || _valid32;
+if(!valid91){
+const err311 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4608,11 +4632,22 @@ vErrors.push(err311);
 }
 errors++;
 }
+else {
+errors = _errs418;
+if(vErrors !== null){
+if(_errs418){
+vErrors.length = _errs418;
+}
+else {
+vErrors = null;
 }
 }
-if(data126.kind !== undefined){
-if(!(data126.kind === "http")){
-const err312 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
+}
+}
+if(data128.expectStatus !== undefined){
+let data130 = data128.expectStatus;
+if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
+const err312 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4621,11 +4656,9 @@ vErrors.push(err312);
 }
 errors++;
 }
-}
-if(data126.mode !== undefined){
-let data131 = data126.mode;
-if(!(((data131 === "enforce") || (data131 === "observe")) || (data131 === "disabled"))){
-const err313 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data130 == "number") && (isFinite(data130))){
+if(data130 > 599 || isNaN(data130)){
+const err313 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4634,11 +4667,8 @@ vErrors.push(err313);
 }
 errors++;
 }
-}
-if(data126.timeoutSecs !== undefined){
-let data132 = data126.timeoutSecs;
-if(!(((typeof data132 == "number") && (!(data132 % 1) && !isNaN(data132))) && (isFinite(data132)))){
-const err314 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data130 < 100 || isNaN(data130)){
+const err314 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4647,9 +4677,12 @@ vErrors.push(err314);
 }
 errors++;
 }
-if((typeof data132 == "number") && (isFinite(data132))){
-if(data132 > 9007199254740991 || isNaN(data132)){
-const err315 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data128.intervalSeconds !== undefined){
+let data131 = data128.intervalSeconds;
+if(!(((typeof data131 == "number") && (!(data131 % 1) && !isNaN(data131))) && (isFinite(data131)))){
+const err315 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4658,8 +4691,9 @@ vErrors.push(err315);
 }
 errors++;
 }
-if(data132 < 1 || isNaN(data132)){
-const err316 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data131 == "number") && (isFinite(data131))){
+if(data131 > 9007199254740991 || isNaN(data131)){
+const err316 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4668,11 +4702,8 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-}
-if(data126.url !== undefined){
-if(typeof data126.url !== "string"){
-const err317 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data131 < 1 || isNaN(data131)){
+const err317 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4683,8 +4714,13 @@ errors++;
 }
 }
 }
-else {
-const err318 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data128.jsonKey !== undefined){
+let data132 = data128.jsonKey;
+const _errs428 = errors;
+let valid92 = false;
+const _errs429 = errors;
+if(data132 !== null){
+const err318 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4693,15 +4729,11 @@ vErrors.push(err318);
 }
 errors++;
 }
-var _valid29 = _errs401 === errors;
-valid86 = valid86 || _valid29;
-if(_valid29){
-var props4 = true;
-}
-const _errs421 = errors;
-if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
-if(data126.host === undefined){
-const err319 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+var _valid33 = _errs429 === errors;
+valid92 = valid92 || _valid33;
+const _errs431 = errors;
+if(typeof data132 !== "string"){
+const err319 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4710,8 +4742,10 @@ vErrors.push(err319);
 }
 errors++;
 }
-if(data126.kind === undefined){
-const err320 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid33 = _errs431 === errors;
+valid92 = valid92 || _valid33;
+if(!valid92){
+const err320 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4720,8 +4754,21 @@ vErrors.push(err320);
 }
 errors++;
 }
-if(data126.port === undefined){
-const err321 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
+else {
+errors = _errs428;
+if(vErrors !== null){
+if(_errs428){
+vErrors.length = _errs428;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data128.kind !== undefined){
+if(!(data128.kind === "http")){
+const err321 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4730,9 +4777,11 @@ vErrors.push(err321);
 }
 errors++;
 }
-for(const key39 in data126){
-if(!((((((key39 === "connectTimeoutSecs") || (key39 === "host")) || (key39 === "intervalSeconds")) || (key39 === "kind")) || (key39 === "mode")) || (key39 === "port"))){
-const err322 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
+}
+if(data128.mode !== undefined){
+let data134 = data128.mode;
+if(!(((data134 === "enforce") || (data134 === "observe")) || (data134 === "disabled"))){
+const err322 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4742,10 +4791,10 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data126.connectTimeoutSecs !== undefined){
-let data134 = data126.connectTimeoutSecs;
-if(!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134)))){
-const err323 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data128.timeoutSecs !== undefined){
+let data135 = data128.timeoutSecs;
+if(!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135)))){
+const err323 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4754,9 +4803,9 @@ vErrors.push(err323);
 }
 errors++;
 }
-if((typeof data134 == "number") && (isFinite(data134))){
-if(data134 > 9007199254740991 || isNaN(data134)){
-const err324 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data135 == "number") && (isFinite(data135))){
+if(data135 > 9007199254740991 || isNaN(data135)){
+const err324 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4765,8 +4814,8 @@ vErrors.push(err324);
 }
 errors++;
 }
-if(data134 < 1 || isNaN(data134)){
-const err325 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data135 < 1 || isNaN(data135)){
+const err325 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4777,9 +4826,9 @@ errors++;
 }
 }
 }
-if(data126.host !== undefined){
-if(typeof data126.host !== "string"){
-const err326 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data128.url !== undefined){
+if(typeof data128.url !== "string"){
+const err326 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4789,10 +4838,9 @@ vErrors.push(err326);
 errors++;
 }
 }
-if(data126.intervalSeconds !== undefined){
-let data136 = data126.intervalSeconds;
-if(!(((typeof data136 == "number") && (!(data136 % 1) && !isNaN(data136))) && (isFinite(data136)))){
-const err327 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err327 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4801,9 +4849,15 @@ vErrors.push(err327);
 }
 errors++;
 }
-if((typeof data136 == "number") && (isFinite(data136))){
-if(data136 > 9007199254740991 || isNaN(data136)){
-const err328 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid31 = _errs413 === errors;
+valid88 = valid88 || _valid31;
+if(_valid31){
+var props4 = true;
+}
+const _errs439 = errors;
+if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
+if(data128.host === undefined){
+const err328 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4812,8 +4866,8 @@ vErrors.push(err328);
 }
 errors++;
 }
-if(data136 < 1 || isNaN(data136)){
-const err329 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data128.kind === undefined){
+const err329 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4822,11 +4876,8 @@ vErrors.push(err329);
 }
 errors++;
 }
-}
-}
-if(data126.kind !== undefined){
-if(!(data126.kind === "tcp")){
-const err330 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data128.port === undefined){
+const err330 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4835,11 +4886,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-}
-if(data126.mode !== undefined){
-let data138 = data126.mode;
-if(!(((data138 === "enforce") || (data138 === "observe")) || (data138 === "disabled"))){
-const err331 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
+for(const key39 in data128){
+if(!((((((key39 === "connectTimeoutSecs") || (key39 === "host")) || (key39 === "intervalSeconds")) || (key39 === "kind")) || (key39 === "mode")) || (key39 === "port"))){
+const err331 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4849,10 +4898,10 @@ vErrors.push(err331);
 errors++;
 }
 }
-if(data126.port !== undefined){
-let data139 = data126.port;
-if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
-const err332 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data128.connectTimeoutSecs !== undefined){
+let data137 = data128.connectTimeoutSecs;
+if(!(((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137))) && (isFinite(data137)))){
+const err332 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4861,9 +4910,9 @@ vErrors.push(err332);
 }
 errors++;
 }
-if((typeof data139 == "number") && (isFinite(data139))){
-if(data139 > 65535 || isNaN(data139)){
-const err333 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if((typeof data137 == "number") && (isFinite(data137))){
+if(data137 > 9007199254740991 || isNaN(data137)){
+const err333 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4872,8 +4921,8 @@ vErrors.push(err333);
 }
 errors++;
 }
-if(data139 < 1 || isNaN(data139)){
-const err334 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data137 < 1 || isNaN(data137)){
+const err334 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4884,9 +4933,9 @@ errors++;
 }
 }
 }
-}
-else {
-const err335 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data128.host !== undefined){
+if(typeof data128.host !== "string"){
+const err335 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4895,17 +4944,11 @@ vErrors.push(err335);
 }
 errors++;
 }
-var _valid29 = _errs421 === errors;
-valid86 = valid86 || _valid29;
-if(_valid29){
-if(props4 !== true){
-props4 = true;
 }
-}
-const _errs435 = errors;
-if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
-if(data126.command === undefined){
-const err336 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(data128.intervalSeconds !== undefined){
+let data139 = data128.intervalSeconds;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err336 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4914,8 +4957,9 @@ vErrors.push(err336);
 }
 errors++;
 }
-if(data126.kind === undefined){
-const err337 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if((typeof data139 == "number") && (isFinite(data139))){
+if(data139 > 9007199254740991 || isNaN(data139)){
+const err337 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4924,9 +4968,8 @@ vErrors.push(err337);
 }
 errors++;
 }
-for(const key40 in data126){
-if(!((((((key40 === "command") || (key40 === "expectExitCode")) || (key40 === "intervalSeconds")) || (key40 === "kind")) || (key40 === "mode")) || (key40 === "timeoutSecs"))){
-const err338 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
+if(data139 < 1 || isNaN(data139)){
+const err338 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4936,9 +4979,10 @@ vErrors.push(err338);
 errors++;
 }
 }
-if(data126.command !== undefined){
-if(typeof data126.command !== "string"){
-const err339 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data128.kind !== undefined){
+if(!(data128.kind === "tcp")){
+const err339 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4948,10 +4992,10 @@ vErrors.push(err339);
 errors++;
 }
 }
-if(data126.expectExitCode !== undefined){
-let data141 = data126.expectExitCode;
-if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
-const err340 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data128.mode !== undefined){
+let data141 = data128.mode;
+if(!(((data141 === "enforce") || (data141 === "observe")) || (data141 === "disabled"))){
+const err340 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4960,9 +5004,11 @@ vErrors.push(err340);
 }
 errors++;
 }
-if((typeof data141 == "number") && (isFinite(data141))){
-if(data141 > 9007199254740991 || isNaN(data141)){
-const err341 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data128.port !== undefined){
+let data142 = data128.port;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err341 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4971,8 +5017,9 @@ vErrors.push(err341);
 }
 errors++;
 }
-if(data141 < -9007199254740991 || isNaN(data141)){
-const err342 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if((typeof data142 == "number") && (isFinite(data142))){
+if(data142 > 65535 || isNaN(data142)){
+const err342 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4981,12 +5028,8 @@ vErrors.push(err342);
 }
 errors++;
 }
-}
-}
-if(data126.intervalSeconds !== undefined){
-let data142 = data126.intervalSeconds;
-if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
-const err343 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data142 < 1 || isNaN(data142)){
+const err343 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4995,9 +5038,11 @@ vErrors.push(err343);
 }
 errors++;
 }
-if((typeof data142 == "number") && (isFinite(data142))){
-if(data142 > 9007199254740991 || isNaN(data142)){
-const err344 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -5006,8 +5051,17 @@ vErrors.push(err344);
 }
 errors++;
 }
-if(data142 < 1 || isNaN(data142)){
-const err345 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid31 = _errs439 === errors;
+valid88 = valid88 || _valid31;
+if(_valid31){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs453 = errors;
+if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
+if(data128.command === undefined){
+const err345 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -5016,11 +5070,8 @@ vErrors.push(err345);
 }
 errors++;
 }
-}
-}
-if(data126.kind !== undefined){
-if(!(data126.kind === "exec")){
-const err346 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data128.kind === undefined){
+const err346 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -5029,11 +5080,9 @@ vErrors.push(err346);
 }
 errors++;
 }
-}
-if(data126.mode !== undefined){
-let data144 = data126.mode;
-if(!(((data144 === "enforce") || (data144 === "observe")) || (data144 === "disabled"))){
-const err347 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
+for(const key40 in data128){
+if(!((((((key40 === "command") || (key40 === "expectExitCode")) || (key40 === "intervalSeconds")) || (key40 === "kind")) || (key40 === "mode")) || (key40 === "timeoutSecs"))){
+const err347 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -5043,10 +5092,9 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data126.timeoutSecs !== undefined){
-let data145 = data126.timeoutSecs;
-if(!(((typeof data145 == "number") && (!(data145 % 1) && !isNaN(data145))) && (isFinite(data145)))){
-const err348 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data128.command !== undefined){
+if(typeof data128.command !== "string"){
+const err348 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -5055,9 +5103,11 @@ vErrors.push(err348);
 }
 errors++;
 }
-if((typeof data145 == "number") && (isFinite(data145))){
-if(data145 > 9007199254740991 || isNaN(data145)){
-const err349 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data128.expectExitCode !== undefined){
+let data144 = data128.expectExitCode;
+if(!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144)))){
+const err349 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -5066,8 +5116,9 @@ vErrors.push(err349);
 }
 errors++;
 }
-if(data145 < 1 || isNaN(data145)){
-const err350 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data144 == "number") && (isFinite(data144))){
+if(data144 > 9007199254740991 || isNaN(data144)){
+const err350 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -5076,11 +5127,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err351 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data144 < -9007199254740991 || isNaN(data144)){
+const err351 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -5089,17 +5137,12 @@ vErrors.push(err351);
 }
 errors++;
 }
-var _valid29 = _errs435 === errors;
-valid86 = valid86 || _valid29;
-if(_valid29){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs449 = errors;
-if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
-if(data126.framework === undefined){
-const err352 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+if(data128.intervalSeconds !== undefined){
+let data145 = data128.intervalSeconds;
+if(!(((typeof data145 == "number") && (!(data145 % 1) && !isNaN(data145))) && (isFinite(data145)))){
+const err352 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -5108,8 +5151,9 @@ vErrors.push(err352);
 }
 errors++;
 }
-if(data126.kind === undefined){
-const err353 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if((typeof data145 == "number") && (isFinite(data145))){
+if(data145 > 9007199254740991 || isNaN(data145)){
+const err353 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -5118,9 +5162,8 @@ vErrors.push(err353);
 }
 errors++;
 }
-for(const key41 in data126){
-if(!(((((((key41 === "controlOverrides") || (key41 === "evidencePath")) || (key41 === "framework")) || (key41 === "intervalSeconds")) || (key41 === "kind")) || (key41 === "mode")) || (key41 === "reason"))){
-const err354 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
+if(data145 < 1 || isNaN(data145)){
+const err354 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -5130,15 +5173,10 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(data126.controlOverrides !== undefined){
-let data146 = data126.controlOverrides;
-if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
-for(const key42 in data146){
-let data147 = data146[key42];
-if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
-for(const key43 in data147){
-if(!((key43 === "mode") || (key43 === "reason"))){
-const err355 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
+}
+if(data128.kind !== undefined){
+if(!(data128.kind === "exec")){
+const err355 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -5148,13 +5186,10 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data147.mode !== undefined){
-let data148 = data147.mode;
-const _errs460 = errors;
-let valid98 = false;
-const _errs461 = errors;
-if(data148 !== null){
-const err356 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data128.mode !== undefined){
+let data147 = data128.mode;
+if(!(((data147 === "enforce") || (data147 === "observe")) || (data147 === "disabled"))){
+const err356 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -5163,11 +5198,11 @@ vErrors.push(err356);
 }
 errors++;
 }
-var _valid31 = _errs461 === errors;
-valid98 = valid98 || _valid31;
-const _errs463 = errors;
-if(!(((data148 === "enforce") || (data148 === "observe")) || (data148 === "disabled"))){
-const err357 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+if(data128.timeoutSecs !== undefined){
+let data148 = data128.timeoutSecs;
+if(!(((typeof data148 == "number") && (!(data148 % 1) && !isNaN(data148))) && (isFinite(data148)))){
+const err357 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -5176,10 +5211,9 @@ vErrors.push(err357);
 }
 errors++;
 }
-var _valid31 = _errs463 === errors;
-valid98 = valid98 || _valid31;
-if(!valid98){
-const err358 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data148 == "number") && (isFinite(data148))){
+if(data148 > 9007199254740991 || isNaN(data148)){
+const err358 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -5188,25 +5222,8 @@ vErrors.push(err358);
 }
 errors++;
 }
-else {
-errors = _errs460;
-if(vErrors !== null){
-if(_errs460){
-vErrors.length = _errs460;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data147.reason !== undefined){
-let data149 = data147.reason;
-const _errs465 = errors;
-let valid99 = false;
-const _errs466 = errors;
-if(data149 !== null){
-const err359 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data148 < 1 || isNaN(data148)){
+const err359 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -5215,11 +5232,11 @@ vErrors.push(err359);
 }
 errors++;
 }
-var _valid32 = _errs466 === errors;
-valid99 = valid99 || _valid32;
-const _errs468 = errors;
-if(typeof data149 !== "string"){
-const err360 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+}
+else {
+const err360 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -5228,10 +5245,17 @@ vErrors.push(err360);
 }
 errors++;
 }
-var _valid32 = _errs468 === errors;
-valid99 = valid99 || _valid32;
-if(!valid99){
-const err361 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid31 = _errs453 === errors;
+valid88 = valid88 || _valid31;
+if(_valid31){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs467 = errors;
+if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
+if(data128.framework === undefined){
+const err361 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -5240,21 +5264,8 @@ vErrors.push(err361);
 }
 errors++;
 }
-else {
-errors = _errs465;
-if(vErrors !== null){
-if(_errs465){
-vErrors.length = _errs465;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err362 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data128.kind === undefined){
+const err362 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -5263,10 +5274,9 @@ vErrors.push(err362);
 }
 errors++;
 }
-}
-}
-else {
-const err363 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key41 in data128){
+if(!(((((((key41 === "controlOverrides") || (key41 === "evidencePath")) || (key41 === "framework")) || (key41 === "intervalSeconds")) || (key41 === "kind")) || (key41 === "mode")) || (key41 === "reason"))){
+const err363 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -5276,9 +5286,15 @@ vErrors.push(err363);
 errors++;
 }
 }
-if(data126.evidencePath !== undefined){
-if(typeof data126.evidencePath !== "string"){
-const err364 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data128.controlOverrides !== undefined){
+let data149 = data128.controlOverrides;
+if(data149 && typeof data149 == "object" && !Array.isArray(data149)){
+for(const key42 in data149){
+let data150 = data149[key42];
+if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
+for(const key43 in data150){
+if(!((key43 === "mode") || (key43 === "reason"))){
+const err364 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -5288,9 +5304,13 @@ vErrors.push(err364);
 errors++;
 }
 }
-if(data126.framework !== undefined){
-if(typeof data126.framework !== "string"){
-const err365 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data150.mode !== undefined){
+let data151 = data150.mode;
+const _errs478 = errors;
+let valid101 = false;
+const _errs479 = errors;
+if(data151 !== null){
+const err365 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -5299,11 +5319,11 @@ vErrors.push(err365);
 }
 errors++;
 }
-}
-if(data126.intervalSeconds !== undefined){
-let data152 = data126.intervalSeconds;
-if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
-const err366 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid34 = _errs479 === errors;
+valid101 = valid101 || _valid34;
+const _errs481 = errors;
+if(!(((data151 === "enforce") || (data151 === "observe")) || (data151 === "disabled"))){
+const err366 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -5312,9 +5332,10 @@ vErrors.push(err366);
 }
 errors++;
 }
-if((typeof data152 == "number") && (isFinite(data152))){
-if(data152 > 9007199254740991 || isNaN(data152)){
-const err367 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid34 = _errs481 === errors;
+valid101 = valid101 || _valid34;
+if(!valid101){
+const err367 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -5323,8 +5344,25 @@ vErrors.push(err367);
 }
 errors++;
 }
-if(data152 < 1 || isNaN(data152)){
-const err368 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+errors = _errs478;
+if(vErrors !== null){
+if(_errs478){
+vErrors.length = _errs478;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data150.reason !== undefined){
+let data152 = data150.reason;
+const _errs483 = errors;
+let valid102 = false;
+const _errs484 = errors;
+if(data152 !== null){
+const err368 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -5333,11 +5371,11 @@ vErrors.push(err368);
 }
 errors++;
 }
-}
-}
-if(data126.kind !== undefined){
-if(!(data126.kind === "evidence")){
-const err369 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
+var _valid35 = _errs484 === errors;
+valid102 = valid102 || _valid35;
+const _errs486 = errors;
+if(typeof data152 !== "string"){
+const err369 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -5346,11 +5384,10 @@ vErrors.push(err369);
 }
 errors++;
 }
-}
-if(data126.mode !== undefined){
-let data154 = data126.mode;
-if(!(((data154 === "enforce") || (data154 === "observe")) || (data154 === "disabled"))){
-const err370 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
+var _valid35 = _errs486 === errors;
+valid102 = valid102 || _valid35;
+if(!valid102){
+const err370 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -5359,14 +5396,21 @@ vErrors.push(err370);
 }
 errors++;
 }
+else {
+errors = _errs483;
+if(vErrors !== null){
+if(_errs483){
+vErrors.length = _errs483;
 }
-if(data126.reason !== undefined){
-let data155 = data126.reason;
-const _errs479 = errors;
-let valid100 = false;
-const _errs480 = errors;
-if(data155 !== null){
-const err371 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err371 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key42.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -5375,11 +5419,10 @@ vErrors.push(err371);
 }
 errors++;
 }
-var _valid33 = _errs480 === errors;
-valid100 = valid100 || _valid33;
-const _errs482 = errors;
-if(typeof data155 !== "string"){
-const err372 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err372 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -5388,10 +5431,10 @@ vErrors.push(err372);
 }
 errors++;
 }
-var _valid33 = _errs482 === errors;
-valid100 = valid100 || _valid33;
-if(!valid100){
-const err373 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data128.evidencePath !== undefined){
+if(typeof data128.evidencePath !== "string"){
+const err373 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -5400,21 +5443,10 @@ vErrors.push(err373);
 }
 errors++;
 }
-else {
-errors = _errs479;
-if(vErrors !== null){
-if(_errs479){
-vErrors.length = _errs479;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err374 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data128.framework !== undefined){
+if(typeof data128.framework !== "string"){
+const err374 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -5423,15 +5455,11 @@ vErrors.push(err374);
 }
 errors++;
 }
-var _valid29 = _errs449 === errors;
-valid86 = valid86 || _valid29;
-if(_valid29){
-if(props4 !== true){
-props4 = true;
 }
-}
-if(!valid86){
-const err375 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data128.intervalSeconds !== undefined){
+let data155 = data128.intervalSeconds;
+if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
+const err375 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -5440,21 +5468,9 @@ vErrors.push(err375);
 }
 errors++;
 }
-else {
-errors = _errs400;
-if(vErrors !== null){
-if(_errs400){
-vErrors.length = _errs400;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err376 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/hosts/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data155 == "number") && (isFinite(data155))){
+if(data155 > 9007199254740991 || isNaN(data155)){
+const err376 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -5463,20 +5479,8 @@ vErrors.push(err376);
 }
 errors++;
 }
-}
-if(data114.irrevocable !== undefined){
-let data156 = data114.irrevocable;
-if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
-for(const key44 in data156){
-let data157 = data156[key44];
-const _errs488 = errors;
-let valid102 = false;
-const _errs489 = errors;
-const _errs490 = errors;
-let valid103 = false;
-const _errs491 = errors;
-if(typeof data157 !== "string"){
-const err377 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data155 < 1 || isNaN(data155)){
+const err377 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -5485,11 +5489,11 @@ vErrors.push(err377);
 }
 errors++;
 }
-var _valid35 = _errs491 === errors;
-valid103 = valid103 || _valid35;
-const _errs493 = errors;
-if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
-const err378 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+if(data128.kind !== undefined){
+if(!(data128.kind === "evidence")){
+const err378 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -5498,9 +5502,11 @@ vErrors.push(err378);
 }
 errors++;
 }
-if((typeof data157 == "number") && (isFinite(data157))){
-if(data157 > 9007199254740991 || isNaN(data157)){
-const err379 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data128.mode !== undefined){
+let data157 = data128.mode;
+if(!(((data157 === "enforce") || (data157 === "observe")) || (data157 === "disabled"))){
+const err379 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -5509,8 +5515,14 @@ vErrors.push(err379);
 }
 errors++;
 }
-if(data157 < -9007199254740991 || isNaN(data157)){
-const err380 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+if(data128.reason !== undefined){
+let data158 = data128.reason;
+const _errs497 = errors;
+let valid103 = false;
+const _errs498 = errors;
+if(data158 !== null){
+const err380 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -5519,12 +5531,11 @@ vErrors.push(err380);
 }
 errors++;
 }
-}
-var _valid35 = _errs493 === errors;
-valid103 = valid103 || _valid35;
-const _errs495 = errors;
-if(typeof data157 !== "boolean"){
-const err381 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+var _valid36 = _errs498 === errors;
+valid103 = valid103 || _valid36;
+const _errs500 = errors;
+if(typeof data158 !== "string"){
+const err381 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -5533,10 +5544,10 @@ vErrors.push(err381);
 }
 errors++;
 }
-var _valid35 = _errs495 === errors;
-valid103 = valid103 || _valid35;
+var _valid36 = _errs500 === errors;
+valid103 = valid103 || _valid36;
 if(!valid103){
-const err382 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err382 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -5546,22 +5557,20 @@ vErrors.push(err382);
 errors++;
 }
 else {
-errors = _errs490;
+errors = _errs497;
 if(vErrors !== null){
-if(_errs490){
-vErrors.length = _errs490;
+if(_errs497){
+vErrors.length = _errs497;
 }
 else {
 vErrors = null;
 }
 }
 }
-var _valid34 = _errs489 === errors;
-valid102 = valid102 || _valid34;
-const _errs497 = errors;
-if(data157 && typeof data157 == "object" && !Array.isArray(data157)){
-if(data157.value === undefined){
-const err383 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+}
+else {
+const err383 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -5570,9 +5579,15 @@ vErrors.push(err383);
 }
 errors++;
 }
-for(const key45 in data157){
-if(!((key45 === "sensitive") || (key45 === "value"))){
-const err384 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties"};
+var _valid31 = _errs467 === errors;
+valid88 = valid88 || _valid31;
+if(_valid31){
+if(props4 !== true){
+props4 = true;
+}
+}
+if(!valid88){
+const err384 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -5581,10 +5596,21 @@ vErrors.push(err384);
 }
 errors++;
 }
+else {
+errors = _errs412;
+if(vErrors !== null){
+if(_errs412){
+vErrors.length = _errs412;
 }
-if(data157.sensitive !== undefined){
-if(typeof data157.sensitive !== "boolean"){
-const err385 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/sensitive",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/sensitive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err385 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/hosts/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -5594,13 +5620,19 @@ vErrors.push(err385);
 errors++;
 }
 }
-if(data157.value !== undefined){
-let data159 = data157.value;
-const _errs503 = errors;
+if(data116.irrevocable !== undefined){
+let data159 = data116.irrevocable;
+if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
+for(const key44 in data159){
+let data160 = data159[key44];
+const _errs506 = errors;
 let valid105 = false;
-const _errs504 = errors;
-if(typeof data159 !== "string"){
-const err386 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs507 = errors;
+const _errs508 = errors;
+let valid106 = false;
+const _errs509 = errors;
+if(typeof data160 !== "string"){
+const err386 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -5609,11 +5641,11 @@ vErrors.push(err386);
 }
 errors++;
 }
-var _valid36 = _errs504 === errors;
-valid105 = valid105 || _valid36;
-const _errs506 = errors;
-if(!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))){
-const err387 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid38 = _errs509 === errors;
+valid106 = valid106 || _valid38;
+const _errs511 = errors;
+if(!(((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160))) && (isFinite(data160)))){
+const err387 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -5622,9 +5654,9 @@ vErrors.push(err387);
 }
 errors++;
 }
-if((typeof data159 == "number") && (isFinite(data159))){
-if(data159 > 9007199254740991 || isNaN(data159)){
-const err388 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data160 == "number") && (isFinite(data160))){
+if(data160 > 9007199254740991 || isNaN(data160)){
+const err388 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -5633,8 +5665,8 @@ vErrors.push(err388);
 }
 errors++;
 }
-if(data159 < -9007199254740991 || isNaN(data159)){
-const err389 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(data160 < -9007199254740991 || isNaN(data160)){
+const err389 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -5644,11 +5676,11 @@ vErrors.push(err389);
 errors++;
 }
 }
-var _valid36 = _errs506 === errors;
-valid105 = valid105 || _valid36;
-const _errs508 = errors;
-if(typeof data159 !== "boolean"){
-const err390 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+var _valid38 = _errs511 === errors;
+valid106 = valid106 || _valid38;
+const _errs513 = errors;
+if(typeof data160 !== "boolean"){
+const err390 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -5657,10 +5689,10 @@ vErrors.push(err390);
 }
 errors++;
 }
-var _valid36 = _errs508 === errors;
-valid105 = valid105 || _valid36;
-if(!valid105){
-const err391 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid38 = _errs513 === errors;
+valid106 = valid106 || _valid38;
+if(!valid106){
+const err391 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -5670,20 +5702,22 @@ vErrors.push(err391);
 errors++;
 }
 else {
-errors = _errs503;
+errors = _errs508;
 if(vErrors !== null){
-if(_errs503){
-vErrors.length = _errs503;
+if(_errs508){
+vErrors.length = _errs508;
 }
 else {
 vErrors = null;
 }
 }
 }
-}
-}
-else {
-const err392 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid37 = _errs507 === errors;
+valid105 = valid105 || _valid37;
+const _errs515 = errors;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+if(data160.value === undefined){
+const err392 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -5692,10 +5726,9 @@ vErrors.push(err392);
 }
 errors++;
 }
-var _valid34 = _errs497 === errors;
-valid102 = valid102 || _valid34;
-if(!valid102){
-const err393 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key45 in data160){
+if(!((key45 === "sensitive") || (key45 === "value"))){
+const err393 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -5704,21 +5737,10 @@ vErrors.push(err393);
 }
 errors++;
 }
-else {
-errors = _errs488;
-if(vErrors !== null){
-if(_errs488){
-vErrors.length = _errs488;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err394 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data160.sensitive !== undefined){
+if(typeof data160.sensitive !== "boolean"){
+const err394 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/sensitive",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/sensitive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -5728,12 +5750,13 @@ vErrors.push(err394);
 errors++;
 }
 }
-if(data114.nixosArgs !== undefined){
-const _errs511 = errors;
-let valid106 = false;
-const _errs512 = errors;
-if(data114.nixosArgs !== null){
-const err395 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixosArgs",schemaPath:"#/properties/hosts/additionalProperties/properties/nixosArgs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data160.value !== undefined){
+let data162 = data160.value;
+const _errs521 = errors;
+let valid108 = false;
+const _errs522 = errors;
+if(typeof data162 !== "string"){
+const err395 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -5742,12 +5765,11 @@ vErrors.push(err395);
 }
 errors++;
 }
-var _valid37 = _errs512 === errors;
-valid106 = valid106 || _valid37;
-var _valid37 = true;
-valid106 = valid106 || _valid37;
-if(!valid106){
-const err396 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixosArgs",schemaPath:"#/properties/hosts/additionalProperties/properties/nixosArgs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid39 = _errs522 === errors;
+valid108 = valid108 || _valid39;
+const _errs524 = errors;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+const err396 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -5756,25 +5778,9 @@ vErrors.push(err396);
 }
 errors++;
 }
-else {
-errors = _errs511;
-if(vErrors !== null){
-if(_errs511){
-vErrors.length = _errs511;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data114.pin !== undefined){
-let data161 = data114.pin;
-const _errs515 = errors;
-let valid107 = false;
-const _errs516 = errors;
-if(data161 !== null){
-const err397 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/hosts/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data162 == "number") && (isFinite(data162))){
+if(data162 > 9007199254740991 || isNaN(data162)){
+const err397 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -5783,12 +5789,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-var _valid38 = _errs516 === errors;
-valid107 = valid107 || _valid38;
-const _errs518 = errors;
-if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
-if(data161.commit === undefined){
-const err398 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
+if(data162 < -9007199254740991 || isNaN(data162)){
+const err398 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -5797,8 +5799,12 @@ vErrors.push(err398);
 }
 errors++;
 }
-if(data161.reason === undefined){
-const err399 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+}
+var _valid39 = _errs524 === errors;
+valid108 = valid108 || _valid39;
+const _errs526 = errors;
+if(typeof data162 !== "boolean"){
+const err399 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -5807,9 +5813,10 @@ vErrors.push(err399);
 }
 errors++;
 }
-for(const key46 in data161){
-if(!(((key46 === "commit") || (key46 === "expiresAt")) || (key46 === "reason"))){
-const err400 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
+var _valid39 = _errs526 === errors;
+valid108 = valid108 || _valid39;
+if(!valid108){
+const err400 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -5818,12 +5825,21 @@ vErrors.push(err400);
 }
 errors++;
 }
+else {
+errors = _errs521;
+if(vErrors !== null){
+if(_errs521){
+vErrors.length = _errs521;
 }
-if(data161.commit !== undefined){
-let data162 = data161.commit;
-if(typeof data162 === "string"){
-if(!pattern4.test(data162)){
-const err401 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err401 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -5832,9 +5848,10 @@ vErrors.push(err401);
 }
 errors++;
 }
-}
-else {
-const err402 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid37 = _errs515 === errors;
+valid105 = valid105 || _valid37;
+if(!valid105){
+const err402 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -5843,14 +5860,21 @@ vErrors.push(err402);
 }
 errors++;
 }
+else {
+errors = _errs506;
+if(vErrors !== null){
+if(_errs506){
+vErrors.length = _errs506;
 }
-if(data161.expiresAt !== undefined){
-let data163 = data161.expiresAt;
-const _errs525 = errors;
-let valid110 = false;
-const _errs526 = errors;
-if(data163 !== null){
-const err403 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err403 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/hosts/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5859,12 +5883,13 @@ vErrors.push(err403);
 }
 errors++;
 }
-var _valid39 = _errs526 === errors;
-valid110 = valid110 || _valid39;
-const _errs528 = errors;
-if(typeof data163 === "string"){
-if(!pattern0.test(data163)){
-const err404 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+}
+if(data116.nixosArgs !== undefined){
+const _errs529 = errors;
+let valid109 = false;
+const _errs530 = errors;
+if(data116.nixosArgs !== null){
+const err404 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixosArgs",schemaPath:"#/properties/hosts/additionalProperties/properties/nixosArgs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5873,9 +5898,12 @@ vErrors.push(err404);
 }
 errors++;
 }
-}
-else {
-const err405 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid40 = _errs530 === errors;
+valid109 = valid109 || _valid40;
+var _valid40 = true;
+valid109 = valid109 || _valid40;
+if(!valid109){
+const err405 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixosArgs",schemaPath:"#/properties/hosts/additionalProperties/properties/nixosArgs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5884,10 +5912,25 @@ vErrors.push(err405);
 }
 errors++;
 }
-var _valid39 = _errs528 === errors;
-valid110 = valid110 || _valid39;
-if(!valid110){
-const err406 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs529;
+if(vErrors !== null){
+if(_errs529){
+vErrors.length = _errs529;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data116.pin !== undefined){
+let data164 = data116.pin;
+const _errs533 = errors;
+let valid110 = false;
+const _errs534 = errors;
+if(data164 !== null){
+const err406 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/hosts/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5896,21 +5939,12 @@ vErrors.push(err406);
 }
 errors++;
 }
-else {
-errors = _errs525;
-if(vErrors !== null){
-if(_errs525){
-vErrors.length = _errs525;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data161.reason !== undefined){
-if(typeof data161.reason !== "string"){
-const err407 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid41 = _errs534 === errors;
+valid110 = valid110 || _valid41;
+const _errs536 = errors;
+if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
+if(data164.commit === undefined){
+const err407 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5919,10 +5953,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-}
-}
-else {
-const err408 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data164.reason === undefined){
+const err408 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5931,10 +5963,9 @@ vErrors.push(err408);
 }
 errors++;
 }
-var _valid38 = _errs518 === errors;
-valid107 = valid107 || _valid38;
-if(!valid107){
-const err409 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/hosts/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key46 in data164){
+if(!(((key46 === "commit") || (key46 === "expiresAt")) || (key46 === "reason"))){
+const err409 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5943,25 +5974,12 @@ vErrors.push(err409);
 }
 errors++;
 }
-else {
-errors = _errs515;
-if(vErrors !== null){
-if(_errs515){
-vErrors.length = _errs515;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data114.pubkey !== undefined){
-let data165 = data114.pubkey;
-const _errs533 = errors;
-let valid111 = false;
-const _errs534 = errors;
-if(data165 !== null){
-const err410 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pubkey",schemaPath:"#/properties/hosts/additionalProperties/properties/pubkey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data164.commit !== undefined){
+let data165 = data164.commit;
+if(typeof data165 === "string"){
+if(!pattern4.test(data165)){
+const err410 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5970,11 +5988,9 @@ vErrors.push(err410);
 }
 errors++;
 }
-var _valid40 = _errs534 === errors;
-valid111 = valid111 || _valid40;
-const _errs536 = errors;
-if(typeof data165 !== "string"){
-const err411 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pubkey",schemaPath:"#/properties/hosts/additionalProperties/properties/pubkey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err411 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5983,15 +5999,103 @@ vErrors.push(err411);
 }
 errors++;
 }
-var _valid40 = _errs536 === errors;
-valid111 = valid111 || _valid40;
-if(!valid111){
-const err412 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pubkey",schemaPath:"#/properties/hosts/additionalProperties/properties/pubkey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data164.expiresAt !== undefined){
+let data166 = data164.expiresAt;
+const _errs543 = errors;
+let valid113 = false;
+const _errs544 = errors;
+if(data166 !== null){
+const err412 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err412];
 }
 else {
 vErrors.push(err412);
+}
+errors++;
+}
+var _valid42 = _errs544 === errors;
+valid113 = valid113 || _valid42;
+const _errs546 = errors;
+if(typeof data166 === "string"){
+if(!pattern0.test(data166)){
+const err413 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+else {
+const err414 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+var _valid42 = _errs546 === errors;
+valid113 = valid113 || _valid42;
+if(!valid113){
+const err415 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err415];
+}
+else {
+vErrors.push(err415);
+}
+errors++;
+}
+else {
+errors = _errs543;
+if(vErrors !== null){
+if(_errs543){
+vErrors.length = _errs543;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data164.reason !== undefined){
+if(typeof data164.reason !== "string"){
+const err416 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err416];
+}
+else {
+vErrors.push(err416);
+}
+errors++;
+}
+}
+}
+else {
+const err417 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err417];
+}
+else {
+vErrors.push(err417);
+}
+errors++;
+}
+var _valid41 = _errs536 === errors;
+valid110 = valid110 || _valid41;
+if(!valid110){
+const err418 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/hosts/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err418];
+}
+else {
+vErrors.push(err418);
 }
 errors++;
 }
@@ -6007,89 +6111,13 @@ vErrors = null;
 }
 }
 }
-if(data114.system !== undefined){
-if(typeof data114.system !== "string"){
-const err413 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/system",schemaPath:"#/properties/hosts/additionalProperties/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err413];
-}
-else {
-vErrors.push(err413);
-}
-errors++;
-}
-}
-if(data114.tags !== undefined){
-let data167 = data114.tags;
-if(Array.isArray(data167)){
-const len5 = data167.length;
-for(let i5=0; i5<len5; i5++){
-if(typeof data167[i5] !== "string"){
-const err414 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/tags/" + i5,schemaPath:"#/properties/hosts/additionalProperties/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err414];
-}
-else {
-vErrors.push(err414);
-}
-errors++;
-}
-}
-}
-else {
-const err415 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/tags",schemaPath:"#/properties/hosts/additionalProperties/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err415];
-}
-else {
-vErrors.push(err415);
-}
-errors++;
-}
-}
-}
-else {
-const err416 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err416];
-}
-else {
-vErrors.push(err416);
-}
-errors++;
-}
-}
-}
-else {
-const err417 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err417];
-}
-else {
-vErrors.push(err417);
-}
-errors++;
-}
-}
-if(data.revocations !== undefined){
-let data169 = data.revocations;
-if(Array.isArray(data169)){
-const len6 = data169.length;
-for(let i6=0; i6<len6; i6++){
-let data170 = data169[i6];
-if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
-if(data170.hostname === undefined){
-const err418 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
-if(vErrors === null){
-vErrors = [err418];
-}
-else {
-vErrors.push(err418);
-}
-errors++;
-}
-if(data170.notBefore === undefined){
-const err419 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "notBefore"},message:"must have required property '"+"notBefore"+"'"};
+if(data116.pubkey !== undefined){
+let data168 = data116.pubkey;
+const _errs551 = errors;
+let valid114 = false;
+const _errs552 = errors;
+if(data168 !== null){
+const err419 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pubkey",schemaPath:"#/properties/hosts/additionalProperties/properties/pubkey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -6098,9 +6126,11 @@ vErrors.push(err419);
 }
 errors++;
 }
-for(const key47 in data170){
-if(!((((key47 === "hostname") || (key47 === "notBefore")) || (key47 === "reason")) || (key47 === "revokedBy"))){
-const err420 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
+var _valid43 = _errs552 === errors;
+valid114 = valid114 || _valid43;
+const _errs554 = errors;
+if(typeof data168 !== "string"){
+const err420 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pubkey",schemaPath:"#/properties/hosts/additionalProperties/properties/pubkey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -6109,12 +6139,10 @@ vErrors.push(err420);
 }
 errors++;
 }
-}
-if(data170.hostname !== undefined){
-let data171 = data170.hostname;
-if(typeof data171 === "string"){
-if(!pattern1.test(data171)){
-const err421 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+var _valid43 = _errs554 === errors;
+valid114 = valid114 || _valid43;
+if(!valid114){
+const err421 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/pubkey",schemaPath:"#/properties/hosts/additionalProperties/properties/pubkey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -6123,9 +6151,21 @@ vErrors.push(err421);
 }
 errors++;
 }
+else {
+errors = _errs551;
+if(vErrors !== null){
+if(_errs551){
+vErrors.length = _errs551;
 }
 else {
-const err422 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+if(data116.system !== undefined){
+if(typeof data116.system !== "string"){
+const err422 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/system",schemaPath:"#/properties/hosts/additionalProperties/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -6135,11 +6175,13 @@ vErrors.push(err422);
 errors++;
 }
 }
-if(data170.notBefore !== undefined){
-let data172 = data170.notBefore;
-if(typeof data172 === "string"){
-if(!pattern0.test(data172)){
-const err423 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data116.tags !== undefined){
+let data170 = data116.tags;
+if(Array.isArray(data170)){
+const len5 = data170.length;
+for(let i5=0; i5<len5; i5++){
+if(typeof data170[i5] !== "string"){
+const err423 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/tags/" + i5,schemaPath:"#/properties/hosts/additionalProperties/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -6149,8 +6191,9 @@ vErrors.push(err423);
 errors++;
 }
 }
+}
 else {
-const err424 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err424 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/tags",schemaPath:"#/properties/hosts/additionalProperties/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -6160,13 +6203,9 @@ vErrors.push(err424);
 errors++;
 }
 }
-if(data170.reason !== undefined){
-let data173 = data170.reason;
-const _errs554 = errors;
-let valid117 = false;
-const _errs555 = errors;
-if(data173 !== null){
-const err425 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err425 = {instancePath:instancePath+"/hosts/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hosts/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -6175,11 +6214,10 @@ vErrors.push(err425);
 }
 errors++;
 }
-var _valid41 = _errs555 === errors;
-valid117 = valid117 || _valid41;
-const _errs557 = errors;
-if(typeof data173 !== "string"){
-const err426 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err426 = {instancePath:instancePath+"/hosts",schemaPath:"#/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -6188,10 +6226,16 @@ vErrors.push(err426);
 }
 errors++;
 }
-var _valid41 = _errs557 === errors;
-valid117 = valid117 || _valid41;
-if(!valid117){
-const err427 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data.revocations !== undefined){
+let data172 = data.revocations;
+if(Array.isArray(data172)){
+const len6 = data172.length;
+for(let i6=0; i6<len6; i6++){
+let data173 = data172[i6];
+if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
+if(data173.hostname === undefined){
+const err427 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -6200,25 +6244,8 @@ vErrors.push(err427);
 }
 errors++;
 }
-else {
-errors = _errs554;
-if(vErrors !== null){
-if(_errs554){
-vErrors.length = _errs554;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data170.revokedBy !== undefined){
-let data174 = data170.revokedBy;
-const _errs560 = errors;
-let valid118 = false;
-const _errs561 = errors;
-if(data174 !== null){
-const err428 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data173.notBefore === undefined){
+const err428 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "notBefore"},message:"must have required property '"+"notBefore"+"'"};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -6227,11 +6254,9 @@ vErrors.push(err428);
 }
 errors++;
 }
-var _valid42 = _errs561 === errors;
-valid118 = valid118 || _valid42;
-const _errs563 = errors;
-if(typeof data174 !== "string"){
-const err429 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key47 in data173){
+if(!((((key47 === "hostname") || (key47 === "notBefore")) || (key47 === "reason")) || (key47 === "revokedBy"))){
+const err429 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -6240,10 +6265,12 @@ vErrors.push(err429);
 }
 errors++;
 }
-var _valid42 = _errs563 === errors;
-valid118 = valid118 || _valid42;
-if(!valid118){
-const err430 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data173.hostname !== undefined){
+let data174 = data173.hostname;
+if(typeof data174 === "string"){
+if(!pattern1.test(data174)){
+const err430 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -6252,21 +6279,9 @@ vErrors.push(err430);
 }
 errors++;
 }
-else {
-errors = _errs560;
-if(vErrors !== null){
-if(_errs560){
-vErrors.length = _errs560;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err431 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err431 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -6276,9 +6291,11 @@ vErrors.push(err431);
 errors++;
 }
 }
-}
-else {
-const err432 = {instancePath:instancePath+"/revocations",schemaPath:"#/properties/revocations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data173.notBefore !== undefined){
+let data175 = data173.notBefore;
+if(typeof data175 === "string"){
+if(!pattern0.test(data175)){
+const err432 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -6288,14 +6305,8 @@ vErrors.push(err432);
 errors++;
 }
 }
-if(data.rolloutPolicies !== undefined){
-let data175 = data.rolloutPolicies;
-if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
-for(const key48 in data175){
-let data176 = data175[key48];
-if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
-if(data176.strategy === undefined){
-const err433 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
+else {
+const err433 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -6304,9 +6315,14 @@ vErrors.push(err433);
 }
 errors++;
 }
-for(const key49 in data176){
-if(!(((((key49 === "allowNoEnforceProbes") || (key49 === "healthGate")) || (key49 === "onHealthFailure")) || (key49 === "strategy")) || (key49 === "waves"))){
-const err434 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
+}
+if(data173.reason !== undefined){
+let data176 = data173.reason;
+const _errs572 = errors;
+let valid120 = false;
+const _errs573 = errors;
+if(data176 !== null){
+const err434 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -6315,10 +6331,11 @@ vErrors.push(err434);
 }
 errors++;
 }
-}
-if(data176.allowNoEnforceProbes !== undefined){
-if(typeof data176.allowNoEnforceProbes !== "boolean"){
-const err435 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+var _valid44 = _errs573 === errors;
+valid120 = valid120 || _valid44;
+const _errs575 = errors;
+if(typeof data176 !== "string"){
+const err435 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -6327,13 +6344,10 @@ vErrors.push(err435);
 }
 errors++;
 }
-}
-if(data176.healthGate !== undefined){
-let data178 = data176.healthGate;
-if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
-for(const key50 in data178){
-if(!(key50 === "systemdFailedUnits")){
-const err436 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
+var _valid44 = _errs575 === errors;
+valid120 = valid120 || _valid44;
+if(!valid120){
+const err436 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -6342,14 +6356,25 @@ vErrors.push(err436);
 }
 errors++;
 }
+else {
+errors = _errs572;
+if(vErrors !== null){
+if(_errs572){
+vErrors.length = _errs572;
 }
-if(data178.systemdFailedUnits !== undefined){
-let data179 = data178.systemdFailedUnits;
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data173.revokedBy !== undefined){
+let data177 = data173.revokedBy;
 const _errs578 = errors;
-let valid123 = false;
+let valid121 = false;
 const _errs579 = errors;
-if(data179 !== null){
-const err437 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data177 !== null){
+const err437 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -6358,12 +6383,11 @@ vErrors.push(err437);
 }
 errors++;
 }
-var _valid43 = _errs579 === errors;
-valid123 = valid123 || _valid43;
+var _valid45 = _errs579 === errors;
+valid121 = valid121 || _valid45;
 const _errs581 = errors;
-if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
-if(data179.max === undefined){
-const err438 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/required",keyword:"required",params:{missingProperty: "max"},message:"must have required property '"+"max"+"'"};
+if(typeof data177 !== "string"){
+const err438 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -6372,73 +6396,15 @@ vErrors.push(err438);
 }
 errors++;
 }
-for(const key51 in data179){
-if(!(key51 === "max")){
-const err439 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
+var _valid45 = _errs581 === errors;
+valid121 = valid121 || _valid45;
+if(!valid121){
+const err439 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err439];
 }
 else {
 vErrors.push(err439);
-}
-errors++;
-}
-}
-if(data179.max !== undefined){
-let data180 = data179.max;
-if(!(((typeof data180 == "number") && (!(data180 % 1) && !isNaN(data180))) && (isFinite(data180)))){
-const err440 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err440];
-}
-else {
-vErrors.push(err440);
-}
-errors++;
-}
-if((typeof data180 == "number") && (isFinite(data180))){
-if(data180 > 9007199254740991 || isNaN(data180)){
-const err441 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err441];
-}
-else {
-vErrors.push(err441);
-}
-errors++;
-}
-if(data180 < 0 || isNaN(data180)){
-const err442 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err442];
-}
-else {
-vErrors.push(err442);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err443 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err443];
-}
-else {
-vErrors.push(err443);
-}
-errors++;
-}
-var _valid43 = _errs581 === errors;
-valid123 = valid123 || _valid43;
-if(!valid123){
-const err444 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err444];
-}
-else {
-vErrors.push(err444);
 }
 errors++;
 }
@@ -6456,7 +6422,74 @@ vErrors = null;
 }
 }
 else {
-const err445 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err440 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+}
+}
+else {
+const err441 = {instancePath:instancePath+"/revocations",schemaPath:"#/properties/revocations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+}
+if(data.rolloutPolicies !== undefined){
+let data178 = data.rolloutPolicies;
+if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
+for(const key48 in data178){
+let data179 = data178[key48];
+if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
+if(data179.strategy === undefined){
+const err442 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+for(const key49 in data179){
+if(!(((((key49 === "allowNoEnforceProbes") || (key49 === "healthGate")) || (key49 === "onHealthFailure")) || (key49 === "strategy")) || (key49 === "waves"))){
+const err443 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+}
+if(data179.allowNoEnforceProbes !== undefined){
+if(typeof data179.allowNoEnforceProbes !== "boolean"){
+const err444 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+}
+if(data179.healthGate !== undefined){
+let data181 = data179.healthGate;
+if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
+for(const key50 in data181){
+if(!(key50 === "systemdFailedUnits")){
+const err445 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -6466,10 +6499,13 @@ vErrors.push(err445);
 errors++;
 }
 }
-if(data176.onHealthFailure !== undefined){
-let data181 = data176.onHealthFailure;
-if(!((data181 === "halt") || (data181 === "rollback-and-halt"))){
-const err446 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/onHealthFailure",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
+if(data181.systemdFailedUnits !== undefined){
+let data182 = data181.systemdFailedUnits;
+const _errs596 = errors;
+let valid126 = false;
+const _errs597 = errors;
+if(data182 !== null){
+const err446 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -6478,11 +6514,12 @@ vErrors.push(err446);
 }
 errors++;
 }
-}
-if(data176.strategy !== undefined){
-let data182 = data176.strategy;
-if(!((data182 === "canary") || (data182 === "all-at-once"))){
-const err447 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/strategy",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.strategy.enum},message:"must be equal to one of the allowed values"};
+var _valid46 = _errs597 === errors;
+valid126 = valid126 || _valid46;
+const _errs599 = errors;
+if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
+if(data182.max === undefined){
+const err447 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/required",keyword:"required",params:{missingProperty: "max"},message:"must have required property '"+"max"+"'"};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -6491,16 +6528,9 @@ vErrors.push(err447);
 }
 errors++;
 }
-}
-if(data176.waves !== undefined){
-let data183 = data176.waves;
-if(Array.isArray(data183)){
-const len7 = data183.length;
-for(let i7=0; i7<len7; i7++){
-let data184 = data183[i7];
-if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
-if(data184.selector === undefined){
-const err448 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
+for(const key51 in data182){
+if(!(key51 === "max")){
+const err448 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -6509,9 +6539,11 @@ vErrors.push(err448);
 }
 errors++;
 }
-for(const key52 in data184){
-if(!(((((key52 === "allowNoEnforceProbes") || (key52 === "minSoaked")) || (key52 === "selector")) || (key52 === "soakMinutes")) || (key52 === "waitForNeverSeenMinutes"))){
-const err449 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
+}
+if(data182.max !== undefined){
+let data183 = data182.max;
+if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
+const err449 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -6520,14 +6552,9 @@ vErrors.push(err449);
 }
 errors++;
 }
-}
-if(data184.allowNoEnforceProbes !== undefined){
-let data185 = data184.allowNoEnforceProbes;
-const _errs594 = errors;
-let valid128 = false;
-const _errs595 = errors;
-if(data185 !== null){
-const err450 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data183 == "number") && (isFinite(data183))){
+if(data183 > 9007199254740991 || isNaN(data183)){
+const err450 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -6536,11 +6563,8 @@ vErrors.push(err450);
 }
 errors++;
 }
-var _valid44 = _errs595 === errors;
-valid128 = valid128 || _valid44;
-const _errs597 = errors;
-if(typeof data185 !== "boolean"){
-const err451 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data183 < 0 || isNaN(data183)){
+const err451 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -6549,10 +6573,11 @@ vErrors.push(err451);
 }
 errors++;
 }
-var _valid44 = _errs597 === errors;
-valid128 = valid128 || _valid44;
-if(!valid128){
-const err452 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+}
+else {
+const err452 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -6561,22 +6586,10 @@ vErrors.push(err452);
 }
 errors++;
 }
-else {
-errors = _errs594;
-if(vErrors !== null){
-if(_errs594){
-vErrors.length = _errs594;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data184.minSoaked !== undefined){
-let data186 = data184.minSoaked;
-if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
-const err453 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid46 = _errs599 === errors;
+valid126 = valid126 || _valid46;
+if(!valid126){
+const err453 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -6585,9 +6598,21 @@ vErrors.push(err453);
 }
 errors++;
 }
-if((typeof data186 == "number") && (isFinite(data186))){
-if(data186 > 9007199254740991 || isNaN(data186)){
-const err454 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs596;
+if(vErrors !== null){
+if(_errs596){
+vErrors.length = _errs596;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err454 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -6596,8 +6621,11 @@ vErrors.push(err454);
 }
 errors++;
 }
-if(data186 < 1 || isNaN(data186)){
-const err455 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data179.onHealthFailure !== undefined){
+let data184 = data179.onHealthFailure;
+if(!((data184 === "halt") || (data184 === "rollback-and-halt"))){
+const err455 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/onHealthFailure",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -6607,17 +6635,10 @@ vErrors.push(err455);
 errors++;
 }
 }
-}
-if(data184.selector !== undefined){
-if(!(validate1(data184.selector, {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/selector",parentData:data184,parentDataProperty:"selector",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
-errors = vErrors.length;
-}
-}
-if(data184.soakMinutes !== undefined){
-let data188 = data184.soakMinutes;
-if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
-const err456 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data179.strategy !== undefined){
+let data185 = data179.strategy;
+if(!((data185 === "canary") || (data185 === "all-at-once"))){
+const err456 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/strategy",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.strategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -6626,9 +6647,16 @@ vErrors.push(err456);
 }
 errors++;
 }
-if((typeof data188 == "number") && (isFinite(data188))){
-if(data188 > 9007199254740991 || isNaN(data188)){
-const err457 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data179.waves !== undefined){
+let data186 = data179.waves;
+if(Array.isArray(data186)){
+const len7 = data186.length;
+for(let i7=0; i7<len7; i7++){
+let data187 = data186[i7];
+if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
+if(data187.selector === undefined){
+const err457 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -6637,8 +6665,9 @@ vErrors.push(err457);
 }
 errors++;
 }
-if(data188 < 0 || isNaN(data188)){
-const err458 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key52 in data187){
+if(!(((((key52 === "allowNoEnforceProbes") || (key52 === "minSoaked")) || (key52 === "selector")) || (key52 === "soakMinutes")) || (key52 === "waitForNeverSeenMinutes"))){
+const err458 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -6648,14 +6677,13 @@ vErrors.push(err458);
 errors++;
 }
 }
-}
-if(data184.waitForNeverSeenMinutes !== undefined){
-let data189 = data184.waitForNeverSeenMinutes;
-const _errs605 = errors;
-let valid129 = false;
-const _errs606 = errors;
-if(data189 !== null){
-const err459 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data187.allowNoEnforceProbes !== undefined){
+let data188 = data187.allowNoEnforceProbes;
+const _errs612 = errors;
+let valid131 = false;
+const _errs613 = errors;
+if(data188 !== null){
+const err459 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -6664,11 +6692,11 @@ vErrors.push(err459);
 }
 errors++;
 }
-var _valid45 = _errs606 === errors;
-valid129 = valid129 || _valid45;
-const _errs608 = errors;
-if(!(((typeof data189 == "number") && (!(data189 % 1) && !isNaN(data189))) && (isFinite(data189)))){
-const err460 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid47 = _errs613 === errors;
+valid131 = valid131 || _valid47;
+const _errs615 = errors;
+if(typeof data188 !== "boolean"){
+const err460 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -6677,9 +6705,10 @@ vErrors.push(err460);
 }
 errors++;
 }
-if((typeof data189 == "number") && (isFinite(data189))){
-if(data189 > 9007199254740991 || isNaN(data189)){
-const err461 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid47 = _errs615 === errors;
+valid131 = valid131 || _valid47;
+if(!valid131){
+const err461 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -6688,8 +6717,22 @@ vErrors.push(err461);
 }
 errors++;
 }
-if(data189 < 0 || isNaN(data189)){
-const err462 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+else {
+errors = _errs612;
+if(vErrors !== null){
+if(_errs612){
+vErrors.length = _errs612;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data187.minSoaked !== undefined){
+let data189 = data187.minSoaked;
+if(!(((typeof data189 == "number") && (!(data189 % 1) && !isNaN(data189))) && (isFinite(data189)))){
+const err462 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -6698,11 +6741,9 @@ vErrors.push(err462);
 }
 errors++;
 }
-}
-var _valid45 = _errs608 === errors;
-valid129 = valid129 || _valid45;
-if(!valid129){
-const err463 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data189 == "number") && (isFinite(data189))){
+if(data189 > 9007199254740991 || isNaN(data189)){
+const err463 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -6711,21 +6752,8 @@ vErrors.push(err463);
 }
 errors++;
 }
-else {
-errors = _errs605;
-if(vErrors !== null){
-if(_errs605){
-vErrors.length = _errs605;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err464 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data189 < 1 || isNaN(data189)){
+const err464 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -6736,8 +6764,16 @@ errors++;
 }
 }
 }
-else {
-const err465 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data187.selector !== undefined){
+if(!(validate1(data187.selector, {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/selector",parentData:data187,parentDataProperty:"selector",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+}
+if(data187.soakMinutes !== undefined){
+let data191 = data187.soakMinutes;
+if(!(((typeof data191 == "number") && (!(data191 % 1) && !isNaN(data191))) && (isFinite(data191)))){
+const err465 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -6746,10 +6782,9 @@ vErrors.push(err465);
 }
 errors++;
 }
-}
-}
-else {
-const err466 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data191 == "number") && (isFinite(data191))){
+if(data191 > 9007199254740991 || isNaN(data191)){
+const err466 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -6758,10 +6793,8 @@ vErrors.push(err466);
 }
 errors++;
 }
-}
-}
-else {
-const err467 = {instancePath:instancePath+"/rolloutPolicies",schemaPath:"#/properties/rolloutPolicies/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data191 < 0 || isNaN(data191)){
+const err467 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -6771,15 +6804,14 @@ vErrors.push(err467);
 errors++;
 }
 }
-if(data.tags !== undefined){
-let data190 = data.tags;
-if(data190 && typeof data190 == "object" && !Array.isArray(data190)){
-for(const key53 in data190){
-let data191 = data190[key53];
-if(data191 && typeof data191 == "object" && !Array.isArray(data191)){
-for(const key54 in data191){
-if(!(((((key54 === "compliance") || (key54 === "description")) || (key54 === "healthChecks")) || (key54 === "irrevocable")) || (key54 === "pin"))){
-const err468 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
+}
+if(data187.waitForNeverSeenMinutes !== undefined){
+let data192 = data187.waitForNeverSeenMinutes;
+const _errs623 = errors;
+let valid132 = false;
+const _errs624 = errors;
+if(data192 !== null){
+const err468 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -6788,13 +6820,11 @@ vErrors.push(err468);
 }
 errors++;
 }
-}
-if(data191.compliance !== undefined){
-let data192 = data191.compliance;
-if(data192 && typeof data192 == "object" && !Array.isArray(data192)){
-for(const key55 in data192){
-if(!(key55 === "frameworks")){
-const err469 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
+var _valid48 = _errs624 === errors;
+valid132 = valid132 || _valid48;
+const _errs626 = errors;
+if(!(((typeof data192 == "number") && (!(data192 % 1) && !isNaN(data192))) && (isFinite(data192)))){
+const err469 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -6803,16 +6833,9 @@ vErrors.push(err469);
 }
 errors++;
 }
-}
-if(data192.frameworks !== undefined){
-let data193 = data192.frameworks;
-if(data193 && typeof data193 == "object" && !Array.isArray(data193)){
-for(const key56 in data193){
-let data194 = data193[key56];
-if(data194 && typeof data194 == "object" && !Array.isArray(data194)){
-for(const key57 in data194){
-if(!(((key57 === "controlOverrides") || (key57 === "mode")) || (key57 === "reason"))){
-const err470 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
+if((typeof data192 == "number") && (isFinite(data192))){
+if(data192 > 9007199254740991 || isNaN(data192)){
+const err470 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -6821,16 +6844,8 @@ vErrors.push(err470);
 }
 errors++;
 }
-}
-if(data194.controlOverrides !== undefined){
-let data195 = data194.controlOverrides;
-if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
-for(const key58 in data195){
-let data196 = data195[key58];
-if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
-for(const key59 in data196){
-if(!((key59 === "mode") || (key59 === "reason"))){
-const err471 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties"};
+if(data192 < 0 || isNaN(data192)){
+const err471 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -6840,13 +6855,10 @@ vErrors.push(err471);
 errors++;
 }
 }
-if(data196.mode !== undefined){
-let data197 = data196.mode;
-const _errs632 = errors;
-let valid137 = false;
-const _errs633 = errors;
-if(data197 !== null){
-const err472 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid48 = _errs626 === errors;
+valid132 = valid132 || _valid48;
+if(!valid132){
+const err472 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -6855,11 +6867,21 @@ vErrors.push(err472);
 }
 errors++;
 }
-var _valid46 = _errs633 === errors;
-valid137 = valid137 || _valid46;
-const _errs635 = errors;
-if(!(((data197 === "enforce") || (data197 === "observe")) || (data197 === "disabled"))){
-const err473 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+else {
+errors = _errs623;
+if(vErrors !== null){
+if(_errs623){
+vErrors.length = _errs623;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err473 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -6868,10 +6890,10 @@ vErrors.push(err473);
 }
 errors++;
 }
-var _valid46 = _errs635 === errors;
-valid137 = valid137 || _valid46;
-if(!valid137){
-const err474 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err474 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -6880,25 +6902,10 @@ vErrors.push(err474);
 }
 errors++;
 }
-else {
-errors = _errs632;
-if(vErrors !== null){
-if(_errs632){
-vErrors.length = _errs632;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data196.reason !== undefined){
-let data198 = data196.reason;
-const _errs637 = errors;
-let valid138 = false;
-const _errs638 = errors;
-if(data198 !== null){
-const err475 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err475 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -6907,11 +6914,10 @@ vErrors.push(err475);
 }
 errors++;
 }
-var _valid47 = _errs638 === errors;
-valid138 = valid138 || _valid47;
-const _errs640 = errors;
-if(typeof data198 !== "string"){
-const err476 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err476 = {instancePath:instancePath+"/rolloutPolicies",schemaPath:"#/properties/rolloutPolicies/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -6920,10 +6926,16 @@ vErrors.push(err476);
 }
 errors++;
 }
-var _valid47 = _errs640 === errors;
-valid138 = valid138 || _valid47;
-if(!valid138){
-const err477 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data.tags !== undefined){
+let data193 = data.tags;
+if(data193 && typeof data193 == "object" && !Array.isArray(data193)){
+for(const key53 in data193){
+let data194 = data193[key53];
+if(data194 && typeof data194 == "object" && !Array.isArray(data194)){
+for(const key54 in data194){
+if(!(((((key54 === "compliance") || (key54 === "description")) || (key54 === "healthChecks")) || (key54 === "irrevocable")) || (key54 === "pin"))){
+const err477 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -6932,21 +6944,13 @@ vErrors.push(err477);
 }
 errors++;
 }
-else {
-errors = _errs637;
-if(vErrors !== null){
-if(_errs637){
-vErrors.length = _errs637;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err478 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data194.compliance !== undefined){
+let data195 = data194.compliance;
+if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
+for(const key55 in data195){
+if(!(key55 === "frameworks")){
+const err478 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -6956,9 +6960,15 @@ vErrors.push(err478);
 errors++;
 }
 }
-}
-else {
-const err479 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data195.frameworks !== undefined){
+let data196 = data195.frameworks;
+if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
+for(const key56 in data196){
+let data197 = data196[key56];
+if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
+for(const key57 in data197){
+if(!(((key57 === "controlOverrides") || (key57 === "mode")) || (key57 === "reason"))){
+const err479 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -6968,13 +6978,15 @@ vErrors.push(err479);
 errors++;
 }
 }
-if(data194.mode !== undefined){
-let data199 = data194.mode;
-const _errs643 = errors;
-let valid139 = false;
-const _errs644 = errors;
-if(data199 !== null){
-const err480 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data197.controlOverrides !== undefined){
+let data198 = data197.controlOverrides;
+if(data198 && typeof data198 == "object" && !Array.isArray(data198)){
+for(const key58 in data198){
+let data199 = data198[key58];
+if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
+for(const key59 in data199){
+if(!((key59 === "mode") || (key59 === "reason"))){
+const err480 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -6983,11 +6995,14 @@ vErrors.push(err480);
 }
 errors++;
 }
-var _valid48 = _errs644 === errors;
-valid139 = valid139 || _valid48;
-const _errs646 = errors;
-if(!(((data199 === "enforce") || (data199 === "observe")) || (data199 === "disabled"))){
-const err481 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+if(data199.mode !== undefined){
+let data200 = data199.mode;
+const _errs650 = errors;
+let valid140 = false;
+const _errs651 = errors;
+if(data200 !== null){
+const err481 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -6996,10 +7011,11 @@ vErrors.push(err481);
 }
 errors++;
 }
-var _valid48 = _errs646 === errors;
-valid139 = valid139 || _valid48;
-if(!valid139){
-const err482 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid49 = _errs651 === errors;
+valid140 = valid140 || _valid49;
+const _errs653 = errors;
+if(!(((data200 === "enforce") || (data200 === "observe")) || (data200 === "disabled"))){
+const err482 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -7008,25 +7024,10 @@ vErrors.push(err482);
 }
 errors++;
 }
-else {
-errors = _errs643;
-if(vErrors !== null){
-if(_errs643){
-vErrors.length = _errs643;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data194.reason !== undefined){
-let data200 = data194.reason;
-const _errs648 = errors;
-let valid140 = false;
-const _errs649 = errors;
-if(data200 !== null){
-const err483 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid49 = _errs653 === errors;
+valid140 = valid140 || _valid49;
+if(!valid140){
+const err483 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -7035,11 +7036,25 @@ vErrors.push(err483);
 }
 errors++;
 }
-var _valid49 = _errs649 === errors;
-valid140 = valid140 || _valid49;
-const _errs651 = errors;
-if(typeof data200 !== "string"){
-const err484 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+errors = _errs650;
+if(vErrors !== null){
+if(_errs650){
+vErrors.length = _errs650;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data199.reason !== undefined){
+let data201 = data199.reason;
+const _errs655 = errors;
+let valid141 = false;
+const _errs656 = errors;
+if(data201 !== null){
+const err484 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -7048,10 +7063,11 @@ vErrors.push(err484);
 }
 errors++;
 }
-var _valid49 = _errs651 === errors;
-valid140 = valid140 || _valid49;
-if(!valid140){
-const err485 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid50 = _errs656 === errors;
+valid141 = valid141 || _valid50;
+const _errs658 = errors;
+if(typeof data201 !== "string"){
+const err485 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -7060,11 +7076,23 @@ vErrors.push(err485);
 }
 errors++;
 }
+var _valid50 = _errs658 === errors;
+valid141 = valid141 || _valid50;
+if(!valid141){
+const err486 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err486];
+}
 else {
-errors = _errs648;
+vErrors.push(err486);
+}
+errors++;
+}
+else {
+errors = _errs655;
 if(vErrors !== null){
-if(_errs648){
-vErrors.length = _errs648;
+if(_errs655){
+vErrors.length = _errs655;
 }
 else {
 vErrors = null;
@@ -7074,19 +7102,7 @@ vErrors = null;
 }
 }
 else {
-const err486 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err486];
-}
-else {
-vErrors.push(err486);
-}
-errors++;
-}
-}
-}
-else {
-const err487 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err487 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -7098,7 +7114,7 @@ errors++;
 }
 }
 else {
-const err488 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err488 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -7108,9 +7124,13 @@ vErrors.push(err488);
 errors++;
 }
 }
-if(data191.description !== undefined){
-if(typeof data191.description !== "string"){
-const err489 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/tags/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data197.mode !== undefined){
+let data202 = data197.mode;
+const _errs661 = errors;
+let valid142 = false;
+const _errs662 = errors;
+if(data202 !== null){
+const err489 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -7119,18 +7139,11 @@ vErrors.push(err489);
 }
 errors++;
 }
-}
-if(data191.healthChecks !== undefined){
-let data202 = data191.healthChecks;
-if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
-for(const key60 in data202){
-let data203 = data202[key60];
-const _errs659 = errors;
-let valid142 = false;
-const _errs660 = errors;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.kind === undefined){
-const err490 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid51 = _errs662 === errors;
+valid142 = valid142 || _valid51;
+const _errs664 = errors;
+if(!(((data202 === "enforce") || (data202 === "observe")) || (data202 === "disabled"))){
+const err490 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -7139,8 +7152,10 @@ vErrors.push(err490);
 }
 errors++;
 }
-if(data203.url === undefined){
-const err491 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+var _valid51 = _errs664 === errors;
+valid142 = valid142 || _valid51;
+if(!valid142){
+const err491 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -7149,9 +7164,25 @@ vErrors.push(err491);
 }
 errors++;
 }
-for(const key61 in data203){
-if(!(((((((key61 === "bodyContains") || (key61 === "expectStatus")) || (key61 === "intervalSeconds")) || (key61 === "kind")) || (key61 === "mode")) || (key61 === "timeoutSecs")) || (key61 === "url"))){
-const err492 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
+else {
+errors = _errs661;
+if(vErrors !== null){
+if(_errs661){
+vErrors.length = _errs661;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data197.reason !== undefined){
+let data203 = data197.reason;
+const _errs666 = errors;
+let valid143 = false;
+const _errs667 = errors;
+if(data203 !== null){
+const err492 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -7160,14 +7191,11 @@ vErrors.push(err492);
 }
 errors++;
 }
-}
-if(data203.bodyContains !== undefined){
-let data204 = data203.bodyContains;
-const _errs665 = errors;
-let valid145 = false;
-const _errs666 = errors;
-if(data204 !== null){
-const err493 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid52 = _errs667 === errors;
+valid143 = valid143 || _valid52;
+const _errs669 = errors;
+if(typeof data203 !== "string"){
+const err493 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -7176,11 +7204,10 @@ vErrors.push(err493);
 }
 errors++;
 }
-var _valid51 = _errs666 === errors;
-valid145 = valid145 || _valid51;
-const _errs668 = errors;
-if(typeof data204 !== "string"){
-const err494 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid52 = _errs669 === errors;
+valid143 = valid143 || _valid52;
+if(!valid143){
+const err494 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -7189,10 +7216,21 @@ vErrors.push(err494);
 }
 errors++;
 }
-var _valid51 = _errs668 === errors;
-valid145 = valid145 || _valid51;
-if(!valid145){
-const err495 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs666;
+if(vErrors !== null){
+if(_errs666){
+vErrors.length = _errs666;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err495 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -7201,22 +7239,10 @@ vErrors.push(err495);
 }
 errors++;
 }
-else {
-errors = _errs665;
-if(vErrors !== null){
-if(_errs665){
-vErrors.length = _errs665;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data203.expectStatus !== undefined){
-let data205 = data203.expectStatus;
-if(!(((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205))) && (isFinite(data205)))){
-const err496 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err496 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -7225,9 +7251,10 @@ vErrors.push(err496);
 }
 errors++;
 }
-if((typeof data205 == "number") && (isFinite(data205))){
-if(data205 > 599 || isNaN(data205)){
-const err497 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
+}
+}
+else {
+const err497 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -7236,8 +7263,10 @@ vErrors.push(err497);
 }
 errors++;
 }
-if(data205 < 100 || isNaN(data205)){
-const err498 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+if(data194.description !== undefined){
+if(typeof data194.description !== "string"){
+const err498 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/tags/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -7247,11 +7276,17 @@ vErrors.push(err498);
 errors++;
 }
 }
-}
-if(data203.intervalSeconds !== undefined){
-let data206 = data203.intervalSeconds;
-if(!(((typeof data206 == "number") && (!(data206 % 1) && !isNaN(data206))) && (isFinite(data206)))){
-const err499 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data194.healthChecks !== undefined){
+let data205 = data194.healthChecks;
+if(data205 && typeof data205 == "object" && !Array.isArray(data205)){
+for(const key60 in data205){
+let data206 = data205[key60];
+const _errs677 = errors;
+let valid145 = false;
+const _errs678 = errors;
+if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
+if(data206.kind === undefined){
+const err499 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -7260,9 +7295,8 @@ vErrors.push(err499);
 }
 errors++;
 }
-if((typeof data206 == "number") && (isFinite(data206))){
-if(data206 > 9007199254740991 || isNaN(data206)){
-const err500 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data206.url === undefined){
+const err500 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -7271,8 +7305,9 @@ vErrors.push(err500);
 }
 errors++;
 }
-if(data206 < 1 || isNaN(data206)){
-const err501 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key61 in data206){
+if(!((((((((key61 === "bodyContains") || (key61 === "expectStatus")) || (key61 === "intervalSeconds")) || (key61 === "jsonKey")) || (key61 === "kind")) || (key61 === "mode")) || (key61 === "timeoutSecs")) || (key61 === "url"))){
+const err501 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -7282,10 +7317,13 @@ vErrors.push(err501);
 errors++;
 }
 }
-}
-if(data203.kind !== undefined){
-if(!(data203.kind === "http")){
-const err502 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data206.bodyContains !== undefined){
+let data207 = data206.bodyContains;
+const _errs683 = errors;
+let valid148 = false;
+const _errs684 = errors;
+if(data207 !== null){
+const err502 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -7294,11 +7332,11 @@ vErrors.push(err502);
 }
 errors++;
 }
-}
-if(data203.mode !== undefined){
-let data208 = data203.mode;
-if(!(((data208 === "enforce") || (data208 === "observe")) || (data208 === "disabled"))){
-const err503 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
+var _valid54 = _errs684 === errors;
+valid148 = valid148 || _valid54;
+const _errs686 = errors;
+if(typeof data207 !== "string"){
+const err503 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -7307,11 +7345,10 @@ vErrors.push(err503);
 }
 errors++;
 }
-}
-if(data203.timeoutSecs !== undefined){
-let data209 = data203.timeoutSecs;
-if(!(((typeof data209 == "number") && (!(data209 % 1) && !isNaN(data209))) && (isFinite(data209)))){
-const err504 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid54 = _errs686 === errors;
+valid148 = valid148 || _valid54;
+if(!valid148){
+const err504 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -7320,9 +7357,22 @@ vErrors.push(err504);
 }
 errors++;
 }
-if((typeof data209 == "number") && (isFinite(data209))){
-if(data209 > 9007199254740991 || isNaN(data209)){
-const err505 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs683;
+if(vErrors !== null){
+if(_errs683){
+vErrors.length = _errs683;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data206.expectStatus !== undefined){
+let data208 = data206.expectStatus;
+if(!(((typeof data208 == "number") && (!(data208 % 1) && !isNaN(data208))) && (isFinite(data208)))){
+const err505 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -7331,8 +7381,9 @@ vErrors.push(err505);
 }
 errors++;
 }
-if(data209 < 1 || isNaN(data209)){
-const err506 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data208 == "number") && (isFinite(data208))){
+if(data208 > 599 || isNaN(data208)){
+const err506 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -7341,11 +7392,8 @@ vErrors.push(err506);
 }
 errors++;
 }
-}
-}
-if(data203.url !== undefined){
-if(typeof data203.url !== "string"){
-const err507 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data208 < 100 || isNaN(data208)){
+const err507 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -7356,8 +7404,10 @@ errors++;
 }
 }
 }
-else {
-const err508 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data206.intervalSeconds !== undefined){
+let data209 = data206.intervalSeconds;
+if(!(((typeof data209 == "number") && (!(data209 % 1) && !isNaN(data209))) && (isFinite(data209)))){
+const err508 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -7366,15 +7416,9 @@ vErrors.push(err508);
 }
 errors++;
 }
-var _valid50 = _errs660 === errors;
-valid142 = valid142 || _valid50;
-if(_valid50){
-var props8 = true;
-}
-const _errs680 = errors;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.host === undefined){
-const err509 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if((typeof data209 == "number") && (isFinite(data209))){
+if(data209 > 9007199254740991 || isNaN(data209)){
+const err509 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -7383,8 +7427,8 @@ vErrors.push(err509);
 }
 errors++;
 }
-if(data203.kind === undefined){
-const err510 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data209 < 1 || isNaN(data209)){
+const err510 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -7393,8 +7437,15 @@ vErrors.push(err510);
 }
 errors++;
 }
-if(data203.port === undefined){
-const err511 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
+}
+}
+if(data206.jsonKey !== undefined){
+let data210 = data206.jsonKey;
+const _errs693 = errors;
+let valid149 = false;
+const _errs694 = errors;
+if(data210 !== null){
+const err511 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -7403,9 +7454,11 @@ vErrors.push(err511);
 }
 errors++;
 }
-for(const key62 in data203){
-if(!((((((key62 === "connectTimeoutSecs") || (key62 === "host")) || (key62 === "intervalSeconds")) || (key62 === "kind")) || (key62 === "mode")) || (key62 === "port"))){
-const err512 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties"};
+var _valid55 = _errs694 === errors;
+valid149 = valid149 || _valid55;
+const _errs696 = errors;
+if(typeof data210 !== "string"){
+const err512 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -7414,11 +7467,10 @@ vErrors.push(err512);
 }
 errors++;
 }
-}
-if(data203.connectTimeoutSecs !== undefined){
-let data211 = data203.connectTimeoutSecs;
-if(!(((typeof data211 == "number") && (!(data211 % 1) && !isNaN(data211))) && (isFinite(data211)))){
-const err513 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid55 = _errs696 === errors;
+valid149 = valid149 || _valid55;
+if(!valid149){
+const err513 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -7427,9 +7479,21 @@ vErrors.push(err513);
 }
 errors++;
 }
-if((typeof data211 == "number") && (isFinite(data211))){
-if(data211 > 9007199254740991 || isNaN(data211)){
-const err514 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs693;
+if(vErrors !== null){
+if(_errs693){
+vErrors.length = _errs693;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data206.kind !== undefined){
+if(!(data206.kind === "http")){
+const err514 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -7438,8 +7502,11 @@ vErrors.push(err514);
 }
 errors++;
 }
-if(data211 < 1 || isNaN(data211)){
-const err515 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data206.mode !== undefined){
+let data212 = data206.mode;
+if(!(((data212 === "enforce") || (data212 === "observe")) || (data212 === "disabled"))){
+const err515 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -7449,10 +7516,10 @@ vErrors.push(err515);
 errors++;
 }
 }
-}
-if(data203.host !== undefined){
-if(typeof data203.host !== "string"){
-const err516 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data206.timeoutSecs !== undefined){
+let data213 = data206.timeoutSecs;
+if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
+const err516 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -7461,11 +7528,9 @@ vErrors.push(err516);
 }
 errors++;
 }
-}
-if(data203.intervalSeconds !== undefined){
-let data213 = data203.intervalSeconds;
-if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
-const err517 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data213 == "number") && (isFinite(data213))){
+if(data213 > 9007199254740991 || isNaN(data213)){
+const err517 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -7474,9 +7539,8 @@ vErrors.push(err517);
 }
 errors++;
 }
-if((typeof data213 == "number") && (isFinite(data213))){
-if(data213 > 9007199254740991 || isNaN(data213)){
-const err518 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data213 < 1 || isNaN(data213)){
+const err518 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -7485,8 +7549,11 @@ vErrors.push(err518);
 }
 errors++;
 }
-if(data213 < 1 || isNaN(data213)){
-const err519 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data206.url !== undefined){
+if(typeof data206.url !== "string"){
+const err519 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -7497,9 +7564,8 @@ errors++;
 }
 }
 }
-if(data203.kind !== undefined){
-if(!(data203.kind === "tcp")){
-const err520 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
+else {
+const err520 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -7508,11 +7574,15 @@ vErrors.push(err520);
 }
 errors++;
 }
+var _valid53 = _errs678 === errors;
+valid145 = valid145 || _valid53;
+if(_valid53){
+var props8 = true;
 }
-if(data203.mode !== undefined){
-let data215 = data203.mode;
-if(!(((data215 === "enforce") || (data215 === "observe")) || (data215 === "disabled"))){
-const err521 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
+const _errs704 = errors;
+if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
+if(data206.host === undefined){
+const err521 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -7521,11 +7591,8 @@ vErrors.push(err521);
 }
 errors++;
 }
-}
-if(data203.port !== undefined){
-let data216 = data203.port;
-if(!(((typeof data216 == "number") && (!(data216 % 1) && !isNaN(data216))) && (isFinite(data216)))){
-const err522 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data206.kind === undefined){
+const err522 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -7534,9 +7601,8 @@ vErrors.push(err522);
 }
 errors++;
 }
-if((typeof data216 == "number") && (isFinite(data216))){
-if(data216 > 65535 || isNaN(data216)){
-const err523 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(data206.port === undefined){
+const err523 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -7545,8 +7611,9 @@ vErrors.push(err523);
 }
 errors++;
 }
-if(data216 < 1 || isNaN(data216)){
-const err524 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key62 in data206){
+if(!((((((key62 === "connectTimeoutSecs") || (key62 === "host")) || (key62 === "intervalSeconds")) || (key62 === "kind")) || (key62 === "mode")) || (key62 === "port"))){
+const err524 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -7556,10 +7623,10 @@ vErrors.push(err524);
 errors++;
 }
 }
-}
-}
-else {
-const err525 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data206.connectTimeoutSecs !== undefined){
+let data215 = data206.connectTimeoutSecs;
+if(!(((typeof data215 == "number") && (!(data215 % 1) && !isNaN(data215))) && (isFinite(data215)))){
+const err525 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -7568,17 +7635,9 @@ vErrors.push(err525);
 }
 errors++;
 }
-var _valid50 = _errs680 === errors;
-valid142 = valid142 || _valid50;
-if(_valid50){
-if(props8 !== true){
-props8 = true;
-}
-}
-const _errs694 = errors;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.command === undefined){
-const err526 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if((typeof data215 == "number") && (isFinite(data215))){
+if(data215 > 9007199254740991 || isNaN(data215)){
+const err526 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -7587,8 +7646,8 @@ vErrors.push(err526);
 }
 errors++;
 }
-if(data203.kind === undefined){
-const err527 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data215 < 1 || isNaN(data215)){
+const err527 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -7597,9 +7656,11 @@ vErrors.push(err527);
 }
 errors++;
 }
-for(const key63 in data203){
-if(!((((((key63 === "command") || (key63 === "expectExitCode")) || (key63 === "intervalSeconds")) || (key63 === "kind")) || (key63 === "mode")) || (key63 === "timeoutSecs"))){
-const err528 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
+}
+}
+if(data206.host !== undefined){
+if(typeof data206.host !== "string"){
+const err528 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -7609,9 +7670,10 @@ vErrors.push(err528);
 errors++;
 }
 }
-if(data203.command !== undefined){
-if(typeof data203.command !== "string"){
-const err529 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data206.intervalSeconds !== undefined){
+let data217 = data206.intervalSeconds;
+if(!(((typeof data217 == "number") && (!(data217 % 1) && !isNaN(data217))) && (isFinite(data217)))){
+const err529 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -7620,11 +7682,9 @@ vErrors.push(err529);
 }
 errors++;
 }
-}
-if(data203.expectExitCode !== undefined){
-let data218 = data203.expectExitCode;
-if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
-const err530 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data217 == "number") && (isFinite(data217))){
+if(data217 > 9007199254740991 || isNaN(data217)){
+const err530 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -7633,9 +7693,8 @@ vErrors.push(err530);
 }
 errors++;
 }
-if((typeof data218 == "number") && (isFinite(data218))){
-if(data218 > 9007199254740991 || isNaN(data218)){
-const err531 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data217 < 1 || isNaN(data217)){
+const err531 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -7644,8 +7703,11 @@ vErrors.push(err531);
 }
 errors++;
 }
-if(data218 < -9007199254740991 || isNaN(data218)){
-const err532 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+}
+if(data206.kind !== undefined){
+if(!(data206.kind === "tcp")){
+const err532 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -7655,11 +7717,10 @@ vErrors.push(err532);
 errors++;
 }
 }
-}
-if(data203.intervalSeconds !== undefined){
-let data219 = data203.intervalSeconds;
-if(!(((typeof data219 == "number") && (!(data219 % 1) && !isNaN(data219))) && (isFinite(data219)))){
-const err533 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data206.mode !== undefined){
+let data219 = data206.mode;
+if(!(((data219 === "enforce") || (data219 === "observe")) || (data219 === "disabled"))){
+const err533 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -7668,9 +7729,11 @@ vErrors.push(err533);
 }
 errors++;
 }
-if((typeof data219 == "number") && (isFinite(data219))){
-if(data219 > 9007199254740991 || isNaN(data219)){
-const err534 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data206.port !== undefined){
+let data220 = data206.port;
+if(!(((typeof data220 == "number") && (!(data220 % 1) && !isNaN(data220))) && (isFinite(data220)))){
+const err534 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -7679,8 +7742,9 @@ vErrors.push(err534);
 }
 errors++;
 }
-if(data219 < 1 || isNaN(data219)){
-const err535 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data220 == "number") && (isFinite(data220))){
+if(data220 > 65535 || isNaN(data220)){
+const err535 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -7689,11 +7753,8 @@ vErrors.push(err535);
 }
 errors++;
 }
-}
-}
-if(data203.kind !== undefined){
-if(!(data203.kind === "exec")){
-const err536 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data220 < 1 || isNaN(data220)){
+const err536 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -7703,10 +7764,10 @@ vErrors.push(err536);
 errors++;
 }
 }
-if(data203.mode !== undefined){
-let data221 = data203.mode;
-if(!(((data221 === "enforce") || (data221 === "observe")) || (data221 === "disabled"))){
-const err537 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err537 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -7715,11 +7776,17 @@ vErrors.push(err537);
 }
 errors++;
 }
+var _valid53 = _errs704 === errors;
+valid145 = valid145 || _valid53;
+if(_valid53){
+if(props8 !== true){
+props8 = true;
 }
-if(data203.timeoutSecs !== undefined){
-let data222 = data203.timeoutSecs;
-if(!(((typeof data222 == "number") && (!(data222 % 1) && !isNaN(data222))) && (isFinite(data222)))){
-const err538 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+const _errs718 = errors;
+if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
+if(data206.command === undefined){
+const err538 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -7728,9 +7795,8 @@ vErrors.push(err538);
 }
 errors++;
 }
-if((typeof data222 == "number") && (isFinite(data222))){
-if(data222 > 9007199254740991 || isNaN(data222)){
-const err539 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data206.kind === undefined){
+const err539 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -7739,8 +7805,9 @@ vErrors.push(err539);
 }
 errors++;
 }
-if(data222 < 1 || isNaN(data222)){
-const err540 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key63 in data206){
+if(!((((((key63 === "command") || (key63 === "expectExitCode")) || (key63 === "intervalSeconds")) || (key63 === "kind")) || (key63 === "mode")) || (key63 === "timeoutSecs"))){
+const err540 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -7750,10 +7817,9 @@ vErrors.push(err540);
 errors++;
 }
 }
-}
-}
-else {
-const err541 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data206.command !== undefined){
+if(typeof data206.command !== "string"){
+const err541 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -7762,17 +7828,11 @@ vErrors.push(err541);
 }
 errors++;
 }
-var _valid50 = _errs694 === errors;
-valid142 = valid142 || _valid50;
-if(_valid50){
-if(props8 !== true){
-props8 = true;
 }
-}
-const _errs708 = errors;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.framework === undefined){
-const err542 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+if(data206.expectExitCode !== undefined){
+let data222 = data206.expectExitCode;
+if(!(((typeof data222 == "number") && (!(data222 % 1) && !isNaN(data222))) && (isFinite(data222)))){
+const err542 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -7781,8 +7841,9 @@ vErrors.push(err542);
 }
 errors++;
 }
-if(data203.kind === undefined){
-const err543 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if((typeof data222 == "number") && (isFinite(data222))){
+if(data222 > 9007199254740991 || isNaN(data222)){
+const err543 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -7791,9 +7852,8 @@ vErrors.push(err543);
 }
 errors++;
 }
-for(const key64 in data203){
-if(!(((((((key64 === "controlOverrides") || (key64 === "evidencePath")) || (key64 === "framework")) || (key64 === "intervalSeconds")) || (key64 === "kind")) || (key64 === "mode")) || (key64 === "reason"))){
-const err544 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
+if(data222 < -9007199254740991 || isNaN(data222)){
+const err544 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -7803,15 +7863,11 @@ vErrors.push(err544);
 errors++;
 }
 }
-if(data203.controlOverrides !== undefined){
-let data223 = data203.controlOverrides;
-if(data223 && typeof data223 == "object" && !Array.isArray(data223)){
-for(const key65 in data223){
-let data224 = data223[key65];
-if(data224 && typeof data224 == "object" && !Array.isArray(data224)){
-for(const key66 in data224){
-if(!((key66 === "mode") || (key66 === "reason"))){
-const err545 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
+}
+if(data206.intervalSeconds !== undefined){
+let data223 = data206.intervalSeconds;
+if(!(((typeof data223 == "number") && (!(data223 % 1) && !isNaN(data223))) && (isFinite(data223)))){
+const err545 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -7820,14 +7876,9 @@ vErrors.push(err545);
 }
 errors++;
 }
-}
-if(data224.mode !== undefined){
-let data225 = data224.mode;
-const _errs719 = errors;
-let valid154 = false;
-const _errs720 = errors;
-if(data225 !== null){
-const err546 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data223 == "number") && (isFinite(data223))){
+if(data223 > 9007199254740991 || isNaN(data223)){
+const err546 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -7836,11 +7887,8 @@ vErrors.push(err546);
 }
 errors++;
 }
-var _valid52 = _errs720 === errors;
-valid154 = valid154 || _valid52;
-const _errs722 = errors;
-if(!(((data225 === "enforce") || (data225 === "observe")) || (data225 === "disabled"))){
-const err547 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(data223 < 1 || isNaN(data223)){
+const err547 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -7849,10 +7897,11 @@ vErrors.push(err547);
 }
 errors++;
 }
-var _valid52 = _errs722 === errors;
-valid154 = valid154 || _valid52;
-if(!valid154){
-const err548 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(data206.kind !== undefined){
+if(!(data206.kind === "exec")){
+const err548 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -7861,25 +7910,11 @@ vErrors.push(err548);
 }
 errors++;
 }
-else {
-errors = _errs719;
-if(vErrors !== null){
-if(_errs719){
-vErrors.length = _errs719;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data224.reason !== undefined){
-let data226 = data224.reason;
-const _errs724 = errors;
-let valid155 = false;
-const _errs725 = errors;
-if(data226 !== null){
-const err549 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data206.mode !== undefined){
+let data225 = data206.mode;
+if(!(((data225 === "enforce") || (data225 === "observe")) || (data225 === "disabled"))){
+const err549 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -7888,11 +7923,11 @@ vErrors.push(err549);
 }
 errors++;
 }
-var _valid53 = _errs725 === errors;
-valid155 = valid155 || _valid53;
-const _errs727 = errors;
-if(typeof data226 !== "string"){
-const err550 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data206.timeoutSecs !== undefined){
+let data226 = data206.timeoutSecs;
+if(!(((typeof data226 == "number") && (!(data226 % 1) && !isNaN(data226))) && (isFinite(data226)))){
+const err550 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -7901,10 +7936,9 @@ vErrors.push(err550);
 }
 errors++;
 }
-var _valid53 = _errs727 === errors;
-valid155 = valid155 || _valid53;
-if(!valid155){
-const err551 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data226 == "number") && (isFinite(data226))){
+if(data226 > 9007199254740991 || isNaN(data226)){
+const err551 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -7913,21 +7947,8 @@ vErrors.push(err551);
 }
 errors++;
 }
-else {
-errors = _errs724;
-if(vErrors !== null){
-if(_errs724){
-vErrors.length = _errs724;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err552 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data226 < 1 || isNaN(data226)){
+const err552 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -7938,8 +7959,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err553 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err553 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -7948,10 +7970,17 @@ vErrors.push(err553);
 }
 errors++;
 }
+var _valid53 = _errs718 === errors;
+valid145 = valid145 || _valid53;
+if(_valid53){
+if(props8 !== true){
+props8 = true;
 }
-if(data203.evidencePath !== undefined){
-if(typeof data203.evidencePath !== "string"){
-const err554 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+const _errs732 = errors;
+if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
+if(data206.framework === undefined){
+const err554 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -7960,10 +7989,8 @@ vErrors.push(err554);
 }
 errors++;
 }
-}
-if(data203.framework !== undefined){
-if(typeof data203.framework !== "string"){
-const err555 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data206.kind === undefined){
+const err555 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -7972,11 +7999,9 @@ vErrors.push(err555);
 }
 errors++;
 }
-}
-if(data203.intervalSeconds !== undefined){
-let data229 = data203.intervalSeconds;
-if(!(((typeof data229 == "number") && (!(data229 % 1) && !isNaN(data229))) && (isFinite(data229)))){
-const err556 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key64 in data206){
+if(!(((((((key64 === "controlOverrides") || (key64 === "evidencePath")) || (key64 === "framework")) || (key64 === "intervalSeconds")) || (key64 === "kind")) || (key64 === "mode")) || (key64 === "reason"))){
+const err556 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -7985,9 +8010,16 @@ vErrors.push(err556);
 }
 errors++;
 }
-if((typeof data229 == "number") && (isFinite(data229))){
-if(data229 > 9007199254740991 || isNaN(data229)){
-const err557 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data206.controlOverrides !== undefined){
+let data227 = data206.controlOverrides;
+if(data227 && typeof data227 == "object" && !Array.isArray(data227)){
+for(const key65 in data227){
+let data228 = data227[key65];
+if(data228 && typeof data228 == "object" && !Array.isArray(data228)){
+for(const key66 in data228){
+if(!((key66 === "mode") || (key66 === "reason"))){
+const err557 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -7996,8 +8028,14 @@ vErrors.push(err557);
 }
 errors++;
 }
-if(data229 < 1 || isNaN(data229)){
-const err558 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data228.mode !== undefined){
+let data229 = data228.mode;
+const _errs743 = errors;
+let valid158 = false;
+const _errs744 = errors;
+if(data229 !== null){
+const err558 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -8006,11 +8044,11 @@ vErrors.push(err558);
 }
 errors++;
 }
-}
-}
-if(data203.kind !== undefined){
-if(!(data203.kind === "evidence")){
-const err559 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
+var _valid56 = _errs744 === errors;
+valid158 = valid158 || _valid56;
+const _errs746 = errors;
+if(!(((data229 === "enforce") || (data229 === "observe")) || (data229 === "disabled"))){
+const err559 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -8019,11 +8057,10 @@ vErrors.push(err559);
 }
 errors++;
 }
-}
-if(data203.mode !== undefined){
-let data231 = data203.mode;
-if(!(((data231 === "enforce") || (data231 === "observe")) || (data231 === "disabled"))){
-const err560 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
+var _valid56 = _errs746 === errors;
+valid158 = valid158 || _valid56;
+if(!valid158){
+const err560 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -8032,14 +8069,25 @@ vErrors.push(err560);
 }
 errors++;
 }
+else {
+errors = _errs743;
+if(vErrors !== null){
+if(_errs743){
+vErrors.length = _errs743;
 }
-if(data203.reason !== undefined){
-let data232 = data203.reason;
-const _errs738 = errors;
-let valid156 = false;
-const _errs739 = errors;
-if(data232 !== null){
-const err561 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data228.reason !== undefined){
+let data230 = data228.reason;
+const _errs748 = errors;
+let valid159 = false;
+const _errs749 = errors;
+if(data230 !== null){
+const err561 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -8048,11 +8096,11 @@ vErrors.push(err561);
 }
 errors++;
 }
-var _valid54 = _errs739 === errors;
-valid156 = valid156 || _valid54;
-const _errs741 = errors;
-if(typeof data232 !== "string"){
-const err562 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid57 = _errs749 === errors;
+valid159 = valid159 || _valid57;
+const _errs751 = errors;
+if(typeof data230 !== "string"){
+const err562 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -8061,10 +8109,10 @@ vErrors.push(err562);
 }
 errors++;
 }
-var _valid54 = _errs741 === errors;
-valid156 = valid156 || _valid54;
-if(!valid156){
-const err563 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid57 = _errs751 === errors;
+valid159 = valid159 || _valid57;
+if(!valid159){
+const err563 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -8074,10 +8122,10 @@ vErrors.push(err563);
 errors++;
 }
 else {
-errors = _errs738;
+errors = _errs748;
 if(vErrors !== null){
-if(_errs738){
-vErrors.length = _errs738;
+if(_errs748){
+vErrors.length = _errs748;
 }
 else {
 vErrors = null;
@@ -8087,7 +8135,7 @@ vErrors = null;
 }
 }
 else {
-const err564 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err564 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -8096,15 +8144,10 @@ vErrors.push(err564);
 }
 errors++;
 }
-var _valid50 = _errs708 === errors;
-valid142 = valid142 || _valid50;
-if(_valid50){
-if(props8 !== true){
-props8 = true;
 }
 }
-if(!valid142){
-const err565 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+const err565 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -8113,21 +8156,10 @@ vErrors.push(err565);
 }
 errors++;
 }
-else {
-errors = _errs659;
-if(vErrors !== null){
-if(_errs659){
-vErrors.length = _errs659;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err566 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data206.evidencePath !== undefined){
+if(typeof data206.evidencePath !== "string"){
+const err566 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -8137,19 +8169,9 @@ vErrors.push(err566);
 errors++;
 }
 }
-if(data191.irrevocable !== undefined){
-let data233 = data191.irrevocable;
-if(data233 && typeof data233 == "object" && !Array.isArray(data233)){
-for(const key67 in data233){
-let data234 = data233[key67];
-const _errs747 = errors;
-let valid158 = false;
-const _errs748 = errors;
-const _errs749 = errors;
-let valid159 = false;
-const _errs750 = errors;
-if(typeof data234 !== "string"){
-const err567 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data206.framework !== undefined){
+if(typeof data206.framework !== "string"){
+const err567 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -8158,11 +8180,11 @@ vErrors.push(err567);
 }
 errors++;
 }
-var _valid56 = _errs750 === errors;
-valid159 = valid159 || _valid56;
-const _errs752 = errors;
-if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
-const err568 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data206.intervalSeconds !== undefined){
+let data233 = data206.intervalSeconds;
+if(!(((typeof data233 == "number") && (!(data233 % 1) && !isNaN(data233))) && (isFinite(data233)))){
+const err568 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -8171,9 +8193,9 @@ vErrors.push(err568);
 }
 errors++;
 }
-if((typeof data234 == "number") && (isFinite(data234))){
-if(data234 > 9007199254740991 || isNaN(data234)){
-const err569 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data233 == "number") && (isFinite(data233))){
+if(data233 > 9007199254740991 || isNaN(data233)){
+const err569 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -8182,8 +8204,8 @@ vErrors.push(err569);
 }
 errors++;
 }
-if(data234 < -9007199254740991 || isNaN(data234)){
-const err570 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(data233 < 1 || isNaN(data233)){
+const err570 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -8193,11 +8215,10 @@ vErrors.push(err570);
 errors++;
 }
 }
-var _valid56 = _errs752 === errors;
-valid159 = valid159 || _valid56;
-const _errs754 = errors;
-if(typeof data234 !== "boolean"){
-const err571 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data206.kind !== undefined){
+if(!(data206.kind === "evidence")){
+const err571 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -8206,10 +8227,11 @@ vErrors.push(err571);
 }
 errors++;
 }
-var _valid56 = _errs754 === errors;
-valid159 = valid159 || _valid56;
-if(!valid159){
-const err572 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data206.mode !== undefined){
+let data235 = data206.mode;
+if(!(((data235 === "enforce") || (data235 === "observe")) || (data235 === "disabled"))){
+const err572 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -8218,23 +8240,14 @@ vErrors.push(err572);
 }
 errors++;
 }
-else {
-errors = _errs749;
-if(vErrors !== null){
-if(_errs749){
-vErrors.length = _errs749;
 }
-else {
-vErrors = null;
-}
-}
-}
-var _valid55 = _errs748 === errors;
-valid158 = valid158 || _valid55;
-const _errs756 = errors;
-if(data234 && typeof data234 == "object" && !Array.isArray(data234)){
-if(data234.value === undefined){
-const err573 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(data206.reason !== undefined){
+let data236 = data206.reason;
+const _errs762 = errors;
+let valid160 = false;
+const _errs763 = errors;
+if(data236 !== null){
+const err573 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -8243,9 +8256,11 @@ vErrors.push(err573);
 }
 errors++;
 }
-for(const key68 in data234){
-if(!((key68 === "sensitive") || (key68 === "value"))){
-const err574 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties"};
+var _valid58 = _errs763 === errors;
+valid160 = valid160 || _valid58;
+const _errs765 = errors;
+if(typeof data236 !== "string"){
+const err574 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -8254,91 +8269,15 @@ vErrors.push(err574);
 }
 errors++;
 }
-}
-if(data234.sensitive !== undefined){
-if(typeof data234.sensitive !== "boolean"){
-const err575 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/sensitive",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/sensitive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+var _valid58 = _errs765 === errors;
+valid160 = valid160 || _valid58;
+if(!valid160){
+const err575 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err575];
 }
 else {
 vErrors.push(err575);
-}
-errors++;
-}
-}
-if(data234.value !== undefined){
-let data236 = data234.value;
-const _errs762 = errors;
-let valid161 = false;
-const _errs763 = errors;
-if(typeof data236 !== "string"){
-const err576 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err576];
-}
-else {
-vErrors.push(err576);
-}
-errors++;
-}
-var _valid57 = _errs763 === errors;
-valid161 = valid161 || _valid57;
-const _errs765 = errors;
-if(!(((typeof data236 == "number") && (!(data236 % 1) && !isNaN(data236))) && (isFinite(data236)))){
-const err577 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err577];
-}
-else {
-vErrors.push(err577);
-}
-errors++;
-}
-if((typeof data236 == "number") && (isFinite(data236))){
-if(data236 > 9007199254740991 || isNaN(data236)){
-const err578 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err578];
-}
-else {
-vErrors.push(err578);
-}
-errors++;
-}
-if(data236 < -9007199254740991 || isNaN(data236)){
-const err579 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
-if(vErrors === null){
-vErrors = [err579];
-}
-else {
-vErrors.push(err579);
-}
-errors++;
-}
-}
-var _valid57 = _errs765 === errors;
-valid161 = valid161 || _valid57;
-const _errs767 = errors;
-if(typeof data236 !== "boolean"){
-const err580 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err580];
-}
-else {
-vErrors.push(err580);
-}
-errors++;
-}
-var _valid57 = _errs767 === errors;
-valid161 = valid161 || _valid57;
-if(!valid161){
-const err581 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err581];
-}
-else {
-vErrors.push(err581);
 }
 errors++;
 }
@@ -8356,7 +8295,103 @@ vErrors = null;
 }
 }
 else {
-const err582 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err576 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err576];
+}
+else {
+vErrors.push(err576);
+}
+errors++;
+}
+var _valid53 = _errs732 === errors;
+valid145 = valid145 || _valid53;
+if(_valid53){
+if(props8 !== true){
+props8 = true;
+}
+}
+if(!valid145){
+const err577 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err577];
+}
+else {
+vErrors.push(err577);
+}
+errors++;
+}
+else {
+errors = _errs677;
+if(vErrors !== null){
+if(_errs677){
+vErrors.length = _errs677;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err578 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err578];
+}
+else {
+vErrors.push(err578);
+}
+errors++;
+}
+}
+if(data194.irrevocable !== undefined){
+let data237 = data194.irrevocable;
+if(data237 && typeof data237 == "object" && !Array.isArray(data237)){
+for(const key67 in data237){
+let data238 = data237[key67];
+const _errs771 = errors;
+let valid162 = false;
+const _errs772 = errors;
+const _errs773 = errors;
+let valid163 = false;
+const _errs774 = errors;
+if(typeof data238 !== "string"){
+const err579 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err579];
+}
+else {
+vErrors.push(err579);
+}
+errors++;
+}
+var _valid60 = _errs774 === errors;
+valid163 = valid163 || _valid60;
+const _errs776 = errors;
+if(!(((typeof data238 == "number") && (!(data238 % 1) && !isNaN(data238))) && (isFinite(data238)))){
+const err580 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err580];
+}
+else {
+vErrors.push(err580);
+}
+errors++;
+}
+if((typeof data238 == "number") && (isFinite(data238))){
+if(data238 > 9007199254740991 || isNaN(data238)){
+const err581 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err581];
+}
+else {
+vErrors.push(err581);
+}
+errors++;
+}
+if(data238 < -9007199254740991 || isNaN(data238)){
+const err582 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -8365,10 +8400,12 @@ vErrors.push(err582);
 }
 errors++;
 }
-var _valid55 = _errs756 === errors;
-valid158 = valid158 || _valid55;
-if(!valid158){
-const err583 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+var _valid60 = _errs776 === errors;
+valid163 = valid163 || _valid60;
+const _errs778 = errors;
+if(typeof data238 !== "boolean"){
+const err583 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -8377,21 +8414,10 @@ vErrors.push(err583);
 }
 errors++;
 }
-else {
-errors = _errs747;
-if(vErrors !== null){
-if(_errs747){
-vErrors.length = _errs747;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err584 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid60 = _errs778 === errors;
+valid163 = valid163 || _valid60;
+if(!valid163){
+const err584 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -8400,14 +8426,23 @@ vErrors.push(err584);
 }
 errors++;
 }
+else {
+errors = _errs773;
+if(vErrors !== null){
+if(_errs773){
+vErrors.length = _errs773;
 }
-if(data191.pin !== undefined){
-let data237 = data191.pin;
-const _errs770 = errors;
-let valid162 = false;
-const _errs771 = errors;
-if(data237 !== null){
-const err585 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+var _valid59 = _errs772 === errors;
+valid162 = valid162 || _valid59;
+const _errs780 = errors;
+if(data238 && typeof data238 == "object" && !Array.isArray(data238)){
+if(data238.value === undefined){
+const err585 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -8416,12 +8451,9 @@ vErrors.push(err585);
 }
 errors++;
 }
-var _valid58 = _errs771 === errors;
-valid162 = valid162 || _valid58;
-const _errs773 = errors;
-if(data237 && typeof data237 == "object" && !Array.isArray(data237)){
-if(data237.commit === undefined){
-const err586 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
+for(const key68 in data238){
+if(!((key68 === "sensitive") || (key68 === "value"))){
+const err586 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -8430,8 +8462,10 @@ vErrors.push(err586);
 }
 errors++;
 }
-if(data237.reason === undefined){
-const err587 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+}
+if(data238.sensitive !== undefined){
+if(typeof data238.sensitive !== "boolean"){
+const err587 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/sensitive",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/sensitive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -8440,9 +8474,14 @@ vErrors.push(err587);
 }
 errors++;
 }
-for(const key69 in data237){
-if(!(((key69 === "commit") || (key69 === "expiresAt")) || (key69 === "reason"))){
-const err588 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
+}
+if(data238.value !== undefined){
+let data240 = data238.value;
+const _errs786 = errors;
+let valid165 = false;
+const _errs787 = errors;
+if(typeof data240 !== "string"){
+const err588 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -8451,12 +8490,11 @@ vErrors.push(err588);
 }
 errors++;
 }
-}
-if(data237.commit !== undefined){
-let data238 = data237.commit;
-if(typeof data238 === "string"){
-if(!pattern4.test(data238)){
-const err589 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
+var _valid61 = _errs787 === errors;
+valid165 = valid165 || _valid61;
+const _errs789 = errors;
+if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
+const err589 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -8465,9 +8503,9 @@ vErrors.push(err589);
 }
 errors++;
 }
-}
-else {
-const err590 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data240 == "number") && (isFinite(data240))){
+if(data240 > 9007199254740991 || isNaN(data240)){
+const err590 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -8476,14 +8514,8 @@ vErrors.push(err590);
 }
 errors++;
 }
-}
-if(data237.expiresAt !== undefined){
-let data239 = data237.expiresAt;
-const _errs780 = errors;
-let valid165 = false;
-const _errs781 = errors;
-if(data239 !== null){
-const err591 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data240 < -9007199254740991 || isNaN(data240)){
+const err591 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -8492,12 +8524,12 @@ vErrors.push(err591);
 }
 errors++;
 }
-var _valid59 = _errs781 === errors;
-valid165 = valid165 || _valid59;
-const _errs783 = errors;
-if(typeof data239 === "string"){
-if(!pattern0.test(data239)){
-const err592 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+}
+var _valid61 = _errs789 === errors;
+valid165 = valid165 || _valid61;
+const _errs791 = errors;
+if(typeof data240 !== "boolean"){
+const err592 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -8506,9 +8538,10 @@ vErrors.push(err592);
 }
 errors++;
 }
-}
-else {
-const err593 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid61 = _errs791 === errors;
+valid165 = valid165 || _valid61;
+if(!valid165){
+const err593 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -8517,10 +8550,21 @@ vErrors.push(err593);
 }
 errors++;
 }
-var _valid59 = _errs783 === errors;
-valid165 = valid165 || _valid59;
-if(!valid165){
-const err594 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs786;
+if(vErrors !== null){
+if(_errs786){
+vErrors.length = _errs786;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err594 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -8529,21 +8573,10 @@ vErrors.push(err594);
 }
 errors++;
 }
-else {
-errors = _errs780;
-if(vErrors !== null){
-if(_errs780){
-vErrors.length = _errs780;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data237.reason !== undefined){
-if(typeof data237.reason !== "string"){
-const err595 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid59 = _errs780 === errors;
+valid162 = valid162 || _valid59;
+if(!valid162){
+const err595 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -8552,35 +8585,11 @@ vErrors.push(err595);
 }
 errors++;
 }
-}
-}
 else {
-const err596 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err596];
-}
-else {
-vErrors.push(err596);
-}
-errors++;
-}
-var _valid58 = _errs773 === errors;
-valid162 = valid162 || _valid58;
-if(!valid162){
-const err597 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err597];
-}
-else {
-vErrors.push(err597);
-}
-errors++;
-}
-else {
-errors = _errs770;
+errors = _errs771;
 if(vErrors !== null){
-if(_errs770){
-vErrors.length = _errs770;
+if(_errs771){
+vErrors.length = _errs771;
 }
 else {
 vErrors = null;
@@ -8590,7 +8599,37 @@ vErrors = null;
 }
 }
 else {
-const err598 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err596 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err596];
+}
+else {
+vErrors.push(err596);
+}
+errors++;
+}
+}
+if(data194.pin !== undefined){
+let data241 = data194.pin;
+const _errs794 = errors;
+let valid166 = false;
+const _errs795 = errors;
+if(data241 !== null){
+const err597 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err597];
+}
+else {
+vErrors.push(err597);
+}
+errors++;
+}
+var _valid62 = _errs795 === errors;
+valid166 = valid166 || _valid62;
+const _errs797 = errors;
+if(data241 && typeof data241 == "object" && !Array.isArray(data241)){
+if(data241.commit === undefined){
+const err598 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
 if(vErrors === null){
 vErrors = [err598];
 }
@@ -8599,10 +8638,8 @@ vErrors.push(err598);
 }
 errors++;
 }
-}
-}
-else {
-const err599 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data241.reason === undefined){
+const err599 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err599];
 }
@@ -8611,15 +8648,186 @@ vErrors.push(err599);
 }
 errors++;
 }
-}
-}
-else {
-const err600 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key69 in data241){
+if(!(((key69 === "commit") || (key69 === "expiresAt")) || (key69 === "reason"))){
+const err600 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err600];
 }
 else {
 vErrors.push(err600);
+}
+errors++;
+}
+}
+if(data241.commit !== undefined){
+let data242 = data241.commit;
+if(typeof data242 === "string"){
+if(!pattern4.test(data242)){
+const err601 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
+if(vErrors === null){
+vErrors = [err601];
+}
+else {
+vErrors.push(err601);
+}
+errors++;
+}
+}
+else {
+const err602 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err602];
+}
+else {
+vErrors.push(err602);
+}
+errors++;
+}
+}
+if(data241.expiresAt !== undefined){
+let data243 = data241.expiresAt;
+const _errs804 = errors;
+let valid169 = false;
+const _errs805 = errors;
+if(data243 !== null){
+const err603 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err603];
+}
+else {
+vErrors.push(err603);
+}
+errors++;
+}
+var _valid63 = _errs805 === errors;
+valid169 = valid169 || _valid63;
+const _errs807 = errors;
+if(typeof data243 === "string"){
+if(!pattern0.test(data243)){
+const err604 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(vErrors === null){
+vErrors = [err604];
+}
+else {
+vErrors.push(err604);
+}
+errors++;
+}
+}
+else {
+const err605 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err605];
+}
+else {
+vErrors.push(err605);
+}
+errors++;
+}
+var _valid63 = _errs807 === errors;
+valid169 = valid169 || _valid63;
+if(!valid169){
+const err606 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err606];
+}
+else {
+vErrors.push(err606);
+}
+errors++;
+}
+else {
+errors = _errs804;
+if(vErrors !== null){
+if(_errs804){
+vErrors.length = _errs804;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data241.reason !== undefined){
+if(typeof data241.reason !== "string"){
+const err607 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err607];
+}
+else {
+vErrors.push(err607);
+}
+errors++;
+}
+}
+}
+else {
+const err608 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err608];
+}
+else {
+vErrors.push(err608);
+}
+errors++;
+}
+var _valid62 = _errs797 === errors;
+valid166 = valid166 || _valid62;
+if(!valid166){
+const err609 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err609];
+}
+else {
+vErrors.push(err609);
+}
+errors++;
+}
+else {
+errors = _errs794;
+if(vErrors !== null){
+if(_errs794){
+vErrors.length = _errs794;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err610 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err610];
+}
+else {
+vErrors.push(err610);
+}
+errors++;
+}
+}
+}
+else {
+const err611 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err611];
+}
+else {
+vErrors.push(err611);
+}
+errors++;
+}
+}
+}
+else {
+const err612 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err612];
+}
+else {
+vErrors.push(err612);
 }
 errors++;
 }

@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"comms":{"additionalProperties":{"additionalProperties":false,"properties":{"broker":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.","examples":["nats://127.0.0.1:4223"]},"nkeyUsers":{"default":[],"description":"nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.","examples":[["UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"]],"items":{"type":"string"},"type":"array"},"revision":{"default":"r1","description":"Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.","examples":["r1"],"type":"string"},"role":{"description":"What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.","enum":["nats","matrix","agent"],"examples":["agent"]}},"required":["role"],"type":"object"},"default":{},"description":"Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).","examples":[{"nats-01":{"role":"nats"}}],"type":"object"},"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
 const func0 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(/[A-Za-z0-9._/-]+)$", "u");
 const pattern1 = new RegExp("^([A-Za-z0-9@._:-]+)$", "u");
@@ -131,7 +131,7 @@ for(const key1 in data3){
 let data4 = data3[key1];
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 for(const key2 in data4){
-if(!(((((key2 === "default") || (key2 === "hive")) || (key2 === "hosts")) || (key2 === "irrevocable")) || (key2 === "nixos"))){
+if(!((((((key2 === "comms") || (key2 === "default")) || (key2 === "hive")) || (key2 === "hosts")) || (key2 === "irrevocable")) || (key2 === "nixos"))){
 const err9 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -142,12 +142,14 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data4.default !== undefined){
-let data5 = data4.default;
+if(data4.comms !== undefined){
+let data5 = data4.comms;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key3 in data5){
-if(!((((((((key3 === "activationTokens") || (key3 === "failedUnits")) || (key3 === "failingControls")) || (key3 === "probe")) || (key3 === "secrets")) || (key3 === "signed")) || (key3 === "switch")) || (key3 === "switchSecs"))){
-const err10 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+let data6 = data5[key3];
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6.role === undefined){
+const err10 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -156,16 +158,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data5.activationTokens !== undefined){
-let data6 = data5.activationTokens;
-if(Array.isArray(data6)){
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-let data7 = data6[i0];
-if(typeof data7 === "string"){
-if(!pattern0.test(data7)){
-const err11 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens/" + i0,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
+for(const key4 in data6){
+if(!((((key4 === "broker") || (key4 === "nkeyUsers")) || (key4 === "revision")) || (key4 === "role"))){
+const err11 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -175,8 +170,13 @@ vErrors.push(err11);
 errors++;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens/" + i0,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data6.broker !== undefined){
+let data7 = data6.broker;
+const _errs22 = errors;
+let valid5 = false;
+const _errs23 = errors;
+if(data7 !== null){
+const err12 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/broker",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/broker/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -185,10 +185,11 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-}
-else {
-const err13 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid0 = _errs23 === errors;
+valid5 = valid5 || _valid0;
+const _errs25 = errors;
+if(typeof data7 !== "string"){
+const err13 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/broker",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/broker/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -197,16 +198,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-if(data5.failedUnits !== undefined){
-let data8 = data5.failedUnits;
-if(Array.isArray(data8)){
-const len1 = data8.length;
-for(let i1=0; i1<len1; i1++){
-let data9 = data8[i1];
-if(typeof data9 === "string"){
-if(!pattern1.test(data9)){
-const err14 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits/" + i1,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
+var _valid0 = _errs25 === errors;
+valid5 = valid5 || _valid0;
+if(!valid5){
+const err14 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/broker",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/broker/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -215,9 +210,25 @@ vErrors.push(err14);
 }
 errors++;
 }
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
 }
 else {
-const err15 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits/" + i1,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+if(data6.nkeyUsers !== undefined){
+let data8 = data6.nkeyUsers;
+if(Array.isArray(data8)){
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data8[i0] !== "string"){
+const err15 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nkeyUsers/" + i0,schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/nkeyUsers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -229,7 +240,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err16 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/nkeyUsers",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/nkeyUsers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -239,15 +250,9 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data5.failingControls !== undefined){
-let data10 = data5.failingControls;
-if(Array.isArray(data10)){
-const len2 = data10.length;
-for(let i2=0; i2<len2; i2++){
-let data11 = data10[i2];
-if(typeof data11 === "string"){
-if(!pattern2.test(data11)){
-const err17 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9-]{0,62})$"+"\""};
+if(data6.revision !== undefined){
+if(typeof data6.revision !== "string"){
+const err17 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/revision",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -257,8 +262,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-else {
-const err18 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data6.role !== undefined){
+let data11 = data6.role;
+if(!(((data11 === "nats") || (data11 === "matrix")) || (data11 === "agent"))){
+const err18 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/role",schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.comms.additionalProperties.properties.role.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -270,7 +277,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err19 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/comms/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -280,10 +287,9 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data5.probe !== undefined){
-let data12 = data5.probe;
-if(!((data12 === "pass") || (data12 === "fail"))){
-const err20 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/probe",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.probe.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err20 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/comms",schemaPath:"#/properties/generations/additionalProperties/properties/comms/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -293,15 +299,12 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data5.secrets !== undefined){
-let data13 = data5.secrets;
-if(Array.isArray(data13)){
-const len3 = data13.length;
-for(let i3=0; i3<len3; i3++){
-let data14 = data13[i3];
-if(typeof data14 === "string"){
-if(!pattern3.test(data14)){
-const err21 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+if(data4.default !== undefined){
+let data12 = data4.default;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key5 in data12){
+if(!((((((((key5 === "activationTokens") || (key5 === "failedUnits")) || (key5 === "failingControls")) || (key5 === "probe")) || (key5 === "secrets")) || (key5 === "signed")) || (key5 === "switch")) || (key5 === "switchSecs"))){
+const err21 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -311,8 +314,15 @@ vErrors.push(err21);
 errors++;
 }
 }
-else {
-const err22 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data12.activationTokens !== undefined){
+let data13 = data12.activationTokens;
+if(Array.isArray(data13)){
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+if(typeof data14 === "string"){
+if(!pattern0.test(data14)){
+const err22 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens/" + i1,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -322,9 +332,8 @@ vErrors.push(err22);
 errors++;
 }
 }
-}
 else {
-const err23 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err23 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens/" + i1,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -334,9 +343,9 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data5.signed !== undefined){
-if(typeof data5.signed !== "boolean"){
-const err24 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/signed",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err24 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -346,10 +355,15 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data5.switch !== undefined){
-let data16 = data5.switch;
-if(!((((data16 === "ok") || (data16 === "fail")) || (data16 === "inhibit-kernel")) || (data16 === "inhibit-dbus"))){
-const err25 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switch",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.switch.enum},message:"must be equal to one of the allowed values"};
+if(data12.failedUnits !== undefined){
+let data15 = data12.failedUnits;
+if(Array.isArray(data15)){
+const len2 = data15.length;
+for(let i2=0; i2<len2; i2++){
+let data16 = data15[i2];
+if(typeof data16 === "string"){
+if(!pattern1.test(data16)){
+const err25 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -359,10 +373,8 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data5.switchSecs !== undefined){
-let data17 = data5.switchSecs;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err26 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err26 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits/" + i2,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -371,9 +383,10 @@ vErrors.push(err26);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 9007199254740991 || isNaN(data17)){
-const err27 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -382,8 +395,16 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data17 < 0 || isNaN(data17)){
-const err28 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data12.failingControls !== undefined){
+let data17 = data12.failingControls;
+if(Array.isArray(data17)){
+const len3 = data17.length;
+for(let i3=0; i3<len3; i3++){
+let data18 = data17[i3];
+if(typeof data18 === "string"){
+if(!pattern2.test(data18)){
+const err28 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -393,10 +414,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-}
-}
 else {
-const err29 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err29 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls/" + i3,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -406,15 +425,9 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data4.hive !== undefined){
-let data18 = data4.hive;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-for(const key4 in data18){
-let data19 = data18[key4];
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key5 in data19){
-if(!(((key5 === "defaults") || (key5 === "domain")) || (key5 === "matrix"))){
-const err30 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+else {
+const err30 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/failingControls",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/failingControls/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -424,10 +437,10 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data19.defaults !== undefined){
-let data20 = data19.defaults;
-if(!((data20 === "v1") || (data20 === "v2"))){
-const err31 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/defaults",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/defaults/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hive.additionalProperties.properties.defaults.enum},message:"must be equal to one of the allowed values"};
+if(data12.probe !== undefined){
+let data19 = data12.probe;
+if(!((data19 === "pass") || (data19 === "fail"))){
+const err31 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/probe",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.probe.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -437,13 +450,15 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data19.domain !== undefined){
-let data21 = data19.domain;
-const _errs48 = errors;
-let valid14 = false;
-const _errs49 = errors;
-if(data21 !== null){
-const err32 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data12.secrets !== undefined){
+let data20 = data12.secrets;
+if(Array.isArray(data20)){
+const len4 = data20.length;
+for(let i4=0; i4<len4; i4++){
+let data21 = data20[i4];
+if(typeof data21 === "string"){
+if(!pattern3.test(data21)){
+const err32 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -452,11 +467,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-var _valid0 = _errs49 === errors;
-valid14 = valid14 || _valid0;
-const _errs51 = errors;
-if(typeof data21 !== "string"){
-const err33 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err33 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -465,10 +478,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid0 = _errs51 === errors;
-valid14 = valid14 || _valid0;
-if(!valid14){
-const err34 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -477,24 +490,10 @@ vErrors.push(err34);
 }
 errors++;
 }
-else {
-errors = _errs48;
-if(vErrors !== null){
-if(_errs48){
-vErrors.length = _errs48;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data19.matrix !== undefined){
-let data22 = data19.matrix;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-}
-else {
-const err35 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/matrix",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/matrix/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12.signed !== undefined){
+if(typeof data12.signed !== "boolean"){
+const err35 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/signed",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -504,9 +503,10 @@ vErrors.push(err35);
 errors++;
 }
 }
-}
-else {
-const err36 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12.switch !== undefined){
+let data23 = data12.switch;
+if(!((((data23 === "ok") || (data23 === "fail")) || (data23 === "inhibit-kernel")) || (data23 === "inhibit-dbus"))){
+const err36 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switch",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.default.properties.switch.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -516,9 +516,10 @@ vErrors.push(err36);
 errors++;
 }
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive",schemaPath:"#/properties/generations/additionalProperties/properties/hive/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12.switchSecs !== undefined){
+let data24 = data12.switchSecs;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err37 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -527,16 +528,9 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-if(data4.hosts !== undefined){
-let data23 = data4.hosts;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key6 in data23){
-let data24 = data23[key6];
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-for(const key7 in data24){
-if(!((((((((key7 === "activationTokens") || (key7 === "failedUnits")) || (key7 === "failingControls")) || (key7 === "probe")) || (key7 === "secrets")) || (key7 === "signed")) || (key7 === "switch")) || (key7 === "switchSecs"))){
-const err38 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 > 9007199254740991 || isNaN(data24)){
+const err38 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -545,16 +539,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-if(data24.activationTokens !== undefined){
-let data25 = data24.activationTokens;
-if(Array.isArray(data25)){
-const len4 = data25.length;
-for(let i4=0; i4<len4; i4++){
-let data26 = data25[i4];
-if(typeof data26 === "string"){
-if(!pattern0.test(data26)){
-const err39 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
+if(data24 < 0 || isNaN(data24)){
+const err39 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/default/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -564,8 +550,10 @@ vErrors.push(err39);
 errors++;
 }
 }
+}
+}
 else {
-const err40 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i4,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err40 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/generations/additionalProperties/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -575,9 +563,15 @@ vErrors.push(err40);
 errors++;
 }
 }
-}
-else {
-const err41 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data4.hive !== undefined){
+let data25 = data4.hive;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+for(const key6 in data25){
+let data26 = data25[key6];
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+for(const key7 in data26){
+if(!(((key7 === "defaults") || (key7 === "domain")) || (key7 === "matrix"))){
+const err41 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -587,15 +581,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data24.failedUnits !== undefined){
-let data27 = data24.failedUnits;
-if(Array.isArray(data27)){
-const len5 = data27.length;
-for(let i5=0; i5<len5; i5++){
-let data28 = data27[i5];
-if(typeof data28 === "string"){
-if(!pattern1.test(data28)){
-const err42 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
+if(data26.defaults !== undefined){
+let data27 = data26.defaults;
+if(!((data27 === "v1") || (data27 === "v2"))){
+const err42 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/defaults",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/defaults/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hive.additionalProperties.properties.defaults.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -605,8 +594,13 @@ vErrors.push(err42);
 errors++;
 }
 }
-else {
-const err43 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data26.domain !== undefined){
+let data28 = data26.domain;
+const _errs67 = errors;
+let valid19 = false;
+const _errs68 = errors;
+if(data28 !== null){
+const err43 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -615,10 +609,11 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-}
-else {
-const err44 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid1 = _errs68 === errors;
+valid19 = valid19 || _valid1;
+const _errs70 = errors;
+if(typeof data28 !== "string"){
+const err44 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -627,16 +622,10 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data24.failingControls !== undefined){
-let data29 = data24.failingControls;
-if(Array.isArray(data29)){
-const len6 = data29.length;
-for(let i6=0; i6<len6; i6++){
-let data30 = data29[i6];
-if(typeof data30 === "string"){
-if(!pattern2.test(data30)){
-const err45 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls/" + i6,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9-]{0,62})$"+"\""};
+var _valid1 = _errs70 === errors;
+valid19 = valid19 || _valid1;
+if(!valid19){
+const err45 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/domain",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/domain/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -645,9 +634,24 @@ vErrors.push(err45);
 }
 errors++;
 }
+else {
+errors = _errs67;
+if(vErrors !== null){
+if(_errs67){
+vErrors.length = _errs67;
 }
 else {
-const err46 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls/" + i6,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+if(data26.matrix !== undefined){
+let data29 = data26.matrix;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+}
+else {
+const err46 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/matrix",schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/properties/matrix/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -659,7 +663,7 @@ errors++;
 }
 }
 else {
-const err47 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err47 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hive/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -669,10 +673,9 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data24.probe !== undefined){
-let data31 = data24.probe;
-if(!((data31 === "pass") || (data31 === "fail"))){
-const err48 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/probe",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.probe.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err48 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hive",schemaPath:"#/properties/generations/additionalProperties/properties/hive/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -682,15 +685,15 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data24.secrets !== undefined){
-let data32 = data24.secrets;
-if(Array.isArray(data32)){
-const len7 = data32.length;
-for(let i7=0; i7<len7; i7++){
-let data33 = data32[i7];
-if(typeof data33 === "string"){
-if(!pattern3.test(data33)){
-const err49 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i7,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+if(data4.hosts !== undefined){
+let data30 = data4.hosts;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key8 in data30){
+let data31 = data30[key8];
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+for(const key9 in data31){
+if(!((((((((key9 === "activationTokens") || (key9 === "failedUnits")) || (key9 === "failingControls")) || (key9 === "probe")) || (key9 === "secrets")) || (key9 === "signed")) || (key9 === "switch")) || (key9 === "switchSecs"))){
+const err49 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -700,8 +703,15 @@ vErrors.push(err49);
 errors++;
 }
 }
-else {
-const err50 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i7,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data31.activationTokens !== undefined){
+let data32 = data31.activationTokens;
+if(Array.isArray(data32)){
+const len5 = data32.length;
+for(let i5=0; i5<len5; i5++){
+let data33 = data32[i5];
+if(typeof data33 === "string"){
+if(!pattern0.test(data33)){
+const err50 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/pattern",keyword:"pattern",params:{pattern: "^(/[A-Za-z0-9._/-]+)$"},message:"must match pattern \""+"^(/[A-Za-z0-9._/-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -711,9 +721,8 @@ vErrors.push(err50);
 errors++;
 }
 }
-}
 else {
-const err51 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err51 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens/" + i5,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -723,9 +732,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data24.signed !== undefined){
-if(typeof data24.signed !== "boolean"){
-const err52 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/signed",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err52 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/activationTokens",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/activationTokens/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -735,10 +744,15 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data24.switch !== undefined){
-let data35 = data24.switch;
-if(!((((data35 === "ok") || (data35 === "fail")) || (data35 === "inhibit-kernel")) || (data35 === "inhibit-dbus"))){
-const err53 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switch",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.switch.enum},message:"must be equal to one of the allowed values"};
+if(data31.failedUnits !== undefined){
+let data34 = data31.failedUnits;
+if(Array.isArray(data34)){
+const len6 = data34.length;
+for(let i6=0; i6<len6; i6++){
+let data35 = data34[i6];
+if(typeof data35 === "string"){
+if(!pattern1.test(data35)){
+const err53 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i6,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9@._:-]+)$"},message:"must match pattern \""+"^([A-Za-z0-9@._:-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -748,10 +762,8 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data24.switchSecs !== undefined){
-let data36 = data24.switchSecs;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err54 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err54 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits/" + i6,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -760,9 +772,10 @@ vErrors.push(err54);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 9007199254740991 || isNaN(data36)){
-const err55 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failedUnits",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failedUnits/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -771,8 +784,16 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(data36 < 0 || isNaN(data36)){
-const err56 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data31.failingControls !== undefined){
+let data36 = data31.failingControls;
+if(Array.isArray(data36)){
+const len7 = data36.length;
+for(let i7=0; i7<len7; i7++){
+let data37 = data36[i7];
+if(typeof data37 === "string"){
+if(!pattern2.test(data37)){
+const err56 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls/" + i7,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -782,10 +803,8 @@ vErrors.push(err56);
 errors++;
 }
 }
-}
-}
 else {
-const err57 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err57 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls/" + i7,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -797,7 +816,7 @@ errors++;
 }
 }
 else {
-const err58 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err58 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/failingControls",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/failingControls/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -807,19 +826,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data4.irrevocable !== undefined){
-let data37 = data4.irrevocable;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-for(const key8 in data37){
-let data38 = data37[key8];
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-for(const key9 in data38){
-let data39 = data38[key9];
-const _errs91 = errors;
-let valid27 = false;
-const _errs92 = errors;
-if(typeof data39 !== "string"){
-const err59 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data31.probe !== undefined){
+let data38 = data31.probe;
+if(!((data38 === "pass") || (data38 === "fail"))){
+const err59 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/probe",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/probe/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.probe.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -828,11 +838,16 @@ vErrors.push(err59);
 }
 errors++;
 }
-var _valid1 = _errs92 === errors;
-valid27 = valid27 || _valid1;
-const _errs94 = errors;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err60 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data31.secrets !== undefined){
+let data39 = data31.secrets;
+if(Array.isArray(data39)){
+const len8 = data39.length;
+for(let i8=0; i8<len8; i8++){
+let data40 = data39[i8];
+if(typeof data40 === "string"){
+if(!pattern3.test(data40)){
+const err60 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i8,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -841,9 +856,9 @@ vErrors.push(err60);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 > 9007199254740991 || isNaN(data39)){
-const err61 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+else {
+const err61 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets/" + i8,schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -852,8 +867,10 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data39 < -9007199254740991 || isNaN(data39)){
-const err62 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+}
+else {
+const err62 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/secrets",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -863,11 +880,9 @@ vErrors.push(err62);
 errors++;
 }
 }
-var _valid1 = _errs94 === errors;
-valid27 = valid27 || _valid1;
-const _errs96 = errors;
-if(typeof data39 !== "boolean"){
-const err63 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data31.signed !== undefined){
+if(typeof data31.signed !== "boolean"){
+const err63 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/signed",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/signed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -876,10 +891,11 @@ vErrors.push(err63);
 }
 errors++;
 }
-var _valid1 = _errs96 === errors;
-valid27 = valid27 || _valid1;
-if(!valid27){
-const err64 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data31.switch !== undefined){
+let data42 = data31.switch;
+if(!((((data42 === "ok") || (data42 === "fail")) || (data42 === "inhibit-kernel")) || (data42 === "inhibit-dbus"))){
+const err64 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/switch",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switch/enum",keyword:"enum",params:{allowedValues: schema0.properties.generations.additionalProperties.properties.hosts.additionalProperties.properties.switch.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -888,21 +904,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-else {
-errors = _errs91;
-if(vErrors !== null){
-if(_errs91){
-vErrors.length = _errs91;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err65 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data31.switchSecs !== undefined){
+let data43 = data31.switchSecs;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err65 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -911,10 +917,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-}
-else {
-const err66 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 9007199254740991 || isNaN(data43)){
+const err66 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -923,16 +928,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data4.nixos !== undefined){
-let data40 = data4.nixos;
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-for(const key10 in data40){
-let data41 = data40[key10];
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-}
-else {
-const err67 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixos/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/nixos/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data43 < 0 || isNaN(data43)){
+const err67 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/switchSecs",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/properties/switchSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -943,8 +940,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err68 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixos",schemaPath:"#/properties/generations/additionalProperties/properties/nixos/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err68 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/hosts/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -956,7 +954,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err69 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/hosts",schemaPath:"#/properties/generations/additionalProperties/properties/hosts/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -966,9 +964,19 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
-else {
-const err70 = {instancePath:instancePath+"/generations",schemaPath:"#/properties/generations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data4.irrevocable !== undefined){
+let data44 = data4.irrevocable;
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+for(const key10 in data44){
+let data45 = data44[key10];
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+for(const key11 in data45){
+let data46 = data45[key11];
+const _errs110 = errors;
+let valid32 = false;
+const _errs111 = errors;
+if(typeof data46 !== "string"){
+const err70 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -977,15 +985,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data.invariants !== undefined){
-let data42 = data.invariants;
-if(Array.isArray(data42)){
-const len8 = data42.length;
-for(let i8=0; i8<len8; i8++){
-let data43 = data42[i8];
-if(!(((((data43 === "wavesInOrder") || (data43 === "budgetsRespected")) || (data43 === "noQuarantinedDispatch")) || (data43 === "signedRoundtrip")) || (data43 === "secretsConfined"))){
-const err71 = {instancePath:instancePath+"/invariants/" + i8,schemaPath:"#/properties/invariants/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.invariants.items.enum},message:"must be equal to one of the allowed values"};
+var _valid2 = _errs111 === errors;
+valid32 = valid32 || _valid2;
+const _errs113 = errors;
+if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
+const err71 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -994,10 +998,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-}
-else {
-const err72 = {instancePath:instancePath+"/invariants",schemaPath:"#/properties/invariants/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 > 9007199254740991 || isNaN(data46)){
+const err72 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1006,12 +1009,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-let data44 = data.name;
-if(typeof data44 === "string"){
-if(!pattern3.test(data44)){
-const err73 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
+if(data46 < -9007199254740991 || isNaN(data46)){
+const err73 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1021,8 +1020,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-else {
-const err74 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid2 = _errs113 === errors;
+valid32 = valid32 || _valid2;
+const _errs115 = errors;
+if(typeof data46 !== "boolean"){
+const err74 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1031,14 +1033,10 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-if(data.notStarted !== undefined){
-let data45 = data.notStarted;
-if(Array.isArray(data45)){
-const len9 = data45.length;
-for(let i9=0; i9<len9; i9++){
-if(typeof data45[i9] !== "string"){
-const err75 = {instancePath:instancePath+"/notStarted/" + i9,schemaPath:"#/properties/notStarted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid2 = _errs115 === errors;
+valid32 = valid32 || _valid2;
+if(!valid32){
+const err75 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1047,10 +1045,21 @@ vErrors.push(err75);
 }
 errors++;
 }
+else {
+errors = _errs110;
+if(vErrors !== null){
+if(_errs110){
+vErrors.length = _errs110;
+}
+else {
+vErrors = null;
+}
+}
+}
 }
 }
 else {
-const err76 = {instancePath:instancePath+"/notStarted",schemaPath:"#/properties/notStarted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err76 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1060,16 +1069,9 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data.steps !== undefined){
-let data47 = data.steps;
-if(Array.isArray(data47)){
-const len10 = data47.length;
-for(let i10=0; i10<len10; i10++){
-let data48 = data47[i10];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-for(const key11 in data48){
-if(!(func0.call(schema0.properties.steps.items.properties, key11))){
-const err77 = {instancePath:instancePath+"/steps/" + i10,schemaPath:"#/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+}
+else {
+const err77 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/generations/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1079,15 +1081,15 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data48.acceptIrrevocable !== undefined){
-let data49 = data48.acceptIrrevocable;
-if(Array.isArray(data49)){
-const len11 = data49.length;
-for(let i11=0; i11<len11; i11++){
-let data50 = data49[i11];
-if(typeof data50 === "string"){
-if(!pattern9.test(data50)){
-const err78 = {instancePath:instancePath+"/steps/" + i10+"/acceptIrrevocable/" + i11,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62}:.+)$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62}:.+)$"+"\""};
+if(data4.nixos !== undefined){
+let data47 = data4.nixos;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+for(const key12 in data47){
+let data48 = data47[key12];
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+}
+else {
+const err78 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixos/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/properties/nixos/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1097,8 +1099,9 @@ vErrors.push(err78);
 errors++;
 }
 }
+}
 else {
-const err79 = {instancePath:instancePath+"/steps/" + i10+"/acceptIrrevocable/" + i11,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err79 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/nixos",schemaPath:"#/properties/generations/additionalProperties/properties/nixos/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1110,7 +1113,7 @@ errors++;
 }
 }
 else {
-const err80 = {instancePath:instancePath+"/steps/" + i10+"/acceptIrrevocable",schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err80 = {instancePath:instancePath+"/generations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/generations/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1120,13 +1123,9 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data48.expectMessage !== undefined){
-let data51 = data48.expectMessage;
-if(Array.isArray(data51)){
-const len12 = data51.length;
-for(let i12=0; i12<len12; i12++){
-if(typeof data51[i12] !== "string"){
-const err81 = {instancePath:instancePath+"/steps/" + i10+"/expectMessage/" + i12,schemaPath:"#/properties/steps/items/properties/expectMessage/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err81 = {instancePath:instancePath+"/generations",schemaPath:"#/properties/generations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1136,9 +1135,14 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-else {
-const err82 = {instancePath:instancePath+"/steps/" + i10+"/expectMessage",schemaPath:"#/properties/steps/items/properties/expectMessage/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.invariants !== undefined){
+let data49 = data.invariants;
+if(Array.isArray(data49)){
+const len9 = data49.length;
+for(let i9=0; i9<len9; i9++){
+let data50 = data49[i9];
+if(!(((((data50 === "wavesInOrder") || (data50 === "budgetsRespected")) || (data50 === "noQuarantinedDispatch")) || (data50 === "signedRoundtrip")) || (data50 === "secretsConfined"))){
+const err82 = {instancePath:instancePath+"/invariants/" + i9,schemaPath:"#/properties/invariants/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.invariants.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1148,13 +1152,9 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data48.expectRefused !== undefined){
-let data53 = data48.expectRefused;
-const _errs127 = errors;
-let valid40 = false;
-const _errs128 = errors;
-if(data53 !== null){
-const err83 = {instancePath:instancePath+"/steps/" + i10+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err83 = {instancePath:instancePath+"/invariants",schemaPath:"#/properties/invariants/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1163,12 +1163,12 @@ vErrors.push(err83);
 }
 errors++;
 }
-var _valid2 = _errs128 === errors;
-valid40 = valid40 || _valid2;
-const _errs130 = errors;
-if(typeof data53 === "string"){
-if(!pattern10.test(data53)){
-const err84 = {instancePath:instancePath+"/steps/" + i10+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(RELEASE_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(RELEASE_ERR_[A-Z_]+)$"+"\""};
+}
+if(data.name !== undefined){
+let data51 = data.name;
+if(typeof data51 === "string"){
+if(!pattern3.test(data51)){
+const err84 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9-]+)$"},message:"must match pattern \""+"^([a-z0-9-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1179,7 +1179,7 @@ errors++;
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/steps/" + i10+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err85 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1188,10 +1188,14 @@ vErrors.push(err85);
 }
 errors++;
 }
-var _valid2 = _errs130 === errors;
-valid40 = valid40 || _valid2;
-if(!valid40){
-const err86 = {instancePath:instancePath+"/steps/" + i10+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data.notStarted !== undefined){
+let data52 = data.notStarted;
+if(Array.isArray(data52)){
+const len10 = data52.length;
+for(let i10=0; i10<len10; i10++){
+if(typeof data52[i10] !== "string"){
+const err86 = {instancePath:instancePath+"/notStarted/" + i10,schemaPath:"#/properties/notStarted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1200,25 +1204,10 @@ vErrors.push(err86);
 }
 errors++;
 }
-else {
-errors = _errs127;
-if(vErrors !== null){
-if(_errs127){
-vErrors.length = _errs127;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.fault !== undefined){
-let data54 = data48.fault;
-const _errs133 = errors;
-let valid41 = false;
-const _errs134 = errors;
-if(data54 !== null){
-const err87 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err87 = {instancePath:instancePath+"/notStarted",schemaPath:"#/properties/notStarted/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1227,12 +1216,17 @@ vErrors.push(err87);
 }
 errors++;
 }
-var _valid3 = _errs134 === errors;
-valid41 = valid41 || _valid3;
-const _errs136 = errors;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.kind === undefined){
-const err88 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data.steps !== undefined){
+let data54 = data.steps;
+if(Array.isArray(data54)){
+const len11 = data54.length;
+for(let i11=0; i11<len11; i11++){
+let data55 = data54[i11];
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+for(const key13 in data55){
+if(!(func0.call(schema0.properties.steps.items.properties, key13))){
+const err88 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1241,9 +1235,16 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key12 in data54){
-if(!(((((key12 === "artifact") || (key12 === "duringActivation")) || (key12 === "hosts")) || (key12 === "kind")) || (key12 === "seconds"))){
-const err89 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+}
+if(data55.acceptIrrevocable !== undefined){
+let data56 = data55.acceptIrrevocable;
+if(Array.isArray(data56)){
+const len12 = data56.length;
+for(let i12=0; i12<len12; i12++){
+let data57 = data56[i12];
+if(typeof data57 === "string"){
+if(!pattern9.test(data57)){
+const err89 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable/" + i12,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62}:.+)$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62}:.+)$"+"\""};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1253,13 +1254,8 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data54.artifact !== undefined){
-let data55 = data54.artifact;
-const _errs140 = errors;
-let valid43 = false;
-const _errs141 = errors;
-if(data55 !== null){
-const err90 = {instancePath:instancePath+"/steps/" + i10+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+const err90 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable/" + i12,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1268,11 +1264,10 @@ vErrors.push(err90);
 }
 errors++;
 }
-var _valid4 = _errs141 === errors;
-valid43 = valid43 || _valid4;
-const _errs143 = errors;
-if(!(((data55 === "fleet.resolved") || (data55 === "rollout-manifest")) || (data55 === "revocations"))){
-const err91 = {instancePath:instancePath+"/steps/" + i10+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.artifact.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable",schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1281,10 +1276,14 @@ vErrors.push(err91);
 }
 errors++;
 }
-var _valid4 = _errs143 === errors;
-valid43 = valid43 || _valid4;
-if(!valid43){
-const err92 = {instancePath:instancePath+"/steps/" + i10+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data55.expectMessage !== undefined){
+let data58 = data55.expectMessage;
+if(Array.isArray(data58)){
+const len13 = data58.length;
+for(let i13=0; i13<len13; i13++){
+if(typeof data58[i13] !== "string"){
+const err92 = {instancePath:instancePath+"/steps/" + i11+"/expectMessage/" + i13,schemaPath:"#/properties/steps/items/properties/expectMessage/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1293,21 +1292,10 @@ vErrors.push(err92);
 }
 errors++;
 }
-else {
-errors = _errs140;
-if(vErrors !== null){
-if(_errs140){
-vErrors.length = _errs140;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data54.duringActivation !== undefined){
-if(typeof data54.duringActivation !== "boolean"){
-const err93 = {instancePath:instancePath+"/steps/" + i10+"/fault/duringActivation",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/duringActivation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err93 = {instancePath:instancePath+"/steps/" + i11+"/expectMessage",schemaPath:"#/properties/steps/items/properties/expectMessage/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1317,13 +1305,13 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data54.hosts !== undefined){
-let data57 = data54.hosts;
-if(Array.isArray(data57)){
-const len13 = data57.length;
-for(let i13=0; i13<len13; i13++){
-if(typeof data57[i13] !== "string"){
-const err94 = {instancePath:instancePath+"/steps/" + i10+"/fault/hosts/" + i13,schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data55.expectRefused !== undefined){
+let data60 = data55.expectRefused;
+const _errs146 = errors;
+let valid45 = false;
+const _errs147 = errors;
+if(data60 !== null){
+const err94 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1332,10 +1320,12 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-}
-else {
-const err95 = {instancePath:instancePath+"/steps/" + i10+"/fault/hosts",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid3 = _errs147 === errors;
+valid45 = valid45 || _valid3;
+const _errs149 = errors;
+if(typeof data60 === "string"){
+if(!pattern10.test(data60)){
+const err95 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(RELEASE_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(RELEASE_ERR_[A-Z_]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1345,10 +1335,8 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data54.kind !== undefined){
-let data59 = data54.kind;
-if(!((((((((((((data59 === "killCp") || (data59 === "restartCp")) || (data59 === "wipeCpDb")) || (data59 === "killAgent")) || (data59 === "restartAgent")) || (data59 === "cutNetwork")) || (data59 === "restoreNetwork")) || (data59 === "tamperArtifact")) || (data59 === "skewClock")) || (data59 === "replayEnrollToken")) || (data59 === "startAgent")) || (data59 === "removeProbeFile"))){
-const err96 = {instancePath:instancePath+"/steps/" + i10+"/fault/kind",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+else {
+const err96 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1357,14 +1345,10 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data54.seconds !== undefined){
-let data60 = data54.seconds;
-const _errs152 = errors;
-let valid46 = false;
-const _errs153 = errors;
-if(data60 !== null){
-const err97 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid3 = _errs149 === errors;
+valid45 = valid45 || _valid3;
+if(!valid45){
+const err97 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1373,11 +1357,25 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid5 = _errs153 === errors;
-valid46 = valid46 || _valid5;
-const _errs155 = errors;
-if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
-const err98 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+errors = _errs146;
+if(vErrors !== null){
+if(_errs146){
+vErrors.length = _errs146;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.fault !== undefined){
+let data61 = data55.fault;
+const _errs152 = errors;
+let valid46 = false;
+const _errs153 = errors;
+if(data61 !== null){
+const err98 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1386,9 +1384,12 @@ vErrors.push(err98);
 }
 errors++;
 }
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 > 9007199254740991 || isNaN(data60)){
-const err99 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid4 = _errs153 === errors;
+valid46 = valid46 || _valid4;
+const _errs155 = errors;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+if(data61.kind === undefined){
+const err99 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1397,8 +1398,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data60 < -9007199254740991 || isNaN(data60)){
-const err100 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+for(const key14 in data61){
+if(!(((((key14 === "artifact") || (key14 === "duringActivation")) || (key14 === "hosts")) || (key14 === "kind")) || (key14 === "seconds"))){
+const err100 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1408,15 +1410,205 @@ vErrors.push(err100);
 errors++;
 }
 }
-var _valid5 = _errs155 === errors;
-valid46 = valid46 || _valid5;
-if(!valid46){
-const err101 = {instancePath:instancePath+"/steps/" + i10+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data61.artifact !== undefined){
+let data62 = data61.artifact;
+const _errs159 = errors;
+let valid48 = false;
+const _errs160 = errors;
+if(data62 !== null){
+const err101 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err101];
 }
 else {
 vErrors.push(err101);
+}
+errors++;
+}
+var _valid5 = _errs160 === errors;
+valid48 = valid48 || _valid5;
+const _errs162 = errors;
+if(!(((data62 === "fleet.resolved") || (data62 === "rollout-manifest")) || (data62 === "revocations"))){
+const err102 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.artifact.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+var _valid5 = _errs162 === errors;
+valid48 = valid48 || _valid5;
+if(!valid48){
+const err103 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+else {
+errors = _errs159;
+if(vErrors !== null){
+if(_errs159){
+vErrors.length = _errs159;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data61.duringActivation !== undefined){
+if(typeof data61.duringActivation !== "boolean"){
+const err104 = {instancePath:instancePath+"/steps/" + i11+"/fault/duringActivation",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/duringActivation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(data61.hosts !== undefined){
+let data64 = data61.hosts;
+if(Array.isArray(data64)){
+const len14 = data64.length;
+for(let i14=0; i14<len14; i14++){
+if(typeof data64[i14] !== "string"){
+const err105 = {instancePath:instancePath+"/steps/" + i11+"/fault/hosts/" + i14,schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+}
+else {
+const err106 = {instancePath:instancePath+"/steps/" + i11+"/fault/hosts",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+if(data61.kind !== undefined){
+let data66 = data61.kind;
+if(!((((((((((((data66 === "killCp") || (data66 === "restartCp")) || (data66 === "wipeCpDb")) || (data66 === "killAgent")) || (data66 === "restartAgent")) || (data66 === "cutNetwork")) || (data66 === "restoreNetwork")) || (data66 === "tamperArtifact")) || (data66 === "skewClock")) || (data66 === "replayEnrollToken")) || (data66 === "startAgent")) || (data66 === "removeProbeFile"))){
+const err107 = {instancePath:instancePath+"/steps/" + i11+"/fault/kind",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+if(data61.seconds !== undefined){
+let data67 = data61.seconds;
+const _errs171 = errors;
+let valid51 = false;
+const _errs172 = errors;
+if(data67 !== null){
+const err108 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+var _valid6 = _errs172 === errors;
+valid51 = valid51 || _valid6;
+const _errs174 = errors;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err109 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 9007199254740991 || isNaN(data67)){
+const err110 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+if(data67 < -9007199254740991 || isNaN(data67)){
+const err111 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+var _valid6 = _errs174 === errors;
+valid51 = valid51 || _valid6;
+if(!valid51){
+const err112 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+else {
+errors = _errs171;
+if(vErrors !== null){
+if(_errs171){
+vErrors.length = _errs171;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err113 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+var _valid4 = _errs155 === errors;
+valid46 = valid46 || _valid4;
+if(!valid46){
+const err114 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
 }
 errors++;
 }
@@ -1432,208 +1624,13 @@ vErrors = null;
 }
 }
 }
-}
-else {
-const err102 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err102];
-}
-else {
-vErrors.push(err102);
-}
-errors++;
-}
-var _valid3 = _errs136 === errors;
-valid41 = valid41 || _valid3;
-if(!valid41){
-const err103 = {instancePath:instancePath+"/steps/" + i10+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err103];
-}
-else {
-vErrors.push(err103);
-}
-errors++;
-}
-else {
-errors = _errs133;
-if(vErrors !== null){
-if(_errs133){
-vErrors.length = _errs133;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.release !== undefined){
-let data61 = data48.release;
-const _errs158 = errors;
-let valid47 = false;
-const _errs159 = errors;
-if(data61 !== null){
-const err104 = {instancePath:instancePath+"/steps/" + i10+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err104];
-}
-else {
-vErrors.push(err104);
-}
-errors++;
-}
-var _valid6 = _errs159 === errors;
-valid47 = valid47 || _valid6;
-const _errs161 = errors;
-if(typeof data61 !== "string"){
-const err105 = {instancePath:instancePath+"/steps/" + i10+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err105];
-}
-else {
-vErrors.push(err105);
-}
-errors++;
-}
-var _valid6 = _errs161 === errors;
-valid47 = valid47 || _valid6;
-if(!valid47){
-const err106 = {instancePath:instancePath+"/steps/" + i10+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err106];
-}
-else {
-vErrors.push(err106);
-}
-errors++;
-}
-else {
-errors = _errs158;
-if(vErrors !== null){
-if(_errs158){
-vErrors.length = _errs158;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.signedAgoSecs !== undefined){
-let data62 = data48.signedAgoSecs;
-const _errs164 = errors;
-let valid48 = false;
-const _errs165 = errors;
-if(data62 !== null){
-const err107 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err107];
-}
-else {
-vErrors.push(err107);
-}
-errors++;
-}
-var _valid7 = _errs165 === errors;
-valid48 = valid48 || _valid7;
-const _errs167 = errors;
-if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
-const err108 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err108];
-}
-else {
-vErrors.push(err108);
-}
-errors++;
-}
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 > 9007199254740991 || isNaN(data62)){
-const err109 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err109];
-}
-else {
-vErrors.push(err109);
-}
-errors++;
-}
-if(data62 < 1 || isNaN(data62)){
-const err110 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err110];
-}
-else {
-vErrors.push(err110);
-}
-errors++;
-}
-}
-var _valid7 = _errs167 === errors;
-valid48 = valid48 || _valid7;
-if(!valid48){
-const err111 = {instancePath:instancePath+"/steps/" + i10+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err111];
-}
-else {
-vErrors.push(err111);
-}
-errors++;
-}
-else {
-errors = _errs164;
-if(vErrors !== null){
-if(_errs164){
-vErrors.length = _errs164;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.sleepSecs !== undefined){
-let data63 = data48.sleepSecs;
-const _errs170 = errors;
-let valid49 = false;
-const _errs171 = errors;
-if(data63 !== null){
-const err112 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err112];
-}
-else {
-vErrors.push(err112);
-}
-errors++;
-}
-var _valid8 = _errs171 === errors;
-valid49 = valid49 || _valid8;
-const _errs173 = errors;
-if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err113 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err113];
-}
-else {
-vErrors.push(err113);
-}
-errors++;
-}
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 > 9007199254740991 || isNaN(data63)){
-const err114 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
-}
-errors++;
-}
-if(data63 < 1 || isNaN(data63)){
-const err115 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data55.release !== undefined){
+let data68 = data55.release;
+const _errs177 = errors;
+let valid52 = false;
+const _errs178 = errors;
+if(data68 !== null){
+const err115 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1642,11 +1639,11 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-var _valid8 = _errs173 === errors;
-valid49 = valid49 || _valid8;
-if(!valid49){
-const err116 = {instancePath:instancePath+"/steps/" + i10+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid7 = _errs178 === errors;
+valid52 = valid52 || _valid7;
+const _errs180 = errors;
+if(typeof data68 !== "string"){
+const err116 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1655,22 +1652,10 @@ vErrors.push(err116);
 }
 errors++;
 }
-else {
-errors = _errs170;
-if(vErrors !== null){
-if(_errs170){
-vErrors.length = _errs170;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.timeoutSecs !== undefined){
-let data64 = data48.timeoutSecs;
-if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
-const err117 = {instancePath:instancePath+"/steps/" + i10+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid7 = _errs180 === errors;
+valid52 = valid52 || _valid7;
+if(!valid52){
+const err117 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1679,9 +1664,25 @@ vErrors.push(err117);
 }
 errors++;
 }
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 > 9007199254740991 || isNaN(data64)){
-const err118 = {instancePath:instancePath+"/steps/" + i10+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs177;
+if(vErrors !== null){
+if(_errs177){
+vErrors.length = _errs177;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.signedAgoSecs !== undefined){
+let data69 = data55.signedAgoSecs;
+const _errs183 = errors;
+let valid53 = false;
+const _errs184 = errors;
+if(data69 !== null){
+const err118 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1690,8 +1691,11 @@ vErrors.push(err118);
 }
 errors++;
 }
-if(data64 < 1 || isNaN(data64)){
-const err119 = {instancePath:instancePath+"/steps/" + i10+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid8 = _errs184 === errors;
+valid53 = valid53 || _valid8;
+const _errs186 = errors;
+if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
+const err119 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1700,15 +1704,9 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-}
-if(data48.wait !== undefined){
-let data65 = data48.wait;
-const _errs178 = errors;
-let valid50 = false;
-const _errs179 = errors;
-if(data65 !== null){
-const err120 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 > 9007199254740991 || isNaN(data69)){
+const err120 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1717,12 +1715,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-var _valid9 = _errs179 === errors;
-valid50 = valid50 || _valid9;
-const _errs181 = errors;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.kind === undefined){
-const err121 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data69 < 1 || isNaN(data69)){
+const err121 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1731,9 +1725,11 @@ vErrors.push(err121);
 }
 errors++;
 }
-for(const key13 in data65){
-if(!((((((key13 === "channel") || (key13 === "code")) || (key13 === "generation")) || (key13 === "hosts")) || (key13 === "kind")) || (key13 === "state"))){
-const err122 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+}
+var _valid8 = _errs186 === errors;
+valid53 = valid53 || _valid8;
+if(!valid53){
+const err122 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1742,14 +1738,25 @@ vErrors.push(err122);
 }
 errors++;
 }
+else {
+errors = _errs183;
+if(vErrors !== null){
+if(_errs183){
+vErrors.length = _errs183;
 }
-if(data65.channel !== undefined){
-let data66 = data65.channel;
-const _errs185 = errors;
-let valid52 = false;
-const _errs186 = errors;
-if(data66 !== null){
-const err123 = {instancePath:instancePath+"/steps/" + i10+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.sleepSecs !== undefined){
+let data70 = data55.sleepSecs;
+const _errs189 = errors;
+let valid54 = false;
+const _errs190 = errors;
+if(data70 !== null){
+const err123 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1758,11 +1765,11 @@ vErrors.push(err123);
 }
 errors++;
 }
-var _valid10 = _errs186 === errors;
-valid52 = valid52 || _valid10;
-const _errs188 = errors;
-if(typeof data66 !== "string"){
-const err124 = {instancePath:instancePath+"/steps/" + i10+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid9 = _errs190 === errors;
+valid54 = valid54 || _valid9;
+const _errs192 = errors;
+if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
+const err124 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1771,10 +1778,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-var _valid10 = _errs188 === errors;
-valid52 = valid52 || _valid10;
-if(!valid52){
-const err125 = {instancePath:instancePath+"/steps/" + i10+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 > 9007199254740991 || isNaN(data70)){
+const err125 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1783,25 +1789,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-else {
-errors = _errs185;
-if(vErrors !== null){
-if(_errs185){
-vErrors.length = _errs185;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data65.code !== undefined){
-let data67 = data65.code;
-const _errs191 = errors;
-let valid53 = false;
-const _errs192 = errors;
-if(data67 !== null){
-const err126 = {instancePath:instancePath+"/steps/" + i10+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data70 < 1 || isNaN(data70)){
+const err126 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1810,11 +1799,11 @@ vErrors.push(err126);
 }
 errors++;
 }
-var _valid11 = _errs192 === errors;
-valid53 = valid53 || _valid11;
-const _errs194 = errors;
-if(typeof data67 !== "string"){
-const err127 = {instancePath:instancePath+"/steps/" + i10+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+var _valid9 = _errs192 === errors;
+valid54 = valid54 || _valid9;
+if(!valid54){
+const err127 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1823,10 +1812,22 @@ vErrors.push(err127);
 }
 errors++;
 }
-var _valid11 = _errs194 === errors;
-valid53 = valid53 || _valid11;
-if(!valid53){
-const err128 = {instancePath:instancePath+"/steps/" + i10+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs189;
+if(vErrors !== null){
+if(_errs189){
+vErrors.length = _errs189;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.timeoutSecs !== undefined){
+let data71 = data55.timeoutSecs;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err128 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1835,25 +1836,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-else {
-errors = _errs191;
-if(vErrors !== null){
-if(_errs191){
-vErrors.length = _errs191;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data65.generation !== undefined){
-let data68 = data65.generation;
-const _errs197 = errors;
-let valid54 = false;
-const _errs198 = errors;
-if(data68 !== null){
-const err129 = {instancePath:instancePath+"/steps/" + i10+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 9007199254740991 || isNaN(data71)){
+const err129 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1862,11 +1847,8 @@ vErrors.push(err129);
 }
 errors++;
 }
-var _valid12 = _errs198 === errors;
-valid54 = valid54 || _valid12;
-const _errs200 = errors;
-if(typeof data68 !== "string"){
-const err130 = {instancePath:instancePath+"/steps/" + i10+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data71 < 1 || isNaN(data71)){
+const err130 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1875,15 +1857,318 @@ vErrors.push(err130);
 }
 errors++;
 }
-var _valid12 = _errs200 === errors;
-valid54 = valid54 || _valid12;
-if(!valid54){
-const err131 = {instancePath:instancePath+"/steps/" + i10+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(data55.wait !== undefined){
+let data72 = data55.wait;
+const _errs197 = errors;
+let valid55 = false;
+const _errs198 = errors;
+if(data72 !== null){
+const err131 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err131];
 }
 else {
 vErrors.push(err131);
+}
+errors++;
+}
+var _valid10 = _errs198 === errors;
+valid55 = valid55 || _valid10;
+const _errs200 = errors;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+if(data72.kind === undefined){
+const err132 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+for(const key15 in data72){
+if(!((((((key15 === "channel") || (key15 === "code")) || (key15 === "generation")) || (key15 === "hosts")) || (key15 === "kind")) || (key15 === "state"))){
+const err133 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+if(data72.channel !== undefined){
+let data73 = data72.channel;
+const _errs204 = errors;
+let valid57 = false;
+const _errs205 = errors;
+if(data73 !== null){
+const err134 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+var _valid11 = _errs205 === errors;
+valid57 = valid57 || _valid11;
+const _errs207 = errors;
+if(typeof data73 !== "string"){
+const err135 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+var _valid11 = _errs207 === errors;
+valid57 = valid57 || _valid11;
+if(!valid57){
+const err136 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+else {
+errors = _errs204;
+if(vErrors !== null){
+if(_errs204){
+vErrors.length = _errs204;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data72.code !== undefined){
+let data74 = data72.code;
+const _errs210 = errors;
+let valid58 = false;
+const _errs211 = errors;
+if(data74 !== null){
+const err137 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+var _valid12 = _errs211 === errors;
+valid58 = valid58 || _valid12;
+const _errs213 = errors;
+if(typeof data74 !== "string"){
+const err138 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+var _valid12 = _errs213 === errors;
+valid58 = valid58 || _valid12;
+if(!valid58){
+const err139 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+else {
+errors = _errs210;
+if(vErrors !== null){
+if(_errs210){
+vErrors.length = _errs210;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data72.generation !== undefined){
+let data75 = data72.generation;
+const _errs216 = errors;
+let valid59 = false;
+const _errs217 = errors;
+if(data75 !== null){
+const err140 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+var _valid13 = _errs217 === errors;
+valid59 = valid59 || _valid13;
+const _errs219 = errors;
+if(typeof data75 !== "string"){
+const err141 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+var _valid13 = _errs219 === errors;
+valid59 = valid59 || _valid13;
+if(!valid59){
+const err142 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+else {
+errors = _errs216;
+if(vErrors !== null){
+if(_errs216){
+vErrors.length = _errs216;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data72.hosts !== undefined){
+let data76 = data72.hosts;
+if(Array.isArray(data76)){
+const len15 = data76.length;
+for(let i15=0; i15<len15; i15++){
+if(typeof data76[i15] !== "string"){
+const err143 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts/" + i15,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+}
+}
+else {
+const err144 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+}
+if(data72.kind !== undefined){
+let data78 = data72.kind;
+if(!(((((((((((((data78 === "hostState") || (data78 === "hostsConverged")) || (data78 === "rolloutState")) || (data78 === "hostCurrent")) || (data78 === "hostQuarantined")) || (data78 === "cpAlert")) || (data78 === "agentRejected")) || (data78 === "enrollRefused")) || (data78 === "hostRecovered")) || (data78 === "decision")) || (data78 === "notDispatched")) || (data78 === "probeFailed")) || (data78 === "controlFailed"))){
+const err145 = {instancePath:instancePath+"/steps/" + i11+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+if(data72.state !== undefined){
+let data79 = data72.state;
+const _errs227 = errors;
+let valid62 = false;
+const _errs228 = errors;
+if(data79 !== null){
+const err146 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+var _valid14 = _errs228 === errors;
+valid62 = valid62 || _valid14;
+const _errs230 = errors;
+if(typeof data79 !== "string"){
+const err147 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+var _valid14 = _errs230 === errors;
+valid62 = valid62 || _valid14;
+if(!valid62){
+const err148 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+else {
+errors = _errs227;
+if(vErrors !== null){
+if(_errs227){
+vErrors.length = _errs227;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err149 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+var _valid10 = _errs200 === errors;
+valid55 = valid55 || _valid10;
+if(!valid55){
+const err150 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
 }
 errors++;
 }
@@ -1899,268 +2184,9 @@ vErrors = null;
 }
 }
 }
-if(data65.hosts !== undefined){
-let data69 = data65.hosts;
-if(Array.isArray(data69)){
-const len14 = data69.length;
-for(let i14=0; i14<len14; i14++){
-if(typeof data69[i14] !== "string"){
-const err132 = {instancePath:instancePath+"/steps/" + i10+"/wait/hosts/" + i14,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err132];
 }
 else {
-vErrors.push(err132);
-}
-errors++;
-}
-}
-}
-else {
-const err133 = {instancePath:instancePath+"/steps/" + i10+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-}
-if(data65.kind !== undefined){
-let data71 = data65.kind;
-if(!(((((((((((((data71 === "hostState") || (data71 === "hostsConverged")) || (data71 === "rolloutState")) || (data71 === "hostCurrent")) || (data71 === "hostQuarantined")) || (data71 === "cpAlert")) || (data71 === "agentRejected")) || (data71 === "enrollRefused")) || (data71 === "hostRecovered")) || (data71 === "decision")) || (data71 === "notDispatched")) || (data71 === "probeFailed")) || (data71 === "controlFailed"))){
-const err134 = {instancePath:instancePath+"/steps/" + i10+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-}
-if(data65.state !== undefined){
-let data72 = data65.state;
-const _errs208 = errors;
-let valid57 = false;
-const _errs209 = errors;
-if(data72 !== null){
-const err135 = {instancePath:instancePath+"/steps/" + i10+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-var _valid13 = _errs209 === errors;
-valid57 = valid57 || _valid13;
-const _errs211 = errors;
-if(typeof data72 !== "string"){
-const err136 = {instancePath:instancePath+"/steps/" + i10+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err136];
-}
-else {
-vErrors.push(err136);
-}
-errors++;
-}
-var _valid13 = _errs211 === errors;
-valid57 = valid57 || _valid13;
-if(!valid57){
-const err137 = {instancePath:instancePath+"/steps/" + i10+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err137];
-}
-else {
-vErrors.push(err137);
-}
-errors++;
-}
-else {
-errors = _errs208;
-if(vErrors !== null){
-if(_errs208){
-vErrors.length = _errs208;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err138 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err138];
-}
-else {
-vErrors.push(err138);
-}
-errors++;
-}
-var _valid9 = _errs181 === errors;
-valid50 = valid50 || _valid9;
-if(!valid50){
-const err139 = {instancePath:instancePath+"/steps/" + i10+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err139];
-}
-else {
-vErrors.push(err139);
-}
-errors++;
-}
-else {
-errors = _errs178;
-if(vErrors !== null){
-if(_errs178){
-vErrors.length = _errs178;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err140 = {instancePath:instancePath+"/steps/" + i10,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-}
-}
-else {
-const err141 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-}
-if(data.timing !== undefined){
-let data73 = data.timing;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key14 in data73){
-if(!((((((key14 === "confirmWindowSecs") || (key14 === "heartbeatSecs")) || (key14 === "longPollSecs")) || (key14 === "probeIntervalSecs")) || (key14 === "reconcileSecs")) || (key14 === "sustainedFailureSecs"))){
-const err142 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err142];
-}
-else {
-vErrors.push(err142);
-}
-errors++;
-}
-}
-if(data73.confirmWindowSecs !== undefined){
-let data74 = data73.confirmWindowSecs;
-if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-const err143 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err143];
-}
-else {
-vErrors.push(err143);
-}
-errors++;
-}
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 > 9007199254740991 || isNaN(data74)){
-const err144 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err144];
-}
-else {
-vErrors.push(err144);
-}
-errors++;
-}
-if(data74 < 1 || isNaN(data74)){
-const err145 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err145];
-}
-else {
-vErrors.push(err145);
-}
-errors++;
-}
-}
-}
-if(data73.heartbeatSecs !== undefined){
-let data75 = data73.heartbeatSecs;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err146 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err146];
-}
-else {
-vErrors.push(err146);
-}
-errors++;
-}
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 9007199254740991 || isNaN(data75)){
-const err147 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err147];
-}
-else {
-vErrors.push(err147);
-}
-errors++;
-}
-if(data75 < 1 || isNaN(data75)){
-const err148 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err148];
-}
-else {
-vErrors.push(err148);
-}
-errors++;
-}
-}
-}
-if(data73.longPollSecs !== undefined){
-let data76 = data73.longPollSecs;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err149 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err149];
-}
-else {
-vErrors.push(err149);
-}
-errors++;
-}
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 9007199254740991 || isNaN(data76)){
-const err150 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err150];
-}
-else {
-vErrors.push(err150);
-}
-errors++;
-}
-if(data76 < 1 || isNaN(data76)){
-const err151 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err151 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2171,10 +2197,8 @@ errors++;
 }
 }
 }
-if(data73.probeIntervalSecs !== undefined){
-let data77 = data73.probeIntervalSecs;
-if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
-const err152 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err152 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2183,9 +2207,13 @@ vErrors.push(err152);
 }
 errors++;
 }
-if((typeof data77 == "number") && (isFinite(data77))){
-if(data77 > 9007199254740991 || isNaN(data77)){
-const err153 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.timing !== undefined){
+let data80 = data.timing;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+for(const key16 in data80){
+if(!((((((key16 === "confirmWindowSecs") || (key16 === "heartbeatSecs")) || (key16 === "longPollSecs")) || (key16 === "probeIntervalSecs")) || (key16 === "reconcileSecs")) || (key16 === "sustainedFailureSecs"))){
+const err153 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2194,8 +2222,11 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data77 < 1 || isNaN(data77)){
-const err154 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data80.confirmWindowSecs !== undefined){
+let data81 = data80.confirmWindowSecs;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err154 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2204,12 +2235,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-}
-if(data73.reconcileSecs !== undefined){
-let data78 = data73.reconcileSecs;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err155 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 9007199254740991 || isNaN(data81)){
+const err155 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2218,9 +2246,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 > 9007199254740991 || isNaN(data78)){
-const err156 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data81 < 1 || isNaN(data81)){
+const err156 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2229,8 +2256,12 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data78 < 1 || isNaN(data78)){
-const err157 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data80.heartbeatSecs !== undefined){
+let data82 = data80.heartbeatSecs;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err157 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2239,12 +2270,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-}
-if(data73.sustainedFailureSecs !== undefined){
-let data79 = data73.sustainedFailureSecs;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err158 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 9007199254740991 || isNaN(data82)){
+const err158 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2253,9 +2281,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 > 9007199254740991 || isNaN(data79)){
-const err159 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data82 < 1 || isNaN(data82)){
+const err159 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2264,8 +2291,12 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data79 < 1 || isNaN(data79)){
-const err160 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data80.longPollSecs !== undefined){
+let data83 = data80.longPollSecs;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err160 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2274,11 +2305,9 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err161 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 > 9007199254740991 || isNaN(data83)){
+const err161 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2287,15 +2316,143 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-}
-else {
-const err162 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data83 < 1 || isNaN(data83)){
+const err162 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err162];
 }
 else {
 vErrors.push(err162);
+}
+errors++;
+}
+}
+}
+if(data80.probeIntervalSecs !== undefined){
+let data84 = data80.probeIntervalSecs;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+const err163 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 > 9007199254740991 || isNaN(data84)){
+const err164 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+if(data84 < 1 || isNaN(data84)){
+const err165 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+}
+}
+if(data80.reconcileSecs !== undefined){
+let data85 = data80.reconcileSecs;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err166 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 9007199254740991 || isNaN(data85)){
+const err167 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+if(data85 < 1 || isNaN(data85)){
+const err168 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+}
+if(data80.sustainedFailureSecs !== undefined){
+let data86 = data80.sustainedFailureSecs;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err169 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 9007199254740991 || isNaN(data86)){
+const err170 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+if(data86 < 1 || isNaN(data86)){
+const err171 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err172 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+}
+}
+else {
+const err173 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
 }
 errors++;
 }

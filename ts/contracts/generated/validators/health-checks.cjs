@@ -2,8 +2,8 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/health-checks.schema.json","title":"HealthChecks","$defs":{"EvidenceProbeResolved":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":["mode","reason"],"type":"object"},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["controlOverrides","evidencePath","framework","intervalSeconds","kind","mode","reason"],"title":"EvidenceProbeResolved","type":"object"},"ExecProbeResolved":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","expectExitCode","intervalSeconds","kind","mode","timeoutSecs"],"title":"ExecProbeResolved","type":"object"},"HttpProbeResolved":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"},"TcpProbeResolved":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"}},"additionalProperties":{},"properties":{"hostname":{"description":"Host the probe set was resolved for.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"probes":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbeResolved"},{"$ref":"#/$defs/TcpProbeResolved"},{"$ref":"#/$defs/ExecProbeResolved"},{"$ref":"#/$defs/EvidenceProbeResolved"}]},"description":"Effective probes, by name.","examples":[{}],"type":"object"},"schemaVersion":{"description":"Version of the file.","enum":[1],"examples":[1]}},"required":["hostname","probes","schemaVersion"],"type":"object"};
-const schema1 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/health-checks.schema.json","title":"HealthChecks","$defs":{"EvidenceProbeResolved":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":["mode","reason"],"type":"object"},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["controlOverrides","evidencePath","framework","intervalSeconds","kind","mode","reason"],"title":"EvidenceProbeResolved","type":"object"},"ExecProbeResolved":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","expectExitCode","intervalSeconds","kind","mode","timeoutSecs"],"title":"ExecProbeResolved","type":"object"},"HttpProbeResolved":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"},"TcpProbeResolved":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"}},"additionalProperties":{},"properties":{"hostname":{"description":"Host the probe set was resolved for.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"probes":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbeResolved"},{"$ref":"#/$defs/TcpProbeResolved"},{"$ref":"#/$defs/ExecProbeResolved"},{"$ref":"#/$defs/EvidenceProbeResolved"}]},"description":"Effective probes, by name.","examples":[{}],"type":"object"},"schemaVersion":{"description":"Version of the file.","enum":[1],"examples":[1]}},"required":["hostname","probes","schemaVersion"],"type":"object"};
+const schema1 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"};
 const schema2 = {"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"};
 const schema3 = {"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","expectExitCode","intervalSeconds","kind","mode","timeoutSecs"],"title":"ExecProbeResolved","type":"object"};
 const schema4 = {"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":["mode","reason"],"type":"object"},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["controlOverrides","evidencePath","framework","intervalSeconds","kind","mode","reason"],"title":"EvidenceProbeResolved","type":"object"};
@@ -156,7 +156,7 @@ vErrors.push(err11);
 errors++;
 }
 for(const key1 in data2){
-if(!(((((((key1 === "bodyContains") || (key1 === "expectStatus")) || (key1 === "intervalSeconds")) || (key1 === "kind")) || (key1 === "mode")) || (key1 === "timeoutSecs")) || (key1 === "url"))){
+if(!((((((((key1 === "bodyContains") || (key1 === "expectStatus")) || (key1 === "intervalSeconds")) || (key1 === "jsonKey")) || (key1 === "kind")) || (key1 === "mode")) || (key1 === "timeoutSecs")) || (key1 === "url"))){
 const err12 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err12];
@@ -289,9 +289,13 @@ errors++;
 }
 }
 }
-if(data2.kind !== undefined){
-if(!(data2.kind === "http")){
-const err22 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data2.jsonKey !== undefined){
+let data6 = data2.jsonKey;
+const _errs24 = errors;
+let valid6 = false;
+const _errs25 = errors;
+if(data6 !== null){
+const err22 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbeResolved/properties/jsonKey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -300,11 +304,11 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(data2.mode !== undefined){
-let data7 = data2.mode;
-if(!(((data7 === "enforce") || (data7 === "observe")) || (data7 === "disabled"))){
-const err23 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
+var _valid2 = _errs25 === errors;
+valid6 = valid6 || _valid2;
+const _errs27 = errors;
+if(typeof data6 !== "string"){
+const err23 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbeResolved/properties/jsonKey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -313,11 +317,10 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-if(data2.timeoutSecs !== undefined){
-let data8 = data2.timeoutSecs;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err24 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid2 = _errs27 === errors;
+valid6 = valid6 || _valid2;
+if(!valid6){
+const err24 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbeResolved/properties/jsonKey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -326,9 +329,21 @@ vErrors.push(err24);
 }
 errors++;
 }
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 9007199254740991 || isNaN(data8)){
-const err25 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data2.kind !== undefined){
+if(!(data2.kind === "http")){
+const err25 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -337,8 +352,11 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data8 < 1 || isNaN(data8)){
-const err26 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data2.mode !== undefined){
+let data8 = data2.mode;
+if(!(((data8 === "enforce") || (data8 === "observe")) || (data8 === "disabled"))){
+const err26 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -348,10 +366,10 @@ vErrors.push(err26);
 errors++;
 }
 }
-}
-if(data2.url !== undefined){
-if(typeof data2.url !== "string"){
-const err27 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbeResolved/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.timeoutSecs !== undefined){
+let data9 = data2.timeoutSecs;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err27 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -360,10 +378,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 9007199254740991 || isNaN(data9)){
+const err28 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -372,15 +389,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-var _valid0 = _errs9 === errors;
-valid2 = valid2 || _valid0;
-if(_valid0){
-var props0 = true;
-}
-const _errs29 = errors;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-if(data2.connectTimeoutSecs === undefined){
-const err29 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "connectTimeoutSecs"},message:"must have required property '"+"connectTimeoutSecs"+"'"};
+if(data9 < 1 || isNaN(data9)){
+const err29 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -389,8 +399,11 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(data2.host === undefined){
-const err30 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+}
+}
+if(data2.url !== undefined){
+if(typeof data2.url !== "string"){
+const err30 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbeResolved/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -399,8 +412,10 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data2.intervalSeconds === undefined){
-const err31 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -409,8 +424,15 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data2.kind === undefined){
-const err32 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid0 = _errs9 === errors;
+valid2 = valid2 || _valid0;
+if(_valid0){
+var props0 = true;
+}
+const _errs35 = errors;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.connectTimeoutSecs === undefined){
+const err32 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "connectTimeoutSecs"},message:"must have required property '"+"connectTimeoutSecs"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -419,8 +441,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data2.mode === undefined){
-const err33 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data2.host === undefined){
+const err33 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -429,8 +451,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(data2.port === undefined){
-const err34 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
+if(data2.intervalSeconds === undefined){
+const err34 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -439,9 +461,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-for(const key2 in data2){
-if(!((((((key2 === "connectTimeoutSecs") || (key2 === "host")) || (key2 === "intervalSeconds")) || (key2 === "kind")) || (key2 === "mode")) || (key2 === "port"))){
-const err35 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data2.kind === undefined){
+const err35 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -450,11 +471,8 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-if(data2.connectTimeoutSecs !== undefined){
-let data10 = data2.connectTimeoutSecs;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err36 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data2.mode === undefined){
+const err36 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -463,9 +481,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 9007199254740991 || isNaN(data10)){
-const err37 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data2.port === undefined){
+const err37 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -474,8 +491,9 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(data10 < 1 || isNaN(data10)){
-const err38 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key2 in data2){
+if(!((((((key2 === "connectTimeoutSecs") || (key2 === "host")) || (key2 === "intervalSeconds")) || (key2 === "kind")) || (key2 === "mode")) || (key2 === "port"))){
+const err38 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -485,10 +503,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
-if(data2.host !== undefined){
-if(typeof data2.host !== "string"){
-const err39 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbeResolved/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.connectTimeoutSecs !== undefined){
+let data11 = data2.connectTimeoutSecs;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err39 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -497,11 +515,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data2.intervalSeconds !== undefined){
-let data12 = data2.intervalSeconds;
-if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
-const err40 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 9007199254740991 || isNaN(data11)){
+const err40 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -510,9 +526,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-if((typeof data12 == "number") && (isFinite(data12))){
-if(data12 > 9007199254740991 || isNaN(data12)){
-const err41 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data11 < 1 || isNaN(data11)){
+const err41 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -521,8 +536,11 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(data12 < 1 || isNaN(data12)){
-const err42 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data2.host !== undefined){
+if(typeof data2.host !== "string"){
+const err42 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbeResolved/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -532,10 +550,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
-if(data2.kind !== undefined){
-if(!(data2.kind === "tcp")){
-const err43 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data2.intervalSeconds !== undefined){
+let data13 = data2.intervalSeconds;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err43 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -544,11 +562,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data2.mode !== undefined){
-let data14 = data2.mode;
-if(!(((data14 === "enforce") || (data14 === "observe")) || (data14 === "disabled"))){
-const err44 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 9007199254740991 || isNaN(data13)){
+const err44 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -557,11 +573,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data2.port !== undefined){
-let data15 = data2.port;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err45 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data13 < 1 || isNaN(data13)){
+const err45 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -570,9 +583,11 @@ vErrors.push(err45);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 65535 || isNaN(data15)){
-const err46 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+}
+if(data2.kind !== undefined){
+if(!(data2.kind === "tcp")){
+const err46 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -581,8 +596,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data15 < 1 || isNaN(data15)){
-const err47 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data2.mode !== undefined){
+let data15 = data2.mode;
+if(!(((data15 === "enforce") || (data15 === "observe")) || (data15 === "disabled"))){
+const err47 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -592,10 +610,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-}
-}
-else {
-const err48 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data2.port !== undefined){
+let data16 = data2.port;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err48 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -604,17 +622,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-var _valid0 = _errs29 === errors;
-valid2 = valid2 || _valid0;
-if(_valid0){
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs43 = errors;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-if(data2.command === undefined){
-const err49 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 65535 || isNaN(data16)){
+const err49 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -623,8 +633,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data2.expectExitCode === undefined){
-const err50 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "expectExitCode"},message:"must have required property '"+"expectExitCode"+"'"};
+if(data16 < 1 || isNaN(data16)){
+const err50 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -633,8 +643,11 @@ vErrors.push(err50);
 }
 errors++;
 }
-if(data2.intervalSeconds === undefined){
-const err51 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
+}
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -643,8 +656,17 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(data2.kind === undefined){
-const err52 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid0 = _errs35 === errors;
+valid2 = valid2 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs49 = errors;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.command === undefined){
+const err52 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -653,8 +675,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data2.mode === undefined){
-const err53 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data2.expectExitCode === undefined){
+const err53 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "expectExitCode"},message:"must have required property '"+"expectExitCode"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -663,8 +685,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data2.timeoutSecs === undefined){
-const err54 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "timeoutSecs"},message:"must have required property '"+"timeoutSecs"+"'"};
+if(data2.intervalSeconds === undefined){
+const err54 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -673,9 +695,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key3 in data2){
-if(!((((((key3 === "command") || (key3 === "expectExitCode")) || (key3 === "intervalSeconds")) || (key3 === "kind")) || (key3 === "mode")) || (key3 === "timeoutSecs"))){
-const err55 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data2.kind === undefined){
+const err55 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -684,10 +705,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data2.command !== undefined){
-if(typeof data2.command !== "string"){
-const err56 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbeResolved/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.mode === undefined){
+const err56 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -696,11 +715,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data2.expectExitCode !== undefined){
-let data17 = data2.expectExitCode;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err57 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data2.timeoutSecs === undefined){
+const err57 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "timeoutSecs"},message:"must have required property '"+"timeoutSecs"+"'"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -709,9 +725,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 9007199254740991 || isNaN(data17)){
-const err58 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+for(const key3 in data2){
+if(!((((((key3 === "command") || (key3 === "expectExitCode")) || (key3 === "intervalSeconds")) || (key3 === "kind")) || (key3 === "mode")) || (key3 === "timeoutSecs"))){
+const err58 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -720,8 +736,10 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data17 < -9007199254740991 || isNaN(data17)){
-const err59 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+if(data2.command !== undefined){
+if(typeof data2.command !== "string"){
+const err59 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbeResolved/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -731,11 +749,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-}
-if(data2.intervalSeconds !== undefined){
-let data18 = data2.intervalSeconds;
+if(data2.expectExitCode !== undefined){
+let data18 = data2.expectExitCode;
 if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err60 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err60 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -746,7 +763,7 @@ errors++;
 }
 if((typeof data18 == "number") && (isFinite(data18))){
 if(data18 > 9007199254740991 || isNaN(data18)){
-const err61 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err61 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -755,8 +772,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data18 < 1 || isNaN(data18)){
-const err62 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data18 < -9007199254740991 || isNaN(data18)){
+const err62 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -767,9 +784,10 @@ errors++;
 }
 }
 }
-if(data2.kind !== undefined){
-if(!(data2.kind === "exec")){
-const err63 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data2.intervalSeconds !== undefined){
+let data19 = data2.intervalSeconds;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err63 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -778,11 +796,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data2.mode !== undefined){
-let data20 = data2.mode;
-if(!(((data20 === "enforce") || (data20 === "observe")) || (data20 === "disabled"))){
-const err64 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 9007199254740991 || isNaN(data19)){
+const err64 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -791,11 +807,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data2.timeoutSecs !== undefined){
-let data21 = data2.timeoutSecs;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-const err65 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data19 < 1 || isNaN(data19)){
+const err65 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -804,9 +817,11 @@ vErrors.push(err65);
 }
 errors++;
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 > 9007199254740991 || isNaN(data21)){
-const err66 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data2.kind !== undefined){
+if(!(data2.kind === "exec")){
+const err66 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -815,8 +830,11 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data21 < 1 || isNaN(data21)){
-const err67 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data2.mode !== undefined){
+let data21 = data2.mode;
+if(!(((data21 === "enforce") || (data21 === "observe")) || (data21 === "disabled"))){
+const err67 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -826,10 +844,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data2.timeoutSecs !== undefined){
+let data22 = data2.timeoutSecs;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err68 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -838,17 +856,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-var _valid0 = _errs43 === errors;
-valid2 = valid2 || _valid0;
-if(_valid0){
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs57 = errors;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-if(data2.controlOverrides === undefined){
-const err69 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "controlOverrides"},message:"must have required property '"+"controlOverrides"+"'"};
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 > 9007199254740991 || isNaN(data22)){
+const err69 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -857,8 +867,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(data2.evidencePath === undefined){
-const err70 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "evidencePath"},message:"must have required property '"+"evidencePath"+"'"};
+if(data22 < 1 || isNaN(data22)){
+const err70 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -867,8 +877,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data2.framework === undefined){
-const err71 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+}
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -877,8 +890,17 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data2.intervalSeconds === undefined){
-const err72 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
+var _valid0 = _errs49 === errors;
+valid2 = valid2 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs63 = errors;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.controlOverrides === undefined){
+const err72 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "controlOverrides"},message:"must have required property '"+"controlOverrides"+"'"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -887,8 +909,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data2.kind === undefined){
-const err73 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data2.evidencePath === undefined){
+const err73 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "evidencePath"},message:"must have required property '"+"evidencePath"+"'"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -897,8 +919,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data2.mode === undefined){
-const err74 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data2.framework === undefined){
+const err74 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -907,8 +929,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data2.reason === undefined){
-const err75 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+if(data2.intervalSeconds === undefined){
+const err75 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -917,9 +939,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-for(const key4 in data2){
-if(!(((((((key4 === "controlOverrides") || (key4 === "evidencePath")) || (key4 === "framework")) || (key4 === "intervalSeconds")) || (key4 === "kind")) || (key4 === "mode")) || (key4 === "reason"))){
-const err76 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data2.kind === undefined){
+const err76 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -928,15 +949,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data2.controlOverrides !== undefined){
-let data22 = data2.controlOverrides;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-for(const key5 in data22){
-let data23 = data22[key5];
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-if(data23.mode === undefined){
-const err77 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data2.mode === undefined){
+const err77 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -945,8 +959,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data23.reason === undefined){
-const err78 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+if(data2.reason === undefined){
+const err78 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -955,9 +969,9 @@ vErrors.push(err78);
 }
 errors++;
 }
-for(const key6 in data23){
-if(!((key6 === "mode") || (key6 === "reason"))){
-const err79 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+for(const key4 in data2){
+if(!(((((((key4 === "controlOverrides") || (key4 === "evidencePath")) || (key4 === "framework")) || (key4 === "intervalSeconds")) || (key4 === "kind")) || (key4 === "mode")) || (key4 === "reason"))){
+const err79 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -967,13 +981,14 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data23.mode !== undefined){
-let data24 = data23.mode;
-const _errs68 = errors;
-let valid14 = false;
-const _errs69 = errors;
-if(data24 !== null){
-const err80 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data2.controlOverrides !== undefined){
+let data23 = data2.controlOverrides;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key5 in data23){
+let data24 = data23[key5];
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.mode === undefined){
+const err80 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -982,11 +997,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-var _valid2 = _errs69 === errors;
-valid14 = valid14 || _valid2;
-const _errs71 = errors;
-if(!(((data24 === "enforce") || (data24 === "observe")) || (data24 === "disabled"))){
-const err81 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(data24.reason === undefined){
+const err81 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -995,10 +1007,9 @@ vErrors.push(err81);
 }
 errors++;
 }
-var _valid2 = _errs71 === errors;
-valid14 = valid14 || _valid2;
-if(!valid14){
-const err82 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key6 in data24){
+if(!((key6 === "mode") || (key6 === "reason"))){
+const err82 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1007,25 +1018,14 @@ vErrors.push(err82);
 }
 errors++;
 }
-else {
-errors = _errs68;
-if(vErrors !== null){
-if(_errs68){
-vErrors.length = _errs68;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data23.reason !== undefined){
-let data25 = data23.reason;
-const _errs73 = errors;
-let valid15 = false;
+if(data24.mode !== undefined){
+let data25 = data24.mode;
 const _errs74 = errors;
+let valid15 = false;
+const _errs75 = errors;
 if(data25 !== null){
-const err83 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err83 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1034,11 +1034,11 @@ vErrors.push(err83);
 }
 errors++;
 }
-var _valid3 = _errs74 === errors;
+var _valid3 = _errs75 === errors;
 valid15 = valid15 || _valid3;
-const _errs76 = errors;
-if(typeof data25 !== "string"){
-const err84 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs77 = errors;
+if(!(((data25 === "enforce") || (data25 === "observe")) || (data25 === "disabled"))){
+const err84 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1047,10 +1047,10 @@ vErrors.push(err84);
 }
 errors++;
 }
-var _valid3 = _errs76 === errors;
+var _valid3 = _errs77 === errors;
 valid15 = valid15 || _valid3;
 if(!valid15){
-const err85 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err85 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1060,10 +1060,62 @@ vErrors.push(err85);
 errors++;
 }
 else {
-errors = _errs73;
+errors = _errs74;
 if(vErrors !== null){
-if(_errs73){
-vErrors.length = _errs73;
+if(_errs74){
+vErrors.length = _errs74;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data24.reason !== undefined){
+let data26 = data24.reason;
+const _errs79 = errors;
+let valid16 = false;
+const _errs80 = errors;
+if(data26 !== null){
+const err86 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+var _valid4 = _errs80 === errors;
+valid16 = valid16 || _valid4;
+const _errs82 = errors;
+if(typeof data26 !== "string"){
+const err87 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+var _valid4 = _errs82 === errors;
+valid16 = valid16 || _valid4;
+if(!valid16){
+const err88 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+else {
+errors = _errs79;
+if(vErrors !== null){
+if(_errs79){
+vErrors.length = _errs79;
 }
 else {
 vErrors = null;
@@ -1073,43 +1125,7 @@ vErrors = null;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-}
-if(data2.evidencePath !== undefined){
-if(typeof data2.evidencePath !== "string"){
-const err88 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbeResolved/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-}
-if(data2.framework !== undefined){
-if(typeof data2.framework !== "string"){
-const err89 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbeResolved/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err89 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1119,10 +1135,9 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data2.intervalSeconds !== undefined){
-let data28 = data2.intervalSeconds;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err90 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err90 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1131,9 +1146,10 @@ vErrors.push(err90);
 }
 errors++;
 }
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 > 9007199254740991 || isNaN(data28)){
-const err91 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data2.evidencePath !== undefined){
+if(typeof data2.evidencePath !== "string"){
+const err91 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbeResolved/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1142,8 +1158,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data28 < 1 || isNaN(data28)){
-const err92 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data2.framework !== undefined){
+if(typeof data2.framework !== "string"){
+const err92 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbeResolved/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1153,10 +1171,10 @@ vErrors.push(err92);
 errors++;
 }
 }
-}
-if(data2.kind !== undefined){
-if(!(data2.kind === "evidence")){
-const err93 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data2.intervalSeconds !== undefined){
+let data29 = data2.intervalSeconds;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err93 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1165,11 +1183,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-}
-if(data2.mode !== undefined){
-let data30 = data2.mode;
-if(!(((data30 === "enforce") || (data30 === "observe")) || (data30 === "disabled"))){
-const err94 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 > 9007199254740991 || isNaN(data29)){
+const err94 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1178,14 +1194,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-if(data2.reason !== undefined){
-let data31 = data2.reason;
-const _errs87 = errors;
-let valid16 = false;
-const _errs88 = errors;
-if(data31 !== null){
-const err95 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data29 < 1 || isNaN(data29)){
+const err95 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1194,11 +1204,11 @@ vErrors.push(err95);
 }
 errors++;
 }
-var _valid4 = _errs88 === errors;
-valid16 = valid16 || _valid4;
-const _errs90 = errors;
-if(typeof data31 !== "string"){
-const err96 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(data2.kind !== undefined){
+if(!(data2.kind === "evidence")){
+const err96 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1207,10 +1217,11 @@ vErrors.push(err96);
 }
 errors++;
 }
-var _valid4 = _errs90 === errors;
-valid16 = valid16 || _valid4;
-if(!valid16){
-const err97 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data2.mode !== undefined){
+let data31 = data2.mode;
+if(!(((data31 === "enforce") || (data31 === "observe")) || (data31 === "disabled"))){
+const err97 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1219,11 +1230,52 @@ vErrors.push(err97);
 }
 errors++;
 }
+}
+if(data2.reason !== undefined){
+let data32 = data2.reason;
+const _errs93 = errors;
+let valid17 = false;
+const _errs94 = errors;
+if(data32 !== null){
+const err98 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err98];
+}
 else {
-errors = _errs87;
+vErrors.push(err98);
+}
+errors++;
+}
+var _valid5 = _errs94 === errors;
+valid17 = valid17 || _valid5;
+const _errs96 = errors;
+if(typeof data32 !== "string"){
+const err99 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+var _valid5 = _errs96 === errors;
+valid17 = valid17 || _valid5;
+if(!valid17){
+const err100 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+else {
+errors = _errs93;
 if(vErrors !== null){
-if(_errs87){
-vErrors.length = _errs87;
+if(_errs93){
+vErrors.length = _errs93;
 }
 else {
 vErrors = null;
@@ -1233,16 +1285,16 @@ vErrors = null;
 }
 }
 else {
-const err98 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err101 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err98];
+vErrors = [err101];
 }
 else {
-vErrors.push(err98);
+vErrors.push(err101);
 }
 errors++;
 }
-var _valid0 = _errs57 === errors;
+var _valid0 = _errs63 === errors;
 valid2 = valid2 || _valid0;
 if(_valid0){
 if(props0 !== true){
@@ -1250,12 +1302,12 @@ props0 = true;
 }
 }
 if(!valid2){
-const err99 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/probes/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err102 = {instancePath:instancePath+"/probes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/probes/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err99];
+vErrors = [err102];
 }
 else {
-vErrors.push(err99);
+vErrors.push(err102);
 }
 errors++;
 }
@@ -1273,36 +1325,36 @@ vErrors = null;
 }
 }
 else {
-const err100 = {instancePath:instancePath+"/probes",schemaPath:"#/properties/probes/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err103 = {instancePath:instancePath+"/probes",schemaPath:"#/properties/probes/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err100];
+vErrors = [err103];
 }
 else {
-vErrors.push(err100);
+vErrors.push(err103);
 }
 errors++;
 }
 }
 if(data.schemaVersion !== undefined){
 if(!(data.schemaVersion === 1)){
-const err101 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
+const err104 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
-vErrors = [err101];
+vErrors = [err104];
 }
 else {
-vErrors.push(err101);
+vErrors.push(err104);
 }
 errors++;
 }
 }
 }
 else {
-const err102 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err105 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err102];
+vErrors = [err105];
 }
 else {
-vErrors.push(err102);
+vErrors.push(err105);
 }
 errors++;
 }

@@ -2,9 +2,9 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/rollout-manifest.schema.json","title":"RolloutManifest","$defs":{"ArtifactMeta":{"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit CI built and signed.","examples":["3f2a9c1d0e4b"]},"schemaVersion":{"description":"Version of the artifact's shape.","enum":[1],"examples":[1]},"signatureAlgorithm":{"default":"ed25519","description":"Algorithm of the detached signature; absent means ed25519.","enum":["ed25519","ecdsa-p256"],"examples":["ed25519"]},"signedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When CI signed the artifact (freshness is measured from it).","examples":["2026-05-16T01:00:00Z"]}},"required":["ciCommit","schemaVersion","signedAt"],"title":"ArtifactMeta","type":"object"},"EvidenceProbeResolved":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":["mode","reason"],"type":"object"},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["controlOverrides","evidencePath","framework","intervalSeconds","kind","mode","reason"],"title":"EvidenceProbeResolved","type":"object"},"ExecProbeResolved":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","expectExitCode","intervalSeconds","kind","mode","timeoutSecs"],"title":"ExecProbeResolved","type":"object"},"HealthGate":{"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"},"HttpProbeResolved":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"},"NormalizedSelector":{"additionalProperties":false,"properties":{"all":{"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/NormalizedSelector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/NormalizedSelector"}],"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":["all","and","channel","hosts","not","tags","tagsAny"],"title":"NormalizedSelector","type":"object"},"TcpProbeResolved":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"}},"additionalProperties":{},"properties":{"channel":{"description":"Channel of the rollout.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"channelRef":{"description":"Channel ref (the CI commit) the rollout is for; rolloutId = channel@channelRef.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"complianceFrameworks":{"description":"Frameworks enabled on the channel.","examples":[[]],"items":{"type":"string"},"type":"array"},"displayName":{"description":"Label `<channel>@<short ci commit>`.","examples":["stable@3f2a9c1"],"type":"string"},"disruptionBudgets":{"description":"Budgets resolved for this rollout.","examples":[[]],"items":{"additionalProperties":{},"properties":{"hosts":{"description":"Covered hosts, resolved at projection time, sorted.","examples":[[]],"items":{"type":"string"},"type":"array"},"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"description":"Absolute limit.","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"description":"Percentage limit.","examples":[null]},"selector":{"$ref":"#/$defs/NormalizedSelector"}},"required":["hosts","maxInFlight","maxInFlightPct","selector"],"type":"object"},"type":"array"},"fleetResolvedHash":{"description":"Lowercase hex SHA-256 of the canonical bytes of the projecting fleet.resolved.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"freshnessWindow":{"description":"Maximum age of this manifest, in minutes (the channel's window).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthGate":{"$ref":"#/$defs/HealthGate"},"hostSet":{"description":"Hosts of the rollout, sorted by hostname.","examples":[[]],"items":{"additionalProperties":{},"properties":{"hostname":{"description":"Host.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"irrevocable":{"additionalProperties":{"additionalProperties":{},"properties":{"sensitive":{"description":"Whether only the digest is signed.","examples":[false],"type":"boolean"},"sha256":{"description":"Lowercase hex SHA-256 of the canonical JSON of the value.","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"],"pattern":"^([0-9a-f]{64})$","type":"string"},"value":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value; null when declared sensitive.","examples":["example.com"]}},"required":["sensitive","sha256","value"],"type":"object"},"default":{},"description":"Irrevocable values of the host, by name (docs/fleet-authors.md); absent in artifacts signed before they existed.","examples":[{"serverName":{"sensitive":false,"sha256":"6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e","value":"example.com"}}],"type":"object"},"irrevocableAcceptances":{"default":[],"description":"The accepted changes of this host's irrevocable values (fleet.resolved's irrevocableAcceptances for the host); the agent refuses a target whose values differ from its current generation's unless the change is listed here.","examples":[[]],"items":{"additionalProperties":{},"properties":{"acceptedAt":{"description":"signedAt of the release that accepted it.","examples":["2026-05-16T01:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"acceptedBy":{"description":"Who accepted it: the CI identity the release ran as (`--accepted-by`).","examples":["ci@github:example/fleet"],"type":"string"},"ciCommit":{"description":"Commit of the release that accepted it.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"host":{"description":"Host whose value changed.","examples":["matrix-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"name":{"description":"Name of the irrevocable value.","examples":["serverName"],"type":"string"},"newSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the accepted value (null: the value was removed).","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"]},"newValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The accepted value; null when sensitive or removed.","examples":["example.com"]},"oldSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the value before the change (null: none was signed).","examples":["9b48aaa90cfbe60fb53223544bd57b8f3c8a2e30ba527e9f7f7919b3a8a8d564"]},"oldValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value before the change; null when sensitive or absent.","examples":["matrix.example.com"]}},"required":["acceptedAt","acceptedBy","ciCommit","host","name","newSha256","newValue","oldSha256","oldValue"],"type":"object"},"type":"array"},"probes":{"anyOf":[{"type":"null"},{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbeResolved"},{"$ref":"#/$defs/TcpProbeResolved"},{"$ref":"#/$defs/ExecProbeResolved"},{"$ref":"#/$defs/EvidenceProbeResolved"}]},"type":"object"}],"default":null,"description":"The probe set the release read from the target closure's etc/nixfleet/agent/health-checks.json after checking it renders every probe fleet.nix declares for the host ({} when the closure has no file and the fleet declares none). The agent runs the closure's file only when it equals this set; null (a manifest without a signed probe declaration) is an enforce probe failure on the agent.","examples":[{"nginx":{"bodyContains":null,"expectStatus":200,"intervalSeconds":30,"kind":"http","mode":"enforce","timeoutSecs":3,"url":"http://127.0.0.1/health"}}]},"targetClosure":{"description":"Closure the host must activate.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"waveIndex":{"description":"Wave the host belongs to.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["hostname","targetClosure","waveIndex"],"type":"object"},"type":"array"},"meta":{"$ref":"#/$defs/ArtifactMeta"},"onHealthFailure":{"description":"What an agent does on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"schemaVersion":{"description":"Version of the manifest shape.","enum":[1],"examples":[1]},"waves":{"description":"Wave layout, indexed by waveIndex.","examples":[[{"allowNoEnforceProbes":false,"minSoaked":1,"soakMinutes":30,"waitForNeverSeenMinutes":null}]],"items":{"additionalProperties":{},"properties":{"allowNoEnforceProbes":{"default":false,"description":"Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent).","examples":[false],"type":"boolean"},"minSoaked":{"default":1,"description":"Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"soakMinutes":{"description":"Soak of the wave (minutes).","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely).","examples":[null]}},"required":["soakMinutes"],"type":"object"},"type":"array"}},"required":["channel","channelRef","complianceFrameworks","displayName","disruptionBudgets","fleetResolvedHash","freshnessWindow","healthGate","hostSet","meta","onHealthFailure","schemaVersion","waves"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/rollout-manifest.schema.json","title":"RolloutManifest","$defs":{"ArtifactMeta":{"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit CI built and signed.","examples":["3f2a9c1d0e4b"]},"schemaVersion":{"description":"Version of the artifact's shape.","enum":[1],"examples":[1]},"signatureAlgorithm":{"default":"ed25519","description":"Algorithm of the detached signature; absent means ed25519.","enum":["ed25519","ecdsa-p256"],"examples":["ed25519"]},"signedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When CI signed the artifact (freshness is measured from it).","examples":["2026-05-16T01:00:00Z"]}},"required":["ciCommit","schemaVersion","signedAt"],"title":"ArtifactMeta","type":"object"},"EvidenceProbeResolved":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":["mode","reason"],"type":"object"},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["controlOverrides","evidencePath","framework","intervalSeconds","kind","mode","reason"],"title":"EvidenceProbeResolved","type":"object"},"ExecProbeResolved":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","expectExitCode","intervalSeconds","kind","mode","timeoutSecs"],"title":"ExecProbeResolved","type":"object"},"HealthGate":{"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"},"HttpProbeResolved":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"},"NormalizedSelector":{"additionalProperties":false,"properties":{"all":{"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/NormalizedSelector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/NormalizedSelector"}],"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":["all","and","channel","hosts","not","tags","tagsAny"],"title":"NormalizedSelector","type":"object"},"TcpProbeResolved":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"}},"additionalProperties":{},"properties":{"channel":{"description":"Channel of the rollout.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"channelRef":{"description":"Channel ref (the CI commit) the rollout is for; rolloutId = channel@channelRef.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"complianceFrameworks":{"description":"Frameworks enabled on the channel.","examples":[[]],"items":{"type":"string"},"type":"array"},"displayName":{"description":"Label `<channel>@<short ci commit>`.","examples":["stable@3f2a9c1"],"type":"string"},"disruptionBudgets":{"description":"Budgets resolved for this rollout.","examples":[[]],"items":{"additionalProperties":{},"properties":{"hosts":{"description":"Covered hosts, resolved at projection time, sorted.","examples":[[]],"items":{"type":"string"},"type":"array"},"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"description":"Absolute limit.","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"description":"Percentage limit.","examples":[null]},"selector":{"$ref":"#/$defs/NormalizedSelector"}},"required":["hosts","maxInFlight","maxInFlightPct","selector"],"type":"object"},"type":"array"},"fleetResolvedHash":{"description":"Lowercase hex SHA-256 of the canonical bytes of the projecting fleet.resolved.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"freshnessWindow":{"description":"Maximum age of this manifest, in minutes (the channel's window).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthGate":{"$ref":"#/$defs/HealthGate"},"hostSet":{"description":"Hosts of the rollout, sorted by hostname.","examples":[[]],"items":{"additionalProperties":{},"properties":{"hostname":{"description":"Host.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"irrevocable":{"additionalProperties":{"additionalProperties":{},"properties":{"sensitive":{"description":"Whether only the digest is signed.","examples":[false],"type":"boolean"},"sha256":{"description":"Lowercase hex SHA-256 of the canonical JSON of the value.","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"],"pattern":"^([0-9a-f]{64})$","type":"string"},"value":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value; null when declared sensitive.","examples":["example.com"]}},"required":["sensitive","sha256","value"],"type":"object"},"default":{},"description":"Irrevocable values of the host, by name (docs/fleet-authors.md); absent in artifacts signed before they existed.","examples":[{"serverName":{"sensitive":false,"sha256":"6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e","value":"example.com"}}],"type":"object"},"irrevocableAcceptances":{"default":[],"description":"The accepted changes of this host's irrevocable values (fleet.resolved's irrevocableAcceptances for the host); the agent refuses a target whose values differ from its current generation's unless the change is listed here.","examples":[[]],"items":{"additionalProperties":{},"properties":{"acceptedAt":{"description":"signedAt of the release that accepted it.","examples":["2026-05-16T01:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"acceptedBy":{"description":"Who accepted it: the CI identity the release ran as (`--accepted-by`).","examples":["ci@github:example/fleet"],"type":"string"},"ciCommit":{"description":"Commit of the release that accepted it.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"host":{"description":"Host whose value changed.","examples":["matrix-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"name":{"description":"Name of the irrevocable value.","examples":["serverName"],"type":"string"},"newSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the accepted value (null: the value was removed).","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"]},"newValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The accepted value; null when sensitive or removed.","examples":["example.com"]},"oldSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the value before the change (null: none was signed).","examples":["9b48aaa90cfbe60fb53223544bd57b8f3c8a2e30ba527e9f7f7919b3a8a8d564"]},"oldValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value before the change; null when sensitive or absent.","examples":["matrix.example.com"]}},"required":["acceptedAt","acceptedBy","ciCommit","host","name","newSha256","newValue","oldSha256","oldValue"],"type":"object"},"type":"array"},"probes":{"anyOf":[{"type":"null"},{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbeResolved"},{"$ref":"#/$defs/TcpProbeResolved"},{"$ref":"#/$defs/ExecProbeResolved"},{"$ref":"#/$defs/EvidenceProbeResolved"}]},"type":"object"}],"default":null,"description":"The probe set the release read from the target closure's etc/nixfleet/agent/health-checks.json after checking it renders every probe fleet.nix declares for the host ({} when the closure has no file and the fleet declares none). The agent runs the closure's file only when it equals this set; null (a manifest without a signed probe declaration) is an enforce probe failure on the agent.","examples":[{"nginx":{"bodyContains":null,"expectStatus":200,"intervalSeconds":30,"kind":"http","mode":"enforce","timeoutSecs":3,"url":"http://127.0.0.1/health"}}]},"targetClosure":{"description":"Closure the host must activate.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"waveIndex":{"description":"Wave the host belongs to.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["hostname","targetClosure","waveIndex"],"type":"object"},"type":"array"},"meta":{"$ref":"#/$defs/ArtifactMeta"},"onHealthFailure":{"description":"What an agent does on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"schemaVersion":{"description":"Version of the manifest shape.","enum":[1],"examples":[1]},"waves":{"description":"Wave layout, indexed by waveIndex.","examples":[[{"allowNoEnforceProbes":false,"minSoaked":1,"soakMinutes":30,"waitForNeverSeenMinutes":null}]],"items":{"additionalProperties":{},"properties":{"allowNoEnforceProbes":{"default":false,"description":"Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent).","examples":[false],"type":"boolean"},"minSoaked":{"default":1,"description":"Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"soakMinutes":{"description":"Soak of the wave (minutes).","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely).","examples":[null]}},"required":["soakMinutes"],"type":"object"},"type":"array"}},"required":["channel","channelRef","complianceFrameworks","displayName","disruptionBudgets","fleetResolvedHash","freshnessWindow","healthGate","hostSet","meta","onHealthFailure","schemaVersion","waves"],"type":"object"};
 const schema2 = {"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"};
-const schema3 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"};
+const schema3 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"};
 const schema4 = {"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"};
 const schema5 = {"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","expectExitCode","intervalSeconds","kind","mode","timeoutSecs"],"title":"ExecProbeResolved","type":"object"};
 const schema6 = {"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":["mode","reason"],"type":"object"},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["controlOverrides","evidencePath","framework","intervalSeconds","kind","mode","reason"],"title":"EvidenceProbeResolved","type":"object"};
@@ -2008,7 +2008,7 @@ vErrors.push(err123);
 errors++;
 }
 for(const key3 in data37){
-if(!(((((((key3 === "bodyContains") || (key3 === "expectStatus")) || (key3 === "intervalSeconds")) || (key3 === "kind")) || (key3 === "mode")) || (key3 === "timeoutSecs")) || (key3 === "url"))){
+if(!((((((((key3 === "bodyContains") || (key3 === "expectStatus")) || (key3 === "intervalSeconds")) || (key3 === "jsonKey")) || (key3 === "kind")) || (key3 === "mode")) || (key3 === "timeoutSecs")) || (key3 === "url"))){
 const err124 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err124];
@@ -2141,9 +2141,13 @@ errors++;
 }
 }
 }
-if(data37.kind !== undefined){
-if(!(data37.kind === "http")){
-const err134 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data37.jsonKey !== undefined){
+let data41 = data37.jsonKey;
+const _errs155 = errors;
+let valid36 = false;
+const _errs156 = errors;
+if(data41 !== null){
+const err134 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbeResolved/properties/jsonKey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -2152,11 +2156,11 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-if(data37.mode !== undefined){
-let data42 = data37.mode;
-if(!(((data42 === "enforce") || (data42 === "observe")) || (data42 === "disabled"))){
-const err135 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
+var _valid14 = _errs156 === errors;
+valid36 = valid36 || _valid14;
+const _errs158 = errors;
+if(typeof data41 !== "string"){
+const err135 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbeResolved/properties/jsonKey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -2165,11 +2169,10 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-if(data37.timeoutSecs !== undefined){
-let data43 = data37.timeoutSecs;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-const err136 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid14 = _errs158 === errors;
+valid36 = valid36 || _valid14;
+if(!valid36){
+const err136 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbeResolved/properties/jsonKey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -2178,9 +2181,21 @@ vErrors.push(err136);
 }
 errors++;
 }
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 9007199254740991 || isNaN(data43)){
-const err137 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs155;
+if(vErrors !== null){
+if(_errs155){
+vErrors.length = _errs155;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data37.kind !== undefined){
+if(!(data37.kind === "http")){
+const err137 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2189,8 +2204,11 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(data43 < 1 || isNaN(data43)){
-const err138 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data37.mode !== undefined){
+let data43 = data37.mode;
+if(!(((data43 === "enforce") || (data43 === "observe")) || (data43 === "disabled"))){
+const err138 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2200,10 +2218,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-}
-if(data37.url !== undefined){
-if(typeof data37.url !== "string"){
-const err139 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbeResolved/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data37.timeoutSecs !== undefined){
+let data44 = data37.timeoutSecs;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err139 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2212,10 +2230,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-}
-else {
-const err140 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 9007199254740991 || isNaN(data44)){
+const err140 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2224,15 +2241,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-var _valid12 = _errs140 === errors;
-valid32 = valid32 || _valid12;
-if(_valid12){
-var props1 = true;
-}
-const _errs160 = errors;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.connectTimeoutSecs === undefined){
-const err141 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "connectTimeoutSecs"},message:"must have required property '"+"connectTimeoutSecs"+"'"};
+if(data44 < 1 || isNaN(data44)){
+const err141 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbeResolved/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2241,8 +2251,11 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data37.host === undefined){
-const err142 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+}
+}
+if(data37.url !== undefined){
+if(typeof data37.url !== "string"){
+const err142 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbeResolved/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2251,8 +2264,10 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data37.intervalSeconds === undefined){
-const err143 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
+}
+}
+else {
+const err143 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2261,8 +2276,15 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data37.kind === undefined){
-const err144 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid12 = _errs140 === errors;
+valid32 = valid32 || _valid12;
+if(_valid12){
+var props1 = true;
+}
+const _errs166 = errors;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.connectTimeoutSecs === undefined){
+const err144 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "connectTimeoutSecs"},message:"must have required property '"+"connectTimeoutSecs"+"'"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2271,8 +2293,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data37.mode === undefined){
-const err145 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data37.host === undefined){
+const err145 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2281,8 +2303,8 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data37.port === undefined){
-const err146 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
+if(data37.intervalSeconds === undefined){
+const err146 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2291,9 +2313,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-for(const key4 in data37){
-if(!((((((key4 === "connectTimeoutSecs") || (key4 === "host")) || (key4 === "intervalSeconds")) || (key4 === "kind")) || (key4 === "mode")) || (key4 === "port"))){
-const err147 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data37.kind === undefined){
+const err147 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2302,11 +2323,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(data37.connectTimeoutSecs !== undefined){
-let data45 = data37.connectTimeoutSecs;
-if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
-const err148 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37.mode === undefined){
+const err148 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2315,9 +2333,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 > 9007199254740991 || isNaN(data45)){
-const err149 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data37.port === undefined){
+const err149 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2326,8 +2343,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(data45 < 1 || isNaN(data45)){
-const err150 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key4 in data37){
+if(!((((((key4 === "connectTimeoutSecs") || (key4 === "host")) || (key4 === "intervalSeconds")) || (key4 === "kind")) || (key4 === "mode")) || (key4 === "port"))){
+const err150 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2337,10 +2355,10 @@ vErrors.push(err150);
 errors++;
 }
 }
-}
-if(data37.host !== undefined){
-if(typeof data37.host !== "string"){
-const err151 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbeResolved/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data37.connectTimeoutSecs !== undefined){
+let data46 = data37.connectTimeoutSecs;
+if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
+const err151 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2349,11 +2367,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-if(data37.intervalSeconds !== undefined){
-let data47 = data37.intervalSeconds;
-if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
-const err152 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 > 9007199254740991 || isNaN(data46)){
+const err152 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2362,9 +2378,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 > 9007199254740991 || isNaN(data47)){
-const err153 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data46 < 1 || isNaN(data46)){
+const err153 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbeResolved/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2373,8 +2388,11 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data47 < 1 || isNaN(data47)){
-const err154 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data37.host !== undefined){
+if(typeof data37.host !== "string"){
+const err154 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbeResolved/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2384,10 +2402,10 @@ vErrors.push(err154);
 errors++;
 }
 }
-}
-if(data37.kind !== undefined){
-if(!(data37.kind === "tcp")){
-const err155 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data37.intervalSeconds !== undefined){
+let data48 = data37.intervalSeconds;
+if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
+const err155 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2396,11 +2414,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data37.mode !== undefined){
-let data49 = data37.mode;
-if(!(((data49 === "enforce") || (data49 === "observe")) || (data49 === "disabled"))){
-const err156 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 > 9007199254740991 || isNaN(data48)){
+const err156 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2409,11 +2425,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-if(data37.port !== undefined){
-let data50 = data37.port;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err157 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data48 < 1 || isNaN(data48)){
+const err157 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2422,9 +2435,11 @@ vErrors.push(err157);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 > 65535 || isNaN(data50)){
-const err158 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+}
+if(data37.kind !== undefined){
+if(!(data37.kind === "tcp")){
+const err158 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2433,8 +2448,11 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data50 < 1 || isNaN(data50)){
-const err159 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data37.mode !== undefined){
+let data50 = data37.mode;
+if(!(((data50 === "enforce") || (data50 === "observe")) || (data50 === "disabled"))){
+const err159 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2444,10 +2462,10 @@ vErrors.push(err159);
 errors++;
 }
 }
-}
-}
-else {
-const err160 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data37.port !== undefined){
+let data51 = data37.port;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err160 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2456,17 +2474,9 @@ vErrors.push(err160);
 }
 errors++;
 }
-var _valid12 = _errs160 === errors;
-valid32 = valid32 || _valid12;
-if(_valid12){
-if(props1 !== true){
-props1 = true;
-}
-}
-const _errs174 = errors;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.command === undefined){
-const err161 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 > 65535 || isNaN(data51)){
+const err161 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2475,8 +2485,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data37.expectExitCode === undefined){
-const err162 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "expectExitCode"},message:"must have required property '"+"expectExitCode"+"'"};
+if(data51 < 1 || isNaN(data51)){
+const err162 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbeResolved/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2485,8 +2495,11 @@ vErrors.push(err162);
 }
 errors++;
 }
-if(data37.intervalSeconds === undefined){
-const err163 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
+}
+}
+}
+else {
+const err163 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2495,8 +2508,17 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(data37.kind === undefined){
-const err164 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid12 = _errs166 === errors;
+valid32 = valid32 || _valid12;
+if(_valid12){
+if(props1 !== true){
+props1 = true;
+}
+}
+const _errs180 = errors;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.command === undefined){
+const err164 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2505,8 +2527,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(data37.mode === undefined){
-const err165 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data37.expectExitCode === undefined){
+const err165 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "expectExitCode"},message:"must have required property '"+"expectExitCode"+"'"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2515,8 +2537,8 @@ vErrors.push(err165);
 }
 errors++;
 }
-if(data37.timeoutSecs === undefined){
-const err166 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "timeoutSecs"},message:"must have required property '"+"timeoutSecs"+"'"};
+if(data37.intervalSeconds === undefined){
+const err166 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2525,9 +2547,8 @@ vErrors.push(err166);
 }
 errors++;
 }
-for(const key5 in data37){
-if(!((((((key5 === "command") || (key5 === "expectExitCode")) || (key5 === "intervalSeconds")) || (key5 === "kind")) || (key5 === "mode")) || (key5 === "timeoutSecs"))){
-const err167 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data37.kind === undefined){
+const err167 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2536,10 +2557,8 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-if(data37.command !== undefined){
-if(typeof data37.command !== "string"){
-const err168 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbeResolved/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data37.mode === undefined){
+const err168 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2548,11 +2567,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data37.expectExitCode !== undefined){
-let data52 = data37.expectExitCode;
-if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-const err169 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37.timeoutSecs === undefined){
+const err169 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/required",keyword:"required",params:{missingProperty: "timeoutSecs"},message:"must have required property '"+"timeoutSecs"+"'"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2561,9 +2577,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 > 9007199254740991 || isNaN(data52)){
-const err170 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+for(const key5 in data37){
+if(!((((((key5 === "command") || (key5 === "expectExitCode")) || (key5 === "intervalSeconds")) || (key5 === "kind")) || (key5 === "mode")) || (key5 === "timeoutSecs"))){
+const err170 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2572,8 +2588,10 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data52 < -9007199254740991 || isNaN(data52)){
-const err171 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+if(data37.command !== undefined){
+if(typeof data37.command !== "string"){
+const err171 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbeResolved/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2583,11 +2601,10 @@ vErrors.push(err171);
 errors++;
 }
 }
-}
-if(data37.intervalSeconds !== undefined){
-let data53 = data37.intervalSeconds;
+if(data37.expectExitCode !== undefined){
+let data53 = data37.expectExitCode;
 if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err172 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err172 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2598,7 +2615,7 @@ errors++;
 }
 if((typeof data53 == "number") && (isFinite(data53))){
 if(data53 > 9007199254740991 || isNaN(data53)){
-const err173 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err173 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2607,8 +2624,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data53 < 1 || isNaN(data53)){
-const err174 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data53 < -9007199254740991 || isNaN(data53)){
+const err174 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbeResolved/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2619,9 +2636,10 @@ errors++;
 }
 }
 }
-if(data37.kind !== undefined){
-if(!(data37.kind === "exec")){
-const err175 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema5.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data37.intervalSeconds !== undefined){
+let data54 = data37.intervalSeconds;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err175 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2630,11 +2648,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-if(data37.mode !== undefined){
-let data55 = data37.mode;
-if(!(((data55 === "enforce") || (data55 === "observe")) || (data55 === "disabled"))){
-const err176 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema5.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 > 9007199254740991 || isNaN(data54)){
+const err176 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2643,11 +2659,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-if(data37.timeoutSecs !== undefined){
-let data56 = data37.timeoutSecs;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err177 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data54 < 1 || isNaN(data54)){
+const err177 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2656,9 +2669,11 @@ vErrors.push(err177);
 }
 errors++;
 }
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 > 9007199254740991 || isNaN(data56)){
-const err178 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data37.kind !== undefined){
+if(!(data37.kind === "exec")){
+const err178 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema5.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2667,8 +2682,11 @@ vErrors.push(err178);
 }
 errors++;
 }
-if(data56 < 1 || isNaN(data56)){
-const err179 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data37.mode !== undefined){
+let data56 = data37.mode;
+if(!(((data56 === "enforce") || (data56 === "observe")) || (data56 === "disabled"))){
+const err179 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema5.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2678,10 +2696,10 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
-}
-else {
-const err180 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data37.timeoutSecs !== undefined){
+let data57 = data37.timeoutSecs;
+if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
+const err180 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2690,17 +2708,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-var _valid12 = _errs174 === errors;
-valid32 = valid32 || _valid12;
-if(_valid12){
-if(props1 !== true){
-props1 = true;
-}
-}
-const _errs188 = errors;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.controlOverrides === undefined){
-const err181 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "controlOverrides"},message:"must have required property '"+"controlOverrides"+"'"};
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 > 9007199254740991 || isNaN(data57)){
+const err181 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2709,8 +2719,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data37.evidencePath === undefined){
-const err182 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "evidencePath"},message:"must have required property '"+"evidencePath"+"'"};
+if(data57 < 1 || isNaN(data57)){
+const err182 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbeResolved/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2719,8 +2729,11 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data37.framework === undefined){
-const err183 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+}
+}
+}
+else {
+const err183 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2729,8 +2742,17 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(data37.intervalSeconds === undefined){
-const err184 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
+var _valid12 = _errs180 === errors;
+valid32 = valid32 || _valid12;
+if(_valid12){
+if(props1 !== true){
+props1 = true;
+}
+}
+const _errs194 = errors;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.controlOverrides === undefined){
+const err184 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "controlOverrides"},message:"must have required property '"+"controlOverrides"+"'"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2739,8 +2761,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data37.kind === undefined){
-const err185 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data37.evidencePath === undefined){
+const err185 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "evidencePath"},message:"must have required property '"+"evidencePath"+"'"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2749,8 +2771,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data37.mode === undefined){
-const err186 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data37.framework === undefined){
+const err186 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2759,8 +2781,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-if(data37.reason === undefined){
-const err187 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+if(data37.intervalSeconds === undefined){
+const err187 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "intervalSeconds"},message:"must have required property '"+"intervalSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2769,9 +2791,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-for(const key6 in data37){
-if(!(((((((key6 === "controlOverrides") || (key6 === "evidencePath")) || (key6 === "framework")) || (key6 === "intervalSeconds")) || (key6 === "kind")) || (key6 === "mode")) || (key6 === "reason"))){
-const err188 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data37.kind === undefined){
+const err188 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2780,15 +2801,8 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-if(data37.controlOverrides !== undefined){
-let data57 = data37.controlOverrides;
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-for(const key7 in data57){
-let data58 = data57[key7];
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-if(data58.mode === undefined){
-const err189 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data37.mode === undefined){
+const err189 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2797,8 +2811,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data58.reason === undefined){
-const err190 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+if(data37.reason === undefined){
+const err190 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2807,9 +2821,9 @@ vErrors.push(err190);
 }
 errors++;
 }
-for(const key8 in data58){
-if(!((key8 === "mode") || (key8 === "reason"))){
-const err191 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+for(const key6 in data37){
+if(!(((((((key6 === "controlOverrides") || (key6 === "evidencePath")) || (key6 === "framework")) || (key6 === "intervalSeconds")) || (key6 === "kind")) || (key6 === "mode")) || (key6 === "reason"))){
+const err191 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2819,13 +2833,14 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data58.mode !== undefined){
-let data59 = data58.mode;
-const _errs199 = errors;
-let valid44 = false;
-const _errs200 = errors;
-if(data59 !== null){
-const err192 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data37.controlOverrides !== undefined){
+let data58 = data37.controlOverrides;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+for(const key7 in data58){
+let data59 = data58[key7];
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(data59.mode === undefined){
+const err192 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2834,11 +2849,8 @@ vErrors.push(err192);
 }
 errors++;
 }
-var _valid14 = _errs200 === errors;
-valid44 = valid44 || _valid14;
-const _errs202 = errors;
-if(!(((data59 === "enforce") || (data59 === "observe")) || (data59 === "disabled"))){
-const err193 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema6.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(data59.reason === undefined){
+const err193 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2847,10 +2859,9 @@ vErrors.push(err193);
 }
 errors++;
 }
-var _valid14 = _errs202 === errors;
-valid44 = valid44 || _valid14;
-if(!valid44){
-const err194 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key8 in data59){
+if(!((key8 === "mode") || (key8 === "reason"))){
+const err194 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2859,25 +2870,14 @@ vErrors.push(err194);
 }
 errors++;
 }
-else {
-errors = _errs199;
-if(vErrors !== null){
-if(_errs199){
-vErrors.length = _errs199;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data58.reason !== undefined){
-let data60 = data58.reason;
-const _errs204 = errors;
-let valid45 = false;
+if(data59.mode !== undefined){
+let data60 = data59.mode;
 const _errs205 = errors;
+let valid45 = false;
+const _errs206 = errors;
 if(data60 !== null){
-const err195 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err195 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2886,11 +2886,11 @@ vErrors.push(err195);
 }
 errors++;
 }
-var _valid15 = _errs205 === errors;
+var _valid15 = _errs206 === errors;
 valid45 = valid45 || _valid15;
-const _errs207 = errors;
-if(typeof data60 !== "string"){
-const err196 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs208 = errors;
+if(!(((data60 === "enforce") || (data60 === "observe")) || (data60 === "disabled"))){
+const err196 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema6.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2899,10 +2899,10 @@ vErrors.push(err196);
 }
 errors++;
 }
-var _valid15 = _errs207 === errors;
+var _valid15 = _errs208 === errors;
 valid45 = valid45 || _valid15;
 if(!valid45){
-const err197 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err197 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2912,10 +2912,62 @@ vErrors.push(err197);
 errors++;
 }
 else {
-errors = _errs204;
+errors = _errs205;
 if(vErrors !== null){
-if(_errs204){
-vErrors.length = _errs204;
+if(_errs205){
+vErrors.length = _errs205;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data59.reason !== undefined){
+let data61 = data59.reason;
+const _errs210 = errors;
+let valid46 = false;
+const _errs211 = errors;
+if(data61 !== null){
+const err198 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+var _valid16 = _errs211 === errors;
+valid46 = valid46 || _valid16;
+const _errs213 = errors;
+if(typeof data61 !== "string"){
+const err199 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+var _valid16 = _errs213 === errors;
+valid46 = valid46 || _valid16;
+if(!valid46){
+const err200 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+else {
+errors = _errs210;
+if(vErrors !== null){
+if(_errs210){
+vErrors.length = _errs210;
 }
 else {
 vErrors = null;
@@ -2925,43 +2977,7 @@ vErrors = null;
 }
 }
 else {
-const err198 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err198];
-}
-else {
-vErrors.push(err198);
-}
-errors++;
-}
-}
-}
-else {
-const err199 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err199];
-}
-else {
-vErrors.push(err199);
-}
-errors++;
-}
-}
-if(data37.evidencePath !== undefined){
-if(typeof data37.evidencePath !== "string"){
-const err200 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbeResolved/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err200];
-}
-else {
-vErrors.push(err200);
-}
-errors++;
-}
-}
-if(data37.framework !== undefined){
-if(typeof data37.framework !== "string"){
-const err201 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbeResolved/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err201 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2971,10 +2987,9 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data37.intervalSeconds !== undefined){
-let data63 = data37.intervalSeconds;
-if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err202 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err202 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbeResolved/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2983,9 +2998,10 @@ vErrors.push(err202);
 }
 errors++;
 }
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 > 9007199254740991 || isNaN(data63)){
-const err203 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data37.evidencePath !== undefined){
+if(typeof data37.evidencePath !== "string"){
+const err203 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbeResolved/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2994,8 +3010,10 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data63 < 1 || isNaN(data63)){
-const err204 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data37.framework !== undefined){
+if(typeof data37.framework !== "string"){
+const err204 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbeResolved/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -3005,10 +3023,10 @@ vErrors.push(err204);
 errors++;
 }
 }
-}
-if(data37.kind !== undefined){
-if(!(data37.kind === "evidence")){
-const err205 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema6.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data37.intervalSeconds !== undefined){
+let data64 = data37.intervalSeconds;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err205 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -3017,11 +3035,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data37.mode !== undefined){
-let data65 = data37.mode;
-if(!(((data65 === "enforce") || (data65 === "observe")) || (data65 === "disabled"))){
-const err206 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema6.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 9007199254740991 || isNaN(data64)){
+const err206 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -3030,14 +3046,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-if(data37.reason !== undefined){
-let data66 = data37.reason;
-const _errs218 = errors;
-let valid46 = false;
-const _errs219 = errors;
-if(data66 !== null){
-const err207 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data64 < 1 || isNaN(data64)){
+const err207 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbeResolved/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -3046,11 +3056,11 @@ vErrors.push(err207);
 }
 errors++;
 }
-var _valid16 = _errs219 === errors;
-valid46 = valid46 || _valid16;
-const _errs221 = errors;
-if(typeof data66 !== "string"){
-const err208 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(data37.kind !== undefined){
+if(!(data37.kind === "evidence")){
+const err208 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbeResolved/properties/kind/enum",keyword:"enum",params:{allowedValues: schema6.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -3059,10 +3069,11 @@ vErrors.push(err208);
 }
 errors++;
 }
-var _valid16 = _errs221 === errors;
-valid46 = valid46 || _valid16;
-if(!valid46){
-const err209 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data37.mode !== undefined){
+let data66 = data37.mode;
+if(!(((data66 === "enforce") || (data66 === "observe")) || (data66 === "disabled"))){
+const err209 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbeResolved/properties/mode/enum",keyword:"enum",params:{allowedValues: schema6.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -3071,11 +3082,52 @@ vErrors.push(err209);
 }
 errors++;
 }
+}
+if(data37.reason !== undefined){
+let data67 = data37.reason;
+const _errs224 = errors;
+let valid47 = false;
+const _errs225 = errors;
+if(data67 !== null){
+const err210 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err210];
+}
 else {
-errors = _errs218;
+vErrors.push(err210);
+}
+errors++;
+}
+var _valid17 = _errs225 === errors;
+valid47 = valid47 || _valid17;
+const _errs227 = errors;
+if(typeof data67 !== "string"){
+const err211 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+var _valid17 = _errs227 === errors;
+valid47 = valid47 || _valid17;
+if(!valid47){
+const err212 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbeResolved/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+else {
+errors = _errs224;
 if(vErrors !== null){
-if(_errs218){
-vErrors.length = _errs218;
+if(_errs224){
+vErrors.length = _errs224;
 }
 else {
 vErrors = null;
@@ -3085,16 +3137,16 @@ vErrors = null;
 }
 }
 else {
-const err210 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err213 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbeResolved/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err210];
+vErrors = [err213];
 }
 else {
-vErrors.push(err210);
+vErrors.push(err213);
 }
 errors++;
 }
-var _valid12 = _errs188 === errors;
+var _valid12 = _errs194 === errors;
 valid32 = valid32 || _valid12;
 if(_valid12){
 if(props1 !== true){
@@ -3102,12 +3154,12 @@ props1 = true;
 }
 }
 if(!valid32){
-const err211 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hostSet/items/properties/probes/anyOf/1/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err214 = {instancePath:instancePath+"/hostSet/" + i3+"/probes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/hostSet/items/properties/probes/anyOf/1/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err211];
+vErrors = [err214];
 }
 else {
-vErrors.push(err211);
+vErrors.push(err214);
 }
 errors++;
 }
@@ -3125,24 +3177,24 @@ vErrors = null;
 }
 }
 else {
-const err212 = {instancePath:instancePath+"/hostSet/" + i3+"/probes",schemaPath:"#/properties/hostSet/items/properties/probes/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err215 = {instancePath:instancePath+"/hostSet/" + i3+"/probes",schemaPath:"#/properties/hostSet/items/properties/probes/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err212];
+vErrors = [err215];
 }
 else {
-vErrors.push(err212);
+vErrors.push(err215);
 }
 errors++;
 }
 var _valid11 = _errs135 === errors;
 valid30 = valid30 || _valid11;
 if(!valid30){
-const err213 = {instancePath:instancePath+"/hostSet/" + i3+"/probes",schemaPath:"#/properties/hostSet/items/properties/probes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err216 = {instancePath:instancePath+"/hostSet/" + i3+"/probes",schemaPath:"#/properties/hostSet/items/properties/probes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err213];
+vErrors = [err216];
 }
 else {
-vErrors.push(err213);
+vErrors.push(err216);
 }
 errors++;
 }
@@ -3159,45 +3211,10 @@ vErrors = null;
 }
 }
 if(data18.targetClosure !== undefined){
-let data67 = data18.targetClosure;
-if(typeof data67 === "string"){
-if(!pattern11.test(data67)){
-const err214 = {instancePath:instancePath+"/hostSet/" + i3+"/targetClosure",schemaPath:"#/properties/hostSet/items/properties/targetClosure/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
-if(vErrors === null){
-vErrors = [err214];
-}
-else {
-vErrors.push(err214);
-}
-errors++;
-}
-}
-else {
-const err215 = {instancePath:instancePath+"/hostSet/" + i3+"/targetClosure",schemaPath:"#/properties/hostSet/items/properties/targetClosure/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err215];
-}
-else {
-vErrors.push(err215);
-}
-errors++;
-}
-}
-if(data18.waveIndex !== undefined){
-let data68 = data18.waveIndex;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err216 = {instancePath:instancePath+"/hostSet/" + i3+"/waveIndex",schemaPath:"#/properties/hostSet/items/properties/waveIndex/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err216];
-}
-else {
-vErrors.push(err216);
-}
-errors++;
-}
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 9007199254740991 || isNaN(data68)){
-const err217 = {instancePath:instancePath+"/hostSet/" + i3+"/waveIndex",schemaPath:"#/properties/hostSet/items/properties/waveIndex/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+let data68 = data18.targetClosure;
+if(typeof data68 === "string"){
+if(!pattern11.test(data68)){
+const err217 = {instancePath:instancePath+"/hostSet/" + i3+"/targetClosure",schemaPath:"#/properties/hostSet/items/properties/targetClosure/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -3206,8 +3223,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(data68 < 0 || isNaN(data68)){
-const err218 = {instancePath:instancePath+"/hostSet/" + i3+"/waveIndex",schemaPath:"#/properties/hostSet/items/properties/waveIndex/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err218 = {instancePath:instancePath+"/hostSet/" + i3+"/targetClosure",schemaPath:"#/properties/hostSet/items/properties/targetClosure/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -3217,10 +3235,10 @@ vErrors.push(err218);
 errors++;
 }
 }
-}
-}
-else {
-const err219 = {instancePath:instancePath+"/hostSet/" + i3,schemaPath:"#/properties/hostSet/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data18.waveIndex !== undefined){
+let data69 = data18.waveIndex;
+if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
+const err219 = {instancePath:instancePath+"/hostSet/" + i3+"/waveIndex",schemaPath:"#/properties/hostSet/items/properties/waveIndex/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -3229,10 +3247,9 @@ vErrors.push(err219);
 }
 errors++;
 }
-}
-}
-else {
-const err220 = {instancePath:instancePath+"/hostSet",schemaPath:"#/properties/hostSet/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 > 9007199254740991 || isNaN(data69)){
+const err220 = {instancePath:instancePath+"/hostSet/" + i3+"/waveIndex",schemaPath:"#/properties/hostSet/items/properties/waveIndex/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -3241,12 +3258,8 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-if(data.meta !== undefined){
-let data69 = data.meta;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-if(data69.ciCommit === undefined){
-const err221 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/ArtifactMeta/required",keyword:"required",params:{missingProperty: "ciCommit"},message:"must have required property '"+"ciCommit"+"'"};
+if(data69 < 0 || isNaN(data69)){
+const err221 = {instancePath:instancePath+"/hostSet/" + i3+"/waveIndex",schemaPath:"#/properties/hostSet/items/properties/waveIndex/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3255,8 +3268,11 @@ vErrors.push(err221);
 }
 errors++;
 }
-if(data69.schemaVersion === undefined){
-const err222 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/ArtifactMeta/required",keyword:"required",params:{missingProperty: "schemaVersion"},message:"must have required property '"+"schemaVersion"+"'"};
+}
+}
+}
+else {
+const err222 = {instancePath:instancePath+"/hostSet/" + i3,schemaPath:"#/properties/hostSet/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3265,8 +3281,10 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(data69.signedAt === undefined){
-const err223 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/ArtifactMeta/required",keyword:"required",params:{missingProperty: "signedAt"},message:"must have required property '"+"signedAt"+"'"};
+}
+}
+else {
+const err223 = {instancePath:instancePath+"/hostSet",schemaPath:"#/properties/hostSet/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3275,13 +3293,12 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data69.ciCommit !== undefined){
-let data70 = data69.ciCommit;
-const _errs232 = errors;
-let valid49 = false;
-const _errs233 = errors;
-if(data70 !== null){
-const err224 = {instancePath:instancePath+"/meta/ciCommit",schemaPath:"#/$defs/ArtifactMeta/properties/ciCommit/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+if(data.meta !== undefined){
+let data70 = data.meta;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+if(data70.ciCommit === undefined){
+const err224 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/ArtifactMeta/required",keyword:"required",params:{missingProperty: "ciCommit"},message:"must have required property '"+"ciCommit"+"'"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3290,11 +3307,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-var _valid17 = _errs233 === errors;
-valid49 = valid49 || _valid17;
-const _errs235 = errors;
-if(typeof data70 !== "string"){
-const err225 = {instancePath:instancePath+"/meta/ciCommit",schemaPath:"#/$defs/ArtifactMeta/properties/ciCommit/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data70.schemaVersion === undefined){
+const err225 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/ArtifactMeta/required",keyword:"required",params:{missingProperty: "schemaVersion"},message:"must have required property '"+"schemaVersion"+"'"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3303,10 +3317,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-var _valid17 = _errs235 === errors;
-valid49 = valid49 || _valid17;
-if(!valid49){
-const err226 = {instancePath:instancePath+"/meta/ciCommit",schemaPath:"#/$defs/ArtifactMeta/properties/ciCommit/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data70.signedAt === undefined){
+const err226 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/ArtifactMeta/required",keyword:"required",params:{missingProperty: "signedAt"},message:"must have required property '"+"signedAt"+"'"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3315,21 +3327,13 @@ vErrors.push(err226);
 }
 errors++;
 }
-else {
-errors = _errs232;
-if(vErrors !== null){
-if(_errs232){
-vErrors.length = _errs232;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data69.schemaVersion !== undefined){
-if(!(data69.schemaVersion === 1)){
-const err227 = {instancePath:instancePath+"/meta/schemaVersion",schemaPath:"#/$defs/ArtifactMeta/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema7.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
+if(data70.ciCommit !== undefined){
+let data71 = data70.ciCommit;
+const _errs238 = errors;
+let valid50 = false;
+const _errs239 = errors;
+if(data71 !== null){
+const err227 = {instancePath:instancePath+"/meta/ciCommit",schemaPath:"#/$defs/ArtifactMeta/properties/ciCommit/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3338,11 +3342,11 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-if(data69.signatureAlgorithm !== undefined){
-let data72 = data69.signatureAlgorithm;
-if(!((data72 === "ed25519") || (data72 === "ecdsa-p256"))){
-const err228 = {instancePath:instancePath+"/meta/signatureAlgorithm",schemaPath:"#/$defs/ArtifactMeta/properties/signatureAlgorithm/enum",keyword:"enum",params:{allowedValues: schema7.properties.signatureAlgorithm.enum},message:"must be equal to one of the allowed values"};
+var _valid18 = _errs239 === errors;
+valid50 = valid50 || _valid18;
+const _errs241 = errors;
+if(typeof data71 !== "string"){
+const err228 = {instancePath:instancePath+"/meta/ciCommit",schemaPath:"#/$defs/ArtifactMeta/properties/ciCommit/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3351,14 +3355,10 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-if(data69.signedAt !== undefined){
-let data73 = data69.signedAt;
-const _errs240 = errors;
-let valid50 = false;
-const _errs241 = errors;
-if(data73 !== null){
-const err229 = {instancePath:instancePath+"/meta/signedAt",schemaPath:"#/$defs/ArtifactMeta/properties/signedAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid18 = _errs241 === errors;
+valid50 = valid50 || _valid18;
+if(!valid50){
+const err229 = {instancePath:instancePath+"/meta/ciCommit",schemaPath:"#/$defs/ArtifactMeta/properties/ciCommit/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3367,12 +3367,21 @@ vErrors.push(err229);
 }
 errors++;
 }
-var _valid18 = _errs241 === errors;
-valid50 = valid50 || _valid18;
-const _errs243 = errors;
-if(typeof data73 === "string"){
-if(!pattern6.test(data73)){
-const err230 = {instancePath:instancePath+"/meta/signedAt",schemaPath:"#/$defs/ArtifactMeta/properties/signedAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+else {
+errors = _errs238;
+if(vErrors !== null){
+if(_errs238){
+vErrors.length = _errs238;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data70.schemaVersion !== undefined){
+if(!(data70.schemaVersion === 1)){
+const err230 = {instancePath:instancePath+"/meta/schemaVersion",schemaPath:"#/$defs/ArtifactMeta/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema7.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3382,8 +3391,10 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/meta/signedAt",schemaPath:"#/$defs/ArtifactMeta/properties/signedAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data70.signatureAlgorithm !== undefined){
+let data73 = data70.signatureAlgorithm;
+if(!((data73 === "ed25519") || (data73 === "ecdsa-p256"))){
+const err231 = {instancePath:instancePath+"/meta/signatureAlgorithm",schemaPath:"#/$defs/ArtifactMeta/properties/signatureAlgorithm/enum",keyword:"enum",params:{allowedValues: schema7.properties.signatureAlgorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3392,10 +3403,14 @@ vErrors.push(err231);
 }
 errors++;
 }
-var _valid18 = _errs243 === errors;
-valid50 = valid50 || _valid18;
-if(!valid50){
-const err232 = {instancePath:instancePath+"/meta/signedAt",schemaPath:"#/$defs/ArtifactMeta/properties/signedAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data70.signedAt !== undefined){
+let data74 = data70.signedAt;
+const _errs246 = errors;
+let valid51 = false;
+const _errs247 = errors;
+if(data74 !== null){
+const err232 = {instancePath:instancePath+"/meta/signedAt",schemaPath:"#/$defs/ArtifactMeta/properties/signedAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3404,21 +3419,12 @@ vErrors.push(err232);
 }
 errors++;
 }
-else {
-errors = _errs240;
-if(vErrors !== null){
-if(_errs240){
-vErrors.length = _errs240;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err233 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/ArtifactMeta/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid19 = _errs247 === errors;
+valid51 = valid51 || _valid19;
+const _errs249 = errors;
+if(typeof data74 === "string"){
+if(!pattern6.test(data74)){
+const err233 = {instancePath:instancePath+"/meta/signedAt",schemaPath:"#/$defs/ArtifactMeta/properties/signedAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3428,10 +3434,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data.onHealthFailure !== undefined){
-let data74 = data.onHealthFailure;
-if(!((data74 === "halt") || (data74 === "rollback-and-halt"))){
-const err234 = {instancePath:instancePath+"/onHealthFailure",schemaPath:"#/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
+else {
+const err234 = {instancePath:instancePath+"/meta/signedAt",schemaPath:"#/$defs/ArtifactMeta/properties/signedAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3440,10 +3444,10 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-if(data.schemaVersion !== undefined){
-if(!(data.schemaVersion === 1)){
-const err235 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
+var _valid19 = _errs249 === errors;
+valid51 = valid51 || _valid19;
+if(!valid51){
+const err235 = {instancePath:instancePath+"/meta/signedAt",schemaPath:"#/$defs/ArtifactMeta/properties/signedAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3452,16 +3456,21 @@ vErrors.push(err235);
 }
 errors++;
 }
+else {
+errors = _errs246;
+if(vErrors !== null){
+if(_errs246){
+vErrors.length = _errs246;
 }
-if(data.waves !== undefined){
-let data76 = data.waves;
-if(Array.isArray(data76)){
-const len5 = data76.length;
-for(let i5=0; i5<len5; i5++){
-let data77 = data76[i5];
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.soakMinutes === undefined){
-const err236 = {instancePath:instancePath+"/waves/" + i5,schemaPath:"#/properties/waves/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err236 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/ArtifactMeta/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3470,9 +3479,11 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(data77.allowNoEnforceProbes !== undefined){
-if(typeof data77.allowNoEnforceProbes !== "boolean"){
-const err237 = {instancePath:instancePath+"/waves/" + i5+"/allowNoEnforceProbes",schemaPath:"#/properties/waves/items/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data.onHealthFailure !== undefined){
+let data75 = data.onHealthFailure;
+if(!((data75 === "halt") || (data75 === "rollback-and-halt"))){
+const err237 = {instancePath:instancePath+"/onHealthFailure",schemaPath:"#/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3482,10 +3493,9 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data77.minSoaked !== undefined){
-let data79 = data77.minSoaked;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err238 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.schemaVersion !== undefined){
+if(!(data.schemaVersion === 1)){
+const err238 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3494,9 +3504,16 @@ vErrors.push(err238);
 }
 errors++;
 }
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 > 9007199254740991 || isNaN(data79)){
-const err239 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.waves !== undefined){
+let data77 = data.waves;
+if(Array.isArray(data77)){
+const len5 = data77.length;
+for(let i5=0; i5<len5; i5++){
+let data78 = data77[i5];
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+if(data78.soakMinutes === undefined){
+const err239 = {instancePath:instancePath+"/waves/" + i5,schemaPath:"#/properties/waves/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3505,8 +3522,9 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data79 < 1 || isNaN(data79)){
-const err240 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data78.allowNoEnforceProbes !== undefined){
+if(typeof data78.allowNoEnforceProbes !== "boolean"){
+const err240 = {instancePath:instancePath+"/waves/" + i5+"/allowNoEnforceProbes",schemaPath:"#/properties/waves/items/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3516,11 +3534,10 @@ vErrors.push(err240);
 errors++;
 }
 }
-}
-if(data77.soakMinutes !== undefined){
-let data80 = data77.soakMinutes;
+if(data78.minSoaked !== undefined){
+let data80 = data78.minSoaked;
 if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err241 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err241 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3531,7 +3548,7 @@ errors++;
 }
 if((typeof data80 == "number") && (isFinite(data80))){
 if(data80 > 9007199254740991 || isNaN(data80)){
-const err242 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err242 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3540,8 +3557,8 @@ vErrors.push(err242);
 }
 errors++;
 }
-if(data80 < 0 || isNaN(data80)){
-const err243 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data80 < 1 || isNaN(data80)){
+const err243 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3552,13 +3569,10 @@ errors++;
 }
 }
 }
-if(data77.waitForNeverSeenMinutes !== undefined){
-let data81 = data77.waitForNeverSeenMinutes;
-const _errs259 = errors;
-let valid54 = false;
-const _errs260 = errors;
-if(data81 !== null){
-const err244 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data78.soakMinutes !== undefined){
+let data81 = data78.soakMinutes;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err244 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3567,11 +3581,9 @@ vErrors.push(err244);
 }
 errors++;
 }
-var _valid19 = _errs260 === errors;
-valid54 = valid54 || _valid19;
-const _errs262 = errors;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err245 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 9007199254740991 || isNaN(data81)){
+const err245 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3580,9 +3592,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 9007199254740991 || isNaN(data81)){
-const err246 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data81 < 0 || isNaN(data81)){
+const err246 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3591,8 +3602,15 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(data81 < 0 || isNaN(data81)){
-const err247 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data78.waitForNeverSeenMinutes !== undefined){
+let data82 = data78.waitForNeverSeenMinutes;
+const _errs265 = errors;
+let valid55 = false;
+const _errs266 = errors;
+if(data82 !== null){
+const err247 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3601,11 +3619,11 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-var _valid19 = _errs262 === errors;
-valid54 = valid54 || _valid19;
-if(!valid54){
-const err248 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid20 = _errs266 === errors;
+valid55 = valid55 || _valid20;
+const _errs268 = errors;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err248 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3614,21 +3632,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-else {
-errors = _errs259;
-if(vErrors !== null){
-if(_errs259){
-vErrors.length = _errs259;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err249 = {instancePath:instancePath+"/waves/" + i5,schemaPath:"#/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 9007199254740991 || isNaN(data82)){
+const err249 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3637,10 +3643,8 @@ vErrors.push(err249);
 }
 errors++;
 }
-}
-}
-else {
-const err250 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data82 < 0 || isNaN(data82)){
+const err250 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3650,14 +3654,62 @@ vErrors.push(err250);
 errors++;
 }
 }
-}
-else {
-const err251 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid20 = _errs268 === errors;
+valid55 = valid55 || _valid20;
+if(!valid55){
+const err251 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err251];
 }
 else {
 vErrors.push(err251);
+}
+errors++;
+}
+else {
+errors = _errs265;
+if(vErrors !== null){
+if(_errs265){
+vErrors.length = _errs265;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err252 = {instancePath:instancePath+"/waves/" + i5,schemaPath:"#/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+}
+}
+else {
+const err253 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+}
+}
+else {
+const err254 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
 }
 errors++;
 }
