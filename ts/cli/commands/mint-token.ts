@@ -53,6 +53,7 @@ function readBytes(ctx: OperatorCtx, path: string, flag: string): Uint8Array {
     return new Uint8Array(readFileSync(p));
   } catch (e) {
     throw new CliError('CLI_ERR_KEY', `${flag} ${p}: ${(e as Error).message}`, {
+      hint: `check the file ${flag} names (relative paths are from the current directory)`,
       context: { path: p },
       cause: e,
     });
@@ -244,7 +245,11 @@ export function mintInputs(ctx: OperatorCtx, o: MintInputOptions): MintInputs {
     o.noncesFile === undefined ? null : absolutePath(o.noncesFile, ctx.cwd, ctx.env['HOME']);
   const nonces = noncesFile === null ? null : readJsonList(noncesFile, '--nonces-file');
   const key = parsePrivateKey(readBytes(ctx, keyPath, '--org-root-key'));
-  if (!key.ok) throw new CliError('CLI_ERR_KEY', `--org-root-key ${keyPath}: ${key.error.message}`);
+  if (!key.ok) {
+    throw new CliError('CLI_ERR_KEY', `--org-root-key ${keyPath}: ${key.error.message}`, {
+      hint: 'pass the org root private key (PKCS#8 PEM, as `nixfleet init` writes keys/org-root.key)',
+    });
+  }
   const now = new Date(Math.floor(ctx.io.now().getTime() / 1000) * 1000);
   const trust = o.trust === undefined ? null : checkTrusted(ctx, key.value, o.trust, now);
   const mintedBy = o.mintedBy ?? ctx.env['USER'] ?? null;
