@@ -94,8 +94,10 @@ export const FLAGS: readonly FlagSpec[] = [
     { default: '3' },
   ),
   f('--long-poll-secs <duration>', 'longPollSecs', 'dispatch long-poll hold', { default: '60' }),
+  // 10 s: a new host's release is adopted within 10 s (docs/operators.md,
+  // "Adding a host"); a poll whose bytes did not change verifies nothing new.
   f('--poll-interval-secs <duration>', 'pollIntervalSecs', 'artifact poll interval', {
-    default: '60',
+    default: '10',
   }),
   f(
     '--confirm-window-secs <duration>',
