@@ -4,7 +4,8 @@
 // against a baseline measured in the same run; this only sequences them.
 //
 // Run: npm run bench [-- --all]   (--all adds the control-plane load
-// benchmark at 1,000 hosts and the start-up/memory budgets, ~10 minutes more)
+// benchmark at 1,000 hosts, the start-up/memory budgets and a new host's
+// minute, ~13 minutes more)
 import { spawnSync } from 'node:child_process';
 
 const quick: readonly (readonly string[])[] = [
@@ -16,6 +17,7 @@ const quick: readonly (readonly string[])[] = [
 const long: readonly (readonly string[])[] = [
   ['tsx', 'bench/cp-load.bench.ts', '--hosts', '1000'],
   ['tsx', 'bench/startup.bench.ts'],
+  ['bash', 'bench/host-add.bench.sh'],
 ];
 
 const all = process.argv.includes('--all');

@@ -16,6 +16,10 @@ export const CLI_ERROR_CODES = {
   CLI_ERR_USAGE: EXIT.error,
   /** An output file exists and --force was not given (nothing was written). */
   CLI_ERR_EXISTS: EXIT.error,
+  /** `host add`: the name is already a host of the fleet (released, or pending in hosts.json). */
+  CLI_ERR_HOST_EXISTS: EXIT.error,
+  /** `host add`: --channel names a channel the fleet does not declare. */
+  CLI_ERR_CHANNEL_UNKNOWN: EXIT.error,
   /** A key or certificate file is unreadable or not a usable key. */
   CLI_ERR_KEY: EXIT.error,
   /** A key is not trusted (not an active slot of trust.json, retired, mismatched). */

@@ -131,7 +131,9 @@ export const FLAGS: readonly FlagSpec[] = [
     { default: '3' },
   ),
   dur('s', '--long-poll-secs', 'longPollSecs', 'dispatch long-poll hold', { default: '60' }),
-  dur('s', '--poll-interval-secs', 'pollIntervalSecs', 'artifact poll interval', { default: '60' }),
+  // 10 s: a new host's release is adopted within 10 s (docs/operators.md,
+  // "Adding a host"); a poll whose bytes did not change verifies nothing new.
+  dur('s', '--poll-interval-secs', 'pollIntervalSecs', 'artifact poll interval', { default: '10' }),
   dur('s', '--confirm-window-secs', 'confirmWindowSecs', 'confirm window written into dispatches', {
     default: '360',
     nixos: 'confirmDeadlineSecs',

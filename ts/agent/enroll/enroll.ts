@@ -31,6 +31,9 @@ export interface EnrollOptions {
   readonly signal: AbortSignal;
 }
 
+/** Longest wait between two enrollment attempts (at most --backoff-max). */
+export const ENROLL_RETRY_MAX_MS = 10_000;
+
 function retryable(e: unknown): boolean {
   if (isAgentError(e, 'AGENT_ERR_CP_UNREACHABLE')) return true;
   if (isAgentError(e, 'AGENT_ERR_CP_STATUS')) {
@@ -88,9 +91,13 @@ export async function ensureEnrolled(
       log.info({ notAfter: res.notAfter }, 'enrolled');
       return;
     } catch (e) {
+      // Capped lower than other retries: a new host usually boots before the
+      // CP adopts the release naming its nonce, and must enroll within
+      // seconds of it (docs/operators.md, "Adding a host"). One small
+      // request per host every 10 s is no load.
       const delay = backoffDelay(attempt++, {
         baseMs: options.backoffBaseMs,
-        maxMs: options.backoffMaxMs,
+        maxMs: Math.min(options.backoffMaxMs, ENROLL_RETRY_MAX_MS),
       });
       const code = isAgentError(e) ? e.code : 'AGENT_ERR_ENROLL';
       if (retryable(e)) {

@@ -53,6 +53,7 @@ function readBytes(ctx: OperatorCtx, path: string, flag: string): Uint8Array {
     return new Uint8Array(readFileSync(p));
   } catch (e) {
     throw new CliError('CLI_ERR_KEY', `${flag} ${p}: ${(e as Error).message}`, {
+      hint: `check the file ${flag} names (relative paths are from the current directory)`,
       context: { path: p },
       cause: e,
     });
@@ -73,7 +74,7 @@ function fingerprintFromFlag(text: string): string {
   return text.trim();
 }
 
-function fingerprintFromSsh(line: string, what: string): string {
+export function fingerprintFromSsh(line: string, what: string): string {
   const key = publicKeyFromOpenSsh(line.trim());
   if (!key.ok) {
     throw new CliError('CLI_ERR_KEY', `${what}: ${key.error.message}`, {
@@ -203,6 +204,111 @@ export function nonceSnippet(token: BootstrapToken, mintedBy: string | null): st
   ].join('\n');
 }
 
+/** What minting needs besides the host: read and checked before anything is written. */
+export interface MintInputs {
+  readonly key: PrivateKey;
+  readonly keyPath: string;
+  readonly trust: TrustConfig | null;
+  /** Whole seconds: the claims are RFC 3339 without fractions. */
+  readonly now: Date;
+  readonly validityMs: number;
+  readonly noncesFile: string | null;
+  readonly nonces: readonly Record<string, unknown>[] | null;
+  readonly mintedBy: string | null;
+}
+
+/** The flags {@link mintInputs} reads (shared by `mint-token` and `host add`). */
+export type MintInputOptions = Pick<
+  MintTokenOptions,
+  'orgRootKey' | 'validity' | 'trust' | 'mintedBy' | 'noncesFile'
+>;
+
+/**
+ * Reads and checks the org root key, validity, trust.json and the nonces
+ * list; writes nothing, so a refusal leaves the fleet as it was.
+ */
+export function mintInputs(ctx: OperatorCtx, o: MintInputOptions): MintInputs {
+  const keyPath = o.orgRootKey ?? ctx.env['NIXFLEET_OPERATOR_ORG_ROOT_KEY'];
+  if (keyPath === undefined || keyPath === '') {
+    throw new CliError('CLI_ERR_USAGE', 'no org root key', {
+      hint: 'pass --org-root-key <file> or set NIXFLEET_OPERATOR_ORG_ROOT_KEY',
+    });
+  }
+  const validityMs = parseDuration(o.validity ?? '24h', '--validity');
+  if (validityMs > MAX_VALIDITY_MS) {
+    throw new CliError(
+      'CLI_ERR_USAGE',
+      `--validity ${o.validity}: at most 30d for a one-shot enrolment credential`,
+    );
+  }
+  const noncesFile =
+    o.noncesFile === undefined ? null : absolutePath(o.noncesFile, ctx.cwd, ctx.env['HOME']);
+  const nonces = noncesFile === null ? null : readJsonList(noncesFile, '--nonces-file');
+  const key = parsePrivateKey(readBytes(ctx, keyPath, '--org-root-key'));
+  if (!key.ok) {
+    throw new CliError('CLI_ERR_KEY', `--org-root-key ${keyPath}: ${key.error.message}`, {
+      hint: 'pass the org root private key (PKCS#8 PEM, as `nixfleet init` writes keys/org-root.key)',
+    });
+  }
+  const now = new Date(Math.floor(ctx.io.now().getTime() / 1000) * 1000);
+  const trust = o.trust === undefined ? null : checkTrusted(ctx, key.value, o.trust, now);
+  const mintedBy = o.mintedBy ?? ctx.env['USER'] ?? null;
+  return { key: key.value, keyPath, trust, now, validityMs, noncesFile, nonces, mintedBy };
+}
+
+/**
+ * The token for `hostname` bound to the host key `fingerprint`, checked with
+ * the CP's verifier when trust.json was given. Writes nothing.
+ */
+export function mintFor(m: MintInputs, hostname: string, fingerprint: string): BootstrapToken {
+  const minted = mintBootstrapToken(
+    {
+      hostname,
+      expectedPubkeyFingerprint: fingerprint,
+      issuedAt: formatTimestamp(m.now),
+      expiresAt: formatTimestamp(m.now.getTime() + m.validityMs),
+      nonce: randomBytes(16).toString('hex'),
+    },
+    m.key,
+  );
+  if (!minted.ok)
+    throw new CliError('CLI_ERR_KEY', `--org-root-key ${m.keyPath}: ${minted.error.message}`);
+  if (m.trust !== null) {
+    const check = verifyBootstrapToken(minted.value, {
+      trust: m.trust,
+      now: m.now,
+      expectedHostname: hostname,
+      expectedPubkeyFingerprint: fingerprint,
+    });
+    if (!check.ok) {
+      throw new CliError(
+        'CLI_ERR_KEY_UNTRUSTED',
+        `the minted token would be refused: ${check.error.code}: ${check.error.message}`,
+      );
+    }
+  }
+  return minted.value;
+}
+
+/** Appends the token's bootstrapNonces entry to --nonces-file, if one was given. */
+export function recordNonce(m: MintInputs, token: BootstrapToken): void {
+  if (m.noncesFile !== null && m.nonces !== null) {
+    writeJsonList(m.noncesFile, [...m.nonces, nonceEntry(token, m.mintedBy)]);
+  }
+}
+
+/** The stderr lines after minting: the nonce, and where its entry went (or the entry). */
+export function nonceNotice(m: MintInputs, token: BootstrapToken): string {
+  return [
+    `nonce: ${token.claims.nonce}`,
+    `expiresAt: ${token.claims.expiresAt}`,
+    '',
+    ...(m.noncesFile !== null
+      ? [`Added to ${m.noncesFile} (fleet.nix bootstrapNonces): commit, push, release.`]
+      : ['Add to fleet.nix `bootstrapNonces`, commit, and push:', nonceSnippet(token, m.mintedBy)]),
+  ].join('\n');
+}
+
 /**
  * Mints the token; stdout gets exactly the token JSON.
  *
@@ -216,74 +322,12 @@ export function mintTokenCommand(ctx: OperatorCtx, o: MintTokenOptions): ExitCod
         `--hostname ${JSON.stringify(o.hostname)} is not a host name ([a-z0-9][a-z0-9._-]*)`,
       );
     }
-    const keyPath = o.orgRootKey ?? ctx.env['NIXFLEET_OPERATOR_ORG_ROOT_KEY'];
-    if (keyPath === undefined || keyPath === '') {
-      throw new CliError('CLI_ERR_USAGE', 'no org root key', {
-        hint: 'pass --org-root-key <file> or set NIXFLEET_OPERATOR_ORG_ROOT_KEY',
-      });
-    }
-    const validityMs = parseDuration(o.validity ?? '24h', '--validity');
-    if (validityMs > MAX_VALIDITY_MS) {
-      throw new CliError(
-        'CLI_ERR_USAGE',
-        `--validity ${o.validity}: at most 30d for a one-shot enrolment credential`,
-      );
-    }
-    const noncesFile =
-      o.noncesFile === undefined ? null : absolutePath(o.noncesFile, ctx.cwd, ctx.env['HOME']);
-    // Read before minting: a malformed list refuses with nothing printed.
-    const nonces = noncesFile === null ? null : readJsonList(noncesFile, '--nonces-file');
     const fingerprint = expectedFingerprint(ctx, o);
-    const key = parsePrivateKey(readBytes(ctx, keyPath, '--org-root-key'));
-    if (!key.ok)
-      throw new CliError('CLI_ERR_KEY', `--org-root-key ${keyPath}: ${key.error.message}`);
-    // Whole seconds: the claims are RFC 3339 without fractions.
-    const now = new Date(Math.floor(ctx.io.now().getTime() / 1000) * 1000);
-    const trust = o.trust === undefined ? null : checkTrusted(ctx, key.value, o.trust, now);
-    const minted = mintBootstrapToken(
-      {
-        hostname: o.hostname,
-        expectedPubkeyFingerprint: fingerprint,
-        issuedAt: formatTimestamp(now),
-        expiresAt: formatTimestamp(now.getTime() + validityMs),
-        nonce: randomBytes(16).toString('hex'),
-      },
-      key.value,
-    );
-    if (!minted.ok)
-      throw new CliError('CLI_ERR_KEY', `--org-root-key ${keyPath}: ${minted.error.message}`);
-    if (trust !== null) {
-      const check = verifyBootstrapToken(minted.value, {
-        trust,
-        now,
-        expectedHostname: o.hostname,
-        expectedPubkeyFingerprint: fingerprint,
-      });
-      if (!check.ok) {
-        throw new CliError(
-          'CLI_ERR_KEY_UNTRUSTED',
-          `the minted token would be refused: ${check.error.code}: ${check.error.message}`,
-        );
-      }
-    }
-    const mintedBy = o.mintedBy ?? ctx.env['USER'] ?? null;
-    if (noncesFile !== null && nonces !== null) {
-      writeJsonList(noncesFile, [...nonces, nonceEntry(minted.value, mintedBy)]);
-    }
-    ctx.io.stdout(`${JSON.stringify(minted.value, null, 2)}\n`);
-    ctx.io.stderr(
-      [
-        `nonce: ${minted.value.claims.nonce}`,
-        `expiresAt: ${minted.value.claims.expiresAt}`,
-        '',
-        ...(noncesFile !== null
-          ? [`Added to ${noncesFile} (fleet.nix bootstrapNonces): commit, push, release.`]
-          : [
-              'Add to fleet.nix `bootstrapNonces`, commit, and push:',
-              nonceSnippet(minted.value, mintedBy),
-            ]),
-      ].join('\n'),
-    );
+    const m = mintInputs(ctx, o);
+    const token = mintFor(m, o.hostname, fingerprint);
+    recordNonce(m, token);
+    ctx.io.stdout(`${JSON.stringify(token, null, 2)}\n`);
+    ctx.io.stderr(nonceNotice(m, token));
     return EXIT.ok;
   } catch (e) {
     return reportError(ctx, 'mint-token', e);
