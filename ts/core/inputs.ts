@@ -11,7 +11,13 @@ import type { CoreTimings, EpochMs } from './time.ts';
 /** The frozen per-rollout plan the planner reads (signed rollout manifest). */
 export type ManifestView = Pick<
   RolloutManifest,
-  'channel' | 'channelRef' | 'hostSet' | 'waves' | 'onHealthFailure' | 'disruptionBudgets'
+  | 'channel'
+  | 'channelRef'
+  | 'hostSet'
+  | 'waves'
+  | 'onHealthFailure'
+  | 'disruptionBudgets'
+  | 'operatorClear'
 >;
 
 /** The fleet-wide ordering the planner reads (verified fleet.resolved). */

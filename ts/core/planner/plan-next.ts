@@ -105,7 +105,9 @@ function planChannel(
       // Already opened (possibly long ago, even pruned): never reopened.
     } else if (
       holder !== undefined &&
-      (holder.state === 'Active' || holder.state === 'Converging')
+      (holder.state === 'Active' || holder.state === 'Converging') &&
+      // An aborted rollout is final: the next release takes the channel.
+      !holder.aborted
     ) {
       pendingRef = ref;
       decide(ctx, {

@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/fleet-input.schema.json","title":"FleetInput","$defs":{"EvidenceProbe":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":[],"type":"object"},"default":{},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"default":"/var/lib/nixfleet-compliance/evidence.json","description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["framework","kind"],"title":"EvidenceProbe","type":"object"},"ExecProbe":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"},"HealthGateInput":{"additionalProperties":false,"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGateInput","type":"object"},"HttpProbe":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"},"PinInput":{"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","reason"],"title":"PinInput","type":"object"},"Selector":{"additionalProperties":false,"properties":{"all":{"default":false,"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"default":[],"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/Selector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"default":null,"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"default":[],"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/Selector"}],"default":null,"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"default":[],"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"default":[],"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":[],"title":"Selector","type":"object"},"TcpProbe":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"}},"additionalProperties":false,"properties":{"acceptWarnings":{"additionalProperties":{"type":"string"},"default":{},"description":"Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings).","examples":[{"empty-wave:waves.edge[0]":"edge has no canary yet; its hosts soak on stable first"}],"type":"object"},"bootstrapNonces":{"default":[],"description":"Allowlist of bootstrap-token nonces (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"expiresAt":{"description":"When the nonce stops being accepted.","examples":["2026-06-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Host the token was minted for.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"mintedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the token was minted.","examples":[null]},"mintedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who minted it.","examples":[null]},"nonce":{"description":"Bootstrap-token nonce (32 hex characters).","examples":["0123456789abcdef0123456789abcdef"],"pattern":"^([0-9a-f]{32})$","type":"string"}},"required":["expiresAt","hostname","nonce"],"type":"object"},"type":"array"},"channelEdges":{"default":[],"description":"Channel ordering: `before` converges before a rollout opens on `after`.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"channels":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance frameworks of the channel.","examples":[{}],"properties":{"frameworks":{"default":[],"description":"Frameworks whose evidence probes every host of the channel runs (names, or { name, mode, reason }).","examples":[["anssi-bp028"]],"items":{"anyOf":[{"type":"string"},{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Definitive mode at channel scope.","examples":["enforce"]},"name":{"description":"Framework name.","examples":["nis2-essential"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":[null]}},"required":["name"],"type":"object"}]},"type":"array"},"mode":{"default":"enforce","description":"Default mode of the channel's evidence probes when no scope sets one.","enum":["enforce","observe","disabled"],"examples":["enforce"]}},"required":[],"type":"object"},"description":{"default":"","description":"What channel <name> is for.","examples":["Main production channel."],"type":"string"},"freshnessHardFloorMinutes":{"default":60,"description":"Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often.","examples":[15],"maximum":9007199254740991,"minimum":1,"type":"integer"},"freshnessWindow":{"description":"Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at channel scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for every host of the channel (host and tag pins win).","examples":[null]},"rolloutPolicy":{"description":"Name of the rollout policy (a key of rolloutPolicies).","examples":["canary-conservative"],"type":"string"},"signingIntervalMinutes":{"default":60,"description":"How often CI re-signs, in minutes.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["freshnessWindow","rolloutPolicy"],"type":"object"},"default":{},"description":"Channels (release trains), by name.","examples":[{}],"type":"object"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at fleet scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at fleet scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"disruptionBudgets":{"default":[],"description":"Limits on hosts in flight.","examples":[[]],"items":{"additionalProperties":false,"properties":{"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"At most this many covered hosts in flight at once (set exactly one of maxInFlight, maxInFlightPct).","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"default":null,"description":"At most this percentage of covered hosts in flight.","examples":[50]},"selector":{"$ref":"#/$defs/Selector"}},"required":["selector"],"type":"object"},"type":"array"},"edges":{"default":[],"description":"Host ordering constraints within a rollout.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at fleet scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"channel":{"description":"Release channel of <name>.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at host scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at host scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"configuration":{"default":null,"description":"The host's evaluated NixOS configuration (must have config.system.build.toplevel); or use nixosArgs.","examples":[null]},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at host scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at host scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"nixosArgs":{"anyOf":[{"type":"null"},{}],"default":null,"description":"Arguments for mkHost, called for this host when `configuration` is null (needs nixpkgs).","examples":[null]},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for this host (wins over tag and channel pins).","examples":[null]},"pubkey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"OpenSSH ed25519 public key of the host (enrollment, signed evidence).","examples":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA… root@<name>"]},"system":{"description":"Platform of the host.","examples":["x86_64-linux"],"type":"string"},"tags":{"default":[],"description":"Tags of <name>.","examples":[["web","eu-fr"]],"items":{"type":"string"},"type":"array"}},"required":["channel","system"],"type":"object"},"default":{},"description":"Hosts, by name.","examples":[{}],"type":"object"},"revocations":{"default":[],"description":"Agent-certificate revocations (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"hostname":{"description":"Host whose certificates are revoked.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"notBefore":{"description":"Certificates issued before this instant are refused.","examples":["2026-05-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":["host decommissioned"]},"revokedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who.","examples":["ops@example.com"]}},"required":["hostname","notBefore"],"type":"object"},"type":"array"},"rolloutPolicies":{"additionalProperties":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"default":false,"description":"Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.","examples":[false],"type":"boolean"},"healthGate":{"$ref":"#/$defs/HealthGateInput"},"onHealthFailure":{"default":"rollback-and-halt","description":"What agents do on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"strategy":{"description":"Rollout strategy.","enum":["canary","all-at-once"],"examples":["canary"]},"waves":{"default":[{"selector":{"all":true},"soakMinutes":0}],"description":"Waves, in order.","examples":[[{"selector":{"all":true},"soakMinutes":0}]],"items":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.","examples":[true]},"minSoaked":{"default":1,"description":"Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"selector":{"$ref":"#/$defs/Selector"},"soakMinutes":{"default":0,"description":"Minutes a wave soaks before the next one starts.","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely.","examples":[60]}},"required":["selector"],"type":"object"},"type":"array"}},"required":["strategy"],"type":"object"},"default":{},"description":"Rollout policies, by name.","examples":[{}],"type":"object"},"tags":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at tag scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at tag scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"description":{"default":"","description":"What tag <name> means.","examples":["Expected to be reachable 24/7."],"type":"string"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at tag scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at tag scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for hosts carrying the tag.","examples":[null]}},"required":[],"type":"object"},"default":{},"description":"Tags, by name (descriptive; hosts reference them freely).","examples":[{}],"type":"object"}},"required":[],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/fleet-input.schema.json","title":"FleetInput","$defs":{"EvidenceProbe":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":[],"type":"object"},"default":{},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"default":"/var/lib/nixfleet-compliance/evidence.json","description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["framework","kind"],"title":"EvidenceProbe","type":"object"},"ExecProbe":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"},"HealthGateInput":{"additionalProperties":false,"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGateInput","type":"object"},"HttpProbe":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"},"PinInput":{"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","reason"],"title":"PinInput","type":"object"},"Selector":{"additionalProperties":false,"properties":{"all":{"default":false,"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"default":[],"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/Selector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"default":null,"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"default":[],"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/Selector"}],"default":null,"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"default":[],"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"default":[],"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":[],"title":"Selector","type":"object"},"TcpProbe":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"}},"additionalProperties":false,"properties":{"acceptWarnings":{"additionalProperties":{"type":"string"},"default":{},"description":"Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings).","examples":[{"empty-wave:waves.edge[0]":"edge has no canary yet; its hosts soak on stable first"}],"type":"object"},"bootstrapNonces":{"default":[],"description":"Allowlist of bootstrap-token nonces (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"expiresAt":{"description":"When the nonce stops being accepted.","examples":["2026-06-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Host the token was minted for.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"mintedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the token was minted.","examples":[null]},"mintedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who minted it.","examples":[null]},"nonce":{"description":"Bootstrap-token nonce (32 hex characters).","examples":["0123456789abcdef0123456789abcdef"],"pattern":"^([0-9a-f]{32})$","type":"string"}},"required":["expiresAt","hostname","nonce"],"type":"object"},"type":"array"},"channelEdges":{"default":[],"description":"Channel ordering: `before` converges before a rollout opens on `after`.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"channels":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance frameworks of the channel.","examples":[{}],"properties":{"frameworks":{"default":[],"description":"Frameworks whose evidence probes every host of the channel runs (names, or { name, mode, reason }).","examples":[["anssi-bp028"]],"items":{"anyOf":[{"type":"string"},{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Definitive mode at channel scope.","examples":["enforce"]},"name":{"description":"Framework name.","examples":["nis2-essential"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":[null]}},"required":["name"],"type":"object"}]},"type":"array"},"mode":{"default":"enforce","description":"Default mode of the channel's evidence probes when no scope sets one.","enum":["enforce","observe","disabled"],"examples":["enforce"]}},"required":[],"type":"object"},"description":{"default":"","description":"What channel <name> is for.","examples":["Main production channel."],"type":"string"},"freshnessHardFloorMinutes":{"default":60,"description":"Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often.","examples":[15],"maximum":9007199254740991,"minimum":1,"type":"integer"},"freshnessWindow":{"description":"Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at channel scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for every host of the channel (host and tag pins win).","examples":[null]},"rolloutPolicy":{"description":"Name of the rollout policy (a key of rolloutPolicies).","examples":["canary-conservative"],"type":"string"},"signingIntervalMinutes":{"default":60,"description":"How often CI re-signs, in minutes.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["freshnessWindow","rolloutPolicy"],"type":"object"},"default":{},"description":"Channels (release trains), by name.","examples":[{}],"type":"object"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at fleet scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at fleet scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"disruptionBudgets":{"default":[],"description":"Limits on hosts in flight.","examples":[[]],"items":{"additionalProperties":false,"properties":{"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"At most this many covered hosts in flight at once (set exactly one of maxInFlight, maxInFlightPct).","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"default":null,"description":"At most this percentage of covered hosts in flight.","examples":[50]},"selector":{"$ref":"#/$defs/Selector"}},"required":["selector"],"type":"object"},"type":"array"},"edges":{"default":[],"description":"Host ordering constraints within a rollout.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at fleet scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"channel":{"description":"Release channel of <name>.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at host scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at host scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"configuration":{"default":null,"description":"The host's evaluated NixOS configuration (must have config.system.build.toplevel); or use nixosArgs.","examples":[null]},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at host scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at host scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"nixosArgs":{"anyOf":[{"type":"null"},{}],"default":null,"description":"Arguments for mkHost, called for this host when `configuration` is null (needs nixpkgs).","examples":[null]},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for this host (wins over tag and channel pins).","examples":[null]},"pubkey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"OpenSSH ed25519 public key of the host (enrollment, signed evidence).","examples":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA… root@<name>"]},"system":{"description":"Platform of the host.","examples":["x86_64-linux"],"type":"string"},"tags":{"default":[],"description":"Tags of <name>.","examples":[["web","eu-fr"]],"items":{"type":"string"},"type":"array"}},"required":["channel","system"],"type":"object"},"default":{},"description":"Hosts, by name.","examples":[{}],"type":"object"},"operators":{"additionalProperties":{"additionalProperties":false,"properties":{"role":{"description":"What the operator may do on the control plane: viewer reads; operator also pauses, resumes and approves; admin also aborts and clears (docs/operators.md, Roles).","enum":["viewer","operator","admin"],"examples":["operator"]}},"required":["role"],"type":"object"},"default":{},"description":"Operators allowed to act on rollouts, by the name of their certificate (CN=operator:<name>), with their role. Signed with the fleet: the control plane holds no role of its own, and refuses every action when this is empty.","examples":[{"alice":{"role":"admin"},"bob":{"role":"viewer"}}],"type":"object"},"revocations":{"default":[],"description":"Agent-certificate revocations (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"hostname":{"description":"Host whose certificates are revoked.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"notBefore":{"description":"Certificates issued before this instant are refused.","examples":["2026-05-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":["host decommissioned"]},"revokedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who.","examples":["ops@example.com"]}},"required":["hostname","notBefore"],"type":"object"},"type":"array"},"rolloutPolicies":{"additionalProperties":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"default":false,"description":"Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.","examples":[false],"type":"boolean"},"healthGate":{"$ref":"#/$defs/HealthGateInput"},"onHealthFailure":{"default":"rollback-and-halt","description":"What agents do on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"operatorClear":{"default":false,"description":"Whether an operator may clear a Failed or Reverted rollout of this policy (`nixfleet rollout clear`) so the rollout resumes; false: only a new release moves the channel on.","examples":[true],"type":"boolean"},"strategy":{"description":"Rollout strategy.","enum":["canary","all-at-once"],"examples":["canary"]},"waves":{"default":[{"selector":{"all":true},"soakMinutes":0}],"description":"Waves, in order.","examples":[[{"selector":{"all":true},"soakMinutes":0}]],"items":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.","examples":[true]},"approval":{"default":"auto","description":"Whether the wave starts on its own once the previous wave is promoted (auto), or only after an operator approves it (manual: `nixfleet rollout approve`; docs/operators.md).","enum":["auto","manual"],"examples":["manual"]},"minSoaked":{"default":1,"description":"Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"selector":{"$ref":"#/$defs/Selector"},"soakMinutes":{"default":0,"description":"Minutes a wave soaks before the next one starts.","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely.","examples":[60]}},"required":["selector"],"type":"object"},"type":"array"}},"required":["strategy"],"type":"object"},"default":{},"description":"Rollout policies, by name.","examples":[{}],"type":"object"},"tags":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at tag scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at tag scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"description":{"default":"","description":"What tag <name> means.","examples":["Expected to be reachable 24/7."],"type":"string"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at tag scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at tag scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for hosts carrying the tag.","examples":[null]}},"required":[],"type":"object"},"default":{},"description":"Tags, by name (descriptive; hosts reference them freely).","examples":[{}],"type":"object"}},"required":[],"type":"object"};
 const schema1 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"};
 const schema2 = {"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"};
 const schema3 = {"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"};
@@ -6071,15 +6071,14 @@ vErrors.push(err417);
 errors++;
 }
 }
-if(data.revocations !== undefined){
-let data169 = data.revocations;
-if(Array.isArray(data169)){
-const len6 = data169.length;
-for(let i6=0; i6<len6; i6++){
-let data170 = data169[i6];
+if(data.operators !== undefined){
+let data169 = data.operators;
+if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
+for(const key47 in data169){
+let data170 = data169[key47];
 if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
-if(data170.hostname === undefined){
-const err418 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
+if(data170.role === undefined){
+const err418 = {instancePath:instancePath+"/operators/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/operators/additionalProperties/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -6088,8 +6087,9 @@ vErrors.push(err418);
 }
 errors++;
 }
-if(data170.notBefore === undefined){
-const err419 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "notBefore"},message:"must have required property '"+"notBefore"+"'"};
+for(const key48 in data170){
+if(!(key48 === "role")){
+const err419 = {instancePath:instancePath+"/operators/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/operators/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -6098,9 +6098,11 @@ vErrors.push(err419);
 }
 errors++;
 }
-for(const key47 in data170){
-if(!((((key47 === "hostname") || (key47 === "notBefore")) || (key47 === "reason")) || (key47 === "revokedBy"))){
-const err420 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
+}
+if(data170.role !== undefined){
+let data171 = data170.role;
+if(!(((data171 === "viewer") || (data171 === "operator")) || (data171 === "admin"))){
+const err420 = {instancePath:instancePath+"/operators/" + key47.replace(/~/g, "~0").replace(/\//g, "~1")+"/role",schemaPath:"#/properties/operators/additionalProperties/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.operators.additionalProperties.properties.role.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -6110,11 +6112,9 @@ vErrors.push(err420);
 errors++;
 }
 }
-if(data170.hostname !== undefined){
-let data171 = data170.hostname;
-if(typeof data171 === "string"){
-if(!pattern1.test(data171)){
-const err421 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+}
+else {
+const err421 = {instancePath:instancePath+"/operators/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/operators/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -6124,8 +6124,9 @@ vErrors.push(err421);
 errors++;
 }
 }
+}
 else {
-const err422 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err422 = {instancePath:instancePath+"/operators",schemaPath:"#/properties/operators/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -6135,11 +6136,15 @@ vErrors.push(err422);
 errors++;
 }
 }
-if(data170.notBefore !== undefined){
-let data172 = data170.notBefore;
-if(typeof data172 === "string"){
-if(!pattern0.test(data172)){
-const err423 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data.revocations !== undefined){
+let data172 = data.revocations;
+if(Array.isArray(data172)){
+const len6 = data172.length;
+for(let i6=0; i6<len6; i6++){
+let data173 = data172[i6];
+if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
+if(data173.hostname === undefined){
+const err423 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -6148,9 +6153,8 @@ vErrors.push(err423);
 }
 errors++;
 }
-}
-else {
-const err424 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data173.notBefore === undefined){
+const err424 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "notBefore"},message:"must have required property '"+"notBefore"+"'"};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -6159,14 +6163,9 @@ vErrors.push(err424);
 }
 errors++;
 }
-}
-if(data170.reason !== undefined){
-let data173 = data170.reason;
-const _errs554 = errors;
-let valid117 = false;
-const _errs555 = errors;
-if(data173 !== null){
-const err425 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+for(const key49 in data173){
+if(!((((key49 === "hostname") || (key49 === "notBefore")) || (key49 === "reason")) || (key49 === "revokedBy"))){
+const err425 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -6175,11 +6174,12 @@ vErrors.push(err425);
 }
 errors++;
 }
-var _valid41 = _errs555 === errors;
-valid117 = valid117 || _valid41;
-const _errs557 = errors;
-if(typeof data173 !== "string"){
-const err426 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data173.hostname !== undefined){
+let data174 = data173.hostname;
+if(typeof data174 === "string"){
+if(!pattern1.test(data174)){
+const err426 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -6188,10 +6188,9 @@ vErrors.push(err426);
 }
 errors++;
 }
-var _valid41 = _errs557 === errors;
-valid117 = valid117 || _valid41;
-if(!valid117){
-const err427 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err427 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -6200,25 +6199,12 @@ vErrors.push(err427);
 }
 errors++;
 }
-else {
-errors = _errs554;
-if(vErrors !== null){
-if(_errs554){
-vErrors.length = _errs554;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data170.revokedBy !== undefined){
-let data174 = data170.revokedBy;
-const _errs560 = errors;
-let valid118 = false;
-const _errs561 = errors;
-if(data174 !== null){
-const err428 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data173.notBefore !== undefined){
+let data175 = data173.notBefore;
+if(typeof data175 === "string"){
+if(!pattern0.test(data175)){
+const err428 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -6227,11 +6213,9 @@ vErrors.push(err428);
 }
 errors++;
 }
-var _valid42 = _errs561 === errors;
-valid118 = valid118 || _valid42;
-const _errs563 = errors;
-if(typeof data174 !== "string"){
-const err429 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err429 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -6240,10 +6224,14 @@ vErrors.push(err429);
 }
 errors++;
 }
-var _valid42 = _errs563 === errors;
-valid118 = valid118 || _valid42;
-if(!valid118){
-const err430 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data173.reason !== undefined){
+let data176 = data173.reason;
+const _errs561 = errors;
+let valid119 = false;
+const _errs562 = errors;
+if(data176 !== null){
+const err430 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -6252,11 +6240,88 @@ vErrors.push(err430);
 }
 errors++;
 }
+var _valid41 = _errs562 === errors;
+valid119 = valid119 || _valid41;
+const _errs564 = errors;
+if(typeof data176 !== "string"){
+const err431 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err431];
+}
 else {
-errors = _errs560;
+vErrors.push(err431);
+}
+errors++;
+}
+var _valid41 = _errs564 === errors;
+valid119 = valid119 || _valid41;
+if(!valid119){
+const err432 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err432];
+}
+else {
+vErrors.push(err432);
+}
+errors++;
+}
+else {
+errors = _errs561;
 if(vErrors !== null){
-if(_errs560){
-vErrors.length = _errs560;
+if(_errs561){
+vErrors.length = _errs561;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data173.revokedBy !== undefined){
+let data177 = data173.revokedBy;
+const _errs567 = errors;
+let valid120 = false;
+const _errs568 = errors;
+if(data177 !== null){
+const err433 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err433];
+}
+else {
+vErrors.push(err433);
+}
+errors++;
+}
+var _valid42 = _errs568 === errors;
+valid120 = valid120 || _valid42;
+const _errs570 = errors;
+if(typeof data177 !== "string"){
+const err434 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err434];
+}
+else {
+vErrors.push(err434);
+}
+errors++;
+}
+var _valid42 = _errs570 === errors;
+valid120 = valid120 || _valid42;
+if(!valid120){
+const err435 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err435];
+}
+else {
+vErrors.push(err435);
+}
+errors++;
+}
+else {
+errors = _errs567;
+if(vErrors !== null){
+if(_errs567){
+vErrors.length = _errs567;
 }
 else {
 vErrors = null;
@@ -6266,74 +6331,7 @@ vErrors = null;
 }
 }
 else {
-const err431 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err431];
-}
-else {
-vErrors.push(err431);
-}
-errors++;
-}
-}
-}
-else {
-const err432 = {instancePath:instancePath+"/revocations",schemaPath:"#/properties/revocations/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err432];
-}
-else {
-vErrors.push(err432);
-}
-errors++;
-}
-}
-if(data.rolloutPolicies !== undefined){
-let data175 = data.rolloutPolicies;
-if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
-for(const key48 in data175){
-let data176 = data175[key48];
-if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
-if(data176.strategy === undefined){
-const err433 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
-if(vErrors === null){
-vErrors = [err433];
-}
-else {
-vErrors.push(err433);
-}
-errors++;
-}
-for(const key49 in data176){
-if(!(((((key49 === "allowNoEnforceProbes") || (key49 === "healthGate")) || (key49 === "onHealthFailure")) || (key49 === "strategy")) || (key49 === "waves"))){
-const err434 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err434];
-}
-else {
-vErrors.push(err434);
-}
-errors++;
-}
-}
-if(data176.allowNoEnforceProbes !== undefined){
-if(typeof data176.allowNoEnforceProbes !== "boolean"){
-const err435 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err435];
-}
-else {
-vErrors.push(err435);
-}
-errors++;
-}
-}
-if(data176.healthGate !== undefined){
-let data178 = data176.healthGate;
-if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
-for(const key50 in data178){
-if(!(key50 === "systemdFailedUnits")){
-const err436 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
+const err436 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -6343,13 +6341,9 @@ vErrors.push(err436);
 errors++;
 }
 }
-if(data178.systemdFailedUnits !== undefined){
-let data179 = data178.systemdFailedUnits;
-const _errs578 = errors;
-let valid123 = false;
-const _errs579 = errors;
-if(data179 !== null){
-const err437 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err437 = {instancePath:instancePath+"/revocations",schemaPath:"#/properties/revocations/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -6358,12 +6352,15 @@ vErrors.push(err437);
 }
 errors++;
 }
-var _valid43 = _errs579 === errors;
-valid123 = valid123 || _valid43;
-const _errs581 = errors;
+}
+if(data.rolloutPolicies !== undefined){
+let data178 = data.rolloutPolicies;
+if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
+for(const key50 in data178){
+let data179 = data178[key50];
 if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
-if(data179.max === undefined){
-const err438 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/required",keyword:"required",params:{missingProperty: "max"},message:"must have required property '"+"max"+"'"};
+if(data179.strategy === undefined){
+const err438 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -6373,8 +6370,8 @@ vErrors.push(err438);
 errors++;
 }
 for(const key51 in data179){
-if(!(key51 === "max")){
-const err439 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
+if(!((((((key51 === "allowNoEnforceProbes") || (key51 === "healthGate")) || (key51 === "onHealthFailure")) || (key51 === "operatorClear")) || (key51 === "strategy")) || (key51 === "waves"))){
+const err439 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -6384,10 +6381,9 @@ vErrors.push(err439);
 errors++;
 }
 }
-if(data179.max !== undefined){
-let data180 = data179.max;
-if(!(((typeof data180 == "number") && (!(data180 % 1) && !isNaN(data180))) && (isFinite(data180)))){
-const err440 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data179.allowNoEnforceProbes !== undefined){
+if(typeof data179.allowNoEnforceProbes !== "boolean"){
+const err440 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -6396,9 +6392,13 @@ vErrors.push(err440);
 }
 errors++;
 }
-if((typeof data180 == "number") && (isFinite(data180))){
-if(data180 > 9007199254740991 || isNaN(data180)){
-const err441 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data179.healthGate !== undefined){
+let data181 = data179.healthGate;
+if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
+for(const key52 in data181){
+if(!(key52 === "systemdFailedUnits")){
+const err441 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -6407,8 +6407,14 @@ vErrors.push(err441);
 }
 errors++;
 }
-if(data180 < 0 || isNaN(data180)){
-const err442 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data181.systemdFailedUnits !== undefined){
+let data182 = data181.systemdFailedUnits;
+const _errs585 = errors;
+let valid125 = false;
+const _errs586 = errors;
+if(data182 !== null){
+const err442 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -6417,11 +6423,12 @@ vErrors.push(err442);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err443 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid43 = _errs586 === errors;
+valid125 = valid125 || _valid43;
+const _errs588 = errors;
+if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
+if(data182.max === undefined){
+const err443 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/required",keyword:"required",params:{missingProperty: "max"},message:"must have required property '"+"max"+"'"};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -6430,10 +6437,9 @@ vErrors.push(err443);
 }
 errors++;
 }
-var _valid43 = _errs581 === errors;
-valid123 = valid123 || _valid43;
-if(!valid123){
-const err444 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key53 in data182){
+if(!(key53 === "max")){
+const err444 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -6442,21 +6448,11 @@ vErrors.push(err444);
 }
 errors++;
 }
-else {
-errors = _errs578;
-if(vErrors !== null){
-if(_errs578){
-vErrors.length = _errs578;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err445 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data182.max !== undefined){
+let data183 = data182.max;
+if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
+const err445 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -6465,11 +6461,9 @@ vErrors.push(err445);
 }
 errors++;
 }
-}
-if(data176.onHealthFailure !== undefined){
-let data181 = data176.onHealthFailure;
-if(!((data181 === "halt") || (data181 === "rollback-and-halt"))){
-const err446 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/onHealthFailure",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
+if((typeof data183 == "number") && (isFinite(data183))){
+if(data183 > 9007199254740991 || isNaN(data183)){
+const err446 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -6478,11 +6472,8 @@ vErrors.push(err446);
 }
 errors++;
 }
-}
-if(data176.strategy !== undefined){
-let data182 = data176.strategy;
-if(!((data182 === "canary") || (data182 === "all-at-once"))){
-const err447 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/strategy",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.strategy.enum},message:"must be equal to one of the allowed values"};
+if(data183 < 0 || isNaN(data183)){
+const err447 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -6492,15 +6483,10 @@ vErrors.push(err447);
 errors++;
 }
 }
-if(data176.waves !== undefined){
-let data183 = data176.waves;
-if(Array.isArray(data183)){
-const len7 = data183.length;
-for(let i7=0; i7<len7; i7++){
-let data184 = data183[i7];
-if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
-if(data184.selector === undefined){
-const err448 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
+}
+}
+else {
+const err448 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -6509,9 +6495,10 @@ vErrors.push(err448);
 }
 errors++;
 }
-for(const key52 in data184){
-if(!(((((key52 === "allowNoEnforceProbes") || (key52 === "minSoaked")) || (key52 === "selector")) || (key52 === "soakMinutes")) || (key52 === "waitForNeverSeenMinutes"))){
-const err449 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
+var _valid43 = _errs588 === errors;
+valid125 = valid125 || _valid43;
+if(!valid125){
+const err449 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -6520,14 +6507,21 @@ vErrors.push(err449);
 }
 errors++;
 }
+else {
+errors = _errs585;
+if(vErrors !== null){
+if(_errs585){
+vErrors.length = _errs585;
 }
-if(data184.allowNoEnforceProbes !== undefined){
-let data185 = data184.allowNoEnforceProbes;
-const _errs594 = errors;
-let valid128 = false;
-const _errs595 = errors;
-if(data185 !== null){
-const err450 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err450 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -6536,11 +6530,11 @@ vErrors.push(err450);
 }
 errors++;
 }
-var _valid44 = _errs595 === errors;
-valid128 = valid128 || _valid44;
-const _errs597 = errors;
-if(typeof data185 !== "boolean"){
-const err451 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data179.onHealthFailure !== undefined){
+let data184 = data179.onHealthFailure;
+if(!((data184 === "halt") || (data184 === "rollback-and-halt"))){
+const err451 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/onHealthFailure",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -6549,10 +6543,10 @@ vErrors.push(err451);
 }
 errors++;
 }
-var _valid44 = _errs597 === errors;
-valid128 = valid128 || _valid44;
-if(!valid128){
-const err452 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data179.operatorClear !== undefined){
+if(typeof data179.operatorClear !== "boolean"){
+const err452 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/operatorClear",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/operatorClear/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -6561,22 +6555,11 @@ vErrors.push(err452);
 }
 errors++;
 }
-else {
-errors = _errs594;
-if(vErrors !== null){
-if(_errs594){
-vErrors.length = _errs594;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data184.minSoaked !== undefined){
-let data186 = data184.minSoaked;
-if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
-const err453 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data179.strategy !== undefined){
+let data186 = data179.strategy;
+if(!((data186 === "canary") || (data186 === "all-at-once"))){
+const err453 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/strategy",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.strategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -6585,9 +6568,16 @@ vErrors.push(err453);
 }
 errors++;
 }
-if((typeof data186 == "number") && (isFinite(data186))){
-if(data186 > 9007199254740991 || isNaN(data186)){
-const err454 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data179.waves !== undefined){
+let data187 = data179.waves;
+if(Array.isArray(data187)){
+const len7 = data187.length;
+for(let i7=0; i7<len7; i7++){
+let data188 = data187[i7];
+if(data188 && typeof data188 == "object" && !Array.isArray(data188)){
+if(data188.selector === undefined){
+const err454 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -6596,8 +6586,9 @@ vErrors.push(err454);
 }
 errors++;
 }
-if(data186 < 1 || isNaN(data186)){
-const err455 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key54 in data188){
+if(!((((((key54 === "allowNoEnforceProbes") || (key54 === "approval")) || (key54 === "minSoaked")) || (key54 === "selector")) || (key54 === "soakMinutes")) || (key54 === "waitForNeverSeenMinutes"))){
+const err455 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -6607,17 +6598,13 @@ vErrors.push(err455);
 errors++;
 }
 }
-}
-if(data184.selector !== undefined){
-if(!(validate1(data184.selector, {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/selector",parentData:data184,parentDataProperty:"selector",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
-errors = vErrors.length;
-}
-}
-if(data184.soakMinutes !== undefined){
-let data188 = data184.soakMinutes;
-if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
-const err456 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data188.allowNoEnforceProbes !== undefined){
+let data189 = data188.allowNoEnforceProbes;
+const _errs603 = errors;
+let valid130 = false;
+const _errs604 = errors;
+if(data189 !== null){
+const err456 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -6626,9 +6613,11 @@ vErrors.push(err456);
 }
 errors++;
 }
-if((typeof data188 == "number") && (isFinite(data188))){
-if(data188 > 9007199254740991 || isNaN(data188)){
-const err457 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid44 = _errs604 === errors;
+valid130 = valid130 || _valid44;
+const _errs606 = errors;
+if(typeof data189 !== "boolean"){
+const err457 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -6637,8 +6626,10 @@ vErrors.push(err457);
 }
 errors++;
 }
-if(data188 < 0 || isNaN(data188)){
-const err458 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+var _valid44 = _errs606 === errors;
+valid130 = valid130 || _valid44;
+if(!valid130){
+const err458 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -6647,15 +6638,22 @@ vErrors.push(err458);
 }
 errors++;
 }
+else {
+errors = _errs603;
+if(vErrors !== null){
+if(_errs603){
+vErrors.length = _errs603;
+}
+else {
+vErrors = null;
 }
 }
-if(data184.waitForNeverSeenMinutes !== undefined){
-let data189 = data184.waitForNeverSeenMinutes;
-const _errs605 = errors;
-let valid129 = false;
-const _errs606 = errors;
-if(data189 !== null){
-const err459 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+}
+if(data188.approval !== undefined){
+let data190 = data188.approval;
+if(!((data190 === "auto") || (data190 === "manual"))){
+const err459 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/approval",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/approval/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.waves.items.properties.approval.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -6664,11 +6662,11 @@ vErrors.push(err459);
 }
 errors++;
 }
-var _valid45 = _errs606 === errors;
-valid129 = valid129 || _valid45;
-const _errs608 = errors;
-if(!(((typeof data189 == "number") && (!(data189 % 1) && !isNaN(data189))) && (isFinite(data189)))){
-const err460 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data188.minSoaked !== undefined){
+let data191 = data188.minSoaked;
+if(!(((typeof data191 == "number") && (!(data191 % 1) && !isNaN(data191))) && (isFinite(data191)))){
+const err460 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -6677,9 +6675,9 @@ vErrors.push(err460);
 }
 errors++;
 }
-if((typeof data189 == "number") && (isFinite(data189))){
-if(data189 > 9007199254740991 || isNaN(data189)){
-const err461 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data191 == "number") && (isFinite(data191))){
+if(data191 > 9007199254740991 || isNaN(data191)){
+const err461 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -6688,8 +6686,8 @@ vErrors.push(err461);
 }
 errors++;
 }
-if(data189 < 0 || isNaN(data189)){
-const err462 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data191 < 1 || isNaN(data191)){
+const err462 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -6699,10 +6697,17 @@ vErrors.push(err462);
 errors++;
 }
 }
-var _valid45 = _errs608 === errors;
-valid129 = valid129 || _valid45;
-if(!valid129){
-const err463 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data188.selector !== undefined){
+if(!(validate1(data188.selector, {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/selector",parentData:data188,parentDataProperty:"selector",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+}
+if(data188.soakMinutes !== undefined){
+let data193 = data188.soakMinutes;
+if(!(((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193))) && (isFinite(data193)))){
+const err463 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -6711,21 +6716,9 @@ vErrors.push(err463);
 }
 errors++;
 }
-else {
-errors = _errs605;
-if(vErrors !== null){
-if(_errs605){
-vErrors.length = _errs605;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err464 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data193 == "number") && (isFinite(data193))){
+if(data193 > 9007199254740991 || isNaN(data193)){
+const err464 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -6734,10 +6727,8 @@ vErrors.push(err464);
 }
 errors++;
 }
-}
-}
-else {
-const err465 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data193 < 0 || isNaN(data193)){
+const err465 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -6748,8 +6739,13 @@ errors++;
 }
 }
 }
-else {
-const err466 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data188.waitForNeverSeenMinutes !== undefined){
+let data194 = data188.waitForNeverSeenMinutes;
+const _errs615 = errors;
+let valid131 = false;
+const _errs616 = errors;
+if(data194 !== null){
+const err466 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -6758,10 +6754,11 @@ vErrors.push(err466);
 }
 errors++;
 }
-}
-}
-else {
-const err467 = {instancePath:instancePath+"/rolloutPolicies",schemaPath:"#/properties/rolloutPolicies/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid45 = _errs616 === errors;
+valid131 = valid131 || _valid45;
+const _errs618 = errors;
+if(!(((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194))) && (isFinite(data194)))){
+const err467 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -6770,16 +6767,9 @@ vErrors.push(err467);
 }
 errors++;
 }
-}
-if(data.tags !== undefined){
-let data190 = data.tags;
-if(data190 && typeof data190 == "object" && !Array.isArray(data190)){
-for(const key53 in data190){
-let data191 = data190[key53];
-if(data191 && typeof data191 == "object" && !Array.isArray(data191)){
-for(const key54 in data191){
-if(!(((((key54 === "compliance") || (key54 === "description")) || (key54 === "healthChecks")) || (key54 === "irrevocable")) || (key54 === "pin"))){
-const err468 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
+if((typeof data194 == "number") && (isFinite(data194))){
+if(data194 > 9007199254740991 || isNaN(data194)){
+const err468 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -6788,13 +6778,8 @@ vErrors.push(err468);
 }
 errors++;
 }
-}
-if(data191.compliance !== undefined){
-let data192 = data191.compliance;
-if(data192 && typeof data192 == "object" && !Array.isArray(data192)){
-for(const key55 in data192){
-if(!(key55 === "frameworks")){
-const err469 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
+if(data194 < 0 || isNaN(data194)){
+const err469 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -6804,15 +6789,10 @@ vErrors.push(err469);
 errors++;
 }
 }
-if(data192.frameworks !== undefined){
-let data193 = data192.frameworks;
-if(data193 && typeof data193 == "object" && !Array.isArray(data193)){
-for(const key56 in data193){
-let data194 = data193[key56];
-if(data194 && typeof data194 == "object" && !Array.isArray(data194)){
-for(const key57 in data194){
-if(!(((key57 === "controlOverrides") || (key57 === "mode")) || (key57 === "reason"))){
-const err470 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
+var _valid45 = _errs618 === errors;
+valid131 = valid131 || _valid45;
+if(!valid131){
+const err470 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -6821,16 +6801,21 @@ vErrors.push(err470);
 }
 errors++;
 }
+else {
+errors = _errs615;
+if(vErrors !== null){
+if(_errs615){
+vErrors.length = _errs615;
 }
-if(data194.controlOverrides !== undefined){
-let data195 = data194.controlOverrides;
-if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
-for(const key58 in data195){
-let data196 = data195[key58];
-if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
-for(const key59 in data196){
-if(!((key59 === "mode") || (key59 === "reason"))){
-const err471 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err471 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -6840,13 +6825,9 @@ vErrors.push(err471);
 errors++;
 }
 }
-if(data196.mode !== undefined){
-let data197 = data196.mode;
-const _errs632 = errors;
-let valid137 = false;
-const _errs633 = errors;
-if(data197 !== null){
-const err472 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err472 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -6855,11 +6836,10 @@ vErrors.push(err472);
 }
 errors++;
 }
-var _valid46 = _errs633 === errors;
-valid137 = valid137 || _valid46;
-const _errs635 = errors;
-if(!(((data197 === "enforce") || (data197 === "observe")) || (data197 === "disabled"))){
-const err473 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err473 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -6868,10 +6848,10 @@ vErrors.push(err473);
 }
 errors++;
 }
-var _valid46 = _errs635 === errors;
-valid137 = valid137 || _valid46;
-if(!valid137){
-const err474 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err474 = {instancePath:instancePath+"/rolloutPolicies",schemaPath:"#/properties/rolloutPolicies/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -6880,25 +6860,16 @@ vErrors.push(err474);
 }
 errors++;
 }
-else {
-errors = _errs632;
-if(vErrors !== null){
-if(_errs632){
-vErrors.length = _errs632;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data196.reason !== undefined){
-let data198 = data196.reason;
-const _errs637 = errors;
-let valid138 = false;
-const _errs638 = errors;
-if(data198 !== null){
-const err475 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data.tags !== undefined){
+let data195 = data.tags;
+if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
+for(const key55 in data195){
+let data196 = data195[key55];
+if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
+for(const key56 in data196){
+if(!(((((key56 === "compliance") || (key56 === "description")) || (key56 === "healthChecks")) || (key56 === "irrevocable")) || (key56 === "pin"))){
+const err475 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -6907,11 +6878,13 @@ vErrors.push(err475);
 }
 errors++;
 }
-var _valid47 = _errs638 === errors;
-valid138 = valid138 || _valid47;
-const _errs640 = errors;
-if(typeof data198 !== "string"){
-const err476 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data196.compliance !== undefined){
+let data197 = data196.compliance;
+if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
+for(const key57 in data197){
+if(!(key57 === "frameworks")){
+const err476 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -6920,10 +6893,16 @@ vErrors.push(err476);
 }
 errors++;
 }
-var _valid47 = _errs640 === errors;
-valid138 = valid138 || _valid47;
-if(!valid138){
-const err477 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data197.frameworks !== undefined){
+let data198 = data197.frameworks;
+if(data198 && typeof data198 == "object" && !Array.isArray(data198)){
+for(const key58 in data198){
+let data199 = data198[key58];
+if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
+for(const key59 in data199){
+if(!(((key59 === "controlOverrides") || (key59 === "mode")) || (key59 === "reason"))){
+const err477 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -6932,21 +6911,16 @@ vErrors.push(err477);
 }
 errors++;
 }
-else {
-errors = _errs637;
-if(vErrors !== null){
-if(_errs637){
-vErrors.length = _errs637;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err478 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data199.controlOverrides !== undefined){
+let data200 = data199.controlOverrides;
+if(data200 && typeof data200 == "object" && !Array.isArray(data200)){
+for(const key60 in data200){
+let data201 = data200[key60];
+if(data201 && typeof data201 == "object" && !Array.isArray(data201)){
+for(const key61 in data201){
+if(!((key61 === "mode") || (key61 === "reason"))){
+const err478 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -6956,9 +6930,13 @@ vErrors.push(err478);
 errors++;
 }
 }
-}
-else {
-const err479 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data201.mode !== undefined){
+let data202 = data201.mode;
+const _errs642 = errors;
+let valid139 = false;
+const _errs643 = errors;
+if(data202 !== null){
+const err479 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -6967,14 +6945,11 @@ vErrors.push(err479);
 }
 errors++;
 }
-}
-if(data194.mode !== undefined){
-let data199 = data194.mode;
-const _errs643 = errors;
-let valid139 = false;
-const _errs644 = errors;
-if(data199 !== null){
-const err480 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid46 = _errs643 === errors;
+valid139 = valid139 || _valid46;
+const _errs645 = errors;
+if(!(((data202 === "enforce") || (data202 === "observe")) || (data202 === "disabled"))){
+const err480 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -6983,11 +6958,10 @@ vErrors.push(err480);
 }
 errors++;
 }
-var _valid48 = _errs644 === errors;
-valid139 = valid139 || _valid48;
-const _errs646 = errors;
-if(!(((data199 === "enforce") || (data199 === "observe")) || (data199 === "disabled"))){
-const err481 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+var _valid46 = _errs645 === errors;
+valid139 = valid139 || _valid46;
+if(!valid139){
+const err481 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -6996,10 +6970,25 @@ vErrors.push(err481);
 }
 errors++;
 }
-var _valid48 = _errs646 === errors;
-valid139 = valid139 || _valid48;
-if(!valid139){
-const err482 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs642;
+if(vErrors !== null){
+if(_errs642){
+vErrors.length = _errs642;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data201.reason !== undefined){
+let data203 = data201.reason;
+const _errs647 = errors;
+let valid140 = false;
+const _errs648 = errors;
+if(data203 !== null){
+const err482 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -7008,25 +6997,11 @@ vErrors.push(err482);
 }
 errors++;
 }
-else {
-errors = _errs643;
-if(vErrors !== null){
-if(_errs643){
-vErrors.length = _errs643;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data194.reason !== undefined){
-let data200 = data194.reason;
-const _errs648 = errors;
-let valid140 = false;
-const _errs649 = errors;
-if(data200 !== null){
-const err483 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid47 = _errs648 === errors;
+valid140 = valid140 || _valid47;
+const _errs650 = errors;
+if(typeof data203 !== "string"){
+const err483 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -7035,11 +7010,10 @@ vErrors.push(err483);
 }
 errors++;
 }
-var _valid49 = _errs649 === errors;
-valid140 = valid140 || _valid49;
-const _errs651 = errors;
-if(typeof data200 !== "string"){
-const err484 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid47 = _errs650 === errors;
+valid140 = valid140 || _valid47;
+if(!valid140){
+const err484 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -7048,23 +7022,11 @@ vErrors.push(err484);
 }
 errors++;
 }
-var _valid49 = _errs651 === errors;
-valid140 = valid140 || _valid49;
-if(!valid140){
-const err485 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err485];
-}
 else {
-vErrors.push(err485);
-}
-errors++;
-}
-else {
-errors = _errs648;
+errors = _errs647;
 if(vErrors !== null){
-if(_errs648){
-vErrors.length = _errs648;
+if(_errs647){
+vErrors.length = _errs647;
 }
 else {
 vErrors = null;
@@ -7074,7 +7036,19 @@ vErrors = null;
 }
 }
 else {
-const err486 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err485 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err485];
+}
+else {
+vErrors.push(err485);
+}
+errors++;
+}
+}
+}
+else {
+const err486 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -7084,9 +7058,13 @@ vErrors.push(err486);
 errors++;
 }
 }
-}
-else {
-const err487 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data199.mode !== undefined){
+let data204 = data199.mode;
+const _errs653 = errors;
+let valid141 = false;
+const _errs654 = errors;
+if(data204 !== null){
+const err487 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -7095,10 +7073,11 @@ vErrors.push(err487);
 }
 errors++;
 }
-}
-}
-else {
-const err488 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid48 = _errs654 === errors;
+valid141 = valid141 || _valid48;
+const _errs656 = errors;
+if(!(((data204 === "enforce") || (data204 === "observe")) || (data204 === "disabled"))){
+const err488 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -7107,10 +7086,10 @@ vErrors.push(err488);
 }
 errors++;
 }
-}
-if(data191.description !== undefined){
-if(typeof data191.description !== "string"){
-const err489 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/tags/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid48 = _errs656 === errors;
+valid141 = valid141 || _valid48;
+if(!valid141){
+const err489 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -7119,18 +7098,25 @@ vErrors.push(err489);
 }
 errors++;
 }
+else {
+errors = _errs653;
+if(vErrors !== null){
+if(_errs653){
+vErrors.length = _errs653;
 }
-if(data191.healthChecks !== undefined){
-let data202 = data191.healthChecks;
-if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
-for(const key60 in data202){
-let data203 = data202[key60];
-const _errs659 = errors;
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data199.reason !== undefined){
+let data205 = data199.reason;
+const _errs658 = errors;
 let valid142 = false;
-const _errs660 = errors;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.kind === undefined){
-const err490 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+const _errs659 = errors;
+if(data205 !== null){
+const err490 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -7139,8 +7125,11 @@ vErrors.push(err490);
 }
 errors++;
 }
-if(data203.url === undefined){
-const err491 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+var _valid49 = _errs659 === errors;
+valid142 = valid142 || _valid49;
+const _errs661 = errors;
+if(typeof data205 !== "string"){
+const err491 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -7149,9 +7138,10 @@ vErrors.push(err491);
 }
 errors++;
 }
-for(const key61 in data203){
-if(!(((((((key61 === "bodyContains") || (key61 === "expectStatus")) || (key61 === "intervalSeconds")) || (key61 === "kind")) || (key61 === "mode")) || (key61 === "timeoutSecs")) || (key61 === "url"))){
-const err492 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
+var _valid49 = _errs661 === errors;
+valid142 = valid142 || _valid49;
+if(!valid142){
+const err492 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -7160,14 +7150,21 @@ vErrors.push(err492);
 }
 errors++;
 }
+else {
+errors = _errs658;
+if(vErrors !== null){
+if(_errs658){
+vErrors.length = _errs658;
 }
-if(data203.bodyContains !== undefined){
-let data204 = data203.bodyContains;
-const _errs665 = errors;
-let valid145 = false;
-const _errs666 = errors;
-if(data204 !== null){
-const err493 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err493 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -7176,11 +7173,10 @@ vErrors.push(err493);
 }
 errors++;
 }
-var _valid51 = _errs666 === errors;
-valid145 = valid145 || _valid51;
-const _errs668 = errors;
-if(typeof data204 !== "string"){
-const err494 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err494 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -7189,10 +7185,10 @@ vErrors.push(err494);
 }
 errors++;
 }
-var _valid51 = _errs668 === errors;
-valid145 = valid145 || _valid51;
-if(!valid145){
-const err495 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err495 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -7201,22 +7197,10 @@ vErrors.push(err495);
 }
 errors++;
 }
-else {
-errors = _errs665;
-if(vErrors !== null){
-if(_errs665){
-vErrors.length = _errs665;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data203.expectStatus !== undefined){
-let data205 = data203.expectStatus;
-if(!(((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205))) && (isFinite(data205)))){
-const err496 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data196.description !== undefined){
+if(typeof data196.description !== "string"){
+const err496 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/tags/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -7225,9 +7209,18 @@ vErrors.push(err496);
 }
 errors++;
 }
-if((typeof data205 == "number") && (isFinite(data205))){
-if(data205 > 599 || isNaN(data205)){
-const err497 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
+}
+if(data196.healthChecks !== undefined){
+let data207 = data196.healthChecks;
+if(data207 && typeof data207 == "object" && !Array.isArray(data207)){
+for(const key62 in data207){
+let data208 = data207[key62];
+const _errs669 = errors;
+let valid144 = false;
+const _errs670 = errors;
+if(data208 && typeof data208 == "object" && !Array.isArray(data208)){
+if(data208.kind === undefined){
+const err497 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -7236,8 +7229,8 @@ vErrors.push(err497);
 }
 errors++;
 }
-if(data205 < 100 || isNaN(data205)){
-const err498 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(data208.url === undefined){
+const err498 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -7246,12 +7239,9 @@ vErrors.push(err498);
 }
 errors++;
 }
-}
-}
-if(data203.intervalSeconds !== undefined){
-let data206 = data203.intervalSeconds;
-if(!(((typeof data206 == "number") && (!(data206 % 1) && !isNaN(data206))) && (isFinite(data206)))){
-const err499 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key63 in data208){
+if(!(((((((key63 === "bodyContains") || (key63 === "expectStatus")) || (key63 === "intervalSeconds")) || (key63 === "kind")) || (key63 === "mode")) || (key63 === "timeoutSecs")) || (key63 === "url"))){
+const err499 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -7260,9 +7250,14 @@ vErrors.push(err499);
 }
 errors++;
 }
-if((typeof data206 == "number") && (isFinite(data206))){
-if(data206 > 9007199254740991 || isNaN(data206)){
-const err500 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data208.bodyContains !== undefined){
+let data209 = data208.bodyContains;
+const _errs675 = errors;
+let valid147 = false;
+const _errs676 = errors;
+if(data209 !== null){
+const err500 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -7271,8 +7266,11 @@ vErrors.push(err500);
 }
 errors++;
 }
-if(data206 < 1 || isNaN(data206)){
-const err501 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid51 = _errs676 === errors;
+valid147 = valid147 || _valid51;
+const _errs678 = errors;
+if(typeof data209 !== "string"){
+const err501 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -7281,11 +7279,10 @@ vErrors.push(err501);
 }
 errors++;
 }
-}
-}
-if(data203.kind !== undefined){
-if(!(data203.kind === "http")){
-const err502 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
+var _valid51 = _errs678 === errors;
+valid147 = valid147 || _valid51;
+if(!valid147){
+const err502 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -7294,11 +7291,22 @@ vErrors.push(err502);
 }
 errors++;
 }
+else {
+errors = _errs675;
+if(vErrors !== null){
+if(_errs675){
+vErrors.length = _errs675;
 }
-if(data203.mode !== undefined){
-let data208 = data203.mode;
-if(!(((data208 === "enforce") || (data208 === "observe")) || (data208 === "disabled"))){
-const err503 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data208.expectStatus !== undefined){
+let data210 = data208.expectStatus;
+if(!(((typeof data210 == "number") && (!(data210 % 1) && !isNaN(data210))) && (isFinite(data210)))){
+const err503 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -7307,11 +7315,9 @@ vErrors.push(err503);
 }
 errors++;
 }
-}
-if(data203.timeoutSecs !== undefined){
-let data209 = data203.timeoutSecs;
-if(!(((typeof data209 == "number") && (!(data209 % 1) && !isNaN(data209))) && (isFinite(data209)))){
-const err504 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data210 == "number") && (isFinite(data210))){
+if(data210 > 599 || isNaN(data210)){
+const err504 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -7320,9 +7326,8 @@ vErrors.push(err504);
 }
 errors++;
 }
-if((typeof data209 == "number") && (isFinite(data209))){
-if(data209 > 9007199254740991 || isNaN(data209)){
-const err505 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data210 < 100 || isNaN(data210)){
+const err505 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -7331,8 +7336,12 @@ vErrors.push(err505);
 }
 errors++;
 }
-if(data209 < 1 || isNaN(data209)){
-const err506 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data208.intervalSeconds !== undefined){
+let data211 = data208.intervalSeconds;
+if(!(((typeof data211 == "number") && (!(data211 % 1) && !isNaN(data211))) && (isFinite(data211)))){
+const err506 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -7341,11 +7350,9 @@ vErrors.push(err506);
 }
 errors++;
 }
-}
-}
-if(data203.url !== undefined){
-if(typeof data203.url !== "string"){
-const err507 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data211 == "number") && (isFinite(data211))){
+if(data211 > 9007199254740991 || isNaN(data211)){
+const err507 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -7354,10 +7361,8 @@ vErrors.push(err507);
 }
 errors++;
 }
-}
-}
-else {
-const err508 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data211 < 1 || isNaN(data211)){
+const err508 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -7366,15 +7371,11 @@ vErrors.push(err508);
 }
 errors++;
 }
-var _valid50 = _errs660 === errors;
-valid142 = valid142 || _valid50;
-if(_valid50){
-var props8 = true;
 }
-const _errs680 = errors;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.host === undefined){
-const err509 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+}
+if(data208.kind !== undefined){
+if(!(data208.kind === "http")){
+const err509 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -7383,8 +7384,11 @@ vErrors.push(err509);
 }
 errors++;
 }
-if(data203.kind === undefined){
-const err510 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data208.mode !== undefined){
+let data213 = data208.mode;
+if(!(((data213 === "enforce") || (data213 === "observe")) || (data213 === "disabled"))){
+const err510 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -7393,8 +7397,11 @@ vErrors.push(err510);
 }
 errors++;
 }
-if(data203.port === undefined){
-const err511 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
+}
+if(data208.timeoutSecs !== undefined){
+let data214 = data208.timeoutSecs;
+if(!(((typeof data214 == "number") && (!(data214 % 1) && !isNaN(data214))) && (isFinite(data214)))){
+const err511 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -7403,9 +7410,9 @@ vErrors.push(err511);
 }
 errors++;
 }
-for(const key62 in data203){
-if(!((((((key62 === "connectTimeoutSecs") || (key62 === "host")) || (key62 === "intervalSeconds")) || (key62 === "kind")) || (key62 === "mode")) || (key62 === "port"))){
-const err512 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties"};
+if((typeof data214 == "number") && (isFinite(data214))){
+if(data214 > 9007199254740991 || isNaN(data214)){
+const err512 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -7414,11 +7421,8 @@ vErrors.push(err512);
 }
 errors++;
 }
-}
-if(data203.connectTimeoutSecs !== undefined){
-let data211 = data203.connectTimeoutSecs;
-if(!(((typeof data211 == "number") && (!(data211 % 1) && !isNaN(data211))) && (isFinite(data211)))){
-const err513 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data214 < 1 || isNaN(data214)){
+const err513 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -7427,9 +7431,11 @@ vErrors.push(err513);
 }
 errors++;
 }
-if((typeof data211 == "number") && (isFinite(data211))){
-if(data211 > 9007199254740991 || isNaN(data211)){
-const err514 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data208.url !== undefined){
+if(typeof data208.url !== "string"){
+const err514 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -7438,8 +7444,10 @@ vErrors.push(err514);
 }
 errors++;
 }
-if(data211 < 1 || isNaN(data211)){
-const err515 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err515 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -7448,11 +7456,15 @@ vErrors.push(err515);
 }
 errors++;
 }
+var _valid50 = _errs670 === errors;
+valid144 = valid144 || _valid50;
+if(_valid50){
+var props8 = true;
 }
-}
-if(data203.host !== undefined){
-if(typeof data203.host !== "string"){
-const err516 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs690 = errors;
+if(data208 && typeof data208 == "object" && !Array.isArray(data208)){
+if(data208.host === undefined){
+const err516 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -7461,11 +7473,8 @@ vErrors.push(err516);
 }
 errors++;
 }
-}
-if(data203.intervalSeconds !== undefined){
-let data213 = data203.intervalSeconds;
-if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
-const err517 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data208.kind === undefined){
+const err517 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -7474,9 +7483,8 @@ vErrors.push(err517);
 }
 errors++;
 }
-if((typeof data213 == "number") && (isFinite(data213))){
-if(data213 > 9007199254740991 || isNaN(data213)){
-const err518 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data208.port === undefined){
+const err518 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -7485,8 +7493,9 @@ vErrors.push(err518);
 }
 errors++;
 }
-if(data213 < 1 || isNaN(data213)){
-const err519 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key64 in data208){
+if(!((((((key64 === "connectTimeoutSecs") || (key64 === "host")) || (key64 === "intervalSeconds")) || (key64 === "kind")) || (key64 === "mode")) || (key64 === "port"))){
+const err519 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -7496,10 +7505,10 @@ vErrors.push(err519);
 errors++;
 }
 }
-}
-if(data203.kind !== undefined){
-if(!(data203.kind === "tcp")){
-const err520 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data208.connectTimeoutSecs !== undefined){
+let data216 = data208.connectTimeoutSecs;
+if(!(((typeof data216 == "number") && (!(data216 % 1) && !isNaN(data216))) && (isFinite(data216)))){
+const err520 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -7508,11 +7517,9 @@ vErrors.push(err520);
 }
 errors++;
 }
-}
-if(data203.mode !== undefined){
-let data215 = data203.mode;
-if(!(((data215 === "enforce") || (data215 === "observe")) || (data215 === "disabled"))){
-const err521 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data216 == "number") && (isFinite(data216))){
+if(data216 > 9007199254740991 || isNaN(data216)){
+const err521 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -7521,11 +7528,8 @@ vErrors.push(err521);
 }
 errors++;
 }
-}
-if(data203.port !== undefined){
-let data216 = data203.port;
-if(!(((typeof data216 == "number") && (!(data216 % 1) && !isNaN(data216))) && (isFinite(data216)))){
-const err522 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data216 < 1 || isNaN(data216)){
+const err522 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -7534,9 +7538,11 @@ vErrors.push(err522);
 }
 errors++;
 }
-if((typeof data216 == "number") && (isFinite(data216))){
-if(data216 > 65535 || isNaN(data216)){
-const err523 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+}
+if(data208.host !== undefined){
+if(typeof data208.host !== "string"){
+const err523 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -7545,8 +7551,11 @@ vErrors.push(err523);
 }
 errors++;
 }
-if(data216 < 1 || isNaN(data216)){
-const err524 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data208.intervalSeconds !== undefined){
+let data218 = data208.intervalSeconds;
+if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
+const err524 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -7555,11 +7564,9 @@ vErrors.push(err524);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err525 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data218 == "number") && (isFinite(data218))){
+if(data218 > 9007199254740991 || isNaN(data218)){
+const err525 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -7568,17 +7575,8 @@ vErrors.push(err525);
 }
 errors++;
 }
-var _valid50 = _errs680 === errors;
-valid142 = valid142 || _valid50;
-if(_valid50){
-if(props8 !== true){
-props8 = true;
-}
-}
-const _errs694 = errors;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.command === undefined){
-const err526 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(data218 < 1 || isNaN(data218)){
+const err526 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -7587,8 +7585,11 @@ vErrors.push(err526);
 }
 errors++;
 }
-if(data203.kind === undefined){
-const err527 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+if(data208.kind !== undefined){
+if(!(data208.kind === "tcp")){
+const err527 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -7597,9 +7598,11 @@ vErrors.push(err527);
 }
 errors++;
 }
-for(const key63 in data203){
-if(!((((((key63 === "command") || (key63 === "expectExitCode")) || (key63 === "intervalSeconds")) || (key63 === "kind")) || (key63 === "mode")) || (key63 === "timeoutSecs"))){
-const err528 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
+}
+if(data208.mode !== undefined){
+let data220 = data208.mode;
+if(!(((data220 === "enforce") || (data220 === "observe")) || (data220 === "disabled"))){
+const err528 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -7609,9 +7612,10 @@ vErrors.push(err528);
 errors++;
 }
 }
-if(data203.command !== undefined){
-if(typeof data203.command !== "string"){
-const err529 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data208.port !== undefined){
+let data221 = data208.port;
+if(!(((typeof data221 == "number") && (!(data221 % 1) && !isNaN(data221))) && (isFinite(data221)))){
+const err529 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -7620,11 +7624,9 @@ vErrors.push(err529);
 }
 errors++;
 }
-}
-if(data203.expectExitCode !== undefined){
-let data218 = data203.expectExitCode;
-if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
-const err530 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data221 == "number") && (isFinite(data221))){
+if(data221 > 65535 || isNaN(data221)){
+const err530 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -7633,9 +7635,8 @@ vErrors.push(err530);
 }
 errors++;
 }
-if((typeof data218 == "number") && (isFinite(data218))){
-if(data218 > 9007199254740991 || isNaN(data218)){
-const err531 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data221 < 1 || isNaN(data221)){
+const err531 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -7644,8 +7645,11 @@ vErrors.push(err531);
 }
 errors++;
 }
-if(data218 < -9007199254740991 || isNaN(data218)){
-const err532 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+}
+}
+else {
+const err532 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -7654,12 +7658,17 @@ vErrors.push(err532);
 }
 errors++;
 }
+var _valid50 = _errs690 === errors;
+valid144 = valid144 || _valid50;
+if(_valid50){
+if(props8 !== true){
+props8 = true;
 }
 }
-if(data203.intervalSeconds !== undefined){
-let data219 = data203.intervalSeconds;
-if(!(((typeof data219 == "number") && (!(data219 % 1) && !isNaN(data219))) && (isFinite(data219)))){
-const err533 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const _errs704 = errors;
+if(data208 && typeof data208 == "object" && !Array.isArray(data208)){
+if(data208.command === undefined){
+const err533 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -7668,9 +7677,8 @@ vErrors.push(err533);
 }
 errors++;
 }
-if((typeof data219 == "number") && (isFinite(data219))){
-if(data219 > 9007199254740991 || isNaN(data219)){
-const err534 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data208.kind === undefined){
+const err534 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -7679,8 +7687,9 @@ vErrors.push(err534);
 }
 errors++;
 }
-if(data219 < 1 || isNaN(data219)){
-const err535 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key65 in data208){
+if(!((((((key65 === "command") || (key65 === "expectExitCode")) || (key65 === "intervalSeconds")) || (key65 === "kind")) || (key65 === "mode")) || (key65 === "timeoutSecs"))){
+const err535 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key65},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -7690,10 +7699,9 @@ vErrors.push(err535);
 errors++;
 }
 }
-}
-if(data203.kind !== undefined){
-if(!(data203.kind === "exec")){
-const err536 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data208.command !== undefined){
+if(typeof data208.command !== "string"){
+const err536 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -7703,10 +7711,10 @@ vErrors.push(err536);
 errors++;
 }
 }
-if(data203.mode !== undefined){
-let data221 = data203.mode;
-if(!(((data221 === "enforce") || (data221 === "observe")) || (data221 === "disabled"))){
-const err537 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(data208.expectExitCode !== undefined){
+let data223 = data208.expectExitCode;
+if(!(((typeof data223 == "number") && (!(data223 % 1) && !isNaN(data223))) && (isFinite(data223)))){
+const err537 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -7715,11 +7723,9 @@ vErrors.push(err537);
 }
 errors++;
 }
-}
-if(data203.timeoutSecs !== undefined){
-let data222 = data203.timeoutSecs;
-if(!(((typeof data222 == "number") && (!(data222 % 1) && !isNaN(data222))) && (isFinite(data222)))){
-const err538 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data223 == "number") && (isFinite(data223))){
+if(data223 > 9007199254740991 || isNaN(data223)){
+const err538 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -7728,9 +7734,8 @@ vErrors.push(err538);
 }
 errors++;
 }
-if((typeof data222 == "number") && (isFinite(data222))){
-if(data222 > 9007199254740991 || isNaN(data222)){
-const err539 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data223 < -9007199254740991 || isNaN(data223)){
+const err539 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -7739,8 +7744,12 @@ vErrors.push(err539);
 }
 errors++;
 }
-if(data222 < 1 || isNaN(data222)){
-const err540 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data208.intervalSeconds !== undefined){
+let data224 = data208.intervalSeconds;
+if(!(((typeof data224 == "number") && (!(data224 % 1) && !isNaN(data224))) && (isFinite(data224)))){
+const err540 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -7749,11 +7758,9 @@ vErrors.push(err540);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err541 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data224 == "number") && (isFinite(data224))){
+if(data224 > 9007199254740991 || isNaN(data224)){
+const err541 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -7762,17 +7769,8 @@ vErrors.push(err541);
 }
 errors++;
 }
-var _valid50 = _errs694 === errors;
-valid142 = valid142 || _valid50;
-if(_valid50){
-if(props8 !== true){
-props8 = true;
-}
-}
-const _errs708 = errors;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.framework === undefined){
-const err542 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+if(data224 < 1 || isNaN(data224)){
+const err542 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -7781,8 +7779,11 @@ vErrors.push(err542);
 }
 errors++;
 }
-if(data203.kind === undefined){
-const err543 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+if(data208.kind !== undefined){
+if(!(data208.kind === "exec")){
+const err543 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -7791,9 +7792,11 @@ vErrors.push(err543);
 }
 errors++;
 }
-for(const key64 in data203){
-if(!(((((((key64 === "controlOverrides") || (key64 === "evidencePath")) || (key64 === "framework")) || (key64 === "intervalSeconds")) || (key64 === "kind")) || (key64 === "mode")) || (key64 === "reason"))){
-const err544 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
+}
+if(data208.mode !== undefined){
+let data226 = data208.mode;
+if(!(((data226 === "enforce") || (data226 === "observe")) || (data226 === "disabled"))){
+const err544 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -7803,15 +7806,10 @@ vErrors.push(err544);
 errors++;
 }
 }
-if(data203.controlOverrides !== undefined){
-let data223 = data203.controlOverrides;
-if(data223 && typeof data223 == "object" && !Array.isArray(data223)){
-for(const key65 in data223){
-let data224 = data223[key65];
-if(data224 && typeof data224 == "object" && !Array.isArray(data224)){
-for(const key66 in data224){
-if(!((key66 === "mode") || (key66 === "reason"))){
-const err545 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
+if(data208.timeoutSecs !== undefined){
+let data227 = data208.timeoutSecs;
+if(!(((typeof data227 == "number") && (!(data227 % 1) && !isNaN(data227))) && (isFinite(data227)))){
+const err545 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -7820,14 +7818,9 @@ vErrors.push(err545);
 }
 errors++;
 }
-}
-if(data224.mode !== undefined){
-let data225 = data224.mode;
-const _errs719 = errors;
-let valid154 = false;
-const _errs720 = errors;
-if(data225 !== null){
-const err546 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data227 == "number") && (isFinite(data227))){
+if(data227 > 9007199254740991 || isNaN(data227)){
+const err546 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -7836,11 +7829,8 @@ vErrors.push(err546);
 }
 errors++;
 }
-var _valid52 = _errs720 === errors;
-valid154 = valid154 || _valid52;
-const _errs722 = errors;
-if(!(((data225 === "enforce") || (data225 === "observe")) || (data225 === "disabled"))){
-const err547 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(data227 < 1 || isNaN(data227)){
+const err547 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -7849,10 +7839,11 @@ vErrors.push(err547);
 }
 errors++;
 }
-var _valid52 = _errs722 === errors;
-valid154 = valid154 || _valid52;
-if(!valid154){
-const err548 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+}
+else {
+const err548 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -7861,25 +7852,17 @@ vErrors.push(err548);
 }
 errors++;
 }
-else {
-errors = _errs719;
-if(vErrors !== null){
-if(_errs719){
-vErrors.length = _errs719;
-}
-else {
-vErrors = null;
+var _valid50 = _errs704 === errors;
+valid144 = valid144 || _valid50;
+if(_valid50){
+if(props8 !== true){
+props8 = true;
 }
 }
-}
-}
-if(data224.reason !== undefined){
-let data226 = data224.reason;
-const _errs724 = errors;
-let valid155 = false;
-const _errs725 = errors;
-if(data226 !== null){
-const err549 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs718 = errors;
+if(data208 && typeof data208 == "object" && !Array.isArray(data208)){
+if(data208.framework === undefined){
+const err549 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -7888,11 +7871,8 @@ vErrors.push(err549);
 }
 errors++;
 }
-var _valid53 = _errs725 === errors;
-valid155 = valid155 || _valid53;
-const _errs727 = errors;
-if(typeof data226 !== "string"){
-const err550 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data208.kind === undefined){
+const err550 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -7901,10 +7881,9 @@ vErrors.push(err550);
 }
 errors++;
 }
-var _valid53 = _errs727 === errors;
-valid155 = valid155 || _valid53;
-if(!valid155){
-const err551 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key66 in data208){
+if(!(((((((key66 === "controlOverrides") || (key66 === "evidencePath")) || (key66 === "framework")) || (key66 === "intervalSeconds")) || (key66 === "kind")) || (key66 === "mode")) || (key66 === "reason"))){
+const err551 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -7913,21 +7892,16 @@ vErrors.push(err551);
 }
 errors++;
 }
-else {
-errors = _errs724;
-if(vErrors !== null){
-if(_errs724){
-vErrors.length = _errs724;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err552 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data208.controlOverrides !== undefined){
+let data228 = data208.controlOverrides;
+if(data228 && typeof data228 == "object" && !Array.isArray(data228)){
+for(const key67 in data228){
+let data229 = data228[key67];
+if(data229 && typeof data229 == "object" && !Array.isArray(data229)){
+for(const key68 in data229){
+if(!((key68 === "mode") || (key68 === "reason"))){
+const err552 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -7937,9 +7911,13 @@ vErrors.push(err552);
 errors++;
 }
 }
-}
-else {
-const err553 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data229.mode !== undefined){
+let data230 = data229.mode;
+const _errs729 = errors;
+let valid156 = false;
+const _errs730 = errors;
+if(data230 !== null){
+const err553 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -7948,10 +7926,11 @@ vErrors.push(err553);
 }
 errors++;
 }
-}
-if(data203.evidencePath !== undefined){
-if(typeof data203.evidencePath !== "string"){
-const err554 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid52 = _errs730 === errors;
+valid156 = valid156 || _valid52;
+const _errs732 = errors;
+if(!(((data230 === "enforce") || (data230 === "observe")) || (data230 === "disabled"))){
+const err554 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -7960,10 +7939,10 @@ vErrors.push(err554);
 }
 errors++;
 }
-}
-if(data203.framework !== undefined){
-if(typeof data203.framework !== "string"){
-const err555 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid52 = _errs732 === errors;
+valid156 = valid156 || _valid52;
+if(!valid156){
+const err555 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -7972,11 +7951,25 @@ vErrors.push(err555);
 }
 errors++;
 }
+else {
+errors = _errs729;
+if(vErrors !== null){
+if(_errs729){
+vErrors.length = _errs729;
 }
-if(data203.intervalSeconds !== undefined){
-let data229 = data203.intervalSeconds;
-if(!(((typeof data229 == "number") && (!(data229 % 1) && !isNaN(data229))) && (isFinite(data229)))){
-const err556 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data229.reason !== undefined){
+let data231 = data229.reason;
+const _errs734 = errors;
+let valid157 = false;
+const _errs735 = errors;
+if(data231 !== null){
+const err556 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -7985,9 +7978,11 @@ vErrors.push(err556);
 }
 errors++;
 }
-if((typeof data229 == "number") && (isFinite(data229))){
-if(data229 > 9007199254740991 || isNaN(data229)){
-const err557 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid53 = _errs735 === errors;
+valid157 = valid157 || _valid53;
+const _errs737 = errors;
+if(typeof data231 !== "string"){
+const err557 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -7996,8 +7991,10 @@ vErrors.push(err557);
 }
 errors++;
 }
-if(data229 < 1 || isNaN(data229)){
-const err558 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid53 = _errs737 === errors;
+valid157 = valid157 || _valid53;
+if(!valid157){
+const err558 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -8006,11 +8003,21 @@ vErrors.push(err558);
 }
 errors++;
 }
+else {
+errors = _errs734;
+if(vErrors !== null){
+if(_errs734){
+vErrors.length = _errs734;
+}
+else {
+vErrors = null;
 }
 }
-if(data203.kind !== undefined){
-if(!(data203.kind === "evidence")){
-const err559 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
+}
+}
+}
+else {
+const err559 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -8020,10 +8027,9 @@ vErrors.push(err559);
 errors++;
 }
 }
-if(data203.mode !== undefined){
-let data231 = data203.mode;
-if(!(((data231 === "enforce") || (data231 === "observe")) || (data231 === "disabled"))){
-const err560 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err560 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -8033,13 +8039,9 @@ vErrors.push(err560);
 errors++;
 }
 }
-if(data203.reason !== undefined){
-let data232 = data203.reason;
-const _errs738 = errors;
-let valid156 = false;
-const _errs739 = errors;
-if(data232 !== null){
-const err561 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data208.evidencePath !== undefined){
+if(typeof data208.evidencePath !== "string"){
+const err561 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -8048,11 +8050,10 @@ vErrors.push(err561);
 }
 errors++;
 }
-var _valid54 = _errs739 === errors;
-valid156 = valid156 || _valid54;
-const _errs741 = errors;
-if(typeof data232 !== "string"){
-const err562 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data208.framework !== undefined){
+if(typeof data208.framework !== "string"){
+const err562 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -8061,10 +8062,11 @@ vErrors.push(err562);
 }
 errors++;
 }
-var _valid54 = _errs741 === errors;
-valid156 = valid156 || _valid54;
-if(!valid156){
-const err563 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data208.intervalSeconds !== undefined){
+let data234 = data208.intervalSeconds;
+if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
+const err563 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -8073,21 +8075,9 @@ vErrors.push(err563);
 }
 errors++;
 }
-else {
-errors = _errs738;
-if(vErrors !== null){
-if(_errs738){
-vErrors.length = _errs738;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err564 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data234 == "number") && (isFinite(data234))){
+if(data234 > 9007199254740991 || isNaN(data234)){
+const err564 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -8096,15 +8086,8 @@ vErrors.push(err564);
 }
 errors++;
 }
-var _valid50 = _errs708 === errors;
-valid142 = valid142 || _valid50;
-if(_valid50){
-if(props8 !== true){
-props8 = true;
-}
-}
-if(!valid142){
-const err565 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data234 < 1 || isNaN(data234)){
+const err565 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -8113,21 +8096,11 @@ vErrors.push(err565);
 }
 errors++;
 }
-else {
-errors = _errs659;
-if(vErrors !== null){
-if(_errs659){
-vErrors.length = _errs659;
-}
-else {
-vErrors = null;
 }
 }
-}
-}
-}
-else {
-const err566 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data208.kind !== undefined){
+if(!(data208.kind === "evidence")){
+const err566 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -8137,19 +8110,10 @@ vErrors.push(err566);
 errors++;
 }
 }
-if(data191.irrevocable !== undefined){
-let data233 = data191.irrevocable;
-if(data233 && typeof data233 == "object" && !Array.isArray(data233)){
-for(const key67 in data233){
-let data234 = data233[key67];
-const _errs747 = errors;
-let valid158 = false;
-const _errs748 = errors;
-const _errs749 = errors;
-let valid159 = false;
-const _errs750 = errors;
-if(typeof data234 !== "string"){
-const err567 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data208.mode !== undefined){
+let data236 = data208.mode;
+if(!(((data236 === "enforce") || (data236 === "observe")) || (data236 === "disabled"))){
+const err567 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -8158,11 +8122,14 @@ vErrors.push(err567);
 }
 errors++;
 }
-var _valid56 = _errs750 === errors;
-valid159 = valid159 || _valid56;
-const _errs752 = errors;
-if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
-const err568 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data208.reason !== undefined){
+let data237 = data208.reason;
+const _errs748 = errors;
+let valid158 = false;
+const _errs749 = errors;
+if(data237 !== null){
+const err568 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -8171,9 +8138,11 @@ vErrors.push(err568);
 }
 errors++;
 }
-if((typeof data234 == "number") && (isFinite(data234))){
-if(data234 > 9007199254740991 || isNaN(data234)){
-const err569 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid54 = _errs749 === errors;
+valid158 = valid158 || _valid54;
+const _errs751 = errors;
+if(typeof data237 !== "string"){
+const err569 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -8182,8 +8151,10 @@ vErrors.push(err569);
 }
 errors++;
 }
-if(data234 < -9007199254740991 || isNaN(data234)){
-const err570 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+var _valid54 = _errs751 === errors;
+valid158 = valid158 || _valid54;
+if(!valid158){
+const err570 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -8192,12 +8163,21 @@ vErrors.push(err570);
 }
 errors++;
 }
+else {
+errors = _errs748;
+if(vErrors !== null){
+if(_errs748){
+vErrors.length = _errs748;
 }
-var _valid56 = _errs752 === errors;
-valid159 = valid159 || _valid56;
-const _errs754 = errors;
-if(typeof data234 !== "boolean"){
-const err571 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err571 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -8206,10 +8186,15 @@ vErrors.push(err571);
 }
 errors++;
 }
-var _valid56 = _errs754 === errors;
-valid159 = valid159 || _valid56;
-if(!valid159){
-const err572 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid50 = _errs718 === errors;
+valid144 = valid144 || _valid50;
+if(_valid50){
+if(props8 !== true){
+props8 = true;
+}
+}
+if(!valid144){
+const err572 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -8219,22 +8204,20 @@ vErrors.push(err572);
 errors++;
 }
 else {
-errors = _errs749;
+errors = _errs669;
 if(vErrors !== null){
-if(_errs749){
-vErrors.length = _errs749;
+if(_errs669){
+vErrors.length = _errs669;
 }
 else {
 vErrors = null;
 }
 }
 }
-var _valid55 = _errs748 === errors;
-valid158 = valid158 || _valid55;
-const _errs756 = errors;
-if(data234 && typeof data234 == "object" && !Array.isArray(data234)){
-if(data234.value === undefined){
-const err573 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+}
+else {
+const err573 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -8243,9 +8226,20 @@ vErrors.push(err573);
 }
 errors++;
 }
-for(const key68 in data234){
-if(!((key68 === "sensitive") || (key68 === "value"))){
-const err574 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties"};
+}
+if(data196.irrevocable !== undefined){
+let data238 = data196.irrevocable;
+if(data238 && typeof data238 == "object" && !Array.isArray(data238)){
+for(const key69 in data238){
+let data239 = data238[key69];
+const _errs757 = errors;
+let valid160 = false;
+const _errs758 = errors;
+const _errs759 = errors;
+let valid161 = false;
+const _errs760 = errors;
+if(typeof data239 !== "string"){
+const err574 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -8254,10 +8248,11 @@ vErrors.push(err574);
 }
 errors++;
 }
-}
-if(data234.sensitive !== undefined){
-if(typeof data234.sensitive !== "boolean"){
-const err575 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/sensitive",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/sensitive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+var _valid56 = _errs760 === errors;
+valid161 = valid161 || _valid56;
+const _errs762 = errors;
+if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
+const err575 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -8266,14 +8261,9 @@ vErrors.push(err575);
 }
 errors++;
 }
-}
-if(data234.value !== undefined){
-let data236 = data234.value;
-const _errs762 = errors;
-let valid161 = false;
-const _errs763 = errors;
-if(typeof data236 !== "string"){
-const err576 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data239 == "number") && (isFinite(data239))){
+if(data239 > 9007199254740991 || isNaN(data239)){
+const err576 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -8282,11 +8272,8 @@ vErrors.push(err576);
 }
 errors++;
 }
-var _valid57 = _errs763 === errors;
-valid161 = valid161 || _valid57;
-const _errs765 = errors;
-if(!(((typeof data236 == "number") && (!(data236 % 1) && !isNaN(data236))) && (isFinite(data236)))){
-const err577 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data239 < -9007199254740991 || isNaN(data239)){
+const err577 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -8295,9 +8282,12 @@ vErrors.push(err577);
 }
 errors++;
 }
-if((typeof data236 == "number") && (isFinite(data236))){
-if(data236 > 9007199254740991 || isNaN(data236)){
-const err578 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+var _valid56 = _errs762 === errors;
+valid161 = valid161 || _valid56;
+const _errs764 = errors;
+if(typeof data239 !== "boolean"){
+const err578 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -8306,8 +8296,10 @@ vErrors.push(err578);
 }
 errors++;
 }
-if(data236 < -9007199254740991 || isNaN(data236)){
-const err579 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+var _valid56 = _errs764 === errors;
+valid161 = valid161 || _valid56;
+if(!valid161){
+const err579 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -8316,12 +8308,23 @@ vErrors.push(err579);
 }
 errors++;
 }
+else {
+errors = _errs759;
+if(vErrors !== null){
+if(_errs759){
+vErrors.length = _errs759;
 }
-var _valid57 = _errs765 === errors;
-valid161 = valid161 || _valid57;
-const _errs767 = errors;
-if(typeof data236 !== "boolean"){
-const err580 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+vErrors = null;
+}
+}
+}
+var _valid55 = _errs758 === errors;
+valid160 = valid160 || _valid55;
+const _errs766 = errors;
+if(data239 && typeof data239 == "object" && !Array.isArray(data239)){
+if(data239.value === undefined){
+const err580 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -8330,10 +8333,9 @@ vErrors.push(err580);
 }
 errors++;
 }
-var _valid57 = _errs767 === errors;
-valid161 = valid161 || _valid57;
-if(!valid161){
-const err581 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key70 in data239){
+if(!((key70 === "sensitive") || (key70 === "value"))){
+const err581 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -8342,21 +8344,10 @@ vErrors.push(err581);
 }
 errors++;
 }
-else {
-errors = _errs762;
-if(vErrors !== null){
-if(_errs762){
-vErrors.length = _errs762;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err582 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data239.sensitive !== undefined){
+if(typeof data239.sensitive !== "boolean"){
+const err582 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/sensitive",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/sensitive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -8365,10 +8356,14 @@ vErrors.push(err582);
 }
 errors++;
 }
-var _valid55 = _errs756 === errors;
-valid158 = valid158 || _valid55;
-if(!valid158){
-const err583 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data239.value !== undefined){
+let data241 = data239.value;
+const _errs772 = errors;
+let valid163 = false;
+const _errs773 = errors;
+if(typeof data241 !== "string"){
+const err583 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -8377,11 +8372,71 @@ vErrors.push(err583);
 }
 errors++;
 }
+var _valid57 = _errs773 === errors;
+valid163 = valid163 || _valid57;
+const _errs775 = errors;
+if(!(((typeof data241 == "number") && (!(data241 % 1) && !isNaN(data241))) && (isFinite(data241)))){
+const err584 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err584];
+}
 else {
-errors = _errs747;
+vErrors.push(err584);
+}
+errors++;
+}
+if((typeof data241 == "number") && (isFinite(data241))){
+if(data241 > 9007199254740991 || isNaN(data241)){
+const err585 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err585];
+}
+else {
+vErrors.push(err585);
+}
+errors++;
+}
+if(data241 < -9007199254740991 || isNaN(data241)){
+const err586 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(vErrors === null){
+vErrors = [err586];
+}
+else {
+vErrors.push(err586);
+}
+errors++;
+}
+}
+var _valid57 = _errs775 === errors;
+valid163 = valid163 || _valid57;
+const _errs777 = errors;
+if(typeof data241 !== "boolean"){
+const err587 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err587];
+}
+else {
+vErrors.push(err587);
+}
+errors++;
+}
+var _valid57 = _errs777 === errors;
+valid163 = valid163 || _valid57;
+if(!valid163){
+const err588 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err588];
+}
+else {
+vErrors.push(err588);
+}
+errors++;
+}
+else {
+errors = _errs772;
 if(vErrors !== null){
-if(_errs747){
-vErrors.length = _errs747;
+if(_errs772){
+vErrors.length = _errs772;
 }
 else {
 vErrors = null;
@@ -8391,72 +8446,7 @@ vErrors = null;
 }
 }
 else {
-const err584 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err584];
-}
-else {
-vErrors.push(err584);
-}
-errors++;
-}
-}
-if(data191.pin !== undefined){
-let data237 = data191.pin;
-const _errs770 = errors;
-let valid162 = false;
-const _errs771 = errors;
-if(data237 !== null){
-const err585 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err585];
-}
-else {
-vErrors.push(err585);
-}
-errors++;
-}
-var _valid58 = _errs771 === errors;
-valid162 = valid162 || _valid58;
-const _errs773 = errors;
-if(data237 && typeof data237 == "object" && !Array.isArray(data237)){
-if(data237.commit === undefined){
-const err586 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
-if(vErrors === null){
-vErrors = [err586];
-}
-else {
-vErrors.push(err586);
-}
-errors++;
-}
-if(data237.reason === undefined){
-const err587 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
-if(vErrors === null){
-vErrors = [err587];
-}
-else {
-vErrors.push(err587);
-}
-errors++;
-}
-for(const key69 in data237){
-if(!(((key69 === "commit") || (key69 === "expiresAt")) || (key69 === "reason"))){
-const err588 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err588];
-}
-else {
-vErrors.push(err588);
-}
-errors++;
-}
-}
-if(data237.commit !== undefined){
-let data238 = data237.commit;
-if(typeof data238 === "string"){
-if(!pattern4.test(data238)){
-const err589 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
+const err589 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -8465,9 +8455,10 @@ vErrors.push(err589);
 }
 errors++;
 }
-}
-else {
-const err590 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid55 = _errs766 === errors;
+valid160 = valid160 || _valid55;
+if(!valid160){
+const err590 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -8476,14 +8467,21 @@ vErrors.push(err590);
 }
 errors++;
 }
+else {
+errors = _errs757;
+if(vErrors !== null){
+if(_errs757){
+vErrors.length = _errs757;
 }
-if(data237.expiresAt !== undefined){
-let data239 = data237.expiresAt;
-const _errs780 = errors;
-let valid165 = false;
-const _errs781 = errors;
-if(data239 !== null){
-const err591 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err591 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -8492,12 +8490,14 @@ vErrors.push(err591);
 }
 errors++;
 }
-var _valid59 = _errs781 === errors;
-valid165 = valid165 || _valid59;
-const _errs783 = errors;
-if(typeof data239 === "string"){
-if(!pattern0.test(data239)){
-const err592 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+}
+if(data196.pin !== undefined){
+let data242 = data196.pin;
+const _errs780 = errors;
+let valid164 = false;
+const _errs781 = errors;
+if(data242 !== null){
+const err592 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -8506,9 +8506,12 @@ vErrors.push(err592);
 }
 errors++;
 }
-}
-else {
-const err593 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid58 = _errs781 === errors;
+valid164 = valid164 || _valid58;
+const _errs783 = errors;
+if(data242 && typeof data242 == "object" && !Array.isArray(data242)){
+if(data242.commit === undefined){
+const err593 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -8517,15 +8520,149 @@ vErrors.push(err593);
 }
 errors++;
 }
-var _valid59 = _errs783 === errors;
-valid165 = valid165 || _valid59;
-if(!valid165){
-const err594 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data242.reason === undefined){
+const err594 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err594];
 }
 else {
 vErrors.push(err594);
+}
+errors++;
+}
+for(const key71 in data242){
+if(!(((key71 === "commit") || (key71 === "expiresAt")) || (key71 === "reason"))){
+const err595 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key71},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err595];
+}
+else {
+vErrors.push(err595);
+}
+errors++;
+}
+}
+if(data242.commit !== undefined){
+let data243 = data242.commit;
+if(typeof data243 === "string"){
+if(!pattern4.test(data243)){
+const err596 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
+if(vErrors === null){
+vErrors = [err596];
+}
+else {
+vErrors.push(err596);
+}
+errors++;
+}
+}
+else {
+const err597 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err597];
+}
+else {
+vErrors.push(err597);
+}
+errors++;
+}
+}
+if(data242.expiresAt !== undefined){
+let data244 = data242.expiresAt;
+const _errs790 = errors;
+let valid167 = false;
+const _errs791 = errors;
+if(data244 !== null){
+const err598 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err598];
+}
+else {
+vErrors.push(err598);
+}
+errors++;
+}
+var _valid59 = _errs791 === errors;
+valid167 = valid167 || _valid59;
+const _errs793 = errors;
+if(typeof data244 === "string"){
+if(!pattern0.test(data244)){
+const err599 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(vErrors === null){
+vErrors = [err599];
+}
+else {
+vErrors.push(err599);
+}
+errors++;
+}
+}
+else {
+const err600 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err600];
+}
+else {
+vErrors.push(err600);
+}
+errors++;
+}
+var _valid59 = _errs793 === errors;
+valid167 = valid167 || _valid59;
+if(!valid167){
+const err601 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err601];
+}
+else {
+vErrors.push(err601);
+}
+errors++;
+}
+else {
+errors = _errs790;
+if(vErrors !== null){
+if(_errs790){
+vErrors.length = _errs790;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data242.reason !== undefined){
+if(typeof data242.reason !== "string"){
+const err602 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err602];
+}
+else {
+vErrors.push(err602);
+}
+errors++;
+}
+}
+}
+else {
+const err603 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err603];
+}
+else {
+vErrors.push(err603);
+}
+errors++;
+}
+var _valid58 = _errs783 === errors;
+valid164 = valid164 || _valid58;
+if(!valid164){
+const err604 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err604];
+}
+else {
+vErrors.push(err604);
 }
 errors++;
 }
@@ -8541,85 +8678,38 @@ vErrors = null;
 }
 }
 }
-if(data237.reason !== undefined){
-if(typeof data237.reason !== "string"){
-const err595 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err595];
 }
 else {
-vErrors.push(err595);
+const err605 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err605];
+}
+else {
+vErrors.push(err605);
 }
 errors++;
 }
 }
 }
 else {
-const err596 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err606 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err596];
+vErrors = [err606];
 }
 else {
-vErrors.push(err596);
-}
-errors++;
-}
-var _valid58 = _errs773 === errors;
-valid162 = valid162 || _valid58;
-if(!valid162){
-const err597 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err597];
-}
-else {
-vErrors.push(err597);
-}
-errors++;
-}
-else {
-errors = _errs770;
-if(vErrors !== null){
-if(_errs770){
-vErrors.length = _errs770;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err598 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err598];
-}
-else {
-vErrors.push(err598);
+vErrors.push(err606);
 }
 errors++;
 }
 }
 }
 else {
-const err599 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err607 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err599];
+vErrors = [err607];
 }
 else {
-vErrors.push(err599);
-}
-errors++;
-}
-}
-}
-else {
-const err600 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err600];
-}
-else {
-vErrors.push(err600);
+vErrors.push(err607);
 }
 errors++;
 }
