@@ -287,6 +287,55 @@ export const operatorApi: Corpus[] = [
     ],
   ),
   corpus(
+    'api-rollout-action',
+    [
+      ['request: pause with a reason', { action: 'pause', reason: 'db migration running' }],
+      [
+        'answer: applied, with the operator marks',
+        {
+          action: 'approve',
+          reason: 'canary healthy',
+          rolloutId: RID,
+          outcome: 'applied',
+          message: `${RID}: approve recorded`,
+          operator: 'alice',
+          state: {
+            rollout: 'Active',
+            currentWave: 1,
+            paused: null,
+            aborted: null,
+            approvals: [{ wave: 1, by: 'alice', reason: 'canary healthy', at: TS }],
+          },
+        },
+      ],
+      [
+        'answer: already paused',
+        {
+          action: 'pause',
+          reason: 'again',
+          rolloutId: RID,
+          outcome: 'already',
+          message: `${RID} is already paused by operator:alice`,
+          operator: 'alice',
+          state: {
+            rollout: 'Active',
+            currentWave: 0,
+            paused: { by: 'alice', reason: 'db migration running', at: TS },
+            aborted: null,
+            approvals: [],
+          },
+        },
+      ],
+    ],
+    [
+      ['unknown action', ['action'], 'promote'],
+      ['missing required: reason', ['reason'], undefined],
+      ['wrong type: reason number', ['reason'], 5],
+      ['unknown outcome', ['outcome'], 'maybe'],
+      ['missing required: action', ['action'], undefined],
+    ],
+  ),
+  corpus(
     'api-whoami',
     [
       ['agent', { cn: 'web-01', role: 'agent', notAfter: TS }],

@@ -6,30 +6,31 @@ import s2 from '../../../schemas/api-deferrals.schema.json' with { type: 'json' 
 import s3 from '../../../schemas/api-error.schema.json' with { type: 'json' };
 import s4 from '../../../schemas/api-health.schema.json' with { type: 'json' };
 import s5 from '../../../schemas/api-hosts.schema.json' with { type: 'json' };
-import s6 from '../../../schemas/api-rollout-events.schema.json' with { type: 'json' };
-import s7 from '../../../schemas/api-rollout-trace.schema.json' with { type: 'json' };
-import s8 from '../../../schemas/api-rollouts.schema.json' with { type: 'json' };
-import s9 from '../../../schemas/api-whoami.schema.json' with { type: 'json' };
-import s10 from '../../../schemas/bootstrap-nonces.schema.json' with { type: 'json' };
-import s11 from '../../../schemas/bootstrap-report.schema.json' with { type: 'json' };
-import s12 from '../../../schemas/bootstrap-token.schema.json' with { type: 'json' };
-import s13 from '../../../schemas/certificate-response.schema.json' with { type: 'json' };
-import s14 from '../../../schemas/compliance-control.schema.json' with { type: 'json' };
-import s15 from '../../../schemas/dispatch.schema.json' with { type: 'json' };
-import s16 from '../../../schemas/enroll-request.schema.json' with { type: 'json' };
-import s17 from '../../../schemas/fleet-input.schema.json' with { type: 'json' };
-import s18 from '../../../schemas/fleet-resolved.schema.json' with { type: 'json' };
-import s19 from '../../../schemas/harness-scenario.schema.json' with { type: 'json' };
-import s20 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
-import s21 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
-import s22 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
-import s23 from '../../../schemas/persistence.schema.json' with { type: 'json' };
-import s24 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
-import s25 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
-import s26 from '../../../schemas/revocations.schema.json' with { type: 'json' };
-import s27 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
-import s28 from '../../../schemas/trust.schema.json' with { type: 'json' };
-import s29 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
+import s6 from '../../../schemas/api-rollout-action.schema.json' with { type: 'json' };
+import s7 from '../../../schemas/api-rollout-events.schema.json' with { type: 'json' };
+import s8 from '../../../schemas/api-rollout-trace.schema.json' with { type: 'json' };
+import s9 from '../../../schemas/api-rollouts.schema.json' with { type: 'json' };
+import s10 from '../../../schemas/api-whoami.schema.json' with { type: 'json' };
+import s11 from '../../../schemas/bootstrap-nonces.schema.json' with { type: 'json' };
+import s12 from '../../../schemas/bootstrap-report.schema.json' with { type: 'json' };
+import s13 from '../../../schemas/bootstrap-token.schema.json' with { type: 'json' };
+import s14 from '../../../schemas/certificate-response.schema.json' with { type: 'json' };
+import s15 from '../../../schemas/compliance-control.schema.json' with { type: 'json' };
+import s16 from '../../../schemas/dispatch.schema.json' with { type: 'json' };
+import s17 from '../../../schemas/enroll-request.schema.json' with { type: 'json' };
+import s18 from '../../../schemas/fleet-input.schema.json' with { type: 'json' };
+import s19 from '../../../schemas/fleet-resolved.schema.json' with { type: 'json' };
+import s20 from '../../../schemas/harness-scenario.schema.json' with { type: 'json' };
+import s21 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
+import s22 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
+import s23 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
+import s24 from '../../../schemas/persistence.schema.json' with { type: 'json' };
+import s25 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
+import s26 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
+import s27 from '../../../schemas/revocations.schema.json' with { type: 'json' };
+import s28 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
+import s29 from '../../../schemas/trust.schema.json' with { type: 'json' };
+import s30 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
 
 /** The JSON Schema of each contract, by name. */
 export const SCHEMAS = {
@@ -39,28 +40,29 @@ export const SCHEMAS = {
   'api-error': s3,
   'api-health': s4,
   'api-hosts': s5,
-  'api-rollout-events': s6,
-  'api-rollout-trace': s7,
-  'api-rollouts': s8,
-  'api-whoami': s9,
-  'bootstrap-nonces': s10,
-  'bootstrap-report': s11,
-  'bootstrap-token': s12,
-  'certificate-response': s13,
-  'compliance-control': s14,
-  'dispatch': s15,
-  'enroll-request': s16,
-  'fleet-input': s17,
-  'fleet-resolved': s18,
-  'harness-scenario': s19,
-  'health-checks': s20,
-  'heartbeat': s21,
-  'host-spec': s22,
-  'persistence': s23,
-  'probe-payload': s24,
-  'renew-request': s25,
-  'revocations': s26,
-  'rollout-manifest': s27,
-  'trust': s28,
-  'trust-json': s29,
+  'api-rollout-action': s6,
+  'api-rollout-events': s7,
+  'api-rollout-trace': s8,
+  'api-rollouts': s9,
+  'api-whoami': s10,
+  'bootstrap-nonces': s11,
+  'bootstrap-report': s12,
+  'bootstrap-token': s13,
+  'certificate-response': s14,
+  'compliance-control': s15,
+  'dispatch': s16,
+  'enroll-request': s17,
+  'fleet-input': s18,
+  'fleet-resolved': s19,
+  'harness-scenario': s20,
+  'health-checks': s21,
+  'heartbeat': s22,
+  'host-spec': s23,
+  'persistence': s24,
+  'probe-payload': s25,
+  'renew-request': s26,
+  'revocations': s27,
+  'rollout-manifest': s28,
+  'trust': s29,
+  'trust-json': s30,
 } as const;
