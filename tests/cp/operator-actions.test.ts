@@ -66,6 +66,16 @@ afterAll(async () => {
 });
 
 describe('operator actions on a real CP', () => {
+  it("opens the channel's first rollout on this database paused by the control plane", async () => {
+    expect(await tickDispatched()).toEqual([]);
+    const r = t.cp.runtime.state.model.book.rollouts[RID];
+    expect(r?.paused?.by).toBe('(control-plane)');
+    const held = (await decisions()).find((x) => x.host === 'h-000');
+    expect(held?.code).toBe('OPERATOR_PAUSED');
+    expect(held?.reason).toContain('paused by the control plane');
+    expect((await act('operator:alice', 'resume', 'first start of this CP')).status).toBe(200);
+  });
+
   it('refuses callers the signed fleet does not let act, with typed codes', async () => {
     await heartbeatAll();
     await t.cp.tick('test');
@@ -157,11 +167,27 @@ describe('operator actions on a real CP', () => {
       .filter((e) => /^Operator|^WaveApproved/.test(e.kind))
       .map((e) => [e.kind, e.body.event.operator, e.body.event.reason]);
     expect(ops).toEqual([
+      ['OperatorPaused', '(control-plane)', expect.stringContaining('cannot prove')],
+      ['OperatorResumed', 'alice', 'first start of this CP'],
       ['OperatorPaused', 'alice', 'db migration running'],
       ['OperatorResumed', 'alice', 'migration done'],
       ['WaveApproved', 'alice', 'canary healthy'],
       ['OperatorAborted', 'root', 'bad build'],
     ]);
+  });
+});
+
+describe('a rebuilt database', () => {
+  it('reopens the current rollout paused by the control plane until an operator resumes', async () => {
+    await t.restart({ wipe: true });
+    agents.clear();
+    expect(await tickDispatched()).toEqual([]);
+    expect(t.cp.runtime.state.model.book.rollouts[RID]?.paused?.by).toBe('(control-plane)');
+    expect((await act('operator:alice', 'resume', 'rebuilt after disk loss')).json()).toMatchObject(
+      {
+        outcome: 'applied',
+      },
+    );
   });
 });
 

@@ -84,6 +84,9 @@ export type {
 } from './rollout/operator.ts';
 export {
   OPERATOR_ACTIONS,
+  CONTROL_PLANE,
+  OPENED_PAUSED_REASON,
+  opensPaused,
   ACTION_ROLES,
   MAX_REASON_CHARS,
   decideOperatorAction,

@@ -21,7 +21,7 @@ export type ManifestView = Pick<
 >;
 
 /** The fleet-wide ordering the planner reads (verified fleet.resolved). */
-export type FleetView = Pick<FleetResolved, 'edges' | 'channelEdges'>;
+export type FleetView = Pick<FleetResolved, 'edges' | 'channelEdges' | 'operators'>;
 
 /** Liveness of one host, from heartbeats. */
 export interface HostLiveness {

@@ -287,3 +287,31 @@ describe('no operator action widens what the signed policy allows', () => {
     }
   });
 });
+
+describe("a channel's first rollout on this database", () => {
+  it('opens paused by the control plane when operators are declared, and only the first', () => {
+    const sim = new Sim();
+    sim.fleet = { edges: [], channelEdges: [], operators: OPS };
+    sim.heartbeat(['a'], T0);
+    const id = sim.release(manifestOf({ channel: 'stable', ref: 'f1', waves: [['a']] }));
+    const plan = sim.tick(T0);
+    expect(dispatched(plan)).toEqual([]);
+    expect(sim.model.book.rollouts[id]?.paused?.by).toBe('(control-plane)');
+    expect(explainHost(plan.decisions, 'a')[0]?.reason).toContain('paused by the control plane');
+    expect(sim.act('resume', id, 'alice', OPS, T0 + MIN).ok).toBe(true);
+    expect(dispatched(sim.tick(T0 + MIN))).toEqual(['a']);
+    sim.happy(id, 'a', T0 + 2 * MIN);
+    sim.tick(T0 + 3 * MIN);
+    const next = sim.release(manifestOf({ channel: 'stable', ref: 'f2', waves: [['a']] }));
+    sim.heartbeat(['a'], T0 + 4 * MIN);
+    expect(dispatched(sim.tick(T0 + 4 * MIN))).toEqual(['a']);
+    expect(sim.model.book.rollouts[next]?.paused ?? null).toBeNull();
+  });
+
+  it('opens as usual when the fleet declares no operators (nobody could resume it)', () => {
+    const sim = new Sim();
+    sim.heartbeat(['a'], T0);
+    sim.release(manifestOf({ channel: 'stable', ref: 'f1', waves: [['a']] }));
+    expect(dispatched(sim.tick(T0))).toEqual(['a']);
+  });
+});

@@ -14,7 +14,7 @@ import { quarantineBlock } from '../gates/quarantine.ts';
 import { wavePolicyOf, wavePromotionBlock } from '../gates/wave-promotion.ts';
 import type { HostRolloutState } from '../host/types.ts';
 import type { ManifestView } from '../inputs.ts';
-import { awaitsApproval } from '../rollout/operator.ts';
+import { CONTROL_PLANE, awaitsApproval } from '../rollout/operator.ts';
 import type { OperatorMark, RolloutRecord } from '../rollout/types.ts';
 import { formatDuration } from '../duration.ts';
 import type { DecisionCode } from '../decisions.ts';
@@ -129,7 +129,8 @@ function planHalted(p: RolloutPlan): void {
 
 /** "paused by operator:alice 4m ago: 'db migration running'" */
 function markText(verb: string, m: OperatorMark, now: number): string {
-  return `${verb} by operator:${m.by} ${formatDuration(Math.max(0, now - m.at))} ago: '${m.reason}'`;
+  const by = m.by === CONTROL_PLANE ? 'the control plane' : `operator:${m.by}`;
+  return `${verb} by ${by} ${formatDuration(Math.max(0, now - m.at))} ago: '${m.reason}'`;
 }
 
 /** The operator hold on a rollout (abort first, then pause), or null. */

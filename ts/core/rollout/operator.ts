@@ -7,7 +7,7 @@
 // Must never produce an event that dispatches, promotes or widens anything.
 import type { ManifestView } from '../inputs.ts';
 import type { EpochMs } from '../time.ts';
-import type { RolloutEvent, RolloutRecord, RolloutState } from './types.ts';
+import type { RolloutBook, RolloutEvent, RolloutRecord, RolloutState } from './types.ts';
 
 /** The actions an operator can take. */
 export type OperatorAction = 'pause' | 'resume' | 'abort' | 'approve' | 'clear';
@@ -35,6 +35,31 @@ export const ACTION_ROLES: Readonly<Record<OperatorAction, readonly OperatorRole
   abort: ['admin'],
   clear: ['admin'],
 };
+
+/**
+ * Who a pause the control plane records itself is by. Not a valid operator
+ * name (parentheses), so no certificate can claim it.
+ */
+export const CONTROL_PLANE = '(control-plane)';
+
+/** Why a channel's first rollout on this database opens paused (docs/operators.md). */
+export const OPENED_PAUSED_REASON =
+  "the control plane's database holds no earlier rollout of this channel, so it cannot prove no operator had paused it (first start, or a rebuilt database); an operator resumes it";
+
+/**
+ * Whether a rollout opening on `channel` opens paused: the book holds no
+ * rollout of the channel (a first start or a rebuilt database look the same)
+ * and the signed fleet declares operators who can resume it. Without
+ * operators nobody could, so the rule does not apply.
+ */
+export function opensPaused(
+  book: RolloutBook,
+  channel: string,
+  operators: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  if (operators === undefined || Object.keys(operators).length === 0) return false;
+  return !Object.values(book.rollouts).some((r) => r.channel === channel);
+}
 
 /** Longest reason accepted, in characters. */
 export const MAX_REASON_CHARS = 500;
