@@ -3,7 +3,7 @@
 // roles from the signed fleet: exit 0 when recorded or already in force
 // (idempotent), 2 for bad arguments, 4 naming the CP's code when refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rfc3339 } from '../cp/kit/agent-sim.ts';
+import { SimAgent, rfc3339 } from '../cp/kit/agent-sim.ts';
 import { hostsIn, startTestCp, type TestCp } from '../cp/kit/harness.ts';
 import { operatorFlags } from './support/real-cp.ts';
 import { runOp, runProcess } from './support/run.ts';
@@ -28,6 +28,8 @@ beforeAll(async () => {
     },
   });
   for (const who of ['alice', 'root', 'vic', 'mallory']) as[who] = await operatorFlags(t, who);
+  // Online hosts: the status rows say why they wait, not that they are offline.
+  for (const h of ['h-000', 'h-001', 'h-002']) await new SimAgent(h, await t.client(h)).heartbeat();
   await t.cp.tick('test');
 });
 afterAll(async () => t?.close());
@@ -53,6 +55,19 @@ describe('nixfleet rollout actions against the real CP', () => {
       outcome: 'already',
       state: { paused: { by: 'alice', reason: 'db migration' } },
     });
+  });
+
+  it('status and watch show who paused, why, since when, and how to resume', async () => {
+    const s = await runOp(['status', ...(as['vic'] ?? [])], { now: new Date() });
+    expect(s.stderr).toBe('');
+    expect(s.stdout).toMatch(
+      new RegExp(
+        `${RID}: paused by operator:alice \\S+ ago: 'db migration' — nixfleet rollout resume ${RID}`,
+      ),
+    );
+    expect(s.stdout).toMatch(/h-001\s+· queued\s+paused by operator:alice/);
+    const w = await runOp(['watch', RID, '--once', ...(as['vic'] ?? [])], { now: new Date() });
+    expect(w.stdout).toContain('paused by operator:alice');
   });
 
   it('refuses bad arguments before asking the CP (exit 2)', async () => {
@@ -89,6 +104,10 @@ describe('nixfleet rollout actions against the real CP', () => {
     const resume = await run('alice', ['resume', RID, '--reason', 'undo']);
     expect(resume.code).toBe(4);
     expect(resume.stderr).toContain('CP_ERR_ACTION_STATE');
+    const s = await runOp(['status', ...(as['vic'] ?? [])], { now: new Date() });
+    expect(s.stdout).toContain(`${RID}: aborted by operator:root`);
+    expect(s.stdout).toContain('only a new release moves channel stable on');
+    expect(s.stdout).toMatch(/h-001\s+· queued\s+aborted: needs a new release/);
     const ev = await run('vic', ['events', RID]);
     expect(ev.code).toBe(0);
     expect(ev.stdout).toMatch(/OperatorPaused .*"operator":"alice".*"reason":"db migration"/);

@@ -122,6 +122,21 @@ describe('operator actions on a real CP', () => {
     const held = (await decisions()).find((x) => x.host === 'h-001');
     expect(held?.code).toBe('OPERATOR_PAUSED');
     expect(held?.reason).toMatch(/paused by operator:alice \S+ ago: 'db migration running'/);
+    const list = await (await t.client('operator:vic')).request('/v1/rollouts');
+    const row = list.json<{ rollouts: { rolloutId: string; hold: unknown }[] }>().rollouts[0];
+    expect(row?.hold).toMatchObject({
+      kind: 'paused',
+      by: 'alice',
+      reason: 'db migration running',
+      next: `nixfleet rollout resume ${RID}`,
+    });
+    const metrics = (await (await t.anonymous()).request('/metrics')).body.toString();
+    expect(metrics).toMatch(
+      new RegExp(
+        `nixfleet_cp_rollout_hold_seconds\\{channel="stable",hold="paused",rollout="${RID}"\\} \\d+`,
+      ),
+    );
+    expect(metrics).toContain('nixfleet_cp_rollouts_held{hold="paused"} 1');
   });
 
   it('stays paused across a restart (the pause is in the event log and the rollout record)', async () => {
@@ -155,6 +170,9 @@ describe('operator actions on a real CP', () => {
     expect((await act('operator:root', 'abort', 'bad build')).json()).toMatchObject({
       outcome: 'already',
     });
+    const metrics = (await (await t.anonymous()).request('/metrics')).body.toString();
+    expect(metrics).toContain('nixfleet_cp_rollouts_held{hold="aborted"} 1');
+    expect(metrics).toContain('nixfleet_cp_rollouts_held{hold="paused"} 0');
     const resume = await act('operator:alice', 'resume', 'try again');
     expect([resume.status, codeOf(resume)]).toEqual([409, 'CP_ERR_ACTION_STATE']);
     const r = await (

@@ -75,6 +75,8 @@ export type {
 } from './rollout/types.ts';
 export { ROLLOUT_STATES, EMPTY_BOOK, rolloutIdOf } from './rollout/types.ts';
 export { rolloutStep, foldRollouts } from './rollout/step.ts';
+export type { HoldKind, RolloutHold } from './rollout/hold.ts';
+export { rolloutHold } from './rollout/hold.ts';
 export type {
   OperatorAction,
   OperatorRole,

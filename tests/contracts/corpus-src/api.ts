@@ -126,6 +126,24 @@ export const operatorApi: Corpus[] = [
     [
       ['one active rollout', { generatedAt: TS, rollouts: [rolloutRow] }],
       ['none', { generatedAt: TS, rollouts: [] }],
+      [
+        'a rollout an operator paused',
+        {
+          generatedAt: TS,
+          rollouts: [
+            {
+              ...rolloutRow,
+              hold: {
+                kind: 'paused',
+                by: 'alice',
+                reason: 'db migration running',
+                since: TS,
+                next: `nixfleet rollout resume ${RID}`,
+              },
+            },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: waves object', ['rollouts', 0, 'waves'], {}],
@@ -134,6 +152,18 @@ export const operatorApi: Corpus[] = [
       ['bad timestamp: openedAt', ['rollouts', 0, 'openedAt'], '2026-05-16'],
       ['nested: negative inFlight', ['rollouts', 0, 'waves', 0, 'inFlight'], -1],
       ['nested: budget limit zero', ['rollouts', 0, 'budgets', 0, 'limit'], 0],
+      [
+        'unknown hold kind',
+        ['rollouts', 0, 'hold'],
+        { kind: 'frozen', by: null, reason: 'r', since: null, next: 'x' },
+        ['rollouts', 0, 'hold', 'kind'],
+      ],
+      [
+        'hold without a way forward',
+        ['rollouts', 0, 'hold'],
+        { kind: 'paused', by: 'alice', reason: 'r', since: TS },
+        ['rollouts', 0, 'hold'],
+      ],
     ],
   ),
   corpus(

@@ -14,7 +14,7 @@ import {
   type ClientFlags,
   type OperatorCtx,
 } from './operator-context.ts';
-import { checkRolloutId } from './rollout.tsx';
+import { checkRolloutId } from './rollout-id.ts';
 
 type Action = ApiRolloutAction['action'];
 

@@ -32,18 +32,9 @@ import {
 } from './operator-context.ts';
 import { printView } from '../views/print-view.ts';
 import { registerRolloutActions } from './rollout-actions.ts';
+import { checkRolloutId } from './rollout-id.ts';
 
-const ROLLOUT_ID = /^[a-z0-9_-]+@[0-9a-f]+$/;
-
-/** Refuses a malformed rollout id before asking the CP. */
-export function checkRolloutId(id: string): string {
-  if (!ROLLOUT_ID.test(id)) {
-    throw new CliError('CLI_ERR_USAGE', `${JSON.stringify(id)} is not a rollout id`, {
-      hint: 'rollout ids look like <channel>@<channelRef>, e.g. stable@3f2a9c1d (`nixfleet rollout list`)',
-    });
-  }
-  return id;
-}
+export { checkRolloutId } from './rollout-id.ts';
 
 /** Exit code of a rollout state: 1 for Failed/Reverted. */
 export function rolloutExitCode(state: string | null | undefined): ExitCode {

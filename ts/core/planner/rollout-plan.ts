@@ -91,12 +91,16 @@ function planMember(p: RolloutPlan, host: string, wave: number, catchUp: boolean
 function planHalted(p: RolloutPlan): void {
   const { ctx, rollout } = p;
   const by = rollout.haltedBy;
+  const forward =
+    p.manifest.operatorClear === true
+      ? `an admin may clear it (nixfleet rollout clear ${rollout.rolloutId}) or release a new version`
+      : 'only a new release moves the channel on';
   const why =
     by === null
-      ? `rollout ${rollout.state}`
+      ? `rollout ${rollout.state}; ${forward}`
       : by.policy === 'halt'
-        ? `host ${by.host} failed; onHealthFailure=halt froze the rollout (operator: resume or cancel)`
-        : `host ${by.host} failed and rolls back; onHealthFailure=rollback-and-halt ends the rollout Reverted`;
+        ? `host ${by.host} failed; onHealthFailure=halt froze the rollout; ${forward}`
+        : `host ${by.host} failed and rolls back; onHealthFailure=rollback-and-halt ends the rollout Reverted; ${forward}`;
   decide(ctx, {
     decision: 'halt',
     code: 'ROLLOUT_HALTED',
