@@ -23,6 +23,7 @@ import { Supervisor } from './supervisor.ts';
 import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
 import { prepareSecrets } from './secrets.ts';
+import { operatorStep } from './operator-step.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -337,6 +338,16 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
           note,
         });
         recovery.after(step.fault);
+      }
+      if (step.operator) {
+        note(`operator ${step.operator.action} on ${step.operator.channel ?? 'stable'}`);
+        const said = await operatorStep(step.operator, {
+          cpUrl,
+          caCert: fx.pki.caCertFile,
+          clientCert: fx.operator.certFile,
+          clientKey: fx.operator.keyFile,
+        });
+        note(`operator: ${said.split('\n')[0] ?? ''}`);
       }
       if (step.sleepSecs) {
         note(`sleep ${step.sleepSecs} s`);

@@ -134,7 +134,9 @@ function planHalted(p: RolloutPlan): void {
 /** "paused by operator:alice 4m ago: 'db migration running'" */
 function markText(verb: string, m: OperatorMark, now: number): string {
   const by = m.by === CONTROL_PLANE ? 'the control plane' : `operator:${m.by}`;
-  return `${verb} by ${by} ${formatDuration(Math.max(0, now - m.at))} ago: '${m.reason}'`;
+  // Whole seconds: a trace reads "4m ago", not "4m0s312ms ago".
+  const age = Math.max(0, Math.floor((now - m.at) / 1000) * 1000);
+  return `${verb} by ${by} ${formatDuration(age)} ago: '${m.reason}'`;
 }
 
 /** The operator hold on a rollout (abort first, then pause), or null. */
