@@ -17,12 +17,14 @@ export type OperatorStep = NonNullable<HarnessScenario['steps'][number]['operato
 /**
  * Runs the action; throws ScenarioFailure when the outcome is not the expected one.
  *
- * @example await operatorStep({ action: 'pause', channel: 'stable', reason: 'db', expectCode: null }, client)
+ * @example await operatorStep({ action: 'pause', channel: 'stable', reason: 'db', expectCode: null }, client, note)
  */
 export async function operatorStep(
   step: OperatorStep,
   client: { cpUrl: string; caCert: string; clientCert: string; clientKey: string },
+  note: (line: string) => void,
 ): Promise<string> {
+  note(`operator ${step.action} on ${step.channel ?? 'stable'}`);
   const args = [
     join(REPO, 'bin/nixfleet.mjs'),
     'rollout',
@@ -61,5 +63,6 @@ export async function operatorStep(
       `nixfleet rollout ${step.action} should be refused with ${expect}, exited ${code}: ${out.slice(0, 400)}`,
     );
   }
+  note(`operator: ${out.split('\n')[0] ?? ''}`);
   return out;
 }

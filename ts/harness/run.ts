@@ -278,6 +278,12 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       }
     };
 
+    const operatorClient = {
+      cpUrl,
+      caCert: fx.pki.caCertFile,
+      clientCert: fx.operator.certFile,
+      clientKey: fx.operator.keyFile,
+    };
     let sequence = 0;
     for (const [i, step] of scenario.steps.entries()) {
       if (step.release) {
@@ -299,13 +305,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         if (p === null) continue;
         published.push(p);
         note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
-        await options.onRelease?.({
-          published: p,
-          cpUrl,
-          caCert: fx.pki.caCertFile,
-          clientCert: fx.operator.certFile,
-          clientKey: fx.operator.keyFile,
-        });
+        await options.onRelease?.({ published: p, ...operatorClient });
       }
       if (step.fault?.kind === 'replayEnrollToken') {
         for (const h of step.fault.hosts ?? []) {
@@ -339,16 +339,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         });
         recovery.after(step.fault);
       }
-      if (step.operator) {
-        note(`operator ${step.operator.action} on ${step.operator.channel ?? 'stable'}`);
-        const said = await operatorStep(step.operator, {
-          cpUrl,
-          caCert: fx.pki.caCertFile,
-          clientCert: fx.operator.certFile,
-          clientKey: fx.operator.keyFile,
-        });
-        note(`operator: ${said.split('\n')[0] ?? ''}`);
-      }
+      if (step.operator) await operatorStep(step.operator, operatorClient, note);
       if (step.sleepSecs) {
         note(`sleep ${step.sleepSecs} s`);
         await sleep(step.sleepSecs * 1000);
