@@ -55,11 +55,11 @@ done
 # runner alone can play. hive-matrix releases generations that must be
 # refused (expectRefused) or accepted with acceptIrrevocable; the microVM
 # runner's CI helper releases only what succeeds, and refuses such a step by
-# name rather than skip it. operator-pause-approve takes operator actions
-# (step field `operator`), which the microVM timeline does not play: it
-# refuses the step by name ("not supported by the microVM runner: step field
-# operator").
-local_only='["scenario hive-matrix.nix does not translate","scenario operator-pause-approve.nix does not translate"]'
+# name rather than skip it. operator-abort and operator-pause-approve take
+# operator actions (step field `operator`), which the microVM timeline does
+# not play: it refuses the step by name ("not supported by the microVM
+# runner: step field operator").
+local_only='["scenario hive-matrix.nix does not translate","scenario operator-abort.nix does not translate","scenario operator-pause-approve.nix does not translate"]'
 shipped=$(find tests/harness/scenarios -maxdepth 1 -name '*.nix' | wc -l)
 translated=$(q '[.scripts[] | select(.name | startswith("scenario "))] | length')
 untranslated=$(q -c '[.errors[] | select(.name | endswith(" does not translate")) | .name] | sort')
