@@ -24,8 +24,9 @@ in
           "HOST_EDGE_PREDECESSOR" "BUDGET_SATURATED" "QUARANTINED" "OFFLINE" "ROLLOUT_HALTED" "AWAITING_ACK"
           "ACTIVATING" "DEFERRED_AWAITING_REBOOT" "SOAKING" "HOST_FAILED" "HOST_REVERTED" "RETENTION_EXPIRED"
           "QUARANTINE_STALE" "DISPATCH_PACED"
+          "OPERATOR_PAUSED" "OPERATOR_ABORTED" "AWAITING_APPROVAL"
         ]) "Stable reason code (docs/rollouts.md); branch on it, never on `reason`." "BUDGET_SATURATED" { };
-        gate = opt (types.nullOr (types.enum [ "channel-edges" "supersession" "wave-promotion" "host-edges" "disruption-budget" "quarantine" "offline" "health" "admission-control" ])) "Gate that produced it (null: host progress, not a gate)." "disruption-budget" { };
+        gate = opt (types.nullOr (types.enum [ "channel-edges" "supersession" "wave-promotion" "host-edges" "disruption-budget" "quarantine" "offline" "health" "admission-control" "operator" ])) "Gate that produced it (null: host progress, not a gate)." "disruption-budget" { };
         channel = opt types.str "Channel." "stable" { };
         rollout = opt (types.nullOr types.str) "Rollout id." "stable@3f2a9c1d" { };
         wave = opt (types.nullOr t.unsigned) "Wave index." 1 { };

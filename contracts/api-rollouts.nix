@@ -33,6 +33,15 @@ open
             deferred = opt n "Awaiting reboot." 0 { };
           };
         }))) "Per-wave progress." [ ] { };
+        hold = opt (types.nullOr (types.submodule (open // {
+          options = {
+            kind = opt (types.enum [ "aborted" "halted" "paused" "awaiting-approval" ]) "What holds it (docs/operators.md, Rollout actions)." "paused" { };
+            by = opt (types.nullOr types.str) "Operator name; (control-plane) for the pause a channel's first rollout on a database opens with; null when no one acted." "alice" { };
+            reason = opt types.str "Why." "db migration running" { };
+            since = opt (types.nullOr t.timestamp) "Since when." "2026-05-16T01:26:00Z" { };
+            next = opt types.str "What moves it on." "nixfleet rollout resume stable@3f2a9c1d" { };
+          };
+        }))) "What keeps the rollout from moving on besides the usual gates (null: nothing)." null { default = null; };
         budgets = opt (types.listOf (types.submodule (open // {
           options = {
             label = opt types.str "Budget label (its selector)." "tags=etcd" { };

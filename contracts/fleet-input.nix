@@ -89,11 +89,19 @@ let
           minSoaked = opt t.positive "Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well." 2 { default = 1; };
           waitForNeverSeenMinutes = opt (types.nullOr t.unsigned) "Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely." 60 { default = null; };
           allowNoEnforceProbes = opt (types.nullOr types.bool) "Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes." true { default = null; };
+          approval = opt (types.enum [ "auto" "manual" ]) "Whether the wave starts on its own once the previous wave is promoted (auto), or only after an operator approves it (manual: `nixfleet rollout approve`; docs/operators.md)." "manual" { default = "auto"; };
         };
       })) "Waves, in order." [ { selector.all = true; soakMinutes = 0; } ] { default = [ { selector.all = true; soakMinutes = 0; } ]; };
       allowNoEnforceProbes = opt types.bool "Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe." false { default = false; };
       healthGate = opt (t.healthGate { input = true; }) "Conditions every host checks after activation, as enforce probes (a breach holds the wave and applies onHealthFailure)." { systemdFailedUnits.max = 0; } { default = { }; };
       onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "What agents do on sustained enforce-probe failure." "rollback-and-halt" { default = "rollback-and-halt"; };
+      operatorClear = opt types.bool "Whether an operator may clear a Failed or Reverted rollout of this policy (`nixfleet rollout clear`) so the rollout resumes; false: only a new release moves the channel on." true { default = false; };
+    };
+  };
+
+  operator = types.submodule {
+    options = {
+      role = opt (types.enum [ "viewer" "operator" "admin" ]) "What the operator may do on the control plane: viewer reads; operator also pauses, resumes and approves; admin also aborts and clears (docs/operators.md, Roles)." "operator" { };
     };
   };
 
@@ -130,6 +138,7 @@ in
     edges = opt (types.listOf edge) "Host ordering constraints within a rollout." [ ] { default = [ ]; };
     channelEdges = opt (types.listOf edge) "Channel ordering: `before` converges before a rollout opens on `after`." [ ] { default = [ ]; };
     disruptionBudgets = opt (types.listOf budget) "Limits on hosts in flight." [ ] { default = [ ]; };
+    operators = opt (types.attrsOf operator) "Operators allowed to act on rollouts, by the name of their certificate (CN=operator:<name>), with their role. Signed with the fleet: the control plane holds no role of its own, and refuses every action when this is empty." { alice = { role = "admin"; }; bob = { role = "viewer"; }; } { default = { }; };
     acceptWarnings = opt (types.attrsOf types.str) "Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings)." { "empty-wave:waves.edge[0]" = "edge has no canary yet; its hosts soak on stable first"; } { default = { }; };
     healthChecks = probeOpt "fleet";
     compliance = complianceOpt "fleet";

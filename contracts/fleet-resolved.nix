@@ -60,10 +60,12 @@ open
             minSoaked = opt t.positive "Members that must have soaked before promotion (1 when absent)." 1 { default = 1; };
             waitForNeverSeenMinutes = opt (types.nullOr t.unsigned) "Minutes a never-seen member holds the wave (null: indefinitely)." null { default = null; };
             allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted with no enforce probe declared (false when absent)." false { default = false; };
+            approval = opt (types.enum [ "auto" "manual" ]) "Whether the wave waits for an operator's approval before it starts (auto when absent)." "auto" { default = "auto"; };
           };
         }))) "Waves." [ ] { };
         healthGate = opt (t.healthGate { input = false; }) "Health gate (contracts/_types.nix)." { systemdFailedUnits = null; } { };
         onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "Failure policy." "rollback-and-halt" { };
+        operatorClear = opt types.bool "Whether an operator may clear a Failed or Reverted rollout (false when absent)." false { default = false; };
       };
     }))) "Rollout policies, by name." { } { };
     waves = opt (types.attrsOf (types.listOf (types.submodule (open // {
@@ -73,8 +75,14 @@ open
         minSoaked = opt t.positive "Members that must have soaked before promotion (1 when absent)." 1 { default = 1; };
         waitForNeverSeenMinutes = opt (types.nullOr t.unsigned) "Minutes a never-seen member holds the wave (null: indefinitely)." null { default = null; };
         allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted with no enforce probe declared (false when absent)." false { default = false; };
+        approval = opt (types.enum [ "auto" "manual" ]) "Whether the wave waits for an operator's approval before it starts (auto when absent)." "auto" { default = "auto"; };
       };
     })))) "Waves resolved per channel at eval time." { } { };
+    operators = opt (types.attrsOf (types.submodule (open // {
+      options = {
+        role = opt (types.enum [ "viewer" "operator" "admin" ]) "Role (docs/operators.md, Roles)." "operator" { };
+      };
+    }))) "Operators by certificate name (CN=operator:<name>); empty when absent: the control plane then refuses every operator action." { } { default = { }; };
     edges = opt (types.listOf edge) "Host ordering edges." [ ] { };
     channelEdges = opt (types.listOf edge) "Channel ordering edges." [ ] { };
     disruptionBudgets = opt (types.listOf (types.submodule (open // {

@@ -24,7 +24,7 @@ let
 
   condition = types.submodule {
     options = {
-      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" "decision" "notDispatched" "probeFailed" "controlFailed" ]) "What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`)." "hostsConverged" { };
+      kind = opt (types.enum [ "hostState" "hostsConverged" "rolloutState" "hostCurrent" "hostQuarantined" "cpAlert" "agentRejected" "enrollRefused" "hostRecovered" "decision" "notDispatched" "probeFailed" "controlFailed" ]) "What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` about each of `hosts` (its host field) or whose reason names every one of them; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`)." "hostsConverged" { };
       hosts = opt (types.listOf types.str) "Hosts the condition is about (empty: every host of the fleet)." [ ] { default = [ ]; };
       channel = opt (types.nullOr types.str) "Channel, for rollout conditions." null { default = null; };
       state = opt (types.nullOr types.str) "Host or rollout state expected." null { default = null; };
@@ -57,6 +57,14 @@ let
       # Irrevocable values (docs/fleet-authors.md, "Values that must never change").
       acceptIrrevocable = opt (types.listOf (types.strMatching "[a-z0-9][a-z0-9._-]{0,62}:.+")) "With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance." [ "hive-01:serverName" ] { default = [ ]; };
       expectRefused = opt (types.nullOr (types.strMatching "RELEASE_ERR_[A-Z_]+")) "With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario." "RELEASE_ERR_IRREVOCABLE_CHANGE" { default = null; };
+      operator = opt (types.nullOr (types.submodule {
+        options = {
+          action = opt (types.enum [ "pause" "resume" "abort" "approve" "clear" ]) "Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet)." "pause" { };
+          channel = opt types.str "Channel whose rollout the action names." "stable" { default = "stable"; };
+          reason = opt types.str "The --reason." "db migration running" { default = "harness"; };
+          expectCode = opt (types.nullOr (types.strMatching "CP_ERR_[A-Z_]+")) "The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0)." "CP_ERR_ROLE_FORBIDDEN" { default = null; };
+        };
+      })) "Take an operator action through the real CLI." null { default = null; };
       expectMessage = opt (types.listOf types.str) "With expectRefused: text the refusal must contain (e.g. the host and the failed assertion)." [ "evaluating host hive-01" ] { default = [ ]; };
     };
   };

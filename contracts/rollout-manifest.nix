@@ -49,10 +49,12 @@ open
         minSoaked = opt t.positive "Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent)." 1 { default = 1; };
         waitForNeverSeenMinutes = opt (types.nullOr t.unsigned) "Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely)." null { default = null; };
         allowNoEnforceProbes = opt types.bool "Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent)." false { default = false; };
+        approval = opt (types.enum [ "auto" "manual" ]) "Whether the wave's members are dispatched only after an operator approves the wave (manual), or as soon as the wave is current (auto, also when absent)." "auto" { default = "auto"; };
       };
     }))) "Wave layout, indexed by waveIndex." [ { soakMinutes = 30; minSoaked = 1; waitForNeverSeenMinutes = null; allowNoEnforceProbes = false; } ] { };
     healthGate = opt (t.healthGate { input = false; }) "Health gate of the channel's policy; the agent enforces each condition as an enforce probe." { systemdFailedUnits = null; } { };
     onHealthFailure = opt (types.enum [ "halt" "rollback-and-halt" ]) "What an agent does on sustained enforce-probe failure." "rollback-and-halt" { };
+    operatorClear = opt types.bool "Whether an operator may clear this rollout once it is Failed or Reverted (false when absent: only a new release moves the channel on)." false { default = false; };
     freshnessWindow = opt t.positive "Maximum age of this manifest, in minutes (the channel's window)." 1440 { };
     complianceFrameworks = opt (types.listOf types.str) "Frameworks enabled on the channel." [ ] { };
     disruptionBudgets = opt (types.listOf (types.submodule (open // {

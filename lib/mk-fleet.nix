@@ -151,13 +151,13 @@ let
       # waves carry the effective value, so readers never look further.
       normalizeWave = p: w: {
         selector = selectors.normalize w.selector;
-        inherit (w) soakMinutes minSoaked waitForNeverSeenMinutes;
+        inherit (w) soakMinutes minSoaked waitForNeverSeenMinutes approval;
         allowNoEnforceProbes =
           if w.allowNoEnforceProbes == null then p.allowNoEnforceProbes else w.allowNoEnforceProbes;
       };
       policies = mapAttrs (
         _: p: {
-          inherit (p) strategy healthGate onHealthFailure;
+          inherit (p) strategy healthGate onHealthFailure operatorClear;
           waves = map (normalizeWave p) p.waves;
         }
       ) cfg.rolloutPolicies;
@@ -268,6 +268,7 @@ let
         edges = map (e: { inherit (e) before after reason; }) cfg.edges;
         channelEdges = map (e: { inherit (e) before after reason; }) cfg.channelEdges;
         disruptionBudgets = budgetsOut.budgets;
+        operators = mapAttrs (_: o: { inherit (o) role; }) cfg.operators;
         # Recorded in the signed artifact: passes by id, observe-mode
         # failures and disabled controls in full.
         complianceFindings = mapAttrs (_: complianceGate.record) complianceFindings;

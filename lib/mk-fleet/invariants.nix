@@ -38,6 +38,8 @@ let
   # Same patterns as contracts/_types.nix `hostname` and `channelName`.
   hostnamePattern = "[a-z0-9][a-z0-9._-]{0,62}";
   channelPattern = "[a-z0-9_-]+";
+  # Same as OPERATOR_NAME in ts/cli/pki/operator-cert.ts.
+  operatorPattern = "[A-Za-z0-9][A-Za-z0-9._@-]{0,62}";
 
   lowerCase = builtins.replaceStrings upper lower;
   upper = builtins.genList (i: builtins.substring i 1 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") 26;
@@ -301,7 +303,11 @@ let
         ++ map (
           n:
           "fleet: channels.${n}: channel name does not match ${channelPattern} (it appears in rollout ids <channel>@<ref>). Fix: rename the channel, e.g. ${toJSON (builtins.replaceStrings [ "_" ] [ "-" ] (lowerCase n))}."
-        ) (filter (n: match channelPattern n == null) channelNames);
+        ) (filter (n: match channelPattern n == null) channelNames)
+        ++ map (
+          n:
+          "fleet: operators.${n}: operator name does not match ${operatorPattern} (it is what follows operator: in the operator certificate's CN). Fix: rename the operator to the --name given to nixfleet mint-operator-cert."
+        ) (filter (n: match operatorPattern n == null) (attrNames cfg.operators));
 
       structural = unknownChannels ++ unknownPolicies;
     in

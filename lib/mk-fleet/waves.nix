@@ -76,6 +76,7 @@ let
                     minSoaked
                     waitForNeverSeenMinutes
                     allowNoEnforceProbes
+                    approval
                     ;
                 }
               ];

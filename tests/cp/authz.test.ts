@@ -97,6 +97,15 @@ const PROBES: Readonly<Record<string, Probe>> = {
   'GET /v1/channels/:name': { path: () => '/v1/channels/stable' },
   'GET /v1/deferrals': { path: () => '/v1/deferrals' },
   'GET /v1/whoami': { path: () => '/v1/whoami' },
+  // An empty body: reaching the route shows as the schema refusal (400).
+  'POST /v1/rollouts/:id/actions': {
+    path: (_h, rid) => `/v1/rollouts/${rid}/actions`,
+    body: () => ({}),
+  },
+  'POST /v1/channels/:name/actions': {
+    path: () => '/v1/channels/stable/actions',
+    body: () => ({}),
+  },
 };
 
 async function call(c: H2Client, route: string, host: string, rid: string): Promise<H2Response> {

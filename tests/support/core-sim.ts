@@ -6,6 +6,7 @@ import type { NormalizedSelector } from '../../ts/contracts/index.ts';
 import {
   applyHostEvent,
   applyPlanAction,
+  applyRolloutEvent,
   emptyFleetModel,
   type ApplyResult,
   type FleetModel,
@@ -14,6 +15,12 @@ import type { HostPolicy, ProbeDecl, RemoteHostEvent } from '../../ts/core/host/
 import type { FleetView, HostLiveness, ManifestView, PlannerInput } from '../../ts/core/inputs.ts';
 import { planNext } from '../../ts/core/planner/plan-next.ts';
 import type { PlanResult } from '../../ts/core/planner/types.ts';
+import {
+  decideOperatorAction,
+  type OperatorAction,
+  type OperatorOutcome,
+  type OperatorRequest,
+} from '../../ts/core/rollout/operator.ts';
 import { rolloutIdOf } from '../../ts/core/rollout/types.ts';
 import { DEFAULT_TIMINGS, type CoreTimings, type EpochMs } from '../../ts/core/time.ts';
 
@@ -57,6 +64,9 @@ export function manifestOf(args: {
   readonly allowNoEnforceProbes?: readonly boolean[];
   readonly budgets?: readonly BudgetSpec[];
   readonly onHealthFailure?: 'halt' | 'rollback-and-halt';
+  /** Per-wave approval; absent: "auto". */
+  readonly approval?: readonly ('auto' | 'manual')[];
+  readonly operatorClear?: boolean;
 }): ManifestView {
   const hostSet = args.waves
     .flatMap((hosts, waveIndex) =>
@@ -76,8 +86,10 @@ export function manifestOf(args: {
       minSoaked: args.minSoaked?.[i] ?? 1,
       waitForNeverSeenMinutes: args.waitForNeverSeenMinutes?.[i] ?? null,
       allowNoEnforceProbes: args.allowNoEnforceProbes?.[i] ?? false,
+      approval: args.approval?.[i] ?? 'auto',
     })),
     onHealthFailure: args.onHealthFailure ?? 'rollback-and-halt',
+    operatorClear: args.operatorClear ?? false,
     disruptionBudgets: (args.budgets ?? []).map((b) => ({
       selector: b.selector,
       hosts: [...b.hosts].sort(),
@@ -275,6 +287,36 @@ export class Sim {
     this.activate(rolloutId, host, now);
     this.probesPass(rolloutId, host, now);
     this.must(this.converge(rolloutId, host, now));
+  }
+
+  /**
+   * An operator action: the core's decision, then its events applied as the
+   * CP applies them. Returns the decision.
+   */
+  act(
+    action: OperatorAction,
+    rolloutId: string,
+    by: string,
+    operators: OperatorRequest['operators'],
+    now: EpochMs,
+    reason = 'test',
+  ): OperatorOutcome {
+    const out = decideOperatorAction({
+      action,
+      operator: by,
+      operators,
+      reason,
+      rollout: this.model.book.rollouts[rolloutId],
+      manifest: this.manifests.get(rolloutId),
+      now,
+    });
+    if (out.ok) {
+      for (const e of out.events) {
+        const r = applyRolloutEvent(this.model, e, now);
+        if (!r.ok) throw new Error(`operator event ${e.kind} refused: ${r.code} ${r.message}`);
+      }
+    }
+    return out;
   }
 
   private must(r: ApplyResult): void {

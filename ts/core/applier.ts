@@ -9,6 +9,7 @@ import type { TransitionError } from './errors.ts';
 import { step } from './host/step.ts';
 import type { HostEvent, HostPolicy, HostRolloutState, RemoteHostEvent } from './host/types.ts';
 import type { PlanAction } from './planner/types.ts';
+import { CONTROL_PLANE } from './rollout/operator.ts';
 import { rolloutStep } from './rollout/step.ts';
 import type { RolloutBook, RolloutEffect, RolloutEvent, RolloutOptions } from './rollout/types.ts';
 import type { EpochMs } from './time.ts';
@@ -146,7 +147,22 @@ export function applyPlanAction(
         },
         now,
       );
-      return run(o) ? { ok: true, effects } : o;
+      if (!run(o)) return o;
+      if (action.pausedOnOpen) {
+        const p = applyRolloutEvent(
+          model,
+          {
+            kind: 'OperatorPaused',
+            rolloutId: action.rolloutId,
+            operator: CONTROL_PLANE,
+            reason: action.pausedOnOpen,
+            at: now,
+          },
+          now,
+        );
+        if (!run(p)) return p;
+      }
+      return { ok: true, effects };
     }
     case 'QueueDispatch': {
       const j = applyRolloutEvent(

@@ -70,9 +70,31 @@ export type {
   RolloutEffect,
   RolloutOptions,
   HostCounts,
+  OperatorMark,
+  WaveApproval,
 } from './rollout/types.ts';
 export { ROLLOUT_STATES, EMPTY_BOOK, rolloutIdOf } from './rollout/types.ts';
 export { rolloutStep, foldRollouts } from './rollout/step.ts';
+export type { HoldKind, RolloutHold } from './rollout/hold.ts';
+export { rolloutHold } from './rollout/hold.ts';
+export type {
+  OperatorAction,
+  OperatorRole,
+  OperatorRefusalCode,
+  OperatorRequest,
+  OperatorOutcome,
+} from './rollout/operator.ts';
+export {
+  OPERATOR_ACTIONS,
+  CONTROL_PLANE,
+  OPENED_PAUSED_REASON,
+  opensPaused,
+  ACTION_ROLES,
+  MAX_REASON_CHARS,
+  decideOperatorAction,
+  awaitsApproval,
+  reasonProblem,
+} from './rollout/operator.ts';
 export { rolloutInvariantViolations, bookInvariantViolations } from './rollout/derive.ts';
 export type {
   ManifestView,

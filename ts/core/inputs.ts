@@ -11,11 +11,17 @@ import type { CoreTimings, EpochMs } from './time.ts';
 /** The frozen per-rollout plan the planner reads (signed rollout manifest). */
 export type ManifestView = Pick<
   RolloutManifest,
-  'channel' | 'channelRef' | 'hostSet' | 'waves' | 'onHealthFailure' | 'disruptionBudgets'
+  | 'channel'
+  | 'channelRef'
+  | 'hostSet'
+  | 'waves'
+  | 'onHealthFailure'
+  | 'disruptionBudgets'
+  | 'operatorClear'
 >;
 
 /** The fleet-wide ordering the planner reads (verified fleet.resolved). */
-export type FleetView = Pick<FleetResolved, 'edges' | 'channelEdges'>;
+export type FleetView = Pick<FleetResolved, 'edges' | 'channelEdges' | 'operators'>;
 
 /** Liveness of one host, from heartbeats. */
 export interface HostLiveness {

@@ -132,7 +132,11 @@ export async function createControlPlane(
     trust,
     startedAt,
   };
-  registerStateMetrics(metrics, () => state.committed);
+  registerStateMetrics(
+    metrics,
+    () => state.committed,
+    () => clock.now(),
+  );
   registerProcessMetrics(metrics, process.env);
   const ticker = new Ticker({
     deps,

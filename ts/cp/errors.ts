@@ -23,6 +23,8 @@ export const CP_ERROR_STATUS = {
   CP_ERR_TIMESTAMP_INVALID: 400,
   /** The body nests deeper than `--json-max-depth`; refused before parsing. */
   CP_ERR_JSON_TOO_DEEP: 400,
+  /** A rollout action without a reason, or with one that is too long or not printable. */
+  CP_ERR_REASON_INVALID: 400,
   /** A query parameter with a wrong value. */
   CP_ERR_BAD_QUERY: 400,
   /** The CSR does not parse, is not self-signed correctly or is not ed25519. */
@@ -45,6 +47,12 @@ export const CP_ERROR_STATUS = {
   CP_ERR_CERT_REVOKED: 403,
   /** The caller's kind (agent, operator) may not use this route, or not on this resource. */
   CP_ERR_FORBIDDEN: 403,
+  /** A rollout action while the signed fleet declares no `operators`: nobody may act (fail closed). */
+  CP_ERR_OPERATORS_UNDECLARED: 403,
+  /** A rollout action by an operator the signed fleet's `operators` does not name. */
+  CP_ERR_OPERATOR_UNKNOWN: 403,
+  /** A rollout action the operator's signed role does not allow (viewer; abort and clear need admin). */
+  CP_ERR_ROLE_FORBIDDEN: 403,
   /** Token claims name another host or key than the CSR. */
   CP_ERR_TOKEN_CLAIM_MISMATCH: 403,
   /** The token nonce is not in the signed bootstrap-nonces allowlist. */
@@ -61,6 +69,12 @@ export const CP_ERROR_STATUS = {
   CP_ERR_METHOD_NOT_ALLOWED: 405,
   /** The request body stalled or took too long (`--body-idle-timeout-secs`, `--body-timeout-secs`). */
   CP_ERR_REQUEST_TIMEOUT: 408,
+  /** A rollout action the rollout's state does not allow (abort an ended rollout, resume an aborted one). */
+  CP_ERR_ACTION_STATE: 409,
+  /** `approve` on a wave whose signed policy says `approval = "auto"`. */
+  CP_ERR_APPROVAL_NOT_REQUIRED: 409,
+  /** `clear` on a rollout whose signed policy says `operatorClear = false`. */
+  CP_ERR_CLEAR_NOT_ALLOWED: 409,
   /** A bootstrap token whose nonce was already used. */
   CP_ERR_TOKEN_REPLAYED: 409,
   /** A Converged (or Reverted) event whose invariants do not hold on the CP side. */

@@ -15,6 +15,7 @@ import { CP_ACCESS } from './routes/access.ts';
 import { agentRoutes, EVENTS_PATH } from './routes/agent.ts';
 import { enrollRoutes } from './routes/enroll.ts';
 import { healthRoutes } from './routes/health.ts';
+import { actionRoutes } from './routes/actions.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import type { RuntimeDeps } from './runtime/deps.ts';
 import type { Mutator } from './runtime/mutator.ts';
@@ -219,7 +220,13 @@ export function edgeServer(
     cert: tls.cert,
     key: tls.key,
     clientCa: tls.clientCa,
-    routes: [...healthRoutes(rt), ...agentRoutes(rt), ...enrollRoutes(rt), ...operatorRoutes(rt)],
+    routes: [
+      ...healthRoutes(rt),
+      ...agentRoutes(rt),
+      ...enrollRoutes(rt),
+      ...operatorRoutes(rt),
+      ...actionRoutes(rt),
+    ],
     access: CP_ACCESS,
     bodyLimitBytes: config.bodyLimitBytes,
     limits: config.limits,

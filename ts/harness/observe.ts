@@ -212,7 +212,8 @@ export class Observer {
 
   /**
    * Condition `decision`: the latest trace of the channel's newest rollout
-   * holds a decision with `code` whose reason names every one of `hosts`.
+   * holds a decision with `code` about (its `host`) or whose reason names
+   * every one of `hosts`.
    * Naming no host is a failure: the condition is about who is named.
    */
   private async checkDecision(c: Condition): Promise<Verdict> {
@@ -226,7 +227,7 @@ export class Observer {
     const tr = await this.safely((cp) => cp.rolloutTrace(latest.rolloutId));
     if (tr instanceof Error) return { ok: false, detail: `CP unreachable: ${tr.message}` };
     const hit = tr.decisions.find(
-      (d) => d.code === c.code && named.every((h) => namesHost(d.reason, h)),
+      (d) => d.code === c.code && named.every((h) => d.host === h || namesHost(d.reason, h)),
     );
     const codes = [...new Set(tr.decisions.map((d) => d.code))].join(', ');
     return {

@@ -24,6 +24,7 @@ import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
 import { prepareSecrets } from './secrets.ts';
 import { prepareServices, stopScenarioServices } from './services.ts';
+import { operatorStep } from './operator-step.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -218,11 +219,14 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         '2s',
       ]),
     });
-    observer = new Observer({
+    const operatorClient = {
       cpUrl,
       caCert: fx.pki.caCertFile,
       clientCert: fx.operator.certFile,
       clientKey: fx.operator.keyFile,
+    };
+    observer = new Observer({
+      ...operatorClient,
       releaseDir,
       hosts,
       published: () => published,
@@ -300,13 +304,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         if (p === null) continue;
         published.push(p);
         note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
-        await options.onRelease?.({
-          published: p,
-          cpUrl,
-          caCert: fx.pki.caCertFile,
-          clientCert: fx.operator.certFile,
-          clientKey: fx.operator.keyFile,
-        });
+        await options.onRelease?.({ published: p, ...operatorClient });
       }
       if (step.fault?.kind === 'replayEnrollToken') {
         for (const h of step.fault.hosts ?? []) {
@@ -340,6 +338,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         });
         recovery.after(step.fault);
       }
+      if (step.operator) await operatorStep(step.operator, operatorClient, note);
       if (step.sleepSecs) {
         note(`sleep ${step.sleepSecs} s`);
         await sleep(step.sleepSecs * 1000);
@@ -362,12 +361,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       releaseDir,
       release: published[published.length - 1],
       trustFile: fx.trustFile,
-      cp: {
-        cpUrl,
-        caCert: fx.pki.caCertFile,
-        clientCert: fx.operator.certFile,
-        clientKey: fx.operator.keyFile,
-      },
+      cp: operatorClient,
       note,
     });
     if (violations.length > 0)

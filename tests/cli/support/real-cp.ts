@@ -21,12 +21,12 @@ export interface RolloutCp {
 }
 
 /**
- * Client flags for an operator certificate (`alice`) minted by `nixfleet
- * mint-operator-cert` from the test CP's own fleet CA.
+ * Client flags for an operator certificate (`alice` unless named) minted by
+ * `nixfleet mint-operator-cert` from the test CP's own fleet CA.
  *
  * @example const flags = await operatorFlags(t); await runOp(['status', ...flags]);
  */
-export async function operatorFlags(t: TestCp): Promise<string[]> {
+export async function operatorFlags(t: TestCp, name = 'alice'): Promise<string[]> {
   const out = mkdtempSync(join(tmpdir(), 'nixfleet-realcp-'));
   const cert = join(out, 'op.pem');
   const key = join(out, 'op.key');
@@ -38,7 +38,7 @@ export async function operatorFlags(t: TestCp): Promise<string[]> {
       '--ca-key',
       t.pki.caKeyFile,
       '--name',
-      'alice',
+      name,
       '--out-cert',
       cert,
       '--out-key',

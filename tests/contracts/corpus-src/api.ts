@@ -126,6 +126,24 @@ export const operatorApi: Corpus[] = [
     [
       ['one active rollout', { generatedAt: TS, rollouts: [rolloutRow] }],
       ['none', { generatedAt: TS, rollouts: [] }],
+      [
+        'a rollout an operator paused',
+        {
+          generatedAt: TS,
+          rollouts: [
+            {
+              ...rolloutRow,
+              hold: {
+                kind: 'paused',
+                by: 'alice',
+                reason: 'db migration running',
+                since: TS,
+                next: `nixfleet rollout resume ${RID}`,
+              },
+            },
+          ],
+        },
+      ],
     ],
     [
       ['wrong type: waves object', ['rollouts', 0, 'waves'], {}],
@@ -134,6 +152,18 @@ export const operatorApi: Corpus[] = [
       ['bad timestamp: openedAt', ['rollouts', 0, 'openedAt'], '2026-05-16'],
       ['nested: negative inFlight', ['rollouts', 0, 'waves', 0, 'inFlight'], -1],
       ['nested: budget limit zero', ['rollouts', 0, 'budgets', 0, 'limit'], 0],
+      [
+        'unknown hold kind',
+        ['rollouts', 0, 'hold'],
+        { kind: 'frozen', by: null, reason: 'r', since: null, next: 'x' },
+        ['rollouts', 0, 'hold', 'kind'],
+      ],
+      [
+        'hold without a way forward',
+        ['rollouts', 0, 'hold'],
+        { kind: 'paused', by: 'alice', reason: 'r', since: TS },
+        ['rollouts', 0, 'hold'],
+      ],
     ],
   ),
   corpus(
@@ -284,6 +314,55 @@ export const operatorApi: Corpus[] = [
       ['unknown component', ['deferrals', 0, 'component'], 'glibc'],
       ['bad timestamp', ['deferrals', 0, 'deferredAt'], 'soon'],
       ['bad hostname', ['deferrals', 0, 'hostname'], 'WEB'],
+    ],
+  ),
+  corpus(
+    'api-rollout-action',
+    [
+      ['request: pause with a reason', { action: 'pause', reason: 'db migration running' }],
+      [
+        'answer: applied, with the operator marks',
+        {
+          action: 'approve',
+          reason: 'canary healthy',
+          rolloutId: RID,
+          outcome: 'applied',
+          message: `${RID}: approve recorded`,
+          operator: 'alice',
+          state: {
+            rollout: 'Active',
+            currentWave: 1,
+            paused: null,
+            aborted: null,
+            approvals: [{ wave: 1, by: 'alice', reason: 'canary healthy', at: TS }],
+          },
+        },
+      ],
+      [
+        'answer: already paused',
+        {
+          action: 'pause',
+          reason: 'again',
+          rolloutId: RID,
+          outcome: 'already',
+          message: `${RID} is already paused by operator:alice`,
+          operator: 'alice',
+          state: {
+            rollout: 'Active',
+            currentWave: 0,
+            paused: { by: 'alice', reason: 'db migration running', at: TS },
+            aborted: null,
+            approvals: [],
+          },
+        },
+      ],
+    ],
+    [
+      ['unknown action', ['action'], 'promote'],
+      ['missing required: reason', ['reason'], undefined],
+      ['wrong type: reason number', ['reason'], 5],
+      ['unknown outcome', ['outcome'], 'maybe'],
+      ['missing required: action', ['action'], undefined],
     ],
   ),
   corpus(

@@ -76,6 +76,21 @@ export const artifacts: Corpus[] = [
       ],
       ['irrevocable values (one sensitive) and an accepted change', fleetResolvedIrrevocable],
       [
+        'operators with roles, a manual wave and a policy an operator may clear',
+        edit(
+          edit(
+            edit(fleetResolved, ['operators'], {
+              alice: { role: 'admin' },
+              bob: { role: 'viewer' },
+            }),
+            ['rolloutPolicies', 'canary', 'operatorClear'],
+            true,
+          ),
+          ['rolloutPolicies', 'canary', 'waves', 0, 'approval'],
+          'manual',
+        ),
+      ],
+      [
         'static compliance record: passes by id, an observe failure and a disabled control in full',
         edit(fleetResolved, ['complianceFindings'], {
           'web-01': {
@@ -102,6 +117,13 @@ export const artifacts: Corpus[] = [
       ['wrong type: tags is a string', ['hosts', 'web-01', 'tags'], 'web'],
       ['missing required: channels', ['channels'], undefined],
       ['unknown enum: onHealthFailure', ['rolloutPolicies', 'canary', 'onHealthFailure'], 'retry'],
+      [
+        'unknown enum: operator role',
+        ['operators'],
+        { alice: { role: 'root' } },
+        ['operators', 'alice', 'role'],
+      ],
+      ['wrong type: operatorClear string', ['rolloutPolicies', 'canary', 'operatorClear'], 'yes'],
       ['bad timestamp: signedAt without Z', ['meta', 'signedAt'], '2026-05-16T01:27:00+02:00'],
       [
         'bad pattern: closureHash is a bare 32-char hash',
@@ -188,6 +210,10 @@ export const artifacts: Corpus[] = [
     [
       ['two waves, one budget, signed probe sets', manifestWithProbes],
       ['hostSet without probes (null: no signed probe declaration)', manifest],
+      [
+        'a manual wave, and a policy an operator may clear',
+        edit(edit(manifest, ['waves', 1, 'approval'], 'manual'), ['operatorClear'], true),
+      ],
       ['signed irrevocable values and an accepted change for one host', manifestIrrevocable],
       [
         'ecdsa signature algorithm, no budgets',
@@ -217,6 +243,8 @@ export const artifacts: Corpus[] = [
       ['negative waveIndex', ['hostSet', 1, 'waveIndex'], -1],
       ['minSoaked zero: a wave promoted on no evidence', ['waves', 0, 'minSoaked'], 0],
       ['wrong type: allowNoEnforceProbes string', ['waves', 0, 'allowNoEnforceProbes'], 'yes'],
+      ['unknown enum: wave approval', ['waves', 0, 'approval'], 'ask'],
+      ['wrong type: operatorClear string', ['operatorClear'], 'true'],
       ['negative waitForNeverSeenMinutes', ['waves', 1, 'waitForNeverSeenMinutes'], -5],
       [
         'health gate: failed-units gate without max',

@@ -92,6 +92,26 @@ export const harness: Corpus[] = [
       ],
       ['late canary: notStarted, decision, notDispatched, startAgent', lateCanary],
       [
+        'operator actions: resume, and a refusal expected by code',
+        {
+          name: 'operator-steps',
+          description: 'd',
+          fleet: { operators: { harness: { role: 'admin' } } },
+          generations: { g1: {} },
+          steps: [
+            { release: 'g1' },
+            { operator: { action: 'resume', channel: 'stable', reason: 'first start' } },
+            {
+              operator: {
+                action: 'approve',
+                reason: 'x',
+                expectCode: 'CP_ERR_APPROVAL_NOT_REQUIRED',
+              },
+            },
+          ],
+        },
+      ],
+      [
         'a probe file removed, its typed failure awaited',
         {
           name: 'probe-missing',
@@ -201,6 +221,18 @@ export const harness: Corpus[] = [
       ['expectRefused not a release code', ['steps', 0, 'expectRefused'], 'AGENT_ERR_X'],
       ['missing required: steps', ['steps'], undefined],
       ['unknown fault kind', ['steps', 2, 'fault', 'kind'], 'reboot'],
+      [
+        'unknown operator action',
+        ['steps', 0, 'operator'],
+        { action: 'promote' },
+        ['steps', 0, 'operator', 'action'],
+      ],
+      [
+        'operator expectCode not a CP code',
+        ['steps', 0, 'operator'],
+        { action: 'pause', expectCode: 'FORBIDDEN' },
+        ['steps', 0, 'operator', 'expectCode'],
+      ],
       ['bad name pattern', ['name'], 'Smoke Test'],
       [
         'nested: unknown switch behaviour',

@@ -65,6 +65,28 @@ export const nixosSide: Corpus[] = [
       ],
       ['empty fleet', {}],
       [
+        'operators with roles, a manual second wave, a policy an operator may clear',
+        {
+          hosts: { 'web-01': { system: 'x86_64-linux', channel: 'stable', tags: ['canary'] } },
+          channels: { stable: { rolloutPolicy: 'gated', freshnessWindow: 1440 } },
+          rolloutPolicies: {
+            gated: {
+              strategy: 'canary',
+              operatorClear: true,
+              waves: [
+                { selector: { tags: ['canary'] } },
+                { selector: { all: true }, approval: 'manual' },
+              ],
+            },
+          },
+          operators: {
+            alice: { role: 'admin' },
+            bob: { role: 'operator' },
+            carol: { role: 'viewer' },
+          },
+        },
+      ],
+      [
         'irrevocable values at tag and host scope, one sensitive',
         {
           hosts: {
@@ -104,6 +126,14 @@ export const nixosSide: Corpus[] = [
       ],
       ['maxInFlightPct above 100', ['disruptionBudgets', 0, 'maxInFlightPct'], 150],
       ['wave minSoaked zero', ['rolloutPolicies', 'canary', 'waves', 0, 'minSoaked'], 0],
+      ['unknown enum: wave approval', ['rolloutPolicies', 'canary', 'waves', 0, 'approval'], 'ask'],
+      ['policy operatorClear not a bool', ['rolloutPolicies', 'canary', 'operatorClear'], 'yes'],
+      [
+        'unknown enum: operator role',
+        ['operators'],
+        { alice: { role: 'root' } },
+        ['operators', 'alice', 'role'],
+      ],
       [
         'policy allowNoEnforceProbes null (only a wave may inherit)',
         ['rolloutPolicies', 'canary', 'allowNoEnforceProbes'],

@@ -92,6 +92,12 @@ export interface ReleaseSpec {
    * (`allowNoEnforceProbes: true`) and keeps the other defaults.
    */
   readonly evidence?: readonly WaveEvidence[];
+  /** Signed operators and their roles (absent: none declared). */
+  readonly operators?: Readonly<Record<string, { readonly role: 'viewer' | 'operator' | 'admin' }>>;
+  /** Approval per wave (absent: the key is left out, i.e. "auto"). */
+  readonly approval?: readonly ('auto' | 'manual')[];
+  /** Whether an operator may clear a Failed or Reverted rollout (absent: left out, false). */
+  readonly operatorClear?: boolean;
 }
 
 /** The signed per-wave evidence knobs of a release. */
@@ -107,8 +113,13 @@ const NO_PROBES_DECLARED: WaveEvidence = {
   allowNoEnforceProbes: true,
 };
 
-function evidenceOf(spec: ReleaseSpec, wave: number): WaveEvidence {
-  return spec.evidence?.[wave] ?? NO_PROBES_DECLARED;
+function evidenceOf(
+  spec: ReleaseSpec,
+  wave: number,
+): WaveEvidence & { readonly approval?: 'auto' | 'manual' } {
+  const e = spec.evidence?.[wave] ?? NO_PROBES_DECLARED;
+  const approval = spec.approval?.[wave];
+  return approval === undefined ? e : { ...e, approval };
 }
 
 /** The closure a host runs in a release. */
@@ -178,6 +189,7 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
       staged: {
         healthGate: {},
         onHealthFailure: spec.onHealthFailure ?? 'rollback-and-halt',
+        ...(spec.operatorClear === undefined ? {} : { operatorClear: spec.operatorClear }),
         strategy: 'staged',
         waves: spec.soakMinutes.map((soakMinutes, i) => ({
           selector: sel({ tags: [`wave-${i}`] }),
@@ -188,6 +200,7 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
     },
     schemaVersion: 1,
     waves,
+    ...(spec.operators === undefined ? {} : { operators: spec.operators }),
   };
   const fleetBytes = write(dir, 'fleet.resolved.json', fleet, trust.ci);
   const fleetHash = sha256Hex(fleetBytes);
@@ -212,6 +225,7 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
         .sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
       meta,
       onHealthFailure: spec.onHealthFailure ?? 'rollback-and-halt',
+      ...(spec.operatorClear === undefined ? {} : { operatorClear: spec.operatorClear }),
       schemaVersion: 1,
       waves: spec.soakMinutes.map((soakMinutes, i) => ({ soakMinutes, ...evidenceOf(spec, i) })),
     };

@@ -12,6 +12,7 @@ import {
   type ApiHosts,
   type ApiRolloutEvents,
   type ApiRollouts,
+  type ApiRolloutAction,
   type ApiRolloutTrace,
   type ApiWhoami,
   type ContractName,
@@ -24,6 +25,11 @@ import type { HttpResponse } from './h2-transport.ts';
 export interface Transport {
   readonly origin: string;
   get(path: string, options?: { readonly signal?: AbortSignal }): Promise<HttpResponse>;
+  post(
+    path: string,
+    json: unknown,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<HttpResponse>;
   close(): void;
 }
 
@@ -89,6 +95,23 @@ export class CpClient {
     return this.call('/v1/whoami', 'api-whoami', o);
   }
 
+  /**
+   * POST /v1/rollouts/{id}/actions, or /v1/channels/{name}/actions: an
+   * operator action (contract api-rollout-action).
+   */
+  async rolloutAction(
+    target: { readonly rolloutId: string } | { readonly channel: string },
+    body: { readonly action: ApiRolloutAction['action']; readonly reason: string },
+    o: CallOptions = {},
+  ): Promise<ApiRolloutAction> {
+    const path =
+      'rolloutId' in target
+        ? `/v1/rollouts/${segment(target.rolloutId)}/actions`
+        : `/v1/channels/${segment(target.channel)}/actions`;
+    const res = await this.transport.post(path, body, o.signal ? { signal: o.signal } : {});
+    return decodeAnswer(res, { path, contract: 'api-rollout-action', method: 'POST' });
+  }
+
   /** GET /healthz. */
   health(o: CallOptions = {}): Promise<ApiHealth> {
     return this.call('/healthz', 'api-health', o);
@@ -112,9 +135,10 @@ export class CpClient {
  */
 export function decodeAnswer<N extends ContractName>(
   res: HttpResponse,
-  where: { readonly path: string; readonly contract: N },
+  where: { readonly path: string; readonly contract: N; readonly method?: 'GET' | 'POST' },
 ): ContractTypes[N] {
   const { path, contract } = where;
+  const method = where.method ?? 'GET';
   const parsed = parseJson(res.body);
   if (res.status >= 400) {
     const e = parsed.ok ? validateContract('api-error', parsed.value) : null;
@@ -123,7 +147,7 @@ export function decodeAnswer<N extends ContractName>(
       const detail = issues !== undefined && issues.length > 0 ? `\n${formatIssues(issues)}` : '';
       throw new CliError(
         'CLI_ERR_CP_REFUSED',
-        `GET ${path}: ${res.status} ${code}: ${message}${detail}`,
+        `${method} ${path}: ${res.status} ${code}: ${message}${detail}`,
         {
           hint: refusalHint(res.status, code),
           context: { path, status: res.status, cpCode: code },
@@ -135,7 +159,7 @@ export function decodeAnswer<N extends ContractName>(
     const said = loose === null ? snippet(res.body) : `it said ${loose}`;
     throw new CliError(
       'CLI_ERR_CP_BAD_RESPONSE',
-      `GET ${path}: ${res.status} without the api-error contract body (${said})`,
+      `${method} ${path}: ${res.status} without the api-error contract body (${said})`,
       {
         hint: 'is cp_url the NixFleet control plane (and not a proxy or another service)?',
         context: { path, status: res.status },
@@ -143,14 +167,18 @@ export function decodeAnswer<N extends ContractName>(
     );
   }
   if (res.status !== 200) {
-    throw new CliError('CLI_ERR_CP_BAD_RESPONSE', `GET ${path}: unexpected status ${res.status}`, {
-      context: { path, status: res.status },
-    });
+    throw new CliError(
+      'CLI_ERR_CP_BAD_RESPONSE',
+      `${method} ${path}: unexpected status ${res.status}`,
+      {
+        context: { path, status: res.status },
+      },
+    );
   }
   if (!parsed.ok) {
     throw new CliError(
       'CLI_ERR_CP_BAD_RESPONSE',
-      `GET ${path}: answer is not JSON (${snippet(res.body)})`,
+      `${method} ${path}: answer is not JSON (${snippet(res.body)})`,
       {
         hint: 'is cp_url the NixFleet control plane?',
         context: { path },
@@ -161,7 +189,7 @@ export function decodeAnswer<N extends ContractName>(
   if (!v.ok) {
     throw new CliError(
       'CLI_ERR_CP_BAD_RESPONSE',
-      `GET ${path}: answer violates the ${contract} contract:\n${formatIssues(v.errors)}`,
+      `${method} ${path}: answer violates the ${contract} contract:\n${formatIssues(v.errors)}`,
       {
         hint: 'the CP and this CLI disagree on the contract; upgrade the older one',
         context: { path, contract, issues: v.errors },
@@ -206,7 +234,11 @@ function snippet(body: Buffer): string {
 function refusalHint(status: number, code: string): string {
   if (status === 401)
     return 'the CP did not accept the client certificate: mint one with `nixfleet mint-operator-cert`';
+  if (code === 'CP_ERR_ROLE_FORBIDDEN' || code.startsWith('CP_ERR_OPERATOR'))
+    return 'who may act is the signed fleet: operators.<name>.role in fleet.nix (docs/operators.md, Roles)';
   if (status === 403) return `the CP refused this identity (${code}); check \`nixfleet whoami\``;
+  if (status === 409)
+    return 'nothing was changed; `nixfleet rollout show <id>` shows the rollout and what it waits for';
   if (status === 404) return 'no such object: `nixfleet rollout list` shows known rollouts';
   if (status === 503) return 'the CP is starting or has no verified fleet yet; retry shortly';
   return 'see the CP log for this error code';

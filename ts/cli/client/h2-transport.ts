@@ -77,17 +77,40 @@ export class H2Transport {
    *
    * @example const r = await t.get('/v1/hosts');
    */
-  async get(path: string, options: { readonly signal?: AbortSignal } = {}): Promise<HttpResponse> {
+  get(path: string, options: { readonly signal?: AbortSignal } = {}): Promise<HttpResponse> {
+    return this.send('GET', path, null, options);
+  }
+
+  /**
+   * POSTs a JSON body and buffers the answer; failures as {@link get}.
+   *
+   * @example const r = await t.post('/v1/rollouts/stable@ab12/actions', { action: 'pause', reason: 'db migration' });
+   */
+  post(
+    path: string,
+    json: unknown,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<HttpResponse> {
+    return this.send('POST', path, Buffer.from(JSON.stringify(json)), options);
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: Buffer | null,
+    options: { readonly signal?: AbortSignal },
+  ): Promise<HttpResponse> {
     try {
       const r = await this.session.request(
         {
-          [constants.HTTP2_HEADER_METHOD]: 'GET',
+          [constants.HTTP2_HEADER_METHOD]: method,
           [constants.HTTP2_HEADER_PATH]: path,
           'x-nixfleet-protocol': PROTOCOL_VERSION,
           'x-nixfleet-cli-version': this.options.version,
           accept: 'application/json',
+          ...(body === null ? {} : { 'content-type': 'application/json' }),
         },
-        null,
+        body,
         {
           timeoutMs: this.options.timeoutMs,
           maxBytes: MAX_BODY_BYTES,
@@ -102,7 +125,7 @@ export class H2Transport {
       if (e instanceof H2TransportError && e.reason === 'too-large') {
         throw new CliError(
           'CLI_ERR_CP_BAD_RESPONSE',
-          `GET ${path}: answer larger than ${MAX_BODY_BYTES} bytes`,
+          `${method} ${path}: answer larger than ${MAX_BODY_BYTES} bytes`,
           {
             context: { path },
           },
@@ -111,7 +134,7 @@ export class H2Transport {
       if (e instanceof H2TransportError && e.reason === 'timeout') {
         throw new CliError(
           'CLI_ERR_CP_UNREACHABLE',
-          `control plane at ${this.origin} gave no answer within ${formatDuration(this.options.timeoutMs)} (GET ${path})`,
+          `control plane at ${this.origin} gave no answer within ${formatDuration(this.options.timeoutMs)} (${method} ${path})`,
           {
             hint: 'the control plane is overloaded or the network drops packets; retry, or raise --timeout',
             context: { cpUrl: this.origin, path },
@@ -122,7 +145,7 @@ export class H2Transport {
       const { why, hint } = transportReason(e);
       throw new CliError(
         'CLI_ERR_CP_UNREACHABLE',
-        `control plane not reachable at ${this.origin}: ${why} (GET ${path})`,
+        `control plane not reachable at ${this.origin}: ${why} (${method} ${path})`,
         { hint, context: { cpUrl: this.origin, path }, cause: e },
       );
     }

@@ -89,7 +89,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./status.tsx')).registerStatus,
   },
   {
-    help: { rollout: ['rollout', 'rollouts: list, hosts, events, trace'] },
+    help: {
+      rollout: [
+        'rollout',
+        'rollouts: list, hosts, events, trace; pause, resume, abort, approve, clear',
+      ],
+    },
     load: async () => (await import('./rollout.tsx')).registerRollout,
   },
   {

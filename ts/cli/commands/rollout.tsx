@@ -1,4 +1,5 @@
-// `nixfleet rollout list | hosts <id> | events <id> [--follow] | trace <id>`:
+// `nixfleet rollout list | hosts <id> | events <id> [--follow] | trace <id>`
+// (the actions are in rollout-actions.ts):
 // the rollouts the CP knows, one rollout's hosts with the latest decision
 // naming each, its event log (followed until the rollout ends), and the
 // planner's decisions with reasons. Exit 1 when the rollout failed or
@@ -30,18 +31,10 @@ import {
   type OperatorCtx,
 } from './operator-context.ts';
 import { printView } from '../views/print-view.ts';
+import { registerRolloutActions } from './rollout-actions.ts';
+import { checkRolloutId } from './rollout-id.ts';
 
-const ROLLOUT_ID = /^[a-z0-9_-]+@[0-9a-f]+$/;
-
-/** Refuses a malformed rollout id before asking the CP. */
-export function checkRolloutId(id: string): string {
-  if (!ROLLOUT_ID.test(id)) {
-    throw new CliError('CLI_ERR_USAGE', `${JSON.stringify(id)} is not a rollout id`, {
-      hint: 'rollout ids look like <channel>@<channelRef>, e.g. stable@3f2a9c1d (`nixfleet rollout list`)',
-    });
-  }
-  return id;
-}
+export { checkRolloutId } from './rollout-id.ts';
 
 /** Exit code of a rollout state: 1 for Failed/Reverted. */
 export function rolloutExitCode(state: string | null | undefined): ExitCode {
@@ -288,12 +281,14 @@ async function eventsCommand(ctx: OperatorCtx, id: string, opts: EventsOptions):
 }
 
 /**
- * Adds `rollout list|hosts|events|trace`.
+ * Adds `rollout list|hosts|events|trace` and the actions.
  *
  * @example registerRollout(program, ctx)
  */
 export function registerRollout(program: Command, ctx: OperatorCtx): void {
-  const rollout = program.command('rollout').description('rollouts: list, hosts, events, trace');
+  const rollout = program
+    .command('rollout')
+    .description('rollouts: list, hosts, events, trace; pause, resume, abort, approve, clear');
   addClientOptions(
     rollout
       .command('list')
@@ -334,4 +329,5 @@ export function registerRollout(program: Command, ctx: OperatorCtx): void {
   ).action(async (id: string, o: ClientFlags & { json?: boolean }) =>
     ctx.setExit(await traceCommand(ctx, id, o)),
   );
+  registerRolloutActions(rollout, ctx);
 }

@@ -14,6 +14,7 @@ import {
   channelFreshness,
   closurePair,
   formatFreshness,
+  holdText,
   hostStatus,
   pinMarker,
   STATUS_LABELS,
@@ -128,6 +129,49 @@ describe('status label precedence', () => {
     // A reachable host is talking to the CP: an old refusal is not its status.
     const up = behind('a', { enrollRefusal: refusal('CP_ERR_TOKEN_EXPIRED', 12) });
     expect(hostStatus(up, ctx).detail).not.toContain('enroll refused');
+  });
+});
+
+describe('a held rollout', () => {
+  const queued = behind('a', { state: null, rolloutId: null });
+  it('a queued host says what holds its channel instead of awaiting dispatch forever', () => {
+    const cases = [
+      [
+        { kind: 'paused', by: 'alice', next: 'nixfleet rollout resume x' },
+        'paused by operator:alice',
+      ],
+      [{ kind: 'paused', by: '(control-plane)', next: '' }, 'paused by the control plane'],
+      [
+        { kind: 'aborted', by: 'root', next: 'final; only a new release…' },
+        'aborted: needs a new release',
+      ],
+      [
+        { kind: 'halted', by: null, next: 'only a new release moves channel stable on' },
+        'halted: needs a new release',
+      ],
+      [
+        { kind: 'halted', by: null, next: 'an admin may clear it' },
+        'halted: needs clear or a new release',
+      ],
+      [{ kind: 'awaiting-approval', by: null, next: '' }, 'wave awaits approval'],
+    ] as const;
+    for (const [h, detail] of cases) {
+      const hold = { reason: 'r', since: null, ...h };
+      expect(hostStatus(queued, { ...ctx, hold })).toEqual({ label: 'Queued', detail });
+    }
+    expect(hostStatus(queued, ctx).detail).toBe('awaiting dispatch');
+  });
+  it('prints who, how long ago, why and the way forward', () => {
+    const hold = {
+      kind: 'paused' as const,
+      by: 'alice',
+      reason: 'db migration running',
+      since: ago(4),
+      next: 'nixfleet rollout resume stable@3f2a9c1d',
+    };
+    expect(holdText(hold, NOW_MS)).toBe(
+      "paused by operator:alice 4m ago: 'db migration running' — nixfleet rollout resume stable@3f2a9c1d",
+    );
   });
 });
 

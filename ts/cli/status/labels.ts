@@ -2,7 +2,7 @@
 // artifact: the classification `nixfleet status` and the watch view print.
 // Pure (now is a parameter). The precedence is explicit and locked by tests:
 // Failed > Quarantined > PendingReboot > Converged > Stale > InFlight > Queued.
-import type { ApiChannel, ApiHosts } from '../../contracts/index.ts';
+import type { ApiChannel, ApiHosts, ApiRollouts } from '../../contracts/index.ts';
 import { parseTimestamp } from '../../trust/time.ts';
 import { formatAge, formatMinutes } from '../duration.ts';
 import type { FleetSnapshot } from './snapshot.ts';
@@ -93,6 +93,48 @@ export interface StatusContext {
   readonly now: number;
   /** Whether the host's channel artifact is past its freshness window. */
   readonly channelStale: boolean;
+  /** What holds the rollout of the host's channel (paused, aborted, halted, approval), if anything. */
+  readonly hold?: RolloutHoldRow | null;
+}
+
+/** The hold of one rollout of GET /v1/rollouts. */
+export type RolloutHoldRow = NonNullable<ApiRollouts['rollouts'][number]['hold']>;
+
+function byText(by: string | null): string {
+  if (by === null) return '';
+  return by === '(control-plane)' ? ' by the control plane' : ` by operator:${by}`;
+}
+
+/**
+ * The hold of a rollout for people: who, how long, why, and the way forward.
+ *
+ * @example holdText(hold, now) // "paused by operator:alice 4m ago: 'db migration running' — nixfleet rollout resume stable@ab12"
+ */
+export function holdText(hold: RolloutHoldRow, now: number): string {
+  const since = hold.since === null ? null : parseTimestamp(hold.since);
+  const age = since === null ? '' : ` ${formatAge(Math.max(0, now - since))} ago`;
+  const verb = hold.kind === 'awaiting-approval' ? 'awaiting approval' : hold.kind;
+  return `${verb}${byText(hold.by)}${age}: '${hold.reason}' — ${hold.next}`;
+}
+
+/**
+ * Why a host the rollout has not reached waits, in a few words.
+ *
+ * @example holdShort(hold) // 'paused by operator:alice'
+ */
+export function holdShort(hold: RolloutHoldRow): string {
+  switch (hold.kind) {
+    case 'paused':
+      return `paused${byText(hold.by)}`;
+    case 'awaiting-approval':
+      return 'wave awaits approval';
+    case 'aborted':
+      return 'aborted: needs a new release';
+    case 'halted':
+      return hold.next.startsWith('only a new release')
+        ? 'halted: needs a new release'
+        : 'halted: needs clear or a new release';
+  }
 }
 
 /**
@@ -142,9 +184,15 @@ export function hostStatus(host: HostRow, ctx: StatusContext): HostStatus {
   if (host.state === 'Pending' || host.state === 'Activating' || host.state === 'Soaking') {
     return { label: 'InFlight', detail: `${host.state}${inState}` };
   }
+  const hold = ctx.hold ?? null;
   return {
     label: 'Queued',
-    detail: host.declaredClosure === null ? 'no declared closure' : 'awaiting dispatch',
+    detail:
+      host.declaredClosure === null
+        ? 'no declared closure'
+        : hold !== null
+          ? holdShort(hold)
+          : 'awaiting dispatch',
   };
 }
 
@@ -212,8 +260,19 @@ export function classifyHosts(snapshot: FleetSnapshot): ClassifiedHost[] {
   const stale = new Map(
     snapshot.channels.map((c) => [c.name, channelFreshness(c, snapshot.now).stale]),
   );
+  const byId = new Map(snapshot.rollouts.rollouts.map((r) => [r.rolloutId, r]));
+  const holds = new Map(
+    snapshot.channels.map((c) => [
+      c.name,
+      c.activeRollout === null ? null : (byId.get(c.activeRollout)?.hold ?? null),
+    ]),
+  );
   return snapshot.hosts.hosts.map((host) => ({
     host,
-    status: hostStatus(host, { now: snapshot.now, channelStale: stale.get(host.channel) ?? false }),
+    status: hostStatus(host, {
+      now: snapshot.now,
+      channelStale: stale.get(host.channel) ?? false,
+      hold: holds.get(host.channel) ?? null,
+    }),
   }));
 }

@@ -9,7 +9,13 @@ import type { ReactElement } from 'react';
 import type { Decision } from '../../contracts/index.ts';
 import { parseTimestamp } from '../../trust/index.ts';
 import { formatAge, formatMinutes } from '../duration.ts';
-import { channelFreshness, closurePair, formatFreshness, type HostRow } from '../status/labels.ts';
+import {
+  channelFreshness,
+  closurePair,
+  formatFreshness,
+  holdText,
+  type HostRow,
+} from '../status/labels.ts';
 import {
   FAILED_ROLLOUT_STATES,
   type RolloutRow,
@@ -235,6 +241,11 @@ export function RolloutView(props: RolloutViewProps): ReactElement {
         {r.displayName !== r.rolloutId ? `  (${r.displayName})` : ''}
       </Text>
       <Text wrap="wrap">{info.join(' · ')}</Text>
+      {r.hold ? (
+        <Text wrap="wrap" color={color ? 'yellow' : undefined}>
+          {holdText(r.hold, snapshot.now)}
+        </Text>
+      ) : null}
       {snapshot.pacing === null ? null : (
         <Text wrap="wrap" color={color ? 'yellow' : undefined}>
           {`pacing: ${snapshot.pacing.heldDispatches} dispatches held by admission control, released at ${snapshot.pacing.dispatchRatePerSec} hosts/s (fleet-wide)`}

@@ -12,6 +12,7 @@ import {
   classifyHosts,
   closurePair,
   formatFreshness,
+  holdText,
   LABEL_COLOR,
   LABEL_TEXT,
   pinMarker,
@@ -184,6 +185,13 @@ export function StatusView(props: StatusViewProps): ReactElement {
             width={width}
             color={color}
           />
+          {lines.map((l) =>
+            l.rollout?.hold ? (
+              <Text key={`hold-${l.channel.name}`} wrap="wrap" color={color ? 'yellow' : undefined}>
+                {`${l.rollout.rolloutId}: ${holdText(l.rollout.hold, snapshot.now)}`}
+              </Text>
+            ) : null,
+          )}
           <Text> </Text>
           <Table
             columns={hostColumns(snapshot.now, hosts)}

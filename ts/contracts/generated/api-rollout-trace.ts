@@ -110,7 +110,10 @@ export interface Decision {
     | 'HOST_REVERTED'
     | 'RETENTION_EXPIRED'
     | 'QUARANTINE_STALE'
-    | 'DISPATCH_PACED';
+    | 'DISPATCH_PACED'
+    | 'OPERATOR_PAUSED'
+    | 'OPERATOR_ABORTED'
+    | 'AWAITING_APPROVAL';
   /**
    * What the planner decided.
    */
@@ -139,6 +142,7 @@ export interface Decision {
         | 'offline'
         | 'health'
         | 'admission-control'
+        | 'operator'
       );
   /**
    * Host.

@@ -40,6 +40,32 @@ export interface ApiRollouts {
      */
     displayName: string;
     /**
+     * What keeps the rollout from moving on besides the usual gates (null: nothing).
+     */
+    hold?: null | {
+      /**
+       * Operator name; (control-plane) for the pause a channel's first rollout on a database opens with; null when no one acted.
+       */
+      by: null | string;
+      /**
+       * What holds it (docs/operators.md, Rollout actions).
+       */
+      kind: 'aborted' | 'halted' | 'paused' | 'awaiting-approval';
+      /**
+       * What moves it on.
+       */
+      next: string;
+      /**
+       * Why.
+       */
+      reason: string;
+      /**
+       * Since when.
+       */
+      since: null | string;
+      [k: string]: unknown;
+    };
+    /**
      * When it opened.
      */
     openedAt: null | string;

@@ -280,6 +280,17 @@ export interface FleetInput {
     };
   };
   /**
+   * Operators allowed to act on rollouts, by the name of their certificate (CN=operator:<name>), with their role. Signed with the fleet: the control plane holds no role of its own, and refuses every action when this is empty.
+   */
+  operators?: {
+    [k: string]: {
+      /**
+       * What the operator may do on the control plane: viewer reads; operator also pauses, resumes and approves; admin also aborts and clears (docs/operators.md, Roles).
+       */
+      role: 'viewer' | 'operator' | 'admin';
+    };
+  };
+  /**
    * Agent-certificate revocations (signed sidecar).
    */
   revocations?: {
@@ -315,6 +326,10 @@ export interface FleetInput {
        */
       onHealthFailure?: 'halt' | 'rollback-and-halt';
       /**
+       * Whether an operator may clear a Failed or Reverted rollout of this policy (`nixfleet rollout clear`) so the rollout resumes; false: only a new release moves the channel on.
+       */
+      operatorClear?: boolean;
+      /**
        * Rollout strategy.
        */
       strategy: 'canary' | 'all-at-once';
@@ -326,6 +341,10 @@ export interface FleetInput {
          * Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.
          */
         allowNoEnforceProbes?: null | boolean;
+        /**
+         * Whether the wave starts on its own once the previous wave is promoted (auto), or only after an operator approves it (manual: `nixfleet rollout approve`; docs/operators.md).
+         */
+        approval?: 'auto' | 'manual';
         /**
          * Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.
          */

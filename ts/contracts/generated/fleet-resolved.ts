@@ -240,6 +240,18 @@ export interface FleetResolved {
   }[];
   meta: ArtifactMeta;
   /**
+   * Operators by certificate name (CN=operator:<name>); empty when absent: the control plane then refuses every operator action.
+   */
+  operators?: {
+    [k: string]: {
+      /**
+       * Role (docs/operators.md, Roles).
+       */
+      role: 'viewer' | 'operator' | 'admin';
+      [k: string]: unknown;
+    };
+  };
+  /**
    * Rollout policies, by name.
    */
   rolloutPolicies: {
@@ -249,6 +261,10 @@ export interface FleetResolved {
        * Failure policy.
        */
       onHealthFailure: 'halt' | 'rollback-and-halt';
+      /**
+       * Whether an operator may clear a Failed or Reverted rollout (false when absent).
+       */
+      operatorClear?: boolean;
       /**
        * Strategy.
        */
@@ -261,6 +277,10 @@ export interface FleetResolved {
          * Whether the wave may be promoted with no enforce probe declared (false when absent).
          */
         allowNoEnforceProbes?: boolean;
+        /**
+         * Whether the wave waits for an operator's approval before it starts (auto when absent).
+         */
+        approval?: 'auto' | 'manual';
         /**
          * Members that must have soaked before promotion (1 when absent).
          */
@@ -292,6 +312,10 @@ export interface FleetResolved {
        * Whether the wave may be promoted with no enforce probe declared (false when absent).
        */
       allowNoEnforceProbes?: boolean;
+      /**
+       * Whether the wave waits for an operator's approval before it starts (auto when absent).
+       */
+      approval?: 'auto' | 'manual';
       /**
        * Hosts of the wave, sorted.
        */

@@ -230,6 +230,27 @@ export interface HarnessScenario {
       seconds?: null | number;
     };
     /**
+     * Take an operator action through the real CLI.
+     */
+    operator?: null | {
+      /**
+       * Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet).
+       */
+      action: 'pause' | 'resume' | 'abort' | 'approve' | 'clear';
+      /**
+       * Channel whose rollout the action names.
+       */
+      channel?: string;
+      /**
+       * The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0).
+       */
+      expectCode?: null | string;
+      /**
+       * The --reason.
+       */
+      reason?: string;
+    };
+    /**
      * Release this generation (evaluate, build, push, sign, publish).
      */
     release?: null | string;
@@ -266,7 +287,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` whose reason names every one of `hosts`; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).
+       * What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` about each of `hosts` (its host field) or whose reason names every one of them; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).
        */
       kind:
         | 'hostState'

@@ -6,6 +6,7 @@ export type { ApiDeferrals } from './api-deferrals.ts';
 export type { ApiError } from './api-error.ts';
 export type { ApiHealth } from './api-health.ts';
 export type { ApiHosts, Pin } from './api-hosts.ts';
+export type { ApiRolloutAction } from './api-rollout-action.ts';
 export type { ApiRolloutEvents } from './api-rollout-events.ts';
 export type { ApiRolloutTrace, Decision } from './api-rollout-trace.ts';
 export type { ApiRollouts } from './api-rollouts.ts';
@@ -43,6 +44,7 @@ export const CONTRACT_NAMES = [
   'api-error',
   'api-health',
   'api-hosts',
+  'api-rollout-action',
   'api-rollout-events',
   'api-rollout-trace',
   'api-rollouts',
@@ -79,6 +81,7 @@ export interface ContractTypes {
   'api-error': T.ApiError;
   'api-health': T.ApiHealth;
   'api-hosts': T.ApiHosts;
+  'api-rollout-action': T.ApiRolloutAction;
   'api-rollout-events': T.ApiRolloutEvents;
   'api-rollout-trace': T.ApiRolloutTrace;
   'api-rollouts': T.ApiRollouts;

@@ -137,6 +137,10 @@ export interface RolloutManifest {
    */
   onHealthFailure: 'halt' | 'rollback-and-halt';
   /**
+   * Whether an operator may clear this rollout once it is Failed or Reverted (false when absent: only a new release moves the channel on).
+   */
+  operatorClear?: boolean;
+  /**
    * Version of the manifest shape.
    */
   schemaVersion: 1;
@@ -148,6 +152,10 @@ export interface RolloutManifest {
      * Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent).
      */
     allowNoEnforceProbes?: boolean;
+    /**
+     * Whether the wave's members are dispatched only after an operator approves the wave (manual), or as soon as the wave is current (auto, also when absent).
+     */
+    approval?: 'auto' | 'manual';
     /**
      * Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent).
      */

@@ -6,32 +6,33 @@ import s2 from '../../../schemas/api-deferrals.schema.json' with { type: 'json' 
 import s3 from '../../../schemas/api-error.schema.json' with { type: 'json' };
 import s4 from '../../../schemas/api-health.schema.json' with { type: 'json' };
 import s5 from '../../../schemas/api-hosts.schema.json' with { type: 'json' };
-import s6 from '../../../schemas/api-rollout-events.schema.json' with { type: 'json' };
-import s7 from '../../../schemas/api-rollout-trace.schema.json' with { type: 'json' };
-import s8 from '../../../schemas/api-rollouts.schema.json' with { type: 'json' };
-import s9 from '../../../schemas/api-whoami.schema.json' with { type: 'json' };
-import s10 from '../../../schemas/audit-statement.schema.json' with { type: 'json' };
-import s11 from '../../../schemas/bootstrap-nonces.schema.json' with { type: 'json' };
-import s12 from '../../../schemas/bootstrap-report.schema.json' with { type: 'json' };
-import s13 from '../../../schemas/bootstrap-token.schema.json' with { type: 'json' };
-import s14 from '../../../schemas/certificate-response.schema.json' with { type: 'json' };
-import s15 from '../../../schemas/compliance-control.schema.json' with { type: 'json' };
-import s16 from '../../../schemas/dispatch.schema.json' with { type: 'json' };
-import s17 from '../../../schemas/enroll-request.schema.json' with { type: 'json' };
-import s18 from '../../../schemas/fleet-input.schema.json' with { type: 'json' };
-import s19 from '../../../schemas/fleet-resolved.schema.json' with { type: 'json' };
-import s20 from '../../../schemas/harness-scenario.schema.json' with { type: 'json' };
-import s21 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
-import s22 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
-import s23 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
-import s24 from '../../../schemas/notification.schema.json' with { type: 'json' };
-import s25 from '../../../schemas/persistence.schema.json' with { type: 'json' };
-import s26 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
-import s27 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
-import s28 from '../../../schemas/revocations.schema.json' with { type: 'json' };
-import s29 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
-import s30 from '../../../schemas/trust.schema.json' with { type: 'json' };
-import s31 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
+import s6 from '../../../schemas/api-rollout-action.schema.json' with { type: 'json' };
+import s7 from '../../../schemas/api-rollout-events.schema.json' with { type: 'json' };
+import s8 from '../../../schemas/api-rollout-trace.schema.json' with { type: 'json' };
+import s9 from '../../../schemas/api-rollouts.schema.json' with { type: 'json' };
+import s10 from '../../../schemas/api-whoami.schema.json' with { type: 'json' };
+import s11 from '../../../schemas/audit-statement.schema.json' with { type: 'json' };
+import s12 from '../../../schemas/bootstrap-nonces.schema.json' with { type: 'json' };
+import s13 from '../../../schemas/bootstrap-report.schema.json' with { type: 'json' };
+import s14 from '../../../schemas/bootstrap-token.schema.json' with { type: 'json' };
+import s15 from '../../../schemas/certificate-response.schema.json' with { type: 'json' };
+import s16 from '../../../schemas/compliance-control.schema.json' with { type: 'json' };
+import s17 from '../../../schemas/dispatch.schema.json' with { type: 'json' };
+import s18 from '../../../schemas/enroll-request.schema.json' with { type: 'json' };
+import s19 from '../../../schemas/fleet-input.schema.json' with { type: 'json' };
+import s20 from '../../../schemas/fleet-resolved.schema.json' with { type: 'json' };
+import s21 from '../../../schemas/harness-scenario.schema.json' with { type: 'json' };
+import s22 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
+import s23 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
+import s24 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
+import s25 from '../../../schemas/notification.schema.json' with { type: 'json' };
+import s26 from '../../../schemas/persistence.schema.json' with { type: 'json' };
+import s27 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
+import s28 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
+import s29 from '../../../schemas/revocations.schema.json' with { type: 'json' };
+import s30 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
+import s31 from '../../../schemas/trust.schema.json' with { type: 'json' };
+import s32 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
 
 /** The JSON Schema of each contract, by name. */
 export const SCHEMAS = {
@@ -41,30 +42,31 @@ export const SCHEMAS = {
   'api-error': s3,
   'api-health': s4,
   'api-hosts': s5,
-  'api-rollout-events': s6,
-  'api-rollout-trace': s7,
-  'api-rollouts': s8,
-  'api-whoami': s9,
-  'audit-statement': s10,
-  'bootstrap-nonces': s11,
-  'bootstrap-report': s12,
-  'bootstrap-token': s13,
-  'certificate-response': s14,
-  'compliance-control': s15,
-  'dispatch': s16,
-  'enroll-request': s17,
-  'fleet-input': s18,
-  'fleet-resolved': s19,
-  'harness-scenario': s20,
-  'health-checks': s21,
-  'heartbeat': s22,
-  'host-spec': s23,
-  'notification': s24,
-  'persistence': s25,
-  'probe-payload': s26,
-  'renew-request': s27,
-  'revocations': s28,
-  'rollout-manifest': s29,
-  'trust': s30,
-  'trust-json': s31,
+  'api-rollout-action': s6,
+  'api-rollout-events': s7,
+  'api-rollout-trace': s8,
+  'api-rollouts': s9,
+  'api-whoami': s10,
+  'audit-statement': s11,
+  'bootstrap-nonces': s12,
+  'bootstrap-report': s13,
+  'bootstrap-token': s14,
+  'certificate-response': s15,
+  'compliance-control': s16,
+  'dispatch': s17,
+  'enroll-request': s18,
+  'fleet-input': s19,
+  'fleet-resolved': s20,
+  'harness-scenario': s21,
+  'health-checks': s22,
+  'heartbeat': s23,
+  'host-spec': s24,
+  'notification': s25,
+  'persistence': s26,
+  'probe-payload': s27,
+  'renew-request': s28,
+  'revocations': s29,
+  'rollout-manifest': s30,
+  'trust': s31,
+  'trust-json': s32,
 } as const;

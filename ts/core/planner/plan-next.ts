@@ -8,6 +8,7 @@ import { channelEdgeBlock, channelOrder, type ChannelView } from '../gates/chann
 import { staleQuarantines } from '../gates/quarantine.ts';
 import type { HostRolloutState } from '../host/types.ts';
 import type { ManifestView, PlannerInput } from '../inputs.ts';
+import { CONTROL_PLANE, OPENED_PAUSED_REASON, opensPaused } from '../rollout/operator.ts';
 import { rolloutIdOf, type RolloutRecord } from '../rollout/types.ts';
 import { ZERO_COUNTS } from '../rollout/derive.ts';
 import type { EpochMs } from '../time.ts';
@@ -105,7 +106,9 @@ function planChannel(
       // Already opened (possibly long ago, even pruned): never reopened.
     } else if (
       holder !== undefined &&
-      (holder.state === 'Active' || holder.state === 'Converging')
+      (holder.state === 'Active' || holder.state === 'Converging') &&
+      // An aborted rollout is final: the next release takes the channel.
+      !holder.aborted
     ) {
       pendingRef = ref;
       decide(ctx, {
@@ -137,6 +140,7 @@ function planChannel(
         });
       } else {
         const supersedes = holder === undefined ? null : holder.rolloutId;
+        const paused = opensPaused(input.rollouts, channel, input.fleet.operators);
         ctx.actions.push({
           kind: 'OpenRollout',
           rolloutId: id,
@@ -144,6 +148,7 @@ function planChannel(
           targetRef: ref,
           waveCount: manifest.waves.length,
           supersedes,
+          pausedOnOpen: paused ? OPENED_PAUSED_REASON : null,
         });
         decide(ctx, {
           ...base,
@@ -156,7 +161,10 @@ function planChannel(
               ? `new ref ${ref}`
               : `new ref ${ref} supersedes ${supersedes} (${holder?.state ?? ''})`,
         });
-        const rollout = openingRecord(id, channel, ref, manifest.waves.length, now);
+        const opening = openingRecord(id, channel, ref, manifest.waves.length, now);
+        const rollout = paused
+          ? { ...opening, paused: { by: CONTROL_PLANE, reason: OPENED_PAUSED_REASON, at: now } }
+          : opening;
         planned = { rollout, manifest };
         viewHolder = { rolloutId: id, state: 'Opening' };
         addBudgets(ctx.ledger, manifest, ctx.latest, now, input.timings);

@@ -14,7 +14,10 @@ import { quarantineBlock } from '../gates/quarantine.ts';
 import { wavePolicyOf, wavePromotionBlock } from '../gates/wave-promotion.ts';
 import type { HostRolloutState } from '../host/types.ts';
 import type { ManifestView } from '../inputs.ts';
-import type { RolloutRecord } from '../rollout/types.ts';
+import { CONTROL_PLANE, awaitsApproval } from '../rollout/operator.ts';
+import type { OperatorMark, RolloutRecord } from '../rollout/types.ts';
+import { formatDuration } from '../duration.ts';
+import type { DecisionCode } from '../decisions.ts';
 import {
   decide,
   decideBlocked,
@@ -88,12 +91,16 @@ function planMember(p: RolloutPlan, host: string, wave: number, catchUp: boolean
 function planHalted(p: RolloutPlan): void {
   const { ctx, rollout } = p;
   const by = rollout.haltedBy;
+  const forward =
+    p.manifest.operatorClear === true
+      ? `an admin may clear it (nixfleet rollout clear ${rollout.rolloutId}) or release a new version`
+      : 'only a new release moves the channel on';
   const why =
     by === null
-      ? `rollout ${rollout.state}`
+      ? `rollout ${rollout.state}; ${forward}`
       : by.policy === 'halt'
-        ? `host ${by.host} failed; onHealthFailure=halt froze the rollout (operator: resume or cancel)`
-        : `host ${by.host} failed and rolls back; onHealthFailure=rollback-and-halt ends the rollout Reverted`;
+        ? `host ${by.host} failed; onHealthFailure=halt froze the rollout; ${forward}`
+        : `host ${by.host} failed and rolls back; onHealthFailure=rollback-and-halt ends the rollout Reverted; ${forward}`;
   decide(ctx, {
     decision: 'halt',
     code: 'ROLLOUT_HALTED',
@@ -124,6 +131,82 @@ function planHalted(p: RolloutPlan): void {
   });
 }
 
+/** "paused by operator:alice 4m ago: 'db migration running'" */
+function markText(verb: string, m: OperatorMark, now: number): string {
+  const by = m.by === CONTROL_PLANE ? 'the control plane' : `operator:${m.by}`;
+  // Whole seconds: a trace reads "4m ago", not "4m0s312ms ago".
+  const age = Math.max(0, Math.floor((now - m.at) / 1000) * 1000);
+  return `${verb} by ${by} ${formatDuration(age)} ago: '${m.reason}'`;
+}
+
+/** The operator hold on a rollout (abort first, then pause), or null. */
+function operatorHold(
+  r: RolloutRecord,
+  now: number,
+): { readonly code: DecisionCode; readonly why: string } | null {
+  if (r.aborted) {
+    return {
+      code: 'OPERATOR_ABORTED',
+      why: `${markText('aborted', r.aborted, now)}; final: only a new release moves the channel on`,
+    };
+  }
+  if (r.paused) {
+    return {
+      code: 'OPERATOR_PAUSED',
+      why: `${markText('paused', r.paused, now)}; nothing is promoted or dispatched until an operator resumes (nixfleet rollout resume)`,
+    };
+  }
+  return null;
+}
+
+/**
+ * An operator withholds the rollout: no promotion, no dispatch; hosts already
+ * dispatched carry on (activation, soak, probes) and are explained as usual.
+ */
+function planWithheld(p: RolloutPlan, hold: { code: DecisionCode; why: string }): void {
+  const { ctx, rollout } = p;
+  const at = { channel: rollout.channel, rollout: rollout.rolloutId };
+  decide(ctx, {
+    decision: 'hold',
+    code: hold.code,
+    gate: 'operator',
+    ...at,
+    wave: rollout.currentWave,
+    host: null,
+    reason: hold.why,
+  });
+  p.layout.waves.forEach((members, wave) => {
+    for (const host of members) {
+      const rec = p.records?.get(host);
+      if (rec !== undefined) explainRecord(ctx, rec);
+      else
+        decide(ctx, {
+          decision: 'hold',
+          code: hold.code,
+          gate: 'operator',
+          ...at,
+          wave,
+          host,
+          reason: `not dispatched: ${hold.why}`,
+        });
+    }
+  });
+}
+
+/** Holds a manual wave that no operator has approved yet. */
+function decideAwaitingApproval(p: RolloutPlan, wave: number, host: string | null): void {
+  decide(p.ctx, {
+    decision: 'hold',
+    code: 'AWAITING_APPROVAL',
+    gate: 'operator',
+    channel: p.rollout.channel,
+    rollout: p.rollout.rolloutId,
+    wave,
+    host,
+    reason: `wave ${wave} waits for an operator's approval (signed policy: approval = "manual"; nixfleet rollout approve ${p.rollout.rolloutId})`,
+  });
+}
+
 /**
  * Plans one rollout that holds its channel (or was opened this tick).
  *
@@ -143,8 +226,17 @@ export function planRollout(
     records: ctx.input.hosts.get(rollout.rolloutId),
     preds: indexPredecessors(ctx.input.fleet.edges, layout.waveOf),
   };
+  const hold = operatorHold(rollout, ctx.now);
+  if (hold !== null && rollout.aborted) {
+    planWithheld(p, hold);
+    return;
+  }
   if (rollout.state === 'Failed' || rollout.state === 'Reverted' || rollout.haltedBy !== null) {
     planHalted(p);
+    return;
+  }
+  if (hold !== null) {
+    planWithheld(p, hold);
     return;
   }
   if (rollout.state === 'Terminal') {
@@ -161,7 +253,13 @@ export function planRollout(
   const isSeen = (h: string): boolean => ctx.input.liveness.has(h);
   // A wave promoted in this tick starts now.
   let waveStartedAt = rollout.waveStartedAt ?? rollout.openedAt;
+  let approvalHeld = false;
   while (!terminal) {
+    if (awaitsApproval(rollout, manifest, w)) {
+      approvalHeld = true;
+      decideAwaitingApproval(p, w, null);
+      break;
+    }
     const earlier = layout.waves.slice(0, w).flat();
     const prom = wavePromotionBlock({
       wave: w,
@@ -229,6 +327,12 @@ export function planRollout(
   layout.waves.forEach((members, wave) => {
     if (wave < w || terminal) {
       for (const host of members) planMember(p, host, wave, true);
+    } else if (wave === w && approvalHeld) {
+      for (const host of members) {
+        const rec = p.records?.get(host);
+        if (rec !== undefined) explainRecord(ctx, rec);
+        else decideAwaitingApproval(p, wave, host);
+      }
     } else if (wave === w) {
       for (const host of members) planMember(p, host, wave, false);
     } else {
@@ -269,7 +373,15 @@ export function planSingleMember(
     records: ctx.input.hosts.get(rollout.rolloutId),
     preds: indexPredecessors(ctx.input.fleet.edges, layout.waveOf),
   };
-  if (rollout.state === 'Failed' || rollout.state === 'Reverted' || rollout.haltedBy !== null) {
+  const withheld =
+    rollout.state === 'Failed' ||
+    rollout.state === 'Reverted' ||
+    rollout.haltedBy !== null ||
+    operatorHold(rollout, ctx.now) !== null ||
+    (wave === rollout.currentWave &&
+      rollout.state !== 'Terminal' &&
+      awaitsApproval(rollout, manifest, wave));
+  if (withheld) {
     const rec = p.records?.get(host);
     if (rec !== undefined) explainRecord(ctx, rec);
     return;

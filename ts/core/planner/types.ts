@@ -14,6 +14,12 @@ export type PlanAction =
       readonly waveCount: number;
       /** The rollout this one supersedes (SuccessorOpened first), if any. */
       readonly supersedes: string | null;
+      /**
+       * Set when the rollout opens paused by the control plane (the first
+       * rollout of a channel on this database while operators are declared):
+       * the reason recorded with the pause.
+       */
+      readonly pausedOnOpen?: string | null;
     }
   | {
       readonly kind: 'QueueDispatch';

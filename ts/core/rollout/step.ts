@@ -8,6 +8,7 @@ import { CoreInvariantError, reject, type StepResult } from '../errors.ts';
 import type { HostState } from '../host/types.ts';
 import type { EpochMs } from '../time.ts';
 import { ZERO_COUNTS, bookInvariantViolations, deriveLiveState, unsettled } from './derive.ts';
+import { operatorMark, withheld } from './operator-step.ts';
 import type {
   RolloutBook,
   RolloutEffect,
@@ -141,6 +142,8 @@ function stepInner(
 
   switch (event.kind) {
     case 'HostJoined': {
+      const held = withheld(r);
+      if (held !== null) return illegal(r, event.kind, `hosts cannot join: ${held}`);
       const catchUp = event.catchUp;
       if (!(LIVE.has(r.state) || (catchUp && r.state === 'Terminal'))) {
         return illegal(r, event.kind, `hosts cannot join a ${r.state} rollout`);
@@ -206,6 +209,8 @@ function stepInner(
     }
     case 'WaveAdvanced': {
       if (!LIVE.has(r.state)) return illegal(r, event.kind, `cannot advance a ${r.state} rollout`);
+      const held = withheld(r);
+      if (held !== null) return illegal(r, event.kind, `cannot advance: ${held}`);
       if (event.fromWave !== r.currentWave || event.toWave !== r.currentWave + 1) {
         return illegal(
           r,
@@ -235,6 +240,8 @@ function stepInner(
     }
     case 'RolloutTerminal': {
       if (!LIVE.has(r.state)) return illegal(r, event.kind, `cannot end a ${r.state} rollout`);
+      const held = withheld(r);
+      if (held !== null) return illegal(r, event.kind, `cannot end: ${held}`);
       const pendingLeft = r.counts.Pending - event.skippedPending.length;
       if (pendingLeft < 0) return illegal(r, event.kind, 'more skipped Pending hosts than Pending');
       const counts = { ...r.counts, Pending: pendingLeft };
@@ -256,7 +263,7 @@ function stepInner(
     case 'SuccessorOpened': {
       // An in-progress rollout is never cut short: a newer ref queues behind
       // it (RFC-0002 §4.3); Opening, settled and halted rollouts give way.
-      if (r.state === 'Active' || r.state === 'Converging') {
+      if ((r.state === 'Active' || r.state === 'Converging') && !r.aborted) {
         return illegal(r, event.kind, 'a newer ref queues behind an in-progress rollout');
       }
       if (r.state === 'Superseded' || r.state === 'Pruned') {
@@ -296,7 +303,16 @@ function stepInner(
         active,
       );
     }
+    case 'OperatorPaused':
+    case 'OperatorResumed':
+    case 'OperatorAborted':
+    case 'WaveApproved': {
+      const next = operatorMark(r, event);
+      if (typeof next === 'string') return illegal(r, event.kind, next);
+      return commit(book, r, next, event.at, effects);
+    }
     case 'OperatorClearance': {
+      if (r.aborted) return illegal(r, event.kind, 'an aborted rollout is final');
       if (r.state !== 'Failed' && r.state !== 'Reverted') {
         return illegal(r, event.kind, `nothing to clear on a ${r.state} rollout`);
       }

@@ -75,6 +75,29 @@ export interface RolloutRecord {
   readonly prunedAt: EpochMs | null;
   /** First host failure that halted the rollout, if any. */
   readonly haltedBy: { readonly host: string; readonly policy: OnHealthFailure } | null;
+  /**
+   * Operator pause: no promotion and no new dispatch until resumed. The
+   * operator fields are optional so that records persisted without them stay
+   * loadable; absent reads as none.
+   */
+  readonly paused?: OperatorMark | null;
+  /** Operator abort: final, nothing more is promoted or dispatched. */
+  readonly aborted?: OperatorMark | null;
+  /** Approvals of manual waves, in the order they were given. */
+  readonly approvals?: readonly WaveApproval[];
+}
+
+/** Who took an operator action, why and when (from the action's event). */
+export interface OperatorMark {
+  /** The operator's name (its certificate CN without `operator:`). */
+  readonly by: string;
+  readonly reason: string;
+  readonly at: EpochMs;
+}
+
+/** An operator's approval of a wave whose signed policy says `approval = "manual"`. */
+export interface WaveApproval extends OperatorMark {
+  readonly wave: number;
 }
 
 /** All rollouts, with the per-channel index of the one holding the channel. */
@@ -145,6 +168,21 @@ export type RolloutEvent =
       readonly at: EpochMs;
     }
   | { readonly kind: 'RetentionExpired'; readonly rolloutId: string; readonly at: EpochMs }
+  | {
+      readonly kind: 'OperatorPaused' | 'OperatorResumed' | 'OperatorAborted';
+      readonly rolloutId: string;
+      readonly operator: string;
+      readonly reason: string;
+      readonly at: EpochMs;
+    }
+  | {
+      readonly kind: 'WaveApproved';
+      readonly rolloutId: string;
+      readonly wave: number;
+      readonly operator: string;
+      readonly reason: string;
+      readonly at: EpochMs;
+    }
   | {
       readonly kind: 'OperatorClearance';
       readonly rolloutId: string;

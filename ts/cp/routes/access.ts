@@ -10,7 +10,11 @@ import { CpError } from '../errors.ts';
 import type { PeerIdentity } from '../pki/identity.ts';
 import type { RouteAuth } from '../server/types.ts';
 
-/** The only operator role the CP knows: read every view (actions are not served yet). */
+/**
+ * What the certificate alone says about an operator: it may read every view.
+ * What it may do is its role in the signed fleet's `operators`
+ * (ts/core/rollout/operator.ts), looked up per action.
+ */
 export type OperatorRole = 'operator';
 
 /** Who is calling, from the verified client certificate. */
@@ -64,6 +68,11 @@ export const ACCESS_TABLE: readonly AccessRow[] = [
   { route: 'GET /v1/channels/:name', ...OPERATOR_ONLY },
   { route: 'GET /v1/deferrals', ...OPERATOR_ONLY },
   { route: 'GET /v1/whoami', none: 'deny', agent: 'allow', operator: 'allow' },
+  // Which operator may take which action is the signed fleet's `operators`
+  // (checked by the core after the body is read): the table admits operator
+  // certificates only, so agents and anonymous callers never reach it.
+  { route: 'POST /v1/rollouts/:id/actions', ...OPERATOR_ONLY },
+  { route: 'POST /v1/channels/:name/actions', ...OPERATOR_ONLY },
 ];
 
 /** Refusals counted by `nixfleet_cp_auth_refused_total{code}`. */

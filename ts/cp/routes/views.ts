@@ -3,7 +3,7 @@
 // `satisfies` its contract, so a view that drifts from the contract does not
 // compile. Contracts are open: extra fields the CP already served are kept.
 // Pure over the runtime's committed state; never writes.
-import { ownValue } from '../../core/index.ts';
+import { ownValue, rolloutHold, type RolloutHold } from '../../core/index.ts';
 import type {
   ApiChannel,
   ApiDeferrals,
@@ -160,6 +160,7 @@ export function rolloutRow(state: State, r: RolloutRecord, usage = budgetUsage(s
     terminalAt: ts(r.terminalAt),
     currentWave: terminal ? null : r.currentWave,
     waves: waveProgress(manifest, state.hosts.get(r.rolloutId)),
+    hold: holdView(rolloutHold(r, manifest)),
     budgets: (manifest?.disruptionBudgets ?? []).map((b) => ({
       label: selectorLabel(b.selector),
       inFlight: usage.get(selectorLabel(b.selector)) ?? 0,
@@ -179,6 +180,10 @@ export function rolloutRow(state: State, r: RolloutRecord, usage = budgetUsage(s
     supersededAt: ts(r.supersededAt),
     supersededBy: r.supersededBy,
   } satisfies ApiRollouts['rollouts'][number];
+}
+
+function holdView(h: RolloutHold | null): ApiRollouts['rollouts'][number]['hold'] {
+  return h === null ? null : { ...h, since: ts(h.since) };
 }
 
 /** GET /v1/rollouts: newest first. */

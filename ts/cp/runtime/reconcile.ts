@@ -57,7 +57,11 @@ export function plannerInput(deps: RuntimeDeps): PlannerInput {
   return {
     channelRefs,
     manifests: state.manifestValues,
-    fleet: { edges: fleet?.edges ?? [], channelEdges: fleet?.channelEdges ?? [] },
+    fleet: {
+      edges: fleet?.edges ?? [],
+      channelEdges: fleet?.channelEdges ?? [],
+      operators: fleet?.operators ?? {},
+    },
     rollouts: state.book,
     hosts: state.hosts,
     liveness: state.liveness,

@@ -2,10 +2,10 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/api-rollouts.schema.json","title":"ApiRollouts","additionalProperties":{},"properties":{"generatedAt":{"description":"When the CP produced this view.","examples":["2026-05-16T01:30:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollouts":{"description":"Rollouts, newest first.","examples":[[]],"items":{"additionalProperties":{},"properties":{"budgets":{"description":"Disruption budgets covering the rollout.","examples":[[]],"items":{"additionalProperties":{},"properties":{"inFlight":{"description":"Covered hosts in flight across active rollouts.","examples":[1],"maximum":9007199254740991,"minimum":0,"type":"integer"},"label":{"description":"Budget label (its selector).","examples":["tags=etcd"],"type":"string"},"limit":{"description":"Effective limit.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["inFlight","label","limit"],"type":"object"},"type":"array"},"channel":{"description":"Channel.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"currentWave":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"description":"Wave being rolled out (null before opening or after the end).","examples":[0]},"displayName":{"description":"Label.","examples":["stable@3f2a9c1"],"type":"string"},"openedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When it opened.","examples":[null]},"rolloutId":{"description":"Rollout id.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"state":{"description":"Rollout state (RFC-0008 §3).","enum":["Opening","Active","Converging","Terminal","Reverted","Failed","Superseded","Pruned"],"examples":["Active"]},"terminalAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When it ended.","examples":[null]},"waves":{"description":"Per-wave progress.","examples":[[]],"items":{"additionalProperties":{},"properties":{"converged":{"description":"Converged.","examples":[1],"maximum":9007199254740991,"minimum":0,"type":"integer"},"deferred":{"description":"Awaiting reboot.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"failed":{"description":"Failed or Reverted.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"hosts":{"description":"Hosts in the wave.","examples":[2],"maximum":9007199254740991,"minimum":0,"type":"integer"},"inFlight":{"description":"Activating or Soaking.","examples":[1],"maximum":9007199254740991,"minimum":0,"type":"integer"},"index":{"description":"Wave index.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"pending":{"description":"Not yet dispatched or acked.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"soakMinutes":{"description":"Soak of the wave.","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["converged","deferred","failed","hosts","inFlight","index","pending","soakMinutes"],"type":"object"},"type":"array"}},"required":["budgets","channel","currentWave","displayName","openedAt","rolloutId","state","terminalAt","waves"],"type":"object"},"type":"array"}},"required":["generatedAt","rollouts"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/api-rollouts.schema.json","title":"ApiRollouts","additionalProperties":{},"properties":{"generatedAt":{"description":"When the CP produced this view.","examples":["2026-05-16T01:30:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollouts":{"description":"Rollouts, newest first.","examples":[[]],"items":{"additionalProperties":{},"properties":{"budgets":{"description":"Disruption budgets covering the rollout.","examples":[[]],"items":{"additionalProperties":{},"properties":{"inFlight":{"description":"Covered hosts in flight across active rollouts.","examples":[1],"maximum":9007199254740991,"minimum":0,"type":"integer"},"label":{"description":"Budget label (its selector).","examples":["tags=etcd"],"type":"string"},"limit":{"description":"Effective limit.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["inFlight","label","limit"],"type":"object"},"type":"array"},"channel":{"description":"Channel.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"currentWave":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"description":"Wave being rolled out (null before opening or after the end).","examples":[0]},"displayName":{"description":"Label.","examples":["stable@3f2a9c1"],"type":"string"},"hold":{"anyOf":[{"type":"null"},{"additionalProperties":{},"properties":{"by":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Operator name; (control-plane) for the pause a channel's first rollout on a database opens with; null when no one acted.","examples":["alice"]},"kind":{"description":"What holds it (docs/operators.md, Rollout actions).","enum":["aborted","halted","paused","awaiting-approval"],"examples":["paused"]},"next":{"description":"What moves it on.","examples":["nixfleet rollout resume stable@3f2a9c1d"],"type":"string"},"reason":{"description":"Why.","examples":["db migration running"],"type":"string"},"since":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"Since when.","examples":["2026-05-16T01:26:00Z"]}},"required":["by","kind","next","reason","since"],"type":"object"}],"default":null,"description":"What keeps the rollout from moving on besides the usual gates (null: nothing).","examples":[null]},"openedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When it opened.","examples":[null]},"rolloutId":{"description":"Rollout id.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"state":{"description":"Rollout state (RFC-0008 §3).","enum":["Opening","Active","Converging","Terminal","Reverted","Failed","Superseded","Pruned"],"examples":["Active"]},"terminalAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When it ended.","examples":[null]},"waves":{"description":"Per-wave progress.","examples":[[]],"items":{"additionalProperties":{},"properties":{"converged":{"description":"Converged.","examples":[1],"maximum":9007199254740991,"minimum":0,"type":"integer"},"deferred":{"description":"Awaiting reboot.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"failed":{"description":"Failed or Reverted.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"hosts":{"description":"Hosts in the wave.","examples":[2],"maximum":9007199254740991,"minimum":0,"type":"integer"},"inFlight":{"description":"Activating or Soaking.","examples":[1],"maximum":9007199254740991,"minimum":0,"type":"integer"},"index":{"description":"Wave index.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"pending":{"description":"Not yet dispatched or acked.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"},"soakMinutes":{"description":"Soak of the wave.","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["converged","deferred","failed","hosts","inFlight","index","pending","soakMinutes"],"type":"object"},"type":"array"}},"required":["budgets","channel","currentWave","displayName","openedAt","rolloutId","state","terminalAt","waves"],"type":"object"},"type":"array"}},"required":["generatedAt","rollouts"],"type":"object"};
 const pattern0 = new RegExp("^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$", "u");
 const pattern1 = new RegExp("^([a-z0-9_-]+)$", "u");
-const pattern3 = new RegExp("^([a-z0-9_-]+@[0-9a-f]+)$", "u");
+const pattern4 = new RegExp("^([a-z0-9_-]+@[0-9a-f]+)$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://nixfleet.dev/schemas/api-rollouts.schema.json" */;
@@ -415,13 +415,13 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data2.openedAt !== undefined){
-let data11 = data2.openedAt;
+if(data2.hold !== undefined){
+let data11 = data2.hold;
 const _errs31 = errors;
 let valid8 = false;
 const _errs32 = errors;
 if(data11 !== null){
-const err33 = {instancePath:instancePath+"/rollouts/" + i0+"/openedAt",schemaPath:"#/properties/rollouts/items/properties/openedAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err33 = {instancePath:instancePath+"/rollouts/" + i0+"/hold",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -433,9 +433,9 @@ errors++;
 var _valid1 = _errs32 === errors;
 valid8 = valid8 || _valid1;
 const _errs34 = errors;
-if(typeof data11 === "string"){
-if(!pattern0.test(data11)){
-const err34 = {instancePath:instancePath+"/rollouts/" + i0+"/openedAt",schemaPath:"#/properties/rollouts/items/properties/openedAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.by === undefined){
+const err34 = {instancePath:instancePath+"/rollouts/" + i0+"/hold",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/required",keyword:"required",params:{missingProperty: "by"},message:"must have required property '"+"by"+"'"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -444,9 +444,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-else {
-const err35 = {instancePath:instancePath+"/rollouts/" + i0+"/openedAt",schemaPath:"#/properties/rollouts/items/properties/openedAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data11.kind === undefined){
+const err35 = {instancePath:instancePath+"/rollouts/" + i0+"/hold",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -455,15 +454,209 @@ vErrors.push(err35);
 }
 errors++;
 }
-var _valid1 = _errs34 === errors;
-valid8 = valid8 || _valid1;
-if(!valid8){
-const err36 = {instancePath:instancePath+"/rollouts/" + i0+"/openedAt",schemaPath:"#/properties/rollouts/items/properties/openedAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data11.next === undefined){
+const err36 = {instancePath:instancePath+"/rollouts/" + i0+"/hold",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/required",keyword:"required",params:{missingProperty: "next"},message:"must have required property '"+"next"+"'"};
 if(vErrors === null){
 vErrors = [err36];
 }
 else {
 vErrors.push(err36);
+}
+errors++;
+}
+if(data11.reason === undefined){
+const err37 = {instancePath:instancePath+"/rollouts/" + i0+"/hold",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(data11.since === undefined){
+const err38 = {instancePath:instancePath+"/rollouts/" + i0+"/hold",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/required",keyword:"required",params:{missingProperty: "since"},message:"must have required property '"+"since"+"'"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+if(data11.by !== undefined){
+let data12 = data11.by;
+const _errs38 = errors;
+let valid10 = false;
+const _errs39 = errors;
+if(data12 !== null){
+const err39 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/by",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/by/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+var _valid2 = _errs39 === errors;
+valid10 = valid10 || _valid2;
+const _errs41 = errors;
+if(typeof data12 !== "string"){
+const err40 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/by",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/by/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+var _valid2 = _errs41 === errors;
+valid10 = valid10 || _valid2;
+if(!valid10){
+const err41 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/by",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/by/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+else {
+errors = _errs38;
+if(vErrors !== null){
+if(_errs38){
+vErrors.length = _errs38;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data11.kind !== undefined){
+let data13 = data11.kind;
+if(!((((data13 === "aborted") || (data13 === "halted")) || (data13 === "paused")) || (data13 === "awaiting-approval"))){
+const err42 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/kind",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.rollouts.items.properties.hold.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+if(data11.next !== undefined){
+if(typeof data11.next !== "string"){
+const err43 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/next",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/next/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data11.reason !== undefined){
+if(typeof data11.reason !== "string"){
+const err44 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/reason",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+if(data11.since !== undefined){
+let data16 = data11.since;
+const _errs49 = errors;
+let valid11 = false;
+const _errs50 = errors;
+if(data16 !== null){
+const err45 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/since",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/since/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+var _valid3 = _errs50 === errors;
+valid11 = valid11 || _valid3;
+const _errs52 = errors;
+if(typeof data16 === "string"){
+if(!pattern0.test(data16)){
+const err46 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/since",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/since/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/since",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/since/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+var _valid3 = _errs52 === errors;
+valid11 = valid11 || _valid3;
+if(!valid11){
+const err48 = {instancePath:instancePath+"/rollouts/" + i0+"/hold/since",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/properties/since/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+else {
+errors = _errs49;
+if(vErrors !== null){
+if(_errs49){
+vErrors.length = _errs49;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/rollouts/" + i0+"/hold",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+var _valid1 = _errs34 === errors;
+valid8 = valid8 || _valid1;
+if(!valid8){
+const err50 = {instancePath:instancePath+"/rollouts/" + i0+"/hold",schemaPath:"#/properties/rollouts/items/properties/hold/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
 }
 errors++;
 }
@@ -479,187 +672,13 @@ vErrors = null;
 }
 }
 }
-if(data2.rolloutId !== undefined){
-let data12 = data2.rolloutId;
-if(typeof data12 === "string"){
-if(!pattern3.test(data12)){
-const err37 = {instancePath:instancePath+"/rollouts/" + i0+"/rolloutId",schemaPath:"#/properties/rollouts/items/properties/rolloutId/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-else {
-const err38 = {instancePath:instancePath+"/rollouts/" + i0+"/rolloutId",schemaPath:"#/properties/rollouts/items/properties/rolloutId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-}
-if(data2.state !== undefined){
-let data13 = data2.state;
-if(!((((((((data13 === "Opening") || (data13 === "Active")) || (data13 === "Converging")) || (data13 === "Terminal")) || (data13 === "Reverted")) || (data13 === "Failed")) || (data13 === "Superseded")) || (data13 === "Pruned"))){
-const err39 = {instancePath:instancePath+"/rollouts/" + i0+"/state",schemaPath:"#/properties/rollouts/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema0.properties.rollouts.items.properties.state.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-}
-if(data2.terminalAt !== undefined){
-let data14 = data2.terminalAt;
-const _errs40 = errors;
-let valid9 = false;
-const _errs41 = errors;
-if(data14 !== null){
-const err40 = {instancePath:instancePath+"/rollouts/" + i0+"/terminalAt",schemaPath:"#/properties/rollouts/items/properties/terminalAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-var _valid2 = _errs41 === errors;
-valid9 = valid9 || _valid2;
-const _errs43 = errors;
-if(typeof data14 === "string"){
-if(!pattern0.test(data14)){
-const err41 = {instancePath:instancePath+"/rollouts/" + i0+"/terminalAt",schemaPath:"#/properties/rollouts/items/properties/terminalAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-}
-else {
-const err42 = {instancePath:instancePath+"/rollouts/" + i0+"/terminalAt",schemaPath:"#/properties/rollouts/items/properties/terminalAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-var _valid2 = _errs43 === errors;
-valid9 = valid9 || _valid2;
-if(!valid9){
-const err43 = {instancePath:instancePath+"/rollouts/" + i0+"/terminalAt",schemaPath:"#/properties/rollouts/items/properties/terminalAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-else {
-errors = _errs40;
-if(vErrors !== null){
-if(_errs40){
-vErrors.length = _errs40;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data2.waves !== undefined){
-let data15 = data2.waves;
-if(Array.isArray(data15)){
-const len2 = data15.length;
-for(let i2=0; i2<len2; i2++){
-let data16 = data15[i2];
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if(data16.converged === undefined){
-const err44 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "converged"},message:"must have required property '"+"converged"+"'"};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-if(data16.deferred === undefined){
-const err45 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "deferred"},message:"must have required property '"+"deferred"+"'"};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-if(data16.failed === undefined){
-const err46 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "failed"},message:"must have required property '"+"failed"+"'"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-if(data16.hosts === undefined){
-const err47 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "hosts"},message:"must have required property '"+"hosts"+"'"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-if(data16.inFlight === undefined){
-const err48 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "inFlight"},message:"must have required property '"+"inFlight"+"'"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-if(data16.index === undefined){
-const err49 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-if(data16.pending === undefined){
-const err50 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "pending"},message:"must have required property '"+"pending"+"'"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-if(data16.soakMinutes === undefined){
-const err51 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
+if(data2.openedAt !== undefined){
+let data17 = data2.openedAt;
+const _errs55 = errors;
+let valid12 = false;
+const _errs56 = errors;
+if(data17 !== null){
+const err51 = {instancePath:instancePath+"/rollouts/" + i0+"/openedAt",schemaPath:"#/properties/rollouts/items/properties/openedAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -668,10 +687,12 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(data16.converged !== undefined){
-let data17 = data16.converged;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err52 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/converged",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/converged/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid4 = _errs56 === errors;
+valid12 = valid12 || _valid4;
+const _errs58 = errors;
+if(typeof data17 === "string"){
+if(!pattern0.test(data17)){
+const err52 = {instancePath:instancePath+"/rollouts/" + i0+"/openedAt",schemaPath:"#/properties/rollouts/items/properties/openedAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -680,9 +701,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 9007199254740991 || isNaN(data17)){
-const err53 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/converged",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/converged/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+else {
+const err53 = {instancePath:instancePath+"/rollouts/" + i0+"/openedAt",schemaPath:"#/properties/rollouts/items/properties/openedAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -691,8 +712,10 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data17 < 0 || isNaN(data17)){
-const err54 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/converged",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/converged/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+var _valid4 = _errs58 === errors;
+valid12 = valid12 || _valid4;
+if(!valid12){
+const err54 = {instancePath:instancePath+"/rollouts/" + i0+"/openedAt",schemaPath:"#/properties/rollouts/items/properties/openedAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -701,12 +724,23 @@ vErrors.push(err54);
 }
 errors++;
 }
+else {
+errors = _errs55;
+if(vErrors !== null){
+if(_errs55){
+vErrors.length = _errs55;
+}
+else {
+vErrors = null;
 }
 }
-if(data16.deferred !== undefined){
-let data18 = data16.deferred;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err55 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/deferred",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/deferred/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+if(data2.rolloutId !== undefined){
+let data18 = data2.rolloutId;
+if(typeof data18 === "string"){
+if(!pattern4.test(data18)){
+const err55 = {instancePath:instancePath+"/rollouts/" + i0+"/rolloutId",schemaPath:"#/properties/rollouts/items/properties/rolloutId/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -715,9 +749,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 > 9007199254740991 || isNaN(data18)){
-const err56 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/deferred",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/deferred/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+else {
+const err56 = {instancePath:instancePath+"/rollouts/" + i0+"/rolloutId",schemaPath:"#/properties/rollouts/items/properties/rolloutId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -726,8 +760,11 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(data18 < 0 || isNaN(data18)){
-const err57 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/deferred",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/deferred/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data2.state !== undefined){
+let data19 = data2.state;
+if(!((((((((data19 === "Opening") || (data19 === "Active")) || (data19 === "Converging")) || (data19 === "Terminal")) || (data19 === "Reverted")) || (data19 === "Failed")) || (data19 === "Superseded")) || (data19 === "Pruned"))){
+const err57 = {instancePath:instancePath+"/rollouts/" + i0+"/state",schemaPath:"#/properties/rollouts/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema0.properties.rollouts.items.properties.state.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -737,11 +774,13 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
-if(data16.failed !== undefined){
-let data19 = data16.failed;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err58 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/failed",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/failed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data2.terminalAt !== undefined){
+let data20 = data2.terminalAt;
+const _errs64 = errors;
+let valid13 = false;
+const _errs65 = errors;
+if(data20 !== null){
+const err58 = {instancePath:instancePath+"/rollouts/" + i0+"/terminalAt",schemaPath:"#/properties/rollouts/items/properties/terminalAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -750,9 +789,12 @@ vErrors.push(err58);
 }
 errors++;
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 9007199254740991 || isNaN(data19)){
-const err59 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/failed",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/failed/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid5 = _errs65 === errors;
+valid13 = valid13 || _valid5;
+const _errs67 = errors;
+if(typeof data20 === "string"){
+if(!pattern0.test(data20)){
+const err59 = {instancePath:instancePath+"/rollouts/" + i0+"/terminalAt",schemaPath:"#/properties/rollouts/items/properties/terminalAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -761,8 +803,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data19 < 0 || isNaN(data19)){
-const err60 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/failed",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/failed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err60 = {instancePath:instancePath+"/rollouts/" + i0+"/terminalAt",schemaPath:"#/properties/rollouts/items/properties/terminalAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -771,12 +814,10 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-}
-if(data16.hosts !== undefined){
-let data20 = data16.hosts;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err61 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/hosts",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/hosts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid5 = _errs67 === errors;
+valid13 = valid13 || _valid5;
+if(!valid13){
+const err61 = {instancePath:instancePath+"/rollouts/" + i0+"/terminalAt",schemaPath:"#/properties/rollouts/items/properties/terminalAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -785,9 +826,27 @@ vErrors.push(err61);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 > 9007199254740991 || isNaN(data20)){
-const err62 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/hosts",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/hosts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs64;
+if(vErrors !== null){
+if(_errs64){
+vErrors.length = _errs64;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data2.waves !== undefined){
+let data21 = data2.waves;
+if(Array.isArray(data21)){
+const len2 = data21.length;
+for(let i2=0; i2<len2; i2++){
+let data22 = data21[i2];
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.converged === undefined){
+const err62 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "converged"},message:"must have required property '"+"converged"+"'"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -796,8 +855,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data20 < 0 || isNaN(data20)){
-const err63 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/hosts",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/hosts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data22.deferred === undefined){
+const err63 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "deferred"},message:"must have required property '"+"deferred"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -806,12 +865,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-}
-if(data16.inFlight !== undefined){
-let data21 = data16.inFlight;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-const err64 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/inFlight",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/inFlight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data22.failed === undefined){
+const err64 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "failed"},message:"must have required property '"+"failed"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -820,9 +875,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 > 9007199254740991 || isNaN(data21)){
-const err65 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/inFlight",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/inFlight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data22.hosts === undefined){
+const err65 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "hosts"},message:"must have required property '"+"hosts"+"'"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -831,8 +885,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-if(data21 < 0 || isNaN(data21)){
-const err66 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/inFlight",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/inFlight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data22.inFlight === undefined){
+const err66 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "inFlight"},message:"must have required property '"+"inFlight"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -841,12 +895,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-}
-if(data16.index !== undefined){
-let data22 = data16.index;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err67 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/index",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/index/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data22.index === undefined){
+const err67 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -855,9 +905,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 9007199254740991 || isNaN(data22)){
-const err68 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/index",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/index/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data22.pending === undefined){
+const err68 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "pending"},message:"must have required property '"+"pending"+"'"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -866,8 +915,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-if(data22 < 0 || isNaN(data22)){
-const err69 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/index",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/index/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data22.soakMinutes === undefined){
+const err69 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -876,12 +925,10 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-}
-if(data16.pending !== undefined){
-let data23 = data16.pending;
+if(data22.converged !== undefined){
+let data23 = data22.converged;
 if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err70 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/pending",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/pending/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err70 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/converged",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/converged/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -892,7 +939,7 @@ errors++;
 }
 if((typeof data23 == "number") && (isFinite(data23))){
 if(data23 > 9007199254740991 || isNaN(data23)){
-const err71 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/pending",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/pending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err71 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/converged",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/converged/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -902,7 +949,7 @@ vErrors.push(err71);
 errors++;
 }
 if(data23 < 0 || isNaN(data23)){
-const err72 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/pending",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/pending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err72 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/converged",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/converged/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -913,10 +960,10 @@ errors++;
 }
 }
 }
-if(data16.soakMinutes !== undefined){
-let data24 = data16.soakMinutes;
+if(data22.deferred !== undefined){
+let data24 = data22.deferred;
 if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err73 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/soakMinutes",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err73 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/deferred",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/deferred/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -927,7 +974,7 @@ errors++;
 }
 if((typeof data24 == "number") && (isFinite(data24))){
 if(data24 > 9007199254740991 || isNaN(data24)){
-const err74 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/soakMinutes",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err74 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/deferred",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/deferred/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -937,7 +984,7 @@ vErrors.push(err74);
 errors++;
 }
 if(data24 < 0 || isNaN(data24)){
-const err75 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/soakMinutes",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err75 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/deferred",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/deferred/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -948,9 +995,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err76 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data22.failed !== undefined){
+let data25 = data22.failed;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err76 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/failed",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/failed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -959,10 +1007,9 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/rollouts/" + i0+"/waves",schemaPath:"#/properties/rollouts/items/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 9007199254740991 || isNaN(data25)){
+const err77 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/failed",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/failed/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -971,10 +1018,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-}
-else {
-const err78 = {instancePath:instancePath+"/rollouts/" + i0,schemaPath:"#/properties/rollouts/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data25 < 0 || isNaN(data25)){
+const err78 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/failed",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/failed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -985,8 +1030,10 @@ errors++;
 }
 }
 }
-else {
-const err79 = {instancePath:instancePath+"/rollouts",schemaPath:"#/properties/rollouts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data22.hosts !== undefined){
+let data26 = data22.hosts;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err79 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/hosts",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/hosts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -995,15 +1042,225 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-}
-else {
-const err80 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 9007199254740991 || isNaN(data26)){
+const err80 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/hosts",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/hosts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err80];
 }
 else {
 vErrors.push(err80);
+}
+errors++;
+}
+if(data26 < 0 || isNaN(data26)){
+const err81 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/hosts",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/hosts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+}
+if(data22.inFlight !== undefined){
+let data27 = data22.inFlight;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err82 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/inFlight",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/inFlight/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 9007199254740991 || isNaN(data27)){
+const err83 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/inFlight",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/inFlight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+if(data27 < 0 || isNaN(data27)){
+const err84 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/inFlight",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/inFlight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+if(data22.index !== undefined){
+let data28 = data22.index;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err85 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/index",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/index/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 > 9007199254740991 || isNaN(data28)){
+const err86 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/index",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/index/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+if(data28 < 0 || isNaN(data28)){
+const err87 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/index",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/index/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+if(data22.pending !== undefined){
+let data29 = data22.pending;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err88 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/pending",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/pending/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 > 9007199254740991 || isNaN(data29)){
+const err89 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/pending",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/pending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+if(data29 < 0 || isNaN(data29)){
+const err90 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/pending",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/pending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+if(data22.soakMinutes !== undefined){
+let data30 = data22.soakMinutes;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err91 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/soakMinutes",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 > 9007199254740991 || isNaN(data30)){
+const err92 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/soakMinutes",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+if(data30 < 0 || isNaN(data30)){
+const err93 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2+"/soakMinutes",schemaPath:"#/properties/rollouts/items/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err94 = {instancePath:instancePath+"/rollouts/" + i0+"/waves/" + i2,schemaPath:"#/properties/rollouts/items/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+}
+else {
+const err95 = {instancePath:instancePath+"/rollouts/" + i0+"/waves",schemaPath:"#/properties/rollouts/items/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/rollouts/" + i0,schemaPath:"#/properties/rollouts/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/rollouts",schemaPath:"#/properties/rollouts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+}
+else {
+const err98 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
 }
 errors++;
 }

@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/fleet-input.schema.json","title":"FleetInput","$defs":{"EvidenceProbe":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":[],"type":"object"},"default":{},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"default":"/var/lib/nixfleet-compliance/evidence.json","description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["framework","kind"],"title":"EvidenceProbe","type":"object"},"ExecProbe":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"},"HealthGateInput":{"additionalProperties":false,"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGateInput","type":"object"},"HttpProbe":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"},"PinInput":{"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","reason"],"title":"PinInput","type":"object"},"Selector":{"additionalProperties":false,"properties":{"all":{"default":false,"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"default":[],"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/Selector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"default":null,"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"default":[],"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/Selector"}],"default":null,"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"default":[],"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"default":[],"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":[],"title":"Selector","type":"object"},"TcpProbe":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"}},"additionalProperties":false,"properties":{"acceptWarnings":{"additionalProperties":{"type":"string"},"default":{},"description":"Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings).","examples":[{"empty-wave:waves.edge[0]":"edge has no canary yet; its hosts soak on stable first"}],"type":"object"},"bootstrapNonces":{"default":[],"description":"Allowlist of bootstrap-token nonces (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"expiresAt":{"description":"When the nonce stops being accepted.","examples":["2026-06-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Host the token was minted for.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"mintedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the token was minted.","examples":[null]},"mintedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who minted it.","examples":[null]},"nonce":{"description":"Bootstrap-token nonce (32 hex characters).","examples":["0123456789abcdef0123456789abcdef"],"pattern":"^([0-9a-f]{32})$","type":"string"}},"required":["expiresAt","hostname","nonce"],"type":"object"},"type":"array"},"channelEdges":{"default":[],"description":"Channel ordering: `before` converges before a rollout opens on `after`.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"channels":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance frameworks of the channel.","examples":[{}],"properties":{"frameworks":{"default":[],"description":"Frameworks whose evidence probes every host of the channel runs (names, or { name, mode, reason }).","examples":[["anssi-bp028"]],"items":{"anyOf":[{"type":"string"},{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Definitive mode at channel scope.","examples":["enforce"]},"name":{"description":"Framework name.","examples":["nis2-essential"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":[null]}},"required":["name"],"type":"object"}]},"type":"array"},"mode":{"default":"enforce","description":"Default mode of the channel's evidence probes when no scope sets one.","enum":["enforce","observe","disabled"],"examples":["enforce"]}},"required":[],"type":"object"},"description":{"default":"","description":"What channel <name> is for.","examples":["Main production channel."],"type":"string"},"freshnessHardFloorMinutes":{"default":60,"description":"Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often.","examples":[15],"maximum":9007199254740991,"minimum":1,"type":"integer"},"freshnessWindow":{"description":"Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at channel scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for every host of the channel (host and tag pins win).","examples":[null]},"rolloutPolicy":{"description":"Name of the rollout policy (a key of rolloutPolicies).","examples":["canary-conservative"],"type":"string"},"signingIntervalMinutes":{"default":60,"description":"How often CI re-signs, in minutes.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["freshnessWindow","rolloutPolicy"],"type":"object"},"default":{},"description":"Channels (release trains), by name.","examples":[{}],"type":"object"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at fleet scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at fleet scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"disruptionBudgets":{"default":[],"description":"Limits on hosts in flight.","examples":[[]],"items":{"additionalProperties":false,"properties":{"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"At most this many covered hosts in flight at once (set exactly one of maxInFlight, maxInFlightPct).","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"default":null,"description":"At most this percentage of covered hosts in flight.","examples":[50]},"selector":{"$ref":"#/$defs/Selector"}},"required":["selector"],"type":"object"},"type":"array"},"edges":{"default":[],"description":"Host ordering constraints within a rollout.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at fleet scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"channel":{"description":"Release channel of <name>.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at host scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at host scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"configuration":{"default":null,"description":"The host's evaluated NixOS configuration (must have config.system.build.toplevel); or use nixosArgs.","examples":[null]},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at host scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at host scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"nixosArgs":{"anyOf":[{"type":"null"},{}],"default":null,"description":"Arguments for mkHost, called for this host when `configuration` is null (needs nixpkgs).","examples":[null]},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for this host (wins over tag and channel pins).","examples":[null]},"pubkey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"OpenSSH ed25519 public key of the host (enrollment, signed evidence).","examples":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA… root@<name>"]},"system":{"description":"Platform of the host.","examples":["x86_64-linux"],"type":"string"},"tags":{"default":[],"description":"Tags of <name>.","examples":[["web","eu-fr"]],"items":{"type":"string"},"type":"array"}},"required":["channel","system"],"type":"object"},"default":{},"description":"Hosts, by name.","examples":[{}],"type":"object"},"revocations":{"default":[],"description":"Agent-certificate revocations (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"hostname":{"description":"Host whose certificates are revoked.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"notBefore":{"description":"Certificates issued before this instant are refused.","examples":["2026-05-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":["host decommissioned"]},"revokedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who.","examples":["ops@example.com"]}},"required":["hostname","notBefore"],"type":"object"},"type":"array"},"rolloutPolicies":{"additionalProperties":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"default":false,"description":"Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.","examples":[false],"type":"boolean"},"healthGate":{"$ref":"#/$defs/HealthGateInput"},"onHealthFailure":{"default":"rollback-and-halt","description":"What agents do on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"strategy":{"description":"Rollout strategy.","enum":["canary","all-at-once"],"examples":["canary"]},"waves":{"default":[{"selector":{"all":true},"soakMinutes":0}],"description":"Waves, in order.","examples":[[{"selector":{"all":true},"soakMinutes":0}]],"items":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.","examples":[true]},"minSoaked":{"default":1,"description":"Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"selector":{"$ref":"#/$defs/Selector"},"soakMinutes":{"default":0,"description":"Minutes a wave soaks before the next one starts.","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely.","examples":[60]}},"required":["selector"],"type":"object"},"type":"array"}},"required":["strategy"],"type":"object"},"default":{},"description":"Rollout policies, by name.","examples":[{}],"type":"object"},"tags":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at tag scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at tag scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"description":{"default":"","description":"What tag <name> means.","examples":["Expected to be reachable 24/7."],"type":"string"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at tag scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at tag scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for hosts carrying the tag.","examples":[null]}},"required":[],"type":"object"},"default":{},"description":"Tags, by name (descriptive; hosts reference them freely).","examples":[{}],"type":"object"}},"required":[],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/fleet-input.schema.json","title":"FleetInput","$defs":{"EvidenceProbe":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":[],"type":"object"},"default":{},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"default":"/var/lib/nixfleet-compliance/evidence.json","description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["framework","kind"],"title":"EvidenceProbe","type":"object"},"ExecProbe":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"},"HealthGateInput":{"additionalProperties":false,"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGateInput","type":"object"},"HttpProbe":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"},"PinInput":{"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","reason"],"title":"PinInput","type":"object"},"Selector":{"additionalProperties":false,"properties":{"all":{"default":false,"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"default":[],"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/Selector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"default":null,"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"default":[],"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/Selector"}],"default":null,"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"default":[],"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"default":[],"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":[],"title":"Selector","type":"object"},"TcpProbe":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"}},"additionalProperties":false,"properties":{"acceptWarnings":{"additionalProperties":{"type":"string"},"default":{},"description":"Safety-relevant warnings this fleet accepts, by stable id (printed with each warning), each with the reason it is intended; any other safety-relevant warning refuses the fleet (docs/fleet-authors.md, Warnings).","examples":[{"empty-wave:waves.edge[0]":"edge has no canary yet; its hosts soak on stable first"}],"type":"object"},"bootstrapNonces":{"default":[],"description":"Allowlist of bootstrap-token nonces (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"expiresAt":{"description":"When the nonce stops being accepted.","examples":["2026-06-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Host the token was minted for.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"mintedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"default":null,"description":"When the token was minted.","examples":[null]},"mintedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who minted it.","examples":[null]},"nonce":{"description":"Bootstrap-token nonce (32 hex characters).","examples":["0123456789abcdef0123456789abcdef"],"pattern":"^([0-9a-f]{32})$","type":"string"}},"required":["expiresAt","hostname","nonce"],"type":"object"},"type":"array"},"channelEdges":{"default":[],"description":"Channel ordering: `before` converges before a rollout opens on `after`.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"channels":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance frameworks of the channel.","examples":[{}],"properties":{"frameworks":{"default":[],"description":"Frameworks whose evidence probes every host of the channel runs (names, or { name, mode, reason }).","examples":[["anssi-bp028"]],"items":{"anyOf":[{"type":"string"},{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Definitive mode at channel scope.","examples":["enforce"]},"name":{"description":"Framework name.","examples":["nis2-essential"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":[null]}},"required":["name"],"type":"object"}]},"type":"array"},"mode":{"default":"enforce","description":"Default mode of the channel's evidence probes when no scope sets one.","enum":["enforce","observe","disabled"],"examples":["enforce"]}},"required":[],"type":"object"},"description":{"default":"","description":"What channel <name> is for.","examples":["Main production channel."],"type":"string"},"freshnessHardFloorMinutes":{"default":60,"description":"Lowest freshnessWindow, in minutes, mkFleet accepts for this channel (RFC-0011 §2.3 hard floor); lower it only for a channel that signs very often.","examples":[15],"maximum":9007199254740991,"minimum":1,"type":"integer"},"freshnessWindow":{"description":"Maximum age, in minutes, of a signed artifact consumers accept (required; at least 2 × signingIntervalMinutes).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at channel scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for every host of the channel (host and tag pins win).","examples":[null]},"rolloutPolicy":{"description":"Name of the rollout policy (a key of rolloutPolicies).","examples":["canary-conservative"],"type":"string"},"signingIntervalMinutes":{"default":60,"description":"How often CI re-signs, in minutes.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["freshnessWindow","rolloutPolicy"],"type":"object"},"default":{},"description":"Channels (release trains), by name.","examples":[{}],"type":"object"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at fleet scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at fleet scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"disruptionBudgets":{"default":[],"description":"Limits on hosts in flight.","examples":[[]],"items":{"additionalProperties":false,"properties":{"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"At most this many covered hosts in flight at once (set exactly one of maxInFlight, maxInFlightPct).","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"default":null,"description":"At most this percentage of covered hosts in flight.","examples":[50]},"selector":{"$ref":"#/$defs/Selector"}},"required":["selector"],"type":"object"},"type":"array"},"edges":{"default":[],"description":"Host ordering constraints within a rollout.","examples":[[]],"items":{"additionalProperties":false,"properties":{"after":{"description":"Updated only once `before` has converged.","examples":["app-01"],"type":"string"},"before":{"description":"Updated first.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why the ordering exists.","examples":["schema migrations"]}},"required":["after","before"],"type":"object"},"type":"array"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at fleet scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"channel":{"description":"Release channel of <name>.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at host scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at host scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"configuration":{"default":null,"description":"The host's evaluated NixOS configuration (must have config.system.build.toplevel); or use nixosArgs.","examples":[null]},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at host scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at host scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"nixosArgs":{"anyOf":[{"type":"null"},{}],"default":null,"description":"Arguments for mkHost, called for this host when `configuration` is null (needs nixpkgs).","examples":[null]},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for this host (wins over tag and channel pins).","examples":[null]},"pubkey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"OpenSSH ed25519 public key of the host (enrollment, signed evidence).","examples":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA… root@<name>"]},"system":{"description":"Platform of the host.","examples":["x86_64-linux"],"type":"string"},"tags":{"default":[],"description":"Tags of <name>.","examples":[["web","eu-fr"]],"items":{"type":"string"},"type":"array"}},"required":["channel","system"],"type":"object"},"default":{},"description":"Hosts, by name.","examples":[{}],"type":"object"},"operators":{"additionalProperties":{"additionalProperties":false,"properties":{"role":{"description":"What the operator may do on the control plane: viewer reads; operator also pauses, resumes and approves; admin also aborts and clears (docs/operators.md, Roles).","enum":["viewer","operator","admin"],"examples":["operator"]}},"required":["role"],"type":"object"},"default":{},"description":"Operators allowed to act on rollouts, by the name of their certificate (CN=operator:<name>), with their role. Signed with the fleet: the control plane holds no role of its own, and refuses every action when this is empty.","examples":[{"alice":{"role":"admin"},"bob":{"role":"viewer"}}],"type":"object"},"revocations":{"default":[],"description":"Agent-certificate revocations (signed sidecar).","examples":[[]],"items":{"additionalProperties":false,"properties":{"hostname":{"description":"Host whose certificates are revoked.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"notBefore":{"description":"Certificates issued before this instant are refused.","examples":["2026-05-01T00:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why.","examples":["host decommissioned"]},"revokedBy":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Who.","examples":["ops@example.com"]}},"required":["hostname","notBefore"],"type":"object"},"type":"array"},"rolloutPolicies":{"additionalProperties":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"default":false,"description":"Default of waves[].allowNoEnforceProbes for every wave of the policy: promote waves whose soaked members declare no enforce probe.","examples":[false],"type":"boolean"},"healthGate":{"$ref":"#/$defs/HealthGateInput"},"onHealthFailure":{"default":"rollback-and-halt","description":"What agents do on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"operatorClear":{"default":false,"description":"Whether an operator may clear a Failed or Reverted rollout of this policy (`nixfleet rollout clear`) so the rollout resumes; false: only a new release moves the channel on.","examples":[true],"type":"boolean"},"strategy":{"description":"Rollout strategy.","enum":["canary","all-at-once"],"examples":["canary"]},"waves":{"default":[{"selector":{"all":true},"soakMinutes":0}],"description":"Waves, in order.","examples":[[{"selector":{"all":true},"soakMinutes":0}]],"items":{"additionalProperties":false,"properties":{"allowNoEnforceProbes":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"Promote the wave even when its soaked members declare no enforce probe (nothing was checked but activation and soak). null takes the policy's allowNoEnforceProbes.","examples":[true]},"approval":{"default":"auto","description":"Whether the wave starts on its own once the previous wave is promoted (auto), or only after an operator approves it (manual: `nixfleet rollout approve`; docs/operators.md).","enum":["auto","manual"],"examples":["manual"]},"minSoaked":{"default":1,"description":"Members of the wave that must have soaked (Converged, enforce probes passing) before the wave is promoted; every online member must have soaked as well.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"selector":{"$ref":"#/$defs/Selector"},"soakMinutes":{"default":0,"description":"Minutes a wave soaks before the next one starts.","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a member that never sent a heartbeat holds the wave; after that it is skipped and named. null waits indefinitely.","examples":[60]}},"required":["selector"],"type":"object"},"type":"array"}},"required":["strategy"],"type":"object"},"default":{},"description":"Rollout policies, by name.","examples":[{}],"type":"object"},"tags":{"additionalProperties":{"additionalProperties":false,"properties":{"compliance":{"additionalProperties":false,"default":{},"description":"Compliance refinements at tag scope.","examples":[{}],"properties":{"frameworks":{"additionalProperties":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this control.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this control is overridden.","examples":["always enforce"]}},"required":[],"type":"object"},"default":{},"description":"Per-control overrides, keyed by control id; deep-merged per key, most specific scope wins.","examples":[{}],"type":"object"},"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"default":null,"description":"Mode for this framework's evidence probe at this scope; null defers to broader scopes.","examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Why this scope refines the framework (audit annotation).","examples":["Q2 audit window"]}},"required":[],"type":"object"},"default":{},"description":"Per-framework refinements at tag scope (RFC-0007 §3.7). Silently ignored for frameworks no channel enables.","examples":[{}],"type":"object"}},"required":[],"type":"object"},"description":{"default":"","description":"What tag <name> means.","examples":["Expected to be reachable 24/7."],"type":"string"},"healthChecks":{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbe"},{"$ref":"#/$defs/TcpProbe"},{"$ref":"#/$defs/ExecProbe"},{"$ref":"#/$defs/EvidenceProbe"}]},"default":{},"description":"Health probes declared at tag scope, by name (RFC-0007 §3).","examples":[{"heartbeat":{"kind":"http","mode":"observe","url":"http://localhost/health"}}],"type":"object"},"irrevocable":{"additionalProperties":{"anyOf":[{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},{"additionalProperties":false,"properties":{"sensitive":{"default":false,"description":"Sign only the value's SHA-256, never the value itself.","examples":[true],"type":"boolean"},"value":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}],"description":"The value.","examples":["matrix.example.com"]}},"required":["value"],"type":"object"}]},"default":{},"description":"Values declared at tag scope that must never change once released, by name; a release that changes, replaces or removes one is refused unless it is accepted (docs/fleet-authors.md, \"Values that must never change\").","examples":[{"serverName":"example.com"}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/PinInput"}],"default":null,"description":"Commit pin for hosts carrying the tag.","examples":[null]}},"required":[],"type":"object"},"default":{},"description":"Tags, by name (descriptive; hosts reference them freely).","examples":[{}],"type":"object"}},"required":[],"type":"object"};
 const schema1 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"default":200,"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":3,"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["kind","url"],"title":"HttpProbe","type":"object"};
 const schema2 = {"additionalProperties":false,"properties":{"connectTimeoutSecs":{"default":3,"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["host","kind","port"],"title":"TcpProbe","type":"object"};
 const schema3 = {"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"default":0,"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"default":30,"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"default":"enforce","description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"default":10,"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","kind"],"title":"ExecProbe","type":"object"};
@@ -6227,15 +6227,14 @@ vErrors.push(err426);
 errors++;
 }
 }
-if(data.revocations !== undefined){
-let data172 = data.revocations;
-if(Array.isArray(data172)){
-const len6 = data172.length;
-for(let i6=0; i6<len6; i6++){
-let data173 = data172[i6];
+if(data.operators !== undefined){
+let data172 = data.operators;
+if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
+for(const key47 in data172){
+let data173 = data172[key47];
 if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
-if(data173.hostname === undefined){
-const err427 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
+if(data173.role === undefined){
+const err427 = {instancePath:instancePath+"/operators/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/operators/additionalProperties/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -6244,8 +6243,9 @@ vErrors.push(err427);
 }
 errors++;
 }
-if(data173.notBefore === undefined){
-const err428 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "notBefore"},message:"must have required property '"+"notBefore"+"'"};
+for(const key48 in data173){
+if(!(key48 === "role")){
+const err428 = {instancePath:instancePath+"/operators/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/operators/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -6254,9 +6254,11 @@ vErrors.push(err428);
 }
 errors++;
 }
-for(const key47 in data173){
-if(!((((key47 === "hostname") || (key47 === "notBefore")) || (key47 === "reason")) || (key47 === "revokedBy"))){
-const err429 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
+}
+if(data173.role !== undefined){
+let data174 = data173.role;
+if(!(((data174 === "viewer") || (data174 === "operator")) || (data174 === "admin"))){
+const err429 = {instancePath:instancePath+"/operators/" + key47.replace(/~/g, "~0").replace(/\//g, "~1")+"/role",schemaPath:"#/properties/operators/additionalProperties/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.operators.additionalProperties.properties.role.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -6266,11 +6268,9 @@ vErrors.push(err429);
 errors++;
 }
 }
-if(data173.hostname !== undefined){
-let data174 = data173.hostname;
-if(typeof data174 === "string"){
-if(!pattern1.test(data174)){
-const err430 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+}
+else {
+const err430 = {instancePath:instancePath+"/operators/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/operators/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -6280,8 +6280,9 @@ vErrors.push(err430);
 errors++;
 }
 }
+}
 else {
-const err431 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err431 = {instancePath:instancePath+"/operators",schemaPath:"#/properties/operators/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -6291,11 +6292,15 @@ vErrors.push(err431);
 errors++;
 }
 }
-if(data173.notBefore !== undefined){
-let data175 = data173.notBefore;
-if(typeof data175 === "string"){
-if(!pattern0.test(data175)){
-const err432 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data.revocations !== undefined){
+let data175 = data.revocations;
+if(Array.isArray(data175)){
+const len6 = data175.length;
+for(let i6=0; i6<len6; i6++){
+let data176 = data175[i6];
+if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
+if(data176.hostname === undefined){
+const err432 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -6304,9 +6309,8 @@ vErrors.push(err432);
 }
 errors++;
 }
-}
-else {
-const err433 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data176.notBefore === undefined){
+const err433 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/required",keyword:"required",params:{missingProperty: "notBefore"},message:"must have required property '"+"notBefore"+"'"};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -6315,14 +6319,9 @@ vErrors.push(err433);
 }
 errors++;
 }
-}
-if(data173.reason !== undefined){
-let data176 = data173.reason;
-const _errs572 = errors;
-let valid120 = false;
-const _errs573 = errors;
-if(data176 !== null){
-const err434 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+for(const key49 in data176){
+if(!((((key49 === "hostname") || (key49 === "notBefore")) || (key49 === "reason")) || (key49 === "revokedBy"))){
+const err434 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -6331,11 +6330,12 @@ vErrors.push(err434);
 }
 errors++;
 }
-var _valid44 = _errs573 === errors;
-valid120 = valid120 || _valid44;
-const _errs575 = errors;
-if(typeof data176 !== "string"){
-const err435 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data176.hostname !== undefined){
+let data177 = data176.hostname;
+if(typeof data177 === "string"){
+if(!pattern1.test(data177)){
+const err435 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -6344,10 +6344,9 @@ vErrors.push(err435);
 }
 errors++;
 }
-var _valid44 = _errs575 === errors;
-valid120 = valid120 || _valid44;
-if(!valid120){
-const err436 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err436 = {instancePath:instancePath+"/revocations/" + i6+"/hostname",schemaPath:"#/properties/revocations/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -6356,25 +6355,12 @@ vErrors.push(err436);
 }
 errors++;
 }
-else {
-errors = _errs572;
-if(vErrors !== null){
-if(_errs572){
-vErrors.length = _errs572;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data173.revokedBy !== undefined){
-let data177 = data173.revokedBy;
-const _errs578 = errors;
-let valid121 = false;
-const _errs579 = errors;
-if(data177 !== null){
-const err437 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data176.notBefore !== undefined){
+let data178 = data176.notBefore;
+if(typeof data178 === "string"){
+if(!pattern0.test(data178)){
+const err437 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -6383,11 +6369,9 @@ vErrors.push(err437);
 }
 errors++;
 }
-var _valid45 = _errs579 === errors;
-valid121 = valid121 || _valid45;
-const _errs581 = errors;
-if(typeof data177 !== "string"){
-const err438 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err438 = {instancePath:instancePath+"/revocations/" + i6+"/notBefore",schemaPath:"#/properties/revocations/items/properties/notBefore/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -6396,10 +6380,14 @@ vErrors.push(err438);
 }
 errors++;
 }
-var _valid45 = _errs581 === errors;
-valid121 = valid121 || _valid45;
-if(!valid121){
-const err439 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data176.reason !== undefined){
+let data179 = data176.reason;
+const _errs579 = errors;
+let valid122 = false;
+const _errs580 = errors;
+if(data179 !== null){
+const err439 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -6408,11 +6396,88 @@ vErrors.push(err439);
 }
 errors++;
 }
+var _valid44 = _errs580 === errors;
+valid122 = valid122 || _valid44;
+const _errs582 = errors;
+if(typeof data179 !== "string"){
+const err440 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err440];
+}
 else {
-errors = _errs578;
+vErrors.push(err440);
+}
+errors++;
+}
+var _valid44 = _errs582 === errors;
+valid122 = valid122 || _valid44;
+if(!valid122){
+const err441 = {instancePath:instancePath+"/revocations/" + i6+"/reason",schemaPath:"#/properties/revocations/items/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+else {
+errors = _errs579;
 if(vErrors !== null){
-if(_errs578){
-vErrors.length = _errs578;
+if(_errs579){
+vErrors.length = _errs579;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data176.revokedBy !== undefined){
+let data180 = data176.revokedBy;
+const _errs585 = errors;
+let valid123 = false;
+const _errs586 = errors;
+if(data180 !== null){
+const err442 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+var _valid45 = _errs586 === errors;
+valid123 = valid123 || _valid45;
+const _errs588 = errors;
+if(typeof data180 !== "string"){
+const err443 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+var _valid45 = _errs588 === errors;
+valid123 = valid123 || _valid45;
+if(!valid123){
+const err444 = {instancePath:instancePath+"/revocations/" + i6+"/revokedBy",schemaPath:"#/properties/revocations/items/properties/revokedBy/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+else {
+errors = _errs585;
+if(vErrors !== null){
+if(_errs585){
+vErrors.length = _errs585;
 }
 else {
 vErrors = null;
@@ -6422,74 +6487,7 @@ vErrors = null;
 }
 }
 else {
-const err440 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err440];
-}
-else {
-vErrors.push(err440);
-}
-errors++;
-}
-}
-}
-else {
-const err441 = {instancePath:instancePath+"/revocations",schemaPath:"#/properties/revocations/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err441];
-}
-else {
-vErrors.push(err441);
-}
-errors++;
-}
-}
-if(data.rolloutPolicies !== undefined){
-let data178 = data.rolloutPolicies;
-if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
-for(const key48 in data178){
-let data179 = data178[key48];
-if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
-if(data179.strategy === undefined){
-const err442 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
-if(vErrors === null){
-vErrors = [err442];
-}
-else {
-vErrors.push(err442);
-}
-errors++;
-}
-for(const key49 in data179){
-if(!(((((key49 === "allowNoEnforceProbes") || (key49 === "healthGate")) || (key49 === "onHealthFailure")) || (key49 === "strategy")) || (key49 === "waves"))){
-const err443 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err443];
-}
-else {
-vErrors.push(err443);
-}
-errors++;
-}
-}
-if(data179.allowNoEnforceProbes !== undefined){
-if(typeof data179.allowNoEnforceProbes !== "boolean"){
-const err444 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err444];
-}
-else {
-vErrors.push(err444);
-}
-errors++;
-}
-}
-if(data179.healthGate !== undefined){
-let data181 = data179.healthGate;
-if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
-for(const key50 in data181){
-if(!(key50 === "systemdFailedUnits")){
-const err445 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
+const err445 = {instancePath:instancePath+"/revocations/" + i6,schemaPath:"#/properties/revocations/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -6499,13 +6497,9 @@ vErrors.push(err445);
 errors++;
 }
 }
-if(data181.systemdFailedUnits !== undefined){
-let data182 = data181.systemdFailedUnits;
-const _errs596 = errors;
-let valid126 = false;
-const _errs597 = errors;
-if(data182 !== null){
-const err446 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err446 = {instancePath:instancePath+"/revocations",schemaPath:"#/properties/revocations/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -6514,12 +6508,15 @@ vErrors.push(err446);
 }
 errors++;
 }
-var _valid46 = _errs597 === errors;
-valid126 = valid126 || _valid46;
-const _errs599 = errors;
+}
+if(data.rolloutPolicies !== undefined){
+let data181 = data.rolloutPolicies;
+if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
+for(const key50 in data181){
+let data182 = data181[key50];
 if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
-if(data182.max === undefined){
-const err447 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/required",keyword:"required",params:{missingProperty: "max"},message:"must have required property '"+"max"+"'"};
+if(data182.strategy === undefined){
+const err447 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -6529,8 +6526,8 @@ vErrors.push(err447);
 errors++;
 }
 for(const key51 in data182){
-if(!(key51 === "max")){
-const err448 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
+if(!((((((key51 === "allowNoEnforceProbes") || (key51 === "healthGate")) || (key51 === "onHealthFailure")) || (key51 === "operatorClear")) || (key51 === "strategy")) || (key51 === "waves"))){
+const err448 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -6540,10 +6537,9 @@ vErrors.push(err448);
 errors++;
 }
 }
-if(data182.max !== undefined){
-let data183 = data182.max;
-if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
-const err449 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data182.allowNoEnforceProbes !== undefined){
+if(typeof data182.allowNoEnforceProbes !== "boolean"){
+const err449 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -6552,9 +6548,13 @@ vErrors.push(err449);
 }
 errors++;
 }
-if((typeof data183 == "number") && (isFinite(data183))){
-if(data183 > 9007199254740991 || isNaN(data183)){
-const err450 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data182.healthGate !== undefined){
+let data184 = data182.healthGate;
+if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
+for(const key52 in data184){
+if(!(key52 === "systemdFailedUnits")){
+const err450 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -6563,8 +6563,14 @@ vErrors.push(err450);
 }
 errors++;
 }
-if(data183 < 0 || isNaN(data183)){
-const err451 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data184.systemdFailedUnits !== undefined){
+let data185 = data184.systemdFailedUnits;
+const _errs603 = errors;
+let valid128 = false;
+const _errs604 = errors;
+if(data185 !== null){
+const err451 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -6573,11 +6579,12 @@ vErrors.push(err451);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err452 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid46 = _errs604 === errors;
+valid128 = valid128 || _valid46;
+const _errs606 = errors;
+if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
+if(data185.max === undefined){
+const err452 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/required",keyword:"required",params:{missingProperty: "max"},message:"must have required property '"+"max"+"'"};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -6586,10 +6593,9 @@ vErrors.push(err452);
 }
 errors++;
 }
-var _valid46 = _errs599 === errors;
-valid126 = valid126 || _valid46;
-if(!valid126){
-const err453 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key53 in data185){
+if(!(key53 === "max")){
+const err453 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -6598,21 +6604,11 @@ vErrors.push(err453);
 }
 errors++;
 }
-else {
-errors = _errs596;
-if(vErrors !== null){
-if(_errs596){
-vErrors.length = _errs596;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err454 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data185.max !== undefined){
+let data186 = data185.max;
+if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
+const err454 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -6621,11 +6617,9 @@ vErrors.push(err454);
 }
 errors++;
 }
-}
-if(data179.onHealthFailure !== undefined){
-let data184 = data179.onHealthFailure;
-if(!((data184 === "halt") || (data184 === "rollback-and-halt"))){
-const err455 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/onHealthFailure",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
+if((typeof data186 == "number") && (isFinite(data186))){
+if(data186 > 9007199254740991 || isNaN(data186)){
+const err455 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -6634,11 +6628,8 @@ vErrors.push(err455);
 }
 errors++;
 }
-}
-if(data179.strategy !== undefined){
-let data185 = data179.strategy;
-if(!((data185 === "canary") || (data185 === "all-at-once"))){
-const err456 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/strategy",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.strategy.enum},message:"must be equal to one of the allowed values"};
+if(data186 < 0 || isNaN(data186)){
+const err456 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -6648,15 +6639,10 @@ vErrors.push(err456);
 errors++;
 }
 }
-if(data179.waves !== undefined){
-let data186 = data179.waves;
-if(Array.isArray(data186)){
-const len7 = data186.length;
-for(let i7=0; i7<len7; i7++){
-let data187 = data186[i7];
-if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
-if(data187.selector === undefined){
-const err457 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
+}
+}
+else {
+const err457 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -6665,9 +6651,10 @@ vErrors.push(err457);
 }
 errors++;
 }
-for(const key52 in data187){
-if(!(((((key52 === "allowNoEnforceProbes") || (key52 === "minSoaked")) || (key52 === "selector")) || (key52 === "soakMinutes")) || (key52 === "waitForNeverSeenMinutes"))){
-const err458 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
+var _valid46 = _errs606 === errors;
+valid128 = valid128 || _valid46;
+if(!valid128){
+const err458 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGateInput/properties/systemdFailedUnits/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -6676,14 +6663,21 @@ vErrors.push(err458);
 }
 errors++;
 }
+else {
+errors = _errs603;
+if(vErrors !== null){
+if(_errs603){
+vErrors.length = _errs603;
 }
-if(data187.allowNoEnforceProbes !== undefined){
-let data188 = data187.allowNoEnforceProbes;
-const _errs612 = errors;
-let valid131 = false;
-const _errs613 = errors;
-if(data188 !== null){
-const err459 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err459 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGateInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -6692,11 +6686,11 @@ vErrors.push(err459);
 }
 errors++;
 }
-var _valid47 = _errs613 === errors;
-valid131 = valid131 || _valid47;
-const _errs615 = errors;
-if(typeof data188 !== "boolean"){
-const err460 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data182.onHealthFailure !== undefined){
+let data187 = data182.onHealthFailure;
+if(!((data187 === "halt") || (data187 === "rollback-and-halt"))){
+const err460 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/onHealthFailure",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -6705,10 +6699,10 @@ vErrors.push(err460);
 }
 errors++;
 }
-var _valid47 = _errs615 === errors;
-valid131 = valid131 || _valid47;
-if(!valid131){
-const err461 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data182.operatorClear !== undefined){
+if(typeof data182.operatorClear !== "boolean"){
+const err461 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/operatorClear",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/operatorClear/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -6717,22 +6711,11 @@ vErrors.push(err461);
 }
 errors++;
 }
-else {
-errors = _errs612;
-if(vErrors !== null){
-if(_errs612){
-vErrors.length = _errs612;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data187.minSoaked !== undefined){
-let data189 = data187.minSoaked;
-if(!(((typeof data189 == "number") && (!(data189 % 1) && !isNaN(data189))) && (isFinite(data189)))){
-const err462 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data182.strategy !== undefined){
+let data189 = data182.strategy;
+if(!((data189 === "canary") || (data189 === "all-at-once"))){
+const err462 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/strategy",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.strategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -6741,9 +6724,16 @@ vErrors.push(err462);
 }
 errors++;
 }
-if((typeof data189 == "number") && (isFinite(data189))){
-if(data189 > 9007199254740991 || isNaN(data189)){
-const err463 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data182.waves !== undefined){
+let data190 = data182.waves;
+if(Array.isArray(data190)){
+const len7 = data190.length;
+for(let i7=0; i7<len7; i7++){
+let data191 = data190[i7];
+if(data191 && typeof data191 == "object" && !Array.isArray(data191)){
+if(data191.selector === undefined){
+const err463 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -6752,8 +6742,9 @@ vErrors.push(err463);
 }
 errors++;
 }
-if(data189 < 1 || isNaN(data189)){
-const err464 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key54 in data191){
+if(!((((((key54 === "allowNoEnforceProbes") || (key54 === "approval")) || (key54 === "minSoaked")) || (key54 === "selector")) || (key54 === "soakMinutes")) || (key54 === "waitForNeverSeenMinutes"))){
+const err464 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -6763,17 +6754,13 @@ vErrors.push(err464);
 errors++;
 }
 }
-}
-if(data187.selector !== undefined){
-if(!(validate1(data187.selector, {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/selector",parentData:data187,parentDataProperty:"selector",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
-errors = vErrors.length;
-}
-}
-if(data187.soakMinutes !== undefined){
-let data191 = data187.soakMinutes;
-if(!(((typeof data191 == "number") && (!(data191 % 1) && !isNaN(data191))) && (isFinite(data191)))){
-const err465 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data191.allowNoEnforceProbes !== undefined){
+let data192 = data191.allowNoEnforceProbes;
+const _errs621 = errors;
+let valid133 = false;
+const _errs622 = errors;
+if(data192 !== null){
+const err465 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -6782,9 +6769,11 @@ vErrors.push(err465);
 }
 errors++;
 }
-if((typeof data191 == "number") && (isFinite(data191))){
-if(data191 > 9007199254740991 || isNaN(data191)){
-const err466 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid47 = _errs622 === errors;
+valid133 = valid133 || _valid47;
+const _errs624 = errors;
+if(typeof data192 !== "boolean"){
+const err466 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -6793,8 +6782,10 @@ vErrors.push(err466);
 }
 errors++;
 }
-if(data191 < 0 || isNaN(data191)){
-const err467 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+var _valid47 = _errs624 === errors;
+valid133 = valid133 || _valid47;
+if(!valid133){
+const err467 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -6803,15 +6794,22 @@ vErrors.push(err467);
 }
 errors++;
 }
+else {
+errors = _errs621;
+if(vErrors !== null){
+if(_errs621){
+vErrors.length = _errs621;
+}
+else {
+vErrors = null;
 }
 }
-if(data187.waitForNeverSeenMinutes !== undefined){
-let data192 = data187.waitForNeverSeenMinutes;
-const _errs623 = errors;
-let valid132 = false;
-const _errs624 = errors;
-if(data192 !== null){
-const err468 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+}
+if(data191.approval !== undefined){
+let data193 = data191.approval;
+if(!((data193 === "auto") || (data193 === "manual"))){
+const err468 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/approval",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/approval/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.waves.items.properties.approval.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -6820,11 +6818,11 @@ vErrors.push(err468);
 }
 errors++;
 }
-var _valid48 = _errs624 === errors;
-valid132 = valid132 || _valid48;
-const _errs626 = errors;
-if(!(((typeof data192 == "number") && (!(data192 % 1) && !isNaN(data192))) && (isFinite(data192)))){
-const err469 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data191.minSoaked !== undefined){
+let data194 = data191.minSoaked;
+if(!(((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194))) && (isFinite(data194)))){
+const err469 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -6833,9 +6831,9 @@ vErrors.push(err469);
 }
 errors++;
 }
-if((typeof data192 == "number") && (isFinite(data192))){
-if(data192 > 9007199254740991 || isNaN(data192)){
-const err470 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data194 == "number") && (isFinite(data194))){
+if(data194 > 9007199254740991 || isNaN(data194)){
+const err470 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -6844,8 +6842,8 @@ vErrors.push(err470);
 }
 errors++;
 }
-if(data192 < 0 || isNaN(data192)){
-const err471 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data194 < 1 || isNaN(data194)){
+const err471 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -6855,10 +6853,17 @@ vErrors.push(err471);
 errors++;
 }
 }
-var _valid48 = _errs626 === errors;
-valid132 = valid132 || _valid48;
-if(!valid132){
-const err472 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data191.selector !== undefined){
+if(!(validate1(data191.selector, {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/selector",parentData:data191,parentDataProperty:"selector",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+}
+if(data191.soakMinutes !== undefined){
+let data196 = data191.soakMinutes;
+if(!(((typeof data196 == "number") && (!(data196 % 1) && !isNaN(data196))) && (isFinite(data196)))){
+const err472 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -6867,21 +6872,9 @@ vErrors.push(err472);
 }
 errors++;
 }
-else {
-errors = _errs623;
-if(vErrors !== null){
-if(_errs623){
-vErrors.length = _errs623;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err473 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data196 == "number") && (isFinite(data196))){
+if(data196 > 9007199254740991 || isNaN(data196)){
+const err473 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -6890,10 +6883,8 @@ vErrors.push(err473);
 }
 errors++;
 }
-}
-}
-else {
-const err474 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data196 < 0 || isNaN(data196)){
+const err474 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -6904,8 +6895,13 @@ errors++;
 }
 }
 }
-else {
-const err475 = {instancePath:instancePath+"/rolloutPolicies/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data191.waitForNeverSeenMinutes !== undefined){
+let data197 = data191.waitForNeverSeenMinutes;
+const _errs633 = errors;
+let valid134 = false;
+const _errs634 = errors;
+if(data197 !== null){
+const err475 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -6914,10 +6910,11 @@ vErrors.push(err475);
 }
 errors++;
 }
-}
-}
-else {
-const err476 = {instancePath:instancePath+"/rolloutPolicies",schemaPath:"#/properties/rolloutPolicies/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid48 = _errs634 === errors;
+valid134 = valid134 || _valid48;
+const _errs636 = errors;
+if(!(((typeof data197 == "number") && (!(data197 % 1) && !isNaN(data197))) && (isFinite(data197)))){
+const err476 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -6926,16 +6923,9 @@ vErrors.push(err476);
 }
 errors++;
 }
-}
-if(data.tags !== undefined){
-let data193 = data.tags;
-if(data193 && typeof data193 == "object" && !Array.isArray(data193)){
-for(const key53 in data193){
-let data194 = data193[key53];
-if(data194 && typeof data194 == "object" && !Array.isArray(data194)){
-for(const key54 in data194){
-if(!(((((key54 === "compliance") || (key54 === "description")) || (key54 === "healthChecks")) || (key54 === "irrevocable")) || (key54 === "pin"))){
-const err477 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
+if((typeof data197 == "number") && (isFinite(data197))){
+if(data197 > 9007199254740991 || isNaN(data197)){
+const err477 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -6944,13 +6934,8 @@ vErrors.push(err477);
 }
 errors++;
 }
-}
-if(data194.compliance !== undefined){
-let data195 = data194.compliance;
-if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
-for(const key55 in data195){
-if(!(key55 === "frameworks")){
-const err478 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
+if(data197 < 0 || isNaN(data197)){
+const err478 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -6960,15 +6945,10 @@ vErrors.push(err478);
 errors++;
 }
 }
-if(data195.frameworks !== undefined){
-let data196 = data195.frameworks;
-if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
-for(const key56 in data196){
-let data197 = data196[key56];
-if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
-for(const key57 in data197){
-if(!(((key57 === "controlOverrides") || (key57 === "mode")) || (key57 === "reason"))){
-const err479 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
+var _valid48 = _errs636 === errors;
+valid134 = valid134 || _valid48;
+if(!valid134){
+const err479 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -6977,16 +6957,21 @@ vErrors.push(err479);
 }
 errors++;
 }
+else {
+errors = _errs633;
+if(vErrors !== null){
+if(_errs633){
+vErrors.length = _errs633;
 }
-if(data197.controlOverrides !== undefined){
-let data198 = data197.controlOverrides;
-if(data198 && typeof data198 == "object" && !Array.isArray(data198)){
-for(const key58 in data198){
-let data199 = data198[key58];
-if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
-for(const key59 in data199){
-if(!((key59 === "mode") || (key59 === "reason"))){
-const err480 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err480 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i7,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -6996,13 +6981,9 @@ vErrors.push(err480);
 errors++;
 }
 }
-if(data199.mode !== undefined){
-let data200 = data199.mode;
-const _errs650 = errors;
-let valid140 = false;
-const _errs651 = errors;
-if(data200 !== null){
-const err481 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err481 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -7011,11 +6992,10 @@ vErrors.push(err481);
 }
 errors++;
 }
-var _valid49 = _errs651 === errors;
-valid140 = valid140 || _valid49;
-const _errs653 = errors;
-if(!(((data200 === "enforce") || (data200 === "observe")) || (data200 === "disabled"))){
-const err482 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err482 = {instancePath:instancePath+"/rolloutPolicies/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -7024,10 +7004,10 @@ vErrors.push(err482);
 }
 errors++;
 }
-var _valid49 = _errs653 === errors;
-valid140 = valid140 || _valid49;
-if(!valid140){
-const err483 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err483 = {instancePath:instancePath+"/rolloutPolicies",schemaPath:"#/properties/rolloutPolicies/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -7036,25 +7016,16 @@ vErrors.push(err483);
 }
 errors++;
 }
-else {
-errors = _errs650;
-if(vErrors !== null){
-if(_errs650){
-vErrors.length = _errs650;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data199.reason !== undefined){
-let data201 = data199.reason;
-const _errs655 = errors;
-let valid141 = false;
-const _errs656 = errors;
-if(data201 !== null){
-const err484 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data.tags !== undefined){
+let data198 = data.tags;
+if(data198 && typeof data198 == "object" && !Array.isArray(data198)){
+for(const key55 in data198){
+let data199 = data198[key55];
+if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
+for(const key56 in data199){
+if(!(((((key56 === "compliance") || (key56 === "description")) || (key56 === "healthChecks")) || (key56 === "irrevocable")) || (key56 === "pin"))){
+const err484 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -7063,11 +7034,13 @@ vErrors.push(err484);
 }
 errors++;
 }
-var _valid50 = _errs656 === errors;
-valid141 = valid141 || _valid50;
-const _errs658 = errors;
-if(typeof data201 !== "string"){
-const err485 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data199.compliance !== undefined){
+let data200 = data199.compliance;
+if(data200 && typeof data200 == "object" && !Array.isArray(data200)){
+for(const key57 in data200){
+if(!(key57 === "frameworks")){
+const err485 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -7076,10 +7049,16 @@ vErrors.push(err485);
 }
 errors++;
 }
-var _valid50 = _errs658 === errors;
-valid141 = valid141 || _valid50;
-if(!valid141){
-const err486 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data200.frameworks !== undefined){
+let data201 = data200.frameworks;
+if(data201 && typeof data201 == "object" && !Array.isArray(data201)){
+for(const key58 in data201){
+let data202 = data201[key58];
+if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
+for(const key59 in data202){
+if(!(((key59 === "controlOverrides") || (key59 === "mode")) || (key59 === "reason"))){
+const err486 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -7088,21 +7067,16 @@ vErrors.push(err486);
 }
 errors++;
 }
-else {
-errors = _errs655;
-if(vErrors !== null){
-if(_errs655){
-vErrors.length = _errs655;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err487 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data202.controlOverrides !== undefined){
+let data203 = data202.controlOverrides;
+if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
+for(const key60 in data203){
+let data204 = data203[key60];
+if(data204 && typeof data204 == "object" && !Array.isArray(data204)){
+for(const key61 in data204){
+if(!((key61 === "mode") || (key61 === "reason"))){
+const err487 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -7112,9 +7086,13 @@ vErrors.push(err487);
 errors++;
 }
 }
-}
-else {
-const err488 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data204.mode !== undefined){
+let data205 = data204.mode;
+const _errs660 = errors;
+let valid142 = false;
+const _errs661 = errors;
+if(data205 !== null){
+const err488 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -7123,14 +7101,11 @@ vErrors.push(err488);
 }
 errors++;
 }
-}
-if(data197.mode !== undefined){
-let data202 = data197.mode;
-const _errs661 = errors;
-let valid142 = false;
-const _errs662 = errors;
-if(data202 !== null){
-const err489 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid49 = _errs661 === errors;
+valid142 = valid142 || _valid49;
+const _errs663 = errors;
+if(!(((data205 === "enforce") || (data205 === "observe")) || (data205 === "disabled"))){
+const err489 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -7139,11 +7114,10 @@ vErrors.push(err489);
 }
 errors++;
 }
-var _valid51 = _errs662 === errors;
-valid142 = valid142 || _valid51;
-const _errs664 = errors;
-if(!(((data202 === "enforce") || (data202 === "observe")) || (data202 === "disabled"))){
-const err490 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+var _valid49 = _errs663 === errors;
+valid142 = valid142 || _valid49;
+if(!valid142){
+const err490 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -7152,10 +7126,25 @@ vErrors.push(err490);
 }
 errors++;
 }
-var _valid51 = _errs664 === errors;
-valid142 = valid142 || _valid51;
-if(!valid142){
-const err491 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs660;
+if(vErrors !== null){
+if(_errs660){
+vErrors.length = _errs660;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data204.reason !== undefined){
+let data206 = data204.reason;
+const _errs665 = errors;
+let valid143 = false;
+const _errs666 = errors;
+if(data206 !== null){
+const err491 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -7164,25 +7153,11 @@ vErrors.push(err491);
 }
 errors++;
 }
-else {
-errors = _errs661;
-if(vErrors !== null){
-if(_errs661){
-vErrors.length = _errs661;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data197.reason !== undefined){
-let data203 = data197.reason;
-const _errs666 = errors;
-let valid143 = false;
-const _errs667 = errors;
-if(data203 !== null){
-const err492 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid50 = _errs666 === errors;
+valid143 = valid143 || _valid50;
+const _errs668 = errors;
+if(typeof data206 !== "string"){
+const err492 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -7191,11 +7166,10 @@ vErrors.push(err492);
 }
 errors++;
 }
-var _valid52 = _errs667 === errors;
-valid143 = valid143 || _valid52;
-const _errs669 = errors;
-if(typeof data203 !== "string"){
-const err493 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid50 = _errs668 === errors;
+valid143 = valid143 || _valid50;
+if(!valid143){
+const err493 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -7204,23 +7178,11 @@ vErrors.push(err493);
 }
 errors++;
 }
-var _valid52 = _errs669 === errors;
-valid143 = valid143 || _valid52;
-if(!valid143){
-const err494 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err494];
-}
 else {
-vErrors.push(err494);
-}
-errors++;
-}
-else {
-errors = _errs666;
+errors = _errs665;
 if(vErrors !== null){
-if(_errs666){
-vErrors.length = _errs666;
+if(_errs665){
+vErrors.length = _errs665;
 }
 else {
 vErrors = null;
@@ -7230,7 +7192,19 @@ vErrors = null;
 }
 }
 else {
-const err495 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err494 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err494];
+}
+else {
+vErrors.push(err494);
+}
+errors++;
+}
+}
+}
+else {
+const err495 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -7240,9 +7214,13 @@ vErrors.push(err495);
 errors++;
 }
 }
-}
-else {
-const err496 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data202.mode !== undefined){
+let data207 = data202.mode;
+const _errs671 = errors;
+let valid144 = false;
+const _errs672 = errors;
+if(data207 !== null){
+const err496 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -7251,10 +7229,11 @@ vErrors.push(err496);
 }
 errors++;
 }
-}
-}
-else {
-const err497 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid51 = _errs672 === errors;
+valid144 = valid144 || _valid51;
+const _errs674 = errors;
+if(!(((data207 === "enforce") || (data207 === "observe")) || (data207 === "disabled"))){
+const err497 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.tags.additionalProperties.properties.compliance.properties.frameworks.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -7263,10 +7242,10 @@ vErrors.push(err497);
 }
 errors++;
 }
-}
-if(data194.description !== undefined){
-if(typeof data194.description !== "string"){
-const err498 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/tags/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid51 = _errs674 === errors;
+valid144 = valid144 || _valid51;
+if(!valid144){
+const err498 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -7275,18 +7254,25 @@ vErrors.push(err498);
 }
 errors++;
 }
+else {
+errors = _errs671;
+if(vErrors !== null){
+if(_errs671){
+vErrors.length = _errs671;
 }
-if(data194.healthChecks !== undefined){
-let data205 = data194.healthChecks;
-if(data205 && typeof data205 == "object" && !Array.isArray(data205)){
-for(const key60 in data205){
-let data206 = data205[key60];
-const _errs677 = errors;
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data202.reason !== undefined){
+let data208 = data202.reason;
+const _errs676 = errors;
 let valid145 = false;
-const _errs678 = errors;
-if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
-if(data206.kind === undefined){
-const err499 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+const _errs677 = errors;
+if(data208 !== null){
+const err499 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -7295,8 +7281,11 @@ vErrors.push(err499);
 }
 errors++;
 }
-if(data206.url === undefined){
-const err500 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+var _valid52 = _errs677 === errors;
+valid145 = valid145 || _valid52;
+const _errs679 = errors;
+if(typeof data208 !== "string"){
+const err500 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -7305,9 +7294,10 @@ vErrors.push(err500);
 }
 errors++;
 }
-for(const key61 in data206){
-if(!((((((((key61 === "bodyContains") || (key61 === "expectStatus")) || (key61 === "intervalSeconds")) || (key61 === "jsonKey")) || (key61 === "kind")) || (key61 === "mode")) || (key61 === "timeoutSecs")) || (key61 === "url"))){
-const err501 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
+var _valid52 = _errs679 === errors;
+valid145 = valid145 || _valid52;
+if(!valid145){
+const err501 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -7316,14 +7306,21 @@ vErrors.push(err501);
 }
 errors++;
 }
+else {
+errors = _errs676;
+if(vErrors !== null){
+if(_errs676){
+vErrors.length = _errs676;
 }
-if(data206.bodyContains !== undefined){
-let data207 = data206.bodyContains;
-const _errs683 = errors;
-let valid148 = false;
-const _errs684 = errors;
-if(data207 !== null){
-const err502 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err502 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -7332,11 +7329,10 @@ vErrors.push(err502);
 }
 errors++;
 }
-var _valid54 = _errs684 === errors;
-valid148 = valid148 || _valid54;
-const _errs686 = errors;
-if(typeof data207 !== "string"){
-const err503 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err503 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance/frameworks",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/properties/frameworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -7345,10 +7341,10 @@ vErrors.push(err503);
 }
 errors++;
 }
-var _valid54 = _errs686 === errors;
-valid148 = valid148 || _valid54;
-if(!valid148){
-const err504 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+else {
+const err504 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/compliance",schemaPath:"#/properties/tags/additionalProperties/properties/compliance/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -7357,22 +7353,10 @@ vErrors.push(err504);
 }
 errors++;
 }
-else {
-errors = _errs683;
-if(vErrors !== null){
-if(_errs683){
-vErrors.length = _errs683;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data206.expectStatus !== undefined){
-let data208 = data206.expectStatus;
-if(!(((typeof data208 == "number") && (!(data208 % 1) && !isNaN(data208))) && (isFinite(data208)))){
-const err505 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data199.description !== undefined){
+if(typeof data199.description !== "string"){
+const err505 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/tags/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -7381,9 +7365,18 @@ vErrors.push(err505);
 }
 errors++;
 }
-if((typeof data208 == "number") && (isFinite(data208))){
-if(data208 > 599 || isNaN(data208)){
-const err506 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
+}
+if(data199.healthChecks !== undefined){
+let data210 = data199.healthChecks;
+if(data210 && typeof data210 == "object" && !Array.isArray(data210)){
+for(const key62 in data210){
+let data211 = data210[key62];
+const _errs687 = errors;
+let valid147 = false;
+const _errs688 = errors;
+if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
+if(data211.kind === undefined){
+const err506 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -7392,8 +7385,8 @@ vErrors.push(err506);
 }
 errors++;
 }
-if(data208 < 100 || isNaN(data208)){
-const err507 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(data211.url === undefined){
+const err507 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -7402,12 +7395,9 @@ vErrors.push(err507);
 }
 errors++;
 }
-}
-}
-if(data206.intervalSeconds !== undefined){
-let data209 = data206.intervalSeconds;
-if(!(((typeof data209 == "number") && (!(data209 % 1) && !isNaN(data209))) && (isFinite(data209)))){
-const err508 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key63 in data211){
+if(!((((((((key63 === "bodyContains") || (key63 === "expectStatus")) || (key63 === "intervalSeconds")) || (key63 === "jsonKey")) || (key63 === "kind")) || (key63 === "mode")) || (key63 === "timeoutSecs")) || (key63 === "url"))){
+const err508 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -7416,9 +7406,14 @@ vErrors.push(err508);
 }
 errors++;
 }
-if((typeof data209 == "number") && (isFinite(data209))){
-if(data209 > 9007199254740991 || isNaN(data209)){
-const err509 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data211.bodyContains !== undefined){
+let data212 = data211.bodyContains;
+const _errs693 = errors;
+let valid150 = false;
+const _errs694 = errors;
+if(data212 !== null){
+const err509 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -7427,8 +7422,11 @@ vErrors.push(err509);
 }
 errors++;
 }
-if(data209 < 1 || isNaN(data209)){
-const err510 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid54 = _errs694 === errors;
+valid150 = valid150 || _valid54;
+const _errs696 = errors;
+if(typeof data212 !== "string"){
+const err510 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -7437,45 +7435,15 @@ vErrors.push(err510);
 }
 errors++;
 }
-}
-}
-if(data206.jsonKey !== undefined){
-let data210 = data206.jsonKey;
-const _errs693 = errors;
-let valid149 = false;
-const _errs694 = errors;
-if(data210 !== null){
-const err511 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid54 = _errs696 === errors;
+valid150 = valid150 || _valid54;
+if(!valid150){
+const err511 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/bodyContains",schemaPath:"#/$defs/HttpProbe/properties/bodyContains/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err511];
 }
 else {
 vErrors.push(err511);
-}
-errors++;
-}
-var _valid55 = _errs694 === errors;
-valid149 = valid149 || _valid55;
-const _errs696 = errors;
-if(typeof data210 !== "string"){
-const err512 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err512];
-}
-else {
-vErrors.push(err512);
-}
-errors++;
-}
-var _valid55 = _errs696 === errors;
-valid149 = valid149 || _valid55;
-if(!valid149){
-const err513 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err513];
-}
-else {
-vErrors.push(err513);
 }
 errors++;
 }
@@ -7491,9 +7459,31 @@ vErrors = null;
 }
 }
 }
-if(data206.kind !== undefined){
-if(!(data206.kind === "http")){
-const err514 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data211.expectStatus !== undefined){
+let data213 = data211.expectStatus;
+if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
+const err512 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err512];
+}
+else {
+vErrors.push(err512);
+}
+errors++;
+}
+if((typeof data213 == "number") && (isFinite(data213))){
+if(data213 > 599 || isNaN(data213)){
+const err513 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
+if(vErrors === null){
+vErrors = [err513];
+}
+else {
+vErrors.push(err513);
+}
+errors++;
+}
+if(data213 < 100 || isNaN(data213)){
+const err514 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectStatus",schemaPath:"#/$defs/HttpProbe/properties/expectStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -7503,10 +7493,11 @@ vErrors.push(err514);
 errors++;
 }
 }
-if(data206.mode !== undefined){
-let data212 = data206.mode;
-if(!(((data212 === "enforce") || (data212 === "observe")) || (data212 === "disabled"))){
-const err515 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+if(data211.intervalSeconds !== undefined){
+let data214 = data211.intervalSeconds;
+if(!(((typeof data214 == "number") && (!(data214 % 1) && !isNaN(data214))) && (isFinite(data214)))){
+const err515 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -7515,11 +7506,9 @@ vErrors.push(err515);
 }
 errors++;
 }
-}
-if(data206.timeoutSecs !== undefined){
-let data213 = data206.timeoutSecs;
-if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
-const err516 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data214 == "number") && (isFinite(data214))){
+if(data214 > 9007199254740991 || isNaN(data214)){
+const err516 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -7528,9 +7517,8 @@ vErrors.push(err516);
 }
 errors++;
 }
-if((typeof data213 == "number") && (isFinite(data213))){
-if(data213 > 9007199254740991 || isNaN(data213)){
-const err517 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data214 < 1 || isNaN(data214)){
+const err517 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/HttpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -7539,8 +7527,15 @@ vErrors.push(err517);
 }
 errors++;
 }
-if(data213 < 1 || isNaN(data213)){
-const err518 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data211.jsonKey !== undefined){
+let data215 = data211.jsonKey;
+const _errs703 = errors;
+let valid151 = false;
+const _errs704 = errors;
+if(data215 !== null){
+const err518 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -7549,11 +7544,11 @@ vErrors.push(err518);
 }
 errors++;
 }
-}
-}
-if(data206.url !== undefined){
-if(typeof data206.url !== "string"){
-const err519 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid55 = _errs704 === errors;
+valid151 = valid151 || _valid55;
+const _errs706 = errors;
+if(typeof data215 !== "string"){
+const err519 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -7562,10 +7557,10 @@ vErrors.push(err519);
 }
 errors++;
 }
-}
-}
-else {
-const err520 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid55 = _errs706 === errors;
+valid151 = valid151 || _valid55;
+if(!valid151){
+const err520 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/jsonKey",schemaPath:"#/$defs/HttpProbe/properties/jsonKey/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -7574,15 +7569,21 @@ vErrors.push(err520);
 }
 errors++;
 }
-var _valid53 = _errs678 === errors;
-valid145 = valid145 || _valid53;
-if(_valid53){
-var props8 = true;
+else {
+errors = _errs703;
+if(vErrors !== null){
+if(_errs703){
+vErrors.length = _errs703;
 }
-const _errs704 = errors;
-if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
-if(data206.host === undefined){
-const err521 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data211.kind !== undefined){
+if(!(data211.kind === "http")){
+const err521 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/HttpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema1.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -7591,8 +7592,11 @@ vErrors.push(err521);
 }
 errors++;
 }
-if(data206.kind === undefined){
-const err522 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data211.mode !== undefined){
+let data217 = data211.mode;
+if(!(((data217 === "enforce") || (data217 === "observe")) || (data217 === "disabled"))){
+const err522 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/HttpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema1.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -7601,8 +7605,11 @@ vErrors.push(err522);
 }
 errors++;
 }
-if(data206.port === undefined){
-const err523 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
+}
+if(data211.timeoutSecs !== undefined){
+let data218 = data211.timeoutSecs;
+if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
+const err523 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -7611,9 +7618,9 @@ vErrors.push(err523);
 }
 errors++;
 }
-for(const key62 in data206){
-if(!((((((key62 === "connectTimeoutSecs") || (key62 === "host")) || (key62 === "intervalSeconds")) || (key62 === "kind")) || (key62 === "mode")) || (key62 === "port"))){
-const err524 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties"};
+if((typeof data218 == "number") && (isFinite(data218))){
+if(data218 > 9007199254740991 || isNaN(data218)){
+const err524 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -7622,11 +7629,8 @@ vErrors.push(err524);
 }
 errors++;
 }
-}
-if(data206.connectTimeoutSecs !== undefined){
-let data215 = data206.connectTimeoutSecs;
-if(!(((typeof data215 == "number") && (!(data215 % 1) && !isNaN(data215))) && (isFinite(data215)))){
-const err525 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data218 < 1 || isNaN(data218)){
+const err525 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/HttpProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -7635,9 +7639,11 @@ vErrors.push(err525);
 }
 errors++;
 }
-if((typeof data215 == "number") && (isFinite(data215))){
-if(data215 > 9007199254740991 || isNaN(data215)){
-const err526 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data211.url !== undefined){
+if(typeof data211.url !== "string"){
+const err526 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/HttpProbe/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -7646,8 +7652,10 @@ vErrors.push(err526);
 }
 errors++;
 }
-if(data215 < 1 || isNaN(data215)){
-const err527 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err527 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/HttpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -7656,11 +7664,15 @@ vErrors.push(err527);
 }
 errors++;
 }
+var _valid53 = _errs688 === errors;
+valid147 = valid147 || _valid53;
+if(_valid53){
+var props8 = true;
 }
-}
-if(data206.host !== undefined){
-if(typeof data206.host !== "string"){
-const err528 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs714 = errors;
+if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
+if(data211.host === undefined){
+const err528 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -7669,11 +7681,8 @@ vErrors.push(err528);
 }
 errors++;
 }
-}
-if(data206.intervalSeconds !== undefined){
-let data217 = data206.intervalSeconds;
-if(!(((typeof data217 == "number") && (!(data217 % 1) && !isNaN(data217))) && (isFinite(data217)))){
-const err529 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data211.kind === undefined){
+const err529 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -7682,9 +7691,8 @@ vErrors.push(err529);
 }
 errors++;
 }
-if((typeof data217 == "number") && (isFinite(data217))){
-if(data217 > 9007199254740991 || isNaN(data217)){
-const err530 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data211.port === undefined){
+const err530 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'"};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -7693,8 +7701,9 @@ vErrors.push(err530);
 }
 errors++;
 }
-if(data217 < 1 || isNaN(data217)){
-const err531 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key64 in data211){
+if(!((((((key64 === "connectTimeoutSecs") || (key64 === "host")) || (key64 === "intervalSeconds")) || (key64 === "kind")) || (key64 === "mode")) || (key64 === "port"))){
+const err531 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -7704,10 +7713,10 @@ vErrors.push(err531);
 errors++;
 }
 }
-}
-if(data206.kind !== undefined){
-if(!(data206.kind === "tcp")){
-const err532 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data211.connectTimeoutSecs !== undefined){
+let data220 = data211.connectTimeoutSecs;
+if(!(((typeof data220 == "number") && (!(data220 % 1) && !isNaN(data220))) && (isFinite(data220)))){
+const err532 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -7716,11 +7725,9 @@ vErrors.push(err532);
 }
 errors++;
 }
-}
-if(data206.mode !== undefined){
-let data219 = data206.mode;
-if(!(((data219 === "enforce") || (data219 === "observe")) || (data219 === "disabled"))){
-const err533 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data220 == "number") && (isFinite(data220))){
+if(data220 > 9007199254740991 || isNaN(data220)){
+const err533 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -7729,11 +7736,8 @@ vErrors.push(err533);
 }
 errors++;
 }
-}
-if(data206.port !== undefined){
-let data220 = data206.port;
-if(!(((typeof data220 == "number") && (!(data220 % 1) && !isNaN(data220))) && (isFinite(data220)))){
-const err534 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data220 < 1 || isNaN(data220)){
+const err534 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeoutSecs",schemaPath:"#/$defs/TcpProbe/properties/connectTimeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -7742,9 +7746,11 @@ vErrors.push(err534);
 }
 errors++;
 }
-if((typeof data220 == "number") && (isFinite(data220))){
-if(data220 > 65535 || isNaN(data220)){
-const err535 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+}
+if(data211.host !== undefined){
+if(typeof data211.host !== "string"){
+const err535 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/host",schemaPath:"#/$defs/TcpProbe/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -7753,8 +7759,11 @@ vErrors.push(err535);
 }
 errors++;
 }
-if(data220 < 1 || isNaN(data220)){
-const err536 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data211.intervalSeconds !== undefined){
+let data222 = data211.intervalSeconds;
+if(!(((typeof data222 == "number") && (!(data222 % 1) && !isNaN(data222))) && (isFinite(data222)))){
+const err536 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -7763,11 +7772,9 @@ vErrors.push(err536);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err537 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data222 == "number") && (isFinite(data222))){
+if(data222 > 9007199254740991 || isNaN(data222)){
+const err537 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -7776,17 +7783,8 @@ vErrors.push(err537);
 }
 errors++;
 }
-var _valid53 = _errs704 === errors;
-valid145 = valid145 || _valid53;
-if(_valid53){
-if(props8 !== true){
-props8 = true;
-}
-}
-const _errs718 = errors;
-if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
-if(data206.command === undefined){
-const err538 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(data222 < 1 || isNaN(data222)){
+const err538 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/TcpProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -7795,8 +7793,11 @@ vErrors.push(err538);
 }
 errors++;
 }
-if(data206.kind === undefined){
-const err539 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+if(data211.kind !== undefined){
+if(!(data211.kind === "tcp")){
+const err539 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/TcpProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema2.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -7805,9 +7806,11 @@ vErrors.push(err539);
 }
 errors++;
 }
-for(const key63 in data206){
-if(!((((((key63 === "command") || (key63 === "expectExitCode")) || (key63 === "intervalSeconds")) || (key63 === "kind")) || (key63 === "mode")) || (key63 === "timeoutSecs"))){
-const err540 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
+}
+if(data211.mode !== undefined){
+let data224 = data211.mode;
+if(!(((data224 === "enforce") || (data224 === "observe")) || (data224 === "disabled"))){
+const err540 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/TcpProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema2.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -7817,9 +7820,10 @@ vErrors.push(err540);
 errors++;
 }
 }
-if(data206.command !== undefined){
-if(typeof data206.command !== "string"){
-const err541 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data211.port !== undefined){
+let data225 = data211.port;
+if(!(((typeof data225 == "number") && (!(data225 % 1) && !isNaN(data225))) && (isFinite(data225)))){
+const err541 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -7828,11 +7832,9 @@ vErrors.push(err541);
 }
 errors++;
 }
-}
-if(data206.expectExitCode !== undefined){
-let data222 = data206.expectExitCode;
-if(!(((typeof data222 == "number") && (!(data222 % 1) && !isNaN(data222))) && (isFinite(data222)))){
-const err542 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data225 == "number") && (isFinite(data225))){
+if(data225 > 65535 || isNaN(data225)){
+const err542 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -7841,9 +7843,8 @@ vErrors.push(err542);
 }
 errors++;
 }
-if((typeof data222 == "number") && (isFinite(data222))){
-if(data222 > 9007199254740991 || isNaN(data222)){
-const err543 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data225 < 1 || isNaN(data225)){
+const err543 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/port",schemaPath:"#/$defs/TcpProbe/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -7852,8 +7853,11 @@ vErrors.push(err543);
 }
 errors++;
 }
-if(data222 < -9007199254740991 || isNaN(data222)){
-const err544 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+}
+}
+else {
+const err544 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/TcpProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -7862,12 +7866,17 @@ vErrors.push(err544);
 }
 errors++;
 }
+var _valid53 = _errs714 === errors;
+valid147 = valid147 || _valid53;
+if(_valid53){
+if(props8 !== true){
+props8 = true;
 }
 }
-if(data206.intervalSeconds !== undefined){
-let data223 = data206.intervalSeconds;
-if(!(((typeof data223 == "number") && (!(data223 % 1) && !isNaN(data223))) && (isFinite(data223)))){
-const err545 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const _errs728 = errors;
+if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
+if(data211.command === undefined){
+const err545 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -7876,9 +7885,8 @@ vErrors.push(err545);
 }
 errors++;
 }
-if((typeof data223 == "number") && (isFinite(data223))){
-if(data223 > 9007199254740991 || isNaN(data223)){
-const err546 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data211.kind === undefined){
+const err546 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -7887,8 +7895,9 @@ vErrors.push(err546);
 }
 errors++;
 }
-if(data223 < 1 || isNaN(data223)){
-const err547 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key65 in data211){
+if(!((((((key65 === "command") || (key65 === "expectExitCode")) || (key65 === "intervalSeconds")) || (key65 === "kind")) || (key65 === "mode")) || (key65 === "timeoutSecs"))){
+const err547 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key65},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -7898,10 +7907,9 @@ vErrors.push(err547);
 errors++;
 }
 }
-}
-if(data206.kind !== undefined){
-if(!(data206.kind === "exec")){
-const err548 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data211.command !== undefined){
+if(typeof data211.command !== "string"){
+const err548 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/command",schemaPath:"#/$defs/ExecProbe/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -7911,10 +7919,10 @@ vErrors.push(err548);
 errors++;
 }
 }
-if(data206.mode !== undefined){
-let data225 = data206.mode;
-if(!(((data225 === "enforce") || (data225 === "observe")) || (data225 === "disabled"))){
-const err549 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(data211.expectExitCode !== undefined){
+let data227 = data211.expectExitCode;
+if(!(((typeof data227 == "number") && (!(data227 % 1) && !isNaN(data227))) && (isFinite(data227)))){
+const err549 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -7923,11 +7931,9 @@ vErrors.push(err549);
 }
 errors++;
 }
-}
-if(data206.timeoutSecs !== undefined){
-let data226 = data206.timeoutSecs;
-if(!(((typeof data226 == "number") && (!(data226 % 1) && !isNaN(data226))) && (isFinite(data226)))){
-const err550 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data227 == "number") && (isFinite(data227))){
+if(data227 > 9007199254740991 || isNaN(data227)){
+const err550 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -7936,9 +7942,8 @@ vErrors.push(err550);
 }
 errors++;
 }
-if((typeof data226 == "number") && (isFinite(data226))){
-if(data226 > 9007199254740991 || isNaN(data226)){
-const err551 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data227 < -9007199254740991 || isNaN(data227)){
+const err551 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/expectExitCode",schemaPath:"#/$defs/ExecProbe/properties/expectExitCode/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -7947,8 +7952,12 @@ vErrors.push(err551);
 }
 errors++;
 }
-if(data226 < 1 || isNaN(data226)){
-const err552 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data211.intervalSeconds !== undefined){
+let data228 = data211.intervalSeconds;
+if(!(((typeof data228 == "number") && (!(data228 % 1) && !isNaN(data228))) && (isFinite(data228)))){
+const err552 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -7957,11 +7966,9 @@ vErrors.push(err552);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err553 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data228 == "number") && (isFinite(data228))){
+if(data228 > 9007199254740991 || isNaN(data228)){
+const err553 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -7970,17 +7977,8 @@ vErrors.push(err553);
 }
 errors++;
 }
-var _valid53 = _errs718 === errors;
-valid145 = valid145 || _valid53;
-if(_valid53){
-if(props8 !== true){
-props8 = true;
-}
-}
-const _errs732 = errors;
-if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
-if(data206.framework === undefined){
-const err554 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
+if(data228 < 1 || isNaN(data228)){
+const err554 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/ExecProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -7989,8 +7987,11 @@ vErrors.push(err554);
 }
 errors++;
 }
-if(data206.kind === undefined){
-const err555 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+if(data211.kind !== undefined){
+if(!(data211.kind === "exec")){
+const err555 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/ExecProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema3.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -7999,9 +8000,11 @@ vErrors.push(err555);
 }
 errors++;
 }
-for(const key64 in data206){
-if(!(((((((key64 === "controlOverrides") || (key64 === "evidencePath")) || (key64 === "framework")) || (key64 === "intervalSeconds")) || (key64 === "kind")) || (key64 === "mode")) || (key64 === "reason"))){
-const err556 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
+}
+if(data211.mode !== undefined){
+let data230 = data211.mode;
+if(!(((data230 === "enforce") || (data230 === "observe")) || (data230 === "disabled"))){
+const err556 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/ExecProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema3.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -8011,15 +8014,10 @@ vErrors.push(err556);
 errors++;
 }
 }
-if(data206.controlOverrides !== undefined){
-let data227 = data206.controlOverrides;
-if(data227 && typeof data227 == "object" && !Array.isArray(data227)){
-for(const key65 in data227){
-let data228 = data227[key65];
-if(data228 && typeof data228 == "object" && !Array.isArray(data228)){
-for(const key66 in data228){
-if(!((key66 === "mode") || (key66 === "reason"))){
-const err557 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
+if(data211.timeoutSecs !== undefined){
+let data231 = data211.timeoutSecs;
+if(!(((typeof data231 == "number") && (!(data231 % 1) && !isNaN(data231))) && (isFinite(data231)))){
+const err557 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -8028,14 +8026,9 @@ vErrors.push(err557);
 }
 errors++;
 }
-}
-if(data228.mode !== undefined){
-let data229 = data228.mode;
-const _errs743 = errors;
-let valid158 = false;
-const _errs744 = errors;
-if(data229 !== null){
-const err558 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data231 == "number") && (isFinite(data231))){
+if(data231 > 9007199254740991 || isNaN(data231)){
+const err558 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -8044,11 +8037,8 @@ vErrors.push(err558);
 }
 errors++;
 }
-var _valid56 = _errs744 === errors;
-valid158 = valid158 || _valid56;
-const _errs746 = errors;
-if(!(((data229 === "enforce") || (data229 === "observe")) || (data229 === "disabled"))){
-const err559 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(data231 < 1 || isNaN(data231)){
+const err559 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeoutSecs",schemaPath:"#/$defs/ExecProbe/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -8057,10 +8047,11 @@ vErrors.push(err559);
 }
 errors++;
 }
-var _valid56 = _errs746 === errors;
-valid158 = valid158 || _valid56;
-if(!valid158){
-const err560 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+}
+else {
+const err560 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/ExecProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -8069,25 +8060,17 @@ vErrors.push(err560);
 }
 errors++;
 }
-else {
-errors = _errs743;
-if(vErrors !== null){
-if(_errs743){
-vErrors.length = _errs743;
-}
-else {
-vErrors = null;
+var _valid53 = _errs728 === errors;
+valid147 = valid147 || _valid53;
+if(_valid53){
+if(props8 !== true){
+props8 = true;
 }
 }
-}
-}
-if(data228.reason !== undefined){
-let data230 = data228.reason;
-const _errs748 = errors;
-let valid159 = false;
-const _errs749 = errors;
-if(data230 !== null){
-const err561 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs742 = errors;
+if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
+if(data211.framework === undefined){
+const err561 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "framework"},message:"must have required property '"+"framework"+"'"};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -8096,11 +8079,8 @@ vErrors.push(err561);
 }
 errors++;
 }
-var _valid57 = _errs749 === errors;
-valid159 = valid159 || _valid57;
-const _errs751 = errors;
-if(typeof data230 !== "string"){
-const err562 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data211.kind === undefined){
+const err562 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -8109,10 +8089,9 @@ vErrors.push(err562);
 }
 errors++;
 }
-var _valid57 = _errs751 === errors;
-valid159 = valid159 || _valid57;
-if(!valid159){
-const err563 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key66 in data211){
+if(!(((((((key66 === "controlOverrides") || (key66 === "evidencePath")) || (key66 === "framework")) || (key66 === "intervalSeconds")) || (key66 === "kind")) || (key66 === "mode")) || (key66 === "reason"))){
+const err563 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -8121,21 +8100,16 @@ vErrors.push(err563);
 }
 errors++;
 }
-else {
-errors = _errs748;
-if(vErrors !== null){
-if(_errs748){
-vErrors.length = _errs748;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err564 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data211.controlOverrides !== undefined){
+let data232 = data211.controlOverrides;
+if(data232 && typeof data232 == "object" && !Array.isArray(data232)){
+for(const key67 in data232){
+let data233 = data232[key67];
+if(data233 && typeof data233 == "object" && !Array.isArray(data233)){
+for(const key68 in data233){
+if(!((key68 === "mode") || (key68 === "reason"))){
+const err564 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -8145,9 +8119,13 @@ vErrors.push(err564);
 errors++;
 }
 }
-}
-else {
-const err565 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data233.mode !== undefined){
+let data234 = data233.mode;
+const _errs753 = errors;
+let valid160 = false;
+const _errs754 = errors;
+if(data234 !== null){
+const err565 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -8156,10 +8134,11 @@ vErrors.push(err565);
 }
 errors++;
 }
-}
-if(data206.evidencePath !== undefined){
-if(typeof data206.evidencePath !== "string"){
-const err566 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid56 = _errs754 === errors;
+valid160 = valid160 || _valid56;
+const _errs756 = errors;
+if(!(((data234 === "enforce") || (data234 === "observe")) || (data234 === "disabled"))){
+const err566 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema4.properties.controlOverrides.additionalProperties.properties.mode.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -8168,10 +8147,10 @@ vErrors.push(err566);
 }
 errors++;
 }
-}
-if(data206.framework !== undefined){
-if(typeof data206.framework !== "string"){
-const err567 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid56 = _errs756 === errors;
+valid160 = valid160 || _valid56;
+if(!valid160){
+const err567 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -8180,11 +8159,25 @@ vErrors.push(err567);
 }
 errors++;
 }
+else {
+errors = _errs753;
+if(vErrors !== null){
+if(_errs753){
+vErrors.length = _errs753;
 }
-if(data206.intervalSeconds !== undefined){
-let data233 = data206.intervalSeconds;
-if(!(((typeof data233 == "number") && (!(data233 % 1) && !isNaN(data233))) && (isFinite(data233)))){
-const err568 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data233.reason !== undefined){
+let data235 = data233.reason;
+const _errs758 = errors;
+let valid161 = false;
+const _errs759 = errors;
+if(data235 !== null){
+const err568 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -8193,9 +8186,11 @@ vErrors.push(err568);
 }
 errors++;
 }
-if((typeof data233 == "number") && (isFinite(data233))){
-if(data233 > 9007199254740991 || isNaN(data233)){
-const err569 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid57 = _errs759 === errors;
+valid161 = valid161 || _valid57;
+const _errs761 = errors;
+if(typeof data235 !== "string"){
+const err569 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -8204,8 +8199,10 @@ vErrors.push(err569);
 }
 errors++;
 }
-if(data233 < 1 || isNaN(data233)){
-const err570 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid57 = _errs761 === errors;
+valid161 = valid161 || _valid57;
+if(!valid161){
+const err570 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -8214,11 +8211,21 @@ vErrors.push(err570);
 }
 errors++;
 }
+else {
+errors = _errs758;
+if(vErrors !== null){
+if(_errs758){
+vErrors.length = _errs758;
+}
+else {
+vErrors = null;
 }
 }
-if(data206.kind !== undefined){
-if(!(data206.kind === "evidence")){
-const err571 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
+}
+}
+}
+else {
+const err571 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -8228,10 +8235,9 @@ vErrors.push(err571);
 errors++;
 }
 }
-if(data206.mode !== undefined){
-let data235 = data206.mode;
-if(!(((data235 === "enforce") || (data235 === "observe")) || (data235 === "disabled"))){
-const err572 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err572 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/controlOverrides",schemaPath:"#/$defs/EvidenceProbe/properties/controlOverrides/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -8241,13 +8247,9 @@ vErrors.push(err572);
 errors++;
 }
 }
-if(data206.reason !== undefined){
-let data236 = data206.reason;
-const _errs762 = errors;
-let valid160 = false;
-const _errs763 = errors;
-if(data236 !== null){
-const err573 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data211.evidencePath !== undefined){
+if(typeof data211.evidencePath !== "string"){
+const err573 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/evidencePath",schemaPath:"#/$defs/EvidenceProbe/properties/evidencePath/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -8256,11 +8258,10 @@ vErrors.push(err573);
 }
 errors++;
 }
-var _valid58 = _errs763 === errors;
-valid160 = valid160 || _valid58;
-const _errs765 = errors;
-if(typeof data236 !== "string"){
-const err574 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data211.framework !== undefined){
+if(typeof data211.framework !== "string"){
+const err574 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/framework",schemaPath:"#/$defs/EvidenceProbe/properties/framework/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -8269,10 +8270,11 @@ vErrors.push(err574);
 }
 errors++;
 }
-var _valid58 = _errs765 === errors;
-valid160 = valid160 || _valid58;
-if(!valid160){
-const err575 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data211.intervalSeconds !== undefined){
+let data238 = data211.intervalSeconds;
+if(!(((typeof data238 == "number") && (!(data238 % 1) && !isNaN(data238))) && (isFinite(data238)))){
+const err575 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -8281,21 +8283,9 @@ vErrors.push(err575);
 }
 errors++;
 }
-else {
-errors = _errs762;
-if(vErrors !== null){
-if(_errs762){
-vErrors.length = _errs762;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err576 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data238 == "number") && (isFinite(data238))){
+if(data238 > 9007199254740991 || isNaN(data238)){
+const err576 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -8304,15 +8294,8 @@ vErrors.push(err576);
 }
 errors++;
 }
-var _valid53 = _errs732 === errors;
-valid145 = valid145 || _valid53;
-if(_valid53){
-if(props8 !== true){
-props8 = true;
-}
-}
-if(!valid145){
-const err577 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data238 < 1 || isNaN(data238)){
+const err577 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/intervalSeconds",schemaPath:"#/$defs/EvidenceProbe/properties/intervalSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -8321,21 +8304,11 @@ vErrors.push(err577);
 }
 errors++;
 }
-else {
-errors = _errs677;
-if(vErrors !== null){
-if(_errs677){
-vErrors.length = _errs677;
-}
-else {
-vErrors = null;
 }
 }
-}
-}
-}
-else {
-const err578 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data211.kind !== undefined){
+if(!(data211.kind === "evidence")){
+const err578 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/$defs/EvidenceProbe/properties/kind/enum",keyword:"enum",params:{allowedValues: schema4.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -8345,19 +8318,10 @@ vErrors.push(err578);
 errors++;
 }
 }
-if(data194.irrevocable !== undefined){
-let data237 = data194.irrevocable;
-if(data237 && typeof data237 == "object" && !Array.isArray(data237)){
-for(const key67 in data237){
-let data238 = data237[key67];
-const _errs771 = errors;
-let valid162 = false;
-const _errs772 = errors;
-const _errs773 = errors;
-let valid163 = false;
-const _errs774 = errors;
-if(typeof data238 !== "string"){
-const err579 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data211.mode !== undefined){
+let data240 = data211.mode;
+if(!(((data240 === "enforce") || (data240 === "observe")) || (data240 === "disabled"))){
+const err579 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/mode",schemaPath:"#/$defs/EvidenceProbe/properties/mode/enum",keyword:"enum",params:{allowedValues: schema4.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -8366,11 +8330,14 @@ vErrors.push(err579);
 }
 errors++;
 }
-var _valid60 = _errs774 === errors;
-valid163 = valid163 || _valid60;
-const _errs776 = errors;
-if(!(((typeof data238 == "number") && (!(data238 % 1) && !isNaN(data238))) && (isFinite(data238)))){
-const err580 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data211.reason !== undefined){
+let data241 = data211.reason;
+const _errs772 = errors;
+let valid162 = false;
+const _errs773 = errors;
+if(data241 !== null){
+const err580 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -8379,9 +8346,11 @@ vErrors.push(err580);
 }
 errors++;
 }
-if((typeof data238 == "number") && (isFinite(data238))){
-if(data238 > 9007199254740991 || isNaN(data238)){
-const err581 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid58 = _errs773 === errors;
+valid162 = valid162 || _valid58;
+const _errs775 = errors;
+if(typeof data241 !== "string"){
+const err581 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -8390,8 +8359,10 @@ vErrors.push(err581);
 }
 errors++;
 }
-if(data238 < -9007199254740991 || isNaN(data238)){
-const err582 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+var _valid58 = _errs775 === errors;
+valid162 = valid162 || _valid58;
+if(!valid162){
+const err582 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1")+"/reason",schemaPath:"#/$defs/EvidenceProbe/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -8400,12 +8371,21 @@ vErrors.push(err582);
 }
 errors++;
 }
+else {
+errors = _errs772;
+if(vErrors !== null){
+if(_errs772){
+vErrors.length = _errs772;
 }
-var _valid60 = _errs776 === errors;
-valid163 = valid163 || _valid60;
-const _errs778 = errors;
-if(typeof data238 !== "boolean"){
-const err583 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err583 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/EvidenceProbe/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -8414,10 +8394,15 @@ vErrors.push(err583);
 }
 errors++;
 }
-var _valid60 = _errs778 === errors;
-valid163 = valid163 || _valid60;
-if(!valid163){
-const err584 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid53 = _errs742 === errors;
+valid147 = valid147 || _valid53;
+if(_valid53){
+if(props8 !== true){
+props8 = true;
+}
+}
+if(!valid147){
+const err584 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -8427,22 +8412,20 @@ vErrors.push(err584);
 errors++;
 }
 else {
-errors = _errs773;
+errors = _errs687;
 if(vErrors !== null){
-if(_errs773){
-vErrors.length = _errs773;
+if(_errs687){
+vErrors.length = _errs687;
 }
 else {
 vErrors = null;
 }
 }
 }
-var _valid59 = _errs772 === errors;
-valid162 = valid162 || _valid59;
-const _errs780 = errors;
-if(data238 && typeof data238 == "object" && !Array.isArray(data238)){
-if(data238.value === undefined){
-const err585 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+}
+else {
+const err585 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthChecks",schemaPath:"#/properties/tags/additionalProperties/properties/healthChecks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -8451,9 +8434,20 @@ vErrors.push(err585);
 }
 errors++;
 }
-for(const key68 in data238){
-if(!((key68 === "sensitive") || (key68 === "value"))){
-const err586 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties"};
+}
+if(data199.irrevocable !== undefined){
+let data242 = data199.irrevocable;
+if(data242 && typeof data242 == "object" && !Array.isArray(data242)){
+for(const key69 in data242){
+let data243 = data242[key69];
+const _errs781 = errors;
+let valid164 = false;
+const _errs782 = errors;
+const _errs783 = errors;
+let valid165 = false;
+const _errs784 = errors;
+if(typeof data243 !== "string"){
+const err586 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -8462,10 +8456,11 @@ vErrors.push(err586);
 }
 errors++;
 }
-}
-if(data238.sensitive !== undefined){
-if(typeof data238.sensitive !== "boolean"){
-const err587 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/sensitive",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/sensitive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+var _valid60 = _errs784 === errors;
+valid165 = valid165 || _valid60;
+const _errs786 = errors;
+if(!(((typeof data243 == "number") && (!(data243 % 1) && !isNaN(data243))) && (isFinite(data243)))){
+const err587 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -8474,14 +8469,9 @@ vErrors.push(err587);
 }
 errors++;
 }
-}
-if(data238.value !== undefined){
-let data240 = data238.value;
-const _errs786 = errors;
-let valid165 = false;
-const _errs787 = errors;
-if(typeof data240 !== "string"){
-const err588 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data243 == "number") && (isFinite(data243))){
+if(data243 > 9007199254740991 || isNaN(data243)){
+const err588 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -8490,11 +8480,8 @@ vErrors.push(err588);
 }
 errors++;
 }
-var _valid61 = _errs787 === errors;
-valid165 = valid165 || _valid61;
-const _errs789 = errors;
-if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
-const err589 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data243 < -9007199254740991 || isNaN(data243)){
+const err589 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -8503,9 +8490,12 @@ vErrors.push(err589);
 }
 errors++;
 }
-if((typeof data240 == "number") && (isFinite(data240))){
-if(data240 > 9007199254740991 || isNaN(data240)){
-const err590 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+var _valid60 = _errs786 === errors;
+valid165 = valid165 || _valid60;
+const _errs788 = errors;
+if(typeof data243 !== "boolean"){
+const err590 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -8514,8 +8504,10 @@ vErrors.push(err590);
 }
 errors++;
 }
-if(data240 < -9007199254740991 || isNaN(data240)){
-const err591 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+var _valid60 = _errs788 === errors;
+valid165 = valid165 || _valid60;
+if(!valid165){
+const err591 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -8524,12 +8516,23 @@ vErrors.push(err591);
 }
 errors++;
 }
+else {
+errors = _errs783;
+if(vErrors !== null){
+if(_errs783){
+vErrors.length = _errs783;
 }
-var _valid61 = _errs789 === errors;
-valid165 = valid165 || _valid61;
-const _errs791 = errors;
-if(typeof data240 !== "boolean"){
-const err592 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+vErrors = null;
+}
+}
+}
+var _valid59 = _errs782 === errors;
+valid164 = valid164 || _valid59;
+const _errs790 = errors;
+if(data243 && typeof data243 == "object" && !Array.isArray(data243)){
+if(data243.value === undefined){
+const err592 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -8538,10 +8541,9 @@ vErrors.push(err592);
 }
 errors++;
 }
-var _valid61 = _errs791 === errors;
-valid165 = valid165 || _valid61;
-if(!valid165){
-const err593 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+for(const key70 in data243){
+if(!((key70 === "sensitive") || (key70 === "value"))){
+const err593 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -8550,21 +8552,10 @@ vErrors.push(err593);
 }
 errors++;
 }
-else {
-errors = _errs786;
-if(vErrors !== null){
-if(_errs786){
-vErrors.length = _errs786;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err594 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data243.sensitive !== undefined){
+if(typeof data243.sensitive !== "boolean"){
+const err594 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/sensitive",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/sensitive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -8573,10 +8564,14 @@ vErrors.push(err594);
 }
 errors++;
 }
-var _valid59 = _errs780 === errors;
-valid162 = valid162 || _valid59;
-if(!valid162){
-const err595 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key67.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data243.value !== undefined){
+let data245 = data243.value;
+const _errs796 = errors;
+let valid167 = false;
+const _errs797 = errors;
+if(typeof data245 !== "string"){
+const err595 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -8585,11 +8580,71 @@ vErrors.push(err595);
 }
 errors++;
 }
+var _valid61 = _errs797 === errors;
+valid167 = valid167 || _valid61;
+const _errs799 = errors;
+if(!(((typeof data245 == "number") && (!(data245 % 1) && !isNaN(data245))) && (isFinite(data245)))){
+const err596 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err596];
+}
 else {
-errors = _errs771;
+vErrors.push(err596);
+}
+errors++;
+}
+if((typeof data245 == "number") && (isFinite(data245))){
+if(data245 > 9007199254740991 || isNaN(data245)){
+const err597 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err597];
+}
+else {
+vErrors.push(err597);
+}
+errors++;
+}
+if(data245 < -9007199254740991 || isNaN(data245)){
+const err598 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(vErrors === null){
+vErrors = [err598];
+}
+else {
+vErrors.push(err598);
+}
+errors++;
+}
+}
+var _valid61 = _errs799 === errors;
+valid167 = valid167 || _valid61;
+const _errs801 = errors;
+if(typeof data245 !== "boolean"){
+const err599 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err599];
+}
+else {
+vErrors.push(err599);
+}
+errors++;
+}
+var _valid61 = _errs801 === errors;
+valid167 = valid167 || _valid61;
+if(!valid167){
+const err600 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/properties/value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err600];
+}
+else {
+vErrors.push(err600);
+}
+errors++;
+}
+else {
+errors = _errs796;
 if(vErrors !== null){
-if(_errs771){
-vErrors.length = _errs771;
+if(_errs796){
+vErrors.length = _errs796;
 }
 else {
 vErrors = null;
@@ -8599,72 +8654,7 @@ vErrors = null;
 }
 }
 else {
-const err596 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err596];
-}
-else {
-vErrors.push(err596);
-}
-errors++;
-}
-}
-if(data194.pin !== undefined){
-let data241 = data194.pin;
-const _errs794 = errors;
-let valid166 = false;
-const _errs795 = errors;
-if(data241 !== null){
-const err597 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err597];
-}
-else {
-vErrors.push(err597);
-}
-errors++;
-}
-var _valid62 = _errs795 === errors;
-valid166 = valid166 || _valid62;
-const _errs797 = errors;
-if(data241 && typeof data241 == "object" && !Array.isArray(data241)){
-if(data241.commit === undefined){
-const err598 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
-if(vErrors === null){
-vErrors = [err598];
-}
-else {
-vErrors.push(err598);
-}
-errors++;
-}
-if(data241.reason === undefined){
-const err599 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
-if(vErrors === null){
-vErrors = [err599];
-}
-else {
-vErrors.push(err599);
-}
-errors++;
-}
-for(const key69 in data241){
-if(!(((key69 === "commit") || (key69 === "expiresAt")) || (key69 === "reason"))){
-const err600 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err600];
-}
-else {
-vErrors.push(err600);
-}
-errors++;
-}
-}
-if(data241.commit !== undefined){
-let data242 = data241.commit;
-if(typeof data242 === "string"){
-if(!pattern4.test(data242)){
-const err601 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
+const err601 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -8673,9 +8663,10 @@ vErrors.push(err601);
 }
 errors++;
 }
-}
-else {
-const err602 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid59 = _errs790 === errors;
+valid164 = valid164 || _valid59;
+if(!valid164){
+const err602 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable/" + key69.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -8684,14 +8675,21 @@ vErrors.push(err602);
 }
 errors++;
 }
+else {
+errors = _errs781;
+if(vErrors !== null){
+if(_errs781){
+vErrors.length = _errs781;
 }
-if(data241.expiresAt !== undefined){
-let data243 = data241.expiresAt;
-const _errs804 = errors;
-let valid169 = false;
-const _errs805 = errors;
-if(data243 !== null){
-const err603 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err603 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/irrevocable",schemaPath:"#/properties/tags/additionalProperties/properties/irrevocable/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -8700,12 +8698,14 @@ vErrors.push(err603);
 }
 errors++;
 }
-var _valid63 = _errs805 === errors;
-valid169 = valid169 || _valid63;
-const _errs807 = errors;
-if(typeof data243 === "string"){
-if(!pattern0.test(data243)){
-const err604 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+}
+if(data199.pin !== undefined){
+let data246 = data199.pin;
+const _errs804 = errors;
+let valid168 = false;
+const _errs805 = errors;
+if(data246 !== null){
+const err604 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -8714,9 +8714,12 @@ vErrors.push(err604);
 }
 errors++;
 }
-}
-else {
-const err605 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid62 = _errs805 === errors;
+valid168 = valid168 || _valid62;
+const _errs807 = errors;
+if(data246 && typeof data246 == "object" && !Array.isArray(data246)){
+if(data246.commit === undefined){
+const err605 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "commit"},message:"must have required property '"+"commit"+"'"};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -8725,15 +8728,149 @@ vErrors.push(err605);
 }
 errors++;
 }
-var _valid63 = _errs807 === errors;
-valid169 = valid169 || _valid63;
-if(!valid169){
-const err606 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data246.reason === undefined){
+const err606 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err606];
 }
 else {
 vErrors.push(err606);
+}
+errors++;
+}
+for(const key71 in data246){
+if(!(((key71 === "commit") || (key71 === "expiresAt")) || (key71 === "reason"))){
+const err607 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key71},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err607];
+}
+else {
+vErrors.push(err607);
+}
+errors++;
+}
+}
+if(data246.commit !== undefined){
+let data247 = data246.commit;
+if(typeof data247 === "string"){
+if(!pattern4.test(data247)){
+const err608 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/pattern",keyword:"pattern",params:{pattern: "^([0-9a-f]{7,64})$"},message:"must match pattern \""+"^([0-9a-f]{7,64})$"+"\""};
+if(vErrors === null){
+vErrors = [err608];
+}
+else {
+vErrors.push(err608);
+}
+errors++;
+}
+}
+else {
+const err609 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/commit",schemaPath:"#/$defs/PinInput/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err609];
+}
+else {
+vErrors.push(err609);
+}
+errors++;
+}
+}
+if(data246.expiresAt !== undefined){
+let data248 = data246.expiresAt;
+const _errs814 = errors;
+let valid171 = false;
+const _errs815 = errors;
+if(data248 !== null){
+const err610 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err610];
+}
+else {
+vErrors.push(err610);
+}
+errors++;
+}
+var _valid63 = _errs815 === errors;
+valid171 = valid171 || _valid63;
+const _errs817 = errors;
+if(typeof data248 === "string"){
+if(!pattern0.test(data248)){
+const err611 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(vErrors === null){
+vErrors = [err611];
+}
+else {
+vErrors.push(err611);
+}
+errors++;
+}
+}
+else {
+const err612 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err612];
+}
+else {
+vErrors.push(err612);
+}
+errors++;
+}
+var _valid63 = _errs817 === errors;
+valid171 = valid171 || _valid63;
+if(!valid171){
+const err613 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/expiresAt",schemaPath:"#/$defs/PinInput/properties/expiresAt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err613];
+}
+else {
+vErrors.push(err613);
+}
+errors++;
+}
+else {
+errors = _errs814;
+if(vErrors !== null){
+if(_errs814){
+vErrors.length = _errs814;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data246.reason !== undefined){
+if(typeof data246.reason !== "string"){
+const err614 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err614];
+}
+else {
+vErrors.push(err614);
+}
+errors++;
+}
+}
+}
+else {
+const err615 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err615];
+}
+else {
+vErrors.push(err615);
+}
+errors++;
+}
+var _valid62 = _errs807 === errors;
+valid168 = valid168 || _valid62;
+if(!valid168){
+const err616 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err616];
+}
+else {
+vErrors.push(err616);
 }
 errors++;
 }
@@ -8749,85 +8886,38 @@ vErrors = null;
 }
 }
 }
-if(data241.reason !== undefined){
-if(typeof data241.reason !== "string"){
-const err607 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin/reason",schemaPath:"#/$defs/PinInput/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err607];
 }
 else {
-vErrors.push(err607);
+const err617 = {instancePath:instancePath+"/tags/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err617];
+}
+else {
+vErrors.push(err617);
 }
 errors++;
 }
 }
 }
 else {
-const err608 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/$defs/PinInput/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err618 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err608];
+vErrors = [err618];
 }
 else {
-vErrors.push(err608);
-}
-errors++;
-}
-var _valid62 = _errs797 === errors;
-valid166 = valid166 || _valid62;
-if(!valid166){
-const err609 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1")+"/pin",schemaPath:"#/properties/tags/additionalProperties/properties/pin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err609];
-}
-else {
-vErrors.push(err609);
-}
-errors++;
-}
-else {
-errors = _errs794;
-if(vErrors !== null){
-if(_errs794){
-vErrors.length = _errs794;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err610 = {instancePath:instancePath+"/tags/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tags/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err610];
-}
-else {
-vErrors.push(err610);
+vErrors.push(err618);
 }
 errors++;
 }
 }
 }
 else {
-const err611 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err619 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err611];
+vErrors = [err619];
 }
 else {
-vErrors.push(err611);
-}
-errors++;
-}
-}
-}
-else {
-const err612 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err612];
-}
-else {
-vErrors.push(err612);
+vErrors.push(err619);
 }
 errors++;
 }

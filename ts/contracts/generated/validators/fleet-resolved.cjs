@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/fleet-resolved.schema.json","title":"FleetResolved","$defs":{"ArtifactMeta":{"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit CI built and signed.","examples":["3f2a9c1d0e4b"]},"schemaVersion":{"description":"Version of the artifact's shape.","enum":[1],"examples":[1]},"signatureAlgorithm":{"default":"ed25519","description":"Algorithm of the detached signature; absent means ed25519.","enum":["ed25519","ecdsa-p256"],"examples":["ed25519"]},"signedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When CI signed the artifact (freshness is measured from it).","examples":["2026-05-16T01:00:00Z"]}},"required":["ciCommit","schemaVersion","signedAt"],"title":"ArtifactMeta","type":"object"},"HealthGate":{"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"},"NormalizedSelector":{"additionalProperties":false,"properties":{"all":{"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/NormalizedSelector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/NormalizedSelector"}],"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":["all","and","channel","hosts","not","tags","tagsAny"],"title":"NormalizedSelector","type":"object"},"Pin":{"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","expiresAt","reason"],"title":"Pin","type":"object"}},"additionalProperties":{},"properties":{"channelEdges":{"description":"Channel ordering edges.","examples":[[]],"items":{"additionalProperties":{},"properties":{"after":{"description":"Successor.","examples":["app-01"],"type":"string"},"before":{"description":"Predecessor.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why.","examples":[null]}},"required":["after","before","reason"],"type":"object"},"type":"array"},"channels":{"additionalProperties":{"additionalProperties":{},"properties":{"compliance":{"additionalProperties":{},"description":"Compliance.","examples":[{}],"properties":{"frameworks":{"description":"Enabled frameworks.","examples":[["anssi-bp028"]],"items":{"type":"string"},"type":"array"},"mode":{"description":"Default evidence-probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]}},"required":["frameworks","mode"],"type":"object"},"freshnessWindow":{"description":"Maximum artifact age (minutes).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"rolloutPolicy":{"description":"Rollout policy name.","examples":["canary"],"type":"string"},"signingIntervalMinutes":{"description":"Re-signing interval (minutes).","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["compliance","freshnessWindow","rolloutPolicy","signingIntervalMinutes"],"type":"object"},"description":"Channels, by name.","examples":[{}],"type":"object"},"complianceFindings":{"additionalProperties":{"additionalProperties":{},"properties":{"disabled":{"additionalProperties":{"additionalProperties":{},"properties":{"frameworks":{"additionalProperties":{"items":{"type":"string"},"type":"array"},"description":"Enabled frameworks the control belongs to, with its articles in each.","examples":[{"nis2-essential":["art.21(2)(h)"]}],"type":"object"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Reason of the override that disabled it.","examples":["no disk on this VM"]}},"required":["frameworks","reason"],"type":"object"},"description":"Controls not evaluated (mode disabled by an override), by id.","examples":[{}],"type":"object"},"failed":{"additionalProperties":{"additionalProperties":{},"properties":{"evidence":{"additionalProperties":{},"description":"Option values the verdict rests on, by option path (secrets are never copied: names only).","examples":[{"services.openssh.settings.PermitRootLogin":"yes"}],"type":"object"},"frameworks":{"additionalProperties":{"items":{"type":"string"},"type":"array"},"description":"Enabled frameworks the control belongs to, with its articles in each.","examples":[{"anssi-bp028":["R33"]}],"type":"object"},"mode":{"description":"Effective mode of the control: the strictest of its enabled frameworks' modes after per-control overrides (always observe: an enforce failure refuses the release).","enum":["enforce","observe","disabled"],"examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Reason of the refinement or override that set the mode (audit annotation).","examples":["Q2 audit window"]}},"required":["evidence","frameworks","mode","reason"],"type":"object"},"description":"Controls that failed and were released (observe mode), by id.","examples":[{}],"type":"object"},"passed":{"description":"Ids of the controls whose static evaluation passed, sorted.","examples":[["firewall-enabled","ssh-root-login-disabled"]],"items":{"type":"string"},"type":"array"}},"required":["disabled","failed","passed"],"type":"object"},"default":{},"description":"Static compliance gate record (lib/compliance/gate.nix), by host: every control of every framework the host's channel enables. Hosts whose channel enables none have no entry.","examples":[{}],"type":"object"},"disruptionBudgets":{"description":"Disruption budgets, selectors carried through.","examples":[[]],"items":{"additionalProperties":{},"properties":{"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"description":"Absolute limit.","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"description":"Percentage limit.","examples":[null]},"selector":{"$ref":"#/$defs/NormalizedSelector"}},"required":["maxInFlight","maxInFlightPct","selector"],"type":"object"},"type":"array"},"edges":{"description":"Host ordering edges.","examples":[[]],"items":{"additionalProperties":{},"properties":{"after":{"description":"Successor.","examples":["app-01"],"type":"string"},"before":{"description":"Predecessor.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why.","examples":[null]}},"required":["after","before","reason"],"type":"object"},"type":"array"},"hosts":{"additionalProperties":{"additionalProperties":{},"properties":{"channel":{"description":"Channel.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"closureHash":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"Basename of the host's toplevel store path; null until the release step builds it.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"]},"irrevocable":{"additionalProperties":{"additionalProperties":{},"properties":{"sensitive":{"description":"Whether only the digest is signed.","examples":[false],"type":"boolean"},"sha256":{"description":"Lowercase hex SHA-256 of the canonical JSON of the value.","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"],"pattern":"^([0-9a-f]{64})$","type":"string"},"value":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value; null when declared sensitive.","examples":["example.com"]}},"required":["sensitive","sha256","value"],"type":"object"},"default":{},"description":"Irrevocable values of the host, by name (docs/fleet-authors.md); absent in artifacts signed before they existed.","examples":[{"serverName":{"sensitive":false,"sha256":"6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e","value":"example.com"}}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/Pin"}],"default":null,"description":"Resolved pin (host > tag > channel); the key is present only when a pin applies.","examples":[null]},"pubkey":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"OpenSSH public host key.","examples":[null]},"system":{"description":"Platform.","examples":["x86_64-linux"],"type":"string"},"tags":{"description":"Tags.","examples":[["web"]],"items":{"type":"string"},"type":"array"}},"required":["channel","closureHash","pubkey","system","tags"],"type":"object"},"description":"Hosts, by name.","examples":[{}],"type":"object"},"irrevocableAcceptances":{"default":[],"description":"Accepted changes of irrevocable values (`nixfleet release --accept-irrevocable-change host:name`), each kept in every later release while the host's value is still the accepted one.","examples":[[]],"items":{"additionalProperties":{},"properties":{"acceptedAt":{"description":"signedAt of the release that accepted it.","examples":["2026-05-16T01:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"acceptedBy":{"description":"Who accepted it: the CI identity the release ran as (`--accepted-by`).","examples":["ci@github:example/fleet"],"type":"string"},"ciCommit":{"description":"Commit of the release that accepted it.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"host":{"description":"Host whose value changed.","examples":["matrix-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"name":{"description":"Name of the irrevocable value.","examples":["serverName"],"type":"string"},"newSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the accepted value (null: the value was removed).","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"]},"newValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The accepted value; null when sensitive or removed.","examples":["example.com"]},"oldSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the value before the change (null: none was signed).","examples":["9b48aaa90cfbe60fb53223544bd57b8f3c8a2e30ba527e9f7f7919b3a8a8d564"]},"oldValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value before the change; null when sensitive or absent.","examples":["matrix.example.com"]}},"required":["acceptedAt","acceptedBy","ciCommit","host","name","newSha256","newValue","oldSha256","oldValue"],"type":"object"},"type":"array"},"meta":{"$ref":"#/$defs/ArtifactMeta"},"rolloutPolicies":{"additionalProperties":{"additionalProperties":{},"properties":{"healthGate":{"$ref":"#/$defs/HealthGate"},"onHealthFailure":{"description":"Failure policy.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"strategy":{"description":"Strategy.","examples":["canary"],"type":"string"},"waves":{"description":"Waves.","examples":[[]],"items":{"additionalProperties":{},"properties":{"allowNoEnforceProbes":{"default":false,"description":"Whether the wave may be promoted with no enforce probe declared (false when absent).","examples":[false],"type":"boolean"},"minSoaked":{"default":1,"description":"Members that must have soaked before promotion (1 when absent).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"selector":{"$ref":"#/$defs/NormalizedSelector"},"soakMinutes":{"description":"Soak (minutes).","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes a never-seen member holds the wave (null: indefinitely).","examples":[null]}},"required":["selector","soakMinutes"],"type":"object"},"type":"array"}},"required":["healthGate","onHealthFailure","strategy","waves"],"type":"object"},"description":"Rollout policies, by name.","examples":[{}],"type":"object"},"schemaVersion":{"description":"Version of the fleet.resolved shape.","enum":[1],"examples":[1]},"waves":{"additionalProperties":{"items":{"additionalProperties":{},"properties":{"allowNoEnforceProbes":{"default":false,"description":"Whether the wave may be promoted with no enforce probe declared (false when absent).","examples":[false],"type":"boolean"},"hosts":{"description":"Hosts of the wave, sorted.","examples":[["canary-01"]],"items":{"type":"string"},"type":"array"},"minSoaked":{"default":1,"description":"Members that must have soaked before promotion (1 when absent).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"soakMinutes":{"description":"Soak (minutes).","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes a never-seen member holds the wave (null: indefinitely).","examples":[null]}},"required":["hosts","soakMinutes"],"type":"object"},"type":"array"},"description":"Waves resolved per channel at eval time.","examples":[{}],"type":"object"}},"required":["channelEdges","channels","disruptionBudgets","edges","hosts","meta","rolloutPolicies","schemaVersion","waves"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/fleet-resolved.schema.json","title":"FleetResolved","$defs":{"ArtifactMeta":{"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit CI built and signed.","examples":["3f2a9c1d0e4b"]},"schemaVersion":{"description":"Version of the artifact's shape.","enum":[1],"examples":[1]},"signatureAlgorithm":{"default":"ed25519","description":"Algorithm of the detached signature; absent means ed25519.","enum":["ed25519","ecdsa-p256"],"examples":["ed25519"]},"signedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When CI signed the artifact (freshness is measured from it).","examples":["2026-05-16T01:00:00Z"]}},"required":["ciCommit","schemaVersion","signedAt"],"title":"ArtifactMeta","type":"object"},"HealthGate":{"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"},"NormalizedSelector":{"additionalProperties":false,"properties":{"all":{"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/NormalizedSelector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/NormalizedSelector"}],"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":["all","and","channel","hosts","not","tags","tagsAny"],"title":"NormalizedSelector","type":"object"},"Pin":{"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","expiresAt","reason"],"title":"Pin","type":"object"}},"additionalProperties":{},"properties":{"channelEdges":{"description":"Channel ordering edges.","examples":[[]],"items":{"additionalProperties":{},"properties":{"after":{"description":"Successor.","examples":["app-01"],"type":"string"},"before":{"description":"Predecessor.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why.","examples":[null]}},"required":["after","before","reason"],"type":"object"},"type":"array"},"channels":{"additionalProperties":{"additionalProperties":{},"properties":{"compliance":{"additionalProperties":{},"description":"Compliance.","examples":[{}],"properties":{"frameworks":{"description":"Enabled frameworks.","examples":[["anssi-bp028"]],"items":{"type":"string"},"type":"array"},"mode":{"description":"Default evidence-probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]}},"required":["frameworks","mode"],"type":"object"},"freshnessWindow":{"description":"Maximum artifact age (minutes).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"rolloutPolicy":{"description":"Rollout policy name.","examples":["canary"],"type":"string"},"signingIntervalMinutes":{"description":"Re-signing interval (minutes).","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["compliance","freshnessWindow","rolloutPolicy","signingIntervalMinutes"],"type":"object"},"description":"Channels, by name.","examples":[{}],"type":"object"},"complianceFindings":{"additionalProperties":{"additionalProperties":{},"properties":{"disabled":{"additionalProperties":{"additionalProperties":{},"properties":{"frameworks":{"additionalProperties":{"items":{"type":"string"},"type":"array"},"description":"Enabled frameworks the control belongs to, with its articles in each.","examples":[{"nis2-essential":["art.21(2)(h)"]}],"type":"object"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Reason of the override that disabled it.","examples":["no disk on this VM"]}},"required":["frameworks","reason"],"type":"object"},"description":"Controls not evaluated (mode disabled by an override), by id.","examples":[{}],"type":"object"},"failed":{"additionalProperties":{"additionalProperties":{},"properties":{"evidence":{"additionalProperties":{},"description":"Option values the verdict rests on, by option path (secrets are never copied: names only).","examples":[{"services.openssh.settings.PermitRootLogin":"yes"}],"type":"object"},"frameworks":{"additionalProperties":{"items":{"type":"string"},"type":"array"},"description":"Enabled frameworks the control belongs to, with its articles in each.","examples":[{"anssi-bp028":["R33"]}],"type":"object"},"mode":{"description":"Effective mode of the control: the strictest of its enabled frameworks' modes after per-control overrides (always observe: an enforce failure refuses the release).","enum":["enforce","observe","disabled"],"examples":["observe"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Reason of the refinement or override that set the mode (audit annotation).","examples":["Q2 audit window"]}},"required":["evidence","frameworks","mode","reason"],"type":"object"},"description":"Controls that failed and were released (observe mode), by id.","examples":[{}],"type":"object"},"passed":{"description":"Ids of the controls whose static evaluation passed, sorted.","examples":[["firewall-enabled","ssh-root-login-disabled"]],"items":{"type":"string"},"type":"array"}},"required":["disabled","failed","passed"],"type":"object"},"default":{},"description":"Static compliance gate record (lib/compliance/gate.nix), by host: every control of every framework the host's channel enables. Hosts whose channel enables none have no entry.","examples":[{}],"type":"object"},"disruptionBudgets":{"description":"Disruption budgets, selectors carried through.","examples":[[]],"items":{"additionalProperties":{},"properties":{"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"description":"Absolute limit.","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"description":"Percentage limit.","examples":[null]},"selector":{"$ref":"#/$defs/NormalizedSelector"}},"required":["maxInFlight","maxInFlightPct","selector"],"type":"object"},"type":"array"},"edges":{"description":"Host ordering edges.","examples":[[]],"items":{"additionalProperties":{},"properties":{"after":{"description":"Successor.","examples":["app-01"],"type":"string"},"before":{"description":"Predecessor.","examples":["db-primary"],"type":"string"},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why.","examples":[null]}},"required":["after","before","reason"],"type":"object"},"type":"array"},"hosts":{"additionalProperties":{"additionalProperties":{},"properties":{"channel":{"description":"Channel.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"closureHash":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"Basename of the host's toplevel store path; null until the release step builds it.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"]},"irrevocable":{"additionalProperties":{"additionalProperties":{},"properties":{"sensitive":{"description":"Whether only the digest is signed.","examples":[false],"type":"boolean"},"sha256":{"description":"Lowercase hex SHA-256 of the canonical JSON of the value.","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"],"pattern":"^([0-9a-f]{64})$","type":"string"},"value":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value; null when declared sensitive.","examples":["example.com"]}},"required":["sensitive","sha256","value"],"type":"object"},"default":{},"description":"Irrevocable values of the host, by name (docs/fleet-authors.md); absent in artifacts signed before they existed.","examples":[{"serverName":{"sensitive":false,"sha256":"6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e","value":"example.com"}}],"type":"object"},"pin":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/Pin"}],"default":null,"description":"Resolved pin (host > tag > channel); the key is present only when a pin applies.","examples":[null]},"pubkey":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"OpenSSH public host key.","examples":[null]},"system":{"description":"Platform.","examples":["x86_64-linux"],"type":"string"},"tags":{"description":"Tags.","examples":[["web"]],"items":{"type":"string"},"type":"array"}},"required":["channel","closureHash","pubkey","system","tags"],"type":"object"},"description":"Hosts, by name.","examples":[{}],"type":"object"},"irrevocableAcceptances":{"default":[],"description":"Accepted changes of irrevocable values (`nixfleet release --accept-irrevocable-change host:name`), each kept in every later release while the host's value is still the accepted one.","examples":[[]],"items":{"additionalProperties":{},"properties":{"acceptedAt":{"description":"signedAt of the release that accepted it.","examples":["2026-05-16T01:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"acceptedBy":{"description":"Who accepted it: the CI identity the release ran as (`--accepted-by`).","examples":["ci@github:example/fleet"],"type":"string"},"ciCommit":{"description":"Commit of the release that accepted it.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"host":{"description":"Host whose value changed.","examples":["matrix-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"name":{"description":"Name of the irrevocable value.","examples":["serverName"],"type":"string"},"newSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the accepted value (null: the value was removed).","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"]},"newValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The accepted value; null when sensitive or removed.","examples":["example.com"]},"oldSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the value before the change (null: none was signed).","examples":["9b48aaa90cfbe60fb53223544bd57b8f3c8a2e30ba527e9f7f7919b3a8a8d564"]},"oldValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value before the change; null when sensitive or absent.","examples":["matrix.example.com"]}},"required":["acceptedAt","acceptedBy","ciCommit","host","name","newSha256","newValue","oldSha256","oldValue"],"type":"object"},"type":"array"},"meta":{"$ref":"#/$defs/ArtifactMeta"},"operators":{"additionalProperties":{"additionalProperties":{},"properties":{"role":{"description":"Role (docs/operators.md, Roles).","enum":["viewer","operator","admin"],"examples":["operator"]}},"required":["role"],"type":"object"},"default":{},"description":"Operators by certificate name (CN=operator:<name>); empty when absent: the control plane then refuses every operator action.","examples":[{}],"type":"object"},"rolloutPolicies":{"additionalProperties":{"additionalProperties":{},"properties":{"healthGate":{"$ref":"#/$defs/HealthGate"},"onHealthFailure":{"description":"Failure policy.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"operatorClear":{"default":false,"description":"Whether an operator may clear a Failed or Reverted rollout (false when absent).","examples":[false],"type":"boolean"},"strategy":{"description":"Strategy.","examples":["canary"],"type":"string"},"waves":{"description":"Waves.","examples":[[]],"items":{"additionalProperties":{},"properties":{"allowNoEnforceProbes":{"default":false,"description":"Whether the wave may be promoted with no enforce probe declared (false when absent).","examples":[false],"type":"boolean"},"approval":{"default":"auto","description":"Whether the wave waits for an operator's approval before it starts (auto when absent).","enum":["auto","manual"],"examples":["auto"]},"minSoaked":{"default":1,"description":"Members that must have soaked before promotion (1 when absent).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"selector":{"$ref":"#/$defs/NormalizedSelector"},"soakMinutes":{"description":"Soak (minutes).","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes a never-seen member holds the wave (null: indefinitely).","examples":[null]}},"required":["selector","soakMinutes"],"type":"object"},"type":"array"}},"required":["healthGate","onHealthFailure","strategy","waves"],"type":"object"},"description":"Rollout policies, by name.","examples":[{}],"type":"object"},"schemaVersion":{"description":"Version of the fleet.resolved shape.","enum":[1],"examples":[1]},"waves":{"additionalProperties":{"items":{"additionalProperties":{},"properties":{"allowNoEnforceProbes":{"default":false,"description":"Whether the wave may be promoted with no enforce probe declared (false when absent).","examples":[false],"type":"boolean"},"approval":{"default":"auto","description":"Whether the wave waits for an operator's approval before it starts (auto when absent).","enum":["auto","manual"],"examples":["auto"]},"hosts":{"description":"Hosts of the wave, sorted.","examples":[["canary-01"]],"items":{"type":"string"},"type":"array"},"minSoaked":{"default":1,"description":"Members that must have soaked before promotion (1 when absent).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"soakMinutes":{"description":"Soak (minutes).","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes a never-seen member holds the wave (null: indefinitely).","examples":[null]}},"required":["hosts","soakMinutes"],"type":"object"},"type":"array"},"description":"Waves resolved per channel at eval time.","examples":[{}],"type":"object"}},"required":["channelEdges","channels","disruptionBudgets","edges","hosts","meta","rolloutPolicies","schemaVersion","waves"],"type":"object"};
 const schema2 = {"additionalProperties":false,"properties":{"commit":{"description":"Source commit the host's closure must be built from.","examples":["3f2a9c1d"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"expiresAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When the pin stops applying; null pins until removed.","examples":["2026-12-31T00:00:00Z"]},"reason":{"description":"Why the host is pinned (shown by `nixfleet status`).","examples":["kernel regression on this hardware"],"type":"string"}},"required":["commit","expiresAt","reason"],"title":"Pin","type":"object"};
 const schema3 = {"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit CI built and signed.","examples":["3f2a9c1d0e4b"]},"schemaVersion":{"description":"Version of the artifact's shape.","enum":[1],"examples":[1]},"signatureAlgorithm":{"default":"ed25519","description":"Algorithm of the detached signature; absent means ed25519.","enum":["ed25519","ecdsa-p256"],"examples":["ed25519"]},"signedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When CI signed the artifact (freshness is measured from it).","examples":["2026-05-16T01:00:00Z"]}},"required":["ciCommit","schemaVersion","signedAt"],"title":"ArtifactMeta","type":"object"};
 const schema4 = {"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"};
@@ -3065,14 +3065,14 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data.rolloutPolicies !== undefined){
-let data75 = data.rolloutPolicies;
+if(data.operators !== undefined){
+let data75 = data.operators;
 if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
 for(const key9 in data75){
 let data76 = data75[key9];
 if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-if(data76.healthGate === undefined){
-const err199 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "healthGate"},message:"must have required property '"+"healthGate"+"'"};
+if(data76.role === undefined){
+const err199 = {instancePath:instancePath+"/operators/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/operators/additionalProperties/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -3081,8 +3081,10 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data76.onHealthFailure === undefined){
-const err200 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "onHealthFailure"},message:"must have required property '"+"onHealthFailure"+"'"};
+if(data76.role !== undefined){
+let data77 = data76.role;
+if(!(((data77 === "viewer") || (data77 === "operator")) || (data77 === "admin"))){
+const err200 = {instancePath:instancePath+"/operators/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/role",schemaPath:"#/properties/operators/additionalProperties/properties/role/enum",keyword:"enum",params:{allowedValues: schema0.properties.operators.additionalProperties.properties.role.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -3091,8 +3093,10 @@ vErrors.push(err200);
 }
 errors++;
 }
-if(data76.strategy === undefined){
-const err201 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
+}
+}
+else {
+const err201 = {instancePath:instancePath+"/operators/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/operators/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -3101,8 +3105,10 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data76.waves === undefined){
-const err202 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "waves"},message:"must have required property '"+"waves"+"'"};
+}
+}
+else {
+const err202 = {instancePath:instancePath+"/operators",schemaPath:"#/properties/operators/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -3111,16 +3117,15 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data76.healthGate !== undefined){
-let data77 = data76.healthGate;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.systemdFailedUnits !== undefined){
-let data78 = data77.systemdFailedUnits;
-const _errs268 = errors;
-let valid66 = false;
-const _errs269 = errors;
-if(data78 !== null){
-const err203 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+if(data.rolloutPolicies !== undefined){
+let data78 = data.rolloutPolicies;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+for(const key10 in data78){
+let data79 = data78[key10];
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+if(data79.healthGate === undefined){
+const err203 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "healthGate"},message:"must have required property '"+"healthGate"+"'"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -3129,12 +3134,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-var _valid20 = _errs269 === errors;
-valid66 = valid66 || _valid20;
-const _errs271 = errors;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-if(data78.max === undefined){
-const err204 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/required",keyword:"required",params:{missingProperty: "max"},message:"must have required property '"+"max"+"'"};
+if(data79.onHealthFailure === undefined){
+const err204 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "onHealthFailure"},message:"must have required property '"+"onHealthFailure"+"'"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -3143,9 +3144,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-for(const key10 in data78){
-if(!(key10 === "max")){
-const err205 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data79.strategy === undefined){
+const err205 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -3154,11 +3154,8 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data78.max !== undefined){
-let data79 = data78.max;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err206 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data79.waves === undefined){
+const err206 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/required",keyword:"required",params:{missingProperty: "waves"},message:"must have required property '"+"waves"+"'"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -3167,9 +3164,16 @@ vErrors.push(err206);
 }
 errors++;
 }
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 > 9007199254740991 || isNaN(data79)){
-const err207 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data79.healthGate !== undefined){
+let data80 = data79.healthGate;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.systemdFailedUnits !== undefined){
+let data81 = data80.systemdFailedUnits;
+const _errs275 = errors;
+let valid68 = false;
+const _errs276 = errors;
+if(data81 !== null){
+const err207 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -3178,8 +3182,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(data79 < 0 || isNaN(data79)){
-const err208 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+var _valid20 = _errs276 === errors;
+valid68 = valid68 || _valid20;
+const _errs278 = errors;
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+if(data81.max === undefined){
+const err208 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/required",keyword:"required",params:{missingProperty: "max"},message:"must have required property '"+"max"+"'"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -3188,11 +3196,9 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err209 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key11 in data81){
+if(!(key11 === "max")){
+const err209 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -3201,10 +3207,11 @@ vErrors.push(err209);
 }
 errors++;
 }
-var _valid20 = _errs271 === errors;
-valid66 = valid66 || _valid20;
-if(!valid66){
-const err210 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data81.max !== undefined){
+let data82 = data81.max;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err210 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -3213,21 +3220,9 @@ vErrors.push(err210);
 }
 errors++;
 }
-else {
-errors = _errs268;
-if(vErrors !== null){
-if(_errs268){
-vErrors.length = _errs268;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err211 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGate/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 9007199254740991 || isNaN(data82)){
+const err211 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -3236,11 +3231,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-if(data76.onHealthFailure !== undefined){
-let data80 = data76.onHealthFailure;
-if(!((data80 === "halt") || (data80 === "rollback-and-halt"))){
-const err212 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/onHealthFailure",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
+if(data82 < 0 || isNaN(data82)){
+const err212 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits/max",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -3250,9 +3242,10 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data76.strategy !== undefined){
-if(typeof data76.strategy !== "string"){
-const err213 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/strategy",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err213 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -3261,16 +3254,10 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-if(data76.waves !== undefined){
-let data82 = data76.waves;
-if(Array.isArray(data82)){
-const len9 = data82.length;
-for(let i9=0; i9<len9; i9++){
-let data83 = data82[i9];
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.selector === undefined){
-const err214 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
+var _valid20 = _errs278 === errors;
+valid68 = valid68 || _valid20;
+if(!valid68){
+const err214 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate/systemdFailedUnits",schemaPath:"#/$defs/HealthGate/properties/systemdFailedUnits/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -3279,171 +3266,11 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(data83.soakMinutes === undefined){
-const err215 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
-if(vErrors === null){
-vErrors = [err215];
-}
 else {
-vErrors.push(err215);
-}
-errors++;
-}
-if(data83.allowNoEnforceProbes !== undefined){
-if(typeof data83.allowNoEnforceProbes !== "boolean"){
-const err216 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err216];
-}
-else {
-vErrors.push(err216);
-}
-errors++;
-}
-}
-if(data83.minSoaked !== undefined){
-let data85 = data83.minSoaked;
-if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
-const err217 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err217];
-}
-else {
-vErrors.push(err217);
-}
-errors++;
-}
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 > 9007199254740991 || isNaN(data85)){
-const err218 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err218];
-}
-else {
-vErrors.push(err218);
-}
-errors++;
-}
-if(data85 < 1 || isNaN(data85)){
-const err219 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err219];
-}
-else {
-vErrors.push(err219);
-}
-errors++;
-}
-}
-}
-if(data83.selector !== undefined){
-if(!(validate1(data83.selector, {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/selector",parentData:data83,parentDataProperty:"selector",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
-errors = vErrors.length;
-}
-}
-if(data83.soakMinutes !== undefined){
-let data87 = data83.soakMinutes;
-if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err220 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err220];
-}
-else {
-vErrors.push(err220);
-}
-errors++;
-}
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 9007199254740991 || isNaN(data87)){
-const err221 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err221];
-}
-else {
-vErrors.push(err221);
-}
-errors++;
-}
-if(data87 < 0 || isNaN(data87)){
-const err222 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err222];
-}
-else {
-vErrors.push(err222);
-}
-errors++;
-}
-}
-}
-if(data83.waitForNeverSeenMinutes !== undefined){
-let data88 = data83.waitForNeverSeenMinutes;
-const _errs292 = errors;
-let valid71 = false;
-const _errs293 = errors;
-if(data88 !== null){
-const err223 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err223];
-}
-else {
-vErrors.push(err223);
-}
-errors++;
-}
-var _valid21 = _errs293 === errors;
-valid71 = valid71 || _valid21;
-const _errs295 = errors;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-const err224 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err224];
-}
-else {
-vErrors.push(err224);
-}
-errors++;
-}
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 9007199254740991 || isNaN(data88)){
-const err225 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err225];
-}
-else {
-vErrors.push(err225);
-}
-errors++;
-}
-if(data88 < 0 || isNaN(data88)){
-const err226 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err226];
-}
-else {
-vErrors.push(err226);
-}
-errors++;
-}
-}
-var _valid21 = _errs295 === errors;
-valid71 = valid71 || _valid21;
-if(!valid71){
-const err227 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err227];
-}
-else {
-vErrors.push(err227);
-}
-errors++;
-}
-else {
-errors = _errs292;
+errors = _errs275;
 if(vErrors !== null){
-if(_errs292){
-vErrors.length = _errs292;
+if(_errs275){
+vErrors.length = _errs275;
 }
 else {
 vErrors = null;
@@ -3453,7 +3280,171 @@ vErrors = null;
 }
 }
 else {
-const err228 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err215 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthGate",schemaPath:"#/$defs/HealthGate/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+}
+if(data79.onHealthFailure !== undefined){
+let data83 = data79.onHealthFailure;
+if(!((data83 === "halt") || (data83 === "rollback-and-halt"))){
+const err216 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/onHealthFailure",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/onHealthFailure/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.onHealthFailure.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+}
+if(data79.operatorClear !== undefined){
+if(typeof data79.operatorClear !== "boolean"){
+const err217 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/operatorClear",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/operatorClear/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+}
+if(data79.strategy !== undefined){
+if(typeof data79.strategy !== "string"){
+const err218 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/strategy",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+}
+if(data79.waves !== undefined){
+let data86 = data79.waves;
+if(Array.isArray(data86)){
+const len9 = data86.length;
+for(let i9=0; i9<len9; i9++){
+let data87 = data86[i9];
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+if(data87.selector === undefined){
+const err219 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "selector"},message:"must have required property '"+"selector"+"'"};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+if(data87.soakMinutes === undefined){
+const err220 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+if(data87.allowNoEnforceProbes !== undefined){
+if(typeof data87.allowNoEnforceProbes !== "boolean"){
+const err221 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/allowNoEnforceProbes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+}
+if(data87.approval !== undefined){
+let data89 = data87.approval;
+if(!((data89 === "auto") || (data89 === "manual"))){
+const err222 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/approval",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/approval/enum",keyword:"enum",params:{allowedValues: schema0.properties.rolloutPolicies.additionalProperties.properties.waves.items.properties.approval.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+}
+if(data87.minSoaked !== undefined){
+let data90 = data87.minSoaked;
+if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
+const err223 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
+}
+errors++;
+}
+if((typeof data90 == "number") && (isFinite(data90))){
+if(data90 > 9007199254740991 || isNaN(data90)){
+const err224 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err224];
+}
+else {
+vErrors.push(err224);
+}
+errors++;
+}
+if(data90 < 1 || isNaN(data90)){
+const err225 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/minSoaked",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err225];
+}
+else {
+vErrors.push(err225);
+}
+errors++;
+}
+}
+}
+if(data87.selector !== undefined){
+if(!(validate1(data87.selector, {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/selector",parentData:data87,parentDataProperty:"selector",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+}
+if(data87.soakMinutes !== undefined){
+let data92 = data87.soakMinutes;
+if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
+const err226 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err226];
+}
+else {
+vErrors.push(err226);
+}
+errors++;
+}
+if((typeof data92 == "number") && (isFinite(data92))){
+if(data92 > 9007199254740991 || isNaN(data92)){
+const err227 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err227];
+}
+else {
+vErrors.push(err227);
+}
+errors++;
+}
+if(data92 < 0 || isNaN(data92)){
+const err228 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/soakMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3464,8 +3455,13 @@ errors++;
 }
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data87.waitForNeverSeenMinutes !== undefined){
+let data93 = data87.waitForNeverSeenMinutes;
+const _errs302 = errors;
+let valid73 = false;
+const _errs303 = errors;
+if(data93 !== null){
+const err229 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3474,10 +3470,11 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-}
-else {
-const err230 = {instancePath:instancePath+"/rolloutPolicies/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid21 = _errs303 === errors;
+valid73 = valid73 || _valid21;
+const _errs305 = errors;
+if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
+const err230 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3486,10 +3483,9 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-}
-else {
-const err231 = {instancePath:instancePath+"/rolloutPolicies",schemaPath:"#/properties/rolloutPolicies/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data93 == "number") && (isFinite(data93))){
+if(data93 > 9007199254740991 || isNaN(data93)){
+const err231 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3498,10 +3494,8 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-if(data.schemaVersion !== undefined){
-if(!(data.schemaVersion === 1)){
-const err232 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
+if(data93 < 0 || isNaN(data93)){
+const err232 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3511,18 +3505,10 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data.waves !== undefined){
-let data90 = data.waves;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-for(const key11 in data90){
-let data91 = data90[key11];
-if(Array.isArray(data91)){
-const len10 = data91.length;
-for(let i10=0; i10<len10; i10++){
-let data92 = data91[i10];
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-if(data92.hosts === undefined){
-const err233 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10,schemaPath:"#/properties/waves/additionalProperties/items/required",keyword:"required",params:{missingProperty: "hosts"},message:"must have required property '"+"hosts"+"'"};
+var _valid21 = _errs305 === errors;
+valid73 = valid73 || _valid21;
+if(!valid73){
+const err233 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9+"/waitForNeverSeenMinutes",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3531,8 +3517,21 @@ vErrors.push(err233);
 }
 errors++;
 }
-if(data92.soakMinutes === undefined){
-const err234 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10,schemaPath:"#/properties/waves/additionalProperties/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
+else {
+errors = _errs302;
+if(vErrors !== null){
+if(_errs302){
+vErrors.length = _errs302;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err234 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves/" + i9,schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3541,9 +3540,10 @@ vErrors.push(err234);
 }
 errors++;
 }
-if(data92.allowNoEnforceProbes !== undefined){
-if(typeof data92.allowNoEnforceProbes !== "boolean"){
-const err235 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/allowNoEnforceProbes",schemaPath:"#/properties/waves/additionalProperties/items/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+else {
+const err235 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/waves",schemaPath:"#/properties/rolloutPolicies/additionalProperties/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3553,13 +3553,9 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data92.hosts !== undefined){
-let data94 = data92.hosts;
-if(Array.isArray(data94)){
-const len11 = data94.length;
-for(let i11=0; i11<len11; i11++){
-if(typeof data94[i11] !== "string"){
-const err236 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/hosts/" + i11,schemaPath:"#/properties/waves/additionalProperties/items/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err236 = {instancePath:instancePath+"/rolloutPolicies/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rolloutPolicies/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3571,7 +3567,7 @@ errors++;
 }
 }
 else {
-const err237 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/hosts",schemaPath:"#/properties/waves/additionalProperties/items/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err237 = {instancePath:instancePath+"/rolloutPolicies",schemaPath:"#/properties/rolloutPolicies/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3581,10 +3577,9 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data92.minSoaked !== undefined){
-let data96 = data92.minSoaked;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err238 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/minSoaked",schemaPath:"#/properties/waves/additionalProperties/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.schemaVersion !== undefined){
+if(!(data.schemaVersion === 1)){
+const err238 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3593,9 +3588,19 @@ vErrors.push(err238);
 }
 errors++;
 }
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 9007199254740991 || isNaN(data96)){
-const err239 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/minSoaked",schemaPath:"#/properties/waves/additionalProperties/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.waves !== undefined){
+let data95 = data.waves;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key12 in data95){
+let data96 = data95[key12];
+if(Array.isArray(data96)){
+const len10 = data96.length;
+for(let i10=0; i10<len10; i10++){
+let data97 = data96[i10];
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+if(data97.hosts === undefined){
+const err239 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10,schemaPath:"#/properties/waves/additionalProperties/items/required",keyword:"required",params:{missingProperty: "hosts"},message:"must have required property '"+"hosts"+"'"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3604,8 +3609,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data96 < 1 || isNaN(data96)){
-const err240 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/minSoaked",schemaPath:"#/properties/waves/additionalProperties/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data97.soakMinutes === undefined){
+const err240 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10,schemaPath:"#/properties/waves/additionalProperties/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3614,12 +3619,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-}
-if(data92.soakMinutes !== undefined){
-let data97 = data92.soakMinutes;
-if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
-const err241 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/soakMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data97.allowNoEnforceProbes !== undefined){
+if(typeof data97.allowNoEnforceProbes !== "boolean"){
+const err241 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/allowNoEnforceProbes",schemaPath:"#/properties/waves/additionalProperties/items/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3628,9 +3630,11 @@ vErrors.push(err241);
 }
 errors++;
 }
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 > 9007199254740991 || isNaN(data97)){
-const err242 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/soakMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data97.approval !== undefined){
+let data99 = data97.approval;
+if(!((data99 === "auto") || (data99 === "manual"))){
+const err242 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/approval",schemaPath:"#/properties/waves/additionalProperties/items/properties/approval/enum",keyword:"enum",params:{allowedValues: schema0.properties.waves.additionalProperties.items.properties.approval.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3639,8 +3643,14 @@ vErrors.push(err242);
 }
 errors++;
 }
-if(data97 < 0 || isNaN(data97)){
-const err243 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/soakMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data97.hosts !== undefined){
+let data100 = data97.hosts;
+if(Array.isArray(data100)){
+const len11 = data100.length;
+for(let i11=0; i11<len11; i11++){
+if(typeof data100[i11] !== "string"){
+const err243 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/hosts/" + i11,schemaPath:"#/properties/waves/additionalProperties/items/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3651,13 +3661,8 @@ errors++;
 }
 }
 }
-if(data92.waitForNeverSeenMinutes !== undefined){
-let data98 = data92.waitForNeverSeenMinutes;
-const _errs317 = errors;
-let valid78 = false;
-const _errs318 = errors;
-if(data98 !== null){
-const err244 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+const err244 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/hosts",schemaPath:"#/properties/waves/additionalProperties/items/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3666,11 +3671,11 @@ vErrors.push(err244);
 }
 errors++;
 }
-var _valid22 = _errs318 === errors;
-valid78 = valid78 || _valid22;
-const _errs320 = errors;
-if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-const err245 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data97.minSoaked !== undefined){
+let data102 = data97.minSoaked;
+if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
+const err245 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/minSoaked",schemaPath:"#/properties/waves/additionalProperties/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3679,9 +3684,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 > 9007199254740991 || isNaN(data98)){
-const err246 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 > 9007199254740991 || isNaN(data102)){
+const err246 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/minSoaked",schemaPath:"#/properties/waves/additionalProperties/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3690,8 +3695,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(data98 < 0 || isNaN(data98)){
-const err247 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data102 < 1 || isNaN(data102)){
+const err247 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/minSoaked",schemaPath:"#/properties/waves/additionalProperties/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3701,10 +3706,11 @@ vErrors.push(err247);
 errors++;
 }
 }
-var _valid22 = _errs320 === errors;
-valid78 = valid78 || _valid22;
-if(!valid78){
-const err248 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data97.soakMinutes !== undefined){
+let data103 = data97.soakMinutes;
+if(!(((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103))) && (isFinite(data103)))){
+const err248 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/soakMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3713,21 +3719,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-else {
-errors = _errs317;
-if(vErrors !== null){
-if(_errs317){
-vErrors.length = _errs317;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err249 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10,schemaPath:"#/properties/waves/additionalProperties/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data103 == "number") && (isFinite(data103))){
+if(data103 > 9007199254740991 || isNaN(data103)){
+const err249 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/soakMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3736,10 +3730,8 @@ vErrors.push(err249);
 }
 errors++;
 }
-}
-}
-else {
-const err250 = {instancePath:instancePath+"/waves/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/waves/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data103 < 0 || isNaN(data103)){
+const err250 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/soakMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3750,8 +3742,13 @@ errors++;
 }
 }
 }
-else {
-const err251 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data97.waitForNeverSeenMinutes !== undefined){
+let data104 = data97.waitForNeverSeenMinutes;
+const _errs328 = errors;
+let valid80 = false;
+const _errs329 = errors;
+if(data104 !== null){
+const err251 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3760,15 +3757,109 @@ vErrors.push(err251);
 }
 errors++;
 }
-}
-}
-else {
-const err252 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid22 = _errs329 === errors;
+valid80 = valid80 || _valid22;
+const _errs331 = errors;
+if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
+const err252 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err252];
 }
 else {
 vErrors.push(err252);
+}
+errors++;
+}
+if((typeof data104 == "number") && (isFinite(data104))){
+if(data104 > 9007199254740991 || isNaN(data104)){
+const err253 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+if(data104 < 0 || isNaN(data104)){
+const err254 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+var _valid22 = _errs331 === errors;
+valid80 = valid80 || _valid22;
+if(!valid80){
+const err255 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/additionalProperties/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+else {
+errors = _errs328;
+if(vErrors !== null){
+if(_errs328){
+vErrors.length = _errs328;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err256 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10,schemaPath:"#/properties/waves/additionalProperties/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+}
+}
+else {
+const err257 = {instancePath:instancePath+"/waves/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/waves/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+}
+}
+else {
+const err258 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+}
+else {
+const err259 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
 }
 errors++;
 }

@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/rollout-manifest.schema.json","title":"RolloutManifest","$defs":{"ArtifactMeta":{"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit CI built and signed.","examples":["3f2a9c1d0e4b"]},"schemaVersion":{"description":"Version of the artifact's shape.","enum":[1],"examples":[1]},"signatureAlgorithm":{"default":"ed25519","description":"Algorithm of the detached signature; absent means ed25519.","enum":["ed25519","ecdsa-p256"],"examples":["ed25519"]},"signedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When CI signed the artifact (freshness is measured from it).","examples":["2026-05-16T01:00:00Z"]}},"required":["ciCommit","schemaVersion","signedAt"],"title":"ArtifactMeta","type":"object"},"EvidenceProbeResolved":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":["mode","reason"],"type":"object"},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["controlOverrides","evidencePath","framework","intervalSeconds","kind","mode","reason"],"title":"EvidenceProbeResolved","type":"object"},"ExecProbeResolved":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","expectExitCode","intervalSeconds","kind","mode","timeoutSecs"],"title":"ExecProbeResolved","type":"object"},"HealthGate":{"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"},"HttpProbeResolved":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"},"NormalizedSelector":{"additionalProperties":false,"properties":{"all":{"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/NormalizedSelector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/NormalizedSelector"}],"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":["all","and","channel","hosts","not","tags","tagsAny"],"title":"NormalizedSelector","type":"object"},"TcpProbeResolved":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"}},"additionalProperties":{},"properties":{"channel":{"description":"Channel of the rollout.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"channelRef":{"description":"Channel ref (the CI commit) the rollout is for; rolloutId = channel@channelRef.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"complianceFrameworks":{"description":"Frameworks enabled on the channel.","examples":[[]],"items":{"type":"string"},"type":"array"},"displayName":{"description":"Label `<channel>@<short ci commit>`.","examples":["stable@3f2a9c1"],"type":"string"},"disruptionBudgets":{"description":"Budgets resolved for this rollout.","examples":[[]],"items":{"additionalProperties":{},"properties":{"hosts":{"description":"Covered hosts, resolved at projection time, sorted.","examples":[[]],"items":{"type":"string"},"type":"array"},"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"description":"Absolute limit.","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"description":"Percentage limit.","examples":[null]},"selector":{"$ref":"#/$defs/NormalizedSelector"}},"required":["hosts","maxInFlight","maxInFlightPct","selector"],"type":"object"},"type":"array"},"fleetResolvedHash":{"description":"Lowercase hex SHA-256 of the canonical bytes of the projecting fleet.resolved.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"freshnessWindow":{"description":"Maximum age of this manifest, in minutes (the channel's window).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthGate":{"$ref":"#/$defs/HealthGate"},"hostSet":{"description":"Hosts of the rollout, sorted by hostname.","examples":[[]],"items":{"additionalProperties":{},"properties":{"hostname":{"description":"Host.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"irrevocable":{"additionalProperties":{"additionalProperties":{},"properties":{"sensitive":{"description":"Whether only the digest is signed.","examples":[false],"type":"boolean"},"sha256":{"description":"Lowercase hex SHA-256 of the canonical JSON of the value.","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"],"pattern":"^([0-9a-f]{64})$","type":"string"},"value":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value; null when declared sensitive.","examples":["example.com"]}},"required":["sensitive","sha256","value"],"type":"object"},"default":{},"description":"Irrevocable values of the host, by name (docs/fleet-authors.md); absent in artifacts signed before they existed.","examples":[{"serverName":{"sensitive":false,"sha256":"6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e","value":"example.com"}}],"type":"object"},"irrevocableAcceptances":{"default":[],"description":"The accepted changes of this host's irrevocable values (fleet.resolved's irrevocableAcceptances for the host); the agent refuses a target whose values differ from its current generation's unless the change is listed here.","examples":[[]],"items":{"additionalProperties":{},"properties":{"acceptedAt":{"description":"signedAt of the release that accepted it.","examples":["2026-05-16T01:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"acceptedBy":{"description":"Who accepted it: the CI identity the release ran as (`--accepted-by`).","examples":["ci@github:example/fleet"],"type":"string"},"ciCommit":{"description":"Commit of the release that accepted it.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"host":{"description":"Host whose value changed.","examples":["matrix-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"name":{"description":"Name of the irrevocable value.","examples":["serverName"],"type":"string"},"newSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the accepted value (null: the value was removed).","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"]},"newValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The accepted value; null when sensitive or removed.","examples":["example.com"]},"oldSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the value before the change (null: none was signed).","examples":["9b48aaa90cfbe60fb53223544bd57b8f3c8a2e30ba527e9f7f7919b3a8a8d564"]},"oldValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value before the change; null when sensitive or absent.","examples":["matrix.example.com"]}},"required":["acceptedAt","acceptedBy","ciCommit","host","name","newSha256","newValue","oldSha256","oldValue"],"type":"object"},"type":"array"},"probes":{"anyOf":[{"type":"null"},{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbeResolved"},{"$ref":"#/$defs/TcpProbeResolved"},{"$ref":"#/$defs/ExecProbeResolved"},{"$ref":"#/$defs/EvidenceProbeResolved"}]},"type":"object"}],"default":null,"description":"The probe set the release read from the target closure's etc/nixfleet/agent/health-checks.json after checking it renders every probe fleet.nix declares for the host ({} when the closure has no file and the fleet declares none). The agent runs the closure's file only when it equals this set; null (a manifest without a signed probe declaration) is an enforce probe failure on the agent.","examples":[{"nginx":{"bodyContains":null,"expectStatus":200,"intervalSeconds":30,"kind":"http","mode":"enforce","timeoutSecs":3,"url":"http://127.0.0.1/health"}}]},"targetClosure":{"description":"Closure the host must activate.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"waveIndex":{"description":"Wave the host belongs to.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["hostname","targetClosure","waveIndex"],"type":"object"},"type":"array"},"meta":{"$ref":"#/$defs/ArtifactMeta"},"onHealthFailure":{"description":"What an agent does on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"schemaVersion":{"description":"Version of the manifest shape.","enum":[1],"examples":[1]},"waves":{"description":"Wave layout, indexed by waveIndex.","examples":[[{"allowNoEnforceProbes":false,"minSoaked":1,"soakMinutes":30,"waitForNeverSeenMinutes":null}]],"items":{"additionalProperties":{},"properties":{"allowNoEnforceProbes":{"default":false,"description":"Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent).","examples":[false],"type":"boolean"},"minSoaked":{"default":1,"description":"Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"soakMinutes":{"description":"Soak of the wave (minutes).","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely).","examples":[null]}},"required":["soakMinutes"],"type":"object"},"type":"array"}},"required":["channel","channelRef","complianceFrameworks","displayName","disruptionBudgets","fleetResolvedHash","freshnessWindow","healthGate","hostSet","meta","onHealthFailure","schemaVersion","waves"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/rollout-manifest.schema.json","title":"RolloutManifest","$defs":{"ArtifactMeta":{"additionalProperties":{},"properties":{"ciCommit":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Commit CI built and signed.","examples":["3f2a9c1d0e4b"]},"schemaVersion":{"description":"Version of the artifact's shape.","enum":[1],"examples":[1]},"signatureAlgorithm":{"default":"ed25519","description":"Algorithm of the detached signature; absent means ed25519.","enum":["ed25519","ecdsa-p256"],"examples":["ed25519"]},"signedAt":{"anyOf":[{"type":"null"},{"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"}],"description":"When CI signed the artifact (freshness is measured from it).","examples":["2026-05-16T01:00:00Z"]}},"required":["ciCommit","schemaVersion","signedAt"],"title":"ArtifactMeta","type":"object"},"EvidenceProbeResolved":{"additionalProperties":false,"properties":{"controlOverrides":{"additionalProperties":{"additionalProperties":false,"properties":{"mode":{"anyOf":[{"type":"null"},{"enum":["enforce","observe","disabled"]}],"description":"Mode for this control; null defers to the framework's mode.","examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why this control is overridden (audit annotation).","examples":["always enforce access control"]}},"required":["mode","reason"],"type":"object"},"description":"Per-control mode overrides, keyed by control id.","examples":[{"access-control":{"mode":"enforce"}}],"type":"object"},"evidencePath":{"description":"Evidence file written by the collector unit.","examples":["/var/lib/nixfleet-compliance/evidence.json"],"type":"string"},"framework":{"description":"Compliance framework whose evidence is read.","examples":["nis2-essential"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["evidence"],"examples":["evidence"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Most specific compliance refinement reason (audit annotation).","examples":["Q2 audit window"]}},"required":["controlOverrides","evidencePath","framework","intervalSeconds","kind","mode","reason"],"title":"EvidenceProbeResolved","type":"object"},"ExecProbeResolved":{"additionalProperties":false,"properties":{"command":{"description":"Command line run without a shell (split on whitespace); the agent never runs commands sent over the wire, only ones rendered into its own closure.","examples":["/run/current-system/sw/bin/check-disk /var/lib/attic"],"type":"string"},"expectExitCode":{"description":"Expected exit code.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["exec"],"examples":["exec"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Timeout in seconds.","examples":[10],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["command","expectExitCode","intervalSeconds","kind","mode","timeoutSecs"],"title":"ExecProbeResolved","type":"object"},"HealthGate":{"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"},"HttpProbeResolved":{"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"},"NormalizedSelector":{"additionalProperties":false,"properties":{"all":{"description":"Selects every host of the fleet.","examples":[true],"type":"boolean"},"and":{"description":"Intersection: a host must match every listed selector.","examples":[[{"tags":["web"]},{"not":{"tags":["canary"]}}]],"items":{"$ref":"#/$defs/NormalizedSelector"},"type":"array"},"channel":{"anyOf":[{"type":"null"},{"pattern":"^([a-z0-9_-]+)$","type":"string"}],"description":"Selects every host on this channel.","examples":["stable"]},"hosts":{"description":"Selects these hosts by name (no wildcards).","examples":[["web-01"]],"items":{"type":"string"},"type":"array"},"not":{"anyOf":[{"type":"null"},{"$ref":"#/$defs/NormalizedSelector"}],"description":"Negation: hosts not matched by this selector.","examples":[{"tags":["canary"]}]},"tags":{"description":"Selects hosts carrying all of these tags.","examples":[["canary"]],"items":{"type":"string"},"type":"array"},"tagsAny":{"description":"Selects hosts carrying any of these tags.","examples":[["eu-fr","eu-de"]],"items":{"type":"string"},"type":"array"}},"required":["all","and","channel","hosts","not","tags","tagsAny"],"title":"NormalizedSelector","type":"object"},"TcpProbeResolved":{"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"}},"additionalProperties":{},"properties":{"channel":{"description":"Channel of the rollout.","examples":["stable"],"pattern":"^([a-z0-9_-]+)$","type":"string"},"channelRef":{"description":"Channel ref (the CI commit) the rollout is for; rolloutId = channel@channelRef.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"complianceFrameworks":{"description":"Frameworks enabled on the channel.","examples":[[]],"items":{"type":"string"},"type":"array"},"displayName":{"description":"Label `<channel>@<short ci commit>`.","examples":["stable@3f2a9c1"],"type":"string"},"disruptionBudgets":{"description":"Budgets resolved for this rollout.","examples":[[]],"items":{"additionalProperties":{},"properties":{"hosts":{"description":"Covered hosts, resolved at projection time, sorted.","examples":[[]],"items":{"type":"string"},"type":"array"},"maxInFlight":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"description":"Absolute limit.","examples":[1]},"maxInFlightPct":{"anyOf":[{"type":"null"},{"maximum":100,"minimum":1,"type":"integer"}],"description":"Percentage limit.","examples":[null]},"selector":{"$ref":"#/$defs/NormalizedSelector"}},"required":["hosts","maxInFlight","maxInFlightPct","selector"],"type":"object"},"type":"array"},"fleetResolvedHash":{"description":"Lowercase hex SHA-256 of the canonical bytes of the projecting fleet.resolved.","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],"pattern":"^([0-9a-f]{64})$","type":"string"},"freshnessWindow":{"description":"Maximum age of this manifest, in minutes (the channel's window).","examples":[1440],"maximum":9007199254740991,"minimum":1,"type":"integer"},"healthGate":{"$ref":"#/$defs/HealthGate"},"hostSet":{"description":"Hosts of the rollout, sorted by hostname.","examples":[[]],"items":{"additionalProperties":{},"properties":{"hostname":{"description":"Host.","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"irrevocable":{"additionalProperties":{"additionalProperties":{},"properties":{"sensitive":{"description":"Whether only the digest is signed.","examples":[false],"type":"boolean"},"sha256":{"description":"Lowercase hex SHA-256 of the canonical JSON of the value.","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"],"pattern":"^([0-9a-f]{64})$","type":"string"},"value":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value; null when declared sensitive.","examples":["example.com"]}},"required":["sensitive","sha256","value"],"type":"object"},"default":{},"description":"Irrevocable values of the host, by name (docs/fleet-authors.md); absent in artifacts signed before they existed.","examples":[{"serverName":{"sensitive":false,"sha256":"6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e","value":"example.com"}}],"type":"object"},"irrevocableAcceptances":{"default":[],"description":"The accepted changes of this host's irrevocable values (fleet.resolved's irrevocableAcceptances for the host); the agent refuses a target whose values differ from its current generation's unless the change is listed here.","examples":[[]],"items":{"additionalProperties":{},"properties":{"acceptedAt":{"description":"signedAt of the release that accepted it.","examples":["2026-05-16T01:00:00Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"acceptedBy":{"description":"Who accepted it: the CI identity the release ran as (`--accepted-by`).","examples":["ci@github:example/fleet"],"type":"string"},"ciCommit":{"description":"Commit of the release that accepted it.","examples":["3f2a9c1d0e4b"],"pattern":"^([0-9a-f]{7,64})$","type":"string"},"host":{"description":"Host whose value changed.","examples":["matrix-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"name":{"description":"Name of the irrevocable value.","examples":["serverName"],"type":"string"},"newSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the accepted value (null: the value was removed).","examples":["6902ca67f52fc544c00e9be90f5d43daba1adc8346edca6cfd5802e37a28a85e"]},"newValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The accepted value; null when sensitive or removed.","examples":["example.com"]},"oldSha256":{"anyOf":[{"type":"null"},{"pattern":"^([0-9a-f]{64})$","type":"string"}],"description":"Digest of the value before the change (null: none was signed).","examples":["9b48aaa90cfbe60fb53223544bd57b8f3c8a2e30ba527e9f7f7919b3a8a8d564"]},"oldValue":{"anyOf":[{"type":"null"},{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]}],"description":"The value before the change; null when sensitive or absent.","examples":["matrix.example.com"]}},"required":["acceptedAt","acceptedBy","ciCommit","host","name","newSha256","newValue","oldSha256","oldValue"],"type":"object"},"type":"array"},"probes":{"anyOf":[{"type":"null"},{"additionalProperties":{"anyOf":[{"$ref":"#/$defs/HttpProbeResolved"},{"$ref":"#/$defs/TcpProbeResolved"},{"$ref":"#/$defs/ExecProbeResolved"},{"$ref":"#/$defs/EvidenceProbeResolved"}]},"type":"object"}],"default":null,"description":"The probe set the release read from the target closure's etc/nixfleet/agent/health-checks.json after checking it renders every probe fleet.nix declares for the host ({} when the closure has no file and the fleet declares none). The agent runs the closure's file only when it equals this set; null (a manifest without a signed probe declaration) is an enforce probe failure on the agent.","examples":[{"nginx":{"bodyContains":null,"expectStatus":200,"intervalSeconds":30,"kind":"http","mode":"enforce","timeoutSecs":3,"url":"http://127.0.0.1/health"}}]},"targetClosure":{"description":"Closure the host must activate.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"waveIndex":{"description":"Wave the host belongs to.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["hostname","targetClosure","waveIndex"],"type":"object"},"type":"array"},"meta":{"$ref":"#/$defs/ArtifactMeta"},"onHealthFailure":{"description":"What an agent does on sustained enforce-probe failure.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"operatorClear":{"default":false,"description":"Whether an operator may clear this rollout once it is Failed or Reverted (false when absent: only a new release moves the channel on).","examples":[false],"type":"boolean"},"schemaVersion":{"description":"Version of the manifest shape.","enum":[1],"examples":[1]},"waves":{"description":"Wave layout, indexed by waveIndex.","examples":[[{"allowNoEnforceProbes":false,"minSoaked":1,"soakMinutes":30,"waitForNeverSeenMinutes":null}]],"items":{"additionalProperties":{},"properties":{"allowNoEnforceProbes":{"default":false,"description":"Whether the wave may be promoted when its soaked members declare no enforce probe (false when absent).","examples":[false],"type":"boolean"},"approval":{"default":"auto","description":"Whether the wave's members are dispatched only after an operator approves the wave (manual), or as soon as the wave is current (auto, also when absent).","enum":["auto","manual"],"examples":["auto"]},"minSoaked":{"default":1,"description":"Members that must have soaked (Converged, enforce probes passing) before the wave is promoted (1 when absent).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"soakMinutes":{"description":"Soak of the wave (minutes).","examples":[30],"maximum":9007199254740991,"minimum":0,"type":"integer"},"waitForNeverSeenMinutes":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":0,"type":"integer"}],"default":null,"description":"Minutes after the wave starts during which a never-seen member holds the wave (null or absent: indefinitely).","examples":[null]}},"required":["soakMinutes"],"type":"object"},"type":"array"}},"required":["channel","channelRef","complianceFrameworks","displayName","disruptionBudgets","fleetResolvedHash","freshnessWindow","healthGate","hostSet","meta","onHealthFailure","schemaVersion","waves"],"type":"object"};
 const schema2 = {"additionalProperties":{},"properties":{"systemdFailedUnits":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"max":{"description":"Most failed systemd units tolerated on the host (`systemctl list-units --state=failed`; sandbox: lines of <root>/run/nixfleet-sandbox/failed-units).","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["max"],"type":"object"}],"default":null,"description":"Failed-units gate; null or absent: no such gate.","examples":[{"max":0}]}},"required":[],"title":"HealthGate","type":"object"};
 const schema3 = {"additionalProperties":false,"properties":{"bodyContains":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Substring the body must contain; null skips the check.","examples":["ok"]},"expectStatus":{"description":"Expected HTTP status.","examples":[200],"maximum":599,"minimum":100,"type":"integer"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"jsonKey":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Top-level key the body, parsed as a JSON object, must have (e.g. `versions` of Matrix's /_matrix/client/versions); null skips the check. A body that is not a JSON object fails the probe. Defaulted even in a resolved probe set, so files and manifests rendered before the field existed stay valid.","examples":["versions"]},"kind":{"description":"Probe kind (discriminator).","enum":["http"],"examples":["http"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"timeoutSecs":{"description":"Request timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"url":{"description":"URL to GET.","examples":["http://localhost/health"],"type":"string"}},"required":["bodyContains","expectStatus","intervalSeconds","kind","mode","timeoutSecs","url"],"title":"HttpProbeResolved","type":"object"};
 const schema4 = {"additionalProperties":false,"properties":{"connectTimeoutSecs":{"description":"Connect timeout in seconds.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"},"host":{"description":"Host to connect to.","examples":["127.0.0.1"],"type":"string"},"intervalSeconds":{"description":"Seconds between runs (must be > 0; use mode = \"disabled\" to suppress a probe).","examples":[30],"maximum":9007199254740991,"minimum":1,"type":"integer"},"kind":{"description":"Probe kind (discriminator).","enum":["tcp"],"examples":["tcp"]},"mode":{"description":"enforce: gates wave promotion; observe: reported only; disabled: declared but not run.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"port":{"description":"TCP port.","examples":[5432],"maximum":65535,"minimum":1,"type":"integer"}},"required":["connectTimeoutSecs","host","intervalSeconds","kind","mode","port"],"title":"TcpProbeResolved","type":"object"};
@@ -3493,9 +3493,9 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data.schemaVersion !== undefined){
-if(!(data.schemaVersion === 1)){
-const err238 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
+if(data.operatorClear !== undefined){
+if(typeof data.operatorClear !== "boolean"){
+const err238 = {instancePath:instancePath+"/operatorClear",schemaPath:"#/properties/operatorClear/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3505,15 +3505,9 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data.waves !== undefined){
-let data77 = data.waves;
-if(Array.isArray(data77)){
-const len5 = data77.length;
-for(let i5=0; i5<len5; i5++){
-let data78 = data77[i5];
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-if(data78.soakMinutes === undefined){
-const err239 = {instancePath:instancePath+"/waves/" + i5,schemaPath:"#/properties/waves/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
+if(data.schemaVersion !== undefined){
+if(!(data.schemaVersion === 1)){
+const err239 = {instancePath:instancePath+"/schemaVersion",schemaPath:"#/properties/schemaVersion/enum",keyword:"enum",params:{allowedValues: schema0.properties.schemaVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3522,9 +3516,16 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data78.allowNoEnforceProbes !== undefined){
-if(typeof data78.allowNoEnforceProbes !== "boolean"){
-const err240 = {instancePath:instancePath+"/waves/" + i5+"/allowNoEnforceProbes",schemaPath:"#/properties/waves/items/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data.waves !== undefined){
+let data78 = data.waves;
+if(Array.isArray(data78)){
+const len5 = data78.length;
+for(let i5=0; i5<len5; i5++){
+let data79 = data78[i5];
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+if(data79.soakMinutes === undefined){
+const err240 = {instancePath:instancePath+"/waves/" + i5,schemaPath:"#/properties/waves/items/required",keyword:"required",params:{missingProperty: "soakMinutes"},message:"must have required property '"+"soakMinutes"+"'"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3533,11 +3534,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-if(data78.minSoaked !== undefined){
-let data80 = data78.minSoaked;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err241 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data79.allowNoEnforceProbes !== undefined){
+if(typeof data79.allowNoEnforceProbes !== "boolean"){
+const err241 = {instancePath:instancePath+"/waves/" + i5+"/allowNoEnforceProbes",schemaPath:"#/properties/waves/items/properties/allowNoEnforceProbes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3546,9 +3545,11 @@ vErrors.push(err241);
 }
 errors++;
 }
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 > 9007199254740991 || isNaN(data80)){
-const err242 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data79.approval !== undefined){
+let data81 = data79.approval;
+if(!((data81 === "auto") || (data81 === "manual"))){
+const err242 = {instancePath:instancePath+"/waves/" + i5+"/approval",schemaPath:"#/properties/waves/items/properties/approval/enum",keyword:"enum",params:{allowedValues: schema0.properties.waves.items.properties.approval.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3557,8 +3558,11 @@ vErrors.push(err242);
 }
 errors++;
 }
-if(data80 < 1 || isNaN(data80)){
-const err243 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data79.minSoaked !== undefined){
+let data82 = data79.minSoaked;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err243 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3567,12 +3571,9 @@ vErrors.push(err243);
 }
 errors++;
 }
-}
-}
-if(data78.soakMinutes !== undefined){
-let data81 = data78.soakMinutes;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err244 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 9007199254740991 || isNaN(data82)){
+const err244 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3581,9 +3582,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 9007199254740991 || isNaN(data81)){
-const err245 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data82 < 1 || isNaN(data82)){
+const err245 = {instancePath:instancePath+"/waves/" + i5+"/minSoaked",schemaPath:"#/properties/waves/items/properties/minSoaked/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3592,8 +3592,12 @@ vErrors.push(err245);
 }
 errors++;
 }
-if(data81 < 0 || isNaN(data81)){
-const err246 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data79.soakMinutes !== undefined){
+let data83 = data79.soakMinutes;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err246 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3602,15 +3606,9 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-}
-if(data78.waitForNeverSeenMinutes !== undefined){
-let data82 = data78.waitForNeverSeenMinutes;
-const _errs265 = errors;
-let valid55 = false;
-const _errs266 = errors;
-if(data82 !== null){
-const err247 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 > 9007199254740991 || isNaN(data83)){
+const err247 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3619,11 +3617,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-var _valid20 = _errs266 === errors;
-valid55 = valid55 || _valid20;
-const _errs268 = errors;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err248 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data83 < 0 || isNaN(data83)){
+const err248 = {instancePath:instancePath+"/waves/" + i5+"/soakMinutes",schemaPath:"#/properties/waves/items/properties/soakMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3632,9 +3627,15 @@ vErrors.push(err248);
 }
 errors++;
 }
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 9007199254740991 || isNaN(data82)){
-const err249 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data79.waitForNeverSeenMinutes !== undefined){
+let data84 = data79.waitForNeverSeenMinutes;
+const _errs268 = errors;
+let valid55 = false;
+const _errs269 = errors;
+if(data84 !== null){
+const err249 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3643,8 +3644,11 @@ vErrors.push(err249);
 }
 errors++;
 }
-if(data82 < 0 || isNaN(data82)){
-const err250 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+var _valid20 = _errs269 === errors;
+valid55 = valid55 || _valid20;
+const _errs271 = errors;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+const err250 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3653,11 +3657,9 @@ vErrors.push(err250);
 }
 errors++;
 }
-}
-var _valid20 = _errs268 === errors;
-valid55 = valid55 || _valid20;
-if(!valid55){
-const err251 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 > 9007199254740991 || isNaN(data84)){
+const err251 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3666,21 +3668,8 @@ vErrors.push(err251);
 }
 errors++;
 }
-else {
-errors = _errs265;
-if(vErrors !== null){
-if(_errs265){
-vErrors.length = _errs265;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err252 = {instancePath:instancePath+"/waves/" + i5,schemaPath:"#/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data84 < 0 || isNaN(data84)){
+const err252 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3690,9 +3679,10 @@ vErrors.push(err252);
 errors++;
 }
 }
-}
-else {
-const err253 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid20 = _errs271 === errors;
+valid55 = valid55 || _valid20;
+if(!valid55){
+const err253 = {instancePath:instancePath+"/waves/" + i5+"/waitForNeverSeenMinutes",schemaPath:"#/properties/waves/items/properties/waitForNeverSeenMinutes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3701,15 +3691,50 @@ vErrors.push(err253);
 }
 errors++;
 }
+else {
+errors = _errs268;
+if(vErrors !== null){
+if(_errs268){
+vErrors.length = _errs268;
+}
+else {
+vErrors = null;
+}
+}
+}
 }
 }
 else {
-const err254 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err254 = {instancePath:instancePath+"/waves/" + i5,schemaPath:"#/properties/waves/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err254];
 }
 else {
 vErrors.push(err254);
+}
+errors++;
+}
+}
+}
+else {
+const err255 = {instancePath:instancePath+"/waves",schemaPath:"#/properties/waves/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+}
+}
+else {
+const err256 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
 }
 errors++;
 }

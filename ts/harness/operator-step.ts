@@ -1,0 +1,68 @@
+// The harness's operator actions: `nixfleet rollout <action> --channel <c>
+// --reason <r>` run as a separate process with the harness operator
+// certificate, exactly as an operator types it. Exit 0 is required unless the
+// step names the CP code the action must be refused with (exit 4).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { HarnessScenario } from '../contracts/index.ts';
+import { ScenarioFailure } from './failure.ts';
+import { REPO } from './publish.ts';
+
+const run = promisify(execFile);
+
+/** One operator step of a scenario. */
+export type OperatorStep = NonNullable<HarnessScenario['steps'][number]['operator']>;
+
+/**
+ * Runs the action; throws ScenarioFailure when the outcome is not the expected one.
+ *
+ * @example await operatorStep({ action: 'pause', channel: 'stable', reason: 'db', expectCode: null }, client, note)
+ */
+export async function operatorStep(
+  step: OperatorStep,
+  client: { cpUrl: string; caCert: string; clientCert: string; clientKey: string },
+  note: (line: string) => void,
+): Promise<string> {
+  note(`operator ${step.action} on ${step.channel ?? 'stable'}`);
+  const args = [
+    join(REPO, 'bin/nixfleet.mjs'),
+    'rollout',
+    step.action,
+    '--channel',
+    step.channel ?? 'stable',
+    '--reason',
+    step.reason ?? 'harness',
+    '--cp-url',
+    client.cpUrl,
+    '--ca-cert',
+    client.caCert,
+    '--client-cert',
+    client.clientCert,
+    '--client-key',
+    client.clientKey,
+  ];
+  let code = 0;
+  let out = '';
+  try {
+    const r = await run(process.execPath, args, { cwd: REPO, timeout: 60_000 });
+    out = r.stdout.trim();
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string; message: string };
+    code = typeof x.code === 'number' ? x.code : -1;
+    out = (x.stderr || x.stdout || x.message).trim();
+  }
+  const expect = step.expectCode ?? null;
+  if (expect === null && code !== 0) {
+    throw new ScenarioFailure(
+      `nixfleet rollout ${step.action} exited ${code}: ${out.slice(0, 400)}`,
+    );
+  }
+  if (expect !== null && (code !== 4 || !out.includes(expect))) {
+    throw new ScenarioFailure(
+      `nixfleet rollout ${step.action} should be refused with ${expect}, exited ${code}: ${out.slice(0, 400)}`,
+    );
+  }
+  note(`operator: ${out.split('\n')[0] ?? ''}`);
+  return out;
+}
