@@ -26,6 +26,11 @@ open
       "host_rolled_back"
       "host_enrolled"
       "trust_alert"
+      "rollout_paused"
+      "rollout_resumed"
+      "rollout_aborted"
+      "wave_approved"
+      "rollout_cleared"
     ]) "What happened (the last token of the NATS subject)." "host_failed" { };
     severity = opt (types.enum [ "info" "warning" "critical" ]) "How urgently an operator should look." "critical" { };
     channel = opt (types.nullOr t.channelName) "The rollout's channel; null for fleet-wide events (subject token `_fleet`)." "stable" { };

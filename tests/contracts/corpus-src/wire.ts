@@ -293,7 +293,7 @@ export const wire: Corpus[] = [
       ],
     ],
     [
-      ['unknown enum: kind', ['kind'], 'rollout_paused'],
+      ['unknown enum: kind', ['kind'], 'rollout_suspended'],
       ['bad id: space', ['id'], 'a b'],
       ['wrong schemaVersion', ['schemaVersion'], 2],
       ['bad channel: dot (NATS subject token)', ['channel'], 'stable.eu'],

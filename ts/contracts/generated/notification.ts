@@ -32,7 +32,12 @@ export interface Notification {
     | 'host_failed'
     | 'host_rolled_back'
     | 'host_enrolled'
-    | 'trust_alert';
+    | 'trust_alert'
+    | 'rollout_paused'
+    | 'rollout_resumed'
+    | 'rollout_aborted'
+    | 'wave_approved'
+    | 'rollout_cleared';
   /**
    * When the control plane recorded the event.
    */

@@ -127,6 +127,59 @@ describe('rolloutNotifications', () => {
   });
 });
 
+describe('operator actions', () => {
+  it('each action is a notification naming the operator and the reason; the control plane speaks as itself', () => {
+    const ev = (
+      kind: 'OperatorPaused' | 'OperatorResumed' | 'OperatorAborted' | 'OperatorClearance',
+      operator = 'alice',
+    ) => ({
+      kind,
+      rolloutId: RID,
+      operator,
+      reason: 'db migration running',
+      at: T,
+    });
+    const made = rolloutNotifications({
+      rolloutId: RID,
+      events: [
+        ev('OperatorPaused'),
+        ev('OperatorResumed'),
+        {
+          kind: 'WaveApproved',
+          rolloutId: RID,
+          wave: 1,
+          operator: 'bob',
+          reason: 'canary ok',
+          at: T,
+        },
+        ev('OperatorAborted'),
+        ev('OperatorClearance'),
+        ev('OperatorPaused', '(control-plane)'),
+      ],
+      before: rec(),
+      after: rec(),
+      recordedAt: T,
+    });
+    expect(made.map((n) => [n.kind, n.severity])).toEqual([
+      ['rollout_paused', 'warning'],
+      ['rollout_resumed', 'info'],
+      ['wave_approved', 'info'],
+      ['rollout_aborted', 'critical'],
+      ['rollout_cleared', 'info'],
+      ['rollout_paused', 'warning'],
+    ]);
+    expect(made[0]?.summary).toBe(
+      `rollout ${RID} paused by operator:alice: 'db migration running'`,
+    );
+    expect(made[0]?.details).toEqual({ operator: 'alice', reason: 'db migration running' });
+    expect(made[2]?.id).toBe(`wave_approved:${RID}:1`);
+    expect(made[5]?.summary).toBe(
+      `rollout ${RID} paused by the control plane: 'db migration running'`,
+    );
+    for (const n of made) expect(validateContract('notification', n).ok).toBe(true);
+  });
+});
+
 describe('other sources', () => {
   it('enrollment and trust alerts are fleet-wide; an enrollment failure is not an alert', () => {
     const e = enrolledNotification({ hostname: 'agent-17', nonce: 'ab'.repeat(16), at: T });

@@ -10,6 +10,7 @@
 import type { Notification } from '../../contracts/index.ts';
 import type { RolloutEvent, RolloutRecord, RolloutBook } from '../rollout/types.ts';
 import { toRfc3339, type EpochMs } from '../time.ts';
+import { CONTROL_PLANE } from '../rollout/operator.ts';
 
 export type NotificationKind = Notification['kind'];
 export type NotificationSeverity = Notification['severity'];
@@ -34,7 +35,24 @@ export const NOTIFICATION_KINDS: Readonly<
   host_rolled_back: { severity: 'warning', source: 'rollout event HostStateChanged to Reverted' },
   host_enrolled: { severity: 'info', source: 'bootstrap token consumed (first use)' },
   trust_alert: { severity: 'critical', source: 'bootstrap report TrustError' },
+  rollout_paused: { severity: 'warning', source: 'rollout event OperatorPaused' },
+  rollout_resumed: { severity: 'info', source: 'rollout event OperatorResumed' },
+  rollout_aborted: { severity: 'critical', source: 'rollout event OperatorAborted' },
+  wave_approved: { severity: 'info', source: 'rollout event WaveApproved' },
+  rollout_cleared: { severity: 'info', source: 'rollout event OperatorClearance' },
 };
+
+/** Who acted, as status prints it: `operator:alice`, or the control plane itself. */
+const actor = (name: string): string =>
+  name === CONTROL_PLANE ? 'the control plane' : `operator:${name}`;
+
+/** The kind and verb of each operator action event. */
+const OPERATOR_EVENTS = {
+  OperatorPaused: ['rollout_paused', 'paused'],
+  OperatorResumed: ['rollout_resumed', 'resumed'],
+  OperatorAborted: ['rollout_aborted', 'aborted'],
+  OperatorClearance: ['rollout_cleared', 'cleared'],
+} as const satisfies Record<string, readonly [NotificationKind, string]>;
 
 /** Subject token of a notification without a channel (fleet-wide events). */
 export const FLEET_SUBJECT_TOKEN = '_fleet';
@@ -141,6 +159,31 @@ export function rolloutNotifications(args: {
             }),
           );
         }
+        break;
+      case 'OperatorPaused':
+      case 'OperatorResumed':
+      case 'OperatorAborted':
+      case 'OperatorClearance': {
+        const [kind, verb] = OPERATOR_EVENTS[e.kind];
+        out.push(
+          make(kind, `${kind}:${rid}:${e.at}`, e.at, {
+            ...base,
+            hostname: null,
+            summary: `rollout ${rid} ${verb} by ${actor(e.operator)}: '${e.reason}'`,
+            details: { operator: e.operator, reason: e.reason },
+          }),
+        );
+        break;
+      }
+      case 'WaveApproved':
+        out.push(
+          make('wave_approved', `wave_approved:${rid}:${e.wave}`, e.at, {
+            ...base,
+            hostname: null,
+            summary: `rollout ${rid}: wave ${e.wave} approved by ${actor(e.operator)}: '${e.reason}'`,
+            details: { wave: e.wave, operator: e.operator, reason: e.reason },
+          }),
+        );
         break;
       default:
         break;
