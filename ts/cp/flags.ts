@@ -44,6 +44,11 @@ export const FLAGS: readonly FlagSpec[] = [
   f('--trust-file <file>', 'trustFile', 'trust.json (CI release key, org root key)'),
   f('--db <file>', 'db', 'SQLite database', { default: '/var/lib/nixfleet-cp/state.db' }),
   f(
+    '--database-url-file <file>',
+    'databaseUrlFile',
+    'file holding a postgres:// URL: store state in PostgreSQL instead of --db (whose directory still holds the issuance log and release cache)',
+  ),
+  f(
     '--issuance-log <file>',
     'issuanceLog',
     'append-only certificate issuance log (default: next to --db)',
