@@ -11,7 +11,7 @@
 import pg from 'pg';
 import { CpError } from '../errors.ts';
 import { MIGRATIONS, postgresSql, SCHEMA_VERSION } from './migrations.ts';
-import { PG_WRITE_SQL } from './postgres-sql.ts';
+import { appendEventsSql, restSql, segmentsOf } from './postgres-sql.ts';
 import {
   EVENT_COLUMNS,
   eventOf,
@@ -21,7 +21,7 @@ import {
   probeFailureOf,
   storedStateOf,
 } from './rows.ts';
-import { duplicateOf, toStatements } from './sqlite-ops.ts';
+import { toStatements } from './sqlite-ops.ts';
 import type {
   EventRow,
   EventStream,
@@ -130,7 +130,7 @@ class PostgresStorage implements Storage {
   /** Runs `fn` in one transaction on one connection; a failed one is rolled back and the connection dropped. */
   private async transaction<T>(
     what: string,
-    begin: string,
+    begin: string | null,
     fn: (c: pg.PoolClient) => Promise<T>,
   ): Promise<T> {
     if (this.closed) throw new CpError('CP_ERR_STORAGE', 'storage is closed');
@@ -146,9 +146,10 @@ class PostgresStorage implements Storage {
     const ignore = (): void => undefined;
     client.on('error', ignore);
     try {
-      await client.query(begin);
+      // null: `fn` sends BEGIN and COMMIT itself, inside its own messages.
+      if (begin !== null) await client.query(begin);
       const out = await fn(client);
-      await client.query('COMMIT');
+      if (begin !== null) await client.query('COMMIT');
       client.removeListener('error', ignore);
       client.release();
       return out;
@@ -212,31 +213,32 @@ class PostgresStorage implements Storage {
   async commit(ops: readonly WriteOp[]): Promise<ReadonlyMap<number, number>> {
     this.live();
     const statements = toStatements(ops);
-    return this.transaction('commit', 'BEGIN', async (c) => {
+    return this.transaction('commit', null, async (c) => {
+      // Per segment two round trips at most: its events (their seqs come
+      // back), then every other statement with those seqs filled in. BEGIN
+      // rides on the first message and COMMIT on the last.
       const seqs = new Map<number, number>();
-      for (const [name, params, localId] of statements) {
-        const text = PG_WRITE_SQL[name];
-        if (text === undefined) throw new Error(`unknown statement ${name}`);
-        const bound = params.map((p) =>
-          p !== null && typeof p === 'object' ? (seqs.get(p.ref) ?? null) : p,
-        );
-        // Named: parsed once per connection, then only bound and executed.
-        const res = await c.query<{ seq: number }>({ name, text, values: bound });
-        if (name !== 'appendEvent' || localId <= 0) continue;
-        const stored = res.rows[0];
-        if (stored !== undefined) {
-          seqs.set(localId, stored.seq);
-          continue;
+      const segments = segmentsOf(statements);
+      let pending = 'BEGIN';
+      for (const seg of segments) {
+        if (seg.events.length > 0) {
+          const res = (await c.query(
+            [pending, appendEventsSql(seg.events)].filter((x) => x !== '').join(';\n'),
+          )) as unknown as
+            | pg.QueryResult<{ id: number; seq: number }>
+            | pg.QueryResult<{ id: number; seq: number }>[];
+          // One result per statement of the message; the seqs are the last.
+          const last = Array.isArray(res) ? res.at(-1) : res;
+          for (const r of last?.rows ?? []) seqs.set(r.id, r.seq);
+          pending = '';
         }
-        // A second row of one agent event: references resolve to the stored one.
-        const dup = await c.query<{ seq: number }>({
-          name: 'storedAgentEvent',
-          text: PG_WRITE_SQL['storedAgentEvent'] as string,
-          values: duplicateOf(bound),
-        });
-        const row = dup.rows[0];
-        if (row !== undefined) seqs.set(localId, row.seq);
+        const rest = restSql(seg.rest, seqs);
+        if (rest.length > 0) {
+          await c.query([pending, ...rest].filter((x) => x !== '').join(';\n'));
+          pending = '';
+        }
       }
+      await c.query(pending === '' ? 'COMMIT' : `${pending}; COMMIT`);
       return seqs;
     });
   }

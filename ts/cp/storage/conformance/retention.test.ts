@@ -73,6 +73,26 @@ describe.each(BACKENDS)('event retention: $name', (backend) => {
     await s.close();
   });
 
+  it('runs a prune inside a batch in its place: what comes before it is pruned, what comes after is not', async () => {
+    const s = (await backend.fresh()).open();
+    await s.migrate();
+    const seqs = await s.commit([
+      event(1, 'old-01', 1_000),
+      { op: 'pruneEvents', before: 5_000 },
+      event(2, 'old-02', 2_000),
+      {
+        op: 'insertQuarantine',
+        row: { channel: 'stable', closure: 'bad', quarantinedAt: 2_000 },
+        eventRef: 2,
+      },
+    ]);
+    expect((await s.allEvents()).map((e) => [e.seq, e.hostname])).toEqual([
+      [seqs.get(2), 'old-02'],
+    ]);
+    expect((await s.load()).quarantines).toHaveLength(1);
+    await s.close();
+  });
+
   it('prunes expired bootstrap tokens only', async () => {
     const s = (await backend.fresh()).open();
     await s.migrate();

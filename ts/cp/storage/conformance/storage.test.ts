@@ -132,6 +132,52 @@ describe.each(BACKENDS)('storage conformance: $name', (backend) => {
     await s.close();
   });
 
+  it('stores one row when a batch holds the same agent event twice; both ids resolve to it', async () => {
+    const s = await migrated();
+    const seqs = await s.commit([event(1), event(2, { agentSeq: 1, recordedAt: 5 }), event(3)]);
+    expect(seqs.get(2)).toBe(seqs.get(1));
+    expect((await s.allEvents()).map((e) => [e.seq, e.agentSeq, e.recordedAt])).toEqual([
+      [seqs.get(1), 1, 1],
+      [seqs.get(3), 3, 1],
+    ]);
+    await s.close();
+  });
+
+  it('stores text with quotes, backslashes and any unicode exactly as given', async () => {
+    const s = await migrated();
+    const odd = "web-'; DROP TABLE event_log; --\\ $1 ? \u00e9\u2028\ud83d\ude00";
+    await s.commit([
+      event(1, { hostname: odd, kind: 'it\'s \\ "odd"', body: { odd, nested: [odd] } }),
+      {
+        op: 'upsertHost',
+        row: {
+          hostname: odd,
+          lastHeartbeatAt: 1,
+          currentClosure: odd,
+          agentVersion: null,
+          uptimeSecs: 0,
+        },
+      },
+    ]);
+    const [e] = await s.allEvents();
+    expect([e?.hostname, e?.kind, e?.body]).toEqual([
+      odd,
+      'it\'s \\ "odd"',
+      { odd, nested: [odd] },
+    ]);
+    expect((await s.load()).hosts[0]?.currentClosure).toBe(odd);
+    await s.close();
+  });
+
+  it('refuses a timestamp that is not a number (NaN) with CP_ERR_STORAGE, writing nothing', async () => {
+    const s = await migrated();
+    await expect(s.commit([event(1, { recordedAt: Number.NaN })])).rejects.toMatchObject({
+      code: 'CP_ERR_STORAGE',
+    });
+    expect(await s.allEvents()).toEqual([]);
+    await s.close();
+  });
+
   it('writes derived rows with the event_log seq of the same batch', async () => {
     const fx = await backend.fresh();
     const s = fx.open();
