@@ -26,7 +26,9 @@ fi
 # (secret-hygiene scenario), ip (network namespaces for the harness),
 # libfaketime (the harness's skewClock fault), jq (the microVM runner's
 # conditions and invariants, run by tests/lib/harness), nats-server (the
-# control plane's NATS notification sink is tested against the real broker).
+# control plane's NATS notification sink is tested against the real broker),
+# PostgreSQL (the storage tests start a throwaway cluster with its initdb and
+# pg_ctl).
 # Missing ones are installed when we are root.
 need=()
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
@@ -37,6 +39,8 @@ command -v age >/dev/null 2>&1 || need+=(age)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+# Debian keeps the server binaries off PATH, under /usr/lib/postgresql/<major>/bin.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # libfaketime: the harness skewClock fault runs an agent under LD_PRELOAD.
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 if [ "${#need[@]}" -gt 0 ]; then
