@@ -11,12 +11,14 @@
 import pg from 'pg';
 import { CpError } from '../errors.ts';
 import { MIGRATIONS, postgresSql, SCHEMA_VERSION } from './migrations.ts';
-import { appendEventsSql, restSql, segmentsOf } from './postgres-sql.ts';
+import { appendEventsSql, numberPlaceholders, restSql, segmentsOf } from './postgres-sql.ts';
 import {
   EVENT_COLUMNS,
   eventOf,
   LOAD_SQL,
   type LoadRows,
+  outboxRowOf,
+  PENDING_NOTIFICATIONS_SQL,
   PROBE_FAILURE_COLUMNS,
   probeFailureOf,
   storedStateOf,
@@ -25,6 +27,7 @@ import { toStatements } from './sqlite-ops.ts';
 import type {
   EventRow,
   EventStream,
+  OutboxRow,
   ProbeFailureRow,
   Storage,
   StoredState,
@@ -63,6 +66,7 @@ const TABLES = [
   'token_replay',
   'cert_revocations',
   'artifact_high_water',
+  'notification_outbox',
 ];
 
 /** Where the pool connects, for messages (never the password). */
@@ -277,6 +281,13 @@ class PostgresStorage implements Storage {
       [options.streams === undefined ? null : [...options.streams]],
     );
     return rows.map(eventOf);
+  }
+
+  async pendingNotifications(options: { readonly limit: number }): Promise<OutboxRow[]> {
+    const rows = await this.read('outbox read', numberPlaceholders(PENDING_NOTIFICATIONS_SQL), [
+      options.limit,
+    ]);
+    return rows.map(outboxRowOf);
   }
 
   async probeFailures(rolloutId: string): Promise<ProbeFailureRow[]> {

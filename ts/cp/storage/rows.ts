@@ -6,7 +6,14 @@
 // Must never decide anything.
 import type { HostRolloutState, RolloutRecord } from '../../core/index.ts';
 import type { Dispatch } from '../../contracts/index.ts';
-import type { EventRow, EventStream, ProbeFailureRow, StoredState } from './types.ts';
+import type {
+  EventRow,
+  EventStream,
+  OutboxRow,
+  OutboxState,
+  ProbeFailureRow,
+  StoredState,
+} from './types.ts';
 
 /** The parameterless SELECT of each part of {@link StoredState}. */
 export const LOAD_SQL = {
@@ -113,5 +120,27 @@ export function probeFailureOf(r: Record<string, unknown>): ProbeFailureRow {
     reason: strOrNull(r['reason']),
     observedAt: num(r['observed_at']),
     eventLogSeq: numOrNull(r['event_log_seq']),
+  };
+}
+
+/**
+ * The pending outbox rows, soonest due first; rows due together in the order
+ * of the events that caused them, so both backends deliver alike (one `?`
+ * placeholder: the limit).
+ */
+export const PENDING_NOTIFICATIONS_SQL =
+  "SELECT dedupe_id, sink, payload, created_at, state, attempts, next_attempt_at, last_error FROM notification_outbox WHERE state = 'pending' ORDER BY next_attempt_at ASC, created_at ASC, event_log_seq ASC NULLS LAST, dedupe_id ASC, sink ASC LIMIT ?";
+
+/** Maps a notification_outbox row. */
+export function outboxRowOf(r: Record<string, unknown>): OutboxRow {
+  return {
+    dedupeId: str(r['dedupe_id']),
+    sink: str(r['sink']),
+    payload: JSON.parse(str(r['payload'])) as OutboxRow['payload'],
+    createdAt: num(r['created_at']),
+    state: str(r['state']) as OutboxState,
+    attempts: num(r['attempts']),
+    nextAttemptAt: num(r['next_attempt_at']),
+    lastError: strOrNull(r['last_error']),
   };
 }

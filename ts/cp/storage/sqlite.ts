@@ -15,6 +15,8 @@ import {
   eventOf,
   LOAD_SQL,
   type LoadRows,
+  outboxRowOf,
+  PENDING_NOTIFICATIONS_SQL,
   PROBE_FAILURE_COLUMNS,
   probeFailureOf,
   storedStateOf,
@@ -24,7 +26,6 @@ import type {
   EventRow,
   EventStream,
   OutboxRow,
-  OutboxState,
   ProbeFailureRow,
   Storage,
   StoredState,
@@ -176,30 +177,11 @@ class SqliteStorage implements Storage {
   }
 
   async pendingNotifications(options: { readonly limit: number }): Promise<OutboxRow[]> {
-    const rows = this.db
-      .prepare(
-        "SELECT * FROM notification_outbox WHERE state = 'pending' ORDER BY next_attempt_at ASC LIMIT ?",
-      )
-      .all(options.limit) as {
-      dedupe_id: string;
-      sink: string;
-      payload: string;
-      created_at: number;
-      state: OutboxState;
-      attempts: number;
-      next_attempt_at: number;
-      last_error: string | null;
-    }[];
-    return rows.map((r) => ({
-      dedupeId: r.dedupe_id,
-      sink: r.sink,
-      payload: JSON.parse(r.payload) as OutboxRow['payload'],
-      createdAt: r.created_at,
-      state: r.state,
-      attempts: r.attempts,
-      nextAttemptAt: r.next_attempt_at,
-      lastError: r.last_error,
-    }));
+    const rows = this.db.prepare(PENDING_NOTIFICATIONS_SQL).all(options.limit) as Record<
+      string,
+      unknown
+    >[];
+    return rows.map(outboxRowOf);
   }
 
   async probeFailures(rolloutId: string): Promise<ProbeFailureRow[]> {
