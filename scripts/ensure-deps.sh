@@ -47,6 +47,12 @@ if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure-deps: installing Debian packages: ${need[*]}…"
     export DEBIAN_FRONTEND=noninteractive
+    # The tests run their own throwaway clusters: Debian's package must not
+    # create (and, where services may start, run) a system cluster beside them.
+    if [[ " ${need[*]} " == *" postgresql "* ]]; then
+      mkdir -p /etc/postgresql-common/createcluster.d
+      echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/nixfleet-tests.conf
+    fi
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
   else
