@@ -5,7 +5,9 @@
 // pre-existing service is touched. PostgreSQL refuses to run as root, so
 // as root every server command runs as the `postgres` user, which owns the
 // directory. One cluster per test file keeps the start-up (~1 s) out of each
-// test; a fresh database per test keeps tests independent.
+// test; a fresh database per test keeps tests independent. A cluster's
+// directory names the test runner's pid, so the run's global teardown
+// (postgres-global.ts) stops what a test file that died left running.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -37,6 +39,59 @@ export function postgresBinDir(): string | null {
   return majors[0] === undefined ? null : join(root, majors[0], 'bin');
 }
 
+/** Runs a server tool; as root, as the `postgres` user (PostgreSQL refuses root). */
+function runTool(bin: string, tool: string, args: readonly string[]): void {
+  const cmd = join(bin, tool);
+  if (process.getuid?.() === 0) {
+    execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' });
+  } else execFileSync(cmd, args, { stdio: 'pipe' });
+}
+
+/** Prefix of the directories of the clusters started under the test runner `runner` (a pid). */
+const dirPrefix = (runner: number): string => `nixfleet-pg-${runner}-`;
+
+/**
+ * Stops and removes every cluster started under the test runner `runner`
+ * that is still there (its test file died before its teardown). Returns how
+ * many directories it removed.
+ *
+ * @example stopLeftoverClusters(process.pid) // in vitest's global teardown
+ */
+export function stopLeftoverClusters(runner: number): number {
+  const bin = postgresBinDir();
+  let removed = 0;
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(dirPrefix(runner))) continue;
+    const data = join(tmpdir(), name, 'data');
+    if (bin !== null && existsSync(join(data, 'postmaster.pid'))) {
+      try {
+        runTool(bin, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']);
+      } catch {
+        // Not running after all (a stale pid file): removing the directory is enough.
+      }
+    }
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/** The runners (pids) that left clusters behind and no longer run. */
+export function leftoverRunners(): number[] {
+  const out = new Set<number>();
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^nixfleet-pg-(\d+)-/.exec(name);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') out.add(pid);
+    }
+  }
+  return [...out];
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -62,7 +117,8 @@ export async function startPgCluster(): Promise<PgCluster> {
   if (bin === null) {
     throw new Error('PostgreSQL server binaries not found: run scripts/ensure-deps.sh as root');
   }
-  const dir = mkdtempSync(join(tmpdir(), 'nixfleet-pg-'));
+  // Under vitest's forks the parent is the runner, whose teardown sweeps these.
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix(process.ppid)));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -71,11 +127,7 @@ export async function startPgCluster(): Promise<PgCluster> {
     chownSync(dir, uid, gid);
   }
   chmodSync(dir, 0o700);
-  const run = (tool: string, args: readonly string[]): void => {
-    const cmd = join(bin, tool);
-    if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' });
-    else execFileSync(cmd, args, { stdio: 'pipe' });
-  };
+  const run = (tool: string, args: readonly string[]): void => runTool(bin, tool, args);
   // --no-sync: the template cluster need not survive a machine crash; the
   // server itself runs with fsync on, as in production.
   run('initdb', [
