@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Sweeps PostgreSQL test clusters a dead test file left running.
+    globalSetup: ['./tests/support/postgres-global.ts'],
   },
 });

@@ -27,7 +27,9 @@ fi
 # libfaketime (the harness's skewClock fault), jq (the microVM runner's
 # conditions and invariants, run by tests/lib/harness), nats-server (the
 # control plane's NATS notification sink is tested against the real broker;
-# the comms-* harness scenarios run it as the fleet's broker, Debian's 2.9.10).
+# the comms-* harness scenarios run it as the fleet's broker, Debian's 2.9.10),
+# PostgreSQL (the storage tests start a throwaway cluster with its initdb and
+# pg_ctl).
 # Missing ones are installed when we are root.
 need=()
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
@@ -38,12 +40,20 @@ command -v age >/dev/null 2>&1 || need+=(age)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+# Debian keeps the server binaries off PATH, under /usr/lib/postgresql/<major>/bin.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # libfaketime: the harness skewClock fault runs an agent under LD_PRELOAD.
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure-deps: installing Debian packages: ${need[*]}…"
     export DEBIAN_FRONTEND=noninteractive
+    # The tests run their own throwaway clusters: Debian's package must not
+    # create (and, where services may start, run) a system cluster beside them.
+    if [[ " ${need[*]} " == *" postgresql "* ]]; then
+      mkdir -p /etc/postgresql-common/createcluster.d
+      echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/nixfleet-tests.conf
+    fi
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
   else

@@ -97,6 +97,7 @@ rec {
     ++ flag "--client-ca" cfg.tls.clientCa
     ++ flag "--fleet-ca-cert" cfg.fleetCaCert
     ++ flag "--fleet-ca-key" cfg.fleetCaKey
+    ++ flag "--database-url-file" (cfg.databaseUrlFile or null)
     ++ flag "--release-dir" cfg.releaseDir
     ++ flag "--artifact-url" cfg.releaseSource.url
     ++ flag "--artifact-token-file" cfg.releaseSource.tokenFile
@@ -273,6 +274,7 @@ rec {
       "${opt}.tls.key" = cfg.tls.key;
       "${opt}.fleetCaKey" = cfg.fleetCaKey;
       "${opt}.releaseSource.tokenFile" = cfg.releaseSource.tokenFile;
+      "${opt}.databaseUrlFile" = cfg.databaseUrlFile or null;
     }
     ++ (
       let

@@ -60,6 +60,12 @@ export interface CpConfig {
   readonly fleetCaKey: string | null;
   readonly trustFile: string | null;
   readonly dbPath: string;
+  /**
+   * File holding the `postgres://` URL of the state database (read at
+   * start; a path so the password never sits in argv or the environment).
+   * Null: SQLite at `dbPath`.
+   */
+  readonly databaseUrlFile: string | null;
   readonly issuanceLog: string;
   /**
    * Copy of the last adopted release (`last-release/` next to the database;
@@ -211,6 +217,7 @@ export function parseConfig(
     fleetCaKey: path('fleetCaKey'),
     trustFile: path('trustFile'),
     dbPath,
+    databaseUrlFile: path('databaseUrlFile'),
     issuanceLog: path('issuanceLog') ?? join(dirname(dbPath), 'issuance.log'),
     releaseCacheDir: dbPath === ':memory:' ? null : join(dirname(dbPath), 'last-release'),
     releaseDir: path('releaseDir'),

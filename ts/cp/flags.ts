@@ -66,6 +66,13 @@ export const FLAGS: readonly FlagSpec[] = [
     default: '/var/lib/nixfleet-cp/state.db',
     nixos: 'dbPath',
   }),
+  str(
+    'path',
+    '--database-url-file <file>',
+    'databaseUrlFile',
+    'file holding a postgres:// URL: store state in PostgreSQL instead of --db (whose directory still holds the issuance log and release cache)',
+    { nixos: 'databaseUrlFile' },
+  ),
   str('path', '--issuance-log <file>', 'issuanceLog', 'append-only certificate issuance log', {
     defaultText: 'issuance.log next to --db',
     nixos: 'auditLogPath',

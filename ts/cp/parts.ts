@@ -25,7 +25,7 @@ import { CpState } from './runtime/state.ts';
 import { createCpServer, type CpServer } from './server/http.ts';
 import type { TlsMaterial } from './server/listener-setup.ts';
 import type { LoopDelayWindow } from './server/loop-delay.ts';
-import { openSqliteStorage } from './storage/sqlite.ts';
+import { openConfiguredStorage } from './storage/open.ts';
 import type { Storage } from './storage/types.ts';
 import { ArtifactPoller } from './workers/artifact-poller.ts';
 import { dirSource, httpSource, type ArtifactSource } from './workers/artifact-source.ts';
@@ -189,7 +189,7 @@ export async function openState(
   config: CpConfig,
   given: Storage | undefined,
 ): Promise<{ readonly storage: Storage; readonly state: CpState }> {
-  const storage = given ?? openSqliteStorage(config.dbPath, { commitThread: config.commitThread });
+  const storage = given ?? openConfiguredStorage(config).storage;
   const state = new CpState(config.timings.rolloutRetentionMs);
   try {
     await storage.migrate();

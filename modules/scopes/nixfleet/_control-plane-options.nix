@@ -100,6 +100,8 @@ in
     example = "/var/lib/nixfleet-cp/state.db";
   };
 
+  databaseUrlFile = secretPath "File holding one postgres://user[:password]@host[:port]/database URL: the control plane keeps its state in that PostgreSQL database instead of dbPath (whose directory still holds the issuance log and the release cache)." "/run/agenix/nixfleet-cp-database-url";
+
   releaseDir = mkOption {
     type = types.nullOr absPath;
     default = null;

@@ -431,6 +431,19 @@ in
     trust = withKey;
   })) [ "notifications.webhook.secretFile" ];
   cp-notify-sample-passes = eq (failing (cp.assertions { cfg = s.cp.notify; trust = withKey; })) [ ];
+  cp-database-url-file-renders = truthy (
+    let
+      argv = cp.args (s.cp.minimal // { databaseUrlFile = "/run/agenix/cp-db-url"; });
+    in
+    elem "--database-url-file" argv && elem "/run/agenix/cp-db-url" argv
+  ) "databaseUrlFile renders --database-url-file <path>";
+  cp-no-database-url-file-by-default = truthy (
+    !(elem "--database-url-file" (cp.args s.cp.minimal))
+  ) "no databaseUrlFile: SQLite, no --database-url-file";
+  cp-assert-database-url-in-store = mentions (failing (cp.assertions {
+    cfg = s.cp.minimal // { databaseUrlFile = "/nix/store/abc-db-url"; };
+    trust = withKey;
+  })) [ "services.nixfleet-control-plane.databaseUrlFile" "Nix store" ];
   cp-assert-token-without-url = mentions (failing (cp.assertions {
     cfg = s.cp.minimal // {
       releaseSource = {

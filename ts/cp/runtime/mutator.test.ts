@@ -179,6 +179,45 @@ describe('Mutator', () => {
     expect(rows()).toEqual(['C']);
   });
 
+  it('storage lost: refuses every command until a reload succeeds, never acknowledging from memory', async () => {
+    const { state, gate, rows } = await setup();
+    // The database goes away: the commit fails, and so does the reload after it.
+    let down = true;
+    const inner = gate.storage;
+    const lost: Storage = Object.create(inner) as Storage;
+    lost.commit = (ops) =>
+      down ? Promise.reject(new Error('connection refused')) : inner.commit(ops);
+    lost.load = () => (down ? Promise.reject(new Error('connection refused')) : inner.load());
+    const m = new Mutator({
+      state,
+      storage: lost,
+      log: silentLogger(),
+      metrics: new CpMetrics(),
+      groupCommitMs: 0,
+    });
+    const hb = (b: Batch): boolean => {
+      const seen = state.liveness.has('h1');
+      state.noteHeartbeat(b, {
+        hostname: 'h1',
+        lastHeartbeatAt: 0,
+        currentClosure: null,
+        agentVersion: null,
+        uptimeSecs: null,
+      });
+      append('HB')(b);
+      return seen;
+    };
+    await expect(m.submit(hb)).rejects.toMatchObject({ code: 'CP_ERR_STORAGE' });
+    // Memory still holds the refused write; a retry must not be answered from it.
+    await expect(m.submit(hb)).rejects.toMatchObject({ code: 'CP_ERR_STORAGE' });
+    down = false;
+    const next = m.submit(hb);
+    await until(() => gate.started() === 1);
+    gate.release();
+    expect(await next).toBe(false); // ran on the reloaded (durable) state
+    expect(rows()).toEqual(['HB']);
+  });
+
   it('a command that throws half-way: its memory changes are undone by a reload, later commands wait for it', async () => {
     const { mutator, state, gate, rows } = await setup();
     const liveness = (h: string) => ({

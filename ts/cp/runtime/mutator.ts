@@ -13,7 +13,10 @@
 // (committed.ts) only once it is durable: readers outside the mutator never
 // see a write a failed commit discards. Must never run two commands
 // concurrently, acknowledge or publish before the commit, or commit out of
-// order.
+// order. If the reload itself fails (the database is unreachable), memory
+// still holds the refused writes: no command runs until a reload succeeds —
+// each new command first retries it, and fails with CP_ERR_STORAGE while it
+// cannot — so nothing is acknowledged from memory that storage never held.
 import { CpError, isCpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
@@ -59,6 +62,8 @@ export class Mutator {
   private reloading = false;
   /** Adds a batch's derived rows (the notification outbox) once its commands ran. */
   private stager: ((batch: Batch) => void) | null = null;
+  /** Memory holds writes storage refused and no reload has succeeded since. */
+  private stale = false;
 
   constructor(
     private readonly deps: {
@@ -143,10 +148,45 @@ export class Mutator {
       // Re-checked at fire time: a reload after a failed commit may have
       // started since, and no batch may run on the state it replaces.
       if (this.reloading || this.uncommitted >= MAX_UNCOMMITTED) return;
-      this.drain();
+      if (this.stale) void this.recover();
+      else this.drain();
     };
     this.timer =
       this.deps.groupCommitMs > 0 ? setTimeout(go, this.deps.groupCommitMs) : setTimeout(go, 0);
+  }
+
+  /**
+   * Retries the reload a failed commit could not do; refuses every queued
+   * command while storage stays unreachable.
+   */
+  private async recover(): Promise<void> {
+    this.running = true;
+    this.reloading = true;
+    this.epoch += 1;
+    try {
+      await this.deps.state.loadFrom(this.deps.storage);
+      this.stale = false;
+      this.deps.log.info('state reloaded from storage; accepting commands again');
+    } catch (e) {
+      const err = isCpError(e)
+        ? e
+        : new CpError('CP_ERR_STORAGE', 'state reload failed', {}, { cause: e });
+      const refused = this.queue.splice(0);
+      this.deps.metrics.queueDepth.set(0);
+      for (const job of refused) job.reject(err);
+    } finally {
+      this.reloading = false;
+      this.running = false;
+    }
+    if (this.queue.length > 0) this.schedule();
+    else this.settleIdle();
+  }
+
+  private settleIdle(): void {
+    if (!this.running && this.timer === null && this.uncommitted === 0) {
+      const waiters = this.idleWaiters.splice(0);
+      for (const w of waiters) w();
+    }
   }
 
   private drain(): void {
@@ -233,6 +273,7 @@ export class Mutator {
         try {
           await this.deps.state.loadFrom(this.deps.storage);
         } catch (e) {
+          this.stale = true;
           this.deps.log.fatal({ err: e }, 'state reload after a failed commit failed');
         } finally {
           this.reloading = false;
@@ -252,6 +293,7 @@ export class Mutator {
         try {
           await this.deps.state.loadFrom(this.deps.storage);
         } catch (e) {
+          this.stale = true;
           this.deps.log.fatal({ err: e }, 'state reload after a failed command failed');
         } finally {
           this.reloading = false;
@@ -276,10 +318,7 @@ export class Mutator {
     } finally {
       this.uncommitted -= 1;
       if (this.queue.length > 0) this.schedule();
-      else if (!this.running && this.timer === null && this.uncommitted === 0) {
-        const waiters = this.idleWaiters.splice(0);
-        for (const w of waiters) w();
-      }
+      else this.settleIdle();
     }
   }
 }

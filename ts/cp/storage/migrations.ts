@@ -1,9 +1,15 @@
-// Versioned schema of the SQLite backend. Owns the DDL and the storage
+// Versioned schema of every storage backend. Owns the DDL and the storage
 // purity rule (Boundary contracts §IV): every column carries a comment saying
 // it is derivable (from signed artifacts in git, from agent events or
 // heartbeats, or from event_log) or on the accepted-loss list. A column with
 // neither is a contract violation. Migrations are append-only: never edit a
 // shipped one, add the next.
+//
+// One list for both backends, written in SQLite's dialect: the PostgreSQL
+// text of a migration is derived from it by {@link postgresSql} (integer
+// widths, identity keys), so the two schemas cannot drift apart column by
+// column. A migration whose statements do not translate (SQLite-only syntax)
+// carries its PostgreSQL text in `postgres`, statement for statement.
 //
 // Table classes (RFC-0008 §6.2): event_log canonical; host_rollout_records
 // reducer cache; rollouts, quarantined_closures, probe_failures derived views
@@ -15,7 +21,10 @@
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /** The statements in SQLite's dialect. */
   readonly sql: string;
+  /** The same statements for PostgreSQL, when {@link postgresSql} cannot derive them. */
+  readonly postgres?: string;
 }
 
 /** Every migration, in order. */
@@ -158,6 +167,32 @@ DROP INDEX event_log_agent_dedupe;
 CREATE UNIQUE INDEX event_log_agent_event ON event_log(hostname, rollout_id, agent_seq)
   WHERE agent_seq IS NOT NULL;
 `,
+    // PostgreSQL (before 16) wants the derived table named; otherwise the same.
+    postgres: `
+CREATE TEMP TABLE event_log_dupes AS
+  SELECT seq AS dup, keep FROM (
+    SELECT seq, MIN(seq) OVER (PARTITION BY hostname, rollout_id, agent_seq) AS keep
+    FROM event_log
+    WHERE agent_seq IS NOT NULL AND hostname IS NOT NULL AND rollout_id IS NOT NULL
+  ) AS numbered WHERE seq <> keep;
+UPDATE host_rollout_records SET event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = event_log_seq)
+  WHERE event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE rollouts SET opened_event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = opened_event_log_seq)
+  WHERE opened_event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE rollouts SET last_transition_event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = last_transition_event_log_seq)
+  WHERE last_transition_event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE quarantined_closures SET triggering_event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = triggering_event_log_seq)
+  WHERE triggering_event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE probe_failures SET event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = event_log_seq)
+  WHERE event_log_seq IN (SELECT dup FROM event_log_dupes);
+UPDATE dispatch_queue SET event_log_seq = (SELECT keep FROM event_log_dupes WHERE dup = event_log_seq)
+  WHERE event_log_seq IN (SELECT dup FROM event_log_dupes);
+DELETE FROM event_log WHERE seq IN (SELECT dup FROM event_log_dupes);
+DROP TABLE event_log_dupes;
+DROP INDEX event_log_agent_dedupe;
+CREATE UNIQUE INDEX event_log_agent_event ON event_log(hostname, rollout_id, agent_seq)
+  WHERE agent_seq IS NOT NULL;
+`,
   },
   {
     version: 4,
@@ -203,3 +238,20 @@ CREATE INDEX notification_outbox_pending ON notification_outbox(state, next_atte
 
 /** The newest schema version this build knows. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/**
+ * The PostgreSQL text of a migration: its `postgres` override, else its
+ * SQLite text with SQLite's integer types widened (epoch milliseconds and
+ * row ids exceed 32 bits) and AUTOINCREMENT keys made identity columns.
+ *
+ * @example postgresSql(MIGRATIONS[0]) // 'CREATE TABLE event_log (\n  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ...'
+ */
+export function postgresSql(m: Migration): string {
+  if (m.postgres !== undefined) return m.postgres;
+  return m.sql
+    .replace(
+      /\bINTEGER PRIMARY KEY AUTOINCREMENT\b/g,
+      'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    )
+    .replace(/\bINTEGER\b/g, 'BIGINT');
+}

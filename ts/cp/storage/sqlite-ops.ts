@@ -6,6 +6,7 @@
 // state is written (it carries the newest event_log back-reference), so a
 // batch of 256 events touching one rollout serialises that rollout once,
 // not 256 times. Must preserve the order of every other op.
+import { CpError } from '../errors.ts';
 import type { WriteOp } from './types.ts';
 
 /** SQL of every write statement, by name. */
@@ -101,6 +102,20 @@ const refOf = (id: number | null): RowRef | null => (id === null ? null : { ref:
  * @example const stmts = toStatements(batch.ops); // [['appendEvent', [...], 1], ...]
  */
 export function toStatements(ops: readonly WriteOp[]): Statement[] {
+  try {
+    return translate(ops);
+  } catch (e) {
+    // A body JSON cannot carry (a BigInt, a cycle): refused before any write.
+    throw new CpError(
+      'CP_ERR_STORAGE',
+      `batch not storable: ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
+  }
+}
+
+function translate(ops: readonly WriteOp[]): Statement[] {
   // Index of the last upsert per key, and the newest back-reference per key.
   const last = new Map<string, number>();
   const newestRef = new Map<string, number>();

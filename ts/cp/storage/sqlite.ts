@@ -7,17 +7,25 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { HostRolloutState, RolloutRecord } from '../../core/index.ts';
-import type { Dispatch } from '../../contracts/index.ts';
 import { CpError } from '../errors.ts';
 import { CommitThread } from './commit-thread.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
+import {
+  EVENT_COLUMNS,
+  eventOf,
+  LOAD_SQL,
+  type LoadRows,
+  outboxRowOf,
+  PENDING_NOTIFICATIONS_SQL,
+  PROBE_FAILURE_COLUMNS,
+  probeFailureOf,
+  storedStateOf,
+} from './rows.ts';
 import { duplicateOf, toStatements, WRITE_SQL } from './sqlite-ops.ts';
 import type {
   EventRow,
   EventStream,
   OutboxRow,
-  OutboxState,
   ProbeFailureRow,
   Storage,
   StoredState,
@@ -26,30 +34,6 @@ import type {
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
-
-interface EventDbRow {
-  seq: number;
-  recorded_at: number;
-  stream: EventStream;
-  rollout_id: string | null;
-  hostname: string | null;
-  agent_seq: number | null;
-  kind: string;
-  body: string;
-}
-
-function toEvent(r: EventDbRow): EventRow {
-  return {
-    seq: r.seq,
-    recordedAt: r.recorded_at,
-    stream: r.stream,
-    rolloutId: r.rollout_id,
-    hostname: r.hostname,
-    agentSeq: r.agent_seq,
-    kind: r.kind,
-    body: JSON.parse(r.body) as unknown,
-  };
-}
 
 /**
  * Opens (creating if needed) the SQLite database at `path`; `:memory:` works
@@ -129,101 +113,14 @@ class SqliteStorage implements Storage {
 
   async load(): Promise<StoredState> {
     const db = this.db;
-    const hostRecords = (
-      db.prepare('SELECT record FROM host_rollout_records').all() as { record: string }[]
-    ).map((r) => JSON.parse(r.record) as HostRolloutState);
-    const rollouts = (
-      db.prepare('SELECT record, holds_channel FROM rollouts').all() as {
-        record: string;
-        holds_channel: number;
-      }[]
-    ).map((r) => ({
-      record: JSON.parse(r.record) as RolloutRecord,
-      holdsChannel: r.holds_channel === 1,
-    }));
-    const quarantines = (
-      db
-        .prepare('SELECT channel, closure_hash, quarantined_at FROM quarantined_closures')
-        .all() as { channel: string; closure_hash: string; quarantined_at: number }[]
-    ).map((r) => ({
-      channel: r.channel,
-      closure: r.closure_hash,
-      quarantinedAt: r.quarantined_at,
-    }));
-    const hosts = (
-      db.prepare('SELECT * FROM hosts').all() as {
-        hostname: string;
-        last_heartbeat_at: number;
-        current_closure: string | null;
-        agent_version: string | null;
-        uptime_secs: number | null;
-      }[]
-    ).map((r) => ({
-      hostname: r.hostname,
-      lastHeartbeatAt: r.last_heartbeat_at,
-      currentClosure: r.current_closure,
-      agentVersion: r.agent_version,
-      uptimeSecs: r.uptime_secs,
-    }));
-    const dispatches = (
-      db.prepare('SELECT hostname, payload FROM dispatch_queue').all() as {
-        hostname: string;
-        payload: string;
-      }[]
-    ).map((r) => ({ hostname: r.hostname, payload: JSON.parse(r.payload) as Dispatch }));
-    const revocations = (
-      db.prepare('SELECT * FROM cert_revocations').all() as {
-        hostname: string;
-        not_before: number;
-        reason: string | null;
-        revoked_by: string | null;
-      }[]
-    ).map((r) => ({
-      hostname: r.hostname,
-      notBefore: r.not_before,
-      reason: r.reason,
-      revokedBy: r.revoked_by,
-    }));
-    const tokens = (
-      db.prepare('SELECT * FROM token_replay').all() as {
-        nonce: string;
-        hostname: string;
-        used_at: number;
-        expires_at: number;
-        pubkey_fingerprint: string | null;
-        issued_count: number;
-      }[]
-    ).map((r) => ({
-      nonce: r.nonce,
-      hostname: r.hostname,
-      usedAt: r.used_at,
-      expiresAt: r.expires_at,
-      fingerprint: r.pubkey_fingerprint,
-      issued: r.issued_count,
-    }));
-    const highWater = (
-      db.prepare('SELECT * FROM artifact_high_water').all() as {
-        channel: string;
-        signed_at: string;
-        signed_at_ms: number;
-        release: string;
-      }[]
-    ).map((r) => ({
-      channel: r.channel,
-      signedAt: r.signed_at,
-      signedAtMs: r.signed_at_ms,
-      release: r.release,
-    }));
-    return {
-      hostRecords,
-      rollouts,
-      quarantines,
-      hosts,
-      dispatches,
-      revocations,
-      tokens,
-      highWater,
-    };
+    const read = db.transaction(() => {
+      const rows: Record<string, Record<string, unknown>[]> = {};
+      for (const [part, sql] of Object.entries(LOAD_SQL)) {
+        rows[part] = db.prepare(sql).all() as Record<string, unknown>[];
+      }
+      return rows as unknown as LoadRows;
+    });
+    return storedStateOf(read());
   }
 
   async commit(ops: readonly WriteOp[]): Promise<ReadonlyMap<number, number>> {
@@ -262,71 +159,38 @@ class SqliteStorage implements Storage {
     options: { readonly afterSeq: number; readonly limit: number },
   ): Promise<EventRow[]> {
     const rows = this.db
-      .prepare('SELECT * FROM event_log WHERE rollout_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?')
-      .all(rolloutId, options.afterSeq, options.limit) as EventDbRow[];
-    return rows.map(toEvent);
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM event_log WHERE rollout_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
+      )
+      .all(rolloutId, options.afterSeq, options.limit) as Record<string, unknown>[];
+    return rows.map(eventOf);
   }
 
   async allEvents(
     options: { readonly streams?: readonly EventStream[] } = {},
   ): Promise<EventRow[]> {
-    const rows = this.db.prepare('SELECT * FROM event_log ORDER BY seq ASC').all() as EventDbRow[];
+    const rows = this.db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM event_log ORDER BY seq ASC`)
+      .all() as Record<string, unknown>[];
     const keep = options.streams ? new Set(options.streams) : null;
-    return rows.filter((r) => keep === null || keep.has(r.stream)).map(toEvent);
+    return rows.filter((r) => keep === null || keep.has(r['stream'] as EventStream)).map(eventOf);
   }
 
   async pendingNotifications(options: { readonly limit: number }): Promise<OutboxRow[]> {
-    const rows = this.db
-      .prepare(
-        "SELECT * FROM notification_outbox WHERE state = 'pending' ORDER BY next_attempt_at ASC LIMIT ?",
-      )
-      .all(options.limit) as {
-      dedupe_id: string;
-      sink: string;
-      payload: string;
-      created_at: number;
-      state: OutboxState;
-      attempts: number;
-      next_attempt_at: number;
-      last_error: string | null;
-    }[];
-    return rows.map((r) => ({
-      dedupeId: r.dedupe_id,
-      sink: r.sink,
-      payload: JSON.parse(r.payload) as OutboxRow['payload'],
-      createdAt: r.created_at,
-      state: r.state,
-      attempts: r.attempts,
-      nextAttemptAt: r.next_attempt_at,
-      lastError: r.last_error,
-    }));
+    const rows = this.db.prepare(PENDING_NOTIFICATIONS_SQL).all(options.limit) as Record<
+      string,
+      unknown
+    >[];
+    return rows.map(outboxRowOf);
   }
 
   async probeFailures(rolloutId: string): Promise<ProbeFailureRow[]> {
     const rows = this.db
-      .prepare('SELECT * FROM probe_failures WHERE rollout_id = ? ORDER BY id ASC')
-      .all(rolloutId) as {
-      rollout_id: string;
-      hostname: string;
-      probe_name: string;
-      control_id: string | null;
-      framework: string | null;
-      article: string | null;
-      reason: string | null;
-      observed_at: number;
-      event_log_seq: number | null;
-    }[];
-    return rows.map((r) => ({
-      rolloutId: r.rollout_id,
-      hostname: r.hostname,
-      probe: r.probe_name,
-      controlId: r.control_id,
-      framework: r.framework,
-      article: r.article,
-      reason: r.reason,
-      observedAt: r.observed_at,
-      eventLogSeq: r.event_log_seq,
-    }));
+      .prepare(
+        `SELECT ${PROBE_FAILURE_COLUMNS} FROM probe_failures WHERE rollout_id = ? ORDER BY id ASC`,
+      )
+      .all(rolloutId) as Record<string, unknown>[];
+    return rows.map(probeFailureOf);
   }
 
   async integrityCheck(): Promise<string> {

@@ -1,24 +1,11 @@
 // The notification outbox in storage: one row per (dedupe id, sink) however
 // often it is enqueued, attempts and outcomes recorded, and retention that
 // never prunes the event of a pending notification (nor fails its commit on
-// the foreign key) while finished rows go with the history.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Notification } from '../../contracts/index.ts';
-import { openSqliteStorage } from './sqlite.ts';
-import type { WriteOp } from './types.ts';
-
-const dirs: string[] = [];
-function tmpDb(): string {
-  const d = mkdtempSync(join(tmpdir(), 'cp-outbox-'));
-  dirs.push(d);
-  return join(d, 'state.db');
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+// the foreign key) while finished rows go with the history. On every backend.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Notification } from '../../../contracts/index.ts';
+import type { WriteOp } from '../types.ts';
+import { BACKENDS } from './backends.ts';
 
 const payload = (id: string): Notification => ({
   schemaVersion: 1,
@@ -62,9 +49,12 @@ const enqueue = (id: string, sink: string, at: number, eventRef: number | null):
   eventRef,
 });
 
-describe('notification_outbox', () => {
+describe.each(BACKENDS)('notification_outbox: $name', (backend) => {
+  beforeAll(() => backend.setUp());
+  afterAll(() => backend.tearDown());
+
   it('stores one row per dedupe id and sink; records attempts and outcomes', async () => {
-    const s = openSqliteStorage(tmpDb());
+    const s = (await backend.fresh()).open();
     await s.migrate();
     await s.commit([event(1, 10), enqueue('n1', 'nats', 10, 1), enqueue('n1', 'webhook', 10, 1)]);
     await s.commit([enqueue('n1', 'nats', 20, null)]);
@@ -106,7 +96,7 @@ describe('notification_outbox', () => {
   });
 
   it('retention keeps the event of a pending notification and prunes finished ones with theirs', async () => {
-    const s = openSqliteStorage(tmpDb());
+    const s = (await backend.fresh()).open();
     await s.migrate();
     await s.commit([event(1, 10), enqueue('n1', 'nats', 10, 1)]);
     await s.commit([event(1, 11), enqueue('n2', 'nats', 11, 1)]);
@@ -124,6 +114,59 @@ describe('notification_outbox', () => {
     await s.commit([{ op: 'pruneEvents', before: 1_000 }]);
     expect((await s.allEvents()).map((e) => e.recordedAt)).toEqual([10]);
     expect((await s.pendingNotifications({ limit: 10 })).map((r) => r.dedupeId)).toEqual(['n1']);
+    await s.close();
+  });
+
+  it('prunes finished rows past retention, keeps newer finished rows, and a late attempt never reopens a finished row', async () => {
+    const fx = await backend.fresh();
+    const s = fx.open();
+    await s.migrate();
+    await s.commit([event(1, 10), enqueue('old', 'nats', 10, 1)]);
+    await s.commit([event(1, 5_000), enqueue('new', 'nats', 5_000, 1)]);
+    const finish = (id: string): WriteOp => ({
+      op: 'notificationFinished',
+      dedupeId: id,
+      sink: 'nats',
+      state: 'delivered',
+      attempts: 1,
+      lastError: null,
+      finishedAt: 6_000,
+    });
+    await s.commit([finish('old'), finish('new')]);
+    await s.commit([
+      {
+        op: 'notificationAttempted',
+        dedupeId: 'new',
+        sink: 'nats',
+        attempts: 2,
+        nextAttemptAt: 9_000,
+        lastError: 'late',
+      },
+    ]);
+    await s.commit([{ op: 'pruneEvents', before: 1_000 }]);
+    const rows = await fx.query(
+      'SELECT dedupe_id, state, attempts, last_error FROM notification_outbox ORDER BY dedupe_id',
+    );
+    expect(rows).toEqual([{ dedupe_id: 'new', state: 'delivered', attempts: 1, last_error: null }]);
+    expect(await s.pendingNotifications({ limit: 10 })).toEqual([]);
+    await s.close();
+  });
+
+  it('returns rows due together in the order of the events that caused them, up to the limit', async () => {
+    const s = (await backend.fresh()).open();
+    await s.migrate();
+    await s.commit([
+      event(1, 10),
+      enqueue('z-first', 'webhook', 10, 1),
+      event(2, 10),
+      enqueue('a-second', 'webhook', 10, 2),
+      event(3, 10),
+      enqueue('m-third', 'webhook', 10, 3),
+    ]);
+    expect((await s.pendingNotifications({ limit: 2 })).map((r) => r.dedupeId)).toEqual([
+      'z-first',
+      'a-second',
+    ]);
     await s.close();
   });
 });
