@@ -140,6 +140,10 @@ describe('watch action keys', () => {
     expect(m.frame()).toContain(
       'pause failed: CLI_ERR_CP_UNREACHABLE: POST …: connect ECONNREFUSED',
     );
+    // Text and its Enter arriving in one chunk (a slow link) are typed, then sent.
+    act.mockResolvedValueOnce(answer({ action: 'resume', reason: 'done' }));
+    await m.type('r', 'done\r');
+    expect(act).toHaveBeenLastCalledWith('resume', 'done');
     m.r.unmount();
   });
 

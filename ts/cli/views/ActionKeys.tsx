@@ -121,10 +121,21 @@ export function ActionKeys(props: ActionKeysProps): ReactElement {
       if (ch === 'q' || key.escape) props.quit();
       return;
     }
-    const next = promptKey(cur.current, ch, key, rolloutId);
-    if (next.quit) return props.quit();
-    setS(next.state);
-    if (next.send) send(next.send.action, next.send.reason);
+    // A slow link can deliver typed text and its Enter as one chunk: each newline is an Enter.
+    const steps: (readonly [string, Key])[] = [];
+    if (!key.return) {
+      ch.split(/\r\n?|\n/).forEach((part, i) => {
+        if (i > 0) steps.push(['', { ...key, return: true }]);
+        if (part !== '') steps.push([part, key]);
+      });
+    }
+    if (steps.length === 0) steps.push([ch, key]);
+    for (const [c, k] of steps) {
+      const next = promptKey(cur.current, c, k, rolloutId);
+      if (next.quit) return props.quit();
+      setS(next.state);
+      if (next.send) send(next.send.action, next.send.reason);
+    }
   };
   return (
     <Box flexDirection="column">
