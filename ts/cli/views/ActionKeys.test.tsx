@@ -25,18 +25,18 @@ interface Snap {
 }
 
 /** The watch composition (LiveView + controls) with the action call injected. */
-function mount(act: ActFn, opts: { input?: boolean; snap?: Snap } = {}) {
+function mount(act: ActFn, opts: { input?: boolean; snap?: Snap; next?: () => Snap } = {}) {
   const ends: LiveResult<Snap>[] = [];
   const snap = opts.snap ?? { id: RID, ended: false };
   const r = render(
     <LiveView
       initial={snap}
-      load={async () => snap}
+      load={async () => opts.next?.() ?? snap}
       view={(s, chrome) => <Text>{`${s.id ?? '-'} | ${chrome.footer}`}</Text>}
       controls={(s, ctl) => (
         <ActionKeys rolloutId={s.id} ended={s.ended} input={ctl.input} act={act} quit={ctl.quit} />
       )}
-      intervalMs={60_000}
+      intervalMs={opts.next ? 40 : 60_000}
       onEnd={(e) => ends.push(e)}
       input={opts.input ?? true}
       now={clock}
@@ -144,6 +144,21 @@ describe('watch action keys', () => {
     act.mockResolvedValueOnce(answer({ action: 'resume', reason: 'done' }));
     await m.type('r', 'done\r');
     expect(act).toHaveBeenLastCalledWith('resume', 'done');
+    m.r.unmount();
+  });
+
+  it('a prompt open when the rollout ends closes unsent', async () => {
+    const act = vi.fn<ActFn>(async () => answer({}));
+    let now: Snap = { id: RID, ended: false };
+    const m = mount(act, { next: () => now });
+    await m.type('p', 'slow');
+    expect(m.frame()).toContain('reason: slow');
+    now = { id: RID, ended: true };
+    await wait(150);
+    expect(m.frame()).toContain('prompt closed, nothing sent: actions off: the rollout has ended');
+    expect(m.frame()).not.toContain('reason: slow');
+    await m.type(ENTER);
+    expect(act).not.toHaveBeenCalled();
     m.r.unmount();
   });
 

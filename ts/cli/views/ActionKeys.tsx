@@ -109,6 +109,14 @@ export function ActionKeys(props: ActionKeysProps): ReactElement {
       : ended
         ? 'actions off: the rollout has ended'
         : null;
+  // A prompt is for the rollout it named: when that one ends or another takes its place
+  // (watch without an id follows the newest), the prompt closes unsent.
+  useEffect(() => {
+    const step = cur.current.step;
+    if (step !== 'reason' && step !== 'confirm') return;
+    const why = off ?? 'the watched rollout changed';
+    setS({ step: 'idle', result: { kind: 'failed', text: `prompt closed, nothing sent: ${why}` } });
+  }, [rolloutId, off]);
   const send = (action: WatchAction, reason: string): void => {
     props.act(action, reason).then(
       (a) => live.current && setS({ step: 'idle', result: answerResult(action, a) }),
