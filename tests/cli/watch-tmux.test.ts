@@ -1,9 +1,8 @@
 // End to end: `nixfleet watch` and `nixfleet status --watch` in a real
 // terminal (tmux); the captured screen is what an operator sees. Against the
-// real control plane while a rollout is in progress (and acted on through the
-// watch keys), and against a
-// contract-following stand-in whose answers the test changes (a CP that stops
-// answering, a rollout that reverts).
+// real control plane while a rollout is in progress (and acted on through
+// the watch keys), and against a contract-following stand-in whose answers
+// the test changes (a CP that stops answering, a rollout that reverts).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

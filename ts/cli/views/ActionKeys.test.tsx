@@ -101,8 +101,8 @@ describe('watch action keys', () => {
     const act = vi.fn<ActFn>(async () => {
       throw new CliError(
         'CLI_ERR_CP_REFUSED',
-        `POST /v1/rollouts/${RID}/actions: 403 CP_ERR_ACTION_FORBIDDEN: alice (role operator) may not abort`,
-        { hint: 'ask an admin', context: { cpCode: 'CP_ERR_ACTION_FORBIDDEN', status: 403 } },
+        `POST /v1/rollouts/${RID}/actions: 403 CP_ERR_ROLE_FORBIDDEN: alice (role operator) may not abort`,
+        { hint: 'ask an admin', context: { cpCode: 'CP_ERR_ROLE_FORBIDDEN', status: 403 } },
       );
     });
     const m = mount(act);
@@ -117,7 +117,7 @@ describe('watch action keys', () => {
     await m.type('a', 'bad release', ENTER, RID, ENTER);
     expect(act).toHaveBeenCalledExactlyOnceWith('abort', 'bad release');
     expect(m.frame()).toContain(
-      'abort refused: CP_ERR_ACTION_FORBIDDEN: alice (role operator) may not abort — ask an admin',
+      'abort refused: CP_ERR_ROLE_FORBIDDEN: alice (role operator) may not abort — ask an admin',
     );
     m.r.unmount();
   });
