@@ -1,8 +1,8 @@
 // End to end: `nixfleet watch` and `nixfleet status --watch` in a real
 // terminal (tmux); the captured screen is what an operator sees. Against the
-// real control plane while a rollout is in progress, and against a
-// contract-following stand-in whose answers the test changes (a CP that stops
-// answering, a rollout that reverts).
+// real control plane while a rollout is in progress (and acted on through
+// the watch keys), and against a contract-following stand-in whose answers
+// the test changes (a CP that stops answering, a rollout that reverts).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,9 @@ import { NIXFLEET_BIN } from './support/cli-kit.ts';
 import { startFakeCp, type FakeCp, type Routes } from './support/fake-cp.ts';
 import { failedRollout, midRollout, RID } from './support/fleet-fixtures.ts';
 import { makeTestPki } from './support/pki.ts';
-import { startRolloutCp, type RolloutCp } from './support/real-cp.ts';
+import { operatorFlags, startRolloutCp, type RolloutCp } from './support/real-cp.ts';
+import { SimAgent, rfc3339 } from '../cp/kit/agent-sim.ts';
+import { hostsIn, startTestCp, type TestCp } from '../cp/kit/harness.ts';
 
 const COMMIT = 'e1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -104,6 +106,62 @@ describe.skipIf(!hasTmux)('nixfleet watch in tmux against the real CP', () => {
       const last = await term.until((s) => s.includes('EXIT='));
       expect(last).toContain('0/3 targeted hosts converged');
       expect(last).toContain('EXIT=1');
+    } finally {
+      term.close();
+    }
+  });
+});
+
+describe.skipIf(!hasTmux)('nixfleet watch action keys in tmux against the real CP', () => {
+  const commit = 'f1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
+  const rid = `stable@${commit}`;
+  let t: TestCp | null = null;
+  let flags: string[] = [];
+  beforeAll(async () => {
+    // Operators declared in the signed fleet: the channel's first rollout opens paused by the CP.
+    t = await startTestCp({
+      release: {
+        hosts: hostsIn([1, 2]),
+        soakMinutes: [30, 0],
+        ciCommit: commit,
+        signedAt: rfc3339(),
+        operators: { alice: { role: 'operator' } },
+      },
+    });
+    flags = await operatorFlags(t, 'alice');
+    for (const h of ['h-000', 'h-001', 'h-002'])
+      await new SimAgent(h, await t.client(h)).heartbeat();
+    await t.cp.tick('test');
+  });
+  afterAll(async () => t?.close());
+
+  it('r resumes and p pauses through the prompt; the hold line names the operator and the reason', async () => {
+    const term = openTerminal(['watch', rid, '--interval', '300ms', ...flags]);
+    try {
+      const first = await term.until((s) =>
+        s.includes('keys: p pause · r resume · a abort · A approve'),
+      );
+      expect(first).toMatch(/^paused by the control plane/m);
+      term.keys('r');
+      await term.until((s) => s.includes(`resume ${rid} — reason:`));
+      term.keys('first start');
+      term.keys('Enter');
+      // The rollout's hold line (the only line that starts with it) is gone once resumed.
+      await term.until((s) => s.includes('resume applied by alice') && !/^paused by/m.test(s));
+      term.keys('p');
+      await term.until((s) => s.includes(`pause ${rid} — reason:`));
+      // An empty reason never leaves the terminal.
+      term.keys('Enter');
+      await term.until((s) => s.includes('not sent: a reason is required'));
+      term.keys('db migration running');
+      term.keys('Enter');
+      const screen = await term.until((s) =>
+        /paused by operator:alice \S+ ago: 'db migration running'/.test(s),
+      );
+      expect(screen).toContain('pause applied by alice');
+      expect(screen).toContain('— nixfleet rollout resume');
+      term.keys('q');
+      expect(await term.until((s) => s.includes('EXIT='))).toContain('EXIT=1');
     } finally {
       term.close();
     }

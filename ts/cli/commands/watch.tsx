@@ -1,7 +1,9 @@
 // `nixfleet watch [<rollout-id>]`: the live rollout view — waves as progress,
 // per-host state with time in state, budgets in flight, recent decisions
 // with reasons. On a TTY it is an Ink app (q or Ctrl-C quits); otherwise it
-// prints a plain frame whenever the rollout changes. Either way it ends by
+// prints a plain frame whenever the rollout changes. On a TTY, p/r/a/A pause,
+// resume, abort or approve the watched rollout after a prompt for the reason,
+// through the same client call as `nixfleet rollout …` (views/ActionKeys.tsx). Either way it ends by
 // itself once the rollout has ended, with the verdict line: exit 0 only when
 // every host the rollout targets converged in it (status/verdict.ts), 1
 // otherwise (failed, reverted, hosts skipped, or still in progress when the
@@ -12,6 +14,7 @@ import { ENDED_ROLLOUT_STATES, loadRollout, type RolloutSnapshot } from '../stat
 import { rolloutVerdict, type Verdict } from '../status/verdict.ts';
 import { runLive } from '../views/run-live.tsx';
 import { RolloutView, rolloutHostLines } from '../views/RolloutView.tsx';
+import { ActionKeys, type ActFn } from '../views/ActionKeys.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
   addClientOptions,
@@ -118,6 +121,10 @@ export async function watchCommand(
     }
     if (ctx.terminal !== null && !opts.once) {
       const terminal = ctx.terminal;
+      const act =
+        (rolloutId: string): ActFn =>
+        (action, reason) =>
+          client.rolloutAction({ rolloutId }, { action, reason });
       const out = await runLive(terminal, {
         initial: snap,
         load,
@@ -128,6 +135,16 @@ export async function watchCommand(
             color={color}
             error={chrome.error}
             footer={chrome.footer}
+          />
+        ),
+        controls: (s, ctl) => (
+          <ActionKeys
+            rolloutId={s.rollout?.rolloutId ?? null}
+            ended={rolloutEnded(s)}
+            input={ctl.input}
+            act={act(s.rollout?.rolloutId ?? '')}
+            quit={ctl.quit}
+            color={color}
           />
         ),
         intervalMs,

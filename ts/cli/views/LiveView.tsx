@@ -37,6 +37,14 @@ export interface LiveViewProps<S> {
   readonly onUpdate?: (snapshot: S, error: unknown) => void;
   /** Whether keyboard input is available (stdin is a TTY). */
   readonly input: boolean;
+  /**
+   * Key-driven controls under the view; when given they own the keyboard (and call `quit`
+   * for q/Esc when nothing else wants the key), so a prompt can take q and Esc as text.
+   */
+  readonly controls?: (
+    snapshot: S,
+    ctl: { readonly input: boolean; readonly quit: () => void },
+  ) => ReactElement;
   /** Clock for the footer. */
   readonly now: () => Date;
 }
@@ -108,11 +116,12 @@ export function LiveView<S>(props: LiveViewProps<S>): ReactElement {
   const footer = `updated ${at}Z · every ${Math.round(props.intervalMs / 100) / 10}s${props.input ? ' · q to quit' : ''}`;
   return (
     <Box flexDirection="column">
-      {props.input ? <Keys onQuit={() => end('quit')} /> : null}
+      {props.input && props.controls === undefined ? <Keys onQuit={() => end('quit')} /> : null}
       {props.view(state.snapshot, {
         error: state.error === null ? null : errorText(state.error),
         footer,
       })}
+      {props.controls?.(state.snapshot, { input: props.input, quit: () => end('quit') })}
     </Box>
   );
 }
