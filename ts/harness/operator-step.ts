@@ -1,6 +1,6 @@
 // The harness's operator actions: `nixfleet rollout <action> --channel <c>
-// --reason <r>` run as a separate process with the harness operator
-// certificate, exactly as an operator types it. Exit 0 is required unless the
+// --reason <r>` run as a separate process with the certificate of the
+// step's operator (operator:harness unless the step says), exactly as an operator types it. Exit 0 is required unless the
 // step names the CP code the action must be refused with (exit 4).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ export async function operatorStep(
   client: { cpUrl: string; caCert: string; clientCert: string; clientKey: string },
   note: (line: string) => void,
 ): Promise<string> {
-  note(`operator ${step.action} on ${step.channel ?? 'stable'}`);
+  note(`operator:${step.as ?? 'harness'} ${step.action} on ${step.channel ?? 'stable'}`);
   const args = [
     join(REPO, 'bin/nixfleet.mjs'),
     'rollout',
