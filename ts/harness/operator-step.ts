@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HarnessScenario } from '../contracts/index.ts';
 import { ScenarioFailure } from './failure.ts';
+import type { FleetPki } from './pki.ts';
 import { REPO } from './publish.ts';
 
 const run = promisify(execFile);
@@ -23,7 +24,14 @@ export async function operatorStep(
   step: OperatorStep,
   client: { cpUrl: string; caCert: string; clientCert: string; clientKey: string },
   note: (line: string) => void,
+  fx?: { readonly pki: FleetPki; readonly operator: { certFile: string; keyFile: string } },
 ): Promise<string> {
+  const as = step.as ?? 'harness';
+  if (fx !== undefined) {
+    const cert =
+      as === 'harness' ? fx.operator : await fx.pki.client(`operator:${as}`, `operator-${as}`);
+    client = { ...client, clientCert: cert.certFile, clientKey: cert.keyFile };
+  }
   note(`operator:${step.as ?? 'harness'} ${step.action} on ${step.channel ?? 'stable'}`);
   const args = [
     join(REPO, 'bin/nixfleet.mjs'),

@@ -338,16 +338,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         });
         recovery.after(step.fault);
       }
-      if (step.operator) {
-        const as = step.operator.as ?? 'harness';
-        const cert =
-          as === 'harness' ? fx.operator : await fx.pki.client(`operator:${as}`, `operator-${as}`);
-        await operatorStep(
-          step.operator,
-          { ...operatorClient, clientCert: cert.certFile, clientKey: cert.keyFile },
-          note,
-        );
-      }
+      if (step.operator) await operatorStep(step.operator, operatorClient, note, fx);
       if (step.sleepSecs) {
         note(`sleep ${step.sleepSecs} s`);
         await sleep(step.sleepSecs * 1000);
