@@ -62,6 +62,7 @@ let
           action = opt (types.enum [ "pause" "resume" "abort" "approve" "clear" ]) "Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet)." "pause" { };
           channel = opt types.str "Channel whose rollout the action names." "stable" { default = "stable"; };
           reason = opt types.str "The --reason." "db migration running" { default = "harness"; };
+          as = opt (types.strMatching "[a-z][a-z0-9_-]{0,31}") "Operator who acts: the CLI presents a certificate for CN operator:<as> (declare operators.<as> in the fleet, e.g. a viewer to see a refusal by role)." "vic" { default = "harness"; };
           expectCode = opt (types.nullOr (types.strMatching "CP_ERR_[A-Z_]+")) "The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0)." "CP_ERR_ROLE_FORBIDDEN" { default = null; };
         };
       })) "Take an operator action through the real CLI." null { default = null; };

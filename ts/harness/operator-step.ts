@@ -1,12 +1,13 @@
 // The harness's operator actions: `nixfleet rollout <action> --channel <c>
-// --reason <r>` run as a separate process with the harness operator
-// certificate, exactly as an operator types it. Exit 0 is required unless the
+// --reason <r>` run as a separate process with the certificate of the
+// step's operator (operator:harness unless the step says), exactly as an operator types it. Exit 0 is required unless the
 // step names the CP code the action must be refused with (exit 4).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HarnessScenario } from '../contracts/index.ts';
 import { ScenarioFailure } from './failure.ts';
+import type { FleetPki } from './pki.ts';
 import { REPO } from './publish.ts';
 
 const run = promisify(execFile);
@@ -23,8 +24,15 @@ export async function operatorStep(
   step: OperatorStep,
   client: { cpUrl: string; caCert: string; clientCert: string; clientKey: string },
   note: (line: string) => void,
+  fx?: { readonly pki: FleetPki; readonly operator: { certFile: string; keyFile: string } },
 ): Promise<string> {
-  note(`operator ${step.action} on ${step.channel ?? 'stable'}`);
+  const as = step.as ?? 'harness';
+  if (fx !== undefined) {
+    const cert =
+      as === 'harness' ? fx.operator : await fx.pki.client(`operator:${as}`, `operator-${as}`);
+    client = { ...client, clientCert: cert.certFile, clientKey: cert.keyFile };
+  }
+  note(`operator:${step.as ?? 'harness'} ${step.action} on ${step.channel ?? 'stable'}`);
   const args = [
     join(REPO, 'bin/nixfleet.mjs'),
     'rollout',

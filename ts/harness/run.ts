@@ -338,7 +338,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         });
         recovery.after(step.fault);
       }
-      if (step.operator) await operatorStep(step.operator, operatorClient, note);
+      if (step.operator) await operatorStep(step.operator, operatorClient, note, fx);
       if (step.sleepSecs) {
         note(`sleep ${step.sleepSecs} s`);
         await sleep(step.sleepSecs * 1000);

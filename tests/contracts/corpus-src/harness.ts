@@ -101,6 +101,7 @@ export const harness: Corpus[] = [
           steps: [
             { release: 'g1' },
             { operator: { action: 'resume', channel: 'stable', reason: 'first start' } },
+            { operator: { action: 'clear', as: 'vic', expectCode: 'CP_ERR_ROLE_FORBIDDEN' } },
             {
               operator: {
                 action: 'approve',
@@ -226,6 +227,12 @@ export const harness: Corpus[] = [
         ['steps', 0, 'operator'],
         { action: 'promote' },
         ['steps', 0, 'operator', 'action'],
+      ],
+      [
+        'operator acting as a name that is no operator name',
+        ['steps', 0, 'operator'],
+        { action: 'clear', as: 'Operator:Vic' },
+        ['steps', 0, 'operator', 'as'],
       ],
       [
         'operator expectCode not a CP code',

@@ -238,6 +238,10 @@ export interface HarnessScenario {
        */
       action: 'pause' | 'resume' | 'abort' | 'approve' | 'clear';
       /**
+       * Operator who acts: the CLI presents a certificate for CN operator:<as> (declare operators.<as> in the fleet, e.g. a viewer to see a refusal by role).
+       */
+      as?: string;
+      /**
        * Channel whose rollout the action names.
        */
       channel?: string;

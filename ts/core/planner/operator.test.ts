@@ -226,6 +226,36 @@ describe('operator clear', () => {
     sim.heartbeat(['a', 'b', 'c'], T0 + 4 * MIN);
     expect(dispatched(sim.tick(T0 + 4 * MIN))).toEqual(['c']);
   });
+
+  it('lets the next release take the channel at once; the cleared wave never passes its gate', () => {
+    const { sim, id } = reverted(true);
+    const quarantined = sim.record(id, 'a')?.targetClosure;
+    expect(sim.act('clear', id, 'root', OPS, T0 + 3 * MIN, 'probe was misconfigured').ok).toBe(
+      true,
+    );
+    sim.heartbeat(['a', 'b', 'c'], T0 + 4 * MIN);
+    expect(dispatched(sim.tick(T0 + 4 * MIN))).toEqual(['c']);
+    sim.happy(id, 'c', T0 + 5 * MIN);
+    sim.heartbeat(['a', 'b', 'c'], T0 + 6 * MIN);
+    // Every other member Converged, but a's revert still fails the wave's gate.
+    const held = sim.tick(T0 + 6 * MIN);
+    expect(
+      held.actions.some((x) => x.kind === 'PromoteWave' || x.kind === 'MarkRolloutTerminal'),
+    ).toBe(false);
+    expect(dispatched(held)).toEqual([]);
+
+    const next = sim.release(
+      manifestOf({ channel: 'stable', ref: 'c2', waves: [['a', 'c'], ['b']] }),
+    );
+    const plan = sim.tick(T0 + 7 * MIN);
+    expect(plan.decisions.some((d) => d.code === 'SUPERSESSION_QUEUED')).toBe(false);
+    expect(sim.model.book.rollouts[id]?.state).toBe('Superseded');
+    expect(sim.model.book.activeByChannel.stable).toBe(next);
+    for (const a of plan.actions) {
+      if (a.kind === 'QueueDispatch') expect(a.targetClosure).not.toBe(quarantined);
+    }
+    expect(dispatched(plan)).toEqual(['a']);
+  });
 });
 
 describe('no operator action widens what the signed policy allows', () => {

@@ -9,6 +9,7 @@ import { staleQuarantines } from '../gates/quarantine.ts';
 import type { HostRolloutState } from '../host/types.ts';
 import type { ManifestView, PlannerInput } from '../inputs.ts';
 import { CONTROL_PLANE, OPENED_PAUSED_REASON, opensPaused } from '../rollout/operator.ts';
+import { givesWay } from '../rollout/operator-step.ts';
 import { rolloutIdOf, type RolloutRecord } from '../rollout/types.ts';
 import { ZERO_COUNTS } from '../rollout/derive.ts';
 import type { EpochMs } from '../time.ts';
@@ -107,8 +108,9 @@ function planChannel(
     } else if (
       holder !== undefined &&
       (holder.state === 'Active' || holder.state === 'Converging') &&
-      // An aborted rollout is final: the next release takes the channel.
-      !holder.aborted
+      // Aborted (final) and cleared (its failed wave never passes) rollouts
+      // never end: the next release takes the channel.
+      !givesWay(holder)
     ) {
       pendingRef = ref;
       decide(ctx, {

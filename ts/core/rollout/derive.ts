@@ -43,7 +43,8 @@ export function deriveLiveState(r: RolloutRecord): RolloutState {
   const c = r.counts;
   if (r.failedHalted > 0) return 'Failed';
   if (c.Reverted > 0 && unsettled(c) === 0 && c.Failed === 0) return 'Reverted';
-  if (joined(c) === 0) return 'Opening';
+  // Hosts cleared by an operator still joined: the rollout is past Opening.
+  if (joined(c) === 0 && r.acknowledged === 0) return 'Opening';
   if (unsettled(c) > 0 || c.Failed > 0 || c.Reverted > 0) return 'Active';
   return 'Converging';
 }

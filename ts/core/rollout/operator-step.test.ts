@@ -92,6 +92,41 @@ describe('rollout reducer: operator marks', () => {
     expect(apply(aborted, [successor]).rollouts[ID]?.state).toBe('Superseded');
   });
 
+  it('lets the next release supersede a cleared rollout, whose failed wave can never pass', () => {
+    const step = (from: 'Pending' | 'Activating' | 'Soaking' | 'Failed', to: string, at: number) =>
+      ({
+        kind: 'HostStateChanged',
+        rolloutId: ID,
+        hostname: 'h',
+        from,
+        to,
+        policyApplied: 'rollback-and-halt',
+        targetClosure: '/nix/store/x',
+        eventLogSeq: null,
+        at,
+      }) as RolloutEvent;
+    const reverted = apply(opened, [
+      join,
+      step('Pending', 'Activating', 2),
+      step('Activating', 'Soaking', 3),
+      step('Soaking', 'Failed', 4),
+      step('Failed', 'Reverted', 5),
+    ]);
+    expect(reverted.rollouts[ID]?.state).toBe('Reverted');
+    const cleared = apply(reverted, [{ kind: 'OperatorClearance', ...who, at: 6 }]);
+    expect(cleared.rollouts[ID]?.state).toBe('Converging');
+    // The acknowledged revert still fails wave 0: no promotion, no completion.
+    expect(refused(cleared, advance)).toBe('CORE_ERR_ILLEGAL_TRANSITION');
+    expect(refused(cleared, terminal)).toBe('CORE_ERR_ILLEGAL_TRANSITION');
+    const successor: RolloutEvent = {
+      kind: 'SuccessorOpened',
+      supersededRolloutId: ID,
+      successorRolloutId: 'stable@b2',
+      at: 9,
+    };
+    expect(apply(cleared, [successor]).rollouts[ID]?.state).toBe('Superseded');
+  });
+
   it('approves only the current wave, once', () => {
     expect(refused(opened, { kind: 'WaveApproved', ...who, wave: 1 })).toBe(
       'CORE_ERR_ILLEGAL_TRANSITION',

@@ -18,6 +18,26 @@ export function withheld(r: RolloutRecord): string | null {
 }
 
 /**
+ * Whether a newer release supersedes this rollout at once, even while hosts
+ * are in flight. Aborted: final. Cleared: the acknowledged failure keeps its
+ * wave from ever passing the promotion gate, so the rollout can never end
+ * and queueing behind it would hold the channel for good.
+ */
+export function givesWay(r: RolloutRecord): boolean {
+  return (r.aborted ?? null) !== null || r.acknowledged > 0;
+}
+
+/** Why a rollout may not promote or end, whatever the planner says, or null. */
+export function cannotPass(r: RolloutRecord): string | null {
+  const held = withheld(r);
+  if (held !== null) return held;
+  if (r.acknowledged > 0) {
+    return `${r.acknowledged} failed host(s) of wave ${r.currentWave} were cleared, not healed: the wave never passes its gate`;
+  }
+  return null;
+}
+
+/**
  * The record after one operator mark, or why the mark is illegal here.
  *
  * @example operatorMark(record, { kind: 'OperatorPaused', ... }) // → { ...record, paused: { by, reason, at } }

@@ -124,8 +124,8 @@ const TABLE: Record<RolloutState, Partial<Record<string, RolloutState>>> = {
   Active: { HostJoined: 'Active' },
   Converging: { HostJoined: 'Active', WaveAdvanced: 'Converging' },
   Terminal: { SuccessorOpened: 'Superseded', RetentionExpired: 'Pruned' },
-  Failed: { SuccessorOpened: 'Superseded', OperatorClearance: 'Opening' },
-  Reverted: { SuccessorOpened: 'Superseded', OperatorClearance: 'Opening' },
+  Failed: { SuccessorOpened: 'Superseded', OperatorClearance: 'Converging' },
+  Reverted: { SuccessorOpened: 'Superseded', OperatorClearance: 'Converging' },
   Superseded: { RetentionExpired: 'Pruned' },
   Pruned: {},
 };

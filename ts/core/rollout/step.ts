@@ -8,7 +8,7 @@ import { CoreInvariantError, reject, type StepResult } from '../errors.ts';
 import type { HostState } from '../host/types.ts';
 import type { EpochMs } from '../time.ts';
 import { ZERO_COUNTS, bookInvariantViolations, deriveLiveState, unsettled } from './derive.ts';
-import { operatorMark, withheld } from './operator-step.ts';
+import { cannotPass, givesWay, operatorMark, withheld } from './operator-step.ts';
 import type {
   RolloutBook,
   RolloutEffect,
@@ -209,7 +209,7 @@ function stepInner(
     }
     case 'WaveAdvanced': {
       if (!LIVE.has(r.state)) return illegal(r, event.kind, `cannot advance a ${r.state} rollout`);
-      const held = withheld(r);
+      const held = cannotPass(r);
       if (held !== null) return illegal(r, event.kind, `cannot advance: ${held}`);
       if (event.fromWave !== r.currentWave || event.toWave !== r.currentWave + 1) {
         return illegal(
@@ -240,7 +240,7 @@ function stepInner(
     }
     case 'RolloutTerminal': {
       if (!LIVE.has(r.state)) return illegal(r, event.kind, `cannot end a ${r.state} rollout`);
-      const held = withheld(r);
+      const held = cannotPass(r);
       if (held !== null) return illegal(r, event.kind, `cannot end: ${held}`);
       const pendingLeft = r.counts.Pending - event.skippedPending.length;
       if (pendingLeft < 0) return illegal(r, event.kind, 'more skipped Pending hosts than Pending');
@@ -262,8 +262,9 @@ function stepInner(
     }
     case 'SuccessorOpened': {
       // An in-progress rollout is never cut short: a newer ref queues behind
-      // it (RFC-0002 §4.3); Opening, settled and halted rollouts give way.
-      if ((r.state === 'Active' || r.state === 'Converging') && !r.aborted) {
+      // it (RFC-0002 §4.3); Opening, settled, halted, aborted and cleared
+      // rollouts give way.
+      if ((r.state === 'Active' || r.state === 'Converging') && !givesWay(r)) {
         return illegal(r, event.kind, 'a newer ref queues behind an in-progress rollout');
       }
       if (r.state === 'Superseded' || r.state === 'Pruned') {

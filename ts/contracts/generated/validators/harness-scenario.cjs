@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"comms":{"additionalProperties":{"additionalProperties":false,"properties":{"broker":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.","examples":["nats://127.0.0.1:4223"]},"nkeyUsers":{"default":[],"description":"nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.","examples":[["UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"]],"items":{"type":"string"},"type":"array"},"revision":{"default":"r1","description":"Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.","examples":["r1"],"type":"string"},"role":{"description":"What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.","enum":["nats","matrix","agent"],"examples":["agent"]}},"required":["role"],"type":"object"},"default":{},"description":"Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).","examples":[{"nats-01":{"role":"nats"}}],"type":"object"},"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"operator":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"action":{"description":"Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet).","enum":["pause","resume","abort","approve","clear"],"examples":["pause"]},"channel":{"default":"stable","description":"Channel whose rollout the action names.","examples":["stable"],"type":"string"},"expectCode":{"anyOf":[{"type":"null"},{"pattern":"^(CP_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0).","examples":["CP_ERR_ROLE_FORBIDDEN"]},"reason":{"default":"harness","description":"The --reason.","examples":["db migration running"],"type":"string"}},"required":["action"],"type":"object"}],"default":null,"description":"Take an operator action through the real CLI.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` about each of `hosts` (its host field) or whose reason names every one of them; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"comms":{"additionalProperties":{"additionalProperties":false,"properties":{"broker":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.","examples":["nats://127.0.0.1:4223"]},"nkeyUsers":{"default":[],"description":"nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.","examples":[["UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"]],"items":{"type":"string"},"type":"array"},"revision":{"default":"r1","description":"Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.","examples":["r1"],"type":"string"},"role":{"description":"What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.","enum":["nats","matrix","agent"],"examples":["agent"]}},"required":["role"],"type":"object"},"default":{},"description":"Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).","examples":[{"nats-01":{"role":"nats"}}],"type":"object"},"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"operator":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"action":{"description":"Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet).","enum":["pause","resume","abort","approve","clear"],"examples":["pause"]},"as":{"default":"harness","description":"Operator who acts: the CLI presents a certificate for CN operator:<as> (declare operators.<as> in the fleet, e.g. a viewer to see a refusal by role).","examples":["vic"],"pattern":"^([a-z][a-z0-9_-]{0,31})$","type":"string"},"channel":{"default":"stable","description":"Channel whose rollout the action names.","examples":["stable"],"type":"string"},"expectCode":{"anyOf":[{"type":"null"},{"pattern":"^(CP_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0).","examples":["CP_ERR_ROLE_FORBIDDEN"]},"reason":{"default":"harness","description":"The --reason.","examples":["db migration running"],"type":"string"}},"required":["action"],"type":"object"}],"default":null,"description":"Take an operator action through the real CLI.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` about each of `hosts` (its host field) or whose reason names every one of them; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
 const func0 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(/[A-Za-z0-9._/-]+)$", "u");
 const pattern1 = new RegExp("^([A-Za-z0-9@._:-]+)$", "u");
@@ -10,7 +10,8 @@ const pattern2 = new RegExp("^([a-z0-9][a-z0-9-]{0,62})$", "u");
 const pattern3 = new RegExp("^([a-z0-9-]+)$", "u");
 const pattern9 = new RegExp("^([a-z0-9][a-z0-9._-]{0,62}:.+)$", "u");
 const pattern10 = new RegExp("^(RELEASE_ERR_[A-Z_]+)$", "u");
-const pattern11 = new RegExp("^(CP_ERR_[A-Z_]+)$", "u");
+const pattern11 = new RegExp("^([a-z][a-z0-9_-]{0,31})$", "u");
+const pattern12 = new RegExp("^(CP_ERR_[A-Z_]+)$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://nixfleet.dev/schemas/harness-scenario.schema.json" */;
@@ -1655,7 +1656,7 @@ vErrors.push(err116);
 errors++;
 }
 for(const key15 in data68){
-if(!((((key15 === "action") || (key15 === "channel")) || (key15 === "expectCode")) || (key15 === "reason"))){
+if(!(((((key15 === "action") || (key15 === "as")) || (key15 === "channel")) || (key15 === "expectCode")) || (key15 === "reason"))){
 const err117 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err117];
@@ -1679,9 +1680,11 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data68.channel !== undefined){
-if(typeof data68.channel !== "string"){
-const err119 = {instancePath:instancePath+"/steps/" + i11+"/operator/channel",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/channel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data68.as !== undefined){
+let data70 = data68.as;
+if(typeof data70 === "string"){
+if(!pattern11.test(data70)){
+const err119 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/pattern",keyword:"pattern",params:{pattern: "^([a-z][a-z0-9_-]{0,31})$"},message:"must match pattern \""+"^([a-z][a-z0-9_-]{0,31})$"+"\""};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1691,13 +1694,8 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data68.expectCode !== undefined){
-let data71 = data68.expectCode;
-const _errs187 = errors;
-let valid54 = false;
-const _errs188 = errors;
-if(data71 !== null){
-const err120 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+const err120 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1706,12 +1704,10 @@ vErrors.push(err120);
 }
 errors++;
 }
-var _valid8 = _errs188 === errors;
-valid54 = valid54 || _valid8;
-const _errs190 = errors;
-if(typeof data71 === "string"){
-if(!pattern11.test(data71)){
-const err121 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(CP_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(CP_ERR_[A-Z_]+)$"+"\""};
+}
+if(data68.channel !== undefined){
+if(typeof data68.channel !== "string"){
+const err121 = {instancePath:instancePath+"/steps/" + i11+"/operator/channel",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/channel/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1721,8 +1717,13 @@ vErrors.push(err121);
 errors++;
 }
 }
-else {
-const err122 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data68.expectCode !== undefined){
+let data72 = data68.expectCode;
+const _errs189 = errors;
+let valid54 = false;
+const _errs190 = errors;
+if(data72 !== null){
+const err122 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1733,8 +1734,10 @@ errors++;
 }
 var _valid8 = _errs190 === errors;
 valid54 = valid54 || _valid8;
-if(!valid54){
-const err123 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const _errs192 = errors;
+if(typeof data72 === "string"){
+if(!pattern12.test(data72)){
+const err123 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(CP_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(CP_ERR_[A-Z_]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1743,11 +1746,34 @@ vErrors.push(err123);
 }
 errors++;
 }
+}
 else {
-errors = _errs187;
+const err124 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+var _valid8 = _errs192 === errors;
+valid54 = valid54 || _valid8;
+if(!valid54){
+const err125 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+else {
+errors = _errs189;
 if(vErrors !== null){
-if(_errs187){
-vErrors.length = _errs187;
+if(_errs189){
+vErrors.length = _errs189;
 }
 else {
 vErrors = null;
@@ -1757,36 +1783,36 @@ vErrors = null;
 }
 if(data68.reason !== undefined){
 if(typeof data68.reason !== "string"){
-const err124 = {instancePath:instancePath+"/steps/" + i11+"/operator/reason",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err126 = {instancePath:instancePath+"/steps/" + i11+"/operator/reason",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err124];
+vErrors = [err126];
 }
 else {
-vErrors.push(err124);
+vErrors.push(err126);
 }
 errors++;
 }
 }
 }
 else {
-const err125 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err127 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err125];
+vErrors = [err127];
 }
 else {
-vErrors.push(err125);
+vErrors.push(err127);
 }
 errors++;
 }
 var _valid7 = _errs180 === errors;
 valid52 = valid52 || _valid7;
 if(!valid52){
-const err126 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err128 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err126];
+vErrors = [err128];
 }
 else {
-vErrors.push(err126);
+vErrors.push(err128);
 }
 errors++;
 }
@@ -1803,37 +1829,12 @@ vErrors = null;
 }
 }
 if(data55.release !== undefined){
-let data73 = data55.release;
-const _errs195 = errors;
+let data74 = data55.release;
+const _errs197 = errors;
 let valid55 = false;
-const _errs196 = errors;
-if(data73 !== null){
-const err127 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-var _valid9 = _errs196 === errors;
-valid55 = valid55 || _valid9;
 const _errs198 = errors;
-if(typeof data73 !== "string"){
-const err128 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-var _valid9 = _errs198 === errors;
-valid55 = valid55 || _valid9;
-if(!valid55){
-const err129 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data74 !== null){
+const err129 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1842,25 +1843,11 @@ vErrors.push(err129);
 }
 errors++;
 }
-else {
-errors = _errs195;
-if(vErrors !== null){
-if(_errs195){
-vErrors.length = _errs195;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.signedAgoSecs !== undefined){
-let data74 = data55.signedAgoSecs;
-const _errs201 = errors;
-let valid56 = false;
-const _errs202 = errors;
-if(data74 !== null){
-const err130 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid9 = _errs198 === errors;
+valid55 = valid55 || _valid9;
+const _errs200 = errors;
+if(typeof data74 !== "string"){
+const err130 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1869,11 +1856,10 @@ vErrors.push(err130);
 }
 errors++;
 }
-var _valid10 = _errs202 === errors;
-valid56 = valid56 || _valid10;
-const _errs204 = errors;
-if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-const err131 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid9 = _errs200 === errors;
+valid55 = valid55 || _valid9;
+if(!valid55){
+const err131 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1882,9 +1868,25 @@ vErrors.push(err131);
 }
 errors++;
 }
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 > 9007199254740991 || isNaN(data74)){
-const err132 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs197;
+if(vErrors !== null){
+if(_errs197){
+vErrors.length = _errs197;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.signedAgoSecs !== undefined){
+let data75 = data55.signedAgoSecs;
+const _errs203 = errors;
+let valid56 = false;
+const _errs204 = errors;
+if(data75 !== null){
+const err132 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1893,8 +1895,11 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(data74 < 1 || isNaN(data74)){
-const err133 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid10 = _errs204 === errors;
+valid56 = valid56 || _valid10;
+const _errs206 = errors;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err133 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1903,11 +1908,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-var _valid10 = _errs204 === errors;
-valid56 = valid56 || _valid10;
-if(!valid56){
-const err134 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 9007199254740991 || isNaN(data75)){
+const err134 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1916,25 +1919,8 @@ vErrors.push(err134);
 }
 errors++;
 }
-else {
-errors = _errs201;
-if(vErrors !== null){
-if(_errs201){
-vErrors.length = _errs201;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.sleepSecs !== undefined){
-let data75 = data55.sleepSecs;
-const _errs207 = errors;
-let valid57 = false;
-const _errs208 = errors;
-if(data75 !== null){
-const err135 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data75 < 1 || isNaN(data75)){
+const err135 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1943,11 +1929,11 @@ vErrors.push(err135);
 }
 errors++;
 }
-var _valid11 = _errs208 === errors;
-valid57 = valid57 || _valid11;
-const _errs210 = errors;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err136 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+var _valid10 = _errs206 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const err136 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1956,9 +1942,25 @@ vErrors.push(err136);
 }
 errors++;
 }
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 9007199254740991 || isNaN(data75)){
-const err137 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs203;
+if(vErrors !== null){
+if(_errs203){
+vErrors.length = _errs203;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.sleepSecs !== undefined){
+let data76 = data55.sleepSecs;
+const _errs209 = errors;
+let valid57 = false;
+const _errs210 = errors;
+if(data76 !== null){
+const err137 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1967,8 +1969,11 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(data75 < 1 || isNaN(data75)){
-const err138 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid11 = _errs210 === errors;
+valid57 = valid57 || _valid11;
+const _errs212 = errors;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err138 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1977,11 +1982,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-var _valid11 = _errs210 === errors;
-valid57 = valid57 || _valid11;
-if(!valid57){
-const err139 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 9007199254740991 || isNaN(data76)){
+const err139 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1990,22 +1993,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-else {
-errors = _errs207;
-if(vErrors !== null){
-if(_errs207){
-vErrors.length = _errs207;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.timeoutSecs !== undefined){
-let data76 = data55.timeoutSecs;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err140 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data76 < 1 || isNaN(data76)){
+const err140 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2014,9 +2003,11 @@ vErrors.push(err140);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 9007199254740991 || isNaN(data76)){
-const err141 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+var _valid11 = _errs212 === errors;
+valid57 = valid57 || _valid11;
+if(!valid57){
+const err141 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2025,8 +2016,22 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data76 < 1 || isNaN(data76)){
-const err142 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+errors = _errs209;
+if(vErrors !== null){
+if(_errs209){
+vErrors.length = _errs209;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.timeoutSecs !== undefined){
+let data77 = data55.timeoutSecs;
+if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
+const err142 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2035,15 +2040,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-}
-if(data55.wait !== undefined){
-let data77 = data55.wait;
-const _errs215 = errors;
-let valid58 = false;
-const _errs216 = errors;
-if(data77 !== null){
-const err143 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 > 9007199254740991 || isNaN(data77)){
+const err143 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2052,12 +2051,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-var _valid12 = _errs216 === errors;
-valid58 = valid58 || _valid12;
-const _errs218 = errors;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.kind === undefined){
-const err144 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data77 < 1 || isNaN(data77)){
+const err144 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2066,9 +2061,15 @@ vErrors.push(err144);
 }
 errors++;
 }
-for(const key16 in data77){
-if(!((((((key16 === "channel") || (key16 === "code")) || (key16 === "generation")) || (key16 === "hosts")) || (key16 === "kind")) || (key16 === "state"))){
-const err145 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+}
+}
+if(data55.wait !== undefined){
+let data78 = data55.wait;
+const _errs217 = errors;
+let valid58 = false;
+const _errs218 = errors;
+if(data78 !== null){
+const err145 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2077,14 +2078,12 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-if(data77.channel !== undefined){
-let data78 = data77.channel;
-const _errs222 = errors;
-let valid60 = false;
-const _errs223 = errors;
-if(data78 !== null){
-const err146 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid12 = _errs218 === errors;
+valid58 = valid58 || _valid12;
+const _errs220 = errors;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+if(data78.kind === undefined){
+const err146 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2093,11 +2092,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-var _valid13 = _errs223 === errors;
-valid60 = valid60 || _valid13;
-const _errs225 = errors;
-if(typeof data78 !== "string"){
-const err147 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key16 in data78){
+if(!((((((key16 === "channel") || (key16 === "code")) || (key16 === "generation")) || (key16 === "hosts")) || (key16 === "kind")) || (key16 === "state"))){
+const err147 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2106,10 +2103,14 @@ vErrors.push(err147);
 }
 errors++;
 }
-var _valid13 = _errs225 === errors;
-valid60 = valid60 || _valid13;
-if(!valid60){
-const err148 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data78.channel !== undefined){
+let data79 = data78.channel;
+const _errs224 = errors;
+let valid60 = false;
+const _errs225 = errors;
+if(data79 !== null){
+const err148 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2118,25 +2119,11 @@ vErrors.push(err148);
 }
 errors++;
 }
-else {
-errors = _errs222;
-if(vErrors !== null){
-if(_errs222){
-vErrors.length = _errs222;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data77.code !== undefined){
-let data79 = data77.code;
-const _errs228 = errors;
-let valid61 = false;
-const _errs229 = errors;
-if(data79 !== null){
-const err149 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid13 = _errs225 === errors;
+valid60 = valid60 || _valid13;
+const _errs227 = errors;
+if(typeof data79 !== "string"){
+const err149 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2145,11 +2132,10 @@ vErrors.push(err149);
 }
 errors++;
 }
-var _valid14 = _errs229 === errors;
-valid61 = valid61 || _valid14;
-const _errs231 = errors;
-if(typeof data79 !== "string"){
-const err150 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid13 = _errs227 === errors;
+valid60 = valid60 || _valid13;
+if(!valid60){
+const err150 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2158,10 +2144,25 @@ vErrors.push(err150);
 }
 errors++;
 }
-var _valid14 = _errs231 === errors;
-valid61 = valid61 || _valid14;
-if(!valid61){
-const err151 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs224;
+if(vErrors !== null){
+if(_errs224){
+vErrors.length = _errs224;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data78.code !== undefined){
+let data80 = data78.code;
+const _errs230 = errors;
+let valid61 = false;
+const _errs231 = errors;
+if(data80 !== null){
+const err151 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2170,25 +2171,11 @@ vErrors.push(err151);
 }
 errors++;
 }
-else {
-errors = _errs228;
-if(vErrors !== null){
-if(_errs228){
-vErrors.length = _errs228;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data77.generation !== undefined){
-let data80 = data77.generation;
-const _errs234 = errors;
-let valid62 = false;
-const _errs235 = errors;
-if(data80 !== null){
-const err152 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid14 = _errs231 === errors;
+valid61 = valid61 || _valid14;
+const _errs233 = errors;
+if(typeof data80 !== "string"){
+const err152 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2197,11 +2184,10 @@ vErrors.push(err152);
 }
 errors++;
 }
-var _valid15 = _errs235 === errors;
-valid62 = valid62 || _valid15;
-const _errs237 = errors;
-if(typeof data80 !== "string"){
-const err153 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid14 = _errs233 === errors;
+valid61 = valid61 || _valid14;
+if(!valid61){
+const err153 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2210,10 +2196,25 @@ vErrors.push(err153);
 }
 errors++;
 }
-var _valid15 = _errs237 === errors;
-valid62 = valid62 || _valid15;
-if(!valid62){
-const err154 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs230;
+if(vErrors !== null){
+if(_errs230){
+vErrors.length = _errs230;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data78.generation !== undefined){
+let data81 = data78.generation;
+const _errs236 = errors;
+let valid62 = false;
+const _errs237 = errors;
+if(data81 !== null){
+const err154 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2222,25 +2223,11 @@ vErrors.push(err154);
 }
 errors++;
 }
-else {
-errors = _errs234;
-if(vErrors !== null){
-if(_errs234){
-vErrors.length = _errs234;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data77.hosts !== undefined){
-let data81 = data77.hosts;
-if(Array.isArray(data81)){
-const len15 = data81.length;
-for(let i15=0; i15<len15; i15++){
-if(typeof data81[i15] !== "string"){
-const err155 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts/" + i15,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid15 = _errs237 === errors;
+valid62 = valid62 || _valid15;
+const _errs239 = errors;
+if(typeof data81 !== "string"){
+const err155 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2249,10 +2236,10 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-}
-else {
-const err156 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid15 = _errs239 === errors;
+valid62 = valid62 || _valid15;
+if(!valid62){
+const err156 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2261,11 +2248,25 @@ vErrors.push(err156);
 }
 errors++;
 }
+else {
+errors = _errs236;
+if(vErrors !== null){
+if(_errs236){
+vErrors.length = _errs236;
 }
-if(data77.kind !== undefined){
-let data83 = data77.kind;
-if(!(((((((((((((data83 === "hostState") || (data83 === "hostsConverged")) || (data83 === "rolloutState")) || (data83 === "hostCurrent")) || (data83 === "hostQuarantined")) || (data83 === "cpAlert")) || (data83 === "agentRejected")) || (data83 === "enrollRefused")) || (data83 === "hostRecovered")) || (data83 === "decision")) || (data83 === "notDispatched")) || (data83 === "probeFailed")) || (data83 === "controlFailed"))){
-const err157 = {instancePath:instancePath+"/steps/" + i11+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data78.hosts !== undefined){
+let data82 = data78.hosts;
+if(Array.isArray(data82)){
+const len15 = data82.length;
+for(let i15=0; i15<len15; i15++){
+if(typeof data82[i15] !== "string"){
+const err157 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts/" + i15,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2275,13 +2276,9 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data77.state !== undefined){
-let data84 = data77.state;
-const _errs245 = errors;
-let valid65 = false;
-const _errs246 = errors;
-if(data84 !== null){
-const err158 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err158 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2290,11 +2287,11 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid16 = _errs246 === errors;
-valid65 = valid65 || _valid16;
-const _errs248 = errors;
-if(typeof data84 !== "string"){
-const err159 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data78.kind !== undefined){
+let data84 = data78.kind;
+if(!(((((((((((((data84 === "hostState") || (data84 === "hostsConverged")) || (data84 === "rolloutState")) || (data84 === "hostCurrent")) || (data84 === "hostQuarantined")) || (data84 === "cpAlert")) || (data84 === "agentRejected")) || (data84 === "enrollRefused")) || (data84 === "hostRecovered")) || (data84 === "decision")) || (data84 === "notDispatched")) || (data84 === "probeFailed")) || (data84 === "controlFailed"))){
+const err159 = {instancePath:instancePath+"/steps/" + i11+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2303,10 +2300,14 @@ vErrors.push(err159);
 }
 errors++;
 }
-var _valid16 = _errs248 === errors;
-valid65 = valid65 || _valid16;
-if(!valid65){
-const err160 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data78.state !== undefined){
+let data85 = data78.state;
+const _errs247 = errors;
+let valid65 = false;
+const _errs248 = errors;
+if(data85 !== null){
+const err160 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2315,21 +2316,11 @@ vErrors.push(err160);
 }
 errors++;
 }
-else {
-errors = _errs245;
-if(vErrors !== null){
-if(_errs245){
-vErrors.length = _errs245;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err161 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid16 = _errs248 === errors;
+valid65 = valid65 || _valid16;
+const _errs250 = errors;
+if(typeof data85 !== "string"){
+const err161 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2338,10 +2329,10 @@ vErrors.push(err161);
 }
 errors++;
 }
-var _valid12 = _errs218 === errors;
-valid58 = valid58 || _valid12;
-if(!valid58){
-const err162 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid16 = _errs250 === errors;
+valid65 = valid65 || _valid16;
+if(!valid65){
+const err162 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2351,10 +2342,10 @@ vErrors.push(err162);
 errors++;
 }
 else {
-errors = _errs215;
+errors = _errs247;
 if(vErrors !== null){
-if(_errs215){
-vErrors.length = _errs215;
+if(_errs247){
+vErrors.length = _errs247;
 }
 else {
 vErrors = null;
@@ -2364,7 +2355,7 @@ vErrors = null;
 }
 }
 else {
-const err163 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err163 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2373,10 +2364,10 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-}
-else {
-const err164 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid12 = _errs220 === errors;
+valid58 = valid58 || _valid12;
+if(!valid58){
+const err164 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2385,13 +2376,21 @@ vErrors.push(err164);
 }
 errors++;
 }
+else {
+errors = _errs217;
+if(vErrors !== null){
+if(_errs217){
+vErrors.length = _errs217;
 }
-if(data.timing !== undefined){
-let data85 = data.timing;
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-for(const key17 in data85){
-if(!((((((key17 === "confirmWindowSecs") || (key17 === "heartbeatSecs")) || (key17 === "longPollSecs")) || (key17 === "probeIntervalSecs")) || (key17 === "reconcileSecs")) || (key17 === "sustainedFailureSecs"))){
-const err165 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err165 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2401,10 +2400,9 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data85.confirmWindowSecs !== undefined){
-let data86 = data85.confirmWindowSecs;
-if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
-const err166 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err166 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2413,9 +2411,13 @@ vErrors.push(err166);
 }
 errors++;
 }
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 > 9007199254740991 || isNaN(data86)){
-const err167 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.timing !== undefined){
+let data86 = data.timing;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key17 in data86){
+if(!((((((key17 === "confirmWindowSecs") || (key17 === "heartbeatSecs")) || (key17 === "longPollSecs")) || (key17 === "probeIntervalSecs")) || (key17 === "reconcileSecs")) || (key17 === "sustainedFailureSecs"))){
+const err167 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2424,8 +2426,11 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(data86 < 1 || isNaN(data86)){
-const err168 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data86.confirmWindowSecs !== undefined){
+let data87 = data86.confirmWindowSecs;
+if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
+const err168 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2434,12 +2439,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-}
-if(data85.heartbeatSecs !== undefined){
-let data87 = data85.heartbeatSecs;
-if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err169 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 > 9007199254740991 || isNaN(data87)){
+const err169 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2448,9 +2450,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 9007199254740991 || isNaN(data87)){
-const err170 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data87 < 1 || isNaN(data87)){
+const err170 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2459,8 +2460,12 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data87 < 1 || isNaN(data87)){
-const err171 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data86.heartbeatSecs !== undefined){
+let data88 = data86.heartbeatSecs;
+if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
+const err171 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2469,12 +2474,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-}
-if(data85.longPollSecs !== undefined){
-let data88 = data85.longPollSecs;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-const err172 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data88 == "number") && (isFinite(data88))){
+if(data88 > 9007199254740991 || isNaN(data88)){
+const err172 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2483,9 +2485,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 9007199254740991 || isNaN(data88)){
-const err173 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data88 < 1 || isNaN(data88)){
+const err173 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2494,8 +2495,12 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data88 < 1 || isNaN(data88)){
-const err174 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data86.longPollSecs !== undefined){
+let data89 = data86.longPollSecs;
+if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
+const err174 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2504,12 +2509,9 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-}
-if(data85.probeIntervalSecs !== undefined){
-let data89 = data85.probeIntervalSecs;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err175 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 > 9007199254740991 || isNaN(data89)){
+const err175 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2518,9 +2520,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 9007199254740991 || isNaN(data89)){
-const err176 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data89 < 1 || isNaN(data89)){
+const err176 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2529,8 +2530,12 @@ vErrors.push(err176);
 }
 errors++;
 }
-if(data89 < 1 || isNaN(data89)){
-const err177 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data86.probeIntervalSecs !== undefined){
+let data90 = data86.probeIntervalSecs;
+if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
+const err177 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2539,12 +2544,9 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-}
-if(data85.reconcileSecs !== undefined){
-let data90 = data85.reconcileSecs;
-if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
-const err178 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data90 == "number") && (isFinite(data90))){
+if(data90 > 9007199254740991 || isNaN(data90)){
+const err178 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2553,9 +2555,8 @@ vErrors.push(err178);
 }
 errors++;
 }
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 > 9007199254740991 || isNaN(data90)){
-const err179 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data90 < 1 || isNaN(data90)){
+const err179 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2564,8 +2565,12 @@ vErrors.push(err179);
 }
 errors++;
 }
-if(data90 < 1 || isNaN(data90)){
-const err180 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data86.reconcileSecs !== undefined){
+let data91 = data86.reconcileSecs;
+if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
+const err180 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2574,12 +2579,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-}
-if(data85.sustainedFailureSecs !== undefined){
-let data91 = data85.sustainedFailureSecs;
-if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
-const err181 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 > 9007199254740991 || isNaN(data91)){
+const err181 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2588,9 +2590,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 > 9007199254740991 || isNaN(data91)){
-const err182 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data91 < 1 || isNaN(data91)){
+const err182 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2599,8 +2600,12 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data91 < 1 || isNaN(data91)){
-const err183 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data86.sustainedFailureSecs !== undefined){
+let data92 = data86.sustainedFailureSecs;
+if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
+const err183 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2609,11 +2614,9 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err184 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data92 == "number") && (isFinite(data92))){
+if(data92 > 9007199254740991 || isNaN(data92)){
+const err184 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2622,15 +2625,38 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-}
-else {
-const err185 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data92 < 1 || isNaN(data92)){
+const err185 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err185];
 }
 else {
 vErrors.push(err185);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err186 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+}
+}
+else {
+const err187 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
 }
 errors++;
 }
