@@ -111,6 +111,6 @@ in
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };
     steps = opt (types.listOf step) "The timeline." [ { release = "g1"; } ] { };
-    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" "secretsConfined" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
+    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" "secretsConfined" "auditVerifies" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
   };
 }

@@ -17,6 +17,7 @@ import { injectFault } from './faults.ts';
 import { makeFixtures, type RunFixtures } from './fixtures.ts';
 import { NetworkLab, namespacesAvailable } from './netns.ts';
 import { Observer } from './observe.ts';
+import { keepReleaseCopy } from './audit-verifies.ts';
 import { checkInvariants } from './scenario-invariants.ts';
 import { REPO, publishStep, type Published } from './publish.ts';
 import { Supervisor } from './supervisor.ts';
@@ -303,6 +304,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         );
         if (p === null) continue;
         published.push(p);
+        keepReleaseCopy(releaseDir, workDir, published.length);
         note(`released ${step.release} as ${p.rolloutIds.join(', ') || '(no rollout)'}`);
         await options.onRelease?.({ published: p, ...operatorClient });
       }
@@ -360,6 +362,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       workDir,
       releaseDir,
       release: published[published.length - 1],
+      published,
       trustFile: fx.trustFile,
       cp: operatorClient,
       note,

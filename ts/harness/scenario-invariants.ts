@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HarnessScenario } from '../contracts/index.ts';
+import { checkAuditVerifies } from './audit-verifies.ts';
 import { checkNoQuarantinedDispatch, checkWavesInOrder } from './event-log.ts';
 import { checkBudgetsRespected, checkSignedRoundtrip, type CpAccess } from './invariants.ts';
 import type { Observer } from './observe.ts';
@@ -24,6 +25,8 @@ export interface InvariantInputs {
   readonly releaseDir: string;
   /** The last generation released (signedRoundtrip audits its rollouts). */
   readonly release: Published | undefined;
+  /** Every generation released, in order (auditVerifies exports their rollouts' events). */
+  readonly published: readonly Published[];
   readonly trustFile: string;
   readonly cp: CpAccess;
   readonly note: (line: string) => void;
@@ -72,6 +75,16 @@ export async function checkInvariants(
           hostStateDir: (h) => join(c.workDir, 'hosts', h),
           auditDir: join(c.workDir, 'audit'),
           cp: c.cp,
+        })),
+      );
+    if (inv === 'auditVerifies')
+      violations.push(
+        ...(await checkAuditVerifies({
+          workDir: c.workDir,
+          trustFile: c.trustFile,
+          published: c.published,
+          cp: c.cp,
+          note: c.note,
         })),
       );
   }

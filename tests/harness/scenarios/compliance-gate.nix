@@ -54,5 +54,5 @@
     { sleepSecs = 5; }
     { wait = { kind = "hostCurrent"; hosts = [ "web-01" ]; generation = "good"; }; }
   ];
-  invariants = [ "wavesInOrder" "noQuarantinedDispatch" ];
+  invariants = [ "wavesInOrder" "noQuarantinedDispatch" "auditVerifies" ];
 }

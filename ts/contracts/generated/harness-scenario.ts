@@ -167,6 +167,7 @@ export interface HarnessScenario {
     | 'noQuarantinedDispatch'
     | 'signedRoundtrip'
     | 'secretsConfined'
+    | 'auditVerifies'
   )[];
   /**
    * Scenario name (file name without .nix).
