@@ -223,6 +223,18 @@ export type MintInputOptions = Pick<
   'orgRootKey' | 'validity' | 'trust' | 'mintedBy' | 'noncesFile'
 >;
 
+/** `--validity` in ms (default 24h, at most 30d); a usage error before any file is read. */
+export function validityOf(validity: string | undefined): number {
+  const ms = parseDuration(validity ?? '24h', '--validity');
+  if (ms > MAX_VALIDITY_MS) {
+    throw new CliError(
+      'CLI_ERR_USAGE',
+      `--validity ${validity}: at most 30d for a one-shot enrolment credential`,
+    );
+  }
+  return ms;
+}
+
 /**
  * Reads and checks the org root key, validity, trust.json and the nonces
  * list; writes nothing, so a refusal leaves the fleet as it was.
@@ -234,13 +246,7 @@ export function mintInputs(ctx: OperatorCtx, o: MintInputOptions): MintInputs {
       hint: 'pass --org-root-key <file> or set NIXFLEET_OPERATOR_ORG_ROOT_KEY',
     });
   }
-  const validityMs = parseDuration(o.validity ?? '24h', '--validity');
-  if (validityMs > MAX_VALIDITY_MS) {
-    throw new CliError(
-      'CLI_ERR_USAGE',
-      `--validity ${o.validity}: at most 30d for a one-shot enrolment credential`,
-    );
-  }
+  const validityMs = validityOf(o.validity);
   const noncesFile =
     o.noncesFile === undefined ? null : absolutePath(o.noncesFile, ctx.cwd, ctx.env['HOME']);
   const nonces = noncesFile === null ? null : readJsonList(noncesFile, '--nonces-file');
@@ -322,6 +328,7 @@ export function mintTokenCommand(ctx: OperatorCtx, o: MintTokenOptions): ExitCod
         `--hostname ${JSON.stringify(o.hostname)} is not a host name ([a-z0-9][a-z0-9._-]*)`,
       );
     }
+    validityOf(o.validity);
     const fingerprint = expectedFingerprint(ctx, o);
     const m = mintInputs(ctx, o);
     const token = mintFor(m, o.hostname, fingerprint);
