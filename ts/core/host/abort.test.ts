@@ -45,7 +45,7 @@ function run(policy: HostPolicy, events: readonly LocalHostEvent[]): HostRollout
   let s: HostRolloutState | null = null;
   for (const e of events) {
     const r = step(s, e, e.at, policy);
-    if (!r.ok) throw new Error(`${e.kind}: ${r.error.detail}`);
+    if (!r.ok) throw new Error(`${e.kind}: ${r.message}`);
     s = r.state;
   }
   if (s === null) throw new Error('no record');
@@ -137,7 +137,7 @@ describe('abort signal × policy × host state', () => {
     const policy = pol('rollback-and-halt');
     const s = run(policy, PATHS.Converged!);
     const r = step(s, aborted(RID), T0 + 50_000, policy);
-    if (!r.ok) throw new Error(r.error.detail);
+    if (!r.ok) throw new Error(r.message);
     expect(rollbacks(r.effects)).toEqual([s.currentClosureAtDispatch]);
     const done = step(
       r.state,
@@ -175,7 +175,7 @@ describe('abort signals that do not apply are ignored', () => {
       const s = run(policy, PATHS.Converged!);
       const r = step(s, aborted(other), T0 + 50_000, policy);
       expect(r.ok && r.state).toBe(s);
-      expect(r.ok && r.effects.filter((e) => e.kind !== 'EmitLog')).toEqual([]);
+      expect(r.ok && r.effects).toEqual([]);
     },
   );
 
@@ -202,7 +202,7 @@ describe('the CP mirror of an abort', () => {
     const policy = pol('rollback-and-halt');
     const agent = run(policy, PATHS.Converged!);
     const r = step(agent, aborted(RID), T0 + 50_000, policy);
-    if (!r.ok) throw new Error(r.error.detail);
+    if (!r.ok) throw new Error(r.message);
     const wire = { ...emitted(r.effects)[0]!, rollout_id: RID, hostname: 'h' } as AgentEvent;
     const remote = remoteEventFromWire(wire);
     expect(remote).toMatchObject({ kind: 'RemoteFailed', cause: 'operator-abort' });

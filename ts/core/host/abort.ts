@@ -39,7 +39,7 @@ export function abortDecision(s: HostRolloutState, rolloutId: string): 'apply' |
 /**
  * Applies an abort signal: the Failed wire event with cause operator-abort,
  * then the manifest's onHealthFailure exactly as for a sustained failure.
- * An ignored signal changes nothing and only logs why. A host still
+ * An ignored signal changes nothing. A host still
  * Activating or Deferred is ignored now; the control plane repeats the
  * signal on every heartbeat, so it applies once the host is on the target.
  */
@@ -50,17 +50,9 @@ export function applyAbort(
   policy: HostPolicy,
 ): StepResult<HostRolloutState, Effect> {
   const effects: Effect[] = [];
-  const decision = abortDecision(s, rolloutId);
-  if (decision !== 'apply') {
-    effects.push({
-      kind: 'EmitLog',
-      level: 'debug',
-      target: 'core.host',
-      message: 'abort signal ignored',
-      fields: { rollout: rolloutId, record: s.rolloutId, why: decision },
-    });
-    return { ok: true, state: s, effects };
-  }
+  // An ignored signal yields no effect at all: the control plane repeats it
+  // on every heartbeat, and the agent commits nothing for an unchanged record.
+  if (abortDecision(s, rolloutId) !== 'apply') return { ok: true, state: s, effects };
   const emitted = emit(s, effects, {
     kind: 'Failed',
     failed_at: toRfc3339(at),
