@@ -108,11 +108,12 @@ types.oneOf [
     probe_name = opt str "Probe." "nginx-version" { };
     first_failed_at = opt ts "When." "2026-05-16T01:27:35Z" { };
   })
-  (event "Failed" "Soaking → Failed: sustained failure; the agent applies the manifest's onHealthFailure." {
+  (event "Failed" "Soaking or Converged → Failed: sustained failure, or the operator aborted the rollout; the agent applies the manifest's onHealthFailure." {
     failed_at = opt ts "When." "2026-05-16T01:28:35Z" { };
-    sustained_duration_secs = opt t.unsigned "How long the failure lasted." 60 { };
-    failing_probes = opt (types.listOf str) "Failing enforce probes." [ "nginx-version" ] { };
+    sustained_duration_secs = opt t.unsigned "How long the failure lasted (0 for an abort)." 60 { };
+    failing_probes = opt (types.listOf str) "Failing enforce probes (empty for an abort)." [ "nginx-version" ] { };
     policy_applied = opt (types.enum [ "halt" "rollback-and-halt" ]) "Branch of onHealthFailure the agent follows." "rollback-and-halt" { };
+    cause = opt (types.enum [ "health" "operator-abort" ]) "What failed the host: its health gate (Soaking only), or an abort of the rollout (Soaking or Converged; docs/design/operator-actions.md)." "health" { default = "health"; };
   })
   (event "RollbackComplete" "Failed → Reverted." {
     completed_at = opt ts "When." "2026-05-16T01:28:40Z" { };

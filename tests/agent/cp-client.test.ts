@@ -134,7 +134,8 @@ describe('HTTP/2 mTLS client against a broken CP', () => {
       last_event_seq_by_rollout: {},
       at: '2026-01-01T00:00:00Z',
     });
-    expect([...(r ?? [])]).toEqual([['stable@abc', 4]]);
+    expect([...(r.replay ?? [])]).toEqual([['stable@abc', 4]]);
+    expect(r.abortedRollouts).toEqual([]);
     expect([...(parseReplayFrom('7') ?? [])]).toEqual([[null, 7]]);
     expect(parseReplayFrom('garbage')).toBeNull();
   });

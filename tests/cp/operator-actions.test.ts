@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { H2Response } from './kit/client.ts';
 import { SimAgent, rfc3339 } from './kit/agent-sim.ts';
 import { hostsIn, startTestCp, type TestCp } from './kit/harness.ts';
+import { validateContract } from '../../ts/contracts/index.ts';
 
 const COMMIT = 'c1c2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
 const RID = `stable@${COMMIT}`;
@@ -34,6 +35,26 @@ const codeOf = (r: H2Response): string | undefined =>
 
 async function heartbeatAll(): Promise<void> {
   for (const h of HOSTS) expect((await (await agent(h)).heartbeat()).status).toBe(200);
+}
+
+/** `abortedRollouts` of h-000's heartbeat naming RID and an unknown rollout. */
+async function abortedInHeartbeat(): Promise<unknown> {
+  const r = await (
+    await t.client('h-000')
+  ).request('/v1/agent/heartbeat', {
+    body: {
+      hostname: 'h-000',
+      agent_version: '0.2.0',
+      current_closure: null,
+      uptime_secs: 1,
+      last_event_seq_by_rollout: { [RID]: 1, 'stable@ffff': 1 },
+      at: rfc3339(),
+    },
+  });
+  expect(r.status).toBe(200);
+  const reply: unknown = r.json();
+  expect(validateContract('heartbeat-reply', reply).ok).toBe(true);
+  return (reply as { abortedRollouts: unknown }).abortedRollouts;
 }
 
 async function tickDispatched(): Promise<string[]> {
@@ -163,6 +184,7 @@ describe('operator actions on a real CP', () => {
   });
 
   it('aborts (admin only, final, idempotent); every action is an event with operator and reason', async () => {
+    expect(await abortedInHeartbeat()).toEqual([]);
     expect((await act('operator:root', 'abort', 'bad build')).json()).toMatchObject({
       outcome: 'applied',
       state: { aborted: { by: 'root' } },
@@ -173,6 +195,9 @@ describe('operator actions on a real CP', () => {
     const metrics = (await (await t.anonymous()).request('/metrics')).body.toString();
     expect(metrics).toContain('nixfleet_cp_rollouts_held{hold="aborted"} 1');
     expect(metrics).toContain('nixfleet_cp_rollouts_held{hold="paused"} 0');
+    // The heartbeat reply names the aborted rollout, and only rollouts the
+    // heartbeat itself names; the agent decides what to do with it.
+    expect(await abortedInHeartbeat()).toEqual([RID]);
     const resume = await act('operator:alice', 'resume', 'try again');
     expect([resume.status, codeOf(resume)]).toEqual([409, 'CP_ERR_ACTION_STATE']);
     const r = await (

@@ -12,6 +12,8 @@ import type { AgentEvent, Dispatch } from '../contracts/index.ts';
 export type ProbeMode = 'enforce' | 'observe' | 'disabled';
 /** Probe result status; `Unknown` is never reported on the wire. */
 export type ProbeStatus = 'Pass' | 'Fail';
+/** What failed a host: its health gate, or an operator's abort of the rollout. */
+export type FailedCause = 'health' | 'operator-abort';
 /** Probe kind (RFC-0007). */
 export type ProbeKind = 'http' | 'tcp' | 'exec' | 'evidence' | 'health-gate';
 /** Reasons an agent refuses a dispatch (contracts/agent-event.nix). */
@@ -116,6 +118,7 @@ export type WireAgentEvent = WireEventBase &
         readonly sustained_duration_secs: number;
         readonly failing_probes: string[];
         readonly policy_applied: 'halt' | 'rollback-and-halt';
+        readonly cause: FailedCause;
       }
     | {
         readonly kind: 'RollbackComplete';

@@ -4,116 +4,149 @@ import { CLOSURE, CLOSURE2, corpus, ev, RID, TS, type Corpus, type Json } from '
 /** The largest integer a contract accepts (exact as an IEEE double). */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/** A host failed by an operator's abort rather than by its health gate. */
+const abortFailed = corpus(
+  'agent-event',
+  [
+    [
+      'Failed after an operator abort (Converged host, no failing probe)',
+      ev('Failed', {
+        failed_at: TS,
+        sustained_duration_secs: 0,
+        failing_probes: [],
+        policy_applied: 'rollback-and-halt',
+        cause: 'operator-abort',
+      }),
+    ],
+  ],
+  [
+    ['unknown Failed cause', ['cause'], 'operator'],
+    ['wrong type: Failed cause', ['cause'], true],
+  ],
+);
+
+/** `base` with the documents of `more` (same contract, another base document). */
+function withMore(base: Corpus, more: Corpus): Corpus {
+  return {
+    ...base,
+    valid: [...base.valid, ...more.valid],
+    invalid: [...base.invalid, ...more.invalid],
+  };
+}
+
 export const wire: Corpus[] = [
-  corpus(
-    'agent-event',
-    [
+  withMore(
+    corpus(
+      'agent-event',
       [
-        'DispatchAck',
-        ev('DispatchAck', { received_at: TS, current_closure_at_dispatch: CLOSURE2 }),
-      ],
-      [
-        'ProbeTopologyDeclared',
-        ev('ProbeTopologyDeclared', {
-          declared_at: TS,
-          probes: [{ name: 'nginx', kind: 'http', mode: 'enforce' }],
-        }),
-      ],
-      [
-        'ProbeResult with sub_results',
-        ev('ProbeResult', {
-          probe_name: 'evidence-nis2',
-          status: 'Fail',
-          observed_at: TS,
-          failure_reason: 'controls failed',
-          mode: 'enforce',
-          sub_results: [
-            {
-              control_id: 'nis2.art21.a',
-              status: 'Fail',
-              framework: 'nis2-essential',
-              article: null,
-            },
-          ],
-        }),
-      ],
-      [
-        'ProbeResult with signature and signed payload',
-        ev('ProbeResult', {
-          probe_name: 'nginx',
-          status: 'Pass',
-          observed_at: TS,
-          failure_reason: null,
-          mode: 'enforce',
-          sub_results: null,
-          signature: `${'A'.repeat(86)}==`,
-          payload: {
-            schemaVersion: 1,
-            hostname: 'web-01',
-            probe: 'nginx',
-            kind: 'http',
+        [
+          'DispatchAck',
+          ev('DispatchAck', { received_at: TS, current_closure_at_dispatch: CLOSURE2 }),
+        ],
+        [
+          'ProbeTopologyDeclared',
+          ev('ProbeTopologyDeclared', {
+            declared_at: TS,
+            probes: [{ name: 'nginx', kind: 'http', mode: 'enforce' }],
+          }),
+        ],
+        [
+          'ProbeResult with sub_results',
+          ev('ProbeResult', {
+            probe_name: 'evidence-nis2',
+            status: 'Fail',
+            observed_at: TS,
+            failure_reason: 'controls failed',
             mode: 'enforce',
+            sub_results: [
+              {
+                control_id: 'nis2.art21.a',
+                status: 'Fail',
+                framework: 'nis2-essential',
+                article: null,
+              },
+            ],
+          }),
+        ],
+        [
+          'ProbeResult with signature and signed payload',
+          ev('ProbeResult', {
+            probe_name: 'nginx',
             status: 'Pass',
-            ts: TS,
-            bootId: '0f4c7c1e-7d0a-4a53-9b1b-5e2d8c3f6a10',
-            generationHash: CLOSURE,
-            rolloutId: RID,
-            schema: null,
-            controls: [],
-            output: { httpStatus: 200, failureReason: null },
+            observed_at: TS,
+            failure_reason: null,
+            mode: 'enforce',
+            sub_results: null,
+            signature: `${'A'.repeat(86)}==`,
+            payload: {
+              schemaVersion: 1,
+              hostname: 'web-01',
+              probe: 'nginx',
+              kind: 'http',
+              mode: 'enforce',
+              status: 'Pass',
+              ts: TS,
+              bootId: '0f4c7c1e-7d0a-4a53-9b1b-5e2d8c3f6a10',
+              generationHash: CLOSURE,
+              rolloutId: RID,
+              schema: null,
+              controls: [],
+              output: { httpStatus: 200, failureReason: null },
+            },
+          }),
+        ],
+        [
+          'Failed',
+          ev('Failed', {
+            failed_at: TS,
+            sustained_duration_secs: 60,
+            failing_probes: ['nginx'],
+            policy_applied: 'rollback-and-halt',
+          }),
+        ],
+        [
+          'Converged with unknown extra field',
+          ev('Converged', { converged_at: TS, current_closure: CLOSURE, extra: true }),
+        ],
+        [
+          'ClosureQuarantined',
+          ev('ClosureQuarantined', {
+            closure: CLOSURE,
+            quarantined_at: TS,
+            failure_count: 2,
+            last_failure_at: TS,
+          }),
+        ],
+        [
+          'largest seq: 2^53-1',
+          {
+            ...(ev('DispatchAck', { received_at: TS, current_closure_at_dispatch: null }) as Record<
+              string,
+              Json
+            >),
+            seq: MAX_SAFE,
           },
-        }),
+        ],
+        [
+          'most negative exit code: -(2^53-1)',
+          ev('ActivationFailed', { failed_at: TS, switch_exit_code: -MAX_SAFE, stderr_tail: '' }),
+        ],
       ],
       [
-        'Failed',
-        ev('Failed', {
-          failed_at: TS,
-          sustained_duration_secs: 60,
-          failing_probes: ['nginx'],
-          policy_applied: 'rollback-and-halt',
-        }),
+        ['wrong type: seq string', ['seq'], '3'],
+        ['missing required: received_at', ['received_at'], undefined],
+        ['unknown event kind', ['kind'], 'Rollback', ['kind']],
+        ['bad timestamp', ['received_at'], '1715822820'],
+        ['bad rollout id', ['rollout_id'], 'stable'],
+        ['seq zero', ['seq'], 0],
+        ['seq 2^53, not exact as a double', ['seq'], MAX_SAFE + 1],
+        ['seq 2^63', ['seq'], 2 ** 63],
+        ['seq 1e300', ['seq'], 1e300],
+        ['seq 2^53-1 plus a fraction', ['seq'], 4503599627370495.5],
+        ['nested: closure not a store basename', ['current_closure_at_dispatch'], '/nix/store/abc'],
       ],
-      [
-        'Converged with unknown extra field',
-        ev('Converged', { converged_at: TS, current_closure: CLOSURE, extra: true }),
-      ],
-      [
-        'ClosureQuarantined',
-        ev('ClosureQuarantined', {
-          closure: CLOSURE,
-          quarantined_at: TS,
-          failure_count: 2,
-          last_failure_at: TS,
-        }),
-      ],
-      [
-        'largest seq: 2^53-1',
-        {
-          ...(ev('DispatchAck', { received_at: TS, current_closure_at_dispatch: null }) as Record<
-            string,
-            Json
-          >),
-          seq: MAX_SAFE,
-        },
-      ],
-      [
-        'most negative exit code: -(2^53-1)',
-        ev('ActivationFailed', { failed_at: TS, switch_exit_code: -MAX_SAFE, stderr_tail: '' }),
-      ],
-    ],
-    [
-      ['wrong type: seq string', ['seq'], '3'],
-      ['missing required: received_at', ['received_at'], undefined],
-      ['unknown event kind', ['kind'], 'Rollback', ['kind']],
-      ['bad timestamp', ['received_at'], '1715822820'],
-      ['bad rollout id', ['rollout_id'], 'stable'],
-      ['seq zero', ['seq'], 0],
-      ['seq 2^53, not exact as a double', ['seq'], MAX_SAFE + 1],
-      ['seq 2^63', ['seq'], 2 ** 63],
-      ['seq 1e300', ['seq'], 1e300],
-      ['seq 2^53-1 plus a fraction', ['seq'], 4503599627370495.5],
-      ['nested: closure not a store basename', ['current_closure_at_dispatch'], '/nix/store/abc'],
-    ],
+    ),
+    abortFailed,
   ),
   corpus(
     'dispatch',
@@ -141,6 +174,30 @@ export const wire: Corpus[] = [
       ['bad pattern: channel uppercase', ['channel'], 'Stable'],
       ['negative wave', ['wave'], -1],
       ['seq above 2^53-1', ['seq'], MAX_SAFE + 1],
+    ],
+  ),
+  corpus(
+    'heartbeat-reply',
+    [
+      [
+        'reply listing an aborted rollout',
+        { replayFrom: null, nextHeartbeatSecs: 30, abortedRollouts: [RID] },
+      ],
+      [
+        'reply with a replay ask, nothing aborted',
+        { replayFrom: RID, nextHeartbeatSecs: 30, abortedRollouts: [] },
+      ],
+      [
+        'reply without abortedRollouts (older control plane)',
+        { replayFrom: null, nextHeartbeatSecs: 30 },
+      ],
+    ],
+    [
+      ['bad rollout id in abortedRollouts', ['abortedRollouts', 0], 'stable'],
+      ['wrong type: abortedRollouts a string', ['abortedRollouts'], RID],
+      ['missing required: nextHeartbeatSecs', ['nextHeartbeatSecs'], undefined],
+      ['negative nextHeartbeatSecs', ['nextHeartbeatSecs'], -1],
+      ['wrong type: replayFrom a number', ['replayFrom'], 3],
     ],
   ),
   corpus(

@@ -31,6 +31,29 @@ export type ManifestFetch =
 /** Replay request from a heartbeat answer: rollout → last seq the CP holds. */
 export type ReplayRequest = ReadonlyMap<string | null, number>;
 
+/** What the agent reads from a heartbeat answer. */
+export interface HeartbeatAnswer {
+  readonly replay: ReplayRequest | null;
+  /** Rollouts the CP says an operator aborted (advisory: core/host/abort.ts decides). */
+  readonly abortedRollouts: readonly string[];
+}
+
+/**
+ * The `abortedRollouts` of a heartbeat answer; empty when the body is absent
+ * or not a heartbeat-reply, which leaves the agent as it was: an abort it
+ * cannot read is one it does not act on.
+ */
+function abortedRolloutsOf(body: Buffer): readonly string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return [];
+  }
+  const v = validateContract('heartbeat-reply', value);
+  return v.ok ? (v.value.abortedRollouts ?? []) : [];
+}
+
 /** The CP's `error.code` (`CP_ERR_…`) of an error body, or null. */
 function cpCodeOf(body: Buffer): string | null {
   try {
@@ -152,7 +175,7 @@ export class CpApi {
   }
 
   /** Posts a heartbeat; returns the CP's replay request, if any. */
-  async postHeartbeat(hb: Heartbeat, signal?: AbortSignal): Promise<ReplayRequest | null> {
+  async postHeartbeat(hb: Heartbeat, signal?: AbortSignal): Promise<HeartbeatAnswer> {
     const res = await this.http.request({
       method: 'POST',
       path: '/v1/agent/heartbeat',
@@ -160,7 +183,10 @@ export class CpApi {
       signal,
     });
     if (res.status < 200 || res.status >= 300) throw statusError(res, 'heartbeat');
-    return parseReplayFrom(res.headers['x-nixfleet-replay-from']);
+    return {
+      replay: parseReplayFrom(res.headers['x-nixfleet-replay-from']),
+      abortedRollouts: abortedRolloutsOf(res.body),
+    };
   }
 
   /** Fetches a rollout manifest and its raw signature (two negotiated GETs). */

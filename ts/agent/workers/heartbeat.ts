@@ -31,7 +31,7 @@ export async function heartbeatOnce(o: HeartbeatOptions, signal?: AbortSignal): 
   const snap = loop.snapshot;
   try {
     const current = await o.backend.currentSystem();
-    const replay = await o.api.postHeartbeat(
+    const { replay, abortedRollouts } = await o.api.postHeartbeat(
       {
         hostname: o.config.machineId,
         agent_version: o.config.agentVersion,
@@ -44,6 +44,12 @@ export async function heartbeatOnce(o: HeartbeatOptions, signal?: AbortSignal): 
     );
     loop.touchCp(clock.now());
     o.outbox.cpReachable();
+    // Only the current record can be aborted; the reducer ignores any other id.
+    const onRollout = snap.record?.rolloutId;
+    if (onRollout !== undefined && abortedRollouts.includes(onRollout)) {
+      log.info({ rolloutId: onRollout }, 'control plane reports the rollout aborted');
+      loop.postHost({ kind: 'LocalRolloutAborted', rolloutId: onRollout, at: clock.now() });
+    }
     if (replay) {
       for (const [rollout, seq] of replay) {
         const id = rollout ?? snap.record?.rolloutId ?? null;

@@ -376,11 +376,15 @@ export interface ProbeFailureFirstEvent {
 }
 export interface FailedEvent {
   /**
+   * What failed the host: its health gate (Soaking only), or an abort of the rollout (Soaking or Converged; docs/design/operator-actions.md).
+   */
+  cause?: 'health' | 'operator-abort';
+  /**
    * When.
    */
   failed_at: string;
   /**
-   * Failing enforce probes.
+   * Failing enforce probes (empty for an abort).
    */
   failing_probes: string[];
   /**
@@ -388,7 +392,7 @@ export interface FailedEvent {
    */
   hostname: string;
   /**
-   * Soaking → Failed: sustained failure; the agent applies the manifest's onHealthFailure.
+   * Soaking or Converged → Failed: sustained failure, or the operator aborted the rollout; the agent applies the manifest's onHealthFailure.
    */
   kind: 'Failed';
   /**
@@ -404,7 +408,7 @@ export interface FailedEvent {
    */
   seq: number;
   /**
-   * How long the failure lasted.
+   * How long the failure lasted (0 for an abort).
    */
   sustained_duration_secs: number;
   [k: string]: unknown;

@@ -24,6 +24,7 @@ export type { FleetResolved, NormalizedSelector, HealthGate } from './fleet-reso
 export type { HarnessScenario } from './harness-scenario.ts';
 export type { HealthChecks, HttpProbeResolved, TcpProbeResolved, ExecProbeResolved, EvidenceProbeResolved } from './health-checks.ts';
 export type { Heartbeat } from './heartbeat.ts';
+export type { HeartbeatReply } from './heartbeat-reply.ts';
 export type { HostSpec } from './host-spec.ts';
 export type { Notification } from './notification.ts';
 export type { Persistence } from './persistence.ts';
@@ -62,6 +63,7 @@ export const CONTRACT_NAMES = [
   'harness-scenario',
   'health-checks',
   'heartbeat',
+  'heartbeat-reply',
   'host-spec',
   'notification',
   'persistence',
@@ -99,6 +101,7 @@ export interface ContractTypes {
   'harness-scenario': T.HarnessScenario;
   'health-checks': T.HealthChecks;
   'heartbeat': T.Heartbeat;
+  'heartbeat-reply': T.HeartbeatReply;
   'host-spec': T.HostSpec;
   'notification': T.Notification;
   'persistence': T.Persistence;

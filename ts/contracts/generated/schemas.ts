@@ -24,15 +24,16 @@ import s20 from '../../../schemas/fleet-resolved.schema.json' with { type: 'json
 import s21 from '../../../schemas/harness-scenario.schema.json' with { type: 'json' };
 import s22 from '../../../schemas/health-checks.schema.json' with { type: 'json' };
 import s23 from '../../../schemas/heartbeat.schema.json' with { type: 'json' };
-import s24 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
-import s25 from '../../../schemas/notification.schema.json' with { type: 'json' };
-import s26 from '../../../schemas/persistence.schema.json' with { type: 'json' };
-import s27 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
-import s28 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
-import s29 from '../../../schemas/revocations.schema.json' with { type: 'json' };
-import s30 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
-import s31 from '../../../schemas/trust.schema.json' with { type: 'json' };
-import s32 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
+import s24 from '../../../schemas/heartbeat-reply.schema.json' with { type: 'json' };
+import s25 from '../../../schemas/host-spec.schema.json' with { type: 'json' };
+import s26 from '../../../schemas/notification.schema.json' with { type: 'json' };
+import s27 from '../../../schemas/persistence.schema.json' with { type: 'json' };
+import s28 from '../../../schemas/probe-payload.schema.json' with { type: 'json' };
+import s29 from '../../../schemas/renew-request.schema.json' with { type: 'json' };
+import s30 from '../../../schemas/revocations.schema.json' with { type: 'json' };
+import s31 from '../../../schemas/rollout-manifest.schema.json' with { type: 'json' };
+import s32 from '../../../schemas/trust.schema.json' with { type: 'json' };
+import s33 from '../../../schemas/trust-json.schema.json' with { type: 'json' };
 
 /** The JSON Schema of each contract, by name. */
 export const SCHEMAS = {
@@ -60,13 +61,14 @@ export const SCHEMAS = {
   'harness-scenario': s21,
   'health-checks': s22,
   'heartbeat': s23,
-  'host-spec': s24,
-  'notification': s25,
-  'persistence': s26,
-  'probe-payload': s27,
-  'renew-request': s28,
-  'revocations': s29,
-  'rollout-manifest': s30,
-  'trust': s31,
-  'trust-json': s32,
+  'heartbeat-reply': s24,
+  'host-spec': s25,
+  'notification': s26,
+  'persistence': s27,
+  'probe-payload': s28,
+  'renew-request': s29,
+  'revocations': s30,
+  'rollout-manifest': s31,
+  'trust': s32,
+  'trust-json': s33,
 } as const;

@@ -14,8 +14,10 @@ import {
   convergenceBlock,
   failingEnforceProbes,
 } from './probes.ts';
+import { applyAbort } from './abort.ts';
 import {
   activationFailureReason,
+  enterFailed,
   failureBranch,
   pendingRecord,
   rejectFailureReason,
@@ -40,22 +42,6 @@ function illegal(s: HostRolloutState | null, kind: string): Result {
   );
 }
 
-/** Failed with the manifest's policy applied; fires the rollback if chosen. */
-function enterFailed(
-  s: HostRolloutState,
-  effects: Effect[],
-  policy: HostPolicy,
-  at: EpochMs,
-  reason: string,
-): HostRolloutState {
-  const branch = failureBranch(s, policy);
-  effects.push(transitionEffect(s, s.state, 'Failed', at));
-  if (branch === 'rollback-and-halt' && s.currentClosureAtDispatch !== null) {
-    effects.push({ kind: 'LocalFireRollbackTo', closure: s.currentClosureAtDispatch });
-  }
-  return { ...s, state: 'Failed', failedAt: at, failureReason: reason, policyApplied: branch };
-}
-
 /** Timer-driven checks of a Soaking host: sustained failure first, then soak. */
 function evaluateSoaking(
   s: HostRolloutState,
@@ -73,6 +59,7 @@ function evaluateSoaking(
       sustained_duration_secs: Math.floor((now - s.failingSince) / 1000),
       failing_probes: failing,
       policy_applied: branch,
+      cause: 'health',
     });
     return enterFailed(emitted, effects, policy, now, sustainedFailureReason(failing));
   }
@@ -355,6 +342,8 @@ export function agentStep(
     }
     case 'LocalTick':
       return { ok: true, state: evaluateSoaking(state, effects, now, policy), effects };
+    case 'LocalRolloutAborted':
+      return applyAbort(state, event.rolloutId, event.at, policy);
     case 'LocalReannounce':
       return reannounce(state, event);
     case 'LocalBootObserved': {

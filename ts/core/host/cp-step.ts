@@ -8,6 +8,7 @@ import { reject, type StepResult } from '../errors.ts';
 import { toRfc3339, type EpochMs } from '../time.ts';
 import { applyOutstandingResult, applyProbeResult, convergenceBlock } from './probes.ts';
 import {
+  ABORTED_FAILURE_REASON,
   activationFailureReason,
   failureBranch,
   isSameDispatch,
@@ -196,10 +197,17 @@ export function cpStep(
       if (s.state !== 'Soaking') return illegal(state, event.kind);
       return ok({ ...s, probeFailureFirstAt: s.probeFailureFirstAt ?? event.at }, effects);
     case 'RemoteFailed':
-      if (s.state !== 'Soaking') return illegal(state, event.kind);
+      // A health failure happens during soak; an operator abort also fails
+      // a host that already converged (docs/design/operator-actions.md).
+      if (s.state !== 'Soaking' && !(s.state === 'Converged' && event.cause === 'operator-abort')) {
+        return illegal(state, event.kind);
+      }
       return moved(s, effects, 'Failed', event.at, {
         failedAt: event.at,
-        failureReason: sustainedFailureReason(event.failingProbes),
+        failureReason:
+          event.cause === 'operator-abort'
+            ? ABORTED_FAILURE_REASON
+            : sustainedFailureReason(event.failingProbes),
         policyApplied: event.policyApplied,
       });
     case 'RemoteRollbackComplete':

@@ -130,6 +130,7 @@ export function remoteEventFromWire(e: AgentEvent): RemoteHostEvent | null {
             sustainedDurationSecs: e.sustained_duration_secs,
             failingProbes: e.failing_probes,
             policyApplied: e.policy_applied,
+            cause: e.cause ?? 'health',
             at,
           };
     }

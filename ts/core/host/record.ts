@@ -101,3 +101,22 @@ export function sustainedFailureReason(failingProbes: readonly string[]): string
 export function rejectFailureReason(reason: string): string {
   return `dispatch rejected: ${reason}`;
 }
+
+/** Failed with the manifest's policy applied; fires the rollback if chosen. */
+export function enterFailed(
+  s: HostRolloutState,
+  effects: Effect[],
+  policy: HostPolicy,
+  at: EpochMs,
+  reason: string,
+): HostRolloutState {
+  const branch = failureBranch(s, policy);
+  effects.push(transitionEffect(s, s.state, 'Failed', at));
+  if (branch === 'rollback-and-halt' && s.currentClosureAtDispatch !== null) {
+    effects.push({ kind: 'LocalFireRollbackTo', closure: s.currentClosureAtDispatch });
+  }
+  return { ...s, state: 'Failed', failedAt: at, failureReason: reason, policyApplied: branch };
+}
+
+/** The record's failure reason when an operator aborted the rollout. */
+export const ABORTED_FAILURE_REASON = 'rollout aborted by an operator';

@@ -7,6 +7,7 @@ import type { EpochMs } from '../time.ts';
 import type {
   DeferredComponent,
   DispatchRejectReason,
+  FailedCause,
   ProbeKind,
   ProbeMode,
   ProbeStatus,
@@ -228,6 +229,11 @@ export type LocalHostEvent =
   /** The agent's own timer: re-evaluates sustained failure and soak. */
   | { readonly kind: 'LocalTick'; readonly at: EpochMs }
   /**
+   * The CP's heartbeat reply lists `rolloutId` as aborted by an operator.
+   * Advisory: host/abort.ts decides whether it applies to this record.
+   */
+  | { readonly kind: 'LocalRolloutAborted'; readonly rolloutId: string; readonly at: EpochMs }
+  /**
    * The CP asked for a replay of this record's rollout and the agent has no
    * event left to send (its journal is gone; the CP lost its database): see
    * host/reannounce.ts. `observed` is what /run/current-system points at now.
@@ -318,6 +324,8 @@ export type RemoteHostEvent =
       readonly sustainedDurationSecs: number;
       readonly failingProbes: readonly string[];
       readonly policyApplied: OnHealthFailure;
+      /** Absent means `health` (agents that predate the field). */
+      readonly cause?: FailedCause;
       readonly at: EpochMs;
     }
   | {

@@ -343,3 +343,41 @@ describe('observeHeartbeat: drift, replay and orphan confirm', () => {
     }
   });
 });
+
+describe('observeHeartbeat: aborted rollouts go back to the agent', () => {
+  /** `read` with rollout RID carrying an abort mark. */
+  const abortedRead = (read: FleetRead): FleetRead => ({
+    ...read,
+    rollouts: {
+      ...read.rollouts,
+      rollouts: {
+        ...read.rollouts.rollouts,
+        [RID]: {
+          ...(read.rollouts.rollouts[RID] as RolloutRecord),
+          aborted: { by: 'alice', reason: 'bad build', at: T0 },
+        },
+      },
+    },
+  });
+
+  it('lists an aborted rollout the heartbeat names, and nothing else', () => {
+    const { read } = fleet({ dispatched: ['web-01'] });
+    const named = hb({
+      lastSeqByRollout: new Map([
+        [RID, 1],
+        ['stable@ffff', 2],
+      ]),
+    });
+    const d = observeHeartbeat(abortedRead(read), named, memory(), T0 + 1_000, TIMINGS);
+    expect(d.aborted).toEqual([RID]);
+  });
+
+  it('lists nothing when the rollout is not aborted, or the heartbeat does not name it', () => {
+    const { read } = fleet({ dispatched: ['web-01'] });
+    const named = hb({ lastSeqByRollout: new Map([[RID, 1]]) });
+    expect(observeHeartbeat(read, named, memory(), T0 + 1_000, TIMINGS).aborted).toEqual([]);
+    expect(
+      observeHeartbeat(abortedRead(read), hb(), memory(), T0 + 1_000, TIMINGS).aborted,
+    ).toEqual([]);
+  });
+});

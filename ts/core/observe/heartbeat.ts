@@ -77,6 +77,11 @@ export interface HeartbeatDecision {
     readonly event: RemoteHostEvent;
   }[];
   readonly drift: readonly DriftStep[];
+  /**
+   * Rollouts the heartbeat names that an operator aborted: returned to the
+   * agent, which decides from its signed manifest (core/host/abort.ts).
+   */
+  readonly aborted: readonly string[];
   /** Rollouts whose replay ask is settled (the CP caught up, or confirmed): forget it. */
   readonly settled: readonly string[];
 }
@@ -165,5 +170,8 @@ export function observeHeartbeat(
     }
     drift.push({ kind: 'ask', rolloutId, replayFrom: cpSeq, first: askedAt === undefined });
   }
-  return { cameOnline, completions, drift, settled };
+  const aborted = [...hb.lastSeqByRollout.keys()].filter(
+    (rid) => ownValue(fleet.rollouts.rollouts, rid)?.aborted != null,
+  );
+  return { cameOnline, completions, drift, settled, aborted };
 }

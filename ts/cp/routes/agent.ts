@@ -99,6 +99,7 @@ export function agentRoutes(rt: CpRuntime): Route[] {
           headers,
           json: {
             replayFrom: outcome.replayFrom,
+            abortedRollouts: outcome.abortedRollouts,
             nextHeartbeatSecs: Math.round(rt.config.timings.heartbeatIntervalMs / 1000),
           },
         };

@@ -14,6 +14,8 @@ import { applyAdoption, applySynthesized } from './synthesize.ts';
 export interface HeartbeatOutcome {
   /** Value of `X-Nixfleet-Replay-From` (`<rolloutId>=<seq>` pairs), or null. */
   readonly replayFrom: string | null;
+  /** Rollouts the heartbeat names that an operator aborted. */
+  readonly abortedRollouts: readonly string[];
 }
 
 /** The heartbeat as the core reads it: malformed rollout ids and seqs dropped. */
@@ -111,5 +113,8 @@ export function ingestHeartbeat(
       'heartbeat closure differs from the recorded one',
     );
   }
-  return { replayFrom: replay.length > 0 ? replay.join(', ') : null };
+  return {
+    replayFrom: replay.length > 0 ? replay.join(', ') : null,
+    abortedRollouts: decision.aborted,
+  };
 }

@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/agent-event.schema.json","title":"AgentEvent","$defs":{"ActivationCompleteEvent":{"additionalProperties":{},"properties":{"completed_at":{"description":"When the new generation became current.","examples":["2026-05-16T01:27:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Activating → Soaking.","enum":["ActivationComplete"],"examples":["ActivationComplete"]},"observed_current_closure":{"description":"Basename of the current-system link after the switch.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"switch_exit_code":{"description":"Exit code of switch-to-configuration.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}},"required":["completed_at","hostname","kind","observed_current_closure","rollout_id","seq","switch_exit_code"],"title":"ActivationCompleteEvent","type":"object"},"ActivationDeferredEvent":{"additionalProperties":{},"properties":{"component":{"description":"Component that cannot be swapped live.","enum":["dbus","systemd","kernel","init"],"examples":["dbus"]},"deferred_at":{"description":"When.","examples":["2026-05-16T01:27:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Activating → Deferred: profile staged, live switch skipped.","enum":["ActivationDeferred"],"examples":["ActivationDeferred"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["component","deferred_at","hostname","kind","rollout_id","seq"],"title":"ActivationDeferredEvent","type":"object"},"ActivationFailedEvent":{"additionalProperties":{},"properties":{"failed_at":{"description":"When.","examples":["2026-05-16T01:27:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Activating → Failed.","enum":["ActivationFailed"],"examples":["ActivationFailed"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"stderr_tail":{"description":"Truncated stderr of the switch.","examples":[""],"type":"string"},"switch_exit_code":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"description":"Exit code, null when the switch never reported one (timeout, verify mismatch).","examples":[1]}},"required":["failed_at","hostname","kind","rollout_id","seq","stderr_tail","switch_exit_code"],"title":"ActivationFailedEvent","type":"object"},"ActivationStartedEvent":{"additionalProperties":{},"properties":{"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Visibility only: the switch is firing.","enum":["ActivationStarted"],"examples":["ActivationStarted"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"started_at":{"description":"When.","examples":["2026-05-16T01:27:03Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"switch_method":{"description":"How the switch is run.","examples":["systemd-run-detached"],"type":"string"}},"required":["hostname","kind","rollout_id","seq","started_at","switch_method"],"title":"ActivationStartedEvent","type":"object"},"ClosureQuarantinedEvent":{"additionalProperties":{},"properties":{"closure":{"description":"Quarantined closure.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"failure_count":{"description":"Failures recorded for the closure.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"The agent skipped a closure that failed within the quarantine window.","enum":["ClosureQuarantined"],"examples":["ClosureQuarantined"]},"last_failure_at":{"description":"Last failure.","examples":["2026-05-16T01:28:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"quarantined_at":{"description":"When.","examples":["2026-05-16T01:30:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["closure","failure_count","hostname","kind","last_failure_at","quarantined_at","rollout_id","seq"],"title":"ClosureQuarantinedEvent","type":"object"},"ConvergedEvent":{"additionalProperties":{},"properties":{"converged_at":{"description":"When.","examples":["2026-05-16T01:30:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"current_closure":{"description":"Current closure (must equal the target).","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Soaking → Converged.","enum":["Converged"],"examples":["Converged"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["converged_at","current_closure","hostname","kind","rollout_id","seq"],"title":"ConvergedEvent","type":"object"},"DispatchAckEvent":{"additionalProperties":{},"properties":{"current_closure_at_dispatch":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"Closure running when the dispatch arrived: the rollback target.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Pending → Activating: the agent verified the dispatch against the signed manifest.","enum":["DispatchAck"],"examples":["DispatchAck"]},"received_at":{"description":"When the agent received the dispatch.","examples":["2026-05-16T01:27:01Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["current_closure_at_dispatch","hostname","kind","received_at","rollout_id","seq"],"title":"DispatchAckEvent","type":"object"},"DispatchRejectEvent":{"additionalProperties":{},"properties":{"detail":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Human-readable detail.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"The agent refused a dispatch (manifest mismatch, quarantine, stale or invalid manifest).","enum":["DispatchReject"],"examples":["DispatchReject"]},"reason":{"description":"Why the dispatch was refused.","enum":["ManifestUnavailable","ManifestInvalid","NotInManifest","TargetMismatch","Stale","Quarantined","ClosureUnavailable","ClosureUntrusted"],"examples":["TargetMismatch"]},"rejected_at":{"description":"When.","examples":["2026-05-16T01:27:01Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"target_closure":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"The target the dispatch named.","examples":[null]}},"required":["detail","hostname","kind","reason","rejected_at","rollout_id","seq","target_closure"],"title":"DispatchRejectEvent","type":"object"},"FailedEvent":{"additionalProperties":{},"properties":{"failed_at":{"description":"When.","examples":["2026-05-16T01:28:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"failing_probes":{"description":"Failing enforce probes.","examples":[["nginx-version"]],"items":{"type":"string"},"type":"array"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Soaking → Failed: sustained failure; the agent applies the manifest's onHealthFailure.","enum":["Failed"],"examples":["Failed"]},"policy_applied":{"description":"Branch of onHealthFailure the agent follows.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustained_duration_secs":{"description":"How long the failure lasted.","examples":[60],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["failed_at","failing_probes","hostname","kind","policy_applied","rollout_id","seq","sustained_duration_secs"],"title":"FailedEvent","type":"object"},"ProbeFailureFirstEvent":{"additionalProperties":{},"properties":{"first_failed_at":{"description":"When.","examples":["2026-05-16T01:27:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"First Pass → Fail of a declared probe: the sustained-failure timer starts.","enum":["ProbeFailureFirst"],"examples":["ProbeFailureFirst"]},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["first_failed_at","hostname","kind","probe_name","rollout_id","seq"],"title":"ProbeFailureFirstEvent","type":"object"},"ProbeObservedFirstEvent":{"additionalProperties":{},"properties":{"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"First run of a declared probe after activation.","enum":["ProbeObservedFirst"],"examples":["ProbeObservedFirst"]},"mode":{"description":"Probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"observed_at":{"description":"When.","examples":["2026-05-16T01:27:20Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["hostname","kind","mode","observed_at","probe_name","rollout_id","seq"],"title":"ProbeObservedFirstEvent","type":"object"},"ProbeResultEvent":{"additionalProperties":{},"properties":{"failure_reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why it failed.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"One probe run.","enum":["ProbeResult"],"examples":["ProbeResult"]},"mode":{"description":"Probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"observed_at":{"description":"When.","examples":["2026-05-16T01:27:20Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"payload":{"anyOf":[{"type":"null"},{"additionalProperties":{},"type":"object"}],"default":null,"description":"The probe-payload object the signature covers (contract probe-payload; its JCS bytes are what was signed), so an auditor can verify the evidence from control-plane data alone with the host's public key.","examples":[{"bootId":"0f4c7c1e-7d0a-4a53-9b1b-5e2d8c3f6a10","controls":[],"generationHash":null,"hostname":"web-01","kind":"exec","mode":"enforce","output":{"exitCode":0,"failureReason":null},"probe":"nginx-version","rolloutId":"stable@3f2a9c1d","schema":null,"schemaVersion":1,"status":"Pass","ts":"2026-05-16T01:27:20Z"}]},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"signature":{"anyOf":[{"type":"null"},{"pattern":"^([A-Za-z0-9+/]+={0,2})$","type":"string"}],"default":null,"description":"Base64 ed25519 signature by the host key over the canonical probe payload, when the agent signs evidence.","examples":[null]},"status":{"description":"Result (Unknown is never reported).","enum":["Pass","Fail"],"examples":["Pass"]},"sub_results":{"anyOf":[{"type":"null"},{"items":{"additionalProperties":{},"properties":{"article":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Article.","examples":[null]},"control_id":{"description":"Control id.","examples":["nis2.art21.a"],"type":"string"},"framework":{"description":"Framework.","examples":["nis2-essential"],"type":"string"},"status":{"description":"Control result.","enum":["Pass","Fail"],"examples":["Pass"]}},"required":["article","control_id","framework","status"],"type":"object"},"type":"array"}],"description":"Per-control results (evidence probes only).","examples":[null]}},"required":["failure_reason","hostname","kind","mode","observed_at","probe_name","rollout_id","seq","status","sub_results"],"title":"ProbeResultEvent","type":"object"},"ProbeTopologyDeclaredEvent":{"additionalProperties":{},"properties":{"declared_at":{"description":"When.","examples":["2026-05-16T01:27:15Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"The probes the agent committed to run for this rollout.","enum":["ProbeTopologyDeclared"],"examples":["ProbeTopologyDeclared"]},"probes":{"description":"Declared probes.","examples":[[]],"items":{"additionalProperties":{},"properties":{"kind":{"description":"Probe kind.","enum":["http","tcp","exec","evidence","health-gate"],"examples":["http"]},"mode":{"description":"Probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"name":{"description":"Probe name.","examples":["nginx-version"],"type":"string"}},"required":["kind","mode","name"],"type":"object"},"type":"array"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["declared_at","hostname","kind","probes","rollout_id","seq"],"title":"ProbeTopologyDeclaredEvent","type":"object"},"RollbackCompleteEvent":{"additionalProperties":{},"properties":{"completed_at":{"description":"When.","examples":["2026-05-16T01:28:40Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Failed → Reverted.","enum":["RollbackComplete"],"examples":["RollbackComplete"]},"reverted_to_closure":{"description":"Closure restored.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"switch_exit_code":{"description":"Exit code of the rollback switch.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}},"required":["completed_at","hostname","kind","reverted_to_closure","rollout_id","seq","switch_exit_code"],"title":"RollbackCompleteEvent","type":"object"}},"anyOf":[{"$ref":"#/$defs/DispatchAckEvent"},{"$ref":"#/$defs/DispatchRejectEvent"},{"$ref":"#/$defs/ActivationStartedEvent"},{"$ref":"#/$defs/ActivationCompleteEvent"},{"$ref":"#/$defs/ActivationFailedEvent"},{"$ref":"#/$defs/ActivationDeferredEvent"},{"$ref":"#/$defs/ProbeTopologyDeclaredEvent"},{"$ref":"#/$defs/ProbeObservedFirstEvent"},{"$ref":"#/$defs/ProbeResultEvent"},{"$ref":"#/$defs/ProbeFailureFirstEvent"},{"$ref":"#/$defs/FailedEvent"},{"$ref":"#/$defs/RollbackCompleteEvent"},{"$ref":"#/$defs/ConvergedEvent"},{"$ref":"#/$defs/ClosureQuarantinedEvent"}]};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/agent-event.schema.json","title":"AgentEvent","$defs":{"ActivationCompleteEvent":{"additionalProperties":{},"properties":{"completed_at":{"description":"When the new generation became current.","examples":["2026-05-16T01:27:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Activating → Soaking.","enum":["ActivationComplete"],"examples":["ActivationComplete"]},"observed_current_closure":{"description":"Basename of the current-system link after the switch.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"switch_exit_code":{"description":"Exit code of switch-to-configuration.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}},"required":["completed_at","hostname","kind","observed_current_closure","rollout_id","seq","switch_exit_code"],"title":"ActivationCompleteEvent","type":"object"},"ActivationDeferredEvent":{"additionalProperties":{},"properties":{"component":{"description":"Component that cannot be swapped live.","enum":["dbus","systemd","kernel","init"],"examples":["dbus"]},"deferred_at":{"description":"When.","examples":["2026-05-16T01:27:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Activating → Deferred: profile staged, live switch skipped.","enum":["ActivationDeferred"],"examples":["ActivationDeferred"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["component","deferred_at","hostname","kind","rollout_id","seq"],"title":"ActivationDeferredEvent","type":"object"},"ActivationFailedEvent":{"additionalProperties":{},"properties":{"failed_at":{"description":"When.","examples":["2026-05-16T01:27:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Activating → Failed.","enum":["ActivationFailed"],"examples":["ActivationFailed"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"stderr_tail":{"description":"Truncated stderr of the switch.","examples":[""],"type":"string"},"switch_exit_code":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"description":"Exit code, null when the switch never reported one (timeout, verify mismatch).","examples":[1]}},"required":["failed_at","hostname","kind","rollout_id","seq","stderr_tail","switch_exit_code"],"title":"ActivationFailedEvent","type":"object"},"ActivationStartedEvent":{"additionalProperties":{},"properties":{"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Visibility only: the switch is firing.","enum":["ActivationStarted"],"examples":["ActivationStarted"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"started_at":{"description":"When.","examples":["2026-05-16T01:27:03Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"switch_method":{"description":"How the switch is run.","examples":["systemd-run-detached"],"type":"string"}},"required":["hostname","kind","rollout_id","seq","started_at","switch_method"],"title":"ActivationStartedEvent","type":"object"},"ClosureQuarantinedEvent":{"additionalProperties":{},"properties":{"closure":{"description":"Quarantined closure.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"failure_count":{"description":"Failures recorded for the closure.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"The agent skipped a closure that failed within the quarantine window.","enum":["ClosureQuarantined"],"examples":["ClosureQuarantined"]},"last_failure_at":{"description":"Last failure.","examples":["2026-05-16T01:28:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"quarantined_at":{"description":"When.","examples":["2026-05-16T01:30:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["closure","failure_count","hostname","kind","last_failure_at","quarantined_at","rollout_id","seq"],"title":"ClosureQuarantinedEvent","type":"object"},"ConvergedEvent":{"additionalProperties":{},"properties":{"converged_at":{"description":"When.","examples":["2026-05-16T01:30:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"current_closure":{"description":"Current closure (must equal the target).","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Soaking → Converged.","enum":["Converged"],"examples":["Converged"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["converged_at","current_closure","hostname","kind","rollout_id","seq"],"title":"ConvergedEvent","type":"object"},"DispatchAckEvent":{"additionalProperties":{},"properties":{"current_closure_at_dispatch":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"Closure running when the dispatch arrived: the rollback target.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Pending → Activating: the agent verified the dispatch against the signed manifest.","enum":["DispatchAck"],"examples":["DispatchAck"]},"received_at":{"description":"When the agent received the dispatch.","examples":["2026-05-16T01:27:01Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["current_closure_at_dispatch","hostname","kind","received_at","rollout_id","seq"],"title":"DispatchAckEvent","type":"object"},"DispatchRejectEvent":{"additionalProperties":{},"properties":{"detail":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Human-readable detail.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"The agent refused a dispatch (manifest mismatch, quarantine, stale or invalid manifest).","enum":["DispatchReject"],"examples":["DispatchReject"]},"reason":{"description":"Why the dispatch was refused.","enum":["ManifestUnavailable","ManifestInvalid","NotInManifest","TargetMismatch","Stale","Quarantined","ClosureUnavailable","ClosureUntrusted"],"examples":["TargetMismatch"]},"rejected_at":{"description":"When.","examples":["2026-05-16T01:27:01Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"target_closure":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"The target the dispatch named.","examples":[null]}},"required":["detail","hostname","kind","reason","rejected_at","rollout_id","seq","target_closure"],"title":"DispatchRejectEvent","type":"object"},"FailedEvent":{"additionalProperties":{},"properties":{"cause":{"default":"health","description":"What failed the host: its health gate (Soaking only), or an abort of the rollout (Soaking or Converged; docs/design/operator-actions.md).","enum":["health","operator-abort"],"examples":["health"]},"failed_at":{"description":"When.","examples":["2026-05-16T01:28:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"failing_probes":{"description":"Failing enforce probes (empty for an abort).","examples":[["nginx-version"]],"items":{"type":"string"},"type":"array"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Soaking or Converged → Failed: sustained failure, or the operator aborted the rollout; the agent applies the manifest's onHealthFailure.","enum":["Failed"],"examples":["Failed"]},"policy_applied":{"description":"Branch of onHealthFailure the agent follows.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustained_duration_secs":{"description":"How long the failure lasted (0 for an abort).","examples":[60],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["failed_at","failing_probes","hostname","kind","policy_applied","rollout_id","seq","sustained_duration_secs"],"title":"FailedEvent","type":"object"},"ProbeFailureFirstEvent":{"additionalProperties":{},"properties":{"first_failed_at":{"description":"When.","examples":["2026-05-16T01:27:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"First Pass → Fail of a declared probe: the sustained-failure timer starts.","enum":["ProbeFailureFirst"],"examples":["ProbeFailureFirst"]},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["first_failed_at","hostname","kind","probe_name","rollout_id","seq"],"title":"ProbeFailureFirstEvent","type":"object"},"ProbeObservedFirstEvent":{"additionalProperties":{},"properties":{"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"First run of a declared probe after activation.","enum":["ProbeObservedFirst"],"examples":["ProbeObservedFirst"]},"mode":{"description":"Probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"observed_at":{"description":"When.","examples":["2026-05-16T01:27:20Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["hostname","kind","mode","observed_at","probe_name","rollout_id","seq"],"title":"ProbeObservedFirstEvent","type":"object"},"ProbeResultEvent":{"additionalProperties":{},"properties":{"failure_reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why it failed.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"One probe run.","enum":["ProbeResult"],"examples":["ProbeResult"]},"mode":{"description":"Probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"observed_at":{"description":"When.","examples":["2026-05-16T01:27:20Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"payload":{"anyOf":[{"type":"null"},{"additionalProperties":{},"type":"object"}],"default":null,"description":"The probe-payload object the signature covers (contract probe-payload; its JCS bytes are what was signed), so an auditor can verify the evidence from control-plane data alone with the host's public key.","examples":[{"bootId":"0f4c7c1e-7d0a-4a53-9b1b-5e2d8c3f6a10","controls":[],"generationHash":null,"hostname":"web-01","kind":"exec","mode":"enforce","output":{"exitCode":0,"failureReason":null},"probe":"nginx-version","rolloutId":"stable@3f2a9c1d","schema":null,"schemaVersion":1,"status":"Pass","ts":"2026-05-16T01:27:20Z"}]},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"signature":{"anyOf":[{"type":"null"},{"pattern":"^([A-Za-z0-9+/]+={0,2})$","type":"string"}],"default":null,"description":"Base64 ed25519 signature by the host key over the canonical probe payload, when the agent signs evidence.","examples":[null]},"status":{"description":"Result (Unknown is never reported).","enum":["Pass","Fail"],"examples":["Pass"]},"sub_results":{"anyOf":[{"type":"null"},{"items":{"additionalProperties":{},"properties":{"article":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Article.","examples":[null]},"control_id":{"description":"Control id.","examples":["nis2.art21.a"],"type":"string"},"framework":{"description":"Framework.","examples":["nis2-essential"],"type":"string"},"status":{"description":"Control result.","enum":["Pass","Fail"],"examples":["Pass"]}},"required":["article","control_id","framework","status"],"type":"object"},"type":"array"}],"description":"Per-control results (evidence probes only).","examples":[null]}},"required":["failure_reason","hostname","kind","mode","observed_at","probe_name","rollout_id","seq","status","sub_results"],"title":"ProbeResultEvent","type":"object"},"ProbeTopologyDeclaredEvent":{"additionalProperties":{},"properties":{"declared_at":{"description":"When.","examples":["2026-05-16T01:27:15Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"The probes the agent committed to run for this rollout.","enum":["ProbeTopologyDeclared"],"examples":["ProbeTopologyDeclared"]},"probes":{"description":"Declared probes.","examples":[[]],"items":{"additionalProperties":{},"properties":{"kind":{"description":"Probe kind.","enum":["http","tcp","exec","evidence","health-gate"],"examples":["http"]},"mode":{"description":"Probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"name":{"description":"Probe name.","examples":["nginx-version"],"type":"string"}},"required":["kind","mode","name"],"type":"object"},"type":"array"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["declared_at","hostname","kind","probes","rollout_id","seq"],"title":"ProbeTopologyDeclaredEvent","type":"object"},"RollbackCompleteEvent":{"additionalProperties":{},"properties":{"completed_at":{"description":"When.","examples":["2026-05-16T01:28:40Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Failed → Reverted.","enum":["RollbackComplete"],"examples":["RollbackComplete"]},"reverted_to_closure":{"description":"Closure restored.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"switch_exit_code":{"description":"Exit code of the rollback switch.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}},"required":["completed_at","hostname","kind","reverted_to_closure","rollout_id","seq","switch_exit_code"],"title":"RollbackCompleteEvent","type":"object"}},"anyOf":[{"$ref":"#/$defs/DispatchAckEvent"},{"$ref":"#/$defs/DispatchRejectEvent"},{"$ref":"#/$defs/ActivationStartedEvent"},{"$ref":"#/$defs/ActivationCompleteEvent"},{"$ref":"#/$defs/ActivationFailedEvent"},{"$ref":"#/$defs/ActivationDeferredEvent"},{"$ref":"#/$defs/ProbeTopologyDeclaredEvent"},{"$ref":"#/$defs/ProbeObservedFirstEvent"},{"$ref":"#/$defs/ProbeResultEvent"},{"$ref":"#/$defs/ProbeFailureFirstEvent"},{"$ref":"#/$defs/FailedEvent"},{"$ref":"#/$defs/RollbackCompleteEvent"},{"$ref":"#/$defs/ConvergedEvent"},{"$ref":"#/$defs/ClosureQuarantinedEvent"}]};
 const schema1 = {"additionalProperties":{},"properties":{"current_closure_at_dispatch":{"anyOf":[{"type":"null"},{"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"}],"description":"Closure running when the dispatch arrived: the rollback target.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Pending → Activating: the agent verified the dispatch against the signed manifest.","enum":["DispatchAck"],"examples":["DispatchAck"]},"received_at":{"description":"When the agent received the dispatch.","examples":["2026-05-16T01:27:01Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["current_closure_at_dispatch","hostname","kind","received_at","rollout_id","seq"],"title":"DispatchAckEvent","type":"object"};
 const schema2 = {"additionalProperties":{},"properties":{"detail":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Human-readable detail.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"The agent refused a dispatch (manifest mismatch, quarantine, stale or invalid manifest).","enum":["DispatchReject"],"examples":["DispatchReject"]},"reason":{"description":"Why the dispatch was refused.","enum":["ManifestUnavailable","ManifestInvalid","NotInManifest","TargetMismatch","Stale","Quarantined","ClosureUnavailable","ClosureUntrusted"],"examples":["TargetMismatch"]},"rejected_at":{"description":"When.","examples":["2026-05-16T01:27:01Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"target_closure":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"The target the dispatch named.","examples":[null]}},"required":["detail","hostname","kind","reason","rejected_at","rollout_id","seq","target_closure"],"title":"DispatchRejectEvent","type":"object"};
 const schema3 = {"additionalProperties":{},"properties":{"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Visibility only: the switch is firing.","enum":["ActivationStarted"],"examples":["ActivationStarted"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"started_at":{"description":"When.","examples":["2026-05-16T01:27:03Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"switch_method":{"description":"How the switch is run.","examples":["systemd-run-detached"],"type":"string"}},"required":["hostname","kind","rollout_id","seq","started_at","switch_method"],"title":"ActivationStartedEvent","type":"object"};
@@ -13,7 +13,7 @@ const schema7 = {"additionalProperties":{},"properties":{"declared_at":{"descrip
 const schema8 = {"additionalProperties":{},"properties":{"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"First run of a declared probe after activation.","enum":["ProbeObservedFirst"],"examples":["ProbeObservedFirst"]},"mode":{"description":"Probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"observed_at":{"description":"When.","examples":["2026-05-16T01:27:20Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["hostname","kind","mode","observed_at","probe_name","rollout_id","seq"],"title":"ProbeObservedFirstEvent","type":"object"};
 const schema9 = {"additionalProperties":{},"properties":{"failure_reason":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Why it failed.","examples":[null]},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"One probe run.","enum":["ProbeResult"],"examples":["ProbeResult"]},"mode":{"description":"Probe mode.","enum":["enforce","observe","disabled"],"examples":["enforce"]},"observed_at":{"description":"When.","examples":["2026-05-16T01:27:20Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"payload":{"anyOf":[{"type":"null"},{"additionalProperties":{},"type":"object"}],"default":null,"description":"The probe-payload object the signature covers (contract probe-payload; its JCS bytes are what was signed), so an auditor can verify the evidence from control-plane data alone with the host's public key.","examples":[{"bootId":"0f4c7c1e-7d0a-4a53-9b1b-5e2d8c3f6a10","controls":[],"generationHash":null,"hostname":"web-01","kind":"exec","mode":"enforce","output":{"exitCode":0,"failureReason":null},"probe":"nginx-version","rolloutId":"stable@3f2a9c1d","schema":null,"schemaVersion":1,"status":"Pass","ts":"2026-05-16T01:27:20Z"}]},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"signature":{"anyOf":[{"type":"null"},{"pattern":"^([A-Za-z0-9+/]+={0,2})$","type":"string"}],"default":null,"description":"Base64 ed25519 signature by the host key over the canonical probe payload, when the agent signs evidence.","examples":[null]},"status":{"description":"Result (Unknown is never reported).","enum":["Pass","Fail"],"examples":["Pass"]},"sub_results":{"anyOf":[{"type":"null"},{"items":{"additionalProperties":{},"properties":{"article":{"anyOf":[{"type":"null"},{"type":"string"}],"description":"Article.","examples":[null]},"control_id":{"description":"Control id.","examples":["nis2.art21.a"],"type":"string"},"framework":{"description":"Framework.","examples":["nis2-essential"],"type":"string"},"status":{"description":"Control result.","enum":["Pass","Fail"],"examples":["Pass"]}},"required":["article","control_id","framework","status"],"type":"object"},"type":"array"}],"description":"Per-control results (evidence probes only).","examples":[null]}},"required":["failure_reason","hostname","kind","mode","observed_at","probe_name","rollout_id","seq","status","sub_results"],"title":"ProbeResultEvent","type":"object"};
 const schema10 = {"additionalProperties":{},"properties":{"first_failed_at":{"description":"When.","examples":["2026-05-16T01:27:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"First Pass → Fail of a declared probe: the sustained-failure timer starts.","enum":["ProbeFailureFirst"],"examples":["ProbeFailureFirst"]},"probe_name":{"description":"Probe.","examples":["nginx-version"],"type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["first_failed_at","hostname","kind","probe_name","rollout_id","seq"],"title":"ProbeFailureFirstEvent","type":"object"};
-const schema11 = {"additionalProperties":{},"properties":{"failed_at":{"description":"When.","examples":["2026-05-16T01:28:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"failing_probes":{"description":"Failing enforce probes.","examples":[["nginx-version"]],"items":{"type":"string"},"type":"array"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Soaking → Failed: sustained failure; the agent applies the manifest's onHealthFailure.","enum":["Failed"],"examples":["Failed"]},"policy_applied":{"description":"Branch of onHealthFailure the agent follows.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustained_duration_secs":{"description":"How long the failure lasted.","examples":[60],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["failed_at","failing_probes","hostname","kind","policy_applied","rollout_id","seq","sustained_duration_secs"],"title":"FailedEvent","type":"object"};
+const schema11 = {"additionalProperties":{},"properties":{"cause":{"default":"health","description":"What failed the host: its health gate (Soaking only), or an abort of the rollout (Soaking or Converged; docs/design/operator-actions.md).","enum":["health","operator-abort"],"examples":["health"]},"failed_at":{"description":"When.","examples":["2026-05-16T01:28:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"failing_probes":{"description":"Failing enforce probes (empty for an abort).","examples":[["nginx-version"]],"items":{"type":"string"},"type":"array"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Soaking or Converged → Failed: sustained failure, or the operator aborted the rollout; the agent applies the manifest's onHealthFailure.","enum":["Failed"],"examples":["Failed"]},"policy_applied":{"description":"Branch of onHealthFailure the agent follows.","enum":["halt","rollback-and-halt"],"examples":["rollback-and-halt"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustained_duration_secs":{"description":"How long the failure lasted (0 for an abort).","examples":[60],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":["failed_at","failing_probes","hostname","kind","policy_applied","rollout_id","seq","sustained_duration_secs"],"title":"FailedEvent","type":"object"};
 const schema12 = {"additionalProperties":{},"properties":{"completed_at":{"description":"When.","examples":["2026-05-16T01:28:40Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Failed → Reverted.","enum":["RollbackComplete"],"examples":["RollbackComplete"]},"reverted_to_closure":{"description":"Closure restored.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"switch_exit_code":{"description":"Exit code of the rollback switch.","examples":[0],"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}},"required":["completed_at","hostname","kind","reverted_to_closure","rollout_id","seq","switch_exit_code"],"title":"RollbackCompleteEvent","type":"object"};
 const schema13 = {"additionalProperties":{},"properties":{"converged_at":{"description":"When.","examples":["2026-05-16T01:30:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"current_closure":{"description":"Current closure (must equal the target).","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"Soaking → Converged.","enum":["Converged"],"examples":["Converged"]},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["converged_at","current_closure","hostname","kind","rollout_id","seq"],"title":"ConvergedEvent","type":"object"};
 const schema14 = {"additionalProperties":{},"properties":{"closure":{"description":"Quarantined closure.","examples":["0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11"],"pattern":"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$","type":"string"},"failure_count":{"description":"Failures recorded for the closure.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"hostname":{"description":"Reporting host (must equal the client certificate CN).","examples":["web-01"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"kind":{"description":"The agent skipped a closure that failed within the quarantine window.","enum":["ClosureQuarantined"],"examples":["ClosureQuarantined"]},"last_failure_at":{"description":"Last failure.","examples":["2026-05-16T01:28:35Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"quarantined_at":{"description":"When.","examples":["2026-05-16T01:30:05Z"],"pattern":"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$","type":"string"},"rollout_id":{"description":"Rollout the event belongs to.","examples":["stable@3f2a9c1d"],"pattern":"^([a-z0-9_-]+@[0-9a-f]+)$","type":"string"},"seq":{"description":"Sequence number, monotonic per (hostname, rollout_id).","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["closure","failure_count","hostname","kind","last_failure_at","quarantined_at","rollout_id","seq"],"title":"ClosureQuarantinedEvent","type":"object"};
@@ -3121,11 +3121,10 @@ vErrors.push(err248);
 }
 errors++;
 }
-if(data.failed_at !== undefined){
-let data80 = data.failed_at;
-if(typeof data80 === "string"){
-if(!pattern2.test(data80)){
-const err249 = {instancePath:instancePath+"/failed_at",schemaPath:"#/$defs/FailedEvent/properties/failed_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data.cause !== undefined){
+let data80 = data.cause;
+if(!((data80 === "health") || (data80 === "operator-abort"))){
+const err249 = {instancePath:instancePath+"/cause",schemaPath:"#/$defs/FailedEvent/properties/cause/enum",keyword:"enum",params:{allowedValues: schema11.properties.cause.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3135,8 +3134,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/failed_at",schemaPath:"#/$defs/FailedEvent/properties/failed_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.failed_at !== undefined){
+let data81 = data.failed_at;
+if(typeof data81 === "string"){
+if(!pattern2.test(data81)){
+const err250 = {instancePath:instancePath+"/failed_at",schemaPath:"#/$defs/FailedEvent/properties/failed_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3146,13 +3148,8 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data.failing_probes !== undefined){
-let data81 = data.failing_probes;
-if(Array.isArray(data81)){
-const len2 = data81.length;
-for(let i2=0; i2<len2; i2++){
-if(typeof data81[i2] !== "string"){
-const err251 = {instancePath:instancePath+"/failing_probes/" + i2,schemaPath:"#/$defs/FailedEvent/properties/failing_probes/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err251 = {instancePath:instancePath+"/failed_at",schemaPath:"#/$defs/FailedEvent/properties/failed_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3162,9 +3159,13 @@ vErrors.push(err251);
 errors++;
 }
 }
-}
-else {
-const err252 = {instancePath:instancePath+"/failing_probes",schemaPath:"#/$defs/FailedEvent/properties/failing_probes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.failing_probes !== undefined){
+let data82 = data.failing_probes;
+if(Array.isArray(data82)){
+const len2 = data82.length;
+for(let i2=0; i2<len2; i2++){
+if(typeof data82[i2] !== "string"){
+const err252 = {instancePath:instancePath+"/failing_probes/" + i2,schemaPath:"#/$defs/FailedEvent/properties/failing_probes/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3174,11 +3175,9 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data.hostname !== undefined){
-let data83 = data.hostname;
-if(typeof data83 === "string"){
-if(!pattern1.test(data83)){
-const err253 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/FailedEvent/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+}
+else {
+const err253 = {instancePath:instancePath+"/failing_probes",schemaPath:"#/$defs/FailedEvent/properties/failing_probes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3188,8 +3187,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-else {
-const err254 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/FailedEvent/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.hostname !== undefined){
+let data84 = data.hostname;
+if(typeof data84 === "string"){
+if(!pattern1.test(data84)){
+const err254 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/FailedEvent/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3199,9 +3201,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data.kind !== undefined){
-if(!(data.kind === "Failed")){
-const err255 = {instancePath:instancePath+"/kind",schemaPath:"#/$defs/FailedEvent/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.kind.enum},message:"must be equal to one of the allowed values"};
+else {
+const err255 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/FailedEvent/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3211,10 +3212,9 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data.policy_applied !== undefined){
-let data85 = data.policy_applied;
-if(!((data85 === "halt") || (data85 === "rollback-and-halt"))){
-const err256 = {instancePath:instancePath+"/policy_applied",schemaPath:"#/$defs/FailedEvent/properties/policy_applied/enum",keyword:"enum",params:{allowedValues: schema11.properties.policy_applied.enum},message:"must be equal to one of the allowed values"};
+if(data.kind !== undefined){
+if(!(data.kind === "Failed")){
+const err256 = {instancePath:instancePath+"/kind",schemaPath:"#/$defs/FailedEvent/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3224,11 +3224,10 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data.rollout_id !== undefined){
-let data86 = data.rollout_id;
-if(typeof data86 === "string"){
-if(!pattern3.test(data86)){
-const err257 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/FailedEvent/properties/rollout_id/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
+if(data.policy_applied !== undefined){
+let data86 = data.policy_applied;
+if(!((data86 === "halt") || (data86 === "rollback-and-halt"))){
+const err257 = {instancePath:instancePath+"/policy_applied",schemaPath:"#/$defs/FailedEvent/properties/policy_applied/enum",keyword:"enum",params:{allowedValues: schema11.properties.policy_applied.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3238,8 +3237,11 @@ vErrors.push(err257);
 errors++;
 }
 }
-else {
-const err258 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/FailedEvent/properties/rollout_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.rollout_id !== undefined){
+let data87 = data.rollout_id;
+if(typeof data87 === "string"){
+if(!pattern3.test(data87)){
+const err258 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/FailedEvent/properties/rollout_id/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3249,10 +3251,8 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data.seq !== undefined){
-let data87 = data.seq;
-if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err259 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/FailedEvent/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err259 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/FailedEvent/properties/rollout_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3261,9 +3261,11 @@ vErrors.push(err259);
 }
 errors++;
 }
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 9007199254740991 || isNaN(data87)){
-const err260 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/FailedEvent/properties/seq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.seq !== undefined){
+let data88 = data.seq;
+if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
+const err260 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/FailedEvent/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3272,8 +3274,9 @@ vErrors.push(err260);
 }
 errors++;
 }
-if(data87 < 1 || isNaN(data87)){
-const err261 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/FailedEvent/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data88 == "number") && (isFinite(data88))){
+if(data88 > 9007199254740991 || isNaN(data88)){
+const err261 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/FailedEvent/properties/seq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3282,12 +3285,8 @@ vErrors.push(err261);
 }
 errors++;
 }
-}
-}
-if(data.sustained_duration_secs !== undefined){
-let data88 = data.sustained_duration_secs;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-const err262 = {instancePath:instancePath+"/sustained_duration_secs",schemaPath:"#/$defs/FailedEvent/properties/sustained_duration_secs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data88 < 1 || isNaN(data88)){
+const err262 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/FailedEvent/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3296,9 +3295,12 @@ vErrors.push(err262);
 }
 errors++;
 }
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 9007199254740991 || isNaN(data88)){
-const err263 = {instancePath:instancePath+"/sustained_duration_secs",schemaPath:"#/$defs/FailedEvent/properties/sustained_duration_secs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data.sustained_duration_secs !== undefined){
+let data89 = data.sustained_duration_secs;
+if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
+const err263 = {instancePath:instancePath+"/sustained_duration_secs",schemaPath:"#/$defs/FailedEvent/properties/sustained_duration_secs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3307,8 +3309,9 @@ vErrors.push(err263);
 }
 errors++;
 }
-if(data88 < 0 || isNaN(data88)){
-const err264 = {instancePath:instancePath+"/sustained_duration_secs",schemaPath:"#/$defs/FailedEvent/properties/sustained_duration_secs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 > 9007199254740991 || isNaN(data89)){
+const err264 = {instancePath:instancePath+"/sustained_duration_secs",schemaPath:"#/$defs/FailedEvent/properties/sustained_duration_secs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3317,16 +3320,26 @@ vErrors.push(err264);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err265 = {instancePath,schemaPath:"#/$defs/FailedEvent/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data89 < 0 || isNaN(data89)){
+const err265 = {instancePath:instancePath+"/sustained_duration_secs",schemaPath:"#/$defs/FailedEvent/properties/sustained_duration_secs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err265];
 }
 else {
 vErrors.push(err265);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err266 = {instancePath,schemaPath:"#/$defs/FailedEvent/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
 }
 errors++;
 }
@@ -3337,20 +3350,10 @@ if(props0 !== true){
 props0 = true;
 }
 }
-const _errs242 = errors;
+const _errs243 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.completed_at === undefined){
-const err266 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "completed_at"},message:"must have required property '"+"completed_at"+"'"};
-if(vErrors === null){
-vErrors = [err266];
-}
-else {
-vErrors.push(err266);
-}
-errors++;
-}
-if(data.hostname === undefined){
-const err267 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
+const err267 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "completed_at"},message:"must have required property '"+"completed_at"+"'"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3359,8 +3362,8 @@ vErrors.push(err267);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err268 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.hostname === undefined){
+const err268 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3369,8 +3372,8 @@ vErrors.push(err268);
 }
 errors++;
 }
-if(data.reverted_to_closure === undefined){
-const err269 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "reverted_to_closure"},message:"must have required property '"+"reverted_to_closure"+"'"};
+if(data.kind === undefined){
+const err269 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3379,8 +3382,8 @@ vErrors.push(err269);
 }
 errors++;
 }
-if(data.rollout_id === undefined){
-const err270 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "rollout_id"},message:"must have required property '"+"rollout_id"+"'"};
+if(data.reverted_to_closure === undefined){
+const err270 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "reverted_to_closure"},message:"must have required property '"+"reverted_to_closure"+"'"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3389,8 +3392,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-if(data.seq === undefined){
-const err271 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
+if(data.rollout_id === undefined){
+const err271 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "rollout_id"},message:"must have required property '"+"rollout_id"+"'"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3399,8 +3402,8 @@ vErrors.push(err271);
 }
 errors++;
 }
-if(data.switch_exit_code === undefined){
-const err272 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "switch_exit_code"},message:"must have required property '"+"switch_exit_code"+"'"};
+if(data.seq === undefined){
+const err272 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3409,11 +3412,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-if(data.completed_at !== undefined){
-let data89 = data.completed_at;
-if(typeof data89 === "string"){
-if(!pattern2.test(data89)){
-const err273 = {instancePath:instancePath+"/completed_at",schemaPath:"#/$defs/RollbackCompleteEvent/properties/completed_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data.switch_exit_code === undefined){
+const err273 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/required",keyword:"required",params:{missingProperty: "switch_exit_code"},message:"must have required property '"+"switch_exit_code"+"'"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3422,9 +3422,11 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-else {
-const err274 = {instancePath:instancePath+"/completed_at",schemaPath:"#/$defs/RollbackCompleteEvent/properties/completed_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.completed_at !== undefined){
+let data90 = data.completed_at;
+if(typeof data90 === "string"){
+if(!pattern2.test(data90)){
+const err274 = {instancePath:instancePath+"/completed_at",schemaPath:"#/$defs/RollbackCompleteEvent/properties/completed_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3434,11 +3436,8 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data.hostname !== undefined){
-let data90 = data.hostname;
-if(typeof data90 === "string"){
-if(!pattern1.test(data90)){
-const err275 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/RollbackCompleteEvent/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+else {
+const err275 = {instancePath:instancePath+"/completed_at",schemaPath:"#/$defs/RollbackCompleteEvent/properties/completed_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3448,8 +3447,11 @@ vErrors.push(err275);
 errors++;
 }
 }
-else {
-const err276 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/RollbackCompleteEvent/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.hostname !== undefined){
+let data91 = data.hostname;
+if(typeof data91 === "string"){
+if(!pattern1.test(data91)){
+const err276 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/RollbackCompleteEvent/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3459,9 +3461,8 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data.kind !== undefined){
-if(!(data.kind === "RollbackComplete")){
-const err277 = {instancePath:instancePath+"/kind",schemaPath:"#/$defs/RollbackCompleteEvent/properties/kind/enum",keyword:"enum",params:{allowedValues: schema12.properties.kind.enum},message:"must be equal to one of the allowed values"};
+else {
+const err277 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/RollbackCompleteEvent/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3471,11 +3472,9 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data.reverted_to_closure !== undefined){
-let data92 = data.reverted_to_closure;
-if(typeof data92 === "string"){
-if(!pattern0.test(data92)){
-const err278 = {instancePath:instancePath+"/reverted_to_closure",schemaPath:"#/$defs/RollbackCompleteEvent/properties/reverted_to_closure/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
+if(data.kind !== undefined){
+if(!(data.kind === "RollbackComplete")){
+const err278 = {instancePath:instancePath+"/kind",schemaPath:"#/$defs/RollbackCompleteEvent/properties/kind/enum",keyword:"enum",params:{allowedValues: schema12.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3485,8 +3484,11 @@ vErrors.push(err278);
 errors++;
 }
 }
-else {
-const err279 = {instancePath:instancePath+"/reverted_to_closure",schemaPath:"#/$defs/RollbackCompleteEvent/properties/reverted_to_closure/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.reverted_to_closure !== undefined){
+let data93 = data.reverted_to_closure;
+if(typeof data93 === "string"){
+if(!pattern0.test(data93)){
+const err279 = {instancePath:instancePath+"/reverted_to_closure",schemaPath:"#/$defs/RollbackCompleteEvent/properties/reverted_to_closure/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3496,11 +3498,8 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data.rollout_id !== undefined){
-let data93 = data.rollout_id;
-if(typeof data93 === "string"){
-if(!pattern3.test(data93)){
-const err280 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/RollbackCompleteEvent/properties/rollout_id/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
+else {
+const err280 = {instancePath:instancePath+"/reverted_to_closure",schemaPath:"#/$defs/RollbackCompleteEvent/properties/reverted_to_closure/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3510,8 +3509,11 @@ vErrors.push(err280);
 errors++;
 }
 }
-else {
-const err281 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/RollbackCompleteEvent/properties/rollout_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.rollout_id !== undefined){
+let data94 = data.rollout_id;
+if(typeof data94 === "string"){
+if(!pattern3.test(data94)){
+const err281 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/RollbackCompleteEvent/properties/rollout_id/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3521,10 +3523,8 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data.seq !== undefined){
-let data94 = data.seq;
-if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
-const err282 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/RollbackCompleteEvent/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err282 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/RollbackCompleteEvent/properties/rollout_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3533,9 +3533,11 @@ vErrors.push(err282);
 }
 errors++;
 }
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 > 9007199254740991 || isNaN(data94)){
-const err283 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/RollbackCompleteEvent/properties/seq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.seq !== undefined){
+let data95 = data.seq;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err283 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/RollbackCompleteEvent/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3544,8 +3546,9 @@ vErrors.push(err283);
 }
 errors++;
 }
-if(data94 < 1 || isNaN(data94)){
-const err284 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/RollbackCompleteEvent/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 > 9007199254740991 || isNaN(data95)){
+const err284 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/RollbackCompleteEvent/properties/seq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3554,12 +3557,8 @@ vErrors.push(err284);
 }
 errors++;
 }
-}
-}
-if(data.switch_exit_code !== undefined){
-let data95 = data.switch_exit_code;
-if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
-const err285 = {instancePath:instancePath+"/switch_exit_code",schemaPath:"#/$defs/RollbackCompleteEvent/properties/switch_exit_code/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data95 < 1 || isNaN(data95)){
+const err285 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/RollbackCompleteEvent/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3568,9 +3567,12 @@ vErrors.push(err285);
 }
 errors++;
 }
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 > 9007199254740991 || isNaN(data95)){
-const err286 = {instancePath:instancePath+"/switch_exit_code",schemaPath:"#/$defs/RollbackCompleteEvent/properties/switch_exit_code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+if(data.switch_exit_code !== undefined){
+let data96 = data.switch_exit_code;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err286 = {instancePath:instancePath+"/switch_exit_code",schemaPath:"#/$defs/RollbackCompleteEvent/properties/switch_exit_code/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3579,8 +3581,9 @@ vErrors.push(err286);
 }
 errors++;
 }
-if(data95 < -9007199254740991 || isNaN(data95)){
-const err287 = {instancePath:instancePath+"/switch_exit_code",schemaPath:"#/$defs/RollbackCompleteEvent/properties/switch_exit_code/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 9007199254740991 || isNaN(data96)){
+const err287 = {instancePath:instancePath+"/switch_exit_code",schemaPath:"#/$defs/RollbackCompleteEvent/properties/switch_exit_code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3589,11 +3592,8 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err288 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data96 < -9007199254740991 || isNaN(data96)){
+const err288 = {instancePath:instancePath+"/switch_exit_code",schemaPath:"#/$defs/RollbackCompleteEvent/properties/switch_exit_code/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3602,17 +3602,11 @@ vErrors.push(err288);
 }
 errors++;
 }
-var _valid0 = _errs242 === errors;
-valid0 = valid0 || _valid0;
-if(_valid0){
-if(props0 !== true){
-props0 = true;
 }
 }
-const _errs259 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.converged_at === undefined){
-const err289 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "converged_at"},message:"must have required property '"+"converged_at"+"'"};
+}
+else {
+const err289 = {instancePath,schemaPath:"#/$defs/RollbackCompleteEvent/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3621,8 +3615,17 @@ vErrors.push(err289);
 }
 errors++;
 }
-if(data.current_closure === undefined){
-const err290 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "current_closure"},message:"must have required property '"+"current_closure"+"'"};
+var _valid0 = _errs243 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs260 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.converged_at === undefined){
+const err290 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "converged_at"},message:"must have required property '"+"converged_at"+"'"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3631,8 +3634,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-if(data.hostname === undefined){
-const err291 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
+if(data.current_closure === undefined){
+const err291 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "current_closure"},message:"must have required property '"+"current_closure"+"'"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3641,8 +3644,8 @@ vErrors.push(err291);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err292 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.hostname === undefined){
+const err292 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3651,8 +3654,8 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(data.rollout_id === undefined){
-const err293 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "rollout_id"},message:"must have required property '"+"rollout_id"+"'"};
+if(data.kind === undefined){
+const err293 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3661,8 +3664,8 @@ vErrors.push(err293);
 }
 errors++;
 }
-if(data.seq === undefined){
-const err294 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
+if(data.rollout_id === undefined){
+const err294 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "rollout_id"},message:"must have required property '"+"rollout_id"+"'"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3671,11 +3674,8 @@ vErrors.push(err294);
 }
 errors++;
 }
-if(data.converged_at !== undefined){
-let data96 = data.converged_at;
-if(typeof data96 === "string"){
-if(!pattern2.test(data96)){
-const err295 = {instancePath:instancePath+"/converged_at",schemaPath:"#/$defs/ConvergedEvent/properties/converged_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data.seq === undefined){
+const err295 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3684,9 +3684,11 @@ vErrors.push(err295);
 }
 errors++;
 }
-}
-else {
-const err296 = {instancePath:instancePath+"/converged_at",schemaPath:"#/$defs/ConvergedEvent/properties/converged_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.converged_at !== undefined){
+let data97 = data.converged_at;
+if(typeof data97 === "string"){
+if(!pattern2.test(data97)){
+const err296 = {instancePath:instancePath+"/converged_at",schemaPath:"#/$defs/ConvergedEvent/properties/converged_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3696,11 +3698,8 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data.current_closure !== undefined){
-let data97 = data.current_closure;
-if(typeof data97 === "string"){
-if(!pattern0.test(data97)){
-const err297 = {instancePath:instancePath+"/current_closure",schemaPath:"#/$defs/ConvergedEvent/properties/current_closure/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
+else {
+const err297 = {instancePath:instancePath+"/converged_at",schemaPath:"#/$defs/ConvergedEvent/properties/converged_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3710,8 +3709,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-else {
-const err298 = {instancePath:instancePath+"/current_closure",schemaPath:"#/$defs/ConvergedEvent/properties/current_closure/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.current_closure !== undefined){
+let data98 = data.current_closure;
+if(typeof data98 === "string"){
+if(!pattern0.test(data98)){
+const err298 = {instancePath:instancePath+"/current_closure",schemaPath:"#/$defs/ConvergedEvent/properties/current_closure/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3721,11 +3723,8 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data.hostname !== undefined){
-let data98 = data.hostname;
-if(typeof data98 === "string"){
-if(!pattern1.test(data98)){
-const err299 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/ConvergedEvent/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+else {
+const err299 = {instancePath:instancePath+"/current_closure",schemaPath:"#/$defs/ConvergedEvent/properties/current_closure/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3735,8 +3734,11 @@ vErrors.push(err299);
 errors++;
 }
 }
-else {
-const err300 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/ConvergedEvent/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.hostname !== undefined){
+let data99 = data.hostname;
+if(typeof data99 === "string"){
+if(!pattern1.test(data99)){
+const err300 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/ConvergedEvent/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3746,9 +3748,8 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(data.kind !== undefined){
-if(!(data.kind === "Converged")){
-const err301 = {instancePath:instancePath+"/kind",schemaPath:"#/$defs/ConvergedEvent/properties/kind/enum",keyword:"enum",params:{allowedValues: schema13.properties.kind.enum},message:"must be equal to one of the allowed values"};
+else {
+const err301 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/ConvergedEvent/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3758,11 +3759,9 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data.rollout_id !== undefined){
-let data100 = data.rollout_id;
-if(typeof data100 === "string"){
-if(!pattern3.test(data100)){
-const err302 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/ConvergedEvent/properties/rollout_id/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
+if(data.kind !== undefined){
+if(!(data.kind === "Converged")){
+const err302 = {instancePath:instancePath+"/kind",schemaPath:"#/$defs/ConvergedEvent/properties/kind/enum",keyword:"enum",params:{allowedValues: schema13.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3772,8 +3771,11 @@ vErrors.push(err302);
 errors++;
 }
 }
-else {
-const err303 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/ConvergedEvent/properties/rollout_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.rollout_id !== undefined){
+let data101 = data.rollout_id;
+if(typeof data101 === "string"){
+if(!pattern3.test(data101)){
+const err303 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/ConvergedEvent/properties/rollout_id/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3783,10 +3785,8 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data.seq !== undefined){
-let data101 = data.seq;
-if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
-const err304 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ConvergedEvent/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err304 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/ConvergedEvent/properties/rollout_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3795,9 +3795,11 @@ vErrors.push(err304);
 }
 errors++;
 }
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 > 9007199254740991 || isNaN(data101)){
-const err305 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ConvergedEvent/properties/seq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.seq !== undefined){
+let data102 = data.seq;
+if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
+const err305 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ConvergedEvent/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3806,8 +3808,9 @@ vErrors.push(err305);
 }
 errors++;
 }
-if(data101 < 1 || isNaN(data101)){
-const err306 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ConvergedEvent/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 > 9007199254740991 || isNaN(data102)){
+const err306 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ConvergedEvent/properties/seq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3816,11 +3819,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err307 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data102 < 1 || isNaN(data102)){
+const err307 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ConvergedEvent/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3829,17 +3829,11 @@ vErrors.push(err307);
 }
 errors++;
 }
-var _valid0 = _errs259 === errors;
-valid0 = valid0 || _valid0;
-if(_valid0){
-if(props0 !== true){
-props0 = true;
 }
 }
-const _errs274 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.closure === undefined){
-const err308 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "closure"},message:"must have required property '"+"closure"+"'"};
+}
+else {
+const err308 = {instancePath,schemaPath:"#/$defs/ConvergedEvent/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3848,8 +3842,17 @@ vErrors.push(err308);
 }
 errors++;
 }
-if(data.failure_count === undefined){
-const err309 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "failure_count"},message:"must have required property '"+"failure_count"+"'"};
+var _valid0 = _errs260 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs275 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.closure === undefined){
+const err309 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "closure"},message:"must have required property '"+"closure"+"'"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3858,8 +3861,8 @@ vErrors.push(err309);
 }
 errors++;
 }
-if(data.hostname === undefined){
-const err310 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
+if(data.failure_count === undefined){
+const err310 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "failure_count"},message:"must have required property '"+"failure_count"+"'"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3868,8 +3871,8 @@ vErrors.push(err310);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err311 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.hostname === undefined){
+const err311 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'"};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3878,8 +3881,8 @@ vErrors.push(err311);
 }
 errors++;
 }
-if(data.last_failure_at === undefined){
-const err312 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "last_failure_at"},message:"must have required property '"+"last_failure_at"+"'"};
+if(data.kind === undefined){
+const err312 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3888,8 +3891,8 @@ vErrors.push(err312);
 }
 errors++;
 }
-if(data.quarantined_at === undefined){
-const err313 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "quarantined_at"},message:"must have required property '"+"quarantined_at"+"'"};
+if(data.last_failure_at === undefined){
+const err313 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "last_failure_at"},message:"must have required property '"+"last_failure_at"+"'"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3898,8 +3901,8 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(data.rollout_id === undefined){
-const err314 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "rollout_id"},message:"must have required property '"+"rollout_id"+"'"};
+if(data.quarantined_at === undefined){
+const err314 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "quarantined_at"},message:"must have required property '"+"quarantined_at"+"'"};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3908,8 +3911,8 @@ vErrors.push(err314);
 }
 errors++;
 }
-if(data.seq === undefined){
-const err315 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
+if(data.rollout_id === undefined){
+const err315 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "rollout_id"},message:"must have required property '"+"rollout_id"+"'"};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3918,11 +3921,8 @@ vErrors.push(err315);
 }
 errors++;
 }
-if(data.closure !== undefined){
-let data102 = data.closure;
-if(typeof data102 === "string"){
-if(!pattern0.test(data102)){
-const err316 = {instancePath:instancePath+"/closure",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/closure/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
+if(data.seq === undefined){
+const err316 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3931,9 +3931,11 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-else {
-const err317 = {instancePath:instancePath+"/closure",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/closure/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.closure !== undefined){
+let data103 = data.closure;
+if(typeof data103 === "string"){
+if(!pattern0.test(data103)){
+const err317 = {instancePath:instancePath+"/closure",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/closure/pattern",keyword:"pattern",params:{pattern: "^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"},message:"must match pattern \""+"^([0123456789abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -3943,10 +3945,8 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data.failure_count !== undefined){
-let data103 = data.failure_count;
-if(!(((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103))) && (isFinite(data103)))){
-const err318 = {instancePath:instancePath+"/failure_count",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/failure_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err318 = {instancePath:instancePath+"/closure",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/closure/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -3955,9 +3955,11 @@ vErrors.push(err318);
 }
 errors++;
 }
-if((typeof data103 == "number") && (isFinite(data103))){
-if(data103 > 9007199254740991 || isNaN(data103)){
-const err319 = {instancePath:instancePath+"/failure_count",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/failure_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.failure_count !== undefined){
+let data104 = data.failure_count;
+if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
+const err319 = {instancePath:instancePath+"/failure_count",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/failure_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -3966,8 +3968,9 @@ vErrors.push(err319);
 }
 errors++;
 }
-if(data103 < 1 || isNaN(data103)){
-const err320 = {instancePath:instancePath+"/failure_count",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/failure_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data104 == "number") && (isFinite(data104))){
+if(data104 > 9007199254740991 || isNaN(data104)){
+const err320 = {instancePath:instancePath+"/failure_count",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/failure_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -3976,13 +3979,8 @@ vErrors.push(err320);
 }
 errors++;
 }
-}
-}
-if(data.hostname !== undefined){
-let data104 = data.hostname;
-if(typeof data104 === "string"){
-if(!pattern1.test(data104)){
-const err321 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+if(data104 < 1 || isNaN(data104)){
+const err321 = {instancePath:instancePath+"/failure_count",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/failure_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -3992,8 +3990,12 @@ vErrors.push(err321);
 errors++;
 }
 }
-else {
-const err322 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.hostname !== undefined){
+let data105 = data.hostname;
+if(typeof data105 === "string"){
+if(!pattern1.test(data105)){
+const err322 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4003,9 +4005,8 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data.kind !== undefined){
-if(!(data.kind === "ClosureQuarantined")){
-const err323 = {instancePath:instancePath+"/kind",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.properties.kind.enum},message:"must be equal to one of the allowed values"};
+else {
+const err323 = {instancePath:instancePath+"/hostname",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4015,11 +4016,9 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data.last_failure_at !== undefined){
-let data106 = data.last_failure_at;
-if(typeof data106 === "string"){
-if(!pattern2.test(data106)){
-const err324 = {instancePath:instancePath+"/last_failure_at",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/last_failure_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+if(data.kind !== undefined){
+if(!(data.kind === "ClosureQuarantined")){
+const err324 = {instancePath:instancePath+"/kind",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4029,8 +4028,11 @@ vErrors.push(err324);
 errors++;
 }
 }
-else {
-const err325 = {instancePath:instancePath+"/last_failure_at",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/last_failure_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.last_failure_at !== undefined){
+let data107 = data.last_failure_at;
+if(typeof data107 === "string"){
+if(!pattern2.test(data107)){
+const err325 = {instancePath:instancePath+"/last_failure_at",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/last_failure_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4040,11 +4042,8 @@ vErrors.push(err325);
 errors++;
 }
 }
-if(data.quarantined_at !== undefined){
-let data107 = data.quarantined_at;
-if(typeof data107 === "string"){
-if(!pattern2.test(data107)){
-const err326 = {instancePath:instancePath+"/quarantined_at",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/quarantined_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
+else {
+const err326 = {instancePath:instancePath+"/last_failure_at",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/last_failure_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4054,8 +4053,11 @@ vErrors.push(err326);
 errors++;
 }
 }
-else {
-const err327 = {instancePath:instancePath+"/quarantined_at",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/quarantined_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.quarantined_at !== undefined){
+let data108 = data.quarantined_at;
+if(typeof data108 === "string"){
+if(!pattern2.test(data108)){
+const err327 = {instancePath:instancePath+"/quarantined_at",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/quarantined_at/pattern",keyword:"pattern",params:{pattern: "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"},message:"must match pattern \""+"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?Z)$"+"\""};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4065,11 +4067,8 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data.rollout_id !== undefined){
-let data108 = data.rollout_id;
-if(typeof data108 === "string"){
-if(!pattern3.test(data108)){
-const err328 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/rollout_id/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
+else {
+const err328 = {instancePath:instancePath+"/quarantined_at",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/quarantined_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4079,8 +4078,11 @@ vErrors.push(err328);
 errors++;
 }
 }
-else {
-const err329 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/rollout_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.rollout_id !== undefined){
+let data109 = data.rollout_id;
+if(typeof data109 === "string"){
+if(!pattern3.test(data109)){
+const err329 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/rollout_id/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9_-]+@[0-9a-f]+)$"},message:"must match pattern \""+"^([a-z0-9_-]+@[0-9a-f]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4090,10 +4092,8 @@ vErrors.push(err329);
 errors++;
 }
 }
-if(data.seq !== undefined){
-let data109 = data.seq;
-if(!(((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109))) && (isFinite(data109)))){
-const err330 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err330 = {instancePath:instancePath+"/rollout_id",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/rollout_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4102,9 +4102,11 @@ vErrors.push(err330);
 }
 errors++;
 }
-if((typeof data109 == "number") && (isFinite(data109))){
-if(data109 > 9007199254740991 || isNaN(data109)){
-const err331 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/seq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.seq !== undefined){
+let data110 = data.seq;
+if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
+const err331 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4113,8 +4115,9 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data109 < 1 || isNaN(data109)){
-const err332 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 > 9007199254740991 || isNaN(data110)){
+const err332 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/seq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4123,11 +4126,8 @@ vErrors.push(err332);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err333 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data110 < 1 || isNaN(data110)){
+const err333 = {instancePath:instancePath+"/seq",schemaPath:"#/$defs/ClosureQuarantinedEvent/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4136,7 +4136,20 @@ vErrors.push(err333);
 }
 errors++;
 }
-var _valid0 = _errs274 === errors;
+}
+}
+}
+else {
+const err334 = {instancePath,schemaPath:"#/$defs/ClosureQuarantinedEvent/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+var _valid0 = _errs275 === errors;
 valid0 = valid0 || _valid0;
 if(_valid0){
 if(props0 !== true){
@@ -4144,12 +4157,12 @@ props0 = true;
 }
 }
 if(!valid0){
-const err334 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err335 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err334];
+vErrors = [err335];
 }
 else {
-vErrors.push(err334);
+vErrors.push(err335);
 }
 errors++;
 }
