@@ -84,8 +84,20 @@ describe('nixfleet release (end to end)', () => {
     // The evidence knobs reach the signed manifest; unset ones as their
     // fail-closed defaults.
     expect(m.value.value.waves).toEqual([
-      { soakMinutes: 5, minSoaked: 1, waitForNeverSeenMinutes: 60, allowNoEnforceProbes: false },
-      { soakMinutes: 0, minSoaked: 1, waitForNeverSeenMinutes: null, allowNoEnforceProbes: false },
+      {
+        soakMinutes: 5,
+        minSoaked: 1,
+        waitForNeverSeenMinutes: 60,
+        allowNoEnforceProbes: false,
+        approval: 'auto',
+      },
+      {
+        soakMinutes: 0,
+        minSoaked: 1,
+        waitForNeverSeenMinutes: null,
+        allowNoEnforceProbes: false,
+        approval: 'auto',
+      },
     ]);
     expect(m.value.value.disruptionBudgets[0]!.hosts).toEqual(['db-01']);
     expect(
