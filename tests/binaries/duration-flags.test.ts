@@ -1,50 +1,21 @@
 // Every duration flag of every program, through the parser the binary runs
 // (docs/operators.md "Durations"): the control plane's parseConfig, the
-// agent's parseAgentConfig (flags and NIXFLEET_AGENT_* variables), the
-// compliance collector's parseCollectorArgs, and `nixfleet` itself (runCli,
-// the whole command line). The daemons' duration flags come from their flag
-// tables, so a flag added there is covered here without a new row; the
-// CLI's are listed with the command line that reaches them. Each refusal
-// must come before anything is read or connected: the CLI runs against
-// files that do not exist and a port nothing listens on.
+// agent's parseAgentConfig (flags and NIXFLEET_AGENT_* variables) and the
+// compliance collector's parseCollectorArgs. The daemons' duration flags
+// come from their flag tables, so a flag added there is covered here without
+// a new row. The CLI's are in tests/cli/duration-flags.test.ts.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAgentConfig } from '../../ts/agent/config/config.ts';
 import { FLAGS as AGENT_FLAGS } from '../../ts/agent/config/flags.ts';
-import { runCli } from '../../ts/cli/main.ts';
-import type { CliIo } from '../../ts/cli/io.ts';
 import { FLAGS as COLLECTOR_FLAGS, parseCollectorArgs } from '../../ts/compliance/flags.ts';
 import { formatDuration, parseDuration, UNIT_MS } from '../../ts/core/duration.ts';
 import { parseConfig } from '../../ts/cp/config.ts';
 import { run as runCp } from '../../ts/cp/main.ts';
 import { FLAGS as CP_FLAGS } from '../../ts/cp/flags.ts';
 import { flagName, type FlagSpec } from '../../ts/flags/spec.ts';
-
-const tmp = mkdtempSync(join(tmpdir(), 'nixfleet-durations-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Refused texts and the reason every program must give. */
-const REFUSED: readonly (readonly [string, string])[] = [
-  ['', 'empty'],
-  ['   ', 'empty'],
-  ['-1s', 'negative'],
-  ['-30', 'negative'],
-  ['1h 30m', 'malformed'],
-  ['30m1h', 'malformed'],
-  ['1m1m', 'malformed'],
-  ['1w', 'malformed'],
-  ['1e3', 'malformed'],
-  ['1S', 'malformed'],
-  ['1h30', 'malformed'],
-  ['.5s', 'malformed'],
-  ['1.s', 'malformed'],
-  ['ten', 'malformed'],
-  ['36501d', 'overflow'],
-  ['99999999999999999999d', 'overflow'],
-];
+import { REFUSED } from './refused-durations.ts';
 
 const durations = (flags: readonly FlagSpec[]): FlagSpec[] =>
   flags.filter((f) => f.type === 'duration');
@@ -254,125 +225,5 @@ describe('services.nixfleet-compliance.interval (the collector timer)', () => {
       (t) => parseDuration(t, { bareUnit: 's' }).ok && /[a-z]$/.test(t.trim()),
     );
     expect(JSON.parse(out)).toEqual([...grammar, true]);
-  });
-});
-
-describe('nixfleet: every duration flag of every command', () => {
-  const T = tmp;
-  const client = [
-    ...['--cp-url', 'https://127.0.0.1:1', '--ca-cert', `${T}/none/ca.pem`],
-    ...['--client-cert', `${T}/none/op.pem`, '--client-key', `${T}/none/op.key`],
-  ];
-  const signed = [
-    ...['--artifact', `${T}/none/a.json`, '--signature', `${T}/none/a.sig`],
-    ...['--trust-file', `${T}/none/trust.json`],
-  ];
-  /** [flag, a command line with `@` where the value goes]. */
-  const LINES: readonly (readonly [string, readonly string[]])[] = [
-    ['--timeout', ['status', '--timeout', '@', ...client]],
-    ['--interval', ['status', '--watch', '--interval', '@', ...client]],
-    ['--interval', ['watch', '--interval', '@', ...client]],
-    ['--interval', ['rollout', 'events', 'stable@abc', '--follow', '--interval', '@', ...client]],
-    ['--timeout', ['rollout', 'list', '--timeout', '@', ...client]],
-    [
-      '--validity',
-      ['pki', 'init-ca', '--validity', '@', '--out-cert', `${T}/x/c`, '--out-key', `${T}/x/k`],
-    ],
-    [
-      '--validity',
-      [
-        'pki',
-        'server-cert',
-        '--ca-cert',
-        `${T}/none/c`,
-        '--ca-key',
-        `${T}/none/k`,
-        '--validity',
-        '@',
-      ],
-    ],
-    [
-      '--validity',
-      [
-        ...[
-          'mint-operator-cert',
-          '--name',
-          'op',
-          '--ca-cert',
-          `${T}/none/c`,
-          '--ca-key',
-          `${T}/none/k`,
-        ],
-        ...['--out-cert', `${T}/x/o.pem`, '--out-key', `${T}/x/o.key`, '--validity', '@'],
-      ],
-    ],
-    [
-      '--validity',
-      ['mint-token', '--hostname', 'web-01', '--org-root-key', `${T}/none/k`, '--validity', '@'],
-    ],
-    ['--grace', ['trust', 'promote', 'org-root', '--trust', `${T}/none/t.json`, '--grace', '@']],
-    ['--freshness-window-secs', ['verify', 'artifact', ...signed, '--freshness-window-secs', '@']],
-    [
-      '--clock-skew-slack-secs',
-      [
-        'verify',
-        'revocations',
-        ...signed,
-        '--freshness-window-secs',
-        '1h',
-        '--clock-skew-slack-secs',
-        '@',
-      ],
-    ],
-    [
-      '--clock-skew-slack-secs',
-      [
-        ...[
-          'verify',
-          'bootstrap-token',
-          '--token',
-          `${T}/none/t`,
-          '--trust-file',
-          `${T}/none/t.json`,
-        ],
-        ...['--clock-skew-slack-secs', '@'],
-      ],
-    ],
-  ];
-
-  async function cli(args: readonly string[]): Promise<{ code: number; stderr: string }> {
-    let stderr = '';
-    const io: CliIo = {
-      stdout: () => undefined,
-      stderr: (t) => void (stderr += t),
-      readStdin: async () => new Uint8Array(),
-      readFile: async (p) => {
-        throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-      },
-      now: () => new Date('2026-01-15T13:00:00Z'),
-    };
-    const code = await runCli(args, io, { env: { HOME: T, PATH: '' }, cwd: T, terminal: null });
-    return { code, stderr };
-  }
-
-  describe.each(
-    LINES.map(([flag, line]) => [`${line.slice(0, 2).join(' ')} ${flag}`, flag, line] as const),
-  )('%s', (_, flag, line) => {
-    it.each(REFUSED)(
-      'refuses %j (%s) with CLI_ERR_USAGE before reading or connecting',
-      async (text, reason) => {
-        const r = await cli(line.map((a) => (a === '@' ? text : a)));
-        expect(r.stderr).toContain(`CLI_ERR_USAGE: ${flag}: `);
-        expect(r.stderr).toContain(
-          {
-            empty: 'is empty',
-            negative: 'is negative',
-            malformed: 'is not a duration',
-            overflow: 'longer than 100 years',
-          }[reason] as string,
-        );
-        expect(r.code).toBe(2);
-      },
-    );
   });
 });

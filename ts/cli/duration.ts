@@ -1,6 +1,8 @@
-// Durations on the command line (`--validity 24h`, `--interval 2s`) and how
-// the views print ages (`12m`, `3h04m`). Pure. The grammar itself is the
-// shared one of ts/core/duration.ts (docs/operators.md "Durations").
+// How the views print ages (`12m`, `3h04m`), and a duration read outside a
+// command's flag table (bench/). Pure. A command's duration flags go through
+// their table row instead (ts/cli/flags/table.ts durationFlag), which holds
+// the unit and bounds; the grammar is the one of ts/core/duration.ts
+// (docs/operators.md "Durations").
 import { parseDuration as parseCoreDuration, type DurationSpec } from '../core/duration.ts';
 import { CliError } from './errors.ts';
 

@@ -4,6 +4,8 @@
 // name it; the text around the markers is the page's own. Pure.
 import { FLAGS as AGENT_FLAGS } from '../agent/config/flags.ts';
 import { CLIENT_FLAGS } from '../cli/config/flags.ts';
+import { COMMAND_TABLES } from '../cli/flags/index.ts';
+import type { CommandFlags } from '../cli/flags/table.ts';
 import { FLAGS as COMPLIANCE_FLAGS } from '../compliance/flags.ts';
 import { FLAGS as CP_FLAGS } from '../cp/flags.ts';
 import { flagName, renderFlagTable, typeText, type FlagSpec } from './spec.ts';
@@ -18,8 +20,9 @@ export interface Program {
 }
 
 /**
- * The daemons' tables. Of `nixfleet`, the table holds the settings every
- * CP-facing command shares; each command's own flags are in operators.md.
+ * The daemons' tables. Of `nixfleet`, the client table (the settings every
+ * CP-facing command shares) goes to operators.md and each command's own
+ * table to {@link CLI_REFERENCE_PAGE}.
  */
 export const PROGRAMS: readonly Program[] = [
   {
@@ -41,6 +44,18 @@ export const PROGRAMS: readonly Program[] = [
     page: 'docs/compliance.md',
   },
 ];
+
+/** The page holding every `nixfleet` command's flag table. */
+export const CLI_REFERENCE_PAGE = 'docs/cli-reference.md';
+
+/** One command's section of the CLI reference: its heading and its table. */
+function commandSection(t: CommandFlags): string {
+  const client = t.client
+    ? '\n\nAnd the CP-facing flags (`--config`, `--cp-url`, `--ca-cert`, `--client-cert`, `--client-key`, `--timeout`), [operators.md "Configuration"](operators.md#configuration).'
+    : '';
+  const table = t.flags.length === 0 ? 'No flags.' : renderFlagTable(t.flags);
+  return `### \`nixfleet ${t.command}\`\n\n${table}${client}`;
+}
 
 /** The page holding every module's "options passed as flags" table. */
 export const MODULES_PAGE = 'docs/nixos-modules.md';
@@ -81,6 +96,11 @@ export function generatedBlocks(): { page: string; id: string; text: string }[] 
       page: 'docs/operators.md',
       id: 'flags: nixfleet (CP-facing commands)',
       text: renderFlagTable(CLIENT_FLAGS, { title: '`config.toml` key', cell: (f) => f.configKey }),
+    },
+    {
+      page: CLI_REFERENCE_PAGE,
+      id: 'flags: nixfleet commands',
+      text: COMMAND_TABLES.map(commandSection).join('\n\n'),
     },
     ...PROGRAMS.map((p) => ({
       page: MODULES_PAGE,

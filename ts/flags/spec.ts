@@ -107,25 +107,25 @@ export interface ExtraColumn<S extends FlagSpec> {
 
 /**
  * The reference table of a program's flags, in Markdown, as the docs embed
- * it between generated markers, with one extra column (the NixOS option
- * that renders the flag, or the config file key that mirrors it).
+ * it between generated markers, with an extra column when given (the NixOS
+ * option that renders the flag, or the config file key that mirrors it).
  */
 export function renderFlagTable<S extends FlagSpec>(
   specs: readonly S[],
-  extra: ExtraColumn<S>,
+  extra?: ExtraColumn<S>,
 ): string {
   const rows = specs.map((s) => {
     const d = defaultText(s);
-    const x = extra.cell(s);
+    const x = extra?.cell(s);
     return [
       `\`${flagName(s)}\``,
       s.env === null ? '—' : `\`${s.env}\``,
       typeText(s),
       s.defaultText !== undefined ? cell(s.defaultText) : d === null ? '—' : `\`${d}\``,
-      x === null || x === undefined ? '—' : `\`${x}\``,
+      ...(extra === undefined ? [] : [x === null || x === undefined ? '—' : `\`${x}\``]),
       cell(s.description),
     ];
   });
-  const head = ['Flag', 'Env', 'Type', 'Default', extra.title, 'Meaning'];
+  const head = ['Flag', 'Env', 'Type', 'Default', ...(extra ? [extra.title] : []), 'Meaning'];
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }

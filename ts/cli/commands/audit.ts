@@ -16,6 +16,8 @@ import { renderHtml, renderText } from '../audit/render.ts';
 import { CliError, exitCodeFor, formatCliError, isCliError } from '../errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import type { OperatorCtx } from './operator-context.ts';
+import { AUDIT } from '../flags/release.ts';
+import { addFlags } from '../flags/table.ts';
 
 /** Flags of `nixfleet audit`. */
 export interface AuditFlags {
@@ -113,39 +115,18 @@ export async function auditCommand(
   }
 }
 
-const many = (v: string, prev: string[] = []): string[] => [...prev, v];
-
 /**
  * Adds `audit`.
  *
  * @example registerAudit(program, ctx)
  */
 export function registerAudit(program: Command, ctx: OperatorCtx): void {
-  program
-    .command('audit <host>')
-    .description(
-      "the auditor's statement: per UTC day, the closure a host ran, its commit and its controls, from signed material only (exit 0 verified, 1 refused, 2 usage/I/O)",
-    )
-    .requiredOption('--from <day>', 'first UTC day, YYYY-MM-DD')
-    .requiredOption('--to <day>', 'last UTC day, YYYY-MM-DD (inclusive)')
-    .requiredOption('--trust <file>', 'trust.json, the root of trust (as the organisation gave it)')
-    .option(
-      '--trust-sha256 <hex>',
-      'refuse unless trust.json has this SHA-256 (your out-of-band pin)',
-    )
-    .option(
-      '--release-git <dir>',
-      'a release directory in a git checkout: every commit of it is a release (repeatable)',
-      many,
-    )
-    .option('--release-dir <dir>', 'a release directory, or a directory of them (repeatable)', many)
-    .option(
-      '--evidence <path>',
-      'host-signed evidence: a { payload, signature } file, a `rollout events --json` export, or a directory of them (repeatable)',
-      many,
-    )
-    .option('--now <rfc3339>', 'the verification instant (default: the current time)')
-    .option('--json', 'print the statement as JSON (contract audit-statement)')
-    .option('--html <file>', 'also write a self-contained HTML report')
-    .action(async (host: string, o: AuditFlags) => ctx.setExit(await auditCommand(ctx, host, o)));
+  addFlags(
+    program
+      .command('audit <host>')
+      .description(
+        "the auditor's statement: per UTC day, the closure a host ran, its commit and its controls, from signed material only (exit 0 verified, 1 refused, 2 usage/I/O)",
+      ),
+    AUDIT,
+  ).action(async (host: string, o: AuditFlags) => ctx.setExit(await auditCommand(ctx, host, o)));
 }

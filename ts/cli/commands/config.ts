@@ -12,9 +12,10 @@ import {
 } from '../config/config-file.ts';
 import { checkCpUrl } from '../config/resolve.ts';
 import { CliError } from '../errors.ts';
+import { CONFIG_INIT, CONFIG_SHOW } from '../flags/fleet.ts';
+import { addFlags, CLIENT_TIMEOUT, durationFlag } from '../flags/table.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
-  addClientOptions,
   printJson,
   reportError,
   resolveFromFlags,
@@ -97,6 +98,8 @@ export function configShowCommand(
   opts: ClientFlags & { json?: boolean },
 ): ExitCode {
   try {
+    // Shown nowhere, but a --timeout the other commands would refuse is refused here too.
+    durationFlag(CLIENT_TIMEOUT, opts.timeout);
     const cfg = resolveFromFlags(ctx, opts);
     if (opts.json) {
       printJson(ctx, cfg);
@@ -120,23 +123,14 @@ export function registerConfig(program: Command, ctx: OperatorCtx): void {
   const config = program
     .command('config')
     .description('operator config file (~/.config/nixfleet/config.toml)');
-  config
-    .command('init')
-    .description('write the operator config file (mode 0600)')
-    .requiredOption('--cp-url <url>', 'control plane https://host:port')
-    .requiredOption('--ca-cert <path>', 'fleet CA certificate (PEM)')
-    .requiredOption('--client-cert <path>', 'operator client certificate (PEM)')
-    .requiredOption('--client-key <path>', 'operator client key (PEM)')
-    .option(
-      '--path <path>',
-      'where to write (default: $NIXFLEET_CONFIG, else ~/.config/nixfleet/config.toml)',
-    )
-    .option('--force', 'overwrite an existing file')
-    .action((o: ConfigInitOptions) => ctx.setExit(configInitCommand(ctx, o)));
-  addClientOptions(
+  addFlags(
+    config.command('init').description('write the operator config file (mode 0600)'),
+    CONFIG_INIT,
+  ).action((o: ConfigInitOptions) => ctx.setExit(configInitCommand(ctx, o)));
+  addFlags(
     config
       .command('show')
-      .description('print the resolved settings and where each came from (flag, env, file)')
-      .option('--json', 'as JSON'),
+      .description('print the resolved settings and where each came from (flag, env, file)'),
+    CONFIG_SHOW,
   ).action((o: ClientFlags & { json?: boolean }) => ctx.setExit(configShowCommand(ctx, o)));
 }

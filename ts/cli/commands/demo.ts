@@ -12,6 +12,8 @@ import type { Command } from 'commander';
 import { runScenario, type ReleaseEvent } from '../../harness/index.ts';
 import type { CliIo } from '../io.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { DEMO } from '../flags/release.ts';
+import { addFlags } from '../flags/table.ts';
 
 const REPO = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -98,13 +100,12 @@ export function registerDemo(
   program: Command,
   ctx: { readonly io: CliIo; readonly setExit: (c: ExitCode) => void },
 ): void {
-  program
-    .command('demo')
-    .description(
-      'run the whole signed loop on this machine: release, control plane, 8 agents, canary, automatic rollback',
-    )
-    .option('--state-dir <dir>', 'where run directories are kept (default .state/demo)')
-    .option('--loopback', 'keep every host on loopback (no network namespaces)')
-    .option('--quiet', 'no live view; progress lines only')
-    .action(async (o: DemoOptions) => ctx.setExit(await demoCommand(ctx.io, o)));
+  addFlags(
+    program
+      .command('demo')
+      .description(
+        'run the whole signed loop on this machine: release, control plane, 8 agents, canary, automatic rollback',
+      ),
+    DEMO,
+  ).action(async (o: DemoOptions) => ctx.setExit(await demoCommand(ctx.io, o)));
 }

@@ -21,6 +21,7 @@ import {
   mintInputs,
   nonceNotice,
   recordNonce,
+  validityOf,
   type MintInputOptions,
 } from './mint-token.ts';
 import { reportError, type OperatorCtx } from './operator-context.ts';
@@ -193,6 +194,8 @@ function readPubkey(ctx: OperatorCtx, flag: string): string {
  */
 export function hostAddCommand(ctx: OperatorCtx, name: string, o: HostAddOptions): ExitCode {
   try {
+    // A usage error before any file is read (docs/operators.md "Durations").
+    validityOf(o.validity);
     if (!HOSTNAME.test(name)) {
       throw usage(
         `${JSON.stringify(name)} is not a host name ([a-z0-9][a-z0-9._-]*, at most 63 characters)`,

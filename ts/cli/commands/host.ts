@@ -12,6 +12,8 @@ import { readJsonList, writeJsonList } from '../fleet/json-list.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { hostAddCommand, type HostAddOptions } from './host-add.ts';
 import { reportError, type OperatorCtx } from './operator-context.ts';
+import { HOST_ADD, HOST_REVOKE } from '../flags/fleet.ts';
+import { addFlags } from '../flags/table.ts';
 
 /** Options of {@link hostRevokeCommand}. */
 export interface HostRevokeOptions {
@@ -134,43 +136,20 @@ export function hostRevokeCommand(ctx: OperatorCtx, host: string, o: HostRevokeO
  */
 export function registerHost(program: Command, ctx: OperatorCtx): void {
   const host = program.command('host').description('fleet entries for one host');
-  host
-    .command('add <host>')
-    .description(
-      'add a host: its fleet entry (hosts.json with --write, else printed), SSH host key, bootstrap token and nonce',
-    )
-    .option('--tags <a,b>', 'tags of the host, comma-separated')
-    .option('--channel <name>', "the host's channel (default: the fleet's only channel)")
-    .option(
-      '--fleet-resolved <file>',
-      "the last release's fleet.resolved.json: host names in use, channels",
-    )
-    .option('--write <file>', 'append the entry to the JSON list fleet.nix reads as hosts')
-    .option('--out <dir>', "where the host's key and token are written (default: hosts/<host>)")
-    .option(
-      '--pubkey-file <file>',
-      'bind the token to the key the host already has (no key generated)',
-    )
-    .option(
-      '--org-root-key <file>',
-      'org root private key (default: $NIXFLEET_OPERATOR_ORG_ROOT_KEY)',
-    )
-    .option('--trust <file>', 'trust.json: the minted token is checked with the CP verifier')
-    .option('--nonces-file <file>', 'append the bootstrapNonces entry to this JSON list')
-    .option('--validity <duration>', 'token lifetime (at most 30d)', '24h')
-    .option('--minted-by <name>', 'recorded in the bootstrapNonces entry (default: $USER)')
-    .action((name: string, o: HostAddOptions) => ctx.setExit(hostAddCommand(ctx, name, o)));
-  host
-    .command('revoke <host>')
-    .description(
-      "revoke a host's certificates: write its entry into the fleet's revocations list (--file) or print it",
-    )
-    .option('--reason <text>', 'why (recorded in the signed revocations.json)')
-    .option('--revoked-by <name>', 'who (default: $USER)')
-    .option(
-      '--not-before <timestamp>',
-      'certificates issued before this are refused (default: now)',
-    )
-    .option('--file <file>', 'the JSON list fleet.nix reads as `revocations` (created if missing)')
-    .action((name: string, o: HostRevokeOptions) => ctx.setExit(hostRevokeCommand(ctx, name, o)));
+  addFlags(
+    host
+      .command('add <host>')
+      .description(
+        'add a host: its fleet entry (hosts.json with --write, else printed), SSH host key, bootstrap token and nonce',
+      ),
+    HOST_ADD,
+  ).action((name: string, o: HostAddOptions) => ctx.setExit(hostAddCommand(ctx, name, o)));
+  addFlags(
+    host
+      .command('revoke <host>')
+      .description(
+        "revoke a host's certificates: write its entry into the fleet's revocations list (--file) or print it",
+      ),
+    HOST_REVOKE,
+  ).action((name: string, o: HostRevokeOptions) => ctx.setExit(hostRevokeCommand(ctx, name, o)));
 }

@@ -11,6 +11,8 @@ import { HOST_NAME, LAYOUT } from '../init/templates.ts';
 import { OPERATOR_NAME } from '../pki/operator-cert.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { reportError, type OperatorCtx } from './operator-context.ts';
+import { INIT } from '../flags/keys.ts';
+import { addFlags } from '../flags/table.ts';
 
 const LIB = fileURLToPath(new URL('../../../lib', import.meta.url));
 
@@ -18,8 +20,9 @@ const LIB = fileURLToPath(new URL('../../../lib', import.meta.url));
 export interface InitOptions {
   readonly hosts: string;
   readonly cpUrl: string;
-  readonly dns: readonly string[];
-  readonly ip: readonly string[];
+  /** Repeatable; absent when not given. */
+  readonly dns?: readonly string[];
+  readonly ip?: readonly string[];
   readonly operator?: string;
   readonly configOut?: string;
   readonly force?: boolean;
@@ -63,8 +66,8 @@ function plan(ctx: OperatorCtx, dirArg: string | undefined, o: InitOptions): Ini
     configOut: absolutePath(o.configOut ?? `${dir}/${LAYOUT.config}`, ctx.cwd, home),
     hosts,
     cpUrl,
-    extraDns: o.dns,
-    extraIps: o.ip,
+    extraDns: o.dns ?? [],
+    extraIps: o.ip ?? [],
     operator,
     now: ctx.io.now(),
     force: o.force === true,
@@ -117,37 +120,15 @@ export async function initCommand(
  * @example registerInit(program, ctx)
  */
 export function registerInit(program: Command, ctx: OperatorCtx): void {
-  const collect = (v: string, acc: string[]): string[] => [...acc, v];
-  program
-    .command('init')
-    .argument('[dir]', 'the fleet directory (created if missing)', '.')
-    .description(
-      'scaffold a fleet repository: fleet.nix, keys, trust.json, fleet CA, CP certificate, operator certificate, CLI config',
-    )
-    .option(
-      '--hosts <names>',
-      'comma-separated host names; the first is the canary',
-      'web-01,web-02,web-03',
-    )
-    .option(
-      '--cp-url <url>',
-      'the control plane URL agents and operators use (its host goes into the server certificate)',
-      'https://localhost:8443',
-    )
-    .option('--dns <name>', 'another DNS name for the server certificate (repeatable)', collect, [])
-    .option(
-      '--ip <address>',
-      'another IP address for the server certificate (repeatable)',
-      collect,
-      [],
-    )
-    .option('--operator <name>', 'name of the first operator certificate (default: $USER)')
-    .option('--config-out <file>', 'where to write the CLI config (default: <dir>/nixfleet.toml)')
-    .option(
-      '--force',
-      'replace an earlier init: keys/ and pki/ are recreated, the other files rewritten',
-    )
-    .action(async (dir: string | undefined, o: InitOptions) =>
-      ctx.setExit(await initCommand(ctx, dir, o)),
-    );
+  addFlags(
+    program
+      .command('init')
+      .argument('[dir]', 'the fleet directory (created if missing)', '.')
+      .description(
+        'scaffold a fleet repository: fleet.nix, keys, trust.json, fleet CA, CP certificate, operator certificate, CLI config',
+      ),
+    INIT,
+  ).action(async (dir: string | undefined, o: InitOptions) =>
+    ctx.setExit(await initCommand(ctx, dir, o)),
+  );
 }

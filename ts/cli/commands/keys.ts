@@ -14,6 +14,8 @@ import {
 } from '../../trust/index.ts';
 import type { CliIo } from '../io.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { KEYGEN, SIGN } from '../flags/keys.ts';
+import { addFlags } from '../flags/table.ts';
 
 interface Ctx {
   readonly io: CliIo;
@@ -97,33 +99,30 @@ export function signCommand(
 
 /** Adds `keygen` and `sign`. */
 export function registerKeys(program: Command, ctx: Ctx): void {
-  program
-    .command('keygen')
-    .description(
-      'generate a signing key (PKCS#8 PEM, mode 0600) and print its trust.json public key entry',
-    )
-    .requiredOption('--out <file>', 'where to write the private key')
-    .option('--algorithm <alg>', 'ed25519 or ecdsa-p256', 'ed25519')
-    .option('--force', 'overwrite an existing key file', false)
-    .action((o: { out: string; algorithm: string; force: boolean }) =>
-      ctx.setExit(keygenCommand(ctx.io, o)),
-    );
-  program
-    .command('sign')
-    .description(
-      'sign a file with a key file, writing the raw signature; usable as --sign-cmd "nixfleet sign --key ci.key"',
-    )
-    .requiredOption('--key <file>', 'private key: PKCS#8 PEM, OpenSSH, or a 32-byte/hex seed')
-    .option('--input <file>', 'bytes to sign (default: $NIXFLEET_INPUT)')
-    .option('--output <file>', 'signature output (default: $NIXFLEET_OUTPUT)')
-    .option('--algorithm <alg>', 'algorithm of a raw or hex seed key')
-    .action((o: { key: string; input?: string; output?: string; algorithm?: string }) =>
-      ctx.setExit(
-        signCommand(ctx.io, {
-          ...o,
-          input: o.input ?? ctx.env['NIXFLEET_INPUT'],
-          output: o.output ?? ctx.env['NIXFLEET_OUTPUT'],
-        }),
+  addFlags(
+    program
+      .command('keygen')
+      .description(
+        'generate a signing key (PKCS#8 PEM, mode 0600) and print its trust.json public key entry',
       ),
-    );
+    KEYGEN,
+  ).action((o: { out: string; algorithm: string; force: boolean }) =>
+    ctx.setExit(keygenCommand(ctx.io, o)),
+  );
+  addFlags(
+    program
+      .command('sign')
+      .description(
+        'sign a file with a key file, writing the raw signature; usable as --sign-cmd "nixfleet sign --key ci.key"',
+      ),
+    SIGN,
+  ).action((o: { key: string; input?: string; output?: string; algorithm?: string }) =>
+    ctx.setExit(
+      signCommand(ctx.io, {
+        ...o,
+        input: o.input ?? ctx.env['NIXFLEET_INPUT'],
+        output: o.output ?? ctx.env['NIXFLEET_OUTPUT'],
+      }),
+    ),
+  );
 }

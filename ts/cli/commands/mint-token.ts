@@ -23,7 +23,8 @@ import {
   type TrustConfig,
 } from '../../trust/index.ts';
 import { absolutePath } from '../config/config-file.ts';
-import { parseDuration } from '../duration.ts';
+import { MINT_TOKEN, TOKEN_VALIDITY } from '../flags/fleet.ts';
+import { addFlags, durationFlag } from '../flags/table.ts';
 import { readJsonList, writeJsonList } from '../fleet/json-list.ts';
 import { CliError } from '../errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -225,7 +226,7 @@ export type MintInputOptions = Pick<
 
 /** `--validity` in ms (default 24h, at most 30d); a usage error before any file is read. */
 export function validityOf(validity: string | undefined): number {
-  const ms = parseDuration(validity ?? '24h', '--validity');
+  const ms = durationFlag(TOKEN_VALIDITY, validity);
   if (ms > MAX_VALIDITY_MS) {
     throw new CliError(
       'CLI_ERR_USAGE',
@@ -347,31 +348,12 @@ export function mintTokenCommand(ctx: OperatorCtx, o: MintTokenOptions): ExitCod
  * @example registerMintToken(program, ctx)
  */
 export function registerMintToken(program: Command, ctx: OperatorCtx): void {
-  program
-    .command('mint-token')
-    .description(
-      'mint a bootstrap token (JSON on stdout; the fleet.nix bootstrapNonces entry on stderr)',
-    )
-    .requiredOption('--hostname <name>', 'host the token enrols')
-    .option('--csr-pubkey-fingerprint <b64>', 'base64 SHA-256 of the host ed25519 key')
-    .option('--pubkey-file <file>', 'the host key line (ssh_host_ed25519_key.pub)')
-    .option(
-      '--org-root-key <file>',
-      'org root private key (default: $NIXFLEET_OPERATOR_ORG_ROOT_KEY)',
-    )
-    .option('--validity <duration>', 'token lifetime (at most 30d)', '24h')
-    .option(
-      '--fleet-resolved <file>',
-      "take (or cross-check) the host key from fleet.resolved's hosts.<name>.pubkey",
-    )
-    .option(
-      '--trust <file>',
-      'trust.json: refuse a key that is not an active orgRootKey, verify the minted token',
-    )
-    .option('--minted-by <name>', 'recorded in the bootstrapNonces entry (default: $USER)')
-    .option(
-      '--nonces-file <file>',
-      'append the bootstrapNonces entry to this JSON list (fleet.nix reads it with builtins.fromJSON)',
-    )
-    .action((o: MintTokenOptions) => ctx.setExit(mintTokenCommand(ctx, o)));
+  addFlags(
+    program
+      .command('mint-token')
+      .description(
+        'mint a bootstrap token (JSON on stdout; the fleet.nix bootstrapNonces entry on stderr)',
+      ),
+    MINT_TOKEN,
+  ).action((o: MintTokenOptions) => ctx.setExit(mintTokenCommand(ctx, o)));
 }

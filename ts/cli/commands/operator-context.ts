@@ -7,16 +7,14 @@
 import isInCi from 'is-in-ci';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import type { Command } from 'commander';
 import { CpClient } from '../client/cp-client.ts';
 import { H2Transport } from '../client/h2-transport.ts';
 import { resolveClientConfig, type ResolvedClientConfig } from '../config/resolve.ts';
-import { CLIENT_FLAGS } from '../config/flags.ts';
-import { parseDuration } from '../duration.ts';
+import { INTERVAL } from '../flags/fleet.ts';
+import { CLIENT_TIMEOUT, durationFlag } from '../flags/table.ts';
 import { exitCodeFor, formatCliError, isCliError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import type { ExitCode } from './exit-codes.ts';
-import { helpText } from '../../flags/spec.ts';
 
 /** The interactive terminal, present only when stdout is a TTY. */
 export interface Terminal {
@@ -87,21 +85,6 @@ export interface ClientFlags {
 }
 
 /**
- * Adds --config, --cp-url, --ca-cert, --client-cert, --client-key and
- * --timeout to a command.
- *
- * @example addClientOptions(program.command('status'))
- */
-export function addClientOptions(cmd: Command): Command {
-  // Not commander's .env(): resolve.ts owns the flag > variable > file order.
-  for (const f of CLIENT_FLAGS) {
-    const env = f.env === null ? '' : ` (env ${f.env})`;
-    cmd.option(f.flag, `${helpText(f)}${env}`, f.default);
-  }
-  return cmd;
-}
-
-/**
  * Resolves the client settings from flags, env and the config file.
  *
  * @example const cfg = resolveFromFlags(ctx, opts);
@@ -134,8 +117,8 @@ export async function runWithClient(
 ): Promise<ExitCode> {
   let client: CpClient | null = null;
   try {
-    const timeoutMs = parseDuration(flags.timeout ?? '10s', '--timeout');
-    if (flags.interval !== undefined) parseDuration(flags.interval, '--interval');
+    const timeoutMs = durationFlag(CLIENT_TIMEOUT, flags.timeout);
+    if (flags.interval !== undefined) durationFlag(INTERVAL(''), flags.interval);
     const config = resolveFromFlags(ctx, flags);
     client = new CpClient(new H2Transport({ ...config, timeoutMs, version: CLI_VERSION }));
     return await fn(client, config);

@@ -12,13 +12,12 @@ import {
   parsePrivateKey,
 } from '../../trust/index.ts';
 import { absolutePath } from '../config/config-file.ts';
-import { parseDuration } from '../duration.ts';
+import { DERIVE_PUBKEY, MINT_OPERATOR_CERT, PUBKEY_FORMATS as FORMATS } from '../flags/keys.ts';
+import { addFlags, durationFlag, flagOf } from '../flags/table.ts';
 import { CliError } from '../errors.ts';
 import { issueOperatorCert } from '../pki/operator-cert.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { reportError, type OperatorCtx } from './operator-context.ts';
-
-const FORMATS = ['base64', 'openssh', 'fingerprint', 'trust-json'] as const;
 
 function read(ctx: OperatorCtx, path: string, flag: string): Uint8Array {
   const p = absolutePath(path, ctx.cwd, ctx.env['HOME']);
@@ -90,6 +89,8 @@ export async function mintOperatorCertCommand(
   o: MintOperatorCertOptions,
 ): Promise<ExitCode> {
   try {
+    // A usage error before any file is looked at (docs/operators.md "Durations").
+    const validityMs = durationFlag(flagOf(MINT_OPERATOR_CERT, 'validity'), o.validity);
     const home = ctx.env['HOME'];
     const outCert = absolutePath(o.outCert, ctx.cwd, home);
     const outKey = absolutePath(o.outKey, ctx.cwd, home);
@@ -100,7 +101,6 @@ export async function mintOperatorCertCommand(
         });
       }
     }
-    const validityMs = parseDuration(o.validity ?? '30d', '--validity');
     const key = generatePrivateKey('ed25519');
     const cert = await issueOperatorCert({
       caCertPem: Buffer.from(read(ctx, o.caCert, '--ca-cert')).toString('utf8'),
@@ -137,31 +137,22 @@ export async function mintOperatorCertCommand(
  * @example registerOperatorKeys(program, ctx)
  */
 export function registerOperatorKeys(program: Command, ctx: OperatorCtx): void {
-  program
-    .command('derive-pubkey')
-    .description('print the public key of a private key file (base64 raw by default)')
-    .requiredOption(
-      '--key <file>',
-      'private key: OpenSSH, PKCS#8/SEC1 PEM, or a 32-byte / hex / base64 seed',
-    )
-    .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'base64')
-    .option('--algorithm <alg>', 'algorithm of a raw seed (ed25519 or ecdsa-p256)')
-    .action((o: { key: string; format: string; algorithm?: string }) =>
-      ctx.setExit(deriveCommand(ctx, o)),
-    );
-  program
-    .command('mint-operator-cert')
-    .description(
-      'mint an operator key and clientAuth certificate (CN=operator:<name>) from the fleet CA',
-    )
-    .requiredOption('--ca-cert <file>', 'fleet CA certificate (PEM)')
-    .requiredOption('--ca-key <file>', 'fleet CA private key (PEM; ed25519 or P-256)')
-    .requiredOption('--name <name>', 'operator name; the CN becomes operator:<name>')
-    .requiredOption('--out-cert <file>', 'where to write the certificate')
-    .requiredOption('--out-key <file>', 'where to write the new private key (mode 0600)')
-    .option('--validity <duration>', 'certificate lifetime (capped at the CA expiry)', '30d')
-    .option('--force', 'overwrite existing output files')
-    .action(async (o: MintOperatorCertOptions) =>
-      ctx.setExit(await mintOperatorCertCommand(ctx, o)),
-    );
+  addFlags(
+    program
+      .command('derive-pubkey')
+      .description('print the public key of a private key file (base64 raw by default)'),
+    DERIVE_PUBKEY,
+  ).action((o: { key: string; format: string; algorithm?: string }) =>
+    ctx.setExit(deriveCommand(ctx, o)),
+  );
+  addFlags(
+    program
+      .command('mint-operator-cert')
+      .description(
+        'mint an operator key and clientAuth certificate (CN=operator:<name>) from the fleet CA',
+      ),
+    MINT_OPERATOR_CERT,
+  ).action(async (o: MintOperatorCertOptions) =>
+    ctx.setExit(await mintOperatorCertCommand(ctx, o)),
+  );
 }

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import type { KeyAlgorithm, ServerNames } from '../../cp/pki/authority.ts';
 import { absolutePath } from '../config/config-file.ts';
-import { parseDuration } from '../duration.ts';
+import { PKI_INIT_CA, PKI_ROTATE_SERVER_CERT, PKI_SERVER_CERT } from '../flags/keys.ts';
+import { addFlags, durationFlag, flagOf } from '../flags/table.ts';
 import { CliError } from '../errors.ts';
 import {
   createCaFiles,
@@ -25,8 +26,6 @@ function algorithmOf(text: string): KeyAlgorithm {
     `--algorithm must be ed25519 or ecdsa-p256, got ${JSON.stringify(text)}`,
   );
 }
-
-const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
 /** Options of {@link initCaCommand}. */
 export interface InitCaOptions {
@@ -54,7 +53,7 @@ export async function initCaCommand(ctx: OperatorCtx, o: InitCaOptions): Promise
       cn: o.name,
       algorithm: algorithmOf(o.algorithm),
       now: ctx.io.now(),
-      validityMs: parseDuration(o.validity, '--validity'),
+      validityMs: durationFlag(flagOf(PKI_INIT_CA, 'validity'), o.validity),
       force: o.force === true,
     });
     ctx.io.stderr(
@@ -72,8 +71,9 @@ export async function initCaCommand(ctx: OperatorCtx, o: InitCaOptions): Promise
 export interface ServerCertOptions {
   readonly caCert: string;
   readonly caKey: string;
-  readonly dns: readonly string[];
-  readonly ip: readonly string[];
+  /** Repeatable; absent when not given. */
+  readonly dns?: readonly string[];
+  readonly ip?: readonly string[];
   readonly validity: string;
   readonly algorithm: string;
   readonly force?: boolean;
@@ -105,11 +105,13 @@ export async function serverCertCommand(
   o: ServerCertOptions & { readonly outCert: string; readonly outKey: string },
 ): Promise<ExitCode> {
   try {
+    // A usage error before any file is looked at (docs/operators.md "Durations").
+    const validityMs = durationFlag(flagOf(PKI_SERVER_CERT, 'validity'), o.validity);
     const home = ctx.env['HOME'];
     const cert = absolutePath(o.outCert, ctx.cwd, home);
     const key = absolutePath(o.outKey, ctx.cwd, home);
     refuseExisting([cert, key], o.force === true);
-    const names = { dns: [...o.dns], ips: [...o.ip] };
+    const names = { dns: [...(o.dns ?? [])], ips: [...(o.ip ?? [])] };
     const issued = await issueServerFiles({
       caCert: absolutePath(o.caCert, ctx.cwd, home),
       caKey: absolutePath(o.caKey, ctx.cwd, home),
@@ -118,7 +120,7 @@ export async function serverCertCommand(
       names,
       algorithm: algorithmOf(o.algorithm),
       now: ctx.io.now(),
-      validityMs: parseDuration(o.validity, '--validity'),
+      validityMs,
     });
     report(ctx, 'server-cert', issued, names, cert, key);
     return EXIT.ok;
@@ -138,13 +140,16 @@ export async function rotateServerCertCommand(
   o: ServerCertOptions & { readonly cert: string; readonly key: string },
 ): Promise<ExitCode> {
   try {
+    const validityMs = durationFlag(flagOf(PKI_ROTATE_SERVER_CERT, 'validity'), o.validity);
     const home = ctx.env['HOME'];
     const cert = absolutePath(o.cert, ctx.cwd, home);
     const key = absolutePath(o.key, ctx.cwd, home);
     const caCert = absolutePath(o.caCert, ctx.cwd, home);
     const caKey = absolutePath(o.caKey, ctx.cwd, home);
     const current = await currentServerNames(cert, await loadCa(caCert, caKey));
-    const names = o.dns.length + o.ip.length > 0 ? { dns: [...o.dns], ips: [...o.ip] } : current;
+    const dns = o.dns ?? [];
+    const ip = o.ip ?? [];
+    const names = dns.length + ip.length > 0 ? { dns: [...dns], ips: [...ip] } : current;
     const issued = await issueServerFiles({
       caCert,
       caKey,
@@ -153,7 +158,7 @@ export async function rotateServerCertCommand(
       names,
       algorithm: algorithmOf(o.algorithm),
       now: ctx.io.now(),
-      validityMs: parseDuration(o.validity, '--validity'),
+      validityMs,
     });
     report(ctx, 'rotate-server-cert', issued, names, cert, key);
     return EXIT.ok;
@@ -171,51 +176,30 @@ export function registerPki(program: Command, ctx: OperatorCtx): void {
   const pki = program
     .command('pki')
     .description('the fleet CA and the control plane server certificate');
-  pki
-    .command('init-ca')
-    .description('create the fleet CA: a self-signed certificate and its key (mode 0600)')
-    .option('--out-cert <file>', 'where to write the CA certificate', 'fleet-ca.pem')
-    .option('--out-key <file>', 'where to write the CA private key (mode 0600)', 'fleet-ca.key')
-    .option('--name <cn>', 'the CA certificate subject CN', 'NixFleet fleet CA')
-    .option('--validity <duration>', 'CA lifetime', '3650d')
-    .option('--algorithm <alg>', 'ed25519 or ecdsa-p256', 'ed25519')
-    .option('--force', 'overwrite existing output files')
-    .action(async (o: InitCaOptions) => ctx.setExit(await initCaCommand(ctx, o)));
-  const serverFlags = (c: Command): Command =>
-    c
-      .requiredOption('--ca-cert <file>', 'fleet CA certificate (PEM)')
-      .requiredOption('--ca-key <file>', 'fleet CA private key (PEM; ed25519 or P-256)')
-      .option('--dns <name>', 'a DNS name of the control plane (repeatable)', collect, [])
-      .option('--ip <address>', 'an IP address of the control plane (repeatable)', collect, [])
-      .option('--validity <duration>', 'certificate lifetime (capped at the CA expiry)', '365d')
-      .option(
-        '--algorithm <alg>',
-        'key algorithm of the new server key: ed25519 or ecdsa-p256',
-        'ed25519',
-      );
-  serverFlags(
+  addFlags(
+    pki
+      .command('init-ca')
+      .description('create the fleet CA: a self-signed certificate and its key (mode 0600)'),
+    PKI_INIT_CA,
+  ).action(async (o: InitCaOptions) => ctx.setExit(await initCaCommand(ctx, o)));
+  addFlags(
     pki
       .command('server-cert')
       .description(
         'issue the control plane TLS certificate for the given DNS names and IPs (new key)',
       ),
-  )
-    .option('--out-cert <file>', 'where to write the certificate', 'cp-server.pem')
-    .option('--out-key <file>', 'where to write the new private key (mode 0600)', 'cp-server.key')
-    .option('--force', 'overwrite existing output files')
-    .action(async (o: ServerCertOptions & { outCert: string; outKey: string }) =>
-      ctx.setExit(await serverCertCommand(ctx, o)),
-    );
-  serverFlags(
+    PKI_SERVER_CERT,
+  ).action(async (o: ServerCertOptions & { outCert: string; outKey: string }) =>
+    ctx.setExit(await serverCertCommand(ctx, o)),
+  );
+  addFlags(
     pki
       .command('rotate-server-cert')
       .description(
         're-issue the control plane certificate in place: new key, same names unless --dns/--ip are given',
       ),
-  )
-    .option('--cert <file>', 'the current server certificate (replaced)', 'cp-server.pem')
-    .option('--key <file>', 'its private key (replaced by a new one, mode 0600)', 'cp-server.key')
-    .action(async (o: ServerCertOptions & { cert: string; key: string }) =>
-      ctx.setExit(await rotateServerCertCommand(ctx, o)),
-    );
+    PKI_ROTATE_SERVER_CERT,
+  ).action(async (o: ServerCertOptions & { cert: string; key: string }) =>
+    ctx.setExit(await rotateServerCertCommand(ctx, o)),
+  );
 }

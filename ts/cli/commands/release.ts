@@ -24,6 +24,8 @@ import {
 } from '../release/pipeline.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { parseAccept, type IrrevocableAccept } from '../release/irrevocable.ts';
+import { RELEASE } from '../flags/release.ts';
+import { addFlags } from '../flags/table.ts';
 
 /** Raw flags of `nixfleet release`. */
 export interface ReleaseFlags {
@@ -249,57 +251,10 @@ export function registerRelease(
   program: Command,
   ctx: { readonly io: CliIo; readonly setExit: (c: ExitCode) => void },
 ): void {
-  program
-    .command('release')
-    .description('evaluate, build, push, sign and write a release directory (all or nothing)')
-    .option(
-      '--fleet-file <file>',
-      'a fleet file: mkFleet result, or { mkFleet, mergeFleets, ... }: result (builtins only)',
-    )
-    .option('--flake <dir>', 'a flake exposing `fleet` (needs nixpkgs)')
-    .option('--hosts <selection>', 'auto | auto:exclude=a,b | a,b,c', 'auto')
-    .option(
-      '--sign-cmd <cmd>',
-      'hook signing $NIXFLEET_INPUT into $NIXFLEET_OUTPUT (raw signature)',
-    )
-    .option(
-      '--push-cmd <cmd>',
-      'hook run per closure with $NIXFLEET_HOST, $NIXFLEET_PATH, $NIXFLEET_CLOSURE_HASH',
-    )
-    .option('--signature-algorithm <alg>', 'ed25519 | ecdsa-p256', 'ed25519')
-    .option('--release-dir <dir>', 'where the release is written', 'releases')
-    .option('--ci-commit <sha>', 'commit being released (default: git HEAD)')
-    .option('--pin-source-url <url>', 'flake URL hosts pinned to other commits are built from')
-    .option(
-      '--trust-file <file>',
-      'trust.json whose ciReleaseKey verifies the signatures (smoke verify)',
-    )
-    .option(
-      '--public-key <base64>',
-      'CI public key (raw, base64) for the smoke verify, instead of --trust-file',
-    )
-    .option('--now <timestamp>', 'signing time (RFC 3339 UTC), default the clock')
-    .option('--force-resign', 're-sign even when nothing changed', false)
-    .option('--git-commit', 'commit the release directory', false)
-    .option('--git-push', 'push after committing', false)
-    .option(
-      '--jobs <n>',
-      "Nix's --max-jobs for the batched build, and how many push hooks run at once (default: Nix's setting, 4 pushes)",
-    )
-    .option(
-      '--dry-run',
-      'evaluate only: print per channel which hosts change closure against the previous release (nothing built, signed or written)',
-      false,
-    )
-    .option(
-      '--accept-irrevocable-change <host:name>',
-      'accept the change of one irrevocable value (repeatable); recorded in the signed release',
-      (v: string, acc: string[] = []) => [...acc, v],
-    )
-    .option(
-      '--accepted-by <who>',
-      'who accepts (the CI identity), recorded with each acceptance (default: $NIXFLEET_ACCEPTED_BY)',
-    )
-    .option('--json', 'print the summary as JSON', false)
-    .action(async (flags: ReleaseFlags) => ctx.setExit(await releaseCommand(ctx.io, flags)));
+  addFlags(
+    program
+      .command('release')
+      .description('evaluate, build, push, sign and write a release directory (all or nothing)'),
+    RELEASE,
+  ).action(async (flags: ReleaseFlags) => ctx.setExit(await releaseCommand(ctx.io, flags)));
 }

@@ -8,13 +8,14 @@ import type { ApiRolloutAction } from '../../contracts/index.ts';
 import { CliError } from '../errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
-  addClientOptions,
   printJson,
   runWithClient,
   type ClientFlags,
   type OperatorCtx,
 } from './operator-context.ts';
 import { checkRolloutId } from './rollout-id.ts';
+import { rolloutAction } from '../flags/fleet.ts';
+import { addFlags } from '../flags/table.ts';
 
 type Action = ApiRolloutAction['action'];
 
@@ -98,14 +99,12 @@ async function actionCommand(
  */
 export function registerRolloutActions(rollout: Command, ctx: OperatorCtx): void {
   for (const [action, help] of ACTIONS) {
-    addClientOptions(
+    addFlags(
       rollout
         .command(action)
         .description(help)
-        .argument('[rollout-id]', 'e.g. stable@3f2a9c1d (or --channel)')
-        .option('--channel <name>', 'act on the rollout holding this channel')
-        .option('--reason <text>', 'why (required; kept in the event log, shown in every view)')
-        .option('--json', 'the answer document (api-rollout-action)'),
+        .argument('[rollout-id]', 'e.g. stable@3f2a9c1d (or --channel)'),
+      rolloutAction(action),
     ).action(async (id: string | undefined, o: ActionFlags) =>
       ctx.setExit(await actionCommand(ctx, action, id, o)),
     );

@@ -7,7 +7,9 @@
 import type { Command } from 'commander';
 import type { ApiRolloutEvents } from '../../contracts/index.ts';
 import type { CpClient } from '../client/cp-client.ts';
-import { formatAge, parseDuration } from '../duration.ts';
+import { formatAge } from '../duration.ts';
+import { ROLLOUT_EVENTS, ROLLOUT_HOSTS, ROLLOUT_LIST, ROLLOUT_TRACE } from '../flags/fleet.ts';
+import { addFlags, durationFlag, flagOf } from '../flags/table.ts';
 import { CliError } from '../errors.ts';
 import {
   ENDED_ROLLOUT_STATES,
@@ -22,7 +24,6 @@ import { progressText, waveText } from '../views/StatusView.tsx';
 import { Table, type TableColumn } from '../views/Table.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
-  addClientOptions,
   printJson,
   runWithClient,
   viewWidth,
@@ -246,7 +247,7 @@ async function eventsCommand(ctx: OperatorCtx, id: string, opts: EventsOptions):
         `--after: ${JSON.stringify(opts.after)} is not a sequence number`,
       );
     }
-    const intervalMs = parseDuration(opts.interval ?? '2s', '--interval');
+    const intervalMs = durationFlag(flagOf(ROLLOUT_EVENTS, 'interval'), opts.interval);
     const print = (events: readonly RolloutEvent[]): void => {
       for (const e of events) {
         ctx.io.stdout(opts.json && opts.follow ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
@@ -289,43 +290,38 @@ export function registerRollout(program: Command, ctx: OperatorCtx): void {
   const rollout = program
     .command('rollout')
     .description('rollouts: list, hosts, events, trace; pause, resume, abort, approve, clear');
-  addClientOptions(
+  addFlags(
     rollout
       .command('list')
-      .description('rollouts the CP knows, newest first (exit 1 when one failed or reverted)')
-      .option('--json', 'the /v1/rollouts document')
-      .option('--no-color', 'no colour'),
+      .description('rollouts the CP knows, newest first (exit 1 when one failed or reverted)'),
+    ROLLOUT_LIST,
   ).action(async (o: ClientFlags & { json?: boolean; color?: boolean }) =>
     ctx.setExit(await listCommand(ctx, o)),
   );
-  addClientOptions(
+  addFlags(
     rollout
       .command('hosts')
       .description(
         'one row per host of the rollout channel: state, time in state, why (exit 1 when the rollout failed)',
       )
-      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d')
-      .option('--json', 'as JSON')
-      .option('--no-color', 'no colour'),
+      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d'),
+    ROLLOUT_HOSTS,
   ).action(async (id: string, o: ClientFlags & { json?: boolean; color?: boolean }) =>
     ctx.setExit(await hostsCommand(ctx, id, o)),
   );
-  addClientOptions(
+  addFlags(
     rollout
       .command('events')
       .description('the rollout event log, oldest first; --follow streams until the rollout ends')
-      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d')
-      .option('--json', 'the events document (JSON lines with --follow)')
-      .option('--follow', 'keep printing new events until the rollout ends (exit 1 if it failed)')
-      .option('--after <seq>', 'only events after this sequence number')
-      .option('--interval <duration>', 'poll interval of --follow', '2s'),
+      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d'),
+    ROLLOUT_EVENTS,
   ).action(async (id: string, o: EventsOptions) => ctx.setExit(await eventsCommand(ctx, id, o)));
-  addClientOptions(
+  addFlags(
     rollout
       .command('trace')
       .description("the planner's recent decisions for the rollout, with reasons, newest first")
-      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d')
-      .option('--json', 'the trace document'),
+      .argument('<rollout-id>', 'e.g. stable@3f2a9c1d'),
+    ROLLOUT_TRACE,
   ).action(async (id: string, o: ClientFlags & { json?: boolean }) =>
     ctx.setExit(await traceCommand(ctx, id, o)),
   );

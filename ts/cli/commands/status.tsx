@@ -9,10 +9,10 @@ import type { Command } from 'commander';
 import { channelFreshness, classifyHosts } from '../status/labels.ts';
 import { loadFleet, type FleetSnapshot } from '../status/snapshot.ts';
 import { fleetVerdict } from '../status/verdict.ts';
-import { parseDuration } from '../duration.ts';
+import { STATUS } from '../flags/fleet.ts';
+import { addFlags, durationFlag, flagOf } from '../flags/table.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
-  addClientOptions,
   followPlain,
   printJson,
   runWithClient,
@@ -80,7 +80,7 @@ export function statusJson(snapshot: FleetSnapshot): unknown {
  */
 export async function statusCommand(ctx: OperatorCtx, opts: StatusOptions): Promise<ExitCode> {
   return runWithClient(ctx, 'status', opts, async (client) => {
-    const intervalMs = parseDuration(opts.interval ?? '2s', '--interval');
+    const intervalMs = durationFlag(flagOf(STATUS, 'interval'), opts.interval);
     const now = ctx.io.now;
     const first = await loadFleet(client, { now });
     if (opts.json && opts.watch) {
@@ -110,18 +110,12 @@ export async function statusCommand(ctx: OperatorCtx, opts: StatusOptions): Prom
  * @example registerStatus(program, ctx)
  */
 export function registerStatus(program: Command, ctx: OperatorCtx): void {
-  addClientOptions(
+  addFlags(
     program
       .command('status')
       .description(
         'fleet table: status label per host, channels with rollout, wave progress and artifact age (exit 1 when a host is never seen, offline or failed, or a rollout failed)',
-      )
-      .option('--json', 'print the hosts document with labels, channels and rollouts as JSON')
-      .option('--no-color', 'no colour (also: NO_COLOR)')
-      .option(
-        '--watch',
-        'keep the table on screen, refreshed (q quits); without a terminal, print it again whenever it changes',
-      )
-      .option('--interval <duration>', 'refresh interval of --watch', '2s'),
+      ),
+    STATUS,
   ).action(async (o: StatusOptions) => ctx.setExit(await statusCommand(ctx, o)));
 }

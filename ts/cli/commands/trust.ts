@@ -15,7 +15,8 @@ import {
   parseTrustConfigBytes,
 } from '../../trust/index.ts';
 import { absolutePath } from '../config/config-file.ts';
-import { parseDuration } from '../duration.ts';
+import { TRUST_PROMOTE, TRUST_RETIRE, TRUST_STAGE } from '../flags/keys.ts';
+import { addFlags, durationFlag, flagOf } from '../flags/table.ts';
 import { CliError } from '../errors.ts';
 import { writeJsonFile } from '../fleet/json-list.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -162,7 +163,8 @@ export function trustCommand(
       }
       key = { algorithm: pub.algorithm, public: encodeBase64(pub.raw) };
     }
-    const graceMs = step === 'promote' ? parseDuration(o.grace ?? '7d', '--grace') : undefined;
+    const graceMs =
+      step === 'promote' ? durationFlag(flagOf(TRUST_PROMOTE, 'grace'), o.grace) : undefined;
     const next = rotateSlot(readTrust(path), slotKey, step, {
       now,
       ...(key === undefined ? {} : { key }),
@@ -192,27 +194,24 @@ export function registerTrust(program: Command, ctx: OperatorCtx): void {
   const trust = program
     .command('trust')
     .description('rotate a trust.json key slot: stage, promote, retire');
-  trust
-    .command('stage <slot>')
-    .description(
-      'announce a new key as <slot>.successor (org-root | ci-release); it verifies from now on',
-    )
-    .requiredOption('--key <file>', 'the new private key (its public half goes into trust.json)')
-    .option('--trust <file>', 'trust.json to edit', 'trust.json')
-    .action((slot: string, o: TrustOptions) => ctx.setExit(trustCommand(ctx, 'stage', slot, o)));
-  trust
-    .command('promote <slot>')
-    .description('successor becomes current; the old current stays trusted as previous for --grace')
-    .option(
-      '--grace <duration>',
-      'how long the old key keeps verifying (retireAt = now + grace)',
-      '7d',
-    )
-    .option('--trust <file>', 'trust.json to edit', 'trust.json')
-    .action((slot: string, o: TrustOptions) => ctx.setExit(trustCommand(ctx, 'promote', slot, o)));
-  trust
-    .command('retire <slot>')
-    .description('drop <slot>.previous once its retireAt has passed')
-    .option('--trust <file>', 'trust.json to edit', 'trust.json')
-    .action((slot: string, o: TrustOptions) => ctx.setExit(trustCommand(ctx, 'retire', slot, o)));
+  addFlags(
+    trust
+      .command('stage <slot>')
+      .description(
+        'announce a new key as <slot>.successor (org-root | ci-release); it verifies from now on',
+      ),
+    TRUST_STAGE,
+  ).action((slot: string, o: TrustOptions) => ctx.setExit(trustCommand(ctx, 'stage', slot, o)));
+  addFlags(
+    trust
+      .command('promote <slot>')
+      .description(
+        'successor becomes current; the old current stays trusted as previous for --grace',
+      ),
+    TRUST_PROMOTE,
+  ).action((slot: string, o: TrustOptions) => ctx.setExit(trustCommand(ctx, 'promote', slot, o)));
+  addFlags(
+    trust.command('retire <slot>').description('drop <slot>.previous once its retireAt has passed'),
+    TRUST_RETIRE,
+  ).action((slot: string, o: TrustOptions) => ctx.setExit(trustCommand(ctx, 'retire', slot, o)));
 }

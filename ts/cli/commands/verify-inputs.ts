@@ -14,7 +14,8 @@ import {
   type Result,
   type TrustConfig,
 } from '../../trust/index.ts';
-import { parseDuration } from '../../core/duration.ts';
+import { flagName, type FlagSpec } from '../../flags/spec.ts';
+import { checkDuration } from '../flags/table.ts';
 import type { CliIo } from '../io.ts';
 
 /** Why the CLI could not even start verifying (exit 2). */
@@ -154,16 +155,16 @@ export function parseNow(text: string | undefined, io: CliIo): Result<Date, CliE
 }
 
 /**
- * A non-negative duration flag in seconds (`86400`, `24h`, `90m`); bare
- * numbers are seconds (docs/operators.md "Durations").
+ * A duration flag in seconds, with the unit and bounds of its flag table row
+ * (ts/cli/flags/release.ts; docs/operators.md "Durations").
  *
  * @example
- *   parseSeconds('--freshness-window-secs', '24h') // ok(86400)
+ *   parseSeconds(FRESHNESS_WINDOW, '24h') // ok(86400)
  */
-export function parseSeconds(flag: string, text: string): Result<number, CliError> {
-  const r = parseDuration(text, { bareUnit: 's' });
+export function parseSeconds(spec: FlagSpec, text: string): Result<number, CliError> {
+  const r = checkDuration(spec, text);
   if (!r.ok) {
-    return err(cliError('CLI_ERR_USAGE', `${flag}: ${r.message}`));
+    return err(cliError('CLI_ERR_USAGE', `${flagName(spec)}: ${r.message}`));
   }
   return ok(r.ms / 1000);
 }

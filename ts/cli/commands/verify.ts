@@ -32,6 +32,16 @@ import {
 } from './verify-inputs.ts';
 import { acceptanceFacts, report, signedFacts, type Outcome } from './verify-output.ts';
 import type { FleetResolved } from '../../contracts/index.ts';
+import {
+  FRESHNESS_WINDOW,
+  SIGNED_SLACK,
+  VERIFY_BOOTSTRAP_TOKEN,
+  VERIFY_PROBE,
+  VERIFY_ROLLOUT_MANIFEST,
+  VERIFY_SIGNED_DOCS,
+  verifySigned,
+} from '../flags/release.ts';
+import { addFlags, flagOf } from '../flags/table.ts';
 
 /** What the verify subcommands need from main. */
 export interface VerifyContext {
@@ -68,8 +78,8 @@ function signedInputs(io: CliIo, artifactPath: string, flags: SignedFlags) {
   // Flags first: a typo is refused before any file is read.
   return gather({
     now: () => parseNow(flags.now, io),
-    freshnessWindowSecs: () => parseSeconds('--freshness-window-secs', flags.freshnessWindowSecs),
-    clockSkewSlackSecs: () => parseSeconds('--clock-skew-slack-secs', flags.clockSkewSlackSecs),
+    freshnessWindowSecs: () => parseSeconds(FRESHNESS_WINDOW, flags.freshnessWindowSecs),
+    clockSkewSlackSecs: () => parseSeconds(SIGNED_SLACK, flags.clockSkewSlackSecs),
     bytes: () => readInput(io, '--artifact', artifactPath),
     signature: async (): Promise<Result<Uint8Array, CliError>> => {
       const r = await readInput(io, '--signature', flags.signature);
@@ -77,19 +87,6 @@ function signedInputs(io: CliIo, artifactPath: string, flags: SignedFlags) {
     },
     trust: () => readTrust(io, flags.trustFile),
   });
-}
-
-function withSignedFlags(cmd: Command): Command {
-  return cmd
-    .requiredOption('--signature <path>', 'raw 64-byte signature file (.sig)')
-    .requiredOption('--trust-file <path>', 'trust.json holding the ciReleaseKey slot')
-    .requiredOption(
-      '--freshness-window-secs <duration>',
-      'maximum accepted age of meta.signedAt (a duration; bare numbers are seconds)',
-    )
-    .option('--now <rfc3339>', 'verify as of this instant (default: the current time)')
-    .option('--clock-skew-slack-secs <duration>', 'how far in the future signedAt may lie', '60')
-    .option('--json', 'print the outcome as one JSON object on stdout');
 }
 
 type SignedVerifier =
@@ -160,7 +157,8 @@ interface TokenFlags {
 async function runBootstrapToken(io: CliIo, flags: TokenFlags): Promise<Outcome> {
   const inputs = await gather({
     now: () => parseNow(flags.now, io),
-    clockSkewSlackSecs: () => parseSeconds('--clock-skew-slack-secs', flags.clockSkewSlackSecs),
+    clockSkewSlackSecs: () =>
+      parseSeconds(flagOf(VERIFY_BOOTSTRAP_TOKEN, 'clockSkewSlackSecs'), flags.clockSkewSlackSecs),
     token: () => readInput(io, '--token', flags.token),
     trust: () => readTrust(io, flags.trustFile),
   });
@@ -252,62 +250,42 @@ export function registerVerify(program: Command, ctx: VerifyContext): void {
     .command('verify')
     .description('verify signed artifacts offline (exit 0 verified, 1 rejected, 2 usage/I/O)');
 
-  for (const [name, what, verifier] of [
-    ['artifact', 'fleet.resolved.json', verifyArtifact],
-    ['revocations', 'revocations.json', verifyRevocations],
-    ['bootstrap-nonces', 'bootstrap-nonces.json', verifyBootstrapNonces],
+  for (const [name, verifier] of [
+    ['artifact', verifyArtifact],
+    ['revocations', verifyRevocations],
+    ['bootstrap-nonces', verifyBootstrapNonces],
   ] as const) {
-    withSignedFlags(
-      verify
-        .command(name)
-        .description(`verify a signed ${what}`)
-        .requiredOption('--artifact <path>', `${what}, exactly the bytes that were signed`),
+    const what = VERIFY_SIGNED_DOCS[name];
+    addFlags(
+      verify.command(name).description(`verify a signed ${what}`),
+      verifySigned(name),
     ).action(async (flags: SignedFlags & { artifact: string }) =>
       done(flags.json)(await runSigned(io, flags, { what, verifier })),
     );
   }
 
-  withSignedFlags(
+  addFlags(
     verify
       .command('rollout-manifest')
-      .description('verify a signed rollout manifest and that it is the one for --rollout-id')
-      .option(
-        '--manifest <path>',
-        'rollout manifest, exactly the bytes that were signed (required)',
-      )
-      .option('--artifact <path>', 'alias of --manifest'),
-  )
-    .requiredOption('--rollout-id <id>', 'the <channel>@<channelRef> it was fetched under')
-    .option('--fleet-resolved <path>', 'also check fleetResolvedHash against this file')
-    .action(async (flags: ManifestFlags) => done(flags.json)(await runRolloutManifest(io, flags)));
+      .description('verify a signed rollout manifest and that it is the one for --rollout-id'),
+    VERIFY_ROLLOUT_MANIFEST,
+  ).action(async (flags: ManifestFlags) => done(flags.json)(await runRolloutManifest(io, flags)));
 
-  verify
-    .command('bootstrap-token')
-    .description('verify a bootstrap token against the orgRootKey slot')
-    .requiredOption('--token <path>', 'bootstrap token JSON file')
-    .requiredOption('--trust-file <path>', 'trust.json holding the orgRootKey slot')
-    .option('--now <rfc3339>', 'verify as of this instant (default: the current time)')
-    .option('--hostname <name>', 'require claims.hostname to be this host')
-    .option('--clock-skew-slack-secs <duration>', 'how far in the future issuedAt may lie', '60')
-    .option('--json', 'print the outcome as one JSON object on stdout')
-    .action(async (flags: TokenFlags & { json?: boolean }) =>
-      done(flags.json)(await runBootstrapToken(io, flags)),
-    );
+  addFlags(
+    verify
+      .command('bootstrap-token')
+      .description('verify a bootstrap token against the orgRootKey slot'),
+    VERIFY_BOOTSTRAP_TOKEN,
+  ).action(async (flags: TokenFlags & { json?: boolean }) =>
+    done(flags.json)(await runBootstrapToken(io, flags)),
+  );
 
-  verify
-    .command('probe')
-    .description("verify a host-signed probe payload against the host's OpenSSH key")
-    .option(
-      '--evidence <path>',
-      "<probe>.evidence.json from the host ({ payload, signature }), or an event's evidence from the CP ({ payloadJcs, signature })",
-    )
-    .option('--payload <path>', 'probe payload, exactly the bytes that were signed')
-    .option('--signature <path>', 'signature of --payload: raw 64 bytes or base64 text')
-    .requiredOption('--pubkey <path>', 'host public key file (ssh-ed25519 AAAA…)')
-    .option('--hostname <name>', 'require the payload hostname to be this host')
-    .option('--no-schema', 'skip validation against the probe-payload contract')
-    .option('--json', 'print the outcome as one JSON object on stdout')
-    .action(async (flags: ProbeFlags & { json?: boolean }) =>
-      done(flags.json)(await runProbe(io, flags)),
-    );
+  addFlags(
+    verify
+      .command('probe')
+      .description("verify a host-signed probe payload against the host's OpenSSH key"),
+    VERIFY_PROBE,
+  ).action(async (flags: ProbeFlags & { json?: boolean }) =>
+    done(flags.json)(await runProbe(io, flags)),
+  );
 }

@@ -9,7 +9,8 @@
 // otherwise (failed, reverted, hosts skipped, or still in progress when the
 // view was quit), 4 for an unknown id, 3/4/5 when the CP stopped answering.
 import type { Command } from 'commander';
-import { parseDuration } from '../duration.ts';
+import { WATCH } from '../flags/fleet.ts';
+import { addFlags, durationFlag, flagOf } from '../flags/table.ts';
 import { ENDED_ROLLOUT_STATES, loadRollout, type RolloutSnapshot } from '../status/snapshot.ts';
 import { rolloutVerdict, type Verdict } from '../status/verdict.ts';
 import { runLive } from '../views/run-live.tsx';
@@ -17,7 +18,6 @@ import { RolloutView, rolloutHostLines } from '../views/RolloutView.tsx';
 import { ActionKeys, type ActFn } from '../views/ActionKeys.tsx';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
-  addClientOptions,
   followPlain,
   printJson,
   runWithClient,
@@ -84,7 +84,7 @@ export async function watchCommand(
 ): Promise<ExitCode> {
   return runWithClient(ctx, 'watch', opts, async (client) => {
     const requested = id === undefined ? null : checkRolloutId(id);
-    const intervalMs = parseDuration(opts.interval ?? '2s', '--interval');
+    const intervalMs = durationFlag(flagOf(WATCH, 'interval'), opts.interval);
     const now = ctx.io.now;
     const color = wantsColor(ctx, opts.color);
     const load = (signal?: AbortSignal): Promise<RolloutSnapshot> =>
@@ -179,18 +179,14 @@ export async function watchCommand(
  * @example registerWatch(program, ctx)
  */
 export function registerWatch(program: Command, ctx: OperatorCtx): void {
-  addClientOptions(
+  addFlags(
     program
       .command('watch')
       .description(
         'live view of a rollout (default: the one in progress): waves, hosts, budgets, decisions; ends with the rollout (exit 0 only when every targeted host converged)',
       )
-      .argument('[rollout-id]', 'e.g. stable@3f2a9c1d')
-      .option('--interval <duration>', 'refresh interval', '2s')
-      .option('--no-color', 'no colour (also: NO_COLOR)')
-      .option('--keep-open', 'keep watching after the rollout ended')
-      .option('--once', 'print one frame and exit')
-      .option('--json', 'the view as JSON: one document with --once, else a JSON line per change'),
+      .argument('[rollout-id]', 'e.g. stable@3f2a9c1d'),
+    WATCH,
   ).action(async (id: string | undefined, o: WatchOptions) =>
     ctx.setExit(await watchCommand(ctx, id, o)),
   );

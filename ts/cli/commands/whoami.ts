@@ -2,9 +2,10 @@
 // operator's client certificate (GET /v1/whoami) — the quickest check that
 // config, CA, certificate and key line up. Exit 0, or 3/4/5 like every CP call.
 import type { Command } from 'commander';
+import { WHOAMI } from '../flags/fleet.ts';
+import { addFlags } from '../flags/table.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import {
-  addClientOptions,
   printJson,
   runWithClient,
   type ClientFlags,
@@ -37,10 +38,8 @@ export async function whoamiCommand(
  * @example registerWhoami(program, ctx)
  */
 export function registerWhoami(program: Command, ctx: OperatorCtx): void {
-  addClientOptions(
-    program
-      .command('whoami')
-      .description('the identity the CP sees in your client certificate')
-      .option('--json', 'the /v1/whoami document'),
+  addFlags(
+    program.command('whoami').description('the identity the CP sees in your client certificate'),
+    WHOAMI,
   ).action(async (o: ClientFlags & { json?: boolean }) => ctx.setExit(await whoamiCommand(ctx, o)));
 }

@@ -1,7 +1,7 @@
 // The flag table of the `nixfleet` settings every CP-facing command takes
 // (`status`, `rollout …`, `watch`, `whoami`, `host …`): flag, type, unit,
 // default, NIXFLEET_* variable, config.toml key, description.
-// addClientOptions registers them (`--help`), resolve.ts and config-file.ts
+// ts/cli/flags/table.ts addClientFlags registers them (`--help`), resolve.ts and config-file.ts
 // take their variables and keys from here, scripts/gen-flag-docs.ts writes
 // docs/operators.md "Configuration" from them. The commands' own flags are
 // registered by each command module.
