@@ -53,7 +53,14 @@ function commandSection(t: CommandFlags): string {
   const client = t.client
     ? '\n\nAnd the CP-facing flags (`--config`, `--cp-url`, `--ca-cert`, `--client-cert`, `--client-key`, `--timeout`), [operators.md "Configuration"](operators.md#configuration).'
     : '';
-  const table = t.flags.length === 0 ? 'No flags.' : renderFlagTable(t.flags);
+  // Placeholders (`<host>`, `<channel>@<ref>`) would read as HTML tags.
+  const html = (x: string): string => x.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const rows = t.flags.map((f) => ({
+    ...f,
+    description: html(f.description),
+    ...(f.defaultText === undefined ? {} : { defaultText: html(f.defaultText) }),
+  }));
+  const table = rows.length === 0 ? 'No flags.' : renderFlagTable(rows);
   return `### \`nixfleet ${t.command}\`\n\n${table}${client}`;
 }
 
