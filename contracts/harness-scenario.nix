@@ -66,6 +66,16 @@ let
           expectCode = opt (types.nullOr (types.strMatching "CP_ERR_[A-Z_]+")) "The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0)." "CP_ERR_ROLE_FORBIDDEN" { default = null; };
         };
       })) "Take an operator action through the real CLI." null { default = null; };
+      hostAdd = opt (types.nullOr (types.submodule {
+        options = {
+          host = opt (types.strMatching "[a-z0-9][a-z0-9._-]{0,62}") "The new host: not in the fleet, added by `nixfleet host add`." "agent-17" { };
+          tags = opt (types.listOf (types.strMatching "[a-z0-9][a-z0-9._-]{0,62}")) "Its tags (`--tags`)." [ "agent" "main" ] { default = [ ]; };
+          channel = opt (types.nullOr types.str) "Its channel (`--channel`; null: the fleet's only one)." "comms" { default = null; };
+          release = opt types.str "Generation released right after the add: its fleet takes the host from the hosts.json `host add --write` wrote and its nonce from the nonces file, as a fleet author's fleet.nix does; the new host's agent starts (the machine boots) while it releases." "g2" { };
+          heartbeatSubject = opt (types.nullOr types.str) "NATS subject on the comms fleet's broker (nats-01, port 4222) a real subscription of the runner must see a message on before the measure ends (null: no broker)." "fleet.heartbeat.agent-17" { default = null; };
+          withinSecs = opt secs "Budget of the measure, from the command to the host enrolled, shown converged on its closure by `nixfleet status` and (heartbeatSubject) heartbeating on the broker: invariant hostAddWithin fails above it." 60 { default = 60; };
+        };
+      })) "Add a host with the real `nixfleet host add`, release, boot it, and measure until it is enrolled, converged and heartbeating; the runner prints the figure and its parts (the step's timeoutSecs bounds the wait)." null { default = null; };
       expectMessage = opt (types.listOf types.str) "With expectRefused: text the refusal must contain (e.g. the host and the failed assertion)." [ "evaluating host hive-01" ] { default = [ ]; };
     };
   };
@@ -83,6 +93,7 @@ in
         confirmWindowSecs = opt secs "Confirm window written into dispatches." 60 { default = 60; };
         sustainedFailureSecs = opt secs "Agent sustained-failure threshold." 3 { default = 3; };
         probeIntervalSecs = opt secs "Interval of the rendered probes." 1 { default = 1; };
+        shipped = opt (types.nullOr types.bool) "true: the control plane and the agents run at their shipped default timings (none of the above is passed to them; probes keep probeIntervalSecs): what an operator's fleet sees." true { default = null; };
       };
     }) "Shrunk time constants." { } { default = { }; };
     fleet = opt (types.attrsOf types.anything) "mkFleet input without host configurations (the runner adds a toplevel per generation)." { } { };
@@ -111,6 +122,6 @@ in
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };
     steps = opt (types.listOf step) "The timeline." [ { release = "g1"; } ] { };
-    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" "secretsConfined" "auditVerifies" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
+    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" "secretsConfined" "auditVerifies" "hostAddWithin" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
   };
 }

@@ -29,6 +29,8 @@ export interface HostFixture {
 export interface RunFixtures {
   readonly dir: string;
   readonly ciKeyFile: string;
+  /** The org root key (PKCS#8 PEM): what `nixfleet host add` mints a new host's token with. */
+  readonly orgRootKeyFile: string;
   readonly trustFile: string;
   readonly cacheKey: CacheKey;
   readonly pki: FleetPki;
@@ -53,6 +55,8 @@ export async function makeFixtures(options: {
   const org = generatePrivateKey('ed25519');
   const ciKeyFile = join(dir, 'ci.key');
   writeFileSync(ciKeyFile, exportPkcs8Pem(ci), { mode: 0o600 });
+  const orgRootKeyFile = join(dir, 'org-root.key');
+  writeFileSync(orgRootKeyFile, exportPkcs8Pem(org), { mode: 0o600 });
   const cacheKey = await makeCacheKey(dir, 'harness-cache-1');
   const slot = (k: typeof ci) => ({
     current: { algorithm: k.algorithm, public: encodeBase64(k.publicKey.raw) },
@@ -133,5 +137,5 @@ export async function makeFixtures(options: {
       2,
     ),
   );
-  return { dir, ciKeyFile, trustFile, cacheKey, pki, operator, hosts, runnerFile };
+  return { dir, ciKeyFile, orgRootKeyFile, trustFile, cacheKey, pki, operator, hosts, runnerFile };
 }

@@ -26,6 +26,9 @@ import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enr
 import { prepareSecrets } from './secrets.ts';
 import { prepareServices, stopScenarioServices } from './services.ts';
 import { operatorStep } from './operator-step.ts';
+import { agentArgv, cpSpec as makeCpSpec } from './specs.ts';
+import { hostAddStep } from './host-add.ts';
+import type { HostAddMeasure } from './host-add-measure.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -114,6 +117,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
   let served: ServedCache | null = null;
   let observer: Observer | null = null;
   let failure: string | null = null;
+  const hostAdds: HostAddMeasure[] = [];
   try {
     note(
       `scenario ${scenario.name}: ${scenario.description} (${hosts.length} hosts, network ${lab.mode})`,
@@ -140,85 +144,24 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     mkdirSync(dbDir, { recursive: true });
     const port = await freePort(lab.cpAddress);
     const cpUrl = `https://${lab.cpAddress}:${port}`;
-    const cpSpec = {
-      name: 'cp',
-      logFile: join(workDir, 'cp.log'),
-      argv: [
-        process.execPath,
-        join(REPO, 'bin/nixfleet-control-plane.mjs'),
-        'serve',
-        '--listen',
-        `${lab.cpAddress}:${port}`,
-        '--tls-cert',
-        fx.pki.serverCertFile,
-        '--tls-key',
-        fx.pki.serverKeyFile,
-        '--fleet-ca-cert',
-        fx.pki.caCertFile,
-        '--fleet-ca-key',
-        fx.pki.caKeyFile,
-        '--trust-file',
-        fx.trustFile,
-        '--db',
-        join(dbDir, 'state.db'),
-        '--release-dir',
-        releaseDir,
-        '--poll-interval-secs',
-        '1',
-        '--reconcile-interval-secs',
-        String(t.reconcileSecs),
-        '--heartbeat-interval-secs',
-        String(t.heartbeatSecs),
-        '--long-poll-secs',
-        String(t.longPollSecs),
-        '--confirm-window-secs',
-        String(t.confirmWindowSecs),
-      ],
-    };
-    const agentSpec = (h: string) => ({
+    const cpSpec = makeCpSpec({
+      workDir,
+      listen: `${lab.cpAddress}:${port}`,
+      fx,
+      dbDir,
+      releaseDir,
+      timing: t,
+    });
+    const agentSpec = (h: string, identity?: { sshKeyFile: string; tokenFile: string }) => ({
       name: `agent-${h}`,
       logFile: join(workDir, `agent-${h}.log`),
       // Hosts are separate machines: no Nix narinfo cache (~/.cache/nix)
       // shared between them or with the runner's own nix processes.
       env: { XDG_CACHE_HOME: join(workDir, 'hosts', h, 'xdg-cache') },
-      argv: lab.wrap(h, [
-        process.execPath,
-        join(REPO, 'bin/nixfleet-agent.mjs'),
-        '--control-plane-url',
-        cpUrl,
-        '--machine-id',
+      argv: lab.wrap(
         h,
-        '--trust-file',
-        fx.trustFile,
-        '--ca-cert',
-        fx.pki.caCertFile,
-        '--bootstrap-token-file',
-        fx.hosts.get(h)!.tokenFile,
-        '--state-dir',
-        join(workDir, 'hosts', h),
-        '--ssh-host-key-file',
-        fx.hosts.get(h)!.sshKeyFile,
-        '--activation-backend',
-        'sandbox',
-        '--cache-url',
-        served!.url,
-        '--poll-interval',
-        '1s',
-        '--long-poll-timeout',
-        `${t.longPollSecs}s`,
-        '--heartbeat-interval',
-        `${t.heartbeatSecs}s`,
-        '--sustained-failure-threshold',
-        `${t.sustainedFailureSecs}s`,
-        '--tick-interval',
-        '250ms',
-        '--activation-poll-interval',
-        '250ms',
-        '--backoff-base',
-        '200ms',
-        '--backoff-max',
-        '2s',
-      ]),
+        agentArgv({ workDir, host: h, cpUrl, fx, cacheUrl: served!.url, timing: t, identity }),
+      ),
     });
     const operatorClient = {
       cpUrl,
@@ -341,6 +284,31 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         recovery.after(step.fault);
       }
       if (step.operator) await operatorStep(step.operator, operatorClient, note, fx);
+      if (step.hostAdd) {
+        const m = await hostAddStep(step.hostAdd, {
+          scenario,
+          scenarioFile: file,
+          fixtures: fx,
+          workDir,
+          releaseDir,
+          cacheDir,
+          sequence: sequence++,
+          timeoutSecs: step.timeoutSecs ?? 60,
+          cp: operatorClient,
+          brokerAddress: () => lab.addHost('nats-01').address,
+          boot: (h, identity) => {
+            lab.addHost(h);
+            hosts.push(h);
+            sup.start(agentSpec(h, identity));
+          },
+          onPublished: (p) => {
+            published.push(p);
+            keepReleaseCopy(releaseDir, workDir, published.length);
+          },
+          note,
+        });
+        hostAdds.push(m);
+      }
       if (step.sleepSecs) {
         note(`sleep ${step.sleepSecs} s`);
         await sleep(step.sleepSecs * 1000);
@@ -365,6 +333,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       published,
       trustFile: fx.trustFile,
       cp: operatorClient,
+      hostAdds,
       note,
     });
     if (violations.length > 0)

@@ -8,6 +8,7 @@ import type { HarnessScenario } from '../contracts/index.ts';
 import { checkAuditVerifies } from './audit-verifies.ts';
 import { checkNoQuarantinedDispatch, checkWavesInOrder } from './event-log.ts';
 import { checkBudgetsRespected, checkSignedRoundtrip, type CpAccess } from './invariants.ts';
+import { checkHostAddWithin, type HostAddMeasure } from './host-add-measure.ts';
 import type { Observer } from './observe.ts';
 import type { Published } from './publish.ts';
 import { activationTokens, checkSecretsConfined, type HostSecret } from './secrets.ts';
@@ -29,6 +30,8 @@ export interface InvariantInputs {
   readonly published: readonly Published[];
   readonly trustFile: string;
   readonly cp: CpAccess;
+  /** What the run's hostAdd steps measured (hostAddWithin). */
+  readonly hostAdds?: readonly HostAddMeasure[];
   readonly note: (line: string) => void;
 }
 
@@ -87,6 +90,7 @@ export async function checkInvariants(
           note: c.note,
         })),
       );
+    if (inv === 'hostAddWithin') violations.push(...checkHostAddWithin(c.hostAdds ?? []));
   }
   return violations;
 }

@@ -129,6 +129,31 @@ export const harness: Corpus[] = [
         },
       ],
       [
+        'a host added by host add, measured at the shipped timings',
+        {
+          name: 'comms-host-add',
+          description: 'd',
+          timing: { shipped: true, probeIntervalSecs: 10 },
+          fleet: {},
+          generations: { g1: {}, g2: {} },
+          steps: [
+            { release: 'g1' },
+            {
+              hostAdd: {
+                host: 'agent-17',
+                tags: ['agent', 'main'],
+                channel: 'comms',
+                release: 'g2',
+                heartbeatSubject: 'fleet.heartbeat.agent-17',
+                withinSecs: 60,
+              },
+              timeoutSecs: 180,
+            },
+          ],
+          invariants: ['hostAddWithin'],
+        },
+      ],
+      [
         'irrevocable values per generation, a refused and an accepted release',
         {
           name: 'hive-matrix',
@@ -218,6 +243,25 @@ export const harness: Corpus[] = [
         { 'web-01': { defaults: 'v3' } },
         ['generations', 'g1', 'hive', 'web-01', 'defaults'],
       ],
+      [
+        'host add of a host name that is not one',
+        ['steps', 0, 'hostAdd'],
+        { host: 'Agent 17', release: 'g1' },
+        ['steps', 0, 'hostAdd', 'host'],
+      ],
+      [
+        'host add without the generation it releases',
+        ['steps', 0, 'hostAdd'],
+        { host: 'agent-17' },
+        ['steps', 0, 'hostAdd', 'release'],
+      ],
+      [
+        'host add budget zero',
+        ['steps', 0, 'hostAdd'],
+        { host: 'agent-17', release: 'g1', withinSecs: 0 },
+        ['steps', 0, 'hostAdd', 'withinSecs'],
+      ],
+      ['shipped timings not a boolean', ['timing', 'shipped'], 'yes'],
       ['acceptIrrevocable without a name', ['steps', 0, 'acceptIrrevocable'], ['web-01']],
       ['expectRefused not a release code', ['steps', 0, 'expectRefused'], 'AGENT_ERR_X'],
       ['missing required: steps', ['steps'], undefined],

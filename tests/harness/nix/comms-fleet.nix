@@ -4,13 +4,15 @@
 #
 #   let c = import ../nix/comms-fleet.nix; in c.generation "r2" { agent-01.broker = "…"; }
 let
-  fleet = import ../../../examples/comms/topology.nix {
+  topology = import ../../../examples/comms/topology.nix;
+  noSoak = [
+    0
+    0
+    0
+  ];
+  fleet = topology {
     probeIntervalSeconds = 1;
-    soakMinutes = [
-      0
-      0
-      0
-    ];
+    soakMinutes = noSoak;
   };
   roleOf =
     name:
@@ -21,23 +23,35 @@ let
     else
       "agent";
   names = builtins.attrNames fleet.hosts;
-in
-{
-  inherit fleet;
-  agents = builtins.filter (n: roleOf n == "agent") names;
-  /**
-    A generation whose every host runs its service at `revision`, with
-    per-host overrides of the comms entry.
-  */
-  generation = revision: overrides: {
-    comms = builtins.listToAttrs (
+  entries =
+    hosts: revision: overrides:
+    builtins.listToAttrs (
       map (n: {
         name = n;
         value = {
           role = roleOf n;
           inherit revision;
         } // (overrides.${n} or { });
-      }) names
+      }) hosts
     );
-  };
+in
+{
+  inherit fleet;
+  /** The fleet with the example's own probe interval (10 s) and no soak. */
+  fleetWithExampleProbes = topology { soakMinutes = noSoak; };
+  agents = builtins.filter (n: roleOf n == "agent") names;
+  /**
+    A generation whose every host runs its service at `revision`, with
+    per-host overrides of the comms entry.
+  */
+  generation = revision: overrides: { comms = entries names revision overrides; };
+  /**
+    The same, with the services of hosts the fleet does not declare: hosts
+    `nixfleet host add` adds before the generation is released.
+  */
+  generationWith =
+    added: revision: overrides:
+    {
+      comms = entries (names ++ added) revision overrides;
+    };
 }

@@ -30,12 +30,25 @@ let
   hardened = import ../../lib/support/hardened.nix;
   optionsOf = host: recursiveUpdate hardened (gen.nixos.${host} or { });
   runner = if runnerFile == null then { } else builtins.fromJSON (builtins.readFile (/. + runnerFile));
+  # Hosts `nixfleet host add --write` put in the fleet's hosts.json and their
+  # nonces (step hostAdd: runner.hostsFile, runner.noncesFile), taken as a
+  # fleet author's fleet.nix takes them.
+  jsonList = key: if runner ? ${key} && builtins.pathExists (/. + runner.${key}) then builtins.fromJSON (builtins.readFile (/. + runner.${key})) else [ ];
+  added = builtins.listToAttrs (
+    map (h: {
+      name = h.hostname;
+      value = {
+        system = builtins.currentSystem;
+        inherit (h) channel tags pubkey;
+      };
+    }) (jsonList "hostsFile")
+  );
   withRunner =
     fleet:
     fleet
     // {
-      hosts = builtins.mapAttrs (n: h: h // { pubkey = (runner.pubkeys or { }).${n} or (h.pubkey or null); }) fleet.hosts;
-      bootstrapNonces = (fleet.bootstrapNonces or [ ]) ++ (runner.bootstrapNonces or [ ]);
+      hosts = builtins.mapAttrs (n: h: h // { pubkey = (runner.pubkeys or { }).${n} or (h.pubkey or null); }) fleet.hosts // added;
+      bootstrapNonces = (fleet.bootstrapNonces or [ ]) ++ (runner.bootstrapNonces or [ ]) ++ jsonList "noncesFile";
     };
 
   # Every host runs one enforce exec probe whose script the generation
@@ -81,7 +94,7 @@ let
   # sets; the second pass adds toplevels that carry them.
   probesOnly =
     let
-      probed = withProbe scenario.fleet;
+      probed = withProbe (withRunner scenario.fleet);
     in
     (import ../../../lib).mkFleet (
       probed
@@ -283,7 +296,7 @@ in
 let
   # The runner's host pubkeys ride on the hosts, so map over those (mapping
   # over scenario.fleet.hosts would drop them from the signed fleet.resolved).
-  fleet = withRunner (withProbe scenario.fleet);
+  fleet = withProbe (withRunner scenario.fleet);
 in
 mkFleet (
   fleet

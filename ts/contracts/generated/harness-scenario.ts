@@ -168,6 +168,7 @@ export interface HarnessScenario {
     | 'signedRoundtrip'
     | 'secretsConfined'
     | 'auditVerifies'
+    | 'hostAddWithin'
   )[];
   /**
    * Scenario name (file name without .nix).
@@ -229,6 +230,35 @@ export interface HarnessScenario {
        * Clock offset for skewClock (negative: behind).
        */
       seconds?: null | number;
+    };
+    /**
+     * Add a host with the real `nixfleet host add`, release, boot it, and measure until it is enrolled, converged and heartbeating; the runner prints the figure and its parts (the step's timeoutSecs bounds the wait).
+     */
+    hostAdd?: null | {
+      /**
+       * Its channel (`--channel`; null: the fleet's only one).
+       */
+      channel?: null | string;
+      /**
+       * NATS subject on the comms fleet's broker (nats-01, port 4222) a real subscription of the runner must see a message on before the measure ends (null: no broker).
+       */
+      heartbeatSubject?: null | string;
+      /**
+       * The new host: not in the fleet, added by `nixfleet host add`.
+       */
+      host: string;
+      /**
+       * Generation released right after the add: its fleet takes the host from the hosts.json `host add --write` wrote and its nonce from the nonces file, as a fleet author's fleet.nix does; the new host's agent starts (the machine boots) while it releases.
+       */
+      release: string;
+      /**
+       * Its tags (`--tags`).
+       */
+      tags?: string[];
+      /**
+       * Budget of the measure, from the command to the host enrolled, shown converged on its closure by `nixfleet status` and (heartbeatSubject) heartbeating on the broker: invariant hostAddWithin fails above it.
+       */
+      withinSecs?: number;
     };
     /**
      * Take an operator action through the real CLI.
@@ -338,6 +368,10 @@ export interface HarnessScenario {
      * CP reconcile interval.
      */
     reconcileSecs?: number;
+    /**
+     * true: the control plane and the agents run at their shipped default timings (none of the above is passed to them; probes keep probeIntervalSecs): what an operator's fleet sees.
+     */
+    shipped?: null | boolean;
     /**
      * Agent sustained-failure threshold.
      */

@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"comms":{"additionalProperties":{"additionalProperties":false,"properties":{"broker":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.","examples":["nats://127.0.0.1:4223"]},"nkeyUsers":{"default":[],"description":"nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.","examples":[["UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"]],"items":{"type":"string"},"type":"array"},"revision":{"default":"r1","description":"Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.","examples":["r1"],"type":"string"},"role":{"description":"What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.","enum":["nats","matrix","agent"],"examples":["agent"]}},"required":["role"],"type":"object"},"default":{},"description":"Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).","examples":[{"nats-01":{"role":"nats"}}],"type":"object"},"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined","auditVerifies"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"operator":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"action":{"description":"Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet).","enum":["pause","resume","abort","approve","clear"],"examples":["pause"]},"as":{"default":"harness","description":"Operator who acts: the CLI presents a certificate for CN operator:<as> (declare operators.<as> in the fleet, e.g. a viewer to see a refusal by role).","examples":["vic"],"pattern":"^([a-z][a-z0-9_-]{0,31})$","type":"string"},"channel":{"default":"stable","description":"Channel whose rollout the action names.","examples":["stable"],"type":"string"},"expectCode":{"anyOf":[{"type":"null"},{"pattern":"^(CP_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0).","examples":["CP_ERR_ROLE_FORBIDDEN"]},"reason":{"default":"harness","description":"The --reason.","examples":["db migration running"],"type":"string"}},"required":["action"],"type":"object"}],"default":null,"description":"Take an operator action through the real CLI.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` about each of `hosts` (its host field) or whose reason names every one of them; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"comms":{"additionalProperties":{"additionalProperties":false,"properties":{"broker":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.","examples":["nats://127.0.0.1:4223"]},"nkeyUsers":{"default":[],"description":"nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.","examples":[["UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"]],"items":{"type":"string"},"type":"array"},"revision":{"default":"r1","description":"Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.","examples":["r1"],"type":"string"},"role":{"description":"What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.","enum":["nats","matrix","agent"],"examples":["agent"]}},"required":["role"],"type":"object"},"default":{},"description":"Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).","examples":[{"nats-01":{"role":"nats"}}],"type":"object"},"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined","auditVerifies","hostAddWithin"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"hostAdd":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Its channel (`--channel`; null: the fleet's only one).","examples":["comms"]},"heartbeatSubject":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"NATS subject on the comms fleet's broker (nats-01, port 4222) a real subscription of the runner must see a message on before the measure ends (null: no broker).","examples":["fleet.heartbeat.agent-17"]},"host":{"description":"The new host: not in the fleet, added by `nixfleet host add`.","examples":["agent-17"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"release":{"description":"Generation released right after the add: its fleet takes the host from the hosts.json `host add --write` wrote and its nonce from the nonces file, as a fleet author's fleet.nix does; the new host's agent starts (the machine boots) while it releases.","examples":["g2"],"type":"string"},"tags":{"default":[],"description":"Its tags (`--tags`).","examples":[["agent","main"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"type":"array"},"withinSecs":{"default":60,"description":"Budget of the measure, from the command to the host enrolled, shown converged on its closure by `nixfleet status` and (heartbeatSubject) heartbeating on the broker: invariant hostAddWithin fails above it.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["host","release"],"type":"object"}],"default":null,"description":"Add a host with the real `nixfleet host add`, release, boot it, and measure until it is enrolled, converged and heartbeating; the runner prints the figure and its parts (the step's timeoutSecs bounds the wait).","examples":[null]},"operator":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"action":{"description":"Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet).","enum":["pause","resume","abort","approve","clear"],"examples":["pause"]},"as":{"default":"harness","description":"Operator who acts: the CLI presents a certificate for CN operator:<as> (declare operators.<as> in the fleet, e.g. a viewer to see a refusal by role).","examples":["vic"],"pattern":"^([a-z][a-z0-9_-]{0,31})$","type":"string"},"channel":{"default":"stable","description":"Channel whose rollout the action names.","examples":["stable"],"type":"string"},"expectCode":{"anyOf":[{"type":"null"},{"pattern":"^(CP_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0).","examples":["CP_ERR_ROLE_FORBIDDEN"]},"reason":{"default":"harness","description":"The --reason.","examples":["db migration running"],"type":"string"}},"required":["action"],"type":"object"}],"default":null,"description":"Take an operator action through the real CLI.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` about each of `hosts` (its host field) or whose reason names every one of them; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"shipped":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"true: the control plane and the agents run at their shipped default timings (none of the above is passed to them; probes keep probeIntervalSecs): what an operator's fleet sees.","examples":[true]},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
 const func0 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(/[A-Za-z0-9._/-]+)$", "u");
 const pattern1 = new RegExp("^([A-Za-z0-9@._:-]+)$", "u");
@@ -10,8 +10,9 @@ const pattern2 = new RegExp("^([a-z0-9][a-z0-9-]{0,62})$", "u");
 const pattern3 = new RegExp("^([a-z0-9-]+)$", "u");
 const pattern9 = new RegExp("^([a-z0-9][a-z0-9._-]{0,62}:.+)$", "u");
 const pattern10 = new RegExp("^(RELEASE_ERR_[A-Z_]+)$", "u");
-const pattern11 = new RegExp("^([a-z][a-z0-9_-]{0,31})$", "u");
-const pattern12 = new RegExp("^(CP_ERR_[A-Z_]+)$", "u");
+const pattern11 = new RegExp("^([a-z0-9][a-z0-9._-]{0,62})$", "u");
+const pattern13 = new RegExp("^([a-z][a-z0-9_-]{0,31})$", "u");
+const pattern14 = new RegExp("^(CP_ERR_[A-Z_]+)$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://nixfleet.dev/schemas/harness-scenario.schema.json" */;
@@ -1143,7 +1144,7 @@ if(Array.isArray(data49)){
 const len9 = data49.length;
 for(let i9=0; i9<len9; i9++){
 let data50 = data49[i9];
-if(!((((((data50 === "wavesInOrder") || (data50 === "budgetsRespected")) || (data50 === "noQuarantinedDispatch")) || (data50 === "signedRoundtrip")) || (data50 === "secretsConfined")) || (data50 === "auditVerifies"))){
+if(!(((((((data50 === "wavesInOrder") || (data50 === "budgetsRespected")) || (data50 === "noQuarantinedDispatch")) || (data50 === "signedRoundtrip")) || (data50 === "secretsConfined")) || (data50 === "auditVerifies")) || (data50 === "hostAddWithin"))){
 const err82 = {instancePath:instancePath+"/invariants/" + i9,schemaPath:"#/properties/invariants/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.invariants.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err82];
@@ -1626,13 +1627,13 @@ vErrors = null;
 }
 }
 }
-if(data55.operator !== undefined){
-let data68 = data55.operator;
+if(data55.hostAdd !== undefined){
+let data68 = data55.hostAdd;
 const _errs177 = errors;
 let valid52 = false;
 const _errs178 = errors;
 if(data68 !== null){
-const err115 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err115 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1645,8 +1646,8 @@ var _valid7 = _errs178 === errors;
 valid52 = valid52 || _valid7;
 const _errs180 = errors;
 if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.action === undefined){
-const err116 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(data68.host === undefined){
+const err116 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1655,9 +1656,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-for(const key15 in data68){
-if(!(((((key15 === "action") || (key15 === "as")) || (key15 === "channel")) || (key15 === "expectCode")) || (key15 === "reason"))){
-const err117 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(data68.release === undefined){
+const err117 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/required",keyword:"required",params:{missingProperty: "release"},message:"must have required property '"+"release"+"'"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1666,11 +1666,9 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data68.action !== undefined){
-let data69 = data68.action;
-if(!(((((data69 === "pause") || (data69 === "resume")) || (data69 === "abort")) || (data69 === "approve")) || (data69 === "clear"))){
-const err118 = {instancePath:instancePath+"/steps/" + i11+"/operator/action",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/action/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.operator.anyOf[1].properties.action.enum},message:"must be equal to one of the allowed values"};
+for(const key15 in data68){
+if(!((((((key15 === "channel") || (key15 === "heartbeatSubject")) || (key15 === "host")) || (key15 === "release")) || (key15 === "tags")) || (key15 === "withinSecs"))){
+const err118 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1680,11 +1678,13 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data68.as !== undefined){
-let data70 = data68.as;
-if(typeof data70 === "string"){
-if(!pattern11.test(data70)){
-const err119 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/pattern",keyword:"pattern",params:{pattern: "^([a-z][a-z0-9_-]{0,31})$"},message:"must match pattern \""+"^([a-z][a-z0-9_-]{0,31})$"+"\""};
+if(data68.channel !== undefined){
+let data69 = data68.channel;
+const _errs184 = errors;
+let valid54 = false;
+const _errs185 = errors;
+if(data69 !== null){
+const err119 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1693,9 +1693,11 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-else {
-const err120 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid8 = _errs185 === errors;
+valid54 = valid54 || _valid8;
+const _errs187 = errors;
+if(typeof data69 !== "string"){
+const err120 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1704,10 +1706,10 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-if(data68.channel !== undefined){
-if(typeof data68.channel !== "string"){
-const err121 = {instancePath:instancePath+"/steps/" + i11+"/operator/channel",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/channel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid8 = _errs187 === errors;
+valid54 = valid54 || _valid8;
+if(!valid54){
+const err121 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1716,14 +1718,25 @@ vErrors.push(err121);
 }
 errors++;
 }
+else {
+errors = _errs184;
+if(vErrors !== null){
+if(_errs184){
+vErrors.length = _errs184;
 }
-if(data68.expectCode !== undefined){
-let data72 = data68.expectCode;
-const _errs189 = errors;
-let valid54 = false;
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data68.heartbeatSubject !== undefined){
+let data70 = data68.heartbeatSubject;
 const _errs190 = errors;
-if(data72 !== null){
-const err122 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let valid55 = false;
+const _errs191 = errors;
+if(data70 !== null){
+const err122 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1732,12 +1745,11 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid8 = _errs190 === errors;
-valid54 = valid54 || _valid8;
-const _errs192 = errors;
-if(typeof data72 === "string"){
-if(!pattern12.test(data72)){
-const err123 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(CP_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(CP_ERR_[A-Z_]+)$"+"\""};
+var _valid9 = _errs191 === errors;
+valid55 = valid55 || _valid9;
+const _errs193 = errors;
+if(typeof data70 !== "string"){
+const err123 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1746,9 +1758,10 @@ vErrors.push(err123);
 }
 errors++;
 }
-}
-else {
-const err124 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid9 = _errs193 === errors;
+valid55 = valid55 || _valid9;
+if(!valid55){
+const err124 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1757,10 +1770,23 @@ vErrors.push(err124);
 }
 errors++;
 }
-var _valid8 = _errs192 === errors;
-valid54 = valid54 || _valid8;
-if(!valid54){
-const err125 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs190;
+if(vErrors !== null){
+if(_errs190){
+vErrors.length = _errs190;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data68.host !== undefined){
+let data71 = data68.host;
+if(typeof data71 === "string"){
+if(!pattern11.test(data71)){
+const err125 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/host",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/host/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1769,21 +1795,9 @@ vErrors.push(err125);
 }
 errors++;
 }
-else {
-errors = _errs189;
-if(vErrors !== null){
-if(_errs189){
-vErrors.length = _errs189;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data68.reason !== undefined){
-if(typeof data68.reason !== "string"){
-const err126 = {instancePath:instancePath+"/steps/" + i11+"/operator/reason",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err126 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/host",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1793,9 +1807,9 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
-else {
-const err127 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data68.release !== undefined){
+if(typeof data68.release !== "string"){
+const err127 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/release",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/release/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1804,15 +1818,103 @@ vErrors.push(err127);
 }
 errors++;
 }
-var _valid7 = _errs180 === errors;
-valid52 = valid52 || _valid7;
-if(!valid52){
-const err128 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data68.tags !== undefined){
+let data73 = data68.tags;
+if(Array.isArray(data73)){
+const len15 = data73.length;
+for(let i15=0; i15<len15; i15++){
+let data74 = data73[i15];
+if(typeof data74 === "string"){
+if(!pattern11.test(data74)){
+const err128 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags/" + i15,schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
 if(vErrors === null){
 vErrors = [err128];
 }
 else {
 vErrors.push(err128);
+}
+errors++;
+}
+}
+else {
+const err129 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags/" + i15,schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+}
+}
+else {
+const err130 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+}
+if(data68.withinSecs !== undefined){
+let data75 = data68.withinSecs;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err131 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 9007199254740991 || isNaN(data75)){
+const err132 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+if(data75 < 1 || isNaN(data75)){
+const err133 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+var _valid7 = _errs180 === errors;
+valid52 = valid52 || _valid7;
+if(!valid52){
+const err135 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
 }
 errors++;
 }
@@ -1828,112 +1930,13 @@ vErrors = null;
 }
 }
 }
-if(data55.release !== undefined){
-let data74 = data55.release;
-const _errs197 = errors;
-let valid55 = false;
-const _errs198 = errors;
-if(data74 !== null){
-const err129 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-var _valid9 = _errs198 === errors;
-valid55 = valid55 || _valid9;
-const _errs200 = errors;
-if(typeof data74 !== "string"){
-const err130 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
-}
-errors++;
-}
-var _valid9 = _errs200 === errors;
-valid55 = valid55 || _valid9;
-if(!valid55){
-const err131 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err131];
-}
-else {
-vErrors.push(err131);
-}
-errors++;
-}
-else {
-errors = _errs197;
-if(vErrors !== null){
-if(_errs197){
-vErrors.length = _errs197;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.signedAgoSecs !== undefined){
-let data75 = data55.signedAgoSecs;
-const _errs203 = errors;
-let valid56 = false;
-const _errs204 = errors;
-if(data75 !== null){
-const err132 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err132];
-}
-else {
-vErrors.push(err132);
-}
-errors++;
-}
-var _valid10 = _errs204 === errors;
-valid56 = valid56 || _valid10;
+if(data55.operator !== undefined){
+let data76 = data55.operator;
 const _errs206 = errors;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err133 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 9007199254740991 || isNaN(data75)){
-const err134 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-if(data75 < 1 || isNaN(data75)){
-const err135 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-}
-var _valid10 = _errs206 === errors;
-valid56 = valid56 || _valid10;
-if(!valid56){
-const err136 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+let valid58 = false;
+const _errs207 = errors;
+if(data76 !== null){
+const err136 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1942,25 +1945,12 @@ vErrors.push(err136);
 }
 errors++;
 }
-else {
-errors = _errs203;
-if(vErrors !== null){
-if(_errs203){
-vErrors.length = _errs203;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.sleepSecs !== undefined){
-let data76 = data55.sleepSecs;
+var _valid10 = _errs207 === errors;
+valid58 = valid58 || _valid10;
 const _errs209 = errors;
-let valid57 = false;
-const _errs210 = errors;
-if(data76 !== null){
-const err137 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+if(data76.action === undefined){
+const err137 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1969,11 +1959,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-var _valid11 = _errs210 === errors;
-valid57 = valid57 || _valid11;
-const _errs212 = errors;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err138 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key16 in data76){
+if(!(((((key16 === "action") || (key16 === "as")) || (key16 === "channel")) || (key16 === "expectCode")) || (key16 === "reason"))){
+const err138 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1982,9 +1970,11 @@ vErrors.push(err138);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 9007199254740991 || isNaN(data76)){
-const err139 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data76.action !== undefined){
+let data77 = data76.action;
+if(!(((((data77 === "pause") || (data77 === "resume")) || (data77 === "abort")) || (data77 === "approve")) || (data77 === "clear"))){
+const err139 = {instancePath:instancePath+"/steps/" + i11+"/operator/action",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/action/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.operator.anyOf[1].properties.action.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1993,8 +1983,12 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data76 < 1 || isNaN(data76)){
-const err140 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data76.as !== undefined){
+let data78 = data76.as;
+if(typeof data78 === "string"){
+if(!pattern13.test(data78)){
+const err140 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/pattern",keyword:"pattern",params:{pattern: "^([a-z][a-z0-9_-]{0,31})$"},message:"must match pattern \""+"^([a-z][a-z0-9_-]{0,31})$"+"\""};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2004,10 +1998,8 @@ vErrors.push(err140);
 errors++;
 }
 }
-var _valid11 = _errs212 === errors;
-valid57 = valid57 || _valid11;
-if(!valid57){
-const err141 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+const err141 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2016,22 +2008,10 @@ vErrors.push(err141);
 }
 errors++;
 }
-else {
-errors = _errs209;
-if(vErrors !== null){
-if(_errs209){
-vErrors.length = _errs209;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.timeoutSecs !== undefined){
-let data77 = data55.timeoutSecs;
-if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
-const err142 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data76.channel !== undefined){
+if(typeof data76.channel !== "string"){
+const err142 = {instancePath:instancePath+"/steps/" + i11+"/operator/channel",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/channel/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2040,9 +2020,14 @@ vErrors.push(err142);
 }
 errors++;
 }
-if((typeof data77 == "number") && (isFinite(data77))){
-if(data77 > 9007199254740991 || isNaN(data77)){
-const err143 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data76.expectCode !== undefined){
+let data80 = data76.expectCode;
+const _errs218 = errors;
+let valid60 = false;
+const _errs219 = errors;
+if(data80 !== null){
+const err143 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2051,8 +2036,12 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data77 < 1 || isNaN(data77)){
-const err144 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid11 = _errs219 === errors;
+valid60 = valid60 || _valid11;
+const _errs221 = errors;
+if(typeof data80 === "string"){
+if(!pattern14.test(data80)){
+const err144 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(CP_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(CP_ERR_[A-Z_]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2062,14 +2051,8 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
-if(data55.wait !== undefined){
-let data78 = data55.wait;
-const _errs217 = errors;
-let valid58 = false;
-const _errs218 = errors;
-if(data78 !== null){
-const err145 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+const err145 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2078,12 +2061,10 @@ vErrors.push(err145);
 }
 errors++;
 }
-var _valid12 = _errs218 === errors;
-valid58 = valid58 || _valid12;
-const _errs220 = errors;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-if(data78.kind === undefined){
-const err146 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid11 = _errs221 === errors;
+valid60 = valid60 || _valid11;
+if(!valid60){
+const err146 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2092,9 +2073,21 @@ vErrors.push(err146);
 }
 errors++;
 }
-for(const key16 in data78){
-if(!((((((key16 === "channel") || (key16 === "code")) || (key16 === "generation")) || (key16 === "hosts")) || (key16 === "kind")) || (key16 === "state"))){
-const err147 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+else {
+errors = _errs218;
+if(vErrors !== null){
+if(_errs218){
+vErrors.length = _errs218;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data76.reason !== undefined){
+if(typeof data76.reason !== "string"){
+const err147 = {instancePath:instancePath+"/steps/" + i11+"/operator/reason",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2104,13 +2097,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data78.channel !== undefined){
-let data79 = data78.channel;
-const _errs224 = errors;
-let valid60 = false;
-const _errs225 = errors;
-if(data79 !== null){
-const err148 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err148 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2119,11 +2108,10 @@ vErrors.push(err148);
 }
 errors++;
 }
-var _valid13 = _errs225 === errors;
-valid60 = valid60 || _valid13;
-const _errs227 = errors;
-if(typeof data79 !== "string"){
-const err149 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid10 = _errs209 === errors;
+valid58 = valid58 || _valid10;
+if(!valid58){
+const err149 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2132,10 +2120,25 @@ vErrors.push(err149);
 }
 errors++;
 }
-var _valid13 = _errs227 === errors;
-valid60 = valid60 || _valid13;
-if(!valid60){
-const err150 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs206;
+if(vErrors !== null){
+if(_errs206){
+vErrors.length = _errs206;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.release !== undefined){
+let data82 = data55.release;
+const _errs226 = errors;
+let valid61 = false;
+const _errs227 = errors;
+if(data82 !== null){
+const err150 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2144,25 +2147,11 @@ vErrors.push(err150);
 }
 errors++;
 }
-else {
-errors = _errs224;
-if(vErrors !== null){
-if(_errs224){
-vErrors.length = _errs224;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data78.code !== undefined){
-let data80 = data78.code;
-const _errs230 = errors;
-let valid61 = false;
-const _errs231 = errors;
-if(data80 !== null){
-const err151 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid12 = _errs227 === errors;
+valid61 = valid61 || _valid12;
+const _errs229 = errors;
+if(typeof data82 !== "string"){
+const err151 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2171,11 +2160,10 @@ vErrors.push(err151);
 }
 errors++;
 }
-var _valid14 = _errs231 === errors;
-valid61 = valid61 || _valid14;
-const _errs233 = errors;
-if(typeof data80 !== "string"){
-const err152 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid12 = _errs229 === errors;
+valid61 = valid61 || _valid12;
+if(!valid61){
+const err152 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2184,10 +2172,25 @@ vErrors.push(err152);
 }
 errors++;
 }
-var _valid14 = _errs233 === errors;
-valid61 = valid61 || _valid14;
-if(!valid61){
-const err153 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs226;
+if(vErrors !== null){
+if(_errs226){
+vErrors.length = _errs226;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data55.signedAgoSecs !== undefined){
+let data83 = data55.signedAgoSecs;
+const _errs232 = errors;
+let valid62 = false;
+const _errs233 = errors;
+if(data83 !== null){
+const err153 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2196,25 +2199,11 @@ vErrors.push(err153);
 }
 errors++;
 }
-else {
-errors = _errs230;
-if(vErrors !== null){
-if(_errs230){
-vErrors.length = _errs230;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data78.generation !== undefined){
-let data81 = data78.generation;
-const _errs236 = errors;
-let valid62 = false;
-const _errs237 = errors;
-if(data81 !== null){
-const err154 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid13 = _errs233 === errors;
+valid62 = valid62 || _valid13;
+const _errs235 = errors;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err154 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2223,11 +2212,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-var _valid15 = _errs237 === errors;
-valid62 = valid62 || _valid15;
-const _errs239 = errors;
-if(typeof data81 !== "string"){
-const err155 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 > 9007199254740991 || isNaN(data83)){
+const err155 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2236,10 +2223,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-var _valid15 = _errs239 === errors;
-valid62 = valid62 || _valid15;
-if(!valid62){
-const err156 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(data83 < 1 || isNaN(data83)){
+const err156 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2248,25 +2233,11 @@ vErrors.push(err156);
 }
 errors++;
 }
-else {
-errors = _errs236;
-if(vErrors !== null){
-if(_errs236){
-vErrors.length = _errs236;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data78.hosts !== undefined){
-let data82 = data78.hosts;
-if(Array.isArray(data82)){
-const len15 = data82.length;
-for(let i15=0; i15<len15; i15++){
-if(typeof data82[i15] !== "string"){
-const err157 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts/" + i15,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid13 = _errs235 === errors;
+valid62 = valid62 || _valid13;
+if(!valid62){
+const err157 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2275,10 +2246,25 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
+else {
+errors = _errs232;
+if(vErrors !== null){
+if(_errs232){
+vErrors.length = _errs232;
 }
 else {
-const err158 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+vErrors = null;
+}
+}
+}
+}
+if(data55.sleepSecs !== undefined){
+let data84 = data55.sleepSecs;
+const _errs238 = errors;
+let valid63 = false;
+const _errs239 = errors;
+if(data84 !== null){
+const err158 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2287,11 +2273,11 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-if(data78.kind !== undefined){
-let data84 = data78.kind;
-if(!(((((((((((((data84 === "hostState") || (data84 === "hostsConverged")) || (data84 === "rolloutState")) || (data84 === "hostCurrent")) || (data84 === "hostQuarantined")) || (data84 === "cpAlert")) || (data84 === "agentRejected")) || (data84 === "enrollRefused")) || (data84 === "hostRecovered")) || (data84 === "decision")) || (data84 === "notDispatched")) || (data84 === "probeFailed")) || (data84 === "controlFailed"))){
-const err159 = {instancePath:instancePath+"/steps/" + i11+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+var _valid14 = _errs239 === errors;
+valid63 = valid63 || _valid14;
+const _errs241 = errors;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+const err159 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2300,14 +2286,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-if(data78.state !== undefined){
-let data85 = data78.state;
-const _errs247 = errors;
-let valid65 = false;
-const _errs248 = errors;
-if(data85 !== null){
-const err160 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 > 9007199254740991 || isNaN(data84)){
+const err160 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2316,11 +2297,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-var _valid16 = _errs248 === errors;
-valid65 = valid65 || _valid16;
-const _errs250 = errors;
-if(typeof data85 !== "string"){
-const err161 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data84 < 1 || isNaN(data84)){
+const err161 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2329,10 +2307,11 @@ vErrors.push(err161);
 }
 errors++;
 }
-var _valid16 = _errs250 === errors;
-valid65 = valid65 || _valid16;
-if(!valid65){
-const err162 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+var _valid14 = _errs241 === errors;
+valid63 = valid63 || _valid14;
+if(!valid63){
+const err162 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2342,10 +2321,10 @@ vErrors.push(err162);
 errors++;
 }
 else {
-errors = _errs247;
+errors = _errs238;
 if(vErrors !== null){
-if(_errs247){
-vErrors.length = _errs247;
+if(_errs238){
+vErrors.length = _errs238;
 }
 else {
 vErrors = null;
@@ -2353,9 +2332,10 @@ vErrors = null;
 }
 }
 }
-}
-else {
-const err163 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data55.timeoutSecs !== undefined){
+let data85 = data55.timeoutSecs;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err163 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2364,10 +2344,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-var _valid12 = _errs220 === errors;
-valid58 = valid58 || _valid12;
-if(!valid58){
-const err164 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 9007199254740991 || isNaN(data85)){
+const err164 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2376,21 +2355,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-else {
-errors = _errs217;
-if(vErrors !== null){
-if(_errs217){
-vErrors.length = _errs217;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err165 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data85 < 1 || isNaN(data85)){
+const err165 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2401,8 +2367,13 @@ errors++;
 }
 }
 }
-else {
-const err166 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data55.wait !== undefined){
+let data86 = data55.wait;
+const _errs246 = errors;
+let valid64 = false;
+const _errs247 = errors;
+if(data86 !== null){
+const err166 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2411,13 +2382,12 @@ vErrors.push(err166);
 }
 errors++;
 }
-}
-if(data.timing !== undefined){
-let data86 = data.timing;
+var _valid15 = _errs247 === errors;
+valid64 = valid64 || _valid15;
+const _errs249 = errors;
 if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key17 in data86){
-if(!((((((key17 === "confirmWindowSecs") || (key17 === "heartbeatSecs")) || (key17 === "longPollSecs")) || (key17 === "probeIntervalSecs")) || (key17 === "reconcileSecs")) || (key17 === "sustainedFailureSecs"))){
-const err167 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+if(data86.kind === undefined){
+const err167 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2426,11 +2396,9 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-if(data86.confirmWindowSecs !== undefined){
-let data87 = data86.confirmWindowSecs;
-if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err168 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key17 in data86){
+if(!((((((key17 === "channel") || (key17 === "code")) || (key17 === "generation")) || (key17 === "hosts")) || (key17 === "kind")) || (key17 === "state"))){
+const err168 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2439,9 +2407,14 @@ vErrors.push(err168);
 }
 errors++;
 }
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 9007199254740991 || isNaN(data87)){
-const err169 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data86.channel !== undefined){
+let data87 = data86.channel;
+const _errs253 = errors;
+let valid66 = false;
+const _errs254 = errors;
+if(data87 !== null){
+const err169 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2450,8 +2423,11 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data87 < 1 || isNaN(data87)){
-const err170 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid16 = _errs254 === errors;
+valid66 = valid66 || _valid16;
+const _errs256 = errors;
+if(typeof data87 !== "string"){
+const err170 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2460,12 +2436,10 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-}
-if(data86.heartbeatSecs !== undefined){
-let data88 = data86.heartbeatSecs;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-const err171 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid16 = _errs256 === errors;
+valid66 = valid66 || _valid16;
+if(!valid66){
+const err171 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2474,9 +2448,25 @@ vErrors.push(err171);
 }
 errors++;
 }
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 9007199254740991 || isNaN(data88)){
-const err172 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs253;
+if(vErrors !== null){
+if(_errs253){
+vErrors.length = _errs253;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data86.code !== undefined){
+let data88 = data86.code;
+const _errs259 = errors;
+let valid67 = false;
+const _errs260 = errors;
+if(data88 !== null){
+const err172 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2485,8 +2475,11 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data88 < 1 || isNaN(data88)){
-const err173 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid17 = _errs260 === errors;
+valid67 = valid67 || _valid17;
+const _errs262 = errors;
+if(typeof data88 !== "string"){
+const err173 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2495,12 +2488,10 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-}
-if(data86.longPollSecs !== undefined){
-let data89 = data86.longPollSecs;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err174 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid17 = _errs262 === errors;
+valid67 = valid67 || _valid17;
+if(!valid67){
+const err174 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2509,9 +2500,25 @@ vErrors.push(err174);
 }
 errors++;
 }
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 9007199254740991 || isNaN(data89)){
-const err175 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs259;
+if(vErrors !== null){
+if(_errs259){
+vErrors.length = _errs259;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data86.generation !== undefined){
+let data89 = data86.generation;
+const _errs265 = errors;
+let valid68 = false;
+const _errs266 = errors;
+if(data89 !== null){
+const err175 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2520,8 +2527,11 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data89 < 1 || isNaN(data89)){
-const err176 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid18 = _errs266 === errors;
+valid68 = valid68 || _valid18;
+const _errs268 = errors;
+if(typeof data89 !== "string"){
+const err176 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2530,12 +2540,10 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-if(data86.probeIntervalSecs !== undefined){
-let data90 = data86.probeIntervalSecs;
-if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
-const err177 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid18 = _errs268 === errors;
+valid68 = valid68 || _valid18;
+if(!valid68){
+const err177 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2544,9 +2552,25 @@ vErrors.push(err177);
 }
 errors++;
 }
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 > 9007199254740991 || isNaN(data90)){
-const err178 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs265;
+if(vErrors !== null){
+if(_errs265){
+vErrors.length = _errs265;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data86.hosts !== undefined){
+let data90 = data86.hosts;
+if(Array.isArray(data90)){
+const len16 = data90.length;
+for(let i16=0; i16<len16; i16++){
+if(typeof data90[i16] !== "string"){
+const err178 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts/" + i16,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2555,8 +2579,10 @@ vErrors.push(err178);
 }
 errors++;
 }
-if(data90 < 1 || isNaN(data90)){
-const err179 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err179 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2566,11 +2592,10 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
-if(data86.reconcileSecs !== undefined){
-let data91 = data86.reconcileSecs;
-if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
-const err180 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data86.kind !== undefined){
+let data92 = data86.kind;
+if(!(((((((((((((data92 === "hostState") || (data92 === "hostsConverged")) || (data92 === "rolloutState")) || (data92 === "hostCurrent")) || (data92 === "hostQuarantined")) || (data92 === "cpAlert")) || (data92 === "agentRejected")) || (data92 === "enrollRefused")) || (data92 === "hostRecovered")) || (data92 === "decision")) || (data92 === "notDispatched")) || (data92 === "probeFailed")) || (data92 === "controlFailed"))){
+const err180 = {instancePath:instancePath+"/steps/" + i11+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2579,9 +2604,14 @@ vErrors.push(err180);
 }
 errors++;
 }
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 > 9007199254740991 || isNaN(data91)){
-const err181 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data86.state !== undefined){
+let data93 = data86.state;
+const _errs276 = errors;
+let valid71 = false;
+const _errs277 = errors;
+if(data93 !== null){
+const err181 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2590,8 +2620,11 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data91 < 1 || isNaN(data91)){
-const err182 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid19 = _errs277 === errors;
+valid71 = valid71 || _valid19;
+const _errs279 = errors;
+if(typeof data93 !== "string"){
+const err182 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2600,12 +2633,10 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-}
-if(data86.sustainedFailureSecs !== undefined){
-let data92 = data86.sustainedFailureSecs;
-if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
-const err183 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid19 = _errs279 === errors;
+valid71 = valid71 || _valid19;
+if(!valid71){
+const err183 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2614,9 +2645,21 @@ vErrors.push(err183);
 }
 errors++;
 }
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 9007199254740991 || isNaN(data92)){
-const err184 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs276;
+if(vErrors !== null){
+if(_errs276){
+vErrors.length = _errs276;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err184 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2625,8 +2668,10 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data92 < 1 || isNaN(data92)){
-const err185 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid15 = _errs249 === errors;
+valid64 = valid64 || _valid15;
+if(!valid64){
+const err185 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2635,11 +2680,21 @@ vErrors.push(err185);
 }
 errors++;
 }
+else {
+errors = _errs246;
+if(vErrors !== null){
+if(_errs246){
+vErrors.length = _errs246;
+}
+else {
+vErrors = null;
+}
+}
 }
 }
 }
 else {
-const err186 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err186 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2651,12 +2706,313 @@ errors++;
 }
 }
 else {
-const err187 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err187 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err187];
 }
 else {
 vErrors.push(err187);
+}
+errors++;
+}
+}
+if(data.timing !== undefined){
+let data94 = data.timing;
+if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
+for(const key18 in data94){
+if(!(((((((key18 === "confirmWindowSecs") || (key18 === "heartbeatSecs")) || (key18 === "longPollSecs")) || (key18 === "probeIntervalSecs")) || (key18 === "reconcileSecs")) || (key18 === "shipped")) || (key18 === "sustainedFailureSecs"))){
+const err188 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+if(data94.confirmWindowSecs !== undefined){
+let data95 = data94.confirmWindowSecs;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err189 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 > 9007199254740991 || isNaN(data95)){
+const err190 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+if(data95 < 1 || isNaN(data95)){
+const err191 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+}
+if(data94.heartbeatSecs !== undefined){
+let data96 = data94.heartbeatSecs;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err192 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 9007199254740991 || isNaN(data96)){
+const err193 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+if(data96 < 1 || isNaN(data96)){
+const err194 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+}
+}
+if(data94.longPollSecs !== undefined){
+let data97 = data94.longPollSecs;
+if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
+const err195 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 > 9007199254740991 || isNaN(data97)){
+const err196 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
+}
+errors++;
+}
+if(data97 < 1 || isNaN(data97)){
+const err197 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+}
+}
+if(data94.probeIntervalSecs !== undefined){
+let data98 = data94.probeIntervalSecs;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err198 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 > 9007199254740991 || isNaN(data98)){
+const err199 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+if(data98 < 1 || isNaN(data98)){
+const err200 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+}
+}
+if(data94.reconcileSecs !== undefined){
+let data99 = data94.reconcileSecs;
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+const err201 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
+}
+errors++;
+}
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 > 9007199254740991 || isNaN(data99)){
+const err202 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err202];
+}
+else {
+vErrors.push(err202);
+}
+errors++;
+}
+if(data99 < 1 || isNaN(data99)){
+const err203 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err203];
+}
+else {
+vErrors.push(err203);
+}
+errors++;
+}
+}
+}
+if(data94.shipped !== undefined){
+let data100 = data94.shipped;
+const _errs295 = errors;
+let valid73 = false;
+const _errs296 = errors;
+if(data100 !== null){
+const err204 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+var _valid20 = _errs296 === errors;
+valid73 = valid73 || _valid20;
+const _errs298 = errors;
+if(typeof data100 !== "boolean"){
+const err205 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+var _valid20 = _errs298 === errors;
+valid73 = valid73 || _valid20;
+if(!valid73){
+const err206 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+else {
+errors = _errs295;
+if(vErrors !== null){
+if(_errs295){
+vErrors.length = _errs295;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data94.sustainedFailureSecs !== undefined){
+let data101 = data94.sustainedFailureSecs;
+if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
+const err207 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err207];
+}
+else {
+vErrors.push(err207);
+}
+errors++;
+}
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 > 9007199254740991 || isNaN(data101)){
+const err208 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err208];
+}
+else {
+vErrors.push(err208);
+}
+errors++;
+}
+if(data101 < 1 || isNaN(data101)){
+const err209 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err209];
+}
+else {
+vErrors.push(err209);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err210 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+}
+}
+else {
+const err211 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
 }
 errors++;
 }
