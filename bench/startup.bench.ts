@@ -253,6 +253,12 @@ try {
           `${(m / base).toFixed(2).padStart(5)}  ${budget.padStart(6)}  ${c.toFixed(0).padStart(7)}  ${(c / cpuBase).toFixed(2).padStart(5)}  ${(median(rss.get(name)!) / MB).toFixed(0).padStart(11)}`,
       );
     }
+    // The measure of a budget that counts the connection (docs/design/cli-startup.md).
+    const over = (a: string, b: string): string =>
+      `${(median(cpu.get(a)!) - median(cpu.get(b)!)).toFixed(0)} ms CPU, ${(median(cpu.get(a)!) / median(cpu.get(b)!)).toFixed(2)}×`;
+    console.log(
+      `status --json above the floor: ${over('nixfleet status --json', 'floor: bare mTLS GET')}; above status --help: ${over('nixfleet status --json', 'nixfleet status --help')}`,
+    );
     // The floor's steps: what a one-shot mTLS request costs Node above its own start.
     const runs = Math.max(RUNS, 5);
     const h2 = Array.from({ length: runs }, () => floorPhases(env, []));
