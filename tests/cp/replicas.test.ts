@@ -5,7 +5,8 @@
 // is in event_log afterwards, and the new leader's plans see the old
 // leader's dispatches (no host dispatched twice). A third replica then
 // takes over from the second the same way.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -29,6 +30,8 @@ import {
 const COMMIT = 'f1f2f3f4f5f6f7f8f9f0f1f2f3f4f5f6f7f8f9f0';
 const RID = `stable@${COMMIT}`;
 const HOSTS = 8;
+/** The rollout's disruption budget: hosts in flight at once, fleet-wide. */
+const BUDGET = 3;
 const TAKEOVER_LIMIT_MS = 10_000;
 
 let cluster: PgCluster;
@@ -48,6 +51,7 @@ beforeAll(async () => {
   writeRelease(releaseDir, trust, {
     hosts: hostsIn([HOSTS]),
     soakMinutes: [60],
+    maxInFlight: BUDGET,
     ciCommit: COMMIT,
     signedAt: rfc3339(),
   });
@@ -71,6 +75,15 @@ async function query<T extends pg.QueryResultRow>(text: string, values: unknown[
   } finally {
     await c.end();
   }
+}
+
+/** RemoteDispatchIssued rows of the rollout per host, as the database holds them. */
+async function issuedByHost(): Promise<Record<string, number>> {
+  const rows = await query<{ hostname: string; n: string }>(
+    `SELECT hostname, COUNT(*) AS n FROM event_log WHERE rollout_id = $1 AND kind = 'RemoteDispatchIssued' GROUP BY hostname`,
+    [RID],
+  );
+  return Object.fromEntries(rows.map((r) => [r.hostname, Number(r.n)]));
 }
 
 const code = (body: Buffer): string | null => {
@@ -196,6 +209,7 @@ describe('control plane replicas on PostgreSQL', () => {
     });
     while (acked.length < total / 3) await new Promise((x) => setTimeout(x, 5));
     const ackedBeforeKill = [...acked];
+    const issuedBeforeKill = await issuedByHost();
     a.child.kill('SIGKILL');
     killedAt = performance.now();
     const takeover = await waitForRole(files, b, 'leader', 30_000);
@@ -207,6 +221,16 @@ describe('control plane replicas on PostgreSQL', () => {
     );
     expect(takeover).toBeLessThan(TAKEOVER_LIMIT_MS);
 
+    // The new leader's plans start from the old leader's dispatches: the
+    // budget is full with them (none converged), so it dispatches no other
+    // host, and none of them again.
+    await new Promise((x) => setTimeout(x, 1_500));
+    const issued = await issuedByHost();
+    expect(Object.keys(issuedBeforeKill)).toHaveLength(BUDGET);
+    expect(issued).toEqual(issuedBeforeKill);
+    expect(Object.keys(issued).sort()).toEqual([...dispatches.keys()].sort());
+    expect(Object.values(issued).every((n) => n === 1)).toBe(true);
+
     // Nothing acknowledged is missing, and nothing is stored twice.
     const rows = await query<{ hostname: string; agent_seq: string; n: string }>(
       `SELECT hostname, agent_seq, COUNT(*) AS n FROM event_log
@@ -217,17 +241,6 @@ describe('control plane replicas on PostgreSQL', () => {
     for (const k of ackedBeforeKill) expect(stored.get(k), k).toBe(1);
     for (const k of acked) expect(stored.get(k), k).toBe(1);
     expect(acked.length).toBe(total);
-
-    // The new leader's plans start from the old leader's dispatches: a
-    // host already dispatched is not dispatched again, and its long-poll
-    // on the new leader hands out the same dispatch.
-    await new Promise((x) => setTimeout(x, 1_500));
-    const issued = await query<{ hostname: string; n: string }>(
-      `SELECT hostname, COUNT(*) AS n FROM event_log WHERE rollout_id = $1 AND kind = 'RemoteDispatchIssued' GROUP BY hostname`,
-      [RID],
-    );
-    for (const r of issued) expect(Number(r.n), r.hostname).toBe(1);
-    expect(issued.length).toBeGreaterThanOrEqual(dispatches.size);
 
     // A third replica follows, and takes over from the second the same way.
     const c = startReplica(files, 'c', pc);
@@ -242,5 +255,21 @@ describe('control plane replicas on PostgreSQL', () => {
     const after = await query<{ epoch: string }>('SELECT epoch FROM cp_leader', []);
     expect(Number(after[0]?.epoch)).toBe(3);
     for (const h of agents) h.close();
+
+    mkdirSync(join(files.dir, 'tick'), { recursive: true });
+    // A one-off tick decides too: it refuses while a serving replica leads.
+    const tick = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../bin/nixfleet-control-plane.mjs'),
+        'tick',
+        ...['--database-url-file', files.urlFile, '--release-dir', files.releaseDir],
+        ...['--trust-file', files.trust.trustFile, '--db', join(files.dir, 'tick', 'state.db')],
+        ...['--artifact-freshness-minutes', '5256000'],
+      ],
+      { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' }, timeout: 30_000 },
+    );
+    expect(tick.status, tick.stderr).toBe(1);
+    expect(tick.stderr).toContain('CP_ERR_NOT_LEADER');
   }, 120_000);
 });
