@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster } from '../../../tests/support/postgres.ts';
 import { CpError } from '../errors.ts';
-import { pgLeadership, type Leadership } from './leader.ts';
+import { fenceSql, pgLeadership, type Leadership } from './leader.ts';
 import { openPostgresStorage } from './postgres.ts';
 import type { WriteOp } from './types.ts';
 
@@ -115,5 +115,41 @@ describe('leader election on PostgreSQL', () => {
     await l1.close();
     await l2.close();
     await s.close();
+  });
+
+  it("makes a new leader wait for the old leader's commit in flight, whose batch it then loads", async () => {
+    const url = await cluster.createDatabase();
+    const l1 = leadership(url, 'https://cp-1:8443');
+    const s1 = openPostgresStorage(url, { leadership: l1 });
+    await s1.migrate();
+    await l1.acquire(new AbortController().signal);
+    // The old leader's commit, caught between its fence and its COMMIT.
+    const tx = new pg.Client({ connectionString: url });
+    await tx.connect();
+    await tx.query(`BEGIN; ${fenceSql(1)}`);
+    await tx.query(
+      "INSERT INTO event_log (recorded_at, stream, rollout_id, hostname, agent_seq, kind, body) VALUES (1, 'host', 'stable@ab', 'web-01', 7, 'RemoteDispatchAck', '{}')",
+    );
+    await l1.close();
+    const l2 = leadership(url, 'https://cp-2:8443');
+    let raised = false;
+    const taking = l2.acquire(new AbortController().signal).then((e) => {
+      raised = true;
+      return e;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    // The epoch raise waits for the share lock the fence took.
+    expect(raised).toBe(false);
+    await tx.query('COMMIT');
+    await tx.end();
+    expect(await taking).toBe(2);
+    // The load that follows the raise sees the old leader's batch.
+    const s2 = openPostgresStorage(url, { leadership: l2 });
+    await s2.migrate();
+    expect(await seqsIn(url)).toEqual([7]);
+    await s2.commit([event(8)]);
+    expect(await seqsIn(url)).toEqual([7, 8]);
+    for (const s of [s1, s2]) await s.close();
+    await l2.close();
   });
 });
