@@ -4,7 +4,8 @@
 // replaced within 10 s (measured and printed), every event it acknowledged
 // is in event_log afterwards, and the new leader's plans see the old
 // leader's dispatches (no host dispatched twice). A third replica then
-// takes over from the second the same way.
+// takes over from the second the same way; a leader that loses PostgreSQL
+// answers 503 (typed) and exits 1.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -272,4 +273,51 @@ describe('control plane replicas on PostgreSQL', () => {
     expect(tick.status, tick.stderr).toBe(1);
     expect(tick.stderr).toContain('CP_ERR_NOT_LEADER');
   }, 120_000);
+
+  it('a leader that loses PostgreSQL answers heartbeats 503 (typed), never 2xx, and exits 1; a replica leads again once it is back', async () => {
+    const leader = replicas.at(-1)!;
+    expect((await roleOf(files, leader))?.role).toBe('leader');
+    const h = new HostClients('h-000', files.pki);
+    const statuses: (number | string)[] = [];
+    cluster.kill();
+    const until = performance.now() + 3_000;
+    let seq = 1;
+    while (performance.now() < until) {
+      try {
+        const r = await (
+          await h.to(leader.port)
+        ).request('/v1/agent/heartbeat', {
+          body: {
+            hostname: 'h-000',
+            agent_version: '0.2.0',
+            current_closure: null,
+            uptime_secs: seq++,
+            last_event_seq_by_rollout: {},
+            at: rfc3339(),
+          },
+          timeoutMs: 2_000,
+        });
+        statuses.push(r.status === 503 ? (code(r.body) ?? 503) : r.status);
+      } catch {
+        statuses.push('no answer');
+      }
+      await new Promise((x) => setTimeout(x, 50));
+    }
+    const [exitCode] = await leader.exited;
+    h.close();
+    process.stdout.write(
+      `replicas: answers while PostgreSQL was lost: ${[...new Set(statuses)].join(', ')}\n`,
+    );
+    expect(statuses.filter((x) => typeof x === 'number')).toEqual([]);
+    expect(statuses).toContain('CP_ERR_NOT_LEADER');
+    expect(exitCode).toBe(1);
+    expect(leader.log()).toContain('CP_ERR_NOT_LEADER');
+
+    cluster.restart();
+    const next = startReplica(files, 'd', await freePort());
+    replicas.push(next);
+    await waitForRole(files, next, 'leader');
+    const after = await query<{ epoch: string }>('SELECT epoch FROM cp_leader', []);
+    expect(Number(after[0]?.epoch)).toBe(4);
+  }, 60_000);
 });
