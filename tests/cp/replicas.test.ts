@@ -21,6 +21,7 @@ import { makeTrust, writeRelease } from './kit/release.ts';
 import {
   freePort,
   HostClients,
+  metricOf,
   roleOf,
   startReplica,
   waitForRole,
@@ -122,6 +123,8 @@ describe('control plane replicas on PostgreSQL', () => {
     const b = startReplica(files, 'b', pb);
     replicas.push(b);
     await waitForRole(files, b, 'follower');
+    expect(await metricOf(files, a, 'nixfleet_cp_replica_leader')).toBe(1);
+    expect(await metricOf(files, b, 'nixfleet_cp_replica_leader')).toBe(0);
 
     const agents = Array.from(
       { length: HOSTS },

@@ -193,16 +193,16 @@ export async function createControlPlane(
   /** Stops deciding at once (leadership lost); the process is to end. */
   function abdicate(e: CpError): void {
     replica.setServing(false);
+    metrics.replicaLeader.set(0);
     loop?.stop();
     for (const w of workers) w.stop();
     hub.releaseAll();
     log.fatal({ code: e.code, details: e.details }, e.message);
     // Refusing (typed) for one lock interval, then stopped: the in-process
     // equivalent of main.ts's exit.
-    (
-      d.onLostLeadership ??
-      (() => setTimeout(() => void stopOnce(), config.leaderRetryMs).unref())
-    )(e);
+    (d.onLostLeadership ?? (() => setTimeout(() => void stopOnce(), config.leaderRetryMs).unref()))(
+      e,
+    );
   }
 
   /**
@@ -215,6 +215,7 @@ export async function createControlPlane(
       const started = Date.now();
       await state.loadFrom(storage);
       replica.setServing(true);
+      metrics.replicaLeader.set(1);
       log.info({ epoch, loadMs: Date.now() - started }, 'leader: state loaded, serving');
       await decide();
     } catch (e) {
@@ -237,7 +238,10 @@ export async function createControlPlane(
     // listen must say so at once, not after its first poll and tick.
     const tls = options.listen === false ? null : readTlsMaterial(config);
     if (leadership === null) await decide();
-    else leadership.onLost(abdicate);
+    else {
+      metrics.replicaLeader.set(0);
+      leadership.onLost(abdicate);
+    }
     stopLoopWatch = watchLoopDelay({
       windowMs: LOOP_WINDOW_MS,
       stallMs: LOOP_STALL_MS,

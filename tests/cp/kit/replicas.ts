@@ -101,6 +101,21 @@ export async function roleOf(
   }
 }
 
+/** The value of the sample `name` (no labels) on a replica's /metrics; null when absent. */
+export async function metricOf(f: ReplicaFiles, r: Replica, name: string): Promise<number | null> {
+  const c = await connect(r.port, { ca: f.pki.caPem });
+  try {
+    const res = await c.request('/metrics', { noProtocol: true, timeoutMs: 2_000 });
+    const line = res.body
+      .toString()
+      .split('\n')
+      .find((l) => l.startsWith(`${name} `));
+    return line === undefined ? null : Number(line.slice(name.length + 1));
+  } finally {
+    c.close();
+  }
+}
+
 /** Polls until `r` reports `role` (every 25 ms, up to `ms`); returns the time it took. */
 export async function waitForRole(
   f: ReplicaFiles,
