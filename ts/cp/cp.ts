@@ -190,7 +190,7 @@ export async function createControlPlane(
     for (const w of workers) w.start();
   }
 
-  /** Stops deciding at once (leadership lost); the process is to end. */
+  /** Stops deciding at once (leadership lost, or leading failed); the process is to end. */
   function abdicate(e: CpError): void {
     replica.setServing(false);
     metrics.replicaLeader.set(0);
@@ -220,8 +220,10 @@ export async function createControlPlane(
       await decide();
     } catch (e) {
       if (shuttingDown) return;
+      // A refusal keeps its code (a --strict start that cannot verify its
+      // sidecars exits 2 as without replicas); anything else deposes.
       abdicate(
-        isCpError(e) && e.code === 'CP_ERR_NOT_LEADER'
+        isCpError(e)
           ? e
           : new CpError(
               'CP_ERR_NOT_LEADER',

@@ -65,7 +65,7 @@ async function serve(opts: Record<string, unknown>): Promise<number> {
       await new Promise((r) => setTimeout(r, config.leaderRetryMs));
       await cp.stop().catch((e: unknown) => log.error({ err: e }, 'shutdown failed'));
       process.stderr.write(fatalLine(why));
-      return 1;
+      return exitCodeOf(why);
     }
     log.info({ signal: why }, 'shutting down');
     await cp.stop().catch((e: unknown) => log.error({ err: e }, 'shutdown failed'));
