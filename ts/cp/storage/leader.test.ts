@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster } from '../../../tests/support/postgres.ts';
 import { CpError } from '../errors.ts';
 import { fenceSql, pgLeadership, type Leadership } from './leader.ts';
-import { openPostgresStorage } from './postgres.ts';
+import { openPostgresStorage, SESSION_OPTIONS } from './postgres.ts';
 import type { WriteOp } from './types.ts';
 
 let cluster: PgCluster;
@@ -152,4 +152,28 @@ describe('leader election on PostgreSQL', () => {
     for (const s of [s1, s2]) await s.close();
     await l2.close();
   });
+
+  it('lets a new leader take over from one that vanished mid-commit: the server ends the idle transaction within seconds', async () => {
+    const url = await cluster.createDatabase();
+    const l1 = leadership(url, 'https://cp-1:8443');
+    const s1 = openPostgresStorage(url, { leadership: l1 });
+    await s1.migrate();
+    await l1.acquire(new AbortController().signal);
+    // The old leader's pooled session (same settings), gone silent after its
+    // fence: a partition, or a machine that died without closing.
+    const tx = new pg.Client({ connectionString: url, options: SESSION_OPTIONS });
+    tx.on('error', () => undefined);
+    await tx.connect();
+    await tx.query(`BEGIN; ${fenceSql(1)}`);
+    await l1.close();
+    const l2 = leadership(url, 'https://cp-2:8443');
+    const t0 = performance.now();
+    expect(await l2.acquire(new AbortController().signal)).toBe(2);
+    const waited = performance.now() - t0;
+    expect(waited).toBeLessThan(8_000);
+    await expect(tx.query('COMMIT')).rejects.toThrow();
+    await tx.end().catch(() => undefined);
+    await s1.close();
+    await l2.close();
+  }, 20_000);
 });

@@ -141,8 +141,10 @@ export function pgLeadership(url: string, o: LeadershipOptions): Leadership {
     // The server must notice a leader that vanished without closing (lost
     // machine, partition) soon, for only then does it release the lock.
     const keep = Math.max(1, Math.round(o.retryMs / 1000));
+    // The server cancels a statement before the client stops waiting: an
+    // epoch raise the client gave up on must not commit behind its back.
     await c.query(
-      `SET tcp_keepalives_idle = ${keep}; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3; SET tcp_user_timeout = ${Math.max(1000, 3 * o.retryMs)}`,
+      `SET tcp_keepalives_idle = ${keep}; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3; SET tcp_user_timeout = ${Math.max(1000, 3 * o.retryMs)}; SET statement_timeout = ${Math.round(0.8 * Math.max(1_000, o.retryMs))}`,
     );
     return c;
   };

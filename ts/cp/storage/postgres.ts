@@ -46,6 +46,16 @@ const MIGRATION_LOCK = 0x6e66_6370; // "nfcp"
 
 const INT8_OID = 20;
 
+/**
+ * Settings of every pooled session. A writer that vanished mid-transaction
+ * (lost machine, partition) must not hold its locks for the OS's two-hour
+ * keep-alive: among replicas, its share lock on the leader row would stall
+ * the next leader's epoch raise. The server ends such a session within
+ * seconds.
+ */
+export const SESSION_OPTIONS =
+  '-c idle_in_transaction_session_timeout=5000 -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3';
+
 /** BIGINT columns (epoch ms, seqs) as numbers; every value they hold is below 2^53. */
 function parseInt8(text: string): number {
   const n = Number(text);
@@ -128,6 +138,7 @@ export function openPostgresStorage(
     // partition) must fail the commit, not hold the mutator forever.
     query_timeout: 30_000,
     keepAlive: true,
+    options: SESSION_OPTIONS,
     application_name: 'nixfleet-cp',
     types: TYPES,
   });
