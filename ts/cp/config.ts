@@ -66,6 +66,13 @@ export interface CpConfig {
    * Null: SQLite at `dbPath`.
    */
   readonly databaseUrlFile: string | null;
+  /**
+   * Replicas on PostgreSQL: the URL clients reach this replica at, named in
+   * a follower's CP_ERR_NOT_LEADER refusals. Null: not named.
+   */
+  readonly advertiseUrl: string | null;
+  /** Replicas: how often a follower retries the leader lock and the leader checks it (ms). */
+  readonly leaderRetryMs: number;
   readonly issuanceLog: string;
   /**
    * Copy of the last adopted release (`last-release/` next to the database;
@@ -218,6 +225,8 @@ export function parseConfig(
     trustFile: path('trustFile'),
     dbPath,
     databaseUrlFile: path('databaseUrlFile'),
+    advertiseUrl: str(r, 'advertiseUrl'),
+    leaderRetryMs: dur(r, 'leaderRetrySecs', 0.05, 60),
     issuanceLog: path('issuanceLog') ?? join(dirname(dbPath), 'issuance.log'),
     releaseCacheDir: dbPath === ':memory:' ? null : join(dirname(dbPath), 'last-release'),
     releaseDir: path('releaseDir'),
@@ -287,6 +296,11 @@ export function parseConfig(
       '--event-bytes-burst must hold one event of the largest allowed size',
       { flag: 'event-bytes-burst' },
     );
+  }
+  if (config.advertiseUrl !== null && !/^https:\/\/[^\s]+$/.test(config.advertiseUrl)) {
+    throw new CpError('CP_ERR_CONFIG', `--advertise-url must be an https:// URL`, {
+      flag: 'advertise-url',
+    });
   }
   if (config.artifactUrl !== null && !/^https?:\/\//.test(config.artifactUrl)) {
     throw new CpError('CP_ERR_CONFIG', '--artifact-url must be http(s)', { flag: 'artifact-url' });

@@ -32,6 +32,8 @@ import { sweepLiveness, type TickSummary } from './runtime/reconcile.ts';
 import type { CpRuntime } from './runtime/runtime.ts';
 import { tickPolicyOf, Ticker, type TickOptions } from './runtime/ticker.ts';
 import type { CpServer } from './server/http.ts';
+import { CpError, isCpError } from './errors.ts';
+import { ReplicaRole } from './replica.ts';
 import type { Storage } from './storage/types.ts';
 import { readTlsMaterial } from './server/listener-setup.ts';
 import { ReconcileLoop } from './workers/reconcile-loop.ts';
@@ -43,6 +45,12 @@ export interface ControlPlaneDeps {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly storage?: Storage;
+  /**
+   * Called once when this replica loses the leadership (PostgreSQL): it has
+   * stopped deciding; main.ts exits non-zero so the supervisor restarts it
+   * as a follower. Default: a graceful stop.
+   */
+  readonly onLostLeadership?: (e: CpError) => void;
 }
 
 /** A control plane instance. */
@@ -59,6 +67,11 @@ export interface ControlPlane {
   poll(): Promise<void>;
   /** Heartbeat sweep now. */
   sweep(): Promise<string[]>;
+  /**
+   * PostgreSQL: takes the leadership for a one-off command (`tick`), waiting
+   * at most `waitMs`; false when another replica holds it. True on SQLite.
+   */
+  lead(waitMs: number): Promise<boolean>;
   /** Graceful shutdown within the configured deadline. */
   stop(): Promise<void>;
 }
@@ -81,7 +94,8 @@ export async function createControlPlane(
   const ca = await readCa(config);
   const sinks = openSinks(config.notify, () => clock.now());
   const metrics = new CpMetrics();
-  const { storage, state } = await openState(config, d.storage);
+  const { storage, state, leadership } = await openState(config, d.storage);
+  const replica = new ReplicaRole(leadership);
   const mutator = new Mutator({
     state,
     storage,
@@ -130,6 +144,7 @@ export async function createControlPlane(
     outbox,
     ca,
     trust,
+    replica,
     startedAt,
   };
   registerStateMetrics(
@@ -160,11 +175,10 @@ export async function createControlPlane(
   let server: CpServer | null = null;
   let shuttingDown = false;
   let stopped: Promise<void> | null = null;
+  const campaign = new AbortController();
 
-  async function start(options: { readonly listen?: boolean } = {}): Promise<{ port: number }> {
-    // TLS material is checked before anything starts: a CP that cannot
-    // listen must say so at once, not after its first poll and tick.
-    const tls = options.listen === false ? null : readTlsMaterial(config);
+  /** Starts what only the leader runs: adoption, planning, the workers. */
+  async function decide(): Promise<void> {
     if (poller) {
       await poller.pollOnce();
       checkStrictSidecars(config, state);
@@ -174,12 +188,71 @@ export async function createControlPlane(
     await ticker.tick('startup', { automatic: true });
     loop?.start();
     for (const w of workers) w.start();
+  }
+
+  /** Stops deciding at once (leadership lost, or leading failed); the process is to end. */
+  function abdicate(e: CpError): void {
+    replica.setServing(false);
+    metrics.replicaLeader.set(0);
+    loop?.stop();
+    for (const w of workers) w.stop();
+    hub.releaseAll();
+    log.fatal({ code: e.code, details: e.details }, e.message);
+    // Refusing (typed) for one lock interval, then stopped: the in-process
+    // equivalent of main.ts's exit.
+    (d.onLostLeadership ?? (() => setTimeout(() => void stopOnce(), config.leaderRetryMs).unref()))(
+      e,
+    );
+  }
+
+  /**
+   * A follower until it takes the lock; then, under its new epoch, it loads
+   * the state the previous leader committed and starts deciding.
+   */
+  async function campaignFor(l: NonNullable<typeof leadership>): Promise<void> {
+    try {
+      const epoch = await l.acquire(campaign.signal);
+      const started = Date.now();
+      await state.loadFrom(storage);
+      replica.setServing(true);
+      metrics.replicaLeader.set(1);
+      log.info({ epoch, loadMs: Date.now() - started }, 'leader: state loaded, serving');
+      await decide();
+    } catch (e) {
+      if (shuttingDown) return;
+      // A refusal keeps its code (a --strict start that cannot verify its
+      // sidecars exits 2 as without replicas); anything else deposes.
+      abdicate(
+        isCpError(e)
+          ? e
+          : new CpError(
+              'CP_ERR_NOT_LEADER',
+              `taking the leadership failed: ${(e as Error).message}`,
+              {},
+              { cause: e },
+            ),
+      );
+    }
+  }
+
+  async function start(options: { readonly listen?: boolean } = {}): Promise<{ port: number }> {
+    // TLS material is checked before anything starts: a CP that cannot
+    // listen must say so at once, not after its first poll and tick.
+    const tls = options.listen === false ? null : readTlsMaterial(config);
+    if (leadership === null) await decide();
+    else {
+      metrics.replicaLeader.set(0);
+      leadership.onLost(abdicate);
+    }
     stopLoopWatch = watchLoopDelay({
       windowMs: LOOP_WINDOW_MS,
       stallMs: LOOP_STALL_MS,
       onWindow: (w) => loopDelay.window('main', w),
       onStall: (ms) => loopDelay.stall('main', ms),
     });
+    // A replica serves (as a follower) before it leads: it must be reachable
+    // to say who leads, and ready the moment it takes over.
+    if (leadership !== null) void campaignFor(leadership);
     if (tls === null) return { port: 0 };
     server = edgeServer(runtime, tls, {
       eventTimed: (ms) => ticker.eventTimed(ms),
@@ -188,14 +261,25 @@ export async function createControlPlane(
     });
     const { port, contracts } = await server.listen(config.port, config.host, config.listenBacklog);
     log.info(
-      { host: config.host, port, strict: config.strict, edgeContracts: contracts },
+      {
+        host: config.host,
+        port,
+        strict: config.strict,
+        edgeContracts: contracts,
+        ...(leadership === null ? {} : { replica: true }),
+      },
       'control plane listening',
     );
     return { port };
   }
 
+  function stopOnce(): Promise<void> {
+    return (stopped ??= stopInner());
+  }
+
   async function stopInner(): Promise<void> {
     shuttingDown = true;
+    campaign.abort();
     const deadline = Date.now() + config.timings.shutdownDeadlineMs;
     const srv = server;
     const closed = srv ? srv.close() : Promise.resolve();
@@ -210,6 +294,8 @@ export async function createControlPlane(
     await untilDeadline(mutator.stop(), deadline);
     srv?.destroySessions();
     await closed;
+    // Ending the lock connection hands the leadership to a follower at once.
+    await leadership?.close();
     await storage.close();
     log.info('control plane stopped');
   }
@@ -220,6 +306,20 @@ export async function createControlPlane(
     tick: (trigger, options) => ticker.tick(trigger, options),
     poll: () => (poller ? poller.pollOnce() : Promise.resolve()),
     sweep: () => mutator.submit(() => sweepLiveness(deps, { now: clock.now() })),
-    stop: () => (stopped ??= stopInner()),
+    async lead(waitMs) {
+      if (leadership === null) return true;
+      const give = new AbortController();
+      const timer = setTimeout(() => give.abort(), waitMs);
+      try {
+        await leadership.acquire(give.signal);
+        await state.loadFrom(storage);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    stop: stopOnce,
   };
 }

@@ -100,6 +100,13 @@ export const CP_ERROR_STATUS = {
   /** The CP is shutting down. */
   CP_ERR_SHUTTING_DOWN: 503,
   /**
+   * This replica does not lead (PostgreSQL replicas): it refuses writes and
+   * decisions; `details.leader` names the leader's `--advertise-url` when
+   * known. Retry against the leader (agents configured with several CP URLs
+   * move on by themselves).
+   */
+  CP_ERR_NOT_LEADER: 503,
+  /**
    * A verified release signed before the one already adopted on a channel
    * (rollback refused; an alert, never a response): the CP keeps the newer
    * release. Fix the release source; a newer release clears it.

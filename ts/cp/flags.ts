@@ -73,6 +73,19 @@ export const FLAGS: readonly FlagSpec[] = [
     'file holding a postgres:// URL: store state in PostgreSQL instead of --db (whose directory still holds the issuance log and release cache)',
     { nixos: 'databaseUrlFile' },
   ),
+  str(
+    'url',
+    '--advertise-url <url>',
+    'advertiseUrl',
+    "with --database-url-file: the https:// URL clients reach this replica at; a follower names the leader's in its CP_ERR_NOT_LEADER refusals",
+  ),
+  dur(
+    's',
+    '--leader-retry-secs',
+    'leaderRetrySecs',
+    'with --database-url-file: how often a follower tries to take the leadership and the leader checks it holds it (a dead leader is replaced within about twice this)',
+    { default: '2' },
+  ),
   str('path', '--issuance-log <file>', 'issuanceLog', 'append-only certificate issuance log', {
     defaultText: 'issuance.log next to --db',
     nixos: 'auditLogPath',

@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { parseConfig, FLAGS } from './config.ts';
 import { createControlPlane } from './cp.ts';
-import { isCpError } from './errors.ts';
+import { CpError, isCpError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { helpText } from '../flags/spec.ts';
 import { formatVersion, versionInfo, wantsVersion } from '../version/version.ts';
@@ -49,11 +49,25 @@ async function serve(opts: Record<string, unknown>): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   let cp: Awaited<ReturnType<typeof createControlPlane>> | null = null;
+  let deposed: (e: CpError) => void = () => undefined;
+  const lost = new Promise<CpError>((resolve) => (deposed = resolve));
   try {
-    cp = await createControlPlane(config, { log });
+    // Fail closed: a replica that stops leading has stopped deciding and
+    // refuses every request (CP_ERR_NOT_LEADER) at once; it then stops and
+    // exits 1, and the supervisor restarts it as a follower.
+    cp = await createControlPlane(config, { log, onLostLeadership: (e) => deposed(e) });
     await cp.start();
-    const signal = await stopRequested;
-    log.info({ signal }, 'shutting down');
+    const why = await Promise.race([stopRequested, lost]);
+    if (why instanceof CpError) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      // Refuses (typed) for one lock interval before the port closes.
+      await new Promise((r) => setTimeout(r, config.leaderRetryMs));
+      await cp.stop().catch((e: unknown) => log.error({ err: e }, 'shutdown failed'));
+      process.stderr.write(fatalLine(why));
+      return exitCodeOf(why);
+    }
+    log.info({ signal: why }, 'shutting down');
     await cp.stop().catch((e: unknown) => log.error({ err: e }, 'shutdown failed'));
     return 0;
   } catch (e) {
@@ -78,6 +92,14 @@ async function tickOnce(opts: Record<string, unknown>): Promise<number> {
   const log = createLogger({ level: config.logLevel, destination: process.stderr as never });
   const cp = await createControlPlane(config, { log });
   try {
+    // On PostgreSQL a tick decides, so it needs the leadership: it waits two
+    // lock attempts for it and refuses while a serving replica leads.
+    if (!(await cp.lead(2 * config.leaderRetryMs + 1_000))) {
+      throw new CpError(
+        'CP_ERR_NOT_LEADER',
+        'another control plane replica leads this database: run tick against a database no replica serves, or stop the replicas first',
+      );
+    }
     await cp.poll();
     const summary = await cp.tick('cli');
     const out: string[] = [

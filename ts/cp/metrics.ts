@@ -195,6 +195,12 @@ export class CpMetrics {
   readonly dispatchWaiters = this.add(
     new Gauge('nixfleet_cp_dispatch_waiters', 'Open dispatch long-polls.'),
   );
+  readonly replicaLeader = this.add(
+    new Gauge(
+      'nixfleet_cp_replica_leader',
+      'PostgreSQL replicas: 1 while this replica leads and serves, 0 while it follows.',
+    ),
+  );
   readonly orphanConfirms = this.add(
     new Counter(
       'nixfleet_cp_orphan_confirms_total',

@@ -26,6 +26,7 @@ import { createCpServer, type CpServer } from './server/http.ts';
 import type { TlsMaterial } from './server/listener-setup.ts';
 import type { LoopDelayWindow } from './server/loop-delay.ts';
 import { openConfiguredStorage } from './storage/open.ts';
+import type { Leadership } from './storage/leader.ts';
 import type { Storage } from './storage/types.ts';
 import { ArtifactPoller } from './workers/artifact-poller.ts';
 import { dirSource, httpSource, type ArtifactSource } from './workers/artifact-source.ts';
@@ -188,17 +189,24 @@ export function loopDelayReporter(p: {
 export async function openState(
   config: CpConfig,
   given: Storage | undefined,
-): Promise<{ readonly storage: Storage; readonly state: CpState }> {
-  const storage = given ?? openConfiguredStorage(config).storage;
+): Promise<{
+  readonly storage: Storage;
+  readonly state: CpState;
+  readonly leadership: Leadership | null;
+}> {
+  const chosen = given === undefined ? openConfiguredStorage(config) : null;
+  const storage = given ?? (chosen?.storage as Storage);
+  const leadership = chosen?.leadership ?? null;
   const state = new CpState(config.timings.rolloutRetentionMs);
   try {
     await storage.migrate();
     await state.loadFrom(storage);
   } catch (e) {
     await storage.close().catch(() => undefined);
+    await leadership?.close();
     throw e;
   }
-  return { storage, state };
+  return { storage, state, leadership };
 }
 
 const EVENTS_ROUTE = `POST ${EVENTS_PATH}`;
@@ -220,13 +228,13 @@ export function edgeServer(
     cert: tls.cert,
     key: tls.key,
     clientCa: tls.clientCa,
-    routes: [
+    routes: rt.replica.gate([
       ...healthRoutes(rt),
       ...agentRoutes(rt),
       ...enrollRoutes(rt),
       ...operatorRoutes(rt),
       ...actionRoutes(rt),
-    ],
+    ]),
     access: CP_ACCESS,
     bodyLimitBytes: config.bodyLimitBytes,
     limits: config.limits,

@@ -81,6 +81,10 @@ export async function startTestCp(options: TestCpOptions = {}): Promise<TestCp> 
       ...(options.clock ? { clock: options.clock } : {}),
     });
     const { port } = await cp.start();
+    // On PostgreSQL a replica serves once it leads (the only one here).
+    for (let i = 0; i < 200 && !cp.runtime.replica.leading(); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     return { cp, port };
   };
   const first = await make();

@@ -98,6 +98,8 @@ export interface ReleaseSpec {
   readonly approval?: readonly ('auto' | 'manual')[];
   /** Whether an operator may clear a Failed or Reverted rollout (absent: left out, false). */
   readonly operatorClear?: boolean;
+  /** One disruption budget over the hosts of wave 0: at most this many in flight (absent: none). */
+  readonly maxInFlight?: number;
 }
 
 /** The signed per-wave evidence knobs of a release. */
@@ -178,10 +180,14 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
     rolloutPolicy: 'staged',
     signingIntervalMinutes: 60,
   };
+  const budgetSelector = sel({ tags: ['wave-0'] });
   const fleet: FleetResolved = {
     channelEdges: [],
     channels: Object.fromEntries(channels.map((c) => [c, channelConfig])),
-    disruptionBudgets: [],
+    disruptionBudgets:
+      spec.maxInFlight === undefined
+        ? []
+        : [{ selector: budgetSelector, maxInFlight: spec.maxInFlight, maxInFlightPct: null }],
     edges: [],
     hosts,
     meta,
@@ -211,7 +217,20 @@ export function writeRelease(dir: string, trust: TestTrust, spec: ReleaseSpec): 
       channelRef: spec.ciCommit,
       complianceFrameworks: [],
       displayName: `${c}@${spec.ciCommit.slice(0, 7)}`,
-      disruptionBudgets: [],
+      disruptionBudgets:
+        spec.maxInFlight === undefined
+          ? []
+          : [
+              {
+                selector: budgetSelector,
+                hosts: spec.hosts
+                  .filter((h) => h.wave === 0)
+                  .map((h) => h.name)
+                  .sort(),
+                maxInFlight: spec.maxInFlight,
+                maxInFlightPct: null,
+              },
+            ],
       fleetResolvedHash: fleetHash,
       freshnessWindow: 1440,
       healthGate: {},

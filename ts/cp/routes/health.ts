@@ -21,6 +21,7 @@ export function healthRoutes(rt: CpRuntime): Route[] {
         const view = rt.state.committed;
         const { tick } = view;
         const primed = view.artifacts.fleet !== null;
+        const replica = rt.replica.health();
         const artifacts = rt.poller
           ? Object.fromEntries(
               Object.entries(rt.poller.health).map(([k, h]) => [
@@ -52,6 +53,7 @@ export function healthRoutes(rt: CpRuntime): Route[] {
             mutator_queue: rt.mutator.depth(),
             dispatch_waiters: rt.hub.size(),
             uptime_secs: Math.round((rt.clock.now() - rt.startedAt) / 1000),
+            ...(replica === null ? {} : { replica }),
           },
         };
       },

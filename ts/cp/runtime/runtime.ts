@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
 import type { NotificationOutbox } from '../notify/outbox.ts';
 import type { FleetCa } from '../pki/ca.ts';
+import type { ReplicaRole } from '../replica.ts';
 import type { Storage } from '../storage/types.ts';
 import type { ArtifactPoller } from '../workers/artifact-poller.ts';
 import type { RuntimeDeps } from './deps.ts';
@@ -31,6 +32,8 @@ export interface CpRuntime {
   readonly outbox: NotificationOutbox | null;
   readonly ca: FleetCa | null;
   readonly trust: TrustConfig | null;
+  /** Leader or follower among PostgreSQL replicas (always serving on SQLite). */
+  readonly replica: ReplicaRole;
   /** CP start time (epoch ms). */
   readonly startedAt: number;
 }

@@ -3,7 +3,8 @@
 // URL file (a secret: its content never appears in an error or a log).
 import { readFileSync } from 'node:fs';
 import { CpError } from '../errors.ts';
-import { openPostgresStorage } from './postgres.ts';
+import { pgLeadership, type Leadership } from './leader.ts';
+import { describeDatabase, openPostgresStorage } from './postgres.ts';
 import { openSqliteStorage } from './sqlite.ts';
 import type { Storage } from './types.ts';
 
@@ -11,6 +12,8 @@ import type { Storage } from './types.ts';
 export interface StorageChoice {
   readonly storage: Storage;
   readonly backend: 'sqlite' | 'postgres';
+  /** PostgreSQL: who leads among the replicas (null on SQLite: the one process always leads). */
+  readonly leadership: Leadership | null;
 }
 
 /**
@@ -61,15 +64,25 @@ export function openConfiguredStorage(config: {
   readonly dbPath: string;
   readonly databaseUrlFile: string | null;
   readonly commitThread: boolean;
+  readonly advertiseUrl?: string | null;
+  readonly leaderRetryMs?: number;
 }): StorageChoice {
   if (config.databaseUrlFile !== null) {
+    const url = readDatabaseUrl(config.databaseUrlFile);
+    const leadership = pgLeadership(url, {
+      advertiseUrl: config.advertiseUrl ?? null,
+      retryMs: config.leaderRetryMs ?? 2_000,
+      where: describeDatabase(url),
+    });
     return {
-      storage: openPostgresStorage(readDatabaseUrl(config.databaseUrlFile)),
+      storage: openPostgresStorage(url, { leadership }),
       backend: 'postgres',
+      leadership,
     };
   }
   return {
     storage: openSqliteStorage(config.dbPath, { commitThread: config.commitThread }),
     backend: 'sqlite',
+    leadership: null,
   };
 }

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster } from '../../../tests/support/postgres.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
+import { REPLICA_TABLES } from './leader.ts';
 import { openPostgresStorage } from './postgres.ts';
 import { openSqliteStorage } from './sqlite.ts';
 import type { WriteOp } from './types.ts';
@@ -82,10 +83,13 @@ describe('PostgreSQL storage', () => {
     }>(
       "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public'",
     );
-    const pgSchema = cols.rows.map(
-      (r) =>
-        `${r.table_name}.${r.column_name} ${r.data_type === 'text' ? 'text' : 'int'} ${r.is_nullable === 'NO'}`,
-    );
+    // The replicas' tables exist on PostgreSQL only (leader.ts).
+    const pgSchema = cols.rows
+      .filter((r) => !REPLICA_TABLES.includes(r.table_name))
+      .map(
+        (r) =>
+          `${r.table_name}.${r.column_name} ${r.data_type === 'text' ? 'text' : 'int'} ${r.is_nullable === 'NO'}`,
+      );
     const idx = await c.query<{ indexname: string }>(
       "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey'",
     );

@@ -10,6 +10,13 @@
 // or the connection URL (it may hold a password) out of this module.
 import pg from 'pg';
 import { CpError } from '../errors.ts';
+import {
+  FENCE_SQLSTATE,
+  fenceSql,
+  REPLICA_DDL,
+  REPLICA_TABLES,
+  type Leadership,
+} from './leader.ts';
 import { MIGRATIONS, postgresSql, SCHEMA_VERSION } from './migrations.ts';
 import { appendEventsSql, numberPlaceholders, restSql, segmentsOf } from './postgres-sql.ts';
 import {
@@ -39,6 +46,16 @@ const MIGRATION_LOCK = 0x6e66_6370; // "nfcp"
 
 const INT8_OID = 20;
 
+/**
+ * Settings of every pooled session. A writer that vanished mid-transaction
+ * (lost machine, partition) must not hold its locks for the OS's two-hour
+ * keep-alive: among replicas, its share lock on the leader row would stall
+ * the next leader's epoch raise. The server ends such a session within
+ * seconds.
+ */
+export const SESSION_OPTIONS =
+  '-c idle_in_transaction_session_timeout=5000 -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3';
+
 /** BIGINT columns (epoch ms, seqs) as numbers; every value they hold is below 2^53. */
 function parseInt8(text: string): number {
   const n = Number(text);
@@ -67,6 +84,7 @@ const TABLES = [
   'cert_revocations',
   'artifact_high_water',
   'notification_outbox',
+  ...REPLICA_TABLES,
 ];
 
 /** Where the pool connects, for messages (never the password). */
@@ -81,6 +99,14 @@ function describe(url: string): string {
 
 function storageError(what: string, where: string, e: unknown): CpError {
   if (e instanceof CpError) return e;
+  if ((e as { code?: unknown }).code === FENCE_SQLSTATE) {
+    return new CpError(
+      'CP_ERR_NOT_LEADER',
+      `${what} refused: another replica leads now (${(e as Error).message}); retry against the leader`,
+      {},
+      { cause: e },
+    );
+  }
   const msg = (e as Error).message ?? String(e);
   return new CpError(
     'CP_ERR_STORAGE',
@@ -98,7 +124,11 @@ function storageError(what: string, where: string, e: unknown): CpError {
  */
 export function openPostgresStorage(
   url: string,
-  options: { readonly maxConnections?: number } = {},
+  options: {
+    readonly maxConnections?: number;
+    /** Replicas: every commit is fenced by this leadership's epoch, and refused without one. */
+    readonly leadership?: Leadership;
+  } = {},
 ): Storage {
   const pool = new pg.Pool({
     connectionString: url,
@@ -108,13 +138,19 @@ export function openPostgresStorage(
     // partition) must fail the commit, not hold the mutator forever.
     query_timeout: 30_000,
     keepAlive: true,
+    options: SESSION_OPTIONS,
     application_name: 'nixfleet-cp',
     types: TYPES,
   });
   // An idle pooled connection that dies (server restart, network) is
   // dropped by the pool; the next checkout reconnects or fails the caller.
   pool.on('error', () => undefined);
-  return new PostgresStorage(pool, describe(url));
+  return new PostgresStorage(pool, describe(url), options.leadership ?? null);
+}
+
+/** Where `url` points, for messages (never the password). */
+export function describeDatabase(url: string): string {
+  return describe(url);
 }
 
 class PostgresStorage implements Storage {
@@ -124,6 +160,7 @@ class PostgresStorage implements Storage {
   constructor(
     private readonly pool: pg.Pool,
     private readonly where: string,
+    private readonly leadership: Leadership | null,
   ) {}
 
   private live(): void {
@@ -161,7 +198,9 @@ class PostgresStorage implements Storage {
       await client.query('ROLLBACK').catch(() => undefined);
       // Never reuse a connection whose transaction failed: its state is unknown.
       client.release(true);
-      throw storageError(what, this.where, e);
+      const err = storageError(what, this.where, e);
+      if (err.code === 'CP_ERR_NOT_LEADER') this.leadership?.fenced(err);
+      throw err;
     }
   }
 
@@ -192,6 +231,7 @@ class PostgresStorage implements Storage {
           [m.version, m.name, Date.now()],
         );
       }
+      await c.query(REPLICA_DDL);
       return SCHEMA_VERSION;
     });
     this.migrated = true;
@@ -217,13 +257,23 @@ class PostgresStorage implements Storage {
   async commit(ops: readonly WriteOp[]): Promise<ReadonlyMap<number, number>> {
     this.live();
     const statements = toStatements(ops);
+    // A replica commits only while it leads, and only under its epoch: the
+    // fence runs inside the transaction, so a deposed leader's batch aborts.
+    const epoch = this.leadership === null ? null : this.leadership.epoch();
+    if (this.leadership !== null && epoch === null) {
+      throw new CpError(
+        'CP_ERR_NOT_LEADER',
+        'this replica does not lead: it refuses to write (retry against the leader)',
+      );
+    }
+    const begin = epoch === null ? 'BEGIN' : `BEGIN;\n${fenceSql(epoch)}`;
     return this.transaction('commit', null, async (c) => {
       // Per segment two round trips at most: its events (their seqs come
       // back), then every other statement with those seqs filled in. BEGIN
       // rides on the first message and COMMIT on the last.
       const seqs = new Map<number, number>();
       const segments = segmentsOf(statements);
-      let pending = 'BEGIN';
+      let pending = begin;
       for (const seg of segments) {
         if (seg.events.length > 0) {
           const res = (await c.query(
