@@ -204,7 +204,7 @@ describe('reconnect spread', () => {
   it('spreads a fleet that lost its connections together evenly over the window', () => {
     // A seeded generator stands in for 10,000 agents' independent draws.
     let seed = 42;
-    const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rand = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const at = Array.from({ length: 10_000 }, () => reconnectAt(0, 10_000, rand()));
     const perSecond = new Array<number>(10).fill(0);
     for (const t of at) perSecond[Math.floor(t / 1000)]! += 1;
