@@ -30,7 +30,7 @@ let init: Init | null = null;
 let creds: { ca: string; secureContext: SecureContext }[] = [];
 let agents: (SimAgent | undefined)[] = [];
 /** Each agent's last TLS session ticket, as a real agent keeps it. */
-let tickets: (Buffer | undefined)[] = [];
+const tickets: (Buffer | undefined)[] = [];
 let stopping = false;
 let converged = 0;
 let running: Promise<void>[] = [];
