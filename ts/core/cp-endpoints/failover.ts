@@ -6,7 +6,7 @@
 // serves the same routes, so any URL that answers is as good as the first:
 // the agent stays where it succeeded rather than drifting back.
 
-/** The typed reply of a replica that cannot take the request (issue #29). */
+/** The typed reply of a control-plane replica that cannot take the request (it does not lead). */
 export const NOT_LEADER_CODE = 'CP_ERR_NOT_LEADER';
 
 /** How one request to one URL ended, as the shell observed it. */
