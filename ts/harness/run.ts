@@ -218,6 +218,8 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         '200ms',
         '--backoff-max',
         '2s',
+        '--reconnect-spread',
+        '1s',
       ]),
     });
     const operatorClient = {
