@@ -190,6 +190,9 @@ async function main(): Promise<void> {
   );
   console.log(`heartbeat during the storm: ${fmt(hb)}`);
   console.log(
+    `load generators' CPU during the storm: ${replies.reduce((n, r) => n + r.cpuSecs, 0).toFixed(1)} s`,
+  );
+  console.log(
     `machine CPU pressure during the storm: some-stall ${psi.toFixed(1)} s over ${wall.toFixed(1)} s (${((psi / wall) * 100).toFixed(0)} %), load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   closing = true;
