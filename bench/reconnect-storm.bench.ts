@@ -13,6 +13,8 @@
 //   --variant after   the current defaults: listen backlog 16384, each agent
 //                     reconnects at its core-decided point within
 //                     --spread-secs (default 10), offering its last ticket
+//   --variant spread  `after` without tickets (full handshakes)
+//   --variant resume  `after` without the spread (all at once)
 //
 // Run: npx tsx bench/reconnect-storm.bench.ts --hosts 10000 --variant after
 //      [--spread-secs 10] [--generators K] [--generator-nice 10] [--seed 1]
@@ -45,9 +47,13 @@ for (let i = 2; i < process.argv.length; i += 2)
   args.set(String(process.argv[i]).replace(/^--/, ''), String(process.argv[i + 1]));
 const N = Number(args.get('hosts') ?? 1000);
 const VARIANT = args.get('variant') ?? 'after';
-if (VARIANT !== 'before' && VARIANT !== 'after') throw new Error('--variant before|after');
-const SPREAD_MS = VARIANT === 'after' ? Number(args.get('spread-secs') ?? 10) * 1000 : 0;
-const BACKLOG = VARIANT === 'after' ? '16384' : '4096';
+if (!['before', 'after', 'spread', 'resume'].includes(VARIANT)) {
+  throw new Error('--variant before|after|spread|resume');
+}
+const SPREAD_MS =
+  VARIANT === 'after' || VARIANT === 'spread' ? Number(args.get('spread-secs') ?? 10) * 1000 : 0;
+const RESUME = VARIANT === 'after' || VARIANT === 'resume';
+const BACKLOG = VARIANT === 'before' ? '4096' : '16384';
 const GENERATORS = Number(args.get('generators') ?? Math.min(8, Math.max(1, Math.ceil(N / 2500))));
 const GENERATOR_NICE = Number(args.get('generator-nice') ?? 10);
 const SEED = Number(args.get('seed') ?? 1);
@@ -120,7 +126,7 @@ async function main(): Promise<void> {
   let cp = await startCp();
   process.on('exit', () => cp.kill('SIGKILL'));
   console.log(
-    `# reconnect storm: ${N} hosts, variant ${VARIANT} (backlog ${BACKLOG}, somaxconn ${somaxconn()}, spread ${SPREAD_MS / 1000} s, ${VARIANT === 'after' ? 'TLS resumption' : 'full handshakes'}), ${GENERATORS} generators at nice ${GENERATOR_NICE}`,
+    `# reconnect storm: ${N} hosts, variant ${VARIANT} (backlog ${BACKLOG}, somaxconn ${somaxconn()}, spread ${SPREAD_MS / 1000} s, ${RESUME ? 'TLS resumption' : 'full handshakes'}), ${GENERATORS} generators at nice ${GENERATOR_NICE}`,
   );
   const specs: AgentSpec[] = [];
   for (const [index, h] of hosts.entries()) {
@@ -168,7 +174,7 @@ async function main(): Promise<void> {
   t = performance.now();
   const storm = {
     spreadMs: SPREAD_MS,
-    resume: VARIANT === 'after',
+    resume: RESUME,
     seed: SEED,
   };
   const replies = await Promise.all(
