@@ -8,11 +8,12 @@
 // the kernel spreads them over the cores. It also lifts the generator's
 // side of the 20,000 open-files-per-process limit.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { reconnectAt } from '../../ts/core/cp-endpoints/failover.ts';
 import type { Dispatch } from '../../ts/contracts/index.ts';
 import { SimAgent, rfc3339 } from '../../tests/cp/kit/agent-sim.ts';
 import { connect, type H2Client } from '../../tests/cp/kit/client.ts';
-import type { AgentSpec, FromGenerator, ToGenerator } from './protocol.ts';
+import type { AgentSpec, FromGenerator, StormSpec, ToGenerator } from './protocol.ts';
 
 type Init = Extract<ToGenerator, { t: 'init' }>;
 
@@ -28,6 +29,8 @@ const cpuSecs = (since?: NodeJS.CpuUsage): number => {
 let init: Init | null = null;
 let creds: { ca: string; secureContext: SecureContext }[] = [];
 let agents: (SimAgent | undefined)[] = [];
+/** Each agent's last TLS session ticket, as a real agent keeps it. */
+const tickets: (Buffer | undefined)[] = [];
 let stopping = false;
 let converged = 0;
 let running: Promise<void>[] = [];
@@ -40,18 +43,41 @@ let progress: NodeJS.Timeout | null = null;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function connectAll(cfg: Init, concurrency: number): Promise<void> {
+/** A uniform number in [0, 1) from `seed` and `index` (mulberry32): the same fleet draws the same spread. */
+function seeded(seed: number, index: number): number {
+  let t = (seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+async function connectAll(cfg: Init, concurrency: number, storm?: StormSpec): Promise<void> {
   const started = process.cpuUsage();
+  const t0 = performance.now();
   const latencies: number[] = [];
+  const doneMs: number[] = [];
   let failed = 0;
   let next = 0;
+  let resumed = 0;
+  let full = 0;
   await Promise.all(
     Array.from({ length: Math.max(1, concurrency) }, async () => {
       for (;;) {
         const i = next++;
         if (i >= cfg.agents.length) return;
         const spec = cfg.agents[i] as AgentSpec;
-        const cred = creds[i] as { ca: string; secureContext: SecureContext };
+        if (storm !== undefined) {
+          const at = reconnectAt(0, storm.spreadMs, seeded(storm.seed, spec.index));
+          await sleep(at - (performance.now() - t0));
+        }
+        const ticket = storm?.resume === true ? tickets[i] : undefined;
+        const cred = {
+          ...(creds[i] as { ca: string; secureContext: SecureContext }),
+          ...(ticket !== undefined ? { session: ticket } : {}),
+          onSession: (t: Buffer) => {
+            tickets[i] = t;
+          },
+        };
         let client: H2Client | null = null;
         for (let attempt = 0; client === null; attempt++) {
           try {
@@ -61,6 +87,8 @@ async function connectAll(cfg: Init, concurrency: number): Promise<void> {
             await sleep(50 * (attempt + 1));
           }
         }
+        if ((client.session.socket as unknown as TLSSocket).isSessionReused()) resumed += 1;
+        else full += 1;
         const a = agents[i] ?? new SimAgent(spec.hostname, client);
         a.client = client;
         agents[i] = a;
@@ -71,10 +99,19 @@ async function connectAll(cfg: Init, concurrency: number): Promise<void> {
           continue;
         }
         latencies.push(performance.now() - s);
+        doneMs.push(performance.now() - t0);
       }
     }),
   );
-  send({ t: 'connected', heartbeatMs: latencies, failed, cpuSecs: cpuSecs(started) });
+  send({
+    t: 'connected',
+    heartbeatMs: latencies,
+    failed,
+    cpuSecs: cpuSecs(started),
+    resumed,
+    full,
+    doneMs,
+  });
 }
 
 async function timed<T>(into: number[], f: () => Promise<T>): Promise<T> {
@@ -163,7 +200,11 @@ async function onMessage(m: ToGenerator): Promise<void> {
       return;
     case 'connect':
       if (init === null) throw new Error('connect before init');
-      await connectAll(init, m.concurrency);
+      await connectAll(init, m.concurrency, m.storm);
+      return;
+    case 'drop':
+      for (const a of agents) a?.client.session.destroy();
+      send({ t: 'dropped' });
       return;
     case 'run': {
       if (init === null) throw new Error('run before init');

@@ -30,15 +30,30 @@ export type ToGenerator =
       readonly agents: readonly AgentSpec[];
     }
   /** Connect every agent (at most `concurrency` at once) and send a first heartbeat. */
-  | { readonly t: 'connect'; readonly concurrency: number }
+  | { readonly t: 'connect'; readonly concurrency: number; readonly storm?: StormSpec }
+  /** Drop every agent's session (a CP restart or a network cut). */
+  | { readonly t: 'drop' }
   /** Start heartbeating every `heartbeatSecs` and long-polling; run dispatches. */
   | { readonly t: 'run' }
   /** Stop the agents, drop every session, report the rollout phase. */
   | { readonly t: 'stop' }
   | { readonly t: 'exit' };
 
+/**
+ * How agents reconnect in a reconnect storm (bench/reconnect-storm.bench.ts):
+ * each waits its agent's reconnect delay (ts/core/cp-endpoints, `u` from a
+ * seeded generator) within `spreadMs`, and offers its last TLS ticket when
+ * `resume`.
+ */
+export interface StormSpec {
+  readonly spreadMs: number;
+  readonly resume: boolean;
+  readonly seed: number;
+}
+
 export type FromGenerator =
   | { readonly t: 'ready' }
+  | { readonly t: 'dropped' }
   | {
       readonly t: 'connected';
       /** Latency of each first heartbeat answered 200 (ms). */
@@ -46,6 +61,11 @@ export type FromGenerator =
       readonly failed: number;
       /** This process's CPU over the connect (s). */
       readonly cpuSecs: number;
+      /** TLS handshakes that resumed a session / that were full. */
+      readonly resumed: number;
+      readonly full: number;
+      /** Per agent: ms from the order to its heartbeat answered. */
+      readonly doneMs: number[];
     }
   /** Sent every second while running. */
   | { readonly t: 'progress'; readonly converged: number }

@@ -12,6 +12,14 @@ let
   healthChecks = import ./health-checks.nix;
 
   flag = name: value: if value == null then [ ] else [ name value ];
+
+  # controlPlane.url first, then controlPlane.urls without repeating it.
+  cpUrls =
+    cfg:
+    let
+      first = if cfg.controlPlane.url == null then [ ] else [ cfg.controlPlane.url ];
+    in
+    first ++ builtins.filter (u: !(builtins.elem u first)) cfg.controlPlane.urls;
 in
 {
   /**
@@ -35,7 +43,7 @@ in
     cfg:
     [
       "--control-plane-url"
-      cfg.controlPlane.url
+      (concatStringsSep "," (cpUrls cfg))
       "--machine-id"
       cfg.machineId
       "--poll-interval"
@@ -125,6 +133,10 @@ in
       {
         assertion = healthErrors == [ ];
         message = "services.nixfleet-agent.healthChecks: ${toString (builtins.length healthErrors)} error(s):\n  ${concatStringsSep "\n  " healthErrors}";
+      }
+      {
+        assertion = cpUrls cfg != [ ];
+        message = "services.nixfleet-agent.controlPlane: no control-plane URL. Fix: set services.nixfleet-agent.controlPlane.url, or list the replicas in controlPlane.urls.";
       }
       {
         assertion = cfg.tls.clientKey == null || cfg.tls.clientCert != null;

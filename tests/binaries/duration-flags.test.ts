@@ -164,10 +164,10 @@ describe('nixfleet-agent: every duration flag and its variable', () => {
     });
   });
 
-  it('zero: only --clock-skew-slack takes it', () => {
+  it('zero: only --clock-skew-slack and --reconnect-spread take it', () => {
     for (const f of durations(AGENT_FLAGS)) {
       const run = agent(f, '0s', 'flag');
-      if (f.key === 'clockSkewSlack') expect(run).not.toThrow();
+      if (f.key === 'clockSkewSlack' || f.key === 'reconnectSpread') expect(run).not.toThrow();
       else
         expect(run).toThrow(
           expect.objectContaining({

@@ -27,6 +27,8 @@ type Modules = Record<'agent' | 'cp' | 'compliance', readonly OptionLeaf[]>;
 const NOT_FLAGS: Readonly<Record<keyof Modules, Readonly<Record<string, string>>>> = {
   agent: {
     enable: 'installs the unit',
+    'controlPlane.url':
+      'rendered as the first URL of --control-plane-url (controlPlane.urls holds the rest)',
     healthChecks: 'rendered into health-checks.json, passed as --health-checks-config',
     fleetHealthChecks: 'rendered into health-checks.json, passed as --health-checks-config',
     extraArgs: 'appended verbatim',

@@ -80,7 +80,7 @@ in
     args.computed.machineId.default = "web-01";
     base = {
       enable = true;
-      controlPlane.url = "https://cp.example.com:8443";
+      controlPlane.urls = [ "https://cp.example.com:8443" ];
     };
     argv = render.agent.args;
   };

@@ -74,6 +74,10 @@ export interface CpConfig {
   /** Replicas: how often a follower retries the leader lock and the leader checks it (ms). */
   readonly leaderRetryMs: number;
   readonly issuanceLog: string;
+  /** TLS session ticket keys file; null: keys of this process only (`:memory:` without the flag). */
+  readonly tlsTicketKeys: string | null;
+  /** How long a TLS session stays resumable (ms). */
+  readonly tlsSessionLifetimeMs: number;
   /**
    * Copy of the last adopted release (`last-release/` next to the database;
    * null for `:memory:`): the fallback of a start whose source release
@@ -228,6 +232,10 @@ export function parseConfig(
     advertiseUrl: str(r, 'advertiseUrl'),
     leaderRetryMs: dur(r, 'leaderRetrySecs', 0.05, 60),
     issuanceLog: path('issuanceLog') ?? join(dirname(dbPath), 'issuance.log'),
+    tlsTicketKeys:
+      path('tlsTicketKeys') ??
+      (dbPath === ':memory:' ? null : join(dirname(dbPath), 'tls-ticket-keys')),
+    tlsSessionLifetimeMs: dur(r, 'tlsSessionLifetimeSecs', 1, 30 * 86_400),
     releaseCacheDir: dbPath === ':memory:' ? null : join(dirname(dbPath), 'last-release'),
     releaseDir: path('releaseDir'),
     artifactUrl: str(r, 'artifactUrl'),

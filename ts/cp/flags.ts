@@ -43,6 +43,20 @@ export const FLAGS: readonly FlagSpec[] = [
   }),
   str('path', '--tls-cert <file>', 'tlsCert', 'server certificate (PEM)', { nixos: 'tls.cert' }),
   str('path', '--tls-key <file>', 'tlsKey', 'server private key (PEM)', { nixos: 'tls.key' }),
+  str(
+    'path',
+    '--tls-ticket-keys <file>',
+    'tlsTicketKeys',
+    'TLS session ticket keys (48 random bytes, a secret; created 0600 when missing): a client reconnecting after a restart resumes its TLS session instead of a full handshake',
+    { defaultText: 'tls-ticket-keys next to --db (per-process keys for :memory:)' },
+  ),
+  dur(
+    's',
+    '--tls-session-lifetime-secs',
+    'tlsSessionLifetimeSecs',
+    'how long a TLS session can be resumed after its full handshake',
+    { default: '604800' },
+  ),
   str('path', '--client-ca <file>', 'clientCa', 'CA bundle verifying client certificates', {
     defaultText: '--fleet-ca-cert',
     nixos: 'tls.clientCa',
@@ -208,9 +222,13 @@ export const FLAGS: readonly FlagSpec[] = [
       default: 'on',
     },
   ),
-  str('count', '--listen-backlog <n>', 'listenBacklog', 'accept queue of the listening socket', {
-    default: '4096',
-  }),
+  str(
+    'count',
+    '--listen-backlog <n>',
+    'listenBacklog',
+    'accept queue of the listening socket (the kernel caps it at net.core.somaxconn)',
+    { default: '16384' },
+  ),
   str('count', '--json-max-depth <n>', 'jsonMaxDepth', 'deepest JSON nesting of a request body', {
     default: String(D.jsonMaxDepth),
   }),

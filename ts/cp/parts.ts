@@ -228,6 +228,8 @@ export function edgeServer(
     cert: tls.cert,
     key: tls.key,
     clientCa: tls.clientCa,
+    ticketKeys: tls.ticketKeys,
+    sessionLifetimeSecs: Math.round(config.tlsSessionLifetimeMs / 1000),
     routes: rt.replica.gate([
       ...healthRoutes(rt),
       ...agentRoutes(rt),

@@ -98,6 +98,8 @@ export function agentArgv(o: {
         '200ms',
         '--backoff-max',
         '2s',
+        '--reconnect-spread',
+        '1s',
       ];
   return [
     process.execPath,

@@ -37,32 +37,76 @@ export class H2TransportError extends Error {
   }
 }
 
+/** Options of {@link H2Session}. */
+export interface H2SessionOptions {
+  /**
+   * Keep the TLS session ticket the server sends and offer it on the next
+   * connection, so a reconnect resumes instead of repeating the full
+   * handshake. Verification is unchanged: a ticket is offered only to the
+   * origin that issued it, with the same CA and server name, and it is
+   * dropped with the client certificate it was made with.
+   */
+  readonly resumeTls?: boolean;
+  /** Told when an established session ends without {@link H2Session.close} (GOAWAY, reset, error). */
+  readonly onLost?: () => void;
+}
+
 /** One HTTP/2 session to `origin`, opened on demand and forgotten when it fails. */
 export class H2Session {
   private session: ClientHttp2Session | null = null;
+  private ticket: Buffer | null = null;
+  /** Completed TLS handshakes of this origin, full and resumed. */
+  readonly handshakes = { full: 0, resumed: 0 };
 
   constructor(
     readonly origin: string,
     private tls: H2Tls,
+    private readonly options: H2SessionOptions = {},
   ) {}
 
   /** Swaps the TLS material (e.g. after certificate renewal); the next request reconnects. */
   setTls(tls: H2Tls): void {
     this.tls = tls;
+    // A ticket resumes the identity it was issued to: the old certificate.
+    this.ticket = null;
     this.close();
+  }
+
+  /** Whether a session is open now. */
+  get connected(): boolean {
+    return this.session !== null && !this.session.closed && !this.session.destroyed;
   }
 
   private open(): ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const resume = this.options.resumeTls === true;
     const s = connect(this.origin, {
       ...(this.tls.ca !== null ? { ca: this.tls.ca } : {}),
       ...(this.tls.cert !== null ? { cert: this.tls.cert } : {}),
       ...(this.tls.key !== null ? { key: this.tls.key } : {}),
+      ...(resume && this.ticket !== null ? { session: this.ticket } : {}),
       minVersion: 'TLSv1.3',
       maxVersion: 'TLSv1.3',
     });
+    const tls = this.tls;
+    s.socket.on('secureConnect', () => {
+      const socket = s.socket as unknown as { isSessionReused(): boolean };
+      if (socket.isSessionReused()) this.handshakes.resumed += 1;
+      else this.handshakes.full += 1;
+    });
+    if (resume) {
+      s.socket.on('session', (ticket: Buffer) => {
+        if (this.tls === tls) this.ticket = ticket;
+      });
+    }
+    let established = false;
+    s.once('connect', () => {
+      established = true;
+    });
     const forget = (): void => {
-      if (this.session === s) this.session = null;
+      if (this.session !== s) return;
+      this.session = null;
+      if (established) this.options.onLost?.();
     };
     s.on('error', forget);
     s.on('goaway', forget);

@@ -20,9 +20,20 @@ in
   enable = mkEnableOption "the NixFleet agent, which converges this host to the closures its control plane dispatches";
 
   controlPlane.url = mkOption {
-    type = types.strMatching "https://.+";
-    description = "Base URL of the control plane. Agents speak mTLS only, so it must be https://.";
+    type = types.nullOr (types.strMatching "https://.+");
+    default = null;
+    description = "Base URL of the control plane. Agents speak mTLS only, so it must be https://. With controlPlane.urls set too, this one is tried first.";
     example = "https://cp.example.com:8443";
+  };
+
+  controlPlane.urls = mkOption {
+    type = types.listOf (types.strMatching "https://.+");
+    default = [ ];
+    description = "Base URLs of the control plane's replicas, in the order the agent tries them (after controlPlane.url when that is set). The agent moves to the next URL when one refuses the connection, fails TLS, answers 5xx or CP_ERR_NOT_LEADER, or leaves a request unanswered. Every URL is verified against the same CA (tls.caCert).";
+    example = [
+      "https://cp-a.example.com:8443"
+      "https://cp-b.example.com:8443"
+    ];
   };
 
   machineId = mkOption {

@@ -13,6 +13,7 @@ let
   inherit (lib)
     getExe'
     literalExpression
+    mkDefault
     mkIf
     mkMerge
     mkOption
@@ -66,6 +67,13 @@ in
         description = "NixFleet control plane";
       };
       users.groups.${group} = { };
+
+      # The kernel caps the CP's accept queue (--listen-backlog, 16384) at
+      # somaxconn (4096 on most kernels): raised so that a fleet reconnecting
+      # together after a restart is queued, not dropped into TCP's SYN
+      # retransmit backoff (bench/results/reconnect-storm-*.md).
+      boot.kernel.sysctl."net.core.somaxconn" = mkDefault 16384;
+      boot.kernel.sysctl."net.ipv4.tcp_max_syn_backlog" = mkDefault 16384;
 
       networking.firewall.allowedTCPPorts = mkIf (cfg.openFirewall && listen != null) [ listen.port ];
 

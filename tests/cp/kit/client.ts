@@ -42,6 +42,10 @@ export async function connect(
     readonly key?: string;
     /** A prebuilt context (the load generator reuses one per agent across reconnects). */
     readonly secureContext?: SecureContext;
+    /** A TLS session (ticket) to resume. */
+    readonly session?: Buffer;
+    /** Told each ticket the server sends (kept to resume a later connection). */
+    readonly onSession?: (ticket: Buffer) => void;
   },
 ): Promise<H2Client> {
   const session = http2.connect(`https://127.0.0.1:${port}`, {
@@ -50,7 +54,9 @@ export async function connect(
       : { ca: tls.ca, ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) }),
     servername: 'localhost',
     minVersion: 'TLSv1.3',
+    ...(tls.session ? { session: tls.session } : {}),
   });
+  if (tls.onSession) session.socket.on('session', tls.onSession);
   session.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     session.once('connect', () => resolve());

@@ -32,7 +32,30 @@ describe('agent config', () => {
     expect(c.cacheUrls).toEqual(['http://127.0.0.1:1/a', 'file:///b']);
   });
 
+  it('takes several control-plane URLs: repeated, comma separated or from the variable', () => {
+    const repeated = parseAgentConfig(
+      {
+        ...base,
+        controlPlaneUrl: ['https://cp-a:8443', 'https://cp-b:8443/', 'https://cp-a:8443'],
+      },
+      {},
+    );
+    expect(repeated.controlPlaneUrls).toEqual(['https://cp-a:8443', 'https://cp-b:8443']);
+    expect(repeated.controlPlaneUrl).toBe('https://cp-a:8443');
+    const env = parseAgentConfig(
+      { machineId: 'web-01' },
+      { NIXFLEET_AGENT_CONTROL_PLANE_URL: 'https://cp-a:8443, https://cp-b:8443' },
+    );
+    expect(env.controlPlaneUrls).toEqual(['https://cp-a:8443', 'https://cp-b:8443']);
+    expect(parseAgentConfig(base, {}).controlPlaneUrls).toEqual(['https://cp.example:8443']);
+    expect(parseAgentConfig(base, {}).timings.reconnectSpreadMs).toBe(10_000);
+    expect(parseAgentConfig({ ...base, reconnectSpread: '0' }, {}).timings.reconnectSpreadMs).toBe(
+      0,
+    );
+  });
+
   it.each([
+    [{ ...base, controlPlaneUrl: ['https://cp-a:8443', 'http://cp-b'] }, /cp-b must be an https/],
     [{ machineId: 'web-01' }, /control-plane-url.*required/],
     [{ ...base, controlPlaneUrl: 'http://cp' }, /https/],
     [{ ...base, machineId: 'Web_01!' }, /host name/],

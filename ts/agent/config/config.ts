@@ -19,7 +19,10 @@ export type { AgentTimings } from './timings.ts';
 
 /** The validated, frozen configuration. */
 export interface AgentConfig {
+  /** The first of {@link AgentConfig.controlPlaneUrls}. */
   readonly controlPlaneUrl: string;
+  /** Control-plane origins in the order the agent tries them (≥ 1, no duplicates). */
+  readonly controlPlaneUrls: readonly string[];
   /** Host name; must equal the client certificate CN. */
   readonly machineId: string;
   readonly trustFile: string;
@@ -120,14 +123,22 @@ export function parseAgentConfig(
     return resolve(defaults.cwd as string, v);
   };
 
-  const controlPlaneUrl = required('controlPlaneUrl');
-  let url: URL;
-  try {
-    url = new URL(controlPlaneUrl);
-  } catch {
-    return fail('controlPlaneUrl', `not a URL: ${controlPlaneUrl}`);
+  const controlPlaneUrls: string[] = [];
+  for (const text of required('controlPlaneUrl')
+    .split(/[,\s]+/)
+    .filter((x) => x !== '')) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return fail('controlPlaneUrl', `not a URL: ${text}`);
+    }
+    if (url.protocol !== 'https:') {
+      fail('controlPlaneUrl', `${text} must be an https:// URL (mTLS only)`);
+    }
+    if (!controlPlaneUrls.includes(url.origin)) controlPlaneUrls.push(url.origin);
   }
-  if (url.protocol !== 'https:') fail('controlPlaneUrl', 'must be an https:// URL (mTLS only)');
+  if (controlPlaneUrls.length === 0) fail('controlPlaneUrl', 'is required');
   const machineId = required('machineId');
   if (!HOSTNAME_RE.test(machineId)) {
     fail('machineId', `not a valid host name: ${machineId}`);
@@ -145,10 +156,10 @@ export function parseAgentConfig(
   for (const f of TIMING_FLAGS) {
     const v = pick(f.key);
     if (v === undefined) continue;
-    // Only the slack may be zero.
+    // Only the slack and the reconnect spread may be zero.
     const r = parseDuration(v, {
       bareUnit: f.unit ?? 's',
-      minMs: f.timing === 'clockSkewSlackMs' ? 0 : 1,
+      minMs: f.timing === 'clockSkewSlackMs' || f.timing === 'reconnectSpreadMs' ? 0 : 1,
     });
     if (!r.ok) return fail(f.key, r.message, r.reason);
     timings[f.timing] = r.ms;
@@ -156,7 +167,8 @@ export function parseAgentConfig(
   const sandboxRoot = path('sandboxRoot', join(stateDir, 'sandbox')) as string;
   const store = pick('store') ?? (backend === 'sandbox' ? `local?root=${sandboxRoot}` : null);
   return Object.freeze({
-    controlPlaneUrl: url.origin,
+    controlPlaneUrl: controlPlaneUrls[0] as string,
+    controlPlaneUrls: Object.freeze(controlPlaneUrls),
     machineId,
     trustFile: path('trustFile', defaultOf('trustFile')) as string,
     caCert: path('caCert', null),

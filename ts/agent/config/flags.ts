@@ -42,10 +42,13 @@ const timing = (
 
 /** Every flag other than the timings, in the order of `--help` and the docs. */
 export const SETTING_FLAGS: readonly FlagSpec[] = [
-  spec('url', '--control-plane-url <url>', 'controlPlaneUrl', 'control plane origin (https://…)', {
-    defaultText: 'required',
-    nixos: 'controlPlane.url',
-  }),
+  spec(
+    'list',
+    '--control-plane-url <url...>',
+    'controlPlaneUrl',
+    'control plane origin(s) (https://…), in the order tried; repeat the flag or separate with commas: the agent moves to the next URL when one does not answer, answers 5xx or CP_ERR_NOT_LEADER',
+    { defaultText: 'required', nixos: 'controlPlane.urls' },
+  ),
   spec(
     'string',
     '--machine-id <hostname>',
@@ -153,7 +156,7 @@ export const TIMING_FLAGS: readonly TimingFlag[] = [
     '--clock-skew-slack',
     'clockSkewSlack',
     'clockSkewSlackMs',
-    'CLOCK_SKEW_SLACK (the only timing that may be 0)',
+    'CLOCK_SKEW_SLACK (may be 0)',
     { default: '60s' },
   ),
   timing(
@@ -191,6 +194,13 @@ export const TIMING_FLAGS: readonly TimingFlag[] = [
   timing('--tick-interval', 'tickInterval', 'tickMs', 'reducer timer tick', { default: '1s' }),
   timing('--backoff-base', 'backoffBase', 'backoffBaseMs', 'first retry delay', { default: '1s' }),
   timing('--backoff-max', 'backoffMax', 'backoffMaxMs', 'retry delay cap', { default: '300s' }),
+  timing(
+    '--reconnect-spread',
+    'reconnectSpread',
+    'reconnectSpreadMs',
+    'after a lost connection, reconnect at a random point within this window (0: at once)',
+    { default: '10s' },
+  ),
   timing('--request-timeout', 'requestTimeout', 'requestTimeoutMs', 'per-request timeout', {
     default: '30s',
   }),

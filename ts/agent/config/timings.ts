@@ -29,6 +29,12 @@ export interface AgentTimings {
   readonly backoffBaseMs: number;
   /** Retry delay cap. */
   readonly backoffMaxMs: number;
+  /**
+   * After losing an established connection, the agent reconnects at a
+   * random point within this window, so a fleet that lost a CP together
+   * does not reconnect in one burst.
+   */
+  readonly reconnectSpreadMs: number;
   /** Per-request timeout for non-long-poll requests. */
   readonly requestTimeoutMs: number;
   /** Time budget of one `nix copy` from a binary cache. */

@@ -15,7 +15,8 @@ import {
 } from '../../contracts/index.ts';
 import { AgentError } from '../errors.ts';
 import type { DeliveryOutcome } from '../queue/outbox.ts';
-import type { H2Client, HttpResponse } from './h2-client.ts';
+import type { CpTransport } from './failover.ts';
+import type { HttpResponse } from './h2-client.ts';
 
 /** Result of one long-poll. */
 export type DispatchPoll =
@@ -108,16 +109,16 @@ export function parseReplayFrom(header: string | string[] | undefined): ReplayRe
   return out.size > 0 ? out : null;
 }
 
-/** Typed control-plane routes over an {@link H2Client}. */
+/** Typed control-plane routes over a {@link CpTransport}. */
 export class CpApi {
   constructor(
-    private readonly http: H2Client,
+    private readonly http: CpTransport,
     private readonly hostname: string,
     private readonly longPollTimeoutMs: number,
   ) {}
 
   /** The underlying HTTP client (TLS swaps after renewal). */
-  get client(): H2Client {
+  get client(): CpTransport {
     return this.http;
   }
 

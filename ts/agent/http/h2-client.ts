@@ -39,9 +39,16 @@ export class H2Client {
     readonly tls: TlsMaterial;
     readonly agentVersion: string;
     readonly timeoutMs: number;
+    /** Resume TLS sessions on reconnect (ts/net/h2.ts `resumeTls`). */
+    readonly resumeTls?: boolean;
+    /** Told when an established connection is lost. */
+    readonly onLost?: () => void;
   }) {
     this.origin = options.origin;
-    this.session = new H2Session(options.origin, options.tls);
+    this.session = new H2Session(options.origin, options.tls, {
+      ...(options.resumeTls !== undefined ? { resumeTls: options.resumeTls } : {}),
+      ...(options.onLost !== undefined ? { onLost: options.onLost } : {}),
+    });
     this.agentVersion = options.agentVersion;
     this.defaultTimeoutMs = options.timeoutMs;
   }
@@ -51,9 +58,19 @@ export class H2Client {
     this.session.setTls(tls);
   }
 
-  /** Closes the session (in-flight streams are cancelled). */
-  close(): void {
-    this.session.close();
+  /** Closes the session; `graceful` lets in-flight streams finish, otherwise they are cancelled. */
+  close(graceful = false): void {
+    this.session.close(graceful);
+  }
+
+  /** Whether a connection is open now. */
+  get connected(): boolean {
+    return this.session.connected;
+  }
+
+  /** Completed TLS handshakes, full and resumed. */
+  get handshakes(): { readonly full: number; readonly resumed: number } {
+    return this.session.handshakes;
   }
 
   /**
@@ -81,7 +98,11 @@ export class H2Client {
       const why = e instanceof H2TransportError ? e.message : String(e);
       throw new AgentError('AGENT_ERR_CP_UNREACHABLE', `${req.method} ${req.path}: ${why}`, {
         cause: e,
-        context: { path: req.path },
+        context: {
+          path: req.path,
+          origin: this.origin,
+          reason: e instanceof H2TransportError ? e.reason : 'unreachable',
+        },
       });
     }
   }

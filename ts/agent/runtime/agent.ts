@@ -16,7 +16,8 @@ import { ensureEnrolled, runRenewal } from '../enroll/enroll.ts';
 import { loadHostKey, type HostKey } from '../enroll/host-key.ts';
 import { AgentError } from '../errors.ts';
 import { CpApi } from '../http/cp-api.ts';
-import { H2Client, type TlsMaterial } from '../http/h2-client.ts';
+import { FailoverClient } from '../http/failover.ts';
+import type { TlsMaterial } from '../http/h2-client.ts';
 import { createLogger } from '../log.ts';
 import { readBootId } from '../probes/evidence.ts';
 import { gateOfRollout } from '../probes/health-gate.ts';
@@ -42,6 +43,8 @@ export interface RunningAgent {
   readonly loop: HostLoop;
   readonly outbox: Outbox;
   readonly api: CpApi;
+  /** The transport to the control-plane URLs (which one is in use, handshakes). */
+  readonly transport: FailoverClient;
   readonly store: StateStore;
   readonly backend: ActivationBackend;
   /** Resolves when every worker has stopped after {@link RunningAgent.stop}. */
@@ -106,12 +109,23 @@ export async function startAgent(
   const stopSignal = AbortSignal.any ? AbortSignal.any([signal, stopper.signal]) : stopper.signal;
   const { timings } = config;
 
-  const bootstrapClient = new H2Client({
-    origin: config.controlPlaneUrl,
-    tls: { ca, cert: null, key: null },
-    agentVersion: config.agentVersion,
-    timeoutMs: timings.requestTimeoutMs,
-  });
+  const random = deps.random ?? Math.random;
+  const transport = (tls: TlsMaterial, resumeTls: boolean): FailoverClient =>
+    new FailoverClient({
+      origins: config.controlPlaneUrls,
+      tls,
+      agentVersion: config.agentVersion,
+      timeoutMs: timings.requestTimeoutMs,
+      clock,
+      random,
+      // Between rounds in which no URL answered; the workers add their own pacing.
+      backoff: { baseMs: timings.backoffBaseMs, maxMs: Math.min(timings.backoffMaxMs, 60_000) },
+      reconnectSpreadMs: timings.reconnectSpreadMs,
+      resumeTls,
+      log: log.child({ worker: 'transport' }),
+    });
+  // Enrollment runs once, without a client certificate: nothing to resume.
+  const bootstrapClient = transport({ ca, cert: null, key: null }, false);
   const common = {
     hostname: config.machineId,
     hostKey,
@@ -133,12 +147,7 @@ export async function startAgent(
     bootstrapClient.close();
   }
 
-  const http = new H2Client({
-    origin: config.controlPlaneUrl,
-    tls: tlsMaterial(config, hostKey, ca),
-    agentVersion: config.agentVersion,
-    timeoutMs: timings.requestTimeoutMs,
-  });
+  const http = transport(tlsMaterial(config, hostKey, ca), true);
   const api = new CpApi(http, config.machineId, timings.longPollTimeoutMs);
   const backend =
     deps.backend ??
@@ -240,7 +249,7 @@ export async function startAgent(
     }),
   ].map((p) => p.catch((e: unknown) => log.error({ err: e }, 'worker crashed')));
   log.info(
-    { backend: backend.name, stateDir: config.stateDir, cp: config.controlPlaneUrl },
+    { backend: backend.name, stateDir: config.stateDir, cp: config.controlPlaneUrls },
     'agent started',
   );
 
@@ -248,6 +257,7 @@ export async function startAgent(
     loop: hostLoop,
     outbox,
     api,
+    transport: http,
     store,
     backend,
     async stop() {

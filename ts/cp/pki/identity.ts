@@ -1,7 +1,8 @@
 // Client identity on an mTLS connection: the verified peer certificate's CN,
 // serial and notBefore, cached per TLS socket, and the revocation rule
 // (RFC-0003 §2: certificates issued before the host's signed `notBefore` are
-// refused). Must never trust a certificate the TLS layer did not verify.
+// refused). Must never trust a certificate the TLS layer did not verify, nor
+// one that expired since the handshake a resumed session stands for.
 import type { TLSSocket } from 'node:tls';
 import type { RevocationRow } from '../storage/types.ts';
 
@@ -32,7 +33,10 @@ export function peerIdentity(socket: TLSSocket, cacheKey: object = socket): Peer
   if (socket.authorized) {
     const pc = socket.getPeerCertificate();
     const cn = pc?.subject?.CN;
-    if (typeof cn === 'string' && cn !== '') {
+    // A resumed TLS session carries the certificate verified at its full
+    // handshake, possibly days ago; OpenSSL does not check its dates again.
+    const lapsed = socket.isSessionReused() && !(Date.parse(pc.valid_to) > Date.now());
+    if (typeof cn === 'string' && cn !== '' && !lapsed) {
       id = {
         cn,
         serial: pc.serialNumber,

@@ -27,6 +27,10 @@ export interface EdgeTls {
   readonly key: string | Uint8Array;
   /** Client CA bundle; `null` disables client certificates (mTLS routes then answer 401). */
   readonly clientCa: string | Uint8Array | null;
+  /** 48 bytes of TLS session ticket keys; null: the process's own random keys. */
+  readonly ticketKeys?: Uint8Array | null;
+  /** How long a TLS session is resumable (seconds). */
+  readonly sessionLifetimeSecs?: number;
 }
 
 /**

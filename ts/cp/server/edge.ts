@@ -104,6 +104,11 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     requestCert: init.clientCa !== null,
     rejectUnauthorized: false,
     minVersion: 'TLSv1.3',
+    // Keys that outlive the process let a reconnect after a restart resume
+    // (no certificate exchange or verification); the identity it resumes is
+    // still checked for revocation and expiry on every request.
+    ...(init.ticketKeys ? { ticketKeys: pem(init.ticketKeys) as Buffer } : {}),
+    ...(init.sessionLifetimeSecs !== undefined ? { sessionTimeout: init.sessionLifetimeSecs } : {}),
     // For GET /metrics only (http1.ts); a stock scraper speaks HTTP/1.1.
     allowHTTP1: true,
     settings: { maxConcurrentStreams: 128 },

@@ -124,6 +124,10 @@ export function createCpServer(options: ServerOptions): CpServer {
       cert: options.cert,
       key: options.key,
       clientCa: options.clientCa,
+      ticketKeys: options.ticketKeys ?? null,
+      ...(options.sessionLifetimeSecs !== undefined
+        ? { sessionLifetimeSecs: options.sessionLifetimeSecs }
+        : {}),
       routes: meta,
       bodyLimitBytes: options.bodyLimitBytes,
       limits: options.limits ?? DEFAULT_EDGE_LIMITS,

@@ -4,7 +4,8 @@
 // that is there but cannot be read, or an address that cannot be bound, is
 // a start failure (CP_ERR_START_FAILED, exit 1). Never puts key bytes in an
 // error.
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { CpConfig } from '../config.ts';
 import { CpError } from '../errors.ts';
 
@@ -13,6 +14,53 @@ export interface TlsMaterial {
   readonly cert: Buffer;
   readonly key: Buffer;
   readonly clientCa: Buffer | null;
+  /** TLS session ticket keys (48 bytes); null: per-process keys. */
+  readonly ticketKeys: Buffer | null;
+}
+
+/** Size of Node's ticket keys: 16 bytes name, 16 HMAC, 16 AES. */
+export const TICKET_KEYS_BYTES = 48;
+
+/**
+ * The ticket keys at `path`, created (48 random bytes, mode 0600, never
+ * overwritten) when the file does not exist. A file of another size, or one
+ * others may read, is refused: whoever holds the keys can resume any
+ * client's session whose ticket they observed.
+ */
+export function readTicketKeys(path: string): Buffer {
+  try {
+    writeFileSync(path, randomBytes(TICKET_KEYS_BYTES), { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    if (code !== 'EEXIST') {
+      throw new CpError(
+        'CP_ERR_START_FAILED',
+        `--tls-ticket-keys ${path} cannot be created (${code}); make its directory writable by the control plane's user or point --tls-ticket-keys at an existing key file`,
+        { flag: 'tls-ticket-keys', path, errno: code },
+        { cause: e },
+      );
+    }
+  }
+  const keys = readNamed(
+    'tls-ticket-keys',
+    path,
+    'a file of 48 random bytes (head -c 48 /dev/urandom)',
+  );
+  if (keys.length !== TICKET_KEYS_BYTES) {
+    throw new CpError(
+      'CP_ERR_CONFIG',
+      `--tls-ticket-keys ${path} holds ${keys.length} bytes, not ${TICKET_KEYS_BYTES}; replace it with 48 random bytes (head -c 48 /dev/urandom > ${path}) or delete it to have one created`,
+      { flag: 'tls-ticket-keys', path, bytes: keys.length },
+    );
+  }
+  if ((statSync(path).mode & 0o007) !== 0) {
+    throw new CpError(
+      'CP_ERR_CONFIG',
+      `--tls-ticket-keys ${path} is accessible to every user; chmod o-rwx ${path} (or 0600) and rotate it: anyone who read it can resume the sessions it protects`,
+      { flag: 'tls-ticket-keys', path },
+    );
+  }
+  return keys;
 }
 
 function readNamed(flag: string, path: string, what: string): Buffer {
@@ -61,6 +109,7 @@ export function readTlsMaterial(config: CpConfig): TlsMaterial {
       config.clientCa === null
         ? null
         : readNamed('client-ca', config.clientCa, 'the fleet CA certificate (PEM)'),
+    ticketKeys: config.tlsTicketKeys === null ? null : readTicketKeys(config.tlsTicketKeys),
   };
 }
 
