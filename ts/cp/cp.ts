@@ -210,6 +210,7 @@ export async function createControlPlane(
     await untilDeadline(mutator.stop(), deadline);
     srv?.destroySessions();
     await closed;
+    await poller?.close();
     await storage.close();
     log.info('control plane stopped');
   }
