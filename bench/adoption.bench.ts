@@ -148,11 +148,12 @@ async function main(): Promise<void> {
   const psi = (cpuPressureUs() - psi0) / 1000 / (performance.now() - w0);
   const body = await scrape(port, pki.caPem);
   const alert = /nixfleet_cp_artifact_alert\{[^}]*\} 1$/m.test(body);
-  const adopted = adoptedB && !alert ? 'adopted' : `NOT adopted${alert ? ', alert raised' : ''}`;
+  const outcome =
+    adoptedB && !alert ? 'adopted' : `left on the old release${alert ? ', alert raised' : ''}`;
   cp.kill('SIGTERM');
   await new Promise((r) => cp.once('exit', r));
   console.log(
-    `adoption of a ${N}-host release (${adopted}): main-thread max event-loop delay ${during.toFixed(0)} ms (idle before: ${idle.toFixed(0)} ms); stalls >= 100 ms: ${s1.main.n - s0.main.n} (${blocked
+    `adoption of a ${N}-host release (${outcome}): main-thread max event-loop delay ${during.toFixed(0)} ms (idle before: ${idle.toFixed(0)} ms); stalls >= 100 ms: ${s1.main.n - s0.main.n} (${blocked
       .slice(b0)
       .join(
         ', ',

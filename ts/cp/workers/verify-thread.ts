@@ -10,7 +10,7 @@
 // CP_ERR_VERIFY_THREAD, which the poller records as a refusal, never as a
 // pass.
 import { Worker } from 'node:worker_threads';
-import type { TrustConfig, VerifyResult } from '../../trust/index.ts';
+import { ok, parseJsonBytes, type TrustConfig, type VerifyResult } from '../../trust/index.ts';
 import { CpError } from '../errors.ts';
 import {
   trustJsonOf,
@@ -36,8 +36,20 @@ export function inlineVerifier(trust: TrustConfig): ArtifactVerifier {
 }
 
 interface Pending {
-  readonly resolve: (r: VerifyResult<never>) => void;
+  readonly bytes: Uint8Array;
+  readonly resolve: (r: VerifyResult<unknown>) => void;
   readonly reject: (e: unknown) => void;
+}
+
+/**
+ * The verified value: the verifier's own parse of the same bytes
+ * (`parseJsonBytes`; schema validation does not change the value).
+ */
+function withValue(r: VerifyResult<null>, bytes: Uint8Array): VerifyResult<unknown> {
+  if (!r.ok) return r;
+  const parsed = parseJsonBytes(bytes);
+  if (!parsed.ok) throw threadError(`verified bytes do not parse: ${parsed.error.message}`);
+  return ok({ ...r.value, value: parsed.value.value });
 }
 
 const threadError = (message: string, cause?: unknown): CpError =>
@@ -65,8 +77,15 @@ export class VerifyThread implements ArtifactVerifier {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result as VerifyResult<never>);
-      else p.reject(threadError(m.message));
+      if (!m.ok) {
+        p.reject(threadError(m.message));
+        return;
+      }
+      try {
+        p.resolve(withValue(m.result, p.bytes));
+      } catch (e) {
+        p.reject(e);
+      }
     });
     const fail = (e: Error): void => {
       this.dead = e;
@@ -84,7 +103,8 @@ export class VerifyThread implements ArtifactVerifier {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, {
-        resolve: resolve as (r: VerifyResult<never>) => void,
+        bytes: req.bytes,
+        resolve: resolve as (r: VerifyResult<unknown>) => void,
         reject,
       });
       this.worker.postMessage({ id, req });
