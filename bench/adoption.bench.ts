@@ -108,18 +108,22 @@ async function main(): Promise<void> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const blocked: number[] = [];
-  let adoptedB = false;
+  /** Main-thread stalls the CP logged: when each ended (CP clock) and how long it was. */
+  const blocked: { readonly at: number; readonly ms: number }[] = [];
+  let adoptedAt: number | null = null;
   let out = '';
   cp.stdout.on('data', (d: Buffer) => {
     out += d.toString();
     for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
       const line = out.slice(0, nl);
       out = out.slice(nl + 1);
-      if (line.includes('fleet.resolved adopted') && line.includes('b'.repeat(40))) adoptedB = true;
-      if (line.includes('event loop blocked')) {
-        const m = /"thread":"main".*"ms":(\d+)|"ms":(\d+).*"thread":"main"/.exec(line);
-        if (m) blocked.push(Number(m[1] ?? m[2]));
+      if (!line.startsWith('{')) continue;
+      const e = JSON.parse(line) as { msg?: string; time?: number; thread?: string; ms?: number };
+      if (e.msg === 'fleet.resolved adopted' && line.includes('b'.repeat(40))) {
+        adoptedAt = e.time ?? null;
+      }
+      if (e.msg === 'event loop blocked' && e.thread === 'main') {
+        blocked.push({ at: e.time ?? 0, ms: e.ms ?? 0 });
       }
     }
   });
@@ -135,11 +139,12 @@ async function main(): Promise<void> {
   }
   // Idle: two full windows after start-up (which adopted release A).
   await sleep(WINDOW_MS + 1_000);
+  const idleFrom = Date.now();
   const idle = await maxDelayOver(port, pki.caPem, WINDOW_MS + 1_000);
   const s0 = await stalls(port, pki.caPem);
-  const b0 = blocked.length;
   const psi0 = cpuPressureUs();
   const w0 = performance.now();
+  const swappedAt = Date.now();
   renameSync(join(dir, 'release'), join(dir, 'release-old'));
   symlinkSync(relB, live);
   // The next poll (≤ 1 s) adopts B; the windows ending in the next 2 × 10 s cover it.
@@ -149,15 +154,22 @@ async function main(): Promise<void> {
   const body = await scrape(port, pki.caPem);
   const alert = /nixfleet_cp_artifact_alert\{[^}]*\} 1$/m.test(body);
   const outcome =
-    adoptedB && !alert ? 'adopted' : `left on the old release${alert ? ', alert raised' : ''}`;
+    adoptedAt !== null && !alert
+      ? 'adopted'
+      : `left on the old release${alert ? ', alert raised' : ''}`;
+  // A stall is logged when it ends: those ending between the swap and 2 s
+  // after the adoption log line (verification comes before that line, the
+  // first plan of the new release after it) belong to the adoption.
+  const until = (adoptedAt ?? swappedAt) + 2_000;
+  const list = (xs: typeof blocked): string =>
+    `${xs.length}${xs.length > 0 ? ` (${xs.map((x) => x.ms).join(', ')} ms)` : ''}`;
+  const atAdoption = blocked.filter((b) => b.at >= swappedAt && b.at <= until);
+  const elsewhere = blocked.filter((b) => b.at > until);
+  const idleStalls = blocked.filter((b) => b.at >= idleFrom && b.at < swappedAt);
   cp.kill('SIGTERM');
   await new Promise((r) => cp.once('exit', r));
   console.log(
-    `adoption of a ${N}-host release (${outcome}): main-thread max event-loop delay ${during.toFixed(0)} ms (idle before: ${idle.toFixed(0)} ms); stalls >= 100 ms: ${s1.main.n - s0.main.n} (${blocked
-      .slice(b0)
-      .join(
-        ', ',
-      )} ms); PSI ${(psi * 100).toFixed(0)} %, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    `adoption of a ${N}-host release (${outcome}): main-thread max event-loop delay ${during.toFixed(0)} ms (idle before: ${idle.toFixed(0)} ms); main-thread stalls >= 100 ms at adoption: ${list(atAdoption)}, later in the window: ${list(elsewhere)} (${s1.main.n - s0.main.n} counted), idle before: ${list(idleStalls)}; PSI ${(psi * 100).toFixed(0)} %, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   await sleep(500);
   rmSync(dir, { recursive: true, force: true });
