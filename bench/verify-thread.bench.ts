@@ -76,7 +76,7 @@ async function pollOnce(variant: 'inline' | 'thread'): Promise<number> {
   // One more turn so a block at the very end is measured too.
   await new Promise((r) => setTimeout(r, 4 * PROBE_MS));
   clearInterval(probe);
-  if (!adopted) throw new Error(`${variant}: the release was not adopted`);
+  if (!adopted) throw new Error(`${variant}: the poll adopted no release`);
   return max;
 }
 
