@@ -107,6 +107,35 @@ describe('verification on the verify thread', () => {
     }
   });
 
+  it('starts a thread on demand, ends it when idle, and replaces one that died', async () => {
+    const trust = parseTrustConfigBytes(new Uint8Array(readFileSync(t.trust.trustFile)));
+    if (!trust.ok) throw new Error(trust.error.message);
+    const thread = new VerifyThread(trust.value, 200);
+    const req: VerifyRequest<'revocations'> = {
+      kind: 'revocations',
+      bytes: new Uint8Array(readFileSync(join(t.releaseDir, 'revocations.json'))),
+      sig: new Uint8Array(readFileSync(join(t.releaseDir, 'revocations.json.sig'))),
+      now: Date.now(),
+      // The release directory holds the one of the previous test, signed 2 h ago.
+      freshnessWindowSecs: 86_400,
+    };
+    try {
+      expect(thread.running()).toBe(false);
+      expect((await thread.verify(req)).ok).toBe(true);
+      expect(thread.running()).toBe(true);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(thread.running()).toBe(false);
+      expect((await thread.verify(req)).ok).toBe(true);
+      // The thread dies with a verification in flight: refused, not passed.
+      const worker = (thread as unknown as { worker: { terminate(): Promise<number> } }).worker;
+      void worker.terminate();
+      await expect(thread.verify(req)).rejects.toMatchObject({ code: 'CP_ERR_VERIFY_THREAD' });
+      expect((await thread.verify(req)).ok).toBe(true);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('adopts nothing when the verify thread is gone: CP_ERR_VERIFY_THREAD', async () => {
     await t.cp.runtime.poller?.close();
     writeRelease(t.releaseDir, t.trust, {

@@ -106,10 +106,9 @@ export const CP_ERROR_STATUS = {
    */
   CP_ERR_ARTIFACT_ROLLBACK: 500,
   /**
-   * The verify thread could not answer a verification (it died, or refused
-   * the trust it was started with): the artifact counts as refused and
-   * nothing is adopted (an alert, never a response). Restart the CP; the
-   * log names the cause.
+   * The verify thread ended with a verification in flight: the artifact
+   * counts as refused and nothing is adopted (an alert, never a response).
+   * The next poll starts a new thread; the log names the cause.
    */
   CP_ERR_VERIFY_THREAD: 500,
   /**

@@ -55,28 +55,43 @@ function withValue(r: VerifyResult<null>, bytes: Uint8Array): VerifyResult<unkno
 const threadError = (message: string, cause?: unknown): CpError =>
   new CpError(
     'CP_ERR_VERIFY_THREAD',
-    `the verify thread could not verify: ${message}; nothing was adopted (restart the CP if it persists)`,
+    `the verify thread could not verify: ${message}; nothing was adopted (the next poll starts a new thread; the log says why it ended)`,
     {},
     cause === undefined ? undefined : { cause },
   );
 
-/** Verifies on a worker thread of its own, started at construction. */
+/** How long the thread lives without a verification (ms): polls of unchanged bytes verify nothing. */
+export const VERIFY_THREAD_IDLE_MS = 30_000;
+
+/**
+ * Verifies on a worker thread of its own, started at the first verification
+ * and ended once idle (a release changes rarely; an idle isolate would only
+ * hold memory). A thread that dies fails what it had pending and the next
+ * verification starts a new one.
+ */
 export class VerifyThread implements ArtifactVerifier {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
+  private idle: NodeJS.Timeout | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private dead: Error | null = null;
+  private closed = false;
 
-  constructor(trust: TrustConfig) {
-    this.worker = new Worker(new URL('./verify-worker.mjs', import.meta.url), {
-      workerData: { trust: trustJsonOf(trust) },
+  constructor(
+    private readonly trust: TrustConfig,
+    private readonly idleMs = VERIFY_THREAD_IDLE_MS,
+  ) {}
+
+  private start(): Worker {
+    const w = new Worker(new URL('./verify-worker.mjs', import.meta.url), {
+      workerData: { trust: trustJsonOf(this.trust) },
     });
-    // Idle between polls: never keeps the process alive on its own.
-    this.worker.unref();
-    this.worker.on('message', (m: VerifyReply) => {
+    // Never keeps the process alive on its own.
+    w.unref();
+    w.on('message', (m: VerifyReply) => {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
+      if (this.pending.size === 0) this.armIdle();
       if (!m.ok) {
         p.reject(threadError(m.message));
         return;
@@ -87,19 +102,41 @@ export class VerifyThread implements ArtifactVerifier {
         p.reject(e);
       }
     });
-    const fail = (e: Error): void => {
-      this.dead = e;
+    const gone = (e: Error): void => {
+      if (this.worker !== w) return;
+      this.worker = null;
       for (const p of this.pending.values()) p.reject(threadError(e.message, e));
       this.pending.clear();
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => {
-      if (this.dead === null) fail(new Error(`verify thread exited (${code})`));
-    });
+    w.on('error', gone);
+    w.on('exit', (code) => gone(new Error(`verify thread exited (${code})`)));
+    return w;
+  }
+
+  private armIdle(): void {
+    if (this.idle !== null) clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      this.idle = null;
+      const w = this.worker;
+      if (w === null || this.pending.size > 0) return;
+      this.worker = null;
+      void w.terminate();
+    }, this.idleMs);
+    this.idle.unref();
+  }
+
+  /** Whether a thread is running (started, not yet idle or dead). */
+  running(): boolean {
+    return this.worker !== null;
   }
 
   verify<K extends ArtifactKind>(req: VerifyRequest<K>): Promise<VerifyResult<ArtifactValues[K]>> {
-    if (this.dead !== null) return Promise.reject(threadError(this.dead.message, this.dead));
+    if (this.closed) return Promise.reject(threadError('closed'));
+    if (this.idle !== null) {
+      clearTimeout(this.idle);
+      this.idle = null;
+    }
+    const w = (this.worker ??= this.start());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, {
@@ -107,16 +144,18 @@ export class VerifyThread implements ArtifactVerifier {
         resolve: resolve as (r: VerifyResult<unknown>) => void,
         reject,
       });
-      this.worker.postMessage({ id, req });
+      w.postMessage({ id, req });
     });
   }
 
-  /** Ends the thread; verifications still pending are refused. */
+  /** Ends the thread for good; verifications still pending, and any later, are refused. */
   async close(): Promise<void> {
-    if (this.dead !== null) return;
-    this.dead = new Error('closed');
-    await this.worker.terminate();
+    this.closed = true;
+    if (this.idle !== null) clearTimeout(this.idle);
+    const w = this.worker;
+    this.worker = null;
     for (const p of this.pending.values()) p.reject(threadError('closed'));
     this.pending.clear();
+    await w?.terminate();
   }
 }
