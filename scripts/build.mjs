@@ -63,6 +63,10 @@ const ENTRIES = {
     "import { runEdge } from './ts/cp/server/edge.ts';\n" +
     'runEdge(parentPort, workerData);\n',
   'commit-worker': "import './ts/cp/storage/commit-worker.mjs';\n",
+  'verify-worker':
+    "import { parentPort, workerData } from 'node:worker_threads';\n" +
+    "import { runVerifyWorker } from './ts/cp/workers/verify-worker-main.ts';\n" +
+    'runVerifyWorker(parentPort, workerData);\n',
 };
 
 /** Worker shims `new URL(…)` names in the sources → the built entry that replaces each. */
@@ -70,6 +74,7 @@ const ENTRIES = {
 const WORKERS = {
   'ts/cp/server/edge-worker.mjs': 'edge-worker',
   'ts/cp/storage/commit-worker.mjs': 'commit-worker',
+  'ts/cp/workers/verify-worker.mjs': 'verify-worker',
 };
 
 /**

@@ -115,8 +115,6 @@ export { selectorLabel } from './selectors.ts';
 export type { LogEntry, FleetModel, ApplyResult } from './applier.ts';
 export { emptyFleetModel, applyHostEvent, applyPlanAction, applyRolloutEvent } from './applier.ts';
 export { replay } from './replay.ts';
-export type { PlannerSession } from './planner/incremental.ts';
-export { openPlannerSession, planHostChange } from './planner/incremental.ts';
 export type { DispatchAction, HeldDispatches, ReleaseResult } from './pacing/held.ts';
 export { holdDispatches, releaseHeld } from './pacing/held.ts';
 export type { PacerConfig, PacerState } from './pacing/pacer.ts';

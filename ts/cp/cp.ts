@@ -294,6 +294,7 @@ export async function createControlPlane(
     await untilDeadline(mutator.stop(), deadline);
     srv?.destroySessions();
     await closed;
+    await poller?.close();
     // Ending the lock connection hands the leadership to a follower at once.
     await leadership?.close();
     await storage.close();

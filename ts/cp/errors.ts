@@ -113,6 +113,12 @@ export const CP_ERROR_STATUS = {
    */
   CP_ERR_ARTIFACT_ROLLBACK: 500,
   /**
+   * The verify thread ended with a verification in flight: the artifact
+   * counts as refused and nothing is adopted (an alert, never a response).
+   * The next poll starts a new thread; the log names the cause.
+   */
+  CP_ERR_VERIFY_THREAD: 500,
+  /**
    * A notification sink's last delivery attempt failed (a /healthz alert,
    * never a response): its notifications wait in the outbox and are retried.
    * Fix the sink (reachable, credentials); the next delivery clears it.

@@ -29,6 +29,7 @@ import { openConfiguredStorage } from './storage/open.ts';
 import type { Leadership } from './storage/leader.ts';
 import type { Storage } from './storage/types.ts';
 import { ArtifactPoller } from './workers/artifact-poller.ts';
+import { VerifyThread } from './workers/verify-thread.ts';
 import { dirSource, httpSource, type ArtifactSource } from './workers/artifact-source.ts';
 import { releaseCache } from './workers/release-cache.ts';
 import { PeriodicWorker } from './workers/reconcile-loop.ts';
@@ -117,6 +118,8 @@ export function artifactPoller(
     cache: config.releaseCacheDir === null ? null : releaseCache(config.releaseCacheDir),
     adopt: (snapshot) =>
       p.mutator.submit((b) => adoptArtifacts(p.deps, b, { snapshot, now: p.clock.now() })),
+    // Verifying a large release blocks for hundreds of ms: never on the main thread.
+    ...(p.trust === null ? {} : { verifier: new VerifyThread(p.trust) }),
   });
 }
 

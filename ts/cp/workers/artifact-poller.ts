@@ -23,9 +23,6 @@ import {
   checkNotRolledBack,
   fleetMarkCandidates,
   raiseMarks,
-  verifyArtifact,
-  verifyBootstrapNonces,
-  verifyRevocations,
   type HighWaterMarks,
   type MarkCandidate,
   type RollbackRefusal,
@@ -55,6 +52,8 @@ import {
   type SignedPair,
   type Verify,
 } from './signed-pair.ts';
+import type { ArtifactKind, ArtifactValues } from './verify-request.ts';
+import { inlineVerifier, type ArtifactVerifier } from './verify-thread.ts';
 
 /** Options of {@link ArtifactPoller}. */
 export interface PollerOptions {
@@ -71,6 +70,8 @@ export interface PollerOptions {
   readonly cache?: ReleaseCache | null;
   /** The per-channel high-water marks of adopted releases (storage); absent: none. */
   readonly marks?: () => HighWaterMarks;
+  /** Where verifications run (the CP: its verify thread); absent: inline. */
+  readonly verifier?: ArtifactVerifier;
 }
 
 /** A fleet.resolved and the manifests adopted with it. */
@@ -93,9 +94,41 @@ export class ArtifactPoller {
   /** Marks of that copy: after a database wipe, the newest release this CP is known to have run. */
   private learned: readonly MarkCandidate[] = [];
 
+  private readonly verifier: ArtifactVerifier | null;
+
   constructor(private readonly o: PollerOptions) {
     this.book = new HealthBook(o);
     this.health = this.book.health;
+    this.verifier = o.verifier ?? (o.trust === null ? null : inlineVerifier(o.trust));
+  }
+
+  /**
+   * The verifier of one kind of artifact, at this instant. Without trust
+   * nothing verifies (verifyPair refuses before calling it).
+   */
+  private verify<K extends ArtifactKind>(
+    kind: K,
+    anchor: {
+      readonly expectedRolloutId: string;
+      readonly fleetResolvedHash: string;
+    } | null = null,
+  ): Verify<ArtifactValues[K]> {
+    return (bytes, sig) => {
+      if (this.verifier === null) return Promise.reject(new Error('no trust'));
+      return this.verifier.verify({
+        kind,
+        bytes,
+        sig,
+        now: this.o.clock.now(),
+        freshnessWindowSecs: Math.floor(this.o.freshnessMs / 1000),
+        ...(anchor ?? {}),
+      });
+    };
+  }
+
+  /** Ends the verify thread (verifications after this are refused). */
+  close(): Promise<void> {
+    return this.verifier?.close() ?? Promise.resolve();
   }
 
   /** True when any artifact's latest verification failed. */
@@ -163,7 +196,7 @@ export class ArtifactPoller {
       this.book.succeed(name, prev.signedAt);
       return prev;
     }
-    const r = verifyPair(got, this.o.trust, verify, this.o.clock.now());
+    const r = await verifyPair(got, this.o.trust, verify, this.o.clock.now());
     if (r.kind !== 'ok') {
       if (r.kind === 'error') this.book.fail(name, r.code, r.message, rel);
       return prev;
@@ -188,7 +221,7 @@ export class ArtifactPoller {
     const r = await releaseManifests(fleet, known, {
       read: options.read ?? ((rel) => readFirst(this.o.sources, rel)),
       trust: this.o.trust,
-      verifyOptions: () => this.verifyOptions(),
+      verify: (b, sig, anchor) => this.verify('rollout-manifest', anchor)(b, sig),
       now: () => this.o.clock.now(),
     });
     if (options.track) {
@@ -198,14 +231,6 @@ export class ArtifactPoller {
       }
     }
     return { manifests: r.manifests, refused: r.failures.map((f) => `${f.rel} (${f.code})`) };
-  }
-
-  private verifyOptions(): { trust: TrustConfig; now: Date; freshnessWindowSecs: number } {
-    return {
-      trust: this.o.trust as TrustConfig,
-      now: new Date(this.o.clock.now()),
-      freshnessWindowSecs: Math.floor(this.o.freshnessMs / 1000),
-    };
   }
 
   /**
@@ -222,7 +247,7 @@ export class ArtifactPoller {
       'fleet.resolved',
       'fleet.resolved.json',
       cur.fleet,
-      (b, s) => verifyArtifact(b, s, this.verifyOptions()),
+      this.verify('fleet.resolved'),
       { required: true },
     );
     const unchanged = { release: { fleet, manifests: cur.manifests }, held: null, rollback: null };
@@ -277,11 +302,7 @@ export class ArtifactPoller {
     const cache = this.o.cache ?? null;
     if (cache === null || this.o.trust === null) return null;
     const read: Read = (rel) => cache.source.read(rel);
-    const f = await this.fetchVerified(
-      'fleet.resolved.json',
-      (b, s) => verifyArtifact(b, s, this.verifyOptions()),
-      read,
-    );
+    const f = await this.fetchVerified('fleet.resolved.json', this.verify('fleet.resolved'), read);
     if (f.kind !== 'ok') {
       if (f.kind === 'error') {
         this.o.log.warn(
@@ -382,15 +403,21 @@ export class ArtifactPoller {
     const revocations = this.notOlder(
       'revocations',
       cur.revocations,
-      await this.one('revocations', 'revocations.json', cur.revocations, (b, s) =>
-        verifyRevocations(b, s, this.verifyOptions()),
+      await this.one(
+        'revocations',
+        'revocations.json',
+        cur.revocations,
+        this.verify('revocations'),
       ),
     );
     const nonces = this.notOlder(
       'bootstrap-nonces',
       cur.nonces,
-      await this.one('bootstrap-nonces', 'bootstrap-nonces.json', cur.nonces, (b, s) =>
-        verifyBootstrapNonces(b, s, this.verifyOptions()),
+      await this.one(
+        'bootstrap-nonces',
+        'bootstrap-nonces.json',
+        cur.nonces,
+        this.verify('bootstrap-nonces'),
       ),
     );
     if (

@@ -3,7 +3,7 @@
 // poller decides what a failure means (an alert for the source, a refused
 // copy for the release cache).
 import type { FleetResolved, RolloutManifest } from '../../contracts/index.ts';
-import { verifyRolloutManifest, type TrustConfig, type VerifyOptions } from '../../trust/index.ts';
+import type { TrustConfig, VerifyResult } from '../../trust/index.ts';
 import type { VerifiedArtifact } from '../runtime/artifacts.ts';
 import { fetchVerified, manifestExpected, type Read } from './signed-pair.ts';
 
@@ -30,7 +30,7 @@ export interface ReleaseManifests {
  * manifest is required for every channel `nixfleet release` publishes one
  * for (manifestExpected); a missing one is `CP_ERR_ARTIFACT_MISSING`.
  *
- * @example const { manifests, failures } = await releaseManifests(fleet, known, { read, trust, verifyOptions, now });
+ * @example const { manifests, failures } = await releaseManifests(fleet, known, { read, trust, verify, now });
  */
 export async function releaseManifests(
   fleet: VerifiedArtifact<FleetResolved>,
@@ -38,7 +38,12 @@ export async function releaseManifests(
   o: {
     readonly read: Read;
     readonly trust: TrustConfig | null;
-    readonly verifyOptions: () => VerifyOptions;
+    /** Verifies one manifest against its rollout id and the fleet's hash. */
+    readonly verify: (
+      bytes: Uint8Array,
+      sig: Uint8Array,
+      anchor: { readonly expectedRolloutId: string; readonly fleetResolvedHash: string },
+    ) => Promise<VerifyResult<RolloutManifest>>;
     readonly now: () => number;
   },
 ): Promise<ReleaseManifests> {
@@ -55,12 +60,7 @@ export async function releaseManifests(
       o.read,
       rel,
       o.trust,
-      (b, s) =>
-        verifyRolloutManifest(b, s, {
-          ...o.verifyOptions(),
-          expectedRolloutId: id,
-          fleetResolvedHash: fleet.sha256,
-        }),
+      (b, s) => o.verify(b, s, { expectedRolloutId: id, fleetResolvedHash: fleet.sha256 }),
       o.now,
     );
     if (r.kind === 'ok') {

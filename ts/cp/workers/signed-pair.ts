@@ -5,6 +5,7 @@
 import type { FleetResolved } from '../../contracts/index.ts';
 import { ownValue } from '../../core/index.ts';
 import type { TrustConfig, VerifyResult } from '../../trust/index.ts';
+import { CpError } from '../errors.ts';
 import type { VerifiedArtifact } from '../runtime/artifacts.ts';
 
 /** Reads artifact bytes by relative path; null when absent. */
@@ -22,8 +23,11 @@ export type Fetched<T> =
   | { readonly kind: 'absent' }
   | { readonly kind: 'error'; readonly code: string; readonly message: string };
 
-/** Verifier of one pair. */
-export type Verify<T> = (bytes: Uint8Array, sig: Uint8Array) => VerifyResult<T>;
+/**
+ * Verifier of one pair (on the verify thread, see verify-thread.ts). A
+ * rejection means it could not verify: a refusal, never a pass.
+ */
+export type Verify<T> = (bytes: Uint8Array, sig: Uint8Array) => Promise<VerifyResult<T>>;
 
 /** Reads `<rel>` and `<rel>.sig`; null when the artifact is absent, throws when only the signature is. */
 export async function readPair(read: Read, rel: string): Promise<SignedPair | null> {
@@ -35,12 +39,12 @@ export async function readPair(read: Read, rel: string): Promise<SignedPair | nu
 }
 
 /** Verifies one fetched pair (`trust` null: refused, nothing can verify). */
-export function verifyPair<T>(
+export async function verifyPair<T>(
   got: SignedPair,
   trust: TrustConfig | null,
   verify: Verify<T>,
   now: number,
-): Fetched<T> {
+): Promise<Fetched<T>> {
   if (trust === null) {
     return {
       kind: 'error',
@@ -48,7 +52,13 @@ export function verifyPair<T>(
       message: 'no --trust-file: signed artifacts cannot be verified',
     };
   }
-  const r = verify(got.bytes, got.sig);
+  let r: VerifyResult<T>;
+  try {
+    r = await verify(got.bytes, got.sig);
+  } catch (e) {
+    const code = e instanceof CpError ? e.code : 'CP_ERR_VERIFY_THREAD';
+    return { kind: 'error', code, message: (e as Error).message };
+  }
   if (!r.ok) return { kind: 'error', code: r.error.code, message: r.error.message };
   return {
     kind: 'ok',
@@ -77,7 +87,7 @@ export async function fetchVerified<T>(
   } catch (e) {
     return { kind: 'error', code: 'CP_ERR_ARTIFACT_FETCH', message: (e as Error).message };
   }
-  return got === null ? { kind: 'absent' } : verifyPair(got, trust, verify, now());
+  return got === null ? { kind: 'absent' } : await verifyPair(got, trust, verify, now());
 }
 
 /**
