@@ -98,6 +98,7 @@ rec {
     ++ flag "--fleet-ca-cert" cfg.fleetCaCert
     ++ flag "--fleet-ca-key" cfg.fleetCaKey
     ++ flag "--database-url-file" (cfg.databaseUrlFile or null)
+    ++ flag "--advertise-url" (cfg.advertiseUrl or null)
     ++ flag "--release-dir" cfg.releaseDir
     ++ flag "--artifact-url" cfg.releaseSource.url
     ++ flag "--artifact-token-file" cfg.releaseSource.tokenFile

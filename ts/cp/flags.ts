@@ -92,6 +92,7 @@ export const FLAGS: readonly FlagSpec[] = [
     '--advertise-url <url>',
     'advertiseUrl',
     "with --database-url-file: the https:// URL clients reach this replica at; a follower names the leader's in its CP_ERR_NOT_LEADER refusals",
+    { nixos: 'advertiseUrl' },
   ),
   dur(
     's',

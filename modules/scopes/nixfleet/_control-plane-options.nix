@@ -102,6 +102,13 @@ in
 
   databaseUrlFile = secretPath "File holding one postgres://user[:password]@host[:port]/database URL: the control plane keeps its state in that PostgreSQL database instead of dbPath (whose directory still holds the issuance log and the release cache)." "/run/agenix/nixfleet-cp-database-url";
 
+  advertiseUrl = mkOption {
+    type = types.nullOr (types.strMatching "https://.+");
+    default = null;
+    description = "With databaseUrlFile (replicas): the https:// URL agents and operators reach this replica at. A follower names the leader's URL in its CP_ERR_NOT_LEADER refusals, so give each replica its own.";
+    example = "https://cp-1.example.com:8443";
+  };
+
   releaseDir = mkOption {
     type = types.nullOr absPath;
     default = null;
