@@ -37,8 +37,8 @@ let
     options = {
       kind = opt (types.enum [
         "killCp" "restartCp" "wipeCpDb" "killAgent" "restartAgent" "cutNetwork" "restoreNetwork"
-        "tamperArtifact" "skewClock" "replayEnrollToken" "startAgent" "removeProbeFile"
-      ]) "Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent)." "killAgent" { };
+        "tamperArtifact" "skewClock" "replayEnrollToken" "startAgent" "removeProbeFile" "killLeader"
+      ]) "Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent; killLeader: SIGKILL the control-plane replica that leads, with `replicas`, and measure until another one leads)." "killAgent" { };
       hosts = opt (types.listOf types.str) "Hosts affected (agent and network faults)." [ ] { default = [ ]; };
       artifact = opt (types.nullOr (types.enum [ "fleet.resolved" "rollout-manifest" "revocations" ])) "Artifact to tamper (one byte flipped after signing)." null { default = null; };
       seconds = opt (types.nullOr t.int) "Clock offset for skewClock (negative: behind)." null { default = null; };
@@ -97,6 +97,7 @@ in
       };
     }) "Shrunk time constants." { } { default = { }; };
     fleet = opt (types.attrsOf types.anything) "mkFleet input without host configurations (the runner adds a toplevel per generation)." { } { };
+    replicas = opt (types.nullOr (types.ints.between 2 3)) "Control-plane replicas on one PostgreSQL database (null: one control plane on SQLite). The runner starts a throwaway PostgreSQL cluster and the replicas, each at its own URL; every agent is given every URL." 2 { default = null; };
     notStarted = opt (types.listOf types.str) "Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them." [ "canary-02" ] { default = [ ]; };
     generations = opt (types.attrsOf (types.submodule {
       options = {
@@ -122,6 +123,6 @@ in
       };
     })) "Generations, by name: what each host's closure does." { g1 = { }; } { };
     steps = opt (types.listOf step) "The timeline." [ { release = "g1"; } ] { };
-    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" "secretsConfined" "auditVerifies" "hostAddWithin" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
+    invariants = opt (types.listOf (types.enum [ "wavesInOrder" "budgetsRespected" "noQuarantinedDispatch" "signedRoundtrip" "secretsConfined" "auditVerifies" "hostAddWithin" "leaderTakeover" "ackedEventsLogged" ])) "Properties checked continuously while the scenario runs." [ "wavesInOrder" ] { default = [ ]; };
   };
 }

@@ -21,6 +21,7 @@ export interface Verdict {
 /** A read-only view of the CP, plus what the run published. */
 export class Observer {
   private client: CpClient | null = null;
+  private cpUrl: string;
 
   constructor(
     private readonly options: {
@@ -32,14 +33,22 @@ export class Observer {
       readonly hosts: readonly string[];
       readonly published: () => readonly Published[];
     },
-  ) {}
+  ) {
+    this.cpUrl = options.cpUrl;
+  }
+
+  /** Reads from another control plane from now on (the replica that leads after a failover). */
+  retarget(cpUrl: string): void {
+    this.close();
+    this.cpUrl = cpUrl;
+  }
 
   /** A fresh client per call after a failure: the CP may have been restarted. */
   private cp(): CpClient {
     if (!this.client) {
       this.client = new CpClient(
         new H2Transport({
-          cpUrl: this.options.cpUrl,
+          cpUrl: this.cpUrl,
           caCert: this.options.caCert,
           clientCert: this.options.clientCert,
           clientKey: this.options.clientKey,

@@ -1,6 +1,7 @@
 // Runs one harness scenario for real: keys and certificates, a signed binary
 // cache served over HTTP, `nixfleet release` per generation, a control plane
-// process (SQLite), one agent process per host (sandbox activation, its own
+// process (SQLite) or replicas on a throwaway PostgreSQL cluster
+// (replicas.ts), one agent process per host (sandbox activation, its own
 // `local?root=` store, its own network namespace when the machine allows),
 // the scenario's timeline of releases, waits and faults, then its
 // invariants. On failure: the timeline, the CP's view with the last decisions
@@ -29,6 +30,7 @@ import { operatorStep } from './operator-step.ts';
 import { agentArgv, cpSpec as makeCpSpec } from './specs.ts';
 import { hostAddStep } from './host-add.ts';
 import type { HostAddMeasure } from './host-add-measure.ts';
+import { ReplicaSet } from './replicas.ts';
 
 type Step = HarnessScenario['steps'][number];
 
@@ -118,6 +120,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
   let observer: Observer | null = null;
   let failure: string | null = null;
   const hostAdds: HostAddMeasure[] = [];
+  let replicas: ReplicaSet | null = null;
   try {
     note(
       `scenario ${scenario.name}: ${scenario.description} (${hosts.length} hosts, network ${lab.mode})`,
@@ -144,6 +147,27 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     mkdirSync(dbDir, { recursive: true });
     const port = await freePort(lab.cpAddress);
     const cpUrl = `https://${lab.cpAddress}:${port}`;
+    const operatorClient = {
+      cpUrl,
+      caCert: fx.pki.caCertFile,
+      clientCert: fx.operator.certFile,
+      clientKey: fx.operator.keyFile,
+    };
+    if (scenario.replicas != null) {
+      const ports = [port];
+      while (ports.length < scenario.replicas) ports.push(await freePort(lab.cpAddress));
+      replicas = new ReplicaSet({
+        sup,
+        ports,
+        address: lab.cpAddress,
+        dbDir,
+        cp: { workDir, fx, releaseDir, timing: t },
+        operator: operatorClient,
+        note,
+      });
+    }
+    // Agents are given every replica's URL, the leader's first.
+    const agentCpUrl = replicas ? replicas.urls.join(',') : cpUrl;
     const cpSpec = makeCpSpec({
       workDir,
       listen: `${lab.cpAddress}:${port}`,
@@ -160,15 +184,17 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       env: { XDG_CACHE_HOME: join(workDir, 'hosts', h, 'xdg-cache') },
       argv: lab.wrap(
         h,
-        agentArgv({ workDir, host: h, cpUrl, fx, cacheUrl: served!.url, timing: t, identity }),
+        agentArgv({
+          workDir,
+          host: h,
+          cpUrl: agentCpUrl,
+          fx,
+          cacheUrl: served!.url,
+          timing: t,
+          identity,
+        }),
       ),
     });
-    const operatorClient = {
-      cpUrl,
-      caCert: fx.pki.caCertFile,
-      clientCert: fx.operator.certFile,
-      clientKey: fx.operator.keyFile,
-    };
     observer = new Observer({
       ...operatorClient,
       releaseDir,
@@ -178,6 +204,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     const obs = observer;
 
     const startCp = async (): Promise<void> => {
+      if (replicas) return replicas.start();
       sup.start(cpSpec);
       const deadline = Date.now() + 60_000;
       for (;;) {
@@ -265,7 +292,15 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
             `fault replayEnrollToken on ${h}: answered ${r.status ?? 'nothing'} ${r.code ?? ''}`,
           );
         }
+      } else if (step.fault?.kind === 'killLeader') {
+        if (!replicas) throw new StepFailure('killLeader needs control-plane `replicas`');
+        note('fault killLeader');
+        await replicas.killLeader();
+        // Operator reads follow the leader, as an operator told by CP_ERR_NOT_LEADER does.
+        operatorClient.cpUrl = replicas.leader.url;
+        obs.retarget(replicas.leader.url);
       } else if (step.fault) {
+        if (replicas) replicas.refuseSingleCpFault(step.fault.kind);
         await recovery.before(step.fault).catch((e: Error) => {
           throw new StepFailure(e.message);
         });
@@ -334,6 +369,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       trustFile: fx.trustFile,
       cp: operatorClient,
       hostAdds,
+      takeovers: replicas?.takeovers ?? [],
       note,
     });
     if (violations.length > 0)
@@ -348,6 +384,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
   } finally {
     observer?.close();
     await sup.stopAll();
+    replicas?.destroy();
     await stopScenarioServices(scenario, workDir, hosts);
     await served?.close();
     lab.destroy();

@@ -9,6 +9,8 @@ import { checkAuditVerifies } from './audit-verifies.ts';
 import { checkNoQuarantinedDispatch, checkWavesInOrder } from './event-log.ts';
 import { checkBudgetsRespected, checkSignedRoundtrip, type CpAccess } from './invariants.ts';
 import { checkHostAddWithin, type HostAddMeasure } from './host-add-measure.ts';
+import { checkAckedEventsLogged, readAckedEvents } from './acked-events.ts';
+import { checkLeaderTakeover, type TakeoverMeasure } from './replicas.ts';
 import type { Observer } from './observe.ts';
 import type { Published } from './publish.ts';
 import { activationTokens, checkSecretsConfined, type HostSecret } from './secrets.ts';
@@ -32,6 +34,8 @@ export interface InvariantInputs {
   readonly cp: CpAccess;
   /** What the run's hostAdd steps measured (hostAddWithin). */
   readonly hostAdds?: readonly HostAddMeasure[];
+  /** What the run's killLeader faults measured (leaderTakeover). */
+  readonly takeovers?: readonly TakeoverMeasure[];
   readonly note: (line: string) => void;
 }
 
@@ -91,6 +95,16 @@ export async function checkInvariants(
         })),
       );
     if (inv === 'hostAddWithin') violations.push(...checkHostAddWithin(c.hostAdds ?? []));
+    if (inv === 'leaderTakeover')
+      violations.push(...checkLeaderTakeover(c.takeovers ?? [], c.hosts));
+    if (inv === 'ackedEventsLogged') {
+      const acked = readAckedEvents(c.hosts, (h) => join(c.workDir, 'hosts', h));
+      const missing = checkAckedEventsLogged(acked, events);
+      c.note(
+        `ackedEventsLogged: ${acked.length} acknowledged agent events, ${missing.length} missing from the event log`,
+      );
+      violations.push(...missing);
+    }
   }
   return violations;
 }

@@ -21,8 +21,16 @@ export function cpSpec(o: {
   readonly dbDir: string;
   readonly releaseDir: string;
   readonly timing: Timing;
+  /** Supervisor and log name (default `cp`). */
+  readonly name?: string;
+  /** A replica on PostgreSQL: the URL it is reached at and the file naming the database. */
+  readonly replica?: { readonly advertiseUrl: string; readonly databaseUrlFile: string };
 }): ProcessSpec {
   const t = o.timing;
+  const name = o.name ?? 'cp';
+  const replica = o.replica
+    ? ['--database-url-file', o.replica.databaseUrlFile, '--advertise-url', o.replica.advertiseUrl]
+    : [];
   const shrunk = shippedTimings(t)
     ? []
     : [
@@ -38,8 +46,8 @@ export function cpSpec(o: {
         String(t.confirmWindowSecs),
       ];
   return {
-    name: 'cp',
-    logFile: join(o.workDir, 'cp.log'),
+    name,
+    logFile: join(o.workDir, `${name}.log`),
     argv: [
       process.execPath,
       join(REPO, 'bin/nixfleet-control-plane.mjs'),
@@ -60,6 +68,7 @@ export function cpSpec(o: {
       join(o.dbDir, 'state.db'),
       '--release-dir',
       o.releaseDir,
+      ...replica,
       ...shrunk,
     ],
   };

@@ -210,9 +210,29 @@ export const harness: Corpus[] = [
           ],
         },
       ],
+      [
+        'two control-plane replicas, the leader killed mid-rollout',
+        {
+          name: 'replicas-failover',
+          description: 'd',
+          replicas: 2,
+          fleet: {},
+          generations: { g1: {} },
+          steps: [
+            { release: 'g1' },
+            { wait: { kind: 'hostState', hosts: ['web-01'], state: 'Activating' } },
+            { fault: { kind: 'killLeader' } },
+            { wait: { kind: 'hostsConverged' } },
+          ],
+          invariants: ['leaderTakeover', 'ackedEventsLogged', 'budgetsRespected'],
+        },
+      ],
     ],
     [
       ['wrong type: fast string', ['fast'], 'yes'],
+      ['one replica is not a replica set', ['replicas'], 1],
+      ['replicas not a number', ['replicas'], 'two'],
+      ['unknown invariant', ['invariants'], ['leaderTakesOver'], ['invariants', 0]],
       [
         'failing control id not a control id',
         ['generations', 'g1', 'default'],

@@ -169,6 +169,8 @@ export interface HarnessScenario {
     | 'secretsConfined'
     | 'auditVerifies'
     | 'hostAddWithin'
+    | 'leaderTakeover'
+    | 'ackedEventsLogged'
   )[];
   /**
    * Scenario name (file name without .nix).
@@ -178,6 +180,10 @@ export interface HarnessScenario {
    * Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.
    */
   notStarted?: string[];
+  /**
+   * Control-plane replicas on one PostgreSQL database (null: one control plane on SQLite). The runner starts a throwaway PostgreSQL cluster and the replicas, each at its own URL; every agent is given every URL.
+   */
+  replicas?: null | number;
   /**
    * The timeline.
    */
@@ -211,7 +217,7 @@ export interface HarnessScenario {
        */
       hosts?: string[];
       /**
-       * Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).
+       * Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent; killLeader: SIGKILL the control-plane replica that leads, with `replicas`, and measure until another one leads).
        */
       kind:
         | 'killCp'
@@ -225,7 +231,8 @@ export interface HarnessScenario {
         | 'skewClock'
         | 'replayEnrollToken'
         | 'startAgent'
-        | 'removeProbeFile';
+        | 'removeProbeFile'
+        | 'killLeader';
       /**
        * Clock offset for skewClock (negative: behind).
        */

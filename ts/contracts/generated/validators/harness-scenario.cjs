@@ -2,7 +2,7 @@
 "use strict";
 module.exports = validate0;
 module.exports.default = validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"comms":{"additionalProperties":{"additionalProperties":false,"properties":{"broker":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.","examples":["nats://127.0.0.1:4223"]},"nkeyUsers":{"default":[],"description":"nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.","examples":[["UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"]],"items":{"type":"string"},"type":"array"},"revision":{"default":"r1","description":"Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.","examples":["r1"],"type":"string"},"role":{"description":"What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.","enum":["nats","matrix","agent"],"examples":["agent"]}},"required":["role"],"type":"object"},"default":{},"description":"Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).","examples":[{"nats-01":{"role":"nats"}}],"type":"object"},"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined","auditVerifies","hostAddWithin"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"hostAdd":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Its channel (`--channel`; null: the fleet's only one).","examples":["comms"]},"heartbeatSubject":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"NATS subject on the comms fleet's broker (nats-01, port 4222) a real subscription of the runner must see a message on before the measure ends (null: no broker).","examples":["fleet.heartbeat.agent-17"]},"host":{"description":"The new host: not in the fleet, added by `nixfleet host add`.","examples":["agent-17"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"release":{"description":"Generation released right after the add: its fleet takes the host from the hosts.json `host add --write` wrote and its nonce from the nonces file, as a fleet author's fleet.nix does; the new host's agent starts (the machine boots) while it releases.","examples":["g2"],"type":"string"},"tags":{"default":[],"description":"Its tags (`--tags`).","examples":[["agent","main"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"type":"array"},"withinSecs":{"default":60,"description":"Budget of the measure, from the command to the host enrolled, shown converged on its closure by `nixfleet status` and (heartbeatSubject) heartbeating on the broker: invariant hostAddWithin fails above it.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["host","release"],"type":"object"}],"default":null,"description":"Add a host with the real `nixfleet host add`, release, boot it, and measure until it is enrolled, converged and heartbeating; the runner prints the figure and its parts (the step's timeoutSecs bounds the wait).","examples":[null]},"operator":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"action":{"description":"Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet).","enum":["pause","resume","abort","approve","clear"],"examples":["pause"]},"as":{"default":"harness","description":"Operator who acts: the CLI presents a certificate for CN operator:<as> (declare operators.<as> in the fleet, e.g. a viewer to see a refusal by role).","examples":["vic"],"pattern":"^([a-z][a-z0-9_-]{0,31})$","type":"string"},"channel":{"default":"stable","description":"Channel whose rollout the action names.","examples":["stable"],"type":"string"},"expectCode":{"anyOf":[{"type":"null"},{"pattern":"^(CP_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0).","examples":["CP_ERR_ROLE_FORBIDDEN"]},"reason":{"default":"harness","description":"The --reason.","examples":["db migration running"],"type":"string"}},"required":["action"],"type":"object"}],"default":null,"description":"Take an operator action through the real CLI.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` about each of `hosts` (its host field) or whose reason names every one of them; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"shipped":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"true: the control plane and the agents run at their shipped default timings (none of the above is passed to them; probes keep probeIntervalSecs): what an operator's fleet sees.","examples":[true]},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://nixfleet.dev/schemas/harness-scenario.schema.json","title":"HarnessScenario","additionalProperties":false,"properties":{"description":{"description":"What property the scenario proves.","examples":["Two agents converge on the first release."],"type":"string"},"fast":{"default":false,"description":"Part of the README test command (fast); otherwise only with --all.","examples":[false],"type":"boolean"},"fleet":{"additionalProperties":{},"description":"mkFleet input without host configurations (the runner adds a toplevel per generation).","examples":[{}],"type":"object"},"generations":{"additionalProperties":{"additionalProperties":false,"properties":{"comms":{"additionalProperties":{"additionalProperties":false,"properties":{"broker":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"agent: the broker URL its heartbeat publisher uses; null is nats-01's address on the fleet's network, port 4222.","examples":["nats://127.0.0.1:4223"]},"nkeyUsers":{"default":[],"description":"nats: public NKeys of the users in the configuration's authorization block (empty: no authorization block); nats-server refuses a file naming a seed instead of a public key and exits.","examples":[["UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"]],"items":{"type":"string"},"type":"array"},"revision":{"default":"r1","description":"Rendered into the service's configuration: changing it changes the closure and restarts the service at the switch, as systemd restarts a changed unit.","examples":["r1"],"type":"string"},"role":{"description":"What the host runs (examples/comms/settings.nix): nats, the real nats-server with JetStream from a configuration file in the closure; matrix, a stand-in serving the Matrix client API's /_matrix/client/versions; agent, a heartbeat publisher on fleet.heartbeat.<host> using the nats client library.","enum":["nats","matrix","agent"],"examples":["agent"]}},"required":["role"],"type":"object"},"default":{},"description":"Per host, the comms fleet service its closure runs (scenarios comms-*): a unit that its switch-to-configuration starts, and replaces when its text changed, as systemd would (tests/harness/nix/comms.nix).","examples":[{"nats-01":{"role":"nats"}}],"type":"object"},"default":{"additionalProperties":false,"default":{},"description":"Behaviour of every host not listed.","examples":[{}],"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"hive":{"additionalProperties":{"additionalProperties":false,"properties":{"defaults":{"default":"v2","description":"Release of the hive-matrix module (examples/hive/settings.nix): v1 defaults serverName to matrix.<domain>, v2 to <domain>.","enum":["v1","v2"],"examples":["v2"]},"domain":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"services.hyperhive.domain.","examples":["example.com"]},"matrix":{"additionalProperties":{},"default":{},"description":"services.hyperhive.matrix settings (serverName, gatewayHost, openFirewall, …).","examples":[{"serverName":"matrix.example.com"}],"type":"object"}},"required":[],"type":"object"},"default":{},"description":"Per host, the hive-matrix homeserver's settings in this generation: the host's configuration declares the module's effective serverName irrevocable, and a failing module assertion fails its evaluation, as on NixOS.","examples":[{"hive-01":{"defaults":"v1","domain":"example.com"}}],"type":"object"},"hosts":{"additionalProperties":{"additionalProperties":false,"properties":{"activationTokens":{"default":[],"description":"Files the switch creates on the host at activation, each holding a fresh random token (64 hex characters, mode 0600, written only when missing or empty), as the hive-matrix module writes its registration token (examples/hive/settings.nix); invariant secretsConfined then requires each token nowhere but there.","examples":[["/var/lib/hyperhive/matrix-register-token"]],"items":{"pattern":"^(/[A-Za-z0-9._/-]+)$","type":"string"},"type":"array"},"failedUnits":{"default":[],"description":"Systemd units the switch leaves failed: it writes them to the sandbox's failed-units file (run/nixfleet-sandbox/failed-units under the state root; the agent's health gate reads it), replacing what an earlier generation left.","examples":[["nginx.service"]],"items":{"pattern":"^([A-Za-z0-9@._:-]+)$","type":"string"},"type":"array"},"failingControls":{"default":[],"description":"Compliance controls (lib/compliance) whose runtime probe finds the host non-compliant: the closure's stand-in for the probe's command (which needs a NixOS host) prints a value the control does not accept. The switch runs the real collector over the closure's controls file, so the signed evidence the agent's evidence probe reads names these controls failing. Only on hosts whose channel enables a framework of the control.","examples":[["firewall-enabled"]],"items":{"pattern":"^([a-z0-9][a-z0-9-]{0,62})$","type":"string"},"type":"array"},"probe":{"default":"pass","description":"Whether the host's enforce probe (an exec probe rendered into the closure) passes.","enum":["pass","fail"],"examples":["pass"]},"secrets":{"default":[],"description":"Names of age-encrypted secrets the closure ships (ciphertext in the store, encrypted by the runner to the host's SSH host key, as with agenix); the switch decrypts each into the host's state root (run/agenix/<name>).","examples":[[]],"items":{"pattern":"^([a-z0-9-]+)$","type":"string"},"type":"array"},"signed":{"default":true,"description":"Whether the closure is pushed to the cache signed with the trusted key (false: pushed bypassing signing).","examples":[true],"type":"boolean"},"switch":{"default":"ok","description":"What bin/switch-to-configuration does: succeed, exit 1, or (inhibit-*) change a component that cannot be swapped live (how long it takes: switchSecs).","enum":["ok","fail","inhibit-kernel","inhibit-dbus"],"examples":["ok"]},"switchSecs":{"default":0,"description":"Seconds bin/switch-to-configuration takes before it exits (0: at once); lets a fault land inside the activation, or keeps hosts observably in flight.","examples":[0],"maximum":9007199254740991,"minimum":0,"type":"integer"}},"required":[],"type":"object"},"default":{},"description":"Per-host behaviour.","examples":[{}],"type":"object"},"irrevocable":{"additionalProperties":{"additionalProperties":{"anyOf":[{"type":"string"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"},{"type":"boolean"}]},"type":"object"},"default":{},"description":"Per host, the values its configuration declares irrevocable in this generation (`nixfleet.irrevocable`, e.g. a module's effective serverName, which a module bump may flip).","examples":[{"hive-01":{"serverName":"example.com"}}],"type":"object"},"nixos":{"additionalProperties":{"additionalProperties":{},"type":"object"},"default":{},"description":"Per host, NixOS option values its configuration sets in this generation, over the hardened stand-in every harness host starts from (tests/lib/support/hardened.nix, which passes every compliance control): what the static compliance gate evaluates at release.","examples":[{"canary-01":{"services":{"openssh":{"settings":{"PermitRootLogin":"yes"}}}}}],"type":"object"}},"required":[],"type":"object"},"description":"Generations, by name: what each host's closure does.","examples":[{"g1":{}}],"type":"object"},"invariants":{"default":[],"description":"Properties checked continuously while the scenario runs.","examples":[["wavesInOrder"]],"items":{"enum":["wavesInOrder","budgetsRespected","noQuarantinedDispatch","signedRoundtrip","secretsConfined","auditVerifies","hostAddWithin","leaderTakeover","ackedEventsLogged"]},"type":"array"},"name":{"description":"Scenario name (file name without .nix).","examples":["smoke"],"pattern":"^([a-z0-9-]+)$","type":"string"},"notStarted":{"default":[],"description":"Hosts of the fleet whose agents the runner does not start, so they never enroll nor heartbeat, until a startAgent fault starts them.","examples":[["canary-02"]],"items":{"type":"string"},"type":"array"},"replicas":{"anyOf":[{"type":"null"},{"maximum":3,"minimum":2,"type":"integer"}],"default":null,"description":"Control-plane replicas on one PostgreSQL database (null: one control plane on SQLite). The runner starts a throwaway PostgreSQL cluster and the replicas, each at its own URL; every agent is given every URL.","examples":[2]},"steps":{"description":"The timeline.","examples":[[{"release":"g1"}]],"items":{"additionalProperties":false,"properties":{"acceptIrrevocable":{"default":[],"description":"With release: `<host>:<name>` changes of irrevocable values the release accepts (`--accept-irrevocable-change`, accepted by \"harness\"); the runner then checks `nixfleet verify` shows each acceptance.","examples":[["hive-01:serverName"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62}:.+)$","type":"string"},"type":"array"},"expectMessage":{"default":[],"description":"With expectRefused: text the refusal must contain (e.g. the host and the failed assertion).","examples":[["evaluating host hive-01"]],"items":{"type":"string"},"type":"array"},"expectRefused":{"anyOf":[{"type":"null"},{"pattern":"^(RELEASE_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"With release: the release must be refused with this code (nothing is published); any other outcome fails the scenario.","examples":["RELEASE_ERR_IRREVOCABLE_CHANGE"]},"fault":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"artifact":{"anyOf":[{"type":"null"},{"enum":["fleet.resolved","rollout-manifest","revocations"]}],"default":null,"description":"Artifact to tamper (one byte flipped after signing).","examples":[null]},"duringActivation":{"default":false,"description":"Inject while the host is Activating (agent faults).","examples":[false],"type":"boolean"},"hosts":{"default":[],"description":"Hosts affected (agent and network faults).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"Fault to inject (startAgent: first start of a host listed in notStarted; removeProbeFile: delete etc/nixfleet/agent/health-checks.json from the closure each host runs, then restart its agent; killLeader: SIGKILL the control-plane replica that leads, with `replicas`, and measure until another one leads).","enum":["killCp","restartCp","wipeCpDb","killAgent","restartAgent","cutNetwork","restoreNetwork","tamperArtifact","skewClock","replayEnrollToken","startAgent","removeProbeFile","killLeader"],"examples":["killAgent"]},"seconds":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":-9007199254740991,"type":"integer"}],"default":null,"description":"Clock offset for skewClock (negative: behind).","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Inject a fault.","examples":[null]},"hostAdd":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Its channel (`--channel`; null: the fleet's only one).","examples":["comms"]},"heartbeatSubject":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"NATS subject on the comms fleet's broker (nats-01, port 4222) a real subscription of the runner must see a message on before the measure ends (null: no broker).","examples":["fleet.heartbeat.agent-17"]},"host":{"description":"The new host: not in the fleet, added by `nixfleet host add`.","examples":["agent-17"],"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"release":{"description":"Generation released right after the add: its fleet takes the host from the hosts.json `host add --write` wrote and its nonce from the nonces file, as a fleet author's fleet.nix does; the new host's agent starts (the machine boots) while it releases.","examples":["g2"],"type":"string"},"tags":{"default":[],"description":"Its tags (`--tags`).","examples":[["agent","main"]],"items":{"pattern":"^([a-z0-9][a-z0-9._-]{0,62})$","type":"string"},"type":"array"},"withinSecs":{"default":60,"description":"Budget of the measure, from the command to the host enrolled, shown converged on its closure by `nixfleet status` and (heartbeatSubject) heartbeating on the broker: invariant hostAddWithin fails above it.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":["host","release"],"type":"object"}],"default":null,"description":"Add a host with the real `nixfleet host add`, release, boot it, and measure until it is enrolled, converged and heartbeating; the runner prints the figure and its parts (the step's timeoutSecs bounds the wait).","examples":[null]},"operator":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"action":{"description":"Operator action, run as `nixfleet rollout <action> --channel <channel> --reason <reason>` with the harness operator certificate (CN operator:harness: declare operators.harness in the fleet).","enum":["pause","resume","abort","approve","clear"],"examples":["pause"]},"as":{"default":"harness","description":"Operator who acts: the CLI presents a certificate for CN operator:<as> (declare operators.<as> in the fleet, e.g. a viewer to see a refusal by role).","examples":["vic"],"pattern":"^([a-z][a-z0-9_-]{0,31})$","type":"string"},"channel":{"default":"stable","description":"Channel whose rollout the action names.","examples":["stable"],"type":"string"},"expectCode":{"anyOf":[{"type":"null"},{"pattern":"^(CP_ERR_[A-Z_]+)$","type":"string"}],"default":null,"description":"The control plane must refuse the action with this code (exit 4); null: it must succeed (exit 0).","examples":["CP_ERR_ROLE_FORBIDDEN"]},"reason":{"default":"harness","description":"The --reason.","examples":["db migration running"],"type":"string"}},"required":["action"],"type":"object"}],"default":null,"description":"Take an operator action through the real CLI.","examples":[null]},"release":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Release this generation (evaluate, build, push, sign, publish).","examples":[null]},"signedAgoSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"With release: CI signs the release as of this many seconds ago (a stale target a control plane replays).","examples":[null]},"sleepSecs":{"anyOf":[{"type":"null"},{"maximum":9007199254740991,"minimum":1,"type":"integer"}],"default":null,"description":"Let time pass (soak, offline windows).","examples":[null]},"timeoutSecs":{"default":60,"description":"Bound of a wait.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"wait":{"anyOf":[{"type":"null"},{"additionalProperties":false,"properties":{"channel":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Channel, for rollout conditions.","examples":[null]},"code":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Alert code prefix (cpAlert), DispatchReject reason (agentRejected), decision code (decision), failure-reason prefix (probeFailed) or control id (controlFailed) expected.","examples":[null]},"generation":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Generation whose closure the hosts must run (hostCurrent).","examples":[null]},"hosts":{"default":[],"description":"Hosts the condition is about (empty: every host of the fleet).","examples":[[]],"items":{"type":"string"},"type":"array"},"kind":{"description":"What to wait for (controlFailed: the trace of the channel's newest rollout names `code`, a compliance control id, failing on each of `hosts` in its probeFailures, the CP's probe_failures view; decision: the latest trace of the channel's rollout holds a decision with `code` about each of `hosts` (its host field) or whose reason names every one of them; notDispatched: no rollout ever dispatched any of `hosts`; probeFailed: the CP logged, from each host, a failing enforce ProbeResult whose failure reason starts with `code`).","enum":["hostState","hostsConverged","rolloutState","hostCurrent","hostQuarantined","cpAlert","agentRejected","enrollRefused","hostRecovered","decision","notDispatched","probeFailed","controlFailed"],"examples":["hostsConverged"]},"state":{"anyOf":[{"type":"null"},{"type":"string"}],"default":null,"description":"Host or rollout state expected.","examples":[null]}},"required":["kind"],"type":"object"}],"default":null,"description":"Wait until the condition holds.","examples":[null]}},"required":[],"type":"object"},"type":"array"},"timing":{"additionalProperties":false,"default":{},"description":"Shrunk time constants.","examples":[{}],"properties":{"confirmWindowSecs":{"default":60,"description":"Confirm window written into dispatches.","examples":[60],"maximum":9007199254740991,"minimum":1,"type":"integer"},"heartbeatSecs":{"default":1,"description":"Agent heartbeat interval (hosts are unreachable after 3 missed).","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"longPollSecs":{"default":2,"description":"Dispatch long-poll hold.","examples":[2],"maximum":9007199254740991,"minimum":1,"type":"integer"},"probeIntervalSecs":{"default":1,"description":"Interval of the rendered probes.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"reconcileSecs":{"default":1,"description":"CP reconcile interval.","examples":[1],"maximum":9007199254740991,"minimum":1,"type":"integer"},"shipped":{"anyOf":[{"type":"null"},{"type":"boolean"}],"default":null,"description":"true: the control plane and the agents run at their shipped default timings (none of the above is passed to them; probes keep probeIntervalSecs): what an operator's fleet sees.","examples":[true]},"sustainedFailureSecs":{"default":3,"description":"Agent sustained-failure threshold.","examples":[3],"maximum":9007199254740991,"minimum":1,"type":"integer"}},"required":[],"type":"object"}},"required":["description","fleet","generations","name","steps"],"type":"object"};
 const func0 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(/[A-Za-z0-9._/-]+)$", "u");
 const pattern1 = new RegExp("^([A-Za-z0-9@._:-]+)$", "u");
@@ -1144,7 +1144,7 @@ if(Array.isArray(data49)){
 const len9 = data49.length;
 for(let i9=0; i9<len9; i9++){
 let data50 = data49[i9];
-if(!(((((((data50 === "wavesInOrder") || (data50 === "budgetsRespected")) || (data50 === "noQuarantinedDispatch")) || (data50 === "signedRoundtrip")) || (data50 === "secretsConfined")) || (data50 === "auditVerifies")) || (data50 === "hostAddWithin"))){
+if(!(((((((((data50 === "wavesInOrder") || (data50 === "budgetsRespected")) || (data50 === "noQuarantinedDispatch")) || (data50 === "signedRoundtrip")) || (data50 === "secretsConfined")) || (data50 === "auditVerifies")) || (data50 === "hostAddWithin")) || (data50 === "leaderTakeover")) || (data50 === "ackedEventsLogged"))){
 const err82 = {instancePath:instancePath+"/invariants/" + i9,schemaPath:"#/properties/invariants/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.invariants.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err82];
@@ -1220,16 +1220,13 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.steps !== undefined){
-let data54 = data.steps;
-if(Array.isArray(data54)){
-const len11 = data54.length;
-for(let i11=0; i11<len11; i11++){
-let data55 = data54[i11];
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-for(const key13 in data55){
-if(!(func0.call(schema0.properties.steps.items.properties, key13))){
-const err88 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data.replicas !== undefined){
+let data54 = data.replicas;
+const _errs133 = errors;
+let valid38 = false;
+const _errs134 = errors;
+if(data54 !== null){
+const err88 = {instancePath:instancePath+"/replicas",schemaPath:"#/properties/replicas/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1238,16 +1235,11 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data55.acceptIrrevocable !== undefined){
-let data56 = data55.acceptIrrevocable;
-if(Array.isArray(data56)){
-const len12 = data56.length;
-for(let i12=0; i12<len12; i12++){
-let data57 = data56[i12];
-if(typeof data57 === "string"){
-if(!pattern9.test(data57)){
-const err89 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable/" + i12,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62}:.+)$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62}:.+)$"+"\""};
+var _valid3 = _errs134 === errors;
+valid38 = valid38 || _valid3;
+const _errs136 = errors;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err89 = {instancePath:instancePath+"/replicas",schemaPath:"#/properties/replicas/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1256,9 +1248,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-else {
-const err90 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable/" + i12,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 > 3 || isNaN(data54)){
+const err90 = {instancePath:instancePath+"/replicas",schemaPath:"#/properties/replicas/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1267,10 +1259,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-}
-else {
-const err91 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable",schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data54 < 2 || isNaN(data54)){
+const err91 = {instancePath:instancePath+"/replicas",schemaPath:"#/properties/replicas/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1280,13 +1270,10 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data55.expectMessage !== undefined){
-let data58 = data55.expectMessage;
-if(Array.isArray(data58)){
-const len13 = data58.length;
-for(let i13=0; i13<len13; i13++){
-if(typeof data58[i13] !== "string"){
-const err92 = {instancePath:instancePath+"/steps/" + i11+"/expectMessage/" + i13,schemaPath:"#/properties/steps/items/properties/expectMessage/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid3 = _errs136 === errors;
+valid38 = valid38 || _valid3;
+if(!valid38){
+const err92 = {instancePath:instancePath+"/replicas",schemaPath:"#/properties/replicas/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1295,10 +1282,28 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
+else {
+errors = _errs133;
+if(vErrors !== null){
+if(_errs133){
+vErrors.length = _errs133;
 }
 else {
-const err93 = {instancePath:instancePath+"/steps/" + i11+"/expectMessage",schemaPath:"#/properties/steps/items/properties/expectMessage/type",keyword:"type",params:{type: "array"},message:"must be array"};
+vErrors = null;
+}
+}
+}
+}
+if(data.steps !== undefined){
+let data55 = data.steps;
+if(Array.isArray(data55)){
+const len11 = data55.length;
+for(let i11=0; i11<len11; i11++){
+let data56 = data55[i11];
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+for(const key13 in data56){
+if(!(func0.call(schema0.properties.steps.items.properties, key13))){
+const err93 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1308,13 +1313,15 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data55.expectRefused !== undefined){
-let data60 = data55.expectRefused;
-const _errs146 = errors;
-let valid45 = false;
-const _errs147 = errors;
-if(data60 !== null){
-const err94 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data56.acceptIrrevocable !== undefined){
+let data57 = data56.acceptIrrevocable;
+if(Array.isArray(data57)){
+const len12 = data57.length;
+for(let i12=0; i12<len12; i12++){
+let data58 = data57[i12];
+if(typeof data58 === "string"){
+if(!pattern9.test(data58)){
+const err94 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable/" + i12,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62}:.+)$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62}:.+)$"+"\""};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1323,12 +1330,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-var _valid3 = _errs147 === errors;
-valid45 = valid45 || _valid3;
-const _errs149 = errors;
-if(typeof data60 === "string"){
-if(!pattern10.test(data60)){
-const err95 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(RELEASE_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(RELEASE_ERR_[A-Z_]+)$"+"\""};
+}
+else {
+const err95 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable/" + i12,schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1338,8 +1342,9 @@ vErrors.push(err95);
 errors++;
 }
 }
+}
 else {
-const err96 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err96 = {instancePath:instancePath+"/steps/" + i11+"/acceptIrrevocable",schemaPath:"#/properties/steps/items/properties/acceptIrrevocable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1348,10 +1353,14 @@ vErrors.push(err96);
 }
 errors++;
 }
-var _valid3 = _errs149 === errors;
-valid45 = valid45 || _valid3;
-if(!valid45){
-const err97 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data56.expectMessage !== undefined){
+let data59 = data56.expectMessage;
+if(Array.isArray(data59)){
+const len13 = data59.length;
+for(let i13=0; i13<len13; i13++){
+if(typeof data59[i13] !== "string"){
+const err97 = {instancePath:instancePath+"/steps/" + i11+"/expectMessage/" + i13,schemaPath:"#/properties/steps/items/properties/expectMessage/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1360,25 +1369,10 @@ vErrors.push(err97);
 }
 errors++;
 }
-else {
-errors = _errs146;
-if(vErrors !== null){
-if(_errs146){
-vErrors.length = _errs146;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.fault !== undefined){
-let data61 = data55.fault;
-const _errs152 = errors;
-let valid46 = false;
-const _errs153 = errors;
-if(data61 !== null){
-const err98 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err98 = {instancePath:instancePath+"/steps/" + i11+"/expectMessage",schemaPath:"#/properties/steps/items/properties/expectMessage/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1387,12 +1381,14 @@ vErrors.push(err98);
 }
 errors++;
 }
-var _valid4 = _errs153 === errors;
-valid46 = valid46 || _valid4;
-const _errs155 = errors;
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-if(data61.kind === undefined){
-const err99 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data56.expectRefused !== undefined){
+let data61 = data56.expectRefused;
+const _errs152 = errors;
+let valid46 = false;
+const _errs153 = errors;
+if(data61 !== null){
+const err99 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1401,9 +1397,12 @@ vErrors.push(err99);
 }
 errors++;
 }
-for(const key14 in data61){
-if(!(((((key14 === "artifact") || (key14 === "duringActivation")) || (key14 === "hosts")) || (key14 === "kind")) || (key14 === "seconds"))){
-const err100 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+var _valid4 = _errs153 === errors;
+valid46 = valid46 || _valid4;
+const _errs155 = errors;
+if(typeof data61 === "string"){
+if(!pattern10.test(data61)){
+const err100 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(RELEASE_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(RELEASE_ERR_[A-Z_]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1413,13 +1412,8 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data61.artifact !== undefined){
-let data62 = data61.artifact;
-const _errs159 = errors;
-let valid48 = false;
-const _errs160 = errors;
-if(data62 !== null){
-const err101 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+const err101 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1428,190 +1422,15 @@ vErrors.push(err101);
 }
 errors++;
 }
-var _valid5 = _errs160 === errors;
-valid48 = valid48 || _valid5;
-const _errs162 = errors;
-if(!(((data62 === "fleet.resolved") || (data62 === "rollout-manifest")) || (data62 === "revocations"))){
-const err102 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.artifact.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+var _valid4 = _errs155 === errors;
+valid46 = valid46 || _valid4;
+if(!valid46){
+const err102 = {instancePath:instancePath+"/steps/" + i11+"/expectRefused",schemaPath:"#/properties/steps/items/properties/expectRefused/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err102];
 }
 else {
 vErrors.push(err102);
-}
-errors++;
-}
-var _valid5 = _errs162 === errors;
-valid48 = valid48 || _valid5;
-if(!valid48){
-const err103 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err103];
-}
-else {
-vErrors.push(err103);
-}
-errors++;
-}
-else {
-errors = _errs159;
-if(vErrors !== null){
-if(_errs159){
-vErrors.length = _errs159;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data61.duringActivation !== undefined){
-if(typeof data61.duringActivation !== "boolean"){
-const err104 = {instancePath:instancePath+"/steps/" + i11+"/fault/duringActivation",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/duringActivation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err104];
-}
-else {
-vErrors.push(err104);
-}
-errors++;
-}
-}
-if(data61.hosts !== undefined){
-let data64 = data61.hosts;
-if(Array.isArray(data64)){
-const len14 = data64.length;
-for(let i14=0; i14<len14; i14++){
-if(typeof data64[i14] !== "string"){
-const err105 = {instancePath:instancePath+"/steps/" + i11+"/fault/hosts/" + i14,schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err105];
-}
-else {
-vErrors.push(err105);
-}
-errors++;
-}
-}
-}
-else {
-const err106 = {instancePath:instancePath+"/steps/" + i11+"/fault/hosts",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err106];
-}
-else {
-vErrors.push(err106);
-}
-errors++;
-}
-}
-if(data61.kind !== undefined){
-let data66 = data61.kind;
-if(!((((((((((((data66 === "killCp") || (data66 === "restartCp")) || (data66 === "wipeCpDb")) || (data66 === "killAgent")) || (data66 === "restartAgent")) || (data66 === "cutNetwork")) || (data66 === "restoreNetwork")) || (data66 === "tamperArtifact")) || (data66 === "skewClock")) || (data66 === "replayEnrollToken")) || (data66 === "startAgent")) || (data66 === "removeProbeFile"))){
-const err107 = {instancePath:instancePath+"/steps/" + i11+"/fault/kind",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err107];
-}
-else {
-vErrors.push(err107);
-}
-errors++;
-}
-}
-if(data61.seconds !== undefined){
-let data67 = data61.seconds;
-const _errs171 = errors;
-let valid51 = false;
-const _errs172 = errors;
-if(data67 !== null){
-const err108 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err108];
-}
-else {
-vErrors.push(err108);
-}
-errors++;
-}
-var _valid6 = _errs172 === errors;
-valid51 = valid51 || _valid6;
-const _errs174 = errors;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err109 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err109];
-}
-else {
-vErrors.push(err109);
-}
-errors++;
-}
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 9007199254740991 || isNaN(data67)){
-const err110 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err110];
-}
-else {
-vErrors.push(err110);
-}
-errors++;
-}
-if(data67 < -9007199254740991 || isNaN(data67)){
-const err111 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
-if(vErrors === null){
-vErrors = [err111];
-}
-else {
-vErrors.push(err111);
-}
-errors++;
-}
-}
-var _valid6 = _errs174 === errors;
-valid51 = valid51 || _valid6;
-if(!valid51){
-const err112 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err112];
-}
-else {
-vErrors.push(err112);
-}
-errors++;
-}
-else {
-errors = _errs171;
-if(vErrors !== null){
-if(_errs171){
-vErrors.length = _errs171;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err113 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err113];
-}
-else {
-vErrors.push(err113);
-}
-errors++;
-}
-var _valid4 = _errs155 === errors;
-valid46 = valid46 || _valid4;
-if(!valid46){
-const err114 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
 }
 errors++;
 }
@@ -1627,13 +1446,183 @@ vErrors = null;
 }
 }
 }
-if(data55.hostAdd !== undefined){
-let data68 = data55.hostAdd;
+if(data56.fault !== undefined){
+let data62 = data56.fault;
+const _errs158 = errors;
+let valid47 = false;
+const _errs159 = errors;
+if(data62 !== null){
+const err103 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+var _valid5 = _errs159 === errors;
+valid47 = valid47 || _valid5;
+const _errs161 = errors;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+if(data62.kind === undefined){
+const err104 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+for(const key14 in data62){
+if(!(((((key14 === "artifact") || (key14 === "duringActivation")) || (key14 === "hosts")) || (key14 === "kind")) || (key14 === "seconds"))){
+const err105 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+if(data62.artifact !== undefined){
+let data63 = data62.artifact;
+const _errs165 = errors;
+let valid49 = false;
+const _errs166 = errors;
+if(data63 !== null){
+const err106 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+var _valid6 = _errs166 === errors;
+valid49 = valid49 || _valid6;
+const _errs168 = errors;
+if(!(((data63 === "fleet.resolved") || (data63 === "rollout-manifest")) || (data63 === "revocations"))){
+const err107 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.artifact.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+var _valid6 = _errs168 === errors;
+valid49 = valid49 || _valid6;
+if(!valid49){
+const err108 = {instancePath:instancePath+"/steps/" + i11+"/fault/artifact",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/artifact/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+else {
+errors = _errs165;
+if(vErrors !== null){
+if(_errs165){
+vErrors.length = _errs165;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data62.duringActivation !== undefined){
+if(typeof data62.duringActivation !== "boolean"){
+const err109 = {instancePath:instancePath+"/steps/" + i11+"/fault/duringActivation",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/duringActivation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+if(data62.hosts !== undefined){
+let data65 = data62.hosts;
+if(Array.isArray(data65)){
+const len14 = data65.length;
+for(let i14=0; i14<len14; i14++){
+if(typeof data65[i14] !== "string"){
+const err110 = {instancePath:instancePath+"/steps/" + i11+"/fault/hosts/" + i14,schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+}
+else {
+const err111 = {instancePath:instancePath+"/steps/" + i11+"/fault/hosts",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+if(data62.kind !== undefined){
+let data67 = data62.kind;
+if(!(((((((((((((data67 === "killCp") || (data67 === "restartCp")) || (data67 === "wipeCpDb")) || (data67 === "killAgent")) || (data67 === "restartAgent")) || (data67 === "cutNetwork")) || (data67 === "restoreNetwork")) || (data67 === "tamperArtifact")) || (data67 === "skewClock")) || (data67 === "replayEnrollToken")) || (data67 === "startAgent")) || (data67 === "removeProbeFile")) || (data67 === "killLeader"))){
+const err112 = {instancePath:instancePath+"/steps/" + i11+"/fault/kind",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.fault.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+if(data62.seconds !== undefined){
+let data68 = data62.seconds;
 const _errs177 = errors;
 let valid52 = false;
 const _errs178 = errors;
 if(data68 !== null){
-const err115 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err113 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+var _valid7 = _errs178 === errors;
+valid52 = valid52 || _valid7;
+const _errs180 = errors;
+if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
+const err114 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 > 9007199254740991 || isNaN(data68)){
+const err115 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1642,12 +1631,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-var _valid7 = _errs178 === errors;
-valid52 = valid52 || _valid7;
-const _errs180 = errors;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.host === undefined){
-const err116 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(data68 < -9007199254740991 || isNaN(data68)){
+const err116 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1656,265 +1641,16 @@ vErrors.push(err116);
 }
 errors++;
 }
-if(data68.release === undefined){
-const err117 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/required",keyword:"required",params:{missingProperty: "release"},message:"must have required property '"+"release"+"'"};
+}
+var _valid7 = _errs180 === errors;
+valid52 = valid52 || _valid7;
+if(!valid52){
+const err117 = {instancePath:instancePath+"/steps/" + i11+"/fault/seconds",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/properties/seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err117];
 }
 else {
 vErrors.push(err117);
-}
-errors++;
-}
-for(const key15 in data68){
-if(!((((((key15 === "channel") || (key15 === "heartbeatSubject")) || (key15 === "host")) || (key15 === "release")) || (key15 === "tags")) || (key15 === "withinSecs"))){
-const err118 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err118];
-}
-else {
-vErrors.push(err118);
-}
-errors++;
-}
-}
-if(data68.channel !== undefined){
-let data69 = data68.channel;
-const _errs184 = errors;
-let valid54 = false;
-const _errs185 = errors;
-if(data69 !== null){
-const err119 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err119];
-}
-else {
-vErrors.push(err119);
-}
-errors++;
-}
-var _valid8 = _errs185 === errors;
-valid54 = valid54 || _valid8;
-const _errs187 = errors;
-if(typeof data69 !== "string"){
-const err120 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
-}
-errors++;
-}
-var _valid8 = _errs187 === errors;
-valid54 = valid54 || _valid8;
-if(!valid54){
-const err121 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err121];
-}
-else {
-vErrors.push(err121);
-}
-errors++;
-}
-else {
-errors = _errs184;
-if(vErrors !== null){
-if(_errs184){
-vErrors.length = _errs184;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data68.heartbeatSubject !== undefined){
-let data70 = data68.heartbeatSubject;
-const _errs190 = errors;
-let valid55 = false;
-const _errs191 = errors;
-if(data70 !== null){
-const err122 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err122];
-}
-else {
-vErrors.push(err122);
-}
-errors++;
-}
-var _valid9 = _errs191 === errors;
-valid55 = valid55 || _valid9;
-const _errs193 = errors;
-if(typeof data70 !== "string"){
-const err123 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err123];
-}
-else {
-vErrors.push(err123);
-}
-errors++;
-}
-var _valid9 = _errs193 === errors;
-valid55 = valid55 || _valid9;
-if(!valid55){
-const err124 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-else {
-errors = _errs190;
-if(vErrors !== null){
-if(_errs190){
-vErrors.length = _errs190;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data68.host !== undefined){
-let data71 = data68.host;
-if(typeof data71 === "string"){
-if(!pattern11.test(data71)){
-const err125 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/host",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/host/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-}
-else {
-const err126 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/host",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err126];
-}
-else {
-vErrors.push(err126);
-}
-errors++;
-}
-}
-if(data68.release !== undefined){
-if(typeof data68.release !== "string"){
-const err127 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/release",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/release/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-}
-if(data68.tags !== undefined){
-let data73 = data68.tags;
-if(Array.isArray(data73)){
-const len15 = data73.length;
-for(let i15=0; i15<len15; i15++){
-let data74 = data73[i15];
-if(typeof data74 === "string"){
-if(!pattern11.test(data74)){
-const err128 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags/" + i15,schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-}
-else {
-const err129 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags/" + i15,schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-}
-}
-else {
-const err130 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
-}
-errors++;
-}
-}
-if(data68.withinSecs !== undefined){
-let data75 = data68.withinSecs;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err131 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err131];
-}
-else {
-vErrors.push(err131);
-}
-errors++;
-}
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 9007199254740991 || isNaN(data75)){
-const err132 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err132];
-}
-else {
-vErrors.push(err132);
-}
-errors++;
-}
-if(data75 < 1 || isNaN(data75)){
-const err133 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err134 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-var _valid7 = _errs180 === errors;
-valid52 = valid52 || _valid7;
-if(!valid52){
-const err135 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
 }
 errors++;
 }
@@ -1930,13 +1666,278 @@ vErrors = null;
 }
 }
 }
-if(data55.operator !== undefined){
-let data76 = data55.operator;
-const _errs206 = errors;
-let valid58 = false;
-const _errs207 = errors;
-if(data76 !== null){
-const err136 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err118 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+var _valid5 = _errs161 === errors;
+valid47 = valid47 || _valid5;
+if(!valid47){
+const err119 = {instancePath:instancePath+"/steps/" + i11+"/fault",schemaPath:"#/properties/steps/items/properties/fault/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+else {
+errors = _errs158;
+if(vErrors !== null){
+if(_errs158){
+vErrors.length = _errs158;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data56.hostAdd !== undefined){
+let data69 = data56.hostAdd;
+const _errs183 = errors;
+let valid53 = false;
+const _errs184 = errors;
+if(data69 !== null){
+const err120 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+var _valid8 = _errs184 === errors;
+valid53 = valid53 || _valid8;
+const _errs186 = errors;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(data69.host === undefined){
+const err121 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+if(data69.release === undefined){
+const err122 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/required",keyword:"required",params:{missingProperty: "release"},message:"must have required property '"+"release"+"'"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+for(const key15 in data69){
+if(!((((((key15 === "channel") || (key15 === "heartbeatSubject")) || (key15 === "host")) || (key15 === "release")) || (key15 === "tags")) || (key15 === "withinSecs"))){
+const err123 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+if(data69.channel !== undefined){
+let data70 = data69.channel;
+const _errs190 = errors;
+let valid55 = false;
+const _errs191 = errors;
+if(data70 !== null){
+const err124 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+var _valid9 = _errs191 === errors;
+valid55 = valid55 || _valid9;
+const _errs193 = errors;
+if(typeof data70 !== "string"){
+const err125 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+var _valid9 = _errs193 === errors;
+valid55 = valid55 || _valid9;
+if(!valid55){
+const err126 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/channel",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+else {
+errors = _errs190;
+if(vErrors !== null){
+if(_errs190){
+vErrors.length = _errs190;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data69.heartbeatSubject !== undefined){
+let data71 = data69.heartbeatSubject;
+const _errs196 = errors;
+let valid56 = false;
+const _errs197 = errors;
+if(data71 !== null){
+const err127 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+var _valid10 = _errs197 === errors;
+valid56 = valid56 || _valid10;
+const _errs199 = errors;
+if(typeof data71 !== "string"){
+const err128 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+var _valid10 = _errs199 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const err129 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/heartbeatSubject",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/heartbeatSubject/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+else {
+errors = _errs196;
+if(vErrors !== null){
+if(_errs196){
+vErrors.length = _errs196;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data69.host !== undefined){
+let data72 = data69.host;
+if(typeof data72 === "string"){
+if(!pattern11.test(data72)){
+const err130 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/host",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/host/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+}
+else {
+const err131 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/host",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+if(data69.release !== undefined){
+if(typeof data69.release !== "string"){
+const err132 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/release",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/release/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+}
+if(data69.tags !== undefined){
+let data74 = data69.tags;
+if(Array.isArray(data74)){
+const len15 = data74.length;
+for(let i15=0; i15<len15; i15++){
+let data75 = data74[i15];
+if(typeof data75 === "string"){
+if(!pattern11.test(data75)){
+const err133 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags/" + i15,schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/items/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9][a-z0-9._-]{0,62})$"},message:"must match pattern \""+"^([a-z0-9][a-z0-9._-]{0,62})$"+"\""};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags/" + i15,schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/tags",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+if(data69.withinSecs !== undefined){
+let data76 = data69.withinSecs;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err136 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1945,12 +1946,9 @@ vErrors.push(err136);
 }
 errors++;
 }
-var _valid10 = _errs207 === errors;
-valid58 = valid58 || _valid10;
-const _errs209 = errors;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-if(data76.action === undefined){
-const err137 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 9007199254740991 || isNaN(data76)){
+const err137 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1959,9 +1957,8 @@ vErrors.push(err137);
 }
 errors++;
 }
-for(const key16 in data76){
-if(!(((((key16 === "action") || (key16 === "as")) || (key16 === "channel")) || (key16 === "expectCode")) || (key16 === "reason"))){
-const err138 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(data76 < 1 || isNaN(data76)){
+const err138 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd/withinSecs",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/properties/withinSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1971,10 +1968,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data76.action !== undefined){
-let data77 = data76.action;
-if(!(((((data77 === "pause") || (data77 === "resume")) || (data77 === "abort")) || (data77 === "approve")) || (data77 === "clear"))){
-const err139 = {instancePath:instancePath+"/steps/" + i11+"/operator/action",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/action/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.operator.anyOf[1].properties.action.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err139 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1983,12 +1980,10 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-if(data76.as !== undefined){
-let data78 = data76.as;
-if(typeof data78 === "string"){
-if(!pattern13.test(data78)){
-const err140 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/pattern",keyword:"pattern",params:{pattern: "^([a-z][a-z0-9_-]{0,31})$"},message:"must match pattern \""+"^([a-z][a-z0-9_-]{0,31})$"+"\""};
+var _valid8 = _errs186 === errors;
+valid53 = valid53 || _valid8;
+if(!valid53){
+const err140 = {instancePath:instancePath+"/steps/" + i11+"/hostAdd",schemaPath:"#/properties/steps/items/properties/hostAdd/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1997,9 +1992,25 @@ vErrors.push(err140);
 }
 errors++;
 }
+else {
+errors = _errs183;
+if(vErrors !== null){
+if(_errs183){
+vErrors.length = _errs183;
 }
 else {
-const err141 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+if(data56.operator !== undefined){
+let data77 = data56.operator;
+const _errs212 = errors;
+let valid59 = false;
+const _errs213 = errors;
+if(data77 !== null){
+const err141 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2008,10 +2019,12 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-if(data76.channel !== undefined){
-if(typeof data76.channel !== "string"){
-const err142 = {instancePath:instancePath+"/steps/" + i11+"/operator/channel",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/channel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid11 = _errs213 === errors;
+valid59 = valid59 || _valid11;
+const _errs215 = errors;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+if(data77.action === undefined){
+const err142 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2020,14 +2033,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-if(data76.expectCode !== undefined){
-let data80 = data76.expectCode;
-const _errs218 = errors;
-let valid60 = false;
-const _errs219 = errors;
-if(data80 !== null){
-const err143 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+for(const key16 in data77){
+if(!(((((key16 === "action") || (key16 === "as")) || (key16 === "channel")) || (key16 === "expectCode")) || (key16 === "reason"))){
+const err143 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2036,12 +2044,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-var _valid11 = _errs219 === errors;
-valid60 = valid60 || _valid11;
-const _errs221 = errors;
-if(typeof data80 === "string"){
-if(!pattern14.test(data80)){
-const err144 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(CP_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(CP_ERR_[A-Z_]+)$"+"\""};
+}
+if(data77.action !== undefined){
+let data78 = data77.action;
+if(!(((((data78 === "pause") || (data78 === "resume")) || (data78 === "abort")) || (data78 === "approve")) || (data78 === "clear"))){
+const err144 = {instancePath:instancePath+"/steps/" + i11+"/operator/action",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/action/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.operator.anyOf[1].properties.action.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2051,8 +2058,11 @@ vErrors.push(err144);
 errors++;
 }
 }
-else {
-const err145 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data77.as !== undefined){
+let data79 = data77.as;
+if(typeof data79 === "string"){
+if(!pattern13.test(data79)){
+const err145 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/pattern",keyword:"pattern",params:{pattern: "^([a-z][a-z0-9_-]{0,31})$"},message:"must match pattern \""+"^([a-z][a-z0-9_-]{0,31})$"+"\""};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2061,10 +2071,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-var _valid11 = _errs221 === errors;
-valid60 = valid60 || _valid11;
-if(!valid60){
-const err146 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err146 = {instancePath:instancePath+"/steps/" + i11+"/operator/as",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/as/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2073,21 +2082,10 @@ vErrors.push(err146);
 }
 errors++;
 }
-else {
-errors = _errs218;
-if(vErrors !== null){
-if(_errs218){
-vErrors.length = _errs218;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data76.reason !== undefined){
-if(typeof data76.reason !== "string"){
-const err147 = {instancePath:instancePath+"/steps/" + i11+"/operator/reason",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data77.channel !== undefined){
+if(typeof data77.channel !== "string"){
+const err147 = {instancePath:instancePath+"/steps/" + i11+"/operator/channel",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/channel/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2097,9 +2095,13 @@ vErrors.push(err147);
 errors++;
 }
 }
-}
-else {
-const err148 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data77.expectCode !== undefined){
+let data81 = data77.expectCode;
+const _errs224 = errors;
+let valid61 = false;
+const _errs225 = errors;
+if(data81 !== null){
+const err148 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2108,10 +2110,12 @@ vErrors.push(err148);
 }
 errors++;
 }
-var _valid10 = _errs209 === errors;
-valid58 = valid58 || _valid10;
-if(!valid58){
-const err149 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid12 = _errs225 === errors;
+valid61 = valid61 || _valid12;
+const _errs227 = errors;
+if(typeof data81 === "string"){
+if(!pattern14.test(data81)){
+const err149 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^(CP_ERR_[A-Z_]+)$"},message:"must match pattern \""+"^(CP_ERR_[A-Z_]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2120,25 +2124,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-else {
-errors = _errs206;
-if(vErrors !== null){
-if(_errs206){
-vErrors.length = _errs206;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.release !== undefined){
-let data82 = data55.release;
-const _errs226 = errors;
-let valid61 = false;
-const _errs227 = errors;
-if(data82 !== null){
-const err150 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err150 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2149,9 +2137,8 @@ errors++;
 }
 var _valid12 = _errs227 === errors;
 valid61 = valid61 || _valid12;
-const _errs229 = errors;
-if(typeof data82 !== "string"){
-const err151 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid61){
+const err151 = {instancePath:instancePath+"/steps/" + i11+"/operator/expectCode",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/expectCode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2160,10 +2147,21 @@ vErrors.push(err151);
 }
 errors++;
 }
-var _valid12 = _errs229 === errors;
-valid61 = valid61 || _valid12;
-if(!valid61){
-const err152 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs224;
+if(vErrors !== null){
+if(_errs224){
+vErrors.length = _errs224;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data77.reason !== undefined){
+if(typeof data77.reason !== "string"){
+const err152 = {instancePath:instancePath+"/steps/" + i11+"/operator/reason",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2172,25 +2170,10 @@ vErrors.push(err152);
 }
 errors++;
 }
-else {
-errors = _errs226;
-if(vErrors !== null){
-if(_errs226){
-vErrors.length = _errs226;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.signedAgoSecs !== undefined){
-let data83 = data55.signedAgoSecs;
-const _errs232 = errors;
-let valid62 = false;
-const _errs233 = errors;
-if(data83 !== null){
-const err153 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err153 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2199,11 +2182,10 @@ vErrors.push(err153);
 }
 errors++;
 }
-var _valid13 = _errs233 === errors;
-valid62 = valid62 || _valid13;
-const _errs235 = errors;
-if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
-const err154 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid11 = _errs215 === errors;
+valid59 = valid59 || _valid11;
+if(!valid59){
+const err154 = {instancePath:instancePath+"/steps/" + i11+"/operator",schemaPath:"#/properties/steps/items/properties/operator/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2212,9 +2194,25 @@ vErrors.push(err154);
 }
 errors++;
 }
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 > 9007199254740991 || isNaN(data83)){
-const err155 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+else {
+errors = _errs212;
+if(vErrors !== null){
+if(_errs212){
+vErrors.length = _errs212;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data56.release !== undefined){
+let data83 = data56.release;
+const _errs232 = errors;
+let valid62 = false;
+const _errs233 = errors;
+if(data83 !== null){
+const err155 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2223,8 +2221,11 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data83 < 1 || isNaN(data83)){
-const err156 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid13 = _errs233 === errors;
+valid62 = valid62 || _valid13;
+const _errs235 = errors;
+if(typeof data83 !== "string"){
+const err156 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2233,11 +2234,10 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
 var _valid13 = _errs235 === errors;
 valid62 = valid62 || _valid13;
 if(!valid62){
-const err157 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err157 = {instancePath:instancePath+"/steps/" + i11+"/release",schemaPath:"#/properties/steps/items/properties/release/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2258,13 +2258,13 @@ vErrors = null;
 }
 }
 }
-if(data55.sleepSecs !== undefined){
-let data84 = data55.sleepSecs;
+if(data56.signedAgoSecs !== undefined){
+let data84 = data56.signedAgoSecs;
 const _errs238 = errors;
 let valid63 = false;
 const _errs239 = errors;
 if(data84 !== null){
-const err158 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err158 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2277,7 +2277,7 @@ var _valid14 = _errs239 === errors;
 valid63 = valid63 || _valid14;
 const _errs241 = errors;
 if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
-const err159 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err159 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2288,7 +2288,7 @@ errors++;
 }
 if((typeof data84 == "number") && (isFinite(data84))){
 if(data84 > 9007199254740991 || isNaN(data84)){
-const err160 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err160 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2298,7 +2298,7 @@ vErrors.push(err160);
 errors++;
 }
 if(data84 < 1 || isNaN(data84)){
-const err161 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err161 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2311,7 +2311,7 @@ errors++;
 var _valid14 = _errs241 === errors;
 valid63 = valid63 || _valid14;
 if(!valid63){
-const err162 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err162 = {instancePath:instancePath+"/steps/" + i11+"/signedAgoSecs",schemaPath:"#/properties/steps/items/properties/signedAgoSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2332,10 +2332,13 @@ vErrors = null;
 }
 }
 }
-if(data55.timeoutSecs !== undefined){
-let data85 = data55.timeoutSecs;
-if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
-const err163 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data56.sleepSecs !== undefined){
+let data85 = data56.sleepSecs;
+const _errs244 = errors;
+let valid64 = false;
+const _errs245 = errors;
+if(data85 !== null){
+const err163 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2344,9 +2347,11 @@ vErrors.push(err163);
 }
 errors++;
 }
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 > 9007199254740991 || isNaN(data85)){
-const err164 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid15 = _errs245 === errors;
+valid64 = valid64 || _valid15;
+const _errs247 = errors;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err164 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2355,8 +2360,9 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(data85 < 1 || isNaN(data85)){
-const err165 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 9007199254740991 || isNaN(data85)){
+const err165 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2365,15 +2371,8 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-}
-if(data55.wait !== undefined){
-let data86 = data55.wait;
-const _errs246 = errors;
-let valid64 = false;
-const _errs247 = errors;
-if(data86 !== null){
-const err166 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(data85 < 1 || isNaN(data85)){
+const err166 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2382,12 +2381,11 @@ vErrors.push(err166);
 }
 errors++;
 }
+}
 var _valid15 = _errs247 === errors;
 valid64 = valid64 || _valid15;
-const _errs249 = errors;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-if(data86.kind === undefined){
-const err167 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(!valid64){
+const err167 = {instancePath:instancePath+"/steps/" + i11+"/sleepSecs",schemaPath:"#/properties/steps/items/properties/sleepSecs/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2396,9 +2394,22 @@ vErrors.push(err167);
 }
 errors++;
 }
-for(const key17 in data86){
-if(!((((((key17 === "channel") || (key17 === "code")) || (key17 === "generation")) || (key17 === "hosts")) || (key17 === "kind")) || (key17 === "state"))){
-const err168 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+else {
+errors = _errs244;
+if(vErrors !== null){
+if(_errs244){
+vErrors.length = _errs244;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data56.timeoutSecs !== undefined){
+let data86 = data56.timeoutSecs;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err168 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2407,14 +2418,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data86.channel !== undefined){
-let data87 = data86.channel;
-const _errs253 = errors;
-let valid66 = false;
-const _errs254 = errors;
-if(data87 !== null){
-const err169 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 9007199254740991 || isNaN(data86)){
+const err169 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2423,11 +2429,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-var _valid16 = _errs254 === errors;
-valid66 = valid66 || _valid16;
-const _errs256 = errors;
-if(typeof data87 !== "string"){
-const err170 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data86 < 1 || isNaN(data86)){
+const err170 = {instancePath:instancePath+"/steps/" + i11+"/timeoutSecs",schemaPath:"#/properties/steps/items/properties/timeoutSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2436,10 +2439,15 @@ vErrors.push(err170);
 }
 errors++;
 }
-var _valid16 = _errs256 === errors;
-valid66 = valid66 || _valid16;
-if(!valid66){
-const err171 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(data56.wait !== undefined){
+let data87 = data56.wait;
+const _errs252 = errors;
+let valid65 = false;
+const _errs253 = errors;
+if(data87 !== null){
+const err171 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2448,25 +2456,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-else {
-errors = _errs253;
-if(vErrors !== null){
-if(_errs253){
-vErrors.length = _errs253;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data86.code !== undefined){
-let data88 = data86.code;
-const _errs259 = errors;
-let valid67 = false;
-const _errs260 = errors;
-if(data88 !== null){
-const err172 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid16 = _errs253 === errors;
+valid65 = valid65 || _valid16;
+const _errs255 = errors;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+if(data87.kind === undefined){
+const err172 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2475,11 +2470,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-var _valid17 = _errs260 === errors;
-valid67 = valid67 || _valid17;
-const _errs262 = errors;
-if(typeof data88 !== "string"){
-const err173 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key17 in data87){
+if(!((((((key17 === "channel") || (key17 === "code")) || (key17 === "generation")) || (key17 === "hosts")) || (key17 === "kind")) || (key17 === "state"))){
+const err173 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2488,15 +2481,44 @@ vErrors.push(err173);
 }
 errors++;
 }
-var _valid17 = _errs262 === errors;
-valid67 = valid67 || _valid17;
-if(!valid67){
-const err174 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data87.channel !== undefined){
+let data88 = data87.channel;
+const _errs259 = errors;
+let valid67 = false;
+const _errs260 = errors;
+if(data88 !== null){
+const err174 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err174];
 }
 else {
 vErrors.push(err174);
+}
+errors++;
+}
+var _valid17 = _errs260 === errors;
+valid67 = valid67 || _valid17;
+const _errs262 = errors;
+if(typeof data88 !== "string"){
+const err175 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+var _valid17 = _errs262 === errors;
+valid67 = valid67 || _valid17;
+if(!valid67){
+const err176 = {instancePath:instancePath+"/steps/" + i11+"/wait/channel",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/channel/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
 }
 errors++;
 }
@@ -2512,18 +2534,18 @@ vErrors = null;
 }
 }
 }
-if(data86.generation !== undefined){
-let data89 = data86.generation;
+if(data87.code !== undefined){
+let data89 = data87.code;
 const _errs265 = errors;
 let valid68 = false;
 const _errs266 = errors;
 if(data89 !== null){
-const err175 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err177 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err175];
+vErrors = [err177];
 }
 else {
-vErrors.push(err175);
+vErrors.push(err177);
 }
 errors++;
 }
@@ -2531,24 +2553,24 @@ var _valid18 = _errs266 === errors;
 valid68 = valid68 || _valid18;
 const _errs268 = errors;
 if(typeof data89 !== "string"){
-const err176 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err178 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err176];
+vErrors = [err178];
 }
 else {
-vErrors.push(err176);
+vErrors.push(err178);
 }
 errors++;
 }
 var _valid18 = _errs268 === errors;
 valid68 = valid68 || _valid18;
 if(!valid68){
-const err177 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err179 = {instancePath:instancePath+"/steps/" + i11+"/wait/code",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err177];
+vErrors = [err179];
 }
 else {
-vErrors.push(err177);
+vErrors.push(err179);
 }
 errors++;
 }
@@ -2564,38 +2586,13 @@ vErrors = null;
 }
 }
 }
-if(data86.hosts !== undefined){
-let data90 = data86.hosts;
-if(Array.isArray(data90)){
-const len16 = data90.length;
-for(let i16=0; i16<len16; i16++){
-if(typeof data90[i16] !== "string"){
-const err178 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts/" + i16,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err178];
-}
-else {
-vErrors.push(err178);
-}
-errors++;
-}
-}
-}
-else {
-const err179 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err179];
-}
-else {
-vErrors.push(err179);
-}
-errors++;
-}
-}
-if(data86.kind !== undefined){
-let data92 = data86.kind;
-if(!(((((((((((((data92 === "hostState") || (data92 === "hostsConverged")) || (data92 === "rolloutState")) || (data92 === "hostCurrent")) || (data92 === "hostQuarantined")) || (data92 === "cpAlert")) || (data92 === "agentRejected")) || (data92 === "enrollRefused")) || (data92 === "hostRecovered")) || (data92 === "decision")) || (data92 === "notDispatched")) || (data92 === "probeFailed")) || (data92 === "controlFailed"))){
-const err180 = {instancePath:instancePath+"/steps/" + i11+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data87.generation !== undefined){
+let data90 = data87.generation;
+const _errs271 = errors;
+let valid69 = false;
+const _errs272 = errors;
+if(data90 !== null){
+const err180 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2604,14 +2601,11 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-if(data86.state !== undefined){
-let data93 = data86.state;
-const _errs276 = errors;
-let valid71 = false;
-const _errs277 = errors;
-if(data93 !== null){
-const err181 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+var _valid19 = _errs272 === errors;
+valid69 = valid69 || _valid19;
+const _errs274 = errors;
+if(typeof data90 !== "string"){
+const err181 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2620,11 +2614,10 @@ vErrors.push(err181);
 }
 errors++;
 }
-var _valid19 = _errs277 === errors;
-valid71 = valid71 || _valid19;
-const _errs279 = errors;
-if(typeof data93 !== "string"){
-const err182 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid19 = _errs274 === errors;
+valid69 = valid69 || _valid19;
+if(!valid69){
+const err182 = {instancePath:instancePath+"/steps/" + i11+"/wait/generation",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/generation/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2633,10 +2626,25 @@ vErrors.push(err182);
 }
 errors++;
 }
-var _valid19 = _errs279 === errors;
-valid71 = valid71 || _valid19;
-if(!valid71){
-const err183 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+errors = _errs271;
+if(vErrors !== null){
+if(_errs271){
+vErrors.length = _errs271;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data87.hosts !== undefined){
+let data91 = data87.hosts;
+if(Array.isArray(data91)){
+const len16 = data91.length;
+for(let i16=0; i16<len16; i16++){
+if(typeof data91[i16] !== "string"){
+const err183 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts/" + i16,schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2645,21 +2653,10 @@ vErrors.push(err183);
 }
 errors++;
 }
-else {
-errors = _errs276;
-if(vErrors !== null){
-if(_errs276){
-vErrors.length = _errs276;
-}
-else {
-vErrors = null;
-}
-}
-}
 }
 }
 else {
-const err184 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err184 = {instancePath:instancePath+"/steps/" + i11+"/wait/hosts",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/hosts/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2668,10 +2665,11 @@ vErrors.push(err184);
 }
 errors++;
 }
-var _valid15 = _errs249 === errors;
-valid64 = valid64 || _valid15;
-if(!valid64){
-const err185 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+if(data87.kind !== undefined){
+let data93 = data87.kind;
+if(!(((((((((((((data93 === "hostState") || (data93 === "hostsConverged")) || (data93 === "rolloutState")) || (data93 === "hostCurrent")) || (data93 === "hostQuarantined")) || (data93 === "cpAlert")) || (data93 === "agentRejected")) || (data93 === "enrollRefused")) || (data93 === "hostRecovered")) || (data93 === "decision")) || (data93 === "notDispatched")) || (data93 === "probeFailed")) || (data93 === "controlFailed"))){
+const err185 = {instancePath:instancePath+"/steps/" + i11+"/wait/kind",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/kind/enum",keyword:"enum",params:{allowedValues: schema0.properties.steps.items.properties.wait.anyOf[1].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2680,11 +2678,52 @@ vErrors.push(err185);
 }
 errors++;
 }
+}
+if(data87.state !== undefined){
+let data94 = data87.state;
+const _errs282 = errors;
+let valid72 = false;
+const _errs283 = errors;
+if(data94 !== null){
+const err186 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err186];
+}
 else {
-errors = _errs246;
+vErrors.push(err186);
+}
+errors++;
+}
+var _valid20 = _errs283 === errors;
+valid72 = valid72 || _valid20;
+const _errs285 = errors;
+if(typeof data94 !== "string"){
+const err187 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+var _valid20 = _errs285 === errors;
+valid72 = valid72 || _valid20;
+if(!valid72){
+const err188 = {instancePath:instancePath+"/steps/" + i11+"/wait/state",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/properties/state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+else {
+errors = _errs282;
 if(vErrors !== null){
-if(_errs246){
-vErrors.length = _errs246;
+if(_errs282){
+vErrors.length = _errs282;
 }
 else {
 vErrors = null;
@@ -2694,47 +2733,7 @@ vErrors = null;
 }
 }
 else {
-const err186 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err186];
-}
-else {
-vErrors.push(err186);
-}
-errors++;
-}
-}
-}
-else {
-const err187 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err187];
-}
-else {
-vErrors.push(err187);
-}
-errors++;
-}
-}
-if(data.timing !== undefined){
-let data94 = data.timing;
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-for(const key18 in data94){
-if(!(((((((key18 === "confirmWindowSecs") || (key18 === "heartbeatSecs")) || (key18 === "longPollSecs")) || (key18 === "probeIntervalSecs")) || (key18 === "reconcileSecs")) || (key18 === "shipped")) || (key18 === "sustainedFailureSecs"))){
-const err188 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err188];
-}
-else {
-vErrors.push(err188);
-}
-errors++;
-}
-}
-if(data94.confirmWindowSecs !== undefined){
-let data95 = data94.confirmWindowSecs;
-if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
-const err189 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err189 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2743,9 +2742,10 @@ vErrors.push(err189);
 }
 errors++;
 }
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 > 9007199254740991 || isNaN(data95)){
-const err190 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var _valid16 = _errs255 === errors;
+valid65 = valid65 || _valid16;
+if(!valid65){
+const err190 = {instancePath:instancePath+"/steps/" + i11+"/wait",schemaPath:"#/properties/steps/items/properties/wait/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2754,8 +2754,21 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data95 < 1 || isNaN(data95)){
-const err191 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+errors = _errs252;
+if(vErrors !== null){
+if(_errs252){
+vErrors.length = _errs252;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err191 = {instancePath:instancePath+"/steps/" + i11,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2766,10 +2779,8 @@ errors++;
 }
 }
 }
-if(data94.heartbeatSecs !== undefined){
-let data96 = data94.heartbeatSecs;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err192 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err192 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2778,9 +2789,13 @@ vErrors.push(err192);
 }
 errors++;
 }
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 9007199254740991 || isNaN(data96)){
-const err193 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.timing !== undefined){
+let data95 = data.timing;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key18 in data95){
+if(!(((((((key18 === "confirmWindowSecs") || (key18 === "heartbeatSecs")) || (key18 === "longPollSecs")) || (key18 === "probeIntervalSecs")) || (key18 === "reconcileSecs")) || (key18 === "shipped")) || (key18 === "sustainedFailureSecs"))){
+const err193 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2789,8 +2804,11 @@ vErrors.push(err193);
 }
 errors++;
 }
-if(data96 < 1 || isNaN(data96)){
-const err194 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data95.confirmWindowSecs !== undefined){
+let data96 = data95.confirmWindowSecs;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err194 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2799,12 +2817,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-}
-if(data94.longPollSecs !== undefined){
-let data97 = data94.longPollSecs;
-if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
-const err195 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 9007199254740991 || isNaN(data96)){
+const err195 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2813,9 +2828,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 > 9007199254740991 || isNaN(data97)){
-const err196 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data96 < 1 || isNaN(data96)){
+const err196 = {instancePath:instancePath+"/timing/confirmWindowSecs",schemaPath:"#/properties/timing/properties/confirmWindowSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2824,8 +2838,12 @@ vErrors.push(err196);
 }
 errors++;
 }
-if(data97 < 1 || isNaN(data97)){
-const err197 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data95.heartbeatSecs !== undefined){
+let data97 = data95.heartbeatSecs;
+if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
+const err197 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2834,12 +2852,9 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-}
-if(data94.probeIntervalSecs !== undefined){
-let data98 = data94.probeIntervalSecs;
-if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-const err198 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 > 9007199254740991 || isNaN(data97)){
+const err198 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2848,9 +2863,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 > 9007199254740991 || isNaN(data98)){
-const err199 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data97 < 1 || isNaN(data97)){
+const err199 = {instancePath:instancePath+"/timing/heartbeatSecs",schemaPath:"#/properties/timing/properties/heartbeatSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2859,8 +2873,12 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data98 < 1 || isNaN(data98)){
-const err200 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data95.longPollSecs !== undefined){
+let data98 = data95.longPollSecs;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err200 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2869,12 +2887,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-}
-if(data94.reconcileSecs !== undefined){
-let data99 = data94.reconcileSecs;
-if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
-const err201 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 > 9007199254740991 || isNaN(data98)){
+const err201 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2883,9 +2898,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-if((typeof data99 == "number") && (isFinite(data99))){
-if(data99 > 9007199254740991 || isNaN(data99)){
-const err202 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data98 < 1 || isNaN(data98)){
+const err202 = {instancePath:instancePath+"/timing/longPollSecs",schemaPath:"#/properties/timing/properties/longPollSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2894,8 +2908,12 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data99 < 1 || isNaN(data99)){
-const err203 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data95.probeIntervalSecs !== undefined){
+let data99 = data95.probeIntervalSecs;
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+const err203 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2904,15 +2922,9 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-}
-if(data94.shipped !== undefined){
-let data100 = data94.shipped;
-const _errs295 = errors;
-let valid73 = false;
-const _errs296 = errors;
-if(data100 !== null){
-const err204 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 > 9007199254740991 || isNaN(data99)){
+const err204 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2921,11 +2933,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-var _valid20 = _errs296 === errors;
-valid73 = valid73 || _valid20;
-const _errs298 = errors;
-if(typeof data100 !== "boolean"){
-const err205 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data99 < 1 || isNaN(data99)){
+const err205 = {instancePath:instancePath+"/timing/probeIntervalSecs",schemaPath:"#/properties/timing/properties/probeIntervalSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2934,10 +2943,12 @@ vErrors.push(err205);
 }
 errors++;
 }
-var _valid20 = _errs298 === errors;
-valid73 = valid73 || _valid20;
-if(!valid73){
-const err206 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+}
+if(data95.reconcileSecs !== undefined){
+let data100 = data95.reconcileSecs;
+if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
+const err206 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2946,22 +2957,9 @@ vErrors.push(err206);
 }
 errors++;
 }
-else {
-errors = _errs295;
-if(vErrors !== null){
-if(_errs295){
-vErrors.length = _errs295;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data94.sustainedFailureSecs !== undefined){
-let data101 = data94.sustainedFailureSecs;
-if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
-const err207 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 > 9007199254740991 || isNaN(data100)){
+const err207 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2970,9 +2968,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 > 9007199254740991 || isNaN(data101)){
-const err208 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data100 < 1 || isNaN(data100)){
+const err208 = {instancePath:instancePath+"/timing/reconcileSecs",schemaPath:"#/properties/timing/properties/reconcileSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2981,8 +2978,15 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(data101 < 1 || isNaN(data101)){
-const err209 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data95.shipped !== undefined){
+let data101 = data95.shipped;
+const _errs301 = errors;
+let valid74 = false;
+const _errs302 = errors;
+if(data101 !== null){
+const err209 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2991,11 +2995,11 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err210 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid21 = _errs302 === errors;
+valid74 = valid74 || _valid21;
+const _errs304 = errors;
+if(typeof data101 !== "boolean"){
+const err210 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -3004,15 +3008,85 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-}
-else {
-const err211 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid21 = _errs304 === errors;
+valid74 = valid74 || _valid21;
+if(!valid74){
+const err211 = {instancePath:instancePath+"/timing/shipped",schemaPath:"#/properties/timing/properties/shipped/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err211];
 }
 else {
 vErrors.push(err211);
+}
+errors++;
+}
+else {
+errors = _errs301;
+if(vErrors !== null){
+if(_errs301){
+vErrors.length = _errs301;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data95.sustainedFailureSecs !== undefined){
+let data102 = data95.sustainedFailureSecs;
+if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
+const err212 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 > 9007199254740991 || isNaN(data102)){
+const err213 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+if(data102 < 1 || isNaN(data102)){
+const err214 = {instancePath:instancePath+"/timing/sustainedFailureSecs",schemaPath:"#/properties/timing/properties/sustainedFailureSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err215 = {instancePath:instancePath+"/timing",schemaPath:"#/properties/timing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+}
+}
+else {
+const err216 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
 }
 errors++;
 }
