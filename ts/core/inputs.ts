@@ -26,11 +26,6 @@ export type FleetView = Pick<FleetResolved, 'edges' | 'channelEdges' | 'operator
 /** Liveness of one host, from heartbeats. */
 export interface HostLiveness {
   readonly lastHeartbeatAt: EpochMs;
-  /**
-   * The closure the last heartbeat reported running; absent or `null` when
-   * unknown, which never counts as running any particular closure.
-   */
-  readonly currentClosure?: string | null;
 }
 
 /** A quarantined closure on a channel (the `quarantined_closures` view). */

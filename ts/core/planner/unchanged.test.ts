@@ -54,35 +54,57 @@ function release(
   };
 }
 
-/** Scripted agents: what each runs (reported by its heartbeat), and who is down. */
+/** Scripted agents: what each runs (reported on each dispatch's ack), and who is down. */
 class Fleet {
   readonly sim = new Sim();
   readonly running = new Map<string, string | null>();
   readonly down = new Set<string>();
-  /** Reported instead of what the host runs (a drifted or silent heartbeat). */
-  readonly reports = new Map<string, string | null>();
 
   constructor(readonly hosts: string[]) {
     for (const h of hosts) this.running.set(h, closureOf(h, 'prior'));
   }
 
   beat(now: number): void {
-    for (const h of this.hosts) {
-      if (this.down.has(h)) continue;
-      const current = this.reports.has(h) ? this.reports.get(h) : this.running.get(h);
-      this.sim.liveness.set(h, { lastHeartbeatAt: now, currentClosure: current ?? null });
-    }
+    for (const h of this.hosts) if (!this.down.has(h)) this.sim.heartbeat([h], now);
   }
 
-  /** One tick: heartbeats, plan, then each dispatched host switches and passes its probes. */
+  /** The agent acks (reporting what it runs), switches and passes its probes. */
+  private switchTo(id: string, host: string, target: string, now: number): void {
+    const current = this.running.get(host) ?? null;
+    const must = (r: { ok: boolean }): void => expect(r.ok).toBe(true);
+    must(
+      this.sim.report(
+        id,
+        host,
+        (seq) => ({ kind: 'RemoteDispatchAck', seq, currentClosureAtDispatch: current, at: now }),
+        now,
+      ),
+    );
+    must(
+      this.sim.report(
+        id,
+        host,
+        (seq) => ({
+          kind: 'RemoteActivationComplete',
+          seq,
+          observed: target,
+          exitCode: 0,
+          at: now + SEC,
+        }),
+        now + SEC,
+      ),
+    );
+    this.running.set(host, target);
+    this.sim.probesPass(id, host, now + 2 * SEC);
+  }
+
+  /** One tick: heartbeats, plan, then each dispatched host switches. */
   tick(now: number): PlanResult {
     this.beat(now);
     const plan = this.sim.tick(now);
     for (const a of plan.actions) {
       if (a.kind !== 'QueueDispatch' || this.down.has(a.hostname)) continue;
-      this.sim.activate(a.rolloutId, a.hostname, now + SEC);
-      this.running.set(a.hostname, a.targetClosure);
-      this.sim.probesPass(a.rolloutId, a.hostname, now + 2 * SEC);
+      this.switchTo(a.rolloutId, a.hostname, a.targetClosure, now);
     }
     return plan;
   }
@@ -329,22 +351,24 @@ describe('soak waiver: waves unchanged since the superseded rollout', () => {
     expect(f.soakOf(b, 'agent-03')).toBe(30 * MIN);
   });
 
-  it('a host whose heartbeat reports another closure, or none, soaks in full and holds its wave', () => {
+  it('a host found running another closure at its dispatch holds its wave for the full soak', () => {
     const { f, t } = afterFirstRelease();
-    f.reports.set('agent-02', closureOf('agent-02', 'hand-switched'));
-    f.reports.set('agent-04', null);
+    f.running.set('agent-02', closureOf('agent-02', 'hand-switched'));
+    f.running.set('agent-04', null);
     const b = f.sim.release(release('b1', { base: 'a1' }));
     f.tick(t);
     f.settle(b, t + 3 * SEC);
-    const plan = f.tick(t + 10 * SEC);
-    expect(dispatchOf(plan, 'agent-03')?.code).toBe('DISPATCHED_UNCHANGED');
-    expect(dispatchOf(plan, 'agent-02')?.code).toBe('DISPATCHED');
-    expect(f.soakOf(b, 'agent-02')).toBe(30 * MIN);
-    expect(f.soakOf(b, 'agent-04')).toBe(30 * MIN);
-    f.settle(b, t + 20 * SEC);
-    f.tick(t + 5 * MIN);
-    expect(f.sim.record(b, 'agent-03')?.state).toBe('Converged');
+    f.tick(t + 10 * SEC);
+    f.settle(b, t + 15 * SEC);
+    for (const h of EARLY) expect(f.sim.record(b, h)?.state).toBe('Converged');
+    const held = f.tick(t + 20 * MIN);
     expect(f.sim.model.book.rollouts[b]?.currentWave).toBe(1);
+    const why = held.decisions.find((d) => d.code === 'WAVE_HELD')?.reason ?? '';
+    expect(why).toContain('agent-02 dispatched without the soak as unchanged, but ran');
+    const promoted = f.tick(t + 31 * MIN);
+    expect(promoted.actions).toContainEqual(
+      expect.objectContaining({ kind: 'PromoteWave', toWave: 2 }),
+    );
   });
 
   it('waived hosts still take their disruption-budget slot while they switch', () => {

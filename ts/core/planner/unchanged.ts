@@ -5,7 +5,7 @@
 // enforce probes passing after it, checked by the same wave gate), only
 // without the soak. Owns the eligibility rule; everything it reads is a
 // recorded fact (the predecessor's host records and signed manifest, the
-// host's latest record, its last heartbeat), never an assumption. Any doubt
+// host's latest record), never an assumption. Any doubt
 // keeps the full soak. Must never skip a dispatch or a gate.
 import { formatDuration } from '../duration.ts';
 import { probeGateBlock } from '../host/probes.ts';
@@ -128,11 +128,10 @@ export function waveChanges(
 
 /**
  * The soak waiver of a host about to be dispatched in wave `change`: the
- * dispatch decision's reason when the wave is unchanged and the host still
- * runs what it converged on (its latest record is the predecessor's and its
- * last heartbeat reports the target); `null` otherwise. A host that drifted,
- * or whose heartbeat names no closure, soaks in full, and so holds its wave
- * for the whole soak.
+ * dispatch decision's reason when the wave is unchanged and the host's
+ * latest record is still the predecessor's; `null` otherwise. What the host
+ * runs is checked on the dispatch's own ack: a host that reports another
+ * closure there holds its wave for the full soak (gates/wave-promotion.ts).
  */
 export function soakWaiver(
   ctx: TickContext,
@@ -143,8 +142,7 @@ export function soakWaiver(
   if (!change.unchanged) return null;
   const latest = ctx.latest.get(host);
   if (latest === undefined || latest.rolloutId !== change.since) return null;
-  if (ctx.input.liveness.get(host)?.currentClosure !== target) return null;
-  return `all gates passed; dispatching ${target}, unchanged since ${change.since} where every member of the wave converged on its closure after the soak: soak waived (${formatDuration(change.soakMs)}), activation and enforce probes checked again`;
+  return `all gates passed; dispatching ${target}, unchanged since ${change.since} where every member of the wave converged on its closure after the soak: soak waived (${formatDuration(change.soakMs)}), activation and enforce probes checked again; running another closure when the dispatch arrives, it soaks in full`;
 }
 
 /**
