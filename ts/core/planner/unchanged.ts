@@ -5,8 +5,8 @@
 // enforce probes passing after it, checked by the same wave gate), only
 // without the soak. Owns the eligibility rule; everything it reads is a
 // recorded fact (the predecessor's host records and signed manifest, the
-// host's latest record), never an assumption. Any doubt
-// keeps the full soak. Must never skip a dispatch or a gate.
+// host's latest record), never an assumption; any doubt keeps the full
+// soak. Must never skip a dispatch or a gate.
 import { formatDuration } from '../duration.ts';
 import { probeGateBlock } from '../host/probes.ts';
 import type { HostRolloutState } from '../host/types.ts';
