@@ -64,7 +64,7 @@ done
 # operator-pause-approve take operator actions (step field `operator`), which
 # the microVM timeline does not play: it refuses the step by name ("not
 # supported by the microVM runner: step field operator").
-local_only='["scenario comms-bad-agent.nix does not translate","scenario comms-bad-broker.nix does not translate","scenario comms-good.nix does not translate","scenario comms-host-add.nix does not translate","scenario compliance-gate.nix does not translate","scenario hive-matrix.nix does not translate","scenario operator-abort.nix does not translate","scenario operator-clear.nix does not translate","scenario operator-pause-approve.nix does not translate"]'
+local_only='["scenario comms-bad-agent.nix does not translate","scenario comms-bad-broker.nix does not translate","scenario comms-good.nix does not translate","scenario comms-host-add-soak.nix does not translate","scenario comms-host-add.nix does not translate","scenario compliance-gate.nix does not translate","scenario hive-matrix.nix does not translate","scenario operator-abort.nix does not translate","scenario operator-clear.nix does not translate","scenario operator-pause-approve.nix does not translate"]'
 shipped=$(find tests/harness/scenarios -maxdepth 1 -name '*.nix' | wc -l)
 translated=$(q '[.scripts[] | select(.name | startswith("scenario "))] | length')
 untranslated=$(q -c '[.errors[] | select(.name | endswith(" does not translate")) | .name] | sort')
