@@ -75,8 +75,9 @@ const CHANGED: WaveChange = { unchanged: false };
 
 /**
  * Whether wave `wave` of `rollout` is unchanged since the rollout it
- * superseded: the wave soaks, the predecessor ended cleanly (never halted,
- * aborted or cleared by an operator) and its signed manifest is at hand, and
+ * superseded: the wave soaks, the predecessor completed cleanly (Terminal,
+ * never halted, aborted or cleared by an operator) and its signed manifest
+ * is at hand, and
  * every member of the wave converged there on the closure it targets now.
  * One changed, new, failed or never-converged member keeps the whole wave's
  * soak.
@@ -93,9 +94,15 @@ export function unchangedWave(
   const soakMs = waveSoakMs(manifest, wave);
   if (soakMs === 0) return CHANGED;
   const prev = predecessorOf(ctx, rollout);
-  if (prev === null || prev.haltedBy !== null || prev.aborted || prev.acknowledged > 0) {
-    return CHANGED;
-  }
+  // Completed (every wave passed its gate, so every hold on its members
+  // elapsed), and clean.
+  const clean =
+    prev !== null &&
+    prev.terminalAt !== null &&
+    prev.haltedBy === null &&
+    !prev.aborted &&
+    prev.acknowledged === 0;
+  if (!clean) return CHANGED;
   const prevManifest = ctx.input.manifests.get(prev.rolloutId);
   const prevRecords = ctx.input.hosts.get(prev.rolloutId);
   if (prevManifest === undefined || prevRecords === undefined) return CHANGED;
