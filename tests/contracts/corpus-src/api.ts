@@ -211,6 +211,24 @@ export const operatorApi: Corpus[] = [
         },
       ],
       [
+        'a host of a wave unchanged since the superseded rollout, dispatched without the soak',
+        {
+          rolloutId: RID,
+          decisions: [
+            {
+              ...decision,
+              decision: 'dispatch',
+              code: 'DISPATCHED_UNCHANGED',
+              gate: null,
+              transition: '(none) -> Pending',
+              reason:
+                'all gates passed; dispatching 0c5p6k9f1j8m2a7q3x4r5s6d7f8g9h0j-nixos-system-web-01-24.11, unchanged since stable@2f1a8b0c where every member of the wave converged on its closure after the soak: soak waived (30m), activation and enforce probes checked again',
+            },
+          ],
+          pacing: null,
+        },
+      ],
+      [
         'a wave held by admission control',
         {
           rolloutId: RID,

@@ -39,6 +39,8 @@ in
   inherit fleet;
   /** The fleet with the example's own probe interval (10 s) and no soak. */
   fleetWithExampleProbes = topology { soakMinutes = noSoak; };
+  /** The same with soaks on the agent tier's waves: [ canary three rest ], in minutes. */
+  fleetWithSoak = soakMinutes: topology { inherit soakMinutes; };
   agents = builtins.filter (n: roleOf n == "agent") names;
   /**
     A generation whose every host runs its service at `revision`, with

@@ -66,7 +66,7 @@ done
 # supported by the microVM runner: step field operator"). replicas-failover
 # runs control-plane replicas on a PostgreSQL cluster the local runner starts
 # (top-level field replicas), which the microVM plan's one CP VM does not.
-local_only='["scenario comms-bad-agent.nix does not translate","scenario comms-bad-broker.nix does not translate","scenario comms-good.nix does not translate","scenario comms-host-add.nix does not translate","scenario compliance-gate.nix does not translate","scenario hive-matrix.nix does not translate","scenario operator-abort.nix does not translate","scenario operator-clear.nix does not translate","scenario operator-pause-approve.nix does not translate","scenario replicas-failover.nix does not translate"]'
+local_only='["scenario comms-bad-agent.nix does not translate","scenario comms-bad-broker.nix does not translate","scenario comms-good.nix does not translate","scenario comms-host-add-soak.nix does not translate","scenario comms-host-add.nix does not translate","scenario compliance-gate.nix does not translate","scenario hive-matrix.nix does not translate","scenario operator-abort.nix does not translate","scenario operator-clear.nix does not translate","scenario operator-pause-approve.nix does not translate","scenario replicas-failover.nix does not translate"]'
 shipped=$(find tests/harness/scenarios -maxdepth 1 -name '*.nix' | wc -l)
 translated=$(q '[.scripts[] | select(.name | startswith("scenario "))] | length')
 untranslated=$(q -c '[.errors[] | select(.name | endswith(" does not translate")) | .name] | sort')

@@ -90,6 +90,7 @@ export interface Decision {
     | 'CHANNEL_EDGE_PREDECESSOR_PENDING'
     | 'DISPATCHED'
     | 'DISPATCHED_CATCH_UP'
+    | 'DISPATCHED_UNCHANGED'
     | 'WAVE_NOT_ACTIVE'
     | 'WAVE_PROMOTED'
     | 'WAVE_HELD'

@@ -5,13 +5,16 @@
 // wave's `minSoaked` members soaked with an enforce probe to show for it
 // (unless the signed policy allows a wave without enforce probes); members
 // never seen hold the wave for `waitForNeverSeenMinutes` after it started;
-// no outstanding enforce failure on any host of this or an earlier wave.
+// no outstanding enforce failure on any host of this or an earlier wave; a
+// host dispatched without the soak as unchanged that acked running another
+// closure soaks in full.
 // Offline and never-seen members are named in every answer.
 // Must never dispatch or promote: it only answers "may this wave end?".
 import type { DecisionCode, GateBlock } from '../decisions.ts';
 import { convergenceBlock, enforceProbeNames, probeGateBlock } from '../host/probes.ts';
 import type { HostRolloutState } from '../host/types.ts';
 import type { ManifestView } from '../inputs.ts';
+import { formatDuration } from '../duration.ts';
 import { toRfc3339, type EpochMs } from '../time.ts';
 
 /** The signed per-wave knobs the gate reads, with their fail-closed defaults. */
@@ -61,12 +64,27 @@ interface Census {
   readonly neverSeen: string[];
 }
 
+/**
+ * A member dispatched without the wave's soak as unchanged since the
+ * superseded rollout (planner/unchanged.ts) that acked running another
+ * closure (or none known) was not unchanged: it holds the wave for the full
+ * soak from its activation. The why, or null.
+ */
+function driftedWaiver(rec: HostRolloutState, soakMs: number, now: EpochMs): string | null {
+  if (rec.soakMs >= soakMs || rec.currentClosureAtDispatch === rec.targetClosure) return null;
+  const until = (rec.activationCompletedAt ?? rec.dispatchedAt) + soakMs;
+  if (now >= until) return null;
+  const ran = rec.currentClosureAtDispatch ?? 'an unknown closure';
+  return `dispatched without the soak as unchanged, but ran ${ran} when the dispatch arrived: it soaks the full ${formatDuration(soakMs)} from its activation, until ${toRfc3339(until)}`;
+}
+
 function census(
   w: number,
   members: readonly string[],
   records: ReadonlyMap<string, HostRolloutState> | undefined,
   offline: (host: string) => boolean,
   seen: (host: string) => boolean,
+  soak: { readonly ms: number; readonly now: EpochMs },
 ): Census {
   const c: Census = { firstHold: null, soaked: [], offline: [], offlinePending: [], neverSeen: [] };
   const hold = (why: string): void => {
@@ -103,6 +121,11 @@ function census(
       hold(
         `wave ${w} held: ${host} has outstanding enforce failures: ${rec.outstandingFailures.join(', ')}`,
       );
+      continue;
+    }
+    const drifted = driftedWaiver(rec, soak.ms, soak.now);
+    if (drifted !== null) {
+      hold(`wave ${w} held: ${host} ${drifted}`);
       continue;
     }
     c.soaked.push({ host, enforce: enforceProbeNames(rec).length });
@@ -143,7 +166,8 @@ export function wavePromotionBlock(args: {
 }): WavePromotion {
   const w = args.wave;
   const pol = args.policy;
-  const c = census(w, args.members, args.records, args.offline, args.seen);
+  const soak = { ms: pol.soakMinutes * 60_000, now: args.now };
+  const c = census(w, args.members, args.records, args.offline, args.seen, soak);
   const names = absentees(c.offline, c.neverSeen);
   const result = (code: DecisionCode | null, reason: string, evidence = ''): WavePromotion => ({
     block: code === null ? null : { gate: 'wave-promotion', code, reason },

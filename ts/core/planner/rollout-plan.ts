@@ -18,6 +18,7 @@ import { CONTROL_PLANE, awaitsApproval } from '../rollout/operator.ts';
 import type { OperatorMark, RolloutRecord } from '../rollout/types.ts';
 import { formatDuration } from '../duration.ts';
 import type { DecisionCode } from '../decisions.ts';
+import { soakWaiver, waivedEvidence, waveChanges, type WaveChange } from './unchanged.ts';
 import {
   decide,
   decideBlocked,
@@ -34,6 +35,20 @@ interface RolloutPlan {
   readonly layout: Layout;
   readonly records: ReadonlyMap<string, HostRolloutState> | undefined;
   readonly preds: PredecessorIndex;
+  /** Whether a wave is unchanged since the superseded rollout (memoised). */
+  readonly changeOf: (wave: number) => WaveChange;
+}
+
+function planOf(
+  ctx: TickContext,
+  rollout: RolloutRecord,
+  manifest: ManifestView,
+  layout: Layout,
+): RolloutPlan {
+  const records = ctx.input.hosts.get(rollout.rolloutId);
+  const preds = indexPredecessors(ctx.input.fleet.edges, layout.waveOf);
+  const changeOf = waveChanges(ctx, rollout, manifest, layout);
+  return { ctx, rollout, manifest, layout, records, preds, changeOf };
 }
 
 /** Gates one undispatched host and dispatches it when every gate passes. */
@@ -54,7 +69,9 @@ function tryDispatch(p: RolloutPlan, host: string, wave: number, catchUp: boolea
     return;
   }
   reserveBudgetSlot(ctx.ledger, host);
-  const soakMinutes = p.manifest.waves[wave]?.soakMinutes ?? 0;
+  // Catch-up dispatches gate nothing; they keep the wave's soak.
+  const waiver = catchUp ? null : soakWaiver(ctx, host, target, p.changeOf(wave));
+  const soakMinutes = waiver !== null ? 0 : (p.manifest.waves[wave]?.soakMinutes ?? 0);
   ctx.actions.push({
     kind: 'QueueDispatch',
     rolloutId: rollout.rolloutId,
@@ -70,13 +87,13 @@ function tryDispatch(p: RolloutPlan, host: string, wave: number, catchUp: boolea
   if (!ctx.explain) return;
   decide(ctx, {
     decision: 'dispatch',
-    code: catchUp ? 'DISPATCHED_CATCH_UP' : 'DISPATCHED',
+    code: catchUp ? 'DISPATCHED_CATCH_UP' : waiver !== null ? 'DISPATCHED_UNCHANGED' : 'DISPATCHED',
     gate: null,
     ...where,
     transition: '(none) -> Pending',
     reason: catchUp
       ? `returned after its wave; dispatched to the current target ${target}`
-      : `all gates passed; dispatching ${target}`,
+      : (waiver ?? `all gates passed; dispatching ${target}`),
     budgets: budgetUsage(ctx.ledger, host),
   });
 }
@@ -218,14 +235,7 @@ export function planRollout(
   manifest: ManifestView,
   layout: Layout,
 ): void {
-  const p: RolloutPlan = {
-    ctx,
-    rollout,
-    manifest,
-    layout,
-    records: ctx.input.hosts.get(rollout.rolloutId),
-    preds: indexPredecessors(ctx.input.fleet.edges, layout.waveOf),
-  };
+  const p = planOf(ctx, rollout, manifest, layout);
   const hold = operatorHold(rollout, ctx.now);
   if (hold !== null && rollout.aborted) {
     planWithheld(p, hold);
@@ -281,6 +291,7 @@ export function planRollout(
       });
       break;
     }
+    const evidence = prom.evidence + waivedEvidence(p.records, layout.waves[w] ?? [], manifest, w);
     if (w >= waveCount - 1) {
       ctx.actions.push({
         kind: 'MarkRolloutTerminal',
@@ -297,7 +308,7 @@ export function planRollout(
         wave: w,
         host: null,
         transition: `${rollout.state} -> Terminal`,
-        reason: `every online host of every wave Converged; ${prom.evidence}`,
+        reason: `every online host of every wave Converged; ${evidence}`,
       });
       terminal = true;
       break;
@@ -319,7 +330,7 @@ export function planRollout(
       wave: w,
       host: null,
       transition: `wave ${w} -> wave ${w + 1}`,
-      reason: prom.evidence,
+      reason: evidence,
     });
     w += 1;
     waveStartedAt = ctx.now;
