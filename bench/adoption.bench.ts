@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { connect } from '../tests/cp/kit/client.ts';
 import { makePki } from '../tests/cp/kit/pki.ts';
 import { makeTrust, writeRelease, type HostSpec } from '../tests/cp/kit/release.ts';
+import { cpServeArgs } from './cp-load/cp-argv.ts';
 import { cpuPressureUs, freePort, stalls } from './cp-load/measure.ts';
 
 const args = new Map<string, string>();
@@ -82,24 +83,13 @@ async function main(): Promise<void> {
     process.execPath,
     [
       ...CP_NODE_FLAGS,
-      'bin/nixfleet-control-plane.mjs',
-      'serve',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--tls-cert',
-      pki.serverCertFile,
-      '--tls-key',
-      pki.serverKeyFile,
-      '--fleet-ca-cert',
-      pki.caCertFile,
-      '--fleet-ca-key',
-      pki.caKeyFile,
-      '--trust-file',
-      trust.trustFile,
-      '--db',
-      join(dir, 'state.db'),
-      '--release-dir',
-      live,
+      ...cpServeArgs({
+        port,
+        pki,
+        trustFile: trust.trustFile,
+        db: join(dir, 'state.db'),
+        releaseDir: live,
+      }),
       '--poll-interval-secs',
       '1',
       '--log-level',

@@ -39,6 +39,7 @@ import { SimAgent, rfc3339 } from '../tests/cp/kit/agent-sim.ts';
 import { connect } from '../tests/cp/kit/client.ts';
 import { makePki, type TestPki } from '../tests/cp/kit/pki.ts';
 import { makeTrust, writeRelease, type HostSpec } from '../tests/cp/kit/release.ts';
+import { cpServeArgs } from './cp-load/cp-argv.ts';
 import { startGenerator } from './cp-load/generator-process.ts';
 import {
   cpuPressureUs,
@@ -105,24 +106,13 @@ async function main(): Promise<void> {
       ...(args.has('profile')
         ? ['--cpu-prof', `--cpu-prof-dir=${String(args.get('profile'))}`]
         : []),
-      'bin/nixfleet-control-plane.mjs',
-      'serve',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--tls-cert',
-      pki.serverCertFile,
-      '--tls-key',
-      pki.serverKeyFile,
-      '--fleet-ca-cert',
-      pki.caCertFile,
-      '--fleet-ca-key',
-      pki.caKeyFile,
-      '--trust-file',
-      trust.trustFile,
-      '--db',
-      join(dir, 'state', 'state.db'),
-      '--release-dir',
-      release,
+      ...cpServeArgs({
+        port,
+        pki,
+        trustFile: trust.trustFile,
+        db: join(dir, 'state', 'state.db'),
+        releaseDir: release,
+      }),
       '--poll-interval-secs',
       '2',
       '--heartbeat-interval-secs',

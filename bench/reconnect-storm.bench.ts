@@ -31,6 +31,7 @@ import { rfc3339 } from '../tests/cp/kit/agent-sim.ts';
 import { connect } from '../tests/cp/kit/client.ts';
 import { makePki } from '../tests/cp/kit/pki.ts';
 import { makeTrust, writeRelease, type HostSpec } from '../tests/cp/kit/release.ts';
+import { cpServeArgs } from './cp-load/cp-argv.ts';
 import { startGenerator } from './cp-load/generator-process.ts';
 import {
   cpuPressureUs,
@@ -83,24 +84,13 @@ async function main(): Promise<void> {
     const cp = spawn(
       process.execPath,
       [
-        'bin/nixfleet-control-plane.mjs',
-        'serve',
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--tls-cert',
-        pki.serverCertFile,
-        '--tls-key',
-        pki.serverKeyFile,
-        '--fleet-ca-cert',
-        pki.caCertFile,
-        '--fleet-ca-key',
-        pki.caKeyFile,
-        '--trust-file',
-        trust.trustFile,
-        '--db',
-        join(dir, 'state', 'state.db'),
-        '--release-dir',
-        release,
+        ...cpServeArgs({
+          port,
+          pki,
+          trustFile: trust.trustFile,
+          db: join(dir, 'state', 'state.db'),
+          releaseDir: release,
+        }),
         '--heartbeat-interval-secs',
         '60',
         // No rollout: the storm alone is measured.

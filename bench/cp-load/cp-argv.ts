@@ -1,0 +1,36 @@
+// The control-plane command line every CP benchmark starts from: the built
+// entry point, loopback listen address, the test PKI, trust, a SQLite file and
+// a release directory. Each benchmark appends the timing flags it measures.
+import type { TestPki } from '../../tests/cp/kit/pki.ts';
+
+export interface CpServeOptions {
+  readonly port: number;
+  readonly pki: TestPki;
+  readonly trustFile: string;
+  readonly db: string;
+  readonly releaseDir: string;
+}
+
+/** `bin/nixfleet-control-plane.mjs serve …` up to and including `--release-dir`. */
+export function cpServeArgs(o: CpServeOptions): string[] {
+  return [
+    'bin/nixfleet-control-plane.mjs',
+    'serve',
+    '--listen',
+    `127.0.0.1:${o.port}`,
+    '--tls-cert',
+    o.pki.serverCertFile,
+    '--tls-key',
+    o.pki.serverKeyFile,
+    '--fleet-ca-cert',
+    o.pki.caCertFile,
+    '--fleet-ca-key',
+    o.pki.caKeyFile,
+    '--trust-file',
+    o.trustFile,
+    '--db',
+    o.db,
+    '--release-dir',
+    o.releaseDir,
+  ];
+}
