@@ -20,6 +20,7 @@ import { ScenarioFailure } from './failure.ts';
 import type { RunFixtures } from './fixtures.ts';
 import { REPO, publishGeneration, type Published } from './publish.ts';
 import { formatMeasure, measureOf, type HostAddMeasure } from './host-add-measure.ts';
+import { statusHosts } from './status-cli.ts';
 
 const run = promisify(execFile);
 const NATS_PORT = 4222;
@@ -116,40 +117,10 @@ async function statusShows(
   host: string,
   closure: string,
 ): Promise<boolean> {
-  let stdout = '';
-  try {
-    stdout = (
-      await run(
-        process.execPath,
-        [
-          join(REPO, 'bin/nixfleet.mjs'),
-          'status',
-          '--json',
-          '--cp-url',
-          cp.cpUrl,
-          '--ca-cert',
-          cp.caCert,
-          '--client-cert',
-          cp.clientCert,
-          '--client-key',
-          cp.clientKey,
-        ],
-        { cwd: REPO, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 },
-      )
-    ).stdout;
-  } catch (e) {
-    // Exit 1 (a host offline or never seen) still prints the document.
-    stdout = (e as { stdout?: string }).stdout ?? '';
-  }
-  try {
-    const doc = JSON.parse(stdout) as {
-      hosts?: { hostname: string; state?: string | null; currentClosure?: string | null }[];
-    };
-    const row = doc.hosts?.find((h) => h.hostname === host);
-    return row?.state === 'Converged' && (row.currentClosure ?? '').endsWith(closure);
-  } catch {
-    return false;
-  }
+  const r = await statusHosts(cp.cpUrl, cp);
+  if ('error' in r) return false;
+  const row = r.hosts.find((h) => h.hostname === host);
+  return row?.state === 'Converged' && (row.currentClosure ?? '').endsWith(closure);
 }
 
 /** Runs the step; resolves to what it measured (printed through `note`). */

@@ -6,18 +6,15 @@
 // `killLeader` fault with its measured takeover, and `nixfleet status`
 // against the new leader. The first replica is started alone and awaited as
 // leader, so a run always starts from a known leader.
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:http2';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ScenarioFailure } from './failure.ts';
 import { startPgCluster, type PgCluster } from './postgres.ts';
-import { REPO } from './publish.ts';
 import { cpSpec } from './specs.ts';
+import { statusHosts } from './status-cli.ts';
 import type { Supervisor } from './supervisor.ts';
 
-const run = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The issue's bound on a takeover (docs/design/replicas.md). */
@@ -198,33 +195,8 @@ export class ReplicaSet {
 
   /** `nixfleet status --json` against `url`: the hosts it lists, or why it failed. */
   async status(url: string): Promise<TakeoverMeasure['status']> {
-    const c = this.o.operator;
-    let stdout = '';
-    try {
-      stdout = (
-        await run(
-          process.execPath,
-          [
-            join(REPO, 'bin/nixfleet.mjs'),
-            ...['status', '--json', '--cp-url', url, '--ca-cert', c.caCert],
-            ...['--client-cert', c.clientCert, '--client-key', c.clientKey],
-          ],
-          { cwd: REPO, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 },
-        )
-      ).stdout;
-    } catch (e) {
-      // Exit 1 (a host not converged yet) still prints the document; anything else is a failure.
-      const x = e as { stdout?: string; code?: number; stderr?: string };
-      if (x.code !== 1)
-        return { error: `exit ${x.code}: ${(x.stderr ?? '').trim().slice(0, 300)}` };
-      stdout = x.stdout ?? '';
-    }
-    try {
-      const doc = JSON.parse(stdout) as { hosts?: { hostname: string }[] };
-      return { hosts: (doc.hosts ?? []).map((h) => h.hostname) };
-    } catch {
-      return { error: `not a status document: ${stdout.slice(0, 200)}` };
-    }
+    const r = await statusHosts(url, this.o.operator);
+    return 'error' in r ? r : { hosts: r.hosts.map((h) => h.hostname) };
   }
 
   /** Stops the cluster and removes its directory (the replicas are the supervisor's). */
