@@ -70,6 +70,12 @@ export class Observer {
     }
   }
 
+  /** The ids of every rollout the CP has opened, or why it could not be read. */
+  async rolloutIds(): Promise<ReadonlySet<string> | Error> {
+    const r = await this.safely((cp) => cp.rollouts());
+    return r instanceof Error ? r : new Set(r.rollouts.map((x) => x.rolloutId));
+  }
+
   close(): void {
     this.client?.close();
     this.client = null;

@@ -12,6 +12,32 @@ import { REPO } from './publish.ts';
 
 const run = promisify(execFile);
 
+/**
+ * Waits until the CP has opened the channel's rollout of the latest release,
+ * so a channel-targeted action acts on the release the scenario just
+ * published and never races its adoption (artifact poll, verification).
+ */
+export async function untilAdopted(
+  rolloutIds: () => Promise<ReadonlySet<string> | Error>,
+  released: readonly string[],
+  channel: string,
+  timeoutSecs = 60,
+): Promise<void> {
+  const want = released.filter((id) => id.startsWith(`${channel}@`));
+  const deadline = Date.now() + timeoutSecs * 1000;
+  for (;;) {
+    const have = await rolloutIds();
+    if (!(have instanceof Error) && want.every((id) => have.has(id))) return;
+    if (Date.now() > deadline) {
+      const why = have instanceof Error ? `CP unreachable: ${have.message}` : 'not opened';
+      throw new ScenarioFailure(
+        `operator step: the released rollout ${want.join(', ')} of ${channel} is ${why} after ${timeoutSecs} s`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** One operator step of a scenario. */
 export type OperatorStep = NonNullable<HarnessScenario['steps'][number]['operator']>;
 

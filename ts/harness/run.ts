@@ -26,8 +26,8 @@ import { RecoveryLedger } from './boot-recovery.ts';
 import { checkEnrollRefused, replayEnrollToken, type ReplayOutcome } from './enroll-replay.ts';
 import { prepareSecrets } from './secrets.ts';
 import { prepareServices, stopScenarioServices } from './services.ts';
-import { operatorStep } from './operator-step.ts';
-import { agentArgv, cpSpec as makeCpSpec } from './specs.ts';
+import { operatorStep, untilAdopted } from './operator-step.ts';
+import { agentProcess, cpSpec as makeCpSpec } from './specs.ts';
 import { hostAddStep } from './host-add.ts';
 import type { HostAddMeasure } from './host-add-measure.ts';
 import { ReplicaSet } from './replicas.ts';
@@ -176,25 +176,11 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
       releaseDir,
       timing: t,
     });
-    const agentSpec = (h: string, identity?: { sshKeyFile: string; tokenFile: string }) => ({
-      name: `agent-${h}`,
-      logFile: join(workDir, `agent-${h}.log`),
-      // Hosts are separate machines: no Nix narinfo cache (~/.cache/nix)
-      // shared between them or with the runner's own nix processes.
-      env: { XDG_CACHE_HOME: join(workDir, 'hosts', h, 'xdg-cache') },
-      argv: lab.wrap(
-        h,
-        agentArgv({
-          workDir,
-          host: h,
-          cpUrl: agentCpUrl,
-          fx,
-          cacheUrl: served!.url,
-          timing: t,
-          identity,
-        }),
-      ),
-    });
+    const agentSpec = (h: string, identity?: { sshKeyFile: string; tokenFile: string }) =>
+      agentProcess(
+        { workDir, host: h, cpUrl: agentCpUrl, fx, cacheUrl: served!.url, timing: t, identity },
+        (host, argv) => lab.wrap(host, argv),
+      );
     observer = new Observer({
       ...operatorClient,
       releaseDir,
@@ -318,7 +304,11 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         });
         recovery.after(step.fault);
       }
-      if (step.operator) await operatorStep(step.operator, operatorClient, note, fx);
+      if (step.operator) {
+        const ids = published.at(-1)?.rolloutIds ?? [];
+        await untilAdopted(() => obs.rolloutIds(), ids, step.operator.channel ?? 'stable');
+        await operatorStep(step.operator, operatorClient, note, fx);
+      }
       if (step.hostAdd) {
         const m = await hostAddStep(step.hostAdd, {
           scenario,

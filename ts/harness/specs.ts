@@ -74,8 +74,8 @@ export function cpSpec(o: {
   };
 }
 
-/** One host's `nixfleet-agent` (sandbox activation), before any network wrapping. */
-export function agentArgv(o: {
+/** The arguments of {@link agentArgv}. */
+export interface AgentArgvOptions {
   readonly workDir: string;
   readonly host: string;
   readonly cpUrl: string;
@@ -84,7 +84,27 @@ export function agentArgv(o: {
   readonly timing: Timing;
   /** Key and token of a host made after the run started (`nixfleet host add`). */
   readonly identity?: { readonly sshKeyFile: string; readonly tokenFile: string };
-}): string[] {
+}
+
+/**
+ * One host's agent process: its argv wrapped into the host's network by
+ * `wrap`, its own log, and no Nix narinfo cache (~/.cache/nix) shared with
+ * other hosts or the runner's own nix processes (hosts are separate machines).
+ */
+export function agentProcess(
+  o: AgentArgvOptions,
+  wrap: (host: string, argv: readonly string[]) => string[],
+): ProcessSpec {
+  return {
+    name: `agent-${o.host}`,
+    logFile: join(o.workDir, `agent-${o.host}.log`),
+    env: { XDG_CACHE_HOME: join(o.workDir, 'hosts', o.host, 'xdg-cache') },
+    argv: wrap(o.host, agentArgv(o)),
+  };
+}
+
+/** One host's `nixfleet-agent` (sandbox activation), before any network wrapping. */
+export function agentArgv(o: AgentArgvOptions): string[] {
   const t = o.timing;
   const id = o.identity ?? o.fx.hosts.get(o.host);
   if (id === undefined) throw new Error(`no key and token for host ${o.host}`);
