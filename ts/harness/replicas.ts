@@ -17,7 +17,7 @@ import type { Supervisor } from './supervisor.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The bound on a takeover (docs/design/replicas.md). */
+/** The longest a takeover may take (docs/design/replicas.md). */
 export const TAKEOVER_LIMIT_MS = 10_000;
 
 /** One replica: its supervisor name and URL. */
