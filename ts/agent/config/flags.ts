@@ -198,7 +198,7 @@ export const TIMING_FLAGS: readonly TimingFlag[] = [
     '--reconnect-spread',
     'reconnectSpread',
     'reconnectSpreadMs',
-    'after a lost connection, reconnect at a random point within this window (0: at once)',
+    'after a lost connection, reconnect at a random point within this window, at most one --heartbeat-interval (0: at once)',
     { default: '10s' },
   ),
   timing('--request-timeout', 'requestTimeout', 'requestTimeoutMs', 'per-request timeout', {

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseTrustConfigBytes, type TrustConfig } from '../../trust/index.ts';
+import { effectiveReconnectSpread } from '../../core/cp-endpoints/failover.ts';
 import type { ActivationBackend } from '../activation/backend.ts';
 import { createNixosBackend } from '../activation/nixos.ts';
 import { createSandboxBackend } from '../activation/sandbox.ts';
@@ -120,7 +121,10 @@ export async function startAgent(
       random,
       // Between rounds in which no URL answered; the workers add their own pacing.
       backoff: { baseMs: timings.backoffBaseMs, maxMs: Math.min(timings.backoffMaxMs, 60_000) },
-      reconnectSpreadMs: timings.reconnectSpreadMs,
+      reconnectSpreadMs: effectiveReconnectSpread(
+        timings.reconnectSpreadMs,
+        timings.heartbeatIntervalMs,
+      ),
       resumeTls,
       log: log.child({ worker: 'transport' }),
     });

@@ -3,6 +3,7 @@ import {
   classifyCpOutcome,
   initialCpEndpoints,
   onCpAttempt,
+  effectiveReconnectSpread,
   reconnectAt,
   reconnectWaitMs,
   roundBackoffMs,
@@ -216,5 +217,16 @@ describe('reconnect spread', () => {
     expect(reconnectWaitMs(null, 5)).toBe(0);
     expect(reconnectWaitMs(12_000, 11_500)).toBe(500);
     expect(reconnectWaitMs(12_000, 12_500)).toBe(0);
+  });
+});
+
+describe('effectiveReconnectSpread', () => {
+  it.each([
+    [10_000, 60_000, 10_000],
+    [10_000, 1_000, 1_000],
+    [0, 1_000, 0],
+    [5_000, 5_000, 5_000],
+  ])('spread %i ms with a %i ms heartbeat → %i ms', (spread, heartbeat, want) => {
+    expect(effectiveReconnectSpread(spread, heartbeat)).toBe(want);
   });
 });

@@ -174,6 +174,18 @@ export function reconnectAt(lostAt: number, spreadMs: number, u: number): number
 }
 
 /**
+ * The spread an agent applies: the configured one, at most one heartbeat
+ * interval. The CP declares a host offline after several missed heartbeats,
+ * so a reconnect held for longer than one interval would show a healthy
+ * host offline after every CP restart (and skip it in the rollout).
+ *
+ * @example effectiveReconnectSpread(10_000, 1_000) // 1_000
+ */
+export function effectiveReconnectSpread(spreadMs: number, heartbeatIntervalMs: number): number {
+  return Math.max(0, Math.min(spreadMs, heartbeatIntervalMs));
+}
+
+/**
  * How long a request due at `now` waits before it may connect, given the
  * hold set by the last loss (`null`: none). Zero once the hold has passed.
  *
