@@ -214,10 +214,16 @@ export async function createControlPlane(
       const epoch = await l.acquire(campaign.signal);
       const started = Date.now();
       await state.loadFrom(storage);
+      // As a single CP before it listens: the first artifact poll and tick
+      // come before the first answer, so no request meets a leader that has
+      // not yet adopted the release its state refers to.
+      await decide();
       replica.setServing(true);
       metrics.replicaLeader.set(1);
-      log.info({ epoch, loadMs: Date.now() - started }, 'leader: state loaded, serving');
-      await decide();
+      log.info(
+        { epoch, startMs: Date.now() - started },
+        'leader: state loaded, first poll and tick done, serving',
+      );
     } catch (e) {
       if (shuttingDown) return;
       // A refusal keeps its code (a --strict start that cannot verify its

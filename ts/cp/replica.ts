@@ -2,7 +2,8 @@
 // follower terminates mTLS and answers every route but /healthz and
 // /metrics with CP_ERR_NOT_LEADER (naming the leader's URL), because only
 // the leader's memory is the state the routes answer from and decide on.
-// The leader serves once it has loaded the state after taking the lock. On
+// The leader serves once it has loaded the state after taking the lock
+// and made its first artifact poll and tick. On
 // SQLite there is no role: the one process always serves. Must never open
 // the gate before the state is loaded under the current epoch.
 import { CpError } from './errors.ts';
