@@ -99,6 +99,9 @@ rec {
     ++ flag "--fleet-ca-key" cfg.fleetCaKey
     ++ flag "--database-url-file" (cfg.databaseUrlFile or null)
     ++ flag "--advertise-url" (cfg.advertiseUrl or null)
+    ++ flag "--leader-retry-secs" (
+      if (cfg.leaderRetrySecs or null) == null then null else toString cfg.leaderRetrySecs
+    )
     ++ flag "--release-dir" cfg.releaseDir
     ++ flag "--artifact-url" cfg.releaseSource.url
     ++ flag "--artifact-token-file" cfg.releaseSource.tokenFile

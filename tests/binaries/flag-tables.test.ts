@@ -98,6 +98,7 @@ function flagValue(spec: FlagSpec, argv: readonly string[]): unknown {
 const MODULE_UNITS: Readonly<Record<string, DurationUnit>> = {
   pollInterval: 's',
   confirmDeadlineSecs: 's',
+  leaderRetrySecs: 's',
   freshnessWindowMinutes: 'm',
   certValidityDays: 'd',
   timeoutSecs: 's',

@@ -99,7 +99,7 @@ export const FLAGS: readonly FlagSpec[] = [
     '--leader-retry-secs',
     'leaderRetrySecs',
     'with --database-url-file: how often a follower tries to take the leadership and the leader checks it holds it (a dead leader is replaced within about twice this)',
-    { default: '2' },
+    { default: '2', nixos: 'leaderRetrySecs' },
   ),
   str('path', '--issuance-log <file>', 'issuanceLog', 'append-only certificate issuance log', {
     defaultText: 'issuance.log next to --db',

@@ -109,6 +109,13 @@ in
     example = "https://cp-1.example.com:8443";
   };
 
+  leaderRetrySecs = mkOption {
+    type = types.nullOr types.ints.positive;
+    default = null;
+    description = "With databaseUrlFile (replicas): how often, in seconds, a follower tries to take the leadership and the leader checks that it still holds it; a dead leader is replaced within about twice this. null keeps the control plane's default (2 s).";
+    example = 5;
+  };
+
   releaseDir = mkOption {
     type = types.nullOr absPath;
     default = null;
