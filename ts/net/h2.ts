@@ -49,14 +49,31 @@ export interface H2SessionOptions {
   readonly resumeTls?: boolean;
   /** Told when an established session ends without {@link H2Session.close} (GOAWAY, reset, error). */
   readonly onLost?: () => void;
+  /**
+   * With `resumeTls`: once the last full handshake is older than this, the
+   * next request opens a new connection with a full handshake and the old
+   * one is closed gracefully, its in-flight streams finishing. A server
+   * resumes a session only within its lifetime counted from the full
+   * handshake it descends from (resumed connections inherit that age), so
+   * without renewal a client connected for longer than that lifetime holds
+   * only expired tickets and pays a full handshake at its next reconnect —
+   * after a server restart, every such client at once.
+   */
+  readonly renewAfterMs?: number;
+  /** Clock of the renewal age (tests); default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** One HTTP/2 session to `origin`, opened on demand and forgotten when it fails. */
 export class H2Session {
   private session: ClientHttp2Session | null = null;
+  /** When the last full handshake completed (the age of the tickets held). */
+  private fullAt = 0;
   private ticket: Buffer | null = null;
   /** Completed TLS handshakes of this origin, full and resumed. */
   readonly handshakes = { full: 0, resumed: 0 };
+  /** Connections replaced by a full handshake because they reached `renewAfterMs`. */
+  renewals = 0;
 
   constructor(
     readonly origin: string,
@@ -78,7 +95,16 @@ export class H2Session {
   }
 
   private open(): ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const now = this.options.now ?? Date.now;
+    if (this.session && !this.session.closed && !this.session.destroyed) {
+      if (!this.renewalDue(now())) return this.session;
+      // Closed gracefully and unregistered first, so that its end is not a loss.
+      const old = this.session;
+      this.session = null;
+      old.close();
+      this.ticket = null;
+      this.renewals += 1;
+    }
     const resume = this.options.resumeTls === true;
     const s = connect(this.origin, {
       ...(this.tls.ca !== null ? { ca: this.tls.ca } : {}),
@@ -92,7 +118,10 @@ export class H2Session {
     s.socket.on('secureConnect', () => {
       const socket = s.socket as unknown as { isSessionReused(): boolean };
       if (socket.isSessionReused()) this.handshakes.resumed += 1;
-      else this.handshakes.full += 1;
+      else {
+        this.handshakes.full += 1;
+        this.fullAt = now();
+      }
     });
     if (resume) {
       s.socket.on('session', (ticket: Buffer) => {
@@ -115,6 +144,16 @@ export class H2Session {
     s.unref();
     this.session = s;
     return s;
+  }
+
+  private renewalDue(now: number): boolean {
+    const after = this.options.renewAfterMs;
+    return (
+      this.options.resumeTls === true &&
+      after !== undefined &&
+      this.ticket !== null &&
+      now - this.fullAt >= after
+    );
   }
 
   /** Ends the session: `graceful` lets in-flight streams finish, otherwise they are cancelled. */

@@ -20,7 +20,13 @@ import {
 } from '../../core/cp-endpoints/failover.ts';
 import type { Clock } from '../clock.ts';
 import { isAgentError } from '../errors.ts';
-import { H2Client, type HttpRequest, type HttpResponse, type TlsMaterial } from './h2-client.ts';
+import {
+  H2Client,
+  SESSION_RENEW_MS,
+  type HttpRequest,
+  type HttpResponse,
+  type TlsMaterial,
+} from './h2-client.ts';
 
 /** What cp-api.ts sends requests through. */
 export interface CpTransport {
@@ -46,6 +52,8 @@ export interface FailoverOptions {
   readonly reconnectSpreadMs: number;
   /** Keep TLS sessions across reconnects. */
   readonly resumeTls: boolean;
+  /** With `resumeTls`, renew a connection by a full handshake at this age (default {@link SESSION_RENEW_MS}). */
+  readonly sessionRenewMs?: number;
   readonly log?: Logger;
 }
 
@@ -91,6 +99,8 @@ export class FailoverClient implements CpTransport {
           agentVersion: options.agentVersion,
           timeoutMs: options.timeoutMs,
           resumeTls: options.resumeTls,
+          renewAfterMs: options.sessionRenewMs ?? SESSION_RENEW_MS,
+          now: () => options.clock.now(),
           onLost: () => this.lost(origin),
         }),
     );

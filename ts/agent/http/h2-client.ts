@@ -27,6 +27,15 @@ export const PROTOCOL_VERSION = '1';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Age of the last full TLS handshake at which the agent renews its
+ * connection with a new one: well inside the CP's default session lifetime
+ * (7 days), so that an agent connected for weeks still resumes after a CP
+ * restart instead of joining a storm of full handshakes. One extra
+ * handshake a day per agent.
+ */
+export const SESSION_RENEW_MS = 86_400_000;
+
 /** HTTP/2 client bound to one control-plane origin. */
 export class H2Client {
   readonly origin: string;
@@ -41,12 +50,18 @@ export class H2Client {
     readonly timeoutMs: number;
     /** Resume TLS sessions on reconnect (ts/net/h2.ts `resumeTls`). */
     readonly resumeTls?: boolean;
+    /** Renew the connection by a full handshake at this age (ts/net/h2.ts `renewAfterMs`). */
+    readonly renewAfterMs?: number;
+    /** Clock of the renewal age. */
+    readonly now?: () => number;
     /** Told when an established connection is lost. */
     readonly onLost?: () => void;
   }) {
     this.origin = options.origin;
     this.session = new H2Session(options.origin, options.tls, {
       ...(options.resumeTls !== undefined ? { resumeTls: options.resumeTls } : {}),
+      ...(options.renewAfterMs !== undefined ? { renewAfterMs: options.renewAfterMs } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
       ...(options.onLost !== undefined ? { onLost: options.onLost } : {}),
     });
     this.agentVersion = options.agentVersion;
