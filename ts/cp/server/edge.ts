@@ -23,6 +23,7 @@ import type { RevocationRow } from '../storage/types.ts';
 import { eventBudgets } from './body-guard.ts';
 import { guardConnections } from './conn-guard.ts';
 import { readCheckedBody, resolveRequest, type Resolved } from './edge-checks.ts';
+import { caBundle, FORWARDED_CERT_HEADER, ForwardedCerts } from './forwarded.ts';
 import { serveHttp1 } from './http1.ts';
 import { checkProtocol, compile } from './routing.ts';
 import type { EdgeInit, EdgeReply, EdgeToMain, LimitReport, MainToEdge } from './edge-protocol.ts';
@@ -63,6 +64,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   // Before the first request, not during it (see precompileContracts).
   precompileContracts(init.routes.flatMap((r) => (r.contract === undefined ? [] : [r.contract])));
   let revocations: ReadonlyMap<string, RevocationRow> = init.revocations;
+  const forwarded = new ForwardedCerts(caBundle(init.clientCa));
   let shuttingDown = false;
   let nextId = 1;
   /** Requests posted to the main thread and not yet answered. */
@@ -157,6 +159,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
           rawPath,
           socket,
           socket,
+          r.headers[FORWARDED_CERT_HEADER],
         );
         if (compiled.route.protocol) checkProtocol(r.headers);
         const id = nextId++;
@@ -242,11 +245,12 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     rawPath: string,
     socket: TLSSocket | undefined,
     cacheKey: object,
+    forwardedCert: string | string[] | undefined,
     named?: (name: string) => void,
   ): Resolved =>
     resolveRequest(
-      { table, revocations, shuttingDown },
-      { method, rawPath, socket, cacheKey, ...(named ? { named } : {}) },
+      { table, revocations, shuttingDown, forwarded },
+      { method, rawPath, socket, cacheKey, forwardedCert, ...(named ? { named } : {}) },
     );
 
   async function front(
@@ -263,6 +267,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
       rawPath,
       stream.session?.socket as TLSSocket | undefined,
       stream.session ?? stream,
+      headers[FORWARDED_CERT_HEADER],
       named,
     );
     const route = compiled.route;
