@@ -22,6 +22,7 @@ import { makeTrust, writeRelease } from './kit/release.ts';
 import {
   freePort,
   HostClients,
+  metricOf,
   startReplica,
   waitForRole,
   type Replica,
@@ -38,6 +39,8 @@ let cluster: PgCluster;
 let dbUrl: string;
 let files: ReplicaFiles;
 const replicas: Replica[] = [];
+let follower: Replica | null = null;
+let leader: Replica | null = null;
 
 beforeAll(async () => {
   cluster = await startPgCluster();
@@ -280,5 +283,40 @@ describe('a follower relays agent and operator requests to the leader', () => {
     const who = await (await idle.to(c.port)).request('/v1/whoami');
     expect(who.json<{ cn: string }>().cn).toBe(idle.hostname);
     for (const x of [...agents, op]) x.close();
+    follower = c;
+    leader = b;
   }, 120_000);
+
+  it('parks hundreds of long-polls through one follower on the leader (beyond the per-connection and per-identity stream caps)', async () => {
+    if (follower === null || leader === null) throw new Error('needs the first test');
+    const n = 300;
+    const many = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) => new HostClients(`p-${String(i).padStart(4, '0')}`, files.pki),
+      ),
+    );
+    const t0 = performance.now();
+    const polls = many.map(
+      async (h) =>
+        (
+          await (
+            await h.to(follower!.port)
+          ).request('/v1/agent/dispatch?wait=6', { timeoutMs: 20_000 })
+        ).status,
+    );
+    let parked = 0;
+    for (let i = 0; i < 100 && parked < n; i++) {
+      await new Promise((x) => setTimeout(x, 50));
+      parked = (await metricOf(files, leader, 'nixfleet_cp_dispatch_waiters')) ?? 0;
+    }
+    const parkedMs = performance.now() - t0;
+    const statuses = await Promise.all(polls);
+    process.stdout.write(
+      `replicas-forward: ${parked} of ${n} long-polls parked on the leader through one follower after ${Math.round(parkedMs)} ms\n`,
+    );
+    expect(parked).toBe(n);
+    expect(statuses.filter((s) => s !== 204)).toEqual([]);
+    for (const h of many) h.close();
+  }, 60_000);
 });

@@ -43,6 +43,8 @@ interface Pool {
 /** Relays requests to the leader over a small pool of HTTP/2 connections. */
 export class LeaderForwarder {
   private pool: Pool | null = null;
+  /** Whether the last forward failed (a failure is logged once per run of them, not per request). */
+  private failing = false;
 
   constructor(private readonly o: ForwarderOptions) {}
 
@@ -63,10 +65,18 @@ export class LeaderForwarder {
       reply = got.reply;
     } catch (e) {
       observation = { kind: 'transport' };
-      this.o.log.warn({ leader: leaderUrl, route, err: (e as Error).message }, 'forward failed');
+      if (!this.failing && ctx.signal.aborted !== true) {
+        this.o.log.warn(
+          { leader: leaderUrl, route, err: (e as Error).message },
+          'forwarding to the leader failed; answering CP_ERR_NOT_LEADER until it answers again',
+        );
+      }
     }
     const verdict = forwardVerdict(observation);
     this.o.metrics.forwarded.inc({ route, outcome: verdict.outcome });
+    const failed = verdict.outcome === 'unreachable' || verdict.outcome === 'timeout';
+    if (this.failing && !failed) this.o.log.info({ leader: leaderUrl }, 'forwarding to the leader');
+    this.failing = failed;
     if (verdict.answer === 'relay' && reply !== null) return { reply };
     return { refused: observation };
   }
