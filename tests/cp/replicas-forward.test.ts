@@ -6,7 +6,8 @@
 // verbatim, and a leader SIGKILLed under a parked long-poll makes the
 // follower answer 503 CP_ERR_NOT_LEADER — never a 2xx of its own — until
 // the takeover, after which requests succeed again (through a new follower
-// too).
+// too). Hundreds of long-polls park through one follower; a follower that
+// cannot reach the leader refuses at once and reports itself unhealthy.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -318,5 +319,42 @@ describe('a follower relays agent and operator requests to the leader', () => {
     expect(parked).toBe(n);
     expect(statuses.filter((s) => s !== 204)).toEqual([]);
     for (const h of many) h.close();
+  }, 60_000);
+
+  it('a follower that cannot reach the leader answers 503 CP_ERR_NOT_LEADER naming it, and is not healthy', async () => {
+    const own = await cluster.createDatabase();
+    const urlFile = join(files.dir, 'database-url-2');
+    writeFileSync(urlFile, `${own}\n`, { mode: 0o600 });
+    const f2 = { ...files, urlFile };
+    // The leader advertises a URL nothing listens at (a leader cut off from
+    // its followers, as they see it).
+    const dead = `https://127.0.0.1:${await freePort()}`;
+    const x = startReplica(f2, 'x', await freePort(), FAST, dead);
+    replicas.push(x);
+    await waitForRole(f2, x, 'leader');
+    const y = startReplica(f2, 'y', await freePort(), FAST);
+    replicas.push(y);
+    await waitForRole(f2, y, 'follower');
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await health(y)).toEqual({ status: 'starting', reachable: false });
+    const h = new HostClients('h-000', files.pki);
+    const t0 = performance.now();
+    const r = await (
+      await h.to(y.port)
+    ).request('/v1/agent/heartbeat', { body: heartbeat('h-000') });
+    const ms = performance.now() - t0;
+    expect(r.status).toBe(503);
+    expect(r.json<{ error: { code: string; details: { leader: string } } }>().error).toMatchObject({
+      code: 'CP_ERR_NOT_LEADER',
+      details: { leader: dead },
+    });
+    expect(ms).toBeLessThan(5_000);
+    const c = await connect(y.port, { ca: files.pki.caPem });
+    const text = (await c.request('/metrics', { noProtocol: true })).body.toString();
+    c.close();
+    h.close();
+    expect(text).toContain(
+      'nixfleet_cp_forwarded_total{outcome="unreachable",route="POST /v1/agent/heartbeat"} 1',
+    );
   }, 60_000);
 });
