@@ -235,6 +235,23 @@ describe('a follower relays agent and operator requests to the leader', () => {
     expect(viaFollower.status).toBe(direct.status);
     expect(viaFollower.body.toString()).toBe(direct.body.toString());
 
+    // The signed manifest an agent verifies: the same bytes and signature
+    // header through the follower, and the detached signature on request.
+    const mf = await (await h.to(b.port)).request(`/v1/rollouts/${RID}`);
+    const mfDirect = await (await h.to(a.port)).request(`/v1/rollouts/${RID}`);
+    expect(mf.status).toBe(200);
+    expect(mf.body.equals(mfDirect.body)).toBe(true);
+    expect(mf.headers['x-nixfleet-signature']).toBeTruthy();
+    expect(mf.headers['x-nixfleet-signature']).toBe(mfDirect.headers['x-nixfleet-signature']);
+    expect(mf.headers['content-type']).toBe(mfDirect.headers['content-type']);
+    const sig = await (
+      await h.to(b.port)
+    ).request(`/v1/rollouts/${RID}`, {
+      headers: { accept: 'application/octet-stream' },
+    });
+    expect(sig.headers['content-type']).toBe('application/octet-stream');
+    expect(sig.body.toString('base64')).toBe(mf.headers['x-nixfleet-signature']);
+
     // The action's answer is the leader's, as a direct one.
     const again = await (
       await op.to(b.port)
