@@ -98,6 +98,19 @@ describe('forwarded client certificates', () => {
       expect(r.status, cn).toBe(403);
       expect(codeOf(r), cn).toBe('CP_ERR_FORWARD_FORBIDDEN');
     }
+    // The client address header is a replica's to send too.
+    const c = await t.pki.client('h-000');
+    const agentClient = await connect(t.port, { ca: t.pki.caPem, cert: c.cert, key: c.key });
+    const spoofFor = await agentClient.request('/v1/whoami', {
+      headers: { 'x-nixfleet-forwarded-for': '10.0.0.1:1234' },
+    });
+    agentClient.close();
+    expect(spoofFor.status).toBe(403);
+    expect(codeOf(spoofFor)).toBe('CP_ERR_FORWARD_FORBIDDEN');
+    const viaReplica = await replica.request('/v1/whoami', {
+      headers: { [HEADER]: der(c.cert), 'x-nixfleet-forwarded-for': '10.0.0.1:1234' },
+    });
+    expect(viaReplica.status).toBe(200);
     // Without any certificate too, on a route that needs none.
     const anon = await t.anonymous();
     const h = await anon.request('/healthz', { noProtocol: true, headers: { [HEADER]: 'AAAA' } });

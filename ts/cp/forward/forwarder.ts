@@ -16,7 +16,7 @@ import {
 } from '../../core/cp-endpoints/forward.ts';
 import type { Logger } from '../log.ts';
 import type { CpMetrics } from '../metrics.ts';
-import { FORWARDED_CERT_HEADER } from '../server/forwarded.ts';
+import { FORWARDED_CERT_HEADER, FORWARDED_FOR_HEADER } from '../server/forwarded.ts';
 import type { Reply, RequestContext } from '../server/types.ts';
 import type { ReplicaCredential } from './credential.ts';
 
@@ -121,6 +121,7 @@ export class LeaderForwarder {
       if (v !== undefined) headers[h] = v;
     }
     if (ctx.identity !== null) headers[FORWARDED_CERT_HEADER] = ctx.identity.raw.toString('base64');
+    if (ctx.peer !== undefined) headers[FORWARDED_FOR_HEADER] = ctx.peer;
     const body = ctx.method === 'POST' ? JSON.stringify(ctx.body) : undefined;
     const timeoutMs = forwardTimeoutMs(route, this.o.longPollMs);
     const got = await this.exchange(entry, headers, body, timeoutMs, ctx.signal);

@@ -50,10 +50,13 @@ export function resolveRequest(
     readonly cacheKey: object;
     /** The `x-nixfleet-forwarded-cert` header, when sent. */
     readonly forwardedCert?: string | string[] | undefined;
+    /** The `x-nixfleet-forwarded-for` header, when sent. */
+    readonly forwardedFor?: string | string[] | undefined;
     readonly named?: (name: string) => void;
   },
 ): Resolved {
-  const { method, rawPath, socket, cacheKey, forwardedCert } = req;
+  const { method, rawPath, socket, cacheKey, forwardedCert, forwardedFor } = req;
+  const forwarding = forwardedCert !== undefined || forwardedFor !== undefined;
   const q = rawPath.indexOf('?');
   const path = q === -1 ? rawPath : rawPath.slice(0, q);
   if (!path.startsWith('/') || BAD_PATH.test(path) || path.length > 512) {
@@ -77,16 +80,19 @@ export function resolveRequest(
   let identity: PeerIdentity | null = null;
   // Cached per connection: one TLS connection, one verified peer.
   const peer =
-    route.auth === 'mtls' || forwardedCert !== undefined
+    route.auth === 'mtls' || forwarding
       ? socket === undefined
         ? null
         : peerIdentity(socket, cacheKey)
       : null;
-  if (forwardedCert !== undefined && !isReplicaPeer(peer)) {
+  if (forwarding && !isReplicaPeer(peer)) {
     throw new CpError(
       'CP_ERR_FORWARD_FORBIDDEN',
-      'only a control plane replica may forward a client certificate; connect without x-nixfleet-forwarded-cert',
-      { header: 'x-nixfleet-forwarded-cert' },
+      'only a control plane replica may forward a request; connect without x-nixfleet-forwarded-cert and x-nixfleet-forwarded-for',
+      {
+        header:
+          forwardedCert !== undefined ? 'x-nixfleet-forwarded-cert' : 'x-nixfleet-forwarded-for',
+      },
     );
   }
   if (route.auth === 'mtls') {
@@ -123,6 +129,8 @@ export interface BodyDeps {
   readonly chargeEvent: (cn: string, bytes: number) => void;
   /** Told while the body is being read, so a refusal can reset the stream instead of draining it. */
   readonly unread: (v: boolean) => void;
+  /** The client a replica forwards for (its `x-nixfleet-forwarded-for`), named in reports. */
+  readonly forwardedFor?: string | null;
 }
 
 /** The POST body of `stream`, read within bounds, parsed and validated; throws the refusal. */
@@ -147,10 +155,11 @@ export async function readCheckedBody(
     totalMs: limits.bodyTimeoutMs,
     onTimeout: (reason) => {
       const socket = stream.session?.socket;
+      const via = `${socket?.remoteAddress ?? '?'}:${socket?.remotePort ?? '?'}`;
       report({
         scope: 'stream',
         reason,
-        peer: `${socket?.remoteAddress ?? '?'}:${socket?.remotePort ?? '?'}`,
+        peer: deps.forwardedFor ? `${deps.forwardedFor.slice(0, 64)} via ${via}` : via,
         identity: identity === null ? null : `cn:${identity.cn}`,
       });
     },
