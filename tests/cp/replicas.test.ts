@@ -273,9 +273,13 @@ describe('control plane replicas on PostgreSQL', () => {
     const h = new HostClients('h-000', files.pki);
     const statuses: (number | string)[] = [];
     cluster.kill();
-    const until = performance.now() + 3_000;
+    // Asked until the leader has exited (it must within 20 s), so that a
+    // loaded machine slowing the deposition does not cut the answers short.
+    let gone = false;
+    void leader.exited.then(() => (gone = true));
+    const until = performance.now() + 20_000;
     let seq = 1;
-    while (performance.now() < until) {
+    while (!gone && performance.now() < until) {
       try {
         const r = await (
           await h.to(leader.port)
