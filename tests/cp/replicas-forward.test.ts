@@ -8,18 +8,15 @@
 // the takeover, after which requests succeed again (through a new follower
 // too). Hundreds of long-polls park through one follower; a follower that
 // cannot reach the leader refuses at once and reports itself unhealthy.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dispatch } from '../../ts/contracts/index.ts';
-import { startPgCluster, type PgCluster } from '../support/postgres.ts';
+import type { PgCluster } from '../support/postgres.ts';
 import { rfc3339 } from './kit/agent-sim.ts';
 import { connect } from './kit/client.ts';
 import { hostsIn } from './kit/harness.ts';
-import { makePki } from './kit/pki.ts';
-import { makeTrust, writeRelease } from './kit/release.ts';
 import {
   freePort,
   HostClients,
@@ -27,7 +24,9 @@ import {
   startReplica,
   waitForRole,
   type Replica,
+  replicaWorld,
   type ReplicaFiles,
+  type ReplicaWorld,
 } from './kit/replicas.ts';
 
 const COMMIT = 'e1e2e3e4e5e6e7e8e9e0e1e2e3e4e5e6e7e8e9e0';
@@ -36,23 +35,15 @@ const HOSTS = 6;
 const BUDGET = 2;
 const FAST = ['--leader-retry-secs', '0.5'];
 
+let world: ReplicaWorld;
 let cluster: PgCluster;
-let dbUrl: string;
 let files: ReplicaFiles;
 const replicas: Replica[] = [];
 let follower: Replica | null = null;
 let leader: Replica | null = null;
 
 beforeAll(async () => {
-  cluster = await startPgCluster();
-  dbUrl = await cluster.createDatabase();
-  const dir = mkdtempSync(join(tmpdir(), 'nixfleet-fwd-'));
-  const urlFile = join(dir, 'database-url');
-  writeFileSync(urlFile, `${dbUrl}\n`, { mode: 0o600 });
-  const pki = await makePki(dir);
-  const trust = makeTrust(dir);
-  const releaseDir = join(dir, 'release');
-  writeRelease(releaseDir, trust, {
+  world = await replicaWorld('nixfleet-fwd-', {
     hosts: hostsIn([HOSTS]),
     soakMinutes: [60],
     maxInFlight: BUDGET,
@@ -60,27 +51,15 @@ beforeAll(async () => {
     signedAt: rfc3339(),
     operators: { alice: { role: 'operator' } },
   });
-  files = { dir, pki, trust, releaseDir, urlFile };
+  ({ cluster, files } = world);
 }, 60_000);
 
 afterAll(async () => {
-  for (const r of replicas) {
-    r.child.kill('SIGKILL');
-    await r.exited;
-  }
-  cluster?.destroy();
-  if (files) rmSync(files.dir, { recursive: true, force: true });
+  await world?.destroy(replicas);
 });
 
-async function query<T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> {
-  const c = new pg.Client({ connectionString: dbUrl });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> =>
+  world.query<T>(text, values);
 
 const heartbeat = (host: string) => ({
   hostname: host,

@@ -7,17 +7,14 @@
 // takes over from the second the same way; a leader that loses PostgreSQL
 // answers 503 (typed) and exits 1.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dispatch } from '../../ts/contracts/index.ts';
-import { startPgCluster, type PgCluster } from '../support/postgres.ts';
+import type { PgCluster } from '../support/postgres.ts';
 import { rfc3339 } from './kit/agent-sim.ts';
 import { hostsIn } from './kit/harness.ts';
-import { makePki } from './kit/pki.ts';
-import { makeTrust, writeRelease } from './kit/release.ts';
 import {
   freePort,
   HostClients,
@@ -26,7 +23,9 @@ import {
   startReplica,
   waitForRole,
   type Replica,
+  replicaWorld,
   type ReplicaFiles,
+  type ReplicaWorld,
 } from './kit/replicas.ts';
 
 const COMMIT = 'f1f2f3f4f5f6f7f8f9f0f1f2f3f4f5f6f7f8f9f0';
@@ -36,48 +35,28 @@ const HOSTS = 8;
 const BUDGET = 3;
 const TAKEOVER_LIMIT_MS = 10_000;
 
+let world: ReplicaWorld;
 let cluster: PgCluster;
-let dbUrl: string;
 let files: ReplicaFiles;
 const replicas: Replica[] = [];
 
 beforeAll(async () => {
-  cluster = await startPgCluster();
-  dbUrl = await cluster.createDatabase();
-  const dir = mkdtempSync(join(tmpdir(), 'nixfleet-replicas-'));
-  const urlFile = join(dir, 'database-url');
-  writeFileSync(urlFile, `${dbUrl}\n`, { mode: 0o600 });
-  const pki = await makePki(dir);
-  const trust = makeTrust(dir);
-  const releaseDir = join(dir, 'release');
-  writeRelease(releaseDir, trust, {
+  world = await replicaWorld('nixfleet-replicas-', {
     hosts: hostsIn([HOSTS]),
     soakMinutes: [60],
     maxInFlight: BUDGET,
     ciCommit: COMMIT,
     signedAt: rfc3339(),
   });
-  files = { dir, pki, trust, releaseDir, urlFile };
+  ({ cluster, files } = world);
 }, 60_000);
 
 afterAll(async () => {
-  for (const r of replicas) {
-    r.child.kill('SIGKILL');
-    await r.exited;
-  }
-  cluster?.destroy();
-  if (files) rmSync(files.dir, { recursive: true, force: true });
+  await world?.destroy(replicas);
 });
 
-async function query<T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> {
-  const c = new pg.Client({ connectionString: dbUrl });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> =>
+  world.query<T>(text, values);
 
 /** RemoteDispatchIssued rows of the rollout per host, as the database holds them. */
 async function issuedByHost(): Promise<Record<string, number>> {

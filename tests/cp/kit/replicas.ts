@@ -1,14 +1,17 @@
 // Real control-plane processes (bin/nixfleet-control-plane.mjs) as replicas
 // on one PostgreSQL database, for the replica tests: start one on a chosen
 // port, ask its /healthz for its role, SIGKILL it, and mTLS clients per
-// replica for simulated agents.
+// replica for simulated agents; the PostgreSQL cluster and fleet files they share.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { startPgCluster, type PgCluster } from '../../support/postgres.ts';
 import { connect, type H2Client } from './client.ts';
-import type { TestPki } from './pki.ts';
-import type { TestTrust } from './release.ts';
+import { makePki, type TestPki } from './pki.ts';
+import { makeTrust, writeRelease, type ReleaseSpec, type TestTrust } from './release.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -156,4 +159,51 @@ export class HostClients {
   close(): void {
     for (const c of this.byPort.values()) c.close();
   }
+}
+
+/** A throwaway PostgreSQL cluster with one database and the files its replicas share. */
+export interface ReplicaWorld {
+  readonly cluster: PgCluster;
+  readonly dbUrl: string;
+  readonly files: ReplicaFiles;
+  /** Runs one query on a connection of its own. */
+  query<T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]>;
+  /** SIGKILLs `replicas`, stops the cluster and removes the files. */
+  destroy(replicas: readonly Replica[]): Promise<void>;
+}
+
+/** Starts a cluster, creates a database and writes the fleet's PKI, trust and signed release. */
+export async function replicaWorld(prefix: string, release: ReleaseSpec): Promise<ReplicaWorld> {
+  const cluster = await startPgCluster();
+  const dbUrl = await cluster.createDatabase();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const urlFile = join(dir, 'database-url');
+  writeFileSync(urlFile, `${dbUrl}\n`, { mode: 0o600 });
+  const pki = await makePki(dir);
+  const trust = makeTrust(dir);
+  const releaseDir = join(dir, 'release');
+  writeRelease(releaseDir, trust, release);
+  const files = { dir, pki, trust, releaseDir, urlFile };
+  return {
+    cluster,
+    dbUrl,
+    files,
+    async query<T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> {
+      const c = new pg.Client({ connectionString: dbUrl });
+      await c.connect();
+      try {
+        return (await c.query<T>(text, values)).rows;
+      } finally {
+        await c.end();
+      }
+    },
+    async destroy(replicas: readonly Replica[]): Promise<void> {
+      for (const r of replicas) {
+        r.child.kill('SIGKILL');
+        await r.exited;
+      }
+      cluster.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
