@@ -17,6 +17,7 @@ import type { PgCluster } from '../support/postgres.ts';
 import { rfc3339 } from './kit/agent-sim.ts';
 import { connect } from './kit/client.ts';
 import { hostsIn } from './kit/harness.ts';
+import { writeRelease } from './kit/release.ts';
 import {
   freePort,
   HostClients,
@@ -352,5 +353,59 @@ describe('a follower relays agent and operator requests to the leader', () => {
     expect(text).toContain(
       'nixfleet_cp_forwarded_total{outcome="unreachable",route="POST /v1/agent/heartbeat"} 1',
     );
+  }, 60_000);
+  it("answers with the leader's revocations, not the ones it loaded at start (a withdrawn revocation no longer refuses)", async () => {
+    const own = await cluster.createDatabase();
+    const urlFile = join(files.dir, 'database-url-3');
+    writeFileSync(urlFile, `${own}\n`, { mode: 0o600 });
+    const releaseDir = join(files.dir, 'release-3');
+    const release = (commit: string, revoked: boolean): void => {
+      writeRelease(releaseDir, files.trust, {
+        hosts: hostsIn([HOSTS]),
+        soakMinutes: [60],
+        maxInFlight: BUDGET,
+        ciCommit: commit,
+        signedAt: rfc3339(),
+        revocations: revoked
+          ? [
+              {
+                hostname: 'h-002',
+                notBefore: rfc3339(Date.now() + 3_600_000),
+                reason: null,
+                revokedBy: null,
+              },
+            ]
+          : [],
+      });
+    };
+    release('a1a2a3a4a5a6a7a8a9a0a1a2a3a4a5a6a7a8a9a0', true);
+    const f3 = { ...files, urlFile, releaseDir };
+    const p = startReplica(f3, 'p', await freePort(), FAST);
+    replicas.push(p);
+    await waitForRole(f3, p, 'leader');
+    const q = startReplica(f3, 'q', await freePort(), FAST);
+    replicas.push(q);
+    await waitForRole(f3, q, 'follower');
+    const h = new HostClients('h-002', files.pki);
+    const beat = async (port: number): Promise<string | number> => {
+      const r = await (
+        await h.to(port)
+      ).request('/v1/agent/heartbeat', { body: heartbeat('h-002') });
+      return r.status === 200 ? 200 : (codeOf(r.body) ?? r.status);
+    };
+    expect(await beat(q.port)).toBe('CP_ERR_CERT_REVOKED');
+    // The next release withdraws the revocation; only the leader adopts it.
+    await new Promise((r) => setTimeout(r, 1_100));
+    release('b1b2b3b4b5b6b7b8b9b0b1b2b3b4b5b6b7b8b9b0', false);
+    const t0 = performance.now();
+    while ((await beat(p.port)) !== 200) {
+      if (performance.now() - t0 > 20_000)
+        throw new Error(
+          `the leader kept the revocation (${String(await beat(p.port))}):\n${p.log().slice(-2000)}`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await beat(q.port)).toBe(200);
+    h.close();
   }, 60_000);
 });

@@ -32,6 +32,7 @@ import { ArtifactPoller } from './workers/artifact-poller.ts';
 import { VerifyThread } from './workers/verify-thread.ts';
 import { dirSource, httpSource, type ArtifactSource } from './workers/artifact-source.ts';
 import { releaseCache } from './workers/release-cache.ts';
+import type { RevocationRow } from './storage/types.ts';
 import { PeriodicWorker } from './workers/reconcile-loop.ts';
 
 /** Refuses a `--strict` config that lacks a required flag. */
@@ -214,6 +215,9 @@ export async function openState(
 
 const EVENTS_ROUTE = `POST ${EVENTS_PATH}`;
 
+/** The revocations a follower checks: none of its own (the leader decides). */
+const NO_REVOCATIONS: ReadonlyMap<string, RevocationRow> = new Map();
+
 /** The HTTP/2 edge serving every route of `rt` (not yet listening). */
 export function edgeServer(
   rt: CpRuntime,
@@ -246,7 +250,10 @@ export function edgeServer(
     clock: rt.clock,
     log: rt.log,
     metrics: rt.metrics,
-    revocations: () => rt.state.revocations,
+    // A follower relays every request and the leader checks revocation
+    // against its live state; the follower's own copy is the one loaded at
+    // its start, so checking it too would refuse a withdrawn revocation.
+    revocations: () => (rt.replica.leading() ? rt.state.revocations : NO_REVOCATIONS),
     onTimed: (route, ms) => {
       if (route === EVENTS_ROUTE) hooks.eventTimed(ms);
     },

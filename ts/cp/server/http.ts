@@ -73,6 +73,8 @@ export interface CpServer {
   killEdge(): Promise<void>;
 }
 
+/** How often the edge's copy of the revocations is brought up to live state. */
+const REVOCATION_SYNC_MS = 1_000;
 /** Pause before a dead edge is replaced (a crash loop must not spin). */
 const EDGE_RESTART_MS = 250;
 /** Ceiling of the doubling pause between replacements that keep failing. */
@@ -117,6 +119,21 @@ export function createCpServer(options: ServerOptions): CpServer {
   const listened = new WeakSet<Worker>();
 
   const toEdge = (w: Worker, m: MainToEdge): void => w.postMessage(m);
+  /** Sends the live revocations to `w` when they changed since last sent; returns them. */
+  const syncRevocations = (w: Worker): ReadonlyMap<string, RevocationRow> => {
+    const current = options.revocations();
+    if (current !== sentRevocations) {
+      sentRevocations = current;
+      toEdge(w, { t: 'revocations', rows: current });
+    }
+    return current;
+  };
+  // Also on a timer: the edge refuses a certificate it holds revoked by itself,
+  // so a withdrawn revocation is never carried here by that host's requests.
+  const revocationSync = setInterval(() => {
+    if (edge !== null) syncRevocations(edge);
+  }, REVOCATION_SYNC_MS);
+  revocationSync.unref();
 
   function spawn(listen: { port: number; host: string; backlog: number }): Worker {
     sentRevocations = options.revocations();
@@ -311,11 +328,7 @@ export function createCpServer(options: ServerOptions): CpServer {
         // unreachable for a denied caller whatever the edge did.
         // The edge checked against the revocations it was last sent; live
         // state decides (a revocation adopted a moment ago applies now).
-        const current = options.revocations();
-        if (current !== sentRevocations) {
-          sentRevocations = current;
-          toEdge(w, { t: 'revocations', rows: current });
-        }
+        const current = syncRevocations(w);
         const refusal = recheckCaller(routeMeta, identity, current);
         if (refusal !== null) {
           metrics.authRefused.inc({ code: refusal.code });
@@ -360,6 +373,7 @@ export function createCpServer(options: ServerOptions): CpServer {
     },
     close() {
       closing = true;
+      clearInterval(revocationSync);
       const w = edge;
       if (w === null) return Promise.resolve();
       return new Promise<void>((resolve) => {
