@@ -10,6 +10,12 @@ import { hostsIn, startTestCp, type TestCp } from './kit/harness.ts';
 
 const COMMIT = 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
 const NOW = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const RELEASE = {
+  hosts: hostsIn([1, 2]),
+  soakMinutes: [0, 0],
+  ciCommit: COMMIT,
+  signedAt: NOW,
+};
 let t: TestCp;
 const errorOf = (r: { json: <T>() => T }) =>
   r.json<{ error: { code: string; details: Record<string, unknown> } }>().error;
@@ -17,10 +23,7 @@ const errorOf = (r: { json: <T>() => T }) =>
 beforeAll(async () => {
   t = await startTestCp({
     release: {
-      hosts: hostsIn([1, 2]),
-      soakMinutes: [0, 0],
-      ciCommit: COMMIT,
-      signedAt: NOW,
+      ...RELEASE,
       revocations: [
         {
           hostname: 'h-002',
@@ -226,5 +229,27 @@ describe('routing and bad input', () => {
 
   it('keeps the database sound after all of this', async () => {
     expect(await t.cp.runtime.storage.integrityCheck()).toBe('ok');
+  });
+});
+
+describe('a withdrawn revocation', () => {
+  it('stops refusing its host within a second, with no other request passing the edge', async () => {
+    const c = await t.client('h-002');
+    expect(errorOf(await c.request('/v1/whoami')).code).toBe('CP_ERR_CERT_REVOKED');
+    // Signed a second later than the release that revoked (a sidecar must be newer).
+    const later = new Date(Date.parse(NOW) + 1_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await t.publish({ ...RELEASE, signedAt: later, revocations: [] });
+    expect(t.cp.runtime.state.revocations.size).toBe(0);
+    // Only h-002 calls: the edge must learn of the withdrawal without a
+    // request of another host reaching the main thread.
+    let status = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 3_000) {
+      status = (await c.request('/v1/whoami')).status;
+      if (status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(2_000);
   });
 });
