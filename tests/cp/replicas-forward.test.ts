@@ -318,6 +318,32 @@ describe('a follower relays agent and operator requests to the leader', () => {
     for (const h of many) h.close();
   }, 60_000);
 
+  it('counts a long-poll its agent dropped as client-gone, not as the leader unreachable', async () => {
+    if (follower === null || leader === null) throw new Error('needs the first test');
+    const h = new HostClients('q-0001', files.pki);
+    const c = await h.to(follower.port);
+    const poll = c
+      .request('/v1/agent/dispatch?wait=20', { timeoutMs: 40_000 })
+      .then((r) => r.status)
+      .catch(() => 'dropped');
+    // Long enough for the follower to have relayed it to the leader.
+    await new Promise((x) => setTimeout(x, 1_500));
+    c.session.destroy();
+    expect([0, 'dropped']).toContain(await poll); // no answer reached the client
+    const route = 'GET /v1/agent/dispatch';
+    let text = '';
+    for (let i = 0; i < 40 && !text.includes('client-gone'); i++) {
+      await new Promise((x) => setTimeout(x, 50));
+      const m = await connect(follower.port, { ca: files.pki.caPem });
+      text = (await m.request('/metrics', { noProtocol: true })).body.toString();
+      m.close();
+    }
+    expect(text).toContain(`nixfleet_cp_forwarded_total{outcome="client-gone",route="${route}"} 1`);
+    expect(text).not.toContain(
+      `nixfleet_cp_forwarded_total{outcome="unreachable",route="${route}"}`,
+    );
+  }, 60_000);
+
   it('a follower that cannot reach the leader answers 503 CP_ERR_NOT_LEADER naming it, and is not healthy', async () => {
     const own = await cluster.createDatabase();
     const urlFile = join(files.dir, 'database-url-2');

@@ -37,6 +37,10 @@ describe('forwardVerdict', () => {
       answer: 'not-leader',
       outcome: 'unreachable',
     });
+    expect(forwardVerdict({ kind: 'client-gone' })).toEqual({
+      answer: 'none',
+      outcome: 'client-gone',
+    });
     expect(forwardVerdict({ kind: 'timeout' })).toEqual({
       answer: 'not-leader',
       outcome: 'timeout',

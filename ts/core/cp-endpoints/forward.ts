@@ -26,7 +26,9 @@ export type ForwardObservation =
   /** Connection refused or failed, session dropped mid-request, stream reset. */
   | { readonly kind: 'transport' }
   /** No answer before {@link forwardTimeoutMs}. */
-  | { readonly kind: 'timeout' };
+  | { readonly kind: 'timeout' }
+  /** The client closed its stream first (e.g. an agent dropping a parked long-poll). */
+  | { readonly kind: 'client-gone' };
 
 /** What the follower answers, and the `outcome` label it counts. */
 export type ForwardVerdict =
@@ -34,7 +36,9 @@ export type ForwardVerdict =
   | {
       readonly answer: 'not-leader';
       readonly outcome: 'no-leader' | 'unreachable' | 'timeout' | 'leader-moved';
-    };
+    }
+  /** Nobody to answer: the client is gone. Says nothing about the leader. */
+  | { readonly answer: 'none'; readonly outcome: 'client-gone' };
 
 /**
  * The verdict on one forwarded request. The leader's answers are relayed as
@@ -56,6 +60,8 @@ export function forwardVerdict(o: ForwardObservation): ForwardVerdict {
       return { answer: 'not-leader', outcome: 'unreachable' };
     case 'timeout':
       return { answer: 'not-leader', outcome: 'timeout' };
+    case 'client-gone':
+      return { answer: 'none', outcome: 'client-gone' };
   }
 }
 

@@ -64,8 +64,8 @@ export class LeaderForwarder {
       observation = got.observation;
       reply = got.reply;
     } catch (e) {
-      observation = { kind: 'transport' };
-      if (!this.failing && ctx.signal.aborted !== true) {
+      observation = ctx.signal.aborted === true ? { kind: 'client-gone' } : { kind: 'transport' };
+      if (!this.failing && observation.kind === 'transport') {
         this.o.log.warn(
           { leader: leaderUrl, route, err: (e as Error).message },
           'forwarding to the leader failed; answering CP_ERR_NOT_LEADER until it answers again',
@@ -74,9 +74,12 @@ export class LeaderForwarder {
     }
     const verdict = forwardVerdict(observation);
     this.o.metrics.forwarded.inc({ route, outcome: verdict.outcome });
-    const failed = verdict.outcome === 'unreachable' || verdict.outcome === 'timeout';
-    if (this.failing && !failed) this.o.log.info({ leader: leaderUrl }, 'forwarding to the leader');
-    this.failing = failed;
+    if (verdict.outcome !== 'client-gone') {
+      const failed = verdict.outcome === 'unreachable' || verdict.outcome === 'timeout';
+      if (this.failing && !failed)
+        this.o.log.info({ leader: leaderUrl }, 'forwarding to the leader');
+      this.failing = failed;
+    }
     if (verdict.answer === 'relay' && reply !== null) return { reply };
     return { refused: observation };
   }
