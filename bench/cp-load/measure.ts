@@ -56,7 +56,7 @@ export function listenOverflows(): number {
 }
 
 /** The CP's /metrics text, over a session of its own. */
-async function scrape(port: number, ca: string): Promise<string> {
+export async function scrape(port: number, ca: string): Promise<string> {
   const c = await connect(port, { ca });
   try {
     return (await c.request('/metrics', { noProtocol: true })).body.toString();
