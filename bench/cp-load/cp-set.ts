@@ -5,7 +5,8 @@
 // started alone and waited for as the leader before the others start, so
 // replica 0 leads and the rest follow.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPgCluster, type PgCluster } from '../../ts/harness/postgres.ts';
 import { connect } from '../../tests/cp/kit/client.ts';
@@ -28,6 +29,8 @@ export interface CpProcess {
 export interface CpSet {
   readonly backend: Backend;
   readonly procs: readonly CpProcess[];
+  /** The PostgreSQL server's postmaster (null on SQLite): its CPU is part of the backend's cost. */
+  readonly postgresPid: number | null;
   /** Stops every process and the PostgreSQL cluster. */
   stop(): Promise<void>;
 }
@@ -80,13 +83,32 @@ async function waitForRole(
   throw new Error(`CP on port ${port} did not become ${want} within 60 s`);
 }
 
+/**
+ * The postmaster of the one cluster this process runs (ts/harness/postgres.ts
+ * names its directory `nixfleet-pg-<runner pid>-…`, the pid on the first
+ * line of `data/postmaster.pid`).
+ */
+function postmasterPid(): number {
+  const prefix = `nixfleet-pg-${process.pid}-`;
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(
+      readFileSync(join(tmpdir(), name, 'data', 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
+    if (Number.isInteger(pid) && pid > 0) return pid;
+  }
+  throw new Error('the PostgreSQL cluster this benchmark started has no postmaster.pid');
+}
+
 export async function startCpSet(o: CpSetOptions): Promise<CpSet> {
   let cluster: PgCluster | null = null;
   let urlFile: string | null = null;
+  let postgresPid: number | null = null;
   if (o.backend === 'postgres') {
     cluster = await startPgCluster({ runner: process.pid });
     urlFile = join(o.dir, 'database-url');
     writeFileSync(urlFile, `${await cluster.createDatabase()}\n`, { mode: 0o600 });
+    postgresPid = postmasterPid();
   }
   const procs: CpProcess[] = [];
   // Never leave a CP or a cluster behind if the benchmark dies.
@@ -131,6 +153,7 @@ export async function startCpSet(o: CpSetOptions): Promise<CpSet> {
   return {
     backend: o.backend,
     procs,
+    postgresPid,
     async stop() {
       await Promise.all(
         procs.map(

@@ -84,6 +84,8 @@ export interface PassFigures {
   readonly convergedAfterSecs: number;
   readonly stormSecs: number;
   readonly replicas: readonly ReplicaFigures[];
+  /** The PostgreSQL server's CPU over the rollout phase (s); null on SQLite. */
+  readonly postgresCpuSecs: number | null;
   /** Agents' requests answered by each replica, its not-leader refusals, switches, exhausted rounds. */
   readonly answered: readonly number[];
   readonly notLeader: readonly number[];
@@ -149,6 +151,9 @@ export function comparisonRows(passes: readonly PassFigures[]): [string, ...stri
     row('reconnect storm + heartbeat (s)', (p) => p.stormSecs.toFixed(1)),
     row('CP RSS peak (MiB)', (p) => perReplica(p, (r) => r.rssPeakMiB.toFixed(0))),
     row('CP CPU, rollout phase (s)', (p) => perReplica(p, (r) => r.cpuSecs.toFixed(1))),
+    row('PostgreSQL server CPU, rollout phase (s)', (p) =>
+      p.postgresCpuSecs === null ? '–' : p.postgresCpuSecs.toFixed(1),
+    ),
     row('agents: requests answered (not-leader)', (p) =>
       p.replicas
         .map((r, i) => `${r.name}: ${p.answered[i] ?? 0} (${p.notLeader[i] ?? 0})`)

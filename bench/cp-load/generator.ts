@@ -67,6 +67,7 @@ async function connectAll(cfg: Init, concurrency: number, storm?: StormSpec): Pr
   const latencies: number[] = [];
   const doneMs: number[] = [];
   let failed = 0;
+  const failures: Record<string, number> = {};
   let next = 0;
   let resumed = 0;
   let full = 0;
@@ -106,6 +107,8 @@ async function connectAll(cfg: Init, concurrency: number, storm?: StormSpec): Pr
         const r = await a.heartbeat().catch((e: unknown) => ({ status: String(e) }));
         if (r.status !== 200) {
           failed += 1;
+          const why = typeof r.status === 'number' ? String(r.status) : r.status.slice(0, 60);
+          failures[why] = (failures[why] ?? 0) + 1;
           continue;
         }
         latencies.push(performance.now() - s);
@@ -117,6 +120,7 @@ async function connectAll(cfg: Init, concurrency: number, storm?: StormSpec): Pr
     t: 'connected',
     heartbeatMs: latencies,
     failed,
+    failures,
     cpuSecs: cpuSecs(started),
     resumed,
     full,

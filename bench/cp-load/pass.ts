@@ -22,6 +22,7 @@ import {
   scrape,
   shareWithin,
   stalls,
+  treeCpuSecs,
 } from './measure.ts';
 import type { AgentSpec } from './protocol.ts';
 
@@ -116,6 +117,7 @@ export async function runPass(
     ),
   );
   let failedHeartbeats = 0;
+  const failures: Record<string, number> = {};
   const connectAll = async (
     concurrency: number,
   ): Promise<{ ms: number; heartbeatMs: number[] }> => {
@@ -126,6 +128,9 @@ export async function runPass(
       ),
     );
     failedHeartbeats += replies.reduce((n, r) => n + r.failed, 0);
+    for (const r of replies) {
+      for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
+    }
     return { ms: performance.now() - started, heartbeatMs: replies.flatMap((r) => r.heartbeatMs) };
   };
   const connected = await connectAll(200);
@@ -163,6 +168,8 @@ export async function runPass(
   })();
 
   const cpuStart = cps.procs.map((p) => procStats(p.pid).cpuSecs);
+  const pgCpu = (): number => (cps.postgresPid === null ? NaN : treeCpuSecs(cps.postgresPid));
+  const pgCpuStart = pgCpu();
   const pressureStart = cpuPressureUs();
   gens.forEach((g) => g.send({ t: 'run' }));
   // Release only once the agents' long-polls are in (they all open at once).
@@ -207,6 +214,7 @@ export async function runPass(
     if (!Number.isNaN(rolloutSecs) && (performance.now() - t0) / 1000 >= ctx.steadySecs) break;
   }
   const cpuUsed = cps.procs.map((p, i) => procStats(p.pid).cpuSecs - (cpuStart[i] ?? 0));
+  const pgCpuUsed = pgCpu() - pgCpuStart;
   const pressure = (cpuPressureUs() - pressureStart) / 1e6;
   const wall = (performance.now() - t0) / 1000 + 3;
   const stallsEnd = await stalls(port, ca);
@@ -264,6 +272,9 @@ export async function runPass(
     r.eventMsByWave.forEach((xs, w) => (byWave[w] ??= []).push(...(xs ?? [])));
   byWave.forEach((xs, w) => say(`event ingest (client), wave ${w}: ${fmt(xs)}`));
   say(`heartbeat (steady): ${fmt(steadyHeartbeatMs)}`);
+  say(
+    `CP CPU over the rollout phase: ${cps.procs.map((p, i) => `${p.name} ${(cpuUsed[i] ?? NaN).toFixed(1)} s`).join(', ')}${cps.postgresPid === null ? '' : `; PostgreSQL server ${pgCpuUsed.toFixed(1)} s`}`,
+  );
   say(`leader event-loop stalls of 100 ms or more: ${stallLine('main')}, ${stallLine('edge')}`);
   say(
     `requests answered by replica (of which not-leader): ${cps.procs.map((p, i) => `${p.name} ${routes.answered[i]} (${routes.notLeader[i]})`).join(', ')}; failovers ${routes.failovers}; exhausted rounds ${routes.exhausted}`,
@@ -274,7 +285,7 @@ export async function runPass(
   const storm = await connectAll(N);
   sampleRss();
   say(
-    `reconnect storm: ${N} agents reconnected + heartbeat in ${(storm.ms / 1000).toFixed(1)} s (accept-queue overflows ${listenOverflows() - overflowsBefore}); heartbeats failed while connecting: ${failedHeartbeats}`,
+    `reconnect storm: ${N} agents reconnected + heartbeat in ${(storm.ms / 1000).toFixed(1)} s (accept-queue overflows ${listenOverflows() - overflowsBefore}); heartbeats failed while connecting: ${failedHeartbeats} ${JSON.stringify(failures)}`,
   );
   const replicas: ReplicaFigures[] = [];
   for (const [i, p] of cps.procs.entries()) {
@@ -317,6 +328,7 @@ export async function runPass(
     convergedAfterSecs: rolloutSecs,
     stormSecs: storm.ms / 1000,
     replicas,
+    postgresCpuSecs: cps.postgresPid === null ? null : pgCpuUsed,
     answered: routes.answered,
     notLeader: routes.notLeader,
     failovers: routes.failovers,

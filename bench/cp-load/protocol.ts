@@ -63,6 +63,8 @@ export type FromGenerator =
       /** Latency of each first heartbeat answered 200 (ms). */
       readonly heartbeatMs: number[];
       readonly failed: number;
+      /** The failed heartbeats by status, or by the start of the error. */
+      readonly failures: Record<string, number>;
       /** This process's CPU over the connect (s). */
       readonly cpuSecs: number;
       /** TLS handshakes that resumed a session / that were full. */

@@ -61,6 +61,7 @@ describe('cp-load figures', () => {
       convergedAfterSecs: NaN,
       stormSecs: 3.2,
       replicas,
+      postgresCpuSecs: label === 'SQLite' ? null : 4.25,
       answered: replicas.map(() => 10),
       notLeader: replicas.map((r) => (r.role === 'follower' ? 10 : 0)),
       failovers: 5,
@@ -84,6 +85,7 @@ describe('cp-load figures', () => {
     expect(table).toContain(
       '| edge: event requests within 50 ms | cp: 98.00 % of 100 | r0 (leader): 98.00 % of 100; r1 (follower): – of 0 |',
     );
+    expect(table).toContain('| PostgreSQL server CPU, rollout phase (s) | – | 4.3 |');
     expect(table).toContain('| converged after release (s) | 1000/1000 after – (not finished) |');
     expect(table).toContain(
       '| agents: requests answered (not-leader) | cp: 10 (0) | r0: 10 (0); r1: 10 (10) |',
