@@ -42,6 +42,9 @@ let routes: RouteCounts = emptyRouteCounts(1);
 /** Each agent's last TLS session ticket, as a real agent keeps it. */
 const tickets: (Buffer | undefined)[] = [];
 let stopping = false;
+/** Resolves when the run stops: an agent's wait for its next heartbeat ends there. */
+let stopped: Promise<void> = new Promise(() => undefined);
+let stop: () => void = () => undefined;
 let converged = 0;
 let running: Promise<void>[] = [];
 let heartbeatMs: number[] = [];
@@ -139,7 +142,7 @@ async function timed<T>(into: number[], f: () => Promise<T>): Promise<T> {
 async function runAgent(cfg: Init, a: SimAgent, index: number): Promise<void> {
   const hb = async (): Promise<void> => {
     while (!stopping) {
-      await sleep(cfg.heartbeatSecs * 1000);
+      await Promise.race([sleep(cfg.heartbeatSecs * 1000), stopped]);
       if (stopping) return;
       await timed(heartbeatMs, () => a.heartbeat()).catch(() => undefined);
     }
@@ -193,7 +196,8 @@ async function runAgent(cfg: Init, a: SimAgent, index: number): Promise<void> {
       else console.error(`${a.hostname}: statuses ${statuses.join(',')}`);
     }
   };
-  await Promise.all([sleep(seeded(cfg.seed, index) * cfg.heartbeatSecs * 1000).then(hb), poll()]);
+  const phase = sleep(seeded(cfg.seed, index) * cfg.heartbeatSecs * 1000);
+  await Promise.all([Promise.race([phase, stopped]).then(hb), poll()]);
 }
 
 async function onMessage(m: ToGenerator): Promise<void> {
@@ -237,6 +241,7 @@ async function onMessage(m: ToGenerator): Promise<void> {
       if (init === null) throw new Error('run before init');
       const cfg = init;
       stopping = false;
+      stopped = new Promise((r) => (stop = r));
       heartbeatMs = [];
       loop.enable();
       runCpu = process.cpuUsage();
@@ -248,6 +253,7 @@ async function onMessage(m: ToGenerator): Promise<void> {
     }
     case 'stop': {
       stopping = true;
+      stop();
       if (progress !== null) clearInterval(progress);
       loop.disable();
       const cpu = runCpu === null ? 0 : cpuSecs(runCpu);
