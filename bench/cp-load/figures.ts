@@ -59,6 +59,9 @@ export interface ReplicaFigures {
   /** Events it acknowledged (204) and refused as not the leader (503). */
   readonly events204: number;
   readonly events503: number;
+  /** Requests it forwarded to the leader (a follower): relayed, and answered not-leader instead. */
+  readonly forwarded: number;
+  readonly forwardFailed: number;
   readonly rssPeakMiB: number;
   readonly cpuSecs: number;
 }
@@ -121,6 +124,9 @@ export function comparisonRows(passes: readonly PassFigures[]): [string, ...stri
     ),
     row('edge: events acknowledged (204)', (p) => perReplica(p, (r) => String(r.events204))),
     row('edge: events refused not-leader (503)', (p) => perReplica(p, (r) => String(r.events503))),
+    row('follower: requests forwarded to the leader (not relayed)', (p) =>
+      perReplica(p, (r) => `${r.forwarded} (${r.forwardFailed})`),
+    ),
     row('edge: event requests within 50 ms', (p) =>
       perReplica(
         p,

@@ -48,6 +48,15 @@ export interface PassContext {
   readonly replicas: number;
 }
 
+/** A follower's `nixfleet_cp_forwarded_total`, all routes: relayed, or answered not-leader instead. */
+function forwardedOf(text: string, relayed: boolean): number {
+  let n = 0;
+  for (const m of text.matchAll(/^nixfleet_cp_forwarded_total\{([^}]*)\} (\S+)$/gm)) {
+    if ((m[1] ?? '').includes('outcome="relayed"') === relayed) n += Number(m[2]);
+  }
+  return n;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const percentiles = (xs: number[]): { n: number; p50: number; p99: number } => ({
   n: xs.length,
@@ -303,6 +312,8 @@ export async function runPass(
       edgeEvents: bucketsOf(text, 'nixfleet_cp_request_seconds', EVENTS),
       events204: requests('204'),
       events503: requests('503'),
+      forwarded: forwardedOf(text, true),
+      forwardFailed: forwardedOf(text, false),
       rssPeakMiB: (peakRss[i] ?? 0) / 2 ** 20,
       cpuSecs: cpuUsed[i] ?? NaN,
     });

@@ -70,7 +70,15 @@ describe('cp-load figures', () => {
       loadAverage: '1.0 1.0 1.0',
     });
     const edge = bucketsOf(METRICS, 'nixfleet_cp_request_seconds', EVENTS);
-    const r = { edgeEvents: edge, events204: 100, events503: 0, rssPeakMiB: 300, cpuSecs: 9 };
+    const r = {
+      edgeEvents: edge,
+      events204: 100,
+      events503: 0,
+      forwarded: 0,
+      forwardFailed: 0,
+      rssPeakMiB: 300,
+      cpuSecs: 9,
+    };
     const table = comparisonTable([
       pass('SQLite', [{ ...r, name: 'cp', role: 'single' }]),
       pass('PostgreSQL', [
