@@ -48,6 +48,17 @@ export interface PassContext {
   readonly replicas: number;
 }
 
+/** A follower's `nixfleet_cp_forwarded_total` by outcome, all routes summed. */
+function forwardedByOutcome(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(
+    /^nixfleet_cp_forwarded_total\{[^}]*outcome="([^"]*)"[^}]*\} (\S+)$/gm,
+  )) {
+    out[m[1] as string] = (out[m[1] as string] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
 /** A follower's `nixfleet_cp_forwarded_total`, all routes: relayed, or answered not-leader instead. */
 function forwardedOf(text: string, relayed: boolean): number {
   let n = 0;
@@ -306,6 +317,11 @@ export async function runPass(
           'm',
         ).exec(text)?.[1] ?? 0,
       );
+    if (p.role === 'follower') {
+      say(
+        `${p.name} forwarded to the leader, by outcome: ${JSON.stringify(forwardedByOutcome(text))}`,
+      );
+    }
     replicas.push({
       name: p.name,
       role: p.role,
