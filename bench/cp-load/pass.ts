@@ -300,10 +300,32 @@ export async function runPass(
     `requests answered by replica (of which not-leader): ${cps.procs.map((p, i) => `${p.name} ${routes.answered[i]} (${routes.notLeader[i]})`).join(', ')}; failovers ${routes.failovers}; exhausted rounds ${routes.exhausted}`,
   );
 
-  // Reconnect storm: every session was dropped at once; all reconnect concurrently.
+  // Reconnect storm: every session was dropped at once; all reconnect
+  // concurrently once every replica has seen its sessions go (no long-poll
+  // left parked), as after a restart: while a CP still holds an agent's
+  // old session and long-poll, its per-identity caps refuse the new ones.
+  const drained = performance.now();
+  const waiters = async (): Promise<number> => {
+    let n = 0;
+    for (const p of cps.procs) n += await metric(p.port, ca, 'nixfleet_cp_dispatch_waiters');
+    return n;
+  };
+  while ((await waiters()) > 0 && performance.now() - drained < 60_000) await sleep(250);
+  say(
+    `old sessions gone on every replica ${((performance.now() - drained) / 1000).toFixed(1)} s after the drop`,
+  );
+  const limitsText = async (): Promise<string> => {
+    const text = await scrape(port, ca);
+    return [
+      ...text.matchAll(/^nixfleet_cp_(?:streams_refused|connections_closed)_total\{[^}]*\} \S+$/gm),
+    ]
+      .map((m) => m[0].replace('nixfleet_cp_', ''))
+      .join(', ');
+  };
   const overflowsBefore = listenOverflows();
   const storm = await connectAll(N);
   sampleRss();
+  say(`leader's edge limits so far: ${(await limitsText()) || 'none'}`);
   say(
     `reconnect storm: ${N} agents reconnected + heartbeat in ${(storm.ms / 1000).toFixed(1)} s (accept-queue overflows ${listenOverflows() - overflowsBefore}); heartbeats failed while connecting: ${failedHeartbeats} ${JSON.stringify(failures)}`,
   );
