@@ -110,7 +110,10 @@ async function connectAll(cfg: Init, concurrency: number, storm?: StormSpec): Pr
         const r = await a.heartbeat().catch((e: unknown) => ({ status: String(e) }));
         if (r.status !== 200) {
           failed += 1;
-          const why = typeof r.status === 'number' ? String(r.status) : r.status.slice(0, 60);
+          const why =
+            'body' in r
+              ? `${r.status} ${/"code":"([A-Z_]+)"/.exec(r.body.toString())?.[1] ?? ''}`.trim()
+              : r.status.slice(0, 60);
           failures[why] = (failures[why] ?? 0) + 1;
           continue;
         }
