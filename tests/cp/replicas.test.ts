@@ -1,6 +1,6 @@
 // Two real control-plane processes on one real PostgreSQL server
-// (tests/support/postgres.ts): exactly one leads and the other refuses with
-// CP_ERR_NOT_LEADER naming the leader; SIGKILLed mid-rollout, the leader is
+// (tests/support/postgres.ts): exactly one leads and the other relays to
+// it; SIGKILLed mid-rollout, the leader is
 // replaced within 10 s (measured and printed), every event it acknowledged
 // is in event_log afterwards, and the new leader's plans see the old
 // leader's dispatches (no host dispatched twice). A third replica then
@@ -146,24 +146,8 @@ describe('control plane replicas on PostgreSQL', () => {
         })
       ).status;
 
-    // The follower refuses, naming the leader.
-    const refused = await (
-      await agents[0]!.to(pb)
-    ).request('/v1/agent/heartbeat', {
-      body: {
-        hostname: 'h-000',
-        agent_version: '0.2.0',
-        current_closure: null,
-        uptime_secs: 1,
-        last_event_seq_by_rollout: {},
-        at: rfc3339(),
-      },
-    });
-    expect(refused.status).toBe(503);
-    expect(code(refused.body)).toBe('CP_ERR_NOT_LEADER');
-    expect(refused.json<{ error: { details: { leader: string } } }>().error.details.leader).toBe(
-      a.url,
-    );
+    // The follower relays to the leader (replicas-forward.test.ts covers it).
+    expect(await heartbeat(agents[0]!, pb)).toBe(200);
 
     for (const h of agents) expect(await heartbeat(h, pa)).toBe(200);
     const dispatches = new Map<string, Dispatch>();

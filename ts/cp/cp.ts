@@ -34,6 +34,7 @@ import { tickPolicyOf, Ticker, type TickOptions } from './runtime/ticker.ts';
 import type { CpServer } from './server/http.ts';
 import { CpError, isCpError } from './errors.ts';
 import { ReplicaRole } from './replica.ts';
+import { startForwarding } from './forward/setup.ts';
 import type { Storage } from './storage/types.ts';
 import { readTlsMaterial } from './server/listener-setup.ts';
 import { ReconcileLoop } from './workers/reconcile-loop.ts';
@@ -260,6 +261,7 @@ export async function createControlPlane(
     // to say who leads, and ready the moment it takes over.
     if (leadership !== null) void campaignFor(leadership);
     if (tls === null) return { port: 0 };
+    startForwarding(runtime);
     server = edgeServer(runtime, tls, {
       eventTimed: (ms) => ticker.eventTimed(ms),
       loopDelay,
@@ -286,6 +288,7 @@ export async function createControlPlane(
   async function stopInner(): Promise<void> {
     shuttingDown = true;
     campaign.abort();
+    replica.stopForwarding();
     const deadline = Date.now() + config.timings.shutdownDeadlineMs;
     const srv = server;
     const closed = srv ? srv.close() : Promise.resolve();

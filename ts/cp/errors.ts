@@ -37,6 +37,13 @@ export const CP_ERROR_STATUS = {
   CP_ERR_CLIENT_CERT_REQUIRED: 401,
   /** A fleet-CA certificate without the clientAuth extended key usage. */
   CP_ERR_CLIENT_CERT_USAGE: 401,
+  /**
+   * A forwarded client certificate (`x-nixfleet-forwarded-cert`, sent by a
+   * replica) that is not one the client CA vouches for now: malformed,
+   * oversized, not signed by the CA, outside its validity dates, without
+   * the clientAuth extended key usage, or itself a replica certificate.
+   */
+  CP_ERR_FORWARDED_CERT_INVALID: 401,
   /** Bootstrap token: bad signature, malformed, unknown version, no org root key. */
   CP_ERR_TOKEN_INVALID: 401,
   /** Bootstrap token past its expiry (token claim or allowlist entry). */
@@ -47,6 +54,12 @@ export const CP_ERROR_STATUS = {
   CP_ERR_CERT_REVOKED: 403,
   /** The caller's kind (agent, operator) may not use this route, or not on this resource. */
   CP_ERR_FORBIDDEN: 403,
+  /**
+   * Forwarding misused: `x-nixfleet-forwarded-cert` from a peer that is not
+   * a replica, or a replica's own certificate on an mTLS route without a
+   * forwarded client certificate (a replica certificate is no caller).
+   */
+  CP_ERR_FORWARD_FORBIDDEN: 403,
   /** A rollout action while the signed fleet declares no `operators`: nobody may act (fail closed). */
   CP_ERR_OPERATORS_UNDECLARED: 403,
   /** A rollout action by an operator the signed fleet's `operators` does not name. */

@@ -91,7 +91,7 @@ export const FLAGS: readonly FlagSpec[] = [
     'url',
     '--advertise-url <url>',
     'advertiseUrl',
-    "with --database-url-file: the https:// URL clients reach this replica at; a follower names the leader's in its CP_ERR_NOT_LEADER refusals",
+    "with --database-url-file: the https:// URL clients reach this replica at; followers forward requests to the leader's, and name it in their CP_ERR_NOT_LEADER refusals",
     { nixos: 'advertiseUrl' },
   ),
   dur(

@@ -201,6 +201,12 @@ export class CpMetrics {
       'PostgreSQL replicas: 1 while this replica leads and serves, 0 while it follows.',
     ),
   );
+  readonly forwarded = this.add(
+    new Counter(
+      'nixfleet_cp_forwarded_total',
+      'PostgreSQL followers: requests relayed to the leader, by route and outcome (relayed, no-leader, unreachable, timeout, leader-moved).',
+    ),
+  );
   readonly orphanConfirms = this.add(
     new Counter(
       'nixfleet_cp_orphan_confirms_total',

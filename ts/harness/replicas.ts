@@ -124,6 +124,16 @@ export class ReplicaSet {
     return this.endpoints.map((e) => e.url);
   }
 
+  /**
+   * Every replica's URL for the `i`-th agent, rotated by `i`: some agents
+   * start on a follower, which serves them through the leader.
+   */
+  urlsFor(i: number): string[] {
+    const u = this.urls;
+    const k = i % u.length;
+    return [...u.slice(k), ...u.slice(0, k)];
+  }
+
   get leader(): ReplicaEndpoint {
     return this.endpoints.find((e) => e.name === this.leaderName)!;
   }

@@ -166,8 +166,10 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
         note,
       });
     }
-    // Agents are given every replica's URL, the leader's first.
-    const agentCpUrl = replicas ? replicas.urls.join(',') : cpUrl;
+    // Agents are given every replica's URL; every other agent lists a
+    // follower first and is served through it.
+    const agentCpUrl = (h: string): string =>
+      replicas ? replicas.urlsFor(hosts.indexOf(h)).join(',') : cpUrl;
     const cpSpec = makeCpSpec({
       workDir,
       listen: `${lab.cpAddress}:${port}`,
@@ -178,7 +180,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     });
     const agentSpec = (h: string, identity?: { sshKeyFile: string; tokenFile: string }) =>
       agentProcess(
-        { workDir, host: h, cpUrl: agentCpUrl, fx, cacheUrl: served!.url, timing: t, identity },
+        { workDir, host: h, cpUrl: agentCpUrl(h), fx, cacheUrl: served!.url, timing: t, identity },
         (host, argv) => lab.wrap(host, argv),
       );
     observer = new Observer({

@@ -51,10 +51,12 @@ export function startReplica(
   name: string,
   port: number,
   extra: readonly string[] = [],
+  /** The URL it advertises (default: the one it listens at). */
+  advertise?: string,
 ): Replica {
   const own = join(f.dir, name);
   mkdirSync(own, { recursive: true });
-  const url = `https://127.0.0.1:${port}`;
+  const url = advertise ?? `https://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
     [

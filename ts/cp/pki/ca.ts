@@ -6,6 +6,7 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CpError } from '../errors.ts';
+import { REPLICA_CN_PREFIX } from '../routes/access.ts';
 import { issueClientCertificate, loadCaSigner, type CaSigner } from './issuer.ts';
 
 /** Parameters of one issuance. */
@@ -15,8 +16,12 @@ export interface IssueRequest {
   readonly fingerprint: string;
   readonly now: number;
   readonly validityMs: number;
-  /** Why: `enroll`, `enroll-reissue` (a lost-response retry of an enrollment) or `renew`. */
-  readonly via: 'enroll' | 'enroll-reissue' | 'renew';
+  /**
+   * Why: `enroll`, `enroll-reissue` (a lost-response retry of an
+   * enrollment), `renew`, or `replica` (the certificate a replica forwards
+   * requests with; `hostname` is then its whole `replica:` CN).
+   */
+  readonly via: 'enroll' | 'enroll-reissue' | 'renew' | 'replica';
   /** Token nonce for enrollments. */
   readonly nonce: string | null;
   /** For `enroll-reissue`: which certificate of the token this is (2, 3, …). */
@@ -66,6 +71,16 @@ export async function loadFleetCa(options: {
   return {
     certPem: signer.certPem,
     async issue(req) {
+      // The replica CN space is the replicas' own: an enrollment or renewal
+      // naming a `replica:` host (or a replica certificate without the
+      // prefix) would let a certificate stand for what it is not.
+      if (req.hostname.startsWith(REPLICA_CN_PREFIX) !== (req.via === 'replica')) {
+        throw new CpError(
+          'CP_ERR_FORBIDDEN',
+          `the fleet CA issues ${REPLICA_CN_PREFIX}… certificates to replicas only`,
+          { hostname: req.hostname.slice(0, 64), via: req.via },
+        );
+      }
       const issued = await issueClientCertificate(signer, {
         commonName: req.hostname,
         publicKeyRaw: req.publicKeyRaw,

@@ -81,10 +81,19 @@ export const AUTH_REFUSALS: ReadonlySet<string> = new Set([
   'CP_ERR_CLIENT_CERT_USAGE',
   'CP_ERR_CERT_REVOKED',
   'CP_ERR_FORBIDDEN',
+  'CP_ERR_FORWARD_FORBIDDEN',
+  'CP_ERR_FORWARDED_CERT_INVALID',
 ]);
 
 /** The CN prefix of operator certificates (`:` cannot occur in a host name). */
 export const OPERATOR_CN_PREFIX = 'operator:';
+
+/**
+ * The CN prefix of the certificate a replica mints itself to forward
+ * requests to the leader (docs/design/replicas.md). It names no caller: a
+ * replica acts only for the client whose certificate it forwards.
+ */
+export const REPLICA_CN_PREFIX = 'replica:';
 
 /**
  * The caller a verified identity stands for. A certificate without the
@@ -94,6 +103,7 @@ export const OPERATOR_CN_PREFIX = 'operator:';
  */
 export function callerOf(identity: PeerIdentity | null): Caller {
   if (identity === null || !identity.clientAuth) return { kind: 'none' };
+  if (identity.cn.startsWith(REPLICA_CN_PREFIX)) return { kind: 'none' };
   if (identity.cn.startsWith(OPERATOR_CN_PREFIX)) {
     const name = identity.cn.slice(OPERATOR_CN_PREFIX.length);
     return name === '' ? { kind: 'none' } : { kind: 'operator', name, role: 'operator' };

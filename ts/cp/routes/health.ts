@@ -22,6 +22,8 @@ export function healthRoutes(rt: CpRuntime): Route[] {
         const { tick } = view;
         const primed = view.artifacts.fleet !== null;
         const replica = rt.replica.health();
+        // A follower serves through the leader: healthy while it reaches it.
+        const follower = replica !== null && replica['role'] === 'follower';
         const artifacts = rt.poller
           ? Object.fromEntries(
               Object.entries(rt.poller.health).map(([k, h]) => [
@@ -40,7 +42,15 @@ export function healthRoutes(rt: CpRuntime): Route[] {
         return {
           status: 200,
           json: {
-            status: alerting ? 'degraded' : primed ? 'ok' : 'starting',
+            status: follower
+              ? rt.replica.followerHealthy()
+                ? 'ok'
+                : 'starting'
+              : alerting
+                ? 'degraded'
+                : primed
+                  ? 'ok'
+                  : 'starting',
             version,
             ...alerts,
             last_tick_at: tick.lastTickAt === null ? null : toRfc3339(tick.lastTickAt),

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { peerIdentity } from '../pki/identity.ts';
+import { isReplicaPeer } from './forwarded.ts';
 import type { EdgeLimits, LimitReport } from './edge-protocol.ts';
 
 /** What the edge asks of the guard per stream. */
@@ -25,13 +26,26 @@ export interface ConnGuard {
 interface Peer {
   readonly key: string;
   readonly address: string;
+  /** A replica forwarding its clients' requests (forwarded.ts). */
+  readonly replica?: boolean;
 }
+
+/**
+ * Concurrent streams a replica's connection may carry: every agent parked
+ * on a follower is one stream to the leader, and the follower already held
+ * each of its clients to the per-identity caps.
+ */
+export const REPLICA_MAX_STREAMS = 16_384;
 
 function peerOf(session: http2.ServerHttp2Session): Peer {
   const socket = session.socket as TLSSocket;
   const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
   const id = peerIdentity(socket, session);
-  return { key: id !== null ? `cn:${id.cn}` : `addr:${socket.remoteAddress ?? '?'}`, address };
+  return {
+    key: id !== null ? `cn:${id.cn}` : `addr:${socket.remoteAddress ?? '?'}`,
+    address,
+    ...(isReplicaPeer(id) ? { replica: true } : {}),
+  };
 }
 
 /**
@@ -133,6 +147,7 @@ export function guardConnections(
       cut('connection-cap');
       return;
     }
+    if (peer.replica === true) session.settings({ maxConcurrentStreams: REPLICA_MAX_STREAMS });
     let open = 0;
     let served = false;
     let settings = false;
@@ -170,7 +185,7 @@ export function guardConnections(
     admit(stream) {
       const session = stream.session;
       const peer = session === undefined ? undefined : peers.get(session);
-      if (peer === undefined) return true;
+      if (peer === undefined || peer.replica === true) return true;
       if (bump(streamsBy, peer.key, 1) > limits.streamsPerIdentity) {
         bump(streamsBy, peer.key, -1);
         report({ scope: 'stream', reason: 'stream-cap', peer: peer.address, identity: peer.key });

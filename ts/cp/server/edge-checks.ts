@@ -16,12 +16,15 @@ import type { RevocationRow } from '../storage/types.ts';
 import { STORED_CONTRACTS, bodyLimitFor, dropUnknown, parseJson, readBody } from './body-guard.ts';
 import type { EdgeLimits, LimitReport } from './edge-protocol.ts';
 import { BAD_PATH, match, type CompiledRoute, type compile } from './routing.ts';
+import { isReplicaPeer, type ForwardedCerts } from './forwarded.ts';
 
 /** The edge's view of state the checks read. */
 export interface EdgeState {
   readonly table: ReturnType<typeof compile>;
   readonly revocations: ReadonlyMap<string, RevocationRow>;
   readonly shuttingDown: boolean;
+  /** Verifies certificates replicas forward (forwarded.ts). */
+  readonly forwarded: ForwardedCerts;
 }
 
 /** A request that passed path, route and identity checks. */
@@ -45,10 +48,15 @@ export function resolveRequest(
     readonly socket: TLSSocket | undefined;
     /** The connection, so one TLS connection is one verified peer. */
     readonly cacheKey: object;
+    /** The `x-nixfleet-forwarded-cert` header, when sent. */
+    readonly forwardedCert?: string | string[] | undefined;
+    /** The `x-nixfleet-forwarded-for` header, when sent. */
+    readonly forwardedFor?: string | string[] | undefined;
     readonly named?: (name: string) => void;
   },
 ): Resolved {
-  const { method, rawPath, socket, cacheKey } = req;
+  const { method, rawPath, socket, cacheKey, forwardedCert, forwardedFor } = req;
+  const forwarding = forwardedCert !== undefined || forwardedFor !== undefined;
   const q = rawPath.indexOf('?');
   const path = q === -1 ? rawPath : rawPath.slice(0, q);
   if (!path.startsWith('/') || BAD_PATH.test(path) || path.length > 512) {
@@ -70,9 +78,35 @@ export function resolveRequest(
   const route = compiled.route;
   req.named?.(compiled.name);
   let identity: PeerIdentity | null = null;
+  // Cached per connection: one TLS connection, one verified peer.
+  const peer =
+    route.auth === 'mtls' || forwarding
+      ? socket === undefined
+        ? null
+        : peerIdentity(socket, cacheKey)
+      : null;
+  if (forwarding && !isReplicaPeer(peer)) {
+    throw new CpError(
+      'CP_ERR_FORWARD_FORBIDDEN',
+      'only a control plane replica may forward a request; connect without x-nixfleet-forwarded-cert and x-nixfleet-forwarded-for',
+      {
+        header:
+          forwardedCert !== undefined ? 'x-nixfleet-forwarded-cert' : 'x-nixfleet-forwarded-for',
+      },
+    );
+  }
   if (route.auth === 'mtls') {
-    // Cached per connection: one TLS connection, one verified peer.
-    identity = socket === undefined ? null : peerIdentity(socket, cacheKey);
+    identity = peer;
+    if (isReplicaPeer(peer)) {
+      if (forwardedCert === undefined) {
+        throw new CpError(
+          'CP_ERR_FORWARD_FORBIDDEN',
+          `a replica certificate is no caller of ${compiled.name}; a replica forwards its client's certificate`,
+          { route: compiled.name },
+        );
+      }
+      identity = state.forwarded.identity(forwardedCert, Date.now());
+    }
     // The authorization table's cell for this caller kind, before the body is read.
     const verdict = authorize(route.access, identity);
     if (verdict instanceof CpError) throw verdict;
@@ -95,6 +129,8 @@ export interface BodyDeps {
   readonly chargeEvent: (cn: string, bytes: number) => void;
   /** Told while the body is being read, so a refusal can reset the stream instead of draining it. */
   readonly unread: (v: boolean) => void;
+  /** The client a replica forwards for (its `x-nixfleet-forwarded-for`), named in reports. */
+  readonly forwardedFor?: string | null;
 }
 
 /** The POST body of `stream`, read within bounds, parsed and validated; throws the refusal. */
@@ -119,10 +155,11 @@ export async function readCheckedBody(
     totalMs: limits.bodyTimeoutMs,
     onTimeout: (reason) => {
       const socket = stream.session?.socket;
+      const via = `${socket?.remoteAddress ?? '?'}:${socket?.remotePort ?? '?'}`;
       report({
         scope: 'stream',
         reason,
-        peer: `${socket?.remoteAddress ?? '?'}:${socket?.remotePort ?? '?'}`,
+        peer: deps.forwardedFor ? `${deps.forwardedFor.slice(0, 64)} via ${via}` : via,
         identity: identity === null ? null : `cn:${identity.cn}`,
       });
     },

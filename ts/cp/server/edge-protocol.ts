@@ -113,6 +113,8 @@ export interface EdgeRequest {
   readonly identity: PeerIdentity | null;
   /** Parsed and contract-validated JSON body (`undefined` on GET). */
   readonly body: unknown;
+  /** The client's address (`addr:port`), named when a follower forwards the request. */
+  readonly peer?: string;
 }
 
 /** Edge → main. */

@@ -23,6 +23,12 @@ import type { RevocationRow } from '../storage/types.ts';
 import { eventBudgets } from './body-guard.ts';
 import { guardConnections } from './conn-guard.ts';
 import { readCheckedBody, resolveRequest, type Resolved } from './edge-checks.ts';
+import {
+  caBundle,
+  FORWARDED_CERT_HEADER,
+  FORWARDED_FOR_HEADER,
+  ForwardedCerts,
+} from './forwarded.ts';
 import { serveHttp1 } from './http1.ts';
 import { checkProtocol, compile } from './routing.ts';
 import type { EdgeInit, EdgeReply, EdgeToMain, LimitReport, MainToEdge } from './edge-protocol.ts';
@@ -63,6 +69,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
   // Before the first request, not during it (see precompileContracts).
   precompileContracts(init.routes.flatMap((r) => (r.contract === undefined ? [] : [r.contract])));
   let revocations: ReadonlyMap<string, RevocationRow> = init.revocations;
+  const forwarded = new ForwardedCerts(caBundle(init.clientCa));
   let shuttingDown = false;
   let nextId = 1;
   /** Requests posted to the main thread and not yet answered. */
@@ -157,6 +164,8 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
           rawPath,
           socket,
           socket,
+          r.headers[FORWARDED_CERT_HEADER],
+          r.headers[FORWARDED_FOR_HEADER],
         );
         if (compiled.route.protocol) checkProtocol(r.headers);
         const id = nextId++;
@@ -242,11 +251,21 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     rawPath: string,
     socket: TLSSocket | undefined,
     cacheKey: object,
+    forwardedCert: string | string[] | undefined,
+    forwardedFor: string | string[] | undefined,
     named?: (name: string) => void,
   ): Resolved =>
     resolveRequest(
-      { table, revocations, shuttingDown },
-      { method, rawPath, socket, cacheKey, ...(named ? { named } : {}) },
+      { table, revocations, shuttingDown, forwarded },
+      {
+        method,
+        rawPath,
+        socket,
+        cacheKey,
+        forwardedCert,
+        forwardedFor,
+        ...(named ? { named } : {}),
+      },
     );
 
   async function front(
@@ -263,6 +282,8 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
       rawPath,
       stream.session?.socket as TLSSocket | undefined,
       stream.session ?? stream,
+      headers[FORWARDED_CERT_HEADER],
+      headers[FORWARDED_FOR_HEADER],
       named,
     );
     const route = compiled.route;
@@ -271,6 +292,10 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     const body =
       method === 'POST'
         ? await readCheckedBody(stream, headers, route.contract, identity, {
+            forwardedFor:
+              typeof headers[FORWARDED_FOR_HEADER] === 'string'
+                ? headers[FORWARDED_FOR_HEADER]
+                : null,
             bodyLimitBytes: init.bodyLimitBytes,
             limits,
             report,
@@ -290,6 +315,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
     });
     const plain: Record<string, string | string[] | undefined> = {};
     for (const k of Object.keys(headers)) if (!k.startsWith(':')) plain[k] = headers[k];
+    const sock = stream.session?.socket;
     post({
       t: 'req',
       id,
@@ -301,6 +327,7 @@ export function runEdge(port: MessagePort, init: EdgeInit): void {
       headers: plain,
       identity,
       body,
+      peer: `${sock?.remoteAddress ?? '?'}:${sock?.remotePort ?? '?'}`,
     });
   }
 

@@ -333,6 +333,7 @@ export function createCpServer(options: ServerOptions): CpServer {
           return signal();
         },
         receivedAt: options.clock.now(),
+        ...(m.peer !== undefined ? { peer: m.peer } : {}),
       };
       return route.handle(ctx, m.params);
     }

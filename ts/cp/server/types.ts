@@ -18,6 +18,8 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** CP clock at receipt (epoch ms). */
   readonly receivedAt: number;
+  /** The client's address (`addr:port`), for logs; absent over HTTP/1.1. */
+  readonly peer?: string;
 }
 
 /** What a handler returns. */
