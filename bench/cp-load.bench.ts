@@ -9,10 +9,12 @@
 // its index (with two, half have a follower first), and moves between them
 // as ts/core/cp-endpoints decides. `--backend both` runs SQLite, then
 // PostgreSQL, with the same fleet, certificates and seed, and prints the
-// two side by side (bench/cp-load/figures.ts). Reports p50/p99/p99.9 of event ingest and heartbeat
-// (client round trip; a 204 means durably committed), reconcile tick time
-// (from the CP's own histogram), the reconnect storm (every agent reconnects
-// at once) and CP RSS/CPU.
+// two side by side (bench/cp-load/figures.ts). Reports p50/p99/p99.9 of
+// event ingest and heartbeat (client round trip; a 204 means durably
+// committed), the share of events within 25/50/100 ms at each CP's edge,
+// reconcile tick time (from the CP's own histogram), the reconnect storm
+// (every agent reconnects at once), each CP's RSS and CPU, the PostgreSQL
+// server's CPU, and which replica answered the agents' requests.
 //
 // Run: npx tsx bench/cp-load.bench.ts --hosts 1000 [--steady-secs 90]
 //      [--backend sqlite|postgres|both] [--replicas 2] [--seed 1]
