@@ -132,11 +132,12 @@ async function main(): Promise<void> {
       g.ask(
         {
           t: 'init',
-          port,
+          ports: [port],
           caPem: pki.caPem,
           fleetSize: N,
           heartbeatSecs: 60,
           jitterMs: 0,
+          seed: 1,
           agents: specs.filter((s) => s.index % GENERATORS === k),
         },
         'ready',

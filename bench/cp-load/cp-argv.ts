@@ -1,6 +1,7 @@
 // The control-plane command line every CP benchmark starts from: the built
-// entry point, loopback listen address, the test PKI, trust, a SQLite file and
-// a release directory. Each benchmark appends the timing flags it measures.
+// entry point, loopback listen address, the test PKI, trust, a SQLite file (or,
+// for a replica, a PostgreSQL URL file and the URL it advertises) and a
+// release directory. Each benchmark appends the timing flags it measures.
 import type { TestPki } from '../../tests/cp/kit/pki.ts';
 
 export interface CpServeOptions {
@@ -9,9 +10,15 @@ export interface CpServeOptions {
   readonly trustFile: string;
   readonly db: string;
   readonly releaseDir: string;
+  /**
+   * A replica on PostgreSQL: the file holding the database URL (`--db`'s
+   * directory still holds its issuance log and release cache, so each
+   * replica needs its own) and the URL it advertises.
+   */
+  readonly postgres?: { readonly databaseUrlFile: string };
 }
 
-/** `bin/nixfleet-control-plane.mjs serve …` up to and including `--release-dir`. */
+/** `bin/nixfleet-control-plane.mjs serve …` up to and including `--release-dir` (and the replica's flags). */
 export function cpServeArgs(o: CpServeOptions): string[] {
   return [
     'bin/nixfleet-control-plane.mjs',
@@ -32,5 +39,13 @@ export function cpServeArgs(o: CpServeOptions): string[] {
     o.db,
     '--release-dir',
     o.releaseDir,
+    ...(o.postgres === undefined
+      ? []
+      : [
+          '--database-url-file',
+          o.postgres.databaseUrlFile,
+          '--advertise-url',
+          `https://127.0.0.1:${o.port}`,
+        ]),
   ];
 }

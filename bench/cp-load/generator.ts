@@ -12,7 +12,14 @@ import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tl
 import { reconnectAt } from '../../ts/core/cp-endpoints/failover.ts';
 import type { Dispatch } from '../../ts/contracts/index.ts';
 import { SimAgent, rfc3339 } from '../../tests/cp/kit/agent-sim.ts';
-import { connect, type H2Client } from '../../tests/cp/kit/client.ts';
+import type { H2Client } from '../../tests/cp/kit/client.ts';
+import {
+  agentPorts,
+  emptyRouteCounts,
+  FailoverH2Client,
+  type ConnectTls,
+  type RouteCounts,
+} from './failover-client.ts';
 import type { AgentSpec, FromGenerator, StormSpec, ToGenerator } from './protocol.ts';
 
 type Init = Extract<ToGenerator, { t: 'init' }>;
@@ -29,9 +36,15 @@ const cpuSecs = (since?: NodeJS.CpuUsage): number => {
 let init: Init | null = null;
 let creds: { ca: string; secureContext: SecureContext }[] = [];
 let agents: (SimAgent | undefined)[] = [];
+/** Each agent's transport to every replica (its URL order: agentPorts). */
+let transports: FailoverH2Client[] = [];
+let routes: RouteCounts = emptyRouteCounts(1);
 /** Each agent's last TLS session ticket, as a real agent keeps it. */
 const tickets: (Buffer | undefined)[] = [];
 let stopping = false;
+/** Resolves when the run stops: an agent's wait for its next heartbeat ends there. */
+let stopped: Promise<void> = new Promise(() => undefined);
+let stop: () => void = () => undefined;
 let converged = 0;
 let running: Promise<void>[] = [];
 let heartbeatMs: number[] = [];
@@ -57,6 +70,7 @@ async function connectAll(cfg: Init, concurrency: number, storm?: StormSpec): Pr
   const latencies: number[] = [];
   const doneMs: number[] = [];
   let failed = 0;
+  const failures: Record<string, number> = {};
   let next = 0;
   let resumed = 0;
   let full = 0;
@@ -71,31 +85,36 @@ async function connectAll(cfg: Init, concurrency: number, storm?: StormSpec): Pr
           await sleep(at - (performance.now() - t0));
         }
         const ticket = storm?.resume === true ? tickets[i] : undefined;
-        const cred = {
+        const cred: ConnectTls = {
           ...(creds[i] as { ca: string; secureContext: SecureContext }),
           ...(ticket !== undefined ? { session: ticket } : {}),
           onSession: (t: Buffer) => {
             tickets[i] = t;
           },
         };
-        let client: H2Client | null = null;
-        for (let attempt = 0; client === null; attempt++) {
+        const transport = transports[i] as FailoverH2Client;
+        let session: H2Client['session'] | null = null;
+        for (let attempt = 0; session === null; attempt++) {
           try {
-            client = await connect(cfg.port, cred);
+            session = (await transport.open(cred)).session;
           } catch (e) {
             if (attempt > 20) throw e;
             await sleep(50 * (attempt + 1));
           }
         }
-        if ((client.session.socket as unknown as TLSSocket).isSessionReused()) resumed += 1;
+        if ((session.socket as unknown as TLSSocket).isSessionReused()) resumed += 1;
         else full += 1;
-        const a = agents[i] ?? new SimAgent(spec.hostname, client);
-        a.client = client;
+        const a = agents[i] ?? new SimAgent(spec.hostname, transport);
         agents[i] = a;
         const s = performance.now();
         const r = await a.heartbeat().catch((e: unknown) => ({ status: String(e) }));
         if (r.status !== 200) {
           failed += 1;
+          const why =
+            'body' in r
+              ? `${r.status} ${/"code":"([A-Z_]+)"/.exec(r.body.toString())?.[1] ?? ''}`.trim()
+              : r.status.slice(0, 60);
+          failures[why] = (failures[why] ?? 0) + 1;
           continue;
         }
         latencies.push(performance.now() - s);
@@ -107,6 +126,7 @@ async function connectAll(cfg: Init, concurrency: number, storm?: StormSpec): Pr
     t: 'connected',
     heartbeatMs: latencies,
     failed,
+    failures,
     cpuSecs: cpuSecs(started),
     resumed,
     full,
@@ -125,7 +145,7 @@ async function timed<T>(into: number[], f: () => Promise<T>): Promise<T> {
 async function runAgent(cfg: Init, a: SimAgent, index: number): Promise<void> {
   const hb = async (): Promise<void> => {
     while (!stopping) {
-      await sleep(cfg.heartbeatSecs * 1000);
+      await Promise.race([sleep(cfg.heartbeatSecs * 1000), stopped]);
       if (stopping) return;
       await timed(heartbeatMs, () => a.heartbeat()).catch(() => undefined);
     }
@@ -143,8 +163,11 @@ async function runAgent(cfg: Init, a: SimAgent, index: number): Promise<void> {
       if (d === null || a.seqs.has(d.rollout_id)) continue;
       const dispatch = d;
       const now = rfc3339();
-      // A real activation takes seconds; each step waits up to a quarter of the jitter.
-      const jitter = (): Promise<void> => sleep(Math.random() * (cfg.jitterMs / 4));
+      // A real activation takes seconds; each step waits up to a quarter of
+      // the jitter, drawn from the run's seed (the same in every backend).
+      let step = 0;
+      const jitter = (): Promise<void> =>
+        sleep(seeded(cfg.seed + 1 + step++, index) * (cfg.jitterMs / 4));
       const byWave = eventMsByWave[dispatch.wave] ?? (eventMsByWave[dispatch.wave] = []);
       const event = async (
         k: Parameters<SimAgent['send']>[0],
@@ -176,7 +199,8 @@ async function runAgent(cfg: Init, a: SimAgent, index: number): Promise<void> {
       else console.error(`${a.hostname}: statuses ${statuses.join(',')}`);
     }
   };
-  await Promise.all([sleep(Math.random() * cfg.heartbeatSecs * 1000).then(hb), poll()]);
+  const phase = sleep(seeded(cfg.seed, index) * cfg.heartbeatSecs * 1000);
+  await Promise.all([Promise.race([phase, stopped]).then(hb), poll()]);
 }
 
 async function onMessage(m: ToGenerator): Promise<void> {
@@ -196,6 +220,16 @@ async function onMessage(m: ToGenerator): Promise<void> {
         }),
       }));
       agents = new Array<SimAgent | undefined>(m.agents.length);
+      routes = emptyRouteCounts(m.ports.length);
+      transports = m.agents.map((a, i) => {
+        const ports = agentPorts(m.ports, a.index);
+        return new FailoverH2Client(
+          ports,
+          ports.map((p) => m.ports.indexOf(p)),
+          creds[i] as ConnectTls,
+          routes,
+        );
+      });
       send({ t: 'ready' });
       return;
     case 'connect':
@@ -203,13 +237,14 @@ async function onMessage(m: ToGenerator): Promise<void> {
       await connectAll(init, m.concurrency, m.storm);
       return;
     case 'drop':
-      for (const a of agents) a?.client.session.destroy();
+      for (const t of transports) t.destroy();
       send({ t: 'dropped' });
       return;
     case 'run': {
       if (init === null) throw new Error('run before init');
       const cfg = init;
       stopping = false;
+      stopped = new Promise((r) => (stop = r));
       heartbeatMs = [];
       loop.enable();
       runCpu = process.cpuUsage();
@@ -221,10 +256,11 @@ async function onMessage(m: ToGenerator): Promise<void> {
     }
     case 'stop': {
       stopping = true;
+      stop();
       if (progress !== null) clearInterval(progress);
       loop.disable();
       const cpu = runCpu === null ? 0 : cpuSecs(runCpu);
-      for (const a of agents) a?.client.session.destroy();
+      for (const t of transports) t.destroy();
       await Promise.allSettled(running);
       send({
         t: 'stopped',
@@ -232,6 +268,7 @@ async function onMessage(m: ToGenerator): Promise<void> {
         eventMsByWave,
         heartbeatMs,
         converged,
+        routes,
         loop: {
           p50: loop.percentile(50) / 1e6,
           p99: loop.percentile(99) / 1e6,
@@ -242,7 +279,7 @@ async function onMessage(m: ToGenerator): Promise<void> {
       return;
     }
     case 'exit':
-      for (const a of agents) a?.client.session.destroy();
+      for (const t of transports) t.destroy();
       process.exit(0);
   }
 }

@@ -1,7 +1,7 @@
 // What the cp-load benchmark measures outside its agents: percentiles, the
 // CP process's RSS and CPU from /proc, the machine's CPU pressure and
 // accept-queue overflows, and the CP's own metrics over /metrics.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { connect } from '../../tests/cp/kit/client.ts';
 
@@ -32,6 +32,31 @@ export function procStats(pid: number): { rss: number; cpuSecs: number } {
 }
 
 /**
+ * CPU (s) of process `root` and its children, the reaped ones included: a
+ * PostgreSQL server's postmaster and its backends, which come and go with
+ * the replicas' pooled connections.
+ */
+export function treeCpuSecs(root: number): number {
+  const fields = (pid: string | number): string[] => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    } catch {
+      return [];
+    }
+  };
+  // After the command: [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime (ticks).
+  const ticks = (f: string[]): number =>
+    [11, 12, 13, 14].reduce((n, i) => n + Number(f[i] ?? 0), 0);
+  let total = ticks(fields(root));
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === root) continue;
+    const f = fields(pid);
+    if (Number(f[1]) === root) total += ticks(f);
+  }
+  return total / 100;
+}
+
+/**
  * Machine-wide CPU pressure (PSI `some` total, µs): how long runnable tasks
  * waited for a CPU. Other engineers share this machine; a run under heavy
  * contention is not comparable with a quiet one, so every run prints it.
@@ -56,7 +81,7 @@ export function listenOverflows(): number {
 }
 
 /** The CP's /metrics text, over a session of its own. */
-async function scrape(port: number, ca: string): Promise<string> {
+export async function scrape(port: number, ca: string): Promise<string> {
   const c = await connect(port, { ca });
   try {
     return (await c.request('/metrics', { noProtocol: true })).body.toString();

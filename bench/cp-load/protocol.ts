@@ -1,6 +1,7 @@
 // Messages between the cp-load benchmark (bench/cp-load.bench.ts, the
 // parent) and its generator processes (bench/cp-load/generator.ts), each of
 // which drives a share of the simulated agents. Over Node's IPC channel.
+import type { RouteCounts } from './failover-client.ts';
 
 /** One simulated agent handed to a generator: its global index and credentials. */
 export interface AgentSpec {
@@ -21,8 +22,11 @@ export interface LoopDelay {
 export type ToGenerator =
   | {
       readonly t: 'init';
-      readonly port: number;
+      /** The control planes' ports, leader (or the single CP) first. */
+      readonly ports: readonly number[];
       readonly caPem: string;
+      /** Seeds every agent's draws (activation steps, heartbeat phase): the same fleet, the same run. */
+      readonly seed: number;
       /** Fleet size (the stagger of first long-polls spans the whole fleet). */
       readonly fleetSize: number;
       readonly heartbeatSecs: number;
@@ -59,6 +63,8 @@ export type FromGenerator =
       /** Latency of each first heartbeat answered 200 (ms). */
       readonly heartbeatMs: number[];
       readonly failed: number;
+      /** The failed heartbeats by status, or by the start of the error. */
+      readonly failures: Record<string, number>;
       /** This process's CPU over the connect (s). */
       readonly cpuSecs: number;
       /** TLS handshakes that resumed a session / that were full. */
@@ -76,6 +82,8 @@ export type FromGenerator =
       readonly eventMsByWave: number[][];
       readonly heartbeatMs: number[];
       readonly converged: number;
+      /** Where this generator's requests went since `init`, by replica. */
+      readonly routes: RouteCounts;
       readonly loop: LoopDelay;
       readonly cpuSecs: number;
     }
