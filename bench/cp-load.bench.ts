@@ -11,7 +11,9 @@
 // Run: npx tsx bench/cp-load.bench.ts --hosts 1000 [--steady-secs 90]
 //      [--activation-jitter-ms 5000] [--profile <dir>] [--cp-flags "<flags>"]
 //      [--cp-node-flags "<node flags>"] [--cp-stdout <file>] [--generators K]
-//      [--gen-node-flags "<node flags>"] [--generator-nice 10]
+//      [--gen-node-flags "<node flags>"] [--generator-nice 10] [--storm 0]
+// (--storm 0 skips the closing reconnect storm, which
+// bench/reconnect-storm.bench.ts measures on its own, for a shorter run)
 //
 // The agents are driven by K generator processes (bench/cp-load/generator.ts;
 // default one per 2,500 agents, at most 8), agent i by process i mod K; this
@@ -359,7 +361,10 @@ async function main(): Promise<void> {
   // Reconnect storm: every session was dropped at once; all reconnect concurrently.
   const stormBefore = procStats(pid).cpuSecs;
   const overflowsBefore = listenOverflows();
-  const storm = await connectAll(N);
+  const storm =
+    args.get('storm') === '0'
+      ? { ms: NaN, heartbeatMs: [] as number[], cpuSecs: NaN }
+      : await connectAll(N);
   const stormCpu = procStats(pid).cpuSecs - stormBefore;
   const stormOverflows = listenOverflows() - overflowsBefore;
   peakRss = Math.max(peakRss, procStats(pid).rss);
