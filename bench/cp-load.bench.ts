@@ -12,8 +12,7 @@
 //      [--activation-jitter-ms 5000] [--profile <dir>] [--cp-flags "<flags>"]
 //      [--cp-node-flags "<node flags>"] [--cp-stdout <file>] [--generators K]
 //      [--gen-node-flags "<node flags>"] [--generator-nice 10] [--storm 0]
-// (--storm 0 skips the closing reconnect storm, which
-// bench/reconnect-storm.bench.ts measures on its own, for a shorter run)
+// (--storm 0: no closing storm; bench/reconnect-storm.bench.ts measures it)
 //
 // The agents are driven by K generator processes (bench/cp-load/generator.ts;
 // default one per 2,500 agents, at most 8), agent i by process i mod K; this
