@@ -20,7 +20,8 @@
 //      [--backend sqlite|postgres|both] [--replicas 2] [--seed 1]
 //      [--activation-jitter-ms 5000] [--profile <dir>] [--cp-flags "<flags>"]
 //      [--cp-node-flags "<node flags>"] [--cp-stdout <file>] [--generators K]
-//      [--gen-node-flags "<node flags>"] [--generator-nice 10]
+//      [--gen-node-flags "<node flags>"] [--generator-nice 10] [--storm 0]
+// (--storm 0: no closing storm; bench/reconnect-storm.bench.ts measures it)
 //
 // The agents are driven by K generator processes (bench/cp-load/generator.ts;
 // default one per 2,500 agents, at most 8), agent i by process i mod K; this
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
           pki,
           trust,
           steadySecs: Number(args.get('steady-secs') ?? 90),
+          storm: args.get('storm') !== '0',
           heartbeatSecs: 60,
           /** Spread of activation time per host (a real switch takes seconds to minutes). */
           jitterMs: Number(args.get('activation-jitter-ms') ?? 5000),

@@ -18,13 +18,20 @@
 //
 // Run: npx tsx bench/reconnect-storm.bench.ts --hosts 10000 --variant after
 //      [--spread-secs 10] [--generators K] [--generator-nice 10] [--seed 1]
+//      [--cp-node-flags "<node flags>"] [--profile <dir>] [--perf <file>]
+//      [--cp-stdout <file>]
+// --profile writes a CPU profile of the restarted CP (the storm and its
+// shutdown), one file per thread; the first CP runs unprofiled. --perf
+// records the restarted CP with `perf record -g` over the storm only (native
+// code, OpenSSL and the kernel included; add --perf-basic-prof to
+// --cp-node-flags for JavaScript names).
 // The kernel caps the backlog at net.core.somaxconn (the NixOS module raises
 // it); for the figures in bench/results/reconnect-storm-*.md the benchmark
 // ran in a network namespace of its own with somaxconn 16384, which also
 // keeps other processes' connections out of ListenOverflows:
 //   unshare -n sh -c 'ip link set lo up; sysctl -qw net.core.somaxconn=16384 net.ipv4.tcp_max_syn_backlog=16384; npx tsx bench/reconnect-storm.bench.ts …'
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rfc3339 } from '../tests/cp/kit/agent-sim.ts';
@@ -58,6 +65,9 @@ const BACKLOG = VARIANT === 'before' ? '4096' : '16384';
 const GENERATORS = Number(args.get('generators') ?? Math.min(8, Math.max(1, Math.ceil(N / 2500))));
 const GENERATOR_NICE = Number(args.get('generator-nice') ?? 10);
 const SEED = Number(args.get('seed') ?? 1);
+/** Node/V8 flags for the CP process, e.g. `--cp-node-flags "--max-semi-space-size=32"`. */
+const CP_NODE_FLAGS = (args.get('cp-node-flags') ?? '').split(/\s+/).filter((x) => x !== '');
+const PROFILE = args.get('profile');
 let closing = false;
 
 const somaxconn = (): string => readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim();
@@ -80,10 +90,12 @@ async function main(): Promise<void> {
     ciCommit: 'abcdef0123456789abcdef0123456789abcdef01',
     signedAt: rfc3339(),
   });
-  const startCp = async (): Promise<ChildProcess> => {
+  const startCp = async (profile: boolean): Promise<ChildProcess> => {
     const cp = spawn(
       process.execPath,
       [
+        ...CP_NODE_FLAGS,
+        ...(profile && PROFILE !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []),
         ...cpServeArgs({
           port,
           pki,
@@ -101,7 +113,13 @@ async function main(): Promise<void> {
         '--log-level',
         'warn',
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      {
+        stdio: [
+          'ignore',
+          args.has('cp-stdout') ? openSync(String(args.get('cp-stdout')), 'a') : 'ignore',
+          'inherit',
+        ],
+      },
     );
     for (let i = 0; ; i++) {
       try {
@@ -113,7 +131,7 @@ async function main(): Promise<void> {
       }
     }
   };
-  let cp = await startCp();
+  let cp = await startCp(false);
   process.on('exit', () => cp.kill('SIGKILL'));
   console.log(
     `# reconnect storm: ${N} hosts, variant ${VARIANT} (backlog ${BACKLOG}, somaxconn ${somaxconn()}, spread ${SPREAD_MS / 1000} s, ${RESUME ? 'TLS resumption' : 'full handshakes'}), ${GENERATORS} generators at nice ${GENERATOR_NICE}`,
@@ -155,11 +173,22 @@ async function main(): Promise<void> {
   cp.kill('SIGTERM');
   await new Promise((r) => cp.once('exit', r));
   t = performance.now();
-  cp = await startCp();
+  cp = await startCp(true);
   console.log(`CP restarted in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const pid = cp.pid as number;
 
-  const cpu0 = procStats(pid).cpuSecs;
+  const perf =
+    args.get('perf') === undefined
+      ? null
+      : spawn(
+          'perf',
+          ['record', '-F', '499', '-g', '-p', String(pid), '-o', String(args.get('perf'))],
+          {
+            stdio: 'ignore',
+          },
+        );
+  const stat0 = procStats(pid);
+  const cpu0 = stat0.cpuSecs;
   const psi0 = cpuPressureUs();
   const over0 = listenOverflows();
   t = performance.now();
@@ -175,7 +204,12 @@ async function main(): Promise<void> {
   );
   const wall = (performance.now() - t) / 1000;
   const overflows = listenOverflows() - over0;
-  const cpu = procStats(pid).cpuSecs - cpu0;
+  const stat1 = procStats(pid);
+  const cpu = stat1.cpuSecs - cpu0;
+  if (perf !== null) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.once('exit', r));
+  }
   const psi = (cpuPressureUs() - psi0) / 1e6;
   const resumed = replies.reduce((n, r) => n + r.resumed, 0);
   const full = replies.reduce((n, r) => n + r.full, 0);
@@ -184,6 +218,9 @@ async function main(): Promise<void> {
   const hb = replies.flatMap((r) => r.heartbeatMs);
   console.log(
     `reconnect storm: ${N} agents reconnected + heartbeat in ${wall.toFixed(1)} s (last answered at ${(Math.max(...done) / 1000).toFixed(1)} s, half by ${(pct(done, 50) / 1000).toFixed(1)} s); accept-queue overflows ${overflows}; TLS handshakes resumed ${resumed}, full ${full}; heartbeats failed ${failed}; CP CPU ${cpu.toFixed(1)} s (${((cpu / N) * 1000).toFixed(2)} ms per agent)`,
+  );
+  console.log(
+    `CP CPU during the storm: user ${(stat1.userSecs - stat0.userSecs).toFixed(1)} s, system ${(stat1.sysSecs - stat0.sysSecs).toFixed(1)} s`,
   );
   console.log(`heartbeat during the storm: ${fmt(hb)}`);
   console.log(

@@ -23,12 +23,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function procStats(pid: number): { rss: number; cpuSecs: number } {
+export function procStats(pid: number): {
+  rss: number;
+  cpuSecs: number;
+  userSecs: number;
+  sysSecs: number;
+} {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const cpuSecs = (Number(stat[11]) + Number(stat[12])) / 100;
-  return { rss, cpuSecs };
+  const userSecs = Number(stat[11]) / 100;
+  const sysSecs = Number(stat[12]) / 100;
+  return { rss, cpuSecs: userSecs + sysSecs, userSecs, sysSecs };
 }
 
 /**

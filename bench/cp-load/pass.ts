@@ -46,6 +46,8 @@ export interface PassContext {
   readonly cpFlags: readonly string[];
   readonly cpStdout: string | null;
   readonly replicas: number;
+  /** Run the closing reconnect storm (`--storm 0` skips it). */
+  readonly storm: boolean;
 }
 
 /** A follower's `nixfleet_cp_forwarded_total` by outcome, all routes summed. */
@@ -323,7 +325,7 @@ export async function runPass(
       .join(', ');
   };
   const overflowsBefore = listenOverflows();
-  const storm = await connectAll(N);
+  const storm = ctx.storm ? await connectAll(N) : { ms: NaN, heartbeatMs: [] as number[] };
   sampleRss();
   say(`leader's edge limits so far: ${(await limitsText()) || 'none'}`);
   say(
