@@ -329,7 +329,9 @@ export async function runPass(
   sampleRss();
   say(`leader's edge limits so far: ${(await limitsText()) || 'none'}`);
   say(
-    `reconnect storm: ${N} agents reconnected + heartbeat in ${(storm.ms / 1000).toFixed(1)} s (accept-queue overflows ${listenOverflows() - overflowsBefore}); heartbeats failed while connecting: ${failedHeartbeats} ${JSON.stringify(failures)}`,
+    ctx.storm
+      ? `reconnect storm: ${N} agents reconnected + heartbeat in ${(storm.ms / 1000).toFixed(1)} s (accept-queue overflows ${listenOverflows() - overflowsBefore}); heartbeats failed while connecting: ${failedHeartbeats} ${JSON.stringify(failures)}`
+      : 'reconnect storm: skipped (--storm 0)',
   );
   const replicas: ReplicaFigures[] = [];
   for (const [i, p] of cps.procs.entries()) {
