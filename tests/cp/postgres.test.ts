@@ -61,6 +61,16 @@ async function stored(): Promise<Record<number, number>> {
 const ack = () => ({ received_at: rfc3339(), current_closure_at_dispatch: null });
 
 describe('control plane on PostgreSQL', () => {
+  it('refuses to serve as a replica without the fleet CA (a follower could relay nothing): CP_ERR_CONFIG', async () => {
+    const urlFile = join(secrets, 'database-url');
+    await expect(
+      startTestCp({
+        release: { hosts: hostsIn([2]), soakMinutes: [60], ciCommit: COMMIT, signedAt: rfc3339() },
+        flags: { databaseUrlFile: urlFile, fleetCaCert: undefined, fleetCaKey: undefined },
+      }),
+    ).rejects.toMatchObject({ code: 'CP_ERR_CONFIG', details: { flag: 'fleet-ca-key' } });
+  });
+
   it('stores the state in PostgreSQL, one row per agent event however often it is posted', async () => {
     for (let i = 0; i < 5; i++) {
       expect((await a.send('DispatchAck', RID, ack(), { seq: 2 })).status).toBe(204);
