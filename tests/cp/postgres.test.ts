@@ -71,6 +71,17 @@ describe('control plane on PostgreSQL', () => {
     ).rejects.toMatchObject({ code: 'CP_ERR_CONFIG', details: { flag: 'fleet-ca-key' } });
   });
 
+  it('refuses to serve as a replica whose server certificate is not valid for its --advertise-url host: CP_ERR_CONFIG', async () => {
+    const urlFile = join(secrets, 'database-url');
+    // The test server certificate names localhost and 127.0.0.1 only.
+    await expect(
+      startTestCp({
+        release: { hosts: hostsIn([2]), soakMinutes: [60], ciCommit: COMMIT, signedAt: rfc3339() },
+        flags: { databaseUrlFile: urlFile, advertiseUrl: 'https://cp-b.example.org:8443' },
+      }),
+    ).rejects.toMatchObject({ code: 'CP_ERR_CONFIG', details: { flag: 'tls-cert' } });
+  });
+
   it('stores the state in PostgreSQL, one row per agent event however often it is posted', async () => {
     for (let i = 0; i < 5; i++) {
       expect((await a.send('DispatchAck', RID, ack(), { seq: 2 })).status).toBe(204);

@@ -34,7 +34,7 @@ import { tickPolicyOf, Ticker, type TickOptions } from './runtime/ticker.ts';
 import type { CpServer } from './server/http.ts';
 import { CpError, isCpError } from './errors.ts';
 import { ReplicaRole } from './replica.ts';
-import { requireForwarding, startForwarding } from './forward/setup.ts';
+import { requireAdvertisedCert, requireForwarding, startForwarding } from './forward/setup.ts';
 import type { Storage } from './storage/types.ts';
 import { readTlsMaterial } from './server/listener-setup.ts';
 import { ReconcileLoop } from './workers/reconcile-loop.ts';
@@ -247,6 +247,7 @@ export async function createControlPlane(
     // listen must say so at once, not after its first poll and tick.
     if (options.listen !== false && leadership !== null) requireForwarding(runtime);
     const tls = options.listen === false ? null : readTlsMaterial(config);
+    if (tls !== null) requireAdvertisedCert(runtime, tls.cert);
     if (leadership === null) await decide();
     else {
       metrics.replicaLeader.set(0);
