@@ -238,6 +238,10 @@ rec {
         message = "${opt}.fleetCaCert and fleetCaKey go together: enrollment and renewal need both to issue agent certificates. Fix: set both, or neither (enrollment disabled).";
       }
       {
+        assertion = (cfg.databaseUrlFile or null) == null || cfg.fleetCaKey != null;
+        message = "${opt}.databaseUrlFile is set (a replica on PostgreSQL) without fleetCaCert and fleetCaKey: a follower relays requests to the leader with a certificate it issues from the fleet CA, and the control plane refuses to start without them. Fix: set ${opt}.fleetCaCert and ${opt}.fleetCaKey.";
+      }
+      {
         assertion = cfg.releaseSource.tokenFile == null || cfg.releaseSource.url != null;
         message = "${opt}.releaseSource.tokenFile is set but releaseSource.url is null. Fix: set ${opt}.releaseSource.url, or remove the token file.";
       }

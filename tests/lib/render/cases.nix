@@ -444,6 +444,18 @@ in
     cfg = s.cp.minimal // { databaseUrlFile = "/nix/store/abc-db-url"; };
     trust = withKey;
   })) [ "services.nixfleet-control-plane.databaseUrlFile" "Nix store" ];
+  cp-assert-replica-without-ca = mentions (failing (cp.assertions {
+    cfg = s.cp.minimal // { databaseUrlFile = "/run/agenix/cp-db-url"; };
+    trust = withKey;
+  })) [ "databaseUrlFile" "fleetCaKey" ];
+  cp-replica-with-ca-passes = eq (failing (cp.assertions {
+    cfg = s.cp.minimal // {
+      databaseUrlFile = "/run/agenix/cp-db-url";
+      fleetCaCert = "/etc/nixfleet/fleet-ca.pem";
+      fleetCaKey = "/run/agenix/fleet-ca-key";
+    };
+    trust = withKey;
+  })) [ ];
   cp-assert-token-without-url = mentions (failing (cp.assertions {
     cfg = s.cp.minimal // {
       releaseSource = {
