@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { connect } from '../tests/cp/kit/client.ts';
 import { makePki } from '../tests/cp/kit/pki.ts';
 import { makeTrust, writeRelease, type HostSpec } from '../tests/cp/kit/release.ts';
-import { cpServeArgs } from './cp-load/cp-argv.ts';
+import { cpServeArgs } from '../tests/cp/kit/cp-argv.ts';
 import { cpuPressureUs, freePort, stalls } from './cp-load/measure.ts';
 
 const args = new Map<string, string>();

@@ -38,7 +38,7 @@ import { rfc3339 } from '../tests/cp/kit/agent-sim.ts';
 import { connect } from '../tests/cp/kit/client.ts';
 import { makePki } from '../tests/cp/kit/pki.ts';
 import { makeTrust, writeRelease, type HostSpec } from '../tests/cp/kit/release.ts';
-import { cpServeArgs } from './cp-load/cp-argv.ts';
+import { cpServeArgs } from '../tests/cp/kit/cp-argv.ts';
 import { startGenerator } from './cp-load/generator-process.ts';
 import {
   cpuPressureUs,

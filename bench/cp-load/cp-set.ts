@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startPgCluster, type PgCluster } from '../../ts/harness/postgres.ts';
 import { connect } from '../../tests/cp/kit/client.ts';
 import type { TestPki } from '../../tests/cp/kit/pki.ts';
-import { cpServeArgs } from './cp-argv.ts';
+import { cpServeArgs } from '../../tests/cp/kit/cp-argv.ts';
 import { freePort } from './measure.ts';
 
 export type Backend = 'sqlite' | 'postgres';

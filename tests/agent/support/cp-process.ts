@@ -6,10 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../../cp/kit/client.ts';
+import { cpServeArgs } from '../../cp/kit/cp-argv.ts';
 import type { TestPki } from '../../cp/kit/pki.ts';
 import type { TestTrust } from '../../cp/kit/release.ts';
-
-const root = join(import.meta.dirname, '..', '..', '..');
 
 /** One running CP process. */
 export interface CpProcess {
@@ -36,24 +35,13 @@ export async function spawnCp(o: {
   const proc = spawn(
     process.execPath,
     [
-      join(root, 'bin/nixfleet-control-plane.mjs'),
-      'serve',
-      '--listen',
-      `127.0.0.1:${o.port}`,
-      '--tls-cert',
-      o.pki.serverCertFile,
-      '--tls-key',
-      o.pki.serverKeyFile,
-      '--fleet-ca-cert',
-      o.pki.caCertFile,
-      '--fleet-ca-key',
-      o.pki.caKeyFile,
-      '--trust-file',
-      o.trust.trustFile,
-      '--db',
-      join(o.dir, 'state.db'),
-      '--release-dir',
-      o.releaseDir,
+      ...cpServeArgs({
+        port: o.port,
+        pki: o.pki,
+        trustFile: o.trust.trustFile,
+        db: join(o.dir, 'state.db'),
+        releaseDir: o.releaseDir,
+      }),
       '--artifact-freshness-minutes',
       '5256000',
       '--planning-warmup-secs',

@@ -1,8 +1,12 @@
-// The control-plane command line every CP benchmark starts from: the built
-// entry point, loopback listen address, the test PKI, trust, a SQLite file (or,
-// for a replica, a PostgreSQL URL file and the URL it advertises) and a
-// release directory. Each benchmark appends the timing flags it measures.
-import type { TestPki } from '../../tests/cp/kit/pki.ts';
+// The control-plane command line every CP process of the benchmarks and the
+// process-level tests starts from: the entry point, loopback listen address,
+// the test PKI, trust, a SQLite file (or, for a replica, a PostgreSQL URL
+// file and the URL it advertises) and a release directory. Each caller
+// appends the timing flags it needs.
+import { join, resolve } from 'node:path';
+import type { TestPki } from './pki.ts';
+
+const root = resolve(import.meta.dirname, '../../..');
 
 export interface CpServeOptions {
   readonly port: number;
@@ -21,7 +25,7 @@ export interface CpServeOptions {
 /** `bin/nixfleet-control-plane.mjs serve …` up to and including `--release-dir` (and the replica's flags). */
 export function cpServeArgs(o: CpServeOptions): string[] {
   return [
-    'bin/nixfleet-control-plane.mjs',
+    join(root, 'bin/nixfleet-control-plane.mjs'),
     'serve',
     '--listen',
     `127.0.0.1:${o.port}`,
